@@ -1,0 +1,54 @@
+import { ErrorCode, GroveError } from './errors.js';
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1024, kb: 1024, ki: 1024, kib: 1024,
+  m: 1024 ** 2, mb: 1024 ** 2, mi: 1024 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1024 ** 3, gi: 1024 ** 3, gib: 1024 ** 3,
+};
+
+/**
+ * Parses a memory size the way docker (-m 32m) and Kubernetes (32Mi) write it.
+ * `field` names the flag or manifest field for the error message.
+ */
+export function parseBytes(value: string | number, field: string): number {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0) return value;
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is not a whole number of bytes`);
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is not a size (use e.g. 512k, 32m, 1g, 64Mi)`);
+  }
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(bytes)) throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is too large`);
+  return bytes;
+}
+
+/** Parses a CPU amount: "0.5", "2", or Kubernetes millicores "500m". Returns cores. */
+export function parseCpus(value: string | number, field: string): number {
+  const text = String(value).trim();
+  let cpus: number;
+  if (/^\d+m$/.test(text)) cpus = Number(text.slice(0, -1)) / 1000;
+  else if (/^\d+(\.\d+)?$/.test(text)) cpus = Number(text);
+  else throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is not a CPU amount (use e.g. 0.5, 2 or 500m)`);
+  if (cpus <= 0 || cpus > 1024) throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" must be above 0`);
+  return cpus;
+}
+
+export function parsePositiveInt(value: string | number, field: string): number {
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" must be a positive whole number`);
+  }
+  return n;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)}${units[i]}`;
+}
