@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
+import type { Logger } from '../../../src/core/logger.js';
+import type { ImageRecord, PullProgress } from '../images/types.js';
+import { launchShim } from '../shim/launcher.js';
+import { isProcessAlive, readExitStatus } from '../shim/exit-file.js';
+import type { ExitStatus } from '../shim/protocol.js';
+import { oomFile } from './cgroups.js';
+import { resolveProcess, validateContainerName, type ContainerSpec } from './container-spec.js';
+import type { ContainerRecord, ContainerStore } from './container-store.js';
+import { writeFileAtomic } from './fs-atomic.js';
+import type { HostFacts } from './host.js';
+import { buildOciConfig } from './oci-config.js';
+import type { OciRuntime } from './oci-runtime.js';
+
+export type ContainerState = 'created' | 'running' | 'exited';
+
+/** A container record together with its live state, derived from the shim's files. */
+export interface ContainerView extends ContainerRecord {
+  state: ContainerState;
+  exitCode: number | null;
+  signal?: number;
+  oomKilled: boolean;
+  finishedAt?: string;
+}
+
+/** The image operations the runtime needs; ImageStore provides them. */
+export interface ImageSource {
+  get(reference: string): Promise<ImageRecord | undefined>;
+  pull(reference: string, options?: { onProgress?: (event: PullProgress) => void }): Promise<ImageRecord>;
+  snapshot(image: ImageRecord): Promise<string>;
+}
+
+export interface RootfsOps {
+  mount(options: { lower: string; containerDir: string }): Promise<{ rootfs: string; kind: 'overlay' | 'copy' }>;
+  unmount(containerDir: string): Promise<void>;
+}
+
+export interface ContainerManagerDeps {
+  store: ContainerStore;
+  images: ImageSource;
+  rootfs: RootfsOps;
+  runtime: OciRuntime;
+  runtimeName: 'runc' | 'crun';
+  host: HostFacts;
+  shimPath: string;
+  logger: Logger;
+  logMaxBytes: number;
+  logMaxFiles: number;
+  now?: () => Date;
+}
+
+export interface RunRequest {
+  image: string;
+  name?: string;
+  /** Replaces the image's Cmd when non-empty. */
+  args?: string[];
+  entrypoint?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  limits?: ContainerSpec['limits'];
+  readOnlyRootfs?: boolean;
+  labels?: Record<string, string>;
+  /** Pull the image when it is not stored locally (docker run's default). */
+  pullMissing?: boolean;
+  onPullProgress?: (event: PullProgress) => void;
+}
+
+const EXIT_POLL_MS = 100;
+
+export class ContainerManager {
+  private readonly log: Logger;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ContainerManagerDeps) {
+    this.log = deps.logger.child({ component: 'containers' });
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Creates and starts a container; on any failure nothing of it is left behind. */
+  async run(request: RunRequest): Promise<ContainerView> {
+    const { store } = this.deps;
+    await store.init();
+    const image = await this.resolveImage(request);
+    const id = randomBytes(32).toString('hex');
+    const name = request.name ?? defaultName(image, id);
+    validateContainerName(name);
+    const spec: ContainerSpec = {
+      id,
+      name,
+      image: image.names[0] ?? request.image,
+      imageDigest: image.digest,
+      ...(request.args?.length ? { args: request.args } : {}),
+      ...(request.entrypoint ? { entrypoint: request.entrypoint } : {}),
+      env: request.env ?? [],
+      ...(request.workingDir ? { workingDir: request.workingDir } : {}),
+      ...(request.user ? { user: request.user } : {}),
+      limits: request.limits ?? {},
+      ...(request.readOnlyRootfs ? { readOnlyRootfs: true } : {}),
+      labels: request.labels ?? {},
+    };
+    // Fails early (bad command) before anything is created on disk.
+    const resolved = resolveProcess(spec, image.config);
+
+    await store.claimName(name, id);
+    const containerDir = store.containerDir(id);
+    let mounted = false;
+    try {
+      await mkdir(store.stateDir(id), { recursive: true, mode: 0o700 });
+      const lower = await this.deps.images.snapshot(image);
+      const { rootfs, kind } = await this.deps.rootfs.mount({ lower, containerDir });
+      mounted = true;
+      const cgroupsPath = `/grove/${id}`;
+      const config = buildOciConfig(spec, image.config, this.deps.host, { rootfsPath: rootfs, cgroupsPath });
+      await writeFileAtomic(join(containerDir, 'config.json'), JSON.stringify(config, null, 2));
+      const record: ContainerRecord = {
+        id,
+        name,
+        image: spec.image,
+        imageDigest: image.digest,
+        spec,
+        command: resolved.args,
+        runtime: this.deps.runtimeName,
+        cgroupsPath,
+        rootfsKind: kind,
+        createdAt: this.now().toISOString(),
+      };
+      await store.write(record);
+      const oom = oomFile(this.deps.host, cgroupsPath);
+      const started = await launchShim({
+        shimPath: this.deps.shimPath,
+        id,
+        bundleDir: containerDir,
+        stateDir: store.stateDir(id),
+        runtimePath: this.deps.runtime.path,
+        runtimeRoot: this.deps.runtime.root,
+        logMaxBytes: this.deps.logMaxBytes,
+        logMaxFiles: this.deps.logMaxFiles,
+        ...(oom ? { oomFile: oom } : {}),
+      });
+      const running: ContainerRecord = { ...record, pid: started.pid, shimPid: started.shimPid, startedAt: started.startedAt };
+      await store.write(running);
+      this.log.info({ id: id.slice(0, 12), name, image: spec.image, pid: started.pid }, 'container started');
+      return this.view(running);
+    } catch (err) {
+      this.log.debug({ id: id.slice(0, 12), err: errorMessage(err) }, 'container start failed, cleaning up');
+      await this.deps.runtime.delete(id, { force: true }).catch(() => undefined);
+      if (mounted) await this.deps.rootfs.unmount(containerDir).catch(() => undefined);
+      await store.removeDir(id);
+      await store.releaseName(name, id);
+      throw err;
+    }
+  }
+
+  private async resolveImage(request: RunRequest): Promise<ImageRecord> {
+    const local = await this.deps.images.get(request.image);
+    if (local) return local;
+    if (request.pullMissing === false) {
+      throw new GroveError(ErrorCode.ImageNotFound, `image "${request.image}" is not stored locally (pull it first)`);
+    }
+    return this.deps.images.pull(request.image, request.onPullProgress ? { onProgress: request.onPullProgress } : {});
+  }
+
+  async find(nameOrId: string): Promise<ContainerView> {
+    return this.view(await this.deps.store.find(nameOrId));
+  }
+
+  async list(options: { all?: boolean } = {}): Promise<ContainerView[]> {
+    const views = await Promise.all((await this.deps.store.list()).map((r) => this.view(r)));
+    return options.all ? views : views.filter((v) => v.state === 'running');
+  }
+
+  /** Derives the live state: exit file → exited; live shim → running; else created/lost. */
+  async view(record: ContainerRecord): Promise<ContainerView> {
+    const exit = await readExitStatus(this.deps.store.stateDir(record.id)).catch(() => undefined);
+    if (exit) return exitedView(record, exit);
+    if (record.shimPid === undefined) return { ...record, state: 'created', exitCode: null, oomKilled: false };
+    if (await isProcessAlive(record.shimPid, 'grove-shim')) {
+      return { ...record, state: 'running', exitCode: null, oomKilled: false };
+    }
+    // The shim is gone without an exit file: the host rebooted or someone killed it.
+    return { ...record, state: 'exited', exitCode: null, oomKilled: false };
+  }
+
+  /** Waits until the container has exited; resolves with its final view. */
+  async waitForExit(nameOrId: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ContainerView> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    for (;;) {
+      const view = await this.find(nameOrId);
+      if (view.state !== 'running') return view;
+      if (options.signal?.aborted || Date.now() >= deadline) return view;
+      await sleep(EXIT_POLL_MS);
+    }
+  }
+
+  async kill(nameOrId: string, signal: string): Promise<void> {
+    const view = await this.find(nameOrId);
+    if (view.state !== 'running') return;
+    await this.deps.runtime.kill(view.id, signal).catch((err: unknown) => {
+      // It may have exited between our look and the kill; only a live container is an error.
+      this.log.debug({ id: view.id.slice(0, 12), err: errorMessage(err) }, 'kill failed');
+    });
+  }
+
+  /** docker stop: SIGTERM, then SIGKILL after the grace period. */
+  async stop(nameOrId: string, graceSeconds = 10): Promise<ContainerView> {
+    const view = await this.find(nameOrId);
+    if (view.state !== 'running') return view;
+    await this.kill(view.id, 'TERM');
+    let after = await this.waitForExit(view.id, { timeoutMs: graceSeconds * 1000 });
+    if (after.state === 'running') {
+      await this.kill(view.id, 'KILL');
+      after = await this.waitForExit(view.id, { timeoutMs: 10_000 });
+    }
+    if (after.state === 'running') {
+      throw new GroveError(ErrorCode.RuntimeFailed, `container ${after.name} did not stop after SIGKILL`);
+    }
+    this.log.info({ id: view.id.slice(0, 12), name: view.name, exitCode: after.exitCode }, 'container stopped');
+    return after;
+  }
+
+  /** docker rm: refuses a running container unless forced; removes rootfs, bundle and logs. */
+  async remove(nameOrId: string, options: { force?: boolean } = {}): Promise<ContainerView> {
+    const view = await this.find(nameOrId);
+    if (view.state === 'running') {
+      if (!options.force) {
+        throw new GroveError(ErrorCode.ContainerRunning, `container ${view.name} is running: stop it first or use rm -f`);
+      }
+      await this.stop(view.id, 0);
+    }
+    await this.deps.runtime.delete(view.id, { force: true }).catch((err: unknown) => {
+      if (!isGroveError(err)) throw err;
+    });
+    await this.deps.rootfs.unmount(this.deps.store.containerDir(view.id));
+    await this.deps.store.removeDir(view.id);
+    await this.deps.store.releaseName(view.name, view.id);
+    this.log.info({ id: view.id.slice(0, 12), name: view.name }, 'container removed');
+    return view;
+  }
+
+  stateDir(id: string): string {
+    return this.deps.store.stateDir(id);
+  }
+}
+
+function exitedView(record: ContainerRecord, exit: ExitStatus): ContainerView {
+  return {
+    ...record,
+    state: 'exited',
+    exitCode: exit.exitCode,
+    ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
+    oomKilled: exit.oomKilled,
+    finishedAt: exit.finishedAt,
+  };
+}
+
+function defaultName(image: ImageRecord, id: string): string {
+  const repo = (image.names[0] ?? 'container').replace(/[:@].*$/, '').split('/').pop() ?? 'container';
+  return `${repo.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${id.slice(0, 6)}`;
+}

@@ -1,0 +1,281 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { ErrorCode, GroveError } from '../../../src/core/errors.js';
+import type { ImageRunConfig } from '../images/types.js';
+import { containerHostname, resolveProcess, type ContainerSpec } from './container-spec.js';
+import type { HostFacts } from './host.js';
+
+/** The parts of the OCI runtime spec (v1.0.2) that Grove writes. */
+export interface OciSpec {
+  ociVersion: string;
+  process: {
+    terminal: boolean;
+    user: { uid: number; gid: number; additionalGids?: number[] };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] };
+    rlimits?: { type: string; hard: number; soft: number }[];
+    noNewPrivileges: boolean;
+  };
+  root: { path: string; readonly: boolean };
+  hostname: string;
+  mounts: OciMount[];
+  linux: {
+    namespaces: { type: string }[];
+    cgroupsPath: string;
+    resources: OciResources;
+    maskedPaths: string[];
+    readonlyPaths: string[];
+  };
+}
+
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options?: string[];
+}
+
+export interface OciDeviceRule {
+  allow: boolean;
+  type?: 'a' | 'c' | 'b';
+  major?: number;
+  minor?: number;
+  access: string;
+}
+
+export interface OciResources {
+  devices: OciDeviceRule[];
+  memory?: { limit: number; swap?: number };
+  cpu?: { shares?: number; quota?: number; period?: number };
+  pids?: { limit: number };
+}
+
+export interface BuildOciConfigOptions {
+  rootfsPath: string;
+  /** Runtime cgroup path, e.g. /grove/<id>: relative to each hierarchy's root. */
+  cgroupsPath: string;
+  /** Share the host's network namespace; the host's /etc/resolv.conf is bound in read-only. */
+  hostNetwork?: boolean;
+  /** Reads a file inside the rootfs ("/etc/passwd"); undefined when absent. Injectable for tests. */
+  readRootfsFile?: (path: string) => string | undefined;
+}
+
+export type OciHostFacts = Pick<HostFacts, 'cgroupMode' | 'memorySwapSupported' | 'nofileHardLimit'>;
+
+/** Docker's default capability set (moby oci/caps/defaults.go). */
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+] as const;
+
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
+  '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+] as const;
+
+export const READONLY_PATHS = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
+
+/** Deny everything, then runc's/Docker's built-in allow list (mknod anything; use only the basics). */
+export const DEFAULT_DEVICE_RULES: readonly OciDeviceRule[] = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // null
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // zero
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' }, // full
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' }, // random
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' }, // urandom
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' }, // tty
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // ptmx
+  { allow: true, type: 'c', major: 136, access: 'rwm' }, // pts/*
+];
+
+/** Docker's ceiling for RLIMIT_NOFILE in containers; the host's hard limit lowers it. */
+export const MAX_NOFILE = 1048576;
+export const CPU_PERIOD_US = 100000;
+/** Below this, runc's own init in the cgroup gets OOM-killed; Docker enforces the same floor. */
+export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
+
+function standardMounts(): OciMount[] {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=67108864'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev', 'relatime'] },
+  ];
+}
+
+/**
+ * Reads a file of the rootfs without following symlinks out of it: an image whose /etc/passwd
+ * points at the host's files must not make us parse those.
+ */
+export function rootfsReader(rootfsPath: string): (path: string) => string | undefined {
+  return (path) => {
+    try {
+      const root = realpathSync(rootfsPath);
+      const real = realpathSync(join(root, path));
+      if (real !== root && !real.startsWith(root + sep)) return undefined;
+      return readFileSync(real, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+interface PasswdEntry { name: string; uid: number; gid: number }
+interface GroupEntry { name: string; gid: number; members: string[] }
+
+function parseColonFile(text: string | undefined): string[][] {
+  return (text ?? '').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+}
+
+function parsePasswd(text: string | undefined): PasswdEntry[] {
+  return parseColonFile(text)
+    .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]!) && /^\d+$/.test(f[3]!))
+    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]) }));
+}
+
+function parseGroup(text: string | undefined): GroupEntry[] {
+  return parseColonFile(text)
+    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]!))
+    .map((f) => ({ name: f[0]!, gid: Number(f[2]), members: (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean) }));
+}
+
+const ID = /^\d+$/;
+const MAX_ID = 2 ** 32 - 2; // (uid_t)-1 means "no change" to the kernel
+
+function numericId(text: string, what: string, user: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n > MAX_ID) throw new GroveError(ErrorCode.ConfigInvalid, `${what} "${text}" in user "${user}" is out of range`, { details: { user } });
+  return n;
+}
+
+/**
+ * Docker's user resolution: "name|uid[:group|gid]". Names must exist in the rootfs; a numeric
+ * uid need not (its gid then defaults to 0). Supplementary groups come from /etc/group
+ * membership, only when no group was given explicitly.
+ */
+export function resolveUser(user: string, read: (path: string) => string | undefined): OciSpec['process']['user'] {
+  const [userPart = '', groupPart, ...rest] = user.split(':');
+  if (rest.length > 0 || (groupPart !== undefined && groupPart === '')) {
+    throw new GroveError(ErrorCode.ConfigInvalid, `invalid user "${user}": use uid[:gid] or name[:group]`, { details: { user } });
+  }
+  const passwd = parsePasswd(read('/etc/passwd'));
+  const name = userPart || 'root';
+
+  let entry: PasswdEntry | undefined;
+  let uid: number;
+  let gid: number;
+  if (ID.test(name)) {
+    uid = numericId(name, 'uid', user);
+    entry = passwd.find((p) => p.uid === uid);
+    gid = entry?.gid ?? 0;
+  } else {
+    entry = passwd.find((p) => p.name === name);
+    if (!entry && userPart) {
+      throw new GroveError(ErrorCode.ConfigInvalid, `unable to find user ${name}: no matching entries in the image's /etc/passwd`, { details: { user } });
+    }
+    // The default user is root even in an image without /etc/passwd.
+    uid = entry?.uid ?? 0;
+    gid = entry?.gid ?? 0;
+  }
+
+  const groups = parseGroup(read('/etc/group'));
+  if (groupPart !== undefined) {
+    if (ID.test(groupPart)) gid = numericId(groupPart, 'gid', user);
+    else {
+      const g = groups.find((x) => x.name === groupPart);
+      if (!g) throw new GroveError(ErrorCode.ConfigInvalid, `unable to find group ${groupPart}: no matching entries in the image's /etc/group`, { details: { user } });
+      gid = g.gid;
+    }
+    return { uid, gid };
+  }
+
+  const extra = entry ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))].sort((a, b) => a - b) : [];
+  return extra.length > 0 ? { uid, gid, additionalGids: extra } : { uid, gid };
+}
+
+function checkLimits(spec: ContainerSpec): void {
+  const bad = (field: string, why: string): GroveError =>
+    new GroveError(ErrorCode.InvalidArgument, `limits.${field}: ${why}`, { details: { id: spec.id, field } });
+  const { memoryBytes, cpus, cpuShares, pidsLimit } = spec.limits;
+  if (memoryBytes !== undefined) {
+    if (!Number.isSafeInteger(memoryBytes) || memoryBytes <= 0) throw bad('memoryBytes', 'must be a positive whole number of bytes');
+    if (memoryBytes < MIN_MEMORY_BYTES) throw bad('memoryBytes', 'minimum memory limit is 6MiB');
+  }
+  if (cpus !== undefined && !(Number.isFinite(cpus) && cpus >= 0.01)) throw bad('cpus', 'must be at least 0.01');
+  if (cpuShares !== undefined && !(Number.isInteger(cpuShares) && cpuShares >= 2 && cpuShares <= 262144)) throw bad('cpuShares', 'must be a whole number from 2 to 262144');
+  if (pidsLimit !== undefined && !(Number.isSafeInteger(pidsLimit) && pidsLimit > 0)) throw bad('pidsLimit', 'must be a positive whole number');
+}
+
+function resources(spec: ContainerSpec, host: OciHostFacts): OciResources {
+  const out: OciResources = { devices: DEFAULT_DEVICE_RULES.map((r) => ({ ...r })) };
+  const { memoryBytes, cpus, cpuShares, pidsLimit } = spec.limits;
+  if (memoryBytes !== undefined) {
+    // swap = limit means "no swap on top of the memory limit" (v2: the runtime writes swap.max 0).
+    // Writing it where swap accounting is off makes runc fail, so then it is left out.
+    out.memory = host.memorySwapSupported ? { limit: memoryBytes, swap: memoryBytes } : { limit: memoryBytes };
+  }
+  if (cpus !== undefined || cpuShares !== undefined) {
+    out.cpu = {
+      ...(cpuShares !== undefined ? { shares: cpuShares } : {}),
+      ...(cpus !== undefined ? { quota: Math.round(cpus * CPU_PERIOD_US), period: CPU_PERIOD_US } : {}),
+    };
+  }
+  if (pidsLimit !== undefined) out.pids = { limit: pidsLimit };
+  return out;
+}
+
+/**
+ * The OCI runtime config for a container. Pure apart from reading /etc/passwd and /etc/group of
+ * the rootfs (injectable), so the same inputs always give the same config.
+ */
+export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host: OciHostFacts, opts: BuildOciConfigOptions): OciSpec {
+  checkLimits(spec);
+  const proc = resolveProcess(spec, image);
+  const user = resolveUser(proc.user, opts.readRootfsFile ?? rootfsReader(opts.rootfsPath));
+  const caps = [...DEFAULT_CAPABILITIES];
+
+  const mounts = standardMounts();
+  if (opts.hostNetwork) {
+    mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+  }
+
+  const namespaces = ['pid', 'ipc', 'uts', 'mount'];
+  if (!opts.hostNetwork) namespaces.push('network'); // a fresh one with only lo until networking lands
+  // Docker's v2 default: the container sees its own cgroup as /sys/fs/cgroup, not the host tree.
+  if (host.cgroupMode === 'unified') namespaces.push('cgroup');
+
+  const nofile = host.nofileHardLimit === undefined ? undefined : Math.min(MAX_NOFILE, host.nofileHardLimit);
+
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user,
+      args: proc.args,
+      env: proc.env,
+      cwd: proc.cwd,
+      // Not inheritable/ambient: Docker dropped those after CVE-2022-24769.
+      capabilities: { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] },
+      // Asking for more than the host's hard limit fails without CAP_SYS_RESOURCE; unknown → inherit.
+      ...(nofile !== undefined ? { rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }] } : {}),
+      noNewPrivileges: true,
+    },
+    root: { path: opts.rootfsPath, readonly: spec.readOnlyRootfs === true },
+    hostname: containerHostname(spec),
+    mounts,
+    linux: {
+      namespaces: namespaces.map((type) => ({ type })),
+      cgroupsPath: opts.cgroupsPath,
+      resources: resources(spec, host),
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+    },
+  };
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Grove needs on this machine, and only those that are missing,
+# so a second run changes nothing and needs no network.
+#   --runtime  what a node needs to run containers (default)
+#   --test     also what the test suite and benchmarks need (registry, skopeo, mosquitto…)
+set -euo pipefail
+
+info() { printf '[grove] %s\n' "$*"; }
+fatal() { printf '[grove] error: %s\n' "$*" >&2; exit 1; }
+
+RUNTIME_PACKAGES=(runc crun containernetworking-plugins iptables util-linux ca-certificates)
+BUILD_PACKAGES=(make gcc musl-tools)
+TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosquitto file procps iproute2)
+
+want=("${RUNTIME_PACKAGES[@]}" "${BUILD_PACKAGES[@]}")
+[ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
+
+[ "$(id -u)" -eq 0 ] || fatal "run as root (sudo $0 $*)"
+command -v apt-get >/dev/null || fatal "apt-get not found: install ${want[*]} with your package manager"
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  info "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  info "system packages already present"
+fi
+
+command -v node >/dev/null || fatal "Node.js >= 20 is required (https://nodejs.org or your distribution's nodejs >= 20)"
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 20 ] || fatal "Node.js >= 20 is required, found $(node --version)"

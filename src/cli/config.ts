@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, GroveError } from '../core/errors.js';
+
+export const DEFAULT_LOG_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_LOG_MAX_FILES = 2;
+const MAX_CONFIG_BYTES = 64 * 1024;
+
+/** Node-local settings read from <data-dir>/config.json; flags override them. */
+export interface LocalConfig {
+  runtime: 'auto' | 'crun' | 'runc';
+  logMaxBytes: number;
+  logMaxFiles: number;
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  if (env.GROVE_DATA_DIR) return env.GROVE_DATA_DIR;
+  if (process.getuid?.() === 0) return '/var/lib/grove';
+  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'grove');
+}
+
+export async function loadLocalConfig(dataDir: string): Promise<LocalConfig> {
+  const file = join(dataDir, 'config.json');
+  const config: LocalConfig = { runtime: 'auto', logMaxBytes: DEFAULT_LOG_MAX_BYTES, logMaxFiles: DEFAULT_LOG_MAX_FILES };
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return config;
+    throw new GroveError(ErrorCode.ConfigInvalid, `${file}: cannot read: ${(err as Error).message}`, { cause: err });
+  }
+  if (text.length > MAX_CONFIG_BYTES) throw new GroveError(ErrorCode.ConfigInvalid, `${file}: larger than 64 KiB`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new GroveError(ErrorCode.ConfigInvalid, `${file}: not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new GroveError(ErrorCode.ConfigInvalid, `${file}: must be a JSON object`);
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'runtime') {
+      if (value !== 'auto' && value !== 'crun' && value !== 'runc') {
+        throw new GroveError(ErrorCode.ConfigInvalid, `${file}: runtime must be "auto", "crun" or "runc"`);
+      }
+      config.runtime = value;
+    } else if (key === 'logMaxBytes' || key === 'logMaxFiles') {
+      if (!Number.isSafeInteger(value) || (value as number) < (key === 'logMaxBytes' ? 4096 : 1)) {
+        throw new GroveError(ErrorCode.ConfigInvalid, `${file}: ${key} must be a whole number (${key === 'logMaxBytes' ? '>= 4096' : '>= 1'})`);
+      }
+      config[key] = value as number;
+    } else {
+      throw new GroveError(ErrorCode.ConfigInvalid, `${file}: unknown setting "${key}"`);
+    }
+  }
+  return config;
+}

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { createLogger, type Logger } from '../core/logger.js';
+import { defaultDataDir } from './config.js';
+import type { CliIO } from './io.js';
+
+/** What every verb gets: its streams, a logger and the global flags, resolved once. */
+export interface CliContext {
+  io: CliIO;
+  logger: Logger;
+  dataDir: string;
+  debug: boolean;
+}
+
+export interface GlobalOptions {
+  dataDir?: string;
+  debug?: boolean;
+  logLevel?: string;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export function contextFor(command: Command, io: CliIO): CliContext {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  const debug = Boolean(opts.debug);
+  // Commands print their own results; the log shows only warnings unless asked for more.
+  const requested = opts.logLevel ?? io.env.GROVE_LOG_LEVEL ?? (debug ? 'debug' : 'warn');
+  const level = (LEVELS as readonly string[]).includes(requested) ? (requested as (typeof LEVELS)[number]) : 'warn';
+  const logger = createLogger({ level, pretty: Boolean(io.stderr.isTTY) }).child({ component: 'cli' });
+  return { io, logger, dataDir: opts.dataDir ?? defaultDataDir(io.env), debug };
+}

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import type { Logger } from '../core/logger.js';
+import { ImageStore } from '../../agent/src/images/image-store.js';
+import { loadRegistriesConfig } from '../../agent/src/images/registries-config.js';
+import { mountRootfs, unmountRootfs } from '../../agent/src/images/rootfs.js';
+import { ContainerManager } from '../../agent/src/runtime/container-manager.js';
+import { ContainerStore } from '../../agent/src/runtime/container-store.js';
+import { detectHost } from '../../agent/src/runtime/host.js';
+import { OciRuntime, detectOciRuntime } from '../../agent/src/runtime/oci-runtime.js';
+import { loadLocalConfig } from './config.js';
+import { shimPath } from './package-root.js';
+
+export interface LocalRuntime {
+  images: ImageStore;
+  containers: ContainerManager;
+}
+
+export interface LocalRuntimeOptions {
+  dataDir: string;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  runtime?: 'auto' | 'crun' | 'runc';
+}
+
+/** The node's own layout: images/, containers/, names/, run/ (OCI runtime state) under the data dir. */
+export function imageStoreFor(dataDir: string, logger: Logger): Promise<ImageStore> {
+  return loadRegistriesConfig(join(dataDir, 'registries.json')).then(
+    (registries) => new ImageStore({ root: join(dataDir, 'images'), logger, registries }),
+  );
+}
+
+/** Assembles images + OCI runtime + shim for one data dir: what `grove ctr` and the agent drive. */
+export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const { dataDir, logger, env } = options;
+  const config = await loadLocalConfig(dataDir);
+  const images = await imageStoreFor(dataDir, logger);
+  const host = await detectHost();
+  const preferred = options.runtime ?? (env.GROVE_RUNTIME as LocalRuntimeOptions['runtime']) ?? config.runtime;
+  const detected = await detectOciRuntime({ host, preferred, logger });
+  const runtime = new OciRuntime({ path: detected.path, root: join(dataDir, 'run', detected.name), logger });
+  const containers = new ContainerManager({
+    store: new ContainerStore(dataDir),
+    images,
+    rootfs: { mount: mountRootfs, unmount: unmountRootfs },
+    runtime,
+    runtimeName: detected.name,
+    host,
+    shimPath: shimPath(env),
+    logger,
+    logMaxBytes: config.logMaxBytes,
+    logMaxFiles: config.logMaxFiles,
+  });
+  return { images, containers };
+}

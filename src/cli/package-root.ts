@@ -1,0 +1,33 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The directory holding Grove's package.json, found by walking up from this module, so the
+ * same code works from src/ under vitest and from dist/ after a build.
+ */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'grove') return dir;
+      } catch {
+        // not ours; keep walking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the grove package root');
+    dir = parent;
+  }
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** grove-shim: $GROVE_SHIM, else the one built beside the package. */
+export function shimPath(env: NodeJS.ProcessEnv): string {
+  return env.GROVE_SHIM ?? join(packageRoot(), 'agent', 'shim', 'build', 'grove-shim');
+}

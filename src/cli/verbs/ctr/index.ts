@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import type { Act } from '../../verb.js';
+import { registerImages } from './images.js';
+import { registerImport } from './import.js';
+import { registerInspect } from './inspect.js';
+import { registerLogs } from './logs.js';
+import { registerPrune } from './prune.js';
+import { registerPs } from './ps.js';
+import { registerPull } from './pull.js';
+import { registerRm } from './rm.js';
+import { registerRmi } from './rmi.js';
+import { registerRun } from './run.js';
+import { registerStop } from './stop.js';
+
+/** `grove ctr …`: the node's local runtime, docker-style, usable without any server. */
+export function registerCtr(program: Command, act: Act): void {
+  const ctr = program
+    .command('ctr')
+    .description('drive the local container runtime directly (docker-style), no server needed')
+    .option('--runtime <name>', 'OCI runtime: auto|crun|runc (default from config.json, else auto)')
+    .enablePositionalOptions()
+    .helpCommand('help [verb]', 'show help for a ctr verb');
+  for (const register of [registerPull, registerImages, registerImport, registerRmi, registerPrune, registerRun, registerPs, registerLogs, registerStop, registerRm, registerInspect]) {
+    register(ctr, act);
+  }
+}

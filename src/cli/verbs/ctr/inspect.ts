@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import type { ContainerView } from '../../../../agent/src/runtime/container-manager.js';
+import { writeLine } from '../../io.js';
+import type { Act } from '../../verb.js';
+import { openRuntime } from './open.js';
+
+/** The stable JSON shape of `grove ctr inspect` (documented in docs/runtime.md). */
+export function inspectJson(v: ContainerView): Record<string, unknown> {
+  return {
+    id: v.id,
+    name: v.name,
+    image: v.image,
+    imageDigest: v.imageDigest,
+    command: v.command,
+    state: v.state,
+    pid: v.state === 'running' ? (v.pid ?? null) : null,
+    shimPid: v.state === 'running' ? (v.shimPid ?? null) : null,
+    exitCode: v.exitCode,
+    signal: v.signal ?? null,
+    oomKilled: v.oomKilled,
+    createdAt: v.createdAt,
+    startedAt: v.startedAt ?? null,
+    finishedAt: v.finishedAt ?? null,
+    runtime: v.runtime,
+    rootfs: v.rootfsKind,
+    cgroupsPath: v.cgroupsPath,
+    limits: {
+      memory: v.spec.limits.memoryBytes ?? null,
+      cpus: v.spec.limits.cpus ?? null,
+      pids: v.spec.limits.pidsLimit ?? null,
+      cpuShares: v.spec.limits.cpuShares ?? null,
+    },
+    env: v.spec.env,
+    labels: v.spec.labels,
+  };
+}
+
+export function registerInspect(ctr: Command, act: Act): void {
+  ctr
+    .command('inspect')
+    .description('print a container as JSON')
+    .argument('<container...>', 'names or IDs')
+    .action(
+      act(async (ctx, [names], options) => {
+        const { containers } = await openRuntime(ctx, options);
+        const views = [];
+        for (const name of names as string[]) views.push(inspectJson(await containers.find(name)));
+        writeLine(ctx.io.stdout, JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
+      }),
+    );
+}

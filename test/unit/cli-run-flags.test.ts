@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { runRequestFromFlags } from '../../src/cli/verbs/ctr/run.js';
+
+const defaults = { env: [], label: [], pull: 'missing' };
+
+describe('ctr run flags', () => {
+  it('maps docker-style flags onto a run request', () => {
+    const request = runRequestFromFlags('busybox', ['sh', '-c', 'echo hi'], {
+      ...defaults,
+      memory: '32m',
+      cpus: '0.5',
+      pids: '64',
+      env: ['A=1', 'B=x=y'],
+      label: ['team=edge'],
+      name: 'web',
+      readOnly: true,
+    });
+    expect(request).toEqual({
+      image: 'busybox',
+      args: ['sh', '-c', 'echo hi'],
+      name: 'web',
+      readOnlyRootfs: true,
+      env: ['A=1', 'B=x=y'],
+      labels: { team: 'edge' },
+      limits: { memoryBytes: 32 * 1024 * 1024, cpus: 0.5, pidsLimit: 64 },
+      pullMissing: true,
+    });
+  });
+
+  it.each([
+    [{ memory: '32q' }, '--memory: "32q" is not a size'],
+    [{ memory: '1m' }, '--memory: the minimum is 6m'],
+    [{ cpus: 'x' }, '--cpus'],
+    [{ pids: '-1' }, '--pids'],
+    [{ env: ['NOEQUALS'] }, '--env: "NOEQUALS" is not KEY=VALUE'],
+    [{ label: ['=v'] }, '--label'],
+    [{ pull: 'always' }, '--pull'],
+  ])('rejects %j with one clear line', (flags, message) => {
+    expect(() => runRequestFromFlags('busybox', [], { ...defaults, ...flags })).toThrow(message);
+  });
+});

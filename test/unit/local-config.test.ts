@@ -1,0 +1,35 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadLocalConfig } from '../../src/cli/config.js';
+
+describe('local config.json', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'grove-config-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has defaults when absent', async () => {
+    expect(await loadLocalConfig(dir)).toEqual({ runtime: 'auto', logMaxBytes: 1048576, logMaxFiles: 2 });
+  });
+
+  it('takes runtime and log caps', async () => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ runtime: 'runc', logMaxBytes: 65536, logMaxFiles: 3 }));
+    expect(await loadLocalConfig(dir)).toEqual({ runtime: 'runc', logMaxBytes: 65536, logMaxFiles: 3 });
+  });
+
+  it.each([
+    [{ runtime: 'docker' }, 'runtime must be'],
+    [{ logMaxBytes: 10 }, 'logMaxBytes must be'],
+    [{ colour: 'blue' }, 'unknown setting "colour"'],
+    [[1, 2], 'must be a JSON object'],
+  ])('rejects %j naming the file and field', async (content, message) => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify(content));
+    await expect(loadLocalConfig(dir)).rejects.toThrow(message);
+    await expect(loadLocalConfig(dir)).rejects.toThrow(join(dir, 'config.json'));
+  });
+});
