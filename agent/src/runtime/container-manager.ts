@@ -64,6 +64,7 @@ export interface RunRequest {
   user?: string;
   limits?: ContainerSpec['limits'];
   readOnlyRootfs?: boolean;
+  hostNetwork?: boolean;
   labels?: Record<string, string>;
   /** Pull the image when it is not stored locally (docker run's default). */
   pullMissing?: boolean;
@@ -101,6 +102,7 @@ export class ContainerManager {
       ...(request.user ? { user: request.user } : {}),
       limits: request.limits ?? {},
       ...(request.readOnlyRootfs ? { readOnlyRootfs: true } : {}),
+      ...(request.hostNetwork ? { hostNetwork: true } : {}),
       labels: request.labels ?? {},
     };
     // Fails early (bad command) before anything is created on disk.
@@ -115,7 +117,11 @@ export class ContainerManager {
       const { rootfs, kind } = await this.deps.rootfs.mount({ lower, containerDir });
       mounted = true;
       const cgroupsPath = `/grove/${id}`;
-      const config = buildOciConfig(spec, image.config, this.deps.host, { rootfsPath: rootfs, cgroupsPath });
+      const config = buildOciConfig(spec, image.config, this.deps.host, {
+        rootfsPath: rootfs,
+        cgroupsPath,
+        ...(spec.hostNetwork ? { hostNetwork: true } : {}),
+      });
       await writeFileAtomic(join(containerDir, 'config.json'), JSON.stringify(config, null, 2));
       const record: ContainerRecord = {
         id,

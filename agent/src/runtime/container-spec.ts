@@ -21,6 +21,8 @@ export interface ContainerSpec {
   hostname?: string;
   limits: ContainerLimits;
   readOnlyRootfs?: boolean;
+  /** Share the host's network namespace (docker --network host). */
+  hostNetwork?: boolean;
   labels: Record<string, string>;
 }
 

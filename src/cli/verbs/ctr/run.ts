@@ -31,6 +31,7 @@ export function registerRun(ctr: Command, act: Act): void {
     .option('-u, --user <user[:group]>', 'user to run as')
     .option('-l, --label <k=v>', 'set a label (repeatable)', collect, [])
     .option('--read-only', 'mount the root filesystem read-only')
+    .option('--network <mode>', 'none (default: own namespace with loopback only) or host')
     .option('--pull <policy>', 'missing|never (default missing)', 'missing')
     .option('--rm', 'remove the container when it exits (foreground only)')
     .passThroughOptions()
@@ -66,6 +67,9 @@ export function runRequestFromFlags(image: string, command: string[], o: Record<
     ...(o.pids !== undefined ? { pidsLimit: parsePositiveInt(o.pids as string, '--pids') } : {}),
     ...(o.cpuShares !== undefined ? { cpuShares: parsePositiveInt(o.cpuShares as string, '--cpu-shares') } : {}),
   };
+  if (o.network !== undefined && o.network !== 'none' && o.network !== 'host') {
+    throw new GroveError(ErrorCode.InvalidArgument, `--network: "${String(o.network)}" is not one of none, host`);
+  }
   if (limits.memoryBytes !== undefined && limits.memoryBytes < 6 * 1024 * 1024) {
     throw new GroveError(ErrorCode.InvalidArgument, '--memory: the minimum is 6m');
   }
@@ -77,6 +81,7 @@ export function runRequestFromFlags(image: string, command: string[], o: Record<
     ...(o.workdir !== undefined ? { workingDir: o.workdir as string } : {}),
     ...(o.user !== undefined ? { user: o.user as string } : {}),
     ...(o.readOnly ? { readOnlyRootfs: true } : {}),
+    ...(o.network === 'host' ? { hostNetwork: true } : {}),
     env,
     labels,
     limits,
