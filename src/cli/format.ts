@@ -30,6 +30,6 @@ export function shortId(id: string): string {
 }
 
 export function quoteCommand(args: string[]): string {
-  const text = args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  const text = args.join(' ');
   return text.length > 30 ? `"${text.slice(0, 29)}…"` : `"${text}"`;
 }
