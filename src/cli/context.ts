@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger, type Logger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
 import { defaultDataDir } from './config.js';
 import type { CliIO } from './io.js';
 
@@ -19,12 +19,14 @@ export interface GlobalOptions {
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-export function contextFor(command: Command, io: CliIO): CliContext {
+/** Loads pino only when a verb runs, so help and usage errors stay fast. */
+export async function contextFor(command: Command, io: CliIO): Promise<CliContext> {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const debug = Boolean(opts.debug);
   // Commands print their own results; the log shows only warnings unless asked for more.
   const requested = opts.logLevel ?? io.env.GROVE_LOG_LEVEL ?? (debug ? 'debug' : 'warn');
   const level = (LEVELS as readonly string[]).includes(requested) ? (requested as (typeof LEVELS)[number]) : 'warn';
+  const { createLogger } = await import('../core/logger.js');
   const logger = createLogger({ level, pretty: Boolean(io.stderr.isTTY) }).child({ component: 'cli' });
   return { io, logger, dataDir: opts.dataDir ?? defaultDataDir(io.env), debug };
 }

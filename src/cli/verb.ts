@@ -19,7 +19,7 @@ export function makeAct(io: CliIO, exit: ExitState): Act {
       const command = commanderArgs[commanderArgs.length - 1] as Command;
       const options = command.optsWithGlobals<Record<string, unknown>>();
       const positional = commanderArgs.slice(0, -2);
-      const code = await body(contextFor(command, io), positional, options);
+      const code = await body(await contextFor(command, io), positional, options);
       if (typeof code === 'number') exit.code = code;
     };
 }

@@ -105,7 +105,8 @@ describeWith(['root'], 'image store: archives, snapshots, rootfs, removal', () =
       await writeOciLayoutArchive(flat, index, 'busybox:flat', { flat: true });
       const imported = await store.importArchive(flat);
       expect(imported).toHaveLength(1);
-      expect(imported[0]!.names).toEqual(['docker.io/library/busybox:flat']);
+      expect(imported[0]!.digest).toBe(m!.digest); // same image as busybox:multi: names merge
+      expect(imported[0]!.names.sort()).toEqual(['docker.io/library/busybox:flat', 'docker.io/library/busybox:multi']);
       expect(imported[0]!.platform).toEqual(hostPlatform());
     });
 

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../src/cli/package-root.js';
 
 /** Drives the built `grove` executable as a real process, the way a user would. */
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// Found by walking up to package.json, so this works from test/ and from dist/test/ alike.
+export const REPO_ROOT = packageRoot();
 export const GROVE_BIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'grove.js');
 
 export interface GroveResult {

@@ -126,6 +126,7 @@ describe('applyLayer', () => {
     expect(ro.mode & 0o7777).toBe(0o555);
     expect(ro.mtime.getTime()).toBe(mtime.getTime());
     expect((await stat(join(target, 'bin'))).mtime.getTime()).toBe(mtime.getTime());
+    await chmod(join(target, 'ro'), 0o755); // so cleanup also works when not root
   });
 
   it('applies whiteouts and opaque directories from upper layers only', async () => {

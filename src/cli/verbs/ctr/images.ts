@@ -3,8 +3,8 @@ import { displayImageRef, parseImageRef } from '../../../core/image-ref.js';
 import { formatBytes } from '../../../core/quantity.js';
 import { ago, shortId, table } from '../../format.js';
 import { writeLine } from '../../io.js';
-import { imageStoreFor } from '../../local-runtime.js';
 import type { Act } from '../../verb.js';
+import { openImages } from './open.js';
 
 export function registerImages(ctr: Command, act: Act): void {
   ctr
@@ -13,7 +13,7 @@ export function registerImages(ctr: Command, act: Act): void {
     .option('-q, --quiet', 'only image IDs')
     .action(
       act(async (ctx, _args, options) => {
-        const images = await (await imageStoreFor(ctx.dataDir, ctx.logger)).list();
+        const images = await (await openImages(ctx)).list();
         if (options.quiet) {
           for (const image of images) writeLine(ctx.io.stdout, shortId(image.configDigest));
           return;

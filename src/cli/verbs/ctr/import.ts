@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeLine } from '../../io.js';
-import { imageStoreFor } from '../../local-runtime.js';
 import type { Act } from '../../verb.js';
+import { openImages } from './open.js';
 
 export function registerImport(ctr: Command, act: Act): void {
   ctr
@@ -10,7 +10,7 @@ export function registerImport(ctr: Command, act: Act): void {
     .argument('<file>', 'archive path')
     .action(
       act(async (ctx, [file]) => {
-        const images = await imageStoreFor(ctx.dataDir, ctx.logger);
+        const images = await openImages(ctx);
         for (const image of await images.importArchive(file as string)) {
           writeLine(ctx.io.stdout, `Imported ${image.names.join(', ') || '<untagged>'} ${image.digest}`);
         }

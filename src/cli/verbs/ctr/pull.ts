@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { writeLine } from '../../io.js';
-import { imageStoreFor } from '../../local-runtime.js';
 import { pullProgressReporter } from '../../progress.js';
 import type { Act } from '../../verb.js';
+import { openImages } from './open.js';
 
 export function registerPull(ctr: Command, act: Act): void {
   ctr
@@ -11,7 +11,7 @@ export function registerPull(ctr: Command, act: Act): void {
     .argument('<image>', 'image reference, e.g. busybox or registry.local:5000/app:1.2')
     .action(
       act(async (ctx, [reference]) => {
-        const images = await imageStoreFor(ctx.dataDir, ctx.logger);
+        const images = await openImages(ctx);
         const progress = pullProgressReporter(ctx.io);
         try {
           const image = await images.pull(reference as string, { onProgress: progress.onProgress });

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { ContainerStore } from '../../../../agent/src/runtime/container-store.js';
 import { writeLine } from '../../io.js';
-import { imageStoreFor } from '../../local-runtime.js';
 import type { Act } from '../../verb.js';
+import { imagesInUse, openImages } from './open.js';
 
 export function registerRmi(ctr: Command, act: Act): void {
   ctr
@@ -11,8 +10,8 @@ export function registerRmi(ctr: Command, act: Act): void {
     .argument('<image...>', 'image references or IDs')
     .action(
       act(async (ctx, [references]) => {
-        const images = await imageStoreFor(ctx.dataDir, ctx.logger);
-        const used = new Set((await new ContainerStore(ctx.dataDir).list()).map((c) => c.imageDigest));
+        const images = await openImages(ctx);
+        const used = await imagesInUse(ctx);
         for (const reference of references as string[]) {
           await images.remove(reference, (digest) => used.has(digest));
           writeLine(ctx.io.stdout, `Untagged: ${reference}`);
