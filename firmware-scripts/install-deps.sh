@@ -2,6 +2,7 @@
 # Installs the Debian packages Grove needs on this machine, and only those that are missing,
 # so a second run changes nothing and needs no network.
 #   --runtime  what a node needs to run containers (default)
+#   --example  also what the quick start's example image is built from (busybox-static)
 #   --test     also what the test suite and benchmarks need (registry, skopeo, mosquitto…)
 set -euo pipefail
 
@@ -13,7 +14,14 @@ BUILD_PACKAGES=(make gcc musl-tools)
 TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosquitto file procps iproute2)
 
 want=("${RUNTIME_PACKAGES[@]}" "${BUILD_PACKAGES[@]}")
-[ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
+for flag in "$@"; do
+  case "$flag" in
+    --runtime) ;;
+    --example) want+=(busybox-static) ;;
+    --test) want+=("${TEST_PACKAGES[@]}") ;;
+    *) fatal "unknown flag $flag (use --runtime, --example, --test)" ;;
+  esac
+done
 
 [ "$(id -u)" -eq 0 ] || fatal "run as root (sudo $0 $*)"
 command -v apt-get >/dev/null || fatal "apt-get not found: install ${want[*]} with your package manager"
