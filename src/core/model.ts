@@ -1,0 +1,111 @@
+/**
+ * Grove's own resource model. Manifests (Kubernetes subset, docker-compose) translate into
+ * these; the store holds them; the scheduler turns Apps into per-node pod targets.
+ */
+
+export type AppKind = 'Deployment' | 'DaemonSet';
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export interface ContainerResources {
+  /** Hard memory limit in bytes (limits.memory / mem_limit). */
+  memoryBytes?: number;
+  /** CPU limit in cores (limits.cpu / cpus). */
+  cpus?: number;
+  pidsLimit?: number;
+  /** What the scheduler reserves on a node (requests.memory; defaults to the limit). */
+  requestMemoryBytes?: number;
+}
+
+export interface ContainerTemplate {
+  name: string;
+  /** Canonical image reference (parseImageRef + formatImageRef). */
+  image: string;
+  /** Replaces the image entrypoint (k8s command / compose entrypoint). */
+  command?: string[];
+  /** Replaces the image cmd (k8s args / compose command). */
+  args?: string[];
+  env: EnvVar[];
+  workingDir?: string;
+  resources: ContainerResources;
+}
+
+export interface PodTemplate {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  nodeSelector: Record<string, string>;
+  restartPolicy: RestartPolicy;
+  hostNetwork: boolean;
+  containers: ContainerTemplate[];
+}
+
+export interface AppSpec {
+  kind: AppKind;
+  /** Deployment only; a DaemonSet runs one pod per eligible node. */
+  replicas?: number;
+  template: PodTemplate;
+}
+
+/** Where a resource came from, for messages and `describe`. */
+export interface ResourceSource {
+  format: 'kubernetes' | 'compose';
+  file?: string;
+}
+
+export interface ResourceMeta {
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Store revision of the last change (set by the store). */
+  revision?: number;
+  createdAt?: string;
+  updatedAt?: string;
+  source?: ResourceSource;
+}
+
+export interface App {
+  kind: 'App';
+  meta: ResourceMeta;
+  spec: AppSpec;
+  /** Bumped by the server when spec changes (not on label-only or no-op applies). */
+  generation?: number;
+}
+
+export interface ConfigMap {
+  kind: 'ConfigMap';
+  meta: ResourceMeta;
+  data: Record<string, string>;
+}
+
+export interface Secret {
+  kind: 'Secret';
+  meta: ResourceMeta;
+  /** Decoded values (base64 in manifests). Never logged. */
+  data: Record<string, string>;
+}
+
+/** What a manifest file turns into: the input of `apply`. */
+export type AppliedResource = App | ConfigMap | Secret;
+
+export interface NodeRecord {
+  kind: 'Node';
+  meta: ResourceMeta;
+  cordoned: boolean;
+  /** sha256 of the node's MQTT password; the password itself is only ever sent to the node. */
+  credentialHash: string;
+  joinedAt: string;
+}
+
+/** A pod the scheduler placed: stable across server restarts so nothing churns. */
+export interface PodAssignment {
+  kind: 'Pod';
+  meta: ResourceMeta;
+  app: string;
+  node: string;
+  /** Hash of the app's pod template this pod runs; a change means an update. */
+  templateHash: string;
+}

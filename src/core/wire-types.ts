@@ -1,0 +1,127 @@
+/**
+ * Messages that travel over MQTT as CBOR. Every payload carries `schema`; receivers validate
+ * and size-limit it (src/core/wire.ts) before use. docs/protocol.md is the reference.
+ *
+ * Topics (cluster = a name chosen at `grove server` first start, default "default"):
+ *   grove/v1/<cluster>/nodes/<node>/target     server → agent  retained, QoS 1, NodeTarget
+ *   grove/v1/<cluster>/nodes/<node>/status     agent → server  QoS 1, NodeStatus
+ *   grove/v1/<cluster>/nodes/<node>/presence   agent (Last Will too), retained, QoS 1, Presence
+ *   grove/v1/<cluster>/nodes/<node>/rpc/req    server → agent  QoS 1, RpcRequest
+ *   grove/v1/<cluster>/nodes/<node>/rpc/res    agent → server  QoS 1, RpcResponse
+ */
+
+export const WIRE_SCHEMA = 1;
+
+import type { EnvVar, ContainerResources, RestartPolicy } from './model.js';
+
+export interface ContainerTarget {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env: EnvVar[];
+  workingDir?: string;
+  resources: ContainerResources;
+}
+
+export interface PodTarget {
+  /** Unique in the cluster, e.g. web-5f6c7d-x2k4. */
+  name: string;
+  app: string;
+  templateHash: string;
+  restartPolicy: RestartPolicy;
+  hostNetwork: boolean;
+  containers: ContainerTarget[];
+}
+
+/** The whole desired state of one node. Revisions only move forward. */
+export interface NodeTarget {
+  schema: typeof WIRE_SCHEMA;
+  cluster: string;
+  node: string;
+  revision: number;
+  /** sha256 hex of the canonical CBOR encoding of `pods` (wire.ts computes and checks it). */
+  checksum: string;
+  pods: PodTarget[];
+  issuedAt: string;
+}
+
+export interface NodeFacts {
+  arch: string;
+  os: string;
+  cpus: number;
+  memoryBytes: number;
+  memoryAvailableBytes: number;
+  diskFreeBytes: number;
+  kernel: string;
+  ociRuntime: string;
+  cgroupVersion: number;
+  agentVersion: string;
+  labels: Record<string, string>;
+}
+
+export type ContainerStateName = 'waiting' | 'running' | 'exited';
+
+export interface ContainerStatus {
+  name: string;
+  state: ContainerStateName;
+  /** Why it is waiting or exited: ImagePull, ImagePullError, CreateError, Completed, Error, OOMKilled … */
+  reason?: string;
+  message?: string;
+  exitCode?: number;
+  oomKilled: boolean;
+  restarts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  imageDigest?: string;
+}
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface PodStatus {
+  name: string;
+  app: string;
+  templateHash: string;
+  phase: PodPhase;
+  ready: boolean;
+  restarts: number;
+  containers: ContainerStatus[];
+}
+
+export interface NodeStatus {
+  schema: typeof WIRE_SCHEMA;
+  node: string;
+  /** Increments with every status the agent sends (heartbeats too) since it started. */
+  seq: number;
+  /** Revision of the last NodeTarget the agent applied (0 = none). */
+  observedRevision: number;
+  /** True for a periodic heartbeat that carries no change. */
+  heartbeat: boolean;
+  facts: NodeFacts;
+  pods: PodStatus[];
+  sentAt: string;
+}
+
+export interface Presence {
+  schema: typeof WIRE_SCHEMA;
+  node: string;
+  online: boolean;
+  at: string;
+}
+
+export interface RpcRequest {
+  schema: typeof WIRE_SCHEMA;
+  id: string;
+  method: 'logs';
+  params: { pod: string; container?: string; tail?: number; follow?: boolean };
+}
+
+export interface RpcResponse {
+  schema: typeof WIRE_SCHEMA;
+  id: string;
+  /** Chunks of one answer are numbered from 0; the last has done = true. */
+  seq: number;
+  done: boolean;
+  error?: { code: string; message: string };
+  lines?: { time: string; stream: 'stdout' | 'stderr'; text: string; container: string }[];
+}
