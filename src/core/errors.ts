@@ -26,6 +26,13 @@ export const ErrorCode = {
   ShimFailed: 'SHIM_FAILED',
   ConfigInvalid: 'CONFIG_INVALID',
   PermissionDenied: 'PERMISSION_DENIED',
+  WireInvalid: 'WIRE_INVALID',
+  StoreError: 'STORE_ERROR',
+  NotFound: 'NOT_FOUND',
+  ServerUnavailable: 'SERVER_UNAVAILABLE',
+  Unauthenticated: 'UNAUTHENTICATED',
+  Conflict: 'CONFLICT',
+  NodeUnavailable: 'NODE_UNAVAILABLE',
   Internal: 'INTERNAL',
 } as const;
 

@@ -52,3 +52,17 @@ export function formatBytes(bytes: number): string {
   while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)}${units[i]}`;
 }
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Parses "90s", "30m", "24h", "7d" or "1h30m" into whole seconds. */
+export function parseDurationSeconds(value: string, field: string): number {
+  const text = value.trim();
+  const parts = [...text.matchAll(/(\d+)([smhd])/g)];
+  if (!text || parts.map((p) => p[0]).join('') !== text) {
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is not a duration (use e.g. 90s, 30m, 24h, 7d)`);
+  }
+  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+  if (seconds <= 0) throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" must be longer than 0s`);
+  return seconds;
+}

@@ -1,0 +1,29 @@
+import type { CliContext } from '../context.js';
+import { ApiClient } from './api-client.js';
+import { loadClientConfig } from './client-config.js';
+
+/** The API client for a client verb: --config, $GROVE_CONFIG, or <data-dir>/client.json. */
+export async function openClient(ctx: CliContext, options: Record<string, unknown>): Promise<ApiClient> {
+  const config = await loadClientConfig({
+    ...(typeof options.config === 'string' ? { config: options.config } : {}),
+    dataDir: ctx.dataDir,
+    env: ctx.io.env,
+  });
+  return new ApiClient(config);
+}
+
+/** kubectl-style kind words → API collection names. */
+export function collectionFor(kind: string): 'apps' | 'configmaps' | 'secrets' | 'nodes' | 'pods' | undefined {
+  const k = kind.toLowerCase();
+  if (['app', 'apps', 'deployment', 'deployments', 'deploy', 'daemonset', 'daemonsets', 'ds'].includes(k)) return 'apps';
+  if (['configmap', 'configmaps', 'cm'].includes(k)) return 'configmaps';
+  if (['secret', 'secrets'].includes(k)) return 'secrets';
+  if (['node', 'nodes', 'no'].includes(k)) return 'nodes';
+  if (['pod', 'pods', 'po'].includes(k)) return 'pods';
+  return undefined;
+}
+
+/** The singular word used in messages: app/web, configmap/settings. */
+export function singular(collection: string): string {
+  return collection.replace(/s$/, '');
+}

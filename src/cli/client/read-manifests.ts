@@ -1,0 +1,60 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { ErrorCode, GroveError } from '../../core/errors.js';
+import { parseManifests } from '../../core/manifests/index.js';
+import type { AppliedResource } from '../../core/model.js';
+
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+export interface ManifestText {
+  file: string;
+  text: string;
+}
+
+async function readLimited(file: string, read: () => Promise<Buffer>): Promise<ManifestText> {
+  const data = await read();
+  if (data.length > MAX_MANIFEST_BYTES) throw new GroveError(ErrorCode.ManifestInvalid, `${file}: larger than 1 MiB`);
+  return { file, text: data.toString('utf8') };
+}
+
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_MANIFEST_BYTES) break;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** `-f` arguments: files, directories (their .yaml/.yml/.json files, not recursive) or `-`. */
+export async function readManifestSources(paths: string[], stdin: NodeJS.ReadableStream = process.stdin): Promise<ManifestText[]> {
+  const texts: ManifestText[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      texts.push(await readLimited('<stdin>', () => readStdin(stdin)));
+      continue;
+    }
+    const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+      throw new GroveError(ErrorCode.InvalidArgument, `${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, { cause: err });
+    });
+    if (info.isDirectory()) {
+      const names = (await readdir(path)).filter((n) => MANIFEST_EXTENSIONS.has(extname(n))).sort();
+      if (names.length === 0) throw new GroveError(ErrorCode.InvalidArgument, `${path}: no .yaml, .yml or .json files`);
+      for (const name of names) texts.push(await readLimited(join(path, name), () => readFile(join(path, name))));
+    } else {
+      texts.push(await readLimited(path, () => readFile(path)));
+    }
+  }
+  return texts;
+}
+
+/** Reads and parses every source; the first invalid document stops everything (nothing sent). */
+export async function loadResources(paths: string[], stdin?: NodeJS.ReadableStream): Promise<AppliedResource[]> {
+  const resources: AppliedResource[] = [];
+  for (const { file, text } of await readManifestSources(paths, stdin)) resources.push(...parseManifests(text, { file }));
+  if (resources.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
+  return resources;
+}

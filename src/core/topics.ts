@@ -1,0 +1,89 @@
+/**
+ * MQTT topic layout for the sync protocol (see src/core/wire-types.ts and docs/protocol.md).
+ * Names go straight into topic strings, so they are validated here: a `+`, `#` or `/` in a
+ * cluster or node name would let one node subscribe to or publish on another node's topics.
+ */
+import { ErrorCode, GroveError } from './errors.js';
+
+export const TOPIC_ROOT = 'grove/v1';
+
+export type NodeTopicKind = 'target' | 'status' | 'presence' | 'rpcRequest' | 'rpcResponse';
+
+export interface NodeTopics {
+  target: string;
+  status: string;
+  presence: string;
+  rpcRequest: string;
+  rpcResponse: string;
+}
+
+export interface ParsedNodeTopic {
+  cluster: string;
+  node: string;
+  kind: NodeTopicKind;
+}
+
+/** Topic suffix (after grove/v1/<cluster>/nodes/<node>/) of each kind. */
+const SUFFIX: Readonly<Record<NodeTopicKind, string>> = Object.freeze({
+  target: 'target',
+  status: 'status',
+  presence: 'presence',
+  rpcRequest: 'rpc/req',
+  rpcResponse: 'rpc/res',
+});
+
+const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function isValidName(name: unknown): name is string {
+  return typeof name === 'string' && NAME_RE.test(name);
+}
+
+/** Throws InvalidArgument unless `name` is a DNS-label-like cluster or node name. */
+export function validateName(name: unknown, what: string): string {
+  if (!isValidName(name)) {
+    const shown = typeof name === 'string' ? JSON.stringify(name) : typeof name;
+    throw new GroveError(
+      ErrorCode.InvalidArgument,
+      `invalid ${what} name ${shown}: use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit`,
+      { details: { what, name: typeof name === 'string' ? name : undefined } },
+    );
+  }
+  return name;
+}
+
+function nodeBase(cluster: string, node: string): string {
+  return `${TOPIC_ROOT}/${cluster}/nodes/${node}`;
+}
+
+export function topicsFor(cluster: string, node: string): NodeTopics {
+  validateName(cluster, 'cluster');
+  validateName(node, 'node');
+  const base = nodeBase(cluster, node);
+  return {
+    target: `${base}/${SUFFIX.target}`,
+    status: `${base}/${SUFFIX.status}`,
+    presence: `${base}/${SUFFIX.presence}`,
+    rpcRequest: `${base}/${SUFFIX.rpcRequest}`,
+    rpcResponse: `${base}/${SUFFIX.rpcResponse}`,
+  };
+}
+
+/** Subscription filter matching one kind of topic for every node, e.g. grove/v1/c/nodes/+/status. */
+export function allNodesTopic(cluster: string, kind: NodeTopicKind): string {
+  validateName(cluster, 'cluster');
+  return `${nodeBase(cluster, '+')}/${SUFFIX[kind]}`;
+}
+
+/** Parses a concrete (non-wildcard) node topic; undefined for anything that is not one. */
+export function parseNodeTopic(topic: string): ParsedNodeTopic | undefined {
+  const parts = topic.split('/');
+  if (parts.length < 6 || parts.length > 7) return undefined;
+  const [root, version, cluster, nodes, node, ...rest] = parts;
+  if (`${root}/${version}` !== TOPIC_ROOT || nodes !== 'nodes') return undefined;
+  if (!isValidName(cluster) || !isValidName(node)) return undefined;
+  const suffix = rest.join('/');
+  for (const kind of Object.keys(SUFFIX) as NodeTopicKind[]) {
+    if (SUFFIX[kind] === suffix) return { cluster, node, kind };
+  }
+  return undefined;
+}
