@@ -1,0 +1,143 @@
+/**
+ * Join tokens: `grove1.<ca fingerprint | "insecure">.<id>.<secret>`.
+ *
+ * k3s-style: one token may join many nodes until it expires. The token carries the CA
+ * fingerprint so a joining agent can pin the server's CA before sending anything secret; the
+ * store holds only sha256(secret) under `tokens/<id>`, so a copy of the store cannot join.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ErrorCode, GroveError } from '../../core/errors.js';
+import type { Store } from '../../store/store.js';
+
+export const JOIN_TOKEN_VERSION = 'grove1';
+export const INSECURE_FINGERPRINT = 'insecure';
+export const TOKEN_KEY_PREFIX = 'tokens/';
+/** Ten years: a longer TTL is a typo, not a policy. */
+export const MAX_TOKEN_TTL_SECONDS = 10 * 365 * 24 * 3600;
+
+const ID_RE = /^[0-9a-f]{8}$/;
+const SECRET_RE = /^[A-Za-z0-9_-]{43}$/;
+const HEX64_RE = /^[0-9a-f]{64}$/;
+
+export interface JoinTokenRecord {
+  id: string;
+  /** sha256 hex of the secret; the secret itself is never stored. */
+  secretHash: string;
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface ParsedJoinToken {
+  /** undefined for an "insecure" token (server without TLS). */
+  caFingerprint: string | undefined;
+  id: string;
+  secret: string;
+}
+
+export interface CreateJoinTokenOptions {
+  ttlSeconds: number;
+  caFingerprint: string | undefined;
+  now: Date;
+}
+
+export interface CreatedJoinToken {
+  token: string;
+  id: string;
+  expiresAt: string;
+}
+
+/** Splits and checks the shape of a token; pure. Throws InvalidArgument when malformed. */
+export function parseJoinToken(token: string): ParsedJoinToken {
+  const parts = token.trim().split('.');
+  const [version, fingerprint, id, secret] = parts;
+  const ok =
+    parts.length === 4 &&
+    version === JOIN_TOKEN_VERSION &&
+    fingerprint !== undefined &&
+    (fingerprint === INSECURE_FINGERPRINT || HEX64_RE.test(fingerprint)) &&
+    id !== undefined &&
+    ID_RE.test(id) &&
+    secret !== undefined &&
+    SECRET_RE.test(secret);
+  if (!ok) {
+    // Never echo the token: it is a secret even when mistyped.
+    throw new GroveError(ErrorCode.InvalidArgument, `malformed join token (expected ${JOIN_TOKEN_VERSION}.<ca fingerprint>.<id>.<secret>)`);
+  }
+  return { caFingerprint: fingerprint === INSECURE_FINGERPRINT ? undefined : fingerprint, id: id!, secret: secret! };
+}
+
+export function formatJoinToken(parsed: ParsedJoinToken): string {
+  return [JOIN_TOKEN_VERSION, parsed.caFingerprint ?? INSECURE_FINGERPRINT, parsed.id, parsed.secret].join('.');
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export async function createJoinToken(store: Store, options: CreateJoinTokenOptions): Promise<CreatedJoinToken> {
+  const { ttlSeconds, caFingerprint, now } = options;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
+    throw new GroveError(ErrorCode.InvalidArgument, `join token TTL must be 1..${MAX_TOKEN_TTL_SECONDS} seconds, got ${ttlSeconds}`);
+  }
+  if (caFingerprint !== undefined && !HEX64_RE.test(caFingerprint)) {
+    throw new GroveError(ErrorCode.InvalidArgument, 'CA fingerprint must be 64 lowercase hex digits');
+  }
+  let id: string;
+  // 32-bit ids collide rarely, but an overwrite would silently revoke another token.
+  do {
+    id = randomBytes(4).toString('hex');
+  } while ((await store.get(TOKEN_KEY_PREFIX + id)) !== undefined);
+  const secret = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
+  const record: JoinTokenRecord = { id, secretHash: sha256Hex(secret), expiresAt, createdAt: now.toISOString() };
+  await store.commit([{ type: 'put', key: TOKEN_KEY_PREFIX + id, value: record }]);
+  return { token: formatJoinToken({ caFingerprint, id, secret }), id, expiresAt };
+}
+
+function notRecognised(): GroveError {
+  return new GroveError(ErrorCode.PermissionDenied, 'join token not recognised');
+}
+
+/**
+ * Returns the token id when `token` is valid at `now`. The secret is checked before expiry so
+ * that "expired" is only ever told to someone who holds the real secret.
+ */
+export async function verifyJoinToken(store: Store, token: string, now: Date): Promise<string> {
+  let parsed: ParsedJoinToken;
+  try {
+    parsed = parseJoinToken(token);
+  } catch {
+    throw notRecognised();
+  }
+  const entry = await store.get<JoinTokenRecord>(TOKEN_KEY_PREFIX + parsed.id);
+  const record = entry?.value;
+  if (record === undefined || typeof record.secretHash !== 'string' || !HEX64_RE.test(record.secretHash)) {
+    throw notRecognised();
+  }
+  const presented = Buffer.from(sha256Hex(parsed.secret), 'hex');
+  if (!timingSafeEqual(presented, Buffer.from(record.secretHash, 'hex'))) throw notRecognised();
+  const expires = Date.parse(record.expiresAt);
+  if (!Number.isFinite(expires) || now.getTime() >= expires) {
+    throw new GroveError(ErrorCode.PermissionDenied, 'join token expired', { details: { tokenId: parsed.id, expiresAt: record.expiresAt } });
+  }
+  return parsed.id;
+}
+
+export async function listJoinTokens(store: Store): Promise<JoinTokenRecord[]> {
+  return (await store.list<JoinTokenRecord>(TOKEN_KEY_PREFIX)).map((e) => e.value);
+}
+
+/** Revokes a token before its expiry; true when it existed. */
+export async function revokeJoinToken(store: Store, id: string): Promise<boolean> {
+  if (!ID_RE.test(id)) throw new GroveError(ErrorCode.InvalidArgument, `invalid join token id ${JSON.stringify(id)}`);
+  const existed = (await store.get(TOKEN_KEY_PREFIX + id)) !== undefined;
+  if (existed) await store.commit([{ type: 'delete', key: TOKEN_KEY_PREFIX + id }]);
+  return existed;
+}
+
+/** Deletes expired token records (housekeeping; expired tokens are refused either way). */
+export async function pruneExpiredTokens(store: Store, now: Date): Promise<number> {
+  const expired = (await listJoinTokens(store)).filter((t) => !(Date.parse(t.expiresAt) > now.getTime()));
+  if (expired.length > 0) await store.commit(expired.map((t) => ({ type: 'delete' as const, key: TOKEN_KEY_PREFIX + t.id })));
+  return expired.length;
+}
