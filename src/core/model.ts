@@ -19,7 +19,12 @@ export interface ContainerResources {
   pidsLimit?: number;
   /** What the scheduler reserves on a node (requests.memory; defaults to the limit). */
   requestMemoryBytes?: number;
+  /** requests.cpu / deploy.resources.reservations.cpus, in cores: kept for the scheduler. */
+  requestCpus?: number;
 }
+
+/** Kubernetes imagePullPolicy (compose pull_policy maps onto it); absent = pull if missing. */
+export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
 export interface ContainerTemplate {
   name: string;
@@ -32,6 +37,8 @@ export interface ContainerTemplate {
   env: EnvVar[];
   workingDir?: string;
   resources: ContainerResources;
+  /** Only set when the manifest says so, so that templates without it hash as before. */
+  imagePullPolicy?: ImagePullPolicy;
 }
 
 export interface PodTemplate {
@@ -40,6 +47,8 @@ export interface PodTemplate {
   nodeSelector: Record<string, string>;
   restartPolicy: RestartPolicy;
   hostNetwork: boolean;
+  /** SIGTERM-to-SIGKILL delay on stop (k8s terminationGracePeriodSeconds / compose stop_grace_period). */
+  terminationGracePeriodSeconds?: number;
   containers: ContainerTemplate[];
 }
 
@@ -54,6 +63,8 @@ export interface AppSpec {
 export interface ResourceSource {
   format: 'kubernetes' | 'compose';
   file?: string;
+  /** 1-based index of the YAML document in `file`, to name both places of a duplicate. */
+  document?: number;
 }
 
 export interface ResourceMeta {

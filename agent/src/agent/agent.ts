@@ -1,0 +1,140 @@
+/**
+ * The node agent: keeps the node's containers matching the target the server publishes.
+ *
+ * Offline first: the last accepted target lives in the agent's own store, and start()
+ * reconciles from it before (and regardless of) reaching the broker, so a node that reboots
+ * into a dead network still runs its workloads. stop() disconnects but never stops containers:
+ * they keep running under their shims while the agent is upgraded or restarted.
+ */
+import { errorMessage } from '../../../src/core/errors.js';
+import type { Logger } from '../../../src/core/logger.js';
+import { decodeNodeTarget, encodeMessage } from '../../../src/core/wire.js';
+import type { NodeFacts, NodeTarget } from '../../../src/core/wire-types.js';
+import type { Store } from '../../../src/store/store.js';
+import { systemClock, type Clock } from './clock.js';
+import type { NodeRuntime } from './node-runtime.js';
+import { Reconciler, type StatusReport } from './reconciler.js';
+import { SyncClient, TARGET_KEY, type MqttConnect, type MqttSettings } from './sync-client.js';
+
+export interface AgentOptions {
+  nodeName: string;
+  cluster: string;
+  store: Store;
+  runtime: NodeRuntime;
+  mqtt: MqttSettings;
+  connect?: MqttConnect;
+  logger: Logger;
+  clock?: Clock;
+  facts: () => Promise<NodeFacts>;
+  heartbeatSeconds?: number;
+  /** How often the runtime is polled for exits (default 5 s). */
+  pollSeconds?: number;
+  /** SIGTERM → SIGKILL grace when a container is removed (default 10 s). */
+  stopGraceSeconds?: number;
+  reconnectSeconds?: number;
+  logFollowSeconds?: number;
+}
+
+export class Agent {
+  private readonly opts: AgentOptions;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly reconciler: Reconciler;
+  private sync: SyncClient | undefined;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+
+  constructor(options: AgentOptions) {
+    this.opts = options;
+    this.log = options.logger.child({ component: 'agent', node: options.nodeName });
+    this.clock = options.clock ?? systemClock();
+    this.reconciler = new Reconciler({
+      runtime: options.runtime,
+      clock: this.clock,
+      logger: options.logger,
+      onStatus: (report) => this.sync?.reportStatus(report),
+      ...(options.pollSeconds !== undefined ? { pollSeconds: options.pollSeconds } : {}),
+      ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('an Agent can be started once');
+    this.state = 'started';
+    const { store } = this.opts;
+    await store.open();
+    const saved = await this.loadTarget();
+    // Not awaited: pulling images may take minutes and the server should see us meanwhile.
+    if (saved) void this.reconciler.setTarget({ revision: saved.revision, pods: saved.pods });
+    this.reconciler.start();
+    this.sync = new SyncClient({
+      cluster: this.opts.cluster,
+      node: this.opts.nodeName,
+      mqtt: this.opts.mqtt,
+      ...(this.opts.connect ? { connect: this.opts.connect } : {}),
+      store,
+      runtime: this.opts.runtime,
+      clock: this.clock,
+      logger: this.opts.logger,
+      facts: this.opts.facts,
+      appliedRevision: saved?.revision ?? 0,
+      // Not awaited either: the reconciler coalesces, so a newer target arriving while a
+      // reconcile runs is picked up by the one queued run.
+      onTarget: (target) => void this.reconciler.setTarget({ revision: target.revision, pods: target.pods }),
+      ...(this.opts.heartbeatSeconds !== undefined ? { heartbeatSeconds: this.opts.heartbeatSeconds } : {}),
+      ...(this.opts.reconnectSeconds !== undefined ? { reconnectSeconds: this.opts.reconnectSeconds } : {}),
+      ...(this.opts.logFollowSeconds !== undefined ? { logFollowSeconds: this.opts.logFollowSeconds } : {}),
+    });
+    const latest = this.reconciler.status();
+    if (latest) this.sync.reportStatus(latest);
+    this.sync.start();
+    this.log.info({ revision: saved?.revision ?? 0 }, 'agent started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.state !== 'started') return;
+    this.state = 'stopped';
+    await this.sync?.stop().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'disconnect failed'));
+    await this.reconciler.stop();
+    await this.opts.store.close();
+    this.log.info('agent stopped (containers keep running)');
+  }
+
+  /** Reconciles now and resolves when done (tests, and `grove agent` on SIGHUP). */
+  reconcileNow(): Promise<void> {
+    return this.reconciler.trigger('manual');
+  }
+
+  /** Resolves once no reconcile is running or queued. */
+  idle(): Promise<void> {
+    return this.reconciler.idle();
+  }
+
+  status(): StatusReport | undefined {
+    return this.reconciler.status();
+  }
+
+  get connected(): boolean {
+    return this.sync?.connected ?? false;
+  }
+
+  appliedRevision(): number {
+    return this.sync?.appliedRevision() ?? this.reconciler.target()?.revision ?? 0;
+  }
+
+  /** The persisted target, re-validated (checksum included) so a damaged store cannot inject pods. */
+  private async loadTarget(): Promise<NodeTarget | undefined> {
+    try {
+      const entry = await this.opts.store.get<NodeTarget>(TARGET_KEY);
+      if (!entry) return undefined;
+      const target = decodeNodeTarget(encodeMessage(entry.value as object));
+      if (target.cluster !== this.opts.cluster || target.node !== this.opts.nodeName) {
+        this.log.warn({ cluster: target.cluster, node: target.node }, 'stored target is for another node, ignored');
+        return undefined;
+      }
+      return target;
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'stored target unreadable, waiting for the server');
+      return undefined;
+    }
+  }
+}

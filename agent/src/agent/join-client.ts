@@ -1,0 +1,267 @@
+/**
+ * Joining a cluster: trade a one-time join token for MQTT credentials.
+ *
+ * Token: grove1.<sha256 of the server CA's DER, hex | "insecure">.<id>.<secret>. The CA is
+ * fetched without trust and checked against the fingerprint BEFORE the token is sent, so a
+ * man in the middle learns nothing; the join itself then runs over TLS pinned to that CA.
+ */
+import { X509Certificate } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, GroveError, errorMessage } from '../../../src/core/errors.js';
+import type { Logger } from '../../../src/core/logger.js';
+import { isValidName } from '../../../src/core/topics.js';
+import { writeFileAtomic } from '../runtime/fs-atomic.js';
+
+export interface JoinHttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** PEM to trust exclusively (https only). */
+  ca?: string;
+  /** Skip certificate verification: only for fetching a CA that is verified by fingerprint. */
+  insecureTls?: boolean;
+}
+
+export interface JoinHttpResponse {
+  status: number;
+  body: string;
+}
+
+/** The HTTP transport, injectable for tests. (Node 20 bundles no public undici Agent, so CA pinning uses node:https.) */
+export type JoinFetch = (request: JoinHttpRequest) => Promise<JoinHttpResponse>;
+
+export interface JoinToken {
+  /** 64 lowercase hex digits, or 'insecure' (no CA check: lab use only). */
+  fingerprint: string;
+  id: string;
+  secret: string;
+}
+
+export interface JoinConfig {
+  cluster: string;
+  node: string;
+  serverUrl: string;
+  mqtt: { url: string; username: string; password: string };
+  /** PEM of the cluster CA, when the server runs TLS. */
+  caCert?: string;
+  joinedAt: string;
+}
+
+export interface JoinOptions {
+  serverUrl: string;
+  token: string;
+  nodeName: string;
+  labels?: Record<string, string>;
+  dataDir: string;
+  fetch?: JoinFetch;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+const HTTP_TIMEOUT_MS = 15_000;
+
+export function joinConfigPath(dataDir: string): string {
+  return join(dataDir, 'agent', 'join.json');
+}
+
+export function parseJoinToken(token: string): JoinToken {
+  const parts = token.trim().split('.');
+  const [version, fingerprint, id, secret] = parts;
+  const ok =
+    parts.length === 4 &&
+    version === 'grove1' &&
+    fingerprint !== undefined &&
+    (fingerprint === 'insecure' || /^[0-9a-f]{64}$/.test(fingerprint)) &&
+    id !== undefined && /^[A-Za-z0-9_-]{1,128}$/.test(id) &&
+    secret !== undefined && /^[A-Za-z0-9_-]{1,256}$/.test(secret);
+  if (!ok) {
+    throw new GroveError(ErrorCode.InvalidArgument, 'malformed join token: expected grove1.<ca-fingerprint|insecure>.<id>.<secret> (copy it again from `grove token create`)');
+  }
+  return { fingerprint: fingerprint as string, id: id as string, secret: secret as string };
+}
+
+/** sha256 over the certificate's DER, lowercase hex without colons. */
+export function caFingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
+/** node:http(s) transport; `ca` replaces the system roots, which is what pinning means. */
+export const nodeHttpFetch: JoinFetch = (request) => {
+  const url = new URL(request.url);
+  const secure = url.protocol === 'https:';
+  const mod = secure ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      url,
+      {
+        method: request.method,
+        headers: request.headers,
+        timeout: HTTP_TIMEOUT_MS,
+        agent: false,
+        ...(secure ? { rejectUnauthorized: !request.insecureTls, ...(request.ca ? { ca: request.ca } : {}) } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${HTTP_TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+    req.end(request.body);
+  });
+};
+
+function unreachable(serverUrl: string, err: unknown): GroveError {
+  return new GroveError(ErrorCode.ServerUnavailable, `cannot reach the server at ${serverUrl}: ${errorMessage(err)}`, { cause: err });
+}
+
+export async function joinCluster(options: JoinOptions): Promise<JoinConfig> {
+  const token = parseJoinToken(options.token);
+  if (!isValidName(options.nodeName)) {
+    throw new GroveError(ErrorCode.InvalidArgument, `invalid node name ${JSON.stringify(options.nodeName)}: use 1-63 lowercase letters, digits and '-'`);
+  }
+  const fetchFn = options.fetch ?? nodeHttpFetch;
+  const log = options.logger?.child({ component: 'agent-join' });
+  const base = options.serverUrl.replace(/\/+$/, '');
+  const secure = base.startsWith('https://');
+  let pinned: string | undefined;
+
+  if (token.fingerprint !== 'insecure') {
+    let res: JoinHttpResponse;
+    try {
+      // Unverified on purpose: the fingerprint below is the verification.
+      res = await fetchFn({ method: 'GET', url: `${base}/v1/ca`, headers: { accept: 'application/x-pem-file' }, insecureTls: true });
+    } catch (err) {
+      throw unreachable(base, err);
+    }
+    if (res.status !== 200) {
+      throw new GroveError(ErrorCode.ServerUnavailable, `cannot fetch the server CA from ${base}/v1/ca: HTTP ${res.status}`);
+    }
+    let actual: string;
+    try {
+      actual = caFingerprint(res.body);
+    } catch (err) {
+      throw new GroveError(ErrorCode.PermissionDenied, 'the server sent an invalid CA certificate: refusing to join', { cause: err });
+    }
+    if (actual !== token.fingerprint) {
+      throw new GroveError(ErrorCode.PermissionDenied, 'server CA fingerprint does not match the join token: refusing to join', {
+        details: { expected: token.fingerprint, actual },
+      });
+    }
+    pinned = res.body;
+  } else {
+    log?.warn('join token carries no CA fingerprint: the server is not authenticated');
+  }
+
+  let res: JoinHttpResponse;
+  try {
+    res = await fetchFn({
+      method: 'POST',
+      url: `${base}/v1/join`,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ token: options.token.trim(), nodeName: options.nodeName, labels: options.labels ?? {} }),
+      ...(secure ? (pinned ? { ca: pinned } : { insecureTls: true }) : {}),
+    });
+  } catch (err) {
+    throw unreachable(base, err);
+  }
+  if (res.status === 401 || res.status === 403) {
+    throw new GroveError(ErrorCode.PermissionDenied, 'join token rejected by the server (expired or wrong)');
+  }
+  if (res.status < 200 || res.status >= 300) {
+    throw new GroveError(ErrorCode.ServerUnavailable, `join failed: the server answered HTTP ${res.status}: ${serverMessage(res.body)}`);
+  }
+  const config = parseJoinResponse(res.body, base, (options.now ?? (() => new Date()))());
+  if (pinned) {
+    if (config.caCert && caFingerprint(config.caCert) !== token.fingerprint) {
+      throw new GroveError(ErrorCode.PermissionDenied, 'server CA fingerprint does not match the join token: refusing to join');
+    }
+    config.caCert = pinned;
+  }
+  await mkdir(join(options.dataDir, 'agent'), { recursive: true, mode: 0o700 });
+  // Holds the MQTT password: owner-only, and never half-written.
+  await writeFileAtomic(joinConfigPath(options.dataDir), JSON.stringify(config, null, 2) + '\n', 0o600);
+  log?.info({ cluster: config.cluster, node: config.node, mqtt: config.mqtt.url }, 'joined cluster');
+  return config;
+}
+
+function serverMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown }; message?: unknown };
+    const m = parsed.error?.message ?? parsed.message;
+    if (typeof m === 'string') return m.slice(0, 300);
+  } catch {
+    // not JSON: show the text
+  }
+  return body.slice(0, 300).trim() || '(empty body)';
+}
+
+function parseJoinResponse(body: string, serverUrl: string, now: Date): JoinConfig {
+  const bad = (why: string): GroveError => new GroveError(ErrorCode.ServerUnavailable, `join failed: unexpected answer from the server (${why})`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw bad('not JSON');
+  }
+  const config = validateConfig(raw, bad, { serverUrl, joinedAt: now.toISOString() });
+  return config;
+}
+
+function validateConfig(raw: unknown, bad: (why: string) => GroveError, defaults?: { serverUrl: string; joinedAt: string }): JoinConfig {
+  const o = raw as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) throw bad('not an object');
+  const mqtt = o.mqtt as Record<string, unknown> | undefined;
+  if (!isValidName(o.cluster)) throw bad('cluster');
+  if (!isValidName(o.node)) throw bad('node');
+  if (typeof mqtt !== 'object' || mqtt === null) throw bad('mqtt');
+  for (const k of ['url', 'username', 'password'] as const) {
+    if (typeof mqtt[k] !== 'string' || (mqtt[k] as string).length === 0) throw bad(`mqtt.${k}`);
+  }
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqtt.url as string)) throw bad('mqtt.url');
+  if (o.caCert !== undefined && typeof o.caCert !== 'string') throw bad('caCert');
+  const serverUrl = defaults?.serverUrl ?? o.serverUrl;
+  const joinedAt = defaults?.joinedAt ?? o.joinedAt;
+  if (typeof serverUrl !== 'string' || typeof joinedAt !== 'string') throw bad('serverUrl/joinedAt');
+  return {
+    cluster: o.cluster,
+    node: o.node,
+    serverUrl,
+    mqtt: { url: mqtt.url as string, username: mqtt.username as string, password: mqtt.password as string },
+    ...(typeof o.caCert === 'string' ? { caCert: o.caCert } : {}),
+    joinedAt,
+  };
+}
+
+/** The saved join, or undefined when this node has not joined yet. */
+export async function loadJoinConfig(dataDir: string): Promise<JoinConfig | undefined> {
+  const file = joinConfigPath(dataDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const bad = (why: string): GroveError =>
+    new GroveError(ErrorCode.ConfigInvalid, `${file} is damaged (${why}): join again with \`grove agent join\``, { details: { file } });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw bad('not JSON');
+  }
+  return validateConfig(raw, bad);
+}

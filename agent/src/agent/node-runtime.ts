@@ -1,0 +1,142 @@
+/**
+ * NodeRuntime: the port the agent drives. The agent never talks to runc, the shim or the image
+ * store directly; it asks a NodeRuntime to start, stop, remove and list the containers it owns.
+ * Implementations: ContainerManagerRuntime (real containers) and MemoryRuntime (tests and the
+ * hollow nodes of scale tests). test/contract/node-runtime.contract.ts runs against both.
+ */
+import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
+
+/** Labels on every container the agent creates; containers without them are never touched. */
+export const Labels = {
+  managed: 'grove.managed',
+  pod: 'grove.pod',
+  app: 'grove.app',
+  container: 'grove.container',
+  templateHash: 'grove.template-hash',
+  /** How many times this pod container was restarted before this instance (survives agent restarts). */
+  restarts: 'grove.restarts',
+} as const;
+
+export const MANAGED_BY_AGENT = 'agent';
+
+export interface ManagedLabels {
+  'grove.pod': string;
+  'grove.app': string;
+  'grove.container': string;
+  'grove.template-hash': string;
+  [label: string]: string;
+}
+
+export type ManagedState = 'created' | 'running' | 'exited';
+
+export interface ManagedContainer {
+  id: string;
+  name: string;
+  labels: ManagedLabels;
+  image: string;
+  imageDigest?: string;
+  state: ManagedState;
+  /** null while running, or when the exit status is unknown (shim lost, host rebooted). */
+  exitCode: number | null;
+  oomKilled: boolean;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Restarts of this pod container before this instance was created. */
+  restarts?: number;
+}
+
+export interface RuntimeLogLine {
+  time: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface LogOptions {
+  /** Only the last N existing lines (all when absent). */
+  tail?: number;
+  /** Keep yielding new lines until `signal` aborts or the container exits. */
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface StartOptions {
+  /** Recorded on the new container so the restart count survives remove + start. */
+  restarts?: number;
+}
+
+export interface NodeRuntime {
+  /** Only containers carrying grove.managed=agent, in creation order. */
+  list(): Promise<ManagedContainer[]>;
+  /** Creates and starts `<pod>_<container>`, pulling the image if it is missing. */
+  start(pod: PodTarget, container: ContainerTarget, options?: StartOptions): Promise<ManagedContainer>;
+  /** SIGTERM, then SIGKILL after graceSeconds; a container that is not running is left as is. */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  /** Removes a container (killing it if it still runs) and everything it left on disk. */
+  remove(id: string): Promise<void>;
+  logs(id: string, options?: LogOptions): AsyncIterable<RuntimeLogLine>;
+}
+
+export function containerName(pod: string, container: string): string {
+  return `${pod}_${container}`;
+}
+
+export function managedLabels(pod: PodTarget, container: ContainerTarget, restarts = 0): Record<string, string> {
+  return {
+    [Labels.managed]: MANAGED_BY_AGENT,
+    [Labels.pod]: pod.name,
+    [Labels.app]: pod.app,
+    [Labels.container]: container.name,
+    [Labels.templateHash]: pod.templateHash,
+    ...(restarts > 0 ? { [Labels.restarts]: String(restarts) } : {}),
+  };
+}
+
+/** Whether a label set marks a container as ours and complete enough to plan with. */
+export function isManaged(labels: Record<string, string> | undefined): labels is ManagedLabels {
+  return (
+    labels !== undefined &&
+    labels[Labels.managed] === MANAGED_BY_AGENT &&
+    typeof labels[Labels.pod] === 'string' &&
+    typeof labels[Labels.container] === 'string' &&
+    typeof labels[Labels.templateHash] === 'string' &&
+    typeof labels[Labels.app] === 'string'
+  );
+}
+
+export function restartsFromLabels(labels: Record<string, string>): number {
+  const n = Number(labels[Labels.restarts] ?? '0');
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+/** "pod/container": the identity the planner, executor and status share. */
+export function podContainerKey(pod: string, container: string): string {
+  return `${pod}/${container}`;
+}
+
+export function keyOf(c: ManagedContainer): string {
+  return podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
+}
+
+/** Joins CRI partial records into whole lines; an over-long line is cut at maxChars. */
+export async function* joinPartials(
+  lines: AsyncIterable<{ time: string; stream: 'stdout' | 'stderr'; text: string; partial: boolean }>,
+  maxChars = 16 * 1024,
+): AsyncGenerator<RuntimeLogLine> {
+  const pending: Record<'stdout' | 'stderr', { time: string; text: string } | undefined> = { stdout: undefined, stderr: undefined };
+  for await (const line of lines) {
+    const prev = pending[line.stream];
+    const text = (prev?.text ?? '') + line.text;
+    const time = prev?.time ?? line.time;
+    if (line.partial && text.length < maxChars) {
+      pending[line.stream] = { time, text };
+      continue;
+    }
+    pending[line.stream] = undefined;
+    yield { time, stream: line.stream, text: text.slice(0, maxChars) };
+  }
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const rest = pending[stream];
+    if (rest) yield { time: rest.time, stream, text: rest.text };
+  }
+}

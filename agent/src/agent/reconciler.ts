@@ -1,0 +1,189 @@
+/**
+ * The supervisor loop. Triggers (a new target, the runtime poll, a backoff retry timer) never
+ * run reconciles in parallel and never pile up: while one runs, at most one more is queued and
+ * every trigger in the meantime joins that queued run. Each run lists the managed containers,
+ * plans, executes, lists again and derives the status, which goes to `onStatus` only when it
+ * differs from the last one reported.
+ */
+import { errorMessage } from '../../../src/core/errors.js';
+import type { Logger } from '../../../src/core/logger.js';
+import type { PodStatus, PodTarget } from '../../../src/core/wire-types.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { Executor } from './executor.js';
+import { podContainerKey, type NodeRuntime } from './node-runtime.js';
+import { plan } from './planner.js';
+import { deepEqual, deriveStatus } from './status.js';
+
+export interface DesiredState {
+  revision: number;
+  pods: PodTarget[];
+}
+
+export interface StatusReport {
+  observedRevision: number;
+  pods: PodStatus[];
+}
+
+export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual';
+
+export interface ReconcilerOptions {
+  runtime: NodeRuntime;
+  clock: Clock;
+  logger: Logger;
+  onStatus: (report: StatusReport) => void;
+  /** How often the runtime is looked at for exits nobody told us about. */
+  pollSeconds?: number;
+  executor?: Executor;
+  stopGraceSeconds?: number;
+}
+
+export class Reconciler {
+  private readonly runtime: NodeRuntime;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly onStatus: (report: StatusReport) => void;
+  private readonly pollMs: number;
+  readonly executor: Executor;
+  private desired: DesiredState | undefined;
+  private lastReport: StatusReport | undefined;
+  private active: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private pollTimer: TimerHandle | undefined;
+  private retryTimer: { handle: TimerHandle; at: number } | undefined;
+  private stopped = false;
+  /** Completed reconcile runs, for tests and metrics. */
+  runs = 0;
+
+  constructor(options: ReconcilerOptions) {
+    this.runtime = options.runtime;
+    this.clock = options.clock;
+    this.log = options.logger.child({ component: 'agent-reconciler' });
+    this.onStatus = options.onStatus;
+    this.pollMs = (options.pollSeconds ?? 5) * 1000;
+    this.executor =
+      options.executor ??
+      new Executor({
+        runtime: options.runtime,
+        clock: options.clock,
+        logger: options.logger,
+        ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
+      });
+  }
+
+  /** The target being reconciled towards (undefined until one is known). */
+  target(): DesiredState | undefined {
+    return this.desired;
+  }
+
+  /** The last status handed to onStatus. */
+  status(): StatusReport | undefined {
+    return this.lastReport;
+  }
+
+  setTarget(desired: DesiredState): Promise<void> {
+    this.desired = desired;
+    return this.trigger('target');
+  }
+
+  /** Starts the poll timer. Reconciles happen only on triggers before this. */
+  start(): void {
+    this.stopped = false;
+    this.schedulePoll();
+  }
+
+  /** Resolves when the run that covers this trigger has finished. */
+  trigger(reason: TriggerReason): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.queued) return this.queued;
+    if (!this.active) return this.launch(reason);
+    this.queued = this.active.then(() => {
+      this.queued = undefined;
+      return this.stopped ? undefined : this.launch(reason);
+    });
+    return this.queued;
+  }
+
+  /** Resolves once no reconcile is running or queued. */
+  async idle(): Promise<void> {
+    while (this.active || this.queued) await (this.queued ?? this.active);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) this.clock.clearTimeout(this.pollTimer);
+    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer.handle);
+    this.pollTimer = undefined;
+    this.retryTimer = undefined;
+    await this.idle();
+  }
+
+  private launch(reason: TriggerReason): Promise<void> {
+    const run: Promise<void> = this.reconcileOnce(reason)
+      .catch((err: unknown) => {
+        // A broken runtime must not kill the loop: the next trigger tries again.
+        this.log.warn({ reason, err: errorMessage(err) }, 'reconcile failed');
+      })
+      .finally(() => {
+        if (this.active === run) this.active = undefined;
+        this.runs += 1;
+      });
+    this.active = run;
+    return run;
+  }
+
+  private async reconcileOnce(reason: TriggerReason): Promise<void> {
+    const desired = this.desired;
+    // No target known yet (fresh node): leave every container alone rather than guess.
+    if (!desired) return;
+    let current = await this.runtime.list();
+    const steps = plan(current, desired.pods, { held: this.executor.isHeld });
+    if (steps.length > 0) {
+      this.log.debug({ reason, revision: desired.revision, steps: steps.map(describeStep) }, 'reconciling');
+      await this.executor.execute(steps, current);
+      current = await this.runtime.list();
+    }
+    const keys = new Set(desired.pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
+    this.executor.retain(keys, new Set(current.map((c) => c.id)));
+    const report: StatusReport = {
+      observedRevision: desired.revision,
+      pods: deriveStatus(desired.pods, current, (key) => this.executor.failure(key)),
+    };
+    if (!deepEqual(report, this.lastReport)) {
+      this.lastReport = report;
+      try {
+        this.onStatus(report);
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 'status listener failed');
+      }
+    }
+    this.scheduleRetry();
+  }
+
+  private schedulePoll(): void {
+    if (this.stopped || this.pollMs <= 0) return;
+    this.pollTimer = this.clock.setTimeout(() => {
+      this.pollTimer = undefined;
+      void this.trigger('poll');
+      this.schedulePoll();
+    }, this.pollMs);
+  }
+
+  /** Wakes up when the earliest backoff ends, so a held container is retried on time. */
+  private scheduleRetry(): void {
+    if (this.stopped) return;
+    const at = this.executor.nextRetryAt();
+    if (this.retryTimer && this.retryTimer.at === at) return;
+    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer.handle);
+    this.retryTimer = undefined;
+    if (at === undefined) return;
+    const handle = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.trigger('retry');
+    }, at - this.clock.now());
+    this.retryTimer = { handle, at };
+  }
+}
+
+function describeStep(s: ReturnType<typeof plan>[number]): string {
+  return s.type === 'remove' ? `remove ${s.id.slice(0, 12)} (${s.reason})` : `${s.type} ${s.pod.name}/${s.container.name}`;
+}

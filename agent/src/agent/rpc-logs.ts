@@ -1,0 +1,141 @@
+/**
+ * The `logs` RPC: a pod's container logs, answered on rpc/res in numbered chunks (≤ 500 lines,
+ * and small enough for the wire's size limit); the last chunk has done = true. With follow, new
+ * lines stream until the containers exit, the follow window (≤ 60 s) ends or the agent stops.
+ */
+import { WIRE_SCHEMA, type RpcRequest, type RpcResponse } from '../../../src/core/wire-types.js';
+import { errorMessage } from '../../../src/core/errors.js';
+import { WIRE_LIMITS } from '../../../src/core/wire.js';
+import type { Clock } from './clock.js';
+import { Labels, type ManagedContainer, type NodeRuntime, type RuntimeLogLine } from './node-runtime.js';
+import { pickCurrent } from './planner.js';
+
+export const MAX_CHUNK_LINES = 500;
+/** Well under the wire's 256 KiB rpc limit, leaving room for CBOR framing. */
+export const MAX_CHUNK_CHARS = 128 * 1024;
+/** Without a tail, at most this many of the newest lines are sent. */
+export const MAX_LOG_LINES = 10_000;
+export const MAX_FOLLOW_MS = 60_000;
+
+type WireLine = NonNullable<RpcResponse['lines']>[number];
+
+export interface LogsRpcDeps {
+  runtime: NodeRuntime;
+  clock: Clock;
+  /** Sends one response chunk; awaited, so chunks leave in order. */
+  send: (response: RpcResponse) => Promise<void>;
+  /** Aborted when the agent stops: a follow ends with a final done chunk. */
+  signal: AbortSignal;
+  followMs?: number;
+}
+
+/** Containers answering for the request: the current instance per container name. */
+function selectContainers(all: ManagedContainer[], params: RpcRequest['params']): ManagedContainer[] {
+  const byName = new Map<string, ManagedContainer[]>();
+  for (const c of all) {
+    if (c.labels[Labels.pod] !== params.pod) continue;
+    const name = c.labels[Labels.container];
+    if (params.container !== undefined && name !== params.container) continue;
+    byName.set(name, [...(byName.get(name) ?? []), c]);
+  }
+  return [...byName.keys()].sort().map((n) => pickCurrent(byName.get(n) ?? []) as ManagedContainer);
+}
+
+function toWire(line: RuntimeLogLine, container: string): WireLine {
+  const max = WIRE_LIMITS.longString;
+  return { time: line.time, stream: line.stream, text: line.text.length > max ? line.text.slice(0, max) : line.text, container };
+}
+
+/** Splits lines into chunks by count and size. */
+export function chunkLines(lines: WireLine[]): WireLine[][] {
+  const chunks: WireLine[][] = [];
+  let chunk: WireLine[] = [];
+  let chars = 0;
+  for (const line of lines) {
+    const size = line.text.length + 64;
+    if (chunk.length > 0 && (chunk.length >= MAX_CHUNK_LINES || chars + size > MAX_CHUNK_CHARS)) {
+      chunks.push(chunk);
+      chunk = [];
+      chars = 0;
+    }
+    chunk.push(line);
+    chars += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+export async function serveLogs(req: RpcRequest, deps: LogsRpcDeps): Promise<void> {
+  let seq = 0;
+  const reply = (extra: Partial<RpcResponse>, done: boolean): Promise<void> =>
+    deps.send({ schema: WIRE_SCHEMA, id: req.id, seq: seq++, done, ...extra });
+  try {
+    const containers = selectContainers(await deps.runtime.list(), req.params);
+    if (containers.length === 0) {
+      const { pod, container } = req.params;
+      const message = container ? `pod ${pod} has no container ${container} on this node` : `pod ${pod} has no containers on this node`;
+      await reply({ error: { code: 'NOT_FOUND', message } }, true);
+      return;
+    }
+    const tail = Math.min(req.params.tail ?? MAX_LOG_LINES, MAX_LOG_LINES);
+    if (!req.params.follow) {
+      const lines: WireLine[] = [];
+      for (const c of containers) {
+        for await (const line of deps.runtime.logs(c.id, { tail })) lines.push(toWire(line, c.labels[Labels.container]));
+      }
+      // Several containers interleave by time; sort is stable, so one container keeps its order.
+      if (containers.length > 1) lines.sort((a, b) => a.time.localeCompare(b.time));
+      const chunks = chunkLines(lines.slice(Math.max(0, lines.length - tail)));
+      if (chunks.length === 0) return await reply({ lines: [] }, true);
+      for (let i = 0; i < chunks.length; i++) await reply({ lines: chunks[i] as WireLine[] }, i === chunks.length - 1);
+      return;
+    }
+    await follow(containers, tail, deps, (lines, done) => reply({ lines }, done));
+  } catch (err) {
+    await reply({ error: { code: 'INTERNAL', message: errorMessage(err).slice(0, WIRE_LIMITS.message) } }, true).catch(() => undefined);
+  }
+}
+
+async function follow(
+  containers: ManagedContainer[],
+  tail: number,
+  deps: LogsRpcDeps,
+  send: (lines: WireLine[], done: boolean) => Promise<void>,
+): Promise<void> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  deps.signal.addEventListener('abort', onAbort);
+  const deadline = deps.clock.setTimeout(() => stop.abort(), Math.min(deps.followMs ?? MAX_FOLLOW_MS, MAX_FOLLOW_MS));
+  let buffer: WireLine[] = [];
+  let sending = Promise.resolve();
+  let flushQueued = false;
+  // Lines that arrive together go out together: flush on the next turn of the event loop.
+  const flush = (): Promise<void> => {
+    flushQueued = false;
+    const lines = buffer;
+    buffer = [];
+    for (const chunk of chunkLines(lines)) sending = sending.then(() => send(chunk, false));
+    return sending;
+  };
+  try {
+    await Promise.all(
+      containers.map(async (c) => {
+        for await (const line of deps.runtime.logs(c.id, { tail, follow: true, signal: stop.signal })) {
+          buffer.push(toWire(line, c.labels[Labels.container]));
+          if (buffer.length >= MAX_CHUNK_LINES) void flush();
+          else if (!flushQueued) {
+            flushQueued = true;
+            setImmediate(() => void flush());
+          }
+        }
+      }),
+    );
+  } finally {
+    deps.clock.clearTimeout(deadline);
+    deps.signal.removeEventListener('abort', onAbort);
+    stop.abort();
+  }
+  await flush();
+  await sending;
+  await send([], true);
+}

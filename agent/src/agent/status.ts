@@ -1,0 +1,111 @@
+/**
+ * Status derivation: PURE. From the target, the managed containers and the executor's failure
+ * records to one PodStatus per desired pod, in target order. Nothing time-dependent goes in, so
+ * an unchanged node yields an identical status and the reporter stays quiet between heartbeats.
+ */
+import type { ContainerStatus, PodPhase, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
+import type { ContainerFailure } from './executor.js';
+import { Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
+import { indexTarget, pickCurrent, shouldRestart } from './planner.js';
+
+/** The wire's limit on ContainerStatus.message: a pull error can quote a whole HTTP body. */
+const MAX_MESSAGE = 4096;
+const clip = (m: string): string => (m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE - 1)}…` : m);
+
+export type FailureLookup = (key: string) => ContainerFailure | undefined;
+
+export function containerStatus(pod: PodTarget, name: string, c: ManagedContainer | undefined, failure: ContainerFailure | undefined): ContainerStatus {
+  const restarts = c?.restarts ?? 0;
+  if (!c || c.state === 'created') {
+    const pending = failure && failure.reason !== 'CrashLoopBackOff' ? failure : undefined;
+    return {
+      name,
+      state: 'waiting',
+      reason: pending?.reason ?? 'ContainerCreating',
+      ...(pending ? { message: clip(pending.message) } : {}),
+      oomKilled: false,
+      restarts,
+    };
+  }
+  const base = {
+    name,
+    oomKilled: c.oomKilled,
+    restarts,
+    ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+    ...(c.imageDigest ? { imageDigest: c.imageDigest } : {}),
+  };
+  if (c.state === 'running') return { ...base, state: 'running' };
+  let reason = c.oomKilled ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';
+  let message: string | undefined;
+  // Waiting to be restarted: say why it is not running yet rather than only how it ended.
+  if (failure && shouldRestart(pod.restartPolicy, c.exitCode)) {
+    reason = failure.reason;
+    message = clip(failure.message);
+  }
+  return {
+    ...base,
+    state: 'exited',
+    reason,
+    ...(message ? { message } : {}),
+    ...(c.exitCode !== null ? { exitCode: c.exitCode } : {}),
+    ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
+  };
+}
+
+/**
+ * Pending: something has not started yet (and nothing runs). Running: at least one container
+ * runs, or all have ended and some will be restarted. Succeeded / Failed: all ended for good.
+ */
+export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhase {
+  if (containers.length === 0) return 'Pending';
+  if (containers.some((c) => c.state === 'running')) return 'Running';
+  if (containers.some((c) => c.state === 'waiting')) return 'Pending';
+  if (containers.some((c) => shouldRestart(pod.restartPolicy, c.exitCode ?? null))) return 'Running';
+  return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
+}
+
+export function deriveStatus(target: PodTarget[], current: ManagedContainer[], failure: FailureLookup): PodStatus[] {
+  const byKey = new Map<string, ManagedContainer[]>();
+  for (const c of current) {
+    const key = podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
+    const list = byKey.get(key) ?? [];
+    list.push(c);
+    byKey.set(key, list);
+  }
+  const out: PodStatus[] = [];
+  for (const pod of indexTarget(target).values()) {
+    const containers: ContainerStatus[] = [];
+    const seen = new Set<string>();
+    for (const ct of pod.containers) {
+      if (seen.has(ct.name)) continue;
+      seen.add(ct.name);
+      const key = podContainerKey(pod.name, ct.name);
+      // Only the instance of this template counts; an old one still being replaced does not.
+      const candidates = (byKey.get(key) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash);
+      containers.push(containerStatus(pod, ct.name, pickCurrent(candidates), failure(key)));
+    }
+    const phase = podPhase(pod, containers);
+    out.push({
+      name: pod.name,
+      app: pod.app,
+      templateHash: pod.templateHash,
+      phase,
+      ready: phase === 'Running' && containers.every((c) => c.state === 'running'),
+      restarts: containers.reduce((n, c) => n + c.restarts, 0),
+      containers,
+    });
+  }
+  return out;
+}
+
+/** Structural equality for plain JSON-like data (status objects). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}

@@ -1,0 +1,167 @@
+/**
+ * The /v1 HTTP API (docs/api.md): routes → ControlPlane operations. Everything needs the admin
+ * token except GET /healthz, GET /v1/ca (public by nature: nodes fetch it to pin the cluster)
+ * and POST /v1/join (authenticated by the join token in its body).
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
+import { JsonResponse, Router, errorBody, type RequestContext } from './http.js';
+import type { LogLine } from './rpc-proxy.js';
+import type { ControlPlane, LogsQuery } from './server.js';
+import { invalid, name as validName } from './validate.js';
+
+export interface ApiServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  tls?: { certPem: string; keyPem: string };
+  controlPlane: ControlPlane;
+  logger: Logger;
+  maxBodyBytes?: number;
+}
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+function flag(ctx: RequestContext, key: string): boolean {
+  const v = ctx.query.get(key);
+  return v === 'true' || v === '1';
+}
+
+function optionalName(ctx: RequestContext, key: string): string | undefined {
+  const v = ctx.query.get(key);
+  return v === null || v === '' ? undefined : validName(v, key);
+}
+
+function logsQuery(ctx: RequestContext): LogsQuery {
+  const q: LogsQuery = {};
+  const app = optionalName(ctx, 'app');
+  const pod = optionalName(ctx, 'pod');
+  const node = optionalName(ctx, 'node');
+  const container = optionalName(ctx, 'container');
+  if (app !== undefined) q.app = app;
+  if (pod !== undefined) q.pod = pod;
+  if (node !== undefined) q.node = node;
+  if (container !== undefined) q.container = container;
+  if (flag(ctx, 'follow')) q.follow = true;
+  const tail = ctx.query.get('tail');
+  if (tail !== null && tail !== '') {
+    if (!/^\d{1,7}$/.test(tail)) throw invalid('tail', 'expected a whole number of lines');
+    q.tail = Number(tail);
+  }
+  return q;
+}
+
+/** NDJSON: one object per line, written as it arrives; headers go out with the first line. */
+async function streamLogs(cp: ControlPlane, ctx: RequestContext): Promise<void> {
+  const query = logsQuery(ctx);
+  const { res } = ctx;
+  const start = (): void => {
+    if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+  };
+  const onLines = (lines: LogLine[]): void => {
+    start();
+    res.write(lines.map((l) => JSON.stringify({ pod: l.pod, container: l.container, time: l.time, stream: l.stream, text: l.text }) + '\n').join(''));
+  };
+  const onError = (pod: string, err: unknown): void => {
+    start();
+    res.write(JSON.stringify({ pod, ...errorBody(err) }) + '\n');
+  };
+  try {
+    await cp.logs(query, onLines, onError, ctx.signal);
+  } catch (err) {
+    // Before the first line the router answers with a proper status; after it, the error
+    // can only travel as a last line.
+    if (!res.headersSent) throw err;
+    onError(query.pod ?? '', err);
+  }
+  start();
+  res.end();
+}
+
+export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number): Router {
+  const r = new Router({ logger, adminToken: cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
+  const n = (ctx: RequestContext, what: string): string => validName(ctx.params.name, what);
+
+  r.add('GET', '/healthz', async () => ({ ok: true }), 'public');
+  r.add(
+    'GET',
+    '/v1/ca',
+    async ({ res }) => {
+      const pem = cp.caCertPem;
+      if (!pem) throw new GroveError(ErrorCode.NotFound, 'this server runs without TLS: there is no cluster CA');
+      res.writeHead(200, { 'content-type': 'application/x-pem-file', 'content-length': Buffer.byteLength(pem) });
+      res.end(pem);
+    },
+    'public',
+  );
+  r.add('POST', '/v1/join', async (ctx) => cp.join(await ctx.body()), 'public');
+
+  r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()));
+  r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
+
+  r.add('GET', '/v1/apps', async () => cp.listApps());
+  r.add('GET', '/v1/apps/:name', async (ctx) => cp.getApp(n(ctx, 'app')));
+  r.add('DELETE', '/v1/apps/:name', async (ctx) => cp.delete('App', n(ctx, 'app')));
+
+  r.add('GET', '/v1/configmaps', async () => cp.listConfigMaps());
+  r.add('GET', '/v1/configmaps/:name', async (ctx) => cp.getConfigMap(n(ctx, 'configmap')));
+  r.add('DELETE', '/v1/configmaps/:name', async (ctx) => cp.delete('ConfigMap', n(ctx, 'configmap')));
+
+  r.add('GET', '/v1/secrets', async (ctx) => cp.listSecrets(flag(ctx, 'showValues')));
+  r.add('GET', '/v1/secrets/:name', async (ctx) => cp.getSecret(n(ctx, 'secret'), flag(ctx, 'showValues')));
+  r.add('DELETE', '/v1/secrets/:name', async (ctx) => cp.delete('Secret', n(ctx, 'secret')));
+
+  r.add('GET', '/v1/nodes', async () => cp.listNodes());
+  r.add('GET', '/v1/nodes/:name', async (ctx) => cp.getNode(n(ctx, 'node')));
+  r.add('PATCH', '/v1/nodes/:name', async (ctx) => cp.patchNode(n(ctx, 'node'), await ctx.body()));
+
+  r.add('GET', '/v1/pods', async (ctx) => {
+    const app = optionalName(ctx, 'app');
+    const node = optionalName(ctx, 'node');
+    return cp.listPods({ ...(app !== undefined ? { app } : {}), ...(node !== undefined ? { node } : {}) });
+  });
+  r.add('GET', '/v1/logs', (ctx) => streamLogs(cp, ctx));
+  return r;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const log = options.logger.child({ component: 'api' });
+  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes);
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2' }, router.handle)
+    : createHttpServer(router.handle);
+  // Slow-loris guard: a request must arrive completely within 30 s (logs stream longer, but
+  // that is the response, which this does not limit).
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log.error({ err: errorMessage(err) }, 'API listener error'));
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
+  log.info({ url }, 'API listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive sockets and log streams would hold close() open indefinitely.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

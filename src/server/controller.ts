@@ -1,0 +1,241 @@
+/**
+ * The reconcile loop: store changes and node events → schedule → commit assignment changes →
+ * per-node targets → publish (retained, QoS 1) the ones that changed.
+ *
+ * Revisions: a node's target revision is the store revision at the moment it changed, and never
+ * less than the last one published + 1, so it only moves forward even across restarts (the last
+ * published {revision, checksum} per node is kept under targets/<node>). An unchanged target is
+ * never given a new revision: agents would see a "new" target and the store would be written
+ * for nothing.
+ */
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { errorMessage } from '../core/errors.js';
+import type { App, PodAssignment } from '../core/model.js';
+import { topicsFor } from '../core/topics.js';
+import { encodeMessage, makeNodeTarget, podsChecksum } from '../core/wire.js';
+import type { PodTarget } from '../core/wire-types.js';
+import type { Store, StoreChange, StoreOp } from '../store/store.js';
+import type { Clock } from './clock.js';
+import type { Mutex } from './mutex.js';
+import { keyFor, PREFIX } from './resources.js';
+import { schedule, type ArchCompatible, type NodeView } from './scheduler.js';
+import type { StoredNode } from './status-cache.js';
+import { buildNodePods, templateHash } from './targets.js';
+
+export const DEFAULT_DEBOUNCE_MS = 20;
+
+/** What was last published to a node, stored under targets/<node>. */
+export interface TargetRecord {
+  revision: number;
+  checksum: string;
+  /** Kept so a re-publish after a restart is byte-identical to the original. */
+  issuedAt: string;
+}
+
+export interface ControllerOptions {
+  store: Store;
+  cluster: string;
+  logger: Logger;
+  clock: Clock;
+  mutex: Mutex;
+  /** Publishes retained, QoS 1; an empty payload clears the retained message. */
+  publish: (topic: string, payload: Buffer) => Promise<void>;
+  /** Scheduler's view of a node: the record plus what the node last reported. */
+  nodeView: (record: StoredNode) => NodeView;
+  debounceMs?: number;
+  nameSuffix?: () => string;
+  archCompatible?: ArchCompatible;
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += ALPHABET[randomInt(ALPHABET.length)];
+  return s;
+}
+
+/** Keys whose changes cannot affect scheduling (including the controller's own bookkeeping). */
+const IGNORED_PREFIXES = [PREFIX.Target, PREFIX.Token];
+
+interface Publication {
+  node: string;
+  record: TargetRecord;
+  pods: PodTarget[];
+}
+
+export class Controller {
+  private readonly log: Logger;
+  private readonly debounceMs: number;
+  private readonly nameSuffix: () => string;
+  private readonly last = new Map<string, TargetRecord>();
+  private unwatch: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private republishNext = false;
+  private stopped = true;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.log = opts.logger.child({ component: 'controller' });
+    this.debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+    this.nameSuffix = opts.nameSuffix ?? randomSuffix;
+  }
+
+  /** Loads what was published before, then reconciles and re-publishes every node's target. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    for (const e of await this.opts.store.list<TargetRecord>(PREFIX.Target)) this.last.set(e.key.slice(PREFIX.Target.length), e.value);
+    this.unwatch = this.opts.store.watch((change) => this.onStoreChange(change));
+    this.republishNext = true;
+    this.kick();
+    await this.idle();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Something outside the store changed (node readiness or facts): reconcile soon. */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    if (!this.timer) {
+      // Debounced: an apply of ten resources or a burst of node events costs one pass.
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.kick();
+      }, this.debounceMs);
+    }
+  }
+
+  /** Publishes every node's current target again, e.g. after reconnecting to a broker that lost them. */
+  republishAll(): void {
+    this.republishNext = true;
+    this.nudge();
+  }
+
+  /** Resolves when no pass is pending or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running || this.timer) {
+      if (this.running) await this.running;
+      else await new Promise((r) => setTimeout(r, this.debounceMs));
+    }
+  }
+
+  /** Revision of the target last published to `node`, if any. */
+  targetRevision(node: string): number | undefined {
+    return this.last.get(node)?.revision;
+  }
+
+  private onStoreChange(change: StoreChange): void {
+    if (change.ops.every((op) => IGNORED_PREFIXES.some((p) => op.key.startsWith(p)))) return;
+    this.nudge();
+  }
+
+  private kick(): void {
+    if (this.stopped || this.running) return;
+    this.running = (async () => {
+      do {
+        this.dirty = false;
+        const republish = this.republishNext;
+        this.republishNext = false;
+        try {
+          await this.pass(republish);
+        } catch (err) {
+          // The next change or node event retries; a pass has no partial effect worth undoing.
+          this.log.error({ err: errorMessage(err) }, 'reconcile failed');
+          if (republish) this.republishNext = true;
+        }
+      } while (this.dirty && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async pass(republishAll: boolean): Promise<void> {
+    const publications = await this.opts.mutex.run(() => this.plan(republishAll));
+    const results = await Promise.allSettled(publications.map((p) => this.publish(p)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.log.error({ node: publications[i]!.node, err: errorMessage(r.reason) }, 'publishing target failed');
+    });
+  }
+
+  /** Under the store mutex: schedule, commit assignments, decide and record target revisions. */
+  private async plan(republishAll: boolean): Promise<Publication[]> {
+    const { store } = this.opts;
+    const apps = (await store.list<App>(PREFIX.App)).map((e) => e.value);
+    const nodes = (await store.list<StoredNode>(PREFIX.Node)).map((e) => e.value);
+    const assignments = (await store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
+    const now = this.opts.clock.now().toISOString();
+
+    const result = schedule({
+      apps,
+      nodes: nodes.map(this.opts.nodeView),
+      assignments,
+      templateHash,
+      nameSuffix: this.nameSuffix,
+      now,
+      ...(this.opts.archCompatible ? { archCompatible: this.opts.archCompatible } : {}),
+    });
+    let current = assignments;
+    if (result.create.length > 0 || result.delete.length > 0) {
+      const ops: StoreOp[] = [
+        ...result.delete.map((name): StoreOp => ({ type: 'delete', key: keyFor('Pod', name) })),
+        ...result.create.map((p): StoreOp => ({ type: 'put', key: keyFor('Pod', p.meta.name), value: p })),
+      ];
+      await store.commit(ops);
+      const gone = new Set(result.delete);
+      current = [...assignments.filter((p) => !gone.has(p.meta.name)), ...result.create];
+      this.log.info({ created: result.create.map((p) => `${p.meta.name}@${p.node}`), deleted: result.delete }, 'pods scheduled');
+    }
+
+    const revision = store.revision();
+    const publications: Publication[] = [];
+    const recordOps: StoreOp[] = [];
+    const known = new Set<string>();
+    for (const node of nodes) {
+      const name = node.meta.name;
+      known.add(name);
+      const pods = buildNodePods(name, current, apps);
+      const checksum = podsChecksum(pods);
+      const last = this.last.get(name);
+      if (last && last.checksum === checksum) {
+        if (republishAll) publications.push({ node: name, record: last, pods });
+        continue;
+      }
+      const record: TargetRecord = { revision: Math.max(revision, (last?.revision ?? 0) + 1), checksum, issuedAt: now };
+      recordOps.push({ type: 'put', key: keyFor('Target', name), value: record });
+      publications.push({ node: name, record, pods });
+    }
+    const removed = [...this.last.keys()].filter((n) => !known.has(n));
+    for (const n of removed) recordOps.push({ type: 'delete', key: keyFor('Target', n) });
+    // Recorded before publishing: if we die in between, the restart re-publishes this exact
+    // target (same revision) instead of skipping it.
+    if (recordOps.length > 0) await store.commit(recordOps);
+    for (const p of publications) this.last.set(p.node, p.record);
+    for (const n of removed) {
+      this.last.delete(n);
+      // A removed node's retained target is cleared so nothing replays it to a re-used name.
+      publications.push({ node: n, record: { revision: 0, checksum: '', issuedAt: now }, pods: [] });
+    }
+    return publications;
+  }
+
+  private async publish(p: Publication): Promise<void> {
+    const topic = topicsFor(this.opts.cluster, p.node).target;
+    if (p.record.checksum === '') return this.opts.publish(topic, Buffer.alloc(0));
+    const target = makeNodeTarget({ cluster: this.opts.cluster, node: p.node, revision: p.record.revision, pods: p.pods, issuedAt: p.record.issuedAt });
+    await this.opts.publish(topic, encodeMessage(target));
+    this.log.debug({ node: p.node, revision: p.record.revision, pods: p.pods.length }, 'target published');
+  }
+}

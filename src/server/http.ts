@@ -1,0 +1,210 @@
+/**
+ * A tiny JSON router on node:http: path patterns with :params, a body size limit, bearer-token
+ * auth and one error shape ({error: {code, message}}). Enough for the /v1 API without a
+ * framework (and its memory) on a 512 MB board.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { ErrorCode, GroveError, errorMessage, isGroveError } from '../core/errors.js';
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Parsed JSON body ({} when there is none); throws SizeLimit / InvalidArgument. */
+  body(): Promise<unknown>;
+  /** Aborted when the client goes away (long requests such as logs stop early). */
+  signal: AbortSignal;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<unknown>;
+
+/** Who may call a route: the admin bearer token, or anyone (the handler authenticates itself). */
+export type RouteAuth = 'admin' | 'public';
+
+interface Route {
+  method: string;
+  segments: string[];
+  auth: RouteAuth;
+  handler: Handler;
+}
+
+/** A handler result with a status other than 200. */
+export class JsonResponse {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.InvalidArgument]: 400,
+  [ErrorCode.ManifestInvalid]: 400,
+  [ErrorCode.InvalidImageReference]: 400,
+  [ErrorCode.ConfigInvalid]: 400,
+  [ErrorCode.WireInvalid]: 400,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.PermissionDenied]: 403,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.Conflict]: 409,
+  [ErrorCode.SizeLimit]: 413,
+  [ErrorCode.NodeUnavailable]: 503,
+};
+
+export function statusFor(err: unknown): number {
+  return isGroveError(err) ? (STATUS[err.code] ?? 500) : 500;
+}
+
+/** Equal-time comparison of a presented bearer token with the expected one. */
+export function tokenMatches(presented: string | undefined, expected: string): boolean {
+  if (presented === undefined || expected.length === 0) return false;
+  // Hashing first gives equal lengths, so timingSafeEqual never leaks the token's length.
+  const a = createHash('sha256').update(presented, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return m?.[1];
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export function errorBody(err: unknown): { error: { code: string; message: string } } {
+  if (isGroveError(err)) return { error: { code: err.code, message: err.message } };
+  // Internal failures are logged in full; the caller gets no stack or internals.
+  return { error: { code: ErrorCode.Internal, message: 'internal server error' } };
+}
+
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  const tooLarge = (): GroveError => new GroveError(ErrorCode.SizeLimit, `request body larger than ${limit} bytes`);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/json\b/i.test(type)) {
+    throw new GroveError(ErrorCode.InvalidArgument, `content-type must be application/json, got ${type}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (err) {
+    throw new GroveError(ErrorCode.InvalidArgument, `request body is not valid JSON: ${errorMessage(err)}`);
+  }
+}
+
+export interface RouterOptions {
+  logger: Logger;
+  adminToken: string;
+  maxBodyBytes?: number;
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+  private readonly log: Logger;
+  private readonly limit: number;
+
+  constructor(private readonly opts: RouterOptions) {
+    this.log = opts.logger.child({ component: 'http' });
+    this.limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  }
+
+  add(method: string, path: string, handler: Handler, auth: RouteAuth = 'admin'): this {
+    this.routes.push({ method, segments: path.split('/').filter(Boolean), auth, handler });
+    return this;
+  }
+
+  /** The node:http request listener. Never throws; every failure becomes a JSON error. */
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = Date.now();
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    this.dispatch(req, res, abort.signal)
+      .catch((err: unknown) => this.fail(req, res, err))
+      .finally(() => this.log.debug({ method: req.method, url: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }, 'request'));
+  };
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    let segments: string[];
+    try {
+      segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new GroveError(ErrorCode.InvalidArgument, 'malformed URL path');
+    }
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const params = match(route.segments, segments);
+      if (!params) continue;
+      pathMatched = true;
+      if (route.method !== req.method) continue;
+      if (route.auth === 'admin' && !this.authorized(req)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        throw new GroveError(ErrorCode.Unauthenticated, 'missing or wrong admin token (Authorization: Bearer <token>)');
+      }
+      const ctx: RequestContext = { req, res, params, query: url.searchParams, signal, body: () => readJsonBody(req, this.limit) };
+      const result = await route.handler(ctx);
+      if (res.headersSent || res.writableEnded) return; // the handler streamed its own answer
+      if (result instanceof JsonResponse) sendJson(res, result.status, result.body);
+      else sendJson(res, 200, result ?? {});
+      return;
+    }
+    if (pathMatched) {
+      sendJson(res, 405, { error: { code: ErrorCode.InvalidArgument, message: `method ${req.method} not allowed on ${url.pathname}` } });
+      return;
+    }
+    throw new GroveError(ErrorCode.NotFound, `no such endpoint: ${req.method} ${url.pathname}`);
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    return tokenMatches(bearerToken(req), this.opts.adminToken);
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const status = statusFor(err);
+    if (status >= 500 && !isGroveError(err, ErrorCode.NodeUnavailable)) {
+      this.log.error({ method: req.method, url: req.url?.split('?')[0], err }, `request failed: ${errorMessage(err)}`);
+    }
+    if (res.headersSent) {
+      // A streamed answer already started: the client sees it cut short.
+      res.destroy();
+      return;
+    }
+    if (status === 413) {
+      // The client may still be sending: close the connection after the answer rather than
+      // read megabytes we will not use; what it sent so far is drained.
+      res.setHeader('connection', 'close');
+      req.resume();
+    }
+    sendJson(res, status, errorBody(err));
+  }
+}
+
+function match(pattern: string[], segments: string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    if (p.startsWith(':')) params[p.slice(1)] = segments[i]!;
+    else if (p !== segments[i]) return undefined;
+  }
+  return params;
+}

@@ -1,0 +1,365 @@
+/**
+ * The control plane: one object wiring the store, the MQTT connection (as user grove-server),
+ * the status cache, the controller and the RPC proxy, and offering the operations the HTTP API
+ * exposes. It works the same against the embedded broker and an external one: all it needs is
+ * an MQTT URL and the server's credentials.
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
+import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
+import { allNodesTopic } from '../core/topics.js';
+import type { Store } from '../store/store.js';
+import { systemClock, type Clock } from './clock.js';
+import { Controller } from './controller.js';
+import { Mutex } from './mutex.js';
+import { joinNode, patchNode, type NodeRegistration } from './nodes.js';
+import { applyResources, deleteResource, getResource, listResources, PREFIX, type ApplyResult, type DeletableKind } from './resources.js';
+import { RpcProxy, type LogLine } from './rpc-proxy.js';
+import type { NodeView } from './scheduler.js';
+import { SERVER_USERNAME } from './security/credentials.js';
+import { createJoinToken } from './security/tokens.js';
+import { StatusCache, type StoredNode } from './status-cache.js';
+import { appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type NodeDetail, type PodView } from './views.js';
+import { invalid, name as validName } from './validate.js';
+
+export type MqttConnect = (url: string, options: IClientOptions) => Promise<MqttClient>;
+
+export interface ControlPlaneOptions {
+  /** Opened by the caller, who also closes it after stop(). */
+  store: Store;
+  cluster: string;
+  mqtt: { url: string; username?: string; password: string; ca?: string };
+  connect?: MqttConnect;
+  logger: Logger;
+  clock?: Clock;
+  adminToken: string;
+  /** sha256 of the cluster CA, baked into join tokens; absent when TLS is off. */
+  caFingerprint?: string;
+  /** The CA certificate (PEM) served on GET /v1/ca and handed to joining nodes. */
+  caCertPem?: string;
+  /** The MQTT URL nodes should use (may differ from ours: we may talk to the broker on localhost). */
+  brokerUrlForNodes: string;
+  /** Called after a node (re)joined, e.g. to rewrite an external Mosquitto's password file. */
+  registerNode?: (node: NodeRegistration) => Promise<void>;
+  heartbeatTimeoutMs?: number;
+  rpcTimeoutMs?: number;
+  debounceMs?: number;
+  /** How often readiness is re-evaluated (heartbeats that stopped are only noticed by a timer). */
+  sweepIntervalMs?: number;
+  nameSuffix?: () => string;
+}
+
+export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
+
+/**
+ * The default connect: waits for the broker as long as it takes (an external broker may come
+ * up after us), logging why it is not there yet, but gives up at once when the broker refuses
+ * our credentials, since retrying cannot fix that.
+ */
+function defaultConnect(log: Logger): MqttConnect {
+  return (url, options) =>
+    new Promise<MqttClient>((resolve, reject) => {
+      const client = mqtt.connect(url, options);
+      const onError = (err: Error & { code?: unknown }): void => {
+        if (err.code === 4 || err.code === 5) {
+          client.off('error', onError);
+          client.end(true);
+          reject(new GroveError(ErrorCode.PermissionDenied, `MQTT broker ${url} refused the server's credentials`, { cause: err }));
+          return;
+        }
+        log.warn({ url, err: err.message }, 'MQTT broker not reachable yet; retrying');
+      };
+      client.on('error', onError);
+      client.once('connect', () => {
+        client.off('error', onError);
+        resolve(client);
+      });
+    });
+}
+
+export interface JoinResponse {
+  cluster: string;
+  node: string;
+  mqtt: { url: string; username: string; password: string };
+  caCert?: string;
+}
+
+export interface LogsQuery {
+  app?: string;
+  pod?: string;
+  node?: string;
+  container?: string;
+  tail?: number;
+  follow?: boolean;
+}
+
+export class ControlPlane {
+  readonly cluster: string;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly mutex = new Mutex();
+  private readonly statusCache: StatusCache;
+  private readonly controller: Controller;
+  private readonly rpc: RpcProxy;
+  private client: MqttClient | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.cluster = validName(opts.cluster, 'cluster');
+    this.log = opts.logger.child({ component: 'control-plane' });
+    this.clock = opts.clock ?? systemClock();
+    this.statusCache = new StatusCache({
+      store: opts.store,
+      cluster: this.cluster,
+      logger: opts.logger,
+      clock: this.clock,
+      mutex: this.mutex,
+      ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
+      onNodeEvent: () => this.controller.nudge(),
+    });
+    this.controller = new Controller({
+      store: opts.store,
+      cluster: this.cluster,
+      logger: opts.logger,
+      clock: this.clock,
+      mutex: this.mutex,
+      publish: (topic, payload) => this.publish(topic, payload, true),
+      nodeView: (record) => this.schedulerView(record),
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}),
+    });
+    this.rpc = new RpcProxy({
+      cluster: this.cluster,
+      logger: opts.logger,
+      publish: (topic, payload) => this.publish(topic, payload, false),
+      ...(opts.rpcTimeoutMs !== undefined ? { timeoutMs: opts.rpcTimeoutMs } : {}),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.statusCache.start();
+    const connect: MqttConnect = this.opts.connect ?? defaultConnect(this.log);
+    const client = await connect(this.opts.mqtt.url, {
+      username: this.opts.mqtt.username ?? SERVER_USERNAME,
+      password: this.opts.mqtt.password,
+      clientId: this.opts.mqtt.username ?? SERVER_USERNAME,
+      // 3.1.1: what both the embedded broker (aedes) and Mosquitto speak.
+      protocolVersion: 4,
+      // Statuses missed while we were away are stale by now; the next heartbeat says it all,
+      // and retained presences arrive again on subscribe.
+      clean: true,
+      reconnectPeriod: 2000,
+      ...(this.opts.mqtt.ca ? { ca: this.opts.mqtt.ca } : {}),
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
+    client.on('offline', () => this.log.warn('MQTT connection lost; reconnecting'));
+    // After a reconnect the broker may be a fresh one (restarted, retained messages gone).
+    client.on('connect', () => {
+      this.log.info('MQTT reconnected; re-publishing targets');
+      this.controller.republishAll();
+    });
+    await client.subscribeAsync(
+      [allNodesTopic(this.cluster, 'status'), allNodesTopic(this.cluster, 'presence'), allNodesTopic(this.cluster, 'rpcResponse')],
+      { qos: 1 },
+    );
+    await this.controller.start();
+    const sweepMs = this.opts.sweepIntervalMs ?? 5000;
+    this.sweepTimer = setInterval(() => void this.statusCache.sweep(), sweepMs);
+    this.sweepTimer.unref();
+    this.log.info({ cluster: this.cluster, mqtt: this.opts.mqtt.url }, 'control plane started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.rpc.stop();
+    await this.controller.stop();
+    await this.statusCache.stop();
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync(true).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'MQTT close failed'));
+  }
+
+  /** Resolves when pending reconciles and readiness writes are done (tests). */
+  async settle(): Promise<void> {
+    await this.controller.idle();
+    await this.statusCache.idle();
+    await this.controller.idle();
+  }
+
+  get caCertPem(): string | undefined {
+    return this.opts.caCertPem;
+  }
+
+  get adminToken(): string {
+    return this.opts.adminToken;
+  }
+
+  /* ------------------------------------------------------------ resources */
+
+  async apply(body: unknown): Promise<ApplyResult> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'expected {"resources": [...]}');
+    const resources = (body as { resources?: unknown }).resources;
+    return this.mutex.run(() => applyResources(this.opts.store, resources, this.clock.now()));
+  }
+
+  async delete(kind: DeletableKind, name: string): Promise<{ revision: number }> {
+    return { revision: await this.mutex.run(() => deleteResource(this.opts.store, kind, name)) };
+  }
+
+  async listApps(): Promise<(App & { pods: AppSummary })[]> {
+    const pods = await this.listPods({});
+    return (await listResources<App>(this.opts.store, 'App')).map((app) => ({ ...app, pods: appSummary(app, pods) }));
+  }
+
+  async getApp(name: string): Promise<App & { pods: AppSummary; podList: PodView[] }> {
+    const app = await getResource<App>(this.opts.store, 'App', name);
+    const pods = await this.listPods({ app: name });
+    return { ...app, pods: appSummary(app, pods), podList: pods };
+  }
+
+  listConfigMaps(): Promise<ConfigMap[]> {
+    return listResources<ConfigMap>(this.opts.store, 'ConfigMap');
+  }
+
+  getConfigMap(name: string): Promise<ConfigMap> {
+    return getResource<ConfigMap>(this.opts.store, 'ConfigMap', name);
+  }
+
+  async listSecrets(showValues: boolean): Promise<unknown[]> {
+    return (await listResources<Secret>(this.opts.store, 'Secret')).map((s) => secretView(s, showValues));
+  }
+
+  async getSecret(name: string, showValues: boolean): Promise<unknown> {
+    return secretView(await getResource<Secret>(this.opts.store, 'Secret', name), showValues);
+  }
+
+  /* ---------------------------------------------------------------- nodes */
+
+  async listNodes(): Promise<NodeDetail[]> {
+    const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
+    const nodes = await this.opts.store.list<StoredNode>(PREFIX.Node);
+    return nodes.map((e) => this.detail(e.value, pods));
+  }
+
+  async getNode(name: string): Promise<NodeDetail> {
+    const record = await getResource<StoredNode>(this.opts.store, 'Node', name);
+    const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
+    return this.detail(record, pods);
+  }
+
+  async patchNode(name: string, body: unknown): Promise<NodeDetail> {
+    await this.mutex.run(() => patchNode(this.opts.store, name, body, this.clock.now()));
+    return this.getNode(name);
+  }
+
+  async listPods(filter: { app?: string; node?: string }): Promise<PodView[]> {
+    const apps = new Map((await listResources<App>(this.opts.store, 'App')).map((a) => [a.meta.name, a]));
+    const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
+    return pods
+      .filter((p) => (filter.app === undefined || p.app === filter.app) && (filter.node === undefined || p.node === filter.node))
+      .map((p) => podView(p, apps.get(p.app), this.statusCache.view(p.node)));
+  }
+
+  /* ------------------------------------------------------- tokens and join */
+
+  async createToken(body: unknown): Promise<{ token: string; expiresAt: string }> {
+    const ttl = (body as { ttlSeconds?: unknown } | null)?.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+    if (typeof ttl !== 'number') throw invalid('ttlSeconds', 'expected a number of seconds');
+    const created = await createJoinToken(this.opts.store, { ttlSeconds: ttl, caFingerprint: this.opts.caFingerprint, now: this.clock.now() });
+    return { token: created.token, expiresAt: created.expiresAt };
+  }
+
+  async join(body: unknown): Promise<JoinResponse> {
+    const { result, registration } = await this.mutex.run(() => joinNode(this.opts.store, body, this.clock.now()));
+    if (this.opts.registerNode) {
+      try {
+        await this.opts.registerNode(registration);
+      } catch (err) {
+        throw new GroveError(ErrorCode.Internal, `node ${result.node} joined but could not be registered with the broker: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    this.log.info({ node: result.node }, 'node joined');
+    return {
+      cluster: this.cluster,
+      node: result.node,
+      mqtt: { url: this.opts.brokerUrlForNodes, username: result.username, password: result.password },
+      ...(this.opts.caCertPem ? { caCert: this.opts.caCertPem } : {}),
+    };
+  }
+
+  /* ----------------------------------------------------------------- logs */
+
+  /**
+   * Streams log lines of one pod, or of every pod of an app (their nodes asked in parallel).
+   * For a single pod a failure is thrown; for an app it goes to onError so the other pods'
+   * lines still arrive.
+   */
+  async logs(query: LogsQuery, onLines: (lines: LogLine[]) => void, onError: (pod: string, err: unknown) => void, signal?: AbortSignal): Promise<void> {
+    if ((query.app === undefined) === (query.pod === undefined)) throw invalid('query', 'give exactly one of app= or pod=');
+    const params = {
+      ...(query.container !== undefined ? { container: query.container } : {}),
+      ...(query.tail !== undefined ? { tail: query.tail } : {}),
+      ...(query.follow ? { follow: true } : {}),
+    };
+    const ask = (pod: PodAssignment): Promise<void> => {
+      // A follow may stay silent for a minute, so waiting out the timeout on a node already
+      // known to be gone would be a long wait for nothing.
+      if (query.follow && !this.statusCache.isReady(pod.node)) {
+        return Promise.reject(new GroveError(ErrorCode.NodeUnavailable, `node ${pod.node} is not ready (offline?)`, { details: { node: pod.node } }));
+      }
+      return this.rpc.requestLogs(pod.node, { pod: pod.meta.name, ...params }, onLines, signal);
+    };
+    if (query.pod !== undefined) {
+      const pod = await getResource<PodAssignment>(this.opts.store, 'Pod', query.pod).catch((err: unknown) => {
+        throw err instanceof GroveError && err.code === ErrorCode.InvalidArgument ? err : new GroveError(ErrorCode.NotFound, `pod "${query.pod}" not found`);
+      });
+      if (query.node !== undefined && pod.node !== query.node) throw new GroveError(ErrorCode.NotFound, `pod "${query.pod}" is not on node ${query.node}`);
+      return ask(pod);
+    }
+    await getResource<App>(this.opts.store, 'App', query.app!);
+    const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod))
+      .map((e) => e.value)
+      .filter((p) => p.app === query.app && (query.node === undefined || p.node === query.node));
+    await Promise.all(
+      pods.map((p) => ask(p).catch((err: unknown) => onError(p.meta.name, err))),
+    );
+  }
+
+  /* -------------------------------------------------------------- private */
+
+  private detail(record: StoredNode, pods: PodAssignment[]): NodeDetail {
+    return nodeDetail(record, this.statusCache.view(record.meta.name), pods, this.controller.targetRevision(record.meta.name));
+  }
+
+  private schedulerView(record: StoredNode): NodeView {
+    const live = this.statusCache.view(record.meta.name);
+    const facts = live.status?.facts;
+    return {
+      name: record.meta.name,
+      labels: effectiveLabels(record, live),
+      cordoned: record.cordoned,
+      ready: live.ready,
+      ...(facts ? { facts: { arch: facts.arch, memoryAvailableBytes: facts.memoryAvailableBytes } } : {}),
+    };
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    try {
+      if (this.statusCache.handleMessage(topic, payload)) return;
+      if (this.rpc.handleMessage(topic, payload)) return;
+      this.log.debug({ topic }, 'message on an unexpected topic ignored');
+    } catch (err) {
+      this.log.error({ topic, err: errorMessage(err) }, 'handling an MQTT message failed');
+    }
+  }
+
+  private async publish(topic: string, payload: Buffer, retain: boolean): Promise<void> {
+    const client = this.client;
+    if (!client) throw new GroveError(ErrorCode.NodeUnavailable, 'not connected to the MQTT broker');
+    await client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * What the nodes report, kept in memory: the latest NodeStatus and presence of every known
+ * node. Heartbeats arrive every ~15 s from every node and must never touch flash, so the store
+ * is written only when a node's readiness flips (Ready ↔ NotReady).
+ */
+import type { Logger } from 'pino';
+import { errorMessage } from '../core/errors.js';
+import type { NodeRecord } from '../core/model.js';
+import { parseNodeTopic } from '../core/topics.js';
+import { decodeNodeStatus, decodePresence } from '../core/wire.js';
+import type { NodeStatus } from '../core/wire-types.js';
+import type { Store, StoreChange } from '../store/store.js';
+import type { Clock } from './clock.js';
+import type { Mutex } from './mutex.js';
+import { keyFor, PREFIX } from './resources.js';
+
+/** 3 heartbeats of 15 s. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 45_000;
+
+/** The node record as the server stores it: readiness lives next to the joined record. */
+export interface StoredNode extends NodeRecord {
+  ready?: boolean;
+  lastTransitionAt?: string;
+}
+
+export interface NodeLiveView {
+  ready: boolean;
+  online: boolean;
+  status?: NodeStatus;
+  lastStatusAt?: string;
+}
+
+export type NodeEventReason = 'ready' | 'not-ready' | 'facts';
+
+export interface StatusCacheOptions {
+  store: Store;
+  cluster: string;
+  logger: Logger;
+  clock: Clock;
+  mutex: Mutex;
+  heartbeatTimeoutMs?: number;
+  /** Readiness flipped, or the facts the scheduler uses (arch, labels) appeared or changed. */
+  onNodeEvent?: (node: string, reason: NodeEventReason) => void;
+}
+
+interface Live {
+  online?: boolean;
+  status?: NodeStatus;
+  lastStatusMs?: number;
+}
+
+export class StatusCache {
+  private readonly log: Logger;
+  private readonly timeoutMs: number;
+  private readonly live = new Map<string, Live>();
+  /** Readiness as last written to the store, per known node: transitions are judged against it. */
+  private readonly stored = new Map<string, boolean>();
+  private startedMs = 0;
+  private unwatch: (() => void) | undefined;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: StatusCacheOptions) {
+    this.log = opts.logger.child({ component: 'status-cache' });
+    this.timeoutMs = opts.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  }
+
+  async start(): Promise<void> {
+    this.startedMs = this.opts.clock.now().getTime();
+    this.unwatch = this.opts.store.watch((change) => this.onStoreChange(change));
+    for (const e of await this.opts.store.list<StoredNode>(PREFIX.Node)) this.stored.set(e.value.meta.name, e.value.ready ?? false);
+  }
+
+  /** Waits for transition writes in flight (tests, shutdown). */
+  async stop(): Promise<void> {
+    this.unwatch?.();
+    this.unwatch = undefined;
+    await this.pending;
+  }
+
+  idle(): Promise<void> {
+    return this.pending;
+  }
+
+  /** Handles a status or presence message; returns false for topics it does not own. */
+  handleMessage(topic: string, payload: Buffer): boolean {
+    const parsed = parseNodeTopic(topic);
+    if (!parsed || (parsed.kind !== 'status' && parsed.kind !== 'presence')) return false;
+    const { node } = parsed;
+    if (parsed.cluster !== this.opts.cluster) return true;
+    // Unknown nodes (never joined, or deleted) are ignored: nothing is kept for them.
+    if (!this.stored.has(node)) {
+      this.log.debug({ node, kind: parsed.kind }, 'message from unknown node dropped');
+      return true;
+    }
+    try {
+      if (parsed.kind === 'status') this.onStatus(node, decodeNodeStatus(payload));
+      else {
+        const presence = decodePresence(payload);
+        if (presence.node !== node) throw new Error(`presence names node ${presence.node}`);
+        this.entry(node).online = presence.online;
+      }
+    } catch (err) {
+      this.log.warn({ node, kind: parsed.kind, err: errorMessage(err) }, 'invalid message from node dropped');
+      return true;
+    }
+    this.evaluate(node);
+    return true;
+  }
+
+  /** Re-evaluates every node's readiness (called on a timer): heartbeats that stopped show here. */
+  sweep(): Promise<void> {
+    for (const node of this.stored.keys()) this.evaluate(node);
+    return this.pending;
+  }
+
+  isReady(node: string): boolean {
+    const l = this.live.get(node);
+    const now = this.opts.clock.now().getTime();
+    if (l?.online === false) return false;
+    if (l?.lastStatusMs !== undefined) return now - l.lastStatusMs <= this.timeoutMs;
+    // Just after a restart nothing has been heard yet: a node that was Ready keeps that state
+    // for one timeout instead of flapping to NotReady and back on every server restart.
+    return (this.stored.get(node) ?? false) && now - this.startedMs <= this.timeoutMs;
+  }
+
+  view(node: string): NodeLiveView {
+    const l = this.live.get(node);
+    return {
+      ready: this.isReady(node),
+      online: l?.online ?? false,
+      ...(l?.status ? { status: l.status } : {}),
+      ...(l?.lastStatusMs !== undefined ? { lastStatusAt: new Date(l.lastStatusMs).toISOString() } : {}),
+    };
+  }
+
+  private entry(node: string): Live {
+    let l = this.live.get(node);
+    if (!l) this.live.set(node, (l = {}));
+    return l;
+  }
+
+  private onStatus(node: string, status: NodeStatus): void {
+    // The broker's ACL keeps a node on its own topics; this guards a misconfigured broker.
+    if (status.node !== node) throw new Error(`status names node ${status.node}`);
+    const l = this.entry(node);
+    const prev = l.status;
+    // A stale message (reordered, or redelivered after a reconnect) must not roll state back;
+    // seq restarts at 0 when the agent restarts, so only a lower seq from the same run (same
+    // or newer sentAt) is stale.
+    if (prev && status.seq <= prev.seq && status.sentAt <= prev.sentAt) return;
+    l.status = status;
+    l.lastStatusMs = this.opts.clock.now().getTime();
+    // A status proves the node is connected, even if its last presence said offline.
+    l.online = true;
+    const factsChanged =
+      !prev ||
+      prev.facts.arch !== status.facts.arch ||
+      JSON.stringify(prev.facts.labels) !== JSON.stringify(status.facts.labels);
+    if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
+  }
+
+  private evaluate(node: string): void {
+    const ready = this.isReady(node);
+    if (this.stored.get(node) === ready || !this.stored.has(node)) return;
+    this.stored.set(node, ready);
+    this.pending = this.pending.then(() => this.writeTransition(node, ready));
+    this.opts.onNodeEvent?.(node, ready ? 'ready' : 'not-ready');
+  }
+
+  private async writeTransition(node: string, ready: boolean): Promise<void> {
+    try {
+      await this.opts.mutex.run(async () => {
+        const key = keyFor('Node', node);
+        const entry = await this.opts.store.get<StoredNode>(key);
+        if (!entry) return;
+        const value: StoredNode = { ...entry.value, ready, lastTransitionAt: this.opts.clock.now().toISOString() };
+        await this.opts.store.commit([{ type: 'put', key, value }]);
+      });
+      this.log.info({ node, ready }, ready ? 'node is Ready' : 'node is NotReady');
+    } catch (err) {
+      // The in-memory view stays right; the next transition writes again.
+      this.log.error({ node, err: errorMessage(err) }, 'could not record node readiness');
+    }
+  }
+
+  private onStoreChange(change: StoreChange): void {
+    for (const op of change.ops) {
+      if (!op.key.startsWith(PREFIX.Node)) continue;
+      const node = op.key.slice(PREFIX.Node.length);
+      if (op.type === 'delete') {
+        this.stored.delete(node);
+        this.live.delete(node);
+      } else if (!this.stored.has(node)) {
+        // A node that just joined starts NotReady until it reports.
+        this.stored.set(node, (op.value as StoredNode).ready ?? false);
+      }
+    }
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * Shape validation of resources arriving over the API. The CLI validated them already, but the
+ * API is an outside input: anything can POST to it. Every check names the field path
+ * ("resources[1].spec.template.containers[0].image: …") and returns a fresh object holding only
+ * known fields, so nothing unexpected reaches the store or the template hash.
+ */
+import { ErrorCode, GroveError } from '../core/errors.js';
+import { formatImageRef, parseImageRef } from '../core/image-ref.js';
+import { isValidName } from '../core/topics.js';
+import type {
+  App,
+  AppliedResource,
+  ConfigMap,
+  ContainerResources,
+  ContainerTemplate,
+  EnvVar,
+  PodTemplate,
+  ResourceMeta,
+  ResourceSource,
+  Secret,
+} from '../core/model.js';
+
+export const MAX_RESOURCES_PER_APPLY = 1000;
+const MAX_CONTAINERS = 32;
+const MAX_REPLICAS = 10_000;
+const MAX_LIST = 1000;
+const MAX_STRING = 64 * 1024;
+const MAX_DATA_VALUE = 1024 * 1024;
+
+type Obj = Record<string, unknown>;
+
+export function invalid(path: string, reason: string): GroveError {
+  return new GroveError(ErrorCode.InvalidArgument, `${path}: ${reason}`, { details: { field: path } });
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (!isObj(v)) throw invalid(path, `expected an object, got ${describe(v)}`);
+  return v;
+}
+
+/** Rejects fields we do not know: a typo ("replica") must not be silently ignored. */
+function onlyKeys(o: Obj, path: string, allowed: readonly string[]): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw invalid(`${path}.${k}`, 'unknown field');
+}
+
+function str(v: unknown, path: string, max = MAX_STRING): string {
+  if (typeof v !== 'string') throw invalid(path, `expected a string, got ${describe(v)}`);
+  if (v.length > max) throw invalid(path, `longer than ${max} characters`);
+  if (v.includes('\0')) throw invalid(path, 'contains a NUL character');
+  return v;
+}
+
+function bool(v: unknown, path: string, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw invalid(path, `expected a boolean, got ${describe(v)}`);
+  return v;
+}
+
+function int(v: unknown, path: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalid(path, `expected a whole number, got ${describe(v)}`);
+  if (v < min || v > max) throw invalid(path, `must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+function strList(v: unknown, path: string): string[] {
+  if (!Array.isArray(v)) throw invalid(path, `expected an array of strings, got ${describe(v)}`);
+  if (v.length > MAX_LIST) throw invalid(path, `more than ${MAX_LIST} items`);
+  return v.map((x, i) => str(x, `${path}[${i}]`));
+}
+
+export function name(v: unknown, path: string): string {
+  if (!isValidName(v)) {
+    throw invalid(path, `${typeof v === 'string' ? JSON.stringify(v) : describe(v)} is not a valid name (1-63 lowercase letters, digits and '-', starting and ending with a letter or digit)`);
+  }
+  return v;
+}
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** Kubernetes label/annotation key syntax: [prefix/]name. */
+export function labelKey(k: string, path: string): string {
+  const slash = k.lastIndexOf('/');
+  const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
+  const rest = slash >= 0 ? k.slice(slash + 1) : k;
+  if (!LABEL_NAME.test(rest) || (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))) {
+    throw invalid(`${path}.${k}`, 'invalid key (use [prefix/]name: letters, digits, "-", "_", "." up to 63 characters)');
+  }
+  return k;
+}
+
+export function labelValue(v: unknown, path: string): string {
+  const s = str(v, path, 63);
+  if (!LABEL_VALUE.test(s)) throw invalid(path, `${JSON.stringify(s)} is not a valid label value (up to 63 letters, digits, "-", "_", ".")`);
+  return s;
+}
+
+/** A string map; `kind` picks the rules for keys and values. Absent → {}. */
+function stringMap(v: unknown, path: string, kind: 'labels' | 'annotations' | 'data'): Record<string, string> {
+  if (v === undefined) return {};
+  const o = obj(v, path);
+  const entries = Object.entries(o);
+  if (entries.length > MAX_LIST) throw invalid(path, `more than ${MAX_LIST} entries`);
+  const out: Record<string, string> = {};
+  for (const [k, value] of entries) {
+    let val: string;
+    if (kind === 'data') {
+      if (!/^[-._a-zA-Z0-9]{1,253}$/.test(k)) throw invalid(`${path}.${k}`, 'invalid key (letters, digits, "-", "_", "." up to 253 characters)');
+      val = str(value, `${path}.${k}`, MAX_DATA_VALUE);
+    } else {
+      labelKey(k, path);
+      val = kind === 'labels' ? labelValue(value, `${path}.${k}`) : str(value, `${path}.${k}`);
+    }
+    // defineProperty: a "__proto__" key stays an ordinary key instead of changing the prototype.
+    Object.defineProperty(out, k, { value: val, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function source(v: unknown, path: string): ResourceSource | undefined {
+  if (v === undefined) return undefined;
+  const o = obj(v, path);
+  onlyKeys(o, path, ['format', 'file', 'document']);
+  if (o.format !== 'kubernetes' && o.format !== 'compose') throw invalid(`${path}.format`, 'expected "kubernetes" or "compose"');
+  return {
+    format: o.format,
+    ...(o.file !== undefined ? { file: str(o.file, `${path}.file`, 4096) } : {}),
+    ...(o.document !== undefined ? { document: int(o.document, `${path}.document`, 1, 100_000) } : {}),
+  };
+}
+
+function meta(v: unknown, path: string): ResourceMeta {
+  const o = obj(v, path);
+  // revision/createdAt/updatedAt are the server's to set; accepted (a resource read back from
+  // the API can be applied again) and ignored.
+  onlyKeys(o, path, ['name', 'labels', 'annotations', 'source', 'revision', 'createdAt', 'updatedAt']);
+  const src = source(o.source, `${path}.source`);
+  return {
+    name: name(o.name, `${path}.name`),
+    labels: stringMap(o.labels, `${path}.labels`, 'labels'),
+    annotations: stringMap(o.annotations, `${path}.annotations`, 'annotations'),
+    ...(src ? { source: src } : {}),
+  };
+}
+
+function envVar(v: unknown, path: string): EnvVar {
+  const o = obj(v, path);
+  onlyKeys(o, path, ['name', 'value']);
+  const n = str(o.name, `${path}.name`, 1024);
+  if (n.length === 0 || n.includes('=')) throw invalid(`${path}.name`, 'must be non-empty and must not contain "="');
+  return { name: n, value: str(o.value, `${path}.value`) };
+}
+
+function resources(v: unknown, path: string): ContainerResources {
+  if (v === undefined) return {};
+  const o = obj(v, path);
+  onlyKeys(o, path, ['memoryBytes', 'cpus', 'pidsLimit', 'requestMemoryBytes', 'requestCpus']);
+  const out: ContainerResources = {};
+  if (o.memoryBytes !== undefined) out.memoryBytes = int(o.memoryBytes, `${path}.memoryBytes`, 1, Number.MAX_SAFE_INTEGER);
+  if (o.requestMemoryBytes !== undefined) out.requestMemoryBytes = int(o.requestMemoryBytes, `${path}.requestMemoryBytes`, 0, Number.MAX_SAFE_INTEGER);
+  if (o.pidsLimit !== undefined) out.pidsLimit = int(o.pidsLimit, `${path}.pidsLimit`, -1, 4_194_304);
+  if (o.cpus !== undefined) {
+    if (typeof o.cpus !== 'number' || !Number.isFinite(o.cpus) || o.cpus <= 0 || o.cpus > 1024) {
+      throw invalid(`${path}.cpus`, 'expected a number of cores above 0');
+    }
+    out.cpus = o.cpus;
+  }
+  if (o.requestCpus !== undefined) {
+    if (typeof o.requestCpus !== 'number' || !Number.isFinite(o.requestCpus) || o.requestCpus < 0 || o.requestCpus > 1024) {
+      throw invalid(`${path}.requestCpus`, 'expected a number of cores, 0 or more');
+    }
+    out.requestCpus = o.requestCpus;
+  }
+  return out;
+}
+
+function container(v: unknown, path: string): ContainerTemplate {
+  const o = obj(v, path);
+  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy']);
+  const image = str(o.image, `${path}.image`, 1024);
+  let canonicalImage: string;
+  try {
+    canonicalImage = formatImageRef(parseImageRef(image));
+  } catch (err) {
+    throw invalid(`${path}.image`, err instanceof Error ? err.message : String(err));
+  }
+  const env = o.env === undefined ? [] : o.env;
+  if (!Array.isArray(env)) throw invalid(`${path}.env`, `expected an array, got ${describe(env)}`);
+  if (env.length > MAX_LIST) throw invalid(`${path}.env`, `more than ${MAX_LIST} items`);
+  const out: ContainerTemplate = {
+    name: name(o.name, `${path}.name`),
+    image: canonicalImage,
+    env: env.map((e, i) => envVar(e, `${path}.env[${i}]`)),
+    resources: resources(o.resources, `${path}.resources`),
+  };
+  if (o.command !== undefined) out.command = strList(o.command, `${path}.command`);
+  if (o.args !== undefined) out.args = strList(o.args, `${path}.args`);
+  if (o.workingDir !== undefined) {
+    const wd = str(o.workingDir, `${path}.workingDir`, 4096);
+    if (!wd.startsWith('/')) throw invalid(`${path}.workingDir`, 'must be an absolute path');
+    out.workingDir = wd;
+  }
+  if (o.imagePullPolicy !== undefined) {
+    if (o.imagePullPolicy !== 'Always' && o.imagePullPolicy !== 'IfNotPresent' && o.imagePullPolicy !== 'Never') {
+      throw invalid(`${path}.imagePullPolicy`, 'expected Always, IfNotPresent or Never');
+    }
+    out.imagePullPolicy = o.imagePullPolicy;
+  }
+  return out;
+}
+
+function template(v: unknown, path: string): PodTemplate {
+  const o = obj(v, path);
+  onlyKeys(o, path, ['labels', 'annotations', 'nodeSelector', 'restartPolicy', 'hostNetwork', 'terminationGracePeriodSeconds', 'containers']);
+  const policy = o.restartPolicy ?? 'Always';
+  if (policy !== 'Always' && policy !== 'OnFailure' && policy !== 'Never') {
+    throw invalid(`${path}.restartPolicy`, 'expected Always, OnFailure or Never');
+  }
+  if (!Array.isArray(o.containers) || o.containers.length === 0) throw invalid(`${path}.containers`, 'at least one container is required');
+  if (o.containers.length > MAX_CONTAINERS) throw invalid(`${path}.containers`, `more than ${MAX_CONTAINERS} containers`);
+  const containers = o.containers.map((c, i) => container(c, `${path}.containers[${i}]`));
+  const seen = new Set<string>();
+  containers.forEach((c, i) => {
+    if (seen.has(c.name)) throw invalid(`${path}.containers[${i}].name`, `duplicate container name "${c.name}"`);
+    seen.add(c.name);
+  });
+  const out: PodTemplate = {
+    labels: stringMap(o.labels, `${path}.labels`, 'labels'),
+    annotations: stringMap(o.annotations, `${path}.annotations`, 'annotations'),
+    nodeSelector: stringMap(o.nodeSelector, `${path}.nodeSelector`, 'labels'),
+    restartPolicy: policy,
+    hostNetwork: bool(o.hostNetwork, `${path}.hostNetwork`, false),
+    containers,
+  };
+  // Only set when given, so templates without it keep their hash.
+  if (o.terminationGracePeriodSeconds !== undefined) {
+    out.terminationGracePeriodSeconds = int(o.terminationGracePeriodSeconds, `${path}.terminationGracePeriodSeconds`, 0, 3600);
+  }
+  return out;
+}
+
+function app(o: Obj, path: string): App {
+  onlyKeys(o, path, ['kind', 'meta', 'spec', 'generation']);
+  const spec = obj(o.spec, `${path}.spec`);
+  onlyKeys(spec, `${path}.spec`, ['kind', 'replicas', 'template']);
+  if (spec.kind !== 'Deployment' && spec.kind !== 'DaemonSet') throw invalid(`${path}.spec.kind`, 'expected Deployment or DaemonSet');
+  const out: App = {
+    kind: 'App',
+    meta: meta(o.meta, `${path}.meta`),
+    spec: { kind: spec.kind, template: template(spec.template, `${path}.spec.template`) },
+  };
+  // A DaemonSet has no replica count: one pod per eligible node.
+  if (spec.kind === 'Deployment') out.spec.replicas = spec.replicas === undefined ? 1 : int(spec.replicas, `${path}.spec.replicas`, 0, MAX_REPLICAS);
+  return out;
+}
+
+function dataResource<K extends 'ConfigMap' | 'Secret'>(kind: K, o: Obj, path: string): ConfigMap | Secret {
+  onlyKeys(o, path, ['kind', 'meta', 'data']);
+  return { kind, meta: meta(o.meta, `${path}.meta`), data: stringMap(o.data, `${path}.data`, 'data') } as ConfigMap | Secret;
+}
+
+/** Validates one resource; `path` prefixes error messages (e.g. "resources[2]"). */
+export function validateResource(v: unknown, path: string): AppliedResource {
+  const o = obj(v, path);
+  switch (o.kind) {
+    case 'App':
+      return app(o, path);
+    case 'ConfigMap':
+    case 'Secret':
+      return dataResource(o.kind, o, path);
+    default:
+      throw invalid(`${path}.kind`, `unknown kind ${typeof o.kind === 'string' ? JSON.stringify(o.kind) : describe(o.kind)} (expected App, ConfigMap or Secret)`);
+  }
+}
+
+/** Validates an apply request's list; duplicates (same kind and name) are an error too. */
+export function validateResources(v: unknown): AppliedResource[] {
+  if (!Array.isArray(v)) throw invalid('resources', `expected an array, got ${describe(v)}`);
+  if (v.length === 0) throw invalid('resources', 'nothing to apply');
+  if (v.length > MAX_RESOURCES_PER_APPLY) throw invalid('resources', `more than ${MAX_RESOURCES_PER_APPLY} resources`);
+  const seen = new Set<string>();
+  return v.map((r, i) => {
+    const res = validateResource(r, `resources[${i}]`);
+    const id = `${res.kind}/${res.meta.name}`;
+    if (seen.has(id)) throw invalid(`resources[${i}]`, `${id} appears twice`);
+    seen.add(id);
+    return res;
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * PURE: what the API shows for apps, pods, nodes and secrets, joined from the store (desired
+ * state) and the status cache (what nodes last reported).
+ */
+import type { App, PodAssignment, Secret } from '../core/model.js';
+import type { NodeFacts, PodPhase } from '../core/wire-types.js';
+import type { NodeLiveView, StoredNode } from './status-cache.js';
+import { templateHash } from './targets.js';
+
+export interface PodView {
+  name: string;
+  app: string;
+  node: string;
+  phase: PodPhase;
+  ready: boolean;
+  restarts: number;
+  containers: { name: string; state: string; exitCode?: number; oomKilled: boolean; reason?: string }[];
+  /** Generation of the app this pod was scheduled for (the current one when its hash matches). */
+  revision: number | undefined;
+  templateHash: string;
+  createdAt: string | undefined;
+}
+
+export function podView(pod: PodAssignment, app: App | undefined, live: NodeLiveView): PodView {
+  const base = {
+    name: pod.meta.name,
+    app: pod.app,
+    node: pod.node,
+    revision: app && templateHash(app) === pod.templateHash ? (app.generation ?? 1) : undefined,
+    templateHash: pod.templateHash,
+    createdAt: pod.meta.createdAt,
+  };
+  const reported = live.status?.pods.find((p) => p.name === pod.meta.name);
+  // A node that stopped reporting may be running the pod or not: say so rather than repeat
+  // its last words as if current.
+  if (!live.ready) return { ...base, phase: 'Unknown', ready: false, restarts: reported?.restarts ?? 0, containers: [] };
+  if (!reported) return { ...base, phase: 'Pending', ready: false, restarts: 0, containers: [] };
+  return {
+    ...base,
+    phase: reported.phase,
+    ready: reported.ready,
+    restarts: reported.restarts,
+    containers: reported.containers.map((c) => ({
+      name: c.name,
+      state: c.state,
+      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+      oomKilled: c.oomKilled,
+      ...(c.reason !== undefined ? { reason: c.reason } : {}),
+    })),
+  };
+}
+
+export interface AppSummary {
+  /** Replicas asked for; for a DaemonSet, the pods the scheduler placed (one per eligible node). */
+  desired: number;
+  current: number;
+  ready: number;
+  upToDate: number;
+}
+
+export function appSummary(app: App, pods: readonly PodView[]): AppSummary {
+  const hash = templateHash(app);
+  const mine = pods.filter((p) => p.app === app.meta.name);
+  return {
+    desired: app.spec.kind === 'Deployment' ? (app.spec.replicas ?? 1) : mine.length,
+    current: mine.length,
+    ready: mine.filter((p) => p.ready).length,
+    upToDate: mine.filter((p) => p.templateHash === hash).length,
+  };
+}
+
+export interface NodeDetail {
+  name: string;
+  labels: Record<string, string>;
+  cordoned: boolean;
+  ready: boolean;
+  online: boolean;
+  facts?: NodeFacts;
+  pods: string[];
+  joinedAt: string;
+  lastStatusAt?: string;
+  lastTransitionAt?: string;
+  observedRevision?: number;
+  targetRevision?: number;
+}
+
+export function nodeDetail(record: StoredNode, live: NodeLiveView, pods: readonly PodAssignment[], targetRevision: number | undefined): NodeDetail {
+  return {
+    name: record.meta.name,
+    labels: effectiveLabels(record, live),
+    cordoned: record.cordoned,
+    ready: live.ready,
+    online: live.online,
+    ...(live.status ? { facts: live.status.facts, observedRevision: live.status.observedRevision } : {}),
+    pods: pods.filter((p) => p.node === record.meta.name).map((p) => p.meta.name).sort(),
+    joinedAt: record.joinedAt,
+    ...(live.lastStatusAt ? { lastStatusAt: live.lastStatusAt } : {}),
+    ...(record.lastTransitionAt ? { lastTransitionAt: record.lastTransitionAt } : {}),
+    ...(targetRevision !== undefined ? { targetRevision } : {}),
+  };
+}
+
+/**
+ * Labels the node reports about itself (agent config) under the ones set through the API or
+ * at join: an operator's `grove node label` always wins.
+ */
+export function effectiveLabels(record: StoredNode, live: NodeLiveView): Record<string, string> {
+  return { ...(live.status?.facts.labels ?? {}), ...record.meta.labels };
+}
+
+/** Secret values replaced by their length in bytes (UTF-8), unless asked for. */
+export function secretView(secret: Secret, showValues: boolean): Secret | (Omit<Secret, 'data'> & { data: Record<string, number> }) {
+  if (showValues) return secret;
+  const data: Record<string, number> = {};
+  for (const [k, v] of Object.entries(secret.data)) data[k] = Buffer.byteLength(v, 'utf8');
+  return { ...secret, data };
+}

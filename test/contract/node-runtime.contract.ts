@@ -1,0 +1,154 @@
+/**
+ * The NodeRuntime contract: what the agent relies on, run against MemoryRuntime (unit) and
+ * ContainerManagerRuntime (integration, real runc + shim + registry). A harness supplies
+ * container targets that print lines and either keep running or exit with a code.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { NodeRuntime, RuntimeLogLine } from '../../agent/src/agent/node-runtime.js';
+import { ErrorCode, isGroveError } from '../../src/core/errors.js';
+import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+
+export interface RuntimeHarness {
+  runtime: NodeRuntime;
+  /** Prints `lines` on stdout, then runs until stopped. */
+  longRunning(name: string, lines: string[]): ContainerTarget;
+  /** Prints `lines` on stdout, then exits with `code`. */
+  exiting(name: string, lines: string[], code: number): ContainerTarget;
+  /** Creates a container the agent did not create (no grove labels), when the runtime can. */
+  createUnmanaged?(name: string): Promise<void>;
+  /** Makes the harness see time pass / processes progress; polls until `check` is truthy. */
+  eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T>;
+  cleanup(): Promise<void>;
+}
+
+let seq = 0;
+function podFor(container: ContainerTarget, over: Partial<PodTarget> = {}): PodTarget {
+  seq += 1;
+  return { name: `ct-${seq}`, app: 'contract', templateHash: `hash${seq}`, restartPolicy: 'Always', hostNetwork: false, containers: [container], ...over };
+}
+
+async function collect(lines: AsyncIterable<RuntimeLogLine>): Promise<RuntimeLogLine[]> {
+  const out: RuntimeLogLine[] = [];
+  for await (const l of lines) out.push(l);
+  return out;
+}
+
+export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>): void {
+  let h: RuntimeHarness;
+
+  beforeAll(async () => {
+    h = await makeHarness();
+  });
+
+  afterAll(async () => {
+    await h?.cleanup();
+  });
+
+  it('starts a labelled container named <pod>_<container> and lists it', async () => {
+    const pod = podFor(h.longRunning('main', ['hello']));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    expect(started).toMatchObject({
+      name: `${pod.name}_main`,
+      state: 'running',
+      exitCode: null,
+      oomKilled: false,
+      restarts: 0,
+      labels: { 'grove.managed': 'agent', 'grove.pod': pod.name, 'grove.app': 'contract', 'grove.container': 'main', 'grove.template-hash': pod.templateHash },
+    });
+    expect(started.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse(started.createdAt)).not.toBeNaN();
+    const listed = (await h.runtime.list()).find((c) => c.id === started.id);
+    expect(listed).toMatchObject({ name: started.name, state: 'running', labels: started.labels });
+    await h.runtime.remove(started.id);
+  });
+
+  it('keeps the restart count given at start', async () => {
+    const pod = podFor(h.longRunning('main', []));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget, { restarts: 4 });
+    expect((await h.runtime.list()).find((c) => c.id === started.id)?.restarts).toBe(4);
+    await h.runtime.remove(started.id);
+  });
+
+  it('refuses a second container with the same pod and container name', async () => {
+    const pod = podFor(h.longRunning('main', []));
+    const c = pod.containers[0] as ContainerTarget;
+    const started = await h.runtime.start(pod, c);
+    const err = await h.runtime.start(pod, c).catch((e: unknown) => e);
+    expect(isGroveError(err, ErrorCode.ContainerExists)).toBe(true);
+    await h.runtime.remove(started.id);
+  });
+
+  it('reports an exit with its code and time', async () => {
+    const pod = podFor(h.exiting('main', ['bye'], 3));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const exited = await h.eventually(async () => {
+      const c = (await h.runtime.list()).find((x) => x.id === started.id);
+      return c?.state === 'exited' ? c : undefined;
+    }, 'the container to exit');
+    expect(exited.exitCode).toBe(3);
+    expect(exited.oomKilled).toBe(false);
+    expect(Date.parse(exited.finishedAt ?? '')).not.toBeNaN();
+    await h.runtime.remove(started.id);
+  });
+
+  it('reads logs in order, with tail', async () => {
+    const pod = podFor(h.exiting('main', ['one', 'two', 'three'], 0));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const lines = await h.eventually(async () => {
+      const l = await collect(h.runtime.logs(started.id));
+      return l.length >= 3 ? l : undefined;
+    }, 'three log lines');
+    expect(lines.map((l) => [l.stream, l.text])).toEqual([['stdout', 'one'], ['stdout', 'two'], ['stdout', 'three']]);
+    expect(Date.parse(lines[0]?.time ?? '')).not.toBeNaN();
+    expect((await collect(h.runtime.logs(started.id, { tail: 2 }))).map((l) => l.text)).toEqual(['two', 'three']);
+    await h.runtime.remove(started.id);
+  });
+
+  it('follows logs until aborted', async () => {
+    const pod = podFor(h.longRunning('main', ['first']));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    await h.eventually(async () => (await collect(h.runtime.logs(started.id))).length > 0 || undefined, 'a first log line');
+    const ac = new AbortController();
+    const seen: string[] = [];
+    for await (const line of h.runtime.logs(started.id, { follow: true, signal: ac.signal })) {
+      seen.push(line.text);
+      ac.abort();
+    }
+    expect(seen).toEqual(['first']);
+    await h.runtime.remove(started.id);
+  });
+
+  it('stops a running container (non-zero exit) and stopping again is harmless', async () => {
+    const pod = podFor(h.longRunning('main', []));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    await h.runtime.stop(started.id, 1);
+    const c = (await h.runtime.list()).find((x) => x.id === started.id);
+    expect(c?.state).toBe('exited');
+    expect(c?.exitCode).not.toBe(0);
+    await h.runtime.stop(started.id, 1);
+    await h.runtime.remove(started.id);
+  });
+
+  it('removes running and exited containers; removing an unknown id is harmless', async () => {
+    const pod = podFor(h.longRunning('main', []));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    await h.runtime.remove(started.id);
+    expect((await h.runtime.list()).some((c) => c.id === started.id)).toBe(false);
+    await h.runtime.remove(started.id);
+    await h.runtime.remove('f'.repeat(64));
+    // The name is free again.
+    const again = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    await h.runtime.remove(again.id);
+  });
+
+  it('lists only containers the agent created', async () => {
+    if (h.createUnmanaged) await h.createUnmanaged('not-ours');
+    const pod = podFor(h.longRunning('main', []));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const names = (await h.runtime.list()).map((c) => c.name);
+    expect(names).toContain(started.name);
+    expect(names).not.toContain('not-ours');
+    for (const c of await h.runtime.list()) expect(c.labels['grove.managed']).toBe('agent');
+    await h.runtime.remove(started.id);
+  });
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../agent/src/agent/clock.js';
+import { Executor, backoffDelay, failureReason } from '../../agent/src/agent/executor.js';
+import { MemoryRuntime, type MemoryBehaviour } from '../../agent/src/agent/memory-runtime.js';
+import { plan } from '../../agent/src/agent/planner.js';
+import { ErrorCode, GroveError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { PodTarget } from '../../src/core/wire-types.js';
+
+function pod(name: string, image = 'reg.lan/app:1', policy: PodTarget['restartPolicy'] = 'Always'): PodTarget {
+  return { name, app: 'app', templateHash: 'h1', restartPolicy: policy, hostNetwork: false, containers: [{ name: 'main', image, env: [], resources: {} }] };
+}
+
+function setup(options: { behaviour?: () => MemoryBehaviour } = {}) {
+  const clock = new ManualClock();
+  const runtime = new MemoryRuntime({ now: () => clock.now(), ...(options.behaviour ? { behaviour: options.behaviour } : {}) });
+  const executor = new Executor({ runtime, clock, logger: silentLogger(), stopGraceSeconds: 3 });
+  /** One plan + execute round, the way the reconciler does it. */
+  const round = async (target: PodTarget[]) => {
+    const current = await runtime.list();
+    return executor.execute(plan(current, target, { held: executor.isHeld }), current);
+  };
+  return { clock, runtime, executor, round };
+}
+
+describe('backoffDelay', () => {
+  it('doubles from 1 s and caps at 5 min', () => {
+    expect([0, 1, 2, 3, 4, 8, 9, 10, 50].map((n) => backoffDelay(n))).toEqual([0, 1000, 2000, 4000, 8000, 128_000, 256_000, 300_000, 300_000]);
+  });
+});
+
+describe('failureReason', () => {
+  it('tells pull errors from create errors', () => {
+    expect(failureReason(new GroveError(ErrorCode.ImageNotFound, 'x'))).toBe('ImagePullError');
+    expect(failureReason(new GroveError(ErrorCode.RegistryUnavailable, 'x'))).toBe('ImagePullError');
+    expect(failureReason(new GroveError(ErrorCode.RuntimeFailed, 'x'))).toBe('CreateError');
+    expect(failureReason(new Error('boom'))).toBe('CreateError');
+  });
+});
+
+describe('Executor', () => {
+  it('backs off a failing image exponentially up to the cap, with the injected clock', async () => {
+    const { clock, runtime, executor, round } = setup();
+    runtime.failImage('reg.lan/bad:1');
+    const target = [pod('web-a', 'reg.lan/bad:1')];
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const results = await round(target);
+      expect(results).toHaveLength(1);
+      expect(results[0]?.ok).toBe(false);
+      const f = executor.failure('web-a/main');
+      expect(f?.reason).toBe('ImagePullError');
+      expect(f?.failures).toBe(i + 1);
+      const delay = (f?.retryAt ?? 0) - clock.now();
+      delays.push(delay);
+      // Held until the delay has passed: a round just before it does nothing at all.
+      clock.advance(delay - 1);
+      expect(executor.isHeld('web-a/main')).toBe(true);
+      expect(await round(target)).toEqual([]);
+      clock.advance(1);
+      expect(executor.isHeld('web-a/main')).toBe(false);
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000]);
+    expect(runtime.calls.filter((c) => c.startsWith('start'))).toHaveLength(12);
+  });
+
+  it('records create errors with their message and clears them after a successful start', async () => {
+    const { clock, runtime, executor, round } = setup();
+    runtime.failNextStart(new GroveError(ErrorCode.RuntimeFailed, 'runc create failed: no space left on device'));
+    await round([pod('web-a')]);
+    expect(executor.failure('web-a/main')).toMatchObject({ reason: 'CreateError', message: 'runc create failed: no space left on device', failures: 1 });
+    expect(executor.nextRetryAt()).toBe(clock.now() + 1000);
+    clock.advance(1000);
+    const results = await round([pod('web-a')]);
+    expect(results.map((r) => r.ok)).toEqual([true]);
+    expect(executor.failure('web-a/main')).toBeUndefined();
+    expect(executor.nextRetryAt()).toBeUndefined();
+    expect((await runtime.list()).map((c) => c.state)).toEqual(['running']);
+  });
+
+  it('stops (with the grace period) before removing', async () => {
+    const { runtime, round } = setup();
+    await round([pod('web-a')]);
+    const [c] = await runtime.list();
+    runtime.calls.length = 0;
+    await round([]);
+    expect(runtime.calls).toEqual([`stop ${c?.id}`, `remove ${c?.id}`]);
+    expect(await runtime.list()).toEqual([]);
+  });
+
+  it('restarts by replacing the container, counting restarts, and backs off a crash loop', async () => {
+    const { clock, runtime, executor, round } = setup({ behaviour: () => ({ exitCode: 1 }) });
+    await round([pod('web-a')]); // starts, exits at once
+    expect((await runtime.list())[0]).toMatchObject({ state: 'exited', restarts: 0 });
+    await round([pod('web-a')]); // first restart: immediate
+    expect((await runtime.list()).map((c) => [c.state, c.restarts])).toEqual([['exited', 1]]);
+    expect(executor.failure('web-a/main')).toMatchObject({ reason: 'CrashLoopBackOff', failures: 1 });
+    expect(await round([pod('web-a')])).toEqual([]); // held for 1 s
+    clock.advance(1000);
+    await round([pod('web-a')]);
+    expect((await runtime.list())[0]?.restarts).toBe(2);
+    expect(executor.failure('web-a/main')?.retryAt).toBe(clock.now() + 2000);
+  });
+
+  it('starts a fresh backoff for a container that ran for 10 minutes before exiting', async () => {
+    const { clock, runtime, executor, round } = setup();
+    await round([pod('web-a')]);
+    runtime.exit('web-a_main', 1);
+    await round([pod('web-a')]);
+    clock.advance(1000);
+    runtime.exit('web-a_main', 1);
+    await round([pod('web-a')]);
+    expect(executor.failure('web-a/main')?.failures).toBe(2);
+    clock.advance(10 * 60_000);
+    runtime.exit('web-a_main', 1);
+    await round([pod('web-a')]);
+    expect(executor.failure('web-a/main')?.failures).toBe(1);
+    expect((await runtime.list())[0]?.restarts).toBe(3);
+  });
+
+  it('backs off a failing removal and forgets failures of pods no longer desired', async () => {
+    const { clock, runtime, executor, round } = setup();
+    await round([pod('web-a'), pod('db-a', 'reg.lan/bad:1')]);
+    runtime.failImage('reg.lan/bad:1');
+    const [web] = await runtime.list();
+    const remove = runtime.remove.bind(runtime);
+    let failRemove = true;
+    runtime.remove = async (id: string) => {
+      if (failRemove) throw new Error('device busy');
+      return remove(id);
+    };
+    const results = await round([pod('db-a', 'reg.lan/bad:1')]);
+    expect(results.map((r) => [r.step.type, r.ok])).toEqual([['remove', false]]);
+    expect(executor.failure(`remove:${web?.id}`)).toMatchObject({ reason: 'RemoveError', message: 'device busy' });
+    expect((await round([pod('db-a', 'reg.lan/bad:1')]))[0]?.skipped).toBe(true);
+    clock.advance(1000);
+    failRemove = false;
+    expect((await round([pod('db-a', 'reg.lan/bad:1')])).map((r) => r.ok)).toEqual([true]);
+    expect(executor.failure(`remove:${web?.id}`)).toBeUndefined();
+
+    await round([pod('api-a', 'reg.lan/bad:1')]);
+    expect(executor.failure('api-a/main')).toBeDefined();
+    executor.retain(new Set(), new Set());
+    expect(executor.failure('api-a/main')).toBeUndefined();
+  });
+});

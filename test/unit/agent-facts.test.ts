@@ -1,0 +1,62 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../agent/src/agent/clock.js';
+import { diskFree, gatherFacts, memoryAvailable, ociArch } from '../../agent/src/agent/facts.js';
+
+describe('node facts', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'grove-facts-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('maps Node architecture names to OCI ones', () => {
+    expect(['x64', 'arm64', 'arm', 'ia32', 'riscv64', 'weird'].map(ociArch)).toEqual(['amd64', 'arm64', 'arm', '386', 'riscv64', 'weird']);
+  });
+
+  it('reads MemAvailable from meminfo, falling back to free memory', async () => {
+    const meminfo = join(dir, 'meminfo');
+    await writeFile(meminfo, 'MemTotal:        8000000 kB\nMemFree:          100000 kB\nMemAvailable:    2000000 kB\n');
+    expect(await memoryAvailable(meminfo)).toBe(2_000_000 * 1024);
+    expect(await memoryAvailable(join(dir, 'missing'))).toBeGreaterThan(0);
+  });
+
+  it('measures free disk where the data dir is, 0 when it does not exist', async () => {
+    expect(await diskFree(dir)).toBeGreaterThan(0);
+    expect(await diskFree(join(dir, 'nope'))).toBe(0);
+  });
+
+  it('gathers everything NodeFacts holds', async () => {
+    const facts = await gatherFacts({ dataDir: dir, ociRuntime: 'runc', cgroupVersion: 1, agentVersion: '0.1.0', labels: { zone: 'a' } });
+    expect(facts).toMatchObject({ arch: ociArch(os.arch()), os: 'linux', kernel: os.release(), ociRuntime: 'runc', cgroupVersion: 1, agentVersion: '0.1.0', labels: { zone: 'a' } });
+    expect(facts.cpus).toBeGreaterThan(0);
+    expect(facts.memoryBytes).toBe(os.totalmem());
+    expect(facts.memoryAvailableBytes).toBeGreaterThan(0);
+    expect(facts.memoryAvailableBytes).toBeLessThanOrEqual(facts.memoryBytes);
+  });
+});
+
+describe('ManualClock', () => {
+  it('fires due timers in time order, including ones scheduled while firing', () => {
+    const clock = new ManualClock(0);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push('b@20'), 20);
+    const cancelled = clock.setTimeout(() => fired.push('never'), 5);
+    clock.setTimeout(() => {
+      fired.push('a@10');
+      clock.setTimeout(() => fired.push('c@15'), 5);
+    }, 10);
+    clock.clearTimeout(cancelled);
+    clock.advance(19);
+    expect(fired).toEqual(['a@10', 'c@15']);
+    expect(clock.now()).toBe(19);
+    expect(clock.nextAt()).toBe(20);
+    clock.advance(1);
+    expect(fired).toEqual(['a@10', 'c@15', 'b@20']);
+    expect(clock.pending()).toBe(0);
+  });
+});

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
+import { plan, type Step } from '../../agent/src/agent/planner.js';
+import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+
+const ct = (name: string): ContainerTarget => ({ name, image: `reg.lan/${name}:1`, env: [], resources: {} });
+
+function pod(name: string, opts: { hash?: string; policy?: PodTarget['restartPolicy']; containers?: string[] } = {}): PodTarget {
+  return {
+    name,
+    app: name.split('-')[0] as string,
+    templateHash: opts.hash ?? 'h1',
+    restartPolicy: opts.policy ?? 'Always',
+    hostNetwork: false,
+    containers: (opts.containers ?? ['main']).map(ct),
+  };
+}
+
+let nextId = 0;
+function mc(
+  podName: string,
+  container: string,
+  opts: { id?: string; hash?: string; state?: ManagedContainer['state']; exitCode?: number | null; createdAt?: string } = {},
+): ManagedContainer {
+  const state = opts.state ?? 'running';
+  return {
+    id: opts.id ?? `id${++nextId}`,
+    name: `${podName}_${container}`,
+    labels: {
+      'grove.managed': 'agent',
+      'grove.pod': podName,
+      'grove.app': podName.split('-')[0] as string,
+      'grove.container': container,
+      'grove.template-hash': opts.hash ?? 'h1',
+    },
+    image: `reg.lan/${container}:1`,
+    state,
+    exitCode: state === 'exited' ? (opts.exitCode === undefined ? 0 : opts.exitCode) : null,
+    oomKilled: false,
+    createdAt: opts.createdAt ?? '2025-01-01T00:00:00.000Z',
+  };
+}
+
+/** Steps with pods and containers reduced to names, for readable exact assertions. */
+function short(steps: Step[]): string[] {
+  return steps.map((s) => {
+    if (s.type === 'remove') return `remove ${s.id} ${s.reason}`;
+    if (s.type === 'start') return `start ${s.pod.name}/${s.container.name}`;
+    return `restart ${s.id} ${s.pod.name}/${s.container.name} ${s.reason}`;
+  });
+}
+
+describe('plan', () => {
+  it('does nothing with nothing running and nothing desired', () => {
+    expect(plan([], [])).toEqual([]);
+  });
+
+  it('starts every desired container in target order', () => {
+    const web = pod('web-a', { containers: ['app', 'sidecar'] });
+    const db = pod('db-a');
+    const steps = plan([], [web, db]);
+    expect(steps).toEqual([
+      { type: 'start', pod: web, container: web.containers[0] },
+      { type: 'start', pod: web, container: web.containers[1] },
+      { type: 'start', pod: db, container: db.containers[0] },
+    ]);
+  });
+
+  it('leaves running desired containers alone', () => {
+    expect(plan([mc('web-a', 'main', { id: 'a' }), mc('db-a', 'main', { id: 'b' })], [pod('web-a'), pod('db-a')])).toEqual([]);
+  });
+
+  it('removes containers of pods that are no longer desired', () => {
+    expect(plan([mc('web-a', 'main', { id: 'a' })], [])).toEqual([{ type: 'remove', id: 'a', reason: 'not-desired' }]);
+  });
+
+  it('replaces a container whose template hash changed (same pod name): remove first, then start', () => {
+    const web = pod('web-a', { hash: 'h2' });
+    expect(plan([mc('web-a', 'main', { id: 'a', hash: 'h1' })], [web])).toEqual([
+      { type: 'remove', id: 'a', reason: 'template-changed' },
+      { type: 'start', pod: web, container: web.containers[0] },
+    ]);
+  });
+
+  it('rolls a pod to a new name: removes the old one and starts the new one', () => {
+    expect(short(plan([mc('web-old', 'main', { id: 'a' })], [pod('web-new', { hash: 'h2' })]))).toEqual([
+      'remove a not-desired',
+      'start web-new/main',
+    ]);
+  });
+
+  it('starts only the missing container of a partly running pod', () => {
+    expect(short(plan([mc('web-a', 'app', { id: 'a' })], [pod('web-a', { containers: ['app', 'sidecar'] })]))).toEqual([
+      'start web-a/sidecar',
+    ]);
+  });
+
+  it('restarts an exited container under restartPolicy Always, whatever its exit code', () => {
+    const current = [mc('web-a', 'main', { id: 'a', state: 'exited', exitCode: 0 }), mc('db-a', 'main', { id: 'b', state: 'exited', exitCode: 2 })];
+    expect(short(plan(current, [pod('web-a'), pod('db-a')]))).toEqual(['restart a web-a/main exited', 'restart b db-a/main exited']);
+  });
+
+  it('restarts under OnFailure only after a non-zero or unknown exit code', () => {
+    const current = [
+      mc('job-a', 'main', { id: 'ok', state: 'exited', exitCode: 0 }),
+      mc('job-b', 'main', { id: 'bad', state: 'exited', exitCode: 1 }),
+      mc('job-c', 'main', { id: 'lost', state: 'exited', exitCode: null }),
+    ];
+    const target = ['job-a', 'job-b', 'job-c'].map((n) => pod(n, { policy: 'OnFailure' }));
+    expect(short(plan(current, target))).toEqual(['restart bad job-b/main failed', 'restart lost job-c/main failed']);
+  });
+
+  it('never restarts under restartPolicy Never', () => {
+    const current = [mc('job-a', 'main', { id: 'a', state: 'exited', exitCode: 0 }), mc('job-b', 'main', { id: 'b', state: 'exited', exitCode: 137 })];
+    expect(plan(current, [pod('job-a', { policy: 'Never' }), pod('job-b', { policy: 'Never' })])).toEqual([]);
+  });
+
+  it('restarts a half-created container even under Never (it never ran)', () => {
+    expect(short(plan([mc('job-a', 'main', { id: 'a', state: 'created' })], [pod('job-a', { policy: 'Never' })]))).toEqual([
+      'restart a job-a/main not-started',
+    ]);
+  });
+
+  it('removes a container that left the pod spec', () => {
+    expect(short(plan([mc('web-a', 'main', { id: 'a' }), mc('web-a', 'old', { id: 'b' })], [pod('web-a')]))).toEqual([
+      'remove b not-desired',
+    ]);
+  });
+
+  it('keeps one of duplicates: running beats exited, newer beats older', () => {
+    const current = [
+      mc('web-a', 'main', { id: 'old', createdAt: '2025-01-01T00:00:00Z' }),
+      mc('web-a', 'main', { id: 'new', createdAt: '2025-01-02T00:00:00Z' }),
+      mc('db-a', 'main', { id: 'dead', state: 'exited', exitCode: 1, createdAt: '2025-01-03T00:00:00Z' }),
+      mc('db-a', 'main', { id: 'live', createdAt: '2025-01-01T00:00:00Z' }),
+    ];
+    expect(short(plan(current, [pod('web-a'), pod('db-a')]))).toEqual(['remove dead duplicate', 'remove old duplicate']);
+  });
+
+  it('holds back starts and restarts in backoff, but not removals', () => {
+    const current = [mc('web-a', 'main', { id: 'a', state: 'exited', exitCode: 1 }), mc('gone-a', 'main', { id: 'g' })];
+    const target = [pod('web-a'), pod('api-a')];
+    const held = (key: string): boolean => key === 'web-a/main' || key === 'api-a/main';
+    expect(short(plan(current, target, { held }))).toEqual(['remove g not-desired']);
+    expect(short(plan(current, target, { held: (k) => k === 'api-a/main' }))).toEqual(['remove g not-desired', 'restart a web-a/main exited']);
+  });
+
+  it('orders removals by pod, container and age, then starts in target order, then restarts', () => {
+    const current = [
+      mc('zeta-a', 'main', { id: 'z' }),
+      mc('web-a', 'main', { id: 'w-exited', state: 'exited', exitCode: 3 }),
+      mc('alpha-a', 'b', { id: 'ab' }),
+      mc('alpha-a', 'a', { id: 'aa' }),
+      mc('api-a', 'main', { id: 'api', hash: 'old' }),
+    ];
+    const target = [pod('web-a'), pod('new-a'), pod('api-a', { hash: 'h9' })];
+    const expected = [
+      'remove aa not-desired',
+      'remove ab not-desired',
+      'remove api template-changed',
+      'remove z not-desired',
+      'start new-a/main',
+      'start api-a/main',
+      'restart w-exited web-a/main exited',
+    ];
+    expect(short(plan(current, target))).toEqual(expected);
+    // Deterministic whatever order the runtime listed the containers in.
+    expect(short(plan([...current].reverse(), target))).toEqual(expected);
+  });
+
+  it('uses the first of repeated pod names and container names in a target', () => {
+    const first = pod('web-a', { containers: ['main', 'main'] });
+    const second = pod('web-a', { hash: 'other' });
+    expect(plan([], [first, second])).toEqual([{ type: 'start', pod: first, container: first.containers[0] }]);
+  });
+
+  it('does not mutate its inputs', () => {
+    const current = [mc('web-a', 'main', { id: 'a', state: 'exited' }), mc('x-a', 'main', { id: 'x' })];
+    const target = [pod('web-a'), pod('y-a')];
+    const snapshot = JSON.stringify({ current, target });
+    plan(current, target);
+    expect(JSON.stringify({ current, target })).toBe(snapshot);
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../agent/src/agent/clock.js';
+import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
+import { chunkLines, serveLogs } from '../../agent/src/agent/rpc-logs.js';
+import type { PodTarget, RpcRequest, RpcResponse } from '../../src/core/wire-types.js';
+
+const line = (text: string) => ({ time: '2025-01-01T00:00:00Z', stream: 'stdout' as const, text, container: 'main' });
+
+describe('chunkLines', () => {
+  it('splits by line count and by size', () => {
+    expect(chunkLines(Array.from({ length: 1001 }, (_, i) => line(String(i)))).map((c) => c.length)).toEqual([500, 500, 1]);
+    expect(chunkLines(Array.from({ length: 5 }, () => line('x'.repeat(60_000)))).map((c) => c.length)).toEqual([2, 2, 1]);
+    expect(chunkLines([])).toEqual([]);
+  });
+});
+
+describe('serveLogs', () => {
+  const pod: PodTarget = {
+    name: 'web-a', app: 'web', templateHash: 'h', restartPolicy: 'Always', hostNetwork: false,
+    containers: ['app', 'side'].map((name) => ({ name, image: 'img:1', env: [], resources: {} })),
+  };
+  const req = (params: RpcRequest['params']): RpcRequest => ({ schema: 1, id: 'r', method: 'logs', params });
+
+  async function serve(runtime: MemoryRuntime, params: RpcRequest['params']): Promise<RpcResponse[]> {
+    const out: RpcResponse[] = [];
+    await serveLogs(req(params), { runtime, clock: new ManualClock(), signal: new AbortController().signal, send: async (r) => void out.push(r) });
+    return out;
+  }
+
+  it("interleaves a pod's containers by time, or serves one container", async () => {
+    const clock = new ManualClock(0);
+    const runtime = new MemoryRuntime({ now: () => clock.now() });
+    for (const c of pod.containers) await runtime.start(pod, c);
+    for (const [i, c] of ['app', 'side', 'app', 'side'].entries()) {
+      clock.advance(1000);
+      runtime.appendLog(`web-a_${c}`, `${c} ${i}`);
+    }
+    const all = await serve(runtime, { pod: 'web-a' });
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ id: 'r', seq: 0, done: true });
+    expect(all[0]?.lines?.map((l) => `${l.container}: ${l.text}`)).toEqual(['app: app 0', 'side: side 1', 'app: app 2', 'side: side 3']);
+    const tail = await serve(runtime, { pod: 'web-a', tail: 1 });
+    expect(tail[0]?.lines?.map((l) => l.text)).toEqual(['side 3']);
+    const one = await serve(runtime, { pod: 'web-a', container: 'side' });
+    expect(one[0]?.lines?.map((l) => l.text)).toEqual(['side 1', 'side 3']);
+  });
+
+  it('answers an empty log with one done chunk, and unknown pods or containers with NOT_FOUND', async () => {
+    const runtime = new MemoryRuntime();
+    await runtime.start(pod, pod.containers[0]!);
+    expect(await serve(runtime, { pod: 'web-a' })).toEqual([{ schema: 1, id: 'r', seq: 0, done: true, lines: [] }]);
+    expect((await serve(runtime, { pod: 'web-a', container: 'nope' }))[0]).toMatchObject({ done: true, error: { code: 'NOT_FOUND', message: 'pod web-a has no container nope on this node' } });
+  });
+
+  it('turns a runtime failure into an error answer', async () => {
+    const runtime = new MemoryRuntime();
+    runtime.list = async () => {
+      throw new Error('state dir unreadable');
+    };
+    expect(await serve(runtime, { pod: 'web-a' })).toEqual([{ schema: 1, id: 'r', seq: 0, done: true, error: { code: 'INTERNAL', message: 'state dir unreadable' } }]);
+  });
+
+  it('ends a follow with a done chunk when the agent stops', async () => {
+    const runtime = new MemoryRuntime();
+    await runtime.start(pod, pod.containers[0]!);
+    runtime.appendLog('web-a_app', 'one');
+    const stop = new AbortController();
+    const out: RpcResponse[] = [];
+    const served = serveLogs(req({ pod: 'web-a', follow: true }), { runtime, clock: new ManualClock(), signal: stop.signal, send: async (r) => void out.push(r) });
+    await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    await served;
+    expect(out.map((r) => [r.seq, r.done, r.lines?.map((l) => l.text)])).toEqual([[0, false, ['one']], [1, true, []]]);
+  });
+});

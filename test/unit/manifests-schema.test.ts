@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import {
+  assertUniqueResources,
+  describeResource,
+  manifestSchema,
+  parseManifests,
+  resourceKey,
+} from '../../src/core/manifests/index.js';
+
+const ROOT = new URL('../../', import.meta.url);
+const FIXTURES = new URL('test/fixtures/manifests/', ROOT);
+const fixtureDocuments = (name: string) =>
+  parseAllDocuments(readFileSync(new URL(name, FIXTURES), 'utf8'), { merge: true })
+    .map((d) => d.toJS() as unknown)
+    .filter((v) => v !== null);
+
+describe('published manifest schema', () => {
+  it('docs/schema/grove-manifests.schema.json is the embedded schema', () => {
+    // Regenerate with: JSON.stringify(manifestSchema(), null, 2) + '\n'
+    const published = readFileSync(new URL('docs/schema/grove-manifests.schema.json', ROOT), 'utf8');
+    expect(published).toBe(`${JSON.stringify(manifestSchema(), null, 2)}\n`);
+  });
+
+  it('accepts the good fixtures and rejects bad ones as a whole document schema (what editors use)', () => {
+    const ajv = new Ajv({ strict: true, allowUnionTypes: true, keywords: ['errorMessage', 'patternErrorMessage'] });
+    const validate = ajv.compile(manifestSchema());
+    for (const name of ['deployment-busybox.yaml', 'daemonset-labelled.yaml', 'compose-two-services.yaml', 'deployment-web.yaml']) {
+      for (const doc of fixtureDocuments(name)) expect(validate(doc), `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
+    for (const name of ['bad/unknown-field.yaml', 'bad/liveness-probe.yaml', 'bad/compose-build.yaml']) {
+      for (const doc of fixtureDocuments(name)) expect(validate(doc), name).toBe(false);
+    }
+  });
+
+  it('returns a fresh copy each time', () => {
+    const a = manifestSchema();
+    (a.definitions as Record<string, unknown>).Deployment = {};
+    expect((manifestSchema().definitions as Record<string, unknown>).Deployment).not.toEqual({});
+  });
+});
+
+describe('resource keys and descriptions', () => {
+  const text = readFileSync(new URL('deployment-web.yaml', FIXTURES), 'utf8');
+  const [app, config, secret] = parseManifests(text, { file: 'a.yaml' });
+
+  it('names store keys and resources', () => {
+    expect([app, config, secret].map((r) => resourceKey(r!))).toEqual(['apps/web', 'configmaps/web-settings', 'secrets/web-credentials']);
+    expect([app, config, secret].map((r) => describeResource(r!))).toEqual(['Deployment "web"', 'ConfigMap "web-settings"', 'Secret "web-credentials"']);
+    const [daemon] = parseManifests(readFileSync(new URL('daemonset-labelled.yaml', FIXTURES), 'utf8').replaceAll('REGISTRY', 'r.test'), { file: 'd.yaml' });
+    expect(describeResource(daemon!)).toBe('DaemonSet "sensor-reader"');
+  });
+
+  it('finds duplicates across files', () => {
+    const again = parseManifests(text, { file: 'b.yaml' });
+    expect(() => assertUniqueResources([app!, config!, secret!])).not.toThrow();
+    expect(() => assertUniqueResources([app!, config!, ...again])).toThrow(
+      'b.yaml (document 1, Deployment "web"): "web" is also the name of Deployment "web" in a.yaml (document 1): names must be unique',
+    );
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { RpcProxy, type LogLine } from '../../src/server/rpc-proxy.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { decodeRpcRequest, encodeMessage } from '../../src/core/wire.js';
+import type { RpcResponse } from '../../src/core/wire-types.js';
+
+const RES = (node: string) => `grove/v1/test/nodes/${node}/rpc/res`;
+const line = (text: string) => ({ time: '2025-05-01T00:00:00.000Z', stream: 'stdout' as const, text, container: 'main' });
+const chunk = (seq: number, o: Partial<RpcResponse> = {}): Buffer => encodeMessage({ schema: 1, id: 'req-1', seq, done: false, ...o });
+
+function setup(timeoutMs = 10_000) {
+  const sent: { topic: string; payload: Buffer }[] = [];
+  const proxy = new RpcProxy({
+    cluster: 'test',
+    logger: silentLogger(),
+    publish: async (topic, payload) => {
+      sent.push({ topic, payload });
+    },
+    timeoutMs,
+    newId: () => 'req-1',
+  });
+  return { proxy, sent };
+}
+
+describe('RpcProxy', () => {
+  it('publishes the request and collects chunks in order until done', async () => {
+    const { proxy, sent } = setup();
+    const got: LogLine[] = [];
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1', tail: 10 }, (l) => got.push(...l));
+    await Promise.resolve();
+    expect(sent[0]!.topic).toBe('grove/v1/test/nodes/pi-1/rpc/req');
+    expect(decodeRpcRequest(sent[0]!.payload)).toEqual({ schema: 1, id: 'req-1', method: 'logs', params: { pod: 'web-1', tail: 10 } });
+    // Out of order and duplicated: delivered once, in order.
+    proxy.handleMessage(RES('pi-1'), chunk(1, { lines: [line('b')] }));
+    proxy.handleMessage(RES('pi-1'), chunk(0, { lines: [line('a')] }));
+    proxy.handleMessage(RES('pi-1'), chunk(0, { lines: [line('a')] }));
+    proxy.handleMessage(RES('pi-1'), chunk(2, { lines: [line('c')], done: true }));
+    await done;
+    expect(got.map((l) => l.text)).toEqual(['a', 'b', 'c']);
+    expect(got[0]).toEqual({ pod: 'web-1', container: 'main', time: '2025-05-01T00:00:00.000Z', stream: 'stdout', text: 'a' });
+  });
+
+  it('ignores answers from another node', async () => {
+    const { proxy } = setup(50);
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
+    proxy.handleMessage(RES('pi-2'), chunk(0, { done: true }));
+    await expect(done).rejects.toMatchObject({ code: 'NODE_UNAVAILABLE', message: 'node pi-1 did not answer (offline?)' });
+  });
+
+  it('turns a node error into a GroveError with its code', async () => {
+    const { proxy } = setup();
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
+    proxy.handleMessage(RES('pi-1'), chunk(0, { done: true, error: { code: 'NOT_FOUND', message: 'no pod web-1' } }));
+    await expect(done).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'node pi-1: no pod web-1' });
+  });
+
+  it('times out only after a silence, not a total duration', async () => {
+    const { proxy } = setup(80);
+    const got: string[] = [];
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, (l) => got.push(...l.map((x) => x.text)));
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 40));
+      proxy.handleMessage(RES('pi-1'), chunk(i, { lines: [line(String(i))] }));
+    }
+    proxy.handleMessage(RES('pi-1'), chunk(4, { done: true }));
+    await done;
+    expect(got).toEqual(['0', '1', '2', '3']);
+  });
+
+  it('drops invalid payloads and fails pending requests on stop', async () => {
+    const { proxy } = setup();
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
+    expect(proxy.handleMessage(RES('pi-1'), Buffer.from('junk'))).toBe(true);
+    expect(proxy.handleMessage('grove/v1/test/nodes/pi-1/status', Buffer.from('x'))).toBe(false);
+    proxy.stop();
+    await expect(done).rejects.toMatchObject({ code: 'NODE_UNAVAILABLE' });
+  });
+
+  it('a follow asks the node to follow and tolerates a longer silence', async () => {
+    const sent: Buffer[] = [];
+    const proxy = new RpcProxy({
+      cluster: 'test',
+      logger: silentLogger(),
+      publish: async (_t, p) => void sent.push(p),
+      timeoutMs: 30,
+      followTimeoutMs: 300,
+      newId: () => 'req-1',
+    });
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1', follow: true }, () => {});
+    await new Promise((r) => setTimeout(r, 100));
+    expect(decodeRpcRequest(sent[0]!).params).toEqual({ pod: 'web-1', follow: true });
+    proxy.handleMessage(RES('pi-1'), chunk(0, { done: true }));
+    await done;
+  });
+
+  it('a cancelled request stops waiting', async () => {
+    const { proxy } = setup();
+    const ac = new AbortController();
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {}, ac.signal);
+    ac.abort();
+    await expect(done).rejects.toThrow(/cancelled/);
+  });
+});

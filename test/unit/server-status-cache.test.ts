@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
+import { Mutex } from '../../src/server/mutex.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { encPresence, encStatus, FakeClock, nodeRecord, nodeStatus } from './server-fixtures.js';
+
+const T = (node: string, kind: string) => `grove/v1/test/nodes/${node}/${kind}`;
+
+async function setup(nodes: string[] = ['pi-1']) {
+  const store = new MemoryStore();
+  await store.open();
+  if (nodes.length) await store.commit(nodes.map((n) => ({ type: 'put' as const, key: `nodes/${n}`, value: nodeRecord(n) })));
+  const clock = new FakeClock();
+  const events: string[] = [];
+  const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), onNodeEvent: (n, why) => events.push(`${n}:${why}`) });
+  await cache.start();
+  return { store, clock, cache, events };
+}
+
+const stored = async (store: MemoryStore, n: string) => (await store.get<StoredNode>(`nodes/${n}`))!.value;
+
+describe('StatusCache', () => {
+  it('becomes Ready on the first status and writes the transition once', async () => {
+    const { store, cache, events } = await setup();
+    const rev = store.revision();
+    cache.handleMessage(T('pi-1', 'presence'), encPresence('pi-1', true));
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 1 })));
+    await cache.idle();
+    expect(cache.isReady('pi-1')).toBe(true);
+    expect(store.revision()).toBe(rev + 1);
+    expect(await stored(store, 'pi-1')).toMatchObject({ ready: true, lastTransitionAt: '2025-05-01T00:00:00.000Z' });
+    expect(events).toEqual(['pi-1:facts', 'pi-1:ready']);
+  });
+
+  it('heartbeats never write to the store', async () => {
+    const { store, cache, clock } = await setup();
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 1 })));
+    await cache.idle();
+    const rev = store.revision();
+    for (let seq = 2; seq < 20; seq++) {
+      clock.advance(15_000);
+      cache.handleMessage(T('pi-1', 'status'), encStatus({ ...nodeStatus('pi-1', { seq }), heartbeat: true }));
+      await cache.sweep();
+    }
+    expect(store.revision()).toBe(rev);
+    expect(cache.view('pi-1').status?.seq).toBe(19);
+  });
+
+  it('goes NotReady after the heartbeat timeout and back on the next status', async () => {
+    const { store, cache, clock, events } = await setup();
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
+    clock.advance(45_000);
+    await cache.sweep();
+    expect(cache.isReady('pi-1')).toBe(true);
+    clock.advance(1);
+    await cache.sweep();
+    expect(cache.isReady('pi-1')).toBe(false);
+    expect((await stored(store, 'pi-1')).ready).toBe(false);
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 2, sentAt: '2025-05-01T00:01:00.000Z' })));
+    await cache.idle();
+    expect((await stored(store, 'pi-1')).ready).toBe(true);
+    expect(events).toEqual(['pi-1:facts', 'pi-1:ready', 'pi-1:not-ready', 'pi-1:ready']);
+  });
+
+  it('an offline presence (Last Will) makes the node NotReady at once', async () => {
+    const { store, cache } = await setup();
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
+    cache.handleMessage(T('pi-1', 'presence'), encPresence('pi-1', false));
+    await cache.idle();
+    expect(cache.view('pi-1')).toMatchObject({ ready: false, online: false });
+    expect((await stored(store, 'pi-1')).ready).toBe(false);
+  });
+
+  it('ignores unknown nodes, other clusters, invalid payloads and spoofed names', async () => {
+    const { store, cache } = await setup();
+    const rev = store.revision();
+    expect(cache.handleMessage(T('ghost', 'status'), encStatus(nodeStatus('ghost')))).toBe(true);
+    cache.handleMessage('grove/v1/other/nodes/pi-1/status', encStatus(nodeStatus('pi-1')));
+    cache.handleMessage(T('pi-1', 'status'), Buffer.from('not cbor'));
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-2')));
+    await cache.idle();
+    expect(cache.view('ghost').status).toBeUndefined();
+    expect(cache.isReady('pi-1')).toBe(false);
+    expect(store.revision()).toBe(rev);
+    expect(cache.handleMessage(T('pi-1', 'target'), Buffer.alloc(1))).toBe(false);
+  });
+
+  it('a stale status does not roll state back; an agent restart (seq from 0, newer time) does', async () => {
+    const { cache } = await setup();
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 5, observedRevision: 7, sentAt: '2025-05-01T00:00:05.000Z' })));
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 4, observedRevision: 6, sentAt: '2025-05-01T00:00:04.000Z' })));
+    expect(cache.view('pi-1').status?.observedRevision).toBe(7);
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 0, observedRevision: 8, sentAt: '2025-05-01T00:10:00.000Z' })));
+    expect(cache.view('pi-1').status?.observedRevision).toBe(8);
+  });
+
+  it('learns about nodes that join later and forgets deleted ones', async () => {
+    const { store, cache } = await setup([]);
+    await store.commit([{ type: 'put', key: 'nodes/pi-9', value: nodeRecord('pi-9') }]);
+    cache.handleMessage(T('pi-9', 'status'), encStatus(nodeStatus('pi-9')));
+    await cache.idle();
+    expect(cache.isReady('pi-9')).toBe(true);
+    await store.commit([{ type: 'delete', key: 'nodes/pi-9' }]);
+    expect(cache.view('pi-9')).toEqual({ ready: false, online: false });
+  });
+
+  it('after a restart a node stored Ready keeps it for one timeout (no flapping)', async () => {
+    const store = new MemoryStore();
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: { ...nodeRecord('pi-1'), ready: true } }]);
+    const clock = new FakeClock();
+    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex() });
+    await cache.start();
+    await cache.sweep();
+    expect(cache.isReady('pi-1')).toBe(true);
+    expect(store.revision()).toBe(1);
+    clock.advance(46_000);
+    await cache.sweep();
+    expect((await stored(store, 'pi-1')).ready).toBe(false);
+  });
+
+  it('reports a facts event when labels or arch change, not on every status', async () => {
+    const { cache, events } = await setup();
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 1 })));
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 2, memoryAvailableBytes: 1 })));
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 3, labels: { zone: 'a' } })));
+    await cache.idle();
+    expect(events).toEqual(['pi-1:facts', 'pi-1:ready', 'pi-1:facts']);
+  });
+});
