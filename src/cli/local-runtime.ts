@@ -5,7 +5,7 @@ import { loadRegistriesConfig } from '../../agent/src/images/registries-config.j
 import { mountRootfs, unmountRootfs } from '../../agent/src/images/rootfs.js';
 import { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { ContainerStore } from '../../agent/src/runtime/container-store.js';
-import { detectHost } from '../../agent/src/runtime/host.js';
+import { detectHost, type HostFacts } from '../../agent/src/runtime/host.js';
 import { OciRuntime, detectOciRuntime } from '../../agent/src/runtime/oci-runtime.js';
 import { loadLocalConfig } from './config.js';
 import { shimPath } from './package-root.js';
@@ -13,6 +13,8 @@ import { shimPath } from './package-root.js';
 export interface LocalRuntime {
   images: ImageStore;
   containers: ContainerManager;
+  host: HostFacts;
+  runtimeName: 'runc' | 'crun';
 }
 
 export interface LocalRuntimeOptions {
@@ -50,5 +52,5 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     logMaxBytes: config.logMaxBytes,
     logMaxFiles: config.logMaxFiles,
   });
-  return { images, containers };
+  return { images, containers, host, runtimeName: detected.name };
 }

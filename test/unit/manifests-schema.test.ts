@@ -36,9 +36,10 @@ describe('published manifest schema', () => {
   });
 
   it('returns a fresh copy each time', () => {
-    const a = manifestSchema();
-    (a.definitions as Record<string, unknown>).Deployment = {};
-    expect((manifestSchema().definitions as Record<string, unknown>).Deployment).not.toEqual({});
+    const a = manifestSchema() as { definitions: Record<string, { properties: Record<string, Record<string, unknown>> }> };
+    a.definitions.Container!.properties.name!.pattern = 'changed';
+    const b = manifestSchema() as typeof a;
+    expect(b.definitions.Container!.properties.name!.pattern).not.toBe('changed');
   });
 });
 

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
-import { parseManifests } from '../../core/manifests/index.js';
+import { assertUniqueResources, createManifestValidator, parseManifests } from '../../core/manifests/index.js';
 import type { AppliedResource } from '../../core/model.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -54,7 +54,9 @@ export async function readManifestSources(paths: string[], stdin: NodeJS.Readabl
 /** Reads and parses every source; the first invalid document stops everything (nothing sent). */
 export async function loadResources(paths: string[], stdin?: NodeJS.ReadableStream): Promise<AppliedResource[]> {
   const resources: AppliedResource[] = [];
-  for (const { file, text } of await readManifestSources(paths, stdin)) resources.push(...parseManifests(text, { file }));
+  const validator = createManifestValidator();
+  for (const { file, text } of await readManifestSources(paths, stdin)) resources.push(...parseManifests(text, { file }, { validator }));
+  assertUniqueResources(resources);
   if (resources.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
   return resources;
 }

@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import type { Logger } from '../../core/logger.js';
+import type { NodeRecord } from '../../core/model.js';
+import type { Store } from '../../store/store.js';
+import { nodeUsername, type ServerCredentials } from '../../server/security/credentials.js';
+import { reloadMosquitto, writeMosquittoFiles } from '../../server/security/mosquitto.js';
+
+export interface MosquittoSyncOptions {
+  dir: string;
+  cluster: string;
+  store: Store;
+  server: ServerCredentials;
+  listener: { host: string; port: number };
+  tls?: { certPem: string; keyPem: string };
+  pidFile?: string;
+  logger: Logger;
+}
+
+/**
+ * Keeps an external Mosquitto's password and ACL files in step with the cluster's nodes: written
+ * at start, rewritten (and Mosquitto reloaded) whenever a node joins. Only a joining node's new
+ * password is known; other nodes keep their existing password lines.
+ */
+export function mosquittoSync(options: MosquittoSyncOptions) {
+  const log = options.logger.child({ component: 'mosquitto' });
+  const write = async (joined?: { username: string; password: string }) => {
+    const nodes = await options.store.list<NodeRecord>('nodes/');
+    const users = [
+      { username: options.server.username, password: options.server.password },
+      ...nodes.map((n) => {
+        const username = nodeUsername(n.value.meta.name);
+        return joined && joined.username === username ? joined : { username };
+      }),
+    ];
+    if (joined && !users.some((u) => u.username === joined.username)) users.push(joined);
+    const files = await writeMosquittoFiles(options.dir, {
+      cluster: options.cluster,
+      users,
+      listener: options.listener,
+      ...(options.tls ? { tls: options.tls } : {}),
+      pidFile: options.pidFile ?? join(options.dir, 'mosquitto.pid'),
+    });
+    if (options.pidFile) {
+      await reloadMosquitto(options.pidFile).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not reload mosquitto'));
+    }
+    return files;
+  };
+  return {
+    writeAll: () => write(),
+    onJoin: (registration: { username: string; password: string }) => write(registration).then(() => undefined),
+  };
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { Logger } from '../../core/logger.js';
+import { Agent } from '../../../agent/src/agent/agent.js';
+import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
+import { factsProvider } from '../../../agent/src/agent/facts.js';
+import type { JoinConfig } from '../../../agent/src/agent/join-client.js';
+import { LevelStore } from '../../store/level-store.js';
+import { openLocalRuntime } from '../local-runtime.js';
+import { packageVersion } from '../package-root.js';
+
+export interface NodeAgentOptions {
+  dataDir: string;
+  join: JoinConfig;
+  labels: Record<string, string>;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  runtime?: 'auto' | 'crun' | 'runc';
+  heartbeatSeconds?: number;
+}
+
+export interface RunningAgent {
+  agent: Agent;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the node agent for a data dir: its own LevelDB (<data-dir>/agent/db) holding the last
+ * target, the real runtime (`grove ctr`'s), and MQTT with the credentials from joining.
+ * Stopping it never stops containers.
+ */
+export async function startNodeAgent(options: NodeAgentOptions): Promise<RunningAgent> {
+  const { dataDir, join: joined, logger } = options;
+  const local = await openLocalRuntime({ dataDir, logger, env: options.env, ...(options.runtime ? { runtime: options.runtime } : {}) });
+  const store = new LevelStore({ path: join(dataDir, 'agent', 'db'), logger });
+  const agent = new Agent({
+    nodeName: joined.node,
+    cluster: joined.cluster,
+    store,
+    runtime: new ContainerManagerRuntime({ containers: local.containers, logger }),
+    mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
+    logger,
+    facts: factsProvider({
+      dataDir,
+      ociRuntime: local.runtimeName,
+      cgroupVersion: local.host.cgroupVersion,
+      agentVersion: packageVersion(),
+      labels: options.labels,
+    }),
+    ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
+  });
+  await agent.start();
+  return { agent, stop: () => agent.stop() };
+}

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, GroveError } from '../../core/errors.js';
+import type { Store } from '../../store/store.js';
+import { writeFileAtomic } from '../../../agent/src/runtime/fs-atomic.js';
+
+/** HOST:PORT → parts, for --api-addr and --mqtt-addr. */
+export function parseHostPort(value: string, flag: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new GroveError(ErrorCode.InvalidArgument, `${flag}: "${value}" is not HOST:PORT`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** The address other machines should use: the bind address unless it is a wildcard. */
+export function advertisedHost(bindHost: string, advertise?: string): string {
+  if (advertise) return advertise;
+  if (bindHost !== '0.0.0.0' && bindHost !== '::') return bindHost;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** Where this process itself connects: loopback when bound to every interface. */
+export function localHost(bindHost: string): string {
+  return bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost;
+}
+
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A secret created at first start and kept in a 0600 file. */
+export async function ensureSecretFile(path: string): Promise<string> {
+  try {
+    const existing = (await readFile(path, 'utf8')).trim();
+    if (existing.length >= 32) return existing;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = randomBytes(32).toString('hex');
+  await writeFileAtomic(path, secret + '\n', 0o600);
+  return secret;
+}
+
+const CLUSTER_KEY = 'cluster';
+
+/** The cluster name is chosen at first start and kept in the store; a mismatch is an error. */
+export async function ensureClusterName(store: Store, requested: string | undefined): Promise<string> {
+  const stored = (await store.get<{ name: string }>(CLUSTER_KEY))?.value.name;
+  if (stored) {
+    if (requested && requested !== stored) {
+      throw new GroveError(ErrorCode.ConfigInvalid, `--cluster ${requested}: this data dir belongs to cluster "${stored}"`);
+    }
+    return stored;
+  }
+  const name = requested ?? 'default';
+  await store.commit([{ type: 'put', key: CLUSTER_KEY, value: { name } }]);
+  return name;
+}
+
+export async function ensurePrivateDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+}
+
+export function labelsFromFlags(pairs: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new GroveError(ErrorCode.InvalidArgument, `--label: "${pair}" is not key=value`);
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return labels;
+}
+
+export { join };

@@ -1,0 +1,133 @@
+/**
+ * The text rules of docker compose that change what a container gets: `$` interpolation,
+ * splitting a string `command:` into words, and Go durations. Each throws a plain Error with the
+ * reason; the caller adds where it happened.
+ */
+
+const NAME = /^[_a-zA-Z][_a-zA-Z0-9]*/;
+/** `${A:-${B:-…}}` nesting: deeper is no real file, and unbounded recursion would overflow the stack. */
+const MAX_NESTING = 16;
+
+export class ComposeTextError extends Error {}
+
+/**
+ * Compose interpolation with an empty environment: Grove reads manifests on the client but runs
+ * them elsewhere, so there is no host environment to take values from. `$$` is a literal `$`;
+ * `${X:-default}` / `${X-default}` give the default, `${X:+alt}` / `${X+alt}` give "";
+ * `${X}` / `$X` and `${X:?message}` are errors rather than silently empty.
+ */
+export function interpolate(text: string): string {
+  const [out, end] = interpolateUntil(text, 0, 0);
+  if (end !== text.length) throw new ComposeTextError(`unexpected "}" at character ${end + 1}`);
+  return out;
+}
+
+/** Interpolates from `start` up to the end, or (depth > 0) up to the `}` closing a `${…}`. */
+function interpolateUntil(text: string, start: number, depth: number): [string, number] {
+  if (depth > MAX_NESTING) throw new ComposeTextError(`"\${…}" is nested more than ${MAX_NESTING} deep`);
+  const nested = depth > 0;
+  let out = '';
+  let i = start;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (nested && c === '}') return [out, i];
+    if (c !== '$') {
+      out += c;
+      i++;
+      continue;
+    }
+    const next = text[i + 1];
+    if (next === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (next === '{') {
+      const [value, end] = braced(text, i + 2, depth);
+      out += value;
+      i = end + 1;
+      continue;
+    }
+    const name = NAME.exec(text.slice(i + 1))?.[0];
+    if (name) throw unset(name);
+    throw new ComposeTextError('a lone "$" must be written "$$" (compose interpolation)');
+  }
+  if (nested) throw new ComposeTextError('"${" is not closed by "}"');
+  return [out, i];
+}
+
+function unset(name: string): ComposeTextError {
+  return new ComposeTextError(
+    `variable ${name} is not set: Grove has no host environment for compose interpolation; write the value, give a default (\${${name}:-value}) or escape "$" as "$$"`,
+  );
+}
+
+/** `${NAME…}` starting after the brace; returns the value and the index of the closing brace. */
+function braced(text: string, start: number, depth: number): [string, number] {
+  const name = NAME.exec(text.slice(start))?.[0];
+  if (!name) throw new ComposeTextError('"${" must be followed by a variable name');
+  let i = start + name.length;
+  if (text[i] === '}') throw unset(name);
+  const op = text[i] === ':' ? text.slice(i, i + 2) : text.slice(i, i + 1);
+  if (![':-', '-', ':+', '+', ':?', '?'].includes(op)) throw new ComposeTextError(`"\${${name}" is not followed by "}" or one of :- - :+ + :? ?`);
+  i += op.length;
+  const [word, end] = interpolateUntil(text, i, depth + 1);
+  if (op.endsWith('-')) return [word, end];
+  if (op.endsWith('+')) return ['', end];
+  throw new ComposeTextError(`variable ${name} is required${word ? `: ${word}` : ''} (Grove has no host environment for compose interpolation)`);
+}
+
+const OPERATORS = new Set([';', '&', '|', '<', '>']);
+
+/**
+ * Splits a compose string command into words the way compose does (go-shellwords): blanks
+ * separate words, quotes group them, backslash escapes. No shell runs it, so unquoted shell
+ * operators (`&&`, `|`, `>` …) are refused instead of being passed to the program as words.
+ */
+export function splitShellWords(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else word += c;
+      continue;
+    }
+    if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === '\\' && i + 1 < text.length && '"\\$`\n'.includes(text[i + 1]!)) word += text[++i];
+      else word += c;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '\\') {
+      if (i + 1 >= text.length) throw new ComposeTextError('ends with a lone backslash');
+      word += text[++i];
+    } else if (OPERATORS.has(c)) {
+      throw new ComposeTextError(`"${c}" is a shell operator, but no shell runs this command: use ["sh", "-c", "…"]`);
+    } else word += c;
+  }
+  if (quote) throw new ComposeTextError(`has an unclosed ${quote === '"' ? 'double' : 'single'} quote`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** A Go duration ("10s", "1m30s", "500ms") as whole seconds, rounded up. */
+export function parseGoDurationSeconds(text: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+  if (!text || parts.map((p) => p[0]).join('') !== text) throw new ComposeTextError(`${JSON.stringify(text)} is not a duration (use e.g. 10s, 1m30s)`);
+  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+  return Math.ceil(Number(seconds.toPrecision(12)));
+}

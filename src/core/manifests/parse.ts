@@ -1,0 +1,99 @@
+/**
+ * Multi-document YAML (JSON is YAML too) → documents that know their file, index and the line
+ * of every field. Size limits come first: the text may come from stdin or anywhere.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { ErrorCode, GroveError } from '../errors.js';
+import type { FieldPath, ManifestDocument } from './location.js';
+
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+export const MAX_DOCUMENTS = 200;
+/** yaml's guard against "billion laughs": at most this many alias expansions per document. */
+const MAX_ALIAS_COUNT = 100;
+
+function invalid(message: string, details: Record<string, unknown>, cause?: unknown): GroveError {
+  return new GroveError(ErrorCode.ManifestInvalid, message, { details, cause });
+}
+
+/** yaml messages end with " at line 3, column 5:" and a code excerpt; we print `file:3:` instead. */
+function firstLine(message: string): string {
+  // yaml turns a stack overflow on absurd nesting into a parse error with V8's wording.
+  if (message.startsWith('Maximum call stack size exceeded')) return 'nested too deeply';
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').split('\n')[0]!.trim();
+}
+
+function range(node: unknown): readonly [number, number, number] | undefined {
+  const r = (node as { range?: [number, number, number] } | null)?.range;
+  return Array.isArray(r) ? r : undefined;
+}
+
+/** Walks the YAML node tree along `path`; see ManifestDocument.lineOf. */
+function nodeOffset(doc: Document, path: FieldPath, at: 'key' | 'value'): number | undefined {
+  let node: unknown = doc.contents;
+  let best = range(node);
+  for (let i = 0; i < path.length; i++) {
+    if (isAlias(node)) node = node.resolve(doc);
+    const seg = path[i]!;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      if (i === path.length - 1 && at === 'key') return range(pair.key)?.[0] ?? best?.[0];
+      node = pair.value;
+      best = range(node) ?? range(pair.key) ?? best;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+      best = range(node) ?? best;
+    } else {
+      break;
+    }
+  }
+  return best?.[0];
+}
+
+/**
+ * Splits `text` into its non-empty documents. Throws ManifestInvalid (`file:line: message`) for
+ * malformed YAML, a text over 1 MiB or more than 200 documents.
+ */
+export function parseYamlDocuments(text: string, file: string): ManifestDocument[] {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_MANIFEST_BYTES) {
+    throw invalid(`${file}: manifest is larger than 1 MiB (${bytes} bytes)`, { file, bytes });
+  }
+  const lineCounter = new LineCounter();
+  // merge: compose files (and some Kubernetes ones) share blocks with `<<: *anchor`, which
+  // docker compose and kubectl both resolve; YAML 1.2 alone would keep "<<" as a key.
+  const docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true });
+  if (docs.length > MAX_DOCUMENTS) {
+    throw invalid(`${file}: too many YAML documents (${docs.length}, the limit is ${MAX_DOCUMENTS})`, { file, documents: docs.length });
+  }
+  const out: ManifestDocument[] = [];
+  docs.forEach((doc, i) => {
+    const index = i + 1;
+    const error = doc.errors[0];
+    if (error) {
+      const line = error.linePos?.[0]?.line;
+      const place = line === undefined ? file : `${file}:${line}`;
+      throw invalid(`${place}: ${firstLine(error.message)}`, { file, document: index, ...(line ? { line } : {}), yaml: error.code }, error);
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // Alias bombs, unresolvable aliases and absurd nesting surface here, not in doc.errors.
+      const line = lineCounter.linePos(range(doc.contents)?.[0] ?? 0).line;
+      const why = err instanceof RangeError ? 'nested too deeply' : firstLine(err instanceof Error ? err.message : String(err));
+      throw invalid(`${file}:${line}: ${why}`, { file, document: index, line }, err);
+    }
+    if (value === null || value === undefined) return;
+    out.push({
+      file,
+      index,
+      value,
+      lineOf(path, at = 'value') {
+        const offset = nodeOffset(doc, path, at);
+        return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+      },
+    });
+  });
+  return out;
+}

@@ -1,0 +1,134 @@
+/**
+ * JSON Schema definitions of the docker-compose subset Grove accepts (compose specification
+ * field names). `x-*` extension fields are allowed everywhere compose allows them, and ignored,
+ * as compose does; every other unknown field is rejected.
+ */
+import {
+  closed,
+  DNS_LABEL,
+  quantity,
+  ref,
+  stringList,
+  unsupported,
+  unsupportedFields,
+  type JsonSchema,
+} from './schema-parts.js';
+
+const EXTENSIONS = { '^x-': {} };
+
+/** Compose service fields Grove knows and does not implement yet (a later issue adds some). */
+const UNSUPPORTED_SERVICE_FIELDS = [
+  'annotations', 'attach', 'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'configs',
+  'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
+  'cpuset', 'credential_spec', 'depends_on', 'develop', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt',
+  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus', 'group_add', 'healthcheck',
+  'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
+  'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'ports', 'post_start',
+  'pre_stop', 'privileged', 'profiles', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size',
+  'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tmpfs', 'tty', 'ulimits', 'user', 'userns_mode',
+  'uts', 'volumes', 'volumes_from',
+];
+
+/** A string (split like a shell would) or a list: compose's command and entrypoint. */
+const commandLine: JsonSchema = { type: ['string', 'array'], items: { type: 'string' } };
+
+/**
+ * `["K=V", …]` or `{K: V}`. Map values may be numbers or booleans (compose stringifies them);
+ * null (take it from the host) is valid compose, refused in code with a hint.
+ */
+const listOrMap: JsonSchema = {
+  type: ['array', 'object'],
+  items: { type: 'string' },
+  additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+};
+
+const service = {
+  ...closed({
+    image: { type: 'string', minLength: 1 },
+    command: commandLine,
+    entrypoint: commandLine,
+    environment: listOrMap,
+    labels: listOrMap,
+    working_dir: { type: 'string' },
+    restart: {
+      enum: ['no', 'always', 'on-failure', 'unless-stopped'],
+      errorMessage: 'must be one of no, always, on-failure, unless-stopped (retry limits are not supported yet)',
+    },
+    mem_limit: quantity,
+    mem_reservation: quantity,
+    cpus: quantity,
+    pids_limit: { type: 'integer', minimum: -1 },
+    stop_grace_period: { type: 'string' },
+    pull_policy: {
+      enum: ['always', 'never', 'missing', 'if_not_present'],
+      errorMessage: 'must be one of always, never, missing, if_not_present',
+    },
+    network_mode: { const: 'host', errorMessage: 'is not supported yet: only "host" is' },
+    // Documentation of what the container listens on, like a Kubernetes containerPort.
+    expose: { type: 'array', items: { type: ['string', 'integer'] } },
+    deploy: ref('ComposeDeploy'),
+    build: unsupported('not supported: build the image, push it to a registry and set image:'),
+    env_file: unsupported('not supported: put the variables under environment:'),
+    container_name: unsupported('not supported: Grove names containers after their pod'),
+    scale: unsupported('not supported: use deploy.replicas'),
+    extends: unsupported('not supported yet: write the service out'),
+    ...unsupportedFields(UNSUPPORTED_SERVICE_FIELDS),
+  }),
+  patternProperties: EXTENSIONS,
+  // A `build:` without image reports build, not the missing image: validate.ts ranks
+  // rejected fields before other errors.
+  required: ['image'],
+};
+
+const resources = (fields: Record<string, JsonSchema>): JsonSchema => ({
+  ...closed(fields),
+  patternProperties: EXTENSIONS,
+});
+
+const deploy: JsonSchema = {
+  ...closed({
+    mode: { enum: ['replicated', 'global'] },
+    replicas: { type: 'integer', minimum: 0, maximum: 1000 },
+    resources: resources({
+      limits: resources({ memory: quantity, cpus: quantity, pids: { type: 'integer', minimum: 1 } }),
+      reservations: resources({ memory: quantity, cpus: quantity, devices: unsupported(), generic_resources: unsupported() }),
+    }),
+    placement: resources({
+      constraints: stringList,
+      preferences: unsupported(),
+      max_replicas_per_node: unsupported(),
+    }),
+    restart_policy: unsupported('not supported yet: use restart:'),
+    ...unsupportedFields(['endpoint_mode', 'labels', 'rollback_config', 'update_config']),
+  }),
+  patternProperties: EXTENSIONS,
+};
+
+export function composeDefinitions(): Record<string, JsonSchema> {
+  return {
+    ComposeFile: {
+      ...closed(
+        {
+          version: { type: ['string', 'number'], description: 'Obsolete in the compose specification; accepted and ignored.' },
+          name: { type: 'string', description: 'Project name; accepted and ignored (Grove apps are named after services).' },
+          services: {
+            type: 'object',
+            minProperties: 1,
+            propertyNames: {
+              type: 'string',
+              pattern: DNS_LABEL,
+              maxLength: 63,
+              patternErrorMessage: "must be a DNS label (lowercase letters, digits and '-'): it names the app",
+            },
+            additionalProperties: ref('ComposeService'),
+          },
+          ...unsupportedFields(['networks', 'volumes', 'configs', 'secrets', 'include', 'models']),
+        },
+        ['services'],
+      ),
+      patternProperties: EXTENSIONS,
+    },
+    ComposeService: service,
+    ComposeDeploy: deploy,
+  };
+}

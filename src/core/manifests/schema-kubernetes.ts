@@ -1,0 +1,266 @@
+/**
+ * JSON Schema definitions of the Kubernetes subset Grove accepts. Whatever would change how a
+ * workload runs and is not implemented is listed and rejected by name (`unsupported`); anything
+ * else unknown fails `additionalProperties: false`, so typos never pass silently.
+ */
+import {
+  annotations,
+  closed,
+  CONFIG_KEY,
+  DNS_LABEL,
+  DNS_LABEL_MESSAGE,
+  DNS_SUBDOMAIN,
+  DNS_SUBDOMAIN_MESSAGE,
+  labels,
+  pattern,
+  quantity,
+  ref,
+  stringList,
+  unsupported,
+  unsupportedFields,
+  type JsonSchema,
+} from './schema-parts.js';
+
+const SERVER_SET = 'set by the Kubernetes API server: remove it';
+
+/** Known container fields Grove does not implement yet. */
+const UNSUPPORTED_CONTAINER_FIELDS = [
+  'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'volumeMounts', 'volumeDevices',
+  'securityContext', 'envFrom', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
+  'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
+];
+
+/** Known pod spec fields Grove does not implement yet. */
+const UNSUPPORTED_POD_FIELDS = [
+  'volumes', 'initContainers', 'ephemeralContainers', 'affinity', 'tolerations', 'securityContext',
+  'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
+  'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
+  'dnsConfig', 'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
+  'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
+  'overhead', 'readinessGates', 'os', 'nodeName', 'schedulingGates', 'resourceClaims', 'resources',
+];
+
+function objectMeta(name: JsonSchema): JsonSchema {
+  return closed(
+    {
+      name,
+      labels,
+      annotations,
+      namespace: {
+        const: 'default',
+        errorMessage: 'is not supported: Grove has no namespaces (remove it, or use "default")',
+      },
+      // `kubectl create --dry-run=client -o yaml` writes `creationTimestamp: null`; the API
+      // server ignores it on create, so it changes nothing.
+      creationTimestamp: { type: ['string', 'null'] },
+      generateName: unsupported(),
+      ownerReferences: unsupported(),
+      finalizers: unsupported(),
+      ...unsupportedFields(
+        ['uid', 'resourceVersion', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'],
+        SERVER_SET,
+      ),
+    },
+    ['name'],
+  );
+}
+
+// Pod names are derived from app names, so apps keep to 63 characters, as Kubernetes pods must.
+const appName = pattern(DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, { maxLength: 63 });
+const objectName = pattern(DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, { maxLength: 253 });
+
+const container = closed(
+  {
+    name: pattern(DNS_LABEL, DNS_LABEL_MESSAGE, { maxLength: 63 }),
+    image: { type: 'string', minLength: 1 },
+    command: stringList,
+    args: stringList,
+    workingDir: { type: 'string' },
+    env: {
+      type: 'array',
+      items: closed(
+        {
+          // Kubernetes accepts any printable ASCII except '=' in a variable name.
+          name: pattern('^[\\x20-\\x3c\\x3e-\\x7e]+$', "must be printable ASCII without '='"),
+          value: { type: 'string' },
+          valueFrom: unsupported('not supported yet: write the value'),
+        },
+        ['name'],
+      ),
+    },
+    resources: closed({
+      limits: ref('ResourceList'),
+      requests: ref('ResourceList'),
+      claims: unsupported(),
+    }),
+    imagePullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
+    // Ports are documentation only (every container sees the pod's network); a host port
+    // would publish one, so it is rejected until Grove can do that.
+    ports: {
+      type: 'array',
+      items: closed(
+        {
+          containerPort: { type: 'integer', minimum: 1, maximum: 65535 },
+          protocol: { enum: ['TCP', 'UDP', 'SCTP'] },
+          name: pattern('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', 'must be an IANA service name: at most 15 lowercase letters, digits and -', {
+            maxLength: 15,
+          }),
+          hostPort: unsupported(),
+          hostIP: unsupported(),
+        },
+        ['containerPort'],
+      ),
+    },
+    ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
+  },
+  ['name', 'image'],
+);
+
+const podSpec = closed(
+  {
+    containers: { type: 'array', minItems: 1, items: ref('Container') },
+    nodeSelector: labels,
+    restartPolicy: {
+      const: 'Always',
+      errorMessage: 'must be Always: Deployment and DaemonSet pods always restart (as in Kubernetes)',
+    },
+    hostNetwork: { type: 'boolean' },
+    terminationGracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+    ...unsupportedFields(UNSUPPORTED_POD_FIELDS),
+  },
+  ['containers'],
+);
+
+const podTemplate = closed(
+  {
+    metadata: closed({ labels, annotations, creationTimestamp: { type: ['string', 'null'] } }),
+    spec: ref('PodSpec'),
+  },
+  ['metadata', 'spec'],
+);
+
+const selector = closed(
+  {
+    matchLabels: { ...labels, minProperties: 1 },
+    matchExpressions: unsupported('not supported yet: use matchLabels'),
+  },
+  ['matchLabels'],
+);
+
+// Grove replaces pods one at a time, which is what the default RollingUpdate parameters do;
+// other strategies or parameters would be promises Grove does not keep yet.
+const ROLLING_ONLY = 'must be RollingUpdate: other update strategies are not supported yet';
+const DEFAULTS_ONLY = 'is not supported yet: only the default is';
+
+const deploymentStrategy = closed({
+  type: { const: 'RollingUpdate', errorMessage: ROLLING_ONLY },
+  rollingUpdate: closed({
+    maxSurge: { const: '25%', errorMessage: DEFAULTS_ONLY + ' (25%)' },
+    maxUnavailable: { const: '25%', errorMessage: DEFAULTS_ONLY + ' (25%)' },
+  }),
+});
+
+const daemonSetStrategy = closed({
+  type: { const: 'RollingUpdate', errorMessage: ROLLING_ONLY },
+  rollingUpdate: closed({
+    maxUnavailable: { const: 1, errorMessage: DEFAULTS_ONLY + ' (1)' },
+    maxSurge: { const: 0, errorMessage: DEFAULTS_ONLY + ' (0)' },
+  }),
+});
+
+function workload(kind: string, spec: JsonSchema): JsonSchema {
+  return closed(
+    {
+      apiVersion: { const: 'apps/v1' },
+      kind: { const: kind },
+      metadata: objectMeta(appName),
+      spec,
+      // Written by the API server; kubectl's --dry-run output has `status: {}`. Ignored.
+      status: { type: 'object' },
+    },
+    ['apiVersion', 'kind', 'metadata', 'spec'],
+  );
+}
+
+const configKeyMap: JsonSchema = {
+  type: 'object',
+  propertyNames: pattern(CONFIG_KEY, 'must be letters, digits, -, _ or .', { maxLength: 253 }),
+  additionalProperties: { type: 'string' },
+};
+
+export function kubernetesDefinitions(): Record<string, JsonSchema> {
+  return {
+    Deployment: workload(
+      'Deployment',
+      closed(
+        {
+          replicas: { type: 'integer', minimum: 0, maximum: 1000 },
+          selector: ref('LabelSelector'),
+          template: ref('PodTemplate'),
+          strategy: deploymentStrategy,
+          ...unsupportedFields(['minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'paused']),
+        },
+        ['selector', 'template'],
+      ),
+    ),
+    DaemonSet: workload(
+      'DaemonSet',
+      closed(
+        {
+          selector: ref('LabelSelector'),
+          template: ref('PodTemplate'),
+          updateStrategy: daemonSetStrategy,
+          ...unsupportedFields(['minReadySeconds', 'revisionHistoryLimit']),
+        },
+        ['selector', 'template'],
+      ),
+    ),
+    ConfigMap: closed(
+      {
+        apiVersion: { const: 'v1' },
+        kind: { const: 'ConfigMap' },
+        metadata: objectMeta(objectName),
+        data: configKeyMap,
+        binaryData: unsupported('not supported yet: ConfigMap values are text'),
+        immutable: unsupported(),
+      },
+      ['apiVersion', 'kind', 'metadata'],
+    ),
+    Secret: closed(
+      {
+        apiVersion: { const: 'v1' },
+        kind: { const: 'Secret' },
+        metadata: objectMeta(objectName),
+        type: { const: 'Opaque', errorMessage: 'must be Opaque: other Secret types are not supported yet' },
+        data: configKeyMap,
+        stringData: configKeyMap,
+        immutable: unsupported(),
+      },
+      ['apiVersion', 'kind', 'metadata'],
+    ),
+    // `kubectl get -o yaml` wraps several objects in a List; its items are checked one by one.
+    List: {
+      type: 'object',
+      properties: {
+        apiVersion: { const: 'v1' },
+        kind: { const: 'List' },
+        metadata: { type: 'object' },
+        items: {
+          type: 'array',
+          items: { oneOf: [ref('Deployment'), ref('DaemonSet'), ref('ConfigMap'), ref('Secret')] },
+        },
+      },
+      required: ['apiVersion', 'kind', 'items'],
+      additionalProperties: false,
+    },
+    LabelSelector: selector,
+    PodTemplate: podTemplate,
+    PodSpec: podSpec,
+    Container: container,
+    ResourceList: {
+      type: 'object',
+      properties: { memory: quantity, cpu: quantity },
+      additionalProperties: unsupported('not supported yet: Grove limits memory and cpu only'),
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Building blocks of the published JSON Schema (draft-07, what ajv speaks without plugins).
+ *
+ * Two non-standard annotation keywords carry Grove's messages; editors that know them (VS Code's
+ * JSON/YAML language services) show them too, and ajv is told they are annotations:
+ * - `errorMessage` on `{ not: {} }`: the field is known but rejected (`not supported yet`);
+ *   on `const`/`enum`: what to write instead.
+ * - `patternErrorMessage` on `pattern`: what the value must look like.
+ */
+
+export type JsonSchema = { [key: string]: unknown };
+
+export const ANNOTATION_KEYWORDS = ['errorMessage', 'patternErrorMessage'] as const;
+
+export const NOT_SUPPORTED_YET = 'not supported yet';
+
+/** A field Grove knows but rejects by name: it would change behaviour, so never ignore it. */
+export function unsupported(why: string = NOT_SUPPORTED_YET): JsonSchema {
+  return { not: {}, errorMessage: why };
+}
+
+/** Marks each name as unsupported, for the long lists of known-but-rejected fields. */
+export function unsupportedFields(names: readonly string[], why?: string): Record<string, JsonSchema> {
+  return Object.fromEntries(names.map((n) => [n, unsupported(why)]));
+}
+
+export function ref(definition: string): JsonSchema {
+  return { $ref: `#/definitions/${definition}` };
+}
+
+/** An object that rejects every field it does not list (the product rule for manifests). */
+export function closed(properties: Record<string, JsonSchema>, required: string[] = [], extra: JsonSchema = {}): JsonSchema {
+  return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false, ...extra };
+}
+
+export function pattern(regex: string, message: string, extra: JsonSchema = {}): JsonSchema {
+  return { type: 'string', pattern: regex, patternErrorMessage: message, ...extra };
+}
+
+export const stringList: JsonSchema = { type: 'array', items: { type: 'string' } };
+
+// Kubernetes name syntaxes (k8s.io/apimachinery/pkg/util/validation).
+const LABEL_PART = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
+export const DNS_LABEL = `^${LABEL_PART}$`;
+export const DNS_SUBDOMAIN = `^${LABEL_PART}(?:\\.${LABEL_PART})*$`;
+const QUALIFIED_NAME = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+export const LABEL_KEY = `^(?:${LABEL_PART}(?:\\.${LABEL_PART})*/)?${QUALIFIED_NAME}$`;
+export const LABEL_VALUE = '^(?:(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+export const CONFIG_KEY = '^[-._a-zA-Z0-9]+$';
+
+export const DNS_LABEL_MESSAGE =
+  "must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+export const DNS_SUBDOMAIN_MESSAGE =
+  "must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit";
+
+/** Label (and annotation) keys: `[prefix/]name`, as Kubernetes validates them. */
+export const labelKey = pattern(LABEL_KEY, 'must be a label key: [DNS-subdomain prefix/]name, the name at most 63 letters, digits, -, _ or .', {
+  maxLength: 317,
+});
+
+export const labels: JsonSchema = {
+  type: 'object',
+  propertyNames: labelKey,
+  additionalProperties: pattern(LABEL_VALUE, 'must be a label value: at most 63 letters, digits, -, _ or ., starting and ending with a letter or digit', {
+    maxLength: 63,
+  }),
+};
+
+export const annotations: JsonSchema = {
+  type: 'object',
+  propertyNames: labelKey,
+  additionalProperties: { type: 'string' },
+};
+
+/** Sizes and CPU amounts are strings ("64Mi", "500m") or plain numbers; the syntax is checked in code. */
+export const quantity: JsonSchema = { type: ['string', 'number'] };
