@@ -23,10 +23,13 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as
 export async function contextFor(command: Command, io: CliIO): Promise<CliContext> {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const debug = Boolean(opts.debug);
-  // Commands print their own results; the log shows only warnings unless asked for more.
-  const requested = opts.logLevel ?? io.env.GROVE_LOG_LEVEL ?? (debug ? 'debug' : 'warn');
+  // Commands print their own results, so they log only warnings unless asked; the long-running
+  // roles (server, agent) log at info like any daemon.
+  const daemon = command.name() === 'server' || command.name() === 'agent';
+  const requested = opts.logLevel ?? io.env.GROVE_LOG_LEVEL ?? (debug ? 'debug' : daemon ? 'info' : 'warn');
   const level = (LEVELS as readonly string[]).includes(requested) ? (requested as (typeof LEVELS)[number]) : 'warn';
   const { createLogger } = await import('../core/logger.js');
-  const logger = createLogger({ level, pretty: Boolean(io.stderr.isTTY) }).child({ component: 'cli' });
+  // The root logger: every module derives its own child with a component field.
+  const logger = createLogger({ level, pretty: Boolean(io.stderr.isTTY) });
   return { io, logger, dataDir: opts.dataDir ?? defaultDataDir(io.env), debug };
 }

@@ -3,6 +3,9 @@ import { processIO, type CliIO } from './io.js';
 import { reportError } from './report.js';
 import { packageVersion } from './package-root.js';
 import { makeAct, type ExitState } from './verb.js';
+import { registerAgent } from './roles/agent.js';
+import { registerServer } from './roles/server.js';
+import { registerClientVerbs } from './verbs/client/index.js';
 import { registerCtr } from './verbs/ctr/index.js';
 
 /** Builds the `grove` command table: roles, client verbs and `ctr`. */
@@ -12,7 +15,8 @@ export function buildProgram(io: CliIO, exit: ExitState): Command {
     .version(packageVersion(), '-v, --version', 'print the version')
     .option('--data-dir <dir>', 'state directory (default /var/lib/grove as root, $GROVE_DATA_DIR)')
     .option('--debug', 'debug logs and stack traces on errors')
-    .option('--log-level <level>', 'trace|debug|info|warn|error|silent (default warn, $GROVE_LOG_LEVEL)')
+    .option('--log-level <level>', 'trace|debug|info|warn|error|silent (default warn; info for server and agent; $GROVE_LOG_LEVEL)')
+    .option('--config <file>', 'client config for API verbs (default $GROVE_CONFIG, then <data-dir>/client.json)')
     .enablePositionalOptions()
     .showSuggestionAfterError()
     .helpCommand('help [verb]', 'show help for a verb')
@@ -22,7 +26,11 @@ export function buildProgram(io: CliIO, exit: ExitState): Command {
       writeErr: (s) => io.stderr.write(s),
       outputError: (s, write) => write(`grove: ${s.replace(/^error: /, '')}`),
     });
-  registerCtr(program, makeAct(io, exit));
+  const act = makeAct(io, exit);
+  registerServer(program, act);
+  registerAgent(program, act);
+  registerClientVerbs(program, act);
+  registerCtr(program, act);
   return program;
 }
 

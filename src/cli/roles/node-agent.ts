@@ -51,3 +51,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   await agent.start();
   return { agent, stop: () => agent.stop() };
 }
+
+/** GROVE_HEARTBEAT_SECONDS shortens the status heartbeat (tests, demos). */
+export function heartbeatOverride(env: NodeJS.ProcessEnv): { heartbeatSeconds?: number } {
+  const value = Number(env.GROVE_HEARTBEAT_SECONDS);
+  return Number.isFinite(value) && value > 0 ? { heartbeatSeconds: value } : {};
+}

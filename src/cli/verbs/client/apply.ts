@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
-import { loadResources } from '../../client/read-manifests.js';
 import { openClient } from '../../client/open-client.js';
 import { writeLine } from '../../io.js';
 import { collect, type Act } from '../../verb.js';
@@ -20,7 +19,7 @@ export function registerApply(program: Command, act: Act): void {
         const files = options.filename as string[];
         if (files.length === 0) throw new GroveError(ErrorCode.InvalidArgument, 'apply needs -f FILE, -f DIR or -f -');
         // Everything is parsed and validated before anything is sent: all or nothing.
-        const resources = await loadResources(files);
+        const resources = await (await import('../../client/read-manifests.js')).loadResources(files);
         const client = await openClient(ctx, options);
         const response = await client.post<ApplyResponse>('/v1/apply', { resources });
         for (const r of response.results) writeLine(ctx.io.stdout, `${r.kind.toLowerCase()}/${r.name} ${r.action}`);

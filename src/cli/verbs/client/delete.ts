@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
-import { resourceKey } from '../../../core/manifests/index.js';
-import { loadResources } from '../../client/read-manifests.js';
 import { collectionFor, openClient, singular } from '../../client/open-client.js';
 import { writeLine } from '../../io.js';
 import { collect, type Act } from '../../verb.js';
@@ -17,7 +15,8 @@ export function registerDelete(program: Command, act: Act): void {
       act(async (ctx, [kind, names], options) => {
         const targets: { collection: string; name: string }[] = [];
         for (const file of options.filename as string[]) {
-          for (const resource of await loadResources([file])) {
+          for (const resource of await (await import('../../client/read-manifests.js')).loadResources([file])) {
+            const { resourceKey } = await import('../../../core/manifests/index.js');
             const [collection, name] = resourceKey(resource).split('/') as [string, string];
             targets.push({ collection, name });
           }

@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { collect, type Act } from '../verb.js';
+
+// Registration only: the agent loads when the verb runs.
+export function registerAgent(program: Command, act: Act): void {
+  program
+    .command('agent')
+    .description('run the node agent: join a server with a token once, then follow its desired state over MQTT')
+    .option('--server <url>', 'server API URL, e.g. https://192.168.1.10:7080 (needed to join)')
+    .option('--token <token>', 'join token from `grove token create` (needed to join)')
+    .option('--node-name <name>', 'this node\'s name (default: hostname)')
+    .option('--label <k=v>', 'node label (repeatable)', collect, [])
+    .option('--runtime <name>', 'OCI runtime: auto|crun|runc')
+    .action(act(async (ctx, _args, options) => (await import('./agent-run.js')).runAgent(ctx, options)));
+}
+

@@ -1,0 +1,54 @@
+import { hostname } from 'node:os';
+import { joinNode } from '../../server/nodes.js';
+import { createJoinToken, revokeJoinToken } from '../../server/security/tokens.js';
+import type { Store } from '../../store/store.js';
+import { joinConfigPath, loadJoinConfig, type JoinConfig } from '../../../agent/src/agent/join-client.js';
+import { writeFileAtomic } from '../../../agent/src/runtime/fs-atomic.js';
+import { ensurePrivateDir } from './server-setup.js';
+import { dirname } from 'node:path';
+
+export interface LocalJoinOptions {
+  dataDir: string;
+  store: Store;
+  cluster: string;
+  nodeName?: string;
+  labels: Record<string, string>;
+  serverUrl: string;
+  brokerUrl: string;
+  caFingerprint?: string;
+  caCertPem?: string;
+  registerNode?: (r: { username: string; password: string }) => Promise<void>;
+}
+
+/**
+ * The server's own host joins like any other node (same records, same credentials, same ACLs),
+ * through a one-minute token that is revoked straight away. A later start reuses the stored
+ * join so nothing is written when nothing changed.
+ */
+export async function ensureLocalJoin(options: LocalJoinOptions): Promise<JoinConfig> {
+  const nodeName = options.nodeName ?? hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+  const existing = await loadJoinConfig(options.dataDir);
+  const node = (await options.store.get(`nodes/${nodeName}`))?.value;
+  if (existing && existing.cluster === options.cluster && existing.node === nodeName && existing.mqtt.url === options.brokerUrl && node) {
+    return existing;
+  }
+  const now = new Date();
+  const { token, id } = await createJoinToken(options.store, { ttlSeconds: 60, caFingerprint: options.caFingerprint, now });
+  try {
+    const { result, registration } = await joinNode(options.store, { token, nodeName, labels: options.labels }, now);
+    await options.registerNode?.(registration);
+    const config: JoinConfig = {
+      cluster: options.cluster,
+      node: result.node,
+      serverUrl: options.serverUrl,
+      mqtt: { url: options.brokerUrl, username: result.username, password: result.password },
+      ...(options.caCertPem ? { caCert: options.caCertPem } : {}),
+      joinedAt: now.toISOString(),
+    };
+    await ensurePrivateDir(dirname(joinConfigPath(options.dataDir)));
+    await writeFileAtomic(joinConfigPath(options.dataDir), JSON.stringify(config, null, 2) + '\n', 0o600);
+    return config;
+  } finally {
+    await revokeJoinToken(options.store, id);
+  }
+}

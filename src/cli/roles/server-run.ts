@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import { ControlPlane } from '../../server/server.js';
+import { startApiServer } from '../../server/api.js';
+import { startEmbeddedBroker } from '../../server/broker/embedded-broker.js';
+import { defaultServerHosts, ensureClusterCa, ensureServerCert } from '../../server/security/ca.js';
+import { createAuthenticator, ensureServerCredentials, storeNodeLookup } from '../../server/security/credentials.js';
+import { LevelStore } from '../../store/level-store.js';
+import { writeClientConfig, clientConfigPath } from '../client/client-config.js';
+import type { CliContext } from '../context.js';
+import { mosquittoSync } from './mosquitto-sync.js';
+import { ensureLocalJoin } from './local-join.js';
+import { heartbeatOverride, startNodeAgent } from './node-agent.js';
+import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, urlHost } from './server-setup.js';
+import { untilSignal } from './signals.js';
+
+export async function runServer(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
+  const { logger, dataDir } = ctx;
+  const log = logger.child({ component: 'server' });
+  const apiAddr = parseHostPort(o.apiAddr as string, '--api-addr');
+  const mqttAddr = parseHostPort(o.mqttAddr as string, '--mqtt-addr');
+  const labels = labelsFromFlags(o.label as string[]);
+  const serverDir = join(dataDir, 'server');
+  await ensurePrivateDir(serverDir);
+  const store = new LevelStore({ path: join(serverDir, 'db'), logger });
+  await store.open();
+  const cleanup: (() => Promise<unknown>)[] = [() => store.close()];
+  const stopAll = async () => {
+    for (const step of cleanup.reverse()) await step().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'shutdown step failed'));
+  };
+  try {
+    const cluster = await ensureClusterName(store, o.cluster as string | undefined);
+    const adminToken = await ensureSecretFile(join(serverDir, 'admin-token'));
+    const advertise = advertisedHost(apiAddr.host, o.advertiseAddr as string | undefined);
+    const ca = o.tls ? await ensureClusterCa(serverDir, { logger }) : undefined;
+    const cert = ca ? await ensureServerCert(serverDir, ca, { hosts: [...defaultServerHosts(), advertise], logger }) : undefined;
+    const serverCreds = await ensureServerCredentials(dataDir, { logger });
+    const scheme = cert ? 'mqtts' : 'mqtt';
+
+    let brokerUrl: string;
+    let brokerUrlForNodes: string;
+    let registerNode: ((r: { username: string; password: string }) => Promise<void>) | undefined;
+    if (o.mqttUrl) {
+      brokerUrl = o.mqttUrl as string;
+      brokerUrlForNodes = brokerUrl;
+      const url = new URL(brokerUrl);
+      const sync = mosquittoSync({
+        dir: (o.mosquittoDir as string | undefined) ?? join(serverDir, 'mosquitto'),
+        cluster,
+        store,
+        server: serverCreds,
+        listener: { host: url.hostname, port: Number(url.port || 1883) },
+        ...(cert ? { tls: cert } : {}),
+        ...(o.mosquittoPidFile ? { pidFile: o.mosquittoPidFile as string } : {}),
+        logger,
+      });
+      await sync.writeAll();
+      registerNode = sync.onJoin;
+    } else {
+      const broker = await startEmbeddedBroker({
+        host: mqttAddr.host,
+        port: mqttAddr.port,
+        ...(cert ? { tls: cert } : {}),
+        cluster,
+        authenticate: createAuthenticator(serverCreds, storeNodeLookup(store)),
+        logger,
+      });
+      cleanup.push(() => broker.close());
+      brokerUrl = `${scheme}://${urlHost(localHost(mqttAddr.host))}:${broker.port}`;
+      brokerUrlForNodes = `${scheme}://${urlHost(advertise)}:${broker.port}`;
+    }
+
+    const controlPlane = new ControlPlane({
+      store,
+      cluster,
+      mqtt: { url: brokerUrl, username: serverCreds.username, password: serverCreds.password, ...(ca ? { ca: ca.caCertPem } : {}) },
+      logger,
+      adminToken,
+      ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
+      brokerUrlForNodes,
+      ...(registerNode ? { registerNode } : {}),
+    });
+    await controlPlane.start();
+    cleanup.push(() => controlPlane.stop());
+    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger });
+    cleanup.push(() => api.close());
+    const port = new URL(api.url).port;
+    const localApiUrl = `${cert ? 'https' : 'http'}://${urlHost(localHost(apiAddr.host))}:${port}`;
+    await writeClientConfig(dataDir, { apiUrl: localApiUrl, token: adminToken, ...(ca ? { caCert: ca.caCertPem } : {}) });
+
+    if (o.agent !== false) {
+      const joined = await ensureLocalJoin({
+        dataDir,
+        store,
+        cluster,
+        nodeName: o.nodeName as string | undefined,
+        labels,
+        serverUrl: localApiUrl,
+        brokerUrl,
+        ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
+        ...(registerNode ? { registerNode } : {}),
+      });
+      const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env) });
+      cleanup.push(() => agent.stop());
+    }
+    log.info({ cluster, api: `${cert ? 'https' : 'http'}://${urlHost(advertise)}:${port}`, mqtt: brokerUrlForNodes, clientConfig: clientConfigPath(dataDir) }, 'grove server ready');
+    ctx.io.stderr.write(`grove server ready: cluster ${cluster}, API ${localApiUrl}, MQTT ${brokerUrlForNodes}, client config ${clientConfigPath(dataDir)}\n`);
+    await untilSignal();
+    log.info('shutting down (containers keep running)');
+    return 0;
+  } finally {
+    await stopAll();
+  }
+}

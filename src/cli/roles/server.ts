@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { collect, type Act } from '../verb.js';
+
+// Registration only: the control plane loads when the verb runs.
+export function registerServer(program: Command, act: Act): void {
+  program
+    .command('server')
+    .description('run the control plane: API, store, scheduler, embedded MQTT broker and (unless --no-agent) a local agent')
+    .option('--api-addr <host:port>', 'HTTP API listen address', '0.0.0.0:7080')
+    .option('--mqtt-addr <host:port>', 'embedded MQTT broker listen address', '0.0.0.0:1883')
+    .option('--mqtt-url <url>', 'use an external broker (e.g. Mosquitto) instead of the embedded one')
+    .option('--mosquitto-dir <dir>', 'with --mqtt-url: where to write mosquitto.conf, passwd and acl (default <data-dir>/server/mosquitto)')
+    .option('--mosquitto-pid-file <file>', 'with --mqtt-url: reload this Mosquitto (SIGHUP) when nodes join')
+    .option('--advertise-addr <host>', 'address nodes use to reach this server (default: first LAN IPv4)')
+    .option('--cluster <name>', 'cluster name, chosen at first start', undefined)
+    .option('--tls', 'serve the API and MQTT over TLS with a cluster CA generated at first start')
+    .option('--no-agent', 'do not run an agent for this host')
+    .option('--node-name <name>', 'name of the local node (default: hostname)')
+    .option('--label <k=v>', 'label for the local node (repeatable)', collect, [])
+    .action(act(async (ctx, _args, options) => (await import('./server-run.js')).runServer(ctx, options)));
+}
+

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { ErrorCode, GroveError } from '../../../core/errors.js';
+import { formatBytes } from '../../../core/quantity.js';
+import { collectionFor, openClient } from '../../client/open-client.js';
+import { table } from '../../format.js';
+import { writeLine, type CliIO } from '../../io.js';
+import type { Act } from '../../verb.js';
+import { labelsText, nodeStatusText, podStatusText, type AppView, type NodeView, type PodView } from './views.js';
+
+function field(io: CliIO, name: string, value: string | number | undefined): void {
+  writeLine(io.stdout, `${(name + ':').padEnd(18)}${value ?? '<none>'}`);
+}
+
+function describeNode(io: CliIO, n: NodeView, pods: PodView[]): void {
+  field(io, 'Name', n.name);
+  field(io, 'Status', nodeStatusText(n));
+  field(io, 'Labels', labelsText(n.labels));
+  field(io, 'Joined', n.joinedAt);
+  field(io, 'Last status', n.lastStatusAt);
+  field(io, 'Revisions', `target ${n.targetRevision ?? '-'}, observed ${n.observedRevision ?? '-'}`);
+  if (n.facts) {
+    const f = n.facts;
+    field(io, 'System', `${f.os}/${f.arch}, ${f.cpus} CPUs, ${formatBytes(f.memoryBytes)} memory (${formatBytes(f.memoryAvailableBytes)} available), ${formatBytes(f.diskFreeBytes)} disk free`);
+    field(io, 'Kernel', f.kernel);
+    field(io, 'Runtime', `${f.ociRuntime}, cgroup v${f.cgroupVersion}, grove ${f.agentVersion}`);
+  }
+  writeLine(io.stdout, 'Pods:');
+  writeLine(io.stdout, pods.length ? table(['  NAME', 'APP', 'STATUS', 'RESTARTS'], pods.map((p) => [`  ${p.name}`, p.app, podStatusText(p), String(p.restarts)])) : '  <none>');
+}
+
+function describeApp(io: CliIO, a: AppView): void {
+  const t = a.spec.template;
+  field(io, 'Name', a.meta.name);
+  field(io, 'Kind', a.spec.kind);
+  field(io, 'Generation', a.generation);
+  field(io, 'Source', a.meta.source ? `${a.meta.source.format}${a.meta.source.file ? ` (${a.meta.source.file})` : ''}` : undefined);
+  field(io, 'Labels', labelsText(a.meta.labels));
+  field(io, 'Replicas', `${a.pods.desired} desired | ${a.pods.current} current | ${a.pods.upToDate} up-to-date | ${a.pods.ready} ready`);
+  field(io, 'Node selector', labelsText(t.nodeSelector));
+  field(io, 'Restart policy', t.restartPolicy);
+  if (t.hostNetwork) field(io, 'Host network', 'true');
+  writeLine(io.stdout, 'Containers:');
+  for (const c of t.containers) {
+    writeLine(io.stdout, `  ${c.name}:`);
+    writeLine(io.stdout, `    Image:    ${c.image}`);
+    if (c.command) writeLine(io.stdout, `    Command:  ${c.command.join(' ')}`);
+    if (c.args) writeLine(io.stdout, `    Args:     ${c.args.join(' ')}`);
+    const limits = [c.resources.memoryBytes ? `memory ${formatBytes(c.resources.memoryBytes)}` : '', c.resources.cpus ? `cpu ${c.resources.cpus}` : ''].filter(Boolean).join(', ');
+    writeLine(io.stdout, `    Limits:   ${limits || '<none>'}`);
+    if (c.env.length) writeLine(io.stdout, `    Env:      ${c.env.map((e) => e.name).join(', ')}`);
+  }
+  const pods = a.podList ?? [];
+  writeLine(io.stdout, 'Pods:');
+  writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'STATUS', 'RESTARTS'], pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts)])) : '  <none>');
+}
+
+export function registerDescribe(program: Command, act: Act): void {
+  program
+    .command('describe')
+    .description('show one node or app in detail')
+    .argument('<kind>', 'node | app')
+    .argument('<name>')
+    .action(
+      act(async (ctx, [kind, name], options) => {
+        const collection = collectionFor(kind as string);
+        const client = await openClient(ctx, options);
+        const path = encodeURIComponent(name as string);
+        if (collection === 'nodes') {
+          const node = await client.get<NodeView>(`/v1/nodes/${path}`);
+          describeNode(ctx.io, node, await client.get<PodView[]>(`/v1/pods?node=${path}`));
+        } else if (collection === 'apps') {
+          describeApp(ctx.io, await client.get<AppView>(`/v1/apps/${path}`));
+        } else {
+          throw new GroveError(ErrorCode.InvalidArgument, `describe: "${String(kind)}" is not node or app`);
+        }
+      }),
+    );
+}

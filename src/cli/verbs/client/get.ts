@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { ErrorCode, GroveError } from '../../../core/errors.js';
+import { formatBytes } from '../../../core/quantity.js';
+import { collectionFor, openClient, singular } from '../../client/open-client.js';
+import { parseOutputFormat, printData } from '../../client/output.js';
+import { ago, table } from '../../format.js';
+import { writeLine } from '../../io.js';
+import type { Act } from '../../verb.js';
+import { labelsText, nodeStatusText, podStatusText, type AppView, type ConfigMapView, type NodeView, type PodView, type SecretView } from './views.js';
+
+type Row = string[];
+
+function age(iso: string | undefined, now: Date): string {
+  return iso ? ago(iso, now).replace(/ ago$/, '') : '';
+}
+
+function rows(collection: string, items: unknown[], wide: boolean, now: Date): { headers: string[]; rows: Row[] } {
+  switch (collection) {
+    case 'nodes': {
+      const nodes = items as NodeView[];
+      const headers = ['NAME', 'STATUS', 'AGE', 'VERSION', 'ARCH', 'PODS'];
+      if (wide) headers.push('KERNEL', 'RUNTIME', 'CPUS', 'MEMORY', 'LABELS');
+      return {
+        headers,
+        rows: nodes.map((n) => {
+          const row = [n.name, nodeStatusText(n), age(n.joinedAt, now), n.facts?.agentVersion ?? '', n.facts?.arch ?? '', String(n.pods.length)];
+          if (wide) row.push(n.facts?.kernel ?? '', n.facts?.ociRuntime ?? '', String(n.facts?.cpus ?? ''), n.facts ? formatBytes(n.facts.memoryBytes) : '', labelsText(n.labels));
+          return row;
+        }),
+      };
+    }
+    case 'apps': {
+      const apps = items as AppView[];
+      const headers = ['NAME', 'KIND', 'READY', 'UP-TO-DATE', 'AGE'];
+      if (wide) headers.push('IMAGES', 'SELECTOR');
+      return {
+        headers,
+        rows: apps.map((a) => {
+          const row = [a.meta.name, a.spec.kind, `${a.pods.ready}/${a.pods.desired}`, String(a.pods.upToDate), age(a.meta.createdAt, now)];
+          if (wide) row.push(a.spec.template.containers.map((c) => c.image).join(','), labelsText(a.spec.template.nodeSelector));
+          return row;
+        }),
+      };
+    }
+    case 'pods': {
+      const pods = items as PodView[];
+      const headers = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'];
+      if (wide) headers.push('NODE', 'APP', 'REVISION');
+      return {
+        headers,
+        rows: pods.map((p) => {
+          const running = p.containers.filter((c) => c.state === 'running').length;
+          const row = [p.name, `${running}/${Math.max(p.containers.length, 1)}`, podStatusText(p), String(p.restarts), age(p.createdAt, now)];
+          if (wide) row.push(p.node, p.app, String(p.revision ?? ''));
+          return row;
+        }),
+      };
+    }
+    case 'configmaps':
+      return { headers: ['NAME', 'DATA', 'AGE'], rows: (items as ConfigMapView[]).map((c) => [c.meta.name, String(Object.keys(c.data).length), age(c.meta.createdAt, now)]) };
+    default:
+      return { headers: ['NAME', 'DATA', 'AGE'], rows: (items as SecretView[]).map((s) => [s.meta.name, String(Object.keys(s.data).length), age(s.meta.createdAt, now)]) };
+  }
+}
+
+function nameOf(item: unknown): string {
+  const i = item as { name?: string; meta?: { name: string } };
+  return i.meta?.name ?? i.name ?? '';
+}
+
+export function registerGet(program: Command, act: Act): void {
+  program
+    .command('get')
+    .description('list nodes, apps, pods, configmaps or secrets')
+    .argument('<kind>', 'nodes | apps | pods | configmaps | secrets')
+    .argument('[name]', 'one resource')
+    .option('-o, --output <format>', 'wide | json | yaml | name')
+    .option('--app <app>', 'pods of this app')
+    .option('--node <node>', 'pods on this node')
+    .option('--show-values', 'secrets: include the values')
+    .action(
+      act(async (ctx, [kind, name], options) => {
+        const collection = collectionFor(kind as string);
+        if (!collection) throw new GroveError(ErrorCode.InvalidArgument, `get: unknown kind "${String(kind)}" (nodes, apps, pods, configmaps, secrets)`);
+        const format = parseOutputFormat(options.output as string | undefined);
+        const client = await openClient(ctx, options);
+        const query = new URLSearchParams();
+        if (collection === 'pods') {
+          if (options.app) query.set('app', options.app as string);
+          if (options.node) query.set('node', options.node as string);
+        }
+        if (collection === 'secrets' && options.showValues) query.set('showValues', 'true');
+        const qs = query.size ? `?${query}` : '';
+        let items: unknown[];
+        if (name !== undefined && collection !== 'pods') {
+          items = [await client.get(`/v1/${collection}/${encodeURIComponent(name as string)}${qs}`)];
+        } else {
+          items = await client.get<unknown[]>(`/v1/${collection}${qs}`);
+          if (name !== undefined) {
+            items = items.filter((i) => nameOf(i) === name);
+            if (items.length === 0) throw new GroveError(ErrorCode.NotFound, `pod "${String(name)}" not found`);
+          }
+        }
+        if (format === 'json' || format === 'yaml') return printData(ctx.io, format, name !== undefined ? items[0] : items);
+        if (format === 'name') {
+          for (const item of items) writeLine(ctx.io.stdout, `${singular(collection)}/${nameOf(item)}`);
+          return;
+        }
+        if (items.length === 0) {
+          writeLine(ctx.io.stderr, `No ${collection} found.`);
+          return;
+        }
+        const t = rows(collection, items, format === 'wide', new Date());
+        writeLine(ctx.io.stdout, table(t.headers, t.rows));
+      }),
+    );
+}

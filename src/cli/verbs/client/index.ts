@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import type { Act } from '../../verb.js';
+import { registerApply } from './apply.js';
+import { registerDelete } from './delete.js';
+import { registerDescribe } from './describe.js';
+import { registerGet } from './get.js';
+import { registerLogs } from './logs.js';
+import { registerNode } from './node.js';
+import { registerToken } from './token.js';
+
+/** kubectl-style verbs that talk to a server's HTTP API. */
+export function registerClientVerbs(program: Command, act: Act): void {
+  for (const register of [registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerToken, registerNode]) register(program, act);
+}
