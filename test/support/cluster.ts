@@ -1,0 +1,192 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, runGrove, spawnGrove, type GroveResult } from './grove-cli.js';
+import { freePort } from './registry.js';
+
+/**
+ * Real `grove server` and `grove agent` processes on loopback ports, each with its own data dir,
+ * for end-to-end tests. Everything started here is stopped and removed by `destroy()`.
+ */
+export interface ServerOptions {
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PodJson {
+  name: string;
+  app: string;
+  node: string;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  containers: { name: string; state: string; exitCode?: number; oomKilled: boolean; reason?: string }[];
+}
+
+export const TEST_ENV = { GROVE_HEARTBEAT_SECONDS: '1' };
+
+export class TestCluster {
+  readonly serverDir: string;
+  apiPort = 0;
+  mqttPort = 0;
+  server?: ChildProcess;
+  serverLog = '';
+  readonly agents = new Map<string, { dir: string; proc?: ChildProcess; log: string }>();
+  private readonly dirs: string[] = [];
+
+  private constructor(serverDir: string, private readonly options: ServerOptions) {
+    this.serverDir = serverDir;
+    this.dirs.push(serverDir);
+  }
+
+  static async create(options: ServerOptions = {}): Promise<TestCluster> {
+    const cluster = new TestCluster(await mkdtemp(join(tmpdir(), 'grove-cluster-')), options);
+    cluster.apiPort = await freePort();
+    cluster.mqttPort = await freePort();
+    return cluster;
+  }
+
+  get apiUrl(): string {
+    const scheme = this.options.extraArgs?.includes('--tls') ? 'https' : 'http';
+    return `${scheme}://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** Starts (or restarts) the server and waits until its API answers. */
+  async startServer(): Promise<void> {
+    this.serverLog = '';
+    const args = ['--data-dir', this.serverDir, 'server', '--api-addr', `127.0.0.1:${this.apiPort}`, '--mqtt-addr', `127.0.0.1:${this.mqttPort}`, '--no-agent', ...(this.options.extraArgs ?? [])];
+    this.server = spawnGrove(args, { ...TEST_ENV, ...this.options.env });
+    this.server.stderr!.on('data', (d: Buffer) => (this.serverLog += d.toString()));
+    this.server.stdout!.on('data', (d: Buffer) => (this.serverLog += d.toString()));
+    await eventually(async () => this.serverLog.includes('grove server ready') || (this.server!.exitCode !== null && this.fail('server exited')), 30_000, 'server ready');
+  }
+
+  private fail(what: string): never {
+    throw new Error(`${what}:\n${this.serverLog.slice(-3000)}`);
+  }
+
+  killServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    return killAndWait(this.server, signal);
+  }
+
+  /** `grove <args>` as a client of this cluster (client.json in the server's data dir). */
+  grove(args: string[]): Promise<GroveResult> {
+    return runGrove(['--data-dir', this.serverDir, ...args]);
+  }
+
+  async token(ttl = '1h'): Promise<string> {
+    const r = await this.grove(['token', 'create', '--ttl', ttl]);
+    if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
+    return r.stdout.trim();
+  }
+
+  agentDir(name: string): string {
+    const a = this.agents.get(name);
+    if (!a) throw new Error(`no agent ${name}`);
+    return a.dir;
+  }
+
+  /** Starts an agent; with a token it joins first, without one it uses its stored join. */
+  async startAgent(name: string, options: { token?: string; labels?: string[] } = {}): Promise<void> {
+    let entry = this.agents.get(name);
+    if (!entry) {
+      entry = { dir: await mkdtemp(join(tmpdir(), `grove-agent-${name}-`)), log: '' };
+      this.dirs.push(entry.dir);
+      this.agents.set(name, entry);
+    }
+    const args = ['--data-dir', entry.dir, 'agent', '--node-name', name];
+    if (options.token) args.push('--server', this.apiUrl, '--token', options.token);
+    for (const label of options.labels ?? []) args.push('--label', label);
+    entry.log = '';
+    const proc = spawnGrove(args, { ...TEST_ENV, ...this.options.env });
+    entry.proc = proc;
+    const e = entry;
+    proc.stderr!.on('data', (d: Buffer) => (e.log += d.toString()));
+    await eventually(async () => e.log.includes('grove agent running') || (proc.exitCode !== null && this.failAgent(name, e.log)), 60_000, `agent ${name} running`);
+  }
+
+  private failAgent(name: string, log: string): never {
+    throw new Error(`agent ${name} exited:\n${log.slice(-3000)}`);
+  }
+
+  killAgent(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    return killAndWait(this.agents.get(name)?.proc, signal);
+  }
+
+  async json<T>(args: string[]): Promise<T> {
+    const r = await this.grove([...args, '-o', 'json']);
+    if (r.code !== 0) throw new Error(`grove ${args.join(' ')}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  pods(app?: string): Promise<PodJson[]> {
+    return this.json<PodJson[]>(['get', 'pods', ...(app ? ['--app', app] : [])]);
+  }
+
+  /** Waits until `app` has exactly `count` pods, all Running and ready. */
+  async waitForRunning(app: string, count: number, timeoutMs = 60_000): Promise<PodJson[]> {
+    return eventually(async () => {
+      const pods = await this.pods(app);
+      return pods.length === count && pods.every((p) => p.phase === 'Running' && p.ready) ? pods : undefined;
+    }, timeoutMs, `${count} running pods of ${app}`);
+  }
+
+  async waitForNodesReady(names: string[], timeoutMs = 60_000): Promise<void> {
+    await eventually(async () => {
+      const nodes = await this.json<{ name: string; ready: boolean }[]>(['get', 'nodes']);
+      return names.every((n) => nodes.some((x) => x.name === n && x.ready));
+    }, timeoutMs, `nodes ${names.join(', ')} Ready`);
+  }
+
+  /** Running containers on an agent's node, straight from its runtime (`grove ctr`). */
+  async containers(name: string): Promise<{ id: string; name: string; state: string; startedAt: string | null }[]> {
+    const dir = this.agentDir(name);
+    const ids = (await runGrove(['--data-dir', dir, 'ctr', 'ps', '-a', '-q'])).stdout.split('\n').filter(Boolean);
+    if (ids.length === 0) return [];
+    // One inspect per id: a container removed between `ps` and `inspect` is simply skipped.
+    const found = [];
+    for (const id of ids) {
+      const r = await runGrove(['--data-dir', dir, 'ctr', 'inspect', id]);
+      if (r.code === 0) found.push(JSON.parse(r.stdout) as { id: string; name: string; state: string; startedAt: string | null });
+    }
+    return found;
+  }
+
+  async runningContainers(name: string): Promise<{ id: string; name: string; startedAt: string | null }[]> {
+    return (await this.containers(name)).filter((c) => c.state === 'running');
+  }
+
+  async joinConfig(name: string): Promise<{ mqtt: { url: string; username: string; password: string } }> {
+    return JSON.parse(await readFile(join(this.agentDir(name), 'agent', 'join.json'), 'utf8')) as { mqtt: { url: string; username: string; password: string } };
+  }
+
+  /** Stops every process, removes every container the agents ran, and deletes the data dirs. */
+  async destroy(): Promise<void> {
+    await killAndWait(this.server, 'SIGKILL');
+    for (const [name, agent] of this.agents) {
+      await killAndWait(agent.proc, 'SIGKILL');
+      if (existsSync(agent.dir)) {
+        const ids = (await runGrove(['--data-dir', agent.dir, 'ctr', 'ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
+        if (ids.length) await runGrove(['--data-dir', agent.dir, 'ctr', 'rm', '-f', ...ids]).catch(() => undefined);
+      }
+      void name;
+    }
+    for (const dir of this.dirs) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function killAndWait(proc: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill(signal);
+  await exited;
+}
+
+/** A manifest fixture with REGISTRY replaced by the test registry's host. */
+export async function manifestFixture(name: string, registryHost: string, replace: Record<string, string> = {}): Promise<string> {
+  let text = (await readFile(new URL(`../fixtures/manifests/${name}`, import.meta.url), 'utf8')).replaceAll('REGISTRY', registryHost);
+  for (const [from, to] of Object.entries(replace)) text = text.replaceAll(from, to);
+  return text;
+}
