@@ -12,7 +12,7 @@
 
 export const WIRE_SCHEMA = 1;
 
-import type { EnvVar, ContainerResources, RestartPolicy } from './model.js';
+import type { EnvVar, ContainerResources, ImagePullPolicy, RestartPolicy } from './model.js';
 
 export interface ContainerTarget {
   name: string;
@@ -22,6 +22,12 @@ export interface ContainerTarget {
   env: EnvVar[];
   workingDir?: string;
   resources: ContainerResources;
+  /**
+   * Absent = IfNotPresent. Optional (like every field added after schema 1) so agents and
+   * servers of different versions still interoperate: an older agent drops it, an older server
+   * never sends it.
+   */
+  imagePullPolicy?: ImagePullPolicy;
 }
 
 export interface PodTarget {
@@ -31,6 +37,8 @@ export interface PodTarget {
   templateHash: string;
   restartPolicy: RestartPolicy;
   hostNetwork: boolean;
+  /** SIGTERM → SIGKILL delay when the pod's containers are stopped, 0..3600; absent = the agent's default. */
+  terminationGracePeriodSeconds?: number;
   containers: ContainerTarget[];
 }
 

@@ -25,6 +25,8 @@ export const WIRE_LIMITS = Object.freeze({
   // string lengths (UTF-16 code units)
   name: 253, shortString: 256, image: 1024, labelKey: 317, labelValue: 1024, envName: 1024,
   longString: 64 * 1024, message: 4096, timestamp: 64, rpcId: 128,
+  // seconds
+  graceSeconds: 3600,
 });
 
 /**
@@ -163,6 +165,12 @@ function num(o: Obj, key: string, path: string, min: number, integer: boolean): 
 
 const int = (o: Obj, key: string, path: string, min = 0): number => num(o, key, path, min, true);
 
+function intUpTo(o: Obj, key: string, path: string, min: number, max: number): number {
+  const v = int(o, key, path, min);
+  if (v > max) throw new FieldError(at(path, key), `must be ≤ ${max}, got ${v}`);
+  return v;
+}
+
 function bool(o: Obj, key: string, path: string): boolean {
   const [v, p] = need(o, key, path);
   if (typeof v !== 'boolean') throw new FieldError(p, `expected a boolean, got ${describe(v)}`);
@@ -238,19 +246,23 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   out.env = arr(o, 'env', p, WIRE_LIMITS.env, envVar);
   opt(out, o, 'workingDir', () => str(o, 'workingDir', p, WIRE_LIMITS.longString));
   out.resources = resources(child(o, 'resources', p), at(p, 'resources'));
+  opt(out, o, 'imagePullPolicy', () => oneOf(o, 'imagePullPolicy', p, ['Always', 'IfNotPresent', 'Never'] as const));
   return out as unknown as ContainerTarget;
 }
 
 function podTarget(v: unknown, p: string): PodTarget {
   const o = obj(v, p);
-  return {
+  const out: Obj = {
     name: str(o, 'name', p, WIRE_LIMITS.name),
     app: str(o, 'app', p, WIRE_LIMITS.name),
     templateHash: str(o, 'templateHash', p, WIRE_LIMITS.shortString),
     restartPolicy: oneOf(o, 'restartPolicy', p, ['Always', 'OnFailure', 'Never'] as const),
     hostNetwork: bool(o, 'hostNetwork', p),
-    containers: arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerTarget, 1),
   };
+  // Same bounds as the manifest (src/server/validate.ts): an hour-long stop is already extreme on a node.
+  opt(out, o, 'terminationGracePeriodSeconds', () => intUpTo(o, 'terminationGracePeriodSeconds', p, 0, WIRE_LIMITS.graceSeconds));
+  out.containers = arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerTarget, 1);
+  return out as unknown as PodTarget;
 }
 
 /* --------------------------------------------------------------- node status */

@@ -46,6 +46,8 @@ function containerTarget(c: App['spec']['template']['containers'][number]): Cont
   if (c.command) out.command = [...c.command];
   if (c.args) out.args = [...c.args];
   if (c.workingDir !== undefined) out.workingDir = c.workingDir;
+  // Behaviour-changing fields must reach the agent, never be dropped here (docs/manifests.md).
+  if (c.imagePullPolicy !== undefined) out.imagePullPolicy = c.imagePullPolicy;
   return out;
 }
 
@@ -64,14 +66,17 @@ export function buildNodePods(node: string, assignments: readonly PodAssignment[
     const entry = byName.get(a.app);
     if (!entry || entry.hash !== a.templateHash) continue;
     const t = entry.app.spec.template;
-    pods.push({
+    const pod: PodTarget = {
       name: a.meta.name,
       app: a.app,
       templateHash: a.templateHash,
       restartPolicy: t.restartPolicy,
       hostNetwork: t.hostNetwork,
       containers: t.containers.map(containerTarget),
-    });
+    };
+    // Only when set, so targets of templates without it (and their checksums) stay as they were.
+    if (t.terminationGracePeriodSeconds !== undefined) pod.terminationGracePeriodSeconds = t.terminationGracePeriodSeconds;
+    pods.push(pod);
   }
   return pods.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }

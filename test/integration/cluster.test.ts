@@ -4,14 +4,12 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { topicsFor } from '../../src/core/topics.js';
-import { TestCluster, manifestFixture } from '../support/cluster.js';
+import { TERM_AWARE, TestCluster, manifestFixture } from '../support/cluster.js';
 import { eventually } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
-/** A sleeper that exits on SIGTERM, so removals don't wait out the 30 s grace period. */
-export const TERM_AWARE = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`;
 
 /**
  * The cluster end to end: a real `grove server` (embedded broker, LevelDB) and two `grove agent`

@@ -25,6 +25,9 @@ export interface PodJson {
   containers: { name: string; state: string; exitCode?: number; oomKilled: boolean; reason?: string }[];
 }
 
+/** A sleeper that exits on SIGTERM, so removals don't wait out the 30 s grace period. */
+export const TERM_AWARE = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`;
+
 export const TEST_ENV = { GROVE_HEARTBEAT_SECONDS: '1' };
 
 export class TestCluster {
@@ -53,13 +56,14 @@ export class TestCluster {
     return `${scheme}://127.0.0.1:${this.apiPort}`;
   }
 
-  /** Starts (or restarts) the server and waits until its API answers. */
-  async startServer(): Promise<void> {
+  /** Starts (or restarts) the server and waits until it is ready; `onSpawn` runs in between. */
+  async startServer(onSpawn?: () => Promise<void>): Promise<void> {
     this.serverLog = '';
     const args = ['--data-dir', this.serverDir, 'server', '--api-addr', `127.0.0.1:${this.apiPort}`, '--mqtt-addr', `127.0.0.1:${this.mqttPort}`, '--no-agent', ...(this.options.extraArgs ?? [])];
     this.server = spawnGrove(args, { ...TEST_ENV, ...this.options.env });
     this.server.stderr!.on('data', (d: Buffer) => (this.serverLog += d.toString()));
     this.server.stdout!.on('data', (d: Buffer) => (this.serverLog += d.toString()));
+    await onSpawn?.();
     await eventually(async () => this.serverLog.includes('grove server ready') || (this.server!.exitCode !== null && this.fail('server exited')), 30_000, 'server ready');
   }
 

@@ -11,10 +11,12 @@ function pod(name: string, image = 'reg.lan/app:1', policy: PodTarget['restartPo
   return { name, app: 'app', templateHash: 'h1', restartPolicy: policy, hostNetwork: false, containers: [{ name: 'main', image, env: [], resources: {} }] };
 }
 
-function setup(options: { behaviour?: () => MemoryBehaviour } = {}) {
+function setup(options: { behaviour?: () => MemoryBehaviour; stopGraceSeconds?: number | null } = {}) {
   const clock = new ManualClock();
   const runtime = new MemoryRuntime({ now: () => clock.now(), ...(options.behaviour ? { behaviour: options.behaviour } : {}) });
-  const executor = new Executor({ runtime, clock, logger: silentLogger(), stopGraceSeconds: 3 });
+  // null: leave the option out, to see the executor's own default.
+  const grace = options.stopGraceSeconds === undefined ? 3 : options.stopGraceSeconds;
+  const executor = new Executor({ runtime, clock, logger: silentLogger(), ...(grace === null ? {} : { stopGraceSeconds: grace }) });
   /** One plan + execute round, the way the reconciler does it. */
   const round = async (target: PodTarget[]) => {
     const current = await runtime.list();
@@ -86,6 +88,35 @@ describe('Executor', () => {
     await round([]);
     expect(runtime.calls).toEqual([`stop ${c?.id}`, `remove ${c?.id}`]);
     expect(await runtime.list()).toEqual([]);
+  });
+
+  it("stops with the pod's terminationGracePeriodSeconds, also once the pod has left the target", async () => {
+    const { runtime, round } = setup();
+    await round([{ ...pod('web-a'), terminationGracePeriodSeconds: 45 }, { ...pod('web-b'), terminationGracePeriodSeconds: 0 }, pod('web-c')]);
+    const ids = Object.fromEntries((await runtime.list()).map((c) => [c.name, c.id]));
+    await round([]);
+    expect(runtime.stops).toEqual([
+      { id: ids['web-a_main'], graceSeconds: 45 },
+      { id: ids['web-b_main'], graceSeconds: 0 },
+      // No grace on the pod: the agent's stopGraceSeconds.
+      { id: ids['web-c_main'], graceSeconds: 3 },
+    ]);
+  });
+
+  it('uses the old template’s grace when a template change replaces a pod', async () => {
+    const { runtime, round } = setup();
+    await round([{ ...pod('web-a'), terminationGracePeriodSeconds: 20 }]);
+    const [old] = await runtime.list();
+    await round([{ ...pod('web-a'), templateHash: 'h2', terminationGracePeriodSeconds: 5 }]);
+    expect(runtime.stops).toEqual([{ id: old?.id, graceSeconds: 20 }]);
+    expect((await runtime.list()).map((c) => c.labels['grove.template-hash'])).toEqual(['h2']);
+  });
+
+  it('defaults to a 30 s stop grace, as Kubernetes does', async () => {
+    const { runtime, round } = setup({ stopGraceSeconds: null });
+    await round([pod('web-a')]);
+    await round([]);
+    expect(runtime.stops.map((s) => s.graceSeconds)).toEqual([30]);
   });
 
   it('restarts by replacing the container, counting restarts, and backs off a crash loop', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
-import { plan, type Step } from '../../agent/src/agent/planner.js';
+import { STOP_GRACE_LABEL, plan, stopGraceLabels, stopGraceOf, type Step } from '../../agent/src/agent/planner.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
 
 const ct = (name: string): ContainerTarget => ({ name, image: `reg.lan/${name}:1`, env: [], resources: {} });
@@ -180,5 +180,34 @@ describe('plan', () => {
     const snapshot = JSON.stringify({ current, target });
     plan(current, target);
     expect(JSON.stringify({ current, target })).toBe(snapshot);
+  });
+
+  it('gives a removal the stop grace recorded on its container, and none when absent or invalid', () => {
+    const labelled = (id: string, value: string): ManagedContainer => {
+      const c = mc('old-a', 'main', { id });
+      c.labels[STOP_GRACE_LABEL] = value;
+      return c;
+    };
+    const current = [labelled('g45', '45'), labelled('g0', '0'), mc('old-b', 'main', { id: 'none' }), labelled('bad', '99999'), labelled('neg', '-1')];
+    const removes = plan(current, []).filter((s): s is Extract<Step, { type: 'remove' }> => s.type === 'remove');
+    expect(Object.fromEntries(removes.map((s) => [s.id, s.graceSeconds]))).toEqual({ g45: 45, g0: 0, none: undefined, bad: undefined, neg: undefined });
+    expect(removes.find((s) => s.id === 'none')).not.toHaveProperty('graceSeconds');
+  });
+});
+
+describe('stop grace labels', () => {
+  it('records terminationGracePeriodSeconds only when the pod sets it', () => {
+    expect(stopGraceLabels({ ...pod('web-a'), terminationGracePeriodSeconds: 0 })).toEqual({ [STOP_GRACE_LABEL]: '0' });
+    expect(stopGraceLabels(pod('web-a'))).toEqual({});
+  });
+
+  it('reads back only integers in 0..3600', () => {
+    const with_ = (v: string): ManagedContainer => {
+      const c = mc('web-a', 'main');
+      c.labels[STOP_GRACE_LABEL] = v;
+      return c;
+    };
+    expect(['3600', '7', '3601', '1.5', '', ' 5', 'abc'].map((v) => stopGraceOf(with_(v)))).toEqual([3600, 7, undefined, undefined, undefined, undefined, undefined]);
+    expect(stopGraceOf(mc('web-a', 'main'))).toBeUndefined();
   });
 });

@@ -47,6 +47,15 @@ describe('Reconciler', () => {
     expect(runtime.calls.filter((c) => c.startsWith('start'))).toHaveLength(2);
   });
 
+  it("removes a deleted pod's container with the pod's terminationGracePeriodSeconds", async () => {
+    const { runtime, reconciler } = setup();
+    await reconciler.setTarget({ revision: 1, pods: [{ ...pod('web-a'), terminationGracePeriodSeconds: 12 }] });
+    const [c] = await runtime.list();
+    await reconciler.setTarget({ revision: 2, pods: [] });
+    expect(runtime.stops).toEqual([{ id: c?.id, graceSeconds: 12 }]);
+    expect(await runtime.list()).toEqual([]);
+  });
+
   it('coalesces triggers: one run in progress, at most one queued', async () => {
     const { runtime, reconciler } = setup();
     let release!: () => void;

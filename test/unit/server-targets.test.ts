@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { buildNodePods, canonicalJson, templateHash } from '../../src/server/targets.js';
 import { app, pod } from './server-fixtures.js';
 
@@ -54,5 +55,30 @@ describe('buildNodePods', () => {
     expect(p!.containers[0]).toMatchObject({ command: ['/bin/sh'], args: ['-c', 'echo'], workingDir: '/w' });
     const [q] = buildNodePods('a', [pod('web-1', 'web', 'a', h)], [web]);
     expect(Object.keys(q!.containers[0]!)).toEqual(['name', 'image', 'env', 'resources']);
+  });
+
+  it('carries terminationGracePeriodSeconds and imagePullPolicy when set, and only then', () => {
+    const a = app('web');
+    a.spec.template.terminationGracePeriodSeconds = 45;
+    a.spec.template.containers[0] = { ...a.spec.template.containers[0]!, imagePullPolicy: 'Never' };
+    const [p] = buildNodePods('n', [pod('web-1', 'web', 'n', templateHash(a))], [a]);
+    expect(p!.terminationGracePeriodSeconds).toBe(45);
+    expect(p!.containers[0]!.imagePullPolicy).toBe('Never');
+    // 0 is a real value (kill at once), not "unset".
+    a.spec.template.terminationGracePeriodSeconds = 0;
+    const [z] = buildNodePods('n', [pod('web-1', 'web', 'n', templateHash(a))], [a]);
+    expect(z!.terminationGracePeriodSeconds).toBe(0);
+    const [q] = buildNodePods('a', [pod('web-1', 'web', 'a', h)], [web]);
+    expect('terminationGracePeriodSeconds' in q!).toBe(false);
+    expect('imagePullPolicy' in q!.containers[0]!).toBe(false);
+  });
+
+  it('gets both fields to the agent intact through the wire codec', () => {
+    const a = app('web');
+    a.spec.template.terminationGracePeriodSeconds = 90;
+    a.spec.template.containers[0] = { ...a.spec.template.containers[0]!, imagePullPolicy: 'Always' };
+    const pods = buildNodePods('n', [pod('web-1', 'web', 'n', templateHash(a))], [a]);
+    const decoded = decodeNodeTarget(encodeMessage(makeNodeTarget({ cluster: 'c', node: 'n', revision: 1, pods, issuedAt: '2025-01-01T00:00:00Z' })));
+    expect(decoded.pods[0]).toMatchObject({ terminationGracePeriodSeconds: 90, containers: [{ imagePullPolicy: 'Always' }] });
   });
 });

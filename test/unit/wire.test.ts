@@ -121,6 +121,25 @@ describe('wire round trips', () => {
     const empty = makeNodeTarget({ cluster: 'c', node: 'n', revision: 1, pods: [], issuedAt: '2025-01-01T00:00:00Z' });
     expect(decodeNodeTarget(encodeMessage(empty))).toEqual(empty);
   });
+  it('node target with terminationGracePeriodSeconds and imagePullPolicy', () => {
+    const p: PodTarget = { ...pod(), terminationGracePeriodSeconds: 45 };
+    p.containers = [
+      { ...p.containers[0]!, imagePullPolicy: 'Always' },
+      { name: 'never', image: 'busybox', env: [], resources: {}, imagePullPolicy: 'Never' },
+      { name: 'missing', image: 'busybox', env: [], resources: {}, imagePullPolicy: 'IfNotPresent' },
+    ];
+    const edge: PodTarget = { ...pod('web-0'), terminationGracePeriodSeconds: 0 };
+    const t = makeNodeTarget({ cluster: 'c', node: 'n', revision: 2, pods: [p, edge, { ...pod('web-max'), terminationGracePeriodSeconds: 3600 }], issuedAt: '2025-01-01T00:00:00Z' });
+    const decoded = decodeNodeTarget(encodeMessage(t));
+    expect(decoded).toEqual(t);
+    expect(decoded.pods[0]!.terminationGracePeriodSeconds).toBe(45);
+    expect(decoded.pods[1]!.terminationGracePeriodSeconds).toBe(0);
+    expect(decoded.pods[0]!.containers.map((c) => c.imagePullPolicy)).toEqual(['Always', 'Never', 'IfNotPresent']);
+    // Absent stays absent (older servers never send them).
+    const plain = decodeNodeTarget(encodeMessage(target()));
+    expect('terminationGracePeriodSeconds' in plain.pods[0]!).toBe(false);
+    expect('imagePullPolicy' in plain.pods[0]!.containers[0]!).toBe(false);
+  });
   it('node status', () => {
     const s = status();
     expect(decodeNodeStatus(encodeMessage(s))).toEqual(s);
@@ -144,6 +163,16 @@ describe('wire round trips', () => {
     const c = decodeNodeStatus(buf).pods[0]!.containers[0]!;
     expect('reason' in c).toBe(false);
     expect('message' in c).toBe(false);
+    const t = decodeNodeTarget(
+      mutate(target(), (m) => {
+        m.pods[0].terminationGracePeriodSeconds = null;
+        m.pods[0].containers[0].imagePullPolicy = null;
+        // The checksum covers the pods as sent, nils included.
+        m.checksum = podsChecksum(m.pods);
+      }),
+    );
+    expect('terminationGracePeriodSeconds' in t.pods[0]!).toBe(false);
+    expect('imagePullPolicy' in t.pods[0]!.containers[0]!).toBe(false);
   });
 });
 
@@ -191,6 +220,12 @@ describe('wire validation', () => {
       [(m) => (m.pods[0].containers[0].args[1] = 7), /args\[1\]: expected a string/],
       [(m) => (m.pods[0].containers[0].resources.cpus = -1), /resources\.cpus: must be ≥ 0/],
       [(m) => delete m.pods[0].containers[0].resources, /resources: required/],
+      [(m) => (m.pods[0].terminationGracePeriodSeconds = -1), /pods\[0\]\.terminationGracePeriodSeconds: must be ≥ 0/],
+      [(m) => (m.pods[0].terminationGracePeriodSeconds = 3601), /pods\[0\]\.terminationGracePeriodSeconds: must be ≤ 3600, got 3601/],
+      [(m) => (m.pods[0].terminationGracePeriodSeconds = 1.5), /terminationGracePeriodSeconds: expected an integer/],
+      [(m) => (m.pods[0].terminationGracePeriodSeconds = '30'), /terminationGracePeriodSeconds: expected a number, got string/],
+      [(m) => (m.pods[1].containers[0].imagePullPolicy = 'always'), /pods\[1\]\.containers\[0\]\.imagePullPolicy: expected one of Always, IfNotPresent, Never/],
+      [(m) => (m.pods[0].containers[0].imagePullPolicy = 1), /imagePullPolicy: expected one of Always, IfNotPresent, Never/],
     ];
     for (const [fn, re] of cases) expect(wireError(() => decodeNodeTarget(mutate(t, fn))).message).toMatch(re);
   });

@@ -33,7 +33,10 @@ export interface ExecutorOptions {
   logger: Logger;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** SIGTERM → SIGKILL grace when removing a running container. */
+  /**
+   * SIGTERM → SIGKILL grace when removing a running container whose pod set no
+   * terminationGracePeriodSeconds (default 30 s, Kubernetes' default).
+   */
   stopGraceSeconds?: number;
   /** A container that ran at least this long before exiting starts a fresh backoff (k8s: 10 min). */
   crashResetMs?: number;
@@ -83,7 +86,7 @@ export class Executor {
     this.log = options.logger.child({ component: 'agent-executor' });
     this.initialMs = options.initialBackoffMs ?? 1000;
     this.maxMs = options.maxBackoffMs ?? 300_000;
-    this.grace = options.stopGraceSeconds ?? 10;
+    this.grace = options.stopGraceSeconds ?? 30;
     this.crashResetMs = options.crashResetMs ?? 10 * 60_000;
   }
 
@@ -126,11 +129,13 @@ export class Executor {
       case 'remove': {
         const key = `remove:${step.id}`;
         if (this.isHeld(key)) return { step, ok: false, skipped: true };
+        // The pod's own grace (recorded on the container at start) wins over the agent's default.
+        const grace = step.graceSeconds ?? this.grace;
         try {
-          await this.runtime.stop(step.id, this.grace);
+          await this.runtime.stop(step.id, grace);
           await this.runtime.remove(step.id);
           this.failures.delete(key);
-          this.log.info({ id: step.id.slice(0, 12), name: byId.get(step.id)?.name, reason: step.reason }, 'removed container');
+          this.log.info({ id: step.id.slice(0, 12), name: byId.get(step.id)?.name, reason: step.reason, graceSeconds: grace }, 'removed container');
           return { step, ok: true };
         } catch (err) {
           this.fail(key, 'RemoveError', err);

@@ -16,6 +16,7 @@ import {
   type RuntimeLogLine,
   type StartOptions,
 } from './node-runtime.js';
+import { stopGraceLabels } from './planner.js';
 
 /** What a started container does by itself: log some lines, and maybe exit at once. */
 export interface MemoryBehaviour {
@@ -46,6 +47,8 @@ export class MemoryRuntime implements NodeRuntime {
   private seq = 0;
   /** Every mutating call, in order ("start web-1_app", "stop <id>", "remove <id>"). */
   readonly calls: string[] = [];
+  /** Every stop() with the grace it was given, so tests can check whose grace applied. */
+  readonly stops: { id: string; graceSeconds: number }[] = [];
 
   constructor(options: MemoryRuntimeOptions = {}) {
     this.now = options.now ?? (() => Date.now());
@@ -69,7 +72,7 @@ export class MemoryRuntime implements NodeRuntime {
     this.seq += 1;
     const id = this.seq.toString(16).padStart(64, '0');
     const at = this.iso();
-    const labels = managedLabels(pod, container, options.restarts ?? 0);
+    const labels = { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) };
     if (!isManaged(labels)) throw new Error('unreachable: managed labels are complete');
     const view: ManagedContainer = {
       id,
@@ -93,8 +96,9 @@ export class MemoryRuntime implements NodeRuntime {
     return started;
   }
 
-  async stop(id: string, _graceSeconds: number): Promise<void> {
+  async stop(id: string, graceSeconds: number): Promise<void> {
     this.calls.push(`stop ${id}`);
+    this.stops.push({ id, graceSeconds });
     const c = this.containers.get(id);
     // 143 = 128 + SIGTERM: what a process that honours SIGTERM exits with.
     if (c && c.view.state === 'running') this.exit(id, 143);

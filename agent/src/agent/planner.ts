@@ -15,7 +15,8 @@ export type RestartReason = 'exited' | 'failed' | 'not-started';
 
 export type Step =
   | { type: 'start'; pod: PodTarget; container: ContainerTarget }
-  | { type: 'remove'; id: string; reason: RemoveReason }
+  /** graceSeconds: the pod's terminationGracePeriodSeconds; absent = the executor's default. */
+  | { type: 'remove'; id: string; reason: RemoveReason; graceSeconds?: number }
   | { type: 'restart'; id: string; pod: PodTarget; container: ContainerTarget; reason: RestartReason };
 
 export interface PlanOptions {
@@ -24,6 +25,31 @@ export interface PlanOptions {
    * failure backoff: no start or restart step is planned for them this round.
    */
   held?: (key: string) => boolean;
+}
+
+/**
+ * Records the pod's terminationGracePeriodSeconds on each container the agent creates. Removals
+ * mostly concern pods that have left the target (app deleted, rolling update to new pod names),
+ * so the target cannot say how long they may take to stop; the container itself can, also after
+ * an agent restart. Both runtimes add these labels next to managedLabels().
+ */
+export const STOP_GRACE_LABEL = 'grove.stop-grace-seconds';
+const MAX_GRACE_SECONDS = 3600;
+
+export function stopGraceLabels(pod: PodTarget): Record<string, string> {
+  const g = pod.terminationGracePeriodSeconds;
+  return g === undefined ? {} : { [STOP_GRACE_LABEL]: String(g) };
+}
+
+/**
+ * The grace recorded on a container, or undefined (none, or not a valid 0..3600 integer: labels
+ * can be set by hand with `grove ctr run`, and a bad one must not stall a removal for hours).
+ */
+export function stopGraceOf(c: ManagedContainer): number | undefined {
+  const raw = c.labels[STOP_GRACE_LABEL];
+  if (raw === undefined || !/^\d{1,4}$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n <= MAX_GRACE_SECONDS ? n : undefined;
 }
 
 const STATE_RANK: Record<ManagedContainer['state'], number> = { running: 0, created: 1, exited: 2 };
@@ -122,5 +148,9 @@ export function plan(current: ManagedContainer[], target: PodTarget[], opts: Pla
   }
 
   removals.sort((a, b) => compareForRemoval(a.c, b.c));
-  return [...removals.map((r): Step => ({ type: 'remove', id: r.c.id, reason: r.reason })), ...starts, ...restarts];
+  const removeSteps = removals.map((r): Step => {
+    const graceSeconds = stopGraceOf(r.c);
+    return { type: 'remove', id: r.c.id, reason: r.reason, ...(graceSeconds !== undefined ? { graceSeconds } : {}) };
+  });
+  return [...removeSteps, ...starts, ...restarts];
 }

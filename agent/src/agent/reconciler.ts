@@ -34,6 +34,7 @@ export interface ReconcilerOptions {
   /** How often the runtime is looked at for exits nobody told us about. */
   pollSeconds?: number;
   executor?: Executor;
+  /** Default stop grace for pods without terminationGracePeriodSeconds (Executor: 30 s). */
   stopGraceSeconds?: number;
 }
 

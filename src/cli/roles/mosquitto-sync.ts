@@ -13,6 +13,7 @@ export interface MosquittoSyncOptions {
   listener: { host: string; port: number };
   tls?: { certPem: string; keyPem: string };
   pidFile?: string;
+  runAsUser?: string;
   logger: Logger;
 }
 
@@ -39,6 +40,7 @@ export function mosquittoSync(options: MosquittoSyncOptions) {
       listener: options.listener,
       ...(options.tls ? { tls: options.tls } : {}),
       pidFile: options.pidFile ?? join(options.dir, 'mosquitto.pid'),
+      ...(options.runAsUser ? { runAsUser: options.runAsUser } : {}),
     });
     if (options.pidFile) {
       await reloadMosquitto(options.pidFile).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not reload mosquitto'));

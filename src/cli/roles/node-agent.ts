@@ -36,7 +36,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     nodeName: joined.node,
     cluster: joined.cluster,
     store,
-    runtime: new ContainerManagerRuntime({ containers: local.containers, logger }),
+    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger }),
     mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
     logger,
     facts: factsProvider({

@@ -51,6 +51,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         listener: { host: url.hostname, port: Number(url.port || 1883) },
         ...(cert ? { tls: cert } : {}),
         ...(o.mosquittoPidFile ? { pidFile: o.mosquittoPidFile as string } : {}),
+        ...(o.mosquittoUser ? { runAsUser: o.mosquittoUser as string } : {}),
         logger,
       });
       await sync.writeAll();
