@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Grove quick start on a fresh Debian/Raspberry Pi OS machine, from this checkout:
-# installs what is missing, builds Grove, and runs the example app (busybox httpd on :8080).
+# Grove quick start on a fresh Debian/Raspberry Pi OS machine, from this checkout: installs what
+# is missing, builds Grove, starts a one-node cluster on the embedded defaults (LevelDB, embedded
+# MQTT broker, local agent) and runs the example app (busybox httpd on :8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 info() { printf '[grove] %s\n' "$*"; }
+fatal() { printf '[grove] error: %s\n' "$*" >&2; exit 1; }
+
+DATA_DIR=${GROVE_DATA_DIR:-/var/lib/grove}
+LOG_FILE=${GROVE_LOG_FILE:-/var/log/grove-server.log}
+PID_FILE=${GROVE_PID_FILE:-/run/grove-server.pid}
 
 bash firmware-scripts/install-deps.sh --example
 info "installing npm dependencies and building"
@@ -16,14 +22,29 @@ info "grove $(grove --version) is /usr/local/bin/grove"
 archive=$(mktemp --suffix=.tar)
 trap 'rm -f "$archive"' EXIT
 bash firmware-scripts/example-image.sh "$archive" >/dev/null
-grove ctr import "$archive"
+grove --data-dir "$DATA_DIR" ctr import "$archive"
 
-grove ctr rm -f hello >/dev/null 2>&1 || true
-grove ctr run -d --name hello --network host --memory 32m --cpus 0.5 --pids 64 grove.local/example/hello:1 >/dev/null
-for _ in $(seq 1 50); do
-  if page=$(busybox wget -q -O - http://127.0.0.1:8080/ 2>/dev/null); then break; fi
-  sleep 0.1
+if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+  info "grove server already running (pid $(cat "$PID_FILE"))"
+else
+  info "starting grove server (log: $LOG_FILE)"
+  nohup grove --data-dir "$DATA_DIR" server >>"$LOG_FILE" 2>&1 &
+  echo $! >"$PID_FILE"
+fi
+for _ in $(seq 1 100); do
+  grove --data-dir "$DATA_DIR" get nodes -o json 2>/dev/null | grep -q '"ready": true' && break
+  kill -0 "$(cat "$PID_FILE")" 2>/dev/null || fatal "grove server exited; see $LOG_FILE"
+  sleep 0.3
 done
-grove ctr ps
-printf '%s\n' "${page:-}" | grep -o '<h1>.*</h1>' || { echo "example app did not answer on :8080" >&2; exit 1; }
-info "the example app answers on http://127.0.0.1:8080/ — try: grove ctr logs hello; grove ctr inspect hello; grove ctr rm -f hello"
+
+grove --data-dir "$DATA_DIR" apply -f firmware-scripts/example/hello.yaml
+for _ in $(seq 1 100); do
+  page=$(busybox wget -q -O - http://127.0.0.1:8080/ 2>/dev/null) && break
+  sleep 0.3
+done
+grove --data-dir "$DATA_DIR" get nodes
+grove --data-dir "$DATA_DIR" get pods -o wide
+printf '%s\n' "${page:-}" | grep -o '<h1>.*</h1>' || fatal "the example app did not answer on :8080"
+info "a one-node cluster is running the example app on http://127.0.0.1:8080/"
+info "try: grove get pods; grove describe app hello; grove logs hello; grove delete app hello"
+info "stop the server: kill \$(cat $PID_FILE)   (containers keep running; a restart re-adopts them)"
