@@ -99,6 +99,27 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     await cluster.waitForRunning('worker', 1);
   });
 
+  it('fetches logs from the nodes over MQTT', async () => {
+    const file = await manifest('deployment-busybox.yaml', {
+      'name: busybox\n  labels': 'name: chatty\n  labels',
+      'app: busybox': 'app: chatty',
+      'replicas: 3': 'replicas: 2',
+      [TERM_AWARE]: `["sh", "-c", "echo hello from $HOSTNAME; echo oops >&2; trap 'exit 0' TERM; while true; do sleep 1; done"]`,
+    });
+    await apply(file);
+    const pods = await cluster.waitForRunning('chatty', 2);
+    const logs = await eventually(async () => {
+      const r = await cluster.grove(['logs', 'chatty', '--prefix']);
+      return r.code === 0 && r.stdout.split('\n').filter((l) => l.includes('hello from')).length === 2 ? r : undefined;
+    }, 20_000, 'logs of both pods');
+    for (const pod of pods) expect(logs.stdout).toContain(`[${pod.name}/busybox] hello from`);
+    expect(logs.stderr).toContain('oops');
+    const one = await cluster.grove(['logs', pods[0]!.name, '--pod', '--tail', '1']);
+    expect(one.stderr.trim()).toBe('oops');
+    await cluster.grove(['delete', '-f', file]);
+    await eventually(async () => (await cluster.pods('chatty')).length === 0, 30_000, 'chatty deleted');
+  });
+
   it('keeps every container when the server is killed -9 and restarted', async () => {
     const before = (await runningOn()).all.map((c) => `${c.id}@${c.startedAt}`).sort();
     expect(before.length).toBeGreaterThanOrEqual(2);
