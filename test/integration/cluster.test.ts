@@ -80,6 +80,13 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     expect((await cluster.grove(['node', 'label', 'node-a', 'grove.io/role=sensor'])).code).toBe(0);
     const one = await cluster.waitForRunning('sensor-reader', 1);
     expect(one[0]!.node).toBe('node-a');
+    const node = await cluster.grove(['describe', 'node', 'node-a']);
+    expect(node.stdout).toMatch(/Status:\s+Ready/);
+    expect(node.stdout).toContain('grove.io/role=sensor');
+    expect(node.stdout).toContain(one[0]!.name);
+    const app = await cluster.grove(['describe', 'app', 'sensor-reader']);
+    expect(app.stdout).toMatch(/Kind:\s+DaemonSet/);
+    expect(app.stdout).toMatch(/Node selector:\s+grove.io\/role=sensor/);
 
     await cluster.grove(['node', 'label', 'node-b', 'grove.io/role=sensor']);
     await cluster.waitForRunning('sensor-reader', 2);
