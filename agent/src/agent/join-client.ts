@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ErrorCode, GroveError, errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { isValidName } from '../../../src/core/topics.js';
-import { writeFileAtomic } from '../runtime/fs-atomic.js';
+import { writeFileAtomic } from '../../../src/store/durable-file.js';
 
 export interface JoinHttpRequest {
   method: 'GET' | 'POST';

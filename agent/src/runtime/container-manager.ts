@@ -11,7 +11,7 @@ import type { ExitStatus } from '../shim/protocol.js';
 import { oomFile } from './cgroups.js';
 import { resolveProcess, validateContainerName, type ContainerSpec } from './container-spec.js';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { HostFacts } from './host.js';
 import { buildOciConfig } from './oci-config.js';
 import type { OciRuntime } from './oci-runtime.js';

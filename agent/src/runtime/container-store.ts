@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, readlink, rm, symlink, unlink } from 'node:fs
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ContainerSpec } from './container-spec.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeFileAtomic } from '../../../src/store/durable-file.js';
 
 /** What Grove remembers about a container it created. Runtime state is derived, not stored. */
 export interface ContainerRecord {

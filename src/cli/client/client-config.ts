@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { defaultDataDir } from '../config.js';
-import { writeFileAtomic } from '../../../agent/src/runtime/fs-atomic.js';
+import { writeFileAtomic } from '../../store/durable-file.js';
 
 /** How client verbs reach a server: written by `grove server` at first start (mode 0600). */
 export interface ClientConfig {

@@ -3,7 +3,7 @@ import { joinNode } from '../../server/nodes.js';
 import { createJoinToken, revokeJoinToken } from '../../server/security/tokens.js';
 import type { Store } from '../../store/store.js';
 import { joinConfigPath, loadJoinConfig, type JoinConfig } from '../../../agent/src/agent/join-client.js';
-import { writeFileAtomic } from '../../../agent/src/runtime/fs-atomic.js';
+import { writeFileAtomic } from '../../store/durable-file.js';
 import { ensurePrivateDir } from './server-setup.js';
 import { dirname } from 'node:path';
 

@@ -4,7 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { Store } from '../../store/store.js';
-import { writeFileAtomic } from '../../../agent/src/runtime/fs-atomic.js';
+import { writeFileAtomic } from '../../store/durable-file.js';
 
 /** HOST:PORT → parts, for --api-addr and --mqtt-addr. */
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {

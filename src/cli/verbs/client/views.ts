@@ -1,36 +1,10 @@
 import type { App, ConfigMap, Secret } from '../../../core/model.js';
-import type { NodeFacts } from '../../../core/wire-types.js';
+import type { AppSummary, NodeDetail, PodView } from '../../../server/views.js';
 
-/** The API's JSON shapes as the CLI reads them (docs/api.md). */
-export type AppView = App & { pods: { desired: number; current: number; ready: number; upToDate: number }; podList?: PodView[] };
-
-export interface PodView {
-  name: string;
-  app: string;
-  node: string;
-  phase: string;
-  ready: boolean;
-  restarts: number;
-  containers: { name: string; state: string; exitCode?: number; oomKilled: boolean; reason?: string }[];
-  revision?: number;
-  templateHash: string;
-  createdAt?: string;
-}
-
-export interface NodeView {
-  name: string;
-  labels: Record<string, string>;
-  cordoned: boolean;
-  ready: boolean;
-  online: boolean;
-  facts?: NodeFacts;
-  pods: string[];
-  joinedAt: string;
-  lastStatusAt?: string;
-  lastTransitionAt?: string;
-  observedRevision?: number;
-  targetRevision?: number;
-}
+/** The API's JSON shapes, as the server defines them (docs/api.md). */
+export type { PodView } from '../../../server/views.js';
+export type NodeView = NodeDetail;
+export type AppView = App & { pods: AppSummary; podList?: PodView[] };
 
 export type ConfigMapView = ConfigMap;
 export type SecretView = Omit<Secret, 'data'> & { data: Record<string, string | number> };
