@@ -125,6 +125,8 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     expect(one.stderr.trim()).toBe('oops');
     await cluster.grove(['delete', '-f', file]);
     await eventually(async () => (await cluster.pods('chatty')).length === 0, 30_000, 'chatty deleted');
+    // Pods leave the API at once; their containers stop a moment later. Later tests count them.
+    await eventually(async () => !(await runningOn()).all.some((c) => c.name.startsWith('chatty-')), 30_000, 'chatty containers gone');
   });
 
   it('keeps every container when the server is killed -9 and restarted', async () => {
