@@ -96,6 +96,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     expect(left[0]!.node).toBe('node-b');
     await cluster.grove(['delete', 'app', 'sensor-reader']);
     await eventually(async () => (await cluster.pods('sensor-reader')).length === 0, 30_000, 'daemonset gone');
+    await eventually(async () => !(await runningOn()).all.some((c) => c.name.startsWith('sensor-reader-')), 30_000, 'daemonset containers gone');
   });
 
   it('runs both services of a compose file', async () => {
