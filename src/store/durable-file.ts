@@ -30,11 +30,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(dir);
+  await fsyncDir(dir);
 }
 
 /** fsync of the directory makes the rename itself survive a power cut. */
-async function syncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

@@ -1,43 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
 
-/** fsync a directory so a rename or unlink inside it survives a power cut. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+// Durable writes are shared with the rest of Grove.
+export { fsyncDir } from '../../../src/store/durable-file.js';
 
 export function randomSuffix(): string {
   return randomBytes(6).toString('hex');
-}
-
-/** Write `data` to `file` atomically: temp file in the same directory, fsync, rename, fsync dir. */
-export async function atomicWriteFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  const dir = dirname(file);
-  const tmp = join(dir, `.${basename(file)}.tmp-${randomSuffix()}`);
-  const fh = await fsp.open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(dir);
 }
 
 export async function pathExists(path: string): Promise<boolean> {

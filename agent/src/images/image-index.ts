@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
-import { atomicWriteFile } from './fs-util.js';
+import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { ImageRecord } from './types.js';
 
 interface IndexFile {
@@ -48,7 +48,7 @@ export class ImageIndex {
   async save(): Promise<boolean> {
     const text = this.serialize();
     if (text === this.lastWritten) return false;
-    await atomicWriteFile(this.file, text);
+    await writeFileAtomic(this.file, text);
     this.lastWritten = text;
     return true;
   }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
-import { atomicWriteFile, pathExists, randomSuffix, sleep } from './fs-util.js';
+import { writeFileAtomic } from '../../../src/store/durable-file.js';
+import { pathExists, randomSuffix, sleep } from './fs-util.js';
 
 const run = promisify(execFile);
 
@@ -111,7 +112,7 @@ export async function mountRootfs(options: MountRootfsOptions): Promise<MountedR
   if (mode !== 'copy' && previous !== 'copy') {
     try {
       await mountOverlay(lower, containerDir, rootfs);
-      await atomicWriteFile(join(containerDir, KIND_FILE), 'overlay\n');
+      await writeFileAtomic(join(containerDir, KIND_FILE), 'overlay\n');
       logger?.debug({ rootfs }, 'overlay rootfs mounted');
       return { rootfs, kind: 'overlay' };
     } catch (err) {
@@ -130,7 +131,7 @@ export async function mountRootfs(options: MountRootfsOptions): Promise<MountedR
     const message = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     throw new GroveError(ErrorCode.RuntimeFailed, `cannot copy rootfs to ${rootfs}: ${message}`, { cause: err });
   }
-  await atomicWriteFile(join(containerDir, KIND_FILE), 'copy\n');
+  await writeFileAtomic(join(containerDir, KIND_FILE), 'copy\n');
   logger?.debug({ rootfs }, 'copied rootfs created');
   return { rootfs, kind: 'copy' };
 }
