@@ -21,6 +21,7 @@ export const ErrorCode = {
   ContainerNotFound: 'CONTAINER_NOT_FOUND',
   ContainerExists: 'CONTAINER_EXISTS',
   ContainerRunning: 'CONTAINER_RUNNING',
+  ContainerNotRunning: 'CONTAINER_NOT_RUNNING',
   RuntimeNotFound: 'RUNTIME_NOT_FOUND',
   RuntimeFailed: 'RUNTIME_FAILED',
   ShimFailed: 'SHIM_FAILED',

@@ -23,6 +23,32 @@ export interface ContainerResources {
   requestCpus?: number;
 }
 
+export interface HttpHeader {
+  name: string;
+  value: string;
+}
+
+/** How a probe checks the container: exactly one handler, as in Kubernetes. */
+export type ProbeHandler =
+  | { exec: { command: string[] } }
+  | { httpGet: { path: string; port: number; host?: string; httpHeaders?: HttpHeader[] } }
+  | { tcpSocket: { port: number; host?: string } };
+
+/** A Kubernetes probe with every timing filled in (the manifest's defaults applied). */
+export type Probe = ProbeHandler & {
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+  successThreshold: number;
+};
+
+export interface ContainerProbes {
+  liveness?: Probe;
+  readiness?: Probe;
+  startup?: Probe;
+}
+
 /** Kubernetes imagePullPolicy (compose pull_policy maps onto it); absent = pull if missing. */
 export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -39,6 +65,8 @@ export interface ContainerTemplate {
   resources: ContainerResources;
   /** Only set when the manifest says so, so that templates without it hash as before. */
   imagePullPolicy?: ImagePullPolicy;
+  /** Only set when the manifest has a probe, so templates without probes hash as before. */
+  probes?: ContainerProbes;
 }
 
 export interface PodTemplate {

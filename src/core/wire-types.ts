@@ -12,7 +12,10 @@
 
 export const WIRE_SCHEMA = 1;
 
-import type { EnvVar, ContainerResources, ImagePullPolicy, RestartPolicy } from './model.js';
+import type { EnvVar, ContainerProbes, ContainerResources, ImagePullPolicy, RestartPolicy } from './model.js';
+
+/** Probes travel as the model has them: every timing filled in (src/core/model.ts Probe). */
+export type { ContainerProbes, Probe, ProbeHandler } from './model.js';
 
 export interface ContainerTarget {
   name: string;
@@ -28,6 +31,8 @@ export interface ContainerTarget {
    * never sends it.
    */
   imagePullPolicy?: ImagePullPolicy;
+  /** Absent when the container has no probe; an older agent ignores it (and runs no probes). */
+  probes?: ContainerProbes;
 }
 
 export interface PodTarget {
@@ -79,6 +84,11 @@ export interface ContainerStatus {
   exitCode?: number;
   oomKilled: boolean;
   restarts: number;
+  /**
+   * Running and passing its readiness probe (or running, without one). Absent from older
+   * agents: then running means ready, as before probes existed.
+   */
+  ready?: boolean;
   startedAt?: string;
   finishedAt?: string;
   imageDigest?: string;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { Decoder, Encoder, type Options } from 'cbor-x';
 import { ErrorCode, GroveError } from './errors.js';
 import { isValidName, validateName } from './topics.js';
+import { decodeProbes } from './wire-probes.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
@@ -247,6 +248,7 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   opt(out, o, 'workingDir', () => str(o, 'workingDir', p, WIRE_LIMITS.longString));
   out.resources = resources(child(o, 'resources', p), at(p, 'resources'));
   opt(out, o, 'imagePullPolicy', () => oneOf(o, 'imagePullPolicy', p, ['Always', 'IfNotPresent', 'Never'] as const));
+  opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), (fp, reason) => { throw new FieldError(fp, reason); }));
   return out as unknown as ContainerTarget;
 }
 
@@ -295,6 +297,7 @@ function containerStatus(v: unknown, p: string): ContainerStatus {
   opt(out, o, 'exitCode', () => int(o, 'exitCode', p, -(2 ** 31)));
   out.oomKilled = bool(o, 'oomKilled', p);
   out.restarts = int(o, 'restarts', p);
+  opt(out, o, 'ready', () => bool(o, 'ready', p));
   opt(out, o, 'startedAt', () => timestamp(o, 'startedAt', p));
   opt(out, o, 'finishedAt', () => timestamp(o, 'finishedAt', p));
   opt(out, o, 'imageDigest', () => str(o, 'imageDigest', p, WIRE_LIMITS.shortString));

@@ -44,6 +44,8 @@ export interface ControllerOptions {
   /** Scheduler's view of a node: the record plus what the node last reported. */
   nodeView: (record: StoredNode) => NodeView;
   debounceMs?: number;
+  /** Passed to the scheduler (default 5 min). */
+  evictionTimeoutMs?: number;
   nameSuffix?: () => string;
   archCompatible?: ArchCompatible;
 }
@@ -76,6 +78,10 @@ export class Controller {
   private dirty = false;
   private republishNext = false;
   private stopped = true;
+  /** Wakes a pass when the next eviction falls due (nothing else changes at that moment). */
+  private evictionTimer: { handle: NodeJS.Timeout; at: string } | undefined;
+  /** Whether the partition rule held evictions back in the last pass (warned once per episode). */
+  private evictionsPaused = false;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.logger.child({ component: 'controller' });
@@ -99,6 +105,7 @@ export class Controller {
     this.unwatch = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.setEvictionTimer(undefined);
     await this.running;
   }
 
@@ -185,8 +192,12 @@ export class Controller {
       templateHash,
       nameSuffix: this.nameSuffix,
       now,
+      ...(this.opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: this.opts.evictionTimeoutMs } : {}),
       ...(this.opts.archCompatible ? { archCompatible: this.opts.archCompatible } : {}),
     });
+    this.notePartition(result.evictionsPaused);
+    this.setEvictionTimer(result.nextEvictionAt);
+    if (result.evicted.length > 0) this.log.warn({ evicted: result.evicted }, 'pods evicted from NotReady nodes');
     let current = assignments;
     if (result.create.length > 0 || result.delete.length > 0) {
       const ops: StoreOp[] = [
@@ -229,6 +240,30 @@ export class Controller {
       publications.push({ node: n, record: { revision: 0, checksum: '', issuedAt: now }, pods: [] });
     }
     return publications;
+  }
+
+  private notePartition(paused: { notReady: number; total: number } | undefined): void {
+    if (paused && !this.evictionsPaused) {
+      this.log.warn(paused, `${paused.notReady} of ${paused.total} nodes NotReady: evictions paused (likely a partition of the server)`);
+    } else if (!paused && this.evictionsPaused) {
+      this.log.info('evictions resumed');
+    }
+    this.evictionsPaused = paused !== undefined;
+  }
+
+  private setEvictionTimer(at: string | undefined): void {
+    if (this.evictionTimer?.at === at) return;
+    if (this.evictionTimer) clearTimeout(this.evictionTimer.handle);
+    this.evictionTimer = undefined;
+    if (at === undefined || this.stopped) return;
+    // The scheduler's "now" is the injected clock's; the wait is measured on the same clock.
+    const delay = Math.max(0, Date.parse(at) - this.opts.clock.now().getTime());
+    const handle = setTimeout(() => {
+      this.evictionTimer = undefined;
+      this.nudge();
+    }, delay);
+    handle.unref();
+    this.evictionTimer = { handle, at };
   }
 
   private async publish(p: Publication): Promise<void> {

@@ -5,10 +5,13 @@
  *
  * Stability first: a pod that sits on a node that can still hold it stays there. Nothing is
  * moved to rebalance; edge links are slow and metered, and every move is an image pull and a
- * restart on a small board.
+ * restart on a small board. The one move is eviction (docs/reliability.md): a Deployment pod
+ * whose node has been NotReady longer than the eviction timeout is re-created elsewhere,
+ * unless so many nodes are NotReady at once that the server is more likely the one cut off.
  */
 import type { App, PodAssignment } from '../core/model.js';
 import { ErrorCode, GroveError } from '../core/errors.js';
+import { parseDurationSeconds } from '../core/quantity.js';
 
 export interface NodeFactsView {
   arch?: string;
@@ -19,8 +22,12 @@ export interface NodeView {
   name: string;
   labels: Record<string, string>;
   cordoned: boolean;
-  /** Not used for placement yet (node failure handling comes later); carried for callers. */
   ready: boolean;
+  /**
+   * ISO time the node went from Ready to NotReady; absent while Ready and for a node that has
+   * never been Ready (joined, agent not up yet: pods may be placed there and wait for it).
+   */
+  notReadySince?: string;
   /** Absent until the node has reported; unknown facts never make a node ineligible. */
   facts?: NodeFactsView;
 }
@@ -35,8 +42,13 @@ export interface ScheduleInput {
   templateHash: (app: App) => string;
   /** 5 characters [a-z0-9]; called again when a name is already taken. */
   nameSuffix: () => string;
-  /** ISO time stamped on new assignments as meta.createdAt (scale-down removes newest first). */
+  /**
+   * ISO time stamped on new assignments as meta.createdAt (scale-down removes newest first),
+   * and the "now" evictions are judged against (no evictions without it).
+   */
   now?: string;
+  /** How long a node may be NotReady before its Deployment pods move (default 5 min). */
+  evictionTimeoutMs?: number;
   archCompatible?: ArchCompatible;
 }
 
@@ -44,6 +56,37 @@ export interface ScheduleResult {
   create: PodAssignment[];
   /** Names of pods to delete. */
   delete: string[];
+  /** Pods deleted because their node was NotReady too long (also listed in delete). */
+  evicted: string[];
+  /** Set when the partition rule holds evictions back: how many nodes are NotReady, of how many. */
+  evictionsPaused?: { notReady: number; total: number };
+  /** ISO time of the next eviction that falls due if nothing changes: when to schedule again. */
+  nextEvictionAt?: string;
+}
+
+export const EVICTION_TIMEOUT_ANNOTATION = 'grove.io/eviction-timeout';
+export const DEFAULT_EVICTION_TIMEOUT_MS = 5 * 60_000;
+/** More than this share of nodes NotReady at once pauses evictions (likely a partition). */
+export const PARTITION_THRESHOLD = 0.55;
+
+/**
+ * The app's eviction timeout: its grove.io/eviction-timeout annotation ("90s", "10m") when
+ * valid, else the cluster default. Validation rejects bad values at apply; one that slipped
+ * in (older server) falls back rather than failing the whole pass.
+ */
+export function evictionTimeoutMs(app: App, fallbackMs: number): number {
+  const raw = app.meta.annotations[EVICTION_TIMEOUT_ANNOTATION] ?? app.spec.template.annotations[EVICTION_TIMEOUT_ANNOTATION];
+  if (raw === undefined) return fallbackMs;
+  try {
+    return parseDurationSeconds(raw, EVICTION_TIMEOUT_ANNOTATION) * 1000;
+  } catch {
+    return fallbackMs;
+  }
+}
+
+/** Whether a node takes new pods: Ready, or never Ready yet (it has not failed, it is coming). */
+export function acceptsNewPods(node: NodeView): boolean {
+  return node.ready || node.notReadySince === undefined;
 }
 
 export const ARCH_ANNOTATION = 'grove.io/arch';
@@ -103,7 +146,10 @@ class Pass {
   private readonly nodeByName = new Map<string, NodeView>();
   private readonly appByName = new Map<string, App>();
   private readonly archOk: ArchCompatible;
-  private readonly result: ScheduleResult = { create: [], delete: [] };
+  private readonly result: ScheduleResult = { create: [], delete: [], evicted: [] };
+  private readonly nowMs: number | undefined;
+  private readonly evictionsAllowed: boolean;
+  private nextEvictionMs: number | undefined;
 
   constructor(private readonly input: ScheduleInput) {
     this.nodes = [...input.nodes].sort(byName);
@@ -114,6 +160,11 @@ class Pass {
       this.taken.add(p.meta.name);
     }
     this.archOk = input.archCompatible ?? defaultArchCompatible;
+    const parsed = input.now === undefined ? NaN : Date.parse(input.now);
+    this.nowMs = Number.isFinite(parsed) ? parsed : undefined;
+    const notReady = this.nodes.filter((n) => !n.ready).length;
+    this.evictionsAllowed = notReady <= PARTITION_THRESHOLD * this.nodes.length;
+    if (!this.evictionsAllowed) this.result.evictionsPaused = { notReady, total: this.nodes.length };
   }
 
   run(): ScheduleResult {
@@ -132,11 +183,39 @@ class Pass {
       if (app.spec.kind === 'DaemonSet') this.daemonSet(app, hash);
       else this.deployment(app, hash);
     }
+    if (this.nextEvictionMs !== undefined) this.result.nextEvictionAt = new Date(this.nextEvictionMs).toISOString();
     return this.result;
+  }
+
+  /**
+   * Moves the app's pods off nodes NotReady longer than its timeout: each is deleted only when
+   * a replacement can be placed right now, so a pod is moved, never just dropped (with nowhere
+   * to go it stays, and runs on if its node comes back). DaemonSets never come here.
+   */
+  private evict(app: App, hash: string): void {
+    if (this.nowMs === undefined || !this.evictionsAllowed) return;
+    const timeout = evictionTimeoutMs(app, this.input.evictionTimeoutMs ?? DEFAULT_EVICTION_TIMEOUT_MS);
+    for (const p of this.podsOf(app.meta.name).sort(oldestFirst)) {
+      const node = this.nodeByName.get(p.node)!;
+      if (node.ready || node.notReadySince === undefined) continue;
+      const since = Date.parse(node.notReadySince);
+      if (!Number.isFinite(since)) continue;
+      const due = since + timeout;
+      if (this.nowMs < due) {
+        if (this.nextEvictionMs === undefined || due < this.nextEvictionMs) this.nextEvictionMs = due;
+        continue;
+      }
+      const target = this.bestNodeFor(app);
+      if (!target) continue;
+      this.remove(p);
+      this.result.evicted.push(p.meta.name);
+      this.create(app, hash, target.name);
+    }
   }
 
   private deployment(app: App, hash: string): void {
     const replicas = app.spec.replicas ?? 1;
+    this.evict(app, hash);
     let pods = this.podsOf(app.meta.name);
     while (pods.length > replicas) {
       this.remove(this.scaleDownVictim(pods));
@@ -183,8 +262,14 @@ class Pass {
     return true;
   }
 
-  /** The node with the most pods of this app (then most pods overall), its newest pod. */
+  /**
+   * Surplus goes first from NotReady nodes (newest first, then by name): those copies may be
+   * gone already, the ones on Ready nodes are known to run. Otherwise the node with the most
+   * pods of this app (then most pods overall), its newest pod.
+   */
   private scaleDownVictim(pods: PodAssignment[]): PodAssignment {
+    const unready = pods.filter((p) => !this.nodeByName.get(p.node)!.ready).sort(oldestFirst);
+    if (unready.length > 0) return unready[unready.length - 1]!;
     const appCount = new Map<string, number>();
     for (const p of pods) appCount.set(p.node, (appCount.get(p.node) ?? 0) + 1);
     let victimNode = '';
@@ -221,7 +306,7 @@ class Pass {
   }
 
   private canPlace(app: App, node: NodeView): boolean {
-    return !node.cordoned && this.canKeep(app, node) && this.fits(app, node);
+    return !node.cordoned && acceptsNewPods(node) && this.canKeep(app, node) && this.fits(app, node);
   }
 
   /**

@@ -42,10 +42,16 @@ export interface ControlPlaneOptions {
   brokerUrlForNodes: string;
   /** Called after a node (re)joined, e.g. to rewrite an external Mosquitto's password file. */
   registerNode?: (node: NodeRegistration) => Promise<void>;
-  heartbeatTimeoutMs?: number;
+  /** NotReady after this long without a status or presence (default 40 s). */
+  nodeGraceMs?: number;
+  /** How long a node may be NotReady before its Deployment pods move (default 5 min). */
+  evictionTimeoutMs?: number;
   rpcTimeoutMs?: number;
   debounceMs?: number;
-  /** How often readiness is re-evaluated (heartbeats that stopped are only noticed by a timer). */
+  /**
+   * How often readiness is re-evaluated (heartbeats that stopped are only noticed by a timer);
+   * default a quarter of the grace, at most 5 s, so NotReady shows soon after the grace ends.
+   */
   sweepIntervalMs?: number;
   nameSuffix?: () => string;
 }
@@ -115,7 +121,7 @@ export class ControlPlane {
       logger: opts.logger,
       clock: this.clock,
       mutex: this.mutex,
-      ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
+      ...(opts.nodeGraceMs !== undefined ? { nodeGraceMs: opts.nodeGraceMs } : {}),
       onNodeEvent: () => this.controller.nudge(),
     });
     this.controller = new Controller({
@@ -127,6 +133,7 @@ export class ControlPlane {
       publish: (topic, payload) => this.publish(topic, payload, true),
       nodeView: (record) => this.schedulerView(record),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}),
       ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}),
     });
     this.rpc = new RpcProxy({
@@ -166,7 +173,7 @@ export class ControlPlane {
       { qos: 1 },
     );
     await this.controller.start();
-    const sweepMs = this.opts.sweepIntervalMs ?? 5000;
+    const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
     this.sweepTimer = setInterval(() => void this.statusCache.sweep(), sweepMs);
     this.sweepTimer.unref();
     this.log.info({ cluster: this.cluster, mqtt: this.opts.mqtt.url }, 'control plane started');
@@ -343,6 +350,7 @@ export class ControlPlane {
       labels: effectiveLabels(record, live),
       cordoned: record.cordoned,
       ready: live.ready,
+      ...(live.notReadySince ? { notReadySince: live.notReadySince } : {}),
       ...(facts ? { facts: { arch: facts.arch, memoryAvailableBytes: facts.memoryAvailableBytes } } : {}),
     };
   }

@@ -14,8 +14,12 @@ import type { Clock } from './clock.js';
 import type { Mutex } from './mutex.js';
 import { keyFor, PREFIX } from './resources.js';
 
-/** 3 heartbeats of 15 s. */
-export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 45_000;
+/**
+ * How long a node may stay silent (no status, no presence) before it is NotReady: Kubernetes'
+ * node-monitor-grace-period. Independent of the agents' heartbeat interval on purpose: the
+ * server cannot know every agent's setting, and an operator tunes one figure.
+ */
+export const DEFAULT_NODE_GRACE_MS = 40_000;
 
 /** The node record as the server stores it: readiness lives next to the joined record. */
 export interface StoredNode extends NodeRecord {
@@ -26,6 +30,8 @@ export interface StoredNode extends NodeRecord {
 export interface NodeLiveView {
   ready: boolean;
   online: boolean;
+  /** ISO time the node went from Ready to NotReady; absent while Ready or never Ready yet. */
+  notReadySince?: string;
   status?: NodeStatus;
   lastStatusAt?: string;
 }
@@ -38,7 +44,8 @@ export interface StatusCacheOptions {
   logger: Logger;
   clock: Clock;
   mutex: Mutex;
-  heartbeatTimeoutMs?: number;
+  /** NotReady after this long without a status (default 40 s); presence offline flips at once. */
+  nodeGraceMs?: number;
   /** Readiness flipped, or the facts the scheduler uses (arch, labels) appeared or changed. */
   onNodeEvent?: (node: string, reason: NodeEventReason) => void;
 }
@@ -55,19 +62,37 @@ export class StatusCache {
   private readonly live = new Map<string, Live>();
   /** Readiness as last written to the store, per known node: transitions are judged against it. */
   private readonly stored = new Map<string, boolean>();
+  /** When each NotReady node stopped being Ready (ms), for eviction timing. */
+  private readonly notReadySince = new Map<string, number>();
   private startedMs = 0;
   private unwatch: (() => void) | undefined;
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: StatusCacheOptions) {
     this.log = opts.logger.child({ component: 'status-cache' });
-    this.timeoutMs = opts.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    this.timeoutMs = opts.nodeGraceMs ?? DEFAULT_NODE_GRACE_MS;
   }
 
   async start(): Promise<void> {
     this.startedMs = this.opts.clock.now().getTime();
     this.unwatch = this.opts.store.watch((change) => this.onStoreChange(change));
-    for (const e of await this.opts.store.list<StoredNode>(PREFIX.Node)) this.stored.set(e.value.meta.name, e.value.ready ?? false);
+    for (const e of await this.opts.store.list<StoredNode>(PREFIX.Node)) {
+      const { meta, ready, lastTransitionAt } = e.value;
+      this.stored.set(meta.name, ready ?? false);
+      // NotReady before we restarted: the clock kept running, eviction timing goes on from then.
+      const since = lastTransitionAt ? Date.parse(lastTransitionAt) : NaN;
+      if (ready === false && Number.isFinite(since)) this.notReadySince.set(meta.name, since);
+    }
+  }
+
+  /** The grace in use (the server derives its sweep interval from it). */
+  get graceMs(): number {
+    return this.timeoutMs;
+  }
+
+  /** Whether some node is NotReady now (after having been Ready). */
+  anyNotReady(): boolean {
+    return this.notReadySince.size > 0;
   }
 
   /** Waits for transition writes in flight (tests, shutdown). */
@@ -125,9 +150,12 @@ export class StatusCache {
 
   view(node: string): NodeLiveView {
     const l = this.live.get(node);
+    const ready = this.isReady(node);
+    const since = this.notReadySince.get(node);
     return {
-      ready: this.isReady(node),
+      ready,
       online: l?.online ?? false,
+      ...(!ready && since !== undefined ? { notReadySince: new Date(since).toISOString() } : {}),
       ...(l?.status ? { status: l.status } : {}),
       ...(l?.lastStatusMs !== undefined ? { lastStatusAt: new Date(l.lastStatusMs).toISOString() } : {}),
     };
@@ -163,17 +191,32 @@ export class StatusCache {
     const ready = this.isReady(node);
     if (this.stored.get(node) === ready || !this.stored.has(node)) return;
     this.stored.set(node, ready);
-    this.pending = this.pending.then(() => this.writeTransition(node, ready));
+    const at = ready ? this.opts.clock.now().getTime() : this.wentSilentAt(node);
+    if (ready) this.notReadySince.delete(node);
+    else this.notReadySince.set(node, at);
+    this.pending = this.pending.then(() => this.writeTransition(node, ready, at));
     this.opts.onNodeEvent?.(node, ready ? 'ready' : 'not-ready');
   }
 
-  private async writeTransition(node: string, ready: boolean): Promise<void> {
+  /**
+   * When a node stopped being Ready: its Last Will (now), else the moment its grace ran out,
+   * not the later sweep that noticed it, so eviction timing does not depend on the sweep.
+   */
+  private wentSilentAt(node: string): number {
+    const now = this.opts.clock.now().getTime();
+    const l = this.live.get(node);
+    if (l?.online === false) return now;
+    const last = l?.lastStatusMs ?? this.startedMs;
+    return Math.min(now, last + this.timeoutMs);
+  }
+
+  private async writeTransition(node: string, ready: boolean, atMs: number): Promise<void> {
     try {
       await this.opts.mutex.run(async () => {
         const key = keyFor('Node', node);
         const entry = await this.opts.store.get<StoredNode>(key);
         if (!entry) return;
-        const value: StoredNode = { ...entry.value, ready, lastTransitionAt: this.opts.clock.now().toISOString() };
+        const value: StoredNode = { ...entry.value, ready, lastTransitionAt: new Date(atMs).toISOString() };
         await this.opts.store.commit([{ type: 'put', key, value }]);
       });
       this.log.info({ node, ready }, ready ? 'node is Ready' : 'node is NotReady');
@@ -190,6 +233,7 @@ export class StatusCache {
       if (op.type === 'delete') {
         this.stored.delete(node);
         this.live.delete(node);
+        this.notReadySince.delete(node);
       } else if (!this.stored.has(node)) {
         // A node that just joined starts NotReady until it reports.
         this.stored.set(node, (op.value as StoredNode).ready ?? false);

@@ -48,6 +48,8 @@ function containerTarget(c: App['spec']['template']['containers'][number]): Cont
   if (c.workingDir !== undefined) out.workingDir = c.workingDir;
   // Behaviour-changing fields must reach the agent, never be dropped here (docs/manifests.md).
   if (c.imagePullPolicy !== undefined) out.imagePullPolicy = c.imagePullPolicy;
+  // Only when set, so targets (and checksums) of containers without probes stay as they were.
+  if (c.probes) out.probes = structuredClone(c.probes);
   return out;
 }
 

@@ -6,7 +6,9 @@
  */
 import { ErrorCode, GroveError } from '../core/errors.js';
 import { formatImageRef, parseImageRef } from '../core/image-ref.js';
+import { parseDurationSeconds } from '../core/quantity.js';
 import { isValidName } from '../core/topics.js';
+import { EVICTION_TIMEOUT_ANNOTATION } from './scheduler.js';
 import type {
   App,
   AppliedResource,
@@ -260,6 +262,16 @@ function app(o: Obj, path: string): App {
     meta: meta(o.meta, `${path}.meta`),
     spec: { kind: spec.kind, template: template(spec.template, `${path}.spec.template`) },
   };
+  // Checked here so a typo fails the apply instead of silently meaning the server's default.
+  for (const [where, annotations] of [['meta', out.meta.annotations], ['spec.template', out.spec.template.annotations]] as const) {
+    const timeout = annotations[EVICTION_TIMEOUT_ANNOTATION];
+    if (timeout === undefined) continue;
+    try {
+      parseDurationSeconds(timeout, EVICTION_TIMEOUT_ANNOTATION);
+    } catch {
+      throw invalid(`${path}.${where}.annotations["${EVICTION_TIMEOUT_ANNOTATION}"]`, `"${timeout}" is not a duration (use e.g. 90s, 5m)`);
+    }
+  }
   // A DaemonSet has no replica count: one pod per eligible node.
   if (spec.kind === 'Deployment') out.spec.replicas = spec.replicas === undefined ? 1 : int(spec.replicas, `${path}.spec.replicas`, 0, MAX_REPLICAS);
   return out;

@@ -80,6 +80,8 @@ export interface NodeDetail {
   joinedAt: string;
   lastStatusAt?: string;
   lastTransitionAt?: string;
+  /** When the node went NotReady (after having been Ready); absent while Ready. */
+  notReadySince?: string;
   observedRevision?: number;
   targetRevision?: number;
 }
@@ -96,6 +98,7 @@ export function nodeDetail(record: StoredNode, live: NodeLiveView, pods: readonl
     joinedAt: record.joinedAt,
     ...(live.lastStatusAt ? { lastStatusAt: live.lastStatusAt } : {}),
     ...(record.lastTransitionAt ? { lastTransitionAt: record.lastTransitionAt } : {}),
+    ...(live.notReadySince ? { notReadySince: live.notReadySince } : {}),
     ...(targetRevision !== undefined ? { targetRevision } : {}),
   };
 }

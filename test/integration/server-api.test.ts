@@ -210,7 +210,7 @@ describe('API: nodes, pods and placement', () => {
   });
 
   it('pods: Pending until reported, then the node’s phase; Unknown when the node is not ready', async () => {
-    const c = await cluster({ extra: { heartbeatTimeoutMs: 300, sweepIntervalMs: 50 } });
+    const c = await cluster({ extra: { nodeGraceMs: 300, sweepIntervalMs: 50 } });
     await join(c, 'pi-1');
     const n1 = await node(c, 'pi-1');
     await c.call('POST', '/v1/apply', { resources: [app('web')] });

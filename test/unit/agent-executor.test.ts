@@ -3,6 +3,7 @@ import { ManualClock } from '../../agent/src/agent/clock.js';
 import { Executor, backoffDelay, failureReason } from '../../agent/src/agent/executor.js';
 import { MemoryRuntime, type MemoryBehaviour } from '../../agent/src/agent/memory-runtime.js';
 import { plan } from '../../agent/src/agent/planner.js';
+import { containerStatus } from '../../agent/src/agent/status.js';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { PodTarget } from '../../src/core/wire-types.js';
@@ -119,34 +120,102 @@ describe('Executor', () => {
     expect(runtime.stops.map((s) => s.graceSeconds)).toEqual([30]);
   });
 
-  it('restarts by replacing the container, counting restarts, and backs off a crash loop', async () => {
+  it('holds each restart of a crash loop for 10, 20, 40, 80, 160, 300, 300 s after the exit', async () => {
     const { clock, runtime, executor, round } = setup({ behaviour: () => ({ exitCode: 1 }) });
     await round([pod('web-a')]); // starts, exits at once
     expect((await runtime.list())[0]).toMatchObject({ state: 'exited', restarts: 0 });
-    await round([pod('web-a')]); // first restart: immediate
-    expect((await runtime.list()).map((c) => [c.state, c.restarts])).toEqual([['exited', 1]]);
-    expect(executor.failure('web-a/main')).toMatchObject({ reason: 'CrashLoopBackOff', failures: 1 });
-    expect(await round([pod('web-a')])).toEqual([]); // held for 1 s
-    clock.advance(1000);
-    await round([pod('web-a')]);
-    expect((await runtime.list())[0]?.restarts).toBe(2);
-    expect(executor.failure('web-a/main')?.retryAt).toBe(clock.now() + 2000);
+    const delays: number[] = [];
+    for (let i = 1; i <= 7; i++) {
+      // First sight of the exit: nothing restarts, the hold is recorded.
+      expect((await round([pod('web-a')])).map((r) => [r.step.type, r.skipped])).toEqual([['restart', true]]);
+      const f = executor.failure('web-a/main');
+      expect(f).toMatchObject({ reason: 'CrashLoopBackOff', failures: i });
+      const delay = (f?.retryAt ?? 0) - clock.now();
+      delays.push(delay);
+      clock.advance(delay - 1);
+      expect(await round([pod('web-a')])).toEqual([]);
+      clock.advance(1);
+      expect((await round([pod('web-a')])).map((r) => [r.step.type, r.ok])).toEqual([['restart', true]]);
+      expect((await runtime.list()).map((c) => [c.state, c.restarts])).toEqual([['exited', i]]);
+    }
+    expect(delays).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
   });
 
-  it('starts a fresh backoff for a container that ran for 10 minutes before exiting', async () => {
+  it('takes the restart base delay from restartBackoffMs and keeps 1 s for pull failures', async () => {
+    const clock = new ManualClock();
+    const runtime = new MemoryRuntime({ now: () => clock.now(), behaviour: () => ({ exitCode: 1 }) });
+    const executor = new Executor({ runtime, clock, logger: silentLogger(), restartBackoffMs: 2000 });
+    const round = async (target: PodTarget[]) => {
+      const current = await runtime.list();
+      return executor.execute(plan(current, target, { held: executor.isHeld }), current);
+    };
+    await round([pod('web-a')]);
+    await round([pod('web-a')]);
+    expect(executor.nextRetryAt()).toBe(clock.now() + 2000);
+    clock.advance(2000);
+    runtime.failImage('reg.lan/app:1');
+    // The restart's start fails to pull: its own series from 1 s, not the crash count.
+    expect((await round([pod('web-a')])).map((r) => r.ok)).toEqual([false]);
+    expect(executor.failure('web-a/main')).toMatchObject({ reason: 'ImagePullError', failures: 1, retryAt: clock.now() + 1000 });
+  });
+
+  it('shows CrashLoopBackOff as the waiting reason while the restart is held', async () => {
+    const { executor, runtime, round } = setup({ behaviour: () => ({ exitCode: 2 }) });
+    await round([pod('web-a')]);
+    await round([pod('web-a')]);
+    const [c] = await runtime.list();
+    const status = containerStatus(pod('web-a'), 'main', c, executor.failure('web-a/main'));
+    expect(status).toMatchObject({ state: 'exited', reason: 'CrashLoopBackOff', exitCode: 2 });
+    expect(status.message).toBe('back-off 10s restarting failed container=main pod=web-a (exit 2)');
+  });
+
+  it('starts the series again for a container that ran for 10 minutes before exiting', async () => {
+    const { clock, runtime, executor, round } = setup();
+    await round([pod('web-a')]);
+    const crash = async (ranMs: number) => {
+      clock.advance(ranMs);
+      runtime.exit('web-a_main', 1);
+      await round([pod('web-a')]); // hold
+      const delay = (executor.failure('web-a/main')?.retryAt ?? 0) - clock.now();
+      clock.advance(delay);
+      await round([pod('web-a')]); // restart
+      return delay;
+    };
+    expect([await crash(1000), await crash(1000), await crash(1000)]).toEqual([10_000, 20_000, 40_000]);
+    expect(await crash(10 * 60_000 - 1)).toBe(80_000); // one millisecond short of healthy
+    expect(await crash(10 * 60_000)).toBe(10_000);
+    expect(await crash(1000)).toBe(20_000);
+    expect((await runtime.list())[0]?.restarts).toBe(6);
+  });
+
+  it('restarts at once an exit seen only after its delay has passed (the agent was down)', async () => {
     const { clock, runtime, executor, round } = setup();
     await round([pod('web-a')]);
     runtime.exit('web-a_main', 1);
+    clock.advance(10_000);
+    expect((await round([pod('web-a')])).map((r) => [r.step.type, r.ok])).toEqual([['restart', true]]);
+    expect(executor.failure('web-a/main')).toMatchObject({ reason: 'CrashLoopBackOff', failures: 1 });
+  });
+
+  it('continues the restart count from the container label after an agent restart', async () => {
+    const { clock, runtime, round } = setup({ behaviour: () => ({ exitCode: 1 }) });
     await round([pod('web-a')]);
-    clock.advance(1000);
-    runtime.exit('web-a_main', 1);
-    await round([pod('web-a')]);
-    expect(executor.failure('web-a/main')?.failures).toBe(2);
-    clock.advance(10 * 60_000);
-    runtime.exit('web-a_main', 1);
-    await round([pod('web-a')]);
-    expect(executor.failure('web-a/main')?.failures).toBe(1);
-    expect((await runtime.list())[0]?.restarts).toBe(3);
+    for (let i = 0; i < 2; i++) {
+      await round([pod('web-a')]);
+      clock.advance(300_000);
+      await round([pod('web-a')]);
+    }
+    expect((await runtime.list())[0]?.restarts).toBe(2);
+    // A new executor (the agent restarted) knows nothing but what the runtime shows.
+    const fresh = new Executor({ runtime, clock, logger: silentLogger() });
+    const freshRound = async () => {
+      const current = await runtime.list();
+      return fresh.execute(plan(current, [pod('web-a')], { held: fresh.isHeld }), current);
+    };
+    await freshRound();
+    clock.advance(10_000);
+    await freshRound();
+    expect((await runtime.list()).map((c) => [c.state, c.restarts, c.labels['grove.restarts']])).toEqual([['exited', 3, '3']]);
   });
 
   it('backs off a failing removal and forgets failures of pods no longer desired', async () => {

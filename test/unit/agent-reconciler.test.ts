@@ -88,6 +88,10 @@ describe('Reconciler', () => {
     expect(runtime.get('web-a_main')?.state).toBe('exited');
     clock.advance(1);
     await settle(reconciler);
+    // Seen at the poll; the restart waits the first 10 s of the crash-loop series.
+    expect(runtime.get('web-a_main')?.state).toBe('exited');
+    clock.advance(10_000);
+    await settle(reconciler);
     expect(runtime.get('web-a_main')).toMatchObject({ state: 'running', restarts: 1 });
     expect(reports.at(-1)?.pods[0]).toMatchObject({ phase: 'Running', restarts: 1 });
     await reconciler.stop();
@@ -112,8 +116,17 @@ describe('Reconciler', () => {
     await reconciler.setTarget({ revision: 1, pods: [pod('web-a')] });
     expect(reports.at(-1)?.pods[0]?.containers[0]).toMatchObject({ state: 'exited', reason: 'Error', exitCode: 1 });
     await reconciler.trigger('poll');
+    expect(reports.at(-1)?.pods[0]?.containers[0]).toMatchObject({ state: 'exited', reason: 'CrashLoopBackOff', restarts: 0 });
+    clock.advance(10_000); // the retry timer restarts it; it exits again and is held for 20 s
+    await settle(reconciler);
+    expect(runtime.get('web-a_main')?.restarts).toBe(1);
+    clock.advance(5000);
+    await reconciler.trigger('poll'); // noticed 5 s after the exit: still 20 s from the exit
     expect(reports.at(-1)?.pods[0]?.containers[0]).toMatchObject({ state: 'exited', reason: 'CrashLoopBackOff', restarts: 1 });
-    clock.advance(1000);
+    clock.advance(14_999);
+    await settle(reconciler);
+    expect(runtime.get('web-a_main')?.restarts).toBe(1);
+    clock.advance(1);
     await settle(reconciler);
     expect(runtime.get('web-a_main')?.restarts).toBe(2);
   });

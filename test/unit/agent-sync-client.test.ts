@@ -271,19 +271,22 @@ describe('agent sync over MQTT', () => {
   });
 
   it('on reconnect sends exactly one status, the latest, and nothing queued while offline', async () => {
-    const { agent, runtime } = makeAgent();
+    const { agent, runtime, clock } = makeAgent();
     await agent.start();
     await publishTarget(target(1, [pod('web-a')]));
     await waitFor(() => f.statuses.find((s) => s.observedRevision === 1 && s.pods[0]?.phase === 'Running'), 'Running');
     await goOffline();
     await waitFor(() => !agent.connected, 'disconnect');
     const before = f.statuses.length;
-    // Three changes while offline: each would have been a status.
+    // Three crashes while offline, each held (CrashLoopBackOff) then restarted: each change
+    // would have been a status.
     for (let i = 0; i < 3; i++) {
       runtime.exit('web-a_main', 1);
       await agent.reconcileNow();
+      clock.advance(10_000 * 2 ** i);
+      await agent.reconcileNow();
     }
-    expect(agent.status()?.pods[0]?.restarts).toBe(1);
+    expect(agent.status()?.pods[0]?.restarts).toBe(3);
     await sleep(200);
     expect(f.statuses.length).toBe(before);
     await goOnline();
@@ -292,18 +295,20 @@ describe('agent sync over MQTT', () => {
     const after = f.statuses.slice(before);
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ heartbeat: false, observedRevision: 1 });
-    expect(after[0]?.pods[0]?.restarts).toBe(1);
+    expect(after[0]?.pods[0]?.restarts).toBe(3);
     expect(after[0]!.seq).toBeGreaterThan(f.statuses[before - 1]!.seq);
   });
 
   it('drops a status that was in flight when the connection died instead of replaying it', async () => {
-    const { agent, runtime } = makeAgent();
+    const { agent, runtime, clock } = makeAgent();
     await agent.start();
     await publishTarget(target(1, [pod('web-a')]));
     await waitFor(() => f.statuses.find((s) => s.pods[0]?.phase === 'Running'), 'Running');
     const before = f.statuses.length;
     f.blackhole = true;
     runtime.exit('web-a_main', 1);
+    await agent.reconcileNow(); // held for the first 10 s of the crash-loop series
+    clock.advance(10_000);
     await agent.reconcileNow(); // restarted: a status is published, never acknowledged
     await sleep(100);
     expect(f.statuses.length).toBe(before);

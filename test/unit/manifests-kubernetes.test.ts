@@ -239,3 +239,33 @@ metadata:
     expect(parse(text)[0]!.meta).toMatchObject({ labels: { team: 'edge' }, annotations: { team: 'edge', extra: 'yes' } });
   });
 });
+
+describe('Kubernetes probes', () => {
+  it('translates the three probes with Kubernetes defaults filled in', () => {
+    const text = deployment(`          livenessProbe:
+            exec: { command: [test, -f, /tmp/healthy] }
+          readinessProbe:
+            httpGet: { path: /ready, port: 8080, scheme: HTTP, httpHeaders: [{ name: X-Probe, value: "1" }] }
+            periodSeconds: 5
+            successThreshold: 2
+          startupProbe:
+            tcpSocket: { port: 5432, host: 127.0.0.1 }
+            initialDelaySeconds: 3
+            failureThreshold: 30
+            timeoutSeconds: 2
+`);
+    const app = onlyApp(parse(text));
+    const defaults = { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 };
+    expect(app.spec.template.containers[0]!.probes).toEqual({
+      liveness: { exec: { command: ['test', '-f', '/tmp/healthy'] }, ...defaults },
+      readiness: { httpGet: { path: '/ready', port: 8080, httpHeaders: [{ name: 'X-Probe', value: '1' }] }, ...defaults, periodSeconds: 5, successThreshold: 2 },
+      startup: { tcpSocket: { port: 5432, host: '127.0.0.1' }, ...defaults, initialDelaySeconds: 3, failureThreshold: 30, timeoutSeconds: 2 },
+    });
+  });
+
+  it('defaults an httpGet path to / and leaves containers without probes as they were', () => {
+    const app = onlyApp(parse(deployment('          readinessProbe: { httpGet: { port: 80 } }\n')));
+    expect(app.spec.template.containers[0]!.probes!.readiness).toMatchObject({ httpGet: { path: '/', port: 80 } });
+    expect('probes' in onlyApp(parse(deployment(''))).spec.template.containers[0]!).toBe(false);
+  });
+});

@@ -30,7 +30,7 @@ describe('published manifest schema', () => {
     for (const name of ['deployment-busybox.yaml', 'daemonset-labelled.yaml', 'compose-two-services.yaml', 'deployment-web.yaml']) {
       for (const doc of fixtureDocuments(name)) expect(validate(doc), `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
     }
-    for (const name of ['bad/unknown-field.yaml', 'bad/liveness-probe.yaml', 'bad/compose-build.yaml']) {
+    for (const name of ['bad/unknown-field.yaml', 'bad/volume-mounts.yaml', 'bad/compose-build.yaml']) {
       for (const doc of fixtureDocuments(name)) expect(validate(doc), name).toBe(false);
     }
   });

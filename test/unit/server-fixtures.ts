@@ -44,7 +44,7 @@ export function app(name: string, o: AppOptions = {}): App {
 }
 
 export function node(name: string, o: Partial<Omit<NodeView, 'name'>> = {}): NodeView {
-  return { name, labels: o.labels ?? {}, cordoned: o.cordoned ?? false, ready: o.ready ?? true, ...(o.facts ? { facts: o.facts } : {}) };
+  return { name, labels: o.labels ?? {}, cordoned: o.cordoned ?? false, ready: o.ready ?? true, ...(o.notReadySince ? { notReadySince: o.notReadySince } : {}), ...(o.facts ? { facts: o.facts } : {}) };
 }
 
 export function pod(name: string, appName: string, nodeName: string, hash: string, createdAt = '2025-01-01T00:00:00.000Z'): PodAssignment {

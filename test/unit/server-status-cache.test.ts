@@ -47,16 +47,19 @@ describe('StatusCache', () => {
     expect(cache.view('pi-1').status?.seq).toBe(19);
   });
 
-  it('goes NotReady after the heartbeat timeout and back on the next status', async () => {
+  it('goes NotReady 40 s (the grace) after the last status and back on the next status', async () => {
     const { store, cache, clock, events } = await setup();
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
-    clock.advance(45_000);
+    clock.advance(40_000);
     await cache.sweep();
     expect(cache.isReady('pi-1')).toBe(true);
-    clock.advance(1);
+    expect(cache.view('pi-1').notReadySince).toBeUndefined();
+    // Noticed by a sweep 3 s late: NotReady counts from when the grace ran out.
+    clock.advance(3000);
     await cache.sweep();
     expect(cache.isReady('pi-1')).toBe(false);
-    expect((await stored(store, 'pi-1')).ready).toBe(false);
+    expect(cache.view('pi-1').notReadySince).toBe('2025-05-01T00:00:40.000Z');
+    expect(await stored(store, 'pi-1')).toMatchObject({ ready: false, lastTransitionAt: '2025-05-01T00:00:40.000Z' });
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 2, sentAt: '2025-05-01T00:01:00.000Z' })));
     await cache.idle();
     expect((await stored(store, 'pi-1')).ready).toBe(true);
@@ -68,8 +71,34 @@ describe('StatusCache', () => {
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
     cache.handleMessage(T('pi-1', 'presence'), encPresence('pi-1', false));
     await cache.idle();
-    expect(cache.view('pi-1')).toMatchObject({ ready: false, online: false });
+    expect(cache.view('pi-1')).toMatchObject({ ready: false, online: false, notReadySince: '2025-05-01T00:00:00.000Z' });
     expect((await stored(store, 'pi-1')).ready).toBe(false);
+  });
+
+  it('takes the grace from nodeGraceMs, whatever the heartbeat', async () => {
+    const store = new MemoryStore();
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
+    const clock = new FakeClock();
+    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), nodeGraceMs: 3000 });
+    await cache.start();
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
+    clock.advance(3000);
+    await cache.sweep();
+    expect(cache.isReady('pi-1')).toBe(true);
+    clock.advance(1);
+    await cache.sweep();
+    expect(cache.view('pi-1')).toMatchObject({ ready: false, notReadySince: '2025-05-01T00:00:03.000Z' });
+  });
+
+  it('a node never Ready has no notReadySince; one stored NotReady keeps its time across a restart', async () => {
+    const { cache } = await setup();
+    expect(cache.view('pi-1')).toEqual({ ready: false, online: false });
+    const store = new MemoryStore();
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: { ...nodeRecord('pi-1'), ready: false, lastTransitionAt: '2025-04-30T23:00:00.000Z' } }]);
+    const again = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock: new FakeClock(), mutex: new Mutex() });
+    await again.start();
+    expect(again.view('pi-1')).toMatchObject({ ready: false, notReadySince: '2025-04-30T23:00:00.000Z' });
+    expect(again.anyNotReady()).toBe(true);
   });
 
   it('ignores unknown nodes, other clusters, invalid payloads and spoofed names', async () => {
@@ -114,9 +143,9 @@ describe('StatusCache', () => {
     await cache.sweep();
     expect(cache.isReady('pi-1')).toBe(true);
     expect(store.revision()).toBe(1);
-    clock.advance(46_000);
+    clock.advance(41_000);
     await cache.sweep();
-    expect((await stored(store, 'pi-1')).ready).toBe(false);
+    expect(await stored(store, 'pi-1')).toMatchObject({ ready: false, lastTransitionAt: '2025-05-01T00:00:40.000Z' });
   });
 
   it('reports a facts event when labels or arch change, not on every status', async () => {

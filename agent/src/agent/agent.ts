@@ -13,6 +13,7 @@ import type { NodeFacts, NodeTarget } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { NodeRuntime } from './node-runtime.js';
+import { Executor } from './executor.js';
 import { Reconciler, type StatusReport } from './reconciler.js';
 import { SyncClient, TARGET_KEY, type MqttConnect, type MqttSettings } from './sync-client.js';
 
@@ -31,6 +32,8 @@ export interface AgentOptions {
   pollSeconds?: number;
   /** SIGTERM → SIGKILL grace when a container is removed (default 10 s). */
   stopGraceSeconds?: number;
+  /** First delay before restarting an exited container, doubling to 5 min (default 10 s). */
+  restartBackoffSeconds?: number;
   reconnectSeconds?: number;
   logFollowSeconds?: number;
 }
@@ -47,13 +50,20 @@ export class Agent {
     this.opts = options;
     this.log = options.logger.child({ component: 'agent', node: options.nodeName });
     this.clock = options.clock ?? systemClock();
+    const executor = new Executor({
+      runtime: options.runtime,
+      clock: this.clock,
+      logger: options.logger,
+      ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
+      ...(options.restartBackoffSeconds !== undefined ? { restartBackoffMs: options.restartBackoffSeconds * 1000 } : {}),
+    });
     this.reconciler = new Reconciler({
       runtime: options.runtime,
       clock: this.clock,
       logger: options.logger,
       onStatus: (report) => this.sync?.reportStatus(report),
+      executor,
       ...(options.pollSeconds !== undefined ? { pollSeconds: options.pollSeconds } : {}),
-      ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
     });
   }
 

@@ -6,19 +6,27 @@
  * uses the stored one; Always pulls before every start but, unlike Kubernetes, falls back to the
  * stored image when the pull fails, so an edge node that is offline still restarts its pods.
  */
+import { fileURLToPath } from 'node:url';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
 import type { ContainerManager, ContainerView } from '../runtime/container-manager.js';
+import { runCommand } from '../runtime/run-command.js';
 import { followLog, readLogLines } from '../shim/log-reader.js';
+import { checkNetwork } from './probe-net.js';
 import {
   containerName,
   isManaged,
   joinPartials,
   managedLabels,
   restartsFromLabels,
+  type ExecOptions,
+  type ExecResult,
   type LogOptions,
   type ManagedContainer,
+  type NetworkCheck,
+  type NetworkProbeOptions,
+  type ProbeOutcome,
   type NodeRuntime,
   type RuntimeLogLine,
   type StartOptions,
@@ -35,6 +43,16 @@ export interface ContainerManagerRuntimeOptions {
   logger: Logger;
   /** Pulls for imagePullPolicy Always; without it Always degrades to IfNotPresent (with a warning). */
   images?: ImagePuller;
+  /**
+   * Network probes of containers in their own network namespace run this script (compiled
+   * probe-net-main.js) under `nsenter --net`; default: the one beside this module. Tests that
+   * run the TypeScript sources point it at the built copy.
+   */
+  probeScript?: string;
+  /** The Node binary for that script (default: the agent's own). */
+  nodePath?: string;
+  /** nsenter from util-linux (default: found on PATH). */
+  nsenterPath?: string;
 }
 
 export class ContainerManagerRuntime implements NodeRuntime {
@@ -42,9 +60,15 @@ export class ContainerManagerRuntime implements NodeRuntime {
   private readonly images: ImagePuller | undefined;
   private readonly log: Logger;
   private warnedNoPuller = false;
+  private readonly probeScript: string;
+  private readonly nodePath: string;
+  private readonly nsenterPath: string;
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
+    this.probeScript = options.probeScript ?? fileURLToPath(new URL('./probe-net-main.js', import.meta.url));
+    this.nodePath = options.nodePath ?? process.execPath;
+    this.nsenterPath = options.nsenterPath ?? 'nsenter';
     this.images = options.images;
     this.log = options.logger.child({ component: 'agent-runtime' });
   }
@@ -151,7 +175,31 @@ export class ContainerManagerRuntime implements NodeRuntime {
       followLog(stateDir, { signal, untilExit: true, ...(options.tail !== undefined ? { tail: options.tail } : {}) }),
     );
   }
+
+  async exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult> {
+    return this.containers.exec(id, argv, options);
+  }
+
+  async probeNetwork(id: string, check: NetworkCheck, options: NetworkProbeOptions): Promise<ProbeOutcome> {
+    // hostNetwork: the container listens on the host's interfaces, which the agent reaches itself.
+    if (options.hostNetwork) return checkNetwork(check, options.timeoutMs);
+    const view = await this.containers.find(id);
+    if (view.state !== 'running' || view.pid === undefined) {
+      throw new GroveError(ErrorCode.ContainerNotRunning, `container ${view.name} is not running`);
+    }
+    // Own network namespace (only loopback until Grove has CNI): a Node socket cannot enter it,
+    // so a second Node process does, via nsenter: ~90 ms and ~70 ms CPU per check (docs/agent.md).
+    const args = ['--target', String(view.pid), '--net', '--', this.nodePath, this.probeScript, JSON.stringify(check), String(options.timeoutMs)];
+    // Node's start-up is not the container's fault: it gets its own allowance on top of the probe's.
+    const r = await runCommand(this.nsenterPath, args, { timeoutMs: options.timeoutMs + NODE_START_ALLOWANCE_MS, maxOutput: 1024 });
+    const message = r.output.trim().split('\n').pop() ?? '';
+    if (r.exitCode === 0) return { ok: true, message };
+    return { ok: false, message: r.timedOut ? `timeout after ${options.timeoutMs} ms` : message || `nsenter exited with ${r.exitCode ?? 'a signal'}` };
+  }
 }
+
+/** Extra time for the probe's Node process to start inside the container's network namespace. */
+const NODE_START_ALLOWANCE_MS = 2000;
 
 async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item;

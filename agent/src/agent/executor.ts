@@ -1,7 +1,12 @@
 /**
- * Performs planned steps through the NodeRuntime, one at a time, in plan order. A failing pod
- * container is backed off exponentially (1 s doubling to 5 min) so a bad image or a crash loop
- * does not hammer the registry or the CPU; the failure is kept for the status report.
+ * Performs planned steps through the NodeRuntime, one at a time, in plan order. Two backoffs,
+ * both doubling to a 5-minute cap, so neither a bad image nor a crash loop hammers the
+ * registry or the CPU; the failure is kept for the status report:
+ * - pull / create failures: from 1 s (a registry that was briefly unreachable is retried soon);
+ * - exited containers (CrashLoopBackOff): Kubernetes' series, each restart waits 10 s, 20 s,
+ *   40 s, … 300 s after the exit, reset once a container ran 10 minutes before exiting. The
+ *   count lives in memory: after an agent restart the series starts at 10 s again (the
+ *   restart count itself is a container label and survives).
  */
 import { ErrorCode, errorMessage, isGroveError, type ErrorCode as Code } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
@@ -18,6 +23,8 @@ export interface ContainerFailure {
   failures: number;
   /** Clock time before which the container is not (re)started again. */
   retryAt: number;
+  /** CrashLoopBackOff only: the exited container this hold is about (its restart ends the hold). */
+  exitedId?: string;
 }
 
 export interface StepResult {
@@ -31,7 +38,11 @@ export interface ExecutorOptions {
   runtime: NodeRuntime;
   clock: Clock;
   logger: Logger;
+  /** First delay after a pull / create failure (default 1 s). */
   initialBackoffMs?: number;
+  /** First delay before restarting an exited container (default 10 s, as Kubernetes). */
+  restartBackoffMs?: number;
+  /** Cap of both backoffs (default 5 min). */
   maxBackoffMs?: number;
   /**
    * SIGTERM → SIGKILL grace when removing a running container whose pod set no
@@ -69,11 +80,14 @@ export function backoffDelay(failures: number, initialMs = 1000, maxMs = 300_000
   return Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 20));
 }
 
+export const DEFAULT_RESTART_BACKOFF_MS = 10_000;
+
 export class Executor {
   private readonly runtime: NodeRuntime;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly initialMs: number;
+  private readonly restartMs: number;
   private readonly maxMs: number;
   private readonly grace: number;
   private readonly crashResetMs: number;
@@ -85,6 +99,7 @@ export class Executor {
     this.clock = options.clock;
     this.log = options.logger.child({ component: 'agent-executor' });
     this.initialMs = options.initialBackoffMs ?? 1000;
+    this.restartMs = options.restartBackoffMs ?? DEFAULT_RESTART_BACKOFF_MS;
     this.maxMs = options.maxBackoffMs ?? 300_000;
     this.grace = options.stopGraceSeconds ?? 30;
     this.crashResetMs = options.crashResetMs ?? 10 * 60_000;
@@ -157,7 +172,7 @@ export class Executor {
       case 'restart': {
         const key = podContainerKey(step.pod.name, step.container.name);
         const old = byId.get(step.id);
-        if (old && ranFor(old) >= this.crashResetMs) this.failures.delete(key);
+        if (step.reason !== 'not-started' && this.holdExit(key, step.id, old)) return { step, ok: false, skipped: true };
         const restarts = (old?.restarts ?? 0) + (step.reason === 'not-started' ? 0 : 1);
         try {
           await this.runtime.remove(step.id);
@@ -167,8 +182,8 @@ export class Executor {
         }
         try {
           const c = await this.runtime.start(step.pod, step.container, { restarts });
-          // Counted even though it worked: restarts in a row are what a crash loop is.
-          this.fail(key, 'CrashLoopBackOff', undefined, `back-off restarting ${step.pod.name}/${step.container.name} (exit ${old?.exitCode ?? 'unknown'})`);
+          // The crash entry stays (its retryAt is past, so nothing is held): the count of
+          // restarts in a row is what the next exit's delay is computed from.
           this.log.info({ pod: step.pod.name, container: step.container.name, id: c.id.slice(0, 12), restarts, reason: step.reason }, 'restarted container');
           return { step, ok: true };
         } catch (err) {
@@ -179,8 +194,34 @@ export class Executor {
     }
   }
 
+  /**
+   * First sight of an exited container: records the crash and holds its restart for the next
+   * delay of the series (true). Once that delay has passed the planner asks again and the
+   * entry names this container, so the restart goes ahead (false).
+   */
+  private holdExit(key: string, id: string, old: ManagedContainer | undefined): boolean {
+    let prev = this.failures.get(key);
+    if (prev?.reason === 'CrashLoopBackOff' && prev.exitedId === id) return false;
+    // A healthy run of crashResetMs ends the loop: the next restart waits the base delay again.
+    if (prev?.reason !== 'CrashLoopBackOff' || (old && ranFor(old) >= this.crashResetMs)) prev = undefined;
+    const failures = (prev?.failures ?? 0) + 1;
+    const delay = backoffDelay(failures, this.restartMs, this.maxMs);
+    const message = `back-off ${Math.round(delay / 1000)}s restarting failed container=${key.slice(key.indexOf('/') + 1)} pod=${key.slice(0, key.indexOf('/'))} (exit ${old?.exitCode ?? 'unknown'})`;
+    // Counted from the exit, not from when a poll noticed it, so the series is the same
+    // whatever the poll interval; a finish time from the future (clock step) counts as now.
+    const now = this.clock.now();
+    const exitedAt = old?.finishedAt ? Date.parse(old.finishedAt) : NaN;
+    const from = Number.isFinite(exitedAt) && exitedAt <= now ? exitedAt : now;
+    this.failures.set(key, { reason: 'CrashLoopBackOff', message, failures, retryAt: from + delay, exitedId: id });
+    this.log.info({ key, failures, retryInMs: delay, exitCode: old?.exitCode }, 'container exited, restart backed off');
+    // An exit seen late (the agent was down) whose delay has already passed restarts now.
+    return from + delay > now;
+  }
+
   private fail(key: string, reason: FailureReason, err: unknown, prefix = ''): void {
-    const failures = (this.failures.get(key)?.failures ?? 0) + 1;
+    const prev = this.failures.get(key);
+    // A pull / create failure starts its own count: the crash loop's count is not its business.
+    const failures = (prev && prev.reason !== 'CrashLoopBackOff' ? prev.failures : 0) + 1;
     const delay = backoffDelay(failures, this.initialMs, this.maxMs);
     const message = err === undefined ? prefix : `${prefix}${errorMessage(err)}`;
     this.failures.set(key, { reason, message, failures, retryAt: this.clock.now() + delay });

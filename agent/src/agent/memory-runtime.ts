@@ -10,8 +10,13 @@ import {
   isManaged,
   managedLabels,
   restartsFromLabels,
+  type ExecOptions,
+  type ExecResult,
   type LogOptions,
   type ManagedContainer,
+  type NetworkCheck,
+  type NetworkProbeOptions,
+  type ProbeOutcome,
   type NodeRuntime,
   type RuntimeLogLine,
   type StartOptions,
@@ -31,6 +36,9 @@ export interface MemoryRuntimeOptions {
   behaviour?: (pod: PodTarget, container: ContainerTarget) => MemoryBehaviour;
 }
 
+/** How a container answers a probe: true = healthy. Gets the exec argv or the network check. */
+export type ProbeResponder = (request: { argv: string[] } | { check: NetworkCheck }) => boolean;
+
 interface MemoryContainer {
   view: ManagedContainer;
   logs: RuntimeLogLine[];
@@ -44,7 +52,10 @@ export class MemoryRuntime implements NodeRuntime {
   private readonly containers = new Map<string, MemoryContainer>();
   private readonly imageErrors = new Map<string, Error>();
   private readonly nextStartErrors: Error[] = [];
+  private readonly responders = new Map<string, ProbeResponder>();
   private seq = 0;
+  /** Every probe run ("exec <name> <argv…>", "net <name>"), apart from `calls` so those stay about lifecycle. */
+  readonly probeCalls: string[] = [];
   /** Every mutating call, in order ("start web-1_app", "stop <id>", "remove <id>"). */
   readonly calls: string[] = [];
   /** Every stop() with the grace it was given, so tests can check whose grace applied. */
@@ -132,7 +143,31 @@ export class MemoryRuntime implements NodeRuntime {
     }
   }
 
+  async exec(id: string, argv: string[], _options: ExecOptions): Promise<ExecResult> {
+    const c = this.find(id);
+    this.probeCalls.push(`exec ${c.view.name} ${argv.join(' ')}`);
+    if (c.view.state !== 'running') throw new GroveError(ErrorCode.ContainerNotRunning, `container ${c.view.name} is not running`);
+    const ok = this.responder(c.view.name)({ argv });
+    return { exitCode: ok ? 0 : 1, timedOut: false, output: ok ? '' : 'scripted failure' };
+  }
+
+  async probeNetwork(id: string, check: NetworkCheck, _options: NetworkProbeOptions): Promise<ProbeOutcome> {
+    const c = this.find(id);
+    this.probeCalls.push(`net ${c.view.name}`);
+    const ok = c.view.state === 'running' && this.responder(c.view.name)({ check });
+    return ok ? { ok, message: 'scripted success' } : { ok, message: 'scripted failure' };
+  }
+
   // ---- controls for tests and hollow nodes ----
+
+  /** How the container named `name` (pod_container, any instance) answers probes from now on; default healthy. */
+  answerProbes(name: string, responder: ProbeResponder | boolean): void {
+    this.responders.set(name, typeof responder === 'boolean' ? () => responder : responder);
+  }
+
+  private responder(name: string): ProbeResponder {
+    return this.responders.get(name) ?? (() => true);
+  }
 
   /** Makes a running container exit, as if its process ended. */
   exit(idOrName: string, exitCode: number, options: { oomKilled?: boolean } = {}): void {

@@ -5,6 +5,9 @@
  * hollow nodes of scale tests). test/contract/node-runtime.contract.ts runs against both.
  */
 import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
+import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
+
+export type { NetworkCheck, ProbeOutcome } from './probe-net.js';
 
 /** Labels on every container the agent creates; containers without them are never touched. */
 export const Labels = {
@@ -65,6 +68,25 @@ export interface StartOptions {
   restarts?: number;
 }
 
+export interface ExecOptions {
+  /** The command is killed after this long; its result then has exitCode null. */
+  timeoutMs: number;
+}
+
+export interface ExecResult {
+  /** null when it was killed at the timeout (or died by a signal). */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** The first few KiB of stdout + stderr, for probe messages. */
+  output: string;
+}
+
+export interface NetworkProbeOptions {
+  timeoutMs: number;
+  /** The container shares the host's network: the agent connects from its own. */
+  hostNetwork: boolean;
+}
+
 export interface NodeRuntime {
   /** Only containers carrying grove.managed=agent, in creation order. */
   list(): Promise<ManagedContainer[]>;
@@ -75,6 +97,10 @@ export interface NodeRuntime {
   /** Removes a container (killing it if it still runs) and everything it left on disk. */
   remove(id: string): Promise<void>;
   logs(id: string, options?: LogOptions): AsyncIterable<RuntimeLogLine>;
+  /** Runs argv inside a running container (exec probes). Rejects when it cannot be run at all. */
+  exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult>;
+  /** A tcpSocket / httpGet check as seen from the container's network (probes). */
+  probeNetwork(id: string, check: NetworkCheck, options: NetworkProbeOptions): Promise<ProbeOutcome>;
 }
 
 export function containerName(pod: string, container: string): string {

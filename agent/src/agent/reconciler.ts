@@ -12,6 +12,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import { Executor } from './executor.js';
 import { podContainerKey, type NodeRuntime } from './node-runtime.js';
 import { plan } from './planner.js';
+import { Prober } from './prober.js';
 import { deepEqual, deriveStatus } from './status.js';
 
 export interface DesiredState {
@@ -24,7 +25,7 @@ export interface StatusReport {
   pods: PodStatus[];
 }
 
-export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual';
+export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe';
 
 export interface ReconcilerOptions {
   runtime: NodeRuntime;
@@ -45,6 +46,8 @@ export class Reconciler {
   private readonly onStatus: (report: StatusReport) => void;
   private readonly pollMs: number;
   readonly executor: Executor;
+  /** Runs the containers' probes; its readiness and restarts come back through `trigger('probe')`. */
+  readonly prober: Prober;
   private desired: DesiredState | undefined;
   private lastReport: StatusReport | undefined;
   private active: Promise<void> | undefined;
@@ -69,6 +72,13 @@ export class Reconciler {
         logger: options.logger,
         ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
       });
+    this.prober = new Prober({
+      runtime: options.runtime,
+      clock: options.clock,
+      logger: options.logger,
+      onChange: () => void this.trigger('probe'),
+      ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
+    });
   }
 
   /** The target being reconciled towards (undefined until one is known). */
@@ -115,6 +125,7 @@ export class Reconciler {
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer.handle);
     this.pollTimer = undefined;
     this.retryTimer = undefined;
+    this.prober.stop();
     await this.idle();
   }
 
@@ -145,9 +156,10 @@ export class Reconciler {
     }
     const keys = new Set(desired.pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
+    if (!this.stopped) this.prober.sync(desired.pods, current);
     const report: StatusReport = {
       observedRevision: desired.revision,
-      pods: deriveStatus(desired.pods, current, (key) => this.executor.failure(key)),
+      pods: deriveStatus(desired.pods, current, (key) => this.executor.failure(key), this.prober),
     };
     if (!deepEqual(report, this.lastReport)) {
       this.lastReport = report;

@@ -7,6 +7,7 @@ import type { ContainerStatus, PodPhase, PodStatus, PodTarget } from '../../../s
 import type { ContainerFailure } from './executor.js';
 import { Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
 import { indexTarget, pickCurrent, shouldRestart } from './planner.js';
+import type { ProbeView } from './prober.js';
 
 /** The wire's limit on ContainerStatus.message: a pull error can quote a whole HTTP body. */
 const MAX_MESSAGE = 4096;
@@ -14,7 +15,16 @@ const clip = (m: string): string => (m.length > MAX_MESSAGE ? `${m.slice(0, MAX_
 
 export type FailureLookup = (key: string) => ContainerFailure | undefined;
 
-export function containerStatus(pod: PodTarget, name: string, c: ManagedContainer | undefined, failure: ContainerFailure | undefined): ContainerStatus {
+/** Without a prober (or for containers without probes): running means ready. */
+const NO_PROBES: ProbeView = { ready: () => undefined, stoppedBecause: () => undefined };
+
+export function containerStatus(
+  pod: PodTarget,
+  name: string,
+  c: ManagedContainer | undefined,
+  failure: ContainerFailure | undefined,
+  probes: ProbeView = NO_PROBES,
+): ContainerStatus {
   const restarts = c?.restarts ?? 0;
   if (!c || c.state === 'created') {
     const pending = failure && failure.reason !== 'CrashLoopBackOff' ? failure : undefined;
@@ -34,13 +44,19 @@ export function containerStatus(pod: PodTarget, name: string, c: ManagedContaine
     ...(c.startedAt ? { startedAt: c.startedAt } : {}),
     ...(c.imageDigest ? { imageDigest: c.imageDigest } : {}),
   };
-  if (c.state === 'running') return { ...base, state: 'running' };
-  let reason = c.oomKilled ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';
-  let message: string | undefined;
+  if (c.state === 'running') {
+    // `ready` only for probed containers, so statuses of the others stay as they were.
+    const ready = probes.ready(c.id);
+    return { ...base, state: 'running', ...(ready !== undefined ? { ready } : {}) };
+  }
+  const probeStop = probes.stoppedBecause(c.id);
+  let reason = c.oomKilled ? 'OOMKilled' : probeStop ? 'Unhealthy' : c.exitCode === 0 ? 'Completed' : 'Error';
+  let message: string | undefined = probeStop;
   // Waiting to be restarted: say why it is not running yet rather than only how it ended.
   if (failure && shouldRestart(pod.restartPolicy, c.exitCode)) {
     reason = failure.reason;
-    message = clip(failure.message);
+    // A probe's stop is the real cause of this exit: keep it in sight during the backoff.
+    message = clip(probeStop ? `${failure.message}: ${probeStop}` : failure.message);
   }
   return {
     ...base,
@@ -64,7 +80,7 @@ export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhas
   return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 
-export function deriveStatus(target: PodTarget[], current: ManagedContainer[], failure: FailureLookup): PodStatus[] {
+export function deriveStatus(target: PodTarget[], current: ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
   const byKey = new Map<string, ManagedContainer[]>();
   for (const c of current) {
     const key = podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
@@ -82,7 +98,7 @@ export function deriveStatus(target: PodTarget[], current: ManagedContainer[], f
       const key = podContainerKey(pod.name, ct.name);
       // Only the instance of this template counts; an old one still being replaced does not.
       const candidates = (byKey.get(key) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash);
-      containers.push(containerStatus(pod, ct.name, pickCurrent(candidates), failure(key)));
+      containers.push(containerStatus(pod, ct.name, pickCurrent(candidates), failure(key), probes));
     }
     const phase = podPhase(pod, containers);
     out.push({
@@ -90,7 +106,7 @@ export function deriveStatus(target: PodTarget[], current: ManagedContainer[], f
       app: pod.app,
       templateHash: pod.templateHash,
       phase,
-      ready: phase === 'Running' && containers.every((c) => c.state === 'running'),
+      ready: phase === 'Running' && containers.every((c) => c.state === 'running' && c.ready !== false),
       restarts: containers.reduce((n, c) => n + c.restarts, 0),
       containers,
     });

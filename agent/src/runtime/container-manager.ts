@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { HostFacts } from './host.js';
 import { buildOciConfig } from './oci-config.js';
 import type { OciRuntime } from './oci-runtime.js';
+import type { CommandResult } from './run-command.js';
 
 export type ContainerState = 'created' | 'running' | 'exited';
 
@@ -246,6 +247,13 @@ export class ContainerManager {
     await this.deps.store.releaseName(view.name, view.id);
     this.log.info({ id: view.id.slice(0, 12), name: view.name }, 'container removed');
     return view;
+  }
+
+  /** Runs argv in a running container (probes); ContainerNotRunning when it is not running. */
+  async exec(nameOrId: string, argv: readonly string[], options: { timeoutMs: number }): Promise<CommandResult> {
+    const view = await this.find(nameOrId);
+    if (view.state !== 'running') throw new GroveError(ErrorCode.ContainerNotRunning, `container ${view.name} is not running`);
+    return this.deps.runtime.execIn(view.id, argv, options);
   }
 
   stateDir(id: string): string {

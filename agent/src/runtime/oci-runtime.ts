@@ -6,6 +6,7 @@ import { basename, delimiter, join } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { HostFacts } from './host.js';
+import { runCommand, type CommandResult } from './run-command.js';
 
 export type OciRuntimeName = 'crun' | 'runc';
 
@@ -195,6 +196,21 @@ export class OciRuntime {
 
   async start(id: string): Promise<void> {
     await this.exec(['start', id], id);
+  }
+
+  /**
+   * `<runtime> exec <id> argv…`: a new process in the running container, with the container
+   * process's environment, user and working directory. Its exit code is the result; only a
+   * runtime that cannot be started at all rejects.
+   */
+  async execIn(id: string, argv: readonly string[], options: { timeoutMs: number }): Promise<CommandResult> {
+    const args = ['--root', this.root, 'exec', id, ...argv];
+    this.log.debug({ args }, 'exec');
+    try {
+      return await runCommand(this.path, args, { timeoutMs: options.timeoutMs });
+    } catch (err) {
+      throw new GroveError(ErrorCode.RuntimeFailed, `${this.name} exec ${id}: ${(err as Error).message}`, { cause: err, details: { id } });
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ export function registerAgent(program: Command, act: Act): void {
     .option('--node-name <name>', 'this node\'s name (default: hostname)')
     .option('--label <k=v>', 'node label (repeatable)', collect, [])
     .option('--runtime <name>', 'OCI runtime: auto|crun|runc')
+    .option('--restart-backoff <duration>', 'first delay before restarting an exited container, doubling to 5m (default 10s; env GROVE_RESTART_BACKOFF_SECONDS)')
     .action(act(async (ctx, _args, options) => (await import('./agent-run.js')).runAgent(ctx, options)));
 }
 

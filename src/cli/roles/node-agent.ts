@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { parseDurationSeconds } from '../../core/quantity.js';
 import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
 import { factsProvider } from '../../../agent/src/agent/facts.js';
@@ -16,6 +18,7 @@ export interface NodeAgentOptions {
   env: NodeJS.ProcessEnv;
   runtime?: 'auto' | 'crun' | 'runc';
   heartbeatSeconds?: number;
+  restartBackoffSeconds?: number;
 }
 
 export interface RunningAgent {
@@ -47,6 +50,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
       labels: options.labels,
     }),
     ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
+    ...(options.restartBackoffSeconds ? { restartBackoffSeconds: options.restartBackoffSeconds } : {}),
   });
   await agent.start();
   return { agent, stop: () => agent.stop() };
@@ -56,4 +60,20 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
 export function heartbeatOverride(env: NodeJS.ProcessEnv): { heartbeatSeconds?: number } {
   const value = Number(env.GROVE_HEARTBEAT_SECONDS);
   return Number.isFinite(value) && value > 0 ? { heartbeatSeconds: value } : {};
+}
+
+/**
+ * The first restart delay of a crash loop: `--restart-backoff` wins, else
+ * GROVE_RESTART_BACKOFF_SECONDS (tests, and the server's local agent, which has no flag of its
+ * own), else the agent's default (10 s).
+ */
+export function restartBackoffOption(flag: string | undefined, env: NodeJS.ProcessEnv): { restartBackoffSeconds?: number } {
+  if (flag !== undefined) return { restartBackoffSeconds: parseDurationSeconds(flag, '--restart-backoff') };
+  const raw = env.GROVE_RESTART_BACKOFF_SECONDS;
+  if (raw === undefined || raw === '') return {};
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new GroveError(ErrorCode.InvalidArgument, `GROVE_RESTART_BACKOFF_SECONDS: "${raw}" is not a positive number of seconds`);
+  }
+  return { restartBackoffSeconds: value };
 }

@@ -4,12 +4,13 @@ import { startApiServer } from '../../server/api.js';
 import { startEmbeddedBroker } from '../../server/broker/embedded-broker.js';
 import { defaultServerHosts, ensureClusterCa, ensureServerCert } from '../../server/security/ca.js';
 import { createAuthenticator, ensureServerCredentials, storeNodeLookup } from '../../server/security/credentials.js';
+import { parseDurationSeconds } from '../../core/quantity.js';
 import { LevelStore } from '../../store/level-store.js';
 import { writeClientConfig, clientConfigPath } from '../client/client-config.js';
 import type { CliContext } from '../context.js';
 import { mosquittoSync } from './mosquitto-sync.js';
 import { ensureLocalJoin } from './local-join.js';
-import { heartbeatOverride, startNodeAgent } from './node-agent.js';
+import { heartbeatOverride, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, urlHost } from './server-setup.js';
 import { untilSignal } from './signals.js';
 
@@ -19,6 +20,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
   const apiAddr = parseHostPort(o.apiAddr as string, '--api-addr');
   const mqttAddr = parseHostPort(o.mqttAddr as string, '--mqtt-addr');
   const labels = labelsFromFlags(o.label as string[]);
+  const nodeGraceMs = parseDurationSeconds(o.nodeGrace as string, '--node-grace') * 1000;
+  const evictionTimeoutMs = parseDurationSeconds(o.evictionTimeout as string, '--eviction-timeout') * 1000;
   const serverDir = join(dataDir, 'server');
   await ensurePrivateDir(serverDir);
   const store = new LevelStore({ path: join(serverDir, 'db'), logger });
@@ -79,6 +82,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
       brokerUrlForNodes,
       ...(registerNode ? { registerNode } : {}),
+      nodeGraceMs,
+      evictionTimeoutMs,
     });
     await controlPlane.start();
     cleanup.push(() => controlPlane.stop());
@@ -100,7 +105,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
         ...(registerNode ? { registerNode } : {}),
       });
-      const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env) });
+      const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env), ...restartBackoffOption(undefined, ctx.io.env) });
       cleanup.push(() => agent.stop());
     }
     log.info({ cluster, api: `${cert ? 'https' : 'http'}://${urlHost(advertise)}:${port}`, mqtt: brokerUrlForNodes, clientConfig: clientConfigPath(dataDir) }, 'grove server ready');

@@ -18,6 +18,8 @@ export function registerServer(program: Command, act: Act): void {
     .option('--no-agent', 'do not run an agent for this host')
     .option('--node-name <name>', 'name of the local node (default: hostname)')
     .option('--label <k=v>', 'label for the local node (repeatable)', collect, [])
+    .option('--node-grace <duration>', 'a node silent this long (no status, no presence) is NotReady', '40s')
+    .option('--eviction-timeout <duration>', 'Deployment pods move off a node NotReady this long (per app: annotation grove.io/eviction-timeout)', '5m')
     .action(act(async (ctx, _args, options) => (await import('./server-run.js')).runServer(ctx, options)));
 }
 

@@ -7,6 +7,7 @@ import { formatImageRef, parseImageRef } from '../image-ref.js';
 import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, ResourceMeta, Secret } from '../model.js';
 import { parseCpus } from '../quantity.js';
 import { expandK8sVars } from './k8s-expand.js';
+import { containerProbes, type K8sContainerProbes } from './k8s-probes.js';
 import { parseK8sMemory } from './k8s-quantity.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
 import type { ManifestValidator } from './validate.js';
@@ -26,7 +27,7 @@ const KNOWN_KINDS = new Set([
 
 // Shapes after schema validation (only what the translators read).
 interface K8sMeta { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-interface K8sContainer {
+interface K8sContainer extends K8sContainerProbes {
   name: string;
   image: string;
   command?: string[];
@@ -110,6 +111,8 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   if (c.args) out.args = c.args.map((s) => expandK8sVars(s, known));
   if (c.workingDir !== undefined) out.workingDir = c.workingDir;
   if (c.imagePullPolicy !== undefined) out.imagePullPolicy = c.imagePullPolicy;
+  const probes = containerProbes(ctx, path, c);
+  if (probes) out.probes = probes;
   return out;
 }
 

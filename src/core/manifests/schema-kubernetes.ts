@@ -20,12 +20,13 @@ import {
   unsupportedFields,
   type JsonSchema,
 } from './schema-parts.js';
+import { probeDefinitions, probeRef } from './schema-probes.js';
 
 const SERVER_SET = 'set by the Kubernetes API server: remove it';
 
 /** Known container fields Grove does not implement yet. */
 const UNSUPPORTED_CONTAINER_FIELDS = [
-  'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'volumeMounts', 'volumeDevices',
+  'lifecycle', 'volumeMounts', 'volumeDevices',
   'securityContext', 'envFrom', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
   'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
 ];
@@ -111,6 +112,9 @@ const container = closed(
         ['containerPort'],
       ),
     },
+    livenessProbe: probeRef,
+    readinessProbe: probeRef,
+    startupProbe: probeRef,
     ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
   },
   ['name', 'image'],
@@ -257,6 +261,7 @@ export function kubernetesDefinitions(): Record<string, JsonSchema> {
     PodTemplate: podTemplate,
     PodSpec: podSpec,
     Container: container,
+    ...probeDefinitions(),
     ResourceList: {
       type: 'object',
       properties: { memory: quantity, cpu: quantity },

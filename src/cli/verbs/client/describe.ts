@@ -14,6 +14,8 @@ function field(io: CliIO, name: string, value: string | number | undefined): voi
 function describeNode(io: CliIO, n: NodeView, pods: PodView[]): void {
   field(io, 'Name', n.name);
   field(io, 'Status', nodeStatusText(n));
+  // Only while NotReady after having been Ready: eviction counts from this (docs/reliability.md).
+  if (n.notReadySince) field(io, 'NotReady since', n.notReadySince);
   field(io, 'Labels', labelsText(n.labels));
   field(io, 'Joined', n.joinedAt);
   field(io, 'Last status', n.lastStatusAt);
