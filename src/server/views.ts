@@ -14,7 +14,8 @@ export interface PodView {
   phase: PodPhase;
   ready: boolean;
   restarts: number;
-  containers: { name: string; state: string; exitCode?: number; oomKilled: boolean; reason?: string }[];
+  /** `ready` is the container's readiness: false while its readiness probe fails. */
+  containers: { name: string; state: string; ready: boolean; exitCode?: number; oomKilled: boolean; reason?: string }[];
   /** Generation of the app this pod was scheduled for (the current one when its hash matches). */
   revision: number | undefined;
   templateHash: string;
@@ -43,6 +44,8 @@ export function podView(pod: PodAssignment, app: App | undefined, live: NodeLive
     containers: reported.containers.map((c) => ({
       name: c.name,
       state: c.state,
+      // Containers without a readiness probe (and older agents) report no `ready`: running is ready.
+      ready: c.ready ?? c.state === 'running',
       ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
       oomKilled: c.oomKilled,
       ...(c.reason !== undefined ? { reason: c.reason } : {}),

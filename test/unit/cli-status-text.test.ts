@@ -8,8 +8,8 @@ const pod = (containers: PodView['containers']): PodView => ({
 
 describe('STATUS columns', () => {
   it('shows CrashLoopBackOff for a pod whose container waits out its restart backoff', () => {
-    expect(podStatusText(pod([{ name: 'main', state: 'exited', exitCode: 1, oomKilled: false, reason: 'CrashLoopBackOff' }]))).toBe('CrashLoopBackOff');
-    expect(podStatusText(pod([{ name: 'main', state: 'running', oomKilled: false }]))).toBe('Running');
+    expect(podStatusText(pod([{ name: 'main', state: 'exited', ready: false, exitCode: 1, oomKilled: false, reason: 'CrashLoopBackOff' }]))).toBe('CrashLoopBackOff');
+    expect(podStatusText(pod([{ name: 'main', state: 'running', ready: true, oomKilled: false }]))).toBe('Running');
   });
 
   it('shows NotReady for a node that stopped reporting', () => {

@@ -49,8 +49,8 @@ function rows(collection: string, items: unknown[], wide: boolean, now: Date): {
       return {
         headers,
         rows: pods.map((p) => {
-          const running = p.containers.filter((c) => c.state === 'running').length;
-          const row = [p.name, `${running}/${Math.max(p.containers.length, 1)}`, podStatusText(p), String(p.restarts), age(p.createdAt, now)];
+          const ready = p.containers.filter((c) => c.ready).length;
+          const row = [p.name, `${ready}/${Math.max(p.containers.length, 1)}`, podStatusText(p), String(p.restarts), age(p.createdAt, now)];
           if (wide) row.push(p.node, p.app, String(p.revision ?? ''));
           return row;
         }),

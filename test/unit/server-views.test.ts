@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { PodAssignment } from '../../src/core/model.js';
+import type { ContainerStatus, NodeStatus } from '../../src/core/wire-types.js';
+import { podView } from '../../src/server/views.js';
+
+const pod: PodAssignment = { kind: 'Pod', meta: { name: 'web-abc-00001', labels: {}, annotations: {} }, app: 'web', node: 'pi-1', templateHash: 'h' };
+
+function live(containers: ContainerStatus[]) {
+  const status = {
+    pods: [{ name: 'web-abc-00001', app: 'web', templateHash: 'h', phase: 'Running', ready: false, restarts: 0, containers }],
+  } as unknown as NodeStatus;
+  return { ready: true, online: true, status };
+}
+
+const running = { name: 'main', state: 'running', oomKilled: false, restarts: 0 } as const;
+
+describe('podView', () => {
+  it("reports a container's readiness from its probe, and running as ready without one", () => {
+    const view = podView(pod, undefined, live([{ ...running, ready: false }, { ...running, name: 'sidecar' }]));
+    expect(view.containers.map((c) => [c.name, c.ready])).toEqual([['main', false], ['sidecar', true]]);
+  });
+
+  it('never calls an exited container ready', () => {
+    const view = podView(pod, undefined, live([{ ...running, state: 'exited', exitCode: 1 }]));
+    expect(view.containers[0]!.ready).toBe(false);
+  });
+
+  it('shows nothing as current for a node that stopped reporting', () => {
+    const view = podView(pod, undefined, { ...live([running]), ready: false });
+    expect(view.phase).toBe('Unknown');
+    expect(view.containers).toEqual([]);
+  });
+});
