@@ -5,10 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Agent } from '../../agent/src/agent/agent.js';
@@ -25,6 +23,7 @@ import { LevelStore } from '../../src/store/level-store.js';
 import { eventually, REPO_ROOT } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
+import { startTestBroker, type TestBroker } from '../support/test-broker.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 // The network probe runs the built script under nsenter (the sources under test are TypeScript).
@@ -40,7 +39,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'probes end to end (Agent, Le
   let dataDir: string;
   let registry: TestRegistry | undefined;
   let containers: ContainerManager | undefined;
-  let broker: { aedes: Aedes; server: net.Server } | undefined;
+  let broker: TestBroker | undefined;
   let observer: MqttClient | undefined;
   let agent: Agent | undefined;
   let image: string;
@@ -54,11 +53,8 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'probes end to end (Agent, Le
     await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
     image = `${registry.host}/test/busybox:1`;
     containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), env: process.env, runtime: 'runc' })).containers;
-    const aedes = await Aedes.createBroker();
-    const server = net.createServer(aedes.handle);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    broker = { aedes, server };
-    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    broker = await startTestBroker();
+    const url = broker.url;
     observer = connect(url, { clientId: 'itest-observer' });
     observer.on('message', (topic, payload) => {
       if (topic === topics.status) statuses.push(decodeNodeStatus(payload));
@@ -82,11 +78,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'probes end to end (Agent, Le
   afterAll(async () => {
     await agent?.stop().catch(() => undefined);
     await observer?.endAsync(true).catch(() => undefined);
-    const b = broker;
-    if (b) {
-      await new Promise<void>((r) => b.aedes.close(() => r()));
-      await new Promise<void>((r) => b.server.close(() => r()));
-    }
+    await broker?.stop();
     for (const c of (await containers?.list({ all: true }).catch(() => [])) ?? []) {
       await containers?.remove(c.id, { force: true }).catch(() => undefined);
     }

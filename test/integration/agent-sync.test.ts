@@ -3,10 +3,8 @@
  * with the busybox fixture, and an in-process MQTT broker standing in for the server.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Agent } from '../../agent/src/agent/agent.js';
@@ -22,6 +20,7 @@ import { LevelStore } from '../../src/store/level-store.js';
 import { eventually } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
+import { startTestBroker, type TestBroker } from '../support/test-broker.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 describeWith(['root', 'runc', 'registry', 'shim'], 'agent end to end (LevelStore, runc, MQTT)', () => {
@@ -31,7 +30,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'agent end to end (LevelStore
   let dataDir: string;
   let registry: TestRegistry | undefined;
   let containers: ContainerManager | undefined;
-  let broker: { aedes: Aedes; server: net.Server; url: string } | undefined;
+  let broker: TestBroker | undefined;
   let observer: MqttClient | undefined;
   const statuses: NodeStatus[] = [];
   const agents: Agent[] = [];
@@ -75,10 +74,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'agent end to end (LevelStore
     await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
     image = `${registry.host}/test/busybox:1`;
     containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), env: process.env, runtime: 'runc' })).containers;
-    const aedes = await Aedes.createBroker();
-    const server = net.createServer(aedes.handle);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    broker = { aedes, server, url: `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}` };
+    broker = await startTestBroker();
     observer = connect(broker.url, { clientId: 'itest-observer' });
     observer.on('message', (topic, payload) => {
       if (topic === topics.status) statuses.push(decodeNodeStatus(payload));
@@ -100,9 +96,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'agent end to end (LevelStore
   async function stopBroker(): Promise<void> {
     const b = broker;
     broker = undefined;
-    if (!b) return;
-    await new Promise<void>((r) => b.aedes.close(() => r()));
-    await new Promise<void>((r) => b.server.close(() => r()));
+    await b?.stop();
   }
 
   let idsAfterUpdate: { id: string; name: string }[] = [];

@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,28 +13,10 @@ import { ensureClusterCa, issueServerCert } from '../../src/server/security/ca.j
 import { SERVER_USERNAME, generatePassword, nodeUsername } from '../../src/server/security/credentials.js';
 import { reloadMosquitto, writeMosquittoFiles, type MosquittoFilesOptions } from '../../src/server/security/mosquitto.js';
 import { brokerContract, type BrokerUser } from '../contract/broker.contract.js';
+import { freePort, portOpen } from '../support/ports.js';
 import { describeWith } from '../support/prereq.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = netConnect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
 
 interface RunningMosquitto {
   port: number;

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -20,31 +19,15 @@ import { SERVER_USERNAME, generatePassword } from '../../src/server/security/cre
 import { reloadMosquitto, writeMosquittoFiles, type MosquittoUser } from '../../src/server/security/mosquitto.js';
 import { ControlPlane } from '../../src/server/server.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { freePort, portOpen } from '../support/ports.js';
 import { describeWith } from '../support/prereq.js';
 import { app } from '../unit/server-fixtures.js';
 import { ADMIN, waitFor } from './server-harness.js';
 
 const logger = silentLogger();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
-const portOpen = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = netConnect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
+
 
 describeWith(['mosquitto'], 'control plane with an external Mosquitto', () => {
   let dir: string;
