@@ -14,7 +14,7 @@ import type { Decoder, Encoder } from 'cbor-x';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createWireDecoder, createWireEncoder, encodeCanonical } from '../core/wire.js';
-import { collapseOps, notifyWatchers, validateKey } from './memory-store.js';
+import { collapseOps, addWatcher, notifyWatchers, validateKey } from './memory-store.js';
 import type { Store, StoreChange, StoreEntry, StoreOp } from './store.js';
 
 /** Below every printable-ASCII key, so prefix scans never see it. */
@@ -138,11 +138,7 @@ export class LevelStore implements Store {
   }
 
   watch(listener: (change: StoreChange) => void): () => void {
-    const entry = (change: StoreChange): void => listener(change);
-    this.#listeners.add(entry);
-    return () => {
-      this.#listeners.delete(entry);
-    };
+    return addWatcher(this.#listeners, listener);
   }
 
   /** Total bytes of the files in the database directory (for `grove server status`). */

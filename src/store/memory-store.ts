@@ -64,6 +64,18 @@ export function notifyWatchers(
   }
 }
 
+/**
+ * Adds a watcher; the returned function removes it. Each call wraps the listener, so the same
+ * function can subscribe twice and unsubscribe each independently.
+ */
+export function addWatcher(listeners: Set<(change: StoreChange) => void>, listener: (change: StoreChange) => void): () => void {
+  const entry = (change: StoreChange): void => listener(change);
+  listeners.add(entry);
+  return () => {
+    listeners.delete(entry);
+  };
+}
+
 function cloneValue(key: string, value: unknown): unknown {
   try {
     return structuredClone(value);
@@ -141,11 +153,6 @@ export class MemoryStore implements Store {
   }
 
   watch(listener: (change: StoreChange) => void): () => void {
-    // Wrapped so the same function can subscribe twice and unsubscribe each independently.
-    const entry = (change: StoreChange): void => listener(change);
-    this.#listeners.add(entry);
-    return () => {
-      this.#listeners.delete(entry);
-    };
+    return addWatcher(this.#listeners, listener);
   }
 }
