@@ -34,6 +34,8 @@ export const ErrorCode = {
   Unauthenticated: 'UNAUTHENTICATED',
   Conflict: 'CONFLICT',
   NodeUnavailable: 'NODE_UNAVAILABLE',
+  RolloutFailed: 'ROLLOUT_FAILED',
+  Timeout: 'TIMEOUT',
   Internal: 'INTERNAL',
 } as const;
 

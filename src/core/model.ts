@@ -80,11 +80,32 @@ export interface PodTemplate {
   containers: ContainerTemplate[];
 }
 
+/** A count of pods, or a share of the desired count ("25%"), as Kubernetes' IntOrString. */
+export type IntOrPercent = number | string;
+
+/**
+ * How a new template replaces the old pods. Deployment: RollingUpdate (default 25% / 25%) or
+ * Recreate; DaemonSet: RollingUpdate (default maxUnavailable 1, maxSurge 0) or OnDelete.
+ */
+export interface UpdateStrategy {
+  type: 'RollingUpdate' | 'Recreate' | 'OnDelete';
+  maxSurge?: IntOrPercent;
+  maxUnavailable?: IntOrPercent;
+}
+
 export interface AppSpec {
   kind: AppKind;
   /** Deployment only; a DaemonSet runs one pod per eligible node. */
   replicas?: number;
   template: PodTemplate;
+  /** Absent = the kind's default RollingUpdate. Not part of the template hash. */
+  strategy?: UpdateStrategy;
+  /** Old revisions kept for `grove rollout undo` (default 10). */
+  revisionHistoryLimit?: number;
+  /** A rollout that makes no progress for this long has failed (default 600). */
+  progressDeadlineSeconds?: number;
+  /** Roll back to the last good revision when a rollout fails (default true). */
+  autoRollback?: boolean;
 }
 
 /** Where a resource came from, for messages and `describe`. */
@@ -147,4 +168,43 @@ export interface PodAssignment {
   node: string;
   /** Hash of the app's pod template this pod runs; a change means an update. */
   templateHash: string;
+}
+
+/**
+ * One version of an app's pod template, kept so that pods of an older version can still be
+ * described to their node during a rollout and so that `grove rollout undo` can go back.
+ * Stored under revisions/<app>/<templateHash>; `revision` numbers only grow (an undo gives the
+ * revision it returns to the next number, as Kubernetes does).
+ */
+export interface AppRevision {
+  kind: 'AppRevision';
+  app: string;
+  revision: number;
+  templateHash: string;
+  template: PodTemplate;
+  createdAt: string;
+  /** The app's kubernetes.io/change-cause annotation when the revision was made. */
+  changeCause?: string;
+}
+
+export type RolloutPhase = 'Progressing' | 'Complete' | 'Failed';
+
+/** The state of an app's latest rollout, stored under rollouts/<app>; written only on change. */
+export interface RolloutRecord {
+  kind: 'Rollout';
+  app: string;
+  /** The revision being rolled out (or reached). */
+  revision: number;
+  templateHash: string;
+  phase: RolloutPhase;
+  startedAt: string;
+  /** Last time a pod of the new revision was added, became available, or an old one went. */
+  lastProgressAt: string;
+  /** Counts the last progress was judged on: "updated/updatedAvailable/total". */
+  progressKey: string;
+  /** The last revision that completed: where an automatic rollback goes. */
+  stableHash?: string;
+  message?: string;
+  /** The latest automatic rollback, kept until the next one so `rollout status` can tell. */
+  lastRollback?: { fromRevision: number; toRevision: number; at: string; reason: string };
 }

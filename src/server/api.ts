@@ -108,6 +108,10 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   r.add('GET', '/v1/apps', async () => cp.listApps());
   r.add('GET', '/v1/apps/:name', async (ctx) => cp.getApp(n(ctx, 'app')));
   r.add('DELETE', '/v1/apps/:name', async (ctx) => cp.delete('App', n(ctx, 'app')));
+  r.add('GET', '/v1/apps/:name/rollout', async (ctx) => cp.rolloutStatus(n(ctx, 'app')));
+  r.add('GET', '/v1/apps/:name/revisions', async (ctx) => cp.rolloutHistory(n(ctx, 'app')));
+  r.add('POST', '/v1/apps/:name/rollback', async (ctx) => cp.rolloutUndo(n(ctx, 'app'), await ctx.body()));
+  r.add('POST', '/v1/apps/:name/restart', async (ctx) => cp.rolloutRestart(n(ctx, 'app')));
 
   r.add('GET', '/v1/configmaps', async () => cp.listConfigMaps());
   r.add('GET', '/v1/configmaps/:name', async (ctx) => cp.getConfigMap(n(ctx, 'configmap')));

@@ -11,7 +11,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
-import type { App, PodAssignment } from '../core/model.js';
+import type { App, AppRevision, PodAssignment, RolloutRecord } from '../core/model.js';
 import { topicsFor } from '../core/topics.js';
 import { encodeMessage, makeNodeTarget, podsChecksum } from '../core/wire.js';
 import type { PodTarget } from '../core/wire-types.js';
@@ -19,7 +19,9 @@ import type { Store, StoreChange, StoreOp } from '../store/store.js';
 import type { Clock } from './clock.js';
 import type { Mutex } from './mutex.js';
 import { keyFor, PREFIX } from './resources.js';
-import { schedule, type ArchCompatible, type NodeView } from './scheduler.js';
+import { indexRevisions, pruneRevisions, recordRevisions, REVISION_PREFIX, ROLLOUT_PREFIX, templateLookup } from './revisions.js';
+import { trackRollouts } from './rollouts.js';
+import { schedule, type ArchCompatible, type NodeView, type RolloutProgress } from './scheduler.js';
 import type { StoredNode } from './status-cache.js';
 import { buildNodePods, templateHash } from './targets.js';
 
@@ -48,6 +50,8 @@ export interface ControllerOptions {
   evictionTimeoutMs?: number;
   nameSuffix?: () => string;
   archCompatible?: ArchCompatible;
+  /** Pods their nodes report ready (rolling updates wait for them); absent = all count as ready. */
+  availablePods?: () => ReadonlySet<string>;
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -59,7 +63,7 @@ export function randomSuffix(): string {
 }
 
 /** Keys whose changes cannot affect scheduling (including the controller's own bookkeeping). */
-const IGNORED_PREFIXES = [PREFIX.Target, PREFIX.Token];
+const IGNORED_PREFIXES = [PREFIX.Target, PREFIX.Token, REVISION_PREFIX, ROLLOUT_PREFIX];
 
 interface Publication {
   node: string;
@@ -72,14 +76,16 @@ export class Controller {
   private readonly debounceMs: number;
   private readonly nameSuffix: () => string;
   private readonly last = new Map<string, TargetRecord>();
+  /** Each app's rollout figures from the last pass (what `grove rollout status` shows). */
+  private progress = new Map<string, RolloutProgress>();
   private unwatch: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private dirty = false;
   private republishNext = false;
   private stopped = true;
-  /** Wakes a pass when the next eviction falls due (nothing else changes at that moment). */
-  private evictionTimer: { handle: NodeJS.Timeout; at: string } | undefined;
+  /** Wakes a pass when the next eviction or rollout deadline falls due (nothing else changes then). */
+  private wakeTimer: { handle: NodeJS.Timeout; at: string } | undefined;
   /** Whether the partition rule held evictions back in the last pass (warned once per episode). */
   private evictionsPaused = false;
 
@@ -105,7 +111,7 @@ export class Controller {
     this.unwatch = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.setEvictionTimer(undefined);
+    this.setWakeTimer(undefined);
     await this.running;
   }
 
@@ -137,6 +143,10 @@ export class Controller {
       if (this.running) await this.running;
       else await new Promise((r) => setTimeout(r, this.debounceMs));
     }
+  }
+
+  rolloutProgress(app: string): RolloutProgress | undefined {
+    return this.progress.get(app);
   }
 
   /** Revision of the target last published to `node`, if any. */
@@ -183,8 +193,11 @@ export class Controller {
     const apps = (await store.list<App>(PREFIX.App)).map((e) => e.value);
     const nodes = (await store.list<StoredNode>(PREFIX.Node)).map((e) => e.value);
     const assignments = (await store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
+    const revisions = indexRevisions((await store.list<AppRevision>(REVISION_PREFIX)).map((e) => e.value));
+    const records = new Map((await store.list<RolloutRecord>(ROLLOUT_PREFIX)).map((e) => [e.value.app, e.value]));
     const now = this.opts.clock.now().toISOString();
 
+    const revisionOps = recordRevisions(apps, revisions, records, templateHash, now);
     const result = schedule({
       apps,
       nodes: nodes.map(this.opts.nodeView),
@@ -194,19 +207,34 @@ export class Controller {
       now,
       ...(this.opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: this.opts.evictionTimeoutMs } : {}),
       ...(this.opts.archCompatible ? { archCompatible: this.opts.archCompatible } : {}),
+      ...(this.opts.availablePods ? { available: this.opts.availablePods() } : {}),
     });
     this.notePartition(result.evictionsPaused);
-    this.setEvictionTimer(result.nextEvictionAt);
     if (result.evicted.length > 0) this.log.warn({ evicted: result.evicted }, 'pods evicted from NotReady nodes');
-    let current = assignments;
+    this.progress = new Map(result.rollouts.map((p) => [p.app, p]));
+    const rollouts = trackRollouts({ apps, progress: result.rollouts, records, revisions, now });
+    this.setWakeTimer(earliest(result.nextEvictionAt, rollouts.nextDeadlineAt));
+    for (const f of rollouts.failed) this.log.warn({ app: f.app, revision: f.revision }, `rollout failed: ${f.message}`);
+    for (const op of rollouts.ops) {
+      if (op.type === 'put') records.set((op.value as RolloutRecord).app, op.value as RolloutRecord);
+      else records.delete(op.key.slice(ROLLOUT_PREFIX.length));
+    }
+
+    const gone = new Set(result.delete);
+    const current = [...assignments.filter((p) => !gone.has(p.meta.name)), ...result.create];
+    const liveHashes = new Map<string, Set<string>>();
+    for (const p of current) liveHashes.set(p.app, (liveHashes.get(p.app) ?? new Set()).add(p.templateHash));
+    const ops: StoreOp[] = [
+      ...result.delete.map((name): StoreOp => ({ type: 'delete', key: keyFor('Pod', name) })),
+      ...result.create.map((p): StoreOp => ({ type: 'put', key: keyFor('Pod', p.meta.name), value: p })),
+      ...revisionOps,
+      ...rollouts.ops,
+      ...rollouts.rollbacks.map((a): StoreOp => ({ type: 'put', key: keyFor('App', a.meta.name), value: a })),
+      ...pruneRevisions(apps, revisions, liveHashes, records, templateHash),
+    ];
+    // One commit: pods, revisions and rollout state never disagree after a crash.
+    if (ops.length > 0) await store.commit(ops);
     if (result.create.length > 0 || result.delete.length > 0) {
-      const ops: StoreOp[] = [
-        ...result.delete.map((name): StoreOp => ({ type: 'delete', key: keyFor('Pod', name) })),
-        ...result.create.map((p): StoreOp => ({ type: 'put', key: keyFor('Pod', p.meta.name), value: p })),
-      ];
-      await store.commit(ops);
-      const gone = new Set(result.delete);
-      current = [...assignments.filter((p) => !gone.has(p.meta.name)), ...result.create];
       this.log.info({ created: result.create.map((p) => `${p.meta.name}@${p.node}`), deleted: result.delete }, 'pods scheduled');
     }
 
@@ -214,10 +242,13 @@ export class Controller {
     const publications: Publication[] = [];
     const recordOps: StoreOp[] = [];
     const known = new Set<string>();
+    const byNode = new Map<string, PodAssignment[]>();
+    for (const p of current) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
+    const olderTemplate = templateLookup(revisions);
     for (const node of nodes) {
       const name = node.meta.name;
       known.add(name);
-      const pods = buildNodePods(name, current, apps);
+      const pods = buildNodePods(name, byNode.get(name) ?? [], apps, olderTemplate);
       const checksum = podsChecksum(pods);
       const last = this.last.get(name);
       if (last && last.checksum === checksum) {
@@ -251,19 +282,20 @@ export class Controller {
     this.evictionsPaused = paused !== undefined;
   }
 
-  private setEvictionTimer(at: string | undefined): void {
-    if (this.evictionTimer?.at === at) return;
-    if (this.evictionTimer) clearTimeout(this.evictionTimer.handle);
-    this.evictionTimer = undefined;
+  private setWakeTimer(at: string | undefined): void {
+    if (this.wakeTimer?.at === at) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.handle);
+    this.wakeTimer = undefined;
     if (at === undefined || this.stopped) return;
     // The scheduler's "now" is the injected clock's; the wait is measured on the same clock.
-    const delay = Math.max(0, Date.parse(at) - this.opts.clock.now().getTime());
+    // Capped: setTimeout fires at once for delays beyond 2^31 − 1 ms; waking early is harmless.
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, Date.parse(at) - this.opts.clock.now().getTime()));
     const handle = setTimeout(() => {
-      this.evictionTimer = undefined;
+      this.wakeTimer = undefined;
       this.nudge();
     }, delay);
     handle.unref();
-    this.evictionTimer = { handle, at };
+    this.wakeTimer = { handle, at };
   }
 
   private async publish(p: Publication): Promise<void> {
@@ -273,4 +305,10 @@ export class Controller {
     await this.opts.publish(topic, encodeMessage(target));
     this.log.debug({ node: p.node, revision: p.record.revision, pods: p.pods.length }, 'target published');
   }
+}
+
+function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a < b ? a : b;
 }

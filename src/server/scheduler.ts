@@ -11,29 +11,22 @@
  */
 import type { App, PodAssignment } from '../core/model.js';
 import { ErrorCode, GroveError } from '../core/errors.js';
-import { parseDurationSeconds } from '../core/quantity.js';
+import {
+  acceptsNewPods,
+  appMemoryRequest,
+  byName,
+  DEFAULT_EVICTION_TIMEOUT_MS,
+  defaultArchCompatible,
+  evictionTimeoutMs,
+  oldestFirst,
+  PARTITION_THRESHOLD,
+  selectorMatches,
+  type ArchCompatible,
+  type NodeView,
+} from './scheduler-rules.js';
+import { resolveStrategy, type ResolvedStrategy } from './update-strategy.js';
 
-export interface NodeFactsView {
-  arch?: string;
-  memoryAvailableBytes?: number;
-}
-
-export interface NodeView {
-  name: string;
-  labels: Record<string, string>;
-  cordoned: boolean;
-  ready: boolean;
-  /**
-   * ISO time the node went from Ready to NotReady; absent while Ready and for a node that has
-   * never been Ready (joined, agent not up yet: pods may be placed there and wait for it).
-   */
-  notReadySince?: string;
-  /** Absent until the node has reported; unknown facts never make a node ineligible. */
-  facts?: NodeFactsView;
-}
-
-/** Hook: may this app run on this node's CPU architecture? */
-export type ArchCompatible = (app: App, node: NodeView) => boolean;
+export * from './scheduler-rules.js';
 
 export interface ScheduleInput {
   apps: readonly App[];
@@ -50,6 +43,26 @@ export interface ScheduleInput {
   /** How long a node may be NotReady before its Deployment pods move (default 5 min). */
   evictionTimeoutMs?: number;
   archCompatible?: ArchCompatible;
+  /**
+   * Names of pods whose node reports them ready on their current template: what rolling
+   * updates count as available. Absent = every existing pod counts as available.
+   */
+  available?: ReadonlySet<string>;
+}
+
+/** Where an app's rollout stands after this pass (counts include this pass's changes). */
+export interface RolloutProgress {
+  app: string;
+  templateHash: string;
+  /** Pods wanted: replicas, or for a DaemonSet the Ready nodes that should run one. */
+  desired: number;
+  /** Pods on the current template. */
+  updated: number;
+  /** Of those, available. */
+  updatedAvailable: number;
+  /** Pods of the app, any template. */
+  total: number;
+  complete: boolean;
 }
 
 export interface ScheduleResult {
@@ -62,76 +75,8 @@ export interface ScheduleResult {
   evictionsPaused?: { notReady: number; total: number };
   /** ISO time of the next eviction that falls due if nothing changes: when to schedule again. */
   nextEvictionAt?: string;
-}
-
-export const EVICTION_TIMEOUT_ANNOTATION = 'grove.io/eviction-timeout';
-export const DEFAULT_EVICTION_TIMEOUT_MS = 5 * 60_000;
-/** More than this share of nodes NotReady at once pauses evictions (likely a partition). */
-export const PARTITION_THRESHOLD = 0.55;
-
-/**
- * The app's eviction timeout: its grove.io/eviction-timeout annotation ("90s", "10m") when
- * valid, else the cluster default. Validation rejects bad values at apply; one that slipped
- * in (older server) falls back rather than failing the whole pass.
- */
-export function evictionTimeoutMs(app: App, fallbackMs: number): number {
-  const raw = app.meta.annotations[EVICTION_TIMEOUT_ANNOTATION] ?? app.spec.template.annotations[EVICTION_TIMEOUT_ANNOTATION];
-  if (raw === undefined) return fallbackMs;
-  try {
-    return parseDurationSeconds(raw, EVICTION_TIMEOUT_ANNOTATION) * 1000;
-  } catch {
-    return fallbackMs;
-  }
-}
-
-/** Whether a node takes new pods: Ready, or never Ready yet (it has not failed, it is coming). */
-export function acceptsNewPods(node: NodeView): boolean {
-  return node.ready || node.notReadySince === undefined;
-}
-
-export const ARCH_ANNOTATION = 'grove.io/arch';
-
-const ARCH_ALIASES: Record<string, string> = { x64: 'amd64', x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm', armhf: 'arm' };
-
-function normArch(arch: string): string {
-  const a = arch.trim().toLowerCase();
-  return ARCH_ALIASES[a] ?? a;
-}
-
-/**
- * Default arch rule. The image's platforms are not known at schedule time (the node resolves
- * the manifest list when it pulls), so an app is only restricted when it says so with the
- * grove.io/arch annotation ("arm64" or "arm64,arm") and the node has reported its arch.
- */
-export const defaultArchCompatible: ArchCompatible = (app, node) => {
-  const wanted = app.spec.template.annotations[ARCH_ANNOTATION] ?? app.meta.annotations[ARCH_ANNOTATION];
-  if (!wanted || !node.facts?.arch) return true;
-  const arch = normArch(node.facts.arch);
-  return wanted.split(',').some((w) => normArch(w) === arch);
-};
-
-/** Memory the scheduler reserves for one pod of the app: requests, else limits, else 0. */
-export function appMemoryRequest(app: App): number {
-  let sum = 0;
-  for (const c of app.spec.template.containers) sum += c.resources.requestMemoryBytes ?? c.resources.memoryBytes ?? 0;
-  return sum;
-}
-
-function byName<T extends { name: string }>(a: T, b: T): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/** Oldest first: createdAt, then name (names are random, but the order must be total). */
-function oldestFirst(a: PodAssignment, b: PodAssignment): number {
-  const ca = a.meta.createdAt ?? '';
-  const cb = b.meta.createdAt ?? '';
-  if (ca !== cb) return ca < cb ? -1 : 1;
-  return a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0;
-}
-
-function selectorMatches(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
-  return true;
+  /** One entry per app, in name order. */
+  rollouts: RolloutProgress[];
 }
 
 export function schedule(input: ScheduleInput): ScheduleResult {
@@ -146,7 +91,9 @@ class Pass {
   private readonly nodeByName = new Map<string, NodeView>();
   private readonly appByName = new Map<string, App>();
   private readonly archOk: ArchCompatible;
-  private readonly result: ScheduleResult = { create: [], delete: [], evicted: [] };
+  private readonly result: ScheduleResult = { create: [], delete: [], evicted: [], rollouts: [] };
+  /** Pods created in this pass: never available yet. */
+  private readonly fresh = new Set<string>();
   private readonly nowMs: number | undefined;
   private readonly evictionsAllowed: boolean;
   private nextEvictionMs: number | undefined;
@@ -216,43 +163,150 @@ class Pass {
   private deployment(app: App, hash: string): void {
     const replicas = app.spec.replicas ?? 1;
     this.evict(app, hash);
+    const strategy = resolveStrategy(app.spec, replicas);
+    const outdated = this.podsOf(app.meta.name).filter((p) => p.templateHash !== hash);
+    if (outdated.length === 0) this.scaleTo(app, hash, replicas);
+    else if (strategy.type === 'Recreate') {
+      // Every old pod goes first; the new ones come in the next pass, once the old are gone.
+      for (const p of outdated) this.remove(p);
+    } else this.rollDeployment(app, hash, replicas, strategy);
+    const pods = this.podsOf(app.meta.name);
+    const updated = pods.filter((p) => p.templateHash === hash);
+    const updatedAvailable = updated.filter((p) => this.isAvailable(p)).length;
+    this.result.rollouts.push({
+      app: app.meta.name,
+      templateHash: hash,
+      desired: replicas,
+      updated: updated.length,
+      updatedAvailable,
+      total: pods.length,
+      complete: pods.length === replicas && updated.length === replicas && updatedAvailable === replicas,
+    });
+  }
+
+  /** Steady state (every pod on the current template): scale down the surplus, place the deficit. */
+  private scaleTo(app: App, hash: string, replicas: number): void {
     let pods = this.podsOf(app.meta.name);
     while (pods.length > replicas) {
       this.remove(this.scaleDownVictim(pods));
       pods = this.podsOf(app.meta.name);
     }
-    let deficit = replicas - pods.length;
-    for (const p of pods.sort(oldestFirst)) {
-      if (p.templateHash === hash) continue;
-      if (!this.replace(app, hash, p)) deficit++;
-    }
-    for (; deficit > 0; deficit--) {
+    this.scaleUp(app, hash, replicas - pods.length);
+  }
+
+  private scaleUp(app: App, hash: string, count: number): void {
+    for (let n = count; n > 0; n--) {
       const node = this.bestNodeFor(app);
-      if (!node) break; // Nowhere fits: the pod stays unscheduled until something changes.
+      if (!node) return; // Nowhere fits: the pod stays unscheduled until something changes.
       this.create(app, hash, node.name);
     }
   }
 
-  private daemonSet(app: App, hash: string): void {
-    for (const node of this.nodes) {
-      const here = this.podsOf(app.meta.name).filter((p) => p.node === node.name);
-      if (here.length === 0) {
-        if (this.canPlace(app, node)) this.create(app, hash, node.name);
-        continue;
-      }
-      // One per node: keep the oldest pod already on the current template, else the oldest.
-      here.sort(oldestFirst);
-      const keep = here.find((p) => p.templateHash === hash) ?? here[0]!;
-      for (const p of here) if (p !== keep) this.remove(p);
-      if (keep.templateHash !== hash) this.replace(app, hash, keep);
+  /**
+   * One step of a Deployment rolling update, as Kubernetes' deployment controller takes it:
+   * add new pods while the total stays within replicas + maxSurge, remove old ones while the
+   * available pods stay at or above replicas − maxUnavailable (unavailable old pods first, they
+   * cost nothing), then add again into the room that freed. A new pod that never becomes
+   * available therefore stops the rollout where it is, with the old version still serving.
+   */
+  private rollDeployment(app: App, hash: string, replicas: number, s: ResolvedStrategy): void {
+    const name = app.meta.name;
+    const current = (): PodAssignment[] => this.podsOf(name).filter((p) => p.templateHash === hash);
+    const old = (): PodAssignment[] => this.podsOf(name).filter((p) => p.templateHash !== hash);
+    // Scaled down mid-rollout: surplus new pods go (newest first), then old beyond the surge.
+    for (let fresh = current().sort(oldestFirst); fresh.length > replicas; fresh = current().sort(oldestFirst)) this.remove(fresh[fresh.length - 1]!);
+    while (this.podsOf(name).length > replicas + s.maxSurge && old().length > 0) this.remove(this.oldVictim(old()));
+    const scaleUp = (): void => this.scaleUp(app, hash, Math.min(replicas + s.maxSurge - this.podsOf(name).length, replicas - current().length));
+    scaleUp();
+    const minAvailable = replicas - s.maxUnavailable;
+    const newUnavailable = current().filter((p) => !this.isAvailable(p)).length;
+    let budget = this.podsOf(name).length - minAvailable - newUnavailable;
+    for (const p of old().filter((p) => !this.isAvailable(p)).sort(oldestFirst)) {
+      if (budget <= 0) break;
+      this.remove(p);
+      budget--;
     }
+    let removable = Math.min(budget, this.podsOf(name).filter((p) => this.isAvailable(p)).length - minAvailable);
+    for (; removable > 0 && old().length > 0; removable--) this.remove(this.oldVictim(old()));
+    scaleUp();
+  }
+
+  private oldVictim(old: PodAssignment[]): PodAssignment {
+    const unavailable = old.filter((p) => !this.isAvailable(p)).sort(oldestFirst);
+    return unavailable[0] ?? this.scaleDownVictim(old);
   }
 
   /**
-   * Swaps an outdated pod for one on the current template on the same node (no rolling update
-   * yet). Allowed on a cordoned node: cordon stops new placements, an update is not one. The
-   * new template must fit in memory once the old pod's reservation is released; when it does
-   * not, the pod is only deleted and the caller decides (a Deployment places it elsewhere).
+   * One pod per eligible node, updated node by node (name order). Pods on NotReady nodes are
+   * updated in their target at once and count against nothing: an offline device must not
+   * stall a fleet's rollout, and it picks up the new template when it returns. On Ready
+   * nodes, maxUnavailable bounds how many nodes are without an available pod at a time; with
+   * maxSurge the new pod starts beside the old one, which goes once the new one is available.
+   */
+  private daemonSet(app: App, hash: string): void {
+    const name = app.meta.name;
+    // Grouped once: fleets have thousands of nodes, and podsOf() walks every pod.
+    const byNode = new Map<string, PodAssignment[]>();
+    for (const p of this.podsOf(name)) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
+    const eligible = this.nodes.filter((n) => byNode.has(n.name) || this.canPlace(app, n));
+    const strategy = resolveStrategy(app.spec, eligible.filter((n) => n.ready).length);
+    const waiting: { node: NodeView; old: PodAssignment }[] = [];
+    let unavailable = 0;
+    let surging = 0;
+    for (const node of eligible) {
+      const here = (byNode.get(node.name) ?? []).sort(oldestFirst);
+      if (here.length === 0) {
+        this.create(app, hash, node.name);
+        if (node.ready) unavailable++;
+        continue;
+      }
+      const cur = here.filter((p) => p.templateHash === hash);
+      const old = here.filter((p) => p.templateHash !== hash);
+      for (const p of [...cur.slice(1), ...old.slice(1)]) this.remove(p);
+      if (old[0] && (cur[0] === undefined || this.isAvailable(cur[0]) || !node.ready)) {
+        if (cur[0]) this.remove(old[0]);
+        else if (!node.ready || !this.isAvailable(old[0])) {
+          // Costs no availability: there was none here (or nobody to judge it).
+          this.replace(app, hash, old[0]);
+          if (node.ready) unavailable++;
+        } else waiting.push({ node, old: old[0] });
+        continue;
+      }
+      if (old[0]) surging++; // The new pod runs beside the old one until it is available.
+      if (node.ready && ![cur[0], old[0]].some((p) => p !== undefined && this.isAvailable(p))) unavailable++;
+    }
+    if (strategy.type !== 'OnDelete') {
+      for (const { node, old } of waiting) {
+        if (strategy.maxSurge > 0) {
+          if (surging >= strategy.maxSurge || !this.fits(app, node)) continue;
+          this.create(app, hash, node.name);
+          surging++;
+        } else if (unavailable < strategy.maxUnavailable) {
+          this.replace(app, hash, old);
+          unavailable++;
+        }
+      }
+    }
+    const pods = this.podsOf(name);
+    const readyNodes = new Set(eligible.filter((n) => n.ready).map((n) => n.name));
+    const onReady = pods.filter((p) => readyNodes.has(p.node));
+    const updated = onReady.filter((p) => p.templateHash === hash);
+    const updatedAvailable = updated.filter((p) => this.isAvailable(p)).length;
+    this.result.rollouts.push({
+      app: name,
+      templateHash: hash,
+      desired: readyNodes.size,
+      updated: updated.length,
+      updatedAvailable,
+      total: pods.length,
+      complete: onReady.length === readyNodes.size && updated.length === readyNodes.size && updatedAvailable === readyNodes.size,
+    });
+  }
+
+  /**
+   * Swaps a pod for one on the current template on the same node. Allowed on a cordoned node:
+   * cordon stops new placements, an update is not one. The new template must fit in memory
+   * once the old pod's reservation is released; when it does not, the pod is only deleted.
    */
   private replace(app: App, hash: string, old: PodAssignment): boolean {
     this.remove(old);
@@ -260,6 +314,11 @@ class Pass {
     if (!this.fits(app, node)) return false;
     this.create(app, hash, node.name);
     return true;
+  }
+
+  private isAvailable(p: PodAssignment): boolean {
+    if (this.fresh.has(p.meta.name)) return false;
+    return this.input.available ? this.input.available.has(p.meta.name) : true;
   }
 
   /**
@@ -355,6 +414,7 @@ class Pass {
       templateHash: hash,
     };
     this.live.set(name, pod);
+    this.fresh.add(name);
     this.result.create.push(pod);
   }
 

@@ -17,6 +17,7 @@ import { joinNode, patchNode, type NodeRegistration } from './nodes.js';
 import { applyResources, deleteResource, getResource, listResources, PREFIX, type ApplyResult, type DeletableKind } from './resources.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
 import type { NodeView } from './scheduler.js';
+import { rolloutHistory, rolloutRestart, rolloutStatus, rolloutUndo, type RevisionView, type RolloutDeps, type RolloutStatusView } from './rollout-api.js';
 import { SERVER_USERNAME } from './security/credentials.js';
 import { createJoinToken } from './security/tokens.js';
 import { StatusCache, type StoredNode } from './status-cache.js';
@@ -132,6 +133,7 @@ export class ControlPlane {
       mutex: this.mutex,
       publish: (topic, payload) => this.publish(topic, payload, true),
       nodeView: (record) => this.schedulerView(record),
+      availablePods: () => this.statusCache.readyPods(),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
       ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}),
       ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}),
@@ -226,6 +228,28 @@ export class ControlPlane {
     const app = await getResource<App>(this.opts.store, 'App', name);
     const pods = await this.listPods({ app: name });
     return { ...app, pods: appSummary(app, pods), podList: pods };
+  }
+
+  /* -------------------------------------------------------------- rollouts */
+
+  private get rolloutDeps(): RolloutDeps {
+    return { store: this.opts.store, mutex: this.mutex, now: () => this.clock.now(), progress: (app) => this.controller.rolloutProgress(app) };
+  }
+
+  rolloutStatus(name: string): Promise<RolloutStatusView> {
+    return rolloutStatus(this.rolloutDeps, name);
+  }
+
+  rolloutHistory(name: string): Promise<RevisionView[]> {
+    return rolloutHistory(this.rolloutDeps, name);
+  }
+
+  rolloutUndo(name: string, body: unknown): Promise<{ app: string; toRevision: number }> {
+    return rolloutUndo(this.rolloutDeps, name, body);
+  }
+
+  rolloutRestart(name: string): Promise<{ app: string; restartedAt: string }> {
+    return rolloutRestart(this.rolloutDeps, name);
   }
 
   listConfigMaps(): Promise<ConfigMap[]> {

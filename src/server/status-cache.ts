@@ -36,7 +36,7 @@ export interface NodeLiveView {
   lastStatusAt?: string;
 }
 
-export type NodeEventReason = 'ready' | 'not-ready' | 'facts';
+export type NodeEventReason = 'ready' | 'not-ready' | 'facts' | 'pods-ready';
 
 export interface StatusCacheOptions {
   store: Store;
@@ -46,7 +46,10 @@ export interface StatusCacheOptions {
   mutex: Mutex;
   /** NotReady after this long without a status (default 40 s); presence offline flips at once. */
   nodeGraceMs?: number;
-  /** Readiness flipped, or the facts the scheduler uses (arch, labels) appeared or changed. */
+  /**
+   * Readiness flipped, the facts the scheduler uses (arch, labels) appeared or changed, or the
+   * set of pods the node reports ready changed (rolling updates wait on it).
+   */
   onNodeEvent?: (node: string, reason: NodeEventReason) => void;
 }
 
@@ -185,6 +188,17 @@ export class StatusCache {
       prev.facts.arch !== status.facts.arch ||
       JSON.stringify(prev.facts.labels) !== JSON.stringify(status.facts.labels);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
+    else if (!prev || readyPodsKey(prev) !== readyPodsKey(status)) this.opts.onNodeEvent?.(node, 'pods-ready');
+  }
+
+  /** Pods reported ready by nodes that are Ready now: what rolling updates count as available. */
+  readyPods(): Set<string> {
+    const out = new Set<string>();
+    for (const [node, l] of this.live) {
+      if (!l.status || !this.isReady(node)) continue;
+      for (const p of l.status.pods) if (p.ready) out.add(p.name);
+    }
+    return out;
   }
 
   private evaluate(node: string): void {
@@ -240,4 +254,11 @@ export class StatusCache {
       }
     }
   }
+}
+
+function readyPodsKey(status: NodeStatus): string {
+  return status.pods
+    .filter((p) => p.ready)
+    .map((p) => p.name)
+    .join(',');
 }

@@ -4,7 +4,7 @@
  * of an app's pod template.
  */
 import { createHash } from 'node:crypto';
-import type { App, PodAssignment } from '../core/model.js';
+import type { App, PodAssignment, PodTemplate } from '../core/model.js';
 import type { ContainerTarget, PodTarget } from '../core/wire-types.js';
 
 /**
@@ -34,7 +34,7 @@ export function templateHash(app: App): string {
   return createHash('sha256').update(canonicalJson(app.spec.template)).digest('hex').slice(0, 16);
 }
 
-function containerTarget(c: App['spec']['template']['containers'][number]): ContainerTarget {
+function containerTarget(c: PodTemplate['containers'][number]): ContainerTarget {
   // Copy field by field: the wire message must not carry whatever extra members a stored
   // object may have picked up, and optional fields stay absent rather than undefined.
   const out: ContainerTarget = {
@@ -53,21 +53,24 @@ function containerTarget(c: App['spec']['template']['containers'][number]): Cont
   return out;
 }
 
+/** The pod template of an older revision of an app, when it is still known. */
+export type OlderTemplate = (app: string, hash: string) => PodTemplate | undefined;
+
 /**
- * The pods `node` must run, sorted by name. An assignment whose template hash is not the app's
- * current one is left out: only the current template is known, so an outdated pod cannot be
- * described; the scheduler replaces such pods anyway (and the agent stops what is not listed).
- * Assignments of apps that no longer exist are left out for the same reason.
+ * The pods `node` must run, sorted by name. A pod on an older template (mid-rollout) is
+ * described from that template's revision; one whose template is no longer known at all, or
+ * whose app is gone, is left out, and the agent stops what is not listed.
  */
-export function buildNodePods(node: string, assignments: readonly PodAssignment[], apps: readonly App[]): PodTarget[] {
+export function buildNodePods(node: string, assignments: readonly PodAssignment[], apps: readonly App[], olderTemplate?: OlderTemplate): PodTarget[] {
   const byName = new Map<string, { app: App; hash: string }>();
   for (const app of apps) byName.set(app.meta.name, { app, hash: templateHash(app) });
   const pods: PodTarget[] = [];
   for (const a of assignments) {
     if (a.node !== node) continue;
     const entry = byName.get(a.app);
-    if (!entry || entry.hash !== a.templateHash) continue;
-    const t = entry.app.spec.template;
+    if (!entry) continue;
+    const t = entry.hash === a.templateHash ? entry.app.spec.template : olderTemplate?.(a.app, a.templateHash);
+    if (!t) continue;
     const pod: PodTarget = {
       name: a.meta.name,
       app: a.app,

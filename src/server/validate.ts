@@ -29,56 +29,11 @@ const MAX_LIST = 1000;
 const MAX_STRING = 64 * 1024;
 const MAX_DATA_VALUE = 1024 * 1024;
 
-type Obj = Record<string, unknown>;
+import { bool, describe, int, invalid, isObj, obj, onlyKeys, str, strList, type Obj } from './validate-primitives.js';
+import { rolloutFields } from './validate-rollout.js';
+import { decodeProbes } from '../core/wire-probes.js';
 
-export function invalid(path: string, reason: string): GroveError {
-  return new GroveError(ErrorCode.InvalidArgument, `${path}: ${reason}`, { details: { field: path } });
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v;
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function obj(v: unknown, path: string): Obj {
-  if (!isObj(v)) throw invalid(path, `expected an object, got ${describe(v)}`);
-  return v;
-}
-
-/** Rejects fields we do not know: a typo ("replica") must not be silently ignored. */
-function onlyKeys(o: Obj, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw invalid(`${path}.${k}`, 'unknown field');
-}
-
-function str(v: unknown, path: string, max = MAX_STRING): string {
-  if (typeof v !== 'string') throw invalid(path, `expected a string, got ${describe(v)}`);
-  if (v.length > max) throw invalid(path, `longer than ${max} characters`);
-  if (v.includes('\0')) throw invalid(path, 'contains a NUL character');
-  return v;
-}
-
-function bool(v: unknown, path: string, fallback: boolean): boolean {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw invalid(path, `expected a boolean, got ${describe(v)}`);
-  return v;
-}
-
-function int(v: unknown, path: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalid(path, `expected a whole number, got ${describe(v)}`);
-  if (v < min || v > max) throw invalid(path, `must be between ${min} and ${max}, got ${v}`);
-  return v;
-}
-
-function strList(v: unknown, path: string): string[] {
-  if (!Array.isArray(v)) throw invalid(path, `expected an array of strings, got ${describe(v)}`);
-  if (v.length > MAX_LIST) throw invalid(path, `more than ${MAX_LIST} items`);
-  return v.map((x, i) => str(x, `${path}[${i}]`));
-}
+export { invalid };
 
 export function name(v: unknown, path: string): string {
   if (!isValidName(v)) {
@@ -189,7 +144,7 @@ function resources(v: unknown, path: string): ContainerResources {
 
 function container(v: unknown, path: string): ContainerTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy']);
+  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes']);
   const image = str(o.image, `${path}.image`, 1024);
   let canonicalImage: string;
   try {
@@ -219,6 +174,8 @@ function container(v: unknown, path: string): ContainerTemplate {
     }
     out.imagePullPolicy = o.imagePullPolicy;
   }
+  // The agent's decoder, so that what the API accepts is exactly what a node accepts.
+  if (o.probes !== undefined) out.probes = decodeProbes(o.probes, `${path}.probes`, (at, reason) => { throw invalid(at, reason); });
   return out;
 }
 
@@ -255,12 +212,12 @@ function template(v: unknown, path: string): PodTemplate {
 function app(o: Obj, path: string): App {
   onlyKeys(o, path, ['kind', 'meta', 'spec', 'generation']);
   const spec = obj(o.spec, `${path}.spec`);
-  onlyKeys(spec, `${path}.spec`, ['kind', 'replicas', 'template']);
+  onlyKeys(spec, `${path}.spec`, ['kind', 'replicas', 'template', 'strategy', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'autoRollback']);
   if (spec.kind !== 'Deployment' && spec.kind !== 'DaemonSet') throw invalid(`${path}.spec.kind`, 'expected Deployment or DaemonSet');
   const out: App = {
     kind: 'App',
     meta: meta(o.meta, `${path}.meta`),
-    spec: { kind: spec.kind, template: template(spec.template, `${path}.spec.template`) },
+    spec: { kind: spec.kind, template: template(spec.template, `${path}.spec.template`), ...rolloutFields(spec, `${path}.spec`) },
   };
   // Checked here so a typo fails the apply instead of silently meaning the server's default.
   for (const [where, annotations] of [['meta', out.meta.annotations], ['spec.template', out.spec.template.annotations]] as const) {

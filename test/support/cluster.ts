@@ -22,6 +22,7 @@ export interface PodJson {
   phase: string;
   ready: boolean;
   restarts: number;
+  templateHash: string;
   containers: { name: string; state: string; exitCode?: number; oomKilled: boolean; reason?: string }[];
 }
 

@@ -178,4 +178,16 @@ services:
       expect(fails(text)).toThrow(message);
     });
   });
+
+  it('maps deploy.update_config onto a rolling update', () => {
+    expect(web('    deploy:\n      update_config: { parallelism: 2, order: start-first, failure_action: pause, monitor: 90s }\n').spec).toMatchObject({
+      strategy: { type: 'RollingUpdate', maxSurge: 2, maxUnavailable: 0 },
+      autoRollback: false,
+      progressDeadlineSeconds: 90,
+    });
+    expect(web('    deploy:\n      update_config: { parallelism: 0 }\n').spec.strategy).toEqual({ type: 'RollingUpdate', maxSurge: 0, maxUnavailable: '100%' });
+    expect(web('    deploy:\n      update_config: { failure_action: rollback }\n').spec).toMatchObject({ strategy: { maxSurge: 0, maxUnavailable: 1 }, autoRollback: true });
+    expect(webFails('    deploy:\n      update_config: { delay: 10s }\n')).toThrow(/update_config.delay: not supported yet/);
+    expect(webFails('    deploy:\n      update_config: { monitor: soon }\n')).toThrow(/update_config.monitor/);
+  });
 });

@@ -217,6 +217,17 @@ status: {}
     expect(onlyApp(parse(text)).spec.template.containers[0]!.image).toBe('docker.io/library/nginx:latest');
   });
 
+  it('translates update strategies, history, deadline and the auto-rollback annotation', () => {
+    const spec = '  revisionHistoryLimit: 3\n  progressDeadlineSeconds: 120\n  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 0\n      maxUnavailable: 50%\n';
+    const app = onlyApp(parse(deployment('', spec).replace('  name: web\n', '  name: web\n  annotations:\n    grove.io/auto-rollback: "false"\n')));
+    expect(app.spec).toMatchObject({ strategy: { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: '50%' }, revisionHistoryLimit: 3, progressDeadlineSeconds: 120, autoRollback: false });
+    expect(onlyApp(parse(deployment('', '  strategy:\n    type: Recreate\n'))).spec.strategy).toEqual({ type: 'Recreate' });
+    // The defaults written out store nothing, so such an app hashes and compares as before.
+    expect(onlyApp(parse(deployment('', '  strategy:\n    type: RollingUpdate\n'))).spec.strategy).toBeUndefined();
+    const ds = deployment('', '  updateStrategy:\n    type: OnDelete\n').replace('kind: Deployment', 'kind: DaemonSet');
+    expect(onlyApp(parse(ds)).spec).toMatchObject({ kind: 'DaemonSet', strategy: { type: 'OnDelete' } });
+  });
+
   it('skips empty documents but counts them in document numbers', () => {
     const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`;
     const resources = parse(`---\n${cm('a')}---\n# nothing here\n---\n---\n${cm('b')}`);

@@ -1,5 +1,5 @@
 /** Builders shared by the server tests (not a test file itself). */
-import type { App, AppKind, ContainerTemplate, NodeRecord, PodAssignment } from '../../src/core/model.js';
+import type { App, AppKind, ContainerTemplate, NodeRecord, PodAssignment, UpdateStrategy } from '../../src/core/model.js';
 import type { NodeView } from '../../src/server/scheduler.js';
 import type { NodeStatus, PodStatus, Presence } from '../../src/core/wire-types.js';
 import { encodeMessage } from '../../src/core/wire.js';
@@ -13,6 +13,7 @@ export interface AppOptions {
   request?: number;
   annotations?: Record<string, string>;
   version?: string;
+  strategy?: UpdateStrategy;
 }
 
 export function app(name: string, o: AppOptions = {}): App {
@@ -31,6 +32,7 @@ export function app(name: string, o: AppOptions = {}): App {
     spec: {
       kind: o.kind ?? 'Deployment',
       ...((o.kind ?? 'Deployment') === 'Deployment' ? { replicas: o.replicas ?? 1 } : {}),
+      ...(o.strategy ? { strategy: o.strategy } : {}),
       template: {
         labels: { app: name },
         annotations: o.annotations ?? {},

@@ -200,3 +200,47 @@ describe('server validation vs the CLI manifest parser', () => {
     },
   );
 });
+
+describe('server validation: probes and rollout settings', () => {
+  const text = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations: { grove.io/auto-rollback: "false" }
+spec:
+  replicas: 2
+  revisionHistoryLimit: 4
+  progressDeadlineSeconds: 90
+  strategy: { type: RollingUpdate, rollingUpdate: { maxSurge: 0, maxUnavailable: 50% } }
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: busybox
+          readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 2 }
+          livenessProbe: { exec: { command: ["true"] } }
+`;
+
+  it('accepts what the CLI makes of a manifest with probes and a strategy, unchanged', () => {
+    const parsed = parseManifests(text, { file: 'web.yaml' });
+    const validated = validateResources(JSON.parse(JSON.stringify(parsed)));
+    expect(validated.map(canonicalJson)).toEqual(parsed.map(canonicalJson));
+    expect((validated[0] as App).spec).toMatchObject({ strategy: { maxUnavailable: '50%' }, autoRollback: false, revisionHistoryLimit: 4 });
+  });
+
+  it('rejects bad probes and strategies from the API with the field path', () => {
+    const good = JSON.parse(JSON.stringify(parseManifests(text, { file: 'web.yaml' })))[0];
+    const bad = (edit: (a: App) => void) => {
+      const a = structuredClone(good) as App;
+      edit(a);
+      return () => validateResources([a]);
+    };
+    expectInvalid(bad((a) => ((a.spec.template.containers[0]!.probes!.readiness as { periodSeconds: number }).periodSeconds = 0)), /containers\[0\]\.probes\.readiness\.periodSeconds/);
+    expectInvalid(bad((a) => (a.spec.strategy = { type: 'OnDelete' })), 'resources[0].spec.strategy.type: expected RollingUpdate or Recreate for a Deployment');
+    expectInvalid(bad((a) => (a.spec.strategy = { type: 'RollingUpdate', maxSurge: '120%' })), /maxSurge: expected a whole number or a percentage/);
+    expectInvalid(bad((a) => (a.spec.strategy = { type: 'Recreate', maxSurge: 1 })), /maxSurge: only applies to RollingUpdate/);
+    expectInvalid(bad((a) => (a.spec.revisionHistoryLimit = 1000)), /revisionHistoryLimit: must be between 0 and 100/);
+  });
+});

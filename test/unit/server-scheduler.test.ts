@@ -61,18 +61,18 @@ describe('scheduler: Deployment', () => {
     expect(r.create).toEqual([]);
   });
 
-  it('replaces a pod whose template hash changed on the same node', () => {
+  it('an update surges one new pod first and keeps the old ones while it is not available', () => {
     const r = run([app('web', { replicas: 2, version: '2' })], [node('a'), node('b')], [pod('web-1', 'web', 'a', H1), pod('web-2', 'web', 'b', H1)]);
-    expect(r.delete).toEqual(['web-1', 'web-2']);
-    expect(r.create).toEqual(['web-hash20-s0001@a', 'web-hash20-s0002@b']);
+    expect(r.delete).toEqual([]);
+    expect(r.create).toEqual(['web-hash20-s0001@a']);
     expect(r.raw.create.every((p) => p.templateHash === H2)).toBe(true);
   });
 
-  it('scale down and an update together: excess removed first, the rest replaced in place', () => {
+  it('scale down and an update together: an old pod goes, the new one takes the freed room', () => {
     const assignments = [pod('web-1', 'web', 'a', H1, '2025-01-01T00:00:00Z'), pod('web-2', 'web', 'a', H1, '2025-01-02T00:00:00Z')];
     const r = run([app('web', { replicas: 1, version: '2' })], [node('a'), node('b')], assignments);
-    expect(r.delete).toEqual(['web-2', 'web-1']);
-    expect(r.create).toEqual(['web-hash20-s0001@a']);
+    expect(r.delete).toEqual(['web-2']);
+    expect(r.create).toEqual(['web-hash20-s0001@b']);
   });
 
   it('nodeSelector: places only on matching nodes and evicts when the label goes away', () => {
@@ -182,10 +182,10 @@ describe('scheduler: DaemonSet', () => {
     expect(r.create).toEqual(['agent-hash10-s0001@c']);
   });
 
-  it('updates in place, on cordoned nodes too', () => {
+  it('updates in place, on cordoned nodes too, one node at a time by default', () => {
     const r = run([ds({ version: '2' })], [node('a', { cordoned: true }), node('b')], [pod('agent-1', 'agent', 'a', H1), pod('agent-2', 'agent', 'b', H1)]);
-    expect(r.delete).toEqual(['agent-1', 'agent-2']);
-    expect(r.create).toEqual(['agent-hash20-s0001@a', 'agent-hash20-s0002@b']);
+    expect(r.delete).toEqual(['agent-1']);
+    expect(r.create).toEqual(['agent-hash20-s0001@a']);
   });
 
   it('skips nodes without room for the request', () => {

@@ -38,6 +38,7 @@ interface Service {
       reservations?: { memory?: string | number; cpus?: string | number };
     };
     placement?: { constraints?: string[] };
+    update_config?: { parallelism?: number; order?: 'stop-first' | 'start-first'; failure_action?: 'rollback' | 'pause' | 'continue'; monitor?: string };
   };
 }
 
@@ -211,6 +212,7 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
     },
   };
   if (!global) app.spec.replicas = deploy.replicas ?? 1;
+  if (deploy.update_config) Object.assign(app.spec, updateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config));
   if (s.stop_grace_period !== undefined) {
     const path = [...base, 'stop_grace_period'];
     const seconds = text(ctx, path, () => parseGoDurationSeconds(s.stop_grace_period!));
@@ -218,6 +220,27 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
     app.spec.template.terminationGracePeriodSeconds = seconds;
   }
   return app;
+}
+
+/**
+ * deploy.update_config → a rolling update: stop-first (compose's default) replaces
+ * `parallelism` containers at a time (maxUnavailable), start-first starts that many new ones
+ * first (maxSurge); parallelism 0 means all at once. failure_action rollback keeps Grove's
+ * automatic rollback, pause and continue turn it off; monitor is the progress deadline.
+ */
+function updateConfig(ctx: DocContext, base: FieldPath, u: NonNullable<NonNullable<Service['deploy']>['update_config']>): Partial<App['spec']> {
+  const step: number | string = u.parallelism === undefined ? 1 : u.parallelism === 0 ? '100%' : u.parallelism;
+  const out: Partial<App['spec']> = {
+    strategy: u.order === 'start-first' ? { type: 'RollingUpdate', maxSurge: step, maxUnavailable: 0 } : { type: 'RollingUpdate', maxSurge: 0, maxUnavailable: step },
+  };
+  if (u.failure_action !== undefined) out.autoRollback = u.failure_action === 'rollback';
+  if (u.monitor !== undefined) {
+    const path = [...base, 'monitor'];
+    const seconds = Math.ceil(text(ctx, path, () => parseGoDurationSeconds(u.monitor!)));
+    if (seconds < 1 || seconds > 604800) throw manifestError(ctx, path, `${quote(u.monitor)} must be between 1s and 168h`);
+    out.progressDeadlineSeconds = seconds;
+  }
+  return out;
 }
 
 /** The Apps of one compose document. */

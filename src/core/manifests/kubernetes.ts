@@ -4,7 +4,7 @@
  * left here are the rules a schema cannot say (quantities, selectors, base64, duplicates).
  */
 import { formatImageRef, parseImageRef } from '../image-ref.js';
-import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, ResourceMeta, Secret } from '../model.js';
+import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, ResourceMeta, Secret, UpdateStrategy } from '../model.js';
 import { parseCpus } from '../quantity.js';
 import { expandK8sVars } from './k8s-expand.js';
 import { containerProbes, type K8sContainerProbes } from './k8s-probes.js';
@@ -37,11 +37,19 @@ interface K8sContainer extends K8sContainerProbes {
   imagePullPolicy?: ContainerTemplate['imagePullPolicy'];
   resources?: { limits?: { memory?: string | number; cpu?: string | number }; requests?: { memory?: string | number; cpu?: string | number } };
 }
+interface K8sStrategy {
+  type?: UpdateStrategy['type'];
+  rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
+}
 interface K8sWorkload {
   kind: 'Deployment' | 'DaemonSet';
   metadata: K8sMeta;
   spec: {
     replicas?: number;
+    strategy?: K8sStrategy;
+    updateStrategy?: K8sStrategy;
+    revisionHistoryLimit?: number;
+    progressDeadlineSeconds?: number;
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -152,9 +160,33 @@ function workload(ctx: DocContext, base: FieldPath, w: K8sWorkload): App {
     },
   };
   if (w.kind === 'Deployment') app.spec.replicas = w.spec.replicas ?? 1;
+  Object.assign(app.spec, rolloutSettings(ctx, base, w));
   const grace = template.spec.terminationGracePeriodSeconds;
   if (grace !== undefined) app.spec.template.terminationGracePeriodSeconds = grace;
   return app;
+}
+
+export const AUTO_ROLLBACK_ANNOTATION = 'grove.io/auto-rollback';
+
+/** strategy / updateStrategy, history, deadline, and Grove's auto-rollback annotation. */
+function rolloutSettings(ctx: DocContext, base: FieldPath, w: K8sWorkload): Partial<App['spec']> {
+  const out: Partial<App['spec']> = {};
+  const raw = w.kind === 'Deployment' ? w.spec.strategy : w.spec.updateStrategy;
+  // `strategy: {}` and `type: RollingUpdate` without parameters mean the defaults: nothing to store.
+  if (raw && (raw.type !== undefined && raw.type !== 'RollingUpdate' || raw.rollingUpdate?.maxSurge !== undefined || raw.rollingUpdate?.maxUnavailable !== undefined)) {
+    const strategy: UpdateStrategy = { type: raw.type ?? 'RollingUpdate' };
+    if (raw.rollingUpdate?.maxSurge !== undefined) strategy.maxSurge = raw.rollingUpdate.maxSurge;
+    if (raw.rollingUpdate?.maxUnavailable !== undefined) strategy.maxUnavailable = raw.rollingUpdate.maxUnavailable;
+    out.strategy = strategy;
+  }
+  if (w.spec.revisionHistoryLimit !== undefined) out.revisionHistoryLimit = w.spec.revisionHistoryLimit;
+  if (w.spec.progressDeadlineSeconds !== undefined) out.progressDeadlineSeconds = w.spec.progressDeadlineSeconds;
+  const auto = w.metadata.annotations?.[AUTO_ROLLBACK_ANNOTATION];
+  if (auto !== undefined) {
+    if (auto !== 'true' && auto !== 'false') throw manifestError(ctx, [...base, 'metadata', 'annotations', AUTO_ROLLBACK_ANNOTATION], `must be "true" or "false", got ${quote(auto)}`);
+    out.autoRollback = auto === 'true';
+  }
+  return out;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

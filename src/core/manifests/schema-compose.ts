@@ -99,7 +99,14 @@ const deploy: JsonSchema = {
       max_replicas_per_node: unsupported(),
     }),
     restart_policy: unsupported('not supported yet: use restart:'),
-    ...unsupportedFields(['endpoint_mode', 'labels', 'rollback_config', 'update_config']),
+    update_config: resources({
+      parallelism: { type: 'integer', minimum: 0, maximum: 10000 },
+      order: { enum: ['stop-first', 'start-first'] },
+      failure_action: { enum: ['rollback', 'pause', 'continue'] },
+      monitor: { type: 'string' },
+      ...unsupportedFields(['delay', 'max_failure_ratio']),
+    }),
+    ...unsupportedFields(['endpoint_mode', 'labels', 'rollback_config']),
   }),
   patternProperties: EXTENSIONS,
 };

@@ -151,26 +151,30 @@ const selector = closed(
   ['matchLabels'],
 );
 
-// Grove replaces pods one at a time, which is what the default RollingUpdate parameters do;
-// other strategies or parameters would be promises Grove does not keep yet.
-const ROLLING_ONLY = 'must be RollingUpdate: other update strategies are not supported yet';
-const DEFAULTS_ONLY = 'is not supported yet: only the default is';
+/** maxSurge / maxUnavailable: a count or a percentage of the desired pods. */
+const intOrPercent: JsonSchema = {
+  type: ['integer', 'string'],
+  minimum: 0,
+  maximum: 10000,
+  pattern: '^(100|[1-9]?[0-9])%$',
+  patternErrorMessage: 'must be a whole number or a percentage from 0% to 100%, such as "25%"',
+};
 
-const deploymentStrategy = closed({
-  type: { const: 'RollingUpdate', errorMessage: ROLLING_ONLY },
-  rollingUpdate: closed({
-    maxSurge: { const: '25%', errorMessage: DEFAULTS_ONLY + ' (25%)' },
-    maxUnavailable: { const: '25%', errorMessage: DEFAULTS_ONLY + ' (25%)' },
-  }),
-});
+function strategyOf(types: string[], message: string): JsonSchema {
+  return closed(
+    {
+      type: { enum: types, errorMessage: message },
+      rollingUpdate: closed({ maxSurge: intOrPercent, maxUnavailable: intOrPercent }),
+    },
+    [],
+    // Kubernetes' rule: rollingUpdate parameters only with type RollingUpdate.
+    { if: { required: ['type'], properties: { type: { not: { const: 'RollingUpdate' } } } }, then: { properties: { rollingUpdate: unsupported('only with type: RollingUpdate') } } },
+  );
+}
 
-const daemonSetStrategy = closed({
-  type: { const: 'RollingUpdate', errorMessage: ROLLING_ONLY },
-  rollingUpdate: closed({
-    maxUnavailable: { const: 1, errorMessage: DEFAULTS_ONLY + ' (1)' },
-    maxSurge: { const: 0, errorMessage: DEFAULTS_ONLY + ' (0)' },
-  }),
-});
+const deploymentStrategy = strategyOf(['RollingUpdate', 'Recreate'], 'must be RollingUpdate or Recreate');
+const daemonSetStrategy = strategyOf(['RollingUpdate', 'OnDelete'], 'must be RollingUpdate or OnDelete');
+const revisionHistoryLimit: JsonSchema = { type: 'integer', minimum: 0, maximum: 100 };
 
 function workload(kind: string, spec: JsonSchema): JsonSchema {
   return closed(
@@ -202,7 +206,9 @@ export function kubernetesDefinitions(): Record<string, JsonSchema> {
           selector: ref('LabelSelector'),
           template: ref('PodTemplate'),
           strategy: deploymentStrategy,
-          ...unsupportedFields(['minReadySeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'paused']),
+          revisionHistoryLimit,
+          progressDeadlineSeconds: { type: 'integer', minimum: 1, maximum: 604800 },
+          ...unsupportedFields(['minReadySeconds', 'paused']),
         },
         ['selector', 'template'],
       ),
@@ -214,7 +220,8 @@ export function kubernetesDefinitions(): Record<string, JsonSchema> {
           selector: ref('LabelSelector'),
           template: ref('PodTemplate'),
           updateStrategy: daemonSetStrategy,
-          ...unsupportedFields(['minReadySeconds', 'revisionHistoryLimit']),
+          revisionHistoryLimit,
+          ...unsupportedFields(['minReadySeconds']),
         },
         ['selector', 'template'],
       ),

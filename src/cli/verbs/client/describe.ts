@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { formatBytes } from '../../../core/quantity.js';
+import type { RolloutStatusView } from '../../../server/rollout-api.js';
 import { collectionFor, openClient } from '../../client/open-client.js';
 import { table } from '../../format.js';
 import { writeLine, type CliIO } from '../../io.js';
@@ -30,7 +31,29 @@ function describeNode(io: CliIO, n: NodeView, pods: PodView[]): void {
   writeLine(io.stdout, pods.length ? table(['  NAME', 'APP', 'STATUS', 'RESTARTS'], pods.map((p) => [`  ${p.name}`, p.app, podStatusText(p), String(p.restarts)])) : '  <none>');
 }
 
-function describeApp(io: CliIO, a: AppView): void {
+/** "RollingUpdate (max surge 25%, max unavailable 25%)", with the kind's defaults filled in. */
+function strategyText(a: AppView): string {
+  const s = a.spec.strategy;
+  const daemon = a.spec.kind === 'DaemonSet';
+  if (s && s.type !== 'RollingUpdate') return s.type;
+  const surge = s?.maxSurge ?? (daemon ? 0 : '25%');
+  const unavailable = s?.maxUnavailable ?? (daemon ? 1 : '25%');
+  const rollback = a.spec.autoRollback === false ? 'off' : 'on';
+  return `RollingUpdate (max surge ${surge}, max unavailable ${unavailable}; auto-rollback ${rollback}, deadline ${a.spec.progressDeadlineSeconds ?? 600}s)`;
+}
+
+function rolloutText(r: RolloutStatusView): string {
+  const head = r.phase === 'Pending' ? 'pending' : `revision ${r.revision} ${r.phase}, ${r.available}/${r.desired} updated pods available`;
+  return r.message && r.phase === 'Failed' ? `${head}: ${r.message}` : head;
+}
+
+/** Per container: "web ready, sidecar not ready (running)". */
+function containersText(p: PodView): string {
+  if (p.containers.length === 0) return '-';
+  return p.containers.map((c) => `${c.name} ${c.ready ? 'ready' : `not ready (${c.reason ?? c.state})`}`).join(', ');
+}
+
+function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
   const t = a.spec.template;
   field(io, 'Name', a.meta.name);
   field(io, 'Kind', a.spec.kind);
@@ -38,6 +61,12 @@ function describeApp(io: CliIO, a: AppView): void {
   field(io, 'Source', a.meta.source ? `${a.meta.source.format}${a.meta.source.file ? ` (${a.meta.source.file})` : ''}` : undefined);
   field(io, 'Labels', labelsText(a.meta.labels));
   field(io, 'Replicas', `${a.pods.desired} desired | ${a.pods.current} current | ${a.pods.upToDate} up-to-date | ${a.pods.ready} ready`);
+  field(io, 'Strategy', strategyText(a));
+  if (rollout) field(io, 'Rollout', rolloutText(rollout));
+  if (rollout?.lastRollback) {
+    const rb = rollout.lastRollback;
+    field(io, 'Last rollback', `${rb.at}: revision ${rb.fromRevision} → ${rb.toRevision} (${rb.reason})`);
+  }
   field(io, 'Node selector', labelsText(t.nodeSelector));
   field(io, 'Restart policy', t.restartPolicy);
   if (t.hostNetwork) field(io, 'Host network', 'true');
@@ -53,7 +82,8 @@ function describeApp(io: CliIO, a: AppView): void {
   }
   const pods = a.podList ?? [];
   writeLine(io.stdout, 'Pods:');
-  writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'STATUS', 'RESTARTS'], pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts)])) : '  <none>');
+  const rows = pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts), containersText(p)]);
+  writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'STATUS', 'RESTARTS', 'CONTAINERS'], rows) : '  <none>');
 }
 
 export function registerDescribe(program: Command, act: Act): void {
@@ -71,7 +101,8 @@ export function registerDescribe(program: Command, act: Act): void {
           const node = await client.get<NodeView>(`/v1/nodes/${path}`);
           describeNode(ctx.io, node, await client.get<PodView[]>(`/v1/pods?node=${path}`));
         } else if (collection === 'apps') {
-          describeApp(ctx.io, await client.get<AppView>(`/v1/apps/${path}`));
+          const [app, rollout] = await Promise.all([client.get<AppView>(`/v1/apps/${path}`), client.get<RolloutStatusView>(`/v1/apps/${path}/rollout`)]);
+          describeApp(ctx.io, app, rollout);
         } else {
           throw new GroveError(ErrorCode.InvalidArgument, `describe: "${String(kind)}" is not node or app`);
         }

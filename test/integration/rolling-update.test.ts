@@ -1,0 +1,126 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { TestCluster, type PodJson } from '../support/cluster.js';
+import { eventually, spawnGrove } from '../support/grove-cli.js';
+import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
+import { describeWith } from '../support/prereq.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+
+/**
+ * Rolling update end to end with real containers (docs/reliability.md): three replicas that
+ * turn ready through an exec readiness probe; an update to an image that does not exist must
+ * stop at maxUnavailable, roll back by itself when progressDeadlineSeconds passes, and never
+ * leave fewer than replicas − maxUnavailable old pods serving. Then `grove rollout restart`
+ * replaces every pod and `grove rollout status` follows it to the end.
+ */
+const manifest = (registry: string, tag: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: roll
+spec:
+  replicas: 3
+  progressDeadlineSeconds: 12
+  strategy:
+    rollingUpdate: { maxSurge: 1, maxUnavailable: 1 }
+  selector:
+    matchLabels: { app: roll }
+  template:
+    metadata:
+      labels: { app: roll }
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+        - name: main
+          image: ${registry}/test/busybox:${tag}
+          command: ["sh", "-c", "touch /tmp/ready; trap 'exit 0' TERM; while true; do sleep 1; done"]
+          readinessProbe:
+            exec: { command: ["cat", "/tmp/ready"] }
+            periodSeconds: 1
+`;
+
+describeWith(['root', 'runc', 'registry', 'shim'], 'rolling update with automatic rollback (real containers)', () => {
+  let registry: TestRegistry;
+  let cluster: TestCluster;
+  let scratch: string;
+
+  const apply = async (tag: string) => {
+    const file = join(scratch, `roll-${tag}.yaml`);
+    await writeFile(file, manifest(registry.host, tag));
+    const r = await cluster.grove(['apply', '-f', file]);
+    expect(r.code, r.stderr).toBe(0);
+  };
+
+  /** `grove rollout status` in the background: its exit code and output when it ends. */
+  const rolloutStatus = () =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const proc = spawnGrove(['--data-dir', cluster.serverDir, 'rollout', 'status', 'roll', '--timeout', '3m']);
+      let out = '';
+      proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      proc.on('exit', (code) => resolve({ code, out }));
+    });
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'grove-rolling-'));
+    registry = await startRegistry();
+    await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
+    cluster = await TestCluster.create();
+    await cluster.startServer();
+    await cluster.startAgent('roll-a', { token: await cluster.token() });
+    await cluster.waitForNodesReady(['roll-a']);
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+    await registry?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('stops a broken rollout at maxUnavailable, rolls back by itself, and restarts on demand', async () => {
+    await apply('1');
+    const v1 = await cluster.waitForRunning('roll', 3, 90_000);
+    const v1Hash = v1[0]!.templateHash;
+
+    await apply('missing');
+    const status = rolloutStatus();
+    let minOldReady = 3;
+    let maxPods = 0;
+    const started = Date.now();
+    let rolledBackAt = 0;
+    // Watch availability until the app is back on its old template with 3 ready pods.
+    await eventually(async () => {
+      const pods: PodJson[] = await cluster.pods('roll');
+      const oldReady = pods.filter((p) => p.templateHash === v1Hash && p.ready).length;
+      minOldReady = Math.min(minOldReady, oldReady);
+      maxPods = Math.max(maxPods, pods.length);
+      const app = await cluster.json<{ spec: { template: { containers: { image: string }[] } } }>(['get', 'app', 'roll']);
+      const back = app.spec.template.containers[0]!.image.endsWith(':1');
+      if (back && rolledBackAt === 0 && Date.now() - started > 1000) rolledBackAt = Date.now();
+      return back && pods.length === 3 && pods.every((p) => p.templateHash === v1Hash && p.ready);
+    }, 120_000, 'rolled back to 3 ready pods of version 1');
+    const result = await status;
+    console.log(`[figure] broken rollout: fewest ready old pods ${minOldReady} (allowed 2), most pods ${maxPods} (allowed 4), rolled back ${Math.round((rolledBackAt - started) / 1000)} s after the update (deadline 12 s), all 3 ready again ${Math.round((Date.now() - started) / 1000)} s after it`);
+    expect(minOldReady).toBeGreaterThanOrEqual(2);
+    expect(maxPods).toBeLessThanOrEqual(4);
+    expect(result.code, result.out).toBe(1);
+    expect(result.out).toContain('rolled back to revision 1');
+
+    const describe = await cluster.grove(['describe', 'app', 'roll']);
+    expect(describe.stdout).toMatch(/Last rollback:.*revision 2 → 1/);
+    expect(describe.stdout).toMatch(/main ready/);
+    const history = await cluster.grove(['rollout', 'history', 'roll']);
+    expect(history.stdout).toMatch(/3\*.*test\/busybox:1/);
+    expect(history.stdout).toMatch(/2\s.*test\/busybox:missing/);
+
+    const before = (await cluster.pods('roll')).map((p) => p.name);
+    const restart = await cluster.grove(['rollout', 'restart', 'roll']);
+    expect(restart.code, restart.stderr).toBe(0);
+    const done = await cluster.grove(['rollout', 'status', 'roll', '--timeout', '2m']);
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.stdout).toContain('complete: revision 4');
+    const after = await cluster.waitForRunning('roll', 3, 60_000);
+    expect(after.filter((p) => before.includes(p.name))).toEqual([]);
+  }, 300_000);
+});
