@@ -14,6 +14,7 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { HostFacts } from './host.js';
 import { buildOciConfig } from './oci-config.js';
+import { checkMountSources, resolveDevices, type BindMount, type DeviceMapping } from './host-access.js';
 import type { OciRuntime } from './oci-runtime.js';
 import type { CommandResult } from './run-command.js';
 
@@ -67,6 +68,10 @@ export interface RunRequest {
   readOnlyRootfs?: boolean;
   hostNetwork?: boolean;
   labels?: Record<string, string>;
+  mounts?: BindMount[];
+  devices?: DeviceMapping[];
+  groupAdd?: string[];
+  privileged?: boolean;
   /** Pull the image when it is not stored locally (docker run's default). */
   pullMissing?: boolean;
   onPullProgress?: (event: PullProgress) => void;
@@ -105,9 +110,15 @@ export class ContainerManager {
       ...(request.readOnlyRootfs ? { readOnlyRootfs: true } : {}),
       ...(request.hostNetwork ? { hostNetwork: true } : {}),
       labels: request.labels ?? {},
+      ...(request.mounts?.length ? { mounts: request.mounts } : {}),
+      ...(request.devices?.length ? { devices: request.devices } : {}),
+      ...(request.groupAdd?.length ? { groupAdd: request.groupAdd } : {}),
+      ...(request.privileged ? { privileged: true } : {}),
     };
-    // Fails early (bad command) before anything is created on disk.
+    // Fails early (bad command, missing device or mount source) before anything is created on disk.
     const resolved = resolveProcess(spec, image.config);
+    const devices = resolveDevices(spec.devices ?? []);
+    await checkMountSources(spec.mounts ?? []);
 
     await store.claimName(name, id);
     const containerDir = store.containerDir(id);
@@ -122,6 +133,8 @@ export class ContainerManager {
         rootfsPath: rootfs,
         cgroupsPath,
         ...(spec.hostNetwork ? { hostNetwork: true } : {}),
+        devices,
+        ...(this.deps.host.capBounding !== undefined ? { capBounding: this.deps.host.capBounding } : {}),
       });
       await writeFileAtomic(join(containerDir, 'config.json'), JSON.stringify(config, null, 2));
       const record: ContainerRecord = {

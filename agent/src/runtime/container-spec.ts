@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ImageRunConfig } from '../images/types.js';
+import type { BindMount, DeviceMapping } from './host-access.js';
 
 /** What the user (CLI, manifest) asks for; buildOciConfig turns it plus the image into an OCI spec. */
 export interface ContainerSpec {
@@ -24,6 +25,14 @@ export interface ContainerSpec {
   /** Share the host's network namespace (docker --network host). */
   hostNetwork?: boolean;
   labels: Record<string, string>;
+  /** Host paths bound into the container (docker -v). */
+  mounts?: BindMount[];
+  /** Host devices made in the container and allowed in its device cgroup (docker --device). */
+  devices?: DeviceMapping[];
+  /** Supplementary groups, numeric or named in the image's /etc/group (docker --group-add). */
+  groupAdd?: string[];
+  /** All capabilities, every device allowed, no masked paths: an explicit opt-in only. */
+  privileged?: boolean;
 }
 
 export interface ContainerLimits {

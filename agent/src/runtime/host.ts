@@ -35,6 +35,8 @@ export interface HostFacts {
   memorySwapSupported: boolean;
   /** Hard RLIMIT_NOFILE of this process: containers inherit it as their ceiling (no CAP_SYS_RESOURCE). */
   nofileHardLimit?: number;
+  /** CapBnd of /proc/self/status (hex): the capabilities a container can be given at all. */
+  capBounding?: string;
   /** RLIMIT_* name → limits, from /proc/self/limits. */
   rlimits: Record<string, Rlimit>;
   overlaySupported: boolean;
@@ -212,12 +214,14 @@ export async function detectHost(fsRoot = '/'): Promise<HostFacts> {
   const nofile = rlimits.RLIMIT_NOFILE?.hard;
   const filesystems = (await readText(join(fsRoot, 'proc/filesystems'))) ?? '';
   const kernel = (await readText(join(fsRoot, 'proc/sys/kernel/osrelease')))?.trim() || release();
+  const capBounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec((await readText(join(fsRoot, 'proc/self/status'))) ?? '')?.[1];
 
   return {
     ...facts,
     cgroupRoot: CGROUP_ROOT,
     // "unlimited" cannot be passed on as a number; fs.nr_open caps it in practice anyway.
     ...(typeof nofile === 'number' ? { nofileHardLimit: nofile } : {}),
+    ...(capBounding !== undefined ? { capBounding } : {}),
     rlimits,
     overlaySupported: /\boverlay$/m.test(filesystems),
     arch: NODE_TO_OCI_ARCH[process.arch] ?? process.arch,

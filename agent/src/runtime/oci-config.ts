@@ -3,6 +3,7 @@ import { join, sep } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ImageRunConfig } from '../images/types.js';
 import { containerHostname, resolveProcess, type ContainerSpec } from './container-spec.js';
+import { bindMountEntry, capabilitiesIn, type ResolvedDevice } from './host-access.js';
 import type { HostFacts } from './host.js';
 
 /** The parts of the OCI runtime spec (v1.0.2) that Grove writes. */
@@ -23,6 +24,7 @@ export interface OciSpec {
   mounts: OciMount[];
   linux: {
     namespaces: { type: string }[];
+    devices?: OciDevice[];
     cgroupsPath: string;
     resources: OciResources;
     maskedPaths: string[];
@@ -35,6 +37,16 @@ export interface OciMount {
   type: string;
   source: string;
   options?: string[];
+}
+
+export interface OciDevice {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
 }
 
 export interface OciDeviceRule {
@@ -58,6 +70,10 @@ export interface BuildOciConfigOptions {
   cgroupsPath: string;
   /** Share the host's network namespace; the host's /etc/resolv.conf is bound in read-only. */
   hostNetwork?: boolean;
+  /** The spec's devices, read from the host's nodes (resolveDevices). */
+  devices?: ResolvedDevice[];
+  /** The agent's bounding set (HostFacts.capBounding): what `privileged` can grant here. */
+  capBounding?: string;
   /** Reads a file inside the rootfs ("/etc/passwd"); undefined when absent. Injectable for tests. */
   readRootfsFile?: (path: string) => string | undefined;
 }
@@ -200,6 +216,17 @@ export function resolveUser(user: string, read: (path: string) => string | undef
   return extra.length > 0 ? { uid, gid, additionalGids: extra } : { uid, gid };
 }
 
+/** --group-add: numeric gids as given, names looked up in the image's /etc/group. */
+export function resolveGroupAdd(groupAdd: readonly string[], read: (path: string) => string | undefined): number[] {
+  const groups = parseGroup(read('/etc/group'));
+  return groupAdd.map((g) => {
+    if (ID.test(g)) return numericId(g, 'gid', g);
+    const found = groups.find((x) => x.name === g);
+    if (!found) throw new GroveError(ErrorCode.ConfigInvalid, `unable to find group ${g}: no matching entries in the image's /etc/group`, { details: { group: g } });
+    return found.gid;
+  });
+}
+
 function checkLimits(spec: ContainerSpec): void {
   const bad = (field: string, why: string): GroveError =>
     new GroveError(ErrorCode.InvalidArgument, `limits.${field}: ${why}`, { details: { id: spec.id, field } });
@@ -213,8 +240,11 @@ function checkLimits(spec: ContainerSpec): void {
   if (pidsLimit !== undefined && !(Number.isSafeInteger(pidsLimit) && pidsLimit > 0)) throw bad('pidsLimit', 'must be a positive whole number');
 }
 
-function resources(spec: ContainerSpec, host: OciHostFacts): OciResources {
-  const out: OciResources = { devices: DEFAULT_DEVICE_RULES.map((r) => ({ ...r })) };
+function resources(spec: ContainerSpec, host: OciHostFacts, devices: readonly ResolvedDevice[]): OciResources {
+  const rules: OciDeviceRule[] = spec.privileged
+    ? [{ allow: true, access: 'rwm' }]
+    : [...DEFAULT_DEVICE_RULES.map((r) => ({ ...r })), ...devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.permissions }))];
+  const out: OciResources = { devices: rules };
   const { memoryBytes, cpus, cpuShares, pidsLimit } = spec.limits;
   if (memoryBytes !== undefined) {
     // swap = limit means "no swap on top of the memory limit" (v2: the runtime writes swap.max 0).
@@ -238,13 +268,21 @@ function resources(spec: ContainerSpec, host: OciHostFacts): OciResources {
 export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host: OciHostFacts, opts: BuildOciConfigOptions): OciSpec {
   checkLimits(spec);
   const proc = resolveProcess(spec, image);
-  const user = resolveUser(proc.user, opts.readRootfsFile ?? rootfsReader(opts.rootfsPath));
-  const caps = [...DEFAULT_CAPABILITIES];
+  const read = opts.readRootfsFile ?? rootfsReader(opts.rootfsPath);
+  const user = resolveUser(proc.user, read);
+  if (spec.groupAdd?.length) {
+    const gids = [...new Set([...(user.additionalGids ?? []), ...resolveGroupAdd(spec.groupAdd, read)])].filter((g) => g !== user.gid).sort((a, b) => a - b);
+    if (gids.length > 0) user.additionalGids = gids;
+  }
+  const caps = spec.privileged ? capabilitiesIn(opts.capBounding) : [...DEFAULT_CAPABILITIES];
+  const devices = opts.devices ?? [];
 
   const mounts = standardMounts();
+  if (spec.privileged) mounts.find((m) => m.destination === '/sys')!.options = ['nosuid', 'noexec', 'nodev', 'rw'];
   if (opts.hostNetwork) {
     mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
   }
+  for (const m of spec.mounts ?? []) mounts.push(bindMountEntry(m));
 
   const namespaces = ['pid', 'ipc', 'uts', 'mount'];
   if (!opts.hostNetwork) namespaces.push('network'); // a fresh one with only lo until networking lands
@@ -265,17 +303,19 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] },
       // Asking for more than the host's hard limit fails without CAP_SYS_RESOURCE; unknown → inherit.
       ...(nofile !== undefined ? { rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }] } : {}),
-      noNewPrivileges: true,
+      // Privileged processes may gain privileges (setuid tools, as under Docker --privileged).
+      noNewPrivileges: spec.privileged !== true,
     },
     root: { path: opts.rootfsPath, readonly: spec.readOnlyRootfs === true },
     hostname: containerHostname(spec),
     mounts,
     linux: {
       namespaces: namespaces.map((type) => ({ type })),
+      ...(devices.length > 0 ? { devices: devices.map(({ permissions: _p, ...d }) => d) } : {}),
       cgroupsPath: opts.cgroupsPath,
-      resources: resources(spec, host),
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      resources: resources(spec, host, devices),
+      maskedPaths: spec.privileged ? [] : [...MASKED_PATHS],
+      readonlyPaths: spec.privileged ? [] : [...READONLY_PATHS],
     },
   };
 }

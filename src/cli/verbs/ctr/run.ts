@@ -7,6 +7,7 @@ import { writeLine } from '../../io.js';
 import { pullProgressReporter } from '../../progress.js';
 import { reportError } from '../../report.js';
 import { collect, type Act } from '../../verb.js';
+import { parseDeviceFlag, parseVolumeFlag } from '../../../../agent/src/runtime/host-access.js';
 import { openRuntime } from './open.js';
 import { streamLogs } from './stream-logs.js';
 
@@ -32,6 +33,10 @@ export function registerRun(ctr: Command, act: Act): void {
     .option('-l, --label <k=v>', 'set a label (repeatable)', collect, [])
     .option('--read-only', 'mount the root filesystem read-only')
     .option('--network <mode>', 'none (default: own namespace with loopback only) or host')
+    .option('-v, --volume <host:ctr[:ro]>', 'bind a host path into the container (repeatable)', collect, [])
+    .option('--device <host[:ctr][:rwm]>', 'pass a host device through, without --privileged (repeatable)', collect, [])
+    .option('--group-add <group>', 'add a supplementary group, e.g. dialout or 997 (repeatable)', collect, [])
+    .option('--privileged', 'all capabilities and devices: only when nothing narrower works')
     .option('--pull <policy>', 'missing|never (default missing)', 'missing')
     .option('--rm', 'remove the container when it exits (foreground only)')
     .passThroughOptions()
@@ -82,10 +87,25 @@ export function runRequestFromFlags(image: string, command: string[], o: Record<
     ...(o.user !== undefined ? { user: o.user as string } : {}),
     ...(o.readOnly ? { readOnlyRootfs: true } : {}),
     ...(o.network === 'host' ? { hostNetwork: true } : {}),
+    ...hostAccessFromFlags(o),
     env,
     labels,
     limits,
     pullMissing: o.pull === 'missing',
+  };
+}
+
+function hostAccessFromFlags(o: Record<string, unknown>): Pick<RunRequest, 'mounts' | 'devices' | 'groupAdd' | 'privileged'> {
+  const list = (key: string) => (o[key] as string[] | undefined) ?? [];
+  const groupAdd = list('groupAdd').map((g) => {
+    if (!/^([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31})$/i.test(g)) throw new GroveError(ErrorCode.InvalidArgument, `--group-add: "${g}" is not a group name or number`);
+    return g;
+  });
+  return {
+    ...(list('volume').length ? { mounts: list('volume').map(parseVolumeFlag) } : {}),
+    ...(list('device').length ? { devices: list('device').map(parseDeviceFlag) } : {}),
+    ...(groupAdd.length ? { groupAdd } : {}),
+    ...(o.privileged ? { privileged: true } : {}),
   };
 }
 
