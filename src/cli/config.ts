@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../core/errors.js';
+import { checkSettings, DEFAULT_BRIDGE, DEFAULT_POD_SUBNET } from '../../agent/src/runtime/cni/cni-config.js';
 
 export const DEFAULT_LOG_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_LOG_MAX_FILES = 2;
@@ -12,6 +13,10 @@ export interface LocalConfig {
   runtime: 'auto' | 'crun' | 'runc';
   logMaxBytes: number;
   logMaxFiles: number;
+  /** The node bridge CNI attaches pods to (default grove0). */
+  podBridge: string;
+  /** Where pod addresses come from (default 10.42.0.0/16). */
+  podSubnet: string;
 }
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -22,7 +27,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv): string {
 
 export async function loadLocalConfig(dataDir: string): Promise<LocalConfig> {
   const file = join(dataDir, 'config.json');
-  const config: LocalConfig = { runtime: 'auto', logMaxBytes: DEFAULT_LOG_MAX_BYTES, logMaxFiles: DEFAULT_LOG_MAX_FILES };
+  const config: LocalConfig = { runtime: 'auto', logMaxBytes: DEFAULT_LOG_MAX_BYTES, logMaxFiles: DEFAULT_LOG_MAX_FILES, podBridge: DEFAULT_BRIDGE, podSubnet: DEFAULT_POD_SUBNET };
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -51,9 +56,17 @@ export async function loadLocalConfig(dataDir: string): Promise<LocalConfig> {
         throw new GroveError(ErrorCode.ConfigInvalid, `${file}: ${key} must be a whole number (${key === 'logMaxBytes' ? '>= 4096' : '>= 1'})`);
       }
       config[key] = value as number;
+    } else if (key === 'podBridge' || key === 'podSubnet') {
+      if (typeof value !== 'string') throw new GroveError(ErrorCode.ConfigInvalid, `${file}: ${key} must be a string`);
+      config[key] = value;
     } else {
       throw new GroveError(ErrorCode.ConfigInvalid, `${file}: unknown setting "${key}"`);
     }
+  }
+  try {
+    checkSettings({ bridge: config.podBridge, subnet: config.podSubnet, ipamDataDir: '' });
+  } catch (err) {
+    throw new GroveError(ErrorCode.ConfigInvalid, `${file}: ${(err as Error).message}`, { cause: err });
   }
   return config;
 }

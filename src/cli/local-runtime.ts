@@ -5,6 +5,7 @@ import { loadRegistriesConfig } from '../../agent/src/images/registries-config.j
 import { mountRootfs, unmountRootfs } from '../../agent/src/images/rootfs.js';
 import { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { ContainerStore } from '../../agent/src/runtime/container-store.js';
+import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
 import { detectHost, type HostFacts } from '../../agent/src/runtime/host.js';
 import { OciRuntime, detectOciRuntime } from '../../agent/src/runtime/oci-runtime.js';
 import { loadLocalConfig } from './config.js';
@@ -51,6 +52,11 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     logger,
     logMaxBytes: config.logMaxBytes,
     logMaxFiles: config.logMaxFiles,
+    network: new PodNetwork({
+      settings: { bridge: config.podBridge, subnet: config.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam') },
+      stateDir: join(dataDir, 'cni', 'attachments'),
+      logger,
+    }),
   });
   return { images, containers, host, runtimeName: detected.name };
 }

@@ -14,18 +14,19 @@ describe('local config.json', () => {
   });
 
   it('has defaults when absent', async () => {
-    expect(await loadLocalConfig(dir)).toEqual({ runtime: 'auto', logMaxBytes: 1048576, logMaxFiles: 2 });
+    expect(await loadLocalConfig(dir)).toEqual({ runtime: 'auto', logMaxBytes: 1048576, logMaxFiles: 2, podBridge: 'grove0', podSubnet: '10.42.0.0/16' });
   });
 
   it('takes runtime and log caps', async () => {
     await writeFile(join(dir, 'config.json'), JSON.stringify({ runtime: 'runc', logMaxBytes: 65536, logMaxFiles: 3 }));
-    expect(await loadLocalConfig(dir)).toEqual({ runtime: 'runc', logMaxBytes: 65536, logMaxFiles: 3 });
+    expect(await loadLocalConfig(dir)).toEqual({ runtime: 'runc', logMaxBytes: 65536, logMaxFiles: 3, podBridge: 'grove0', podSubnet: '10.42.0.0/16' });
   });
 
   it.each([
     [{ runtime: 'docker' }, 'runtime must be'],
     [{ logMaxBytes: 10 }, 'logMaxBytes must be'],
     [{ colour: 'blue' }, 'unknown setting "colour"'],
+    [{ podSubnet: '10.42.0.0' }, 'podSubnet "10.42.0.0" must be an IPv4 CIDR'],
     [[1, 2], 'must be a JSON object'],
   ])('rejects %j naming the file and field', async (content, message) => {
     await writeFile(join(dir, 'config.json'), JSON.stringify(content));

@@ -9,12 +9,15 @@ import { launchShim } from '../shim/launcher.js';
 import { isProcessAlive, readExitStatus } from '../shim/exit-file.js';
 import type { ExitStatus } from '../shim/protocol.js';
 import { oomFile } from './cgroups.js';
-import { resolveProcess, validateContainerName, type ContainerSpec } from './container-spec.js';
+import { containerHostname, resolveProcess, validateContainerName, type ContainerSpec } from './container-spec.js';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { HostFacts } from './host.js';
 import { buildOciConfig } from './oci-config.js';
 import { checkMountSources, resolveDevices, type BindMount, type DeviceMapping } from './host-access.js';
+import type { PortMapping } from './cni/cni-config.js';
+import type { PodNetwork } from './cni/pod-network.js';
+import { prepareBridgeNetwork } from './container-network.js';
 import type { OciRuntime } from './oci-runtime.js';
 import type { CommandResult } from './run-command.js';
 
@@ -53,6 +56,8 @@ export interface ContainerManagerDeps {
   logMaxBytes: number;
   logMaxFiles: number;
   now?: () => Date;
+  /** CNI bridge networking; without it only none and host networks are available. */
+  network?: PodNetwork;
 }
 
 export interface RunRequest {
@@ -67,6 +72,8 @@ export interface RunRequest {
   limits?: ContainerSpec['limits'];
   readOnlyRootfs?: boolean;
   hostNetwork?: boolean;
+  /** Own network namespace on the node bridge (CNI), with these host ports published. */
+  bridgeNetwork?: { ports: PortMapping[] };
   labels?: Record<string, string>;
   mounts?: BindMount[];
   devices?: DeviceMapping[];
@@ -114,7 +121,9 @@ export class ContainerManager {
       ...(request.devices?.length ? { devices: request.devices } : {}),
       ...(request.groupAdd?.length ? { groupAdd: request.groupAdd } : {}),
       ...(request.privileged ? { privileged: true } : {}),
+      ...(request.bridgeNetwork ? { bridgeNetwork: { ports: request.bridgeNetwork.ports } } : {}),
     };
+    if (spec.hostNetwork && spec.bridgeNetwork) throw new GroveError(ErrorCode.InvalidArgument, 'a container cannot use both the host and the bridge network');
     // Fails early (bad command, missing device or mount source) before anything is created on disk.
     const resolved = resolveProcess(spec, image.config);
     const devices = resolveDevices(spec.devices ?? []);
@@ -123,17 +132,21 @@ export class ContainerManager {
     await store.claimName(name, id);
     const containerDir = store.containerDir(id);
     let mounted = false;
+    let attached = false;
     try {
       await mkdir(store.stateDir(id), { recursive: true, mode: 0o700 });
       const lower = await this.deps.images.snapshot(image);
       const { rootfs, kind } = await this.deps.rootfs.mount({ lower, containerDir });
       mounted = true;
       const cgroupsPath = `/grove/${id}`;
-      const config = buildOciConfig(spec, image.config, this.deps.host, {
+      const net = spec.bridgeNetwork ? await prepareBridgeNetwork(this.deps.network, id, containerHostname(spec), spec.bridgeNetwork.ports, containerDir) : undefined;
+      attached = net !== undefined;
+      const config = buildOciConfig(net ? { ...spec, mounts: [...(spec.mounts ?? []), ...net.mounts] } : spec, image.config, this.deps.host, {
         rootfsPath: rootfs,
         cgroupsPath,
         ...(spec.hostNetwork ? { hostNetwork: true } : {}),
         devices,
+        ...(net ? { networkNamespacePath: net.attachment.netns } : {}),
         ...(this.deps.host.capBounding !== undefined ? { capBounding: this.deps.host.capBounding } : {}),
       });
       await writeFileAtomic(join(containerDir, 'config.json'), JSON.stringify(config, null, 2));
@@ -148,6 +161,7 @@ export class ContainerManager {
         cgroupsPath,
         rootfsKind: kind,
         createdAt: this.now().toISOString(),
+        ...(net ? { network: { ip: net.attachment.ip, netns: net.attachment.netns } } : {}),
       };
       await store.write(record);
       const oom = oomFile(this.deps.host, cgroupsPath);
@@ -169,6 +183,7 @@ export class ContainerManager {
     } catch (err) {
       this.log.debug({ id: id.slice(0, 12), err: errorMessage(err) }, 'container start failed, cleaning up');
       await this.deps.runtime.delete(id, { force: true }).catch(() => undefined);
+      if (attached) await this.deps.network?.detach(id).catch(() => undefined);
       if (mounted) await this.deps.rootfs.unmount(containerDir).catch(() => undefined);
       await store.removeDir(id);
       await store.releaseName(name, id);
@@ -255,6 +270,7 @@ export class ContainerManager {
     await this.deps.runtime.delete(view.id, { force: true }).catch((err: unknown) => {
       if (!isGroveError(err)) throw err;
     });
+    if (view.network) await this.deps.network?.detach(view.id);
     await this.deps.rootfs.unmount(this.deps.store.containerDir(view.id));
     await this.deps.store.removeDir(view.id);
     await this.deps.store.releaseName(view.name, view.id);

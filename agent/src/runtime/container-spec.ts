@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ImageRunConfig } from '../images/types.js';
 import type { BindMount, DeviceMapping } from './host-access.js';
+import type { PortMapping } from './cni/cni-config.js';
 
 /** What the user (CLI, manifest) asks for; buildOciConfig turns it plus the image into an OCI spec. */
 export interface ContainerSpec {
@@ -24,6 +25,8 @@ export interface ContainerSpec {
   readOnlyRootfs?: boolean;
   /** Share the host's network namespace (docker --network host). */
   hostNetwork?: boolean;
+  /** Own namespace on the node bridge through CNI, with host ports published (docker -p). */
+  bridgeNetwork?: { ports: PortMapping[] };
   labels: Record<string, string>;
   /** Host paths bound into the container (docker -v). */
   mounts?: BindMount[];

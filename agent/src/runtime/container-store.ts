@@ -21,6 +21,8 @@ export interface ContainerRecord {
   pid?: number;
   shimPid?: number;
   startedAt?: string;
+  /** Bridge network attachment (CNI): released when the container is removed. */
+  network?: { ip: string; netns: string };
 }
 
 const MAX_RECORD_BYTES = 256 * 1024;

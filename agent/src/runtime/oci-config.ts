@@ -23,7 +23,7 @@ export interface OciSpec {
   hostname: string;
   mounts: OciMount[];
   linux: {
-    namespaces: { type: string }[];
+    namespaces: { type: string; path?: string }[];
     devices?: OciDevice[];
     cgroupsPath: string;
     resources: OciResources;
@@ -70,6 +70,8 @@ export interface BuildOciConfigOptions {
   cgroupsPath: string;
   /** Share the host's network namespace; the host's /etc/resolv.conf is bound in read-only. */
   hostNetwork?: boolean;
+  /** An existing network namespace to join (a CNI attachment) instead of a fresh, empty one. */
+  networkNamespacePath?: string;
   /** The spec's devices, read from the host's nodes (resolveDevices). */
   devices?: ResolvedDevice[];
   /** The agent's bounding set (HostFacts.capBounding): what `privileged` can grant here. */
@@ -310,7 +312,7 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
     hostname: containerHostname(spec),
     mounts,
     linux: {
-      namespaces: namespaces.map((type) => ({ type })),
+      namespaces: namespaces.map((type) => (type === 'network' && opts.networkNamespacePath ? { type, path: opts.networkNamespacePath } : { type })),
       ...(devices.length > 0 ? { devices: devices.map(({ permissions: _p, ...d }) => d) } : {}),
       cgroupsPath: opts.cgroupsPath,
       resources: resources(spec, host, devices),

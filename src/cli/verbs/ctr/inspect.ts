@@ -32,6 +32,10 @@ export function inspectJson(v: ContainerView): Record<string, unknown> {
     },
     env: v.spec.env,
     labels: v.spec.labels,
+    network: v.spec.hostNetwork ? { mode: 'host' } : v.network ? { mode: 'bridge', ip: v.network.ip, netns: v.network.netns, ports: v.spec.bridgeNetwork?.ports ?? [] } : { mode: 'none' },
+    mounts: v.spec.mounts ?? [],
+    devices: v.spec.devices ?? [],
+    privileged: v.spec.privileged === true,
   };
 }
 

@@ -8,6 +8,7 @@ import { pullProgressReporter } from '../../progress.js';
 import { reportError } from '../../report.js';
 import { collect, type Act } from '../../verb.js';
 import { parseDeviceFlag, parseVolumeFlag } from '../../../../agent/src/runtime/host-access.js';
+import { parsePublishFlag } from '../../../../agent/src/runtime/container-network.js';
 import { openRuntime } from './open.js';
 import { streamLogs } from './stream-logs.js';
 
@@ -32,7 +33,8 @@ export function registerRun(ctr: Command, act: Act): void {
     .option('-u, --user <user[:group]>', 'user to run as')
     .option('-l, --label <k=v>', 'set a label (repeatable)', collect, [])
     .option('--read-only', 'mount the root filesystem read-only')
-    .option('--network <mode>', 'none (default: own namespace with loopback only) or host')
+    .option('--network <mode>', 'none (default: own namespace with loopback only), bridge (CNI: an address on the node bridge, outbound NAT) or host')
+    .option('-p, --publish <[ip:]host:ctr[/proto]>', 'publish a container port on the host (bridge network; repeatable)', collect, [])
     .option('-v, --volume <host:ctr[:ro]>', 'bind a host path into the container (repeatable)', collect, [])
     .option('--device <host[:ctr][:rwm]>', 'pass a host device through, without --privileged (repeatable)', collect, [])
     .option('--group-add <group>', 'add a supplementary group, e.g. dialout or 997 (repeatable)', collect, [])
@@ -72,9 +74,11 @@ export function runRequestFromFlags(image: string, command: string[], o: Record<
     ...(o.pids !== undefined ? { pidsLimit: parsePositiveInt(o.pids as string, '--pids') } : {}),
     ...(o.cpuShares !== undefined ? { cpuShares: parsePositiveInt(o.cpuShares as string, '--cpu-shares') } : {}),
   };
-  if (o.network !== undefined && o.network !== 'none' && o.network !== 'host') {
-    throw new GroveError(ErrorCode.InvalidArgument, `--network: "${String(o.network)}" is not one of none, host`);
+  if (o.network !== undefined && o.network !== 'none' && o.network !== 'host' && o.network !== 'bridge') {
+    throw new GroveError(ErrorCode.InvalidArgument, `--network: "${String(o.network)}" is not one of none, bridge, host`);
   }
+  const publish = ((o.publish as string[] | undefined) ?? []).map(parsePublishFlag);
+  if (publish.length > 0 && o.network !== 'bridge') throw new GroveError(ErrorCode.InvalidArgument, '--publish needs --network bridge');
   if (limits.memoryBytes !== undefined && limits.memoryBytes < 6 * 1024 * 1024) {
     throw new GroveError(ErrorCode.InvalidArgument, '--memory: the minimum is 6m');
   }
@@ -87,6 +91,7 @@ export function runRequestFromFlags(image: string, command: string[], o: Record<
     ...(o.user !== undefined ? { user: o.user as string } : {}),
     ...(o.readOnly ? { readOnlyRootfs: true } : {}),
     ...(o.network === 'host' ? { hostNetwork: true } : {}),
+    ...(o.network === 'bridge' ? { bridgeNetwork: { ports: publish } } : {}),
     ...hostAccessFromFlags(o),
     env,
     labels,
