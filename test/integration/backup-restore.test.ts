@@ -3,11 +3,16 @@
  * while apps are applied in a loop is one consistent snapshot, and restoring it (server
  * stopped) brings back exactly what it holds.
  */
-import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBackup, type Backup } from '../../src/store/backup.js';
-import { TestCluster } from '../support/cluster.js';
+import { TERM_AWARE, TestCluster } from '../support/cluster.js';
+import { eventually } from '../support/grove-cli.js';
+import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
+import { describeWith } from '../support/prereq.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 interface ClientJson {
   apiUrl: string;
@@ -153,4 +158,76 @@ describe('server backup and restore', () => {
       await writer.catch(() => undefined);
     }
   }, 180_000);
+});
+
+/**
+ * With a real agent: the node follows a restore of an older backup. The app created after the
+ * backup stops, the one in it keeps running untouched, although the agent had applied newer
+ * targets than the backup's.
+ */
+describeWith(['root', 'runc', 'registry', 'shim'], 'server restore with a running agent', () => {
+  let registry: TestRegistry;
+  let cluster: TestCluster;
+  let scratch: string;
+
+  const apply = async (name: string) => {
+    const file = join(scratch, `${name}.yaml`);
+    await writeFile(
+      file,
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        `metadata: { name: ${name} }`,
+        'spec:',
+        '  replicas: 1',
+        `  selector: { matchLabels: { app: ${name} } }`,
+        '  template:',
+        `    metadata: { labels: { app: ${name} } }`,
+        '    spec:',
+        '      containers:',
+        `        - { name: main, image: "${registry.host}/test/busybox:1", command: ${TERM_AWARE} }`,
+        '',
+      ].join('\n'),
+    );
+    const r = await cluster.grove(['apply', '-f', file]);
+    expect(r.code, r.stderr).toBe(0);
+  };
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'grove-restore-manifests-'));
+    registry = await startRegistry();
+    await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
+    cluster = await TestCluster.create();
+    await cluster.startServer();
+    await cluster.startAgent('node-a', { token: await cluster.token() });
+    await cluster.waitForNodesReady(['node-a']);
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.destroy();
+    await registry?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('stops what was created after the backup and keeps the rest running', async () => {
+    await apply('keep');
+    const [keepPod] = await cluster.waitForRunning('keep', 1);
+    const file = join(scratch, 'cluster.backup');
+    expect((await cluster.grove(['server', 'backup', file])).code).toBe(0);
+    await apply('later');
+    await cluster.waitForRunning('later', 1);
+    const before = await cluster.runningContainers('node-a');
+    expect(before).toHaveLength(2);
+
+    await cluster.killServer('SIGTERM');
+    const restored = await cluster.grove(['server', 'restore', file]);
+    expect(restored.code, restored.stderr).toBe(0);
+    await cluster.startServer();
+
+    await eventually(async () => (await cluster.runningContainers('node-a')).length === 1, 90_000, 'the later app stopped');
+    const after = await cluster.runningContainers('node-a');
+    // The same container as before the restore: not restarted.
+    expect(before.find((c) => c.id === after[0]!.id)).toEqual(after[0]);
+    const pods = await cluster.pods();
+    expect(pods.map((p) => p.name)).toEqual([keepPod!.name]);
+  }, 240_000);
 });

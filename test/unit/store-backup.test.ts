@@ -54,7 +54,7 @@ describe('backup file format', () => {
     rejectsWith(
       tamper(file, (o) => {
         const body = Buffer.from(o.body as Uint8Array);
-        body[body.length - 1] ^= 1;
+        body[body.length - 1]! ^= 1;
         o.body = body;
       }),
       /checksum mismatch/,

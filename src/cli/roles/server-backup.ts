@@ -11,6 +11,8 @@ import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../core/er
 import { MAX_BACKUP_BYTES, decodeBackup, type Backup } from '../../store/backup.js';
 import { writeFileAtomic } from '../../store/durable-file.js';
 import { LevelStore } from '../../store/level-store.js';
+import type { StoreEntry } from '../../store/store.js';
+import { PREFIX } from '../../server/resources.js';
 import { openClient } from '../client/open-client.js';
 import type { CliContext } from '../context.js';
 import { writeLine } from '../io.js';
@@ -66,6 +68,17 @@ async function openStoppedStore(ctx: CliContext): Promise<LevelStore> {
   return store;
 }
 
+/**
+ * What a restore writes: everything but the records of what was last published to each node
+ * (targets/). Those describe the agents' present, not the backup's: kept, an older backup's
+ * record with an older revision would be re-published as it was, and agents that applied a newer
+ * target since would ignore it. Without them the server publishes every node's target afresh,
+ * at a revision above anything issued before.
+ */
+export function restorableEntries(entries: StoreEntry[]): StoreEntry[] {
+  return entries.filter((e) => !e.key.startsWith(PREFIX.Target));
+}
+
 export async function runRestore(ctx: CliContext, file: string, options: Record<string, unknown>): Promise<void> {
   const backup = decodeBackup(await readBackupFile(file));
   const store = await openStoppedStore(ctx);
@@ -78,7 +91,7 @@ export async function runRestore(ctx: CliContext, file: string, options: Record<
       );
     }
     // Above both the backup's revision and the store's: agents ignore targets that are not newer.
-    const revision = await store.replaceAll(backup.entries, backup.header.revision);
+    const revision = await store.replaceAll(restorableEntries(backup.entries), backup.header.revision);
     writeLine(ctx.io.stdout, `restored ${file} (${describeBackup(backup)}); store revision is now ${revision}`);
   } finally {
     await store.close();
