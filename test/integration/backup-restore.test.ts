@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeBackup, type Backup } from '../../src/store/backup.js';
+import { decodeBackup, encodeBackup, type Backup } from '../../src/store/backup.js';
 import { TERM_AWARE, TestCluster } from '../support/cluster.js';
 import { eventually } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
@@ -135,6 +135,13 @@ describe('server backup and restore', () => {
       const bad = await cluster.grove(['server', 'restore', damaged]);
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/not a valid Grove backup/);
+
+      // A backup of another cluster needs --force.
+      const foreign = join(cluster.serverDir, 'foreign.backup');
+      await writeFile(foreign, encodeBackup({ revision: 1, entries: [{ key: 'cluster', value: { name: 'other' }, revision: 1 }] }, { cluster: 'other', createdAt: new Date() }));
+      const refusedForeign = await cluster.grove(['server', 'restore', foreign]);
+      expect(refusedForeign.code).not.toBe(0);
+      expect(refusedForeign.stderr).toMatch(/backup of cluster "other" but .* belongs to cluster "default" \(--force/);
 
       const restored = await cluster.grove(['server', 'restore', early.file]);
       expect(restored.stderr).toBe('');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { buildBusyboxImage, writeDockerSaveArchive } from '../support/image-builder.js';
 import { encodeBackup } from '../../src/store/backup.js';
 import { eventually, REPO_ROOT } from '../support/grove-cli.js';
 import { killAndWait } from '../support/cluster.js';
@@ -147,5 +148,36 @@ describeWith(['file', 'cross-compilers', 'qemu-user-static'], 'release packages'
     } finally {
       await killAndWait(server, 'SIGTERM');
     }
+  }, 180_000);
+});
+
+/**
+ * The packaged CLI runs a real container with the packaged grove-shim: nothing from the checkout
+ * (no GROVE_SHIM, no agent/shim/build) is on its way.
+ */
+describeWith(['root', 'runc', 'overlay'], 'release package runs containers', () => {
+  let work: string;
+  let root: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'grove-package-run-'));
+    const out = join(work, 'release');
+    await run(process.execPath, [join(REPO_ROOT, 'firmware-scripts', 'package', 'build.mjs'), '--out', out, '--targets', 'linux-amd64'], { cwd: REPO_ROOT, timeout: 300_000 });
+    await run('tar', ['-xzf', join(out, `grove-${VERSION}-linux-amd64.tar.gz`), '-C', work]);
+    root = join(work, `grove-${VERSION}-linux-amd64`);
+  }, 360_000);
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('imports an image and runs a container through bin/grove-shim', async () => {
+    const dataDir = join(work, 'data');
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, GROVE_LOG_LEVEL: 'warn' };
+    const grove = (args: string[]) => run(join(root, 'bin', 'grove'), ['--data-dir', dataDir, ...args], { env, timeout: 120_000 });
+    const archive = join(work, 'image.tar');
+    await writeDockerSaveArchive(archive, await buildBusyboxImage({ marker: 'packaged' }), 'packaged/app:1');
+    await grove(['ctr', 'import', archive]);
+    const r = await grove(['ctr', 'run', '--rm', '--pull', 'never', 'packaged/app:1', 'cat', '/etc/grove-platform']);
+    expect(r.stdout).toBe('packaged\n');
   }, 180_000);
 });
