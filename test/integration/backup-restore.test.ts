@@ -99,6 +99,9 @@ describe('server backup and restore', () => {
       const early = await backupTo('early.backup');
       const later = await backupTo('later.backup');
       const roundAtLater = round;
+      const unwritable = await cluster.grove(['server', 'backup', join(cluster.serverDir, 'missing-dir', 'x.backup')]);
+      expect(unwritable.code).not.toBe(0);
+      expect(unwritable.stderr).toMatch(/^grove: cannot write .*missing-dir\/x\.backup: ENOENT/);
       while (round < roundAtLater + 10) await new Promise((r) => setTimeout(r, 20));
       stop = true;
       await writer;

@@ -30,7 +30,9 @@ export async function runBackup(ctx: CliContext, file: string, options: Record<s
   // Checked before it is written: a backup that cannot be restored is worse than none.
   const backup = decodeBackup(bytes);
   // The store holds secrets and node credential hashes: owner-only, like the data dir.
-  await writeFileAtomic(file, bytes, 0o600);
+  await writeFileAtomic(file, bytes, 0o600).catch((err: unknown) => {
+    throw new GroveError(ErrorCode.InvalidArgument, `cannot write ${file}: ${errorMessage(err)}`, { cause: err });
+  });
   writeLine(ctx.io.stdout, `backup written to ${file}: ${describeBackup(backup)} (${bytes.length} bytes)`);
 }
 
