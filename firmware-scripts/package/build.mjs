@@ -111,10 +111,20 @@ function stageTarget(target, version, bundleDir, workDir) {
   return { name, stage, shimCompiler: shim.cc, cbor: Boolean(cbor && existsSync(cbor)) };
 }
 
+/** $SOURCE_DATE_EPOCH, else the last commit's time: the same checkout gives the same bytes. */
+function sourceDateEpoch() {
+  if (/^\d+$/.test(process.env.SOURCE_DATE_EPOCH ?? '')) return process.env.SOURCE_DATE_EPOCH;
+  try {
+    return execFileSync('git', ['-C', ROOT, 'log', '-1', '--format=%ct'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || '0';
+  } catch {
+    return '0';
+  }
+}
+
 /** A reproducible tarball: sorted names, root-owned, one fixed mtime. */
-function tarball(stage, name, outDir) {
+function tarball(stage, name, outDir, epoch) {
   const file = join(outDir, `${name}.tar.gz`);
-  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-C', dirname(stage), '-czf', file, name]);
+  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${epoch}`, '-C', dirname(stage), '-czf', file, name]);
   return file;
 }
 
@@ -135,12 +145,13 @@ async function main() {
   log(`bundle: ${bundled.files} files, ${(bundled.bytes / 1024).toFixed(0)} KiB`);
 
   const sums = [];
+  const epoch = sourceDateEpoch();
   for (const t of opts.targets) {
     const staged = stageTarget(TARGETS[t], version, bundleDir, workDir);
     const shimSize = statSync(join(staged.stage, 'bin', 'grove-shim')).size;
     let summary = `${staged.name}: shim ${(shimSize / 1024).toFixed(0)} KiB (${staged.shimCompiler})${staged.cbor ? ', cbor-extract' : ''}`;
     if (opts.tar) {
-      const file = tarball(staged.stage, staged.name, opts.out);
+      const file = tarball(staged.stage, staged.name, opts.out, epoch);
       sums.push(`${sha256(file)}  ${staged.name}.tar.gz`);
       summary += `, tarball ${(statSync(file).size / 1024 / 1024).toFixed(2)} MiB`;
     }
