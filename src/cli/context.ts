@@ -30,6 +30,8 @@ export async function contextFor(command: Command, io: CliIO): Promise<CliContex
   const level = (LEVELS as readonly string[]).includes(requested) ? (requested as (typeof LEVELS)[number]) : 'warn';
   const { createLogger } = await import('../core/logger.js');
   // The root logger: every module derives its own child with a component field.
-  const logger = createLogger({ level, pretty: Boolean(io.stderr.isTTY) });
+  // pino-pretty loads only for a terminal: scripts and daemons get JSON lines.
+  const destination = io.stderr.isTTY ? (await import('../core/pretty-stream.js')).prettyStream() : undefined;
+  const logger = createLogger({ level, destination });
   return { io, logger, dataDir: opts.dataDir ?? defaultDataDir(io.env), debug };
 }

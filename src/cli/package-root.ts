@@ -27,7 +27,14 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** grove-shim: $GROVE_SHIM, else the one built beside the package. */
+/**
+ * grove-shim: $GROVE_SHIM, else the one built beside the package (a checkout), else the one a
+ * release package ships in bin/ next to lib/ (see firmware-scripts/package/).
+ */
 export function shimPath(env: NodeJS.ProcessEnv): string {
-  return env.GROVE_SHIM ?? join(packageRoot(), 'agent', 'shim', 'build', 'grove-shim');
+  if (env.GROVE_SHIM) return env.GROVE_SHIM;
+  const root = packageRoot();
+  const built = join(root, 'agent', 'shim', 'build', 'grove-shim');
+  const released = join(root, '..', 'bin', 'grove-shim');
+  return !existsSync(built) && existsSync(released) ? released : built;
 }

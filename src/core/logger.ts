@@ -4,9 +4,8 @@ export type { Logger };
 
 export interface LoggerOptions {
   level?: LevelWithSilent;
-  /** Pretty, human-oriented output; defaults to true only when stderr is a TTY. */
-  pretty?: boolean;
-  /** Where JSON lines go; defaults to stderr so stdout stays for command output. */
+  /** Where log lines go; defaults to JSON lines on stderr so stdout stays for command output.
+   *  For human-oriented output pass prettyStream() from ./pretty-stream.js. */
   destination?: NodeJS.WritableStream;
 }
 
@@ -16,13 +15,6 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const pretty = options.pretty ?? Boolean(process.stderr.isTTY);
-  if (pretty && !options.destination) {
-    return pino({
-      level,
-      transport: { target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname' } },
-    });
-  }
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
   return pino({ level, base: undefined }, destination);
 }

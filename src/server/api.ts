@@ -131,6 +131,11 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
     return cp.listPods({ ...(app !== undefined ? { app } : {}), ...(node !== undefined ? { node } : {}) });
   });
   r.add('GET', '/v1/logs', (ctx) => streamLogs(cp, ctx));
+  r.add('GET', '/v1/backup', async ({ res }) => {
+    const file = await cp.backup();
+    res.writeHead(200, { 'content-type': 'application/cbor', 'content-length': file.length, 'cache-control': 'no-store' });
+    res.end(file);
+  });
   return r;
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
 import { allNodesTopic } from '../core/topics.js';
+import { encodeBackup } from '../store/backup.js';
 import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { Controller } from './controller.js';
@@ -213,6 +214,15 @@ export class ControlPlane {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'expected {"resources": [...]}');
     const resources = (body as { resources?: unknown }).resources;
     return this.mutex.run(() => applyResources(this.opts.store, resources, this.clock.now()));
+  }
+
+  /**
+   * The whole store as a backup file (src/store/backup.ts), from one consistent snapshot taken
+   * without pausing writers: `grove server backup` fetches it through GET /v1/backup.
+   */
+  async backup(): Promise<Buffer> {
+    const snapshot = await this.opts.store.snapshot();
+    return encodeBackup(snapshot, { cluster: this.cluster, createdAt: this.clock.now() });
   }
 
   async delete(kind: DeletableKind, name: string): Promise<{ revision: number }> {

@@ -14,8 +14,8 @@ import type { Decoder, Encoder } from 'cbor-x';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createWireDecoder, createWireEncoder, encodeCanonical } from '../core/wire.js';
-import { collapseOps, addWatcher, notifyWatchers, validateKey } from './memory-store.js';
-import type { Store, StoreChange, StoreEntry, StoreOp } from './store.js';
+import { collapseOps, addWatcher, nextRevision, notifyWatchers, replacementOps, validateKey } from './memory-store.js';
+import type { Store, StoreChange, StoreEntry, StoreOp, StoreSnapshot } from './store.js';
 
 /** Below every printable-ASCII key, so prefix scans never see it. */
 export const META_REVISION_KEY = '\x00meta/revision';
@@ -29,6 +29,14 @@ type Db = Level<string, Uint8Array>;
 /** A collapsed op with its value already canonically encoded. */
 type Prepared = { op: StoreOp; bytes?: Buffer };
 type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
+/** Whether err or one of its causes carries this code (classic-level nests the real reason). */
+function hasCode(err: unknown, code: string): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === code) return true;
+  }
+  return false;
+}
 
 function storeError(message: string, cause?: unknown, details: Record<string, unknown> = {}): GroveError {
   return new GroveError(ErrorCode.StoreError, cause === undefined ? message : `${message}: ${errorMessage(cause)}`, {
@@ -71,6 +79,12 @@ export class LevelStore implements Store {
       this.#dbHandle ??= new Level<string, Uint8Array>(this.#path, { keyEncoding: 'utf8', valueEncoding: 'view' });
       await this.#dbHandle.open();
     } catch (err) {
+      if (hasCode(err, 'LEVEL_LOCKED')) {
+        throw storeError(`store at ${this.#path} is in use by another process (is grove server running?)`, undefined, {
+          path: this.#path,
+          locked: true,
+        });
+      }
       throw storeError(`cannot open store at ${this.#path}`, err, { path: this.#path });
     }
     const raw = await this.#read(META_REVISION_KEY);
@@ -122,15 +136,43 @@ export class LevelStore implements Store {
   commit(ops: StoreOp[]): Promise<number> {
     let prepared: Prepared[];
     try {
-      // Encoded now, not when the queue reaches this commit, so a caller mutating its value
-      // after calling commit() cannot change what gets stored.
-      prepared = collapseOps(ops).map((op) => (op.type === 'put' ? { op, bytes: this.#canonical(op.key, op.value) } : { op }));
+      prepared = this.#prepare(ops);
     } catch (err) {
       return Promise.reject(err);
     }
-    const result = this.#queue.then(() => this.#commit(prepared));
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#enqueue(() => this.#commit(prepared, 0));
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    let revision = 0;
+    const entries: StoreEntry[] = [];
+    try {
+      // One iterator reads one implicit LevelDB snapshot: the revision key (sorted first) and
+      // every entry are as of the same instant, whatever commits run meanwhile.
+      for await (const [key, raw] of this.#db.iterator()) {
+        if (key === META_REVISION_KEY) revision = this.#decode(key, raw) as number;
+        else if (key >= ' ') entries.push(this.#entry(key, raw));
+      }
+    } catch (err) {
+      if (err instanceof GroveError) throw err;
+      throw storeError('cannot read a snapshot of the store', err, { path: this.#path });
+    }
+    return { revision, entries };
+  }
+
+  replaceAll(entries: { key: string; value: unknown }[], minRevision = 0): Promise<number> {
+    try {
+      nextRevision(this.#revision, minRevision);
+      // Checked up front so a bad entry fails the call before it waits in the queue.
+      this.#prepare(replacementOps([], entries));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The current keys are read inside the queue, so no commit can slip in between.
+    return this.#enqueue(async () => {
+      const current = await this.list('');
+      return this.#commit(this.#prepare(replacementOps(current.map((e) => e.key), entries)), minRevision);
+    });
   }
 
   revision(): number {
@@ -151,9 +193,24 @@ export class LevelStore implements Store {
     return total;
   }
 
-  async #commit(prepared: Prepared[]): Promise<number> {
+  /**
+   * Values are encoded now, not when the queue reaches the commit, so a caller mutating its
+   * value after calling commit() cannot change what gets stored.
+   */
+  #prepare(ops: StoreOp[]): Prepared[] {
+    return collapseOps(ops).map((op) => (op.type === 'put' ? { op, bytes: this.#canonical(op.key, op.value) } : { op }));
+  }
+
+  /** Commits run one at a time, in call order. */
+  #enqueue(step: () => Promise<number>): Promise<number> {
+    const result = this.#queue.then(step);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #commit(prepared: Prepared[], minRevision: number): Promise<number> {
     const currentRaw = prepared.length === 0 ? [] : await this.#readMany(prepared.map(({ op }) => op.key));
-    const revision = this.#revision + 1;
+    const revision = nextRevision(this.#revision, minRevision);
     const batch: BatchOp[] = [];
     const effective: StoreOp[] = [];
     prepared.forEach(({ op, bytes: valueBytes }, i) => {

@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Store, StoreChange, StoreEntry, StoreOp } from './store.js';
+import type { Store, StoreChange, StoreEntry, StoreOp, StoreSnapshot } from './store.js';
 
 export const MAX_KEY_LENGTH = 1024;
 
@@ -25,6 +25,22 @@ export function validateKey(key: unknown, what: 'key' | 'prefix' = 'key'): strin
     );
   }
   return key;
+}
+
+/** The ops that turn a store holding `currentKeys` into one holding exactly `entries`. */
+export function replacementOps(currentKeys: Iterable<string>, entries: readonly { key: string; value: unknown }[]): StoreOp[] {
+  if (!Array.isArray(entries)) throw new GroveError(ErrorCode.InvalidArgument, 'store replaceAll expects an array of entries');
+  const wanted = new Set(entries.map((e) => e?.key));
+  const deletes: StoreOp[] = [...currentKeys].filter((k) => !wanted.has(k)).map((key) => ({ type: 'delete', key }));
+  return [...deletes, ...entries.map((e): StoreOp => ({ type: 'put', key: e?.key, value: e?.value }))];
+}
+
+/** The revision a commit gets: one above the current revision, and above a requested floor. */
+export function nextRevision(current: number, minRevision = 0): number {
+  if (!Number.isSafeInteger(minRevision) || minRevision < 0) {
+    throw new GroveError(ErrorCode.InvalidArgument, `invalid minimum revision ${String(minRevision)}`);
+  }
+  return Math.max(current, minRevision) + 1;
 }
 
 /** The last op for each key, in order of each key's first appearance. */
@@ -124,8 +140,21 @@ export class MemoryStore implements Store {
     });
   }
 
-  /** Synchronous between validation and publish, so concurrent callers are serialised for free. */
   async commit(ops: StoreOp[]): Promise<number> {
+    return this.#apply(ops, 0);
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    return { revision: this.#revision, entries: await this.list('') };
+  }
+
+  async replaceAll(entries: { key: string; value: unknown }[], minRevision = 0): Promise<number> {
+    nextRevision(this.#revision, minRevision);
+    return this.#apply(replacementOps(this.#entries.keys(), entries), minRevision);
+  }
+
+  /** Synchronous between validation and publish, so concurrent callers are serialised for free. */
+  #apply(ops: StoreOp[], minRevision: number): number {
     const effective: StoreOp[] = [];
     for (const op of collapseOps(ops)) {
       const current = this.#entries.get(op.key);
@@ -138,7 +167,7 @@ export class MemoryStore implements Store {
     }
     if (effective.length === 0) return this.#revision;
 
-    const revision = this.#revision + 1;
+    const revision = nextRevision(this.#revision, minRevision);
     for (const op of effective) {
       if (op.type === 'put') this.#entries.set(op.key, { value: op.value, revision });
       else this.#entries.delete(op.key);

@@ -20,6 +20,12 @@ export interface StoreChange {
   ops: StoreOp[];
 }
 
+/** Every entry of a store and the revision they belong to, read at one instant. */
+export interface StoreSnapshot {
+  revision: number;
+  entries: StoreEntry[];
+}
+
 export interface Store {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -34,6 +40,17 @@ export interface Store {
   commit(ops: StoreOp[]): Promise<number>;
   /** The current revision (0 for an empty store). */
   revision(): number;
+  /**
+   * A consistent copy of the whole store (for backups): every entry and the revision as of one
+   * instant, even while commits go on.
+   */
+  snapshot(): Promise<StoreSnapshot>;
+  /**
+   * Makes the store hold exactly `entries` (every other key is deleted) in one atomic commit,
+   * with the same no-op rules as commit(). The new revision is above both the current one and
+   * `minRevision`, so revisions never go backwards (agents ignore targets that are not newer).
+   */
+  replaceAll(entries: { key: string; value: unknown }[], minRevision?: number): Promise<number>;
   /** Called after every commit that changed something, in revision order. Returns unsubscribe. */
   watch(listener: (change: StoreChange) => void): () => void;
 }

@@ -245,6 +245,62 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       expect((await store.get('v'))?.value).toEqual(value);
     });
 
+    it('snapshots every entry with the revision they belong to, also during commits', async () => {
+      await store.commit([{ type: 'put', key: 'apps/a', value: app('a') }]);
+      await store.commit([{ type: 'put', key: 'nodes/pi-1', value: { cordoned: false } }]);
+      expect(await store.snapshot()).toEqual({ revision: 2, entries: await store.list('') });
+      const writes = Array.from({ length: 20 }, (_, i) => store.commit([{ type: 'put', key: `apps/w${i}`, value: app(`w${i}`) }]));
+      const snapshots = await Promise.all([store.snapshot(), store.snapshot()]);
+      await Promise.all(writes);
+      for (const snap of snapshots) {
+        // Consistent: exactly the entries written up to the snapshot's revision.
+        expect(snap.entries.map((e) => e.key).sort()).toEqual(
+          ['apps/a', 'nodes/pi-1', ...Array.from({ length: snap.revision - 2 }, (_, i) => `apps/w${i}`)].sort(),
+        );
+        expect(Math.max(...snap.entries.map((e) => e.revision))).toBe(snap.revision);
+      }
+    });
+
+    it('replaceAll leaves exactly the given entries, in one commit above minRevision', async () => {
+      await store.commit([
+        { type: 'put', key: 'apps/keep', value: app('keep') },
+        { type: 'put', key: 'apps/change', value: app('change', 1) },
+        { type: 'put', key: 'apps/gone', value: app('gone') },
+      ]);
+      const changes = record();
+      const rev = await store.replaceAll(
+        [
+          { key: 'apps/keep', value: app('keep') },
+          { key: 'apps/change', value: app('change', 2) },
+          { key: 'apps/new', value: app('new') },
+        ],
+        10,
+      );
+      expect(rev).toBe(11);
+      expect(store.revision()).toBe(11);
+      expect(await store.list('')).toEqual([
+        { key: 'apps/change', value: app('change', 2), revision: 11 },
+        { key: 'apps/keep', value: app('keep'), revision: 1 },
+        { key: 'apps/new', value: app('new'), revision: 11 },
+      ]);
+      expect(changes).toHaveLength(1);
+      expect(changes[0]!.ops.map((op) => `${op.type} ${op.key}`).sort()).toEqual(['delete apps/gone', 'put apps/change', 'put apps/new']);
+      // Below the current revision the floor changes nothing; identical contents write nothing.
+      expect(await store.replaceAll([{ key: 'apps/keep', value: app('keep') }], 3)).toBe(12);
+      expect(await store.replaceAll([{ key: 'apps/keep', value: app('keep') }], 50)).toBe(12);
+      expect(await store.replaceAll([])).toBe(13);
+      expect(await store.list('')).toEqual([]);
+    });
+
+    it('replaceAll rejects bad entries and bad floors without changing anything', async () => {
+      await store.commit([{ type: 'put', key: 'apps/a', value: app('a') }]);
+      await expect(store.replaceAll([{ key: '\x01bad', value: 1 }])).rejects.toThrow(/invalid store key/);
+      await expect(store.replaceAll([{ key: 'x', value: undefined }])).rejects.toThrow(/undefined/);
+      await expect(store.replaceAll([], -1)).rejects.toThrow(/minimum revision/);
+      expect(store.revision()).toBe(1);
+      expect((await store.list('')).map((e) => e.key)).toEqual(['apps/a']);
+    });
+
     if (durable) {
       it('persists entries and revision across a reopen', async () => {
         await store.commit([
@@ -258,6 +314,14 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         expect(await reopened.commit([{ type: 'put', key: 'apps/web', value: app('web', 3) }])).toBe(2);
         expect(await reopened.commit([{ type: 'put', key: 'apps/web', value: app('web', 4) }])).toBe(3);
         expect((await reopened.get('apps/web'))?.revision).toBe(3);
+      });
+
+      it('keeps a replaceAll across a reopen', async () => {
+        await store.commit([{ type: 'put', key: 'apps/old', value: app('old') }]);
+        await store.replaceAll([{ key: 'apps/web', value: app('web') }], 7);
+        const reopened = await fixture.reopen!();
+        expect(reopened.revision()).toBe(8);
+        expect(await reopened.snapshot()).toEqual({ revision: 8, entries: [{ key: 'apps/web', value: app('web'), revision: 8 }] });
       });
     }
   });

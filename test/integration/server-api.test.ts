@@ -8,6 +8,7 @@ import type { StoredNode } from '../../src/server/status-cache.js';
 import type { NodeRegistration } from '../../src/server/nodes.js';
 import { hashPassword } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { decodeBackup } from '../../src/store/backup.js';
 import { app, FakeClock } from '../unit/server-fixtures.js';
 import { ADMIN, FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
 
@@ -124,6 +125,20 @@ describe('API: apply and resources', () => {
     expect((await c.call('GET', '/v1/configmaps/c')).body).toMatchObject({ kind: 'ConfigMap', data: { k: 'v' }, meta: { revision: 1 } });
     expect((await c.call('DELETE', '/v1/configmaps/c')).status).toBe(200);
     expect((await c.call('DELETE', '/v1/configmaps/c')).status).toBe(404);
+  });
+});
+
+describe('API: backup', () => {
+  it('GET /v1/backup needs the admin token and returns the store as a checked backup file', async () => {
+    const c = await cluster();
+    await c.call('POST', '/v1/apply', { resources: [app('web')] });
+    expect((await c.call('GET', '/v1/backup', undefined, null)).status).toBe(401);
+    const res = await fetch(`${c.api.url}/v1/backup`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/cbor');
+    const { header, entries } = decodeBackup(new Uint8Array(await res.arrayBuffer()));
+    expect(header).toMatchObject({ cluster: c.cp.cluster, revision: c.store.revision() });
+    expect(entries).toEqual(await c.store.list(''));
   });
 });
 

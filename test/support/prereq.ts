@@ -7,7 +7,19 @@ import { describe, it } from 'vitest';
  * Outside CI a missing prerequisite skips the suite with a one-line reason; with CI=true the
  * suite fails instead, because a CI box that lacks them is a broken CI box.
  */
-export type Prerequisite = 'root' | 'runc' | 'crun' | 'registry' | 'shim' | 'overlay' | 'htpasswd' | 'skopeo' | 'mosquitto';
+export type Prerequisite =
+  | 'root'
+  | 'runc'
+  | 'crun'
+  | 'registry'
+  | 'shim'
+  | 'overlay'
+  | 'htpasswd'
+  | 'skopeo'
+  | 'mosquitto'
+  | 'file'
+  | 'cross-compilers'
+  | 'qemu-user-static';
 
 function onPath(bin: string): boolean {
   try {
@@ -27,7 +39,14 @@ function missing(req: Prerequisite): string | undefined {
     case 'skopeo':
     case 'mosquitto':
     case 'htpasswd':
+    case 'file':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
+    case 'cross-compilers':
+      return onPath('aarch64-linux-gnu-gcc') && onPath('arm-linux-gnueabihf-gcc')
+        ? undefined
+        : 'needs gcc-aarch64-linux-gnu and gcc-arm-linux-gnueabihf';
+    case 'qemu-user-static':
+      return onPath('qemu-aarch64-static') && onPath('qemu-arm-static') ? undefined : 'needs qemu-user-static';
     case 'registry':
       return existsSync('/usr/bin/docker-registry') ? undefined : 'needs Debian docker-registry';
     case 'shim':

@@ -72,7 +72,7 @@ function setup(options: { images?: boolean } = {}) {
       done();
     },
   });
-  const logger = createLogger({ level: 'debug', pretty: false, destination });
+  const logger = createLogger({ level: 'debug', destination });
   const images = { pull: async (ref: string) => node.fetch(ref) };
   const runtime = new ContainerManagerRuntime({ containers: node.containers(), logger, ...(options.images === false ? {} : { images }) });
   const warnings = () => logs.filter((l) => l.level === 40);
@@ -169,7 +169,7 @@ describe('ContainerManagerRuntime imagePullPolicy', () => {
     (containers as unknown as { run: () => Promise<never> }).run = async () => {
       throw boom;
     };
-    const rt = new ContainerManagerRuntime({ containers, logger: createLogger({ level: 'silent', pretty: false }) });
+    const rt = new ContainerManagerRuntime({ containers, logger: createLogger({ level: 'silent' }) });
     for (const policy of ['Never', 'Always', 'IfNotPresent'] as const) {
       expect(await rt.start(pod(policy), pod(policy).containers[0] as ContainerTarget).catch((e: unknown) => e)).toBe(boom);
     }

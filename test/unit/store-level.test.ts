@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Level } from 'level';
 import { LevelStore, META_REVISION_KEY } from '../../src/store/level-store.js';
 import type { Store } from '../../src/store/store.js';
-import { ErrorCode, isGroveError } from '../../src/core/errors.js';
+import { ErrorCode, isGroveError, type GroveError } from '../../src/core/errors.js';
 import { storeContract } from '../contract/store.contract.js';
 
 async function tempDir(): Promise<string> {
@@ -139,6 +139,8 @@ describe('LevelStore', () => {
       const second = new LevelStore({ path: join(dir, 'db') });
       const err = await second.open().catch((e: unknown) => e);
       expect(isGroveError(err, ErrorCode.StoreError)).toBe(true);
+      expect((err as GroveError).details).toMatchObject({ locked: true });
+      expect((err as Error).message).toMatch(/in use by another process/);
       await first.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

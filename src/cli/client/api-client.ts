@@ -37,6 +37,14 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /** A binary answer (e.g. GET /v1/backup) of at most `limit` bytes. */
+  async bytes(path: string, limit: number): Promise<Buffer> {
+    const response = await this.send('GET', path);
+    const body = await readBuffer(response, limit);
+    if ((response.statusCode ?? 500) >= 400) throw apiError(response.statusCode ?? 500, parseError(body));
+    return body;
+  }
+
   /** Streams newline-delimited JSON objects (e.g. /v1/logs) to `onItem`. */
   async stream<T>(path: string, onItem: (item: T) => void, signal?: AbortSignal): Promise<void> {
     const response = await this.send('GET', path, undefined, signal);
@@ -87,15 +95,31 @@ export class ApiClient {
   }
 }
 
-async function readBody(response: IncomingMessage): Promise<string> {
+async function readBuffer(response: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response) {
     size += (chunk as Buffer).length;
-    if (size > MAX_RESPONSE_BYTES) throw new GroveError(ErrorCode.SizeLimit, 'server response larger than 32 MiB');
+    if (size > limit) {
+      response.destroy();
+      throw new GroveError(ErrorCode.SizeLimit, `server response larger than ${limit} bytes`);
+    }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readBody(response: IncomingMessage): Promise<string> {
+  return (await readBuffer(response, MAX_RESPONSE_BYTES)).toString('utf8');
+}
+
+/** The JSON error body of a failed binary request, if it has one. */
+function parseError(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function apiError(status: number, body: unknown): GroveError {

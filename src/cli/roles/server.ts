@@ -3,7 +3,7 @@ import { collect, type Act } from '../verb.js';
 
 // Registration only: the control plane loads when the verb runs.
 export function registerServer(program: Command, act: Act): void {
-  program
+  const server = program
     .command('server')
     .description('run the control plane: API, store, scheduler, embedded MQTT broker and (unless --no-agent) a local agent')
     .option('--api-addr <host:port>', 'HTTP API listen address', '0.0.0.0:7080')
@@ -21,5 +21,20 @@ export function registerServer(program: Command, act: Act): void {
     .option('--node-grace <duration>', 'a node silent this long (no status, no presence) is NotReady', '40s')
     .option('--eviction-timeout <duration>', 'Deployment pods move off a node NotReady this long (per app: annotation grove.io/eviction-timeout)', '5m')
     .action(act(async (ctx, _args, options) => (await import('./server-run.js')).runServer(ctx, options)));
+  registerBackup(server, act);
+}
+
+function registerBackup(server: Command, act: Act): void {
+  server
+    .command('backup')
+    .description('write a consistent snapshot of the running server\'s store to FILE (through the API)')
+    .argument('<file>', 'where to write the backup')
+    .action(act(async (ctx, args, options) => (await import('./server-backup.js')).runBackup(ctx, args[0] as string, options)));
+  server
+    .command('restore')
+    .description('replace the store of a stopped server with the contents of a backup FILE')
+    .argument('<file>', 'a file written by grove server backup')
+    .option('--force', 'restore a backup of another cluster into this data dir')
+    .action(act(async (ctx, args, options) => (await import('./server-backup.js')).runRestore(ctx, args[0] as string, options)));
 }
 
