@@ -4,6 +4,7 @@ import { joinCluster, loadJoinConfig } from '../../../agent/src/agent/join-clien
 import type { CliContext } from '../context.js';
 import { heartbeatOverride, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { labelsFromFlags } from './server-setup.js';
+import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
 
 export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
@@ -32,9 +33,13 @@ export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Pro
     ...backoff,
   });
   ctx.io.stderr.write(`grove agent running: node ${joined.node}, cluster ${joined.cluster}\n`);
+  const systemd = serviceNotify(ctx.io.env, ctx.logger, () => running.agent.healthy());
+  systemd.ready(`node ${joined.node}, cluster ${joined.cluster}`);
+  armTestLoopStall(ctx.io.env, ctx.logger);
   try {
     await untilSignal();
   } finally {
+    systemd.stopping();
     await running.stop();
   }
   return 0;
