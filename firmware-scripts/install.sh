@@ -344,14 +344,21 @@ LAUNCHER
   chmod 0755 "$STAGE/bin/grove"
 }
 
+IN_PLACE=0
 if [ -n "$RELEASE" ]; then
   stage_release
 else
-  if [ -z "$SOURCE_DIR" ]; then SOURCE_DIR=$(cd "$(dirname "$0")/.." && pwd); fi
-  stage_checkout
+  if [ -z "$SOURCE_DIR" ]; then SOURCE_DIR=$(cd "$SCRIPT_DIR/.." && pwd); fi
+  if [ -d "$ROOT$INSTALL_DIR" ] && [ "$(readlink -f "$SOURCE_DIR")" = "$(readlink -f "$ROOT$INSTALL_DIR")" ]; then
+    # Run from the installed copy (first boot, a re-run after install): Grove is already there.
+    IN_PLACE=1
+    info "using the Grove already in $INSTALL_DIR"
+  else
+    stage_checkout
+  fi
 fi
 # The installer travels with the install, for uninstall and first-boot runs.
-if [ ! -f "$STAGE/firmware-scripts/install.sh" ] && [ -f "$0" ]; then
+if [ "$IN_PLACE" = 0 ] && [ ! -f "$STAGE/firmware-scripts/install.sh" ] && [ -f "$0" ]; then
   mkdir -p "$STAGE/firmware-scripts"
   cp "$0" "$STAGE/firmware-scripts/install.sh"
   [ ! -f "$(dirname "$0")/uninstall.sh" ] || cp "$(dirname "$0")/uninstall.sh" "$STAGE/firmware-scripts/"
@@ -359,7 +366,9 @@ fi
 
 # The install dir is replaced as a whole, and only when something in it differs.
 ensure_dir "$(dirname "$INSTALL_DIR")"
-if [ -d "$ROOT$INSTALL_DIR" ] && diff -r --no-dereference -q "$STAGE" "$ROOT$INSTALL_DIR" >/dev/null 2>&1; then
+if [ "$IN_PLACE" = 1 ]; then
+  :
+elif [ -d "$ROOT$INSTALL_DIR" ] && diff -r --no-dereference -q "$STAGE" "$ROOT$INSTALL_DIR" >/dev/null 2>&1; then
   info "unchanged $INSTALL_DIR"
 else
   [ ! -e "$ROOT$INSTALL_DIR" ] || ours "$INSTALL_DIR" || fatal "$INSTALL_DIR exists and was not installed by Grove: move it away or pass --install-dir"
@@ -494,7 +503,7 @@ if [ "$NO_ENABLE" = 1 ]; then
   info "done: $UNIT_NAME written, not enabled (--no-enable)"
   exit 0
 fi
-systemctl enable "$UNIT_NAME" >/dev/null 2>&1
+systemctl enable --quiet "$UNIT_NAME"
 if [ "$NO_START" = 1 ]; then
   info "done: $UNIT_NAME enabled, not started (--no-start)"
 elif [ "$CHANGED" = 1 ] || ! systemctl is-active --quiet "$UNIT_NAME"; then

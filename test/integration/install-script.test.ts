@@ -179,8 +179,12 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
       expect(r.stdout).toContain(`checksum verified: grove-9.9.9-linux-${ARCH}.tar.gz`);
       expect(await readFile(join(root, 'opt/grove/grove.js'), 'utf8')).toBe('// bundle\n');
       expect((await sh(join(root, 'opt/grove/bin/grove'), [])).stdout).toBe('grove 9.9.9 (release)\n');
-      // The installer travels with the release, for uninstall and first-boot runs.
-      await stat(join(root, 'opt/grove/firmware-scripts/install.sh'));
+      // The installer travels with the release; run from there (first boot) it changes nothing.
+      const installed = await treeHash(root);
+      const inPlace = await sh(join(root, 'opt/grove/firmware-scripts/install.sh'), ['--root', root]);
+      expect(inPlace.code, inPlace.stderr).toBe(0);
+      expect(inPlace.stdout).toContain('using the Grove already in /opt/grove');
+      expect(await treeHash(root)).toBe(installed);
     }, 120_000);
 
     it('refuses a tarball whose checksum does not match, and writes nothing', async () => {

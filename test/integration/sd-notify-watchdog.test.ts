@@ -91,7 +91,12 @@ describeWith(['root', 'runc', 'shim'], 'sd_notify watchdog (agent and server)', 
     const dir = await mkdtemp(join(tmpdir(), `grove-agent-${name}-`));
     agentDirs.push(dir);
     const token = await cluster.token();
-    const proc = spawnGrove(['--data-dir', dir, 'agent', '--node-name', name, '--server', cluster.apiUrl, '--token', token], {
+    // Joined the way the installer's unit does it: settings from the environment, no flags.
+    const proc = spawnGrove(['--data-dir', dir, 'agent'], {
+      GROVE_SERVER_URL: cluster.apiUrl,
+      GROVE_TOKEN: token,
+      GROVE_NODE_NAME: name,
+      GROVE_LABELS: 'installed-by=env, role=watchdog-test',
       NOTIFY_SOCKET: socket.path,
       WATCHDOG_USEC: '2000000',
       ...env,
@@ -123,6 +128,8 @@ describeWith(['root', 'runc', 'shim'], 'sd_notify watchdog (agent and server)', 
     // WATCHDOG_USEC=2 s → a keepalive every second; the median tolerates a loaded machine.
     expect(median(gaps)).toBeGreaterThan(500);
     expect(median(gaps)).toBeLessThan(2000);
+    const nodes = await cluster.json<{ name: string; labels: Record<string, string> }[]>(['get', 'nodes']);
+    expect(nodes.find((n) => n.name === 'sdn-ok')?.labels).toMatchObject({ 'installed-by': 'env', role: 'watchdog-test' });
     await killAndWait(proc, 'SIGTERM');
     await eventually(async () => socket.of('STOPPING=1').length === 1, 10_000, 'STOPPING=1');
     expect(proc.exitCode).toBe(0);
