@@ -136,6 +136,21 @@ if [ -n "$HOSTNAME_NEW" ]; then
   info "root: hostname ${old:-?} -> $HOSTNAME_NEW"
 fi
 
+# A checkout carries a grove-shim built for this workstation: refuse it for another architecture.
+elf_machine() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ] && od -An -t u2 -j 18 -N 2 "$1" | tr -d ' '; }
+arch_name() { case "$1" in 183) echo arm64 ;; 40) echo armv7 ;; 62) echo amd64 ;; *) echo "machine $1" ;; esac; }
+if [ -z "$RELEASE" ]; then
+  image_machine=""
+  for probe in usr/bin/env bin/sh usr/bin/dash; do
+    image_machine=$(elf_machine "$MNT/$probe" || true)
+    [ -z "$image_machine" ] || break
+  done
+  shim_machine=$(elf_machine "$SCRIPT_DIR/../agent/shim/build/grove-shim" || true)
+  if [ -n "$image_machine" ] && [ -n "$shim_machine" ] && [ "$image_machine" != "$shim_machine" ]; then
+    fatal "this checkout's grove-shim is built for $(arch_name "$shim_machine"), the image is $(arch_name "$image_machine"): pass --release grove-<version>-linux-$(arch_name "$image_machine").tar.gz"
+  fi
+fi
+
 # Grove, agent.env and grove.service, exactly as install.sh lays them out (not enabled: the
 # first-boot unit installs the dependencies first, then enables and starts it).
 install_args=(--root "$MNT" --role agent --server "$SERVER_URL" --token "$TOKEN" --no-enable --fix-cgroups no "${LABEL_ARGS[@]}")

@@ -42,7 +42,7 @@ const bootFile = (img: string, name: string) => ok('mtype', ['-i', bootArg(img),
  * optionally cloud-init user-data) and a root partition (ext4 unless `rootFs` says otherwise)
  * holding a minimal /etc. Built without loop devices: mkfs at an offset, mtools, mkfs.ext4 -d.
  */
-async function buildImage(dir: string, options: { rootFs?: 'ext4' | 'vfat'; cloudInit?: boolean; networkManager?: boolean } = {}): Promise<string> {
+async function buildImage(dir: string, options: { rootFs?: 'ext4' | 'vfat'; cloudInit?: boolean; networkManager?: boolean; elfMachine?: number } = {}): Promise<string> {
   const img = join(dir, 'raspios.img');
   await ok('truncate', ['-s', '64M', img]);
   await ok('sfdisk', ['-q', img], `label: dos\nstart=${BOOT_START}, size=32768, type=c\nstart=${ROOT_START}, type=83\n`);
@@ -57,6 +57,14 @@ async function buildImage(dir: string, options: { rootFs?: 'ext4' | 'vfat'; clou
   await mkdir(join(rootfs, 'etc/systemd/system'), { recursive: true });
   await mkdir(join(rootfs, 'var/lib'), { recursive: true });
   if (options.networkManager !== false) await mkdir(join(rootfs, 'etc/NetworkManager'), { recursive: true });
+  if (options.elfMachine !== undefined) {
+    // Just an ELF header: what prepare-image.sh reads to learn the image's architecture.
+    const elf = Buffer.alloc(64);
+    elf.write('\x7fELF', 0, 'latin1');
+    elf.writeUInt16LE(options.elfMachine, 18);
+    await mkdir(join(rootfs, 'usr/bin'), { recursive: true });
+    await writeFile(join(rootfs, 'usr/bin/env'), elf, { mode: 0o755 });
+  }
   await writeFile(join(rootfs, 'etc/hostname'), 'raspberrypi\n');
   await writeFile(join(rootfs, 'etc/hosts'), '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost\n\n127.0.1.1\traspberrypi\n');
   if (options.rootFs === 'vfat') await ok('mkfs.vfat', ['--offset', String(ROOT_START), img, '40000']);
@@ -185,6 +193,15 @@ describeWith(['root'], 'firmware-scripts/prepare-image.sh on a synthetic two-par
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('second partition is vfat, expected the ext4 root');
     expect(await loopsOf(fatRoot)).toBe('');
+    expect(await ourMounts()).toEqual([]);
+
+    // From a checkout, a shim of the wrong architecture is refused (the image is "the other" arch).
+    const work3 = await mkdtemp(join(dir, 'arch-'));
+    const foreign = await buildImage(work3, { elfMachine: process.arch === 'arm64' ? 62 : 183 });
+    const wrongArch = await run('bash', [PREPARE, foreign, '--server', 'https://10.0.0.2:7080', '--token', 'K1.abc.tokid.secret']);
+    expect(wrongArch.code).not.toBe(0);
+    expect(wrongArch.stderr).toMatch(/grove-shim is built for \S+, the image is (arm64|amd64): pass --release/);
+    expect(await loopsOf(foreign)).toBe('');
     expect(await ourMounts()).toEqual([]);
 
     const missing = await run('bash', [PREPARE, img, '--server', 'https://10.0.0.2:7080']);

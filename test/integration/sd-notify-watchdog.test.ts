@@ -107,6 +107,27 @@ describeWith(['root', 'runc', 'shim'], 'sd_notify watchdog (agent and server)', 
     return { proc, socket, log: () => log };
   }
 
+  it('grove-shim sd-notify relays one datagram per line as its parent, drops oversize lines, exits on EOF', async () => {
+    const socket = await NotifyReceiver.start(receiverBin, join(scratch, 'relay.sock'));
+    receivers.push(socket);
+    const relay = spawn(join(REPO_ROOT, 'agent/shim/build/grove-shim'), ['sd-notify'], { env: { NOTIFY_SOCKET: socket.path }, stdio: ['pipe', 'ignore', 'pipe'] });
+    started.push(relay);
+    relay.stdin!.write('READY=1\n' + 'X'.repeat(5000) + '\nSTATUS=relay test\nWATCHDOG=1\n');
+    await eventually(async () => socket.messages.length >= 3, 10_000, 'three datagrams');
+    expect(socket.messages.map((m) => m.message)).toEqual(['READY=1', 'STATUS=relay test', 'WATCHDOG=1']);
+    // Credentials name the relay's parent (this process), as systemd's NotifyAccess=main needs.
+    expect(socket.messages.every((m) => m.pid === process.pid)).toBe(true);
+    const exited = new Promise<number | null>((resolve) => relay.once('exit', resolve));
+    relay.stdin!.end();
+    expect(await exited).toBe(0);
+
+    let stderr = '';
+    const bad = spawn(join(REPO_ROOT, 'agent/shim/build/grove-shim'), ['sd-notify'], { env: { NOTIFY_SOCKET: 'relative' }, stdio: ['pipe', 'ignore', 'pipe'] });
+    bad.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    expect(await new Promise((resolve) => bad.once('exit', resolve))).toBe(2);
+    expect(stderr).toContain('NOTIFY_SOCKET must be an absolute or @abstract path');
+  }, 60_000);
+
   it('the server sends READY=1 as its main process, then WATCHDOG=1 keepalives', async () => {
     await eventually(async () => serverSocket.of('WATCHDOG=1').length >= 2, 30_000, 'server keepalives');
     const ready = serverSocket.of('READY=1');
