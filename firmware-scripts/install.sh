@@ -150,7 +150,8 @@ LAUNCHER_LINK=/usr/local/bin/grove
 MANIFEST=/etc/grove/.installed-files
 WATCHDOG_CONF=/etc/systemd/system.conf.d/grove-watchdog.conf
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/grove-install.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# The manifest is saved on every exit, failures included, so uninstall.sh can undo a half run.
+trap 'status=$?; save_manifest || true; rm -rf "$WORK"; exit $status' EXIT
 
 # ---- the manifest: what this script created, so uninstall.sh can remove exactly that --------
 # Lines: "dir PATH" (created, removed when empty), "file PATH", "link PATH", "tree PATH"
@@ -162,6 +163,14 @@ record() { in_manifest "$1 $2" || MANIFEST_LINES+=("$1 $2"); }
 ours() { in_manifest "file $1" || in_manifest "replaced $1" || in_manifest "link $1" || in_manifest "tree $1"; }
 
 CHANGED=0
+MANIFEST_SAVED=0
+save_manifest() {
+  [ "$MANIFEST_SAVED" = 0 ] && [ "${#MANIFEST_LINES[@]}" -gt 0 ] || return 0
+  ensure_dir "$(dirname "$MANIFEST")"
+  record file "$MANIFEST"
+  printf '%s\n' "${MANIFEST_LINES[@]}" | install_content "$MANIFEST" 600
+}
+
 # ensure_dir PATH: creates each missing component under ROOT, recording it.
 ensure_dir() {
   local path=$1 part="" component
@@ -205,11 +214,18 @@ install_link() {
     return 0
   fi
   if [ -e "$ROOT$path" ] || [ -L "$ROOT$path" ]; then
-    ours "$path" || fatal "$path exists and was not installed by Grove: move it away first"
-    rm -f "$ROOT$path"
+    if ours "$path"; then
+      rm -f "$ROOT$path"
+    else
+      # Someone else's (e.g. quickstart.sh's link to a checkout): kept aside, restored on uninstall.
+      [ -L "$ROOT$path" ] || [ -f "$ROOT$path" ] || fatal "$path exists and is not a file or link: move it away first"
+      mv "$ROOT$path" "$ROOT$path.grove-orig"
+      record replaced "$path"
+      info "kept the previous $path as $path.grove-orig"
+    fi
   fi
   ln -s "$target" "$ROOT$path"
-  record link "$path"
+  in_manifest "replaced $path" || record link "$path"
   CHANGED=1
   info "linked $path -> $target"
 }
@@ -484,9 +500,8 @@ if [ "$NO_ENABLE" != 1 ]; then
 fi
 
 # The manifest last, in the order things were created (uninstall.sh undoes it backwards).
-ensure_dir "$(dirname "$MANIFEST")"
-record file "$MANIFEST"
-printf '%s\n' "${MANIFEST_LINES[@]}" | install_content "$MANIFEST" 600
+save_manifest
+MANIFEST_SAVED=1
 
 # ---- systemd ------------------------------------------------------------------------------------
 if [ "$ROOTED" = 1 ]; then

@@ -79,7 +79,10 @@ for ((i = ${#entries[@]} - 1; i >= 0; i--)); do
   case "$kind" in
     file | link) rm -f "$ROOT$path" ;;
     tree) rm -rf "$ROOT$path" ;;
-    replaced) if [ -e "$ROOT$path.grove-orig" ]; then mv -f "$ROOT$path.grove-orig" "$ROOT$path"; fi ;;
+    replaced)
+      if [ -e "$ROOT$path.grove-orig" ] || [ -L "$ROOT$path.grove-orig" ]; then mv -f "$ROOT$path.grove-orig" "$ROOT$path"; fi
+      info "restored $path"
+      continue ;;
     dir)
       # Kept when something else lives there now (keep-data, files the user added).
       rmdir "$ROOT$path" 2>/dev/null || { [ ! -d "$ROOT$path" ] || info "kept $path (not empty)"; }

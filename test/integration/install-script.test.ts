@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile, chmod, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,9 @@ async function scratchRoot(): Promise<string> {
   await writeFile(join(root, 'etc/hostname'), 'pi-1\n');
   await writeFile(join(root, 'etc/systemd/system/other.service'), '[Service]\nExecStart=/bin/true\n');
   await mkdir(join(root, 'var/lib'), { recursive: true });
+  // What quickstart.sh leaves: a grove link into a checkout. Kept aside, restored on uninstall.
+  await mkdir(join(root, 'usr/local/bin'), { recursive: true });
+  await symlink('/home/pi/grove/dist/src/cli/grove.js', join(root, 'usr/local/bin/grove'));
   return root;
 }
 
@@ -66,6 +69,25 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
   };
   afterAll(async () => {
     for (const r of roots) await rm(r, { recursive: true, force: true });
+  });
+
+  let dist: string;
+  let tarball: string;
+  beforeAll(async () => {
+    // The layout `npm run package` produces: one top dir with bin/grove beside its payload.
+    dist = await mkdtemp(join(tmpdir(), 'grove-install-release-'));
+    roots.push(dist);
+    const top = join(dist, 'src', 'grove-9.9.9-linux-' + ARCH);
+    await mkdir(join(top, 'bin'), { recursive: true });
+    await writeFile(join(top, 'bin/grove'), '#!/bin/sh\necho "grove 9.9.9 (release)"\n');
+    await chmod(join(top, 'bin/grove'), 0o755);
+    await writeFile(join(top, 'grove.js'), '// bundle\n');
+    tarball = join(dist, `grove-9.9.9-linux-${ARCH}.tar.gz`);
+    await new Promise<void>((resolve, reject) =>
+      execFile('tar', ['-czf', tarball, '-C', join(dist, 'src'), `grove-9.9.9-linux-${ARCH}`], (err) => (err ? reject(err) : resolve())),
+    );
+    const sum = createHash('sha256').update(await readFile(tarball)).digest('hex');
+    await writeFile(join(dist, 'SHA256SUMS'), `${sum}  grove-9.9.9-linux-${ARCH}.tar.gz\n`);
   });
 
   it('installs the server role: unit, env file, launcher, enable link; a second run changes nothing; uninstall restores the root', async () => {
@@ -89,7 +111,8 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     await expect(stat(join(root, 'opt/grove/node_modules/vitest'))).rejects.toThrow();
     const manifest = (await readFile(join(root, 'etc/grove/.installed-files'), 'utf8')).trim().split('\n');
-    expect(manifest).toEqual(expect.arrayContaining(['tree /opt/grove', 'file /etc/systemd/system/grove.service', 'link /usr/local/bin/grove', 'dir /opt', 'file /etc/grove/.installed-files']));
+    expect(manifest).toEqual(expect.arrayContaining(['tree /opt/grove', 'file /etc/systemd/system/grove.service', 'replaced /usr/local/bin/grove', 'dir /opt', 'file /etc/grove/.installed-files']));
+    expect(await readlink(join(root, 'usr/local/bin/grove.grove-orig'))).toBe('/home/pi/grove/dist/src/cli/grove.js');
     expect(manifest).not.toContain('dir /etc'); // existed before: never removed
 
     const installed = await treeHash(root);
@@ -118,6 +141,7 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
       GROVE_RUNTIME: 'crun',
       GROVE_WATCHDOG_SEC: '30',
       GROVE_HW_WATCHDOG: '1',
+      GROVE_RELEASE_TARBALL: tarball,
     };
     const r = await sh(INSTALL, [], env);
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -153,25 +177,6 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
   }, 300_000);
 
   describe('from a release tarball', () => {
-    let dist: string;
-    let tarball: string;
-    beforeAll(async () => {
-      // The layout `npm run package` produces: one top dir with bin/grove beside its payload.
-      dist = await mkdtemp(join(tmpdir(), 'grove-install-release-'));
-      roots.push(dist);
-      const top = join(dist, 'src', 'grove-9.9.9-linux-' + ARCH);
-      await mkdir(join(top, 'bin'), { recursive: true });
-      await writeFile(join(top, 'bin/grove'), '#!/bin/sh\necho "grove 9.9.9 (release)"\n');
-      await chmod(join(top, 'bin/grove'), 0o755);
-      await writeFile(join(top, 'grove.js'), '// bundle\n');
-      tarball = join(dist, `grove-9.9.9-linux-${ARCH}.tar.gz`);
-      await new Promise<void>((resolve, reject) =>
-        execFile('tar', ['-czf', tarball, '-C', join(dist, 'src'), `grove-9.9.9-linux-${ARCH}`], (err) => (err ? reject(err) : resolve())),
-      );
-      const sum = createHash('sha256').update(await readFile(tarball)).digest('hex');
-      await writeFile(join(dist, 'SHA256SUMS'), `${sum}  grove-9.9.9-linux-${ARCH}.tar.gz\n`);
-    });
-
     it('verifies the checksum from SHA256SUMS and installs the unpacked top dir', async () => {
       const root = await newRoot();
       const r = await sh(INSTALL, ['--root', root, '--release', tarball]);
