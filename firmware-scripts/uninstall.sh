@@ -43,7 +43,7 @@ UNIT_NAME=grove.service
 mapfile -t entries <"$ROOT$MANIFEST"
 
 if [ -z "$DATA_DIR" ]; then
-  DATA_DIR=$(sed -n 's/^GROVE_DATA_DIR=//p' "$ROOT"/etc/grove/*.env 2>/dev/null | head -n 1)
+  DATA_DIR=$(cat "$ROOT"/etc/grove/*.env 2>/dev/null | sed -n 's/^GROVE_DATA_DIR=//p' | head -n 1 || true)
   DATA_DIR=${DATA_DIR:-/var/lib/grove}
 fi
 [[ "$DATA_DIR" =~ ^/[A-Za-z0-9._/+-]+$ ]] && [ "$DATA_DIR" != / ] || fatal "refusing data dir \"$DATA_DIR\""

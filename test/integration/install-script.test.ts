@@ -192,6 +192,19 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
       expect(await treeHash(root)).toBe(installed);
     }, 120_000);
 
+    it('keeps a manifest when it fails midway, so uninstall still restores the root', async () => {
+      const root = await newRoot();
+      await rm(join(root, 'usr/local/bin/grove'));
+      await mkdir(join(root, 'usr/local/bin/grove')); // a directory where the launcher link goes
+      const before = await treeHash(root);
+      const r = await sh(INSTALL, ['--root', root, '--release', tarball]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('/usr/local/bin/grove exists and is not a file or link');
+      expect(await readFile(join(root, 'etc/grove/.installed-files'), 'utf8')).toContain('tree /opt/grove\n');
+      expect((await sh(UNINSTALL, ['--root', root])).code).toBe(0);
+      expect(await treeHash(root)).toBe(before);
+    }, 120_000);
+
     it('refuses a tarball whose checksum does not match, and writes nothing', async () => {
       const root = await newRoot();
       const before = await treeHash(root);
