@@ -135,6 +135,7 @@ ROOTED=$([ -n "$ROOT" ] && echo 1 || echo 0)
 [ "$ROOTED" = 1 ] || [ "$(id -u)" -eq 0 ] || fatal "run as root (sudo $0 …), or use --root DIR"
 
 # Role: an agent when it can join (or has joined), else the server.
+[ -z "$TOKEN" ] || [ -n "$SERVER_URL" ] || [ "$ROLE" = agent ] || fatal "--token goes with --server URL (the server the node joins)"
 if [ "$ROLE" = auto ]; then
   if [ -n "$SERVER_URL" ] && { [ -n "$TOKEN" ] || [ -f "$ROOT$DATA_DIR/agent/join.json" ]; }; then ROLE=agent; else ROLE=server; fi
 fi

@@ -237,6 +237,7 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
       [['--role', 'agent'], 'needs --server URL'],
       [['--role', 'agent', '--server', 'https://10.0.0.2:7080'], 'needs --token TOKEN'],
       [['--server', 'ftp://x'], 'must be an http(s):// URL'],
+      [['--token', 'K1.a.b.c'], '--token goes with --server URL'],
       [['--watchdog-sec', 'soon'], 'must be 0..3600'],
       [['--frobnicate'], 'unknown option'],
     ] as [string[], string][]) {
