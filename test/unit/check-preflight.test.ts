@@ -38,6 +38,11 @@ describe('evaluatePreflight', () => {
     expect(preflightFailed(Object.values(r))).toBe(true);
   });
 
+  it('says only a reboot is missing when cmdline.txt already enables the memory cgroup', () => {
+    const r = byName({ cgroups: { ok: true, value: { version: 2, mode: 'unified', controllers: ['cpu', 'pids'] } }, cmdlineFileEnables: true });
+    expect(r['cgroup memory']).toMatchObject({ status: 'fail', fix: expect.stringMatching(/^reboot: \/boot\/firmware\/cmdline.txt already enables/) });
+  });
+
   it('only warns for pids/cpu controllers, CNI plugins, an unknown clock and a tight disk', () => {
     const r = byName({
       cgroups: { ok: true, value: { version: 1, mode: 'legacy', controllers: ['memory'] } },

@@ -8,7 +8,7 @@ import { detectHost } from '../../../agent/src/runtime/host.js';
 import { detectOciRuntime, whichBinary } from '../../../agent/src/runtime/oci-runtime.js';
 import { runCommand } from '../../../agent/src/runtime/run-command.js';
 import { loadLocalConfig } from '../config.js';
-import { findCmdline } from './cmdline.js';
+import { enableMemoryCgroup, findCmdline } from './cmdline.js';
 import type { Outcome, PreflightFacts } from './preflight.js';
 
 /** Debian's containernetworking-plugins, then the upstream default. */
@@ -30,12 +30,14 @@ export async function probeHost(options: ProbeOptions): Promise<PreflightFacts> 
     : host;
   const cmdline = await readFile('/proc/cmdline', 'utf8').catch(() => undefined);
   const cmdlineFile = findCmdline();
+  const cmdlineText = cmdlineFile ? await readFile(cmdlineFile, 'utf8').catch(() => undefined) : undefined;
   return {
     kernel: host.ok ? host.value.kernel : (await readFile('/proc/sys/kernel/osrelease', 'utf8').catch(() => 'unknown')).trim(),
     arch: host.ok ? host.value.arch : process.arch,
     cgroups,
     ...(cmdline !== undefined ? { cmdline } : {}),
     ...(cmdlineFile ? { cmdlineFile } : {}),
+    ...(cmdlineText !== undefined && cmdlineText.length <= 8192 ? { cmdlineFileEnables: !enableMemoryCgroup(cmdlineText).changed } : {}),
     runtime: await probeRuntime(options, host.ok ? host.value.cgroupMode : 'unified'),
     overlay: host.ok ? host.value.overlaySupported : false,
     cni: await Promise.all(CNI_DIRS.map(async (dir) => ({ dir, plugins: await readdir(dir).catch(() => [] as string[]) }))),

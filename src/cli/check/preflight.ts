@@ -22,6 +22,8 @@ export interface PreflightFacts {
   cmdline?: string;
   /** The boot cmdline.txt found (Raspberry Pi), for the memory cgroup fix. */
   cmdlineFile?: string;
+  /** Whether that file already enables the memory cgroup (then only a reboot is missing). */
+  cmdlineFileEnables?: boolean;
   runtime: Outcome<{ name: string; path: string; reason: string }>;
   overlay: boolean;
   /** CNI plugin directory searched → plugins found there. */
@@ -59,7 +61,9 @@ export function checkCgroups(f: PreflightFacts): CheckResult[] {
   }
   const { version, mode, controllers } = f.cgroups.value;
   const results: CheckResult[] = [{ name: 'cgroups', status: 'ok', detail: `cgroup v${version} (${mode}), controllers: ${controllers.join(' ') || 'none'}` }];
-  const memoryFix = f.cmdlineFile
+  const memoryFix = f.cmdlineFile && f.cmdlineFileEnables
+    ? `reboot: ${f.cmdlineFile} already enables the memory cgroup, the running kernel predates that`
+    : f.cmdlineFile
     ? `sudo grove check --fix-cgroups (adds cgroup_enable=memory cgroup_memory=1 to ${f.cmdlineFile}), then reboot`
     : 'add cgroup_enable=memory cgroup_memory=1 to the kernel command line (and remove cgroup_disable=memory), then reboot';
   const want: [string, CheckStatus, string][] = [
