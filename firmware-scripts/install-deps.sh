@@ -12,6 +12,8 @@ fatal() { printf '[grove] error: %s\n' "$*" >&2; exit 1; }
 RUNTIME_PACKAGES=(runc crun containernetworking-plugins iptables util-linux ca-certificates)
 BUILD_PACKAGES=(make gcc musl-tools)
 TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosquitto file procps iproute2)
+# prepare-image.sh and its test: partition tables, vfat and ext4 tools.
+TEST_PACKAGES+=(dosfstools fdisk e2fsprogs mtools)
 # Release packaging (npm run package) and its test: ARM cross compilers, qemu to run the ARM shims.
 TEST_PACKAGES+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static)
 

@@ -7,6 +7,7 @@
 #include "exitfile.h"
 #include "logs.h"
 #include "runtime.h"
+#include "sdnotify.h"
 #include "shim.h"
 #include "supervise.h"
 #include "sync.h"
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 		write_all(1, SHIM_VERSION, sizeof SHIM_VERSION - 1);
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "sd-notify"))
+		return sdnotify_main();
 	if (parse_args(argc, argv, &cfg, err, sizeof err) < 0) {
 		if (sync_is_open()) {
 			sync_error("setup", err);

@@ -5,6 +5,7 @@ import { packageVersion } from './package-root.js';
 import { makeAct, type ExitState } from './verb.js';
 import { registerAgent } from './roles/agent.js';
 import { registerServer } from './roles/server.js';
+import { registerCheck } from './verbs/check.js';
 import { registerClientVerbs } from './verbs/client/index.js';
 import { registerCtr } from './verbs/ctr/index.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIO, exit: ExitState): Command {
   registerAgent(program, act);
   registerClientVerbs(program, act);
   registerCtr(program, act);
+  registerCheck(program, act);
   return program;
 }
 

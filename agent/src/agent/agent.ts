@@ -17,6 +17,9 @@ import { Executor } from './executor.js';
 import { Reconciler, type StatusReport } from './reconciler.js';
 import { SyncClient, TARGET_KEY, type MqttConnect, type MqttSettings } from './sync-client.js';
 
+/** A reconcile running longer than this counts as stuck (slow pulls of big images stay under it). */
+export const MAX_RECONCILE_MS = 30 * 60 * 1000;
+
 export interface AgentOptions {
   nodeName: string;
   cluster: string;
@@ -117,6 +120,14 @@ export class Agent {
   /** Resolves once no reconcile is running or queued. */
   idle(): Promise<void> {
     return this.reconciler.idle();
+  }
+
+  /**
+   * False when the reconcile loop is stuck: one run has been going for longer than any image
+   * pull or stop grace should take. systemd's watchdog keepalives are withheld then.
+   */
+  healthy(maxReconcileMs = MAX_RECONCILE_MS): boolean {
+    return this.state === 'started' && this.reconciler.busyForMs() < maxReconcileMs;
   }
 
   status(): StatusReport | undefined {

@@ -55,6 +55,8 @@ export class Reconciler {
   private pollTimer: TimerHandle | undefined;
   private retryTimer: { handle: TimerHandle; at: number } | undefined;
   private stopped = false;
+  /** When the running reconcile started (undefined while idle): a watchdog's view of progress. */
+  private activeSince: number | undefined;
   /** Completed reconcile runs, for tests and metrics. */
   runs = 0;
 
@@ -129,14 +131,23 @@ export class Reconciler {
     await this.idle();
   }
 
+  /** How long the running reconcile has been going; 0 while idle. */
+  busyForMs(): number {
+    return this.activeSince === undefined ? 0 : Math.max(0, this.clock.now() - this.activeSince);
+  }
+
   private launch(reason: TriggerReason): Promise<void> {
+    this.activeSince = this.clock.now();
     const run: Promise<void> = this.reconcileOnce(reason)
       .catch((err: unknown) => {
         // A broken runtime must not kill the loop: the next trigger tries again.
         this.log.warn({ reason, err: errorMessage(err) }, 'reconcile failed');
       })
       .finally(() => {
-        if (this.active === run) this.active = undefined;
+        if (this.active === run) {
+          this.active = undefined;
+          this.activeSince = undefined;
+        }
         this.runs += 1;
       });
     this.active = run;

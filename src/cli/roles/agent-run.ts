@@ -4,21 +4,26 @@ import { joinCluster, loadJoinConfig } from '../../../agent/src/agent/join-clien
 import type { CliContext } from '../context.js';
 import { heartbeatOverride, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { labelsFromFlags } from './server-setup.js';
+import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
 
 export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
   // Checked before joining: a typo in a flag must not cost a join token.
   const backoff = restartBackoffOption(o.restartBackoff as string | undefined, ctx.io.env);
-  const labels = labelsFromFlags(o.label as string[]);
-  const nodeName = (o.nodeName as string | undefined) ?? hostname().toLowerCase();
+  const env = ctx.io.env;
+  const labels = labelsFromFlags((o.label as string[]).length > 0 ? (o.label as string[]) : envList(env.GROVE_LABELS));
+  const nodeName = (o.nodeName as string | undefined) ?? (env.GROVE_NODE_NAME || hostname().toLowerCase());
   let joined = await loadJoinConfig(ctx.dataDir);
-  // A token means "join (again)"; without one the agent needs only its stored credentials and
-  // MQTT, so it starts even when the server is unreachable.
+  // A --token flag means "join (again)"; without one the agent needs only its stored credentials
+  // and MQTT, so it starts even when the server is unreachable. GROVE_SERVER_URL/GROVE_TOKEN
+  // (the installer's env file) serve the first join only: restarts must not spend the token.
   if (o.token !== undefined || !joined) {
-    if (o.server === undefined || o.token === undefined) {
-      throw new GroveError(ErrorCode.InvalidArgument, 'this node has not joined a cluster yet: pass --server URL and --token TOKEN');
+    const server = (o.server as string | undefined) ?? (env.GROVE_SERVER_URL || undefined);
+    const token = (o.token as string | undefined) ?? (env.GROVE_TOKEN || undefined);
+    if (server === undefined || token === undefined) {
+      throw new GroveError(ErrorCode.InvalidArgument, 'this node has not joined a cluster yet: pass --server URL and --token TOKEN (or GROVE_SERVER_URL and GROVE_TOKEN)');
     }
-    joined = await joinCluster({ serverUrl: o.server as string, token: o.token as string, nodeName, labels, dataDir: ctx.dataDir, logger: ctx.logger });
+    joined = await joinCluster({ serverUrl: server, token, nodeName, labels, dataDir: ctx.dataDir, logger: ctx.logger });
     ctx.io.stderr.write(`joined cluster ${joined.cluster} as node ${joined.node}\n`);
   }
   const running = await startNodeAgent({
@@ -32,10 +37,19 @@ export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Pro
     ...backoff,
   });
   ctx.io.stderr.write(`grove agent running: node ${joined.node}, cluster ${joined.cluster}\n`);
+  const systemd = serviceNotify(ctx.io.env, ctx.logger, () => running.agent.healthy());
+  systemd.ready(`node ${joined.node}, cluster ${joined.cluster}`);
+  armTestLoopStall(ctx.io.env, ctx.logger);
   try {
     await untilSignal();
   } finally {
+    systemd.stopping();
     await running.stop();
   }
   return 0;
+}
+
+/** "a=1, b=2" → ["a=1", "b=2"] (GROVE_LABELS). */
+function envList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
 }

@@ -6,10 +6,10 @@ export function registerAgent(program: Command, act: Act): void {
   program
     .command('agent')
     .description('run the node agent: join a server with a token once, then follow its desired state over MQTT')
-    .option('--server <url>', 'server API URL, e.g. https://192.168.1.10:7080 (needed to join)')
-    .option('--token <token>', 'join token from `grove token create` (needed to join)')
-    .option('--node-name <name>', 'this node\'s name (default: hostname)')
-    .option('--label <k=v>', 'node label (repeatable)', collect, [])
+    .option('--server <url>', 'server API URL, e.g. https://192.168.1.10:7080 (needed to join; env GROVE_SERVER_URL)')
+    .option('--token <token>', 'join token from `grove token create`: joins (again); env GROVE_TOKEN is used only for the first join')
+    .option('--node-name <name>', 'this node\'s name (default: $GROVE_NODE_NAME, else hostname)')
+    .option('--label <k=v>', 'node label (repeatable; default $GROVE_LABELS, comma-separated)', collect, [])
     .option('--runtime <name>', 'OCI runtime: auto|crun|runc')
     .option('--restart-backoff <duration>', 'first delay before restarting an exited container, doubling to 5m (default 10s; env GROVE_RESTART_BACKOFF_SECONDS)')
     .action(act(async (ctx, _args, options) => (await import('./agent-run.js')).runAgent(ctx, options)));

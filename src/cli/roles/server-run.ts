@@ -12,6 +12,7 @@ import { mosquittoSync } from './mosquitto-sync.js';
 import { ensureLocalJoin } from './local-join.js';
 import { heartbeatOverride, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, urlHost } from './server-setup.js';
+import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
 
 export async function runServer(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
@@ -93,6 +94,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     const localApiUrl = `${cert ? 'https' : 'http'}://${urlHost(localHost(apiAddr.host))}:${port}`;
     await writeClientConfig(dataDir, { apiUrl: localApiUrl, token: adminToken, ...(ca ? { caCert: ca.caCertPem } : {}) });
 
+    let localAgentHealthy = () => true;
     if (o.agent !== false) {
       const joined = await ensureLocalJoin({
         dataDir,
@@ -107,10 +109,16 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       });
       const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env), ...restartBackoffOption(undefined, ctx.io.env) });
       cleanup.push(() => agent.stop());
+      localAgentHealthy = () => agent.agent.healthy();
     }
     log.info({ cluster, api: `${cert ? 'https' : 'http'}://${urlHost(advertise)}:${port}`, mqtt: brokerUrlForNodes, clientConfig: clientConfigPath(dataDir) }, 'grove server ready');
     ctx.io.stderr.write(`grove server ready: cluster ${cluster}, API ${localApiUrl}, MQTT ${brokerUrlForNodes}, client config ${clientConfigPath(dataDir)}\n`);
+    // The server's keepalive: its event loop runs the timer, and its local agent's loop must be moving.
+    const systemd = serviceNotify(ctx.io.env, logger, () => localAgentHealthy());
+    systemd.ready(`cluster ${cluster}, API ${localApiUrl}`);
+    armTestLoopStall(ctx.io.env, logger);
     await untilSignal();
+    systemd.stopping();
     log.info('shutting down (containers keep running)');
     return 0;
   } finally {
