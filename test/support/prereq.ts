@@ -7,7 +7,7 @@ import { describe, it } from 'vitest';
  * Outside CI a missing prerequisite skips the suite with a one-line reason; with CI=true the
  * suite fails instead, because a CI box that lacks them is a broken CI box.
  */
-export type Prerequisite = 'root' | 'runc' | 'crun' | 'registry' | 'shim' | 'overlay' | 'htpasswd' | 'skopeo' | 'mosquitto';
+export type Prerequisite = 'root' | 'runc' | 'crun' | 'registry' | 'shim' | 'overlay' | 'htpasswd' | 'skopeo' | 'mosquitto' | 'iproute2' | 'iptables';
 
 function onPath(bin: string): boolean {
   try {
@@ -28,6 +28,11 @@ function missing(req: Prerequisite): string | undefined {
     case 'mosquitto':
     case 'htpasswd':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
+    case 'iptables':
+      return onPath('iptables') ? undefined : 'needs iptables on PATH';
+    case 'iproute2':
+      // ip netns, veth and tc netem; nsenter (util-linux) puts a process into the namespace.
+      return ['ip', 'tc', 'nsenter'].every(onPath) ? undefined : 'needs ip, tc (iproute2) and nsenter on PATH';
     case 'registry':
       return existsSync('/usr/bin/docker-registry') ? undefined : 'needs Debian docker-registry';
     case 'shim':

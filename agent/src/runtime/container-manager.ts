@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { ImageRecord, PullProgress } from '../images/types.js';
-import { launchShim } from '../shim/launcher.js';
+import { launchShim, shimIdArgument } from '../shim/launcher.js';
 import { isProcessAlive, readExitStatus } from '../shim/exit-file.js';
 import type { ExitStatus } from '../shim/protocol.js';
 import { oomFile } from './cgroups.js';
@@ -186,7 +186,9 @@ export class ContainerManager {
     const exit = await readExitStatus(this.deps.store.stateDir(record.id)).catch(() => undefined);
     if (exit) return exitedView(record, exit);
     if (record.shimPid === undefined) return { ...record, state: 'created', exitCode: null, oomKilled: false };
-    if (await isProcessAlive(record.shimPid, 'grove-shim')) {
+    // The shim's own id argument, not just its name: after a host reboot the recorded pid may
+    // belong to the shim of another container started since (boots hand out similar pids).
+    if (await isProcessAlive(record.shimPid, shimIdArgument(record.id))) {
       return { ...record, state: 'running', exitCode: null, oomKilled: false };
     }
     // The shim is gone without an exit file: the host rebooted or someone killed it.
