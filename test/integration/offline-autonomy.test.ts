@@ -47,7 +47,7 @@ describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables'], 'offl
   const running = async () => {
     const list = await cluster.runningContainers(NODE);
     for (const c of list) seenIds.add(c.id);
-    return list as CtrInspect[];
+    return list;
   };
   /** Waits until `count` containers run, one per pod, and returns them with the seconds it took from `since`. */
   const waitRunning = async (count: number, since: number, timeoutMs = 120_000) => {

@@ -199,7 +199,7 @@ export class TestCluster {
     return found;
   }
 
-  async runningContainers(name: string): Promise<{ id: string; name: string; startedAt: string | null }[]> {
+  async runningContainers(name: string): Promise<CtrInspect[]> {
     return (await this.containers(name)).filter((c) => c.state === 'running');
   }
 

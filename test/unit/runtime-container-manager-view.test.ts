@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { readBootTime } from '../../agent/src/runtime/boot-time.js';
 import { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { ContainerStore, type ContainerRecord } from '../../agent/src/runtime/container-store.js';
 import { shimArguments, shimIdArgument } from '../../agent/src/shim/launcher.js';
@@ -23,7 +25,8 @@ describe('ContainerManager.view: shim liveness', () => {
 
   /** A live process whose command line looks like the shim of `id`. */
   const shimLike = (id: string) => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', '/opt/grove/grove-shim', '--id', id, '--bundle', '/x'], { stdio: 'ignore' });
-  const record = (shimPid: number): ContainerRecord => ({
+  const BOOT = new Date('2030-01-01T00:00:30.000Z');
+  const record = (shimPid: number, startedAt = '2030-01-01T00:00:01.000Z'): ContainerRecord => ({
     id: ours,
     name: 'web-1_main',
     image: 'example/busybox:1',
@@ -36,7 +39,7 @@ describe('ContainerManager.view: shim liveness', () => {
     createdAt: '2030-01-01T00:00:00.000Z',
     pid: 1234,
     shimPid,
-    startedAt: '2030-01-01T00:00:01.000Z',
+    startedAt,
   });
 
   beforeAll(async () => {
@@ -44,7 +47,7 @@ describe('ContainerManager.view: shim liveness', () => {
     store = new ContainerStore(dir);
     await store.init();
     // view() reads only the store; the other dependencies are never called.
-    manager = new ContainerManager({ store, logger: silentLogger() } as unknown as ConstructorParameters<typeof ContainerManager>[0]);
+    manager = new ContainerManager({ store, logger: silentLogger(), bootTime: async () => BOOT } as unknown as ConstructorParameters<typeof ContainerManager>[0]);
   });
 
   afterAll(async () => {
@@ -67,6 +70,21 @@ describe('ContainerManager.view: shim liveness', () => {
   it("is exited (exit unknown) when its pid now belongs to another container's shim", async () => {
     fakeShim = shimLike(other);
     await new Promise((r) => fakeShim.once('spawn', r));
-    expect(await manager.view(record(fakeShim.pid!))).toMatchObject({ state: 'exited', exitCode: null });
+    // Started before the boot: it died in the reboot, so it ended no later than the boot.
+    expect(await manager.view(record(fakeShim.pid!))).toMatchObject({ state: 'exited', exitCode: null, finishedAt: BOOT.toISOString() });
+  });
+
+  it('has no finish time when its shim vanished during this boot (killed, not rebooted)', async () => {
+    const view = await manager.view(record(2 ** 22 + 1, '2030-01-01T00:01:00.000Z'));
+    expect(view).toMatchObject({ state: 'exited', exitCode: null });
+    expect(view.finishedAt).toBeUndefined();
+  });
+
+  it('reads the boot time from /proc/stat (btime), undefined when absent', async () => {
+    const file = join(dir, 'stat');
+    await writeFile(file, 'cpu  1 2 3\nbtime 1893456030\nprocesses 5\n');
+    expect(await readBootTime(file)).toEqual(new Date('2030-01-01T00:00:30.000Z'));
+    expect(await readBootTime(join(dir, 'missing'))).toBeUndefined();
+    expect((await readBootTime())?.getTime()).toBeLessThan(Date.now());
   });
 });
