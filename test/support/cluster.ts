@@ -34,7 +34,7 @@ export interface AgentOptions {
   labels?: string[];
   /** Joins through this API URL instead of the loopback one (an agent in a network namespace). */
   serverUrl?: string;
-  /** argv prefix, e.g. `['ip', 'netns', 'exec', ns]`. */
+  /** argv prefix, e.g. NetnsLink.netOnly to run the agent in a network namespace. */
   prefix?: string[];
   /** Replaces TEST_ENV (which shortens the heartbeat to 1 s) for this agent. */
   env?: NodeJS.ProcessEnv;

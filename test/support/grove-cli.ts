@@ -20,7 +20,7 @@ export function assertBuilt(): void {
   if (!existsSync(GROVE_BIN)) throw new Error(`${GROVE_BIN} is missing: run npm run build first`);
 }
 
-/** `prefix` wraps the command, e.g. `['ip', 'netns', 'exec', ns]` (which execs, keeping the pid). */
+/** `prefix` wraps the command, e.g. `['nsenter', '--net=/run/netns/NS', '--']` (it execs: same pid). */
 export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): ChildProcess {
   assertBuilt();
   const argv = [...prefix, process.execPath, GROVE_BIN, ...args];

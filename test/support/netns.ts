@@ -1,8 +1,9 @@
 /**
  * Test-only: a network namespace joined to the host by a veth pair on its own /30, for running a
- * `grove agent` behind a link the test controls: iptables rules inside the namespace cut it
- * off from the server or drop a share of its packets, tc netem makes it lossy and slow. Everything lives in the namespace or on
- * the host-side veth, so `destroy()` (deleting both) removes rules and qdiscs with it.
+ * `grove agent` behind a link the test controls: iptables rules inside the namespace cut it off
+ * from the server or drop a share of its packets, tc netem makes it lossy and slow. Everything
+ * lives in the namespace or on the host-side veth, so `destroy()` (deleting both) removes rules
+ * and qdiscs with it.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
