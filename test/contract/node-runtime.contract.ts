@@ -14,12 +14,25 @@ export interface RuntimeHarness {
   longRunning(name: string, lines: string[]): ContainerTarget;
   /** Prints `lines` on stdout, then exits with `code`. */
   exiting(name: string, lines: string[], code: number): ContainerTarget;
+  /** Serves HTTP (200 at /) on `port` of its own network (loopback), until stopped. */
+  listening(name: string, port: number): ContainerTarget;
+  /**
+   * For scripted runtimes: makes the started container answer probes as a real one would —
+   * exec of EXEC_OK exits 0, other commands fail; network checks pass on LISTEN_PORT only.
+   */
+  scriptProbes?(containerName: string): void;
   /** Creates a container the agent did not create (no grove labels), when the runtime can. */
   createUnmanaged?(name: string): Promise<void>;
   /** Makes the harness see time pass / processes progress; polls until `check` is truthy. */
   eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T>;
   cleanup(): Promise<void>;
 }
+
+/** The contract's probe commands and ports, shared with scripted harnesses. */
+export const EXEC_OK = ['sh', '-c', 'exit 0'];
+export const EXEC_FAIL = ['sh', '-c', 'exit 3'];
+export const LISTEN_PORT = 8080;
+const CLOSED_PORT = 8081;
 
 let seq = 0;
 function podFor(container: ContainerTarget, over: Partial<PodTarget> = {}): PodTarget {
@@ -139,6 +152,42 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
     // The name is free again.
     const again = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
     await h.runtime.remove(again.id);
+  });
+
+  it('execs a command in a running container and reports its exit; a stopped one is ContainerNotRunning', async () => {
+    const pod = podFor(h.longRunning('main', []));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    h.scriptProbes?.(started.name);
+    expect(await h.runtime.exec(started.id, EXEC_OK, { timeoutMs: 10_000 })).toMatchObject({ exitCode: 0, timedOut: false });
+    const failed = await h.runtime.exec(started.id, EXEC_FAIL, { timeoutMs: 10_000 });
+    expect(failed.timedOut).toBe(false);
+    expect(failed.exitCode).not.toBeNull();
+    expect(failed.exitCode).not.toBe(0);
+    await h.runtime.stop(started.id, 1);
+    const err = await h.runtime.exec(started.id, EXEC_OK, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(isGroveError(err, ErrorCode.ContainerNotRunning)).toBe(true);
+    await h.runtime.remove(started.id);
+  });
+
+  it("probes the container's own network: an open port and an HTTP 200 pass, a closed port fails", async () => {
+    const pod = podFor(h.listening('web', LISTEN_PORT));
+    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    h.scriptProbes?.(started.name);
+    const probe = (check: Parameters<NodeRuntime['probeNetwork']>[1]) => h.runtime.probeNetwork(started.id, check, { timeoutMs: 3000, hostNetwork: false });
+    const open = await h.eventually(async () => {
+      const r = await probe({ tcpSocket: { port: LISTEN_PORT } });
+      return r.ok ? r : undefined;
+    }, 'the port to open');
+    expect(open.message).not.toBe('');
+    expect((await probe({ httpGet: { path: '/', port: LISTEN_PORT } })).ok).toBe(true);
+    const closed = await probe({ tcpSocket: { port: CLOSED_PORT } });
+    expect(closed.ok).toBe(false);
+    expect(closed.message).not.toBe('');
+    await h.runtime.stop(started.id, 1);
+    // Whether it rejects or answers, a check on a stopped container never passes.
+    const stopped = await probe({ tcpSocket: { port: LISTEN_PORT } }).catch(() => ({ ok: false }));
+    expect(stopped.ok).toBe(false);
+    await h.runtime.remove(started.id);
   });
 
   it('lists only containers the agent created', async () => {

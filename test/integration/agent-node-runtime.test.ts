@@ -7,7 +7,7 @@ import { openLocalRuntime } from '../../src/cli/local-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ContainerTarget } from '../../src/core/wire-types.js';
 import { nodeRuntimeContract } from '../contract/node-runtime.contract.js';
-import { eventually } from '../support/grove-cli.js';
+import { PROBE_SCRIPT, eventually } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -35,12 +35,13 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'ContainerManagerRuntime: Nod
         `${lines.map((l) => `echo ${l};`).join(' ')} ${tail}`,
       ];
       const target = (name: string, command: string[]): ContainerTarget => ({ name, image, command, env: [], resources: { memoryBytes: 32 * 1024 * 1024 } });
-      const runtime = new ContainerManagerRuntime({ containers, logger: silentLogger() });
+      const runtime = new ContainerManagerRuntime({ containers, logger: silentLogger(), probeScript: PROBE_SCRIPT });
       const cm = containers;
       return {
         runtime,
         longRunning: (name, lines) => target(name, script(lines, 'exec sleep 3600') as string[]),
         exiting: (name, lines, code) => target(name, script(lines, `exit ${code}`) as string[]),
+        listening: (name, port) => target(name, ['sh', '-c', `mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p ${port} -h /www`]),
         createUnmanaged: async (name) => {
           await cm.run({ image, name, args: ['sleep', '3600'], pullMissing: true });
         },

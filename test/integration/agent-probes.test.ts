@@ -20,14 +20,12 @@ import { topicsFor } from '../../src/core/topics.js';
 import { decodeNodeStatus, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
 import { LevelStore } from '../../src/store/level-store.js';
-import { eventually, REPO_ROOT } from '../support/grove-cli.js';
+import { eventually, PROBE_SCRIPT } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
 import { startTestBroker, type TestBroker } from '../support/test-broker.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
-// The network probe runs the built script under nsenter (the sources under test are TypeScript).
-const PROBE_SCRIPT = join(REPO_ROOT, 'dist', 'agent', 'src', 'agent', 'probe-net-main.js');
 
 const probe = (handler: ProbeHandler, extra: Partial<Probe> = {}): Probe =>
   ({ ...handler, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 2, failureThreshold: 2, successThreshold: 1, ...extra }) as Probe;

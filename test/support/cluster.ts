@@ -13,6 +13,31 @@ import { freePort } from './registry.js';
 export interface ServerOptions {
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Where the API and the embedded broker listen (default 127.0.0.1; 0.0.0.0 for agents in a netns). */
+  bindHost?: string;
+}
+
+/** The part of `grove ctr inspect` the tests read. */
+export interface CtrInspect {
+  id: string;
+  name: string;
+  state: string;
+  startedAt: string | null;
+  pid: number | null;
+  shimPid: number | null;
+  cgroupsPath: string;
+  labels: Record<string, string>;
+}
+
+export interface AgentOptions {
+  token?: string;
+  labels?: string[];
+  /** Joins through this API URL instead of the loopback one (an agent in a network namespace). */
+  serverUrl?: string;
+  /** argv prefix, e.g. NetnsLink.netOnly to run the agent in a network namespace. */
+  prefix?: string[];
+  /** Replaces TEST_ENV (which shortens the heartbeat to 1 s) for this agent. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface PodJson {
@@ -60,7 +85,8 @@ export class TestCluster {
   /** Starts (or restarts) the server and waits until it is ready; `onSpawn` runs in between. */
   async startServer(onSpawn?: () => Promise<void>): Promise<void> {
     this.serverLog = '';
-    const args = ['--data-dir', this.serverDir, 'server', '--api-addr', `127.0.0.1:${this.apiPort}`, '--mqtt-addr', `127.0.0.1:${this.mqttPort}`, '--no-agent', ...(this.options.extraArgs ?? [])];
+    const bind = this.options.bindHost ?? '127.0.0.1';
+    const args = ['--data-dir', this.serverDir, 'server', '--api-addr', `${bind}:${this.apiPort}`, '--mqtt-addr', `${bind}:${this.mqttPort}`, '--no-agent', ...(this.options.extraArgs ?? [])];
     this.server = spawnGrove(args, { ...TEST_ENV, ...this.options.env });
     this.server.stderr!.on('data', (d: Buffer) => (this.serverLog += d.toString()));
     this.server.stdout!.on('data', (d: Buffer) => (this.serverLog += d.toString()));
@@ -87,6 +113,17 @@ export class TestCluster {
     return r.stdout.trim();
   }
 
+  /** The agent's data dir, made before its first start (e.g. to store images in it first). */
+  async createAgentDir(name: string): Promise<string> {
+    let entry = this.agents.get(name);
+    if (!entry) {
+      entry = { dir: await mkdtemp(join(tmpdir(), `grove-agent-${name}-`)), log: '' };
+      this.dirs.push(entry.dir);
+      this.agents.set(name, entry);
+    }
+    return entry.dir;
+  }
+
   agentDir(name: string): string {
     const a = this.agents.get(name);
     if (!a) throw new Error(`no agent ${name}`);
@@ -94,18 +131,14 @@ export class TestCluster {
   }
 
   /** Starts an agent; with a token it joins first, without one it uses its stored join. */
-  async startAgent(name: string, options: { token?: string; labels?: string[] } = {}): Promise<void> {
-    let entry = this.agents.get(name);
-    if (!entry) {
-      entry = { dir: await mkdtemp(join(tmpdir(), `grove-agent-${name}-`)), log: '' };
-      this.dirs.push(entry.dir);
-      this.agents.set(name, entry);
-    }
+  async startAgent(name: string, options: AgentOptions = {}): Promise<void> {
+    await this.createAgentDir(name);
+    const entry = this.agents.get(name)!;
     const args = ['--data-dir', entry.dir, 'agent', '--node-name', name];
-    if (options.token) args.push('--server', this.apiUrl, '--token', options.token);
+    if (options.token) args.push('--server', options.serverUrl ?? this.apiUrl, '--token', options.token);
     for (const label of options.labels ?? []) args.push('--label', label);
     entry.log = '';
-    const proc = spawnGrove(args, { ...TEST_ENV, ...this.options.env });
+    const proc = spawnGrove(args, options.env ?? { ...TEST_ENV, ...this.options.env }, options.prefix);
     entry.proc = proc;
     const e = entry;
     proc.stderr!.on('data', (d: Buffer) => (e.log += d.toString()));
@@ -118,6 +151,14 @@ export class TestCluster {
 
   killAgent(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     return killAndWait(this.agents.get(name)?.proc, signal);
+  }
+
+  /** GET on the API with the client token: cheaper than a `grove` process when polling every second. */
+  async apiGet<T>(path: string): Promise<T> {
+    const { token } = JSON.parse(await readFile(join(this.serverDir, 'client.json'), 'utf8')) as { token: string };
+    const res = await fetch(`${this.apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
   }
 
   async json<T>(args: string[]): Promise<T> {
@@ -146,7 +187,7 @@ export class TestCluster {
   }
 
   /** Running containers on an agent's node, straight from its runtime (`grove ctr`). */
-  async containers(name: string): Promise<{ id: string; name: string; state: string; startedAt: string | null }[]> {
+  async containers(name: string): Promise<CtrInspect[]> {
     const dir = this.agentDir(name);
     const ids = (await runGrove(['--data-dir', dir, 'ctr', 'ps', '-a', '-q'])).stdout.split('\n').filter(Boolean);
     if (ids.length === 0) return [];
@@ -154,12 +195,12 @@ export class TestCluster {
     const found = [];
     for (const id of ids) {
       const r = await runGrove(['--data-dir', dir, 'ctr', 'inspect', id]);
-      if (r.code === 0) found.push(JSON.parse(r.stdout) as { id: string; name: string; state: string; startedAt: string | null });
+      if (r.code === 0) found.push(JSON.parse(r.stdout) as CtrInspect);
     }
     return found;
   }
 
-  async runningContainers(name: string): Promise<{ id: string; name: string; startedAt: string | null }[]> {
+  async runningContainers(name: string): Promise<CtrInspect[]> {
     return (await this.containers(name)).filter((c) => c.state === 'running');
   }
 

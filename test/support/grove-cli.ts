@@ -7,6 +7,8 @@ import { packageRoot } from '../../src/cli/package-root.js';
 // Found by walking up to package.json, so this works from test/ and from dist/test/ alike.
 export const REPO_ROOT = packageRoot();
 export const GROVE_BIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'grove.js');
+/** The network probe runs this built script under nsenter (the sources under test are TypeScript). */
+export const PROBE_SCRIPT = join(REPO_ROOT, 'dist', 'agent', 'src', 'agent', 'probe-net-main.js');
 
 export interface GroveResult {
   code: number;
@@ -18,9 +20,11 @@ export function assertBuilt(): void {
   if (!existsSync(GROVE_BIN)) throw new Error(`${GROVE_BIN} is missing: run npm run build first`);
 }
 
-export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+/** `prefix` wraps the command, e.g. `['nsenter', '--net=/run/netns/NS', '--']` (it execs: same pid). */
+export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): ChildProcess {
   assertBuilt();
-  return spawn(process.execPath, [GROVE_BIN, ...args], {
+  const argv = [...prefix, process.execPath, GROVE_BIN, ...args];
+  return spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, GROVE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

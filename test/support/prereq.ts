@@ -19,7 +19,9 @@ export type Prerequisite =
   | 'mosquitto'
   | 'file'
   | 'cross-compilers'
-  | 'qemu-user-static';
+  | 'qemu-user-static'
+  | 'iproute2'
+  | 'iptables';
 
 function onPath(bin: string): boolean {
   try {
@@ -47,6 +49,11 @@ function missing(req: Prerequisite): string | undefined {
         : 'needs gcc-aarch64-linux-gnu and gcc-arm-linux-gnueabihf';
     case 'qemu-user-static':
       return onPath('qemu-aarch64-static') && onPath('qemu-arm-static') ? undefined : 'needs qemu-user-static';
+    case 'iptables':
+      return onPath('iptables') ? undefined : 'needs iptables on PATH';
+    case 'iproute2':
+      // ip netns, veth and tc netem; nsenter (util-linux) puts a process into the namespace.
+      return ['ip', 'tc', 'nsenter'].every(onPath) ? undefined : 'needs ip, tc (iproute2) and nsenter on PATH';
     case 'registry':
       return existsSync('/usr/bin/docker-registry') ? undefined : 'needs Debian docker-registry';
     case 'shim':

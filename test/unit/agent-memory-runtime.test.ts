@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../agent/src/agent/clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
-import { nodeRuntimeContract } from '../contract/node-runtime.contract.js';
+import { EXEC_OK, LISTEN_PORT, nodeRuntimeContract } from '../contract/node-runtime.contract.js';
 
 /** The harness's containers describe their behaviour in env, which MemoryRuntime's hook reads. */
 function target(name: string, lines: string[], exit?: number): ContainerTarget {
@@ -24,6 +24,9 @@ describe('MemoryRuntime: NodeRuntime contract', () => {
       runtime,
       longRunning: (name, lines) => target(name, lines),
       exiting: (name, lines, code) => target(name, lines, code),
+      listening: (name) => target(name, []),
+      scriptProbes: (name) =>
+        runtime.answerProbes(name, (req) => ('argv' in req ? req.argv.join(' ') === EXEC_OK.join(' ') : (req.check.tcpSocket ?? req.check.httpGet)?.port === LISTEN_PORT)),
       eventually: async (check, what) => {
         const v = await check();
         if (!v) throw new Error(`MemoryRuntime is synchronous, yet ${what} did not happen`);

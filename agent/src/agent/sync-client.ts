@@ -285,6 +285,8 @@ export class SyncClient {
     });
     messageId = client.getLastMessageId();
     if (messageId !== undefined) this.inflightStatus.add(messageId);
+    // Tests count these to show a reconnect sends one status, not a backlog.
+    this.log.debug({ seq: status.seq, heartbeat, observedRevision: status.observedRevision }, 'status sent');
     this.scheduleHeartbeat();
   }
 

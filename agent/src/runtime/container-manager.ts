@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { ImageRecord, PullProgress } from '../images/types.js';
-import { launchShim } from '../shim/launcher.js';
+import { launchShim, shimIdArgument } from '../shim/launcher.js';
 import { isProcessAlive, readExitStatus } from '../shim/exit-file.js';
 import type { ExitStatus } from '../shim/protocol.js';
+import { readBootTime } from './boot-time.js';
 import { oomFile } from './cgroups.js';
 import { containerHostname, resolveProcess, validateContainerName, type ContainerSpec } from './container-spec.js';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
@@ -58,6 +59,8 @@ export interface ContainerManagerDeps {
   now?: () => Date;
   /** CNI bridge networking; without it only none and host networks are available. */
   network?: PodNetwork;
+  /** When the host booted (default: /proc/stat); tests inject it. */
+  bootTime?: () => Promise<Date | undefined>;
 }
 
 export interface RunRequest {
@@ -89,6 +92,7 @@ const EXIT_POLL_MS = 100;
 export class ContainerManager {
   private readonly log: Logger;
   private readonly now: () => Date;
+  private boot: Promise<Date | undefined> | undefined;
 
   constructor(private readonly deps: ContainerManagerDeps) {
     this.log = deps.logger.child({ component: 'containers' });
@@ -214,11 +218,22 @@ export class ContainerManager {
     const exit = await readExitStatus(this.deps.store.stateDir(record.id)).catch(() => undefined);
     if (exit) return exitedView(record, exit);
     if (record.shimPid === undefined) return { ...record, state: 'created', exitCode: null, oomKilled: false };
-    if (await isProcessAlive(record.shimPid, 'grove-shim')) {
+    // The shim's own id argument, not just its name: after a host reboot the recorded pid may
+    // belong to the shim of another container started since (boots hand out similar pids).
+    if (await isProcessAlive(record.shimPid, shimIdArgument(record.id))) {
       return { ...record, state: 'running', exitCode: null, oomKilled: false };
     }
-    // The shim is gone without an exit file: the host rebooted or someone killed it.
-    return { ...record, state: 'exited', exitCode: null, oomKilled: false };
+    // The shim is gone without an exit file: the host rebooted or someone killed it. Started
+    // before this boot means the former, and it ended no later than the boot: saying so lets a
+    // restart back-off count from then (an agent that comes up after it restarts at once).
+    const boot = await this.bootTime();
+    const lostInReboot = boot !== undefined && record.startedAt !== undefined && Date.parse(record.startedAt) < boot.getTime();
+    return { ...record, state: 'exited', exitCode: null, oomKilled: false, ...(lostInReboot ? { finishedAt: boot.toISOString() } : {}) };
+  }
+
+  private bootTime(): Promise<Date | undefined> {
+    this.boot ??= (this.deps.bootTime ?? readBootTime)();
+    return this.boot;
   }
 
   /** Waits until the container has exited; resolves with its final view. */

@@ -41,6 +41,14 @@ function oneLine(text: string, max = 1000): string {
   return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
+/**
+ * How a shim's command line (arguments joined by spaces) names its container: `--id` comes
+ * first and is followed by `--bundle`, so the trailing space keeps one id from matching a longer.
+ */
+export function shimIdArgument(id: string): string {
+  return `--id ${id} `;
+}
+
 /** The shim's command line. Paths are made absolute because the shim chdirs to "/". */
 export function shimArguments(opts: ShimLaunchOptions): string[] {
   if (!CONTAINER_ID_PATTERN.test(opts.id)) {
