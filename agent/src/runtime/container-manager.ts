@@ -66,6 +66,7 @@ export interface RunRequest {
   limits?: ContainerSpec['limits'];
   readOnlyRootfs?: boolean;
   hostNetwork?: boolean;
+  binds?: ContainerSpec['binds'];
   labels?: Record<string, string>;
   /** Pull the image when it is not stored locally (docker run's default). */
   pullMissing?: boolean;
@@ -104,6 +105,7 @@ export class ContainerManager {
       limits: request.limits ?? {},
       ...(request.readOnlyRootfs ? { readOnlyRootfs: true } : {}),
       ...(request.hostNetwork ? { hostNetwork: true } : {}),
+      ...(request.binds?.length ? { binds: request.binds } : {}),
       labels: request.labels ?? {},
     };
     // Fails early (bad command) before anything is created on disk.

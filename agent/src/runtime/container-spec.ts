@@ -23,7 +23,16 @@ export interface ContainerSpec {
   readOnlyRootfs?: boolean;
   /** Share the host's network namespace (docker --network host). */
   hostNetwork?: boolean;
+  /** Host directories bound in read-write (e.g. the agent's update-lock directory). */
+  binds?: BindMount[];
   labels: Record<string, string>;
+}
+
+export interface BindMount {
+  /** Absolute path on the host. */
+  source: string;
+  /** Absolute path in the container; created in the rootfs by the OCI runtime when missing. */
+  destination: string;
 }
 
 export interface ContainerLimits {

@@ -1,5 +1,5 @@
 import { readFileSync, realpathSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, posix, sep } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ImageRunConfig } from '../images/types.js';
 import { containerHostname, resolveProcess, type ContainerSpec } from './container-spec.js';
@@ -244,6 +244,12 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
   const mounts = standardMounts();
   if (opts.hostNetwork) {
     mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+  }
+  for (const b of spec.binds ?? []) {
+    if (!posix.isAbsolute(b.source) || !posix.isAbsolute(b.destination)) {
+      throw new GroveError(ErrorCode.InvalidArgument, `bind mount ${b.source}:${b.destination}: both paths must be absolute`);
+    }
+    mounts.push({ destination: b.destination, type: 'bind', source: b.source, options: ['rbind', 'rw', 'nosuid', 'nodev', 'noexec'] });
   }
 
   const namespaces = ['pid', 'ipc', 'uts', 'mount'];

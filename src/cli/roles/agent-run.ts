@@ -2,13 +2,14 @@ import { hostname } from 'node:os';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { joinCluster, loadJoinConfig } from '../../../agent/src/agent/join-client.js';
 import type { CliContext } from '../context.js';
-import { heartbeatOverride, restartBackoffOption, startNodeAgent } from './node-agent.js';
+import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { labelsFromFlags } from './server-setup.js';
 import { untilSignal } from './signals.js';
 
 export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
   // Checked before joining: a typo in a flag must not cost a join token.
   const backoff = restartBackoffOption(o.restartBackoff as string | undefined, ctx.io.env);
+  const lockMax = lockMaxOption(o.updateLockMax as string | undefined, ctx.io.env);
   const labels = labelsFromFlags(o.label as string[]);
   const nodeName = (o.nodeName as string | undefined) ?? hostname().toLowerCase();
   let joined = await loadJoinConfig(ctx.dataDir);
@@ -30,6 +31,7 @@ export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Pro
     ...(o.runtime ? { runtime: o.runtime as 'auto' | 'crun' | 'runc' } : {}),
     ...heartbeatOverride(ctx.io.env),
     ...backoff,
+    ...lockMax,
   });
   ctx.io.stderr.write(`grove agent running: node ${joined.node}, cluster ${joined.cluster}\n`);
   try {
