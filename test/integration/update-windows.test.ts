@@ -20,7 +20,8 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'update windows and locks (re
   const suffix = Math.random().toString(36).slice(2, 7);
 
   /** A one-replica Deployment; `version` goes into the env, so a new one is a new revision. */
-  const deployment = (name: string, version: string, annotations: Record<string, string>, script: string): string => {
+  const deployment = (name: string, version: string, annotations: Record<string, string>, script: string, opts: { grace?: number; command?: string } = {}): string => {
+    const command = opts.command ?? `["sh", "-c", ${JSON.stringify(`${script} trap 'exit 0' TERM; while true; do sleep 1; done`)}]`;
     const ann = Object.entries(annotations).map(([k, v]) => `\n    ${k}: "${v}"`).join('');
     return `apiVersion: apps/v1
 kind: Deployment
@@ -37,11 +38,11 @@ spec:
       labels:
         app: ${name}
     spec:
-      terminationGracePeriodSeconds: 5
+      terminationGracePeriodSeconds: ${opts.grace ?? 5}
       containers:
         - name: main
           image: ${registry.host}/test/busybox:1
-          command: ["sh", "-c", ${JSON.stringify(`${script} trap 'exit 0' TERM; while true; do sleep 1; done`)}]
+          command: ${command}
           env:
             - name: VERSION
               value: "${version}"
@@ -136,5 +137,27 @@ spec:
     const seconds = (Date.now() - releasedAt) / 1000;
     console.log(`[figure] lock release → update applied: ${seconds.toFixed(1)} s (${v2.name})`);
     expect(await runningContainerOf(v1.name)).toBe(false);
+  }, 300_000);
+
+  it('a container with a long stop grace does not hold up other apps', async () => {
+    // busybox sleep as PID 1 ignores SIGTERM: its removal takes the whole 120 s grace.
+    const stubborn = `stubborn-${suffix}`;
+    await apply(stubborn, deployment(stubborn, 'v1', {}, '', { grace: 120, command: '["sleep", "3600"]' }));
+    const pod = await eventually(() => runningPod(stubborn), 90_000, 'stubborn running');
+    const r = await cluster.grove(['delete', 'app', stubborn]);
+    expect(r.code, r.stderr).toBe(0);
+    await new Promise((res) => setTimeout(res, 3000)); // the agent is now in the middle of that stop
+
+    const quick = `quick-${suffix}`;
+    const appliedAt = Date.now();
+    await apply(quick, deployment(quick, 'v1', {}, ''));
+    const started = await eventually(async () => {
+      const p = await runningPod(quick);
+      return p && (await runningContainerOf(p.name)) ? p : undefined;
+    }, 100_000, 'quick running');
+    const seconds = (Date.now() - appliedAt) / 1000;
+    // Still stopping: the new app did not wait for it.
+    expect(await runningContainerOf(pod.name)).toBe(true);
+    console.log(`[figure] new app running while another stops (120 s grace): ${seconds.toFixed(1)} s after apply (${started.name})`);
   }, 300_000);
 });
