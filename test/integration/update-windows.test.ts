@@ -126,7 +126,7 @@ spec:
     // Held for a while: several polls of the agent later the old container still runs.
     await new Promise((r) => setTimeout(r, 8000));
     expect(await runningContainerOf(v1.name)).toBe(true);
-    expect((await cluster.pods(app))[0]?.phase).toBe('Pending');
+    expect((await cluster.pods(app))[0]).toMatchObject({ phase: 'Pending', containers: [{ state: 'waiting', reason: 'UpdateDeferred' }] });
 
     const releasedAt = Date.now();
     await unlink(lockFile);

@@ -49,6 +49,8 @@ describe('Reconciler: update windows and locks', () => {
     await reconciler.setTarget({ revision: 2, pods: [pod('web-b', 'web', 'h2', window)] });
     expect(await images(runtime)).toEqual(['web-a_main@img:h1']);
     expect(reports.at(-1)?.deferred).toEqual([expect.objectContaining({ app: 'web', reason: 'update-window', until: '2026-03-10T02:00:00.000Z' })]);
+    // The waiting pod says why it waits.
+    expect(reports.at(-1)?.pods[0]?.containers[0]).toMatchObject({ state: 'waiting', reason: 'UpdateDeferred', message: expect.stringMatching(/^update waits for window 0 2 \* \* \* \(10m, UTC\)/) });
     clock.advance(60_000);
     await settle(reconciler);
     expect(await images(runtime)).toEqual(['web-b_main@img:h2']);

@@ -14,7 +14,7 @@ import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime } from
 import { plan } from './planner.js';
 import { Prober } from './prober.js';
 import { deepEqual, deriveStatus } from './status.js';
-import { gateSteps, type GateResult, type Hold } from './update-gate.js';
+import { gateSteps, markDeferred, type GateResult, type Hold } from './update-gate.js';
 import type { UpdateLocks } from './update-locks.js';
 
 export interface DesiredState {
@@ -187,7 +187,7 @@ export class Reconciler {
     if (!this.stopped) this.prober.sync(desired.pods, current);
     const report: StatusReport = {
       observedRevision: desired.revision,
-      pods: deriveStatus(desired.pods, current, (key) => this.executor.failure(key), this.prober),
+      pods: markDeferred(deriveStatus(desired.pods, current, (key) => this.executor.failure(key), this.prober), gate.deferred),
       ...(gate.deferred.length > 0 ? { deferred: gate.deferred } : {}),
     };
     if (!deepEqual(report, this.lastReport)) {

@@ -18,7 +18,7 @@
  */
 import { parseCron, windowState } from '../../../src/core/cron-window.js';
 import { windowText } from '../../../src/core/update-policy.js';
-import type { DeferredUpdate, PodTarget } from '../../../src/core/wire-types.js';
+import type { DeferredUpdate, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
 import { Labels, type ManagedContainer } from './node-runtime.js';
 import type { Step } from './planner.js';
 
@@ -160,4 +160,24 @@ export function gateSteps(input: GateInput): GateResult {
     }
   }
   return { run: input.steps.filter((s) => !held.has(s)), deferred, holds, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+}
+
+/** Reason shown for a container of a held update that has not been started yet. */
+export const UPDATE_DEFERRED_REASON = 'UpdateDeferred';
+
+/**
+ * The status with each not-yet-created container of a held app marked `UpdateDeferred` (the
+ * deferral's message) instead of `ContainerCreating`, so `grove get pods` says why it waits.
+ */
+export function markDeferred(pods: PodStatus[], deferred: readonly DeferredUpdate[]): PodStatus[] {
+  if (deferred.length === 0) return pods;
+  const byApp = new Map(deferred.map((d) => [d.app, d]));
+  return pods.map((p) => {
+    const d = byApp.get(p.app);
+    if (!d || !p.containers.some((c) => c.state === 'waiting' && c.reason === 'ContainerCreating')) return p;
+    return {
+      ...p,
+      containers: p.containers.map((c) => (c.state === 'waiting' && c.reason === 'ContainerCreating' ? { ...c, reason: UPDATE_DEFERRED_REASON, message: d.message } : c)),
+    };
+  });
 }
