@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,5 +40,19 @@ describe('HostUpdateLocks', () => {
     const locks = new HostUpdateLocks(root, silentLogger());
     expect(await locks.ensureDir('../etc')).toBeUndefined();
     expect(await locks.held('../etc')).toBe(false);
+  });
+
+  it('prunes the directories of apps that are gone, lock file included', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'grove-locks-'));
+    dirs.push(root);
+    const locks = new HostUpdateLocks(root, silentLogger());
+    await locks.prune(new Set()); // nothing created yet: no error
+    const web = (await locks.ensureDir('web'))!;
+    await locks.ensureDir('db');
+    await writeFile(join(web, LOCK_FILE), '');
+    await locks.prune(new Set(['db']));
+    expect(existsSync(web)).toBe(false);
+    expect(await locks.held('web')).toBe(false);
+    expect(existsSync(join(root, 'db'))).toBe(true);
   });
 });

@@ -77,6 +77,8 @@ export class Reconciler {
   /** Apps held back by the update gate, and since when (update-gate.ts). */
   private holds = new Map<string, Hold>();
   private gateWakeAt: number | undefined;
+  /** The app set the lock directories were last pruned for. */
+  private prunedFor: string | undefined;
   /** Completed reconcile runs, for tests and metrics. */
   runs = 0;
 
@@ -182,6 +184,7 @@ export class Reconciler {
       await this.executor.execute(steps, current);
       current = await this.runtime.list();
     }
+    await this.pruneLocks(desired.pods, current);
     const keys = new Set(desired.pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
     if (!this.stopped) this.prober.sync(desired.pods, current);
@@ -232,6 +235,16 @@ export class Reconciler {
     this.gateWakeAt = result.wakeAt;
     if (this.locks && !this.stopped) this.locks.watch([...lockedApps], () => void this.trigger('lock'));
     return result;
+  }
+
+  /** Drops the lock directories of apps that have nothing left on the node (when that set changes). */
+  private async pruneLocks(target: PodTarget[], current: ManagedContainer[]): Promise<void> {
+    if (!this.locks) return;
+    const apps = new Set([...target.map((p) => p.app), ...current.map((c) => c.labels[Labels.app])]);
+    const key = [...apps].sort().join('\n');
+    if (key === this.prunedFor) return;
+    await this.locks.prune(apps);
+    this.prunedFor = key;
   }
 
   private schedulePoll(): void {

@@ -8,7 +8,7 @@
  * writes made through the bind mount), with the reconciler's poll as the fallback.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { access, chmod, mkdir } from 'node:fs/promises';
+import { access, chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../src/core/logger.js';
 import { errorMessage } from '../../../src/core/errors.js';
@@ -23,6 +23,11 @@ export interface UpdateLocks {
   held(app: string): Promise<boolean>;
   /** Calls `onChange` when a lock of one of `apps` may have changed; replaces the previous set. */
   watch(apps: readonly string[], onChange: () => void): void;
+  /**
+   * Forgets the lock state of every app not in `apps` (nothing of it on the node any more), so a
+   * lock file left behind by a deleted app cannot hold back a later app of the same name.
+   */
+  prune(apps: ReadonlySet<string>): Promise<void>;
   close(): void;
 }
 
@@ -80,6 +85,21 @@ export class HostUpdateLocks implements UpdateLocks {
     }
   }
 
+  async prune(apps: ReadonlySet<string>): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.root);
+    } catch {
+      return; // no lock directory created yet
+    }
+    for (const app of entries) {
+      if (apps.has(app) || !SAFE_APP.test(app)) continue;
+      this.watchers.get(app)?.close();
+      this.watchers.delete(app);
+      await rm(join(this.root, app), { recursive: true, force: true }).catch((err: unknown) => this.log.debug({ app, err: errorMessage(err) }, 'cannot remove lock directory'));
+    }
+  }
+
   close(): void {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
@@ -109,6 +129,10 @@ export class MemoryUpdateLocks implements UpdateLocks {
   watch(apps: readonly string[], onChange: () => void): void {
     this.watched = [...apps];
     this.listener = onChange;
+  }
+
+  async prune(apps: ReadonlySet<string>): Promise<void> {
+    for (const app of [...this.locked]) if (!apps.has(app)) this.locked.delete(app);
   }
 
   close(): void {
