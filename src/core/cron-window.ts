@@ -230,10 +230,26 @@ export interface WindowState {
 
 const YEAR_MS = 366 * 24 * 60 * MINUTE;
 
+/**
+ * Closed windows, remembered until they can next open: looking a year ahead for a schedule that
+ * rarely fires costs ~0.1 s of CPU (more on a small board), and the agent asks on every poll
+ * while an update waits. Only closed answers are kept: by construction nothing fires before
+ * `opensAt`. An open window is not cached, as a firing inside it may extend it.
+ */
+const closedCache = new Map<string, { from: number; until: number; state: WindowState }>();
+const CACHE_ENTRIES = 256;
+const DAY_MS = 24 * 60 * MINUTE;
+
 /** Whether `now` lies in [start, start + duration) of some firing of `s`. */
 export function windowState(s: CronSchedule, durationMs: number, now: number, timeZone?: string): WindowState {
+  const key = `${s.source}|${durationMs}|${timeZone ?? ''}`;
+  const cached = closedCache.get(key);
+  if (cached && now >= cached.from && now < cached.until) return cached.state;
   const start = lastFiring(s, now, Math.max(0, durationMs - 1), timeZone);
   if (start !== undefined && now < start + durationMs) return { open: true, closesAt: start + durationMs };
   const next = nextFiring(s, now, YEAR_MS, timeZone);
-  return next === undefined ? { open: false } : { open: false, opensAt: next };
+  const state: WindowState = next === undefined ? { open: false } : { open: false, opensAt: next };
+  if (closedCache.size >= CACHE_ENTRIES) closedCache.clear();
+  closedCache.set(key, { from: now, until: next ?? now + DAY_MS, state });
+  return state;
 }

@@ -83,8 +83,8 @@ spec:
     await apply(app, deployment(app, 'v1', {}, ''));
     const v1 = await eventually(() => runningPod(app), 90_000, 'v1 running');
 
-    // A window that opens 30 s from now (UTC, second resolution) and stays open 2 min.
-    const opensAt = new Date(Math.ceil((Date.now() + 30_000) / 1000) * 1000);
+    // A window that opens 40 s from now (UTC, second resolution) and stays open 2 min.
+    const opensAt = new Date(Math.ceil((Date.now() + 40_000) / 1000) * 1000);
     const cron = `${opensAt.getUTCSeconds()} ${opensAt.getUTCMinutes()} ${opensAt.getUTCHours()} * * *`;
     const window = { 'grove.io/update-window': cron, 'grove.io/update-window-duration': '2m', 'grove.io/update-window-timezone': 'UTC' };
     await apply(app, deployment(app, 'v2', window, ''));

@@ -58,6 +58,14 @@ describe('window evaluation (UTC)', () => {
     expect(windowState(nightly, 2 * H, T('2026-03-10T04:00:00Z'), 'UTC')).toEqual({ open: false, opensAt: T('2026-03-11T02:00:00Z') });
   });
 
+  it('remembers a closed window only until it opens, and not for earlier times', () => {
+    const s = parseCron('0 3 * * *');
+    expect(windowState(s, H, T('2026-03-10T04:30:00Z'), 'UTC')).toEqual({ open: false, opensAt: T('2026-03-11T03:00:00Z') });
+    expect(windowState(s, H, T('2026-03-10T05:00:00Z'), 'UTC')).toEqual({ open: false, opensAt: T('2026-03-11T03:00:00Z') });
+    expect(windowState(s, H, T('2026-03-10T03:30:00Z'), 'UTC')).toEqual({ open: true, closesAt: T('2026-03-10T04:00:00Z') });
+    expect(windowState(s, H, T('2026-03-11T03:00:00Z'), 'UTC')).toEqual({ open: true, closesAt: T('2026-03-11T04:00:00Z') });
+  });
+
   it('handles second-resolution schedules and windows spanning midnight', () => {
     const every10s = parseCron('*/10 * * * * *');
     expect(windowState(every10s, 3000, T('2026-03-10T12:00:12Z'), 'UTC')).toEqual({ open: true, closesAt: T('2026-03-10T12:00:13Z') });
