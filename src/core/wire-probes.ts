@@ -10,11 +10,11 @@ import { PROBE_LIMITS } from './manifests/schema-probes.js';
 /** Raises the codec's field error (wire.ts FieldError); never returns. */
 export type FailField = (path: string, reason: string) => never;
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
 const LIMITS = Object.freeze({ argv: 1000, string: 64 * 1024, host: 253, headers: 100 });
 
-const at = (path: string, key: string): string => `${path}.${key}`;
+export const at = (path: string, key: string): string => `${path}.${key}`;
 
 function isObj(v: unknown): v is Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -22,31 +22,31 @@ function isObj(v: unknown): v is Obj {
   return proto === Object.prototype || proto === null;
 }
 
-function obj(v: unknown, p: string, fail: FailField): Obj {
+export function obj(v: unknown, p: string, fail: FailField): Obj {
   return isObj(v) ? v : fail(p, 'expected a map');
 }
 
-function str(v: unknown, p: string, fail: FailField, max: number, min = 0): string {
+export function str(v: unknown, p: string, fail: FailField, max: number, min = 0): string {
   if (typeof v !== 'string') return fail(p, 'expected a string');
   if (v.length < min) return fail(p, 'must not be empty');
   if (v.length > max) return fail(p, `longer than ${max} characters`);
   return v;
 }
 
-function int(v: unknown, p: string, fail: FailField, min: number, max: number): number {
+export function int(v: unknown, p: string, fail: FailField, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) return fail(p, 'expected an integer');
   if (v < min || v > max) return fail(p, `must be ${min}..${max}, got ${v}`);
   return v;
 }
 
-function list<T>(v: unknown, p: string, fail: FailField, max: number, item: (x: unknown, p: string) => T, min = 0): T[] {
+export function list<T>(v: unknown, p: string, fail: FailField, max: number, item: (x: unknown, p: string) => T, min = 0): T[] {
   if (!Array.isArray(v)) return fail(p, 'expected an array');
   if (v.length > max) return fail(p, `more than ${max} items`);
   if (v.length < min) return fail(p, `at least ${min} item required`);
   return v.map((x, i) => item(x, `${p}[${i}]`));
 }
 
-const present = (o: Obj, key: string): boolean => o[key] !== undefined && o[key] !== null;
+export const present = (o: Obj, key: string): boolean => o[key] !== undefined && o[key] !== null;
 
 function probe(v: unknown, p: string, fail: FailField, singleSuccess: boolean): Probe {
   const o = obj(v, p, fail);

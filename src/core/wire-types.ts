@@ -13,6 +13,9 @@
 export const WIRE_SCHEMA = 1;
 
 import type { EnvVar, ContainerProbes, ContainerResources, ImagePullPolicy, RestartPolicy } from './model.js';
+import type { UpdatePolicy } from './update-policy.js';
+
+export type { UpdatePolicy, UpdateWindow } from './update-policy.js';
 
 /** Probes travel as the model has them: every timing filled in (src/core/model.ts Probe). */
 export type { ContainerProbes, Probe, ProbeHandler } from './model.js';
@@ -44,6 +47,8 @@ export interface PodTarget {
   hostNetwork: boolean;
   /** SIGTERM → SIGKILL delay when the pod's containers are stopped, 0..3600; absent = the agent's default. */
   terminationGracePeriodSeconds?: number;
+  /** The app's update window / lock maximum (grove.io/update-* annotations); absent = none. */
+  update?: UpdatePolicy;
   containers: ContainerTarget[];
 }
 
@@ -117,7 +122,21 @@ export interface NodeStatus {
   heartbeat: boolean;
   facts: NodeFacts;
   pods: PodStatus[];
+  /** Apps whose update or stop the agent is holding back (window closed, lock held); absent = none. */
+  deferred?: DeferredUpdate[];
   sentAt: string;
+}
+
+/** One app's deferred update on a node (docs/agent.md, update windows and locks). */
+export interface DeferredUpdate {
+  app: string;
+  reason: 'update-window' | 'update-lock';
+  /** When the agent started holding it back. */
+  since: string;
+  /** When it goes ahead at the latest (window opens, lock maximum reached); absent = unknown. */
+  until?: string;
+  /** One line for people, e.g. "waits for window 0 2 * * * (2h)". */
+  message: string;
 }
 
 export interface Presence {

@@ -9,6 +9,7 @@ import { Decoder, Encoder, type Options } from 'cbor-x';
 import { ErrorCode, GroveError } from './errors.js';
 import { isValidName, validateName } from './topics.js';
 import { decodeProbes } from './wire-probes.js';
+import { decodeDeferred, decodeUpdatePolicy } from './wire-update.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
@@ -99,6 +100,11 @@ class FieldError extends Error {
     super(`${path}: ${reason}`);
   }
 }
+
+/** The codec's failure for validators kept in other files (wire-probes.ts, wire-update.ts). */
+const fieldFail = (path: string, reason: string): never => {
+  throw new FieldError(path, reason);
+};
 
 type Obj = Record<string, unknown>;
 
@@ -248,7 +254,7 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   opt(out, o, 'workingDir', () => str(o, 'workingDir', p, WIRE_LIMITS.longString));
   out.resources = resources(child(o, 'resources', p), at(p, 'resources'));
   opt(out, o, 'imagePullPolicy', () => oneOf(o, 'imagePullPolicy', p, ['Always', 'IfNotPresent', 'Never'] as const));
-  opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), (fp, reason) => { throw new FieldError(fp, reason); }));
+  opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), fieldFail));
   return out as unknown as ContainerTarget;
 }
 
@@ -263,6 +269,7 @@ function podTarget(v: unknown, p: string): PodTarget {
   };
   // Same bounds as the manifest (src/server/validate.ts): an hour-long stop is already extreme on a node.
   opt(out, o, 'terminationGracePeriodSeconds', () => intUpTo(o, 'terminationGracePeriodSeconds', p, 0, WIRE_LIMITS.graceSeconds));
+  opt(out, o, 'update', () => decodeUpdatePolicy(o.update, at(p, 'update'), fieldFail));
   out.containers = arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerTarget, 1);
   return out as unknown as PodTarget;
 }
@@ -388,6 +395,7 @@ export function decodeNodeStatus(buf: Uint8Array): NodeStatus {
     heartbeat: bool(o, 'heartbeat', ''),
     facts: facts(child(o, 'facts', ''), 'facts'),
     pods: arr(o, 'pods', '', WIRE_LIMITS.pods, podStatus),
+    ...(absent(o, 'deferred') ? {} : { deferred: decodeDeferred(o.deferred, 'deferred', fieldFail) }),
     sentAt: timestamp(o, 'sentAt', ''),
   }));
 }

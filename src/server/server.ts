@@ -22,7 +22,7 @@ import { rolloutHistory, rolloutRestart, rolloutStatus, rolloutUndo, type Revisi
 import { SERVER_USERNAME } from './security/credentials.js';
 import { createJoinToken } from './security/tokens.js';
 import { StatusCache, type StoredNode } from './status-cache.js';
-import { appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type NodeDetail, type PodView } from './views.js';
+import { appDeferred, appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type DeferredView, type NodeDetail, type PodView } from './views.js';
 import { invalid, name as validName } from './validate.js';
 
 export type MqttConnect = (url: string, options: IClientOptions) => Promise<MqttClient>;
@@ -234,10 +234,11 @@ export class ControlPlane {
     return (await listResources<App>(this.opts.store, 'App')).map((app) => ({ ...app, pods: appSummary(app, pods) }));
   }
 
-  async getApp(name: string): Promise<App & { pods: AppSummary; podList: PodView[] }> {
+  async getApp(name: string): Promise<App & { pods: AppSummary; podList: PodView[]; deferred: DeferredView[] }> {
     const app = await getResource<App>(this.opts.store, 'App', name);
     const pods = await this.listPods({ app: name });
-    return { ...app, pods: appSummary(app, pods), podList: pods };
+    const nodes = [...new Set(pods.map((p) => p.node))].map((node) => ({ name: node, live: this.statusCache.view(node) }));
+    return { ...app, pods: appSummary(app, pods), podList: pods, deferred: appDeferred(name, nodes) };
   }
 
   /* -------------------------------------------------------------- rollouts */

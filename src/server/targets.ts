@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { App, PodAssignment, PodTemplate } from '../core/model.js';
 import type { ContainerTarget, PodTarget } from '../core/wire-types.js';
+import { updatePolicyOrNone } from '../core/update-policy.js';
 
 /**
  * JSON with object keys sorted at every level, so that two equal values always give the same
@@ -81,7 +82,11 @@ export function buildNodePods(node: string, assignments: readonly PodAssignment[
     };
     // Only when set, so targets of templates without it (and their checksums) stay as they were.
     if (t.terminationGracePeriodSeconds !== undefined) pod.terminationGracePeriodSeconds = t.terminationGracePeriodSeconds;
+    // Bad values were refused at apply; one stored by an older server is dropped, not fatal.
+    const update = updatePolicyOrNone(entry.app.meta.annotations, t.annotations);
+    if (update) pod.update = update;
     pods.push(pod);
   }
   return pods.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }
+

@@ -9,6 +9,7 @@ import { formatImageRef, parseImageRef } from '../core/image-ref.js';
 import { parseDurationSeconds } from '../core/quantity.js';
 import { isValidName } from '../core/topics.js';
 import { EVICTION_TIMEOUT_ANNOTATION } from './scheduler.js';
+import { updatePolicyFromAnnotations } from '../core/update-policy.js';
 import type {
   App,
   AppliedResource,
@@ -228,6 +229,12 @@ function app(o: Obj, path: string): App {
     } catch {
       throw invalid(`${path}.${where}.annotations["${EVICTION_TIMEOUT_ANNOTATION}"]`, `"${timeout}" is not a duration (use e.g. 90s, 5m)`);
     }
+  }
+  // Update window / lock annotations: a bad cron or duration fails the apply, naming the annotation.
+  try {
+    updatePolicyFromAnnotations(out.meta.annotations, out.spec.template.annotations);
+  } catch (err) {
+    throw invalid(`${path}.meta.annotations`, err instanceof Error ? err.message : String(err));
   }
   // A DaemonSet has no replica count: one pod per eligible node.
   if (spec.kind === 'Deployment') out.spec.replicas = spec.replicas === undefined ? 1 : int(spec.replicas, `${path}.spec.replicas`, 0, MAX_REPLICAS);

@@ -3,7 +3,7 @@
  * state) and the status cache (what nodes last reported).
  */
 import type { App, PodAssignment, Secret } from '../core/model.js';
-import type { NodeFacts, PodPhase } from '../core/wire-types.js';
+import type { DeferredUpdate, NodeFacts, PodPhase } from '../core/wire-types.js';
 import type { NodeLiveView, StoredNode } from './status-cache.js';
 import { templateHash } from './targets.js';
 
@@ -120,4 +120,20 @@ export function secretView(secret: Secret, showValues: boolean): Secret | (Omit<
   const data: Record<string, number> = {};
   for (const [k, v] of Object.entries(secret.data)) data[k] = Buffer.byteLength(v, 'utf8');
   return { ...secret, data };
+}
+
+/** A node's deferred update of an app, as `grove describe app` shows it. */
+export type DeferredView = DeferredUpdate & { node: string };
+
+/**
+ * The app's updates its nodes report as held back (update window closed, update lock held),
+ * by node name. Nodes that are not Ready are left out: their last word may be stale.
+ */
+export function appDeferred(app: string, nodes: readonly { name: string; live: NodeLiveView }[]): DeferredView[] {
+  const out: DeferredView[] = [];
+  for (const { name, live } of [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (!live.ready) continue;
+    for (const d of live.status?.deferred ?? []) if (d.app === app) out.push({ ...d, node: name });
+  }
+  return out;
 }

@@ -186,3 +186,23 @@ describe('ContainerManagerRuntime labels', () => {
     expect((await start(other, pod())).labels).not.toHaveProperty(STOP_GRACE_LABEL);
   });
 });
+
+describe('ContainerManagerRuntime update-lock directory', () => {
+  it("binds the app's lock directory at /grove/lock and sets GROVE_LOCK_DIR", async () => {
+    const node = new FakeNode();
+    const asked: string[] = [];
+    const lockDirs = { ensureDir: async (app: string) => (asked.push(app), `/data/agent/locks/${app}`) };
+    const runtime = new ContainerManagerRuntime({ containers: node.containers(), logger: createLogger({ level: 'silent' }), lockDirs });
+    await start(runtime, pod());
+    expect(asked).toEqual(['web']);
+    expect(node.runs[0]?.mounts).toEqual([{ source: '/data/agent/locks/web', destination: '/grove/lock', noExec: true }]);
+    expect(node.runs[0]?.env).toContain('GROVE_LOCK_DIR=/grove/lock');
+  });
+
+  it('binds nothing without lock directories', async () => {
+    const { node, runtime } = setup();
+    await start(runtime, pod());
+    expect(node.runs[0]?.mounts).toBeUndefined();
+    expect(node.runs[0]?.env).not.toContain('GROVE_LOCK_DIR=/grove/lock');
+  });
+});

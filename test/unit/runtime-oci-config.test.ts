@@ -212,3 +212,15 @@ describe('rootfsReader', () => {
     }
   });
 });
+
+describe('bind mounts', () => {
+  it('binds host directories read-write, without exec, devices or setuid', () => {
+    const mounts = build({ mounts: [{ source: '/var/lib/grove/agent/locks/web', destination: '/grove/lock', noExec: true }] }).mounts;
+    expect(mounts.at(-1)).toEqual({ destination: '/grove/lock', type: 'bind', source: '/var/lib/grove/agent/locks/web', options: ['rbind', 'rprivate', 'rw', 'nosuid', 'nodev', 'noexec'] });
+    expect(build().mounts.some((m) => m.destination === '/grove/lock')).toBe(false);
+  });
+
+  it('refuses relative paths', () => {
+    expect(() => build({ mounts: [{ source: 'locks/web', destination: '/grove/lock' }] })).toThrow(/must be absolute/);
+  });
+});

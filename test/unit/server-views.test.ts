@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PodAssignment } from '../../src/core/model.js';
 import type { ContainerStatus, NodeStatus } from '../../src/core/wire-types.js';
-import { podView } from '../../src/server/views.js';
+import { appDeferred, podView } from '../../src/server/views.js';
 
 const pod: PodAssignment = { kind: 'Pod', meta: { name: 'web-abc-00001', labels: {}, annotations: {} }, app: 'web', node: 'pi-1', templateHash: 'h' };
 
@@ -29,5 +29,21 @@ describe('podView', () => {
     const view = podView(pod, undefined, { ...live([running]), ready: false });
     expect(view.phase).toBe('Unknown');
     expect(view.containers).toEqual([]);
+  });
+});
+
+describe('appDeferred', () => {
+  const d = (app: string, reason: 'update-window' | 'update-lock') => ({ app, reason, since: '2026-01-01T00:00:00Z', message: `${reason} of ${app}` });
+  const node = (ready: boolean, deferred?: ReturnType<typeof d>[]) => ({ ready, online: ready, status: { pods: [], ...(deferred ? { deferred } : {}) } as unknown as NodeStatus });
+
+  it("lists the app's deferred updates by node name, leaving out NotReady nodes and other apps", () => {
+    const views = appDeferred('web', [
+      { name: 'pi-2', live: node(true, [d('web', 'update-lock'), d('db', 'update-window')]) },
+      { name: 'pi-1', live: node(true, [d('web', 'update-window')]) },
+      { name: 'pi-3', live: node(false, [d('web', 'update-lock')]) },
+      { name: 'pi-4', live: node(true) },
+    ]);
+    expect(views.map((v) => [v.node, v.reason])).toEqual([['pi-1', 'update-window'], ['pi-2', 'update-lock']]);
+    expect(views[0]).toMatchObject({ app: 'web', message: 'update-window of web' });
   });
 });

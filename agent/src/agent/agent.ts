@@ -15,6 +15,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { Executor } from './executor.js';
 import { Reconciler, type StatusReport } from './reconciler.js';
+import type { UpdateLocks } from './update-locks.js';
 import { SyncClient, TARGET_KEY, type MqttConnect, type MqttSettings } from './sync-client.js';
 
 /** A reconcile running longer than this counts as stuck (slow pulls of big images stay under it). */
@@ -39,6 +40,10 @@ export interface AgentOptions {
   restartBackoffSeconds?: number;
   reconnectSeconds?: number;
   logFollowSeconds?: number;
+  /** The node's update locks (update-locks.ts); without them no app is ever locked. */
+  locks?: UpdateLocks;
+  /** Lock maximum for apps without grove.io/update-lock-max (default 1 h). */
+  lockMaxSeconds?: number;
 }
 
 export class Agent {
@@ -67,6 +72,8 @@ export class Agent {
       onStatus: (report) => this.sync?.reportStatus(report),
       executor,
       ...(options.pollSeconds !== undefined ? { pollSeconds: options.pollSeconds } : {}),
+      ...(options.locks ? { locks: options.locks } : {}),
+      ...(options.lockMaxSeconds !== undefined ? { defaultLockMaxSeconds: options.lockMaxSeconds } : {}),
     });
   }
 

@@ -32,6 +32,7 @@ import {
   type StartOptions,
 } from './node-runtime.js';
 import { stopGraceLabels } from './planner.js';
+import { LOCK_DIR_ENV, LOCK_MOUNT_PATH } from './update-locks.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {
@@ -53,6 +54,11 @@ export interface ContainerManagerRuntimeOptions {
   nodePath?: string;
   /** nsenter from util-linux (default: found on PATH). */
   nsenterPath?: string;
+  /**
+   * Update-lock directories (update-locks.ts): each app's is bound into its containers at
+   * /grove/lock with GROVE_LOCK_DIR set. Without it containers get no lock directory.
+   */
+  lockDirs?: { ensureDir(app: string): Promise<string | undefined> };
 }
 
 export class ContainerManagerRuntime implements NodeRuntime {
@@ -63,6 +69,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
   private readonly probeScript: string;
   private readonly nodePath: string;
   private readonly nsenterPath: string;
+  private readonly lockDirs: ContainerManagerRuntimeOptions['lockDirs'];
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
@@ -70,6 +77,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     this.nodePath = options.nodePath ?? process.execPath;
     this.nsenterPath = options.nsenterPath ?? 'nsenter';
     this.images = options.images;
+    this.lockDirs = options.lockDirs;
     this.log = options.logger.child({ component: 'agent-runtime' });
   }
 
@@ -87,6 +95,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const { resources, image } = container;
     const policy = container.imagePullPolicy ?? 'IfNotPresent';
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
+    const lockDir = await this.lockDirs?.ensureDir(pod.app);
     let view: ContainerView;
     try {
       view = await this.containers.run({
@@ -94,7 +103,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         name: containerName(pod.name, container.name),
         ...(container.command?.length ? { entrypoint: container.command } : {}),
         ...(container.args?.length ? { args: container.args } : {}),
-        env: container.env.map((e) => `${e.name}=${e.value}`),
+        env: [...container.env.map((e) => `${e.name}=${e.value}`), ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
         ...(container.workingDir ? { workingDir: container.workingDir } : {}),
         limits: {
           ...(resources.memoryBytes !== undefined ? { memoryBytes: resources.memoryBytes } : {}),
@@ -102,6 +111,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
           ...(resources.pidsLimit !== undefined ? { pidsLimit: resources.pidsLimit } : {}),
         },
         hostNetwork: pod.hostNetwork,
+        ...(lockDir ? { mounts: [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] } : {}),
         labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
         pullMissing: policy === 'IfNotPresent' || (policy === 'Always' && pulled === 'skipped'),

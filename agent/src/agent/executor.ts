@@ -1,5 +1,9 @@
 /**
- * Performs planned steps through the NodeRuntime, one at a time, in plan order. Two backoffs,
+ * Performs planned steps through the NodeRuntime, in plan order. Removals run side by side
+ * (at most REMOVAL_CONCURRENCY at once) and in the background: execute() waits for them only
+ * `removalWaitMs`, so a container with a long stop grace never stalls the reconcile loop; until
+ * its removal ends, starts of the same app wait (old and new never overlap) and the finished
+ * removal calls `onRemovalSettled` for another round. Starts and restarts run one at a time. Two backoffs,
  * both doubling to a 5-minute cap, so neither a bad image nor a crash loop hammers the
  * registry or the CPU; the failure is kept for the status report:
  * - pull / create failures: from 1 s (a registry that was briefly unreachable is retried soon);
@@ -11,7 +15,7 @@
 import { ErrorCode, errorMessage, isGroveError, type ErrorCode as Code } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { Clock } from './clock.js';
-import { podContainerKey, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
+import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
 import type { Step } from './planner.js';
 
 export type FailureReason = 'ImagePullError' | 'CreateError' | 'CrashLoopBackOff' | 'RemoveError';
@@ -51,7 +55,12 @@ export interface ExecutorOptions {
   stopGraceSeconds?: number;
   /** A container that ran at least this long before exiting starts a fresh backoff (k8s: 10 min). */
   crashResetMs?: number;
+  /** How long execute() waits for its removals before going on without them (default 2 s). */
+  removalWaitMs?: number;
 }
+
+/** Removals (stop + remove) in flight at once. */
+export const REMOVAL_CONCURRENCY = 4;
 
 /** Errors that come from getting the image rather than from creating the container. */
 const PULL_CODES: ReadonlySet<Code> = new Set<Code>([
@@ -93,6 +102,13 @@ export class Executor {
   private readonly crashResetMs: number;
   /** Keyed by "pod/container", or "remove:<id>" for removals. */
   private readonly failures = new Map<string, ContainerFailure>();
+  private readonly removalWaitMs: number;
+  /** Removals in flight: container id → its app. */
+  private readonly removing = new Map<string, string>();
+  private removalQueue: (() => Promise<void>)[] = [];
+  private removalsRunning = 0;
+  /** Called when a removal that outlived its execute() ends, so the caller plans again. */
+  onRemovalSettled: (() => void) | undefined;
 
   constructor(options: ExecutorOptions) {
     this.runtime = options.runtime;
@@ -103,6 +119,13 @@ export class Executor {
     this.maxMs = options.maxBackoffMs ?? 300_000;
     this.grace = options.stopGraceSeconds ?? 30;
     this.crashResetMs = options.crashResetMs ?? 10 * 60_000;
+    this.removalWaitMs = options.removalWaitMs ?? 2000;
+  }
+
+  /** Whether a removal of some container of `app` is still in flight. */
+  isRemoving(app: string): boolean {
+    for (const a of this.removing.values()) if (a === app) return true;
+    return false;
   }
 
   /** Whether a (re)start of this pod container must wait for its backoff to pass. */
@@ -134,9 +157,67 @@ export class Executor {
 
   async execute(steps: Step[], current: ManagedContainer[]): Promise<StepResult[]> {
     const byId = new Map(current.map((c) => [c.id, c]));
-    const results: StepResult[] = [];
-    for (const step of steps) results.push(await this.perform(step, byId));
+    const round = { over: false };
+    const removals: { step: Step; done?: StepResult; promise?: Promise<StepResult> }[] = [];
+    for (const step of steps) {
+      if (step.type !== 'remove') continue;
+      // Already being removed (a long grace outlives a round): not a second stop.
+      if (this.removing.has(step.id)) removals.push({ step, done: { step, ok: false, skipped: true } });
+      else {
+        const entry: (typeof removals)[number] = { step };
+        entry.promise = this.removeInBackground(step, byId, round).then((res) => (entry.done = res));
+        removals.push(entry);
+      }
+    }
+    const pending = removals.flatMap((r) => (r.promise ? [r.promise] : []));
+    if (pending.length > 0 && !(await this.waitAtMost(Promise.all(pending), this.removalWaitMs))) {
+      this.log.info({ pending: this.removing.size }, 'removals still stopping, going on without them');
+    }
+    round.over = true;
+    // A removal still stopping reports as skipped; its end triggers the next round.
+    const results: StepResult[] = removals.map((r) => r.done ?? { step: r.step, ok: false, skipped: true });
+    for (const step of steps) {
+      if (step.type === 'remove') continue;
+      // Starts of an app wait until its old containers are gone (a same-named pod needs the name).
+      if (this.isRemoving(step.pod.app)) results.push({ step, ok: false, skipped: true });
+      else results.push(await this.perform(step, byId));
+    }
     return results;
+  }
+
+  /** Resolves true when `work` ends within `ms` of the clock, false otherwise. */
+  private waitAtMost(work: Promise<unknown>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => resolve(false), ms);
+      void work.then(() => {
+        this.clock.clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private removeInBackground(step: Extract<Step, { type: 'remove' }>, byId: Map<string, ManagedContainer>, round: { over: boolean }): Promise<StepResult> {
+    this.removing.set(step.id, byId.get(step.id)?.labels[Labels.app] ?? '');
+    return new Promise((resolve) => {
+      this.removalQueue.push(async () => {
+        const res = await this.perform(step, byId);
+        this.removing.delete(step.id);
+        resolve(res);
+        if (round.over) this.onRemovalSettled?.();
+      });
+      this.pumpRemovals();
+    });
+  }
+
+  private pumpRemovals(): void {
+    while (this.removalsRunning < REMOVAL_CONCURRENCY && this.removalQueue.length > 0) {
+      const job = this.removalQueue.shift()!;
+      this.removalsRunning++;
+      void job().finally(() => {
+        this.removalsRunning--;
+        this.pumpRemovals();
+      });
+    }
   }
 
   private async perform(step: Step, byId: Map<string, ManagedContainer>): Promise<StepResult> {

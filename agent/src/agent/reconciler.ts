@@ -7,13 +7,15 @@
  */
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
-import type { PodStatus, PodTarget } from '../../../src/core/wire-types.js';
+import type { DeferredUpdate, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { Executor } from './executor.js';
-import { podContainerKey, type NodeRuntime } from './node-runtime.js';
+import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
 import { plan } from './planner.js';
 import { Prober } from './prober.js';
 import { deepEqual, deriveStatus } from './status.js';
+import { gateSteps, markDeferred, type GateResult, type Hold } from './update-gate.js';
+import type { UpdateLocks } from './update-locks.js';
 
 export interface DesiredState {
   revision: number;
@@ -23,9 +25,17 @@ export interface DesiredState {
 export interface StatusReport {
   observedRevision: number;
   pods: PodStatus[];
+  /** Apps whose update is held back (window, lock); absent when none. */
+  deferred?: DeferredUpdate[];
 }
 
-export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe';
+export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'lock' | 'removed';
+
+/** Default lock maximum for apps without grove.io/update-lock-max (1 h). */
+export const DEFAULT_LOCK_MAX_SECONDS = 3600;
+
+/** Longest single timer the reconciler arms (setTimeout overflows past ~24.8 days). */
+const MAX_WAKE_MS = 3600_000;
 
 export interface ReconcilerOptions {
   runtime: NodeRuntime;
@@ -37,6 +47,12 @@ export interface ReconcilerOptions {
   executor?: Executor;
   /** Default stop grace for pods without terminationGracePeriodSeconds (Executor: 30 s). */
   stopGraceSeconds?: number;
+  /** Update locks of the node's apps (update-locks.ts); without them no app is ever locked. */
+  locks?: UpdateLocks;
+  /** Lock maximum for apps that set none (default 1 h). */
+  defaultLockMaxSeconds?: number;
+  /** Zone update windows are read in when the app names none (default: the process's local zone). */
+  timeZone?: string;
 }
 
 export class Reconciler {
@@ -57,6 +73,14 @@ export class Reconciler {
   private stopped = false;
   /** When the running reconcile started (undefined while idle): a watchdog's view of progress. */
   private activeSince: number | undefined;
+  private readonly locks: UpdateLocks | undefined;
+  private readonly lockMaxSeconds: number;
+  private readonly timeZone: string | undefined;
+  /** Apps held back by the update gate, and since when (update-gate.ts). */
+  private holds = new Map<string, Hold>();
+  private gateWakeAt: number | undefined;
+  /** The app set the lock directories were last pruned for. */
+  private prunedFor: string | undefined;
   /** Completed reconcile runs, for tests and metrics. */
   runs = 0;
 
@@ -74,6 +98,10 @@ export class Reconciler {
         logger: options.logger,
         ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
       });
+    this.executor.onRemovalSettled = () => void this.trigger('removed');
+    this.locks = options.locks;
+    this.lockMaxSeconds = options.defaultLockMaxSeconds ?? DEFAULT_LOCK_MAX_SECONDS;
+    this.timeZone = options.timeZone;
     this.prober = new Prober({
       runtime: options.runtime,
       clock: options.clock,
@@ -128,6 +156,7 @@ export class Reconciler {
     this.pollTimer = undefined;
     this.retryTimer = undefined;
     this.prober.stop();
+    this.locks?.close();
     await this.idle();
   }
 
@@ -159,18 +188,21 @@ export class Reconciler {
     // No target known yet (fresh node): leave every container alone rather than guess.
     if (!desired) return;
     let current = await this.runtime.list();
-    const steps = plan(current, desired.pods, { held: this.executor.isHeld });
+    const gate = await this.gate(plan(current, desired.pods, { held: this.executor.isHeld }), current, desired.pods);
+    const steps = gate.run;
     if (steps.length > 0) {
       this.log.debug({ reason, revision: desired.revision, steps: steps.map(describeStep) }, 'reconciling');
       await this.executor.execute(steps, current);
       current = await this.runtime.list();
     }
+    await this.pruneLocks(desired.pods, current);
     const keys = new Set(desired.pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
     if (!this.stopped) this.prober.sync(desired.pods, current);
     const report: StatusReport = {
       observedRevision: desired.revision,
-      pods: deriveStatus(desired.pods, current, (key) => this.executor.failure(key), this.prober),
+      pods: markDeferred(deriveStatus(desired.pods, current, (key) => this.executor.failure(key), this.prober), gate.deferred),
+      ...(gate.deferred.length > 0 ? { deferred: gate.deferred } : {}),
     };
     if (!deepEqual(report, this.lastReport)) {
       this.lastReport = report;
@@ -181,6 +213,49 @@ export class Reconciler {
       }
     }
     this.scheduleRetry();
+  }
+
+  /**
+   * Holds back the steps an update window or lock forbids now (update-gate.ts). Lock files are
+   * read only for apps whose running containers the plan would stop, and watched while held.
+   */
+  private async gate(planned: ReturnType<typeof plan>, current: ManagedContainer[], target: PodTarget[]): Promise<GateResult> {
+    const byId = new Map(current.map((c) => [c.id, c]));
+    const stopping = new Set<string>();
+    for (const s of planned) {
+      const c = s.type === 'remove' ? byId.get(s.id) : undefined;
+      if (c?.state === 'running') stopping.add(c.labels[Labels.app]);
+    }
+    const lockedApps = new Set<string>();
+    if (this.locks) for (const app of stopping) if (await this.locks.held(app)) lockedApps.add(app);
+    const result = gateSteps({
+      steps: planned,
+      current,
+      target,
+      now: this.clock.now(),
+      lockedApps,
+      holds: this.holds,
+      defaultLockMaxSeconds: this.lockMaxSeconds,
+      ...(this.timeZone !== undefined ? { timeZone: this.timeZone } : {}),
+    });
+    for (const d of result.deferred) {
+      if (this.holds.get(d.app)?.reason !== d.reason) this.log.info({ app: d.app, reason: d.reason, until: d.until }, `update deferred: ${d.message}`);
+    }
+    for (const app of this.holds.keys()) if (!result.holds.has(app)) this.log.info({ app }, 'deferred update goes ahead');
+    this.holds = result.holds;
+    this.gateWakeAt = result.wakeAt;
+    if (this.locks && !this.stopped) this.locks.watch([...lockedApps], () => void this.trigger('lock'));
+    return result;
+  }
+
+  /** Drops the lock directories of apps that have nothing left on the node (when that set changes). */
+  private async pruneLocks(target: PodTarget[], current: ManagedContainer[]): Promise<void> {
+    if (!this.locks) return;
+    const apps = new Set([...target.map((p) => p.app), ...current.map((c) => c.labels[Labels.app])]);
+    const key = [...apps].sort().join('\n');
+    if (key === this.prunedFor) return;
+    await this.locks.prune(apps);
+    this.prunedFor = key;
   }
 
   private schedulePoll(): void {
@@ -195,15 +270,17 @@ export class Reconciler {
   /** Wakes up when the earliest backoff ends, so a held container is retried on time. */
   private scheduleRetry(): void {
     if (this.stopped) return;
-    const at = this.executor.nextRetryAt();
+    const retryAt = this.executor.nextRetryAt();
+    const at = retryAt === undefined ? this.gateWakeAt : this.gateWakeAt === undefined ? retryAt : Math.min(retryAt, this.gateWakeAt);
     if (this.retryTimer && this.retryTimer.at === at) return;
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer.handle);
     this.retryTimer = undefined;
     if (at === undefined) return;
+    // Capped: a window weeks away must not overflow the timer (the next wake-up re-arms it).
     const handle = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
       void this.trigger('retry');
-    }, at - this.clock.now());
+    }, Math.min(at - this.clock.now(), MAX_WAKE_MS));
     this.retryTimer = { handle, at };
   }
 }

@@ -276,6 +276,7 @@ export class SyncClient {
       heartbeat,
       facts,
       pods: this.latest.pods,
+      ...(this.latest.deferred ? { deferred: this.latest.deferred } : {}),
       sentAt: new Date(this.clock.now()).toISOString(),
     };
     let messageId: number | undefined;

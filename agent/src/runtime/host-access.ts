@@ -15,6 +15,8 @@ export interface BindMount {
   /** Absolute path inside the container. */
   destination: string;
   readOnly?: boolean;
+  /** nosuid, nodev, noexec: for directories the agent hands out (the update-lock directory). */
+  noExec?: boolean;
 }
 
 export interface DeviceMapping {
@@ -154,5 +156,9 @@ export function capabilitiesIn(capBounding: string | undefined): string[] {
 }
 
 export function bindMountEntry(m: BindMount): { destination: string; type: string; source: string; options: string[] } {
-  return { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw'] };
+  if (!isAbsolute(m.source) || !m.destination.startsWith('/')) {
+    throw new GroveError(ErrorCode.InvalidArgument, `bind mount ${m.source}:${m.destination}: both paths must be absolute`);
+  }
+  const options = ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw', ...(m.noExec ? ['nosuid', 'nodev', 'noexec'] : [])];
+  return { destination: m.destination, type: 'bind', source: m.source, options };
 }

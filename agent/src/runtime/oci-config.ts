@@ -1,5 +1,5 @@
 import { readFileSync, realpathSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, posix, sep } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ImageRunConfig } from '../images/types.js';
 import { containerHostname, resolveProcess, type ContainerSpec } from './container-spec.js';

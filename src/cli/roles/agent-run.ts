@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { joinCluster, loadJoinConfig } from '../../../agent/src/agent/join-client.js';
 import type { CliContext } from '../context.js';
-import { heartbeatOverride, restartBackoffOption, startNodeAgent } from './node-agent.js';
+import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { labelsFromFlags } from './server-setup.js';
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
@@ -11,6 +11,7 @@ export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Pro
   // Checked before joining: a typo in a flag must not cost a join token.
   const backoff = restartBackoffOption(o.restartBackoff as string | undefined, ctx.io.env);
   const env = ctx.io.env;
+  const lockMax = lockMaxOption(o.updateLockMax as string | undefined, env);
   const labels = labelsFromFlags((o.label as string[]).length > 0 ? (o.label as string[]) : envList(env.GROVE_LABELS));
   const nodeName = (o.nodeName as string | undefined) ?? (env.GROVE_NODE_NAME || hostname().toLowerCase());
   let joined = await loadJoinConfig(ctx.dataDir);
@@ -35,6 +36,7 @@ export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Pro
     ...(o.runtime ? { runtime: o.runtime as 'auto' | 'crun' | 'runc' } : {}),
     ...heartbeatOverride(ctx.io.env),
     ...backoff,
+    ...lockMax,
   });
   ctx.io.stderr.write(`grove agent running: node ${joined.node}, cluster ${joined.cluster}\n`);
   const systemd = serviceNotify(ctx.io.env, ctx.logger, () => running.agent.healthy());

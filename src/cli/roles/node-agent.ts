@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import { parseDurationSeconds } from '../../core/quantity.js';
 import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
+import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
 import { factsProvider } from '../../../agent/src/agent/facts.js';
 import type { JoinConfig } from '../../../agent/src/agent/join-client.js';
 import { LevelStore } from '../../store/level-store.js';
@@ -19,6 +20,8 @@ export interface NodeAgentOptions {
   runtime?: 'auto' | 'crun' | 'runc';
   heartbeatSeconds?: number;
   restartBackoffSeconds?: number;
+  /** Lock maximum for apps without grove.io/update-lock-max (default 1 h). */
+  lockMaxSeconds?: number;
 }
 
 export interface RunningAgent {
@@ -35,11 +38,14 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const { dataDir, join: joined, logger } = options;
   const local = await openLocalRuntime({ dataDir, logger, env: options.env, ...(options.runtime ? { runtime: options.runtime } : {}) });
   const store = new LevelStore({ path: join(dataDir, 'agent', 'db'), logger });
+  // Per-app update-lock directories, bound into the app's containers at /grove/lock.
+  const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
   const agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
     store,
-    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger }),
+    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks }),
+    locks,
     mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
     logger,
     facts: factsProvider({
@@ -51,6 +57,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     }),
     ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
     ...(options.restartBackoffSeconds ? { restartBackoffSeconds: options.restartBackoffSeconds } : {}),
+    ...(options.lockMaxSeconds !== undefined ? { lockMaxSeconds: options.lockMaxSeconds } : {}),
   });
   await agent.start();
   return { agent, stop: () => agent.stop() };
@@ -76,4 +83,14 @@ export function restartBackoffOption(flag: string | undefined, env: NodeJS.Proce
     throw new GroveError(ErrorCode.InvalidArgument, `GROVE_RESTART_BACKOFF_SECONDS: "${raw}" is not a positive number of seconds`);
   }
   return { restartBackoffSeconds: value };
+}
+
+/**
+ * The default update-lock maximum: `--update-lock-max` wins, else GROVE_UPDATE_LOCK_MAX (a
+ * duration; the server's local agent has no flag of its own), else the agent's default (1 h).
+ */
+export function lockMaxOption(flag: string | undefined, env: NodeJS.ProcessEnv): { lockMaxSeconds?: number } {
+  if (flag !== undefined) return { lockMaxSeconds: parseDurationSeconds(flag, '--update-lock-max') };
+  const raw = env.GROVE_UPDATE_LOCK_MAX;
+  return raw === undefined || raw === '' ? {} : { lockMaxSeconds: parseDurationSeconds(raw, 'GROVE_UPDATE_LOCK_MAX') };
 }

@@ -10,7 +10,7 @@ import { writeClientConfig, clientConfigPath } from '../client/client-config.js'
 import type { CliContext } from '../context.js';
 import { mosquittoSync } from './mosquitto-sync.js';
 import { ensureLocalJoin } from './local-join.js';
-import { heartbeatOverride, restartBackoffOption, startNodeAgent } from './node-agent.js';
+import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, urlHost } from './server-setup.js';
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
@@ -107,7 +107,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
         ...(registerNode ? { registerNode } : {}),
       });
-      const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env), ...restartBackoffOption(undefined, ctx.io.env) });
+      const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env), ...restartBackoffOption(undefined, ctx.io.env), ...lockMaxOption(undefined, ctx.io.env) });
       cleanup.push(() => agent.stop());
       localAgentHealthy = () => agent.agent.healthy();
     }

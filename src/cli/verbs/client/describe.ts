@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { formatBytes } from '../../../core/quantity.js';
 import type { RolloutStatusView } from '../../../server/rollout-api.js';
+import { updatePolicyOrNone, windowText } from '../../../core/update-policy.js';
 import { collectionFor, openClient } from '../../client/open-client.js';
 import { table } from '../../format.js';
 import { writeLine, type CliIO } from '../../io.js';
@@ -70,6 +71,9 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
   field(io, 'Node selector', labelsText(t.nodeSelector));
   field(io, 'Restart policy', t.restartPolicy);
   if (t.hostNetwork) field(io, 'Host network', 'true');
+  const update = updatePolicyOrNone(a.meta.annotations, t.annotations);
+  if (update?.window) field(io, 'Update window', windowText(update.window));
+  if (update?.lockMaxSeconds !== undefined) field(io, 'Update lock max', `${update.lockMaxSeconds}s`);
   writeLine(io.stdout, 'Containers:');
   for (const c of t.containers) {
     writeLine(io.stdout, `  ${c.name}:`);
@@ -80,6 +84,7 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
     writeLine(io.stdout, `    Limits:   ${limits || '<none>'}`);
     if (c.env.length) writeLine(io.stdout, `    Env:      ${c.env.map((e) => e.name).join(', ')}`);
   }
+  for (const d of a.deferred ?? []) field(io, 'Deferred', `${d.node}: ${d.message}`);
   const pods = a.podList ?? [];
   writeLine(io.stdout, 'Pods:');
   const rows = pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts), containersText(p)]);

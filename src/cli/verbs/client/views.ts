@@ -1,10 +1,11 @@
 import type { App, ConfigMap, Secret } from '../../../core/model.js';
-import type { AppSummary, NodeDetail, PodView } from '../../../server/views.js';
+import type { AppSummary, DeferredView, NodeDetail, PodView } from '../../../server/views.js';
 
 /** The API's JSON shapes, as the server defines them (docs/api.md). */
 export type { PodView } from '../../../server/views.js';
 export type NodeView = NodeDetail;
-export type AppView = App & { pods: AppSummary; podList?: PodView[] };
+/** deferred: updates nodes hold back (window closed, lock held); absent from older servers. */
+export type AppView = App & { pods: AppSummary; podList?: PodView[]; deferred?: DeferredView[] };
 
 export type ConfigMapView = ConfigMap;
 export type SecretView = Omit<Secret, 'data'> & { data: Record<string, string | number> };

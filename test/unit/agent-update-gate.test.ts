@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
+import { plan, type Step } from '../../agent/src/agent/planner.js';
+import { gateSteps, type GateInput, type Hold } from '../../agent/src/agent/update-gate.js';
+import type { PodTarget } from '../../src/core/wire-types.js';
+
+const T = (iso: string): number => Date.parse(iso);
+const NIGHTLY = { window: { schedule: '0 2 * * *', durationSeconds: 7200, timeZone: 'UTC' } };
+
+function pod(name: string, hash: string, update?: PodTarget['update'], app = 'web'): PodTarget {
+  return { name, app, templateHash: hash, restartPolicy: 'Always', hostNetwork: false, ...(update ? { update } : {}), containers: [{ name: 'main', image: `img:${hash}`, env: [], resources: {} }] };
+}
+
+let n = 0;
+function running(podName: string, hash: string, state: ManagedContainer['state'] = 'running', app = 'web'): ManagedContainer {
+  return {
+    id: `c${++n}`,
+    name: `${podName}_main`,
+    labels: { 'grove.managed': 'agent', 'grove.pod': podName, 'grove.app': app, 'grove.container': 'main', 'grove.template-hash': hash },
+    image: `img:${hash}`,
+    state,
+    exitCode: state === 'exited' ? 1 : null,
+    oomKilled: false,
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+function gate(current: ManagedContainer[], target: PodTarget[], now: number, extra: Partial<GateInput> = {}) {
+  const steps = plan(current, target);
+  return { steps, ...gateSteps({ steps, current, target, now, lockedApps: new Set(), holds: new Map(), defaultLockMaxSeconds: 3600, ...extra }) };
+}
+
+const short = (steps: Step[]): string[] => steps.map((s) => (s.type === 'remove' ? `remove ${s.id}` : `${s.type} ${s.pod.name}`));
+
+describe('update window', () => {
+  it('holds an update outside the window: old keeps running, new waits; says until when', () => {
+    const old = running('web-old', 'h1');
+    const r = gate([old], [pod('web-new', 'h2', NIGHTLY)], T('2026-03-10T12:00:00Z'));
+    expect(r.run).toEqual([]);
+    expect(r.deferred).toEqual([
+      {
+        app: 'web',
+        reason: 'update-window',
+        since: '2026-03-10T12:00:00.000Z',
+        until: '2026-03-11T02:00:00.000Z',
+        message: 'update waits for window 0 2 * * * (2h, UTC), next at 2026-03-11T02:00:00.000Z',
+      },
+    ]);
+    expect(r.wakeAt).toBe(T('2026-03-11T02:00:00Z'));
+    expect(r.holds.get('web')).toEqual({ reason: 'update-window', since: T('2026-03-10T12:00:00Z') });
+  });
+
+  it('lets the update through inside the window', () => {
+    const old = running('web-old', 'h1');
+    const r = gate([old], [pod('web-new', 'h2', NIGHTLY)], T('2026-03-11T03:59:00Z'));
+    expect(short(r.run)).toEqual([`remove ${old.id}`, 'start web-new']);
+    expect(r.deferred).toEqual([]);
+    expect(r.holds.size).toBe(0);
+  });
+
+  it('keeps `since` across rounds', () => {
+    const old = running('web-old', 'h1');
+    const holds = new Map<string, Hold>([['web', { reason: 'update-window', since: T('2026-03-10T08:00:00Z') }]]);
+    const r = gate([old], [pod('web-new', 'h2', NIGHTLY)], T('2026-03-10T12:00:00Z'), { holds });
+    expect(r.deferred[0]?.since).toBe('2026-03-10T08:00:00.000Z');
+  });
+
+  it('never holds a first install, a scale-up on the current revision, a crash restart or a deletion', () => {
+    const noon = T('2026-03-10T12:00:00Z');
+    expect(short(gate([], [pod('web-a', 'h1', NIGHTLY)], noon).run)).toEqual(['start web-a']);
+    const a = running('web-a', 'h1');
+    expect(short(gate([a], [pod('web-a', 'h1', NIGHTLY), pod('web-b', 'h1', NIGHTLY)], noon).run)).toEqual(['start web-b']);
+    const crashed = running('web-a', 'h1', 'exited');
+    expect(short(gate([crashed], [pod('web-a', 'h1', NIGHTLY)], noon).run)).toEqual([`restart web-a`]);
+    expect(short(gate([a], [], noon).run)).toEqual([`remove ${a.id}`]);
+  });
+
+  it('holds only the app with the closed window', () => {
+    const noon = T('2026-03-10T12:00:00Z');
+    const web = running('web-old', 'h1');
+    const db = running('db-old', 'd1', 'running', 'db');
+    const r = gate([web, db], [pod('web-new', 'h2', NIGHTLY), pod('db-new', 'd2', undefined, 'db')], noon);
+    expect(short(r.run)).toEqual([`remove ${db.id}`, 'start db-new']);
+    expect(r.deferred.map((d) => d.app)).toEqual(['web']);
+  });
+
+  it('holds a template change of a same-named pod (remove and start)', () => {
+    const old = running('web-a', 'h1');
+    const r = gate([old], [pod('web-a', 'h2', NIGHTLY)], T('2026-03-10T12:00:00Z'));
+    expect(r.run).toEqual([]);
+  });
+});
+
+describe('update lock', () => {
+  const noon = T('2026-03-10T12:00:00Z');
+
+  it('holds every stop of a running container of a locked app, and the new revision with it', () => {
+    const old = running('web-old', 'h1');
+    const r = gate([old], [pod('web-new', 'h2')], noon, { lockedApps: new Set(['web']) });
+    expect(r.run).toEqual([]);
+    expect(r.deferred).toEqual([
+      { app: 'web', reason: 'update-lock', since: '2026-03-10T12:00:00.000Z', until: '2026-03-10T13:00:00.000Z', message: 'update lock held since 2026-03-10T12:00:00.000Z (at most until 2026-03-10T13:00:00.000Z)' },
+    ]);
+    expect(r.wakeAt).toBe(T('2026-03-10T13:00:00Z'));
+    // A deletion of the whole app waits too (the default maximum applies).
+    expect(gate([old], [], noon, { lockedApps: new Set(['web']) }).run).toEqual([]);
+  });
+
+  it('goes ahead once released', () => {
+    const old = running('web-old', 'h1');
+    const holds = new Map<string, Hold>([['web', { reason: 'update-lock', since: noon - 60_000 }]]);
+    const r = gate([old], [pod('web-new', 'h2')], noon, { holds });
+    expect(short(r.run)).toEqual([`remove ${old.id}`, 'start web-new']);
+    expect(r.holds.size).toBe(0);
+  });
+
+  it('goes ahead when the maximum has passed, though the lock is still held', () => {
+    const old = running('web-old', 'h1');
+    const holds = new Map<string, Hold>([['web', { reason: 'update-lock', since: noon - 600_000 }]]);
+    const r = gate([old], [pod('web-new', 'h2', { lockMaxSeconds: 600 })], noon, { holds, lockedApps: new Set(['web']) });
+    expect(short(r.run)).toEqual([`remove ${old.id}`, 'start web-new']);
+    expect(r.deferred).toEqual([]);
+    const almost = gate([old], [pod('web-new', 'h2', { lockMaxSeconds: 601 })], noon, { holds, lockedApps: new Set(['web']) });
+    expect(almost.run).toEqual([]);
+  });
+
+  it('is ignored with lockMaxSeconds 0, and never holds starts of a first install or a crashed container', () => {
+    const old = running('web-old', 'h1');
+    expect(short(gate([old], [pod('web-new', 'h2', { lockMaxSeconds: 0 })], noon, { lockedApps: new Set(['web']) }).run)).toEqual([`remove ${old.id}`, 'start web-new']);
+    expect(short(gate([], [pod('web-a', 'h1')], noon, { lockedApps: new Set(['web']) }).run)).toEqual(['start web-a']);
+    const crashed = running('web-a', 'h1', 'exited');
+    expect(short(gate([crashed], [pod('web-a', 'h1')], noon, { lockedApps: new Set(['web']) }).run)).toEqual(['restart web-a']);
+  });
+
+  it('a closed window wins over the lock (reported once, as the window)', () => {
+    const old = running('web-old', 'h1');
+    const r = gate([old], [pod('web-new', 'h2', NIGHTLY)], noon, { lockedApps: new Set(['web']) });
+    expect(r.deferred.map((d) => d.reason)).toEqual(['update-window']);
+  });
+});

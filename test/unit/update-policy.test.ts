@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, isGroveError } from '../../src/core/errors.js';
+import { updatePolicyFromAnnotations, updatePolicyOrNone, windowText } from '../../src/core/update-policy.js';
+import { decodeNodeStatus, decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
+import { buildNodePods, templateHash as hashOf } from '../../src/server/targets.js';
+import { validateResource } from '../../src/server/validate.js';
+import type { App } from '../../src/core/model.js';
+
+const W = 'grove.io/update-window';
+const D = 'grove.io/update-window-duration';
+const Z = 'grove.io/update-window-timezone';
+const L = 'grove.io/update-lock-max';
+
+describe('updatePolicyFromAnnotations', () => {
+  it('reads window, duration, zone and lock maximum', () => {
+    expect(updatePolicyFromAnnotations({})).toBeUndefined();
+    expect(updatePolicyFromAnnotations({ [W]: ' 0 2 * * * ', [D]: '2h' })).toEqual({ window: { schedule: '0 2 * * *', durationSeconds: 7200 } });
+    expect(updatePolicyFromAnnotations({ [W]: '0 2 * * *' })).toEqual({ window: { schedule: '0 2 * * *', durationSeconds: 3600 } });
+    expect(updatePolicyFromAnnotations({ [W]: '0 2 * * *', [Z]: 'Europe/Berlin', [L]: '30m' })).toEqual({
+      window: { schedule: '0 2 * * *', durationSeconds: 3600, timeZone: 'Europe/Berlin' },
+      lockMaxSeconds: 1800,
+    });
+    expect(updatePolicyFromAnnotations({ [L]: '0' })).toEqual({ lockMaxSeconds: 0 });
+  });
+
+  it('takes the first source that sets a key (meta over template)', () => {
+    expect(updatePolicyFromAnnotations({ [L]: '1m' }, { [L]: '2m', [W]: '0 3 * * *' })).toEqual({
+      window: { schedule: '0 3 * * *', durationSeconds: 3600 },
+      lockMaxSeconds: 60,
+    });
+  });
+
+  it.each([
+    [{ [W]: '0 2 * *' }, /grove.io\/update-window: "0 2 \* \*": expected 5 or 6 fields/],
+    [{ [W]: '0 2 * * *', [D]: 'two hours' }, /update-window-duration: "two hours" is not a duration/],
+    [{ [W]: '0 2 * * *', [D]: '8d' }, /longer than 7d/],
+    [{ [W]: '0 2 * * *', [Z]: 'Moon/Base' }, /not a known time zone/],
+    [{ [D]: '2h' }, /update-window-duration: needs grove.io\/update-window/],
+    [{ [L]: 'soon' }, /update-lock-max: "soon" is not a duration/],
+  ])('rejects %o', (annotations, why) => {
+    let err: unknown;
+    try {
+      updatePolicyFromAnnotations(annotations);
+    } catch (e) {
+      err = e;
+    }
+    expect(isGroveError(err, ErrorCode.InvalidArgument)).toBe(true);
+    expect((err as Error).message).toMatch(why);
+    expect(updatePolicyOrNone(annotations)).toBeUndefined();
+  });
+
+  it('describes a window', () => {
+    expect(windowText({ schedule: '0 2 * * *', durationSeconds: 7200 })).toBe('0 2 * * * (2h)');
+    expect(windowText({ schedule: '*/10 * * * * *', durationSeconds: 90, timeZone: 'UTC' })).toBe('*/10 * * * * * (90s, UTC)');
+  });
+});
+
+const appDoc = (annotations: Record<string, string>) => ({
+  kind: 'App',
+  meta: { name: 'web', labels: {}, annotations },
+  spec: {
+    kind: 'Deployment',
+    replicas: 1,
+    template: { labels: {}, annotations: {}, nodeSelector: {}, restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'main', image: 'docker.io/library/busybox:1', env: [], resources: {} }] },
+  },
+});
+
+describe('server: apply validation and targets', () => {
+  it('refuses a bad window at apply, naming the annotation', () => {
+    expect(() => validateResource(appDoc({ [W]: 'nightly' }), 'resources[0]')).toThrow(/resources\[0\]\.meta\.annotations.*grove.io\/update-window/);
+  });
+
+  it('puts the policy into every pod target of the app, and nothing when unset', () => {
+    const app = validateResource(appDoc({ [W]: '0 2 * * *', [D]: '2h' }), 'r') as App;
+    const plain = validateResource(appDoc({}), 'r') as App;
+    const assignment = (hash: string) => ({ kind: 'PodAssignment', meta: { name: 'web-x', labels: {}, annotations: {} }, app: 'web', node: 'n1', templateHash: hash }) as never;
+    const [withPolicy] = buildNodePods('n1', [assignment(hashOf(app))], [app]);
+    expect(withPolicy?.update).toEqual({ window: { schedule: '0 2 * * *', durationSeconds: 7200 } });
+    const [without] = buildNodePods('n1', [assignment(hashOf(plain))], [plain]);
+    expect(without).not.toHaveProperty('update');
+  });
+});
+
+const pod = (update?: PodTarget['update']): PodTarget => ({
+  name: 'web-a',
+  app: 'web',
+  templateHash: 'h1',
+  restartPolicy: 'Always',
+  hostNetwork: false,
+  ...(update ? { update } : {}),
+  containers: [{ name: 'main', image: 'busybox', env: [], resources: {} }],
+});
+
+describe('wire: PodTarget.update and NodeStatus.deferred', () => {
+  const target = (p: PodTarget) => encodeMessage(makeNodeTarget({ cluster: 'c', node: 'n1', revision: 1, pods: [p], issuedAt: '2026-01-01T00:00:00Z' }));
+
+  it('round-trips an update policy and rejects bad ones', () => {
+    const update = { window: { schedule: '0 2 * * *', durationSeconds: 7200, timeZone: 'UTC' }, lockMaxSeconds: 600 };
+    expect(decodeNodeTarget(target(pod(update))).pods[0]?.update).toEqual(update);
+    expect(decodeNodeTarget(target(pod())).pods[0]).not.toHaveProperty('update');
+    expect(() => decodeNodeTarget(target(pod({ window: { schedule: '0 2 * *', durationSeconds: 60 } })))).toThrow(/pods\[0\]\.update\.window: .*5 or 6 fields/);
+    expect(() => decodeNodeTarget(target(pod({ window: { schedule: '0 2 * * *', durationSeconds: 0 } })))).toThrow(/durationSeconds: must be 1\.\./);
+    expect(() => decodeNodeTarget(target(pod({ lockMaxSeconds: -1 })))).toThrow(/lockMaxSeconds/);
+  });
+
+  const status = (deferred?: unknown): Buffer =>
+    encodeMessage({
+      schema: 1,
+      node: 'n1',
+      seq: 1,
+      observedRevision: 1,
+      heartbeat: false,
+      facts: { arch: 'x', os: 'linux', cpus: 1, memoryBytes: 1, memoryAvailableBytes: 1, diskFreeBytes: 1, kernel: 'k', ociRuntime: 'r', cgroupVersion: 2, agentVersion: 'v', labels: {} },
+      pods: [],
+      ...(deferred !== undefined ? { deferred } : {}),
+      sentAt: '2026-01-01T00:00:00Z',
+    } satisfies Omit<NodeStatus, 'deferred'> & { deferred?: unknown });
+
+  it('round-trips deferred updates and rejects bad ones', () => {
+    const d = [{ app: 'web', reason: 'update-lock' as const, since: '2026-01-01T00:00:00.000Z', until: '2026-01-01T01:00:00.000Z', message: 'update lock held since …' }];
+    expect(decodeNodeStatus(status(d)).deferred).toEqual(d);
+    expect(decodeNodeStatus(status())).not.toHaveProperty('deferred');
+    expect(() => decodeNodeStatus(status([{ ...d[0], reason: 'bored' }]))).toThrow(/deferred\[0\]\.reason: expected update-window or update-lock/);
+    expect(() => decodeNodeStatus(status([{ ...d[0], since: 'yesterday' }]))).toThrow(/deferred\[0\]\.since: expected an ISO 8601 timestamp/);
+    expect(() => decodeNodeStatus(status('no'))).toThrow(/deferred: expected an array/);
+  });
+});
