@@ -12,7 +12,7 @@
 
 export const WIRE_SCHEMA = 1;
 
-import type { EnvVar, ContainerProbes, ContainerResources, ImagePullPolicy, RestartPolicy } from './model.js';
+import type { EnvVar, ContainerProbes, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
 
 /** Probes travel as the model has them: every timing filled in (src/core/model.ts Probe). */
 export type { ContainerProbes, Probe, ProbeHandler } from './model.js';
@@ -45,6 +45,10 @@ export interface PodTarget {
   /** SIGTERM → SIGKILL delay when the pod's containers are stopped, 0..3600; absent = the agent's default. */
   terminationGracePeriodSeconds?: number;
   containers: ContainerTarget[];
+  /** Job / CronJob pods only: the agent runs the containers to completion (agent/src/agent/jobs). */
+  job?: JobSpec;
+  /** CronJob pods only: the agent fires runs on this schedule itself, also while offline. */
+  cron?: CronSpec;
 }
 
 /** The whole desired state of one node. Revisions only move forward. */
@@ -96,6 +100,34 @@ export interface ContainerStatus {
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
+/** One Job run of a CronJob, as the agent keeps it in its history. */
+export interface JobRunStatus {
+  name: string;
+  active: number;
+  succeeded: number;
+  failed: number;
+  startTime: string;
+  completionTime?: string;
+  condition?: 'Complete' | 'Failed';
+}
+
+/** Progress of a Job pod, or of a CronJob pod's runs (then `jobs` and the schedule times are set). */
+export interface JobStatus {
+  active: number;
+  succeeded: number;
+  failed: number;
+  startTime?: string;
+  completionTime?: string;
+  /** Set once the Job is finished. */
+  condition?: 'Complete' | 'Failed';
+  /** Why it failed: BackoffLimitExceeded, DeadlineExceeded. */
+  reason?: string;
+  lastScheduleTime?: string;
+  lastSuccessfulTime?: string;
+  /** CronJob: the runs kept (active and history), oldest first. */
+  jobs?: JobRunStatus[];
+}
+
 export interface PodStatus {
   name: string;
   app: string;
@@ -104,6 +136,8 @@ export interface PodStatus {
   ready: boolean;
   restarts: number;
   containers: ContainerStatus[];
+  /** Job and CronJob pods only; absent from older agents. */
+  job?: JobStatus;
 }
 
 export interface NodeStatus {

@@ -9,6 +9,7 @@ import { Decoder, Encoder, type Options } from 'cbor-x';
 import { ErrorCode, GroveError } from './errors.js';
 import { isValidName, validateName } from './topics.js';
 import { decodeProbes } from './wire-probes.js';
+import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
@@ -101,6 +102,11 @@ class FieldError extends Error {
 }
 
 type Obj = Record<string, unknown>;
+
+/** For the field decoders kept in their own files (wire-probes.ts, wire-jobs.ts). */
+const failField = (path: string, reason: string): never => {
+  throw new FieldError(path, reason);
+};
 
 function isPlainObject(v: unknown): v is Obj {
   if (typeof v !== 'object' || v === null) return false;
@@ -248,7 +254,7 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   opt(out, o, 'workingDir', () => str(o, 'workingDir', p, WIRE_LIMITS.longString));
   out.resources = resources(child(o, 'resources', p), at(p, 'resources'));
   opt(out, o, 'imagePullPolicy', () => oneOf(o, 'imagePullPolicy', p, ['Always', 'IfNotPresent', 'Never'] as const));
-  opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), (fp, reason) => { throw new FieldError(fp, reason); }));
+  opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), failField));
   return out as unknown as ContainerTarget;
 }
 
@@ -264,6 +270,8 @@ function podTarget(v: unknown, p: string): PodTarget {
   // Same bounds as the manifest (src/server/validate.ts): an hour-long stop is already extreme on a node.
   opt(out, o, 'terminationGracePeriodSeconds', () => intUpTo(o, 'terminationGracePeriodSeconds', p, 0, WIRE_LIMITS.graceSeconds));
   out.containers = arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerTarget, 1);
+  opt(out, o, 'job', () => decodeJobSpec(o.job, at(p, 'job'), failField));
+  opt(out, o, 'cron', () => decodeCronSpec(o.cron, at(p, 'cron'), failField));
   return out as unknown as PodTarget;
 }
 
@@ -306,7 +314,7 @@ function containerStatus(v: unknown, p: string): ContainerStatus {
 
 function podStatus(v: unknown, p: string): PodStatus {
   const o = obj(v, p);
-  return {
+  const out: PodStatus = {
     name: str(o, 'name', p, WIRE_LIMITS.name),
     app: str(o, 'app', p, WIRE_LIMITS.name),
     templateHash: str(o, 'templateHash', p, WIRE_LIMITS.shortString),
@@ -315,6 +323,8 @@ function podStatus(v: unknown, p: string): PodStatus {
     restarts: int(o, 'restarts', p),
     containers: arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerStatus),
   };
+  if (!absent(o, 'job')) out.job = decodeJobStatus(o.job, at(p, 'job'), failField);
+  return out;
 }
 
 /* ------------------------------------------------------------------ decoders */

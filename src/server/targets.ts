@@ -78,6 +78,9 @@ export function buildNodePods(node: string, assignments: readonly PodAssignment[
     };
     // Only when set, so targets of templates without it (and their checksums) stay as they were.
     if (t.terminationGracePeriodSeconds !== undefined) pod.terminationGracePeriodSeconds = t.terminationGracePeriodSeconds;
+    // Job / CronJob settings travel with the pod: the agent runs them, also while offline.
+    if (entry.app.spec.job) pod.job = { ...entry.app.spec.job };
+    if (entry.app.spec.cron) pod.cron = { ...entry.app.spec.cron };
     pods.push(pod);
   }
   return pods.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));

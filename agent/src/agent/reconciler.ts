@@ -10,6 +10,7 @@ import type { Logger } from '../../../src/core/logger.js';
 import type { PodStatus, PodTarget } from '../../../src/core/wire-types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { Executor } from './executor.js';
+import type { JobRunner } from './jobs/runner.js';
 import { podContainerKey, type NodeRuntime } from './node-runtime.js';
 import { plan } from './planner.js';
 import { Prober } from './prober.js';
@@ -25,7 +26,7 @@ export interface StatusReport {
   pods: PodStatus[];
 }
 
-export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe';
+export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'job';
 
 export interface ReconcilerOptions {
   runtime: NodeRuntime;
@@ -37,6 +38,8 @@ export interface ReconcilerOptions {
   executor?: Executor;
   /** Default stop grace for pods without terminationGracePeriodSeconds (Executor: 30 s). */
   stopGraceSeconds?: number;
+  /** Turns Job / CronJob pods into their runs (agent/src/agent/jobs); without it they run as plain pods. */
+  jobs?: JobRunner;
 }
 
 export class Reconciler {
@@ -45,6 +48,7 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly onStatus: (report: StatusReport) => void;
   private readonly pollMs: number;
+  private readonly jobs: JobRunner | undefined;
   readonly executor: Executor;
   /** Runs the containers' probes; its readiness and restarts come back through `trigger('probe')`. */
   readonly prober: Prober;
@@ -64,6 +68,7 @@ export class Reconciler {
     this.log = options.logger.child({ component: 'agent-reconciler' });
     this.onStatus = options.onStatus;
     this.pollMs = (options.pollSeconds ?? 5) * 1000;
+    this.jobs = options.jobs;
     this.executor =
       options.executor ??
       new Executor({
@@ -126,6 +131,7 @@ export class Reconciler {
     this.pollTimer = undefined;
     this.retryTimer = undefined;
     this.prober.stop();
+    this.jobs?.stop();
     await this.idle();
   }
 
@@ -148,18 +154,21 @@ export class Reconciler {
     // No target known yet (fresh node): leave every container alone rather than guess.
     if (!desired) return;
     let current = await this.runtime.list();
-    const steps = plan(current, desired.pods, { held: this.executor.isHeld });
+    // Job and CronJob pods become the runs they need now; everything below plans those.
+    const pods = this.jobs ? await this.jobs.expand(desired.pods, current) : desired.pods;
+    const steps = plan(current, pods, { held: this.executor.isHeld });
     if (steps.length > 0) {
       this.log.debug({ reason, revision: desired.revision, steps: steps.map(describeStep) }, 'reconciling');
       await this.executor.execute(steps, current);
       current = await this.runtime.list();
     }
-    const keys = new Set(desired.pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
+    const keys = new Set(pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
-    if (!this.stopped) this.prober.sync(desired.pods, current);
+    if (!this.stopped) this.prober.sync(pods, current);
+    const statuses = deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober);
     const report: StatusReport = {
       observedRevision: desired.revision,
-      pods: deriveStatus(desired.pods, current, (key) => this.executor.failure(key), this.prober),
+      pods: this.jobs ? this.jobs.fold(desired.pods, statuses) : statuses,
     };
     if (!deepEqual(report, this.lastReport)) {
       this.lastReport = report;
