@@ -104,6 +104,36 @@ spec:
     console.log(`[figure] Job ${jobName} after agent restart: ${after.length} container(s), runs started again: 0`);
   }, 240_000);
 
+  it('deletes a finished Job after ttlSecondsAfterFinished (server: the resource, agent: the containers)', async () => {
+    const name = `ttl-${suffix}`;
+    await apply(
+      name,
+      `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+spec:
+  ttlSecondsAfterFinished: 3
+  template:
+    spec:
+      restartPolicy: OnFailure
+      containers:
+        - name: main
+          image: REGISTRY/test/busybox:1
+          command: ["true"]
+`,
+    );
+    const done = await eventually(async () => (await app(name)).pods.job?.completionTime, 120_000, 'ttl job complete');
+    await eventually(async () => {
+      const r = await cluster.grove(['get', 'apps', name]);
+      return r.code !== 0 && /not found/i.test(r.stderr);
+    }, 60_000, 'job deleted after its TTL');
+    const deletedAfter = (Date.now() - Date.parse(done)) / 1000;
+    await eventually(async () => !(await containers()).some((c) => c.labels['grove.app'] === name), 60_000, 'ttl job containers removed');
+    console.log(`[figure] Job with ttlSecondsAfterFinished 3: deleted ${deletedAfter.toFixed(1)} s after completion (sweep every ≤ 5 s)`);
+    expect(deletedAfter).toBeGreaterThanOrEqual(3);
+  }, 240_000);
+
   it('fires a CronJob on the node while the server and broker are down; Forbid skips overlapping runs', async () => {
     // Every 2 s, each run ~5 s: with Forbid most firings must be skipped.
     await apply(

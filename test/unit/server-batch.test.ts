@@ -3,6 +3,8 @@ import type { App } from '../../src/core/model.js';
 import { schedule } from '../../src/server/scheduler.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { appSummary, type PodView } from '../../src/server/views.js';
+import { finishedJobApps, jobExpired } from '../../src/server/job-ttl.js';
+import type { PodStatus } from '../../src/core/wire-types.js';
 import { app, fakeHash, node, pod, suffixes } from './server-fixtures.js';
 
 function batch(name: string, kind: 'Job' | 'CronJob', version = '1'): App {
@@ -51,5 +53,23 @@ describe('server: Job and CronJob apps', () => {
     expect(appSummary(a, [view])).toMatchObject({ node: 'a', phase: 'Succeeded', job: { condition: 'Complete', succeeded: 1 } });
     // Deployments keep their summary as it was.
     expect(appSummary(app('web'), [])).toEqual({ desired: 1, current: 0, ready: 0, upToDate: 0 });
+  });
+
+  it('ttlSecondsAfterFinished: a finished Job of the current template expires after its TTL', () => {
+    const a = batch('mig', 'Job');
+    a.spec.job!.ttlSecondsAfterFinished = 30;
+    const done = Date.parse(NOW);
+    const status = (extra: Partial<PodStatus> = {}): PodStatus => ({
+      name: 'mig-1', app: 'mig', templateHash: templateHash(a), phase: 'Succeeded', ready: false, restarts: 0, containers: [],
+      job: { active: 0, succeeded: 1, failed: 0, condition: 'Complete', completionTime: NOW }, ...extra,
+    });
+    expect(finishedJobApps([status(), status({ app: 'tick', job: { active: 0, succeeded: 1, failed: 0, jobs: [] } })])).toEqual(new Set(['mig']));
+    expect(jobExpired(a, [status()], done + 29_999)).toBe(false);
+    expect(jobExpired(a, [status()], done + 30_000)).toBe(true);
+    // Another template's pod (the Job was changed and re-applied) does not count.
+    expect(jobExpired(a, [status({ templateHash: 'other' })], done + 60_000)).toBe(false);
+    // No TTL, or not a Job: never.
+    expect(jobExpired(batch('mig', 'Job'), [status()], done + 1e9)).toBe(false);
+    expect(jobExpired({ ...a, spec: { ...a.spec, kind: 'CronJob' } }, [status()], done + 1e9)).toBe(false);
   });
 });
