@@ -199,6 +199,10 @@ spec:
     expect(table.stdout).toMatch(/NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE\s+NODE/);
     expect(table.stdout).toMatch(new RegExp(`${cronName}\\s+\\*/2 \\* \\* \\* \\* \\*\\s+<none>\\s+false\\s+[01]\\s+\\S+`));
 
+    // `grove logs` of a CronJob serves its newest run.
+    const logs = await cluster.grove(['logs', cronName]);
+    expect(logs.stdout, logs.stderr).toContain('tick');
+
     const deleted = await cluster.grove(['delete', 'cronjob', cronName]);
     expect(deleted.code, deleted.stderr).toBe(0);
     await eventually(async () => (await runsOf()).length === 0, 60_000, 'cron runs removed');
