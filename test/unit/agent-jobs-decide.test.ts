@@ -3,6 +3,9 @@ import {
   advanceCron,
   advanceJob,
   cronJobName,
+  cronStatus,
+  MAX_ACTIVE_JOBS,
+  STATUS_JOBS_LISTED,
   fireCron,
   newJob,
   observeRun,
@@ -150,6 +153,15 @@ describe('CronJob decisions (pure, injected time)', () => {
     rec = advanceCron(SPEC, spec, rec, outcomes({ [`b-${T0 / 1000}`]: 'Succeeded' }), T0 + 3000).record;
     expect(rec.lastSuccessfulTime).toBe(T0 + 3000);
     expect(fireCron('b', spec, rec, T0 + 5000).outcome).toMatchObject({ started: `b-${(T0 + 5000) / 1000}` });
+  });
+
+  it('Allow caps the Jobs running at once, and the status lists only the newest Jobs', () => {
+    let rec: CronRecord = empty;
+    for (let i = 0; i < MAX_ACTIVE_JOBS; i++) rec = fireCron('b', CRON, rec, T0 + i * 5000).record;
+    expect(fireCron('b', CRON, rec, T0 + 1e6).outcome).toEqual({ skipped: 'TooManyActive' });
+    const many: CronRecord = { jobs: Array.from({ length: 50 }, (_, i) => ({ ...newJob(`b-${i}`, T0 + i), condition: 'Complete' as const, completionTime: T0 + i })) };
+    expect(cronStatus(many).jobs?.map((j) => j.name)).toEqual(Array.from({ length: STATUS_JOBS_LISTED }, (_, i) => `b-${50 - STATUS_JOBS_LISTED + i}`));
+    expect(cronStatus(many)).toMatchObject({ active: 0, succeeded: 50, failed: 0 });
   });
 
   it('suspend skips firings; a repeated firing in the same second is skipped', () => {

@@ -94,6 +94,11 @@ describe('batch/v1 Job and CronJob manifests', () => {
     expect(() => parse(cronJob('  schedule: "0 * * * *"\n  successfulJobsHistoryLimit: 101\n'))).toThrow(/at most 100/);
   });
 
+  it("limits CronJob names to 52 characters, as Kubernetes does (its Jobs' names add the time)", () => {
+    expect(() => parse(cronJob('  schedule: "0 * * * *"\n').replace('name: backup', `name: ${'b'.repeat(53)}`))).toThrow(/metadata\.name: must be at most 52 characters/);
+    expect(() => parse(cronJob('  schedule: "0 * * * *"\n').replace('name: backup', `name: ${'b'.repeat(52)}`))).not.toThrow();
+  });
+
   it('says batch/v1 when the apiVersion is wrong', () => {
     expect(() => parse(job().replace('batch/v1', 'apps/v1'))).toThrow(/Job is batch\/v1/);
   });

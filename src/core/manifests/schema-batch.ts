@@ -9,6 +9,8 @@ import { annotations, closed, labels, ref, unsupported, unsupportedFields, type 
 export interface BatchParts {
   /** ObjectMeta whose name is an app name. */
   objectMeta: JsonSchema;
+  /** The same with a name of at most 52 characters. */
+  cronObjectMeta: JsonSchema;
   /** PodSpec allowing restartPolicy OnFailure or Never only. */
   podSpec: JsonSchema;
 }
@@ -37,12 +39,12 @@ function jobSpec(): JsonSchema {
   );
 }
 
-function batchObject(kind: string, parts: BatchParts, spec: JsonSchema): JsonSchema {
+function batchObject(kind: string, metadata: JsonSchema, spec: JsonSchema): JsonSchema {
   return closed(
     {
       apiVersion: { const: 'batch/v1' },
       kind: { const: kind },
-      metadata: parts.objectMeta,
+      metadata,
       spec,
       status: { type: 'object' },
     },
@@ -53,10 +55,10 @@ function batchObject(kind: string, parts: BatchParts, spec: JsonSchema): JsonSch
 export function batchDefinitions(parts: BatchParts): Record<string, JsonSchema> {
   const templateMeta = closed({ labels, annotations, creationTimestamp: { type: ['string', 'null'] } });
   return {
-    Job: batchObject('Job', parts, ref('JobSpec')),
+    Job: batchObject('Job', parts.objectMeta, ref('JobSpec')),
     CronJob: batchObject(
       'CronJob',
-      parts,
+      parts.cronObjectMeta,
       closed(
         {
           schedule: { type: 'string', minLength: 1, maxLength: JOB_LIMITS.schedule },

@@ -269,7 +269,12 @@ export function kubernetesDefinitions(): Record<string, JsonSchema> {
       required: ['apiVersion', 'kind', 'items'],
       additionalProperties: false,
     },
-    ...batchDefinitions({ objectMeta: objectMeta(appName), podSpec: jobPodSpec }),
+    ...batchDefinitions({
+      objectMeta: objectMeta(appName),
+      // Kubernetes' own limit: a CronJob's Jobs are named <name>-<time>, which must stay short.
+      cronObjectMeta: objectMeta(pattern(DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, { maxLength: 52 })),
+      podSpec: jobPodSpec,
+    }),
     LabelSelector: selector,
     PodTemplate: podTemplate,
     PodSpec: podSpec,

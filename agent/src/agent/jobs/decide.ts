@@ -181,7 +181,12 @@ function trimFinished(rec: JobRecord): void {
 
 /* -------------------------------------------------------------------- CronJob */
 
-export type FireOutcome = { started: string; replaced: string[] } | { skipped: 'Suspended' | 'Forbid' | 'AlreadyRan' };
+export type FireOutcome = { started: string; replaced: string[] } | { skipped: 'Suspended' | 'Forbid' | 'AlreadyRan' | 'TooManyActive' };
+
+/** Allow: Jobs of one CronJob running at once, at most (a stuck run must not pile up forever). */
+export const MAX_ACTIVE_JOBS = 20;
+/** The newest Jobs a CronJob's status lists (history limits allow 200 kept; the status stays small). */
+export const STATUS_JOBS_LISTED = 20;
 
 /** Job name of a firing: unix minutes as Kubernetes does, unix seconds for 6-field (seconds) schedules. */
 export function cronJobName(pod: string, cron: CronSpec, firedAt: number): string {
@@ -197,6 +202,7 @@ export function fireCron(pod: string, cron: CronSpec, rec0: CronRecord, now: num
   if (rec.jobs.some((j) => j.name === name)) return { record: rec, outcome: { skipped: 'AlreadyRan' } };
   const active = rec.jobs.filter((j) => !j.condition);
   if (active.length > 0 && cron.concurrencyPolicy === 'Forbid') return { record: rec, outcome: { skipped: 'Forbid' } };
+  if (active.length >= MAX_ACTIVE_JOBS && cron.concurrencyPolicy === 'Allow') return { record: rec, outcome: { skipped: 'TooManyActive' } };
   let replaced: string[] = [];
   if (active.length > 0 && cron.concurrencyPolicy === 'Replace') {
     // As Kubernetes: the running Job is deleted (its containers stopped), not kept as failed.
@@ -271,7 +277,7 @@ export function jobStatus(rec: JobRecord): JobStatus {
 }
 
 export function cronStatus(rec: CronRecord): JobStatus {
-  const jobs: JobRunStatus[] = rec.jobs.map((j) => {
+  const jobs: JobRunStatus[] = rec.jobs.slice(-STATUS_JOBS_LISTED).map((j) => {
     const s = jobStatus(j);
     return { name: j.name, active: s.active, succeeded: s.succeeded, failed: s.failed, startTime: s.startTime!, ...(s.completionTime ? { completionTime: s.completionTime } : {}), ...(s.condition ? { condition: s.condition } : {}) };
   });
