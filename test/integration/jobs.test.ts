@@ -232,6 +232,10 @@ spec:
     expect(table.stdout).toMatch(/NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE\s+NODE/);
     expect(table.stdout).toMatch(new RegExp(`${cronName}\\s+\\*/2 \\* \\* \\* \\* \\*\\s+<none>\\s+false\\s+[01]\\s+\\S+`));
 
+    const described = await cluster.grove(['describe', 'cronjob', cronName]);
+    expect(described.stdout).toMatch(/Schedule:\s+\*\/2 \* \* \* \* \*/);
+    expect(described.stdout).toMatch(/Concurrency:\s+Forbid/);
+    expect(described.stdout).toMatch(/Runs:\n\s+NAME\s+STATUS/);
     // `grove logs` of a CronJob serves its newest run.
     const logs = await cluster.grove(['logs', cronName]);
     expect(logs.stdout, logs.stderr).toContain('tick');

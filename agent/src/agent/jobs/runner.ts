@@ -12,7 +12,7 @@ import cron from 'node-cron';
 import { errorMessage } from '../../../../src/core/errors.js';
 import type { Logger } from '../../../../src/core/logger.js';
 import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
-import type { Store } from '../../../../src/store/store.js';
+import type { Store, StoreOp } from '../../../../src/store/store.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { ManagedContainer } from '../node-runtime.js';
 import { deepEqual } from '../status.js';
@@ -94,7 +94,7 @@ export class JobRunner {
   async expand(target: readonly PodTarget[], current: readonly ManagedContainer[]): Promise<PodTarget[]> {
     const now = this.clock.now();
     const out: PodTarget[] = [];
-    const ops: { type: 'put'; key: string; value: PodJobRecord }[] = [];
+    const ops: StoreOp[] = [];
     let wakeAt: number | undefined;
     const seen = new Set<string>();
     for (const pod of target) {
@@ -205,7 +205,7 @@ export class JobRunner {
   }
 
   /** Records and schedules of pods no longer in the target go (their run containers go with the plan). */
-  private async forget(keep: ReadonlySet<string>, ops: { type: 'put' | 'delete'; key: string; value?: unknown }[]): Promise<void> {
+  private async forget(keep: ReadonlySet<string>, ops: StoreOp[]): Promise<void> {
     for (const pod of [...this.records.keys()]) {
       if (keep.has(pod)) continue;
       this.records.delete(pod);
@@ -217,7 +217,7 @@ export class JobRunner {
       t.task.stop();
       this.tasks.delete(pod);
     }
-    if (ops.length > 0) await this.store.commit(ops as Parameters<Store['commit']>[0]);
+    if (ops.length > 0) await this.store.commit(ops);
   }
 
   private scheduleWake(at: number | undefined): void {
