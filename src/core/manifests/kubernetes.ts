@@ -1,6 +1,6 @@
 /**
- * Kubernetes objects (apps/v1 Deployment and DaemonSet, batch/v1 Job and CronJob, v1 ConfigMap, Secret and List) → Grove
- * resources. The schema has checked shapes and types by the time a translator runs; what is
+ * Kubernetes objects (apps/v1 Deployment and DaemonSet, batch/v1 Job and CronJob (k8s-batch.ts),
+ * v1 ConfigMap, Secret and List) → Grove resources. The schema has checked shapes and types by the time a translator runs; what is
  * left here are the rules a schema cannot say (quantities, selectors, base64, duplicates).
  */
 import { formatImageRef, parseImageRef } from '../image-ref.js';
@@ -27,7 +27,7 @@ const KNOWN_KINDS = new Set([
 ]);
 
 // Shapes after schema validation (only what the translators read).
-export interface K8sMeta { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+interface K8sMeta { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }
 interface K8sContainer extends K8sContainerProbes {
   name: string;
   image: string;
@@ -38,7 +38,7 @@ interface K8sContainer extends K8sContainerProbes {
   imagePullPolicy?: ContainerTemplate['imagePullPolicy'];
   resources?: { limits?: { memory?: string | number; cpu?: string | number }; requests?: { memory?: string | number; cpu?: string | number } };
 }
-export interface K8sPodTemplate {
+interface K8sPodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     containers: K8sContainer[];
