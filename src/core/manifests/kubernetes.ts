@@ -1,7 +1,8 @@
 /**
  * Kubernetes objects (apps/v1 Deployment and DaemonSet, batch/v1 Job and CronJob (k8s-batch.ts),
- * v1 ConfigMap, Secret and List) → Grove resources. The schema has checked shapes and types by the time a translator runs; what is
- * left here are the rules a schema cannot say (quantities, selectors, base64, duplicates).
+ * v1 ConfigMap, Secret and List) → Grove resources. The schema has checked shapes and types by
+ * the time a translator runs; what is left here are the rules a schema cannot say (quantities,
+ * selectors, base64, duplicates).
  */
 import { formatImageRef, parseImageRef } from '../image-ref.js';
 import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, PodTemplate, ResourceMeta, Secret } from '../model.js';
