@@ -3,7 +3,7 @@
  * these; the store holds them; the scheduler turns Apps into per-node pod targets.
  */
 
-export type AppKind = 'Deployment' | 'DaemonSet';
+export type AppKind = 'Deployment' | 'DaemonSet' | 'Job' | 'CronJob';
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface EnvVar {
@@ -93,6 +93,32 @@ export interface UpdateStrategy {
   maxUnavailable?: IntOrPercent;
 }
 
+/** batch/v1 Job fields Grove implements (docs/manifests.md); defaults filled in at parse. */
+export interface JobSpec {
+  /** Successful runs needed (default 1). */
+  completions: number;
+  /** Runs at a time (default 1). */
+  parallelism: number;
+  /** Failures tolerated before the Job fails (default 6). */
+  backoffLimit: number;
+  activeDeadlineSeconds?: number;
+  ttlSecondsAfterFinished?: number;
+}
+
+export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace';
+
+/** batch/v1 CronJob fields Grove implements; each firing runs a Job with `job`'s settings. */
+export interface CronSpec {
+  /** node-cron syntax: 5 fields, or 6 with seconds first. */
+  schedule: string;
+  /** IANA name, e.g. Europe/Berlin; absent = the node's local time. */
+  timeZone?: string;
+  concurrencyPolicy: ConcurrencyPolicy;
+  successfulJobsHistoryLimit: number;
+  failedJobsHistoryLimit: number;
+  suspend: boolean;
+}
+
 export interface AppSpec {
   kind: AppKind;
   /** Deployment only; a DaemonSet runs one pod per eligible node. */
@@ -106,6 +132,10 @@ export interface AppSpec {
   progressDeadlineSeconds?: number;
   /** Roll back to the last good revision when a rollout fails (default true). */
   autoRollback?: boolean;
+  /** Job and CronJob only (a CronJob's jobTemplate.spec); absent otherwise, so hashes stay. */
+  job?: JobSpec;
+  /** CronJob only. */
+  cron?: CronSpec;
 }
 
 /** Where a resource came from, for messages and `describe`. */

@@ -12,7 +12,7 @@
 
 export const WIRE_SCHEMA = 1;
 
-import type { EnvVar, ContainerProbes, ContainerResources, ImagePullPolicy, RestartPolicy } from './model.js';
+import type { EnvVar, ContainerProbes, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
 import type { UpdatePolicy } from './update-policy.js';
 
 export type { UpdatePolicy, UpdateWindow } from './update-policy.js';
@@ -50,6 +50,10 @@ export interface PodTarget {
   /** The app's update window / lock maximum (grove.io/update-* annotations); absent = none. */
   update?: UpdatePolicy;
   containers: ContainerTarget[];
+  /** Job / CronJob pods only: the agent runs the containers to completion (agent/src/agent/jobs). */
+  job?: JobSpec;
+  /** CronJob pods only: the agent fires runs on this schedule itself, also while offline. */
+  cron?: CronSpec;
 }
 
 /** The whole desired state of one node. Revisions only move forward. */
@@ -101,6 +105,34 @@ export interface ContainerStatus {
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
+/** One Job run of a CronJob, as the agent keeps it in its history. */
+export interface JobRunStatus {
+  name: string;
+  active: number;
+  succeeded: number;
+  failed: number;
+  startTime: string;
+  completionTime?: string;
+  condition?: 'Complete' | 'Failed';
+}
+
+/** Progress of a Job pod, or of a CronJob pod's runs (then `jobs` and the schedule times are set). */
+export interface JobStatus {
+  active: number;
+  succeeded: number;
+  failed: number;
+  startTime?: string;
+  completionTime?: string;
+  /** Set once the Job is finished. */
+  condition?: 'Complete' | 'Failed';
+  /** Why it failed: BackoffLimitExceeded, DeadlineExceeded. */
+  reason?: string;
+  lastScheduleTime?: string;
+  lastSuccessfulTime?: string;
+  /** CronJob: the runs kept (active and history), oldest first. */
+  jobs?: JobRunStatus[];
+}
+
 export interface PodStatus {
   name: string;
   app: string;
@@ -109,6 +141,8 @@ export interface PodStatus {
   ready: boolean;
   restarts: number;
   containers: ContainerStatus[];
+  /** Job and CronJob pods only; absent from older agents. */
+  job?: JobStatus;
 }
 
 export interface NodeStatus {

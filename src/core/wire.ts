@@ -10,6 +10,7 @@ import { ErrorCode, GroveError } from './errors.js';
 import { isValidName, validateName } from './topics.js';
 import { decodeProbes } from './wire-probes.js';
 import { decodeDeferred, decodeUpdatePolicy } from './wire-update.js';
+import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
@@ -101,7 +102,7 @@ class FieldError extends Error {
   }
 }
 
-/** The codec's failure for validators kept in other files (wire-probes.ts, wire-update.ts). */
+/** The codec's failure for validators kept in other files (wire-probes.ts, wire-update.ts, wire-jobs.ts). */
 const fieldFail = (path: string, reason: string): never => {
   throw new FieldError(path, reason);
 };
@@ -271,6 +272,8 @@ function podTarget(v: unknown, p: string): PodTarget {
   opt(out, o, 'terminationGracePeriodSeconds', () => intUpTo(o, 'terminationGracePeriodSeconds', p, 0, WIRE_LIMITS.graceSeconds));
   opt(out, o, 'update', () => decodeUpdatePolicy(o.update, at(p, 'update'), fieldFail));
   out.containers = arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerTarget, 1);
+  opt(out, o, 'job', () => decodeJobSpec(o.job, at(p, 'job'), fieldFail));
+  opt(out, o, 'cron', () => decodeCronSpec(o.cron, at(p, 'cron'), fieldFail));
   return out as unknown as PodTarget;
 }
 
@@ -313,7 +316,7 @@ function containerStatus(v: unknown, p: string): ContainerStatus {
 
 function podStatus(v: unknown, p: string): PodStatus {
   const o = obj(v, p);
-  return {
+  const out: PodStatus = {
     name: str(o, 'name', p, WIRE_LIMITS.name),
     app: str(o, 'app', p, WIRE_LIMITS.name),
     templateHash: str(o, 'templateHash', p, WIRE_LIMITS.shortString),
@@ -322,6 +325,8 @@ function podStatus(v: unknown, p: string): PodStatus {
     restarts: int(o, 'restarts', p),
     containers: arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerStatus),
   };
+  if (!absent(o, 'job')) out.job = decodeJobStatus(o.job, at(p, 'job'), fieldFail);
+  return out;
 }
 
 /* ------------------------------------------------------------------ decoders */

@@ -128,6 +128,7 @@ class Pass {
         if (!this.canKeep(app, this.nodeByName.get(p.node)!)) this.remove(p);
       }
       if (app.spec.kind === 'DaemonSet') this.daemonSet(app, hash);
+      else if (app.spec.kind === 'Job' || app.spec.kind === 'CronJob') this.batch(app, hash);
       else this.deployment(app, hash);
     }
     if (this.nextEvictionMs !== undefined) this.result.nextEvictionAt = new Date(this.nextEvictionMs).toISOString();
@@ -301,6 +302,20 @@ class Pass {
       total: pods.length,
       complete: onReady.length === readyNodes.size && updated.length === readyNodes.size && updatedAvailable === readyNodes.size,
     });
+  }
+
+  /**
+   * Job and CronJob: one pod on one node, which runs the Job's containers to completion (or the
+   * CronJob's schedule) itself. Never evicted or rolled: moving a Job that may have finished
+   * would run it again; a template change replaces the pod (a new Job).
+   */
+  private batch(app: App, hash: string): void {
+    const pods = this.podsOf(app.meta.name).sort(oldestFirst);
+    const keep = pods.find((p) => p.templateHash === hash);
+    for (const p of pods) if (p !== keep) this.remove(p);
+    if (keep) return;
+    const node = this.bestNodeFor(app);
+    if (node) this.create(app, hash, node.name);
   }
 
   /**

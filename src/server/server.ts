@@ -24,6 +24,7 @@ import { createJoinToken } from './security/tokens.js';
 import { StatusCache, type StoredNode } from './status-cache.js';
 import { appDeferred, appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type DeferredView, type NodeDetail, type PodView } from './views.js';
 import { invalid, name as validName } from './validate.js';
+import { finishedJobApps, jobExpired } from './job-ttl.js';
 
 export type MqttConnect = (url: string, options: IClientOptions) => Promise<MqttClient>;
 
@@ -112,6 +113,7 @@ export class ControlPlane {
   private readonly rpc: RpcProxy;
   private client: MqttClient | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private checkingJobs = false;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.cluster = validName(opts.cluster, 'cluster');
@@ -177,7 +179,14 @@ export class ControlPlane {
     );
     await this.controller.start();
     const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
-    this.sweepTimer = setInterval(() => void this.statusCache.sweep(), sweepMs);
+    this.sweepTimer = setInterval(() => {
+      void this.statusCache.sweep();
+      // One check at a time: a slow store must not stack them up.
+      if (!this.checkingJobs) {
+        this.checkingJobs = true;
+        void this.deleteExpiredJobs().finally(() => (this.checkingJobs = false));
+      }
+    }, sweepMs);
     this.sweepTimer.unref();
     this.log.info({ cluster: this.cluster, mqtt: this.opts.mqtt.url }, 'control plane started');
   }
@@ -191,6 +200,25 @@ export class ControlPlane {
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(true).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'MQTT close failed'));
+  }
+
+  /** ttlSecondsAfterFinished: deletes finished Jobs whose TTL has passed (src/server/job-ttl.ts). */
+  async deleteExpiredJobs(): Promise<string[]> {
+    const reported = this.statusCache.reportedPods();
+    const deleted: string[] = [];
+    for (const name of finishedJobApps(reported)) {
+      try {
+        const app = await getResource<App>(this.opts.store, 'App', name);
+        if (!jobExpired(app, reported, this.clock.now().getTime())) continue;
+        await this.delete('App', name);
+        deleted.push(name);
+        this.log.info({ app: name, ttlSeconds: app.spec.job?.ttlSecondsAfterFinished }, 'deleted finished Job after its ttlSecondsAfterFinished');
+      } catch (err) {
+        // Gone already (deleted by hand, or by an earlier sweep): nothing to do.
+        if (!(err instanceof GroveError && err.code === ErrorCode.NotFound)) this.log.warn({ app: name, err: errorMessage(err) }, 'Job TTL check failed');
+      }
+    }
+    return deleted;
   }
 
   /** Resolves when pending reconciles and readiness writes are done (tests). */

@@ -8,7 +8,7 @@ import { errorMessage } from '../core/errors.js';
 import type { NodeRecord } from '../core/model.js';
 import { parseNodeTopic } from '../core/topics.js';
 import { decodeNodeStatus, decodePresence } from '../core/wire.js';
-import type { NodeStatus } from '../core/wire-types.js';
+import type { NodeStatus, PodStatus } from '../core/wire-types.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { Clock } from './clock.js';
 import type { Mutex } from './mutex.js';
@@ -149,6 +149,11 @@ export class StatusCache {
     // Just after a restart nothing has been heard yet: a node that was Ready keeps that state
     // for one timeout instead of flapping to NotReady and back on every server restart.
     return (this.stored.get(node) ?? false) && now - this.startedMs <= this.timeoutMs;
+  }
+
+  /** Every pod status the nodes last reported (for the Job TTL check). */
+  reportedPods(): PodStatus[] {
+    return [...this.live.values()].flatMap((l) => l.status?.pods ?? []);
   }
 
   view(node: string): NodeLiveView {

@@ -85,6 +85,9 @@ export function buildNodePods(node: string, assignments: readonly PodAssignment[
     // Bad values were refused at apply; one stored by an older server is dropped, not fatal.
     const update = updatePolicyOrNone(entry.app.meta.annotations, t.annotations);
     if (update) pod.update = update;
+    // Job / CronJob settings travel with the pod: the agent runs them, also while offline.
+    if (entry.app.spec.job) pod.job = { ...entry.app.spec.job };
+    if (entry.app.spec.cron) pod.cron = { ...entry.app.spec.cron };
     pods.push(pod);
   }
   return pods.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));

@@ -8,6 +8,7 @@ import { ErrorCode, GroveError } from '../core/errors.js';
 import { formatImageRef, parseImageRef } from '../core/image-ref.js';
 import { parseDurationSeconds } from '../core/quantity.js';
 import { isValidName } from '../core/topics.js';
+import { decodeCronSpec, decodeJobSpec } from '../core/wire-jobs.js';
 import { EVICTION_TIMEOUT_ANNOTATION } from './scheduler.js';
 import { updatePolicyFromAnnotations } from '../core/update-policy.js';
 import type {
@@ -213,13 +214,16 @@ function template(v: unknown, path: string): PodTemplate {
 function app(o: Obj, path: string): App {
   onlyKeys(o, path, ['kind', 'meta', 'spec', 'generation']);
   const spec = obj(o.spec, `${path}.spec`);
-  onlyKeys(spec, `${path}.spec`, ['kind', 'replicas', 'template', 'strategy', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'autoRollback']);
-  if (spec.kind !== 'Deployment' && spec.kind !== 'DaemonSet') throw invalid(`${path}.spec.kind`, 'expected Deployment or DaemonSet');
+  onlyKeys(spec, `${path}.spec`, ['kind', 'replicas', 'template', 'strategy', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'autoRollback', 'job', 'cron']);
+  if (!['Deployment', 'DaemonSet', 'Job', 'CronJob'].includes(spec.kind as string)) {
+    throw invalid(`${path}.spec.kind`, 'expected Deployment, DaemonSet, Job or CronJob');
+  }
   const out: App = {
     kind: 'App',
     meta: meta(o.meta, `${path}.meta`),
-    spec: { kind: spec.kind, template: template(spec.template, `${path}.spec.template`), ...rolloutFields(spec, `${path}.spec`) },
+    spec: { kind: spec.kind as App['spec']['kind'], template: template(spec.template, `${path}.spec.template`), ...rolloutFields(spec, `${path}.spec`) },
   };
+  batchFields(out, spec, path);
   // Checked here so a typo fails the apply instead of silently meaning the server's default.
   for (const [where, annotations] of [['meta', out.meta.annotations], ['spec.template', out.spec.template.annotations]] as const) {
     const timeout = annotations[EVICTION_TIMEOUT_ANNOTATION];
@@ -239,6 +243,22 @@ function app(o: Obj, path: string): App {
   // A DaemonSet has no replica count: one pod per eligible node.
   if (spec.kind === 'Deployment') out.spec.replicas = spec.replicas === undefined ? 1 : int(spec.replicas, `${path}.spec.replicas`, 0, MAX_REPLICAS);
   return out;
+}
+
+const failInvalid = (field: string, reason: string): never => {
+  throw invalid(field, reason);
+};
+
+/** Job / CronJob specs (checked like the wire's), and the Kubernetes rule on their restartPolicy. */
+function batchFields(out: App, spec: Obj, path: string): void {
+  const kind = out.spec.kind;
+  const batch = kind === 'Job' || kind === 'CronJob';
+  if (!batch && (spec.job !== undefined || spec.cron !== undefined)) throw invalid(`${path}.spec`, `job and cron are for Job and CronJob, not ${kind}`);
+  if (!batch) return;
+  if (out.spec.template.restartPolicy === 'Always') throw invalid(`${path}.spec.template.restartPolicy`, 'must be OnFailure or Never for a Job');
+  out.spec.job = decodeJobSpec(spec.job, `${path}.spec.job`, failInvalid);
+  if (kind === 'CronJob') out.spec.cron = decodeCronSpec(spec.cron, `${path}.spec.cron`, failInvalid);
+  else if (spec.cron !== undefined) throw invalid(`${path}.spec.cron`, 'only a CronJob has a schedule');
 }
 
 function dataResource<K extends 'ConfigMap' | 'Secret'>(kind: K, o: Obj, path: string): ConfigMap | Secret {

@@ -3,7 +3,7 @@
  * state) and the status cache (what nodes last reported).
  */
 import type { App, PodAssignment, Secret } from '../core/model.js';
-import type { DeferredUpdate, NodeFacts, PodPhase } from '../core/wire-types.js';
+import type { DeferredUpdate, JobStatus, NodeFacts, PodPhase } from '../core/wire-types.js';
 import type { NodeLiveView, StoredNode } from './status-cache.js';
 import { templateHash } from './targets.js';
 
@@ -20,9 +20,12 @@ export interface PodView {
   revision: number | undefined;
   templateHash: string;
   createdAt: string | undefined;
+  /** Job / CronJob pods: the runs' progress as last reported (kept while the node is unreachable). */
+  job?: JobStatus;
 }
 
 export function podView(pod: PodAssignment, app: App | undefined, live: NodeLiveView): PodView {
+  const reported = live.status?.pods.find((p) => p.name === pod.meta.name);
   const base = {
     name: pod.meta.name,
     app: pod.app,
@@ -30,8 +33,9 @@ export function podView(pod: PodAssignment, app: App | undefined, live: NodeLive
     revision: app && templateHash(app) === pod.templateHash ? (app.generation ?? 1) : undefined,
     templateHash: pod.templateHash,
     createdAt: pod.meta.createdAt,
+    // A Job's counts are history, not a claim about now: shown even from a node that went quiet.
+    ...(reported?.job ? { job: reported.job } : {}),
   };
-  const reported = live.status?.pods.find((p) => p.name === pod.meta.name);
   // A node that stopped reporting may be running the pod or not: say so rather than repeat
   // its last words as if current.
   if (!live.ready) return { ...base, phase: 'Unknown', ready: false, restarts: reported?.restarts ?? 0, containers: [] };
@@ -59,17 +63,26 @@ export interface AppSummary {
   current: number;
   ready: number;
   upToDate: number;
+  /** Job / CronJob: the status of its (one) pod and where it runs. */
+  job?: JobStatus;
+  node?: string;
+  phase?: PodPhase;
 }
 
 export function appSummary(app: App, pods: readonly PodView[]): AppSummary {
   const hash = templateHash(app);
   const mine = pods.filter((p) => p.app === app.meta.name);
-  return {
+  const out: AppSummary = {
     desired: app.spec.kind === 'Deployment' ? (app.spec.replicas ?? 1) : mine.length,
     current: mine.length,
     ready: mine.filter((p) => p.ready).length,
     upToDate: mine.filter((p) => p.templateHash === hash).length,
   };
+  if (app.spec.job) {
+    const pod = mine.find((p) => p.templateHash === hash) ?? mine[0];
+    if (pod) Object.assign(out, { node: pod.node, phase: pod.phase, ...(pod.job ? { job: pod.job } : {}) });
+  }
+  return out;
 }
 
 export interface NodeDetail {

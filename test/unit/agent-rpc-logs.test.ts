@@ -45,6 +45,19 @@ describe('serveLogs', () => {
     expect(one[0]?.lines?.map((l) => l.text)).toEqual(['side 1', 'side 3']);
   });
 
+  it("serves a Job's or CronJob's newest run for the pod, never another pod's", async () => {
+    const clock = new ManualClock(0);
+    const runtime = new MemoryRuntime({ now: () => clock.now() });
+    const run = (name: string): PodTarget => ({ ...pod, name, containers: [pod.containers[0]!] });
+    for (const [name, text] of [['tick-a-1767225600', 'old run'], ['tick-a-1767225660', 'new run'], ['tick-ab-1', 'other pod'], ['tick-a-x', 'not a run']] as const) {
+      clock.advance(1000);
+      await runtime.start(run(name), pod.containers[0]!);
+      runtime.appendLog(`${name}_app`, text);
+      runtime.exit(`${name}_app`, 0);
+    }
+    expect((await serve(runtime, { pod: 'tick-a' }))[0]?.lines?.map((l) => l.text)).toEqual(['new run']);
+  });
+
   it('answers an empty log with one done chunk, and unknown pods or containers with NOT_FOUND', async () => {
     const runtime = new MemoryRuntime();
     await runtime.start(pod, pod.containers[0]!);

@@ -71,8 +71,9 @@ describe('manifest errors', () => {
   });
 
   it.each([
-    ['Job', 'kind: Deployment', 'kind: Job', 'deploy.yaml:2 (document 1, Job "web"): kind Job is not supported yet'],
-    ['an unknown kind', 'kind: Deployment', 'kind: Gizmo', 'kind Gizmo is not a kind Grove knows (supported: Deployment, DaemonSet, ConfigMap, Secret)'],
+    ['StatefulSet', 'kind: Deployment', 'kind: StatefulSet', 'deploy.yaml:2 (document 1, StatefulSet "web"): kind StatefulSet is not supported yet'],
+    ['a Job as apps/v1', 'kind: Deployment', 'kind: Job', 'apiVersion: "apps/v1" is not supported: Job is batch/v1'],
+    ['an unknown kind', 'kind: Deployment', 'kind: Gizmo', 'kind Gizmo is not a kind Grove knows (supported: Deployment, DaemonSet, Job, CronJob, ConfigMap, Secret)'],
     ['an old apiVersion', 'apiVersion: apps/v1', 'apiVersion: extensions/v1beta1', 'apiVersion: "extensions/v1beta1" is not supported: Deployment is apps/v1'],
     ['replicas: "three"', 'replicas: 2', 'replicas: three', 'deploy.yaml:6 (document 1, Deployment "web"): spec.replicas: must be an integer (got string "three")'],
     ['too many replicas', 'replicas: 2', 'replicas: 5000', 'spec.replicas: 5000 must be at most 1000'],
@@ -114,8 +115,8 @@ describe('manifest errors', () => {
   });
 
   it('points into List items and checks DaemonSet update strategies', () => {
-    const list = `apiVersion: v1\nkind: List\nitems:\n  - ${CONFIGMAP.trimEnd().replaceAll('\n', '\n    ')}\n  - apiVersion: batch/v1\n    kind: CronJob\n    metadata: { name: nightly }\n`;
-    expect(messageOf(list)).toBe('deploy.yaml:9 (document 1, CronJob "nightly"): items[1]: kind CronJob is not supported yet (supported: Deployment, DaemonSet, ConfigMap, Secret)');
+    const list = `apiVersion: v1\nkind: List\nitems:\n  - ${CONFIGMAP.trimEnd().replaceAll('\n', '\n    ')}\n  - apiVersion: apps/v1\n    kind: StatefulSet\n    metadata: { name: nightly }\n`;
+    expect(messageOf(list)).toBe('deploy.yaml:9 (document 1, StatefulSet "nightly"): items[1]: kind StatefulSet is not supported yet (supported: Deployment, DaemonSet, Job, CronJob, ConfigMap, Secret)');
     const daemonSet = edited('kind: Deployment', 'kind: DaemonSet').replace('  replicas: 2\n', '');
     expect(() => parseManifests(daemonSet.replace('spec:\n  selector', 'spec:\n  updateStrategy: { type: RollingUpdate, rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } }\n  selector'), { file: 'd.yaml' }, { validator })).not.toThrow();
     expect(messageOf(daemonSet.replace('spec:\n  selector', 'spec:\n  updateStrategy: { type: Recreate }\n  selector'))).toContain('spec.updateStrategy.type: "Recreate" must be RollingUpdate or OnDelete');

@@ -130,7 +130,7 @@ describe('validateResource', () => {
 
   it('checks spec fields', () => {
     const a = ok() as unknown as { spec: Record<string, unknown> };
-    expectInvalid(() => validateResource({ ...a, spec: { ...a.spec, kind: 'StatefulSet' } }, 'r'), 'r.spec.kind: expected Deployment or DaemonSet');
+    expectInvalid(() => validateResource({ ...a, spec: { ...a.spec, kind: 'StatefulSet' } }, 'r'), 'r.spec.kind: expected Deployment, DaemonSet, Job or CronJob');
     expectInvalid(() => validateResource({ ...a, spec: { ...a.spec, replicas: -1 } }, 'r'), 'r.spec.replicas: must be between 0 and 10000');
     expectInvalid(() => validateResource({ ...a, spec: { ...a.spec, replicas: '3' } }, 'r'), 'r.spec.replicas: expected a whole number');
     const noContainers = ok();

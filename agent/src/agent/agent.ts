@@ -14,6 +14,7 @@ import type { Store } from '../../../src/store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { Executor } from './executor.js';
+import { JobRunner, type CronScheduler } from './jobs/runner.js';
 import { Reconciler, type StatusReport } from './reconciler.js';
 import type { UpdateLocks } from './update-locks.js';
 import { SyncClient, TARGET_KEY, type MqttConnect, type MqttSettings } from './sync-client.js';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   locks?: UpdateLocks;
   /** Lock maximum for apps without grove.io/update-lock-max (default 1 h). */
   lockMaxSeconds?: number;
+  /** CronJob schedules (default node-cron); tests fire them by hand. */
+  cronScheduler?: CronScheduler;
 }
 
 export class Agent {
@@ -51,6 +54,7 @@ export class Agent {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly reconciler: Reconciler;
+  private readonly jobs: JobRunner;
   private sync: SyncClient | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
 
@@ -65,7 +69,15 @@ export class Agent {
       ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
       ...(options.restartBackoffSeconds !== undefined ? { restartBackoffMs: options.restartBackoffSeconds * 1000 } : {}),
     });
+    this.jobs = new JobRunner({
+      store: options.store,
+      clock: this.clock,
+      logger: options.logger,
+      trigger: () => void this.reconciler.trigger('job'),
+      ...(options.cronScheduler ? { scheduler: options.cronScheduler } : {}),
+    });
     this.reconciler = new Reconciler({
+      jobs: this.jobs,
       runtime: options.runtime,
       clock: this.clock,
       logger: options.logger,
@@ -82,6 +94,8 @@ export class Agent {
     this.state = 'started';
     const { store } = this.opts;
     await store.open();
+    // Before the first reconcile: a Job finished before a restart must not run again.
+    await this.jobs.load();
     const saved = await this.loadTarget();
     // Not awaited: pulling images may take minutes and the server should see us meanwhile.
     if (saved) void this.reconciler.setTarget({ revision: saved.revision, pods: saved.pods });

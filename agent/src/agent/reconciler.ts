@@ -10,6 +10,7 @@ import type { Logger } from '../../../src/core/logger.js';
 import type { DeferredUpdate, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { Executor } from './executor.js';
+import type { JobRunner } from './jobs/runner.js';
 import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
 import { plan } from './planner.js';
 import { Prober } from './prober.js';
@@ -29,7 +30,7 @@ export interface StatusReport {
   deferred?: DeferredUpdate[];
 }
 
-export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'lock' | 'removed';
+export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'lock' | 'removed' | 'job';
 
 /** Default lock maximum for apps without grove.io/update-lock-max (1 h). */
 export const DEFAULT_LOCK_MAX_SECONDS = 3600;
@@ -53,6 +54,8 @@ export interface ReconcilerOptions {
   defaultLockMaxSeconds?: number;
   /** Zone update windows are read in when the app names none (default: the process's local zone). */
   timeZone?: string;
+  /** Turns Job / CronJob pods into their runs (agent/src/agent/jobs); without it they run as plain pods. */
+  jobs?: JobRunner;
 }
 
 export class Reconciler {
@@ -61,6 +64,7 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly onStatus: (report: StatusReport) => void;
   private readonly pollMs: number;
+  private readonly jobs: JobRunner | undefined;
   readonly executor: Executor;
   /** Runs the containers' probes; its readiness and restarts come back through `trigger('probe')`. */
   readonly prober: Prober;
@@ -90,6 +94,7 @@ export class Reconciler {
     this.log = options.logger.child({ component: 'agent-reconciler' });
     this.onStatus = options.onStatus;
     this.pollMs = (options.pollSeconds ?? 5) * 1000;
+    this.jobs = options.jobs;
     this.executor =
       options.executor ??
       new Executor({
@@ -157,6 +162,7 @@ export class Reconciler {
     this.retryTimer = undefined;
     this.prober.stop();
     this.locks?.close();
+    this.jobs?.stop();
     await this.idle();
   }
 
@@ -188,7 +194,9 @@ export class Reconciler {
     // No target known yet (fresh node): leave every container alone rather than guess.
     if (!desired) return;
     let current = await this.runtime.list();
-    const gate = await this.gate(plan(current, desired.pods, { held: this.executor.isHeld }), current, desired.pods);
+    // Job and CronJob pods become the runs they need now; everything below plans those.
+    const pods = this.jobs ? await this.jobs.expand(desired.pods, current) : desired.pods;
+    const gate = await this.gate(plan(current, pods, { held: this.executor.isHeld }), current, pods);
     const steps = gate.run;
     if (steps.length > 0) {
       this.log.debug({ reason, revision: desired.revision, steps: steps.map(describeStep) }, 'reconciling');
@@ -196,12 +204,13 @@ export class Reconciler {
       current = await this.runtime.list();
     }
     await this.pruneLocks(desired.pods, current);
-    const keys = new Set(desired.pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
+    const keys = new Set(pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
-    if (!this.stopped) this.prober.sync(desired.pods, current);
+    if (!this.stopped) this.prober.sync(pods, current);
+    const statuses = deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober);
     const report: StatusReport = {
       observedRevision: desired.revision,
-      pods: markDeferred(deriveStatus(desired.pods, current, (key) => this.executor.failure(key), this.prober), gate.deferred),
+      pods: markDeferred(this.jobs ? this.jobs.fold(desired.pods, statuses) : statuses, gate.deferred),
       ...(gate.deferred.length > 0 ? { deferred: gate.deferred } : {}),
     };
     if (!deepEqual(report, this.lastReport)) {

@@ -29,11 +29,19 @@ export interface LogsRpcDeps {
   followMs?: number;
 }
 
+/**
+ * A Job's later runs (`<pod>-2`) and a CronJob's runs (`<pod>-<unix time>[-n]`) answer for the
+ * pod too (agent/src/agent/jobs), so `grove logs` of a CronJob shows its newest run.
+ */
+function isRunOf(runPod: string, pod: string): boolean {
+  return runPod.startsWith(`${pod}-`) && /^\d+(?:-\d+)?$/.test(runPod.slice(pod.length + 1));
+}
+
 /** Containers answering for the request: the current instance per container name. */
 function selectContainers(all: ManagedContainer[], params: RpcRequest['params']): ManagedContainer[] {
   const byName = new Map<string, ManagedContainer[]>();
   for (const c of all) {
-    if (c.labels[Labels.pod] !== params.pod) continue;
+    if (c.labels[Labels.pod] !== params.pod && !isRunOf(c.labels[Labels.pod], params.pod)) continue;
     const name = c.labels[Labels.container];
     if (params.container !== undefined && name !== params.container) continue;
     byName.set(name, [...(byName.get(name) ?? []), c]);

@@ -16,6 +16,8 @@ export async function openClient(ctx: CliContext, options: Record<string, unknow
 export function collectionFor(kind: string): 'apps' | 'configmaps' | 'secrets' | 'nodes' | 'pods' | undefined {
   const k = kind.toLowerCase();
   if (['app', 'apps', 'deployment', 'deployments', 'deploy', 'daemonset', 'daemonsets', 'ds'].includes(k)) return 'apps';
+  // Jobs and CronJobs are apps too (`grove get jobs` lists them in their own columns).
+  if (['job', 'jobs', 'cronjob', 'cronjobs', 'cj'].includes(k)) return 'apps';
   if (['configmap', 'configmaps', 'cm'].includes(k)) return 'configmaps';
   if (['secret', 'secrets'].includes(k)) return 'secrets';
   if (['node', 'nodes', 'no'].includes(k)) return 'nodes';

@@ -1,10 +1,12 @@
 /**
- * Kubernetes objects (apps/v1 Deployment and DaemonSet, v1 ConfigMap, Secret and List) → Grove
- * resources. The schema has checked shapes and types by the time a translator runs; what is
- * left here are the rules a schema cannot say (quantities, selectors, base64, duplicates).
+ * Kubernetes objects (apps/v1 Deployment and DaemonSet, batch/v1 Job and CronJob (k8s-batch.ts),
+ * v1 ConfigMap, Secret and List) → Grove resources. The schema has checked shapes and types by
+ * the time a translator runs; what is left here are the rules a schema cannot say (quantities,
+ * selectors, base64, duplicates).
  */
 import { formatImageRef, parseImageRef } from '../image-ref.js';
-import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, ResourceMeta, Secret, UpdateStrategy } from '../model.js';
+import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, PodTemplate, ResourceMeta, Secret, UpdateStrategy } from '../model.js';
+import { batchApp, type K8sBatch } from './k8s-batch.js';
 import { parseCpus } from '../quantity.js';
 import { expandK8sVars } from './k8s-expand.js';
 import { containerProbes, type K8sContainerProbes } from './k8s-probes.js';
@@ -15,11 +17,11 @@ import type { ManifestValidator } from './validate.js';
 /** The runtime refuses smaller memory limits (agent/src/runtime/oci-config.ts MIN_MEMORY_BYTES). */
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
 
-const SUPPORTED: Record<string, string> = { Deployment: 'apps/v1', DaemonSet: 'apps/v1', ConfigMap: 'v1', Secret: 'v1' };
+const SUPPORTED: Record<string, string> = { Deployment: 'apps/v1', DaemonSet: 'apps/v1', Job: 'batch/v1', CronJob: 'batch/v1', ConfigMap: 'v1', Secret: 'v1' };
 
 /** Kinds people will try: said to be "not supported yet" rather than unknown. */
 const KNOWN_KINDS = new Set([
-  'Job', 'CronJob', 'StatefulSet', 'ReplicaSet', 'Pod', 'Service', 'Ingress', 'Namespace', 'PersistentVolume',
+  'StatefulSet', 'ReplicaSet', 'Pod', 'Service', 'Ingress', 'Namespace', 'PersistentVolume',
   'PersistentVolumeClaim', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding',
   'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'ReplicationController', 'Endpoints',
   'EndpointSlice', 'StorageClass', 'LimitRange', 'ResourceQuota', 'PriorityClass', 'CustomResourceDefinition',
@@ -41,6 +43,16 @@ interface K8sStrategy {
   type?: UpdateStrategy['type'];
   rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
 }
+interface K8sPodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    containers: K8sContainer[];
+    nodeSelector?: Record<string, string>;
+    hostNetwork?: boolean;
+    terminationGracePeriodSeconds?: number;
+    restartPolicy?: PodTemplate['restartPolicy'];
+  };
+}
 interface K8sWorkload {
   kind: 'Deployment' | 'DaemonSet';
   metadata: K8sMeta;
@@ -51,10 +63,7 @@ interface K8sWorkload {
     revisionHistoryLimit?: number;
     progressDeadlineSeconds?: number;
     selector: { matchLabels: Record<string, string> };
-    template: {
-      metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
-      spec: { containers: K8sContainer[]; nodeSelector?: Record<string, string>; hostNetwork?: boolean; terminationGracePeriodSeconds?: number };
-    };
+    template: K8sPodTemplate;
   };
 }
 interface K8sConfig { kind: 'ConfigMap' | 'Secret'; metadata: K8sMeta; data?: Record<string, string>; stringData?: Record<string, string> }
@@ -124,45 +133,46 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   return out;
 }
 
-function workload(ctx: DocContext, base: FieldPath, w: K8sWorkload): App {
-  const { selector, template } = w.spec;
-  const templateLabels = template.metadata.labels ?? {};
-  // As in Kubernetes: the selector must select the pods the template makes.
-  for (const [key, value] of Object.entries(selector.matchLabels)) {
+/** The selector must select the pods the template makes (as in Kubernetes). */
+function checkSelector(ctx: DocContext, selectorPath: FieldPath, matchLabels: Record<string, string>, templateLabels: Record<string, string>): void {
+  for (const [key, value] of Object.entries(matchLabels)) {
     if (templateLabels[key] !== value) {
-      throw manifestError(
-        ctx,
-        [...base, 'spec', 'selector', 'matchLabels'],
-        `${key}=${value} does not match spec.template.metadata.labels (the selector must select the template's labels)`,
-      );
+      throw manifestError(ctx, selectorPath, `${key}=${value} does not match spec.template.metadata.labels (the selector must select the template's labels)`);
     }
   }
-  const specPath = [...base, 'spec', 'template', 'spec'];
+}
+
+/** A pod template (at `templatePath`) → the model's, with the restart policy the kind implies. */
+function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodTemplate): PodTemplate {
+  const specPath = [...templatePath, 'spec'];
   const seen = new Set<string>();
   const containers = template.spec.containers.map((c, i) => {
     if (seen.has(c.name)) throw manifestError(ctx, [...specPath, 'containers', i, 'name'], `${quote(c.name)} is used by another container of this pod`);
     seen.add(c.name);
     return container(ctx, [...specPath, 'containers', i], c);
   });
+  const out: PodTemplate = {
+    labels: { ...template.metadata?.labels },
+    annotations: { ...template.metadata?.annotations },
+    nodeSelector: { ...template.spec.nodeSelector },
+    restartPolicy: template.spec.restartPolicy ?? 'Always',
+    hostNetwork: template.spec.hostNetwork ?? false,
+    containers,
+  };
+  const grace = template.spec.terminationGracePeriodSeconds;
+  if (grace !== undefined) out.terminationGracePeriodSeconds = grace;
+  return out;
+}
+
+function workload(ctx: DocContext, base: FieldPath, w: K8sWorkload): App {
+  checkSelector(ctx, [...base, 'spec', 'selector', 'matchLabels'], w.spec.selector.matchLabels, w.spec.template.metadata?.labels ?? {});
   const app: App = {
     kind: 'App',
     meta: meta(ctx.doc, w.metadata),
-    spec: {
-      kind: w.kind,
-      template: {
-        labels: { ...templateLabels },
-        annotations: { ...template.metadata.annotations },
-        nodeSelector: { ...template.spec.nodeSelector },
-        restartPolicy: 'Always',
-        hostNetwork: template.spec.hostNetwork ?? false,
-        containers,
-      },
-    },
+    spec: { kind: w.kind, template: podTemplate(ctx, [...base, 'spec', 'template'], w.spec.template) },
   };
   if (w.kind === 'Deployment') app.spec.replicas = w.spec.replicas ?? 1;
   Object.assign(app.spec, rolloutSettings(ctx, base, w));
-  const grace = template.spec.terminationGracePeriodSeconds;
-  if (grace !== undefined) app.spec.template.terminationGracePeriodSeconds = grace;
   return app;
 }
 
@@ -222,7 +232,7 @@ function one(doc: ManifestDocument, value: Record<string, unknown>, base: FieldP
   const apiVersion = SUPPORTED[kind];
   if (!apiVersion) {
     const why = KNOWN_KINDS.has(kind) ? 'is not supported yet' : 'is not a kind Grove knows';
-    throw manifestError(ctx, base, `kind ${kind} ${why} (supported: Deployment, DaemonSet, ConfigMap, Secret)`, { linePath: [...base, 'kind'] });
+    throw manifestError(ctx, base, `kind ${kind} ${why} (supported: Deployment, DaemonSet, Job, CronJob, ConfigMap, Secret)`, { linePath: [...base, 'kind'] });
   }
   if (value.apiVersion !== apiVersion) {
     const missing = value.apiVersion === undefined;
@@ -232,6 +242,10 @@ function one(doc: ManifestDocument, value: Record<string, unknown>, base: FieldP
   validator.check(kind as 'Deployment', value, ctx, base);
   const located = (resource: AppliedResource) => ({ resource, ctx, namePath: [...base, 'metadata', 'name'] });
   if (kind === 'Deployment' || kind === 'DaemonSet') return located(workload(ctx, base, value as unknown as K8sWorkload));
+  if (kind === 'Job' || kind === 'CronJob') {
+    const b = value as unknown as K8sBatch;
+    return located(batchApp(ctx, base, b, meta(doc, b.metadata), { podTemplate, checkSelector }));
+  }
   const config = value as unknown as K8sConfig;
   if (kind === 'ConfigMap') return located({ kind: 'ConfigMap', meta: meta(doc, config.metadata), data: { ...config.data } } satisfies ConfigMap);
   return located({ kind: 'Secret', meta: meta(doc, config.metadata), data: secretData(ctx, base, config) } satisfies Secret);

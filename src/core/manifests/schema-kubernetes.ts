@@ -21,6 +21,7 @@ import {
   type JsonSchema,
 } from './schema-parts.js';
 import { probeDefinitions, probeRef } from './schema-probes.js';
+import { batchDefinitions } from './schema-batch.js';
 
 const SERVER_SET = 'set by the Kubernetes API server: remove it';
 
@@ -120,19 +121,30 @@ const container = closed(
   ['name', 'image'],
 );
 
-const podSpec = closed(
-  {
-    containers: { type: 'array', minItems: 1, items: ref('Container') },
-    nodeSelector: labels,
-    restartPolicy: {
-      const: 'Always',
-      errorMessage: 'must be Always: Deployment and DaemonSet pods always restart (as in Kubernetes)',
+/** Pod specs differ by kind only in the restart policies allowed (and whether one is required). */
+function podSpecWith(restartPolicy: JsonSchema, required: string[] = []): JsonSchema {
+  return closed(
+    {
+      containers: { type: 'array', minItems: 1, items: ref('Container') },
+      nodeSelector: labels,
+      restartPolicy,
+      hostNetwork: { type: 'boolean' },
+      terminationGracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+      ...unsupportedFields(UNSUPPORTED_POD_FIELDS),
     },
-    hostNetwork: { type: 'boolean' },
-    terminationGracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
-    ...unsupportedFields(UNSUPPORTED_POD_FIELDS),
-  },
-  ['containers'],
+    ['containers', ...required],
+  );
+}
+
+const podSpec = podSpecWith({
+  const: 'Always',
+  errorMessage: 'must be Always: Deployment and DaemonSet pods always restart (as in Kubernetes)',
+});
+
+// Kubernetes rejects Always (its default) for Job pods, so the field must be written.
+const jobPodSpec = podSpecWith(
+  { enum: ['OnFailure', 'Never'], errorMessage: 'must be OnFailure or Never: a Job runs its pods to completion (as in Kubernetes)' },
+  ['restartPolicy'],
 );
 
 const podTemplate = closed(
@@ -258,12 +270,18 @@ export function kubernetesDefinitions(): Record<string, JsonSchema> {
         metadata: { type: 'object' },
         items: {
           type: 'array',
-          items: { oneOf: [ref('Deployment'), ref('DaemonSet'), ref('ConfigMap'), ref('Secret')] },
+          items: { oneOf: [ref('Deployment'), ref('DaemonSet'), ref('Job'), ref('CronJob'), ref('ConfigMap'), ref('Secret')] },
         },
       },
       required: ['apiVersion', 'kind', 'items'],
       additionalProperties: false,
     },
+    ...batchDefinitions({
+      objectMeta: objectMeta(appName),
+      // Kubernetes' own limit: a CronJob's Jobs are named <name>-<time>, which must stay short.
+      cronObjectMeta: objectMeta(pattern(DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, { maxLength: 52 })),
+      podSpec: jobPodSpec,
+    }),
     LabelSelector: selector,
     PodTemplate: podTemplate,
     PodSpec: podSpec,

@@ -85,10 +85,37 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
     if (c.env.length) writeLine(io.stdout, `    Env:      ${c.env.map((e) => e.name).join(', ')}`);
   }
   for (const d of a.deferred ?? []) field(io, 'Deferred', `${d.node}: ${d.message}`);
+  describeBatch(io, a);
   const pods = a.podList ?? [];
   writeLine(io.stdout, 'Pods:');
   const rows = pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts), containersText(p)]);
   writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'STATUS', 'RESTARTS', 'CONTAINERS'], rows) : '  <none>');
+}
+
+/** Job / CronJob settings and the status the node reported. */
+function describeBatch(io: CliIO, a: AppView): void {
+  const { job: spec, cron } = a.spec;
+  if (!spec) return;
+  if (cron) {
+    field(io, 'Schedule', `${cron.schedule}${cron.timeZone ? ` (${cron.timeZone})` : ''}${cron.suspend ? ', suspended' : ''}`);
+    field(io, 'Concurrency', cron.concurrencyPolicy);
+    field(io, 'History limits', `${cron.successfulJobsHistoryLimit} successful, ${cron.failedJobsHistoryLimit} failed`);
+  }
+  const limits = [`completions ${spec.completions}`, `parallelism ${spec.parallelism}`, `backoffLimit ${spec.backoffLimit}`];
+  if (spec.activeDeadlineSeconds !== undefined) limits.push(`activeDeadlineSeconds ${spec.activeDeadlineSeconds}`);
+  if (spec.ttlSecondsAfterFinished !== undefined) limits.push(`ttlSecondsAfterFinished ${spec.ttlSecondsAfterFinished}`);
+  field(io, 'Job', limits.join(', '));
+  const s = a.pods.job;
+  if (!s) return field(io, 'Job status', undefined);
+  field(io, 'Job status', `${s.condition ?? 'Running'}${s.reason ? ` (${s.reason})` : ''}: ${s.active} active, ${s.succeeded} succeeded, ${s.failed} failed`);
+  if (s.startTime) field(io, 'Start time', s.startTime);
+  if (s.completionTime) field(io, 'Completion time', s.completionTime);
+  if (s.lastScheduleTime) field(io, 'Last schedule', s.lastScheduleTime);
+  if (s.lastSuccessfulTime) field(io, 'Last successful', s.lastSuccessfulTime);
+  if (s.jobs?.length) {
+    writeLine(io.stdout, 'Runs:');
+    writeLine(io.stdout, table(['  NAME', 'STATUS', 'STARTED', 'COMPLETED'], s.jobs.map((j) => [`  ${j.name}`, j.condition ?? 'Running', j.startTime, j.completionTime ?? ''])));
+  }
 }
 
 export function registerDescribe(program: Command, act: Act): void {

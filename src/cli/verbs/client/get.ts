@@ -6,6 +6,7 @@ import { parseOutputFormat, printData } from '../../client/output.js';
 import { ago, table } from '../../format.js';
 import { writeLine } from '../../io.js';
 import type { Act } from '../../verb.js';
+import { batchKind, batchRows } from './get-jobs.js';
 import { labelsText, nodeStatusText, podStatusText, type AppView, type ConfigMapView, type NodeView, type PodView, type SecretView } from './views.js';
 
 type Row = string[];
@@ -71,8 +72,8 @@ function nameOf(item: unknown): string {
 export function registerGet(program: Command, act: Act): void {
   program
     .command('get')
-    .description('list nodes, apps, pods, configmaps or secrets')
-    .argument('<kind>', 'nodes | apps | pods | configmaps | secrets')
+    .description('list nodes, apps, pods, jobs, cronjobs, configmaps or secrets')
+    .argument('<kind>', 'nodes | apps | pods | jobs | cronjobs | configmaps | secrets')
     .argument('[name]', 'one resource')
     .option('-o, --output <format>', 'wide | json | yaml | name')
     .option('--app <app>', 'pods of this app')
@@ -80,10 +81,27 @@ export function registerGet(program: Command, act: Act): void {
     .option('--show-values', 'secrets: include the values')
     .action(
       act(async (ctx, [kind, name], options) => {
-        const collection = collectionFor(kind as string);
-        if (!collection) throw new GroveError(ErrorCode.InvalidArgument, `get: unknown kind "${String(kind)}" (nodes, apps, pods, configmaps, secrets)`);
+        const batch = batchKind(kind as string);
+        const collection = batch ? 'apps' : collectionFor(kind as string);
+        if (!collection) throw new GroveError(ErrorCode.InvalidArgument, `get: unknown kind "${String(kind)}" (nodes, apps, pods, jobs, cronjobs, configmaps, secrets)`);
         const format = parseOutputFormat(options.output as string | undefined);
         const client = await openClient(ctx, options);
+        if (batch) {
+          // Jobs and CronJobs are apps of those kinds: one list, filtered here.
+          let apps = (await client.get<AppView[]>('/v1/apps')).filter((a) => a.spec.kind === batch);
+          if (name !== undefined) {
+            apps = apps.filter((a) => a.meta.name === name);
+            if (apps.length === 0) throw new GroveError(ErrorCode.NotFound, `${batch.toLowerCase()} "${String(name)}" not found`);
+          }
+          if (format === 'json' || format === 'yaml') return printData(ctx.io, format, name !== undefined ? apps[0] : apps);
+          if (format === 'name') {
+            for (const a of apps) writeLine(ctx.io.stdout, `${batch.toLowerCase()}/${a.meta.name}`);
+            return;
+          }
+          if (apps.length === 0) return writeLine(ctx.io.stderr, `No ${batch.toLowerCase()}s found.`);
+          const t = batchRows(batch, apps, new Date());
+          return writeLine(ctx.io.stdout, table(t.headers, t.rows));
+        }
         const query = new URLSearchParams();
         if (collection === 'pods') {
           if (options.app) query.set('app', options.app as string);
