@@ -52,6 +52,8 @@ export interface ControllerOptions {
   archCompatible?: ArchCompatible;
   /** Pods their nodes report ready (rolling updates wait for them); absent = all count as ready. */
   availablePods?: () => ReadonlySet<string>;
+  /** Apps whose update a node holds back (window, lock): their rollout deadline does not run. */
+  deferredApps?: () => ReadonlySet<string>;
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -212,7 +214,7 @@ export class Controller {
     this.notePartition(result.evictionsPaused);
     if (result.evicted.length > 0) this.log.warn({ evicted: result.evicted }, 'pods evicted from NotReady nodes');
     this.progress = new Map(result.rollouts.map((p) => [p.app, p]));
-    const rollouts = trackRollouts({ apps, progress: result.rollouts, records, revisions, now });
+    const rollouts = trackRollouts({ apps, progress: result.rollouts, records, revisions, now, ...(this.opts.deferredApps ? { deferred: this.opts.deferredApps() } : {}) });
     this.setWakeTimer(earliest(result.nextEvictionAt, rollouts.nextDeadlineAt));
     for (const f of rollouts.failed) this.log.warn({ app: f.app, revision: f.revision }, `rollout failed: ${f.message}`);
     for (const op of rollouts.ops) {

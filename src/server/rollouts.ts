@@ -16,6 +16,12 @@ export interface RolloutInput {
   records: ReadonlyMap<string, RolloutRecord>;
   revisions: RevisionIndex;
   now: string;
+  /**
+   * Apps a node holds the update of back on purpose (update window, update lock): waiting for
+   * the window is not a failure, so their deadline does not run, and it starts afresh when the
+   * hold ends.
+   */
+  deferred?: ReadonlySet<string>;
 }
 
 export interface RolloutDecision {
@@ -29,8 +35,8 @@ export interface RolloutDecision {
   failed: { app: string; revision: number; message: string }[];
 }
 
-function progressKey(p: RolloutProgress): string {
-  return `${p.updated}/${p.updatedAvailable}/${p.total}`;
+function progressKey(p: RolloutProgress, deferred: boolean): string {
+  return `${p.updated}/${p.updatedAvailable}/${p.total}${deferred ? '/deferred' : ''}`;
 }
 
 function summary(p: RolloutProgress): string {
@@ -48,7 +54,7 @@ export function trackRollouts(input: RolloutInput): RolloutDecision {
     const before = input.records.get(p.app);
     const after = next(app, p, before, input, nowMs, decision);
     if (after !== before) decision.ops.push({ type: 'put', key: rolloutKey(p.app), value: after });
-    if (after.phase === 'Progressing' && app.spec.strategy?.type !== 'OnDelete') {
+    if (after.phase === 'Progressing' && app.spec.strategy?.type !== 'OnDelete' && !input.deferred?.has(p.app)) {
       const due = Date.parse(after.lastProgressAt) + progressDeadlineMs(app.spec);
       if (nextDeadline === undefined || due < nextDeadline) nextDeadline = due;
     }
@@ -61,7 +67,8 @@ export function trackRollouts(input: RolloutInput): RolloutDecision {
 /** The record after this pass; the very same object when nothing changed. */
 function next(app: App, p: RolloutProgress, rec: RolloutRecord | undefined, input: RolloutInput, nowMs: number, decision: RolloutDecision): RolloutRecord {
   const revision = input.revisions.get(p.app)?.get(p.templateHash)?.revision ?? 0;
-  const key = progressKey(p);
+  const deferred = input.deferred?.has(p.app) ?? false;
+  const key = progressKey(p, deferred);
   if (!rec || rec.templateHash !== p.templateHash) {
     // A new rollout (or the first look at an app): what completed last is what we go back to.
     const stableHash = rec?.phase === 'Complete' ? rec.templateHash : rec?.stableHash;
@@ -87,7 +94,7 @@ function next(app: App, p: RolloutProgress, rec: RolloutRecord | undefined, inpu
   // A completed rollout stays complete when a pod later fails: that is a health matter, not a rollout.
   if (rec.phase !== 'Progressing') return rec;
   if (key !== rec.progressKey) return { ...rec, progressKey: key, lastProgressAt: input.now };
-  if (app.spec.strategy?.type === 'OnDelete') return rec;
+  if (app.spec.strategy?.type === 'OnDelete' || deferred) return rec;
   const deadlineMs = progressDeadlineMs(app.spec);
   if (nowMs - Date.parse(rec.lastProgressAt) < deadlineMs) return rec;
   return fail(app, p, rec, input, deadlineMs, decision);

@@ -137,6 +137,7 @@ export class ControlPlane {
       publish: (topic, payload) => this.publish(topic, payload, true),
       nodeView: (record) => this.schedulerView(record),
       availablePods: () => this.statusCache.readyPods(),
+      deferredApps: () => this.statusCache.deferredApps(),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
       ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}),
       ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}),

@@ -196,6 +196,16 @@ export class StatusCache {
     else if (!prev || readyPodsKey(prev) !== readyPodsKey(status)) this.opts.onNodeEvent?.(node, 'pods-ready');
   }
 
+  /** Apps some Ready node holds an update of back (update window or lock): their rollouts wait, not fail. */
+  deferredApps(): Set<string> {
+    const out = new Set<string>();
+    for (const [node, l] of this.live) {
+      if (!l.status || !this.isReady(node)) continue;
+      for (const d of l.status.deferred ?? []) out.add(d.app);
+    }
+    return out;
+  }
+
   /** Pods reported ready by nodes that are Ready now: what rolling updates count as available. */
   readyPods(): Set<string> {
     const out = new Set<string>();
@@ -261,9 +271,9 @@ export class StatusCache {
   }
 }
 
+/** What rolling updates follow in a status: ready pods, and apps whose update the node defers. */
 function readyPodsKey(status: NodeStatus): string {
-  return status.pods
-    .filter((p) => p.ready)
-    .map((p) => p.name)
-    .join(',');
+  const ready = status.pods.filter((p) => p.ready).map((p) => p.name);
+  const deferred = (status.deferred ?? []).map((d) => d.app);
+  return `${ready.join(',')}|${deferred.join(',')}`;
 }

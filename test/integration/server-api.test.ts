@@ -132,6 +132,7 @@ describe('API: backup', () => {
   it('GET /v1/backup needs the admin token and returns the store as a checked backup file', async () => {
     const c = await cluster();
     await c.call('POST', '/v1/apply', { resources: [app('web')] });
+    await c.cp.settle(); // the controller's own writes (revision, rollout record) land first
     expect((await c.call('GET', '/v1/backup', undefined, null)).status).toBe(401);
     const res = await fetch(`${c.api.url}/v1/backup`, { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(res.status).toBe(200);

@@ -50,6 +50,18 @@ describe('update window', () => {
     expect(r.holds.get('web')).toEqual({ reason: 'update-window', since: T('2026-03-10T12:00:00Z') });
   });
 
+  it('holds the surge pod of a rolling update (old and new listed side by side) outside the window', () => {
+    const old = running('web-old', 'h1');
+    const target = [pod('web-old', 'h1', NIGHTLY), pod('web-new', 'h2', NIGHTLY)];
+    const r = gate([old], target, T('2026-03-10T12:00:00Z'));
+    expect(r.run).toEqual([]);
+    expect(r.deferred.map((d) => d.reason)).toEqual(['update-window']);
+    expect(short(gate([old], target, T('2026-03-11T02:30:00Z')).run)).toEqual(['start web-new']);
+    // Once the new pod runs, the old one's removal is not an update waiting for a window any more.
+    const fresh = running('web-new', 'h2');
+    expect(short(gate([old, fresh], [pod('web-new', 'h2', NIGHTLY)], T('2026-03-11T05:00:00Z')).run)).toEqual([`remove ${old.id}`]);
+  });
+
   it('lets the update through inside the window', () => {
     const old = running('web-old', 'h1');
     const r = gate([old], [pod('web-new', 'h2', NIGHTLY)], T('2026-03-11T03:59:00Z'));
@@ -104,6 +116,19 @@ describe('update lock', () => {
     expect(r.wakeAt).toBe(T('2026-03-10T13:00:00Z'));
     // A deletion of the whole app waits too (the default maximum applies).
     expect(gate([old], [], noon, { lockedApps: new Set(['web']) }).run).toEqual([]);
+  });
+
+  it('holds the surge pod of a rolling update while the lock is held', () => {
+    const old = running('web-old', 'h1');
+    const target = [pod('web-old', 'h1'), pod('web-new', 'h2')];
+    const r = gate([old], target, T('2026-03-10T12:00:00Z'), { lockedApps: new Set(['web']) });
+    expect(r.run).toEqual([]);
+    expect(r.deferred.map((d) => d.reason)).toEqual(['update-lock']);
+    expect(short(gate([old], target, T('2026-03-10T12:00:00Z')).run)).toEqual(['start web-new']);
+    // The new revision runs (and took the app's lock again): retiring the old one goes ahead.
+    const fresh = running('web-new', 'h2');
+    const retire = gate([old, fresh], [pod('web-new', 'h2')], T('2026-03-10T12:05:00Z'), { lockedApps: new Set(['web']) });
+    expect(short(retire.run)).toEqual([`remove ${old.id}`]);
   });
 
   it('goes ahead once released', () => {

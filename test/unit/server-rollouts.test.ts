@@ -117,6 +117,19 @@ describe('trackRollouts', () => {
     expect(written(d.ops[0])).toMatchObject({ phase: 'Progressing', revision: 2, stableHash: H1, startedAt: at(5) });
   });
 
+  it('does not fail a rollout a node holds back for its update window; the deadline restarts after', () => {
+    const held = new Set(['web']);
+    const waiting = trackRollouts({ apps: [web2()], progress: [progress()], records: new Map([['web', record()]]), revisions: index(), now: at(100), deferred: held });
+    expect(written(waiting.ops[0])).toMatchObject({ progressKey: '1/0/4/deferred', lastProgressAt: at(100) });
+    const rec = written(waiting.ops[0]) as RolloutRecord;
+    const later = trackRollouts({ apps: [web2()], progress: [progress()], records: new Map([['web', rec]]), revisions: index(), now: at(5000), deferred: held });
+    expect(later).toMatchObject({ ops: [], rollbacks: [] });
+    expect(later.nextDeadlineAt).toBeUndefined();
+    const opened = trackRollouts({ apps: [web2()], progress: [progress()], records: new Map([['web', rec]]), revisions: index(), now: at(5001) });
+    expect(written(opened.ops[0])).toMatchObject({ phase: 'Progressing', lastProgressAt: at(5001) });
+    expect(opened.nextDeadlineAt).toBe(at(5601));
+  });
+
   it('forgets the rollout of a deleted app', () => {
     const d = trackRollouts({ apps: [], progress: [], records: new Map([['web', record()]]), revisions: index(), now: at(5) });
     expect(d.ops).toEqual([{ type: 'delete', key: rolloutKey('web') }]);

@@ -226,14 +226,25 @@ export class Reconciler {
 
   /**
    * Holds back the steps an update window or lock forbids now (update-gate.ts). Lock files are
-   * read only for apps whose running containers the plan would stop, and watched while held.
+   * read only for apps the plan would update or stop, and watched while held.
    */
   private async gate(planned: ReturnType<typeof plan>, current: ManagedContainer[], target: PodTarget[]): Promise<GateResult> {
     const byId = new Map(current.map((c) => [c.id, c]));
+    const runningHashes = new Map<string, Set<string>>();
+    for (const c of current) {
+      if (c.state !== 'running') continue;
+      const app = c.labels[Labels.app];
+      runningHashes.set(app, (runningHashes.get(app) ?? new Set()).add(c.labels[Labels.templateHash]));
+    }
+    // Apps the plan would stop a running container of, or start a new revision of beside an
+    // older one that runs (a rolling update's surge pod): only their lock files matter.
     const stopping = new Set<string>();
     for (const s of planned) {
       const c = s.type === 'remove' ? byId.get(s.id) : undefined;
       if (c?.state === 'running') stopping.add(c.labels[Labels.app]);
+      if (s.type === 'remove') continue;
+      const hashes = runningHashes.get(s.pod.app);
+      if (hashes && !hashes.has(s.pod.templateHash)) stopping.add(s.pod.app);
     }
     const lockedApps = new Set<string>();
     if (this.locks) for (const app of stopping) if (await this.locks.held(app)) lockedApps.add(app);

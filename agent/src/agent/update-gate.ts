@@ -119,12 +119,17 @@ export function gateSteps(input: GateInput): GateResult {
     const targetHashes = new Set(pods.map((p) => p.templateHash));
     const mine = input.current.filter((c) => appOf(c) === app);
     const currentHashes = new Set(mine.map(hashOf));
-    const isNewRevision = (pod: PodTarget): boolean => !currentHashes.has(pod.templateHash);
-    const isOldRevision = (c: ManagedContainer): boolean => !targetHashes.has(hashOf(c));
+    // Revisions the target asks for that nothing here runs yet. Mid-rollout the server lists
+    // old and new pods side by side (maxSurge), so an old revision is one that is either gone
+    // from the target or not the one being rolled out.
+    const newHashes = new Set(pods.map((p) => p.templateHash).filter((h) => !currentHashes.has(h)));
+    const isNewRevision = (pod: PodTarget): boolean => newHashes.has(pod.templateHash);
+    const isOldRevision = (c: ManagedContainer): boolean => !targetHashes.has(hashOf(c)) || (newHashes.size > 0 && !newHashes.has(hashOf(c)));
 
     // Window: only an update (the app stays, an older revision is here) waits for it.
     const window = policy?.window;
-    if (window && pods.length > 0 && mine.some(isOldRevision)) {
+    // Once the new revision runs, retiring the old one is not held: the update has happened.
+    if (window && newHashes.size > 0 && mine.some(isOldRevision)) {
       const zone = window.timeZone ?? input.timeZone;
       const state = windowState(parseCron(window.schedule), window.durationSeconds * 1000, input.now, zone);
       if (!state.open) {
@@ -147,12 +152,18 @@ export function gateSteps(input: GateInput): GateResult {
 
     // Lock: any stop of a running container of the app waits while the lock file exists.
     const maxMs = (policy?.lockMaxSeconds ?? input.defaultLockMaxSeconds) * 1000;
-    const stopsRunning = steps.removals.some((r) => r.container.state === 'running');
-    if (maxMs > 0 && stopsRunning && input.lockedApps.has(app)) {
+    // Retiring the old revision once the new one runs is the tail of an update the lock already
+    // let through; the new revision may well have taken the (per-app) lock again by then.
+    const newRuns = newHashes.size === 0 && mine.some((c) => c.state === 'running' && targetHashes.has(hashOf(c)));
+    const guarded = (c: ManagedContainer): boolean => c.state === 'running' && !(newRuns && !targetHashes.has(hashOf(c)));
+    const stopsRunning = steps.removals.some((r) => guarded(r.container));
+    // A rolling update starts the new pods before it stops the old ones: that is an update too.
+    const startsUpdate = newHashes.size > 0 && steps.starts.some((s) => isNewRevision(s.pod)) && mine.some((c) => c.state === 'running' && isOldRevision(c));
+    if (maxMs > 0 && (stopsRunning || startsUpdate) && input.lockedApps.has(app)) {
       const h = hold(app, 'update-lock');
       const until = h.since + maxMs;
       if (input.now < until) {
-        heldSteps(steps, (c) => c.state === 'running', isNewRevision).forEach((s) => held.add(s));
+        heldSteps(steps, guarded, isNewRevision).forEach((s) => held.add(s));
         wake(until);
         deferred.push({ app, reason: 'update-lock', since: iso(h.since), until: iso(until), message: `update lock held since ${iso(h.since)} (at most until ${iso(until)})` });
       }
