@@ -3,16 +3,15 @@
  * while apps are applied in a loop is one consistent snapshot, and restoring it (server
  * stopped) brings back exactly what it holds.
  */
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBackup, encodeBackup, type Backup } from '../../src/store/backup.js';
 import { TERM_AWARE, TestCluster } from '../support/cluster.js';
 import { eventually } from '../support/grove-cli.js';
-import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
+import { startOneNodeCluster, type OneNodeCluster } from '../support/one-node.js';
 import { describeWith } from '../support/prereq.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import type { TestRegistry } from '../support/registry.js';
 
 interface ClientJson {
   apiUrl: string;
@@ -203,19 +202,14 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'server restore with a runnin
     expect(r.code, r.stderr).toBe(0);
   };
 
+  let env: OneNodeCluster | undefined;
+
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'grove-restore-manifests-'));
-    registry = await startRegistry();
-    await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
-    cluster = await TestCluster.create();
-    await cluster.startServer();
-    await cluster.startAgent('node-a', { token: await cluster.token() });
-    await cluster.waitForNodesReady(['node-a']);
+    env = await startOneNodeCluster('grove-restore-manifests-', 'node-a');
+    ({ registry, cluster, scratch } = env);
   }, 120_000);
   afterAll(async () => {
-    await cluster?.destroy();
-    await registry?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await env?.destroy();
   });
 
   it('stops what was created after the backup and keeps the rest running', async () => {

@@ -1,12 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TestCluster, type PodJson } from '../support/cluster.js';
 import { eventually, spawnGrove } from '../support/grove-cli.js';
-import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
+import { startOneNodeCluster, type OneNodeCluster } from '../support/one-node.js';
 import { describeWith } from '../support/prereq.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import type { TestRegistry } from '../support/registry.js';
 
 /**
  * Rolling update end to end with real containers (docs/reliability.md): three replicas that
@@ -62,20 +61,15 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'rolling update with automati
       proc.on('exit', (code) => resolve({ code, out }));
     });
 
+  let env: OneNodeCluster | undefined;
+
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'grove-rolling-'));
-    registry = await startRegistry();
-    await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
-    cluster = await TestCluster.create();
-    await cluster.startServer();
-    await cluster.startAgent('roll-a', { token: await cluster.token() });
-    await cluster.waitForNodesReady(['roll-a']);
+    env = await startOneNodeCluster('grove-rolling-', 'roll-a');
+    ({ registry, cluster, scratch } = env);
   }, 180_000);
 
   afterAll(async () => {
-    await cluster?.destroy();
-    await registry?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await env?.destroy();
   });
 
   it('stops a broken rollout at maxUnavailable, rolls back by itself, and restarts on demand', async () => {

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TestCluster, type PodJson } from '../support/cluster.js';
 import { eventually } from '../support/grove-cli.js';
-import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
+import { startOneNodeCluster, type OneNodeCluster } from '../support/one-node.js';
 import { describeWith } from '../support/prereq.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import type { TestRegistry } from '../support/registry.js';
 
 /**
  * Update windows and update locks with real containers (docs/agent.md): one server, one agent,
@@ -62,20 +61,15 @@ spec:
   const runningContainerOf = async (pod: string): Promise<boolean> =>
     (await cluster.runningContainers('node-a')).some((c) => c.name === `${pod}_main`);
 
+  let env: OneNodeCluster | undefined;
+
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'grove-update-windows-'));
-    registry = await startRegistry();
-    await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
-    cluster = await TestCluster.create();
-    await cluster.startServer();
-    await cluster.startAgent('node-a', { token: await cluster.token() });
-    await cluster.waitForNodesReady(['node-a']);
+    env = await startOneNodeCluster('grove-update-windows-', 'node-a');
+    ({ registry, cluster, scratch } = env);
   }, 180_000);
 
   afterAll(async () => {
-    await cluster?.destroy();
-    await registry?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await env?.destroy();
   });
 
   it('holds an update outside its window and applies it inside', async () => {
