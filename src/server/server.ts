@@ -6,6 +6,7 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { brokerServer } from '../core/broker-urls.js';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
 import { allNodesTopic } from '../core/topics.js';
@@ -29,7 +30,8 @@ export interface ControlPlaneOptions {
   /** Opened by the caller, who also closes it after stop(). */
   store: Store;
   cluster: string;
-  mqtt: { url: string; username?: string; password: string; ca?: string };
+  /** `urls`: every member of a clustered broker; the connection fails over between them. */
+  mqtt: { url: string; urls?: string[]; username?: string; password: string; ca?: string };
   connect?: MqttConnect;
   logger: Logger;
   clock?: Clock;
@@ -40,6 +42,13 @@ export interface ControlPlaneOptions {
   caCertPem?: string;
   /** The MQTT URL nodes should use (may differ from ours: we may talk to the broker on localhost). */
   brokerUrlForNodes: string;
+  /** All broker members nodes may use (a clustered broker); handed out on join beside the first. */
+  brokerUrlsForNodes?: string[];
+  /**
+   * A broker whose users the server does not manage (NATS, EMQX with its own auth): every node
+   * gets these shared credentials on join instead of its own.
+   */
+  nodeMqttCredentials?: { username: string; password: string };
   /** Called after a node (re)joined, e.g. to rewrite an external Mosquitto's password file. */
   registerNode?: (node: NodeRegistration) => Promise<void>;
   /** NotReady after this long without a status or presence (default 40 s). */
@@ -87,7 +96,7 @@ function defaultConnect(log: Logger): MqttConnect {
 export interface JoinResponse {
   cluster: string;
   node: string;
-  mqtt: { url: string; username: string; password: string };
+  mqtt: { url: string; urls?: string[]; username: string; password: string };
   caCert?: string;
 }
 
@@ -157,6 +166,7 @@ export class ControlPlane {
       // and retained presences arrive again on subscribe.
       clean: true,
       reconnectPeriod: 2000,
+      ...((this.opts.mqtt.urls?.length ?? 0) > 1 ? { servers: this.opts.mqtt.urls!.map(brokerServer) } : {}),
       ...(this.opts.mqtt.ca ? { ca: this.opts.mqtt.ca } : {}),
     });
     this.client = client;
@@ -290,10 +300,12 @@ export class ControlPlane {
       }
     }
     this.log.info({ node: result.node }, 'node joined');
+    const urls = this.opts.brokerUrlsForNodes;
+    const credentials = this.opts.nodeMqttCredentials ?? { username: result.username, password: result.password };
     return {
       cluster: this.cluster,
       node: result.node,
-      mqtt: { url: this.opts.brokerUrlForNodes, username: result.username, password: result.password },
+      mqtt: { url: this.opts.brokerUrlForNodes, ...(urls && urls.length > 1 ? { urls } : {}), ...credentials },
       ...(this.opts.caCertPem ? { caCert: this.opts.caCertPem } : {}),
     };
   }

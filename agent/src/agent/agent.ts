@@ -36,6 +36,8 @@ export interface AgentOptions {
   restartBackoffSeconds?: number;
   reconnectSeconds?: number;
   logFollowSeconds?: number;
+  /** Sees every status the reconciler reports (hollow nodes time convergence with it). */
+  observeStatus?: (report: StatusReport) => void;
 }
 
 export class Agent {
@@ -61,7 +63,10 @@ export class Agent {
       runtime: options.runtime,
       clock: this.clock,
       logger: options.logger,
-      onStatus: (report) => this.sync?.reportStatus(report),
+      onStatus: (report) => {
+        options.observeStatus?.(report);
+        this.sync?.reportStatus(report);
+      },
       executor,
       ...(options.pollSeconds !== undefined ? { pollSeconds: options.pollSeconds } : {}),
     });

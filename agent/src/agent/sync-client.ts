@@ -12,6 +12,7 @@
  * - rpc/req → rpc/res: the `logs` method (rpc-logs.ts).
  */
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { topicsFor, type NodeTopics } from '../../../src/core/topics.js';
@@ -31,6 +32,8 @@ export type MqttConnect = (url: string, options: IClientOptions) => MqttClient;
 
 export interface MqttSettings {
   url: string;
+  /** Members of a clustered broker, `url` among them: each reconnect tries the next one. */
+  urls?: string[];
   username: string;
   password: string;
   /** PEM of the cluster CA, for mqtts:// (pinned: the system roots are not used). */
@@ -102,7 +105,9 @@ export class SyncClient {
     if (this.client) return;
     const { mqtt } = this.opts;
     const connect = this.opts.connect ?? mqttConnect;
-    const client = connect(mqtt.url, {
+    const urls = rotateForKey(mqtt.urls?.length ? mqtt.urls : [mqtt.url], this.opts.node);
+    const client = connect(urls[0]!, {
+      ...(urls.length > 1 ? { servers: urls.map(brokerServer) } : {}),
       clientId: `grove-agent-${this.opts.node}`,
       username: mqtt.username,
       password: mqtt.password,
@@ -170,7 +175,7 @@ export class SyncClient {
   private onConnect(client: MqttClient): void {
     if (this.stopped || client !== this.client) return;
     this.lastError = undefined;
-    this.log.info({ url: this.opts.mqtt.url }, 'connected to broker');
+    this.log.info({ broker: `${client.options.host ?? ''}:${client.options.port ?? ''}` }, 'connected to broker');
     client.publish(this.topics.presence, this.presence(true), { qos: 1, retain: true }, (err) => {
       if (err) this.log.debug({ err: errorMessage(err) }, 'online presence not sent');
     });
