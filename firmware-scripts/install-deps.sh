@@ -11,7 +11,7 @@ fatal() { printf '[grove] error: %s\n' "$*" >&2; exit 1; }
 
 RUNTIME_PACKAGES=(runc crun containernetworking-plugins iptables util-linux ca-certificates)
 BUILD_PACKAGES=(make gcc musl-tools)
-TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosquitto file procps iproute2)
+TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosquitto nats-server file procps iproute2)
 
 want=("${RUNTIME_PACKAGES[@]}" "${BUILD_PACKAGES[@]}")
 for flag in "$@"; do

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HollowFleet } from '../../agent/src/hollow/hollow-fleet.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { TestCluster, type PodJson } from '../support/cluster.js';
-import { applyYaml, hollowDaemonSet, waitForFleet } from '../support/hollow.js';
+import { applyYaml, hollowDaemonSet } from '../support/hollow.js';
 
 const NODES = 50;
 const APP = 'hollow-ds';
@@ -33,10 +33,10 @@ describe('hollow fleet on the embedded broker', () => {
     await cluster.waitForNodesReady(fleet.nodes.map((n) => n.name), 120_000);
 
     await applyYaml(cluster.serverDir, hollowDaemonSet(APP, 'v1'));
-    const v1 = await waitForFleet(fleet, APP, undefined, 120_000);
+    const v1 = await fleet.waitForApp(APP, undefined, 120_000);
 
     await applyYaml(cluster.serverDir, hollowDaemonSet(APP, 'v2'));
-    const v2 = await waitForFleet(fleet, APP, v1, 120_000);
+    const v2 = await fleet.waitForApp(APP, v1, 120_000);
     expect(v2).not.toBe(v1);
 
     // The server agrees: one Running pod per hollow node, all at the new template.

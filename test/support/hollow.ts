@@ -1,12 +1,10 @@
 /**
  * Helpers shared by the hollow-node tests and the fan-out bench: a DaemonSet for every hollow
- * node (they carry the label grove.io/hollow=true), applying it, and waiting until the whole
- * fleet runs a new template.
+ * node (they carry the label grove.io/hollow=true) and applying it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HollowFleet } from '../../agent/src/hollow/hollow-fleet.js';
 import { runGrove } from './grove-cli.js';
 
 /** A DaemonSet on every hollow node; `version` changes the image tag, hence the template. */
@@ -43,25 +41,5 @@ export async function applyYaml(serverDir: string, yaml: string): Promise<void> 
     if (r.code !== 0) throw new Error(`grove apply failed: ${r.stderr.trim()}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Resolves with the one template hash every node runs `app` at, once every node runs it at a
- * hash other than `notHash`; rejects after `timeoutMs` naming how many nodes lag.
- */
-export async function waitForFleet(fleet: HollowFleet, app: string, notHash: string | undefined, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pending = fleet.pending(app, notHash);
-    if (pending.length === 0) {
-      const hashes = new Set(fleet.nodes.flatMap((n) => n.hashes(app)).filter((h) => h !== notHash));
-      if (hashes.size !== 1) throw new Error(`fleet runs ${app} at ${hashes.size} templates: ${[...hashes].join(', ')}`);
-      return [...hashes][0]!;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${pending.length}/${fleet.nodes.length} hollow nodes do not run ${app} yet (e.g. ${pending.slice(0, 5).map((n) => n.name).join(', ')}); ${fleet.connectedCount()} connected`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -7,7 +7,7 @@ import { describe, it } from 'vitest';
  * Outside CI a missing prerequisite skips the suite with a one-line reason; with CI=true the
  * suite fails instead, because a CI box that lacks them is a broken CI box.
  */
-export type Prerequisite = 'root' | 'runc' | 'crun' | 'registry' | 'shim' | 'overlay' | 'htpasswd' | 'skopeo' | 'mosquitto';
+export type Prerequisite = 'root' | 'runc' | 'crun' | 'registry' | 'shim' | 'overlay' | 'htpasswd' | 'skopeo' | 'mosquitto' | 'nats-server';
 
 function onPath(bin: string): boolean {
   try {
@@ -26,6 +26,7 @@ function missing(req: Prerequisite): string | undefined {
     case 'crun':
     case 'skopeo':
     case 'mosquitto':
+    case 'nats-server':
     case 'htpasswd':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
     case 'registry':

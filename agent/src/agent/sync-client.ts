@@ -179,12 +179,27 @@ export class SyncClient {
     client.publish(this.topics.presence, this.presence(true), { qos: 1, retain: true }, (err) => {
       if (err) this.log.debug({ err: errorMessage(err) }, 'online presence not sent');
     });
-    client.subscribe(
-      { [this.topics.target]: { qos: 1 }, [this.topics.rpcRequest]: { qos: 1 } },
-      (err) => err && this.log.warn({ err: errorMessage(err) }, 'subscribe failed'),
-    );
+    this.subscribe(client);
     // Exactly one status per (re)connect: the current one, whatever happened while offline.
     void this.sendStatus(false);
+  }
+
+  /**
+   * Subscribes to the target and rpc topics. A refused or failed subscription is retried while
+   * this connection lasts: connected but unsubscribed, a node would never hear of a new target
+   * (a clustered broker refuses subscriptions for a few seconds after losing a member).
+   */
+  private subscribe(client: MqttClient): void {
+    client.subscribe({ [this.topics.target]: { qos: 1 }, [this.topics.rpcRequest]: { qos: 1 } }, (err, granted) => {
+      const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
+      if (!err && refused.length === 0) return;
+      if (this.stopped || client !== this.client || !client.connected) return;
+      const retryMs = this.reconnectDelay();
+      this.log.warn({ err: err ? errorMessage(err) : `refused: ${refused.join(', ')}`, retryMs }, 'subscribe failed, will retry');
+      this.clock.setTimeout(() => {
+        if (!this.stopped && client === this.client && client.connected) this.subscribe(client);
+      }, retryMs);
+    });
   }
 
   private onMessage(topic: string, payload: Buffer): void {

@@ -51,6 +51,8 @@ export class HollowNode {
   /** `${app}@${templateHash}` → Date.now() when first reported Running. */
   readonly runningSince = new Map<string, number>();
   readonly runtime = new MemoryRuntime();
+  /** The broker URLs this node was given (by the server on join, or the fleet's override). */
+  brokerUrls: string[] = [];
 
   constructor(readonly name: string) {}
 
@@ -146,6 +148,7 @@ export class HollowFleet {
 
   private async startAgent(node: HollowNode, joined: JoinConfig): Promise<void> {
     const urls = this.opts.mqttUrls ?? joined.mqtt.urls;
+    node.brokerUrls = urls ?? [joined.mqtt.url];
     const agent = new Agent({
       nodeName: joined.node,
       cluster: joined.cluster,
@@ -167,6 +170,27 @@ export class HollowFleet {
   /** Nodes that have not (yet) run `app` at a template other than `notHash`. */
   pending(app: string, notHash?: string): HollowNode[] {
     return this.nodes.filter((n) => n.convergedAt(app, notHash) === undefined);
+  }
+
+  /**
+   * Resolves with the one template hash every node runs `app` at, once every node runs it at a
+   * hash other than `notHash`; rejects after `timeoutMs` naming how many nodes lag.
+   */
+  async waitForApp(app: string, notHash: string | undefined, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pending = this.pending(app, notHash);
+      if (pending.length === 0) {
+        const hashes = new Set(this.nodes.flatMap((n) => n.hashes(app)).filter((h) => h !== notHash));
+        if (hashes.size !== 1) throw new Error(`fleet runs ${app} at ${hashes.size} templates: ${[...hashes].join(', ')}`);
+        return [...hashes][0]!;
+      }
+      if (Date.now() > deadline) {
+        const sample = pending.slice(0, 5).map((n) => n.name).join(', ');
+        throw new Error(`${pending.length}/${this.nodes.length} hollow nodes do not run ${app} yet (e.g. ${sample}); ${this.connectedCount()} connected`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   connectedCount(): number {
