@@ -6,6 +6,7 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { createBatcher, type Outcome } from '../core/batcher.js';
 import { brokerServer } from '../core/broker-urls.js';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
@@ -14,7 +15,7 @@ import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { Controller } from './controller.js';
 import { Mutex } from './mutex.js';
-import { joinNode, patchNode, type NodeRegistration } from './nodes.js';
+import { patchNode, prepareJoin, type JoinResult, type NodeRegistration } from './nodes.js';
 import { applyResources, deleteResource, getResource, listResources, PREFIX, type ApplyResult, type DeletableKind } from './resources.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
 import type { NodeView } from './scheduler.js';
@@ -283,6 +284,28 @@ export class ControlPlane {
 
   /* ------------------------------------------------------- tokens and join */
 
+  /** Joins arriving together are written in one synced commit (a join storm is N fsyncs otherwise). */
+  private readonly joinBatch = createBatcher<unknown, { result: JoinResult; registration: NodeRegistration }>((bodies) =>
+    this.mutex.run(() => this.commitJoins(bodies)),
+  );
+
+  private async commitJoins(bodies: unknown[]): Promise<Outcome<{ result: JoinResult; registration: NodeRegistration }>[]> {
+    const now = this.clock.now();
+    const pending = new Map<string, StoredNode>();
+    const outcomes: Outcome<{ result: JoinResult; registration: NodeRegistration }>[] = [];
+    for (const body of bodies) {
+      try {
+        const prepared = await prepareJoin(this.opts.store, body, now, pending);
+        pending.set(prepared.key, prepared.record);
+        outcomes.push({ ok: true, value: { result: prepared.result, registration: prepared.registration } });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    if (pending.size > 0) await this.opts.store.commit([...pending].map(([key, value]) => ({ type: 'put' as const, key, value })));
+    return outcomes;
+  }
+
   async createToken(body: unknown): Promise<{ token: string; expiresAt: string }> {
     const ttl = (body as { ttlSeconds?: unknown } | null)?.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
     if (typeof ttl !== 'number') throw invalid('ttlSeconds', 'expected a number of seconds');
@@ -291,7 +314,7 @@ export class ControlPlane {
   }
 
   async join(body: unknown): Promise<JoinResponse> {
-    const { result, registration } = await this.mutex.run(() => joinNode(this.opts.store, body, this.clock.now()));
+    const { result, registration } = await this.joinBatch(body);
     if (this.opts.registerNode) {
       try {
         await this.opts.registerNode(registration);

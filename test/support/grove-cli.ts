@@ -20,7 +20,9 @@ export function assertBuilt(): void {
 
 export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   assertBuilt();
-  return spawn(process.execPath, [GROVE_BIN, ...args], {
+  // GROVE_TEST_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): profile spawned roles.
+  const nodeArgs = (process.env.GROVE_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return spawn(process.execPath, [...nodeArgs, GROVE_BIN, ...args], {
     env: { ...process.env, GROVE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -72,7 +72,12 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       await sync.writeAll();
       registerNode = sync.onJoin;
     } else {
+      const maxConnections = Number(o.mqttMaxConnections ?? 5000);
+      if (!Number.isInteger(maxConnections) || maxConnections < 2 || maxConnections > 1_000_000) {
+        throw new GroveError(ErrorCode.InvalidArgument, `--mqtt-max-connections: "${String(o.mqttMaxConnections)}" is not a whole number from 2 to 1000000`);
+      }
       const broker = await startEmbeddedBroker({
+        maxConnections,
         host: mqttAddr.host,
         port: mqttAddr.port,
         ...(cert ? { tls: cert } : {}),

@@ -8,6 +8,7 @@ export function registerServer(program: Command, act: Act): void {
     .description('run the control plane: API, store, scheduler, embedded MQTT broker and (unless --no-agent) a local agent')
     .option('--api-addr <host:port>', 'HTTP API listen address', '0.0.0.0:7080')
     .option('--mqtt-addr <host:port>', 'embedded MQTT broker listen address', '0.0.0.0:1883')
+    .option('--mqtt-max-connections <n>', 'embedded broker: most MQTT connections at once (nodes + the server itself)', '5000')
     .option('--mqtt-url <url>', 'use an external broker (e.g. Mosquitto) instead of the embedded one; with --broker-credentials a comma-separated list of cluster members')
     .option('--broker-credentials <file>', 'with --mqtt-url: a broker with its own users (NATS, EMQX): JSON {server:{username,password}, node:{username,password}}; no Mosquitto files are written')
     .option('--mosquitto-dir <dir>', 'with --mqtt-url: where to write mosquitto.conf, passwd and acl (default <data-dir>/server/mosquitto)')

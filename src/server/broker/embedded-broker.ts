@@ -19,6 +19,7 @@ import { createServer as createTcpServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../core/logger.js';
+import { indexRetained, type RetainedPersistence } from './retained-index.js';
 import { errorMessage } from '../../core/errors.js';
 import { authorize } from '../security/acl.js';
 import { DEFAULT_MAX_PACKET_BYTES, GuardedConnection } from './packet-guard.js';
@@ -124,6 +125,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       callback(null, null);
     },
   });
+
+  indexRetained((aedes as unknown as { persistence: RetainedPersistence }).persistence);
 
   aedes.on('client', (client) => log.debug({ clientId: client.id }, 'client connected'));
   aedes.on('clientDisconnect', (client) => log.debug({ clientId: client.id }, 'client disconnected'));
