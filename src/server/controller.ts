@@ -21,7 +21,7 @@ import type { Mutex } from './mutex.js';
 import { keyFor, PREFIX } from './resources.js';
 import { schedule, type ArchCompatible, type NodeView } from './scheduler.js';
 import type { StoredNode } from './status-cache.js';
-import { buildNodePods, templateHash } from './targets.js';
+import { buildNodePods, indexApps, templateHash } from './targets.js';
 
 export const DEFAULT_DEBOUNCE_MS = 20;
 
@@ -214,10 +214,18 @@ export class Controller {
     const publications: Publication[] = [];
     const recordOps: StoreOp[] = [];
     const known = new Set<string>();
+    // Per plan, not per node: both are O(nodes) and a plan visits every node.
+    const appIndex = indexApps(apps);
+    const byNode = new Map<string, PodAssignment[]>();
+    for (const a of current) {
+      const list = byNode.get(a.node);
+      if (list) list.push(a);
+      else byNode.set(a.node, [a]);
+    }
     for (const node of nodes) {
       const name = node.meta.name;
       known.add(name);
-      const pods = buildNodePods(name, current, apps);
+      const pods = buildNodePods(name, byNode.get(name) ?? [], appIndex);
       const checksum = podsChecksum(pods);
       const last = this.last.get(name);
       if (last && last.checksum === checksum) {

@@ -141,6 +141,8 @@ export function schedule(input: ScheduleInput): ScheduleResult {
 /** One scheduling pass; holds the working set so the rules below read as prose. */
 class Pass {
   private readonly live = new Map<string, PodAssignment>();
+  /** live, by node: memory checks ask for a node's pods once per placement. */
+  private readonly liveOnNode = new Map<string, Map<string, PodAssignment>>();
   private readonly taken = new Set<string>();
   private readonly nodes: NodeView[];
   private readonly nodeByName = new Map<string, NodeView>();
@@ -156,7 +158,7 @@ class Pass {
     for (const n of this.nodes) this.nodeByName.set(n.name, n);
     for (const a of input.apps) this.appByName.set(a.meta.name, a);
     for (const p of input.assignments) {
-      this.live.set(p.meta.name, p);
+      this.track(p);
       this.taken.add(p.meta.name);
     }
     this.archOk = input.archCompatible ?? defaultArchCompatible;
@@ -234,8 +236,16 @@ class Pass {
   }
 
   private daemonSet(app: App, hash: string): void {
+    // Grouped once: scanning every pod for every node is O(nodes²), minutes for 10,000 nodes.
+    // Only the current node's pods change inside the loop, so the groups stay right.
+    const byNode = new Map<string, PodAssignment[]>();
+    for (const p of this.podsOf(app.meta.name)) {
+      const list = byNode.get(p.node);
+      if (list) list.push(p);
+      else byNode.set(p.node, [p]);
+    }
     for (const node of this.nodes) {
-      const here = this.podsOf(app.meta.name).filter((p) => p.node === node.name);
+      const here = byNode.get(node.name) ?? [];
       if (here.length === 0) {
         if (this.canPlace(app, node)) this.create(app, hash, node.name);
         continue;
@@ -332,11 +342,19 @@ class Pass {
   }
 
   private podsOn(node: string): PodAssignment[] {
-    return [...this.live.values()].filter((p) => p.node === node);
+    return [...(this.liveOnNode.get(node)?.values() ?? [])];
+  }
+
+  private track(p: PodAssignment): void {
+    this.live.set(p.meta.name, p);
+    let here = this.liveOnNode.get(p.node);
+    if (!here) this.liveOnNode.set(p.node, (here = new Map()));
+    here.set(p.meta.name, p);
   }
 
   private remove(p: PodAssignment): void {
     this.live.delete(p.meta.name);
+    this.liveOnNode.get(p.node)?.delete(p.meta.name);
     this.result.delete.push(p.meta.name);
   }
 
@@ -354,7 +372,7 @@ class Pass {
       node,
       templateHash: hash,
     };
-    this.live.set(name, pod);
+    this.track(pod);
     this.result.create.push(pod);
   }
 

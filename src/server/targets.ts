@@ -53,15 +53,23 @@ function containerTarget(c: App['spec']['template']['containers'][number]): Cont
   return out;
 }
 
+/** Apps by name with their template hash: computed once per plan, not once per node. */
+export type AppIndex = ReadonlyMap<string, { app: App; hash: string }>;
+
+export function indexApps(apps: readonly App[]): AppIndex {
+  const byName = new Map<string, { app: App; hash: string }>();
+  for (const app of apps) byName.set(app.meta.name, { app, hash: templateHash(app) });
+  return byName;
+}
+
 /**
  * The pods `node` must run, sorted by name. An assignment whose template hash is not the app's
  * current one is left out: only the current template is known, so an outdated pod cannot be
  * described; the scheduler replaces such pods anyway (and the agent stops what is not listed).
  * Assignments of apps that no longer exist are left out for the same reason.
  */
-export function buildNodePods(node: string, assignments: readonly PodAssignment[], apps: readonly App[]): PodTarget[] {
-  const byName = new Map<string, { app: App; hash: string }>();
-  for (const app of apps) byName.set(app.meta.name, { app, hash: templateHash(app) });
+export function buildNodePods(node: string, assignments: readonly PodAssignment[], apps: readonly App[] | AppIndex): PodTarget[] {
+  const byName = Array.isArray(apps) ? indexApps(apps) : (apps as AppIndex);
   const pods: PodTarget[] = [];
   for (const a of assignments) {
     if (a.node !== node) continue;

@@ -120,7 +120,7 @@ interface BrokerSetup {
   stop(): Promise<void>;
 }
 
-async function startWithBroker(kind: FanoutBroker, dataDir: string): Promise<BrokerSetup> {
+export async function startWithBroker(kind: FanoutBroker, dataDir: string): Promise<BrokerSetup> {
   const nodeName = 'bench-server';
   if (kind === 'embedded') {
     const server = await startServer(dataDir, { agent: false, nodeName });

@@ -24,6 +24,8 @@ import { errorMessage } from '../../core/errors.js';
 import { authorize } from '../security/acl.js';
 import { DEFAULT_MAX_PACKET_BYTES, GuardedConnection } from './packet-guard.js';
 
+const LISTEN_BACKLOG = 8192;
+
 export { DEFAULT_MAX_PACKET_BYTES };
 
 export interface EmbeddedBrokerOptions {
@@ -164,7 +166,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port, options.host, () => {
+      // A deep accept queue (the kernel caps it at net.core.somaxconn): in a join or reconnect
+      // storm Node's default of 511 overflows, and dropped SYNs come back only after 1, 3, 7 s…
+      server.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
