@@ -38,6 +38,9 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of live) child.kill('SIGKILL');
   });
+  // Ctrl-C (or a timeout's SIGTERM) would otherwise end the bench without 'exit' handlers,
+  // leaving servers running.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 }
 
 /** Spawns a grove role and resolves once its stderr says `ready` (or rejects with its log). */

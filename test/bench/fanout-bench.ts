@@ -33,6 +33,8 @@ export interface FanoutOptions {
   targetRssMiB?: number;
   /** Per phase (join, first rollout, change). */
   timeoutMs?: number;
+  /** Joins in flight per hollow process; 0 (default) = all at once, a storm. */
+  joinConcurrency?: number;
 }
 
 const APP = 'fanout';
@@ -188,7 +190,7 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     for (let w = 0; w < workerCount; w++) {
       const count = Math.min(per, n - w * per);
       if (count <= 0) break;
-      workers.push(await HollowWorker.start({ serverUrl: server.apiUrl, token, count, namePrefix: `hollow-w${w}`, heartbeatSeconds: 15, reconnectSeconds: 2 }));
+      workers.push(await HollowWorker.start({ serverUrl: server.apiUrl, token, count, namePrefix: `hollow-w${w}`, heartbeatSeconds: 15, reconnectSeconds: 2, joinConcurrency: options.joinConcurrency ?? 0 }));
     }
 
     // The storm: every node of every worker asks to join at the same moment.
@@ -235,7 +237,7 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     const bareMiB = { name: 'bare node -e', value: mib(bareRss) };
     const where = options.broker === 'nats' ? ' (a member killed before the change)' : '';
     const figures: Figure[] = [
-      { bench, metric: `nodes joined (storm of ${n})`, value: n - failed.length, unit: 'nodes', target: 'all, no join times out', note: failed.length ? `${failed.length} failed` : `${workers.length} hollow process(es)` },
+      { bench, metric: options.joinConcurrency ? `nodes joined (${n}, ${options.joinConcurrency} at a time per process)` : `nodes joined (storm of ${n})`, value: n - failed.length, unit: 'nodes', target: 'all, no join times out', note: failed.length ? `${failed.length} failed` : `${workers.length} hollow process(es)` },
       { bench, metric: 'join time p50', value: joinMs.p50, unit: 'ms' },
       { bench, metric: 'join time p99', value: joinMs.p99, unit: 'ms' },
       { bench, metric: 'join time max', value: joinMs.max, unit: 'ms' },

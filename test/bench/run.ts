@@ -33,8 +33,15 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
   // Hollow-node fleets (agent/src/hollow); sizes from --fanout-nodes / GROVE_FANOUT_NODES.
   fanout: () => fanoutBench({ broker: 'embedded', nodes: fleetSize('--fanout-nodes', 'GROVE_FANOUT_NODES', 1000), targetMs: 5000, targetRssMiB: 200 }),
   'fanout-mosquitto': () =>
-    fanoutBench({ broker: 'mosquitto', nodes: fleetSize('--fanout-mosquitto-nodes', 'GROVE_FANOUT_MOSQUITTO_NODES', 10_000), targetMs: 15_000, targetRssMiB: 400 }),
-  'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 1000) }),
+    fanoutBench({
+      broker: 'mosquitto',
+      nodes: fleetSize('--fanout-mosquitto-nodes', 'GROVE_FANOUT_MOSQUITTO_NODES', 10_000),
+      targetMs: 15_000,
+      targetRssMiB: 400,
+      timeoutMs: 150_000,
+      joinConcurrency: Number(argValue('--fanout-join-concurrency') ?? 0),
+    }),
+  'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
 };
 
 /** Benches left out of a plain `npm run bench` (they would push it past 15 minutes). */

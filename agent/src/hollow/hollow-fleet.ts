@@ -167,9 +167,14 @@ export class HollowFleet {
     await agent.start();
   }
 
-  /** Nodes that have not (yet) run `app` at a template other than `notHash`. */
+  /** Joined nodes that have not (yet) run `app` at a template other than `notHash`. */
   pending(app: string, notHash?: string): HollowNode[] {
-    return this.nodes.filter((n) => n.convergedAt(app, notHash) === undefined);
+    return this.joined().filter((n) => n.convergedAt(app, notHash) === undefined);
+  }
+
+  /** Nodes whose join succeeded (a failed join is final: the node never runs an agent). */
+  joined(): HollowNode[] {
+    return this.nodes.filter((n) => n.agent !== undefined);
   }
 
   /**
@@ -181,13 +186,13 @@ export class HollowFleet {
     for (;;) {
       const pending = this.pending(app, notHash);
       if (pending.length === 0) {
-        const hashes = new Set(this.nodes.flatMap((n) => n.hashes(app)).filter((h) => h !== notHash));
+        const hashes = new Set(this.joined().flatMap((n) => n.hashes(app)).filter((h) => h !== notHash));
         if (hashes.size !== 1) throw new Error(`fleet runs ${app} at ${hashes.size} templates: ${[...hashes].join(', ')}`);
         return [...hashes][0]!;
       }
       if (Date.now() > deadline) {
         const sample = pending.slice(0, 5).map((n) => n.name).join(', ');
-        throw new Error(`${pending.length}/${this.nodes.length} hollow nodes do not run ${app} yet (e.g. ${sample}); ${this.connectedCount()} connected`);
+        throw new Error(`${pending.length}/${this.joined().length} joined hollow nodes do not run ${app} yet (e.g. ${sample}); ${this.connectedCount()} connected`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -32,7 +32,7 @@ process.on('message', (message: Incoming) => {
       send({ type: 'joined', outcomes: await fleet.joinAndStart() });
     } else if (message.type === 'wait') {
       const hash = await fleet.waitForApp(message.app, message.notHash, message.timeoutMs);
-      const times = fleet.nodes.map((n) => n.convergedAt(message.app, message.notHash)!);
+      const times = fleet.joined().map((n) => n.convergedAt(message.app, message.notHash)!);
       send({ type: 'converged', hash, times, rssBytes: process.memoryUsage.rss() });
     } else if (message.type === 'stop') {
       await fleet.stop();
