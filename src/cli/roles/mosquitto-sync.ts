@@ -24,11 +24,8 @@ export interface MosquittoSyncOptions {
  * password is known; other nodes keep their existing password lines. Joins arriving while a
  * rewrite runs are written together by the next one.
  */
-const SETTLE_RELOAD_MS = 1000;
-
 export function mosquittoSync(options: MosquittoSyncOptions) {
   const log = options.logger.child({ component: 'mosquitto' });
-  let settle: NodeJS.Timeout | undefined;
   const write = async (joined: { username: string; password: string }[] = []) => {
     const nodes = await options.store.list<NodeRecord>('nodes/');
     const fresh = new Map(joined.map((j) => [j.username, j]));
@@ -50,15 +47,7 @@ export function mosquittoSync(options: MosquittoSyncOptions) {
       ...(options.runAsUser ? { runAsUser: options.runAsUser } : {}),
     });
     if (options.pidFile) {
-      const pidFile = options.pidFile;
-      const reload = () => reloadMosquitto(pidFile).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not reload mosquitto'));
-      await reload();
-      // Mosquitto forgets a SIGHUP that arrives while it is still reloading for the previous
-      // one, and the last joins of a storm would then never be let in: one more reload once
-      // the writes have settled.
-      if (settle) clearTimeout(settle);
-      settle = setTimeout(() => void reload(), SETTLE_RELOAD_MS);
-      settle.unref();
+      await reloadMosquitto(options.pidFile).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not reload mosquitto'));
     }
     return files;
   };
