@@ -206,7 +206,7 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     const validator = createManifestValidator();
     const apply = (version: string): Promise<unknown> =>
       server.api('POST', '/v1/apply', { resources: parseManifests(hollowDaemonSet(APP, version), { file: 'fanout.yaml' }, { validator }) });
-    type Converged = { hash: string; times: number[]; rssBytes: number };
+    type Converged = { hash?: string; error?: string; times: number[]; missing: number; rssBytes: number };
     const converge = (notHash?: string): Promise<Converged[]> =>
       Promise.all(workers.map((w) => w.request<Converged>({ type: 'wait', app: APP, ...(notHash ? { notHash } : {}), timeoutMs }, 'converged', timeoutMs + 10_000)));
 
@@ -214,8 +214,10 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     const firstStart = Date.now();
     await apply('v1');
     const first = await converge();
+    const firstMissing = first.reduce((a, c) => a + c.missing, 0);
     const firstMax = Math.max(...first.flatMap((c) => c.times)) - firstStart;
-    const v1 = first[0]!.hash;
+    const v1 = first.find((c) => c.hash)?.hash;
+    if (!v1) throw new Error(`first rollout reached no hollow process completely: ${first.map((c) => c.error).join('; ')}`);
 
     // NATS: a member dies right before the change; its nodes must fail over and converge anyway.
     if (setup.nats) await setup.nats.kill(1);
@@ -227,6 +229,8 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     const wallS = (Date.now() - changeStart) / 1000;
     const changeCpu = ((await cpuTicks(server.pid)) - ticksBefore) / hz / wallS * 100;
     const latencies = second.flatMap((c) => c.times.map((t) => t - changeStart));
+    const missing = second.reduce((a, c) => a + c.missing, 0);
+    for (const c of [...first, ...second]) if (c.error) process.stderr.write(`  ${c.error}\n`);
     const conv = stats(latencies);
     const serverPeak = await peakRssKiB(server.pid);
     const serverNow = (await memory(server.pid)).rssKiB;
@@ -241,10 +245,17 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
       { bench, metric: 'join time p50', value: joinMs.p50, unit: 'ms' },
       { bench, metric: 'join time p99', value: joinMs.p99, unit: 'ms' },
       { bench, metric: 'join time max', value: joinMs.max, unit: 'ms' },
-      { bench, metric: 'first rollout, all nodes Running', value: firstMax, unit: 'ms', note: 'new DaemonSet' },
+      { bench, metric: 'first rollout, all nodes Running', value: firstMax, unit: 'ms', note: firstMissing ? `new DaemonSet; ${firstMissing} joined nodes never ran it within ${timeoutMs / 1000} s` : 'new DaemonSet' },
       { bench, metric: `change → node Running new template p50${where}`, value: conv.p50, unit: 'ms' },
       { bench, metric: 'change → node Running new template p99', value: conv.p99, unit: 'ms' },
-      { bench, metric: 'change → every node Running new template (max)', value: conv.max, unit: 'ms', ...(options.targetMs ? { target: `≤ ${options.targetMs} ms` } : {}) },
+      {
+        bench,
+        metric: 'change → every node Running new template (max)',
+        value: conv.max,
+        unit: 'ms',
+        ...(options.targetMs ? { target: `≤ ${options.targetMs} ms` } : {}),
+        ...(missing ? { note: `over the nodes that converged: ${missing} joined nodes did not within ${timeoutMs / 1000} s` } : {}),
+      },
       { bench, metric: 'server peak RSS (VmHWM)', value: mib(serverPeak), unit: 'MiB', baseline: bareMiB, ...(options.targetRssMiB ? { target: `≤ ${options.targetRssMiB} MB` } : {}), note: options.broker === 'embedded' ? 'broker included' : 'broker not included' },
       { bench, metric: 'server RSS after the change', value: mib(serverNow), unit: 'MiB', baseline: { name: 'same server, no nodes', value: mib(idleRss) } },
       { bench, metric: 'server CPU during the join storm', value: Math.round(joinCpu), unit: '% of a core', note: `${joinWallS.toFixed(1)} s window` },

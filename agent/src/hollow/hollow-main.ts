@@ -5,7 +5,8 @@
  * most here, and uses one CPU).
  *
  * Messages in:  {type:'join'} | {type:'wait', app, notHash?, timeoutMs} | {type:'stop'}
- * Messages out: {type:'ready'} | {type:'joined', outcomes} | {type:'converged', hash, times, rssBytes}
+ * Messages out: {type:'ready'} | {type:'joined', outcomes}
+ *               | {type:'converged', hash | error, times, missing, rssBytes}
  *               | {type:'error', message}
  */
 import { createLogger } from '../../../src/core/logger.js';
@@ -31,9 +32,13 @@ process.on('message', (message: Incoming) => {
     if (message.type === 'join') {
       send({ type: 'joined', outcomes: await fleet.joinAndStart() });
     } else if (message.type === 'wait') {
-      const hash = await fleet.waitForApp(message.app, message.notHash, message.timeoutMs);
-      const times = fleet.joined().map((n) => n.convergedAt(message.app, message.notHash)!);
-      send({ type: 'converged', hash, times, rssBytes: process.memoryUsage.rss() });
+      // A timeout is a result too: the bench reports how many nodes never got there.
+      const outcome = await fleet.waitForApp(message.app, message.notHash, message.timeoutMs).then(
+        (hash) => ({ hash }),
+        (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }),
+      );
+      const times = fleet.joined().map((n) => n.convergedAt(message.app, message.notHash)).filter((t): t is number => t !== undefined);
+      send({ type: 'converged', ...outcome, times, missing: fleet.pending(message.app, message.notHash).length, rssBytes: process.memoryUsage.rss() });
     } else if (message.type === 'stop') {
       await fleet.stop();
       process.disconnect();
