@@ -13,6 +13,8 @@ import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, name as validName } from './validate.js';
 
+const LISTEN_BACKLOG = 8192;
+
 export interface ApiServerOptions {
   host: string;
   /** 0 picks a free port. */
@@ -151,7 +153,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): in a join or reconnect
+    // storm Node's default of 511 overflows, and dropped SYNs come back only after 1, 3, 7 s…
+    server.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

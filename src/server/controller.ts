@@ -23,7 +23,7 @@ import { indexRevisions, pruneRevisions, recordRevisions, REVISION_PREFIX, ROLLO
 import { trackRollouts } from './rollouts.js';
 import { schedule, type ArchCompatible, type NodeView, type RolloutProgress } from './scheduler.js';
 import type { StoredNode } from './status-cache.js';
-import { buildNodePods, templateHash } from './targets.js';
+import { buildNodePods, indexApps, templateHash } from './targets.js';
 
 export const DEFAULT_DEBOUNCE_MS = 20;
 
@@ -244,13 +244,19 @@ export class Controller {
     const publications: Publication[] = [];
     const recordOps: StoreOp[] = [];
     const known = new Set<string>();
-    const byNode = new Map<string, PodAssignment[]>();
-    for (const p of current) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
+    // Per plan, not per node: both are O(nodes) and a plan visits every node.
+    const appIndex = indexApps(apps);
     const olderTemplate = templateLookup(revisions);
+    const byNode = new Map<string, PodAssignment[]>();
+    for (const a of current) {
+      const list = byNode.get(a.node);
+      if (list) list.push(a);
+      else byNode.set(a.node, [a]);
+    }
     for (const node of nodes) {
       const name = node.meta.name;
       known.add(name);
-      const pods = buildNodePods(name, byNode.get(name) ?? [], apps, olderTemplate);
+      const pods = buildNodePods(name, byNode.get(name) ?? [], appIndex, olderTemplate);
       const checksum = podsChecksum(pods);
       const last = this.last.get(name);
       if (last && last.checksum === checksum) {

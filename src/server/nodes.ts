@@ -57,6 +57,24 @@ export interface JoinResult {
  * labels, cordon and readiness; labels given at join are merged over the existing ones.
  */
 export async function joinNode(store: Store, input: unknown, now: Date): Promise<{ result: JoinResult; registration: NodeRegistration }> {
+  const prepared = await prepareJoin(store, input, now);
+  await store.commit([{ type: 'put', key: prepared.key, value: prepared.record }]);
+  return { result: prepared.result, registration: prepared.registration };
+}
+
+export interface PreparedJoin {
+  key: string;
+  record: StoredNode;
+  result: JoinResult;
+  registration: NodeRegistration;
+}
+
+/**
+ * joinNode without the write, so that a storm of joins can be committed in one batch.
+ * `pending` holds records prepared earlier in the same batch: a node joining twice in one batch
+ * builds on its first record, as it would one after the other.
+ */
+export async function prepareJoin(store: Store, input: unknown, now: Date, pending?: Map<string, StoredNode>): Promise<PreparedJoin> {
   const o = body(input);
   onlyKeys(o, ['token', 'nodeName', 'labels']);
   if (typeof o.token !== 'string' || o.token.length === 0 || o.token.length > 512) throw invalid('token', 'a join token is required');
@@ -66,7 +84,7 @@ export async function joinNode(store: Store, input: unknown, now: Date): Promise
   // nothing about which nodes exist.
   await verifyJoinToken(store, o.token, now);
   const key = keyFor('Node', nodeName);
-  const existing = (await store.get<StoredNode>(key))?.value;
+  const existing = pending?.get(key) ?? (await store.get<StoredNode>(key))?.value;
   const creds = issueNodeCredentials(nodeName);
   const record: StoredNode = {
     ...(existing ?? {}),
@@ -82,8 +100,9 @@ export async function joinNode(store: Store, input: unknown, now: Date): Promise
     credentialHash: creds.hash,
     joinedAt: now.toISOString(),
   };
-  await store.commit([{ type: 'put', key, value: record }]);
   return {
+    key,
+    record,
     result: { node: nodeName, username: creds.username, password: creds.password },
     registration: { name: nodeName, username: creds.username, password: creds.password, credentialHash: creds.hash },
   };

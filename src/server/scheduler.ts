@@ -86,6 +86,8 @@ export function schedule(input: ScheduleInput): ScheduleResult {
 /** One scheduling pass; holds the working set so the rules below read as prose. */
 class Pass {
   private readonly live = new Map<string, PodAssignment>();
+  /** live, by node: memory checks ask for a node's pods once per placement. */
+  private readonly liveOnNode = new Map<string, Map<string, PodAssignment>>();
   private readonly taken = new Set<string>();
   private readonly nodes: NodeView[];
   private readonly nodeByName = new Map<string, NodeView>();
@@ -103,7 +105,7 @@ class Pass {
     for (const n of this.nodes) this.nodeByName.set(n.name, n);
     for (const a of input.apps) this.appByName.set(a.meta.name, a);
     for (const p of input.assignments) {
-      this.live.set(p.meta.name, p);
+      this.track(p);
       this.taken.add(p.meta.name);
     }
     this.archOk = input.archCompatible ?? defaultArchCompatible;
@@ -406,11 +408,19 @@ class Pass {
   }
 
   private podsOn(node: string): PodAssignment[] {
-    return [...this.live.values()].filter((p) => p.node === node);
+    return [...(this.liveOnNode.get(node)?.values() ?? [])];
+  }
+
+  private track(p: PodAssignment): void {
+    this.live.set(p.meta.name, p);
+    let here = this.liveOnNode.get(p.node);
+    if (!here) this.liveOnNode.set(p.node, (here = new Map()));
+    here.set(p.meta.name, p);
   }
 
   private remove(p: PodAssignment): void {
     this.live.delete(p.meta.name);
+    this.liveOnNode.get(p.node)?.delete(p.meta.name);
     this.result.delete.push(p.meta.name);
   }
 
@@ -428,7 +438,7 @@ class Pass {
       node,
       templateHash: hash,
     };
-    this.live.set(name, pod);
+    this.track(pod);
     this.fresh.add(name);
     this.result.create.push(pod);
   }

@@ -6,6 +6,8 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { createBatcher, type Outcome } from '../core/batcher.js';
+import { brokerServer } from '../core/broker-urls.js';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
 import { allNodesTopic } from '../core/topics.js';
@@ -14,7 +16,7 @@ import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { Controller } from './controller.js';
 import { Mutex } from './mutex.js';
-import { joinNode, patchNode, type NodeRegistration } from './nodes.js';
+import { patchNode, prepareJoin, type JoinResult, type NodeRegistration } from './nodes.js';
 import { applyResources, deleteResource, getResource, listResources, PREFIX, type ApplyResult, type DeletableKind } from './resources.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
 import type { NodeView } from './scheduler.js';
@@ -32,7 +34,8 @@ export interface ControlPlaneOptions {
   /** Opened by the caller, who also closes it after stop(). */
   store: Store;
   cluster: string;
-  mqtt: { url: string; username?: string; password: string; ca?: string };
+  /** `urls`: every member of a clustered broker; the connection fails over between them. */
+  mqtt: { url: string; urls?: string[]; username?: string; password: string; ca?: string };
   connect?: MqttConnect;
   logger: Logger;
   clock?: Clock;
@@ -43,6 +46,13 @@ export interface ControlPlaneOptions {
   caCertPem?: string;
   /** The MQTT URL nodes should use (may differ from ours: we may talk to the broker on localhost). */
   brokerUrlForNodes: string;
+  /** All broker members nodes may use (a clustered broker); handed out on join beside the first. */
+  brokerUrlsForNodes?: string[];
+  /**
+   * A broker whose users the server does not manage (NATS, EMQX with its own auth): every node
+   * gets these shared credentials on join instead of its own.
+   */
+  nodeMqttCredentials?: { username: string; password: string };
   /** Called after a node (re)joined, e.g. to rewrite an external Mosquitto's password file. */
   registerNode?: (node: NodeRegistration) => Promise<void>;
   /** NotReady after this long without a status or presence (default 40 s). */
@@ -90,7 +100,7 @@ function defaultConnect(log: Logger): MqttConnect {
 export interface JoinResponse {
   cluster: string;
   node: string;
-  mqtt: { url: string; username: string; password: string };
+  mqtt: { url: string; urls?: string[]; username: string; password: string };
   caCert?: string;
 }
 
@@ -163,6 +173,7 @@ export class ControlPlane {
       // and retained presences arrive again on subscribe.
       clean: true,
       reconnectPeriod: 2000,
+      ...((this.opts.mqtt.urls?.length ?? 0) > 1 ? { servers: this.opts.mqtt.urls!.map(brokerServer) } : {}),
       ...(this.opts.mqtt.ca ? { ca: this.opts.mqtt.ca } : {}),
     });
     this.client = client;
@@ -337,6 +348,28 @@ export class ControlPlane {
 
   /* ------------------------------------------------------- tokens and join */
 
+  /** Joins arriving together are written in one synced commit (a join storm is N fsyncs otherwise). */
+  private readonly joinBatch = createBatcher<unknown, { result: JoinResult; registration: NodeRegistration }>((bodies) =>
+    this.mutex.run(() => this.commitJoins(bodies)),
+  );
+
+  private async commitJoins(bodies: unknown[]): Promise<Outcome<{ result: JoinResult; registration: NodeRegistration }>[]> {
+    const now = this.clock.now();
+    const pending = new Map<string, StoredNode>();
+    const outcomes: Outcome<{ result: JoinResult; registration: NodeRegistration }>[] = [];
+    for (const body of bodies) {
+      try {
+        const prepared = await prepareJoin(this.opts.store, body, now, pending);
+        pending.set(prepared.key, prepared.record);
+        outcomes.push({ ok: true, value: { result: prepared.result, registration: prepared.registration } });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    if (pending.size > 0) await this.opts.store.commit([...pending].map(([key, value]) => ({ type: 'put' as const, key, value })));
+    return outcomes;
+  }
+
   async createToken(body: unknown): Promise<{ token: string; expiresAt: string }> {
     const ttl = (body as { ttlSeconds?: unknown } | null)?.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
     if (typeof ttl !== 'number') throw invalid('ttlSeconds', 'expected a number of seconds');
@@ -345,7 +378,7 @@ export class ControlPlane {
   }
 
   async join(body: unknown): Promise<JoinResponse> {
-    const { result, registration } = await this.mutex.run(() => joinNode(this.opts.store, body, this.clock.now()));
+    const { result, registration } = await this.joinBatch(body);
     if (this.opts.registerNode) {
       try {
         await this.opts.registerNode(registration);
@@ -354,10 +387,12 @@ export class ControlPlane {
       }
     }
     this.log.info({ node: result.node }, 'node joined');
+    const urls = this.opts.brokerUrlsForNodes;
+    const credentials = this.opts.nodeMqttCredentials ?? { username: result.username, password: result.password };
     return {
       cluster: this.cluster,
       node: result.node,
-      mqtt: { url: this.opts.brokerUrlForNodes, username: result.username, password: result.password },
+      mqtt: { url: this.opts.brokerUrlForNodes, ...(urls && urls.length > 1 ? { urls } : {}), ...credentials },
       ...(this.opts.caCertPem ? { caCert: this.opts.caCertPem } : {}),
     };
   }

@@ -11,6 +11,7 @@ import { decodeNodeStatus, decodePresence } from '../core/wire.js';
 import type { NodeStatus, PodStatus } from '../core/wire-types.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { Clock } from './clock.js';
+import { createBatcher } from '../core/batcher.js';
 import type { Mutex } from './mutex.js';
 import { keyFor, PREFIX } from './resources.js';
 
@@ -57,6 +58,12 @@ interface Live {
   online?: boolean;
   status?: NodeStatus;
   lastStatusMs?: number;
+}
+
+interface Transition {
+  node: string;
+  ready: boolean;
+  atMs: number;
 }
 
 export class StatusCache {
@@ -223,7 +230,8 @@ export class StatusCache {
     const at = ready ? this.opts.clock.now().getTime() : this.wentSilentAt(node);
     if (ready) this.notReadySince.delete(node);
     else this.notReadySince.set(node, at);
-    this.pending = this.pending.then(() => this.writeTransition(node, ready, at));
+    const written = this.writeTransition({ node, ready, atMs: at });
+    this.pending = this.pending.then(() => written);
     this.opts.onNodeEvent?.(node, ready ? 'ready' : 'not-ready');
   }
 
@@ -239,21 +247,34 @@ export class StatusCache {
     return Math.min(now, last + this.timeoutMs);
   }
 
-  private async writeTransition(node: string, ready: boolean, atMs: number): Promise<void> {
+  private async writeTransition(t: Transition): Promise<void> {
     try {
-      await this.opts.mutex.run(async () => {
-        const key = keyFor('Node', node);
-        const entry = await this.opts.store.get<StoredNode>(key);
-        if (!entry) return;
-        const value: StoredNode = { ...entry.value, ready, lastTransitionAt: new Date(atMs).toISOString() };
-        await this.opts.store.commit([{ type: 'put', key, value }]);
-      });
-      this.log.info({ node, ready }, ready ? 'node is Ready' : 'node is NotReady');
+      await this.writeTransitions(t);
+      this.log.info({ node: t.node, ready: t.ready }, t.ready ? 'node is Ready' : 'node is NotReady');
     } catch (err) {
       // The in-memory view stays right; the next transition writes again.
-      this.log.error({ node, err: errorMessage(err) }, 'could not record node readiness');
+      this.log.error({ node: t.node, err: errorMessage(err) }, 'could not record node readiness');
     }
   }
+
+  /**
+   * Transitions arriving together (a fleet coming back after a broker restart, a join storm)
+   * share one synced commit instead of one fsync each under the store mutex; for a node named
+   * twice in a batch the later transition wins, as it would one after the other.
+   */
+  private readonly writeTransitions = createBatcher<Transition, void>(async (batch) => {
+    await this.opts.mutex.run(async () => {
+      const latest = new Map(batch.map((t) => [t.node, t]));
+      const ops: { type: 'put'; key: string; value: StoredNode }[] = [];
+      for (const t of latest.values()) {
+        const key = keyFor('Node', t.node);
+        const entry = await this.opts.store.get<StoredNode>(key);
+        if (entry) ops.push({ type: 'put', key, value: { ...entry.value, ready: t.ready, lastTransitionAt: new Date(t.atMs).toISOString() } });
+      }
+      if (ops.length > 0) await this.opts.store.commit(ops);
+    });
+    return batch.map(() => ({ ok: true as const, value: undefined }));
+  });
 
   private onStoreChange(change: StoreChange): void {
     for (const op of change.ops) {

@@ -57,14 +57,22 @@ function containerTarget(c: PodTemplate['containers'][number]): ContainerTarget 
 /** The pod template of an older revision of an app, when it is still known. */
 export type OlderTemplate = (app: string, hash: string) => PodTemplate | undefined;
 
+/** Apps by name with their template hash: computed once per plan, not once per node. */
+export type AppIndex = ReadonlyMap<string, { app: App; hash: string }>;
+
+export function indexApps(apps: readonly App[]): AppIndex {
+  const byName = new Map<string, { app: App; hash: string }>();
+  for (const app of apps) byName.set(app.meta.name, { app, hash: templateHash(app) });
+  return byName;
+}
+
 /**
  * The pods `node` must run, sorted by name. A pod on an older template (mid-rollout) is
  * described from that template's revision; one whose template is no longer known at all, or
  * whose app is gone, is left out, and the agent stops what is not listed.
  */
-export function buildNodePods(node: string, assignments: readonly PodAssignment[], apps: readonly App[], olderTemplate?: OlderTemplate): PodTarget[] {
-  const byName = new Map<string, { app: App; hash: string }>();
-  for (const app of apps) byName.set(app.meta.name, { app, hash: templateHash(app) });
+export function buildNodePods(node: string, assignments: readonly PodAssignment[], apps: readonly App[] | AppIndex, olderTemplate?: OlderTemplate): PodTarget[] {
+  const byName = Array.isArray(apps) ? indexApps(apps) : (apps as AppIndex);
   const pods: PodTarget[] = [];
   for (const a of assignments) {
     if (a.node !== node) continue;

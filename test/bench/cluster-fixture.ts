@@ -38,6 +38,9 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of live) child.kill('SIGKILL');
   });
+  // Ctrl-C (or a timeout's SIGTERM) would otherwise end the bench without 'exit' handlers,
+  // leaving servers running.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 }
 
 /** Spawns a grove role and resolves once its stderr says `ready` (or rejects with its log). */
@@ -109,11 +112,11 @@ export async function makeDataDir(label: string): Promise<string> {
 }
 
 /** `grove server` on free loopback ports in `dataDir` (made by the caller, so it can seed it). */
-export async function startServer(dataDir: string, options: { agent: boolean; nodeName: string }): Promise<ServerNode> {
+export async function startServer(dataDir: string, options: { agent: boolean; nodeName: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<ServerNode> {
   const args = ['--data-dir', dataDir, 'server', '--api-addr', `127.0.0.1:${await freePort()}`, '--mqtt-addr', `127.0.0.1:${await freePort()}`];
   if (!options.agent) args.push('--no-agent');
-  args.push('--node-name', options.nodeName);
-  const role = await spawnRole(args, 'grove server ready');
+  args.push('--node-name', options.nodeName, ...(options.extraArgs ?? []));
+  const role = await spawnRole(args, 'grove server ready', options.env);
   try {
     const config = JSON.parse(await readFile(join(dataDir, 'client.json'), 'utf8')) as { apiUrl: string; token: string };
     const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {

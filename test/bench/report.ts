@@ -34,6 +34,20 @@ export interface BenchRun {
   figures: Figure[];
 }
 
+/**
+ * A run of a subset (`--only`) replaces only its own benches' figures: the other benches'
+ * figures are carried over from the previous results file, each marked with its own run date.
+ */
+export async function mergeWithPrevious(run: BenchRun, jsonPath: string): Promise<BenchRun> {
+  const previous = await readFile(jsonPath, 'utf8').then((t) => JSON.parse(t) as BenchRun, () => undefined);
+  if (!previous) return run;
+  const fresh = new Set(run.figures.map((f) => f.bench));
+  const kept = previous.figures
+    .filter((f) => !fresh.has(f.bench))
+    .map((f) => ({ ...f, note: f.note?.includes('run of ') ? f.note : [f.note, `run of ${previous.startedAt.slice(0, 10)}`].filter(Boolean).join('; ') }));
+  return { ...run, figures: [...kept, ...run.figures] };
+}
+
 /** Writes results as JSON and markdown, and refreshes the table in docs/performance.md. */
 export async function writeResults(run: BenchRun, jsonPath: string, docPath: string): Promise<string> {
   await mkdir(dirname(jsonPath), { recursive: true });

@@ -2,8 +2,9 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/grove-cli.js';
 import { applyLatencyBench, clusterIdleBench } from './cluster-bench.js';
+import { fanoutBench } from './fanout-bench.js';
 import { pullBench } from './pull-bench.js';
-import { writeResults, type Figure } from './report.js';
+import { mergeWithPrevious, writeResults, type Figure } from './report.js';
 import { runtimeBench } from './runtime-bench.js';
 
 function argValue(name: string): string | undefined {
@@ -29,11 +30,33 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
   // Fixed sample counts rather than --runs: the window and the p99 need their own sizes.
   'cluster-idle': () => clusterIdleBench({ idleSeconds: positiveArg('--idle-seconds', 60) }),
   'apply-latency': () => applyLatencyBench({ applies: positiveArg('--applies', 50) }),
+  // Hollow-node fleets (agent/src/hollow); sizes from --fanout-nodes / GROVE_FANOUT_NODES.
+  fanout: () => fanoutBench({ broker: 'embedded', nodes: fleetSize('--fanout-nodes', 'GROVE_FANOUT_NODES', 1000), targetMs: 5000, targetRssMiB: 200 }),
+  'fanout-mosquitto': () =>
+    fanoutBench({
+      broker: 'mosquitto',
+      nodes: fleetSize('--fanout-mosquitto-nodes', 'GROVE_FANOUT_MOSQUITTO_NODES', 10_000),
+      targetMs: 15_000,
+      targetRssMiB: 400,
+      timeoutMs: 150_000,
+      joinConcurrency: Number(argValue('--fanout-join-concurrency') ?? 0),
+    }),
+  'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
 };
+
+/**
+ * Benches left out of a plain `npm run bench`, which must stay under 15 minutes: fanout-nats
+ * (2–3 min, its figures are about failover, and CI covers its correctness) runs with --only.
+ */
+const NOT_DEFAULT = new Set<string>(['fanout-nats']);
+
+function fleetSize(flag: string, env: string, fallback: number): number {
+  return positiveArg(flag, Number(process.env[env] ?? fallback));
+}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('npm run bench needs root (it starts containers)');
-  const only = argValue('--only')?.split(',') ?? Object.keys(BENCHES);
+  const only = argValue('--only')?.split(',') ?? Object.keys(BENCHES).filter((n) => !NOT_DEFAULT.has(n));
   const runs = Number(argValue('--runs') ?? 15);
   const unknown = only.filter((n) => !BENCHES[n]);
   if (unknown.length) throw new Error(`unknown bench ${unknown.join(', ')} (have: ${Object.keys(BENCHES).join(', ')})`);
@@ -43,9 +66,11 @@ async function main(): Promise<void> {
     process.stderr.write(`bench ${name}…\n`);
     figures.push(...(await BENCHES[name]!(runs)));
   }
+  const jsonPath = join(REPO_ROOT, 'test', 'bench', 'results', 'latest.json');
+  const run = { startedAt, host: { arch: process.arch, cpus: cpus().length, kernel: release(), node: process.version }, figures };
   const table = await writeResults(
-    { startedAt, host: { arch: process.arch, cpus: cpus().length, kernel: release(), node: process.version }, figures },
-    join(REPO_ROOT, 'test', 'bench', 'results', 'latest.json'),
+    argValue('--only') ? await mergeWithPrevious(run, jsonPath) : run,
+    jsonPath,
     join(REPO_ROOT, 'docs', 'performance.md'),
   );
   process.stdout.write(table + '\n');

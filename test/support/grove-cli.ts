@@ -23,7 +23,9 @@ export function assertBuilt(): void {
 /** `prefix` wraps the command, e.g. `['nsenter', '--net=/run/netns/NS', '--']` (it execs: same pid). */
 export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): ChildProcess {
   assertBuilt();
-  const argv = [...prefix, process.execPath, GROVE_BIN, ...args];
+  // GROVE_TEST_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): profile spawned roles.
+  const nodeArgs = (process.env.GROVE_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const argv = [...prefix, process.execPath, ...nodeArgs, GROVE_BIN, ...args];
   return spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, GROVE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

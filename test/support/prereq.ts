@@ -21,7 +21,8 @@ export type Prerequisite =
   | 'cross-compilers'
   | 'qemu-user-static'
   | 'iproute2'
-  | 'iptables';
+  | 'iptables'
+  | 'nats-server';
 
 function onPath(bin: string): boolean {
   try {
@@ -40,6 +41,7 @@ function missing(req: Prerequisite): string | undefined {
     case 'crun':
     case 'skopeo':
     case 'mosquitto':
+    case 'nats-server':
     case 'htpasswd':
     case 'file':
       return onPath(req) ? undefined : `needs ${req} on PATH`;

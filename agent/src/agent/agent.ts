@@ -47,6 +47,8 @@ export interface AgentOptions {
   lockMaxSeconds?: number;
   /** CronJob schedules (default node-cron); tests fire them by hand. */
   cronScheduler?: CronScheduler;
+  /** Sees every status the reconciler reports (hollow nodes time convergence with it). */
+  observeStatus?: (report: StatusReport) => void;
 }
 
 export class Agent {
@@ -81,7 +83,10 @@ export class Agent {
       runtime: options.runtime,
       clock: this.clock,
       logger: options.logger,
-      onStatus: (report) => this.sync?.reportStatus(report),
+      onStatus: (report) => {
+        options.observeStatus?.(report);
+        this.sync?.reportStatus(report);
+      },
       executor,
       ...(options.pollSeconds !== undefined ? { pollSeconds: options.pollSeconds } : {}),
       ...(options.locks ? { locks: options.locks } : {}),

@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseBrokerUrls } from '../../../src/core/broker-urls.js';
 import { ErrorCode, GroveError, errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { isValidName } from '../../../src/core/topics.js';
@@ -45,7 +46,8 @@ export interface JoinConfig {
   cluster: string;
   node: string;
   serverUrl: string;
-  mqtt: { url: string; username: string; password: string };
+  /** `urls`: every member of a clustered broker (`url` is the first), when the server lists several. */
+  mqtt: { url: string; urls?: string[]; username: string; password: string };
   /** PEM of the cluster CA, when the server runs TLS. */
   caCert?: string;
   joinedAt: string;
@@ -57,6 +59,8 @@ export interface JoinOptions {
   nodeName: string;
   labels?: Record<string, string>;
   dataDir: string;
+  /** Write <dataDir>/agent/join.json (default true; hollow nodes keep it in memory). */
+  persist?: boolean;
   fetch?: JoinFetch;
   logger?: Logger;
   now?: () => Date;
@@ -190,6 +194,7 @@ export async function joinCluster(options: JoinOptions): Promise<JoinConfig> {
     }
     config.caCert = pinned;
   }
+  if (options.persist === false) return config;
   await mkdir(join(options.dataDir, 'agent'), { recursive: true, mode: 0o700 });
   // Holds the MQTT password: owner-only, and never half-written.
   await writeFileAtomic(joinConfigPath(options.dataDir), JSON.stringify(config, null, 2) + '\n', 0o600);
@@ -231,6 +236,15 @@ function validateConfig(raw: unknown, bad: (why: string) => GroveError, defaults
     if (typeof mqtt[k] !== 'string' || (mqtt[k] as string).length === 0) throw bad(`mqtt.${k}`);
   }
   if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqtt.url as string)) throw bad('mqtt.url');
+  let urls: string[] | undefined;
+  if (mqtt.urls !== undefined) {
+    if (!Array.isArray(mqtt.urls) || !mqtt.urls.every((u) => typeof u === 'string')) throw bad('mqtt.urls');
+    try {
+      urls = parseBrokerUrls(mqtt.urls as string[], 'mqtt.urls');
+    } catch {
+      throw bad('mqtt.urls');
+    }
+  }
   if (o.caCert !== undefined && typeof o.caCert !== 'string') throw bad('caCert');
   const serverUrl = defaults?.serverUrl ?? o.serverUrl;
   const joinedAt = defaults?.joinedAt ?? o.joinedAt;
@@ -239,7 +253,7 @@ function validateConfig(raw: unknown, bad: (why: string) => GroveError, defaults
     cluster: o.cluster,
     node: o.node,
     serverUrl,
-    mqtt: { url: mqtt.url as string, username: mqtt.username as string, password: mqtt.password as string },
+    mqtt: { url: mqtt.url as string, ...(urls ? { urls } : {}), username: mqtt.username as string, password: mqtt.password as string },
     ...(typeof o.caCert === 'string' ? { caCert: o.caCert } : {}),
     joinedAt,
   };

@@ -12,6 +12,7 @@
  * - rpc/req → rpc/res: the `logs` method (rpc-logs.ts).
  */
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { topicsFor, type NodeTopics } from '../../../src/core/topics.js';
@@ -31,6 +32,8 @@ export type MqttConnect = (url: string, options: IClientOptions) => MqttClient;
 
 export interface MqttSettings {
   url: string;
+  /** Members of a clustered broker, `url` among them: each reconnect tries the next one. */
+  urls?: string[];
   username: string;
   password: string;
   /** PEM of the cluster CA, for mqtts:// (pinned: the system roots are not used). */
@@ -102,7 +105,9 @@ export class SyncClient {
     if (this.client) return;
     const { mqtt } = this.opts;
     const connect = this.opts.connect ?? mqttConnect;
-    const client = connect(mqtt.url, {
+    const urls = rotateForKey(mqtt.urls?.length ? mqtt.urls : [mqtt.url], this.opts.node);
+    const client = connect(urls[0]!, {
+      ...(urls.length > 1 ? { servers: urls.map(brokerServer) } : {}),
       clientId: `grove-agent-${this.opts.node}`,
       username: mqtt.username,
       password: mqtt.password,
@@ -170,16 +175,31 @@ export class SyncClient {
   private onConnect(client: MqttClient): void {
     if (this.stopped || client !== this.client) return;
     this.lastError = undefined;
-    this.log.info({ url: this.opts.mqtt.url }, 'connected to broker');
+    this.log.info({ broker: `${client.options.host ?? ''}:${client.options.port ?? ''}` }, 'connected to broker');
     client.publish(this.topics.presence, this.presence(true), { qos: 1, retain: true }, (err) => {
       if (err) this.log.debug({ err: errorMessage(err) }, 'online presence not sent');
     });
-    client.subscribe(
-      { [this.topics.target]: { qos: 1 }, [this.topics.rpcRequest]: { qos: 1 } },
-      (err) => err && this.log.warn({ err: errorMessage(err) }, 'subscribe failed'),
-    );
+    this.subscribe(client);
     // Exactly one status per (re)connect: the current one, whatever happened while offline.
     void this.sendStatus(false);
+  }
+
+  /**
+   * Subscribes to the target and rpc topics. A refused or failed subscription is retried while
+   * this connection lasts: connected but unsubscribed, a node would never hear of a new target
+   * (a clustered broker refuses subscriptions for a few seconds after losing a member).
+   */
+  private subscribe(client: MqttClient): void {
+    client.subscribe({ [this.topics.target]: { qos: 1 }, [this.topics.rpcRequest]: { qos: 1 } }, (err, granted) => {
+      const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
+      if (!err && refused.length === 0) return;
+      if (this.stopped || client !== this.client || !client.connected) return;
+      const retryMs = this.reconnectDelay();
+      this.log.warn({ err: err ? errorMessage(err) : `refused: ${refused.join(', ')}`, retryMs }, 'subscribe failed, will retry');
+      this.clock.setTimeout(() => {
+        if (!this.stopped && client === this.client && client.connected) this.subscribe(client);
+      }, retryMs);
+    });
   }
 
   private onMessage(topic: string, payload: Buffer): void {

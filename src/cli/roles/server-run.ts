@@ -6,6 +6,9 @@ import { defaultServerHosts, ensureClusterCa, ensureServerCert } from '../../ser
 import { createAuthenticator, ensureServerCredentials, storeNodeLookup } from '../../server/security/credentials.js';
 import { parseDurationSeconds } from '../../core/quantity.js';
 import { LevelStore } from '../../store/level-store.js';
+import { parseBrokerUrls } from '../../core/broker-urls.js';
+import { ErrorCode, GroveError } from '../../core/errors.js';
+import { loadBrokerCredentials } from './broker-credentials.js';
 import { writeClientConfig, clientConfigPath } from '../client/client-config.js';
 import type { CliContext } from '../context.js';
 import { mosquittoSync } from './mosquitto-sync.js';
@@ -37,13 +40,22 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     const advertise = advertisedHost(apiAddr.host, o.advertiseAddr as string | undefined);
     const ca = o.tls ? await ensureClusterCa(serverDir, { logger }) : undefined;
     const cert = ca ? await ensureServerCert(serverDir, ca, { hosts: [...defaultServerHosts(), advertise], logger }) : undefined;
-    const serverCreds = await ensureServerCredentials(dataDir, { logger });
+    const external = o.brokerCredentials ? await loadBrokerCredentials(o.brokerCredentials as string) : undefined;
+    if (external && !o.mqttUrl) throw new GroveError(ErrorCode.InvalidArgument, '--broker-credentials needs --mqtt-url (it is for an external broker)');
+    const managedCreds = external ? undefined : await ensureServerCredentials(dataDir, { logger });
+    const serverCreds = external?.server ?? managedCreds!;
     const scheme = cert ? 'mqtts' : 'mqtt';
 
     let brokerUrl: string;
     let brokerUrlForNodes: string;
+    let brokerUrls: string[] | undefined;
     let registerNode: ((r: { username: string; password: string }) => Promise<void>) | undefined;
-    if (o.mqttUrl) {
+    if (o.mqttUrl && external) {
+      // A broker with its own user list (NATS, EMQX): nothing to write, nothing to reload.
+      brokerUrls = parseBrokerUrls(o.mqttUrl as string);
+      brokerUrl = brokerUrls[0]!;
+      brokerUrlForNodes = brokerUrl;
+    } else if (o.mqttUrl) {
       brokerUrl = o.mqttUrl as string;
       brokerUrlForNodes = brokerUrl;
       const url = new URL(brokerUrl);
@@ -51,7 +63,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         dir: (o.mosquittoDir as string | undefined) ?? join(serverDir, 'mosquitto'),
         cluster,
         store,
-        server: serverCreds,
+        server: managedCreds!,
         listener: { host: url.hostname, port: Number(url.port || 1883) },
         ...(cert ? { tls: cert } : {}),
         ...(o.mosquittoPidFile ? { pidFile: o.mosquittoPidFile as string } : {}),
@@ -61,12 +73,17 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       await sync.writeAll();
       registerNode = sync.onJoin;
     } else {
+      const maxConnections = Number(o.mqttMaxConnections ?? 5000);
+      if (!Number.isInteger(maxConnections) || maxConnections < 2 || maxConnections > 1_000_000) {
+        throw new GroveError(ErrorCode.InvalidArgument, `--mqtt-max-connections: "${String(o.mqttMaxConnections)}" is not a whole number from 2 to 1000000`);
+      }
       const broker = await startEmbeddedBroker({
+        maxConnections,
         host: mqttAddr.host,
         port: mqttAddr.port,
         ...(cert ? { tls: cert } : {}),
         cluster,
-        authenticate: createAuthenticator(serverCreds, storeNodeLookup(store)),
+        authenticate: createAuthenticator(managedCreds!, storeNodeLookup(store)),
         logger,
       });
       cleanup.push(() => broker.close());
@@ -77,11 +94,13 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     const controlPlane = new ControlPlane({
       store,
       cluster,
-      mqtt: { url: brokerUrl, username: serverCreds.username, password: serverCreds.password, ...(ca ? { ca: ca.caCertPem } : {}) },
+      mqtt: { url: brokerUrl, ...(brokerUrls ? { urls: brokerUrls } : {}), username: serverCreds.username, password: serverCreds.password, ...(ca ? { ca: ca.caCertPem } : {}) },
       logger,
       adminToken,
       ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
       brokerUrlForNodes,
+      ...(brokerUrls ? { brokerUrlsForNodes: brokerUrls } : {}),
+      ...(external ? { nodeMqttCredentials: external.node } : {}),
       ...(registerNode ? { registerNode } : {}),
       nodeGraceMs,
       evictionTimeoutMs,
@@ -107,6 +126,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
         ...(registerNode ? { registerNode } : {}),
       });
+      // With a broker of its own users, the local agent logs in like every other node.
+      if (external) joined.mqtt = { ...joined.mqtt, ...external.node, ...(brokerUrls ? { urls: brokerUrls } : {}) };
       const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env), ...restartBackoffOption(undefined, ctx.io.env), ...lockMaxOption(undefined, ctx.io.env) });
       cleanup.push(() => agent.stop());
       localAgentHealthy = () => agent.agent.healthy();

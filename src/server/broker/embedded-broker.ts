@@ -19,9 +19,12 @@ import { createServer as createTcpServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../core/logger.js';
+import { indexRetained, type RetainedPersistence } from './retained-index.js';
 import { errorMessage } from '../../core/errors.js';
 import { authorize } from '../security/acl.js';
 import { DEFAULT_MAX_PACKET_BYTES, GuardedConnection } from './packet-guard.js';
+
+const LISTEN_BACKLOG = 8192;
 
 export { DEFAULT_MAX_PACKET_BYTES };
 
@@ -125,6 +128,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     },
   });
 
+  indexRetained((aedes as unknown as { persistence: RetainedPersistence }).persistence);
+
   aedes.on('client', (client) => log.debug({ clientId: client.id }, 'client connected'));
   aedes.on('clientDisconnect', (client) => log.debug({ clientId: client.id }, 'client disconnected'));
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
@@ -161,7 +166,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port, options.host, () => {
+      // A deep accept queue (the kernel caps it at net.core.somaxconn): in a join or reconnect
+      // storm Node's default of 511 overflows, and dropped SYNs come back only after 1, 3, 7 s…
+      server.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
