@@ -3,6 +3,8 @@
  * these; the store holds them; the scheduler turns Apps into per-node pod targets.
  */
 
+import type { DeviceMapping } from './device-spec.js';
+
 export type AppKind = 'Deployment' | 'DaemonSet' | 'Job' | 'CronJob';
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
@@ -67,6 +69,8 @@ export interface ContainerTemplate {
   imagePullPolicy?: ImagePullPolicy;
   /** Only set when the manifest has a probe, so templates without probes hash as before. */
   probes?: ContainerProbes;
+  /** securityContext.privileged / compose privileged: an explicit opt-in, shown by describe. */
+  privileged?: boolean;
 }
 
 export interface PodTemplate {
@@ -77,6 +81,10 @@ export interface PodTemplate {
   hostNetwork: boolean;
   /** SIGTERM-to-SIGKILL delay on stop (k8s terminationGracePeriodSeconds / compose stop_grace_period). */
   terminationGracePeriodSeconds?: number;
+  /** Host devices every container of the pod gets (grove.io/devices, compose devices:). */
+  devices?: DeviceMapping[];
+  /** Supplementary groups, gids or names (securityContext.supplementalGroups, compose group_add). */
+  supplementalGroups?: string[];
   containers: ContainerTemplate[];
 }
 

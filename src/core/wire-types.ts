@@ -14,6 +14,7 @@ export const WIRE_SCHEMA = 1;
 
 import type { EnvVar, ContainerProbes, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
 import type { UpdatePolicy } from './update-policy.js';
+import type { DeviceMapping } from './device-spec.js';
 
 export type { UpdatePolicy, UpdateWindow } from './update-policy.js';
 
@@ -36,6 +37,8 @@ export interface ContainerTarget {
   imagePullPolicy?: ImagePullPolicy;
   /** Absent when the container has no probe; an older agent ignores it (and runs no probes). */
   probes?: ContainerProbes;
+  /** Only when true: every capability and device (an explicit opt-in of the manifest). */
+  privileged?: boolean;
 }
 
 export interface PodTarget {
@@ -50,6 +53,10 @@ export interface PodTarget {
   /** The app's update window / lock maximum (grove.io/update-* annotations); absent = none. */
   update?: UpdatePolicy;
   containers: ContainerTarget[];
+  /** Host devices every container of the pod gets; absent = none. */
+  devices?: DeviceMapping[];
+  /** Supplementary groups of every container (gids or names in the image's /etc/group). */
+  supplementalGroups?: string[];
   /** Job / CronJob pods only: the agent runs the containers to completion (agent/src/agent/jobs). */
   job?: JobSpec;
   /** CronJob pods only: the agent fires runs on this schedule itself, also while offline. */

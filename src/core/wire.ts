@@ -10,6 +10,7 @@ import { ErrorCode, GroveError } from './errors.js';
 import { isValidName, validateName } from './topics.js';
 import { decodeProbes } from './wire-probes.js';
 import { decodeDeferred, decodeUpdatePolicy } from './wire-update.js';
+import { decodeDevices, decodeGroups, decodePrivileged } from './wire-access.js';
 import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
@@ -256,6 +257,7 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   out.resources = resources(child(o, 'resources', p), at(p, 'resources'));
   opt(out, o, 'imagePullPolicy', () => oneOf(o, 'imagePullPolicy', p, ['Always', 'IfNotPresent', 'Never'] as const));
   opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), fieldFail));
+  opt(out, o, 'privileged', () => decodePrivileged(o.privileged, at(p, 'privileged'), fieldFail));
   return out as unknown as ContainerTarget;
 }
 
@@ -274,6 +276,8 @@ function podTarget(v: unknown, p: string): PodTarget {
   out.containers = arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerTarget, 1);
   opt(out, o, 'job', () => decodeJobSpec(o.job, at(p, 'job'), fieldFail));
   opt(out, o, 'cron', () => decodeCronSpec(o.cron, at(p, 'cron'), fieldFail));
+  opt(out, o, 'devices', () => decodeDevices(o.devices, at(p, 'devices'), fieldFail));
+  opt(out, o, 'supplementalGroups', () => decodeGroups(o.supplementalGroups, at(p, 'supplementalGroups'), fieldFail));
   return out as unknown as PodTarget;
 }
 

@@ -85,6 +85,8 @@ export class Controller {
   private running: Promise<void> | undefined;
   private dirty = false;
   private republishNext = false;
+  /** Nodes whose current target goes out again in the next pass (see republishNode). */
+  private republishNodes = new Set<string>();
   private stopped = true;
   /** Wakes a pass when the next eviction or rollout deadline falls due (nothing else changes then). */
   private wakeTimer: { handle: NodeJS.Timeout; at: string } | undefined;
@@ -134,6 +136,16 @@ export class Controller {
   }
 
   /** Publishes every node's current target again, e.g. after reconnecting to a broker that lost them. */
+  /**
+   * Publishes one node's current target again (same revision, nothing written): for a node
+   * that keeps reporting an older revision, as when a broker lost the retained message or a
+   * subscription across a failover.
+   */
+  republishNode(node: string): void {
+    this.republishNodes.add(node);
+    this.nudge();
+  }
+
   republishAll(): void {
     this.republishNext = true;
     this.nudge();
@@ -260,7 +272,7 @@ export class Controller {
       const checksum = podsChecksum(pods);
       const last = this.last.get(name);
       if (last && last.checksum === checksum) {
-        if (republishAll) publications.push({ node: name, record: last, pods });
+        if (republishAll || this.republishNodes.has(name)) publications.push({ node: name, record: last, pods });
         continue;
       }
       const record: TargetRecord = { revision: Math.max(revision, (last?.revision ?? 0) + 1), checksum, issuedAt: now };
@@ -278,6 +290,7 @@ export class Controller {
       // A removed node's retained target is cleared so nothing replays it to a re-used name.
       publications.push({ node: n, record: { revision: 0, checksum: '', issuedAt: now }, pods: [] });
     }
+    this.republishNodes.clear();
     return publications;
   }
 

@@ -137,6 +137,8 @@ export class ControlPlane {
       mutex: this.mutex,
       ...(opts.nodeGraceMs !== undefined ? { nodeGraceMs: opts.nodeGraceMs } : {}),
       onNodeEvent: () => this.controller.nudge(),
+      targetRevision: (node) => this.controller.targetRevision(node),
+      onNodeBehind: (node) => this.controller.republishNode(node),
     });
     this.controller = new Controller({
       store: opts.store,

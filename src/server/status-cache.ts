@@ -52,12 +52,21 @@ export interface StatusCacheOptions {
    * set of pods the node reports ready changed (rolling updates wait on it).
    */
   onNodeEvent?: (node: string, reason: NodeEventReason) => void;
+  /** The revision of the target last published to a node (the controller's). */
+  targetRevision?: (node: string) => number | undefined;
+  /** A node has reported an older revision than its target for a while: send it again. */
+  onNodeBehind?: (node: string) => void;
+  /** How long a node may lag its target before onNodeBehind, and between calls (default 30 s). */
+  behindAfterMs?: number;
 }
 
 interface Live {
   online?: boolean;
   status?: NodeStatus;
   lastStatusMs?: number;
+  /** Since when the node has reported a revision older than its target, and when it was last resent. */
+  behindSinceMs?: number;
+  resentMs?: number;
 }
 
 interface Transition {
@@ -199,8 +208,30 @@ export class StatusCache {
       !prev ||
       prev.facts.arch !== status.facts.arch ||
       JSON.stringify(prev.facts.labels) !== JSON.stringify(status.facts.labels);
+    this.checkBehind(node, l, status);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
     else if (!prev || readyPodsKey(prev) !== readyPodsKey(status)) this.opts.onNodeEvent?.(node, 'pods-ready');
+  }
+
+  /**
+   * A node that keeps reporting an older revision than the one published to it has missed it
+   * (a broker lost the retained message, or the subscription, in a failover): ask for it to be
+   * sent again, at most once per interval. A node still applying a large target only gets the
+   * same message twice, which it ignores.
+   */
+  private checkBehind(node: string, l: Live, status: NodeStatus): void {
+    const target = this.opts.targetRevision?.(node);
+    const now = this.opts.clock.now().getTime();
+    if (target === undefined || status.observedRevision >= target) {
+      delete l.behindSinceMs;
+      return;
+    }
+    l.behindSinceMs ??= now;
+    const after = this.opts.behindAfterMs ?? 30_000;
+    if (now - l.behindSinceMs < after || (l.resentMs !== undefined && now - l.resentMs < after)) return;
+    l.resentMs = now;
+    this.log.info({ node, observed: status.observedRevision, target }, 'node reports an older target revision: sending its target again');
+    this.opts.onNodeBehind?.(node);
   }
 
   /** Apps some Ready node holds an update of back (update window or lock): their rollouts wait, not fail. */

@@ -51,6 +51,7 @@ function containerTarget(c: PodTemplate['containers'][number]): ContainerTarget 
   if (c.imagePullPolicy !== undefined) out.imagePullPolicy = c.imagePullPolicy;
   // Only when set, so targets (and checksums) of containers without probes stay as they were.
   if (c.probes) out.probes = structuredClone(c.probes);
+  if (c.privileged) out.privileged = true;
   return out;
 }
 
@@ -93,6 +94,8 @@ export function buildNodePods(node: string, assignments: readonly PodAssignment[
     // Bad values were refused at apply; one stored by an older server is dropped, not fatal.
     const update = updatePolicyOrNone(entry.app.meta.annotations, t.annotations);
     if (update) pod.update = update;
+    if (t.devices?.length) pod.devices = t.devices.map((d) => ({ ...d }));
+    if (t.supplementalGroups?.length) pod.supplementalGroups = [...t.supplementalGroups];
     // Job / CronJob settings travel with the pod: the agent runs them, also while offline.
     if (entry.app.spec.job) pod.job = { ...entry.app.spec.job };
     if (entry.app.spec.cron) pod.cron = { ...entry.app.spec.cron };

@@ -34,6 +34,7 @@ const MAX_DATA_VALUE = 1024 * 1024;
 import { bool, describe, int, invalid, isObj, obj, onlyKeys, str, strList, type Obj } from './validate-primitives.js';
 import { rolloutFields } from './validate-rollout.js';
 import { decodeProbes } from '../core/wire-probes.js';
+import { decodeDevices, decodeGroups, decodePrivileged } from '../core/wire-access.js';
 
 export { invalid };
 
@@ -146,7 +147,7 @@ function resources(v: unknown, path: string): ContainerResources {
 
 function container(v: unknown, path: string): ContainerTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes']);
+  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged']);
   const image = str(o.image, `${path}.image`, 1024);
   let canonicalImage: string;
   try {
@@ -177,13 +178,14 @@ function container(v: unknown, path: string): ContainerTemplate {
     out.imagePullPolicy = o.imagePullPolicy;
   }
   // The agent's decoder, so that what the API accepts is exactly what a node accepts.
-  if (o.probes !== undefined) out.probes = decodeProbes(o.probes, `${path}.probes`, (at, reason) => { throw invalid(at, reason); });
+  if (o.probes !== undefined) out.probes = decodeProbes(o.probes, `${path}.probes`, failInvalid);
+  if (decodePrivileged(o.privileged, `${path}.privileged`, failInvalid)) out.privileged = true;
   return out;
 }
 
 function template(v: unknown, path: string): PodTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['labels', 'annotations', 'nodeSelector', 'restartPolicy', 'hostNetwork', 'terminationGracePeriodSeconds', 'containers']);
+  onlyKeys(o, path, ['labels', 'annotations', 'nodeSelector', 'restartPolicy', 'hostNetwork', 'terminationGracePeriodSeconds', 'containers', 'devices', 'supplementalGroups']);
   const policy = o.restartPolicy ?? 'Always';
   if (policy !== 'Always' && policy !== 'OnFailure' && policy !== 'Never') {
     throw invalid(`${path}.restartPolicy`, 'expected Always, OnFailure or Never');
@@ -208,6 +210,8 @@ function template(v: unknown, path: string): PodTemplate {
   if (o.terminationGracePeriodSeconds !== undefined) {
     out.terminationGracePeriodSeconds = int(o.terminationGracePeriodSeconds, `${path}.terminationGracePeriodSeconds`, 0, 3600);
   }
+  if (o.devices !== undefined) out.devices = decodeDevices(o.devices, `${path}.devices`, failInvalid);
+  if (o.supplementalGroups !== undefined) out.supplementalGroups = decodeGroups(o.supplementalGroups, `${path}.supplementalGroups`, failInvalid);
   return out;
 }
 

@@ -15,7 +15,7 @@ export interface PodView {
   ready: boolean;
   restarts: number;
   /** `ready` is the container's readiness: false while its readiness probe fails. */
-  containers: { name: string; state: string; ready: boolean; exitCode?: number; oomKilled: boolean; reason?: string }[];
+  containers: { name: string; state: string; ready: boolean; exitCode?: number; oomKilled: boolean; reason?: string; message?: string }[];
   /** Generation of the app this pod was scheduled for (the current one when its hash matches). */
   revision: number | undefined;
   templateHash: string;
@@ -53,6 +53,7 @@ export function podView(pod: PodAssignment, app: App | undefined, live: NodeLive
       ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
       oomKilled: c.oomKilled,
       ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      ...(c.message !== undefined ? { message: c.message } : {}),
     })),
   };
 }

@@ -14,6 +14,11 @@ kind: DaemonSet
 metadata:
   name: ${app}
 spec:
+  # Fan-out: the change goes to every node at once. The default (maxUnavailable 1, as in
+  # Kubernetes) would roll a fleet node by node, each waiting for the previous to be ready.
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate: { maxUnavailable: "100%" }
   selector:
     matchLabels: { app: ${app} }
   template:

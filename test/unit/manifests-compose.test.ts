@@ -140,7 +140,7 @@ services:
       ['volumes', `services:\n  web:\n    image: busybox\n    volumes: [data:/data]\n`, 'services.web.volumes: not supported yet'],
       ['depends_on', `services:\n  web:\n    image: busybox\n    depends_on: [db]\n`, 'services.web.depends_on: not supported yet'],
       ['healthcheck', `services:\n  web:\n    image: busybox\n    healthcheck: { test: ["CMD", "true"] }\n`, 'services.web.healthcheck: not supported yet'],
-      ['privileged', `services:\n  web:\n    image: busybox\n    privileged: true\n`, 'services.web.privileged: not supported yet'],
+      ['cap_add', `services:\n  web:\n    image: busybox\n    cap_add: [NET_ADMIN]\n`, 'services.web.cap_add: not supported yet'],
       ['top-level networks', `services:\n  web:\n    image: busybox\nnetworks:\n  default: {}\n`, 'compose.yaml:4 (document 1, compose file): networks: not supported yet'],
       ['top-level volumes', `services:\n  web:\n    image: busybox\nvolumes:\n  data: {}\n`, 'volumes: not supported yet'],
       ['an unknown field', `services:\n  web:\n    image: busybox\n    comand: ["x"]\n`, 'services.web.comand: unknown field (did you mean command?)'],

@@ -62,6 +62,22 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  it('sends one node its current target again on request, same revision, nothing written', async () => {
+    const { store, controller, published } = await setup();
+    await addNodes(store, 'pi-1', 'pi-2');
+    await controller.start();
+    await applyResources(store, [app('web')], new Date());
+    await controller.idle();
+    const last = published.filter((p) => p.target?.node === 'pi-1').at(-1)!.target!;
+    published.length = 0;
+    const rev = store.revision();
+    controller.republishNode('pi-1');
+    await controller.idle();
+    expect(published.map((p) => p.target)).toEqual([last]);
+    expect(store.revision()).toBe(rev);
+    await controller.stop();
+  });
+
   it('re-publishes after a restart with the same revision and writes nothing', async () => {
     const first = await setup();
     await addNodes(first.store, 'pi-1');

@@ -157,3 +157,36 @@ describe('StatusCache', () => {
     expect(events).toEqual(['pi-1:facts', 'pi-1:ready', 'pi-1:facts']);
   });
 });
+
+describe('StatusCache: nodes behind their target', () => {
+  it('asks for a target to be sent again when a node keeps reporting an older revision, at most every 30 s', async () => {
+    const store = new MemoryStore();
+    await store.open();
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
+    const clock = new FakeClock();
+    const resent: string[] = [];
+    let target = 7;
+    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), targetRevision: () => target, onNodeBehind: (n) => resent.push(n) });
+    await cache.start();
+    let seq = 0;
+    const report = (observedRevision: number) => cache.handleMessage(T('pi-1', 'status'), encStatus({ ...nodeStatus('pi-1', { seq: ++seq }), observedRevision, heartbeat: true }));
+    report(6);
+    clock.advance(15_000);
+    report(6);
+    expect(resent).toEqual([]); // 15 s behind: it may still be applying it
+    clock.advance(15_000);
+    report(6);
+    expect(resent).toEqual(['pi-1']);
+    clock.advance(15_000);
+    report(6);
+    expect(resent).toEqual(['pi-1']); // not again within 30 s
+    clock.advance(15_000);
+    report(6);
+    expect(resent).toEqual(['pi-1', 'pi-1']);
+    report(7); // caught up: the clock starts over
+    target = 8;
+    clock.advance(15_000);
+    report(7);
+    expect(resent).toHaveLength(2);
+  });
+});

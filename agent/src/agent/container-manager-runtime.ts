@@ -111,6 +111,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
           ...(resources.pidsLimit !== undefined ? { pidsLimit: resources.pidsLimit } : {}),
         },
         hostNetwork: pod.hostNetwork,
+        ...(pod.devices?.length ? { devices: pod.devices } : {}),
+        ...(pod.supplementalGroups?.length ? { groupAdd: pod.supplementalGroups } : {}),
+        ...(container.privileged ? { privileged: true } : {}),
         ...(lockDir ? { mounts: [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] } : {}),
         labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
         // Always has pulled already (or failed to: then only the stored copy may be used).

@@ -8,6 +8,9 @@ import { statSync, type Stats } from 'node:fs';
 import { stat as statAsync } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
+import { MAX_DEVICES, parseDeviceSpec, type DeviceMapping } from '../../../src/core/device-spec.js';
+
+export type { DeviceMapping } from '../../../src/core/device-spec.js';
 
 export interface BindMount {
   /** Absolute host path (file or directory). */
@@ -19,12 +22,6 @@ export interface BindMount {
   noExec?: boolean;
 }
 
-export interface DeviceMapping {
-  hostPath: string;
-  containerPath: string;
-  /** Subset of "rwm" (read, write, mknod), as in docker --device. */
-  permissions: string;
-}
 
 /** A device with what the OCI spec needs of it, read from the host's node. */
 export interface ResolvedDevice {
@@ -39,7 +36,6 @@ export interface ResolvedDevice {
 }
 
 export const MAX_MOUNTS = 64;
-export const MAX_DEVICES = 64;
 
 const invalid = (what: string, why: string): GroveError => new GroveError(ErrorCode.InvalidArgument, `${what}: ${why}`);
 
@@ -72,30 +68,7 @@ export function parseVolumeFlag(value: string): BindMount {
 
 /** docker --device HOST[:CONTAINER][:PERMISSIONS]. */
 export function parseDeviceFlag(value: string): DeviceMapping {
-  const parts = value.split(':');
-  if (parts.length > 3) throw invalid('--device', `"${value}" is not HOST[:CONTAINER][:rwm]`);
-  const hostPath = checkHostPath(parts[0] ?? '', '--device');
-  let containerPath = hostPath;
-  let permissions = 'rwm';
-  if (parts.length === 3) {
-    containerPath = parts[1]!;
-    permissions = parts[2]!;
-  } else if (parts.length === 2) {
-    if (/^[rwm]+$/.test(parts[1]!)) permissions = parts[1]!;
-    else containerPath = parts[1]!;
-  }
-  return { hostPath, containerPath: checkDevicePath(containerPath), permissions: checkPermissions(permissions) };
-}
-
-function checkDevicePath(path: string): string {
-  if (!path.startsWith('/dev/')) throw invalid('--device', `container path "${path}" must be under /dev/`);
-  if (path.split('/').includes('..')) throw invalid('--device', `"${path}" must not contain ".."`);
-  return posix.normalize(path);
-}
-
-function checkPermissions(p: string): string {
-  if (!/^[rwm]{1,3}$/.test(p) || new Set(p).size !== p.length) throw invalid('--device', `permissions "${p}" must be letters of rwm, each at most once`);
-  return p;
+  return parseDeviceSpec(value, '--device');
 }
 
 /** Linux's new_decode_dev: majors and minors wider than 8 bits are split around the old layout. */

@@ -5,6 +5,7 @@
  */
 import { formatImageRef, parseImageRef } from '../image-ref.js';
 import type { App, ContainerResources, ContainerTemplate, EnvVar, RestartPolicy } from '../model.js';
+import { checkGroup, parseDeviceSpec } from '../device-spec.js';
 import { parseBytes, parseCpus } from '../quantity.js';
 import { ComposeTextError, interpolate, parseGoDurationSeconds, splitShellWords } from './compose-text.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
@@ -30,6 +31,9 @@ interface Service {
   stop_grace_period?: string;
   pull_policy?: 'always' | 'never' | 'missing' | 'if_not_present';
   network_mode?: 'host';
+  devices?: string[];
+  group_add?: (string | number)[];
+  privileged?: boolean;
   deploy?: {
     mode?: 'replicated' | 'global';
     replicas?: number;
@@ -190,6 +194,7 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
   if (s.command !== undefined) c.args = words(ctx, [...base, 'command'], s.command);
   if (s.working_dir !== undefined) c.workingDir = s.working_dir;
   if (s.pull_policy !== undefined) c.imagePullPolicy = PULL[s.pull_policy];
+  if (s.privileged === true) c.privileged = true;
   const labels = labelMap(ctx, [...base, 'labels'], s.labels);
   const deploy = s.deploy ?? {};
   const global = deploy.mode === 'global';
@@ -213,6 +218,8 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
   };
   if (!global) app.spec.replicas = deploy.replicas ?? 1;
   if (deploy.update_config) Object.assign(app.spec, updateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config));
+  if (s.devices?.length) app.spec.template.devices = s.devices.map((d, i) => atField(ctx, [...base, 'devices', i], (f) => parseDeviceSpec(d, f)));
+  if (s.group_add?.length) app.spec.template.supplementalGroups = s.group_add.map((g, i) => atField(ctx, [...base, 'group_add', i], (f) => checkGroup(String(g), f)));
   if (s.stop_grace_period !== undefined) {
     const path = [...base, 'stop_grace_period'];
     const seconds = text(ctx, path, () => parseGoDurationSeconds(s.stop_grace_period!));

@@ -7,6 +7,7 @@
 import { formatImageRef, parseImageRef } from '../image-ref.js';
 import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, PodTemplate, ResourceMeta, Secret, UpdateStrategy } from '../model.js';
 import { batchApp, type K8sBatch } from './k8s-batch.js';
+import { parseDeviceList } from '../device-spec.js';
 import { parseCpus } from '../quantity.js';
 import { expandK8sVars } from './k8s-expand.js';
 import { containerProbes, type K8sContainerProbes } from './k8s-probes.js';
@@ -38,6 +39,7 @@ interface K8sContainer extends K8sContainerProbes {
   workingDir?: string;
   imagePullPolicy?: ContainerTemplate['imagePullPolicy'];
   resources?: { limits?: { memory?: string | number; cpu?: string | number }; requests?: { memory?: string | number; cpu?: string | number } };
+  securityContext?: { privileged?: boolean };
 }
 interface K8sStrategy {
   type?: UpdateStrategy['type'];
@@ -51,6 +53,7 @@ interface K8sPodTemplate {
     hostNetwork?: boolean;
     terminationGracePeriodSeconds?: number;
     restartPolicy?: PodTemplate['restartPolicy'];
+    securityContext?: { supplementalGroups?: number[] };
   };
 }
 interface K8sWorkload {
@@ -130,6 +133,7 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   if (c.imagePullPolicy !== undefined) out.imagePullPolicy = c.imagePullPolicy;
   const probes = containerProbes(ctx, path, c);
   if (probes) out.probes = probes;
+  if (c.securityContext?.privileged === true) out.privileged = true;
   return out;
 }
 
@@ -161,8 +165,19 @@ function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodT
   };
   const grace = template.spec.terminationGracePeriodSeconds;
   if (grace !== undefined) out.terminationGracePeriodSeconds = grace;
+  const groups = template.spec.securityContext?.supplementalGroups;
+  if (groups?.length) out.supplementalGroups = groups.map(String);
+  const devices = template.metadata?.annotations?.[DEVICES_ANNOTATION];
+  if (devices !== undefined) {
+    const at = [...templatePath, 'metadata', 'annotations', DEVICES_ANNOTATION];
+    const list = atField(ctx, at, (f) => parseDeviceList(devices, f));
+    if (list.length > 0) out.devices = list;
+  }
   return out;
 }
+
+/** Pod template annotation: host devices for every container of the pod, without privileged. */
+export const DEVICES_ANNOTATION = 'grove.io/devices';
 
 function workload(ctx: DocContext, base: FieldPath, w: K8sWorkload): App {
   checkSelector(ctx, [...base, 'spec', 'selector', 'matchLabels'], w.spec.selector.matchLabels, w.spec.template.metadata?.labels ?? {});

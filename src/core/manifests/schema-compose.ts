@@ -20,11 +20,11 @@ const EXTENSIONS = { '^x-': {} };
 const UNSUPPORTED_SERVICE_FIELDS = [
   'annotations', 'attach', 'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'configs',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
-  'cpuset', 'credential_spec', 'depends_on', 'develop', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt',
-  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus', 'group_add', 'healthcheck',
+  'cpuset', 'credential_spec', 'depends_on', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
+  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus', 'healthcheck',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
   'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'ports', 'post_start',
-  'pre_stop', 'privileged', 'profiles', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size',
+  'pre_stop', 'profiles', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size',
   'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tmpfs', 'tty', 'ulimits', 'user', 'userns_mode',
   'uts', 'volumes', 'volumes_from',
 ];
@@ -67,6 +67,10 @@ const service = {
     // Documentation of what the container listens on, like a Kubernetes containerPort.
     expose: { type: 'array', items: { type: ['string', 'integer'] } },
     deploy: ref('ComposeDeploy'),
+    // HOST[:CONTAINER][:PERMISSIONS] strings, as docker --device; checked in code.
+    devices: { type: 'array', maxItems: 64, items: { type: 'string' } },
+    group_add: { type: 'array', maxItems: 32, items: { type: ['string', 'integer'] } },
+    privileged: { type: 'boolean' },
     build: unsupported('not supported: build the image, push it to a registry and set image:'),
     env_file: unsupported('not supported: put the variables under environment:'),
     container_name: unsupported('not supported: Grove names containers after their pod'),

@@ -27,14 +27,13 @@ const SERVER_SET = 'set by the Kubernetes API server: remove it';
 
 /** Known container fields Grove does not implement yet. */
 const UNSUPPORTED_CONTAINER_FIELDS = [
-  'lifecycle', 'volumeMounts', 'volumeDevices',
-  'securityContext', 'envFrom', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
+  'lifecycle', 'volumeMounts', 'volumeDevices', 'envFrom', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
   'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
 ];
 
 /** Known pod spec fields Grove does not implement yet. */
 const UNSUPPORTED_POD_FIELDS = [
-  'volumes', 'initContainers', 'ephemeralContainers', 'affinity', 'tolerations', 'securityContext',
+  'volumes', 'initContainers', 'ephemeralContainers', 'affinity', 'tolerations',
   'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
   'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
   'dnsConfig', 'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
@@ -116,6 +115,14 @@ const container = closed(
     livenessProbe: probeRef,
     readinessProbe: probeRef,
     startupProbe: probeRef,
+    // privileged only: devices go through grove.io/devices, not a privileged container.
+    securityContext: closed({
+      privileged: { type: 'boolean' },
+      ...unsupportedFields([
+        'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'capabilities', 'allowPrivilegeEscalation',
+        'seccompProfile', 'seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions',
+      ]),
+    }),
     ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
   },
   ['name', 'image'],
@@ -130,6 +137,13 @@ function podSpecWith(restartPolicy: JsonSchema, required: string[] = []): JsonSc
       restartPolicy,
       hostNetwork: { type: 'boolean' },
       terminationGracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+      securityContext: closed({
+        supplementalGroups: { type: 'array', maxItems: 32, items: { type: 'integer', minimum: 0, maximum: 4294967294 } },
+        ...unsupportedFields([
+          'runAsUser', 'runAsGroup', 'runAsNonRoot', 'fsGroup', 'fsGroupChangePolicy', 'supplementalGroupsPolicy', 'sysctls',
+          'seccompProfile', 'seLinuxOptions', 'seLinuxChangePolicy', 'appArmorProfile', 'windowsOptions',
+        ]),
+      }),
       ...unsupportedFields(UNSUPPORTED_POD_FIELDS),
     },
     ['containers', ...required],

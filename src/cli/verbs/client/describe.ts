@@ -51,7 +51,7 @@ function rolloutText(r: RolloutStatusView): string {
 /** Per container: "web ready, sidecar not ready (running)". */
 function containersText(p: PodView): string {
   if (p.containers.length === 0) return '-';
-  return p.containers.map((c) => `${c.name} ${c.ready ? 'ready' : `not ready (${c.reason ?? c.state})`}`).join(', ');
+  return p.containers.map((c) => `${c.name} ${c.ready ? 'ready' : `not ready (${c.reason ?? c.state}${c.message ? `: ${c.message}` : ''})`}`).join(', ');
 }
 
 function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
@@ -71,6 +71,8 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
   field(io, 'Node selector', labelsText(t.nodeSelector));
   field(io, 'Restart policy', t.restartPolicy);
   if (t.hostNetwork) field(io, 'Host network', 'true');
+  if (t.devices?.length) field(io, 'Devices', t.devices.map((d) => `${d.hostPath}${d.containerPath !== d.hostPath ? `:${d.containerPath}` : ''}:${d.permissions}`).join(', '));
+  if (t.supplementalGroups?.length) field(io, 'Groups', t.supplementalGroups.join(', '));
   const update = updatePolicyOrNone(a.meta.annotations, t.annotations);
   if (update?.window) field(io, 'Update window', windowText(update.window));
   if (update?.lockMaxSeconds !== undefined) field(io, 'Update lock max', `${update.lockMaxSeconds}s`);
@@ -83,6 +85,8 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
     const limits = [c.resources.memoryBytes ? `memory ${formatBytes(c.resources.memoryBytes)}` : '', c.resources.cpus ? `cpu ${c.resources.cpus}` : ''].filter(Boolean).join(', ');
     writeLine(io.stdout, `    Limits:   ${limits || '<none>'}`);
     if (c.env.length) writeLine(io.stdout, `    Env:      ${c.env.map((e) => e.name).join(', ')}`);
+    // An explicit opt-in: shown so nobody misses it.
+    if (c.privileged) writeLine(io.stdout, '    Privileged: true (all capabilities and devices)');
   }
   for (const d of a.deferred ?? []) field(io, 'Deferred', `${d.node}: ${d.message}`);
   describeBatch(io, a);
