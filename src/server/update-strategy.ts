@@ -2,19 +2,19 @@
  * PURE: an app's update strategy with the Kubernetes defaults and rounding applied, and the
  * rollout settings (history, progress deadline, automatic rollback).
  */
-import type { AppSpec, IntOrPercent } from '../core/model.js';
+import { PERCENT } from '../core/manifests/schema-parts.js';
+import type { AppSpec, IntOrPercent, UpdateStrategy } from '../core/model.js';
 
 export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 export const MAX_REVISION_HISTORY_LIMIT = 100;
 
-/** "0%" … "100%". */
-const PERCENT = /^(100|[1-9]?[0-9])%$/;
+const PERCENT_RE = new RegExp(PERCENT);
 
 /** Whether `v` is a valid maxSurge / maxUnavailable: a whole number 0..10000 or "0%".."100%". */
 export function isIntOrPercent(v: unknown): v is IntOrPercent {
   if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 10_000;
-  return typeof v === 'string' && PERCENT.test(v);
+  return typeof v === 'string' && PERCENT_RE.test(v);
 }
 
 /** A count, or a percentage of `total` rounded up or down (Kubernetes' GetScaledValueFromIntOrPercent). */
@@ -30,17 +30,21 @@ export interface ResolvedStrategy {
   maxUnavailable: number;
 }
 
+/** The strategy as written, with the kind's defaults where the manifest says nothing. */
+export function strategyWithDefaults(spec: AppSpec): { type: UpdateStrategy['type']; maxSurge: IntOrPercent; maxUnavailable: IntOrPercent } {
+  const s = spec.strategy;
+  const daemon = spec.kind === 'DaemonSet';
+  return { type: s?.type ?? 'RollingUpdate', maxSurge: s?.maxSurge ?? (daemon ? 0 : '25%'), maxUnavailable: s?.maxUnavailable ?? (daemon ? 1 : '25%') };
+}
+
 /**
  * Deployment: RollingUpdate 25% / 25%, surge rounded up and unavailable down; DaemonSet:
  * maxUnavailable 1, maxSurge 0, both rounded up (as Kubernetes does for each kind). When both
  * come out 0 nothing could ever move, so one pod may be unavailable.
  */
 export function resolveStrategy(spec: AppSpec, desired: number): ResolvedStrategy {
-  const s = spec.strategy;
-  const type = s?.type ?? 'RollingUpdate';
+  const { type, maxSurge: surge, maxUnavailable: unavailable } = strategyWithDefaults(spec);
   const daemon = spec.kind === 'DaemonSet';
-  const surge = s?.maxSurge ?? (daemon ? 0 : '25%');
-  const unavailable = s?.maxUnavailable ?? (daemon ? 1 : '25%');
   const maxSurge = scaledValue(surge, desired, true);
   let maxUnavailable = scaledValue(unavailable, desired, daemon);
   if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;

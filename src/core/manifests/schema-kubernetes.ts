@@ -13,6 +13,7 @@ import {
   DNS_SUBDOMAIN_MESSAGE,
   labels,
   pattern,
+  PERCENT,
   quantity,
   ref,
   stringList,
@@ -182,7 +183,7 @@ const intOrPercent: JsonSchema = {
   type: ['integer', 'string'],
   minimum: 0,
   maximum: 10000,
-  pattern: '^(100|[1-9]?[0-9])%$',
+  pattern: PERCENT,
   patternErrorMessage: 'must be a whole number or a percentage from 0% to 100%, such as "25%"',
 };
 

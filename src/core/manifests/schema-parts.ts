@@ -47,6 +47,8 @@ const QUALIFIED_NAME = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
 export const LABEL_KEY = `^(?:${LABEL_PART}(?:\\.${LABEL_PART})*/)?${QUALIFIED_NAME}$`;
 export const LABEL_VALUE = '^(?:(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 export const CONFIG_KEY = '^[-._a-zA-Z0-9]+$';
+/** "0%" … "100%" (maxSurge, maxUnavailable). */
+export const PERCENT = '^(100|[1-9]?[0-9])%$';
 
 export const DNS_LABEL_MESSAGE =
   "must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { formatBytes } from '../../../core/quantity.js';
 import type { RolloutStatusView } from '../../../server/rollout-api.js';
+import { autoRollback, progressDeadlineMs, strategyWithDefaults } from '../../../server/update-strategy.js';
 import { updatePolicyOrNone, windowText } from '../../../core/update-policy.js';
 import { collectionFor, openClient } from '../../client/open-client.js';
 import { table } from '../../format.js';
@@ -34,13 +35,10 @@ function describeNode(io: CliIO, n: NodeView, pods: PodView[]): void {
 
 /** "RollingUpdate (max surge 25%, max unavailable 25%)", with the kind's defaults filled in. */
 function strategyText(a: AppView): string {
-  const s = a.spec.strategy;
-  const daemon = a.spec.kind === 'DaemonSet';
-  if (s && s.type !== 'RollingUpdate') return s.type;
-  const surge = s?.maxSurge ?? (daemon ? 0 : '25%');
-  const unavailable = s?.maxUnavailable ?? (daemon ? 1 : '25%');
-  const rollback = a.spec.autoRollback === false ? 'off' : 'on';
-  return `RollingUpdate (max surge ${surge}, max unavailable ${unavailable}; auto-rollback ${rollback}, deadline ${a.spec.progressDeadlineSeconds ?? 600}s)`;
+  const s = strategyWithDefaults(a.spec);
+  if (s.type !== 'RollingUpdate') return s.type;
+  const rollback = autoRollback(a.spec) ? 'on' : 'off';
+  return `RollingUpdate (max surge ${s.maxSurge}, max unavailable ${s.maxUnavailable}; auto-rollback ${rollback}, deadline ${progressDeadlineMs(a.spec) / 1000}s)`;
 }
 
 function rolloutText(r: RolloutStatusView): string {

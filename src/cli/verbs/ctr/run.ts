@@ -7,6 +7,7 @@ import { writeLine } from '../../io.js';
 import { pullProgressReporter } from '../../progress.js';
 import { reportError } from '../../report.js';
 import { collect, type Act } from '../../verb.js';
+import { checkGroup } from '../../../core/device-spec.js';
 import { parseDeviceFlag, parseVolumeFlag } from '../../../../agent/src/runtime/host-access.js';
 import { parsePublishFlag } from '../../../../agent/src/runtime/container-network.js';
 import { openRuntime } from './open.js';
@@ -102,10 +103,7 @@ export function runRequestFromFlags(image: string, command: string[], o: Record<
 
 function hostAccessFromFlags(o: Record<string, unknown>): Pick<RunRequest, 'mounts' | 'devices' | 'groupAdd' | 'privileged'> {
   const list = (key: string) => (o[key] as string[] | undefined) ?? [];
-  const groupAdd = list('groupAdd').map((g) => {
-    if (!/^([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31})$/i.test(g)) throw new GroveError(ErrorCode.InvalidArgument, `--group-add: "${g}" is not a group name or number`);
-    return g;
-  });
+  const groupAdd = list('groupAdd').map((g) => checkGroup(g, '--group-add'));
   return {
     ...(list('volume').length ? { mounts: list('volume').map(parseVolumeFlag) } : {}),
     ...(list('device').length ? { devices: list('device').map(parseDeviceFlag) } : {}),
