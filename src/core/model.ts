@@ -10,7 +10,69 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface EnvVar {
   name: string;
+  /** The literal value; "" when `valueFrom` is set (the agent resolves it at container start). */
   value: string;
+  /** k8s env[].valueFrom: one key of a ConfigMap or Secret, read on the node. Absent = literal. */
+  valueFrom?: EnvVarSource;
+}
+
+/** Exactly one of the two refs. `optional`: a missing object or key leaves the variable unset. */
+export type EnvVarSource =
+  | { configMapKeyRef: { name: string; key: string; optional?: boolean } }
+  | { secretKeyRef: { name: string; key: string; optional?: boolean } };
+
+/** k8s envFrom: every key of a ConfigMap or Secret as a variable (with an optional prefix). */
+export type EnvFromSource =
+  | { configMapRef: { name: string; optional?: boolean }; prefix?: string }
+  | { secretRef: { name: string; optional?: boolean }; prefix?: string };
+
+/** k8s containers[].ports / compose ports. hostPort publishes it on the node (CNI portmap). */
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  /** Absent = not published on the node. */
+  hostPort?: number;
+  /** Host address to bind the published port to; absent = every address. */
+  hostIP?: string;
+  protocol: 'TCP' | 'UDP';
+}
+
+/** k8s volumeMounts / compose volumes (service side). */
+export interface VolumeMount {
+  /** Names an entry of the pod's `volumes`. */
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  /** A path inside the volume mounted instead of its root. */
+  subPath?: string;
+}
+
+/** One file of a ConfigMap/Secret volume: key → relative path (k8s items). */
+export interface KeyToPath {
+  key: string;
+  path: string;
+  mode?: number;
+}
+
+export type HostPathType = 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
+
+/**
+ * k8s volumes / compose volumes. `persistentVolumeClaim.claimName` (and a compose named volume)
+ * is a named volume kept under the node's data dir across pod restarts, updates and
+ * rescheduling on the same node, removed only by an explicit command.
+ */
+export type Volume = { name: string } & (
+  | { emptyDir: { medium?: 'Memory'; sizeLimitBytes?: number } }
+  | { hostPath: { path: string; type?: HostPathType } }
+  | { persistentVolumeClaim: { claimName: string; readOnly?: boolean } }
+  | { configMap: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean } }
+  | { secret: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean } }
+);
+
+/** compose depends_on: this app's pods on a node start once the named app's pods there are … */
+export interface AppDependency {
+  app: string;
+  condition: 'started' | 'healthy' | 'completed';
 }
 
 export interface ContainerResources {
@@ -71,6 +133,10 @@ export interface ContainerTemplate {
   probes?: ContainerProbes;
   /** securityContext.privileged / compose privileged: an explicit opt-in, shown by describe. */
   privileged?: boolean;
+  /** Only set when the manifest has them (templates without them hash as before). */
+  ports?: ContainerPort[];
+  volumeMounts?: VolumeMount[];
+  envFrom?: EnvFromSource[];
 }
 
 export interface PodTemplate {
@@ -85,7 +151,12 @@ export interface PodTemplate {
   devices?: DeviceMapping[];
   /** Supplementary groups, gids or names (securityContext.supplementalGroups, compose group_add). */
   supplementalGroups?: string[];
+  /** Run one after another to completion before `containers` start (k8s initContainers). */
+  initContainers?: ContainerTemplate[];
   containers: ContainerTemplate[];
+  volumes?: Volume[];
+  /** compose depends_on: start order between apps on one node. */
+  dependsOn?: AppDependency[];
 }
 
 /** A count of pods, or a share of the desired count ("25%"), as Kubernetes' IntOrString. */

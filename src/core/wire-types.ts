@@ -12,7 +12,7 @@
 
 export const WIRE_SCHEMA = 1;
 
-import type { EnvVar, ContainerProbes, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
+import type { AppDependency, ContainerPort, EnvFromSource, EnvVar, ContainerProbes, Volume, VolumeMount, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
 import type { UpdatePolicy } from './update-policy.js';
 import type { DeviceMapping } from './device-spec.js';
 
@@ -39,6 +39,10 @@ export interface ContainerTarget {
   probes?: ContainerProbes;
   /** Only when true: every capability and device (an explicit opt-in of the manifest). */
   privileged?: boolean;
+  /** Each field below only when the template has it (absent = none). */
+  ports?: ContainerPort[];
+  volumeMounts?: VolumeMount[];
+  envFrom?: EnvFromSource[];
 }
 
 export interface PodTarget {
@@ -57,6 +61,11 @@ export interface PodTarget {
   devices?: DeviceMapping[];
   /** Supplementary groups of every container (gids or names in the image's /etc/group). */
   supplementalGroups?: string[];
+  /** Run in order, each to completion, before `containers` start; absent = none. */
+  initContainers?: ContainerTarget[];
+  volumes?: Volume[];
+  /** Same-node start order (compose depends_on); absent = none. */
+  dependsOn?: AppDependency[];
   /** Job / CronJob pods only: the agent runs the containers to completion (agent/src/agent/jobs). */
   job?: JobSpec;
   /** CronJob pods only: the agent fires runs on this schedule itself, also while offline. */
