@@ -11,6 +11,7 @@ import { isValidName, validateName } from './topics.js';
 import { decodeProbes } from './wire-probes.js';
 import { decodeDeferred, decodeUpdatePolicy } from './wire-update.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from './wire-access.js';
+import { decodeEnvFrom, decodeEnvVarSource, decodeVolumeMounts, decodeVolumes } from './wire-volumes.js';
 import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
@@ -235,7 +236,9 @@ function opt<T>(out: Obj, o: Obj, key: string, read: () => T): void {
 
 function envVar(v: unknown, p: string): EnvVar {
   const o = obj(v, p);
-  return { name: str(o, 'name', p, WIRE_LIMITS.envName), value: str(o, 'value', p, WIRE_LIMITS.longString, 0) };
+  const out: EnvVar = { name: str(o, 'name', p, WIRE_LIMITS.envName), value: str(o, 'value', p, WIRE_LIMITS.longString, 0) };
+  if (!absent(o, 'valueFrom')) out.valueFrom = decodeEnvVarSource(o.valueFrom, at(p, 'valueFrom'), fieldFail);
+  return out;
 }
 
 function resources(o: Obj, p: string): ContainerResources {
@@ -258,6 +261,8 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   opt(out, o, 'imagePullPolicy', () => oneOf(o, 'imagePullPolicy', p, ['Always', 'IfNotPresent', 'Never'] as const));
   opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), fieldFail));
   opt(out, o, 'privileged', () => decodePrivileged(o.privileged, at(p, 'privileged'), fieldFail));
+  opt(out, o, 'volumeMounts', () => decodeVolumeMounts(o.volumeMounts, at(p, 'volumeMounts'), fieldFail));
+  opt(out, o, 'envFrom', () => decodeEnvFrom(o.envFrom, at(p, 'envFrom'), fieldFail));
   return out as unknown as ContainerTarget;
 }
 
@@ -278,6 +283,7 @@ function podTarget(v: unknown, p: string): PodTarget {
   opt(out, o, 'cron', () => decodeCronSpec(o.cron, at(p, 'cron'), fieldFail));
   opt(out, o, 'devices', () => decodeDevices(o.devices, at(p, 'devices'), fieldFail));
   opt(out, o, 'supplementalGroups', () => decodeGroups(o.supplementalGroups, at(p, 'supplementalGroups'), fieldFail));
+  opt(out, o, 'volumes', () => decodeVolumes(o.volumes, at(p, 'volumes'), fieldFail));
   return out as unknown as PodTarget;
 }
 

@@ -9,6 +9,7 @@ import type { App, AppliedResource, ConfigMap, ResourceMeta, Secret } from '../c
 import type { Store, StoreEntry, StoreOp } from '../store/store.js';
 import { canonicalJson } from './targets.js';
 import { name as validName, validateResources } from './validate.js';
+import { checkHostPathRoots } from './validate-volumes.js';
 
 export type ResourceKind = 'App' | 'ConfigMap' | 'Secret' | 'Node' | 'Pod';
 
@@ -57,8 +58,9 @@ function storedMeta(incoming: ResourceMeta, existing: ResourceMeta | undefined, 
  * Validates `input` (untrusted), then writes every created or changed resource in one commit.
  * An App's generation starts at 1 and is bumped only when its spec changes.
  */
-export async function applyResources(store: Store, input: unknown, now: Date): Promise<ApplyResult> {
+export async function applyResources(store: Store, input: unknown, now: Date, policy: { hostPathRoots?: readonly string[] } = {}): Promise<ApplyResult> {
   const resources = validateResources(input);
+  checkHostPathRoots(resources, policy.hostPathRoots);
   const stamp = now.toISOString();
   const ops: StoreOp[] = [];
   const results: ApplyResult['results'] = [];

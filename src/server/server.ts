@@ -59,6 +59,8 @@ export interface ControlPlaneOptions {
   nodeGraceMs?: number;
   /** How long a node may be NotReady before its Deployment pods move (default 5 min). */
   evictionTimeoutMs?: number;
+  /** hostPath volumes must lie under one of these; absent/empty = any absolute path (docs/security.md). */
+  hostPathRoots?: string[];
   rpcTimeoutMs?: number;
   debounceMs?: number;
   /**
@@ -255,7 +257,7 @@ export class ControlPlane {
   async apply(body: unknown): Promise<ApplyResult> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'expected {"resources": [...]}');
     const resources = (body as { resources?: unknown }).resources;
-    return this.mutex.run(() => applyResources(this.opts.store, resources, this.clock.now()));
+    return this.mutex.run(() => applyResources(this.opts.store, resources, this.clock.now(), { ...(this.opts.hostPathRoots ? { hostPathRoots: this.opts.hostPathRoots } : {}) }));
   }
 
   /**

@@ -41,7 +41,7 @@ function containerTarget(c: PodTemplate['containers'][number]): ContainerTarget 
   const out: ContainerTarget = {
     name: c.name,
     image: c.image,
-    env: c.env.map((e) => ({ name: e.name, value: e.value })),
+    env: c.env.map((e) => (e.valueFrom ? { name: e.name, value: e.value, valueFrom: structuredClone(e.valueFrom) } : { name: e.name, value: e.value })),
     resources: { ...c.resources },
   };
   if (c.command) out.command = [...c.command];
@@ -52,6 +52,8 @@ function containerTarget(c: PodTemplate['containers'][number]): ContainerTarget 
   // Only when set, so targets (and checksums) of containers without probes stay as they were.
   if (c.probes) out.probes = structuredClone(c.probes);
   if (c.privileged) out.privileged = true;
+  if (c.volumeMounts?.length) out.volumeMounts = structuredClone(c.volumeMounts);
+  if (c.envFrom?.length) out.envFrom = structuredClone(c.envFrom);
   return out;
 }
 
@@ -96,6 +98,7 @@ export function buildNodePods(node: string, assignments: readonly PodAssignment[
     if (update) pod.update = update;
     if (t.devices?.length) pod.devices = t.devices.map((d) => ({ ...d }));
     if (t.supplementalGroups?.length) pod.supplementalGroups = [...t.supplementalGroups];
+    if (t.volumes?.length) pod.volumes = structuredClone(t.volumes);
     // Job / CronJob settings travel with the pod: the agent runs them, also while offline.
     if (entry.app.spec.job) pod.job = { ...entry.app.spec.job };
     if (entry.app.spec.cron) pod.cron = { ...entry.app.spec.cron };

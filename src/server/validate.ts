@@ -35,6 +35,7 @@ import { bool, describe, int, invalid, isObj, obj, onlyKeys, str, strList, type 
 import { rolloutFields } from './validate-rollout.js';
 import { decodeProbes } from '../core/wire-probes.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from '../core/wire-access.js';
+import { containerVolumeFields, envValueFrom, templateVolumeFields } from './validate-volumes.js';
 
 export { invalid };
 
@@ -116,10 +117,12 @@ function meta(v: unknown, path: string): ResourceMeta {
 
 function envVar(v: unknown, path: string): EnvVar {
   const o = obj(v, path);
-  onlyKeys(o, path, ['name', 'value']);
+  onlyKeys(o, path, ['name', 'value', 'valueFrom']);
   const n = str(o.name, `${path}.name`, 1024);
   if (n.length === 0 || n.includes('=')) throw invalid(`${path}.name`, 'must be non-empty and must not contain "="');
-  return { name: n, value: str(o.value, `${path}.value`) };
+  const out: EnvVar = { name: n, value: str(o.value ?? '', `${path}.value`) };
+  envValueFrom(o, out, path);
+  return out;
 }
 
 function resources(v: unknown, path: string): ContainerResources {
@@ -147,7 +150,7 @@ function resources(v: unknown, path: string): ContainerResources {
 
 function container(v: unknown, path: string): ContainerTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged']);
+  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged', 'volumeMounts', 'envFrom']);
   const image = str(o.image, `${path}.image`, 1024);
   let canonicalImage: string;
   try {
@@ -180,12 +183,13 @@ function container(v: unknown, path: string): ContainerTemplate {
   // The agent's decoder, so that what the API accepts is exactly what a node accepts.
   if (o.probes !== undefined) out.probes = decodeProbes(o.probes, `${path}.probes`, failInvalid);
   if (decodePrivileged(o.privileged, `${path}.privileged`, failInvalid)) out.privileged = true;
+  containerVolumeFields(o, out, path);
   return out;
 }
 
 function template(v: unknown, path: string): PodTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['labels', 'annotations', 'nodeSelector', 'restartPolicy', 'hostNetwork', 'terminationGracePeriodSeconds', 'containers', 'devices', 'supplementalGroups']);
+  onlyKeys(o, path, ['labels', 'annotations', 'nodeSelector', 'restartPolicy', 'hostNetwork', 'terminationGracePeriodSeconds', 'containers', 'devices', 'supplementalGroups', 'volumes']);
   const policy = o.restartPolicy ?? 'Always';
   if (policy !== 'Always' && policy !== 'OnFailure' && policy !== 'Never') {
     throw invalid(`${path}.restartPolicy`, 'expected Always, OnFailure or Never');
@@ -212,6 +216,7 @@ function template(v: unknown, path: string): PodTemplate {
   }
   if (o.devices !== undefined) out.devices = decodeDevices(o.devices, `${path}.devices`, failInvalid);
   if (o.supplementalGroups !== undefined) out.supplementalGroups = decodeGroups(o.supplementalGroups, `${path}.supplementalGroups`, failInvalid);
+  templateVolumeFields(o, out, path);
   return out;
 }
 

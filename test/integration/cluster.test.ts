@@ -197,7 +197,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
       ['malformed.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n   bad: indent\n', /malformed\.yaml:\d+/],
       ['unknown-kind.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n', /unknown-kind\.yaml.*Service/],
       ['wrong-type.yaml', (await manifestFixture('deployment-busybox.yaml', registry.host)).replace('replicas: 3', 'replicas: three'), /wrong-type\.yaml.*replicas/],
-      ['unsupported.yaml', (await manifestFixture('deployment-busybox.yaml', registry.host)).replace('          resources:', '          volumeMounts:\n            - {name: data, mountPath: /data}\n          resources:'), /unsupported\.yaml.*volumeMounts: not supported yet/],
+      ['unsupported.yaml', (await manifestFixture('deployment-busybox.yaml', registry.host)).replace('          resources:', '          volumeMounts:\n            - {name: data, mountPath: /data}\n          resources:'), /unsupported\.yaml.*volumeMounts\[0\]\.name: no volume named "data"/],
     ];
     for (const [name, text, pattern] of cases) {
       const file = join(scratch, name);

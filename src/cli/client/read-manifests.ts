@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { assertUniqueResources, createManifestValidator, parseManifests } from '../../core/manifests/index.js';
 import type { AppliedResource } from '../../core/model.js';
@@ -55,7 +55,9 @@ export async function readManifestSources(paths: string[], stdin: NodeJS.Readabl
 export async function loadResources(paths: string[], stdin?: NodeJS.ReadableStream): Promise<AppliedResource[]> {
   const resources: AppliedResource[] = [];
   const validator = createManifestValidator();
-  for (const { file, text } of await readManifestSources(paths, stdin)) resources.push(...parseManifests(text, { file }, { validator }));
+  for (const { file, text } of await readManifestSources(paths, stdin)) {
+    resources.push(...parseManifests(text, { file }, { validator, ...(file === '<stdin>' ? {} : { dir: dirname(resolve(file)) }) }));
+  }
   assertUniqueResources(resources);
   if (resources.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
   return resources;

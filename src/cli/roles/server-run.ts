@@ -17,6 +17,7 @@ import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent 
 import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, urlHost } from './server-setup.js';
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
+import { hostPathRootsOption } from './host-path-roots.js';
 
 export async function runServer(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
   const { logger, dataDir } = ctx;
@@ -104,6 +105,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       ...(registerNode ? { registerNode } : {}),
       nodeGraceMs,
       evictionTimeoutMs,
+      ...hostPathRootsOption(o.hostPathRoot),
     });
     await controlPlane.start();
     cleanup.push(() => controlPlane.stop());

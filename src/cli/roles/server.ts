@@ -22,6 +22,7 @@ export function registerServer(program: Command, act: Act): void {
     .option('--label <k=v>', 'label for the local node (repeatable)', collect, [])
     .option('--node-grace <duration>', 'a node silent this long (no status, no presence) is NotReady', '40s')
     .option('--eviction-timeout <duration>', 'Deployment pods move off a node NotReady this long (per app: annotation grove.io/eviction-timeout)', '5m')
+    .option('--host-path-root <dir>', 'hostPath volumes must lie under this directory (repeatable; none = any path, see docs/security.md)', collect, [])
     .action(act(async (ctx, _args, options) => (await import('./server-run.js')).runServer(ctx, options)));
   registerBackup(server, act);
 }

@@ -11,6 +11,13 @@ import { ComposeTextError, interpolate, parseGoDurationSeconds, splitShellWords 
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
 import { DNS_LABEL, LABEL_KEY, LABEL_VALUE } from './schema-parts.js';
 import type { ManifestValidator } from './validate.js';
+import { serviceVolumes, type ComposeTopVolumes, type ServiceVolumeInput } from './compose-volumes.js';
+
+/** What a service needs of the file around it: top-level volumes, the file's directory. */
+interface ComposeFiles {
+  volumes?: ComposeTopVolumes;
+  dir?: string;
+}
 
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024; // the runtime's minimum, as in kubernetes.ts
 const MAX_GRACE_SECONDS = 3600;
@@ -34,6 +41,8 @@ interface Service {
   devices?: string[];
   group_add?: (string | number)[];
   privileged?: boolean;
+  volumes?: ServiceVolumeInput['volumes'];
+  tmpfs?: ServiceVolumeInput['tmpfs'];
   deploy?: {
     mode?: 'replicated' | 'global';
     replicas?: number;
@@ -185,7 +194,7 @@ function nodeSelector(ctx: DocContext, path: FieldPath, constraints: string[]): 
   return out;
 }
 
-function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Service): App {
+function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Service, files: ComposeFiles = {}): App {
   const base = ['services', name];
   const image = atField(ctx, [...base, 'image'], () => formatImageRef(parseImageRef(s.image)));
   const c: ContainerTemplate = { name, image, env: environment(ctx, [...base, 'environment'], s.environment), resources: resources(ctx, base, s) };
@@ -220,6 +229,11 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
   if (deploy.update_config) Object.assign(app.spec, updateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config));
   if (s.devices?.length) app.spec.template.devices = s.devices.map((d, i) => atField(ctx, [...base, 'devices', i], (f) => parseDeviceSpec(d, f)));
   if (s.group_add?.length) app.spec.template.supplementalGroups = s.group_add.map((g, i) => atField(ctx, [...base, 'group_add', i], (f) => checkGroup(String(g), f)));
+  const volumes = serviceVolumes(ctx, base, s, files.volumes, files.dir);
+  if (volumes) {
+    app.spec.template.volumes = volumes.volumes;
+    c.volumeMounts = volumes.mounts;
+  }
   if (s.stop_grace_period !== undefined) {
     const path = [...base, 'stop_grace_period'];
     const seconds = text(ctx, path, () => parseGoDurationSeconds(s.stop_grace_period!));
@@ -251,7 +265,7 @@ function updateConfig(ctx: DocContext, base: FieldPath, u: NonNullable<NonNullab
 }
 
 /** The Apps of one compose document. */
-export function composeResources(doc: ManifestDocument, raw: Record<string, unknown>, validator: ManifestValidator): LocatedResource<App>[] {
+export function composeResources(doc: ManifestDocument, raw: Record<string, unknown>, validator: ManifestValidator, dir?: string): LocatedResource<App>[] {
   const fileCtx: DocContext = { doc, label: 'compose file' };
   const serviceCtx = (name: string): DocContext => ({ doc, label: `service ${quote(name)}` });
   if (isObject(raw.services)) for (const name of Object.keys(raw.services)) checkServiceName(serviceCtx(name), name);
@@ -264,6 +278,7 @@ export function composeResources(doc: ManifestDocument, raw: Record<string, unkn
   validator.check('ComposeFile', value, fileCtx);
   return Object.entries(value.services as Record<string, Service>).map(([name, s]) => {
     const ctx = serviceCtx(name);
-    return { resource: serviceApp(ctx, doc, name, s), ctx, namePath: ['services', name], nameIsKey: true };
+    const files: ComposeFiles = { volumes: value.volumes as ComposeTopVolumes, ...(dir !== undefined ? { dir } : {}) };
+    return { resource: serviceApp(ctx, doc, name, s, files), ctx, namePath: ['services', name], nameIsKey: true };
   });
 }

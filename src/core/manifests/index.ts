@@ -21,6 +21,8 @@ export const MAX_RESOURCES = 200;
 export interface ParseManifestsOptions {
   /** Reuse a validator (its compiled schema) across calls; a new one is made otherwise. */
   validator?: ManifestValidator;
+  /** The manifest file's directory: compose "./relative" bind mounts resolve against it. */
+  dir?: string;
 }
 
 /** `apps/web`, `configmaps/settings`, `secrets/db`: the store collection and name. */
@@ -62,7 +64,7 @@ export function parseManifests(text: string, source: { file: string }, options: 
     } else if ('apiVersion' in value || 'kind' in value) {
       located = kubernetesResources(doc, value, validator);
     } else if ('services' in value) {
-      located = composeResources(doc, value, validator);
+      located = composeResources(doc, value, validator, options.dir);
     } else {
       throw manifestError(ctx, [], 'is neither a Kubernetes object (it has no apiVersion and kind) nor a compose file (it has no services)');
     }

@@ -12,6 +12,7 @@ import { parseCpus } from '../quantity.js';
 import { expandK8sVars } from './k8s-expand.js';
 import { containerProbes, type K8sContainerProbes } from './k8s-probes.js';
 import { parseK8sMemory } from './k8s-quantity.js';
+import { checkPodMounts, containerEnvFrom, containerMounts, envValueFrom, podVolumes, type K8sVolume } from './k8s-volumes.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
 import type { ManifestValidator } from './validate.js';
 
@@ -35,7 +36,9 @@ interface K8sContainer extends K8sContainerProbes {
   image: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string }[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  volumeMounts?: unknown[];
+  envFrom?: unknown[];
   workingDir?: string;
   imagePullPolicy?: ContainerTemplate['imagePullPolicy'];
   resources?: { limits?: { memory?: string | number; cpu?: string | number }; requests?: { memory?: string | number; cpu?: string | number } };
@@ -54,6 +57,7 @@ interface K8sPodTemplate {
     terminationGracePeriodSeconds?: number;
     restartPolicy?: PodTemplate['restartPolicy'];
     securityContext?: { supplementalGroups?: number[] };
+    volumes?: K8sVolume[];
   };
 }
 interface K8sWorkload {
@@ -121,7 +125,13 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   // Kubernetes expands $(VAR) in env values (from earlier variables) and in command/args.
   const env: EnvVar[] = [];
   const known = new Map<string, string>();
-  for (const e of c.env ?? []) {
+  for (const [i, e] of (c.env ?? []).entries()) {
+    const valueFrom = envValueFrom(ctx, [...path, 'env', i], e);
+    // Resolved on the node at start: later $(NAME) references to it stay as written.
+    if (valueFrom) {
+      env.push({ name: e.name, value: '', valueFrom });
+      continue;
+    }
     const value = expandK8sVars(e.value ?? '', known);
     env.push({ name: e.name, value });
     known.set(e.name, value);
@@ -134,6 +144,10 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   const probes = containerProbes(ctx, path, c);
   if (probes) out.probes = probes;
   if (c.securityContext?.privileged === true) out.privileged = true;
+  const mounts = containerMounts(ctx, path, c.volumeMounts);
+  if (mounts) out.volumeMounts = mounts;
+  const envFrom = containerEnvFrom(ctx, path, c.envFrom);
+  if (envFrom) out.envFrom = envFrom;
   return out;
 }
 
@@ -173,6 +187,9 @@ function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodT
     const list = atField(ctx, at, (f) => parseDeviceList(devices, f));
     if (list.length > 0) out.devices = list;
   }
+  const volumes = podVolumes(ctx, specPath, template.spec.volumes);
+  if (volumes) out.volumes = volumes;
+  checkPodMounts(ctx, specPath, out);
   return out;
 }
 

@@ -54,6 +54,15 @@ function nodeOffset(doc: Document, path: FieldPath, at: 'key' | 'value'): number
  * Splits `text` into its non-empty documents. Throws ManifestInvalid (`file:line: message`) for
  * malformed YAML, a text over 1 MiB or more than 200 documents.
  */
+const YAML11_OCTAL = {
+  identify: (v: unknown) => typeof v === 'number',
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  format: 'OCT',
+  test: /^0[0-7]+$/,
+  resolve: (s: string) => parseInt(s, 8),
+};
+
 export function parseYamlDocuments(text: string, file: string): ManifestDocument[] {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_MANIFEST_BYTES) {
@@ -62,7 +71,9 @@ export function parseYamlDocuments(text: string, file: string): ManifestDocument
   const lineCounter = new LineCounter();
   // merge: compose files (and some Kubernetes ones) share blocks with `<<: *anchor`, which
   // docker compose and kubectl both resolve; YAML 1.2 alone would keep "<<" as a key.
-  const docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true });
+  // YAML 1.1 octal (0644), as kubectl and docker compose read it: file modes (defaultMode: 0444)
+  // would otherwise be decimal 444, a different and wider mode, without any error.
+  const docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true, customTags: (tags) => [YAML11_OCTAL, ...tags] });
   if (docs.length > MAX_DOCUMENTS) {
     throw invalid(`${file}: too many YAML documents (${docs.length}, the limit is ${MAX_DOCUMENTS})`, { file, documents: docs.length });
   }

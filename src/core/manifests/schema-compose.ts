@@ -13,6 +13,7 @@ import {
   unsupportedFields,
   type JsonSchema,
 } from './schema-parts.js';
+import { composeVolumeDefinitions } from './schema-compose-volumes.js';
 
 const EXTENSIONS = { '^x-': {} };
 
@@ -25,8 +26,8 @@ const UNSUPPORTED_SERVICE_FIELDS = [
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
   'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'ports', 'post_start',
   'pre_stop', 'profiles', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size',
-  'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tmpfs', 'tty', 'ulimits', 'user', 'userns_mode',
-  'uts', 'volumes', 'volumes_from',
+  'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'user', 'userns_mode',
+  'uts', 'volumes_from',
 ];
 
 /** A string (split like a shell would) or a list: compose's command and entrypoint. */
@@ -71,6 +72,8 @@ const service = {
     devices: { type: 'array', maxItems: 64, items: { type: 'string' } },
     group_add: { type: 'array', maxItems: 32, items: { type: ['string', 'integer'] } },
     privileged: { type: 'boolean' },
+    volumes: { type: 'array', maxItems: 64, items: { oneOf: [{ type: 'string' }, ref('ComposeServiceVolume')] } },
+    tmpfs: { type: ['string', 'array'], maxItems: 64, items: { type: 'string' } },
     build: unsupported('not supported: build the image, push it to a registry and set image:'),
     env_file: unsupported('not supported: put the variables under environment:'),
     container_name: unsupported('not supported: Grove names containers after their pod'),
@@ -133,7 +136,8 @@ export function composeDefinitions(): Record<string, JsonSchema> {
             },
             additionalProperties: ref('ComposeService'),
           },
-          ...unsupportedFields(['networks', 'volumes', 'configs', 'secrets', 'include', 'models']),
+          volumes: { type: 'object', maxProperties: 64, additionalProperties: { oneOf: [{ type: 'null' }, ref('ComposeVolume')] } },
+          ...unsupportedFields(['networks', 'configs', 'secrets', 'include', 'models']),
         },
         ['services'],
       ),
@@ -141,5 +145,6 @@ export function composeDefinitions(): Record<string, JsonSchema> {
     },
     ComposeService: service,
     ComposeDeploy: deploy,
+    ...composeVolumeDefinitions(),
   };
 }

@@ -23,18 +23,19 @@ import {
 } from './schema-parts.js';
 import { probeDefinitions, probeRef } from './schema-probes.js';
 import { batchDefinitions } from './schema-batch.js';
+import { volumeDefinitions, volumeRefs } from './schema-volumes.js';
 
 const SERVER_SET = 'set by the Kubernetes API server: remove it';
 
 /** Known container fields Grove does not implement yet. */
 const UNSUPPORTED_CONTAINER_FIELDS = [
-  'lifecycle', 'volumeMounts', 'volumeDevices', 'envFrom', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
+  'lifecycle', 'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
   'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
 ];
 
 /** Known pod spec fields Grove does not implement yet. */
 const UNSUPPORTED_POD_FIELDS = [
-  'volumes', 'initContainers', 'ephemeralContainers', 'affinity', 'tolerations',
+  'initContainers', 'ephemeralContainers', 'affinity', 'tolerations',
   'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
   'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
   'dnsConfig', 'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
@@ -85,7 +86,7 @@ const container = closed(
           // Kubernetes accepts any printable ASCII except '=' in a variable name.
           name: pattern('^[\\x20-\\x3c\\x3e-\\x7e]+$', "must be printable ASCII without '='"),
           value: { type: 'string' },
-          valueFrom: unsupported('not supported yet: write the value'),
+          valueFrom: volumeRefs.valueFrom,
         },
         ['name'],
       ),
@@ -96,6 +97,8 @@ const container = closed(
       claims: unsupported(),
     }),
     imagePullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
+    volumeMounts: volumeRefs.volumeMounts,
+    envFrom: volumeRefs.envFrom,
     // Ports are documentation only (every container sees the pod's network); a host port
     // would publish one, so it is rejected until Grove can do that.
     ports: {
@@ -138,6 +141,7 @@ function podSpecWith(restartPolicy: JsonSchema, required: string[] = []): JsonSc
       restartPolicy,
       hostNetwork: { type: 'boolean' },
       terminationGracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+      volumes: volumeRefs.volumes,
       securityContext: closed({
         supplementalGroups: { type: 'array', maxItems: 32, items: { type: 'integer', minimum: 0, maximum: 4294967294 } },
         ...unsupportedFields([
@@ -302,6 +306,7 @@ export function kubernetesDefinitions(): Record<string, JsonSchema> {
     PodSpec: podSpec,
     Container: container,
     ...probeDefinitions(),
+    ...volumeDefinitions(),
     ResourceList: {
       type: 'object',
       properties: { memory: quantity, cpu: quantity },

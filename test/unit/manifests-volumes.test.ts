@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
+import type { App } from '../../src/core/model.js';
+
+const validator = createManifestValidator();
+const parse = (text: string, dir?: string) => parseManifests(text, { file: 'app.yaml' }, { validator, ...(dir ? { dir } : {}) }) as App[];
+
+/** A Deployment whose pod spec ends with `podLines` and whose one container ends with `containerLines`. */
+const deployment = (podLines: string, containerLines = '') => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: main
+          image: busybox
+${containerLines}${podLines}`;
+
+describe('Kubernetes volumes', () => {
+  it('maps every volume source, mounts, valueFrom and envFrom', () => {
+    const [app] = parse(
+      deployment(
+        `      volumes:
+        - { name: scratch, emptyDir: {} }
+        - { name: fast, emptyDir: { medium: Memory, sizeLimit: 64Mi } }
+        - { name: logs, hostPath: { path: /var/log//app/, type: DirectoryOrCreate } }
+        - { name: any, hostPath: { path: /srv, type: "" } }
+        - { name: data, persistentVolumeClaim: { claimName: db-data, readOnly: true } }
+        - { name: conf, configMap: { name: settings, items: [{ key: a.conf, path: conf/a.conf, mode: 0400 }], defaultMode: 0444 } }
+        - { name: creds, secret: { secretName: db, optional: true } }
+        - { name: dec, configMap: { name: settings, defaultMode: 420 } }
+`,
+        `          env:
+            - { name: LEVEL, valueFrom: { configMapKeyRef: { name: settings, key: level } } }
+            - { name: PASS, valueFrom: { secretKeyRef: { name: db, key: password, optional: true } } }
+            - { name: REF, value: "$(LEVEL)" }
+          envFrom:
+            - { configMapRef: { name: settings }, prefix: CFG_ }
+            - secretRef: { name: db, optional: true }
+          volumeMounts:
+            - { name: scratch, mountPath: /scratch }
+            - { name: data, mountPath: /data/, subPath: ./pg }
+            - { name: conf, mountPath: /etc/app, readOnly: true }
+`,
+      ),
+    );
+    const t = app!.spec.template;
+    expect(t.volumes).toEqual([
+      { name: 'scratch', emptyDir: {} },
+      { name: 'fast', emptyDir: { medium: 'Memory', sizeLimitBytes: 64 * 1024 * 1024 } },
+      { name: 'logs', hostPath: { path: '/var/log/app', type: 'DirectoryOrCreate' } },
+      { name: 'any', hostPath: { path: '/srv' } },
+      { name: 'data', persistentVolumeClaim: { claimName: 'db-data', readOnly: true } },
+      { name: 'conf', configMap: { name: 'settings', items: [{ key: 'a.conf', path: 'conf/a.conf', mode: 0o400 }], defaultMode: 0o444 } },
+      { name: 'creds', secret: { secretName: 'db', optional: true } },
+      // 0444 is octal as in kubectl (YAML 1.1); 420 is decimal (0644), as `kubectl get -o yaml` writes it.
+      { name: 'dec', configMap: { name: 'settings', defaultMode: 0o644 } },
+    ]);
+    const c = t.containers[0]!;
+    expect(c.env).toEqual([
+      { name: 'LEVEL', value: '', valueFrom: { configMapKeyRef: { name: 'settings', key: 'level' } } },
+      { name: 'PASS', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'password', optional: true } } },
+      // Resolved on the node: not expanded at apply.
+      { name: 'REF', value: '$(LEVEL)' },
+    ]);
+    expect(c.envFrom).toEqual([{ configMapRef: { name: 'settings' }, prefix: 'CFG_' }, { secretRef: { name: 'db', optional: true } }]);
+    expect(c.volumeMounts).toEqual([
+      { name: 'scratch', mountPath: '/scratch' },
+      { name: 'data', mountPath: '/data', subPath: 'pg' },
+      { name: 'conf', mountPath: '/etc/app', readOnly: true },
+    ]);
+  });
+
+  it('leaves templates without volumes as they were (no new fields)', () => {
+    const [app] = parse(deployment(''));
+    expect(app!.spec.template).not.toHaveProperty('volumes');
+    expect(app!.spec.template.containers[0]).not.toHaveProperty('volumeMounts');
+    expect(app!.spec.template.containers[0]).not.toHaveProperty('envFrom');
+  });
+
+  it.each([
+    ['a mount of an unknown volume', '', '          volumeMounts: [{ name: nope, mountPath: /x }]\n', 'app.yaml:12 (document 1, Deployment "web"): spec.template.spec.containers[0].volumeMounts[0].name: no volume named "nope" in this pod\'s volumes'],
+    ['two mounts at one path', '      volumes: [{ name: a, emptyDir: {} }, { name: b, emptyDir: {} }]\n', '          volumeMounts: [{ name: a, mountPath: /x }, { name: b, mountPath: /x/ }]\n', 'containers[0].volumeMounts[1].mountPath: "/x" is the mount path of another mount of this container'],
+    ['a relative mount path', '      volumes: [{ name: a, emptyDir: {} }]\n', '          volumeMounts: [{ name: a, mountPath: data }]\n', 'containers[0].volumeMounts[0].mountPath: "data" must be an absolute path'],
+    ['a mount over /proc', '      volumes: [{ name: a, emptyDir: {} }]\n', '          volumeMounts: [{ name: a, mountPath: /proc }]\n', 'containers[0].volumeMounts[0].mountPath: "/proc" is managed by the runtime'],
+    ['a subPath escaping', '      volumes: [{ name: a, emptyDir: {} }]\n', '          volumeMounts: [{ name: a, mountPath: /a, subPath: ../etc }]\n', 'volumeMounts[0].subPath: "../etc" must not contain ".."'],
+    ['two volumes of one name', '      volumes: [{ name: a, emptyDir: {} }, { name: a, emptyDir: {} }]\n', '', 'spec.template.spec.volumes[1].name: "a" is used by another volume of this pod'],
+    ['two sources', '      volumes: [{ name: a, emptyDir: {}, hostPath: { path: /x } }]\n', '', 'spec.template.spec.volumes[0]: expected exactly one of emptyDir'],
+    ['a relative hostPath', '      volumes: [{ name: a, hostPath: { path: x } }]\n', '', 'spec.template.spec.volumes[0].hostPath.path: "x" must be an absolute path'],
+    ['a huge sizeLimit', '      volumes: [{ name: a, emptyDir: { sizeLimit: 2Ti } }]\n', '', 'spec.template.spec.volumes[0].emptyDir.sizeLimit: must be 4096..1099511627776'],
+    ['an item path with ..', '      volumes: [{ name: a, configMap: { name: c, items: [{ key: k, path: ../k }] } }]\n', '', 'volumes[0].configMap.items[0].path: "../k" must not contain ".."'],
+    ['value and valueFrom', '', '          env: [{ name: A, value: x, valueFrom: { configMapKeyRef: { name: c, key: k } } }]\n', 'containers[0].env[0].valueFrom: cannot be combined with value'],
+    ['envFrom with both refs', '', '          envFrom: [{ configMapRef: { name: c }, secretRef: { name: s } }]\n', 'containers[0].envFrom[0]: expected exactly one of configMapRef, secretRef'],
+  ])('rejects %s', (_what, podLines, containerLines, message) => {
+    expect(() => parse(deployment(podLines, containerLines))).toThrow(message);
+  });
+});
+
+const compose = (service: string, top = '') => `services:\n  web:\n    image: busybox\n${service}${top}`;
+
+describe('compose volumes', () => {
+  it('maps named volumes, binds, tmpfs and anonymous volumes', () => {
+    const [app] = parse(
+      compose(
+        `    volumes:
+      - data:/var/lib/data
+      - /etc/ssl:/etc/ssl:ro
+      - ./conf:/conf
+      - /cache
+      - { type: volume, source: data, target: /backup, read_only: true, volume: { subpath: old } }
+      - { type: bind, source: /srv/www, target: /www }
+      - { type: tmpfs, target: /run/app, tmpfs: { size: 16m } }
+    tmpfs: /tmp
+`,
+        'volumes:\n  data:\n  other: { name: shared-data }\n',
+      ),
+      '/home/me/project',
+    );
+    const t = app!.spec.template;
+    expect(t.volumes).toEqual([
+      { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+      { name: 'bind-1', hostPath: { path: '/etc/ssl', type: 'DirectoryOrCreate' } },
+      { name: 'bind-2', hostPath: { path: '/home/me/project/conf', type: 'DirectoryOrCreate' } },
+      { name: 'anon-3', emptyDir: {} },
+      { name: 'bind-5', hostPath: { path: '/srv/www' } },
+      { name: 'tmpfs-6', emptyDir: { medium: 'Memory', sizeLimitBytes: 16 * 1024 * 1024 } },
+      { name: 'tmpfs-t0', emptyDir: { medium: 'Memory' } },
+    ]);
+    expect(t.containers[0]!.volumeMounts).toEqual([
+      { name: 'data', mountPath: '/var/lib/data' },
+      { name: 'bind-1', mountPath: '/etc/ssl', readOnly: true },
+      { name: 'bind-2', mountPath: '/conf' },
+      { name: 'anon-3', mountPath: '/cache' },
+      { name: 'data', mountPath: '/backup', readOnly: true, subPath: 'old' },
+      { name: 'bind-5', mountPath: '/www' },
+      { name: 'tmpfs-6', mountPath: '/run/app' },
+      { name: 'tmpfs-t0', mountPath: '/tmp' },
+    ]);
+  });
+
+  it('uses the top-level name: as the node volume name', () => {
+    const [app] = parse(compose('    volumes: ["db:/db"]\n', 'volumes:\n  db: { name: pg-data }\n'));
+    expect(app!.spec.template.volumes).toEqual([{ name: 'pg-data', persistentVolumeClaim: { claimName: 'pg-data' } }]);
+  });
+
+  it.each([
+    ['an undeclared named volume', '    volumes: ["data:/data"]\n', '', 'app.yaml:4 (document 1, service "web"): services.web.volumes[0]: volume "data" is not declared under the top-level volumes:'],
+    ['a relative bind without a directory', '    volumes: ["./conf:/conf"]\n', '', 'services.web.volumes[0]: "./conf" is relative and the compose file\'s directory is unknown (stdin)'],
+    ['a home-relative bind', '    volumes: ["~/conf:/conf"]\n', '', '"~" is not supported'],
+    ['a relative target', '    volumes: ["/srv:srv"]\n', '', 'services.web.volumes[0]: container path "srv" must be an absolute path'],
+    ['a bad mode', '    volumes: ["/srv:/srv:z"]\n', '', 'services.web.volumes[0]: "z" is not supported: only ro and rw are'],
+    ['two mounts at one path', '    volumes: ["/a:/x", "/b:/x"]\n', '', 'services.web: two volumes are mounted at "/x"'],
+    ['a volume name that is no DNS label', '    volumes: ["Data_1:/d"]\n', 'volumes:\n  Data_1:\n', 'volume name "Data_1" must be a DNS label'],
+    ['an unknown tmpfs option', '    tmpfs: ["/t:uid=1"]\n', '', 'services.web.tmpfs[0]: tmpfs option "uid" is not supported'],
+    ['an npipe', '    volumes: [{ type: npipe, source: x, target: /x }]\n', '', 'services.web.volumes[0]'],
+  ])('rejects %s', (_what, service, top, message) => {
+    expect(() => parse(compose(service, top))).toThrow(message);
+  });
+});
+
