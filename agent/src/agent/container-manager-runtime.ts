@@ -18,6 +18,7 @@ import {
   containerName,
   isManaged,
   joinPartials,
+  Labels,
   managedLabels,
   restartsFromLabels,
   type ExecOptions,
@@ -33,6 +34,10 @@ import {
 } from './node-runtime.js';
 import { stopGraceLabels } from './planner.js';
 import { LOCK_DIR_ENV, LOCK_MOUNT_PATH } from './update-locks.js';
+import type { ConfigSource } from './config-source.js';
+import type { BindMount } from '../runtime/host-access.js';
+import { resolveEnv } from './volumes/config-env.js';
+import type { PodVolumes } from './volumes/pod-volumes.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {
@@ -59,6 +64,10 @@ export interface ContainerManagerRuntimeOptions {
    * /grove/lock with GROVE_LOCK_DIR set. Without it containers get no lock directory.
    */
   lockDirs?: { ensureDir(app: string): Promise<string | undefined> };
+  /** ConfigMaps and Secrets for volumes, env valueFrom and envFrom; without it they are missing. */
+  config?: ConfigSource;
+  /** Pod volumes (agent/src/agent/volumes); without them a pod that mounts a volume fails to start. */
+  volumes?: PodVolumes;
 }
 
 export class ContainerManagerRuntime implements NodeRuntime {
@@ -70,6 +79,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
   private readonly nodePath: string;
   private readonly nsenterPath: string;
   private readonly lockDirs: ContainerManagerRuntimeOptions['lockDirs'];
+  private readonly config: ConfigSource | undefined;
+  /** Public for the volume RPC and the reconciler's clean-up (syncPods). */
+  readonly volumes: PodVolumes | undefined;
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
@@ -78,6 +90,8 @@ export class ContainerManagerRuntime implements NodeRuntime {
     this.nsenterPath = options.nsenterPath ?? 'nsenter';
     this.images = options.images;
     this.lockDirs = options.lockDirs;
+    this.config = options.config;
+    this.volumes = options.volumes;
     this.log = options.logger.child({ component: 'agent-runtime' });
   }
 
@@ -96,6 +110,10 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const policy = container.imagePullPolicy ?? 'IfNotPresent';
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
     const lockDir = await this.lockDirs?.ensureDir(pod.app);
+    // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
+    const env = resolveEnv(container.env, container.envFrom, this.config);
+    const volumeMounts = await this.volumeMounts(pod, container);
+    const mounts = [...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts];
     let view: ContainerView;
     try {
       view = await this.containers.run({
@@ -103,7 +121,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         name: containerName(pod.name, container.name),
         ...(container.command?.length ? { entrypoint: container.command } : {}),
         ...(container.args?.length ? { args: container.args } : {}),
-        env: [...container.env.map((e) => `${e.name}=${e.value}`), ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
+        env: [...env.entries, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
         ...(container.workingDir ? { workingDir: container.workingDir } : {}),
         limits: {
           ...(resources.memoryBytes !== undefined ? { memoryBytes: resources.memoryBytes } : {}),
@@ -114,7 +132,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         ...(pod.devices?.length ? { devices: pod.devices } : {}),
         ...(pod.supplementalGroups?.length ? { groupAdd: pod.supplementalGroups } : {}),
         ...(container.privileged ? { privileged: true } : {}),
-        ...(lockDir ? { mounts: [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] } : {}),
+        ...(mounts.length ? { mounts } : {}),
         labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
         pullMissing: policy === 'IfNotPresent' || (policy === 'Always' && pulled === 'skipped'),
@@ -138,6 +156,19 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const managed = toManaged(view);
     if (!managed) throw new Error(`container ${view.name} lost its grove labels`); // cannot happen: we set them
     return managed;
+  }
+
+  private async volumeMounts(pod: PodTarget, container: ContainerTarget): Promise<BindMount[]> {
+    if (!container.volumeMounts?.length) return [];
+    if (!this.volumes) throw new GroveError(ErrorCode.InvalidArgument, `container ${container.name} mounts volumes, and this agent has no volume directory`);
+    return this.volumes.mountsFor(pod, container);
+  }
+
+  /** Removes the volume directories of pods with neither a target nor a container left. */
+  async syncPods(target: readonly PodTarget[], current: readonly ManagedContainer[]): Promise<void> {
+    if (!this.volumes) return;
+    const keep = new Set([...target.map((p) => p.name), ...current.map((c) => c.labels[Labels.pod])]);
+    await this.volumes.sync(keep, target);
   }
 
   /** 'ok', 'skipped' (no puller wired), or the pull's error for start() to fall back from. */

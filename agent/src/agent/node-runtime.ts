@@ -101,6 +101,8 @@ export interface NodeRuntime {
   exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult>;
   /** A tcpSocket / httpGet check as seen from the container's network (probes). */
   probeNetwork(id: string, check: NetworkCheck, options: NetworkProbeOptions): Promise<ProbeOutcome>;
+  /** After each reconcile: drop node state (volume directories) of pods with no target and no container left. */
+  syncPods?(target: readonly PodTarget[], current: readonly ManagedContainer[]): Promise<void>;
 }
 
 export function containerName(pod: string, container: string): string {

@@ -85,6 +85,7 @@ export class Reconciler {
   private gateWakeAt: number | undefined;
   /** The app set the lock directories were last pruned for. */
   private prunedFor: string | undefined;
+  private podsSyncedFor: string | undefined;
   /** Completed reconcile runs, for tests and metrics. */
   runs = 0;
 
@@ -204,6 +205,7 @@ export class Reconciler {
       current = await this.runtime.list();
     }
     await this.pruneLocks(desired.pods, current);
+    await this.syncPods(pods, current);
     const keys = new Set(pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
     if (!this.stopped) this.prober.sync(pods, current);
@@ -266,6 +268,19 @@ export class Reconciler {
     this.gateWakeAt = result.wakeAt;
     if (this.locks && !this.stopped) this.locks.watch([...lockedApps], () => void this.trigger('lock'));
     return result;
+  }
+
+  /** Pod volume clean-up (runtime.syncPods), when the set of pods with a target or a container changes. */
+  private async syncPods(target: PodTarget[], current: ManagedContainer[]): Promise<void> {
+    if (!this.runtime.syncPods) return;
+    const key = [...new Set([...target.map((p) => p.name), ...current.map((c) => c.labels[Labels.pod])])].sort().join('\n');
+    if (key === this.podsSyncedFor) return;
+    try {
+      await this.runtime.syncPods(target, current);
+      this.podsSyncedFor = key;
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'pod volume clean-up failed');
+    }
   }
 
   /** Drops the lock directories of apps that have nothing left on the node (when that set changes). */

@@ -6,12 +6,14 @@ import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent 
 import { labelsFromFlags } from './server-setup.js';
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
+import { hostPathRootsOption } from './host-path-roots.js';
 
 export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
   // Checked before joining: a typo in a flag must not cost a join token.
   const backoff = restartBackoffOption(o.restartBackoff as string | undefined, ctx.io.env);
   const env = ctx.io.env;
   const lockMax = lockMaxOption(o.updateLockMax as string | undefined, env);
+  const roots = hostPathRootsOption(o.hostPathRoot);
   const labels = labelsFromFlags((o.label as string[]).length > 0 ? (o.label as string[]) : envList(env.GROVE_LABELS));
   const nodeName = (o.nodeName as string | undefined) ?? (env.GROVE_NODE_NAME || hostname().toLowerCase());
   let joined = await loadJoinConfig(ctx.dataDir);
@@ -37,6 +39,7 @@ export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Pro
     ...heartbeatOverride(ctx.io.env),
     ...backoff,
     ...lockMax,
+    ...roots,
   });
   ctx.io.stderr.write(`grove agent running: node ${joined.node}, cluster ${joined.cluster}\n`);
   const systemd = serviceNotify(ctx.io.env, ctx.logger, () => running.agent.healthy());

@@ -13,6 +13,7 @@ export function registerAgent(program: Command, act: Act): void {
     .option('--runtime <name>', 'OCI runtime: auto|crun|runc')
     .option('--restart-backoff <duration>', 'first delay before restarting an exited container, doubling to 5m (default 10s; env GROVE_RESTART_BACKOFF_SECONDS)')
     .option('--update-lock-max <duration>', 'longest an update lock may defer a stop, for apps without grove.io/update-lock-max (default 1h; env GROVE_UPDATE_LOCK_MAX)')
+    .option('--host-path-root <dir>', 'hostPath volumes must lie under this directory on this node (repeatable; none = any path, see docs/security.md)', collect, [])
     .action(act(async (ctx, _args, options) => (await import('./agent-run.js')).runAgent(ctx, options)));
 }
 

@@ -5,6 +5,8 @@ import { parseDurationSeconds } from '../../core/quantity.js';
 import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
 import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
+import type { ConfigSource } from '../../../agent/src/agent/config-source.js';
+import { PodVolumes } from '../../../agent/src/agent/volumes/pod-volumes.js';
 import { factsProvider } from '../../../agent/src/agent/facts.js';
 import type { JoinConfig } from '../../../agent/src/agent/join-client.js';
 import { LevelStore } from '../../store/level-store.js';
@@ -22,6 +24,10 @@ export interface NodeAgentOptions {
   restartBackoffSeconds?: number;
   /** Lock maximum for apps without grove.io/update-lock-max (default 1 h). */
   lockMaxSeconds?: number;
+  /** hostPath volumes must lie under these on this node; absent = any absolute path. */
+  hostPathRoots?: string[];
+  /** ConfigMaps and Secrets of the node's pods (wired by the secrets delivery); absent = none. */
+  config?: ConfigSource;
 }
 
 export interface RunningAgent {
@@ -40,11 +46,13 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const store = new LevelStore({ path: join(dataDir, 'agent', 'db'), logger });
   // Per-app update-lock directories, bound into the app's containers at /grove/lock.
   const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
+  // Pod volumes: <data-dir>/pods/<pod>/volumes, named volumes in <data-dir>/volumes.
+  const volumes = new PodVolumes({ dataDir, logger, ...(options.config ? { config: options.config } : {}), ...(options.hostPathRoots ? { hostPathRoots: options.hostPathRoots } : {}) });
   const agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
     store,
-    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks }),
+    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, ...(options.config ? { config: options.config } : {}), volumes }),
     locks,
     mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
     logger,
@@ -60,7 +68,13 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     ...(options.lockMaxSeconds !== undefined ? { lockMaxSeconds: options.lockMaxSeconds } : {}),
   });
   await agent.start();
-  return { agent, stop: () => agent.stop() };
+  return {
+    agent,
+    stop: async () => {
+      volumes.close();
+      await agent.stop();
+    },
+  };
 }
 
 /** GROVE_HEARTBEAT_SECONDS shortens the status heartbeat (tests, demos). */

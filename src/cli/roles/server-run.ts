@@ -130,7 +130,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       });
       // With a broker of its own users, the local agent logs in like every other node.
       if (external) joined.mqtt = { ...joined.mqtt, ...external.node, ...(brokerUrls ? { urls: brokerUrls } : {}) };
-      const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env), ...restartBackoffOption(undefined, ctx.io.env), ...lockMaxOption(undefined, ctx.io.env) });
+      const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env), ...restartBackoffOption(undefined, ctx.io.env), ...lockMaxOption(undefined, ctx.io.env), ...hostPathRootsOption(o.hostPathRoot) });
       cleanup.push(() => agent.stop());
       localAgentHealthy = () => agent.agent.healthy();
     }

@@ -1,0 +1,237 @@
+/**
+ * A pod's volumes on the node, prepared when one of its containers starts and bound into it:
+ *
+ *   emptyDir                <data>/pods/<pod>/volumes/<name>/   shared by the pod's containers,
+ *                           kept across their restarts; tmpfs for medium Memory
+ *   configMap / secret      <data>/pods/<pod>/volumes/<name>/   atomic-writer layout, read-only,
+ *                           refreshed in place on ConfigSource changes; secrets on tmpfs
+ *   persistentVolumeClaim   <data>/volumes/<claim>/             a named volume (named-volumes.ts)
+ *   hostPath                the host path itself, after the roots and type checks
+ *
+ * A pod's directory goes when the pod has neither a target nor a container left (`sync`).
+ * What one preparation created is undone when it fails, so nothing is left half-made.
+ */
+import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage } from '../../../../src/core/errors.js';
+import type { Logger } from '../../../../src/core/logger.js';
+import type { Volume, VolumeMount } from '../../../../src/core/model.js';
+import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
+import type { ContainerTarget, PodTarget } from '../../../../src/core/wire-types.js';
+import type { BindMount } from '../../runtime/host-access.js';
+import type { ConfigKind, ConfigSource } from '../config-source.js';
+import { writeAtomic } from './atomic-writer.js';
+import { checkHostPathRoots, prepareHostPath } from './host-path.js';
+import { namedVolumeDir } from './named-volumes.js';
+import { projectedFiles, projectionOf, secretTmpfsBytes, type ProjectionSource } from './projections.js';
+import { systemTmpfs, type TmpfsMounter } from './tmpfs.js';
+
+/** Memory emptyDirs without a sizeLimit: tmpfs must have one, and a pod must not fill RAM. */
+export const DEFAULT_MEMORY_EMPTYDIR_BYTES = 64 * 1024 * 1024;
+
+export interface PodVolumesOptions {
+  /** The agent's data dir: pods/ and volumes/ are made under it. */
+  dataDir: string;
+  logger: Logger;
+  config?: ConfigSource;
+  /** The node's allowed hostPath roots; absent = any absolute path. */
+  hostPathRoots?: readonly string[];
+  tmpfs?: TmpfsMounter;
+}
+
+interface Projection {
+  pod: string;
+  volume: string;
+  dir: string;
+  source: ProjectionSource;
+  version: string;
+}
+
+/** Undo steps of one preparation, run newest first when it fails. */
+type Undo = (() => Promise<unknown>)[];
+
+export class PodVolumes {
+  private readonly log: Logger;
+  private readonly tmpfs: TmpfsMounter;
+  /** "pod/volume" → its ConfigMap/Secret projection, for refreshes. */
+  private readonly projections = new Map<string, Projection>();
+  private readonly unsubscribe: (() => void) | undefined;
+  /** Serialises writes to the volume directories (starts, refreshes, removals). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: PodVolumesOptions) {
+    this.log = options.logger.child({ component: 'agent-volumes' });
+    this.tmpfs = options.tmpfs ?? systemTmpfs;
+    this.unsubscribe = options.config?.onChange((changed) => void this.refresh(changed));
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+  }
+
+  podDir(pod: string): string {
+    return join(this.options.dataDir, 'pods', pod);
+  }
+
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Prepares the volumes `container` mounts and returns its bind mounts. */
+  mountsFor(pod: PodTarget, container: ContainerTarget): Promise<BindMount[]> {
+    const mounts = container.volumeMounts ?? [];
+    if (mounts.length === 0) return Promise.resolve([]);
+    return this.serial(async () => {
+      const undo: Undo = [];
+      try {
+        const out: BindMount[] = [];
+        for (const m of mounts) {
+          const volume = pod.volumes?.find((v) => v.name === m.name);
+          if (!volume) throw new GroveError(ErrorCode.InvalidArgument, `volume mount "${m.name}": the pod has no volume of that name`);
+          const prepared = await this.prepare(pod.name, volume, undo);
+          out.push(await bindFor(volume, prepared, m));
+        }
+        return out;
+      } catch (err) {
+        for (const step of undo.reverse()) await step().catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** The host directory (or file) behind one volume, made if needed. */
+  private async prepare(pod: string, volume: Volume, undo: Undo): Promise<{ path: string; readOnly: boolean }> {
+    if ('hostPath' in volume) {
+      await checkHostPathRoots(volume.name, volume.hostPath.path, this.options.hostPathRoots);
+      await prepareHostPath(volume.name, volume.hostPath.path, volume.hostPath.type);
+      return { path: volume.hostPath.path, readOnly: false };
+    }
+    if ('persistentVolumeClaim' in volume) {
+      const dir = namedVolumeDir(this.options.dataDir, volume.persistentVolumeClaim.claimName);
+      await this.makeDir(dir, 0o755, undo);
+      return { path: dir, readOnly: volume.persistentVolumeClaim.readOnly === true };
+    }
+    const dir = join(this.podDir(pod), 'volumes', volume.name);
+    if ('emptyDir' in volume) {
+      // 0777 as in Kubernetes: containers running as any user share it.
+      const made = await this.makeDir(dir, 0o777, undo);
+      if (volume.emptyDir.medium === 'Memory' && (made || !(await this.tmpfs.isMounted(dir)))) {
+        await this.tmpfs.mount(dir, volume.emptyDir.sizeLimitBytes ?? DEFAULT_MEMORY_EMPTYDIR_BYTES, 0o777);
+        undo.push(() => this.tmpfs.unmount(dir));
+      }
+      return { path: dir, readOnly: false };
+    }
+    const source = projectionOf(volume)!;
+    const key = `${pod}/${volume.name}`;
+    const known = this.projections.get(key);
+    const current = projectedFiles(source, this.options.config);
+    if (known && known.version === current.version && (await exists(join(dir, '..data')))) return { path: dir, readOnly: true };
+    const made = await this.makeDir(dir, 0o755, undo);
+    if (source.kind === 'Secret' && (made || !(await this.tmpfs.isMounted(dir)))) {
+      await this.tmpfs.mount(dir, secretTmpfsBytes(current.files), 0o755);
+      undo.push(() => this.tmpfs.unmount(dir));
+    }
+    await writeAtomic(dir, current.files);
+    this.projections.set(key, { pod, volume: volume.name, dir, source, version: current.version });
+    if (!known) undo.push(async () => this.projections.delete(key));
+    return { path: dir, readOnly: true };
+  }
+
+  /** mkdir with an undo step when it made the directory; true when it did. */
+  private async makeDir(dir: string, mode: number, undo: Undo): Promise<boolean> {
+    if (await exists(dir)) return false;
+    const first = await mkdir(dir, { recursive: true, mode });
+    // The whole chain it made goes on failure, not only the leaf.
+    if (first) undo.push(() => rm(first, { recursive: true, force: true }));
+    return true;
+  }
+
+  /** Rewrites the projections of changed objects (in place: running containers see it). */
+  refresh(changed: readonly { kind: ConfigKind; name: string }[]): Promise<void> {
+    return this.serial(async () => {
+      for (const p of this.projections.values()) {
+        if (!changed.some((c) => c.kind === p.source.kind && c.name === p.source.name)) continue;
+        try {
+          const current = projectedFiles(p.source, this.options.config);
+          if (current.version === p.version) continue;
+          await writeAtomic(p.dir, current.files);
+          p.version = current.version;
+          this.log.info({ pod: p.pod, volume: p.volume, [p.source.kind === 'Secret' ? 'secret' : 'configMap']: p.source.name }, 'volume files updated');
+        } catch (err) {
+          // The files of the last good version stay, as in Kubernetes.
+          this.log.warn({ pod: p.pod, volume: p.volume, err: errorMessage(err) }, 'volume files not updated');
+        }
+      }
+    });
+  }
+
+  /**
+   * Keeps the directories of `keep` (pods with a target or a container) and removes the rest,
+   * unmounting their tmpfs first. Also re-learns projections of kept pods after a restart.
+   */
+  sync(keep: ReadonlySet<string>, targets: readonly PodTarget[] = []): Promise<void> {
+    return this.serial(async () => {
+      const root = join(this.options.dataDir, 'pods');
+      const pods = await readdir(root).catch(() => [] as string[]);
+      for (const pod of pods) {
+        if (keep.has(pod)) continue;
+        await this.removePod(pod);
+      }
+      for (const pod of targets) this.relearn(pod);
+    });
+  }
+
+  private relearn(pod: PodTarget): void {
+    for (const volume of pod.volumes ?? []) {
+      const source = projectionOf(volume);
+      const key = `${pod.name}/${volume.name}`;
+      if (!source || this.projections.has(key)) continue;
+      // Unknown version: the next change (or start) rewrites it.
+      this.projections.set(key, { pod: pod.name, volume: volume.name, dir: join(this.podDir(pod.name), 'volumes', volume.name), source, version: '' });
+    }
+  }
+
+  private async removePod(pod: string): Promise<void> {
+    const volumesDir = join(this.podDir(pod), 'volumes');
+    for (const name of await readdir(volumesDir).catch(() => [] as string[])) {
+      const dir = join(volumesDir, name);
+      if (await this.tmpfs.isMounted(dir)) {
+        try {
+          await this.tmpfs.unmount(dir);
+        } catch (err) {
+          // Never rm -rf through a mount we could not take down: try again next time.
+          this.log.warn({ pod, volume: name, err: errorMessage(err) }, 'volume still mounted, kept');
+          return;
+        }
+      }
+    }
+    for (const key of [...this.projections.keys()]) if (key.startsWith(`${pod}/`)) this.projections.delete(key);
+    await rm(this.podDir(pod), { recursive: true, force: true });
+    this.log.debug({ pod }, 'pod volumes removed');
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+/** The bind for one mount: subPath made inside the volume and kept inside it (no symlink escapes). */
+async function bindFor(volume: Volume, prepared: { path: string; readOnly: boolean }, m: VolumeMount): Promise<BindMount> {
+  const readOnly = prepared.readOnly || m.readOnly === true;
+  let source = prepared.path;
+  if (m.subPath) {
+    source = join(prepared.path, m.subPath);
+    const writable = 'emptyDir' in volume || 'persistentVolumeClaim' in volume || 'hostPath' in volume;
+    if (writable && !(await exists(source))) await mkdir(source, { recursive: true, mode: 0o755 });
+    const [real, base] = await Promise.all([realpath(source).catch(() => undefined), realpath(prepared.path)]);
+    if (real === undefined) throw new GroveError(ErrorCode.InvalidArgument, `volume "${volume.name}": subPath "${m.subPath}" does not exist`);
+    // A container can plant a symlink in its volume; following it out would expose the host.
+    if (real !== base && !real.startsWith(`${base}/`)) {
+      throw new GroveError(ErrorCode.InvalidArgument, `volume "${volume.name}": subPath "${m.subPath}" leads outside the volume`);
+    }
+    source = real;
+  }
+  return { source, destination: m.mountPath, ...(readOnly ? { readOnly: true } : {}) };
+}
