@@ -196,11 +196,29 @@ export interface Presence {
   at: string;
 }
 
-export interface RpcRequest {
+export type RpcRequest = LogsRpcRequest | VolumesRpcRequest;
+
+export interface LogsRpcRequest {
   schema: typeof WIRE_SCHEMA;
   id: string;
   method: 'logs';
   params: { pod: string; container?: string; tail?: number; follow?: boolean };
+}
+
+/** The node's named volumes: list them, or remove one (refused while a container uses it). */
+export interface VolumesRpcRequest {
+  schema: typeof WIRE_SCHEMA;
+  id: string;
+  method: 'volumes';
+  params: { action: 'ls' | 'rm'; name?: string };
+}
+
+/** One named volume of a node (`grove volume ls`). */
+export interface NodeVolume {
+  name: string;
+  createdAt: string;
+  /** Containers whose mounts come from it. */
+  usedBy: string[];
 }
 
 export interface RpcResponse {
@@ -211,4 +229,6 @@ export interface RpcResponse {
   done: boolean;
   error?: { code: string; message: string };
   lines?: { time: string; stream: 'stdout' | 'stderr'; text: string; container: string }[];
+  /** The `volumes` method's answer (ls; empty for rm). */
+  volumes?: NodeVolume[];
 }

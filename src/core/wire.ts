@@ -12,11 +12,12 @@ import { decodeProbes } from './wire-probes.js';
 import { decodeDeferred, decodeUpdatePolicy } from './wire-update.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from './wire-access.js';
 import { decodeEnvFrom, decodeEnvVarSource, decodeVolumeMounts, decodeVolumes } from './wire-volumes.js';
+import { decodeNodeVolumes, decodeVolumesRpcRequest } from './wire-rpc-volumes.js';
 import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
-import type { PodStatus, PodTarget, Presence, RpcRequest, RpcResponse } from './wire-types.js';
+import type { LogsRpcRequest, PodStatus, PodTarget, Presence, RpcRequest, RpcResponse } from './wire-types.js';
 
 export const MAX_TARGET_BYTES = 1024 * 1024;
 export const MAX_STATUS_BYTES = 256 * 1024;
@@ -428,7 +429,8 @@ const rpcLabel = (what: string) => (o: Obj) =>
   typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${JSON.stringify(o.id)}` : what;
 
 export function decodeRpcRequest(buf: Uint8Array): RpcRequest {
-  return decodeWith(buf, MAX_RPC_BYTES, 'rpc request', rpcLabel('rpc request'), (o) => {
+  return decodeWith(buf, MAX_RPC_BYTES, 'rpc request', rpcLabel('rpc request'), (o): RpcRequest => {
+    if (o.method === 'volumes') return decodeVolumesRpcRequest(o, str(o, 'id', '', WIRE_LIMITS.rpcId), fieldFail);
     const p = child(o, 'params', '');
     const params: Obj = { pod: str(p, 'pod', 'params', WIRE_LIMITS.name) };
     opt(params, p, 'container', () => str(p, 'container', 'params', WIRE_LIMITS.name));
@@ -438,7 +440,7 @@ export function decodeRpcRequest(buf: Uint8Array): RpcRequest {
       schema: WIRE_SCHEMA,
       id: str(o, 'id', '', WIRE_LIMITS.rpcId),
       method: oneOf(o, 'method', '', ['logs'] as const),
-      params: params as RpcRequest['params'],
+      params: params as LogsRpcRequest['params'],
     };
   });
 }
@@ -468,6 +470,7 @@ export function decodeRpcResponse(buf: Uint8Array): RpcResponse {
       return { code: str(e, 'code', 'error', WIRE_LIMITS.rpcId), message: str(e, 'message', 'error', WIRE_LIMITS.message, 0) };
     });
     opt(out, o, 'lines', () => arr(o, 'lines', '', WIRE_LIMITS.rpcLines, logLine));
+    opt(out, o, 'volumes', () => decodeNodeVolumes(o.volumes, 'volumes', fieldFail));
     return out as unknown as RpcResponse;
   });
 }

@@ -127,6 +127,9 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   r.add('GET', '/v1/nodes/:name', async (ctx) => cp.getNode(n(ctx, 'node')));
   r.add('PATCH', '/v1/nodes/:name', async (ctx) => cp.patchNode(n(ctx, 'node'), await ctx.body()));
 
+  r.add('GET', '/v1/volumes', async (ctx) => cp.listVolumes(optionalName(ctx, 'node')));
+  r.add('DELETE', '/v1/nodes/:name/volumes/:volume', async (ctx) => cp.removeVolume(n(ctx, 'node'), ctx.params.volume!));
+
   r.add('GET', '/v1/pods', async (ctx) => {
     const app = optionalName(ctx, 'app');
     const node = optionalName(ctx, 'node');

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage, type ErrorCode as Code } from '../core/errors.js';
 import { parseNodeTopic, topicsFor } from '../core/topics.js';
 import { decodeRpcResponse, encodeMessage } from '../core/wire.js';
-import { WIRE_SCHEMA, type RpcRequest, type RpcResponse } from '../core/wire-types.js';
+import { WIRE_SCHEMA, type NodeVolume, type RpcRequest, type RpcResponse, type VolumesRpcRequest } from '../core/wire-types.js';
 
 export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
 /**
@@ -52,6 +52,7 @@ interface Pending {
   /** Chunks that arrived ahead of their turn (QoS 1 does not promise order across reconnects). */
   early: Map<number, RpcResponse>;
   onLines: (lines: LogLine[]) => void;
+  onVolumes?: (volumes: NodeVolume[]) => void;
   timer: NodeJS.Timeout | undefined;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -87,6 +88,19 @@ export class RpcProxy {
         ...(params.follow ? { follow: true } : {}),
       },
     };
+    return this.send(node, request, { pod: params.pod, silenceMs: params.follow ? this.followTimeoutMs : this.timeoutMs, onLines, what: 'log request' }, signal);
+  }
+
+  /** The node's named volumes (ls), or removes one (rm, which answers with none). */
+  async requestVolumes(node: string, params: VolumesRpcRequest['params']): Promise<NodeVolume[]> {
+    const request: RpcRequest = { schema: WIRE_SCHEMA, id: this.newId(), method: 'volumes', params };
+    const out: NodeVolume[] = [];
+    await this.send(node, request, { pod: '', silenceMs: this.timeoutMs, onLines: () => undefined, onVolumes: (v) => out.push(...v), what: 'volume request' });
+    return out;
+  }
+
+  private send(node: string, request: RpcRequest, how: Pick<Pending, 'pod' | 'silenceMs' | 'onLines' | 'onVolumes'> & { what: string }, signal?: AbortSignal): Promise<void> {
+    const { id } = request;
     return new Promise<void>((resolve, reject) => {
       const finish = (err?: Error): void => {
         const p = this.pending.get(id);
@@ -96,16 +110,17 @@ export class RpcProxy {
         if (err) reject(err);
         else resolve();
       };
-      const onAbort = (): void => finish(new GroveError(ErrorCode.Internal, 'log request cancelled'));
+      const onAbort = (): void => finish(new GroveError(ErrorCode.Internal, `${how.what} cancelled`));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort);
       const entry: Pending = {
         node,
-        pod: params.pod,
+        pod: how.pod,
         nextSeq: 0,
-        silenceMs: params.follow ? this.followTimeoutMs : this.timeoutMs,
+        silenceMs: how.silenceMs,
         early: new Map(),
-        onLines,
+        onLines: how.onLines,
+        ...(how.onVolumes ? { onVolumes: how.onVolumes } : {}),
         timer: undefined,
         resolve: () => finish(),
         reject: (err) => finish(err),
@@ -113,7 +128,7 @@ export class RpcProxy {
       this.pending.set(id, entry);
       this.arm(entry);
       this.opts.publish(topicsFor(this.opts.cluster, node).rpcRequest, encodeMessage(request)).catch((err: unknown) => {
-        finish(new GroveError(ErrorCode.NodeUnavailable, `could not send the log request to node ${node}: ${errorMessage(err)}`, { cause: err }));
+        finish(new GroveError(ErrorCode.NodeUnavailable, `could not send the ${how.what} to node ${node}: ${errorMessage(err)}`, { cause: err }));
       });
     });
   }
@@ -164,6 +179,7 @@ export class RpcProxy {
         return false;
       }
     }
+    if (chunk.volumes) p.onVolumes?.(chunk.volumes);
     if (chunk.done) {
       p.resolve();
       return false;

@@ -26,6 +26,7 @@ import { createJoinToken } from './security/tokens.js';
 import { StatusCache, type StoredNode } from './status-cache.js';
 import { appDeferred, appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type DeferredView, type NodeDetail, type PodView } from './views.js';
 import { invalid, name as validName } from './validate.js';
+import { listVolumes, removeVolume, type NodeVolumes } from './volumes-api.js';
 import { finishedJobApps, jobExpired } from './job-ttl.js';
 
 export type MqttConnect = (url: string, options: IClientOptions) => Promise<MqttClient>;
@@ -335,6 +336,15 @@ export class ControlPlane {
     const record = await getResource<StoredNode>(this.opts.store, 'Node', name);
     const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
     return this.detail(record, pods);
+  }
+
+  /** Named volumes of one node or of all (asked over MQTT: they live on the nodes). */
+  async listVolumes(node?: string): Promise<NodeVolumes[]> {
+    return listVolumes(this.rpc, node !== undefined ? [await this.getNode(node)] : await this.listNodes());
+  }
+
+  async removeVolume(node: string, name: string): Promise<{ node: string; name: string; removed: true }> {
+    return removeVolume(this.rpc, await this.getNode(node), validName(name, 'volume name'));
   }
 
   async patchNode(name: string, body: unknown): Promise<NodeDetail> {

@@ -7,7 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { silentLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
 import { decodeNodeTarget, decodeRpcRequest, encodeMessage } from '../../src/core/wire.js';
-import type { NodeStatus, NodeTarget, RpcRequest, RpcResponse } from '../../src/core/wire-types.js';
+import type { LogsRpcRequest, NodeStatus, NodeTarget, RpcResponse } from '../../src/core/wire-types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/server/broker/embedded-broker.js';
 import { startApiServer, type ApiServer } from '../../src/server/api.js';
 import { ControlPlane, type ControlPlaneOptions } from '../../src/server/server.js';
@@ -101,7 +101,7 @@ export async function startCluster(
 export class FakeNode {
   readonly targets: NodeTarget[] = [];
   private seq = 0;
-  private logAnswer: ((req: RpcRequest) => RpcResponse[]) | undefined;
+  private logAnswer: ((req: LogsRpcRequest) => RpcResponse[]) | undefined;
 
   private constructor(
     readonly name: string,
@@ -116,6 +116,7 @@ export class FakeNode {
       if (topic === topics.target && payload.length > 0) node.targets.push(decodeNodeTarget(payload));
       if (topic === topics.rpcRequest && node.logAnswer) {
         const req = decodeRpcRequest(payload);
+        if (req.method !== 'logs') return;
         for (const r of node.logAnswer(req)) void client.publishAsync(topics.rpcResponse, encodeMessage(r), { qos: 1 });
       }
     });
@@ -160,7 +161,7 @@ export class FakeNode {
     await this.client.publishAsync(topicsFor(CLUSTER, this.name).status, encodeMessage(status), { qos: 1 });
   }
 
-  answerLogs(fn: (req: RpcRequest) => RpcResponse[]): void {
+  answerLogs(fn: (req: LogsRpcRequest) => RpcResponse[]): void {
     this.logAnswer = fn;
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../agent/src/agent/clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { chunkLines, serveLogs } from '../../agent/src/agent/rpc-logs.js';
-import type { PodTarget, RpcRequest, RpcResponse } from '../../src/core/wire-types.js';
+import type { LogsRpcRequest, PodTarget, RpcResponse } from '../../src/core/wire-types.js';
 
 const line = (text: string) => ({ time: '2025-01-01T00:00:00Z', stream: 'stdout' as const, text, container: 'main' });
 
@@ -19,9 +19,9 @@ describe('serveLogs', () => {
     name: 'web-a', app: 'web', templateHash: 'h', restartPolicy: 'Always', hostNetwork: false,
     containers: ['app', 'side'].map((name) => ({ name, image: 'img:1', env: [], resources: {} })),
   };
-  const req = (params: RpcRequest['params']): RpcRequest => ({ schema: 1, id: 'r', method: 'logs', params });
+  const req = (params: LogsRpcRequest['params']): LogsRpcRequest => ({ schema: 1, id: 'r', method: 'logs', params });
 
-  async function serve(runtime: MemoryRuntime, params: RpcRequest['params']): Promise<RpcResponse[]> {
+  async function serve(runtime: MemoryRuntime, params: LogsRpcRequest['params']): Promise<RpcResponse[]> {
     const out: RpcResponse[] = [];
     await serveLogs(req(params), { runtime, clock: new ManualClock(), signal: new AbortController().signal, send: async (r) => void out.push(r) });
     return out;

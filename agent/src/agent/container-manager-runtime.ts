@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
-import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
+import type { ContainerTarget, NodeVolume, PodTarget } from '../../../src/core/wire-types.js';
 import type { ContainerManager, ContainerView } from '../runtime/container-manager.js';
 import { runCommand } from '../runtime/run-command.js';
 import { followLog, readLogLines } from '../shim/log-reader.js';
@@ -38,6 +38,7 @@ import type { ConfigSource } from './config-source.js';
 import type { BindMount } from '../runtime/host-access.js';
 import { resolveEnv } from './volumes/config-env.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
+import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {
@@ -169,6 +170,20 @@ export class ContainerManagerRuntime implements NodeRuntime {
     if (!this.volumes) return;
     const keep = new Set([...target.map((p) => p.name), ...current.map((c) => c.labels[Labels.pod])]);
     await this.volumes.sync(keep, target);
+  }
+
+  async listVolumes(): Promise<NodeVolume[]> {
+    if (!this.volumes) return [];
+    return listNamedVolumes(this.volumes.dataDir, await this.mountingContainers());
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    if (!this.volumes) throw new GroveError(ErrorCode.NotFound, `volume "${name}" not found on this node`);
+    await removeNamedVolume(this.volumes.dataDir, name, await this.mountingContainers());
+  }
+
+  private async mountingContainers(): Promise<MountingContainer[]> {
+    return (await this.containers.list({ all: true })).map((v) => ({ name: v.name, state: v.state, mounts: v.spec.mounts ?? [] }));
   }
 
   /** 'ok', 'skipped' (no puller wired), or the pull's error for start() to fall back from. */

@@ -4,7 +4,7 @@
  * Implementations: ContainerManagerRuntime (real containers) and MemoryRuntime (tests and the
  * hollow nodes of scale tests). test/contract/node-runtime.contract.ts runs against both.
  */
-import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
+import type { ContainerTarget, NodeVolume, PodTarget } from '../../../src/core/wire-types.js';
 import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
 
 export type { NetworkCheck, ProbeOutcome } from './probe-net.js';
@@ -103,6 +103,10 @@ export interface NodeRuntime {
   probeNetwork(id: string, check: NetworkCheck, options: NetworkProbeOptions): Promise<ProbeOutcome>;
   /** After each reconcile: drop node state (volume directories) of pods with no target and no container left. */
   syncPods?(target: readonly PodTarget[], current: readonly ManagedContainer[]): Promise<void>;
+  /** The node's named volumes (grove volume ls); absent on runtimes that keep none. */
+  listVolumes?(): Promise<NodeVolume[]>;
+  /** Removes a named volume; refuses while a container mounts it. */
+  removeVolume?(name: string): Promise<void>;
 }
 
 export function containerName(pod: string, container: string): string {

@@ -3,7 +3,7 @@
  * and small enough for the wire's size limit); the last chunk has done = true. With follow, new
  * lines stream until the containers exit, the follow window (≤ 60 s) ends or the agent stops.
  */
-import { WIRE_SCHEMA, type RpcRequest, type RpcResponse } from '../../../src/core/wire-types.js';
+import { WIRE_SCHEMA, type LogsRpcRequest, type RpcResponse } from '../../../src/core/wire-types.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import { WIRE_LIMITS } from '../../../src/core/wire.js';
 import type { Clock } from './clock.js';
@@ -38,7 +38,7 @@ function isRunOf(runPod: string, pod: string): boolean {
 }
 
 /** Containers answering for the request: the current instance per container name. */
-function selectContainers(all: ManagedContainer[], params: RpcRequest['params']): ManagedContainer[] {
+function selectContainers(all: ManagedContainer[], params: LogsRpcRequest['params']): ManagedContainer[] {
   const byName = new Map<string, ManagedContainer[]>();
   for (const c of all) {
     if (c.labels[Labels.pod] !== params.pod && !isRunOf(c.labels[Labels.pod], params.pod)) continue;
@@ -73,7 +73,7 @@ export function chunkLines(lines: WireLine[]): WireLine[][] {
   return chunks;
 }
 
-export async function serveLogs(req: RpcRequest, deps: LogsRpcDeps): Promise<void> {
+export async function serveLogs(req: LogsRpcRequest, deps: LogsRpcDeps): Promise<void> {
   let seq = 0;
   const reply = (extra: Partial<RpcResponse>, done: boolean): Promise<void> =>
     deps.send({ schema: WIRE_SCHEMA, id: req.id, seq: seq++, done, ...extra });

@@ -23,6 +23,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { NodeRuntime } from './node-runtime.js';
 import type { StatusReport } from './reconciler.js';
 import { serveLogs } from './rpc-logs.js';
+import { serveVolumes } from './rpc-volumes.js';
 
 /** Store keys of the agent's own store. */
 export const TARGET_KEY = 'target';
@@ -260,13 +261,18 @@ export class SyncClient {
       return;
     }
     this.log.debug({ id: req.id, method: req.method, params: req.params }, 'rpc request');
-    const run = serveLogs(req, {
-      runtime: this.opts.runtime,
-      clock: this.clock,
-      signal: this.rpcAbort.signal,
-      send: (res) => this.publishRpc(res),
-      ...(this.opts.logFollowSeconds !== undefined ? { followMs: this.opts.logFollowSeconds * 1000 } : {}),
-    }).catch((err: unknown) => this.log.warn({ id: req.id, err: errorMessage(err) }, 'rpc failed'));
+    const send = (res: RpcResponse): Promise<void> => this.publishRpc(res);
+    const served =
+      req.method === 'volumes'
+        ? serveVolumes(req, { runtime: this.opts.runtime, send })
+        : serveLogs(req, {
+            runtime: this.opts.runtime,
+            clock: this.clock,
+            signal: this.rpcAbort.signal,
+            send,
+            ...(this.opts.logFollowSeconds !== undefined ? { followMs: this.opts.logFollowSeconds * 1000 } : {}),
+          });
+    const run = served.catch((err: unknown) => this.log.warn({ id: req.id, err: errorMessage(err) }, 'rpc failed'));
     this.rpcs.add(run);
     void run.finally(() => this.rpcs.delete(run));
   }

@@ -65,6 +65,10 @@ export class PodVolumes {
     this.unsubscribe = options.config?.onChange((changed) => void this.refresh(changed));
   }
 
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
   close(): void {
     this.unsubscribe?.();
   }

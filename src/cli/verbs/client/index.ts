@@ -8,8 +8,9 @@ import { registerLogs } from './logs.js';
 import { registerNode } from './node.js';
 import { registerRollout } from './rollout.js';
 import { registerToken } from './token.js';
+import { registerVolume } from './volume.js';
 
 /** kubectl-style verbs that talk to a server's HTTP API. */
 export function registerClientVerbs(program: Command, act: Act): void {
-  for (const register of [registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerToken, registerNode, registerRollout]) register(program, act);
+  for (const register of [registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerToken, registerNode, registerRollout, registerVolume]) register(program, act);
 }

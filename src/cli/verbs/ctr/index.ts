@@ -11,6 +11,7 @@ import { registerRm } from './rm.js';
 import { registerRmi } from './rmi.js';
 import { registerRun } from './run.js';
 import { registerStop } from './stop.js';
+import { registerVolume } from './volume.js';
 
 /** `grove ctr …`: the node's local runtime, docker-style, usable without any server. */
 export function registerCtr(program: Command, act: Act): void {
@@ -20,7 +21,7 @@ export function registerCtr(program: Command, act: Act): void {
     .option('--runtime <name>', 'OCI runtime: auto|crun|runc (default from config.json, else auto)')
     .enablePositionalOptions()
     .helpCommand('help [verb]', 'show help for a ctr verb');
-  for (const register of [registerPull, registerImages, registerImport, registerRmi, registerPrune, registerRun, registerPs, registerLogs, registerStop, registerRm, registerInspect]) {
+  for (const register of [registerPull, registerImages, registerImport, registerRmi, registerPrune, registerRun, registerPs, registerLogs, registerStop, registerRm, registerInspect, registerVolume]) {
     register(ctr, act);
   }
 }
