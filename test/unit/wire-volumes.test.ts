@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, isGroveError } from '../../src/core/errors.js';
+import type { App, Volume } from '../../src/core/model.js';
+import { decodeNodeTarget, decodeRpcRequest, decodeRpcResponse, encodeMessage, makeNodeTarget, podsChecksum } from '../../src/core/wire.js';
+import type { PodTarget } from '../../src/core/wire-types.js';
+import { validateResources } from '../../src/server/validate.js';
+import { checkHostPathRoots } from '../../src/server/validate-volumes.js';
+import { buildNodePods, templateHash } from '../../src/server/targets.js';
+import { app, pod } from './server-fixtures.js';
+
+const volumes: Volume[] = [
+  { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimitBytes: 1 << 20 } },
+  { name: 'logs', hostPath: { path: '/var/log/app', type: 'DirectoryOrCreate' } },
+  { name: 'data', persistentVolumeClaim: { claimName: 'db', readOnly: true } },
+  { name: 'conf', configMap: { name: 'settings', items: [{ key: 'a', path: 'dir/a', mode: 0o400 }], defaultMode: 0o444, optional: true } },
+  { name: 'creds', secret: { secretName: 'db' } },
+];
+
+function podWith(extra: Partial<PodTarget>, container: Record<string, unknown> = {}): PodTarget {
+  return {
+    name: 'web-1',
+    app: 'web',
+    templateHash: 'h',
+    restartPolicy: 'Always',
+    hostNetwork: false,
+    containers: [{ name: 'c', image: 'busybox', env: [], resources: {}, ...container }],
+    ...extra,
+  };
+}
+
+const roundTrip = (p: PodTarget) => decodeNodeTarget(encodeMessage(makeNodeTarget({ cluster: 'c', node: 'n', revision: 1, pods: [p], issuedAt: '2025-01-01T00:00:00Z' }))).pods[0]!;
+
+function rejection(p: PodTarget): string {
+  try {
+    roundTrip(p);
+  } catch (err) {
+    if (isGroveError(err, ErrorCode.WireInvalid)) return err.message;
+    throw err;
+  }
+  throw new Error('expected a WireInvalid error');
+}
+
+describe('volumes on the wire', () => {
+  it('round-trips volumes, mounts, valueFrom and envFrom', () => {
+    const p = podWith(
+      { volumes },
+      {
+        volumeMounts: [{ name: 'conf', mountPath: '/etc/app', readOnly: true, subPath: 'dir' }],
+        env: [{ name: 'A', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'pw', optional: true } } }],
+        envFrom: [{ configMapRef: { name: 'settings' }, prefix: 'S_' }],
+      },
+    );
+    expect(roundTrip(p)).toEqual(p);
+  });
+
+  it.each([
+    ['a volume with two sources', { volumes: [{ name: 'a', emptyDir: {}, hostPath: { path: '/x' } } as unknown as Volume] }, {}, 'pods[0].volumes[0]: expected exactly one of'],
+    ['a relative hostPath', { volumes: [{ name: 'a', hostPath: { path: 'x' } }] }, {}, 'pods[0].volumes[0].hostPath.path: "x" must be an absolute path'],
+    ['an unknown hostPath type', { volumes: [{ name: 'a', hostPath: { path: '/x', type: 'Dir' } } as unknown as Volume] }, {}, 'volumes[0].hostPath.type: expected one of'],
+    ['a mode above 0777', { volumes: [{ name: 'a', configMap: { name: 'c', defaultMode: 0o4755 } }] }, {}, 'volumes[0].configMap.defaultMode: must be 0..511'],
+    ['an item escaping', { volumes: [{ name: 'a', secret: { secretName: 's', items: [{ key: 'k', path: 'a/../../x' }] } }] }, {}, 'items[0].path: "a/../../x" must not contain ".."'],
+    ['an item named ..data', { volumes: [{ name: 'a', secret: { secretName: 's', items: [{ key: 'k', path: '..data' }] } }] }, {}, 'items[0].path: "..data" must not start with ".."'],
+    ['a claim that is no DNS label', { volumes: [{ name: 'a', persistentVolumeClaim: { claimName: '../etc' } }] }, {}, 'claimName: "../etc" must be a DNS label'],
+    ['a mount over /dev', {}, { volumeMounts: [{ name: 'a', mountPath: '/dev/' }] }, 'volumeMounts[0].mountPath: "/dev" is managed by the runtime'],
+    ['a valueFrom with both refs', {}, { env: [{ name: 'A', value: '', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' }, secretKeyRef: { name: 's', key: 'k' } } }] }, 'env[0].valueFrom: expected exactly one of configMapKeyRef, secretKeyRef'],
+    ['an envFrom prefix with =', {}, { envFrom: [{ configMapRef: { name: 'c' }, prefix: 'A=' }] }, 'envFrom[0].prefix: must not contain "="'],
+  ])('rejects %s', (_what, pod, container, message) => {
+    expect(rejection(podWith(pod as Partial<PodTarget>, container))).toContain(message);
+  });
+
+  it('carries the volumes RPC both ways', () => {
+    expect(decodeRpcRequest(encodeMessage({ schema: 1, id: 'r1', method: 'volumes', params: { action: 'rm', name: 'db' } }))).toEqual({ schema: 1, id: 'r1', method: 'volumes', params: { action: 'rm', name: 'db' } });
+    expect(() => decodeRpcRequest(encodeMessage({ schema: 1, id: 'r1', method: 'volumes', params: { action: 'rm', name: '../x' } }))).toThrow('params.name: expected a volume name');
+    const res = { schema: 1, id: 'r1', seq: 0, done: true, volumes: [{ name: 'db', createdAt: '2025-01-01T00:00:00.000Z', usedBy: ['web-1_main'] }] };
+    expect(decodeRpcResponse(encodeMessage(res))).toEqual(res);
+  });
+});
+
+describe('volumes through the API and the targets', () => {
+  const withVolumes = (): App => {
+    const a = app('web');
+    a.spec.template.volumes = volumes;
+    a.spec.template.containers[0]!.volumeMounts = [{ name: 'data', mountPath: '/data' }];
+    a.spec.template.containers[0]!.env.push({ name: 'PW', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } });
+    a.spec.template.containers[0]!.envFrom = [{ secretRef: { name: 'db' } }];
+    return a;
+  };
+
+  it('accepts what the manifests produce and hands it to the node unchanged', () => {
+    const [validated] = validateResources([withVolumes()]) as App[];
+    expect(validated!.spec.template).toEqual(withVolumes().spec.template);
+    const [target] = buildNodePods('n1', [pod('web-1', 'web', 'n1', templateHash(validated!))], [validated!]);
+    expect(target!.volumes).toEqual(volumes);
+    expect(target!.containers[0]!.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
+    expect(target!.containers[0]!.envFrom).toEqual([{ secretRef: { name: 'db' } }]);
+    expect(target!.containers[0]!.env[1]).toEqual({ name: 'PW', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } });
+  });
+
+  it('leaves targets of templates without volumes exactly as before (same checksum)', () => {
+    const plain = app('web');
+    const [target] = buildNodePods('n1', [pod('web-1', 'web', 'n1', templateHash(plain))], [plain]);
+    expect(Object.keys(target!)).not.toContain('volumes');
+    expect(Object.keys(target!.containers[0]!)).toEqual(['name', 'image', 'env', 'resources']);
+    expect(target!.containers[0]!.env[0]).toEqual({ name: 'VERSION', value: '1' });
+    expect(podsChecksum([target])).toBe(podsChecksum([JSON.parse(JSON.stringify(target))]));
+  });
+
+  it('refuses a mount of a volume the pod does not have', () => {
+    const a = withVolumes();
+    a.spec.template.containers[0]!.volumeMounts = [{ name: 'nope', mountPath: '/x' }];
+    expect(() => validateResources([a])).toThrow('resources[0].spec.template.containers[0].volumeMounts[0].name: no volume named "nope" in this pod\'s volumes');
+  });
+
+  it('applies the hostPath roots, naming the file, the path and the roots', () => {
+    const a = withVolumes();
+    a.meta.source = { format: 'kubernetes', file: 'web.yaml', document: 1 };
+    expect(() => checkHostPathRoots([a], ['/srv', '/data'])).toThrow(
+      'resources[0].spec.template.volumes[1].hostPath.path: web.yaml: Deployment "web": volume "logs" host path "/var/log/app" is outside the allowed roots (/srv, /data)',
+    );
+    expect(() => checkHostPathRoots([a], ['/var/log'])).not.toThrow();
+    expect(() => checkHostPathRoots([a], ['/var/lo'])).toThrow('outside the allowed roots');
+    expect(() => checkHostPathRoots([a], undefined)).not.toThrow();
+  });
+});
