@@ -1,3 +1,4 @@
+import { mountText, volumeText } from './describe-volumes.js';
 import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { formatBytes } from '../../../core/quantity.js';
@@ -71,6 +72,7 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
   if (t.hostNetwork) field(io, 'Host network', 'true');
   if (t.devices?.length) field(io, 'Devices', t.devices.map((d) => `${d.hostPath}${d.containerPath !== d.hostPath ? `:${d.containerPath}` : ''}:${d.permissions}`).join(', '));
   if (t.supplementalGroups?.length) field(io, 'Groups', t.supplementalGroups.join(', '));
+  for (const v of t.volumes ?? []) field(io, 'Volume', volumeText(v));
   const update = updatePolicyOrNone(a.meta.annotations, t.annotations);
   if (update?.window) field(io, 'Update window', windowText(update.window));
   if (update?.lockMaxSeconds !== undefined) field(io, 'Update lock max', `${update.lockMaxSeconds}s`);
@@ -83,6 +85,7 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
     const limits = [c.resources.memoryBytes ? `memory ${formatBytes(c.resources.memoryBytes)}` : '', c.resources.cpus ? `cpu ${c.resources.cpus}` : ''].filter(Boolean).join(', ');
     writeLine(io.stdout, `    Limits:   ${limits || '<none>'}`);
     if (c.env.length) writeLine(io.stdout, `    Env:      ${c.env.map((e) => e.name).join(', ')}`);
+    for (const m of c.volumeMounts ?? []) writeLine(io.stdout, `    Mount:    ${mountText(m)}`);
     // An explicit opt-in: shown so nobody misses it.
     if (c.privileged) writeLine(io.stdout, '    Privileged: true (all capabilities and devices)');
   }
