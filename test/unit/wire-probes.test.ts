@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, isGroveError } from '../../src/core/errors.js';
 import type { ContainerProbes, Probe } from '../../src/core/model.js';
 import { decodeNodeStatus, decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { app, pod } from './server-fixtures.js';
+import { targetWith, wireRejection } from './wire-fixtures.js';
 
 const timing = { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 };
 const probes: ContainerProbes = {
@@ -24,17 +24,8 @@ function podWith(p: unknown): PodTarget {
   };
 }
 
-const targetOf = (p: unknown) => makeNodeTarget({ cluster: 'c', node: 'n', revision: 1, pods: [podWith(p)], issuedAt: '2025-01-01T00:00:00Z' });
-
-function rejection(p: unknown): string {
-  try {
-    decodeNodeTarget(encodeMessage(targetOf(p)));
-  } catch (err) {
-    if (isGroveError(err, ErrorCode.WireInvalid)) return err.message;
-    throw err;
-  }
-  throw new Error('expected a WireInvalid error');
-}
+const targetOf = (p: unknown) => targetWith([podWith(p)]);
+const rejection = (p: unknown): string => wireRejection(targetOf(p));
 
 describe('ContainerTarget.probes on the wire', () => {
   it('round-trips every handler and timing', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, isGroveError } from '../../src/core/errors.js';
 import type { App, Volume } from '../../src/core/model.js';
-import { decodeNodeTarget, decodeRpcRequest, decodeRpcResponse, encodeMessage, makeNodeTarget, podsChecksum } from '../../src/core/wire.js';
+import { decodeNodeTarget, decodeRpcRequest, decodeRpcResponse, encodeMessage, podsChecksum } from '../../src/core/wire.js';
 import type { PodTarget } from '../../src/core/wire-types.js';
 import { validateResources } from '../../src/server/validate.js';
 import { checkHostPathRoots } from '../../src/server/validate-volumes.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { app, pod } from './server-fixtures.js';
+import { targetWith, wireRejection } from './wire-fixtures.js';
 
 const volumes: Volume[] = [
   { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimitBytes: 1 << 20 } },
@@ -28,17 +28,8 @@ function podWith(extra: Partial<PodTarget>, container: Record<string, unknown> =
   };
 }
 
-const roundTrip = (p: PodTarget) => decodeNodeTarget(encodeMessage(makeNodeTarget({ cluster: 'c', node: 'n', revision: 1, pods: [p], issuedAt: '2025-01-01T00:00:00Z' }))).pods[0]!;
-
-function rejection(p: PodTarget): string {
-  try {
-    roundTrip(p);
-  } catch (err) {
-    if (isGroveError(err, ErrorCode.WireInvalid)) return err.message;
-    throw err;
-  }
-  throw new Error('expected a WireInvalid error');
-}
+const roundTrip = (p: PodTarget) => decodeNodeTarget(encodeMessage(targetWith([p]))).pods[0]!;
+const rejection = (p: PodTarget): string => wireRejection(targetWith([p]));
 
 describe('volumes on the wire', () => {
   it('round-trips volumes, mounts, valueFrom and envFrom', () => {
