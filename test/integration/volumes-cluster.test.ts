@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -62,7 +62,11 @@ spec:
     const v1 = await apply('v1.yaml', deployment('1', 'echo written-by-v1 > /data/f', volumes, mounts));
     expect(v1.code, v1.stderr).toBe(0);
     await cluster.waitForRunning(app, 1, 120_000);
-    const v2 = await apply('v2.yaml', deployment('2', 'echo "v2 reads $(cat /data/f)"', volumes, mounts));
+    // v2 also gets an emptyDir: its directory on the node must go with the pod.
+    const v2 = await apply(
+      'v2.yaml',
+      deployment('2', 'echo "v2 reads $(cat /data/f)"', `[{ name: data, persistentVolumeClaim: { claimName: ${volume} } }, { name: scratch, emptyDir: {} }]`, '[{ name: data, mountPath: /data }, { name: scratch, mountPath: /scratch }]'),
+    );
     expect(v2.code, v2.stderr).toBe(0);
     await eventually(async () => {
       const pods = await cluster.pods(app);
@@ -76,8 +80,11 @@ spec:
     expect(busy.code).not.toBe(0);
     expect(busy.stderr).toContain(`volume "${volume}" is in use by ${app}-`);
 
+    const podsDir = join(cluster.agentDir('node-a'), 'pods');
+    expect(await readdir(podsDir)).toHaveLength(1);
     expect((await cluster.grove(['delete', 'app', app])).code).toBe(0);
     await eventually(async () => (await cluster.containers('node-a')).length === 0, 60_000, 'the app\'s container gone');
+    await eventually(async () => (await readdir(podsDir)).length === 0, 30_000, 'the pod\'s volume directory removed');
     const removed = await cluster.grove(['volume', 'rm', volume, '--node', 'node-a']);
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toContain(`volume/${volume} removed from node node-a`);
