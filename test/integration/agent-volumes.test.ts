@@ -14,7 +14,7 @@ import { openLocalRuntime } from '../../src/cli/local-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { Volume } from '../../src/core/model.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
-import { PROBE_SCRIPT, eventually } from '../support/grove-cli.js';
+import { PROBE_SCRIPT, eventually, runGrove } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -198,5 +198,16 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod volumes and ConfigMap/Se
     const views = await containers.list({ all: true });
     const listed = await listNamedVolumes(dataDir, views.map((v) => ({ name: v.name, state: v.state, mounts: v.spec.mounts ?? [] })));
     expect(listed.find((v) => v.name === claim)?.usedBy).toEqual([`${second.name}_main`]);
+
+    // The same on the node itself: grove ctr volume ls / rm (refused while in use).
+    const ctr = (...args: string[]) => runGrove(['--data-dir', dataDir, 'ctr', '--runtime', 'runc', 'volume', ...args]);
+    expect((await ctr('ls')).stdout).toMatch(new RegExp(`${claim}\\s+\\S.*${second.name}_main`));
+    const busy = await ctr('rm', claim);
+    expect(busy.code).not.toBe(0);
+    expect(busy.stderr).toContain(`volume "${claim}" is in use by ${second.name}_main`);
+    await runtime.remove(b.id);
+    const removed = await ctr('rm', claim);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await stat(join(dataDir, 'volumes', claim)).catch(() => undefined)).toBeUndefined();
   }, 120_000);
 });

@@ -154,7 +154,8 @@ describe('compose volumes', () => {
     ['a bad mode', '    volumes: ["/srv:/srv:z"]\n', '', 'services.web.volumes[0]: "z" is not supported: only ro and rw are'],
     ['two mounts at one path', '    volumes: ["/a:/x", "/b:/x"]\n', '', 'services.web: two volumes are mounted at "/x"'],
     ['a volume name that is no DNS label', '    volumes: ["Data_1:/d"]\n', 'volumes:\n  Data_1:\n', 'volume name "Data_1" must be a DNS label'],
-    ['an unknown tmpfs option', '    tmpfs: ["/t:uid=1"]\n', '', 'services.web.tmpfs[0]: tmpfs option "uid" is not supported'],
+    ['an unknown tmpfs option', '    tmpfs: ["/t:uid=1"]\n', '', 'services.web.tmpfs[0]: tmpfs option "uid" is not supported (only size is)'],
+    ['a tmpfs mode', '    volumes: [{ type: tmpfs, target: /t, tmpfs: { mode: 0755 } }]\n', '', 'services.web.volumes[0].tmpfs.mode: not supported'],
     ['an npipe', '    volumes: [{ type: npipe, source: x, target: /x }]\n', '', 'services.web.volumes[0]'],
   ])('rejects %s', (_what, service, top, message) => {
     expect(() => parse(compose(service, top))).toThrow(message);

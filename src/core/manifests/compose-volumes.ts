@@ -22,7 +22,7 @@ export interface ComposeVolumeLong {
   read_only?: boolean;
   bind?: { create_host_path?: boolean };
   volume?: { nocopy?: boolean; subpath?: string };
-  tmpfs?: { size?: string | number; mode?: number };
+  tmpfs?: { size?: string | number };
 }
 
 export type ComposeTopVolumes = Record<string, { name?: string } | null> | undefined;
@@ -132,7 +132,8 @@ function tmpfsEntries(ctx: DocContext, base: FieldPath, value: string | string[]
     for (const opt of options ? options.split(',') : []) {
       const [k, v = ''] = opt.split('=');
       if (k === 'size') size = atField(ctx, at, (f) => parseBytes(v, f));
-      else if (k !== 'mode') throw manifestError(ctx, at, `tmpfs option ${quote(k)} is not supported (size and mode are)`);
+      // An emptyDir is mode 0777; another mode would be silently different, so it is refused.
+      else throw manifestError(ctx, at, `tmpfs option ${quote(k)} is not supported (only size is)`);
     }
     const name = `tmpfs-t${typeof value === 'string' ? 0 : i}`;
     addVolume(b, { name, emptyDir: { medium: 'Memory', ...(size !== undefined ? { sizeLimitBytes: size } : {}) } });

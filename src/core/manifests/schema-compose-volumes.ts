@@ -16,8 +16,9 @@ export function composeVolumeDefinitions(): Record<string, JsonSchema> {
         target: { type: 'string', minLength: 1 },
         read_only: { type: 'boolean' },
         bind: open({ create_host_path: { type: 'boolean' }, ...unsupportedFields(['propagation', 'selinux', 'recursive']) }),
+        // Grove never copies the image's files into a new volume: nocopy is what it always does.
         volume: open({ nocopy: { type: 'boolean' }, subpath: { type: 'string', minLength: 1 } }),
-        tmpfs: open({ size: quantity, mode: { type: 'integer', minimum: 0, maximum: 0o7777 } }),
+        tmpfs: open({ size: quantity, mode: unsupported('not supported: a tmpfs volume is mode 0777, as every emptyDir') }),
         consistency: { type: 'string' },
       },
       ['type', 'target'],
