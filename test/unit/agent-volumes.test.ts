@@ -56,8 +56,7 @@ describe('env from ConfigMaps and Secrets', () => {
       [{ configMapRef: { name: 'settings' } }, { configMapRef: { name: 'absent', optional: true } }],
       config,
     );
-    expect(r.entries).toEqual(['level=debug', 'mode=literal', 'PW=hunter2']);
-    expect(r.fromSecret).toBe(true);
+    expect(r).toEqual(['level=debug', 'mode=literal', 'PW=hunter2']);
   });
 
   it('names the missing object or key, never a value', () => {

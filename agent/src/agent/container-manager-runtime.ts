@@ -122,7 +122,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         name: containerName(pod.name, container.name),
         ...(container.command?.length ? { entrypoint: container.command } : {}),
         ...(container.args?.length ? { args: container.args } : {}),
-        env: [...env.entries, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
+        env: [...env, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
         ...(container.workingDir ? { workingDir: container.workingDir } : {}),
         limits: {
           ...(resources.memoryBytes !== undefined ? { memoryBytes: resources.memoryBytes } : {}),

@@ -22,21 +22,13 @@ function lookup(config: ConfigSource | undefined, kind: ConfigKind, name: string
   return found;
 }
 
-export interface ResolvedEnv {
-  /** KEY=VALUE entries in order (literal ones included). */
-  entries: string[];
-  /** Whether any value came from a Secret (its container config must not sit on flash). */
-  fromSecret: boolean;
-}
-
-export function resolveEnv(env: readonly EnvVar[], envFrom: readonly EnvFromSource[] | undefined, config: ConfigSource | undefined): ResolvedEnv {
+/** KEY=VALUE entries in order, literal ones included. */
+export function resolveEnv(env: readonly EnvVar[], envFrom: readonly EnvFromSource[] | undefined, config: ConfigSource | undefined): string[] {
   const vars = new Map<string, string>();
-  let fromSecret = false;
   for (const source of envFrom ?? []) {
     const [kind, ref] = 'configMapRef' in source ? (['ConfigMap', source.configMapRef] as const) : (['Secret', source.secretRef] as const);
     const obj = lookup(config, kind, ref.name, ref.optional);
     if (!obj) continue;
-    if (kind === 'Secret') fromSecret = true;
     for (const [key, value] of Object.entries(obj.data)) {
       const name = `${source.prefix ?? ''}${key}`;
       if (ENV_NAME.test(name)) vars.set(name, value);
@@ -54,8 +46,7 @@ export function resolveEnv(env: readonly EnvVar[], envFrom: readonly EnvFromSour
       if (obj && !ref.optional) throw missingConfig(kind, ref.name, ref.key);
       continue;
     }
-    if (kind === 'Secret') fromSecret = true;
     vars.set(e.name, value);
   }
-  return { entries: [...vars].map(([k, v]) => `${k}=${v}`), fromSecret };
+  return [...vars].map(([k, v]) => `${k}=${v}`);
 }
