@@ -113,11 +113,12 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod volumes and ConfigMap/Se
     const p = pod('conf', [
       { name: 'conf', configMap: { name: `settings-${tag}` } },
       { name: 'creds', secret: { secretName: `db-${tag}`, items: [{ key: 'password', path: 'db/pass', mode: 0o400 }] } },
+      { name: 'all', secret: { secretName: `db-${tag}` } },
     ]);
     const c = await start(
       p,
       container('main', 'exec sleep 3600', {
-        volumeMounts: [{ name: 'conf', mountPath: '/etc/app' }, { name: 'creds', mountPath: '/run/secrets' }],
+        volumeMounts: [{ name: 'conf', mountPath: '/etc/app' }, { name: 'creds', mountPath: '/run/secrets' }, { name: 'all', mountPath: '/run/all' }],
         env: [
           { name: 'LEVEL', value: '', valueFrom: { configMapKeyRef: { name: `settings-${tag}`, key: 'level' } } },
           { name: 'MISSING', value: '', valueFrom: { configMapKeyRef: { name: `settings-${tag}`, key: 'nope', optional: true } } },
@@ -140,6 +141,12 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod volumes and ConfigMap/Se
     expect((await sh(c, 'cat /etc/app/app.conf')).output).toBe('port=81\n');
     // The atomic-writer layout: key files are symlinks into ..data, one version directory left.
     expect((await sh(c, 'readlink /etc/app/level; ls -a /etc/app | grep -c "^\\.\\.2"')).output).toBe('..data/level\n1\n');
+
+    // A Secret that grows past its tmpfs's first size still arrives (the tmpfs is resized in place).
+    const big = Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((k) => [k, k.repeat(1024 * 1024)]));
+    config.set('Secret', `db-${tag}`, { password: 'rotated', user: 'admin', ...big });
+    await eventually(async () => (await sh(c, 'cat /run/secrets/db/pass')).output === 'rotated' || undefined, 20_000, 'the rotated secret in the running container');
+    await eventually(async () => (await sh(c, 'cat /run/all/[a-e] | wc -c')).output.trim() === String(5 * 1024 * 1024) || undefined, 20_000, 'all five large keys');
   }, 120_000);
 
   it('fails the start naming a missing ConfigMap, Secret or key, never a value, and leaves nothing behind', async () => {

@@ -74,6 +74,7 @@ describe('pod volumes', () => {
       mounted,
       mount: async (d) => void mounted.add(d),
       unmount: async (d) => void mounted.delete(d),
+      resize: async () => undefined,
       isMounted: async (d) => mounted.has(d),
     };
   }

@@ -133,9 +133,11 @@ export class PodVolumes {
     const current = projectedFiles(source, this.options.config);
     if (known && known.version === current.version && (await exists(join(dir, '..data')))) return { path: dir, readOnly: true };
     const made = await this.makeDir(dir, 0o755, undo);
-    if (source.kind === 'Secret' && (made || !(await this.tmpfs.isMounted(dir)))) {
-      await this.tmpfs.mount(dir, secretTmpfsBytes(current.files), 0o755);
-      undo.push(() => this.tmpfs.unmount(dir));
+    if (source.kind === 'Secret') {
+      if (made || !(await this.tmpfs.isMounted(dir))) {
+        await this.tmpfs.mount(dir, secretTmpfsBytes(current.files), 0o755);
+        undo.push(() => this.tmpfs.unmount(dir));
+      } else await this.tmpfs.resize(dir, secretTmpfsBytes(current.files));
     }
     await writeAtomic(dir, current.files);
     this.projections.set(key, { pod, volume: volume.name, dir, source, version: current.version });
@@ -160,6 +162,8 @@ export class PodVolumes {
         try {
           const current = projectedFiles(p.source, this.options.config);
           if (current.version === p.version) continue;
+          // A grown Secret must still fit its tmpfs next to the old version during the swap.
+          if (p.source.kind === 'Secret') await this.tmpfs.resize(p.dir, secretTmpfsBytes(current.files));
           await writeAtomic(p.dir, current.files);
           p.version = current.version;
           this.log.info({ pod: p.pod, volume: p.volume, [p.source.kind === 'Secret' ? 'secret' : 'configMap']: p.source.name }, 'volume files updated');

@@ -10,8 +10,12 @@ import { runCommand } from '../../runtime/run-command.js';
 export interface TmpfsMounter {
   mount(dir: string, sizeBytes: number, mode: number): Promise<void>;
   unmount(dir: string): Promise<void>;
+  /** Changes the size of a mounted tmpfs in place (containers keep their binds of it). */
+  resize(dir: string, sizeBytes: number): Promise<void>;
   isMounted(dir: string): Promise<boolean>;
 }
+
+const pageRounded = (bytes: number): number => Math.max(4096, Math.ceil(bytes / 4096) * 4096);
 
 async function run(argv: string[], what: string): Promise<void> {
   const r = await runCommand(argv[0]!, argv.slice(1), { timeoutMs: 10_000, maxOutput: 4096 });
@@ -22,8 +26,11 @@ async function run(argv: string[], what: string): Promise<void> {
 export const systemTmpfs: TmpfsMounter = {
   async mount(dir, sizeBytes, mode) {
     // nosuid,nodev: a volume is data, never a way to a setuid binary or a device.
-    const options = `size=${Math.max(4096, Math.ceil(sizeBytes / 4096) * 4096)},mode=${mode.toString(8)},nosuid,nodev`;
+    const options = `size=${pageRounded(sizeBytes)},mode=${mode.toString(8)},nosuid,nodev`;
     await run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', dir], `mounting tmpfs on ${dir}`);
+  },
+  async resize(dir, sizeBytes) {
+    await run(['mount', '-o', `remount,size=${pageRounded(sizeBytes)}`, dir], `resizing the tmpfs on ${dir}`);
   },
   async unmount(dir) {
     await run(['umount', dir], `unmounting ${dir}`);
