@@ -117,9 +117,10 @@ describe('pod volumes', () => {
     expect(tmpfs.mounted).toEqual(new Set([join(dir, 'pods', 'p1', 'volumes', 'sec')]));
     await volumes.sync(new Set(['p1']));
     expect(tmpfs.mounted.size).toBe(1);
-    await volumes.sync(new Set());
+    await volumes.collectPod('p1');
     expect(tmpfs.mounted.size).toBe(0);
     expect(await readdir(join(dir, 'pods'))).toEqual([]);
+    await volumes.sync(new Set());
     volumes.close();
   });
 });

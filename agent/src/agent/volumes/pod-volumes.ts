@@ -191,6 +191,14 @@ export class PodVolumes {
     });
   }
 
+  /**
+   * Removes one pod's volume directories now (tmpfs unmounted first): for a pod sandbox's
+   * teardown, once the pod's last container is gone. `sync` does the same for every stale pod.
+   */
+  collectPod(pod: string): Promise<void> {
+    return this.serial(() => this.removePod(pod));
+  }
+
   private relearn(pod: PodTarget): void {
     for (const volume of pod.volumes ?? []) {
       const source = projectionOf(volume);
