@@ -4,7 +4,7 @@ import { decodeNodeStatus, decodeNodeTarget, encodeMessage, makeNodeTarget } fro
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { app, pod } from './server-fixtures.js';
-import { targetWith, wireRejection } from './wire-fixtures.js';
+import { onePod, targetWith, wireRejection } from './wire-fixtures.js';
 
 const timing = { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 };
 const probes: ContainerProbes = {
@@ -13,16 +13,7 @@ const probes: ContainerProbes = {
   startup: { tcpSocket: { port: 5432 }, ...timing, failureThreshold: 30 },
 };
 
-function podWith(p: unknown): PodTarget {
-  return {
-    name: 'web-1',
-    app: 'web',
-    templateHash: 'h',
-    restartPolicy: 'Always',
-    hostNetwork: false,
-    containers: [{ name: 'c', image: 'busybox', env: [], resources: {}, probes: p as ContainerProbes }],
-  };
-}
+const podWith = (p: unknown): PodTarget => onePod({ probes: p as ContainerProbes });
 
 const targetOf = (p: unknown) => targetWith([podWith(p)]);
 const rejection = (p: unknown): string => wireRejection(targetOf(p));

@@ -6,7 +6,7 @@ import { validateResources } from '../../src/server/validate.js';
 import { checkHostPathRoots } from '../../src/server/validate-volumes.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { app, pod } from './server-fixtures.js';
-import { targetWith, wireRejection } from './wire-fixtures.js';
+import { onePod, targetWith, wireRejection } from './wire-fixtures.js';
 
 const volumes: Volume[] = [
   { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimitBytes: 1 << 20 } },
@@ -16,17 +16,7 @@ const volumes: Volume[] = [
   { name: 'creds', secret: { secretName: 'db' } },
 ];
 
-function podWith(extra: Partial<PodTarget>, container: Record<string, unknown> = {}): PodTarget {
-  return {
-    name: 'web-1',
-    app: 'web',
-    templateHash: 'h',
-    restartPolicy: 'Always',
-    hostNetwork: false,
-    containers: [{ name: 'c', image: 'busybox', env: [], resources: {}, ...container }],
-    ...extra,
-  };
-}
+const podWith = (extra: Partial<PodTarget>, container: Record<string, unknown> = {}): PodTarget => onePod(container, extra);
 
 const roundTrip = (p: PodTarget) => decodeNodeTarget(encodeMessage(targetWith([p]))).pods[0]!;
 const rejection = (p: PodTarget): string => wireRejection(targetWith([p]));
