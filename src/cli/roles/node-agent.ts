@@ -8,6 +8,8 @@ import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
 import { factsProvider } from '../../../agent/src/agent/facts.js';
 import type { JoinConfig } from '../../../agent/src/agent/join-client.js';
 import { LevelStore } from '../../store/level-store.js';
+import { SyncedConfig } from '../../../agent/src/agent/synced-config.js';
+import { fetchConfigKey } from '../../../agent/src/agent/config-key.js';
 import { openLocalRuntime } from '../local-runtime.js';
 import { packageVersion } from '../package-root.js';
 
@@ -40,6 +42,15 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const store = new LevelStore({ path: join(dataDir, 'agent', 'db'), logger });
   // Per-app update-lock directories, bound into the app's containers at /grove/lock.
   const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
+  // ConfigMaps/Secrets of this node's pods, kept encrypted in <data-dir>/agent/config.bundle.
+  // TODO(merge): hand `config` to ContainerManagerRuntime too, once it takes `config?: ConfigSource`.
+  const config = new SyncedConfig({
+    file: join(dataDir, 'agent', 'config.bundle'),
+    cluster: joined.cluster,
+    node: joined.node,
+    ...(joined.configKey ? { key: Buffer.from(joined.configKey, 'base64') } : { fetchKey: () => fetchConfigKey(joined, { dataDir }) }),
+    logger,
+  });
   const agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
@@ -48,6 +59,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     locks,
     mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
     logger,
+    config,
     facts: factsProvider({
       dataDir,
       ociRuntime: local.runtimeName,
