@@ -188,7 +188,15 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
   }, 60_000);
 
   it('no value in any log line, API answer or CLI output without --show-values; present with it', async () => {
+    const certFile = join(dir, 'tls.crt');
+    await writeFile(certFile, `CERT ${VALUE}`);
+    const created = await cli('create', 'secret', 'generic', 'made', `--from-literal=password=${VALUE}`, `--from-file=${certFile}`, '--type', 'kubernetes.io/basic-auth');
+    expect(created.out).toBe('secret/made created\n');
+    const made = JSON.parse((await cli('get', 'secret', 'made', '-o', 'json', '--show-values')).out) as { type: string; data: Record<string, string> };
+    expect(made).toMatchObject({ type: 'kubernetes.io/basic-auth', data: { password: VALUE, 'tls.crt': `CERT ${VALUE}` } });
+    expect((await cli('create', 'configmap', 'made-cm', '--from-literal=a=b')).out).toBe('configmap/made-cm created\n');
     const hidden = [
+      created.out,
       (await call('GET', '/v1/secrets')).text,
       (await call('GET', '/v1/secrets/db')).text,
       (await cli('get', 'secrets')).out,

@@ -61,8 +61,9 @@ describe('ConfigDistributor', () => {
     ], new Date());
     const apps = [web, app('plain')];
     const distributor = new ConfigDistributor({ store, cluster: 'c1', logger: silentLogger(), publish: async (topic, payload) => void published.push({ topic, payload }) });
+    let nodes = ['node-a', 'node-b'];
     const input = (republishAll = false): ConfigPlanInput => ({
-      nodes: ['node-a', 'node-b'],
+      nodes,
       byNode: new Map([
         ['node-a', [pod('web-1', 'web', 'node-a', templateHash(web))]],
         ['node-b', [pod('plain-1', 'plain', 'node-b', templateHash(apps[1]!))]],
@@ -76,7 +77,7 @@ describe('ConfigDistributor', () => {
       await distributor.publish(await distributor.plan(input(republishAll)));
       return published.slice();
     };
-    return { store, keys, pass, distributor };
+    return { store, keys, pass, distributor, dropNode: (n: string) => (nodes = nodes.filter((x) => x !== n)) };
   }
 
   it('sends a node only what its pods reference, encrypted for it; nothing is written when nothing changed', async () => {
@@ -121,5 +122,18 @@ describe('ConfigDistributor', () => {
     await store.commit([fresh.op]);
     const next = await pass();
     expect(openConfigBundle(decodeConfigMessage(next[0]!.payload), fresh.key).objects).toHaveLength(2);
+  });
+
+  it('a deleted object leaves the bundle; a removed node has its retained bundle cleared and its record deleted', async () => {
+    const { store, keys, pass, dropNode } = await setup();
+    await pass();
+    await store.commit([{ type: 'delete', key: 'secrets/db' }]);
+    const next = await pass();
+    expect(openConfigBundle(decodeConfigMessage(next[0]!.payload), keys.get('node-a')!).objects.map((o) => o.name)).toEqual(['settings']);
+    expect(await store.get('configs/node-a')).toBeDefined();
+    dropNode('node-a');
+    const cleared = await pass();
+    expect(cleared).toEqual([{ topic: 'grove/v1/c1/nodes/node-a/config', payload: Buffer.alloc(0) }]);
+    expect(await store.get('configs/node-a')).toBeUndefined();
   });
 });

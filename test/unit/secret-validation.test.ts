@@ -41,13 +41,8 @@ describe('API validation of Secrets and ConfigMaps', () => {
     }
     expect(message).toMatch(/at most 1048576 bytes \(1 MiB\)/);
     expect(message).not.toContain('xxxx');
-    for (const bad of [/hunter2/]) {
-      try {
-        validateResources([secret({ type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': 'hunter2{' } })]);
-      } catch (err) {
-        expect((err as Error).message).not.toMatch(bad);
-      }
-    }
+    // Type problems name the key, never the value.
+    expect(() => validateResources([secret({ type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': 'hunter2{' } })])).toThrow(/^(?!.*hunter2).*is not JSON/);
     expect(validateResources([secret({ type: 'kubernetes.io/tls', immutable: true, data: { 'tls.crt': 'c', 'tls.key': 'k' } })])[0]).toMatchObject({ type: 'kubernetes.io/tls', immutable: true });
   });
 

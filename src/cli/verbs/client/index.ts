@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Act } from '../../verb.js';
 import { registerApply } from './apply.js';
+import { registerCreate } from './create.js';
 import { registerDelete } from './delete.js';
 import { registerDescribe } from './describe.js';
 import { registerGet } from './get.js';
@@ -11,5 +12,5 @@ import { registerToken } from './token.js';
 
 /** kubectl-style verbs that talk to a server's HTTP API. */
 export function registerClientVerbs(program: Command, act: Act): void {
-  for (const register of [registerApply, registerGet, registerDescribe, registerDelete, registerLogs, registerToken, registerNode, registerRollout]) register(program, act);
+  for (const register of [registerApply, registerCreate, registerGet, registerDescribe, registerDelete, registerLogs, registerToken, registerNode, registerRollout]) register(program, act);
 }
