@@ -5,7 +5,7 @@
  * (configs/<node>). Only a changed bundle gets a new revision, one store write and a retained
  * publish, encrypted with the node's key (wire-config.ts); an unchanged one writes nothing.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConfigObject } from '../../agent/src/agent/config-source.js';
 import { errorMessage } from '../core/errors.js';
@@ -15,7 +15,7 @@ import { topicsFor } from '../core/topics.js';
 import { MAX_CONFIG_MESSAGE_BYTES, sealConfigBundle } from '../core/wire-config.js';
 import type { Store, StoreOp } from '../store/store.js';
 import { collectConfigRefs, refKey, type ConfigRef } from './config-refs.js';
-import { getNodeKey } from './node-keys.js';
+import { getNodeKey, NODE_KEY_PREFIX } from './node-keys.js';
 import { canonicalJson, type AppIndex, type OlderTemplate } from './targets.js';
 
 export const CONFIG_RECORD_PREFIX = 'configs/';
@@ -66,8 +66,17 @@ export function nodeTemplates(assignments: readonly PodAssignment[], apps: AppIn
   return out;
 }
 
-export function bundleDigest(key: Buffer, objects: readonly ConfigObject[]): string {
-  return createHmac('sha256', key).update(canonicalJson(objects)).digest('hex');
+/** An object with the sha256 of its content, hashed once per pass however many nodes use it. */
+interface HashedObject {
+  object: ConfigObject;
+  hash: string;
+}
+
+/** HMAC (node key) over the objects' names, versions and content hashes. */
+export function bundleDigest(key: Buffer, objects: readonly HashedObject[]): string {
+  return createHmac('sha256', key)
+    .update(canonicalJson(objects.map((o) => [o.object.kind, o.object.name, o.object.version, o.hash])))
+    .digest('hex');
 }
 
 export class ConfigDistributor {
@@ -75,16 +84,27 @@ export class ConfigDistributor {
   private last: Map<string, ConfigRecord> | undefined;
   /** Nodes already warned about having no key (once per server run). */
   private readonly keyless = new Set<string>();
+  /** Node keys read so far; a join (which rotates a key) drops the node's entry. */
+  private readonly keys = new Map<string, Buffer>();
+  private readonly unwatch: () => void;
 
   constructor(private readonly opts: ConfigDistributorOptions) {
     this.log = opts.logger.child({ component: 'config-distributor' });
+    // Every pass needs every referencing node's key: read once, not unsealed again per pass.
+    this.unwatch = opts.store.watch((change) => {
+      for (const op of change.ops) if (op.key.startsWith(NODE_KEY_PREFIX)) this.keys.delete(op.key.slice(NODE_KEY_PREFIX.length));
+    });
+  }
+
+  stop(): void {
+    this.unwatch();
   }
 
   /** Under the store mutex: decides each node's bundle and records the changed ones in one commit. */
   async plan(input: ConfigPlanInput): Promise<ConfigPublication[]> {
     const { store } = this.opts;
     const last = await this.records();
-    const objectCache = new Map<string, ConfigObject | undefined>();
+    const objectCache = new Map<string, HashedObject | undefined>();
     const publications: ConfigPublication[] = [];
     const ops: StoreOp[] = [];
     const revision = store.revision();
@@ -93,7 +113,7 @@ export class ConfigDistributor {
       const refs = collectConfigRefs(nodeTemplates(input.byNode.get(node) ?? [], input.apps, input.olderTemplate));
       const previous = last.get(node);
       if (refs.length === 0 && !previous) continue;
-      const key = await getNodeKey(store, node);
+      const key = await this.nodeKey(node);
       if (!key) {
         if (refs.length > 0 && !this.keyless.has(node)) {
           this.keyless.add(node);
@@ -101,8 +121,9 @@ export class ConfigDistributor {
         }
         continue;
       }
-      const objects = await this.objects(refs, objectCache);
-      const digest = bundleDigest(key, objects);
+      const hashed = await this.objects(refs, objectCache);
+      const objects = hashed.map((h) => h.object);
+      const digest = bundleDigest(key, hashed);
       const id = keyId(key);
       if (previous && previous.digest === digest && previous.keyId === id) {
         if (input.republishAll) publications.push({ node, record: previous, objects, key });
@@ -158,14 +179,23 @@ export class ConfigDistributor {
     return this.last;
   }
 
+  private async nodeKey(node: string): Promise<Buffer | undefined> {
+    const cached = this.keys.get(node);
+    if (cached) return cached;
+    const key = await getNodeKey(this.opts.store, node);
+    if (key) this.keys.set(node, key);
+    return key;
+  }
+
   /** The referenced objects that exist (a missing one is left out: the agent treats it as absent). */
-  private async objects(refs: readonly ConfigRef[], cache: Map<string, ConfigObject | undefined>): Promise<ConfigObject[]> {
-    const out: ConfigObject[] = [];
+  private async objects(refs: readonly ConfigRef[], cache: Map<string, HashedObject | undefined>): Promise<HashedObject[]> {
+    const out: HashedObject[] = [];
     for (const ref of refs) {
       const k = refKey(ref);
       if (!cache.has(k)) {
         const entry = await this.opts.store.get<ConfigMap | Secret>((ref.kind === 'ConfigMap' ? 'configmaps/' : 'secrets/') + ref.name);
-        cache.set(k, entry ? { kind: ref.kind, name: ref.name, data: { ...entry.value.data }, version: String(entry.revision) } : undefined);
+        const object: ConfigObject | undefined = entry && { kind: ref.kind, name: ref.name, data: { ...entry.value.data }, version: String(entry.revision) };
+        cache.set(k, object && { object, hash: createHash('sha256').update(canonicalJson(object.data)).digest('hex') });
       }
       const obj = cache.get(k);
       if (obj) out.push(obj);

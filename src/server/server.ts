@@ -132,6 +132,7 @@ export class ControlPlane {
   private readonly statusCache: StatusCache;
   private readonly controller: Controller;
   private readonly rpc: RpcProxy;
+  private readonly configs: ConfigDistributor;
   private client: MqttClient | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private checkingJobs = false;
@@ -139,6 +140,7 @@ export class ControlPlane {
   constructor(private readonly opts: ControlPlaneOptions) {
     this.cluster = validName(opts.cluster, 'cluster');
     this.log = opts.logger.child({ component: 'control-plane' });
+    this.configs = new ConfigDistributor({ store: opts.store, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
     this.clock = opts.clock ?? systemClock();
     this.statusCache = new StatusCache({
       store: opts.store,
@@ -161,7 +163,7 @@ export class ControlPlane {
       nodeView: (record) => this.schedulerView(record),
       availablePods: () => this.statusCache.readyPods(),
       deferredApps: () => this.statusCache.deferredApps(),
-      configs: new ConfigDistributor({ store: opts.store, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) }),
+      configs: this.configs,
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
       ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}),
       ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}),
@@ -222,6 +224,7 @@ export class ControlPlane {
     this.sweepTimer = undefined;
     this.rpc.stop();
     await this.controller.stop();
+    this.configs.stop();
     await this.statusCache.stop();
     const client = this.client;
     this.client = undefined;
