@@ -10,6 +10,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/src/agent/agent.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
@@ -17,6 +18,7 @@ import { SyncedConfig } from '../../agent/src/agent/synced-config.js';
 import { main } from '../../src/cli/program.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { createLogger } from '../../src/core/logger.js';
+import { topicsFor } from '../../src/core/topics.js';
 import type { App } from '../../src/core/model.js';
 import type { NodeFacts } from '../../src/core/wire-types.js';
 import { startApiServer, type ApiServer } from '../../src/server/api.js';
@@ -166,6 +168,22 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
     await waitFor(() => a.config.get('Secret', 'db')?.data.password === NEW_VALUE, 'update on node-a', 30_000);
     expect(changes).toEqual(['Secret/db']);
   }, 90_000);
+
+  it("a node may not subscribe to another node's bundle; what the broker retains is ciphertext", async () => {
+    const b = nodes[1]!;
+    const client = await mqtt.connectAsync(broker.url, { ...b.mqtt, protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      // Refused by the ACL (SUBACK 0x80).
+      await expect(client.subscribeAsync(topicsFor(CLUSTER, 'node-a').config, { qos: 1 })).rejects.toThrow(/Subscribe error/);
+      const retained = new Promise<Buffer>((resolve) => client.on('message', (_t, payload) => resolve(payload)));
+      await client.subscribeAsync(topicsFor(CLUSTER, 'node-b').config, { qos: 1 });
+      const own = await retained;
+      expect(own.length).toBeGreaterThan(0);
+      expect(own.includes(Buffer.from(OTHER))).toBe(false);
+    } finally {
+      await client.endAsync(true);
+    }
+  }, 30_000);
 
   it('stores no plaintext: server store, backup, node files; the node serves its bundle after an offline restart', async () => {
     const everything = JSON.stringify((await raw.snapshot()).entries);
