@@ -16,8 +16,20 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
-  return pino({ level, base: undefined }, destination);
+  return pino({ level, base: undefined, redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' } }, destination);
 }
+
+/**
+ * Defence in depth: fields that may hold Secret values or credentials are censored in every log
+ * line, even if some future call passes a whole resource or join answer to the logger. Code must
+ * still never log values; this only catches the mistake.
+ */
+export const REDACTED_LOG_PATHS = Object.freeze([
+  'data', '*.data', 'stringData', '*.stringData',
+  'password', '*.password', 'mqtt.password',
+  'configKey', '*.configKey', 'token', '*.token',
+  'env', '*.env', 'value', '*.value',
+]);
 
 /** A logger that drops everything, for tests and quiet library use. */
 export function silentLogger(): Logger {

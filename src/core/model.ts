@@ -248,13 +248,22 @@ export interface ConfigMap {
   kind: 'ConfigMap';
   meta: ResourceMeta;
   data: Record<string, string>;
+  /** k8s immutable: data can no longer change (delete and recreate instead). Absent = false. */
+  immutable?: boolean;
 }
+
+/** The Kubernetes Secret types Grove accepts (absent = Opaque). */
+export const SECRET_TYPES = ['Opaque', 'kubernetes.io/tls', 'kubernetes.io/basic-auth', 'kubernetes.io/dockerconfigjson'] as const;
+export type SecretType = (typeof SECRET_TYPES)[number];
 
 export interface Secret {
   kind: 'Secret';
   meta: ResourceMeta;
-  /** Decoded values (base64 in manifests). Never logged. */
+  /** Decoded values (base64 in manifests). Never logged; sealed at rest (server/sealed-store.ts). */
   data: Record<string, string>;
+  /** Only when the manifest names a type other than Opaque. */
+  type?: SecretType;
+  immutable?: boolean;
 }
 
 /** What a manifest file turns into: the input of `apply`. */

@@ -7,7 +7,7 @@ import { ErrorCode, GroveError } from './errors.js';
 
 export const TOPIC_ROOT = 'grove/v1';
 
-export type NodeTopicKind = 'target' | 'status' | 'presence' | 'rpcRequest' | 'rpcResponse';
+export type NodeTopicKind = 'target' | 'status' | 'presence' | 'rpcRequest' | 'rpcResponse' | 'config';
 
 export interface NodeTopics {
   target: string;
@@ -15,6 +15,8 @@ export interface NodeTopics {
   presence: string;
   rpcRequest: string;
   rpcResponse: string;
+  /** Retained: the node's ConfigMaps and Secrets, encrypted for it (src/core/wire-config.ts). */
+  config: string;
 }
 
 export interface ParsedNodeTopic {
@@ -30,6 +32,7 @@ const SUFFIX: Readonly<Record<NodeTopicKind, string>> = Object.freeze({
   presence: 'presence',
   rpcRequest: 'rpc/req',
   rpcResponse: 'rpc/res',
+  config: 'config',
 });
 
 const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -65,6 +68,7 @@ export function topicsFor(cluster: string, node: string): NodeTopics {
     presence: `${base}/${SUFFIX.presence}`,
     rpcRequest: `${base}/${SUFFIX.rpcRequest}`,
     rpcResponse: `${base}/${SUFFIX.rpcResponse}`,
+    config: `${base}/${SUFFIX.config}`,
   };
 }
 

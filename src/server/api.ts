@@ -103,6 +103,8 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
     'public',
   );
   r.add('POST', '/v1/join', async (ctx) => cp.join(await ctx.body()), 'public');
+  // Authenticated by the node's MQTT password in the body (node-key-api.ts).
+  r.add('POST', '/v1/nodes/:name/config-key', async (ctx) => cp.nodeConfigKey(n(ctx, 'node'), await ctx.body()), 'public');
 
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()));
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));

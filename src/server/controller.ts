@@ -24,6 +24,8 @@ import { trackRollouts } from './rollouts.js';
 import { schedule, type ArchCompatible, type NodeView, type RolloutProgress } from './scheduler.js';
 import type { StoredNode } from './status-cache.js';
 import { buildNodePods, indexApps, templateHash } from './targets.js';
+import { CONFIG_RECORD_PREFIX, type ConfigDistributor, type ConfigPublication } from './config-distributor.js';
+import { NODE_KEY_PREFIX } from './node-keys.js';
 
 export const DEFAULT_DEBOUNCE_MS = 20;
 
@@ -54,6 +56,8 @@ export interface ControllerOptions {
   availablePods?: () => ReadonlySet<string>;
   /** Apps whose update a node holds back (window, lock): their rollout deadline does not run. */
   deferredApps?: () => ReadonlySet<string>;
+  /** Per-node ConfigMap/Secret bundles, planned in the same pass as targets (config-distributor.ts). */
+  configs?: ConfigDistributor;
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -65,7 +69,7 @@ export function randomSuffix(): string {
 }
 
 /** Keys whose changes cannot affect scheduling (including the controller's own bookkeeping). */
-const IGNORED_PREFIXES = [PREFIX.Target, PREFIX.Token, REVISION_PREFIX, ROLLOUT_PREFIX];
+const IGNORED_PREFIXES = [PREFIX.Target, PREFIX.Token, REVISION_PREFIX, ROLLOUT_PREFIX, CONFIG_RECORD_PREFIX, NODE_KEY_PREFIX];
 
 interface Publication {
   node: string;
@@ -194,7 +198,9 @@ export class Controller {
   }
 
   private async pass(republishAll: boolean): Promise<void> {
-    const publications = await this.opts.mutex.run(() => this.plan(republishAll));
+    const { publications, configs } = await this.opts.mutex.run(() => this.plan(republishAll));
+    // Config bundles first: a pod that needs a Secret should find it when its target arrives.
+    await this.opts.configs?.publish(configs);
     const results = await Promise.allSettled(publications.map((p) => this.publish(p)));
     results.forEach((r, i) => {
       if (r.status === 'rejected') this.log.error({ node: publications[i]!.node, err: errorMessage(r.reason) }, 'publishing target failed');
@@ -202,7 +208,7 @@ export class Controller {
   }
 
   /** Under the store mutex: schedule, commit assignments, decide and record target revisions. */
-  private async plan(republishAll: boolean): Promise<Publication[]> {
+  private async plan(republishAll: boolean): Promise<{ publications: Publication[]; configs: ConfigPublication[] }> {
     const { store } = this.opts;
     const apps = (await store.list<App>(PREFIX.App)).map((e) => e.value);
     const nodes = (await store.list<StoredNode>(PREFIX.Node)).map((e) => e.value);
@@ -291,7 +297,8 @@ export class Controller {
       publications.push({ node: n, record: { revision: 0, checksum: '', issuedAt: now }, pods: [] });
     }
     this.republishNodes.clear();
-    return publications;
+    const configs = this.opts.configs ? await this.opts.configs.plan({ nodes: [...known], byNode, apps: appIndex, olderTemplate, republishAll, now }) : [];
+    return { publications, configs };
   }
 
   private notePartition(paused: { notReady: number; total: number } | undefined): void {

@@ -10,6 +10,7 @@ import type { Store, StoreEntry, StoreOp } from '../store/store.js';
 import { canonicalJson } from './targets.js';
 import { name as validName, validateResources } from './validate.js';
 import { checkHostPathRoots } from './validate-volumes.js';
+import { checkImmutable } from './validate-config.js';
 
 export type ResourceKind = 'App' | 'ConfigMap' | 'Secret' | 'Node' | 'Pod';
 
@@ -37,7 +38,9 @@ export interface ApplyResult {
 /** The part of a resource a user controls; what "changed" is judged on. */
 function userContent(r: AppliedResource): unknown {
   const base = { labels: r.meta.labels, annotations: r.meta.annotations };
-  return r.kind === 'App' ? { ...base, spec: r.spec } : { ...base, data: r.data };
+  if (r.kind === 'App') return { ...base, spec: r.spec };
+  // type and immutable only when set, so objects stored before they existed compare as before.
+  return { ...base, data: r.data, ...(r.kind === 'Secret' && r.type ? { type: r.type } : {}), ...(r.immutable ? { immutable: true } : {}) };
 }
 
 /** Meta of a created or changed resource: createdAt survives updates, updatedAt moves. */
@@ -68,6 +71,7 @@ export async function applyResources(store: Store, input: unknown, now: Date, po
     const key = keyFor(r.kind, r.meta.name);
     const existing = (await store.get<AppliedResource>(key))?.value;
     const changed = !existing || canonicalJson(userContent(existing)) !== canonicalJson(userContent(r));
+    if (existing && existing.kind !== 'App' && r.kind !== 'App') checkImmutable(existing, r, changed);
     results.push({ kind: r.kind, name: r.meta.name, action: !existing ? 'created' : changed ? 'configured' : 'unchanged' });
     // Unchanged (a different source file only) → no op: the store must not be written.
     if (!changed) continue;
@@ -79,7 +83,7 @@ export async function applyResources(store: Store, input: unknown, now: Date, po
       const generation = !prev ? 1 : (prev.generation ?? 1) + (specChanged ? 1 : 0);
       value = { kind: 'App', meta, spec: r.spec, generation };
     } else {
-      value = { kind: r.kind, meta, data: r.data } as ConfigMap | Secret;
+      value = { kind: r.kind, meta, data: r.data, ...(r.kind === 'Secret' && r.type ? { type: r.type } : {}), ...(r.immutable ? { immutable: true } : {}) } as ConfigMap | Secret;
     }
     ops.push({ type: 'put', key, value });
   }

@@ -12,7 +12,7 @@ import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
 import { allNodesTopic } from '../core/topics.js';
 import { encodeBackup } from '../store/backup.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoreOp } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { Controller } from './controller.js';
 import { Mutex } from './mutex.js';
@@ -27,7 +27,16 @@ import { StatusCache, type StoredNode } from './status-cache.js';
 import { appDeferred, appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type DeferredView, type NodeDetail, type PodView } from './views.js';
 import { invalid, name as validName } from './validate.js';
 import { listVolumes, removeVolume, type NodeVolumes } from './volumes-api.js';
+import { ConfigDistributor } from './config-distributor.js';
+import { newNodeKey } from './node-keys.js';
+import { fetchNodeConfigKey } from './node-key-api.js';
 import { finishedJobApps, jobExpired } from './job-ttl.js';
+
+interface JoinOutcome {
+  result: JoinResult;
+  registration: NodeRegistration;
+  configKey: Buffer;
+}
 
 export type MqttConnect = (url: string, options: IClientOptions) => Promise<MqttClient>;
 
@@ -105,6 +114,8 @@ export interface JoinResponse {
   node: string;
   mqtt: { url: string; urls?: string[]; username: string; password: string };
   caCert?: string;
+  /** base64 of the node's 32-byte config key: decrypts its ConfigMap/Secret bundles. */
+  configKey: string;
 }
 
 export interface LogsQuery {
@@ -124,6 +135,7 @@ export class ControlPlane {
   private readonly statusCache: StatusCache;
   private readonly controller: Controller;
   private readonly rpc: RpcProxy;
+  private readonly configs: ConfigDistributor;
   private client: MqttClient | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private checkingJobs = false;
@@ -131,6 +143,7 @@ export class ControlPlane {
   constructor(private readonly opts: ControlPlaneOptions) {
     this.cluster = validName(opts.cluster, 'cluster');
     this.log = opts.logger.child({ component: 'control-plane' });
+    this.configs = new ConfigDistributor({ store: opts.store, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
     this.clock = opts.clock ?? systemClock();
     this.statusCache = new StatusCache({
       store: opts.store,
@@ -153,6 +166,7 @@ export class ControlPlane {
       nodeView: (record) => this.schedulerView(record),
       availablePods: () => this.statusCache.readyPods(),
       deferredApps: () => this.statusCache.deferredApps(),
+      configs: this.configs,
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
       ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}),
       ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}),
@@ -213,6 +227,7 @@ export class ControlPlane {
     this.sweepTimer = undefined;
     this.rpc.stop();
     await this.controller.stop();
+    this.configs.stop();
     await this.statusCache.stop();
     const client = this.client;
     this.client = undefined;
@@ -363,24 +378,26 @@ export class ControlPlane {
   /* ------------------------------------------------------- tokens and join */
 
   /** Joins arriving together are written in one synced commit (a join storm is N fsyncs otherwise). */
-  private readonly joinBatch = createBatcher<unknown, { result: JoinResult; registration: NodeRegistration }>((bodies) =>
-    this.mutex.run(() => this.commitJoins(bodies)),
-  );
+  private readonly joinBatch = createBatcher<unknown, JoinOutcome>((bodies) => this.mutex.run(() => this.commitJoins(bodies)));
 
-  private async commitJoins(bodies: unknown[]): Promise<Outcome<{ result: JoinResult; registration: NodeRegistration }>[]> {
+  private async commitJoins(bodies: unknown[]): Promise<Outcome<JoinOutcome>[]> {
     const now = this.clock.now();
     const pending = new Map<string, StoredNode>();
-    const outcomes: Outcome<{ result: JoinResult; registration: NodeRegistration }>[] = [];
+    // Every join issues a fresh config key (a rejoin rotates it), committed with the record.
+    const keyOps = new Map<string, StoreOp>();
+    const outcomes: Outcome<JoinOutcome>[] = [];
     for (const body of bodies) {
       try {
         const prepared = await prepareJoin(this.opts.store, body, now, pending);
         pending.set(prepared.key, prepared.record);
-        outcomes.push({ ok: true, value: { result: prepared.result, registration: prepared.registration } });
+        const fresh = newNodeKey(prepared.result.node, now);
+        keyOps.set(prepared.result.node, fresh.op);
+        outcomes.push({ ok: true, value: { result: prepared.result, registration: prepared.registration, configKey: fresh.key } });
       } catch (error) {
         outcomes.push({ ok: false, error });
       }
     }
-    if (pending.size > 0) await this.opts.store.commit([...pending].map(([key, value]) => ({ type: 'put' as const, key, value })));
+    if (pending.size > 0) await this.opts.store.commit([...[...pending].map(([key, value]) => ({ type: 'put' as const, key, value })), ...keyOps.values()]);
     return outcomes;
   }
 
@@ -392,7 +409,7 @@ export class ControlPlane {
   }
 
   async join(body: unknown): Promise<JoinResponse> {
-    const { result, registration } = await this.joinBatch(body);
+    const { result, registration, configKey } = await this.joinBatch(body);
     if (this.opts.registerNode) {
       try {
         await this.opts.registerNode(registration);
@@ -408,7 +425,13 @@ export class ControlPlane {
       node: result.node,
       mqtt: { url: this.opts.brokerUrlForNodes, ...(urls && urls.length > 1 ? { urls } : {}), ...credentials },
       ...(this.opts.caCertPem ? { caCert: this.opts.caCertPem } : {}),
+      configKey: configKey.toString('base64'),
     };
+  }
+
+  /** A node that joined before config keys existed asks for its key with its MQTT credentials. */
+  nodeConfigKey(name: string, body: unknown): Promise<{ configKey: string }> {
+    return this.mutex.run(() => fetchNodeConfigKey(this.opts.store, name, body, this.clock.now()));
   }
 
   /* ----------------------------------------------------------------- logs */

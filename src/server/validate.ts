@@ -33,6 +33,7 @@ const MAX_DATA_VALUE = 1024 * 1024;
 
 import { bool, describe, int, invalid, isObj, obj, onlyKeys, str, strList, type Obj } from './validate-primitives.js';
 import { rolloutFields } from './validate-rollout.js';
+import { configFields } from './validate-config.js';
 import { decodeProbes } from '../core/wire-probes.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from '../core/wire-access.js';
 import { containerVolumeFields, envValueFrom, templateVolumeFields } from './validate-volumes.js';
@@ -271,8 +272,10 @@ function batchFields(out: App, spec: Obj, path: string): void {
 }
 
 function dataResource<K extends 'ConfigMap' | 'Secret'>(kind: K, o: Obj, path: string): ConfigMap | Secret {
-  onlyKeys(o, path, ['kind', 'meta', 'data']);
-  return { kind, meta: meta(o.meta, `${path}.meta`), data: stringMap(o.data, `${path}.data`, 'data') } as ConfigMap | Secret;
+  onlyKeys(o, path, ['kind', 'meta', 'data', 'type', 'immutable']);
+  const out = { kind, meta: meta(o.meta, `${path}.meta`), data: stringMap(o.data, `${path}.data`, 'data') } as ConfigMap | Secret;
+  configFields(out, o, path);
+  return out;
 }
 
 /** Validates one resource; `path` prefixes error messages (e.g. "resources[2]"). */

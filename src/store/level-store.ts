@@ -102,6 +102,16 @@ export class LevelStore implements Store {
     this.#logger?.debug({ path: this.#path, revision: this.#revision }, 'store opened');
   }
 
+  /**
+   * Compacts the whole database, so overwritten values leave the files on disk (LevelDB keeps
+   * old versions in its log and tables until then): run after plaintext Secrets were sealed.
+   */
+  async compact(): Promise<void> {
+    await this.#queue.catch(() => undefined);
+    // `level` resolves to classic-level under Node, whose compactRange its browser-neutral type omits.
+    await (this.#db as unknown as { compactRange(start: string, end: string): Promise<void> }).compactRange('', '\uffff');
+  }
+
   async close(): Promise<void> {
     // Let queued commits finish (their callers still get their results) before closing.
     await this.#queue.catch(() => undefined);

@@ -128,7 +128,7 @@ describe('manifest errors', () => {
     expect(messageOf(secret('data:\n  password: hunter2!\n'))).toBe('deploy.yaml:6 (document 1, Secret "db"): data.password: is not valid base64 (put plain text under stringData)');
     expect(messageOf(secret('stringData:\n  pin: 1234\n'))).toBe('deploy.yaml:6 (document 1, Secret "db"): stringData.pin: must be a string (got a number): quote it');
     expect(messageOf(secret('data:\n  raw: //79\n'))).toContain('data.raw: is not UTF-8 text: binary Secret values are not supported yet');
-    expect(messageOf(secret('type: kubernetes.io/tls\n'))).toContain('type: "kubernetes.io/tls" must be Opaque');
+    expect(messageOf(secret('type: kubernetes.io/service-account-token\n'))).toContain('type: "kubernetes.io/service-account-token" must be one of Opaque, kubernetes.io/tls, kubernetes.io/basic-auth, kubernetes.io/dockerconfigjson');
   });
 
   it('rejects documents that are neither Kubernetes nor compose', () => {

@@ -76,7 +76,7 @@ describe('authorize', () => {
   });
 
   it('lists the exact node topics per action', () => {
-    expect(nodeTopicsFor(C, 'pi-1', 'subscribe')).toEqual([`${N}/pi-1/target`, `${N}/pi-1/rpc/req`]);
+    expect(nodeTopicsFor(C, 'pi-1', 'subscribe')).toEqual([`${N}/pi-1/target`, `${N}/pi-1/rpc/req`, `${N}/pi-1/config`]);
     expect(nodeTopicsFor(C, 'pi-1', 'publish')).toEqual([`${N}/pi-1/status`, `${N}/pi-1/presence`, `${N}/pi-1/rpc/res`]);
   });
 });

@@ -56,6 +56,7 @@ describe('mosquitto files', () => {
         'user node.pi-1',
         'topic read grove/v1/home/nodes/pi-1/target',
         'topic read grove/v1/home/nodes/pi-1/rpc/req',
+        'topic read grove/v1/home/nodes/pi-1/config',
         'topic write grove/v1/home/nodes/pi-1/status',
         'topic write grove/v1/home/nodes/pi-1/presence',
         'topic write grove/v1/home/nodes/pi-1/rpc/res',

@@ -17,6 +17,7 @@ import { Executor } from './executor.js';
 import { JobRunner, type CronScheduler } from './jobs/runner.js';
 import { Reconciler, type StatusReport } from './reconciler.js';
 import type { UpdateLocks } from './update-locks.js';
+import type { SyncedConfig } from './synced-config.js';
 import { SyncClient, TARGET_KEY, type MqttConnect, type MqttSettings } from './sync-client.js';
 
 /** A reconcile running longer than this counts as stuck (slow pulls of big images stay under it). */
@@ -49,6 +50,8 @@ export interface AgentOptions {
   cronScheduler?: CronScheduler;
   /** Sees every status the reconciler reports (hollow nodes time convergence with it). */
   observeStatus?: (report: StatusReport) => void;
+  /** The node's ConfigMaps/Secrets (synced-config.ts): fed from the config topic when given. */
+  config?: SyncedConfig;
 }
 
 export class Agent {
@@ -101,6 +104,8 @@ export class Agent {
     await store.open();
     // Before the first reconcile: a Job finished before a restart must not run again.
     await this.jobs.load();
+    // Before the first reconcile: pods started from the stored target need their config offline too.
+    await this.opts.config?.load();
     const saved = await this.loadTarget();
     // Not awaited: pulling images may take minutes and the server should see us meanwhile.
     if (saved) void this.reconciler.setTarget({ revision: saved.revision, pods: saved.pods });
@@ -119,6 +124,7 @@ export class Agent {
       // Not awaited either: the reconciler coalesces, so a newer target arriving while a
       // reconcile runs is picked up by the one queued run.
       onTarget: (target) => void this.reconciler.setTarget({ revision: target.revision, pods: target.pods }),
+      ...(this.opts.config ? { onConfig: (payload: Buffer) => this.opts.config!.handle(payload) } : {}),
       ...(this.opts.heartbeatSeconds !== undefined ? { heartbeatSeconds: this.opts.heartbeatSeconds } : {}),
       ...(this.opts.reconnectSeconds !== undefined ? { reconnectSeconds: this.opts.reconnectSeconds } : {}),
       ...(this.opts.logFollowSeconds !== undefined ? { logFollowSeconds: this.opts.logFollowSeconds } : {}),

@@ -50,6 +50,11 @@ export interface JoinConfig {
   mqtt: { url: string; urls?: string[]; username: string; password: string };
   /** PEM of the cluster CA, when the server runs TLS. */
   caCert?: string;
+  /**
+   * base64 of the node's 32-byte config key (decrypts its ConfigMap/Secret bundles). Absent in
+   * joins made before config delivery existed: the agent then fetches it (config-key.ts).
+   */
+  configKey?: string;
   joinedAt: string;
 }
 
@@ -246,6 +251,7 @@ function validateConfig(raw: unknown, bad: (why: string) => GroveError, defaults
     }
   }
   if (o.caCert !== undefined && typeof o.caCert !== 'string') throw bad('caCert');
+  if (o.configKey !== undefined && !isConfigKey(o.configKey)) throw bad('configKey');
   const serverUrl = defaults?.serverUrl ?? o.serverUrl;
   const joinedAt = defaults?.joinedAt ?? o.joinedAt;
   if (typeof serverUrl !== 'string' || typeof joinedAt !== 'string') throw bad('serverUrl/joinedAt');
@@ -255,8 +261,14 @@ function validateConfig(raw: unknown, bad: (why: string) => GroveError, defaults
     serverUrl,
     mqtt: { url: mqtt.url as string, ...(urls ? { urls } : {}), username: mqtt.username as string, password: mqtt.password as string },
     ...(typeof o.caCert === 'string' ? { caCert: o.caCert } : {}),
+    ...(typeof o.configKey === 'string' ? { configKey: o.configKey } : {}),
     joinedAt,
   };
+}
+
+/** base64 of exactly 32 bytes. */
+export function isConfigKey(v: unknown): v is string {
+  return typeof v === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32;
 }
 
 /** The saved join, or undefined when this node has not joined yet. */

@@ -10,6 +10,8 @@
  * - presence (retained): online on every connect; offline on stop, and as the Last Will when
  *   the connection dies without a goodbye.
  * - rpc/req → rpc/res: the `logs` method (rpc-logs.ts).
+ * - config (retained, QoS 1): the node's encrypted ConfigMap/Secret bundle, handed as received
+ *   to `onConfig` (synced-config.ts decrypts and keeps it).
  */
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
 import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
@@ -53,6 +55,8 @@ export interface SyncClientOptions {
   facts: () => Promise<NodeFacts>;
   /** Called with each newer target after it has been persisted. */
   onTarget: (target: NodeTarget) => void | Promise<void>;
+  /** Each config bundle message (undefined: the config topic is not subscribed). */
+  onConfig?: (payload: Buffer) => void | Promise<void>;
   /** Revision already applied (from the store), so the retained copy is not re-applied. */
   appliedRevision?: number;
   heartbeatSeconds?: number;
@@ -191,7 +195,8 @@ export class SyncClient {
    * (a clustered broker refuses subscriptions for a few seconds after losing a member).
    */
   private subscribe(client: MqttClient): void {
-    client.subscribe({ [this.topics.target]: { qos: 1 }, [this.topics.rpcRequest]: { qos: 1 } }, (err, granted) => {
+    const topics = { [this.topics.target]: { qos: 1 as const }, [this.topics.rpcRequest]: { qos: 1 as const }, ...(this.opts.onConfig ? { [this.topics.config]: { qos: 1 as const } } : {}) };
+    client.subscribe(topics, (err, granted) => {
       const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
       if (!err && refused.length === 0) return;
       if (this.stopped || client !== this.client || !client.connected) return;
@@ -210,6 +215,15 @@ export class SyncClient {
       this.targetChain = this.targetChain.then(() => this.handleTarget(payload));
     } else if (topic === this.topics.rpcRequest) {
       this.handleRpc(payload);
+    } else if (topic === this.topics.config && this.opts.onConfig) {
+      // On the target chain, in arrival order: the server publishes a bundle before the target needing it.
+      this.targetChain = this.targetChain.then(async () => {
+        try {
+          await this.opts.onConfig!(payload);
+        } catch (err) {
+          this.log.warn({ err: errorMessage(err) }, 'config bundle not applied');
+        }
+      });
     }
   }
 

@@ -6,6 +6,7 @@ import { joinConfigPath, loadJoinConfig, type JoinConfig } from '../../../agent/
 import { writeFileAtomic } from '../../store/durable-file.js';
 import { ensurePrivateDir } from './server-setup.js';
 import { dirname } from 'node:path';
+import { ensureNodeKey } from '../../server/node-keys.js';
 
 export interface LocalJoinOptions {
   dataDir: string;
@@ -29,10 +30,15 @@ export async function ensureLocalJoin(options: LocalJoinOptions): Promise<JoinCo
   const nodeName = options.nodeName ?? hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
   const existing = await loadJoinConfig(options.dataDir);
   const node = (await options.store.get(`nodes/${nodeName}`))?.value;
-  if (existing && existing.cluster === options.cluster && existing.node === nodeName && existing.mqtt.url === options.brokerUrl && node) {
-    return existing;
-  }
   const now = new Date();
+  if (existing && existing.cluster === options.cluster && existing.node === nodeName && existing.mqtt.url === options.brokerUrl && node) {
+    // A join from before config keys, or a store restored with another key: written only then.
+    const configKey = (await ensureNodeKey(options.store, nodeName, now)).toString('base64');
+    if (existing.configKey === configKey) return existing;
+    const updated = { ...existing, configKey };
+    await writeFileAtomic(joinConfigPath(options.dataDir), JSON.stringify(updated, null, 2) + '\n', 0o600);
+    return updated;
+  }
   const { token, id } = await createJoinToken(options.store, { ttlSeconds: 60, caFingerprint: options.caFingerprint, now });
   try {
     const { result, registration } = await joinNode(options.store, { token, nodeName, labels: options.labels }, now);
@@ -43,6 +49,7 @@ export async function ensureLocalJoin(options: LocalJoinOptions): Promise<JoinCo
       serverUrl: options.serverUrl,
       mqtt: { url: options.brokerUrl, username: result.username, password: result.password },
       ...(options.caCertPem ? { caCert: options.caCertPem } : {}),
+      configKey: (await ensureNodeKey(options.store, result.node, now)).toString('base64'),
       joinedAt: now.toISOString(),
     };
     await ensurePrivateDir(dirname(joinConfigPath(options.dataDir)));

@@ -5,11 +5,12 @@ import { parseDurationSeconds } from '../../core/quantity.js';
 import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
 import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
-import type { ConfigSource } from '../../../agent/src/agent/config-source.js';
 import { PodVolumes } from '../../../agent/src/agent/volumes/pod-volumes.js';
 import { factsProvider } from '../../../agent/src/agent/facts.js';
 import type { JoinConfig } from '../../../agent/src/agent/join-client.js';
 import { LevelStore } from '../../store/level-store.js';
+import { SyncedConfig } from '../../../agent/src/agent/synced-config.js';
+import { fetchConfigKey } from '../../../agent/src/agent/config-key.js';
 import { openLocalRuntime } from '../local-runtime.js';
 import { packageVersion } from '../package-root.js';
 
@@ -26,8 +27,6 @@ export interface NodeAgentOptions {
   lockMaxSeconds?: number;
   /** hostPath volumes must lie under these on this node; absent = any absolute path. */
   hostPathRoots?: string[];
-  /** ConfigMaps and Secrets of the node's pods (wired by the secrets delivery); absent = none. */
-  config?: ConfigSource;
 }
 
 export interface RunningAgent {
@@ -46,16 +45,25 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const store = new LevelStore({ path: join(dataDir, 'agent', 'db'), logger });
   // Per-app update-lock directories, bound into the app's containers at /grove/lock.
   const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
+  // ConfigMaps/Secrets of this node's pods, kept encrypted in <data-dir>/agent/config.bundle.
+  const config = new SyncedConfig({
+    file: join(dataDir, 'agent', 'config.bundle'),
+    cluster: joined.cluster,
+    node: joined.node,
+    ...(joined.configKey ? { key: Buffer.from(joined.configKey, 'base64') } : { fetchKey: () => fetchConfigKey(joined, { dataDir }) }),
+    logger,
+  });
   // Pod volumes: <data-dir>/pods/<pod>/volumes, named volumes in <data-dir>/volumes.
-  const volumes = new PodVolumes({ dataDir, logger, ...(options.config ? { config: options.config } : {}), ...(options.hostPathRoots ? { hostPathRoots: options.hostPathRoots } : {}) });
+  const volumes = new PodVolumes({ dataDir, logger, config, ...(options.hostPathRoots ? { hostPathRoots: options.hostPathRoots } : {}) });
   const agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
     store,
-    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, ...(options.config ? { config: options.config } : {}), volumes }),
+    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, config, volumes }),
     locks,
     mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
     logger,
+    config,
     facts: factsProvider({
       dataDir,
       ociRuntime: local.runtimeName,

@@ -6,6 +6,7 @@ import { defaultServerHosts, ensureClusterCa, ensureServerCert } from '../../ser
 import { createAuthenticator, ensureServerCredentials, storeNodeLookup } from '../../server/security/credentials.js';
 import { parseDurationSeconds } from '../../core/quantity.js';
 import { LevelStore } from '../../store/level-store.js';
+import { openSealedStore } from './sealed-store-setup.js';
 import { parseBrokerUrls } from '../../core/broker-urls.js';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { loadBrokerCredentials } from './broker-credentials.js';
@@ -29,13 +30,15 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
   const evictionTimeoutMs = parseDurationSeconds(o.evictionTimeout as string, '--eviction-timeout') * 1000;
   const serverDir = join(dataDir, 'server');
   await ensurePrivateDir(serverDir);
-  const store = new LevelStore({ path: join(serverDir, 'db'), logger });
-  await store.open();
-  const cleanup: (() => Promise<unknown>)[] = [() => store.close()];
+  const rawStore = new LevelStore({ path: join(serverDir, 'db'), logger });
+  await rawStore.open();
+  const cleanup: (() => Promise<unknown>)[] = [() => rawStore.close()];
   const stopAll = async () => {
     for (const step of cleanup.reverse()) await step().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'shutdown step failed'));
   };
   try {
+    // Secrets and node keys are sealed with <data-dir>/server/secrets.key (sealed-store.ts).
+    const store = await openSealedStore(rawStore, serverDir, log);
     const cluster = await ensureClusterName(store, o.cluster as string | undefined);
     const adminToken = await ensureSecretFile(join(serverDir, 'admin-token'));
     const advertise = advertisedHost(apiAddr.host, o.advertiseAddr as string | undefined);

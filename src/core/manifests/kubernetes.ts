@@ -5,7 +5,7 @@
  * selectors, base64, duplicates).
  */
 import { formatImageRef, parseImageRef } from '../image-ref.js';
-import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, PodTemplate, ResourceMeta, Secret, UpdateStrategy } from '../model.js';
+import type { App, AppliedResource, ConfigMap, ContainerResources, ContainerTemplate, EnvVar, PodTemplate, ResourceMeta, Secret, SecretType, UpdateStrategy } from '../model.js';
 import { batchApp, type K8sBatch } from './k8s-batch.js';
 import { parseDeviceList } from '../device-spec.js';
 import { parseCpus } from '../quantity.js';
@@ -73,7 +73,7 @@ interface K8sWorkload {
     template: K8sPodTemplate;
   };
 }
-interface K8sConfig { kind: 'ConfigMap' | 'Secret'; metadata: K8sMeta; data?: Record<string, string>; stringData?: Record<string, string> }
+interface K8sConfig { kind: 'ConfigMap' | 'Secret'; metadata: K8sMeta; data?: Record<string, string>; stringData?: Record<string, string>; type?: string; immutable?: boolean }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -279,8 +279,11 @@ function one(doc: ManifestDocument, value: Record<string, unknown>, base: FieldP
     return located(batchApp(ctx, base, b, meta(doc, b.metadata), { podTemplate, checkSelector }));
   }
   const config = value as unknown as K8sConfig;
-  if (kind === 'ConfigMap') return located({ kind: 'ConfigMap', meta: meta(doc, config.metadata), data: { ...config.data } } satisfies ConfigMap);
-  return located({ kind: 'Secret', meta: meta(doc, config.metadata), data: secretData(ctx, base, config) } satisfies Secret);
+  // Only when set: objects without them stay as they were (and compare equal on re-apply).
+  const immutable = config.immutable ? { immutable: true } : {};
+  if (kind === 'ConfigMap') return located({ kind: 'ConfigMap', meta: meta(doc, config.metadata), data: { ...config.data }, ...immutable } satisfies ConfigMap);
+  const type = config.type && config.type !== 'Opaque' ? { type: config.type as SecretType } : {};
+  return located({ kind: 'Secret', meta: meta(doc, config.metadata), data: secretData(ctx, base, config), ...type, ...immutable } satisfies Secret);
 }
 
 /** The resources of one Kubernetes document: one object, or the items of a List. */

@@ -3,6 +3,7 @@
  * workload runs and is not implemented is listed and rejected by name (`unsupported`); anything
  * else unknown fails `additionalProperties: false`, so typos never pass silently.
  */
+import { SECRET_TYPES } from '../model.js';
 import {
   annotations,
   closed,
@@ -264,7 +265,7 @@ export function kubernetesDefinitions(): Record<string, JsonSchema> {
         metadata: objectMeta(objectName),
         data: configKeyMap,
         binaryData: unsupported('not supported yet: ConfigMap values are text'),
-        immutable: unsupported(),
+        immutable: { type: 'boolean' },
       },
       ['apiVersion', 'kind', 'metadata'],
     ),
@@ -273,10 +274,10 @@ export function kubernetesDefinitions(): Record<string, JsonSchema> {
         apiVersion: { const: 'v1' },
         kind: { const: 'Secret' },
         metadata: objectMeta(objectName),
-        type: { const: 'Opaque', errorMessage: 'must be Opaque: other Secret types are not supported yet' },
+        type: { enum: [...SECRET_TYPES], errorMessage: `must be one of ${SECRET_TYPES.join(', ')}` },
         data: configKeyMap,
         stringData: configKeyMap,
-        immutable: unsupported(),
+        immutable: { type: 'boolean' },
       },
       ['apiVersion', 'kind', 'metadata'],
     ),

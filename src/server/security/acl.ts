@@ -3,7 +3,7 @@
  * SUBSCRIBE and Last Will, and mosquitto.ts renders the same table as a Mosquitto ACL file.
  *
  *   grove-server   publish + subscribe   grove/v1/<cluster>/#   (wildcards allowed)
- *   node.<n>       subscribe             grove/v1/<cluster>/nodes/<n>/target, …/<n>/rpc/req
+ *   node.<n>       subscribe             grove/v1/<cluster>/nodes/<n>/target, …/<n>/rpc/req, …/<n>/config
  *   node.<n>       publish               grove/v1/<cluster>/nodes/<n>/status, presence, rpc/res
  *
  * Node topics are compared as exact strings, so a node can neither use wildcards (which could
@@ -23,7 +23,7 @@ export interface AuthorizeRequest {
 
 /** The node-side permission table, shared with the Mosquitto ACL writer. */
 export const NODE_PERMISSIONS: Readonly<Record<MqttAction, readonly NodeTopicKind[]>> = Object.freeze({
-  subscribe: Object.freeze(['target', 'rpcRequest'] as const),
+  subscribe: Object.freeze(['target', 'rpcRequest', 'config'] as const),
   publish: Object.freeze(['status', 'presence', 'rpcResponse'] as const),
 });
 

@@ -9,7 +9,8 @@ import { collectionFor, openClient } from '../../client/open-client.js';
 import { table } from '../../format.js';
 import { writeLine, type CliIO } from '../../io.js';
 import type { Act } from '../../verb.js';
-import { labelsText, nodeStatusText, podStatusText, type AppView, type NodeView, type PodView } from './views.js';
+import { labelsText, nodeStatusText, podStatusText, type AppView, type NodeView, type PodView, type SecretView } from './views.js';
+import { describeConfigObject } from './describe-config.js';
 
 function field(io: CliIO, name: string, value: string | number | undefined): void {
   writeLine(io.stdout, `${(name + ':').padEnd(18)}${value ?? '<none>'}`);
@@ -126,8 +127,8 @@ function describeBatch(io: CliIO, a: AppView): void {
 export function registerDescribe(program: Command, act: Act): void {
   program
     .command('describe')
-    .description('show one node or app in detail')
-    .argument('<kind>', 'node | app')
+    .description('show one node, app, secret or configmap in detail (secrets: keys and sizes only)')
+    .argument('<kind>', 'node | app | secret | configmap')
     .argument('<name>')
     .action(
       act(async (ctx, [kind, name], options) => {
@@ -140,8 +141,10 @@ export function registerDescribe(program: Command, act: Act): void {
         } else if (collection === 'apps') {
           const [app, rollout] = await Promise.all([client.get<AppView>(`/v1/apps/${path}`), client.get<RolloutStatusView>(`/v1/apps/${path}/rollout`)]);
           describeApp(ctx.io, app, rollout);
+        } else if (collection === 'secrets' || collection === 'configmaps') {
+          describeConfigObject(ctx.io, collection === 'secrets' ? 'Secret' : 'ConfigMap', await client.get<SecretView>(`/v1/${collection}/${path}`));
         } else {
-          throw new GroveError(ErrorCode.InvalidArgument, `describe: "${String(kind)}" is not node or app`);
+          throw new GroveError(ErrorCode.InvalidArgument, `describe: "${String(kind)}" is not node, app, secret or configmap`);
         }
       }),
     );

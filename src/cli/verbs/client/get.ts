@@ -60,7 +60,7 @@ function rows(collection: string, items: unknown[], wide: boolean, now: Date): {
     case 'configmaps':
       return { headers: ['NAME', 'DATA', 'AGE'], rows: (items as ConfigMapView[]).map((c) => [c.meta.name, String(Object.keys(c.data).length), age(c.meta.createdAt, now)]) };
     default:
-      return { headers: ['NAME', 'DATA', 'AGE'], rows: (items as SecretView[]).map((s) => [s.meta.name, String(Object.keys(s.data).length), age(s.meta.createdAt, now)]) };
+      return { headers: ['NAME', 'TYPE', 'DATA', 'AGE'], rows: (items as SecretView[]).map((s) => [s.meta.name, s.type ?? 'Opaque', String(Object.keys(s.data).length), age(s.meta.createdAt, now)]) };
   }
 }
 

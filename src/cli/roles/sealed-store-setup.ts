@@ -1,0 +1,22 @@
+import type { Logger } from '../../core/logger.js';
+import { hasSealedRecords, SealedStore } from '../../server/sealed-store.js';
+import { loadSecretKey } from '../../server/security/secret-key.js';
+import type { Store } from '../../store/store.js';
+
+/**
+ * The server's store with Secrets and node keys sealed: loads (or, for a store with nothing
+ * sealed yet, creates) the secrets key, refuses a key that does not match the sealed records,
+ * and seals plaintext records left by an older version in one commit.
+ */
+export async function openSealedStore(raw: Store, serverDir: string, log: Logger): Promise<SealedStore> {
+  const key = await loadSecretKey(serverDir, !(await hasSealedRecords(raw)));
+  if (key.created) log.info({ file: key.path, keyId: key.id }, 'secrets key created: copy it with the admin token when backing up (docs/operations.md)');
+  const store = new SealedStore(raw, key.key);
+  const { sealed } = await store.migrate();
+  if (sealed > 0) {
+    // The old plaintext versions stay in LevelDB's files until a compaction drops them.
+    if ('compact' in raw && typeof raw.compact === 'function') await (raw as { compact(): Promise<void> }).compact();
+    log.info({ sealed }, 'plaintext Secrets encrypted at rest');
+  }
+  return store;
+}

@@ -1,0 +1,48 @@
+/**
+ * PURE: which ConfigMaps and Secrets a set of pod templates reference — volumes
+ * (configMap.name, secret.secretName), env[].valueFrom.*KeyRef.name and envFrom[].*Ref.name, of
+ * init containers as well as containers. A node is sent exactly these objects, nothing else.
+ */
+import type { ContainerTemplate, PodTemplate } from '../core/model.js';
+import type { ConfigKind } from '../../agent/src/agent/config-source.js';
+
+export interface ConfigRef {
+  kind: ConfigKind;
+  name: string;
+}
+
+/** `ConfigMap/settings`: one string per reference, for sets and sorting. */
+export function refKey(ref: ConfigRef): string {
+  return `${ref.kind}/${ref.name}`;
+}
+
+function containerRefs(c: ContainerTemplate, add: (kind: ConfigKind, name: string) => void): void {
+  for (const e of c.env) {
+    const from = e.valueFrom;
+    if (!from) continue;
+    if ('configMapKeyRef' in from) add('ConfigMap', from.configMapKeyRef.name);
+    else if ('secretKeyRef' in from) add('Secret', from.secretKeyRef.name);
+  }
+  for (const f of c.envFrom ?? []) {
+    if ('configMapRef' in f) add('ConfigMap', f.configMapRef.name);
+    else if ('secretRef' in f) add('Secret', f.secretRef.name);
+  }
+}
+
+/** The distinct references of `templates`, sorted by kind then name. */
+export function collectConfigRefs(templates: Iterable<PodTemplate>): ConfigRef[] {
+  const found = new Map<string, ConfigRef>();
+  const add = (kind: ConfigKind, name: string): void => {
+    const ref = { kind, name };
+    found.set(refKey(ref), ref);
+  };
+  for (const t of templates) {
+    for (const v of t.volumes ?? []) {
+      if ('configMap' in v) add('ConfigMap', v.configMap.name);
+      else if ('secret' in v) add('Secret', v.secret.secretName);
+    }
+    for (const c of t.initContainers ?? []) containerRefs(c, add);
+    for (const c of t.containers) containerRefs(c, add);
+  }
+  return [...found.values()].sort((a, b) => (refKey(a) < refKey(b) ? -1 : refKey(a) > refKey(b) ? 1 : 0));
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decrypt, encrypt, keyId, seal, unseal } from '../../src/core/seal.js';
+import { hasSealedRecords, SealedStore } from '../../src/server/sealed-store.js';
+import { loadSecretKey, secretKeyPath } from '../../src/server/security/secret-key.js';
+import { applyResources, getResource } from '../../src/server/resources.js';
+import { encodeBackup, decodeBackup } from '../../src/store/backup.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { Secret } from '../../src/core/model.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'grove-secrets-unit-'));
+  dirs.push(d);
+  return d;
+}
+
+const VALUE = 's3cr3t-' + randomBytes(6).toString('hex');
+const secret = (name: string, value = VALUE) => ({ kind: 'Secret', meta: { name }, data: { password: value } });
+
+describe('seal: AES-256-GCM with authenticated data', () => {
+  const key = randomBytes(32);
+
+  it('round trips, and refuses a wrong key, altered bytes or other authenticated data', () => {
+    const sealed = seal(key, Buffer.from(VALUE), 'grove-store/secrets/db');
+    expect(JSON.stringify(sealed)).not.toContain(VALUE);
+    expect(sealed.keyId).toBe(keyId(key));
+    expect(unseal(key, sealed, 'grove-store/secrets/db').toString()).toBe(VALUE);
+    // The same record under another name does not open: records cannot be swapped.
+    expect(() => unseal(key, sealed, 'grove-store/secrets/other')).toThrow(/failed authentication/);
+    expect(() => unseal(randomBytes(32), sealed, 'grove-store/secrets/db')).toThrow(/sealed with key/);
+    const parts = encrypt(key, Buffer.from(VALUE), 'a');
+    const flipped = Buffer.from(parts.ciphertext);
+    flipped[0] = flipped[0]! ^ 1;
+    expect(() => decrypt(key, { ...parts, ciphertext: flipped }, 'a')).toThrow(/failed authentication/);
+    const badTag = Buffer.from(parts.tag);
+    badTag[3] = badTag[3]! ^ 0x80;
+    expect(() => decrypt(key, { ...parts, tag: badTag }, 'a')).toThrow(/failed authentication/);
+    expect(decrypt(key, parts, 'a').toString()).toBe(VALUE);
+  });
+
+  it('uses a fresh IV per seal', () => {
+    const a = seal(key, Buffer.from('x'), 'k');
+    const b = seal(key, Buffer.from('x'), 'k');
+    expect(a.iv).not.toBe(b.iv);
+  });
+});
+
+describe('secrets key file', () => {
+  it('is created 0600 with 32 bytes and read back the same', async () => {
+    const dir = await tempDir();
+    const created = await loadSecretKey(dir, true);
+    expect(created.created).toBe(true);
+    expect((await stat(secretKeyPath(dir))).mode & 0o777).toBe(0o600);
+    expect((await readFile(secretKeyPath(dir))).length).toBe(32);
+    const again = await loadSecretKey(dir, true);
+    expect(again).toMatchObject({ created: false, id: created.id });
+    expect(again.key.equals(created.key)).toBe(true);
+  });
+
+  it('refuses a group-readable key, a key of the wrong size, and a missing key over sealed data', async () => {
+    const dir = await tempDir();
+    await loadSecretKey(dir, true);
+    await chmod(secretKeyPath(dir), 0o640);
+    await expect(loadSecretKey(dir, true)).rejects.toThrow(/mode 640.*chmod 600/);
+    await writeFile(secretKeyPath(dir), randomBytes(16), { mode: 0o600 });
+    await chmod(secretKeyPath(dir), 0o600);
+    await expect(loadSecretKey(dir, true)).rejects.toThrow(/holds 16 bytes, expected 32/);
+    const empty = await tempDir();
+    await expect(loadSecretKey(empty, false)).rejects.toThrow(/missing but the store holds encrypted Secrets/);
+  });
+});
+
+describe('SealedStore', () => {
+  it('keeps only ciphertext in the store and in backups; the API still reads plaintext; re-apply writes nothing', async () => {
+    const raw = new MemoryStore();
+    await raw.open();
+    const store = new SealedStore(raw, randomBytes(32));
+    await applyResources(store, [secret('db'), { kind: 'ConfigMap', meta: { name: 'c' }, data: { k: 'v' } }], new Date());
+    const rawEntry = (await raw.get('secrets/db'))!;
+    expect(JSON.stringify(rawEntry.value)).not.toContain(VALUE);
+    expect(JSON.stringify(rawEntry.value)).not.toContain('password');
+    expect(rawEntry.value).toMatchObject({ sealed: 1, keyId: store.keyId });
+    // ConfigMaps are not secret: stored as they are.
+    expect((await raw.get('configmaps/c'))!.value).toMatchObject({ data: { k: 'v' } });
+    expect((await getResource<Secret>(store, 'Secret', 'db')).data).toEqual({ password: VALUE });
+    const backup = encodeBackup(await store.snapshot(), { cluster: 'c', createdAt: new Date() });
+    expect(backup.includes(Buffer.from(VALUE))).toBe(false);
+    expect(decodeBackup(backup).entries.find((e) => e.key === 'secrets/db')!.value).toMatchObject({ sealed: 1 });
+    const revision = raw.revision();
+    const again = await applyResources(store, [secret('db')], new Date());
+    expect(again.results[0]!.action).toBe('unchanged');
+    expect(raw.revision()).toBe(revision);
+  });
+
+  it('a sealed record moved under another name does not open', async () => {
+    const raw = new MemoryStore();
+    await raw.open();
+    const store = new SealedStore(raw, randomBytes(32));
+    await applyResources(store, [secret('db')], new Date());
+    await raw.commit([{ type: 'put', key: 'secrets/stolen', value: (await raw.get('secrets/db'))!.value }]);
+    await expect(store.get('secrets/stolen')).rejects.toThrow(/cannot be decrypted/);
+  });
+
+  it('migrates plaintext records in one commit and refuses a store sealed with another key', async () => {
+    const raw = new MemoryStore();
+    await raw.open();
+    await applyResources(raw, [secret('a'), secret('b', 'other-value')], new Date());
+    expect(await hasSealedRecords(raw)).toBe(false);
+    const key = randomBytes(32);
+    const store = new SealedStore(raw, key);
+    const before = raw.revision();
+    expect(await store.migrate()).toEqual({ sealed: 2 });
+    expect(raw.revision()).toBe(before + 1);
+    expect(await hasSealedRecords(raw)).toBe(true);
+    expect(JSON.stringify((await raw.snapshot()).entries)).not.toContain(VALUE);
+    expect((await getResource<Secret>(store, 'Secret', 'b')).data.password).toBe('other-value');
+    // Nothing left to do: no write.
+    expect(await store.migrate()).toEqual({ sealed: 0 });
+    expect(raw.revision()).toBe(before + 1);
+    await expect(new SealedStore(raw, randomBytes(32)).migrate()).rejects.toThrow(/encrypted with key .* refusing to start/);
+  });
+});
