@@ -11,6 +11,7 @@ import { isValidName, validateName } from './topics.js';
 import { decodeProbes } from './wire-probes.js';
 import { decodeDeferred, decodeUpdatePolicy } from './wire-update.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from './wire-access.js';
+import { decodeInitList, decodeStartOrder } from './wire-init.js';
 import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
@@ -278,6 +279,7 @@ function podTarget(v: unknown, p: string): PodTarget {
   opt(out, o, 'cron', () => decodeCronSpec(o.cron, at(p, 'cron'), fieldFail));
   opt(out, o, 'devices', () => decodeDevices(o.devices, at(p, 'devices'), fieldFail));
   opt(out, o, 'supplementalGroups', () => decodeGroups(o.supplementalGroups, at(p, 'supplementalGroups'), fieldFail));
+  Object.assign(out, decodeStartOrder(o, out.containers as ContainerTarget[], p, fieldFail, containerTarget));
   return out as unknown as PodTarget;
 }
 
@@ -330,6 +332,7 @@ function podStatus(v: unknown, p: string): PodStatus {
     containers: arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerStatus),
   };
   if (!absent(o, 'job')) out.job = decodeJobStatus(o.job, at(p, 'job'), fieldFail);
+  if (!absent(o, 'initContainers')) out.initContainers = decodeInitList(o.initContainers, at(p, 'initContainers'), fieldFail, containerStatus);
   return out;
 }
 

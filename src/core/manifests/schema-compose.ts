@@ -13,6 +13,7 @@ import {
   unsupportedFields,
   type JsonSchema,
 } from './schema-parts.js';
+import { composeStartOrderDefinitions } from './schema-compose-order.js';
 
 const EXTENSIONS = { '^x-': {} };
 
@@ -20,8 +21,8 @@ const EXTENSIONS = { '^x-': {} };
 const UNSUPPORTED_SERVICE_FIELDS = [
   'annotations', 'attach', 'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'configs',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
-  'cpuset', 'credential_spec', 'depends_on', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
-  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus', 'healthcheck',
+  'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
+  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
   'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'ports', 'post_start',
   'pre_stop', 'profiles', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size',
@@ -71,6 +72,8 @@ const service = {
     devices: { type: 'array', maxItems: 64, items: { type: 'string' } },
     group_add: { type: 'array', maxItems: 32, items: { type: ['string', 'integer'] } },
     privileged: { type: 'boolean' },
+    depends_on: ref('ComposeDependsOn'),
+    healthcheck: ref('ComposeHealthcheck'),
     build: unsupported('not supported: build the image, push it to a registry and set image:'),
     env_file: unsupported('not supported: put the variables under environment:'),
     container_name: unsupported('not supported: Grove names containers after their pod'),
@@ -141,5 +144,6 @@ export function composeDefinitions(): Record<string, JsonSchema> {
     },
     ComposeService: service,
     ComposeDeploy: deploy,
+    ...composeStartOrderDefinitions(),
   };
 }
