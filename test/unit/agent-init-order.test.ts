@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import { plan, type Step } from '../../agent/src/agent/planner.js';
-import { initEndedDuringRound, initProgress, runnableContainers } from '../../agent/src/agent/init-order.js';
+import { INIT_WATCH_FOR_MS, initEndedDuringRound, initProgress, initWatchAt, runnableContainers } from '../../agent/src/agent/init-order.js';
 import { deriveStatus } from '../../agent/src/agent/status.js';
 import type { ContainerFailure } from '../../agent/src/agent/executor.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
@@ -95,6 +95,22 @@ describe('init order', () => {
     expect(initEndedDuringRound(steps, [mc('setup', 'running')])).toBe(false);
     expect(initEndedDuringRound(steps, [mc('setup', 'exited', 2)])).toBe(false);
     expect(initEndedDuringRound([{ type: 'start', pod: p, container: p.containers[0]! }], [mc('app', 'exited', 0)])).toBe(false);
+  });
+});
+
+describe('initWatchAt', () => {
+  const now = Date.parse('2025-01-01T00:00:10.000Z');
+  const started = (c: ManagedContainer, at: string): ManagedContainer => ({ ...c, startedAt: at });
+
+  it('looks again in a second while a freshly started init container runs', () => {
+    expect(initWatchAt([pod()], [started(mc('setup', 'running'), '2025-01-01T00:00:05.000Z')], now)).toBe(now + 1000);
+  });
+
+  it('leaves long-running init containers, main containers and pods without inits to the poll', () => {
+    const longAgo = new Date(now - INIT_WATCH_FOR_MS - 1).toISOString();
+    expect(initWatchAt([pod()], [started(mc('setup', 'running'), longAgo)], now)).toBeUndefined();
+    expect(initWatchAt([pod()], [mc('setup', 'exited', 0), started(mc('app', 'running'), '2025-01-01T00:00:09.000Z')], now)).toBeUndefined();
+    expect(initWatchAt([{ ...pod(), initContainers: undefined }], [started(mc('app', 'running'), '2025-01-01T00:00:09.000Z')], now)).toBeUndefined();
   });
 });
 

@@ -89,3 +89,25 @@ export function initEndedDuringRound(steps: readonly { type: string; pod?: PodTa
   if (started.size === 0) return false;
   return current.some((c) => c.state === 'exited' && c.exitCode === 0 && started.has(keyOf(c)));
 }
+
+/** How often the reconciler looks again while an init container has just started (instead of the poll). */
+export const INIT_WATCH_MS = 1000;
+/** For this long after an init container's start; a long-running one is left to the normal poll. */
+export const INIT_WATCH_FOR_MS = 60_000;
+
+/**
+ * When to look at the runtime again because an init container of a target pod runs and started
+ * less than INIT_WATCH_FOR_MS ago: the next one (or the mains) then starts about a second after
+ * it ends rather than a whole poll later. Undefined when no such container runs.
+ */
+export function initWatchAt(target: readonly PodTarget[], current: readonly ManagedContainer[], now: number): number | undefined {
+  const inits = new Set<string>();
+  for (const p of target) for (const c of p.initContainers ?? []) inits.add(podContainerKey(p.name, c.name));
+  if (inits.size === 0) return undefined;
+  const fresh = current.some((c) => {
+    if (c.state !== 'running' || !inits.has(keyOf(c))) return false;
+    const started = c.startedAt ? Date.parse(c.startedAt) : NaN;
+    return !Number.isFinite(started) || now - started < INIT_WATCH_FOR_MS;
+  });
+  return fresh ? now + INIT_WATCH_MS : undefined;
+}

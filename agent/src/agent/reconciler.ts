@@ -13,7 +13,7 @@ import { Executor } from './executor.js';
 import type { JobRunner } from './jobs/runner.js';
 import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
 import { plan } from './planner.js';
-import { allContainersOf, initEndedDuringRound } from './init-order.js';
+import { allContainersOf, initEndedDuringRound, initWatchAt } from './init-order.js';
 import { dependencyWaits, heldByDependency, markDependencyWaits } from './depends-on.js';
 import { Prober } from './prober.js';
 import { deepEqual, deriveStatus } from './status.js';
@@ -85,6 +85,8 @@ export class Reconciler {
   /** Apps held back by the update gate, and since when (update-gate.ts). */
   private holds = new Map<string, Hold>();
   private gateWakeAt: number | undefined;
+  /** Set while a freshly started init container runs: look again soon (init-order.ts). */
+  private initWatchAt: number | undefined;
   /** The app set the lock directories were last pruned for. */
   private prunedFor: string | undefined;
   /** Completed reconcile runs, for tests and metrics. */
@@ -205,16 +207,17 @@ export class Reconciler {
     const steps = gate.run;
     if (steps.length > 0) {
       this.log.debug({ reason, revision: desired.revision, steps: steps.map(describeStep) }, 'reconciling');
-      await this.executor.execute(steps, current);
+      const started = (await this.executor.execute(steps, current)).filter((r) => r.ok && r.step.type !== 'remove').map((r) => r.step);
       current = await this.runtime.list();
-      // A quick init container already done: the next container of its pod starts now, not at the next poll.
-      // So does a pod waiting for one that this round started (its dependency may be met now).
-      if (initEndedDuringRound(steps, current) || waits.size > 0) void this.trigger('init');
+      // A quick init container already done: the next container of its pod starts now, not at the
+      // next poll. So does a pod waiting for one that this round started (its dependency may be met).
+      if (initEndedDuringRound(started, current) || (waits.size > 0 && started.length > 0)) void this.trigger('init');
     }
     await this.pruneLocks(desired.pods, current);
     const keys = new Set(pods.flatMap((p) => allContainersOf(p).map((c) => podContainerKey(p.name, c.name))));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
     if (!this.stopped) this.prober.sync(pods, current);
+    this.initWatchAt = initWatchAt(pods, current, this.clock.now());
     const statuses = markDependencyWaits(deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober), waits);
     const report: StatusReport = {
       observedRevision: desired.revision,
@@ -295,11 +298,11 @@ export class Reconciler {
     }, this.pollMs);
   }
 
-  /** Wakes up when the earliest backoff ends, so a held container is retried on time. */
+  /** Wakes up when the earliest backoff ends (a held container is retried on time), a window opens, or to watch a fresh init container. */
   private scheduleRetry(): void {
     if (this.stopped) return;
-    const retryAt = this.executor.nextRetryAt();
-    const at = retryAt === undefined ? this.gateWakeAt : this.gateWakeAt === undefined ? retryAt : Math.min(retryAt, this.gateWakeAt);
+    const wakes = [this.executor.nextRetryAt(), this.gateWakeAt, this.initWatchAt].filter((t): t is number => t !== undefined);
+    const at = wakes.length > 0 ? Math.min(...wakes) : undefined;
     if (this.retryTimer && this.retryTimer.at === at) return;
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer.handle);
     this.retryTimer = undefined;
