@@ -178,4 +178,34 @@ ${inits}      containers:
     // web keeps running: a dependency that goes unhealthy later does not stop its dependants.
     expect((await pod('web'))!).toMatchObject({ phase: 'Running', ready: true });
   }, 300_000);
+
+  it('restarts a compose service that turns unhealthy when it restarts by policy (liveness, as swarm)', async () => {
+    await apply(
+      'compose-live.yaml',
+      `services:
+  flaky:
+    image: ${image()}
+    restart: always
+    stop_grace_period: 1s
+    command: ["sh", "-c", ${JSON.stringify(`touch /tmp/ok; echo flaky-start; sleep 8; rm /tmp/ok; ${FOREVER}`)}]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ok"]
+      interval: 1s
+      timeout: 1s
+      retries: 2
+      start_period: 5s
+`,
+    );
+    await cluster.waitForRunning('flaky', 1, 120_000);
+    const restarted = await eventually(async () => {
+      const p = await pod('flaky');
+      return p && p.restarts >= 1 ? p : undefined;
+    }, 120_000, 'flaky restarted by its liveness probe');
+    console.log(`[figure] unhealthy with restart: always: ${restarted.restarts} restart(s), ${restarted.containers[0]!.reason ?? restarted.containers[0]!.state}`);
+    const logs = await eventually(async () => {
+      const out = (await cluster.grove(['logs', 'flaky'])).stdout;
+      return out.includes('flaky-start') ? out : undefined;
+    }, 60_000, 'flaky logs');
+    expect(logs).toContain('flaky-start');
+  }, 300_000);
 });

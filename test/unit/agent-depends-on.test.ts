@@ -106,6 +106,10 @@ describe('depends_on and init containers in the reconciler (MemoryRuntime)', () 
     await reconciler.setTarget({ revision: 1, pods: [db, pod('web', [{ app: 'db', condition: 'healthy' }])] });
     await reconciler.idle();
     expect(runtime.calls.filter((c) => c.startsWith('start'))).toEqual(['start db-a_main']);
+    // One extra round for the start of db (its dependant may be free now), then quiet: waiting never spins.
+    expect(reconciler.runs).toBe(2);
+    await reconciler.trigger('manual');
+    expect(reconciler.runs).toBe(3);
     const web = reports.at(-1)!.pods.find((p) => p.name === 'web-a')!;
     expect(web.containers[0]).toMatchObject({ reason: 'WaitingForDependency', message: 'waits for db to be healthy' });
     // The readiness probe passes: its change triggers a round that starts web.
