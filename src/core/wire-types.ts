@@ -157,6 +157,8 @@ export interface PodStatus {
   ready: boolean;
   restarts: number;
   containers: ContainerStatus[];
+  /** Pods with init containers only, in their order (absent otherwise and from older agents). */
+  initContainers?: ContainerStatus[];
   /** Job and CronJob pods only; absent from older agents. */
   job?: JobStatus;
 }

@@ -13,6 +13,7 @@ import { decodeDeferred, decodeUpdatePolicy } from './wire-update.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from './wire-access.js';
 import { decodeEnvFrom, decodeEnvVarSource, decodeVolumeMounts, decodeVolumes } from './wire-volumes.js';
 import { decodeNodeVolumes, decodeVolumesRpcRequest } from './wire-rpc-volumes.js';
+import { decodeInitList, decodeStartOrder } from './wire-init.js';
 import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
@@ -285,6 +286,7 @@ function podTarget(v: unknown, p: string): PodTarget {
   opt(out, o, 'devices', () => decodeDevices(o.devices, at(p, 'devices'), fieldFail));
   opt(out, o, 'supplementalGroups', () => decodeGroups(o.supplementalGroups, at(p, 'supplementalGroups'), fieldFail));
   opt(out, o, 'volumes', () => decodeVolumes(o.volumes, at(p, 'volumes'), fieldFail));
+  Object.assign(out, decodeStartOrder(o, out.containers as ContainerTarget[], p, fieldFail, containerTarget));
   return out as unknown as PodTarget;
 }
 
@@ -337,6 +339,7 @@ function podStatus(v: unknown, p: string): PodStatus {
     containers: arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerStatus),
   };
   if (!absent(o, 'job')) out.job = decodeJobStatus(o.job, at(p, 'job'), fieldFail);
+  if (!absent(o, 'initContainers')) out.initContainers = decodeInitList(o.initContainers, at(p, 'initContainers'), fieldFail, containerStatus);
   return out;
 }
 

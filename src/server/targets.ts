@@ -99,6 +99,8 @@ export function buildNodePods(node: string, assignments: readonly PodAssignment[
     if (t.devices?.length) pod.devices = t.devices.map((d) => ({ ...d }));
     if (t.supplementalGroups?.length) pod.supplementalGroups = [...t.supplementalGroups];
     if (t.volumes?.length) pod.volumes = structuredClone(t.volumes);
+    if (t.initContainers?.length) pod.initContainers = t.initContainers.map(containerTarget);
+    if (t.dependsOn?.length) pod.dependsOn = t.dependsOn.map((d) => ({ app: d.app, condition: d.condition }));
     // Job / CronJob settings travel with the pod: the agent runs them, also while offline.
     if (entry.app.spec.job) pod.job = { ...entry.app.spec.job };
     if (entry.app.spec.cron) pod.cron = { ...entry.app.spec.cron };

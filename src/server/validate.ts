@@ -37,6 +37,7 @@ import { configFields } from './validate-config.js';
 import { decodeProbes } from '../core/wire-probes.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from '../core/wire-access.js';
 import { containerVolumeFields, envValueFrom, templateVolumeFields } from './validate-volumes.js';
+import { checkDependencyCycles, checkStartOrder, startOrderFields } from './validate-init.js';
 
 export { invalid };
 
@@ -190,7 +191,7 @@ function container(v: unknown, path: string): ContainerTemplate {
 
 function template(v: unknown, path: string): PodTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['labels', 'annotations', 'nodeSelector', 'restartPolicy', 'hostNetwork', 'terminationGracePeriodSeconds', 'containers', 'devices', 'supplementalGroups', 'volumes']);
+  onlyKeys(o, path, ['labels', 'annotations', 'nodeSelector', 'restartPolicy', 'hostNetwork', 'terminationGracePeriodSeconds', 'containers', 'devices', 'supplementalGroups', 'volumes', 'initContainers', 'dependsOn']);
   const policy = o.restartPolicy ?? 'Always';
   if (policy !== 'Always' && policy !== 'OnFailure' && policy !== 'Never') {
     throw invalid(`${path}.restartPolicy`, 'expected Always, OnFailure or Never');
@@ -218,6 +219,7 @@ function template(v: unknown, path: string): PodTemplate {
   if (o.devices !== undefined) out.devices = decodeDevices(o.devices, `${path}.devices`, failInvalid);
   if (o.supplementalGroups !== undefined) out.supplementalGroups = decodeGroups(o.supplementalGroups, `${path}.supplementalGroups`, failInvalid);
   templateVolumeFields(o, out, path);
+  Object.assign(out, startOrderFields(o, containers, path, container));
   return out;
 }
 
@@ -234,6 +236,7 @@ function app(o: Obj, path: string): App {
     spec: { kind: spec.kind as App['spec']['kind'], template: template(spec.template, `${path}.spec.template`), ...rolloutFields(spec, `${path}.spec`) },
   };
   batchFields(out, spec, path);
+  checkStartOrder(out, path);
   // Checked here so a typo fails the apply instead of silently meaning the server's default.
   for (const [where, annotations] of [['meta', out.meta.annotations], ['spec.template', out.spec.template.annotations]] as const) {
     const timeout = annotations[EVICTION_TIMEOUT_ANNOTATION];
@@ -298,11 +301,13 @@ export function validateResources(v: unknown): AppliedResource[] {
   if (v.length === 0) throw invalid('resources', 'nothing to apply');
   if (v.length > MAX_RESOURCES_PER_APPLY) throw invalid('resources', `more than ${MAX_RESOURCES_PER_APPLY} resources`);
   const seen = new Set<string>();
-  return v.map((r, i) => {
+  const out = v.map((r, i) => {
     const res = validateResource(r, `resources[${i}]`);
     const id = `${res.kind}/${res.meta.name}`;
     if (seen.has(id)) throw invalid(`resources[${i}]`, `${id} appears twice`);
     seen.add(id);
     return res;
   });
+  checkDependencyCycles(out);
+  return out;
 }

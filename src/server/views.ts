@@ -3,9 +3,11 @@
  * state) and the status cache (what nodes last reported).
  */
 import type { App, PodAssignment, Secret } from '../core/model.js';
-import type { DeferredUpdate, JobStatus, NodeFacts, PodPhase } from '../core/wire-types.js';
+import type { ContainerStatus, DeferredUpdate, JobStatus, NodeFacts, PodPhase } from '../core/wire-types.js';
 import type { NodeLiveView, StoredNode } from './status-cache.js';
 import { templateHash } from './targets.js';
+
+export interface ContainerView { name: string; state: string; ready: boolean; exitCode?: number; oomKilled: boolean; reason?: string; message?: string }
 
 export interface PodView {
   name: string;
@@ -15,7 +17,9 @@ export interface PodView {
   ready: boolean;
   restarts: number;
   /** `ready` is the container's readiness: false while its readiness probe fails. */
-  containers: { name: string; state: string; ready: boolean; exitCode?: number; oomKilled: boolean; reason?: string; message?: string }[];
+  containers: ContainerView[];
+  /** Pods with init containers only, in their order. */
+  initContainers?: ContainerView[];
   /** Generation of the app this pod was scheduled for (the current one when its hash matches). */
   revision: number | undefined;
   templateHash: string;
@@ -45,16 +49,21 @@ export function podView(pod: PodAssignment, app: App | undefined, live: NodeLive
     phase: reported.phase,
     ready: reported.ready,
     restarts: reported.restarts,
-    containers: reported.containers.map((c) => ({
-      name: c.name,
-      state: c.state,
-      // Containers without a readiness probe (and older agents) report no `ready`: running is ready.
-      ready: c.ready ?? c.state === 'running',
-      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
-      oomKilled: c.oomKilled,
-      ...(c.reason !== undefined ? { reason: c.reason } : {}),
-      ...(c.message !== undefined ? { message: c.message } : {}),
-    })),
+    containers: reported.containers.map(containerView),
+    ...(reported.initContainers ? { initContainers: reported.initContainers.map(containerView) } : {}),
+  };
+}
+
+function containerView(c: ContainerStatus): ContainerView {
+  return {
+    name: c.name,
+    state: c.state,
+    // Containers without a readiness probe (and older agents) report no `ready`: running is ready.
+    ready: c.ready ?? c.state === 'running',
+    ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+    oomKilled: c.oomKilled,
+    ...(c.reason !== undefined ? { reason: c.reason } : {}),
+    ...(c.message !== undefined ? { message: c.message } : {}),
   };
 }
 

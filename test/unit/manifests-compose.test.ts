@@ -138,8 +138,6 @@ services:
       ['build', `services:\n  web:\n    build: .\n`, 'compose.yaml:3 (document 1, service "web"): services.web.build: not supported: build the image, push it to a registry'],
       ['ports', `services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n`, 'compose.yaml:4 (document 1, service "web"): services.web.ports: not supported yet'],
       ['an undeclared volume', `services:\n  web:\n    image: busybox\n    volumes: [data:/data]\n`, 'services.web.volumes[0]: volume "data" is not declared under the top-level volumes: (as compose requires)'],
-      ['depends_on', `services:\n  web:\n    image: busybox\n    depends_on: [db]\n`, 'services.web.depends_on: not supported yet'],
-      ['healthcheck', `services:\n  web:\n    image: busybox\n    healthcheck: { test: ["CMD", "true"] }\n`, 'services.web.healthcheck: not supported yet'],
       ['cap_add', `services:\n  web:\n    image: busybox\n    cap_add: [NET_ADMIN]\n`, 'services.web.cap_add: not supported yet'],
       ['top-level networks', `services:\n  web:\n    image: busybox\nnetworks:\n  default: {}\n`, 'compose.yaml:4 (document 1, compose file): networks: not supported yet'],
       ['an external volume', `services:\n  web:\n    image: busybox\nvolumes:\n  data: { external: true }\n`, 'volumes.data.external: not supported: Grove creates named volumes on the node itself'],

@@ -22,6 +22,7 @@ import {
   type StartOptions,
 } from './node-runtime.js';
 import { stopGraceLabels } from './planner.js';
+import { isInitContainer } from './init-order.js';
 
 /** What a started container does by itself: log some lines, and maybe exit at once. */
 export interface MemoryBehaviour {
@@ -63,7 +64,8 @@ export class MemoryRuntime implements NodeRuntime {
 
   constructor(options: MemoryRuntimeOptions = {}) {
     this.now = options.now ?? (() => Date.now());
-    this.behaviour = options.behaviour ?? (() => ({}));
+    // By default init containers complete at once (hollow nodes must get their pods running).
+    this.behaviour = options.behaviour ?? ((pod, container) => (isInitContainer(pod, container.name) ? { exitCode: 0 } : {}));
   }
 
   async list(): Promise<ManagedContainer[]> {

@@ -8,6 +8,7 @@
  */
 import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
 import { Labels, keyOf, podContainerKey, type ManagedContainer } from './node-runtime.js';
+import { allContainersOf, runnableContainers } from './init-order.js';
 
 export type RemoveReason = 'not-desired' | 'template-changed' | 'duplicate';
 /** exited: policy Always; failed: policy OnFailure and a non-zero (or unknown) exit; not-started: left half-created. */
@@ -95,7 +96,7 @@ export function indexTarget(target: PodTarget[]): Map<string, PodTarget> {
 }
 
 function desiredContainer(pod: PodTarget, name: string): ContainerTarget | undefined {
-  return pod.containers.find((c) => c.name === name);
+  return allContainersOf(pod).find((c) => c.name === name);
 }
 
 export function plan(current: ManagedContainer[], target: PodTarget[], opts: PlanOptions = {}): Step[] {
@@ -130,7 +131,8 @@ export function plan(current: ManagedContainer[], target: PodTarget[], opts: Pla
   const restarts: Step[] = [];
   for (const pod of pods.values()) {
     const seen = new Set<string>();
-    for (const container of pod.containers) {
+    // Init containers first, one at a time, to completion (init-order.ts).
+    for (const container of runnableContainers(pod, (name) => kept.get(podContainerKey(pod.name, name)))) {
       if (seen.has(container.name)) continue;
       seen.add(container.name);
       const key = podContainerKey(pod.name, container.name);

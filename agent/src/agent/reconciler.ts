@@ -13,6 +13,8 @@ import { Executor } from './executor.js';
 import type { JobRunner } from './jobs/runner.js';
 import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
 import { plan } from './planner.js';
+import { allContainersOf, initEndedDuringRound, initWatchAt } from './init-order.js';
+import { dependencyWaits, heldByDependency, markDependencyWaits } from './depends-on.js';
 import { Prober } from './prober.js';
 import { deepEqual, deriveStatus } from './status.js';
 import { gateSteps, markDeferred, type GateResult, type Hold } from './update-gate.js';
@@ -30,7 +32,7 @@ export interface StatusReport {
   deferred?: DeferredUpdate[];
 }
 
-export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'lock' | 'removed' | 'job';
+export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'lock' | 'removed' | 'job' | 'init';
 
 /** Default lock maximum for apps without grove.io/update-lock-max (1 h). */
 export const DEFAULT_LOCK_MAX_SECONDS = 3600;
@@ -83,6 +85,8 @@ export class Reconciler {
   /** Apps held back by the update gate, and since when (update-gate.ts). */
   private holds = new Map<string, Hold>();
   private gateWakeAt: number | undefined;
+  /** Set while a freshly started init container runs: look again soon (init-order.ts). */
+  private initWatchAt: number | undefined;
   /** The app set the lock directories were last pruned for. */
   private prunedFor: string | undefined;
   private podsSyncedFor: string | undefined;
@@ -197,19 +201,26 @@ export class Reconciler {
     let current = await this.runtime.list();
     // Job and CronJob pods become the runs they need now; everything below plans those.
     const pods = this.jobs ? await this.jobs.expand(desired.pods, current) : desired.pods;
-    const gate = await this.gate(plan(current, pods, { held: this.executor.isHeld }), current, pods);
+    // compose depends_on: pods whose dependencies on this node are not met yet wait (depends-on.ts).
+    const waits = dependencyWaits(pods, pods.some((p) => p.dependsOn) ? deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober) : []);
+    const dependencyHeld = heldByDependency(waits);
+    const gate = await this.gate(plan(current, pods, { held: (key) => this.executor.isHeld(key) || dependencyHeld(key) }), current, pods);
     const steps = gate.run;
     if (steps.length > 0) {
       this.log.debug({ reason, revision: desired.revision, steps: steps.map(describeStep) }, 'reconciling');
-      await this.executor.execute(steps, current);
+      const started = (await this.executor.execute(steps, current)).filter((r) => r.ok && r.step.type !== 'remove').map((r) => r.step);
       current = await this.runtime.list();
+      // A quick init container already done: the next container of its pod starts now, not at the
+      // next poll. So does a pod waiting for one that this round started (its dependency may be met).
+      if (initEndedDuringRound(started, current) || (waits.size > 0 && started.length > 0)) void this.trigger('init');
     }
     await this.pruneLocks(desired.pods, current);
     await this.syncPods(pods, current);
-    const keys = new Set(pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
+    const keys = new Set(pods.flatMap((p) => allContainersOf(p).map((c) => podContainerKey(p.name, c.name))));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
     if (!this.stopped) this.prober.sync(pods, current);
-    const statuses = deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober);
+    this.initWatchAt = initWatchAt(pods, current, this.clock.now());
+    const statuses = markDependencyWaits(deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober), waits);
     const report: StatusReport = {
       observedRevision: desired.revision,
       pods: markDeferred(this.jobs ? this.jobs.fold(desired.pods, statuses) : statuses, gate.deferred),
@@ -302,11 +313,11 @@ export class Reconciler {
     }, this.pollMs);
   }
 
-  /** Wakes up when the earliest backoff ends, so a held container is retried on time. */
+  /** Wakes up when the earliest backoff ends (a held container is retried on time), a window opens, or to watch a fresh init container. */
   private scheduleRetry(): void {
     if (this.stopped) return;
-    const retryAt = this.executor.nextRetryAt();
-    const at = retryAt === undefined ? this.gateWakeAt : this.gateWakeAt === undefined ? retryAt : Math.min(retryAt, this.gateWakeAt);
+    const wakes = [this.executor.nextRetryAt(), this.gateWakeAt, this.initWatchAt].filter((t): t is number => t !== undefined);
+    const at = wakes.length > 0 ? Math.min(...wakes) : undefined;
     if (this.retryTimer && this.retryTimer.at === at) return;
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer.handle);
     this.retryTimer = undefined;

@@ -8,6 +8,7 @@ import type { ContainerFailure } from './executor.js';
 import { Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
 import { indexTarget, pickCurrent, shouldRestart } from './planner.js';
 import type { ProbeView } from './prober.js';
+import { initView, phaseWithInits, whileInitialising } from './init-status.js';
 
 /** The wire's limit on ContainerStatus.message: a pull error can quote a whole HTTP body. */
 const MAX_MESSAGE = 4096;
@@ -90,25 +91,27 @@ export function deriveStatus(target: PodTarget[], current: ManagedContainer[], f
   }
   const out: PodStatus[] = [];
   for (const pod of indexTarget(target).values()) {
+    // Only the instance of this template counts; an old one still being replaced does not.
+    const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(pod.name, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
+    const init = initView(pod, recordOf, (name) => failure(podContainerKey(pod.name, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
     const containers: ContainerStatus[] = [];
     const seen = new Set<string>();
     for (const ct of pod.containers) {
       if (seen.has(ct.name)) continue;
       seen.add(ct.name);
       const key = podContainerKey(pod.name, ct.name);
-      // Only the instance of this template counts; an old one still being replaced does not.
-      const candidates = (byKey.get(key) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash);
-      containers.push(containerStatus(pod, ct.name, pickCurrent(candidates), failure(key), probes));
+      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(key), probes)));
     }
-    const phase = podPhase(pod, containers);
+    const phase = phaseWithInits(init, podPhase(pod, containers));
     out.push({
       name: pod.name,
       app: pod.app,
       templateHash: pod.templateHash,
       phase,
       ready: phase === 'Running' && containers.every((c) => c.state === 'running' && c.ready !== false),
-      restarts: containers.reduce((n, c) => n + c.restarts, 0),
+      restarts: [...(init?.statuses ?? []), ...containers].reduce((n, c) => n + c.restarts, 0),
       containers,
+      ...(init ? { initContainers: init.statuses } : {}),
     });
   }
   return out;

@@ -18,6 +18,8 @@ interface ComposeFiles {
   volumes?: ComposeTopVolumes;
   dir?: string;
 }
+import { dependsOn, healthcheckProbes, type ComposeDependsOn, type ComposeHealthcheck } from './compose-order.js';
+import { dependencyCycle } from '../wire-init.js';
 
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024; // the runtime's minimum, as in kubernetes.ts
 const MAX_GRACE_SECONDS = 3600;
@@ -43,6 +45,8 @@ interface Service {
   privileged?: boolean;
   volumes?: ServiceVolumeInput['volumes'];
   tmpfs?: ServiceVolumeInput['tmpfs'];
+  depends_on?: ComposeDependsOn;
+  healthcheck?: ComposeHealthcheck;
   deploy?: {
     mode?: 'replicated' | 'global';
     replicas?: number;
@@ -194,7 +198,7 @@ function nodeSelector(ctx: DocContext, path: FieldPath, constraints: string[]): 
   return out;
 }
 
-function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Service, files: ComposeFiles = {}): App {
+function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Service, services: ReadonlyMap<string, Service>, files: ComposeFiles = {}): App {
   const base = ['services', name];
   const image = atField(ctx, [...base, 'image'], () => formatImageRef(parseImageRef(s.image)));
   const c: ContainerTemplate = { name, image, env: environment(ctx, [...base, 'environment'], s.environment), resources: resources(ctx, base, s) };
@@ -204,6 +208,8 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
   if (s.working_dir !== undefined) c.workingDir = s.working_dir;
   if (s.pull_policy !== undefined) c.imagePullPolicy = PULL[s.pull_policy];
   if (s.privileged === true) c.privileged = true;
+  const probes = healthcheckProbes(ctx, base, s.healthcheck, RESTART[s.restart ?? 'no']);
+  if (probes) c.probes = probes;
   const labels = labelMap(ctx, [...base, 'labels'], s.labels);
   const deploy = s.deploy ?? {};
   const global = deploy.mode === 'global';
@@ -226,6 +232,8 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
     },
   };
   if (!global) app.spec.replicas = deploy.replicas ?? 1;
+  const deps = dependsOn(ctx, base, s.depends_on, services);
+  if (deps) app.spec.template.dependsOn = deps;
   if (deploy.update_config) Object.assign(app.spec, updateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config));
   if (s.devices?.length) app.spec.template.devices = s.devices.map((d, i) => atField(ctx, [...base, 'devices', i], (f) => parseDeviceSpec(d, f)));
   if (s.group_add?.length) app.spec.template.supplementalGroups = s.group_add.map((g, i) => atField(ctx, [...base, 'group_add', i], (f) => checkGroup(String(g), f)));
@@ -276,9 +284,13 @@ export function composeResources(doc: ManifestDocument, raw: Record<string, unkn
     for (const [name, s] of Object.entries(value.services)) validator.check('ComposeService', s, serviceCtx(name), ['services', name]);
   }
   validator.check('ComposeFile', value, fileCtx);
-  return Object.entries(value.services as Record<string, Service>).map(([name, s]) => {
+  const services = new Map(Object.entries(value.services as Record<string, Service>));
+  const out = [...services].map(([name, s]) => {
     const ctx = serviceCtx(name);
     const files: ComposeFiles = { volumes: value.volumes as ComposeTopVolumes, ...(dir !== undefined ? { dir } : {}) };
-    return { resource: serviceApp(ctx, doc, name, s, files), ctx, namePath: ['services', name], nameIsKey: true };
+    return { resource: serviceApp(ctx, doc, name, s, services, files), ctx, namePath: ['services', name], nameIsKey: true };
   });
+  const cycle = dependencyCycle(new Map(out.map((r) => [r.resource.meta.name, (r.resource.spec.template.dependsOn ?? []).map((d) => d.app)])));
+  if (cycle) throw manifestError(serviceCtx(cycle[0]!), ['services', cycle[0]!, 'depends_on'], `forms a cycle: ${cycle.join(' → ')}`);
+  return out;
 }

@@ -90,6 +90,8 @@ export function batchApp(ctx: DocContext, base: FieldPath, b: K8sBatch, meta: Re
   const jobPath: FieldPath = b.kind === 'CronJob' ? [...specPath, 'jobTemplate', 'spec'] : specPath;
   const job = b.kind === 'CronJob' ? b.spec.jobTemplate!.spec : b.spec;
   const template = helpers.podTemplate(ctx, [...jobPath, 'template'], job.template as never);
+  // The Job runner counts a run's main containers; init containers there are left for later.
+  if (template.initContainers) throw manifestError(ctx, [...jobPath, 'template', 'spec', 'initContainers'], `is not supported on ${b.kind} pods yet`);
   if (job.selector) helpers.checkSelector(ctx, [...jobPath, 'selector', 'matchLabels'], job.selector.matchLabels, template.labels);
   const app: App = { kind: 'App', meta, spec: { kind: b.kind, template, job: jobSpec(job) } };
   if (b.kind === 'CronJob') app.spec.cron = cronSpec(ctx, specPath, b.spec);

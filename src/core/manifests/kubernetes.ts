@@ -10,6 +10,7 @@ import { batchApp, type K8sBatch } from './k8s-batch.js';
 import { parseDeviceList } from '../device-spec.js';
 import { parseCpus } from '../quantity.js';
 import { expandK8sVars } from './k8s-expand.js';
+import { initContainers } from './k8s-init.js';
 import { containerProbes, type K8sContainerProbes } from './k8s-probes.js';
 import { parseK8sMemory } from './k8s-quantity.js';
 import { checkPodMounts, containerEnvFrom, containerMounts, envValueFrom, podVolumes, type K8sVolume } from './k8s-volumes.js';
@@ -52,6 +53,7 @@ interface K8sPodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     containers: K8sContainer[];
+    initContainers?: K8sContainer[];
     nodeSelector?: Record<string, string>;
     hostNetwork?: boolean;
     terminationGracePeriodSeconds?: number;
@@ -177,6 +179,8 @@ function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodT
     hostNetwork: template.spec.hostNetwork ?? false,
     containers,
   };
+  const inits = initContainers(ctx, specPath, template.spec.initContainers, containers, (path, c) => container(ctx, path, c));
+  if (inits) out.initContainers = inits;
   const grace = template.spec.terminationGracePeriodSeconds;
   if (grace !== undefined) out.terminationGracePeriodSeconds = grace;
   const groups = template.spec.securityContext?.supplementalGroups;

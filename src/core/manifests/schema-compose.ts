@@ -14,6 +14,7 @@ import {
   type JsonSchema,
 } from './schema-parts.js';
 import { composeVolumeDefinitions } from './schema-compose-volumes.js';
+import { composeStartOrderDefinitions } from './schema-compose-order.js';
 
 const EXTENSIONS = { '^x-': {} };
 
@@ -21,8 +22,8 @@ const EXTENSIONS = { '^x-': {} };
 const UNSUPPORTED_SERVICE_FIELDS = [
   'annotations', 'attach', 'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'configs',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
-  'cpuset', 'credential_spec', 'depends_on', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
-  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus', 'healthcheck',
+  'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
+  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
   'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'ports', 'post_start',
   'pre_stop', 'profiles', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size',
@@ -74,6 +75,8 @@ const service = {
     privileged: { type: 'boolean' },
     volumes: { type: 'array', maxItems: 64, items: { oneOf: [{ type: 'string' }, ref('ComposeServiceVolume')] } },
     tmpfs: { type: ['string', 'array'], maxItems: 64, items: { type: 'string' } },
+    depends_on: ref('ComposeDependsOn'),
+    healthcheck: ref('ComposeHealthcheck'),
     build: unsupported('not supported: build the image, push it to a registry and set image:'),
     env_file: unsupported('not supported: put the variables under environment:'),
     container_name: unsupported('not supported: Grove names containers after their pod'),
@@ -146,5 +149,6 @@ export function composeDefinitions(): Record<string, JsonSchema> {
     ComposeService: service,
     ComposeDeploy: deploy,
     ...composeVolumeDefinitions(),
+    ...composeStartOrderDefinitions(),
   };
 }

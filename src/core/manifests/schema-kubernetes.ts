@@ -36,7 +36,7 @@ const UNSUPPORTED_CONTAINER_FIELDS = [
 
 /** Known pod spec fields Grove does not implement yet. */
 const UNSUPPORTED_POD_FIELDS = [
-  'initContainers', 'ephemeralContainers', 'affinity', 'tolerations',
+  'ephemeralContainers', 'affinity', 'tolerations',
   'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
   'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
   'dnsConfig', 'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
@@ -138,6 +138,8 @@ function podSpecWith(restartPolicy: JsonSchema, required: string[] = []): JsonSc
   return closed(
     {
       containers: { type: 'array', minItems: 1, items: ref('Container') },
+      // Same fields as containers; probes are refused in code (k8s-init.ts) with a clearer message.
+      initContainers: { type: 'array', maxItems: 32, items: ref('Container') },
       nodeSelector: labels,
       restartPolicy,
       hostNetwork: { type: 'boolean' },

@@ -9,6 +9,7 @@ import { collectionFor, openClient } from '../../client/open-client.js';
 import { table } from '../../format.js';
 import { writeLine, type CliIO } from '../../io.js';
 import type { Act } from '../../verb.js';
+import { initContainersText } from './init-status-text.js';
 import { labelsText, nodeStatusText, podStatusText, type AppView, type NodeView, type PodView, type SecretView } from './views.js';
 import { describeConfigObject } from './describe-config.js';
 
@@ -51,7 +52,8 @@ function rolloutText(r: RolloutStatusView): string {
 /** Per container: "web ready, sidecar not ready (running)". */
 function containersText(p: PodView): string {
   if (p.containers.length === 0) return '-';
-  return p.containers.map((c) => `${c.name} ${c.ready ? 'ready' : `not ready (${c.reason ?? c.state}${c.message ? `: ${c.message}` : ''})`}`).join(', ');
+  const inits = initContainersText(p);
+  return (inits ? `init: ${inits}; ` : '') + p.containers.map((c) => `${c.name} ${c.ready ? 'ready' : `not ready (${c.reason ?? c.state}${c.message ? `: ${c.message}` : ''})`}`).join(', ');
 }
 
 function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
@@ -77,8 +79,20 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
   const update = updatePolicyOrNone(a.meta.annotations, t.annotations);
   if (update?.window) field(io, 'Update window', windowText(update.window));
   if (update?.lockMaxSeconds !== undefined) field(io, 'Update lock max', `${update.lockMaxSeconds}s`);
-  writeLine(io.stdout, 'Containers:');
-  for (const c of t.containers) {
+  if (t.initContainers?.length) describeContainers(io, 'Init Containers:', t.initContainers);
+  if (t.dependsOn?.length) field(io, 'Depends on', t.dependsOn.map((d) => `${d.app} (${d.condition})`).join(', '));
+  describeContainers(io, 'Containers:', t.containers);
+  for (const d of a.deferred ?? []) field(io, 'Deferred', `${d.node}: ${d.message}`);
+  describeBatch(io, a);
+  const pods = a.podList ?? [];
+  writeLine(io.stdout, 'Pods:');
+  const rows = pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts), containersText(p)]);
+  writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'STATUS', 'RESTARTS', 'CONTAINERS'], rows) : '  <none>');
+}
+
+function describeContainers(io: CliIO, title: string, containers: AppView['spec']['template']['containers']): void {
+  writeLine(io.stdout, title);
+  for (const c of containers) {
     writeLine(io.stdout, `  ${c.name}:`);
     writeLine(io.stdout, `    Image:    ${c.image}`);
     if (c.command) writeLine(io.stdout, `    Command:  ${c.command.join(' ')}`);
@@ -90,12 +104,6 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
     // An explicit opt-in: shown so nobody misses it.
     if (c.privileged) writeLine(io.stdout, '    Privileged: true (all capabilities and devices)');
   }
-  for (const d of a.deferred ?? []) field(io, 'Deferred', `${d.node}: ${d.message}`);
-  describeBatch(io, a);
-  const pods = a.podList ?? [];
-  writeLine(io.stdout, 'Pods:');
-  const rows = pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts), containersText(p)]);
-  writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'STATUS', 'RESTARTS', 'CONTAINERS'], rows) : '  <none>');
 }
 
 /** Job / CronJob settings and the status the node reported. */

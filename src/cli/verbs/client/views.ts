@@ -1,5 +1,6 @@
 import type { App, ConfigMap, Secret } from '../../../core/model.js';
 import type { AppSummary, DeferredView, NodeDetail, PodView } from '../../../server/views.js';
+import { initStatusText } from './init-status-text.js';
 
 /** The API's JSON shapes, as the server defines them (docs/api.md). */
 export type { PodView } from '../../../server/views.js';
@@ -16,6 +17,8 @@ export function nodeStatusText(n: NodeView): string {
 
 /** kubectl's STATUS column: the reason of a waiting/exited container wins over the phase. */
 export function podStatusText(p: PodView): string {
+  const init = initStatusText(p);
+  if (init) return init;
   const reason = p.containers.find((c) => c.state !== 'running' && c.reason)?.reason;
   return reason ?? p.phase;
 }

@@ -1,0 +1,51 @@
+/**
+ * PURE: the status side of init containers (init-order.ts decides what runs). A pod with init
+ * containers reports them in PodStatus.initContainers; while it initialises its phase is
+ * Pending and its main containers wait with reason PodInitializing; an init container that
+ * failed for good (restartPolicy Never) fails the pod. The CLI turns this into Kubernetes'
+ * Init:N/M, Init:Error, Init:CrashLoopBackOff and PodInitializing (src/cli/verbs/client/views.ts).
+ */
+import type { ContainerStatus, PodPhase, PodTarget } from '../../../src/core/wire-types.js';
+import { initProgress, type InitProgress, type RecordOf } from './init-order.js';
+import type { ContainerFailure } from './executor.js';
+
+export const POD_INITIALIZING = 'PodInitializing';
+
+export type ContainerStatusOf = (pod: PodTarget, name: string, failure: ContainerFailure | undefined) => ContainerStatus;
+
+export interface InitView {
+  progress: InitProgress;
+  statuses: ContainerStatus[];
+}
+
+/** Init containers restart like OnFailure under Always (as in Kubernetes): one that exited 0 is done. */
+export function initRestartPolicy(pod: PodTarget): PodTarget['restartPolicy'] {
+  return pod.restartPolicy === 'Always' ? 'OnFailure' : pod.restartPolicy;
+}
+
+/** Undefined for a pod without init containers (its status stays as it was). */
+export function initView(pod: PodTarget, recordOf: RecordOf, failureOf: (name: string) => ContainerFailure | undefined, statusOf: ContainerStatusOf): InitView | undefined {
+  const inits = pod.initContainers;
+  if (!inits?.length) return undefined;
+  const asInit: PodTarget = { ...pod, restartPolicy: initRestartPolicy(pod) };
+  const seen = new Set<string>();
+  const statuses: ContainerStatus[] = [];
+  for (const c of inits) {
+    if (seen.has(c.name)) continue;
+    seen.add(c.name);
+    statuses.push(statusOf(asInit, c.name, failureOf(c.name)));
+  }
+  return { progress: initProgress(pod, recordOf), statuses };
+}
+
+/** A main container's status while the pod initialises: waiting for the init containers. */
+export function whileInitialising(view: InitView | undefined, status: ContainerStatus): ContainerStatus {
+  if (!view || view.progress.initialised || status.state !== 'waiting') return status;
+  return { name: status.name, state: 'waiting', reason: POD_INITIALIZING, oomKilled: false, restarts: status.restarts };
+}
+
+/** The pod's phase, given what its main containers alone would make it. */
+export function phaseWithInits(view: InitView | undefined, mainPhase: PodPhase): PodPhase {
+  if (!view || view.progress.initialised) return mainPhase;
+  return view.progress.failed ? 'Failed' : 'Pending';
+}
