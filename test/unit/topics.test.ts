@@ -10,6 +10,7 @@ describe('topics', () => {
       presence: 'grove/v1/default/nodes/pi-1/presence',
       rpcRequest: 'grove/v1/default/nodes/pi-1/rpc/req',
       rpcResponse: 'grove/v1/default/nodes/pi-1/rpc/res',
+      config: 'grove/v1/default/nodes/pi-1/config',
     });
   });
 
