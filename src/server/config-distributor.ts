@@ -14,7 +14,7 @@ import { keyId } from '../core/seal.js';
 import { topicsFor } from '../core/topics.js';
 import { MAX_CONFIG_MESSAGE_BYTES, sealConfigBundle } from '../core/wire-config.js';
 import type { Store, StoreOp } from '../store/store.js';
-import { collectConfigRefs, refKey, type ConfigRef } from './config-refs.js';
+import { collectConfigRefs, refKey, type ConfigRef } from '../core/config-refs.js';
 import { getNodeKey, NODE_KEY_PREFIX } from './node-keys.js';
 import { canonicalJson, type AppIndex, type OlderTemplate } from './targets.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { App, PodTemplate } from '../../src/core/model.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { decodeConfigMessage, openConfigBundle } from '../../src/core/wire-config.js';
-import { collectConfigRefs } from '../../src/server/config-refs.js';
+import { collectConfigRefs } from '../../src/core/config-refs.js';
 import { ConfigDistributor, type ConfigPlanInput } from '../../src/server/config-distributor.js';
 import { newNodeKey } from '../../src/server/node-keys.js';
 import { applyResources } from '../../src/server/resources.js';

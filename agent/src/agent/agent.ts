@@ -61,6 +61,7 @@ export class Agent {
   private readonly reconciler: Reconciler;
   private readonly jobs: JobRunner;
   private sync: SyncClient | undefined;
+  private stopConfigWatch: (() => void) | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(options: AgentOptions) {
@@ -106,6 +107,7 @@ export class Agent {
     await this.jobs.load();
     // Before the first reconcile: pods started from the stored target need their config offline too.
     await this.opts.config?.load();
+    this.stopConfigWatch = this.opts.config?.onChange((changed) => void this.reconciler.configChanged(changed));
     const saved = await this.loadTarget();
     // Not awaited: pulling images may take minutes and the server should see us meanwhile.
     if (saved) void this.reconciler.setTarget({ revision: saved.revision, pods: saved.pods });
@@ -136,6 +138,7 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
+    this.stopConfigWatch?.();
     if (this.state !== 'started') return;
     this.state = 'stopped';
     await this.sync?.stop().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'disconnect failed'));

@@ -5,7 +5,9 @@
  * Implementations: the synced, encrypted node copy (real agents) and MemoryConfigSource (tests).
  */
 
-export type ConfigKind = 'ConfigMap' | 'Secret';
+import type { ConfigKind } from '../../../src/core/config-refs.js';
+
+export type { ConfigKind };
 
 export interface ConfigObject {
   kind: ConfigKind;

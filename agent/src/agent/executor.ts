@@ -147,6 +147,11 @@ export class Executor {
     return min;
   }
 
+  /** Forgets one pod container's failure: its next start is not held back (its cause went away). */
+  forgetFailure(key: string): void {
+    this.failures.delete(key);
+  }
+
   /** Forgets failures of pod containers that are no longer desired (removal entries age out with their container). */
   retain(desiredKeys: ReadonlySet<string>, currentIds: ReadonlySet<string>): void {
     for (const key of this.failures.keys()) {

@@ -5,6 +5,7 @@
  * plans, executes, lists again and derives the status, which goes to `onStatus` only when it
  * differs from the last one reported.
  */
+import { collectConfigRefs, refKey, type ConfigKind } from '../../../src/core/config-refs.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { DeferredUpdate, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
@@ -32,7 +33,7 @@ export interface StatusReport {
   deferred?: DeferredUpdate[];
 }
 
-export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'lock' | 'removed' | 'job' | 'init';
+export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'lock' | 'removed' | 'job' | 'init' | 'config';
 
 /** Default lock maximum for apps without grove.io/update-lock-max (1 h). */
 export const DEFAULT_LOCK_MAX_SECONDS = 3600;
@@ -134,6 +135,19 @@ export class Reconciler {
   setTarget(desired: DesiredState): Promise<void> {
     this.desired = desired;
     return this.trigger('target');
+  }
+
+  /**
+   * ConfigMaps/Secrets arrived or changed: pods of the target that reference one of them and
+   * failed to start for lack of it are retried now, not after their (up to 5 min) backoff.
+   */
+  configChanged(changed: readonly { kind: ConfigKind; name: string }[]): Promise<void> {
+    const keys = new Set(changed.map(refKey));
+    for (const pod of this.desired?.pods ?? []) {
+      if (!collectConfigRefs([pod]).some((r) => keys.has(refKey(r)))) continue;
+      for (const c of allContainersOf(pod)) this.executor.forgetFailure(podContainerKey(pod.name, c.name));
+    }
+    return this.trigger('config');
   }
 
   /** Starts the poll timer. Reconciles happen only on triggers before this. */

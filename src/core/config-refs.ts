@@ -3,8 +3,20 @@
  * (configMap.name, secret.secretName), env[].valueFrom.*KeyRef.name and envFrom[].*Ref.name, of
  * init containers as well as containers. A node is sent exactly these objects, nothing else.
  */
-import type { ContainerTemplate, PodTemplate } from '../core/model.js';
-import type { ConfigKind } from '../../agent/src/agent/config-source.js';
+import type { EnvFromSource, EnvVar, Volume } from './model.js';
+
+export type ConfigKind = 'ConfigMap' | 'Secret';
+
+/** What references live in: a PodTemplate (server) and a PodTarget (node) both fit. */
+export interface ReferencingContainer {
+  env: readonly EnvVar[];
+  envFrom?: readonly EnvFromSource[];
+}
+export interface ReferencingPod {
+  volumes?: readonly Volume[];
+  initContainers?: readonly ReferencingContainer[];
+  containers: readonly ReferencingContainer[];
+}
 
 export interface ConfigRef {
   kind: ConfigKind;
@@ -16,7 +28,7 @@ export function refKey(ref: ConfigRef): string {
   return `${ref.kind}/${ref.name}`;
 }
 
-function containerRefs(c: ContainerTemplate, add: (kind: ConfigKind, name: string) => void): void {
+function containerRefs(c: ReferencingContainer, add: (kind: ConfigKind, name: string) => void): void {
   for (const e of c.env) {
     const from = e.valueFrom;
     if (!from) continue;
@@ -30,7 +42,7 @@ function containerRefs(c: ContainerTemplate, add: (kind: ConfigKind, name: strin
 }
 
 /** The distinct references of `templates`, sorted by kind then name. */
-export function collectConfigRefs(templates: Iterable<PodTemplate>): ConfigRef[] {
+export function collectConfigRefs(templates: Iterable<ReferencingPod>): ConfigRef[] {
   const found = new Map<string, ConfigRef>();
   const add = (kind: ConfigKind, name: string): void => {
     const ref = { kind, name };
