@@ -27,7 +27,7 @@ describe('Reconciler and config changes', () => {
   it('retries a pod that failed for lack of a Secret as soon as that Secret arrives, not after its backoff', async () => {
     const clock = new ManualClock();
     const runtime = new MemoryRuntime({ now: () => clock.now() });
-    const reconciler = new Reconciler({ runtime, clock, logger: silentLogger(), pollSeconds: 5 });
+    const reconciler = new Reconciler({ runtime, clock, logger: silentLogger(), pollSeconds: 5, onStatus: () => undefined });
     // The memory runtime does not read config: an image error stands in for the missing Secret.
     runtime.failImage('reg.lan/uses-secret:1', new Error('Secret "db" not found on this node'));
     const target = { revision: 1, pods: [pod('uses-db', 'db'), pod('plain')] };
