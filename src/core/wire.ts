@@ -12,6 +12,7 @@ import { decodeProbes } from './wire-probes.js';
 import { decodeDeferred, decodeUpdatePolicy } from './wire-update.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from './wire-access.js';
 import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
+import { decodePorts } from './wire-ports.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
@@ -258,6 +259,7 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   opt(out, o, 'imagePullPolicy', () => oneOf(o, 'imagePullPolicy', p, ['Always', 'IfNotPresent', 'Never'] as const));
   opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), fieldFail));
   opt(out, o, 'privileged', () => decodePrivileged(o.privileged, at(p, 'privileged'), fieldFail));
+  opt(out, o, 'ports', () => decodePorts(o.ports, at(p, 'ports'), fieldFail));
   return out as unknown as ContainerTarget;
 }
 

@@ -52,6 +52,7 @@ function containerTarget(c: PodTemplate['containers'][number]): ContainerTarget 
   // Only when set, so targets (and checksums) of containers without probes stay as they were.
   if (c.probes) out.probes = structuredClone(c.probes);
   if (c.privileged) out.privileged = true;
+  if (c.ports?.length) out.ports = c.ports.map((p) => ({ ...p }));
   return out;
 }
 

@@ -35,6 +35,7 @@ import { bool, describe, int, invalid, isObj, obj, onlyKeys, str, strList, type 
 import { rolloutFields } from './validate-rollout.js';
 import { decodeProbes } from '../core/wire-probes.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from '../core/wire-access.js';
+import { checkTemplateHostPorts, containerPorts } from './validate-ports.js';
 
 export { invalid };
 
@@ -147,7 +148,7 @@ function resources(v: unknown, path: string): ContainerResources {
 
 function container(v: unknown, path: string): ContainerTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged']);
+  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged', 'ports']);
   const image = str(o.image, `${path}.image`, 1024);
   let canonicalImage: string;
   try {
@@ -180,6 +181,8 @@ function container(v: unknown, path: string): ContainerTemplate {
   // The agent's decoder, so that what the API accepts is exactly what a node accepts.
   if (o.probes !== undefined) out.probes = decodeProbes(o.probes, `${path}.probes`, failInvalid);
   if (decodePrivileged(o.privileged, `${path}.privileged`, failInvalid)) out.privileged = true;
+  const ports = containerPorts(o.ports, `${path}.ports`);
+  if (ports?.length) out.ports = ports;
   return out;
 }
 
@@ -198,6 +201,7 @@ function template(v: unknown, path: string): PodTemplate {
     if (seen.has(c.name)) throw invalid(`${path}.containers[${i}].name`, `duplicate container name "${c.name}"`);
     seen.add(c.name);
   });
+  checkTemplateHostPorts(containers, `${path}.containers`);
   const out: PodTemplate = {
     labels: stringMap(o.labels, `${path}.labels`, 'labels'),
     annotations: stringMap(o.annotations, `${path}.annotations`, 'annotations'),

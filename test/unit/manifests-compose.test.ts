@@ -136,7 +136,7 @@ services:
   describe('rejections', () => {
     it.each([
       ['build', `services:\n  web:\n    build: .\n`, 'compose.yaml:3 (document 1, service "web"): services.web.build: not supported: build the image, push it to a registry'],
-      ['ports', `services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n`, 'compose.yaml:4 (document 1, service "web"): services.web.ports: not supported yet'],
+      ['a port range', `services:\n  web:\n    image: busybox\n    ports: ["8080-8081:80"]\n`, 'compose.yaml:4 (document 1, service "web"): services.web.ports[0]: "8080-8081:80": port ranges are not supported'],
       ['volumes', `services:\n  web:\n    image: busybox\n    volumes: [data:/data]\n`, 'services.web.volumes: not supported yet'],
       ['depends_on', `services:\n  web:\n    image: busybox\n    depends_on: [db]\n`, 'services.web.depends_on: not supported yet'],
       ['healthcheck', `services:\n  web:\n    image: busybox\n    healthcheck: { test: ["CMD", "true"] }\n`, 'services.web.healthcheck: not supported yet'],

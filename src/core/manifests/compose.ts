@@ -11,6 +11,7 @@ import { ComposeTextError, interpolate, parseGoDurationSeconds, splitShellWords 
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
 import { DNS_LABEL, LABEL_KEY, LABEL_VALUE } from './schema-parts.js';
 import type { ManifestValidator } from './validate.js';
+import { composePorts, type ComposePort } from './manifest-ports.js';
 
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024; // the runtime's minimum, as in kubernetes.ts
 const MAX_GRACE_SECONDS = 3600;
@@ -34,6 +35,7 @@ interface Service {
   devices?: string[];
   group_add?: (string | number)[];
   privileged?: boolean;
+  ports?: ComposePort[];
   deploy?: {
     mode?: 'replicated' | 'global';
     replicas?: number;
@@ -195,6 +197,7 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
   if (s.working_dir !== undefined) c.workingDir = s.working_dir;
   if (s.pull_policy !== undefined) c.imagePullPolicy = PULL[s.pull_policy];
   if (s.privileged === true) c.privileged = true;
+  if (s.ports?.length) c.ports = composePorts(ctx, [...base, 'ports'], s.ports);
   const labels = labelMap(ctx, [...base, 'labels'], s.labels);
   const deploy = s.deploy ?? {};
   const global = deploy.mode === 'global';

@@ -14,6 +14,7 @@ import { containerProbes, type K8sContainerProbes } from './k8s-probes.js';
 import { parseK8sMemory } from './k8s-quantity.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
 import type { ManifestValidator } from './validate.js';
+import { checkHostPorts, k8sPorts, type K8sPort } from './manifest-ports.js';
 
 /** The runtime refuses smaller memory limits (agent/src/runtime/oci-config.ts MIN_MEMORY_BYTES). */
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -40,6 +41,7 @@ interface K8sContainer extends K8sContainerProbes {
   imagePullPolicy?: ContainerTemplate['imagePullPolicy'];
   resources?: { limits?: { memory?: string | number; cpu?: string | number }; requests?: { memory?: string | number; cpu?: string | number } };
   securityContext?: { privileged?: boolean };
+  ports?: K8sPort[];
 }
 interface K8sStrategy {
   type?: UpdateStrategy['type'];
@@ -134,6 +136,7 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   const probes = containerProbes(ctx, path, c);
   if (probes) out.probes = probes;
   if (c.securityContext?.privileged === true) out.privileged = true;
+  if (c.ports?.length) out.ports = k8sPorts(ctx, [...path, 'ports'], c.ports);
   return out;
 }
 
@@ -155,6 +158,7 @@ function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodT
     seen.add(c.name);
     return container(ctx, [...specPath, 'containers', i], c);
   });
+  checkHostPorts(ctx, [...specPath, 'containers'], containers);
   const out: PodTemplate = {
     labels: { ...template.metadata?.labels },
     annotations: { ...template.metadata?.annotations },
