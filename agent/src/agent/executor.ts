@@ -147,6 +147,16 @@ export class Executor {
     return min;
   }
 
+  /** A failure of work other than a container step (a pod sandbox): same backoff, same status. */
+  recordFailure(key: string, reason: FailureReason, err: unknown, prefix = ''): void {
+    this.fail(key, reason, err, prefix);
+  }
+
+  /** Forgets a failure (only one whose message starts with `prefix`, when given). */
+  clearFailure(key: string, prefix = ''): void {
+    if (this.failures.get(key)?.message.startsWith(prefix)) this.failures.delete(key);
+  }
+
   /** Forgets failures of pod containers that are no longer desired (removal entries age out with their container). */
   retain(desiredKeys: ReadonlySet<string>, currentIds: ReadonlySet<string>): void {
     for (const key of this.failures.keys()) {

@@ -22,6 +22,7 @@ import {
   type StartOptions,
 } from './node-runtime.js';
 import { stopGraceLabels } from './planner.js';
+import { MemorySandboxes } from './memory-sandboxes.js';
 
 /** What a started container does by itself: log some lines, and maybe exit at once. */
 export interface MemoryBehaviour {
@@ -60,10 +61,13 @@ export class MemoryRuntime implements NodeRuntime {
   readonly calls: string[] = [];
   /** Every stop() with the grace it was given, so tests can check whose grace applied. */
   readonly stops: { id: string; graceSeconds: number }[] = [];
+  /** Pod sandboxes, kept apart from `calls` so those stay about containers. */
+  readonly sandboxes: MemorySandboxes;
 
   constructor(options: MemoryRuntimeOptions = {}) {
     this.now = options.now ?? (() => Date.now());
     this.behaviour = options.behaviour ?? (() => ({}));
+    this.sandboxes = new MemorySandboxes(this.now);
   }
 
   async list(): Promise<ManagedContainer[]> {

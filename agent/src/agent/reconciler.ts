@@ -16,6 +16,8 @@ import { plan } from './planner.js';
 import { Prober } from './prober.js';
 import { deepEqual, deriveStatus } from './status.js';
 import { gateSteps, markDeferred, type GateResult, type Hold } from './update-gate.js';
+import { SandboxRound } from './sandbox-round.js';
+import { sandboxKey } from './sandbox-plan.js';
 import type { UpdateLocks } from './update-locks.js';
 
 export interface DesiredState {
@@ -85,6 +87,8 @@ export class Reconciler {
   private gateWakeAt: number | undefined;
   /** The app set the lock directories were last pruned for. */
   private prunedFor: string | undefined;
+  /** Pod sandboxes, when the runtime has them. */
+  private readonly sandboxes: SandboxRound | undefined;
   /** Completed reconcile runs, for tests and metrics. */
   runs = 0;
 
@@ -104,6 +108,7 @@ export class Reconciler {
         ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
       });
     this.executor.onRemovalSettled = () => void this.trigger('removed');
+    this.sandboxes = options.runtime.sandboxes ? new SandboxRound(options.runtime.sandboxes, this.executor, options.logger) : undefined;
     this.locks = options.locks;
     this.lockMaxSeconds = options.defaultLockMaxSeconds ?? DEFAULT_LOCK_MAX_SECONDS;
     this.timeZone = options.timeZone;
@@ -197,14 +202,17 @@ export class Reconciler {
     // Job and CronJob pods become the runs they need now; everything below plans those.
     const pods = this.jobs ? await this.jobs.expand(desired.pods, current) : desired.pods;
     const gate = await this.gate(plan(current, pods, { held: this.executor.isHeld }), current, pods);
-    const steps = gate.run;
+    // Sandboxes first: a pod's containers start only inside its ready sandbox.
+    const steps = this.sandboxes ? await this.sandboxes.prepare(current, pods, gate.run) : gate.run;
     if (steps.length > 0) {
       this.log.debug({ reason, revision: desired.revision, steps: steps.map(describeStep) }, 'reconciling');
       await this.executor.execute(steps, current);
       current = await this.runtime.list();
     }
+    await this.sandboxes?.refreshHosts();
     await this.pruneLocks(desired.pods, current);
     const keys = new Set(pods.flatMap((p) => p.containers.map((c) => podContainerKey(p.name, c.name))));
+    for (const p of pods) keys.add(sandboxKey(p.name));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
     if (!this.stopped) this.prober.sync(pods, current);
     const statuses = deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober);
