@@ -33,6 +33,7 @@ import {
 } from './node-runtime.js';
 import { stopGraceLabels } from './planner.js';
 import { LOCK_DIR_ENV, LOCK_MOUNT_PATH } from './update-locks.js';
+import type { PodSandboxes } from '../runtime/pod-sandbox.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {
@@ -59,6 +60,8 @@ export interface ContainerManagerRuntimeOptions {
    * /grove/lock with GROVE_LOCK_DIR set. Without it containers get no lock directory.
    */
   lockDirs?: { ensureDir(app: string): Promise<string | undefined> };
+  /** Pod sandboxes (shared network, IPC and UTS namespaces, /etc/hosts); without them each container has its own. */
+  sandboxes?: PodSandboxes;
 }
 
 export class ContainerManagerRuntime implements NodeRuntime {
@@ -70,6 +73,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
   private readonly nodePath: string;
   private readonly nsenterPath: string;
   private readonly lockDirs: ContainerManagerRuntimeOptions['lockDirs'];
+  readonly sandboxes: PodSandboxes | undefined;
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
@@ -78,6 +82,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     this.nsenterPath = options.nsenterPath ?? 'nsenter';
     this.images = options.images;
     this.lockDirs = options.lockDirs;
+    this.sandboxes = options.sandboxes;
     this.log = options.logger.child({ component: 'agent-runtime' });
   }
 
@@ -96,6 +101,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const policy = container.imagePullPolicy ?? 'IfNotPresent';
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
     const lockDir = await this.lockDirs?.ensureDir(pod.app);
+    // The reconciler starts a pod's containers only once its sandbox is ready (sandbox-round.ts).
+    const sandbox = await this.sandboxes?.joinSpec(pod.name);
+    const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : [])];
     let view: ContainerView;
     try {
       view = await this.containers.run({
@@ -111,10 +119,11 @@ export class ContainerManagerRuntime implements NodeRuntime {
           ...(resources.pidsLimit !== undefined ? { pidsLimit: resources.pidsLimit } : {}),
         },
         hostNetwork: pod.hostNetwork,
+        ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
         ...(pod.devices?.length ? { devices: pod.devices } : {}),
         ...(pod.supplementalGroups?.length ? { groupAdd: pod.supplementalGroups } : {}),
         ...(container.privileged ? { privileged: true } : {}),
-        ...(lockDir ? { mounts: [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] } : {}),
+        ...(mounts.length > 0 ? { mounts } : {}),
         labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
         pullMissing: policy === 'IfNotPresent' || (policy === 'Always' && pulled === 'skipped'),

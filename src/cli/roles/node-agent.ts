@@ -9,6 +9,7 @@ import { factsProvider } from '../../../agent/src/agent/facts.js';
 import type { JoinConfig } from '../../../agent/src/agent/join-client.js';
 import { LevelStore } from '../../store/level-store.js';
 import { openLocalRuntime } from '../local-runtime.js';
+import { openPodSandboxes } from '../../../agent/src/runtime/pod-sandbox-setup.js';
 import { packageVersion } from '../package-root.js';
 
 export interface NodeAgentOptions {
@@ -40,11 +41,13 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const store = new LevelStore({ path: join(dataDir, 'agent', 'db'), logger });
   // Per-app update-lock directories, bound into the app's containers at /grove/lock.
   const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
+  // Pod sandboxes: shared network (CNI), IPC and UTS namespaces and /etc/hosts per pod.
+  const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, logger);
   const agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
     store,
-    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks }),
+    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, sandboxes }),
     locks,
     mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
     logger,
