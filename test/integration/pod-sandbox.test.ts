@@ -112,6 +112,7 @@ ${containers}`;
           image: ${image()}
           command: ${serve(8080)}
           ports: [{ containerPort: 8080, hostPort: ${hostPort}, name: http }]
+          readinessProbe: { httpGet: { path: /, port: 8080 }, periodSeconds: 1 }
         - name: side
           image: ${image()}
           command: ${TERM_AWARE}
@@ -136,7 +137,7 @@ ${containers}`;
     // The hostPort, from the host and from a LAN peer.
     expect((await eventually(async () => tryGet(`http://127.0.0.1:${hostPort}/`), 30_000, 'hostPort from the host')).trim()).toBe(pod!.name);
     expect((await eventually(async () => tryGet(`http://${lan.host}:${hostPort}/`, peerNs), 30_000, 'hostPort from the LAN peer')).trim()).toBe(pod!.name);
-    // The agent's network probes still see the pod's port (its own namespace).
+    // waitForRunning waited for ready: the agent's httpGet probe reached the pod in its CNI namespace.
   }, 240_000);
 
   it('lets two apps on one node reach each other by app name, and keeps /etc/hosts current', async () => {
