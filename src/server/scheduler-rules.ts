@@ -5,6 +5,7 @@
  */
 import type { App, PodAssignment } from '../core/model.js';
 import { parseDurationSeconds } from '../core/quantity.js';
+import { podHostPorts } from '../core/wire-ports.js';
 
 export interface NodeFactsView {
   arch?: string;
@@ -98,3 +99,13 @@ export function selectorMatches(selector: Record<string, string>, labels: Record
   return true;
 }
 
+
+/**
+ * The hostPorts ("8080/TCP") one pod of the app claims on its node. The scheduler prefers nodes
+ * where no other pod claims one of them (Kubernetes' NodePorts filter, as a preference): when
+ * every node that fits has a claimant, the pod is placed anyway and the agent reports which pod
+ * holds the port in the pod's status, rather than leaving it Pending without a word.
+ */
+export function appHostPorts(app: App): string[] {
+  return podHostPorts([...(app.spec.template.initContainers ?? []), ...app.spec.template.containers]);
+}

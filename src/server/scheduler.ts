@@ -13,6 +13,7 @@ import type { App, PodAssignment } from '../core/model.js';
 import { ErrorCode, GroveError } from '../core/errors.js';
 import {
   acceptsNewPods,
+  appHostPorts,
   appMemoryRequest,
   byName,
   DEFAULT_EVICTION_TIMEOUT_MS,
@@ -364,17 +365,27 @@ class Pass {
   /** Fewest pods of this app, then fewest pods in total, then name: spreads and is stable. */
   private bestNodeFor(app: App): NodeView | undefined {
     let best: NodeView | undefined;
-    let bestKey: [number, number] = [Infinity, Infinity];
+    let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
+    const ports = appHostPorts(app);
     for (const node of this.nodes) {
       if (!this.canPlace(app, node)) continue;
       const onNode = this.podsOn(node.name);
-      const key: [number, number] = [onNode.filter((p) => p.app === app.meta.name).length, onNode.length];
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+      const key: [number, number, number] = [this.hostPortClash(ports, onNode) ? 1 : 0, onNode.filter((p) => p.app === app.meta.name).length, onNode.length];
+      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
         best = node;
         bestKey = key;
       }
     }
     return best;
+  }
+
+  /** Whether a pod on the node claims one of `ports` (its app's current template's). */
+  private hostPortClash(ports: string[], onNode: PodAssignment[]): boolean {
+    if (ports.length === 0) return false;
+    return onNode.some((p) => {
+      const other = this.appByName.get(p.app);
+      return other !== undefined && appHostPorts(other).some((k) => ports.includes(k));
+    });
   }
 
   private canKeep(app: App, node: NodeView): boolean {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { App } from '../../src/core/model.js';
+import { appHostPorts, schedule } from '../../src/server/scheduler.js';
+import { app, fakeHash, node, pod, suffixes } from './server-fixtures.js';
+
+function withHostPort(a: App, hostPort: number, protocol: 'TCP' | 'UDP' = 'TCP'): App {
+  a.spec.template.containers[0]!.ports = [{ containerPort: 80, hostPort, protocol }];
+  return a;
+}
+
+describe('scheduler: hostPorts (NodePorts as a preference)', () => {
+  it('lists the hostPorts an app claims', () => {
+    expect(appHostPorts(withHostPort(app('web'), 8080))).toEqual(['8080/TCP']);
+    expect(appHostPorts(app('web'))).toEqual([]);
+  });
+
+  it('spreads pods claiming one hostPort over nodes, even against the fewest-pods rule', () => {
+    const web = withHostPort(app('web', { replicas: 1 }), 8080);
+    const api = withHostPort(app('api', { replicas: 2 }), 8080);
+    const filler = app('filler', { replicas: 3 });
+    const assignments = [pod('web-1', 'web', 'a', fakeHash(web)), ...['f1', 'f2', 'f3'].map((n) => pod(n, 'filler', 'b', fakeHash(filler)))];
+    const r = schedule({ apps: [web, api, filler], nodes: [node('a'), node('b')], assignments, templateHash: fakeHash, nameSuffix: suffixes() });
+    // b is fuller but a's port is taken: the first api pod goes to b; the second clashes everywhere and takes a.
+    expect(r.create.map((p) => `${p.app}@${p.node}`)).toEqual(['api@b', 'api@a']);
+  });
+
+  it('other protocols and other ports do not clash', () => {
+    const web = withHostPort(app('web'), 8080);
+    const dns = withHostPort(app('dns'), 8080, 'UDP');
+    const r = schedule({ apps: [web, dns], nodes: [node('a'), node('b')], assignments: [pod('web-1', 'web', 'a', fakeHash(web)), pod('x', 'web', 'b', fakeHash(web))], templateHash: fakeHash, nameSuffix: suffixes() });
+    expect(r.create.map((p) => `${p.app}@${p.node}`)).toEqual(['dns@a']);
+  });
+});
