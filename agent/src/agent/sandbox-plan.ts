@@ -70,9 +70,8 @@ export function planSandboxes(sandboxes: readonly PodSandbox[], containers: read
     const pod = pods.get(s.pod);
     if (seen.has(s.pod)) continue; // one record per pod by construction; a second one is ignored
     seen.add(s.pod);
-    if (running.has(s.pod)) continue;
+    if (running.has(s.pod) || held(sandboxKey(s.pod))) continue;
     if (!pod) removals.push({ type: 'remove', pod: s.pod, reason: 'not-desired' });
-    else if (held(sandboxKey(s.pod))) continue;
     else if (!s.ready) recreations.push({ type: 'recreate', pod, reason: 'broken' });
     else if (s.networkKey !== sandboxNetworkKey(pod)) recreations.push({ type: 'recreate', pod, reason: 'network-changed' });
   }
