@@ -75,6 +75,9 @@ describeWith(['root', 'iproute2', 'iptables'], 'pod sandboxes: nothing half-crea
     await good.init();
     const made = await good.create(pod('web-2'));
     expect(made.ready).toBe(true);
+    // What the checks below must see gone is there now.
+    expect(list(join(dir, 'ipam', 'grove')).filter((f) => /^\d+\./.test(f))).toEqual([made.ip]);
+    expect(sh('ip', ['-o', 'link', 'show', 'master', bridge])).toMatch(/veth/);
     // A crash mid-create: the record says not ready (as written before anything was made).
     const [file] = list(join(dir, 'agent', 'sandboxes'));
     const record = JSON.parse(await readFile(join(dir, 'agent', 'sandboxes', file!), 'utf8')) as { id: string; ready: boolean };

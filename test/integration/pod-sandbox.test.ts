@@ -137,6 +137,7 @@ ${containers}`;
     // The hostPort, from the host and from a LAN peer.
     expect((await eventually(async () => tryGet(`http://127.0.0.1:${hostPort}/`), 30_000, 'hostPort from the host')).trim()).toBe(pod!.name);
     expect((await eventually(async () => tryGet(`http://${lan.host}:${hostPort}/`, peerNs), 30_000, 'hostPort from the LAN peer')).trim()).toBe(pod!.name);
+    expect((await cluster.grove(['describe', 'app', 'duo'])).stdout).toContain(`Ports:    ${hostPort}:8080/TCP (http)`);
     // waitForRunning waited for ready: the agent's httpGet probe reached the pod in its CNI namespace.
   }, 240_000);
 
@@ -180,6 +181,12 @@ ${containers}`;
     const records = readdirSafe(join(agentDir, 'agent', 'sandboxes')).map((f) => JSON.parse(readFileSync(join(agentDir, 'agent', 'sandboxes', f), 'utf8')) as { id: string; ip?: string; pod: string });
     const ours = records.filter((r) => live.some((p) => p.name === r.pod));
     expect(ours.length).toBe(2);
+    // What the checks below must see gone is there now.
+    const before = traces();
+    expect(before.leases.length).toBe(2);
+    expect(before.veths).toMatch(/veth/);
+    expect(before.runDir.length).toBe(2);
+    for (const r of ours) expect(before.rules).toContain(r.id);
     await cluster.killAgent('node-a', 'SIGKILL');
     await cluster.startAgent('node-a');
     await remove('duo');

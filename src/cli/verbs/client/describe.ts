@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { formatBytes } from '../../../core/quantity.js';
+import type { ContainerPort } from '../../../core/model.js';
 import type { RolloutStatusView } from '../../../server/rollout-api.js';
 import { autoRollback, progressDeadlineMs, strategyWithDefaults } from '../../../server/update-strategy.js';
 import { updatePolicyOrNone, windowText } from '../../../core/update-policy.js';
@@ -83,6 +84,7 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
     const limits = [c.resources.memoryBytes ? `memory ${formatBytes(c.resources.memoryBytes)}` : '', c.resources.cpus ? `cpu ${c.resources.cpus}` : ''].filter(Boolean).join(', ');
     writeLine(io.stdout, `    Limits:   ${limits || '<none>'}`);
     if (c.env.length) writeLine(io.stdout, `    Env:      ${c.env.map((e) => e.name).join(', ')}`);
+    if (c.ports?.length) writeLine(io.stdout, `    Ports:    ${c.ports.map(portText).join(', ')}`);
     // An explicit opt-in: shown so nobody misses it.
     if (c.privileged) writeLine(io.stdout, '    Privileged: true (all capabilities and devices)');
   }
@@ -92,6 +94,12 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
   writeLine(io.stdout, 'Pods:');
   const rows = pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts), containersText(p)]);
   writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'STATUS', 'RESTARTS', 'CONTAINERS'], rows) : '  <none>');
+}
+
+/** "8080:80/TCP (http)": published as [hostIP:]hostPort:containerPort, declared as containerPort. */
+function portText(p: ContainerPort): string {
+  const published = p.hostPort !== undefined ? `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:` : '';
+  return `${published}${p.containerPort}/${p.protocol}${p.name ? ` (${p.name})` : ''}`;
 }
 
 /** Job / CronJob settings and the status the node reported. */
