@@ -182,10 +182,12 @@ ${containers}`;
     const ours = records.filter((r) => live.some((p) => p.name === r.pod));
     expect(ours.length).toBe(2);
     // What the checks below must see gone is there now.
-    const before = traces();
-    expect(before.leases.length).toBe(2);
-    expect(before.veths).toMatch(/veth/);
-    expect(before.runDir.length).toBe(2);
+    // (The sandboxes of the apps deleted above go once their containers are gone: waited for.)
+    const before = await eventually(async () => {
+      const t = traces();
+      return t.leases.length === 2 && t.runDir.length === 2 ? t : undefined;
+    }, 60_000, 'only the two live pods hold sandboxes');
+    expect(before.veths.match(/veth/g)).toHaveLength(2);
     for (const r of ours) expect(before.rules).toContain(r.id);
     await cluster.killAgent('node-a', 'SIGKILL');
     await cluster.startAgent('node-a');
