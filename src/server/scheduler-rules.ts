@@ -6,6 +6,7 @@
 import type { App, PodAssignment } from '../core/model.js';
 import { parseDurationSeconds } from '../core/quantity.js';
 import { podHostPorts } from '../core/wire-ports.js';
+import type { ResolvedStrategy } from './update-strategy.js';
 
 export interface NodeFactsView {
   arch?: string;
@@ -108,4 +109,16 @@ export function selectorMatches(selector: Record<string, string>, labels: Record
  */
 export function appHostPorts(app: App): string[] {
   return podHostPorts([...(app.spec.template.initContainers ?? []), ...app.spec.template.containers]);
+}
+
+/**
+ * A rolling update of an app that publishes hostPorts: the new pod cannot take the port while
+ * an old one holds it on the same node, so at least one old pod may go before its replacement
+ * is available (maxUnavailable ≥ 1; a DaemonSet, whose new pod always lands beside the old one,
+ * also never surges). Without this a one-node Deployment with the default 25 % / 25 % would
+ * wait for ever.
+ */
+export function hostPortStrategy(app: App, s: ResolvedStrategy): ResolvedStrategy {
+  if (s.type !== 'RollingUpdate' || appHostPorts(app).length === 0) return s;
+  return { ...s, ...(app.spec.kind === 'DaemonSet' ? { maxSurge: 0 } : {}), maxUnavailable: Math.max(1, s.maxUnavailable) };
 }

@@ -14,6 +14,7 @@ import { ErrorCode, GroveError } from '../core/errors.js';
 import {
   acceptsNewPods,
   appHostPorts,
+  hostPortStrategy,
   appMemoryRequest,
   byName,
   DEFAULT_EVICTION_TIMEOUT_MS,
@@ -167,7 +168,7 @@ class Pass {
   private deployment(app: App, hash: string): void {
     const replicas = app.spec.replicas ?? 1;
     this.evict(app, hash);
-    const strategy = resolveStrategy(app.spec, replicas);
+    const strategy = hostPortStrategy(app, resolveStrategy(app.spec, replicas));
     const outdated = this.podsOf(app.meta.name).filter((p) => p.templateHash !== hash);
     if (outdated.length === 0) this.scaleTo(app, hash, replicas);
     else if (strategy.type === 'Recreate') {
@@ -253,7 +254,7 @@ class Pass {
     const byNode = new Map<string, PodAssignment[]>();
     for (const p of this.podsOf(name)) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
     const eligible = this.nodes.filter((n) => byNode.has(n.name) || this.canPlace(app, n));
-    const strategy = resolveStrategy(app.spec, eligible.filter((n) => n.ready).length);
+    const strategy = hostPortStrategy(app, resolveStrategy(app.spec, eligible.filter((n) => n.ready).length));
     const waiting: { node: NodeView; old: PodAssignment }[] = [];
     let unavailable = 0;
     let surging = 0;

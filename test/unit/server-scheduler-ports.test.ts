@@ -31,3 +31,23 @@ describe('scheduler: hostPorts (NodePorts as a preference)', () => {
     expect(r.create.map((p) => `${p.app}@${p.node}`)).toEqual(['dns@a']);
   });
 });
+
+describe('scheduler: rolling updates of apps with hostPorts', () => {
+  it('a one-node Deployment may lose its old pod before the new one is available (else it would wait for ever)', () => {
+    const v1 = withHostPort(app('web', { replicas: 1 }), 8080);
+    const v2 = withHostPort(app('web', { replicas: 1, version: '2' }), 8080);
+    const r = schedule({ apps: [v2], nodes: [node('a')], assignments: [pod('web-1', 'web', 'a', fakeHash(v1))], templateHash: fakeHash, nameSuffix: suffixes() });
+    expect(r.delete).toEqual(['web-1']);
+    expect(r.create.map((p) => `${p.templateHash.slice(0, 5)}@${p.node}`)).toEqual(['hash2@a']);
+    // Without hostPorts the default surge keeps the old pod until the new one is available.
+    const plain = schedule({ apps: [app('web', { replicas: 1, version: '2' })], nodes: [node('a')], assignments: [pod('web-1', 'web', 'a', fakeHash(app('web')))], templateHash: fakeHash, nameSuffix: suffixes() });
+    expect(plain.delete).toEqual([]);
+  });
+
+  it('a DaemonSet with hostPorts never surges beside its old pod', () => {
+    const ds = (version: string) => withHostPort(app('agent', { kind: 'DaemonSet', version, strategy: { type: 'RollingUpdate', maxSurge: 1, maxUnavailable: 0 } }), 9100);
+    const r = schedule({ apps: [ds('2')], nodes: [node('a')], assignments: [pod('agent-1', 'agent', 'a', fakeHash(ds('1')))], templateHash: fakeHash, nameSuffix: suffixes() });
+    expect(r.delete).toEqual(['agent-1']);
+    expect(r.create.map((p) => p.node)).toEqual(['a']);
+  });
+});
