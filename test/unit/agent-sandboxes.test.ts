@@ -69,6 +69,14 @@ describe('sandbox planner', () => {
     expect(planSandboxes([], [], [fresh], { held: (k) => k === 'sandbox:new-a' })).toEqual([]);
   });
 
+  it("waits for a leaving pod's sandbox before creating one that takes over its hostPort", () => {
+    const old = sandbox(pod('web-a', {}, web80), { ports: [{ hostPort: 8080, protocol: 'tcp' }] });
+    const next = pod('web-b', {}, web80);
+    expect(planSandboxes([old], [container('web-a', 'running')], [next])).toEqual([]);
+    expect(planSandboxes([old], [], [next])).toEqual([{ type: 'remove', pod: 'web-a', reason: 'not-desired' }]);
+    expect(planSandboxes([], [], [next])).toEqual([{ type: 'create', pod: next }]);
+  });
+
   it('refuses a hostPort another pod of the node holds, naming that pod', () => {
     const first = sandbox(pod('web-a', {}, web80), { ports: [{ hostPort: 8080, protocol: 'tcp' }] });
     expect(() => checkHostPortsFree(pod('api-b', {}, web80), [first])).toThrow('hostPort 8080/TCP is already used by pod web-a (app web) on this node');
@@ -136,6 +144,16 @@ describe('reconciler with pod sandboxes (MemoryRuntime)', () => {
     await reconciler.setTarget({ revision: 1, pods: [pod('web-a', {}, web80), pod('api-b', {}, web80)] });
     expect((await runtime.list()).map((c) => c.name)).toEqual(['web-a_main']);
     expect(reports.at(-1)?.pods.find((p) => p.name === 'api-b')?.containers[0]?.message).toBe('pod sandbox: hostPort 8080/TCP is already used by pod web-a (app web) on this node');
+  });
+
+  it('hands a hostPort from a leaving pod to its replacement without an error in between', async () => {
+    const { runtime, reconciler, reports } = setup();
+    await reconciler.setTarget({ revision: 1, pods: [pod('web-a', {}, web80)] });
+    await reconciler.setTarget({ revision: 2, pods: [pod('web-b', {}, web80)] });
+    await reconciler.trigger('manual');
+    expect(runtime.sandboxes.calls).toEqual(['create web-a', 'remove web-a', 'create web-b']);
+    expect((await runtime.list()).map((c) => c.name)).toEqual(['web-b_main']);
+    expect(reports.flatMap((r) => r.pods.flatMap((p) => p.containers.map((c) => c.reason)))).not.toContain('CreateError');
   });
 
   it('recreates a sandbox lost in a reboot before restarting its exited containers', async () => {

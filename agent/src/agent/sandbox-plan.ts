@@ -75,8 +75,13 @@ export function planSandboxes(sandboxes: readonly PodSandbox[], containers: read
     else if (!s.ready) recreations.push({ type: 'recreate', pod, reason: 'broken' });
     else if (s.networkKey !== sandboxNetworkKey(pod)) recreations.push({ type: 'recreate', pod, reason: 'network-changed' });
   }
+  // A pod taking over the hostPort of one that is leaving (a rolling update on this node) waits
+  // for that sandbox to go instead of failing against it.
+  const leaving = sandboxes.filter((s) => !pods.has(s.pod));
   for (const pod of pods.values()) {
-    if (!seen.has(pod.name) && !held(sandboxKey(pod.name))) creations.push({ type: 'create', pod });
+    if (seen.has(pod.name) || held(sandboxKey(pod.name))) continue;
+    if (podPortMappings(pod).some((want) => leaving.some((s) => s.ports.some((p) => overlaps(p, want))))) continue;
+    creations.push({ type: 'create', pod });
   }
   return [...removals, ...recreations, ...creations];
 }

@@ -31,9 +31,13 @@ export class SandboxRound {
   /** Performs the sandbox steps; returns the container steps that may run now. */
   async prepare(current: ManagedContainer[], pods: PodTarget[], steps: Step[]): Promise<Step[]> {
     let sandboxes = await this.ops.list();
-    const planned = planSandboxes(sandboxes, current, pods, { held: this.executor.isHeld });
-    for (const step of planned) await this.perform(step);
-    if (planned.length > 0) sandboxes = await this.ops.list();
+    // Twice at most: a removal can free a hostPort that a creation waited for (planSandboxes).
+    for (let pass = 0; pass < 2; pass++) {
+      const planned = planSandboxes(sandboxes, current, pods, { held: this.executor.isHeld });
+      for (const step of planned) await this.perform(step);
+      if (planned.length > 0) sandboxes = await this.ops.list();
+      if (!planned.some((s) => s.type === 'remove')) break;
+    }
     return steps.filter((s) => s.type === 'remove' || sandboxReady(sandboxes, s.pod));
   }
 
