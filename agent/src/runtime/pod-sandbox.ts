@@ -147,10 +147,15 @@ export class PodSandboxes implements SandboxOps {
     }
   }
 
-  /** The namespaces and files a container of `pod` joins; undefined when it has no ready sandbox. */
+  /**
+   * The namespaces and files a container of `pod` joins; undefined when the pod has no sandbox
+   * at all (the container then gets namespaces of its own). A sandbox that is not ready is an
+   * error: a container must never start beside it in namespaces of its own.
+   */
   async joinSpec(pod: string): Promise<SandboxJoin | undefined> {
     const r = (await this.load()).get(pod);
-    if (!r?.ready || !this.namespacesExist(r)) return undefined;
+    if (!r) return undefined;
+    if (!r.ready || !this.namespacesExist(r)) throw new GroveError(ErrorCode.RuntimeFailed, `the sandbox of pod ${pod} is not ready`);
     const dir = this.dir(r.id);
     const mounts: BindMount[] = [{ source: join(dir, 'hosts'), destination: '/etc/hosts', readOnly: true }];
     // On the host's network the runtime binds the host's own resolv.conf already.
