@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openPodSandboxes, sandboxRunDir } from '../../agent/src/runtime/pod-sandbox-setup.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -40,11 +40,22 @@ export async function teardownAgentNetwork(dataDir: string): Promise<void> {
   if (!c.podBridge || !c.podSubnet) return;
   const sandboxes = await openPodSandboxes(dataDir, { bridge: c.podBridge, subnet: c.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam') }, silentLogger());
   for (const s of await sandboxes.list()) await sandboxes.remove(s.pod).catch(() => undefined);
-  // Empty now (init() removed any directory without a record); rmdir fails rather than remove a mount.
-  await rmdir(sandboxRunDir(dataDir)).catch(() => undefined);
+  // What CNI DEL could not undo from here (an agent that ran in a network namespace of its own:
+  // its bridge and rules went with that namespace) is forced away: namespaces and their files.
+  const runDir = sandboxRunDir(dataDir);
+  for (const id of await readdir(runDir).catch(() => [] as string[])) {
+    tryRun('ip', ['netns', 'delete', `grove-${id}`]);
+    for (const ns of ['ipc', 'uts']) tryRun('umount', [join(runDir, id, ns)]);
+    await rm(join(runDir, id), { recursive: true, force: true }).catch(() => undefined);
+  }
+  await rmdir(runDir).catch(() => undefined);
+  tryRun('ip', ['link', 'delete', c.podBridge]); // never made, or already gone: fine
+}
+
+function tryRun(cmd: string, args: string[]): void {
   try {
-    execFileSync('ip', ['link', 'delete', c.podBridge], { stdio: 'ignore' });
+    execFileSync(cmd, args, { stdio: 'ignore' });
   } catch {
-    // never made, or already gone
+    // best effort: what is already gone is fine
   }
 }
