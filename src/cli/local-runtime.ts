@@ -6,6 +6,7 @@ import { mountRootfs, unmountRootfs } from '../../agent/src/images/rootfs.js';
 import { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { ContainerStore } from '../../agent/src/runtime/container-store.js';
 import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
+import type { PodNetworkSettings } from '../../agent/src/runtime/cni/cni-config.js';
 import { detectHost, type HostFacts } from '../../agent/src/runtime/host.js';
 import { OciRuntime, detectOciRuntime } from '../../agent/src/runtime/oci-runtime.js';
 import { loadLocalConfig } from './config.js';
@@ -16,6 +17,8 @@ export interface LocalRuntime {
   containers: ContainerManager;
   host: HostFacts;
   runtimeName: 'runc' | 'crun';
+  /** podBridge / podSubnet of config.json, with the lease dir `grove ctr` uses (the agent's pods share them). */
+  podNetwork: PodNetworkSettings;
 }
 
 export interface LocalRuntimeOptions {
@@ -41,6 +44,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
   const preferred = options.runtime ?? (env.GROVE_RUNTIME as LocalRuntimeOptions['runtime']) ?? config.runtime;
   const detected = await detectOciRuntime({ host, preferred, logger });
   const runtime = new OciRuntime({ path: detected.path, root: join(dataDir, 'run', detected.name), logger });
+  const podNetwork: PodNetworkSettings = { bridge: config.podBridge, subnet: config.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam') };
   const containers = new ContainerManager({
     store: new ContainerStore(dataDir),
     images,
@@ -53,10 +57,10 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     logMaxBytes: config.logMaxBytes,
     logMaxFiles: config.logMaxFiles,
     network: new PodNetwork({
-      settings: { bridge: config.podBridge, subnet: config.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam') },
+      settings: podNetwork,
       stateDir: join(dataDir, 'cni', 'attachments'),
       logger,
     }),
   });
-  return { images, containers, host, runtimeName: detected.name };
+  return { images, containers, host, runtimeName: detected.name, podNetwork };
 }

@@ -15,6 +15,7 @@ import { decodeEnvFrom, decodeEnvVarSource, decodeVolumeMounts, decodeVolumes } 
 import { decodeNodeVolumes, decodeVolumesRpcRequest } from './wire-rpc-volumes.js';
 import { decodeInitList, decodeStartOrder } from './wire-init.js';
 import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
+import { decodePorts } from './wire-ports.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
@@ -265,6 +266,7 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   opt(out, o, 'privileged', () => decodePrivileged(o.privileged, at(p, 'privileged'), fieldFail));
   opt(out, o, 'volumeMounts', () => decodeVolumeMounts(o.volumeMounts, at(p, 'volumeMounts'), fieldFail));
   opt(out, o, 'envFrom', () => decodeEnvFrom(o.envFrom, at(p, 'envFrom'), fieldFail));
+  opt(out, o, 'ports', () => decodePorts(o.ports, at(p, 'ports'), fieldFail));
   return out as unknown as ContainerTarget;
 }
 

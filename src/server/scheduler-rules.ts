@@ -5,6 +5,8 @@
  */
 import type { App, PodAssignment } from '../core/model.js';
 import { parseDurationSeconds } from '../core/quantity.js';
+import { podHostPorts } from '../core/wire-ports.js';
+import type { ResolvedStrategy } from './update-strategy.js';
 
 export interface NodeFactsView {
   arch?: string;
@@ -98,3 +100,25 @@ export function selectorMatches(selector: Record<string, string>, labels: Record
   return true;
 }
 
+
+/**
+ * The hostPorts ("8080/TCP") one pod of the app claims on its node. The scheduler prefers nodes
+ * where no other pod claims one of them (Kubernetes' NodePorts filter, as a preference): when
+ * every node that fits has a claimant, the pod is placed anyway and the agent reports which pod
+ * holds the port in the pod's status, rather than leaving it Pending without a word.
+ */
+export function appHostPorts(app: App): string[] {
+  return podHostPorts([...(app.spec.template.initContainers ?? []), ...app.spec.template.containers]);
+}
+
+/**
+ * A rolling update of an app that publishes hostPorts: the new pod cannot take the port while
+ * an old one holds it on the same node, so at least one old pod may go before its replacement
+ * is available (maxUnavailable ≥ 1; a DaemonSet, whose new pod always lands beside the old one,
+ * also never surges). Without this a one-node Deployment with the default 25 % / 25 % would
+ * wait for ever.
+ */
+export function hostPortStrategy(app: App, s: ResolvedStrategy): ResolvedStrategy {
+  if (s.type !== 'RollingUpdate' || appHostPorts(app).length === 0) return s;
+  return { ...s, ...(app.spec.kind === 'DaemonSet' ? { maxSurge: 0 } : {}), maxUnavailable: Math.max(1, s.maxUnavailable) };
+}

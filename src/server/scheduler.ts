@@ -13,6 +13,8 @@ import type { App, PodAssignment } from '../core/model.js';
 import { ErrorCode, GroveError } from '../core/errors.js';
 import {
   acceptsNewPods,
+  appHostPorts,
+  hostPortStrategy,
   appMemoryRequest,
   byName,
   DEFAULT_EVICTION_TIMEOUT_MS,
@@ -166,7 +168,7 @@ class Pass {
   private deployment(app: App, hash: string): void {
     const replicas = app.spec.replicas ?? 1;
     this.evict(app, hash);
-    const strategy = resolveStrategy(app.spec, replicas);
+    const strategy = hostPortStrategy(app, resolveStrategy(app.spec, replicas));
     const outdated = this.podsOf(app.meta.name).filter((p) => p.templateHash !== hash);
     if (outdated.length === 0) this.scaleTo(app, hash, replicas);
     else if (strategy.type === 'Recreate') {
@@ -252,7 +254,7 @@ class Pass {
     const byNode = new Map<string, PodAssignment[]>();
     for (const p of this.podsOf(name)) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
     const eligible = this.nodes.filter((n) => byNode.has(n.name) || this.canPlace(app, n));
-    const strategy = resolveStrategy(app.spec, eligible.filter((n) => n.ready).length);
+    const strategy = hostPortStrategy(app, resolveStrategy(app.spec, eligible.filter((n) => n.ready).length));
     const waiting: { node: NodeView; old: PodAssignment }[] = [];
     let unavailable = 0;
     let surging = 0;
@@ -364,17 +366,27 @@ class Pass {
   /** Fewest pods of this app, then fewest pods in total, then name: spreads and is stable. */
   private bestNodeFor(app: App): NodeView | undefined {
     let best: NodeView | undefined;
-    let bestKey: [number, number] = [Infinity, Infinity];
+    let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
+    const ports = appHostPorts(app);
     for (const node of this.nodes) {
       if (!this.canPlace(app, node)) continue;
       const onNode = this.podsOn(node.name);
-      const key: [number, number] = [onNode.filter((p) => p.app === app.meta.name).length, onNode.length];
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+      const key: [number, number, number] = [this.hostPortClash(ports, onNode) ? 1 : 0, onNode.filter((p) => p.app === app.meta.name).length, onNode.length];
+      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
         best = node;
         bestKey = key;
       }
     }
     return best;
+  }
+
+  /** Whether a pod on the node claims one of `ports` (its app's current template's). */
+  private hostPortClash(ports: string[], onNode: PodAssignment[]): boolean {
+    if (ports.length === 0) return false;
+    return onNode.some((p) => {
+      const other = this.appByName.get(p.app);
+      return other !== undefined && appHostPorts(other).some((k) => ports.includes(k));
+    });
   }
 
   private canKeep(app: App, node: NodeView): boolean {

@@ -54,6 +54,7 @@ function containerTarget(c: PodTemplate['containers'][number]): ContainerTarget 
   if (c.privileged) out.privileged = true;
   if (c.volumeMounts?.length) out.volumeMounts = structuredClone(c.volumeMounts);
   if (c.envFrom?.length) out.envFrom = structuredClone(c.envFrom);
+  if (c.ports?.length) out.ports = c.ports.map((p) => ({ ...p }));
   return out;
 }
 

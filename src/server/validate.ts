@@ -38,6 +38,7 @@ import { decodeProbes } from '../core/wire-probes.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from '../core/wire-access.js';
 import { containerVolumeFields, envValueFrom, templateVolumeFields } from './validate-volumes.js';
 import { checkDependencyCycles, checkStartOrder, startOrderFields } from './validate-init.js';
+import { checkTemplateHostPorts, containerPorts } from './validate-ports.js';
 
 export { invalid };
 
@@ -152,7 +153,7 @@ function resources(v: unknown, path: string): ContainerResources {
 
 function container(v: unknown, path: string): ContainerTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged', 'volumeMounts', 'envFrom']);
+  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged', 'volumeMounts', 'envFrom', 'ports']);
   const image = str(o.image, `${path}.image`, 1024);
   let canonicalImage: string;
   try {
@@ -186,6 +187,8 @@ function container(v: unknown, path: string): ContainerTemplate {
   if (o.probes !== undefined) out.probes = decodeProbes(o.probes, `${path}.probes`, failInvalid);
   if (decodePrivileged(o.privileged, `${path}.privileged`, failInvalid)) out.privileged = true;
   containerVolumeFields(o, out, path);
+  const ports = containerPorts(o.ports, `${path}.ports`);
+  if (ports?.length) out.ports = ports;
   return out;
 }
 
@@ -204,6 +207,7 @@ function template(v: unknown, path: string): PodTemplate {
     if (seen.has(c.name)) throw invalid(`${path}.containers[${i}].name`, `duplicate container name "${c.name}"`);
     seen.add(c.name);
   });
+  checkTemplateHostPorts(containers, `${path}.containers`);
   const out: PodTemplate = {
     labels: stringMap(o.labels, `${path}.labels`, 'labels'),
     annotations: stringMap(o.annotations, `${path}.annotations`, 'annotations'),

@@ -200,4 +200,33 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
     for (const c of await h.runtime.list()) expect(c.labels['grove.managed']).toBe('agent');
     await h.runtime.remove(started.id);
   });
+
+  it('makes a pod sandbox its containers join, refuses a second claim of its hostPort, and removes it', async () => {
+    const ops = h.runtime.sandboxes;
+    if (!ops) throw new Error('the runtime has no pod sandboxes');
+    const hostPort = 20000 + Math.floor(Math.random() * 20000);
+    const main = { ...h.longRunning('main', []), ports: [{ containerPort: LISTEN_PORT, hostPort, protocol: 'TCP' as const }] };
+    const pod = podFor(main);
+    const made = await ops.create(pod);
+    expect(made).toMatchObject({ pod: pod.name, app: 'contract', hostNetwork: false, ready: true, ports: [{ hostPort, protocol: 'tcp' }] });
+    expect(made.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect((await ops.list()).find((s) => s.pod === pod.name)).toMatchObject({ ready: true, networkKey: made.networkKey, ip: made.ip });
+    // One hostPort per node: the second pod fails whole, naming the first, and leaves nothing.
+    const rival = podFor({ ...h.longRunning('main', []), ports: [{ containerPort: 80, hostPort, protocol: 'TCP' as const }] });
+    await expect(ops.create(rival)).rejects.toThrow(`hostPort ${hostPort}/TCP is already used by pod ${pod.name}`);
+    expect((await ops.list()).map((s) => s.pod)).not.toContain(rival.name);
+    const started = await h.runtime.start(pod, main);
+    expect(started.state).toBe('running');
+    await ops.writeHosts(new Map([[pod.name, '127.0.0.1\tlocalhost\n']]));
+    await h.runtime.remove(started.id);
+    await ops.remove(pod.name);
+    expect((await ops.list()).map((s) => s.pod)).not.toContain(pod.name);
+    await ops.remove(pod.name);
+    // On the host's network: no address, nothing to publish.
+    const host = podFor(h.longRunning('main', []), { hostNetwork: true });
+    const onHost = await ops.create(host);
+    expect(onHost).toMatchObject({ hostNetwork: true, ready: true, networkKey: 'host' });
+    expect(onHost.ip).toBeUndefined();
+    await ops.remove(host.name);
+  });
 }

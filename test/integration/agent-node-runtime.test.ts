@@ -11,8 +11,10 @@ import { PROBE_SCRIPT, eventually } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { assignPodNetwork, teardownAgentNetwork } from '../support/pod-network.js';
+import { openPodSandboxes } from '../../agent/src/runtime/pod-sandbox-setup.js';
 
-describeWith(['root', 'runc', 'registry', 'shim'], 'ContainerManagerRuntime: NodeRuntime contract (runc)', () => {
+describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables'], 'ContainerManagerRuntime: NodeRuntime contract (runc)', () => {
   nodeRuntimeContract(async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'grove-agent-rt-'));
     let registry: TestRegistry | undefined;
@@ -22,12 +24,16 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'ContainerManagerRuntime: Nod
         await containers?.remove(c.id, { force: true }).catch(() => undefined);
       }
       await registry?.stop();
+      await teardownAgentNetwork(dataDir);
       await rm(dataDir, { recursive: true, force: true });
     };
     try {
       registry = await startRegistry();
       await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
-      containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), env: process.env, runtime: 'runc' })).containers;
+      await assignPodNetwork(dataDir);
+      const local = await openLocalRuntime({ dataDir, logger: silentLogger(), env: process.env, runtime: 'runc' });
+      containers = local.containers;
+      const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, silentLogger());
       const image = `${registry.host}/test/busybox:1`;
       const script = (lines: string[], tail: string): ContainerTarget['command'] => [
         'sh',
@@ -35,7 +41,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'ContainerManagerRuntime: Nod
         `${lines.map((l) => `echo ${l};`).join(' ')} ${tail}`,
       ];
       const target = (name: string, command: string[]): ContainerTarget => ({ name, image, command, env: [], resources: { memoryBytes: 32 * 1024 * 1024 } });
-      const runtime = new ContainerManagerRuntime({ containers, logger: silentLogger(), probeScript: PROBE_SCRIPT });
+      const runtime = new ContainerManagerRuntime({ containers, logger: silentLogger(), probeScript: PROBE_SCRIPT, sandboxes });
       const cm = containers;
       return {
         runtime,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, runGrove, spawnGrove, type GroveResult } from './grove-cli.js';
 import { freePort } from './registry.js';
+import { assignPodNetwork, teardownAgentNetwork } from './pod-network.js';
 
 /**
  * Real `grove server` and `grove agent` processes on loopback ports, each with its own data dir,
@@ -119,6 +120,8 @@ export class TestCluster {
     if (!entry) {
       entry = { dir: await mkdtemp(join(tmpdir(), `grove-agent-${name}-`)), log: '' };
       this.dirs.push(entry.dir);
+      // A bridge and pod subnet per agent: tests run side by side on one host.
+      await assignPodNetwork(entry.dir);
       this.agents.set(name, entry);
     }
     return entry.dir;
@@ -216,6 +219,7 @@ export class TestCluster {
       if (existsSync(agent.dir)) {
         const ids = (await runGrove(['--data-dir', agent.dir, 'ctr', 'ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
         if (ids.length) await runGrove(['--data-dir', agent.dir, 'ctr', 'rm', '-f', ...ids]).catch(() => undefined);
+        await teardownAgentNetwork(agent.dir).catch(() => undefined);
       }
       void name;
     }

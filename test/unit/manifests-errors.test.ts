@@ -91,7 +91,7 @@ describe('manifest errors', () => {
     ['an unknown top-level field', 'spec:\n  replicas', 'extra: 1\nspec:\n  replicas', 'deploy.yaml:5 (document 1, Deployment "web"): extra: unknown field'],
     ['a namespace', '  name: web\n', '  name: web\n  namespace: kube-system\n', 'metadata.namespace: "kube-system" is not supported: Grove has no namespaces'],
     ['a selector mismatch', 'matchLabels:\n      app: web', 'matchLabels:\n      app: api', 'deploy.yaml:9 (document 1, Deployment "web"): spec.selector.matchLabels: app=api does not match spec.template.metadata.labels'],
-    ['a hostPort', '          resources:', '          ports: [{ containerPort: 80, hostPort: 8080 }]\n          resources:', 'spec.template.spec.containers[0].ports[0].hostPort: not supported yet'],
+    ['an SCTP port', '          resources:', '          ports: [{ containerPort: 80, protocol: SCTP }]\n          resources:', 'spec.template.spec.containers[0].ports[0].protocol: "SCTP" must be TCP or UDP (SCTP is not supported)'],
     ['valueFrom', '          resources:', '          env: [{ name: A, valueFrom: { fieldRef: { fieldPath: x } } }]\n          resources:', 'spec.template.spec.containers[0].env[0].valueFrom.fieldRef: not supported yet'],
     ['a non-string env value', '          resources:', '          env: [{ name: PORT, value: 8080 }]\n          resources:', 'env[0].value: must be a string (got number 8080): quote it'],
     ['the OnDelete strategy on a Deployment', '  replicas: 2', '  replicas: 2\n  strategy: { type: OnDelete }', 'spec.strategy.type: "OnDelete" must be RollingUpdate or Recreate'],

@@ -67,6 +67,7 @@ describe('Kubernetes manifests', () => {
               ],
               workingDir: '/www',
               imagePullPolicy: 'IfNotPresent',
+              ports: [{ containerPort: 8080, name: 'http', protocol: 'TCP' }],
               resources: { memoryBytes: 64 * 2 ** 20, cpus: 0.5, requestMemoryBytes: 32 * 2 ** 20, requestCpus: 0.25 },
             },
           ],

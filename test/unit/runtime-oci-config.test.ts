@@ -149,6 +149,23 @@ describe('buildOciConfig', () => {
     expect(build({}, HYBRID).linux.namespaces.map((n) => n.type)).toEqual(['pid', 'ipc', 'uts', 'mount', 'network']);
   });
 
+  it("joins a pod sandbox's network, ipc and uts namespaces by path, and takes its hostname", () => {
+    const c = build({ namespaces: { network: '/run/netns/grove-pod-1', ipc: '/run/grove/s/pod-1/ipc', uts: '/run/grove/s/pod-1/uts' }, hostname: 'web-abc12-x1y2z' });
+    expect(c.linux.namespaces).toEqual([
+      { type: 'pid' },
+      { type: 'ipc', path: '/run/grove/s/pod-1/ipc' },
+      { type: 'uts', path: '/run/grove/s/pod-1/uts' },
+      { type: 'mount' },
+      { type: 'network', path: '/run/netns/grove-pod-1' },
+      { type: 'cgroup' },
+    ]);
+    expect(c.hostname).toBe('web-abc12-x1y2z');
+    // On the host's network only ipc and uts are joined.
+    const host = build({ namespaces: { ipc: '/i', uts: '/u' } }, UNIFIED, { hostNetwork: true });
+    expect(host.linux.namespaces.filter((n) => n.path).map((n) => n.type)).toEqual(['ipc', 'uts']);
+    expect(host.linux.namespaces.map((n) => n.type)).not.toContain('network');
+  });
+
   it('with hostNetwork shares the host netns and binds its resolv.conf read-only', () => {
     const c = build({}, HYBRID, { hostNetwork: true });
     expect(c.linux.namespaces.map((n) => n.type)).not.toContain('network');

@@ -39,6 +39,7 @@ import type { BindMount } from '../runtime/host-access.js';
 import { resolveEnv } from './volumes/config-env.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
+import type { PodSandboxes } from '../runtime/pod-sandbox.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {
@@ -69,6 +70,8 @@ export interface ContainerManagerRuntimeOptions {
   config?: ConfigSource;
   /** Pod volumes (agent/src/agent/volumes); without them a pod that mounts a volume fails to start. */
   volumes?: PodVolumes;
+  /** Pod sandboxes (shared network, IPC and UTS namespaces, /etc/hosts); without them each container has its own. */
+  sandboxes?: PodSandboxes;
 }
 
 export class ContainerManagerRuntime implements NodeRuntime {
@@ -83,6 +86,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
   private readonly config: ConfigSource | undefined;
   /** Public for the volume RPC and the reconciler's clean-up (syncPods). */
   readonly volumes: PodVolumes | undefined;
+  readonly sandboxes: PodSandboxes | undefined;
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
@@ -93,6 +97,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     this.lockDirs = options.lockDirs;
     this.config = options.config;
     this.volumes = options.volumes;
+    this.sandboxes = options.sandboxes;
     this.log = options.logger.child({ component: 'agent-runtime' });
   }
 
@@ -114,7 +119,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
     // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
     const env = resolveEnv(container.env, container.envFrom, this.config);
     const volumeMounts = await this.volumeMounts(pod, container);
-    const mounts = [...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts];
+    // The reconciler starts a pod's containers only once its sandbox is ready (sandbox-round.ts).
+    const sandbox = await this.sandboxes?.joinSpec(pod.name);
+    const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts];
     let view: ContainerView;
     try {
       view = await this.containers.run({
@@ -130,6 +137,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
           ...(resources.pidsLimit !== undefined ? { pidsLimit: resources.pidsLimit } : {}),
         },
         hostNetwork: pod.hostNetwork,
+        ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
         ...(pod.devices?.length ? { devices: pod.devices } : {}),
         ...(pod.supplementalGroups?.length ? { groupAdd: pod.supplementalGroups } : {}),
         ...(container.privileged ? { privileged: true } : {}),

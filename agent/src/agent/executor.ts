@@ -147,9 +147,14 @@ export class Executor {
     return min;
   }
 
-  /** Forgets one pod container's failure: its next start is not held back (its cause went away). */
-  forgetFailure(key: string): void {
-    this.failures.delete(key);
+  /** A failure of work other than a container step (a pod sandbox): same backoff, same status. */
+  recordFailure(key: string, reason: FailureReason, err: unknown, prefix = ''): void {
+    this.fail(key, reason, err, prefix);
+  }
+
+  /** Forgets a failure (only one whose message starts with `prefix`, when given). */
+  clearFailure(key: string, prefix = ''): void {
+    if (this.failures.get(key)?.message.startsWith(prefix)) this.failures.delete(key);
   }
 
   /** Forgets failures of pod containers that are no longer desired (removal entries age out with their container). */

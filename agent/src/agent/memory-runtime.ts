@@ -23,6 +23,7 @@ import {
 } from './node-runtime.js';
 import { stopGraceLabels } from './planner.js';
 import { isInitContainer } from './init-order.js';
+import { MemorySandboxes } from './memory-sandboxes.js';
 
 /** What a started container does by itself: log some lines, and maybe exit at once. */
 export interface MemoryBehaviour {
@@ -61,11 +62,14 @@ export class MemoryRuntime implements NodeRuntime {
   readonly calls: string[] = [];
   /** Every stop() with the grace it was given, so tests can check whose grace applied. */
   readonly stops: { id: string; graceSeconds: number }[] = [];
+  /** Pod sandboxes, kept apart from `calls` so those stay about containers. */
+  readonly sandboxes: MemorySandboxes;
 
   constructor(options: MemoryRuntimeOptions = {}) {
     this.now = options.now ?? (() => Date.now());
     // By default init containers complete at once (hollow nodes must get their pods running).
     this.behaviour = options.behaviour ?? ((pod, container) => (isInitContainer(pod, container.name) ? { exitCode: 0 } : {}));
+    this.sandboxes = new MemorySandboxes(this.now);
   }
 
   async list(): Promise<ManagedContainer[]> {

@@ -19,6 +19,8 @@ import { dependencyWaits, heldByDependency, markDependencyWaits } from './depend
 import { Prober } from './prober.js';
 import { deepEqual, deriveStatus } from './status.js';
 import { gateSteps, markDeferred, type GateResult, type Hold } from './update-gate.js';
+import { SandboxRound } from './sandbox-round.js';
+import { sandboxKey } from './sandbox-plan.js';
 import type { UpdateLocks } from './update-locks.js';
 
 export interface DesiredState {
@@ -91,6 +93,8 @@ export class Reconciler {
   /** The app set the lock directories were last pruned for. */
   private prunedFor: string | undefined;
   private podsSyncedFor: string | undefined;
+  /** Pod sandboxes, when the runtime has them. */
+  private readonly sandboxes: SandboxRound | undefined;
   /** Completed reconcile runs, for tests and metrics. */
   runs = 0;
 
@@ -110,6 +114,7 @@ export class Reconciler {
         ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
       });
     this.executor.onRemovalSettled = () => void this.trigger('removed');
+    this.sandboxes = options.runtime.sandboxes ? new SandboxRound(options.runtime.sandboxes, this.executor, options.logger) : undefined;
     this.locks = options.locks;
     this.lockMaxSeconds = options.defaultLockMaxSeconds ?? DEFAULT_LOCK_MAX_SECONDS;
     this.timeZone = options.timeZone;
@@ -145,7 +150,7 @@ export class Reconciler {
     const keys = new Set(changed.map(refKey));
     for (const pod of this.desired?.pods ?? []) {
       if (!collectConfigRefs([pod]).some((r) => keys.has(refKey(r)))) continue;
-      for (const c of allContainersOf(pod)) this.executor.forgetFailure(podContainerKey(pod.name, c.name));
+      for (const c of allContainersOf(pod)) this.executor.clearFailure(podContainerKey(pod.name, c.name));
     }
     return this.trigger('config');
   }
@@ -219,7 +224,8 @@ export class Reconciler {
     const waits = dependencyWaits(pods, pods.some((p) => p.dependsOn) ? deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober) : []);
     const dependencyHeld = heldByDependency(waits);
     const gate = await this.gate(plan(current, pods, { held: (key) => this.executor.isHeld(key) || dependencyHeld(key) }), current, pods);
-    const steps = gate.run;
+    // Sandboxes first: a pod's containers start only inside its ready sandbox.
+    const steps = this.sandboxes ? await this.sandboxes.prepare(current, pods, gate.run) : gate.run;
     if (steps.length > 0) {
       this.log.debug({ reason, revision: desired.revision, steps: steps.map(describeStep) }, 'reconciling');
       const started = (await this.executor.execute(steps, current)).filter((r) => r.ok && r.step.type !== 'remove').map((r) => r.step);
@@ -228,9 +234,11 @@ export class Reconciler {
       // next poll. So does a pod waiting for one that this round started (its dependency may be met).
       if (initEndedDuringRound(started, current) || (waits.size > 0 && started.length > 0)) void this.trigger('init');
     }
+    await this.sandboxes?.refreshHosts();
     await this.pruneLocks(desired.pods, current);
     await this.syncPods(pods, current);
     const keys = new Set(pods.flatMap((p) => allContainersOf(p).map((c) => podContainerKey(p.name, c.name))));
+    for (const p of pods) keys.add(sandboxKey(p.name));
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
     if (!this.stopped) this.prober.sync(pods, current);
     this.initWatchAt = initWatchAt(pods, current, this.clock.now());

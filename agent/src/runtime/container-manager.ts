@@ -77,6 +77,9 @@ export interface RunRequest {
   hostNetwork?: boolean;
   /** Own network namespace on the node bridge (CNI), with these host ports published. */
   bridgeNetwork?: { ports: PortMapping[] };
+  /** Join these namespaces (a pod sandbox's) instead of making fresh ones. */
+  namespaces?: ContainerSpec['namespaces'];
+  hostname?: string;
   labels?: Record<string, string>;
   mounts?: BindMount[];
   devices?: DeviceMapping[];
@@ -126,7 +129,10 @@ export class ContainerManager {
       ...(request.groupAdd?.length ? { groupAdd: request.groupAdd } : {}),
       ...(request.privileged ? { privileged: true } : {}),
       ...(request.bridgeNetwork ? { bridgeNetwork: { ports: request.bridgeNetwork.ports } } : {}),
+      ...(request.namespaces ? { namespaces: { ...request.namespaces } } : {}),
+      ...(request.hostname ? { hostname: request.hostname } : {}),
     };
+    if (spec.namespaces?.network && (spec.hostNetwork || spec.bridgeNetwork)) throw new GroveError(ErrorCode.InvalidArgument, 'a container joining a network namespace cannot also ask for the host or bridge network');
     if (spec.hostNetwork && spec.bridgeNetwork) throw new GroveError(ErrorCode.InvalidArgument, 'a container cannot use both the host and the bridge network');
     // Fails early (bad command, missing device or mount source) before anything is created on disk.
     const resolved = resolveProcess(spec, image.config);

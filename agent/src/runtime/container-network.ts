@@ -19,16 +19,21 @@ export interface PreparedNetwork {
   mounts: BindMount[];
 }
 
+/** The resolv.conf a container on the node bridge gets (the host's, or its upstream servers). */
+export async function bridgeResolvConf(): Promise<string> {
+  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const upstream = await readFile(UPSTREAM_RESOLV, 'utf8').catch(() => undefined);
+  return podResolvConf(hostResolv, upstream);
+}
+
 export async function prepareBridgeNetwork(network: PodNetwork | undefined, id: string, hostname: string, ports: readonly PortMapping[], containerDir: string): Promise<PreparedNetwork> {
   if (!network) throw new GroveError(ErrorCode.ConfigInvalid, 'bridge networking is not set up on this node');
   const attachment = await network.attach(id, ports);
   try {
-    const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    const upstream = await readFile(UPSTREAM_RESOLV, 'utf8').catch(() => undefined);
     const hosts = join(containerDir, 'hosts');
     const resolv = join(containerDir, 'resolv.conf');
     await writeFileAtomic(hosts, hostsFile(hostname, attachment.ip));
-    await writeFileAtomic(resolv, podResolvConf(hostResolv, upstream));
+    await writeFileAtomic(resolv, await bridgeResolvConf());
     return {
       attachment,
       mounts: [

@@ -27,6 +27,8 @@ export interface ContainerSpec {
   hostNetwork?: boolean;
   /** Own namespace on the node bridge through CNI, with host ports published (docker -p). */
   bridgeNetwork?: { ports: PortMapping[] };
+  /** Existing namespaces to join by path (a pod sandbox's); the others are the container's own. */
+  namespaces?: JoinNamespaces;
   labels: Record<string, string>;
   /** Host paths bound into the container (docker -v). */
   mounts?: BindMount[];
@@ -36,6 +38,12 @@ export interface ContainerSpec {
   groupAdd?: string[];
   /** All capabilities, every device allowed, no masked paths: an explicit opt-in only. */
   privileged?: boolean;
+}
+
+export interface JoinNamespaces {
+  network?: string;
+  ipc?: string;
+  uts?: string;
 }
 
 export interface ContainerLimits {

@@ -312,7 +312,10 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
     hostname: containerHostname(spec),
     mounts,
     linux: {
-      namespaces: namespaces.map((type) => (type === 'network' && opts.networkNamespacePath ? { type, path: opts.networkNamespacePath } : { type })),
+      namespaces: namespaces.map((type) => {
+        const path = type === 'network' ? opts.networkNamespacePath ?? spec.namespaces?.network : type === 'ipc' || type === 'uts' ? spec.namespaces?.[type] : undefined;
+        return path ? { type, path } : { type };
+      }),
       ...(devices.length > 0 ? { devices: devices.map(({ permissions: _p, ...d }) => d) } : {}),
       cgroupsPath: opts.cgroupsPath,
       resources: resources(spec, host, devices),

@@ -12,6 +12,7 @@ import { LevelStore } from '../../store/level-store.js';
 import { SyncedConfig } from '../../../agent/src/agent/synced-config.js';
 import { fetchConfigKey } from '../../../agent/src/agent/config-key.js';
 import { openLocalRuntime } from '../local-runtime.js';
+import { openPodSandboxes } from '../../../agent/src/runtime/pod-sandbox-setup.js';
 import { packageVersion } from '../package-root.js';
 
 export interface NodeAgentOptions {
@@ -55,11 +56,13 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   });
   // Pod volumes: <data-dir>/pods/<pod>/volumes, named volumes in <data-dir>/volumes.
   const volumes = new PodVolumes({ dataDir, logger, config, ...(options.hostPathRoots ? { hostPathRoots: options.hostPathRoots } : {}) });
+  // Pod sandboxes: shared network (CNI), IPC and UTS namespaces and /etc/hosts per pod.
+  const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, logger);
   const agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
     store,
-    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, config, volumes }),
+    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, config, volumes, sandboxes }),
     locks,
     mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
     logger,

@@ -20,6 +20,7 @@ interface ComposeFiles {
 }
 import { dependsOn, healthcheckProbes, type ComposeDependsOn, type ComposeHealthcheck } from './compose-order.js';
 import { dependencyCycle } from '../wire-init.js';
+import { composePorts, type ComposePort } from './manifest-ports.js';
 
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024; // the runtime's minimum, as in kubernetes.ts
 const MAX_GRACE_SECONDS = 3600;
@@ -47,6 +48,7 @@ interface Service {
   tmpfs?: ServiceVolumeInput['tmpfs'];
   depends_on?: ComposeDependsOn;
   healthcheck?: ComposeHealthcheck;
+  ports?: ComposePort[];
   deploy?: {
     mode?: 'replicated' | 'global';
     replicas?: number;
@@ -210,6 +212,7 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
   if (s.privileged === true) c.privileged = true;
   const probes = healthcheckProbes(ctx, base, s.healthcheck, RESTART[s.restart ?? 'no']);
   if (probes) c.probes = probes;
+  if (s.ports?.length) c.ports = composePorts(ctx, [...base, 'ports'], s.ports);
   const labels = labelMap(ctx, [...base, 'labels'], s.labels);
   const deploy = s.deploy ?? {};
   const global = deploy.mode === 'global';

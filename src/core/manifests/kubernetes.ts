@@ -16,6 +16,7 @@ import { parseK8sMemory } from './k8s-quantity.js';
 import { checkPodMounts, containerEnvFrom, containerMounts, envValueFrom, podVolumes, type K8sVolume } from './k8s-volumes.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
 import type { ManifestValidator } from './validate.js';
+import { checkHostPorts, k8sPorts, type K8sPort } from './manifest-ports.js';
 
 /** The runtime refuses smaller memory limits (agent/src/runtime/oci-config.ts MIN_MEMORY_BYTES). */
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -44,6 +45,7 @@ interface K8sContainer extends K8sContainerProbes {
   imagePullPolicy?: ContainerTemplate['imagePullPolicy'];
   resources?: { limits?: { memory?: string | number; cpu?: string | number }; requests?: { memory?: string | number; cpu?: string | number } };
   securityContext?: { privileged?: boolean };
+  ports?: K8sPort[];
 }
 interface K8sStrategy {
   type?: UpdateStrategy['type'];
@@ -150,6 +152,7 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   if (mounts) out.volumeMounts = mounts;
   const envFrom = containerEnvFrom(ctx, path, c.envFrom);
   if (envFrom) out.envFrom = envFrom;
+  if (c.ports?.length) out.ports = k8sPorts(ctx, [...path, 'ports'], c.ports);
   return out;
 }
 
@@ -171,6 +174,7 @@ function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodT
     seen.add(c.name);
     return container(ctx, [...specPath, 'containers', i], c);
   });
+  checkHostPorts(ctx, [...specPath, 'containers'], containers);
   const out: PodTemplate = {
     labels: { ...template.metadata?.labels },
     annotations: { ...template.metadata?.annotations },

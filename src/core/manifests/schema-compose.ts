@@ -25,7 +25,7 @@ const UNSUPPORTED_SERVICE_FIELDS = [
   'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
   'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
-  'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'ports', 'post_start',
+  'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'post_start',
   'pre_stop', 'profiles', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size',
   'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'user', 'userns_mode',
   'uts', 'volumes_from',
@@ -68,6 +68,25 @@ const service = {
     network_mode: { const: 'host', errorMessage: 'is not supported yet: only "host" is' },
     // Documentation of what the container listens on, like a Kubernetes containerPort.
     expose: { type: 'array', items: { type: ['string', 'integer'] } },
+    // Short "[IP:]HOST:CONTAINER[/proto]" strings or the long syntax; checked in code (compose-ports.ts).
+    ports: {
+      type: 'array',
+      maxItems: 64,
+      items: {
+        type: ['string', 'integer', 'object'],
+        properties: {
+          target: { type: ['integer', 'string'] },
+          published: { type: ['integer', 'string'] },
+          host_ip: { type: 'string' },
+          protocol: { enum: ['tcp', 'udp'] },
+          mode: { enum: ['host', 'ingress'] },
+          name: { type: 'string' },
+          app_protocol: { type: 'string' },
+        },
+        required: ['target'],
+        additionalProperties: false,
+      },
+    },
     deploy: ref('ComposeDeploy'),
     // HOST[:CONTAINER][:PERMISSIONS] strings, as docker --device; checked in code.
     devices: { type: 'array', maxItems: 64, items: { type: 'string' } },

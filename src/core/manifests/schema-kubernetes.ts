@@ -100,19 +100,19 @@ const container = closed(
     imagePullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
     volumeMounts: volumeRefs.volumeMounts,
     envFrom: volumeRefs.envFrom,
-    // Ports are documentation only (every container sees the pod's network); a host port
-    // would publish one, so it is rejected until Grove can do that.
+    // Every container sees the pod's network; a hostPort publishes the port on the node.
     ports: {
       type: 'array',
+      maxItems: 64,
       items: closed(
         {
           containerPort: { type: 'integer', minimum: 1, maximum: 65535 },
-          protocol: { enum: ['TCP', 'UDP', 'SCTP'] },
+          protocol: { enum: ['TCP', 'UDP'], errorMessage: 'must be TCP or UDP (SCTP is not supported)' },
           name: pattern('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', 'must be an IANA service name: at most 15 lowercase letters, digits and -', {
             maxLength: 15,
           }),
-          hostPort: unsupported(),
-          hostIP: unsupported(),
+          hostPort: { type: 'integer', minimum: 1, maximum: 65535 },
+          hostIP: { type: 'string' },
         },
         ['containerPort'],
       ),

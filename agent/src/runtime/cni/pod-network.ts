@@ -182,6 +182,9 @@ function execWithInput(path: string, env: NodeJS.ProcessEnv, input: string): Pro
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A plugin that exits without reading its config (a broken or foreign binary) must not
+    // crash the agent with an unhandled EPIPE: its exit code reports the failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }

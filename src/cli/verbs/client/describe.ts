@@ -2,6 +2,7 @@ import { mountText, volumeText } from './describe-volumes.js';
 import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { formatBytes } from '../../../core/quantity.js';
+import type { ContainerPort } from '../../../core/model.js';
 import type { RolloutStatusView } from '../../../server/rollout-api.js';
 import { autoRollback, progressDeadlineMs, strategyWithDefaults } from '../../../server/update-strategy.js';
 import { updatePolicyOrNone, windowText } from '../../../core/update-policy.js';
@@ -101,9 +102,16 @@ function describeContainers(io: CliIO, title: string, containers: AppView['spec'
     writeLine(io.stdout, `    Limits:   ${limits || '<none>'}`);
     if (c.env.length) writeLine(io.stdout, `    Env:      ${c.env.map((e) => e.name).join(', ')}`);
     for (const m of c.volumeMounts ?? []) writeLine(io.stdout, `    Mount:    ${mountText(m)}`);
+    if (c.ports?.length) writeLine(io.stdout, `    Ports:    ${c.ports.map(portText).join(', ')}`);
     // An explicit opt-in: shown so nobody misses it.
     if (c.privileged) writeLine(io.stdout, '    Privileged: true (all capabilities and devices)');
   }
+}
+
+/** "8080:80/TCP (http)": published as [hostIP:]hostPort:containerPort, declared as containerPort. */
+function portText(p: ContainerPort): string {
+  const published = p.hostPort !== undefined ? `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:` : '';
+  return `${published}${p.containerPort}/${p.protocol}${p.name ? ` (${p.name})` : ''}`;
 }
 
 /** Job / CronJob settings and the status the node reported. */

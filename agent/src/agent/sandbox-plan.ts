@@ -1,0 +1,111 @@
+/**
+ * The pod sandbox planner: PURE. A sandbox holds what a pod's containers share — network (CNI
+ * namespace or the host's), IPC and UTS namespaces, /etc/hosts and /etc/resolv.conf — and must
+ * exist before any container of the pod starts (init containers included: it is keyed by pod
+ * name, not by container list). From (sandboxes, containers, target) to the steps that close
+ * the gap, in this order: removals, recreations, creations.
+ *
+ * A sandbox is torn down or recreated only once no container of its pod runs: its containers
+ * are inside its namespaces, and a removal with a long stop grace must keep its network until
+ * the process is gone. Starts of a pod wait (sandboxReady) until its sandbox is ready and has
+ * the pod's network settings.
+ */
+import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
+import { ErrorCode, GroveError } from '../../../src/core/errors.js';
+import { Labels, type ManagedContainer, type PodSandbox, type SandboxPort } from './node-runtime.js';
+import { indexTarget } from './planner.js';
+
+export type SandboxStep =
+  | { type: 'create'; pod: PodTarget }
+  | { type: 'remove'; pod: string; reason: 'not-desired' }
+  /** network-changed: hostNetwork or hostPorts differ; broken: half-created, or its namespaces are gone (reboot). */
+  | { type: 'recreate'; pod: PodTarget; reason: 'network-changed' | 'broken' };
+
+export interface SandboxPlanOptions {
+  /** Keys ("sandbox:<pod>") whose creation is held back by a failure backoff. */
+  held?: (key: string) => boolean;
+}
+
+export function sandboxKey(pod: string): string {
+  return `sandbox:${pod}`;
+}
+
+/** Every container a pod runs, init containers first. */
+export function podContainers(pod: PodTarget): ContainerTarget[] {
+  return [...(pod.initContainers ?? []), ...pod.containers];
+}
+
+/** The host ports a pod publishes, CNI portmap's shape, sorted so equal sets compare equal. */
+export function podPortMappings(pod: PodTarget): { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp'; hostIP?: string }[] {
+  if (pod.hostNetwork) return []; // on the host's network a container's port is the node's port already
+  const out = podContainers(pod).flatMap((c) =>
+    (c.ports ?? []).flatMap((p) =>
+      p.hostPort === undefined ? [] : [{ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol === 'UDP' ? ('udp' as const) : ('tcp' as const), ...(p.hostIP ? { hostIP: p.hostIP } : {}) }],
+    ),
+  );
+  return out.sort((a, b) => a.hostPort - b.hostPort || a.protocol.localeCompare(b.protocol) || (a.hostIP ?? '').localeCompare(b.hostIP ?? ''));
+}
+
+/** What a sandbox's network was made from: a change means a new sandbox. */
+export function sandboxNetworkKey(pod: PodTarget): string {
+  if (pod.hostNetwork) return 'host';
+  const ports = podPortMappings(pod).map((p) => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol}`);
+  return ports.length === 0 ? 'bridge' : `bridge ${ports.join(',')}`;
+}
+
+/** Whether a pod's containers may start: its sandbox is ready and made for its network settings. */
+export function sandboxReady(sandboxes: readonly PodSandbox[], pod: PodTarget): boolean {
+  return sandboxes.some((s) => s.pod === pod.name && s.ready && s.networkKey === sandboxNetworkKey(pod));
+}
+
+export function planSandboxes(sandboxes: readonly PodSandbox[], containers: readonly ManagedContainer[], target: PodTarget[], opts: SandboxPlanOptions = {}): SandboxStep[] {
+  const held = opts.held ?? (() => false);
+  const pods = indexTarget(target);
+  const running = new Set(containers.filter((c) => c.state === 'running').map((c) => c.labels[Labels.pod]));
+  const removals: SandboxStep[] = [];
+  const recreations: SandboxStep[] = [];
+  const creations: SandboxStep[] = [];
+  const seen = new Set<string>();
+  for (const s of [...sandboxes].sort((a, b) => a.pod.localeCompare(b.pod))) {
+    const pod = pods.get(s.pod);
+    if (seen.has(s.pod)) continue; // one record per pod by construction; a second one is ignored
+    seen.add(s.pod);
+    if (running.has(s.pod) || held(sandboxKey(s.pod))) continue;
+    if (!pod) removals.push({ type: 'remove', pod: s.pod, reason: 'not-desired' });
+    else if (!s.ready) recreations.push({ type: 'recreate', pod, reason: 'broken' });
+    else if (s.networkKey !== sandboxNetworkKey(pod)) recreations.push({ type: 'recreate', pod, reason: 'network-changed' });
+  }
+  // A pod taking over the hostPort of one that is leaving (a rolling update on this node) waits
+  // for that sandbox to go instead of failing against it.
+  const leaving = sandboxes.filter((s) => !pods.has(s.pod));
+  for (const pod of pods.values()) {
+    if (seen.has(pod.name) || held(sandboxKey(pod.name))) continue;
+    if (podPortMappings(pod).some((want) => leaving.some((s) => s.ports.some((p) => overlaps(p, want))))) continue;
+    creations.push({ type: 'create', pod });
+  }
+  return [...removals, ...recreations, ...creations];
+}
+
+function overlaps(a: SandboxPort, b: SandboxPort): boolean {
+  const any = (ip: string | undefined): boolean => ip === undefined || ip === '0.0.0.0';
+  return a.hostPort === b.hostPort && a.protocol === b.protocol && (any(a.hostIP) || any(b.hostIP) || a.hostIP === b.hostIP);
+}
+
+/**
+ * The node's last line of defence against two pods on one hostPort (the scheduler keeps them
+ * apart; a pod of an older template or a hand-edited target may not be): CNI portmap would let
+ * the first rule win silently, so the second pod gets a CreateError naming the first.
+ */
+export function checkHostPortsFree(pod: PodTarget, sandboxes: readonly PodSandbox[]): void {
+  for (const want of podPortMappings(pod)) {
+    for (const s of sandboxes) {
+      if (s.pod === pod.name) continue;
+      const taken = s.ports.find((p) => overlaps(p, want));
+      if (taken) {
+        throw new GroveError(ErrorCode.InvalidArgument, `hostPort ${want.hostPort}/${want.protocol.toUpperCase()} is already used by pod ${s.pod} (app ${s.app}) on this node`, {
+          details: { hostPort: want.hostPort, protocol: want.protocol, pod: s.pod },
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The agent's pod sandboxes for one data dir: records under <data>/agent/sandboxes, namespaces
+ * and files under /run/grove/sandboxes-<hash of the data dir> (a tmpfs, so a reboot clears them;
+ * per data dir, so agents of several data dirs on one host never collect each other's), and
+ * the node bridge of config.json (podBridge, podSubnet) with the lease dir `grove ctr` uses.
+ * The agent's CNI attachments are recorded apart from ctr's, so collecting the agent's stale
+ * ones never touches a `grove ctr run --network bridge` container.
+ */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../../../src/core/logger.js';
+import type { PodNetworkSettings } from './cni/cni-config.js';
+import { PodNetwork } from './cni/pod-network.js';
+import { PodSandboxes } from './pod-sandbox.js';
+
+export const SANDBOX_RUN_ROOT = '/run/grove';
+
+export function sandboxRunDir(dataDir: string, root = SANDBOX_RUN_ROOT): string {
+  return join(root, `sandboxes-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
+}
+
+export async function openPodSandboxes(dataDir: string, settings: PodNetworkSettings, logger: Logger): Promise<PodSandboxes> {
+  const sandboxes = new PodSandboxes({
+    stateDir: join(dataDir, 'agent', 'sandboxes'),
+    runDir: sandboxRunDir(dataDir),
+    network: new PodNetwork({ settings, stateDir: join(dataDir, 'cni', 'pod-attachments'), logger }),
+    logger,
+  });
+  await sandboxes.init();
+  return sandboxes;
+}

@@ -1,0 +1,93 @@
+/**
+ * Ports of both manifest formats. k8s containers[].ports map one to one (the schema checked
+ * the numbers; hostIP is checked here). compose `ports:` → the model's ContainerPort list. Short syntax "[IP:][HOST:]CONTAINER[/proto]"
+ * (or a bare number) and the long syntax {target, published, host_ip, protocol}. A port without
+ * a host port is only declared, as a Kubernetes containerPort: nothing is published. Ranges,
+ * IPv6 host addresses and "IP::CONTAINER" (a random host port) are refused with a reason.
+ * mode: ingress (swarm's routing mesh) publishes on the pod's node only, like mode: host.
+ */
+import { ErrorCode, GroveError } from '../errors.js';
+import type { ContainerPort } from '../model.js';
+import { findHostPortClash, hostPortClashMessage, isIPv4 } from '../wire-ports.js';
+import { atField, manifestError, type DocContext, type FieldPath } from './location.js';
+
+export type ComposePort =
+  | string
+  | number
+  | { target: number | string; published?: number | string; host_ip?: string; protocol?: 'tcp' | 'udp'; mode?: 'host' | 'ingress'; name?: string; app_protocol?: string };
+
+const SHORT = /^(?:(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d+):)?(\d+)(?:\/(tcp|udp))?$/;
+
+/** Throws a GroveError whose message is the reason (callers attach the field path). */
+export function parseComposePort(value: ComposePort): ContainerPort {
+  if (typeof value === 'number') return { containerPort: port(value, 'container port'), protocol: 'TCP' };
+  if (typeof value === 'string') return parseShort(value.trim());
+  const out: ContainerPort = { containerPort: port(value.target, 'target'), protocol: value.protocol === 'udp' ? 'UDP' : 'TCP' };
+  if (value.published !== undefined && value.published !== '') out.hostPort = port(value.published, 'published');
+  if (value.host_ip !== undefined) {
+    if (!isIPv4(value.host_ip)) throw bad(`host_ip "${value.host_ip}" is not an IPv4 address`);
+    if (out.hostPort === undefined) throw bad('host_ip needs a published port');
+    out.hostIP = value.host_ip;
+  }
+  if (value.name !== undefined && /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/.test(value.name)) out.name = value.name;
+  return out;
+}
+
+function parseShort(text: string): ContainerPort {
+  if (/\d-\d/.test(text)) throw bad(`"${text}": port ranges are not supported, list each port`);
+  if (text.includes('[') || (text.match(/:/g)?.length ?? 0) > 2) throw bad(`"${text}": IPv6 host addresses are not supported`);
+  if (/::/.test(text)) throw bad(`"${text}": a random host port is not supported, give one`);
+  const m = SHORT.exec(text);
+  if (!m) throw bad(`"${text}" is not [IP:][HOST:]CONTAINER[/tcp|udp]`);
+  const [, ip, host, container, proto] = m;
+  if (ip !== undefined && !isIPv4(ip)) throw bad(`"${ip}" is not an IPv4 address`);
+  const out: ContainerPort = { containerPort: port(container, 'container port'), protocol: proto === 'udp' ? 'UDP' : 'TCP' };
+  if (host !== undefined) out.hostPort = port(host, 'host port');
+  if (ip !== undefined) out.hostIP = ip;
+  return out;
+}
+
+function port(v: number | string | undefined, what: string): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) throw bad(`${what} "${String(v)}" must be a port number 1-65535`);
+  return n;
+}
+
+function bad(reason: string): GroveError {
+  return new GroveError(ErrorCode.InvalidArgument, reason);
+}
+
+export function composePorts(ctx: DocContext, path: FieldPath, ports: readonly ComposePort[]): ContainerPort[] {
+  const out = ports.map((p, i) => atField(ctx, [...path, i], () => parseComposePort(p)));
+  const clash = findHostPortClash([{ name: 'service', ports: out }]);
+  if (clash) throw manifestError(ctx, [...path, clash.port], `host port ${clash.key} is published twice`);
+  return out;
+}
+
+export interface K8sPort {
+  containerPort: number;
+  protocol?: 'TCP' | 'UDP';
+  name?: string;
+  hostPort?: number;
+  hostIP?: string;
+}
+
+export function k8sPorts(ctx: DocContext, path: FieldPath, ports: readonly K8sPort[]): ContainerPort[] {
+  return ports.map((p, i) => {
+    const out: ContainerPort = { containerPort: p.containerPort, protocol: p.protocol ?? 'TCP' };
+    if (p.name !== undefined) out.name = p.name;
+    if (p.hostPort !== undefined) out.hostPort = p.hostPort;
+    if (p.hostIP !== undefined) {
+      if (!isIPv4(p.hostIP)) throw manifestError(ctx, [...path, i, 'hostIP'], `"${p.hostIP}" is not an IPv4 address`);
+      if (p.hostPort === undefined) throw manifestError(ctx, [...path, i, 'hostIP'], 'needs a hostPort');
+      out.hostIP = p.hostIP;
+    }
+    return out;
+  });
+}
+
+/** Two containers (or two ports) of one pod cannot publish the same hostPort/protocol. */
+export function checkHostPorts(ctx: DocContext, containersPath: FieldPath, containers: readonly { name: string; ports?: readonly ContainerPort[] }[]): void {
+  const clash = findHostPortClash(containers);
+  if (clash) throw manifestError(ctx, [...containersPath, clash.container, 'ports', clash.port], hostPortClashMessage(clash));
+}
