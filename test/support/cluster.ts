@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -220,11 +222,24 @@ export class TestCluster {
         const ids = (await runGrove(['--data-dir', agent.dir, 'ctr', 'ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
         if (ids.length) await runGrove(['--data-dir', agent.dir, 'ctr', 'rm', '-f', ...ids]).catch(() => undefined);
         await teardownAgentNetwork(agent.dir).catch(() => undefined);
+        // tmpfs volumes (Secret files, Memory emptyDirs) of pods the killed agent still ran.
+        await unmountUnder(agent.dir);
       }
       void name;
     }
     for (const dir of this.dirs) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Lazily unmounts every mount point under `dir`, deepest first (best effort). */
+export async function unmountUnder(dir: string): Promise<void> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const points = info
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((p) => p === dir || p.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) await promisify(execFile)('umount', ['-l', p]).catch(() => undefined);
 }
 
 export async function killAndWait(proc: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
