@@ -11,7 +11,8 @@
  *   the connection dies without a goodbye.
  * - rpc/req → rpc/res: the `logs` method (rpc-logs.ts).
  */
-import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { connectMqtt as mqttConnect } from './mqtt-lean.js';
 import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
