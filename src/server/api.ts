@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import { JsonResponse, Router, errorBody, type RequestContext } from './http.js';
+import { JoinAdmission, admitJoin } from './join-admission.js';
 import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, name as validName } from './validate.js';
@@ -23,6 +24,8 @@ export interface ApiServerOptions {
   controlPlane: ControlPlane;
   logger: Logger;
   maxBodyBytes?: number;
+  /** Joins worked on at once; more are answered 503 + Retry-After (src/server/join-admission.ts). */
+  maxJoinsInFlight?: number;
 }
 
 export interface ApiServer {
@@ -86,7 +89,7 @@ async function streamLogs(cp: ControlPlane, ctx: RequestContext): Promise<void> 
   res.end();
 }
 
-export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number): Router {
+export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission()): Router {
   const r = new Router({ logger, adminToken: cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
   const n = (ctx: RequestContext, what: string): string => validName(ctx.params.name, what);
 
@@ -102,7 +105,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
     },
     'public',
   );
-  r.add('POST', '/v1/join', async (ctx) => cp.join(await ctx.body()), 'public');
+  r.add('POST', '/v1/join', (ctx) => admitJoin(admission, ctx.res, async () => cp.join(await ctx.body())), 'public');
   // Authenticated by the node's MQTT password in the body (node-key-api.ts).
   r.add('POST', '/v1/nodes/:name/config-key', async (ctx) => cp.nodeConfigKey(n(ctx, 'node'), await ctx.body()), 'public');
 
@@ -148,7 +151,8 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const log = options.logger.child({ component: 'api' });
-  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes);
+  const admission = new JoinAdmission(options.maxJoinsInFlight !== undefined ? { maxInFlight: options.maxJoinsInFlight } : {});
+  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission);
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2' }, router.handle)
     : createHttpServer(router.handle);

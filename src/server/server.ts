@@ -10,7 +10,7 @@ import { createBatcher, type Outcome } from '../core/batcher.js';
 import { brokerServer } from '../core/broker-urls.js';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
-import { allNodesTopic } from '../core/topics.js';
+import { TOPIC_ROOT, allNodesTopic } from '../core/topics.js';
 import { encodeBackup } from '../store/backup.js';
 import type { Store, StoreOp } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
@@ -499,6 +499,14 @@ export class ControlPlane {
     } catch (err) {
       this.log.error({ topic, err: errorMessage(err) }, 'handling an MQTT message failed');
     }
+  }
+
+  /**
+   * Resolves once the broker has answered a QoS 1 publish (on a topic nobody subscribes to):
+   * everything the broker was doing before it read that packet, such as a reload, is done.
+   */
+  async brokerRoundTrip(): Promise<void> {
+    await this.publish(`${TOPIC_ROOT}/${this.cluster}/server/sync`, Buffer.alloc(0), false);
   }
 
   private async publish(topic: string, payload: Buffer, retain: boolean): Promise<void> {

@@ -35,6 +35,8 @@ export interface FanoutOptions {
   timeoutMs?: number;
   /** Joins in flight per hollow process; 0 (default) = all at once, a storm. */
   joinConcurrency?: number;
+  /** The server's --max-joins-in-flight (default: the server's own default). */
+  maxJoinsInFlight?: number;
 }
 
 const APP = 'fanout';
@@ -44,6 +46,8 @@ const KIB_PER_MIB = 1024;
 interface JoinOutcome {
   node: string;
   joinMs: number;
+  busy: number;
+  dropped: number;
   error?: string;
 }
 
@@ -122,16 +126,16 @@ interface BrokerSetup {
   stop(): Promise<void>;
 }
 
-export async function startWithBroker(kind: FanoutBroker, dataDir: string): Promise<BrokerSetup> {
+export async function startWithBroker(kind: FanoutBroker, dataDir: string, serverArgs: string[] = []): Promise<BrokerSetup> {
   const nodeName = 'bench-server';
   if (kind === 'embedded') {
-    const server = await startServer(dataDir, { agent: false, nodeName });
+    const server = await startServer(dataDir, { agent: false, nodeName, extraArgs: serverArgs });
     return { server, brokerPids: [], stop: () => stopChild(server.child) };
   }
   if (kind === 'nats') {
     const nats = await startNatsCluster({ members: 3 });
     try {
-      const server = await startServer(dataDir, { agent: false, nodeName, extraArgs: ['--mqtt-url', nats.mqttUrls.join(','), '--broker-credentials', nats.credentialsFile] });
+      const server = await startServer(dataDir, { agent: false, nodeName, extraArgs: ['--mqtt-url', nats.mqttUrls.join(','), '--broker-credentials', nats.credentialsFile, ...serverArgs] });
       return { server, nats, brokerPids: nats.members.map((m) => m.proc.pid!), stop: () => cleanUp([() => stopChild(server.child), () => nats.stop()]) };
     } catch (err) {
       await nats.stop();
@@ -150,7 +154,7 @@ export async function startWithBroker(kind: FanoutBroker, dataDir: string): Prom
     await writeFile(pidFile, `${mosquitto.pid}\n`);
     while (!(await portOpen(port))) await sleep(50);
   })();
-  const extraArgs = ['--mqtt-url', `mqtt://127.0.0.1:${port}`, '--mosquitto-dir', confDir, '--mosquitto-pid-file', pidFile];
+  const extraArgs = ['--mqtt-url', `mqtt://127.0.0.1:${port}`, '--mosquitto-dir', confDir, '--mosquitto-pid-file', pidFile, ...serverArgs];
   if (process.getuid?.() === 0) extraArgs.push('--mosquitto-user', 'root');
   try {
     const server = await startServer(dataDir, { agent: false, nodeName, extraArgs });
@@ -179,7 +183,7 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
   try {
     await sleep(1000);
     const bareRss = (await memory(bare.pid!)).rssKiB;
-    setup = await startWithBroker(options.broker, dataDir);
+    setup = await startWithBroker(options.broker, dataDir, options.maxJoinsInFlight ? ['--max-joins-in-flight', String(options.maxJoinsInFlight)] : []);
     const { server } = setup;
     const created = await runGrove(['--data-dir', dataDir, 'token', 'create', '--ttl', '2h']);
     if (created.code !== 0) throw new Error(`grove token create: ${created.stderr.trim()}`);
@@ -202,6 +206,10 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     const failed = joined.filter((j) => j.error);
     if (failed.length) process.stderr.write(`  ${failed.length} joins failed, e.g. ${failed[0]!.node}: ${failed[0]!.error}\n`);
     const joinMs = stats(joined.filter((j) => !j.error).map((j) => j.joinMs));
+    const busyAnswers = joined.reduce((a, j) => a + j.busy, 0);
+    const droppedTries = joined.reduce((a, j) => a + j.dropped, 0);
+    const retriedNodes = joined.filter((j) => j.busy + j.dropped > 0).length;
+    const maxRetries = Math.max(0, ...joined.map((j) => j.busy + j.dropped));
 
     const validator = createManifestValidator();
     const apply = (version: string): Promise<unknown> =>
@@ -232,6 +240,12 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     const missing = second.reduce((a, c) => a + c.missing, 0);
     for (const c of [...first, ...second]) if (c.error) process.stderr.write(`  ${c.error}\n`);
     const conv = stats(latencies);
+    if (process.env.GROVE_BENCH_HEAP_SNAPSHOT) {
+      // Diagnostics: a heap snapshot of the server at rest with the whole fleet (needs
+      // GROVE_TEST_NODE_ARGS=--heapsnapshot-signal=SIGUSR2; written to the bench's directory).
+      process.kill(server.pid, 'SIGUSR2');
+      await sleep(20_000);
+    }
     const serverPeak = await peakRssKiB(server.pid);
     const serverNow = (await memory(server.pid)).rssKiB;
     const brokerPeaks = await Promise.all(setup.brokerPids.map((pid) => peakRssKiB(pid).catch(() => NaN)));
@@ -244,7 +258,14 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
       { bench, metric: options.joinConcurrency ? `nodes joined (${n}, ${options.joinConcurrency} at a time per process)` : `nodes joined (storm of ${n})`, value: n - failed.length, unit: 'nodes', target: 'all, no join times out', note: failed.length ? `${failed.length} failed` : `${workers.length} hollow process(es)` },
       { bench, metric: 'join time p50', value: joinMs.p50, unit: 'ms' },
       { bench, metric: 'join time p99', value: joinMs.p99, unit: 'ms' },
-      { bench, metric: 'join time max', value: joinMs.max, unit: 'ms' },
+      { bench, metric: 'join time max (every node joined)', value: joinMs.max, unit: 'ms', note: 'from the start of the storm to the last join answer, retries included' },
+      {
+        bench,
+        metric: 'join retries',
+        value: busyAnswers + droppedTries,
+        unit: 'retries',
+        note: `${busyAnswers} busy answers (503 + Retry-After), ${droppedTries} dropped or timed-out attempts; ${retriedNodes} nodes retried, at most ${maxRetries} times`,
+      },
       { bench, metric: 'first rollout, all nodes Running', value: firstMax, unit: 'ms', note: firstMissing ? `new DaemonSet; ${firstMissing} joined nodes never ran it within ${timeoutMs / 1000} s` : 'new DaemonSet' },
       { bench, metric: `change → node Running new template p50${where}`, value: conv.p50, unit: 'ms' },
       { bench, metric: 'change → node Running new template p99', value: conv.p99, unit: 'ms' },

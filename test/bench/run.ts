@@ -38,8 +38,9 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
       nodes: fleetSize('--fanout-mosquitto-nodes', 'GROVE_FANOUT_MOSQUITTO_NODES', 10_000),
       targetMs: 15_000,
       targetRssMiB: 400,
-      timeoutMs: 150_000,
+      timeoutMs: 300_000,
       joinConcurrency: Number(argValue('--fanout-join-concurrency') ?? 0),
+      ...(argValue('--fanout-max-joins-in-flight') ? { maxJoinsInFlight: positiveArg('--fanout-max-joins-in-flight', 1000) } : {}),
     }),
   'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
 };

@@ -1,8 +1,11 @@
 /**
  * mosquittoSync under a join storm: concurrent joins are written in batches, never
- * concurrently, and no joined node's password line is lost.
+ * concurrently, and no joined node's password line is lost. And Mosquitto's reloads: a SIGHUP
+ * is followed by broker round trips that prove the reload done before the next one (a SIGHUP
+ * during a reload is lost), node passwords are hashed cheaply, and a deleted node leaves the
+ * files at the next rewrite.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +13,18 @@ import { mosquittoSync } from '../../src/cli/roles/mosquitto-sync.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { nodeUsername, SERVER_USERNAME } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+
+function makeSync(dir: string, store: MemoryStore, pidFile?: string) {
+  return mosquittoSync({
+    dir,
+    cluster: 'lab',
+    store,
+    server: { username: SERVER_USERNAME, password: 'x'.repeat(40) },
+    listener: { host: '127.0.0.1', port: 1883 },
+    ...(pidFile ? { pidFile } : {}),
+    logger: silentLogger(),
+  });
+}
 
 describe('mosquittoSync', () => {
   let dir: string | undefined;
@@ -20,14 +35,7 @@ describe('mosquittoSync', () => {
   it('keeps every password of 200 concurrent joins and writes them in few batches', async () => {
     dir = await mkdtemp(join(tmpdir(), 'grove-mosquitto-sync-'));
     const store = new MemoryStore();
-    const sync = mosquittoSync({
-      dir,
-      cluster: 'lab',
-      store,
-      server: { username: SERVER_USERNAME, password: 'x'.repeat(40) },
-      listener: { host: '127.0.0.1', port: 1883 },
-      logger: silentLogger(),
-    });
+    const sync = makeSync(dir, store);
     await sync.writeAll();
     const names = Array.from({ length: 200 }, (_, i) => `n-${i}`);
     // The server stores each node before registering it with the broker.
@@ -39,5 +47,47 @@ describe('mosquittoSync', () => {
     for (const n of names) expect(users.has(nodeUsername(n))).toBe(true);
     // Every line carries a real hash, none was dropped to a bare user name.
     for (const line of passwd.split('\n').filter(Boolean)) expect(line).toMatch(/^[^:]+:\$7\$/);
+  });
+});
+
+describe('mosquittoSync reloads', () => {
+  let dir: string | undefined;
+  let onHup: (() => void) | undefined;
+  afterEach(async () => {
+    if (onHup) process.off('SIGHUP', onHup);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('waits for two broker round trips after each SIGHUP, and drops a deleted node at the next rewrite', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'grove-mosquitto-sync-'));
+    // This process plays Mosquitto: its pid file, its SIGHUP handler.
+    const events: string[] = [];
+    onHup = () => events.push('hup');
+    process.on('SIGHUP', onHup);
+    const pidFile = join(dir, 'mosquitto.pid');
+    await writeFile(pidFile, `${process.pid}\n`);
+    const store = new MemoryStore();
+    const sync = makeSync(dir, store, pidFile);
+    await sync.writeAll();
+    // The signal handler runs on a later turn of the event loop: let it, before the "broker" answers.
+    sync.setRoundTrip(() => new Promise((resolve) => setTimeout(() => resolve(void events.push('trip')), 20)));
+    await new Promise((r) => setTimeout(r, 50));
+    events.length = 0;
+    await store.commit(['a', 'b'].map((n) => ({ type: 'put' as const, key: `nodes/${n}`, value: { meta: { name: n } } })));
+    await Promise.all(['a', 'b'].map((n) => sync.onJoin({ username: nodeUsername(n), password: `pw-${n}-${'y'.repeat(30)}` })));
+    // One or two batches (the first join is flushed at once); never a SIGHUP before the last reload is confirmed.
+    expect(events.join(',')).toMatch(/^hup,trip,trip(,hup,trip,trip)?$/);
+    const passwd = await readFile(join(dir, 'passwd'), 'utf8');
+    // Random node passwords are hashed with one PBKDF2 iteration; the server's keeps 101.
+    expect(passwd).toMatch(/^node\.a:\$7\$1\$/m);
+    expect(passwd).toMatch(/^grove-server:\$7\$101\$/m);
+
+    await store.commit([{ type: 'delete', key: 'nodes/a' }]);
+    await store.commit([{ type: 'put', key: 'nodes/c', value: { meta: { name: 'c' } } }]);
+    await sync.onJoin({ username: nodeUsername('c'), password: `pw-c-${'y'.repeat(30)}` });
+    const users = (await readFile(join(dir, 'passwd'), 'utf8')).split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf(':')));
+    expect(users.sort()).toEqual([SERVER_USERNAME, nodeUsername('b'), nodeUsername('c')].sort());
+    expect(await readFile(join(dir, 'acl'), 'utf8')).not.toContain('user node.a');
+    sync.close();
   });
 });

@@ -141,11 +141,24 @@ describe('mosquitto files', () => {
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     const pidFile = join(dir, 'm.pid');
     await writeFile(pidFile, `${child.pid}\n`);
-    expect(await reloadMosquitto(pidFile)).toBe(child.pid);
+    // `sleep` never handles SIGHUP: no waiting for a handler here.
+    expect(await reloadMosquitto(pidFile, { handlerWaitMs: 0 })).toBe(child.pid);
     expect(await exited).toBe('SIGHUP');
     await expect(reloadMosquitto(join(dir, 'missing.pid'))).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid });
     await writeFile(pidFile, 'garbage');
     await expect(reloadMosquitto(pidFile)).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid });
     await expect(reloadMosquitto(1)).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid });
+  });
+
+  it('waits until the process handles SIGHUP before sending it (Mosquitto installs its handler late)', async () => {
+    // Like Mosquitto loading a large ACL: the handler comes after 500 ms; a SIGHUP before would kill it.
+    const child = spawn(process.execPath, ['-e', "setTimeout(() => process.on('SIGHUP', () => { console.log('reloaded'); process.exit(0); }), 500); setTimeout(() => {}, 30000);"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await reloadMosquitto(child.pid!)).toBe(child.pid);
+    expect(await exited).toEqual([0, null]);
+    expect(out).toContain('reloaded');
   });
 });

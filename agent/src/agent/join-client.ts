@@ -30,6 +30,8 @@ export interface JoinHttpRequest {
 export interface JoinHttpResponse {
   status: number;
   body: string;
+  /** The Retry-After header of a 503 (a server busy with other joins), when it sent one. */
+  retryAfter?: string;
 }
 
 /** The HTTP transport, injectable for tests. (Node 20 bundles no public undici Agent, so CA pinning uses node:https.) */
@@ -69,10 +71,32 @@ export interface JoinOptions {
   fetch?: JoinFetch;
   logger?: Logger;
   now?: () => Date;
+  /**
+   * How long a busy server (503 + Retry-After) or a dropped connection is retried before the
+   * join fails (default 10 minutes). 0: no retries.
+   */
+  retryForMs?: number;
+  /** Called before each retry (the fan-out bench counts them). */
+  onRetry?: (retry: JoinRetry) => void;
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface JoinRetry {
+  attempt: number;
+  delayMs: number;
+  /** busy: 503 from a server admitting only so many joins at once; reset/timeout: the connection failed. */
+  reason: 'busy' | 'reset' | 'timeout';
 }
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 const HTTP_TIMEOUT_MS = 15_000;
+const DEFAULT_RETRY_FOR_MS = 10 * 60_000;
+/** Backoff bounds for a dropped connection (a busy server says how long itself). */
+const RESET_BACKOFF_MIN_MS = 1_000;
+const RESET_BACKOFF_MAX_MS = 30_000;
+const MAX_RETRY_AFTER_S = 300;
 
 export function joinConfigPath(dataDir: string): string {
   return join(dataDir, 'agent', 'join.json');
@@ -122,7 +146,8 @@ export const nodeHttpFetch: JoinFetch = (request) => {
           if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`));
           else chunks.push(chunk);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        const retryAfter = res.headers['retry-after'];
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(retryAfter ? { retryAfter } : {}) }));
         res.on('error', reject);
       },
     );
@@ -174,18 +199,13 @@ export async function joinCluster(options: JoinOptions): Promise<JoinConfig> {
     log?.warn('join token carries no CA fingerprint: the server is not authenticated');
   }
 
-  let res: JoinHttpResponse;
-  try {
-    res = await fetchFn({
-      method: 'POST',
-      url: `${base}/v1/join`,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ token: options.token.trim(), nodeName: options.nodeName, labels: options.labels ?? {} }),
-      ...(secure ? (pinned ? { ca: pinned } : { insecureTls: true }) : {}),
-    });
-  } catch (err) {
-    throw unreachable(base, err);
-  }
+  const res = await postJoinWithRetries(fetchFn, options, {
+    method: 'POST',
+    url: `${base}/v1/join`,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ token: options.token.trim(), nodeName: options.nodeName, labels: options.labels ?? {} }),
+    ...(secure ? (pinned ? { ca: pinned } : { insecureTls: true }) : {}),
+  }, log);
   if (res.status === 401 || res.status === 403) {
     throw new GroveError(ErrorCode.PermissionDenied, 'join token rejected by the server (expired or wrong)');
   }
@@ -205,6 +225,61 @@ export async function joinCluster(options: JoinOptions): Promise<JoinConfig> {
   await writeFileAtomic(joinConfigPath(options.dataDir), JSON.stringify(config, null, 2) + '\n', 0o600);
   log?.info({ cluster: config.cluster, node: config.node, mqtt: config.mqtt.url }, 'joined cluster');
   return config;
+}
+
+/** Whether a failed request is worth repeating: the server dropped or did not answer it. */
+function retryReason(err: unknown): 'reset' | 'timeout' | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'reset';
+  if (code === 'ETIMEDOUT' || /no answer within/.test(errorMessage(err))) return 'timeout';
+  return undefined;
+}
+
+/** Retry-After in seconds (a number; an HTTP date is read too), bounded. */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number {
+  if (header === undefined) return RESET_BACKOFF_MIN_MS;
+  const seconds = /^\d{1,6}$/.test(header.trim()) ? Number(header) : (Date.parse(header) - now) / 1000;
+  if (!Number.isFinite(seconds)) return RESET_BACKOFF_MIN_MS;
+  return Math.min(MAX_RETRY_AFTER_S, Math.max(0, seconds)) * 1000;
+}
+
+/**
+ * POST /v1/join, repeated while the server is busy (503: it admits only so many joins at once)
+ * or drops the connection, until `retryForMs` has passed. Waits carry ±50 % jitter so that a
+ * fleet turned away together does not come back together. A refused token or any other answer
+ * is final. Re-sending a join is safe: the server issues fresh credentials each time.
+ */
+async function postJoinWithRetries(fetchFn: JoinFetch, options: JoinOptions, request: JoinHttpRequest, log: Logger | undefined): Promise<JoinHttpResponse> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = options.random ?? Math.random;
+  const deadline = Date.now() + (options.retryForMs ?? DEFAULT_RETRY_FOR_MS);
+  for (let attempt = 1; ; attempt++) {
+    let res: JoinHttpResponse | undefined;
+    let reason: JoinRetry['reason'] | undefined;
+    let failure: unknown;
+    let baseDelay: number;
+    try {
+      res = await fetchFn(request);
+      if (res.status !== 503) return res;
+      reason = 'busy';
+      baseDelay = Math.max(250, retryAfterMs(res.retryAfter));
+    } catch (err) {
+      reason = retryReason(err);
+      failure = err;
+      if (reason === undefined || Date.now() >= deadline) throw unreachable(options.serverUrl, err);
+      baseDelay = Math.min(RESET_BACKOFF_MAX_MS, RESET_BACKOFF_MIN_MS * 2 ** Math.min(attempt - 1, 5));
+    }
+    const delayMs = Math.round(baseDelay * (0.5 + random()));
+    if (Date.now() + delayMs > deadline) {
+      if (res) return res;
+      throw unreachable(options.serverUrl, failure);
+    }
+    if (attempt === 1 || attempt % 10 === 0) {
+      log?.info({ attempt, retryMs: delayMs, reason }, reason === 'busy' ? 'server busy with other joins, will retry' : 'join request failed, will retry');
+    }
+    options.onRetry?.({ attempt, delayMs, reason });
+    await sleep(delayMs);
+  }
 }
 
 function serverMessage(body: string): string {

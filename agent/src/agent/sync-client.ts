@@ -13,7 +13,8 @@
  * - config (retained, QoS 1): the node's encrypted ConfigMap/Secret bundle, handed as received
  *   to `onConfig` (synced-config.ts decrypts and keeps it).
  */
-import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { connectMqtt as mqttConnect } from './mqtt-lean.js';
 import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';

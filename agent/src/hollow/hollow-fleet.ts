@@ -42,6 +42,9 @@ export interface JoinOutcome {
   node: string;
   /** Milliseconds from the start of the storm to this node's join answer. */
   joinMs: number;
+  /** Answers the node had to retry: `busy` (503 + Retry-After), `dropped` (reset or timed out). */
+  busy: number;
+  dropped: number;
   error?: string;
 }
 
@@ -125,6 +128,8 @@ export class HollowFleet {
     const worker = async (): Promise<void> => {
       for (let i = next++; i < this.nodes.length; i = next++) {
         const node = this.nodes[i]!;
+        let busy = 0;
+        let dropped = 0;
         try {
           const joined = await joinCluster({
             serverUrl: this.opts.serverUrl,
@@ -134,11 +139,12 @@ export class HollowFleet {
             persist: false,
             ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
             ...(this.opts.labels ? { labels: this.opts.labels } : {}),
+            onRetry: (r) => (r.reason === 'busy' ? busy++ : dropped++),
           });
-          outcomes[i] = { node: node.name, joinMs: Date.now() - started };
+          outcomes[i] = { node: node.name, joinMs: Date.now() - started, busy, dropped };
           await this.startAgent(node, joined);
         } catch (err) {
-          outcomes[i] = { node: node.name, joinMs: Date.now() - started, error: (err as Error).message };
+          outcomes[i] = { node: node.name, joinMs: Date.now() - started, busy, dropped, error: (err as Error).message };
         }
       }
     };

@@ -4,7 +4,6 @@ import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import tar from 'tar-stream';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import { formatImageRef, parseImageRef } from '../../../src/core/image-ref.js';
 import type { ContentStore } from './content-store.js';
@@ -90,6 +89,8 @@ class ArchiveReader {
     } finally {
       await fh.close();
     }
+    // Loaded on use: importing an archive is rare, and the agent would carry tar-stream (~5 MiB resident) for nothing.
+    const { default: tar } = await import('tar-stream');
     const extract = tar.extract();
     const stages = head[0] === 0x1f && head[1] === 0x8b ? [createGunzip()] : [];
     const feeding = pipeline([createReadStream(this.archive), ...stages, extract as unknown as NodeJS.WritableStream]).then(

@@ -6,7 +6,6 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import tar from 'tar-stream';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import { cleanEntryPath, detectLayerFormat, drain, readHead, unsafe, type LayerFormat, type TarEntry } from './tar-util.js';
 
@@ -132,6 +131,8 @@ class LayerApplier {
         cb(null, chunk);
       },
     });
+    // Loaded on first use: an idle agent pulls nothing, and tar-stream costs ~5 MiB resident.
+    const { default: tar } = await import('tar-stream');
     const extract = tar.extract();
     const stages: NodeJS.ReadWriteStream[] = format === 'gzip' ? [createGunzip(), counter] : [counter];
     // Settles to the pipeline's error (or undefined): never an unhandled rejection.

@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { writeLine, type CliIO } from '../io.js';
 
@@ -10,8 +9,12 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
   throw new GroveError(ErrorCode.InvalidArgument, `-o: "${value}" is not one of wide, json, yaml, name`);
 }
 
-/** Prints structured data as JSON or YAML (kubectl -o json|yaml). */
-export function printData(io: CliIO, format: 'json' | 'yaml', data: unknown): void {
+/**
+ * Prints structured data as JSON or YAML (kubectl -o json|yaml). The YAML library loads only
+ * here: every `grove` process imports this module, and the daemons would carry it (~5 MiB) for
+ * nothing.
+ */
+export async function printData(io: CliIO, format: 'json' | 'yaml', data: unknown): Promise<void> {
   if (format === 'json') writeLine(io.stdout, JSON.stringify(data, null, 2));
-  else io.stdout.write(stringify(data));
+  else io.stdout.write((await import('yaml')).stringify(data));
 }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { joinCluster, loadJoinConfig } from '../../../agent/src/agent/join-client.js';
 import type { CliContext } from '../context.js';
+import { tuneDaemonHeap } from './daemon-heap.js';
 import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { labelsFromFlags } from './server-setup.js';
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
@@ -9,6 +10,7 @@ import { untilSignal } from './signals.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 
 export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
+  tuneDaemonHeap(ctx.io.env);
   // Checked before joining: a typo in a flag must not cost a join token.
   const backoff = restartBackoffOption(o.restartBackoff as string | undefined, ctx.io.env);
   const env = ctx.io.env;

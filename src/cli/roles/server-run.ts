@@ -12,6 +12,7 @@ import { ErrorCode, GroveError } from '../../core/errors.js';
 import { loadBrokerCredentials } from './broker-credentials.js';
 import { writeClientConfig, clientConfigPath } from '../client/client-config.js';
 import type { CliContext } from '../context.js';
+import { tuneDaemonHeap } from './daemon-heap.js';
 import { mosquittoSync } from './mosquitto-sync.js';
 import { ensureLocalJoin } from './local-join.js';
 import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
@@ -20,7 +21,14 @@ import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 
+function maxJoinsInFlight(raw: unknown): number {
+  const n = Number(raw ?? 1000);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new GroveError(ErrorCode.InvalidArgument, `--max-joins-in-flight: "${String(raw)}" is not a whole number from 1 to 100000`);
+  return n;
+}
+
 export async function runServer(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
+  tuneDaemonHeap(ctx.io.env);
   const { logger, dataDir } = ctx;
   const log = logger.child({ component: 'server' });
   const apiAddr = parseHostPort(o.apiAddr as string, '--api-addr');
@@ -28,6 +36,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
   const labels = labelsFromFlags(o.label as string[]);
   const nodeGraceMs = parseDurationSeconds(o.nodeGrace as string, '--node-grace') * 1000;
   const evictionTimeoutMs = parseDurationSeconds(o.evictionTimeout as string, '--eviction-timeout') * 1000;
+  const joinsInFlight = maxJoinsInFlight(o.maxJoinsInFlight);
   const serverDir = join(dataDir, 'server');
   await ensurePrivateDir(serverDir);
   const rawStore = new LevelStore({ path: join(serverDir, 'db'), logger });
@@ -54,6 +63,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     let brokerUrlForNodes: string;
     let brokerUrls: string[] | undefined;
     let registerNode: ((r: { username: string; password: string }) => Promise<void>) | undefined;
+    let afterStart: ((cp: ControlPlane) => void) | undefined;
     if (o.mqttUrl && external) {
       // A broker with its own user list (NATS, EMQX): nothing to write, nothing to reload.
       brokerUrls = parseBrokerUrls(o.mqttUrl as string);
@@ -75,7 +85,9 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         logger,
       });
       await sync.writeAll();
+      cleanup.push(async () => sync.close());
       registerNode = sync.onJoin;
+      afterStart = (cp) => sync.setRoundTrip(() => cp.brokerRoundTrip());
     } else {
       const maxConnections = Number(o.mqttMaxConnections ?? 5000);
       if (!Number.isInteger(maxConnections) || maxConnections < 2 || maxConnections > 1_000_000) {
@@ -112,7 +124,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     });
     await controlPlane.start();
     cleanup.push(() => controlPlane.stop());
-    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger });
+    afterStart?.(controlPlane);
+    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: joinsInFlight });
     cleanup.push(() => api.close());
     const port = new URL(api.url).port;
     const localApiUrl = `${cert ? 'https' : 'http'}://${urlHost(localHost(apiAddr.host))}:${port}`;

@@ -27,6 +27,8 @@ export interface MosquittoUser {
   username: string;
   /** Omit to keep the user's existing line in the password file. */
   password?: string;
+  /** Its `$7$` hash, when the caller already has it (no hashing, no reading the old file). */
+  hash?: string;
 }
 
 export interface MosquittoFilesOptions {
@@ -47,12 +49,22 @@ export interface MosquittoFiles {
   aclFile: string;
   /** Users listed without a password and absent from the old password file: they cannot log in. */
   missingPasswords: string[];
+  /** username → the `$7$` hash written for it (callers keep it to skip re-reading the file). */
+  hashes: Map<string, string>;
 }
 
-/** A Mosquitto 2.0 `$7$` hash (what `mosquitto_passwd` writes after `user:`). */
-export function mosquittoPasswordHash(password: string, salt: Buffer = randomBytes(SALT_BYTES)): string {
-  const hash = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, PBKDF2_ITERATIONS, HASH_BYTES, 'sha512');
-  return `$7$${PBKDF2_ITERATIONS}$${salt.toString('base64')}$${hash.toString('base64')}`;
+/**
+ * Iterations for a node's password: it is 256 random bits (credentials.ts), so key stretching
+ * protects nothing, while it costs the server ~0.3 ms per join and Mosquitto as much per
+ * connected client on every reload (it re-checks every client's password). Mosquitto reads
+ * the count from each line and accepts 1.
+ */
+export const RANDOM_PASSWORD_ITERATIONS = 1;
+
+/** A Mosquitto 2.0 `$7$` hash (what `mosquitto_passwd` writes after `user:`, with 101 iterations). */
+export function mosquittoPasswordHash(password: string, salt: Buffer = randomBytes(SALT_BYTES), iterations = PBKDF2_ITERATIONS): string {
+  const hash = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, HASH_BYTES, 'sha512');
+  return `$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
 /** Only our own identities reach the files, so no name can smuggle in config syntax. */
@@ -150,19 +162,28 @@ export async function writeMosquittoFiles(dir: string, options: MosquittoFilesOp
   const passwordFile = join(base, 'passwd');
   const aclFile = join(base, 'acl');
 
-  const existing = await readPasswordFile(passwordFile);
+  // Read only when some user's line has to come from it.
+  const existing = options.users.every((u) => u.hash !== undefined || u.password !== undefined) ? new Map<string, string>() : await readPasswordFile(passwordFile);
+  const hashes = new Map<string, string>();
   const missingPasswords: string[] = [];
   const pwLines: string[] = [];
   const usernames: string[] = [];
+  const seen = new Set<string>();
   for (const user of options.users) {
     checkUsername(user.username);
-    if (usernames.includes(user.username)) {
+    if (seen.has(user.username)) {
       throw new GroveError(ErrorCode.InvalidArgument, `user ${user.username} listed twice`);
     }
+    seen.add(user.username);
     usernames.push(user.username);
-    const hash = user.password !== undefined ? mosquittoPasswordHash(user.password) : existing.get(user.username);
+    const hash = user.hash ?? (user.password !== undefined ? mosquittoPasswordHash(user.password) : existing.get(user.username));
     if (hash === undefined) missingPasswords.push(user.username);
-    else pwLines.push(`${user.username}:${hash}`);
+    else {
+      // A caller-supplied hash lands in the file verbatim: no line breaks, no field separators.
+      if (/[\s:]/.test(hash)) throw new GroveError(ErrorCode.InvalidArgument, `not a mosquitto password hash for ${user.username}`);
+      hashes.set(user.username, hash);
+      pwLines.push(`${user.username}:${hash}`);
+    }
   }
 
   let tlsFiles: { certFile: string; keyFile: string } | undefined;
@@ -184,14 +205,39 @@ export async function writeMosquittoFiles(dir: string, options: MosquittoFilesOp
     ...(options.runAsUser !== undefined ? { runAsUser: options.runAsUser } : {}),
   });
   await writeFileAtomic(configPath, config, 0o644);
-  return { configPath, passwordFile, aclFile, missingPasswords };
+  return { configPath, passwordFile, aclFile, missingPasswords, hashes };
+}
+
+/** SIGHUP's bit in the SigCgt mask of /proc/PID/status (signal 1 → bit 0). */
+const SIGHUP_BIT = 1n;
+const HANDLER_WAIT_MS = 30_000;
+
+/**
+ * Waits (up to 30 s by default) until the process catches SIGHUP. Mosquitto installs its handler only after
+ * loading its files, which takes seconds with a large ACL; a SIGHUP before that kills it. Where
+ * /proc cannot tell, it goes ahead.
+ */
+async function untilHangupHandled(pid: number, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    let mask: bigint;
+    try {
+      const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+      if (!m) return;
+      mask = BigInt(`0x${m[1]}`);
+    } catch {
+      return;
+    }
+    if ((mask & SIGHUP_BIT) !== 0n || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
  * Asks a running Mosquitto to reload its password and ACL files (SIGHUP). Takes the pid or the
  * path of its pid file; returns the pid signalled.
  */
-export async function reloadMosquitto(pidOrPidFile: number | string): Promise<number> {
+export async function reloadMosquitto(pidOrPidFile: number | string, options: { handlerWaitMs?: number } = {}): Promise<number> {
   let pid: number;
   if (typeof pidOrPidFile === 'number') {
     pid = pidOrPidFile;
@@ -210,6 +256,7 @@ export async function reloadMosquitto(pidOrPidFile: number | string): Promise<nu
   if (!Number.isInteger(pid) || pid <= 1) {
     throw new GroveError(ErrorCode.ConfigInvalid, `invalid mosquitto pid ${JSON.stringify(String(pidOrPidFile))}`);
   }
+  await untilHangupHandled(pid, options.handlerWaitMs ?? HANDLER_WAIT_MS);
   try {
     process.kill(pid, 'SIGHUP');
   } catch (err) {
