@@ -7,6 +7,7 @@
 #include "exitfile.h"
 #include "logs.h"
 #include "runtime.h"
+#include "envexec.h"
 #include "sdnotify.h"
 #include "shim.h"
 #include "supervise.h"
@@ -127,6 +128,9 @@ int main(int argc, char **argv)
 	char err[1200];
 	int po[2], pe[2];
 
+	/* First: inside a container this must not touch fds or sync state meant for the shim. */
+	if (argc >= 2 && !strcmp(argv[1], "env-exec"))
+		return envexec_main(argc, argv);
 	ensure_std_fds();
 	sync_init();
 	if (argc == 2 && !strcmp(argv[1], "--version")) {

@@ -8,7 +8,7 @@ import { ContainerManagerRuntime } from '../../agent/src/agent/container-manager
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import { listNamedVolumes } from '../../agent/src/agent/volumes/named-volumes.js';
 import { PodVolumes } from '../../agent/src/agent/volumes/pod-volumes.js';
-import { systemTmpfs } from '../../agent/src/agent/volumes/tmpfs.js';
+import { systemTmpfs } from '../../agent/src/runtime/tmpfs.js';
 import type { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { openLocalRuntime } from '../../src/cli/local-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestCluster } from '../support/cluster.js';
@@ -10,8 +10,8 @@ import { describeWith } from '../support/prereq.js';
 /**
  * Issue 5 acceptance across its parts, with real containers: an init container's output reaches
  * the main container through an emptyDir; a Secret reaches the container as a variable and as a
- * file, and its value appears in no server or agent log (debug level) and no API or CLI output
- * without --show-values.
+ * file, and its value appears in no server or agent log (debug level), no API or CLI output
+ * without --show-values, and no file on the node's disk (only its tmpfs).
  */
 const VALUE = `s3cr3t-${randomBytes(9).toString('hex')}`;
 const MD5 = createHash('md5').update(VALUE).digest('hex');
@@ -98,6 +98,23 @@ spec:
     for (const needle of [VALUE, Buffer.from(VALUE).toString('base64')]) {
       for (const text of [...outputs, ...logs]) expect(text).not.toContain(needle);
     }
+    // Nor on the node's disk: not in config.json, the runtime's state, the container record or
+    // the stored bundle. Only tmpfs (RAM) holds it: the Secret volume and the env-exec file.
+    const agentDir = cluster.agents.get('node-a')!.dir;
+    const tmpfsMounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes(' - tmpfs '))
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.startsWith(`${agentDir}/`));
+    expect(tmpfsMounts.length).toBeGreaterThanOrEqual(2);
+    const onDisk: string[] = [];
+    for (const entry of await readdir(agentDir, { withFileTypes: true, recursive: true })) {
+      const path = join(entry.parentPath, entry.name);
+      if (!entry.isFile() || tmpfsMounts.some((m) => path.startsWith(`${m}/`))) continue;
+      if ((await readFile(path).catch(() => Buffer.alloc(0))).includes(VALUE)) onDisk.push(path);
+    }
+    expect(onDisk).toEqual([]);
+
     const shown = await cluster.grove(['get', 'secret', 'creds', '-o', 'yaml', '--show-values']);
     expect(shown.stdout).toContain(VALUE);
   }, 300_000);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryConfigSource } from '../../agent/src/agent/config-source.js';
 import { writeAtomic } from '../../agent/src/agent/volumes/atomic-writer.js';
-import { resolveEnv } from '../../agent/src/agent/volumes/config-env.js';
+import { resolveEnv, resolveEnvBySource } from '../../agent/src/agent/volumes/config-env.js';
 import { PodVolumes } from '../../agent/src/agent/volumes/pod-volumes.js';
-import type { TmpfsMounter } from '../../agent/src/agent/volumes/tmpfs.js';
+import type { TmpfsMounter } from '../../agent/src/runtime/tmpfs.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
 
@@ -57,6 +57,20 @@ describe('env from ConfigMaps and Secrets', () => {
       config,
     );
     expect(r).toEqual(['level=debug', 'mode=literal', 'PW=hunter2']);
+  });
+
+  it('keeps variables read from Secrets apart, so the runtime can keep them off flash', () => {
+    const r = resolveEnvBySource(
+      [
+        { name: 'PW', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+        { name: 'level', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+        { name: 'level', value: 'info' },
+      ],
+      [{ configMapRef: { name: 'settings' } }, { secretRef: { name: 'db' }, prefix: 'DB_' }],
+      config,
+    );
+    // A literal that overrides a Secret's variable makes it plain again.
+    expect(r).toEqual({ plain: ['level=info', 'mode=a'], secret: ['DB_password=hunter2', 'PW=hunter2'] });
   });
 
   it('names the missing object or key, never a value', () => {

@@ -36,7 +36,7 @@ import { stopGraceLabels } from './planner.js';
 import { LOCK_DIR_ENV, LOCK_MOUNT_PATH } from './update-locks.js';
 import type { ConfigSource } from './config-source.js';
 import type { BindMount } from '../runtime/host-access.js';
-import { resolveEnv } from './volumes/config-env.js';
+import { resolveEnvBySource } from './volumes/config-env.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
 import type { PodSandboxes } from '../runtime/pod-sandbox.js';
@@ -117,7 +117,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
     const lockDir = await this.lockDirs?.ensureDir(pod.app);
     // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
-    const env = resolveEnv(container.env, container.envFrom, this.config);
+    const env = resolveEnvBySource(container.env, container.envFrom, this.config);
     const volumeMounts = await this.volumeMounts(pod, container);
     // The reconciler starts a pod's containers only once its sandbox is ready (sandbox-round.ts).
     const sandbox = await this.sandboxes?.joinSpec(pod.name);
@@ -129,7 +129,8 @@ export class ContainerManagerRuntime implements NodeRuntime {
         name: containerName(pod.name, container.name),
         ...(container.command?.length ? { entrypoint: container.command } : {}),
         ...(container.args?.length ? { args: container.args } : {}),
-        env: [...env, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
+        env: [...env.plain, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
+        ...(env.secret.length ? { secretEnv: env.secret } : {}),
         ...(container.workingDir ? { workingDir: container.workingDir } : {}),
         limits: {
           ...(resources.memoryBytes !== undefined ? { memoryBytes: resources.memoryBytes } : {}),

@@ -19,6 +19,8 @@ import { checkMountSources, resolveDevices, type BindMount, type DeviceMapping }
 import type { PortMapping } from './cni/cni-config.js';
 import type { PodNetwork } from './cni/pod-network.js';
 import { prepareBridgeNetwork } from './container-network.js';
+import { mountSecretEnv, unmountSecretEnv, type SecretEnvMount } from './secret-env.js';
+import { systemTmpfs, type TmpfsMounter } from './tmpfs.js';
 import type { OciRuntime } from './oci-runtime.js';
 import type { CommandResult } from './run-command.js';
 
@@ -59,6 +61,8 @@ export interface ContainerManagerDeps {
   now?: () => Date;
   /** CNI bridge networking; without it only none and host networks are available. */
   network?: PodNetwork;
+  /** tmpfs for Secret variables (default: mount(8)); tests inject it. */
+  tmpfs?: TmpfsMounter;
   /** When the host booted (default: /proc/stat); tests inject it. */
   bootTime?: () => Promise<Date | undefined>;
 }
@@ -85,6 +89,12 @@ export interface RunRequest {
   devices?: DeviceMapping[];
   groupAdd?: string[];
   privileged?: boolean;
+  /**
+   * KEY=VALUE entries read from Secrets: in the process's environment, but never in config.json,
+   * the runtime's state or the container record (all on flash). They sit in a tmpfs file that
+   * `grove-shim env-exec` (bound into the container) loads before exec'ing the command.
+   */
+  secretEnv?: string[];
   /** Pull the image when it is not stored locally (docker run's default). */
   pullMissing?: boolean;
   onPullProgress?: (event: PullProgress) => void;
@@ -143,6 +153,7 @@ export class ContainerManager {
     const containerDir = store.containerDir(id);
     let mounted = false;
     let attached = false;
+    let secretEnv: SecretEnvMount | undefined;
     try {
       await mkdir(store.stateDir(id), { recursive: true, mode: 0o700 });
       const lower = await this.deps.images.snapshot(image);
@@ -151,7 +162,9 @@ export class ContainerManager {
       const cgroupsPath = `/grove/${id}`;
       const net = spec.bridgeNetwork ? await prepareBridgeNetwork(this.deps.network, id, containerHostname(spec), spec.bridgeNetwork.ports, containerDir) : undefined;
       attached = net !== undefined;
-      const config = buildOciConfig(net ? { ...spec, mounts: [...(spec.mounts ?? []), ...net.mounts] } : spec, image.config, this.deps.host, {
+      secretEnv = request.secretEnv?.length ? await mountSecretEnv(containerDir, request.secretEnv, this.deps.shimPath, this.deps.tmpfs ?? systemTmpfs) : undefined;
+      const extraMounts = [...(net?.mounts ?? []), ...(secretEnv?.mounts ?? [])];
+      const config = buildOciConfig(extraMounts.length ? { ...spec, mounts: [...(spec.mounts ?? []), ...extraMounts] } : spec, image.config, this.deps.host, {
         rootfsPath: rootfs,
         cgroupsPath,
         ...(spec.hostNetwork ? { hostNetwork: true } : {}),
@@ -159,6 +172,7 @@ export class ContainerManager {
         ...(net ? { networkNamespacePath: net.attachment.netns } : {}),
         ...(this.deps.host.capBounding !== undefined ? { capBounding: this.deps.host.capBounding } : {}),
       });
+      if (secretEnv) config.process.args = [...secretEnv.argsPrefix, ...config.process.args];
       await writeFileAtomic(join(containerDir, 'config.json'), JSON.stringify(config, null, 2));
       const record: ContainerRecord = {
         id,
@@ -195,6 +209,7 @@ export class ContainerManager {
       await this.deps.runtime.delete(id, { force: true }).catch(() => undefined);
       if (attached) await this.deps.network?.detach(id).catch(() => undefined);
       if (mounted) await this.deps.rootfs.unmount(containerDir).catch(() => undefined);
+      if (secretEnv) await secretEnv.unmount().catch(() => undefined);
       await store.removeDir(id);
       await store.releaseName(name, id);
       throw err;
@@ -293,6 +308,7 @@ export class ContainerManager {
     });
     if (view.network) await this.deps.network?.detach(view.id);
     await this.deps.rootfs.unmount(this.deps.store.containerDir(view.id));
+    await unmountSecretEnv(this.deps.store.containerDir(view.id), this.deps.tmpfs ?? systemTmpfs);
     await this.deps.store.removeDir(view.id);
     await this.deps.store.releaseName(view.name, view.id);
     this.log.info({ id: view.id.slice(0, 12), name: view.name }, 'container removed');

@@ -24,19 +24,38 @@ function lookup(config: ConfigSource | undefined, kind: ConfigKind, name: string
 
 /** KEY=VALUE entries in order, literal ones included. */
 export function resolveEnv(env: readonly EnvVar[], envFrom: readonly EnvFromSource[] | undefined, config: ConfigSource | undefined): string[] {
+  const { plain, secret } = resolveEnvBySource(env, envFrom, config);
+  return [...plain, ...secret];
+}
+
+/**
+ * The same variables split by where their value came from: `secret` holds those read from a
+ * Secret, which the runtime keeps off flash (ContainerManager's secretEnv), `plain` the rest.
+ */
+export function resolveEnvBySource(
+  env: readonly EnvVar[],
+  envFrom: readonly EnvFromSource[] | undefined,
+  config: ConfigSource | undefined,
+): { plain: string[]; secret: string[] } {
   const vars = new Map<string, string>();
+  const fromSecret = new Set<string>();
+  const set = (name: string, value: string, secret: boolean): void => {
+    vars.set(name, value);
+    if (secret) fromSecret.add(name);
+    else fromSecret.delete(name);
+  };
   for (const source of envFrom ?? []) {
     const [kind, ref] = 'configMapRef' in source ? (['ConfigMap', source.configMapRef] as const) : (['Secret', source.secretRef] as const);
     const obj = lookup(config, kind, ref.name, ref.optional);
     if (!obj) continue;
     for (const [key, value] of Object.entries(obj.data)) {
       const name = `${source.prefix ?? ''}${key}`;
-      if (ENV_NAME.test(name)) vars.set(name, value);
+      if (ENV_NAME.test(name)) set(name, value, kind === 'Secret');
     }
   }
   for (const e of env) {
     if (!e.valueFrom) {
-      vars.set(e.name, e.value);
+      set(e.name, e.value, false);
       continue;
     }
     const [kind, ref] = 'configMapKeyRef' in e.valueFrom ? (['ConfigMap', e.valueFrom.configMapKeyRef] as const) : (['Secret', e.valueFrom.secretKeyRef] as const);
@@ -46,7 +65,11 @@ export function resolveEnv(env: readonly EnvVar[], envFrom: readonly EnvFromSour
       if (obj && !ref.optional) throw missingConfig(kind, ref.name, ref.key);
       continue;
     }
-    vars.set(e.name, value);
+    set(e.name, value, kind === 'Secret');
   }
-  return [...vars].map(([k, v]) => `${k}=${v}`);
+  const entries = [...vars];
+  return {
+    plain: entries.filter(([k]) => !fromSecret.has(k)).map(([k, v]) => `${k}=${v}`),
+    secret: entries.filter(([k]) => fromSecret.has(k)).map(([k, v]) => `${k}=${v}`),
+  };
 }

@@ -24,7 +24,7 @@ import { writeAtomic } from './atomic-writer.js';
 import { checkHostPathRoots, prepareHostPath } from './host-path.js';
 import { namedVolumeDir } from './named-volumes.js';
 import { projectedFiles, projectionOf, secretTmpfsBytes, type ProjectionSource } from './projections.js';
-import { systemTmpfs, type TmpfsMounter } from './tmpfs.js';
+import { systemTmpfs, type TmpfsMounter } from '../../runtime/tmpfs.js';
 
 /** Memory emptyDirs without a sizeLimit: tmpfs must have one, and a pod must not fill RAM. */
 export const DEFAULT_MEMORY_EMPTYDIR_BYTES = 64 * 1024 * 1024;

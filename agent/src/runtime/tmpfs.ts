@@ -4,8 +4,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
-import { runCommand } from '../../runtime/run-command.js';
+import { ErrorCode, GroveError } from '../../../src/core/errors.js';
+import { runCommand } from './run-command.js';
 
 export interface TmpfsMounter {
   mount(dir: string, sizeBytes: number, mode: number): Promise<void>;
