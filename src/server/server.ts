@@ -31,6 +31,7 @@ import { ConfigDistributor } from './config-distributor.js';
 import { newNodeKey } from './node-keys.js';
 import { fetchNodeConfigKey } from './node-key-api.js';
 import { finishedJobApps, jobExpired } from './job-ttl.js';
+import { streamLogs } from './logs-api.js';
 
 interface JoinOutcome {
   result: JoinResult;
@@ -434,42 +435,9 @@ export class ControlPlane {
     return this.mutex.run(() => fetchNodeConfigKey(this.opts.store, name, body, this.clock.now()));
   }
 
-  /* ----------------------------------------------------------------- logs */
-
-  /**
-   * Streams log lines of one pod, or of every pod of an app (their nodes asked in parallel).
-   * For a single pod a failure is thrown; for an app it goes to onError so the other pods'
-   * lines still arrive.
-   */
-  async logs(query: LogsQuery, onLines: (lines: LogLine[]) => void, onError: (pod: string, err: unknown) => void, signal?: AbortSignal): Promise<void> {
-    if ((query.app === undefined) === (query.pod === undefined)) throw invalid('query', 'give exactly one of app= or pod=');
-    const params = {
-      ...(query.container !== undefined ? { container: query.container } : {}),
-      ...(query.tail !== undefined ? { tail: query.tail } : {}),
-      ...(query.follow ? { follow: true } : {}),
-    };
-    const ask = (pod: PodAssignment): Promise<void> => {
-      // A follow may stay silent for a minute, so waiting out the timeout on a node already
-      // known to be gone would be a long wait for nothing.
-      if (query.follow && !this.statusCache.isReady(pod.node)) {
-        return Promise.reject(new GroveError(ErrorCode.NodeUnavailable, `node ${pod.node} is not ready (offline?)`, { details: { node: pod.node } }));
-      }
-      return this.rpc.requestLogs(pod.node, { pod: pod.meta.name, ...params }, onLines, signal);
-    };
-    if (query.pod !== undefined) {
-      const pod = await getResource<PodAssignment>(this.opts.store, 'Pod', query.pod).catch((err: unknown) => {
-        throw err instanceof GroveError && err.code === ErrorCode.InvalidArgument ? err : new GroveError(ErrorCode.NotFound, `pod "${query.pod}" not found`);
-      });
-      if (query.node !== undefined && pod.node !== query.node) throw new GroveError(ErrorCode.NotFound, `pod "${query.pod}" is not on node ${query.node}`);
-      return ask(pod);
-    }
-    await getResource<App>(this.opts.store, 'App', query.app!);
-    const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod))
-      .map((e) => e.value)
-      .filter((p) => p.app === query.app && (query.node === undefined || p.node === query.node));
-    await Promise.all(
-      pods.map((p) => ask(p).catch((err: unknown) => onError(p.meta.name, err))),
-    );
+  /** Log lines of one pod, or of every pod of an app (logs-api.ts). */
+  logs(query: LogsQuery, onLines: (lines: LogLine[]) => void, onError: (pod: string, err: unknown) => void, signal?: AbortSignal): Promise<void> {
+    return streamLogs({ store: this.opts.store, isReady: (node) => this.statusCache.isReady(node), rpc: this.rpc }, query, onLines, onError, signal);
   }
 
   /* -------------------------------------------------------------- private */
