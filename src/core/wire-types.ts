@@ -161,6 +161,8 @@ export interface PodStatus {
   initContainers?: ContainerStatus[];
   /** Job and CronJob pods only; absent from older agents. */
   job?: JobStatus;
+  /** The pod's address on its node's bridge; absent on the host's network, before its sandbox exists, and from older agents. */
+  podIP?: string;
 }
 
 export interface NodeStatus {

@@ -342,7 +342,16 @@ function podStatus(v: unknown, p: string): PodStatus {
   };
   if (!absent(o, 'job')) out.job = decodeJobStatus(o.job, at(p, 'job'), fieldFail);
   if (!absent(o, 'initContainers')) out.initContainers = decodeInitList(o.initContainers, at(p, 'initContainers'), fieldFail, containerStatus);
+  if (!absent(o, 'podIP')) out.podIP = ipv4(o, 'podIP', p);
   return out;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+function ipv4(o: Obj, key: string, p: string): string {
+  const v = str(o, key, p, 15);
+  if (!IPV4.test(v)) throw new FieldError(at(p, key), 'expected an IPv4 address');
+  return v;
 }
 
 /* ------------------------------------------------------------------ decoders */

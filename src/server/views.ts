@@ -26,6 +26,8 @@ export interface PodView {
   createdAt: string | undefined;
   /** Job / CronJob pods: the runs' progress as last reported (kept while the node is unreachable). */
   job?: JobStatus;
+  /** The pod's address on its node's bridge, as last reported. */
+  podIP?: string;
 }
 
 export function podView(pod: PodAssignment, app: App | undefined, live: NodeLiveView): PodView {
@@ -51,6 +53,7 @@ export function podView(pod: PodAssignment, app: App | undefined, live: NodeLive
     restarts: reported.restarts,
     containers: reported.containers.map(containerView),
     ...(reported.initContainers ? { initContainers: reported.initContainers.map(containerView) } : {}),
+    ...(reported.podIP ? { podIP: reported.podIP } : {}),
   };
 }
 

@@ -134,6 +134,13 @@ ${containers}`;
     expect(nsOf(side.pid, 'pid')).not.toBe(nsOf(web.pid, 'pid'));
     const hosts = execIn(side, ['cat', '/etc/hosts']);
     expect(hosts).toMatch(new RegExp(`^10\\.\\d+\\.\\d+\\.\\d+\\t${pod!.name}$`, 'm'));
+    // The same address in the pod's status (`get pods -o wide`).
+    const ownIP = /^(\S+)\t/m.exec(hosts.split('\n').find((l) => l.endsWith(`\t${pod!.name}`)) ?? '')?.[1];
+    const wide = await eventually(async () => {
+      const out = (await cluster.grove(['get', 'pods', '-o', 'wide'])).stdout;
+      return ownIP && out.includes(ownIP) ? out : undefined;
+    }, 30_000, 'the pod IP in get pods -o wide');
+    expect(wide).toMatch(new RegExp(`${pod!.name}.*${ownIP!.replaceAll('.', '\\.')}`));
     // The hostPort, from the host and from a LAN peer.
     expect((await eventually(async () => tryGet(`http://127.0.0.1:${hostPort}/`), 30_000, 'hostPort from the host')).trim()).toBe(pod!.name);
     expect((await eventually(async () => tryGet(`http://${lan.host}:${hostPort}/`, peerNs), 30_000, 'hostPort from the LAN peer')).trim()).toBe(pod!.name);

@@ -143,6 +143,8 @@ describe('wire round trips', () => {
   it('node status', () => {
     const s = status();
     expect(decodeNodeStatus(encodeMessage(s))).toEqual(s);
+    const withIP = { ...s, pods: s.pods.map((p, i) => (i === 0 ? { ...p, podIP: '10.42.0.7' } : p)) };
+    expect(decodeNodeStatus(encodeMessage(withIP))).toEqual(withIP);
   });
   it('presence', () => {
     expect(decodePresence(encodeMessage(presence()))).toEqual(presence());
@@ -195,6 +197,8 @@ describe('wire validation', () => {
       [(m) => (m.pods[0].phase = 'Sleeping'), /pods\[0\]\.phase: expected one of Pending/],
       [(m) => (m.sentAt = 'yesterday'), /sentAt: expected an ISO 8601 timestamp/],
       [(m) => (m.facts.cpus = Infinity), /facts\.cpus: expected a number/],
+      [(m) => (m.pods[0].podIP = '10.42.0.300'), /pods\[0\]\.podIP: expected an IPv4 address/],
+      [(m) => (m.pods[0].podIP = 7), /pods\[0\]\.podIP: expected a string/],
     ];
     for (const [fn, re] of cases) expect(wireError(() => decodeNodeStatus(mutate(status(), fn))).message).toMatch(re);
   });

@@ -242,7 +242,7 @@ export class Reconciler {
     this.executor.retain(keys, new Set(current.map((c) => c.id)));
     if (!this.stopped) this.prober.sync(pods, current);
     this.initWatchAt = initWatchAt(pods, current, this.clock.now());
-    const statuses = markDependencyWaits(deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober), waits);
+    const statuses = withPodIPs(markDependencyWaits(deriveStatus(pods, current, (key) => this.executor.failure(key), this.prober), waits), this.sandboxes);
     const report: StatusReport = {
       observedRevision: desired.revision,
       pods: markDeferred(this.jobs ? this.jobs.fold(desired.pods, statuses) : statuses, gate.deferred),
@@ -355,4 +355,13 @@ export class Reconciler {
 
 function describeStep(s: ReturnType<typeof plan>[number]): string {
   return s.type === 'remove' ? `remove ${s.id.slice(0, 12)} (${s.reason})` : `${s.type} ${s.pod.name}/${s.container.name}`;
+}
+
+/** Adds each pod's bridge address (pod sandboxes) to its status. */
+function withPodIPs(statuses: PodStatus[], sandboxes: Pick<SandboxRound, 'podIP'> | undefined): PodStatus[] {
+  if (!sandboxes) return statuses;
+  return statuses.map((s) => {
+    const ip = sandboxes.podIP(s.name);
+    return ip ? { ...s, podIP: ip } : s;
+  });
 }

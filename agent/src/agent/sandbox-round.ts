@@ -19,6 +19,8 @@ export class SandboxRound {
   private readonly log: Logger;
   /** /etc/hosts contents last handed to the runtime, so unchanged files are not rewritten. */
   private written = new Map<string, string>();
+  /** Pod → its bridge address, as of the last refreshHosts (for the pods' status). */
+  private ips: ReadonlyMap<string, string> = new Map();
 
   constructor(
     private readonly ops: SandboxOps,
@@ -43,10 +45,17 @@ export class SandboxRound {
 
   /** Rewrites the /etc/hosts of pods whose content changed (pods came, went or moved). */
   async refreshHosts(): Promise<void> {
-    const files = renderPodHosts(await this.ops.list());
+    const sandboxes = await this.ops.list();
+    this.ips = new Map(sandboxes.filter((s) => s.ready && s.ip).map((s) => [s.pod, s.ip!]));
+    const files = renderPodHosts(sandboxes);
     const changed = new Map([...files].filter(([pod, content]) => this.written.get(pod) !== content));
     if (changed.size > 0) await this.ops.writeHosts(changed);
     this.written = files;
+  }
+
+  /** The pod's address on the node bridge, when its sandbox has one. */
+  podIP(pod: string): string | undefined {
+    return this.ips.get(pod);
   }
 
   private async perform(step: SandboxStep): Promise<void> {

@@ -87,8 +87,8 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
   describeBatch(io, a);
   const pods = a.podList ?? [];
   writeLine(io.stdout, 'Pods:');
-  const rows = pods.map((p) => [`  ${p.name}`, p.node, podStatusText(p), String(p.restarts), containersText(p)]);
-  writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'STATUS', 'RESTARTS', 'CONTAINERS'], rows) : '  <none>');
+  const rows = pods.map((p) => [`  ${p.name}`, p.node, p.podIP ?? '<none>', podStatusText(p), String(p.restarts), containersText(p)]);
+  writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'IP', 'STATUS', 'RESTARTS', 'CONTAINERS'], rows) : '  <none>');
 }
 
 function describeContainers(io: CliIO, title: string, containers: AppView['spec']['template']['containers']): void {

@@ -46,13 +46,13 @@ function rows(collection: string, items: unknown[], wide: boolean, now: Date): {
     case 'pods': {
       const pods = items as PodView[];
       const headers = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'];
-      if (wide) headers.push('NODE', 'APP', 'REVISION');
+      if (wide) headers.push('IP', 'NODE', 'APP', 'REVISION');
       return {
         headers,
         rows: pods.map((p) => {
           const ready = p.containers.filter((c) => c.ready).length;
           const row = [p.name, `${ready}/${Math.max(p.containers.length, 1)}`, podStatusText(p), String(p.restarts), age(p.createdAt, now)];
-          if (wide) row.push(p.node, p.app, String(p.revision ?? ''));
+          if (wide) row.push(p.podIP ?? '<none>', p.node, p.app, String(p.revision ?? ''));
           return row;
         }),
       };
