@@ -127,7 +127,12 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod volumes and ConfigMap/Se
         envFrom: [{ secretRef: { name: `db-${tag}` }, prefix: 'DB_' }],
       }),
     );
-    expect((await sh(c, 'echo "$LEVEL $DB_user $DB_password $PLAIN ${MISSING-unset}"')).output.trim()).toBe('debug admin s3cr3t-value x unset');
+    // An exec sees config.json's environment; variables from Secrets are only in the process's
+    // own (grove-shim env-exec loads them from tmpfs), so read PID 1's.
+    expect((await sh(c, 'echo "$LEVEL $PLAIN ${MISSING-unset} ${DB_password-absent}"')).output.trim()).toBe('debug x unset absent');
+    const environ = (await sh(c, 'tr "\\0" "\\n" < /proc/1/environ')).output.split('\n');
+    expect(environ).toEqual(expect.arrayContaining(['LEVEL=debug', 'PLAIN=x', 'DB_user=admin', 'DB_password=s3cr3t-value']));
+    expect(environ.some((e) => e.startsWith('MISSING='))).toBe(false);
     expect((await sh(c, 'cat /etc/app/level')).output).toBe('debug');
     expect((await sh(c, 'cat /run/secrets/db/pass; stat -L -c %a /run/secrets/db/pass')).output).toBe('s3cr3t-value400\n');
     // Read-only for the container.
