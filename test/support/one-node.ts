@@ -17,10 +17,17 @@ export async function startOneNodeCluster(scratchPrefix: string, node = 'node-a'
   const scratch = await mkdtemp(join(tmpdir(), scratchPrefix));
   const registry = await startRegistry();
   const cluster = await TestCluster.create(options);
+  // Each step runs even when one before it fails, so nothing outlives a failed teardown.
   const destroy = async (): Promise<void> => {
-    await cluster.destroy();
-    await registry.stop();
-    await rm(scratch, { recursive: true, force: true });
+    try {
+      await cluster.destroy();
+    } finally {
+      try {
+        await registry.stop();
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
   };
   try {
     await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
