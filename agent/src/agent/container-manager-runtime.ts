@@ -255,7 +255,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     if (view.state !== 'running' || view.pid === undefined) {
       throw new GroveError(ErrorCode.ContainerNotRunning, `container ${view.name} is not running`);
     }
-    // Own network namespace (only loopback until Grove has CNI): a Node socket cannot enter it,
+    // The pod's own network namespace (its CNI sandbox): a Node socket cannot enter it,
     // so a second Node process does, via nsenter: ~90 ms and ~70 ms CPU per check (docs/agent.md).
     const args = ['--target', String(view.pid), '--net', '--', this.nodePath, this.probeScript, JSON.stringify(check), String(options.timeoutMs)];
     // Node's start-up is not the container's fault: it gets its own allowance on top of the probe's.
