@@ -230,10 +230,19 @@ async function untilRunning(server: ServerNode, app: string, start: bigint): Pro
 }
 
 /** Deletes the app and waits until its container is gone from the node's data dir too. */
+/**
+ * Deletes an app and waits until the node is idle again: pod gone, containers gone, and the
+ * pod's sandbox (network namespace, CNI rules) torn down, so the next apply is not measured
+ * together with the previous pod's teardown.
+ */
 async function removeApp(server: ServerNode, app: string): Promise<void> {
   await server.api('DELETE', `/v1/apps/${app}`);
+  const sandboxes = join(server.dataDir, 'agent', 'sandboxes');
   await waitFor(
-    async () => (await server.api<unknown[]>('GET', `/v1/pods?app=${app}`)).length === 0 && (await readdir(join(server.dataDir, 'containers'))).length === 0,
+    async () =>
+      (await server.api<unknown[]>('GET', `/v1/pods?app=${app}`)).length === 0 &&
+      (await readdir(join(server.dataDir, 'containers'))).length === 0 &&
+      (await readdir(sandboxes).catch(() => [])).length === 0,
     30_000,
     `${app} and its container to be gone`,
     20,
