@@ -139,7 +139,7 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
       ],
     });
     expect(applied.status).toBe(200);
-    // The manifests of the volumes helper are not on this branch: references go in directly.
+    // References go into the stored apps directly: this test is about delivery, not the API.
     const web = (await store.get<App>('apps/web'))!.value;
     web.spec.template.volumes = [{ name: 'creds', secret: { secretName: 'db' } }];
     web.spec.template.containers[0]!.envFrom = [{ configMapRef: { name: 'settings' } }];
