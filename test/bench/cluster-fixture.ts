@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runGrove, spawnGrove } from '../support/grove-cli.js';
+import { assignPodNetwork, teardownAgentNetwork } from '../support/pod-network.js';
 import { freePort } from '../support/registry.js';
 
 const exec = promisify(execFile);
@@ -97,6 +98,8 @@ export async function stopNode(node: { dataDir: string; child?: ChildProcess }):
   if (node.child) await stopChild(node.child);
   const ids = (await runGrove(['--data-dir', node.dataDir, 'ctr', 'ps', '-a', '-q'])).stdout.split('\n').filter(Boolean);
   if (ids.length) await runGrove(['--data-dir', node.dataDir, 'ctr', 'rm', '-f', ...ids]);
+  // Its pod sandboxes (CNI network, namespaces), their run directory and its own bridge.
+  await teardownAgentNetwork(node.dataDir);
   await rm(node.dataDir, { recursive: true, force: true });
 }
 
@@ -107,8 +110,11 @@ export async function cleanUp(steps: (() => Promise<unknown>)[]): Promise<void> 
   if (errors.length) throw errors[0];
 }
 
+/** A fresh data dir whose node gets a pod bridge and subnet of its own (removed by stopNode). */
 export async function makeDataDir(label: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `grove-bench-${label}-`));
+  const dir = await mkdtemp(join(tmpdir(), `grove-bench-${label}-`));
+  await assignPodNetwork(dir);
+  return dir;
 }
 
 /** `grove server` on free loopback ports in `dataDir` (made by the caller, so it can seed it). */
