@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
 import type { App } from '../../src/core/model.js';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { buildNodePods, canonicalJson, templateHash } from '../../src/server/targets.js';
 import { validateResources } from '../../src/server/validate.js';
+import { parseApps, thrownMessage } from './manifest-fixtures.js';
 
-const validator = createManifestValidator();
-const parse = (text: string) => parseManifests(text, { file: 'app.yaml' }, { validator }) as App[];
-const message = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return 'no error';
-};
+const parse = (text: string) => parseApps(text);
+const message = thrownMessage;
 
 const deployment = (annotations: string, podExtra: string, containerExtra: string) => `apiVersion: apps/v1
 kind: Deployment

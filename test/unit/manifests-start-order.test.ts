@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
+import { parseApps } from './manifest-fixtures.js';
 import type { App } from '../../src/core/model.js';
 import { decodeNodeStatus, decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { validateResources } from '../../src/server/validate.js';
 import { podStatusText, type PodView } from '../../src/cli/verbs/client/views.js';
 
-const validator = createManifestValidator();
-const parse = (text: string, file = 'app.yaml') => parseManifests(text, { file }, { validator }) as App[];
+const parse = (text: string, file = 'app.yaml') => parseApps(text, { file });
 
 const deployment = (podExtra: string, kind = 'Deployment') => `apiVersion: apps/v1
 kind: ${kind}

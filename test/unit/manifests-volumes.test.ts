@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
-import type { App } from '../../src/core/model.js';
+import { parseApps } from './manifest-fixtures.js';
 
-const validator = createManifestValidator();
-const parse = (text: string, dir?: string) => parseManifests(text, { file: 'app.yaml' }, { validator, ...(dir ? { dir } : {}) }) as App[];
+const parse = (text: string, dir?: string) => parseApps(text, dir ? { dir } : {});
 
 /** A Deployment whose pod spec ends with `podLines` and whose one container ends with `containerLines`. */
 const deployment = (podLines: string, containerLines = '') => `apiVersion: apps/v1
