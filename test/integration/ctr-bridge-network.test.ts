@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually, runGrove, type GroveResult } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { freePort } from '../support/ports.js';
+import { createNetnsLink, type NetnsLink } from '../support/netns.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -20,11 +21,11 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 describeWith(['root', 'runc', 'registry', 'shim'], 'grove ctr --network bridge (CNI)', () => {
   const tag = randomBytes(3).toString('hex');
   const bridge = `grt${tag}`;
-  const peerNs = `grove-peer-${tag}`;
-  const hostVeth = `gph${tag}`;
-  const octet = 100 + randomInt(100);
+  // 150–199: apart from createNetnsLink's 10.64–127 and the test agents' 10.200–249.
+  const octet = 150 + randomInt(50);
   const subnet = `10.${octet}.${randomInt(250)}.0/24`;
-  const lan = { host: `10.${octet}.251.1`, peer: `10.${octet}.251.2` };
+  /** A LAN peer: its own namespace, a veth to the host on a /30. */
+  let lan: NetnsLink | undefined;
   let registry: TestRegistry;
   let dataDir: string;
   let image: string;
@@ -42,14 +43,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'grove ctr --network bridge (
     registry = await startRegistry();
     await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
     image = `${registry.host}/test/busybox:1`;
-    // A LAN peer: its own namespace, a veth to the host.
-    sh('ip', ['netns', 'add', peerNs]);
-    sh('ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peerNs]);
-    sh('ip', ['addr', 'add', `${lan.host}/30`, 'dev', hostVeth]);
-    sh('ip', ['link', 'set', hostVeth, 'up']);
-    sh('ip', ['netns', 'exec', peerNs, 'ip', 'addr', 'add', `${lan.peer}/30`, 'dev', 'eth0']);
-    sh('ip', ['netns', 'exec', peerNs, 'ip', 'link', 'set', 'eth0', 'up']);
-    sh('ip', ['netns', 'exec', peerNs, 'ip', 'link', 'set', 'lo', 'up']);
+    lan = await createNetnsLink('peer');
   }, 120_000);
 
   afterAll(async () => {
@@ -58,12 +52,11 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'grove ctr --network bridge (
       if (ids.length) await ctr(['rm', '-f', ...ids]);
       await rm(dataDir, { recursive: true, force: true });
     }
-    for (const args of [['netns', 'delete', peerNs], ['link', 'delete', bridge], ['link', 'delete', hostVeth]]) {
-      try {
-        execFileSync('ip', args, { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
+    await lan?.destroy();
+    try {
+      execFileSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
+    } catch {
+      // already gone
     }
     await registry?.stop();
   });
@@ -87,17 +80,17 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'grove ctr --network bridge (
     }, 20_000, 'published port answers on the host');
     expect(fromHost).toContain(id.slice(0, 12));
     expect(fromHost).toMatch(new RegExp(`${info.network!.ip.replaceAll('.', '\\.')}\\s+${id.slice(0, 12)}`));
-    expect(httpGet(`http://${lan.host}:${port}/`, peerNs)).toContain(id.slice(0, 12));
+    expect(httpGet(`http://${lan!.hostIp}:${port}/`, lan!.ns)).toContain(id.slice(0, 12));
 
     // Outbound: the container reaches the LAN peer, which sees the node's address (NAT).
     const peerPort = await freePort();
-    const server = execFileSync('sh', ['-c', `ip netns exec ${peerNs} ${process.execPath} -e "require('http').createServer((q,s)=>{s.end(q.socket.remoteAddress);server.close()}).listen(${peerPort});var server" >/dev/null 2>&1 & echo started`]).toString();
+    const server = execFileSync('sh', ['-c', `ip netns exec ${lan!.ns} ${process.execPath} -e "require('http').createServer((q,s)=>{s.end(q.socket.remoteAddress);server.close()}).listen(${peerPort});var server" >/dev/null 2>&1 & echo started`]).toString();
     expect(server).toContain('started');
     const out = await eventually(async () => {
-      const r = await ctr(['run', '--rm', '--network', 'bridge', image, 'wget', '-q', '-O', '-', `http://${lan.peer}:${peerPort}/`]);
+      const r = await ctr(['run', '--rm', '--network', 'bridge', image, 'wget', '-q', '-O', '-', `http://${lan!.nsIp}:${peerPort}/`]);
       return r.code === 0 ? r.stdout : undefined;
     }, 20_000, 'container reaches the LAN peer');
-    expect(out).toContain(lan.host);
+    expect(out).toContain(lan!.hostIp);
 
     const rm = await ctr(['rm', '-f', 'web']);
     expect(rm.code, rm.stderr).toBe(0);

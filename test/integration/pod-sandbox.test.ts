@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { TERM_AWARE, type CtrInspect, type TestCluster } from '../support/cluste
 import { eventually } from '../support/grove-cli.js';
 import { startOneNodeCluster, type OneNodeCluster } from '../support/one-node.js';
 import { freePort } from '../support/ports.js';
+import { createNetnsLink, type NetnsLink } from '../support/netns.js';
 import { describeWith } from '../support/prereq.js';
 
 /**
@@ -24,11 +24,8 @@ describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables'], 'pod 
   let cluster: TestCluster;
   let agentDir = '';
   let bridge = '';
-  const tag = randomBytes(3).toString('hex');
-  const peerNs = `grove-pp-${tag}`;
-  const hostVeth = `gpp${tag}`;
-  const octet = 100 + randomInt(100);
-  const lan = { host: `10.${octet}.252.1`, peer: `10.${octet}.252.2` };
+  /** A LAN peer: its own namespace, a veth to the host on a /30. */
+  let lan: NetnsLink | undefined;
   let hostPort = 0;
   let otherPort = 0;
 
@@ -91,18 +88,12 @@ ${containers}`;
     bridge = (JSON.parse(readFileSync(join(agentDir, 'config.json'), 'utf8')) as { podBridge: string }).podBridge;
     hostPort = await freePort();
     otherPort = await freePort();
-    sh('ip', ['netns', 'add', peerNs]);
-    sh('ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peerNs]);
-    sh('ip', ['addr', 'add', `${lan.host}/30`, 'dev', hostVeth]);
-    sh('ip', ['link', 'set', hostVeth, 'up']);
-    sh('ip', ['netns', 'exec', peerNs, 'ip', 'addr', 'add', `${lan.peer}/30`, 'dev', 'eth0']);
-    sh('ip', ['netns', 'exec', peerNs, 'ip', 'link', 'set', 'eth0', 'up']);
-    sh('ip', ['netns', 'exec', peerNs, 'ip', 'link', 'set', 'lo', 'up']);
+    lan = await createNetnsLink('pp');
   }, 180_000);
 
   afterAll(async () => {
     await env?.destroy();
-    for (const args of [['netns', 'delete', peerNs], ['link', 'delete', hostVeth]]) tryRun('ip', args);
+    await lan?.destroy();
   }, 120_000);
 
   it('shares network, IPC and UTS between the containers of a pod, and publishes its hostPort to the host and the LAN', async () => {
@@ -143,7 +134,7 @@ ${containers}`;
     expect(wide).toMatch(new RegExp(`${pod!.name}.*${ownIP!.replaceAll('.', '\\.')}`));
     // The hostPort, from the host and from a LAN peer.
     expect((await eventually(async () => tryGet(`http://127.0.0.1:${hostPort}/`), 30_000, 'hostPort from the host')).trim()).toBe(pod!.name);
-    expect((await eventually(async () => tryGet(`http://${lan.host}:${hostPort}/`, peerNs), 30_000, 'hostPort from the LAN peer')).trim()).toBe(pod!.name);
+    expect((await eventually(async () => tryGet(`http://${lan!.hostIp}:${hostPort}/`, lan!.ns), 30_000, 'hostPort from the LAN peer')).trim()).toBe(pod!.name);
     expect((await cluster.grove(['describe', 'app', 'duo'])).stdout).toContain(`Ports:    ${hostPort}:8080/TCP (http)`);
     // waitForRunning waited for ready: the agent's httpGet probe reached the pod in its CNI namespace.
   }, 240_000);
