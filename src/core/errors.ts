@@ -31,6 +31,8 @@ export const ErrorCode = {
   StoreError: 'STORE_ERROR',
   NotFound: 'NOT_FOUND',
   ServerUnavailable: 'SERVER_UNAVAILABLE',
+  /** A listen address is taken by another process (or not on this host, or not ours to bind). */
+  AddressUnavailable: 'ADDRESS_UNAVAILABLE',
   Unauthenticated: 'UNAUTHENTICATED',
   Conflict: 'CONFLICT',
   NodeUnavailable: 'NODE_UNAVAILABLE',

@@ -69,8 +69,9 @@ export async function rolloutStatus(deps: RolloutDeps, name: string): Promise<Ro
   };
 }
 
-async function revisionsOf(store: Store, name: string): Promise<AppRevision[]> {
-  return (await store.list<AppRevision>(`${REVISION_PREFIX}${name}/`)).map((e) => e.value);
+/** The stored revisions of one app, or of every app without `name`. */
+export async function revisionsOf(store: Store, name?: string): Promise<AppRevision[]> {
+  return (await store.list<AppRevision>(name === undefined ? REVISION_PREFIX : `${REVISION_PREFIX}${name}/`)).map((e) => e.value);
 }
 
 export async function rolloutHistory(deps: RolloutDeps, name: string): Promise<RevisionView[]> {

@@ -20,7 +20,8 @@ import { patchNode, prepareJoin, type JoinResult, type NodeRegistration } from '
 import { applyResources, deleteResource, getResource, listResources, PREFIX, type ApplyResult, type DeletableKind } from './resources.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
 import type { NodeView } from './scheduler.js';
-import { rolloutHistory, rolloutRestart, rolloutStatus, rolloutUndo, type RevisionView, type RolloutDeps, type RolloutStatusView } from './rollout-api.js';
+import { revisionsOf, rolloutHistory, rolloutRestart, rolloutStatus, rolloutUndo, type RevisionView, type RolloutDeps, type RolloutStatusView } from './rollout-api.js';
+import { indexRevisions } from './revisions.js';
 import { SERVER_USERNAME } from './security/credentials.js';
 import { createJoinToken } from './security/tokens.js';
 import { StatusCache, type StoredNode } from './status-cache.js';
@@ -369,11 +370,12 @@ export class ControlPlane {
   }
 
   async listPods(filter: { app?: string; node?: string }): Promise<PodView[]> {
-    const apps = new Map((await listResources<App>(this.opts.store, 'App')).map((a) => [a.meta.name, a]));
+    // Each pod's revision number by its template hash: mid-rollout old and new pods have one.
+    const revisions = indexRevisions(await revisionsOf(this.opts.store, filter.app));
     const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
     return pods
       .filter((p) => (filter.app === undefined || p.app === filter.app) && (filter.node === undefined || p.node === filter.node))
-      .map((p) => podView(p, apps.get(p.app), this.statusCache.view(p.node)));
+      .map((p) => podView(p, revisions.get(p.app)?.get(p.templateHash)?.revision, this.statusCache.view(p.node)));
   }
 
   /* ------------------------------------------------------- tokens and join */

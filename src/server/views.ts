@@ -20,7 +20,10 @@ export interface PodView {
   containers: ContainerView[];
   /** Pods with init containers only, in their order. */
   initContainers?: ContainerView[];
-  /** Generation of the app this pod was scheduled for (the current one when its hash matches). */
+  /**
+   * The app revision the pod runs (its template's number in `grove rollout history`), old and new
+   * pods alike mid-rollout; undefined only before the controller has recorded the revision.
+   */
   revision: number | undefined;
   templateHash: string;
   createdAt: string | undefined;
@@ -30,13 +33,13 @@ export interface PodView {
   podIP?: string;
 }
 
-export function podView(pod: PodAssignment, app: App | undefined, live: NodeLiveView): PodView {
+export function podView(pod: PodAssignment, revision: number | undefined, live: NodeLiveView): PodView {
   const reported = live.status?.pods.find((p) => p.name === pod.meta.name);
   const base = {
     name: pod.meta.name,
     app: pod.app,
     node: pod.node,
-    revision: app && templateHash(app) === pod.templateHash ? (app.generation ?? 1) : undefined,
+    revision,
     templateHash: pod.templateHash,
     createdAt: pod.meta.createdAt,
     // A Job's counts are history, not a claim about now: shown even from a node that went quiet.

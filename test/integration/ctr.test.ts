@@ -63,7 +63,8 @@ describeWith(['root', 'runc', 'registry', 'htpasswd', 'shim'], 'grove ctr (end t
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(pulled.stdout).toMatch(/Pulled .*test\/busybox:1 sha256:[a-f0-9]{64}/);
     const images = await ctr(['images']);
-    expect(images.stdout).toMatch(new RegExp(`${registry.host}/test/busybox\\s+1\\s+[a-f0-9]{12}`));
+    // CREATED is when the image was built (the test builder's 2024-01-01), not the pull just now.
+    expect(images.stdout).toMatch(new RegExp(`${registry.host}/test/busybox\\s+1\\s+[a-f0-9]{12}\\s+\\d+ (weeks|months|years) ago\\s`));
   });
 
   it('pulls with basic auth from registries.json; a wrong password is one clear error', async () => {
@@ -180,6 +181,23 @@ describeWith(['root', 'runc', 'registry', 'htpasswd', 'shim'], 'grove ctr (end t
     const leftover = mounts.split('\n').filter((l) => l.includes(dataDir));
     // Only containers that still exist may have mounts.
     for (const line of leftover) expect(before.some((id) => line.includes(id))).toBe(true);
+  });
+
+  it('ps keeps a multi-line command on its one row, cut as docker does; --no-trunc shows it whole', async () => {
+    const script = 'trap "exit 0" TERM\nwhile true; do\n  sleep 1\ndone';
+    const r = await ctr(['run', '-d', '--name', 'multiline', image, 'sh', '-c', script]);
+    expect(r.code, r.stderr).toBe(0);
+    try {
+      const count = (await ctr(['ps', '-q'])).stdout.split('\n').filter(Boolean).length;
+      const ps = await ctr(['ps']);
+      expect(ps.stdout.trimEnd().split('\n')).toHaveLength(count + 1);
+      expect(ps.stdout).toMatch(/ "sh -c trap \\"exit 0…" .* multiline\n/);
+      const full = await ctr(['ps', '--no-trunc']);
+      expect(full.stdout.trimEnd().split('\n')).toHaveLength(count + 1);
+      expect(full.stdout).toContain(`${r.stdout.trim()}   ${registry.host}/test/busybox:1   "sh -c trap \\"exit 0\\" TERM\\nwhile true; do\\n  sleep 1\\ndone"`);
+    } finally {
+      await ctr(['rm', '-f', 'multiline']);
+    }
   });
 
   it('stops and removes containers, unmounting their rootfs', async () => {

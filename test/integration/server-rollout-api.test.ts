@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeTarget, PodStatus } from '../../src/core/wire-types.js';
 import type { RevisionView, RolloutStatusView } from '../../src/server/rollout-api.js';
+import type { PodView } from '../../src/server/views.js';
 import { app } from '../unit/server-fixtures.js';
 import { FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
 
@@ -67,6 +68,10 @@ describe('rollout API', () => {
     const during = await waitFor(() => node.latest()?.pods.length === 3 && node.latest(), 'surge pod in the target');
     expect(new Set(during.pods.map((p) => p.containers[0]!.env[0]!.value))).toEqual(new Set(['1', '2']));
     expect((await c.call<RolloutStatusView>('GET', '/v1/apps/web/rollout')).body).toMatchObject({ revision: 2, phase: 'Progressing', updated: 1, available: 0 });
+    // Old and new pods side by side each show the revision they run (REVISION in get pods -o wide).
+    const pods = (await c.call<PodView[]>('GET', '/v1/pods?app=web')).body;
+    const version = new Map(during.pods.map((p) => [p.name, p.containers[0]!.env[0]!.value]));
+    expect(pods.map((p) => [version.get(p.name), p.revision]).sort()).toEqual([['1', 1], ['1', 1], ['2', 2]]);
     await completeRollout(c, reportReady, 'web');
     await versionsAre(node, ['2', '2']);
 

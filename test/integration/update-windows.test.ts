@@ -136,6 +136,26 @@ spec:
     await eventually(async () => !(await runningContainerOf(v1.name)), 30_000, 'v1 stopped');
   }, 300_000);
 
+  it('deletes an app at once although its workload holds the update lock', async () => {
+    const app = `deleted-${suffix}`;
+    const takeLock = 'test -n "$GROVE_LOCK_DIR" && touch "$GROVE_LOCK_DIR/updates.lock";';
+    await apply(app, deployment(app, 'v1', {}, takeLock));
+    const v1 = await eventually(async () => {
+      const p = await runningPod(app);
+      return p && (await runningContainerOf(p.name)) ? p : undefined;
+    }, 90_000, 'v1 running');
+    const lockFile = join(cluster.agentDir('node-a'), 'agent', 'locks', app, 'updates.lock');
+    await eventually(async () => existsSync(lockFile), 20_000, 'the workload created its lock file');
+
+    const deletedAt = Date.now();
+    const r = await cluster.grove(['delete', 'app', app]);
+    expect(r.code, r.stderr).toBe(0);
+    // Held, it would run on for the agent's lock maximum (1 h) with no view showing it.
+    await eventually(async () => !(await runningContainerOf(v1.name)), 30_000, 'the deleted app stopped');
+    console.log(`[figure] delete of an app holding its update lock → container gone: ${((Date.now() - deletedAt) / 1000).toFixed(1)} s`);
+    await eventually(async () => !existsSync(lockFile), 20_000, 'its lock directory removed');
+  }, 300_000);
+
   it('a container with a long stop grace does not hold up other apps', async () => {
     // busybox sleep as PID 1 ignores SIGTERM: its removal takes the whole 120 s grace.
     const stubborn = `stubborn-${suffix}`;

@@ -114,8 +114,20 @@ describe('update lock', () => {
       { app: 'web', reason: 'update-lock', since: '2026-03-10T12:00:00.000Z', until: '2026-03-10T13:00:00.000Z', message: 'update lock held since 2026-03-10T12:00:00.000Z (at most until 2026-03-10T13:00:00.000Z)' },
     ]);
     expect(r.wakeAt).toBe(T('2026-03-10T13:00:00Z'));
-    // A deletion of the whole app waits too (the default maximum applies).
-    expect(gate([old], [], noon, { lockedApps: new Set(['web']) }).run).toEqual([]);
+  });
+
+  it('never holds the deletion of the app from the node, though the lock is held', () => {
+    const old = running('web-old', 'h1');
+    const other = running('db-a', 'd1', 'running', 'db');
+    const holds = new Map<string, Hold>([['web', { reason: 'update-lock', since: noon - 60_000 }]]);
+    const r = gate([old, other], [pod('db-a', 'd1', undefined, 'db')], noon, { lockedApps: new Set(['web']), holds });
+    expect(short(r.run)).toEqual([`remove ${old.id}`]);
+    expect(r.deferred).toEqual([]);
+    expect(r.holds.size).toBe(0);
+    expect(r.wakeAt).toBeUndefined();
+    // A scale-down (the app stays) still waits for the lock.
+    const b = running('web-b', 'h1');
+    expect(gate([old, b], [pod('web-b', 'h1')], noon, { lockedApps: new Set(['web']) }).run).toEqual([]);
   });
 
   it('holds the surge pod of a rolling update while the lock is held', () => {

@@ -72,16 +72,15 @@ describe('Reconciler: update windows and locks', () => {
     expect(reports.at(-1)?.deferred).toBeUndefined();
   });
 
-  it('holds a deletion up to the default maximum, then forgets the lock of the app that left', async () => {
-    const { clock, runtime, locks, reconciler, reports } = setup();
-    await reconciler.setTarget({ revision: 1, pods: [pod('web-a', 'web', 'h1')] });
+  it('deletes an app at once although it holds its lock, and forgets the lock of the app that left', async () => {
+    const { runtime, locks, reconciler, reports } = setup();
+    await reconciler.setTarget({ revision: 1, pods: [pod('web-a', 'web', 'h1'), pod('db-a', 'db', 'd1')] });
     locks.hold('web');
-    await reconciler.setTarget({ revision: 2, pods: [] });
-    expect(await images(runtime)).toEqual(['web-a_main@img:h1']);
-    expect(reports.at(-1)?.deferred?.[0]).toMatchObject({ app: 'web', reason: 'update-lock', until: '2026-03-10T13:00:00.000Z' });
-    clock.advance(3600_000);
+    await reconciler.setTarget({ revision: 2, pods: [pod('db-a', 'db', 'd1')] });
     await settle(reconciler);
-    expect(await images(runtime)).toEqual([]);
+    expect(await images(runtime)).toEqual(['db-a_main@img:d1']);
+    expect(runtime.stops.map((s) => s.graceSeconds)).toEqual([30]); // a normal stop: SIGTERM, then the grace
+    expect(reports.at(-1)?.deferred).toBeUndefined();
     expect(await locks.held('web')).toBe(false);
   });
 

@@ -34,7 +34,9 @@ describe('client config discovery', () => {
     await writeFile(join(dir, 'client.json'), JSON.stringify({ apiUrl: 'ftp://x', token: 'x'.repeat(32) }));
     await expect(loadClientConfig({ dataDir: dir, env: {} })).rejects.toThrow('apiUrl must be an http(s) URL');
     await writeFile(join(dir, 'client.json'), JSON.stringify({ apiUrl: 'http://x' }));
-    await expect(loadClientConfig({ dataDir: dir, env: {} })).rejects.toThrow('token is missing');
+    await expect(loadClientConfig({ dataDir: dir, env: {} })).rejects.toThrow(`client config ${join(dir, 'client.json')}: token is missing`);
+    await writeFile(join(dir, 'client.json'), JSON.stringify({ apiUrl: 'http://x', token: 'short' }));
+    await expect(loadClientConfig({ dataDir: dir, env: {} })).rejects.toThrow(`client config ${join(dir, 'client.json')}: token is malformed: too short`);
   });
 });
 

@@ -50,4 +50,14 @@ describe('manifests', () => {
     });
     expect(() => parseImageConfig(buf({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: ['nope'] } }))).toThrow(expect.objectContaining({ code: ErrorCode.ManifestInvalid }));
   });
+
+  it('reads when the image was built, and nothing odd in its place', () => {
+    const base = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [D('1')] } };
+    expect(parseImageConfig(buf({ ...base, created: '2024-05-01T10:11:12.123456789Z' })).created).toBe('2024-05-01T10:11:12.123456789Z');
+    expect(parseImageConfig(buf({ ...base, created: '2024-05-01T10:11:12+02:00' })).created).toBe('2024-05-01T10:11:12+02:00');
+    expect(parseImageConfig(buf(base))).not.toHaveProperty('created');
+    for (const created of [42, 'yesterday', '2024-13-45T99:99:99Z', `2024-05-01T10:11:12.${'1'.repeat(80)}Z`]) {
+      expect(parseImageConfig(buf({ ...base, created })).created).toBeUndefined();
+    }
+  });
 });

@@ -8,9 +8,12 @@
  *   scale-ups on the current revision, crash restarts and deletions of the whole app are not
  *   updates and are never held by a window.
  * - **Update lock** (a file `updates.lock` the workload creates in its lock directory): any
- *   planned stop of a running container of the app (update, scale-down, deletion) waits while
- *   the file exists, up to the app's lock maximum counted from when the agent first found it
- *   held; the new revision's pods wait with it so old and new never run side by side.
+ *   planned stop of a running container of the app (update, scale-down) waits while the file
+ *   exists, up to the app's lock maximum counted from when the agent first found it held; the
+ *   new revision's pods wait with it so old and new never run side by side. A deletion (the app
+ *   has no pod left in this node's target) is an operator's explicit order, as `kubectl delete`
+ *   is: it goes ahead at once, the containers get SIGTERM and their grace period, and no lock
+ *   holds it back (a held deletion ran on unseen: the server no longer shows a deleted app).
  *
  * Same inputs, same answer: the clock reading and the lock state come in as values, and what
  * must be remembered between rounds (since when an app has been held) goes in and out as
@@ -39,7 +42,7 @@ export interface GateInput {
   lockedApps: ReadonlySet<string>;
   /** Holds of the previous round, by app. */
   holds: ReadonlyMap<string, Hold>;
-  /** Lock maximum for apps that set none (and for apps no longer in the target). */
+  /** Lock maximum for apps that set none. */
   defaultLockMaxSeconds: number;
   /** Zone windows are read in when the app names none; undefined = the process's local zone. */
   timeZone?: string;
@@ -150,7 +153,9 @@ export function gateSteps(input: GateInput): GateResult {
       }
     }
 
-    // Lock: any stop of a running container of the app waits while the lock file exists.
+    // Lock: any stop of a running container of the app waits while the lock file exists,
+    // except the app's deletion from this node (nothing of it left in the target).
+    if (pods.length === 0) continue;
     const maxMs = (policy?.lockMaxSeconds ?? input.defaultLockMaxSeconds) * 1000;
     // Retiring the old revision once the new one runs is the tail of an update the lock already
     // let through; the new revision may well have taken the (per-app) lock again by then.

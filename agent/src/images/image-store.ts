@@ -1,12 +1,13 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ErrorCode, GroveError, isGroveError } from '../../../src/core/errors.js';
+import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import { formatImageRef, parseImageRef, type ImageRef } from '../../../src/core/image-ref.js';
 import { DEFAULT_IMPORT_LIMITS, importImageArchive, type ImportedImage, type ImportLimits } from './archive-import.js';
 import { ContentStore } from './content-store.js';
 import { DIGEST_RE } from './digest.js';
 import { KeyedMutex } from './fs-util.js';
+import { parseImageConfig } from './manifest.js';
 import { ImageIndex } from './image-index.js';
 import { DEFAULT_MAX_LAYER_BYTES } from './layer-unpack.js';
 import { hostPlatform } from './platform.js';
@@ -218,6 +219,20 @@ export class ImageStore {
   async list(): Promise<ImageRecord[]> {
     await this.init();
     return this.index.all().sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.digest.localeCompare(b.digest));
+  }
+
+  /**
+   * When the image was built (its config's `created`), undefined when the config does not say
+   * or cannot be read. Read from the config blob, not the record: `createdAt` is when the image
+   * arrived here, and records stored before this existed have nothing else.
+   */
+  async imageCreated(image: ImageRecord): Promise<string | undefined> {
+    try {
+      return parseImageConfig(await this.content.get(image.configDigest, this.limits.maxConfigBytes)).created;
+    } catch (err) {
+      this.log.debug({ image: image.digest, err: errorMessage(err) }, 'cannot read the image config');
+      return undefined;
+    }
   }
 
   /**

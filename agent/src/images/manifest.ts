@@ -143,6 +143,14 @@ export interface ParsedImageConfig {
   platform: Platform;
   runConfig: ImageRunConfig;
   diffIds: string[];
+  /** When the image was built (the config's `created`, RFC 3339), if it says so. */
+  created?: string;
+}
+
+/** A `created` worth showing: an RFC 3339 date-time that parses. Absent or odd → undefined. */
+function createdOf(v: unknown): string | undefined {
+  if (typeof v !== 'string' || v.length > 64 || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(v)) return undefined;
+  return Number.isFinite(Date.parse(v)) ? v : undefined;
 }
 
 function stringList(v: unknown): string[] {
@@ -176,5 +184,6 @@ export function parseImageConfig(bytes: Buffer, what = 'image config'): ParsedIm
     architecture: body.architecture,
     ...(typeof body.variant === 'string' && body.variant ? { variant: body.variant } : {}),
   };
-  return { platform, runConfig, diffIds };
+  const created = createdOf(body.created);
+  return { platform, runConfig, diffIds, ...(created !== undefined ? { created } : {}) };
 }

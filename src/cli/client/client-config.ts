@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { defaultDataDir } from '../config.js';
 import { writeFileAtomic } from '../../store/durable-file.js';
+import { checkClientToken } from './client-token.js';
 
 /** How client verbs reach a server: written by `grove server` at first start (mode 0600). */
 export interface ClientConfig {
@@ -42,7 +43,7 @@ export async function loadClientConfig(options: { config?: string; dataDir?: str
   if (typeof raw.apiUrl !== 'string' || !/^https?:\/\//.test(raw.apiUrl)) {
     throw new GroveError(ErrorCode.ConfigInvalid, `client config ${file}: apiUrl must be an http(s) URL`);
   }
-  if (typeof raw.token !== 'string' || raw.token.length < 16) throw new GroveError(ErrorCode.ConfigInvalid, `client config ${file}: token is missing`);
+  const token = checkClientToken(raw.token, `client config ${file}`);
   if (raw.caCert !== undefined && typeof raw.caCert !== 'string') throw new GroveError(ErrorCode.ConfigInvalid, `client config ${file}: caCert must be PEM text`);
-  return { apiUrl: raw.apiUrl, token: raw.token, ...(raw.caCert ? { caCert: raw.caCert } : {}) };
+  return { apiUrl: raw.apiUrl, token, ...(raw.caCert ? { caCert: raw.caCert } : {}) };
 }

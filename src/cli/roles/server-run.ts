@@ -20,6 +20,7 @@ import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, 
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
 import { hostPathRootsOption } from './host-path-roots.js';
+import { explainListenError } from './listen-error.js';
 
 function maxJoinsInFlight(raw: unknown): number {
   const n = Number(raw ?? 1000);
@@ -101,6 +102,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         cluster,
         authenticate: createAuthenticator(managedCreds!, storeNodeLookup(store)),
         logger,
+      }).catch((err: unknown) => {
+        throw explainListenError(err, '--mqtt-addr', o.mqttAddr as string);
       });
       cleanup.push(() => broker.close());
       brokerUrl = `${scheme}://${urlHost(localHost(mqttAddr.host))}:${broker.port}`;
@@ -125,7 +128,9 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     await controlPlane.start();
     cleanup.push(() => controlPlane.stop());
     afterStart?.(controlPlane);
-    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: joinsInFlight });
+    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: joinsInFlight }).catch((err: unknown) => {
+      throw explainListenError(err, '--api-addr', o.apiAddr as string);
+    });
     cleanup.push(() => api.close());
     const port = new URL(api.url).port;
     const localApiUrl = `${cert ? 'https' : 'http'}://${urlHost(localHost(apiAddr.host))}:${port}`;

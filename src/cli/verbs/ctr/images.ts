@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ImageRecord } from '../../../../agent/src/images/types.js';
 import { displayImageRef, parseImageRef } from '../../../core/image-ref.js';
 import { formatBytes } from '../../../core/quantity.js';
 import { ago, shortId, table } from '../../format.js';
@@ -13,22 +14,40 @@ export function registerImages(ctr: Command, act: Act): void {
     .option('-q, --quiet', 'only image IDs')
     .action(
       act(async (ctx, _args, options) => {
-        const images = await (await openImages(ctx)).list();
+        const store = await openImages(ctx);
+        const images = await store.list();
         if (options.quiet) {
           for (const image of images) writeLine(ctx.io.stdout, shortId(image.configDigest));
           return;
         }
-        const now = new Date();
-        const rows = images.flatMap((image) => {
-          const names = image.names.length ? image.names : ['<none>'];
-          return names.map((name) => {
-            const [repository, tag] = splitName(name);
-            return [repository, tag, shortId(image.configDigest), ago(image.createdAt, now), formatBytes(image.size)];
-          });
-        });
-        writeLine(ctx.io.stdout, table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+        const listed = await Promise.all(images.map(async (record) => ({ record, created: await store.imageCreated(record) })));
+        writeLine(ctx.io.stdout, imagesTable(listed, new Date()));
       }),
     );
+}
+
+export interface ListedImage {
+  record: ImageRecord;
+  /** When the image was built (its config's `created`); undefined when it does not say. */
+  created: string | undefined;
+}
+
+/**
+ * docker images' table: CREATED is when the image was built, not when it arrived here ("N/A"
+ * when its config does not say), newest build first.
+ */
+export function imagesTable(images: ListedImage[], now: Date): string {
+  const built = (i: ListedImage): number => (i.created !== undefined ? Date.parse(i.created) : -Infinity);
+  const rows = [...images]
+    .sort((a, b) => built(b) - built(a) || 0)
+    .flatMap(({ record, created }) => {
+      const names = record.names.length ? record.names : ['<none>'];
+      return names.map((name) => {
+        const [repository, tag] = splitName(name);
+        return [repository, tag, shortId(record.configDigest), created !== undefined ? ago(created, now) : 'N/A', formatBytes(record.size)];
+      });
+    });
+  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows);
 }
 
 function splitName(name: string): [string, string] {
