@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, isGroveError } from '../../src/core/errors.js';
 import type { ImageRunConfig } from '../../agent/src/images/types.js';
 import type { ContainerSpec } from '../../agent/src/runtime/container-spec.js';
+import { decide } from '../support/seccomp-eval.js';
 import {
   DEFAULT_CAPABILITIES,
   buildOciConfig,
@@ -30,8 +31,8 @@ nogroup:x:65534:
 const FILES: Record<string, string> = { '/etc/passwd': PASSWD, '/etc/group': GROUP };
 const read = (p: string): string | undefined => FILES[p];
 
-const UNIFIED: OciHostFacts = { cgroupMode: 'unified', memorySwapSupported: true, nofileHardLimit: 1048576 };
-const HYBRID: OciHostFacts = { cgroupMode: 'hybrid', memorySwapSupported: true, nofileHardLimit: 20000 };
+const UNIFIED: OciHostFacts = { cgroupMode: 'unified', memorySwapSupported: true, nofileHardLimit: 1048576, arch: 'amd64', kernel: '6.1.0-18-amd64' };
+const HYBRID: OciHostFacts = { cgroupMode: 'hybrid', memorySwapSupported: true, nofileHardLimit: 20000, arch: 'arm64', kernel: '6.6.31+rpt-rpi-v8' };
 
 function spec(over: Partial<ContainerSpec> = {}): ContainerSpec {
   return { id: ID, name: 'web', image: 'docker.io/library/busybox:latest', imageDigest: 'sha256:' + 'b'.repeat(64), env: ['A=1'], limits: {}, labels: {}, ...over };
@@ -175,6 +176,32 @@ describe('buildOciConfig', () => {
 
   it('is deterministic', () => {
     expect(JSON.stringify(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } }))).toBe(JSON.stringify(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } })));
+  });
+
+  it('applies the default seccomp profile for the node\'s architecture and the container\'s capabilities', () => {
+    const amd64 = build().linux.seccomp!;
+    expect(amd64.defaultAction).toBe('SCMP_ACT_ERRNO');
+    expect(amd64.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    expect(decide(amd64, 'unshare')).toBe('errno 1');
+    expect(decide(amd64, 'arch_prctl')).toBe('allow');
+    const arm64 = build({}, HYBRID).linux.seccomp!;
+    expect(arm64.architectures).toEqual(['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+    expect(decide(arm64, 'arch_prctl')).toBe('errno 1');
+  });
+
+  it('runs privileged and Unconfined containers without a filter, as Docker does', () => {
+    expect(build({ privileged: true }).linux.seccomp).toBeUndefined();
+    expect(build({ seccompProfile: { type: 'Unconfined' } }).linux.seccomp).toBeUndefined();
+    expect(build({ seccompProfile: { type: 'Unconfined' } }).process.noNewPrivileges).toBe(true);
+  });
+
+  it('applies a profile file the caller read, also to a privileged container; never another one in its place', () => {
+    const profile = { defaultAction: 'SCMP_ACT_LOG' as const, rules: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 13 }] };
+    const withFile = (over: Partial<ContainerSpec>) =>
+      buildOciConfig(spec({ seccompProfile: { type: 'Localhost', localhostProfile: 'audit.json' }, ...over }), IMAGE, UNIFIED, { rootfsPath: '/r', cgroupsPath: '/grove/x', readRootfsFile: read, seccompProfile: profile });
+    expect(withFile({}).linux.seccomp).toEqual({ defaultAction: 'SCMP_ACT_LOG', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] });
+    expect(withFile({ privileged: true }).linux.seccomp?.defaultAction).toBe('SCMP_ACT_LOG');
+    expect(code(() => build({ seccompProfile: { type: 'Localhost', localhostProfile: 'audit.json' } }))).toBe(ErrorCode.ConfigInvalid);
   });
 
   it('resolves a user name from the image', () => {
