@@ -9,6 +9,7 @@ import { decide } from '../support/seccomp-eval.js';
 import {
   DEFAULT_CAPABILITIES,
   buildOciConfig,
+  ociConfigJson,
   resolveUser,
   rootfsReader,
   type OciHostFacts,
@@ -175,7 +176,7 @@ describe('buildOciConfig', () => {
   });
 
   it('is deterministic', () => {
-    expect(JSON.stringify(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } }))).toBe(JSON.stringify(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } })));
+    expect(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } })).toEqual(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } }));
   });
 
   it('applies the default seccomp profile for the node\'s architecture and the container\'s capabilities', () => {
@@ -266,5 +267,19 @@ describe('bind mounts', () => {
 
   it('refuses relative paths', () => {
     expect(() => build({ mounts: [{ source: 'locks/web', destination: '/grove/lock' }] })).toThrow(/must be absolute/);
+  });
+});
+
+describe('ociConfigJson', () => {
+  it('writes 64-bit seccomp masks as exact integers, and nothing else differently', () => {
+    const config = build({ env: ['MARK=bigint-00:1', 'N=18446744073709551615'] });
+    const text = ociConfigJson(config);
+    expect(text).toMatch(/"value": 18446744073709551615,/);
+    expect(text).toMatch(/"value": 18446744073709551614,/);
+    expect(text).not.toMatch(/bigint-[0-9a-f]{24}:/);
+    const parsed = JSON.parse(text) as typeof config;
+    expect(parsed.process.env).toEqual(config.process.env);
+    expect(parsed.linux.devices).toEqual(config.linux.devices);
+    expect(JSON.stringify(parsed.mounts)).toBe(JSON.stringify(config.mounts));
   });
 });

@@ -14,7 +14,7 @@ import { containerHostname, resolveProcess, validateContainerName, type Containe
 import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { HostFacts } from './host.js';
-import { buildOciConfig } from './oci-config.js';
+import { buildOciConfig, ociConfigJson } from './oci-config.js';
 import { checkMountSources, resolveDevices, type BindMount, type DeviceMapping } from './host-access.js';
 import type { PortMapping } from './cni/cni-config.js';
 import type { PodNetwork } from './cni/pod-network.js';
@@ -181,7 +181,7 @@ export class ContainerManager {
         ...(seccompProfile ? { seccompProfile } : {}),
       });
       if (secretEnv) config.process.args = [...secretEnv.argsPrefix, ...config.process.args];
-      await writeFileAtomic(join(containerDir, 'config.json'), JSON.stringify(config, null, 2));
+      await writeFileAtomic(join(containerDir, 'config.json'), ociConfigJson(config));
       const record: ContainerRecord = {
         id,
         name,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join, posix, sep } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
@@ -268,6 +269,17 @@ function resources(spec: ContainerSpec, host: OciHostFacts, devices: readonly Re
   }
   if (pidsLimit !== undefined) out.pids = { limit: pidsLimit };
   return out;
+}
+
+/**
+ * config.json's text. JSON.stringify cannot write 64-bit integers (seccomp masks); they are
+ * bigints in the spec and written here as exact integer literals, which runc and crun read
+ * as uint64. A random marker keeps the substitution off every other string.
+ */
+export function ociConfigJson(config: OciSpec): string {
+  const marker = `bigint-${randomBytes(12).toString('hex')}:`;
+  const text = JSON.stringify(config, (_key, value: unknown) => (typeof value === 'bigint' ? `${marker}${value.toString()}` : value), 2);
+  return text.replace(new RegExp(`"${marker}(\\d+)"`, 'g'), '$1');
 }
 
 /**

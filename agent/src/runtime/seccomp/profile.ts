@@ -29,11 +29,12 @@ export const SECCOMP_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_
 /**
  * One comparison of a syscall argument. For SCMP_CMP_MASKED_EQ, `value` is the mask and
  * `valueTwo` what the masked argument must equal (the OCI spec's and libseccomp's order).
+ * Values are 64-bit: those above 2^53 are bigints, written exactly by ociConfigJson.
  */
 export interface OciSeccompArg {
   index: number;
-  value: number;
-  valueTwo?: number;
+  value: number | bigint;
+  valueTwo?: number | bigint;
   op: SeccompOperator;
 }
 
@@ -65,10 +66,12 @@ export interface RuleCondition {
 }
 
 /**
- * An argument that must lie in one of the inclusive `ranges`. Rendered as one OCI rule per
- * value (SCMP_CMP_EQ) or, for a range starting at 0, one SCMP_CMP_LE: both fail closed when a
- * caller sets the upper 32 bits of a 32-bit argument (the kernel drops them, seccomp sees
- * them), which a "greater than" comparison would let through.
+ * An argument that must lie in one of the inclusive `ranges`. Rendered as one SCMP_CMP_LE for
+ * a range from 0, else one SCMP_CMP_MASKED_EQ per aligned power-of-two block (17..37 is 17,
+ * 18-19, 20-23, 24-31, 32-35, 36-37), each masking all 64 bits. Both fail closed when a caller
+ * sets the upper 32 bits of a 32-bit argument (the kernel drops them, seccomp sees them),
+ * which a "greater than" comparison would let through. Few rules matter: runc compiles the
+ * filter at every start, and each rule costs time there (docs/security.md has the figures).
  */
 export interface ArgInRanges {
   index: number;

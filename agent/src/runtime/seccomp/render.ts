@@ -19,8 +19,7 @@ export interface SeccompTarget {
 /** Go's architecture names → libseccomp's, which profiles use in `arches` and `archMap`. */
 const GO_TO_LIBSECCOMP: Record<string, string> = { '386': 'x86', mipsle: 'mipsel', mips64le: 'mipsel64', loong64: 'loongarch64' };
 
-/** An argument range wider than this is a mistake in a profile's data, not a filter to build. */
-const MAX_VALUES_PER_RANGE = 64;
+const ALL_BITS = (1n << 64n) - 1n;
 
 export function libseccompArch(goArch: string): string {
   return GO_TO_LIBSECCOMP[goArch] ?? goArch;
@@ -55,21 +54,24 @@ function excludes(c: RuleCondition | undefined, caps: ReadonlySet<string>, arch:
   return false;
 }
 
-/** One comparison per allowed value, or a single "≤ hi" for a range from 0 (see ArgInRanges). */
+/** A single "≤ hi" for a range from 0, else one 64-bit masked comparison per aligned block (see ArgInRanges). */
 export function rangeComparisons(argIn: ArgInRanges): OciSeccompArg[] {
   const out: OciSeccompArg[] = [];
   for (const [lo, hi] of argIn.ranges) {
-    if (!(Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo >= 0 && lo <= hi)) {
-      throw new GroveError(ErrorCode.Internal, `seccomp argument range [${lo}, ${hi}] is not a range of whole numbers`);
+    if (!(Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo >= 0 && lo <= hi && hi < 2 ** 32)) {
+      throw new GroveError(ErrorCode.Internal, `seccomp argument range [${lo}, ${hi}] is not a range of 32-bit whole numbers`);
     }
     if (lo === 0) {
       out.push({ index: argIn.index, value: hi, op: 'SCMP_CMP_LE' });
       continue;
     }
-    if (hi - lo + 1 > MAX_VALUES_PER_RANGE) {
-      throw new GroveError(ErrorCode.Internal, `seccomp argument range [${lo}, ${hi}] has more than ${MAX_VALUES_PER_RANGE} values`);
+    for (let start = lo; start <= hi; ) {
+      // The largest block that starts here, is aligned to its size and ends within the range.
+      let size = 1;
+      while (start % (size * 2) === 0 && start + size * 2 - 1 <= hi) size *= 2;
+      out.push({ index: argIn.index, value: ALL_BITS & ~BigInt(size - 1), valueTwo: start, op: 'SCMP_CMP_MASKED_EQ' });
+      start += size;
     }
-    for (let v = lo; v <= hi; v++) out.push({ index: argIn.index, value: v, op: 'SCMP_CMP_EQ' });
   }
   return out;
 }
