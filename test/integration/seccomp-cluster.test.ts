@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { TestCluster } from '../support/cluster.js';
+import { manifestFixture, type TestCluster } from '../support/cluster.js';
 import { eventually } from '../support/grove-cli.js';
 import { pushImage } from '../support/image-builder.js';
 import { startOneNodeCluster, type OneNodeCluster } from '../support/one-node.js';
@@ -18,29 +18,6 @@ describeWith(['root', 'runc', 'registry', 'shim', 'musl-gcc'], 'seccompProfile i
   let env: OneNodeCluster | undefined;
   let cluster: TestCluster;
 
-  const apply = async (name: string, podContext: string, containerContext: string) => {
-    const script = '/bin/probe; touch /tmp/f && rm /tmp/f 2>/dev/null && echo rm=ok || echo rm=refused; trap "exit 0" TERM; while true; do sleep 1; done';
-    const text = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  selector: { matchLabels: { app: ${name} } }
-  template:
-    metadata:
-      labels: { app: ${name} }
-    spec:
-      terminationGracePeriodSeconds: 1
-${podContext}      containers:
-        - name: main
-          image: ${env!.registry.host}/test/probe:1
-          command: ["sh", "-c", ${JSON.stringify(script)}]
-${containerContext}`;
-    const file = join(env!.scratch, `${name}.yaml`);
-    await writeFile(file, text);
-    const r = await cluster.grove(['apply', '-f', file]);
-    expect(r.code, r.stderr).toBe(0);
-  };
   const probeOf = async (app: string) => {
     await cluster.waitForRunning(app, 1, 90_000);
     const text = await eventually(async () => {
@@ -65,10 +42,10 @@ ${containerContext}`;
   });
 
   it('default pods are filtered, Unconfined and Localhost pods get what they asked for, a missing profile is a CreateError', async () => {
-    await apply('confined', '', '');
-    await apply('free', '      securityContext: { seccompProfile: { type: Unconfined } }\n', '');
-    await apply('audited', '      securityContext: { seccompProfile: { type: Unconfined } }\n', '          securityContext: { seccompProfile: { type: Localhost, localhostProfile: profiles/no-unlink.json } }\n');
-    await apply('lost', '', '          securityContext: { seccompProfile: { type: Localhost, localhostProfile: profiles/missing.json } }\n');
+    const file = join(env!.scratch, 'seccomp-pods.yaml');
+    await writeFile(file, await manifestFixture('seccomp-pods.yaml', env!.registry.host));
+    const applied = await cluster.grove(['apply', '-f', file]);
+    expect(applied.code, applied.stderr).toBe(0);
 
     expect(await probeOf('confined')).toEqual({ ...allAttempts('EPERM'), seccomp_mode: '2', rm: 'ok' });
     expect(await probeOf('free')).toEqual({ ...allAttempts('ok'), mount_tmpfs: 'EPERM', seccomp_mode: '0', rm: 'ok' });

@@ -11,7 +11,7 @@ import type { ContainerSpec } from '../../agent/src/runtime/container-spec.js';
 import { detectHost, type HostFacts } from '../../agent/src/runtime/host.js';
 import { buildOciConfig, ociConfigJson, type OciSpec } from '../../agent/src/runtime/oci-config.js';
 import { OciRuntime, whichBinary } from '../../agent/src/runtime/oci-runtime.js';
-import { runGrove, type GroveResult } from '../support/grove-cli.js';
+import { runGrove, removeCtrDataDir, type GroveResult } from '../support/grove-cli.js';
 import { pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -45,11 +45,7 @@ describeWith(['root', 'runc', 'registry', 'shim', 'musl-gcc'], 'seccomp: the def
   }, 120_000);
 
   afterAll(async () => {
-    if (dataDir) {
-      const ids = (await ctr(['ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
-      if (ids.length) await ctr(['rm', '-f', ...ids]);
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    await removeCtrDataDir(dataDir);
     if (scratch) await rm(scratch, { recursive: true, force: true });
     await registry?.stop();
   });
@@ -108,6 +104,16 @@ describeWith(['root', 'runc', 'registry', 'shim', 'musl-gcc'], 'seccomp: the def
   });
 });
 
+/** A rootfs under `dir` with busybox's `true` or the probe: enough for runc or crun to start. */
+async function minimalRootfs(dir: string, bin: { name: string; from: string }): Promise<string> {
+  const rootfs = join(dir, 'rootfs');
+  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev']) await mkdir(join(rootfs, d), { recursive: true });
+  await mkdir(join(rootfs, 'tmp'));
+  await chmod(join(rootfs, 'tmp'), 0o1777);
+  await copyFile(bin.from, join(rootfs, 'bin', bin.name));
+  return rootfs;
+}
+
 /** runc create + start of one container, timed; the bundle's config decides the profile. */
 describeWith(['root', 'runc'], 'seccomp: start latency with and without the profile (runc create + start)', () => {
   let dir: string;
@@ -117,9 +123,7 @@ describeWith(['root', 'runc'], 'seccomp: start latency with and without the prof
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'grove-seccomp-latency-'));
-    const rootfs = join(dir, 'rootfs');
-    for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp']) await mkdir(join(rootfs, d), { recursive: true });
-    await copyFile('/usr/bin/busybox', join(rootfs, 'bin/busybox'));
+    const rootfs = await minimalRootfs(dir, { name: 'busybox', from: '/usr/bin/busybox' });
     await symlink('busybox', join(rootfs, 'bin/true'));
     host = await detectHost();
     runtime = new OciRuntime({ name: 'runc', path: whichBinary('runc')!, root: join(dir, 'state'), logger: silentLogger(), timeoutMs: 15_000 });
@@ -176,11 +180,7 @@ describeWith(['root', 'crun', 'musl-gcc'], 'seccomp: crun loads the same profile
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'grove-seccomp-crun-'));
-    const rootfs = join(dir, 'rootfs');
-    for (const d of ['bin', 'etc', 'proc', 'sys', 'dev']) await mkdir(join(rootfs, d), { recursive: true });
-    await mkdir(join(rootfs, 'tmp'), { mode: 0o1777 });
-    await chmod(join(rootfs, 'tmp'), 0o1777);
-    await copyFile(compileProbe(dir), join(rootfs, 'bin/probe'));
+    await minimalRootfs(dir, { name: 'probe', from: compileProbe(dir) });
     host = await detectHost();
   });
 

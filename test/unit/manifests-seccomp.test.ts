@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import type { App } from '../../src/core/model.js';
 import { checkLocalhostProfile, decodeSeccompProfile, parseSecurityOpt } from '../../src/core/seccomp-ref.js';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
@@ -6,24 +7,18 @@ import { buildNodePods, canonicalJson, templateHash } from '../../src/server/tar
 import { validateResources } from '../../src/server/validate.js';
 import { parseApps, thrownMessage } from './manifest-fixtures.js';
 
-const deployment = (podContext: string, containerContext: string, init = '') => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-${podContext}${init}      containers:
-        - name: main
-          image: busybox
-${containerContext}        - name: side
-          image: busybox
-`;
-const pod = (profile: string) => `      securityContext: { seccompProfile: ${profile} }\n`;
-const ctr = (profile: string) => `          securityContext: { seccompProfile: ${profile} }\n`;
+type Profile = Record<string, string>;
+/** A Deployment of two containers, main and side; the profiles given go on the pod and on main. */
+function deployment(podProfile?: Profile, mainProfile?: Profile, withInit = false): string {
+  const context = (p?: Profile) => (p ? { securityContext: { seccompProfile: p } } : {});
+  const containers = [{ name: 'main', image: 'busybox', ...context(mainProfile) }, { name: 'side', image: 'busybox' }];
+  const spec = { ...context(podProfile), ...(withInit ? { initContainers: [{ name: 'setup', image: 'busybox' }] } : {}), containers };
+  const template = { metadata: { labels: { app: 'web' } }, spec };
+  return stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } }, template } });
+}
+const UNCONFINED = { type: 'Unconfined' };
+const RUNTIME_DEFAULT = { type: 'RuntimeDefault' };
+const localhost = (localhostProfile: string) => ({ type: 'Localhost', localhostProfile });
 const containers = (text: string) => parseApps(text)[0]!.spec.template.containers.map((c) => c.seccompProfile);
 
 /** The target a node gets for the app's one pod, through the API check and the CBOR codec. */
@@ -37,35 +32,34 @@ function nodeTarget(app: App) {
 
 describe('Kubernetes securityContext.seccompProfile', () => {
   it('RuntimeDefault (written or not) leaves the template as it was: same hash, nothing in the target', () => {
-    const plain = parseApps(deployment('', ''))[0]!;
-    const explicit = parseApps(deployment(pod('{ type: RuntimeDefault }'), ctr('{ type: RuntimeDefault }')))[0]!;
+    const plain = parseApps(deployment())[0]!;
+    const explicit = parseApps(deployment(RUNTIME_DEFAULT, RUNTIME_DEFAULT))[0]!;
     expect(templateHash(explicit)).toBe(templateHash(plain));
     expect(nodeTarget(plain).containers[0]).not.toHaveProperty('seccompProfile');
   });
 
   it('the pod level applies to every container (init containers too); a container\'s own wins', () => {
-    const init = '      initContainers:\n        - name: setup\n          image: busybox\n';
-    const app = parseApps(deployment(pod('{ type: Unconfined }'), ctr('{ type: RuntimeDefault }'), init))[0]!;
+    const app = parseApps(deployment(UNCONFINED, RUNTIME_DEFAULT, true))[0]!;
     expect(app.spec.template.containers.map((c) => c.seccompProfile)).toEqual([undefined, { type: 'Unconfined' }]);
     expect(app.spec.template.initContainers![0]!.seccompProfile).toEqual({ type: 'Unconfined' });
-    expect(containers(deployment(pod('{ type: Localhost, localhostProfile: profiles/audit.json }'), ctr('{ type: Unconfined }')))).toEqual([
+    expect(containers(deployment(localhost('profiles/audit.json'), UNCONFINED))).toEqual([
       { type: 'Unconfined' },
       { type: 'Localhost', localhostProfile: 'profiles/audit.json' },
     ]);
   });
 
   it('Unconfined and Localhost reach the node in its target, through the API check', () => {
-    const app = parseApps(deployment(pod('{ type: Localhost, localhostProfile: strict.json }'), ctr('{ type: Unconfined }')))[0]!;
+    const app = parseApps(deployment(localhost('strict.json'), UNCONFINED))[0]!;
     expect(nodeTarget(app).containers.map((c) => c.seccompProfile)).toEqual([{ type: 'Unconfined' }, { type: 'Localhost', localhostProfile: 'strict.json' }]);
-    expect(templateHash(app)).not.toBe(templateHash(parseApps(deployment('', ''))[0]!));
+    expect(templateHash(app)).not.toBe(templateHash(parseApps(deployment())[0]!));
   });
 
   it('refuses what Kubernetes refuses, and paths that would leave <data-dir>/seccomp/', () => {
-    expect(thrownMessage(() => parseApps(deployment('', ctr('{ type: Localhost }'))))).toContain('securityContext.seccompProfile.localhostProfile: is required when type is Localhost');
-    expect(thrownMessage(() => parseApps(deployment(pod('{ type: Unconfined, localhostProfile: x.json }'), '')))).toContain('spec.template.spec.securityContext.seccompProfile.localhostProfile: can only be set when type is Localhost');
-    expect(thrownMessage(() => parseApps(deployment('', ctr('{ type: Localhost, localhostProfile: ../../etc/x.json }'))))).toContain('must stay inside the node\'s <data-dir>/seccomp/');
-    expect(thrownMessage(() => parseApps(deployment('', ctr('{ type: Localhost, localhostProfile: /etc/x.json }'))))).toContain('must be relative');
-    expect(thrownMessage(() => parseApps(deployment('', ctr('{ type: Default }'))))).toContain('must be RuntimeDefault, Unconfined or Localhost');
+    expect(thrownMessage(() => parseApps(deployment(undefined, { type: 'Localhost' })))).toContain('securityContext.seccompProfile.localhostProfile: is required when type is Localhost');
+    expect(thrownMessage(() => parseApps(deployment({ type: 'Unconfined', localhostProfile: 'x.json' })))).toContain('spec.template.spec.securityContext.seccompProfile.localhostProfile: can only be set when type is Localhost');
+    expect(thrownMessage(() => parseApps(deployment(undefined, localhost('../../etc/x.json'))))).toContain('must stay inside the node\'s <data-dir>/seccomp/');
+    expect(thrownMessage(() => parseApps(deployment(undefined, localhost('/etc/x.json'))))).toContain('must be relative');
+    expect(thrownMessage(() => parseApps(deployment(undefined, { type: 'Default' })))).toContain('must be RuntimeDefault, Unconfined or Localhost');
   });
 });
 
