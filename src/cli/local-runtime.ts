@@ -56,6 +56,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
     logger,
     logMaxBytes: config.logMaxBytes,
     logMaxFiles: config.logMaxFiles,
+    seccompDir: join(dataDir, 'seccomp'),
     network: new PodNetwork({
       settings: podNetwork,
       stateDir: join(dataDir, 'cni', 'attachments'),

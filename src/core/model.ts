@@ -4,6 +4,7 @@
  */
 
 import type { DeviceMapping } from './device-spec.js';
+import type { SeccompProfileRef } from './seccomp-ref.js';
 
 export type AppKind = 'Deployment' | 'DaemonSet' | 'Job' | 'CronJob';
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
@@ -133,6 +134,11 @@ export interface ContainerTemplate {
   probes?: ContainerProbes;
   /** securityContext.privileged / compose privileged: an explicit opt-in, shown by describe. */
   privileged?: boolean;
+  /**
+   * securityContext.seccompProfile (the container's, else the pod's) / compose security_opt.
+   * Absent = RuntimeDefault, so templates without it hash as before.
+   */
+  seccompProfile?: SeccompProfileRef;
   /** Only set when the manifest has them (templates without them hash as before). */
   ports?: ContainerPort[];
   volumeMounts?: VolumeMount[];

@@ -15,6 +15,7 @@ export const WIRE_SCHEMA = 1;
 import type { AppDependency, ContainerPort, EnvFromSource, EnvVar, ContainerProbes, Volume, VolumeMount, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
 import type { UpdatePolicy } from './update-policy.js';
 import type { DeviceMapping } from './device-spec.js';
+import type { SeccompProfileRef } from './seccomp-ref.js';
 
 export type { UpdatePolicy, UpdateWindow } from './update-policy.js';
 
@@ -39,6 +40,8 @@ export interface ContainerTarget {
   probes?: ContainerProbes;
   /** Only when true: every capability and device (an explicit opt-in of the manifest). */
   privileged?: boolean;
+  /** Absent = the runtime's default profile. An older agent ignores it (and runs no profile at all). */
+  seccompProfile?: SeccompProfileRef;
   /** Each field below only when the template has it (absent = none). */
   ports?: ContainerPort[];
   volumeMounts?: VolumeMount[];

@@ -16,6 +16,7 @@ import { decodeNodeVolumes, decodeVolumesRpcRequest } from './wire-rpc-volumes.j
 import { decodeInitList, decodeStartOrder } from './wire-init.js';
 import { decodeCronSpec, decodeJobSpec, decodeJobStatus } from './wire-jobs.js';
 import { decodePorts } from './wire-ports.js';
+import { decodeSeccompProfile } from './seccomp-ref.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
@@ -264,6 +265,8 @@ function containerTarget(v: unknown, p: string): ContainerTarget {
   opt(out, o, 'imagePullPolicy', () => oneOf(o, 'imagePullPolicy', p, ['Always', 'IfNotPresent', 'Never'] as const));
   opt(out, o, 'probes', () => decodeProbes(o.probes, at(p, 'probes'), fieldFail));
   opt(out, o, 'privileged', () => decodePrivileged(o.privileged, at(p, 'privileged'), fieldFail));
+  const seccomp = absent(o, 'seccompProfile') ? undefined : decodeSeccompProfile(o.seccompProfile, at(p, 'seccompProfile'), fieldFail);
+  if (seccomp) out.seccompProfile = seccomp;
   opt(out, o, 'volumeMounts', () => decodeVolumeMounts(o.volumeMounts, at(p, 'volumeMounts'), fieldFail));
   opt(out, o, 'envFrom', () => decodeEnvFrom(o.envFrom, at(p, 'envFrom'), fieldFail));
   opt(out, o, 'ports', () => decodePorts(o.ports, at(p, 'ports'), fieldFail));

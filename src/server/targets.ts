@@ -52,6 +52,7 @@ function containerTarget(c: PodTemplate['containers'][number]): ContainerTarget 
   // Only when set, so targets (and checksums) of containers without probes stay as they were.
   if (c.probes) out.probes = structuredClone(c.probes);
   if (c.privileged) out.privileged = true;
+  if (c.seccompProfile) out.seccompProfile = { ...c.seccompProfile };
   if (c.volumeMounts?.length) out.volumeMounts = structuredClone(c.volumeMounts);
   if (c.envFrom?.length) out.envFrom = structuredClone(c.envFrom);
   if (c.ports?.length) out.ports = c.ports.map((p) => ({ ...p }));

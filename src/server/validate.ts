@@ -36,6 +36,7 @@ import { rolloutFields } from './validate-rollout.js';
 import { configFields } from './validate-config.js';
 import { decodeProbes } from '../core/wire-probes.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from '../core/wire-access.js';
+import { decodeSeccompProfile } from '../core/seccomp-ref.js';
 import { containerVolumeFields, envValueFrom, templateVolumeFields } from './validate-volumes.js';
 import { checkDependencyCycles, checkStartOrder, startOrderFields } from './validate-init.js';
 import { checkTemplateHostPorts, containerPorts } from './validate-ports.js';
@@ -153,7 +154,7 @@ function resources(v: unknown, path: string): ContainerResources {
 
 function container(v: unknown, path: string): ContainerTemplate {
   const o = obj(v, path);
-  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged', 'volumeMounts', 'envFrom', 'ports']);
+  onlyKeys(o, path, ['name', 'image', 'command', 'args', 'env', 'workingDir', 'resources', 'imagePullPolicy', 'probes', 'privileged', 'seccompProfile', 'volumeMounts', 'envFrom', 'ports']);
   const image = str(o.image, `${path}.image`, 1024);
   let canonicalImage: string;
   try {
@@ -186,6 +187,8 @@ function container(v: unknown, path: string): ContainerTemplate {
   // The agent's decoder, so that what the API accepts is exactly what a node accepts.
   if (o.probes !== undefined) out.probes = decodeProbes(o.probes, `${path}.probes`, failInvalid);
   if (decodePrivileged(o.privileged, `${path}.privileged`, failInvalid)) out.privileged = true;
+  const seccomp = o.seccompProfile === undefined ? undefined : decodeSeccompProfile(o.seccompProfile, `${path}.seccompProfile`, failInvalid);
+  if (seccomp) out.seccompProfile = seccomp;
   containerVolumeFields(o, out, path);
   const ports = containerPorts(o.ports, `${path}.ports`);
   if (ports?.length) out.ports = ports;

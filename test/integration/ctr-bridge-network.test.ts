@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually, runGrove, type GroveResult } from '../support/grove-cli.js';
+import { eventually, runGrove, removeCtrDataDir, type GroveResult } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { freePort } from '../support/ports.js';
 import { createNetnsLink, type NetnsLink } from '../support/netns.js';
@@ -47,11 +47,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'grove ctr --network bridge (
   }, 120_000);
 
   afterAll(async () => {
-    if (dataDir) {
-      const ids = (await ctr(['ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
-      if (ids.length) await ctr(['rm', '-f', ...ids]);
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    await removeCtrDataDir(dataDir);
     await lan?.destroy();
     try {
       execFileSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });

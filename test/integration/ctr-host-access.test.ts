@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runGrove, type GroveResult } from '../support/grove-cli.js';
+import { runGrove, removeCtrDataDir, type GroveResult } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -37,11 +37,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'grove ctr: devices, volumes,
 
   afterAll(async () => {
     if (loop) execFileSync('losetup', ['-d', loop]);
-    if (dataDir) {
-      const ids = (await ctr(['ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
-      if (ids.length) await ctr(['rm', '-f', ...ids]);
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    await removeCtrDataDir(dataDir);
     if (scratch) await rm(scratch, { recursive: true, force: true });
     await registry?.stop();
   });

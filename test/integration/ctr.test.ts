@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hostPlatform } from '../../agent/src/images/platform.js';
 import { readContainerStats, readLimits } from '../../agent/src/runtime/cgroups.js';
 import { detectHost } from '../../agent/src/runtime/host.js';
-import { eventually, runGrove, spawnGrove, type GroveResult } from '../support/grove-cli.js';
+import { eventually, runGrove, spawnGrove, removeCtrDataDir, type GroveResult } from '../support/grove-cli.js';
 import { buildBusyboxImage, buildTwoPlatformIndex, platformString, pushImage, writeDockerSaveArchive } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -49,11 +49,7 @@ describeWith(['root', 'runc', 'registry', 'htpasswd', 'shim'], 'grove ctr (end t
   });
 
   afterAll(async () => {
-    if (dataDir) {
-      const ids = (await ctr(['ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
-      if (ids.length) await ctr(['rm', '-f', ...ids]);
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    await removeCtrDataDir(dataDir);
     await registry?.stop();
     await authRegistry?.stop();
   });

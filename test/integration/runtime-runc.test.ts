@@ -9,7 +9,7 @@ import type { ImageRunConfig } from '../../agent/src/images/types.js';
 import { cgroupPaths, readContainerStats, readLimits, removeCgroup } from '../../agent/src/runtime/cgroups.js';
 import type { ContainerSpec } from '../../agent/src/runtime/container-spec.js';
 import { detectHost, type HostFacts } from '../../agent/src/runtime/host.js';
-import { buildOciConfig, MAX_NOFILE } from '../../agent/src/runtime/oci-config.js';
+import { buildOciConfig, MAX_NOFILE, ociConfigJson } from '../../agent/src/runtime/oci-config.js';
 import { OciRuntime, detectOciRuntime, whichBinary } from '../../agent/src/runtime/oci-runtime.js';
 import { describeWith } from '../support/prereq.js';
 
@@ -60,7 +60,7 @@ describeWith(['root', 'runc'], 'runtime driver under runc', () => {
     await mkdir(bundle);
     const cgroupsPath = `/grove/${s.id}`;
     const config = buildOciConfig(s, IMAGE, host, { rootfsPath: rootfs, cgroupsPath, ...opts });
-    await writeFile(join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+    await writeFile(join(bundle, 'config.json'), ociConfigJson(config));
     const out = join(bundle, 'out.txt');
     const fh = await open(out, 'w');
     try {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/cli/package-root.js';
 
@@ -48,6 +49,15 @@ export function runGrove(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs 
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/** Removes every container of a `grove ctr` data dir (running ones too), then the dir itself. */
+export async function removeCtrDataDir(dataDir: string | undefined): Promise<void> {
+  if (!dataDir) return;
+  const ctr = (args: string[]) => runGrove(['--data-dir', dataDir, 'ctr', ...args]);
+  const ids = (await ctr(['ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
+  if (ids.length) await ctr(['rm', '-f', ...ids]);
+  await rm(dataDir, { recursive: true, force: true });
 }
 
 /** Polls `check` until it returns a truthy value or the time runs out. */

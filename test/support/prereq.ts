@@ -22,7 +22,8 @@ export type Prerequisite =
   | 'qemu-user-static'
   | 'iproute2'
   | 'iptables'
-  | 'nats-server';
+  | 'nats-server'
+  | 'musl-gcc';
 
 function onPath(bin: string): boolean {
   try {
@@ -45,6 +46,9 @@ function missing(req: Prerequisite): string | undefined {
     case 'htpasswd':
     case 'file':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
+    case 'musl-gcc':
+      // Static test binaries (musl-tools, in install-deps.sh's build packages).
+      return onPath(req) ? undefined : 'needs musl-gcc (musl-tools)';
     case 'cross-compilers':
       return onPath('aarch64-linux-gnu-gcc') && onPath('arm-linux-gnueabihf-gcc')
         ? undefined

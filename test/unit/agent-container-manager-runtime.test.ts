@@ -206,3 +206,17 @@ describe('ContainerManagerRuntime update-lock directory', () => {
     expect(node.runs[0]?.env).not.toContain('GROVE_LOCK_DIR=/grove/lock');
   });
 });
+
+describe('ContainerManagerRuntime seccomp profile', () => {
+  it("passes the container's Unconfined or Localhost profile on to the runtime; nothing for the default", async () => {
+    const { node, runtime } = setup();
+    const withProfile = (seccompProfile?: ContainerTarget['seccompProfile']): PodTarget => {
+      const p = pod();
+      return { ...p, containers: [{ ...p.containers[0]!, ...(seccompProfile ? { seccompProfile } : {}) }] };
+    };
+    await start(runtime, withProfile({ type: 'Unconfined' }));
+    await start(runtime, withProfile({ type: 'Localhost', localhostProfile: 'profiles/audit.json' }));
+    await start(runtime, withProfile());
+    expect(node.runs.map((r) => r.seccompProfile)).toEqual([{ type: 'Unconfined' }, { type: 'Localhost', localhostProfile: 'profiles/audit.json' }, undefined]);
+  });
+});

@@ -39,3 +39,21 @@ describe('ctr run flags', () => {
     expect(() => runRequestFromFlags('busybox', [], { ...defaults, ...flags })).toThrow(message);
   });
 });
+
+describe('ctr run --security-opt', () => {
+  it("takes docker's seccomp spellings; a profile path is made absolute", () => {
+    expect(runRequestFromFlags('busybox', [], { ...defaults, securityOpt: ['seccomp=unconfined'] }).seccompProfile).toEqual({ type: 'Unconfined' });
+    expect(runRequestFromFlags('busybox', [], { ...defaults, securityOpt: ['seccomp:unconfined', 'no-new-privileges'] }).seccompProfile).toEqual({ type: 'Unconfined' });
+    expect(runRequestFromFlags('busybox', [], { ...defaults, securityOpt: ['seccomp=/etc/grove/audit.json'] }).seccompProfile).toEqual({ type: 'File', path: '/etc/grove/audit.json' });
+    expect(runRequestFromFlags('busybox', [], { ...defaults, securityOpt: ['seccomp=audit.json'] }).seccompProfile).toEqual({ type: 'File', path: `${process.cwd()}/audit.json` });
+    expect(runRequestFromFlags('busybox', [], { ...defaults, securityOpt: [] })).not.toHaveProperty('seccompProfile');
+  });
+
+  it.each([
+    [['seccomp'], '--security-opt: "seccomp" needs a profile'],
+    [['seccomp=unconfined', 'seccomp=a.json'], '--security-opt: only one seccomp option is allowed'],
+    [['apparmor=unconfined'], '--security-opt: "apparmor=unconfined" is not supported yet'],
+  ])('rejects %j with one clear line', (securityOpt, message) => {
+    expect(() => runRequestFromFlags('busybox', [], { ...defaults, securityOpt })).toThrow(message);
+  });
+});

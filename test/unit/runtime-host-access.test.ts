@@ -10,7 +10,7 @@ const IMAGE: ImageRunConfig = { env: ['PATH=/bin'], entrypoint: [], cmd: ['sh'],
 const GROUP = 'root:x:0:\ndialout:x:20:\ngpio:x:997:\n';
 const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({ id: 'a'.repeat(64), name: 'c', image: 'x', imageDigest: 'sha256:' + 'b'.repeat(64), env: [], limits: {}, labels: {}, ...over });
 const build = (s: Partial<ContainerSpec>, devices: ResolvedDevice[] = [], capBounding?: string) =>
-  buildOciConfig(spec(s), IMAGE, { cgroupMode: 'hybrid', memorySwapSupported: false }, {
+  buildOciConfig(spec(s), IMAGE, { cgroupMode: 'hybrid', memorySwapSupported: false, arch: 'arm64', kernel: '6.1.0' }, {
     rootfsPath: '/r',
     cgroupsPath: '/grove/x',
     devices,

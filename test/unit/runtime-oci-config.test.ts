@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, isGroveError } from '../../src/core/errors.js';
 import type { ImageRunConfig } from '../../agent/src/images/types.js';
 import type { ContainerSpec } from '../../agent/src/runtime/container-spec.js';
+import { decide } from '../support/seccomp-eval.js';
 import {
   DEFAULT_CAPABILITIES,
   buildOciConfig,
+  ociConfigJson,
   resolveUser,
   rootfsReader,
   type OciHostFacts,
@@ -30,8 +32,8 @@ nogroup:x:65534:
 const FILES: Record<string, string> = { '/etc/passwd': PASSWD, '/etc/group': GROUP };
 const read = (p: string): string | undefined => FILES[p];
 
-const UNIFIED: OciHostFacts = { cgroupMode: 'unified', memorySwapSupported: true, nofileHardLimit: 1048576 };
-const HYBRID: OciHostFacts = { cgroupMode: 'hybrid', memorySwapSupported: true, nofileHardLimit: 20000 };
+const UNIFIED: OciHostFacts = { cgroupMode: 'unified', memorySwapSupported: true, nofileHardLimit: 1048576, arch: 'amd64', kernel: '6.1.0-18-amd64' };
+const HYBRID: OciHostFacts = { cgroupMode: 'hybrid', memorySwapSupported: true, nofileHardLimit: 20000, arch: 'arm64', kernel: '6.6.31+rpt-rpi-v8' };
 
 function spec(over: Partial<ContainerSpec> = {}): ContainerSpec {
   return { id: ID, name: 'web', image: 'docker.io/library/busybox:latest', imageDigest: 'sha256:' + 'b'.repeat(64), env: ['A=1'], limits: {}, labels: {}, ...over };
@@ -174,7 +176,33 @@ describe('buildOciConfig', () => {
   });
 
   it('is deterministic', () => {
-    expect(JSON.stringify(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } }))).toBe(JSON.stringify(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } })));
+    expect(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } })).toEqual(build({ limits: { memoryBytes: 64 << 20, cpus: 1 } }));
+  });
+
+  it('applies the default seccomp profile for the node\'s architecture and the container\'s capabilities', () => {
+    const amd64 = build().linux.seccomp!;
+    expect(amd64.defaultAction).toBe('SCMP_ACT_ERRNO');
+    expect(amd64.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    expect(decide(amd64, 'unshare')).toBe('errno 1');
+    expect(decide(amd64, 'arch_prctl')).toBe('allow');
+    const arm64 = build({}, HYBRID).linux.seccomp!;
+    expect(arm64.architectures).toEqual(['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+    expect(decide(arm64, 'arch_prctl')).toBe('errno 1');
+  });
+
+  it('runs privileged and Unconfined containers without a filter, as Docker does', () => {
+    expect(build({ privileged: true }).linux.seccomp).toBeUndefined();
+    expect(build({ seccompProfile: { type: 'Unconfined' } }).linux.seccomp).toBeUndefined();
+    expect(build({ seccompProfile: { type: 'Unconfined' } }).process.noNewPrivileges).toBe(true);
+  });
+
+  it('applies a profile file the caller read, also to a privileged container; never another one in its place', () => {
+    const profile = { defaultAction: 'SCMP_ACT_LOG' as const, rules: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 13 }] };
+    const withFile = (over: Partial<ContainerSpec>) =>
+      buildOciConfig(spec({ seccompProfile: { type: 'Localhost', localhostProfile: 'audit.json' }, ...over }), IMAGE, UNIFIED, { rootfsPath: '/r', cgroupsPath: '/grove/x', readRootfsFile: read, seccompProfile: profile });
+    expect(withFile({}).linux.seccomp).toEqual({ defaultAction: 'SCMP_ACT_LOG', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] });
+    expect(withFile({ privileged: true }).linux.seccomp?.defaultAction).toBe('SCMP_ACT_LOG');
+    expect(code(() => build({ seccompProfile: { type: 'Localhost', localhostProfile: 'audit.json' } }))).toBe(ErrorCode.ConfigInvalid);
   });
 
   it('resolves a user name from the image', () => {
@@ -239,5 +267,19 @@ describe('bind mounts', () => {
 
   it('refuses relative paths', () => {
     expect(() => build({ mounts: [{ source: 'locks/web', destination: '/grove/lock' }] })).toThrow(/must be absolute/);
+  });
+});
+
+describe('ociConfigJson', () => {
+  it('writes 64-bit seccomp masks as exact integers, and nothing else differently', () => {
+    const config = build({ env: ['MARK=bigint-00:1', 'N=18446744073709551615'] });
+    const text = ociConfigJson(config);
+    expect(text).toMatch(/"value": 18446744073709551615,/);
+    expect(text).toMatch(/"value": 18446744073709551614,/);
+    expect(text).not.toMatch(/bigint-[0-9a-f]{24}:/);
+    const parsed = JSON.parse(text) as typeof config;
+    expect(parsed.process.env).toEqual(config.process.env);
+    expect(parsed.linux.devices).toEqual(config.linux.devices);
+    expect(JSON.stringify(parsed.mounts)).toBe(JSON.stringify(config.mounts));
   });
 });

@@ -142,6 +142,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         ...(pod.devices?.length ? { devices: pod.devices } : {}),
         ...(pod.supplementalGroups?.length ? { groupAdd: pod.supplementalGroups } : {}),
         ...(container.privileged ? { privileged: true } : {}),
+        ...(container.seccompProfile ? { seccompProfile: { ...container.seccompProfile } } : {}),
         ...(mounts.length ? { mounts } : {}),
         labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
         // Always has pulled already (or failed to: then only the stored copy may be used).

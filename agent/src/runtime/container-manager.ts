@@ -14,7 +14,7 @@ import { containerHostname, resolveProcess, validateContainerName, type Containe
 import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { HostFacts } from './host.js';
-import { buildOciConfig } from './oci-config.js';
+import { buildOciConfig, ociConfigJson } from './oci-config.js';
 import { checkMountSources, resolveDevices, type BindMount, type DeviceMapping } from './host-access.js';
 import type { PortMapping } from './cni/cni-config.js';
 import type { PodNetwork } from './cni/pod-network.js';
@@ -23,6 +23,7 @@ import { mountSecretEnv, unmountSecretEnv, type SecretEnvMount } from './secret-
 import { systemTmpfs, type TmpfsMounter } from './tmpfs.js';
 import type { OciRuntime } from './oci-runtime.js';
 import type { CommandResult } from './run-command.js';
+import { loadSeccompProfile, type ContainerSeccomp } from './seccomp/profile-load.js';
 
 export type ContainerState = 'created' | 'running' | 'exited';
 
@@ -65,6 +66,8 @@ export interface ContainerManagerDeps {
   tmpfs?: TmpfsMounter;
   /** When the host booted (default: /proc/stat); tests inject it. */
   bootTime?: () => Promise<Date | undefined>;
+  /** Where Localhost seccomp profiles live (<data-dir>/seccomp); without it they are refused. */
+  seccompDir?: string;
 }
 
 export interface RunRequest {
@@ -89,6 +92,8 @@ export interface RunRequest {
   devices?: DeviceMapping[];
   groupAdd?: string[];
   privileged?: boolean;
+  /** Absent: the default seccomp profile. Unconfined, a Localhost profile, or a file (ctr run). */
+  seccompProfile?: ContainerSeccomp;
   /**
    * KEY=VALUE entries read from Secrets: in the process's environment, but never in config.json,
    * the runtime's state or the container record (all on flash). They sit in a tmpfs file that
@@ -138,6 +143,7 @@ export class ContainerManager {
       ...(request.devices?.length ? { devices: request.devices } : {}),
       ...(request.groupAdd?.length ? { groupAdd: request.groupAdd } : {}),
       ...(request.privileged ? { privileged: true } : {}),
+      ...(request.seccompProfile ? { seccompProfile: { ...request.seccompProfile } } : {}),
       ...(request.bridgeNetwork ? { bridgeNetwork: { ports: request.bridgeNetwork.ports } } : {}),
       ...(request.namespaces ? { namespaces: { ...request.namespaces } } : {}),
       ...(request.hostname ? { hostname: request.hostname } : {}),
@@ -148,6 +154,7 @@ export class ContainerManager {
     const resolved = resolveProcess(spec, image.config);
     const devices = resolveDevices(spec.devices ?? []);
     await checkMountSources(spec.mounts ?? []);
+    const seccompProfile = await loadSeccompProfile(spec.seccompProfile, this.deps.seccompDir);
 
     await store.claimName(name, id);
     const containerDir = store.containerDir(id);
@@ -171,9 +178,10 @@ export class ContainerManager {
         devices,
         ...(net ? { networkNamespacePath: net.attachment.netns } : {}),
         ...(this.deps.host.capBounding !== undefined ? { capBounding: this.deps.host.capBounding } : {}),
+        ...(seccompProfile ? { seccompProfile } : {}),
       });
       if (secretEnv) config.process.args = [...secretEnv.argsPrefix, ...config.process.args];
-      await writeFileAtomic(join(containerDir, 'config.json'), JSON.stringify(config, null, 2));
+      await writeFileAtomic(join(containerDir, 'config.json'), ociConfigJson(config));
       const record: ContainerRecord = {
         id,
         name,

@@ -3,6 +3,7 @@ import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ImageRunConfig } from '../images/types.js';
 import type { BindMount, DeviceMapping } from './host-access.js';
 import type { PortMapping } from './cni/cni-config.js';
+import type { ContainerSeccomp } from './seccomp/profile-load.js';
 
 /** What the user (CLI, manifest) asks for; buildOciConfig turns it plus the image into an OCI spec. */
 export interface ContainerSpec {
@@ -38,6 +39,8 @@ export interface ContainerSpec {
   groupAdd?: string[];
   /** All capabilities, every device allowed, no masked paths: an explicit opt-in only. */
   privileged?: boolean;
+  /** Absent: the default seccomp profile (none when privileged). Unconfined, or a profile file. */
+  seccompProfile?: ContainerSeccomp;
 }
 
 export interface JoinNamespaces {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join, posix, sep } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
@@ -5,6 +6,9 @@ import type { ImageRunConfig } from '../images/types.js';
 import { containerHostname, resolveProcess, type ContainerSpec } from './container-spec.js';
 import { bindMountEntry, capabilitiesIn, type ResolvedDevice } from './host-access.js';
 import type { HostFacts } from './host.js';
+import { DEFAULT_SECCOMP_PROFILE } from './seccomp/default-profile.js';
+import type { OciSeccomp, SeccompProfile } from './seccomp/profile.js';
+import { renderSeccomp } from './seccomp/render.js';
 
 /** The parts of the OCI runtime spec (v1.0.2) that Grove writes. */
 export interface OciSpec {
@@ -29,6 +33,7 @@ export interface OciSpec {
     resources: OciResources;
     maskedPaths: string[];
     readonlyPaths: string[];
+    seccomp?: OciSeccomp;
   };
 }
 
@@ -78,9 +83,12 @@ export interface BuildOciConfigOptions {
   capBounding?: string;
   /** Reads a file inside the rootfs ("/etc/passwd"); undefined when absent. Injectable for tests. */
   readRootfsFile?: (path: string) => string | undefined;
+  /** The profile file the spec's seccompProfile names (Localhost, File), read by the caller (profile-load.ts). */
+  seccompProfile?: SeccompProfile;
 }
 
-export type OciHostFacts = Pick<HostFacts, 'cgroupMode' | 'memorySwapSupported' | 'nofileHardLimit'>;
+/** arch and kernel pick the seccomp rules that apply on this node. */
+export type OciHostFacts = Pick<HostFacts, 'cgroupMode' | 'memorySwapSupported' | 'nofileHardLimit' | 'arch' | 'kernel'>;
 
 /** Docker's default capability set (moby oci/caps/defaults.go). */
 export const DEFAULT_CAPABILITIES = [
@@ -264,6 +272,33 @@ function resources(spec: ContainerSpec, host: OciHostFacts, devices: readonly Re
 }
 
 /**
+ * config.json's text. JSON.stringify cannot write 64-bit integers (seccomp masks); they are
+ * bigints in the spec and written here as exact integer literals, which runc and crun read
+ * as uint64. A random marker keeps the substitution off every other string.
+ */
+export function ociConfigJson(config: OciSpec): string {
+  const marker = `bigint-${randomBytes(12).toString('hex')}:`;
+  const text = JSON.stringify(config, (_key, value: unknown) => (typeof value === 'bigint' ? `${marker}${value.toString()}` : value), 2);
+  return text.replace(new RegExp(`"${marker}(\\d+)"`, 'g'), '$1');
+}
+
+/**
+ * The container's seccomp filter: none when privileged (Docker's rule, unless a profile file is
+ * named) or Unconfined; the named profile file; otherwise the default profile. Rules depend on
+ * the container's capabilities, so a capability it lacks also takes away its syscalls.
+ */
+function seccompFor(spec: ContainerSpec, caps: readonly string[], host: OciHostFacts, loaded: SeccompProfile | undefined): OciSeccomp | undefined {
+  const choice = spec.seccompProfile;
+  if (choice?.type === 'Unconfined') return undefined;
+  if (choice && !loaded) {
+    // The caller must have read the file: falling back to another profile would be silent.
+    throw new GroveError(ErrorCode.ConfigInvalid, `seccomp profile of container ${spec.name} was not loaded`, { details: { id: spec.id } });
+  }
+  if (!choice && spec.privileged) return undefined;
+  return renderSeccomp(loaded ?? DEFAULT_SECCOMP_PROFILE, { capabilities: caps, arch: host.arch, kernel: host.kernel });
+}
+
+/**
  * The OCI runtime config for a container. Pure apart from reading /etc/passwd and /etc/group of
  * the rootfs (injectable), so the same inputs always give the same config.
  */
@@ -291,6 +326,7 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
   // Docker's v2 default: the container sees its own cgroup as /sys/fs/cgroup, not the host tree.
   if (host.cgroupMode === 'unified') namespaces.push('cgroup');
 
+  const seccomp = seccompFor(spec, caps, host, opts.seccompProfile);
   const nofile = host.nofileHardLimit === undefined ? undefined : Math.min(MAX_NOFILE, host.nofileHardLimit);
 
   return {
@@ -321,6 +357,7 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
       resources: resources(spec, host, devices),
       maskedPaths: spec.privileged ? [] : [...MASKED_PATHS],
       readonlyPaths: spec.privileged ? [] : [...READONLY_PATHS],
+      ...(seccomp ? { seccomp } : {}),
     },
   };
 }

@@ -21,6 +21,7 @@ interface ComposeFiles {
 import { dependsOn, healthcheckProbes, type ComposeDependsOn, type ComposeHealthcheck } from './compose-order.js';
 import { dependencyCycle } from '../wire-init.js';
 import { composePorts, type ComposePort } from './manifest-ports.js';
+import { composeSeccomp } from './compose-security.js';
 
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024; // the runtime's minimum, as in kubernetes.ts
 const MAX_GRACE_SECONDS = 3600;
@@ -44,6 +45,7 @@ interface Service {
   devices?: string[];
   group_add?: (string | number)[];
   privileged?: boolean;
+  security_opt?: string[];
   volumes?: ServiceVolumeInput['volumes'];
   tmpfs?: ServiceVolumeInput['tmpfs'];
   depends_on?: ComposeDependsOn;
@@ -210,6 +212,8 @@ function serviceApp(ctx: DocContext, doc: ManifestDocument, name: string, s: Ser
   if (s.working_dir !== undefined) c.workingDir = s.working_dir;
   if (s.pull_policy !== undefined) c.imagePullPolicy = PULL[s.pull_policy];
   if (s.privileged === true) c.privileged = true;
+  const seccomp = composeSeccomp(ctx, [...base, 'security_opt'], s.security_opt);
+  if (seccomp) c.seccompProfile = seccomp;
   const probes = healthcheckProbes(ctx, base, s.healthcheck, RESTART[s.restart ?? 'no']);
   if (probes) c.probes = probes;
   if (s.ports?.length) c.ports = composePorts(ctx, [...base, 'ports'], s.ports);

@@ -17,6 +17,7 @@ import { checkPodMounts, containerEnvFrom, containerMounts, envValueFrom, podVol
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
 import type { ManifestValidator } from './validate.js';
 import { checkHostPorts, k8sPorts, type K8sPort } from './manifest-ports.js';
+import { effectiveSeccomp, seccompChoice, type K8sSeccompProfile, type SeccompChoice } from './k8s-seccomp.js';
 
 /** The runtime refuses smaller memory limits (agent/src/runtime/oci-config.ts MIN_MEMORY_BYTES). */
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -44,7 +45,7 @@ interface K8sContainer extends K8sContainerProbes {
   workingDir?: string;
   imagePullPolicy?: ContainerTemplate['imagePullPolicy'];
   resources?: { limits?: { memory?: string | number; cpu?: string | number }; requests?: { memory?: string | number; cpu?: string | number } };
-  securityContext?: { privileged?: boolean };
+  securityContext?: { privileged?: boolean; seccompProfile?: K8sSeccompProfile };
   ports?: K8sPort[];
 }
 interface K8sStrategy {
@@ -60,7 +61,7 @@ interface K8sPodTemplate {
     hostNetwork?: boolean;
     terminationGracePeriodSeconds?: number;
     restartPolicy?: PodTemplate['restartPolicy'];
-    securityContext?: { supplementalGroups?: number[] };
+    securityContext?: { supplementalGroups?: number[]; seccompProfile?: K8sSeccompProfile };
     volumes?: K8sVolume[];
   };
 }
@@ -124,7 +125,7 @@ function resources(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   return out;
 }
 
-function container(ctx: DocContext, path: FieldPath, c: K8sContainer): ContainerTemplate {
+function container(ctx: DocContext, path: FieldPath, c: K8sContainer, podSeccomp: SeccompChoice): ContainerTemplate {
   const image = atField(ctx, [...path, 'image'], () => formatImageRef(parseImageRef(c.image)));
   // Kubernetes expands $(VAR) in env values (from earlier variables) and in command/args.
   const env: EnvVar[] = [];
@@ -148,6 +149,8 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
   const probes = containerProbes(ctx, path, c);
   if (probes) out.probes = probes;
   if (c.securityContext?.privileged === true) out.privileged = true;
+  const seccomp = effectiveSeccomp(seccompChoice(ctx, [...path, 'securityContext', 'seccompProfile'], c.securityContext?.seccompProfile), podSeccomp);
+  if (seccomp) out.seccompProfile = seccomp;
   const mounts = containerMounts(ctx, path, c.volumeMounts);
   if (mounts) out.volumeMounts = mounts;
   const envFrom = containerEnvFrom(ctx, path, c.envFrom);
@@ -168,11 +171,12 @@ function checkSelector(ctx: DocContext, selectorPath: FieldPath, matchLabels: Re
 /** A pod template (at `templatePath`) → the model's, with the restart policy the kind implies. */
 function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodTemplate): PodTemplate {
   const specPath = [...templatePath, 'spec'];
+  const podSeccomp = seccompChoice(ctx, [...specPath, 'securityContext', 'seccompProfile'], template.spec.securityContext?.seccompProfile);
   const seen = new Set<string>();
   const containers = template.spec.containers.map((c, i) => {
     if (seen.has(c.name)) throw manifestError(ctx, [...specPath, 'containers', i, 'name'], `${quote(c.name)} is used by another container of this pod`);
     seen.add(c.name);
-    return container(ctx, [...specPath, 'containers', i], c);
+    return container(ctx, [...specPath, 'containers', i], c, podSeccomp);
   });
   checkHostPorts(ctx, [...specPath, 'containers'], containers);
   const out: PodTemplate = {
@@ -183,7 +187,7 @@ function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodT
     hostNetwork: template.spec.hostNetwork ?? false,
     containers,
   };
-  const inits = initContainers(ctx, specPath, template.spec.initContainers, containers, (path, c) => container(ctx, path, c));
+  const inits = initContainers(ctx, specPath, template.spec.initContainers, containers, (path, c) => container(ctx, path, c, podSeccomp));
   if (inits) out.initContainers = inits;
   const grace = template.spec.terminationGracePeriodSeconds;
   if (grace !== undefined) out.terminationGracePeriodSeconds = grace;

@@ -26,7 +26,7 @@ const UNSUPPORTED_SERVICE_FIELDS = [
   'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
   'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'post_start',
-  'pre_stop', 'profiles', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size',
+  'pre_stop', 'profiles', 'read_only', 'runtime', 'secrets', 'shm_size',
   'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'user', 'userns_mode',
   'uts', 'volumes_from',
 ];
@@ -92,6 +92,8 @@ const service = {
     devices: { type: 'array', maxItems: 64, items: { type: 'string' } },
     group_add: { type: 'array', maxItems: 32, items: { type: ['string', 'integer'] } },
     privileged: { type: 'boolean' },
+    // seccomp=unconfined|PROFILE and no-new-privileges, as docker writes them; checked in code.
+    security_opt: { type: 'array', maxItems: 16, items: { type: 'string' } },
     volumes: { type: 'array', maxItems: 64, items: { oneOf: [{ type: 'string' }, ref('ComposeServiceVolume')] } },
     tmpfs: { type: ['string', 'array'], maxItems: 64, items: { type: 'string' } },
     depends_on: ref('ComposeDependsOn'),

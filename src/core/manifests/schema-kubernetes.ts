@@ -73,6 +73,18 @@ function objectMeta(name: JsonSchema): JsonSchema {
 const appName = pattern(DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, { maxLength: 63 });
 const objectName = pattern(DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, { maxLength: 253 });
 
+/**
+ * RuntimeDefault: Grove's default profile (Docker's policy); Unconfined: none; Localhost: a
+ * file under the node's <data-dir>/seccomp/ (the path rules are checked in code, k8s-seccomp.ts).
+ */
+const seccompProfile = closed(
+  {
+    type: { enum: ['RuntimeDefault', 'Unconfined', 'Localhost'], errorMessage: 'must be RuntimeDefault, Unconfined or Localhost' },
+    localhostProfile: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+  ['type'],
+);
+
 const container = closed(
   {
     name: pattern(DNS_LABEL, DNS_LABEL_MESSAGE, { maxLength: 63 }),
@@ -120,12 +132,13 @@ const container = closed(
     livenessProbe: probeRef,
     readinessProbe: probeRef,
     startupProbe: probeRef,
-    // privileged only: devices go through grove.io/devices, not a privileged container.
+    // privileged and seccompProfile only: devices go through grove.io/devices, not a privileged container.
     securityContext: closed({
       privileged: { type: 'boolean' },
+      seccompProfile,
       ...unsupportedFields([
         'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'capabilities', 'allowPrivilegeEscalation',
-        'seccompProfile', 'seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions',
+        'seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions',
       ]),
     }),
     ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
@@ -147,9 +160,11 @@ function podSpecWith(restartPolicy: JsonSchema, required: string[] = []): JsonSc
       volumes: volumeRefs.volumes,
       securityContext: closed({
         supplementalGroups: { type: 'array', maxItems: 32, items: { type: 'integer', minimum: 0, maximum: 4294967294 } },
+        // Every container's, unless the container sets its own.
+        seccompProfile,
         ...unsupportedFields([
           'runAsUser', 'runAsGroup', 'runAsNonRoot', 'fsGroup', 'fsGroupChangePolicy', 'supplementalGroupsPolicy', 'sysctls',
-          'seccompProfile', 'seLinuxOptions', 'seLinuxChangePolicy', 'appArmorProfile', 'windowsOptions',
+          'seLinuxOptions', 'seLinuxChangePolicy', 'appArmorProfile', 'windowsOptions',
         ]),
       }),
       ...unsupportedFields(UNSUPPORTED_POD_FIELDS),

@@ -105,6 +105,8 @@ function describeContainers(io: CliIO, title: string, containers: AppView['spec'
     if (c.ports?.length) writeLine(io.stdout, `    Ports:    ${c.ports.map(portText).join(', ')}`);
     // An explicit opt-in: shown so nobody misses it.
     if (c.privileged) writeLine(io.stdout, '    Privileged: true (all capabilities and devices)');
+    // Anything but the default profile is shown, as privileged is.
+    if (c.seccompProfile) writeLine(io.stdout, `    Seccomp:  ${c.seccompProfile.type === 'Localhost' ? `Localhost (${c.seccompProfile.localhostProfile})` : 'Unconfined'}`);
   }
 }
 

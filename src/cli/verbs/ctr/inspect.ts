@@ -36,7 +36,17 @@ export function inspectJson(v: ContainerView): Record<string, unknown> {
     mounts: v.spec.mounts ?? [],
     devices: v.spec.devices ?? [],
     privileged: v.spec.privileged === true,
+    seccomp: seccompText(v.spec),
   };
+}
+
+/** default, unconfined, "unconfined (privileged)", localhost:PATH (under <data-dir>/seccomp) or file:PATH. */
+function seccompText(spec: ContainerView['spec']): string {
+  const p = spec.seccompProfile;
+  if (p?.type === 'Localhost') return `localhost:${p.localhostProfile}`;
+  if (p?.type === 'File') return `file:${p.path}`;
+  if (p?.type === 'Unconfined') return 'unconfined';
+  return spec.privileged ? 'unconfined (privileged)' : 'default';
 }
 
 export function registerInspect(ctr: Command, act: Act): void {

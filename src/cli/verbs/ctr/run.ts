@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseBytes, parseCpus, parsePositiveInt } from '../../../core/quantity.js';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
@@ -8,6 +9,7 @@ import { pullProgressReporter } from '../../progress.js';
 import { reportError } from '../../report.js';
 import { collect, type Act } from '../../verb.js';
 import { checkGroup } from '../../../core/device-spec.js';
+import { parseSecurityOpt } from '../../../core/seccomp-ref.js';
 import { parseDeviceFlag, parseVolumeFlag } from '../../../../agent/src/runtime/host-access.js';
 import { parsePublishFlag } from '../../../../agent/src/runtime/container-network.js';
 import { openRuntime } from './open.js';
@@ -40,6 +42,7 @@ export function registerRun(ctr: Command, act: Act): void {
     .option('--device <host[:ctr][:rwm]>', 'pass a host device through, without --privileged (repeatable)', collect, [])
     .option('--group-add <group>', 'add a supplementary group, e.g. dialout or 997 (repeatable)', collect, [])
     .option('--privileged', 'all capabilities and devices: only when nothing narrower works')
+    .option('--security-opt <opt>', 'seccomp=unconfined, seccomp=PROFILE.json (OCI or docker format) or no-new-privileges (repeatable)', collect, [])
     .option('--pull <policy>', 'missing|never (default missing)', 'missing')
     .option('--rm', 'remove the container when it exits (foreground only)')
     .passThroughOptions()
@@ -94,6 +97,7 @@ export function runRequestFromFlags(image: string, command: string[], o: Record<
     ...(o.network === 'host' ? { hostNetwork: true } : {}),
     ...(o.network === 'bridge' ? { bridgeNetwork: { ports: publish } } : {}),
     ...hostAccessFromFlags(o),
+    ...securityFromFlags((o.securityOpt as string[] | undefined) ?? []),
     env,
     labels,
     limits,
@@ -110,6 +114,18 @@ function hostAccessFromFlags(o: Record<string, unknown>): Pick<RunRequest, 'moun
     ...(groupAdd.length ? { groupAdd } : {}),
     ...(o.privileged ? { privileged: true } : {}),
   };
+}
+
+/** docker --security-opt: a profile file is read when the container is created, relative paths from here. */
+function securityFromFlags(opts: readonly string[]): Pick<RunRequest, 'seccompProfile'> {
+  let out: Pick<RunRequest, 'seccompProfile'> = {};
+  for (const value of opts) {
+    const opt = parseSecurityOpt(value, '--security-opt');
+    if (opt.kind !== 'seccomp') continue;
+    if (out.seccompProfile) throw new GroveError(ErrorCode.InvalidArgument, '--security-opt: only one seccomp option is allowed');
+    out = { seccompProfile: opt.unconfined ? { type: 'Unconfined' } : { type: 'File', path: resolve(opt.profile) } };
+  }
+  return out;
 }
 
 async function runContainer(ctx: CliContext, image: string, command: string[], o: Record<string, unknown>): Promise<number> {
