@@ -55,7 +55,12 @@ export interface KeyToPath {
   mode?: number;
 }
 
-export type HostPathType = 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
+/**
+ * Kubernetes' hostPath types, with their Kubernetes meaning, plus Grove's own `ComposeBind`
+ * (compose binds only; Kubernetes manifests cannot name it): what exists is mounted as it is
+ * (file, socket, directory, device) and a missing path is created as a directory, as docker does.
+ */
+export type HostPathType = 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice' | 'ComposeBind';
 
 /**
  * k8s volumes / compose volumes. `persistentVolumeClaim.claimName` (and a compose named volume)
