@@ -55,6 +55,8 @@ export interface ControllerOptions {
   debounceMs?: number;
   /** Passed to the scheduler (default 5 min). */
   evictionTimeoutMs?: number;
+  /** How often a pass runs at least while pods are Pending (default PENDING_RETRY_MS). */
+  pendingRetryMs?: number;
   nameSuffix?: () => string;
   archCompatible?: ArchCompatible;
   /** Pods their nodes report ready (rolling updates wait for them); absent = all count as ready. */
@@ -255,7 +257,7 @@ export class Controller {
     const gone = new Set([...result.delete, ...result.update.map((p) => p.meta.name)]);
     const current = [...assignments.filter((p) => !gone.has(p.meta.name)), ...result.update, ...result.create];
     const pending = current.filter((p) => p.node === undefined);
-    const retryAt = pending.length > 0 ? new Date(Date.parse(now) + PENDING_RETRY_MS).toISOString() : undefined;
+    const retryAt = pending.length > 0 ? new Date(Date.parse(now) + (this.opts.pendingRetryMs ?? PENDING_RETRY_MS)).toISOString() : undefined;
     this.setWakeTimer(earliest(earliest(result.nextEvictionAt, rollouts.nextDeadlineAt), retryAt));
     const liveHashes = new Map<string, Set<string>>();
     for (const p of current) liveHashes.set(p.app, (liveHashes.get(p.app) ?? new Set()).add(p.templateHash));

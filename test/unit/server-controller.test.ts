@@ -179,6 +179,34 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  it('looks again while pods are Pending: memory freed on a node places the pod with no other event', async () => {
+    const store = new MemoryStore();
+    let available = 10 * 1024 * 1024;
+    const controller = new Controller({
+      store,
+      cluster: 'test',
+      logger: silentLogger(),
+      clock: { now: () => new Date() },
+      mutex: new Mutex(),
+      publish: async () => undefined,
+      nodeView: (r: StoredNode) => ({ name: r.meta.name, labels: {}, cordoned: false, ready: true, facts: { memoryAvailableBytes: available } }),
+      nameSuffix: suffixes(),
+      debounceMs: 5,
+      pendingRetryMs: 50,
+    });
+    await addNodes(store, 'pi-1');
+    await controller.start();
+    await applyResources(store, [app('big', { request: 64 * 1024 * 1024 })], new Date());
+    await controller.idle();
+    const pods = async () => (await store.list<PodAssignment>('pods/')).map((e) => [e.value.node, e.value.unschedulable]);
+    expect(await pods()).toEqual([[undefined, '0/1 nodes are available: 1 Insufficient memory']]);
+    available = 512 * 1024 * 1024;
+    const deadline = Date.now() + 5_000;
+    while ((await pods())[0]![0] === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await pods()).toEqual([['pi-1', undefined]]);
+    await controller.stop();
+  });
+
   it('keeps why a DaemonSet matches no node for describe', async () => {
     const { store, controller } = await setup();
     await addNodes(store, 'pi-1');
