@@ -433,8 +433,9 @@ class Pass {
   }
 
   private remove(p: PodAssignment): void {
+    // The live record, not `p`: it may have been placed since `p` was read.
+    this.placement.delete(this.live.get(p.meta.name) ?? p);
     this.live.delete(p.meta.name);
-    this.placement.delete(p);
     this.updated.delete(p.meta.name);
     // Created and removed in one pass: it never existed (one commit cannot put and delete a key).
     if (!this.created.delete(p.meta.name)) this.result.delete.push(p.meta.name);
