@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { prepareHostPath } from '../../agent/src/agent/volumes/host-path.js';
+import { checkHostPathRoots, prepareHostPath } from '../../agent/src/agent/volumes/host-path.js';
 
 let dir = '';
 let server: Server | undefined;
@@ -55,5 +55,16 @@ describe('Kubernetes hostPath types keep their meaning', () => {
     await expect(prepareHostPath('v', sock, 'File')).rejects.toThrow(`host path "${sock}" is not a file (type File)`);
     await prepareHostPath('v', sock, 'Socket');
     await expect(prepareHostPath('v', join(dir, 'none'), undefined)).rejects.toThrow('does not exist on this node');
+  });
+});
+
+describe('the node\'s hostPath roots', () => {
+  it('follow a symlinked parent of a path still to be made (a compose bind of a missing directory)', async () => {
+    const root = join(dir, 'root');
+    await mkdir(join(dir, 'outside'), { recursive: true });
+    await mkdir(root);
+    await symlink(join(dir, 'outside'), join(root, 'link'));
+    await checkHostPathRoots('bind-0', join(root, 'fresh', 'dir'), [root]);
+    await expect(checkHostPathRoots('bind-0', join(root, 'link', 'new'), [root])).rejects.toThrow(`leads to "${join(dir, 'outside', 'new')}", outside the allowed roots`);
   });
 });

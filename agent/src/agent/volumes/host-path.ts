@@ -6,7 +6,7 @@
  * path as a directory). Errors name the volume and the path; they become the pod's CreateError.
  */
 import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
 import type { HostPathType } from '../../../../src/core/model.js';
 
@@ -19,12 +19,25 @@ function under(path: string, root: string): boolean {
   return r === '' || path === r || path.startsWith(`${r}/`);
 }
 
+/**
+ * Where `path` really is: its realpath, or for a path still to be made (DirectoryOrCreate,
+ * ComposeBind) the realpath of its nearest existing ancestor with the rest appended, so a
+ * symlinked parent cannot lead the mkdir out of the roots.
+ */
+async function resolvedPath(path: string): Promise<string | undefined> {
+  for (let p = path; ; p = dirname(p)) {
+    const real = await realpath(p).catch(() => undefined);
+    if (real !== undefined) return join(real, relative(p, path));
+    if (p === dirname(p)) return undefined;
+  }
+}
+
 /** Both the path as written and the path its symlinks resolve to must be under a root. */
 export async function checkHostPathRoots(volume: string, path: string, roots: readonly string[] | undefined): Promise<void> {
   if (!roots?.length) return;
   const allowed = `allowed roots on this node: ${roots.join(', ')}`;
   if (!roots.some((r) => under(path, r))) throw refuse(volume, `host path "${path}" is outside the ${allowed}`, { path });
-  const real = await realpath(path).catch(() => undefined);
+  const real = await resolvedPath(path);
   if (real !== undefined && !roots.some((r) => under(real, r))) {
     throw refuse(volume, `host path "${path}" leads to "${real}", outside the ${allowed}`, { path });
   }
