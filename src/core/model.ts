@@ -55,7 +55,12 @@ export interface KeyToPath {
   mode?: number;
 }
 
-export type HostPathType = 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
+/**
+ * Kubernetes' hostPath types, with their Kubernetes meaning, plus Grove's own `ComposeBind`
+ * (compose binds only; Kubernetes manifests cannot name it): what exists is mounted as it is
+ * (file, socket, directory, device) and a missing path is created as a directory, as docker does.
+ */
+export type HostPathType = 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice' | 'ComposeBind';
 
 /**
  * k8s volumes / compose volumes. `persistentVolumeClaim.claimName` (and a compose named volume)
@@ -284,14 +289,23 @@ export interface NodeRecord {
   joinedAt: string;
 }
 
-/** A pod the scheduler placed: stable across server restarts so nothing churns. */
+/**
+ * A pod of an app: placed on a node by the scheduler, or Pending (no node) while none can take
+ * it. Stable across server restarts so nothing churns; a Pending pod keeps its name when placed.
+ */
 export interface PodAssignment {
   kind: 'Pod';
   meta: ResourceMeta;
   app: string;
-  node: string;
+  /** Absent while the pod is Pending: no node could take it (`unschedulable` says why). */
+  node?: string;
   /** Hash of the app's pod template this pod runs; a change means an update. */
   templateHash: string;
+  /**
+   * Only on a Pending pod: why no node could take it, as Kubernetes' FailedScheduling says it
+   * ("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector").
+   */
+  unschedulable?: string;
 }
 
 /**

@@ -18,7 +18,7 @@ export const VOLUME_LIMITS = Object.freeze({
   prefix: 253,
 });
 
-export const HOST_PATH_TYPES: readonly HostPathType[] = ['DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'];
+export const HOST_PATH_TYPES: readonly HostPathType[] = ['DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice', 'ComposeBind'];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

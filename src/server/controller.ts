@@ -28,6 +28,11 @@ import { CONFIG_RECORD_PREFIX, type ConfigDistributor, type ConfigPublication } 
 import { NODE_KEY_PREFIX } from './node-keys.js';
 
 export const DEFAULT_DEBOUNCE_MS = 20;
+/**
+ * While pods are Pending, a pass runs at least this often: what frees a node's memory (its
+ * reported figure) does not wake the controller by itself.
+ */
+export const PENDING_RETRY_MS = 30_000;
 
 /** What was last published to a node, stored under targets/<node>. */
 export interface TargetRecord {
@@ -50,6 +55,8 @@ export interface ControllerOptions {
   debounceMs?: number;
   /** Passed to the scheduler (default 5 min). */
   evictionTimeoutMs?: number;
+  /** How often a pass runs at least while pods are Pending (default PENDING_RETRY_MS). */
+  pendingRetryMs?: number;
   nameSuffix?: () => string;
   archCompatible?: ArchCompatible;
   /** Pods their nodes report ready (rolling updates wait for them); absent = all count as ready. */
@@ -84,6 +91,8 @@ export class Controller {
   private readonly last = new Map<string, TargetRecord>();
   /** Each app's rollout figures from the last pass (what `grove rollout status` shows). */
   private progress = new Map<string, RolloutProgress>();
+  /** Why DaemonSets run on fewer nodes than they match, from the last pass (`describe app`). */
+  private daemonSetNotes = new Map<string, string>();
   private unwatch: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -167,6 +176,11 @@ export class Controller {
     return this.progress.get(app);
   }
 
+  /** For a DaemonSet some matching node runs no pod of: why ("0 nodes match nodeSelector k=v"). */
+  daemonSetNote(app: string): string | undefined {
+    return this.daemonSetNotes.get(app);
+  }
+
   /** Revision of the target last published to `node`, if any. */
   targetRevision(node: string): number | undefined {
     return this.last.get(node)?.revision;
@@ -232,21 +246,24 @@ export class Controller {
     this.notePartition(result.evictionsPaused);
     if (result.evicted.length > 0) this.log.warn({ evicted: result.evicted }, 'pods evicted from NotReady nodes');
     this.progress = new Map(result.rollouts.map((p) => [p.app, p]));
+    this.daemonSetNotes = new Map(result.daemonSetNotes.map((n) => [n.app, n.message]));
     const rollouts = trackRollouts({ apps, progress: result.rollouts, records, revisions, now, ...(this.opts.deferredApps ? { deferred: this.opts.deferredApps() } : {}) });
-    this.setWakeTimer(earliest(result.nextEvictionAt, rollouts.nextDeadlineAt));
     for (const f of rollouts.failed) this.log.warn({ app: f.app, revision: f.revision }, `rollout failed: ${f.message}`);
     for (const op of rollouts.ops) {
       if (op.type === 'put') records.set((op.value as RolloutRecord).app, op.value as RolloutRecord);
       else records.delete(op.key.slice(ROLLOUT_PREFIX.length));
     }
 
-    const gone = new Set(result.delete);
-    const current = [...assignments.filter((p) => !gone.has(p.meta.name)), ...result.create];
+    const gone = new Set([...result.delete, ...result.update.map((p) => p.meta.name)]);
+    const current = [...assignments.filter((p) => !gone.has(p.meta.name)), ...result.update, ...result.create];
+    const pending = current.filter((p) => p.node === undefined);
+    const retryAt = pending.length > 0 ? new Date(Date.parse(now) + (this.opts.pendingRetryMs ?? PENDING_RETRY_MS)).toISOString() : undefined;
+    this.setWakeTimer(earliest(earliest(result.nextEvictionAt, rollouts.nextDeadlineAt), retryAt));
     const liveHashes = new Map<string, Set<string>>();
     for (const p of current) liveHashes.set(p.app, (liveHashes.get(p.app) ?? new Set()).add(p.templateHash));
     const ops: StoreOp[] = [
       ...result.delete.map((name): StoreOp => ({ type: 'delete', key: keyFor('Pod', name) })),
-      ...result.create.map((p): StoreOp => ({ type: 'put', key: keyFor('Pod', p.meta.name), value: p })),
+      ...[...result.create, ...result.update].map((p): StoreOp => ({ type: 'put', key: keyFor('Pod', p.meta.name), value: p })),
       ...revisionOps,
       ...rollouts.ops,
       ...rollouts.rollbacks.map((a): StoreOp => ({ type: 'put', key: keyFor('App', a.meta.name), value: a })),
@@ -254,8 +271,13 @@ export class Controller {
     ];
     // One commit: pods, revisions and rollout state never disagree after a crash.
     if (ops.length > 0) await store.commit(ops);
-    if (result.create.length > 0 || result.delete.length > 0) {
-      this.log.info({ created: result.create.map((p) => `${p.meta.name}@${p.node}`), deleted: result.delete }, 'pods scheduled');
+    const placed = [...result.create, ...result.update].filter((p) => p.node !== undefined);
+    if (placed.length > 0 || result.delete.length > 0) {
+      this.log.info({ placed: placed.map((p) => `${p.meta.name}@${p.node}`), deleted: result.delete }, 'pods scheduled');
+    }
+    // Logged when a pod becomes Pending or its reason changes (that is when it is written).
+    for (const p of [...result.create, ...result.update]) {
+      if (p.node === undefined) this.log.warn({ pod: p.meta.name, app: p.app, reason: p.unschedulable }, 'pod unschedulable');
     }
 
     const revision = store.revision();
@@ -266,7 +288,9 @@ export class Controller {
     const appIndex = indexApps(apps);
     const olderTemplate = templateLookup(revisions);
     const byNode = new Map<string, PodAssignment[]>();
+    // Pending pods have no node: no target (and no config bundle) ever lists them.
     for (const a of current) {
+      if (a.node === undefined) continue;
       const list = byNode.get(a.node);
       if (list) list.push(a);
       else byNode.set(a.node, [a]);

@@ -102,10 +102,9 @@ export function selectorMatches(selector: Record<string, string>, labels: Record
 
 
 /**
- * The hostPorts ("8080/TCP") one pod of the app claims on its node. The scheduler prefers nodes
- * where no other pod claims one of them (Kubernetes' NodePorts filter, as a preference): when
- * every node that fits has a claimant, the pod is placed anyway and the agent reports which pod
- * holds the port in the pod's status, rather than leaving it Pending without a word.
+ * The hostPorts ("8080/TCP") one pod of the app claims on its node. A node where another pod
+ * claims one of them cannot take the pod (Kubernetes' NodePorts filter): with no other node, the
+ * pod stays Pending with the reason rather than fail on the node.
  */
 export function appHostPorts(app: App): string[] {
   return podHostPorts([...(app.spec.template.initContainers ?? []), ...app.spec.template.containers]);

@@ -1,7 +1,11 @@
 /**
- * PURE scheduler: (apps, nodes, current assignments) → which pods to create and which to
+ * PURE scheduler: (apps, nodes, current assignments) → which pods to create, update and
  * delete. No I/O, no clock, no randomness of its own (names come from `nameSuffix`), so the
  * same input always gives the same answer and tests can assert exact lists.
+ *
+ * A replica no node can take is still a pod, Pending (no node) with the reason, as in
+ * Kubernetes: it counts as one of the app's pods (never available), and it is placed, under its
+ * name, in the first pass where a node can take it (scheduler-placement.ts says which can).
  *
  * Stability first: a pod that sits on a node that can still hold it stays there. Nothing is
  * moved to rebalance; edge links are slow and metered, and every move is an image pull and a
@@ -12,20 +16,17 @@
 import type { App, PodAssignment } from '../core/model.js';
 import { ErrorCode, GroveError } from '../core/errors.js';
 import {
-  acceptsNewPods,
-  appHostPorts,
   hostPortStrategy,
-  appMemoryRequest,
   byName,
   DEFAULT_EVICTION_TIMEOUT_MS,
   defaultArchCompatible,
   evictionTimeoutMs,
   oldestFirst,
   PARTITION_THRESHOLD,
-  selectorMatches,
   type ArchCompatible,
   type NodeView,
 } from './scheduler-rules.js';
+import { isPlaced, Placement, type PlacedPod } from './scheduler-placement.js';
 import { resolveStrategy, type ResolvedStrategy } from './update-strategy.js';
 
 export * from './scheduler-rules.js';
@@ -68,7 +69,13 @@ export interface RolloutProgress {
 }
 
 export interface ScheduleResult {
+  /** New pods: placed on a node, or Pending (no node, `unschedulable` set). */
   create: PodAssignment[];
+  /**
+   * Existing pods whose record changes: a Pending pod placed on a node (same name), or whose
+   * reason changed. An unchanged Pending pod is not listed: nothing is written for it.
+   */
+  update: PodAssignment[];
   /** Names of pods to delete. */
   delete: string[];
   /** Pods deleted because their node was NotReady too long (also listed in delete). */
@@ -79,6 +86,8 @@ export interface ScheduleResult {
   nextEvictionAt?: string;
   /** One entry per app, in name order. */
   rollouts: RolloutProgress[];
+  /** DaemonSets some matching node runs no pod of, and why (`describe app`), in name order. */
+  daemonSetNotes: { app: string; message: string }[];
 }
 
 export function schedule(input: ScheduleInput): ScheduleResult {
@@ -87,15 +96,17 @@ export function schedule(input: ScheduleInput): ScheduleResult {
 
 /** One scheduling pass; holds the working set so the rules below read as prose. */
 class Pass {
+  /** Every pod, placed or Pending; the placed ones are also indexed by node in `placement`. */
   private readonly live = new Map<string, PodAssignment>();
-  /** live, by node: memory checks ask for a node's pods once per placement. */
-  private readonly liveOnNode = new Map<string, Map<string, PodAssignment>>();
   private readonly taken = new Set<string>();
   private readonly nodes: NodeView[];
   private readonly nodeByName = new Map<string, NodeView>();
   private readonly appByName = new Map<string, App>();
-  private readonly archOk: ArchCompatible;
-  private readonly result: ScheduleResult = { create: [], delete: [], evicted: [], rollouts: [] };
+  private readonly placement: Placement;
+  private readonly result: ScheduleResult = { create: [], update: [], delete: [], evicted: [], rollouts: [], daemonSetNotes: [] };
+  /** Pods created / changed in this pass, by name (a later change in the pass replaces the entry). */
+  private readonly created = new Map<string, PodAssignment>();
+  private readonly updated = new Map<string, PodAssignment>();
   /** Pods created in this pass: never available yet. */
   private readonly fresh = new Set<string>();
   private readonly nowMs: number | undefined;
@@ -106,11 +117,11 @@ class Pass {
     this.nodes = [...input.nodes].sort(byName);
     for (const n of this.nodes) this.nodeByName.set(n.name, n);
     for (const a of input.apps) this.appByName.set(a.meta.name, a);
+    this.placement = new Placement(this.nodes, this.appByName, input.archCompatible ?? defaultArchCompatible);
     for (const p of input.assignments) {
       this.track(p);
       this.taken.add(p.meta.name);
     }
-    this.archOk = input.archCompatible ?? defaultArchCompatible;
     const parsed = input.now === undefined ? NaN : Date.parse(input.now);
     this.nowMs = Number.isFinite(parsed) ? parsed : undefined;
     const notReady = this.nodes.filter((n) => !n.ready).length;
@@ -121,22 +132,53 @@ class Pass {
   run(): ScheduleResult {
     // Pods whose app or node is gone go first, so they free room for the rest.
     for (const p of [...this.live.values()].sort(oldestFirst)) {
-      if (!this.appByName.has(p.app) || !this.nodeByName.has(p.node)) this.remove(p);
+      if (!this.appByName.has(p.app) || (isPlaced(p) && !this.nodeByName.has(p.node))) this.remove(p);
     }
     const apps = [...this.input.apps].sort((a, b) => byName(a.meta, b.meta));
     for (const app of apps) {
       const hash = this.input.templateHash(app);
       // A node that no longer matches the selector (labels changed) or the arch cannot keep
-      // the pod. Cordon and memory only gate new placements, as `kubectl cordon` does.
-      for (const p of this.podsOf(app.meta.name)) {
-        if (!this.canKeep(app, this.nodeByName.get(p.node)!)) this.remove(p);
+      // the pod. Cordon, memory and hostPorts only gate new placements, as `kubectl cordon` does.
+      for (const p of this.placedOf(app.meta.name)) {
+        if (!this.placement.canKeep(app, this.nodeByName.get(p.node)!)) this.remove(p);
       }
       if (app.spec.kind === 'DaemonSet') this.daemonSet(app, hash);
-      else if (app.spec.kind === 'Job' || app.spec.kind === 'CronJob') this.batch(app, hash);
-      else this.deployment(app, hash);
+      else {
+        if (app.spec.kind === 'Job' || app.spec.kind === 'CronJob') this.batch(app, hash);
+        else this.deployment(app, hash);
+        this.settlePending(app, hash);
+      }
     }
     if (this.nextEvictionMs !== undefined) this.result.nextEvictionAt = new Date(this.nextEvictionMs).toISOString();
+    this.result.create = [...this.created.values()];
+    this.result.update = [...this.updated.values()];
     return this.result;
+  }
+
+  /**
+   * After an app's turn: its Pending pods of the current template go to any node that can take
+   * them now (room freed during the turn), and the rest get the reason no node can, rewritten
+   * only when it changed.
+   */
+  private settlePending(app: App, hash: string): void {
+    this.bindPending(app, hash);
+    const pending = this.podsOf(app.meta.name).filter((p) => !isPlaced(p));
+    if (pending.length === 0) return;
+    const reason = this.placement.explain(app);
+    for (const p of pending) if (p.unschedulable !== reason) this.change({ ...p, unschedulable: reason });
+  }
+
+  /** Places the app's Pending pods of the current template (oldest first) while a node can take one. */
+  private bindPending(app: App, hash: string): void {
+    const pending = this.podsOf(app.meta.name).filter((p) => !isPlaced(p) && p.templateHash === hash);
+    for (const p of pending.sort(oldestFirst)) {
+      const node = this.placement.bestNodeFor(app);
+      if (!node) return;
+      const { unschedulable: _reason, ...rest } = p;
+      this.change({ ...rest, node: node.name });
+      // Just placed: not available until its node says so.
+      this.fresh.add(p.meta.name);
+    }
   }
 
   /**
@@ -147,7 +189,7 @@ class Pass {
   private evict(app: App, hash: string): void {
     if (this.nowMs === undefined || !this.evictionsAllowed) return;
     const timeout = evictionTimeoutMs(app, this.input.evictionTimeoutMs ?? DEFAULT_EVICTION_TIMEOUT_MS);
-    for (const p of this.podsOf(app.meta.name).sort(oldestFirst)) {
+    for (const p of this.placedOf(app.meta.name).sort(oldestFirst)) {
       const node = this.nodeByName.get(p.node)!;
       if (node.ready || node.notReadySince === undefined) continue;
       const since = Date.parse(node.notReadySince);
@@ -157,7 +199,7 @@ class Pass {
         if (this.nextEvictionMs === undefined || due < this.nextEvictionMs) this.nextEvictionMs = due;
         continue;
       }
-      const target = this.bestNodeFor(app);
+      const target = this.placement.bestNodeFor(app);
       if (!target) continue;
       this.remove(p);
       this.result.evicted.push(p.meta.name);
@@ -199,11 +241,16 @@ class Pass {
     this.scaleUp(app, hash, replicas - pods.length);
   }
 
+  /**
+   * Places the app's Pending pods where it can, then adds `count` pods: each on the best node,
+   * or Pending once no node can take one (the reason is set when the app's turn ends).
+   */
   private scaleUp(app: App, hash: string, count: number): void {
+    this.bindPending(app, hash);
+    let node = count > 0 ? this.placement.bestNodeFor(app) : undefined;
     for (let n = count; n > 0; n--) {
-      const node = this.bestNodeFor(app);
-      if (!node) return; // Nowhere fits: the pod stays unscheduled until something changes.
-      this.create(app, hash, node.name);
+      this.create(app, hash, node?.name);
+      if (node) node = this.placement.bestNodeFor(app);
     }
   }
 
@@ -236,9 +283,10 @@ class Pass {
     scaleUp();
   }
 
+  /** Pending first (they cost nothing), then unavailable, oldest first; else the scale-down victim. */
   private oldVictim(old: PodAssignment[]): PodAssignment {
     const unavailable = old.filter((p) => !this.isAvailable(p)).sort(oldestFirst);
-    return unavailable[0] ?? this.scaleDownVictim(old);
+    return unavailable.find((p) => !isPlaced(p)) ?? unavailable[0] ?? this.scaleDownVictim(old);
   }
 
   /**
@@ -250,12 +298,15 @@ class Pass {
    */
   private daemonSet(app: App, hash: string): void {
     const name = app.meta.name;
+    // A DaemonSet has a pod per node that can run one, never a Pending one (as in Kubernetes);
+    // one left from when the app was another kind goes.
+    for (const p of this.podsOf(name)) if (!isPlaced(p)) this.remove(p);
     // Grouped once: fleets have thousands of nodes, and podsOf() walks every pod.
-    const byNode = new Map<string, PodAssignment[]>();
-    for (const p of this.podsOf(name)) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
-    const eligible = this.nodes.filter((n) => byNode.has(n.name) || this.canPlace(app, n));
+    const byNode = new Map<string, PlacedPod[]>();
+    for (const p of this.placedOf(name)) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
+    const eligible = this.nodes.filter((n) => byNode.has(n.name) || this.placement.canPlace(app, n));
     const strategy = hostPortStrategy(app, resolveStrategy(app.spec, eligible.filter((n) => n.ready).length));
-    const waiting: { node: NodeView; old: PodAssignment }[] = [];
+    const waiting: { node: NodeView; old: PlacedPod }[] = [];
     let unavailable = 0;
     let surging = 0;
     for (const node of eligible) {
@@ -283,7 +334,7 @@ class Pass {
     if (strategy.type !== 'OnDelete') {
       for (const { node, old } of waiting) {
         if (strategy.maxSurge > 0) {
-          if (surging >= strategy.maxSurge || !this.fits(app, node)) continue;
+          if (surging >= strategy.maxSurge || !this.placement.fits(app, node)) continue;
           this.create(app, hash, node.name);
           surging++;
         } else if (unavailable < strategy.maxUnavailable) {
@@ -292,7 +343,9 @@ class Pass {
         }
       }
     }
-    const pods = this.podsOf(name);
+    const pods = this.placedOf(name);
+    const note = this.placement.daemonSetNote(app, new Set(pods.map((p) => p.node)));
+    if (note !== undefined) this.result.daemonSetNotes.push({ app: name, message: note });
     const readyNodes = new Set(eligible.filter((n) => n.ready).map((n) => n.name));
     const onReady = pods.filter((p) => readyNodes.has(p.node));
     const updated = onReady.filter((p) => p.templateHash === hash);
@@ -317,9 +370,7 @@ class Pass {
     const pods = this.podsOf(app.meta.name).sort(oldestFirst);
     const keep = pods.find((p) => p.templateHash === hash);
     for (const p of pods) if (p !== keep) this.remove(p);
-    if (keep) return;
-    const node = this.bestNodeFor(app);
-    if (node) this.create(app, hash, node.name);
+    this.scaleUp(app, hash, keep ? 0 : 1);
   }
 
   /**
@@ -327,116 +378,80 @@ class Pass {
    * cordon stops new placements, an update is not one. The new template must fit in memory
    * once the old pod's reservation is released; when it does not, the pod is only deleted.
    */
-  private replace(app: App, hash: string, old: PodAssignment): boolean {
+  private replace(app: App, hash: string, old: PlacedPod): boolean {
     this.remove(old);
     const node = this.nodeByName.get(old.node)!;
-    if (!this.fits(app, node)) return false;
+    if (!this.placement.fits(app, node)) return false;
     this.create(app, hash, node.name);
     return true;
   }
 
   private isAvailable(p: PodAssignment): boolean {
-    if (this.fresh.has(p.meta.name)) return false;
+    if (!isPlaced(p) || this.fresh.has(p.meta.name)) return false;
     return this.input.available ? this.input.available.has(p.meta.name) : true;
   }
 
   /**
-   * Surplus goes first from NotReady nodes (newest first, then by name): those copies may be
-   * gone already, the ones on Ready nodes are known to run. Otherwise the node with the most
-   * pods of this app (then most pods overall), its newest pod.
+   * Surplus goes first from the Pending pods, then from NotReady nodes (newest first, then by
+   * name): Pending pods run nowhere, and copies on NotReady nodes may be gone already, while
+   * the ones on Ready nodes are known to run. Otherwise the node with the most pods of this app
+   * (then most pods overall), its newest pod.
    */
   private scaleDownVictim(pods: PodAssignment[]): PodAssignment {
-    const unready = pods.filter((p) => !this.nodeByName.get(p.node)!.ready).sort(oldestFirst);
+    const pending = pods.filter((p) => !isPlaced(p)).sort(oldestFirst);
+    if (pending.length > 0) return pending[pending.length - 1]!;
+    const placed = pods.filter(isPlaced);
+    const unready = placed.filter((p) => !this.nodeByName.get(p.node)!.ready).sort(oldestFirst);
     if (unready.length > 0) return unready[unready.length - 1]!;
     const appCount = new Map<string, number>();
-    for (const p of pods) appCount.set(p.node, (appCount.get(p.node) ?? 0) + 1);
+    for (const p of placed) appCount.set(p.node, (appCount.get(p.node) ?? 0) + 1);
     let victimNode = '';
     let best: [number, number] = [-1, -1];
     for (const [node, count] of [...appCount].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const total = this.podsOn(node).length;
+      const total = this.placement.podsOn(node).length;
       if (count > best[0] || (count === best[0] && total > best[1])) {
         victimNode = node;
         best = [count, total];
       }
     }
-    const onNode = pods.filter((p) => p.node === victimNode).sort(oldestFirst);
+    const onNode = placed.filter((p) => p.node === victimNode).sort(oldestFirst);
     return onNode[onNode.length - 1]!;
   }
 
-  /** Fewest pods of this app, then fewest pods in total, then name: spreads and is stable. */
-  private bestNodeFor(app: App): NodeView | undefined {
-    let best: NodeView | undefined;
-    let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
-    const ports = appHostPorts(app);
-    for (const node of this.nodes) {
-      if (!this.canPlace(app, node)) continue;
-      const onNode = this.podsOn(node.name);
-      const key: [number, number, number] = [this.hostPortClash(ports, onNode) ? 1 : 0, onNode.filter((p) => p.app === app.meta.name).length, onNode.length];
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
-        best = node;
-        bestKey = key;
-      }
-    }
-    return best;
-  }
-
-  /** Whether a pod on the node claims one of `ports` (its app's current template's). */
-  private hostPortClash(ports: string[], onNode: PodAssignment[]): boolean {
-    if (ports.length === 0) return false;
-    return onNode.some((p) => {
-      const other = this.appByName.get(p.app);
-      return other !== undefined && appHostPorts(other).some((k) => ports.includes(k));
-    });
-  }
-
-  private canKeep(app: App, node: NodeView): boolean {
-    return selectorMatches(app.spec.template.nodeSelector, node.labels) && this.archOk(app, node);
-  }
-
-  private canPlace(app: App, node: NodeView): boolean {
-    return !node.cordoned && acceptsNewPods(node) && this.canKeep(app, node) && this.fits(app, node);
-  }
-
-  /**
-   * Requested memory must fit in what the node reported available minus what is already
-   * reserved there by assigned pods. Conservative on purpose: a running pod's usage shows in
-   * the node's figure and its reservation is counted again, which errs towards not packing a
-   * 512 MB board to the point of OOM kills.
-   */
-  private fits(app: App, node: NodeView): boolean {
-    const request = appMemoryRequest(app);
-    const available = node.facts?.memoryAvailableBytes;
-    if (request === 0 || available === undefined) return true;
-    let reserved = 0;
-    for (const p of this.podsOn(node.name)) {
-      const other = this.appByName.get(p.app);
-      if (other) reserved += appMemoryRequest(other);
-    }
-    return request <= available - reserved;
-  }
-
+  /** The app's pods, placed and Pending. */
   private podsOf(app: string): PodAssignment[] {
     return [...this.live.values()].filter((p) => p.app === app);
   }
 
-  private podsOn(node: string): PodAssignment[] {
-    return [...(this.liveOnNode.get(node)?.values() ?? [])];
+  private placedOf(app: string): PlacedPod[] {
+    return this.podsOf(app).filter(isPlaced);
   }
 
   private track(p: PodAssignment): void {
     this.live.set(p.meta.name, p);
-    let here = this.liveOnNode.get(p.node);
-    if (!here) this.liveOnNode.set(p.node, (here = new Map()));
-    here.set(p.meta.name, p);
+    if (isPlaced(p)) this.placement.add(p);
   }
 
   private remove(p: PodAssignment): void {
+    // The live record, not `p`: it may have been placed since `p` was read.
+    this.placement.delete(this.live.get(p.meta.name) ?? p);
     this.live.delete(p.meta.name);
-    this.liveOnNode.get(p.node)?.delete(p.meta.name);
-    this.result.delete.push(p.meta.name);
+    this.updated.delete(p.meta.name);
+    // Created and removed in one pass: it never existed (one commit cannot put and delete a key).
+    if (!this.created.delete(p.meta.name)) this.result.delete.push(p.meta.name);
   }
 
-  private create(app: App, hash: string, node: string): void {
+  /** Replaces an existing pod's record (placed, or a new reason): listed as created or updated. */
+  private change(p: PodAssignment): void {
+    const before = this.live.get(p.meta.name);
+    if (before) this.placement.delete(before);
+    this.track(p);
+    if (this.created.has(p.meta.name)) this.created.set(p.meta.name, p);
+    else this.updated.set(p.meta.name, p);
+  }
+
+  /** A new pod on `node`, or Pending without one. */
+  private create(app: App, hash: string, node: string | undefined): void {
     const name = this.newName(app.meta.name, hash);
     const pod: PodAssignment = {
       kind: 'Pod',
@@ -447,12 +462,12 @@ class Pass {
         ...(this.input.now !== undefined ? { createdAt: this.input.now } : {}),
       },
       app: app.meta.name,
-      node,
+      ...(node !== undefined ? { node } : {}),
       templateHash: hash,
     };
     this.track(pod);
     this.fresh.add(name);
-    this.result.create.push(pod);
+    this.created.set(name, pod);
   }
 
   private newName(app: string, hash: string): string {

@@ -296,11 +296,14 @@ export class ControlPlane {
     return (await listResources<App>(this.opts.store, 'App')).map((app) => ({ ...app, pods: appSummary(app, pods) }));
   }
 
-  async getApp(name: string): Promise<App & { pods: AppSummary; podList: PodView[]; deferred: DeferredView[] }> {
+  /** `daemonSetNote`: why a DaemonSet runs on fewer nodes than it matches (absent when it does not). */
+  async getApp(name: string): Promise<App & { pods: AppSummary; podList: PodView[]; deferred: DeferredView[]; daemonSetNote?: string }> {
     const app = await getResource<App>(this.opts.store, 'App', name);
     const pods = await this.listPods({ app: name });
-    const nodes = [...new Set(pods.map((p) => p.node))].map((node) => ({ name: node, live: this.statusCache.view(node) }));
-    return { ...app, pods: appSummary(app, pods), podList: pods, deferred: appDeferred(name, nodes) };
+    const placed = pods.flatMap((p) => (p.node !== undefined ? [p.node] : []));
+    const nodes = [...new Set(placed)].map((node) => ({ name: node, live: this.statusCache.view(node) }));
+    const note = app.spec.kind === 'DaemonSet' ? this.controller.daemonSetNote(name) : undefined;
+    return { ...app, pods: appSummary(app, pods), podList: pods, deferred: appDeferred(name, nodes), ...(note !== undefined ? { daemonSetNote: note } : {}) };
   }
 
   /* -------------------------------------------------------------- rollouts */
@@ -375,7 +378,7 @@ export class ControlPlane {
     const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
     return pods
       .filter((p) => (filter.app === undefined || p.app === filter.app) && (filter.node === undefined || p.node === filter.node))
-      .map((p) => podView(p, revisions.get(p.app)?.get(p.templateHash)?.revision, this.statusCache.view(p.node)));
+      .map((p) => podView(p, revisions.get(p.app)?.get(p.templateHash)?.revision, p.node !== undefined ? this.statusCache.view(p.node) : undefined));
   }
 
   /* ------------------------------------------------------- tokens and join */
@@ -439,7 +442,13 @@ export class ControlPlane {
 
   /** Log lines of one pod, or of every pod of an app (logs-api.ts). */
   logs(query: LogsQuery, onLines: (lines: LogLine[]) => void, onError: (pod: string, err: unknown) => void, signal?: AbortSignal): Promise<void> {
-    return streamLogs({ store: this.opts.store, isReady: (node) => this.statusCache.isReady(node), rpc: this.rpc }, query, onLines, onError, signal);
+    const deps = {
+      store: this.opts.store,
+      isReady: (node: string) => this.statusCache.isReady(node),
+      rpc: this.rpc,
+      reported: (node: string, pod: string) => this.statusCache.view(node).status?.pods.find((p) => p.name === pod),
+    };
+    return streamLogs(deps, query, onLines, onError, signal);
   }
 
   /* -------------------------------------------------------------- private */

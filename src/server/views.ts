@@ -12,7 +12,8 @@ export interface ContainerView { name: string; state: string; ready: boolean; ex
 export interface PodView {
   name: string;
   app: string;
-  node: string;
+  /** Absent while the pod is Pending with no node (`unschedulable` says why). */
+  node?: string;
   phase: PodPhase;
   ready: boolean;
   restarts: number;
@@ -31,20 +32,26 @@ export interface PodView {
   job?: JobStatus;
   /** The pod's address on its node's bridge, as last reported. */
   podIP?: string;
+  /** A Pending pod no node can take: why (Kubernetes' FailedScheduling message). */
+  unschedulable?: string;
 }
 
-export function podView(pod: PodAssignment, revision: number | undefined, live: NodeLiveView): PodView {
-  const reported = live.status?.pods.find((p) => p.name === pod.meta.name);
+/** `live`: what the pod's node last reported; undefined for a pod with no node. */
+export function podView(pod: PodAssignment, revision: number | undefined, live: NodeLiveView | undefined): PodView {
+  const reported = live?.status?.pods.find((p) => p.name === pod.meta.name);
   const base = {
     name: pod.meta.name,
     app: pod.app,
-    node: pod.node,
+    ...(pod.node !== undefined ? { node: pod.node } : {}),
     revision,
     templateHash: pod.templateHash,
     createdAt: pod.meta.createdAt,
     // A Job's counts are history, not a claim about now: shown even from a node that went quiet.
     ...(reported?.job ? { job: reported.job } : {}),
   };
+  if (pod.node === undefined || live === undefined) {
+    return { ...base, phase: 'Pending', ready: false, restarts: 0, containers: [], ...(pod.unschedulable ? { unschedulable: pod.unschedulable } : {}) };
+  }
   // A node that stopped reporting may be running the pod or not: say so rather than repeat
   // its last words as if current.
   if (!live.ready) return { ...base, phase: 'Unknown', ready: false, restarts: reported?.restarts ?? 0, containers: [] };

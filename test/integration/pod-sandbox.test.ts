@@ -16,8 +16,8 @@ import { describeWith } from '../support/prereq.js';
  * share network, IPC and UTS namespaces (localhost works, hostname = pod name); a hostPort
  * answers from the host and from a LAN peer; two apps on one node reach each other by app name
  * through /etc/hosts; after kill -9 of the agent and a restart, deleting the pods leaves no
- * veth, lease, iptables rule, netns or namespace file; two pods claiming one hostPort get a
- * clear error.
+ * veth, lease, iptables rule, netns or namespace file; a second pod claiming a hostPort taken
+ * on the only node stays Pending with the scheduler's reason (never sent to the node).
  */
 describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables'], 'pod sandboxes (real containers, CNI)', () => {
   let env: OneNodeCluster | undefined;
@@ -158,15 +158,16 @@ ${containers}`;
     await eventually(async () => !execIn(main, ['cat', '/etc/hosts']).includes('\talpha\n'), 60_000, 'alpha leaves /etc/hosts of beta');
   }, 240_000);
 
-  it('gives the second pod claiming a hostPort a clear reason and keeps the first serving', async () => {
+  it('leaves the second pod claiming a hostPort Pending with a clear reason and keeps the first serving', async () => {
     await apply('first', `        - name: web\n          image: ${image()}\n          command: ${serve(8080)}\n          ports: [{ containerPort: 8080, hostPort: ${otherPort} }]\n`);
     await cluster.waitForRunning('first', 1, 120_000);
     await apply('second', `        - name: web\n          image: ${image()}\n          command: ${serve(8080)}\n          ports: [{ containerPort: 8080, hostPort: ${otherPort} }]\n`);
     const described = await eventually(async () => {
       const out = (await cluster.grove(['describe', 'app', 'second'])).stdout;
-      return /hostPort/.test(out) ? out : undefined;
+      return /FailedScheduling/.test(out) ? out : undefined;
     }, 60_000, 'the conflict in describe');
-    expect(described).toMatch(new RegExp(`hostPort ${otherPort}/TCP .*first`));
+    expect(described).toContain("FailedScheduling: 0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports (1 pod Pending)");
+    expect((await cluster.containers('node-a')).some((c) => c.labels['grove.app'] === 'second')).toBe(false);
     expect(tryGet(`http://127.0.0.1:${otherPort}/`)?.trim()).toMatch(/^first-/);
     await remove('second');
     await remove('first');

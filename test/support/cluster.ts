@@ -46,7 +46,9 @@ export interface AgentOptions {
 export interface PodJson {
   name: string;
   app: string;
-  node: string;
+  /** Absent while the pod is Pending with no node (`unschedulable` says why). */
+  node?: string;
+  unschedulable?: string;
   phase: string;
   ready: boolean;
   restarts: number;

@@ -88,6 +88,7 @@ describe('Kubernetes volumes', () => {
     ['two volumes of one name', '      volumes: [{ name: a, emptyDir: {} }, { name: a, emptyDir: {} }]\n', '', 'spec.template.spec.volumes[1].name: "a" is used by another volume of this pod'],
     ['two sources', '      volumes: [{ name: a, emptyDir: {}, hostPath: { path: /x } }]\n', '', 'spec.template.spec.volumes[0]: expected exactly one of emptyDir'],
     ['a relative hostPath', '      volumes: [{ name: a, hostPath: { path: x } }]\n', '', 'spec.template.spec.volumes[0].hostPath.path: "x" must be an absolute path'],
+    ['the compose-only hostPath type', '      volumes: [{ name: a, hostPath: { path: /x, type: ComposeBind } }]\n', '', 'spec.template.spec.volumes[0].hostPath.type'],
     ['a huge sizeLimit', '      volumes: [{ name: a, emptyDir: { sizeLimit: 2Ti } }]\n', '', 'spec.template.spec.volumes[0].emptyDir.sizeLimit: must be 4096..1099511627776'],
     ['an item path with ..', '      volumes: [{ name: a, configMap: { name: c, items: [{ key: k, path: ../k }] } }]\n', '', 'volumes[0].configMap.items[0].path: "../k" must not contain ".."'],
     ['value and valueFrom', '', '          env: [{ name: A, value: x, valueFrom: { configMapKeyRef: { name: c, key: k } } }]\n', 'containers[0].env[0].valueFrom: cannot be combined with value'],
@@ -120,8 +121,8 @@ describe('compose volumes', () => {
     const t = app!.spec.template;
     expect(t.volumes).toEqual([
       { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
-      { name: 'bind-1', hostPath: { path: '/etc/ssl', type: 'DirectoryOrCreate' } },
-      { name: 'bind-2', hostPath: { path: '/home/me/project/conf', type: 'DirectoryOrCreate' } },
+      { name: 'bind-1', hostPath: { path: '/etc/ssl', type: 'ComposeBind' } },
+      { name: 'bind-2', hostPath: { path: '/home/me/project/conf', type: 'ComposeBind' } },
       { name: 'anon-3', emptyDir: {} },
       { name: 'bind-5', hostPath: { path: '/srv/www' } },
       { name: 'tmpfs-6', emptyDir: { medium: 'Memory', sizeLimitBytes: 16 * 1024 * 1024 } },
@@ -136,6 +137,24 @@ describe('compose volumes', () => {
       { name: 'bind-5', mountPath: '/www' },
       { name: 'tmpfs-6', mountPath: '/run/app' },
       { name: 'tmpfs-t0', mountPath: '/tmp' },
+    ]);
+  });
+
+  it('binds files, sockets and directories as docker does: ComposeBind for short syntax and create_host_path', () => {
+    const [app] = parse(
+      compose(`    volumes:
+      - ./Caddyfile:/etc/caddy/Caddyfile
+      - /etc/localtime:/etc/localtime:ro
+      - /var/run/docker.sock:/var/run/docker.sock
+      - { type: bind, source: ./site, target: /srv, bind: { create_host_path: true } }
+`),
+      '/home/me/project',
+    );
+    expect(app!.spec.template.volumes).toEqual([
+      { name: 'bind-0', hostPath: { path: '/home/me/project/Caddyfile', type: 'ComposeBind' } },
+      { name: 'bind-1', hostPath: { path: '/etc/localtime', type: 'ComposeBind' } },
+      { name: 'bind-2', hostPath: { path: '/var/run/docker.sock', type: 'ComposeBind' } },
+      { name: 'bind-3', hostPath: { path: '/home/me/project/site', type: 'ComposeBind' } },
     ]);
   });
 

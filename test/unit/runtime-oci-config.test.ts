@@ -268,6 +268,31 @@ describe('bind mounts', () => {
   it('refuses relative paths', () => {
     expect(() => build({ mounts: [{ source: 'locks/web', destination: '/grove/lock' }] })).toThrow(/must be absolute/);
   });
+
+  it('mounts a parent directory before what lies beneath it, whatever the listed order; otherwise keeps the order', () => {
+    const binds = [
+      { source: '/v/conf/app.conf', destination: '/etc/app/app.conf' },
+      { source: '/v/logs', destination: '/var/log/app' },
+      { source: '/v/data', destination: '/etc/app' },
+      { source: '/v/x', destination: '/x' },
+      { source: '/v/hosts', destination: '/etc/hosts' },
+      { source: '/v/etc', destination: '/etc' },
+      { source: '/v/x2', destination: '/x' },
+    ];
+    const listed = (mounts: { destination: string; source: string }[]) => mounts.filter((m) => m.source.startsWith('/v/') || m.source === '/etc/resolv.conf').map((m) => `${m.destination}<${m.source}`);
+    expect(listed(build({ mounts: binds }, UNIFIED, { hostNetwork: true }).mounts)).toEqual([
+      '/x</v/x',
+      '/etc</v/etc',
+      '/x</v/x2',
+      '/etc/resolv.conf</etc/resolv.conf',
+      '/etc/app</v/data',
+      '/etc/hosts</v/hosts',
+      '/etc/app/app.conf</v/conf/app.conf',
+      '/var/log/app</v/logs',
+    ]);
+    // The runtime's own mounts (/proc, /dev, …) stay first.
+    expect(build({ mounts: binds }).mounts[0]!.destination).toBe('/proc');
+  });
 });
 
 describe('ociConfigJson', () => {

@@ -6,6 +6,7 @@ import { applyResources } from '../../src/server/resources.js';
 import type { StoredNode } from '../../src/server/status-cache.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { decodeNodeTarget } from '../../src/core/wire.js';
+import type { PodAssignment } from '../../src/core/model.js';
 import type { NodeTarget } from '../../src/core/wire-types.js';
 import { app, FakeClock, nodeRecord, suffixes } from './server-fixtures.js';
 
@@ -147,6 +148,73 @@ describe('Controller', () => {
     expect(published).toEqual([{ topic: 'grove/v1/test/nodes/pi-2/target', target: undefined }]);
     expect(await store.get('targets/pi-2')).toBeUndefined();
     expect((await store.list<{ node: string }>('pods/')).map((e) => e.value.node)).toEqual(['pi-1']);
+    await controller.stop();
+  });
+
+  it('stores an unplaceable replica as a Pending pod no target lists, writes it once, and places it when a node is labelled', async () => {
+    const { store, controller, published } = await setup();
+    await addNodes(store, 'pi-1', 'pi-2');
+    await controller.start();
+    published.length = 0;
+    await applyResources(store, [app('cam', { replicas: 1, nodeSelector: { camera: 'yes' } })], new Date());
+    await controller.idle();
+    const [stored] = (await store.list<PodAssignment>('pods/')).map((e) => e.value);
+    expect(stored).toMatchObject({ app: 'cam', unschedulable: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector" });
+    expect(stored!.node).toBeUndefined();
+    // No node's target changed: nothing published, the agents never see the Pending pod.
+    expect(published).toEqual([]);
+    expect(controller.daemonSetNote('cam')).toBeUndefined();
+
+    // Passes that change nothing write nothing (an unrelated change wakes one).
+    const rev = store.revision();
+    await store.commit([{ type: 'put', key: 'configmaps/c', value: { x: 1 } }]);
+    await controller.idle();
+    expect(store.revision()).toBe(rev + 1);
+
+    await store.commit([{ type: 'put', key: 'nodes/pi-2', value: nodeRecord('pi-2', { camera: 'yes' }) }]);
+    await controller.idle();
+    const [placed] = (await store.list<PodAssignment>('pods/')).map((e) => e.value);
+    expect(placed).toEqual({ ...stored, node: 'pi-2', unschedulable: undefined });
+    expect(published.map((p) => [p.target?.node, p.target?.pods.map((x) => x.name)])).toEqual([['pi-2', [stored!.meta.name]]]);
+    await controller.stop();
+  });
+
+  it('looks again while pods are Pending: memory freed on a node places the pod with no other event', async () => {
+    const store = new MemoryStore();
+    let available = 10 * 1024 * 1024;
+    const controller = new Controller({
+      store,
+      cluster: 'test',
+      logger: silentLogger(),
+      clock: { now: () => new Date() },
+      mutex: new Mutex(),
+      publish: async () => undefined,
+      nodeView: (r: StoredNode) => ({ name: r.meta.name, labels: {}, cordoned: false, ready: true, facts: { memoryAvailableBytes: available } }),
+      nameSuffix: suffixes(),
+      debounceMs: 5,
+      pendingRetryMs: 50,
+    });
+    await addNodes(store, 'pi-1');
+    await controller.start();
+    await applyResources(store, [app('big', { request: 64 * 1024 * 1024 })], new Date());
+    await controller.idle();
+    const pods = async () => (await store.list<PodAssignment>('pods/')).map((e) => [e.value.node, e.value.unschedulable]);
+    expect(await pods()).toEqual([[undefined, '0/1 nodes are available: 1 Insufficient memory']]);
+    available = 512 * 1024 * 1024;
+    const deadline = Date.now() + 5_000;
+    while ((await pods())[0]![0] === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await pods()).toEqual([['pi-1', undefined]]);
+    await controller.stop();
+  });
+
+  it('keeps why a DaemonSet matches no node for describe', async () => {
+    const { store, controller } = await setup();
+    await addNodes(store, 'pi-1');
+    await controller.start();
+    await applyResources(store, [app('agent', { kind: 'DaemonSet', nodeSelector: { 'kubernetes.io/os': 'plan9' } })], new Date());
+    await controller.idle();
+    expect(controller.daemonSetNote('agent')).toBe('0 nodes match nodeSelector kubernetes.io/os=plan9');
+    expect(await store.list('pods/')).toEqual([]);
     await controller.stop();
   });
 

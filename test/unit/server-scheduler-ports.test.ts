@@ -8,20 +8,31 @@ function withHostPort(a: App, hostPort: number, protocol: 'TCP' | 'UDP' = 'TCP')
   return a;
 }
 
-describe('scheduler: hostPorts (NodePorts as a preference)', () => {
+describe('scheduler: hostPorts (Kubernetes NodePorts filter)', () => {
   it('lists the hostPorts an app claims', () => {
     expect(appHostPorts(withHostPort(app('web'), 8080))).toEqual(['8080/TCP']);
     expect(appHostPorts(app('web'))).toEqual([]);
   });
 
-  it('spreads pods claiming one hostPort over nodes, even against the fewest-pods rule', () => {
+  it('places pods claiming one hostPort only where nobody claims it; the rest are Pending with the reason', () => {
     const web = withHostPort(app('web', { replicas: 1 }), 8080);
     const api = withHostPort(app('api', { replicas: 2 }), 8080);
     const filler = app('filler', { replicas: 3 });
     const assignments = [pod('web-1', 'web', 'a', fakeHash(web)), ...['f1', 'f2', 'f3'].map((n) => pod(n, 'filler', 'b', fakeHash(filler)))];
     const r = schedule({ apps: [web, api, filler], nodes: [node('a'), node('b')], assignments, templateHash: fakeHash, nameSuffix: suffixes() });
-    // b is fuller but a's port is taken: the first api pod goes to b; the second clashes everywhere and takes a.
-    expect(r.create.map((p) => `${p.app}@${p.node}`)).toEqual(['api@b', 'api@a']);
+    // b is fuller but a's port is taken: the first api pod goes to b; the second clashes everywhere.
+    expect(r.create.map((p) => `${p.app}@${p.node ?? 'Pending'}`)).toEqual(['api@b', 'api@Pending']);
+    expect(r.create[1]!.unschedulable).toBe("0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports");
+  });
+
+  it('extra replicas of a one-node app with a hostPort are Pending, not sent to the node to fail there', () => {
+    const web = withHostPort(app('web', { replicas: 3 }), 8080);
+    const r = schedule({ apps: [web], nodes: [node('a')], assignments: [], templateHash: fakeHash, nameSuffix: suffixes() });
+    expect(r.create.map((p) => [p.meta.name, p.node, p.unschedulable])).toEqual([
+      ['web-hash10-s0001', 'a', undefined],
+      ['web-hash10-s0002', undefined, "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports"],
+      ['web-hash10-s0003', undefined, "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports"],
+    ]);
   });
 
   it('other protocols and other ports do not clash', () => {

@@ -10,7 +10,7 @@ const NOW = '2025-06-01T00:00:00.000Z';
 
 function run(apps: App[], nodes: NodeView[], assignments: PodAssignment[] = [], extra: Partial<ScheduleInput> = {}) {
   const result = schedule({ apps, nodes, assignments, templateHash: fakeHash, nameSuffix: suffixes(), now: NOW, ...extra });
-  return { create: result.create.map((p) => `${p.meta.name}@${p.node}`), delete: result.delete, raw: result };
+  return { create: result.create.map((p) => `${p.meta.name}@${p.node ?? 'Pending'}`), delete: result.delete, raw: result };
 }
 
 describe('scheduler: Deployment', () => {
@@ -90,17 +90,20 @@ describe('scheduler: Deployment', () => {
     expect(r.create).toEqual(['web-hash10-s0001@b', 'web-hash10-s0002@b']);
   });
 
-  it('leaves replicas unplaced when no node is eligible', () => {
+  it('makes a Pending pod, with the reason, of every replica no node can take', () => {
     const r = run([app('web', { replicas: 2 })], [node('a', { cordoned: true })]);
-    expect(r).toMatchObject({ create: [], delete: [] });
+    expect(r).toMatchObject({ create: ['web-hash10-s0001@Pending', 'web-hash10-s0002@Pending'], delete: [] });
+    expect(r.raw.create.map((p) => p.unschedulable)).toEqual(['0/1 nodes are available: 1 node(s) were cordoned', '0/1 nodes are available: 1 node(s) were cordoned']);
   });
 
   it('memory: requests must fit in available memory minus what is reserved', () => {
     const MiB = 1024 * 1024;
     const apps = [app('big', { replicas: 3, request: 100 * MiB })];
     const nodes = [node('a', { facts: { memoryAvailableBytes: 250 * MiB } }), node('b', { facts: { memoryAvailableBytes: 50 * MiB } })];
-    // a holds two (200 of 250), b none, third replica stays unplaced.
-    expect(run(apps, nodes).create).toEqual(['big-hash10-s0001@a', 'big-hash10-s0002@a']);
+    // a holds two (200 of 250), b none, third replica stays Pending.
+    const r = run(apps, nodes);
+    expect(r.create).toEqual(['big-hash10-s0001@a', 'big-hash10-s0002@a', 'big-hash10-s0003@Pending']);
+    expect(r.raw.create[2]!.unschedulable).toBe('0/2 nodes are available: 2 Insufficient memory');
   });
 
   it('memory: the limit stands in for a missing request, and unknown facts mean eligible', () => {

@@ -25,6 +25,13 @@ describe('podView', () => {
     expect(view.containers[0]!.ready).toBe(false);
   });
 
+  it('shows a pod with no node as Pending with its reason and no node', () => {
+    const { node: _none, ...rest } = pod;
+    const view = podView({ ...rest, unschedulable: '0/1 nodes are available: 1 node(s) were cordoned' }, undefined, undefined);
+    expect(view).toEqual({ name: 'web-abc-00001', app: 'web', phase: 'Pending', ready: false, restarts: 0, containers: [], revision: undefined, templateHash: 'h', createdAt: undefined, unschedulable: '0/1 nodes are available: 1 node(s) were cordoned' });
+    expect(JSON.parse(JSON.stringify(view))).not.toHaveProperty('node');
+  });
+
   it('shows nothing as current for a node that stopped reporting', () => {
     const view = podView(pod, undefined, { ...live([running]), ready: false });
     expect(view.phase).toBe('Unknown');

@@ -137,6 +137,17 @@ function standardMounts(): OciMount[] {
 }
 
 /**
+ * Mounts ordered so that a directory is mounted before anything beneath it, whatever order they
+ * were listed in: runtimes mount in list order, so a volume at /etc/app listed after a subPath
+ * file at /etc/app/app.conf would hide the file (containerd sorts its mounts the same way). A
+ * stable sort by path depth: mounts of one depth, and two at one path, keep their order.
+ */
+export function parentsFirst<T extends { destination: string }>(mounts: readonly T[]): T[] {
+  const depth = (path: string): number => path.split('/').filter((part) => part !== '' && part !== '.').length;
+  return [...mounts].sort((a, b) => depth(a.destination) - depth(b.destination));
+}
+
+/**
  * Reads a file of the rootfs without following symlinks out of it: an image whose /etc/passwd
  * points at the host's files must not make us parse those.
  */
@@ -316,10 +327,12 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
 
   const mounts = standardMounts();
   if (spec.privileged) mounts.find((m) => m.destination === '/sys')!.options = ['nosuid', 'noexec', 'nodev', 'rw'];
+  const binds: OciMount[] = [];
   if (opts.hostNetwork) {
-    mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+    binds.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
   }
-  for (const m of spec.mounts ?? []) mounts.push(bindMountEntry(m));
+  for (const m of spec.mounts ?? []) binds.push(bindMountEntry(m));
+  mounts.push(...parentsFirst(binds));
 
   const namespaces = ['pid', 'ipc', 'uts', 'mount'];
   if (!opts.hostNetwork) namespaces.push('network'); // a fresh one with only lo until networking lands

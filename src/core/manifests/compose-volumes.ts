@@ -3,8 +3,10 @@
  * top-level `volumes:` → pod volumes and volume mounts:
  * - a named volume (declared at the top level, as compose requires) → persistentVolumeClaim,
  *   a volume kept on the node under that name (or the top-level `name:`);
- * - a bind of an absolute host path → hostPath (short syntax creates a missing directory, as
- *   docker does; long syntax only with bind.create_host_path); "./rel" is resolved against the
+ * - a bind of an absolute host path → hostPath of Grove's type ComposeBind: what exists there is
+ *   mounted as it is (a file, a socket such as /var/run/docker.sock, a directory, a device) and
+ *   only a missing path is created, as a directory, as docker does (long syntax creates nothing
+ *   unless bind.create_host_path, and then the same way); "./rel" is resolved against the
  *   compose file's directory;
  * - tmpfs and a bare "/path" (an anonymous volume) → emptyDir, in memory for tmpfs.
  */
@@ -83,7 +85,7 @@ function shortSyntax(ctx: DocContext, at: FieldPath, i: number, spec: string, to
   const readOnly = mode === 'ro' ? { readOnly: true } : {};
   if (source.startsWith('/') || source.startsWith('.') || source.startsWith('~')) {
     const name = `bind-${i}`;
-    addVolume(b, { name, hostPath: { path: hostSource(ctx, at, source, dir), type: 'DirectoryOrCreate' } });
+    addVolume(b, { name, hostPath: { path: hostSource(ctx, at, source, dir), type: 'ComposeBind' } });
     b.mounts.push({ name, mountPath: target(ctx, at, path), ...readOnly });
     return;
   }
@@ -113,7 +115,8 @@ function longSyntax(ctx: DocContext, at: FieldPath, i: number, l: ComposeVolumeL
     : {};
   if (l.type === 'bind') {
     const name = `bind-${i}`;
-    const create = l.bind?.create_host_path ? { type: 'DirectoryOrCreate' as const } : {};
+    // Without create_host_path the source must exist (type absent), whatever it is.
+    const create = l.bind?.create_host_path ? { type: 'ComposeBind' as const } : {};
     addVolume(b, { name, hostPath: { path: hostSource(ctx, [...at, 'source'], l.source, dir), ...create } });
     b.mounts.push({ name, mountPath, ...readOnly });
     return;

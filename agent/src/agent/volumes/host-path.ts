@@ -1,11 +1,12 @@
 /**
  * hostPath volumes on the node: the agent's own allowed roots (`grove agent --host-path-root`,
  * checked on the path and on where its symlinks lead) and Kubernetes' type checks
- * (DirectoryOrCreate creates a missing directory, Directory must exist, …). Errors name the
- * volume and the path; they become the pod's CreateError.
+ * (DirectoryOrCreate creates a missing directory, Directory must exist, …), and Grove's
+ * ComposeBind for compose binds (docker's rule: mount what exists as it is, create a missing
+ * path as a directory). Errors name the volume and the path; they become the pod's CreateError.
  */
 import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
 import type { HostPathType } from '../../../../src/core/model.js';
 
@@ -18,18 +19,31 @@ function under(path: string, root: string): boolean {
   return r === '' || path === r || path.startsWith(`${r}/`);
 }
 
+/**
+ * Where `path` really is: its realpath, or for a path still to be made (DirectoryOrCreate,
+ * ComposeBind) the realpath of its nearest existing ancestor with the rest appended, so a
+ * symlinked parent cannot lead the mkdir out of the roots.
+ */
+async function resolvedPath(path: string): Promise<string | undefined> {
+  for (let p = path; ; p = dirname(p)) {
+    const real = await realpath(p).catch(() => undefined);
+    if (real !== undefined) return join(real, relative(p, path));
+    if (p === dirname(p)) return undefined;
+  }
+}
+
 /** Both the path as written and the path its symlinks resolve to must be under a root. */
 export async function checkHostPathRoots(volume: string, path: string, roots: readonly string[] | undefined): Promise<void> {
   if (!roots?.length) return;
   const allowed = `allowed roots on this node: ${roots.join(', ')}`;
   if (!roots.some((r) => under(path, r))) throw refuse(volume, `host path "${path}" is outside the ${allowed}`, { path });
-  const real = await realpath(path).catch(() => undefined);
+  const real = await resolvedPath(path);
   if (real !== undefined && !roots.some((r) => under(real, r))) {
     throw refuse(volume, `host path "${path}" leads to "${real}", outside the ${allowed}`, { path });
   }
 }
 
-const KIND_OF: Record<Exclude<HostPathType, 'DirectoryOrCreate' | 'FileOrCreate'>, [string, (s: Awaited<ReturnType<typeof stat>>) => boolean]> = {
+const KIND_OF: Record<Exclude<HostPathType, 'DirectoryOrCreate' | 'FileOrCreate' | 'ComposeBind'>, [string, (s: Awaited<ReturnType<typeof stat>>) => boolean]> = {
   Directory: ['a directory', (s) => s.isDirectory()],
   File: ['a file', (s) => s.isFile()],
   Socket: ['a socket', (s) => s.isSocket()],
@@ -40,6 +54,13 @@ const KIND_OF: Record<Exclude<HostPathType, 'DirectoryOrCreate' | 'FileOrCreate'
 /** Applies `type` (creating what *OrCreate asks for); untyped paths must exist. */
 export async function prepareHostPath(volume: string, path: string, type: HostPathType | undefined): Promise<void> {
   const existing = await stat(path).catch(() => undefined);
+  if (type === 'ComposeBind') {
+    // A file (./Caddyfile), a socket (/var/run/docker.sock) or a device is bound as it is.
+    if (existing) return;
+    if (await lstat(path).catch(() => undefined)) throw refuse(volume, `host path "${path}" is a dangling symlink`, { path });
+    await mkdir(path, { recursive: true, mode: 0o755 });
+    return;
+  }
   if (type === 'DirectoryOrCreate') {
     if (!existing) await mkdir(path, { recursive: true, mode: 0o755 });
     else if (!existing.isDirectory()) throw refuse(volume, `host path "${path}" exists and is not a directory (type DirectoryOrCreate)`, { path });

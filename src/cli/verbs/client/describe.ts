@@ -86,9 +86,18 @@ function describeApp(io: CliIO, a: AppView, rollout?: RolloutStatusView): void {
   for (const d of a.deferred ?? []) field(io, 'Deferred', `${d.node}: ${d.message}`);
   describeBatch(io, a);
   const pods = a.podList ?? [];
+  if (a.daemonSetNote) field(io, 'Scheduling', a.daemonSetNote);
+  for (const [message, count] of failedScheduling(pods)) field(io, 'FailedScheduling', `${message} (${count} pod${count > 1 ? 's' : ''} Pending)`);
   writeLine(io.stdout, 'Pods:');
-  const rows = pods.map((p) => [`  ${p.name}`, p.node, p.podIP ?? '<none>', podStatusText(p), String(p.restarts), containersText(p)]);
+  const rows = pods.map((p) => [`  ${p.name}`, p.node ?? '<none>', p.podIP ?? '<none>', podStatusText(p), String(p.restarts), containersText(p)]);
   writeLine(io.stdout, pods.length ? table(['  NAME', 'NODE', 'IP', 'STATUS', 'RESTARTS', 'CONTAINERS'], rows) : '  <none>');
+}
+
+/** The reasons Pending pods have no node, each with how many pods it holds back (first seen first). */
+export function failedScheduling(pods: readonly PodView[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of pods) if (p.node === undefined && p.unschedulable) out.set(p.unschedulable, (out.get(p.unschedulable) ?? 0) + 1);
+  return out;
 }
 
 function describeContainers(io: CliIO, title: string, containers: AppView['spec']['template']['containers']): void {

@@ -52,7 +52,7 @@ function rows(collection: string, items: unknown[], wide: boolean, now: Date): {
         rows: pods.map((p) => {
           const ready = p.containers.filter((c) => c.ready).length;
           const row = [p.name, `${ready}/${Math.max(p.containers.length, 1)}`, podStatusText(p), String(p.restarts), age(p.createdAt, now)];
-          if (wide) row.push(p.podIP ?? '<none>', p.node, p.app, p.revision !== undefined ? String(p.revision) : '<none>');
+          if (wide) row.push(p.podIP ?? '<none>', p.node ?? '<none>', p.app, p.revision !== undefined ? String(p.revision) : '<none>');
           return row;
         }),
       };

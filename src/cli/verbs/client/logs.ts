@@ -3,12 +3,14 @@ import { parsePositiveInt } from '../../../core/quantity.js';
 import { openClient } from '../../client/open-client.js';
 import type { Act } from '../../verb.js';
 
-interface LogLine {
-  pod: string;
-  container: string;
-  time: string;
-  stream: 'stdout' | 'stderr';
-  text: string;
+/** One NDJSON item of GET /v1/logs: a line, or a pod whose logs could not be read. */
+type LogItem =
+  | { pod: string; container: string; time: string; stream: 'stdout' | 'stderr'; text: string; error?: undefined }
+  | { pod: string; error: { code: string; message: string } };
+
+/** The line printed for a pod without logs; it names the pod once. */
+export function podErrorLine(pod: string, message: string): string {
+  return `grove: ${pod === '' || message.includes(pod) ? message : `pod ${pod}: ${message}`}`;
 }
 
 export function registerLogs(program: Command, act: Act): void {
@@ -31,10 +33,18 @@ export function registerLogs(program: Command, act: Act): void {
         if (options.tail !== undefined) query.set('tail', String(parsePositiveInt(options.tail as string, '--tail')));
         if (options.follow) query.set('follow', 'true');
         const client = await openClient(ctx, options);
-        await client.stream<LogLine>(`/v1/logs?${query}`, (line) => {
-          const out = line.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout;
-          out.write(`${options.prefix ? `[${line.pod}/${line.container}] ` : ''}${line.text}\n`);
+        let failed = 0;
+        await client.stream<LogItem>(`/v1/logs?${query}`, (item) => {
+          if (item.error !== undefined) {
+            // Other pods' lines keep coming; the exit code says something was missing (as kubectl).
+            failed++;
+            ctx.io.stderr.write(`${podErrorLine(item.pod, item.error.message)}\n`);
+            return;
+          }
+          const out = item.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout;
+          out.write(`${options.prefix ? `[${item.pod}/${item.container}] ` : ''}${item.text}\n`);
         });
+        return failed > 0 ? 1 : undefined;
       }),
     );
 }

@@ -5,8 +5,11 @@ import { initStatusText } from './init-status-text.js';
 /** The API's JSON shapes, as the server defines them (docs/api.md). */
 export type { PodView } from '../../../server/views.js';
 export type NodeView = NodeDetail;
-/** deferred: updates nodes hold back (window closed, lock held); absent from older servers. */
-export type AppView = App & { pods: AppSummary; podList?: PodView[]; deferred?: DeferredView[] };
+/**
+ * deferred: updates nodes hold back (window closed, lock held); absent from older servers.
+ * daemonSetNote: why a DaemonSet runs on fewer nodes than it matches.
+ */
+export type AppView = App & { pods: AppSummary; podList?: PodView[]; deferred?: DeferredView[]; daemonSetNote?: string };
 
 export type ConfigMapView = ConfigMap;
 export type SecretView = Omit<Secret, 'data'> & { data: Record<string, string | number> };
