@@ -20,6 +20,7 @@ import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
 import type { LogsRpcRequest, PodStatus, PodTarget, Presence, RpcRequest, RpcResponse } from './wire-types.js';
+import { quoteValue } from './quote.js';
 
 export const MAX_TARGET_BYTES = 1024 * 1024;
 export const MAX_STATUS_BYTES = 256 * 1024;
@@ -158,7 +159,7 @@ const absent = (o: Obj, key: string): boolean => o[key] === undefined || o[key] 
 
 function name(o: Obj, key: string, path: string): string {
   const v = str(o, key, path, 63);
-  if (!isValidName(v)) throw new FieldError(at(path, key), `invalid name ${JSON.stringify(v)}`);
+  if (!isValidName(v)) throw new FieldError(at(path, key), `invalid name ${quoteValue(v)}`);
   return v;
 }
 
@@ -221,7 +222,7 @@ function stringMap(o: Obj, key: string, path: string): Record<string, string> {
   if (entries.length > WIRE_LIMITS.labels) throw new FieldError(p, `more than ${WIRE_LIMITS.labels} entries`);
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
-    if (k.length === 0 || k.length > WIRE_LIMITS.labelKey) throw new FieldError(p, `invalid key ${JSON.stringify(k.slice(0, 40))}`);
+    if (k.length === 0 || k.length > WIRE_LIMITS.labelKey) throw new FieldError(p, `invalid key ${quoteValue(k)}`);
     if (typeof v !== 'string') throw new FieldError(`${p}.${k}`, `expected a string, got ${describe(v)}`);
     if (v.length > WIRE_LIMITS.labelValue) throw new FieldError(`${p}.${k}`, `longer than ${WIRE_LIMITS.labelValue} characters`);
     // defineProperty semantics: a "__proto__" label stays an ordinary key.
@@ -440,7 +441,7 @@ export function decodePresence(buf: Uint8Array): Presence {
 }
 
 const rpcLabel = (what: string) => (o: Obj) =>
-  typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${JSON.stringify(o.id)}` : what;
+  typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${quoteValue(o.id)}` : what;
 
 export function decodeRpcRequest(buf: Uint8Array): RpcRequest {
   return decodeWith(buf, MAX_RPC_BYTES, 'rpc request', rpcLabel('rpc request'), (o): RpcRequest => {

@@ -17,6 +17,7 @@ import { checkPodMounts, containerEnvFrom, containerMounts, envValueFrom, podVol
 import { atField, manifestError, quote, type DocContext, type FieldPath, type LocatedResource, type ManifestDocument } from './location.js';
 import type { ManifestValidator } from './validate.js';
 import { checkHostPorts, k8sPorts, type K8sPort } from './manifest-ports.js';
+import { clipText } from '../quote.js';
 
 /** The runtime refuses smaller memory limits (agent/src/runtime/oci-config.ts MIN_MEMORY_BYTES). */
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -160,7 +161,7 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer): Container
 function checkSelector(ctx: DocContext, selectorPath: FieldPath, matchLabels: Record<string, string>, templateLabels: Record<string, string>): void {
   for (const [key, value] of Object.entries(matchLabels)) {
     if (templateLabels[key] !== value) {
-      throw manifestError(ctx, selectorPath, `${key}=${value} does not match spec.template.metadata.labels (the selector must select the template's labels)`);
+      throw manifestError(ctx, selectorPath, `${clipText(`${key}=${value}`)} does not match spec.template.metadata.labels (the selector must select the template's labels)`);
     }
   }
 }
