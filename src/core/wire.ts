@@ -33,7 +33,7 @@ export const WIRE_LIMITS = Object.freeze({
   pods: 1000, containersPerPod: 32, env: 1000, argv: 1000, labels: 1000, rpcLines: 10_000,
   // string lengths (UTF-16 code units)
   name: 253, shortString: 256, image: 1024, labelKey: 317, labelValue: 1024, envName: 1024,
-  longString: 64 * 1024, message: 4096, timestamp: 64, rpcId: 128,
+  longString: 64 * 1024, message: 4096, timestamp: 64, rpcId: 128, runId: 64,
   // seconds
   graceSeconds: 3600,
 });
@@ -347,6 +347,15 @@ function podStatus(v: unknown, p: string): PodStatus {
   return out;
 }
 
+const RUN_ID = /^[A-Za-z0-9-]+$/;
+
+/** An agent's run id: a UUID from current agents; any short token of letters, digits and '-'. */
+function runId(o: Obj, key: string, p: string): string {
+  const v = str(o, key, p, WIRE_LIMITS.runId);
+  if (!RUN_ID.test(v)) throw new FieldError(at(p, key), 'expected letters, digits and "-"');
+  return v;
+}
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 function ipv4(o: Obj, key: string, p: string): string {
@@ -421,6 +430,7 @@ export function decodeNodeStatus(buf: Uint8Array): NodeStatus {
   return decodeWith(buf, MAX_STATUS_BYTES, 'node status', fromNode('node status', 'from'), (o) => ({
     schema: WIRE_SCHEMA,
     node: name(o, 'node', ''),
+    ...(absent(o, 'runId') ? {} : { runId: runId(o, 'runId', '') }),
     seq: int(o, 'seq', ''),
     observedRevision: int(o, 'observedRevision', ''),
     heartbeat: bool(o, 'heartbeat', ''),
