@@ -12,7 +12,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function cluster(api: Parameters<typeof startCluster>[0]['api']): Promise<Cluster> {
+async function cluster(api: NonNullable<Parameters<typeof startCluster>[0]>['api']): Promise<Cluster> {
   const c = await startCluster({ api });
   cleanups.push(() => c.close());
   return c;
