@@ -55,6 +55,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.SizeLimit]: 413,
   [ErrorCode.NodeUnavailable]: 503,
   [ErrorCode.ServerUnavailable]: 503,
+  [ErrorCode.NoSpace]: 507,
 };
 
 export function statusFor(err: unknown): number {
