@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../core/errors.js';
+import { parseBytes } from '../core/quantity.js';
 import { checkSettings, DEFAULT_BRIDGE, DEFAULT_POD_SUBNET } from '../../agent/src/runtime/cni/cni-config.js';
 
 export const DEFAULT_LOG_MAX_BYTES = 1024 * 1024;
@@ -17,7 +18,14 @@ export interface LocalConfig {
   podBridge: string;
   /** Where pod addresses come from (default 10.42.0.0/16). */
   podSubnet: string;
+  /** Uncompressed bytes one image may unpack to (absent: 4 GiB; docs/images.md). */
+  imageMaxUnpackedBytes?: number;
+  /** Bytes that must stay free on the image store's filesystem while unpacking (absent: 5 %, at most 256 MiB). */
+  imageMinFreeBytes?: number;
 }
+
+/** Smallest image budget accepted: below it not even a busybox image unpacks. */
+const MIN_IMAGE_BUDGET = 1024 * 1024;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   if (env.GROVE_DATA_DIR) return env.GROVE_DATA_DIR;
@@ -56,6 +64,16 @@ export async function loadLocalConfig(dataDir: string): Promise<LocalConfig> {
         throw new GroveError(ErrorCode.ConfigInvalid, `${file}: ${key} must be a whole number (${key === 'logMaxBytes' ? '>= 4096' : '>= 1'})`);
       }
       config[key] = value as number;
+    } else if (key === 'imageMaxUnpackedBytes' || key === 'imageMinFreeBytes') {
+      // A number of bytes, or a size such as "4Gi" / "512m".
+      let bytes: number;
+      try {
+        bytes = parseBytes(value as string | number, key);
+      } catch (err) {
+        throw new GroveError(ErrorCode.ConfigInvalid, `${file}: ${(err as Error).message}`, { cause: err });
+      }
+      if (key === 'imageMaxUnpackedBytes' && bytes < MIN_IMAGE_BUDGET) throw new GroveError(ErrorCode.ConfigInvalid, `${file}: imageMaxUnpackedBytes must be at least 1Mi`);
+      config[key] = bytes;
     } else if (key === 'podBridge' || key === 'podSubnet') {
       if (typeof value !== 'string') throw new GroveError(ErrorCode.ConfigInvalid, `${file}: ${key} must be a string`);
       config[key] = value;

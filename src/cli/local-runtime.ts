@@ -9,7 +9,7 @@ import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
 import type { PodNetworkSettings } from '../../agent/src/runtime/cni/cni-config.js';
 import { detectHost, type HostFacts } from '../../agent/src/runtime/host.js';
 import { OciRuntime, detectOciRuntime } from '../../agent/src/runtime/oci-runtime.js';
-import { loadLocalConfig } from './config.js';
+import { loadLocalConfig, type LocalConfig } from './config.js';
 import { shimPath } from './package-root.js';
 
 export interface LocalRuntime {
@@ -28,18 +28,25 @@ export interface LocalRuntimeOptions {
   runtime?: 'auto' | 'crun' | 'runc';
 }
 
-/** The node's own layout: images/, containers/, names/, run/ (OCI runtime state) under the data dir. */
-export function imageStoreFor(dataDir: string, logger: Logger): Promise<ImageStore> {
-  return loadRegistriesConfig(join(dataDir, 'registries.json')).then(
-    (registries) => new ImageStore({ root: join(dataDir, 'images'), logger, registries }),
-  );
+/**
+ * The node's own layout: images/, containers/, names/, run/ (OCI runtime state) under the data
+ * dir; registries.json and the image settings of config.json (read here unless given).
+ */
+export async function imageStoreFor(dataDir: string, logger: Logger, config?: LocalConfig): Promise<ImageStore> {
+  const { imageMaxUnpackedBytes, imageMinFreeBytes } = config ?? (await loadLocalConfig(dataDir));
+  const registries = await loadRegistriesConfig(join(dataDir, 'registries.json'));
+  const limits = {
+    ...(imageMaxUnpackedBytes !== undefined ? { maxImageBytes: imageMaxUnpackedBytes } : {}),
+    ...(imageMinFreeBytes !== undefined ? { minFreeBytes: imageMinFreeBytes } : {}),
+  };
+  return new ImageStore({ root: join(dataDir, 'images'), logger, registries, limits });
 }
 
 /** Assembles images + OCI runtime + shim for one data dir: what `grove ctr` and the agent drive. */
 export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { dataDir, logger, env } = options;
   const config = await loadLocalConfig(dataDir);
-  const images = await imageStoreFor(dataDir, logger);
+  const images = await imageStoreFor(dataDir, logger, config);
   const host = await detectHost();
   const preferred = options.runtime ?? (env.GROVE_RUNTIME as LocalRuntimeOptions['runtime']) ?? config.runtime;
   const detected = await detectOciRuntime({ host, preferred, logger });

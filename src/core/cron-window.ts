@@ -10,6 +10,7 @@
  * weekday names (jan, mon …); weekday 0 and 7 are Sunday. As in node-cron (and unlike Vixie
  * cron), day of month and day of week must BOTH match.
  */
+import { quoteValue } from './quote.js';
 export interface CronSchedule {
   /** The expression as given (trimmed). */
   source: string;
@@ -51,7 +52,7 @@ function value(text: string, f: FieldSpec): number {
   const lower = text.toLowerCase();
   const named = f.names?.findIndex((n) => lower.startsWith(n) && lower.length <= 9) ?? -1;
   if (named >= 0 && !/^\d/.test(lower)) return named + (f.nameBase ?? 0);
-  if (!/^\d{1,2}$/.test(text)) throw new CronSyntaxError(`${f.name}: "${text}" is not a number`);
+  if (!/^\d{1,2}$/.test(text)) throw new CronSyntaxError(`${f.name}: ${quoteValue(text)} is not a number`);
   const n = Number(text);
   if (n < f.min || n > f.max) throw new CronSyntaxError(`${f.name}: ${n} is outside ${f.min}..${f.max}`);
   return n;
@@ -61,10 +62,10 @@ function parseField(text: string, f: FieldSpec): Set<number> {
   const out = new Set<number>();
   for (const part of text.split(',')) {
     const [range, stepText, extra] = part.split('/');
-    if (extra !== undefined || range === undefined || range === '') throw new CronSyntaxError(`${f.name}: "${part}" is not valid`);
+    if (extra !== undefined || range === undefined || range === '') throw new CronSyntaxError(`${f.name}: ${quoteValue(part)} is not valid`);
     let step = 1;
     if (stepText !== undefined) {
-      if (!/^\d{1,2}$/.test(stepText) || Number(stepText) === 0) throw new CronSyntaxError(`${f.name}: step "${stepText}" is not valid`);
+      if (!/^\d{1,2}$/.test(stepText) || Number(stepText) === 0) throw new CronSyntaxError(`${f.name}: step ${quoteValue(stepText)} is not valid`);
       step = Number(stepText);
     }
     let lo: number;
@@ -72,12 +73,12 @@ function parseField(text: string, f: FieldSpec): Set<number> {
     if (range === '*') [lo, hi] = [f.min, f.max];
     else if (range.includes('-')) {
       const [a, b, more] = range.split('-');
-      if (more !== undefined || !a || !b) throw new CronSyntaxError(`${f.name}: "${range}" is not a range`);
+      if (more !== undefined || !a || !b) throw new CronSyntaxError(`${f.name}: ${quoteValue(range)} is not a range`);
       [lo, hi] = [value(a, f), value(b, f)];
-      if (lo > hi) throw new CronSyntaxError(`${f.name}: range "${range}" runs backwards`);
+      if (lo > hi) throw new CronSyntaxError(`${f.name}: range ${quoteValue(range)} runs backwards`);
     } else {
       // node-cron accepts a step only on `*` or a range; "5/20" would mean different things elsewhere.
-      if (stepText !== undefined) throw new CronSyntaxError(`${f.name}: a step needs * or a range, got "${part}"`);
+      if (stepText !== undefined) throw new CronSyntaxError(`${f.name}: a step needs * or a range, got ${quoteValue(part)}`);
       lo = hi = value(range, f);
     }
     for (let v = lo; v <= hi; v += step) out.add(v);

@@ -6,6 +6,7 @@
  */
 import { posix } from 'node:path';
 import { ErrorCode, GroveError } from './errors.js';
+import { quoteValue } from './quote.js';
 
 export interface DeviceMapping {
   hostPath: string;
@@ -20,21 +21,21 @@ const MAX_PATH = 4096;
 const invalid = (what: string, why: string): GroveError => new GroveError(ErrorCode.InvalidArgument, `${what}: ${why}`);
 
 function devicePath(path: string, what: string, side: string): string {
-  if (!path.startsWith('/dev/')) throw invalid(what, `${side} path "${path}" must be under /dev/`);
+  if (!path.startsWith('/dev/')) throw invalid(what, `${side} path ${quoteValue(path)} must be under /dev/`);
   if (path.length > MAX_PATH || path.includes('\0')) throw invalid(what, 'path too long or contains NUL');
-  if (path.split('/').includes('..')) throw invalid(what, `"${path}" must not contain ".."`);
+  if (path.split('/').includes('..')) throw invalid(what, `${quoteValue(path)} must not contain ".."`);
   return posix.normalize(path);
 }
 
 function permissions(p: string, what: string): string {
-  if (!/^[rwm]{1,3}$/.test(p) || new Set(p).size !== p.length) throw invalid(what, `permissions "${p}" must be letters of rwm, each at most once`);
+  if (!/^[rwm]{1,3}$/.test(p) || new Set(p).size !== p.length) throw invalid(what, `permissions ${quoteValue(p)} must be letters of rwm, each at most once`);
   return p;
 }
 
 /** HOST[:CONTAINER][:PERMISSIONS]; `what` names the flag or field in errors. */
 export function parseDeviceSpec(value: string, what = '--device'): DeviceMapping {
   const parts = value.trim().split(':');
-  if (parts.length > 3 || parts[0] === '') throw invalid(what, `"${value}" is not HOST[:CONTAINER][:rwm]`);
+  if (parts.length > 3 || parts[0] === '') throw invalid(what, `${quoteValue(value)} is not HOST[:CONTAINER][:rwm]`);
   const hostPath = devicePath(parts[0]!, what, 'host');
   let containerPath = hostPath;
   let perms = 'rwm';
@@ -62,6 +63,6 @@ export function parseDeviceList(value: string, what: string): DeviceMapping[] {
 
 /** Supplementary group: a gid or a group name as /etc/group writes them. */
 export function checkGroup(g: string, what: string): string {
-  if (!/^([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31})$/i.test(g)) throw invalid(what, `"${g}" is not a group name or number`);
+  if (!/^([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31})$/i.test(g)) throw invalid(what, `${quoteValue(g)} is not a group name or number`);
   return g;
 }

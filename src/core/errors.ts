@@ -38,6 +38,8 @@ export const ErrorCode = {
   NodeUnavailable: 'NODE_UNAVAILABLE',
   RolloutFailed: 'ROLLOUT_FAILED',
   Timeout: 'TIMEOUT',
+  /** A filesystem is full (ENOSPC, EDQUOT), or would be past what must stay free. */
+  NoSpace: 'NO_SPACE',
   Internal: 'INTERNAL',
 } as const;
 
@@ -70,3 +72,23 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** True when `err`, or an error in its cause chain, is a full filesystem (ENOSPC) or quota (EDQUOT). */
+export function isNoSpace(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === ErrorCode.NoSpace) return true;
+  }
+  return false;
+}
+
+/**
+ * A full filesystem, said as such with the path being written: whatever call hit it (a write
+ * inside a tar extraction, a download, a rename), and never as a damaged archive or a network
+ * failure. An error that already is one is returned as it is.
+ */
+export function noSpaceError(path: string, cause: unknown): GroveError {
+  if (isGroveError(cause, ErrorCode.NoSpace)) return cause;
+  return new GroveError(ErrorCode.NoSpace, `no space left on device writing ${path}`, { cause, details: { path } });
+}
+

@@ -1,4 +1,5 @@
 import { ErrorCode, GroveError } from './errors.js';
+import { quoteValue } from './quote.js';
 
 /** A parsed, normalised image reference, resolved the way Docker resolves short names. */
 export interface ImageRef {
@@ -20,7 +21,7 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](?::[0-9]{1,5})?$/;
 
 function invalid(input: string, why: string): GroveError {
-  return new GroveError(ErrorCode.InvalidImageReference, `invalid image reference "${input}": ${why}`, {
+  return new GroveError(ErrorCode.InvalidImageReference, `invalid image reference ${quoteValue(input)}: ${why}`, {
     details: { reference: input },
   });
 }
@@ -31,7 +32,7 @@ function looksLikeRegistry(component: string): boolean {
 
 export function parseImageRef(input: string): ImageRef {
   if (input.length === 0) throw invalid(input, 'empty');
-  if (input.length > MAX_REFERENCE_LENGTH) throw invalid(input.slice(0, 40) + '…', 'too long');
+  if (input.length > MAX_REFERENCE_LENGTH) throw invalid(input, 'too long');
   if (/\s/.test(input)) throw invalid(input, 'contains whitespace');
 
   let rest = input;
@@ -49,19 +50,19 @@ export function parseImageRef(input: string): ImageRef {
   if (lastColon > lastSlash) {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
-    if (!TAG.test(tag)) throw invalid(input, `tag "${tag}" is not valid`);
+    if (!TAG.test(tag)) throw invalid(input, `tag ${quoteValue(tag)} is not valid`);
   }
 
   const parts = rest.split('/');
   let registry = DOCKER_HUB;
   if (parts.length > 1 && looksLikeRegistry(parts[0]!)) {
     registry = parts.shift()!;
-    if (!HOST.test(registry)) throw invalid(input, `registry "${registry}" is not a valid host`);
+    if (!HOST.test(registry)) throw invalid(input, `registry ${quoteValue(registry)} is not a valid host`);
   }
   if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   for (const part of parts) {
-    if (!COMPONENT.test(part)) throw invalid(input, `repository component "${part}" must be lowercase letters, digits and separators`);
+    if (!COMPONENT.test(part)) throw invalid(input, `repository component ${quoteValue(part)} must be lowercase letters, digits and separators`);
   }
   const repository = parts.join('/');
   if (repository.length > 255) throw invalid(input, 'repository name too long');

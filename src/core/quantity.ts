@@ -1,4 +1,5 @@
 import { ErrorCode, GroveError } from './errors.js';
+import { quoteValue } from './quote.js';
 
 const BYTE_UNITS: Record<string, number> = {
   '': 1, b: 1,
@@ -14,15 +15,15 @@ const BYTE_UNITS: Record<string, number> = {
 export function parseBytes(value: string | number, field: string): number {
   if (typeof value === 'number') {
     if (Number.isInteger(value) && value >= 0) return value;
-    throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is not a whole number of bytes`);
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} is not a whole number of bytes`);
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
   const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
-    throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is not a size (use e.g. 512k, 32m, 1g, 64Mi)`);
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} is not a size (use e.g. 512k, 32m, 1g, 64Mi)`);
   }
   const bytes = Math.floor(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(bytes)) throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is too large`);
+  if (!Number.isSafeInteger(bytes)) throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} is too large`);
   return bytes;
 }
 
@@ -32,15 +33,15 @@ export function parseCpus(value: string | number, field: string): number {
   let cpus: number;
   if (/^\d+m$/.test(text)) cpus = Number(text.slice(0, -1)) / 1000;
   else if (/^\d+(\.\d+)?$/.test(text)) cpus = Number(text);
-  else throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is not a CPU amount (use e.g. 0.5, 2 or 500m)`);
-  if (cpus <= 0 || cpus > 1024) throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" must be above 0`);
+  else throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} is not a CPU amount (use e.g. 0.5, 2 or 500m)`);
+  if (cpus <= 0 || cpus > 1024) throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} must be above 0`);
   return cpus;
 }
 
 export function parsePositiveInt(value: string | number, field: string): number {
   const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" must be a positive whole number`);
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} must be a positive whole number`);
   }
   return n;
 }
@@ -60,9 +61,9 @@ export function parseDurationSeconds(value: string, field: string): number {
   const text = value.trim();
   const parts = [...text.matchAll(/(\d+)([smhd])/g)];
   if (!text || parts.map((p) => p[0]).join('') !== text) {
-    throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" is not a duration (use e.g. 90s, 30m, 24h, 7d)`);
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} is not a duration (use e.g. 90s, 30m, 24h, 7d)`);
   }
   const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
-  if (seconds <= 0) throw new GroveError(ErrorCode.InvalidArgument, `${field}: "${value}" must be longer than 0s`);
+  if (seconds <= 0) throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} must be longer than 0s`);
   return seconds;
 }

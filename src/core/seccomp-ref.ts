@@ -7,16 +7,15 @@
  */
 import { posix } from 'node:path';
 import { ErrorCode, GroveError, isGroveError } from './errors.js';
+import { quoteValue } from './quote.js';
 import type { FailField } from './wire-access.js';
 
 export type SeccompProfileRef = { type: 'Unconfined' } | { type: 'Localhost'; localhostProfile: string };
 
 export const MAX_LOCALHOST_PROFILE_LENGTH = 1024;
-/** Values quoted in messages are cut to this many characters. */
-const QUOTED = 100;
 
 const invalid = (what: string, why: string): GroveError => new GroveError(ErrorCode.InvalidArgument, `${what}: ${why}`);
-const shown = (v: string): string => JSON.stringify(v.length > QUOTED ? `${v.slice(0, QUOTED)}…` : v);
+const shown = (v: string): string => quoteValue(v);
 
 /**
  * A Localhost profile: a path relative to the node's `<data-dir>/seccomp/` (kubelet's

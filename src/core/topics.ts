@@ -4,6 +4,7 @@
  * cluster or node name would let one node subscribe to or publish on another node's topics.
  */
 import { ErrorCode, GroveError } from './errors.js';
+import { quoteValue } from './quote.js';
 
 export const TOPIC_ROOT = 'grove/v1';
 
@@ -44,7 +45,7 @@ export function isValidName(name: unknown): name is string {
 /** Throws InvalidArgument unless `name` is a DNS-label-like cluster or node name. */
 export function validateName(name: unknown, what: string): string {
   if (!isValidName(name)) {
-    const shown = typeof name === 'string' ? JSON.stringify(name) : typeof name;
+    const shown = typeof name === 'string' ? quoteValue(name) : typeof name;
     throw new GroveError(
       ErrorCode.InvalidArgument,
       `invalid ${what} name ${shown}: use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit`,

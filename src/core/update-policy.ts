@@ -7,6 +7,7 @@
 import { ErrorCode, GroveError } from './errors.js';
 import { CronSyntaxError, isTimeZone, parseCron } from './cron-window.js';
 import { parseDurationSeconds } from './quantity.js';
+import { quoteValue } from './quote.js';
 
 export const UPDATE_WINDOW_ANNOTATION = 'grove.io/update-window';
 export const UPDATE_WINDOW_DURATION_ANNOTATION = 'grove.io/update-window-duration';
@@ -43,9 +44,9 @@ function seconds(raw: string, key: string, allowZero: boolean): number {
   try {
     n = parseDurationSeconds(raw, key);
   } catch {
-    throw bad(key, `"${raw}" is not a duration (use e.g. 90s, 2h, 1h30m)`);
+    throw bad(key, `${quoteValue(raw)} is not a duration (use e.g. 90s, 2h, 1h30m)`);
   }
-  if (n > MAX_UPDATE_SECONDS) throw bad(key, `"${raw}" is longer than 7d`);
+  if (n > MAX_UPDATE_SECONDS) throw bad(key, `${quoteValue(raw)} is longer than 7d`);
   return n;
 }
 
@@ -64,10 +65,10 @@ export function updatePolicyFromAnnotations(...sources: Record<string, string>[]
     try {
       parseCron(schedule);
     } catch (err) {
-      if (err instanceof CronSyntaxError) throw bad(UPDATE_WINDOW_ANNOTATION, `"${schedule}": ${err.message}`);
+      if (err instanceof CronSyntaxError) throw bad(UPDATE_WINDOW_ANNOTATION, `${quoteValue(schedule)}: ${err.message}`);
       throw err;
     }
-    if (timeZone !== undefined && !isTimeZone(timeZone)) throw bad(UPDATE_WINDOW_TIMEZONE_ANNOTATION, `"${timeZone}" is not a known time zone`);
+    if (timeZone !== undefined && !isTimeZone(timeZone)) throw bad(UPDATE_WINDOW_TIMEZONE_ANNOTATION, `${quoteValue(timeZone)} is not a known time zone`);
     out.window = {
       schedule: schedule.trim(),
       durationSeconds: duration === undefined ? DEFAULT_WINDOW_SECONDS : seconds(duration, UPDATE_WINDOW_DURATION_ANNOTATION, false),

@@ -6,6 +6,7 @@
  */
 import type { AppDependency } from './model.js';
 import type { FailField } from './wire-access.js';
+import { quoteValue } from './quote.js';
 
 /** As many init containers as a pod may have containers (wire.ts WIRE_LIMITS.containersPerPod). */
 export const MAX_INIT_CONTAINERS = 32;
@@ -20,7 +21,7 @@ export function decodeInitList<T extends { name: string }>(v: unknown, path: str
   const seen = new Set<string>();
   return v.map((x, i) => {
     const out = item(x, `${path}[${i}]`);
-    if (seen.has(out.name)) fail(`${path}[${i}].name`, `duplicate init container name "${out.name}"`);
+    if (seen.has(out.name)) fail(`${path}[${i}].name`, `duplicate init container name ${quoteValue(out.name)}`);
     seen.add(out.name);
     return out;
   });
@@ -30,7 +31,7 @@ export function decodeInitList<T extends { name: string }>(v: unknown, path: str
 export function checkInitNames(inits: readonly { name: string }[], mains: readonly { name: string }[], path: string, fail: FailField): void {
   const mainNames = new Set(mains.map((c) => c.name));
   inits.forEach((c, i) => {
-    if (mainNames.has(c.name)) fail(`${path}[${i}].name`, `"${c.name}" is also the name of a container of this pod`);
+    if (mainNames.has(c.name)) fail(`${path}[${i}].name`, `${quoteValue(c.name)} is also the name of a container of this pod`);
   });
 }
 
@@ -45,7 +46,7 @@ export function decodeDependsOn(v: unknown, path: string, fail: FailField): AppD
     for (const k of Object.keys(o)) if (k !== 'app' && k !== 'condition') fail(`${at}.${k}`, 'unknown field');
     if (typeof o.app !== 'string' || o.app.length > 253 || !APP_NAME.test(o.app)) return fail(`${at}.app`, 'expected an app name');
     if (!CONDITIONS.includes(o.condition as AppDependency['condition'])) return fail(`${at}.condition`, `expected one of ${CONDITIONS.join(', ')}`);
-    if (seen.has(o.app)) fail(`${at}.app`, `"${o.app}" is listed twice`);
+    if (seen.has(o.app)) fail(`${at}.app`, `${quoteValue(o.app)} is listed twice`);
     seen.add(o.app);
     return { app: o.app, condition: o.condition as AppDependency['condition'] };
   });

@@ -171,6 +171,12 @@ export interface PodStatus {
 export interface NodeStatus {
   schema: typeof WIRE_SCHEMA;
   node: string;
+  /**
+   * Random per agent process start: the server orders statuses by (runId, seq), so a restarted
+   * agent is never judged by its previous run's clock (src/server/status-order.ts). Absent from
+   * older agents.
+   */
+  runId?: string;
   /** Increments with every status the agent sends (heartbeats too) since it started. */
   seq: number;
   /** Revision of the last NodeTarget the agent applied (0 = none). */

@@ -6,6 +6,7 @@
  */
 import type { EnvFromSource, EnvVarSource, HostPathType, KeyToPath, Volume, VolumeMount } from './model.js';
 import { at, int, list, obj, present, str, type FailField, type Obj } from './wire-probes.js';
+import { quoteValue } from './quote.js';
 
 export const VOLUME_LIMITS = Object.freeze({
   volumes: 64,
@@ -36,39 +37,39 @@ function bool(v: unknown, p: string, fail: FailField): boolean {
 
 function label(v: unknown, p: string, fail: FailField): string {
   const s = str(v, p, fail, 63, 1);
-  return DNS_LABEL.test(s) ? s : fail(p, `${JSON.stringify(s)} must be a DNS label (lowercase letters, digits and '-')`);
+  return DNS_LABEL.test(s) ? s : fail(p, `${quoteValue(s)} must be a DNS label (lowercase letters, digits and '-')`);
 }
 
 function objectName(v: unknown, p: string, fail: FailField): string {
   const s = str(v, p, fail, 253, 1);
-  return DNS_SUBDOMAIN.test(s) ? s : fail(p, `${JSON.stringify(s)} must be a DNS subdomain (lowercase letters, digits, '-' and '.')`);
+  return DNS_SUBDOMAIN.test(s) ? s : fail(p, `${quoteValue(s)} must be a DNS subdomain (lowercase letters, digits, '-' and '.')`);
 }
 
 function configKey(v: unknown, p: string, fail: FailField): string {
   const s = str(v, p, fail, 253, 1);
-  return CONFIG_KEY.test(s) ? s : fail(p, `${JSON.stringify(s)} must be letters, digits, -, _ or .`);
+  return CONFIG_KEY.test(s) ? s : fail(p, `${quoteValue(s)} must be letters, digits, -, _ or .`);
 }
 
 /** An absolute path without ".." or NUL, normalised (no "//", no trailing "/"). */
 export function absolutePath(v: unknown, p: string, fail: FailField): string {
   const s = str(v, p, fail, VOLUME_LIMITS.path, 1);
-  if (!s.startsWith('/')) return fail(p, `${JSON.stringify(s)} must be an absolute path`);
+  if (!s.startsWith('/')) return fail(p, `${quoteValue(s)} must be an absolute path`);
   if (s.includes('\0')) return fail(p, 'contains a NUL character');
   const parts = s.split('/').filter((x) => x !== '' && x !== '.');
-  if (parts.includes('..')) return fail(p, `${JSON.stringify(s)} must not contain ".."`);
+  if (parts.includes('..')) return fail(p, `${quoteValue(s)} must not contain ".."`);
   return `/${parts.join('/')}`;
 }
 
 /** A relative path that stays inside its volume (subPath, items[].path). */
 export function relativePath(v: unknown, p: string, fail: FailField): string {
   const s = str(v, p, fail, VOLUME_LIMITS.path, 1);
-  if (s.startsWith('/')) return fail(p, `${JSON.stringify(s)} must be a relative path`);
+  if (s.startsWith('/')) return fail(p, `${quoteValue(s)} must be a relative path`);
   if (s.includes('\0')) return fail(p, 'contains a NUL character');
   const parts = s.split('/').filter((x) => x !== '' && x !== '.');
-  if (parts.length === 0) return fail(p, `${JSON.stringify(s)} names no file`);
-  if (parts.includes('..')) return fail(p, `${JSON.stringify(s)} must not contain ".."`);
+  if (parts.length === 0) return fail(p, `${quoteValue(s)} names no file`);
+  if (parts.includes('..')) return fail(p, `${quoteValue(s)} must not contain ".."`);
   // The atomic writer keeps its own entries under names starting with "..".
-  if (parts[0]!.startsWith('..')) return fail(p, `${JSON.stringify(s)} must not start with ".."`);
+  if (parts[0]!.startsWith('..')) return fail(p, `${quoteValue(s)} must not start with ".."`);
   return parts.join('/');
 }
 
@@ -91,7 +92,7 @@ function projection(o: Obj, p: string, fail: FailField): { items?: KeyToPath[]; 
     out.items = list(o.items, at(p, 'items'), fail, VOLUME_LIMITS.items, (x, ip) => keyToPath(x, ip, fail));
     const paths = new Set<string>();
     out.items.forEach((item, i) => {
-      if (paths.has(item.path)) fail(`${p}.items[${i}].path`, `${JSON.stringify(item.path)} is used by another item`);
+      if (paths.has(item.path)) fail(`${p}.items[${i}].path`, `${quoteValue(item.path)} is used by another item`);
       paths.add(item.path);
     });
   }
@@ -145,7 +146,7 @@ export function decodeVolumes(v: unknown, p: string, fail: FailField): Volume[] 
   const out = list(v, p, fail, VOLUME_LIMITS.volumes, (x, vp) => volume(x, vp, fail));
   const names = new Set<string>();
   out.forEach((vol, i) => {
-    if (names.has(vol.name)) fail(`${p}[${i}].name`, `${JSON.stringify(vol.name)} is used by another volume of this pod`);
+    if (names.has(vol.name)) fail(`${p}[${i}].name`, `${quoteValue(vol.name)} is used by another volume of this pod`);
     names.add(vol.name);
   });
   return out;
@@ -155,7 +156,7 @@ function volumeMount(v: unknown, p: string, fail: FailField): VolumeMount {
   const o = obj(v, p, fail);
   only(o, p, fail, ['name', 'mountPath', 'readOnly', 'subPath']);
   const mountPath = absolutePath(o.mountPath, at(p, 'mountPath'), fail);
-  if (RESERVED_MOUNT_PATHS.has(mountPath)) fail(at(p, 'mountPath'), `"${mountPath}" is managed by the runtime and cannot be a mount target`);
+  if (RESERVED_MOUNT_PATHS.has(mountPath)) fail(at(p, 'mountPath'), `${quoteValue(mountPath)} is managed by the runtime and cannot be a mount target`);
   const out: VolumeMount = { name: label(o.name, at(p, 'name'), fail), mountPath };
   if (present(o, 'readOnly')) out.readOnly = bool(o.readOnly, at(p, 'readOnly'), fail);
   if (present(o, 'subPath')) out.subPath = relativePath(o.subPath, at(p, 'subPath'), fail);
@@ -166,7 +167,7 @@ export function decodeVolumeMounts(v: unknown, p: string, fail: FailField): Volu
   const out = list(v, p, fail, VOLUME_LIMITS.mounts, (x, mp) => volumeMount(x, mp, fail));
   const paths = new Set<string>();
   out.forEach((m, i) => {
-    if (paths.has(m.mountPath)) fail(`${p}[${i}].mountPath`, `"${m.mountPath}" is the mount path of another mount of this container`);
+    if (paths.has(m.mountPath)) fail(`${p}[${i}].mountPath`, `${quoteValue(m.mountPath)} is the mount path of another mount of this container`);
     paths.add(m.mountPath);
   });
   return out;
@@ -224,7 +225,7 @@ export function checkVolumeRefs(pod: PodVolumeView, p: string, fail: FailField):
   for (const [field, containers] of [['initContainers', pod.initContainers ?? []], ['containers', pod.containers]] as const) {
     containers.forEach((c, i) =>
       (c.volumeMounts ?? []).forEach((m, j) => {
-        if (!names.has(m.name)) fail(`${p}.${field}[${i}].volumeMounts[${j}].name`, `no volume named ${JSON.stringify(m.name)} in this pod's volumes`);
+        if (!names.has(m.name)) fail(`${p}.${field}[${i}].volumeMounts[${j}].name`, `no volume named ${quoteValue(m.name)} in this pod's volumes`);
       }),
     );
   }

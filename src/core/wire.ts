@@ -21,6 +21,7 @@ import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerStatus, ContainerTarget, NodeFacts, NodeStatus, NodeTarget } from './wire-types.js';
 import type { LogsRpcRequest, PodStatus, PodTarget, Presence, RpcRequest, RpcResponse } from './wire-types.js';
+import { quoteValue } from './quote.js';
 
 export const MAX_TARGET_BYTES = 1024 * 1024;
 export const MAX_STATUS_BYTES = 256 * 1024;
@@ -33,7 +34,7 @@ export const WIRE_LIMITS = Object.freeze({
   pods: 1000, containersPerPod: 32, env: 1000, argv: 1000, labels: 1000, rpcLines: 10_000,
   // string lengths (UTF-16 code units)
   name: 253, shortString: 256, image: 1024, labelKey: 317, labelValue: 1024, envName: 1024,
-  longString: 64 * 1024, message: 4096, timestamp: 64, rpcId: 128,
+  longString: 64 * 1024, message: 4096, timestamp: 64, rpcId: 128, runId: 64,
   // seconds
   graceSeconds: 3600,
 });
@@ -159,7 +160,7 @@ const absent = (o: Obj, key: string): boolean => o[key] === undefined || o[key] 
 
 function name(o: Obj, key: string, path: string): string {
   const v = str(o, key, path, 63);
-  if (!isValidName(v)) throw new FieldError(at(path, key), `invalid name ${JSON.stringify(v)}`);
+  if (!isValidName(v)) throw new FieldError(at(path, key), `invalid name ${quoteValue(v)}`);
   return v;
 }
 
@@ -222,7 +223,7 @@ function stringMap(o: Obj, key: string, path: string): Record<string, string> {
   if (entries.length > WIRE_LIMITS.labels) throw new FieldError(p, `more than ${WIRE_LIMITS.labels} entries`);
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
-    if (k.length === 0 || k.length > WIRE_LIMITS.labelKey) throw new FieldError(p, `invalid key ${JSON.stringify(k.slice(0, 40))}`);
+    if (k.length === 0 || k.length > WIRE_LIMITS.labelKey) throw new FieldError(p, `invalid key ${quoteValue(k)}`);
     if (typeof v !== 'string') throw new FieldError(`${p}.${k}`, `expected a string, got ${describe(v)}`);
     if (v.length > WIRE_LIMITS.labelValue) throw new FieldError(`${p}.${k}`, `longer than ${WIRE_LIMITS.labelValue} characters`);
     // defineProperty semantics: a "__proto__" label stays an ordinary key.
@@ -349,6 +350,15 @@ function podStatus(v: unknown, p: string): PodStatus {
   return out;
 }
 
+const RUN_ID = /^[A-Za-z0-9-]+$/;
+
+/** An agent's run id: a UUID from current agents; any short token of letters, digits and '-'. */
+function runId(o: Obj, key: string, p: string): string {
+  const v = str(o, key, p, WIRE_LIMITS.runId);
+  if (!RUN_ID.test(v)) throw new FieldError(at(p, key), 'expected letters, digits and "-"');
+  return v;
+}
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 function ipv4(o: Obj, key: string, p: string): string {
@@ -423,6 +433,7 @@ export function decodeNodeStatus(buf: Uint8Array): NodeStatus {
   return decodeWith(buf, MAX_STATUS_BYTES, 'node status', fromNode('node status', 'from'), (o) => ({
     schema: WIRE_SCHEMA,
     node: name(o, 'node', ''),
+    ...(absent(o, 'runId') ? {} : { runId: runId(o, 'runId', '') }),
     seq: int(o, 'seq', ''),
     observedRevision: int(o, 'observedRevision', ''),
     heartbeat: bool(o, 'heartbeat', ''),
@@ -443,7 +454,7 @@ export function decodePresence(buf: Uint8Array): Presence {
 }
 
 const rpcLabel = (what: string) => (o: Obj) =>
-  typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${JSON.stringify(o.id)}` : what;
+  typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${quoteValue(o.id)}` : what;
 
 export function decodeRpcRequest(buf: Uint8Array): RpcRequest {
   return decodeWith(buf, MAX_RPC_BYTES, 'rpc request', rpcLabel('rpc request'), (o): RpcRequest => {

@@ -13,8 +13,20 @@ import { JoinAdmission, admitJoin } from './join-admission.js';
 import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, name as validName } from './validate.js';
+import { LogThrottle } from '../core/log-throttle.js';
 
 const LISTEN_BACKLOG = 8192;
+
+/** A request (headers and body) must have arrived completely within this long (docs/api.md). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * Sockets the API keeps open at once (`--max-api-connections`); more are closed as soon as they
+ * are accepted, so a flood meets a quick refusal instead of taking the process's last file
+ * descriptors (which the embedded broker needs too). Large enough for a 10,000-node join storm
+ * (docs/performance.md): joins beyond --max-joins-in-flight still get their 503 + Retry-After.
+ */
+export const DEFAULT_MAX_API_CONNECTIONS = 10_000;
 
 export interface ApiServerOptions {
   host: string;
@@ -26,6 +38,10 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Joins worked on at once; more are answered 503 + Retry-After (src/server/join-admission.ts). */
   maxJoinsInFlight?: number;
+  /** Slow-loris guard: the whole request must arrive within this long (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Open sockets at once (default DEFAULT_MAX_API_CONNECTIONS). */
+  maxConnections?: number;
 }
 
 export interface ApiServer {
@@ -153,13 +169,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const log = options.logger.child({ component: 'api' });
   const admission = new JoinAdmission(options.maxJoinsInFlight !== undefined ? { maxInFlight: options.maxJoinsInFlight } : {});
   const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission);
+  // Slow-loris guard: a request must arrive completely within the timeout (logs stream longer,
+  // but that is the response, which this does not limit). Node enforces these timeouts only
+  // when it checks its connections, every 30 s by default, which let a never-ending body run
+  // for up to a minute: checked every tenth of the timeout (at most every second) instead.
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 10))),
+  };
   const server: Server = options.tls
-    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2' }, router.handle)
-    : createHttpServer(router.handle);
-  // Slow-loris guard: a request must arrive completely within 30 s (logs stream longer, but
-  // that is the response, which this does not limit).
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2', ...timeouts }, router.handle)
+    : createHttpServer(timeouts, router.handle);
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_API_CONNECTIONS;
+  server.maxConnections = maxConnections;
+  const refusals = new LogThrottle({ now: Date.now });
+  server.on('drop', (data) => {
+    const suppressed = refusals.admit('drop');
+    if (suppressed !== undefined) log.warn({ remote: data?.remoteAddress, maxConnections, refusedSinceLast: suppressed }, `API connection refused: ${maxConnections} already open (--max-api-connections)`);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // A deep accept queue (the kernel caps it at net.core.somaxconn): in a join or reconnect
@@ -173,7 +202,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${options.tls ? 'https' : 'http'}://${host}:${port}`;
-  log.info({ url }, 'API listening');
+  log.info({ url, maxConnections, requestTimeoutMs: requestTimeout }, 'API listening');
   let closing: Promise<void> | undefined;
   return {
     url,

@@ -51,8 +51,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.PermissionDenied]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,
+  [ErrorCode.Timeout]: 408,
   [ErrorCode.SizeLimit]: 413,
   [ErrorCode.NodeUnavailable]: 503,
+  [ErrorCode.ServerUnavailable]: 503,
+  [ErrorCode.NoSpace]: 507,
 };
 
 export function statusFor(err: unknown): number {
@@ -96,10 +99,17 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknow
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (isGroveError(err)) throw err;
+    // The client went away, or the server's request timeout cut the connection (Node has
+    // answered 408 itself then): nobody to tell, and nothing for the error log.
+    throw new GroveError(ErrorCode.Timeout, `request body incomplete after ${size} bytes (the client went away or exceeded the request timeout)`, { cause: err });
   }
   if (size === 0) return {};
   try {

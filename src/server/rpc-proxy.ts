@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage, type ErrorCode as Code } from '../core/errors.js';
 import { parseNodeTopic, topicsFor } from '../core/topics.js';
 import { decodeRpcResponse, encodeMessage } from '../core/wire.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import { WIRE_SCHEMA, type NodeVolume, type RpcRequest, type RpcResponse, type VolumesRpcRequest } from '../core/wire-types.js';
 
 export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
@@ -16,6 +17,33 @@ export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
  * follow after at most 60 s, so a longer silence means the node went away.
  */
 export const DEFAULT_FOLLOW_TIMEOUT_MS = 75_000;
+
+/**
+ * What a node's answers may make the server hold. Chunks arriving ahead of their turn are kept
+ * until the missing ones come (QoS 1 does not promise order across reconnects), but an agent
+ * sends its chunks one after another, so only a handful are ever early: a node that answers far
+ * ahead, or sends more than these bounds, fails its request, and what it sent is let go.
+ */
+export interface RpcLimits {
+  /** A chunk more than this many past the next expected one fails the request. */
+  maxAhead: number;
+  /** Bytes (as received) of the early chunks one request may hold. */
+  maxEarlyBytesPerRequest: number;
+  /** Early chunks, and their bytes, held for all requests together. */
+  maxEarlyChunks: number;
+  maxEarlyBytes: number;
+  /** Requests in flight at once; more are refused at once (503). */
+  maxPending: number;
+}
+
+export const DEFAULT_RPC_LIMITS: RpcLimits = Object.freeze({
+  maxAhead: 32,
+  // Eight full-size chunks (an agent's chunks stay under 256 KiB, src/core/wire.ts MAX_RPC_BYTES).
+  maxEarlyBytesPerRequest: 2 * 1024 * 1024,
+  maxEarlyChunks: 1024,
+  maxEarlyBytes: 16 * 1024 * 1024,
+  maxPending: 1000,
+});
 
 export interface LogLine {
   pod: string;
@@ -42,6 +70,9 @@ export interface RpcProxyOptions {
   timeoutMs?: number;
   followTimeoutMs?: number;
   newId?: () => string;
+  limits?: Partial<RpcLimits>;
+  /** Milliseconds since the epoch, for throttling the log of dropped answers (default Date.now). */
+  now?: () => number;
 }
 
 interface Pending {
@@ -49,8 +80,12 @@ interface Pending {
   pod: string;
   nextSeq: number;
   silenceMs: number;
-  /** Chunks that arrived ahead of their turn (QoS 1 does not promise order across reconnects). */
-  early: Map<number, RpcResponse>;
+  /** What the answers are for, in messages: "log request", "volume request". */
+  what: string;
+  /** Chunks that arrived ahead of their turn (QoS 1 does not promise order across reconnects), with their size as received. */
+  early: Map<number, { chunk: RpcResponse; bytes: number }>;
+  /** Bytes of the `early` chunks (counted against RpcLimits). */
+  earlyBytes: number;
   onLines: (lines: LogLine[]) => void;
   onVolumes?: (volumes: NodeVolume[]) => void;
   timer: NodeJS.Timeout | undefined;
@@ -66,12 +101,25 @@ export class RpcProxy {
   private readonly followTimeoutMs: number;
   private readonly newId: () => string;
   private readonly pending = new Map<string, Pending>();
+  private readonly limits: RpcLimits;
+  /** Early chunks and their bytes held for all pending requests. */
+  private earlyChunks = 0;
+  private earlyBytes = 0;
+  /** Invalid answers are logged at most once a minute per node: a node can send them as fast as it likes. */
+  private readonly invalidAnswers: LogThrottle;
 
   constructor(private readonly opts: RpcProxyOptions) {
     this.log = opts.logger.child({ component: 'rpc-proxy' });
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
     this.followTimeoutMs = opts.followTimeoutMs ?? DEFAULT_FOLLOW_TIMEOUT_MS;
     this.newId = opts.newId ?? randomUUID;
+    this.limits = { ...DEFAULT_RPC_LIMITS, ...opts.limits };
+    this.invalidAnswers = new LogThrottle({ now: opts.now ?? Date.now });
+  }
+
+  /** Early chunks and bytes held right now, for all requests (tests, diagnostics). */
+  held(): { requests: number; chunks: number; bytes: number } {
+    return { requests: this.pending.size, chunks: this.earlyChunks, bytes: this.earlyBytes };
   }
 
   /** Resolves when the node sent its last chunk; lines are handed over in order as they come. */
@@ -99,12 +147,16 @@ export class RpcProxy {
     return out;
   }
 
-  private send(node: string, request: RpcRequest, how: Pick<Pending, 'pod' | 'silenceMs' | 'onLines' | 'onVolumes'> & { what: string }, signal?: AbortSignal): Promise<void> {
+  private send(node: string, request: RpcRequest, how: Pick<Pending, 'pod' | 'silenceMs' | 'onLines' | 'onVolumes' | 'what'>, signal?: AbortSignal): Promise<void> {
     const { id } = request;
+    if (this.pending.size >= this.limits.maxPending) {
+      return Promise.reject(new GroveError(ErrorCode.ServerUnavailable, `the server has ${this.pending.size} node requests in flight (the most it keeps): try the ${how.what} again shortly`));
+    }
     return new Promise<void>((resolve, reject) => {
       const finish = (err?: Error): void => {
         const p = this.pending.get(id);
         if (p?.timer) clearTimeout(p.timer);
+        if (p) this.release(p);
         this.pending.delete(id);
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
@@ -118,7 +170,9 @@ export class RpcProxy {
         pod: how.pod,
         nextSeq: 0,
         silenceMs: how.silenceMs,
+        what: how.what,
         early: new Map(),
+        earlyBytes: 0,
         onLines: how.onLines,
         ...(how.onVolumes ? { onVolumes: how.onVolumes } : {}),
         timer: undefined,
@@ -141,22 +195,65 @@ export class RpcProxy {
     try {
       response = decodeRpcResponse(payload);
     } catch (err) {
-      this.log.warn({ node: parsed.node, err: errorMessage(err) }, 'invalid rpc response dropped');
+      const suppressed = this.invalidAnswers.admit(parsed.node);
+      if (suppressed !== undefined) this.log.warn({ node: parsed.node, err: errorMessage(err), ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) }, 'invalid rpc response dropped');
       return true;
     }
     const p = this.pending.get(response.id);
     // Another node cannot answer for this one: ids are random, but the topic is what the
     // broker authenticated.
     if (!p || p.node !== parsed.node || parsed.cluster !== this.opts.cluster) return true;
-    if (response.seq < p.nextSeq) return true; // duplicate (QoS 1 redelivery)
-    p.early.set(response.seq, response);
+    // Duplicates (QoS 1 redelivery) of a chunk delivered or already held.
+    if (response.seq < p.nextSeq || p.early.has(response.seq)) return true;
     this.arm(p);
+    if (response.seq > p.nextSeq) {
+      this.hold(p, response, payload.length);
+      return true;
+    }
+    p.nextSeq++;
+    if (!this.deliver(p, response)) return true;
     for (let next = p.early.get(p.nextSeq); next; next = p.early.get(p.nextSeq)) {
       p.early.delete(p.nextSeq);
+      p.earlyBytes -= next.bytes;
+      this.earlyChunks--;
+      this.earlyBytes -= next.bytes;
       p.nextSeq++;
-      if (!this.deliver(p, next)) return true;
+      if (!this.deliver(p, next.chunk)) return true;
     }
     return true;
+  }
+
+  /**
+   * Keeps a chunk that came ahead of its turn, within RpcLimits; past them the request fails
+   * (once: its later chunks find nothing pending and are dropped unread) and what it held is
+   * let go.
+   */
+  private hold(p: Pending, chunk: RpcResponse, bytes: number): void {
+    const { maxAhead, maxEarlyBytesPerRequest, maxEarlyChunks, maxEarlyBytes } = this.limits;
+    const ahead = chunk.seq - p.nextSeq;
+    let problem: string | undefined;
+    if (ahead > maxAhead) problem = `chunk ${chunk.seq} arrived while chunk ${p.nextSeq} was expected (at most ${maxAhead} may come early)`;
+    else if (p.earlyBytes + bytes > maxEarlyBytesPerRequest) problem = `more than ${maxEarlyBytesPerRequest} bytes arrived out of order`;
+    else if (this.earlyChunks + 1 > maxEarlyChunks || this.earlyBytes + bytes > maxEarlyBytes) {
+      problem = `the server already holds ${this.earlyChunks} out-of-order chunks (${this.earlyBytes} bytes) for all requests`;
+    }
+    if (problem === undefined) {
+      p.early.set(chunk.seq, { chunk, bytes });
+      p.earlyBytes += bytes;
+      this.earlyChunks++;
+      this.earlyBytes += bytes;
+      return;
+    }
+    this.log.warn({ node: p.node, pod: p.pod || undefined, seq: chunk.seq, expected: p.nextSeq, heldBytes: p.earlyBytes }, `${p.what} abandoned: ${problem}`);
+    p.reject(new GroveError(ErrorCode.NodeUnavailable, `node ${p.node} answered the ${p.what} out of order: ${problem}`, { details: { node: p.node, pod: p.pod } }));
+  }
+
+  /** Gives back what a settled request held against the overall bounds. */
+  private release(p: Pending): void {
+    this.earlyChunks -= p.early.size;
+    this.earlyBytes -= p.earlyBytes;
+    p.early.clear();
+    p.earlyBytes = 0;
   }
 
   /** Fails every request in flight (server stopping). */

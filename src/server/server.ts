@@ -177,6 +177,7 @@ export class ControlPlane {
       cluster: this.cluster,
       logger: opts.logger,
       publish: (topic, payload) => this.publish(topic, payload, false),
+      now: () => this.clock.now().getTime(),
       ...(opts.rpcTimeoutMs !== undefined ? { timeoutMs: opts.rpcTimeoutMs } : {}),
     });
   }

@@ -14,6 +14,8 @@ import type { Clock } from './clock.js';
 import { createBatcher } from '../core/batcher.js';
 import type { Mutex } from './mutex.js';
 import { keyFor, PREFIX } from './resources.js';
+import { judgeStatus, retireRun } from './status-order.js';
+import { LogThrottle } from '../core/log-throttle.js';
 
 /**
  * How long a node may stay silent (no status, no presence) before it is NotReady: Kubernetes'
@@ -67,6 +69,8 @@ interface Live {
   /** Since when the node has reported a revision older than its target, and when it was last resent. */
   behindSinceMs?: number;
   resentMs?: number;
+  /** Run ids of the agent that newer runs replaced (status-order.ts). */
+  retiredRuns?: string[];
 }
 
 interface Transition {
@@ -86,10 +90,13 @@ export class StatusCache {
   private startedMs = 0;
   private unwatch: (() => void) | undefined;
   private pending: Promise<void> = Promise.resolve();
+  /** Dropped messages are logged with their reason, at most once a minute per node and reason. */
+  private readonly drops: LogThrottle;
 
   constructor(private readonly opts: StatusCacheOptions) {
     this.log = opts.logger.child({ component: 'status-cache' });
     this.timeoutMs = opts.nodeGraceMs ?? DEFAULT_NODE_GRACE_MS;
+    this.drops = new LogThrottle({ now: () => opts.clock.now().getTime() });
   }
 
   async start(): Promise<void> {
@@ -133,7 +140,7 @@ export class StatusCache {
     if (parsed.cluster !== this.opts.cluster) return true;
     // Unknown nodes (never joined, or deleted) are ignored: nothing is kept for them.
     if (!this.stored.has(node)) {
-      this.log.debug({ node, kind: parsed.kind }, 'message from unknown node dropped');
+      this.dropped(node, parsed.kind, 'unknown-node', 'the node is not joined (or was deleted)');
       return true;
     }
     try {
@@ -144,7 +151,7 @@ export class StatusCache {
         this.entry(node).online = presence.online;
       }
     } catch (err) {
-      this.log.warn({ node, kind: parsed.kind, err: errorMessage(err) }, 'invalid message from node dropped');
+      this.dropped(node, parsed.kind, 'invalid', errorMessage(err));
       return true;
     }
     this.evaluate(node);
@@ -196,10 +203,16 @@ export class StatusCache {
     if (status.node !== node) throw new Error(`status names node ${status.node}`);
     const l = this.entry(node);
     const prev = l.status;
-    // A stale message (reordered, or redelivered after a reconnect) must not roll state back;
-    // seq restarts at 0 when the agent restarts, so only a lower seq from the same run (same
-    // or newer sentAt) is stale.
-    if (prev && status.seq <= prev.seq && status.sentAt <= prev.sentAt) return;
+    // A stale message (reordered, or redelivered after a reconnect) must not roll state back.
+    const verdict = judgeStatus(prev, status, l.retiredRuns);
+    if (!verdict.accept) {
+      this.dropped(node, 'status', verdict.kind, verdict.reason);
+      return;
+    }
+    if (verdict.newRun) {
+      l.retiredRuns = retireRun(l.retiredRuns ?? [], prev?.runId);
+      if (this.drops.admit(`${node}:new-run`) !== undefined) this.log.info({ node, runId: status.runId, previousRunId: prev?.runId }, 'node agent restarted (new run)');
+    }
     l.status = status;
     l.lastStatusMs = this.opts.clock.now().getTime();
     // A status proves the node is connected, even if its last presence said offline.
@@ -232,6 +245,13 @@ export class StatusCache {
     l.resentMs = now;
     this.log.info({ node, observed: status.observedRevision, target }, 'node reports an older target revision: sending its target again');
     this.opts.onNodeBehind?.(node);
+  }
+
+  /** Logs a dropped status or presence with its reason, throttled per node and kind of reason. */
+  private dropped(node: string, kind: string, why: string, reason: string): void {
+    const suppressed = this.drops.admit(`${node}:${kind}:${why}`);
+    if (suppressed === undefined) return;
+    this.log.warn({ node, kind, reason, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) }, `${kind} from node ${node} dropped: ${reason}`);
   }
 
   /** Apps some Ready node holds an update of back (update window or lock): their rollouts wait, not fail. */

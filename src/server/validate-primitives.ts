@@ -3,6 +3,7 @@
  * names the field path in its error.
  */
 import { ErrorCode, GroveError } from '../core/errors.js';
+import { clipText } from '../core/quote.js';
 
 const MAX_LIST = 1000;
 const MAX_STRING = 64 * 1024;
@@ -30,7 +31,7 @@ export function obj(v: unknown, path: string): Obj {
 
 /** Rejects fields we do not know: a typo ("replica") must not be silently ignored. */
 export function onlyKeys(o: Obj, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw invalid(`${path}.${k}`, 'unknown field');
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw invalid(`${path}.${clipText(k)}`, 'unknown field');
 }
 
 export function str(v: unknown, path: string, max = MAX_STRING): string {

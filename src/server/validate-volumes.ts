@@ -7,6 +7,7 @@
 import type { AppliedResource, ContainerTemplate, EnvVar, PodTemplate } from '../core/model.js';
 import { checkVolumeRefs, decodeEnvFrom, decodeEnvVarSource, decodeVolumeMounts, decodeVolumes } from '../core/wire-volumes.js';
 import { invalid, type Obj } from './validate-primitives.js';
+import { quoteValue } from '../core/quote.js';
 
 const failInvalid = (field: string, reason: string): never => {
   throw invalid(field, reason);
@@ -46,10 +47,10 @@ export function checkHostPathRoots(resources: readonly AppliedResource[], roots:
     (r.spec.template.volumes ?? []).forEach((v, j) => {
       if (!('hostPath' in v) || roots.some((root) => isUnderRoot(v.hostPath.path, root))) return;
       const file = r.meta.source?.file;
-      const where = `${file ? `${file}: ` : ''}${r.spec.kind} "${r.meta.name}"`;
+      const where = `${file ? `${file}: ` : ''}${r.spec.kind} ${quoteValue(r.meta.name)}`;
       throw invalid(
         `resources[${i}].spec.template.volumes[${j}].hostPath.path`,
-        `${where}: volume "${v.name}" host path "${v.hostPath.path}" is outside the allowed roots (${roots.join(', ')})`,
+        `${where}: volume ${quoteValue(v.name)} host path ${quoteValue(v.hostPath.path)} is outside the allowed roots (${roots.join(', ')})`,
       );
     });
   });

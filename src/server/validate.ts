@@ -40,12 +40,13 @@ import { decodeSeccompProfile } from '../core/seccomp-ref.js';
 import { containerVolumeFields, envValueFrom, templateVolumeFields } from './validate-volumes.js';
 import { checkDependencyCycles, checkStartOrder, startOrderFields } from './validate-init.js';
 import { checkTemplateHostPorts, containerPorts } from './validate-ports.js';
+import { clipText, quoteValue } from '../core/quote.js';
 
 export { invalid };
 
 export function name(v: unknown, path: string): string {
   if (!isValidName(v)) {
-    throw invalid(path, `${typeof v === 'string' ? JSON.stringify(v) : describe(v)} is not a valid name (1-63 lowercase letters, digits and '-', starting and ending with a letter or digit)`);
+    throw invalid(path, `${typeof v === 'string' ? quoteValue(v) : describe(v)} is not a valid name (1-63 lowercase letters, digits and '-', starting and ending with a letter or digit)`);
   }
   return v;
 }
@@ -60,14 +61,14 @@ export function labelKey(k: string, path: string): string {
   const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
   const rest = slash >= 0 ? k.slice(slash + 1) : k;
   if (!LABEL_NAME.test(rest) || (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))) {
-    throw invalid(`${path}.${k}`, 'invalid key (use [prefix/]name: letters, digits, "-", "_", "." up to 63 characters)');
+    throw invalid(`${path}.${clipText(k)}`, 'invalid key (use [prefix/]name: letters, digits, "-", "_", "." up to 63 characters)');
   }
   return k;
 }
 
 export function labelValue(v: unknown, path: string): string {
   const s = str(v, path, 63);
-  if (!LABEL_VALUE.test(s)) throw invalid(path, `${JSON.stringify(s)} is not a valid label value (up to 63 letters, digits, "-", "_", ".")`);
+  if (!LABEL_VALUE.test(s)) throw invalid(path, `${quoteValue(s)} is not a valid label value (up to 63 letters, digits, "-", "_", ".")`);
   return s;
 }
 
@@ -81,7 +82,7 @@ function stringMap(v: unknown, path: string, kind: 'labels' | 'annotations' | 'd
   for (const [k, value] of entries) {
     let val: string;
     if (kind === 'data') {
-      if (!/^[-._a-zA-Z0-9]{1,253}$/.test(k)) throw invalid(`${path}.${k}`, 'invalid key (letters, digits, "-", "_", "." up to 253 characters)');
+      if (!/^[-._a-zA-Z0-9]{1,253}$/.test(k)) throw invalid(`${path}.${clipText(k)}`, 'invalid key (letters, digits, "-", "_", "." up to 253 characters)');
       val = str(value, `${path}.${k}`, MAX_DATA_VALUE);
     } else {
       labelKey(k, path);
@@ -207,7 +208,7 @@ function template(v: unknown, path: string): PodTemplate {
   const containers = o.containers.map((c, i) => container(c, `${path}.containers[${i}]`));
   const seen = new Set<string>();
   containers.forEach((c, i) => {
-    if (seen.has(c.name)) throw invalid(`${path}.containers[${i}].name`, `duplicate container name "${c.name}"`);
+    if (seen.has(c.name)) throw invalid(`${path}.containers[${i}].name`, `duplicate container name ${quoteValue(c.name)}`);
     seen.add(c.name);
   });
   checkTemplateHostPorts(containers, `${path}.containers`);
@@ -251,7 +252,7 @@ function app(o: Obj, path: string): App {
     try {
       parseDurationSeconds(timeout, EVICTION_TIMEOUT_ANNOTATION);
     } catch {
-      throw invalid(`${path}.${where}.annotations["${EVICTION_TIMEOUT_ANNOTATION}"]`, `"${timeout}" is not a duration (use e.g. 90s, 5m)`);
+      throw invalid(`${path}.${where}.annotations[${quoteValue(EVICTION_TIMEOUT_ANNOTATION)}]`, `${quoteValue(timeout)} is not a duration (use e.g. 90s, 5m)`);
     }
   }
   // Update window / lock annotations: a bad cron or duration fails the apply, naming the annotation.
@@ -298,7 +299,7 @@ export function validateResource(v: unknown, path: string): AppliedResource {
     case 'Secret':
       return dataResource(o.kind, o, path);
     default:
-      throw invalid(`${path}.kind`, `unknown kind ${typeof o.kind === 'string' ? JSON.stringify(o.kind) : describe(o.kind)} (expected App, ConfigMap or Secret)`);
+      throw invalid(`${path}.kind`, `unknown kind ${typeof o.kind === 'string' ? quoteValue(o.kind) : describe(o.kind)} (expected App, ConfigMap or Secret)`);
   }
 }
 

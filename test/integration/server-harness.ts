@@ -9,7 +9,7 @@ import { topicsFor } from '../../src/core/topics.js';
 import { decodeNodeTarget, decodeRpcRequest, encodeMessage } from '../../src/core/wire.js';
 import type { LogsRpcRequest, NodeStatus, NodeTarget, RpcResponse } from '../../src/core/wire-types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/server/broker/embedded-broker.js';
-import { startApiServer, type ApiServer } from '../../src/server/api.js';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/server/api.js';
 import { ControlPlane, type ControlPlaneOptions } from '../../src/server/server.js';
 import type { Clock } from '../../src/server/clock.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -41,7 +41,7 @@ export interface Cluster {
 }
 
 export async function startCluster(
-  o: { store?: Store; broker?: EmbeddedBroker; clock?: Clock; extra?: Partial<ControlPlaneOptions> } = {},
+  o: { store?: Store; broker?: EmbeddedBroker; clock?: Clock; extra?: Partial<ControlPlaneOptions>; api?: Pick<ApiServerOptions, 'requestTimeoutMs' | 'maxConnections'> } = {},
 ): Promise<Cluster> {
   const store = o.store ?? new MemoryStore();
   await store.open();
@@ -58,7 +58,7 @@ export async function startCluster(
     ...o.extra,
   });
   await cp.start();
-  const api = await startApiServer({ host: '127.0.0.1', port: 0, controlPlane: cp, logger });
+  const api = await startApiServer({ host: '127.0.0.1', port: 0, controlPlane: cp, logger, ...o.api });
   let serverStopped = false;
   const stopServer = async (): Promise<void> => {
     if (serverStopped) return;

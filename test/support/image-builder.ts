@@ -409,3 +409,38 @@ export async function hostileLayer(kind: HostileKind, sentinel: string): Promise
   };
   return tarBuffer(e[kind]);
 }
+
+/** A ustar header for a regular file `name` of `size` bytes (sizes up to 8 GiB). */
+function ustarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  const field = (offset: number, length: number, value: string): void => void h.write(value, offset, length, 'ascii');
+  const octal = (offset: number, length: number, n: number): void => field(offset, length, `${n.toString(8).padStart(length - 1, '0')}\0`);
+  field(0, 100, name);
+  octal(100, 8, 0o644);
+  octal(108, 8, 0);
+  octal(116, 8, 0);
+  octal(124, 12, size);
+  octal(136, 12, Math.floor(FIXED_MTIME.getTime() / 1000));
+  field(148, 8, '        ');
+  field(156, 1, '0');
+  field(257, 8, 'ustar\u000000');
+  let sum = 0;
+  for (const b of h) sum += b;
+  field(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
+  return h;
+}
+
+/**
+ * A gzip bomb: a tar holding one file of `size` zero bytes, gzipped as concatenated gzip
+ * members (one per MiB of zeros, ~1 KiB each), so a 3 GiB file makes a ~3 MB layer and is
+ * never held in memory. Its diff_id is not computed (that would mean hashing `size` bytes).
+ */
+export function gzipBomb(size: number, name = 'zeros'): Buffer {
+  const mib = 1024 * 1024;
+  const zeroMiB = gzipSync(Buffer.alloc(mib), { level: 9 });
+  const members = [gzipSync(ustarHeader(name, size))];
+  for (let i = 0; i < Math.floor(size / mib); i++) members.push(zeroMiB);
+  // The rest of the file, its padding to a 512-byte block, and the two zero blocks that end a tar.
+  members.push(gzipSync(Buffer.alloc((size % mib) + ((512 - (size % 512)) % 512) + 1024)));
+  return Buffer.concat(members);
+}

@@ -334,6 +334,21 @@ describe('agent sync over MQTT', () => {
     expect(f.statuses.map((s) => s.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it('every status carries the run id of this agent start; the next start picks another', async () => {
+    const first = makeAgent();
+    await first.agent.start();
+    await waitFor(() => f.statuses.length === 1, 'the first run status');
+    await first.agent.stop();
+    const second = makeAgent();
+    await second.agent.start();
+    await waitFor(() => f.statuses.length === 2, 'the second run status');
+    const [a, b] = f.statuses;
+    expect(a!.runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b!.runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b!.runId).not.toBe(a!.runId);
+    expect([a!.seq, b!.seq]).toEqual([1, 1]);
+  });
+
   it('the broker publishes offline presence (Last Will) when the connection dies, online again after', async () => {
     const { agent } = makeAgent();
     await agent.start();

@@ -22,7 +22,15 @@ describe('local config.json', () => {
     expect(await loadLocalConfig(dir)).toEqual({ runtime: 'runc', logMaxBytes: 65536, logMaxFiles: 3, podBridge: 'grove0', podSubnet: '10.42.0.0/16' });
   });
 
+  it('takes the image unpack budget and reserve, as bytes or sizes', async () => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ imageMaxUnpackedBytes: '2Gi', imageMinFreeBytes: 104857600 }));
+    expect(await loadLocalConfig(dir)).toMatchObject({ imageMaxUnpackedBytes: 2 * 1024 ** 3, imageMinFreeBytes: 100 * 1024 ** 2 });
+  });
+
   it.each([
+    [{ imageMaxUnpackedBytes: 'lots' }, 'imageMaxUnpackedBytes: "lots" is not a size'],
+    [{ imageMaxUnpackedBytes: 1000 }, 'imageMaxUnpackedBytes must be at least 1Mi'],
+    [{ imageMinFreeBytes: -1 }, 'imageMinFreeBytes: "-1" is not a whole number of bytes'],
     [{ runtime: 'docker' }, 'runtime must be'],
     [{ logMaxBytes: 10 }, 'logMaxBytes must be'],
     [{ colour: 'blue' }, 'unknown setting "colour"'],

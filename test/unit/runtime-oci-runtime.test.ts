@@ -1,11 +1,9 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
-import { silentLogger, type Logger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import type { CgroupMode } from '../../agent/src/runtime/host.js';
 import {
   OciRuntime,
@@ -13,13 +11,7 @@ import {
   parseRuntimeVersion,
   runtimeErrorLine,
 } from '../../agent/src/runtime/oci-runtime.js';
-
-/** A logger that keeps its JSON lines, to assert on warnings. */
-function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
-  const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
-  return { logger: pino({ level: 'debug' }, stream) as unknown as Logger, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
-}
+import { capturingLogger } from '../support/capture-logger.js';
 
 function detect(mode: CgroupMode, installed: string[], preferred?: 'crun' | 'runc' | 'auto', logger = silentLogger()) {
   return detectOciRuntime({

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { Controller } from '../../src/server/controller.js';
@@ -8,12 +6,7 @@ import { applyResources } from '../../src/server/resources.js';
 import type { NodeView } from '../../src/server/scheduler.js';
 import type { PodAssignment } from '../../src/core/model.js';
 import { app, FakeClock, nodeRecord, suffixes } from './server-fixtures.js';
-
-function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
-  const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
-  return { logger: pino({ level: 'debug' }, stream), lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
+import { capturingLogger } from '../support/capture-logger.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -81,10 +81,11 @@ export function nodeRecord(name: string, labels: Record<string, string> = {}): N
   return { kind: 'Node', meta: { name, labels, annotations: {} }, cordoned: false, credentialHash: '0'.repeat(64), joinedAt: '2025-01-01T00:00:00.000Z' };
 }
 
-export function nodeStatus(node: string, o: { seq?: number; pods?: PodStatus[]; arch?: string; labels?: Record<string, string>; observedRevision?: number; sentAt?: string; memoryAvailableBytes?: number } = {}): NodeStatus {
+export function nodeStatus(node: string, o: { seq?: number; runId?: string; pods?: PodStatus[]; arch?: string; labels?: Record<string, string>; observedRevision?: number; sentAt?: string; memoryAvailableBytes?: number } = {}): NodeStatus {
   return {
     schema: 1,
     node,
+    ...(o.runId !== undefined ? { runId: o.runId } : {}),
     seq: o.seq ?? 1,
     observedRevision: o.observedRevision ?? 0,
     heartbeat: false,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RpcProxy, type LogLine } from '../../src/server/rpc-proxy.js';
+import { RpcProxy, type LogLine, type RpcLimits } from '../../src/server/rpc-proxy.js';
+import { capturingLogger } from '../support/capture-logger.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { decodeRpcRequest, encodeMessage } from '../../src/core/wire.js';
 import type { RpcResponse } from '../../src/core/wire-types.js';
@@ -101,3 +102,74 @@ describe('RpcProxy', () => {
     await expect(done).rejects.toThrow(/cancelled/);
   });
 });
+
+describe('RpcProxy bounds on what a node makes the server hold', () => {
+  function bounded(limits: Partial<RpcLimits> = {}) {
+    const log = capturingLogger();
+    let n = 0;
+    const proxy = new RpcProxy({ cluster: 'test', logger: log.logger, publish: async () => undefined, newId: () => `req-${++n}`, limits });
+    return { proxy, log };
+  }
+  const text = (size: number) => [line('x'.repeat(size))];
+  const answer = (id: string, seq: number, o: Partial<RpcResponse> = {}): Buffer => encodeMessage({ schema: 1, id, seq, done: false, ...o });
+
+  it('a chunk far ahead of the next expected one fails the request at once, logged once, and frees what it held', async () => {
+    const { proxy, log } = bounded({ maxAhead: 8 });
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
+    proxy.handleMessage(RES('pi-1'), answer('req-1', 3, { lines: text(100) }));
+    expect(proxy.held()).toMatchObject({ requests: 1, chunks: 1 });
+    // 1,200 chunks that never start at 0, as a misbehaving node sent them.
+    for (let seq = 9; seq < 1209; seq++) proxy.handleMessage(RES('pi-1'), answer('req-1', seq, { lines: text(1000) }));
+    await expect(done).rejects.toMatchObject({
+      code: 'NODE_UNAVAILABLE',
+      message: 'node pi-1 answered the log request out of order: chunk 9 arrived while chunk 0 was expected (at most 8 may come early)',
+    });
+    expect(proxy.held()).toEqual({ requests: 0, chunks: 0, bytes: 0 });
+    expect(log.lines().filter((l) => String(l.msg).includes('abandoned'))).toHaveLength(1);
+  });
+
+  it('early chunks within the window are kept and delivered in order', async () => {
+    const { proxy } = bounded({ maxAhead: 8 });
+    const got: string[] = [];
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, (l) => got.push(...l.map((x) => x.text)));
+    for (let seq = 8; seq >= 1; seq--) proxy.handleMessage(RES('pi-1'), answer('req-1', seq, { lines: [line(String(seq))], done: seq === 8 }));
+    expect(proxy.held().chunks).toBe(8);
+    proxy.handleMessage(RES('pi-1'), answer('req-1', 0, { lines: [line('0')] }));
+    await done;
+    expect(got).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8']);
+    expect(proxy.held()).toEqual({ requests: 0, chunks: 0, bytes: 0 });
+  });
+
+  it('caps the bytes of early chunks per request', async () => {
+    const { proxy } = bounded({ maxEarlyBytesPerRequest: 10_000 });
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
+    for (let seq = 1; seq <= 3; seq++) proxy.handleMessage(RES('pi-1'), answer('req-1', seq, { lines: text(4000) }));
+    await expect(done).rejects.toThrow(/answered the log request out of order: more than 10000 bytes arrived out of order/);
+    expect(proxy.held()).toEqual({ requests: 0, chunks: 0, bytes: 0 });
+  });
+
+  it('caps early chunks and bytes over all requests together', async () => {
+    const { proxy } = bounded({ maxEarlyChunks: 4 });
+    const first = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
+    const second = proxy.requestLogs('pi-2', { pod: 'web-2' }, () => {});
+    for (let seq = 1; seq <= 4; seq++) proxy.handleMessage(RES('pi-1'), answer('req-1', seq));
+    proxy.handleMessage(RES('pi-2'), answer('req-2', 1));
+    await expect(second).rejects.toThrow(/the server already holds 4 out-of-order chunks/);
+    expect(proxy.held()).toMatchObject({ requests: 1, chunks: 4 });
+    proxy.handleMessage(RES('pi-1'), answer('req-1', 0, { done: false }));
+    proxy.handleMessage(RES('pi-1'), answer('req-1', 5, { done: true }));
+    await first;
+    expect(proxy.held()).toEqual({ requests: 0, chunks: 0, bytes: 0 });
+  });
+
+  it('refuses requests beyond the pending cap with 503-worthy SERVER_UNAVAILABLE', async () => {
+    const { proxy } = bounded({ maxPending: 2 });
+    const a = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
+    const b = proxy.requestVolumes('pi-1', { action: 'ls' });
+    await expect(proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {})).rejects.toMatchObject({ code: 'SERVER_UNAVAILABLE' });
+    proxy.stop();
+    await expect(a).rejects.toThrow();
+    await expect(b).rejects.toThrow();
+  });
+});
+

@@ -4,6 +4,8 @@ import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
 import { Mutex } from '../../src/server/mutex.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { encPresence, encStatus, FakeClock, nodeRecord, nodeStatus } from './server-fixtures.js';
+import { judgeStatus, retireRun, RETIRED_RUNS_KEPT } from '../../src/server/status-order.js';
+import { capturingLogger } from '../support/capture-logger.js';
 
 const T = (node: string, kind: string) => `grove/v1/test/nodes/${node}/${kind}`;
 
@@ -190,3 +192,86 @@ describe('StatusCache: nodes behind their target', () => {
     expect(resent).toHaveLength(2);
   });
 });
+
+describe('StatusCache: agent restarts (run ids)', () => {
+  const HOUR = 3_600_000;
+  async function withLog() {
+    const store = new MemoryStore();
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
+    const clock = new FakeClock();
+    const log = capturingLogger();
+    const events: string[] = [];
+    const cache = new StatusCache({ store, cluster: 'test', logger: log.logger, clock, mutex: new Mutex(), onNodeEvent: (n, why) => events.push(`${n}:${why}`) });
+    await cache.start();
+    const send = (runId: string | undefined, seq: number, agentClockOffsetMs = 0) =>
+      cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq, ...(runId ? { runId } : {}), sentAt: new Date(clock.ms + agentClockOffsetMs).toISOString() })));
+    const drops = () => log.lines().filter((l) => String(l.msg).startsWith('status from node pi-1 dropped'));
+    return { store, clock, cache, events, send, drops };
+  }
+
+  it('an agent restarted with its clock 1 h behind stays Ready: its new run replaces the old one whatever sentAt says', async () => {
+    const { store, clock, cache, events, send } = await withLog();
+    for (let seq = 1; seq <= 40; seq++) {
+      send('run-a', seq);
+      clock.advance(15_000);
+      await cache.sweep();
+    }
+    const writes = store.revision();
+    // Restarted: seq from 1 again, and its clock (no RTC, NTP not synced yet) an hour behind.
+    for (let seq = 1; seq <= 40; seq++) {
+      send('run-b', seq, -HOUR);
+      expect(cache.view('pi-1').status).toMatchObject({ runId: 'run-b', seq });
+      clock.advance(15_000);
+      await cache.sweep();
+      expect(cache.isReady('pi-1')).toBe(true);
+    }
+    expect(events).toEqual(['pi-1:facts', 'pi-1:ready']);
+    expect(store.revision()).toBe(writes);
+  });
+
+  it('drops a late status of the replaced run and stale ones of the same run, logging each reason at most once a minute', async () => {
+    const { clock, cache, send, drops } = await withLog();
+    send('run-a', 5);
+    send('run-b', 1, -HOUR);
+    send('run-a', 6); // redelivered late, from before the restart
+    send('run-b', 1, +HOUR); // same run, not a newer seq: stale whatever its sentAt
+    expect(cache.view('pi-1').status).toMatchObject({ runId: 'run-b', seq: 1 });
+    expect(drops().map((l) => l.reason)).toEqual(['from run run-a of the agent, which a newer run replaced', 'stale: seq 1 is not after 1 of the same run']);
+    for (let i = 0; i < 100; i++) send('run-b', 1);
+    expect(drops()).toHaveLength(2);
+    clock.advance(60_000);
+    send('run-b', 1);
+    expect(drops()).toHaveLength(3);
+    expect(drops()[2]).toMatchObject({ suppressedSinceLast: 100, node: 'pi-1', kind: 'status' });
+  });
+
+  it('logs invalid statuses with their reason, throttled', async () => {
+    const { cache, drops } = await withLog();
+    for (let i = 0; i < 50; i++) cache.handleMessage(T('pi-1', 'status'), Buffer.from('not cbor'));
+    expect(drops()).toHaveLength(1);
+    expect(String(drops()[0]!.reason)).toMatch(/not valid CBOR/);
+  });
+
+  it('an agent without run ids keeps the old rule; its upgrade to one with run ids counts as a new run', async () => {
+    const { cache, send } = await withLog();
+    send(undefined, 5);
+    send(undefined, 4, -1000);
+    expect(cache.view('pi-1').status?.seq).toBe(5);
+    send('run-new', 1, -HOUR);
+    expect(cache.view('pi-1').status).toMatchObject({ runId: 'run-new', seq: 1 });
+  });
+
+  it('judgeStatus / retireRun', () => {
+    const s = (runId: string | undefined, seq: number, sentAt = '2025-05-01T00:00:00.000Z') => nodeStatus('n', { seq, sentAt, ...(runId ? { runId } : {}) });
+    expect(judgeStatus(undefined, s('a', 1))).toEqual({ accept: true, newRun: false });
+    expect(judgeStatus(s('a', 3), s('a', 4))).toEqual({ accept: true, newRun: false });
+    expect(judgeStatus(s('a', 3), s('b', 1, '2000-01-01T00:00:00.000Z'))).toEqual({ accept: true, newRun: true });
+    expect(judgeStatus(s('b', 1), s('a', 9), ['a'])).toMatchObject({ accept: false });
+    expect(judgeStatus(s(undefined, 3), s(undefined, 1, '2025-05-01T00:00:01.000Z'))).toEqual({ accept: true, newRun: false });
+    let retired: string[] = [];
+    for (const r of ['a', 'b', 'c', 'd', 'e', 'f']) retired = retireRun(retired, r);
+    expect(retired).toEqual(['f', 'e', 'd', 'c']);
+    expect(retired).toHaveLength(RETIRED_RUNS_KEPT);
+  });
+});
+

@@ -146,6 +146,13 @@ describe('wire round trips', () => {
     const withIP = { ...s, pods: s.pods.map((p, i) => (i === 0 ? { ...p, podIP: '10.42.0.7' } : p)) };
     expect(decodeNodeStatus(encodeMessage(withIP))).toEqual(withIP);
   });
+  it('node status with a run id (absent from older agents stays absent)', () => {
+    const s = { ...status(), runId: '6f1c2d3e-0a1b-4c5d-8e9f-a0b1c2d3e4f5' };
+    expect(decodeNodeStatus(encodeMessage(s))).toEqual(s);
+    expect('runId' in decodeNodeStatus(encodeMessage(status()))).toBe(false);
+    expect(wireError(() => decodeNodeStatus(mutate(status(), (m) => (m.runId = 'a b')))).message).toMatch(/runId: expected letters, digits and "-"/);
+    expect(wireError(() => decodeNodeStatus(mutate(status(), (m) => (m.runId = 'x'.repeat(65))))).message).toMatch(/runId: longer than 64 characters/);
+  });
   it('presence', () => {
     expect(decodePresence(encodeMessage(presence()))).toEqual(presence());
   });

@@ -134,7 +134,7 @@ export class Agent {
     const latest = this.reconciler.status();
     if (latest) this.sync.reportStatus(latest);
     this.sync.start();
-    this.log.info({ revision: saved?.revision ?? 0 }, 'agent started');
+    this.log.info({ revision: saved?.revision ?? 0, runId: this.sync.runId }, 'agent started');
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,7 @@
  * - config (retained, QoS 1): the node's encrypted ConfigMap/Secret bundle, handed as received
  *   to `onConfig` (synced-config.ts decrypts and keeps it).
  */
+import { randomUUID } from 'node:crypto';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { connectMqtt as mqttConnect } from './mqtt-lean.js';
 import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
@@ -65,6 +66,12 @@ export interface SyncClientOptions {
   reconnectSeconds?: number;
   random?: () => number;
   logFollowSeconds?: number;
+  /**
+   * This agent process's run id, sent in every status (default: a random UUID per SyncClient,
+   * i.e. per agent start). The server orders statuses by (runId, seq), never by this node's
+   * clock across restarts.
+   */
+  runId?: string;
 }
 
 const GOODBYE_TIMEOUT_MS = 2000;
@@ -79,6 +86,7 @@ export class SyncClient {
   private applied: number;
   private latest: StatusReport = { observedRevision: 0, pods: [] };
   private seq = 0;
+  readonly runId: string;
   private lastFacts: NodeFacts | undefined;
   private heartbeatTimer: TimerHandle | undefined;
   /** Message ids of status publishes not yet acknowledged. */
@@ -96,6 +104,7 @@ export class SyncClient {
     this.clock = options.clock;
     this.heartbeatMs = (options.heartbeatSeconds ?? 15) * 1000;
     this.applied = options.appliedRevision ?? 0;
+    this.runId = options.runId ?? randomUUID();
   }
 
   get connected(): boolean {
@@ -312,6 +321,7 @@ export class SyncClient {
     const status: NodeStatus = {
       schema: WIRE_SCHEMA,
       node: this.opts.node,
+      runId: this.runId,
       seq: ++this.seq,
       observedRevision: this.latest.observedRevision,
       heartbeat,

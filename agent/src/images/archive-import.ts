@@ -10,6 +10,7 @@ import type { ContentStore } from './content-store.js';
 import { assertDigest, sha256Digest } from './digest.js';
 import { randomSuffix, writeFully } from './fs-util.js';
 import { drain } from './layer-unpack.js';
+import { extractFailure } from './tar-util.js';
 import { checkImageManifest, MediaType, parseImageConfig, parseJson, parseManifest, type Descriptor } from './manifest.js';
 import { platformScore, selectManifest } from './platform.js';
 import type { ImageRecord, Platform } from './types.js';
@@ -100,6 +101,7 @@ class ArchiveReader {
     let loopError: unknown;
     let entries = 0;
     let total = 0;
+    let writing = this.dir;
     try {
       for await (const entry of extract) {
         const h = entry.header;
@@ -120,6 +122,7 @@ class ArchiveReader {
         total += h.size ?? 0;
         if (total > this.limits.maxBytes) throw new GroveError(ErrorCode.SizeLimit, `${this.archive}: content exceeds ${this.limits.maxBytes} bytes`);
         const tmp = join(this.dir, String(entries));
+        writing = tmp;
         const hash = createHash('sha256');
         let size = 0;
         const out = await fsp.open(tmp, 'wx', 0o600);
@@ -138,10 +141,11 @@ class ArchiveReader {
     } catch (err) {
       loopError = err;
     }
-    const feedError = await feeding;
-    const failure = loopError instanceof GroveError ? loopError : feedError instanceof GroveError ? feedError : (feedError ?? loopError);
-    if (failure instanceof GroveError) throw failure;
-    if (failure !== undefined) throw invalid(this.archive, `not a valid tar archive: ${(failure as Error).message}`);
+    const failure = extractFailure(loopError, await feeding, {
+      invalid: (message) => invalid(this.archive, `not a valid tar archive: ${message}`),
+      writing: () => writing,
+    });
+    if (failure !== undefined) throw failure;
   }
 
   /** The file at `name`, following symlinks and hard links inside the archive. */

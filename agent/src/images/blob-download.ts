@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { Logger } from 'pino';
-import { ErrorCode, GroveError, isGroveError } from '../../../src/core/errors.js';
+import { ErrorCode, GroveError, isGroveError, isNoSpace, noSpaceError } from '../../../src/core/errors.js';
 import { sleep as defaultSleep, writeFully } from './fs-util.js';
 
 export interface BlobDownloadOptions {
@@ -30,8 +30,9 @@ async function hashFile(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
 }
 
-/** Errors worth another attempt: network drops, idle timeouts, 5xx / 429. */
+/** Errors worth another attempt: network drops, idle timeouts, 5xx / 429; never a full disk. */
 function retryable(err: unknown): boolean {
+  if (isNoSpace(err)) return false;
   if (isGroveError(err)) return err.code === ErrorCode.RegistryUnavailable;
   return true;
 }
@@ -45,6 +46,7 @@ function retryable(err: unknown): boolean {
  * - On a digest mismatch (or more bytes than the descriptor says) the partial file is
  *   deleted and DigestMismatch is thrown: nothing reaches the content store.
  * - On abort or a final network failure the partial file is kept for the next pull.
+ * - On a full disk (not retried) it is deleted, to give the space back: NoSpace names the file.
  * On success the file is complete, verified and fsynced; the caller commits it.
  */
 export async function downloadBlob(opts: BlobDownloadOptions): Promise<{ resumedFrom?: number }> {
@@ -148,6 +150,10 @@ export async function downloadBlob(opts: BlobDownloadOptions): Promise<{ resumed
     await fh.sync();
   } catch (err) {
     if (isGroveError(err, ErrorCode.DigestMismatch)) keepPartial = false;
+    if (isNoSpace(err)) {
+      keepPartial = false;
+      throw noSpaceError(partialPath, err);
+    }
     throw err;
   } finally {
     await fh.close();

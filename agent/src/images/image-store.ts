@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
+import { ErrorCode, GroveError, errorMessage, isGroveError, isNoSpace, noSpaceError } from '../../../src/core/errors.js';
 import { formatImageRef, parseImageRef, type ImageRef } from '../../../src/core/image-ref.js';
 import { DEFAULT_IMPORT_LIMITS, importImageArchive, type ImportedImage, type ImportLimits } from './archive-import.js';
 import { ContentStore } from './content-store.js';
@@ -14,12 +14,16 @@ import { hostPlatform } from './platform.js';
 import { pullImage, type PullLimits } from './puller.js';
 import { emptyRegistriesConfig, type RegistriesConfig } from './registries-config.js';
 import { RegistryClient, type FetchFn } from './registry-client.js';
-import { Snapshotter } from './snapshots.js';
+import { DEFAULT_MAX_IMAGE_BYTES, Snapshotter } from './snapshots.js';
 import type { ImageRecord, Platform, PullProgress } from './types.js';
 
 export interface ImageStoreLimits extends PullLimits {
   /** Uncompressed bytes per layer when unpacking (default 8 GiB). */
   maxLayerBytes: number;
+  /** Uncompressed bytes per image, its layers together (default 4 GiB; config.json imageMaxUnpackedBytes). */
+  maxImageBytes: number;
+  /** Bytes kept free on the image store's filesystem while unpacking (default 5 %, at most 256 MiB; config.json imageMinFreeBytes). */
+  minFreeBytes?: number;
   archive: ImportLimits;
 }
 
@@ -28,6 +32,7 @@ export const DEFAULT_IMAGE_STORE_LIMITS: ImageStoreLimits = {
   maxConfigBytes: 8 * 1024 * 1024,
   maxBlobBytes: 8 * 1024 ** 3,
   maxLayerBytes: DEFAULT_MAX_LAYER_BYTES,
+  maxImageBytes: DEFAULT_MAX_IMAGE_BYTES,
   archive: DEFAULT_IMPORT_LIMITS,
 };
 
@@ -123,7 +128,14 @@ export class ImageStore {
     };
     this.content = new ContentStore(this.root);
     this.index = new ImageIndex(join(this.root, 'images.json'));
-    this.snapshots = new Snapshotter({ dir: join(this.root, 'snapshots'), store: this.content, logger: this.log, maxLayerBytes: this.limits.maxLayerBytes });
+    this.snapshots = new Snapshotter({
+      dir: join(this.root, 'snapshots'),
+      store: this.content,
+      logger: this.log,
+      maxLayerBytes: this.limits.maxLayerBytes,
+      maxImageBytes: this.limits.maxImageBytes,
+      ...(this.limits.minFreeBytes !== undefined ? { minFreeBytes: this.limits.minFreeBytes } : {}),
+    });
     this.client = new RegistryClient({
       config: options.registries ?? emptyRegistriesConfig(),
       logger: this.log,
@@ -155,7 +167,11 @@ export class ImageStore {
     return formatImageRef(ref.digest ? { registry: ref.registry, repository: ref.repository, digest: ref.digest } : ref);
   }
 
-  async pull(reference: string, options: PullOptions = {}): Promise<ImageRecord> {
+  pull(reference: string, options: PullOptions = {}): Promise<ImageRecord> {
+    return this.namingNoSpace(() => this.pullImage(reference, options));
+  }
+
+  private async pullImage(reference: string, options: PullOptions): Promise<ImageRecord> {
     await this.init();
     const ref = parseImageRef(reference);
     const name = ImageStore.recordName(ref);
@@ -191,7 +207,11 @@ export class ImageStore {
   }
 
   /** Imports a `docker save` archive or an OCI layout tarball; no network involved. */
-  async importArchive(file: string): Promise<ImageRecord[]> {
+  importArchive(file: string): Promise<ImageRecord[]> {
+    return this.namingNoSpace(() => this.importImages(file));
+  }
+
+  private async importImages(file: string): Promise<ImageRecord[]> {
     await this.init();
     const images = await importImageArchive(file, { store: this.content, logger: this.log, platform: this.platform, limits: this.limits.archive });
     const out: ImageRecord[] = [];
@@ -366,12 +386,21 @@ export class ImageStore {
     const held = [image.digest, image.configDigest, ...image.layers];
     held.forEach((d) => this.hold(d));
     try {
-      return await this.snapshots.snapshot(image, signal);
+      return await this.namingNoSpace(() => this.snapshots.snapshot(image, signal));
     } catch (err) {
       if (isGroveError(err, ErrorCode.DigestMismatch)) this.log.error({ image: image.digest, err: err.message }, 'stored layer failed verification');
       throw err;
     } finally {
       held.forEach((d) => this.release(d));
+    }
+  }
+
+  /** A full disk anywhere in a pull, import or unpack is reported as such, naming the file (or the store). */
+  private async namingNoSpace<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw isNoSpace(err) ? noSpaceError((err as NodeJS.ErrnoException).path ?? this.root, err) : err;
     }
   }
 

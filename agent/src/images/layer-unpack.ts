@@ -6,8 +6,8 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import { ErrorCode, GroveError } from '../../../src/core/errors.js';
-import { cleanEntryPath, detectLayerFormat, drain, readHead, unsafe, type LayerFormat, type TarEntry } from './tar-util.js';
+import { ErrorCode, GroveError, isNoSpace, noSpaceError } from '../../../src/core/errors.js';
+import { cleanEntryPath, detectLayerFormat, drain, extractFailure, readHead, unsafe, type LayerFormat, type TarEntry } from './tar-util.js';
 
 export { cleanEntryPath, detectLayerFormat, drain, type LayerFormat, type TarEntry };
 
@@ -35,13 +35,24 @@ export { cleanEntryPath, detectLayerFormat, drain, type LayerFormat, type TarEnt
  *    symlinks (rm of the link itself).
  * 6. Device nodes and fifos are skipped (the runtime provides /dev); xattrs are not applied.
  * 7. Limits: name length, per-component length, entry count, total uncompressed bytes
- *    (SizeLimit). The uncompressed stream's sha256 must equal the config's diff_id.
+ *    (SizeLimit, counted as the stream is decompressed, so a gzip bomb stops there and not
+ *    after it has filled the disk). The uncompressed stream's sha256 must equal the config's
+ *    diff_id.
+ * 8. A full filesystem is reported as NoSpace with the path being written, never as a damaged
+ *    layer (tar-util.ts extractFailure).
  */
 
 export interface UnpackOptions {
   logger: Logger;
   /** Uncompressed bytes allowed for this layer (default 8 GiB). */
   maxBytes?: number;
+  /** The error for going past maxBytes (default: "layer is larger than N bytes uncompressed"). */
+  tooLarge?: (maxBytes: number) => GroveError;
+  /**
+   * Awaited every `everyBytes` uncompressed bytes (the stream waits meanwhile); throwing stops
+   * the unpack. snapshots.ts checks the free space with it.
+   */
+  progress?: { everyBytes: number; check: () => Promise<void> };
   /** Entries allowed in one layer (default 1,000,000). */
   maxEntries?: number;
   /** Longest entry path in bytes (default 4096); components are limited to 255 bytes. */
@@ -104,6 +115,8 @@ class LayerApplier {
   private readonly dirMeta = new Map<string, DirMeta>();
   private entries = 0;
   private skipped = 0;
+  /** The path of the entry being written, for naming it when the filesystem fails. */
+  private writing: string | undefined;
 
   constructor(
     private readonly root: string,
@@ -119,15 +132,26 @@ class LayerApplier {
   async run(input: Readable, format: LayerFormat): Promise<UnpackResult> {
     const hash = createHash('sha256');
     let bytes = 0;
-    const maxBytes = this.maxBytes;
+    const { maxBytes, opts } = this;
+    const tooLarge = opts.tooLarge ?? ((max: number) => new GroveError(ErrorCode.SizeLimit, `layer is larger than ${max} bytes uncompressed`));
+    const progress = opts.progress;
+    let nextCheck = progress?.everyBytes ?? Infinity;
     const counter = new Transform({
       transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
         bytes += chunk.length;
         if (bytes > maxBytes) {
-          cb(new GroveError(ErrorCode.SizeLimit, `layer is larger than ${maxBytes} bytes uncompressed`));
+          cb(tooLarge(maxBytes));
           return;
         }
         hash.update(chunk);
+        if (progress && bytes >= nextCheck) {
+          nextCheck = bytes + progress.everyBytes;
+          progress.check().then(
+            () => cb(null, chunk),
+            (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+          );
+          return;
+        }
         cb(null, chunk);
       },
     });
@@ -149,15 +173,17 @@ class LayerApplier {
       loopError = err;
       input.destroy();
     }
-    const feedError = await feeding;
-    const failure = loopError instanceof GroveError ? loopError : feedError instanceof GroveError ? feedError : (feedError ?? loopError);
-    if (failure !== undefined) {
-      if (failure instanceof GroveError) throw failure;
-      if (this.opts.signal?.aborted) throw this.opts.signal.reason;
-      const message = (failure as Error).message ?? String(failure);
-      throw new GroveError(ErrorCode.ArchiveInvalid, `layer is not a valid tar${format === 'gzip' ? '.gz' : ''}: ${message}`, { cause: failure });
+    const failure = extractFailure(loopError, await feeding, {
+      invalid: (message, cause) => new GroveError(ErrorCode.ArchiveInvalid, `layer is not a valid tar${format === 'gzip' ? '.gz' : ''}: ${message}`, { cause }),
+      writing: () => this.writing ?? this.root,
+      signal: this.opts.signal,
+    });
+    if (failure !== undefined) throw failure;
+    try {
+      this.applyDirMeta();
+    } catch (err) {
+      throw isNoSpace(err) ? noSpaceError(this.root, err) : err;
     }
-    this.applyDirMeta();
     const diffId = `sha256:${hash.digest('hex')}`;
     if (this.opts.expectedDiffId && diffId !== this.opts.expectedDiffId) {
       throw new GroveError(ErrorCode.DigestMismatch, `layer diff_id mismatch: config says ${this.opts.expectedDiffId}, content is ${diffId}`, {
@@ -250,6 +276,7 @@ class LayerApplier {
         return drain(entry);
     }
 
+    this.writing = join(this.root, rel);
     const parent = this.resolveDir(parentParts, name, true)!;
     const full = join(parent, base);
     const existing = lstat(full);

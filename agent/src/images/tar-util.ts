@@ -1,6 +1,6 @@
 import { promises as fsp, type Stats } from 'node:fs';
 import type tar from 'tar-stream';
-import { ErrorCode, GroveError } from '../../../src/core/errors.js';
+import { ErrorCode, GroveError, errorMessage, isNoSpace, noSpaceError } from '../../../src/core/errors.js';
 
 /** Layer/tar helpers: compression detection, entry-name cleaning, draining entries. */
 
@@ -79,3 +79,33 @@ export async function drain(stream: AsyncIterable<unknown>): Promise<void> {
     // discard
   }
 }
+
+export interface ExtractFailureContext {
+  /** The archive is damaged: the GroveError to report it with (ArchiveInvalid). */
+  invalid: (message: string, cause: unknown) => GroveError;
+  /** What was being written when a filesystem error struck (the entry's path, else the target). */
+  writing: () => string;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The one error to report for an extraction: an `for await (entry of extract)` loop that writes
+ * files (`loopError`), fed by a pipeline that decompresses and parses (`feedError`). When the
+ * loop fails it destroys the input, so the pipeline then fails too, with a bare "premature
+ * close": which side failed first says nothing, what failed does. A filesystem error (it has a
+ * syscall: ENOSPC, EIO, EACCES …) is never the archive's fault, and a full disk is named as
+ * such; our own GroveErrors (limits, unsafe entries) come next; only what is left is a damaged
+ * archive. Undefined when nothing failed.
+ */
+export function extractFailure(loopError: unknown, feedError: unknown, ctx: ExtractFailureContext): unknown {
+  if (loopError === undefined && feedError === undefined) return undefined;
+  if (isNoSpace(loopError) || isNoSpace(feedError)) return noSpaceError(ctx.writing(), isNoSpace(loopError) ? loopError : feedError);
+  if (loopError instanceof GroveError) return loopError;
+  if (feedError instanceof GroveError) return feedError;
+  if (ctx.signal?.aborted) return ctx.signal.reason;
+  const fsError = [loopError, feedError].find((e) => typeof (e as NodeJS.ErrnoException | undefined)?.syscall === 'string');
+  if (fsError !== undefined) return new GroveError(ErrorCode.Internal, `cannot write ${ctx.writing()}: ${errorMessage(fsError)}`, { cause: fsError });
+  const failure = feedError ?? loopError;
+  return ctx.invalid(errorMessage(failure), failure);
+}
+

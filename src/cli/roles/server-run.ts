@@ -16,17 +16,13 @@ import { tuneDaemonHeap } from './daemon-heap.js';
 import { mosquittoSync } from './mosquitto-sync.js';
 import { ensureLocalJoin } from './local-join.js';
 import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
-import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, urlHost } from './server-setup.js';
+import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, urlHost, wholeNumberFlag } from './server-setup.js';
+import { DEFAULT_MAX_API_CONNECTIONS } from '../../server/api.js';
+import { warnIfOverFdLimit } from './fd-budget.js';
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 import { explainListenError } from './listen-error.js';
-
-function maxJoinsInFlight(raw: unknown): number {
-  const n = Number(raw ?? 1000);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new GroveError(ErrorCode.InvalidArgument, `--max-joins-in-flight: "${String(raw)}" is not a whole number from 1 to 100000`);
-  return n;
-}
 
 export async function runServer(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
   tuneDaemonHeap(ctx.io.env);
@@ -37,7 +33,11 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
   const labels = labelsFromFlags(o.label as string[]);
   const nodeGraceMs = parseDurationSeconds(o.nodeGrace as string, '--node-grace') * 1000;
   const evictionTimeoutMs = parseDurationSeconds(o.evictionTimeout as string, '--eviction-timeout') * 1000;
-  const joinsInFlight = maxJoinsInFlight(o.maxJoinsInFlight);
+  const joinsInFlight = wholeNumberFlag(o.maxJoinsInFlight, '--max-joins-in-flight', 1, 100_000, 1000);
+  const apiConnections = wholeNumberFlag(o.maxApiConnections, '--max-api-connections', 1, 1_000_000, DEFAULT_MAX_API_CONNECTIONS);
+  // Only the embedded broker's sockets live in this process.
+  const mqttConnections = o.mqttUrl ? undefined : wholeNumberFlag(o.mqttMaxConnections, '--mqtt-max-connections', 2, 1_000_000, 5000);
+  await warnIfOverFdLimit(log, { apiConnections, ...(mqttConnections !== undefined ? { mqttConnections } : {}) });
   const serverDir = join(dataDir, 'server');
   await ensurePrivateDir(serverDir);
   const rawStore = new LevelStore({ path: join(serverDir, 'db'), logger });
@@ -90,12 +90,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       registerNode = sync.onJoin;
       afterStart = (cp) => sync.setRoundTrip(() => cp.brokerRoundTrip());
     } else {
-      const maxConnections = Number(o.mqttMaxConnections ?? 5000);
-      if (!Number.isInteger(maxConnections) || maxConnections < 2 || maxConnections > 1_000_000) {
-        throw new GroveError(ErrorCode.InvalidArgument, `--mqtt-max-connections: "${String(o.mqttMaxConnections)}" is not a whole number from 2 to 1000000`);
-      }
       const broker = await startEmbeddedBroker({
-        maxConnections,
+        maxConnections: mqttConnections!,
         host: mqttAddr.host,
         port: mqttAddr.port,
         ...(cert ? { tls: cert } : {}),
@@ -128,7 +124,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     await controlPlane.start();
     cleanup.push(() => controlPlane.stop());
     afterStart?.(controlPlane);
-    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: joinsInFlight }).catch((err: unknown) => {
+    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: joinsInFlight, maxConnections: apiConnections }).catch((err: unknown) => {
       throw explainListenError(err, '--api-addr', o.apiAddr as string);
     });
     cleanup.push(() => api.close());

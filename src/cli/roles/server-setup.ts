@@ -14,6 +14,13 @@ export function parseHostPort(value: string, flag: string): { host: string; port
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
+/** A whole-number flag such as --max-api-connections, within [min, max]; `raw` undefined → `fallback`. */
+export function wholeNumberFlag(raw: unknown, flag: string, min: number, max: number, fallback: number): number {
+  const n = Number(raw ?? fallback);
+  if (!Number.isInteger(n) || n < min || n > max) throw new GroveError(ErrorCode.InvalidArgument, `${flag}: "${String(raw)}" is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
 /** The address other machines should use: the bind address unless it is a wildcard. */
 export function advertisedHost(bindHost: string, advertise?: string): string {
   if (advertise) return advertise;

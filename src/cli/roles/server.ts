@@ -14,6 +14,7 @@ export function registerServer(program: Command, act: Act): void {
     .option('--mosquitto-dir <dir>', 'with --mqtt-url: where to write mosquitto.conf, passwd and acl (default <data-dir>/server/mosquitto)')
     .option('--mosquitto-pid-file <file>', 'with --mqtt-url: reload this Mosquitto (SIGHUP) when nodes join')
     .option('--mosquitto-user <user>', "with --mqtt-url: the user Mosquitto drops to (its `user` option; default Mosquitto's own)")
+    .option('--max-api-connections <n>', 'HTTP API: most connections open at once; more are refused as they arrive (keep it and --mqtt-max-connections under the open-file limit)', '10000')
     .option('--max-joins-in-flight <n>', 'joins worked on at once; more are answered 503 with Retry-After and the agents retry', '1000')
     .option('--advertise-addr <host>', 'address nodes use to reach this server (default: first LAN IPv4)')
     .option('--cluster <name>', 'cluster name, chosen at first start', undefined)

@@ -3,6 +3,7 @@
  * splitting a string `command:` into words, and Go durations. Each throws a plain Error with the
  * reason; the caller adds where it happened.
  */
+import { quoteValue } from '../quote.js';
 
 const NAME = /^[_a-zA-Z][_a-zA-Z0-9]*/;
 /** `${A:-${B:-…}}` nesting: deeper is no real file, and unbounded recursion would overflow the stack. */
@@ -127,7 +128,7 @@ const DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, 
 /** A Go duration ("10s", "1m30s", "500ms") as whole seconds, rounded up. */
 export function parseGoDurationSeconds(text: string): number {
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (!text || parts.map((p) => p[0]).join('') !== text) throw new ComposeTextError(`${JSON.stringify(text)} is not a duration (use e.g. 10s, 1m30s)`);
+  if (!text || parts.map((p) => p[0]).join('') !== text) throw new ComposeTextError(`${quoteValue(text)} is not a duration (use e.g. 10s, 1m30s)`);
   const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
   return Math.ceil(Number(seconds.toPrecision(12)));
 }

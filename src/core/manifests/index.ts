@@ -33,7 +33,7 @@ export function resourceKey(r: AppliedResource): string {
 
 /** `Deployment "web"`, `ConfigMap "settings"`: how messages name a resource. */
 export function describeResource(r: AppliedResource): string {
-  return `${r.kind === 'App' ? r.spec.kind : r.kind} ${JSON.stringify(r.meta.name)}`;
+  return `${r.kind === 'App' ? r.spec.kind : r.kind} ${quote(r.meta.name)}`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

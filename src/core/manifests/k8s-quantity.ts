@@ -4,6 +4,7 @@
  * for compose) reads both as mebibytes. A manifest must mean what it means in Kubernetes.
  */
 import { ErrorCode, GroveError } from '../errors.js';
+import { quoteValue } from '../quote.js';
 
 const MULTIPLIERS: Record<string, number> = {
   '': 1,
@@ -21,15 +22,15 @@ function invalid(field: string, message: string): GroveError {
 export function parseK8sMemory(value: string | number, field: string): number {
   const text = String(value).trim();
   const m = QUANTITY.exec(text);
-  if (!m) throw invalid(field, `${JSON.stringify(String(value))} is not a size (use e.g. 64Mi, 1Gi or 500M)`);
+  if (!m) throw invalid(field, `${quoteValue(String(value))} is not a size (use e.g. 64Mi, 1Gi or 500M)`);
   const [, digits, exponent, suffix = ''] = m;
   if (suffix === 'm' || suffix === 'u' || suffix === 'n') {
     // Valid Kubernetes, but a fraction of a byte is always a slip for Mi.
-    throw invalid(field, `"${text}" is ${text.slice(0, -1)} ${suffix === 'm' ? 'milli' : suffix === 'u' ? 'micro' : 'nano'}bytes in Kubernetes: write ${text.slice(0, -1)}Mi for mebibytes`);
+    throw invalid(field, `${quoteValue(text)} is ${text.slice(0, -1)} ${suffix === 'm' ? 'milli' : suffix === 'u' ? 'micro' : 'nano'}bytes in Kubernetes: write ${text.slice(0, -1)}Mi for mebibytes`);
   }
   const multiplier = exponent !== undefined ? 10 ** Number(exponent) : MULTIPLIERS[suffix]!;
   // toPrecision drops float noise (1.1 * 1e9 = 1100000000.0000002) before rounding up.
   const bytes = Math.ceil(Number((Number(digits) * multiplier).toPrecision(15)));
-  if (!Number.isSafeInteger(bytes)) throw invalid(field, `"${text}" is too large`);
+  if (!Number.isSafeInteger(bytes)) throw invalid(field, `${quoteValue(text)} is too large`);
   return bytes;
 }

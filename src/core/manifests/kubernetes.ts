@@ -18,6 +18,7 @@ import { atField, manifestError, quote, type DocContext, type FieldPath, type Lo
 import type { ManifestValidator } from './validate.js';
 import { checkHostPorts, k8sPorts, type K8sPort } from './manifest-ports.js';
 import { effectiveSeccomp, seccompChoice, type K8sSeccompProfile, type SeccompChoice } from './k8s-seccomp.js';
+import { clipText } from '../quote.js';
 
 /** The runtime refuses smaller memory limits (agent/src/runtime/oci-config.ts MIN_MEMORY_BYTES). */
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -163,7 +164,7 @@ function container(ctx: DocContext, path: FieldPath, c: K8sContainer, podSeccomp
 function checkSelector(ctx: DocContext, selectorPath: FieldPath, matchLabels: Record<string, string>, templateLabels: Record<string, string>): void {
   for (const [key, value] of Object.entries(matchLabels)) {
     if (templateLabels[key] !== value) {
-      throw manifestError(ctx, selectorPath, `${key}=${value} does not match spec.template.metadata.labels (the selector must select the template's labels)`);
+      throw manifestError(ctx, selectorPath, `${clipText(`${key}=${value}`)} does not match spec.template.metadata.labels (the selector must select the template's labels)`);
     }
   }
 }

@@ -3,6 +3,7 @@
  * `deploy.yaml:14 (document 2, Deployment "web"): spec.replicas: must be an integer (got string "three")`.
  */
 import { ErrorCode, GroveError, isGroveError } from '../errors.js';
+import { clipText, quoteValue } from '../quote.js';
 
 export type PathSegment = string | number;
 export type FieldPath = readonly PathSegment[];
@@ -45,21 +46,14 @@ export function formatPath(path: FieldPath): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else if (SIMPLE_KEY.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
+    else if (SIMPLE_KEY.test(seg)) out += out ? `.${clipText(seg)}` : clipText(seg);
+    else out += `[${quoteValue(seg)}]`;
   }
   return out;
 }
 
-const MAX_QUOTED = 60;
-
-/** A value as messages show it: strings JSON-quoted (escapes control characters) and truncated. */
-export function quote(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  const text = typeof value === 'string' ? value : String(value);
-  const short = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
-  return JSON.stringify(short);
-}
+/** A value as messages show it: strings JSON-quoted and clipped (src/core/quote.ts). */
+export { quoteValue as quote };
 
 /** `(document 2, Deployment "web")` and the `file:line` in front of it. */
 function where(ctx: DocContext, line: number | undefined): string {

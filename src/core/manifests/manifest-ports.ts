@@ -10,6 +10,7 @@ import { ErrorCode, GroveError } from '../errors.js';
 import type { ContainerPort } from '../model.js';
 import { findHostPortClash, hostPortClashMessage, isIPv4 } from '../wire-ports.js';
 import { atField, manifestError, type DocContext, type FieldPath } from './location.js';
+import { quoteValue } from '../quote.js';
 
 export type ComposePort =
   | string
@@ -25,7 +26,7 @@ export function parseComposePort(value: ComposePort): ContainerPort {
   const out: ContainerPort = { containerPort: port(value.target, 'target'), protocol: value.protocol === 'udp' ? 'UDP' : 'TCP' };
   if (value.published !== undefined && value.published !== '') out.hostPort = port(value.published, 'published');
   if (value.host_ip !== undefined) {
-    if (!isIPv4(value.host_ip)) throw bad(`host_ip "${value.host_ip}" is not an IPv4 address`);
+    if (!isIPv4(value.host_ip)) throw bad(`host_ip ${quoteValue(value.host_ip)} is not an IPv4 address`);
     if (out.hostPort === undefined) throw bad('host_ip needs a published port');
     out.hostIP = value.host_ip;
   }
@@ -34,13 +35,13 @@ export function parseComposePort(value: ComposePort): ContainerPort {
 }
 
 function parseShort(text: string): ContainerPort {
-  if (/\d-\d/.test(text)) throw bad(`"${text}": port ranges are not supported, list each port`);
-  if (text.includes('[') || (text.match(/:/g)?.length ?? 0) > 2) throw bad(`"${text}": IPv6 host addresses are not supported`);
-  if (/::/.test(text)) throw bad(`"${text}": a random host port is not supported, give one`);
+  if (/\d-\d/.test(text)) throw bad(`${quoteValue(text)}: port ranges are not supported, list each port`);
+  if (text.includes('[') || (text.match(/:/g)?.length ?? 0) > 2) throw bad(`${quoteValue(text)}: IPv6 host addresses are not supported`);
+  if (/::/.test(text)) throw bad(`${quoteValue(text)}: a random host port is not supported, give one`);
   const m = SHORT.exec(text);
-  if (!m) throw bad(`"${text}" is not [IP:][HOST:]CONTAINER[/tcp|udp]`);
+  if (!m) throw bad(`${quoteValue(text)} is not [IP:][HOST:]CONTAINER[/tcp|udp]`);
   const [, ip, host, container, proto] = m;
-  if (ip !== undefined && !isIPv4(ip)) throw bad(`"${ip}" is not an IPv4 address`);
+  if (ip !== undefined && !isIPv4(ip)) throw bad(`${quoteValue(ip)} is not an IPv4 address`);
   const out: ContainerPort = { containerPort: port(container, 'container port'), protocol: proto === 'udp' ? 'UDP' : 'TCP' };
   if (host !== undefined) out.hostPort = port(host, 'host port');
   if (ip !== undefined) out.hostIP = ip;
@@ -49,7 +50,7 @@ function parseShort(text: string): ContainerPort {
 
 function port(v: number | string | undefined, what: string): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) throw bad(`${what} "${String(v)}" must be a port number 1-65535`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) throw bad(`${what} ${quoteValue(String(v))} must be a port number 1-65535`);
   return n;
 }
 
@@ -78,7 +79,7 @@ export function k8sPorts(ctx: DocContext, path: FieldPath, ports: readonly K8sPo
     if (p.name !== undefined) out.name = p.name;
     if (p.hostPort !== undefined) out.hostPort = p.hostPort;
     if (p.hostIP !== undefined) {
-      if (!isIPv4(p.hostIP)) throw manifestError(ctx, [...path, i, 'hostIP'], `"${p.hostIP}" is not an IPv4 address`);
+      if (!isIPv4(p.hostIP)) throw manifestError(ctx, [...path, i, 'hostIP'], `${quoteValue(p.hostIP)} is not an IPv4 address`);
       if (p.hostPort === undefined) throw manifestError(ctx, [...path, i, 'hostIP'], 'needs a hostPort');
       out.hostIP = p.hostIP;
     }

@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { Store } from '../../store/store.js';
+import { quoteValue } from '../../core/quote.js';
 
 export const JOIN_TOKEN_VERSION = 'grove1';
 export const INSECURE_FINGERPRINT = 'insecure';
@@ -129,7 +130,7 @@ export async function listJoinTokens(store: Store): Promise<JoinTokenRecord[]> {
 
 /** Revokes a token before its expiry; true when it existed. */
 export async function revokeJoinToken(store: Store, id: string): Promise<boolean> {
-  if (!ID_RE.test(id)) throw new GroveError(ErrorCode.InvalidArgument, `invalid join token id ${JSON.stringify(id)}`);
+  if (!ID_RE.test(id)) throw new GroveError(ErrorCode.InvalidArgument, `invalid join token id ${quoteValue(id)}`);
   const existed = (await store.get(TOKEN_KEY_PREFIX + id)) !== undefined;
   if (existed) await store.commit([{ type: 'delete', key: TOKEN_KEY_PREFIX + id }]);
   return existed;
