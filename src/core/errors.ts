@@ -33,6 +33,7 @@ export const ErrorCode = {
   ServerUnavailable: 'SERVER_UNAVAILABLE',
   Unauthenticated: 'UNAUTHENTICATED',
   Conflict: 'CONFLICT',
+  RateLimited: 'RATE_LIMITED',
   NodeUnavailable: 'NODE_UNAVAILABLE',
   RolloutFailed: 'ROLLOUT_FAILED',
   Timeout: 'TIMEOUT',

@@ -51,6 +51,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.PermissionDenied]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,
+  [ErrorCode.RateLimited]: 429,
   [ErrorCode.SizeLimit]: 413,
   [ErrorCode.NodeUnavailable]: 503,
 };
@@ -111,7 +112,8 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknow
 
 export interface RouterOptions {
   logger: Logger;
-  adminToken: string;
+  /** A function when the token can change (`grove token rotate-admin`): read per request. */
+  adminToken: string | (() => string);
   maxBodyBytes?: number;
 }
 
@@ -175,7 +177,8 @@ export class Router {
   }
 
   private authorized(req: IncomingMessage): boolean {
-    return tokenMatches(bearerToken(req), this.opts.adminToken);
+    const expected = typeof this.opts.adminToken === 'function' ? this.opts.adminToken() : this.opts.adminToken;
+    return tokenMatches(bearerToken(req), expected);
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
