@@ -90,4 +90,31 @@ describe('mosquittoSync reloads', () => {
     expect(await readFile(join(dir, 'acl'), 'utf8')).not.toContain('user node.a');
     sync.close();
   });
+
+  it('rewrites the files and reloads Mosquitto when a node is deleted, without waiting for a join', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'grove-mosquitto-sync-'));
+    const events: string[] = [];
+    onHup = () => events.push('hup');
+    process.on('SIGHUP', onHup);
+    const pidFile = join(dir, 'mosquitto.pid');
+    await writeFile(pidFile, `${process.pid}\n`);
+    const store = new MemoryStore();
+    const sync = makeSync(dir, store, pidFile);
+    await sync.writeAll();
+    sync.setRoundTrip(() => new Promise((resolve) => setTimeout(() => resolve(void events.push('trip')), 20)));
+    await store.commit(['a', 'b'].map((n) => ({ type: 'put' as const, key: `nodes/${n}`, value: { meta: { name: n } } })));
+    await Promise.all(['a', 'b'].map((n) => sync.onJoin({ username: nodeUsername(n), password: `pw-${n}-${'y'.repeat(30)}` })));
+    await new Promise((r) => setTimeout(r, 100));
+    events.length = 0;
+
+    await store.commit([{ type: 'delete', key: 'nodes/a' }]); // grove node delete a
+    const passwdHas = async (user: string) => (await readFile(join(dir!, 'passwd'), 'utf8')).split('\n').some((l) => l.startsWith(`${user}:`));
+    for (let i = 0; i < 200 && (await passwdHas(nodeUsername('a'))); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await passwdHas(nodeUsername('a'))).toBe(false);
+    expect(await passwdHas(nodeUsername('b'))).toBe(true);
+    expect(await readFile(join(dir, 'acl'), 'utf8')).not.toContain('user node.a');
+    for (let i = 0; i < 200 && !events.includes('hup'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events[0]).toBe('hup');
+    sync.close();
+  });
 });
