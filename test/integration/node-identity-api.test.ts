@@ -5,11 +5,10 @@
  * its pods move, a node's self-reported labels attract nothing, failed joins are logged and
  * rate-limited per address, and the admin token rotates.
  */
-import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { joinCluster, nodeHttpFetch } from '../../agent/src/agent/join-client.js';
-import { createLogger, silentLogger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
 import type { NodeFacts } from '../../src/core/wire-types.js';
 import { startApiServer } from '../../src/server/api.js';
@@ -18,6 +17,7 @@ import { JoinFailureLimiter } from '../../src/server/join-failures.js';
 import { createAuthenticator, nodeUsername, SERVER_USERNAME, storeNodeLookup } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { app } from '../unit/server-fixtures.js';
+import { captureLog } from '../support/log-capture.js';
 import { ADMIN, CLUSTER, FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -226,14 +226,8 @@ describe("a node's own labels", () => {
 describe('failed joins', () => {
   it('are logged without the token and answered 429 + Retry-After after 10 from one address', async () => {
     const c = await cluster();
-    let logs = '';
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
-    const api = await startApiServer({ host: '127.0.0.1', port: 0, controlPlane: c.cp, logger: createLogger({ level: 'info', destination: sink }), joinFailures: new JoinFailureLimiter() });
+    const log = captureLog('info');
+    const api = await startApiServer({ host: '127.0.0.1', port: 0, controlPlane: c.cp, logger: log.logger, joinFailures: new JoinFailureLimiter() });
     cleanups.push(() => api.close());
     const { token: good } = await token(c);
     const bad = 'grove1.insecure.00000000.' + 'Q'.repeat(43);
@@ -245,11 +239,11 @@ describe('failed joins', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED', message: expect.stringContaining('too many failed joins from 127.0.0.1') } });
-    const refused = logs.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'join refused');
+    const refused = log.lines().filter((l) => l.msg === 'join refused');
     expect(refused).toHaveLength(10);
     expect(refused[0]).toMatchObject({ remote: '127.0.0.1', code: 'PERMISSION_DENIED', reason: 'join token not recognised' });
-    expect(logs).not.toContain('Q'.repeat(20));
-    expect(logs).not.toContain(good.split('.')[3]);
+    expect(log.text()).not.toContain('Q'.repeat(20));
+    expect(log.text()).not.toContain(good.split('.')[3]);
   });
 });
 

@@ -5,25 +5,13 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chooseJoinToken, readTokenFile } from '../../src/cli/roles/join-token-source.js';
 import { parseUses, tokenRows } from '../../src/cli/verbs/client/token.js';
 import { ErrorCode } from '../../src/core/errors.js';
-import { createLogger } from '../../src/core/logger.js';
+import { captureLog } from '../support/log-capture.js';
 
 const TOKEN = 'grove1.insecure.0123abcd.' + 'a'.repeat(43);
-
-function capture() {
-  let text = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'info', destination: sink }), text: () => text };
-}
 
 describe('where the agent takes its join token from', () => {
   let dir: string;
@@ -39,7 +27,7 @@ describe('where the agent takes its join token from', () => {
     await writeFile(file, `${TOKEN}\n`, { mode: 0o600 });
     const other = join(dir, 'other');
     await writeFile(other, 'grove1.insecure.ffffffff.' + 'b'.repeat(43), { mode: 0o600 });
-    const { logger, text } = capture();
+    const { logger, text } = captureLog('info');
     expect(await chooseJoinToken({ token: 'argv-token', tokenFile: file }, { GROVE_TOKEN: 'env' }, logger)).toEqual({ token: 'argv-token', source: '--token' });
     expect(text()).toContain('--token shows the join token to every user in the process list (ps)');
     expect(await chooseJoinToken({ tokenFile: file }, { GROVE_TOKEN_FILE: other, GROVE_TOKEN: 'env' }, logger)).toEqual({ token: TOKEN, source: file });
@@ -50,7 +38,7 @@ describe('where the agent takes its join token from', () => {
   });
 
   it('reads the first line of a token file, refuses empty, huge, missing files and directories, warns when others may read it', async () => {
-    const { logger, text } = capture();
+    const { logger, text } = captureLog('info');
     const file = join(dir, 'join-token');
     await writeFile(file, `  ${TOKEN}  \nsecond line\n`);
     await chmod(file, 0o644);

@@ -4,12 +4,11 @@
  * counted, memory bounded, and the log lines never carry the token.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
-import { createLogger } from '../../src/core/logger.js';
 import { JsonResponse } from '../../src/server/http.js';
 import { JoinFailureLimiter, limitFailedJoins, sourceAddress } from '../../src/server/join-failures.js';
+import { captureLog } from '../support/log-capture.js';
 
 const TOKEN = 'grove1.insecure.0123abcd.' + 'S'.repeat(43);
 
@@ -18,17 +17,6 @@ function fakeHttp(address: string): { req: IncomingMessage; res: ServerResponse;
   const req = { socket: { remoteAddress: address } } as unknown as IncomingMessage;
   const res = { setHeader: (k: string, v: string) => void (headers[k] = v) } as unknown as ServerResponse;
   return { req, res, headers };
-}
-
-function capture(): { logger: ReturnType<typeof createLogger>; text: () => string } {
-  let text = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination: sink }), text: () => text };
 }
 
 describe('JoinFailureLimiter', () => {
@@ -70,7 +58,7 @@ describe('JoinFailureLimiter', () => {
 describe('limitFailedJoins', () => {
   it('logs refused joins without the token, answers 429 + Retry-After at the limit, and never counts successes', async () => {
     const limiter = new JoinFailureLimiter({ maxFailures: 10, windowMs: 60_000 });
-    const { logger, text } = capture();
+    const { logger, text, lines: logLines } = captureLog();
     const refuse = async (): Promise<never> => {
       throw new GroveError(ErrorCode.PermissionDenied, 'join token not recognised');
     };
@@ -97,7 +85,7 @@ describe('limitFailedJoins', () => {
     // Not the caller's fault: not counted, not logged as a refused join.
     await expect(limitFailedJoins(limiter, fakeHttp('10.9.9.8'), logger, async () => Promise.reject(new Error('disk on fire')))).rejects.toThrow();
 
-    const lines = text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = logLines();
     const refused = lines.filter((l) => l.msg === 'join refused');
     expect(refused).toHaveLength(11);
     expect(refused[0]).toMatchObject({ remote: '10.1.1.1', code: 'PERMISSION_DENIED', reason: 'join token not recognised' });

@@ -59,7 +59,7 @@ export function registerToken(program: Command, act: Act): void {
         const tokens = await (await openClient(ctx, options)).get<TokenView[]>('/v1/tokens');
         if (format === 'json' || format === 'yaml') return printData(ctx.io, format, tokens);
         if (tokens.length === 0) return writeLine(ctx.io.stderr, 'No join tokens.');
-        writeLine(ctx.io.stdout, table(['ID', 'AGE', 'EXPIRES', 'USES-LEFT'], tokenRows(tokens, new Date())));
+        writeLine(ctx.io.stdout, table(['ID', 'CREATED', 'EXPIRES', 'USES-LEFT'], tokenRows(tokens, new Date())));
       }),
     );
   token
