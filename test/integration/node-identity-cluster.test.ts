@@ -90,7 +90,9 @@ describeWith(['root', 'runc', 'shim'], 'node identity (server + agents as proces
       (err: { code?: number }) => err.code,
     );
     expect(refused).toBe(4);
-    // Its agent keeps knocking and is refused every time; it never comes back by itself.
+    // Its open session was ended at once (authentication runs only at CONNECT): its agent
+    // reconnects, is refused, and keeps being refused; it never comes back by itself.
+    await eventually(async () => /Bad username or password/.test(cluster.agents.get('id-env')!.log), 15_000, 'the deleted agent refused on reconnect');
     await new Promise((r) => setTimeout(r, 2000));
     expect(await nodes()).not.toContain('id-env');
     await cluster.killAgent('id-env', 'SIGTERM');
