@@ -208,6 +208,11 @@ describe('joinCluster', () => {
     expect(rejoinCredential(first, 'pi-2', server.url)).toBeUndefined();
     expect(rejoinCredential(first, 'pi-1', 'http://elsewhere:7080')).toBeUndefined();
     expect(rejoinCredential(undefined, 'pi-1', server.url)).toBeUndefined();
+    // A server that moved is recognised by the CA its token pins, the one the node trusts.
+    const pinned = { ...first, caCert: pki.caPem };
+    expect(rejoinCredential(pinned, 'pi-1', 'https://10.0.0.9:7080', `grove1.${caFingerprint(pki.caPem)}.tok1.s`)).toBe(first.mqtt.password);
+    expect(rejoinCredential(pinned, 'pi-1', 'https://10.0.0.9:7080', `grove1.${caFingerprint(other.caPem)}.tok1.s`)).toBeUndefined();
+    expect(rejoinCredential(pinned, 'pi-1', 'https://10.0.0.9:7080', 'grove1.insecure.tok1.s')).toBeUndefined();
 
     // NATS/EMQX: every node logs in as the same user; its own credential is kept apart.
     server.echoPassword = false;

@@ -304,12 +304,23 @@ function joinRefused(res: JoinHttpResponse): GroveError {
 
 /**
  * What this node presents when it joins again: the credential of its saved join, when that
- * join is of the same node name at the same server (never sent to another server).
+ * join is of the same node name in the same cluster — the same server URL, or (a server that
+ * moved) a token pinning the CA the node already trusts. Never sent to another server.
  */
-export function rejoinCredential(saved: JoinConfig | undefined, nodeName: string, serverUrl: string): string | undefined {
+export function rejoinCredential(saved: JoinConfig | undefined, nodeName: string, serverUrl: string, token?: string): string | undefined {
+  if (!saved || saved.node !== nodeName) return undefined;
   const base = (url: string) => url.replace(/\/+$/, '');
-  if (!saved || saved.node !== nodeName || base(saved.serverUrl) !== base(serverUrl)) return undefined;
-  return saved.credential ?? saved.mqtt.password;
+  const sameServer = base(saved.serverUrl) === base(serverUrl);
+  const sameCa = saved.caCert !== undefined && token !== undefined && tokenFingerprint(token) === caFingerprint(saved.caCert);
+  return sameServer || sameCa ? (saved.credential ?? saved.mqtt.password) : undefined;
+}
+
+function tokenFingerprint(token: string): string | undefined {
+  try {
+    return parseJoinToken(token).fingerprint;
+  } catch {
+    return undefined;
+  }
 }
 
 function serverMessage(body: string): string {

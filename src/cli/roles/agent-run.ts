@@ -31,7 +31,7 @@ export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Pro
       throw new GroveError(ErrorCode.InvalidArgument, 'this node has not joined a cluster yet: pass --server URL and --token-file FILE (or GROVE_SERVER_URL and GROVE_TOKEN)');
     }
     // Joining again under the same name proves it with the credential of the saved join.
-    const credential = rejoinCredential(joined, nodeName, server);
+    const credential = rejoinCredential(joined, nodeName, server, chosen.token);
     joined = await joinCluster({ serverUrl: server, token: chosen.token, nodeName, labels, dataDir: ctx.dataDir, logger: ctx.logger, ...(credential ? { credential } : {}) });
     ctx.io.stderr.write(`joined cluster ${joined.cluster} as node ${joined.node}\n`);
   }
