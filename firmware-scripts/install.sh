@@ -13,7 +13,9 @@
 #   --role server|agent|auto   GROVE_ROLE            auto: agent when a server URL and token are
 #                                                    given (or the node already joined), else server
 #   --server URL               GROVE_SERVER_URL      server API URL the agent joins
-#   --token TOKEN              GROVE_TOKEN           join token (`grove token create`); first join only
+#   --token TOKEN              GROVE_TOKEN           join token (`grove token create`); first join only:
+#                                                    kept in /etc/grove/join-token (0600, never in
+#                                                    argv or the env file), removed once joined
 #   --node-name NAME           GROVE_NODE_NAME       node name (default: hostname)
 #   --label k=v (repeatable)   GROVE_LABELS          node labels, comma-separated in the variable
 #   --data-dir DIR             GROVE_DATA_DIR        state directory (default /var/lib/grove)
@@ -134,14 +136,21 @@ fi
 ROOTED=$([ -n "$ROOT" ] && echo 1 || echo 0)
 [ "$ROOTED" = 1 ] || [ "$(id -u)" -eq 0 ] || fatal "run as root (sudo $0 …), or use --root DIR"
 
+# The join token lives in its own file, read by the agent for its first join only and removed
+# after it (the unit's ExecStartPost, or the next run of this script): it never shows in `ps`
+# and does not outlive the join in the unit's env file.
+TOKEN_FILE=/etc/grove/join-token
+JOINED=$([ -f "$ROOT$DATA_DIR/agent/join.json" ] && echo 1 || echo 0)
+HAS_TOKEN=$({ [ -n "$TOKEN" ] || [ -f "$ROOT$TOKEN_FILE" ]; } && echo 1 || echo 0)
+
 # Role: an agent when it can join (or has joined), else the server.
 [ -z "$TOKEN" ] || [ -n "$SERVER_URL" ] || [ "$ROLE" = agent ] || fatal "--token goes with --server URL (the server the node joins)"
 if [ "$ROLE" = auto ]; then
-  if [ -n "$SERVER_URL" ] && { [ -n "$TOKEN" ] || [ -f "$ROOT$DATA_DIR/agent/join.json" ]; }; then ROLE=agent; else ROLE=server; fi
+  if [ -n "$SERVER_URL" ] && { [ "$HAS_TOKEN" = 1 ] || [ "$JOINED" = 1 ]; }; then ROLE=agent; else ROLE=server; fi
 fi
 if [ "$ROLE" = agent ]; then
-  [ -n "$SERVER_URL" ] || [ -f "$ROOT$DATA_DIR/agent/join.json" ] || fatal "the agent role needs --server URL (and --token TOKEN for its first join)"
-  [ -n "$TOKEN" ] || [ -f "$ROOT$DATA_DIR/agent/join.json" ] || fatal "the agent role needs --token TOKEN for its first join (grove token create on the server)"
+  [ -n "$SERVER_URL" ] || [ "$JOINED" = 1 ] || fatal "the agent role needs --server URL (and --token TOKEN for its first join)"
+  [ "$HAS_TOKEN" = 1 ] || [ "$JOINED" = 1 ] || fatal "the agent role needs --token TOKEN for its first join (grove token create on the server)"
 fi
 
 UNIT_NAME=grove.service
@@ -423,13 +432,13 @@ fi
 # ---- configuration and unit -------------------------------------------------------------------
 env_line() { printf '%s=%s\n' "$1" "$2"; }
 {
-  echo "# Written by firmware-scripts/install.sh; read by $UNIT_NAME. May hold a join token: mode 0600."
+  echo "# Written by firmware-scripts/install.sh; read by $UNIT_NAME (mode 0600)."
   env_line GROVE_DATA_DIR "$DATA_DIR"
   env_line GROVE_RUNTIME "$RUNTIME"
   if [ "$ROLE" = agent ]; then
     env_line GROVE_SERVER_URL "$SERVER_URL"
-    echo "# Used for the first join only; afterwards the node's own credentials in GROVE_DATA_DIR."
-    env_line GROVE_TOKEN "$TOKEN"
+    echo "# Read for the first join only (then removed); afterwards the node's own credentials in GROVE_DATA_DIR."
+    env_line GROVE_TOKEN_FILE "$TOKEN_FILE"
     env_line GROVE_NODE_NAME "$NODE_NAME"
     env_line GROVE_LABELS "$LABELS"
   else
@@ -441,6 +450,15 @@ env_line() { printf '%s=%s\n' "$1" "$2"; }
 } | install_content "$ENV_FILE" 600
 
 if [ "$ROLE" = agent ]; then
+  if [ "$JOINED" = 1 ]; then
+    # The token has served its purpose; removing it is no reason to restart the agent.
+    if [ -f "$ROOT$TOKEN_FILE" ]; then
+      rm -f "$ROOT$TOKEN_FILE"
+      info "removed $TOKEN_FILE (this node has joined)"
+    fi
+  elif [ -n "$TOKEN" ]; then
+    printf '%s\n' "$TOKEN" | install_content "$TOKEN_FILE" 600
+  fi
   exec_start="$INSTALL_DIR/bin/grove agent"
   description="Grove node agent"
 else
@@ -464,6 +482,10 @@ ExecStart=$exec_start
 Restart=always
 RestartSec=5s
 UNIT
+  if [ "$ROLE" = agent ]; then
+    echo "# Runs once the agent is up (READY=1), i.e. has joined: the join token is not needed again."
+    echo "ExecStartPost=-/bin/rm -f $TOKEN_FILE"
+  fi
   if [ "$WATCHDOG_SEC" -gt 0 ]; then
     echo "# grove sends WATCHDOG=1 from its main loop every WatchdogSec/2; a hung agent is restarted."
     echo "WatchdogSec=${WATCHDOG_SEC}s"

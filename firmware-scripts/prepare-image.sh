@@ -3,7 +3,8 @@
 # flashed from it joins a Grove fleet on first boot, with no keyboard attached:
 #   - the boot partition's cmdline.txt gets the memory cgroup (as `grove check --fix-cgroups`);
 #   - the root partition gets the hostname, Grove (this checkout or --release), its join
-#     configuration (/etc/grove/agent.env, mode 0600, via install.sh --root) and an enabled
+#     configuration (/etc/grove/agent.env and the join token in /etc/grove/join-token, both
+#     mode 0600, via install.sh --root; the token is removed once the node has joined) and an enabled
 #     first-boot unit that runs install.sh in agent mode (apt dependencies, then grove.service);
 #   - cloud-init images (user-data on the boot partition) get the hostname in user-data too,
 #     since cloud-init would otherwise reset it;

@@ -35,6 +35,7 @@ export const ErrorCode = {
   AddressUnavailable: 'ADDRESS_UNAVAILABLE',
   Unauthenticated: 'UNAUTHENTICATED',
   Conflict: 'CONFLICT',
+  RateLimited: 'RATE_LIMITED',
   NodeUnavailable: 'NODE_UNAVAILABLE',
   RolloutFailed: 'ROLLOUT_FAILED',
   Timeout: 'TIMEOUT',

@@ -27,7 +27,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export const REDACTED_LOG_PATHS = Object.freeze([
   'data', '*.data', 'stringData', '*.stringData',
   'password', '*.password', 'mqtt.password',
-  'configKey', '*.configKey', 'token', '*.token',
+  'configKey', '*.configKey', 'token', '*.token', 'credential', '*.credential',
   'env', '*.env', 'value', '*.value',
 ]);
 

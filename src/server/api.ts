@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import { JsonResponse, Router, errorBody, type RequestContext } from './http.js';
 import { JoinAdmission, admitJoin } from './join-admission.js';
+import { JoinFailureLimiter, limitFailedJoins } from './join-failures.js';
 import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, name as validName } from './validate.js';
@@ -42,6 +43,8 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** Open sockets at once (default DEFAULT_MAX_API_CONNECTIONS). */
   maxConnections?: number;
+  /** Failed joins per source address before 429 (src/server/join-failures.ts). */
+  joinFailures?: JoinFailureLimiter;
 }
 
 export interface ApiServer {
@@ -105,8 +108,9 @@ async function streamLogs(cp: ControlPlane, ctx: RequestContext): Promise<void> 
   res.end();
 }
 
-export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission()): Router {
-  const r = new Router({ logger, adminToken: cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
+export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission(), joinFailures = new JoinFailureLimiter()): Router {
+  const r = new Router({ logger, adminToken: () => cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
+  const joinLog = logger.child({ component: 'join' });
   const n = (ctx: RequestContext, what: string): string => validName(ctx.params.name, what);
 
   r.add('GET', '/healthz', async () => ({ ok: true }), 'public');
@@ -121,12 +125,15 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
     },
     'public',
   );
-  r.add('POST', '/v1/join', (ctx) => admitJoin(admission, ctx.res, async () => cp.join(await ctx.body())), 'public');
+  r.add('POST', '/v1/join', (ctx) => limitFailedJoins(joinFailures, ctx, joinLog, () => admitJoin(admission, ctx.res, async () => cp.join(await ctx.body()))), 'public');
   // Authenticated by the node's MQTT password in the body (node-key-api.ts).
   r.add('POST', '/v1/nodes/:name/config-key', async (ctx) => cp.nodeConfigKey(n(ctx, 'node'), await ctx.body()), 'public');
 
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()));
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
+  r.add('GET', '/v1/tokens', async () => cp.listTokens());
+  r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
+  r.add('POST', '/v1/admin-token/rotate', async () => cp.rotateAdminToken());
 
   r.add('GET', '/v1/apps', async () => cp.listApps());
   r.add('GET', '/v1/apps/:name', async (ctx) => cp.getApp(n(ctx, 'app')));
@@ -147,6 +154,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   r.add('GET', '/v1/nodes', async () => cp.listNodes());
   r.add('GET', '/v1/nodes/:name', async (ctx) => cp.getNode(n(ctx, 'node')));
   r.add('PATCH', '/v1/nodes/:name', async (ctx) => cp.patchNode(n(ctx, 'node'), await ctx.body()));
+  r.add('DELETE', '/v1/nodes/:name', async (ctx) => cp.deleteNode(n(ctx, 'node')));
 
   r.add('GET', '/v1/volumes', async (ctx) => cp.listVolumes(optionalName(ctx, 'node')));
   r.add('DELETE', '/v1/nodes/:name/volumes/:volume', async (ctx) => cp.removeVolume(n(ctx, 'node'), ctx.params.volume!));
@@ -168,7 +176,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const log = options.logger.child({ component: 'api' });
   const admission = new JoinAdmission(options.maxJoinsInFlight !== undefined ? { maxInFlight: options.maxJoinsInFlight } : {});
-  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission);
+  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission, options.joinFailures);
   // Slow-loris guard: a request must arrive completely within the timeout (logs stream longer,
   // but that is the response, which this does not limit). Node enforces these timeouts only
   // when it checks its connections, every 30 s by default, which let a never-ending body run

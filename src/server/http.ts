@@ -52,6 +52,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.Timeout]: 408,
+  [ErrorCode.RateLimited]: 429,
   [ErrorCode.SizeLimit]: 413,
   [ErrorCode.NodeUnavailable]: 503,
   [ErrorCode.ServerUnavailable]: 503,
@@ -121,7 +122,8 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknow
 
 export interface RouterOptions {
   logger: Logger;
-  adminToken: string;
+  /** A function when the token can change (`grove token rotate-admin`): read per request. */
+  adminToken: string | (() => string);
   maxBodyBytes?: number;
 }
 
@@ -185,7 +187,8 @@ export class Router {
   }
 
   private authorized(req: IncomingMessage): boolean {
-    return tokenMatches(bearerToken(req), this.opts.adminToken);
+    const expected = typeof this.opts.adminToken === 'function' ? this.opts.adminToken() : this.opts.adminToken;
+    return tokenMatches(bearerToken(req), expected);
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {

@@ -1,12 +1,14 @@
 /**
- * Node membership: join (token → record + fresh MQTT credentials) and the operator's edits
- * (labels, cordon). Both are read-modify-write on nodes/<name>, so callers run them under the
- * ControlPlane's store mutex.
+ * Node membership: join (token → record + fresh MQTT credentials), the operator's edits
+ * (labels, cordon) and deletion. All are read-modify-write on nodes/<name>, so callers run
+ * them under the ControlPlane's store mutex.
  */
 import { ErrorCode, GroveError } from '../core/errors.js';
-import type { Store } from '../store/store.js';
-import { issueNodeCredentials } from './security/credentials.js';
-import { verifyJoinToken } from './security/tokens.js';
+import type { Store, StoreOp } from '../store/store.js';
+import { isAcceptablePassword, issueNodeCredentials, verifyPassword } from './security/credentials.js';
+import { authenticateJoinToken, joinTokenKey, spendJoinToken, type JoinTokenRecord } from './security/tokens.js';
+import { joinLabels } from './node-labels.js';
+import { nodeKeyKey } from './node-keys.js';
 import type { StoredNode } from './status-cache.js';
 import { keyFor } from './resources.js';
 import { invalid, labelKey, labelValue, name as validName } from './validate.js';
@@ -51,14 +53,28 @@ export interface JoinResult {
   password: string;
 }
 
+/** At most this long: a node's credential is a 43-character base64url password. */
+const MAX_CREDENTIAL_CHARS = 256;
+
+export interface PrepareJoinOptions {
+  /** Node records prepared earlier in the same batch: a node joining twice builds on its first record. */
+  pending?: ReadonlyMap<string, StoredNode>;
+  /** Token records spent earlier in the same batch (their use counts are what counts). */
+  pendingTokens?: ReadonlyMap<string, JoinTokenRecord>;
+  /**
+   * Take over an existing record without its credential. Only for the server's own host
+   * (local-join.ts), which proves who it is by being the server.
+   */
+  replaceExisting?: boolean;
+}
+
 /**
- * Verifies the join token, then creates or updates nodes/<name> with fresh credentials.
- * Re-joining under the same name rotates the password (the old one stops working) and keeps
- * labels, cordon and readiness; labels given at join are merged over the existing ones.
+ * Verifies the join token, then creates nodes/<name> with fresh credentials, or replaces the
+ * credentials of an existing node that proves it is that node (its current credential).
  */
-export async function joinNode(store: Store, input: unknown, now: Date): Promise<{ result: JoinResult; registration: NodeRegistration }> {
-  const prepared = await prepareJoin(store, input, now);
-  await store.commit([{ type: 'put', key: prepared.key, value: prepared.record }]);
+export async function joinNode(store: Store, input: unknown, now: Date, options: Pick<PrepareJoinOptions, 'replaceExisting'> = {}): Promise<{ result: JoinResult; registration: NodeRegistration }> {
+  const prepared = await prepareJoin(store, input, now, options);
+  await store.commit([{ type: 'put', key: prepared.key, value: prepared.record }, ...(prepared.token ? [tokenPut(prepared.token)] : [])]);
   return { result: prepared.result, registration: prepared.registration };
 }
 
@@ -67,31 +83,62 @@ export interface PreparedJoin {
   record: StoredNode;
   result: JoinResult;
   registration: NodeRegistration;
+  /** The join token's record with this join's use counted; absent for a token without a limit. */
+  token?: JoinTokenRecord;
+}
+
+export function tokenPut(record: JoinTokenRecord): StoreOp {
+  return { type: 'put', key: joinTokenKey(record.id), value: record };
+}
+
+function nameTaken(node: string, presented: boolean): GroveError {
+  const why = presented ? 'and the credential presented is not its current one' : '';
+  return new GroveError(ErrorCode.Conflict, `node ${node} already exists${why ? ' ' + why : ''}: delete it first (grove node delete ${node}) or join with its current credential`, {
+    details: { kind: 'Node', name: node },
+  });
 }
 
 /**
  * joinNode without the write, so that a storm of joins can be committed in one batch.
- * `pending` holds records prepared earlier in the same batch: a node joining twice in one batch
- * builds on its first record, as it would one after the other.
+ *
+ * Body: {token, nodeName, labels?, credential?, password?}. A name that is taken can only be
+ * joined again by the node that holds it: it presents its current credential (its MQTT
+ * password, checked against credentialHash), as a k3s agent proves its node password. Anyone
+ * else with a valid token is refused, so a join token cannot take over a running node, its
+ * config key and its Secrets. `password` is the new credential the node proposes (else the
+ * server draws one). A rejoin rotates the password and keeps labels, cordon and readiness;
+ * labels in the request count only when the node is created (node-labels.ts joinLabels).
  */
-export async function prepareJoin(store: Store, input: unknown, now: Date, pending?: Map<string, StoredNode>): Promise<PreparedJoin> {
+export async function prepareJoin(store: Store, input: unknown, now: Date, options: PrepareJoinOptions = {}): Promise<PreparedJoin> {
   const o = body(input);
-  onlyKeys(o, ['token', 'nodeName', 'labels']);
+  onlyKeys(o, ['token', 'nodeName', 'labels', 'credential', 'password']);
   if (typeof o.token !== 'string' || o.token.length === 0 || o.token.length > 512) throw invalid('token', 'a join token is required');
   const nodeName = validName(o.nodeName, 'nodeName');
   const labels = o.labels === undefined ? {} : (labelMap(o.labels, 'labels', false) as Record<string, string>);
+  if (o.credential !== undefined && (typeof o.credential !== 'string' || o.credential.length === 0 || o.credential.length > MAX_CREDENTIAL_CHARS)) {
+    throw invalid('credential', `expected the node's current credential (at most ${MAX_CREDENTIAL_CHARS} characters)`);
+  }
+  if (o.password !== undefined && !isAcceptablePassword(o.password)) throw invalid('password', 'a proposed node password is 32 to 256 base64url characters');
   // The token is checked before anything else is looked at: an unauthenticated caller learns
   // nothing about which nodes exist.
-  await verifyJoinToken(store, o.token, now);
+  const token = await authenticateJoinToken(store, o.token, now, options.pendingTokens);
   const key = keyFor('Node', nodeName);
-  const existing = pending?.get(key) ?? (await store.get<StoredNode>(key))?.value;
-  const creds = issueNodeCredentials(nodeName);
+  const existing = options.pending?.get(key) ?? (await store.get<StoredNode>(key))?.value;
+  const proposed = o.password as string | undefined;
+  if (existing && !options.replaceExisting) {
+    const credential = o.credential as string | undefined;
+    // The proposed password already in place means this very join went through before and
+    // its answer was lost: the node holds the credential, it only asks again.
+    const proven = (credential !== undefined && verifyPassword(credential, existing.credentialHash)) || (proposed !== undefined && verifyPassword(proposed, existing.credentialHash));
+    if (!proven) throw nameTaken(nodeName, credential !== undefined);
+  }
+  const creds = issueNodeCredentials(nodeName, proposed);
   const record: StoredNode = {
     ...(existing ?? {}),
     kind: 'Node',
     meta: {
       name: nodeName,
-      labels: { ...(existing?.meta.labels ?? {}), ...labels },
+      labels: existing ? existing.meta.labels : joinLabels(labels),
       annotations: existing?.meta.annotations ?? {},
       createdAt: existing?.meta.createdAt ?? now.toISOString(),
       updatedAt: now.toISOString(),
@@ -100,12 +147,29 @@ export async function prepareJoin(store: Store, input: unknown, now: Date, pendi
     credentialHash: creds.hash,
     joinedAt: now.toISOString(),
   };
+  const spent = spendJoinToken(token);
   return {
     key,
     record,
     result: { node: nodeName, username: creds.username, password: creds.password },
     registration: { name: nodeName, username: creds.username, password: creds.password, credentialHash: creds.hash },
+    ...(spent ? { token: spent } : {}),
   };
+}
+
+/**
+ * Removes a node: its record (so its MQTT login is refused from its next CONNECT: the broker
+ * looks the credential up there) and its config key, in one commit. The controller then moves
+ * its Deployment pods and clears its retained target and config, as for any node that is gone.
+ */
+export async function deleteNode(store: Store, name: string): Promise<void> {
+  validName(name, 'node name');
+  const key = keyFor('Node', name);
+  if ((await store.get(key)) === undefined) throw new GroveError(ErrorCode.NotFound, `node "${name}" not found`, { details: { kind: 'Node', name } });
+  await store.commit([
+    { type: 'delete', key },
+    { type: 'delete', key: nodeKeyKey(name) },
+  ]);
 }
 
 /** PATCH {labels?: {k: string | null}, cordoned?: boolean}; null removes a label. */

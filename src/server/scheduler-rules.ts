@@ -59,7 +59,8 @@ export const ARCH_ANNOTATION = 'grove.io/arch';
 
 const ARCH_ALIASES: Record<string, string> = { x64: 'amd64', x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm', armhf: 'arm' };
 
-function normArch(arch: string): string {
+/** An architecture in OCI/Kubernetes spelling (amd64, arm64, arm) whatever the reporter called it. */
+export function normArch(arch: string): string {
   const a = arch.trim().toLowerCase();
   return ARCH_ALIASES[a] ?? a;
 }

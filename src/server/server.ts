@@ -4,41 +4,37 @@
  * exposes. It works the same against the embedded broker and an external one: all it needs is
  * an MQTT URL and the server's credentials.
  */
+import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { createBatcher, type Outcome } from '../core/batcher.js';
+import { createBatcher } from '../core/batcher.js';
 import { brokerServer } from '../core/broker-urls.js';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
-import { TOPIC_ROOT, allNodesTopic } from '../core/topics.js';
+import { TOPIC_ROOT, allNodesTopic, topicsFor } from '../core/topics.js';
 import { encodeBackup } from '../store/backup.js';
-import type { Store, StoreOp } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { Controller } from './controller.js';
 import { Mutex } from './mutex.js';
-import { patchNode, prepareJoin, type JoinResult, type NodeRegistration } from './nodes.js';
+import { deleteNode, patchNode, type NodeRegistration } from './nodes.js';
+import { commitJoinBatch, createTokenFromBody, listTokenViews, revokeTokenById, type JoinOutcome } from './identity-api.js';
+import { DroppedLabelNotes, NODE_LABEL_PREFIX } from './node-labels.js';
 import { applyResources, deleteResource, getResource, listResources, PREFIX, type ApplyResult, type DeletableKind } from './resources.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
 import type { NodeView } from './scheduler.js';
 import { revisionsOf, rolloutHistory, rolloutRestart, rolloutStatus, rolloutUndo, type RevisionView, type RolloutDeps, type RolloutStatusView } from './rollout-api.js';
 import { indexRevisions } from './revisions.js';
 import { SERVER_USERNAME } from './security/credentials.js';
-import { createJoinToken } from './security/tokens.js';
+import type { CreatedJoinToken, JoinTokenView } from './security/tokens.js';
 import { StatusCache, type StoredNode } from './status-cache.js';
 import { appDeferred, appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type DeferredView, type NodeDetail, type PodView } from './views.js';
 import { invalid, name as validName } from './validate.js';
 import { listVolumes, removeVolume, type NodeVolumes } from './volumes-api.js';
 import { ConfigDistributor } from './config-distributor.js';
-import { newNodeKey } from './node-keys.js';
 import { fetchNodeConfigKey } from './node-key-api.js';
 import { finishedJobApps, jobExpired } from './job-ttl.js';
 import { streamLogs } from './logs-api.js';
-
-interface JoinOutcome {
-  result: JoinResult;
-  registration: NodeRegistration;
-  configKey: Buffer;
-}
 
 export type MqttConnect = (url: string, options: IClientOptions) => Promise<MqttClient>;
 
@@ -67,6 +63,10 @@ export interface ControlPlaneOptions {
   nodeMqttCredentials?: { username: string; password: string };
   /** Called after a node (re)joined, e.g. to rewrite an external Mosquitto's password file. */
   registerNode?: (node: NodeRegistration) => Promise<void>;
+  /** Called after a node was deleted: end its broker session, drop it from Mosquitto's files. */
+  onNodeDeleted?: (node: string) => Promise<void> | void;
+  /** Makes a rotated admin token durable (<data>/server/admin-token, client.json) before it is used. */
+  persistAdminToken?: (token: string) => Promise<void>;
   /** NotReady after this long without a status or presence (default 40 s). */
   nodeGraceMs?: number;
   /** How long a node may be NotReady before its Deployment pods move (default 5 min). */
@@ -82,8 +82,6 @@ export interface ControlPlaneOptions {
   sweepIntervalMs?: number;
   nameSuffix?: () => string;
 }
-
-export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
 
 /**
  * The default connect: waits for the broker as long as it takes (an external broker may come
@@ -141,9 +139,13 @@ export class ControlPlane {
   private client: MqttClient | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private checkingJobs = false;
+  private currentAdminToken: string;
+  /** Self-reported labels outside node.grove.io/ are dropped; logged once per node. */
+  private readonly labelNotes = new DroppedLabelNotes();
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.cluster = validName(opts.cluster, 'cluster');
+    this.currentAdminToken = opts.adminToken;
     this.log = opts.logger.child({ component: 'control-plane' });
     this.configs = new ConfigDistributor({ store: opts.store, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
     this.clock = opts.clock ?? systemClock();
@@ -268,7 +270,7 @@ export class ControlPlane {
   }
 
   get adminToken(): string {
-    return this.opts.adminToken;
+    return this.currentAdminToken;
   }
 
   /* ------------------------------------------------------------ resources */
@@ -385,34 +387,49 @@ export class ControlPlane {
   /* ------------------------------------------------------- tokens and join */
 
   /** Joins arriving together are written in one synced commit (a join storm is N fsyncs otherwise). */
-  private readonly joinBatch = createBatcher<unknown, JoinOutcome>((bodies) => this.mutex.run(() => this.commitJoins(bodies)));
+  private readonly joinBatch = createBatcher<unknown, JoinOutcome>((bodies) => this.mutex.run(() => commitJoinBatch(this.opts.store, bodies, this.clock.now())));
 
-  private async commitJoins(bodies: unknown[]): Promise<Outcome<JoinOutcome>[]> {
-    const now = this.clock.now();
-    const pending = new Map<string, StoredNode>();
-    // Every join issues a fresh config key (a rejoin rotates it), committed with the record.
-    const keyOps = new Map<string, StoreOp>();
-    const outcomes: Outcome<JoinOutcome>[] = [];
-    for (const body of bodies) {
-      try {
-        const prepared = await prepareJoin(this.opts.store, body, now, pending);
-        pending.set(prepared.key, prepared.record);
-        const fresh = newNodeKey(prepared.result.node, now);
-        keyOps.set(prepared.result.node, fresh.op);
-        outcomes.push({ ok: true, value: { result: prepared.result, registration: prepared.registration, configKey: fresh.key } });
-      } catch (error) {
-        outcomes.push({ ok: false, error });
-      }
-    }
-    if (pending.size > 0) await this.opts.store.commit([...[...pending].map(([key, value]) => ({ type: 'put' as const, key, value })), ...keyOps.values()]);
-    return outcomes;
+  createToken(body: unknown): Promise<CreatedJoinToken> {
+    return this.mutex.run(() => createTokenFromBody(this.opts.store, body, { now: this.clock.now(), caFingerprint: this.opts.caFingerprint }));
   }
 
-  async createToken(body: unknown): Promise<{ token: string; expiresAt: string }> {
-    const ttl = (body as { ttlSeconds?: unknown } | null)?.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
-    if (typeof ttl !== 'number') throw invalid('ttlSeconds', 'expected a number of seconds');
-    const created = await createJoinToken(this.opts.store, { ttlSeconds: ttl, caFingerprint: this.opts.caFingerprint, now: this.clock.now() });
-    return { token: created.token, expiresAt: created.expiresAt };
+  listTokens(): Promise<JoinTokenView[]> {
+    return listTokenViews(this.opts.store);
+  }
+
+  async revokeToken(id: string): Promise<{ id: string; revoked: true }> {
+    const revoked = await this.mutex.run(() => revokeTokenById(this.opts.store, id));
+    this.log.info({ tokenId: id }, 'join token revoked');
+    return revoked;
+  }
+
+  /**
+   * Removes a node (nodes.ts deleteNode), cuts its broker session (onNodeDeleted) and clears its
+   * retained presence; the controller's next pass clears its target and config and moves its pods.
+   */
+  async deleteNode(name: string): Promise<{ node: string; deleted: true }> {
+    await this.mutex.run(() => deleteNode(this.opts.store, name));
+    this.labelNotes.forget(name);
+    this.log.warn({ node: name }, 'node deleted: its credentials are revoked');
+    // Failures here leave nothing open: without its record the broker refuses the node's next connect.
+    await (async () => this.opts.onNodeDeleted?.(name))().catch((err: unknown) => this.log.error({ node: name, err: errorMessage(err) }, 'could not cut the deleted node off the broker'));
+    await this.publish(topicsFor(this.cluster, name).presence, Buffer.alloc(0), true).catch((err: unknown) => this.log.warn({ node: name, err: errorMessage(err) }, 'could not clear its retained presence'));
+    return { node: name, deleted: true };
+  }
+
+  /**
+   * A new admin token: persisted first (persistAdminToken writes <data>/server/admin-token and
+   * the local client.json), then swapped in, so the old token stops working at once and a crash
+   * in between leaves the old one working rather than none.
+   */
+  async rotateAdminToken(): Promise<{ token: string }> {
+    return this.mutex.run(async () => {
+      const token = randomBytes(32).toString('hex');
+      await this.opts.persistAdminToken?.(token);
+      this.currentAdminToken = token;
+      this.log.warn('admin token rotated: the previous one no longer works');
+      return { token };
+    });
   }
 
   async join(body: unknown): Promise<JoinResponse> {
@@ -461,6 +478,8 @@ export class ControlPlane {
   private schedulerView(record: StoredNode): NodeView {
     const live = this.statusCache.view(record.meta.name);
     const facts = live.status?.facts;
+    const dropped = this.labelNotes.note(record.meta.name, facts?.labels);
+    if (dropped) this.log.warn({ node: record.meta.name, labels: dropped }, `labels the node reports about itself must start with ${NODE_LABEL_PREFIX}: ignored`);
     return {
       name: record.meta.name,
       labels: effectiveLabels(record, live),

@@ -6,6 +6,7 @@ import type { App, PodAssignment, Secret } from '../core/model.js';
 import type { ContainerStatus, DeferredUpdate, JobStatus, NodeFacts, PodPhase } from '../core/wire-types.js';
 import type { NodeLiveView, StoredNode } from './status-cache.js';
 import { templateHash } from './targets.js';
+import { effectiveNodeLabels } from './node-labels.js';
 
 export interface ContainerView { name: string; state: string; ready: boolean; exitCode?: number; oomKilled: boolean; reason?: string; message?: string }
 
@@ -143,11 +144,12 @@ export function nodeDetail(record: StoredNode, live: NodeLiveView, pods: readonl
 }
 
 /**
- * Labels the node reports about itself (agent config) under the ones set through the API or
- * at join: an operator's `grove node label` always wins.
+ * The node's labels as the scheduler sees them (node-labels.ts): its own `node.grove.io/`
+ * labels, under the well-known ones the server derives, under those set through the API or at
+ * its first join, which always win.
  */
 export function effectiveLabels(record: StoredNode, live: NodeLiveView): Record<string, string> {
-  return { ...(live.status?.facts.labels ?? {}), ...record.meta.labels };
+  return effectiveNodeLabels(record.meta.name, record.meta.labels, live.status?.facts);
 }
 
 /** Secret values replaced by their length in bytes (UTF-8), unless asked for. */

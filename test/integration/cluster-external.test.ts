@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import mqtt from 'mqtt';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -57,6 +58,27 @@ describeWith(['root', 'runc', 'registry', 'shim', 'mosquitto'], 'cluster on an e
     expect((await cluster.grove(['delete', 'app', 'busybox'])).code).toBe(0);
     await eventually(async () => (await cluster.runningContainers('mq-a')).length + (await cluster.runningContainers('mq-b')).length === 0, 30_000, 'containers removed');
   });
+
+  it("refuses a deleted node's login once Mosquitto has re-read its files", async () => {
+    const creds = (await cluster.joinConfig('mq-b')).mqtt;
+    const login = () =>
+      mqtt.connectAsync(creds.url, { username: creds.username, password: creds.password, reconnectPeriod: 0, connectTimeout: 5000 }).then(
+        async (client) => {
+          await client.endAsync(true);
+          return 0;
+        },
+        (err: { code?: number }) => err.code ?? -1,
+      );
+    expect(await login()).toBe(0);
+    expect((await cluster.grove(['node', 'delete', 'mq-b'])).code).toBe(0);
+    // Rewritten and reloaded (SIGHUP) at once, not at the next join.
+    const code = await eventually(async () => {
+      const c = await login();
+      return c === 4 || c === 5 ? c : undefined;
+    }, 20_000, 'mq-b refused');
+    expect([4, 5]).toContain(code);
+    expect(await readFile(join(mosquittoDir, 'passwd'), 'utf8')).not.toMatch(/^node\.mq-b:/m);
+  });
 });
 
 describeWith(['root', 'runc', 'registry', 'shim'], 'cluster over TLS with a pinned CA', () => {
@@ -83,7 +105,8 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster over TLS with a pinn
     const [prefix, fingerprint, ...rest] = token.split('.');
     expect(fingerprint).toMatch(/^[a-f0-9]{64}$/);
     const forged = [prefix, fingerprint!.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')), ...rest].join('.');
-    const r = await runGrove(['--data-dir', join(scratch, 'impostor'), 'agent', '--server', cluster.apiUrl, '--token', forged, '--node-name', 'victim']);
+    // The token in the environment, as the installer passes it (--token would add a warning line).
+    const r = await runGrove(['--data-dir', join(scratch, 'impostor'), 'agent', '--server', cluster.apiUrl, '--node-name', 'victim'], { GROVE_TOKEN: forged });
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('does not match the join token');

@@ -99,6 +99,21 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     await eventually(async () => !(await runningOn()).all.some((c) => c.name.startsWith('sensor-reader-')), 30_000, 'daemonset containers gone');
   });
 
+  it('runs a DaemonSet selecting kubernetes.io/os: linux on every node; nodes show the well-known labels', async () => {
+    await apply(await manifest('daemonset-labelled.yaml', { 'grove.io/role: sensor': 'kubernetes.io/os: linux', 'sensor-reader': 'os-reader' }));
+    const pods = await cluster.waitForRunning('os-reader', 2);
+    expect(new Set(pods.map((p) => p.node))).toEqual(new Set(['node-a', 'node-b']));
+    const node = await cluster.grove(['describe', 'node', 'node-b']);
+    expect(node.stdout).toContain('kubernetes.io/hostname=node-b');
+    expect(node.stdout).toContain('kubernetes.io/os=linux');
+    expect(node.stdout).toMatch(/kubernetes\.io\/arch=(amd64|arm64|arm)\b/);
+    // zone=b was given at the first join: it labels the node; the agent reports nothing else.
+    expect(node.stdout).toContain('zone=b');
+    await cluster.grove(['delete', 'app', 'os-reader']);
+    await eventually(async () => (await cluster.pods('os-reader')).length === 0, 30_000, 'os-reader gone');
+    await eventually(async () => !(await runningOn()).all.some((c) => c.name.startsWith('os-reader-')), 30_000, 'os-reader containers gone');
+  });
+
   it('runs both services of a compose file', async () => {
     const r = await apply(await manifest('compose-two-services.yaml'));
     expect(r.stdout).toContain('app/web created');

@@ -151,24 +151,43 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
     expect(unit).toContain('WatchdogSec=30s\n');
     expect(await readFile(join(root, 'etc/grove/agent.env'), 'utf8')).toBe(
       [
-        '# Written by firmware-scripts/install.sh; read by grove.service. May hold a join token: mode 0600.',
+        '# Written by firmware-scripts/install.sh; read by grove.service (mode 0600).',
         'GROVE_DATA_DIR=/srv/grove',
         'GROVE_RUNTIME=crun',
         'GROVE_SERVER_URL=https://10.0.0.2:7080',
-        '# Used for the first join only; afterwards the node\'s own credentials in GROVE_DATA_DIR.',
-        'GROVE_TOKEN=K1.abc123.tokid.secret',
+        '# Read for the first join only (then removed); afterwards the node\'s own credentials in GROVE_DATA_DIR.',
+        'GROVE_TOKEN_FILE=/etc/grove/join-token',
         'GROVE_NODE_NAME=pi-2',
         'GROVE_LABELS=zone=b,disk=ssd',
         '',
       ].join('\n'),
     );
+    // The token is in its own 0600 file, never in argv or the env file; the unit removes it
+    // once the agent is up (joined).
+    expect(await readFile(join(root, 'etc/grove/join-token'), 'utf8')).toBe('K1.abc123.tokid.secret\n');
+    expect((await stat(join(root, 'etc/grove/join-token'))).mode & 0o777).toBe(0o600);
+    expect(unit).toContain('ExecStartPost=-/bin/rm -f /etc/grove/join-token\n');
+    expect(unit).not.toContain('K1.abc123');
     expect(await readFile(join(root, 'etc/systemd/system.conf.d/grove-watchdog.conf'), 'utf8')).toContain('RuntimeWatchdogSec=15s\n');
     const installed = await treeHash(root);
     expect((await sh(INSTALL, [], env)).code).toBe(0);
     expect(await treeHash(root)).toBe(installed);
-    // A node that has joined keeps its data unless told otherwise.
+    // First boot of a prepared image runs the installer with the unit's env file, which holds
+    // no token: the token file is what lets the agent role through, and it stays for the join.
+    const { GROVE_TOKEN: _token, ...firstBootEnv } = env;
+    const firstBoot = await sh(INSTALL, ['--role', 'agent'], firstBootEnv);
+    expect(firstBoot.code, firstBoot.stderr).toBe(0);
+    expect(await treeHash(root)).toBe(installed);
+    // Once the node has joined, a run with the same settings (token included) removes the token
+    // file rather than writing it back, and changes nothing else.
     await mkdir(join(root, 'srv/grove/agent'), { recursive: true });
     await writeFile(join(root, 'srv/grove/agent/join.json'), '{}');
+    const joined = await sh(INSTALL, [], env);
+    expect(joined.code, joined.stderr).toBe(0);
+    expect(joined.stdout).toContain('removed /etc/grove/join-token (this node has joined)');
+    await expect(stat(join(root, 'etc/grove/join-token'))).rejects.toThrow();
+    expect(joined.stdout).not.toMatch(/^\[grove\] (wrote|linked|installed)/m);
+    // A node that has joined keeps its data unless told otherwise.
     const kept = await sh(UNINSTALL, ['--root', root, '--keep-data']);
     expect(kept.code, kept.stderr).toBe(0);
     expect(await readFile(join(root, 'srv/grove/agent/join.json'), 'utf8')).toBe('{}');

@@ -141,10 +141,14 @@ describeWith(['root'], 'firmware-scripts/prepare-image.sh on a synthetic two-par
       expect(await readFile(join(root, 'etc/hostname'), 'utf8')).toBe('pi-7\n');
       expect(await readFile(join(root, 'etc/hosts'), 'utf8')).toContain('127.0.1.1\tpi-7\n');
       const env = await readFile(join(root, 'etc/grove/agent.env'), 'utf8');
-      for (const line of ['GROVE_SERVER_URL=https://10.0.0.2:7080', 'GROVE_TOKEN=K1.abc.tokid.secret', 'GROVE_NODE_NAME=pi-7', 'GROVE_LABELS=zone=a,tier=edge']) {
+      for (const line of ['GROVE_SERVER_URL=https://10.0.0.2:7080', 'GROVE_TOKEN_FILE=/etc/grove/join-token', 'GROVE_NODE_NAME=pi-7', 'GROVE_LABELS=zone=a,tier=edge']) {
         expect(env.split('\n')).toContain(line);
       }
+      expect(env).not.toContain('K1.abc.tokid.secret');
       expect((await stat(join(root, 'etc/grove/agent.env'))).mode & 0o777).toBe(0o600);
+      // The token waits in its own file for the first boot's join, which removes it.
+      expect(await readFile(join(root, 'etc/grove/join-token'), 'utf8')).toBe('K1.abc.tokid.secret\n');
+      expect((await stat(join(root, 'etc/grove/join-token'))).mode & 0o777).toBe(0o600);
       expect(await readFile(join(root, 'opt/grove/bin/grove'), 'utf8')).toContain('grove 9.9.9');
       await stat(join(root, 'opt/grove/firmware-scripts/install.sh'));
       const firstboot = await readFile(join(root, 'etc/systemd/system/grove-firstboot.service'), 'utf8');

@@ -144,7 +144,7 @@ describe('API: backup', () => {
 });
 
 describe('API: tokens and join', () => {
-  it('joins with a valid token, rotates credentials on rejoin, refuses an expired token', async () => {
+  it('joins with a valid token, rotates credentials on a rejoin that proves the name, refuses an expired token', async () => {
     const clock = new FakeClock(Date.now());
     const registered: NodeRegistration[] = [];
     const c = await cluster({ clock, extra: { registerNode: async (r) => void registered.push(r) } });
@@ -160,7 +160,8 @@ describe('API: tokens and join', () => {
     expect(rec1.meta.labels).toEqual({ zone: 'a' });
     expect(registered.map((r) => r.username)).toEqual(['node.pi-1']);
 
-    const again = await c.call<{ mqtt: { password: string } }>('POST', '/v1/join', { token: token.token, nodeName: 'pi-1' }, null);
+    const again = await c.call<{ mqtt: { password: string } }>('POST', '/v1/join', { token: token.token, nodeName: 'pi-1', credential: first.body.mqtt.password }, null);
+    expect(again.status).toBe(200);
     expect(again.body.mqtt.password).not.toBe(first.body.mqtt.password);
     const rec2 = (await c.store.get<StoredNode>('nodes/pi-1'))!.value;
     expect(rec2.credentialHash).toBe(hashPassword(again.body.mqtt.password));
@@ -197,7 +198,7 @@ describe('API: nodes, pods and placement', () => {
     expect(n2.latest()?.pods ?? []).toEqual([]);
 
     const patched = await c.call<{ labels: Record<string, string> }>('PATCH', '/v1/nodes/pi-2', { labels: { role: 'edge' } });
-    expect(patched.body.labels).toEqual({ role: 'edge' });
+    expect(patched.body.labels).toEqual({ role: 'edge', 'kubernetes.io/hostname': 'pi-2' });
     await waitFor(() => n2.latest()?.pods.length === 1, 'pod on pi-2');
     await c.call('PATCH', '/v1/nodes/pi-1', { labels: { role: null } });
     await waitFor(() => n1.latest()?.pods.length === 0, 'pod gone from pi-1');

@@ -33,7 +33,12 @@ export interface CtrInspect {
 }
 
 export interface AgentOptions {
+  /** Passed as --token (visible in ps; the agent warns). */
   token?: string;
+  /** Passed as --token-file FILE instead. */
+  tokenFile?: string;
+  /** Passed in $GROVE_TOKEN instead. */
+  tokenEnv?: string;
   labels?: string[];
   /** Joins through this API URL instead of the loopback one (an agent in a network namespace). */
   serverUrl?: string;
@@ -142,10 +147,13 @@ export class TestCluster {
     await this.createAgentDir(name);
     const entry = this.agents.get(name)!;
     const args = ['--data-dir', entry.dir, 'agent', '--node-name', name];
-    if (options.token) args.push('--server', options.serverUrl ?? this.apiUrl, '--token', options.token);
+    if (options.token || options.tokenFile || options.tokenEnv) args.push('--server', options.serverUrl ?? this.apiUrl);
+    if (options.token) args.push('--token', options.token);
+    if (options.tokenFile) args.push('--token-file', options.tokenFile);
     for (const label of options.labels ?? []) args.push('--label', label);
     entry.log = '';
-    const proc = spawnGrove(args, options.env ?? { ...TEST_ENV, ...this.options.env }, options.prefix);
+    const env = options.env ?? { ...TEST_ENV, ...this.options.env };
+    const proc = spawnGrove(args, options.tokenEnv ? { ...env, GROVE_TOKEN: options.tokenEnv } : env, options.prefix);
     entry.proc = proc;
     const e = entry;
     proc.stderr!.on('data', (d: Buffer) => (e.log += d.toString()));

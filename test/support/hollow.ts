@@ -1,6 +1,6 @@
 /**
  * Helpers shared by the hollow-node tests and the fan-out bench: a DaemonSet for every hollow
- * node (they carry the label grove.io/hollow=true) and applying it.
+ * node (they report the label node.grove.io/hollow=true about themselves) and applying it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ spec:
       labels: { app: ${app} }
     spec:
       nodeSelector:
-        grove.io/hollow: "true"
+        node.grove.io/hollow: "true"
       containers:
         - name: main
           image: hollow.invalid/${app}:${version}

@@ -31,8 +31,10 @@ describe('node facts', () => {
   });
 
   it('gathers everything NodeFacts holds', async () => {
-    const facts = await gatherFacts({ dataDir: dir, ociRuntime: 'runc', cgroupVersion: 1, agentVersion: '0.1.0', labels: { zone: 'a' } });
-    expect(facts).toMatchObject({ arch: ociArch(os.arch()), os: 'linux', kernel: os.release(), ociRuntime: 'runc', cgroupVersion: 1, agentVersion: '0.1.0', labels: { zone: 'a' } });
+    const facts = await gatherFacts({ dataDir: dir, ociRuntime: 'runc', cgroupVersion: 1, agentVersion: '0.1.0', labels: { zone: 'a', 'node.grove.io/sensor': 'bme280' } });
+    expect(facts).toMatchObject({ arch: ociArch(os.arch()), os: 'linux', kernel: os.release(), ociRuntime: 'runc', cgroupVersion: 1, agentVersion: '0.1.0' });
+    // Only the node's own prefix is reported: zone=a labelled the node at its first join.
+    expect(facts.labels).toEqual({ 'node.grove.io/sensor': 'bme280' });
     expect(facts.cpus).toBeGreaterThan(0);
     expect(facts.memoryBytes).toBe(os.totalmem());
     expect(facts.memoryAvailableBytes).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { caFingerprint, joinCluster, joinConfigPath, loadJoinConfig, parseJoinToken } from '../../agent/src/agent/join-client.js';
+import { caFingerprint, joinCluster, joinConfigPath, loadJoinConfig, parseJoinToken, rejoinCredential } from '../../agent/src/agent/join-client.js';
 import { ErrorCode, isGroveError } from '../../src/core/errors.js';
 
 /** A CA and a server certificate for 127.0.0.1 signed by it. */
@@ -39,6 +39,8 @@ interface FakeServer {
   url: string;
   joins: Record<string, unknown>[];
   status: number;
+  /** Echo the node's proposed password as its MQTT password, as a Grove server does (default true). */
+  echoPassword: boolean;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ async function fakeServer(
   answer: Record<string, unknown> = JOIN_ANSWER,
   servedCa = tls?.caPem,
 ): Promise<FakeServer> {
-  const state = { joins: [] as Record<string, unknown>[], status: 200 };
+  const state = { joins: [] as Record<string, unknown>[], status: 200, echoPassword: true };
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -58,9 +60,11 @@ async function fakeServer(
         res.writeHead(tls ? 200 : 404, { 'content-type': 'application/x-pem-file' });
         res.end(servedCa ?? '');
       } else if (req.method === 'POST' && req.url === '/v1/join') {
-        state.joins.push(JSON.parse(body) as Record<string, unknown>);
+        const join = JSON.parse(body) as Record<string, unknown>;
+        state.joins.push(join);
+        const mqtt = state.echoPassword && typeof answer.mqtt === 'object' ? { mqtt: { ...(answer.mqtt as object), password: join.password } } : {};
         res.writeHead(state.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(state.status === 200 ? { ...answer, ...(tls ? { caCert: tls.caPem } : {}) } : { error: { message: 'nope' } }));
+        res.end(JSON.stringify(state.status === 200 ? { ...answer, ...mqtt, ...(tls ? { caCert: tls.caPem } : {}) } : { error: { message: 'nope' } }));
       } else {
         res.writeHead(404);
         res.end();
@@ -80,6 +84,12 @@ async function fakeServer(
     },
     set status(v: number) {
       state.status = v;
+    },
+    get echoPassword() {
+      return state.echoPassword;
+    },
+    set echoPassword(v: boolean) {
+      state.echoPassword = v;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -127,8 +137,11 @@ describe('joinCluster', () => {
     const server = await setup(pki);
     const token = `grove1.${caFingerprint(pki.caPem)}.tok1.secret1`;
     const config = await joinCluster({ serverUrl: server.url, token, nodeName: 'pi-1', labels: { zone: 'a' }, dataDir, now: () => new Date('2025-02-03T04:05:06Z') });
-    expect(server.joins).toEqual([{ token, nodeName: 'pi-1', labels: { zone: 'a' } }]);
-    expect(config).toEqual({ ...JOIN_ANSWER, serverUrl: server.url, caCert: pki.caPem, joinedAt: '2025-02-03T04:05:06.000Z' });
+    // The node proposes its own new credential: 32 random bytes, base64url.
+    const password = server.joins[0]?.password as string;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(server.joins).toEqual([{ token, nodeName: 'pi-1', labels: { zone: 'a' }, password }]);
+    expect(config).toEqual({ ...JOIN_ANSWER, mqtt: { ...JOIN_ANSWER.mqtt, password }, serverUrl: server.url, caCert: pki.caPem, joinedAt: '2025-02-03T04:05:06.000Z' });
     const file = joinConfigPath(dataDir);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(config);
@@ -159,8 +172,16 @@ describe('joinCluster', () => {
       server.status = status;
       const err = await joinCluster({ serverUrl: server.url, token: 'grove1.insecure.tok1.wrong', nodeName: 'pi-1', dataDir }).catch((e: unknown) => e);
       expect(isGroveError(err, ErrorCode.PermissionDenied)).toBe(true);
-      expect((err as Error).message).toBe('join token rejected by the server (expired or wrong)');
+      expect((err as Error).message).toBe('join token rejected by the server: nope');
     }
+    // A taken name and a source over its failure limit: the server's own words, final.
+    for (const [status, code] of [[409, ErrorCode.Conflict], [429, ErrorCode.RateLimited], [400, ErrorCode.InvalidArgument]] as const) {
+      server.status = status;
+      const err = await joinCluster({ serverUrl: server.url, token: 'grove1.insecure.tok1.x', nodeName: 'pi-1', dataDir, retryForMs: 60_000 }).catch((e: unknown) => e);
+      expect(isGroveError(err, code), String(status)).toBe(true);
+      expect((err as Error).message).toBe('join refused: nope');
+    }
+    expect(server.joins).toHaveLength(5); // none of them retried
     server.status = 500;
     await expect(joinCluster({ serverUrl: server.url, token: 'grove1.insecure.tok1.x', nodeName: 'pi-1', dataDir })).rejects.toThrow(/HTTP 500: nope/);
   });
@@ -169,8 +190,37 @@ describe('joinCluster', () => {
     const server = await setup();
     const config = await joinCluster({ serverUrl: `${server.url}/`, token: 'grove1.insecure.tok1.s', nodeName: 'pi-1', dataDir });
     expect(config.caCert).toBeUndefined();
-    expect(config.mqtt.password).toBe('mqtt-secret');
+    expect(config.mqtt.password).toBe(server.joins[0]?.password);
+    expect(config.credential).toBeUndefined();
     expect(server.joins).toHaveLength(1);
+  });
+
+  it('sends the saved credential when joining again, and keeps its own credential beside shared broker logins', async () => {
+    const server = await setup();
+    const first = await joinCluster({ serverUrl: server.url, token: 'grove1.insecure.tok1.s', nodeName: 'pi-1', dataDir });
+    expect(server.joins[0]).not.toHaveProperty('credential');
+    const credential = rejoinCredential(first, 'pi-1', `${server.url}/`);
+    expect(credential).toBe(first.mqtt.password);
+    await joinCluster({ serverUrl: server.url, token: 'grove1.insecure.tok1.s', nodeName: 'pi-1', dataDir, credential: credential! });
+    expect(server.joins[1]).toMatchObject({ credential: first.mqtt.password });
+    expect(server.joins[1]?.password).not.toBe(first.mqtt.password);
+    // Another name or another server never gets this node's credential.
+    expect(rejoinCredential(first, 'pi-2', server.url)).toBeUndefined();
+    expect(rejoinCredential(first, 'pi-1', 'http://elsewhere:7080')).toBeUndefined();
+    expect(rejoinCredential(undefined, 'pi-1', server.url)).toBeUndefined();
+    // A server that moved is recognised by the CA its token pins, the one the node trusts.
+    const pinned = { ...first, caCert: pki.caPem };
+    expect(rejoinCredential(pinned, 'pi-1', 'https://10.0.0.9:7080', `grove1.${caFingerprint(pki.caPem)}.tok1.s`)).toBe(first.mqtt.password);
+    expect(rejoinCredential(pinned, 'pi-1', 'https://10.0.0.9:7080', `grove1.${caFingerprint(other.caPem)}.tok1.s`)).toBeUndefined();
+    expect(rejoinCredential(pinned, 'pi-1', 'https://10.0.0.9:7080', 'grove1.insecure.tok1.s')).toBeUndefined();
+
+    // NATS/EMQX: every node logs in as the same user; its own credential is kept apart.
+    server.echoPassword = false;
+    const shared = await joinCluster({ serverUrl: server.url, token: 'grove1.insecure.tok1.s', nodeName: 'pi-1', dataDir });
+    expect(shared.mqtt.password).toBe('mqtt-secret');
+    expect(shared.credential).toBe(server.joins[2]?.password);
+    expect((await loadJoinConfig(dataDir))?.credential).toBe(shared.credential);
+    expect(rejoinCredential(shared, 'pi-1', server.url)).toBe(shared.credential);
   });
 
   it('reports an unreachable server and a malformed answer as such', async () => {

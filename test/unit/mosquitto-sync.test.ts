@@ -58,21 +58,29 @@ describe('mosquittoSync reloads', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('waits for two broker round trips after each SIGHUP, and drops a deleted node at the next rewrite', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'grove-mosquitto-sync-'));
-    // This process plays Mosquitto: its pid file, its SIGHUP handler.
+  /**
+   * This process plays Mosquitto (its pid file, its SIGHUP handler) for a sync that has written
+   * its files; `events` records SIGHUPs and broker round trips from then on.
+   */
+  async function playMosquitto(): Promise<{ events: string[]; store: MemoryStore; sync: ReturnType<typeof makeSync>; dir: string }> {
+    const d = (dir = await mkdtemp(join(tmpdir(), 'grove-mosquitto-sync-')));
     const events: string[] = [];
     onHup = () => events.push('hup');
     process.on('SIGHUP', onHup);
-    const pidFile = join(dir, 'mosquitto.pid');
+    const pidFile = join(d, 'mosquitto.pid');
     await writeFile(pidFile, `${process.pid}\n`);
     const store = new MemoryStore();
-    const sync = makeSync(dir, store, pidFile);
+    const sync = makeSync(d, store, pidFile);
     await sync.writeAll();
     // The signal handler runs on a later turn of the event loop: let it, before the "broker" answers.
     sync.setRoundTrip(() => new Promise((resolve) => setTimeout(() => resolve(void events.push('trip')), 20)));
     await new Promise((r) => setTimeout(r, 50));
     events.length = 0;
+    return { events, store, sync, dir: d };
+  }
+
+  it('waits for two broker round trips after each SIGHUP, and drops a deleted node at the next rewrite', async () => {
+    const { events, store, sync, dir } = await playMosquitto();
     await store.commit(['a', 'b'].map((n) => ({ type: 'put' as const, key: `nodes/${n}`, value: { meta: { name: n } } })));
     await Promise.all(['a', 'b'].map((n) => sync.onJoin({ username: nodeUsername(n), password: `pw-${n}-${'y'.repeat(30)}` })));
     // One or two batches (the first join is flushed at once); never a SIGHUP before the last reload is confirmed.
@@ -88,6 +96,24 @@ describe('mosquittoSync reloads', () => {
     const users = (await readFile(join(dir, 'passwd'), 'utf8')).split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf(':')));
     expect(users.sort()).toEqual([SERVER_USERNAME, nodeUsername('b'), nodeUsername('c')].sort());
     expect(await readFile(join(dir, 'acl'), 'utf8')).not.toContain('user node.a');
+    sync.close();
+  });
+
+  it('rewrites the files and reloads Mosquitto when a node is deleted, without waiting for a join', async () => {
+    const { events, store, sync, dir } = await playMosquitto();
+    await store.commit(['a', 'b'].map((n) => ({ type: 'put' as const, key: `nodes/${n}`, value: { meta: { name: n } } })));
+    await Promise.all(['a', 'b'].map((n) => sync.onJoin({ username: nodeUsername(n), password: `pw-${n}-${'y'.repeat(30)}` })));
+    await new Promise((r) => setTimeout(r, 100));
+    events.length = 0;
+
+    await store.commit([{ type: 'delete', key: 'nodes/a' }]); // grove node delete a
+    const passwdHas = async (user: string) => (await readFile(join(dir, 'passwd'), 'utf8')).split('\n').some((l) => l.startsWith(`${user}:`));
+    for (let i = 0; i < 200 && (await passwdHas(nodeUsername('a'))); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await passwdHas(nodeUsername('a'))).toBe(false);
+    expect(await passwdHas(nodeUsername('b'))).toBe(true);
+    expect(await readFile(join(dir, 'acl'), 'utf8')).not.toContain('user node.a');
+    for (let i = 0; i < 200 && !events.includes('hup'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events[0]).toBe('hup');
     sync.close();
   });
 });

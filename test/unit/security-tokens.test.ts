@@ -3,11 +3,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/core/errors.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import {
+  authenticateJoinToken,
   createJoinToken,
+  joinTokenView,
   listJoinTokens,
   parseJoinToken,
   pruneExpiredTokens,
   revokeJoinToken,
+  spendJoinToken,
   verifyJoinToken,
   type JoinTokenRecord,
 } from '../../src/server/security/tokens.js';
@@ -107,5 +110,37 @@ describe('join tokens', () => {
     expect(await listJoinTokens(store)).toHaveLength(2);
     expect(await pruneExpiredTokens(store, at(60))).toBe(1);
     expect((await listJoinTokens(store)).map((t) => t.id)).toEqual([keep.id]);
+  });
+
+  it('a token with --uses N joins N times, then says "used up" (only to the holder of its secret)', async () => {
+    const { token, id, usesLeft } = await createJoinToken(store, { ttlSeconds: 60, caFingerprint: FP, now: T0, uses: 2 });
+    expect(usesLeft).toBe(2);
+    const record = await authenticateJoinToken(store, token, at(1));
+    expect(record.usesLeft).toBe(2);
+    const once = spendJoinToken(record)!;
+    expect(once.usesLeft).toBe(1);
+    // The spent record of an uncommitted batch counts over the stored one.
+    const twice = spendJoinToken(await authenticateJoinToken(store, token, at(1), new Map([[id, once]])))!;
+    expect(twice.usesLeft).toBe(0);
+    await expect(authenticateJoinToken(store, token, at(1), new Map([[id, twice]]))).rejects.toMatchObject({ code: ErrorCode.PermissionDenied, message: 'join token used up' });
+    const { secret } = parseJoinToken(token);
+    const wrong = token.slice(0, -secret.length) + (secret[0] === 'A' ? 'B' : 'A') + secret.slice(1);
+    await expect(authenticateJoinToken(store, wrong, at(1), new Map([[id, twice]]))).rejects.toMatchObject({ message: 'join token not recognised' });
+    // Without a limit nothing is ever written for a join.
+    const unlimited = await createJoinToken(store, { ttlSeconds: 60, caFingerprint: FP, now: T0 });
+    expect(spendJoinToken(await authenticateJoinToken(store, unlimited.token, at(1)))).toBeUndefined();
+    for (const uses of [0, -1, 1.5, Number.NaN, 100_001]) {
+      await expect(createJoinToken(store, { ttlSeconds: 60, caFingerprint: FP, now: T0, uses })).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
+    }
+  });
+
+  it('the list view carries id, dates and uses left, never the secret hash', async () => {
+    const limited = await createJoinToken(store, { ttlSeconds: 60, caFingerprint: FP, now: T0, uses: 3 });
+    const records = await listJoinTokens(store);
+    const views = records.map(joinTokenView);
+    expect(views).toContainEqual({ id: limited.id, createdAt: T0.toISOString(), expiresAt: limited.expiresAt, usesLeft: 3 });
+    expect(JSON.stringify(views)).not.toContain(records[0]!.secretHash);
+    const unlimited = await createJoinToken(store, { ttlSeconds: 60, caFingerprint: FP, now: T0 });
+    expect(joinTokenView((await listJoinTokens(store)).find((t) => t.id === unlimited.id)!).usesLeft).toBeNull();
   });
 });

@@ -5,6 +5,7 @@
  */
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
+import { selfLabels } from '../../../src/core/self-labels.js';
 import type { NodeFacts } from '../../../src/core/wire-types.js';
 
 /** Node's os.arch() → OCI/Go architecture names (what image indexes use). */
@@ -31,6 +32,7 @@ export interface FactsOptions {
   ociRuntime: string;
   cgroupVersion: number;
   agentVersion: string;
+  /** The agent's --label flags: only node.grove.io/ ones are reported (the server ignores others). */
   labels?: Record<string, string>;
   /** Injectable for tests; default /proc/meminfo. */
   meminfoPath?: string;
@@ -70,7 +72,9 @@ export async function gatherFacts(options: FactsOptions): Promise<NodeFacts> {
     ociRuntime: options.ociRuntime,
     cgroupVersion: options.cgroupVersion,
     agentVersion: options.agentVersion,
-    labels: { ...(options.labels ?? {}) },
+    // Other labels were given to the join (they label a node when it is created) and may not
+    // be claimed by the node later: docs/security.md, "Node labels".
+    labels: selfLabels(options.labels),
   };
 }
 

@@ -5,7 +5,7 @@
  * fetched without trust and checked against the fingerprint BEFORE the token is sent, so a
  * man in the middle learns nothing; the join itself then runs over TLS pinned to that CA.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -57,6 +57,11 @@ export interface JoinConfig {
    * joins made before config delivery existed: the agent then fetches it (config-key.ts).
    */
   configKey?: string;
+  /**
+   * The node's own credential, when the server hands out shared broker credentials (NATS,
+   * EMQX) and it is therefore not mqtt.password: what the node presents to join again.
+   */
+  credential?: string;
   joinedAt: string;
 }
 
@@ -65,6 +70,11 @@ export interface JoinOptions {
   token: string;
   nodeName: string;
   labels?: Record<string, string>;
+  /**
+   * The node's current credential (rejoinCredential): a name that is taken can only be joined
+   * again by the node that holds it.
+   */
+  credential?: string;
   dataDir: string;
   /** Write <dataDir>/agent/join.json (default true; hollow nodes keep it in memory). */
   persist?: boolean;
@@ -199,20 +209,20 @@ export async function joinCluster(options: JoinOptions): Promise<JoinConfig> {
     log?.warn('join token carries no CA fingerprint: the server is not authenticated');
   }
 
+  const password = randomBytes(32).toString('base64url');
   const res = await postJoinWithRetries(fetchFn, options, {
     method: 'POST',
     url: `${base}/v1/join`,
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ token: options.token.trim(), nodeName: options.nodeName, labels: options.labels ?? {} }),
+    // The node's next credential, chosen here and kept across retries (k3s's node password): a
+    // join that went through but whose answer was lost is repeated with it and proves the name.
+    body: JSON.stringify({ token: options.token.trim(), nodeName: options.nodeName, labels: options.labels ?? {}, password, ...(options.credential ? { credential: options.credential } : {}) }),
     ...(secure ? (pinned ? { ca: pinned } : { insecureTls: true }) : {}),
   }, log);
-  if (res.status === 401 || res.status === 403) {
-    throw new GroveError(ErrorCode.PermissionDenied, 'join token rejected by the server (expired or wrong)');
-  }
-  if (res.status < 200 || res.status >= 300) {
-    throw new GroveError(ErrorCode.ServerUnavailable, `join failed: the server answered HTTP ${res.status}: ${serverMessage(res.body)}`);
-  }
+  if (res.status < 200 || res.status >= 300) throw joinRefused(res);
   const config = parseJoinResponse(res.body, base, (options.now ?? (() => new Date()))());
+  // Shared broker users (NATS, EMQX): the MQTT login is not the node's own credential.
+  if (config.mqtt.password !== password) config.credential = password;
   if (pinned) {
     if (config.caCert && caFingerprint(config.caCert) !== token.fingerprint) {
       throw new GroveError(ErrorCode.PermissionDenied, 'server CA fingerprint does not match the join token: refusing to join');
@@ -246,8 +256,8 @@ export function retryAfterMs(header: string | undefined, now = Date.now()): numb
 /**
  * POST /v1/join, repeated while the server is busy (503: it admits only so many joins at once)
  * or drops the connection, until `retryForMs` has passed. Waits carry ±50 % jitter so that a
- * fleet turned away together does not come back together. A refused token or any other answer
- * is final. Re-sending a join is safe: the server issues fresh credentials each time.
+ * fleet turned away together does not come back together. A refused token, a taken name, a
+ * 429 (too many failed joins from here) or any other answer is final.
  */
 async function postJoinWithRetries(fetchFn: JoinFetch, options: JoinOptions, request: JoinHttpRequest, log: Logger | undefined): Promise<JoinHttpResponse> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -279,6 +289,37 @@ async function postJoinWithRetries(fetchFn: JoinFetch, options: JoinOptions, req
     }
     options.onRetry?.({ attempt, delayMs, reason });
     await sleep(delayMs);
+  }
+}
+
+/** The server's refusal as one line: its own message, which says what to do. */
+function joinRefused(res: JoinHttpResponse): GroveError {
+  const message = serverMessage(res.body);
+  if (res.status === 401 || res.status === 403) return new GroveError(ErrorCode.PermissionDenied, `join token rejected by the server: ${message}`);
+  if (res.status === 409) return new GroveError(ErrorCode.Conflict, `join refused: ${message}`);
+  if (res.status === 429) return new GroveError(ErrorCode.RateLimited, `join refused: ${message}`);
+  if (res.status >= 400 && res.status < 500) return new GroveError(ErrorCode.InvalidArgument, `join refused: ${message}`);
+  return new GroveError(ErrorCode.ServerUnavailable, `join failed: the server answered HTTP ${res.status}: ${message}`);
+}
+
+/**
+ * What this node presents when it joins again: the credential of its saved join, when that
+ * join is of the same node name in the same cluster — the same server URL, or (a server that
+ * moved) a token pinning the CA the node already trusts. Never sent to another server.
+ */
+export function rejoinCredential(saved: JoinConfig | undefined, nodeName: string, serverUrl: string, token?: string): string | undefined {
+  if (!saved || saved.node !== nodeName) return undefined;
+  const base = (url: string) => url.replace(/\/+$/, '');
+  const sameServer = base(saved.serverUrl) === base(serverUrl);
+  const sameCa = saved.caCert !== undefined && token !== undefined && tokenFingerprint(token) === caFingerprint(saved.caCert);
+  return sameServer || sameCa ? (saved.credential ?? saved.mqtt.password) : undefined;
+}
+
+function tokenFingerprint(token: string): string | undefined {
+  try {
+    return parseJoinToken(token).fingerprint;
+  } catch {
+    return undefined;
   }
 }
 
@@ -327,6 +368,7 @@ function validateConfig(raw: unknown, bad: (why: string) => GroveError, defaults
   }
   if (o.caCert !== undefined && typeof o.caCert !== 'string') throw bad('caCert');
   if (o.configKey !== undefined && !isConfigKey(o.configKey)) throw bad('configKey');
+  if (o.credential !== undefined && (typeof o.credential !== 'string' || o.credential.length === 0 || o.credential.length > 256)) throw bad('credential');
   const serverUrl = defaults?.serverUrl ?? o.serverUrl;
   const joinedAt = defaults?.joinedAt ?? o.joinedAt;
   if (typeof serverUrl !== 'string' || typeof joinedAt !== 'string') throw bad('serverUrl/joinedAt');
@@ -337,6 +379,7 @@ function validateConfig(raw: unknown, bad: (why: string) => GroveError, defaults
     mqtt: { url: mqtt.url as string, ...(urls ? { urls } : {}), username: mqtt.username as string, password: mqtt.password as string },
     ...(typeof o.caCert === 'string' ? { caCert: o.caCert } : {}),
     ...(typeof o.configKey === 'string' ? { configKey: o.configKey } : {}),
+    ...(typeof o.credential === 'string' ? { credential: o.credential } : {}),
     joinedAt,
   };
 }

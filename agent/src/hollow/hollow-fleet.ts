@@ -111,7 +111,7 @@ export class HollowFleet {
       ociRuntime: 'hollow',
       cgroupVersion: 2,
       agentVersion: `hollow@${hostname()}`,
-      labels: Object.freeze({ 'grove.io/hollow': 'true', ...(options.labels ?? {}) }) as Record<string, string>,
+      labels: Object.freeze({ 'node.grove.io/hollow': 'true', ...(options.labels ?? {}) }) as Record<string, string>,
     });
     this.facts = () => Promise.resolve(facts);
   }

@@ -23,9 +23,19 @@ export async function writeClientConfig(dataDir: string, config: ClientConfig): 
   await writeFileAtomic(clientConfigPath(dataDir), JSON.stringify(config, null, 2) + '\n', 0o600);
 }
 
+export interface ClientConfigLocation {
+  config?: string;
+  dataDir?: string;
+  env: NodeJS.ProcessEnv;
+}
+
 /** --config FILE, then $GROVE_CONFIG, then <data-dir>/client.json (kubectl's KUBECONFIG order). */
-export async function loadClientConfig(options: { config?: string; dataDir?: string; env: NodeJS.ProcessEnv }): Promise<ClientConfig> {
-  const file = options.config ?? options.env.GROVE_CONFIG ?? clientConfigPath(options.dataDir ?? defaultDataDir(options.env));
+export function clientConfigFile(options: ClientConfigLocation): string {
+  return options.config ?? options.env.GROVE_CONFIG ?? clientConfigPath(options.dataDir ?? defaultDataDir(options.env));
+}
+
+export async function loadClientConfig(options: ClientConfigLocation): Promise<ClientConfig> {
+  const file = clientConfigFile(options);
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { ErrorCode, GroveError } from '../../core/errors.js';
-import { joinCluster, loadJoinConfig } from '../../../agent/src/agent/join-client.js';
+import { joinCluster, loadJoinConfig, rejoinCredential } from '../../../agent/src/agent/join-client.js';
+import { chooseJoinToken } from './join-token-source.js';
 import type { CliContext } from '../context.js';
 import { tuneDaemonHeap } from './daemon-heap.js';
 import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
@@ -20,17 +21,22 @@ export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Pro
   const nodeName = (o.nodeName as string | undefined) ?? (env.GROVE_NODE_NAME || hostname().toLowerCase());
   let joined = await loadJoinConfig(ctx.dataDir);
   // A --token flag means "join (again)"; without one the agent needs only its stored credentials
-  // and MQTT, so it starts even when the server is unreachable. GROVE_SERVER_URL/GROVE_TOKEN
-  // (the installer's env file) serve the first join only: restarts must not spend the token.
+  // and MQTT, so it starts even when the server is unreachable. --token-file, GROVE_TOKEN_FILE
+  // and GROVE_TOKEN (the installer's) serve the first join only: restarts must not spend the
+  // token, and after the join the installer's token file is gone.
   if (o.token !== undefined || !joined) {
     const server = (o.server as string | undefined) ?? (env.GROVE_SERVER_URL || undefined);
-    const token = (o.token as string | undefined) ?? (env.GROVE_TOKEN || undefined);
-    if (server === undefined || token === undefined) {
-      throw new GroveError(ErrorCode.InvalidArgument, 'this node has not joined a cluster yet: pass --server URL and --token TOKEN (or GROVE_SERVER_URL and GROVE_TOKEN)');
+    const chosen = await chooseJoinToken({ ...(o.token !== undefined ? { token: o.token as string } : {}), ...(o.tokenFile !== undefined ? { tokenFile: o.tokenFile as string } : {}) }, env, ctx.logger);
+    if (server === undefined || chosen === undefined) {
+      throw new GroveError(ErrorCode.InvalidArgument, 'this node has not joined a cluster yet: pass --server URL and --token-file FILE (or GROVE_SERVER_URL and GROVE_TOKEN)');
     }
-    joined = await joinCluster({ serverUrl: server, token, nodeName, labels, dataDir: ctx.dataDir, logger: ctx.logger });
+    // Joining again under the same name proves it with the credential of the saved join.
+    const credential = rejoinCredential(joined, nodeName, server, chosen.token);
+    joined = await joinCluster({ serverUrl: server, token: chosen.token, nodeName, labels, dataDir: ctx.dataDir, logger: ctx.logger, ...(credential ? { credential } : {}) });
     ctx.io.stderr.write(`joined cluster ${joined.cluster} as node ${joined.node}\n`);
   }
+  // Nothing the agent starts (shims, runtimes, CNI plugins) needs the token.
+  delete env.GROVE_TOKEN;
   const running = await startNodeAgent({
     dataDir: ctx.dataDir,
     join: joined,

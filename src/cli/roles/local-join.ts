@@ -41,7 +41,8 @@ export async function ensureLocalJoin(options: LocalJoinOptions): Promise<JoinCo
   }
   const { token, id } = await createJoinToken(options.store, { ttlSeconds: 60, caFingerprint: options.caFingerprint, now });
   try {
-    const { result, registration } = await joinNode(options.store, { token, nodeName, labels: options.labels }, now);
+    // The server's own host needs no proof of a name it holds: it is the server.
+    const { result, registration } = await joinNode(options.store, { token, nodeName, labels: options.labels }, now, { replaceExisting: true });
     await options.registerNode?.(registration);
     const config: JoinConfig = {
       cluster: options.cluster,

@@ -116,13 +116,14 @@ export function mosquittoSync(options: MosquittoSyncOptions) {
     return files;
   };
 
-  // Files are rewritten and Mosquitto reloaded once per batch of joins, never concurrently:
-  // two overlapping rewrites could each keep the other's new password out of the file.
-  const register = createBatcher<{ username: string; password: string }, void>(async (registrations) => {
+  // Files are rewritten and Mosquitto reloaded once per batch of joins (and node deletions,
+  // `null`: the node list already lost them), never concurrently: two overlapping rewrites
+  // could each keep the other's new password out of the file.
+  const register = createBatcher<{ username: string; password: string } | null, void>(async (registrations) => {
     const pause = pauseUntil - Date.now();
     if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     lastBatch = registrations.length;
-    for (const r of registrations) nodes.set(r.username, mosquittoPasswordHash(r.password, undefined, RANDOM_PASSWORD_ITERATIONS));
+    for (const r of registrations) if (r) nodes.set(r.username, mosquittoPasswordHash(r.password, undefined, RANDOM_PASSWORD_ITERATIONS));
     await write(true);
     return registrations.map(() => ({ ok: true as const, value: undefined }));
   });
@@ -154,11 +155,14 @@ export function mosquittoSync(options: MosquittoSyncOptions) {
      */
     writeAll: async () => {
       unwatch ??= options.store.watch((change) => {
-        // A deleted node's login goes with the next rewrite; a new node is added by its join
+        // A deleted node's login goes at once (`grove node delete`: Mosquitto re-reads the ACL,
+        // so even a session still open can reach nothing); a new node is added by its join
         // (the only way a node record with a password comes to be).
+        let removed = false;
         for (const op of change.ops) {
-          if (op.type === 'delete' && op.key.startsWith(NODE_PREFIX)) nodes.delete(nodeUsername(op.key.slice(NODE_PREFIX.length)));
+          if (op.type === 'delete' && op.key.startsWith(NODE_PREFIX)) removed = nodes.delete(nodeUsername(op.key.slice(NODE_PREFIX.length))) || removed;
         }
+        if (removed) register(null).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'mosquitto files not rewritten after a node was deleted'));
       });
       for (const n of await options.store.list<NodeRecord>(NODE_PREFIX)) {
         const username = nodeUsername(n.value.meta.name);

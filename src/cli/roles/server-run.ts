@@ -3,14 +3,15 @@ import { ControlPlane } from '../../server/server.js';
 import { startApiServer } from '../../server/api.js';
 import { startEmbeddedBroker } from '../../server/broker/embedded-broker.js';
 import { defaultServerHosts, ensureClusterCa, ensureServerCert } from '../../server/security/ca.js';
-import { createAuthenticator, ensureServerCredentials, storeNodeLookup } from '../../server/security/credentials.js';
+import { createAuthenticator, ensureServerCredentials, nodeUsername, storeNodeLookup } from '../../server/security/credentials.js';
 import { parseDurationSeconds } from '../../core/quantity.js';
 import { LevelStore } from '../../store/level-store.js';
 import { openSealedStore } from './sealed-store-setup.js';
 import { parseBrokerUrls } from '../../core/broker-urls.js';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { loadBrokerCredentials } from './broker-credentials.js';
-import { writeClientConfig, clientConfigPath } from '../client/client-config.js';
+import { writeClientConfig, clientConfigPath, type ClientConfig } from '../client/client-config.js';
+import { writeFileAtomic } from '../../store/durable-file.js';
 import type { CliContext } from '../context.js';
 import { tuneDaemonHeap } from './daemon-heap.js';
 import { mosquittoSync } from './mosquitto-sync.js';
@@ -64,6 +65,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     let brokerUrlForNodes: string;
     let brokerUrls: string[] | undefined;
     let registerNode: ((r: { username: string; password: string }) => Promise<void>) | undefined;
+    let onNodeDeleted: ((node: string) => void) | undefined;
     let afterStart: ((cp: ControlPlane) => void) | undefined;
     if (o.mqttUrl && external) {
       // A broker with its own user list (NATS, EMQX): nothing to write, nothing to reload.
@@ -102,10 +104,18 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         throw explainListenError(err, '--mqtt-addr', o.mqttAddr as string);
       });
       cleanup.push(() => broker.close());
+      // Authentication runs only at CONNECT: a deleted node's open session is ended at once.
+      onNodeDeleted = (node) => void broker.disconnect(nodeUsername(node));
       brokerUrl = `${scheme}://${urlHost(localHost(mqttAddr.host))}:${broker.port}`;
       brokerUrlForNodes = `${scheme}://${urlHost(advertise)}:${broker.port}`;
     }
 
+    // A rotated admin token goes where a restarted server and the local client verbs read it.
+    let clientConfig: ClientConfig | undefined;
+    const persistAdminToken = async (token: string): Promise<void> => {
+      await writeFileAtomic(join(serverDir, 'admin-token'), token + '\n', 0o600);
+      if (clientConfig) await writeClientConfig(dataDir, (clientConfig = { ...clientConfig, token }));
+    };
     const controlPlane = new ControlPlane({
       store,
       cluster,
@@ -117,6 +127,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       ...(brokerUrls ? { brokerUrlsForNodes: brokerUrls } : {}),
       ...(external ? { nodeMqttCredentials: external.node } : {}),
       ...(registerNode ? { registerNode } : {}),
+      ...(onNodeDeleted ? { onNodeDeleted } : {}),
+      persistAdminToken,
       nodeGraceMs,
       evictionTimeoutMs,
       ...hostPathRootsOption(o.hostPathRoot),
@@ -130,7 +142,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     cleanup.push(() => api.close());
     const port = new URL(api.url).port;
     const localApiUrl = `${cert ? 'https' : 'http'}://${urlHost(localHost(apiAddr.host))}:${port}`;
-    await writeClientConfig(dataDir, { apiUrl: localApiUrl, token: adminToken, ...(ca ? { caCert: ca.caCertPem } : {}) });
+    clientConfig = { apiUrl: localApiUrl, token: controlPlane.adminToken, ...(ca ? { caCert: ca.caCertPem } : {}) };
+    await writeClientConfig(dataDir, clientConfig);
 
     let localAgentHealthy = () => true;
     if (o.agent !== false) {

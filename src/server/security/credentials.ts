@@ -59,9 +59,18 @@ export function verifyPassword(password: string, hash: string): boolean {
   return timingSafeEqual(Buffer.from(hashPassword(password), 'hex'), Buffer.from(hash, 'hex'));
 }
 
-export function issueNodeCredentials(node: string): NodeCredentials {
-  const password = generatePassword();
+/**
+ * A node's new login. `password` is the one the joining node proposed (join-client.ts: it
+ * keeps it across retries, so a join whose answer was lost can be repeated and still prove
+ * the name is its own); absent, the server draws one.
+ */
+export function issueNodeCredentials(node: string, password: string = generatePassword()): NodeCredentials {
   return { username: nodeUsername(node), password, hash: hashPassword(password) };
+}
+
+/** A proposed node password: base64url, at least 32 characters (192 bits), at most 256. */
+export function isAcceptablePassword(v: unknown): v is string {
+  return typeof v === 'string' && /^[A-Za-z0-9_-]{32,256}$/.test(v);
 }
 
 export function serverCredentialsPath(dataDir: string): string {

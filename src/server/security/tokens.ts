@@ -1,9 +1,11 @@
 /**
  * Join tokens: `grove1.<ca fingerprint | "insecure">.<id>.<secret>`.
  *
- * k3s-style: one token may join many nodes until it expires. The token carries the CA
- * fingerprint so a joining agent can pin the server's CA before sending anything secret; the
- * store holds only sha256(secret) under `tokens/<id>`, so a copy of the store cannot join.
+ * k3s-style by default: one token may join many nodes until it expires; `uses` limits it to N
+ * joins (the count goes down in the same commit as the join, see spendJoinToken). The token
+ * carries the CA fingerprint so a joining agent can pin the server's CA before sending anything
+ * secret; the store holds only sha256(secret) under `tokens/<id>`, so a copy of the store
+ * cannot join.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, GroveError } from '../../core/errors.js';
@@ -15,6 +17,8 @@ export const INSECURE_FINGERPRINT = 'insecure';
 export const TOKEN_KEY_PREFIX = 'tokens/';
 /** Ten years: a longer TTL is a typo, not a policy. */
 export const MAX_TOKEN_TTL_SECONDS = 10 * 365 * 24 * 3600;
+/** A fleet is joined by batches of boards; more uses than this is "unlimited" spelled wrong. */
+export const MAX_TOKEN_USES = 100_000;
 
 const ID_RE = /^[0-9a-f]{8}$/;
 const SECRET_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -26,6 +30,17 @@ export interface JoinTokenRecord {
   secretHash: string;
   expiresAt: string;
   createdAt: string;
+  /** Joins this token may still make; absent = any number until it expires. */
+  usesLeft?: number;
+}
+
+/** What `grove token list` shows: never the secret or its hash. */
+export interface JoinTokenView {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  /** null: any number of joins until it expires. */
+  usesLeft: number | null;
 }
 
 export interface ParsedJoinToken {
@@ -39,12 +54,15 @@ export interface CreateJoinTokenOptions {
   ttlSeconds: number;
   caFingerprint: string | undefined;
   now: Date;
+  /** How many joins the token allows; absent = any number until it expires. */
+  uses?: number;
 }
 
 export interface CreatedJoinToken {
   token: string;
   id: string;
   expiresAt: string;
+  usesLeft?: number;
 }
 
 /** Splits and checks the shape of a token; pure. Throws InvalidArgument when malformed. */
@@ -83,6 +101,10 @@ export async function createJoinToken(store: Store, options: CreateJoinTokenOpti
   if (caFingerprint !== undefined && !HEX64_RE.test(caFingerprint)) {
     throw new GroveError(ErrorCode.InvalidArgument, 'CA fingerprint must be 64 lowercase hex digits');
   }
+  const { uses } = options;
+  if (uses !== undefined && (!Number.isInteger(uses) || uses < 1 || uses > MAX_TOKEN_USES)) {
+    throw new GroveError(ErrorCode.InvalidArgument, `join token uses must be 1..${MAX_TOKEN_USES}, got ${uses}`);
+  }
   let id: string;
   // 32-bit ids collide rarely, but an overwrite would silently revoke another token.
   do {
@@ -90,9 +112,9 @@ export async function createJoinToken(store: Store, options: CreateJoinTokenOpti
   } while ((await store.get(TOKEN_KEY_PREFIX + id)) !== undefined);
   const secret = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
-  const record: JoinTokenRecord = { id, secretHash: sha256Hex(secret), expiresAt, createdAt: now.toISOString() };
+  const record: JoinTokenRecord = { id, secretHash: sha256Hex(secret), expiresAt, createdAt: now.toISOString(), ...(uses !== undefined ? { usesLeft: uses } : {}) };
   await store.commit([{ type: 'put', key: TOKEN_KEY_PREFIX + id, value: record }]);
-  return { token: formatJoinToken({ caFingerprint, id, secret }), id, expiresAt };
+  return { token: formatJoinToken({ caFingerprint, id, secret }), id, expiresAt, ...(uses !== undefined ? { usesLeft: uses } : {}) };
 }
 
 function notRecognised(): GroveError {
@@ -104,14 +126,22 @@ function notRecognised(): GroveError {
  * that "expired" is only ever told to someone who holds the real secret.
  */
 export async function verifyJoinToken(store: Store, token: string, now: Date): Promise<string> {
+  return (await authenticateJoinToken(store, token, now)).id;
+}
+
+/**
+ * The token's record when `token` is valid at `now` and has a use left. `pending` holds
+ * records already spent earlier in the same batch of joins (not committed yet): they are what
+ * counts, not the stored ones.
+ */
+export async function authenticateJoinToken(store: Store, token: string, now: Date, pending?: ReadonlyMap<string, JoinTokenRecord>): Promise<JoinTokenRecord> {
   let parsed: ParsedJoinToken;
   try {
     parsed = parseJoinToken(token);
   } catch {
     throw notRecognised();
   }
-  const entry = await store.get<JoinTokenRecord>(TOKEN_KEY_PREFIX + parsed.id);
-  const record = entry?.value;
+  const record = pending?.get(parsed.id) ?? (await store.get<JoinTokenRecord>(TOKEN_KEY_PREFIX + parsed.id))?.value;
   if (record === undefined || typeof record.secretHash !== 'string' || !HEX64_RE.test(record.secretHash)) {
     throw notRecognised();
   }
@@ -121,9 +151,31 @@ export async function verifyJoinToken(store: Store, token: string, now: Date): P
   if (!Number.isFinite(expires) || now.getTime() >= expires) {
     throw new GroveError(ErrorCode.PermissionDenied, 'join token expired', { details: { tokenId: parsed.id, expiresAt: record.expiresAt } });
   }
-  return parsed.id;
+  if (record.usesLeft !== undefined && !(record.usesLeft > 0)) {
+    throw new GroveError(ErrorCode.PermissionDenied, 'join token used up', { details: { tokenId: parsed.id } });
+  }
+  return record;
 }
 
+/**
+ * PURE: the token record after one more join, or undefined for a token without a use limit
+ * (nothing to write). The caller commits it together with the join it paid for, so a crash
+ * can never leave a join without its use counted, or a use counted without its join.
+ */
+export function spendJoinToken(record: JoinTokenRecord): JoinTokenRecord | undefined {
+  if (record.usesLeft === undefined) return undefined;
+  return { ...record, usesLeft: Math.max(0, record.usesLeft - 1) };
+}
+
+export function joinTokenKey(id: string): string {
+  return TOKEN_KEY_PREFIX + id;
+}
+
+export function joinTokenView(record: JoinTokenRecord): JoinTokenView {
+  return { id: record.id, createdAt: record.createdAt, expiresAt: record.expiresAt, usesLeft: record.usesLeft ?? null };
+}
+
+/** Every stored token record (secret hashes included: callers show joinTokenView only). */
 export async function listJoinTokens(store: Store): Promise<JoinTokenRecord[]> {
   return (await store.list<JoinTokenRecord>(TOKEN_KEY_PREFIX)).map((e) => e.value);
 }

@@ -28,7 +28,7 @@ export function parseLabelChanges(args: string[]): Record<string, string | null>
 }
 
 export function registerNode(program: Command, act: Act): void {
-  const node = program.command('node').description('label, cordon and uncordon nodes');
+  const node = program.command('node').description('label, cordon, uncordon and delete nodes');
   node
     .command('label')
     .description('set (k=v) or remove (k-) node labels')
@@ -39,6 +39,16 @@ export function registerNode(program: Command, act: Act): void {
         const changes = parseLabelChanges(labels as string[]);
         await (await openClient(ctx, options)).patch(`/v1/nodes/${encodeURIComponent(name as string)}`, { labels: changes });
         writeLine(ctx.io.stdout, `node/${String(name)} labeled`);
+      }),
+    );
+  node
+    .command('delete')
+    .description('remove a node: revokes its credentials and broker login, moves its Deployment pods; it can join again only with a join token')
+    .argument('<node>')
+    .action(
+      act(async (ctx, [name], options) => {
+        await (await openClient(ctx, options)).delete(`/v1/nodes/${encodeURIComponent(name as string)}`);
+        writeLine(ctx.io.stdout, `node/${String(name)} deleted`);
       }),
     );
   for (const [verb, cordoned] of [['cordon', true], ['uncordon', false]] as const) {
