@@ -100,7 +100,7 @@ describe('the shared checks', () => {
     expect(checkLocalhostProfile('a.json', 'f')).toBe('a.json');
     for (const bad of ['', './a.json', 'a//b.json', 'a/', '/a.json', 'a/../b.json', 'a\0b']) expect(() => checkLocalhostProfile(bad, 'f'), bad).toThrow();
     const long = `${'x'.repeat(900)}/../y`;
-    expect(() => checkLocalhostProfile(long, 'f')).toThrow(/^f: "x{100}…" must stay inside/);
+    expect(() => checkLocalhostProfile(long, 'f')).toThrow(/^f: "x{100}"… \(905 characters\) must stay inside/);
   });
 
   it('parseSecurityOpt: docker --security-opt values', () => {

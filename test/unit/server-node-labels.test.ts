@@ -67,7 +67,9 @@ describe('node labels through the scheduler', () => {
     const vault = app('vault-reader', { nodeSelector: { zone: 'vault' } });
     const rogue = view('rogue', {}, facts({ labels: { zone: 'vault' } }));
     const result = schedule({ apps: [vault], nodes: [rogue, view('plain', {}, facts())], assignments: [], templateHash: fakeHash, nameSuffix: suffixes() });
-    expect(result.create).toEqual([]);
+    // No node may take it: the replica waits Pending (no node), never on the rogue node.
+    expect(result.create.map((p) => p.node)).toEqual([undefined]);
+    expect(result.create[0]?.unschedulable).toMatch(/^0\/2 nodes are available: 2 node\(s\) didn't match Pod's node affinity\/selector/);
     // Labelled through the API, the node does get it.
     const trusted = view('trusted', { zone: 'vault' }, facts());
     const placed = schedule({ apps: [vault], nodes: [rogue, trusted], assignments: [], templateHash: fakeHash, nameSuffix: suffixes() });
