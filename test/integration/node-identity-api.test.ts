@@ -210,9 +210,10 @@ describe("a node's own labels", () => {
     const everywhere = app('node-exporter', { kind: 'DaemonSet', nodeSelector: { 'kubernetes.io/os': 'linux' } });
     await c.call('POST', '/v1/apply', { resources: [vault, sensor, everywhere] });
     await c.cp.settle();
-    const pods = async () => (await c.call<{ app: string; node: string }[]>('GET', '/v1/pods')).body.map((p) => `${p.app}@${p.node}`).sort();
-    await waitFor(async () => (await pods()).length === 3, 'three pods');
-    expect(await pods()).toEqual(['node-exporter@plain', 'node-exporter@rogue', 'sensor@rogue']);
+    const pods = async () => (await c.call<{ app: string; node?: string }[]>('GET', '/v1/pods')).body.map((p) => `${p.app}@${p.node ?? '<pending>'}`).sort();
+    await waitFor(async () => (await pods()).length === 4, 'four pods');
+    // No node may take vault-reader: it waits Pending, never on the rogue node.
+    expect(await pods()).toEqual(['node-exporter@plain', 'node-exporter@rogue', 'sensor@rogue', 'vault-reader@<pending>']);
     const node = (await c.call<{ labels: Record<string, string> }>('GET', '/v1/nodes/rogue')).body;
     expect(node.labels).toEqual({ 'node.grove.io/sensor': 'bme280', 'kubernetes.io/hostname': 'rogue', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64' });
     expect((await c.call<{ labels: Record<string, string> }>('GET', '/v1/nodes/plain')).body.labels['kubernetes.io/arch']).toBe('amd64');
