@@ -37,9 +37,9 @@ const OTHER = `grove-other-${randomBytes(9).toString('hex')}`;
 const NEW_VALUE = `grove-rotated-${randomBytes(9).toString('hex')}`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-const FACTS = (role: string): NodeFacts => ({
+const FACTS = (): NodeFacts => ({
   arch: process.arch, os: 'linux', cpus: 2, memoryBytes: 2 ** 31, memoryAvailableBytes: 2 ** 30, diskFreeBytes: 2 ** 33,
-  kernel: 'test', ociRuntime: 'memory', cgroupVersion: 2, agentVersion: 'test', labels: { role },
+  kernel: 'test', ociRuntime: 'memory', cgroupVersion: 2, agentVersion: 'test', labels: {},
 });
 
 /** Everything every logger wrote, server and agents alike, at debug level. */
@@ -91,7 +91,7 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
     const config = new SyncedConfig({ file, cluster: CLUSTER, node: name, key, logger });
     const agent = new Agent({
       nodeName: name, cluster: CLUSTER, store: new MemoryStore(), runtime: new MemoryRuntime(),
-      mqtt: { url: broker.url, ...mqtt }, logger, facts: async () => FACTS(name === 'node-a' ? 'a' : 'b'),
+      mqtt: { url: broker.url, ...mqtt }, logger, facts: async () => FACTS(),
       config, heartbeatSeconds: 1, reconnectSeconds: 0.2, pollSeconds: 1,
     });
     await agent.start();
@@ -113,7 +113,7 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
     await writeFile(clientConfig, JSON.stringify({ apiUrl: api.url, token: ADMIN }));
     for (const name of ['node-a', 'node-b']) {
       const token = await call<{ token: string }>('POST', '/v1/tokens', {});
-      const joined = await call<{ configKey: string; mqtt: { username: string; password: string } }>('POST', '/v1/join', { token: token.body.token, nodeName: name }, null);
+      const joined = await call<{ configKey: string; mqtt: { username: string; password: string } }>('POST', '/v1/join', { token: token.body.token, nodeName: name, labels: { role: name === 'node-a' ? 'a' : 'b' } }, null);
       expect(joined.status).toBe(200);
       nodes.push(await startAgent(name, Buffer.from(joined.body.configKey, 'base64'), joined.body.mqtt));
     }
