@@ -63,6 +63,10 @@ export class SealedStore implements Store {
     return this.inner.replaceAll(entries, minRevision);
   }
 
+  advanceRevision(min: number): Promise<number> {
+    return this.inner.advanceRevision(min);
+  }
+
   watch(listener: (change: StoreChange) => void): () => void {
     return this.inner.watch(listener);
   }
