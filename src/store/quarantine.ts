@@ -61,10 +61,18 @@ export function decodeQuarantined(levelKey: string, bytes: Uint8Array, decoder: 
 /**
  * What a daemon does at start: corrupt entries are quarantined and reported, one error line
  * each, instead of stopping it (or making a name unusable) at the first read. Returns them.
+ * `refuse` may throw first, for an entry whose loss needs the operator (nothing is moved then).
  */
-export async function quarantineCorrupt(store: Auditable, check: EntryCheck | undefined, log: Logger, listCommand: string): Promise<EntryProblem[]> {
+export async function quarantineCorrupt(
+  store: Auditable,
+  check: EntryCheck | undefined,
+  log: Logger,
+  listCommand: string,
+  refuse?: (problems: EntryProblem[]) => void,
+): Promise<EntryProblem[]> {
   const problems = await store.audit(check);
   if (problems.length === 0) return problems;
+  refuse?.(problems);
   const revision = await store.quarantine(problems);
   for (const p of problems) log.error({ key: p.key, reason: p.reason, revision }, `corrupt store entry ${p.key} quarantined: ${p.reason}`);
   log.error({ count: problems.length }, `${problems.length} corrupt store entr${problems.length === 1 ? 'y' : 'ies'} quarantined; \`${listCommand}\` lists them`);
