@@ -14,6 +14,7 @@ import { writeClientConfig, clientConfigPath, type ClientConfig } from '../clien
 import { writeFileAtomic } from '../../store/durable-file.js';
 import type { CliContext } from '../context.js';
 import { tuneDaemonHeap } from './daemon-heap.js';
+import { survivingStreamErrors } from '../../core/log-destination.js';
 import { mosquittoSync } from './mosquitto-sync.js';
 import { ensureLocalJoin } from './local-join.js';
 import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
@@ -27,6 +28,8 @@ import { explainListenError } from './listen-error.js';
 
 export async function runServer(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
   tuneDaemonHeap(ctx.io.env);
+  // A full disk under its log file must not stop a daemon (logger: see core/log-destination.ts).
+  for (const stream of [ctx.io.stdout, ctx.io.stderr]) survivingStreamErrors(stream);
   const { logger, dataDir } = ctx;
   const log = logger.child({ component: 'server' });
   const apiAddr = parseHostPort(o.apiAddr as string, '--api-addr');
