@@ -1,75 +1,25 @@
 /**
  * The store revision recorded outside LevelDB, in a small file beside the database
- * (`<db>.revision`), so a log that lost its tail (truncated, or a card that dropped writes) is
- * caught at open: LevelDB then holds a revision below the recorded one.
+ * (`<db>.revision`, format in mark-file.ts), so a log that lost its tail (truncated, or a card
+ * that dropped writes) is caught at open: LevelDB then holds a revision below the recorded one.
  *
  * Flash is precious, so the file is not written per commit: at most once per interval after a
  * change (the first commit after a quiet spell arms a timer, later ones ride along), at a clean
  * close, and never when nothing changed. Commits in the last interval before a crash are not
  * covered by it; the log check (log-check.ts) and the nodes' reported revisions cover those.
  */
-import { open } from 'node:fs/promises';
-import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { isNoSpace, NO_SPACE_TEXT } from '../core/no-space.js';
-import { writeFileAtomic } from './durable-file.js';
+import { writeMark, type MarkRead, type RevisionMarkRecord } from './mark-file.js';
 import type { StoreLoss } from './store-loss.js';
 
-export const DEFAULT_MARK_INTERVAL_MS = 60_000;
-/** The file is one short JSON line; anything larger is not ours. */
-const MAX_MARK_BYTES = 4096;
+export { readMark, type MarkRead, type RevisionMarkRecord } from './mark-file.js';
 
-export interface RevisionMarkRecord {
-  revision: number;
-  /** When it was written (ISO), for the operator reading a refusal. */
-  at: string;
-}
+export const DEFAULT_MARK_INTERVAL_MS = 60_000;
 
 export function markFileFor(dbPath: string): string {
   return `${dbPath}.revision`;
-}
-
-export function encodeMark(record: RevisionMarkRecord): string {
-  return `${JSON.stringify({ revision: record.revision, at: record.at })}\n`;
-}
-
-/** The record in the file's text; StoreError when it is not one. */
-export function decodeMark(text: string, file: string): RevisionMarkRecord {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const o = parsed as { revision?: unknown; at?: unknown } | undefined;
-  if (!o || typeof o !== 'object' || !Number.isSafeInteger(o.revision) || (o.revision as number) < 0 || typeof o.at !== 'string') {
-    throw new GroveError(ErrorCode.StoreError, `${file} is not a revision record (expected {"revision": N, "at": TIME})`, { details: { file } });
-  }
-  return { revision: o.revision as number, at: o.at };
-}
-
-/** What the file holds: a record, nothing (no file yet), or damage (it cannot be trusted either way). */
-export type MarkRead = { record?: RevisionMarkRecord; damage?: string };
-
-export async function readMark(file: string): Promise<MarkRead> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new GroveError(ErrorCode.StoreError, `cannot read ${file}: ${errorMessage(err)}`, { cause: err, details: { file } });
-  }
-  try {
-    const buffer = Buffer.alloc(MAX_MARK_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_MARK_BYTES) return { damage: `${file} is larger than a revision record can be` };
-    return { record: decodeMark(buffer.subarray(0, bytesRead).toString('utf8'), file) };
-  } catch (err) {
-    if (err instanceof GroveError) return { damage: err.message };
-    throw new GroveError(ErrorCode.StoreError, `cannot read ${file}: ${errorMessage(err)}`, { cause: err, details: { file } });
-  } finally {
-    await handle.close();
-  }
 }
 
 /** The loss the recorded revision proves, if LevelDB holds less. */
@@ -89,8 +39,8 @@ export interface RevisionMarkOptions {
   logger?: Logger;
   /** Runs fn after ms; returns a cancel function (tests pass their own). */
   schedule?: (fn: () => void, ms: number) => () => void;
-  /** Writes the file atomically (tests count the writes). */
-  write?: (file: string, text: string) => Promise<void>;
+  /** Writes the record (mark-file.ts; tests count the writes). */
+  write?: (file: string, record: RevisionMarkRecord) => Promise<void>;
   now?: () => Date;
 }
 
@@ -105,7 +55,7 @@ export class RevisionMark {
   readonly file: string;
   readonly #interval: number;
   readonly #schedule: (fn: () => void, ms: number) => () => void;
-  readonly #write: (file: string, text: string) => Promise<void>;
+  readonly #write: (file: string, record: RevisionMarkRecord) => Promise<void>;
   readonly #now: () => Date;
   readonly #logger: Logger | undefined;
   #written: number | undefined;
@@ -118,7 +68,7 @@ export class RevisionMark {
     this.file = options.file;
     this.#interval = options.intervalMs ?? DEFAULT_MARK_INTERVAL_MS;
     this.#schedule = options.schedule ?? unrefTimer;
-    this.#write = options.write ?? ((file, text) => writeFileAtomic(file, text, 0o600));
+    this.#write = options.write ?? writeMark;
     this.#now = options.now ?? (() => new Date());
     this.#logger = options.logger;
   }
@@ -166,7 +116,7 @@ export class RevisionMark {
     const revision = this.#latest;
     if (revision === undefined || revision === this.#written) return;
     try {
-      await this.#write(this.file, encodeMark({ revision, at: this.#now().toISOString() }));
+      await this.#write(this.file, { revision, at: this.#now().toISOString() });
       this.#written = revision;
       if (this.#failing) this.#logger?.info({ file: this.file, revision }, 'store revision recorded again');
       this.#failing = false;

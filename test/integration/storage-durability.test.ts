@@ -17,6 +17,7 @@ import { Level } from 'level';
 import { createWireDecoder, createWireEncoder } from '../../src/core/wire.js';
 import { replayLog } from '../../src/store/leveldb-log.js';
 import { LevelStore } from '../../src/store/level-store.js';
+import { readMark } from '../../src/store/revision-mark.js';
 import { TestCluster } from '../support/cluster.js';
 import { eventually, runGrove } from '../support/grove-cli.js';
 import { LoggedServer } from '../support/logged-server.js';
@@ -104,7 +105,7 @@ describeWith(['root'], 'server store: lost commits and corrupt entries', () => {
     await server.start();
     for (let i = 1; i <= 3; i++) expect((await server.applyConfigMap(`cm-${i}`, { i: String(i) })).status).toBe(200);
     await server.stop('SIGTERM');
-    const recorded = (JSON.parse(await readFile(`${serverDb(dataDir)}.revision`, 'utf8')) as { revision: number }).revision;
+    const recorded = (await readMark(`${serverDb(dataDir)}.revision`)).record!.revision;
     const log = await lastLog(serverDb(dataDir));
     const { records } = replayLog(await readFile(log));
     await truncate(log, records.at(-2)!.offset);

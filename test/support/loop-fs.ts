@@ -16,6 +16,8 @@ const run = promisify(execFile);
 export interface LoopFs {
   /** Where the filesystem is mounted. */
   mountpoint: string;
+  /** The loop device (/dev/loopN): its /sys/block/loopN/stat counts the writes that reach it. */
+  device: string;
   /** Writes a filler file until the filesystem refuses another byte. */
   fill(): void;
   /** Removes the filler. */
@@ -58,6 +60,7 @@ export async function createLoopFs(sizeMiB = 32, mountpoint?: string): Promise<L
   }
   return {
     mountpoint: target,
+    device: device!,
     fill() {
       const fd = openSync(join(target, FILLER), 'a');
       try {

@@ -14,6 +14,7 @@ import { ErrorCode, isGroveError, type GroveError } from '../../src/core/errors.
 import { LevelStore, type Db, type LevelStoreOptions } from '../../src/store/level-store.js';
 import { replayLog } from '../../src/store/leveldb-log.js';
 import { readMark } from '../../src/store/revision-mark.js';
+import { writeMark } from '../../src/store/mark-file.js';
 import type { StoreChange } from '../../src/store/store.js';
 
 let dir: string;
@@ -108,7 +109,9 @@ describe('LevelStore: missing commits refuse the open', () => {
     await closeAll();
     const log = await logFile();
     await truncate(log, (await stat(log)).size - 20);
-    await writeFile(`${path}.revision`, '{"revision":2,"at":"2025-05-01T00:00:00.000Z"}\n');
+    // As recorded before the last commit (the file lags commits by up to a minute).
+    await rm(`${path}.revision`);
+    await writeMark(`${path}.revision`, { revision: 2, at: '2025-05-01T00:00:00.000Z' });
     const store = await openStore();
     expect(store.revision()).toBe(2);
   });

@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeMark, encodeMark, lossAgainstMark, readMark, RevisionMark } from '../../src/store/revision-mark.js';
+import { encodeSlot, MARK_SLOT_BYTES, writeMark } from '../../src/store/mark-file.js';
+import { lossAgainstMark, readMark, RevisionMark } from '../../src/store/revision-mark.js';
 
 /** Timers fired by hand, and every write the mark makes. */
 function harness(options: { failWrites?: () => boolean } = {}) {
@@ -16,9 +17,9 @@ function harness(options: { failWrites?: () => boolean } = {}) {
       timers.push(t);
       return () => (t.cancelled = true);
     },
-    write: async (_file, text) => {
+    write: async (_file, record) => {
       if (options.failWrites?.()) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-      writes.push(decodeMark(text, 'f').revision);
+      writes.push(record.revision);
     },
     now: () => new Date('2025-05-01T00:00:00.000Z'),
   });
@@ -93,29 +94,57 @@ describe('RevisionMark', () => {
 });
 
 describe('revision mark file', () => {
-  it('round-trips, and a loss is a store revision below the recorded one', async () => {
+  async function withFile(fn: (file: string) => Promise<void>): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'grove-mark-'));
     try {
-      const file = join(dir, 'db.revision');
+      await fn(join(dir, 'db.revision'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const at = '2025-05-01T00:00:00.000Z';
+
+  it('round-trips through two slots written in turn, in place', async () => {
+    await withFile(async (file) => {
       expect(await readMark(file)).toEqual({});
-      await writeFile(file, encodeMark({ revision: 41, at: '2025-05-01T00:00:00.000Z' }));
-      const read = await readMark(file);
-      expect(read.record).toEqual({ revision: 41, at: '2025-05-01T00:00:00.000Z' });
-      expect(lossAgainstMark(41, read, file)).toBeUndefined();
-      expect(lossAgainstMark(50, read, file)).toBeUndefined();
-      expect(lossAgainstMark(39, read, file)).toEqual({
-        summary: `LevelDB holds revision 39 but revision 41 was recorded in ${file} at 2025-05-01T00:00:00.000Z`,
-        knownRevision: 41,
-      });
-      for (const bad of ['{"revision": -1, "at": "x"}', 'not json', '{"revision": 1.5, "at": "x"}', 'x'.repeat(5000)]) {
+      await writeMark(file, { revision: 41, at });
+      expect((await readMark(file)).record).toEqual({ revision: 41, at });
+      const inode = (await stat(file)).ino;
+      await writeMark(file, { revision: 42, at });
+      await writeMark(file, { revision: 43, at });
+      expect((await readMark(file)).record).toEqual({ revision: 43, at });
+      expect((await stat(file)).ino).toBe(inode);
+      expect((await stat(file)).size).toBe(2 * MARK_SLOT_BYTES);
+      const bytes = await readFile(file);
+      expect(bytes.subarray(0, 60).toString()).toContain('"revision":43');
+      expect(bytes.subarray(MARK_SLOT_BYTES, MARK_SLOT_BYTES + 60).toString()).toContain('"revision":42');
+    });
+  });
+
+  it('falls back to the other slot when a write was torn, and calls a file without an intact record damaged', async () => {
+    await withFile(async (file) => {
+      await writeMark(file, { revision: 7, at });
+      await writeMark(file, { revision: 8, at });
+      // A power cut halfway through writing slot 0 (revision 9).
+      const handle = await open(file, 'r+');
+      await handle.write(encodeSlot({ revision: 9, at }).subarray(0, 20), 0, 20, 0);
+      await handle.write(Buffer.from('xx'), 0, 2, 20);
+      await handle.close();
+      expect((await readMark(file)).record).toEqual({ revision: 8, at });
+      for (const bad of ['{"revision": 5, "at": "x"}\n', 'garbage', 'x'.repeat(3 * MARK_SLOT_BYTES)]) {
         await writeFile(file, bad);
         const damaged = await readMark(file);
         expect(damaged.damage).toBeDefined();
         expect(lossAgainstMark(100, damaged, file)?.summary).toMatch(/revision record is damaged/);
       }
-      expect(await readFile(file, 'utf8')).toHaveLength(5000);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('is a loss when the store holds less than the recorded revision', () => {
+    const read = { record: { revision: 41, at } };
+    expect(lossAgainstMark(41, read, 'f')).toBeUndefined();
+    expect(lossAgainstMark(50, read, 'f')).toBeUndefined();
+    expect(lossAgainstMark(50, {}, 'f')).toBeUndefined();
+    expect(lossAgainstMark(39, read, 'f')).toEqual({ summary: `LevelDB holds revision 39 but revision 41 was recorded in f at ${at}`, knownRevision: 41 });
   });
 });
