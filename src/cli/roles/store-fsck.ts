@@ -5,6 +5,7 @@
  * past the highest one known; they list corrupt entries and quarantine them (--dry-run lists
  * only), and list what was quarantined before (by them or by a daemon at start).
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, GroveError, isGroveError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -68,6 +69,10 @@ export async function runFsck(ctx: CliContext, r: StoreRole, options: Record<str
   const acceptLoss = options.acceptLoss === true;
   if (dryRun && acceptLoss) throw new GroveError(ErrorCode.InvalidArgument, '--accept-loss changes the store: it cannot go with --dry-run');
   const out = ctx.io.stdout;
+  // Opening would create an empty store: there is nothing to check instead.
+  if (!(await stat(r.path).then((s) => s.isDirectory(), () => false))) {
+    throw new GroveError(ErrorCode.NotFound, `no ${r.role} store at ${r.path}: nothing to check (wrong --data-dir?)`);
+  }
   const store = roleStore(r.role, r.path, ctx.logger, acceptLoss);
   try {
     await store.open();
