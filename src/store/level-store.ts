@@ -133,6 +133,8 @@ export class LevelStore implements Store, Auditable {
     const logLosses = await this.#checkLogs(acceptLoss);
     const keptLogs = logLosses.length > 0 ? await keepLogsCopy(this.#path, logLosses.map((l) => l.file), new Date(), this.#logger) : undefined;
     await this.#openHandle();
+    // A fresh open replays the log: a failure before an earlier close is behind us.
+    this.#broken = undefined;
     const read = await readMark(this.#mark.file);
     const markLoss = lossAgainstMark(this.#revision, read, this.#mark.file);
     if (markLoss && !acceptLoss) {
@@ -325,6 +327,13 @@ export class LevelStore implements Store, Auditable {
     return problems;
   }
 
+  /** How many entries the store holds, readable or not (fsck's summary). */
+  async countEntries(): Promise<number> {
+    let n = 0;
+    for await (const _key of (await this.#readable()).keys({ gte: ' ' })) n++;
+    return n;
+  }
+
   /** Moves each entry's raw bytes under the quarantine prefix in one commit; returns the revision. */
   quarantine(problems: EntryProblem[]): Promise<number> {
     try {
@@ -422,8 +431,10 @@ export class LevelStore implements Store, Auditable {
 
   /** One synced batch plus the revision record; a failure leaves the store broken until reopened. */
   async #write(batch: BatchOp[], revision: number, ops: StoreOp[]): Promise<void> {
+    // Outside the try: a store that is simply closed is not broken.
+    const db = this.#db;
     try {
-      await this.#db.batch([...batch, { type: 'put', key: META_REVISION_KEY, value: this.#encoder.encode(revision) }], { sync: true });
+      await db.batch([...batch, { type: 'put', key: META_REVISION_KEY, value: this.#encoder.encode(revision) }], { sync: true });
     } catch (err) {
       this.#broken = { err, before: this.#revision, revision, ops };
       const error = storeError(`cannot commit revision ${revision} to ${this.#path}`, err, { path: this.#path, revision });

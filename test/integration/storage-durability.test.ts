@@ -160,6 +160,7 @@ describeWith(['root'], 'server store: lost commits and corrupt entries', () => {
     expect(dry.code).toBe(1);
     expect(dry.stdout).toMatch(/^corrupt: configmaps\/c1: undecodable CBOR/m);
     expect(dry.stdout).toMatch(/^corrupt: secrets\/s1: sealed with the secrets key in use but does not open/m);
+    expect(dry.stdout).toMatch(/, 2 corrupt \(dry run: nothing changed\), 0 quarantined before$/m);
     expect(dry.stdout).not.toContain('hunter2');
 
     await server.start();

@@ -101,7 +101,7 @@ export async function runFsck(ctx: CliContext, r: StoreRole, options: Record<str
       writeLine(out, `${problems.length} corrupt entr${problems.length === 1 ? 'y' : 'ies'} quarantined at revision ${revision}: the names can be used again`);
     }
     for (const q of earlier) writeLine(out, `quarantined earlier: ${describeQuarantined(q)}`);
-    const entries = (await store.list('')).length;
+    const entries = await store.countEntries();
     const verdict = problems.length === 0 ? 'no corrupt entries' : dryRun ? `${problems.length} corrupt (dry run: nothing changed)` : `${problems.length} quarantined now`;
     writeLine(out, `store at ${r.path}: revision ${store.revision()}, ${entries} entries, ${verdict}, ${earlier.length} quarantined before`);
     return dryRun && problems.length > 0 ? 1 : 0;
