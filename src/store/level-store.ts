@@ -28,7 +28,7 @@ import type { Logger } from '../core/logger.js';
 import { createWireDecoder, createWireEncoder, encodeCanonical } from '../core/wire.js';
 import { checkLogsBeforeOpen, freeBytes, inspectRecord, keepLogsCopy, reopenBlocker, revisionInBatch } from './level-open.js';
 import { collapseOps, addWatcher, checkMinRevision, nextRevision, notifyWatchers, replacementOps, validateKey } from './memory-store.js';
-import { decodeQuarantined, encodeQuarantined, QUARANTINE_PREFIX, quarantineKey, type Auditable, type EntryCheck, type EntryProblem, type QuarantinedEntry } from './quarantine.js';
+import { decodeQuarantined, QUARANTINE_PREFIX, quarantineBatch, type Auditable, type EntryCheck, type EntryProblem, type QuarantinedEntry } from './quarantine.js';
 import { lossAgainstMark, markFileFor, readMark, RevisionMark } from './revision-mark.js';
 import { DEFAULT_ACCEPT_LOSS_COMMAND, highestKnownRevision, storeLossError, type StoreLoss } from './store-loss.js';
 import type { Store, StoreChange, StoreEntry, StoreOp, StoreSnapshot } from './store.js';
@@ -345,16 +345,7 @@ export class LevelStore implements Store, Auditable {
       await this.#recover();
       const raws = problems.length ? await this.#readMany(problems.map((p) => p.key)) : [];
       const revision = nextRevision(this.#revision);
-      const at = new Date().toISOString();
-      const batch: BatchOp[] = [];
-      const ops: StoreOp[] = [];
-      problems.forEach((p, i) => {
-        const raw = raws[i];
-        if (raw === undefined) return;
-        batch.push({ type: 'put', key: quarantineKey(p.key, revision), value: encodeQuarantined({ key: p.key, reason: p.reason, at, revision, raw }, this.#encoder) });
-        batch.push({ type: 'del', key: p.key });
-        ops.push({ type: 'delete', key: p.key });
-      });
+      const { batch, ops } = quarantineBatch(problems, raws, revision, new Date(), this.#encoder);
       if (ops.length === 0) return this.#revision;
       await this.#write(batch, revision, ops);
       return revision;

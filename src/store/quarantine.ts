@@ -6,7 +6,7 @@
  */
 import type { Decoder, Encoder } from 'cbor-x';
 import type { Logger } from '../core/logger.js';
-import type { StoreEntry } from './store.js';
+import type { StoreEntry, StoreOp } from './store.js';
 
 export const QUARANTINE_PREFIX = '\x00quarantine/';
 
@@ -39,6 +39,26 @@ export interface Auditable {
 /** One record per key and quarantining revision: a name corrupt twice keeps both. */
 export function quarantineKey(key: string, revision: number): string {
   return `${QUARANTINE_PREFIX}${key}@${revision}`;
+}
+
+/** The LevelDB ops that set found entries aside (entries gone meanwhile are skipped), and the store's view of them. */
+export function quarantineBatch(
+  problems: readonly EntryProblem[],
+  raws: readonly (Uint8Array | undefined)[],
+  revision: number,
+  now: Date,
+  encoder: Encoder,
+): { batch: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[]; ops: StoreOp[] } {
+  const batch: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[] = [];
+  const ops: StoreOp[] = [];
+  problems.forEach((p, i) => {
+    const raw = raws[i];
+    if (raw === undefined) return;
+    const record = encodeQuarantined({ key: p.key, reason: p.reason, at: now.toISOString(), revision, raw }, encoder);
+    batch.push({ type: 'put', key: quarantineKey(p.key, revision), value: record }, { type: 'del', key: p.key });
+    ops.push({ type: 'delete', key: p.key });
+  });
+  return { batch, ops };
 }
 
 export function encodeQuarantined(entry: QuarantinedEntry, encoder: Encoder): Uint8Array {
