@@ -7,7 +7,7 @@
  * written again is preceded by one saying how many were dropped and why.
  */
 import { writeSync } from 'node:fs';
-import { isNoSpace, NO_SPACE_TEXT } from './no-space.js';
+import { isNoSpace, NO_SPACE_TEXT } from './errors.js';
 
 export interface DroppingDestinationOptions {
   /** Default 2 (stderr). */

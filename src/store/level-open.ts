@@ -8,7 +8,7 @@ import { statfs } from 'node:fs/promises';
 import type { Decoder } from 'cbor-x';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { NO_SPACE_TEXT } from '../core/no-space.js';
+import { NO_SPACE_TEXT } from '../core/errors.js';
 import type { WriteBatch } from './leveldb-log.js';
 import { checkLogs, keepDamagedLogs, logBytes } from './log-check.js';
 import { storeLossError, type StoreLoss } from './store-loss.js';

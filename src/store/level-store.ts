@@ -456,7 +456,7 @@ export class LevelStore implements Store, Auditable {
   async #reopenAfterFailure(): Promise<void> {
     const failed = this.#broken!;
     const blocker = await reopenBlocker(this.#path, this.#options.freeSpace ?? freeBytes);
-    if (blocker !== undefined) throw new GroveError(ErrorCode.StoreError, blocker, { cause: failed.err, details: { path: this.#path, noSpace: true } });
+    if (blocker !== undefined) throw new GroveError(ErrorCode.NoSpace, blocker, { cause: failed.err, details: { path: this.#path } });
     await this.#closeHandle().catch((err: unknown) => this.#logger?.warn({ err: errorMessage(err) }, 'closing the store after a failed write failed'));
     try {
       await this.#checkLogs(false);

@@ -10,7 +10,7 @@
  */
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { isNoSpace, NO_SPACE_TEXT } from '../core/no-space.js';
+import { isNoSpace, NO_SPACE_TEXT } from '../core/errors.js';
 import { writeMark, type MarkRead, type RevisionMarkRecord } from './mark-file.js';
 import type { StoreLoss } from './store-loss.js';
 

@@ -3,8 +3,6 @@
  * the server's store (which lost commits) moves the store past it, is logged as an error, and
  * gets its target again under a revision it will accept. Wired as ControlPlane wires it.
  */
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { decodeNodeTarget } from '../../src/core/wire.js';
 import type { NodeTarget } from '../../src/core/wire-types.js';
@@ -14,21 +12,22 @@ import { nodeIsAhead, RevisionFloor } from '../../src/server/revision-floor.js';
 import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { encStatus, FakeClock, nodeRecord, nodeStatus } from './server-fixtures.js';
+import { capturingLogger } from '../support/capture-logger.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  node?: string;
+  nodeRevision?: number;
+}
 
 async function setup(storeRevision = 0) {
   const store = new MemoryStore();
   await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
   if (storeRevision > 0) await store.advanceRevision(storeRevision - 1);
-  const lines: { msg: string; node?: string; nodeRevision?: number; storeRevision?: number }[] = [];
-  const logger = pino(
-    { level: 'error' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
-        done();
-      },
-    }),
-  );
+  const captured = capturingLogger();
+  const logger = captured.logger;
+  const errorLines = (): LogLine[] => (captured.lines() as unknown as LogLine[]).filter((l) => l.level >= 50);
   const clock = new FakeClock();
   const mutex = new Mutex();
   const published: NodeTarget[] = [];
@@ -55,12 +54,12 @@ async function setup(storeRevision = 0) {
     await floor.idle();
     await controller.idle();
   };
-  return { store, published, lines, report, controller };
+  return { store, published, errorLines, report, controller };
 }
 
 describe('revisions never go backwards', () => {
   it('a node ahead of the store moves the store past it, logs an error and gets a target it accepts', async () => {
-    const { store, published, lines, report, controller } = await setup();
+    const { store, published, errorLines, report, controller } = await setup();
     const before = store.revision();
     expect(published.at(-1)!.revision).toBeLessThanOrEqual(before);
     await report(500);
@@ -68,7 +67,7 @@ describe('revisions never go backwards', () => {
     const reissued = published.at(-1)!;
     expect(reissued.node).toBe('pi-1');
     expect(reissued.revision).toBeGreaterThan(500);
-    const errors = lines.filter((l) => l.node === 'pi-1' && l.nodeRevision === 500);
+    const errors = errorLines().filter((l) => l.node === 'pi-1' && l.nodeRevision === 500);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.msg).toContain(`node pi-1 applied target revision 500, above this server's store revision ${before}`);
     // Heartbeats repeating 500 until the new target lands change nothing more.
@@ -76,7 +75,7 @@ describe('revisions never go backwards', () => {
     await report(500);
     await report(500);
     expect(published).toHaveLength(count);
-    expect(lines.filter((l) => l.nodeRevision !== undefined)).toHaveLength(1);
+    expect(errorLines().filter((l) => l.nodeRevision !== undefined)).toHaveLength(1);
     // The node applied the reissued target: in step again.
     await report(reissued.revision);
     expect(published).toHaveLength(count);
@@ -87,15 +86,15 @@ describe('revisions never go backwards', () => {
   });
 
   it('a node ahead of the target last published to it (a lost targets/ record) gets its target again', async () => {
-    const { store, published, lines, report, controller } = await setup(1000);
+    const { store, published, errorLines, report, controller } = await setup(1000);
     const first = published.at(-1)!;
     await report(first.revision);
-    expect(lines).toHaveLength(0);
+    expect(errorLines()).toHaveLength(0);
     await report(first.revision + 5);
     const reissued = published.at(-1)!;
     expect(reissued.revision).toBeGreaterThan(first.revision + 5);
     expect(store.revision()).toBeGreaterThanOrEqual(reissued.revision);
-    expect(lines).toHaveLength(1);
+    expect(errorLines()).toHaveLength(1);
     await controller.stop();
   });
 

@@ -150,7 +150,7 @@ describe('LevelStore: a failed write', () => {
     await store.commit([{ type: 'put', key: 'k', value: 1 }]);
     control.fail = 1;
     const err = await store.commit([{ type: 'put', key: 'k', value: 2 }]).catch((e: unknown) => e);
-    expect(isGroveError(err, ErrorCode.StoreError)).toBe(true);
+    expect(isGroveError(err, ErrorCode.NoSpace)).toBe(true);
     expect((err as Error).message).toBe(`cannot commit revision 2 to ${path}: no space left on device`);
     expect(control.opened).toBe(1);
     // Reads go on from the handle the failure left.
@@ -170,7 +170,7 @@ describe('LevelStore: a failed write', () => {
     for (let i = 0; i < 3; i++) {
       const err = await store.commit([{ type: 'put', key: 'k', value: 2 }]).catch((e: unknown) => e);
       expect((err as GroveError).message).toMatch(new RegExp(`^store at ${path} takes no writes until space is freed \\(0 bytes free, about \\d+ needed .*\\): no space left on device$`));
-      expect((err as GroveError).details).toMatchObject({ noSpace: true });
+      expect(isGroveError(err, ErrorCode.NoSpace)).toBe(true);
     }
     expect(control.opened).toBe(1);
     expect(await store.get('k')).toBeUndefined();
