@@ -74,11 +74,18 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
-/** True when `err`, or an error in its cause chain, is a full filesystem (ENOSPC) or quota (EDQUOT). */
+/** How a full filesystem is named everywhere (API answers, CLI lines, logs). */
+export const NO_SPACE_TEXT = 'no space left on device';
+
+/**
+ * True when `err`, or an error in its cause chain, is a full filesystem (ENOSPC) or quota
+ * (EDQUOT). LevelDB reports it only in its message ("IO error: …: No space left on device").
+ */
 export function isNoSpace(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT' || code === ErrorCode.NoSpace) return true;
+    if (code === 'LEVEL_IO_ERROR' && /no space left on device/i.test(e.message)) return true;
   }
   return false;
 }
@@ -90,6 +97,6 @@ export function isNoSpace(err: unknown): boolean {
  */
 export function noSpaceError(path: string, cause: unknown): GroveError {
   if (isGroveError(cause, ErrorCode.NoSpace)) return cause;
-  return new GroveError(ErrorCode.NoSpace, `no space left on device writing ${path}`, { cause, details: { path } });
+  return new GroveError(ErrorCode.NoSpace, `${NO_SPACE_TEXT} writing ${path}`, { cause, details: { path } });
 }
 

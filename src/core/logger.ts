@@ -1,12 +1,14 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { DroppingDestination } from './log-destination.js';
 
 export type { Logger };
 
 export interface LoggerOptions {
   level?: LevelWithSilent;
-  /** Where log lines go; defaults to JSON lines on stderr so stdout stays for command output.
+  /** Where log lines go; defaults to JSON lines on stderr so stdout stays for command output,
+   *  dropped and counted instead of crashing when stderr cannot be written (a full disk).
    *  For human-oriented output pass prettyStream() from ./pretty-stream.js. */
-  destination?: NodeJS.WritableStream;
+  destination?: NodeJS.WritableStream | DroppingDestination;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  const destination = options.destination ?? new DroppingDestination({ fd: 2 });
   return pino({ level, base: undefined, redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' } }, destination);
 }
 

@@ -100,6 +100,8 @@ export class Controller {
   private republishNext = false;
   /** Nodes whose current target goes out again in the next pass (see republishNode). */
   private republishNodes = new Set<string>();
+  /** Nodes whose target gets a new revision in the next pass even if unchanged (see reissueNode). */
+  private reissueNodes = new Set<string>();
   private stopped = true;
   /** Wakes a pass when the next eviction or rollout deadline falls due (nothing else changes then). */
   private wakeTimer: { handle: NodeJS.Timeout; at: string } | undefined;
@@ -156,6 +158,15 @@ export class Controller {
    */
   republishNode(node: string): void {
     this.republishNodes.add(node);
+    this.nudge();
+  }
+
+  /**
+   * Issues one node's target again under a new revision, changed or not: for a node that has
+   * applied a revision above this server's (revision-floor.ts), which ignores anything older.
+   */
+  reissueNode(node: string): void {
+    this.reissueNodes.add(node);
     this.nudge();
   }
 
@@ -301,7 +312,7 @@ export class Controller {
       const pods = buildNodePods(name, byNode.get(name) ?? [], appIndex, olderTemplate);
       const checksum = podsChecksum(pods);
       const last = this.last.get(name);
-      if (last && last.checksum === checksum) {
+      if (last && last.checksum === checksum && !this.reissueNodes.has(name)) {
         if (republishAll || this.republishNodes.has(name)) publications.push({ node: name, record: last, pods });
         continue;
       }
@@ -321,6 +332,7 @@ export class Controller {
       publications.push({ node: n, record: { revision: 0, checksum: '', issuedAt: now }, pods: [] });
     }
     this.republishNodes.clear();
+    this.reissueNodes.clear();
     const configs = this.opts.configs ? await this.opts.configs.plan({ nodes: [...known], byNode, apps: appIndex, olderTemplate, republishAll, now }) : [];
     return { publications, configs };
   }

@@ -6,7 +6,7 @@
  * backup carries ciphertext and a restore puts it back as it was.
  */
 import { ErrorCode, GroveError } from '../core/errors.js';
-import { isSealed, keyId, seal, unseal } from '../core/seal.js';
+import { isSealed, keyId, seal, unseal, type Sealed } from '../core/seal.js';
 import type { Store, StoreChange, StoreEntry, StoreOp, StoreSnapshot } from '../store/store.js';
 
 export const SEALED_PREFIXES = ['secrets/', 'nodekeys/'] as const;
@@ -17,6 +17,11 @@ export function isSealedKey(key: string): boolean {
 
 function aadFor(key: string): string {
   return `grove-store/${key}`;
+}
+
+/** The plaintext of a sealed record stored under `storeKey`; throws when it does not open. */
+export function openSealedValue(key: Buffer, storeKey: string, value: Sealed): unknown {
+  return JSON.parse(unseal(key, value, aadFor(storeKey)).toString('utf8'));
 }
 
 export class SealedStore implements Store {
@@ -63,6 +68,10 @@ export class SealedStore implements Store {
     return this.inner.replaceAll(entries, minRevision);
   }
 
+  advanceRevision(min: number): Promise<number> {
+    return this.inner.advanceRevision(min);
+  }
+
   watch(listener: (change: StoreChange) => void): () => void {
     return this.inner.watch(listener);
   }
@@ -101,7 +110,7 @@ export class SealedStore implements Store {
     // A plaintext record not migrated yet (only between a restore and the next start).
     if (!isSealed(entry.value)) return entry;
     try {
-      return { ...entry, value: JSON.parse(unseal(this.key, entry.value, aadFor(entry.key)).toString('utf8')) as T };
+      return { ...entry, value: openSealedValue(this.key, entry.key, entry.value) as T };
     } catch (err) {
       throw new GroveError(ErrorCode.Internal, `${entry.key} cannot be decrypted: ${(err as Error).message}`, { cause: err, details: { key: entry.key } });
     }

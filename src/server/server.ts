@@ -28,6 +28,7 @@ import { indexRevisions } from './revisions.js';
 import { SERVER_USERNAME } from './security/credentials.js';
 import type { CreatedJoinToken, JoinTokenView } from './security/tokens.js';
 import { StatusCache, type StoredNode } from './status-cache.js';
+import { RevisionFloor } from './revision-floor.js';
 import { appDeferred, appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type DeferredView, type NodeDetail, type PodView } from './views.js';
 import { invalid, name as validName } from './validate.js';
 import { listVolumes, removeVolume, type NodeVolumes } from './volumes-api.js';
@@ -136,6 +137,7 @@ export class ControlPlane {
   private readonly controller: Controller;
   private readonly rpc: RpcProxy;
   private readonly configs: ConfigDistributor;
+  private readonly revisionFloor: RevisionFloor;
   private client: MqttClient | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private checkingJobs = false;
@@ -159,6 +161,14 @@ export class ControlPlane {
       onNodeEvent: () => this.controller.nudge(),
       targetRevision: (node) => this.controller.targetRevision(node),
       onNodeBehind: (node) => this.controller.republishNode(node),
+      onNodeRevision: (node, revision) => this.revisionFloor.observe(node, revision),
+    });
+    this.revisionFloor = new RevisionFloor({
+      store: opts.store,
+      mutex: this.mutex,
+      logger: opts.logger,
+      targetRevision: (node) => this.controller.targetRevision(node),
+      reissue: (node) => this.controller.reissueNode(node),
     });
     this.controller = new Controller({
       store: opts.store,
@@ -234,6 +244,7 @@ export class ControlPlane {
     await this.controller.stop();
     this.configs.stop();
     await this.statusCache.stop();
+    await this.revisionFloor.idle();
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(true).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'MQTT close failed'));
@@ -262,6 +273,7 @@ export class ControlPlane {
   async settle(): Promise<void> {
     await this.controller.idle();
     await this.statusCache.idle();
+    await this.revisionFloor.idle();
     await this.controller.idle();
   }
 

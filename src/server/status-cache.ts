@@ -60,6 +60,8 @@ export interface StatusCacheOptions {
   onNodeBehind?: (node: string) => void;
   /** How long a node may lag its target before onNodeBehind, and between calls (default 30 s). */
   behindAfterMs?: number;
+  /** Every accepted status's applied target revision (revisions never go backwards: revision-floor.ts). */
+  onNodeRevision?: (node: string, observedRevision: number) => void;
 }
 
 interface Live {
@@ -222,6 +224,7 @@ export class StatusCache {
       prev.facts.arch !== status.facts.arch ||
       JSON.stringify(prev.facts.labels) !== JSON.stringify(status.facts.labels);
     this.checkBehind(node, l, status);
+    this.opts.onNodeRevision?.(node, status.observedRevision);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
     else if (!prev || readyPodsKey(prev) !== readyPodsKey(status)) this.opts.onNodeEvent?.(node, 'pods-ready');
   }

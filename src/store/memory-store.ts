@@ -35,12 +35,16 @@ export function replacementOps(currentKeys: Iterable<string>, entries: readonly 
   return [...deletes, ...entries.map((e): StoreOp => ({ type: 'put', key: e?.key, value: e?.value }))];
 }
 
-/** The revision a commit gets: one above the current revision, and above a requested floor. */
-export function nextRevision(current: number, minRevision = 0): number {
-  if (!Number.isSafeInteger(minRevision) || minRevision < 0) {
+export function checkMinRevision(minRevision: unknown): number {
+  if (!Number.isSafeInteger(minRevision) || (minRevision as number) < 0) {
     throw new GroveError(ErrorCode.InvalidArgument, `invalid minimum revision ${String(minRevision)}`);
   }
-  return Math.max(current, minRevision) + 1;
+  return minRevision as number;
+}
+
+/** The revision a commit gets: one above the current revision, and above a requested floor. */
+export function nextRevision(current: number, minRevision = 0): number {
+  return Math.max(current, checkMinRevision(minRevision)) + 1;
 }
 
 /** The last op for each key, in order of each key's first appearance. */
@@ -151,6 +155,12 @@ export class MemoryStore implements Store {
   async replaceAll(entries: { key: string; value: unknown }[], minRevision = 0): Promise<number> {
     nextRevision(this.#revision, minRevision);
     return this.#apply(replacementOps(this.#entries.keys(), entries), minRevision);
+  }
+
+  async advanceRevision(min: number): Promise<number> {
+    checkMinRevision(min);
+    if (this.#revision <= min) this.#revision = min + 1;
+    return this.#revision;
   }
 
   /** Synchronous between validation and publish, so concurrent callers are serialised for free. */

@@ -51,6 +51,12 @@ export interface Store {
    * `minRevision`, so revisions never go backwards (agents ignore targets that are not newer).
    */
   replaceAll(entries: { key: string; value: unknown }[], minRevision?: number): Promise<number>;
+  /**
+   * Makes the revision greater than `min` (one above it) when it is not already, and returns
+   * the revision; no entry changes and watchers are not called. For a server that learns a
+   * node has applied a revision its store no longer holds (revisions never go backwards).
+   */
+  advanceRevision(min: number): Promise<number>;
   /** Called after every commit that changed something, in revision order. Returns unsubscribe. */
   watch(listener: (change: StoreChange) => void): () => void;
 }

@@ -301,7 +301,31 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       expect((await store.list('')).map((e) => e.key)).toEqual(['apps/a']);
     });
 
+    it('advanceRevision moves the revision past a floor, never back, and changes no entry', async () => {
+      await store.commit([{ type: 'put', key: 'a', value: 1 }]);
+      const changes = record();
+      expect(await store.advanceRevision(0)).toBe(1);
+      expect(await store.advanceRevision(1)).toBe(2);
+      expect(await store.advanceRevision(40)).toBe(41);
+      expect(await store.advanceRevision(10)).toBe(41);
+      expect(store.revision()).toBe(41);
+      expect(changes).toEqual([]);
+      expect(await store.get('a')).toEqual({ key: 'a', value: 1, revision: 1 });
+      expect(await store.commit([{ type: 'put', key: 'a', value: 2 }])).toBe(42);
+      await expect(store.advanceRevision(-1)).rejects.toThrow(/minimum revision/);
+      await expect(store.advanceRevision(1.5)).rejects.toThrow(/minimum revision/);
+      expect(store.revision()).toBe(42);
+    });
+
     if (durable) {
+      it('keeps an advanced revision across a reopen', async () => {
+        await store.commit([{ type: 'put', key: 'a', value: 1 }]);
+        await store.advanceRevision(99);
+        const reopened = await fixture.reopen!();
+        expect(reopened.revision()).toBe(100);
+        expect(await reopened.commit([{ type: 'put', key: 'a', value: 2 }])).toBe(101);
+      });
+
       it('persists entries and revision across a reopen', async () => {
         await store.commit([
           { type: 'put', key: 'apps/web', value: app('web', 3) },

@@ -23,7 +23,8 @@ export type Prerequisite =
   | 'iproute2'
   | 'iptables'
   | 'nats-server'
-  | 'musl-gcc';
+  | 'musl-gcc'
+  | 'loopfs';
 
 function onPath(bin: string): boolean {
   try {
@@ -60,6 +61,10 @@ function missing(req: Prerequisite): string | undefined {
     case 'iproute2':
       // ip netns, veth and tc netem; nsenter (util-linux) puts a process into the namespace.
       return ['ip', 'tc', 'nsenter'].every(onPath) ? undefined : 'needs ip, tc (iproute2) and nsenter on PATH';
+    case 'loopfs':
+      // A small filesystem of a test's own (test/support/loop-fs.ts).
+      if (process.getuid?.() !== 0) return 'needs root (loop mounts)';
+      return ['losetup', 'mkfs.ext4', 'mount', 'umount'].every(onPath) ? undefined : 'needs losetup, mount (util-linux) and mkfs.ext4 (e2fsprogs)';
     case 'registry':
       return existsSync('/usr/bin/docker-registry') ? undefined : 'needs Debian docker-registry';
     case 'shim':

@@ -4,6 +4,7 @@ import { joinCluster, loadJoinConfig, rejoinCredential } from '../../../agent/sr
 import { chooseJoinToken } from './join-token-source.js';
 import type { CliContext } from '../context.js';
 import { tuneDaemonHeap } from './daemon-heap.js';
+import { survivingStreamErrors } from '../../core/log-destination.js';
 import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
 import { labelsFromFlags } from './server-setup.js';
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
@@ -12,6 +13,8 @@ import { hostPathRootsOption } from './host-path-roots.js';
 
 export async function runAgent(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
   tuneDaemonHeap(ctx.io.env);
+  // A full disk under its log file must not stop a daemon (logger: see core/log-destination.ts).
+  for (const stream of [ctx.io.stdout, ctx.io.stderr]) survivingStreamErrors(stream);
   // Checked before joining: a typo in a flag must not cost a join token.
   const backoff = restartBackoffOption(o.restartBackoff as string | undefined, ctx.io.env);
   const env = ctx.io.env;

@@ -8,7 +8,8 @@ import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
 import { PodVolumes } from '../../../agent/src/agent/volumes/pod-volumes.js';
 import { factsProvider } from '../../../agent/src/agent/facts.js';
 import type { JoinConfig } from '../../../agent/src/agent/join-client.js';
-import { LevelStore } from '../../store/level-store.js';
+import { agentEntryCheck } from '../../../agent/src/agent/store-checks.js';
+import { agentStorePath, openRoleStore } from './store-fsck.js';
 import { SyncedConfig } from '../../../agent/src/agent/synced-config.js';
 import { fetchConfigKey } from '../../../agent/src/agent/config-key.js';
 import { openLocalRuntime } from '../local-runtime.js';
@@ -43,7 +44,6 @@ export interface RunningAgent {
 export async function startNodeAgent(options: NodeAgentOptions): Promise<RunningAgent> {
   const { dataDir, join: joined, logger } = options;
   const local = await openLocalRuntime({ dataDir, logger, env: options.env, ...(options.runtime ? { runtime: options.runtime } : {}) });
-  const store = new LevelStore({ path: join(dataDir, 'agent', 'db'), logger });
   // Per-app update-lock directories, bound into the app's containers at /grove/lock.
   const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
   // ConfigMaps/Secrets of this node's pods, kept encrypted in <data-dir>/agent/config.bundle.
@@ -58,6 +58,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const volumes = new PodVolumes({ dataDir, logger, config, ...(options.hostPathRoots ? { hostPathRoots: options.hostPathRoots } : {}) });
   // Pod sandboxes: shared network (CNI), IPC and UTS namespaces and /etc/hosts per pod.
   const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, logger);
+  // Refuses to start on missing commits; quarantines corrupt entries (docs/reliability.md).
+  const { store } = await openRoleStore({ role: 'agent', path: agentStorePath(dataDir), check: async () => agentEntryCheck }, logger);
   const agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
@@ -78,7 +80,13 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     ...(options.restartBackoffSeconds ? { restartBackoffSeconds: options.restartBackoffSeconds } : {}),
     ...(options.lockMaxSeconds !== undefined ? { lockMaxSeconds: options.lockMaxSeconds } : {}),
   });
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    // Opened above for its checks: a failed start must not leave it locked.
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   return {
     agent,
     stop: async () => {

@@ -1,6 +1,9 @@
+import { stat } from 'node:fs/promises';
 import type { Logger } from '../../core/logger.js';
 import { hasSealedRecords, SealedStore } from '../../server/sealed-store.js';
-import { loadSecretKey } from '../../server/security/secret-key.js';
+import { loadSecretKey, secretKeyPath } from '../../server/security/secret-key.js';
+import { serverEntryCheck } from '../../server/store-checks.js';
+import type { EntryCheck } from '../../store/quarantine.js';
 import type { Store } from '../../store/store.js';
 
 /**
@@ -19,4 +22,16 @@ export async function openSealedStore(raw: Store, serverDir: string, log: Logger
     log.info({ sealed }, 'plaintext Secrets encrypted at rest');
   }
   return store;
+}
+
+/**
+ * The server store's entry check (src/server/store-checks.ts), with the secrets key when there
+ * is one: a fresh data dir has none yet, and then nothing sealed to check either.
+ */
+export async function serverStoreCheck(serverDir: string): Promise<EntryCheck> {
+  const present = await stat(secretKeyPath(serverDir)).then(
+    () => true,
+    () => false,
+  );
+  return serverEntryCheck(present ? (await loadSecretKey(serverDir, false)).key : undefined);
 }

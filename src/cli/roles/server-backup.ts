@@ -6,16 +6,16 @@
  * stopped server's data dir: LevelDB's lock refuses it while the server runs.
  */
 import { open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../core/errors.js';
 import { MAX_BACKUP_BYTES, decodeBackup, type Backup } from '../../store/backup.js';
 import { writeFileAtomic } from '../../store/durable-file.js';
-import { LevelStore } from '../../store/level-store.js';
+import type { LevelStore } from '../../store/level-store.js';
 import type { StoreEntry } from '../../store/store.js';
 import { PREFIX } from '../../server/resources.js';
 import { openClient } from '../client/open-client.js';
 import type { CliContext } from '../context.js';
 import { writeLine } from '../io.js';
+import { roleStore, serverStorePath } from './store-fsck.js';
 
 /** Where `grove server` keeps its cluster name in the store (see server-setup.ts). */
 const CLUSTER_KEY = 'cluster';
@@ -58,7 +58,7 @@ async function readBackupFile(file: string): Promise<Uint8Array> {
 }
 
 async function openStoppedStore(ctx: CliContext): Promise<LevelStore> {
-  const store = new LevelStore({ path: join(ctx.dataDir, 'server', 'db'), logger: ctx.logger });
+  const store = roleStore('server', serverStorePath(ctx.dataDir), ctx.logger);
   try {
     await store.open();
   } catch (err) {

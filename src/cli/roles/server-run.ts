@@ -5,8 +5,8 @@ import { startEmbeddedBroker } from '../../server/broker/embedded-broker.js';
 import { defaultServerHosts, ensureClusterCa, ensureServerCert } from '../../server/security/ca.js';
 import { createAuthenticator, ensureServerCredentials, nodeUsername, storeNodeLookup } from '../../server/security/credentials.js';
 import { parseDurationSeconds } from '../../core/quantity.js';
-import { LevelStore } from '../../store/level-store.js';
-import { openSealedStore } from './sealed-store-setup.js';
+import { openSealedStore, serverStoreCheck } from './sealed-store-setup.js';
+import { listCommand, openRoleStore, serverStorePath } from './store-fsck.js';
 import { parseBrokerUrls } from '../../core/broker-urls.js';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { loadBrokerCredentials } from './broker-credentials.js';
@@ -14,10 +14,11 @@ import { writeClientConfig, clientConfigPath, type ClientConfig } from '../clien
 import { writeFileAtomic } from '../../store/durable-file.js';
 import type { CliContext } from '../context.js';
 import { tuneDaemonHeap } from './daemon-heap.js';
+import { survivingStreamErrors } from '../../core/log-destination.js';
 import { mosquittoSync } from './mosquitto-sync.js';
 import { ensureLocalJoin } from './local-join.js';
 import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
-import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, urlHost, wholeNumberFlag } from './server-setup.js';
+import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, refuseClusterNameLoss, urlHost, wholeNumberFlag } from './server-setup.js';
 import { DEFAULT_MAX_API_CONNECTIONS } from '../../server/api.js';
 import { warnIfOverFdLimit } from './fd-budget.js';
 import { armTestLoopStall, serviceNotify } from './service-notify.js';
@@ -27,6 +28,8 @@ import { explainListenError } from './listen-error.js';
 
 export async function runServer(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
   tuneDaemonHeap(ctx.io.env);
+  // A full disk under its log file must not stop a daemon (logger: see core/log-destination.ts).
+  for (const stream of [ctx.io.stdout, ctx.io.stderr]) survivingStreamErrors(stream);
   const { logger, dataDir } = ctx;
   const log = logger.child({ component: 'server' });
   const apiAddr = parseHostPort(o.apiAddr as string, '--api-addr');
@@ -41,8 +44,12 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
   await warnIfOverFdLimit(log, { apiConnections, ...(mqttConnections !== undefined ? { mqttConnections } : {}) });
   const serverDir = join(dataDir, 'server');
   await ensurePrivateDir(serverDir);
-  const rawStore = new LevelStore({ path: join(serverDir, 'db'), logger });
-  await rawStore.open();
+  // Refuses to start on missing commits; quarantines corrupt entries (docs/reliability.md).
+  const { store: rawStore, quarantined } = await openRoleStore(
+    { role: 'server', path: serverStorePath(dataDir), check: () => serverStoreCheck(serverDir) },
+    logger,
+    (problems) => refuseClusterNameLoss(problems.map((p) => p.key), o.cluster as string | undefined),
+  );
   const cleanup: (() => Promise<unknown>)[] = [() => rawStore.close()];
   const stopAll = async () => {
     for (const step of cleanup.reverse()) await step().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'shutdown step failed'));
@@ -165,7 +172,9 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       localAgentHealthy = () => agent.agent.healthy();
     }
     log.info({ cluster, api: `${cert ? 'https' : 'http'}://${urlHost(advertise)}:${port}`, mqtt: brokerUrlForNodes, clientConfig: clientConfigPath(dataDir) }, 'grove server ready');
-    ctx.io.stderr.write(`grove server ready: cluster ${cluster}, API ${localApiUrl}, MQTT ${brokerUrlForNodes}, client config ${clientConfigPath(dataDir)}\n`);
+    const shown = quarantined.slice(0, 5).join(', ') + (quarantined.length > 5 ? ', …' : '');
+    const quarantineNote = quarantined.length > 0 ? `; ${quarantined.length} corrupt store entries quarantined (${shown}; \`${listCommand('server')}\` lists them)` : '';
+    ctx.io.stderr.write(`grove server ready: cluster ${cluster}, API ${localApiUrl}, MQTT ${brokerUrlForNodes}, client config ${clientConfigPath(dataDir)}${quarantineNote}\n`);
     // The server's keepalive: its event loop runs the timer, and its local agent's loop must be moving.
     const systemd = serviceNotify(ctx.io.env, logger, () => localAgentHealthy());
     systemd.ready(`cluster ${cluster}, API ${localApiUrl}`);

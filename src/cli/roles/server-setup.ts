@@ -69,6 +69,19 @@ export async function ensureClusterName(store: Store, requested: string | undefi
   return name;
 }
 
+/**
+ * A corrupt cluster-name record is not quarantined at start unless --cluster names the cluster:
+ * without it the server would pick "default" and every node would be on another cluster's topics.
+ */
+export function refuseClusterNameLoss(corruptKeys: readonly string[], requested: string | undefined): void {
+  if (requested === undefined && corruptKeys.includes(CLUSTER_KEY)) {
+    throw new GroveError(
+      ErrorCode.ConfigInvalid,
+      'the store\'s cluster name record is corrupt: start once with --cluster NAME (the name this cluster had) to replace it; `grove server fsck --dry-run` shows the record',
+    );
+  }
+}
+
 export async function ensurePrivateDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o700 });
 }

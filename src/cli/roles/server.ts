@@ -27,6 +27,12 @@ export function registerServer(program: Command, act: Act): void {
     .option('--host-path-root <dir>', 'hostPath volumes must lie under this directory (repeatable; none = any path, see docs/security.md)', collect, [])
     .action(act(async (ctx, _args, options) => (await import('./server-run.js')).runServer(ctx, options)));
   registerBackup(server, act);
+  server
+    .command('fsck')
+    .description("check a stopped server's store: missing commits, corrupt entries (quarantined so their names work again)")
+    .option('--dry-run', 'list what is wrong, change nothing (exit 1 when something is)')
+    .option('--accept-loss', 'open a store that lost commits anyway: its revision moves past the highest known, so nodes take new targets')
+    .action(act(async (ctx, _args, options) => (await import('./store-fsck-verbs.js')).runServerFsck(ctx, options)));
 }
 
 function registerBackup(server: Command, act: Act): void {

@@ -1,0 +1,68 @@
+/**
+ * Revisions never go backwards, even after the store lost commits (a damaged log accepted with
+ * `grove server fsck --accept-loss`, a restore of an old backup, a reinstalled server): nodes
+ * report the target revision they applied in every status, and one above anything this server
+ * has issued means its store went back in time. Left alone, that node would ignore every new
+ * target (not newer than the one it applied) while shown Ready.
+ *
+ * So the server moves its store revision past the node's, logs an error naming the node and
+ * both revisions, and issues the node's target afresh, above it.
+ */
+import type { Logger } from 'pino';
+import { errorMessage } from '../core/errors.js';
+import type { Store } from '../store/store.js';
+import type { Mutex } from './mutex.js';
+
+/** Whether a node's applied revision is one this server never issued. */
+export function nodeIsAhead(observed: number, storeRevision: number, published: number | undefined): boolean {
+  return observed > storeRevision || (published !== undefined && observed > published);
+}
+
+export interface RevisionFloorOptions {
+  store: Store;
+  mutex: Mutex;
+  logger: Logger;
+  /** The revision of the target last published to a node (the controller's). */
+  targetRevision: (node: string) => number | undefined;
+  /** Issues the node's target again under a new revision (the controller's). */
+  reissue: (node: string) => void;
+}
+
+export class RevisionFloor {
+  private readonly log: Logger;
+  /** The revision each node was last handled at: its heartbeats repeat it until the new target lands. */
+  private readonly handled = new Map<string, number>();
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: RevisionFloorOptions) {
+    this.log = opts.logger.child({ component: 'revision-floor' });
+  }
+
+  /** A status from `node` says it applied target revision `observed`. */
+  observe(node: string, observed: number): void {
+    const published = this.opts.targetRevision(node);
+    if (!nodeIsAhead(observed, this.opts.store.revision(), published) || this.handled.get(node) === observed) return;
+    this.handled.set(node, observed);
+    const run = this.opts.mutex.run(async () => {
+      const before = this.opts.store.revision();
+      const after = await this.opts.store.advanceRevision(observed);
+      this.log.error(
+        { node, nodeRevision: observed, storeRevision: before, publishedRevision: published, revision: after },
+        `node ${node} applied target revision ${observed}, above this server's store revision ${before}${published !== undefined ? ` and the ${published} last published to it` : ''}: the store lost commits; revision moved to ${after} and the node's target issued again`,
+      );
+      this.opts.reissue(node);
+    });
+    this.pending = this.pending.then(() =>
+      run.catch((err: unknown) => {
+        // Tried again on the next status.
+        this.handled.delete(node);
+        this.log.error({ node, err: errorMessage(err) }, 'could not move the store revision past a node ahead of it');
+      }),
+    );
+  }
+
+  /** Waits for the moves in flight (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.pending;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Revisions never go backwards (issue 12, defect 7): a node reporting a target revision above
+ * the server's store (which lost commits) moves the store past it, is logged as an error, and
+ * gets its target again under a revision it will accept. Wired as ControlPlane wires it.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeNodeTarget } from '../../src/core/wire.js';
+import type { NodeTarget } from '../../src/core/wire-types.js';
+import { Controller } from '../../src/server/controller.js';
+import { Mutex } from '../../src/server/mutex.js';
+import { nodeIsAhead, RevisionFloor } from '../../src/server/revision-floor.js';
+import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { encStatus, FakeClock, nodeRecord, nodeStatus } from './server-fixtures.js';
+import { capturingLogger } from '../support/capture-logger.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  node?: string;
+  nodeRevision?: number;
+}
+
+async function setup(storeRevision = 0) {
+  const store = new MemoryStore();
+  await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
+  if (storeRevision > 0) await store.advanceRevision(storeRevision - 1);
+  const captured = capturingLogger();
+  const logger = captured.logger;
+  const errorLines = (): LogLine[] => (captured.lines() as unknown as LogLine[]).filter((l) => l.level >= 50);
+  const clock = new FakeClock();
+  const mutex = new Mutex();
+  const published: NodeTarget[] = [];
+  const controller = new Controller({
+    store,
+    cluster: 'test',
+    logger,
+    clock,
+    mutex,
+    publish: async (_topic, payload) => {
+      if (payload.length) published.push(decodeNodeTarget(payload));
+    },
+    nodeView: (r: StoredNode) => ({ name: r.meta.name, labels: r.meta.labels, cordoned: r.cordoned, ready: true }),
+    debounceMs: 1,
+  });
+  const floor = new RevisionFloor({ store, mutex, logger, targetRevision: (n) => controller.targetRevision(n), reissue: (n) => controller.reissueNode(n) });
+  const cache = new StatusCache({ store, cluster: 'test', logger, clock, mutex, onNodeRevision: (n, r) => floor.observe(n, r) });
+  await cache.start();
+  await controller.start();
+  let seq = 0;
+  const report = async (observedRevision: number) => {
+    cache.handleMessage('grove/v1/test/nodes/pi-1/status', encStatus(nodeStatus('pi-1', { seq: ++seq, observedRevision, sentAt: new Date(clock.ms + seq).toISOString() })));
+    await cache.idle();
+    await floor.idle();
+    await controller.idle();
+  };
+  return { store, published, errorLines, report, controller };
+}
+
+describe('revisions never go backwards', () => {
+  it('a node ahead of the store moves the store past it, logs an error and gets a target it accepts', async () => {
+    const { store, published, errorLines, report, controller } = await setup();
+    const before = store.revision();
+    expect(published.at(-1)!.revision).toBeLessThanOrEqual(before);
+    await report(500);
+    expect(store.revision()).toBeGreaterThan(500);
+    const reissued = published.at(-1)!;
+    expect(reissued.node).toBe('pi-1');
+    expect(reissued.revision).toBeGreaterThan(500);
+    const errors = errorLines().filter((l) => l.node === 'pi-1' && l.nodeRevision === 500);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toContain(`node pi-1 applied target revision 500, above this server's store revision ${before}`);
+    // Heartbeats repeating 500 until the new target lands change nothing more.
+    const count = published.length;
+    await report(500);
+    await report(500);
+    expect(published).toHaveLength(count);
+    expect(errorLines().filter((l) => l.nodeRevision !== undefined)).toHaveLength(1);
+    // The node applied the reissued target: in step again.
+    await report(reissued.revision);
+    expect(published).toHaveLength(count);
+    // The next change to the node's target gets a revision above both.
+    const next = await store.commit([{ type: 'put', key: 'apps/x', value: 1 }]);
+    expect(next).toBeGreaterThan(reissued.revision);
+    await controller.stop();
+  });
+
+  it('a node ahead of the target last published to it (a lost targets/ record) gets its target again', async () => {
+    const { store, published, errorLines, report, controller } = await setup(1000);
+    const first = published.at(-1)!;
+    await report(first.revision);
+    expect(errorLines()).toHaveLength(0);
+    await report(first.revision + 5);
+    const reissued = published.at(-1)!;
+    expect(reissued.revision).toBeGreaterThan(first.revision + 5);
+    expect(store.revision()).toBeGreaterThanOrEqual(reissued.revision);
+    expect(errorLines()).toHaveLength(1);
+    await controller.stop();
+  });
+
+  it('judges "ahead" against the store and the published revision', () => {
+    expect(nodeIsAhead(5, 10, 5)).toBe(false);
+    expect(nodeIsAhead(0, 0, undefined)).toBe(false);
+    expect(nodeIsAhead(11, 10, undefined)).toBe(true);
+    expect(nodeIsAhead(6, 10, 5)).toBe(true);
+    expect(nodeIsAhead(4, 10, 5)).toBe(false);
+  });
+});
