@@ -32,6 +32,8 @@ import {
   type ServerNode,
 } from './cluster-fixture.js';
 import { percentile, type Figure } from './report.js';
+import { bundleConfig, bundleSource, runcRunDetached } from './runc-bundle.js';
+import { DEFAULT_MARK_INTERVAL_MS } from '../../src/store/revision-mark.js';
 
 const exec = promisify(execFile);
 const IMAGE = 'bench/busybox:1';
@@ -134,7 +136,10 @@ export async function clusterIdleBench(options: { idleSeconds: number; settleSec
     agent = await startAgent(server, agentDir, 'bench-agent');
     bare = spawnBareNode();
     await waitNodesReady(server, ['bench-server', 'bench-agent']);
-    await sleep((options.settleSeconds ?? 10) * 1000);
+    // At rest means after the deferred write of the stores' revision marks too: each store
+    // records its revision beside the database once, DEFAULT_MARK_INTERVAL_MS after the start-up
+    // and join commits (src/store/revision-mark.ts), then writes nothing while nothing changes.
+    await sleep((options.settleSeconds ?? 10 + DEFAULT_MARK_INTERVAL_MS / 1000) * 1000);
     const [srv, agt] = [server, agent];
     const hz = await clockTicksPerSecond();
     const r = await watchIdle(
@@ -249,15 +254,6 @@ async function removeApp(server: ServerNode, app: string): Promise<void> {
   );
 }
 
-/** `runc run -d` hands its stdio to the container: it must not get our pipes. */
-function runcRunDetached(root: string, bundle: string, id: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('runc', ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc run -d exited ${code}`))));
-  });
-}
-
 /**
  * The baseline: `runc run -d` of a bundle with the config and rootfs of the container Grove
  * started for `app` (while it still runs: its config may refer to its files).
@@ -265,7 +261,7 @@ function runcRunDetached(root: string, bundle: string, id: string): Promise<void
 async function runcBaseline(dataDir: string, workDir: string, runs: number): Promise<number[]> {
   const [id] = await readdir(join(dataDir, 'containers'));
   if (!id) throw new Error('no grove container to copy the bundle from');
-  const config = JSON.parse(await readFile(join(dataDir, 'containers', id, 'config.json'), 'utf8')) as { root: { path: string }; linux: { cgroupsPath: string } };
+  const config = bundleSource(await readFile(join(dataDir, 'containers', id, 'config.json'), 'utf8'));
   const bundle = join(workDir, 'bundle');
   const root = join(workDir, 'runc');
   await mkdir(bundle, { recursive: true });
@@ -273,7 +269,7 @@ async function runcBaseline(dataDir: string, workDir: string, runs: number): Pro
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const cid = `grove-bench-apply-${process.pid}-${i}`;
-    await writeFile(join(bundle, 'config.json'), JSON.stringify({ ...config, root: { path: 'rootfs', readonly: false }, linux: { ...config.linux, cgroupsPath: `/grove-bench/${cid}` } }));
+    await writeFile(join(bundle, 'config.json'), bundleConfig(config, `/grove-bench/${cid}`));
     const start = process.hrtime.bigint();
     try {
       await runcRunDetached(root, bundle, cid);

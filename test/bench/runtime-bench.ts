@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { runGrove } from '../support/grove-cli.js';
 import { buildBusyboxImage, writeOciLayoutArchive } from '../support/image-builder.js';
 import { percentile, rssKiB, type Figure } from './report.js';
+import { bundleConfig, bundleSource, runcRunDetached } from './runc-bundle.js';
 
 const exec = promisify(execFile);
 const IMAGE = 'bench/busybox:1';
@@ -20,18 +21,6 @@ async function ctr(dataDir: string, args: string[]): Promise<string> {
   const r = await runGrove(['--data-dir', dataDir, 'ctr', ...args]);
   if (r.code !== 0) throw new Error(`grove ctr ${args.join(' ')}: ${r.stderr.trim()}`);
   return r.stdout;
-}
-
-/**
- * `runc run -d` hands its stdio to the container, so the container must not get our pipes
- * (execFile would wait for them to close until the container exits).
- */
-function runcRunDetached(root: string, bundle: string, id: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('runc', ['--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc run -d exited ${code}`))));
-  });
 }
 
 /** A baseline process: a static busybox sleep, the least a supervising process could cost. */
@@ -70,10 +59,7 @@ export async function runtimeBench(options: { runs: number; shims: number }): Pr
       grove.push(await timed(() => ctr(dataDir, ['run', '-d', '--name', `lat${i}`, IMAGE, 'sleep', '600'])));
     }
     const template = JSON.parse(await ctr(dataDir, ['inspect', 'lat0'])) as { id: string };
-    const config = JSON.parse(await readFile(join(dataDir, 'containers', template.id, 'config.json'), 'utf8')) as {
-      root: { path: string };
-      linux: { cgroupsPath: string };
-    };
+    const config = bundleSource(await readFile(join(dataDir, 'containers', template.id, 'config.json'), 'utf8'));
     const bundle = join(dataDir, 'bench-bundle');
     await mkdir(bundle, { recursive: true });
     await cp(config.root.path, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
@@ -81,7 +67,7 @@ export async function runtimeBench(options: { runs: number; shims: number }): Pr
     for (let i = 0; i < options.runs; i++) {
       const id = `grove-bench-runc-${process.pid}-${i}`;
       runcIds.push(id);
-      await writeFile(join(bundle, 'config.json'), JSON.stringify({ ...config, root: { path: 'rootfs', readonly: false }, linux: { ...config.linux, cgroupsPath: `/grove-bench/${id}` } }));
+      await writeFile(join(bundle, 'config.json'), bundleConfig(config, `/grove-bench/${id}`));
       runc.push(await timed(() => runcRunDetached(runcRoot, bundle, id)));
     }
     const nodeStart: number[] = [];
