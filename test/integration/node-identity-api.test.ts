@@ -6,7 +6,7 @@
  * rate-limited per address, and the admin token rotates.
  */
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { joinCluster, nodeHttpFetch } from '../../agent/src/agent/join-client.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
@@ -18,18 +18,9 @@ import { createAuthenticator, nodeUsername, SERVER_USERNAME, storeNodeLookup } f
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { app } from '../unit/server-fixtures.js';
 import { captureLog } from '../support/log-capture.js';
-import { ADMIN, CLUSTER, FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
+import { clustersPerTest, ADMIN, CLUSTER, FakeNode, waitFor, type Cluster } from './server-harness.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function cluster(o: Parameters<typeof startCluster>[0] = {}): Promise<Cluster> {
-  const c = await startCluster(o);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { cluster, cleanups } = clustersPerTest();
 
 interface Joined {
   node: string;

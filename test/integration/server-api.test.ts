@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { startEmbeddedBroker } from '../../src/server/broker/embedded-broker.js';
 import { ControlPlane } from '../../src/server/server.js';
@@ -10,18 +10,9 @@ import { hashPassword } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { decodeBackup } from '../../src/store/backup.js';
 import { app, FakeClock } from '../unit/server-fixtures.js';
-import { ADMIN, FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
+import { clustersPerTest, ADMIN, FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function cluster(o: Parameters<typeof startCluster>[0] = {}): Promise<Cluster> {
-  const c = await startCluster(o);
-  cleanups.push(() => c.close());
-  return c;
-}
+const { cluster, cleanups } = clustersPerTest();
 
 async function node(c: Cluster, name: string): Promise<FakeNode> {
   const n = await FakeNode.connect(c.broker.url, name);

@@ -4,6 +4,7 @@
  * fake nodes that speak the MQTT protocol like an agent would.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { afterEach } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
 import { decodeNodeTarget, decodeRpcRequest, encodeMessage } from '../../src/core/wire.js';
@@ -38,6 +39,23 @@ export interface Cluster {
   /** Stops API and control plane (not the broker or the store). */
   stopServer(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * `cluster()` for the tests of one file: each cluster it starts, and every cleanup pushed on
+ * `cleanups`, is undone after the test that made it (last first), even when the test failed.
+ */
+export function clustersPerTest(): { cluster: (o?: Parameters<typeof startCluster>[0]) => Promise<Cluster>; cleanups: (() => Promise<void>)[] } {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+  });
+  const cluster = async (o: Parameters<typeof startCluster>[0] = {}): Promise<Cluster> => {
+    const c = await startCluster(o);
+    cleanups.push(() => c.close());
+    return c;
+  };
+  return { cluster, cleanups };
 }
 
 export async function startCluster(
