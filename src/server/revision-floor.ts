@@ -10,8 +10,17 @@
  */
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { Store } from '../store/store.js';
 import type { Mutex } from './mutex.js';
+
+/**
+ * The highest node-reported revision the store is moved to: far above what a store reaches
+ * (2^48 commits), far below where revisions stop being exact integers (2^53). A node is
+ * authenticated, not trusted: one reporting 2^53 - 1 would otherwise push the store to a
+ * revision that no commit can go past and no open can read back.
+ */
+export const MAX_NODE_REVISION = 2 ** 48;
 
 /** Whether a node's applied revision is one this server never issued. */
 export function nodeIsAhead(observed: number, storeRevision: number, published: number | undefined): boolean {
@@ -33,6 +42,8 @@ export class RevisionFloor {
   /** The revision each node was last handled at: its heartbeats repeat it until the new target lands. */
   private readonly handled = new Map<string, number>();
   private pending: Promise<void> = Promise.resolve();
+  /** Implausible revisions are logged at most once a minute per node. */
+  private readonly implausible = new LogThrottle({ now: Date.now });
 
   constructor(private readonly opts: RevisionFloorOptions) {
     this.log = opts.logger.child({ component: 'revision-floor' });
@@ -40,6 +51,12 @@ export class RevisionFloor {
 
   /** A status from `node` says it applied target revision `observed`. */
   observe(node: string, observed: number): void {
+    if (observed > MAX_NODE_REVISION) {
+      if (this.implausible.admit(node) !== undefined) {
+        this.log.warn({ node, nodeRevision: observed, max: MAX_NODE_REVISION }, `node ${node} reports target revision ${observed}, which no server issues: ignored`);
+      }
+      return;
+    }
     const published = this.opts.targetRevision(node);
     if (!nodeIsAhead(observed, this.opts.store.revision(), published) || this.handled.get(node) === observed) return;
     this.handled.set(node, observed);

@@ -8,7 +8,7 @@ import { decodeNodeTarget } from '../../src/core/wire.js';
 import type { NodeTarget } from '../../src/core/wire-types.js';
 import { Controller } from '../../src/server/controller.js';
 import { Mutex } from '../../src/server/mutex.js';
-import { nodeIsAhead, RevisionFloor } from '../../src/server/revision-floor.js';
+import { MAX_NODE_REVISION, nodeIsAhead, RevisionFloor } from '../../src/server/revision-floor.js';
 import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { encStatus, FakeClock, nodeRecord, nodeStatus } from './server-fixtures.js';
@@ -95,6 +95,20 @@ describe('revisions never go backwards', () => {
     expect(reissued.revision).toBeGreaterThan(first.revision + 5);
     expect(store.revision()).toBeGreaterThanOrEqual(reissued.revision);
     expect(errorLines()).toHaveLength(1);
+    await controller.stop();
+  });
+
+  it('ignores a revision no server issues, so a rogue node cannot push the store past exact integers', async () => {
+    const { store, published, errorLines, report, controller } = await setup();
+    await report(0);
+    const before = store.revision();
+    const count = published.length;
+    await report(Number.MAX_SAFE_INTEGER);
+    await report(MAX_NODE_REVISION + 1);
+    expect(store.revision()).toBe(before);
+    expect(published).toHaveLength(count);
+    expect(errorLines()).toHaveLength(0);
+    await expect(store.advanceRevision(Number.MAX_SAFE_INTEGER)).rejects.toThrow(/invalid minimum revision/);
     await controller.stop();
   });
 
