@@ -92,8 +92,11 @@ export class DroppingDestination {
 
 /**
  * A daemon's own stream writes (its "ready" line) must not kill it either: a failed write to a
- * file or pipe emits 'error', which without a listener is an uncaught exception.
+ * file or pipe emits 'error', which without a listener is an uncaught exception. Any listener
+ * already there is replaced: the CLI's (src/cli/closed-output.ts) rethrows everything but a
+ * closed pipe, and exits on a closed stdout, which is right for a verb and wrong for a daemon.
  */
 export function survivingStreamErrors(stream: NodeJS.WritableStream): void {
-  if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+  stream.removeAllListeners('error');
+  stream.on('error', () => undefined);
 }

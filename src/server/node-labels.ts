@@ -12,7 +12,7 @@
  *  3. the node record's labels, set through the API (`grove node label`) or at the node's
  *     first join: the trust boundary. They win over everything above.
  */
-import { isSelfLabel } from '../core/self-labels.js';
+import { isSelfLabel, selfLabels } from '../core/self-labels.js';
 import type { NodeFacts } from '../core/wire-types.js';
 import { normArch } from './scheduler-rules.js';
 
@@ -67,7 +67,7 @@ export function effectiveNodeLabels(
   recordLabels: Readonly<Record<string, string>>,
   facts: Pick<NodeFacts, 'os' | 'arch' | 'labels'> | undefined,
 ): Record<string, string> {
-  return { ...selfReportedLabels(facts?.labels).kept, ...wellKnownLabels(node, facts), ...recordLabels };
+  return { ...selfLabels(facts?.labels), ...wellKnownLabels(node, facts), ...recordLabels };
 }
 
 /**

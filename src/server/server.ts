@@ -5,7 +5,7 @@
  * an MQTT URL and the server's credentials.
  */
 import { randomBytes } from 'node:crypto';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { createBatcher } from '../core/batcher.js';
 import { brokerServer } from '../core/broker-urls.js';
@@ -17,6 +17,7 @@ import type { Store } from '../store/store.js';
 import { systemClock, type Clock } from './clock.js';
 import { Controller } from './controller.js';
 import { Mutex } from './mutex.js';
+import { defaultConnect, type MqttConnect } from './mqtt-connect.js';
 import { deleteNode, patchNode, type NodeRegistration } from './nodes.js';
 import { commitJoinBatch, createTokenFromBody, listTokenViews, revokeTokenById, type JoinOutcome } from './identity-api.js';
 import { DroppedLabelNotes, NODE_LABEL_PREFIX } from './node-labels.js';
@@ -37,7 +38,7 @@ import { fetchNodeConfigKey } from './node-key-api.js';
 import { finishedJobApps, jobExpired } from './job-ttl.js';
 import { streamLogs } from './logs-api.js';
 
-export type MqttConnect = (url: string, options: IClientOptions) => Promise<MqttClient>;
+export type { MqttConnect };
 
 export interface ControlPlaneOptions {
   /** Opened by the caller, who also closes it after stop(). */
@@ -82,32 +83,6 @@ export interface ControlPlaneOptions {
    */
   sweepIntervalMs?: number;
   nameSuffix?: () => string;
-}
-
-/**
- * The default connect: waits for the broker as long as it takes (an external broker may come
- * up after us), logging why it is not there yet, but gives up at once when the broker refuses
- * our credentials, since retrying cannot fix that.
- */
-function defaultConnect(log: Logger): MqttConnect {
-  return (url, options) =>
-    new Promise<MqttClient>((resolve, reject) => {
-      const client = mqtt.connect(url, options);
-      const onError = (err: Error & { code?: unknown }): void => {
-        if (err.code === 4 || err.code === 5) {
-          client.off('error', onError);
-          client.end(true);
-          reject(new GroveError(ErrorCode.PermissionDenied, `MQTT broker ${url} refused the server's credentials`, { cause: err }));
-          return;
-        }
-        log.warn({ url, err: err.message }, 'MQTT broker not reachable yet; retrying');
-      };
-      client.on('error', onError);
-      client.once('connect', () => {
-        client.off('error', onError);
-        resolve(client);
-      });
-    });
 }
 
 export interface JoinResponse {

@@ -15,10 +15,7 @@ import type { StoreEntry } from '../store/store.js';
 import { PREFIX } from './resources.js';
 import { isSealedKey, openSealedValue } from './sealed-store.js';
 import { validateResource } from './validate.js';
-
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObj } from './validate-primitives.js';
 
 /** Prefixes whose values carry `meta.name` equal to the key's last part. */
 const NAMED = [PREFIX.App, PREFIX.ConfigMap, PREFIX.Secret, PREFIX.Node, PREFIX.Pod] as const;

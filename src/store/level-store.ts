@@ -135,15 +135,19 @@ export class LevelStore implements Store, Auditable {
     await this.#openHandle();
     // A fresh open replays the log: a failure before an earlier close is behind us.
     this.#broken = undefined;
-    const read = await readMark(this.#mark.file);
-    const markLoss = lossAgainstMark(this.#revision, read, this.#mark.file);
-    if (markLoss && !acceptLoss) {
-      await this.#closeHandle();
-      throw storeLossError(this.#path, [markLoss], this.#acceptCommand);
+    try {
+      const read = await readMark(this.#mark.file);
+      const markLoss = lossAgainstMark(this.#revision, read, this.#mark.file);
+      if (markLoss && !acceptLoss) throw storeLossError(this.#path, [markLoss], this.#acceptCommand);
+      this.#mark.start(this.#revision, read.record?.revision);
+      const losses = [...logLosses.map((l) => l.loss), ...(markLoss ? [markLoss] : [])];
+      if (losses.length > 0) await this.#acceptLoss(losses, keptLogs);
+    } catch (err) {
+      // A failed open leaves nothing open: not the handle (LevelDB's lock), not the mark's timer.
+      this.#mark.stop();
+      await this.#closeHandle().catch(() => undefined);
+      throw err;
     }
-    this.#mark.start(this.#revision, read.record?.revision);
-    const losses = [...logLosses.map((l) => l.loss), ...(markLoss ? [markLoss] : [])];
-    if (losses.length > 0) await this.#acceptLoss(losses, keptLogs);
     this.#logger?.debug({ path: this.#path, revision: this.#revision }, 'store opened');
   }
 

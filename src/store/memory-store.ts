@@ -35,8 +35,9 @@ export function replacementOps(currentKeys: Iterable<string>, entries: readonly 
   return [...deletes, ...entries.map((e): StoreOp => ({ type: 'put', key: e?.key, value: e?.value }))];
 }
 
+/** A requested floor: a whole number whose successor is still an exact integer (what every record's revision must be). */
 export function checkMinRevision(minRevision: unknown): number {
-  if (!Number.isSafeInteger(minRevision) || (minRevision as number) < 0) {
+  if (!Number.isSafeInteger(minRevision) || (minRevision as number) < 0 || (minRevision as number) >= Number.MAX_SAFE_INTEGER) {
     throw new GroveError(ErrorCode.InvalidArgument, `invalid minimum revision ${String(minRevision)}`);
   }
   return minRevision as number;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { endQuietlyWhenOutputCloses } from '../../src/cli/closed-output.js';
 import { DroppingDestination, survivingStreamErrors } from '../../src/core/log-destination.js';
 
 /** A file descriptor that fails the way the test says, and records what reached it. */
@@ -76,5 +77,15 @@ describe('survivingStreamErrors', () => {
     survivingStreamErrors(stream);
     expect(stream.listenerCount('error')).toBe(1);
     expect(() => stream.emit('error', new Error('ENOSPC'))).not.toThrow();
+  });
+
+  it('wins over the CLI handler that rethrows all but a closed pipe (a daemon whose log disk is full)', () => {
+    const stream = new EventEmitter() as unknown as NodeJS.WritableStream;
+    const exits: number[] = [];
+    endQuietlyWhenOutputCloses({ stdout: stream, stderr: new EventEmitter(), exit: (code) => exits.push(code) });
+    survivingStreamErrors(stream);
+    expect(() => stream.emit('error', Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }))).not.toThrow();
+    stream.emit('error', Object.assign(new Error('EPIPE'), { code: 'EPIPE' }));
+    expect(exits).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { decodeNodeTarget } from '../../src/core/wire.js';
 import type { NodeTarget } from '../../src/core/wire-types.js';
 import { Controller } from '../../src/server/controller.js';
 import { Mutex } from '../../src/server/mutex.js';
-import { nodeIsAhead, RevisionFloor } from '../../src/server/revision-floor.js';
+import { ADVANCE_INTERVAL_MS, MAX_NODE_REVISION, nodeIsAhead, RevisionFloor } from '../../src/server/revision-floor.js';
 import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { encStatus, FakeClock, nodeRecord, nodeStatus } from './server-fixtures.js';
@@ -21,7 +21,7 @@ interface LogLine {
   nodeRevision?: number;
 }
 
-async function setup(storeRevision = 0) {
+async function setup(storeRevision = 0, now?: () => number) {
   const store = new MemoryStore();
   await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
   if (storeRevision > 0) await store.advanceRevision(storeRevision - 1);
@@ -43,7 +43,7 @@ async function setup(storeRevision = 0) {
     nodeView: (r: StoredNode) => ({ name: r.meta.name, labels: r.meta.labels, cordoned: r.cordoned, ready: true }),
     debounceMs: 1,
   });
-  const floor = new RevisionFloor({ store, mutex, logger, targetRevision: (n) => controller.targetRevision(n), reissue: (n) => controller.reissueNode(n) });
+  const floor = new RevisionFloor({ store, mutex, logger, targetRevision: (n) => controller.targetRevision(n), reissue: (n) => controller.reissueNode(n), ...(now ? { now } : {}) });
   const cache = new StatusCache({ store, cluster: 'test', logger, clock, mutex, onNodeRevision: (n, r) => floor.observe(n, r) });
   await cache.start();
   await controller.start();
@@ -95,6 +95,38 @@ describe('revisions never go backwards', () => {
     expect(reissued.revision).toBeGreaterThan(first.revision + 5);
     expect(store.revision()).toBeGreaterThanOrEqual(reissued.revision);
     expect(errorLines()).toHaveLength(1);
+    await controller.stop();
+  });
+
+  it('ignores a revision no server issues, so a rogue node cannot push the store past exact integers', async () => {
+    const { store, published, errorLines, report, controller } = await setup();
+    await report(0);
+    const before = store.revision();
+    const count = published.length;
+    await report(Number.MAX_SAFE_INTEGER);
+    await report(MAX_NODE_REVISION + 1);
+    expect(store.revision()).toBe(before);
+    expect(published).toHaveLength(count);
+    expect(errorLines()).toHaveLength(0);
+    await expect(store.advanceRevision(Number.MAX_SAFE_INTEGER)).rejects.toThrow(/invalid minimum revision/);
+    await controller.stop();
+  });
+
+  it('moves the store for one node at most once per interval, so a node inventing revisions cannot wear the flash', async () => {
+    let ms = 0;
+    const { store, published, errorLines, report, controller } = await setup(0, () => ms);
+    await report(500);
+    const moved = store.revision();
+    expect(moved).toBeGreaterThan(500);
+    const count = published.length;
+    // Ahead again (the reissued target was above 500; this one is above that) within 10 min: ignored.
+    await report(moved + 1000);
+    expect(store.revision()).toBe(moved);
+    expect(published).toHaveLength(count);
+    ms += ADVANCE_INTERVAL_MS;
+    await report(moved + 2000);
+    expect(store.revision()).toBeGreaterThan(moved + 2000);
+    expect(errorLines().filter((l) => l.nodeRevision !== undefined)).toHaveLength(2);
     await controller.stop();
   });
 

@@ -4,7 +4,7 @@
  * write that makes the store reopen before its next write, and quarantine of corrupt entries.
  * The real full disk is in test/integration/storage-durability.test.ts.
  */
-import { readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +122,17 @@ describe('LevelStore: missing commits refuse the open', () => {
     await writeFile(`${path}.revision`, 'garbage');
     expect((await refusal()).message).toMatch(/revision record is damaged/);
     expect((await openStore({ acceptLoss: true })).revision()).toBe(3);
+  });
+
+  it('an open that fails after LevelDB opened (an unreadable revision record) releases the database', async () => {
+    await fill(await openStore(), 2);
+    await closeAll();
+    await rm(`${path}.revision`);
+    await mkdir(`${path}.revision`);
+    const err = await new LevelStore({ path }).open().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    await rm(`${path}.revision`, { recursive: true });
+    expect((await openStore()).revision()).toBe(2);
   });
 });
 
