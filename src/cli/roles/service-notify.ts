@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/logger.js';
-import { systemClock } from '../../../agent/src/agent/clock.js';
+import { systemClock } from '../../core/clock.js';
 import { notifySettings, relaySink, ServiceNotifier } from '../../../agent/src/agent/sd-notify.js';
 import { shimPath } from '../package-root.js';
 
