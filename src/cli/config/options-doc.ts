@@ -11,7 +11,7 @@ export const DOC_BEGIN = '<!-- options: generated from src/cli/config/role-optio
 export const DOC_END = '<!-- end of options -->';
 
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|');
+  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }
 
 function defaultText(spec: OptionSpec<unknown>): string {

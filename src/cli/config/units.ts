@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { formatDuration, parseBytes, parseCpus, parseDurationMs } from '../../core/quantity.js';
-import { quoteValue } from '../../core/quote.js';
+import { clipText, quoteValue } from '../../core/quote.js';
 
 export interface Unit<T> {
   /** What the docs call it: "duration", "size", "count", … */
@@ -29,7 +29,7 @@ export interface Unit<T> {
 }
 
 function invalid(where: string, raw: unknown, what: string): GroveError {
-  return new GroveError(ErrorCode.InvalidArgument, `${where}: ${quoteValue(typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw))} ${what}`);
+  return new GroveError(ErrorCode.InvalidArgument, `${where}: ${typeof raw === 'string' ? quoteValue(raw) : clipText(JSON.stringify(raw) ?? String(raw))} ${what}`);
 }
 
 /** A string as a flag or variable gives it; a YAML scalar (number, boolean) as its text. */
