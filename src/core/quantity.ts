@@ -38,14 +38,6 @@ export function parseCpus(value: string | number, field: string): number {
   return cpus;
 }
 
-export function parsePositiveInt(value: string | number, field: string): number {
-  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} must be a positive whole number`);
-  }
-  return n;
-}
-
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;

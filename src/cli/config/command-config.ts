@@ -37,6 +37,8 @@ export interface CommandConfig {
   readonly warnings: readonly string[];
   /** The values of a table declared on the running command or above it. */
   get<T extends OptionTable>(table: T): Values<T>;
+  /** Where one of those values came from (undefined: nothing set it and it has no default). */
+  origin<T extends OptionTable>(table: T, key: keyof T & string): Origin | undefined;
 }
 
 /** Every key the YAML file may hold: the flags of the role tables that declare file keys. */
@@ -79,6 +81,11 @@ export async function resolveCommand(command: Command, tables: CommandTables, en
   const daemon = isDaemon(command);
   const warnings: string[] = [];
   const resolved: Resolved<OptionTable>[] = [];
+  const find = (table: OptionTable): Resolved<OptionTable> => {
+    const found = resolved.find((r) => r.table === table);
+    if (!found) throw new GroveError(ErrorCode.Internal, `command ${command.name()} has no such option table`);
+    return found;
+  };
   for (const c of chain) {
     const table = tables.of(c);
     if (table) resolved.push(resolveTable(table, { flags: givenFlags(c, table), env, ...(file ? { file } : {}), daemon }, warnings));
@@ -89,9 +96,10 @@ export async function resolveCommand(command: Command, tables: CommandTables, en
     filePath,
     warnings,
     get<T extends OptionTable>(table: T): Values<T> {
-      const found = resolved.find((r) => r.table === table);
-      if (!found) throw new GroveError(ErrorCode.Internal, `command ${command.name()} has no such option table`);
-      return found.values as Values<T>;
+      return find(table).values as Values<T>;
+    },
+    origin<T extends OptionTable>(table: T, key: keyof T & string): Origin | undefined {
+      return find(table).origins[key];
     },
   };
 }

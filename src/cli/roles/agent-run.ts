@@ -2,7 +2,7 @@ import { ErrorCode, GroveError } from '../../core/errors.js';
 import { joinCluster, loadJoinConfig, rejoinCredential } from '../../../agent/src/agent/join-client.js';
 import type { Values } from '../config/option.js';
 import { originText } from '../config/resolve.js';
-import type { AGENT_OPTIONS } from '../config/role-options.js';
+import { AGENT_OPTIONS } from '../config/role-options.js';
 import { renderConfig } from '../config/print-config.js';
 import { chooseJoinToken } from './join-token-source.js';
 import type { CliContext } from '../context.js';
@@ -24,7 +24,7 @@ export async function runAgent(ctx: CliContext, o: Values<typeof AGENT_OPTIONS>)
   for (const stream of [ctx.io.stdout, ctx.io.stderr]) survivingStreamErrors(stream);
   // Checked before joining: a typo in a flag must not cost a join token.
   hostPathRootsOption(o.hostPathRoot);
-  const tokenOrigin = ctx.config.chain.at(-1)?.origins.token;
+  const tokenOrigin = ctx.config.origin(AGENT_OPTIONS, 'token');
   let joined = await loadJoinConfig(ctx.dataDir);
   // A --token flag means "join (again)"; without one the agent needs only its stored credentials
   // and MQTT, so it starts even when the server is unreachable. --token-file, GROVE_TOKEN_FILE
@@ -43,7 +43,7 @@ export async function runAgent(ctx: CliContext, o: Values<typeof AGENT_OPTIONS>)
     ctx.io.stderr.write(`joined cluster ${joined.cluster} as node ${joined.node}\n`);
   }
   // Nothing the agent starts (shims, runtimes, CNI plugins) needs the token.
-  ctx.forgetVariable('GROVE_TOKEN');
+  if (AGENT_OPTIONS.token.env) ctx.forgetVariable(AGENT_OPTIONS.token.env);
   const running = await startNodeAgent({ dataDir: ctx.dataDir, join: joined, logger: ctx.logger, settings: o, searchPath: ctx.host.searchPath });
   ctx.io.stderr.write(`grove agent running: node ${joined.node}, cluster ${joined.cluster}\n`);
   const systemd = serviceNotify(ctx.host.notify, o.shim, ctx.logger, () => running.agent.healthy());

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { parsePositiveInt } from '../../../core/quantity.js';
 import { onOff, option } from '../../config/option.js';
 import { count } from '../../config/units.js';
 import { argText, type Act } from '../../verb.js';

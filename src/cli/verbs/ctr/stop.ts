@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { writeLine } from '../../io.js';
 import { option } from '../../config/option.js';
 import { count } from '../../config/units.js';
