@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { ImageStore } from '../../agent/src/images/image-store.js';
 import { loadRegistriesConfig } from '../../agent/src/images/registries-config.js';
-import { mountRootfs, unmountRootfs } from '../../agent/src/images/rootfs.js';
+import { mountRootfs, unmountRootfs, type RootfsMode } from '../../agent/src/images/rootfs.js';
 import { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { ContainerStore } from '../../agent/src/runtime/container-store.js';
 import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
 import type { PodNetworkSettings } from '../../agent/src/runtime/cni/cni-config.js';
 import { detectHost, type HostFacts } from '../../agent/src/runtime/host.js';
 import { OciRuntime, detectOciRuntime } from '../../agent/src/runtime/oci-runtime.js';
-import { loadLocalConfig, type LocalConfig } from './config.js';
+import { loadLocalConfig, type LocalConfig } from './local-config.js';
 import { shimPath } from './package-root.js';
 
 export interface LocalRuntime {
@@ -21,11 +21,21 @@ export interface LocalRuntime {
   podNetwork: PodNetworkSettings;
 }
 
+/** How this node runs containers: RUNTIME_OPTIONS of src/cli/config/role-options.ts. */
+export interface RuntimeSettings {
+  /** --runtime; absent: config.json's runtime, else auto. */
+  readonly runtime?: 'auto' | 'crun' | 'runc' | undefined;
+  /** --shim; absent: the one beside the package. */
+  readonly shim?: string | undefined;
+  readonly rootfsMode: RootfsMode;
+}
+
 export interface LocalRuntimeOptions {
   dataDir: string;
   logger: Logger;
-  env: NodeJS.ProcessEnv;
-  runtime?: 'auto' | 'crun' | 'runc';
+  settings: RuntimeSettings;
+  /** $PATH: where runtimes are found, what CNI plugins run with. */
+  searchPath: string;
 }
 
 /**
@@ -44,22 +54,22 @@ export async function imageStoreFor(dataDir: string, logger: Logger, config?: Lo
 
 /** Assembles images + OCI runtime + shim for one data dir: what `grove ctr` and the agent drive. */
 export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-  const { dataDir, logger, env } = options;
+  const { dataDir, logger, settings, searchPath } = options;
   const config = await loadLocalConfig(dataDir);
   const images = await imageStoreFor(dataDir, logger, config);
   const host = await detectHost();
-  const preferred = options.runtime ?? (env.GROVE_RUNTIME as LocalRuntimeOptions['runtime']) ?? config.runtime;
-  const detected = await detectOciRuntime({ host, preferred, logger });
+  const preferred = settings.runtime ?? config.runtime;
+  const detected = await detectOciRuntime({ host, preferred, logger, searchPath });
   const runtime = new OciRuntime({ path: detected.path, root: join(dataDir, 'run', detected.name), logger });
   const podNetwork: PodNetworkSettings = { bridge: config.podBridge, subnet: config.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam') };
   const containers = new ContainerManager({
     store: new ContainerStore(dataDir),
     images,
-    rootfs: { mount: mountRootfs, unmount: unmountRootfs },
+    rootfs: { mount: (o) => mountRootfs({ ...o, mode: settings.rootfsMode }), unmount: unmountRootfs },
     runtime,
     runtimeName: detected.name,
     host,
-    shimPath: shimPath(env),
+    shimPath: shimPath(settings.shim),
     logger,
     logMaxBytes: config.logMaxBytes,
     logMaxFiles: config.logMaxFiles,
@@ -68,6 +78,7 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
       settings: podNetwork,
       stateDir: join(dataDir, 'cni', 'attachments'),
       logger,
+      searchPath,
     }),
   });
   return { images, containers, host, runtimeName: detected.name, podNetwork };

@@ -28,11 +28,12 @@ export function packageVersion(): string {
 }
 
 /**
- * grove-shim: $GROVE_SHIM, else the one built beside the package (a checkout), else the one a
- * release package ships in bin/ next to lib/ (see firmware-scripts/package/).
+ * grove-shim: the configured one (--shim, $GROVE_SHIM), else the one built beside the package
+ * (a checkout), else the one a release package ships in bin/ next to lib/ (see
+ * firmware-scripts/package/).
  */
-export function shimPath(env: NodeJS.ProcessEnv): string {
-  if (env.GROVE_SHIM) return env.GROVE_SHIM;
+export function shimPath(configured?: string): string {
+  if (configured) return configured;
   const root = packageRoot();
   const built = join(root, 'agent', 'shim', 'build', 'grove-shim');
   const released = join(root, '..', 'bin', 'grove-shim');

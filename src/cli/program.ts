@@ -1,4 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { CommandTables } from './config/command-config.js';
+import { processEnvironment, type Environment } from './config/environment.js';
+import { GLOBAL_OPTIONS } from './config/role-options.js';
 import { processIO, type CliIO } from './io.js';
 import { reportError } from './report.js';
 import { packageVersion } from './package-root.js';
@@ -9,15 +12,11 @@ import { registerCheck } from './verbs/check.js';
 import { registerClientVerbs } from './verbs/client/index.js';
 import { registerCtr } from './verbs/ctr/index.js';
 
-/** Builds the `grove` command table: roles, client verbs and `ctr`. */
-export function buildProgram(io: CliIO, exit: ExitState): Command {
+/** Builds the `grove` command table: roles, client verbs and `ctr`, their flags from the option tables. */
+export function buildProgram(io: CliIO, env: Environment, exit: ExitState): Command {
   const program = new Command('grove')
     .description('Grove: a lightweight container orchestrator for edge devices')
     .version(packageVersion(), '-v, --version', 'print the version')
-    .option('--data-dir <dir>', 'state directory (default /var/lib/grove as root, $GROVE_DATA_DIR)')
-    .option('--debug', 'debug logs and stack traces on errors')
-    .option('--log-level <level>', 'trace|debug|info|warn|error|silent (default warn; info for server and agent; $GROVE_LOG_LEVEL)')
-    .option('--config <file>', 'client config for API verbs (default $GROVE_CONFIG, then <data-dir>/client.json)')
     .enablePositionalOptions()
     .showSuggestionAfterError()
     .helpCommand('help [verb]', 'show help for a verb')
@@ -27,7 +26,9 @@ export function buildProgram(io: CliIO, exit: ExitState): Command {
       writeErr: (s) => io.stderr.write(s),
       outputError: (s, write) => write(`grove: ${s.replace(/^error: /, '')}`),
     });
-  const act = makeAct(io, exit);
+  const tables = new CommandTables();
+  tables.declare(program, GLOBAL_OPTIONS);
+  const act = makeAct(io, env, exit, tables);
   registerServer(program, act);
   registerAgent(program, act);
   registerClientVerbs(program, act);
@@ -41,9 +42,9 @@ function hasDebugFlag(argv: string[]): boolean {
 }
 
 /** Runs the CLI; resolves with the process exit code. Never calls process.exit itself. */
-export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+export async function main(argv: string[], io: CliIO = processIO(), env: Environment = processEnvironment()): Promise<number> {
   const exit: ExitState = { code: 0 };
-  const program = buildProgram(io, exit);
+  const program = buildProgram(io, env, exit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exit.code;

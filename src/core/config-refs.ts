@@ -7,6 +7,20 @@ import type { EnvFromSource, EnvVar, Volume } from './model.js';
 
 export type ConfigKind = 'ConfigMap' | 'Secret';
 
+/**
+ * A ConfigMap or Secret as a node receives it: sealed per node by the server
+ * (src/server/config-distributor.ts, src/core/wire-config.ts), read by the agent through its
+ * ConfigSource (agent/src/agent/config-source.ts).
+ */
+export interface ConfigObject {
+  kind: ConfigKind;
+  name: string;
+  /** Key → value (Secret values already decoded from base64). Never logged. */
+  data: Record<string, string>;
+  /** Changes whenever `data` changes: lets volume files be rewritten only when needed. */
+  version: string;
+}
+
 /** What references live in: a PodTemplate (server) and a PodTarget (node) both fit. */
 export interface ReferencingContainer {
   env: readonly EnvVar[];

@@ -38,14 +38,6 @@ export function parseCpus(value: string | number, field: string): number {
   return cpus;
 }
 
-export function parsePositiveInt(value: string | number, field: string): number {
-  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} must be a positive whole number`);
-  }
-  return n;
-}
-
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
@@ -54,16 +46,46 @@ export function formatBytes(bytes: number): string {
   return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)}${units[i]}`;
 }
 
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Sums "1h30m"-style parts written with `units` (longest alternative first); undefined when the text is not that. */
+function durationMs(text: string, units: RegExp): number | undefined {
+  const parts = [...text.matchAll(new RegExp(`(\\d+)(${units.source})`, 'g'))];
+  if (!text || parts.map((p) => p[0]).join('') !== text) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_MS[p[2]!]!, 0);
+}
 
 /** Parses "90s", "30m", "24h", "7d" or "1h30m" into whole seconds. */
 export function parseDurationSeconds(value: string, field: string): number {
-  const text = value.trim();
-  const parts = [...text.matchAll(/(\d+)([smhd])/g)];
-  if (!text || parts.map((p) => p[0]).join('') !== text) {
+  const ms = durationMs(value.trim(), /[smhd]/);
+  if (ms === undefined) {
     throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} is not a duration (use e.g. 90s, 30m, 24h, 7d)`);
   }
-  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
-  if (seconds <= 0) throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} must be longer than 0s`);
-  return seconds;
+  if (ms <= 0) throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} must be longer than 0s`);
+  return ms / 1000;
+}
+
+/** Parses "500ms", "90s", "30m", "24h", "7d" or "1m30s" into milliseconds (more than 0). */
+export function parseDurationMs(value: string, field: string): number {
+  const ms = durationMs(value.trim(), /ms|[smhd]/);
+  if (ms === undefined) {
+    throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} is not a duration (use e.g. 500ms, 90s, 30m, 24h)`);
+  }
+  if (ms <= 0 || !Number.isSafeInteger(ms)) throw new GroveError(ErrorCode.InvalidArgument, `${field}: ${quoteValue(String(value))} must be longer than 0s`);
+  return ms;
+}
+
+/** Milliseconds as parseDurationMs reads them back: 90000 → "1m30s", 500 → "500ms". */
+export function formatDuration(ms: number): string {
+  let rest = ms;
+  let out = '';
+  for (const unit of ['d', 'h', 'm', 's', 'ms']) {
+    const size = DURATION_MS[unit]!;
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      out += `${n}${unit}`;
+      rest -= n * size;
+    }
+  }
+  return out || '0s';
 }

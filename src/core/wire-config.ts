@@ -11,7 +11,7 @@
  * replayed to another node or under another revision. The GCM tag is the bundle's checksum.
  * Decoding validates and size-limits both layers; error messages name paths, never values.
  */
-import type { ConfigKind, ConfigObject } from '../../agent/src/agent/config-source.js';
+import type { ConfigKind, ConfigObject } from './config-refs.js';
 import { ErrorCode, GroveError } from './errors.js';
 import { decrypt, encrypt, IV_BYTES, keyId, TAG_BYTES } from './seal.js';
 import { isValidName } from './topics.js';

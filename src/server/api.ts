@@ -108,7 +108,7 @@ async function streamLogs(cp: ControlPlane, ctx: RequestContext): Promise<void> 
   res.end();
 }
 
-export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission(), joinFailures = new JoinFailureLimiter()): Router {
+export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission({ now: () => cp.clock.now() }), joinFailures = new JoinFailureLimiter({ now: () => cp.clock.now() })): Router {
   const r = new Router({ logger, adminToken: () => cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
   const joinLog = logger.child({ component: 'join' });
   const n = (ctx: RequestContext, what: string): string => validName(ctx.params.name, what);
@@ -175,7 +175,8 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const log = options.logger.child({ component: 'api' });
-  const admission = new JoinAdmission(options.maxJoinsInFlight !== undefined ? { maxInFlight: options.maxJoinsInFlight } : {});
+  const now = (): number => options.controlPlane.clock.now();
+  const admission = new JoinAdmission({ now, ...(options.maxJoinsInFlight !== undefined ? { maxInFlight: options.maxJoinsInFlight } : {}) });
   const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission, options.joinFailures);
   // Slow-loris guard: a request must arrive completely within the timeout (logs stream longer,
   // but that is the response, which this does not limit). Node enforces these timeouts only
@@ -192,7 +193,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     : createHttpServer(timeouts, router.handle);
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_API_CONNECTIONS;
   server.maxConnections = maxConnections;
-  const refusals = new LogThrottle({ now: Date.now });
+  const refusals = new LogThrottle({ now });
   server.on('drop', (data) => {
     const suppressed = refusals.admit('drop');
     if (suppressed !== undefined) log.warn({ remote: data?.remoteAddress, maxConnections, refusedSinceLast: suppressed }, `API connection refused: ${maxConnections} already open (--max-api-connections)`);

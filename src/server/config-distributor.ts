@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ConfigObject } from '../../agent/src/agent/config-source.js';
+import type { ConfigObject } from '../core/config-refs.js';
 import { errorMessage } from '../core/errors.js';
 import type { ConfigMap, PodAssignment, PodTemplate, Secret } from '../core/model.js';
 import { keyId } from '../core/seal.js';

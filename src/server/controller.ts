@@ -16,7 +16,7 @@ import { topicsFor } from '../core/topics.js';
 import { encodeMessage, makeNodeTarget, podsChecksum } from '../core/wire.js';
 import type { PodTarget } from '../core/wire-types.js';
 import type { Store, StoreChange, StoreOp } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Mutex } from './mutex.js';
 import { keyFor, PREFIX } from './resources.js';
 import { indexRevisions, pruneRevisions, recordRevisions, REVISION_PREFIX, ROLLOUT_PREFIX, templateLookup } from './revisions.js';
@@ -94,7 +94,7 @@ export class Controller {
   /** Why DaemonSets run on fewer nodes than they match, from the last pass (`describe app`). */
   private daemonSetNotes = new Map<string, string>();
   private unwatch: (() => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private dirty = false;
   private republishNext = false;
@@ -104,7 +104,7 @@ export class Controller {
   private reissueNodes = new Set<string>();
   private stopped = true;
   /** Wakes a pass when the next eviction or rollout deadline falls due (nothing else changes then). */
-  private wakeTimer: { handle: NodeJS.Timeout; at: string } | undefined;
+  private wakeTimer: { handle: TimerHandle; at: string } | undefined;
   /** Whether the partition rule held evictions back in the last pass (warned once per episode). */
   private evictionsPaused = false;
 
@@ -128,7 +128,7 @@ export class Controller {
     this.stopped = true;
     this.unwatch?.();
     this.unwatch = undefined;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.setWakeTimer(undefined);
     await this.running;
@@ -143,7 +143,7 @@ export class Controller {
     }
     if (!this.timer) {
       // Debounced: an apply of ten resources or a burst of node events costs one pass.
-      this.timer = setTimeout(() => {
+      this.timer = this.opts.clock.setTimeout(() => {
         this.timer = undefined;
         this.kick();
       }, this.debounceMs);
@@ -175,11 +175,22 @@ export class Controller {
     this.nudge();
   }
 
-  /** Resolves when no pass is pending or running (tests, shutdown). */
+  /**
+   * Resolves when no pass is pending or running (tests, shutdown). A pass still waiting out its
+   * debounce runs now: waiting for it would tie callers to the clock (a test's may never move).
+   */
   async idle(): Promise<void> {
-    while (this.running || this.timer) {
-      if (this.running) await this.running;
-      else await new Promise((r) => setTimeout(r, this.debounceMs));
+    for (;;) {
+      if (this.running) {
+        await this.running;
+      } else if (this.timer) {
+        this.opts.clock.clearTimeout(this.timer);
+        this.timer = undefined;
+        this.kick();
+        if (!this.running) return;
+      } else {
+        return;
+      }
     }
   }
 
@@ -240,7 +251,7 @@ export class Controller {
     const assignments = (await store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
     const revisions = indexRevisions((await store.list<AppRevision>(REVISION_PREFIX)).map((e) => e.value));
     const records = new Map((await store.list<RolloutRecord>(ROLLOUT_PREFIX)).map((e) => [e.value.app, e.value]));
-    const now = this.opts.clock.now().toISOString();
+    const now = new Date(this.opts.clock.now()).toISOString();
 
     const revisionOps = recordRevisions(apps, revisions, records, templateHash, now);
     const result = schedule({
@@ -348,17 +359,14 @@ export class Controller {
 
   private setWakeTimer(at: string | undefined): void {
     if (this.wakeTimer?.at === at) return;
-    if (this.wakeTimer) clearTimeout(this.wakeTimer.handle);
+    if (this.wakeTimer) this.opts.clock.clearTimeout(this.wakeTimer.handle);
     this.wakeTimer = undefined;
     if (at === undefined || this.stopped) return;
     // The scheduler's "now" is the injected clock's; the wait is measured on the same clock.
-    // Capped: setTimeout fires at once for delays beyond 2^31 − 1 ms; waking early is harmless.
-    const delay = Math.min(2 ** 31 - 1, Math.max(0, Date.parse(at) - this.opts.clock.now().getTime()));
-    const handle = setTimeout(() => {
+    const handle = this.opts.clock.setTimeout(() => {
       this.wakeTimer = undefined;
       this.nudge();
-    }, delay);
-    handle.unref();
+    }, Date.parse(at) - this.opts.clock.now());
     this.wakeTimer = { handle, at };
   }
 

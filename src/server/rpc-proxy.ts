@@ -3,6 +3,7 @@
  * collects the numbered RpcResponse chunks the node sends back on its rpc/res topic. Used for
  * logs, which live only on the node (nothing is shipped to the server unasked).
  */
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage, type ErrorCode as Code } from '../core/errors.js';
@@ -71,8 +72,8 @@ export interface RpcProxyOptions {
   followTimeoutMs?: number;
   newId?: () => string;
   limits?: Partial<RpcLimits>;
-  /** Milliseconds since the epoch, for throttling the log of dropped answers (default Date.now). */
-  now?: () => number;
+  /** Times the silence before giving up, and throttles the log of dropped answers (default: real time). */
+  clock?: Clock;
 }
 
 interface Pending {
@@ -88,7 +89,7 @@ interface Pending {
   earlyBytes: number;
   onLines: (lines: LogLine[]) => void;
   onVolumes?: (volumes: NodeVolume[]) => void;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -100,6 +101,7 @@ export class RpcProxy {
   private readonly timeoutMs: number;
   private readonly followTimeoutMs: number;
   private readonly newId: () => string;
+  private readonly clock: Clock;
   private readonly pending = new Map<string, Pending>();
   private readonly limits: RpcLimits;
   /** Early chunks and their bytes held for all pending requests. */
@@ -114,7 +116,8 @@ export class RpcProxy {
     this.followTimeoutMs = opts.followTimeoutMs ?? DEFAULT_FOLLOW_TIMEOUT_MS;
     this.newId = opts.newId ?? randomUUID;
     this.limits = { ...DEFAULT_RPC_LIMITS, ...opts.limits };
-    this.invalidAnswers = new LogThrottle({ now: opts.now ?? Date.now });
+    this.clock = opts.clock ?? systemClock();
+    this.invalidAnswers = new LogThrottle({ now: () => this.clock.now() });
   }
 
   /** Early chunks and bytes held right now, for all requests (tests, diagnostics). */
@@ -155,7 +158,7 @@ export class RpcProxy {
     return new Promise<void>((resolve, reject) => {
       const finish = (err?: Error): void => {
         const p = this.pending.get(id);
-        if (p?.timer) clearTimeout(p.timer);
+        if (p?.timer) this.clock.clearTimeout(p.timer);
         if (p) this.release(p);
         this.pending.delete(id);
         signal?.removeEventListener('abort', onAbort);
@@ -285,14 +288,13 @@ export class RpcProxy {
   }
 
   private arm(p: Pending): void {
-    if (p.timer) clearTimeout(p.timer);
-    p.timer = setTimeout(() => {
+    if (p.timer) this.clock.clearTimeout(p.timer);
+    p.timer = this.clock.setTimeout(() => {
       p.reject(
         new GroveError(ErrorCode.NodeUnavailable, `node ${p.node} did not answer (offline?)`, {
           details: { node: p.node, pod: p.pod, timeoutMs: p.silenceMs },
         }),
       );
     }, p.silenceMs);
-    p.timer.unref?.();
   }
 }

@@ -14,7 +14,7 @@ import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
 import { TOPIC_ROOT, allNodesTopic, topicsFor } from '../core/topics.js';
 import { encodeBackup } from '../store/backup.js';
 import type { Store } from '../store/store.js';
-import { systemClock, type Clock } from './clock.js';
+import { every, systemClock, type Clock } from '../core/clock.js';
 import { Controller } from './controller.js';
 import { Mutex } from './mutex.js';
 import { defaultConnect, type MqttConnect } from './mqtt-connect.js';
@@ -106,7 +106,8 @@ export interface LogsQuery {
 export class ControlPlane {
   readonly cluster: string;
   private readonly log: Logger;
-  private readonly clock: Clock;
+  /** The server's time: its pieces and its API read and wait on this one clock. */
+  readonly clock: Clock;
   private readonly mutex = new Mutex();
   private readonly statusCache: StatusCache;
   private readonly controller: Controller;
@@ -114,7 +115,7 @@ export class ControlPlane {
   private readonly configs: ConfigDistributor;
   private readonly revisionFloor: RevisionFloor;
   private client: MqttClient | undefined;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private stopSweep: (() => void) | undefined;
   private checkingJobs = false;
   private currentAdminToken: string;
   /** Self-reported labels outside node.grove.io/ are dropped; logged once per node. */
@@ -144,6 +145,7 @@ export class ControlPlane {
       logger: opts.logger,
       targetRevision: (node) => this.controller.targetRevision(node),
       reissue: (node) => this.controller.reissueNode(node),
+      now: () => this.clock.now(),
     });
     this.controller = new Controller({
       store: opts.store,
@@ -164,7 +166,7 @@ export class ControlPlane {
       cluster: this.cluster,
       logger: opts.logger,
       publish: (topic, payload) => this.publish(topic, payload, false),
-      now: () => this.clock.now().getTime(),
+      clock: this.clock,
       ...(opts.rpcTimeoutMs !== undefined ? { timeoutMs: opts.rpcTimeoutMs } : {}),
     });
   }
@@ -200,21 +202,20 @@ export class ControlPlane {
     );
     await this.controller.start();
     const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
-    this.sweepTimer = setInterval(() => {
+    this.stopSweep = every(this.clock, sweepMs, () => {
       void this.statusCache.sweep();
       // One check at a time: a slow store must not stack them up.
       if (!this.checkingJobs) {
         this.checkingJobs = true;
         void this.deleteExpiredJobs().finally(() => (this.checkingJobs = false));
       }
-    }, sweepMs);
-    this.sweepTimer.unref();
+    });
     this.log.info({ cluster: this.cluster, mqtt: this.opts.mqtt.url }, 'control plane started');
   }
 
   async stop(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.stopSweep?.();
+    this.stopSweep = undefined;
     this.rpc.stop();
     await this.controller.stop();
     this.configs.stop();
@@ -232,7 +233,7 @@ export class ControlPlane {
     for (const name of finishedJobApps(reported)) {
       try {
         const app = await getResource<App>(this.opts.store, 'App', name);
-        if (!jobExpired(app, reported, this.clock.now().getTime())) continue;
+        if (!jobExpired(app, reported, this.clock.now())) continue;
         await this.delete('App', name);
         deleted.push(name);
         this.log.info({ app: name, ttlSeconds: app.spec.job?.ttlSecondsAfterFinished }, 'deleted finished Job after its ttlSecondsAfterFinished');
@@ -256,6 +257,11 @@ export class ControlPlane {
     return this.opts.caCertPem;
   }
 
+  /** The clock's time as a Date, for the records that carry timestamps. */
+  private date(): Date {
+    return new Date(this.clock.now());
+  }
+
   get adminToken(): string {
     return this.currentAdminToken;
   }
@@ -265,7 +271,7 @@ export class ControlPlane {
   async apply(body: unknown): Promise<ApplyResult> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'expected {"resources": [...]}');
     const resources = (body as { resources?: unknown }).resources;
-    return this.mutex.run(() => applyResources(this.opts.store, resources, this.clock.now(), { ...(this.opts.hostPathRoots ? { hostPathRoots: this.opts.hostPathRoots } : {}) }));
+    return this.mutex.run(() => applyResources(this.opts.store, resources, this.date(), { ...(this.opts.hostPathRoots ? { hostPathRoots: this.opts.hostPathRoots } : {}) }));
   }
 
   /**
@@ -274,7 +280,7 @@ export class ControlPlane {
    */
   async backup(): Promise<Buffer> {
     const snapshot = await this.opts.store.snapshot();
-    return encodeBackup(snapshot, { cluster: this.cluster, createdAt: this.clock.now() });
+    return encodeBackup(snapshot, { cluster: this.cluster, createdAt: this.date() });
   }
 
   async delete(kind: DeletableKind, name: string): Promise<{ revision: number }> {
@@ -299,7 +305,7 @@ export class ControlPlane {
   /* -------------------------------------------------------------- rollouts */
 
   private get rolloutDeps(): RolloutDeps {
-    return { store: this.opts.store, mutex: this.mutex, now: () => this.clock.now(), progress: (app) => this.controller.rolloutProgress(app) };
+    return { store: this.opts.store, mutex: this.mutex, now: () => this.date(), progress: (app) => this.controller.rolloutProgress(app) };
   }
 
   rolloutStatus(name: string): Promise<RolloutStatusView> {
@@ -358,7 +364,7 @@ export class ControlPlane {
   }
 
   async patchNode(name: string, body: unknown): Promise<NodeDetail> {
-    await this.mutex.run(() => patchNode(this.opts.store, name, body, this.clock.now()));
+    await this.mutex.run(() => patchNode(this.opts.store, name, body, this.date()));
     return this.getNode(name);
   }
 
@@ -374,10 +380,10 @@ export class ControlPlane {
   /* ------------------------------------------------------- tokens and join */
 
   /** Joins arriving together are written in one synced commit (a join storm is N fsyncs otherwise). */
-  private readonly joinBatch = createBatcher<unknown, JoinOutcome>((bodies) => this.mutex.run(() => commitJoinBatch(this.opts.store, bodies, this.clock.now())));
+  private readonly joinBatch = createBatcher<unknown, JoinOutcome>((bodies) => this.mutex.run(() => commitJoinBatch(this.opts.store, bodies, this.date())));
 
   createToken(body: unknown): Promise<CreatedJoinToken> {
-    return this.mutex.run(() => createTokenFromBody(this.opts.store, body, { now: this.clock.now(), caFingerprint: this.opts.caFingerprint }));
+    return this.mutex.run(() => createTokenFromBody(this.opts.store, body, { now: this.date(), caFingerprint: this.opts.caFingerprint }));
   }
 
   listTokens(): Promise<JoinTokenView[]> {
@@ -442,7 +448,7 @@ export class ControlPlane {
 
   /** A node that joined before config keys existed asks for its key with its MQTT credentials. */
   nodeConfigKey(name: string, body: unknown): Promise<{ configKey: string }> {
-    return this.mutex.run(() => fetchNodeConfigKey(this.opts.store, name, body, this.clock.now()));
+    return this.mutex.run(() => fetchNodeConfigKey(this.opts.store, name, body, this.date()));
   }
 
   /** Log lines of one pod, or of every pod of an app (logs-api.ts). */

@@ -10,7 +10,7 @@ import { parseNodeTopic } from '../core/topics.js';
 import { decodeNodeStatus, decodePresence } from '../core/wire.js';
 import type { NodeStatus, PodStatus } from '../core/wire-types.js';
 import type { Store, StoreChange } from '../store/store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import { createBatcher } from '../core/batcher.js';
 import type { Mutex } from './mutex.js';
 import { keyFor, PREFIX } from './resources.js';
@@ -98,11 +98,11 @@ export class StatusCache {
   constructor(private readonly opts: StatusCacheOptions) {
     this.log = opts.logger.child({ component: 'status-cache' });
     this.timeoutMs = opts.nodeGraceMs ?? DEFAULT_NODE_GRACE_MS;
-    this.drops = new LogThrottle({ now: () => opts.clock.now().getTime() });
+    this.drops = new LogThrottle({ now: () => opts.clock.now() });
   }
 
   async start(): Promise<void> {
-    this.startedMs = this.opts.clock.now().getTime();
+    this.startedMs = this.opts.clock.now();
     this.unwatch = this.opts.store.watch((change) => this.onStoreChange(change));
     for (const e of await this.opts.store.list<StoredNode>(PREFIX.Node)) {
       const { meta, ready, lastTransitionAt } = e.value;
@@ -168,7 +168,7 @@ export class StatusCache {
 
   isReady(node: string): boolean {
     const l = this.live.get(node);
-    const now = this.opts.clock.now().getTime();
+    const now = this.opts.clock.now();
     if (l?.online === false) return false;
     if (l?.lastStatusMs !== undefined) return now - l.lastStatusMs <= this.timeoutMs;
     // Just after a restart nothing has been heard yet: a node that was Ready keeps that state
@@ -216,7 +216,7 @@ export class StatusCache {
       if (this.drops.admit(`${node}:new-run`) !== undefined) this.log.info({ node, runId: status.runId, previousRunId: prev?.runId }, 'node agent restarted (new run)');
     }
     l.status = status;
-    l.lastStatusMs = this.opts.clock.now().getTime();
+    l.lastStatusMs = this.opts.clock.now();
     // A status proves the node is connected, even if its last presence said offline.
     l.online = true;
     const factsChanged =
@@ -237,7 +237,7 @@ export class StatusCache {
    */
   private checkBehind(node: string, l: Live, status: NodeStatus): void {
     const target = this.opts.targetRevision?.(node);
-    const now = this.opts.clock.now().getTime();
+    const now = this.opts.clock.now();
     if (target === undefined || status.observedRevision >= target) {
       delete l.behindSinceMs;
       return;
@@ -281,7 +281,7 @@ export class StatusCache {
     const ready = this.isReady(node);
     if (this.stored.get(node) === ready || !this.stored.has(node)) return;
     this.stored.set(node, ready);
-    const at = ready ? this.opts.clock.now().getTime() : this.wentSilentAt(node);
+    const at = ready ? this.opts.clock.now() : this.wentSilentAt(node);
     if (ready) this.notReadySince.delete(node);
     else this.notReadySince.set(node, at);
     const written = this.writeTransition({ node, ready, atMs: at });
@@ -294,7 +294,7 @@ export class StatusCache {
    * not the later sweep that noticed it, so eviction timing does not depend on the sweep.
    */
   private wentSilentAt(node: string): number {
-    const now = this.opts.clock.now().getTime();
+    const now = this.opts.clock.now();
     const l = this.live.get(node);
     if (l?.online === false) return now;
     const last = l?.lastStatusMs ?? this.startedMs;

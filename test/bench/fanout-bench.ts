@@ -59,12 +59,9 @@ class HollowWorker {
   }
 
   static async start(config: Record<string, unknown>): Promise<HollowWorker> {
-    const child = fork(HOLLOW_MAIN, [], {
-      env: { ...process.env, GROVE_HOLLOW_CONFIG: JSON.stringify(config) },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+    const child = fork(HOLLOW_MAIN, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     const worker = new HollowWorker(child);
-    await worker.next('ready', 30_000);
+    await worker.request({ type: 'start', config }, 'ready', 30_000);
     return worker;
   }
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/src/agent/agent.js';
-import { systemClock, type Clock } from '../../agent/src/agent/clock.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { NodeFacts } from '../../src/core/wire-types.js';

@@ -31,7 +31,7 @@ describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables'], 'Cont
       registry = await startRegistry();
       await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
       await assignPodNetwork(dataDir);
-      const local = await openLocalRuntime({ dataDir, logger: silentLogger(), env: process.env, runtime: 'runc' });
+      const local = await openLocalRuntime({ dataDir, logger: silentLogger(), settings: { runtime: 'runc', rootfsMode: 'auto' }, searchPath: process.env.PATH ?? '' });
       containers = local.containers;
       const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, silentLogger());
       const image = `${registry.host}/test/busybox:1`;

@@ -50,7 +50,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'probes end to end (Agent, Le
     registry = await startRegistry();
     await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
     image = `${registry.host}/test/busybox:1`;
-    containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), env: process.env, runtime: 'runc' })).containers;
+    containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), settings: { runtime: 'runc', rootfsMode: 'auto' }, searchPath: process.env.PATH ?? '' })).containers;
     broker = await startTestBroker();
     const url = broker.url;
     observer = connect(url, { clientId: 'itest-observer' });

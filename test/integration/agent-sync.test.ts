@@ -73,7 +73,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'agent end to end (LevelStore
     registry = await startRegistry();
     await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
     image = `${registry.host}/test/busybox:1`;
-    containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), env: process.env, runtime: 'runc' })).containers;
+    containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), settings: { runtime: 'runc', rootfsMode: 'auto' }, searchPath: process.env.PATH ?? '' })).containers;
     broker = await startTestBroker();
     observer = connect(broker.url, { clientId: 'itest-observer' });
     observer.on('message', (topic, payload) => {

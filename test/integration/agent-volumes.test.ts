@@ -68,7 +68,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod volumes and ConfigMap/Se
     registry = await startRegistry();
     await pushImage(registry.url, 'test/busybox', '1', await buildBusyboxImage());
     image = `${registry.host}/test/busybox:1`;
-    containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), env: process.env, runtime: 'runc' })).containers;
+    containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), settings: { runtime: 'runc', rootfsMode: 'auto' }, searchPath: process.env.PATH ?? '' })).containers;
     volumes = new PodVolumes({ dataDir, logger: silentLogger(), config, hostPathRoots: [allowedRoot, join(dataDir, 'open')] });
     runtime = new ContainerManagerRuntime({ containers, logger: silentLogger(), probeScript: PROBE_SCRIPT, config, volumes });
   }, 180_000);

@@ -29,6 +29,7 @@ import { ControlPlane } from '../../src/server/server.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { app } from '../unit/server-fixtures.js';
 import { waitFor } from './server-harness.js';
+import { fixedEnvironment } from '../../src/cli/config/environment.js';
 
 const CLUSTER = 'sec';
 const ADMIN = 'a'.repeat(40);
@@ -80,8 +81,8 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
     let out = '';
     let err = '';
     const stream = (f: (s: string) => void) => new Writable({ write(c: Buffer, _e, cb) { f(c.toString()); cb(); } });
-    const io: CliIO = { stdout: stream((s) => (out += s)), stderr: stream((s) => (err += s)), env: { GROVE_CONFIG: clientConfig } };
-    const code = await main(args, io);
+    const io: CliIO = { stdout: stream((s) => (out += s)), stderr: stream((s) => (err += s)) };
+    const code = await main(args, io, fixedEnvironment({ GROVE_CONFIG: clientConfig }));
     expect({ args, code, err }).toEqual({ args, code: 0, err: '' });
     return { code, out, err };
   };

@@ -37,7 +37,7 @@ describeWith(['root', 'runc', 'shim'], 'node identity (server + agents as proces
   const joinFromElsewhere = async (name: string, token: string) => {
     const file = join(scratch, `token-${name}-${Date.now()}`);
     await writeFile(file, token + '\n', { mode: 0o600 });
-    return runGrove(['--data-dir', await mkdtemp(join(scratch, 'elsewhere-')), 'agent', '--node-name', name, '--server', cluster.apiUrl, '--token-file', file], { GROVE_HEARTBEAT_SECONDS: '1' });
+    return runGrove(['--data-dir', await mkdtemp(join(scratch, 'elsewhere-')), 'agent', '--node-name', name, '--server', cluster.apiUrl, '--token-file', file], { GROVE_HEARTBEAT: '1s' });
   };
 
   it('agents join with --token-file and with $GROVE_TOKEN; neither token shows in ps', async () => {

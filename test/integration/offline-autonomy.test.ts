@@ -42,7 +42,7 @@ describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables'], 'offl
       ...(token ? { token, serverUrl: `http://${link.hostIp}:${cluster.apiPort}` } : {}),
       prefix: link.netOnly,
       // Debug: the test counts the agent's "status sent" lines after the reconnect.
-      env: { GROVE_HEARTBEAT_SECONDS: '1', GROVE_LOG_LEVEL: 'debug' },
+      env: { GROVE_HEARTBEAT: '1s', GROVE_LOG_LEVEL: 'debug' },
     });
   const running = async () => {
     const list = await cluster.runningContainers(NODE);

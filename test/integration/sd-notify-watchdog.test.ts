@@ -85,7 +85,7 @@ describeWith(['root', 'runc', 'shim'], 'sd_notify watchdog (agent and server)', 
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  async function startAgent(name: string, env: NodeJS.ProcessEnv): Promise<{ proc: ChildProcess; socket: NotifyReceiver; log: () => string }> {
+  async function startAgent(name: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; socket: NotifyReceiver; log: () => string }> {
     const socket = await NotifyReceiver.start(receiverBin, join(scratch, `${name}.sock`));
     receivers.push(socket);
     const dir = await mkdtemp(join(tmpdir(), `grove-agent-${name}-`));
@@ -100,7 +100,7 @@ describeWith(['root', 'runc', 'shim'], 'sd_notify watchdog (agent and server)', 
       NOTIFY_SOCKET: socket.path,
       WATCHDOG_USEC: '2000000',
       ...env,
-    });
+    }, [], nodeArgs);
     started.push(proc);
     let log = '';
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -157,9 +157,11 @@ describeWith(['root', 'runc', 'shim'], 'sd_notify watchdog (agent and server)', 
   }, 120_000);
 
   it('stops the keepalives when the agent\'s main loop is stuck', async () => {
-    const { proc, socket, log } = await startAgent('sdn-stuck', { GROVE_TEST_STALL_LOOP_AFTER_MS: '5000' });
+    // The fixture, preloaded into node (not a switch of Grove's), hangs the event loop on SIGUSR2.
+    const { proc, socket, log } = await startAgent('sdn-stuck', {}, ['--import', join(REPO_ROOT, 'test', 'fixtures', 'stall-on-signal.mjs')]);
     await eventually(async () => socket.of('WATCHDOG=1').length >= 2 || (proc.exitCode !== null && `exited: ${log()}`), 60_000, 'keepalives before the stall');
-    // The stall begins 5 s after READY; afterwards no keepalive may arrive (systemd would restart us).
+    proc.kill('SIGUSR2');
+    // From the stall on no keepalive may arrive (systemd would restart us).
     await eventually(async () => {
       const last = socket.of('WATCHDOG=1').at(-1)!;
       return Date.now() - last.at > 8000;

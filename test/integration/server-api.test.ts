@@ -9,7 +9,7 @@ import type { NodeRegistration } from '../../src/server/nodes.js';
 import { hashPassword } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { decodeBackup } from '../../src/store/backup.js';
-import { app, FakeClock } from '../unit/server-fixtures.js';
+import { app, fixtureClock } from '../unit/server-fixtures.js';
 import { clustersPerTest, ADMIN, FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
 
 const { cluster, cleanups } = clustersPerTest();
@@ -136,7 +136,7 @@ describe('API: backup', () => {
 
 describe('API: tokens and join', () => {
   it('joins with a valid token, rotates credentials on a rejoin that proves the name, refuses an expired token', async () => {
-    const clock = new FakeClock(Date.now());
+    const clock = fixtureClock(Date.now());
     const registered: NodeRegistration[] = [];
     const c = await cluster({ clock, extra: { registerNode: async (r) => void registered.push(r) } });
     const token = (await c.call<{ token: string; expiresAt: string }>('POST', '/v1/tokens', { ttlSeconds: 60 })).body;
@@ -169,7 +169,7 @@ describe('API: tokens and join', () => {
   });
 
   it('POST /v1/tokens defaults to 24 h and validates the TTL', async () => {
-    const clock = new FakeClock(Date.parse('2025-05-01T00:00:00Z'));
+    const clock = fixtureClock(Date.parse('2025-05-01T00:00:00Z'));
     const c = await cluster({ clock });
     expect((await c.call('POST', '/v1/tokens', {})).body).toMatchObject({ expiresAt: '2025-05-02T00:00:00.000Z' });
     expect((await c.call('POST', '/v1/tokens', { ttlSeconds: -5 })).status).toBe(400);

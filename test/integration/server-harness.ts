@@ -12,7 +12,7 @@ import type { LogsRpcRequest, NodeStatus, NodeTarget, RpcResponse } from '../../
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/server/broker/embedded-broker.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/server/api.js';
 import { ControlPlane, type ControlPlaneOptions } from '../../src/server/server.js';
-import type { Clock } from '../../src/server/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { Store } from '../../src/store/store.js';
 

@@ -64,7 +64,7 @@ export interface PodJson {
 /** A sleeper that exits on SIGTERM, so removals don't wait out the 30 s grace period. */
 export const TERM_AWARE = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`;
 
-export const TEST_ENV = { GROVE_HEARTBEAT_SECONDS: '1' };
+export const TEST_ENV = { GROVE_HEARTBEAT: '1s' };
 
 export class TestCluster {
   readonly serverDir: string;

@@ -21,11 +21,14 @@ export function assertBuilt(): void {
   if (!existsSync(GROVE_BIN)) throw new Error(`${GROVE_BIN} is missing: run npm run build first`);
 }
 
-/** `prefix` wraps the command, e.g. `['nsenter', '--net=/run/netns/NS', '--']` (it execs: same pid). */
-export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): ChildProcess {
+/**
+ * `prefix` wraps the command, e.g. `['nsenter', '--net=/run/netns/NS', '--']` (it execs: same
+ * pid); `nodeArgs` go to node itself, e.g. `['--import', FIXTURE]`.
+ */
+export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = [], extraNodeArgs: string[] = []): ChildProcess {
   assertBuilt();
   // GROVE_TEST_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): profile spawned roles.
-  const nodeArgs = (process.env.GROVE_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(process.env.GROVE_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean), ...extraNodeArgs];
   const argv = [...prefix, process.execPath, ...nodeArgs, GROVE_BIN, ...args];
   return spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, GROVE_LOG_LEVEL: 'warn', ...env },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../agent/src/agent/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { Executor, backoffDelay, failureReason } from '../../agent/src/agent/executor.js';
 import { MemoryRuntime, type MemoryBehaviour } from '../../agent/src/agent/memory-runtime.js';
 import { plan } from '../../agent/src/agent/planner.js';

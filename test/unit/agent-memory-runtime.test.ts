@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../agent/src/agent/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
 import { EXEC_OK, LISTEN_PORT, nodeRuntimeContract } from '../contract/node-runtime.contract.js';

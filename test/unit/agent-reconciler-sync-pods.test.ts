@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../agent/src/agent/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import { Reconciler } from '../../agent/src/agent/reconciler.js';

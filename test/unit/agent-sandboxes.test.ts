@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../agent/src/agent/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import type { ManagedContainer, PodSandbox } from '../../agent/src/agent/node-runtime.js';
 import { renderPodHosts } from '../../agent/src/agent/pod-hosts.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
-import { checkHostPortsFree, planSandboxes, sandboxNetworkKey } from '../../agent/src/agent/sandbox-plan.js';
+import { planSandboxes } from '../../agent/src/agent/sandbox-plan.js';
+import { checkHostPortsFree, sandboxNetworkKey } from '../../agent/src/runtime/sandbox-model.js';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ContainerPort } from '../../src/core/model.js';

@@ -8,7 +8,7 @@ import { Aedes } from 'aedes';
 import { connect, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/src/agent/agent.js';
-import { ManualClock } from '../../agent/src/agent/clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { APPLIED_REVISION_KEY, SyncClient, TARGET_KEY } from '../../agent/src/agent/sync-client.js';
 import { silentLogger } from '../../src/core/logger.js';

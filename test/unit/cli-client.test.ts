@@ -6,6 +6,9 @@ import { loadClientConfig, writeClientConfig } from '../../src/cli/client/client
 import { collectionFor } from '../../src/cli/client/open-client.js';
 import { parseLabelChanges } from '../../src/cli/verbs/client/node.js';
 import { parseDurationSeconds } from '../../src/core/quantity.js';
+import { fixedEnvironment } from '../../src/cli/config/environment.js';
+import { resolveTable } from '../../src/cli/config/resolve.js';
+import { GLOBAL_OPTIONS } from '../../src/cli/config/role-options.js';
 
 describe('client config discovery', () => {
   let dir: string;
@@ -19,24 +22,28 @@ describe('client config discovery', () => {
   it('prefers --config, then $GROVE_CONFIG, then the data dir', async () => {
     const config = { apiUrl: 'http://127.0.0.1:7080', token: 'x'.repeat(32) };
     await writeClientConfig(dir, config);
-    expect(await loadClientConfig({ dataDir: dir, env: {} })).toEqual(config);
     const other = join(dir, 'other.json');
     await writeFile(other, JSON.stringify({ ...config, apiUrl: 'https://pi:7080' }));
-    expect((await loadClientConfig({ dataDir: dir, env: { GROVE_CONFIG: other } })).apiUrl).toBe('https://pi:7080');
-    expect((await loadClientConfig({ config: join(dir, 'client.json'), dataDir: '/nope', env: { GROVE_CONFIG: other } })).apiUrl).toBe(config.apiUrl);
+    // --config / $GROVE_CONFIG resolve like every option (src/cli/config); unset, the data dir's file.
+    const located = (flags: Record<string, string>, vars: Record<string, string>) =>
+      resolveTable(GLOBAL_OPTIONS, { flags: new Map(Object.entries(flags)), env: fixedEnvironment({ GROVE_DATA_DIR: dir, ...vars }) }).values;
+    const load = (o: { config?: string | undefined; dataDir: string }) => loadClientConfig({ config: o.config, dataDir: o.dataDir });
+    expect(await load(located({}, {}))).toEqual(config);
+    expect((await load(located({}, { GROVE_CONFIG: other }))).apiUrl).toBe('https://pi:7080');
+    expect((await load(located({ config: join(dir, 'client.json'), dataDir: '/nope' }, { GROVE_CONFIG: other }))).apiUrl).toBe(config.apiUrl);
   });
 
   it('says what to do when there is no config', async () => {
-    await expect(loadClientConfig({ dataDir: dir, env: {} })).rejects.toThrow('not found (start `grove server` first, or pass --config)');
+    await expect(loadClientConfig({ dataDir: dir })).rejects.toThrow('not found (start `grove server` first, or pass --config)');
   });
 
   it('rejects a config without a usable URL or token', async () => {
     await writeFile(join(dir, 'client.json'), JSON.stringify({ apiUrl: 'ftp://x', token: 'x'.repeat(32) }));
-    await expect(loadClientConfig({ dataDir: dir, env: {} })).rejects.toThrow('apiUrl must be an http(s) URL');
+    await expect(loadClientConfig({ dataDir: dir })).rejects.toThrow('apiUrl must be an http(s) URL');
     await writeFile(join(dir, 'client.json'), JSON.stringify({ apiUrl: 'http://x' }));
-    await expect(loadClientConfig({ dataDir: dir, env: {} })).rejects.toThrow(`client config ${join(dir, 'client.json')}: token is missing`);
+    await expect(loadClientConfig({ dataDir: dir })).rejects.toThrow(`client config ${join(dir, 'client.json')}: token is missing`);
     await writeFile(join(dir, 'client.json'), JSON.stringify({ apiUrl: 'http://x', token: 'short' }));
-    await expect(loadClientConfig({ dataDir: dir, env: {} })).rejects.toThrow(`client config ${join(dir, 'client.json')}: token is malformed: too short`);
+    await expect(loadClientConfig({ dataDir: dir })).rejects.toThrow(`client config ${join(dir, 'client.json')}: token is malformed: too short`);
   });
 });
 

@@ -9,6 +9,7 @@ import { main } from '../../src/cli/program.js';
 import { makeNodeTarget } from '../../src/core/wire.js';
 import { LevelStore } from '../../src/store/level-store.js';
 import { writeMark } from '../../src/store/mark-file.js';
+import { fixedEnvironment } from '../../src/cli/config/environment.js';
 
 function capture(): Writable & { text: string } {
   const w = new Writable({
@@ -32,7 +33,7 @@ afterEach(async () => {
 async function grove(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = capture();
   const stderr = capture();
-  const code = await main(['--data-dir', dir, ...args], { stdout, stderr, env: { GROVE_LOG_LEVEL: 'silent' } });
+  const code = await main(['--data-dir', dir, ...args], { stdout, stderr }, fixedEnvironment({ GROVE_LOG_LEVEL: 'silent' }));
   return { code, out: stdout.text, err: stderr.text };
 }
 

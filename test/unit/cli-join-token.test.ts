@@ -7,9 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chooseJoinToken, readTokenFile } from '../../src/cli/roles/join-token-source.js';
-import { parseUses, tokenRows } from '../../src/cli/verbs/client/token.js';
+import { TOKEN_CREATE_OPTIONS, tokenRows } from '../../src/cli/verbs/client/token.js';
 import { ErrorCode } from '../../src/core/errors.js';
 import { captureLog } from '../support/log-capture.js';
+import { fixedEnvironment } from '../../src/cli/config/environment.js';
+import { originText, resolveTable } from '../../src/cli/config/resolve.js';
+import { AGENT_OPTIONS } from '../../src/cli/config/role-options.js';
+import type { Logger } from '../../src/core/logger.js';
+
+/** The token choice as `grove agent` makes it: options resolved from flags and variables first. */
+function choose(flags: Record<string, string>, vars: Record<string, string>, logger: Logger) {
+  const { values, origins } = resolveTable(AGENT_OPTIONS, { flags: new Map(Object.entries(flags)), env: fixedEnvironment(vars) });
+  const from = origins.token;
+  const token = values.token !== undefined && from ? { value: values.token, source: originText(from), flag: from.from === 'flag' } : undefined;
+  return chooseJoinToken({ token, tokenFile: values.tokenFile }, logger);
+}
 
 const TOKEN = 'grove1.insecure.0123abcd.' + 'a'.repeat(43);
 
@@ -28,12 +40,12 @@ describe('where the agent takes its join token from', () => {
     const other = join(dir, 'other');
     await writeFile(other, 'grove1.insecure.ffffffff.' + 'b'.repeat(43), { mode: 0o600 });
     const { logger, text } = captureLog('info');
-    expect(await chooseJoinToken({ token: 'argv-token', tokenFile: file }, { GROVE_TOKEN: 'env' }, logger)).toEqual({ token: 'argv-token', source: '--token' });
+    expect(await choose({ token: 'argv-token', tokenFile: file }, { GROVE_TOKEN: 'env' }, logger)).toEqual({ token: 'argv-token', source: '--token' });
     expect(text()).toContain('--token shows the join token to every user in the process list (ps)');
-    expect(await chooseJoinToken({ tokenFile: file }, { GROVE_TOKEN_FILE: other, GROVE_TOKEN: 'env' }, logger)).toEqual({ token: TOKEN, source: file });
-    expect((await chooseJoinToken({}, { GROVE_TOKEN_FILE: other, GROVE_TOKEN: 'env' }, logger))?.source).toBe(other);
-    expect(await chooseJoinToken({}, { GROVE_TOKEN: 'env' }, logger)).toEqual({ token: 'env', source: '$GROVE_TOKEN' });
-    expect(await chooseJoinToken({}, { GROVE_TOKEN: '', GROVE_TOKEN_FILE: '' }, logger)).toBeUndefined();
+    expect(await choose({ tokenFile: file }, { GROVE_TOKEN_FILE: other, GROVE_TOKEN: 'env' }, logger)).toEqual({ token: TOKEN, source: file });
+    expect((await choose({}, { GROVE_TOKEN_FILE: other, GROVE_TOKEN: 'env' }, logger))?.source).toBe(other);
+    expect(await choose({}, { GROVE_TOKEN: 'env' }, logger)).toEqual({ token: 'env', source: '$GROVE_TOKEN' });
+    expect(await choose({}, { GROVE_TOKEN: '', GROVE_TOKEN_FILE: '' }, logger)).toBeUndefined();
     expect(text()).not.toContain(TOKEN);
   });
 
@@ -56,6 +68,7 @@ describe('where the agent takes its join token from', () => {
 
 describe('grove token', () => {
   it('--uses is a whole number of joins', () => {
+    const parseUses = (uses: string) => resolveTable(TOKEN_CREATE_OPTIONS, { flags: new Map([['uses', uses]]), env: fixedEnvironment() }).values.uses;
     expect(parseUses('1')).toBe(1);
     expect(parseUses('250')).toBe(250);
     for (const bad of ['0', '-1', '1.5', 'many', '']) expect(() => parseUses(bad), bad).toThrow(/--uses/);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { runRequestFromFlags } from '../../src/cli/verbs/ctr/run.js';
+import { fixedEnvironment } from '../../src/cli/config/environment.js';
+import { resolveTable } from '../../src/cli/config/resolve.js';
+import { RUN_OPTIONS, runRequestFromFlags as fromValues } from '../../src/cli/verbs/ctr/run.js';
 
-const defaults = { env: [], label: [], pull: 'missing' };
+/** As `grove ctr run` does: the flags read by their option table, then mapped. */
+function runRequestFromFlags(image: string, command: string[], flags: Record<string, unknown>) {
+  return fromValues(image, command, resolveTable(RUN_OPTIONS, { flags: new Map(Object.entries(flags)), env: fixedEnvironment() }).values);
+}
+
+const defaults = {};
 
 describe('ctr run flags', () => {
   it('maps docker-style flags onto a run request', () => {

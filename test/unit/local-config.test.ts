@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadLocalConfig } from '../../src/cli/config.js';
+import { loadLocalConfig } from '../../src/cli/local-config.js';
 
 describe('local config.json', () => {
   let dir: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, parseBytes, parseCpus, parsePositiveInt } from '../../src/core/quantity.js';
+import { formatBytes, formatDuration, parseBytes, parseCpus, parseDurationMs, parseDurationSeconds } from '../../src/core/quantity.js';
 
 describe('quantities', () => {
   it.each([
@@ -16,7 +16,16 @@ describe('quantities', () => {
   it('names the flag and the bad value', () => {
     expect(() => parseBytes('32q', '--memory')).toThrow('--memory: "32q" is not a size');
     expect(() => parseCpus('lots', '--cpus')).toThrow('--cpus: "lots" is not a CPU amount');
-    expect(() => parsePositiveInt('0', '--pids')).toThrow('--pids: "0" must be a positive whole number');
+  });
+
+  it('durations: whole seconds for manifests, milliseconds for options, written back the same way', () => {
+    expect(parseDurationSeconds('1h30m', 'f')).toBe(5400);
+    expect(() => parseDurationSeconds('500ms', 'f')).toThrow('f: "500ms" is not a duration (use e.g. 90s, 30m, 24h, 7d)');
+    expect(parseDurationMs('500ms', 'f')).toBe(500);
+    expect(parseDurationMs('1m30s', 'f')).toBe(90_000);
+    expect(() => parseDurationMs('0ms', 'f')).toThrow('f: "0ms" must be longer than 0s');
+    expect(() => parseDurationMs('1x', 'f')).toThrow('f: "1x" is not a duration (use e.g. 500ms, 90s, 30m, 24h)');
+    expect([90_000, 3_600_500, 0].map(formatDuration)).toEqual(['1m30s', '1h500ms', '0s']);
   });
 
   it('parses cpus as cores or millicores', () => {

@@ -3,6 +3,7 @@ import type { App, AppKind, ContainerTemplate, NodeRecord, PodAssignment, Update
 import type { NodeView } from '../../src/server/scheduler.js';
 import type { NodeStatus, PodStatus, Presence } from '../../src/core/wire-types.js';
 import { encodeMessage } from '../../src/core/wire.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 export interface AppOptions {
   kind?: AppKind;
@@ -67,14 +68,9 @@ export function fakeHash(a: App): string {
 
 
 /** A clock the test moves by hand. */
-export class FakeClock {
-  constructor(public ms = Date.parse('2025-05-01T00:00:00Z')) {}
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
+/** The server tests' clock: a ManualClock starting at 2025-05-01T00:00:00Z unless told otherwise. */
+export function fixtureClock(start = Date.parse('2025-05-01T00:00:00Z')): ManualClock {
+  return new ManualClock(start);
 }
 
 export function nodeRecord(name: string, labels: Record<string, string> = {}): NodeRecord {

@@ -11,7 +11,7 @@ import { Mutex } from '../../src/server/mutex.js';
 import { ADVANCE_INTERVAL_MS, MAX_NODE_REVISION, nodeIsAhead, RevisionFloor } from '../../src/server/revision-floor.js';
 import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { encStatus, FakeClock, nodeRecord, nodeStatus } from './server-fixtures.js';
+import { encStatus, fixtureClock, nodeRecord, nodeStatus } from './server-fixtures.js';
 import { capturingLogger } from '../support/capture-logger.js';
 
 interface LogLine {
@@ -28,7 +28,7 @@ async function setup(storeRevision = 0, now?: () => number) {
   const captured = capturingLogger();
   const logger = captured.logger;
   const errorLines = (): LogLine[] => (captured.lines() as unknown as LogLine[]).filter((l) => l.level >= 50);
-  const clock = new FakeClock();
+  const clock = fixtureClock();
   const mutex = new Mutex();
   const published: NodeTarget[] = [];
   const controller = new Controller({
@@ -49,7 +49,7 @@ async function setup(storeRevision = 0, now?: () => number) {
   await controller.start();
   let seq = 0;
   const report = async (observedRevision: number) => {
-    cache.handleMessage('grove/v1/test/nodes/pi-1/status', encStatus(nodeStatus('pi-1', { seq: ++seq, observedRevision, sentAt: new Date(clock.ms + seq).toISOString() })));
+    cache.handleMessage('grove/v1/test/nodes/pi-1/status', encStatus(nodeStatus('pi-1', { seq: ++seq, observedRevision, sentAt: new Date(clock.now() + seq).toISOString() })));
     await cache.idle();
     await floor.idle();
     await controller.idle();

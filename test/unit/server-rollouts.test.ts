@@ -13,7 +13,7 @@ import type { StoredNode } from '../../src/server/status-cache.js';
 import { templateHash } from '../../src/server/targets.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { StoreOp } from '../../src/store/store.js';
-import { app, fakeHash, FakeClock, nodeRecord, suffixes } from './server-fixtures.js';
+import { app, fakeHash, fixtureClock, nodeRecord, suffixes } from './server-fixtures.js';
 
 const T0 = '2025-06-01T00:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
@@ -139,7 +139,7 @@ describe('trackRollouts', () => {
 describe('Controller: rolling update with automatic rollback', () => {
   it('keeps the old pod in the node target while the new one is not ready, then rolls back at the deadline', async () => {
     const store = new MemoryStore();
-    const clock = new FakeClock(Date.parse(T0));
+    const clock = fixtureClock(Date.parse(T0));
     const targets: NodeTarget[] = [];
     const available = new Set<string>();
     const controller = new Controller({
@@ -160,7 +160,7 @@ describe('Controller: rolling update with automatic rollback', () => {
     await controller.start();
     const v1 = app('web', { replicas: 1 });
     v1.spec.progressDeadlineSeconds = 60;
-    await applyResources(store, [v1], clock.now());
+    await applyResources(store, [v1], new Date(clock.now()));
     await controller.idle();
     const oldPod = targets.at(-1)!.pods[0]!.name;
     available.add(oldPod);
@@ -170,7 +170,7 @@ describe('Controller: rolling update with automatic rollback', () => {
 
     const v2 = app('web', { replicas: 1, version: '2' });
     v2.spec.progressDeadlineSeconds = 60;
-    await applyResources(store, [v2], clock.now());
+    await applyResources(store, [v2], new Date(clock.now()));
     await controller.idle();
     const during = targets.at(-1)!;
     // The old pod is still described (from its revision) beside the surge pod of version 2.

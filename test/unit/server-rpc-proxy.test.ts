@@ -4,6 +4,7 @@ import { capturingLogger } from '../support/capture-logger.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { decodeRpcRequest, encodeMessage } from '../../src/core/wire.js';
 import type { RpcResponse } from '../../src/core/wire-types.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 const RES = (node: string) => `grove/v1/test/nodes/${node}/rpc/res`;
 const line = (text: string) => ({ time: '2025-05-01T00:00:00.000Z', stream: 'stdout' as const, text, container: 'main' });
@@ -11,7 +12,9 @@ const chunk = (seq: number, o: Partial<RpcResponse> = {}): Buffer => encodeMessa
 
 function setup(timeoutMs = 10_000) {
   const sent: { topic: string; payload: Buffer }[] = [];
+  const clock = new ManualClock();
   const proxy = new RpcProxy({
+    clock,
     cluster: 'test',
     logger: silentLogger(),
     publish: async (topic, payload) => {
@@ -20,7 +23,7 @@ function setup(timeoutMs = 10_000) {
     timeoutMs,
     newId: () => 'req-1',
   });
-  return { proxy, sent };
+  return { proxy, sent, clock };
 }
 
 describe('RpcProxy', () => {
@@ -42,9 +45,10 @@ describe('RpcProxy', () => {
   });
 
   it('ignores answers from another node', async () => {
-    const { proxy } = setup(50);
+    const { proxy, clock } = setup(50);
     const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
     proxy.handleMessage(RES('pi-2'), chunk(0, { done: true }));
+    clock.advance(50);
     await expect(done).rejects.toMatchObject({ code: 'NODE_UNAVAILABLE', message: 'node pi-1 did not answer (offline?)' });
   });
 
@@ -56,16 +60,25 @@ describe('RpcProxy', () => {
   });
 
   it('times out only after a silence, not a total duration', async () => {
-    const { proxy } = setup(80);
+    const { proxy, clock } = setup(80);
     const got: string[] = [];
-    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, (l) => got.push(...l.map((x) => x.text)));
+    let failed: unknown;
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1' }, (l) => got.push(...l.map((x) => x.text))).catch((err: unknown) => (failed = err));
+    // 4 × 79 ms: longer than the timeout in all, never silent for 80 ms.
     for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 40));
+      clock.advance(79);
       proxy.handleMessage(RES('pi-1'), chunk(i, { lines: [line(String(i))] }));
     }
     proxy.handleMessage(RES('pi-1'), chunk(4, { done: true }));
     await done;
+    expect(failed).toBeUndefined();
     expect(got).toEqual(['0', '1', '2', '3']);
+    // The other side of the rule: 80 ms of silence ends a request.
+    const silent = proxy.requestLogs('pi-1', { pod: 'web-1' }, () => {});
+    clock.advance(79);
+    proxy.handleMessage(RES('pi-1'), chunk(0, { lines: [line('x')] }));
+    clock.advance(80);
+    await expect(silent).rejects.toMatchObject({ code: 'NODE_UNAVAILABLE' });
   });
 
   it('drops invalid payloads and fails pending requests on stop', async () => {
@@ -79,7 +92,9 @@ describe('RpcProxy', () => {
 
   it('a follow asks the node to follow and tolerates a longer silence', async () => {
     const sent: Buffer[] = [];
+    const clock = new ManualClock();
     const proxy = new RpcProxy({
+      clock,
       cluster: 'test',
       logger: silentLogger(),
       publish: async (_t, p) => void sent.push(p),
@@ -88,7 +103,8 @@ describe('RpcProxy', () => {
       newId: () => 'req-1',
     });
     const done = proxy.requestLogs('pi-1', { pod: 'web-1', follow: true }, () => {});
-    await new Promise((r) => setTimeout(r, 100));
+    // Ten times the plain timeout, still within the follow's.
+    clock.advance(299);
     expect(decodeRpcRequest(sent[0]!).params).toEqual({ pod: 'web-1', follow: true });
     proxy.handleMessage(RES('pi-1'), chunk(0, { done: true }));
     await done;

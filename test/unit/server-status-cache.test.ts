@@ -3,7 +3,7 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
 import { Mutex } from '../../src/server/mutex.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { encPresence, encStatus, FakeClock, nodeRecord, nodeStatus } from './server-fixtures.js';
+import { encPresence, encStatus, fixtureClock, nodeRecord, nodeStatus } from './server-fixtures.js';
 import { judgeStatus, retireRun, RETIRED_RUNS_KEPT } from '../../src/server/status-order.js';
 import { capturingLogger } from '../support/capture-logger.js';
 
@@ -13,7 +13,7 @@ async function setup(nodes: string[] = ['pi-1']) {
   const store = new MemoryStore();
   await store.open();
   if (nodes.length) await store.commit(nodes.map((n) => ({ type: 'put' as const, key: `nodes/${n}`, value: nodeRecord(n) })));
-  const clock = new FakeClock();
+  const clock = fixtureClock();
   const events: string[] = [];
   const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), onNodeEvent: (n, why) => events.push(`${n}:${why}`) });
   await cache.start();
@@ -80,7 +80,7 @@ describe('StatusCache', () => {
   it('takes the grace from nodeGraceMs, whatever the heartbeat', async () => {
     const store = new MemoryStore();
     await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
-    const clock = new FakeClock();
+    const clock = fixtureClock();
     const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), nodeGraceMs: 3000 });
     await cache.start();
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
@@ -97,7 +97,7 @@ describe('StatusCache', () => {
     expect(cache.view('pi-1')).toEqual({ ready: false, online: false });
     const store = new MemoryStore();
     await store.commit([{ type: 'put', key: 'nodes/pi-1', value: { ...nodeRecord('pi-1'), ready: false, lastTransitionAt: '2025-04-30T23:00:00.000Z' } }]);
-    const again = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock: new FakeClock(), mutex: new Mutex() });
+    const again = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock: fixtureClock(), mutex: new Mutex() });
     await again.start();
     expect(again.view('pi-1')).toMatchObject({ ready: false, notReadySince: '2025-04-30T23:00:00.000Z' });
     expect(again.anyNotReady()).toBe(true);
@@ -139,7 +139,7 @@ describe('StatusCache', () => {
   it('after a restart a node stored Ready keeps it for one timeout (no flapping)', async () => {
     const store = new MemoryStore();
     await store.commit([{ type: 'put', key: 'nodes/pi-1', value: { ...nodeRecord('pi-1'), ready: true } }]);
-    const clock = new FakeClock();
+    const clock = fixtureClock();
     const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex() });
     await cache.start();
     await cache.sweep();
@@ -165,7 +165,7 @@ describe('StatusCache: nodes behind their target', () => {
     const store = new MemoryStore();
     await store.open();
     await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
-    const clock = new FakeClock();
+    const clock = fixtureClock();
     const resent: string[] = [];
     let target = 7;
     const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), targetRevision: () => target, onNodeBehind: (n) => resent.push(n) });
@@ -198,13 +198,13 @@ describe('StatusCache: agent restarts (run ids)', () => {
   async function withLog() {
     const store = new MemoryStore();
     await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
-    const clock = new FakeClock();
+    const clock = fixtureClock();
     const log = capturingLogger();
     const events: string[] = [];
     const cache = new StatusCache({ store, cluster: 'test', logger: log.logger, clock, mutex: new Mutex(), onNodeEvent: (n, why) => events.push(`${n}:${why}`) });
     await cache.start();
     const send = (runId: string | undefined, seq: number, agentClockOffsetMs = 0) =>
-      cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq, ...(runId ? { runId } : {}), sentAt: new Date(clock.ms + agentClockOffsetMs).toISOString() })));
+      cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq, ...(runId ? { runId } : {}), sentAt: new Date(clock.now() + agentClockOffsetMs).toISOString() })));
     const drops = () => log.lines().filter((l) => String(l.msg).startsWith('status from node pi-1 dropped'));
     return { store, clock, cache, events, send, drops };
   }

@@ -11,7 +11,7 @@ import type { Logger } from '../../../src/core/logger.js';
 import { decodeNodeTarget, encodeMessage } from '../../../src/core/wire.js';
 import type { NodeFacts, NodeTarget } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../../src/core/clock.js';
 import type { NodeRuntime } from './node-runtime.js';
 import { Executor } from './executor.js';
 import { JobRunner, type CronScheduler } from './jobs/runner.js';

@@ -5,18 +5,9 @@
  * Implementations: the synced, encrypted node copy (real agents) and MemoryConfigSource (tests).
  */
 
-import type { ConfigKind } from '../../../src/core/config-refs.js';
+import type { ConfigKind, ConfigObject } from '../../../src/core/config-refs.js';
 
-export type { ConfigKind };
-
-export interface ConfigObject {
-  kind: ConfigKind;
-  name: string;
-  /** Key → value (Secret values already decoded from base64). Never logged. */
-  data: Record<string, string>;
-  /** Changes whenever `data` changes: lets volume files be rewritten only when needed. */
-  version: string;
-}
+export type { ConfigKind, ConfigObject };
 
 export interface ConfigSource {
   /** The object as last received, or undefined when the node has none by that name. */

@@ -14,7 +14,7 @@
  */
 import { ErrorCode, errorMessage, isGroveError, type ErrorCode as Code } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../../src/core/clock.js';
 import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
 import type { Step } from './planner.js';
 

@@ -6,8 +6,10 @@
  */
 import type { ContainerTarget, NodeVolume, PodTarget } from '../../../src/core/wire-types.js';
 import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
+import type { PodSandbox, SandboxOps } from '../runtime/sandbox-model.js';
 
 export type { NetworkCheck, ProbeOutcome } from './probe-net.js';
+export type { PodSandbox, SandboxOps, SandboxPort } from '../runtime/sandbox-model.js';
 
 /** Labels on every container the agent creates; containers without them are never touched. */
 export const Labels = {
@@ -87,40 +89,6 @@ export interface NetworkProbeOptions {
   hostNetwork: boolean;
 }
 
-/** A pod's sandbox (sandbox-plan.ts): the namespaces and files its containers share. */
-export interface PodSandbox {
-  pod: string;
-  app: string;
-  /** sandboxNetworkKey() of the pod it was made for. */
-  networkKey: string;
-  hostNetwork: boolean;
-  /** The pod's address on the node bridge (absent on the host's network). */
-  ip?: string;
-  /** The node's address on the bridge, as seen from the pod. */
-  gateway?: string;
-  /** Host ports it publishes (portmap), for the node's own conflict check. */
-  ports: SandboxPort[];
-  /** False while half-created or when its namespaces are gone (a reboot): it is then recreated. */
-  ready: boolean;
-  createdAt: string;
-}
-
-export interface SandboxPort {
-  hostPort: number;
-  protocol: 'tcp' | 'udp';
-  hostIP?: string;
-}
-
-/** Sandbox operations of a runtime that has them (the reconciler plans them when present). */
-export interface SandboxOps {
-  list(): Promise<PodSandbox[]>;
-  /** Everything or nothing: a failed create leaves no namespace, lease, rule or file behind. */
-  create(pod: PodTarget): Promise<PodSandbox>;
-  /** Tears a sandbox down (CNI DEL with its saved results, namespaces, files); unknown pods are fine. */
-  remove(pod: string): Promise<void>;
-  /** Rewrites each named pod's /etc/hosts in place where its content differs. */
-  writeHosts(files: ReadonlyMap<string, string>): Promise<void>;
-}
 
 export interface NodeRuntime {
   /**

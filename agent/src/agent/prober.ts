@@ -15,7 +15,7 @@
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { ContainerTarget, Probe, PodTarget } from '../../../src/core/wire-types.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime, type ProbeOutcome } from './node-runtime.js';
 import { runProbe } from './probe-handlers.js';
 

@@ -9,7 +9,7 @@ import { collectConfigRefs, refKey, type ConfigKind } from '../../../src/core/co
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { DeferredUpdate, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 import { Executor } from './executor.js';
 import type { JobRunner } from './jobs/runner.js';
 import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime } from './node-runtime.js';

@@ -6,7 +6,7 @@
 import { WIRE_SCHEMA, type LogsRpcRequest, type RpcResponse } from '../../../src/core/wire-types.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import { WIRE_LIMITS } from '../../../src/core/wire.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../../src/core/clock.js';
 import { Labels, type ManagedContainer, type NodeRuntime, type RuntimeLogLine } from './node-runtime.js';
 import { pickCurrent } from './planner.js';
 

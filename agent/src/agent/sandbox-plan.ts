@@ -10,9 +10,9 @@
  * the process is gone. Starts of a pod wait (sandboxReady) until its sandbox is ready and has
  * the pod's network settings.
  */
-import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
-import { ErrorCode, GroveError } from '../../../src/core/errors.js';
-import { Labels, type ManagedContainer, type PodSandbox, type SandboxPort } from './node-runtime.js';
+import type { PodTarget } from '../../../src/core/wire-types.js';
+import { podPortMappings, portsOverlap, sandboxNetworkKey, type PodSandbox } from '../runtime/sandbox-model.js';
+import { Labels, type ManagedContainer } from './node-runtime.js';
 import { indexTarget } from './planner.js';
 
 export type SandboxStep =
@@ -30,28 +30,6 @@ export function sandboxKey(pod: string): string {
   return `sandbox:${pod}`;
 }
 
-/** Every container a pod runs, init containers first. */
-export function podContainers(pod: PodTarget): ContainerTarget[] {
-  return [...(pod.initContainers ?? []), ...pod.containers];
-}
-
-/** The host ports a pod publishes, CNI portmap's shape, sorted so equal sets compare equal. */
-export function podPortMappings(pod: PodTarget): { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp'; hostIP?: string }[] {
-  if (pod.hostNetwork) return []; // on the host's network a container's port is the node's port already
-  const out = podContainers(pod).flatMap((c) =>
-    (c.ports ?? []).flatMap((p) =>
-      p.hostPort === undefined ? [] : [{ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol === 'UDP' ? ('udp' as const) : ('tcp' as const), ...(p.hostIP ? { hostIP: p.hostIP } : {}) }],
-    ),
-  );
-  return out.sort((a, b) => a.hostPort - b.hostPort || a.protocol.localeCompare(b.protocol) || (a.hostIP ?? '').localeCompare(b.hostIP ?? ''));
-}
-
-/** What a sandbox's network was made from: a change means a new sandbox. */
-export function sandboxNetworkKey(pod: PodTarget): string {
-  if (pod.hostNetwork) return 'host';
-  const ports = podPortMappings(pod).map((p) => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol}`);
-  return ports.length === 0 ? 'bridge' : `bridge ${ports.join(',')}`;
-}
 
 /** Whether a pod's containers may start: its sandbox is ready and made for its network settings. */
 export function sandboxReady(sandboxes: readonly PodSandbox[], pod: PodTarget): boolean {
@@ -80,32 +58,8 @@ export function planSandboxes(sandboxes: readonly PodSandbox[], containers: read
   const leaving = sandboxes.filter((s) => !pods.has(s.pod));
   for (const pod of pods.values()) {
     if (seen.has(pod.name) || held(sandboxKey(pod.name))) continue;
-    if (podPortMappings(pod).some((want) => leaving.some((s) => s.ports.some((p) => overlaps(p, want))))) continue;
+    if (podPortMappings(pod).some((want) => leaving.some((s) => s.ports.some((p) => portsOverlap(p, want))))) continue;
     creations.push({ type: 'create', pod });
   }
   return [...removals, ...recreations, ...creations];
-}
-
-function overlaps(a: SandboxPort, b: SandboxPort): boolean {
-  const any = (ip: string | undefined): boolean => ip === undefined || ip === '0.0.0.0';
-  return a.hostPort === b.hostPort && a.protocol === b.protocol && (any(a.hostIP) || any(b.hostIP) || a.hostIP === b.hostIP);
-}
-
-/**
- * The node's last line of defence against two pods on one hostPort (the scheduler keeps them
- * apart; a pod of an older template or a hand-edited target may not be): CNI portmap would let
- * the first rule win silently, so the second pod gets a CreateError naming the first.
- */
-export function checkHostPortsFree(pod: PodTarget, sandboxes: readonly PodSandbox[]): void {
-  for (const want of podPortMappings(pod)) {
-    for (const s of sandboxes) {
-      if (s.pod === pod.name) continue;
-      const taken = s.ports.find((p) => overlaps(p, want));
-      if (taken) {
-        throw new GroveError(ErrorCode.InvalidArgument, `hostPort ${want.hostPort}/${want.protocol.toUpperCase()} is already used by pod ${s.pod} (app ${s.app}) on this node`, {
-          details: { hostPort: want.hostPort, protocol: want.protocol, pod: s.pod },
-        });
-      }
-    }
-  }
 }

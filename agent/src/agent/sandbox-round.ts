@@ -11,7 +11,8 @@ import type { Executor } from './executor.js';
 import { podContainerKey, type ManagedContainer, type SandboxOps } from './node-runtime.js';
 import type { Step } from './planner.js';
 import { renderPodHosts } from './pod-hosts.js';
-import { planSandboxes, podContainers, sandboxKey, sandboxReady, type SandboxStep } from './sandbox-plan.js';
+import { planSandboxes, sandboxKey, sandboxReady, type SandboxStep } from './sandbox-plan.js';
+import { podContainers } from '../runtime/sandbox-model.js';
 
 const SANDBOX_PREFIX = 'pod sandbox: ';
 

@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../../src/core/logger.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 
 /** Where messages go: the relay process in production, an array in unit tests. */
 export type NotifySink = (message: string) => void;

@@ -23,7 +23,7 @@ import { topicsFor, type NodeTopics } from '../../../src/core/topics.js';
 import { decodeNodeTarget, decodeRpcRequest, encodeMessage } from '../../../src/core/wire.js';
 import { WIRE_SCHEMA, type NodeFacts, type NodeStatus, type NodeTarget, type Presence, type RpcResponse } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 import type { NodeRuntime } from './node-runtime.js';
 import type { StatusReport } from './reconciler.js';
 import { serveLogs } from './rpc-logs.js';

@@ -18,7 +18,7 @@ export interface MountRootfsOptions {
   lower: string;
   /** The container's directory: rootfs/, upper/, work/ are created inside it. */
   containerDir: string;
-  /** Default: $GROVE_ROOTFS_MODE when set to overlay|copy|auto, else auto. */
+  /** Default auto (`--rootfs-mode`, $GROVE_ROOTFS_MODE: src/cli/config/role-options.ts). */
   mode?: RootfsMode;
   logger?: Logger;
 }
@@ -29,11 +29,6 @@ export interface MountedRootfs {
 }
 
 const KIND_FILE = 'rootfs.kind';
-
-function defaultMode(): RootfsMode {
-  const env = process.env.GROVE_ROOTFS_MODE;
-  return env === 'copy' || env === 'overlay' || env === 'auto' ? env : 'auto';
-}
 
 /** Unescapes the octal escapes (\040 …) of /proc/self/mountinfo. */
 function unescapeMountPath(s: string): string {
@@ -100,7 +95,7 @@ async function copyTree(lower: string, containerDir: string, rootfs: string): Pr
  */
 export async function mountRootfs(options: MountRootfsOptions): Promise<MountedRootfs> {
   const { lower, containerDir, logger } = options;
-  const mode = options.mode ?? defaultMode();
+  const mode = options.mode ?? 'auto';
   const rootfs = join(containerDir, 'rootfs');
   if (!(await pathExists(lower))) throw new GroveError(ErrorCode.Internal, `image snapshot ${lower} does not exist`);
   await fsp.mkdir(containerDir, { recursive: true, mode: 0o711 });

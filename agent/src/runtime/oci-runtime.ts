@@ -21,8 +21,10 @@ export interface OciRuntimeInfo {
 export interface DetectOciRuntimeOptions {
   host: Pick<HostFacts, 'cgroupMode'>;
   preferred?: OciRuntimeName | 'auto';
-  /** Finds a binary; defaults to a PATH search that also covers the sbin directories. */
+  /** Finds a binary; defaults to a search of `searchPath` and the sbin directories. */
   which?: (bin: string) => string | undefined;
+  /** $PATH of the process (the CLI's configuration reads it). */
+  searchPath?: string;
   /** Returns `<bin> --version` output; injectable so unit tests need no binaries. */
   versionOf?: (path: string) => Promise<string>;
   logger: Logger;
@@ -31,8 +33,9 @@ export interface DetectOciRuntimeOptions {
 // A service manager may start the agent with a PATH lacking sbin, where Debian puts runc.
 const EXTRA_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
-export function whichBinary(bin: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
+/** The first executable `bin` in `searchPath` (a PATH value), then in the usual bin and sbin directories. */
+export function whichBinary(bin: string, searchPath = ''): string | undefined {
+  const dirs = [...searchPath.split(delimiter).filter(Boolean), ...EXTRA_DIRS];
   for (const dir of dirs) {
     const candidate = join(dir, bin);
     try {
@@ -63,7 +66,7 @@ async function defaultVersionOf(path: string): Promise<string> {
  * An explicit preference wins but must exist.
  */
 export async function detectOciRuntime(options: DetectOciRuntimeOptions): Promise<OciRuntimeInfo> {
-  const which = options.which ?? whichBinary;
+  const which = options.which ?? ((bin: string) => whichBinary(bin, options.searchPath));
   const versionOf = options.versionOf ?? defaultVersionOf;
   const log = options.logger.child({ component: 'oci-runtime' });
   const preferred = options.preferred ?? 'auto';

@@ -19,11 +19,11 @@ export function sandboxRunDir(dataDir: string, root = SANDBOX_RUN_ROOT): string 
   return join(root, `sandboxes-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
 }
 
-export async function openPodSandboxes(dataDir: string, settings: PodNetworkSettings, logger: Logger): Promise<PodSandboxes> {
+export async function openPodSandboxes(dataDir: string, settings: PodNetworkSettings, logger: Logger, searchPath?: string): Promise<PodSandboxes> {
   const sandboxes = new PodSandboxes({
     stateDir: join(dataDir, 'agent', 'sandboxes'),
     runDir: sandboxRunDir(dataDir),
-    network: new PodNetwork({ settings, stateDir: join(dataDir, 'cni', 'pod-attachments'), logger }),
+    network: new PodNetwork({ settings, stateDir: join(dataDir, 'cni', 'pod-attachments'), logger, ...(searchPath ? { searchPath } : {}) }),
     logger,
   });
   await sandboxes.init();

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import { detectHost } from '../../../agent/src/runtime/host.js';
 import { detectOciRuntime, whichBinary } from '../../../agent/src/runtime/oci-runtime.js';
 import { runCommand } from '../../../agent/src/runtime/run-command.js';
-import { loadLocalConfig } from '../config.js';
+import { loadLocalConfig } from '../local-config.js';
 import { enableMemoryCgroup, findCmdline } from './cmdline.js';
 import type { Outcome, PreflightFacts } from './preflight.js';
 
@@ -16,7 +16,10 @@ export const CNI_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 
 export interface ProbeOptions {
   dataDir: string;
-  env: NodeJS.ProcessEnv;
+  /** --runtime / $GROVE_RUNTIME / the config file's runtime, when given. */
+  runtime?: 'auto' | 'crun' | 'runc' | undefined;
+  /** $PATH, where the runtimes and timedatectl are looked up. */
+  searchPath: string;
   logger: Logger;
 }
 
@@ -42,7 +45,7 @@ export async function probeHost(options: ProbeOptions): Promise<PreflightFacts> 
     overlay: host.ok ? host.value.overlaySupported : false,
     cni: await Promise.all(CNI_DIRS.map(async (dir) => ({ dir, plugins: await readdir(dir).catch(() => [] as string[]) }))),
     disk: await freeSpace(options.dataDir),
-    clock: await clockState(),
+    clock: await clockState(options.searchPath),
   };
 }
 
@@ -50,8 +53,8 @@ export async function probeHost(options: ProbeOptions): Promise<PreflightFacts> 
 async function probeRuntime(options: ProbeOptions, cgroupMode: 'legacy' | 'hybrid' | 'unified'): Promise<Outcome<{ name: string; path: string; reason: string }>> {
   try {
     const config = await loadLocalConfig(options.dataDir).catch(() => ({ runtime: 'auto' as const }));
-    const preferred = (options.env.GROVE_RUNTIME as 'auto' | 'crun' | 'runc' | undefined) ?? config.runtime;
-    const r = await detectOciRuntime({ host: { cgroupMode }, preferred, logger: options.logger });
+    const preferred = options.runtime ?? config.runtime;
+    const r = await detectOciRuntime({ host: { cgroupMode }, preferred, logger: options.logger, searchPath: options.searchPath });
     return { ok: true, value: { name: r.name, path: r.path, reason: r.version === 'unknown' ? r.reason : `${r.version}, ${r.reason}` } };
   } catch (err) {
     return { ok: false, error: errorMessage(err) };
@@ -74,9 +77,9 @@ async function freeSpace(dataDir: string): Promise<Outcome<{ path: string; freeB
  * systemd-timesyncd touches /run/systemd/timesync/synchronized once synced; otherwise
  * timedatectl's NTPSynchronized, which reads the kernel's adjtimex state (chrony, ntpd too).
  */
-async function clockState(): Promise<PreflightFacts['clock']> {
+async function clockState(searchPath: string): Promise<PreflightFacts['clock']> {
   if (existsSync('/run/systemd/timesync/synchronized')) return 'synchronized';
-  const timedatectl = whichBinary('timedatectl');
+  const timedatectl = whichBinary('timedatectl', searchPath);
   if (!timedatectl) return 'unknown';
   try {
     const r = await runCommand(timedatectl, ['show', '-p', 'NTPSynchronized', '--value'], { timeoutMs: 5000 });

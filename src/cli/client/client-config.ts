@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
-import { defaultDataDir } from '../config.js';
 import { writeFileAtomic } from '../../store/durable-file.js';
 import { checkClientToken } from './client-token.js';
 
@@ -24,14 +23,14 @@ export async function writeClientConfig(dataDir: string, config: ClientConfig): 
 }
 
 export interface ClientConfigLocation {
-  config?: string;
-  dataDir?: string;
-  env: NodeJS.ProcessEnv;
+  /** --config FILE or $GROVE_CONFIG (src/cli/config/role-options.ts). */
+  config?: string | undefined;
+  dataDir: string;
 }
 
-/** --config FILE, then $GROVE_CONFIG, then <data-dir>/client.json (kubectl's KUBECONFIG order). */
+/** --config FILE (or $GROVE_CONFIG), else <data-dir>/client.json (kubectl's KUBECONFIG order). */
 export function clientConfigFile(options: ClientConfigLocation): string {
-  return options.config ?? options.env.GROVE_CONFIG ?? clientConfigPath(options.dataDir ?? defaultDataDir(options.env));
+  return options.config ?? clientConfigPath(options.dataDir);
 }
 
 export async function loadClientConfig(options: ClientConfigLocation): Promise<ClientConfig> {

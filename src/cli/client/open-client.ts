@@ -3,13 +3,8 @@ import { ApiClient } from './api-client.js';
 import { loadClientConfig } from './client-config.js';
 
 /** The API client for a client verb: --config, $GROVE_CONFIG, or <data-dir>/client.json. */
-export async function openClient(ctx: CliContext, options: Record<string, unknown>): Promise<ApiClient> {
-  const config = await loadClientConfig({
-    ...(typeof options.config === 'string' ? { config: options.config } : {}),
-    dataDir: ctx.dataDir,
-    env: ctx.io.env,
-  });
-  return new ApiClient(config);
+export async function openClient(ctx: CliContext): Promise<ApiClient> {
+  return new ApiClient(await loadClientConfig({ config: ctx.clientConfig, dataDir: ctx.dataDir }));
 }
 
 /** kubectl-style kind words → API collection names. */

@@ -1,13 +1,12 @@
-import { ErrorCode, GroveError } from '../../core/errors.js';
+import { option } from '../config/option.js';
+import { oneOf } from '../config/units.js';
 import { writeLine, type CliIO } from '../io.js';
 
-export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
+/** `-o` of the listing verbs: a table unless asked otherwise (kubectl's formats). */
+export const OUTPUT_OPTION = option({ unit: oneOf(['wide', 'json', 'yaml', 'name'] as const, 'format'), short: '-o', description: 'wide | json | yaml | name' });
 
-export function parseOutputFormat(value: string | undefined): OutputFormat {
-  if (value === undefined) return 'table';
-  if (value === 'wide' || value === 'json' || value === 'yaml' || value === 'name') return value;
-  throw new GroveError(ErrorCode.InvalidArgument, `-o: "${value}" is not one of wide, json, yaml, name`);
-}
+/** `-o` of verbs that print a table or the data itself. */
+export const DATA_OUTPUT_OPTION = option({ unit: oneOf(['json', 'yaml'] as const, 'format'), short: '-o', description: 'json or yaml' });
 
 /**
  * Prints structured data as JSON or YAML (kubectl -o json|yaml). The YAML library loads only

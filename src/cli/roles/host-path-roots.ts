@@ -6,17 +6,12 @@
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { absolutePath } from '../../core/wire-volumes.js';
 
-export function parseHostPathRoots(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [];
-  return list.map((v) =>
+/** Spread into options: `{ hostPathRoots }` only when some were given. */
+export function hostPathRootsOption(values: readonly string[]): { hostPathRoots?: string[] } {
+  const roots = values.map((v) =>
     absolutePath(v, '--host-path-root', (_p, reason) => {
       throw new GroveError(ErrorCode.InvalidArgument, `--host-path-root: ${reason}`);
     }),
   );
-}
-
-/** Spread into options: `{ hostPathRoots }` only when some were given. */
-export function hostPathRootsOption(value: unknown): { hostPathRoots?: string[] } {
-  const roots = parseHostPathRoots(value);
   return roots.length ? { hostPathRoots: roots } : {};
 }

@@ -12,10 +12,10 @@ import type { Logger } from '../../core/logger.js';
 const MAX_TOKEN_FILE_BYTES = 4096;
 
 export interface JoinTokenOptions {
-  /** --token (argv: visible in ps). */
-  token?: string;
-  /** --token-file. */
-  tokenFile?: string;
+  /** The token option's value and where it came from: `--token` (argv: visible in ps), $GROVE_TOKEN or the config file. */
+  token?: { value: string; source: string; flag: boolean } | undefined;
+  /** --token-file, $GROVE_TOKEN_FILE or the config file's token-file. */
+  tokenFile?: string | undefined;
 }
 
 export interface JoinTokenChoice {
@@ -26,18 +26,18 @@ export interface JoinTokenChoice {
 
 /**
  * The token for a join, or undefined when none is given. `--token` wins, then the token file
- * (flag, then $GROVE_TOKEN_FILE), then $GROVE_TOKEN. Reads the file only when called, i.e.
- * only when the agent is about to join: after the first join the file may be gone.
+ * (however it was named), then the token from $GROVE_TOKEN or the config file. Reads the file
+ * only when called, i.e. only when the agent is about to join: after the first join the file
+ * may be gone.
  */
-export async function chooseJoinToken(options: JoinTokenOptions, env: NodeJS.ProcessEnv, logger: Logger): Promise<JoinTokenChoice | undefined> {
-  if (options.token !== undefined) {
+export async function chooseJoinToken(options: JoinTokenOptions, logger: Logger): Promise<JoinTokenChoice | undefined> {
+  const { token, tokenFile } = options;
+  if (token?.flag) {
     logger.warn('--token shows the join token to every user in the process list (ps): use --token-file FILE or $GROVE_TOKEN instead');
-    return { token: options.token, source: '--token' };
+    return { token: token.value, source: token.source };
   }
-  const file = options.tokenFile ?? (env.GROVE_TOKEN_FILE || undefined);
-  if (file !== undefined) return { token: await readTokenFile(file, logger), source: file };
-  if (env.GROVE_TOKEN) return { token: env.GROVE_TOKEN, source: '$GROVE_TOKEN' };
-  return undefined;
+  if (tokenFile !== undefined) return { token: await readTokenFile(tokenFile, logger), source: tokenFile };
+  return token ? { token: token.value, source: token.source } : undefined;
 }
 
 /** The first line of a token file, checked for size; warns when others may read it. */

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { joinNode } from '../../server/nodes.js';
 import { createJoinToken, revokeJoinToken } from '../../server/security/tokens.js';
 import type { Store } from '../../store/store.js';
@@ -12,7 +11,8 @@ export interface LocalJoinOptions {
   dataDir: string;
   store: Store;
   cluster: string;
-  nodeName?: string;
+  /** --node-name (default: the hostname, made a valid name). */
+  nodeName: string;
   labels: Record<string, string>;
   serverUrl: string;
   brokerUrl: string;
@@ -27,7 +27,7 @@ export interface LocalJoinOptions {
  * join so nothing is written when nothing changed.
  */
 export async function ensureLocalJoin(options: LocalJoinOptions): Promise<JoinConfig> {
-  const nodeName = options.nodeName ?? hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+  const { nodeName } = options;
   const existing = await loadJoinConfig(options.dataDir);
   const node = (await options.store.get(`nodes/${nodeName}`))?.value;
   const now = new Date();

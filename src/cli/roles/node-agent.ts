@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { parseDurationSeconds } from '../../core/quantity.js';
 import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
 import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
@@ -12,23 +10,31 @@ import { agentEntryCheck } from '../../../agent/src/agent/store-checks.js';
 import { agentStorePath, openRoleStore } from './store-fsck.js';
 import { SyncedConfig } from '../../../agent/src/agent/synced-config.js';
 import { fetchConfigKey } from '../../../agent/src/agent/config-key.js';
-import { openLocalRuntime } from '../local-runtime.js';
+import { openLocalRuntime, type RuntimeSettings } from '../local-runtime.js';
 import { openPodSandboxes } from '../../../agent/src/runtime/pod-sandbox-setup.js';
 import { packageVersion } from '../package-root.js';
+import { hostPathRootsOption } from './host-path-roots.js';
+
+/** The node agent's settings (NODE_AGENT_OPTIONS and RUNTIME_OPTIONS of src/cli/config/role-options.ts). */
+export interface NodeAgentSettings extends RuntimeSettings {
+  readonly label: Readonly<Record<string, string>>;
+  /** How often an unchanged status is sent again. */
+  readonly heartbeat: number;
+  /** First restart delay of a crash loop. */
+  readonly restartBackoff: number;
+  /** Lock maximum for apps without grove.io/update-lock-max. */
+  readonly updateLockMax: number;
+  /** hostPath volumes must lie under these on this node; none = any absolute path. */
+  readonly hostPathRoot: readonly string[];
+}
 
 export interface NodeAgentOptions {
   dataDir: string;
   join: JoinConfig;
-  labels: Record<string, string>;
   logger: Logger;
-  env: NodeJS.ProcessEnv;
-  runtime?: 'auto' | 'crun' | 'runc';
-  heartbeatSeconds?: number;
-  restartBackoffSeconds?: number;
-  /** Lock maximum for apps without grove.io/update-lock-max (default 1 h). */
-  lockMaxSeconds?: number;
-  /** hostPath volumes must lie under these on this node; absent = any absolute path. */
-  hostPathRoots?: string[];
+  settings: NodeAgentSettings;
+  /** $PATH: where runtimes are found, what CNI plugins run with. */
+  searchPath: string;
 }
 
 export interface RunningAgent {
@@ -42,8 +48,9 @@ export interface RunningAgent {
  * Stopping it never stops containers.
  */
 export async function startNodeAgent(options: NodeAgentOptions): Promise<RunningAgent> {
-  const { dataDir, join: joined, logger } = options;
-  const local = await openLocalRuntime({ dataDir, logger, env: options.env, ...(options.runtime ? { runtime: options.runtime } : {}) });
+  const { dataDir, join: joined, logger, settings, searchPath } = options;
+  const { hostPathRoots } = hostPathRootsOption(settings.hostPathRoot);
+  const local = await openLocalRuntime({ dataDir, logger, settings, searchPath });
   // Per-app update-lock directories, bound into the app's containers at /grove/lock.
   const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
   // ConfigMaps/Secrets of this node's pods, kept encrypted in <data-dir>/agent/config.bundle.
@@ -55,9 +62,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     logger,
   });
   // Pod volumes: <data-dir>/pods/<pod>/volumes, named volumes in <data-dir>/volumes.
-  const volumes = new PodVolumes({ dataDir, logger, config, ...(options.hostPathRoots ? { hostPathRoots: options.hostPathRoots } : {}) });
+  const volumes = new PodVolumes({ dataDir, logger, config, ...(hostPathRoots ? { hostPathRoots } : {}) });
   // Pod sandboxes: shared network (CNI), IPC and UTS namespaces and /etc/hosts per pod.
-  const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, logger);
+  const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, logger, searchPath);
   // Refuses to start on missing commits; quarantines corrupt entries (docs/reliability.md).
   const { store } = await openRoleStore({ role: 'agent', path: agentStorePath(dataDir), check: async () => agentEntryCheck }, logger);
   const agent = new Agent({
@@ -74,11 +81,11 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
       ociRuntime: local.runtimeName,
       cgroupVersion: local.host.cgroupVersion,
       agentVersion: packageVersion(),
-      labels: options.labels,
+      labels: { ...settings.label },
     }),
-    ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
-    ...(options.restartBackoffSeconds ? { restartBackoffSeconds: options.restartBackoffSeconds } : {}),
-    ...(options.lockMaxSeconds !== undefined ? { lockMaxSeconds: options.lockMaxSeconds } : {}),
+    heartbeatSeconds: settings.heartbeat / 1000,
+    restartBackoffSeconds: settings.restartBackoff / 1000,
+    lockMaxSeconds: settings.updateLockMax / 1000,
   });
   try {
     await agent.start();
@@ -94,36 +101,4 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
       await agent.stop();
     },
   };
-}
-
-/** GROVE_HEARTBEAT_SECONDS shortens the status heartbeat (tests, demos). */
-export function heartbeatOverride(env: NodeJS.ProcessEnv): { heartbeatSeconds?: number } {
-  const value = Number(env.GROVE_HEARTBEAT_SECONDS);
-  return Number.isFinite(value) && value > 0 ? { heartbeatSeconds: value } : {};
-}
-
-/**
- * The first restart delay of a crash loop: `--restart-backoff` wins, else
- * GROVE_RESTART_BACKOFF_SECONDS (tests, and the server's local agent, which has no flag of its
- * own), else the agent's default (10 s).
- */
-export function restartBackoffOption(flag: string | undefined, env: NodeJS.ProcessEnv): { restartBackoffSeconds?: number } {
-  if (flag !== undefined) return { restartBackoffSeconds: parseDurationSeconds(flag, '--restart-backoff') };
-  const raw = env.GROVE_RESTART_BACKOFF_SECONDS;
-  if (raw === undefined || raw === '') return {};
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new GroveError(ErrorCode.InvalidArgument, `GROVE_RESTART_BACKOFF_SECONDS: "${raw}" is not a positive number of seconds`);
-  }
-  return { restartBackoffSeconds: value };
-}
-
-/**
- * The default update-lock maximum: `--update-lock-max` wins, else GROVE_UPDATE_LOCK_MAX (a
- * duration; the server's local agent has no flag of its own), else the agent's default (1 h).
- */
-export function lockMaxOption(flag: string | undefined, env: NodeJS.ProcessEnv): { lockMaxSeconds?: number } {
-  if (flag !== undefined) return { lockMaxSeconds: parseDurationSeconds(flag, '--update-lock-max') };
-  const raw = env.GROVE_UPDATE_LOCK_MAX;
-  return raw === undefined || raw === '' ? {} : { lockMaxSeconds: parseDurationSeconds(raw, 'GROVE_UPDATE_LOCK_MAX') };
 }

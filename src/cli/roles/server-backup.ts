@@ -24,8 +24,8 @@ function describeBackup(b: Backup): string {
   return `cluster ${b.header.cluster}, revision ${b.header.revision}, ${b.header.entryCount} entries, taken ${b.header.createdAt}`;
 }
 
-export async function runBackup(ctx: CliContext, file: string, options: Record<string, unknown>): Promise<void> {
-  const client = await openClient(ctx, options);
+export async function runBackup(ctx: CliContext, file: string): Promise<void> {
+  const client = await openClient(ctx);
   const bytes = await client.bytes('/v1/backup', MAX_BACKUP_BYTES);
   // Checked before it is written: a backup that cannot be restored is worse than none.
   const backup = decodeBackup(bytes);
@@ -81,7 +81,7 @@ export function restorableEntries(entries: StoreEntry[]): StoreEntry[] {
   return entries.filter((e) => !e.key.startsWith(PREFIX.Target));
 }
 
-export async function runRestore(ctx: CliContext, file: string, options: Record<string, unknown>): Promise<void> {
+export async function runRestore(ctx: CliContext, file: string, options: { readonly force: boolean }): Promise<void> {
   const backup = decodeBackup(await readBackupFile(file));
   const store = await openStoppedStore(ctx);
   try {

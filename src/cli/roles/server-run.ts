@@ -4,7 +4,6 @@ import { startApiServer } from '../../server/api.js';
 import { startEmbeddedBroker } from '../../server/broker/embedded-broker.js';
 import { defaultServerHosts, ensureClusterCa, ensureServerCert } from '../../server/security/ca.js';
 import { createAuthenticator, ensureServerCredentials, nodeUsername, storeNodeLookup } from '../../server/security/credentials.js';
-import { parseDurationSeconds } from '../../core/quantity.js';
 import { openSealedStore, serverStoreCheck } from './sealed-store-setup.js';
 import { listCommand, openRoleStore, serverStorePath } from './store-fsck.js';
 import { parseBrokerUrls } from '../../core/broker-urls.js';
@@ -17,30 +16,36 @@ import { tuneDaemonHeap } from './daemon-heap.js';
 import { survivingStreamErrors } from '../../core/log-destination.js';
 import { mosquittoSync } from './mosquitto-sync.js';
 import { ensureLocalJoin } from './local-join.js';
-import { heartbeatOverride, lockMaxOption, restartBackoffOption, startNodeAgent } from './node-agent.js';
-import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, labelsFromFlags, localHost, parseHostPort, refuseClusterNameLoss, urlHost, wholeNumberFlag } from './server-setup.js';
-import { DEFAULT_MAX_API_CONNECTIONS } from '../../server/api.js';
+import { startNodeAgent } from './node-agent.js';
+import { advertisedHost, ensureClusterName, ensurePrivateDir, ensureSecretFile, localHost, refuseClusterNameLoss, urlHost } from './server-setup.js';
 import { warnIfOverFdLimit } from './fd-budget.js';
-import { armTestLoopStall, serviceNotify } from './service-notify.js';
+import { serviceNotify } from './service-notify.js';
 import { untilSignal } from './signals.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 import { explainListenError } from './listen-error.js';
+import { systemClock } from '../../core/clock.js';
+import type { Values } from '../config/option.js';
+import type { SERVER_OPTIONS } from '../config/role-options.js';
+import { renderConfig } from '../config/print-config.js';
+import { address } from '../config/units.js';
+import { writeLine } from '../io.js';
 
-export async function runServer(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
-  tuneDaemonHeap(ctx.io.env);
+export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS>): Promise<number> {
+  if (o.printConfig) {
+    writeLine(ctx.io.stdout, renderConfig(ctx.config));
+    return 0;
+  }
+  tuneDaemonHeap(o.v8Tuning);
   // A full disk under its log file must not stop a daemon (logger: see core/log-destination.ts).
   for (const stream of [ctx.io.stdout, ctx.io.stderr]) survivingStreamErrors(stream);
   const { logger, dataDir } = ctx;
   const log = logger.child({ component: 'server' });
-  const apiAddr = parseHostPort(o.apiAddr as string, '--api-addr');
-  const mqttAddr = parseHostPort(o.mqttAddr as string, '--mqtt-addr');
-  const labels = labelsFromFlags(o.label as string[]);
-  const nodeGraceMs = parseDurationSeconds(o.nodeGrace as string, '--node-grace') * 1000;
-  const evictionTimeoutMs = parseDurationSeconds(o.evictionTimeout as string, '--eviction-timeout') * 1000;
-  const joinsInFlight = wholeNumberFlag(o.maxJoinsInFlight, '--max-joins-in-flight', 1, 100_000, 1000);
-  const apiConnections = wholeNumberFlag(o.maxApiConnections, '--max-api-connections', 1, 1_000_000, DEFAULT_MAX_API_CONNECTIONS);
+  const { apiAddr, mqttAddr } = o;
+  const clock = systemClock();
+  const roots = hostPathRootsOption(o.hostPathRoot);
+  const apiConnections = o.maxApiConnections;
   // Only the embedded broker's sockets live in this process.
-  const mqttConnections = o.mqttUrl ? undefined : wholeNumberFlag(o.mqttMaxConnections, '--mqtt-max-connections', 2, 1_000_000, 5000);
+  const mqttConnections = o.mqttUrl ? undefined : o.mqttMaxConnections;
   await warnIfOverFdLimit(log, { apiConnections, ...(mqttConnections !== undefined ? { mqttConnections } : {}) });
   const serverDir = join(dataDir, 'server');
   await ensurePrivateDir(serverDir);
@@ -48,7 +53,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
   const { store: rawStore, quarantined } = await openRoleStore(
     { role: 'server', path: serverStorePath(dataDir), check: () => serverStoreCheck(serverDir) },
     logger,
-    (problems) => refuseClusterNameLoss(problems.map((p) => p.key), o.cluster as string | undefined),
+    (problems) => refuseClusterNameLoss(problems.map((p) => p.key), o.cluster),
   );
   const cleanup: (() => Promise<unknown>)[] = [() => rawStore.close()];
   const stopAll = async () => {
@@ -57,12 +62,12 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
   try {
     // Secrets and node keys are sealed with <data-dir>/server/secrets.key (sealed-store.ts).
     const store = await openSealedStore(rawStore, serverDir, log);
-    const cluster = await ensureClusterName(store, o.cluster as string | undefined);
+    const cluster = await ensureClusterName(store, o.cluster);
     const adminToken = await ensureSecretFile(join(serverDir, 'admin-token'));
-    const advertise = advertisedHost(apiAddr.host, o.advertiseAddr as string | undefined);
+    const advertise = advertisedHost(apiAddr.host, o.advertiseAddr);
     const ca = o.tls ? await ensureClusterCa(serverDir, { logger }) : undefined;
     const cert = ca ? await ensureServerCert(serverDir, ca, { hosts: [...defaultServerHosts(), advertise], logger }) : undefined;
-    const external = o.brokerCredentials ? await loadBrokerCredentials(o.brokerCredentials as string) : undefined;
+    const external = o.brokerCredentials ? await loadBrokerCredentials(o.brokerCredentials) : undefined;
     if (external && !o.mqttUrl) throw new GroveError(ErrorCode.InvalidArgument, '--broker-credentials needs --mqtt-url (it is for an external broker)');
     const managedCreds = external ? undefined : await ensureServerCredentials(dataDir, { logger });
     const serverCreds = external?.server ?? managedCreds!;
@@ -76,22 +81,22 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     let afterStart: ((cp: ControlPlane) => void) | undefined;
     if (o.mqttUrl && external) {
       // A broker with its own user list (NATS, EMQX): nothing to write, nothing to reload.
-      brokerUrls = parseBrokerUrls(o.mqttUrl as string);
+      brokerUrls = parseBrokerUrls(o.mqttUrl);
       brokerUrl = brokerUrls[0]!;
       brokerUrlForNodes = brokerUrl;
     } else if (o.mqttUrl) {
-      brokerUrl = o.mqttUrl as string;
+      brokerUrl = o.mqttUrl;
       brokerUrlForNodes = brokerUrl;
       const url = new URL(brokerUrl);
       const sync = mosquittoSync({
-        dir: (o.mosquittoDir as string | undefined) ?? join(serverDir, 'mosquitto'),
+        dir: o.mosquittoDir ?? join(serverDir, 'mosquitto'),
         cluster,
         store,
         server: managedCreds!,
         listener: { host: url.hostname, port: Number(url.port || 1883) },
         ...(cert ? { tls: cert } : {}),
-        ...(o.mosquittoPidFile ? { pidFile: o.mosquittoPidFile as string } : {}),
-        ...(o.mosquittoUser ? { runAsUser: o.mosquittoUser as string } : {}),
+        ...(o.mosquittoPidFile ? { pidFile: o.mosquittoPidFile } : {}),
+        ...(o.mosquittoUser ? { runAsUser: o.mosquittoUser } : {}),
         logger,
       });
       await sync.writeAll();
@@ -108,7 +113,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         authenticate: createAuthenticator(managedCreds!, storeNodeLookup(store)),
         logger,
       }).catch((err: unknown) => {
-        throw explainListenError(err, '--mqtt-addr', o.mqttAddr as string);
+        throw explainListenError(err, '--mqtt-addr', address.format(mqttAddr));
       });
       cleanup.push(() => broker.close());
       // Authentication runs only at CONNECT: a deleted node's open session is ended at once.
@@ -136,15 +141,16 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       ...(registerNode ? { registerNode } : {}),
       ...(onNodeDeleted ? { onNodeDeleted } : {}),
       persistAdminToken,
-      nodeGraceMs,
-      evictionTimeoutMs,
-      ...hostPathRootsOption(o.hostPathRoot),
+      nodeGraceMs: o.nodeGrace,
+      evictionTimeoutMs: o.evictionTimeout,
+      clock,
+      ...roots,
     });
     await controlPlane.start();
     cleanup.push(() => controlPlane.stop());
     afterStart?.(controlPlane);
-    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: joinsInFlight, maxConnections: apiConnections }).catch((err: unknown) => {
-      throw explainListenError(err, '--api-addr', o.apiAddr as string);
+    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: o.maxJoinsInFlight, maxConnections: apiConnections }).catch((err: unknown) => {
+      throw explainListenError(err, '--api-addr', address.format(apiAddr));
     });
     cleanup.push(() => api.close());
     const port = new URL(api.url).port;
@@ -158,8 +164,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
         dataDir,
         store,
         cluster,
-        nodeName: o.nodeName as string | undefined,
-        labels,
+        nodeName: o.nodeName,
+        labels: { ...o.label },
         serverUrl: localApiUrl,
         brokerUrl,
         ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
@@ -167,7 +173,7 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
       });
       // With a broker of its own users, the local agent logs in like every other node.
       if (external) joined.mqtt = { ...joined.mqtt, ...external.node, ...(brokerUrls ? { urls: brokerUrls } : {}) };
-      const agent = await startNodeAgent({ dataDir, join: joined, labels, logger, env: ctx.io.env, ...heartbeatOverride(ctx.io.env), ...restartBackoffOption(undefined, ctx.io.env), ...lockMaxOption(undefined, ctx.io.env), ...hostPathRootsOption(o.hostPathRoot) });
+      const agent = await startNodeAgent({ dataDir, join: joined, logger, settings: o, searchPath: ctx.host.searchPath });
       cleanup.push(() => agent.stop());
       localAgentHealthy = () => agent.agent.healthy();
     }
@@ -176,9 +182,8 @@ export async function runServer(ctx: CliContext, o: Record<string, unknown>): Pr
     const quarantineNote = quarantined.length > 0 ? `; ${quarantined.length} corrupt store entries quarantined (${shown}; \`${listCommand('server')}\` lists them)` : '';
     ctx.io.stderr.write(`grove server ready: cluster ${cluster}, API ${localApiUrl}, MQTT ${brokerUrlForNodes}, client config ${clientConfigPath(dataDir)}${quarantineNote}\n`);
     // The server's keepalive: its event loop runs the timer, and its local agent's loop must be moving.
-    const systemd = serviceNotify(ctx.io.env, logger, () => localAgentHealthy());
+    const systemd = serviceNotify(ctx.host.notify, o.shim, logger, () => localAgentHealthy());
     systemd.ready(`cluster ${cluster}, API ${localApiUrl}`);
-    armTestLoopStall(ctx.io.env, logger);
     await untilSignal();
     systemd.stopping();
     log.info('shutting down (containers keep running)');

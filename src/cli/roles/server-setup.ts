@@ -6,21 +6,6 @@ import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { Store } from '../../store/store.js';
 import { writeFileAtomic } from '../../store/durable-file.js';
 
-/** HOST:PORT → parts, for --api-addr and --mqtt-addr. */
-export function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new GroveError(ErrorCode.InvalidArgument, `${flag}: "${value}" is not HOST:PORT`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
-}
-
-/** A whole-number flag such as --max-api-connections, within [min, max]; `raw` undefined → `fallback`. */
-export function wholeNumberFlag(raw: unknown, flag: string, min: number, max: number, fallback: number): number {
-  const n = Number(raw ?? fallback);
-  if (!Number.isInteger(n) || n < min || n > max) throw new GroveError(ErrorCode.InvalidArgument, `${flag}: "${String(raw)}" is not a whole number from ${min} to ${max}`);
-  return n;
-}
-
 /** The address other machines should use: the bind address unless it is a wildcard. */
 export function advertisedHost(bindHost: string, advertise?: string): string {
   if (advertise) return advertise;
@@ -84,16 +69,6 @@ export function refuseClusterNameLoss(corruptKeys: readonly string[], requested:
 
 export async function ensurePrivateDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o700 });
-}
-
-export function labelsFromFlags(pairs: string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new GroveError(ErrorCode.InvalidArgument, `--label: "${pair}" is not key=value`);
-    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return labels;
 }
 
 export { join };

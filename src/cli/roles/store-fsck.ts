@@ -64,9 +64,8 @@ function describeQuarantined(q: QuarantinedEntry): string {
   return `${q.key}: ${q.reason} (quarantined at revision ${q.revision}${q.at ? `, ${q.at}` : ''}, ${q.raw.length} bytes kept)`;
 }
 
-export async function runFsck(ctx: CliContext, r: StoreRole, options: Record<string, unknown>): Promise<number> {
-  const dryRun = options.dryRun === true;
-  const acceptLoss = options.acceptLoss === true;
+export async function runFsck(ctx: CliContext, r: StoreRole, options: { readonly dryRun: boolean; readonly acceptLoss: boolean }): Promise<number> {
+  const { dryRun, acceptLoss } = options;
   if (dryRun && acceptLoss) throw new GroveError(ErrorCode.InvalidArgument, '--accept-loss changes the store: it cannot go with --dry-run');
   const out = ctx.io.stdout;
   // Opening would create an empty store: there is nothing to check instead.

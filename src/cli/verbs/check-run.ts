@@ -4,13 +4,15 @@ import { probeHost } from '../check/host-probe.js';
 import { evaluatePreflight, preflightFailed, type CheckResult } from '../check/preflight.js';
 import type { CliContext } from '../context.js';
 import { writeLine } from '../io.js';
+import type { Values } from '../config/option.js';
+import type { CHECK_OPTIONS } from './check.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
 
-export async function runCheck(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
+export async function runCheck(ctx: CliContext, o: Values<typeof CHECK_OPTIONS>): Promise<number> {
   if (o.fixCgroups) return fixCgroups(ctx, o);
   if (o.cmdline !== undefined) throw new GroveError(ErrorCode.InvalidArgument, '--cmdline goes with --fix-cgroups');
-  const results = evaluatePreflight(await probeHost({ dataDir: ctx.dataDir, env: ctx.io.env, logger: ctx.logger }));
+  const results = evaluatePreflight(await probeHost({ dataDir: ctx.dataDir, runtime: o.runtime, searchPath: ctx.host.searchPath, logger: ctx.logger }));
   const failed = preflightFailed(results);
   if (o.json) {
     writeLine(ctx.io.stdout, JSON.stringify({ ok: !failed, checks: results }, null, 2));
@@ -25,8 +27,8 @@ export async function runCheck(ctx: CliContext, o: Record<string, unknown>): Pro
   return failed ? 1 : 0;
 }
 
-async function fixCgroups(ctx: CliContext, o: Record<string, unknown>): Promise<number> {
-  const path = (o.cmdline as string | undefined) ?? findCmdline();
+async function fixCgroups(ctx: CliContext, o: Values<typeof CHECK_OPTIONS>): Promise<number> {
+  const path = o.cmdline ?? findCmdline();
   if (!path) {
     throw new GroveError(ErrorCode.ConfigInvalid, 'no cmdline.txt at /boot/firmware/cmdline.txt or /boot/cmdline.txt: pass --cmdline PATH, or add cgroup_enable=memory cgroup_memory=1 to your bootloader\'s kernel command line');
   }

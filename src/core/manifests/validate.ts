@@ -11,6 +11,7 @@ import type { GroveError } from '../errors.js';
 import { manifestError, quote, type DocContext, type FieldPath, type PathSegment } from './location.js';
 import { MANIFEST_SCHEMA_ID, manifestSchema, type ManifestDefinition } from './schema.js';
 import { ANNOTATION_KEYWORDS } from './schema-parts.js';
+import { closest } from '../did-you-mean.js';
 
 export interface ManifestValidator {
   /** Throws ManifestInvalid for the most useful problem of `value`, which sits at `base` in the document. */
@@ -90,30 +91,6 @@ function typeMessage(err: ErrorObject, sensitive: boolean): string {
   // YAML reads 8080 and true as a number and a boolean; Kubernetes wants strings there.
   const hint = expected.includes('string') && (got === 'integer' || got === 'number' || got === 'boolean') ? ': quote it' : '';
   return `must be ${names.join(' or ')} (got ${describeValue(err.data, sensitive)})${hint}`;
-}
-
-/** Edit distance, for "did you mean": small inputs only (field names). */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
-/** The known field a typo most likely meant: at most 2 edits (or a case slip) away. */
-function closest(name: string, known: string[]): string | undefined {
-  if (name.length > 64) return undefined;
-  let best: { field: string; d: number } | undefined;
-  for (const field of known) {
-    const d = field.toLowerCase() === name.toLowerCase() ? 0 : distance(name, field);
-    if (d <= 2 && d < name.length / 2 && (!best || d < best.d)) best = { field, d };
-  }
-  return best?.field;
 }
 
 function annotation(err: ErrorObject, keyword: string): string | undefined {

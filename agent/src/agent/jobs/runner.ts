@@ -12,7 +12,7 @@ import { errorMessage } from '../../../../src/core/errors.js';
 import type { Logger } from '../../../../src/core/logger.js';
 import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
 import type { Store, StoreOp } from '../../../../src/store/store.js';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../../../../src/core/clock.js';
 import type { ManagedContainer } from '../node-runtime.js';
 import { deepEqual } from '../status.js';
 import { advanceCron, advanceJob, cronStatus, fireCron, jobStatus, newJob, observeRun, runPods, type JobRecord, type PodJobRecord } from './decide.js';

@@ -43,7 +43,11 @@ export interface PodNetworkOptions {
   cniPath?: string[];
   /** iproute2's ip (default: on PATH). */
   ipPath?: string;
+  /** PATH the plugins run with (they call iptables and the like); default the sbin and bin dirs. */
+  searchPath?: string;
 }
+
+const DEFAULT_SEARCH_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
 export class PodNetwork {
   private readonly log: Logger;
@@ -132,7 +136,7 @@ export class PodNetwork {
   private async exec(list: NetworkConfigList, plugin: NetworkConfigList['plugins'][number], command: 'ADD' | 'DEL', id: string, netns: string, ifname: string, ports: readonly PortMapping[], prev?: unknown): Promise<unknown> {
     const binary = this.cniPath.map((dir) => join(dir, plugin.type)).find((p) => existsSync(p));
     if (!binary) throw new GroveError(ErrorCode.RuntimeNotFound, `CNI plugin "${plugin.type}" not found in ${this.cniPath.join(':')} (install containernetworking-plugins)`);
-    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: ifname, CNI_PATH: this.cniPath.join(':') };
+    const env = { PATH: this.opts.searchPath ?? DEFAULT_SEARCH_PATH, CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: ifname, CNI_PATH: this.cniPath.join(':') };
     const stdin = JSON.stringify(pluginInput(list, plugin, ports, prev));
     const { code, stdout, stderr } = await execWithInput(binary, env, stdin);
     if (code !== 0) throw pluginFailure(plugin.type, command, stdout || stderr, code);

@@ -9,7 +9,10 @@ import type { Command } from 'commander';
 import { ErrorCode, GroveError, errorMessage } from '../../../core/errors.js';
 import { openClient } from '../../client/open-client.js';
 import { writeLine } from '../../io.js';
-import { collect, type Act } from '../../verb.js';
+import { many, onOff, option, type Values } from '../../config/option.js';
+import { list, text } from '../../config/units.js';
+import type { CliContext } from '../../context.js';
+import { argText, type Act } from '../../verb.js';
 
 const KEY_RE = /^[-._a-zA-Z0-9]{1,253}$/;
 
@@ -45,41 +48,49 @@ export async function configData(literals: string[], files: string[]): Promise<R
   return data;
 }
 
+const CONFIG_DATA_OPTIONS = {
+  fromLiteral: many({ unit: list('key=value', 1024 * 1024), description: 'a key and its value (repeatable)' }),
+  fromFile: many({ unit: list('[key=]path'), description: 'a key and the file holding its value; the key defaults to the file name (repeatable)' }),
+  immutable: onOff({ description: 'the data can never change afterwards' }),
+};
+
+const SECRET_OPTIONS = {
+  ...CONFIG_DATA_OPTIONS,
+  type: option({ unit: text('type'), description: 'Opaque, kubernetes.io/tls, kubernetes.io/basic-auth or kubernetes.io/dockerconfigjson' }),
+};
+
+async function createConfig(ctx: CliContext, kind: 'Secret' | 'ConfigMap', name: string, options: Values<typeof CONFIG_DATA_OPTIONS> & { type?: string | undefined }): Promise<void> {
+  const data = await configData(options.fromLiteral, options.fromFile);
+  const resource = {
+    kind,
+    meta: { name, labels: {}, annotations: {} },
+    data,
+    ...(options.type && options.type !== 'Opaque' ? { type: options.type } : {}),
+    ...(options.immutable ? { immutable: true } : {}),
+  };
+  const client = await openClient(ctx);
+  const response = await client.post<{ results: { kind: string; name: string; action: string }[] }>('/v1/apply', { resources: [resource] });
+  for (const r of response.results) writeLine(ctx.io.stdout, `${r.kind.toLowerCase()}/${r.name} ${r.action}`);
+}
+
 export function registerCreate(program: Command, act: Act): void {
   const create = program.command('create').description('create a Secret or ConfigMap from literals and files');
-  const run = (kind: 'Secret' | 'ConfigMap') =>
-    act(async (ctx, args, options) => {
+  act(
+    create
+      .command('secret')
+      .description('create or update a Secret: grove create secret generic NAME --from-literal=k=v --from-file=[k=]path')
+      .argument('<type>', 'generic (the only form, as kubectl names it)')
+      .argument('<name>'),
+    SECRET_OPTIONS,
+    async (ctx, [form, name], options) => {
       // `create secret generic NAME`: the form word comes first, as in kubectl.
-      if (kind === 'Secret' && args[0] !== 'generic') throw new GroveError(ErrorCode.InvalidArgument, `create secret: "${String(args[0])}" is not supported (use generic)`);
-      const name = args[args.length - 1] as string;
-      const data = await configData(options.fromLiteral as string[], options.fromFile as string[]);
-      const resource = {
-        kind,
-        meta: { name, labels: {}, annotations: {} },
-        data,
-        ...(options.type && options.type !== 'Opaque' ? { type: options.type as string } : {}),
-        ...(options.immutable ? { immutable: true } : {}),
-      };
-      const client = await openClient(ctx, options);
-      const response = await client.post<{ results: { kind: string; name: string; action: string }[] }>('/v1/apply', { resources: [resource] });
-      for (const r of response.results) writeLine(ctx.io.stdout, `${r.kind.toLowerCase()}/${r.name} ${r.action}`);
-    });
-  create
-    .command('secret')
-    .description('create or update a Secret: grove create secret generic NAME --from-literal=k=v --from-file=[k=]path')
-    .argument('<type>', 'generic (the only form, as kubectl names it)')
-    .argument('<name>')
-    .option('--from-literal <key=value>', 'a key and its value (repeatable)', collect, [])
-    .option('--from-file <[key=]path>', 'a key and the file holding its value; the key defaults to the file name (repeatable)', collect, [])
-    .option('--type <type>', 'Opaque, kubernetes.io/tls, kubernetes.io/basic-auth or kubernetes.io/dockerconfigjson')
-    .option('--immutable', 'the data can never change afterwards')
-    .action(run('Secret'));
-  create
-    .command('configmap')
-    .description('create or update a ConfigMap from literals and files')
-    .argument('<name>')
-    .option('--from-literal <key=value>', 'a key and its value (repeatable)', collect, [])
-    .option('--from-file <[key=]path>', 'a key and the file holding its value (repeatable)', collect, [])
-    .option('--immutable', 'the data can never change afterwards')
-    .action(run('ConfigMap'));
+      if (form !== 'generic') throw new GroveError(ErrorCode.InvalidArgument, `create secret: "${String(form)}" is not supported (use generic)`);
+      await createConfig(ctx, 'Secret', argText(name, 'name'), options);
+    },
+  );
+  act(
+    create.command('configmap').description('create or update a ConfigMap from literals and files').argument('<name>'),
+    CONFIG_DATA_OPTIONS,
+    async (ctx, [name], options) => createConfig(ctx, 'ConfigMap', argText(name, 'name'), options),
+  );
 }

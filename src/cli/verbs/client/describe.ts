@@ -9,7 +9,7 @@ import { updatePolicyOrNone, windowText } from '../../../core/update-policy.js';
 import { collectionFor, openClient } from '../../client/open-client.js';
 import { table } from '../../format.js';
 import { writeLine, type CliIO } from '../../io.js';
-import type { Act } from '../../verb.js';
+import { argText, NO_OPTIONS, type Act } from '../../verb.js';
 import { initContainersText } from './init-status-text.js';
 import { labelsText, nodeStatusText, podStatusText, type AppView, type NodeView, type PodView, type SecretView } from './views.js';
 import { describeConfigObject } from './describe-config.js';
@@ -152,27 +152,29 @@ function describeBatch(io: CliIO, a: AppView): void {
 }
 
 export function registerDescribe(program: Command, act: Act): void {
-  program
-    .command('describe')
-    .description('show one node, app, secret or configmap in detail (secrets: keys and sizes only)')
-    .argument('<kind>', 'node | app | secret | configmap')
-    .argument('<name>')
-    .action(
-      act(async (ctx, [kind, name], options) => {
-        const collection = collectionFor(kind as string);
-        const client = await openClient(ctx, options);
-        const path = encodeURIComponent(name as string);
-        if (collection === 'nodes') {
-          const node = await client.get<NodeView>(`/v1/nodes/${path}`);
-          describeNode(ctx.io, node, await client.get<PodView[]>(`/v1/pods?node=${path}`));
-        } else if (collection === 'apps') {
-          const [app, rollout] = await Promise.all([client.get<AppView>(`/v1/apps/${path}`), client.get<RolloutStatusView>(`/v1/apps/${path}/rollout`)]);
-          describeApp(ctx.io, app, rollout);
-        } else if (collection === 'secrets' || collection === 'configmaps') {
-          describeConfigObject(ctx.io, collection === 'secrets' ? 'Secret' : 'ConfigMap', await client.get<SecretView>(`/v1/${collection}/${path}`));
-        } else {
-          throw new GroveError(ErrorCode.InvalidArgument, `describe: "${String(kind)}" is not node, app, secret or configmap`);
-        }
-      }),
-    );
+  act(
+    program
+      .command('describe')
+      .description('show one node, app, secret or configmap in detail (secrets: keys and sizes only)')
+      .argument('<kind>', 'node | app | secret | configmap')
+      .argument('<name>'),
+    NO_OPTIONS,
+    async (ctx, [kindArg, nameArg]) => {
+      const kind = argText(kindArg, 'kind');
+      const collection = collectionFor(kind);
+      const client = await openClient(ctx);
+      const path = encodeURIComponent(argText(nameArg, 'name'));
+      if (collection === 'nodes') {
+        const node = await client.get<NodeView>(`/v1/nodes/${path}`);
+        describeNode(ctx.io, node, await client.get<PodView[]>(`/v1/pods?node=${path}`));
+      } else if (collection === 'apps') {
+        const [app, rollout] = await Promise.all([client.get<AppView>(`/v1/apps/${path}`), client.get<RolloutStatusView>(`/v1/apps/${path}/rollout`)]);
+        describeApp(ctx.io, app, rollout);
+      } else if (collection === 'secrets' || collection === 'configmaps') {
+        describeConfigObject(ctx.io, collection === 'secrets' ? 'Secret' : 'ConfigMap', await client.get<SecretView>(`/v1/${collection}/${path}`));
+      } else {
+        throw new GroveError(ErrorCode.InvalidArgument, `describe: "${kind}" is not node, app, secret or configmap`);
+      }
+    },
+  );
 }

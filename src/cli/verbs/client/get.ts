@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { formatBytes } from '../../../core/quantity.js';
 import { collectionFor, openClient, singular } from '../../client/open-client.js';
-import { parseOutputFormat, printData } from '../../client/output.js';
+import { OUTPUT_OPTION, printData } from '../../client/output.js';
 import { ago, table } from '../../format.js';
 import { writeLine } from '../../io.js';
-import type { Act } from '../../verb.js';
+import { onOff, option } from '../../config/option.js';
+import { text } from '../../config/units.js';
+import { argOptional, argText, type Act } from '../../verb.js';
 import { batchKind, batchRows } from './get-jobs.js';
 import { labelsText, nodeStatusText, podStatusText, type AppView, type ConfigMapView, type NodeView, type PodView, type SecretView } from './views.js';
 
@@ -70,66 +72,70 @@ function nameOf(item: unknown): string {
 }
 
 export function registerGet(program: Command, act: Act): void {
-  program
-    .command('get')
-    .description('list nodes, apps, pods, jobs, cronjobs, configmaps or secrets')
-    .argument('<kind>', 'nodes | apps | pods | jobs | cronjobs | configmaps | secrets')
-    .argument('[name]', 'one resource')
-    .option('-o, --output <format>', 'wide | json | yaml | name')
-    .option('--app <app>', 'pods of this app')
-    .option('--node <node>', 'pods on this node')
-    .option('--show-values', 'secrets: include the values')
-    .action(
-      act(async (ctx, [kind, name], options) => {
-        const batch = batchKind(kind as string);
-        const collection = batch ? 'apps' : collectionFor(kind as string);
-        if (!collection) throw new GroveError(ErrorCode.InvalidArgument, `get: unknown kind "${String(kind)}" (nodes, apps, pods, jobs, cronjobs, configmaps, secrets)`);
-        const format = parseOutputFormat(options.output as string | undefined);
-        const client = await openClient(ctx, options);
-        if (batch) {
-          // Jobs and CronJobs are apps of those kinds: one list, filtered here.
-          let apps = (await client.get<AppView[]>('/v1/apps')).filter((a) => a.spec.kind === batch);
-          if (name !== undefined) {
-            apps = apps.filter((a) => a.meta.name === name);
-            if (apps.length === 0) throw new GroveError(ErrorCode.NotFound, `${batch.toLowerCase()} "${String(name)}" not found`);
-          }
-          if (format === 'json' || format === 'yaml') return printData(ctx.io, format, name !== undefined ? apps[0] : apps);
-          if (format === 'name') {
-            for (const a of apps) writeLine(ctx.io.stdout, `${batch.toLowerCase()}/${a.meta.name}`);
-            return;
-          }
-          if (apps.length === 0) return writeLine(ctx.io.stderr, `No ${batch.toLowerCase()}s found.`);
-          const t = batchRows(batch, apps, new Date());
-          return writeLine(ctx.io.stdout, table(t.headers, t.rows));
+  act(
+    program
+      .command('get')
+      .description('list nodes, apps, pods, jobs, cronjobs, configmaps or secrets')
+      .argument('<kind>', 'nodes | apps | pods | jobs | cronjobs | configmaps | secrets')
+      .argument('[name]', 'one resource'),
+    {
+      output: OUTPUT_OPTION,
+      app: option({ unit: text('app'), description: 'pods of this app' }),
+      node: option({ unit: text('node'), description: 'pods on this node' }),
+      showValues: onOff({ description: 'secrets: include the values' }),
+    },
+    async (ctx, [kindArg, nameArg], options) => {
+      const kind = argText(kindArg, 'kind');
+      const name = argOptional(nameArg, 'name');
+      const batch = batchKind(kind);
+      const collection = batch ? 'apps' : collectionFor(kind);
+      if (!collection) throw new GroveError(ErrorCode.InvalidArgument, `get: unknown kind "${kind}" (nodes, apps, pods, jobs, cronjobs, configmaps, secrets)`);
+      const format = options.output;
+      const client = await openClient(ctx);
+      if (batch) {
+        // Jobs and CronJobs are apps of those kinds: one list, filtered here.
+        let apps = (await client.get<AppView[]>('/v1/apps')).filter((a) => a.spec.kind === batch);
+        if (name !== undefined) {
+          apps = apps.filter((a) => a.meta.name === name);
+          if (apps.length === 0) throw new GroveError(ErrorCode.NotFound, `${batch.toLowerCase()} "${name}" not found`);
         }
-        const query = new URLSearchParams();
-        if (collection === 'pods') {
-          if (options.app) query.set('app', options.app as string);
-          if (options.node) query.set('node', options.node as string);
-        }
-        if (collection === 'secrets' && options.showValues) query.set('showValues', 'true');
-        const qs = query.size ? `?${query}` : '';
-        let items: unknown[];
-        if (name !== undefined && collection !== 'pods') {
-          items = [await client.get(`/v1/${collection}/${encodeURIComponent(name as string)}${qs}`)];
-        } else {
-          items = await client.get<unknown[]>(`/v1/${collection}${qs}`);
-          if (name !== undefined) {
-            items = items.filter((i) => nameOf(i) === name);
-            if (items.length === 0) throw new GroveError(ErrorCode.NotFound, `pod "${String(name)}" not found`);
-          }
-        }
-        if (format === 'json' || format === 'yaml') return printData(ctx.io, format, name !== undefined ? items[0] : items);
+        if (format === 'json' || format === 'yaml') return printData(ctx.io, format, name !== undefined ? apps[0] : apps);
         if (format === 'name') {
-          for (const item of items) writeLine(ctx.io.stdout, `${singular(collection)}/${nameOf(item)}`);
+          for (const a of apps) writeLine(ctx.io.stdout, `${batch.toLowerCase()}/${a.meta.name}`);
           return;
         }
-        if (items.length === 0) {
-          writeLine(ctx.io.stderr, `No ${collection} found.`);
-          return;
+        if (apps.length === 0) return writeLine(ctx.io.stderr, `No ${batch.toLowerCase()}s found.`);
+        const t = batchRows(batch, apps, new Date());
+        return writeLine(ctx.io.stdout, table(t.headers, t.rows));
+      }
+      const query = new URLSearchParams();
+      if (collection === 'pods') {
+        if (options.app) query.set('app', options.app);
+        if (options.node) query.set('node', options.node);
+      }
+      if (collection === 'secrets' && options.showValues) query.set('showValues', 'true');
+      const qs = query.size ? `?${query}` : '';
+      let items: unknown[];
+      if (name !== undefined && collection !== 'pods') {
+        items = [await client.get(`/v1/${collection}/${encodeURIComponent(name)}${qs}`)];
+      } else {
+        items = await client.get<unknown[]>(`/v1/${collection}${qs}`);
+        if (name !== undefined) {
+          items = items.filter((i) => nameOf(i) === name);
+          if (items.length === 0) throw new GroveError(ErrorCode.NotFound, `pod "${name}" not found`);
         }
-        const t = rows(collection, items, format === 'wide', new Date());
-        writeLine(ctx.io.stdout, table(t.headers, t.rows));
-      }),
-    );
+      }
+      if (format === 'json' || format === 'yaml') return printData(ctx.io, format, name !== undefined ? items[0] : items);
+      if (format === 'name') {
+        for (const item of items) writeLine(ctx.io.stdout, `${singular(collection)}/${nameOf(item)}`);
+        return;
+      }
+      if (items.length === 0) {
+        writeLine(ctx.io.stderr, `No ${collection} found.`);
+        return;
+      }
+      const t = rows(collection, items, format === 'wide', new Date());
+      writeLine(ctx.io.stdout, table(t.headers, t.rows));
+    },
+  );
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { openClient } from '../../client/open-client.js';
 import { writeLine } from '../../io.js';
-import type { Act } from '../../verb.js';
+import { argList, argText, NO_OPTIONS, type Act } from '../../verb.js';
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
@@ -29,38 +29,26 @@ export function parseLabelChanges(args: string[]): Record<string, string | null>
 
 export function registerNode(program: Command, act: Act): void {
   const node = program.command('node').description('label, cordon, uncordon and delete nodes');
-  node
-    .command('label')
-    .description('set (k=v) or remove (k-) node labels')
-    .argument('<node>')
-    .argument('<labels...>')
-    .action(
-      act(async (ctx, [name, labels], options) => {
-        const changes = parseLabelChanges(labels as string[]);
-        await (await openClient(ctx, options)).patch(`/v1/nodes/${encodeURIComponent(name as string)}`, { labels: changes });
-        writeLine(ctx.io.stdout, `node/${String(name)} labeled`);
-      }),
-    );
-  node
-    .command('delete')
-    .description('remove a node: revokes its credentials and broker login, moves its Deployment pods; it can join again only with a join token')
-    .argument('<node>')
-    .action(
-      act(async (ctx, [name], options) => {
-        await (await openClient(ctx, options)).delete(`/v1/nodes/${encodeURIComponent(name as string)}`);
-        writeLine(ctx.io.stdout, `node/${String(name)} deleted`);
-      }),
-    );
+  act(node.command('label').description('set (k=v) or remove (k-) node labels').argument('<node>').argument('<labels...>'), NO_OPTIONS, async (ctx, [nameArg, labels]) => {
+    const name = argText(nameArg, 'node');
+    const changes = parseLabelChanges(argList(labels));
+    await (await openClient(ctx)).patch(`/v1/nodes/${encodeURIComponent(name)}`, { labels: changes });
+    writeLine(ctx.io.stdout, `node/${name} labeled`);
+  });
+  act(
+    node.command('delete').description('remove a node: revokes its credentials and broker login, moves its Deployment pods; it can join again only with a join token').argument('<node>'),
+    NO_OPTIONS,
+    async (ctx, [nameArg]) => {
+      const name = argText(nameArg, 'node');
+      await (await openClient(ctx)).delete(`/v1/nodes/${encodeURIComponent(name)}`);
+      writeLine(ctx.io.stdout, `node/${name} deleted`);
+    },
+  );
   for (const [verb, cordoned] of [['cordon', true], ['uncordon', false]] as const) {
-    node
-      .command(verb)
-      .description(cordoned ? 'mark a node unschedulable (its pods keep running)' : 'mark a node schedulable again')
-      .argument('<node>')
-      .action(
-        act(async (ctx, [name], options) => {
-          await (await openClient(ctx, options)).patch(`/v1/nodes/${encodeURIComponent(name as string)}`, { cordoned });
-          writeLine(ctx.io.stdout, `node/${String(name)} ${verb}ed`);
-        }),
-      );
+    act(node.command(verb).description(cordoned ? 'mark a node unschedulable (its pods keep running)' : 'mark a node schedulable again').argument('<node>'), NO_OPTIONS, async (ctx, [nameArg]) => {
+      const name = argText(nameArg, 'node');
+      await (await openClient(ctx)).patch(`/v1/nodes/${encodeURIComponent(name)}`, { cordoned });
+      writeLine(ctx.io.stdout, `node/${name} ${verb}ed`);
+    });
   }
 }

@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import type { NodeVolume } from '../../../core/wire-types.js';
 import { openClient } from '../../client/open-client.js';
-import { parseOutputFormat, printData } from '../../client/output.js';
+import { DATA_OUTPUT_OPTION, printData } from '../../client/output.js';
 import { writeLine } from '../../io.js';
-import type { Act } from '../../verb.js';
+import { option } from '../../config/option.js';
+import { text } from '../../config/units.js';
+import { argText, type Act } from '../../verb.js';
 import { volumeTable, type VolumeRow } from '../volume-table.js';
 
 interface NodeVolumes {
@@ -16,36 +18,30 @@ interface NodeVolumes {
 /** `grove volume ls|rm`: named volumes, which live on the nodes (asked through the server). */
 export function registerVolume(program: Command, act: Act): void {
   const volume = program.command('volume').description('list and remove named volumes on the nodes');
-  volume
-    .command('ls')
-    .description('list named volumes (every Ready node, or one)')
-    .option('--node <node>', 'only this node')
-    .option('-o, --output <format>', 'json or yaml')
-    .action(
-      act(async (ctx, _args, options) => {
-        const format = parseOutputFormat(options.output as string | undefined);
-        const node = options.node as string | undefined;
-        const nodes = await (await openClient(ctx, options)).get<NodeVolumes[]>(`/v1/volumes${node ? `?node=${encodeURIComponent(node)}` : ''}`);
-        if (format === 'json' || format === 'yaml') return printData(ctx.io, format, nodes);
-        const rows: VolumeRow[] = [];
-        for (const n of nodes) {
-          if (n.error) rows.push({ node: n.node, name: '', createdAt: '', usedBy: [], error: n.error });
-          for (const v of n.volumes) rows.push({ node: n.node, ...v });
-        }
-        writeLine(ctx.io.stdout, volumeTable(rows, true, new Date()));
-      }),
-    );
-  volume
-    .command('rm')
-    .description('remove a named volume and its data from a node (refused while a container uses it)')
-    .argument('<name>')
-    .option('--node <node>', 'the node holding it (required: each node has its own)')
-    .action(
-      act(async (ctx, [name], options) => {
-        const node = options.node as string | undefined;
-        if (!node) throw new GroveError(ErrorCode.InvalidArgument, 'volume rm: --node is required (a named volume lives on one node)');
-        await (await openClient(ctx, options)).delete(`/v1/nodes/${encodeURIComponent(node)}/volumes/${encodeURIComponent(name as string)}`);
-        writeLine(ctx.io.stdout, `volume/${String(name)} removed from node ${node}`);
-      }),
-    );
+  act(
+    volume.command('ls').description('list named volumes (every Ready node, or one)'),
+    { node: option({ unit: text('node'), description: 'only this node' }), output: DATA_OUTPUT_OPTION },
+    async (ctx, _args, options) => {
+      const { node } = options;
+      const nodes = await (await openClient(ctx)).get<NodeVolumes[]>(`/v1/volumes${node ? `?node=${encodeURIComponent(node)}` : ''}`);
+      if (options.output) return printData(ctx.io, options.output, nodes);
+      const rows: VolumeRow[] = [];
+      for (const n of nodes) {
+        if (n.error) rows.push({ node: n.node, name: '', createdAt: '', usedBy: [], error: n.error });
+        for (const v of n.volumes) rows.push({ node: n.node, ...v });
+      }
+      writeLine(ctx.io.stdout, volumeTable(rows, true, new Date()));
+    },
+  );
+  act(
+    volume.command('rm').description('remove a named volume and its data from a node (refused while a container uses it)').argument('<name>'),
+    { node: option({ unit: text('node'), description: 'the node holding it (required: each node has its own)' }) },
+    async (ctx, [nameArg], options) => {
+      const name = argText(nameArg, 'name');
+      const { node } = options;
+      if (!node) throw new GroveError(ErrorCode.InvalidArgument, 'volume rm: --node is required (a named volume lives on one node)');
+      await (await openClient(ctx)).delete(`/v1/nodes/${encodeURIComponent(node)}/volumes/${encodeURIComponent(name)}`);
+      writeLine(ctx.io.stdout, `volume/${name} removed from node ${node}`);
+    },
+  );
 }

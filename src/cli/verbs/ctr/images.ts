@@ -4,16 +4,15 @@ import { displayImageRef, parseImageRef } from '../../../core/image-ref.js';
 import { formatBytes } from '../../../core/quantity.js';
 import { ago, shortId, table } from '../../format.js';
 import { writeLine } from '../../io.js';
+import { onOff } from '../../config/option.js';
 import type { Act } from '../../verb.js';
 import { openImages } from './open.js';
 
 export function registerImages(ctr: Command, act: Act): void {
-  ctr
-    .command('images')
-    .description('list stored images')
-    .option('-q, --quiet', 'only image IDs')
-    .action(
-      act(async (ctx, _args, options) => {
+  act(
+    ctr.command('images').description('list stored images'),
+    { quiet: onOff({ short: '-q', description: 'only image IDs' }) },
+    async (ctx, _args, options) => {
         const store = await openImages(ctx);
         const images = await store.list();
         if (options.quiet) {
@@ -22,8 +21,8 @@ export function registerImages(ctr: Command, act: Act): void {
         }
         const listed = await Promise.all(images.map(async (record) => ({ record, created: await store.imageCreated(record) })));
         writeLine(ctx.io.stdout, imagesTable(listed, new Date()));
-      }),
-    );
+    },
+  );
 }
 
 export interface ListedImage {

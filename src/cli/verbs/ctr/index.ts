@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { RUNTIME_OPTIONS } from '../../config/role-options.js';
 import type { Act } from '../../verb.js';
 import { registerImages } from './images.js';
 import { registerImport } from './import.js';
@@ -15,12 +16,14 @@ import { registerVolume } from './volume.js';
 
 /** `grove ctr …`: the node's local runtime, docker-style, usable without any server. */
 export function registerCtr(program: Command, act: Act): void {
-  const ctr = program
-    .command('ctr')
-    .description('drive the local container runtime directly (docker-style), no server needed')
-    .option('--runtime <name>', 'OCI runtime: auto|crun|runc (default from config.json, else auto)')
-    .enablePositionalOptions()
-    .helpCommand('help [verb]', 'show help for a ctr verb');
+  const ctr = act.options(
+    program
+      .command('ctr')
+      .description('drive the local container runtime directly (docker-style), no server needed')
+      .enablePositionalOptions()
+      .helpCommand('help [verb]', 'show help for a ctr verb'),
+    RUNTIME_OPTIONS,
+  );
   for (const register of [registerPull, registerImages, registerImport, registerRmi, registerPrune, registerRun, registerPs, registerLogs, registerStop, registerRm, registerInspect, registerVolume]) {
     register(ctr, act);
   }

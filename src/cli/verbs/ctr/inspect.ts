@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ContainerView } from '../../../../agent/src/runtime/container-manager.js';
 import { writeLine } from '../../io.js';
-import type { Act } from '../../verb.js';
+import { argList, NO_OPTIONS, type Act } from '../../verb.js';
 import { openRuntime } from './open.js';
 
 /** The stable JSON shape of `grove ctr inspect` (documented in docs/runtime.md). */
@@ -50,16 +50,14 @@ function seccompText(spec: ContainerView['spec']): string {
 }
 
 export function registerInspect(ctr: Command, act: Act): void {
-  ctr
-    .command('inspect')
-    .description('print a container as JSON')
-    .argument('<container...>', 'names or IDs')
-    .action(
-      act(async (ctx, [names], options) => {
-        const { containers } = await openRuntime(ctx, options);
-        const views = [];
-        for (const name of names as string[]) views.push(inspectJson(await containers.find(name)));
-        writeLine(ctx.io.stdout, JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
-      }),
-    );
+  act(
+    ctr.command('inspect').description('print a container as JSON').argument('<container...>', 'names or IDs'),
+    NO_OPTIONS,
+    async (ctx, [names]) => {
+      const { containers } = await openRuntime(ctx);
+      const views = [];
+      for (const name of argList(names)) views.push(inspectJson(await containers.find(name)));
+      writeLine(ctx.io.stdout, JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
+    },
+  );
 }

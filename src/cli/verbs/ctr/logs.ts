@@ -1,28 +1,27 @@
 import type { Command } from 'commander';
-import { parsePositiveInt } from '../../../core/quantity.js';
-import type { Act } from '../../verb.js';
+import { onOff, option } from '../../config/option.js';
+import { count } from '../../config/units.js';
+import { argText, type Act } from '../../verb.js';
 import { openRuntime } from './open.js';
 import { streamLogs } from './stream-logs.js';
 
 export function registerLogs(ctr: Command, act: Act): void {
-  ctr
-    .command('logs')
-    .description("print a container's output (kept by its shim, capped and rotated)")
-    .argument('<container>', 'name or ID')
-    .option('-f, --follow', 'keep printing new output until the container exits')
-    .option('-n, --tail <lines>', 'only the last N lines')
-    .option('-t, --timestamps', 'prefix each line with its timestamp')
-    .action(
-      act(async (ctx, [name], options) => {
-        const { containers } = await openRuntime(ctx, options);
-        const view = await containers.find(name as string);
-        const tail = options.tail !== undefined ? parsePositiveInt(options.tail as string, '--tail') : undefined;
-        await streamLogs(ctx.io, containers.stateDir(view.id), {
-          follow: Boolean(options.follow) && view.state === 'running',
-          timestamps: Boolean(options.timestamps),
-          ...(tail !== undefined ? { tail } : {}),
-          until: () => containers.waitForExit(view.id),
-        });
-      }),
-    );
+  act(
+    ctr.command('logs').description("print a container's output (kept by its shim, capped and rotated)").argument('<container>', 'name or ID'),
+    {
+      follow: onOff({ short: '-f', description: 'keep printing new output until the container exits' }),
+      tail: option({ unit: count(1, Number.MAX_SAFE_INTEGER, 'lines'), short: '-n', description: 'only the last N lines' }),
+      timestamps: onOff({ short: '-t', description: 'prefix each line with its timestamp' }),
+    },
+    async (ctx, [name], options) => {
+      const { containers } = await openRuntime(ctx);
+      const view = await containers.find(argText(name, 'container'));
+      await streamLogs(ctx.io, containers.stateDir(view.id), {
+        follow: options.follow && view.state === 'running',
+        timestamps: options.timestamps,
+        ...(options.tail !== undefined ? { tail: options.tail } : {}),
+        until: () => containers.waitForExit(view.id),
+      });
+    },
+  );
 }

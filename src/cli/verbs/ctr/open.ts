@@ -1,19 +1,15 @@
-import { ErrorCode, GroveError } from '../../../core/errors.js';
 import type { ImageStore } from '../../../../agent/src/images/image-store.js';
+import { RUNTIME_OPTIONS } from '../../config/role-options.js';
 import type { CliContext } from '../../context.js';
 import type { LocalRuntime } from '../../local-runtime.js';
 
 // The runtime and image stack load on first use, not when the command table is built, so
 // `grove --version`, `grove help` and argument errors answer without paying for them.
 
-/** Opens the local runtime for a ctr verb, honouring `ctr --runtime`. */
-export async function openRuntime(ctx: CliContext, options: Record<string, unknown>): Promise<LocalRuntime> {
-  const runtime = options.runtime as string | undefined;
-  if (runtime !== undefined && runtime !== 'auto' && runtime !== 'crun' && runtime !== 'runc') {
-    throw new GroveError(ErrorCode.InvalidArgument, `--runtime: "${runtime}" is not one of auto, crun, runc`);
-  }
+/** Opens the local runtime for a ctr verb, honouring `ctr --runtime`, `--shim`, `--rootfs-mode`. */
+export async function openRuntime(ctx: CliContext): Promise<LocalRuntime> {
   const { openLocalRuntime } = await import('../../local-runtime.js');
-  return openLocalRuntime({ dataDir: ctx.dataDir, logger: ctx.logger, env: ctx.io.env, ...(runtime ? { runtime } : {}) });
+  return openLocalRuntime({ dataDir: ctx.dataDir, logger: ctx.logger, settings: ctx.options(RUNTIME_OPTIONS), searchPath: ctx.host.searchPath });
 }
 
 export async function openImages(ctx: CliContext): Promise<ImageStore> {

@@ -3,28 +3,29 @@ import type { ContainerView } from '../../../../agent/src/runtime/container-mana
 import { displayImageRef, parseImageRef } from '../../../core/image-ref.js';
 import { ago, humanDuration, quoteCommand, shortId, table } from '../../format.js';
 import { writeLine } from '../../io.js';
+import { onOff } from '../../config/option.js';
 import type { Act } from '../../verb.js';
 import { openRuntime } from './open.js';
 
 export function registerPs(ctr: Command, act: Act): void {
-  ctr
-    .command('ps')
-    .description('list running containers (-a: all)')
-    .option('-a, --all', 'include created and exited containers')
-    .option('-q, --quiet', 'only container IDs')
-    .option('--no-trunc', 'full IDs and commands (commands still on one line, escaped)')
-    .action(
-      act(async (ctx, _args, options) => {
-        const { containers } = await openRuntime(ctx, options);
-        const views = await containers.list({ all: Boolean(options.all) });
-        const full = options.trunc === false;
+  act(
+    ctr.command('ps').description('list running containers (-a: all)'),
+    {
+      all: onOff({ short: '-a', description: 'include created and exited containers' }),
+      quiet: onOff({ short: '-q', description: 'only container IDs' }),
+      trunc: onOff({ negate: true, description: 'full IDs and commands (commands still on one line, escaped)' }),
+    },
+    async (ctx, _args, options) => {
+        const { containers } = await openRuntime(ctx);
+        const views = await containers.list({ all: options.all });
+        const full = !options.trunc;
         if (options.quiet) {
           for (const v of views) writeLine(ctx.io.stdout, full ? v.id : shortId(v.id));
           return;
         }
         writeLine(ctx.io.stdout, psTable(views, new Date(), full));
-      }),
-    );
+    },
+  );
 }
 
 /** One row per container, each on one line; `full` is --no-trunc (whole IDs and commands). */

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../core/errors.js';
 import { parseBytes } from '../core/quantity.js';
@@ -26,12 +25,6 @@ export interface LocalConfig {
 
 /** Smallest image budget accepted: below it not even a busybox image unpacks. */
 const MIN_IMAGE_BUDGET = 1024 * 1024;
-
-export function defaultDataDir(env: NodeJS.ProcessEnv): string {
-  if (env.GROVE_DATA_DIR) return env.GROVE_DATA_DIR;
-  if (process.getuid?.() === 0) return '/var/lib/grove';
-  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'grove');
-}
 
 export async function loadLocalConfig(dataDir: string): Promise<LocalConfig> {
   const file = join(dataDir, 'config.json');

@@ -1,30 +1,9 @@
 /**
- * The agent's notion of time. Everything that waits (poll, heartbeat, retry backoff) goes
- * through a Clock so tests can drive hours of backoff in microseconds with ManualClock.
+ * A Clock that only moves when told to (src/core/clock.ts), for the unit tests of the server
+ * and the agent: `advance(ms)` fires due timers in time order (ties in creation order),
+ * including timers that the fired callbacks schedule inside the window.
  */
-
-/** Opaque: whatever the clock's setTimeout returned. */
-export type TimerHandle = object;
-
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-/** Real time; timers are unref'd so a forgotten agent timer never keeps a process alive. */
-export function systemClock(): Clock {
-  return {
-    now: () => Date.now(),
-    setTimeout: (fn, ms) => {
-      const t = setTimeout(fn, Math.max(0, ms));
-      t.unref();
-      return t;
-    },
-    clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  };
-}
+import type { Clock, TimerHandle } from '../../src/core/clock.js';
 
 interface ManualTimer {
   at: number;
@@ -32,10 +11,6 @@ interface ManualTimer {
   fn: () => void;
 }
 
-/**
- * A clock that only moves when told to. `advance(ms)` fires due timers in time order (ties in
- * creation order), including timers that the fired callbacks schedule inside the window.
- */
 export class ManualClock implements Clock {
   private current: number;
   private seq = 0;
