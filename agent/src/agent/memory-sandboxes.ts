@@ -5,7 +5,7 @@
  */
 import type { PodTarget } from '../../../src/core/wire-types.js';
 import type { PodSandbox, SandboxOps } from './node-runtime.js';
-import { checkHostPortsFree, podPortMappings, sandboxNetworkKey } from './sandbox-plan.js';
+import { checkHostPortsFree, podPortMappings, sandboxNetworkKey } from './sandbox-network.js';
 
 export class MemorySandboxes implements SandboxOps {
   private readonly byPod = new Map<string, PodSandbox>();

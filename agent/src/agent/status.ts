@@ -4,9 +4,9 @@
  * an unchanged node yields an identical status and the reporter stays quiet between heartbeats.
  */
 import type { ContainerStatus, PodPhase, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
-import type { ContainerFailure } from './executor.js';
 import { Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
-import { indexTarget, pickCurrent, shouldRestart } from './planner.js';
+import { indexTarget, pickCurrent, shouldRestart } from './plan/containers.js';
+import { containerWork, type ContainerWork, type Failure } from './plan/steps.js';
 import type { ProbeView } from './prober.js';
 import { initView, phaseWithInits, whileInitialising } from './init-status.js';
 
@@ -14,7 +14,8 @@ import { initView, phaseWithInits, whileInitialising } from './init-status.js';
 const MAX_MESSAGE = 4096;
 const clip = (m: string): string => (m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE - 1)}…` : m);
 
-export type FailureLookup = (key: string) => ContainerFailure | undefined;
+/** The failure a pod container's status shows (plan/memory.ts shownFailure). */
+export type FailureLookup = (work: ContainerWork) => Failure | undefined;
 
 /** Without a prober (or for containers without probes): running means ready. */
 const NO_PROBES: ProbeView = { ready: () => undefined, stoppedBecause: () => undefined };
@@ -23,7 +24,7 @@ export function containerStatus(
   pod: PodTarget,
   name: string,
   c: ManagedContainer | undefined,
-  failure: ContainerFailure | undefined,
+  failure: Failure | undefined,
   probes: ProbeView = NO_PROBES,
 ): ContainerStatus {
   const restarts = c?.restarts ?? 0;
@@ -81,7 +82,7 @@ export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhas
   return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 
-export function deriveStatus(target: PodTarget[], current: ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
+export function deriveStatus(target: readonly PodTarget[], current: readonly ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
   const byKey = new Map<string, ManagedContainer[]>();
   for (const c of current) {
     const key = podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
@@ -93,14 +94,13 @@ export function deriveStatus(target: PodTarget[], current: ManagedContainer[], f
   for (const pod of indexTarget(target).values()) {
     // Only the instance of this template counts; an old one still being replaced does not.
     const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(pod.name, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
-    const init = initView(pod, recordOf, (name) => failure(podContainerKey(pod.name, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
+    const init = initView(pod, recordOf, (name) => failure(containerWork(pod.name, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
     const containers: ContainerStatus[] = [];
     const seen = new Set<string>();
     for (const ct of pod.containers) {
       if (seen.has(ct.name)) continue;
       seen.add(ct.name);
-      const key = podContainerKey(pod.name, ct.name);
-      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(key), probes)));
+      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(containerWork(pod.name, ct.name)), probes)));
     }
     const phase = phaseWithInits(init, podPhase(pod, containers));
     out.push({

@@ -20,7 +20,7 @@ import type { Logger } from '../../../src/core/logger.js';
 import type { PodTarget } from '../../../src/core/wire-types.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { PodSandbox, SandboxOps } from '../agent/node-runtime.js';
-import { checkHostPortsFree, podPortMappings, sandboxNetworkKey } from '../agent/sandbox-plan.js';
+import { checkHostPortsFree, podPortMappings, sandboxNetworkKey } from '../agent/sandbox-network.js';
 import { hostsFile } from './cni/cni-config.js';
 import type { PodNetwork } from './cni/pod-network.js';
 import { bridgeResolvConf } from './container-network.js';

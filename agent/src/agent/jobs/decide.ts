@@ -13,7 +13,7 @@
 import type { CronSpec, JobSpec } from '../../../../src/core/model.js';
 import type { JobRunStatus, JobStatus, PodTarget } from '../../../../src/core/wire-types.js';
 import { Labels, type ManagedContainer } from '../node-runtime.js';
-import { pickCurrent } from '../planner.js';
+import { pickCurrent } from '../plan/containers.js';
 
 export type RunPhase = 'Active' | 'Succeeded' | 'Failed';
 

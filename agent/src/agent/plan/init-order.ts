@@ -14,8 +14,9 @@
  *   OnFailure: one that exited 0 is done) with the usual crash-loop backoff; under Never the
  *   pod has failed.
  */
-import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
-import { keyOf, podContainerKey, type ManagedContainer } from './node-runtime.js';
+import type { ContainerTarget, PodTarget } from '../../../../src/core/wire-types.js';
+import { keyOf, podContainerKey, type ManagedContainer } from '../node-runtime.js';
+import type { Step } from './steps.js';
 
 /** The current record of one of the pod's containers (this template), by container name. */
 export type RecordOf = (name: string) => ManagedContainer | undefined;
@@ -83,9 +84,11 @@ export function runnableContainers(pod: PodTarget, recordOf: RecordOf): Containe
  * done (a quick one, or MemoryRuntime's): then the next one can start in another round now
  * rather than at the next poll.
  */
-export function initEndedDuringRound(steps: readonly { type: string; pod?: PodTarget; container?: ContainerTarget }[], current: readonly ManagedContainer[]): boolean {
+export function initEndedDuringRound(steps: readonly Step[], current: readonly ManagedContainer[]): boolean {
   const started = new Set<string>();
-  for (const s of steps) if (s.type !== 'remove' && s.pod && s.container && isInitContainer(s.pod, s.container.name)) started.add(podContainerKey(s.pod.name, s.container.name));
+  for (const s of steps) {
+    if ((s.type === 'start-container' || s.type === 'restart-container') && isInitContainer(s.pod, s.container.name)) started.add(podContainerKey(s.pod.name, s.container.name));
+  }
   if (started.size === 0) return false;
   return current.some((c) => c.state === 'exited' && c.exitCode === 0 && started.has(keyOf(c)));
 }

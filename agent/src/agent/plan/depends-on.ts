@@ -12,8 +12,8 @@
  * stop dependants either); a pod that is down again entirely (crash, reboot) waits again, so
  * start order also holds after a reboot, offline.
  */
-import type { AppDependency } from '../../../src/core/model.js';
-import type { PodStatus, PodTarget } from '../../../src/core/wire-types.js';
+import type { AppDependency } from '../../../../src/core/model.js';
+import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
 
 export const DEPENDENCY_WAIT_REASON = 'WaitingForDependency';
 
@@ -54,11 +54,6 @@ export function dependencyWaits(target: readonly PodTarget[], statuses: readonly
     if (unmet.length > 0) waits.set(pod.name, `waits for ${unmet.map((d) => `${d.app} ${CONDITION_TEXT[d.condition]}`).join(' and ')}`);
   }
   return waits;
-}
-
-/** The planner's `held` for a "pod/container" key of a waiting pod. */
-export function heldByDependency(waits: ReadonlyMap<string, string>): (key: string) => boolean {
-  return (key) => waits.size > 0 && waits.has(key.slice(0, key.indexOf('/')));
 }
 
 /** Waiting containers of held pods say what they wait for (instead of ContainerCreating). */
