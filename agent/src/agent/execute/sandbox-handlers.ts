@@ -9,15 +9,16 @@ import { renderPodHosts } from '../pod-hosts.js';
 import { sandboxWork, type StepOf } from '../plan/steps.js';
 import type { ExecContext, Handler, Outcome } from './context.js';
 
+/** A failed teardown is not backed off: the next round (the poll at the latest) tries it again. */
 export const removeSandbox: Handler<StepOf<'remove-sandbox'>> = async (step, ctx) => {
-  const work = sandboxWork(step.pod);
   try {
     await ctx.runtime.sandboxes?.remove(step.pod);
   } catch (err) {
-    return { ok: false, failed: { work, reason: 'RemoveError', err } };
+    ctx.log.warn({ pod: step.pod, err: errorMessage(err) }, 'removing a pod sandbox failed');
+    return { ok: false };
   }
   ctx.log.info({ pod: step.pod, reason: step.reason }, 'removed pod sandbox');
-  return { ok: true, clears: work };
+  return { ok: true, clears: sandboxWork(step.pod) };
 };
 
 export const createSandbox: Handler<StepOf<'create-sandbox'>> = (step, ctx) => make(step, ctx);

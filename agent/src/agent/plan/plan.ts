@@ -90,10 +90,8 @@ export function plan(current: Observation, target: readonly PodTarget[], memory:
   });
   // A removal already under way (a long grace outlives a round) or backing off is not started again.
   let steps = gate.run.filter((s) => s.type !== 'remove-container' || !(memory.removing.has(s.id) || held(removalWork(s.id))));
-  // Sandboxes first: a pod's containers start only inside its ready sandbox. A failed teardown is
-  // tried again each round (its failure is forgotten with the pod).
-  const desired = new Set(pods.map((p) => p.name));
-  const sandboxSteps = current.sandboxes ? planSandboxes(current.sandboxes, containers, pods, { held: (pod) => desired.has(pod) && held(sandboxWork(pod)) }) : [];
+  // Sandboxes first: a pod's containers start only inside its ready sandbox.
+  const sandboxSteps = current.sandboxes ? planSandboxes(current.sandboxes, containers, pods, { held: (pod) => held(sandboxWork(pod)) }) : [];
   if (current.sandboxes) steps = sandboxFirst(steps, current.sandboxes, sandboxSteps);
   const containerSteps = waitForRemovals(crashBackOffs(steps, containers, { failures }, now, settings.backoff), memory);
   const lockWatch = appsUpdating(planned, containers).filter((app) => current.lockedApps.has(app)).sort();
@@ -101,7 +99,7 @@ export function plan(current: Observation, target: readonly PodTarget[], memory:
     steps: [
       ...(forgotten.length > 0 ? [{ type: 'forget-failures' as const, works: forgotten }] : []),
       ...holdChanges(memory.holds, gate.holds, gate.deferred),
-      ...(memory.configChanged.length > 0 ? [{ type: 'refresh-config' as const, changed: memory.configChanged }] : []),
+      ...(memory.configChanged.length > 0 ? [{ type: 'refresh-config' as const, changed: [...memory.configChanged] }] : []),
       ...jobs.steps,
       // Re-asked while a lock holds something (a watcher lost to an error comes back).
       ...(lockWatch.length > 0 || memory.watchedLocks !== '' ? [{ type: 'watch-locks' as const, apps: lockWatch }] : []),
