@@ -6,11 +6,11 @@
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { PodTarget } from '../../../src/core/wire-types.js';
 import type { PodSandbox, SandboxPort } from './node-runtime.js';
-import { allContainersOf } from './plan/init-order.js';
+import { allContainersOf, onHostNetwork } from './plan/pod-fields.js';
 
 /** The host ports a pod publishes, CNI portmap's shape, sorted so equal sets compare equal. */
 export function podPortMappings(pod: PodTarget): { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp'; hostIP?: string }[] {
-  if (pod.hostNetwork) return []; // on the host's network a container's port is the node's port already
+  if (onHostNetwork(pod)) return []; // on the host's network a container's port is the node's port already
   const out = allContainersOf(pod).flatMap((c) =>
     (c.ports ?? []).flatMap((p) =>
       p.hostPort === undefined ? [] : [{ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol === 'UDP' ? ('udp' as const) : ('tcp' as const), ...(p.hostIP ? { hostIP: p.hostIP } : {}) }],
@@ -21,7 +21,7 @@ export function podPortMappings(pod: PodTarget): { hostPort: number; containerPo
 
 /** What a sandbox's network was made from: a change means a new sandbox. */
 export function sandboxNetworkKey(pod: PodTarget): string {
-  if (pod.hostNetwork) return 'host';
+  if (onHostNetwork(pod)) return 'host';
   const ports = podPortMappings(pod).map((p) => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol}`);
   return ports.length === 0 ? 'bridge' : `bridge ${ports.join(',')}`;
 }

@@ -6,6 +6,7 @@
 import type { ContainerStatus, PodPhase, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
 import { Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
 import { indexTarget, pickCurrent, shouldRestart } from './plan/containers.js';
+import { mainContainers, podApp, restartPolicyOf } from './plan/pod-fields.js';
 import { containerWork, type ContainerWork, type Failure } from './plan/steps.js';
 import type { ProbeView } from './prober.js';
 import { initView, phaseWithInits, whileInitialising } from './init-status.js';
@@ -55,7 +56,7 @@ export function containerStatus(
   let reason = c.oomKilled ? 'OOMKilled' : probeStop ? 'Unhealthy' : c.exitCode === 0 ? 'Completed' : 'Error';
   let message: string | undefined = probeStop;
   // Waiting to be restarted: say why it is not running yet rather than only how it ended.
-  if (failure && shouldRestart(pod.restartPolicy, c.exitCode)) {
+  if (failure && shouldRestart(restartPolicyOf(pod), c.exitCode)) {
     reason = failure.reason;
     // A probe's stop is the real cause of this exit: keep it in sight during the backoff.
     message = clip(probeStop ? `${failure.message}: ${probeStop}` : failure.message);
@@ -78,7 +79,7 @@ export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhas
   if (containers.length === 0) return 'Pending';
   if (containers.some((c) => c.state === 'running')) return 'Running';
   if (containers.some((c) => c.state === 'waiting')) return 'Pending';
-  if (containers.some((c) => shouldRestart(pod.restartPolicy, c.exitCode ?? null))) return 'Running';
+  if (containers.some((c) => shouldRestart(restartPolicyOf(pod), c.exitCode ?? null))) return 'Running';
   return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 
@@ -97,7 +98,7 @@ export function deriveStatus(target: readonly PodTarget[], current: readonly Man
     const init = initView(pod, recordOf, (name) => failure(containerWork(pod.name, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
     const containers: ContainerStatus[] = [];
     const seen = new Set<string>();
-    for (const ct of pod.containers) {
+    for (const ct of mainContainers(pod)) {
       if (seen.has(ct.name)) continue;
       seen.add(ct.name);
       containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(containerWork(pod.name, ct.name)), probes)));
@@ -105,7 +106,7 @@ export function deriveStatus(target: readonly PodTarget[], current: readonly Man
     const phase = phaseWithInits(init, podPhase(pod, containers));
     out.push({
       name: pod.name,
-      app: pod.app,
+      app: podApp(pod),
       templateHash: pod.templateHash,
       phase,
       ready: phase === 'Running' && containers.every((c) => c.state === 'running' && c.ready !== false),

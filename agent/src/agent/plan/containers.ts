@@ -8,7 +8,8 @@
  */
 import type { ContainerTarget, PodTarget } from '../../../../src/core/wire-types.js';
 import { Labels, keyOf, podContainerKey, stopGraceOf, type ManagedContainer } from '../node-runtime.js';
-import { allContainersOf, runnableContainers } from './init-order.js';
+import { runnableContainers } from './init-order.js';
+import { allContainersOf, restartPolicyOf } from './pod-fields.js';
 import type { RemoveReason, StepOf } from './steps.js';
 
 /** The container phase's steps (back-off-restart is added by the plan's restart backoff). */
@@ -112,8 +113,8 @@ export function planContainers(current: readonly ManagedContainer[], target: Pod
         starts.push({ type: 'start-container', pod, container });
       } else if (c.state === 'created') {
         restarts.push({ type: 'restart-container', id: c.id, pod, container, reason: 'not-started', restarts: c.restarts ?? 0 });
-      } else if (shouldRestart(pod.restartPolicy, c.exitCode)) {
-        restarts.push({ type: 'restart-container', id: c.id, pod, container, reason: pod.restartPolicy === 'Always' ? 'exited' : 'failed', restarts: (c.restarts ?? 0) + 1 });
+      } else if (shouldRestart(restartPolicyOf(pod), c.exitCode)) {
+        restarts.push({ type: 'restart-container', id: c.id, pod, container, reason: restartPolicyOf(pod) === 'Always' ? 'exited' : 'failed', restarts: (c.restarts ?? 0) + 1 });
       }
     }
   }

@@ -14,6 +14,7 @@
  */
 import type { AppDependency } from '../../../../src/core/model.js';
 import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
+import { dependenciesOf, podApp } from './pod-fields.js';
 
 export const DEPENDENCY_WAIT_REASON = 'WaitingForDependency';
 
@@ -41,13 +42,14 @@ function runsSomething(status: PodStatus | undefined): boolean {
  */
 export function dependencyWaits(target: readonly PodTarget[], statuses: readonly PodStatus[]): Map<string, string> {
   const waits = new Map<string, string>();
-  if (!target.some((p) => p.dependsOn?.length)) return waits;
+  if (!target.some((p) => dependenciesOf(p).length > 0)) return waits;
   const statusOf = new Map(statuses.map((s) => [s.name, s]));
   const podsOf = new Map<string, PodTarget[]>();
-  for (const p of target) podsOf.set(p.app, [...(podsOf.get(p.app) ?? []), p]);
+  for (const p of target) podsOf.set(podApp(p), [...(podsOf.get(podApp(p)) ?? []), p]);
   for (const pod of target) {
-    if (!pod.dependsOn?.length || runsSomething(statusOf.get(pod.name))) continue;
-    const unmet = pod.dependsOn.filter((d) => {
+    const deps = dependenciesOf(pod);
+    if (deps.length === 0 || runsSomething(statusOf.get(pod.name))) continue;
+    const unmet = deps.filter((d) => {
       const deps = podsOf.get(d.app) ?? [];
       return deps.length > 0 && !deps.some((p) => meets(statusOf.get(p.name), d.condition));
     });

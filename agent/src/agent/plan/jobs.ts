@@ -14,6 +14,7 @@ import { advanceCron, advanceJob, cronStatus, fireCron, jobStatus, newJob, obser
 import type { ManagedContainer } from '../node-runtime.js';
 import { deepEqual } from '../status.js';
 import type { PlanMemory } from './memory.js';
+import { cronOf, jobOf, podApp } from './pod-fields.js';
 import type { JobEvent, StepOf } from './steps.js';
 
 export interface JobsPlan {
@@ -40,7 +41,9 @@ export function planJobs(target: readonly PodTarget[], memory: Pick<PlanMemory, 
   let wakeAt: number | undefined;
   const seen = new Set<string>();
   for (const pod of target) {
-    if (!pod.job) {
+    const job = jobOf(pod);
+    const cron = cronOf(pod);
+    if (!job) {
       pods.push(pod);
       continue;
     }
@@ -50,23 +53,23 @@ export function planJobs(target: readonly PodTarget[], memory: Pick<PlanMemory, 
     const rec: PodJobRecord = old && old.templateHash === pod.templateHash ? old : { pod: pod.name, templateHash: pod.templateHash };
     const observe = (run: string) => observeRun(pod, run, current);
     let next: PodJobRecord;
-    if (pod.cron) {
-      const key = cronKey(pod.cron);
-      if (memory.cronSchedules.get(pod.name) !== key) steps.push({ type: 'schedule-cron', pod: pod.name, cron: pod.cron, key });
+    if (cron) {
+      const key = cronKey(cron);
+      if (memory.cronSchedules.get(pod.name) !== key) steps.push({ type: 'schedule-cron', pod: pod.name, cron, key });
       let cronRec = rec.cron ?? { jobs: [] };
       const fired = memory.cronFires.get(pod.name) ?? [];
       for (const at of fired) {
-        const f = fireCron(pod.name, pod.cron, cronRec, at);
+        const f = fireCron(pod.name, cron, cronRec, at);
         cronRec = f.record;
         events.push({ type: 'fired', pod: pod.name, at, outcome: f.outcome });
       }
       if (fired.length > 0) fires.push({ pod: pod.name, count: fired.length });
-      const step = advanceCron(pod.job, pod.cron, cronRec, observe, now);
+      const step = advanceCron(job, cron, cronRec, observe, now);
       next = { pod: pod.name, templateHash: pod.templateHash, cron: step.record };
       wakeAt = minDefined(wakeAt, step.wakeAt);
       for (const job of step.record.jobs) pods.push(...runPods(pod, job, current));
     } else {
-      const step = advanceJob(pod.job, rec.job ?? newJob(pod.name, now), observe, now);
+      const step = advanceJob(job, rec.job ?? newJob(pod.name, now), observe, now);
       next = { pod: pod.name, templateHash: pod.templateHash, job: step.record };
       wakeAt = minDefined(wakeAt, step.wakeAt);
       const done = step.record;
@@ -93,14 +96,14 @@ export function foldJobs(target: readonly PodTarget[], runs: readonly PodStatus[
     if (seen.has(pod.name)) continue;
     seen.add(pod.name);
     const rec = records.get(pod.name);
-    if (!pod.job || !rec) {
+    if (!jobOf(pod) || !rec) {
       const s = byName.get(pod.name);
       if (s) out.push(s);
       continue;
     }
     const jobs: JobRecord[] = rec.cron ? rec.cron.jobs : rec.job ? [rec.job] : [];
     const newest = jobs.flatMap((j) => j.runs).map((r) => byName.get(r.name)).filter((s): s is PodStatus => s !== undefined).pop();
-    const base = { name: pod.name, app: pod.app, templateHash: pod.templateHash };
+    const base = { name: pod.name, app: podApp(pod), templateHash: pod.templateHash };
     const containers = newest?.containers ?? [];
     const restarts = jobs.flatMap((j) => j.runs).reduce((n, r) => n + (byName.get(r.name)?.restarts ?? 0), 0);
     if (rec.cron) {

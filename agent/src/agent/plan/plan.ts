@@ -17,8 +17,9 @@ import { deriveStatus } from '../status.js';
 import { crashHold, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { planContainers, type ContainerStep } from './containers.js';
 import { dependencyWaits } from './depends-on.js';
-import { allContainersOf, initEndedDuringRound, initWatchAt } from './init-order.js';
+import { initEndedDuringRound, initWatchAt } from './init-order.js';
 import { planJobs } from './jobs.js';
+import { allContainersOf, dependenciesOf, podApp } from './pod-fields.js';
 import { failureOf, isHeld, nextRetryAt, shownFailure, type PlanMemory } from './memory.js';
 import { planSandboxes, sandboxFirst } from './sandboxes.js';
 import { containerWork, removalWork, sandboxWork, workKey, type Need, type Step, type StepOf, type StepResult, type WorkId } from './steps.js';
@@ -74,7 +75,7 @@ export function plan(current: Observation, target: readonly PodTarget[], memory:
   const failures = forgotten.length === 0 ? memory.failures : withoutWorks(memory.failures, forgotten);
   const held = (work: WorkId): boolean => isHeld({ failures }, work, now);
   // compose depends_on: pods whose dependencies on this node are not met yet wait.
-  const dependants = pods.some((p) => p.dependsOn?.length);
+  const dependants = pods.some((p) => dependenciesOf(p).length > 0);
   const waits = dependencyWaits(pods, dependants ? deriveStatus(pods, containers, (w) => shownFailure({ failures }, w), current.probes ?? NO_PROBES) : []);
   const planned = planContainers(containers, pods, { held: (pod, c) => waits.has(pod) || held(containerWork(pod, c)) });
   // Update windows and locks hold back what they forbid now.
@@ -107,7 +108,7 @@ export function plan(current: Observation, target: readonly PodTarget[], memory:
       ...containerSteps,
       ...(current.sandboxes ? [{ type: 'write-hosts' as const }] : []),
       { type: 'sync-probes', pods },
-      { type: 'prune-locks', apps: [...new Set(target.map((p) => p.app))] },
+      { type: 'prune-locks', apps: [...new Set(target.map(podApp))] },
       { type: 'clean-pod-dirs', pods },
     ],
     pods,
@@ -168,8 +169,8 @@ function waitForRemovals(steps: ContainerStep[], memory: Pick<PlanMemory, 'remov
   const stopping = new Set([...memory.removing.values(), ...steps.flatMap((s) => (s.type === 'remove-container' ? [s.app] : []))]);
   if (stopping.size === 0) return steps;
   return steps.map((s) => {
-    if (s.type === 'remove-container' || !stopping.has(s.pod.app)) return s;
-    const need: Need = { kind: 'app-stopped', app: s.pod.app };
+    if (s.type === 'remove-container' || !stopping.has(podApp(s.pod))) return s;
+    const need: Need = { kind: 'app-stopped', app: podApp(s.pod) };
     return { ...s, needs: [...(s.needs ?? []), need] };
   });
 }

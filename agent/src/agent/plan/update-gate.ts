@@ -24,6 +24,7 @@ import { windowText } from '../../../../src/core/update-policy.js';
 import type { DeferredUpdate, PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
 import { Labels, type ManagedContainer } from '../node-runtime.js';
 import type { ContainerStep } from './containers.js';
+import { podApp, updatePolicyOf } from './pod-fields.js';
 import type { Hold } from './steps.js';
 
 type Step = ContainerStep;
@@ -76,7 +77,7 @@ function groupByApp(steps: Step[], byId: Map<string, ManagedContainer>): Map<str
       const c = byId.get(step.id);
       if (c) entry(appOf(c)).removals.push({ step, container: c });
     } else {
-      entry(step.pod.app).starts.push({ step, pod: step.pod });
+      entry(podApp(step.pod)).starts.push({ step, pod: step.pod });
     }
   }
   return out;
@@ -113,8 +114,8 @@ export function gateSteps(input: GateInput): GateResult {
   };
 
   for (const [app, steps] of [...groupByApp(input.steps, byId)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const pods = input.target.filter((p) => p.app === app);
-    const policy = pods.find((p) => p.update)?.update;
+    const pods = input.target.filter((p) => podApp(p) === app);
+    const policy = pods.map(updatePolicyOf).find((u) => u !== undefined);
     const targetHashes = new Set(pods.map((p) => p.templateHash));
     const mine = input.current.filter((c) => appOf(c) === app);
     const currentHashes = new Set(mine.map(hashOf));
@@ -192,8 +193,8 @@ export function appsUpdating(steps: readonly Step[], current: readonly ManagedCo
       if (c?.state === 'running') apps.add(appOf(c));
       continue;
     }
-    const hashes = runningHashes.get(s.pod.app);
-    if (hashes && !hashes.has(s.pod.templateHash)) apps.add(s.pod.app);
+    const hashes = runningHashes.get(podApp(s.pod));
+    if (hashes && !hashes.has(s.pod.templateHash)) apps.add(podApp(s.pod));
   }
   return [...apps];
 }
