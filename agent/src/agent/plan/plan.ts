@@ -11,7 +11,7 @@
  */
 import { collectConfigRefs, refKey } from '../../../../src/core/config-refs.js';
 import type { DeferredUpdate, PodTarget } from '../../../../src/core/wire-types.js';
-import { Labels, type ManagedContainer, type PodSandbox } from '../node-runtime.js';
+import type { ManagedContainer, PodSandbox } from '../node-runtime.js';
 import type { ProbeView } from '../prober.js';
 import { deriveStatus } from '../status.js';
 import { crashHold, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -63,8 +63,6 @@ export interface Plan {
   wakeAt?: number;
 }
 
-const NO_PROBES: ProbeView = { ready: () => undefined, stoppedBecause: () => undefined };
-
 export function plan(current: Observation, target: readonly PodTarget[], memory: PlanMemory, settings: PlanSettings = DEFAULT_SETTINGS): Plan {
   const { now, containers } = current;
   // Job and CronJob pods become the runs they need now; everything below plans those.
@@ -76,7 +74,7 @@ export function plan(current: Observation, target: readonly PodTarget[], memory:
   const held = (work: WorkId): boolean => isHeld({ failures }, work, now);
   // compose depends_on: pods whose dependencies on this node are not met yet wait.
   const dependants = pods.some((p) => dependenciesOf(p).length > 0);
-  const waits = dependencyWaits(pods, dependants ? deriveStatus(pods, containers, (w) => shownFailure({ failures }, w), current.probes ?? NO_PROBES) : []);
+  const waits = dependencyWaits(pods, dependants ? deriveStatus(pods, containers, (w) => shownFailure({ failures }, w), current.probes) : []);
   const planned = planContainers(containers, pods, { held: (pod, c) => waits.has(pod) || held(containerWork(pod, c)) });
   // Update windows and locks hold back what they forbid now.
   const gate = gateSteps({
@@ -206,9 +204,4 @@ export function anotherRoundNow(planned: Plan, results: readonly StepResult[], a
 /** When to plan again on time alone: a backoff ends, a window opens, a Job timer, a fresh init container to watch. */
 export function nextWake(planned: Plan, memory: Pick<PlanMemory, 'failures'>, after: readonly ManagedContainer[], now: number): number | undefined {
   return minWake(nextRetryAt(memory, now), planned.wakeAt, initWatchAt(planned.pods, after, now)).wakeAt;
-}
-
-/** Apps with a running container on the node: the only ones whose lock can hold anything back. */
-export function appsRunning(containers: readonly ManagedContainer[]): string[] {
-  return [...new Set(containers.filter((c) => c.state === 'running').map((c) => c.labels[Labels.app]))];
 }
