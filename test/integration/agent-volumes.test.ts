@@ -71,10 +71,11 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod volumes and ConfigMap/Se
     containers = (await openLocalRuntime({ dataDir, logger: silentLogger(), settings: { runtime: 'runc', rootfsMode: 'auto' }, searchPath: process.env.PATH ?? '' })).containers;
     volumes = new PodVolumes({ dataDir, logger: silentLogger(), config, hostPathRoots: [allowedRoot, join(dataDir, 'open')] });
     runtime = new ContainerManagerRuntime({ containers, logger: silentLogger(), probeScript: PROBE_SCRIPT, config, volumes });
+    // What the agent's plan does on a config change (refresh-config step), without its loop.
+    config.onChange((changed) => void runtime.refreshConfig(changed));
   }, 180_000);
 
   afterAll(async () => {
-    volumes?.close();
     for (const c of started) await runtime.remove(c.id).catch(() => undefined);
     await runtime?.syncPods([], []).catch(() => undefined);
     await registry?.stop();

@@ -75,8 +75,8 @@ describe('layers enforced by the build', () => {
   }, 120_000);
 
   it('fails on the node runtime importing the agent above it', async () => {
-    const r = await buildWithProbe(root, 'agent/src/runtime', 'agent/src/runtime/upward-probe.ts', '../agent/sandbox-plan.js');
+    const r = await buildWithProbe(root, 'agent/src/runtime', 'agent/src/runtime/upward-probe.ts', '../agent/plan/sandboxes.js');
     expect(r.code).not.toBe(0);
-    expect(r.output).toMatch(/agent\/src\/runtime\/upward-probe\.ts\(1,\d+\): error TS6307: File '[^']*\/agent\/src\/agent\/sandbox-plan\.ts'/);
+    expect(r.output).toMatch(/agent\/src\/runtime\/upward-probe\.ts\(1,\d+\): error TS6307: File '[^']*\/agent\/src\/agent\/plan\/sandboxes\.ts'/);
   }, 120_000);
 });

@@ -6,8 +6,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ContainerManagerRuntime } from '../../agent/src/agent/container-manager-runtime.js';
-import { failureReason } from '../../agent/src/agent/executor.js';
-import { STOP_GRACE_LABEL } from '../../agent/src/agent/planner.js';
+import { STOP_GRACE_LABEL } from '../../agent/src/agent/node-runtime.js';
+import { failureReason } from '../../agent/src/agent/plan/backoff.js';
 import type { ContainerManager, ContainerView, RunRequest } from '../../agent/src/runtime/container-manager.js';
 import { ErrorCode, GroveError, isGroveError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';

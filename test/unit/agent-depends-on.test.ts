@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.js';
-import { dependencyWaits, heldByDependency, markDependencyWaits } from '../../agent/src/agent/depends-on.js';
+import { dependencyWaits, markDependencyWaits } from '../../agent/src/agent/plan/depends-on.js';
+import { emptyMemory } from '../../agent/src/agent/plan/memory.js';
+import { plan } from '../../agent/src/agent/plan/plan.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -71,9 +73,10 @@ describe('dependencyWaits', () => {
 
   it('turns waits into a planner hold and a status reason', () => {
     const waits = new Map([['web-a', 'waits for db to start']]);
-    const held = heldByDependency(waits);
-    expect(held('web-a/main')).toBe(true);
-    expect(held('db-a/main')).toBe(false);
+    // Nothing of db has started yet: the plan starts db and holds web back, saying why.
+    const planned = plan({ now: 0, containers: [], lockedApps: new Set() }, [pod('db'), pod('web', [{ app: 'db', condition: 'started' }])], emptyMemory());
+    expect(planned.steps.filter((s) => s.type === 'start-container').map((s) => s.pod.name)).toEqual(['db-a']);
+    expect(planned.waits).toEqual(waits);
     const web = pod('web');
     const [marked] = markDependencyWaits([status(web, container('waiting'))], waits);
     expect(marked!.containers[0]).toMatchObject({ state: 'waiting', reason: 'WaitingForDependency', message: 'waits for db to start' });

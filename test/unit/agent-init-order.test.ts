@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
-import { plan, type Step } from '../../agent/src/agent/planner.js';
-import { INIT_WATCH_FOR_MS, initEndedDuringRound, initProgress, initWatchAt, runnableContainers } from '../../agent/src/agent/init-order.js';
+import { planContainers as plan } from '../../agent/src/agent/plan/containers.js';
+import { INIT_WATCH_FOR_MS, initEndedDuringRound, initProgress, initWatchAt, runnableContainers } from '../../agent/src/agent/plan/init-order.js';
+import type { Failure, Step } from '../../agent/src/agent/plan/steps.js';
 import { deriveStatus } from '../../agent/src/agent/status.js';
-import type { ContainerFailure } from '../../agent/src/agent/executor.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
 
 const ct = (name: string): ContainerTarget => ({ name, image: `reg.lan/${name}:1`, env: [], resources: {} });
@@ -35,7 +35,9 @@ function mc(container: string, state: ManagedContainer['state'], exitCode: numbe
 }
 
 const short = (steps: Step[]): string[] =>
-  steps.map((s) => (s.type === 'remove' ? `remove ${s.reason}` : s.type === 'start' ? `start ${s.container.name}` : `restart ${s.container.name} ${s.reason}`));
+  steps.map((s) =>
+    s.type === 'remove-container' ? `remove ${s.reason}` : s.type === 'start-container' ? `start ${s.container.name}` : s.type === 'restart-container' ? `restart ${s.container.name} ${s.reason}` : s.type,
+  );
 
 const byName = (list: ManagedContainer[]) => (name: string) => list.find((c) => c.labels['grove.container'] === name);
 
@@ -79,7 +81,7 @@ describe('init order', () => {
   });
 
   it('respects the planner hold (backoff) for init containers', () => {
-    expect(plan([mc('setup', 'exited', 1)], [pod()], { held: (k) => k === 'web-a/setup' })).toEqual([]);
+    expect(plan([mc('setup', 'exited', 1)], [pod()], { held: (p, c) => p === 'web-a' && c === 'setup' })).toEqual([]);
   });
 
   it('a pod without init containers is planned as before', () => {
@@ -90,11 +92,11 @@ describe('init order', () => {
 
   it('asks for another round when an init container ended during this one', () => {
     const p = pod();
-    const steps: Step[] = [{ type: 'start', pod: p, container: p.initContainers![0]! }];
+    const steps: Step[] = [{ type: 'start-container', pod: p, container: p.initContainers![0]! }];
     expect(initEndedDuringRound(steps, [mc('setup', 'exited', 0)])).toBe(true);
     expect(initEndedDuringRound(steps, [mc('setup', 'running')])).toBe(false);
     expect(initEndedDuringRound(steps, [mc('setup', 'exited', 2)])).toBe(false);
-    expect(initEndedDuringRound([{ type: 'start', pod: p, container: p.containers[0]! }], [mc('app', 'exited', 0)])).toBe(false);
+    expect(initEndedDuringRound([{ type: 'start-container', pod: p, container: p.containers[0]! }], [mc('app', 'exited', 0)])).toBe(false);
   });
 });
 
@@ -134,14 +136,14 @@ describe('init container status', () => {
   });
 
   it('shows the crash-loop backoff of a failing init container', () => {
-    const failure: ContainerFailure = { reason: 'CrashLoopBackOff', message: 'back-off 10s', failures: 1, retryAt: 1 };
-    const [s] = deriveStatus([pod()], [mc('setup', 'exited', 1)], (key) => (key === 'web-a/setup' ? failure : undefined));
+    const failure: Failure = { work: { kind: 'container', pod: 'web-a', container: 'setup' }, reason: 'CrashLoopBackOff', message: 'back-off 10s', failures: 1, retryAt: 1 };
+    const [s] = deriveStatus([pod()], [mc('setup', 'exited', 1)], (w) => (w.pod === 'web-a' && w.container === 'setup' ? failure : undefined));
     expect(s!.phase).toBe('Pending');
     expect(s!.initContainers![0]).toMatchObject({ reason: 'CrashLoopBackOff', message: 'back-off 10s' });
   });
 
   it('a completed init container reads Completed even after an earlier crash loop (Always acts as OnFailure)', () => {
-    const failure: ContainerFailure = { reason: 'CrashLoopBackOff', message: 'back-off 10s', failures: 1, retryAt: 1 };
+    const failure: Failure = { work: { kind: 'container', pod: 'web-a', container: 'setup' }, reason: 'CrashLoopBackOff', message: 'back-off 10s', failures: 1, retryAt: 1 };
     const [s] = deriveStatus([pod()], [mc('setup', 'exited', 0), mc('migrate', 'exited', 0), mc('app', 'running')], () => failure);
     expect(s!.initContainers!.map((c) => c.reason)).toEqual(['Completed', 'Completed']);
     expect(s).toMatchObject({ phase: 'Running', ready: true });

@@ -38,10 +38,8 @@ function manualCron(): { scheduler: CronScheduler; fire: () => void; active: () 
 
 function agentParts(store: MemoryStore, runtime: MemoryRuntime, clock: ManualClock, scheduler?: CronScheduler) {
   const reports: StatusReport[] = [];
-  // eslint-disable-next-line prefer-const
-  let reconciler: Reconciler;
-  const jobs = new JobRunner({ store, clock, logger: silentLogger(), trigger: () => void reconciler.trigger('job'), ...(scheduler ? { scheduler } : {}) });
-  reconciler = new Reconciler({ runtime, clock, logger: silentLogger(), pollSeconds: 0, onStatus: (r) => reports.push(r), jobs });
+  const jobs = new JobRunner({ store, clock, logger: silentLogger(), ...(scheduler ? { scheduler } : {}) });
+  const reconciler = new Reconciler({ runtime, clock, logger: silentLogger(), pollSeconds: 0, onStatus: (r) => reports.push(r), jobs });
   return { jobs, reconciler, reports, last: () => reports[reports.length - 1]! };
 }
 
@@ -56,7 +54,7 @@ describe('JobRunner with the reconciler', () => {
     const store = new MemoryStore();
     const runtime = new MemoryRuntime({ now: () => clock.now() });
     const a = agentParts(store, runtime, clock);
-    await a.jobs.load();
+    await a.reconciler.loadJobRecords();
     await a.reconciler.setTarget({ revision: 1, pods: [jobPod('mig-x1')] });
     expect(runtime.calls).toEqual(['start mig-x1_main']);
     expect(a.last().pods[0]).toMatchObject({ name: 'mig-x1', phase: 'Running', job: { active: 1, succeeded: 0 } });
@@ -69,7 +67,7 @@ describe('JobRunner with the reconciler', () => {
 
     // A new agent process on the same store and runtime: nothing starts, the status is the same.
     const b = agentParts(store, runtime, clock);
-    await b.jobs.load();
+    await b.reconciler.loadJobRecords();
     await b.reconciler.setTarget({ revision: 1, pods: [jobPod('mig-x1')] });
     await b.reconciler.trigger('poll');
     expect(runtime.calls).toEqual(['start mig-x1_main']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
-import { STOP_GRACE_LABEL, plan, stopGraceLabels, stopGraceOf, type Step } from '../../agent/src/agent/planner.js';
+import { STOP_GRACE_LABEL, stopGraceLabels, stopGraceOf, type ManagedContainer } from '../../agent/src/agent/node-runtime.js';
+import { planContainers as plan, type ContainerStep as Step } from '../../agent/src/agent/plan/containers.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
 
 const ct = (name: string): ContainerTarget => ({ name, image: `reg.lan/${name}:1`, env: [], resources: {} });
@@ -44,9 +44,10 @@ function mc(
 /** Steps with pods and containers reduced to names, for readable exact assertions. */
 function short(steps: Step[]): string[] {
   return steps.map((s) => {
-    if (s.type === 'remove') return `remove ${s.id} ${s.reason}`;
-    if (s.type === 'start') return `start ${s.pod.name}/${s.container.name}`;
-    return `restart ${s.id} ${s.pod.name}/${s.container.name} ${s.reason}`;
+    if (s.type === 'remove-container') return `remove ${s.id} ${s.reason}`;
+    if (s.type === 'start-container') return `start ${s.pod.name}/${s.container.name}`;
+    if (s.type === 'restart-container') return `restart ${s.id} ${s.pod.name}/${s.container.name} ${s.reason}`;
+    return s.type;
   });
 }
 
@@ -60,9 +61,9 @@ describe('plan', () => {
     const db = pod('db-a');
     const steps = plan([], [web, db]);
     expect(steps).toEqual([
-      { type: 'start', pod: web, container: web.containers[0] },
-      { type: 'start', pod: web, container: web.containers[1] },
-      { type: 'start', pod: db, container: db.containers[0] },
+      { type: 'start-container', pod: web, container: web.containers[0] },
+      { type: 'start-container', pod: web, container: web.containers[1] },
+      { type: 'start-container', pod: db, container: db.containers[0] },
     ]);
   });
 
@@ -71,14 +72,14 @@ describe('plan', () => {
   });
 
   it('removes containers of pods that are no longer desired', () => {
-    expect(plan([mc('web-a', 'main', { id: 'a' })], [])).toEqual([{ type: 'remove', id: 'a', reason: 'not-desired' }]);
+    expect(plan([mc('web-a', 'main', { id: 'a' })], [])).toEqual([{ type: 'remove-container', id: 'a', name: 'web-a_main', app: 'web', reason: 'not-desired' }]);
   });
 
   it('replaces a container whose template hash changed (same pod name): remove first, then start', () => {
     const web = pod('web-a', { hash: 'h2' });
     expect(plan([mc('web-a', 'main', { id: 'a', hash: 'h1' })], [web])).toEqual([
-      { type: 'remove', id: 'a', reason: 'template-changed' },
-      { type: 'start', pod: web, container: web.containers[0] },
+      { type: 'remove-container', id: 'a', name: 'web-a_main', app: 'web', reason: 'template-changed' },
+      { type: 'start-container', pod: web, container: web.containers[0] },
     ]);
   });
 
@@ -140,9 +141,9 @@ describe('plan', () => {
   it('holds back starts and restarts in backoff, but not removals', () => {
     const current = [mc('web-a', 'main', { id: 'a', state: 'exited', exitCode: 1 }), mc('gone-a', 'main', { id: 'g' })];
     const target = [pod('web-a'), pod('api-a')];
-    const held = (key: string): boolean => key === 'web-a/main' || key === 'api-a/main';
+    const held = (pod: string, c: string): boolean => `${pod}/${c}` === 'web-a/main' || `${pod}/${c}` === 'api-a/main';
     expect(short(plan(current, target, { held }))).toEqual(['remove g not-desired']);
-    expect(short(plan(current, target, { held: (k) => k === 'api-a/main' }))).toEqual(['remove g not-desired', 'restart a web-a/main exited']);
+    expect(short(plan(current, target, { held: (pod) => pod === 'api-a' }))).toEqual(['remove g not-desired', 'restart a web-a/main exited']);
   });
 
   it('orders removals by pod, container and age, then starts in target order, then restarts', () => {
@@ -171,7 +172,7 @@ describe('plan', () => {
   it('uses the first of repeated pod names and container names in a target', () => {
     const first = pod('web-a', { containers: ['main', 'main'] });
     const second = pod('web-a', { hash: 'other' });
-    expect(plan([], [first, second])).toEqual([{ type: 'start', pod: first, container: first.containers[0] }]);
+    expect(plan([], [first, second])).toEqual([{ type: 'start-container', pod: first, container: first.containers[0] }]);
   });
 
   it('does not mutate its inputs', () => {
@@ -189,7 +190,7 @@ describe('plan', () => {
       return c;
     };
     const current = [labelled('g45', '45'), labelled('g0', '0'), mc('old-b', 'main', { id: 'none' }), labelled('bad', '99999'), labelled('neg', '-1')];
-    const removes = plan(current, []).filter((s): s is Extract<Step, { type: 'remove' }> => s.type === 'remove');
+    const removes = plan(current, []).filter((s): s is Extract<Step, { type: 'remove-container' }> => s.type === 'remove-container');
     expect(Object.fromEntries(removes.map((s) => [s.id, s.graceSeconds]))).toEqual({ g45: 45, g0: 0, none: undefined, bad: undefined, neg: undefined });
     expect(removes.find((s) => s.id === 'none')).not.toHaveProperty('graceSeconds');
   });

@@ -3,7 +3,7 @@ import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { containerStatus } from '../../agent/src/agent/status.js';
-import type { ContainerFailure } from '../../agent/src/agent/executor.js';
+import type { Failure } from '../../agent/src/agent/plan/steps.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ContainerProbes, Probe, ProbeHandler } from '../../src/core/model.js';
 import type { ContainerStatus, PodTarget } from '../../src/core/wire-types.js';
@@ -65,7 +65,7 @@ describe('status of a container a probe stopped', () => {
       exitCode: 143,
     });
     // The executor's hold during a restart backoff (only the fields status.ts reads).
-    const held = { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=main pod=web-a (exit 143)', failures: 1, retryAt: 0 } as ContainerFailure;
+    const held = { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=main pod=web-a (exit 143)', failures: 1, retryAt: 0 } as Failure;
     expect(containerStatus(p, 'main', { ...base, state: 'exited', exitCode: 143 }, held, view)).toMatchObject({
       reason: 'CrashLoopBackOff',
       message: 'back-off 10s restarting failed container=main pod=web-a (exit 143): Liveness probe failed: HTTP probe failed with statuscode: 500',

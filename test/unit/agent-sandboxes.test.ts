@@ -4,7 +4,7 @@ import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import type { ManagedContainer, PodSandbox } from '../../agent/src/agent/node-runtime.js';
 import { renderPodHosts } from '../../agent/src/agent/pod-hosts.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
-import { planSandboxes } from '../../agent/src/agent/sandbox-plan.js';
+import { planSandboxes } from '../../agent/src/agent/plan/sandboxes.js';
 import { checkHostPortsFree, sandboxNetworkKey } from '../../agent/src/runtime/sandbox-model.js';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -38,15 +38,15 @@ describe('sandbox planner', () => {
   it('creates a sandbox for every desired pod (init containers join it: it is keyed by pod)', () => {
     const a = pod('web-a');
     const b = pod('db-a', { initContainers: [{ name: 'init', image: 'i', env: [], resources: {} }] });
-    expect(planSandboxes([], [], [a, b])).toEqual([{ type: 'create', pod: a }, { type: 'create', pod: b }]);
+    expect(planSandboxes([], [], [a, b])).toEqual([{ type: 'create-sandbox', pod: a }, { type: 'create-sandbox', pod: b }]);
     expect(planSandboxes([sandbox(a), sandbox(b)], [], [a, b])).toEqual([]);
   });
 
   it('removes a sandbox of a pod no longer desired once none of its containers runs', () => {
     const a = pod('web-a');
     expect(planSandboxes([sandbox(a)], [container('web-a', 'running')], [])).toEqual([]);
-    expect(planSandboxes([sandbox(a)], [container('web-a', 'exited')], [])).toEqual([{ type: 'remove', pod: 'web-a', reason: 'not-desired' }]);
-    expect(planSandboxes([sandbox(a)], [], [])).toEqual([{ type: 'remove', pod: 'web-a', reason: 'not-desired' }]);
+    expect(planSandboxes([sandbox(a)], [container('web-a', 'exited')], [])).toEqual([{ type: 'remove-sandbox', pod: 'web-a', reason: 'not-desired' }]);
+    expect(planSandboxes([sandbox(a)], [], [])).toEqual([{ type: 'remove-sandbox', pod: 'web-a', reason: 'not-desired' }]);
   });
 
   it('recreates when hostNetwork or hostPorts change, or the sandbox broke, once its containers stopped', () => {
@@ -57,8 +57,8 @@ describe('sandbox planner', () => {
     // A declared port without hostPort changes nothing.
     expect(sandboxNetworkKey(pod('web-a', {}, [{ containerPort: 80, protocol: 'TCP' }]))).toBe('bridge');
     expect(planSandboxes([sandbox(before)], [container('web-a', 'running')], [after])).toEqual([]);
-    expect(planSandboxes([sandbox(before)], [], [after])).toEqual([{ type: 'recreate', pod: after, reason: 'network-changed' }]);
-    expect(planSandboxes([sandbox(after, { ready: false })], [container('web-a', 'exited')], [after])).toEqual([{ type: 'recreate', pod: after, reason: 'broken' }]);
+    expect(planSandboxes([sandbox(before)], [], [after])).toEqual([{ type: 'recreate-sandbox', pod: after, reason: 'network-changed' }]);
+    expect(planSandboxes([sandbox(after, { ready: false })], [container('web-a', 'exited')], [after])).toEqual([{ type: 'recreate-sandbox', pod: after, reason: 'broken' }]);
   });
 
   it('orders removals, recreations, creations and honours the backoff', () => {
@@ -66,16 +66,22 @@ describe('sandbox planner', () => {
     const broken = pod('web-a');
     const fresh = pod('new-a');
     const steps = planSandboxes([sandbox(broken, { ready: false }), sandbox(gone)], [], [fresh, broken]);
-    expect(steps.map((s) => `${s.type} ${typeof s.pod === 'string' ? s.pod : s.pod.name}`)).toEqual(['remove old-a', 'recreate web-a', 'create new-a']);
-    expect(planSandboxes([], [], [fresh], { held: (k) => k === 'sandbox:new-a' })).toEqual([]);
+    expect(steps.map((s) => `${s.type} ${typeof s.pod === 'string' ? s.pod : s.pod.name}`)).toEqual(['remove-sandbox old-a', 'recreate-sandbox web-a', 'create-sandbox new-a']);
+    expect(planSandboxes([], [], [fresh], { held: (pod) => pod === 'new-a' })).toEqual([]);
   });
 
   it("waits for a leaving pod's sandbox before creating one that takes over its hostPort", () => {
     const old = sandbox(pod('web-a', {}, web80), { ports: [{ hostPort: 8080, protocol: 'tcp' }] });
     const next = pod('web-b', {}, web80);
     expect(planSandboxes([old], [container('web-a', 'running')], [next])).toEqual([]);
-    expect(planSandboxes([old], [], [next])).toEqual([{ type: 'remove', pod: 'web-a', reason: 'not-desired' }]);
-    expect(planSandboxes([], [], [next])).toEqual([{ type: 'create', pod: next }]);
+    // Its removal planned in the same round: the creation follows it, and needs it to succeed.
+    expect(planSandboxes([old], [], [next])).toEqual([
+      { type: 'remove-sandbox', pod: 'web-a', reason: 'not-desired' },
+      { type: 'create-sandbox', pod: next, needs: [{ kind: 'sandbox', pod: 'web-a' }] },
+    ]);
+    // The leaving sandbox's removal backs off: the creation waits for a later round.
+    expect(planSandboxes([old], [], [next], { held: (pod) => pod === 'web-a' })).toEqual([]);
+    expect(planSandboxes([], [], [next])).toEqual([{ type: 'create-sandbox', pod: next }]);
   });
 
   it('refuses a hostPort another pod of the node holds, naming that pod', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerFailure } from '../../agent/src/agent/executor.js';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
+import type { ContainerWork, Failure } from '../../agent/src/agent/plan/steps.js';
 import { deepEqual, deriveStatus } from '../../agent/src/agent/status.js';
 import type { PodTarget } from '../../src/core/wire-types.js';
 
@@ -24,7 +24,11 @@ function mc(p: string, c: string, state: ManagedContainer['state'], extra: Parti
 }
 
 const none = (): undefined => undefined;
-const failures = (m: Record<string, ContainerFailure>) => (key: string) => m[key];
+/** Failures by "pod/container", as typed ids. */
+const failures = (m: Record<string, Omit<Failure, 'work'>>) => (w: ContainerWork): Failure | undefined => {
+  const f = m[`${w.pod}/${w.container}`];
+  return f ? { ...f, work: w } : undefined;
+};
 
 describe('deriveStatus', () => {
   it('reports a pod with nothing started yet as Pending / ContainerCreating', () => {

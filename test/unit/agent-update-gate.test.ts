@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
-import { plan, type Step } from '../../agent/src/agent/planner.js';
-import { gateSteps, type GateInput, type Hold } from '../../agent/src/agent/update-gate.js';
+import { planContainers as plan, type ContainerStep as Step } from '../../agent/src/agent/plan/containers.js';
+import type { Hold } from '../../agent/src/agent/plan/steps.js';
+import { gateSteps, type GateInput } from '../../agent/src/agent/plan/update-gate.js';
 import type { PodTarget } from '../../src/core/wire-types.js';
 
 const T = (iso: string): number => Date.parse(iso);
@@ -30,7 +31,7 @@ function gate(current: ManagedContainer[], target: PodTarget[], now: number, ext
   return { steps, ...gateSteps({ steps, current, target, now, lockedApps: new Set(), holds: new Map(), defaultLockMaxSeconds: 3600, ...extra }) };
 }
 
-const short = (steps: Step[]): string[] => steps.map((s) => (s.type === 'remove' ? `remove ${s.id}` : `${s.type} ${s.pod.name}`));
+const short = (steps: Step[]): string[] => steps.map((s) => (s.type === 'remove-container' ? `remove ${s.id}` : `${s.type.replace('-container', '')} ${s.pod.name}`));
 
 describe('update window', () => {
   it('holds an update outside the window: old keeps running, new waits; says until when', () => {

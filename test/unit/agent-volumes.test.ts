@@ -135,6 +135,5 @@ describe('pod volumes', () => {
     expect(tmpfs.mounted.size).toBe(0);
     expect(await readdir(join(dir, 'pods'))).toEqual([]);
     await volumes.sync(new Set());
-    volumes.close();
   });
 });

@@ -13,7 +13,6 @@ import type { NodeFacts, NodeTarget } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
 import { systemClock, type Clock } from '../../../src/core/clock.js';
 import type { NodeRuntime } from './node-runtime.js';
-import { Executor } from './executor.js';
 import { JobRunner, type CronScheduler } from './jobs/runner.js';
 import { Reconciler, type StatusReport } from './reconciler.js';
 import type { UpdateLocks } from './update-locks.js';
@@ -68,20 +67,7 @@ export class Agent {
     this.opts = options;
     this.log = options.logger.child({ component: 'agent', node: options.nodeName });
     this.clock = options.clock ?? systemClock();
-    const executor = new Executor({
-      runtime: options.runtime,
-      clock: this.clock,
-      logger: options.logger,
-      ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
-      ...(options.restartBackoffSeconds !== undefined ? { restartBackoffMs: options.restartBackoffSeconds * 1000 } : {}),
-    });
-    this.jobs = new JobRunner({
-      store: options.store,
-      clock: this.clock,
-      logger: options.logger,
-      trigger: () => void this.reconciler.trigger('job'),
-      ...(options.cronScheduler ? { scheduler: options.cronScheduler } : {}),
-    });
+    this.jobs = new JobRunner({ store: options.store, clock: this.clock, logger: options.logger, ...(options.cronScheduler ? { scheduler: options.cronScheduler } : {}) });
     this.reconciler = new Reconciler({
       jobs: this.jobs,
       runtime: options.runtime,
@@ -91,7 +77,8 @@ export class Agent {
         options.observeStatus?.(report);
         this.sync?.reportStatus(report);
       },
-      executor,
+      ...(options.stopGraceSeconds !== undefined ? { stopGraceSeconds: options.stopGraceSeconds } : {}),
+      ...(options.restartBackoffSeconds !== undefined ? { restartBackoffMs: options.restartBackoffSeconds * 1000 } : {}),
       ...(options.pollSeconds !== undefined ? { pollSeconds: options.pollSeconds } : {}),
       ...(options.locks ? { locks: options.locks } : {}),
       ...(options.lockMaxSeconds !== undefined ? { defaultLockMaxSeconds: options.lockMaxSeconds } : {}),
@@ -104,7 +91,7 @@ export class Agent {
     const { store } = this.opts;
     await store.open();
     // Before the first reconcile: a Job finished before a restart must not run again.
-    await this.jobs.load();
+    await this.reconciler.loadJobRecords();
     // Before the first reconcile: pods started from the stored target need their config offline too.
     await this.opts.config?.load();
     this.stopConfigWatch = this.opts.config?.onChange((changed) => void this.reconciler.configChanged(changed));

@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
+import type { ConfigRef } from '../../../src/core/config-refs.js';
 import type { ContainerTarget, NodeVolume, PodTarget } from '../../../src/core/wire-types.js';
 import type { ContainerManager, ContainerView } from '../runtime/container-manager.js';
 import { runCommand } from '../runtime/run-command.js';
@@ -21,6 +22,7 @@ import {
   Labels,
   managedLabels,
   restartsFromLabels,
+  stopGraceLabels,
   type ExecOptions,
   type ExecResult,
   type LogOptions,
@@ -32,7 +34,6 @@ import {
   type RuntimeLogLine,
   type StartOptions,
 } from './node-runtime.js';
-import { stopGraceLabels } from './planner.js';
 import { LOCK_DIR_ENV, LOCK_MOUNT_PATH } from './update-locks.js';
 import type { ConfigSource } from './config-source.js';
 import type { BindMount } from '../runtime/host-access.js';
@@ -119,7 +120,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
     const env = resolveEnvBySource(container.env, container.envFrom, this.config);
     const volumeMounts = await this.volumeMounts(pod, container);
-    // The reconciler starts a pod's containers only once its sandbox is ready (sandbox-round.ts).
+    // The reconciler starts a pod's containers only once its sandbox is ready (the plan's sandbox steps).
     const sandbox = await this.sandboxes?.joinSpec(pod.name);
     const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts];
     let view: ContainerView;
@@ -180,6 +181,11 @@ export class ContainerManagerRuntime implements NodeRuntime {
     if (!this.volumes) return;
     const keep = new Set([...target.map((p) => p.name), ...current.map((c) => c.labels[Labels.pod])]);
     await this.volumes.sync(keep, target);
+  }
+
+  /** Rewrites the projected files of changed ConfigMaps/Secrets in place (running containers see them). */
+  async refreshConfig(changed: readonly ConfigRef[]): Promise<void> {
+    await this.volumes?.refresh(changed);
   }
 
   async listVolumes(): Promise<NodeVolume[]> {

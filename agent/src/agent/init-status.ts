@@ -6,12 +6,13 @@
  * Init:N/M, Init:Error, Init:CrashLoopBackOff and PodInitializing (src/cli/verbs/client/views.ts).
  */
 import type { ContainerStatus, PodPhase, PodTarget } from '../../../src/core/wire-types.js';
-import { initProgress, type InitProgress, type RecordOf } from './init-order.js';
-import type { ContainerFailure } from './executor.js';
+import { initProgress, type InitProgress, type RecordOf } from './plan/init-order.js';
+import { initContainersOf, podVariant, restartPolicyOf } from './plan/pod-fields.js';
+import type { Failure } from './plan/steps.js';
 
 export const POD_INITIALIZING = 'PodInitializing';
 
-export type ContainerStatusOf = (pod: PodTarget, name: string, failure: ContainerFailure | undefined) => ContainerStatus;
+export type ContainerStatusOf = (pod: PodTarget, name: string, failure: Failure | undefined) => ContainerStatus;
 
 export interface InitView {
   progress: InitProgress;
@@ -20,14 +21,15 @@ export interface InitView {
 
 /** Init containers restart like OnFailure under Always (as in Kubernetes): one that exited 0 is done. */
 export function initRestartPolicy(pod: PodTarget): PodTarget['restartPolicy'] {
-  return pod.restartPolicy === 'Always' ? 'OnFailure' : pod.restartPolicy;
+  const policy = restartPolicyOf(pod);
+  return policy === 'Always' ? 'OnFailure' : policy;
 }
 
 /** Undefined for a pod without init containers (its status stays as it was). */
-export function initView(pod: PodTarget, recordOf: RecordOf, failureOf: (name: string) => ContainerFailure | undefined, statusOf: ContainerStatusOf): InitView | undefined {
-  const inits = pod.initContainers;
-  if (!inits?.length) return undefined;
-  const asInit: PodTarget = { ...pod, restartPolicy: initRestartPolicy(pod) };
+export function initView(pod: PodTarget, recordOf: RecordOf, failureOf: (name: string) => Failure | undefined, statusOf: ContainerStatusOf): InitView | undefined {
+  const inits = initContainersOf(pod);
+  if (inits.length === 0) return undefined;
+  const asInit = podVariant(pod, pod.name, { restartPolicy: initRestartPolicy(pod) });
   const seen = new Set<string>();
   const statuses: ContainerStatus[] = [];
   for (const c of inits) {

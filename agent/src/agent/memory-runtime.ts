@@ -10,6 +10,7 @@ import {
   isManaged,
   managedLabels,
   restartsFromLabels,
+  stopGraceLabels,
   type ExecOptions,
   type ExecResult,
   type LogOptions,
@@ -21,8 +22,7 @@ import {
   type RuntimeLogLine,
   type StartOptions,
 } from './node-runtime.js';
-import { stopGraceLabels } from './planner.js';
-import { isInitContainer } from './init-order.js';
+import { isInitContainer } from './plan/init-order.js';
 import { MemorySandboxes } from './memory-sandboxes.js';
 
 /** What a started container does by itself: log some lines, and maybe exit at once. */

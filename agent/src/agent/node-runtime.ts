@@ -4,6 +4,7 @@
  * Implementations: ContainerManagerRuntime (real containers) and MemoryRuntime (tests and the
  * hollow nodes of scale tests). test/contract/node-runtime.contract.ts runs against both.
  */
+import type { ConfigRef } from '../../../src/core/config-refs.js';
 import type { ContainerTarget, NodeVolume, PodTarget } from '../../../src/core/wire-types.js';
 import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
 import type { PodSandbox, SandboxOps } from '../runtime/sandbox-model.js';
@@ -111,6 +112,8 @@ export interface NodeRuntime {
   probeNetwork(id: string, check: NetworkCheck, options: NetworkProbeOptions): Promise<ProbeOutcome>;
   /** After each reconcile: drop node state (volume directories) of pods with no target and no container left. */
   syncPods?(target: readonly PodTarget[], current: readonly ManagedContainer[]): Promise<void>;
+  /** ConfigMaps/Secrets changed: rewrites the pods' projected files of them, in place. */
+  refreshConfig?(changed: readonly ConfigRef[]): Promise<void>;
   /** The node's named volumes (grove volume ls); absent on runtimes that keep none. */
   listVolumes?(): Promise<NodeVolume[]>;
   /** Removes a named volume; refuses while a container mounts it. */
@@ -131,6 +134,32 @@ export function managedLabels(pod: PodTarget, container: ContainerTarget, restar
     ...(restarts > 0 ? { [Labels.restarts]: String(restarts) } : {}),
   };
 }
+
+/**
+ * Records the pod's terminationGracePeriodSeconds on each container the agent creates. Removals
+ * mostly concern pods that have left the target (app deleted, rolling update to new pod names),
+ * so the target cannot say how long they may take to stop; the container itself can, also after
+ * an agent restart. Both runtimes add these labels next to managedLabels().
+ */
+export const STOP_GRACE_LABEL = 'grove.stop-grace-seconds';
+const MAX_GRACE_SECONDS = 3600;
+
+export function stopGraceLabels(pod: PodTarget): Record<string, string> {
+  const g = pod.terminationGracePeriodSeconds;
+  return g === undefined ? {} : { [STOP_GRACE_LABEL]: String(g) };
+}
+
+/**
+ * The grace recorded on a container, or undefined (none, or not a valid 0..3600 integer: labels
+ * can be set by hand with `grove ctr run`, and a bad one must not stall a removal for hours).
+ */
+export function stopGraceOf(c: ManagedContainer): number | undefined {
+  const raw = c.labels[STOP_GRACE_LABEL];
+  if (raw === undefined || !/^\d{1,4}$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n <= MAX_GRACE_SECONDS ? n : undefined;
+}
+
 
 /** Whether a label set marks a container as ours and complete enough to plan with. */
 export function isManaged(labels: Record<string, string> | undefined): labels is ManagedLabels {

@@ -70,6 +70,7 @@ export class Prober implements ProbeView {
   private readonly workers = new Map<string, Worker>();
   /** Container ids a probe stopped → the reason; pruned once the instance is gone. */
   private readonly stopped = new Map<string, string>();
+  private closed = false;
 
   constructor(options: ProberOptions) {
     this.runtime = options.runtime;
@@ -87,6 +88,13 @@ export class Prober implements ProbeView {
     return this.stopped.get(id);
   }
 
+  /** The results as of now, as data that later probe runs do not change (a plan's input). */
+  snapshot(): ProbeView {
+    const ready = new Map([...this.workers].map(([id, w]) => [id, w.ready]));
+    const stopped = new Map(this.stopped);
+    return { ready: (id) => ready.get(id), stoppedBecause: (id) => stopped.get(id) };
+  }
+
   /** Number of containers being probed, for tests and metrics. */
   get size(): number {
     return this.workers.size;
@@ -97,6 +105,7 @@ export class Prober implements ProbeView {
    * probes (and the template it was created from); every other worker is dropped.
    */
   sync(pods: readonly PodTarget[], current: readonly ManagedContainer[]): void {
+    if (this.closed) return;
     const wanted = new Map<string, { pod: PodTarget; container: ContainerTarget }>();
     for (const pod of pods) for (const c of pod.containers) if (hasProbes(c)) wanted.set(podContainerKey(pod.name, c.name), { pod, container: c });
     const live = new Set<string>();
@@ -114,8 +123,9 @@ export class Prober implements ProbeView {
     for (const id of this.stopped.keys()) if (!ids.has(id)) this.stopped.delete(id);
   }
 
-  /** Cancels every timer; results of checks still running are ignored. */
+  /** Cancels every timer; results of checks still running are ignored, and sync() does nothing after it. */
   stop(): void {
+    this.closed = true;
     for (const w of this.workers.values()) this.dispose(w);
   }
 

@@ -8,7 +8,7 @@ import { errorMessage } from '../../../src/core/errors.js';
 import { WIRE_LIMITS } from '../../../src/core/wire.js';
 import type { Clock } from '../../../src/core/clock.js';
 import { Labels, type ManagedContainer, type NodeRuntime, type RuntimeLogLine } from './node-runtime.js';
-import { pickCurrent } from './planner.js';
+import { pickCurrent } from './plan/containers.js';
 
 export const MAX_CHUNK_LINES = 500;
 /** Well under the wire's 256 KiB rpc limit, leaving room for CBOR framing. */

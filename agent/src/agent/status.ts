@@ -4,9 +4,10 @@
  * an unchanged node yields an identical status and the reporter stays quiet between heartbeats.
  */
 import type { ContainerStatus, PodPhase, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
-import type { ContainerFailure } from './executor.js';
 import { Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
-import { indexTarget, pickCurrent, shouldRestart } from './planner.js';
+import { indexTarget, pickCurrent, shouldRestart } from './plan/containers.js';
+import { mainContainers, podApp, restartPolicyOf } from './plan/pod-fields.js';
+import { containerWork, type ContainerWork, type Failure } from './plan/steps.js';
 import type { ProbeView } from './prober.js';
 import { initView, phaseWithInits, whileInitialising } from './init-status.js';
 
@@ -14,7 +15,8 @@ import { initView, phaseWithInits, whileInitialising } from './init-status.js';
 const MAX_MESSAGE = 4096;
 const clip = (m: string): string => (m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE - 1)}…` : m);
 
-export type FailureLookup = (key: string) => ContainerFailure | undefined;
+/** The failure a pod container's status shows (plan/memory.ts shownFailure). */
+export type FailureLookup = (work: ContainerWork) => Failure | undefined;
 
 /** Without a prober (or for containers without probes): running means ready. */
 const NO_PROBES: ProbeView = { ready: () => undefined, stoppedBecause: () => undefined };
@@ -23,7 +25,7 @@ export function containerStatus(
   pod: PodTarget,
   name: string,
   c: ManagedContainer | undefined,
-  failure: ContainerFailure | undefined,
+  failure: Failure | undefined,
   probes: ProbeView = NO_PROBES,
 ): ContainerStatus {
   const restarts = c?.restarts ?? 0;
@@ -54,7 +56,7 @@ export function containerStatus(
   let reason = c.oomKilled ? 'OOMKilled' : probeStop ? 'Unhealthy' : c.exitCode === 0 ? 'Completed' : 'Error';
   let message: string | undefined = probeStop;
   // Waiting to be restarted: say why it is not running yet rather than only how it ended.
-  if (failure && shouldRestart(pod.restartPolicy, c.exitCode)) {
+  if (failure && shouldRestart(restartPolicyOf(pod), c.exitCode)) {
     reason = failure.reason;
     // A probe's stop is the real cause of this exit: keep it in sight during the backoff.
     message = clip(probeStop ? `${failure.message}: ${probeStop}` : failure.message);
@@ -77,11 +79,11 @@ export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhas
   if (containers.length === 0) return 'Pending';
   if (containers.some((c) => c.state === 'running')) return 'Running';
   if (containers.some((c) => c.state === 'waiting')) return 'Pending';
-  if (containers.some((c) => shouldRestart(pod.restartPolicy, c.exitCode ?? null))) return 'Running';
+  if (containers.some((c) => shouldRestart(restartPolicyOf(pod), c.exitCode ?? null))) return 'Running';
   return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 
-export function deriveStatus(target: PodTarget[], current: ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
+export function deriveStatus(target: readonly PodTarget[], current: readonly ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
   const byKey = new Map<string, ManagedContainer[]>();
   for (const c of current) {
     const key = podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
@@ -93,19 +95,18 @@ export function deriveStatus(target: PodTarget[], current: ManagedContainer[], f
   for (const pod of indexTarget(target).values()) {
     // Only the instance of this template counts; an old one still being replaced does not.
     const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(pod.name, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
-    const init = initView(pod, recordOf, (name) => failure(podContainerKey(pod.name, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
+    const init = initView(pod, recordOf, (name) => failure(containerWork(pod.name, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
     const containers: ContainerStatus[] = [];
     const seen = new Set<string>();
-    for (const ct of pod.containers) {
+    for (const ct of mainContainers(pod)) {
       if (seen.has(ct.name)) continue;
       seen.add(ct.name);
-      const key = podContainerKey(pod.name, ct.name);
-      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(key), probes)));
+      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(containerWork(pod.name, ct.name)), probes)));
     }
     const phase = phaseWithInits(init, podPhase(pod, containers));
     out.push({
       name: pod.name,
-      app: pod.app,
+      app: podApp(pod),
       templateHash: pod.templateHash,
       phase,
       ready: phase === 'Running' && containers.every((c) => c.state === 'running' && c.ready !== false),

@@ -21,7 +21,7 @@ export const LOCK_DIR_ENV = 'GROVE_LOCK_DIR';
 /** What the reconciler needs of locks; MemoryUpdateLocks and HostUpdateLocks implement it. */
 export interface UpdateLocks {
   held(app: string): Promise<boolean>;
-  /** Calls `onChange` when a lock of one of `apps` may have changed; replaces the previous set. */
+  /** Calls `onChange` when a lock of one of `apps` may have changed; replaces the previous set. Nothing after close(). */
   watch(apps: readonly string[], onChange: () => void): void;
   /**
    * Forgets the lock state of every app not in `apps` (nothing of it on the node any more), so a
@@ -37,6 +37,7 @@ const SAFE_APP = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 export class HostUpdateLocks implements UpdateLocks {
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly log: Logger;
+  private closed = false;
 
   constructor(private readonly root: string, logger: Logger) {
     this.log = logger.child({ component: 'agent-update-locks' });
@@ -62,7 +63,7 @@ export class HostUpdateLocks implements UpdateLocks {
   }
 
   watch(apps: readonly string[], onChange: () => void): void {
-    const wanted = new Set(apps.filter((a) => SAFE_APP.test(a)));
+    const wanted = new Set(this.closed ? [] : apps.filter((a) => SAFE_APP.test(a)));
     for (const [app, w] of this.watchers) {
       if (!wanted.has(app)) {
         w.close();
@@ -101,6 +102,7 @@ export class HostUpdateLocks implements UpdateLocks {
   }
 
   close(): void {
+    this.closed = true;
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
   }
@@ -111,6 +113,7 @@ export class MemoryUpdateLocks implements UpdateLocks {
   private readonly locked = new Set<string>();
   private listener: (() => void) | undefined;
   private watched: readonly string[] = [];
+  private closed = false;
 
   hold(app: string): void {
     this.locked.add(app);
@@ -127,6 +130,7 @@ export class MemoryUpdateLocks implements UpdateLocks {
   }
 
   watch(apps: readonly string[], onChange: () => void): void {
+    if (this.closed) return;
     this.watched = [...apps];
     this.listener = onChange;
   }
@@ -136,6 +140,7 @@ export class MemoryUpdateLocks implements UpdateLocks {
   }
 
   close(): void {
+    this.closed = true;
     this.listener = undefined;
   }
 }

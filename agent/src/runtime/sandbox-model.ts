@@ -1,13 +1,13 @@
 /**
  * What a pod sandbox is (agent/src/runtime/pod-sandbox.ts makes them, the agent's planner
- * decides them: agent/src/agent/sandbox-plan.ts) and the pure facts both read off a pod: its
+ * decides them: agent/src/agent/plan/sandboxes.ts) and the pure facts both read off a pod: its
  * containers, the host ports it publishes, the network it needs, and whether its ports clash
  * with another sandbox's.
  */
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
 
-/** A pod's sandbox (sandbox-plan.ts): the namespaces and files its containers share. */
+/** A pod's sandbox (agent/src/agent/plan/sandboxes.ts): the namespaces and files its containers share. */
 export interface PodSandbox {
   pod: string;
   app: string;
@@ -63,6 +63,11 @@ export function sandboxNetworkKey(pod: PodTarget): string {
   if (pod.hostNetwork) return 'host';
   const ports = podPortMappings(pod).map((p) => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol}`);
   return ports.length === 0 ? 'bridge' : `bridge ${ports.join(',')}`;
+}
+
+/** Whether a pod's containers may start: its sandbox is ready and made for its network settings. */
+export function sandboxReady(sandboxes: readonly PodSandbox[], pod: PodTarget): boolean {
+  return sandboxes.some((s) => s.pod === pod.name && s.ready && s.networkKey === sandboxNetworkKey(pod));
 }
 
 /** Whether two host ports clash: same port and protocol, and an address in common (none = every address). */

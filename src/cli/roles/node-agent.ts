@@ -96,9 +96,6 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   }
   return {
     agent,
-    stop: async () => {
-      volumes.close();
-      await agent.stop();
-    },
+    stop: () => agent.stop(),
   };
 }

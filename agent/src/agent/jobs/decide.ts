@@ -13,7 +13,8 @@
 import type { CronSpec, JobSpec } from '../../../../src/core/model.js';
 import type { JobRunStatus, JobStatus, PodTarget } from '../../../../src/core/wire-types.js';
 import { Labels, type ManagedContainer } from '../node-runtime.js';
-import { pickCurrent } from '../planner.js';
+import { pickCurrent } from '../plan/containers.js';
+import { mainContainers, podVariant, restartPolicyOf } from '../plan/pod-fields.js';
 
 export type RunPhase = 'Active' | 'Succeeded' | 'Failed';
 
@@ -74,7 +75,7 @@ export function observeRun(pod: PodTarget, runName: string, current: readonly Ma
   let failures = 0;
   let active = false;
   let allZero = true;
-  for (const ct of pod.containers) {
+  for (const ct of mainContainers(pod)) {
     const c = pickCurrent(mine.filter((m) => m.labels[Labels.container] === ct.name));
     failures += c?.restarts ?? 0;
     if (!c || c.state !== 'exited') {
@@ -84,7 +85,7 @@ export function observeRun(pod: PodTarget, runName: string, current: readonly Ma
     if (c.exitCode !== 0) {
       allZero = false;
       // OnFailure: the planner restarts it in place; the exit is a failure all the same.
-      if (pod.restartPolicy === 'OnFailure') {
+      if (restartPolicyOf(pod) === 'OnFailure') {
         failures += 1;
         active = true;
       }
@@ -246,17 +247,16 @@ export function advanceCron(spec: JobSpec, cron: CronSpec, rec0: CronRecord, obs
  */
 export function runPods(pod: PodTarget, rec: JobRecord, current: readonly ManagedContainer[]): PodTarget[] {
   const out: PodTarget[] = [];
-  const { job: _job, cron: _cron, ...base } = pod;
   for (const run of rec.runs) {
     if (run.phase === 'Active') {
-      out.push({ ...base, name: run.name });
+      out.push(podVariant(pod, run.name));
       continue;
     }
     const exited = new Set(
       current.filter((c) => c.labels[Labels.pod] === run.name && c.labels[Labels.templateHash] === pod.templateHash && c.state === 'exited').map((c) => c.labels[Labels.container]),
     );
-    const containers = pod.containers.filter((c) => exited.has(c.name));
-    if (containers.length > 0) out.push({ ...base, name: run.name, restartPolicy: 'Never', containers });
+    const containers = mainContainers(pod).filter((c) => exited.has(c.name));
+    if (containers.length > 0) out.push(podVariant(pod, run.name, { restartPolicy: 'Never', containers }));
   }
   return out;
 }

@@ -4,7 +4,8 @@
  *   emptyDir                <data>/pods/<pod>/volumes/<name>/   shared by the pod's containers,
  *                           kept across their restarts; tmpfs for medium Memory
  *   configMap / secret      <data>/pods/<pod>/volumes/<name>/   atomic-writer layout, read-only,
- *                           refreshed in place on ConfigSource changes; secrets on tmpfs
+ *                           refreshed in place when the plan says so (refresh-config);
+ *                           secrets on tmpfs
  *   persistentVolumeClaim   <data>/volumes/<claim>/             a named volume (named-volumes.ts)
  *   hostPath                the host path itself, after the roots and type checks
  *
@@ -55,22 +56,16 @@ export class PodVolumes {
   private readonly tmpfs: TmpfsMounter;
   /** "pod/volume" → its ConfigMap/Secret projection, for refreshes. */
   private readonly projections = new Map<string, Projection>();
-  private readonly unsubscribe: (() => void) | undefined;
   /** Serialises writes to the volume directories (starts, refreshes, removals). */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PodVolumesOptions) {
     this.log = options.logger.child({ component: 'agent-volumes' });
     this.tmpfs = options.tmpfs ?? systemTmpfs;
-    this.unsubscribe = options.config?.onChange((changed) => void this.refresh(changed));
   }
 
   get dataDir(): string {
     return this.options.dataDir;
-  }
-
-  close(): void {
-    this.unsubscribe?.();
   }
 
   podDir(pod: string): string {

@@ -1,56 +1,26 @@
 /**
- * The planner: a PURE function from (what runs, what should run) to the steps that close the
- * gap. No I/O, no clock: the executor performs the steps, the reconciler decides when to plan.
+ * The container part of the plan: PURE, from (what runs, what should run) to the container
+ * steps that close the gap. No I/O, no clock.
  *
  * Step order is fixed and documented (docs/agent.md): removals, then starts, then restarts.
  * Removing first frees `<pod>_<container>` names (a template change of a pod that keeps its
  * name needs that) and memory on small boards, at the cost of a short gap during updates.
  */
-import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
-import { Labels, keyOf, podContainerKey, type ManagedContainer } from './node-runtime.js';
-import { allContainersOf, runnableContainers } from './init-order.js';
+import type { ContainerTarget, PodTarget } from '../../../../src/core/wire-types.js';
+import { Labels, keyOf, podContainerKey, stopGraceOf, type ManagedContainer } from '../node-runtime.js';
+import { runnableContainers } from './init-order.js';
+import { allContainersOf, restartPolicyOf } from './pod-fields.js';
+import type { RemoveReason, StepOf } from './steps.js';
 
-export type RemoveReason = 'not-desired' | 'template-changed' | 'duplicate';
-/** exited: policy Always; failed: policy OnFailure and a non-zero (or unknown) exit; not-started: left half-created. */
-export type RestartReason = 'exited' | 'failed' | 'not-started';
+/** The container phase's steps (back-off-restart is added by the plan's restart backoff). */
+export type ContainerStep = StepOf<'remove-container' | 'start-container' | 'restart-container' | 'back-off-restart'>;
 
-export type Step =
-  | { type: 'start'; pod: PodTarget; container: ContainerTarget }
-  /** graceSeconds: the pod's terminationGracePeriodSeconds; absent = the executor's default. */
-  | { type: 'remove'; id: string; reason: RemoveReason; graceSeconds?: number }
-  | { type: 'restart'; id: string; pod: PodTarget; container: ContainerTarget; reason: RestartReason };
-
-export interface PlanOptions {
+export interface ContainerPlanOptions {
   /**
-   * Pod containers ("pod/container") whose (re)start is held back, e.g. by the executor's
-   * failure backoff: no start or restart step is planned for them this round.
+   * Pod containers whose (re)start is held back (a failure backoff, a dependency not met yet):
+   * no start or restart step is planned for them this round.
    */
-  held?: (key: string) => boolean;
-}
-
-/**
- * Records the pod's terminationGracePeriodSeconds on each container the agent creates. Removals
- * mostly concern pods that have left the target (app deleted, rolling update to new pod names),
- * so the target cannot say how long they may take to stop; the container itself can, also after
- * an agent restart. Both runtimes add these labels next to managedLabels().
- */
-export const STOP_GRACE_LABEL = 'grove.stop-grace-seconds';
-const MAX_GRACE_SECONDS = 3600;
-
-export function stopGraceLabels(pod: PodTarget): Record<string, string> {
-  const g = pod.terminationGracePeriodSeconds;
-  return g === undefined ? {} : { [STOP_GRACE_LABEL]: String(g) };
-}
-
-/**
- * The grace recorded on a container, or undefined (none, or not a valid 0..3600 integer: labels
- * can be set by hand with `grove ctr run`, and a bad one must not stall a removal for hours).
- */
-export function stopGraceOf(c: ManagedContainer): number | undefined {
-  const raw = c.labels[STOP_GRACE_LABEL];
-  if (raw === undefined || !/^\d{1,4}$/.test(raw)) return undefined;
-  const n = Number(raw);
-  return n <= MAX_GRACE_SECONDS ? n : undefined;
+  held?: (pod: string, container: string) => boolean;
 }
 
 const STATE_RANK: Record<ManagedContainer['state'], number> = { running: 0, created: 1, exited: 2 };
@@ -59,7 +29,7 @@ const STATE_RANK: Record<ManagedContainer['state'], number> = { running: 0, crea
  * Of several containers for one pod container (a crash between start and remove can leave
  * two), the one that counts: running before created before exited, then the newest.
  */
-export function pickCurrent(candidates: ManagedContainer[]): ManagedContainer | undefined {
+export function pickCurrent(candidates: readonly ManagedContainer[]): ManagedContainer | undefined {
   return [...candidates].sort(compareForKeep)[0];
 }
 
@@ -89,7 +59,7 @@ export function shouldRestart(policy: PodTarget['restartPolicy'], exitCode: numb
 }
 
 /** Desired pods by name; a repeated pod name (a server bug) keeps its first occurrence. */
-export function indexTarget(target: PodTarget[]): Map<string, PodTarget> {
+export function indexTarget(target: readonly PodTarget[]): Map<string, PodTarget> {
   const pods = new Map<string, PodTarget>();
   for (const pod of target) if (!pods.has(pod.name)) pods.set(pod.name, pod);
   return pods;
@@ -99,7 +69,7 @@ function desiredContainer(pod: PodTarget, name: string): ContainerTarget | undef
   return allContainersOf(pod).find((c) => c.name === name);
 }
 
-export function plan(current: ManagedContainer[], target: PodTarget[], opts: PlanOptions = {}): Step[] {
+export function planContainers(current: readonly ManagedContainer[], target: PodTarget[], opts: ContainerPlanOptions = {}): ContainerStep[] {
   const held = opts.held ?? (() => false);
   const pods = indexTarget(target);
   const removals: { c: ManagedContainer; reason: RemoveReason }[] = [];
@@ -127,8 +97,8 @@ export function plan(current: ManagedContainer[], target: PodTarget[], opts: Pla
     for (const c of list) if (c !== keep) removals.push({ c, reason: 'duplicate' });
   }
 
-  const starts: Step[] = [];
-  const restarts: Step[] = [];
+  const starts: ContainerStep[] = [];
+  const restarts: ContainerStep[] = [];
   for (const pod of pods.values()) {
     const seen = new Set<string>();
     // Init containers first, one at a time, to completion (init-order.ts).
@@ -138,21 +108,21 @@ export function plan(current: ManagedContainer[], target: PodTarget[], opts: Pla
       const key = podContainerKey(pod.name, container.name);
       const c = kept.get(key);
       if (c?.state === 'running') continue;
-      if (held(key)) continue;
+      if (held(pod.name, container.name)) continue;
       if (!c) {
-        starts.push({ type: 'start', pod, container });
+        starts.push({ type: 'start-container', pod, container });
       } else if (c.state === 'created') {
-        restarts.push({ type: 'restart', id: c.id, pod, container, reason: 'not-started' });
-      } else if (shouldRestart(pod.restartPolicy, c.exitCode)) {
-        restarts.push({ type: 'restart', id: c.id, pod, container, reason: pod.restartPolicy === 'Always' ? 'exited' : 'failed' });
+        restarts.push({ type: 'restart-container', id: c.id, pod, container, reason: 'not-started', restarts: c.restarts ?? 0 });
+      } else if (shouldRestart(restartPolicyOf(pod), c.exitCode)) {
+        restarts.push({ type: 'restart-container', id: c.id, pod, container, reason: restartPolicyOf(pod) === 'Always' ? 'exited' : 'failed', restarts: (c.restarts ?? 0) + 1 });
       }
     }
   }
 
   removals.sort((a, b) => compareForRemoval(a.c, b.c));
-  const removeSteps = removals.map((r): Step => {
+  const removeSteps = removals.map((r): ContainerStep => {
     const graceSeconds = stopGraceOf(r.c);
-    return { type: 'remove', id: r.c.id, reason: r.reason, ...(graceSeconds !== undefined ? { graceSeconds } : {}) };
+    return { type: 'remove-container', id: r.c.id, name: r.c.name, app: r.c.labels[Labels.app], reason: r.reason, ...(graceSeconds !== undefined ? { graceSeconds } : {}) };
   });
   return [...removeSteps, ...starts, ...restarts];
 }

@@ -14,8 +14,10 @@
  *   OnFailure: one that exited 0 is done) with the usual crash-loop backoff; under Never the
  *   pod has failed.
  */
-import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
-import { keyOf, podContainerKey, type ManagedContainer } from './node-runtime.js';
+import type { ContainerTarget, PodTarget } from '../../../../src/core/wire-types.js';
+import { keyOf, podContainerKey, type ManagedContainer } from '../node-runtime.js';
+import { initContainersOf, mainContainers, restartPolicyOf } from './pod-fields.js';
+import type { Step } from './steps.js';
 
 /** The current record of one of the pod's containers (this template), by container name. */
 export type RecordOf = (name: string) => ManagedContainer | undefined;
@@ -31,16 +33,7 @@ export interface InitProgress {
   failed: boolean;
 }
 
-const NO_INITS: ContainerTarget[] = [];
-
-export function initContainersOf(pod: PodTarget): ContainerTarget[] {
-  return pod.initContainers ?? NO_INITS;
-}
-
-/** Every container the pod may have, init containers first: what the planner must not remove. */
-export function allContainersOf(pod: PodTarget): ContainerTarget[] {
-  return pod.initContainers?.length ? [...pod.initContainers, ...pod.containers] : pod.containers;
-}
+const NO_INITS: readonly ContainerTarget[] = [];
 
 export function isInitContainer(pod: PodTarget, name: string): boolean {
   return initContainersOf(pod).some((c) => c.name === name);
@@ -58,11 +51,11 @@ export function initProgress(pod: PodTarget, recordOf: RecordOf): InitProgress {
   while (done < total && completed(recordOf(inits[done]!.name))) done++;
   // A main container that exists means this pod life's initialisation is over, whatever became
   // of the init containers' records since (k8s: they are not re-run when a main container restarts).
-  const mainExists = pod.containers.some((c) => recordOf(c.name) !== undefined);
+  const mainExists = mainContainers(pod).some((c) => recordOf(c.name) !== undefined);
   if (done === total || mainExists) return { completed: total, total, initialised: true, failed: false };
   const next = recordOf(inits[done]!.name);
   // Never: an init container that failed stays failed. Always/OnFailure restart it (the executor backs off).
-  const failed = pod.restartPolicy === 'Never' && next?.state === 'exited';
+  const failed = restartPolicyOf(pod) === 'Never' && next?.state === 'exited';
   return { completed: done, total, initialised: false, failed };
 }
 
@@ -70,12 +63,13 @@ export function initProgress(pod: PodTarget, recordOf: RecordOf): InitProgress {
  * The containers the planner may start or restart now, in order: the mains once the pod is
  * initialised, else only the next init container (none once that has failed for good).
  */
-export function runnableContainers(pod: PodTarget, recordOf: RecordOf): ContainerTarget[] {
-  if (!pod.initContainers?.length) return pod.containers;
+export function runnableContainers(pod: PodTarget, recordOf: RecordOf): readonly ContainerTarget[] {
+  const inits = initContainersOf(pod);
+  if (inits.length === 0) return mainContainers(pod);
   const progress = initProgress(pod, recordOf);
-  if (progress.initialised) return pod.containers;
+  if (progress.initialised) return mainContainers(pod);
   if (progress.failed) return NO_INITS;
-  return [pod.initContainers[progress.completed]!];
+  return [inits[progress.completed]!];
 }
 
 /**
@@ -83,9 +77,11 @@ export function runnableContainers(pod: PodTarget, recordOf: RecordOf): Containe
  * done (a quick one, or MemoryRuntime's): then the next one can start in another round now
  * rather than at the next poll.
  */
-export function initEndedDuringRound(steps: readonly { type: string; pod?: PodTarget; container?: ContainerTarget }[], current: readonly ManagedContainer[]): boolean {
+export function initEndedDuringRound(steps: readonly Step[], current: readonly ManagedContainer[]): boolean {
   const started = new Set<string>();
-  for (const s of steps) if (s.type !== 'remove' && s.pod && s.container && isInitContainer(s.pod, s.container.name)) started.add(podContainerKey(s.pod.name, s.container.name));
+  for (const s of steps) {
+    if ((s.type === 'start-container' || s.type === 'restart-container') && isInitContainer(s.pod, s.container.name)) started.add(podContainerKey(s.pod.name, s.container.name));
+  }
   if (started.size === 0) return false;
   return current.some((c) => c.state === 'exited' && c.exitCode === 0 && started.has(keyOf(c)));
 }
@@ -102,7 +98,7 @@ export const INIT_WATCH_FOR_MS = 60_000;
  */
 export function initWatchAt(target: readonly PodTarget[], current: readonly ManagedContainer[], now: number): number | undefined {
   const inits = new Set<string>();
-  for (const p of target) for (const c of p.initContainers ?? []) inits.add(podContainerKey(p.name, c.name));
+  for (const p of target) for (const c of initContainersOf(p)) inits.add(podContainerKey(p.name, c.name));
   if (inits.size === 0) return undefined;
   const fresh = current.some((c) => {
     if (c.state !== 'running' || !inits.has(keyOf(c))) return false;

@@ -12,8 +12,9 @@
  * stop dependants either); a pod that is down again entirely (crash, reboot) waits again, so
  * start order also holds after a reboot, offline.
  */
-import type { AppDependency } from '../../../src/core/model.js';
-import type { PodStatus, PodTarget } from '../../../src/core/wire-types.js';
+import type { AppDependency } from '../../../../src/core/model.js';
+import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
+import { dependenciesOf, podApp } from './pod-fields.js';
 
 export const DEPENDENCY_WAIT_REASON = 'WaitingForDependency';
 
@@ -41,24 +42,20 @@ function runsSomething(status: PodStatus | undefined): boolean {
  */
 export function dependencyWaits(target: readonly PodTarget[], statuses: readonly PodStatus[]): Map<string, string> {
   const waits = new Map<string, string>();
-  if (!target.some((p) => p.dependsOn?.length)) return waits;
+  if (!target.some((p) => dependenciesOf(p).length > 0)) return waits;
   const statusOf = new Map(statuses.map((s) => [s.name, s]));
   const podsOf = new Map<string, PodTarget[]>();
-  for (const p of target) podsOf.set(p.app, [...(podsOf.get(p.app) ?? []), p]);
+  for (const p of target) podsOf.set(podApp(p), [...(podsOf.get(podApp(p)) ?? []), p]);
   for (const pod of target) {
-    if (!pod.dependsOn?.length || runsSomething(statusOf.get(pod.name))) continue;
-    const unmet = pod.dependsOn.filter((d) => {
+    const deps = dependenciesOf(pod);
+    if (deps.length === 0 || runsSomething(statusOf.get(pod.name))) continue;
+    const unmet = deps.filter((d) => {
       const deps = podsOf.get(d.app) ?? [];
       return deps.length > 0 && !deps.some((p) => meets(statusOf.get(p.name), d.condition));
     });
     if (unmet.length > 0) waits.set(pod.name, `waits for ${unmet.map((d) => `${d.app} ${CONDITION_TEXT[d.condition]}`).join(' and ')}`);
   }
   return waits;
-}
-
-/** The planner's `held` for a "pod/container" key of a waiting pod. */
-export function heldByDependency(waits: ReadonlyMap<string, string>): (key: string) => boolean {
-  return (key) => waits.size > 0 && waits.has(key.slice(0, key.indexOf('/')));
 }
 
 /** Waiting containers of held pods say what they wait for (instead of ContainerCreating). */

@@ -19,24 +19,21 @@
  * must be remembered between rounds (since when an app has been held) goes in and out as
  * `holds`. docs/agent.md has the rules.
  */
-import { parseCron, windowState } from '../../../src/core/cron-window.js';
-import { windowText } from '../../../src/core/update-policy.js';
-import type { DeferredUpdate, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
-import { Labels, type ManagedContainer } from './node-runtime.js';
-import type { Step } from './planner.js';
+import { parseCron, windowState } from '../../../../src/core/cron-window.js';
+import { windowText } from '../../../../src/core/update-policy.js';
+import type { DeferredUpdate, PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
+import { Labels, type ManagedContainer } from '../node-runtime.js';
+import type { ContainerStep } from './containers.js';
+import { podApp, updatePolicyOf } from './pod-fields.js';
+import type { Hold } from './steps.js';
 
-export type HoldReason = DeferredUpdate['reason'];
-
-export interface Hold {
-  reason: HoldReason;
-  /** ms since the epoch. */
-  since: number;
-}
+type Step = ContainerStep;
+export type HoldReason = Hold['reason'];
 
 export interface GateInput {
   steps: Step[];
-  current: ManagedContainer[];
-  target: PodTarget[];
+  current: readonly ManagedContainer[];
+  target: readonly PodTarget[];
   now: number;
   /** Apps whose lock file exists right now. */
   lockedApps: ReadonlySet<string>;
@@ -76,11 +73,11 @@ function groupByApp(steps: Step[], byId: Map<string, ManagedContainer>): Map<str
     return e;
   };
   for (const step of steps) {
-    if (step.type === 'remove') {
+    if (step.type === 'remove-container') {
       const c = byId.get(step.id);
       if (c) entry(appOf(c)).removals.push({ step, container: c });
     } else {
-      entry(step.pod.app).starts.push({ step, pod: step.pod });
+      entry(podApp(step.pod)).starts.push({ step, pod: step.pod });
     }
   }
   return out;
@@ -94,7 +91,7 @@ function heldSteps(
 ): Set<Step> {
   const held = new Set<Step>();
   for (const r of steps.removals) if (removal(r.container)) held.add(r.step);
-  for (const s of steps.starts) if (s.step.type === 'start' && newRevision(s.pod)) held.add(s.step);
+  for (const s of steps.starts) if (s.step.type === 'start-container' && newRevision(s.pod)) held.add(s.step);
   return held;
 }
 
@@ -117,8 +114,8 @@ export function gateSteps(input: GateInput): GateResult {
   };
 
   for (const [app, steps] of [...groupByApp(input.steps, byId)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const pods = input.target.filter((p) => p.app === app);
-    const policy = pods.find((p) => p.update)?.update;
+    const pods = input.target.filter((p) => podApp(p) === app);
+    const policy = pods.map(updatePolicyOf).find((u) => u !== undefined);
     const targetHashes = new Set(pods.map((p) => p.templateHash));
     const mine = input.current.filter((c) => appOf(c) === app);
     const currentHashes = new Set(mine.map(hashOf));
@@ -176,6 +173,30 @@ export function gateSteps(input: GateInput): GateResult {
     }
   }
   return { run: input.steps.filter((s) => !held.has(s)), deferred, holds, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+}
+
+/**
+ * Apps the steps would stop a running container of, or start a new revision of beside an older
+ * one that runs (a rolling update's surge pod): the apps whose update lock matters this round.
+ */
+export function appsUpdating(steps: readonly Step[], current: readonly ManagedContainer[]): string[] {
+  const byId = new Map(current.map((c) => [c.id, c]));
+  const runningHashes = new Map<string, Set<string>>();
+  for (const c of current) {
+    if (c.state !== 'running') continue;
+    runningHashes.set(appOf(c), (runningHashes.get(appOf(c)) ?? new Set()).add(hashOf(c)));
+  }
+  const apps = new Set<string>();
+  for (const s of steps) {
+    if (s.type === 'remove-container') {
+      const c = byId.get(s.id);
+      if (c?.state === 'running') apps.add(appOf(c));
+      continue;
+    }
+    const hashes = runningHashes.get(podApp(s.pod));
+    if (hashes && !hashes.has(s.pod.templateHash)) apps.add(podApp(s.pod));
+  }
+  return [...apps];
 }
 
 /** Reason shown for a container of a held update that has not been started yet. */

@@ -1,0 +1,31 @@
+/**
+ * The status a round reports: one PodStatus per target pod (status.ts) from the node as it is
+ * after the round, with what the plan and memory add — a pod's bridge address, what a pod waits
+ * for (a dependency, an update window or lock), and its Job / CronJob progress folded from its
+ * runs. PURE.
+ */
+import type { DeferredUpdate, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
+import type { ManagedContainer } from './node-runtime.js';
+import { markDependencyWaits } from './plan/depends-on.js';
+import { foldJobs } from './plan/jobs.js';
+import { shownFailure, type PlanMemory } from './plan/memory.js';
+import type { Plan } from './plan/plan.js';
+import { markDeferred } from './plan/update-gate.js';
+import type { ProbeView } from './prober.js';
+import { deriveStatus } from './status.js';
+
+export interface StatusReport {
+  observedRevision: number;
+  pods: PodStatus[];
+  /** Apps whose update is held back (window, lock); absent when none. */
+  deferred?: DeferredUpdate[];
+}
+
+export function statusReport(revision: number, target: readonly PodTarget[], planned: Plan, after: readonly ManagedContainer[], memory: PlanMemory, probes: ProbeView): StatusReport {
+  const runs = deriveStatus(planned.pods, after, (work) => shownFailure(memory, work), probes).map((s) => {
+    const ip = memory.podIPs.get(s.name);
+    return ip ? { ...s, podIP: ip } : s;
+  });
+  const pods = markDeferred(foldJobs(target, markDependencyWaits(runs, planned.waits), memory.jobs), planned.deferred);
+  return { observedRevision: revision, pods, ...(planned.deferred.length > 0 ? { deferred: planned.deferred } : {}) };
+}
