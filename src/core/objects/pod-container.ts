@@ -18,7 +18,7 @@ const argv = () => Type.Array(Type.String({ maxLength: CONTAINER_LIMITS.string }
 export const EnvVar = closed(
   {
     // Kubernetes accepts any printable ASCII except '=' in a variable name.
-    name: pattern('^[\\x20-\\x3c\\x3e-\\x7e]+$', "must be printable ASCII without '='", { maxLength: CONTAINER_LIMITS.envName }),
+    name: pattern('^[\\x20-\\x3c\\x3e-\\x7e]+$', "must be printable ASCII without '='", { minLength: 1, maxLength: CONTAINER_LIMITS.envName }),
     value: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
     valueFrom: Type.Optional(EnvVarSource),
   },

@@ -5,7 +5,7 @@
  * so key order never matters and equal templates hash alike on every server and agent.
  */
 import { createHash } from 'node:crypto';
-import { encodeCanonical } from '../wire.js';
+import { encodeCanonical } from '../wire-codec.js';
 import { CONTROLLER_REVISION_HASH_LABEL, POD_TEMPLATE_HASH_LABEL } from './annotations.js';
 import type { PodSpec } from './pod.js';
 
