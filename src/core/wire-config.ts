@@ -16,10 +16,11 @@ import { decrypt, encrypt, IV_BYTES, keyId, TAG_BYTES } from './seal.js';
 import { createWireDecoder, encodeMessage } from './wire-codec.js';
 import { checkWith, FieldError, isPlainObject, type CompiledValidator } from './wire-check.js';
 import { WIRE_SCHEMA } from './wire-types.js';
-import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECTS, type WireConfigMessage, type WireConfigObject } from './objects/wire.js';
+import type { WireConfigMessage, WireConfigObject } from './objects/wire.js';
+import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECT_BYTES, MAX_CONFIG_OBJECTS } from './wire-limits.js';
 import { WireConfigBundle, WireConfigMessage as ConfigMessageValidator } from './objects/generated/wire-config.js';
 
-export { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECTS };
+export { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECT_BYTES, MAX_CONFIG_OBJECTS };
 
 /** One ConfigMap or Secret of a bundle (Secret values decoded); `namespace` absent = "default". */
 export type ConfigObject = WireConfigObject;
@@ -30,8 +31,6 @@ export type ConfigObject = WireConfigObject;
  * reference more than that in total gets no new bundle (the server logs it).
  */
 export const MAX_CONFIG_MESSAGE_BYTES = 2 * 1024 * 1024 - 64 * 1024;
-/** Kubernetes' limit for one ConfigMap or Secret: keys and values together. */
-export const MAX_CONFIG_OBJECT_BYTES = 1024 * 1024;
 
 export type ConfigMessage = WireConfigMessage;
 

@@ -19,3 +19,9 @@ export const WIRE_LIMITS = Object.freeze({
   // seconds
   graceSeconds: 3600,
 });
+
+/** Kubernetes' limit for one ConfigMap or Secret: keys and values together. */
+export const MAX_CONFIG_OBJECT_BYTES = 1024 * 1024;
+/** Config bundles (wire-config.ts): objects per bundle, keys per object. */
+export const MAX_CONFIG_OBJECTS = 512;
+export const MAX_CONFIG_KEYS = 4096;

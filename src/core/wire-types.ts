@@ -11,6 +11,8 @@
  */
 
 export const WIRE_SCHEMA = 1;
+/** The node target's schema from issue 13 on: Pods with their PodSpec (wire-target.ts). Other messages stay at WIRE_SCHEMA. */
+export const TARGET_SCHEMA = 2;
 
 import type { AppDependency, ContainerPort, EnvFromSource, EnvVar, ContainerProbes, Volume, VolumeMount, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
 import type { UpdatePolicy } from './update-policy.js';

@@ -4,9 +4,11 @@
  * a fresh object holding only known fields so nothing a peer adds (or a newer peer sends) leaks
  * into the server's or agent's state.
  *
- * Statuses, presence and RPC messages are checked by the generated validators of their schemas
- * (src/core/objects/wire.ts, through wire-check.ts). The schema-1 node target is still checked
- * by hand below, until the server and the agent switch to schema 2 (wire-target.ts).
+ * The schema-1 node target is checked by hand below, until the server and the agent switch to
+ * schema 2 (wire-target.ts). The other messages are checked by the generated validators of
+ * their schemas, in modules split by receiver so each process loads only what it decodes:
+ * wire-from-agent.ts (the server: status, presence, rpc responses), wire-from-server.ts (the
+ * agent: rpc requests), wire-config.ts (the agent: config bundles).
  */
 import { ErrorCode, GroveError } from './errors.js';
 import { isValidName, validateName } from './topics.js';
@@ -20,16 +22,12 @@ import { decodePorts } from './wire-ports.js';
 import { decodeSeccompProfile } from './seccomp-ref.js';
 import type { EnvVar, ContainerResources } from './model.js';
 import { WIRE_SCHEMA } from './wire-types.js';
-import type { ContainerTarget, NodeStatus, NodeTarget, PodTarget, Presence, RpcRequest, RpcResponse } from './wire-types.js';
+import type { ContainerTarget, NodeTarget, PodTarget } from './wire-types.js';
 import { quoteValue } from './quote.js';
 import { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES, MAX_TARGET_BYTES, WIRE_LIMITS } from './wire-limits.js';
 import { createWireDecoder, createWireEncoder, encodeCanonical, encodeMessage, podsChecksum } from './wire-codec.js';
-import { checkWith, decodeWith, FieldError, isPlainObject, type CompiledValidator, type Obj } from './wire-check.js';
+import { decodeWith, FieldError, isPlainObject, type Obj } from './wire-check.js';
 import { describeValue } from './objects/explain.js';
-import { WireNodeStatus } from './objects/generated/wire-node-status.js';
-import { WirePresence } from './objects/generated/wire-presence.js';
-import { WireRpcRequest } from './objects/generated/wire-rpc-request.js';
-import { WireRpcResponse } from './objects/generated/wire-rpc-response.js';
 
 export { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES, MAX_TARGET_BYTES, WIRE_LIMITS };
 export { createWireDecoder, createWireEncoder, encodeCanonical, encodeMessage, podsChecksum };
@@ -210,15 +208,12 @@ function podTarget(v: unknown, p: string): PodTarget {
 
 /* ------------------------------------------------------------------ decoders */
 
-const fromNode = (what: string, word: string) => (o: Obj) =>
-  isValidName(o.node) ? `${what} ${word} ${o.node}` : what;
-
 export function decodeNodeTarget(buf: Uint8Array): NodeTarget {
   return decodeWith(buf, {
     max: MAX_TARGET_BYTES,
     what: 'node target',
     schema: WIRE_SCHEMA,
-    label: fromNode('node target', 'for'),
+    label: (o) => (isValidName(o.node) ? `node target for ${o.node}` : 'node target'),
     read: (o) => {
       const checksum = str(o, 'checksum', '', 64);
       if (!/^[0-9a-f]{64}$/.test(checksum)) throw new FieldError('checksum', 'expected 64 lowercase hex digits');
@@ -236,60 +231,5 @@ export function decodeNodeTarget(buf: Uint8Array): NodeTarget {
       if (actual !== checksum) throw new FieldError('checksum', `mismatch: payload hashes to ${actual}`);
       return target;
     },
-  });
-}
-
-/** Init container names are unique within a pod (both lists become <pod>_<name> on the node). */
-function checkInitStatusNames(status: NodeStatus): NodeStatus {
-  status.pods.forEach((pod, i) => {
-    const seen = new Set<string>();
-    (pod.initContainers ?? []).forEach((c, j) => {
-      if (seen.has(c.name)) throw new FieldError(`pods[${i}].initContainers[${j}].name`, `duplicate init container name ${quoteValue(c.name)}`);
-      seen.add(c.name);
-    });
-  });
-  return status;
-}
-
-export function decodeNodeStatus(buf: Uint8Array): NodeStatus {
-  return decodeWith(buf, {
-    max: MAX_STATUS_BYTES,
-    what: 'node status',
-    schema: WIRE_SCHEMA,
-    label: fromNode('node status', 'from'),
-    read: (o) => checkInitStatusNames(checkWith<NodeStatus>(WireNodeStatus as CompiledValidator, o)),
-  });
-}
-
-export function decodePresence(buf: Uint8Array): Presence {
-  return decodeWith(buf, {
-    max: MAX_PRESENCE_BYTES,
-    what: 'presence',
-    schema: WIRE_SCHEMA,
-    label: fromNode('presence', 'of'),
-    read: (o) => checkWith<Presence>(WirePresence as CompiledValidator, o),
-  });
-}
-
-const rpcLabel = (what: string) => (o: Obj) =>
-  typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${quoteValue(o.id)}` : what;
-
-export function decodeRpcRequest(buf: Uint8Array): RpcRequest {
-  return decodeWith(buf, {
-    max: MAX_RPC_BYTES,
-    what: 'rpc request',
-    schema: WIRE_SCHEMA,
-    label: rpcLabel('rpc request'),
-    read: (o) => checkWith<RpcRequest>(WireRpcRequest as CompiledValidator, o),
-  });
-}
-
-export function decodeRpcResponse(buf: Uint8Array): RpcResponse {
-  return decodeWith(buf, {
-    max: MAX_RPC_BYTES,
-    what: 'rpc response',
-    schema: WIRE_SCHEMA,
-    label: rpcLabel('rpc response'),
-    read: (o) => checkWith<RpcResponse>(WireRpcResponse as CompiledValidator, o),
   });
 }

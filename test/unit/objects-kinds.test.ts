@@ -4,7 +4,7 @@ import { checkObject, validate, type KindName } from '../../src/core/objects/val
 import { pathText } from '../../src/core/objects/explain.js';
 
 const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, ...extra });
-const template = (labels = { app: 'web' }, spec: Record<string, unknown> = {}) => ({
+const template = (labels: Record<string, string> = { app: 'web' }, spec: Record<string, unknown> = {}) => ({
   metadata: { labels },
   spec: { containers: [{ name: 'web', image: 'nginx:1.27' }], ...spec },
 });
@@ -132,7 +132,7 @@ describe('every kind', () => {
     const m = { uid: 'u', resourceVersion: '12', generation: 3, creationTimestamp: '2025-01-02T03:04:05Z', deletionTimestamp: '2025-01-02T03:04:05Z' };
     expect(validate('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', m) }).ok).toBe(true);
     expect(validate('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', { creationTimestamp: null }) }).ok).toBe(true);
-    for (const [field, reason] of [['generateName', 'not supported yet'], ['finalizers', 'not supported yet'], ['managedFields', 'set by the API server: remove it']]) {
+    for (const [field, reason] of [['generateName', 'not supported yet'], ['finalizers', 'not supported yet'], ['managedFields', 'set by the API server: remove it']] as const) {
       const r = checkObject('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', { [field]: [] }) });
       expect(r.ok ? undefined : r.problems[0]).toEqual({ path: ['metadata', field], reason, at: 'key', rank: 0 });
     }

@@ -6,10 +6,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { closed, CONFIG_KEY, CONFIG_KEY_MESSAGE, pattern, refTo, stringEnum, stringMap, unsupported } from './kit.js';
 import { ObjectMeta, typeMeta } from './meta.js';
+import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECT_BYTES } from '../wire-limits.js';
 
-/** Kubernetes' limit for one ConfigMap or Secret: keys and values together (a rule in code: config-rules.ts). */
-export const MAX_CONFIG_OBJECT_BYTES = 1024 * 1024;
-export const MAX_CONFIG_KEYS = 4096;
+/** Kubernetes' limit for one ConfigMap or Secret, keys and values together (a rule in code: rules.ts). */
+export { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECT_BYTES };
 
 /** The Kubernetes Secret types Grove accepts. */
 export const SECRET_TYPES = ['Opaque', 'kubernetes.io/tls', 'kubernetes.io/basic-auth', 'kubernetes.io/dockerconfigjson'] as const;

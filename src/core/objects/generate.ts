@@ -15,7 +15,7 @@
  * is minified with esbuild: processes keep it in memory, and it is never read by people.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type Options } from 'ajv';
@@ -107,31 +107,53 @@ export function moduleSource(module: ValidatorModule): string {
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
+/** Writes `content` to `file` unless it holds exactly that already (no needless writes). */
+function writeIfChanged(file: string, content: string): boolean {
+  let current: string | undefined;
+  try {
+    current = readFileSync(file, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === content) return false;
+  writeFileSync(file, content);
+  return true;
+}
+
 /** Writes every module whose content changed; returns the files written. */
 export function generateValidators(outDir = join(HERE, 'generated')): string[] {
   mkdirSync(outDir, { recursive: true });
-  const written: string[] = [];
-  for (const module of VALIDATOR_MODULES) {
-    const file = join(outDir, `${module.file}.ts`);
-    const source = moduleSource(module);
-    let current: string | undefined;
-    try {
-      current = readFileSync(file, 'utf8');
-    } catch {
-      current = undefined;
-    }
-    if (current === source) continue;
-    writeFileSync(file, source);
-    written.push(file);
-  }
-  return written;
+  return VALIDATOR_MODULES.map((m) => join(outDir, `${m.file}.ts`)).filter((file, i) => writeIfChanged(file, moduleSource(VALIDATOR_MODULES[i]!)));
 }
 
-/** `node generate.mjs [outDir]` (what `npm run generate` runs after bundling). */
+/**
+ * After tsc: puts the minified code back into the compiled modules under `distDir` (tsc
+ * re-prints what it emits, which doubles the size every process keeps in memory), and drops
+ * their source maps, which would no longer match.
+ */
+export function finalizeCompiled(distDir: string): string[] {
+  return VALIDATOR_MODULES.flatMap((m) => {
+    const file = join(distDir, `${m.file}.js`);
+    rmSync(`${file}.map`, { force: true });
+    return writeIfChanged(file, moduleSource(m).replace('// @ts-nocheck\n', '')) ? [file] : [];
+  });
+}
+
+/**
+ * `node generate.mjs [outDir]`: what `npm run generate` runs after bundling;
+ * `node generate.mjs --compiled <distDir>`: the build's step after tsc.
+ */
 function main(): void {
-  const outDir = process.argv[2] ?? join(process.cwd(), 'src/core/objects/generated');
+  const args = process.argv.slice(2);
+  if (args[0] === '--compiled') {
+    const dist = args[1] ?? join(process.cwd(), 'dist/src/core/objects/generated');
+    const written = finalizeCompiled(dist);
+    process.stdout.write(written.length ? `minified ${written.length} compiled validator module(s) in ${dist}\n` : '');
+    return;
+  }
+  const outDir = args[0] ?? join(process.cwd(), 'src/core/objects/generated');
   const written = generateValidators(outDir);
-  process.stdout.write(written.length ? `generated ${written.length} validator module(s) in ${outDir}\n` : `validators in ${outDir} are up to date\n`);
+  process.stdout.write(written.length ? `generated ${written.length} validator module(s) in ${outDir}\n` : '');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -17,12 +17,15 @@ import { CONFIG_KEY, CONFIG_KEY_MESSAGE, closed, dnsLabel, dnsSubdomain, pattern
 import { Annotations, Labels } from './meta.js';
 import { PodSpec } from './pod.js';
 import { CronSettings, JobSettings } from './batch.js';
-import { WIRE_LIMITS } from '../wire-limits.js';
+import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECTS, WIRE_LIMITS } from '../wire-limits.js';
+import { TARGET_SCHEMA, WIRE_SCHEMA } from '../wire-types.js';
 
-/** The target's schema: 2 carries PodSpecs (issue 13). An agent speaking 1 refuses it and keeps its last target. */
-export const TARGET_SCHEMA = 2;
-/** Every other message: unchanged since 1 but for optional fields. */
-export const MESSAGE_SCHEMA = 1;
+/**
+ * The target's schema is 2 (it carries PodSpecs; an agent speaking 1 refuses it and keeps its
+ * last target); every other message stays at 1 (WIRE_SCHEMA), having only grown optional fields.
+ */
+export { TARGET_SCHEMA };
+const MESSAGE_SCHEMA = WIRE_SCHEMA;
 
 const L = WIRE_LIMITS;
 
@@ -304,8 +307,7 @@ export type WireRpcResponse = Static<typeof WireRpcResponse>;
 
 /* --------------------------------------------------------------------- config */
 
-export const MAX_CONFIG_OBJECTS = 512;
-export const MAX_CONFIG_KEYS = 4096;
+export { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECTS };
 
 /** The outer config message; `iv`, `tag` and `payload` are bytes (checked by the decoder: JSON Schema has no bytes). */
 export const WireConfigMessage = closed(

@@ -1,0 +1,59 @@
+/**
+ * Decoders of what agents send and the server receives: node status, presence, rpc responses
+ * (docs/protocol.md). Each message is checked by the generated validator of its schema
+ * (src/core/objects/wire.ts) through the pipeline of wire-check.ts; only the server imports
+ * this module, so agents never load these validators.
+ */
+import { isValidName } from './topics.js';
+import { quoteValue } from './quote.js';
+import { WireNodeStatus } from './objects/generated/wire-node-status.js';
+import { WirePresence } from './objects/generated/wire-presence.js';
+import { WireRpcResponse } from './objects/generated/wire-rpc-response.js';
+import { checkWith, decodeWith, FieldError, type CompiledValidator, type Obj } from './wire-check.js';
+import { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES } from './wire-limits.js';
+import { WIRE_SCHEMA, type NodeStatus, type Presence, type RpcResponse } from './wire-types.js';
+import { rpcLabel } from './wire-from-server.js';
+
+const fromNode = (what: string, word: string) => (o: Obj) => (isValidName(o.node) ? `${what} ${word} ${o.node}` : what);
+
+/** Init container names are unique within a pod (both lists become <pod>_<name> on the node). */
+function checkInitStatusNames(status: NodeStatus): NodeStatus {
+  status.pods.forEach((pod, i) => {
+    const seen = new Set<string>();
+    (pod.initContainers ?? []).forEach((c, j) => {
+      if (seen.has(c.name)) throw new FieldError(`pods[${i}].initContainers[${j}].name`, `duplicate init container name ${quoteValue(c.name)}`);
+      seen.add(c.name);
+    });
+  });
+  return status;
+}
+
+export function decodeNodeStatus(buf: Uint8Array): NodeStatus {
+  return decodeWith(buf, {
+    max: MAX_STATUS_BYTES,
+    what: 'node status',
+    schema: WIRE_SCHEMA,
+    label: fromNode('node status', 'from'),
+    read: (o) => checkInitStatusNames(checkWith<NodeStatus>(WireNodeStatus as CompiledValidator, o)),
+  });
+}
+
+export function decodePresence(buf: Uint8Array): Presence {
+  return decodeWith(buf, {
+    max: MAX_PRESENCE_BYTES,
+    what: 'presence',
+    schema: WIRE_SCHEMA,
+    label: fromNode('presence', 'of'),
+    read: (o) => checkWith<Presence>(WirePresence as CompiledValidator, o),
+  });
+}
+
+export function decodeRpcResponse(buf: Uint8Array): RpcResponse {
+  return decodeWith(buf, {
+    max: MAX_RPC_BYTES,
+    what: 'rpc response',
+    schema: WIRE_SCHEMA,
+    label: rpcLabel('rpc response'),
+    read: (o) => checkWith<RpcResponse>(WireRpcResponse as CompiledValidator, o),
+  });
+}
