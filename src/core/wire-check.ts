@@ -14,6 +14,7 @@ import type { ErrorObject } from 'ajv';
 import { ErrorCode, GroveError } from './errors.js';
 import { describeValue, explainErrors, pathText } from './objects/explain.js';
 import { createWireDecoder } from './wire-codec.js';
+import { validateName } from './topics.js';
 
 /** A failure inside a decoder; converted to a GroveError that names the message and sender. */
 export class FieldError extends Error {
@@ -121,5 +122,37 @@ export function decodeWith<T>(buf: Uint8Array, spec: DecodeSpec<T>): T {
     if (err instanceof GroveError) throw err;
     // E.g. a stack overflow copying absurdly nested unknown fields: still just a bad message.
     throw invalid(`${prefix}: ${err instanceof Error ? err.message : String(err)}`, {}, err);
+  }
+}
+
+/** A decoder of one message: its size bound, names for errors, schema version and generated validator. */
+export interface SchemaDecoderSpec<T> extends Omit<DecodeSpec<T>, 'read'> {
+  validator: unknown;
+  /** Rules across the decoded message the schema cannot say (throw FieldError). */
+  then?: (value: T) => T;
+}
+
+export function schemaDecoder<T>(spec: SchemaDecoderSpec<T>): (buf: Uint8Array) => T {
+  const { validator, then = (v: T) => v, ...decode } = spec;
+  return (buf) => decodeWith(buf, { ...decode, read: (o) => then(checkWith<T>(validator as CompiledValidator, o)) });
+}
+
+/** The index of the first item whose key an earlier item has, or -1. */
+export function firstDuplicate<T>(items: readonly T[], key: (item: T) => string): number {
+  const seen = new Set<string>();
+  for (const [i, item] of items.entries()) {
+    const k = key(item);
+    if (seen.has(k)) return i;
+    seen.add(k);
+  }
+  return -1;
+}
+
+/** What every node target's envelope must be (schema 1 and 2): valid names, a revision that can only grow. */
+export function checkTargetEnvelope(cluster: string, node: string, revision: number): void {
+  validateName(cluster, 'cluster');
+  validateName(node, 'node');
+  if (!Number.isSafeInteger(revision) || revision < 0) {
+    throw new GroveError(ErrorCode.InvalidArgument, `invalid target revision ${revision}`);
   }
 }

@@ -14,7 +14,7 @@
 import { ErrorCode, GroveError } from './errors.js';
 import { decrypt, encrypt, IV_BYTES, keyId, TAG_BYTES } from './seal.js';
 import { createWireDecoder, encodeMessage } from './wire-codec.js';
-import { checkWith, FieldError, isPlainObject, type CompiledValidator } from './wire-check.js';
+import { checkWith, FieldError, firstDuplicate, isPlainObject, type CompiledValidator } from './wire-check.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { WireConfigMessage, WireConfigObject } from './objects/wire.js';
 import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECT_BYTES, MAX_CONFIG_OBJECTS } from './wire-limits.js';
@@ -122,12 +122,11 @@ export function openConfigBundle(message: ConfigMessage, key: Uint8Array): Confi
     throw invalid('payload', 'not valid CBOR', err);
   }
   const { objects } = checked<{ objects: ConfigObject[] }>(WireConfigBundle, raw, false);
-  const seen = new Set<string>();
   objects.forEach((o, i) => {
     if (objectBytes(o) > MAX_CONFIG_OBJECT_BYTES) throw invalid(`objects[${i}].data`, `larger than ${MAX_CONFIG_OBJECT_BYTES} bytes`);
-    const k = `${o.kind}/${o.namespace ?? 'default'}/${o.name}`;
-    if (seen.has(k)) throw invalid('objects', `${k} appears twice`);
-    seen.add(k);
   });
+  const id = (o: ConfigObject) => `${o.kind}/${o.namespace ?? 'default'}/${o.name}`;
+  const twice = firstDuplicate(objects, id);
+  if (twice >= 0) throw invalid('objects', `${id(objects[twice]!)} appears twice`);
   return { cluster: message.cluster, node: message.node, revision: message.revision, issuedAt: message.issuedAt, objects };
 }

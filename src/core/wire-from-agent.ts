@@ -9,7 +9,7 @@ import { quoteValue } from './quote.js';
 import { WireNodeStatus } from './objects/generated/wire-node-status.js';
 import { WirePresence } from './objects/generated/wire-presence.js';
 import { WireRpcResponse } from './objects/generated/wire-rpc-response.js';
-import { checkWith, decodeWith, FieldError, type CompiledValidator, type Obj } from './wire-check.js';
+import { FieldError, firstDuplicate, schemaDecoder, type Obj } from './wire-check.js';
 import { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES } from './wire-limits.js';
 import { WIRE_SCHEMA, type NodeStatus, type Presence, type RpcResponse } from './wire-types.js';
 import { rpcLabel } from './wire-from-server.js';
@@ -19,41 +19,27 @@ const fromNode = (what: string, word: string) => (o: Obj) => (isValidName(o.node
 /** Init container names are unique within a pod (both lists become <pod>_<name> on the node). */
 function checkInitStatusNames(status: NodeStatus): NodeStatus {
   status.pods.forEach((pod, i) => {
-    const seen = new Set<string>();
-    (pod.initContainers ?? []).forEach((c, j) => {
-      if (seen.has(c.name)) throw new FieldError(`pods[${i}].initContainers[${j}].name`, `duplicate init container name ${quoteValue(c.name)}`);
-      seen.add(c.name);
-    });
+    const j = firstDuplicate(pod.initContainers ?? [], (c) => c.name);
+    if (j >= 0) throw new FieldError(`pods[${i}].initContainers[${j}].name`, `duplicate init container name ${quoteValue(pod.initContainers![j]!.name)}`);
   });
   return status;
 }
 
-export function decodeNodeStatus(buf: Uint8Array): NodeStatus {
-  return decodeWith(buf, {
-    max: MAX_STATUS_BYTES,
-    what: 'node status',
-    schema: WIRE_SCHEMA,
-    label: fromNode('node status', 'from'),
-    read: (o) => checkInitStatusNames(checkWith<NodeStatus>(WireNodeStatus as CompiledValidator, o)),
-  });
-}
+export const decodeNodeStatus = schemaDecoder<NodeStatus>({
+  max: MAX_STATUS_BYTES,
+  what: 'node status',
+  schema: WIRE_SCHEMA,
+  label: fromNode('node status', 'from'),
+  validator: WireNodeStatus,
+  then: checkInitStatusNames,
+});
 
-export function decodePresence(buf: Uint8Array): Presence {
-  return decodeWith(buf, {
-    max: MAX_PRESENCE_BYTES,
-    what: 'presence',
-    schema: WIRE_SCHEMA,
-    label: fromNode('presence', 'of'),
-    read: (o) => checkWith<Presence>(WirePresence as CompiledValidator, o),
-  });
-}
+export const decodePresence = schemaDecoder<Presence>({ max: MAX_PRESENCE_BYTES, what: 'presence', schema: WIRE_SCHEMA, label: fromNode('presence', 'of'), validator: WirePresence });
 
-export function decodeRpcResponse(buf: Uint8Array): RpcResponse {
-  return decodeWith(buf, {
-    max: MAX_RPC_BYTES,
-    what: 'rpc response',
-    schema: WIRE_SCHEMA,
-    label: rpcLabel('rpc response'),
-    read: (o) => checkWith<RpcResponse>(WireRpcResponse as CompiledValidator, o),
-  });
-}
+export const decodeRpcResponse = schemaDecoder<RpcResponse>({
+  max: MAX_RPC_BYTES,
+  what: 'rpc response',
+  schema: WIRE_SCHEMA,
+  label: rpcLabel('rpc response'),
+  validator: WireRpcResponse,
+});

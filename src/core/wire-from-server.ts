@@ -5,19 +5,17 @@
  */
 import { quoteValue } from './quote.js';
 import { WireRpcRequest } from './objects/generated/wire-rpc-request.js';
-import { checkWith, decodeWith, type CompiledValidator, type Obj } from './wire-check.js';
+import { schemaDecoder, type Obj } from './wire-check.js';
 import { MAX_RPC_BYTES, WIRE_LIMITS } from './wire-limits.js';
 import { WIRE_SCHEMA, type RpcRequest } from './wire-types.js';
 
 /** `rpc request "r-1"`: the message and its id, when the id is one. */
 export const rpcLabel = (what: string) => (o: Obj) => (typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${quoteValue(o.id)}` : what);
 
-export function decodeRpcRequest(buf: Uint8Array): RpcRequest {
-  return decodeWith(buf, {
-    max: MAX_RPC_BYTES,
-    what: 'rpc request',
-    schema: WIRE_SCHEMA,
-    label: rpcLabel('rpc request'),
-    read: (o) => checkWith<RpcRequest>(WireRpcRequest as CompiledValidator, o),
-  });
-}
+export const decodeRpcRequest = schemaDecoder<RpcRequest>({
+  max: MAX_RPC_BYTES,
+  what: 'rpc request',
+  schema: WIRE_SCHEMA,
+  label: rpcLabel('rpc request'),
+  validator: WireRpcRequest,
+});

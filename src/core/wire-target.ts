@@ -11,14 +11,13 @@
  * that speaks only schema 1 refuses a schema-2 target with a log line and keeps running its last
  * target: upgrade the server first, then the agents.
  */
-import { ErrorCode, GroveError } from './errors.js';
 import { pathText } from './objects/explain.js';
 import { WireNodeTarget as NodeTargetValidator } from './objects/generated/wire-node-target.js';
 import { podSpecProblems } from './objects/pod-rules.js';
 import type { WireNodeTarget, WirePodTarget } from './objects/wire.js';
 import { TARGET_SCHEMA } from './wire-types.js';
-import { isValidName, validateName } from './topics.js';
-import { checkWith, decodeWith, FieldError, type CompiledValidator, type Obj } from './wire-check.js';
+import { isValidName } from './topics.js';
+import { checkTargetEnvelope, checkWith, decodeWith, FieldError, firstDuplicate, type CompiledValidator, type Obj } from './wire-check.js';
 import { podsChecksum } from './wire-codec.js';
 import { MAX_TARGET_BYTES } from './wire-limits.js';
 
@@ -35,24 +34,18 @@ export interface NodeTargetInput2 {
 }
 
 export function makeNodeTarget2({ cluster, node, revision, pods, issuedAt }: NodeTargetInput2): WireNodeTarget {
-  validateName(cluster, 'cluster');
-  validateName(node, 'node');
-  if (!Number.isSafeInteger(revision) || revision < 0) {
-    throw new GroveError(ErrorCode.InvalidArgument, `invalid target revision ${revision}`);
-  }
+  checkTargetEnvelope(cluster, node, revision);
   return { schema: TARGET_SCHEMA, cluster, node, revision, checksum: podsChecksum(pods), pods, issuedAt };
 }
 
 /** Pod rules, and each pod once (namespace and name identify a pod on its node). */
 function checkPods(target: WireNodeTarget): WireNodeTarget {
-  const seen = new Set<string>();
   target.pods.forEach((pod, i) => {
     const [problem] = podSpecProblems(pod.spec);
     if (problem) throw new FieldError(pathText([`pods`, i, 'spec', ...problem.path]), problem.reason);
-    const key = `${pod.namespace}/${pod.name}`;
-    if (seen.has(key)) throw new FieldError(`pods[${i}]`, `pod ${key} appears twice`);
-    seen.add(key);
   });
+  const twice = firstDuplicate(target.pods, (p) => `${p.namespace}/${p.name}`);
+  if (twice >= 0) throw new FieldError(`pods[${twice}]`, `pod ${target.pods[twice]!.namespace}/${target.pods[twice]!.name} appears twice`);
   return target;
 }
 

@@ -10,8 +10,7 @@
  * wire-from-agent.ts (the server: status, presence, rpc responses), wire-from-server.ts (the
  * agent: rpc requests), wire-config.ts (the agent: config bundles).
  */
-import { ErrorCode, GroveError } from './errors.js';
-import { isValidName, validateName } from './topics.js';
+import { isValidName } from './topics.js';
 import { decodeProbes } from './wire-probes.js';
 import { decodeUpdatePolicy } from './wire-update.js';
 import { decodeDevices, decodeGroups, decodePrivileged } from './wire-access.js';
@@ -26,7 +25,7 @@ import type { ContainerTarget, NodeTarget, PodTarget } from './wire-types.js';
 import { quoteValue } from './quote.js';
 import { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES, MAX_TARGET_BYTES, WIRE_LIMITS } from './wire-limits.js';
 import { createWireDecoder, createWireEncoder, encodeCanonical, encodeMessage, podsChecksum } from './wire-codec.js';
-import { decodeWith, FieldError, isPlainObject, type Obj } from './wire-check.js';
+import { checkTargetEnvelope, decodeWith, FieldError, isPlainObject, type Obj } from './wire-check.js';
 import { describeValue } from './objects/explain.js';
 
 export { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES, MAX_TARGET_BYTES, WIRE_LIMITS };
@@ -41,11 +40,7 @@ export interface NodeTargetInput {
 }
 
 export function makeNodeTarget({ cluster, node, revision, pods, issuedAt }: NodeTargetInput): NodeTarget {
-  validateName(cluster, 'cluster');
-  validateName(node, 'node');
-  if (!Number.isSafeInteger(revision) || revision < 0) {
-    throw new GroveError(ErrorCode.InvalidArgument, `invalid target revision ${revision}`);
-  }
+  checkTargetEnvelope(cluster, node, revision);
   return { schema: WIRE_SCHEMA, cluster, node, revision, checksum: podsChecksum(pods), pods, issuedAt };
 }
 

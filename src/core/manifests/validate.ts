@@ -8,9 +8,10 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { GroveError } from '../errors.js';
-import { manifestError, quote, type DocContext, type FieldPath, type PathSegment } from './location.js';
+import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 import { MANIFEST_SCHEMA_ID, manifestSchema, type ManifestDefinition } from './schema.js';
 import { ANNOTATION_KEYWORDS } from './schema-parts.js';
+import { closestName, pointerToPath } from '../objects/explain.js';
 
 export interface ManifestValidator {
   /** Throws ManifestInvalid for the most useful problem of `value`, which sits at `base` in the document. */
@@ -43,20 +44,6 @@ interface Problem {
   message: string;
   /** 0: a field that must go (unknown or unsupported); 1: anything else. */
   rank: number;
-}
-
-/** ajv's instancePath is a JSON pointer; array indexes become numbers (the data tells which). */
-function pointerToPath(pointer: string, root: unknown): PathSegment[] {
-  if (!pointer) return [];
-  const out: PathSegment[] = [];
-  let node = root;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    const seg: PathSegment = Array.isArray(node) ? Number(key) : key;
-    out.push(seg);
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-  }
-  return out;
 }
 
 const TYPE_NAMES: Record<string, string> = {
@@ -92,30 +79,6 @@ function typeMessage(err: ErrorObject, sensitive: boolean): string {
   return `must be ${names.join(' or ')} (got ${describeValue(err.data, sensitive)})${hint}`;
 }
 
-/** Edit distance, for "did you mean": small inputs only (field names). */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
-/** The known field a typo most likely meant: at most 2 edits (or a case slip) away. */
-function closest(name: string, known: string[]): string | undefined {
-  if (name.length > 64) return undefined;
-  let best: { field: string; d: number } | undefined;
-  for (const field of known) {
-    const d = field.toLowerCase() === name.toLowerCase() ? 0 : distance(name, field);
-    if (d <= 2 && d < name.length / 2 && (!best || d < best.d)) best = { field, d };
-  }
-  return best?.field;
-}
-
 function annotation(err: ErrorObject, keyword: string): string | undefined {
   const value = (err.parentSchema as Record<string, unknown> | undefined)?.[keyword];
   return typeof value === 'string' ? value : undefined;
@@ -140,7 +103,7 @@ function toProblem(err: ErrorObject, root: unknown, ctx: DocContext, base: Field
       const name = String(err.params.additionalProperty);
       const path = [...here, name];
       const known = Object.keys(((err.parentSchema as Record<string, unknown> | undefined)?.properties ?? {}) as object);
-      const near = closest(name, known);
+      const near = closestName(name, known);
       return { path, linePath: path, at: 'key', message: `unknown field${near ? ` (did you mean ${near}?)` : ''}`, rank: 0 };
     }
     case 'not':

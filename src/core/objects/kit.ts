@@ -10,6 +10,7 @@
  * - `units`: how a quantity is written ("a size such as 64Mi"), for type and syntax messages.
  */
 import { Type, type Static, type TSchema, type TUnsafe, type SchemaOptions } from '@sinclair/typebox';
+import { CONFIG_KEY, CONFIG_KEY_MESSAGE, DNS_LABEL, DNS_LABEL_MESSAGE, DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, LABEL_KEY, LABEL_VALUE, PERCENT } from './names.js';
 
 export const ANNOTATION_KEYWORDS = ['errorMessage', 'patternErrorMessage', 'units'] as const;
 
@@ -70,22 +71,7 @@ export function count(options: SchemaOptions & { maximum?: number; minimum?: num
 
 /* ----------------------------------------------------------------- name syntaxes */
 
-// Kubernetes' name syntaxes (k8s.io/apimachinery/pkg/util/validation).
-const LABEL_PART = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
-export const DNS_LABEL = `^${LABEL_PART}$`;
-export const DNS_SUBDOMAIN = `^${LABEL_PART}(?:\\.${LABEL_PART})*$`;
-const QUALIFIED_NAME = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
-export const LABEL_KEY = `^(?:${LABEL_PART}(?:\\.${LABEL_PART})*/)?${QUALIFIED_NAME}$`;
-export const LABEL_VALUE = '^(?:(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
-export const CONFIG_KEY = '^[-._a-zA-Z0-9]+$';
-/** "0%" … "100%" (maxSurge, maxUnavailable). */
-export const PERCENT = '^(100|[1-9]?[0-9])%$';
-
-export const DNS_LABEL_MESSAGE =
-  "must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
-export const DNS_SUBDOMAIN_MESSAGE =
-  "must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit";
-export const CONFIG_KEY_MESSAGE = 'must be letters, digits, -, _ or .';
+export { CONFIG_KEY, CONFIG_KEY_MESSAGE, DNS_LABEL, DNS_LABEL_MESSAGE, DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, LABEL_KEY, LABEL_VALUE, PERCENT };
 
 export const dnsLabel = (options: SchemaOptions = {}) => pattern(DNS_LABEL, DNS_LABEL_MESSAGE, { maxLength: 63, ...options });
 export const dnsSubdomain = (options: SchemaOptions = {}) => pattern(DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, { maxLength: 253, ...options });

@@ -23,14 +23,15 @@ import {
   unsupported,
   unsupportedFields,
 } from './kit.js';
+import { LABEL_KEY_MESSAGE, LABEL_VALUE_MESSAGE } from './names.js';
 
 /** Label (and annotation) keys: `[prefix/]name`, as Kubernetes validates them. */
-export const LabelKey = pattern(LABEL_KEY, 'must be a label key: [DNS-subdomain prefix/]name, the name at most 63 letters, digits, -, _ or .', {
+export const LabelKey = pattern(LABEL_KEY, LABEL_KEY_MESSAGE, {
   maxLength: 317,
 });
 
 export const Labels = stringMap(
-  pattern(LABEL_VALUE, 'must be a label value: at most 63 letters, digits, -, _ or ., starting and ending with a letter or digit', { maxLength: 63 }),
+  pattern(LABEL_VALUE, LABEL_VALUE_MESSAGE, { maxLength: 63 }),
   { keys: LabelKey, maxProperties: 1000, $id: 'Labels' },
 );
 export type Labels = Static<typeof Labels>;

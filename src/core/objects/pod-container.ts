@@ -140,6 +140,12 @@ export type SecurityContext = Static<typeof SecurityContext>;
 
 export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 
+/** Known container fields Grove does not implement yet. */
+export const UNSUPPORTED_CONTAINER_FIELDS = [
+  'lifecycle', 'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
+  'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
+] as const;
+
 export const Container = closed(
   {
     name: dnsLabel(),
@@ -160,10 +166,7 @@ export const Container = closed(
     readinessProbe: Type.Optional(refTo(Probe)),
     startupProbe: singleSuccessProbe(),
     securityContext: Type.Optional(SecurityContext),
-    ...unsupportedFields([
-      'lifecycle', 'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
-      'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
-    ]),
+    ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
   },
   { $id: 'Container' },
 );

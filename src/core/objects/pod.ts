@@ -16,7 +16,7 @@ export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 export const MAX_GRACE_SECONDS = 3600;
 
 /** Known pod spec fields Grove does not implement yet. */
-const UNSUPPORTED_POD_FIELDS = [
+export const UNSUPPORTED_POD_SPEC_FIELDS = [
   'ephemeralContainers', 'affinity', 'tolerations',
   'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
   'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
@@ -39,7 +39,7 @@ export const PodSpec = closed(
     terminationGracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS, default: 30 })),
     volumes: Type.Optional(Type.Array(refTo(Volume), { maxItems: VOLUME_LIMITS.volumes })),
     securityContext: Type.Optional(PodSecurityContext),
-    ...unsupportedFields(UNSUPPORTED_POD_FIELDS),
+    ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },
 );
