@@ -212,3 +212,15 @@ describe('template hashes', () => {
     expect(podSpecHash(t.spec)).toBe(podTemplateHash({ spec: t.spec }));
   });
 });
+
+describe('schema messages', () => {
+  it('say a map is expected where one is, whatever its own message says of its fields', () => {
+    expect(problems({ containers: [container()], volumes: ['data'] })).toEqual(['spec.volumes[0]: expected a map, got string']);
+    expect(problems({ containers: [container({ ports: [{ containerPort: 'http' }] })] })).toEqual([
+      'spec.containers[0].ports[0].containerPort: must be a port number 1-65535 (named ports are not supported: write the number)',
+    ]);
+    expect(problems({ containers: [container({ resources: { limits: { memory: true } } })] })).toEqual([
+      'spec.containers[0].resources.limits.memory: expected a string or a number (a size such as 64Mi, 1Gi or 500M), got boolean',
+    ]);
+  });
+});

@@ -165,12 +165,18 @@ export function explainError(err: ErrorObject, root: unknown, opts: ExplainOptio
   }
 }
 
+function holdsFields(err: ErrorObject): boolean {
+  const types = ([] as unknown[]).concat((err.parentSchema as Node | undefined)?.type);
+  return types.includes('object') || types.includes('array');
+}
+
 function explainKeyword(err: ErrorObject, opts: ExplainOptions): string {
   const p = err.params as Record<string, unknown>;
   const custom = annotation(err, 'errorMessage');
   switch (err.keyword) {
     case 'type':
-      return custom ?? typeReason(err);
+      // A map or list node's message is about its fields ("exactly one of …"), not its type.
+      return custom !== undefined && !holdsFields(err) ? custom : typeReason(err);
     case 'enum':
       return `${shown(err.data, opts)}${custom ?? `expected one of ${(p.allowedValues as unknown[]).map(String).join(', ')}`}`;
     case 'const':
@@ -213,8 +219,11 @@ export function explainErrors(errors: readonly ErrorObject[], root: unknown, opt
   // A oneOf/anyOf with its own message ("expected exactly one of …") says what its branches' errors would.
   const worded = errors.filter((e) => (e.keyword === 'oneOf' || e.keyword === 'anyOf') && annotation(e, 'errorMessage') !== undefined);
   const inWordedBranch = (e: ErrorObject) => worded.some((w) => w !== e && e.instancePath.startsWith(w.instancePath) && e.schemaPath.startsWith(`${w.schemaPath}/`));
+  // A value of the wrong type fails whatever else its node says (oneOf branches, patterns): the type says it.
+  const mistyped = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   for (const err of errors) {
     if (inWordedBranch(err)) continue;
+    if (err.keyword !== 'type' && mistyped.has(err.instancePath)) continue;
     const problem = explainError(err, root, opts);
     if (!problem) continue;
     const key = `${pathText(problem.path)}\u0000${problem.reason}`;
