@@ -1,11 +1,11 @@
 /**
  * The kind registry: for every kind Grove stores, its API group and version, its resource names
  * (plural, singular, short names, as kubectl spells them), whether it is namespaced and has a
- * status, its schema and its validator. Adding a kind is one schema file, one line here (and in
- * schemas.ts KIND_SCHEMAS), and a controller if it needs one.
+ * status, its schema and its validator, all from the one line per kind of kind-table.ts (kept
+ * apart so the validator generator reads the table without the validators it generates).
  */
 import type { TSchema } from '@sinclair/typebox';
-import { KIND_SCHEMAS, type KindName } from './schemas.js';
+import { KIND_TABLE, type KindName, type KindRow } from './kind-table.js';
 import { validate, type KindObject, type ValidationResult } from './validate.js';
 
 export type { KindName, KindObject };
@@ -29,36 +29,26 @@ export interface KindInfo<K extends KindName = KindName> {
   validate: (value: unknown) => ValidationResult<KindObject<K>>;
 }
 
-function kind<K extends KindName>(name: K, apiVersion: string, plural: string, shortNames: string[], namespaced: boolean, hasStatus = true): KindInfo<K> {
-  const slash = apiVersion.indexOf('/');
+function info<K extends KindName>(kind: K): KindInfo<K> {
+  const row: KindRow = KIND_TABLE[kind];
+  const slash = row.apiVersion.indexOf('/');
   return Object.freeze({
-    kind: name,
-    apiVersion,
-    group: slash < 0 ? '' : apiVersion.slice(0, slash),
-    version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1),
-    plural,
-    singular: name.toLowerCase(),
-    shortNames: Object.freeze(shortNames),
-    namespaced,
-    hasStatus,
-    schema: KIND_SCHEMAS[name],
-    validate: (value: unknown) => validate(name, value),
+    apiVersion: row.apiVersion,
+    plural: row.plural,
+    shortNames: row.shortNames,
+    namespaced: row.namespaced,
+    hasStatus: row.hasStatus,
+    schema: row.schema,
+    kind,
+    group: slash < 0 ? '' : row.apiVersion.slice(0, slash),
+    version: slash < 0 ? row.apiVersion : row.apiVersion.slice(slash + 1),
+    singular: kind.toLowerCase(),
+    validate: (value: unknown) => validate(kind, value),
   });
 }
 
-export const KINDS = Object.freeze({
-  Namespace: kind('Namespace', 'v1', 'namespaces', ['ns'], false),
-  Node: kind('Node', 'v1', 'nodes', ['no'], false),
-  Pod: kind('Pod', 'v1', 'pods', ['po'], true),
-  ConfigMap: kind('ConfigMap', 'v1', 'configmaps', ['cm'], true, false),
-  Secret: kind('Secret', 'v1', 'secrets', [], true, false),
-  Deployment: kind('Deployment', 'apps/v1', 'deployments', ['deploy'], true),
-  ReplicaSet: kind('ReplicaSet', 'apps/v1', 'replicasets', ['rs'], true),
-  DaemonSet: kind('DaemonSet', 'apps/v1', 'daemonsets', ['ds'], true),
-  ControllerRevision: kind('ControllerRevision', 'apps/v1', 'controllerrevisions', [], true, false),
-  Job: kind('Job', 'batch/v1', 'jobs', [], true),
-  CronJob: kind('CronJob', 'batch/v1', 'cronjobs', ['cj'], true),
-} satisfies { [K in KindName]: KindInfo<K> });
+/** The registry: every kind of the table (kind-table.ts) with its names and validator. */
+export const KINDS = Object.freeze(Object.fromEntries((Object.keys(KIND_TABLE) as KindName[]).map((k) => [k, info(k)]))) as { readonly [K in KindName]: KindInfo<K> };
 
 export const ALL_KINDS: readonly KindInfo[] = Object.freeze(Object.values(KINDS));
 

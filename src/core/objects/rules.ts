@@ -10,7 +10,7 @@ import { MAX_CONFIG_OBJECT_BYTES } from './config.js';
 import type { PathSegment } from './explain.js';
 import type { PodSpec, PodTemplateSpec } from './pod.js';
 import { podSpecProblems, type RuleProblem } from './pod-rules.js';
-import type { KindName } from './schemas.js';
+import type { KindName } from './kind-table.js';
 
 export type { RuleProblem };
 

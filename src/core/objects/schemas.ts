@@ -5,13 +5,12 @@
  * the server the objects module.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { CronJob, Job, JobPodTemplate, JobSpec } from './batch.js';
-import { Namespace, Node } from './cluster.js';
-import { ConfigMap, Secret } from './config.js';
+import { JobPodTemplate, JobSpec } from './batch.js';
+import { KIND_TABLE, type KindName, type KindSchemas } from './kind-table.js';
 import { Annotations, Condition, LabelSelector, Labels, ObjectMeta, TemplateMeta } from './meta.js';
 import { Container, Probe } from './pod-container.js';
 import { Volume } from './pod-volumes.js';
-import { ContainerState, ContainerStatus, Pod, PodSpec, PodStatus } from './pod.js';
+import { ContainerState, ContainerStatus, PodSpec, PodStatus } from './pod.js';
 import {
   WireConfigBundle,
   WireConfigMessage,
@@ -26,7 +25,7 @@ import {
   WireRpcRequest,
   WireRpcResponse,
 } from './wire.js';
-import { AlwaysPodTemplate, ControllerRevision, DaemonSet, Deployment, ReplicaSet } from './workloads.js';
+import { AlwaysPodTemplate } from './workloads.js';
 
 /** Schemas others reference by `$id` (each module gets them all; only what it reaches is emitted). */
 export const SHARED_SCHEMAS: readonly TSchema[] = [
@@ -36,22 +35,10 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   WirePodTarget, WireNodeFacts, WireContainerStatus, WireJobStatus, WirePodStatus,
 ];
 
-/** The kinds, by kind name: what `validate(kind, value)` checks. */
-export const KIND_SCHEMAS = {
-  Namespace,
-  Node,
-  Pod,
-  ConfigMap,
-  Secret,
-  Deployment,
-  ReplicaSet,
-  DaemonSet,
-  ControllerRevision,
-  Job,
-  CronJob,
-} as const;
+/** The kinds' schemas, by kind name: what `validate(kind, value)` checks. */
+export const KIND_SCHEMAS = Object.fromEntries(Object.entries(KIND_TABLE).map(([name, row]) => [name, row.schema])) as KindSchemas;
 
-export type KindName = keyof typeof KIND_SCHEMAS;
+export type { KindName };
 
 export interface ValidatorModule {
   /** File under src/core/objects/generated/, without ".ts". */

@@ -12,12 +12,12 @@ import * as generated from './generated/objects.js';
 import { explainErrors, type PathSegment, type SchemaProblem } from './explain.js';
 import type { PodSpec } from './pod.js';
 import { objectProblems } from './rules.js';
-import type { KIND_SCHEMAS, KindName } from './schemas.js';
+import type { KindName, KindSchemas } from './kind-table.js';
 
 export type { KindName };
 
 /** The object type of a kind: `KindObject<'Deployment'>`. */
-export type KindObject<K extends KindName> = Static<(typeof KIND_SCHEMAS)[K]>;
+export type KindObject<K extends KindName> = Static<KindSchemas[K]>;
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: ErrorObject[] };
 
