@@ -140,6 +140,14 @@ describe('every kind', () => {
     expect(r.ok ? undefined : r.problems[0]?.reason).toBe('must be a resource version (digits)');
   });
 
+  it('keeps cluster-scoped kinds out of namespaces, and one controller per object', () => {
+    const r = checkObject('Node', { ...EXAMPLES.Node, metadata: meta('pi-1', { namespace: 'default' }) });
+    expect(r.ok ? [] : r.problems).toEqual([{ path: ['metadata', 'namespace'], reason: 'a Node is cluster-scoped: it has no namespace' }]);
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'a', uid: 'u', controller: true };
+    const p = checkObject('Pod', { ...EXAMPLES.Pod, metadata: meta('p', { ownerReferences: [owner, { ...owner, name: 'b' }] }) });
+    expect(p.ok ? [] : p.problems).toEqual([{ path: ['metadata', 'ownerReferences', 1, 'controller'], reason: 'only one owner can be the controller' }]);
+  });
+
   it('holds names to each kind\'s rule', () => {
     const long = 'a'.repeat(64);
     expect(checkObject('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta(`${long}.b`) }).ok).toBe(true);

@@ -10,7 +10,7 @@ import { MAX_CONFIG_OBJECT_BYTES } from './config.js';
 import type { PathSegment } from './explain.js';
 import type { PodSpec, PodTemplateSpec } from './pod.js';
 import { podSpecProblems, type RuleProblem } from './pod-rules.js';
-import type { KindName } from './kind-table.js';
+import { KIND_TABLE, type KindName } from './kind-table.js';
 
 export type { RuleProblem };
 
@@ -87,6 +87,20 @@ function configProblems(o: Obj, kind: 'ConfigMap' | 'Secret'): RuleProblem[] {
  * [] when there is none.
  */
 export function objectProblems(kind: KindName, o: Obj): RuleProblem[] {
+  return [...metadataProblems(kind, o), ...kindProblems(kind, o)];
+}
+
+/** Scope and ownership: what every kind's metadata must say. */
+function metadataProblems(kind: KindName, o: Obj): RuleProblem[] {
+  const meta = (o.metadata ?? {}) as { namespace?: string; ownerReferences?: { controller?: boolean }[] };
+  const out: RuleProblem[] = [];
+  if (!KIND_TABLE[kind].namespaced && meta.namespace !== undefined) out.push({ path: ['metadata', 'namespace'], reason: `a ${kind} is cluster-scoped: it has no namespace` });
+  const controllers = (meta.ownerReferences ?? []).flatMap((r, i) => (r.controller ? [i] : []));
+  if (controllers.length > 1) out.push({ path: ['metadata', 'ownerReferences', controllers[1]!, 'controller'], reason: 'only one owner can be the controller' });
+  return out;
+}
+
+function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
   const spec = (o.spec ?? {}) as Obj;
   const meta = (o.metadata ?? {}) as { annotations?: Record<string, string> };
   switch (kind) {
