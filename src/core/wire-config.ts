@@ -4,7 +4,7 @@
  *
  *   message (CBOR)  {schema, cluster, node, revision, issuedAt, keyId, iv, tag, payload}
  *   payload         AES-256-GCM ciphertext, under the node's own key, of the CBOR bundle
- *                   {objects: [{kind, name, version, data}]}
+ *                   {objects: [{kind, namespace?, name, version, data}]}   (namespace absent = "default")
  *
  * The authenticated data binds the ciphertext to cluster, node and revision, so the broker (a
  * Mosquitto persists retained messages to disk) never holds plaintext, and a message cannot be
