@@ -148,6 +148,12 @@ describe('every kind', () => {
     expect(p.ok ? [] : p.problems).toEqual([{ path: ['metadata', 'ownerReferences', 1, 'controller'], reason: 'only one owner can be the controller' }]);
   });
 
+  it('caps an object\'s annotations at 256 KiB together, as Kubernetes does', () => {
+    const annotations = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`example.com/a${i}`, 'x'.repeat(60 * 1024)]));
+    const r = checkObject('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', { annotations }) });
+    expect(r.ok ? [] : r.problems.map((p) => p.reason)).toEqual([expect.stringMatching(/^307270 bytes: at most 262144 \(256 KiB\) of annotations/)]);
+  });
+
   it('holds names to each kind\'s rule', () => {
     const long = 'a'.repeat(64);
     expect(checkObject('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta(`${long}.b`) }).ok).toBe(true);

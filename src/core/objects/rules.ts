@@ -50,6 +50,9 @@ function templateProblems(o: Obj, specPath: PathSegment[], spec: Obj, options: {
   return out;
 }
 
+/** Kubernetes' limit for all annotations of one object, keys and values. */
+const MAX_ANNOTATION_BYTES = 256 * 1024;
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Keys and values together, as Kubernetes counts them (Secret values decoded). */
@@ -92,8 +95,10 @@ export function objectProblems(kind: KindName, o: Obj): RuleProblem[] {
 
 /** Scope and ownership: what every kind's metadata must say. */
 function metadataProblems(kind: KindName, o: Obj): RuleProblem[] {
-  const meta = (o.metadata ?? {}) as { namespace?: string; ownerReferences?: { controller?: boolean }[] };
+  const meta = (o.metadata ?? {}) as { namespace?: string; annotations?: Record<string, string>; ownerReferences?: { controller?: boolean }[] };
   const out: RuleProblem[] = [];
+  const annotationBytes = Object.entries(meta.annotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (annotationBytes > MAX_ANNOTATION_BYTES) out.push({ path: ['metadata', 'annotations'], reason: `${annotationBytes} bytes: at most ${MAX_ANNOTATION_BYTES} (256 KiB) of annotations, as in Kubernetes` });
   if (!KIND_TABLE[kind].namespaced && meta.namespace !== undefined) out.push({ path: ['metadata', 'namespace'], reason: `a ${kind} is cluster-scoped: it has no namespace` });
   const controllers = (meta.ownerReferences ?? []).flatMap((r, i) => (r.controller ? [i] : []));
   if (controllers.length > 1) out.push({ path: ['metadata', 'ownerReferences', controllers[1]!, 'controller'], reason: 'only one owner can be the controller' });
