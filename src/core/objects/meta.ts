@@ -146,15 +146,15 @@ export const ConditionStatus = stringEnum(['True', 'False', 'Unknown']);
  */
 export const Condition = closed(
   {
-  type: Type.String({ minLength: 1, maxLength: 316 }),
-  status: ConditionStatus,
-  observedGeneration: Type.Optional(count()),
-  lastProbeTime: Type.Optional(nullableTimestamp()),
-  lastUpdateTime: Type.Optional(timestamp()),
-  lastHeartbeatTime: Type.Optional(timestamp()),
-  lastTransitionTime: Type.Optional(timestamp()),
-  reason: Type.Optional(Type.String({ maxLength: 1024 })),
-  message: Type.Optional(Type.String({ maxLength: 32 * 1024 })),
+    type: Type.String({ minLength: 1, maxLength: 316 }),
+    status: ConditionStatus,
+    observedGeneration: Type.Optional(count()),
+    lastProbeTime: Type.Optional(nullableTimestamp()),
+    lastUpdateTime: Type.Optional(timestamp()),
+    lastHeartbeatTime: Type.Optional(timestamp()),
+    lastTransitionTime: Type.Optional(timestamp()),
+    reason: Type.Optional(Type.String({ maxLength: 1024 })),
+    message: Type.Optional(Type.String({ maxLength: 32 * 1024 })),
   },
   { $id: 'Condition' },
 );

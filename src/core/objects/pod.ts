@@ -65,19 +65,19 @@ const text = (max = 32 * 1024) => Type.Optional(Type.String({ maxLength: max }))
 /** Kubernetes' ContainerState: exactly one of waiting, running, terminated. */
 export const ContainerState = closed(
   {
-  waiting: Type.Optional(closed({ reason: text(256), message: text() })),
-  running: Type.Optional(closed({ startedAt: Type.Optional(timestamp()) })),
-  terminated: Type.Optional(
-    closed({
-      exitCode: Type.Integer({ minimum: -(2 ** 31), maximum: 2 ** 31 - 1 }),
-      signal: Type.Optional(Type.Integer({ minimum: 0, maximum: 128 })),
-      reason: text(256),
-      message: text(),
-      startedAt: Type.Optional(nullableTimestamp()),
-      finishedAt: Type.Optional(nullableTimestamp()),
-      containerID: text(256),
-    }),
-  ),
+    waiting: Type.Optional(closed({ reason: text(256), message: text() })),
+    running: Type.Optional(closed({ startedAt: Type.Optional(timestamp()) })),
+    terminated: Type.Optional(
+      closed({
+        exitCode: Type.Integer({ minimum: -(2 ** 31), maximum: 2 ** 31 - 1 }),
+        signal: Type.Optional(Type.Integer({ minimum: 0, maximum: 128 })),
+        reason: text(256),
+        message: text(),
+        startedAt: Type.Optional(nullableTimestamp()),
+        finishedAt: Type.Optional(nullableTimestamp()),
+        containerID: text(256),
+      }),
+    ),
   },
   { maxProperties: 1, $id: 'ContainerState' },
 );
@@ -85,17 +85,17 @@ export type ContainerState = Static<typeof ContainerState>;
 
 export const ContainerStatus = closed(
   {
-  name: Type.String({ minLength: 1, maxLength: 63 }),
-  state: Type.Optional(refTo(ContainerState)),
-  /** The previous run's end: what `kubectl describe` shows as Last State. */
-  lastState: Type.Optional(refTo(ContainerState)),
-  ready: Type.Boolean(),
-  restartCount: count(),
-  image: Type.String({ maxLength: CONTAINER_LIMITS.image }),
-  /** The image digest the container runs ("" until it is known). */
-  imageID: Type.String({ maxLength: 1024 }),
-  containerID: text(256),
-  started: Type.Optional(Type.Boolean()),
+    name: Type.String({ minLength: 1, maxLength: 63 }),
+    state: Type.Optional(refTo(ContainerState)),
+    /** The previous run's end: what `kubectl describe` shows as Last State. */
+    lastState: Type.Optional(refTo(ContainerState)),
+    ready: Type.Boolean(),
+    restartCount: count(),
+    image: Type.String({ maxLength: CONTAINER_LIMITS.image }),
+    /** The image digest the container runs ("" until it is known). */
+    imageID: Type.String({ maxLength: 1024 }),
+    containerID: text(256),
+    started: Type.Optional(Type.Boolean()),
   },
   { $id: 'ContainerStatus' },
 );
@@ -105,18 +105,18 @@ const PodIP = closed({ ip: Type.String({ minLength: 1, maxLength: 45 }) });
 
 export const PodStatus = closed(
   {
-  phase: Type.Optional(stringEnum(POD_PHASES)),
-  /** PodScheduled (False, reason Unschedulable, while no node fits), Initialized, ContainersReady, Ready. */
-  conditions: Type.Optional(Conditions),
-  message: text(),
-  reason: text(256),
-  hostIP: text(45),
-  hostIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2 })),
-  podIP: text(45),
-  podIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2 })),
-  startTime: Type.Optional(timestamp()),
-  initContainerStatuses: Type.Optional(Type.Array(refTo(ContainerStatus), { maxItems: CONTAINER_LIMITS.containers })),
-  containerStatuses: Type.Optional(Type.Array(refTo(ContainerStatus), { maxItems: CONTAINER_LIMITS.containers })),
+    phase: Type.Optional(stringEnum(POD_PHASES)),
+    /** PodScheduled (False, reason Unschedulable, while no node fits), Initialized, ContainersReady, Ready. */
+    conditions: Type.Optional(Conditions),
+    message: text(),
+    reason: text(256),
+    hostIP: text(45),
+    hostIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2 })),
+    podIP: text(45),
+    podIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2 })),
+    startTime: Type.Optional(timestamp()),
+    initContainerStatuses: Type.Optional(Type.Array(refTo(ContainerStatus), { maxItems: CONTAINER_LIMITS.containers })),
+    containerStatuses: Type.Optional(Type.Array(refTo(ContainerStatus), { maxItems: CONTAINER_LIMITS.containers })),
   },
   { $id: 'PodStatus' },
 );

@@ -83,21 +83,21 @@ export type WireNodeTarget = Static<typeof WireNodeTarget>;
 
 export const WireNodeFacts = closed(
   {
-  arch: text(L.shortString),
-  os: text(L.shortString),
-  cpus: int(),
-  memoryBytes: int(),
-  memoryAvailableBytes: int(),
-  diskFreeBytes: int(),
-  kernel: text(L.shortString),
-  ociRuntime: text(L.shortString),
-  cgroupVersion: int(),
-  agentVersion: text(L.shortString),
-  labels: stringMap(text(L.labelValue), { keys: text(L.labelKey, 1), maxProperties: L.labels }),
-  /** The node's addresses (Node status.addresses); absent from older agents. */
-  addresses: Type.Optional(
-    Type.Array(closed({ type: stringEnum(['InternalIP', 'ExternalIP', 'Hostname']), address: text(253, 1) }), { maxItems: 16 }),
-  ),
+    arch: text(L.shortString),
+    os: text(L.shortString),
+    cpus: int(),
+    memoryBytes: int(),
+    memoryAvailableBytes: int(),
+    diskFreeBytes: int(),
+    kernel: text(L.shortString),
+    ociRuntime: text(L.shortString),
+    cgroupVersion: int(),
+    agentVersion: text(L.shortString),
+    labels: stringMap(text(L.labelValue), { keys: text(L.labelKey, 1), maxProperties: L.labels }),
+    /** The node's addresses (Node status.addresses); absent from older agents. */
+    addresses: Type.Optional(
+      Type.Array(closed({ type: stringEnum(['InternalIP', 'ExternalIP', 'Hostname']), address: text(253, 1) }), { maxItems: 16 }),
+    ),
   },
   { $id: 'WireNodeFacts' },
 );
@@ -116,22 +116,22 @@ export const WireLastState = closed({
 
 export const WireContainerStatus = closed(
   {
-  name: text(L.name, 1),
-  state: stringEnum(CONTAINER_STATES),
-  /** Why it is waiting or exited: ImagePull, ImagePullError, CreateError, Completed, Error, OOMKilled … */
-  reason: Type.Optional(text(L.shortString, 1)),
-  message: Type.Optional(text(L.message)),
-  exitCode: Type.Optional(int(-(2 ** 31))),
-  oomKilled: Type.Boolean(),
-  restarts: int(),
-  /** Running and passing its readiness probe (or running, without one). Absent from older agents: running means ready. */
-  ready: Type.Optional(Type.Boolean()),
-  startedAt: Type.Optional(time()),
-  finishedAt: Type.Optional(time()),
-  imageDigest: Type.Optional(text(L.shortString, 1)),
-  /** The runtime's container id; absent from older agents. */
-  containerID: Type.Optional(text(L.shortString, 1)),
-  lastState: Type.Optional(WireLastState),
+    name: text(L.name, 1),
+    state: stringEnum(CONTAINER_STATES),
+    /** Why it is waiting or exited: ImagePull, ImagePullError, CreateError, Completed, Error, OOMKilled … */
+    reason: Type.Optional(text(L.shortString, 1)),
+    message: Type.Optional(text(L.message)),
+    exitCode: Type.Optional(int(-(2 ** 31))),
+    oomKilled: Type.Boolean(),
+    restarts: int(),
+    /** Running and passing its readiness probe (or running, without one). Absent from older agents: running means ready. */
+    ready: Type.Optional(Type.Boolean()),
+    startedAt: Type.Optional(time()),
+    finishedAt: Type.Optional(time()),
+    imageDigest: Type.Optional(text(L.shortString, 1)),
+    /** The runtime's container id; absent from older agents. */
+    containerID: Type.Optional(text(L.shortString, 1)),
+    lastState: Type.Optional(WireLastState),
   },
   { $id: 'WireContainerStatus' },
 );
@@ -155,17 +155,17 @@ export type WireJobRunStatus = Static<typeof WireJobRunStatus>;
 /** Progress of a Job pod, or of a CronJob pod's runs (then `jobs` and the schedule times are set). */
 export const WireJobStatus = closed(
   {
-  ...jobCounts,
-  startTime: Type.Optional(jobTime()),
-  completionTime: Type.Optional(jobTime()),
-  /** Set once the Job is finished. */
-  condition: jobCondition(),
-  /** Why it failed: BackoffLimitExceeded, DeadlineExceeded. */
-  reason: Type.Optional(text(64, 1)),
-  lastScheduleTime: Type.Optional(jobTime()),
-  lastSuccessfulTime: Type.Optional(jobTime()),
-  /** CronJob: the runs kept (active and history), oldest first. */
-  jobs: Type.Optional(Type.Array(WireJobRunStatus, { maxItems: JOB_RUNS })),
+    ...jobCounts,
+    startTime: Type.Optional(jobTime()),
+    completionTime: Type.Optional(jobTime()),
+    /** Set once the Job is finished. */
+    condition: jobCondition(),
+    /** Why it failed: BackoffLimitExceeded, DeadlineExceeded. */
+    reason: Type.Optional(text(64, 1)),
+    lastScheduleTime: Type.Optional(jobTime()),
+    lastSuccessfulTime: Type.Optional(jobTime()),
+    /** CronJob: the runs kept (active and history), oldest first. */
+    jobs: Type.Optional(Type.Array(WireJobRunStatus, { maxItems: JOB_RUNS })),
   },
   { $id: 'WireJobStatus' },
 );
@@ -175,25 +175,25 @@ const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3
 
 export const WirePodStatus = closed(
   {
-  name: text(L.name, 1),
-  /** The pod's namespace (schema-2 targets); absent from older agents = "default". */
-  namespace: Type.Optional(dnsLabel()),
-  /** The Pod object's uid (schema-2 targets); absent from older agents. */
-  uid: Type.Optional(text(128, 1)),
-  app: text(L.name, 1),
-  templateHash: text(L.shortString, 1),
-  phase: stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']),
-  ready: Type.Boolean(),
-  restarts: int(),
-  containers: Type.Array(refTo(WireContainerStatus), { maxItems: L.containersPerPod }),
-  /** Pods with init containers only, in their order (absent otherwise and from older agents). */
-  initContainers: Type.Optional(Type.Array(refTo(WireContainerStatus), { maxItems: L.containersPerPod })),
-  /** Job and CronJob pods only; absent from older agents. */
-  job: Type.Optional(refTo(WireJobStatus)),
-  /** The pod's address on its node's bridge; absent on the host's network, before its sandbox exists, and from older agents. */
-  podIP: Type.Optional(pattern(IPV4, 'expected an IPv4 address', { maxLength: 15 })),
-  /** When the node accepted the pod (Kubernetes' status.startTime); absent from older agents. */
-  startTime: Type.Optional(time()),
+    name: text(L.name, 1),
+    /** The pod's namespace (schema-2 targets); absent from older agents = "default". */
+    namespace: Type.Optional(dnsLabel()),
+    /** The Pod object's uid (schema-2 targets); absent from older agents. */
+    uid: Type.Optional(text(128, 1)),
+    app: text(L.name, 1),
+    templateHash: text(L.shortString, 1),
+    phase: stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']),
+    ready: Type.Boolean(),
+    restarts: int(),
+    containers: Type.Array(refTo(WireContainerStatus), { maxItems: L.containersPerPod }),
+    /** Pods with init containers only, in their order (absent otherwise and from older agents). */
+    initContainers: Type.Optional(Type.Array(refTo(WireContainerStatus), { maxItems: L.containersPerPod })),
+    /** Job and CronJob pods only; absent from older agents. */
+    job: Type.Optional(refTo(WireJobStatus)),
+    /** The pod's address on its node's bridge; absent on the host's network, before its sandbox exists, and from older agents. */
+    podIP: Type.Optional(pattern(IPV4, 'expected an IPv4 address', { maxLength: 15 })),
+    /** When the node accepted the pod (Kubernetes' status.startTime); absent from older agents. */
+    startTime: Type.Optional(time()),
   },
   { $id: 'WirePodStatus' },
 );
