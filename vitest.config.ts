@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The precompiled validators are build output (gitignored): generate them first.
+    globalSetup: ['test/support/generate-validators.ts'],
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,

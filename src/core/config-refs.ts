@@ -4,22 +4,17 @@
  * init containers as well as containers. A node is sent exactly these objects, nothing else.
  */
 import type { EnvFromSource, EnvVar, Volume } from './model.js';
+import type { WireConfigObject } from './objects/wire.js';
 
-export type ConfigKind = 'ConfigMap' | 'Secret';
+export type ConfigKind = WireConfigObject['kind'];
 
 /**
  * A ConfigMap or Secret as a node receives it: sealed per node by the server
  * (src/server/config-distributor.ts, src/core/wire-config.ts), read by the agent through its
- * ConfigSource (agent/src/agent/config-source.ts).
+ * ConfigSource (agent/src/agent/config-source.ts). Its schema is WireConfigObject
+ * (src/core/objects/wire.ts); `namespace` absent = "default", Secret values already decoded.
  */
-export interface ConfigObject {
-  kind: ConfigKind;
-  name: string;
-  /** Key → value (Secret values already decoded from base64). Never logged. */
-  data: Record<string, string>;
-  /** Changes whenever `data` changes: lets volume files be rewritten only when needed. */
-  version: string;
-}
+export type ConfigObject = WireConfigObject;
 
 /** What references live in: a PodTemplate (server) and a PodTarget (node) both fit. */
 export interface ReferencingContainer {

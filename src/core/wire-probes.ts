@@ -5,7 +5,7 @@
  * (src/core/manifests/schema-probes.ts), so whatever a server accepted an agent accepts.
  */
 import type { ContainerProbes, Probe } from './model.js';
-import { PROBE_LIMITS } from './manifests/schema-probes.js';
+import { PROBE_LIMITS } from './objects/limits.js';
 
 /** Raises the codec's field error (wire.ts FieldError); never returns. */
 export type FailField = (path: string, reason: string) => never;

@@ -11,11 +11,34 @@
  */
 
 export const WIRE_SCHEMA = 1;
+/** The node target's schema from issue 13 on: Pods with their PodSpec (wire-target.ts). Other messages stay at WIRE_SCHEMA. */
+export const TARGET_SCHEMA = 2;
 
 import type { AppDependency, ContainerPort, EnvFromSource, EnvVar, ContainerProbes, Volume, VolumeMount, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
 import type { UpdatePolicy } from './update-policy.js';
 import type { DeviceMapping } from './device-spec.js';
 import type { SeccompProfileRef } from './seccomp-ref.js';
+/*
+ * Statuses, presence and RPC messages are the static types of their schemas
+ * (src/core/objects/wire.ts), so what the decoders check and what the code reads cannot drift
+ * apart. Type-only: no schema is loaded at run time.
+ */
+import type {
+  CONTAINER_STATES,
+  WireContainerStatus,
+  WireDeferredUpdate,
+  WireJobRunStatus,
+  WireJobStatus,
+  WireLogsRpcRequest,
+  WireNodeFacts,
+  WireNodeStatus,
+  WireNodeVolume,
+  WirePodStatus,
+  WirePresence,
+  WireRpcRequest,
+  WireRpcResponse,
+  WireVolumesRpcRequest,
+} from './objects/wire.js';
 
 export type { UpdatePolicy, UpdateWindow } from './update-policy.js';
 
@@ -87,161 +110,25 @@ export interface NodeTarget {
   issuedAt: string;
 }
 
-export interface NodeFacts {
-  arch: string;
-  os: string;
-  cpus: number;
-  memoryBytes: number;
-  memoryAvailableBytes: number;
-  diskFreeBytes: number;
-  kernel: string;
-  ociRuntime: string;
-  cgroupVersion: number;
-  agentVersion: string;
-  labels: Record<string, string>;
-}
+/* Statuses, presence and RPC messages: the static types of their schemas. */
 
-export type ContainerStateName = 'waiting' | 'running' | 'exited';
-
-export interface ContainerStatus {
-  name: string;
-  state: ContainerStateName;
-  /** Why it is waiting or exited: ImagePull, ImagePullError, CreateError, Completed, Error, OOMKilled … */
-  reason?: string;
-  message?: string;
-  exitCode?: number;
-  oomKilled: boolean;
-  restarts: number;
-  /**
-   * Running and passing its readiness probe (or running, without one). Absent from older
-   * agents: then running means ready, as before probes existed.
-   */
-  ready?: boolean;
-  startedAt?: string;
-  finishedAt?: string;
-  imageDigest?: string;
-}
-
-export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
-
+export type NodeFacts = WireNodeFacts;
+export type ContainerStateName = (typeof CONTAINER_STATES)[number];
+export type ContainerStatus = WireContainerStatus;
+export type PodPhase = WirePodStatus['phase'];
 /** One Job run of a CronJob, as the agent keeps it in its history. */
-export interface JobRunStatus {
-  name: string;
-  active: number;
-  succeeded: number;
-  failed: number;
-  startTime: string;
-  completionTime?: string;
-  condition?: 'Complete' | 'Failed';
-}
-
+export type JobRunStatus = WireJobRunStatus;
 /** Progress of a Job pod, or of a CronJob pod's runs (then `jobs` and the schedule times are set). */
-export interface JobStatus {
-  active: number;
-  succeeded: number;
-  failed: number;
-  startTime?: string;
-  completionTime?: string;
-  /** Set once the Job is finished. */
-  condition?: 'Complete' | 'Failed';
-  /** Why it failed: BackoffLimitExceeded, DeadlineExceeded. */
-  reason?: string;
-  lastScheduleTime?: string;
-  lastSuccessfulTime?: string;
-  /** CronJob: the runs kept (active and history), oldest first. */
-  jobs?: JobRunStatus[];
-}
-
-export interface PodStatus {
-  name: string;
-  app: string;
-  templateHash: string;
-  phase: PodPhase;
-  ready: boolean;
-  restarts: number;
-  containers: ContainerStatus[];
-  /** Pods with init containers only, in their order (absent otherwise and from older agents). */
-  initContainers?: ContainerStatus[];
-  /** Job and CronJob pods only; absent from older agents. */
-  job?: JobStatus;
-  /** The pod's address on its node's bridge; absent on the host's network, before its sandbox exists, and from older agents. */
-  podIP?: string;
-}
-
-export interface NodeStatus {
-  schema: typeof WIRE_SCHEMA;
-  node: string;
-  /**
-   * Random per agent process start: the server orders statuses by (runId, seq), so a restarted
-   * agent is never judged by its previous run's clock (src/server/status-order.ts). Absent from
-   * older agents.
-   */
-  runId?: string;
-  /** Increments with every status the agent sends (heartbeats too) since it started. */
-  seq: number;
-  /** Revision of the last NodeTarget the agent applied (0 = none). */
-  observedRevision: number;
-  /** True for a periodic heartbeat that carries no change. */
-  heartbeat: boolean;
-  facts: NodeFacts;
-  pods: PodStatus[];
-  /** Apps whose update or stop the agent is holding back (window closed, lock held); absent = none. */
-  deferred?: DeferredUpdate[];
-  sentAt: string;
-}
-
-/** One app's deferred update on a node (docs/agent.md, update windows and locks). */
-export interface DeferredUpdate {
-  app: string;
-  reason: 'update-window' | 'update-lock';
-  /** When the agent started holding it back. */
-  since: string;
-  /** When it goes ahead at the latest (window opens, lock maximum reached); absent = unknown. */
-  until?: string;
-  /** One line for people, e.g. "waits for window 0 2 * * * (2h)". */
-  message: string;
-}
-
-export interface Presence {
-  schema: typeof WIRE_SCHEMA;
-  node: string;
-  online: boolean;
-  at: string;
-}
-
-export type RpcRequest = LogsRpcRequest | VolumesRpcRequest;
-
-export interface LogsRpcRequest {
-  schema: typeof WIRE_SCHEMA;
-  id: string;
-  method: 'logs';
-  params: { pod: string; container?: string; tail?: number; follow?: boolean };
-}
-
+export type JobStatus = WireJobStatus;
+export type PodStatus = WirePodStatus;
+export type NodeStatus = WireNodeStatus;
+/** One workload's deferred update on a node (docs/agent.md, update windows and locks). */
+export type DeferredUpdate = WireDeferredUpdate;
+export type Presence = WirePresence;
+export type RpcRequest = WireRpcRequest;
+export type LogsRpcRequest = WireLogsRpcRequest;
 /** The node's named volumes: list them, or remove one (refused while a container uses it). */
-export interface VolumesRpcRequest {
-  schema: typeof WIRE_SCHEMA;
-  id: string;
-  method: 'volumes';
-  params: { action: 'ls' | 'rm'; name?: string };
-}
-
+export type VolumesRpcRequest = WireVolumesRpcRequest;
 /** One named volume of a node (`grove volume ls`). */
-export interface NodeVolume {
-  name: string;
-  createdAt: string;
-  /** Containers whose mounts come from it. */
-  usedBy: string[];
-}
-
-export interface RpcResponse {
-  schema: typeof WIRE_SCHEMA;
-  id: string;
-  /** Chunks of one answer are numbered from 0; the last has done = true. */
-  seq: number;
-  done: boolean;
-  error?: { code: string; message: string };
-  lines?: { time: string; stream: 'stdout' | 'stderr'; text: string; container: string }[];
-  /** The `volumes` method's answer (ls; empty for rm). */
-  volumes?: NodeVolume[];
-}
+export type NodeVolume = WireNodeVolume;
+export type RpcResponse = WireRpcResponse;

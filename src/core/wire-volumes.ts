@@ -7,17 +7,9 @@
 import type { EnvFromSource, EnvVarSource, HostPathType, KeyToPath, Volume, VolumeMount } from './model.js';
 import { at, int, list, obj, present, str, type FailField, type Obj } from './wire-probes.js';
 import { quoteValue } from './quote.js';
+import { VOLUME_LIMITS } from './objects/limits.js';
 
-export const VOLUME_LIMITS = Object.freeze({
-  volumes: 64,
-  mounts: 64,
-  items: 256,
-  envFrom: 64,
-  path: 4096,
-  /** emptyDir sizeLimit: 1 TiB is far beyond any edge node; larger is a typo. */
-  sizeBytes: 2 ** 40,
-  prefix: 253,
-});
+export { VOLUME_LIMITS };
 
 export const HOST_PATH_TYPES: readonly HostPathType[] = ['DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice', 'ComposeBind'];
 

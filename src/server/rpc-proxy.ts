@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage, type ErrorCode as Code } from '../core/errors.js';
 import { parseNodeTopic, topicsFor } from '../core/topics.js';
-import { decodeRpcResponse, encodeMessage } from '../core/wire.js';
+import { encodeMessage } from '../core/wire.js';
+import { decodeRpcResponse } from '../core/wire-from-agent.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { WIRE_SCHEMA, type NodeVolume, type RpcRequest, type RpcResponse, type VolumesRpcRequest } from '../core/wire-types.js';
 

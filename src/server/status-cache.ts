@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
 import type { NodeRecord } from '../core/model.js';
 import { parseNodeTopic } from '../core/topics.js';
-import { decodeNodeStatus, decodePresence } from '../core/wire.js';
+import { decodeNodeStatus, decodePresence } from '../core/wire-from-agent.js';
 import type { NodeStatus, PodStatus } from '../core/wire-types.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { Clock } from '../core/clock.js';

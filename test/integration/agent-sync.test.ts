@@ -14,7 +14,8 @@ import type { ContainerManager } from '../../agent/src/runtime/container-manager
 import { openLocalRuntime } from '../../src/cli/local-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
-import { decodeNodeStatus, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
 import { LevelStore } from '../../src/store/level-store.js';
 import { eventually } from '../support/grove-cli.js';

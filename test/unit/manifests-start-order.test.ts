@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseApps } from './manifest-fixtures.js';
 import type { App } from '../../src/core/model.js';
-import { decodeNodeStatus, decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { validateResources } from '../../src/server/validate.js';
 import { podStatusText, type PodView } from '../../src/cli/verbs/client/views.js';

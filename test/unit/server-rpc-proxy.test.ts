@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { RpcProxy, type LogLine, type RpcLimits } from '../../src/server/rpc-proxy.js';
 import { capturingLogger } from '../support/capture-logger.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { decodeRpcRequest, encodeMessage } from '../../src/core/wire.js';
+import { encodeMessage } from '../../src/core/wire.js';
+import { decodeRpcRequest } from '../../src/core/wire-from-server.js';
 import type { RpcResponse } from '../../src/core/wire-types.js';
 import { ManualClock } from '../support/manual-clock.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isGroveError } from '../../src/core/errors.js';
 import { updatePolicyFromAnnotations, updatePolicyOrNone, windowText } from '../../src/core/update-policy.js';
-import { decodeNodeStatus, decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
 import { buildNodePods, templateHash as hashOf } from '../../src/server/targets.js';
 import { validateResource } from '../../src/server/validate.js';

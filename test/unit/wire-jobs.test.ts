@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeNodeStatus, decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
 import { validateResource } from '../../src/server/validate.js';
 

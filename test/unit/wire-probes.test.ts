@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerProbes, Probe } from '../../src/core/model.js';
-import { decodeNodeStatus, decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { app, pod } from './server-fixtures.js';

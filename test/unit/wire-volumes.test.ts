@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { App, Volume } from '../../src/core/model.js';
-import { decodeNodeTarget, decodeRpcRequest, decodeRpcResponse, encodeMessage, podsChecksum } from '../../src/core/wire.js';
+import { decodeNodeTarget, encodeMessage, podsChecksum } from '../../src/core/wire.js';
+import { decodeRpcResponse } from '../../src/core/wire-from-agent.js';
+import { decodeRpcRequest } from '../../src/core/wire-from-server.js';
 import type { PodTarget } from '../../src/core/wire-types.js';
 import { validateResources } from '../../src/server/validate.js';
 import { checkHostPathRoots } from '../../src/server/validate-volumes.js';

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Encoder } from 'cbor-x';
-import {
-  MAX_PRESENCE_BYTES,
-  MAX_RPC_BYTES,
-  MAX_STATUS_BYTES,
-  MAX_TARGET_BYTES,
-  decodeNodeStatus,
-  decodeNodeTarget,
-  decodePresence,
-  decodeRpcRequest,
-  decodeRpcResponse,
-  encodeMessage,
-  makeNodeTarget,
-  podsChecksum,
-} from '../../src/core/wire.js';
+import { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES, MAX_TARGET_BYTES, decodeNodeTarget, encodeMessage, makeNodeTarget, podsChecksum } from '../../src/core/wire.js';
+import { decodeNodeStatus, decodePresence, decodeRpcResponse } from '../../src/core/wire-from-agent.js';
+import { decodeRpcRequest } from '../../src/core/wire-from-server.js';
 import { ErrorCode, GroveError, isGroveError } from '../../src/core/errors.js';
 import type { NodeStatus, PodTarget, Presence, RpcRequest, RpcResponse } from '../../src/core/wire-types.js';
 

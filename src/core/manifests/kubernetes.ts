@@ -19,6 +19,7 @@ import type { ManifestValidator } from './validate.js';
 import { checkHostPorts, k8sPorts, type K8sPort } from './manifest-ports.js';
 import { effectiveSeccomp, seccompChoice, type K8sSeccompProfile, type SeccompChoice } from './k8s-seccomp.js';
 import { clipText } from '../quote.js';
+import { AUTO_ROLLBACK_ANNOTATION, DEVICES_ANNOTATION } from '../objects/annotations.js';
 
 /** The runtime refuses smaller memory limits (agent/src/runtime/oci-config.ts MIN_MEMORY_BYTES). */
 const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -206,8 +207,8 @@ function podTemplate(ctx: DocContext, templatePath: FieldPath, template: K8sPodT
   return out;
 }
 
-/** Pod template annotation: host devices for every container of the pod, without privileged. */
-export const DEVICES_ANNOTATION = 'grove.io/devices';
+/** Pod template annotation: host devices for every container of the pod, without privileged (objects/annotations.ts). */
+export { DEVICES_ANNOTATION };
 
 function workload(ctx: DocContext, base: FieldPath, w: K8sWorkload): App {
   checkSelector(ctx, [...base, 'spec', 'selector', 'matchLabels'], w.spec.selector.matchLabels, w.spec.template.metadata?.labels ?? {});
@@ -221,7 +222,7 @@ function workload(ctx: DocContext, base: FieldPath, w: K8sWorkload): App {
   return app;
 }
 
-export const AUTO_ROLLBACK_ANNOTATION = 'grove.io/auto-rollback';
+export { AUTO_ROLLBACK_ANNOTATION };
 
 /** strategy / updateStrategy, history, deadline, and Grove's auto-rollback annotation. */
 function rolloutSettings(ctx: DocContext, base: FieldPath, w: K8sWorkload): Partial<App['spec']> {

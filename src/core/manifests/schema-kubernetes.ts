@@ -23,26 +23,18 @@ import {
   type JsonSchema,
 } from './schema-parts.js';
 import { probeDefinitions, probeRef } from './schema-probes.js';
+import { UNSUPPORTED_CONTAINER_FIELDS } from '../objects/pod-container.js';
+import { UNSUPPORTED_POD_SPEC_FIELDS } from '../objects/pod.js';
 import { batchDefinitions } from './schema-batch.js';
 import { volumeDefinitions, volumeRefs } from './schema-volumes.js';
 
 const SERVER_SET = 'set by the Kubernetes API server: remove it';
 
-/** Known container fields Grove does not implement yet. */
-const UNSUPPORTED_CONTAINER_FIELDS = [
-  'lifecycle', 'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
-  'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
-];
-
-/** Known pod spec fields Grove does not implement yet. */
-const UNSUPPORTED_POD_FIELDS = [
-  'ephemeralContainers', 'affinity', 'tolerations',
-  'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
-  'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
-  'dnsConfig', 'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
-  'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
-  'overhead', 'readinessGates', 'os', 'nodeName', 'schedulingGates', 'resourceClaims', 'resources',
-];
+/**
+ * Known pod spec fields Grove does not implement yet; a manifest may not bind its pods itself
+ * either (nodeName, after os: the published schema keeps its order).
+ */
+const UNSUPPORTED_POD_FIELDS = UNSUPPORTED_POD_SPEC_FIELDS.flatMap((f) => (f === 'os' ? [f, 'nodeName'] : [f]));
 
 function objectMeta(name: JsonSchema): JsonSchema {
   return closed(

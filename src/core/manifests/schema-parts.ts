@@ -8,6 +8,19 @@
  * - `patternErrorMessage` on `pattern`: what the value must look like.
  */
 
+import {
+  CONFIG_KEY,
+  DNS_LABEL,
+  DNS_LABEL_MESSAGE,
+  DNS_SUBDOMAIN,
+  DNS_SUBDOMAIN_MESSAGE,
+  LABEL_KEY,
+  LABEL_KEY_MESSAGE,
+  LABEL_VALUE,
+  LABEL_VALUE_MESSAGE,
+  PERCENT,
+} from '../objects/names.js';
+
 export type JsonSchema = { [key: string]: unknown };
 
 export const ANNOTATION_KEYWORDS = ['errorMessage', 'patternErrorMessage'] as const;
@@ -39,31 +52,18 @@ export function pattern(regex: string, message: string, extra: JsonSchema = {}):
 
 export const stringList: JsonSchema = { type: 'array', items: { type: 'string' } };
 
-// Kubernetes name syntaxes (k8s.io/apimachinery/pkg/util/validation).
-const LABEL_PART = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
-export const DNS_LABEL = `^${LABEL_PART}$`;
-export const DNS_SUBDOMAIN = `^${LABEL_PART}(?:\\.${LABEL_PART})*$`;
-const QUALIFIED_NAME = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
-export const LABEL_KEY = `^(?:${LABEL_PART}(?:\\.${LABEL_PART})*/)?${QUALIFIED_NAME}$`;
-export const LABEL_VALUE = '^(?:(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
-export const CONFIG_KEY = '^[-._a-zA-Z0-9]+$';
-/** "0%" … "100%" (maxSurge, maxUnavailable). */
-export const PERCENT = '^(100|[1-9]?[0-9])%$';
-
-export const DNS_LABEL_MESSAGE =
-  "must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
-export const DNS_SUBDOMAIN_MESSAGE =
-  "must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit";
+// Kubernetes name syntaxes: one definition, shared with the object schemas.
+export { CONFIG_KEY, DNS_LABEL, DNS_LABEL_MESSAGE, DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, LABEL_KEY, LABEL_VALUE, PERCENT };
 
 /** Label (and annotation) keys: `[prefix/]name`, as Kubernetes validates them. */
-export const labelKey = pattern(LABEL_KEY, 'must be a label key: [DNS-subdomain prefix/]name, the name at most 63 letters, digits, -, _ or .', {
+export const labelKey = pattern(LABEL_KEY, LABEL_KEY_MESSAGE, {
   maxLength: 317,
 });
 
 export const labels: JsonSchema = {
   type: 'object',
   propertyNames: labelKey,
-  additionalProperties: pattern(LABEL_VALUE, 'must be a label value: at most 63 letters, digits, -, _ or ., starting and ending with a letter or digit', {
+  additionalProperties: pattern(LABEL_VALUE, LABEL_VALUE_MESSAGE, {
     maxLength: 63,
   }),
 };

@@ -5,8 +5,10 @@
  */
 import { closed, ref, stringList, unsupported, type JsonSchema } from './schema-parts.js';
 
+import { PROBE_LIMITS } from '../objects/limits.js';
+
 /** Upper bounds Grove adds (Kubernetes has none): they keep timers and wire values sane. */
-export const PROBE_LIMITS = Object.freeze({ seconds: 3600, threshold: 1000 });
+export { PROBE_LIMITS };
 
 const seconds = (minimum: number): JsonSchema => ({ type: 'integer', minimum, maximum: PROBE_LIMITS.seconds });
 const threshold: JsonSchema = { type: 'integer', minimum: 1, maximum: PROBE_LIMITS.threshold };

@@ -8,10 +8,10 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { GroveError } from '../errors.js';
-import { manifestError, quote, type DocContext, type FieldPath, type PathSegment } from './location.js';
+import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 import { MANIFEST_SCHEMA_ID, manifestSchema, type ManifestDefinition } from './schema.js';
 import { ANNOTATION_KEYWORDS } from './schema-parts.js';
-import { closest } from '../did-you-mean.js';
+import { closestName, pointerToPath } from '../objects/explain.js';
 
 export interface ManifestValidator {
   /** Throws ManifestInvalid for the most useful problem of `value`, which sits at `base` in the document. */
@@ -44,20 +44,6 @@ interface Problem {
   message: string;
   /** 0: a field that must go (unknown or unsupported); 1: anything else. */
   rank: number;
-}
-
-/** ajv's instancePath is a JSON pointer; array indexes become numbers (the data tells which). */
-function pointerToPath(pointer: string, root: unknown): PathSegment[] {
-  if (!pointer) return [];
-  const out: PathSegment[] = [];
-  let node = root;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    const seg: PathSegment = Array.isArray(node) ? Number(key) : key;
-    out.push(seg);
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-  }
-  return out;
 }
 
 const TYPE_NAMES: Record<string, string> = {
@@ -117,7 +103,7 @@ function toProblem(err: ErrorObject, root: unknown, ctx: DocContext, base: Field
       const name = String(err.params.additionalProperty);
       const path = [...here, name];
       const known = Object.keys(((err.parentSchema as Record<string, unknown> | undefined)?.properties ?? {}) as object);
-      const near = closest(name, known);
+      const near = closestName(name, known);
       return { path, linePath: path, at: 'key', message: `unknown field${near ? ` (did you mean ${near}?)` : ''}`, rank: 0 };
     }
     case 'not':

@@ -1,0 +1,198 @@
+/**
+ * A pod's containers: image and argv, env, resources, ports, probes, security context, mounts.
+ * Kubernetes' field names and shapes; what Grove does not implement is rejected by name.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { closed, dnsLabel, pattern, quantity, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
+import { PROBE_LIMITS } from './limits.js';
+import { EnvFromSource, EnvVarSource, exactlyOne, VOLUME_LIMITS, VolumeMount } from './pod-volumes.js';
+
+/** Bounds Grove adds where Kubernetes has none: they keep messages, timers and wire values sane. */
+export const CONTAINER_LIMITS = Object.freeze({
+  containers: 32, env: 1000, argv: 1000, string: 64 * 1024, image: 1024, envName: 1024, ports: 64,
+  headers: 100, host: 253, groups: 32,
+});
+
+const argv = () => Type.Array(Type.String({ maxLength: CONTAINER_LIMITS.string }), { maxItems: CONTAINER_LIMITS.argv });
+
+export const EnvVar = closed(
+  {
+    // Kubernetes accepts any printable ASCII except '=' in a variable name.
+    name: pattern('^[\\x20-\\x3c\\x3e-\\x7e]+$', "must be printable ASCII without '='", { minLength: 1, maxLength: CONTAINER_LIMITS.envName }),
+    value: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
+    valueFrom: Type.Optional(EnvVarSource),
+  },
+  // As in Kubernetes: a variable has a value or a valueFrom, never both.
+  { if: { required: ['valueFrom'] }, then: { properties: { value: { const: '', errorMessage: 'cannot be combined with valueFrom' } } } },
+);
+export type EnvVar = Static<typeof EnvVar>;
+
+/** The resources Grove limits; anything else (ephemeral-storage, GPUs, hugepages) is refused by name. */
+export const ResourceList = Type.Object(
+  {
+    memory: Type.Optional(quantity('a size such as 64Mi, 1Gi or 500M')),
+    cpu: Type.Optional(quantity('a CPU amount such as 0.5, 2 or 500m')),
+    /** Grove's extension: the container's pids limit (compose pids_limit, `grove ctr --pids`). */
+    'grove.io/pids': Type.Optional(quantity('a number of processes such as 100')),
+  },
+  { additionalProperties: unsupported('not supported yet: Grove limits memory, cpu and grove.io/pids only') },
+);
+export type ResourceList = Static<typeof ResourceList>;
+
+export const ResourceRequirements = closed({
+  limits: Type.Optional(ResourceList),
+  requests: Type.Optional(ResourceList),
+  ...unsupportedFields(['claims']),
+});
+export type ResourceRequirements = Static<typeof ResourceRequirements>;
+
+const port = () => Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'must be a port number 1-65535 (named ports are not supported: write the number)' });
+const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
+
+export const ContainerPort = closed(
+  {
+    containerPort: port(),
+    protocol: Type.Optional(stringEnum(['TCP', 'UDP'], { default: 'TCP', errorMessage: 'must be TCP or UDP (SCTP is not supported)' })),
+    name: Type.Optional(pattern('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', 'must be an IANA service name: at most 15 lowercase letters, digits and -', { maxLength: 15 })),
+    /** Publishes the port on the node (CNI portmap); absent = not published. */
+    hostPort: Type.Optional(port()),
+    /** Host address the published port binds to; absent = every address. */
+    hostIP: Type.Optional(pattern(IPV4, 'must be an IPv4 address', { maxLength: 15 })),
+  },
+  { dependencies: { hostIP: ['hostPort'] } },
+);
+export type ContainerPort = Static<typeof ContainerPort>;
+
+const probeSeconds = (minimum: number, byDefault: number) => Type.Optional(Type.Integer({ minimum, maximum: PROBE_LIMITS.seconds, default: byDefault }));
+const threshold = (byDefault: number) => Type.Optional(Type.Integer({ minimum: 1, maximum: PROBE_LIMITS.threshold, default: byDefault }));
+const probeHost = () => Type.Optional(Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }));
+
+/** A probe: exactly one handler, and Kubernetes' timing defaults. */
+export const Probe = closed(
+  {
+    exec: Type.Optional(closed({ command: Type.Array(Type.String({ maxLength: CONTAINER_LIMITS.string }), { minItems: 1, maxItems: CONTAINER_LIMITS.argv }) })),
+    httpGet: Type.Optional(
+      closed({
+        /** Absent = "/", as the kubelet asks. */
+        path: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
+        port: port(),
+        host: probeHost(),
+        scheme: Type.Optional(Type.Literal('HTTP', { default: 'HTTP', errorMessage: 'must be HTTP: HTTPS probes are not supported yet' })),
+        httpHeaders: Type.Optional(
+          Type.Array(closed({ name: Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }), value: Type.String({ maxLength: CONTAINER_LIMITS.string }) }), {
+            maxItems: CONTAINER_LIMITS.headers,
+          }),
+        ),
+      }),
+    ),
+    tcpSocket: Type.Optional(closed({ port: port(), host: probeHost() })),
+    initialDelaySeconds: probeSeconds(0, 0),
+    periodSeconds: probeSeconds(1, 10),
+    timeoutSeconds: probeSeconds(1, 1),
+    successThreshold: threshold(1),
+    failureThreshold: threshold(3),
+    ...unsupportedFields(['grpc', 'terminationGracePeriodSeconds']),
+  },
+  { $id: 'Probe', ...exactlyOne(['exec', 'httpGet', 'tcpSocket']) },
+);
+export type Probe = Static<typeof Probe>;
+
+/** As in Kubernetes: one success is all a liveness or startup probe can mean. */
+const singleSuccessProbe = () =>
+  Type.Optional(Type.Intersect([refTo(Probe), closedless({ successThreshold: Type.Optional(Type.Literal(1, { errorMessage: 'must be 1 for liveness and startup probes' })) })]));
+
+/** An object schema that lists properties without closing the object (for allOf overlays). */
+function closedless<P extends Parameters<typeof Type.Object>[0]>(properties: P) {
+  return Type.Object(properties);
+}
+
+const LOCALHOST_PROFILE = '^(?!\\.\\.?(?:/|$))[^/\\u0000]+(?:/(?!\\.\\.?(?:/|$))[^/\\u0000]+)*$';
+
+/**
+ * RuntimeDefault: Grove's default profile (Docker's policy); Unconfined: none; Localhost: a file
+ * under the node's <data-dir>/seccomp/, named by a plain relative path.
+ */
+export const SeccompProfile = closed(
+  {
+    type: stringEnum(['RuntimeDefault', 'Unconfined', 'Localhost'], { errorMessage: 'must be RuntimeDefault, Unconfined or Localhost' }),
+    localhostProfile: Type.Optional(
+      pattern(LOCALHOST_PROFILE, "must be a plain path relative to the node's <data-dir>/seccomp/ (no leading \"/\", no \".\" or \"..\" parts)", { maxLength: 1024 }),
+    ),
+  },
+  {
+    if: { properties: { type: { const: 'Localhost' } } },
+    then: { required: ['localhostProfile'] },
+    else: { properties: { localhostProfile: { not: {}, errorMessage: 'can only be set when type is Localhost' } } },
+  },
+);
+export type SeccompProfile = Static<typeof SeccompProfile>;
+
+/** privileged and seccompProfile only: devices go through grove.io/devices, not a privileged container. */
+export const SecurityContext = closed({
+  privileged: Type.Optional(Type.Boolean()),
+  seccompProfile: Type.Optional(SeccompProfile),
+  ...unsupportedFields([
+    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'capabilities', 'allowPrivilegeEscalation',
+    'seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions',
+  ]),
+});
+export type SecurityContext = Static<typeof SecurityContext>;
+
+export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
+/** Known container fields Grove does not implement yet. */
+export const UNSUPPORTED_CONTAINER_FIELDS = [
+  'lifecycle', 'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
+  'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
+] as const;
+
+export const Container = closed(
+  {
+    name: dnsLabel(),
+    image: Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.image }),
+    /** Replaces the image entrypoint. */
+    command: Type.Optional(argv()),
+    /** Replaces the image cmd. */
+    args: Type.Optional(argv()),
+    workingDir: Type.Optional(pattern('^/', 'must be an absolute path', { maxLength: VOLUME_LIMITS.path })),
+    env: Type.Optional(Type.Array(EnvVar, { maxItems: CONTAINER_LIMITS.env })),
+    envFrom: Type.Optional(Type.Array(EnvFromSource, { maxItems: VOLUME_LIMITS.envFrom })),
+    resources: Type.Optional(ResourceRequirements),
+    /** Defaulted in code (defaults.ts): Always for `:latest` or no tag, IfNotPresent otherwise. */
+    imagePullPolicy: Type.Optional(stringEnum(IMAGE_PULL_POLICIES)),
+    volumeMounts: Type.Optional(Type.Array(VolumeMount, { maxItems: VOLUME_LIMITS.mounts })),
+    ports: Type.Optional(Type.Array(ContainerPort, { maxItems: CONTAINER_LIMITS.ports })),
+    livenessProbe: singleSuccessProbe(),
+    readinessProbe: Type.Optional(refTo(Probe)),
+    startupProbe: singleSuccessProbe(),
+    securityContext: Type.Optional(SecurityContext),
+    ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
+  },
+  { $id: 'Container' },
+);
+export type Container = Static<typeof Container>;
+
+/** An init container: a container without probes (its job is to end, not to be ready). */
+export const InitContainer = Type.Intersect([
+  refTo(Container),
+  closedless({
+    livenessProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
+    readinessProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
+    startupProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
+  }),
+]);
+
+/** The supplementary groups a pod may name (Linux gids, excluding the overflow id). */
+export const SupplementalGroups = Type.Array(Type.Integer({ minimum: 0, maximum: 4294967294 }), { maxItems: CONTAINER_LIMITS.groups });
+
+export const PodSecurityContext = closed({
+  supplementalGroups: Type.Optional(SupplementalGroups),
+  /** Every container's, unless the container sets its own. */
+  seccompProfile: Type.Optional(SeccompProfile),
+  ...unsupportedFields([
+    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'fsGroup', 'fsGroupChangePolicy', 'supplementalGroupsPolicy', 'sysctls',
+    'seLinuxOptions', 'seLinuxChangePolicy', 'appArmorProfile', 'windowsOptions',
+  ]),
+});
+export type PodSecurityContext = Static<typeof PodSecurityContext>;
+

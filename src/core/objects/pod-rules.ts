@@ -1,0 +1,114 @@
+/**
+ * The rules of a PodSpec a schema cannot say: names unique across a pod, mounts naming one of
+ * its volumes, one mount per path, one claim per host port, quantities that parse and requests
+ * within limits. Pure: every problem is returned (path + reason), so the client reports all of
+ * a file's at once, the server refuses the object and the agent refuses a target that breaks them.
+ */
+import { quoteValue } from '../quote.js';
+import { isGroveError } from '../errors.js';
+import { parseK8sMemory } from '../manifests/k8s-quantity.js';
+import { findHostPortClash, hostPortClashMessage } from '../wire-ports.js';
+import type { Container } from './pod-container.js';
+import type { PodSpec } from './pod.js';
+import { containerResources } from './resources.js';
+import { VOLUME_LIMITS } from './limits.js';
+
+export type PathSegment = string | number;
+
+export interface RuleProblem {
+  /** Relative to the PodSpec (["containers", 0, "volumeMounts", 1, "name"]). */
+  path: PathSegment[];
+  reason: string;
+}
+
+type ContainerList = readonly Pick<Container, 'name' | 'volumeMounts' | 'ports' | 'resources'>[];
+
+function uniqueNames(spec: PodSpec, out: RuleProblem[]): void {
+  const mains = new Map<string, number>();
+  spec.containers.forEach((c, i) => {
+    if (mains.has(c.name)) out.push({ path: ['containers', i, 'name'], reason: `${quoteValue(c.name)} is used by another container of this pod` });
+    else mains.set(c.name, i);
+  });
+  const inits = new Set<string>();
+  (spec.initContainers ?? []).forEach((c, i) => {
+    const path = ['initContainers', i, 'name'];
+    // Both become <pod>_<name> on the node.
+    if (mains.has(c.name)) out.push({ path, reason: `${quoteValue(c.name)} is also the name of a container of this pod` });
+    else if (inits.has(c.name)) out.push({ path, reason: `${quoteValue(c.name)} is used by another init container of this pod` });
+    inits.add(c.name);
+  });
+}
+
+function volumes(spec: PodSpec, out: RuleProblem[]): Set<string> {
+  const names = new Set<string>();
+  (spec.volumes ?? []).forEach((v, i) => {
+    if (names.has(v.name)) out.push({ path: ['volumes', i, 'name'], reason: `${quoteValue(v.name)} is used by another volume of this pod` });
+    names.add(v.name);
+    const items = v.configMap?.items ?? v.secret?.items ?? [];
+    const source = v.configMap ? 'configMap' : 'secret';
+    const paths = new Set<string>();
+    items.forEach((item, j) => {
+      const normal = item.path.split('/').filter((p) => p !== '' && p !== '.').join('/');
+      if (paths.has(normal)) out.push({ path: ['volumes', i, source, 'items', j, 'path'], reason: `${quoteValue(item.path)} is used by another item` });
+      paths.add(normal);
+    });
+    const size = v.emptyDir?.sizeLimit;
+    if (size !== undefined) {
+      const path = ['volumes', i, 'emptyDir', 'sizeLimit'];
+      try {
+        const bytes = parseK8sMemory(size, 'sizeLimit');
+        if (bytes < 4096 || bytes > VOLUME_LIMITS.sizeBytes) out.push({ path, reason: `${quoteValue(String(size))} must be from 4Ki to 1Ti` });
+      } catch (err) {
+        out.push({ path, reason: message(err, 'sizeLimit') });
+      }
+    }
+  });
+  return names;
+}
+
+/** "/a//b/" and "/a/b" are one mount point. */
+const normalPath = (p: string): string => `/${p.split('/').filter((x) => x !== '' && x !== '.').join('/')}`;
+
+function mounts(field: 'containers' | 'initContainers', list: ContainerList, volumeNames: Set<string>, out: RuleProblem[]): void {
+  list.forEach((c, i) => {
+    const paths = new Set<string>();
+    (c.volumeMounts ?? []).forEach((m, j) => {
+      if (!volumeNames.has(m.name)) out.push({ path: [field, i, 'volumeMounts', j, 'name'], reason: `no volume named ${quoteValue(m.name)} in this pod's volumes` });
+      const at = normalPath(m.mountPath);
+      if (paths.has(at)) out.push({ path: [field, i, 'volumeMounts', j, 'mountPath'], reason: `${quoteValue(m.mountPath)} is the mount path of another mount of this container` });
+      paths.add(at);
+    });
+  });
+}
+
+function message(err: unknown, field: string): string {
+  if (!isGroveError(err)) throw err;
+  const i = err.message.indexOf(`${field}: `);
+  return i >= 0 ? err.message.slice(i + field.length + 2) : err.message;
+}
+
+function resources(field: 'containers' | 'initContainers', list: ContainerList, out: RuleProblem[]): void {
+  list.forEach((c, i) => {
+    try {
+      containerResources(c.resources);
+    } catch (err) {
+      if (!isGroveError(err)) throw err;
+      const { field: at, reason } = err.details as { field?: string[]; reason?: string };
+      out.push({ path: [field, i, 'resources', ...(at ?? [])], reason: reason ?? err.message });
+    }
+  });
+}
+
+/** Every problem of `spec` the schema could not see; [] when there is none. */
+export function podSpecProblems(spec: PodSpec): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  uniqueNames(spec, out);
+  const volumeNames = volumes(spec, out);
+  mounts('containers', spec.containers, volumeNames, out);
+  mounts('initContainers', spec.initContainers ?? [], volumeNames, out);
+  resources('containers', spec.containers, out);
+  resources('initContainers', spec.initContainers ?? [], out);
+  const clash = findHostPortClash(spec.containers.map((c) => ({ name: c.name, ports: (c.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) })));
+  if (clash) out.push({ path: ['containers', clash.container, 'ports', clash.port, 'hostPort'], reason: hostPortClashMessage(clash) });
+  return out;
+}

@@ -1,0 +1,126 @@
+/**
+ * v1 Pod: the PodSpec every workload's template carries, the Pod object the scheduler binds
+ * (`spec.nodeName`), and the PodStatus the nodes' reports fill in. The same PodSpec schema and
+ * type travel to the node inside its target (wire.ts), so nothing is copied field by field.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { closed, count, dnsSubdomain, nullableTimestamp, refTo, stringEnum, timestamp, unsupportedFields } from './kit.js';
+import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
+import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
+import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
+
+export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
+/** SIGTERM → SIGKILL delay bound: an hour-long stop is already extreme on a node. */
+export const MAX_GRACE_SECONDS = 3600;
+
+/** Known pod spec fields Grove does not implement yet. */
+export const UNSUPPORTED_POD_SPEC_FIELDS = [
+  'ephemeralContainers', 'affinity', 'tolerations',
+  'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
+  'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
+  'dnsConfig', 'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
+  'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
+  'overhead', 'readinessGates', 'os', 'schedulingGates', 'resourceClaims', 'resources',
+] as const;
+
+export const PodSpec = closed(
+  {
+    containers: Type.Array(refTo(Container), { minItems: 1, maxItems: CONTAINER_LIMITS.containers }),
+    /** Run one after another to completion before `containers` start. */
+    initContainers: Type.Optional(Type.Array(InitContainer, { maxItems: CONTAINER_LIMITS.containers })),
+    nodeSelector: Type.Optional(refTo(Labels)),
+    /** The node the pod is bound to: set by the scheduler (or written by hand, as in Kubernetes). */
+    nodeName: Type.Optional(dnsSubdomain()),
+    restartPolicy: Type.Optional(stringEnum(RESTART_POLICIES, { default: 'Always' })),
+    /** Absent = false: the pod gets its own network namespace on the node's bridge. */
+    hostNetwork: Type.Optional(Type.Boolean()),
+    terminationGracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS, default: 30 })),
+    volumes: Type.Optional(Type.Array(refTo(Volume), { maxItems: VOLUME_LIMITS.volumes })),
+    securityContext: Type.Optional(PodSecurityContext),
+    ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
+  },
+  { $id: 'PodSpec' },
+);
+export type PodSpec = Static<typeof PodSpec>;
+
+/** A PodSpec whose restartPolicy a kind narrows (Deployment: Always; Job: OnFailure or Never). */
+export function podSpecWith<R extends TSchema>(restartPolicy: R) {
+  return Type.Intersect([refTo(PodSpec), Type.Object({ restartPolicy: Type.Optional(restartPolicy) })]);
+}
+
+export function podTemplateSpec<S extends TSchema>(spec: S, options: { $id?: string } = {}) {
+  return closed({ metadata: Type.Optional(refTo(TemplateMeta)), spec }, options);
+}
+
+export const PodTemplateSpec = podTemplateSpec(refTo(PodSpec));
+export type PodTemplateSpec = Static<typeof PodTemplateSpec>;
+
+export const POD_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'] as const;
+export type PodPhase = (typeof POD_PHASES)[number];
+
+const text = (max = 32 * 1024) => Type.Optional(Type.String({ maxLength: max }));
+
+/** Kubernetes' ContainerState: exactly one of waiting, running, terminated. */
+export const ContainerState = closed(
+  {
+    waiting: Type.Optional(closed({ reason: text(256), message: text() })),
+    running: Type.Optional(closed({ startedAt: Type.Optional(timestamp()) })),
+    terminated: Type.Optional(
+      closed({
+        exitCode: Type.Integer({ minimum: -(2 ** 31), maximum: 2 ** 31 - 1 }),
+        signal: Type.Optional(Type.Integer({ minimum: 0, maximum: 128 })),
+        reason: text(256),
+        message: text(),
+        startedAt: Type.Optional(nullableTimestamp()),
+        finishedAt: Type.Optional(nullableTimestamp()),
+        containerID: text(256),
+      }),
+    ),
+  },
+  { maxProperties: 1, $id: 'ContainerState' },
+);
+export type ContainerState = Static<typeof ContainerState>;
+
+export const ContainerStatus = closed(
+  {
+    name: Type.String({ minLength: 1, maxLength: 63 }),
+    state: Type.Optional(refTo(ContainerState)),
+    /** The previous run's end: what `kubectl describe` shows as Last State. */
+    lastState: Type.Optional(refTo(ContainerState)),
+    ready: Type.Boolean(),
+    restartCount: count(),
+    image: Type.String({ maxLength: CONTAINER_LIMITS.image }),
+    /** The image digest the container runs ("" until it is known). */
+    imageID: Type.String({ maxLength: 1024 }),
+    containerID: text(256),
+    started: Type.Optional(Type.Boolean()),
+  },
+  { $id: 'ContainerStatus' },
+);
+export type ContainerStatus = Static<typeof ContainerStatus>;
+
+const PodIP = closed({ ip: Type.String({ minLength: 1, maxLength: 45 }) });
+
+export const PodStatus = closed(
+  {
+    phase: Type.Optional(stringEnum(POD_PHASES)),
+    /** PodScheduled (False, reason Unschedulable, while no node fits), Initialized, ContainersReady, Ready. */
+    conditions: Type.Optional(Conditions),
+    message: text(),
+    reason: text(256),
+    hostIP: text(45),
+    hostIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2 })),
+    podIP: text(45),
+    podIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2 })),
+    startTime: Type.Optional(timestamp()),
+    initContainerStatuses: Type.Optional(Type.Array(refTo(ContainerStatus), { maxItems: CONTAINER_LIMITS.containers })),
+    containerStatuses: Type.Optional(Type.Array(refTo(ContainerStatus), { maxItems: CONTAINER_LIMITS.containers })),
+  },
+  { $id: 'PodStatus' },
+);
+export type PodStatus = Static<typeof PodStatus>;
+
+export const Pod = closed({ ...typeMeta('v1', 'Pod'), metadata: refTo(ObjectMeta), spec: refTo(PodSpec), status: Type.Optional(refTo(PodStatus)) }, { $id: 'Pod' });
+export type Pod = Static<typeof Pod>;

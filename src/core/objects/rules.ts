@@ -1,0 +1,135 @@
+/**
+ * The rules of whole objects a schema cannot say, for every kind: the pod spec rules of its pod
+ * template (pod-rules.ts), a selector that selects its template, the grove.io/ annotations, a
+ * ConfigMap's or Secret's size and base64. Pure; every problem is returned with its path from
+ * the object's root, after the object passed its schema (validate.ts runs both).
+ */
+import { clipText } from '../quote.js';
+import { checkGroveAnnotations } from './annotations.js';
+import { MAX_CONFIG_OBJECT_BYTES } from './config.js';
+import type { PathSegment } from './explain.js';
+import type { PodSpec, PodTemplateSpec } from './pod.js';
+import { podSpecProblems, type RuleProblem } from './pod-rules.js';
+import { KIND_TABLE, type KindName } from './kind-table.js';
+
+export type { RuleProblem };
+
+type Obj = Record<string, unknown>;
+
+const at = (base: PathSegment[], problems: RuleProblem[]): RuleProblem[] => problems.map((p) => ({ path: [...base, ...p.path], reason: p.reason }));
+
+function annotationProblems(blocks: { path: PathSegment[]; annotations?: Record<string, string> }[]): RuleProblem[] {
+  return checkGroveAnnotations(...blocks.map((b) => b.annotations)).map((p) => ({ path: [...blocks[p.source]!.path, 'annotations', p.key], reason: p.reason }));
+}
+
+/** Every matchLabels entry must be one of the template's labels (Kubernetes' rule). */
+function selectorProblems(selector: { matchLabels?: Record<string, string> } | undefined, template: PodTemplateSpec, path: PathSegment[]): RuleProblem[] {
+  const labels = template.metadata?.labels ?? {};
+  for (const [key, value] of Object.entries(selector?.matchLabels ?? {})) {
+    if (labels[key] !== value) {
+      return [{ path: [...path, 'matchLabels'], reason: `${clipText(`${key}=${value}`)} does not match spec.template.metadata.labels (the selector must select the template's labels)` }];
+    }
+  }
+  return [];
+}
+
+/** A workload's template, selector and annotations; `specPath` is where its template's owner spec is. */
+function templateProblems(o: Obj, specPath: PathSegment[], spec: Obj, options: { noInitContainers?: string } = {}): RuleProblem[] {
+  const template = spec.template as PodTemplateSpec;
+  const templatePath = [...specPath, 'template'];
+  const out = at([...templatePath, 'spec'], podSpecProblems(template.spec));
+  if (options.noInitContainers && template.spec.initContainers?.length) {
+    out.push({ path: [...templatePath, 'spec', 'initContainers'], reason: `is not supported on ${options.noInitContainers} pods yet` });
+  }
+  if (spec.selector) out.push(...selectorProblems(spec.selector as { matchLabels?: Record<string, string> }, template, [...specPath, 'selector']));
+  const meta = o.metadata as { annotations?: Record<string, string> };
+  out.push(...annotationProblems([
+    { path: ['metadata'], annotations: meta.annotations },
+    { path: [...templatePath, 'metadata'], annotations: template.metadata?.annotations },
+  ]));
+  return out;
+}
+
+/** Kubernetes' limit for all annotations of one object, keys and values. */
+const MAX_ANNOTATION_BYTES = 256 * 1024;
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Keys and values together, as Kubernetes counts them (Secret values decoded). */
+function configProblems(o: Obj, kind: 'ConfigMap' | 'Secret'): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  let size = 0;
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  for (const [key, value] of Object.entries((o.data ?? {}) as Record<string, string>)) {
+    size += Buffer.byteLength(key, 'utf8');
+    if (kind === 'ConfigMap') {
+      size += Buffer.byteLength(value, 'utf8');
+      continue;
+    }
+    // Line breaks are allowed, as Go's decoder allows them (long values get wrapped in YAML).
+    const compact = value.replace(/[\r\n]/g, '');
+    if (!BASE64.test(compact)) {
+      out.push({ path: ['data', key], reason: 'is not valid base64 (put plain text under stringData)' });
+      continue;
+    }
+    const bytes = Buffer.from(compact, 'base64');
+    size += bytes.byteLength;
+    try {
+      utf8.decode(bytes);
+    } catch {
+      out.push({ path: ['data', key], reason: 'is not UTF-8 text: binary Secret values are not supported yet' });
+    }
+  }
+  for (const [key, value] of Object.entries((o.stringData ?? {}) as Record<string, string>)) size += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
+  if (size > MAX_CONFIG_OBJECT_BYTES) out.push({ path: ['data'], reason: `${size} bytes of keys and values: a ${kind} may hold at most ${MAX_CONFIG_OBJECT_BYTES} bytes (1 MiB)` });
+  return out;
+}
+
+/**
+ * Every rule problem of `o`, a `kind` object that passed its schema (defaults applied);
+ * [] when there is none.
+ */
+export function objectProblems(kind: KindName, o: Obj): RuleProblem[] {
+  return [...metadataProblems(kind, o), ...kindProblems(kind, o)];
+}
+
+/** Scope and ownership: what every kind's metadata must say. */
+function metadataProblems(kind: KindName, o: Obj): RuleProblem[] {
+  const meta = (o.metadata ?? {}) as { namespace?: string; annotations?: Record<string, string>; ownerReferences?: { controller?: boolean }[] };
+  const out: RuleProblem[] = [];
+  const annotationBytes = Object.entries(meta.annotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (annotationBytes > MAX_ANNOTATION_BYTES) out.push({ path: ['metadata', 'annotations'], reason: `${annotationBytes} bytes: at most ${MAX_ANNOTATION_BYTES} (256 KiB) of annotations, as in Kubernetes` });
+  if (!KIND_TABLE[kind].namespaced && meta.namespace !== undefined) out.push({ path: ['metadata', 'namespace'], reason: `a ${kind} is cluster-scoped: it has no namespace` });
+  const controllers = (meta.ownerReferences ?? []).flatMap((r, i) => (r.controller ? [i] : []));
+  if (controllers.length > 1) out.push({ path: ['metadata', 'ownerReferences', controllers[1]!, 'controller'], reason: 'only one owner can be the controller' });
+  return out;
+}
+
+function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
+  const spec = (o.spec ?? {}) as Obj;
+  const meta = (o.metadata ?? {}) as { annotations?: Record<string, string> };
+  switch (kind) {
+    case 'Pod':
+      return [...at(['spec'], podSpecProblems(o.spec as PodSpec)), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
+    case 'Deployment':
+    case 'ReplicaSet':
+    case 'DaemonSet':
+      return templateProblems(o, ['spec'], spec);
+    case 'Job':
+      return templateProblems(o, ['spec'], spec, { noInitContainers: 'Job' });
+    case 'CronJob': {
+      const jobSpec = (spec.jobTemplate as Obj).spec as Obj;
+      return templateProblems(o, ['spec', 'jobTemplate', 'spec'], jobSpec, { noInitContainers: 'CronJob' });
+    }
+    case 'ControllerRevision': {
+      const template = ((o.data as Obj | undefined)?.spec as Obj | undefined)?.template as PodTemplateSpec | undefined;
+      return template ? at(['data', 'spec', 'template', 'spec'], podSpecProblems(template.spec)) : [];
+    }
+    case 'ConfigMap':
+    case 'Secret':
+      return configProblems(o, kind);
+    default:
+      return annotationProblems([{ path: ['metadata'], annotations: meta.annotations }]);
+  }
+}
+

@@ -1,0 +1,65 @@
+/**
+ * Which schemas become which generated validator module (generate.ts reads this; nothing else
+ * should). Split so that a process loads only what it decodes: the agent the target, rpc
+ * request and config modules, the server status, presence and rpc response, the client and
+ * the server the objects module.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { JobPodTemplate, JobSpec } from './batch.js';
+import { KIND_TABLE, type KindName, type KindSchemas } from './kind-table.js';
+import { Annotations, Condition, LabelSelector, Labels, ObjectMeta, TemplateMeta } from './meta.js';
+import { Container, Probe } from './pod-container.js';
+import { Volume } from './pod-volumes.js';
+import { ContainerState, ContainerStatus, PodSpec, PodStatus } from './pod.js';
+import {
+  WireConfigBundle,
+  WireConfigMessage,
+  WireContainerStatus,
+  WireJobStatus,
+  WireNodeFacts,
+  WireNodeStatus,
+  WireNodeTarget,
+  WirePodStatus,
+  WirePodTarget,
+  WirePresence,
+  WireRpcRequest,
+  WireRpcResponse,
+} from './wire.js';
+import { AlwaysPodTemplate } from './workloads.js';
+
+/** Schemas others reference by `$id` (each module gets them all; only what it reaches is emitted). */
+export const SHARED_SCHEMAS: readonly TSchema[] = [
+  Labels, Annotations, ObjectMeta, TemplateMeta, LabelSelector, Condition,
+  Probe, Container, Volume, PodSpec, ContainerState, ContainerStatus, PodStatus,
+  AlwaysPodTemplate, JobPodTemplate, JobSpec,
+  WirePodTarget, WireNodeFacts, WireContainerStatus, WireJobStatus, WirePodStatus,
+];
+
+/** The kinds' schemas, by kind name: what `validate(kind, value)` checks. */
+export const KIND_SCHEMAS = Object.fromEntries(Object.entries(KIND_TABLE).map(([name, row]) => [name, row.schema])) as KindSchemas;
+
+export type { KindName };
+
+export interface ValidatorModule {
+  /** File under src/core/objects/generated/, without ".ts". */
+  file: string;
+  /**
+   * Wire modules decode what peers send: objects stay open (unknown fields are removed, not
+   * refused, so newer peers interoperate), fields Grove rejects by name in objects are dropped
+   * the same way, and the first error stops validation (one message, the cheapest check).
+   * Object modules report every error (the client lists all problems of a file).
+   */
+  wire: boolean;
+  /** Exported validator name → schema. */
+  exports: Readonly<Record<string, TSchema>>;
+}
+
+export const VALIDATOR_MODULES: readonly ValidatorModule[] = [
+  { file: 'objects', wire: false, exports: { ...KIND_SCHEMAS, PodSpec } },
+  { file: 'wire-node-target', wire: true, exports: { WireNodeTarget } },
+  { file: 'wire-node-status', wire: true, exports: { WireNodeStatus } },
+  { file: 'wire-presence', wire: true, exports: { WirePresence } },
+  { file: 'wire-rpc-request', wire: true, exports: { WireRpcRequest } },
+  { file: 'wire-rpc-response', wire: true, exports: { WireRpcResponse } },
+  { file: 'wire-config', wire: true, exports: { WireConfigMessage, WireConfigBundle } },
+];

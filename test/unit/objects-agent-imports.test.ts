@@ -1,0 +1,43 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** Every module `entry` loads at start: static imports only (a dynamic import() runs later, on demand). */
+function staticImports(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [resolve(ROOT, entry)];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^'"]*?from\s+'(\.[^']+)'|^\s*import\s+'(\.[^']+)'/gm)) {
+      const spec = (m[1] ?? m[2])!;
+      const target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
+      if (existsSync(target)) queue.push(target);
+    }
+  }
+  return new Set([...seen].map((f) => f.slice(ROOT.length + 1)));
+}
+
+describe('what the agent loads', () => {
+  it('takes only the generated validators of what it decodes, no object validators, no schemas, no compiler', () => {
+    const loaded = staticImports('src/cli/roles/agent-run.ts');
+    expect(loaded.has('agent/src/agent/sync-client.ts')).toBe(true);
+    const generated = [...loaded].filter((f) => f.startsWith('src/core/objects/generated/')).sort();
+    expect(generated).toEqual(['src/core/objects/generated/wire-config.ts', 'src/core/objects/generated/wire-rpc-request.ts']);
+    // TypeBox schemas and the registry stay out of the agent: only the generated code runs there.
+    const schemaModules = [...loaded].filter((f) => /^src\/core\/objects\/(kinds|schemas|validate|pod|workloads|batch|kit|meta|generate)\.ts$/.test(f));
+    expect(schemaModules).toEqual([]);
+    // Type-only imports are erased; a value import would load the library.
+    for (const f of loaded) expect(readFileSync(join(ROOT, f), 'utf8'), f).not.toMatch(/^import (?!type\b)[^;]*from '(ajv|@sinclair\/typebox)'/m);
+  });
+
+  it('stays so when it decodes schema-2 targets: the target module and the pod rules, nothing more', () => {
+    const loaded = [...staticImports('src/core/wire-target.ts')];
+    expect(loaded.filter((f) => f.includes('/generated/'))).toEqual(['src/core/objects/generated/wire-node-target.ts']);
+    for (const f of loaded) expect(readFileSync(join(ROOT, f), 'utf8'), f).not.toMatch(/^import (?!type\b)[^;]*from '(ajv|@sinclair\/typebox)'/m);
+  });
+});
