@@ -1,0 +1,41 @@
+/**
+ * The vocabulary between whoever decides what objects should change (the server's controllers,
+ * the scheduler, the apply endpoint, the migration) and the one place that writes them (the
+ * server's object store). Deciders are pure and return changes; the store applies a list of
+ * changes in one commit, filling in what the server owns (uid, generation, creationTimestamp,
+ * resourceVersion) and writing nothing for a change that changes nothing.
+ */
+import type { KindName, KindObject } from './validate.js';
+
+/** Any object of a kind Grove knows. */
+export type AnyObject = { [K in KindName]: KindObject<K> }[KindName];
+
+/** Names one object: `namespace` is absent for cluster-scoped kinds. */
+export interface ObjectRef {
+  kind: KindName;
+  namespace?: string;
+  name: string;
+}
+
+export type ObjectChange =
+  /**
+   * Creates the object or replaces its metadata (labels, annotations, ownerReferences) and spec.
+   * The status already stored is kept (a put never writes status); `generation` moves when the
+   * spec changes; a `metadata.resourceVersion` given must be the stored one (optimistic concurrency).
+   */
+  | { op: 'put'; object: AnyObject }
+  /** Replaces only the status of an existing object; no generation change. */
+  | { op: 'status'; ref: ObjectRef; status: unknown }
+  /** Removes the object; its dependents are collected by ownerReferences afterwards. */
+  | { op: 'delete'; ref: ObjectRef };
+
+/** The reference of an object (its kind, namespace when namespaced, name). */
+export function refOf(object: AnyObject): ObjectRef {
+  const ns = (object.metadata as { namespace?: string }).namespace;
+  return { kind: object.kind as KindName, ...(ns !== undefined ? { namespace: ns } : {}), name: object.metadata.name as string };
+}
+
+/** "Deployment default/web", "Node pi-1": how logs and errors name an object. */
+export function describeRef(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace !== undefined ? `${ref.namespace}/` : ''}${ref.name}`;
+}
