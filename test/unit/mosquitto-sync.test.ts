@@ -108,12 +108,12 @@ describe('mosquittoSync reloads', () => {
 
     await store.commit([{ type: 'delete', key: 'nodes/a' }]); // grove node delete a
     const passwdHas = async (user: string) => (await readFile(join(dir, 'passwd'), 'utf8')).split('\n').some((l) => l.startsWith(`${user}:`));
-    for (let i = 0; i < 200 && (await passwdHas(nodeUsername('a'))); i++) await new Promise((r) => setTimeout(r, 10));
+    // The reload (SIGHUP) follows the writes of passwd and then acl: wait for it, then read both.
+    for (let i = 0; i < 500 && !events.includes('hup'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events[0]).toBe('hup');
     expect(await passwdHas(nodeUsername('a'))).toBe(false);
     expect(await passwdHas(nodeUsername('b'))).toBe(true);
     expect(await readFile(join(dir, 'acl'), 'utf8')).not.toContain('user node.a');
-    for (let i = 0; i < 200 && !events.includes('hup'); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(events[0]).toBe('hup');
     sync.close();
   });
 });
