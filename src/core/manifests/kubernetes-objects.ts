@@ -122,17 +122,33 @@ function one(doc: ManifestDocument, value: Obj, base: FieldPath, out: DocumentOb
     input = { ...value, spec: { ...value.spec, schedule: normalizeSchedule(value.spec.schedule) } };
   }
   const result = validate(name, input);
-  if (!result.ok) {
-    out.problems.push(...schemaProblems(result.errors, input, ctx, base));
-    return;
-  }
-  const problems = [...ruleProblems(objectProblems(name, result.value as Obj), ctx, base)];
-  if (name === 'CronJob') problems.push(...cronProblems(ctx, base, value.spec as Obj));
+  const problems = result.ok ? [] : schemaProblems(result.errors, input, ctx, base);
+  problems.push(...rules(name, result.ok ? (result.value as Obj) : input, ctx, base, problems));
+  if (name === 'CronJob' && isObject(input.spec)) problems.push(...cronProblems(ctx, base, input.spec));
   if (problems.length > 0) {
     out.problems.push(...problems);
     return;
   }
   out.objects.push({ object: prepared(name, input), ctx, namePath: [...base, 'metadata', 'name'] });
+}
+
+/**
+ * The rules' problems of `value`. They are written for objects that passed the schema; run on
+ * one that did not (so that a file's quantities and selectors are reported in the same run as
+ * its typos), a rule that trips over a wrong shape is skipped, and what it says about a field
+ * the schema already faulted (or one inside it) is left out.
+ */
+function rules(kind: KindName, value: Obj, ctx: DocContext, base: FieldPath, schema: readonly ManifestProblem[]): ManifestProblem[] {
+  let found: ManifestProblem[];
+  try {
+    found = ruleProblems(objectProblems(kind, value), ctx, base);
+  } catch {
+    return [];
+  }
+  if (schema.length === 0) return found;
+  const faulted = schema.map((p) => p.path ?? '');
+  const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`) || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
+  return found.filter((p) => !faulted.some((f) => related(p.path ?? '', f)));
 }
 
 /** `kind: List` (any items) or `kind: DeploymentList` (as `get -o yaml` prints a collection). */

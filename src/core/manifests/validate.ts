@@ -16,6 +16,8 @@ import { closestName, pointerToPath } from '../objects/explain.js';
 export interface ManifestValidator {
   /** Throws ManifestInvalid for the most useful problem of `value`, which sits at `base` in the document. */
   check(definition: ManifestDefinition, value: unknown, ctx: DocContext, base?: FieldPath): void;
+  /** Every ajv error of `value` against `definition` ([] when valid), for callers that report them all. */
+  errors(definition: ManifestDefinition, value: unknown): ErrorObject[];
 }
 
 /** Compiles lazily: each definition on its first use. Create one per parse, or share one. */
@@ -23,16 +25,24 @@ export function createManifestValidator(): ManifestValidator {
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, keywords: [...ANNOTATION_KEYWORDS] });
   ajv.addSchema(manifestSchema());
   const compiled = new Map<ManifestDefinition, ValidateFunction>();
+  const get = (definition: ManifestDefinition): ValidateFunction => {
+    let validate = compiled.get(definition);
+    if (!validate) {
+      validate = ajv.getSchema(`${MANIFEST_SCHEMA_ID}#/definitions/${definition}`);
+      if (!validate) throw new Error(`schema definition ${definition} is missing`);
+      compiled.set(definition, validate);
+    }
+    return validate;
+  };
   return {
     check(definition, value, ctx, base = []) {
-      let validate = compiled.get(definition);
-      if (!validate) {
-        validate = ajv.getSchema(`${MANIFEST_SCHEMA_ID}#/definitions/${definition}`);
-        if (!validate) throw new Error(`schema definition ${definition} is missing`);
-        compiled.set(definition, validate);
-      }
+      const validate = get(definition);
       if (validate(value)) return;
       throw bestError(validate.errors ?? [], value, ctx, base);
+    },
+    errors(definition, value) {
+      const validate = get(definition);
+      return validate(value) ? [] : [...(validate.errors ?? [])];
     },
   };
 }

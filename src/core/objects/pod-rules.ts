@@ -103,6 +103,7 @@ function resources(field: 'containers' | 'initContainers', list: ContainerList, 
 /** Image references a registry can be asked for (the node pulls them as written). */
 function images(field: 'containers' | 'initContainers', list: ContainerList, out: RuleProblem[]): void {
   list.forEach((c, i) => {
+    if (typeof c.image !== 'string') return; // the schema's problem
     try {
       parseImageRef(c.image);
     } catch (err) {
