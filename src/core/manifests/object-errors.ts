@@ -20,6 +20,10 @@ interface Worded {
   linePath: FieldPath;
   at: 'key' | 'value';
   message: string;
+  /** A field refused by name or unknown: it usually explains what its parent then lacks. */
+  rejected?: boolean;
+  /** "needs one of …": what a rejected field in the same map explains. */
+  lacksHandler?: boolean;
 }
 
 const TYPE_NAMES: Record<string, string> = {
@@ -105,12 +109,12 @@ function word(err: ErrorObject, root: unknown, ctx: DocContext, base: FieldPath)
       const path = [...here, name];
       const known = Object.keys(((err.parentSchema as SchemaNode | undefined)?.properties ?? {}) as object);
       const near = closestName(name, known);
-      return { path, linePath: path, at: 'key', message: `unknown field${near ? ` (did you mean ${near}?)` : ''}` };
+      return { path, linePath: path, at: 'key', message: `unknown field${near ? ` (did you mean ${near}?)` : ''}`, rejected: true };
     }
     case 'not': {
       // `{not: {}}` rejects a known field by name (kit.ts unsupported); other `not`s reject a value.
       const byName = Object.keys((err.schema ?? {}) as object).length === 0;
-      return byName ? { path: here, linePath: here, at: 'key', message: custom ?? 'is not allowed' } : plain(`${shown(err.data)}${custom ?? 'is not allowed'}`);
+      return byName ? { path: here, linePath: here, at: 'key', message: custom ?? 'is not allowed', rejected: true } : plain(`${shown(err.data)}${custom ?? 'is not allowed'}`);
     }
     case 'required': {
       const path = [...here, String(err.params.missingProperty)];
@@ -146,7 +150,11 @@ function word(err: ErrorObject, root: unknown, ctx: DocContext, base: FieldPath)
       return plain(err.params.limit === 1 ? 'must have at most one field' : `must have at most ${err.params.limit} entries`);
     case 'oneOf':
     case 'anyOf':
-      return plain(custom !== undefined ? exactlyOneMessage(err, custom) : 'matches none of the allowed forms');
+    {
+      if (custom === undefined) return plain('matches none of the allowed forms');
+      const message = exactlyOneMessage(err, custom);
+      return { ...plain(message), lacksHandler: message.startsWith('needs one of ') };
+    }
     case 'false schema':
       return plain('is not allowed');
     default:
@@ -167,11 +175,15 @@ export function schemaProblems(errors: readonly ErrorObject[], root: unknown, ct
   const worded = relevantErrors(errors)
     .map((e) => word(e, root, ctx, base))
     .filter((w): w is Worded => w !== undefined);
+  const parentOf = (w: Worded) => JSON.stringify(w.path.slice(0, -1));
+  const withRejected = new Set(worded.filter((w) => w.rejected).map(parentOf));
   const meant = new Set(worded.map((w) => /did you mean (\S+)\?/.exec(w.message)).flatMap((m, i) => (m ? [`${JSON.stringify(worded[i]!.path.slice(0, -1))}/${m[1]}`] : [])));
   const seen = new Set<string>();
   const out: ManifestProblem[] = [];
   for (const w of worded) {
     if (w.message === 'required field is missing' && meant.has(`${JSON.stringify(w.path.slice(0, -1))}/${String(w.path[w.path.length - 1])}`)) continue;
+    // `grpc:` (refused) or `execc:` (a typo) is why the probe has no handler: say that once.
+    if (w.lacksHandler && withRejected.has(JSON.stringify(w.path))) continue;
     const key = `${JSON.stringify(w.path)}\u0000${w.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
