@@ -65,7 +65,7 @@ describe('Kubernetes manifests → objects', () => {
   });
 
   it('takes a v1 List and the typed Lists `get -o yaml` prints, whose items may leave out apiVersion and kind', () => {
-    expect(objectsOf(file('list.yaml')).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Pod/debug', 'Job/migrate']);
+    expect(objectsOf(file('list.yaml')).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Pod/debug', 'Job/db-migrate']);
     const typed = 'apiVersion: v1\nkind: ConfigMapList\nmetadata: {resourceVersion: "12"}\nitems:\n  - metadata: {name: a}\n  - metadata: {name: b}\n    data: {x: "1"}\n';
     expect(objectsOf(text('l.yaml', typed))).toEqual([
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } },
@@ -122,7 +122,7 @@ describe('Kubernetes manifests → objects', () => {
     expect(linesOf(text('a.yaml', cm), text('b.yaml', `${cm}---\n${cm.replace('name: a', 'name: a, namespace: other')}`))).toEqual([
       'b.yaml:3 (document 1, ConfigMap "a"): metadata.name: "a" is also the name of ConfigMap "a" in a.yaml (document 1): names must be unique',
     ]);
-    const job = readFileSync(new URL('list.yaml', FIXTURES), 'utf8');
+    const job = readFileSync(new URL('list.yaml', FIXTURES), 'utf8').replace('name: db-migrate', 'name: migrate');
     expect(linesOf(text('l.yaml', job), file('compose-oneshot.yaml'))).toEqual([
       'compose-oneshot.yaml:3 (document 1, service "migrate"): services.migrate: "migrate" is also the name of Job "migrate" in l.yaml (document 1): names must be unique',
     ]);
