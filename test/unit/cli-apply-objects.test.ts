@@ -105,3 +105,34 @@ describe('applyObjects', () => {
     await expect(applyObjects(client, objects())).rejects.toThrow(/not \{results: \[\{kind, namespace\?, name, action\}\]\} for the 2 objects sent/);
   });
 });
+
+describe('loadObjects and the CLI\'s report', () => {
+  it('reads files and prints every problem of every file, one line each', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { PassThrough } = await import('node:stream');
+    const { loadObjects } = await import('../../src/cli/client/read-manifests.js');
+    const { reportError } = await import('../../src/cli/report.js');
+    const dir = await mkdtemp(join(tmpdir(), 'grove-load-objects-'));
+    try {
+      await writeFile(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: A}\n');
+      await writeFile(join(dir, 'b.yaml'), 'apiVersion: v1\nkind: Gizmo\nmetadata: {name: g}\n');
+      const err = await loadObjects([dir]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GroveError);
+      const stderr = new PassThrough();
+      let out = '';
+      stderr.on('data', (d: Buffer) => (out += d.toString()));
+      reportError(err, { stdout: new PassThrough(), stderr }, false);
+      expect(out.trimEnd().split('\n')).toEqual([
+        `grove: ${join(dir, 'a.yaml')}:3 (document 1, ConfigMap "A"): metadata.name: "A" must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`,
+        `grove: ${join(dir, 'b.yaml')}:2 (document 1, Gizmo "g"): kind Gizmo is not a kind Grove knows (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, Job, CronJob)`,
+      ]);
+      await writeFile(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n');
+      await rm(join(dir, 'b.yaml'));
+      expect(await loadObjects([dir])).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
