@@ -53,7 +53,7 @@ function describeValue(value: unknown, sensitive: boolean): string {
   return sensitive ? `a ${name}` : `${name} ${quote(value)}`;
 }
 
-function annotation(err: ErrorObject, keyword: string): string | undefined {
+export function annotation(err: ErrorObject, keyword: string): string | undefined {
   const value = (err.parentSchema as SchemaNode | undefined)?.[keyword];
   return typeof value === 'string' ? value : undefined;
 }
@@ -63,7 +63,8 @@ function holdsFields(err: ErrorObject): boolean {
   return types.includes('object') || types.includes('array');
 }
 
-function typeMessage(err: ErrorObject, sensitive: boolean): string {
+/** A wrong type, as the client says it: `must be an integer (got string "three")`, `…: quote it`. */
+export function typeMessage(err: ErrorObject, sensitive: boolean): string {
   const custom = annotation(err, 'errorMessage');
   // A scalar field's own message ("must be a port number 1-65535 …") says more than its type.
   if (custom !== undefined && !holdsFields(err)) return `${sensitive ? '' : `${quote(err.data)} `}${custom}`;
