@@ -25,6 +25,7 @@ import { dependencyCycle } from '../wire-init.js';
 import type { ContainerProbes, ContainerResources, Volume as ModelVolume } from '../model.js';
 import { parseGoDurationSeconds } from './compose-text.js';
 import { dependsOn, healthcheckProbes } from './compose-order.js';
+import { composeSchemaErrors } from './compose-schema.js';
 import { composeSeccomp } from './compose-security.js';
 import {
   checkServiceName,
@@ -48,7 +49,6 @@ import { atField, manifestError, quote, type DocContext, type FieldPath, type Ma
 import { composePorts } from './manifest-ports.js';
 import { schemaProblems } from './object-errors.js';
 import { collect, problemOf, type ManifestProblem } from './problems.js';
-import type { ManifestValidator } from './validate.js';
 
 /** The namespace compose projects go to (the issue's decision; a later issue may map projects to namespaces). */
 export const COMPOSE_NAMESPACE = 'default';
@@ -230,7 +230,7 @@ function objectCheck(ctx: DocContext, name: string, object: AnyObject): Manifest
 }
 
 /** The objects of one compose document and every problem found (at most one per service field reader). */
-export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined, validator: ManifestValidator): DocumentObjects {
+export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined): DocumentObjects {
   const problems: ManifestProblem[] = [];
   const fileCtx: DocContext = { doc, label: 'compose file' };
   const serviceCtx = (name: string): DocContext => ({ doc, label: `service ${quote(name)}` });
@@ -264,7 +264,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   // Each service under its own name in messages; then the file around them.
   const services = isObject(value.services) ? (value.services as Record<string, unknown>) : {};
   for (const [name, s] of Object.entries(services)) {
-    const found = schemaProblems(validator.errors('ComposeService', s), s, serviceCtx(name), ['services', name]);
+    const found = schemaProblems(composeSchemaErrors('ComposeService', s), s, serviceCtx(name), ['services', name]);
     if (found.length) badNames.add(name);
     problems.push(...found);
   }
@@ -272,7 +272,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   if (!isObject(value.services)) delete (fileValue as Record<string, unknown>).services;
   // The services were checked above, each under its own name.
   const inService = (p: ManifestProblem) => /^services[.[]/.test(p.path ?? '');
-  problems.push(...schemaProblems(validator.errors('ComposeFile', fileValue), fileValue, fileCtx).filter((p) => !inService(p)));
+  problems.push(...schemaProblems(composeSchemaErrors('ComposeFile', fileValue), fileValue, fileCtx).filter((p) => !inService(p)));
   const project = collect(problems, () => projectName(fileCtx, value.name, dir));
   if (project === undefined || !isObject(value.services)) return { objects: [], problems };
   const all = new Map(Object.entries(services) as [string, Service][]);

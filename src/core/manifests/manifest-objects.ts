@@ -10,7 +10,6 @@ import { kubernetesObjects, type DocumentObjects, type LocatedObject } from './k
 import { manifestError, quote, type DocContext } from './location.js';
 import { readYamlDocuments } from './parse.js';
 import { problemOf, sortProblems, type ManifestProblem } from './problems.js';
-import { createManifestValidator, type ManifestValidator } from './validate.js';
 
 export type { ManifestProblem };
 
@@ -68,28 +67,25 @@ function duplicates(located: readonly LocatedObject[]): ManifestProblem[] {
   return out;
 }
 
-function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined, composeValidator: () => ManifestValidator): DocumentObjects {
+function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined): DocumentObjects {
   const value = doc.value;
   const ctx: DocContext = { doc };
   const fail = (message: string): DocumentObjects => ({ objects: [], problems: [problemOf(manifestError(ctx, [], message))] });
   if (!isObject(value)) return fail('must be a mapping: a Kubernetes object (apiVersion, kind) or a compose file (services)');
   if ('apiVersion' in value || 'kind' in value) return kubernetesObjects(doc, value);
-  if ('services' in value) return composeObjects(doc, value, dir, composeValidator());
+  if ('services' in value) return composeObjects(doc, value, dir);
   return fail('is neither a Kubernetes object (it has no apiVersion and kind) nor a compose file (it has no services)');
 }
 
 /** The objects of `files` and every problem in them; objects only when there is no problem. */
 export function manifestsToObjects(files: readonly ManifestFile[]): ManifestObjects {
-  // Compose files are still checked by the runtime-compiled manifest schema: made only when one comes.
-  let validator: ManifestValidator | undefined;
-  const composeValidator = () => (validator ??= createManifestValidator());
   const located: LocatedObject[] = [];
   const problems: ManifestProblem[] = [];
   for (const file of files) {
     const { documents, problems: yaml } = readYamlDocuments(file.text, file.path);
     problems.push(...yaml.map(problemOf));
     for (const doc of documents) {
-      const found = documentObjects(doc, file.dir, composeValidator);
+      const found = documentObjects(doc, file.dir);
       located.push(...found.objects);
       problems.push(...found.problems);
     }

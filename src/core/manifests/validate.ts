@@ -17,8 +17,6 @@ import { annotation, typeMessage } from './object-errors.js';
 export interface ManifestValidator {
   /** Throws ManifestInvalid for the most useful problem of `value`, which sits at `base` in the document. */
   check(definition: ManifestDefinition, value: unknown, ctx: DocContext, base?: FieldPath): void;
-  /** Every ajv error of `value` against `definition` ([] when valid), for callers that report them all. */
-  errors(definition: ManifestDefinition, value: unknown): ErrorObject[];
 }
 
 /** Compiles lazily: each definition on its first use. Create one per parse, or share one. */
@@ -40,10 +38,6 @@ export function createManifestValidator(): ManifestValidator {
       const validate = get(definition);
       if (validate(value)) return;
       throw bestError(validate.errors ?? [], value, ctx, base);
-    },
-    errors(definition, value) {
-      const validate = get(definition);
-      return validate(value) ? [] : [...(validate.errors ?? [])];
     },
   };
 }
