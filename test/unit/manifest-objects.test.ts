@@ -101,12 +101,20 @@ describe('Kubernetes manifests → objects', () => {
     ['a bad image', 'securityContext: { privileged: true }\n          image: BusyBox', 'containers[0].image: invalid image reference "BusyBox"'],
     ['runAsUser', 'securityContext: { runAsUser: 1000 }', 'securityContext.runAsUser: not supported yet'],
     ['a mount of no volume', 'volumeMounts: [{ name: data, mountPath: /data }]', 'volumeMounts[0].name: no volume named "data" in this pod\'s volumes'],
+    ['a memory limit of the wrong type', 'resources: { limits: { memory: true } }', 'resources.limits.memory: must be a size such as 64Mi, 1Gi or 500M (got boolean true)'],
+    ['a misspelt enum value', 'imagePullPolicy: Allways', 'imagePullPolicy: "Allways" must be one of "Always", "IfNotPresent", "Never" (did you mean Always?)'],
   ])('words %s as today', (_what, field, message) => {
     const doc = `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n          ${field}\n`;
     const lines = linesOf(text('d.yaml', doc.replace('          image: nginx:1.27\n          securityContext: { privileged: true }\n          image: BusyBox', '          securityContext: { privileged: true }\n          image: BusyBox')));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(message);
     expect(lines[0]).toMatch(/^d\.yaml:\d+ \(document 1, Deployment "web"\): /);
+  });
+
+  it('suggests the kind a typo meant', () => {
+    expect(linesOf(text('k.yaml', 'apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: web}\n'))).toEqual([
+      'k.yaml:2 (document 1, Deploymnet "web"): kind Deploymnet is not a kind Grove knows (did you mean Deployment?) (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, Job, CronJob)',
+    ]);
   });
 
   it('goes on after a document that is not YAML', () => {

@@ -6,6 +6,7 @@
  * stringData folded into data, a CronJob schedule macro written out).
  */
 import type { AnyObject } from '../objects/changes.js';
+import { closestName } from '../objects/explain.js';
 import { KIND_TABLE, type KindName } from '../objects/kind-table.js';
 import { objectProblems } from '../objects/rules.js';
 import { validate } from '../objects/validate.js';
@@ -104,7 +105,9 @@ function one(doc: ManifestDocument, value: Obj, base: FieldPath, out: DocumentOb
     return;
   }
   if (!Object.prototype.hasOwnProperty.call(KIND_TABLE, kind) || NOT_APPLIED[kind as KindName]) {
-    const why = NOT_APPLIED[kind as KindName] ? `cannot be applied: ${NOT_APPLIED[kind as KindName]}` : KNOWN_KINDS.has(kind) ? 'is not supported yet' : 'is not a kind Grove knows';
+    const near = closestName(kind, APPLIED_KINDS);
+    const unknown = `is not a kind Grove knows${near ? ` (did you mean ${near}?)` : ''}`;
+    const why = NOT_APPLIED[kind as KindName] ? `cannot be applied: ${NOT_APPLIED[kind as KindName]}` : KNOWN_KINDS.has(kind) ? 'is not supported yet' : unknown;
     out.problems.push(problem(ctx, base, `kind ${kind} ${why} (supported: ${APPLIED_KINDS.join(', ')})`, { linePath: [...base, 'kind'] }));
     return;
   }

@@ -73,8 +73,9 @@ export function typeMessage(err: ErrorObject, sensitive: boolean): string {
   const got = typeOf(err.data);
   // YAML reads 8080 and true as a number and a boolean; Kubernetes wants strings there.
   const hint = expected.includes('string') && (got === 'integer' || got === 'number' || got === 'boolean') ? ': quote it' : '';
+  // A quantity says how it is written ("a size such as 64Mi, 1Gi or 500M") rather than its JSON types.
   const units = annotation(err, 'units');
-  return `must be ${names.join(' or ')}${units ? ` (${units})` : ''} (got ${describeValue(err.data, sensitive)})${hint}`;
+  return `must be ${units ?? names.join(' or ')} (got ${describeValue(err.data, sensitive)})${hint}`;
 }
 
 /** "exactly one of a, b, c" (pod-volumes.ts exactlyOne): say which are there, or that none is. */
@@ -128,8 +129,10 @@ function word(err: ErrorObject, root: unknown, ctx: DocContext, base: FieldPath)
     case 'const':
       return plain(`${shown(err.data)}${custom ?? `must be ${quote(err.params.allowedValue)}`}`);
     case 'enum': {
-      const allowed = (err.params.allowedValues as unknown[]).map((v) => quote(v)).join(', ');
-      return plain(`${shown(err.data)}${custom ?? `must be one of ${allowed}`}`);
+      const values = (err.params.allowedValues as unknown[]).map(String);
+      const near = typeof err.data === 'string' && !sensitive ? closestName(err.data, values) : undefined;
+      const allowed = values.map((v) => quote(v)).join(', ');
+      return plain(`${shown(err.data)}${custom ?? `must be one of ${allowed}`}${near ? ` (did you mean ${near}?)` : ''}`);
     }
     case 'pattern':
       return plain(`${shown(err.data)}${annotation(err, 'patternErrorMessage') ?? `must match ${err.params.pattern}`}`);
