@@ -206,6 +206,16 @@ describe('compose files → objects', () => {
     expect(c.env).toEqual([{ name: 'X', value: '$$(y)' }]);
   });
 
+  it('checks the file around the services, and start-order cycles', () => {
+    expect(linesOf(text('c.yaml', 'services: [a]\n'))).toEqual(['c.yaml:1 (document 1, compose file): services: must be a mapping (got a list)']);
+    expect(linesOf(text('c.yaml', 'version: 3\nservices:\n  a:\n    image: x\n    restart: always\nnetworks: {}\nfoo: 1\n'))).toEqual([
+      'c.yaml:6 (document 1, compose file): networks: not supported yet',
+      'c.yaml:7 (document 1, compose file): foo: unknown field',
+    ]);
+    const cycle = 'services:\n  a:\n    image: x\n    restart: always\n    depends_on: [b]\n  b:\n    image: x\n    restart: always\n    depends_on: [a]\n';
+    expect(linesOf(text('c.yaml', cycle))).toEqual(['c.yaml:5 (document 1, service "a"): services.a.depends_on: forms a cycle: a → b → a']);
+  });
+
   it('reports a problem of each service in one run', () => {
     expect(linesOf(file('bad/compose-problems.yaml'))).toEqual([
       'bad/compose-problems.yaml:6 (document 1, service "web"): services.web.build: not supported: build the image, push it to a registry and set image:',

@@ -268,8 +268,8 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
     if (found.length) badNames.add(name);
     problems.push(...found);
   }
-  const fileValue = { ...value, services: Object.fromEntries(Object.keys(services).map((n) => [n, {}])) };
-  if (!isObject(value.services)) delete (fileValue as Record<string, unknown>).services;
+  // The file's own fields, the services (checked above) stubbed; a `services` that is not a map stays, for its type error.
+  const fileValue = isObject(value.services) ? { ...value, services: Object.fromEntries(Object.keys(services).map((n) => [n, {}])) } : value;
   // The services were checked above, each under its own name.
   const inService = (p: ManifestProblem) => /^services[.[]/.test(p.path ?? '');
   problems.push(...schemaProblems(composeSchemaErrors('ComposeFile', fileValue), fileValue, fileCtx).filter((p) => !inService(p)));
@@ -290,7 +290,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
     }
     objects.push({ object, ctx, namePath: ['services', name], nameIsKey: true });
   }
-  const graph = new Map([...all.keys()].map((name) => [name, dependencyNames(all.get(name)!)]));
+  const graph = new Map([...all.keys()].map((name) => [name, dependencyNames(all.get(name)!).filter((d) => all.has(d))]));
   const cycle = dependencyCycle(graph);
   if (cycle) problems.push(problemOf(manifestError(serviceCtx(cycle[0]!), ['services', cycle[0]!, 'depends_on'], `forms a cycle: ${cycle.join(' → ')}`)));
   return { objects, problems };
