@@ -206,6 +206,17 @@ describe('compose files → objects', () => {
     expect(c.env).toEqual([{ name: 'X', value: '$$(y)' }]);
   });
 
+  it('reports every field problem of a service at once', () => {
+    const body = 'services:\n  web:\n    image: nginx:1.27\n    restart: always\n    mem_limit: lots\n    stop_grace_period: 2h\n    devices: ["dev/ttyUSB0"]\n    volumes: ["data:/data"]\n    environment: [JUST_A_NAME]\n';
+    expect(linesOf(text('c.yaml', body))).toEqual([
+      'c.yaml:5 (document 1, service "web"): services.web.mem_limit: "lots" is not a size (use e.g. 512k, 32m, 1g, 64Mi)',
+      'c.yaml:6 (document 1, service "web"): services.web.stop_grace_period: "2h" must be at most 1h',
+      'c.yaml:7 (document 1, service "web"): services.web.devices[0]: host path "dev/ttyUSB0" must be under /dev/',
+      'c.yaml:8 (document 1, service "web"): services.web.volumes[0]: volume "data" is not declared under the top-level volumes: (as compose requires)',
+      'c.yaml:9 (document 1, service "web"): services.web.environment[0]: "JUST_A_NAME" has no value: Grove has no host environment to take it from; write JUST_A_NAME=value',
+    ]);
+  });
+
   it('checks the file around the services, and start-order cycles', () => {
     expect(linesOf(text('c.yaml', 'services: [a]\n'))).toEqual(['c.yaml:1 (document 1, compose file): services: must be a mapping (got a list)']);
     expect(linesOf(text('c.yaml', 'version: 3\nservices:\n  a:\n    image: x\n    restart: always\nnetworks: {}\nfoo: 1\n'))).toEqual([
@@ -216,7 +227,7 @@ describe('compose files → objects', () => {
     expect(linesOf(text('c.yaml', cycle))).toEqual(['c.yaml:5 (document 1, service "a"): services.a.depends_on: forms a cycle: a → b → a']);
   });
 
-  it('reports a problem of each service in one run', () => {
+  it('reports the problems of each service in one run', () => {
     expect(linesOf(file('bad/compose-problems.yaml'))).toEqual([
       'bad/compose-problems.yaml:6 (document 1, service "web"): services.web.build: not supported: build the image, push it to a registry and set image:',
       'bad/compose-problems.yaml:10 (document 1, service "worker"): services.worker.depends_on[0]: "queue" is not a service of this file',
@@ -225,6 +236,7 @@ describe('compose files → objects', () => {
     expect(linesOf(text('c.yaml', 'services:\n  Web_1:\n    image: busybox\n  db:\n    image: Postgres\n    restart: always\n    mem_limit: 2m\n'))).toEqual([
       'c.yaml:2 (document 1, service "Web_1"): services.Web_1: service name "Web_1" must be a DNS label (lowercase letters, digits and \'-\'): it names the app; rename it to "web-1"',
       'c.yaml:5 (document 1, service "db"): services.db.image: invalid image reference "Postgres": repository component "Postgres" must be lowercase letters, digits and separators',
+      'c.yaml:7 (document 1, service "db"): services.db.mem_limit: "2m" is below the minimum of 6m',
     ]);
   });
 });

@@ -125,84 +125,123 @@ interface ServiceInput {
   project: string;
   volumes: ComposeTopVolumes;
   dir: string | undefined;
+  /**
+   * Runs one field reader; its problem is recorded (and undefined returned) so that the
+   * service's other fields are still read: every problem of a service is reported at once.
+   */
+  read: <T>(reader: () => T) => T | undefined;
 }
 
 function container(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never'): Container {
-  const { ctx, name, s } = input;
+  const { ctx, name, s, read } = input;
   const base = ['services', name];
-  atField(ctx, [...base, 'image'], () => parseImageRef(s.image));
+  read(() => atField(ctx, [...base, 'image'], () => parseImageRef(s.image)));
   const c: Container = { name, image: s.image };
   // Compose entrypoint/command are the image ENTRYPOINT/CMD, which Kubernetes calls command/args.
-  if (s.entrypoint !== undefined) c.command = words(ctx, [...base, 'entrypoint'], s.entrypoint).map(literal);
-  if (s.command !== undefined) c.args = words(ctx, [...base, 'command'], s.command).map(literal);
-  const env = environment(ctx, [...base, 'environment'], s.environment);
-  if (env.length) c.env = env.map((e) => ({ name: e.name, value: literal(e.value) }));
+  const command = s.entrypoint === undefined ? undefined : read(() => words(ctx, [...base, 'entrypoint'], s.entrypoint!));
+  if (command) c.command = command.map(literal);
+  const args = s.command === undefined ? undefined : read(() => words(ctx, [...base, 'command'], s.command!));
+  if (args) c.args = args.map(literal);
+  const env = read(() => environment(ctx, [...base, 'environment'], s.environment));
+  if (env?.length) c.env = env.map((e) => ({ name: e.name, value: literal(e.value) }));
   if (s.working_dir !== undefined) c.workingDir = s.working_dir;
   if (s.pull_policy !== undefined) c.imagePullPolicy = PULL[s.pull_policy];
-  const res = resourceRequirements(resources(ctx, base, s), { memory: s.mem_reservation ?? s.deploy?.resources?.reservations?.memory, cpus: s.deploy?.resources?.reservations?.cpus });
+  const numbers = read(() => resources(ctx, base, s));
+  const res = numbers && resourceRequirements(numbers, { memory: s.mem_reservation ?? s.deploy?.resources?.reservations?.memory, cpus: s.deploy?.resources?.reservations?.cpus });
   if (res) c.resources = res;
-  if (s.ports?.length) c.ports = composePorts(ctx, [...base, 'ports'], s.ports).map((p) => ({ ...p }));
-  probes(c, healthcheckProbes(ctx, base, s.healthcheck, restart));
-  const seccomp = composeSeccomp(ctx, [...base, 'security_opt'], s.security_opt);
+  const ports = s.ports?.length ? read(() => composePorts(ctx, [...base, 'ports'], s.ports!)) : undefined;
+  if (ports) c.ports = ports.map((p) => ({ ...p }));
+  probes(c, read(() => healthcheckProbes(ctx, base, s.healthcheck, restart)));
+  const seccomp = read(() => composeSeccomp(ctx, [...base, 'security_opt'], s.security_opt));
   if (s.privileged === true || seccomp) c.securityContext = { ...(s.privileged === true ? { privileged: true } : {}), ...(seccomp ? { seccompProfile: seccomp } : {}) };
   return c;
 }
 
-function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never', labels: Record<string, string>): PodTemplateSpec {
+/** group_add: numbers are supplementary groups; names are resolved on the node (grove.io/group-add). */
+function groups(input: ServiceInput, spec: PodSpec, annotations: Record<string, string>): void {
+  const { ctx, name, s, read } = input;
+  const checked = (s.group_add ?? []).map((g, i) => read(() => atField(ctx, ['services', name, 'group_add', i], (f) => checkGroup(String(g), f))));
+  const valid = checked.filter((g): g is string => g !== undefined);
+  const numbers = valid.filter((g) => /^[0-9]+$/.test(g)).map(Number);
+  const names = valid.filter((g) => !/^[0-9]+$/.test(g));
+  if (numbers.length) spec.securityContext = { supplementalGroups: numbers };
+  if (names.length) annotations[GROUP_ADD_ANNOTATION] = names.join(',');
+}
+
+function gracePeriod(input: ServiceInput): number | undefined {
   const { ctx, name, s } = input;
+  const path = ['services', name, 'stop_grace_period'];
+  const seconds = text(ctx, path, () => parseGoDurationSeconds(s.stop_grace_period!));
+  if (seconds > MAX_GRACE_SECONDS) throw manifestError(ctx, path, `${quote(s.stop_grace_period)} must be at most 1h`);
+  return seconds;
+}
+
+function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never', labels: Record<string, string>): PodTemplateSpec {
+  const { ctx, name, s, read } = input;
   const base = ['services', name];
   const c = container(input, restart);
   const spec: PodSpec = { containers: [c], restartPolicy: restart };
   const annotations: Record<string, string> = {};
   if (s.network_mode === 'host') spec.hostNetwork = true;
-  const selector = nodeSelector(ctx, [...base, 'deploy', 'placement', 'constraints'], s.deploy?.placement?.constraints ?? []);
-  if (Object.keys(selector).length) spec.nodeSelector = selector;
-  const deps = dependsOn(ctx, base, s.depends_on, input.services);
+  const selector = read(() => nodeSelector(ctx, [...base, 'deploy', 'placement', 'constraints'], s.deploy?.placement?.constraints ?? []));
+  if (selector && Object.keys(selector).length) spec.nodeSelector = selector;
+  const deps = read(() => dependsOn(ctx, base, s.depends_on, input.services));
   if (deps) annotations[DEPENDS_ON_ANNOTATION] = formatDependsOn(deps);
   if (s.devices?.length) {
-    s.devices.forEach((d, i) => atField(ctx, [...base, 'devices', i], (f) => parseDeviceSpec(d, f)));
+    s.devices.forEach((d, i) => read(() => atField(ctx, [...base, 'devices', i], (f) => parseDeviceSpec(d, f))));
     annotations[DEVICES_ANNOTATION] = s.devices.map((d) => d.trim()).join(',');
   }
-  if (s.group_add?.length) {
-    const groups = s.group_add.map((g, i) => atField(ctx, [...base, 'group_add', i], (f) => checkGroup(String(g), f)));
-    const numbers = groups.filter((g) => /^[0-9]+$/.test(g)).map(Number);
-    const names = groups.filter((g) => !/^[0-9]+$/.test(g));
-    if (numbers.length) spec.securityContext = { supplementalGroups: numbers };
-    if (names.length) annotations[GROUP_ADD_ANNOTATION] = names.join(',');
-  }
-  const volumes = serviceVolumes(ctx, base, s, input.volumes, input.dir);
+  groups(input, spec, annotations);
+  const volumes = read(() => serviceVolumes(ctx, base, s, input.volumes, input.dir));
   if (volumes) {
     spec.volumes = volumes.volumes.map(podVolume);
     c.volumeMounts = volumes.mounts.map((m) => ({ ...m }));
   }
-  if (s.stop_grace_period !== undefined) {
-    const path = [...base, 'stop_grace_period'];
-    const seconds = text(ctx, path, () => parseGoDurationSeconds(s.stop_grace_period!));
-    if (seconds > MAX_GRACE_SECONDS) throw manifestError(ctx, path, `${quote(s.stop_grace_period)} must be at most 1h`);
-    spec.terminationGracePeriodSeconds = seconds;
-  }
+  const grace = s.stop_grace_period === undefined ? undefined : read(() => gracePeriod(input));
+  if (grace !== undefined) spec.terminationGracePeriodSeconds = grace;
   return { metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec };
 }
 
-/** One service's object (its kind from restart and deploy.mode). */
-function serviceObject(input: ServiceInput): AnyObject {
-  const { ctx, name, s, project } = input;
+/** What stands against the kind a service becomes (from restart and deploy.mode), recorded through `read`. */
+function kindChoiceProblems(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never'): void {
+  const { ctx, name, s, read } = input;
+  const base = ['services', name];
+  const deploy = s.deploy ?? {};
+  const global = deploy.mode === 'global';
+  const restartHint = `needs restart: always or unless-stopped (a service that is not restarted becomes a Job${s.restart === undefined ? '; compose\'s default is restart: "no"' : ''})`;
+  read(() => {
+    if (global && deploy.replicas !== undefined) throw manifestError(ctx, [...base, 'deploy', 'replicas'], 'cannot be combined with mode: global (one container per node)');
+  });
+  if (restart === 'Always') return;
+  read(() => {
+    if (global) throw manifestError(ctx, [...base, 'deploy', 'mode'], `global ${restartHint}`);
+  });
+  read(() => {
+    if (deploy.update_config) throw manifestError(ctx, [...base, 'deploy', 'update_config'], restartHint, { at: 'key' });
+  });
+  read(() => {
+    if (deploy.replicas === 0) throw manifestError(ctx, [...base, 'deploy', 'replicas'], '0: a service that is not restarted becomes a Job, which runs at least once');
+  });
+}
+
+/** One service's object (its kind from restart and deploy.mode); undefined when it has problems (recorded by `read`). */
+function serviceObject(input: ServiceInput, problems: readonly ManifestProblem[]): AnyObject | undefined {
+  const { ctx, name, s, project, read } = input;
+  const before = problems.length;
   const base = ['services', name];
   const deploy = s.deploy ?? {};
   const restart = RESTART[s.restart ?? 'no'];
   const global = deploy.mode === 'global';
-  if (global && deploy.replicas !== undefined) throw manifestError(ctx, [...base, 'deploy', 'replicas'], 'cannot be combined with mode: global (one container per node)');
-  const restartHint = `needs restart: always or unless-stopped (a service that is not restarted becomes a Job${s.restart === undefined ? '; compose\'s default is restart: "no"' : ''})`;
-  if (restart !== 'Always' && global) throw manifestError(ctx, [...base, 'deploy', 'mode'], `global ${restartHint}`);
-  if (restart !== 'Always' && deploy.update_config) throw manifestError(ctx, [...base, 'deploy', 'update_config'], restartHint, { at: 'key' });
+  kindChoiceProblems(input, restart);
   const selector = { [COMPOSE_PROJECT_LABEL]: project, [COMPOSE_SERVICE_LABEL]: name };
-  const labels = { ...labelMap(ctx, [...base, 'labels'], s.labels), ...selector };
+  const labels = { ...read(() => labelMap(ctx, [...base, 'labels'], s.labels)), ...selector };
   const template = podTemplate(input, restart, labels);
+  const update = deploy.update_config && restart === 'Always' ? read(() => readUpdateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config!)) : undefined;
+  if (problems.length > before) return undefined;
   const annotations: Record<string, string> = {};
   const metadata = (a: Record<string, string>) => ({ name, namespace: COMPOSE_NAMESPACE, labels: { ...labels }, ...(Object.keys(a).length ? { annotations: a } : {}) });
   if (restart !== 'Always') {
     const replicas = deploy.replicas ?? 1;
-    if (replicas === 0) throw manifestError(ctx, [...base, 'deploy', 'replicas'], '0: a service that is not restarted becomes a Job, which runs at least once');
     const counts = replicas > 1 ? { completions: replicas, parallelism: Math.min(replicas, JOB_LIMITS.parallelism) } : {};
     // Docker does not retry "no"; on-failure retries without limit (Grove's ceiling here).
     const backoffLimit = restart === 'Never' ? 0 : JOB_LIMITS.backoffLimit;
@@ -210,11 +249,10 @@ function serviceObject(input: ServiceInput): AnyObject {
   }
   if (global) return { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: metadata(annotations), spec: { selector: { matchLabels: selector }, template } } as AnyObject;
   const spec: Record<string, unknown> = { replicas: deploy.replicas ?? 1, selector: { matchLabels: selector }, template };
-  if (deploy.update_config) {
-    const u = readUpdateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config);
-    spec.strategy = { type: 'RollingUpdate', rollingUpdate: u.startFirst ? { maxSurge: u.step, maxUnavailable: 0 } : { maxSurge: 0, maxUnavailable: u.step } };
-    if (u.autoRollback !== undefined) annotations[AUTO_ROLLBACK_ANNOTATION] = String(u.autoRollback);
-    if (u.progressDeadlineSeconds !== undefined) spec.progressDeadlineSeconds = u.progressDeadlineSeconds;
+  if (update) {
+    spec.strategy = { type: 'RollingUpdate', rollingUpdate: update.startFirst ? { maxSurge: update.step, maxUnavailable: 0 } : { maxSurge: 0, maxUnavailable: update.step } };
+    if (update.autoRollback !== undefined) annotations[AUTO_ROLLBACK_ANNOTATION] = String(update.autoRollback);
+    if (update.progressDeadlineSeconds !== undefined) spec.progressDeadlineSeconds = update.progressDeadlineSeconds;
   }
   return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: metadata(annotations), spec } as unknown as AnyObject;
 }
@@ -229,7 +267,7 @@ function objectCheck(ctx: DocContext, name: string, object: AnyObject): Manifest
   return result.problems.map((p) => problemOf(manifestError(ctx, ['services', name], `becomes ${object.kind} ${quote(name)} whose ${pathText(p.path)} ${p.reason}`, { at: 'key' })));
 }
 
-/** The objects of one compose document and every problem found (at most one per service field reader). */
+/** The objects of one compose document and every problem found (at most one per field of a service). */
 export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined): DocumentObjects {
   const problems: ManifestProblem[] = [];
   const fileCtx: DocContext = { doc, label: 'compose file' };
@@ -280,8 +318,9 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   for (const [name, s] of all) {
     if (badNames.has(name)) continue;
     const ctx = serviceCtx(name);
-    const input: ServiceInput = { ctx, name, s, services: all, project, volumes: value.volumes as ComposeTopVolumes, dir };
-    const object = collect(problems, () => serviceObject(input));
+    const read = <T>(reader: () => T): T | undefined => collect(problems, reader);
+    const input: ServiceInput = { ctx, name, s, services: all, project, volumes: value.volumes as ComposeTopVolumes, dir, read };
+    const object = serviceObject(input, problems);
     if (!object) continue;
     const checked = objectCheck(ctx, name, object);
     if (checked.length) {
