@@ -217,6 +217,14 @@ describe('compose files → objects', () => {
     ]);
   });
 
+  it('says what the object checks find at the compose field it came from', () => {
+    const body = 'services:\n  a:\n    image: busybox\n    restart: always\n    working_dir: app\n    labels: {"bad key!": x}\n';
+    expect(linesOf(text('c.yaml', body))).toEqual([
+      'c.yaml:5 (document 1, service "a"): services.a.working_dir: "app" must be an absolute path (spec.template.spec.containers[0].workingDir of Deployment "a")',
+      'c.yaml:6 (document 1, service "a"): services.a.labels: key "bad key!" must be a label key: [DNS-subdomain prefix/]name, the name at most 63 letters, digits, -, _ or . (metadata.labels["bad key!"] of Deployment "a")',
+    ]);
+  });
+
   it('checks the file around the services, and start-order cycles', () => {
     expect(linesOf(text('c.yaml', 'services: [a]\n'))).toEqual(['c.yaml:1 (document 1, compose file): services: must be a mapping (got a list)']);
     expect(linesOf(text('c.yaml', 'version: 3\nservices:\n  a:\n    image: x\n    restart: always\nnetworks: {}\nfoo: 1\n'))).toEqual([

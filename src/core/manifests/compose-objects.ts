@@ -257,14 +257,39 @@ function serviceObject(input: ServiceInput, problems: readonly ManifestProblem[]
   return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: metadata(annotations), spec } as unknown as AnyObject;
 }
 
+/** The compose field an object field came from, for the object checks' problems (else the service). */
+const COMPOSE_FIELDS: readonly [RegExp, FieldPath][] = [
+  [/^(spec\.template\.)?metadata\.labels\b/, ['labels']],
+  [/\.containers\[0\]\.image$/, ['image']],
+  [/\.containers\[0\]\.workingDir$/, ['working_dir']],
+  [/\.containers\[0\]\.env\b/, ['environment']],
+  [/\.containers\[0\]\.command\b/, ['entrypoint']],
+  [/\.containers\[0\]\.args\b/, ['command']],
+  [/\.containers\[0\]\.ports\b/, ['ports']],
+  [/\.(containers\[0\]\.volumeMounts|volumes)\b/, ['volumes']],
+  [/\.nodeSelector\b/, ['deploy', 'placement', 'constraints']],
+];
+
 /**
- * What the object checks still find in a translated service (the image reference, quantities,
- * a rule compose's own checks do not cover): said at the service, with the object's field.
+ * What the object checks still find in a translated service (rules compose's own checks do not
+ * cover, such as a relative working_dir or a label key Kubernetes refuses): said at the compose
+ * field it came from, naming the object's field.
  */
 function objectCheck(ctx: DocContext, name: string, object: AnyObject): ManifestProblem[] {
   const result = checkObject(object.kind as KindName, object, { showValues: true });
   if (result.ok) return [];
-  return result.problems.map((p) => problemOf(manifestError(ctx, ['services', name], `becomes ${object.kind} ${quote(name)} whose ${pathText(p.path)} ${p.reason}`, { at: 'key' })));
+  const seen = new Set<string>();
+  const out: ManifestProblem[] = [];
+  for (const p of result.problems) {
+    const field = pathText(p.path);
+    const from = COMPOSE_FIELDS.find(([pattern]) => pattern.test(field))?.[1];
+    const path = ['services', name, ...(from ?? [])];
+    const key = `${JSON.stringify(path)}\u0000${p.reason}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(problemOf(manifestError(ctx, path, `${p.reason} (${field} of ${object.kind} ${quote(name)})`, { at: from ? 'value' : 'key' })));
+  }
+  return out;
 }
 
 /** The objects of one compose document and every problem found (at most one per field of a service). */
