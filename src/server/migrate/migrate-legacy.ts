@@ -27,7 +27,7 @@ import {
   type LegacyRollout,
 } from './legacy-model.js';
 import { migrateConfigMap, migrateNode, migrateSecret } from './records.js';
-import { migrateApp, type MigrationContext } from './workloads.js';
+import { kindOf, migrateApp, type MigrationContext } from './workloads.js';
 
 export type { MigrationContext };
 
@@ -165,7 +165,7 @@ export function migrateLegacy(entries: readonly LegacyEntry[], ctx: MigrationCon
     const migrated = migrateApp(app, legacy.revisions.get(name) ?? [], legacy.rollouts.get(name), legacy.pods.get(name) ?? [], ctx);
     for (const object of migrated.objects) putObject(object, LEGACY_KEYS.appPrefix + name);
     if (migrated.rollout) putRecord(GroveKeys.rollout(DEFAULT_NAMESPACE, name), migrated.rollout, 'rollouts');
-    for (const hash of migrated.droppedRevisions) dropped.push({ key: `${LEGACY_KEYS.revisionPrefix}${name}/${hash}`, message: `${app.spec.kind}s keep no revision history` });
+    for (const hash of migrated.droppedRevisions) dropped.push({ key: `${LEGACY_KEYS.revisionPrefix}${name}/${hash}`, message: `${kindOf(app)}s keep no revision history` });
   }
   // What belonged to an app that is gone: 0.1 would have removed it on its next pass.
   const orphan = (key: string, app: string) => dropped.push({ key, message: `its app ${app} does not exist` });

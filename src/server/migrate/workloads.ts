@@ -120,7 +120,7 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
     ...(app.spec.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: app.spec.revisionHistoryLimit } : {}),
   };
 
-  switch (app.spec.kind) {
+  switch (kindOf(app)) {
     case 'Deployment': {
       const deployment: KindObject<'Deployment'> = {
         apiVersion: 'apps/v1',
@@ -160,7 +160,7 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
     }
     case 'Job':
     case 'CronJob': {
-      const job = app.spec.job!;
+      const job = app.spec.job ?? runOnceSettings(app);
       const jobSpec = {
         completions: job.completions,
         parallelism: job.parallelism,
@@ -171,7 +171,7 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
       };
       let owner: KindObject<'Job'> | KindObject<'CronJob'>;
       let podLabels: Record<string, string> = {};
-      if (app.spec.kind === 'Job') {
+      if (kindOf(app) === 'Job') {
         owner = { apiVersion: 'batch/v1', kind: 'Job', metadata: meta(), spec: jobSpec };
         const uid = owner.metadata.uid!;
         podLabels = Object.fromEntries([...JOB_NAME_LABELS.map((k) => [k, name]), ...JOB_UID_LABELS.map((k) => [k, uid])]);
@@ -197,6 +197,21 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
       return { objects: [owner, ...podObjects], ...(rolloutRecord ? { rollout: rolloutRecord } : {}), droppedRevisions: revisions.map((r) => r.templateHash) };
     }
   }
+}
+
+/**
+ * The kind the app becomes. 0.1 let compose services without `restart: always|unless-stopped`
+ * be Deployments whose pods never (or only on failure) restart; Kubernetes allows that only for
+ * run-to-completion pods, so they become Jobs, as the objects' compose translation makes them.
+ */
+export function kindOf(app: LegacyApp): LegacyApp['spec']['kind'] {
+  return app.spec.kind === 'Deployment' && app.spec.template.restartPolicy !== 'Always' ? 'Job' : app.spec.kind;
+}
+
+/** Job settings for such a Deployment: its replicas run once each; "never restart" tolerates no failure. */
+function runOnceSettings(app: LegacyApp): NonNullable<LegacyApp['spec']['job']> {
+  const replicas = Math.max(1, app.spec.replicas ?? 1);
+  return { completions: replicas, parallelism: replicas, backoffLimit: app.spec.template.restartPolicy === 'Never' ? 0 : 6 };
 }
 
 function sameTemplate(a: LegacyPodTemplate, b: LegacyPodTemplate): boolean {
