@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { roleStore, serverStorePath } from '../../src/cli/roles/store-fsck.js';
 import { GroveKeys } from '../../src/core/keys.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { decodeBackup, type Backup } from '../../src/store/backup.js';
 import { killAndWait, TERM_AWARE, TEST_ENV, type CtrInspect } from '../support/cluster.js';
 import { eventually, REPO_ROOT, runGrove, spawnGrove } from '../support/grove-cli.js';
@@ -130,7 +132,6 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
   let cluster: LegacyCluster | undefined;
   let scratch: string | undefined;
   const started: ChildProcess[] = [];
-  let serverLog = '';
   let before: CtrInspect[] = [];
   let pods01: { name: string; app: string; templateHash: string }[] = [];
 
@@ -155,6 +156,10 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
     return eventually(async () => log.includes(ready) || (proc.exitCode !== null && Promise.reject(new Error(`${what} exited:\n${log.slice(-3000)}`))), 60_000, what).then(() => ({
       log: () => log,
     }));
+  }
+
+  function serverArgs(): string[] {
+    return ['--api-addr', `127.0.0.1:${cluster!.apiPort}`, '--mqtt-addr', `127.0.0.1:${cluster!.mqttPort}`, '--no-agent'];
   }
 
   async function backupOfNewServer(): Promise<Backup> {
@@ -199,26 +204,36 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
 
   it('migrates the 0.1 store at the first start of the new server, in one commit and one log line', async () => {
     const c = cluster!;
-    const server = await spawnNew(
-      ['--data-dir', c.serverDir, 'server', '--api-addr', `127.0.0.1:${c.apiPort}`, '--mqtt-addr', `127.0.0.1:${c.mqttPort}`, '--no-agent'],
-      { GROVE_LOG_LEVEL: 'info' },
-      'grove server ready',
-      'new server',
-    );
-    serverLog = server.log();
-    expect(serverLog.match(/store upgraded from Grove 0\.1 in one commit/g)).toHaveLength(1);
-    expect(serverLog).toMatch(/store upgraded from Grove 0\.1 in one commit: 3 workloads, 1 replicasets, 1 controllerrevisions, 4 pods, 1 nodes, 1 configmaps, 1 secrets/);
+    // The upgrade happens before the server listens; read the result from the store itself.
+    let log = '';
+    const proc = spawnGrove(['--data-dir', c.serverDir, 'server', ...serverArgs()], { ...TEST_ENV, GROVE_LOG_LEVEL: 'info' });
+    proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    await eventually(async () => /store upgraded|grove server ready/.test(log) || proc.exitCode !== null, 60_000, 'the upgrade');
+    await eventually(async () => log.includes('grove server ready') || proc.exitCode !== null, 30_000, 'ready or exited').catch(() => undefined);
+    await killAndWait(proc, 'SIGTERM');
+    expect(log.match(/store upgraded from Grove 0\.1 in one commit/g), log.slice(-3000)).toHaveLength(1);
+    expect(log).toMatch(/store upgraded from Grove 0\.1 in one commit: 3 workloads, 1 replicasets, 1 controllerrevisions, 4 pods, 1 nodes, 1 configmaps, 1 secrets/);
 
-    const backup = await backupOfNewServer();
-    expect(backup.header.storeSchema).toBe(2);
-    const keys = new Map(backup.entries.map((e) => [e.key, e.value]));
+    const store = roleStore('server', serverStorePath(c.serverDir), silentLogger());
+    await store.open();
+    let snapshot;
+    try {
+      snapshot = await store.snapshot();
+    } finally {
+      await store.close();
+    }
+    const keys = new Map(snapshot.entries.map((e) => [e.key, e]));
+    expect(keys.get(GroveKeys.schemaVersion)?.value).toMatchObject({ version: 2, migratedFrom: '0.1' });
+    // One commit: every object the upgrade wrote carries the same store revision.
+    const upgradedAt = keys.get(GroveKeys.schemaVersion)!.revision;
     for (const key of ['deployments/default/web', 'daemonsets/default/agent-sidecar', 'cronjobs/default/yearly', 'configmaps/default/web-config', 'secrets/default/web-secret', 'nodes/node-a', GroveKeys.nodeCredential('node-a'), GroveKeys.cluster]) {
-      expect(keys.has(key), key).toBe(true);
+      expect(keys.get(key)?.revision, key).toBe(upgradedAt);
     }
     expect([...keys.keys()].filter((k) => /^(apps|revisions|rollouts|tokens|targets|nodekeys|configs)\//.test(k) || k === 'cluster')).toEqual([]);
     // Every 0.1 pod is a Pod of the same name, bound to the same node, with its 0.1 hash.
     for (const p of pods01) {
-      const pod = keys.get(`pods/default/${p.name}`) as { spec: { nodeName?: string }; metadata: { labels: Record<string, string> } } | undefined;
+      const pod = keys.get(`pods/default/${p.name}`)?.value as { spec: { nodeName?: string }; metadata: { labels: Record<string, string> } } | undefined;
       expect(pod, p.name).toBeDefined();
       expect(pod!.spec.nodeName).toBe('node-a');
       expect(Object.values(pod!.metadata.labels)).toContain(p.templateHash);
@@ -227,18 +242,14 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
     expect(keys.has(`replicasets/default/web-${webHash}`)).toBe(true);
   }, 120_000);
 
-  it('restarts no container when the new agent starts on the 0.1 agent data dir', async () => {
-    await spawnNew(['--data-dir', cluster!.agentDir('node-a'), 'agent', '--node-name', 'node-a'], {}, 'grove agent running', 'new agent');
-    // Several reconcile rounds and heartbeats (1 s) later, the same containers still run.
-    await new Promise((r) => setTimeout(r, 10_000));
-    const after = await running();
-    expect(after.map((c) => ({ id: c.id, startedAt: c.startedAt, pid: c.pid }))).toEqual(before.map((c) => ({ id: c.id, startedAt: c.startedAt, pid: c.pid })));
-  }, 120_000);
-
-  it('serves every app as a Kubernetes object through the API', async () => {
-    const { token } = JSON.parse(await readFile(join(cluster!.serverDir, 'client.json'), 'utf8')) as { token: string };
+  it('starts the new server on the upgraded store and serves every app as a Kubernetes object', async () => {
+    const c = cluster!;
+    await spawnNew(['--data-dir', c.serverDir, 'server', ...serverArgs()], {}, 'grove server ready', 'new server');
+    const backup = await backupOfNewServer();
+    expect(backup.header.storeSchema).toBe(2);
+    const { token } = JSON.parse(await readFile(join(c.serverDir, 'client.json'), 'utf8')) as { token: string };
     const get = async (path: string) => {
-      const res = await fetch(`http://127.0.0.1:${cluster!.apiPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`http://127.0.0.1:${c.apiPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status, `${path}: ${await res.clone().text()}`).toBe(200);
       return (await res.json()) as { items?: { metadata: { name: string } }[]; metadata: { name: string } };
     };
@@ -248,6 +259,17 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
     const pods = await get('/api/v1/namespaces/default/pods');
     expect(pods.items!.map((p) => p.metadata.name).sort()).toEqual(pods01.map((p) => p.name).sort());
     expect((await get('/api/v1/nodes/node-a')).metadata.name).toBe('node-a');
-  }, 60_000);
+  }, 120_000);
+
+  // With the server above running (after the switch to objects), the agent also receives the
+  // migrated pods as its target; either way its 0.1 containers must stay as they are.
+  it('restarts no container when the new agent starts on the 0.1 agent data dir', async () => {
+    await spawnNew(['--data-dir', cluster!.agentDir('node-a'), 'agent', '--node-name', 'node-a'], {}, 'grove agent running', 'new agent');
+    // Several reconcile rounds and heartbeats (1 s) later, the same containers still run.
+    await new Promise((r) => setTimeout(r, 10_000));
+    const after = await running();
+    expect(after.map((c) => ({ id: c.id, startedAt: c.startedAt, pid: c.pid }))).toEqual(before.map((c) => ({ id: c.id, startedAt: c.startedAt, pid: c.pid })));
+  }, 120_000);
+
 });
 
