@@ -38,6 +38,8 @@ export const ErrorCode = {
   RateLimited: 'RATE_LIMITED',
   NodeUnavailable: 'NODE_UNAVAILABLE',
   RolloutFailed: 'ROLLOUT_FAILED',
+  /** A data dir (or backup) of an older Grove cannot be upgraded as it is; nothing was changed. */
+  UpgradeRefused: 'UPGRADE_REFUSED',
   Timeout: 'TIMEOUT',
   /** A filesystem is full (ENOSPC, EDQUOT), or would be past what must stay free. */
   NoSpace: 'NO_SPACE',

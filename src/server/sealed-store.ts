@@ -24,6 +24,11 @@ export function openSealedValue(key: Buffer, storeKey: string, value: Sealed): u
   return JSON.parse(unseal(key, value, aadFor(storeKey)).toString('utf8'));
 }
 
+/** `value` sealed as SealedStore seals a record stored under `storeKey` (for records written below it). */
+export function sealStoreValue(key: Buffer, storeKey: string, value: unknown): Sealed {
+  return seal(key, Buffer.from(JSON.stringify(value), 'utf8'), aadFor(storeKey));
+}
+
 export class SealedStore implements Store {
   readonly keyId: string;
 
@@ -103,7 +108,7 @@ export class SealedStore implements Store {
   }
 
   private sealValue(key: string, value: unknown): unknown {
-    return seal(this.key, Buffer.from(JSON.stringify(value), 'utf8'), aadFor(key));
+    return sealStoreValue(this.key, key, value);
   }
 
   private opened<T>(entry: StoreEntry<T>): StoreEntry<T> {

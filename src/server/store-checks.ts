@@ -42,6 +42,9 @@ export function serverEntryCheck(secretKey: Buffer | undefined): EntryCheck {
 }
 
 function shapeProblem(key: string, value: unknown): string | undefined {
+  // The object layout (a store upgraded from 0.1, src/server/migrate) is not judged by the 0.1
+  // record shapes below: its own check comes with the object store.
+  if (isObj(value) && typeof value.apiVersion === 'string' && isObj(value.metadata)) return undefined;
   const prefix = NAMED.find((p) => key.startsWith(p));
   if (!prefix) return undefined;
   const name = key.slice(prefix.length);

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
+import { GroveKeys } from '../core/keys.js';
 import { createWireDecoder, createWireEncoder } from '../core/wire.js';
 import { validateKey } from './memory-store.js';
 import type { StoreEntry, StoreSnapshot } from './store.js';
@@ -28,6 +29,11 @@ export interface BackupHeader {
   createdAt: string;
   entryCount: number;
   sha256: string;
+  /**
+   * The store layout's version (its `grove/meta/schema` record) when the store had one; absent
+   * in backups taken by Grove 0.1, whose layout a restore upgrades (src/server/migrate).
+   */
+  storeSchema?: number;
 }
 
 export interface Backup {
@@ -55,6 +61,8 @@ export function encodeBackup(snapshot: StoreSnapshot, meta: { cluster: string; c
     entryCount: snapshot.entries.length,
     sha256: sha256(body),
   };
+  const schema = snapshot.entries.find((e) => e.key === GroveKeys.schemaVersion)?.value as { version?: unknown } | undefined;
+  if (typeof schema?.version === 'number') header.storeSchema = schema.version;
   return encoder.encode({ ...header, body });
 }
 
@@ -85,6 +93,7 @@ function readHeader(outer: Record<string, unknown>): BackupHeader {
     createdAt: text('createdAt', /^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
     entryCount: count('entryCount'),
     sha256: text('sha256', /^[0-9a-f]{64}$/),
+    ...(outer.storeSchema === undefined ? {} : { storeSchema: count('storeSchema') }),
   };
 }
 

@@ -11,7 +11,7 @@ import type { Store } from '../../store/store.js';
  * sealed yet, creates) the secrets key, refuses a key that does not match the sealed records,
  * and seals plaintext records left by an older version in one commit.
  */
-export async function openSealedStore(raw: Store, serverDir: string, log: Logger): Promise<SealedStore> {
+export async function openSealedStore(raw: Store, serverDir: string, log: Logger): Promise<{ store: SealedStore; secretKey: Buffer }> {
   const key = await loadSecretKey(serverDir, !(await hasSealedRecords(raw)));
   if (key.created) log.info({ file: key.path, keyId: key.id }, 'secrets key created: copy it with the admin token when backing up (docs/operations.md)');
   const store = new SealedStore(raw, key.key);
@@ -21,7 +21,7 @@ export async function openSealedStore(raw: Store, serverDir: string, log: Logger
     if ('compact' in raw && typeof raw.compact === 'function') await (raw as { compact(): Promise<void> }).compact();
     log.info({ sealed }, 'plaintext Secrets encrypted at rest');
   }
-  return store;
+  return { store, secretKey: key.key };
 }
 
 /**

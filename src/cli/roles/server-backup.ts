@@ -5,23 +5,26 @@
  * and only it can read one consistent snapshot while it keeps committing. Restore works on a
  * stopped server's data dir: LevelDB's lock refuses it while the server runs.
  */
+import { randomUUID } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../core/errors.js';
 import { MAX_BACKUP_BYTES, decodeBackup, type Backup } from '../../store/backup.js';
 import { writeFileAtomic } from '../../store/durable-file.js';
 import type { LevelStore } from '../../store/level-store.js';
 import type { StoreEntry } from '../../store/store.js';
-import { PREFIX } from '../../server/resources.js';
+import { GroveKeys, LEGACY_KEYS } from '../../core/keys.js';
+import { planUpgrade } from '../../server/migrate/upgrade-store.js';
+import { loadSecretKey, secretKeyPath } from '../../server/security/secret-key.js';
 import { openClient } from '../client/open-client.js';
 import type { CliContext } from '../context.js';
 import { writeLine } from '../io.js';
+import { storedClusterName } from './server-setup.js';
 import { roleStore, serverStorePath } from './store-fsck.js';
 
-/** Where `grove server` keeps its cluster name in the store (see server-setup.ts). */
-const CLUSTER_KEY = 'cluster';
-
 function describeBackup(b: Backup): string {
-  return `cluster ${b.header.cluster}, revision ${b.header.revision}, ${b.header.entryCount} entries, taken ${b.header.createdAt}`;
+  const layout = b.header.storeSchema === undefined ? '' : `, store layout ${b.header.storeSchema}`;
+  return `cluster ${b.header.cluster}, revision ${b.header.revision}, ${b.header.entryCount} entries${layout}, taken ${b.header.createdAt}`;
 }
 
 export async function runBackup(ctx: CliContext, file: string): Promise<void> {
@@ -77,24 +80,48 @@ async function openStoppedStore(ctx: CliContext): Promise<LevelStore> {
  * target since would ignore it. Without them the server publishes every node's target afresh,
  * at a revision above anything issued before.
  */
-export function restorableEntries(entries: StoreEntry[]): StoreEntry[] {
-  return entries.filter((e) => !e.key.startsWith(PREFIX.Target));
+export function restorableEntries(entries: readonly { key: string; value: unknown }[]): { key: string; value: unknown }[] {
+  return entries.filter((e) => !e.key.startsWith(LEGACY_KEYS.targetPrefix) && !e.key.startsWith(GroveKeys.targetPrefix)).map(({ key, value }) => ({ key, value }));
+}
+
+/**
+ * The entries a restore writes: a backup of this version as it is; a backup taken by Grove 0.1
+ * through the same migration as a 0.1 data dir at start (its sealed records opened with the
+ * data dir's secrets key), so the store is in the object layout before the server starts.
+ */
+export async function entriesToRestore(entries: readonly StoreEntry[], serverDir: string, now: Date): Promise<{ entries: { key: string; value: unknown }[]; migrated: boolean }> {
+  // No key file: a 0.1 backup without sealed records still restores; one with them is refused by name.
+  const hasKey = await stat(secretKeyPath(serverDir)).then(
+    () => true,
+    () => false,
+  );
+  const key = hasKey ? (await loadSecretKey(serverDir, false)).key : undefined;
+  const plan = planUpgrade(entries, key, { now, newUid: randomUUID });
+  if (plan.state !== 'migrated') return { entries: restorableEntries(entries), migrated: false };
+  const result = new Map(entries.map((e) => [e.key, e.value]));
+  for (const op of plan.ops) {
+    if (op.type === 'put') result.set(op.key, op.value);
+    else result.delete(op.key);
+  }
+  return { entries: restorableEntries([...result].map(([k, value]) => ({ key: k, value }))), migrated: true };
 }
 
 export async function runRestore(ctx: CliContext, file: string, options: { readonly force: boolean }): Promise<void> {
   const backup = decodeBackup(await readBackupFile(file));
   const store = await openStoppedStore(ctx);
   try {
-    const current = (await store.get<{ name?: string }>(CLUSTER_KEY))?.value.name;
+    const current = await storedClusterName(store);
     if (current !== undefined && current !== backup.header.cluster && !options.force) {
       throw new GroveError(
         ErrorCode.Conflict,
         `${file} is a backup of cluster "${backup.header.cluster}" but ${ctx.dataDir} belongs to cluster "${current}" (--force restores it anyway)`,
       );
     }
+    const restore = await entriesToRestore(backup.entries, join(ctx.dataDir, 'server'), new Date());
     // Above both the backup's revision and the store's: agents ignore targets that are not newer.
-    const revision = await store.replaceAll(restorableEntries(backup.entries), backup.header.revision);
-    writeLine(ctx.io.stdout, `restored ${file} (${describeBackup(backup)}); store revision is now ${revision}`);
+    const revision = await store.replaceAll(restore.entries, backup.header.revision);
+    const migrated = restore.migrated ? '; upgraded from the Grove 0.1 layout' : '';
+    writeLine(ctx.io.stdout, `restored ${file} (${describeBackup(backup)})${migrated}; store revision is now ${revision}`);
   } finally {
     await store.close();
   }

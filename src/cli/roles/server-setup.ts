@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
+import { GroveKeys, LEGACY_KEYS } from '../../core/keys.js';
 import type { Store } from '../../store/store.js';
 import { writeFileAtomic } from '../../store/durable-file.js';
 
@@ -38,11 +39,18 @@ export async function ensureSecretFile(path: string): Promise<string> {
   return secret;
 }
 
-const CLUSTER_KEY = 'cluster';
+/** The cluster's name as a store holds it: grove/meta/cluster, or `cluster` in a 0.1 store not upgraded yet. */
+export async function storedClusterName(store: Store): Promise<string | undefined> {
+  for (const key of [GroveKeys.cluster, LEGACY_KEYS.cluster]) {
+    const name = (await store.get<{ name?: unknown }>(key))?.value.name;
+    if (typeof name === 'string') return name;
+  }
+  return undefined;
+}
 
 /** The cluster name is chosen at first start and kept in the store; a mismatch is an error. */
 export async function ensureClusterName(store: Store, requested: string | undefined): Promise<string> {
-  const stored = (await store.get<{ name: string }>(CLUSTER_KEY))?.value.name;
+  const stored = await storedClusterName(store);
   if (stored) {
     if (requested && requested !== stored) {
       throw new GroveError(ErrorCode.ConfigInvalid, `--cluster ${requested}: this data dir belongs to cluster "${stored}"`);
@@ -50,7 +58,7 @@ export async function ensureClusterName(store: Store, requested: string | undefi
     return stored;
   }
   const name = requested ?? 'default';
-  await store.commit([{ type: 'put', key: CLUSTER_KEY, value: { name } }]);
+  await store.commit([{ type: 'put', key: GroveKeys.cluster, value: { name } }]);
   return name;
 }
 
@@ -59,7 +67,7 @@ export async function ensureClusterName(store: Store, requested: string | undefi
  * without it the server would pick "default" and every node would be on another cluster's topics.
  */
 export function refuseClusterNameLoss(corruptKeys: readonly string[], requested: string | undefined): void {
-  if (requested === undefined && corruptKeys.includes(CLUSTER_KEY)) {
+  if (requested === undefined && (corruptKeys.includes(GroveKeys.cluster) || corruptKeys.includes(LEGACY_KEYS.cluster))) {
     throw new GroveError(
       ErrorCode.ConfigInvalid,
       'the store\'s cluster name record is corrupt: start once with --cluster NAME (the name this cluster had) to replace it; `grove server fsck --dry-run` shows the record',
