@@ -18,6 +18,7 @@ import {
 } from '../../core/objects/annotations.js';
 import type { AnyObject } from '../../core/objects/changes.js';
 import type { OwnerReference } from '../../core/objects/meta.js';
+import { JOB_LIMITS } from '../../core/objects/limits.js';
 import type { PodTemplateSpec } from '../../core/objects/pod.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import { DEFAULT_NAMESPACE } from '../../core/keys.js';
@@ -208,10 +209,13 @@ export function kindOf(app: LegacyApp): LegacyApp['spec']['kind'] {
   return app.spec.kind === 'Deployment' && app.spec.template.restartPolicy !== 'Always' ? 'Job' : app.spec.kind;
 }
 
-/** Job settings for such a Deployment: its replicas run once each; "never restart" tolerates no failure. */
+/**
+ * Job settings for such a Deployment: its replicas run once each; "never restart" tolerates no
+ * failure, on-failure retries up to Grove's ceiling, as the compose translation does.
+ */
 function runOnceSettings(app: LegacyApp): NonNullable<LegacyApp['spec']['job']> {
   const replicas = Math.max(1, app.spec.replicas ?? 1);
-  return { completions: replicas, parallelism: replicas, backoffLimit: app.spec.template.restartPolicy === 'Never' ? 0 : 6 };
+  return { completions: replicas, parallelism: replicas, backoffLimit: app.spec.template.restartPolicy === 'Never' ? 0 : JOB_LIMITS.backoffLimit };
 }
 
 function sameTemplate(a: LegacyPodTemplate, b: LegacyPodTemplate): boolean {
