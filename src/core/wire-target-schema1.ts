@@ -65,9 +65,10 @@ function probe(p: ModelProbe): Probe {
 
 function probes(p: ContainerProbes | undefined): Partial<Pick<Container, 'livenessProbe' | 'readinessProbe' | 'startupProbe'>> {
   const out: Partial<Pick<Container, 'livenessProbe' | 'readinessProbe' | 'startupProbe'>> = {};
-  if (p?.liveness) out.livenessProbe = probe(p.liveness);
+  // Liveness and startup probes' successThreshold is 1 (0.1 refused anything else too).
+  if (p?.liveness) out.livenessProbe = probe(p.liveness) as Container['livenessProbe'];
   if (p?.readiness) out.readinessProbe = probe(p.readiness);
-  if (p?.startup) out.startupProbe = probe(p.startup);
+  if (p?.startup) out.startupProbe = probe(p.startup) as Container['startupProbe'];
   return out;
 }
 
@@ -87,7 +88,8 @@ export function containerFromSchema1(c: ContainerTarget): Container {
   if (c.envFrom?.length) out.envFrom = structuredClone(c.envFrom);
   const r = resources(c.resources);
   if (r) out.resources = r;
-  if (c.imagePullPolicy !== undefined) out.imagePullPolicy = c.imagePullPolicy;
+  // Absent meant IfNotPresent in schema 1 (`:latest` included); schema 2 would read absent as Always for it.
+  out.imagePullPolicy = c.imagePullPolicy ?? 'IfNotPresent';
   if (c.volumeMounts?.length) out.volumeMounts = structuredClone(c.volumeMounts);
   if (c.ports?.length) out.ports = c.ports.map((p) => ({ ...p }));
   Object.assign(out, probes(c.probes));
@@ -133,7 +135,8 @@ export function podFromSchema1(p: PodTarget): WirePodTarget {
   if (names.length > 0) annotations[GROUP_ADD_ANNOTATION] = names.join(',');
 
   const spec: PodSpec = { containers: p.containers.map(containerFromSchema1), restartPolicy: p.restartPolicy };
-  if (p.initContainers?.length) spec.initContainers = p.initContainers.map(containerFromSchema1);
+  // Init containers had no probes in schema 1 either.
+  if (p.initContainers?.length) spec.initContainers = p.initContainers.map(containerFromSchema1) as PodSpec['initContainers'];
   if (p.hostNetwork) spec.hostNetwork = true;
   if (p.terminationGracePeriodSeconds !== undefined) spec.terminationGracePeriodSeconds = p.terminationGracePeriodSeconds;
   if (p.volumes?.length) spec.volumes = p.volumes.map(volume);

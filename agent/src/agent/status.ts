@@ -3,8 +3,9 @@
  * records to one PodStatus per desired pod, in target order. Nothing time-dependent goes in, so
  * an unchanged node yields an identical status and the reporter stays quiet between heartbeats.
  */
-import type { ContainerStatus, PodPhase, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
-import { Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
+import type { ContainerStatus, PodPhase, PodStatus } from '../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
+import { keyOf, Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
 import { indexTarget, pickCurrent, shouldRestart } from './plan/containers.js';
 import { mainContainers, podApp, restartPolicyOf } from './plan/pod-fields.js';
 import { containerWork, type ContainerWork, type Failure } from './plan/steps.js';
@@ -22,7 +23,7 @@ export type FailureLookup = (work: ContainerWork) => Failure | undefined;
 const NO_PROBES: ProbeView = { ready: () => undefined, stoppedBecause: () => undefined };
 
 export function containerStatus(
-  pod: PodTarget,
+  pod: WirePodTarget,
   name: string,
   c: ManagedContainer | undefined,
   failure: Failure | undefined,
@@ -75,7 +76,7 @@ export function containerStatus(
  * Pending: something has not started yet (and nothing runs). Running: at least one container
  * runs, or all have ended and some will be restarted. Succeeded / Failed: all ended for good.
  */
-export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhase {
+export function podPhase(pod: WirePodTarget, containers: ContainerStatus[]): PodPhase {
   if (containers.length === 0) return 'Pending';
   if (containers.some((c) => c.state === 'running')) return 'Running';
   if (containers.some((c) => c.state === 'waiting')) return 'Pending';
@@ -83,10 +84,10 @@ export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhas
   return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 
-export function deriveStatus(target: readonly PodTarget[], current: readonly ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
+export function deriveStatus(target: readonly WirePodTarget[], current: readonly ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
   const byKey = new Map<string, ManagedContainer[]>();
   for (const c of current) {
-    const key = podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
+    const key = keyOf(c);
     const list = byKey.get(key) ?? [];
     list.push(c);
     byKey.set(key, list);

@@ -13,7 +13,8 @@
  * start order also holds after a reboot, offline.
  */
 import type { AppDependency } from '../../../../src/core/model.js';
-import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
+import type { PodStatus } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import { dependenciesOf, podApp } from './pod-fields.js';
 
 export const DEPENDENCY_WAIT_REASON = 'WaitingForDependency';
@@ -40,11 +41,11 @@ function runsSomething(status: PodStatus | undefined): boolean {
  * Pods held back by an unmet dependency → why ("waits for db to be healthy"). `statuses` is the
  * node's status as the containers are now (status.ts deriveStatus), one per target pod.
  */
-export function dependencyWaits(target: readonly PodTarget[], statuses: readonly PodStatus[]): Map<string, string> {
+export function dependencyWaits(target: readonly WirePodTarget[], statuses: readonly PodStatus[]): Map<string, string> {
   const waits = new Map<string, string>();
   if (!target.some((p) => dependenciesOf(p).length > 0)) return waits;
   const statusOf = new Map(statuses.map((s) => [s.name, s]));
-  const podsOf = new Map<string, PodTarget[]>();
+  const podsOf = new Map<string, WirePodTarget[]>();
   for (const p of target) podsOf.set(podApp(p), [...(podsOf.get(podApp(p)) ?? []), p]);
   for (const pod of target) {
     const deps = dependenciesOf(pod);

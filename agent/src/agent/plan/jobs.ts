@@ -9,7 +9,8 @@
  * runs happen while the server or broker is down.
  */
 import type { CronSpec } from '../../../../src/core/model.js';
-import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
+import type { PodStatus } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import { advanceCron, advanceJob, cronStatus, fireCron, jobStatus, newJob, observeRun, runPods, type JobRecord, type PodJobRecord } from '../jobs/decide.js';
 import type { ManagedContainer } from '../node-runtime.js';
 import { deepEqual } from '../status.js';
@@ -19,7 +20,7 @@ import type { JobEvent, StepOf } from './steps.js';
 
 export interface JobsPlan {
   /** The target with each Job / CronJob pod replaced by its run pods. */
-  pods: PodTarget[];
+  pods: WirePodTarget[];
   steps: StepOf<'save-jobs' | 'schedule-cron' | 'unschedule-cron'>[];
   /** When to look again (a deadline, a run backoff, a TTL). */
   wakeAt?: number;
@@ -32,8 +33,8 @@ export function cronKey(cron: CronSpec): string {
 
 const minDefined = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
-export function planJobs(target: readonly PodTarget[], memory: Pick<PlanMemory, 'jobs' | 'cronFires' | 'cronSchedules'>, current: readonly ManagedContainer[], now: number): JobsPlan {
-  const pods: PodTarget[] = [];
+export function planJobs(target: readonly WirePodTarget[], memory: Pick<PlanMemory, 'jobs' | 'cronFires' | 'cronSchedules'>, current: readonly ManagedContainer[], now: number): JobsPlan {
+  const pods: WirePodTarget[] = [];
   const steps: JobsPlan['steps'] = [];
   const put: PodJobRecord[] = [];
   const fires: { pod: string; count: number }[] = [];
@@ -88,7 +89,7 @@ export function planJobs(target: readonly PodTarget[], memory: Pick<PlanMemory, 
 }
 
 /** One status per target pod: a Job / CronJob pod's from its newest run plus its job status. */
-export function foldJobs(target: readonly PodTarget[], runs: readonly PodStatus[], records: ReadonlyMap<string, PodJobRecord>): PodStatus[] {
+export function foldJobs(target: readonly WirePodTarget[], runs: readonly PodStatus[], records: ReadonlyMap<string, PodJobRecord>): PodStatus[] {
   const byName = new Map(runs.map((s) => [s.name, s]));
   const out: PodStatus[] = [];
   const seen = new Set<string>();
