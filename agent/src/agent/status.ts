@@ -7,7 +7,7 @@ import type { ContainerStatus, PodPhase, PodStatus } from '../../../src/core/wir
 import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import { keyOf, Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
 import { indexTarget, pickCurrent, shouldRestart } from './plan/containers.js';
-import { mainContainers, podApp, restartPolicyOf } from './plan/pod-fields.js';
+import { mainContainers, podKey, podStatusIdentity, restartPolicyOf } from './plan/pod-fields.js';
 import { containerWork, type ContainerWork, type Failure } from './plan/steps.js';
 import type { ProbeView } from './prober.js';
 import { initView, phaseWithInits, whileInitialising } from './init-status.js';
@@ -95,19 +95,19 @@ export function deriveStatus(target: readonly WirePodTarget[], current: readonly
   const out: PodStatus[] = [];
   for (const pod of indexTarget(target).values()) {
     // Only the instance of this template counts; an old one still being replaced does not.
-    const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(pod.name, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
-    const init = initView(pod, recordOf, (name) => failure(containerWork(pod.name, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
+    const at = podKey(pod);
+    const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(at, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
+    const init = initView(pod, recordOf, (name) => failure(containerWork(at, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
     const containers: ContainerStatus[] = [];
     const seen = new Set<string>();
     for (const ct of mainContainers(pod)) {
       if (seen.has(ct.name)) continue;
       seen.add(ct.name);
-      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(containerWork(pod.name, ct.name)), probes)));
+      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(containerWork(at, ct.name)), probes)));
     }
     const phase = phaseWithInits(init, podPhase(pod, containers));
     out.push({
-      name: pod.name,
-      app: podApp(pod),
+      ...podStatusIdentity(pod),
       templateHash: pod.templateHash,
       phase,
       ready: phase === 'Running' && containers.every((c) => c.state === 'running' && c.ready !== false),

@@ -58,6 +58,14 @@ export const podKey = (pod: WirePodTarget): string => inNamespace(pod.namespace,
  */
 export const podApp = (pod: WirePodTarget): string => inNamespace(pod.namespace, pod.owner?.name ?? pod.name);
 
+/** What a pod's status report names it by: name, namespace, uid, its workload (0.1's `app`), template. */
+export function podStatusIdentity(pod: WirePodTarget): { name: string; namespace: string; uid: string; app: string; templateHash: string } {
+  return { name: pod.name, namespace: pod.namespace, uid: pod.uid, app: pod.owner?.name ?? pod.name, templateHash: pod.templateHash };
+}
+
+/** The podKey of the pod a status report is of. */
+export const statusKey = (s: { name: string; namespace?: string }): string => inNamespace(s.namespace ?? DEFAULT_NAMESPACE, s.name);
+
 /* ---------------------------------------------------------------- pod fields */
 
 export const restartPolicyOf = (pod: WirePodTarget): RestartPolicy => pod.spec.restartPolicy ?? 'Always';
