@@ -111,7 +111,7 @@ describe('Job decisions (pure, injected time)', () => {
     let rec = advanceJob(spec, newJob('mig-abc', T0), outcomes({}), T0).record;
     const done = advanceJob(spec, rec, outcomes({ 'mig-abc': 'Succeeded' }), T0 + 1000);
     expect(done.wakeAt).toBe(T0 + 61_000);
-    expect(runPods(pod(), done.record, [container('mig-abc', 'exited', 0)]).map((p) => [p.name, p.restartPolicy])).toEqual([['mig-abc', 'Never']]);
+    expect(runPods(pod(), done.record, [container('mig-abc', 'exited', 0)]).map((p) => [p.name, p.spec.restartPolicy])).toEqual([['mig-abc', 'Never']]);
     rec = advanceJob(spec, done.record, outcomes({}), T0 + 61_000).record;
     expect(rec).toMatchObject({ condition: 'Complete', cleanedUp: true, runs: [] });
     expect(runPods(pod(), rec, [container('mig-abc', 'exited', 0)])).toEqual([]);
@@ -120,7 +120,7 @@ describe('Job decisions (pure, injected time)', () => {
   it('run pods: active runs as the pod, finished runs only with their exited containers and Never', () => {
     const rec = { ...newJob('mig-abc', T0), runs: [{ name: 'mig-abc', startedAt: T0, phase: 'Failed' as const, failures: 1 }, { name: 'mig-abc-2', startedAt: T0, phase: 'Active' as const, failures: 0 }] };
     const pods = runPods(pod(), rec, [container('mig-abc', 'exited', 1)]);
-    expect(pods.map((p) => [p.name, p.restartPolicy, p.containers.length, 'job' in p])).toEqual([['mig-abc', 'Never', 1, false], ['mig-abc-2', 'Never', 1, false]]);
+    expect(pods.map((p) => [p.name, p.spec.restartPolicy, p.spec.containers.length, 'job' in p])).toEqual([['mig-abc', 'Never', 1, false], ['mig-abc-2', 'Never', 1, false]]);
     // A finished run whose containers are gone is not started again.
     expect(runPods(pod(), { ...rec, runs: [rec.runs[0]!] }, [])).toEqual([]);
   });
