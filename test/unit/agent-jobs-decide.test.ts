@@ -15,14 +15,15 @@ import {
 } from '../../agent/src/agent/jobs/decide.js';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import type { CronSpec, JobSpec } from '../../src/core/model.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const SPEC: JobSpec = { completions: 1, parallelism: 1, backoffLimit: 2 };
 const CRON: CronSpec = { schedule: '*/5 * * * * *', concurrencyPolicy: 'Allow', successfulJobsHistoryLimit: 2, failedJobsHistoryLimit: 1, suspend: false };
 
-function pod(policy: PodTarget['restartPolicy'] = 'Never'): PodTarget {
-  return { name: 'mig-abc', app: 'mig', templateHash: 'h1', restartPolicy: policy, hostNetwork: false, containers: [{ name: 'main', image: 'busybox', env: [], resources: {} }], job: SPEC };
+function pod(policy: RestartPolicy = 'Never'): WirePodTarget {
+  return podTarget('mig-abc', { app: 'mig', policy, containers: [podContainer('main', { image: 'busybox' })], job: SPEC });
 }
 
 function container(podName: string, state: ManagedContainer['state'], exitCode: number | null, restarts = 0): ManagedContainer {
