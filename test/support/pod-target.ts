@@ -38,7 +38,7 @@ const asContainer = (c: string | Container): Container => (typeof c === 'string'
 export function podTarget(name: string, d: PodDesc = {}): WirePodTarget {
   const app = d.app ?? (name.split('-')[0] as string);
   const spec: PodSpec = { containers: (d.containers ?? ['main']).map(asContainer), restartPolicy: d.policy ?? 'Always', ...d.spec };
-  if (d.inits?.length) spec.initContainers = d.inits.map(asContainer);
+  if (d.inits?.length) spec.initContainers = d.inits.map(asContainer) as PodSpec['initContainers'];
   if (d.hostNetwork) spec.hostNetwork = true;
   if (d.grace !== undefined) spec.terminationGracePeriodSeconds = d.grace;
   const out: WirePodTarget = {
