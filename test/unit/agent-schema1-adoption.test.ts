@@ -62,8 +62,10 @@ describe('an agent upgraded in place', () => {
     await first.stop();
     const before = await runtime.list();
     expect(before.map((c) => c.name)).toEqual(['web-1_main']);
-    // 0.1's labels (plus the stop grace: schema 2 defaults terminationGracePeriodSeconds to 30, as Kubernetes).
-    expect(before[0]!.labels).toEqual({ 'grove.managed': 'agent', 'grove.pod': 'web-1', 'grove.app': 'web', 'grove.container': 'main', 'grove.template-hash': 'abc123', 'grove.stop-grace-seconds': '30' });
+    // 0.1's labels; no stop grace of its own (the pod set none: the agent's default, as in 0.1).
+    expect(before[0]!.labels).toEqual({ 'grove.managed': 'agent', 'grove.pod': 'web-1', 'grove.app': 'web', 'grove.container': 'main', 'grove.template-hash': 'abc123' });
+    // The store keeps the schema-1 target as it was: converted again, the same way, on every load.
+    expect((await store.get(TARGET_KEY))?.value).toMatchObject({ schema: 1 });
 
     const again = agentOn(store, runtime);
     await again.start();

@@ -8,7 +8,7 @@ import { containerName, managedLabels } from '../../agent/src/agent/node-runtime
 import { cronOf, dependenciesOf, envFromOf, envOf, jobOf, podApp, podKey, portsOf, probesOf, restartPolicyOf, sandboxRequestOf, updatePolicyOf, volumesOf } from '../../agent/src/agent/plan/pod-fields.js';
 import { ErrorCode, isGroveError } from '../../src/core/errors.js';
 import { encodeMessage } from '../../src/core/wire-codec.js';
-import { decodeAnyNodeTarget, decodeNodeTarget2 } from '../../src/core/wire-target.js';
+import { decodeAnyNodeTarget, decodeNodeTarget2, decodeTargetMessage } from '../../src/core/wire-target.js';
 import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
 import { targetWith } from './wire-fixtures.js';
 
@@ -115,10 +115,19 @@ describe('schema-1 target converted to schema 2', () => {
     expect(cronOf(cj!)).toEqual(cron);
   });
 
-  it('is a schema-2 target that decodes again to itself (what the agent stores)', () => {
+  it('is a valid schema-2 target; the schema-1 message is what the agent stores', () => {
     const t = decode([fullPod]);
     expect(decodeNodeTarget2(encodeMessage(t))).toEqual(t);
-    expect(decodeAnyNodeTarget(encodeMessage(t))).toEqual(t);
+    const { target, stored } = decodeTargetMessage(encodeMessage(targetWith([fullPod])));
+    expect(target).toEqual(t);
+    expect(stored).toMatchObject({ schema: 1, pods: [{ name: 'web-5f6c-x2k4', app: 'web' }] });
+    expect(decodeAnyNodeTarget(encodeMessage(stored))).toEqual(t);
+  });
+
+  it('leaves the stop grace to the agent when the schema-1 pod set none, as 0.1 did', () => {
+    const { terminationGracePeriodSeconds: _, ...noGrace } = fullPod;
+    const [p] = decode([noGrace]).pods;
+    expect(p!.spec).not.toHaveProperty('terminationGracePeriodSeconds');
   });
 
   it('still refuses what schema 1 refused, and other schema versions', () => {

@@ -21,7 +21,7 @@ import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { topicsFor, type NodeTopics } from '../../../src/core/topics.js';
 import { encodeMessage } from '../../../src/core/wire-codec.js';
-import { decodeAnyNodeTarget, type WireNodeTarget } from '../../../src/core/wire-target.js';
+import { decodeTargetMessage, type DecodedTarget, type WireNodeTarget } from '../../../src/core/wire-target.js';
 import { decodeRpcRequest } from '../../../src/core/wire-from-server.js';
 import { WIRE_SCHEMA, type NodeFacts, type NodeStatus, type Presence, type RpcResponse } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
@@ -244,14 +244,15 @@ export class SyncClient {
       this.log.debug('empty retained target (cleared by the server), ignored');
       return;
     }
-    let target: WireNodeTarget;
+    let decoded: DecodedTarget;
     try {
-      // Schema 2, or a schema-1 target of a server not upgraded yet, converted to schema 2 (stored as such).
-      target = decodeAnyNodeTarget(payload);
+      // Schema 2, or a schema-1 target of a server not upgraded yet, converted to schema 2 (stored as it came).
+      decoded = decodeTargetMessage(payload);
     } catch (err) {
       this.log.warn({ err: errorMessage(err), bytes: payload.length }, 'invalid target dropped');
       return;
     }
+    const { target, stored } = decoded;
     if (target.cluster !== this.opts.cluster || target.node !== this.opts.node) {
       this.log.warn({ cluster: target.cluster, node: target.node }, 'target addressed to another node dropped');
       return;
@@ -262,7 +263,7 @@ export class SyncClient {
     }
     try {
       await this.opts.store.commit([
-        { type: 'put', key: TARGET_KEY, value: target },
+        { type: 'put', key: TARGET_KEY, value: stored },
         { type: 'put', key: APPLIED_REVISION_KEY, value: target.revision },
       ]);
     } catch (err) {
