@@ -37,6 +37,8 @@ import { ConfigDistributor } from './config-distributor.js';
 import { fetchNodeConfigKey } from './node-key-api.js';
 import { finishedJobApps, jobExpired } from './job-ttl.js';
 import { streamLogs } from './logs-api.js';
+import { ObjectStore } from './objects/object-store.js';
+import { ensureDefaultNamespace } from './objects/namespaces.js';
 
 export type { MqttConnect };
 
@@ -83,6 +85,8 @@ export interface ControlPlaneOptions {
    */
   sweepIntervalMs?: number;
   nameSuffix?: () => string;
+  /** Fresh object uids (random UUIDs by default). */
+  newUid?: () => string;
 }
 
 export interface JoinResponse {
@@ -114,6 +118,8 @@ export class ControlPlane {
   private readonly rpc: RpcProxy;
   private readonly configs: ConfigDistributor;
   private readonly revisionFloor: RevisionFloor;
+  /** Kubernetes objects: the only writer of object keys (src/server/objects/object-store.ts). */
+  readonly objects: ObjectStore;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
   private checkingJobs = false;
@@ -127,6 +133,7 @@ export class ControlPlane {
     this.log = opts.logger.child({ component: 'control-plane' });
     this.configs = new ConfigDistributor({ store: opts.store, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
     this.clock = opts.clock ?? systemClock();
+    this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
     this.statusCache = new StatusCache({
       store: opts.store,
       cluster: this.cluster,
@@ -172,6 +179,7 @@ export class ControlPlane {
   }
 
   async start(): Promise<void> {
+    if (await ensureDefaultNamespace(this.objects)) this.log.info('created namespace default');
     await this.statusCache.start();
     const connect: MqttConnect = this.opts.connect ?? defaultConnect(this.log);
     const client = await connect(this.opts.mqtt.url, {

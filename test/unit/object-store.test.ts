@@ -42,6 +42,6 @@ describe('ObjectStore over a SealedStore', () => {
     const rev = raw.revision();
     expect((await objects.commit([{ op: 'put', object: secret }])).results[0]?.outcome).toBe('unchanged');
     expect(raw.revision()).toBe(rev);
-    expect((await objects.get({ kind: 'Secret', namespace: 'default', name: 'db' }))?.data).toEqual(secret.data);
+    expect((await objects.get({ kind: 'Secret', namespace: 'default', name: 'db' }))?.data).toEqual((secret as { data: unknown }).data);
   });
 });
