@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { ErrorCode, GroveError } from '../../core/errors.js';
-import { DEFAULT_NAMESPACE, kindPrefix, namespacePrefix, objectKey } from '../../core/keys.js';
+import { DEFAULT_NAMESPACE, kindPrefix, namespacePrefix, objectKey, parseObjectKey } from '../../core/keys.js';
 import { describeRef, type AnyObject, type ObjectChange, type ObjectRef } from '../../core/objects/changes.js';
 import { ALL_KINDS, KINDS, type KindInfo, type KindName, type KindObject } from '../../core/objects/kinds.js';
 import { encodeCanonical } from '../../core/wire-codec.js';
@@ -149,15 +149,20 @@ export class ObjectStore {
    * (writing nothing) when any change is invalid: InvalidArgument (details.causes), Conflict
    * (stale resourceVersion or uid), NotFound (the namespace), PermissionDenied (a namespace
    * being deleted, or `default`), SizeLimit. `dryRun` decides everything and writes nothing.
+   *
+   * `records`: Grove's internal records (GroveKeys, never object keys) written in the same
+   * commit, e.g. a joining node's credential with its Node object.
    */
-  commit(changes: readonly ObjectChange[], opts: { dryRun?: boolean } = {}): Promise<CommitResult> {
+  commit(changes: readonly ObjectChange[], opts: { dryRun?: boolean; records?: readonly StoreOp[] } = {}): Promise<CommitResult> {
     if (changes.length > MAX_CHANGES_PER_COMMIT) {
       return Promise.reject(new GroveError(ErrorCode.SizeLimit, `${changes.length} object changes in one commit: at most ${MAX_CHANGES_PER_COMMIT}`));
     }
-    return this.mutex.run(() => this.commitLocked(changes, opts.dryRun === true));
+    const objectKey = (opts.records ?? []).find((op) => parseObjectKey(op.key, ALL_KINDS) !== undefined);
+    if (objectKey) return Promise.reject(new GroveError(ErrorCode.Internal, `${objectKey.key} is an object key: objects are written as changes, not records`));
+    return this.mutex.run(() => this.commitLocked(changes, opts.dryRun === true, opts.records ?? []));
   }
 
-  private async commitLocked(changes: readonly ObjectChange[], dryRun: boolean): Promise<CommitResult> {
+  private async commitLocked(changes: readonly ObjectChange[], dryRun: boolean, records: readonly StoreOp[]): Promise<CommitResult> {
     const slots = new Map<string, Slot>();
     const results: { ref: ObjectRef; outcome: ChangeOutcome; key: string }[] = [];
     for (const change of changes) {
@@ -178,6 +183,7 @@ export class ObjectStore {
         ops.push({ type: 'put', key, value: slot.now });
       }
     }
+    ops.push(...records);
     const revision = dryRun || ops.length === 0 ? this.opts.store.revision() : await this.opts.store.commit(ops);
     const written = new Set(ops.map((op) => op.key));
     return {
