@@ -235,6 +235,18 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       expect(await objects.get({ kind: 'Deployment', namespace: 'default', name: 'web' })).toBeUndefined();
     });
 
+    it('reads a 0.1 record under an object key as absent, and never deletes it', async () => {
+      await store.commit([
+        { type: 'put', key: 'nodes/pi-1', value: { kind: 'Node', meta: { name: 'pi-1' }, cordoned: false } },
+        { type: 'put', key: 'pods/web-abc12', value: { name: 'web-abc12', app: 'web' } },
+      ]);
+      expect(await objects.get({ kind: 'Node', name: 'pi-1' })).toBeUndefined();
+      expect((await objects.list('Node')).items).toEqual([]);
+      expect((await objects.list('Pod')).items).toEqual([]);
+      expect((await objects.commit([{ op: 'delete', ref: { kind: 'Node', name: 'pi-1' } }])).results[0]?.outcome).toBe('absent');
+      expect(await store.get('nodes/pi-1')).toBeDefined();
+    });
+
     it('tells watchers about object commits only', async () => {
       const seen: number[] = [];
       objects.watch((c) => seen.push(c.revision));

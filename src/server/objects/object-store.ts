@@ -86,6 +86,16 @@ function specPart(o: Obj): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * Whether a stored value is an object of `info`'s kind. Until the 0.1 records are migrated
+ * (src/server/migrate), `nodes/<name>` and `pods/<name>` may hold 0.1 records: they are not
+ * objects and read as absent, so the Kubernetes paths never answer them half-shaped.
+ */
+function isObjectOf(info: KindInfo, value: unknown): value is Obj {
+  const o = value as Partial<Obj> | null;
+  return typeof o === 'object' && o !== null && o.apiVersion === info.apiVersion && o.kind === info.kind && typeof o.metadata?.name === 'string';
+}
+
 function same(a: unknown, b: unknown): boolean {
   return encodeCanonical(a).equals(encodeCanonical(b));
 }
@@ -119,7 +129,7 @@ export class ObjectStore {
 
   async get<K extends KindName>(ref: ObjectRef & { kind: K }): Promise<KindObject<K> | undefined> {
     const entry = await this.opts.store.get<Obj>(keyOf(ref));
-    return entry ? (withVersion(entry.value, entry.revision) as unknown as KindObject<K>) : undefined;
+    return entry && isObjectOf(kindInfo(ref.kind), entry.value) ? (withVersion(entry.value, entry.revision) as unknown as KindObject<K>) : undefined;
   }
 
   /** Objects of `kind` (in `namespace`, or all namespaces), optionally by label selector, in key order. */
@@ -130,6 +140,7 @@ export class ObjectStore {
     const entries = await this.opts.store.list<Obj>(prefix);
     const items: KindObject<K>[] = [];
     for (const e of entries) {
+      if (!isObjectOf(info, e.value) || !parseObjectKey(e.key, ALL_KINDS)) continue;
       if (opts.selector && !matches(opts.selector, e.value.metadata.labels as Record<string, string> | undefined)) continue;
       items.push(withVersion(e.value, e.revision) as unknown as KindObject<K>);
     }
@@ -209,7 +220,7 @@ export class ObjectStore {
     let slot = slots.get(key);
     if (!slot) {
       const entry = await this.opts.store.get<Obj>(key);
-      slot = entry ? { ref, before: entry.value, revision: entry.revision, now: entry.value } : { ref };
+      slot = entry && isObjectOf(kindInfo(ref.kind), entry.value) ? { ref, before: entry.value, revision: entry.revision, now: entry.value } : { ref };
       slots.set(key, slot);
     }
     return slot;
