@@ -14,6 +14,9 @@ import { createJoinToken } from '../../src/server/security/tokens.js';
 import { joinedNode, nodeStatus, nodeWithFacts, patchedNode } from '../../src/server/objects/node-object.js';
 import { NodeRegistry, nodeCredentialLookup } from '../../src/server/objects/node-registry.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
+import { NodeReports } from '../../src/server/objects/node-reports.js';
+import { StatusWriter } from '../../src/server/objects/status-writer.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { Outcome } from '../../src/core/batcher.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -155,5 +158,35 @@ describe('NodeRegistry', () => {
     expect(await store.get(nodeKeyKey('pi-1'))).toBeUndefined();
     await expect(registry.delete('pi-1')).rejects.toMatchObject({ code: ErrorCode.NotFound });
     expect((await registry.joinBatch([{ token, nodeName: 'pi-1' }], T0))[0]?.ok).toBe(true);
+  });
+});
+
+describe('NodeReports', () => {
+  it('writes labels when facts change and status on transitions only', async () => {
+    const store = new MemoryStore();
+    await store.open();
+    const clock = new ManualClock(T0);
+    const objects = new ObjectStore({ store, clock });
+    const token = (await createJoinToken(store, { ttlSeconds: 3600, caFingerprint: undefined, now: T0 })).token;
+    ok((await new NodeRegistry(objects).joinBatch([{ token, nodeName: 'pi-1' }], T0))[0]);
+    const writer = new StatusWriter({ objects, clock, logger: silentLogger() });
+    const reports = new NodeReports(objects, writer);
+    const t = T0.getTime();
+    await reports.report('pi-1', { ready: true, since: t, lastReportAt: t }, facts());
+    await writer.flush();
+    const first = store.revision();
+    const n = (await objects.get({ kind: 'Node', name: 'pi-1' }))!;
+    expect(n.metadata.labels).toMatchObject({ 'kubernetes.io/arch': 'arm64' });
+    expect(n.status?.conditions?.[0]?.status).toBe('True');
+    // Heartbeats with moving free memory: nothing written.
+    for (let i = 1; i <= 10; i++) await reports.report('pi-1', { ready: true, since: t, lastReportAt: t + i * 15_000 }, facts({ memoryAvailableBytes: i }));
+    await writer.flush();
+    expect(store.revision()).toBe(first);
+    await reports.report('pi-1', { ready: false, since: t + 200_000, lastReportAt: t + 150_000 });
+    await writer.flush();
+    expect(store.revision()).toBe(first + 1);
+    await reports.report('ghost', { ready: true, since: t });
+    await writer.flush();
+    expect(store.revision()).toBe(first + 1);
   });
 });
