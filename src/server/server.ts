@@ -39,6 +39,9 @@ import { finishedJobApps, jobExpired } from './job-ttl.js';
 import { streamLogs } from './logs-api.js';
 import { ObjectStore } from './objects/object-store.js';
 import { ensureDefaultNamespace } from './objects/namespaces.js';
+import { StatusWriter } from './objects/status-writer.js';
+import { ControllerLoop } from './objects/controller-loop.js';
+import type { Controller as ObjectController } from './controllers/controller.js';
 
 export type { MqttConnect };
 
@@ -87,6 +90,11 @@ export interface ControlPlaneOptions {
   nameSuffix?: () => string;
   /** Fresh object uids (random UUIDs by default). */
   newUid?: () => string;
+  /**
+   * The object controllers the controller loop runs (src/server/controllers); none until the
+   * switch from the 0.1 App controller, when the loop does not run at all.
+   */
+  objectControllers?: readonly ObjectController[];
 }
 
 export interface JoinResponse {
@@ -120,6 +128,9 @@ export class ControlPlane {
   private readonly revisionFloor: RevisionFloor;
   /** Kubernetes objects: the only writer of object keys (src/server/objects/object-store.ts). */
   readonly objects: ObjectStore;
+  /** Object statuses, coalesced into ≤ 1 commit per second (src/server/objects/status-writer.ts). */
+  readonly statusWriter: StatusWriter;
+  private readonly controllerLoop: ControllerLoop;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
   private checkingJobs = false;
@@ -134,6 +145,14 @@ export class ControlPlane {
     this.configs = new ConfigDistributor({ store: opts.store, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
     this.clock = opts.clock ?? systemClock();
     this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
+    this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
+    this.controllerLoop = new ControllerLoop({
+      objects: this.objects,
+      controllers: opts.objectControllers ?? [],
+      clock: this.clock,
+      logger: opts.logger,
+      reports: () => this.statusCache.reports(),
+    });
     this.statusCache = new StatusCache({
       store: opts.store,
       cluster: this.cluster,
@@ -209,6 +228,7 @@ export class ControlPlane {
       { qos: 1 },
     );
     await this.controller.start();
+    if ((this.opts.objectControllers?.length ?? 0) > 0) this.controllerLoop.start();
     const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
     this.stopSweep = every(this.clock, sweepMs, () => {
       void this.statusCache.sweep();
@@ -225,7 +245,9 @@ export class ControlPlane {
     this.stopSweep?.();
     this.stopSweep = undefined;
     this.rpc.stop();
+    await this.controllerLoop.stop();
     await this.controller.stop();
+    await this.statusWriter.stop();
     this.configs.stop();
     await this.statusCache.stop();
     await this.revisionFloor.idle();
@@ -255,6 +277,8 @@ export class ControlPlane {
 
   /** Resolves when pending reconciles and readiness writes are done (tests). */
   async settle(): Promise<void> {
+    await this.controllerLoop.idle();
+    await this.statusWriter.idle();
     await this.controller.idle();
     await this.statusCache.idle();
     await this.revisionFloor.idle();

@@ -176,6 +176,15 @@ export class StatusCache {
     return (this.stored.get(node) ?? false) && now - this.startedMs <= this.timeoutMs;
   }
 
+  /** Every node's last report, for the object controllers' snapshots (controllers/controller.ts NodeReport). */
+  reports(): Map<string, { status: NodeStatus; receivedAt: number; online: boolean }> {
+    const out = new Map<string, { status: NodeStatus; receivedAt: number; online: boolean }>();
+    for (const [node, l] of this.live) {
+      if (l.status && l.lastStatusMs !== undefined) out.set(node, { status: l.status, receivedAt: l.lastStatusMs, online: l.online ?? false });
+    }
+    return out;
+  }
+
   /** Every pod status the nodes last reported (for the Job TTL check). */
   reportedPods(): PodStatus[] {
     return [...this.live.values()].flatMap((l) => l.status?.pods ?? []);
