@@ -7,12 +7,14 @@
 import type { Node } from '../../core/objects/cluster.js';
 import type { AnyObject } from '../../core/objects/changes.js';
 import type { WireNodeFacts } from '../../core/objects/wire.js';
-import { encodeCanonical } from '../../core/wire-codec.js';
+import { createWireEncoder, encodeCanonical } from '../../core/wire-codec.js';
 import { nodeStatus, nodeWithFacts, type NodeReadiness } from './node-object.js';
 import type { ObjectStore } from './object-store.js';
 import type { StatusWriter } from './status-writer.js';
 
 export class NodeReports {
+  private readonly encoder = createWireEncoder();
+
   constructor(
     private readonly objects: ObjectStore,
     private readonly statuses: StatusWriter,
@@ -24,7 +26,7 @@ export class NodeReports {
     if (!node) return;
     if (facts) {
       const labelled = nodeWithFacts(node, facts);
-      if (!encodeCanonical(labelled.metadata).equals(encodeCanonical(node.metadata))) {
+      if (!encodeCanonical(labelled.metadata, this.encoder).equals(encodeCanonical(node.metadata, this.encoder))) {
         const { resourceVersion: _rv, ...metadata } = labelled.metadata;
         await this.objects.commit([{ op: 'put', object: { ...labelled, metadata } as AnyObject }]);
       }

@@ -16,7 +16,7 @@ import { ErrorCode, GroveError } from '../../core/errors.js';
 import { DEFAULT_NAMESPACE, kindPrefix, namespacePrefix, objectKey, parseObjectKey } from '../../core/keys.js';
 import { describeRef, type AnyObject, type ObjectChange, type ObjectRef } from '../../core/objects/changes.js';
 import { ALL_KINDS, KINDS, type KindInfo, type KindName, type KindObject } from '../../core/objects/kinds.js';
-import { encodeCanonical } from '../../core/wire-codec.js';
+import { createWireEncoder, encodeCanonical } from '../../core/wire-codec.js';
 import type { Store, StoreChange, StoreOp } from '../../store/store.js';
 import { Mutex } from '../mutex.js';
 import { admitObject } from './admit.js';
@@ -96,9 +96,6 @@ function isObjectOf(info: KindInfo, value: unknown): value is Obj {
   return typeof o === 'object' && o !== null && o.apiVersion === info.apiVersion && o.kind === info.kind && typeof o.metadata?.name === 'string';
 }
 
-function same(a: unknown, b: unknown): boolean {
-  return encodeCanonical(a).equals(encodeCanonical(b));
-}
 
 function withVersion<T extends Obj>(o: T, revision: number): T {
   return { ...o, metadata: { ...o.metadata, resourceVersion: String(revision) } };
@@ -115,6 +112,8 @@ interface Slot {
 
 export class ObjectStore {
   private readonly mutex = new Mutex();
+  /** One encoder for every comparison: building a cbor-x Encoder costs more than encoding an object. */
+  private readonly encoder = createWireEncoder();
   private readonly newUid: () => string;
   private readonly maxBytes: number;
 
@@ -190,7 +189,7 @@ export class ObjectStore {
     for (const [key, slot] of slots) {
       if (slot.now === undefined) {
         if (slot.before !== undefined) ops.push({ type: 'delete', key });
-      } else if (slot.before === undefined || !same(slot.before, slot.now)) {
+      } else if (slot.before === undefined || !this.same(slot.before, slot.now)) {
         ops.push({ type: 'put', key, value: slot.now });
       }
     }
@@ -243,7 +242,7 @@ export class ObjectStore {
     if (given.namespace !== undefined) meta.namespace = given.namespace;
     meta.uid = existing?.metadata.uid ?? given.uid ?? this.newUid();
     meta.creationTimestamp = existing?.metadata.creationTimestamp ?? objectTime(this.opts.clock.now());
-    const specChanged = existing !== undefined && !same(specPart(existing), specPart(admitted));
+    const specChanged = existing !== undefined && !this.same(specPart(existing), specPart(admitted));
     meta.generation = existing === undefined ? 1 : (existing.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     if (existing?.metadata.deletionTimestamp !== undefined) meta.deletionTimestamp = existing.metadata.deletionTimestamp;
     for (const field of USER_META) if (given[field] !== undefined) meta[field] = given[field];
@@ -254,7 +253,7 @@ export class ObjectStore {
     this.checkSize(slot.ref, next);
     slot.now = next;
     if (existing === undefined) return 'created';
-    return same(existing, next) ? 'unchanged' : 'configured';
+    return this.same(existing, next) ? 'unchanged' : 'configured';
   }
 
   private status(slot: Slot, status: unknown): ChangeOutcome {
@@ -268,7 +267,7 @@ export class ObjectStore {
     const updated: Obj = status === undefined ? next : { ...existing, status: next.status };
     this.checkSize(slot.ref, updated);
     slot.now = updated;
-    return same(existing, updated) ? 'unchanged' : 'configured';
+    return this.same(existing, updated) ? 'unchanged' : 'configured';
   }
 
   private async delete(slots: Map<string, Slot>, slot: Slot): Promise<ChangeOutcome> {
@@ -310,8 +309,13 @@ export class ObjectStore {
     return false;
   }
 
+  /** Equal canonical CBOR: key order never counts. */
+  private same(a: unknown, b: unknown): boolean {
+    return encodeCanonical(a, this.encoder).equals(encodeCanonical(b, this.encoder));
+  }
+
   private checkSize(ref: ObjectRef, o: Obj): void {
-    const size = encodeCanonical(o).length;
+    const size = encodeCanonical(o, this.encoder).length;
     if (size > this.maxBytes) throw new GroveError(ErrorCode.SizeLimit, `${describeRef(ref)} is ${size} bytes encoded: at most ${this.maxBytes}`, { details: { kind: ref.kind, name: ref.name } });
   }
 }

@@ -8,8 +8,9 @@
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { describeRef, type ObjectChange, type ObjectRef } from '../../core/objects/changes.js';
-import { encodeCanonical } from '../../core/wire-codec.js';
+import { createWireEncoder, encodeCanonical } from '../../core/wire-codec.js';
 import type { Logger } from 'pino';
+import type { Encoder } from 'cbor-x';
 import { keyOf, type ObjectStore } from './object-store.js';
 
 export const DEFAULT_STATUS_INTERVAL_MS = 1000;
@@ -38,8 +39,8 @@ export function withoutHeartbeats(status: unknown): unknown {
 }
 
 /** Whether writing `next` over `stored` would change anything but heartbeat times. */
-export function statusChanged(stored: unknown, next: unknown): boolean {
-  return !encodeCanonical(withoutHeartbeats(stored) ?? null).equals(encodeCanonical(withoutHeartbeats(next) ?? null));
+export function statusChanged(stored: unknown, next: unknown, encoder: Encoder = createWireEncoder()): boolean {
+  return !encodeCanonical(withoutHeartbeats(stored) ?? null, encoder).equals(encodeCanonical(withoutHeartbeats(next) ?? null, encoder));
 }
 
 export class StatusWriter {
@@ -50,6 +51,7 @@ export class StatusWriter {
   private stopped = false;
   private readonly intervalMs: number;
   private readonly log: Logger;
+  private readonly encoder = createWireEncoder();
 
   constructor(private readonly opts: StatusWriterOptions) {
     this.intervalMs = opts.intervalMs ?? DEFAULT_STATUS_INTERVAL_MS;
@@ -110,7 +112,7 @@ export class StatusWriter {
     for (const { ref, status } of batch) {
       const stored = await this.opts.objects.get(ref).catch(() => undefined);
       if (stored === undefined) continue; // deleted meanwhile: nothing to report on
-      if (statusChanged((stored as { status?: unknown }).status, status)) changes.push({ op: 'status', ref, status });
+      if (statusChanged((stored as { status?: unknown }).status, status, this.encoder)) changes.push({ op: 'status', ref, status });
     }
     if (changes.length === 0) return;
     this.lastCommitAt = this.opts.clock.now();
