@@ -135,6 +135,8 @@ export interface RouterOptions {
 
 export class Router {
   private readonly routes: Route[] = [];
+  /** Paths under these prefixes answer failures no route claims (404) in their format. */
+  private readonly prefixFormats: { prefix: string; format: ErrorFormatter }[] = [];
   private readonly log: Logger;
   private readonly limit: number;
 
@@ -148,6 +150,18 @@ export class Router {
     return this;
   }
 
+  /** Failures of unknown paths under `prefix` (e.g. `/apis/`) are worded by `format`. */
+  formatErrorsUnder(prefix: string, format: ErrorFormatter): this {
+    this.prefixFormats.push({ prefix, format });
+    return this;
+  }
+
+  private formatFor(req: IncomingMessage, route: Route | undefined): ErrorFormatter | undefined {
+    if (route) return route.formatError;
+    const path = req.url?.split('?')[0] ?? '';
+    return this.prefixFormats.find((p) => path.startsWith(p.prefix))?.format;
+  }
+
   /** The node:http request listener. Never throws; every failure becomes a JSON error. */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
@@ -157,7 +171,7 @@ export class Router {
     });
     const matched: { route?: Route } = {};
     this.dispatch(req, res, abort.signal, matched)
-      .catch((err: unknown) => this.fail(req, res, err, matched.route?.formatError))
+      .catch((err: unknown) => this.fail(req, res, err, this.formatFor(req, matched.route)))
       .finally(() => this.log.debug({ method: req.method, url: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }, 'request'));
   };
 

@@ -189,7 +189,7 @@ describe('Kubernetes read and delete paths', () => {
     const missing = await call('GET', '/apis/apps/v1/namespaces/default/deployments/nope');
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', message: 'deployments.apps "nope" not found', reason: 'NotFound', details: { name: 'nope', group: 'apps', kind: 'deployments' }, code: 404 });
-    for (const path of ['/apis/apps/v1/namespaces/default/widgets', '/api/v1/namespaces/default/nodes', '/api/v1/pods/x', '/apis/apps/v2/deployments']) {
+    for (const path of ['/apis/apps/v1/namespaces/default/widgets', '/api/v1/namespaces/default/nodes', '/api/v1/pods/x', '/apis/apps/v2/deployments', '/api/v1/namespaces/default/pods/x/log']) {
       const r = await call('GET', path);
       expect(r.status, path).toBe(404);
       expect(r.body.kind, path).toBe('Status');

@@ -92,6 +92,7 @@ export function addKubernetesRoutes(router: Router, objects: ObjectStore): void 
       statusErrorFormat,
     );
   };
+  router.formatErrorsUnder('/api/', statusErrorFormat).formatErrorsUnder('/apis/', statusErrorFormat);
   for (const root of ['/api/v1', '/apis/:group/:version']) {
     add('GET', `${root}/namespaces/:namespace/:plural`, (ctx, scope) => list(objects, scope(ctx.params.namespace), ctx));
     add('GET', `${root}/namespaces/:namespace/:plural/:name`, (ctx, scope) => getItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!)));
