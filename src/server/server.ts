@@ -40,6 +40,7 @@ import { streamLogs } from './logs-api.js';
 import { ObjectStore } from './objects/object-store.js';
 import { ensureDefaultNamespace } from './objects/namespaces.js';
 import { StatusWriter } from './objects/status-writer.js';
+import { NodeReports } from './objects/node-reports.js';
 import { ControllerLoop } from './objects/controller-loop.js';
 import type { Controller as ObjectController } from './controllers/controller.js';
 
@@ -130,6 +131,7 @@ export class ControlPlane {
   readonly objects: ObjectStore;
   /** Object statuses, coalesced into ≤ 1 commit per second (src/server/objects/status-writer.ts). */
   readonly statusWriter: StatusWriter;
+  private readonly nodeReports: NodeReports;
   private readonly controllerLoop: ControllerLoop;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
@@ -146,6 +148,7 @@ export class ControlPlane {
     this.clock = opts.clock ?? systemClock();
     this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
     this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
+    this.nodeReports = new NodeReports(this.objects, this.statusWriter);
     this.controllerLoop = new ControllerLoop({
       objects: this.objects,
       controllers: opts.objectControllers ?? [],
@@ -164,6 +167,9 @@ export class ControlPlane {
       targetRevision: (node) => this.controller.targetRevision(node),
       onNodeBehind: (node) => this.controller.republishNode(node),
       onNodeRevision: (node, revision) => this.revisionFloor.observe(node, revision),
+      reportNode: (node, readiness, facts) => {
+        this.nodeReports.report(node, readiness, facts).catch((err: unknown) => this.log.error({ node, err: errorMessage(err) }, 'could not record the node status'));
+      },
     });
     this.revisionFloor = new RevisionFloor({
       store: opts.store,
