@@ -132,6 +132,15 @@ describe('POST /v1/objects/apply', () => {
     expect((await objects.get({ kind: 'Deployment', namespace: 'default', name: 'web' }))?.metadata.uid).not.toBe(got.metadata.uid);
   });
 
+  it('folds a Secret\'s stringData into data and applies it again unchanged', async () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, data: { user: Buffer.from('old').toString('base64'), host: Buffer.from('h').toString('base64') }, stringData: { user: 'admin' } };
+    expect((await apply([secret])).body.results[0].action).toBe('created');
+    const got = (await call('GET', '/api/v1/namespaces/default/secrets/db')).body;
+    expect(got.data).toEqual({ user: Buffer.from('admin').toString('base64'), host: Buffer.from('h').toString('base64') });
+    expect(got.stringData).toBeUndefined();
+    expect((await apply([secret])).body.results[0].action).toBe('unchanged');
+  });
+
   it('dry run answers what would happen and writes nothing', async () => {
     const rev = store.revision();
     const r = await apply([deployment('web')], true);

@@ -67,5 +67,19 @@ export function admitObject(kind: KindName, value: unknown): AnyObject {
   const object = checked.value as unknown as Record<string, unknown>;
   const at = POD_SPECS[kind];
   if (at) defaultAt(object, at.path, at.where);
+  if (kind === 'Secret') foldStringData(object);
   return object as unknown as AnyObject;
+}
+
+/**
+ * A Secret's `stringData` is write-only input: folded into `data` (base64), its keys winning
+ * over the same keys of `data`, as Kubernetes does, and never stored.
+ */
+function foldStringData(secret: Record<string, unknown>): void {
+  const stringData = secret.stringData as Record<string, string> | undefined;
+  if (stringData === undefined) return;
+  const data: Record<string, string> = { ...(secret.data as Record<string, string> | undefined) };
+  for (const [key, value] of Object.entries(stringData)) data[key] = Buffer.from(value, 'utf8').toString('base64');
+  delete secret.stringData;
+  secret.data = data;
 }
