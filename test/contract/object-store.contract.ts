@@ -168,6 +168,19 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       expect(causes.length).toBeGreaterThanOrEqual(2);
     });
 
+    it('an immutable ConfigMap applies again unchanged but never changes; a Secret keeps its type', async () => {
+      const frozen = { ...configMap('frozen', { a: '1' }), immutable: true } as AnyObject;
+      await objects.commit([put(frozen)]);
+      expect((await objects.commit([put(frozen)])).results[0]?.outcome).toBe('unchanged');
+      const err = await rejection(objects.commit([put({ ...configMap('frozen', { a: '2' }), immutable: true } as AnyObject)]));
+      expect(isGroveError(err, ErrorCode.InvalidArgument)).toBe(true);
+      expect((err as Error).message).toContain('immutable');
+      const secret = (type: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, type, data: {} }) as unknown as AnyObject;
+      await objects.commit([put(secret('Opaque'))]);
+      const retyped = await rejection(objects.commit([put(secret('example.com/other'))]));
+      expect((retyped as Error).message).toContain('type: field is immutable');
+    });
+
     it('creates a namespaced object only in an existing namespace', async () => {
       const err = await rejection(objects.commit([put(configMap('c', { a: 'b' }, 'nowhere'))]));
       expect(isGroveError(err, ErrorCode.NotFound)).toBe(true);

@@ -19,7 +19,7 @@ import { ALL_KINDS, KINDS, type KindInfo, type KindName, type KindObject } from 
 import { createWireEncoder, encodeCanonical } from '../../core/wire-codec.js';
 import type { Store, StoreChange, StoreOp } from '../../store/store.js';
 import { Mutex } from '../mutex.js';
-import { admitObject } from './admit.js';
+import { admitObject, invalidObject, type Cause } from './admit.js';
 import { matches, type Selector } from './label-selector.js';
 
 /** etcd's default request limit: an object larger than this is a mistake on an edge server. */
@@ -238,6 +238,7 @@ export class ObjectStore {
       throw conflict(slot.ref, `${where} has uid ${existing.metadata.uid}, not ${given.uid}: it was deleted and created again`);
     }
     if (existing === undefined && info.namespaced) await this.checkNamespaceOpen(slots, slot.ref);
+    if (existing !== undefined && (info.kind === 'ConfigMap' || info.kind === 'Secret')) this.checkImmutable(slot.ref, existing, admitted);
     const meta: Meta = { name: given.name };
     if (given.namespace !== undefined) meta.namespace = given.namespace;
     meta.uid = existing?.metadata.uid ?? given.uid ?? this.newUid();
@@ -285,6 +286,17 @@ export class ObjectStore {
     if (await this.namespaceHasObjects(slots, slot.ref.name)) return 'unchanged';
     slot.now = undefined;
     return 'deleted';
+  }
+
+  /**
+   * As Kubernetes: an `immutable` ConfigMap or Secret may be applied again unchanged, never
+   * changed (delete it and create it again); a Secret's type never changes.
+   */
+  private checkImmutable(ref: ObjectRef, existing: Obj, next: Obj): void {
+    const causes: Cause[] = [];
+    if (existing.immutable === true && !this.same(specPart(existing), specPart(next))) causes.push({ field: 'data', message: 'field is immutable when `immutable` is set: delete the object and create it again to change it' });
+    if (ref.kind === 'Secret' && existing.type !== next.type) causes.push({ field: 'type', message: 'field is immutable' });
+    if (causes.length) throw invalidObject(ref.kind, ref.name, causes);
   }
 
   private async checkNamespaceOpen(slots: Map<string, Slot>, ref: ObjectRef): Promise<void> {
