@@ -175,9 +175,9 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       const err = await rejection(objects.commit([put({ ...configMap('frozen', { a: '2' }), immutable: true } as AnyObject)]));
       expect(isGroveError(err, ErrorCode.InvalidArgument)).toBe(true);
       expect((err as Error).message).toContain('immutable');
-      const secret = (type: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, type, data: {} }) as unknown as AnyObject;
+      const secret = (type: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, type, data: { username: 'dQ==' } }) as unknown as AnyObject;
       await objects.commit([put(secret('Opaque'))]);
-      const retyped = await rejection(objects.commit([put(secret('example.com/other'))]));
+      const retyped = await rejection(objects.commit([put(secret('kubernetes.io/basic-auth'))]));
       expect((retyped as Error).message).toContain('type: field is immutable');
     });
 
