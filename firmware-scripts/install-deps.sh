@@ -16,6 +16,8 @@ TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosqui
 TEST_PACKAGES+=(dosfstools fdisk e2fsprogs mtools)
 # Release packaging (npm run package) and its test: ARM cross compilers, qemu to run the ARM shims.
 TEST_PACKAGES+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static)
+# kubectl against the Kubernetes paths (kubectl get --raw): Debian's client unless one is installed already.
+command -v kubectl >/dev/null || TEST_PACKAGES+=(kubernetes-client)
 
 want=("${RUNTIME_PACKAGES[@]}" "${BUILD_PACKAGES[@]}")
 for flag in "$@"; do

@@ -15,6 +15,9 @@ import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, name as validName } from './validate.js';
 import { LogThrottle } from '../core/log-throttle.js';
+import { applyObjects } from './k8s-api/apply.js';
+import { addKubernetesRoutes } from './k8s-api/routes.js';
+import { statusErrorFormat } from './k8s-api/status.js';
 
 const LISTEN_BACKLOG = 8192;
 
@@ -130,6 +133,9 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   r.add('POST', '/v1/nodes/:name/config-key', async (ctx) => cp.nodeConfigKey(n(ctx, 'node'), await ctx.body()), 'public');
 
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()));
+  // The object apply (docs/api.md); takes over /v1/apply when the App body goes.
+  r.add('POST', '/v1/objects/apply', async (ctx) => applyObjects(cp.objects, await ctx.body()), 'admin', statusErrorFormat);
+  addKubernetesRoutes(r, cp.objects);
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));

@@ -26,11 +26,17 @@ export type Handler = (ctx: RequestContext) => Promise<unknown>;
 /** Who may call a route: the admin bearer token, or anyone (the handler authenticates itself). */
 export type RouteAuth = 'admin' | 'public';
 
+/** How a route words its failures: Grove's `{error}` by default; the Kubernetes routes answer Status objects. */
+export type ErrorFormatter = (err: unknown, status: number) => { status: number; body: unknown };
+
+const groveErrorFormat: ErrorFormatter = (err, status) => ({ status, body: errorBody(err) });
+
 interface Route {
   method: string;
   segments: string[];
   auth: RouteAuth;
   handler: Handler;
+  formatError?: ErrorFormatter;
 }
 
 /** A handler result with a status other than 200. */
@@ -129,6 +135,8 @@ export interface RouterOptions {
 
 export class Router {
   private readonly routes: Route[] = [];
+  /** Paths under these prefixes answer failures no route claims (404) in their format. */
+  private readonly prefixFormats: { prefix: string; format: ErrorFormatter }[] = [];
   private readonly log: Logger;
   private readonly limit: number;
 
@@ -137,9 +145,21 @@ export class Router {
     this.limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   }
 
-  add(method: string, path: string, handler: Handler, auth: RouteAuth = 'admin'): this {
-    this.routes.push({ method, segments: path.split('/').filter(Boolean), auth, handler });
+  add(method: string, path: string, handler: Handler, auth: RouteAuth = 'admin', formatError?: ErrorFormatter): this {
+    this.routes.push({ method, segments: path.split('/').filter(Boolean), auth, handler, ...(formatError ? { formatError } : {}) });
     return this;
+  }
+
+  /** Failures of unknown paths under `prefix` (e.g. `/apis/`) are worded by `format`. */
+  formatErrorsUnder(prefix: string, format: ErrorFormatter): this {
+    this.prefixFormats.push({ prefix, format });
+    return this;
+  }
+
+  private formatFor(req: IncomingMessage, route: Route | undefined): ErrorFormatter | undefined {
+    if (route) return route.formatError;
+    const path = req.url?.split('?')[0] ?? '';
+    return this.prefixFormats.find((p) => path.startsWith(p.prefix))?.format;
   }
 
   /** The node:http request listener. Never throws; every failure becomes a JSON error. */
@@ -149,12 +169,13 @@ export class Router {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    this.dispatch(req, res, abort.signal)
-      .catch((err: unknown) => this.fail(req, res, err))
+    const matched: { route?: Route } = {};
+    this.dispatch(req, res, abort.signal, matched)
+      .catch((err: unknown) => this.fail(req, res, err, this.formatFor(req, matched.route)))
       .finally(() => this.log.debug({ method: req.method, url: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }, 'request'));
   };
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal, matched: { route?: Route }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     let segments: string[];
     try {
@@ -168,6 +189,7 @@ export class Router {
       if (!params) continue;
       pathMatched = true;
       if (route.method !== req.method) continue;
+      matched.route = route;
       if (route.auth === 'admin' && !this.authorized(req)) {
         res.setHeader('www-authenticate', 'Bearer');
         throw new GroveError(ErrorCode.Unauthenticated, 'missing or wrong admin token (Authorization: Bearer <token>)');
@@ -191,7 +213,7 @@ export class Router {
     return tokenMatches(bearerToken(req), expected);
   }
 
-  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown, formatError: ErrorFormatter = groveErrorFormat): void {
     const status = statusFor(err);
     if (status >= 500 && !isGroveError(err, ErrorCode.NodeUnavailable)) {
       this.log.error({ method: req.method, url: req.url?.split('?')[0], err }, `request failed: ${errorMessage(err)}`);
@@ -207,7 +229,8 @@ export class Router {
       res.setHeader('connection', 'close');
       req.resume();
     }
-    sendJson(res, status, errorBody(err));
+    const answer = formatError(err, status);
+    sendJson(res, answer.status, answer.body);
   }
 }
 

@@ -91,6 +91,40 @@ export function tokenPut(record: JoinTokenRecord): StoreOp {
   return { type: 'put', key: joinTokenKey(record.id), value: record };
 }
 
+/** A join request's body, checked: {token, nodeName, labels?, credential?, password?}. */
+export interface JoinBody {
+  token: string;
+  nodeName: string;
+  labels: Record<string, string>;
+  /** The node's current credential, when it joins again under its name. */
+  credential?: string;
+  /** The new credential the node proposes (else the server draws one). */
+  password?: string;
+}
+
+export function parseJoinBody(input: unknown): JoinBody {
+  const o = body(input);
+  onlyKeys(o, ['token', 'nodeName', 'labels', 'credential', 'password']);
+  if (typeof o.token !== 'string' || o.token.length === 0 || o.token.length > 512) throw invalid('token', 'a join token is required');
+  const nodeName = validName(o.nodeName, 'nodeName');
+  const labels = o.labels === undefined ? {} : (labelMap(o.labels, 'labels', false) as Record<string, string>);
+  if (o.credential !== undefined && (typeof o.credential !== 'string' || o.credential.length === 0 || o.credential.length > MAX_CREDENTIAL_CHARS)) {
+    throw invalid('credential', `expected the node's current credential (at most ${MAX_CREDENTIAL_CHARS} characters)`);
+  }
+  if (o.password !== undefined && !isAcceptablePassword(o.password)) throw invalid('password', 'a proposed node password is 32 to 256 base64url characters');
+  return { token: o.token, nodeName, labels, ...(o.credential !== undefined ? { credential: o.credential as string } : {}), ...(o.password !== undefined ? { password: o.password as string } : {}) };
+}
+
+/**
+ * A name that is taken joins again only with proof that the caller is that node: its current
+ * credential, or the very password this join proposes already in place (the join went through
+ * before and its answer was lost: the node holds the credential, it only asks again).
+ */
+export function proveNodeIdentity(join: Pick<JoinBody, 'nodeName' | 'credential' | 'password'>, credentialHash: string): void {
+  const proven = (join.credential !== undefined && verifyPassword(join.credential, credentialHash)) || (join.password !== undefined && verifyPassword(join.password, credentialHash));
+  if (!proven) throw nameTaken(join.nodeName, join.credential !== undefined);
+}
+
 function nameTaken(node: string, presented: boolean): GroveError {
   const why = presented ? 'and the credential presented is not its current one' : '';
   return new GroveError(ErrorCode.Conflict, `node ${node} already exists${why ? ' ' + why : ''}: delete it first (grove node delete ${node}) or join with its current credential`, {
@@ -110,28 +144,15 @@ function nameTaken(node: string, presented: boolean): GroveError {
  * labels in the request count only when the node is created (node-labels.ts joinLabels).
  */
 export async function prepareJoin(store: Store, input: unknown, now: Date, options: PrepareJoinOptions = {}): Promise<PreparedJoin> {
-  const o = body(input);
-  onlyKeys(o, ['token', 'nodeName', 'labels', 'credential', 'password']);
-  if (typeof o.token !== 'string' || o.token.length === 0 || o.token.length > 512) throw invalid('token', 'a join token is required');
-  const nodeName = validName(o.nodeName, 'nodeName');
-  const labels = o.labels === undefined ? {} : (labelMap(o.labels, 'labels', false) as Record<string, string>);
-  if (o.credential !== undefined && (typeof o.credential !== 'string' || o.credential.length === 0 || o.credential.length > MAX_CREDENTIAL_CHARS)) {
-    throw invalid('credential', `expected the node's current credential (at most ${MAX_CREDENTIAL_CHARS} characters)`);
-  }
-  if (o.password !== undefined && !isAcceptablePassword(o.password)) throw invalid('password', 'a proposed node password is 32 to 256 base64url characters');
+  const join = parseJoinBody(input);
+  const { nodeName, labels } = join;
   // The token is checked before anything else is looked at: an unauthenticated caller learns
   // nothing about which nodes exist.
-  const token = await authenticateJoinToken(store, o.token, now, options.pendingTokens);
+  const token = await authenticateJoinToken(store, join.token, now, options.pendingTokens);
   const key = keyFor('Node', nodeName);
   const existing = options.pending?.get(key) ?? (await store.get<StoredNode>(key))?.value;
-  const proposed = o.password as string | undefined;
-  if (existing && !options.replaceExisting) {
-    const credential = o.credential as string | undefined;
-    // The proposed password already in place means this very join went through before and
-    // its answer was lost: the node holds the credential, it only asks again.
-    const proven = (credential !== undefined && verifyPassword(credential, existing.credentialHash)) || (proposed !== undefined && verifyPassword(proposed, existing.credentialHash));
-    if (!proven) throw nameTaken(nodeName, credential !== undefined);
-  }
+  const proposed = join.password;
+  if (existing && !options.replaceExisting) proveNodeIdentity(join, existing.credentialHash);
   const creds = issueNodeCredentials(nodeName, proposed);
   const record: StoredNode = {
     ...(existing ?? {}),
@@ -172,13 +193,30 @@ export async function deleteNode(store: Store, name: string): Promise<void> {
   ]);
 }
 
+/** A node edit (PATCH /v1/nodes/<name>): label values (null removes one) and cordon. */
+export interface NodePatch {
+  labels: Record<string, string | null>;
+  cordoned?: boolean;
+}
+
+/** PATCH {labels?: {k: string | null}, cordoned?: boolean}, checked. */
+export function parseNodePatch(input: unknown): NodePatch {
+  const o = body(input);
+  onlyKeys(o, ['labels', 'cordoned']);
+  const labels = o.labels === undefined ? {} : labelMap(o.labels, 'labels', true);
+  if (o.cordoned !== undefined && typeof o.cordoned !== 'boolean') throw invalid('cordoned', 'expected true or false');
+  return { labels, ...(typeof o.cordoned === 'boolean' ? { cordoned: o.cordoned } : {}) };
+}
+
+/** At most MAX_LABELS labels on a node. */
+export function checkLabelCount(labels: Readonly<Record<string, string>>): void {
+  if (Object.keys(labels).length > MAX_LABELS) throw invalid('labels', `a node may carry at most ${MAX_LABELS} labels`);
+}
+
 /** PATCH {labels?: {k: string | null}, cordoned?: boolean}; null removes a label. */
 export async function patchNode(store: Store, name: string, input: unknown, now: Date): Promise<StoredNode> {
   validName(name, 'node name');
-  const o = body(input);
-  onlyKeys(o, ['labels', 'cordoned']);
-  const changes = o.labels === undefined ? {} : labelMap(o.labels, 'labels', true);
-  if (o.cordoned !== undefined && typeof o.cordoned !== 'boolean') throw invalid('cordoned', 'expected true or false');
+  const { labels: changes, cordoned: wanted } = parseNodePatch(input);
   const key = keyFor('Node', name);
   const existing = (await store.get<StoredNode>(key))?.value;
   if (!existing) throw new GroveError(ErrorCode.NotFound, `node "${name}" not found`, { details: { kind: 'Node', name } });
@@ -187,8 +225,8 @@ export async function patchNode(store: Store, name: string, input: unknown, now:
     if (v === null) delete labels[k];
     else labels[k] = v;
   }
-  if (Object.keys(labels).length > MAX_LABELS) throw invalid('labels', `a node may carry at most ${MAX_LABELS} labels`);
-  const cordoned = typeof o.cordoned === 'boolean' ? o.cordoned : existing.cordoned;
+  checkLabelCount(labels);
+  const cordoned = wanted ?? existing.cordoned;
   const unchanged = cordoned === existing.cordoned && JSON.stringify(Object.entries(labels).sort()) === JSON.stringify(Object.entries(existing.meta.labels).sort());
   if (unchanged) return existing;
   const record: StoredNode = { ...existing, meta: { ...existing.meta, labels, updatedAt: now.toISOString() }, cordoned };

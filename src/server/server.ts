@@ -37,6 +37,12 @@ import { ConfigDistributor } from './config-distributor.js';
 import { fetchNodeConfigKey } from './node-key-api.js';
 import { finishedJobApps, jobExpired } from './job-ttl.js';
 import { streamLogs } from './logs-api.js';
+import { ObjectStore } from './objects/object-store.js';
+import { ensureDefaultNamespace } from './objects/namespaces.js';
+import { StatusWriter } from './objects/status-writer.js';
+import { NodeReports } from './objects/node-reports.js';
+import { ControllerLoop } from './objects/controller-loop.js';
+import type { Controller as ObjectController } from './controllers/controller.js';
 
 export type { MqttConnect };
 
@@ -83,6 +89,13 @@ export interface ControlPlaneOptions {
    */
   sweepIntervalMs?: number;
   nameSuffix?: () => string;
+  /** Fresh object uids (random UUIDs by default). */
+  newUid?: () => string;
+  /**
+   * The object controllers the controller loop runs (src/server/controllers); none until the
+   * switch from the 0.1 App controller, when the loop does not run at all.
+   */
+  objectControllers?: readonly ObjectController[];
 }
 
 export interface JoinResponse {
@@ -114,6 +127,12 @@ export class ControlPlane {
   private readonly rpc: RpcProxy;
   private readonly configs: ConfigDistributor;
   private readonly revisionFloor: RevisionFloor;
+  /** Kubernetes objects: the only writer of object keys (src/server/objects/object-store.ts). */
+  readonly objects: ObjectStore;
+  /** Object statuses, coalesced into ≤ 1 commit per second (src/server/objects/status-writer.ts). */
+  readonly statusWriter: StatusWriter;
+  private readonly nodeReports: NodeReports;
+  private readonly controllerLoop: ControllerLoop;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
   private checkingJobs = false;
@@ -127,6 +146,16 @@ export class ControlPlane {
     this.log = opts.logger.child({ component: 'control-plane' });
     this.configs = new ConfigDistributor({ store: opts.store, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
     this.clock = opts.clock ?? systemClock();
+    this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
+    this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
+    this.nodeReports = new NodeReports(this.objects, this.statusWriter);
+    this.controllerLoop = new ControllerLoop({
+      objects: this.objects,
+      controllers: opts.objectControllers ?? [],
+      clock: this.clock,
+      logger: opts.logger,
+      reports: () => this.statusCache.reports(),
+    });
     this.statusCache = new StatusCache({
       store: opts.store,
       cluster: this.cluster,
@@ -138,6 +167,9 @@ export class ControlPlane {
       targetRevision: (node) => this.controller.targetRevision(node),
       onNodeBehind: (node) => this.controller.republishNode(node),
       onNodeRevision: (node, revision) => this.revisionFloor.observe(node, revision),
+      reportNode: (node, readiness, facts) => {
+        this.nodeReports.report(node, readiness, facts).catch((err: unknown) => this.log.error({ node, err: errorMessage(err) }, 'could not record the node status'));
+      },
     });
     this.revisionFloor = new RevisionFloor({
       store: opts.store,
@@ -172,6 +204,7 @@ export class ControlPlane {
   }
 
   async start(): Promise<void> {
+    if (await ensureDefaultNamespace(this.objects)) this.log.info('created namespace default');
     await this.statusCache.start();
     const connect: MqttConnect = this.opts.connect ?? defaultConnect(this.log);
     const client = await connect(this.opts.mqtt.url, {
@@ -201,6 +234,7 @@ export class ControlPlane {
       { qos: 1 },
     );
     await this.controller.start();
+    if ((this.opts.objectControllers?.length ?? 0) > 0) this.controllerLoop.start();
     const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
     this.stopSweep = every(this.clock, sweepMs, () => {
       void this.statusCache.sweep();
@@ -217,7 +251,9 @@ export class ControlPlane {
     this.stopSweep?.();
     this.stopSweep = undefined;
     this.rpc.stop();
+    await this.controllerLoop.stop();
     await this.controller.stop();
+    await this.statusWriter.stop();
     this.configs.stop();
     await this.statusCache.stop();
     await this.revisionFloor.idle();
@@ -247,6 +283,8 @@ export class ControlPlane {
 
   /** Resolves when pending reconciles and readiness writes are done (tests). */
   async settle(): Promise<void> {
+    await this.controllerLoop.idle();
+    await this.statusWriter.idle();
     await this.controller.idle();
     await this.statusCache.idle();
     await this.revisionFloor.idle();

@@ -16,6 +16,8 @@ import type { Mutex } from './mutex.js';
 import { keyFor, PREFIX } from './resources.js';
 import { judgeStatus, retireRun } from './status-order.js';
 import { LogThrottle } from '../core/log-throttle.js';
+import type { Node } from '../core/objects/cluster.js';
+import type { NodeReadiness } from './objects/node-object.js';
 
 /**
  * How long a node may stay silent (no status, no presence) before it is NotReady: Kubernetes'
@@ -29,6 +31,20 @@ export interface StoredNode extends NodeRecord {
   ready?: boolean;
   lastTransitionAt?: string;
 }
+
+/** What a nodes/<name> entry says about readiness, whether a 0.1 record or a Node object. */
+function storedReadiness(value: unknown): { name: string; ready: boolean; lastTransitionAt?: string } | undefined {
+  const v = value as Partial<StoredNode> & Partial<Node>;
+  if (typeof v?.apiVersion === 'string' && typeof v.metadata?.name === 'string') {
+    const ready = v.status?.conditions?.find((c) => c.type === 'Ready');
+    return { name: v.metadata.name, ready: ready?.status === 'True', ...(ready?.lastTransitionTime ? { lastTransitionAt: ready.lastTransitionTime } : {}) };
+  }
+  if (typeof v?.meta?.name !== 'string') return undefined;
+  return { name: v.meta.name, ready: v.ready ?? false, ...(v.lastTransitionAt ? { lastTransitionAt: v.lastTransitionAt } : {}) };
+}
+
+/** Node objects only (0.1 records keep their readiness in the record, written here). */
+export type NodeReportSink = (node: string, readiness: NodeReadiness, facts?: NodeStatus['facts']) => void;
 
 export interface NodeLiveView {
   ready: boolean;
@@ -62,6 +78,12 @@ export interface StatusCacheOptions {
   behindAfterMs?: number;
   /** Every accepted status's applied target revision (revisions never go backwards: revision-floor.ts). */
   onNodeRevision?: (node: string, observedRevision: number) => void;
+  /**
+   * Where a node stored as a Node object gets its status (src/server/objects/node-reports.ts):
+   * called on readiness flips and when its facts change. Nodes still stored as 0.1 records get
+   * their readiness written into the record here instead.
+   */
+  reportNode?: NodeReportSink;
 }
 
 interface Live {
@@ -87,6 +109,8 @@ export class StatusCache {
   private readonly live = new Map<string, Live>();
   /** Readiness as last written to the store, per known node: transitions are judged against it. */
   private readonly stored = new Map<string, boolean>();
+  /** Nodes stored as Node objects (their status goes to reportNode, not into a 0.1 record). */
+  private readonly objectNodes = new Set<string>();
   /** When each NotReady node stopped being Ready (ms), for eviction timing. */
   private readonly notReadySince = new Map<string, number>();
   private startedMs = 0;
@@ -105,11 +129,14 @@ export class StatusCache {
     this.startedMs = this.opts.clock.now();
     this.unwatch = this.opts.store.watch((change) => this.onStoreChange(change));
     for (const e of await this.opts.store.list<StoredNode>(PREFIX.Node)) {
-      const { meta, ready, lastTransitionAt } = e.value;
-      this.stored.set(meta.name, ready ?? false);
+      const found = storedReadiness(e.value);
+      if (!found) continue;
+      const { name, ready, lastTransitionAt } = found;
+      this.stored.set(name, ready);
+      if (isNodeObject(e.value)) this.objectNodes.add(name);
       // NotReady before we restarted: the clock kept running, eviction timing goes on from then.
       const since = lastTransitionAt ? Date.parse(lastTransitionAt) : NaN;
-      if (ready === false && Number.isFinite(since)) this.notReadySince.set(meta.name, since);
+      if (!ready && Number.isFinite(since)) this.notReadySince.set(name, since);
     }
   }
 
@@ -176,6 +203,15 @@ export class StatusCache {
     return (this.stored.get(node) ?? false) && now - this.startedMs <= this.timeoutMs;
   }
 
+  /** Every node's last report, for the object controllers' snapshots (controllers/controller.ts NodeReport). */
+  reports(): Map<string, { status: NodeStatus; receivedAt: number; online: boolean }> {
+    const out = new Map<string, { status: NodeStatus; receivedAt: number; online: boolean }>();
+    for (const [node, l] of this.live) {
+      if (l.status && l.lastStatusMs !== undefined) out.set(node, { status: l.status, receivedAt: l.lastStatusMs, online: l.online ?? false });
+    }
+    return out;
+  }
+
   /** Every pod status the nodes last reported (for the Job TTL check). */
   reportedPods(): PodStatus[] {
     return [...this.live.values()].flatMap((l) => l.status?.pods ?? []);
@@ -225,6 +261,7 @@ export class StatusCache {
       JSON.stringify(prev.facts.labels) !== JSON.stringify(status.facts.labels);
     this.checkBehind(node, l, status);
     this.opts.onNodeRevision?.(node, status.observedRevision);
+    if (factsChanged && this.objectNodes.has(node)) this.report(node, status.facts);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
     else if (!prev || readyPodsKey(prev) !== readyPodsKey(status)) this.opts.onNodeEvent?.(node, 'pods-ready');
   }
@@ -284,9 +321,22 @@ export class StatusCache {
     const at = ready ? this.opts.clock.now() : this.wentSilentAt(node);
     if (ready) this.notReadySince.delete(node);
     else this.notReadySince.set(node, at);
-    const written = this.writeTransition({ node, ready, atMs: at });
-    this.pending = this.pending.then(() => written);
+    if (this.objectNodes.has(node)) {
+      this.report(node, undefined, at);
+      this.log.info({ node, ready }, ready ? 'node is Ready' : 'node is NotReady');
+    } else {
+      const written = this.writeTransition({ node, ready, atMs: at });
+      this.pending = this.pending.then(() => written);
+    }
     this.opts.onNodeEvent?.(node, ready ? 'ready' : 'not-ready');
+  }
+
+  /** Hands a Node object's readiness (and facts, when they changed) to reportNode. */
+  private report(node: string, facts: NodeStatus['facts'] | undefined, flippedAt?: number): void {
+    const l = this.live.get(node);
+    const ready = this.isReady(node);
+    const since = flippedAt ?? (ready ? this.opts.clock.now() : (this.notReadySince.get(node) ?? this.opts.clock.now()));
+    this.opts.reportNode?.(node, { ready, since, ...(l?.lastStatusMs !== undefined ? { lastReportAt: l.lastStatusMs } : {}) }, facts ?? l?.status?.facts);
   }
 
   /**
@@ -336,14 +386,22 @@ export class StatusCache {
       const node = op.key.slice(PREFIX.Node.length);
       if (op.type === 'delete') {
         this.stored.delete(node);
+        this.objectNodes.delete(node);
         this.live.delete(node);
         this.notReadySince.delete(node);
       } else if (!this.stored.has(node)) {
         // A node that just joined starts NotReady until it reports.
-        this.stored.set(node, (op.value as StoredNode).ready ?? false);
+        const found = storedReadiness(op.value);
+        if (!found) continue;
+        this.stored.set(node, found.ready);
+        if (isNodeObject(op.value)) this.objectNodes.add(node);
       }
     }
   }
+}
+
+function isNodeObject(value: unknown): boolean {
+  return typeof (value as { apiVersion?: unknown } | null)?.apiVersion === 'string';
 }
 
 /** What rolling updates follow in a status: ready pods, and apps whose update the node defers. */

@@ -51,11 +51,12 @@ describe('API: auth, limits, errors', () => {
 
   it('refuses a body over 4 MiB with 413', async () => {
     const c = await cluster();
+    const started = c.store.revision();
     const big = JSON.stringify({ resources: [{ kind: 'ConfigMap', meta: { name: 'big' }, data: { a: 'x'.repeat(4 * 1024 * 1024) } }] });
     const res = await c.call('POST', '/v1/apply', big);
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ error: { code: 'SIZE_LIMIT' } });
-    expect(c.store.revision()).toBe(0);
+    expect(c.store.revision()).toBe(started);
   });
 
   it('GET /v1/ca: 404 without TLS, the PEM with it', async () => {
@@ -72,11 +73,12 @@ describe('API: auth, limits, errors', () => {
 describe('API: apply and resources', () => {
   it('apply is atomic: one bad resource and nothing is stored', async () => {
     const c = await cluster();
+    const started = c.store.revision();
     const bad = app('bad');
     (bad.spec as unknown as Record<string, unknown>).replicas = 'many';
     const res = await c.call('POST', '/v1/apply', { resources: [app('web'), { kind: 'ConfigMap', meta: { name: 'c' }, data: {} }, bad] });
     expect(res).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('resources[2].spec.replicas') } } });
-    expect(c.store.revision()).toBe(0);
+    expect(c.store.revision()).toBe(started);
     expect((await c.call('GET', '/v1/apps')).body).toEqual([]);
   });
 
@@ -111,9 +113,11 @@ describe('API: apply and resources', () => {
 
   it('configmaps: list, get, delete', async () => {
     const c = await cluster();
+    // The server's first start wrote namespace default.
+    const started = c.store.revision();
     await c.call('POST', '/v1/apply', { resources: [{ kind: 'ConfigMap', meta: { name: 'c' }, data: { k: 'v' } }] });
     expect((await c.call<unknown[]>('GET', '/v1/configmaps')).body).toHaveLength(1);
-    expect((await c.call('GET', '/v1/configmaps/c')).body).toMatchObject({ kind: 'ConfigMap', data: { k: 'v' }, meta: { revision: 1 } });
+    expect((await c.call('GET', '/v1/configmaps/c')).body).toMatchObject({ kind: 'ConfigMap', data: { k: 'v' }, meta: { revision: started + 1 } });
     expect((await c.call('DELETE', '/v1/configmaps/c')).status).toBe(200);
     expect((await c.call('DELETE', '/v1/configmaps/c')).status).toBe(404);
   });

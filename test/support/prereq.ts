@@ -24,7 +24,8 @@ export type Prerequisite =
   | 'iptables'
   | 'nats-server'
   | 'musl-gcc'
-  | 'loopfs';
+  | 'loopfs'
+  | 'kubectl';
 
 function onPath(bin: string): boolean {
   try {
@@ -46,6 +47,7 @@ function missing(req: Prerequisite): string | undefined {
     case 'nats-server':
     case 'htpasswd':
     case 'file':
+    case 'kubectl':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
     case 'musl-gcc':
       // Static test binaries (musl-tools, in install-deps.sh's build packages).

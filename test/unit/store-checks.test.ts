@@ -24,6 +24,12 @@ describe('serverEntryCheck', () => {
     expect(check(entry('apps/web', app('web')))).toBeUndefined();
     expect(check(entry('targets/pi-1', { revision: 1, checksum: 'x', issuedAt: 'x' }))).toBeUndefined();
     expect(check(entry('cluster', { name: 'default' }))).toBeUndefined();
+    // Kubernetes objects (the object store's), plain and sealed.
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web', namespace: 'default' }, data: { a: '1' } };
+    expect(check(entry('configmaps/default/web', cm))).toBeUndefined();
+    const sec = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'default' }, data: { p: 'cA==' } };
+    expect(check(entry('secrets/default/db', sealedAs('secrets/default/db', sec)))).toBeUndefined();
+    expect(check(entry('nodes/pi-1', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'pi-1' } }))).toBeUndefined();
   });
 
   it('finds a seal that does not open, but leaves one made with another key to the key check', () => {

@@ -1,0 +1,210 @@
+/**
+ * Runs the controllers (src/server/controllers/controller.ts): a pass reads one snapshot of every
+ * object, asks each controller for its changes and commits them all in ONE commit through the
+ * ObjectStore. Passes run after object commits (debounced, so a burst of changes is one pass),
+ * at the earliest time a controller asked to be woken, and on nudge() (a node report that
+ * changes what a controller decides). A pass whose commit conflicts (a resourceVersion gone
+ * stale) is run again on a fresh snapshot; when the combined commit keeps failing, each
+ * controller's changes are committed on their own so one bad change does not stop the others.
+ *
+ * Leader-ready: everything a pass needs is in the store, so exactly one ControllerLoop runs per
+ * cluster; the server starts it, and a leader election (issue 20) will start and stop it.
+ */
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { ErrorCode, errorMessage, isGroveError } from '../../core/errors.js';
+import type { ObjectChange } from '../../core/objects/changes.js';
+import { ALL_KINDS } from '../../core/objects/kinds.js';
+import { emptyObjects, NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH, type Controller, type ControllerSnapshot, type NodeReport, type ObjectsByKind } from '../controllers/controller.js';
+import type { ObjectStore } from './object-store.js';
+
+export const DEFAULT_DEBOUNCE_MS = 50;
+/** Passes run again at once after a conflict, this many times, before waiting for the next change. */
+export const MAX_CONFLICT_RETRIES = 3;
+
+export interface ControllerLoopOptions {
+  objects: ObjectStore;
+  controllers: readonly Controller[];
+  clock: Clock;
+  logger: Logger;
+  /** The nodes' last reports (the status cache's); none by default. */
+  reports?: () => ReadonlyMap<string, NodeReport>;
+  /** Generated name suffixes; random from Kubernetes' alphabet by default (tests inject). */
+  randomSuffix?: () => string;
+  debounceMs?: number;
+}
+
+/** 5 random characters of Kubernetes' name-suffix alphabet. */
+export function randomNameSuffix(): string {
+  let out = '';
+  for (let i = 0; i < NAME_SUFFIX_LENGTH; i++) out += NAME_SUFFIX_ALPHABET[randomInt(NAME_SUFFIX_ALPHABET.length)];
+  return out;
+}
+
+export interface PassResult {
+  /** Revision after the pass (unchanged when nothing was written). */
+  revision: number;
+  /** Changes committed (including no-ops the store dropped). */
+  changes: number;
+  /** Earliest wake-up asked for, if any. */
+  wakeAt?: number;
+}
+
+export class ControllerLoop {
+  private timer: TimerHandle | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private wakeTimer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private unwatch: (() => void) | undefined;
+  private started = false;
+  private readonly log: Logger;
+  private readonly debounceMs: number;
+
+  constructor(private readonly opts: ControllerLoopOptions) {
+    this.log = opts.logger.child({ component: 'controller-loop' });
+    this.debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+  }
+
+  /** Starts watching the objects and runs a first pass soon. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.unwatch = this.opts.objects.watch(() => this.nudge());
+    this.nudge();
+  }
+
+  /** Stops: no pass starts after this resolves. */
+  async stop(): Promise<void> {
+    this.started = false;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.clearTimer();
+    if (this.wakeTimer) this.opts.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    await this.idle();
+  }
+
+  /** Asks for a pass after the debounce (several nudges make one pass). */
+  nudge(): void {
+    if (!this.started) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(this.opts.clock.now() + this.debounceMs);
+  }
+
+  /** Resolves when no pass is running or due within the debounce (tests). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** One pass now: snapshot, every controller, one commit (tests call this directly). */
+  async runOnce(): Promise<PassResult> {
+    while (this.running) await this.running;
+    let result: PassResult | undefined;
+    const pass = (async () => {
+      result = await this.passWithRetries();
+    })();
+    this.running = pass.finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.nudge();
+      }
+    });
+    await this.running;
+    return result!;
+  }
+
+  private schedule(at: number): void {
+    if (at >= this.timerAt) return;
+    this.clearTimer();
+    this.timerAt = at;
+    this.timer = this.opts.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      if (this.started) void this.runOnce().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'controller pass failed'));
+    }, at - this.opts.clock.now());
+  }
+
+  private clearTimer(): void {
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  private async snapshot(): Promise<ControllerSnapshot> {
+    const objects = emptyObjects() as { -readonly [K in keyof ObjectsByKind]: ObjectsByKind[K] };
+    for (const info of ALL_KINDS) (objects as Record<string, unknown>)[info.kind] = (await this.opts.objects.list(info.kind)).items;
+    return {
+      objects,
+      reports: this.opts.reports?.() ?? new Map(),
+      now: this.opts.clock.now(),
+      randomSuffix: this.opts.randomSuffix ?? randomNameSuffix,
+    };
+  }
+
+  private async passWithRetries(): Promise<PassResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pass(attempt >= MAX_CONFLICT_RETRIES);
+      } catch (err) {
+        if (!isGroveError(err, ErrorCode.Conflict) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+        this.log.debug({ err: errorMessage(err), attempt }, 'controller pass conflicted; running it again on fresh objects');
+      }
+    }
+  }
+
+  /** `separately`: commit each controller's changes on its own (after repeated failures). */
+  private async pass(separately: boolean): Promise<PassResult> {
+    const snapshot = await this.snapshot();
+    const wanted: { controller: string; changes: ObjectChange[] }[] = [];
+    let wakeAt: number | undefined;
+    for (const controller of this.opts.controllers) {
+      try {
+        const r = controller.reconcile(snapshot);
+        if (r.changes.length) wanted.push({ controller: controller.name, changes: r.changes });
+        // A time not after this pass's `now` has been handled by this pass: waking for it again
+        // would spin (a controller returning it every time).
+        if (r.wakeAt !== undefined && r.wakeAt > snapshot.now && (wakeAt === undefined || r.wakeAt < wakeAt)) wakeAt = r.wakeAt;
+      } catch (err) {
+        // A controller that throws is a bug: the others still run.
+        this.log.error({ controller: controller.name, err: errorMessage(err) }, 'controller failed');
+      }
+    }
+    this.wakeUpAt(wakeAt);
+    const all = wanted.flatMap((w) => w.changes);
+    if (all.length === 0) return { revision: this.opts.objects.store.revision(), changes: 0, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+    if (!separately) {
+      try {
+        const { revision } = await this.opts.objects.commit(all);
+        return { revision, changes: all.length, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+      } catch (err) {
+        if (isGroveError(err, ErrorCode.Conflict) || wanted.length === 1) throw err;
+        this.log.warn({ err: errorMessage(err) }, 'controller changes refused; committing each controller on its own');
+      }
+    }
+    let revision = this.opts.objects.store.revision();
+    for (const w of wanted) {
+      try {
+        revision = (await this.opts.objects.commit(w.changes)).revision;
+      } catch (err) {
+        this.log.error({ controller: w.controller, err: errorMessage(err) }, 'controller changes refused');
+      }
+    }
+    return { revision, changes: all.length, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+  }
+
+  private wakeUpAt(at: number | undefined): void {
+    if (this.wakeTimer) this.opts.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    if (at === undefined || !this.started) return;
+    this.wakeTimer = this.opts.clock.setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.nudge();
+    }, Math.max(0, at - this.opts.clock.now()));
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * PURE: a joined board as a Kubernetes Node object (docs/architecture.md, "Nodes").
+ *
+ * Labels come from three sources (src/server/node-labels.ts decides who may set what): labels
+ * set through the API (at join or `grove node label`) win over the well-known labels the server
+ * derives (kubernetes.io/hostname|os|arch), which win over the node.grove.io/* labels the node
+ * reports about itself. All three end up in metadata.labels, where selectors and kubectl see
+ * them; the keys set through the API are listed in the `grove.io/api-labels` annotation so that a
+ * self-reported label the node drops later disappears, while an API label stays.
+ *
+ * Cordon is spec.unschedulable. Status: the Ready condition (lastHeartbeatTime written on
+ * transitions only: flash), nodeInfo, capacity/allocatable and addresses, from the node's
+ * facts; values that move all the time (free memory, free disk) stay out of the object.
+ * The node's credential hash is never in the object (GroveKeys.nodeCredential).
+ */
+import type { Node, NodeStatus } from '../../core/objects/cluster.js';
+import type { Condition } from '../../core/objects/meta.js';
+import type { WireNodeFacts } from '../../core/objects/wire.js';
+import { effectiveNodeLabels, joinLabels } from '../node-labels.js';
+import { normArch } from '../scheduler-rules.js';
+
+/** Comma-separated keys of the labels set through the API (sorted). */
+export const API_LABELS_ANNOTATION = 'grove.io/api-labels';
+
+type Labels = Record<string, string>;
+
+/** The labels set through the API (the keys the annotation names, with their values). */
+export function apiLabelsOf(node: Node): Labels {
+  const keys = node.metadata.annotations?.[API_LABELS_ANNOTATION];
+  const labels = node.metadata.labels ?? {};
+  const out: Labels = {};
+  if (!keys) return out;
+  for (const k of keys.split(',')) if (k !== '' && labels[k] !== undefined) out[k] = labels[k]!;
+  return out;
+}
+
+/** The facts a Node's labels derive from: the last report's, or none yet. */
+export type LabelFacts = Pick<WireNodeFacts, 'os' | 'arch' | 'labels'> | undefined;
+
+/** `node` with labels rebuilt from `api` labels and `facts`, and the annotation naming the API keys. */
+function withLabels(node: Node, api: Labels, facts: LabelFacts): Node {
+  const annotations: Labels = { ...node.metadata.annotations };
+  const keys = Object.keys(api).sort();
+  if (keys.length) annotations[API_LABELS_ANNOTATION] = keys.join(',');
+  else delete annotations[API_LABELS_ANNOTATION];
+  const { annotations: _a, labels: _l, ...meta } = node.metadata;
+  return {
+    ...node,
+    metadata: { ...meta, labels: effectiveNodeLabels(node.metadata.name, api, facts), ...(Object.keys(annotations).length ? { annotations } : {}) },
+  };
+}
+
+/** The facts already reflected in a Node's labels (os, arch, self-reported), so an API edit keeps them. */
+function factsIn(node: Node): LabelFacts {
+  const labels = node.metadata.labels ?? {};
+  const api = apiLabelsOf(node);
+  const self: Labels = {};
+  for (const [k, v] of Object.entries(labels)) if (k.startsWith('node.grove.io/') && api[k] === undefined) self[k] = v;
+  return { os: labels['kubernetes.io/os'] ?? '', arch: labels['kubernetes.io/arch'] ?? '', labels: self };
+}
+
+/** A Node for a board that joins for the first time, with the labels its join asked for. */
+export function joinedNode(name: string, requested: Readonly<Labels>): Node {
+  return withLabels({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: {} }, joinLabels(requested), undefined);
+}
+
+/** `grove node label|cordon|uncordon`: label values (null removes) and spec.unschedulable. */
+export function patchedNode(node: Node, changes: Readonly<Record<string, string | null>>, unschedulable?: boolean): Node {
+  const api = apiLabelsOf(node);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete api[k];
+    else api[k] = v;
+  }
+  const out = withLabels(node, api, factsIn(node));
+  const cordon = unschedulable ?? node.spec?.unschedulable ?? false;
+  const { unschedulable: _u, ...spec } = node.spec ?? {};
+  return { ...out, spec: cordon ? { ...spec, unschedulable: true } : spec };
+}
+
+/** `node` with the labels its latest facts give (the same object when nothing changes). */
+export function nodeWithFacts(node: Node, facts: LabelFacts): Node {
+  return withLabels(node, apiLabelsOf(node), facts);
+}
+
+export interface NodeReadiness {
+  ready: boolean;
+  /** When the node last reported (a heartbeat), ms. */
+  lastReportAt?: number;
+  /** When readiness last flipped, ms. */
+  since: number;
+}
+
+function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The Ready condition: kept as it is (times included) while readiness is unchanged, so a
+ * heartbeat never rewrites the object; a flip writes new times.
+ */
+export function readyCondition(previous: readonly Condition[] | undefined, readiness: NodeReadiness): Condition {
+  const old = previous?.find((c) => c.type === 'Ready');
+  const status = readiness.ready ? 'True' : 'False';
+  if (old && old.status === status) return old;
+  const at = rfc3339(readiness.since);
+  return readiness.ready
+    ? { type: 'Ready', status, reason: 'KubeletReady', message: 'grove agent is posting ready status', lastHeartbeatTime: rfc3339(readiness.lastReportAt ?? readiness.since), lastTransitionTime: at }
+    : { type: 'Ready', status, reason: 'NodeStatusUnknown', message: 'grove agent stopped posting node status', lastHeartbeatTime: rfc3339(readiness.lastReportAt ?? readiness.since), lastTransitionTime: at };
+}
+
+/** What Kubernetes reports as a node's capacity, from the facts that do not move. */
+function capacityOf(facts: WireNodeFacts): Labels {
+  return { cpu: String(facts.cpus), memory: `${Math.floor(facts.memoryBytes / 1024)}Ki`, pods: '110' };
+}
+
+/** The Node status for `readiness` and the node's last `facts` (none yet: readiness only). */
+export function nodeStatus(previous: NodeStatus | undefined, readiness: NodeReadiness, facts: WireNodeFacts | undefined): NodeStatus {
+  const others = (previous?.conditions ?? []).filter((c) => c.type !== 'Ready');
+  const status: NodeStatus = { ...previous, conditions: [readyCondition(previous?.conditions, readiness), ...others] };
+  if (!facts) return status;
+  const capacity = capacityOf(facts);
+  return {
+    ...status,
+    nodeInfo: {
+      architecture: normArch(facts.arch),
+      operatingSystem: facts.os,
+      kernelVersion: facts.kernel,
+      containerRuntimeVersion: facts.ociRuntime,
+      kubeletVersion: facts.agentVersion,
+    },
+    capacity,
+    allocatable: capacity,
+    ...(facts.addresses?.length ? { addresses: facts.addresses } : {}),
+  };
+}
+
+/** Whether the node is cordoned. */
+export function isCordoned(node: Node): boolean {
+  return node.spec?.unschedulable === true;
+}

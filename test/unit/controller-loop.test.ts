@@ -1,0 +1,162 @@
+import { beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import type { AnyObject } from '../../src/core/objects/changes.js';
+import type { Controller, ControllerSnapshot, Reconciled } from '../../src/server/controllers/controller.js';
+import { ControllerLoop, randomNameSuffix } from '../../src/server/objects/controller-loop.js';
+import { ObjectStore } from '../../src/server/objects/object-store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { configMap, namespace } from '../contract/object-store.contract.js';
+
+let store: MemoryStore;
+let objects: ObjectStore;
+let clock: ManualClock;
+let loop: ControllerLoop | undefined;
+
+beforeEach(async () => {
+  store = new MemoryStore();
+  await store.open();
+  clock = new ManualClock();
+  objects = new ObjectStore({ store, clock });
+  await objects.commit([{ op: 'put', object: namespace('default') }]);
+});
+
+afterEach(async () => {
+  await loop?.stop();
+  loop = undefined;
+});
+
+function controller(name: string, reconcile: (s: ControllerSnapshot) => Reconciled): Controller & { passes: number } {
+  const c = {
+    name,
+    passes: 0,
+    reconcile(s: ControllerSnapshot) {
+      c.passes++;
+      return reconcile(s);
+    },
+  };
+  return c;
+}
+
+/** Creates ConfigMap `mirror` holding the names of the other ConfigMaps. */
+const mirror = () =>
+  controller('mirror', (s) => {
+    const names = s.objects.ConfigMap.map((c) => c.metadata.name).filter((n) => n !== 'mirror');
+    return { changes: [{ op: 'put', object: configMap('mirror', { names: names.join(',') }) }] };
+  });
+
+function start(controllers: Controller[]): ControllerLoop {
+  loop = new ControllerLoop({ objects, controllers, clock, logger: silentLogger(), randomSuffix: () => 'bcdfg' });
+  loop.start();
+  return loop;
+}
+
+/** Lets debounced passes run until nothing more is due soon. */
+async function settle(ms = 50, rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    clock.advance(ms);
+    await loop!.idle();
+  }
+}
+
+const mirrored = async () => (await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'mirror' }))?.data?.names;
+
+describe('ControllerLoop', () => {
+  it('runs a first pass, then again after object changes, debounced, and settles', async () => {
+    const c = mirror();
+    start([c]);
+    await settle();
+    expect(await mirrored()).toBe('');
+    const passesBefore = c.passes;
+    // Its own commit caused one more pass, which changed nothing: no endless loop.
+    expect(passesBefore).toBe(2);
+    await objects.commit([{ op: 'put', object: configMap('a', { x: '1' }) }]);
+    await objects.commit([{ op: 'put', object: configMap('b', { x: '1' }) }]);
+    await objects.commit([{ op: 'put', object: configMap('c', { x: '1' }) }]);
+    await settle();
+    expect(await mirrored()).toBe('a,b,c');
+    // Three commits within the debounce: one pass, plus the one after its own commit.
+    expect(c.passes - passesBefore).toBe(2);
+  });
+
+  it('ignores commits of Grove internal records', async () => {
+    const c = mirror();
+    start([c]);
+    await settle();
+    const passes = c.passes;
+    await store.commit([{ type: 'put', key: 'grove/meta/cluster', value: 'lab' }]);
+    await settle();
+    expect(c.passes).toBe(passes);
+  });
+
+  it('wakes a controller at the time it asked for, with the clock in the snapshot', async () => {
+    const seen: number[] = [];
+    const t0 = clock.now();
+    const c = controller('timer', (s) => {
+      seen.push(s.now - t0);
+      return { changes: [], wakeAt: t0 + 10_000 };
+    });
+    start([c]);
+    await settle();
+    expect(seen).toEqual([50]);
+    clock.advance(9_000);
+    await loop!.idle();
+    expect(seen).toHaveLength(1);
+    await settle(1000, 2);
+    expect(seen.length).toBe(2);
+    expect(seen[1]).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('commits every controller of a pass in ONE commit', async () => {
+    const a = controller('a', () => ({ changes: [{ op: 'put', object: configMap('from-a', { k: 'v' }) }] }));
+    const b = controller('b', () => ({ changes: [{ op: 'put', object: configMap('from-b', { k: 'v' }) }] }));
+    loop = new ControllerLoop({ objects, controllers: [a, b], clock, logger: silentLogger() });
+    const before = store.revision();
+    const r = await loop.runOnce();
+    expect(r.revision).toBe(before + 1);
+    expect(r.changes).toBe(2);
+  });
+
+  it('runs a conflicting pass again on fresh objects', async () => {
+    await objects.commit([{ op: 'put', object: configMap('counter', { n: '0' }) }]);
+    let interfered = false;
+    const c = controller('bump', (s) => {
+      const cm = s.objects.ConfigMap.find((x) => x.metadata.name === 'counter')!;
+      if (!interfered) {
+        interfered = true;
+        // Someone else writes between this pass's snapshot and its commit.
+        void objects.commit([{ op: 'put', object: configMap('counter', { n: '5' }) }]);
+      }
+      const n = Number(cm.data?.n);
+      return n >= 6 ? { changes: [] } : { changes: [{ op: 'put', object: { ...cm, data: { n: String(n + 1) } } as AnyObject }] };
+    });
+    loop = new ControllerLoop({ objects, controllers: [c], clock, logger: silentLogger() });
+    await loop.runOnce();
+    expect((await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'counter' }))?.data).toEqual({ n: '6' });
+    expect(c.passes).toBe(2);
+  });
+
+  it('a throwing controller or an invalid change does not stop the others', async () => {
+    const throws = controller('throws', () => {
+      throw new Error('bug');
+    });
+    const invalid = controller('invalid', () => ({ changes: [{ op: 'put', object: configMap('Bad_Name', { k: 'v' }) }] }));
+    const good = controller('good', () => ({ changes: [{ op: 'put', object: configMap('good', { k: 'v' }) }] }));
+    loop = new ControllerLoop({ objects, controllers: [throws, invalid, good], clock, logger: silentLogger() });
+    await loop.runOnce();
+    expect(await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'good' })).toBeDefined();
+  });
+
+  it('stops: no pass after stop()', async () => {
+    const c = mirror();
+    start([c]);
+    await loop!.stop();
+    await settle();
+    expect(c.passes).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('makes name suffixes of Kubernetes alphabet', () => {
+    for (let i = 0; i < 50; i++) expect(randomNameSuffix()).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+});
