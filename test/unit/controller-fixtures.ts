@@ -5,7 +5,7 @@
  */
 import type { AnyObject, ObjectChange, ObjectRef } from '../../src/core/objects/changes.js';
 import { validate, type KindName, type KindObject } from '../../src/core/objects/validate.js';
-import { emptyObjects, NAME_SUFFIX_ALPHABET, type Controller, type ControllerSnapshot, type NodeReport, type ObjectsByKind } from '../../src/server/controllers/controller.js';
+import { emptyObjects, NAME_SUFFIX_ALPHABET, type Controller, type ControllerSnapshot, type NodeReport, } from '../../src/server/controllers/controller.js';
 import type { WirePodStatus } from '../../src/core/objects/wire.js';
 
 export const T0 = Date.parse('2025-01-01T00:00:00Z');
@@ -103,8 +103,10 @@ export function suffixes(): () => string {
   };
 }
 
+export type MutableObjects = { -readonly [K in KindName]: KindObject<K>[] };
+
 export interface World {
-  objects: ObjectsByKind;
+  objects: MutableObjects;
   reports: Map<string, NodeReport>;
   now: number;
   randomSuffix: () => string;
@@ -112,7 +114,7 @@ export interface World {
 }
 
 export function world(objects: AnyObject[] = [], now = T0): World {
-  const w: World = { objects: emptyObjects(), reports: new Map(), now, randomSuffix: suffixes(), uidSeq: 0 };
+  const w: World = { objects: emptyObjects() as MutableObjects, reports: new Map(), now, randomSuffix: suffixes(), uidSeq: 0 };
   for (const o of objects) (w.objects[o.kind] as AnyObject[]).push(o);
   return w;
 }

@@ -117,21 +117,21 @@ export function oldestFirst(a: { metadata: unknown }, b: { metadata: unknown }):
   return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
-/** Generates `<prefix>-<5 random chars>` names not in `taken` (which it then extends). */
+/** Generates `<prefix>-<5 random chars>` names free in their namespace (`taken` holds "ns/name" and grows). */
 export class NameSource {
   constructor(
     private readonly randomSuffix: () => string,
     private readonly taken: Set<string>,
   ) {}
 
-  next(prefix: string): string {
+  next(namespace: string, prefix: string): string {
     for (let attempt = 0; attempt < 20; attempt++) {
       const suffix = this.randomSuffix();
       if (!/^[a-z0-9]{5}$/.test(suffix)) throw new GroveError(ErrorCode.Internal, `name suffix "${suffix}" is not 5 characters [a-z0-9]`);
       // Pod names derive from workload names (≤ 63); the prefix is cut so the name stays ≤ 63 too.
       const name = `${prefix.slice(0, 57).replace(/[-.]+$/, '')}-${suffix}`;
-      if (!this.taken.has(name)) {
-        this.taken.add(name);
+      if (!this.taken.has(`${namespace}/${name}`)) {
+        this.taken.add(`${namespace}/${name}`);
         return name;
       }
     }
