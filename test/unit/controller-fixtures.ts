@@ -25,6 +25,42 @@ export function container(name = 'app', extra: Record<string, unknown> = {}): Re
   return { name, image: `example/${name}:1`, ...extra };
 }
 
+export interface PodOpts {
+  node?: string;
+  /** The controller owner reference (apiVersion filled in). */
+  owner?: { kind: string; name: string; uid: string };
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** ms; absent = not set. */
+  created?: number;
+  containers?: Record<string, unknown>[];
+  initContainers?: Record<string, unknown>[];
+  selector?: Record<string, string>;
+}
+
+/** A Pod `uid-<name>` in default, defaulted as stored. */
+export function pod(name: string, o: PodOpts = {}): KindObject<'Pod'> {
+  return obj('Pod', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'default',
+      uid: `uid-${name}`,
+      ...(o.created !== undefined ? { creationTimestamp: iso(o.created) } : {}),
+      ...(o.labels ? { labels: o.labels } : {}),
+      ...(o.annotations ? { annotations: o.annotations } : {}),
+      ...(o.owner ? { ownerReferences: [{ apiVersion: o.owner.kind === 'ReplicaSet' || o.owner.kind === 'DaemonSet' ? 'apps/v1' : 'batch/v1', ...o.owner, controller: true, blockOwnerDeletion: true }] } : {}),
+    },
+    spec: {
+      containers: o.containers ?? [container()],
+      ...(o.initContainers ? { initContainers: o.initContainers } : {}),
+      ...(o.node ? { nodeName: o.node } : {}),
+      ...(o.selector ? { nodeSelector: o.selector } : {}),
+    },
+  });
+}
+
 export interface NodeOpts {
   labels?: Record<string, string>;
   ready?: boolean;

@@ -7,22 +7,10 @@ import { encodeCanonical, podsChecksum } from '../../src/core/wire-codec.js';
 import { podSpecHash } from '../../src/core/objects/template-hash.js';
 import type { WirePodStatus } from '../../src/core/objects/wire.js';
 import type { KindObject } from '../../src/core/objects/validate.js';
-import { container, cronJob, deployment, iso, job, node, obj, report, snapshot, T0, world } from './controller-fixtures.js';
+import { container, cronJob, deployment, iso, job, node, obj, pod, report, snapshot, T0, world, type PodOpts } from './controller-fixtures.js';
 
-function pod(name: string, extra: { owner?: { kind: string; name: string; uid: string }; labels?: Record<string, string>; annotations?: Record<string, string>; init?: boolean } = {}): KindObject<'Pod'> {
-  return obj('Pod', {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: 'default',
-      uid: `uid-${name}`,
-      ...(extra.labels ? { labels: extra.labels } : {}),
-      ...(extra.annotations ? { annotations: extra.annotations } : {}),
-      ...(extra.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', ...extra.owner, controller: true, blockOwnerDeletion: true }] } : {}),
-    },
-    spec: { nodeName: 'a', containers: [container('app')], ...(extra.init ? { initContainers: [container('init')] } : {}) },
-  });
+function boundPod(name: string, o: PodOpts & { init?: boolean } = {}): KindObject<'Pod'> {
+  return pod(name, { node: 'a', containers: [container('app')], ...(o.init ? { initContainers: [container('init')] } : {}), ...o });
 }
 
 const running = (name = 'web-1', more: Partial<WirePodStatus> = {}): WirePodStatus => ({
@@ -54,7 +42,7 @@ const withAddress = (n: KindObject<'Node'>) => ({ ...n, status: { ...n.status, a
 
 describe('pod status from node reports', () => {
   it('maps phase, conditions, container states, restarts, ids and addresses as Kubernetes shows them', () => {
-    const s = podStatusFromReport(pod('web-1'), report('a', [running()]), withAddress(node('a')), T0);
+    const s = podStatusFromReport(boundPod('web-1'), report('a', [running()]), withAddress(node('a')), T0);
     expect(s.phase).toBe('Running');
     expect(s.hostIP).toBe('192.168.1.20');
     expect(s.podIP).toBe('10.42.0.7');
@@ -77,18 +65,18 @@ describe('pod status from node reports', () => {
 
   it('an exited container is terminated with Completed / Error / OOMKilled; a missing one is ContainerCreating', () => {
     const exited = (exitCode: number, oomKilled = false) =>
-      podStatusFromReport(pod('web-1'), report('a', [running('web-1', { phase: 'Failed', ready: false, containers: [{ name: 'app', state: 'exited', exitCode, oomKilled, restarts: 0 }] })]), node('a'), T0).containerStatuses![0]!.state;
+      podStatusFromReport(boundPod('web-1'), report('a', [running('web-1', { phase: 'Failed', ready: false, containers: [{ name: 'app', state: 'exited', exitCode, oomKilled, restarts: 0 }] })]), node('a'), T0).containerStatuses![0]!.state;
     expect(exited(0)).toEqual({ terminated: { exitCode: 0, reason: 'Completed' } });
     expect(exited(1)).toEqual({ terminated: { exitCode: 1, reason: 'Error' } });
     expect(exited(137, true)).toEqual({ terminated: { exitCode: 137, reason: 'OOMKilled' } });
-    const missing = podStatusFromReport(pod('web-1'), report('a', [running('web-1', { containers: [] })]), node('a'), T0);
+    const missing = podStatusFromReport(boundPod('web-1'), report('a', [running('web-1', { containers: [] })]), node('a'), T0);
     expect(missing.containerStatuses![0]!.state).toEqual({ waiting: { reason: 'ContainerCreating' } });
     expect(missing.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
   });
 
   it('init containers: statuses in spec order; Initialized False until they are done', () => {
     const s = podStatusFromReport(
-      pod('web-1', { init: true }),
+      boundPod('web-1', { init: true }),
       report('a', [running('web-1', { phase: 'Pending', ready: false, containers: [], initContainers: [{ name: 'init', state: 'running', oomKilled: false, restarts: 0 }] })]),
       node('a'),
       T0,
@@ -98,16 +86,16 @@ describe('pod status from node reports', () => {
   });
 
   it('a NotReady node keeps the last state with Ready=False NodeNotReady; another namespace or uid is not this pod', () => {
-    const s = podStatusFromReport(pod('web-1'), report('a', [running()]), node('a', { ready: false, since: T0 }), T0);
+    const s = podStatusFromReport(boundPod('web-1'), report('a', [running()]), node('a', { ready: false, since: T0 }), T0);
     expect(s.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'NodeNotReady' });
-    const other = podStatusFromReport(pod('web-1'), report('a', [running('web-1', { namespace: 'shop' })]), node('a'), T0);
+    const other = podStatusFromReport(boundPod('web-1'), report('a', [running('web-1', { namespace: 'shop' })]), node('a'), T0);
     expect(other.containerStatuses).toBeUndefined();
-    const recreated = podStatusFromReport(pod('web-1'), report('a', [running('web-1', { uid: 'someone-else' })]), node('a'), T0);
+    const recreated = podStatusFromReport(boundPod('web-1'), report('a', [running('web-1', { uid: 'someone-else' })]), node('a'), T0);
     expect(recreated.containerStatuses).toBeUndefined();
   });
 
   it('the controller writes a status once, and nothing when a later report (a heartbeat) says the same', () => {
-    const w = world([node('a'), pod('web-1')]);
+    const w = world([node('a'), boundPod('web-1')]);
     w.reports.set('a', report('a', [running()]));
     const first = podStatusController().reconcile(snapshot(w));
     expect(first.changes).toHaveLength(1);
@@ -128,9 +116,9 @@ describe('node targets (schema 2)', () => {
       metadata: { name: 'web-abc', namespace: 'default', uid: 'uid-rs', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'uid-deploy-web', controller: true }] },
       spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [container()] } } },
     });
-    const p2 = pod('web-abc-zzzzz', { owner: { kind: 'ReplicaSet', name: 'web-abc', uid: 'uid-rs' }, labels: { app: 'web', 'pod-template-hash': 'abc' }, annotations: { 'grove.io/devices': '/dev/ttyUSB0' } });
-    const bare = pod('alone');
-    const elsewhere = { ...pod('far'), spec: { ...pod('far').spec, nodeName: 'b' } };
+    const p2 = boundPod('web-abc-zzzzz', { owner: { kind: 'ReplicaSet', name: 'web-abc', uid: 'uid-rs' }, labels: { app: 'web', 'pod-template-hash': 'abc' }, annotations: { 'grove.io/devices': '/dev/ttyUSB0' } });
+    const bare = boundPod('alone');
+    const elsewhere = pod('far', { node: 'b' });
     const w = world([d, rs, p2, bare, elsewhere]);
     const targets = nodeTargetPods('a', w.objects.Pod, new OwnerIndex(w.objects));
     expect(targets.map((t) => t.name)).toEqual(['alone', 'web-abc-zzzzz']);
@@ -153,8 +141,8 @@ describe('node targets (schema 2)', () => {
   it('Job and CronJob pods carry the settings the agent runs', () => {
     const j = job('backup', { backoffLimit: 2, ttlSecondsAfterFinished: 60 });
     const cj = cronJob('nightly', { schedule: '0 3 * * *', timeZone: 'Europe/Berlin' });
-    const jp = pod('backup-bbbbb', { owner: { kind: 'Job', name: 'backup', uid: 'uid-job-backup' } });
-    const cp = pod('nightly-bbbbb', { owner: { kind: 'CronJob', name: 'nightly', uid: 'uid-cj-nightly' } });
+    const jp = boundPod('backup-bbbbb', { owner: { kind: 'Job', name: 'backup', uid: 'uid-job-backup' } });
+    const cp = boundPod('nightly-bbbbb', { owner: { kind: 'CronJob', name: 'nightly', uid: 'uid-cj-nightly' } });
     const w = world([j, cj, jp, cp]);
     const [backup, nightly] = nodeTargetPods('a', w.objects.Pod, new OwnerIndex(w.objects));
     expect(backup!.job).toEqual({ completions: 1, parallelism: 1, backoffLimit: 2, ttlSecondsAfterFinished: 60 });

@@ -2,24 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { schedulerController } from '../../src/server/scheduling/scheduler-controller.js';
 import { schedule } from '../../src/server/scheduling/schedule.js';
 import type { KindObject } from '../../src/core/objects/validate.js';
-import { applyChanges, container, iso, node, obj, pods, snapshot, T0, world } from './controller-fixtures.js';
+import { applyChanges, container, node, pod, pods, snapshot, T0, world, type PodOpts } from './controller-fixtures.js';
 
 let seq = 0;
-function rsPod(name: string, o: { node?: string; rs?: string; kind?: string; created?: number; containers?: Record<string, unknown>[]; selector?: Record<string, string>; annotations?: Record<string, string> } = {}): KindObject<'Pod'> {
+function rsPod(name: string, o: Omit<PodOpts, 'owner'> & { rs?: string; kind?: string } = {}): KindObject<'Pod'> {
   const rs = o.rs ?? 'web-abc';
-  return obj('Pod', {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: 'default',
-      uid: `uid-pod-${name}`,
-      creationTimestamp: iso(o.created ?? T0 + ++seq * 1000),
-      ...(o.annotations ? { annotations: o.annotations } : {}),
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: o.kind ?? 'ReplicaSet', name: rs, uid: `uid-${rs}`, controller: true, blockOwnerDeletion: true }],
-    },
-    spec: { containers: o.containers ?? [container()], ...(o.node ? { nodeName: o.node } : {}), ...(o.selector ? { nodeSelector: o.selector } : {}) },
-  });
+  return pod(name, { ...o, created: o.created ?? T0 + ++seq * 1000, owner: { kind: o.kind ?? 'ReplicaSet', name: rs, uid: `uid-${rs}` } });
 }
 
 const sched = schedulerController();
