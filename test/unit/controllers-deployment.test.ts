@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deploymentController, LAST_ROLLBACK_ANNOTATION, ROLLOUT_COMPLETE_ANNOTATION } from '../../src/server/controllers/deployment.js';
 import { replicaSetController } from '../../src/server/controllers/replicaset.js';
 import { schedulerController } from '../../src/server/scheduling/scheduler-controller.js';
-import { rollingNumbers } from '../../src/server/controllers/rollout-math.js';
+import { rollingNumbers, rollingStep } from '../../src/server/controllers/rollout-math.js';
 import { podTemplateHash } from '../../src/core/objects/template-hash.js';
 import { applyChanges, container, deployment, markReady, node, pass, pods, snapshot, T0, world, type World } from './controller-fixtures.js';
 
@@ -35,6 +35,22 @@ describe('rollout numbers (Kubernetes rounding)', () => {
     expect(rollingNumbers({ maxSurge: 0, maxUnavailable: '10%' }, 3, { daemonSet: false, hostPorts: false })).toEqual({ maxSurge: 0, maxUnavailable: 1 });
     expect(rollingNumbers(undefined, 1, { daemonSet: false, hostPorts: true })).toEqual({ maxSurge: 1, maxUnavailable: 1 });
     expect(rollingNumbers({ maxSurge: 0, maxUnavailable: '50%' }, 3, { daemonSet: true, hostPorts: false })).toEqual({ maxSurge: 0, maxUnavailable: 2 });
+  });
+});
+
+describe('rolling step (Kubernetes reconcileNewReplicaSet + reconcileOldReplicaSets)', () => {
+  const n = { maxSurge: 1, maxUnavailable: 0 };
+  it('surges one new replica and removes nothing while it is not available', () => {
+    expect(rollingStep(2, n, { replicas: 0, available: 0 }, [{ replicas: 2, available: 2 }])).toEqual({ current: 1, old: [2] });
+    expect(rollingStep(2, n, { replicas: 1, available: 0 }, [{ replicas: 2, available: 2 }])).toEqual({ current: 1, old: [2] });
+  });
+  it('removes old replicas only while desired − maxUnavailable stay available', () => {
+    expect(rollingStep(2, n, { replicas: 1, available: 1 }, [{ replicas: 2, available: 2 }])).toEqual({ current: 1, old: [1] });
+    expect(rollingStep(4, { maxSurge: 1, maxUnavailable: 1 }, { replicas: 0, available: 0 }, [{ replicas: 4, available: 4 }])).toEqual({ current: 1, old: [3] });
+  });
+  it('removes unavailable old replicas first (within what the surge allows), they cost nothing', () => {
+    expect(rollingStep(2, n, { replicas: 1, available: 0 }, [{ replicas: 1, available: 1 }, { replicas: 2, available: 0 }])).toEqual({ current: 1, old: [1, 1] });
+    expect(rollingStep(2, n, { replicas: 1, available: 1 }, [{ replicas: 1, available: 1 }, { replicas: 1, available: 0 }])).toEqual({ current: 1, old: [1, 0] });
   });
 });
 
