@@ -99,6 +99,15 @@ describe('DaemonSet', () => {
     expect(placed(w)).toEqual(['a:2']);
   });
 
+  it('replaces a pod that ended (Failed) with a new one on the same node', () => {
+    const w = world([node('a'), daemonSet('agent')]);
+    pass(w, ds);
+    const p = w.objects.Pod[0]!;
+    w.objects.Pod[0] = { ...p, status: { phase: 'Failed' } };
+    const changes = ds.reconcile(snapshot(w)).changes;
+    expect(changes.filter((c) => c.op !== 'status').map((c) => (c.op === 'delete' ? `delete ${c.ref.name}` : c.op === 'put' ? `put ${c.object.metadata.name}` : ''))).toEqual([`delete ${p.metadata.name}`, 'put agent-bbbbc']);
+  });
+
   it('skips nodes without room for the request', () => {
     const w = world([node('a', { memory: '32Mi' }), node('b'), daemonSet('agent', { template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [container('app', { resources: { requests: { memory: '64Mi' } } })] } } })]);
     pass(w, ds);

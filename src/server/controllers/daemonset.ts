@@ -59,7 +59,8 @@ function reconcileDaemonSet(ds: DaemonSet, ctx: Ctx): ObjectChange[] {
   const hash = rev.hash;
   const demands = podDemands(ds.spec.template.spec, ds.spec.template.metadata?.annotations, ds.metadata.annotations);
   const group = ds.metadata.uid!;
-  const mine = ctx.snapshot.objects.Pod.filter((p) => isControlledBy(p, ds) && !isBeingDeleted(p) && !isPodTerminal(p)).sort(oldestFirst);
+  const owned = ctx.snapshot.objects.Pod.filter((p) => isControlledBy(p, ds) && !isBeingDeleted(p)).sort(oldestFirst);
+  const mine = owned.filter((p) => !isPodTerminal(p));
   const fresh = new Set<string>();
   const available = (p: Pod): boolean => !fresh.has(p.metadata.name) && isPodReady(p);
   const remove = (p: Pod): void => {
@@ -74,6 +75,8 @@ function reconcileDaemonSet(ds: DaemonSet, ctx: Ctx): ObjectChange[] {
   };
   const hashOf = (p: Pod): string | undefined => p.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL];
 
+  // A daemon pod that ended (Failed, Succeeded) is replaced, as Kubernetes' DaemonSet controller does.
+  for (const p of owned) if (isPodTerminal(p)) remove(p);
   const byNode = new Map<string, Pod[]>();
   for (const p of mine) {
     // A DaemonSet never has a Pending pod (one left from elsewhere goes).
