@@ -47,3 +47,12 @@ describe('namespace deletion', () => {
     expect(namespaceController().reconcile(snapshot(world([ns('default'), deployment('web')]))).changes).toEqual([]);
   });
 });
+
+describe('a namespace being deleted', () => {
+  it('gets no new objects from the controllers, so the deletion can finish', () => {
+    const ns = obj('Namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', uid: 'ns-shop', deletionTimestamp: '2025-01-01T00:00:00Z' }, status: { phase: 'Terminating' } });
+    const w = world([node('a'), ns, deployment('cart', {}, { namespace: 'shop' })]);
+    expect(deploymentController().reconcile(snapshot(w)).changes).toEqual([]);
+    expect(replicaSetController().reconcile(snapshot(w)).changes).toEqual([]);
+  });
+});

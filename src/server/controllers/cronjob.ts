@@ -14,7 +14,7 @@ import type { WireJobRunStatus } from '../../core/objects/wire.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { jobStatusFromReport } from './job-status.js';
 import { runsSpec } from './job.js';
-import { controllerRef, isBeingDeleted, isControlledBy, isoTime, NameSource, nsName, oldestFirst, parseTime, sameData } from './object-kit.js';
+import { controllerRef, isActiveOwner, isBeingDeleted, isControlledBy, isoTime, NameSource, nsName, oldestFirst, parseTime, sameData, terminatingNamespaces } from './object-kit.js';
 import { newPod } from './pod-factory.js';
 import { reportedPod } from './pod-status.js';
 
@@ -94,8 +94,9 @@ export function cronJobController(): Controller {
     reconcile(snapshot: ControllerSnapshot): Reconciled {
       const names = new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName)));
       const changes: ObjectChange[] = [];
+      const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       for (const cj of snapshot.objects.CronJob) {
-        if (isBeingDeleted(cj) || cj.metadata.uid === undefined) continue;
+        if (!isActiveOwner(cj, terminating)) continue;
         changes.push(...reconcileCronJob(cj, snapshot, names));
       }
       return { changes };

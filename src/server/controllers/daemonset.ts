@@ -19,7 +19,7 @@ import type { KindObject } from '../../core/objects/validate.js';
 import { CONTROLLER_REVISION_HASH_LABEL } from '../../core/objects/annotations.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { currentRevision, pruneRevisions } from './daemonset-revisions.js';
-import { controllerOf, isBeingDeleted, isControlledBy, isPodReady, isPodTerminal, NameSource, nsName, oldestFirst, sameData, setCondition, type Pod } from './object-kit.js';
+import { controllerOf, isActiveOwner, isBeingDeleted, isControlledBy, isPodReady, isPodTerminal, NameSource, nsName, oldestFirst, sameData, setCondition, terminatingNamespaces, type Pod } from './object-kit.js';
 import { OwnerIndex } from './owner-index.js';
 import { newPod } from './pod-factory.js';
 import { hasHostPorts, rollingNumbers } from './rollout-math.js';
@@ -181,8 +181,9 @@ export function daemonSetController(): Controller {
       }
       const ctx: Ctx = { snapshot, nodes, placement, names: new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName))) };
       const changes: ObjectChange[] = [];
+      const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       for (const ds of snapshot.objects.DaemonSet) {
-        if (isBeingDeleted(ds) || ds.metadata.uid === undefined) continue;
+        if (!isActiveOwner(ds, terminating)) continue;
         changes.push(...reconcileDaemonSet(ds, ctx));
       }
       return { changes };

@@ -17,7 +17,7 @@ import { CHANGE_CAUSE_ANNOTATION, DEPLOYMENT_REVISION_ANNOTATION, POD_TEMPLATE_H
 import { podTemplateHash } from '../../core/objects/template-hash.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { availableCondition, countsOf, failedCondition, isComplete, judgeProgress, type RolloutFigures } from './deployment-status.js';
-import { controllerRef, isBeingDeleted, isControlledBy, isoTime, isPodReady, sameData, type Pod } from './object-kit.js';
+import { controllerRef, isActiveOwner, isBeingDeleted, isControlledBy, isoTime, isPodReady, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
 import { activePodsOf } from './replicaset.js';
 import { hasHostPorts, rollingNumbers, rollingStep } from './rollout-math.js';
 
@@ -187,8 +187,9 @@ export function deploymentController(): Controller {
       const ctx: Context = { replicaSets: snapshot.objects.ReplicaSet, pods: snapshot.objects.Pod, deferred: deferredWorkloads(snapshot), now: snapshot.now };
       const changes: ObjectChange[] = [];
       let wakeAt: number | undefined;
+      const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       for (const d of snapshot.objects.Deployment) {
-        if (isBeingDeleted(d) || d.metadata.uid === undefined) continue;
+        if (!isActiveOwner(d, terminating)) continue;
         const r = reconcileDeployment(d, ctx);
         changes.push(...r.changes);
         if (r.wakeAt !== undefined && (wakeAt === undefined || r.wakeAt < wakeAt)) wakeAt = r.wakeAt;

@@ -11,7 +11,7 @@ import type { AnyObject, ObjectChange, ObjectRef } from '../../core/objects/chan
 import { KINDS } from '../../core/objects/kinds.js';
 import type { KindName } from '../../core/objects/validate.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
-import { isBeingDeleted, metaOf, namespaceOf } from './object-kit.js';
+import { metaOf, namespaceOf, terminatingNamespaces } from './object-kit.js';
 
 function refFor(o: AnyObject): ObjectRef {
   const ns = KINDS[o.kind as KindName].namespaced ? namespaceOf(o) : undefined;
@@ -58,16 +58,12 @@ export function garbageCollector(): Controller {
   };
 }
 
-export function isTerminating(ns: { metadata: unknown; status?: { phase?: string } }): boolean {
-  return isBeingDeleted(ns) || ns.status?.phase === 'Terminating';
-}
-
 export function namespaceController(): Controller {
   return {
     name: 'namespace',
     reconcile(snapshot: ControllerSnapshot): Reconciled {
       const changes: ObjectChange[] = [];
-      const terminating = new Set(snapshot.objects.Namespace.filter(isTerminating).map((n) => n.metadata.name));
+      const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       if (terminating.size === 0) return { changes };
       const left = new Set<string>();
       for (const o of allObjects(snapshot)) {

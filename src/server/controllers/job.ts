@@ -10,7 +10,7 @@ import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { finishedAt, isFinished, jobStatusFromReport } from './job-status.js';
-import { isBeingDeleted, isControlledBy, NameSource, nsName, oldestFirst, sameData, type Pod } from './object-kit.js';
+import { isActiveOwner, isBeingDeleted, isControlledBy, NameSource, nsName, oldestFirst, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
 import { OwnerIndex } from './owner-index.js';
 import { newPod } from './pod-factory.js';
 import { reportedPod } from './pod-status.js';
@@ -36,8 +36,9 @@ export function jobController(): Controller {
       const names = new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName)));
       const changes: ObjectChange[] = [];
       let wakeAt: number | undefined;
+      const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       for (const job of snapshot.objects.Job) {
-        if (isBeingDeleted(job) || job.metadata.uid === undefined || owners.controller(job)?.kind === 'CronJob') continue;
+        if (!isActiveOwner(job, terminating) || owners.controller(job)?.kind === 'CronJob') continue;
         const ns = job.metadata.namespace ?? 'default';
         const ref = { kind: 'Job' as const, namespace: ns, name: job.metadata.name };
         const ttl = job.spec.ttlSecondsAfterFinished;

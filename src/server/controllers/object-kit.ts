@@ -107,6 +107,23 @@ export function isBeingDeleted(o: { metadata: unknown }): boolean {
   return metaOf(o).deletionTimestamp !== undefined;
 }
 
+/** A Namespace being deleted (deletionTimestamp, or phase Terminating): nothing may be created in it. */
+export function isTerminating(ns: { metadata: unknown; status?: { phase?: string } }): boolean {
+  return isBeingDeleted(ns) || ns.status?.phase === 'Terminating';
+}
+
+export function terminatingNamespaces(namespaces: readonly { metadata: { name: string }; status?: { phase?: string } }[]): Set<string> {
+  return new Set(namespaces.filter(isTerminating).map((n) => n.metadata.name));
+}
+
+/**
+ * Whether a controller acts for `owner`: stored (it has a uid its dependents can name), not being
+ * deleted, and not in a namespace being deleted (the namespace controller empties that).
+ */
+export function isActiveOwner(owner: { metadata: unknown }, terminating: ReadonlySet<string>): boolean {
+  return metaOf(owner).uid !== undefined && !isBeingDeleted(owner) && !terminating.has(namespaceOf(owner));
+}
+
 /** Oldest first: creationTimestamp, then name (so the order is total). Objects not yet stored sort last. */
 export function oldestFirst(a: { metadata: unknown }, b: { metadata: unknown }): number {
   const ca = metaOf(a).creationTimestamp ?? '\uffff';

@@ -8,7 +8,7 @@
 import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
-import { conditionOf, isBeingDeleted, isControlledBy, isPodReady, isPodTerminal, matchesLabels, NameSource, nsName, oldestFirst, sameData, type Pod } from './object-kit.js';
+import { conditionOf, isActiveOwner, isBeingDeleted, isControlledBy, isPodReady, isPodTerminal, matchesLabels, NameSource, nsName, oldestFirst, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
 import { newPod } from './pod-factory.js';
 
 type ReplicaSet = KindObject<'ReplicaSet'>;
@@ -55,8 +55,9 @@ export function replicaSetController(): Controller {
       const names = new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName)));
       const ready = new Map(snapshot.objects.Node.map((n) => [n.metadata.name, conditionOf(n.status?.conditions, 'Ready')?.status === 'True']));
       const nodeReady = (node: string): boolean => ready.get(node) ?? false;
+      const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       for (const rs of snapshot.objects.ReplicaSet) {
-        if (isBeingDeleted(rs) || rs.metadata.uid === undefined) continue;
+        if (!isActiveOwner(rs, terminating)) continue;
         const active = activePodsOf(rs, snapshot.objects.Pod);
         const want = rs.spec.replicas ?? 1;
         const ns = rs.metadata.namespace ?? 'default';

@@ -8,7 +8,7 @@ import type { ObjectChange } from '../../core/objects/changes.js';
 import { readGroveAnnotations } from '../../core/objects/annotations.js';
 import type { Controller, ControllerSnapshot, Reconciled } from '../controllers/controller.js';
 import { OwnerIndex } from '../controllers/owner-index.js';
-import { conditionOf, controllerOf, isBeingDeleted, nsName, parseTime, setCondition, type Pod } from '../controllers/object-kit.js';
+import { conditionOf, controllerOf, isBeingDeleted, namespaceOf, nsName, terminatingNamespaces, parseTime, setCondition, type Pod } from '../controllers/object-kit.js';
 import { nodeView } from './node-view.js';
 import { podDemands } from './pod-demands.js';
 import { DEFAULT_EVICTION_TIMEOUT_MS, schedule, type SchedulingPod } from './schedule.js';
@@ -46,7 +46,9 @@ export function schedulerController(options: SchedulerOptions = {}): Controller 
     name: 'scheduler',
     reconcile(snapshot: ControllerSnapshot): Reconciled {
       const owners = new OwnerIndex(snapshot.objects);
-      const live = snapshot.objects.Pod.filter((p) => !isBeingDeleted(p));
+      const terminating = terminatingNamespaces(snapshot.objects.Namespace);
+      // Pods of a namespace being deleted are neither bound nor moved: they are on their way out.
+      const live = snapshot.objects.Pod.filter((p) => !isBeingDeleted(p) && !terminating.has(namespaceOf(p)));
       const byKey = new Map(live.map((p) => [nsName(p), p]));
       const nodes = snapshot.objects.Node.map((n) => nodeView(n, snapshot.reports.get(n.metadata.name)));
       const result = schedule({ pods: live.map((p) => schedulingPod(p, owners, evictionMs)), nodes, now: snapshot.now });
