@@ -202,6 +202,29 @@ export function pass(w: World, ...controllers: Controller[]): ObjectChange[] {
   return all;
 }
 
+/**
+ * Runs `controllers` on ONE snapshot and applies all their changes together in list order, as
+ * the object server's loop does; throws when a delete precedes a put or status of the same
+ * object (the store would refuse the whole commit).
+ */
+export function passShared(w: World, ...controllers: Controller[]): ObjectChange[] {
+  const snap = snapshot(w);
+  const all = controllers.flatMap((c) => c.reconcile(snap).changes);
+  const deleted = new Set<string>();
+  const key = (r: ObjectRef) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+  for (const c of all) {
+    const ref = c.op === 'put' ? { kind: c.object.kind, namespace: (c.object.metadata as { namespace?: string }).namespace, name: c.object.metadata.name } : c.ref;
+    if (c.op === 'delete') deleted.add(key(ref as ObjectRef));
+    else if (deleted.has(key(ref as ObjectRef))) throw new Error(`${c.op} of ${key(ref as ObjectRef)} after its delete in one commit`);
+  }
+  applyChanges(w, all.filter((c) => c.op !== 'status' || objectExists(w, c.ref) || all.some((p) => p.op === 'put' && p.object.kind === c.ref.kind && p.object.metadata.name === c.ref.name)));
+  return all;
+}
+
+function objectExists(w: World, ref: ObjectRef): boolean {
+  return (w.objects[ref.kind] as AnyObject[]).some((o) => sameRef(o, ref));
+}
+
 export function pods(w: World): KindObject<'Pod'>[] {
   return [...w.objects.Pod].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
 }

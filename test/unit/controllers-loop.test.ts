@@ -3,7 +3,7 @@ import { groveControllers } from '../../src/server/controllers/index.js';
 import { nodeTargetPods } from '../../src/server/controllers/node-targets.js';
 import { OwnerIndex } from '../../src/server/controllers/owner-index.js';
 import type { WirePodStatus } from '../../src/core/objects/wire.js';
-import { daemonSet, deployment, node, pass, pods, report, world, type World } from './controller-fixtures.js';
+import { daemonSet, deployment, node, pass, passShared, pods, report, world, type World } from './controller-fixtures.js';
 
 const all = groveControllers();
 
@@ -29,9 +29,9 @@ function nodesReport(w: World, failing = ''): void {
   }
 }
 
-function settle(w: World, failing = ''): number {
+function settle(w: World, failing = '', run: typeof pass = pass): number {
   for (let i = 1; i <= 20; i++) {
-    const changes = pass(w, ...all);
+    const changes = run(w, ...all);
     nodesReport(w, failing);
     if (changes.length === 0) return i;
   }
@@ -63,5 +63,24 @@ describe('all controllers together, pods made ready by the nodes\' reports', () 
     settle(w, 'broken');
     expect(imagesNow()).toEqual(['example/app:1', 'example/app:1']);
     expect(w.objects.Deployment[0]!.spec.template.spec.containers[0]!.image).toBe('example/app:1');
+  });
+});
+
+describe('all controllers on one shared snapshot per pass, changes committed together (the object server\'s loop)', () => {
+  it('settle, scale down while a pod is Pending, and collect a deleted Deployment without a delete before a write', () => {
+    const w = world([node('a', { cordoned: true }), deployment('web', { replicas: 3 }), daemonSet('agent')]);
+    settle(w, '', passShared);
+    expect(pods(w).filter((p) => p.spec.nodeName === undefined)).toHaveLength(3);
+    // The node opens while the Deployment scales down: the scheduler would bind the pods the ReplicaSet deletes.
+    w.objects.Node = [node('a')];
+    const d = w.objects.Deployment[0]!;
+    w.objects.Deployment[0] = { ...d, spec: { ...d.spec, replicas: 1 } };
+    settle(w, '', passShared);
+    expect(pods(w).map((p) => p.spec.nodeName)).toEqual(['a', 'a']);
+    w.objects.Deployment = [];
+    settle(w, '', passShared);
+    expect(pods(w).map((p) => p.metadata.ownerReferences?.[0]?.kind)).toEqual(['DaemonSet']);
+    expect(w.objects.ReplicaSet).toEqual([]);
+    expect(passShared(w, ...all)).toEqual([]);
   });
 });

@@ -20,9 +20,10 @@
  * - Controllers own disjoint writes (pods of their own, statuses of their kinds), but two may
  *   delete the same object (the garbage collector and a node's departure): a delete of an
  *   object already gone is nothing, not an error.
- * - Best run in order, each on the snapshot after the previous one's changes (the scheduler
- *   then binds the pods a ReplicaSet just made in the same pass); one shared snapshot is also
- *   correct, it only takes more passes to settle.
+ * - One snapshot for all controllers of a pass, their changes committed together in list order
+ *   (index.ts orders the list so no delete precedes a put or status of the same object), or
+ *   each on the snapshot after the previous one's changes: both settle, the second in fewer
+ *   passes.
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindName, KindObject } from '../../core/objects/validate.js';

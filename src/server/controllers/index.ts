@@ -1,8 +1,10 @@
 /**
- * Every controller Grove runs, in the order one pass runs them: deletions first (what goes
- * frees room), then the workload controllers that make pods, then the scheduler that binds
- * them, then pod status from the nodes' reports. The loop runner (src/server/objects/
- * controller-loop.ts) runs the list; each controller also stands alone in its tests.
+ * Every controller Grove runs, in the order of one pass. The loop runner (src/server/objects/
+ * controller-loop.ts) may give them all one snapshot and commit their changes together in this
+ * order, so the order is chosen for that: whatever writes an object (pod status, a binding, a
+ * workload's own objects and status) comes before whatever may delete it in the same pass
+ * (a ReplicaSet's surplus, an eviction, garbage collection, namespace deletion last), and a
+ * delete never precedes a put or status of the same object in one commit.
  */
 import type { Controller } from './controller.js';
 import { cronJobController } from './cronjob.js';
@@ -18,15 +20,15 @@ export type ControllerOptions = SchedulerOptions;
 
 export function groveControllers(options: ControllerOptions = {}): Controller[] {
   return [
-    namespaceController(),
-    garbageCollector(),
+    podStatusController(),
+    schedulerController(options),
     deploymentController(),
     replicaSetController(),
     daemonSetController(),
     jobController(),
     cronJobController(),
-    schedulerController(options),
-    podStatusController(),
+    garbageCollector(),
+    namespaceController(),
   ];
 }
 
