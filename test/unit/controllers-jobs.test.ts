@@ -3,6 +3,9 @@ import { jobController } from '../../src/server/controllers/job.js';
 import { cronJobController } from '../../src/server/controllers/cronjob.js';
 import { garbageCollector } from '../../src/server/controllers/gc.js';
 import { schedulerController } from '../../src/server/scheduling/scheduler-controller.js';
+import { podStatusController } from '../../src/server/controllers/pod-status.js';
+import { nodeTargetPods } from '../../src/server/controllers/node-targets.js';
+import { OwnerIndex } from '../../src/server/controllers/owner-index.js';
 import type { WireJobStatus, WirePodStatus } from '../../src/core/objects/wire.js';
 import { validate } from '../../src/core/objects/validate.js';
 import { applyChanges, cronJob, iso, job, node, pass, pods, report, snapshot, T0, world, type World } from './controller-fixtures.js';
@@ -22,7 +25,8 @@ function passDefaulted(w: World, ...cs: Parameters<typeof pass>[1][]): void {
 }
 
 function podReport(w: World, jobStatus: WireJobStatus): void {
-  const p = pods(w)[0]!;
+  // The Job's or CronJob's own pod (not a CronJob run's pod record).
+  const p = pods(w).find((x) => /^uid-(job|cj)-/.test(x.metadata.ownerReferences?.[0]?.uid ?? ''))!;
   const status: WirePodStatus = { name: p.metadata.name, namespace: 'default', uid: p.metadata.uid!, app: 'x', templateHash: 'h', phase: 'Running', ready: false, restarts: 0, containers: [], job: jobStatus };
   w.reports.set(p.spec.nodeName!, report(p.spec.nodeName!, [status]));
 }
@@ -116,11 +120,25 @@ describe('CronJob', () => {
     expect(status.active?.map((a) => a.name)).toEqual(['nightly-29000025']);
     // The Job controller leaves run records alone (no pods for them), and nothing changes on a repeat.
     expect(jobs.reconcile(snapshot(w)).changes).toEqual([]);
-    pass(w, crons); // status.active gains the new records' uids
+    pass(w, crons); // status.active gains the new records' uids, each record gets its pod record
     expect(crons.reconcile(snapshot(w)).changes).toEqual([]);
+    const runPods = pods(w).filter((p) => p.metadata.ownerReferences?.[0]?.kind === 'Job');
+    expect(runPods.map((p) => [p.metadata.labels?.['job-name'], p.spec.nodeName, p.status?.phase]).sort()).toEqual([
+      ['nightly-29000010', 'a', 'Succeeded'],
+      ['nightly-29000015', 'a', 'Failed'],
+      ['nightly-29000020', 'a', 'Succeeded'],
+      ['nightly-29000025', 'a', 'Running'],
+    ]);
+    // Records only: not sent to the node, not touched by the scheduler or the pod status controller.
+    expect(nodeTargetPods('a', w.objects.Pod, new OwnerIndex(w.objects)).map((t) => t.owner?.kind)).toEqual(['CronJob']);
+    expect(sched.reconcile(snapshot(w)).changes).toEqual([]);
+    expect(podStatusController().reconcile(snapshot(w)).changes.filter((c) => runPods.some((p) => c.op === 'status' && c.ref.name === p.metadata.name))).toEqual([]);
     // A run the node no longer reports goes.
     podReport(w, { active: 0, succeeded: 3, failed: 2, jobs: runs.slice(2, 5) });
     const changes = crons.reconcile(snapshot(w)).changes;
     expect(changes.filter((c) => c.op === 'delete').map((c) => (c as { ref: { name: string } }).ref.name)).toEqual(['nightly-29000025']);
+    // Its pod record follows by garbage collection.
+    applyChanges(w, changes);
+    expect(garbageCollector().reconcile(snapshot(w)).changes.map((c) => c.op)).toEqual(['delete']);
   });
 });

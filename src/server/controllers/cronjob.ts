@@ -4,8 +4,8 @@
  * A changed job template replaces the pod.
  *
  * The runs the node reports (its job history) appear as Job objects owned by the CronJob, named
- * as the agent named them, their status mirrored from the report; runs the node no longer
- * reports, and runs beyond successfulJobsHistoryLimit / failedJobsHistoryLimit, are deleted.
+ * as the agent named them, their status mirrored from the report, each with one Pod record
+ * (cron-run-pods.ts); runs the node no longer reports, and runs beyond successfulJobsHistoryLimit / failedJobsHistoryLimit, are deleted.
  * CronJob status: lastScheduleTime, lastSuccessfulTime, active (the running Jobs).
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
@@ -16,6 +16,7 @@ import { jobStatusFromReport } from './job-status.js';
 import { runsSpec } from './job.js';
 import { controllerRef, isActiveOwner, isBeingDeleted, isControlledBy, isoTime, NameSource, nsName, oldestFirst, parseTime, sameData, terminatingNamespaces } from './object-kit.js';
 import { newPod } from './pod-factory.js';
+import { runPodChanges } from './cron-run-pods.js';
 import { reportedPod } from './pod-status.js';
 
 type CronJob = KindObject<'CronJob'>;
@@ -74,6 +75,8 @@ function reconcileCronJob(cj: CronJob, snapshot: ControllerSnapshot, names: Name
     if (!existing) changes.push({ op: 'put', object: runRecord(cj, run) });
     const status = jobStatusFromReport(existing?.status, run, snapshot.now);
     if (!sameData(status, existing?.status)) changes.push({ op: 'status', ref: { kind: 'Job', namespace: ns, name: run.name }, status });
+    // Its pod record once the Job record is stored (its uid is what the pod's owner reference names).
+    if (existing?.metadata.uid !== undefined) changes.push(...runPodChanges(existing, run, keep!.spec.nodeName!, snapshot.objects.Pod, names, snapshot.now));
   }
   const keptNames = new Set(runs.map((r) => r.name));
   for (const j of records) if (!keptNames.has(j.metadata.name)) changes.push({ op: 'delete', ref: { kind: 'Job', namespace: ns, name: j.metadata.name } });

@@ -175,7 +175,7 @@ export function daemonSetController(): Controller {
       const placement = new Placement(nodes);
       const owners = new OwnerIndex(snapshot.objects);
       for (const p of snapshot.objects.Pod) {
-        if (p.spec.nodeName === undefined || isBeingDeleted(p)) continue;
+        if (p.spec.nodeName === undefined || isBeingDeleted(p) || owners.isCronRunPod(p)) continue;
         const top = owners.topLevel(p);
         placement.add({ key: nsName(p), node: p.spec.nodeName, group: controllerOf(p)?.uid ?? nsName(p), demands: podDemands(p.spec, p.metadata.annotations, top === p ? undefined : top.metadata.annotations) });
       }

@@ -33,12 +33,6 @@ export function jobSettings(spec: JobSpec): JobSettings {
   return pick(spec, JOB_KEYS);
 }
 
-/** A CronJob-owned Job is a record of a run the node made itself: its pod is not sent again. */
-export function isCronRunRecord(pod: Pod, owners: OwnerIndex): boolean {
-  const owner = owners.controller(pod);
-  return owner?.kind === 'Job' && owners.controller(owner)?.kind === 'CronJob';
-}
-
 export function podTarget(pod: Pod, owners: OwnerIndex): WirePodTarget {
   const top: AnyObject = owners.topLevel(pod);
   const annotations = { ...groveAnnotationsOf(top === pod ? undefined : top.metadata.annotations), ...groveAnnotationsOf(pod.metadata.annotations) };
@@ -62,7 +56,7 @@ export function podTarget(pod: Pod, owners: OwnerIndex): WirePodTarget {
 
 export function nodeTargetPods(node: string, pods: readonly Pod[], owners: OwnerIndex): WirePodTarget[] {
   return pods
-    .filter((p) => p.spec.nodeName === node && !isBeingDeleted(p) && !isCronRunRecord(p, owners))
+    .filter((p) => p.spec.nodeName === node && !isBeingDeleted(p) && !owners.isCronRunPod(p))
     .map((p) => podTarget(p, owners))
     .sort((a, b) => (a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -33,6 +33,15 @@ export class OwnerIndex {
     return owner;
   }
 
+  /**
+   * A pod of a CronJob's run record (a Job the CronJob owns): a record of what the node ran on
+   * its own, never sent to a node, bound, moved or given status from a report.
+   */
+  isCronRunPod(pod: AnyObject): boolean {
+    const job = this.controller(pod);
+    return job?.kind === 'Job' && this.controller(job)?.kind === 'CronJob';
+  }
+
   /** Follows controllers up (at most a few steps: kinds nest two deep) to the one with none. */
   topLevel(o: AnyObject): AnyObject {
     let current = o;

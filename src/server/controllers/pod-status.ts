@@ -15,6 +15,7 @@ import type { ContainerState, ContainerStatus, PodStatus } from '../../core/obje
 import type { KindObject } from '../../core/objects/validate.js';
 import type { WireContainerStatus, WirePodStatus } from '../../core/objects/wire.js';
 import type { Controller, ControllerSnapshot, NodeReport, Reconciled } from './controller.js';
+import { OwnerIndex } from './owner-index.js';
 import { conditionOf, isBeingDeleted, isoTime, namespaceOf, parseTime, sameData, setCondition, type Pod } from './object-kit.js';
 
 type Node = KindObject<'Node'>;
@@ -137,10 +138,12 @@ export function podStatusController(): Controller {
     name: 'pod-status',
     reconcile(snapshot: ControllerSnapshot): Reconciled {
       const nodes = new Map(snapshot.objects.Node.map((n) => [n.metadata.name, n]));
+      const owners = new OwnerIndex(snapshot.objects);
       const changes: ObjectChange[] = [];
       for (const pod of snapshot.objects.Pod) {
         const nodeName = pod.spec.nodeName;
-        if (nodeName === undefined || isBeingDeleted(pod)) continue;
+        // A CronJob run's pod record gets its status from the run (cronjob.ts), not from a report of its own.
+        if (nodeName === undefined || isBeingDeleted(pod) || owners.isCronRunPod(pod)) continue;
         const report = snapshot.reports.get(nodeName);
         // Nothing heard from the node since the server started: the stored status stands.
         if (!report && pod.status?.conditions?.some((c) => c.type === 'Ready')) continue;

@@ -48,7 +48,7 @@ export function schedulerController(options: SchedulerOptions = {}): Controller 
       const owners = new OwnerIndex(snapshot.objects);
       const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       // Pods of a namespace being deleted are neither bound nor moved: they are on their way out.
-      const live = snapshot.objects.Pod.filter((p) => !isBeingDeleted(p) && !terminating.has(namespaceOf(p)));
+      const live = snapshot.objects.Pod.filter((p) => !isBeingDeleted(p) && !terminating.has(namespaceOf(p)) && !owners.isCronRunPod(p));
       const byKey = new Map(live.map((p) => [nsName(p), p]));
       const nodes = snapshot.objects.Node.map((n) => nodeView(n, snapshot.reports.get(n.metadata.name)));
       const result = schedule({ pods: live.map((p) => schedulingPod(p, owners, evictionMs)), nodes, now: snapshot.now });
