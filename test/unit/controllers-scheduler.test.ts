@@ -57,6 +57,13 @@ describe('scheduler: binding', () => {
     expect(p2.status?.conditions?.[0]).toMatchObject({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient memory' });
   });
 
+  it('a pod that ended (a finished Job\'s) holds no memory and no port', () => {
+    const big = [container('app', { resources: { limits: { memory: '600Mi' } }, ports: [{ containerPort: 80, hostPort: 80 }] })];
+    const done = { ...rsPod('done', { node: 'a', kind: 'Job', rs: 'backup', containers: big }), status: { phase: 'Succeeded' as const } };
+    const { nodeOf } = run([node('a', { memory: '1Gi' }), done, rsPod('p1', { containers: big })]);
+    expect(nodeOf('p1')).toBe('a');
+  });
+
   it('hostPorts: a second claimant of a port stays Pending; other ports and protocols do not clash', () => {
     const port = (n: number, protocol = 'TCP') => [container('app', { ports: [{ containerPort: 80, hostPort: n, protocol }] })];
     const { nodeOf } = run([node('a'), rsPod('p1', { containers: port(80) }), rsPod('p2', { containers: port(80) }), rsPod('p3', { containers: port(80, 'UDP') }), rsPod('p4', { containers: port(81) })]);

@@ -25,7 +25,7 @@ import { newPod } from './pod-factory.js';
 import { hasHostPorts, rollingNumbers } from './rollout-math.js';
 import { byName, nodeView, type NodeView } from '../scheduling/node-view.js';
 import { Placement, rejectionsText, selectorMatches } from '../scheduling/placement.js';
-import { podDemands, type PodDemands } from '../scheduling/pod-demands.js';
+import { podDemands, podDemandsOf, type PodDemands } from '../scheduling/pod-demands.js';
 
 type DaemonSet = KindObject<'DaemonSet'>;
 
@@ -176,8 +176,7 @@ export function daemonSetController(): Controller {
       const owners = new OwnerIndex(snapshot.objects);
       for (const p of snapshot.objects.Pod) {
         if (p.spec.nodeName === undefined || isBeingDeleted(p) || owners.isCronRunPod(p)) continue;
-        const top = owners.topLevel(p);
-        placement.add({ key: nsName(p), node: p.spec.nodeName, group: controllerOf(p)?.uid ?? nsName(p), demands: podDemands(p.spec, p.metadata.annotations, top === p ? undefined : top.metadata.annotations) });
+        placement.add({ key: nsName(p), node: p.spec.nodeName, group: controllerOf(p)?.uid ?? nsName(p), demands: podDemandsOf(p, owners) });
       }
       const ctx: Ctx = { snapshot, nodes, placement, names: new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName))) };
       const changes: ObjectChange[] = [];

@@ -7,6 +7,8 @@ import { containerResources } from '../../core/objects/resources.js';
 import type { PodSpec } from '../../core/objects/pod.js';
 import { hostPortKey } from '../../core/wire-ports.js';
 import { normArch } from './node-view.js';
+import type { OwnerIndex } from '../controllers/owner-index.js';
+import { isPodTerminal, type Pod } from '../controllers/object-kit.js';
 
 export interface PodDemands {
   memoryBytes: number;
@@ -39,4 +41,15 @@ export function podDemands(spec: PodSpec, ...annotations: (Readonly<Record<strin
   const out: PodDemands = { memoryBytes, hostPorts: [...ports], nodeSelector: spec.nodeSelector ?? {} };
   if (settings.arch) out.arch = settings.arch.map(normArch);
   return out;
+}
+
+/**
+ * What a stored pod asks of its node, its top-level workload's annotations included. A pod that
+ * has ended (Succeeded, Failed: a finished Job's) holds no memory and no port any more, as
+ * Kubernetes counts it; its selectors still say where it may stay.
+ */
+export function podDemandsOf(pod: Pod, owners: OwnerIndex): PodDemands {
+  const top = owners.topLevel(pod);
+  const d = podDemands(pod.spec, pod.metadata.annotations, top === pod ? undefined : top.metadata.annotations);
+  return isPodTerminal(pod) ? { ...d, memoryBytes: 0, hostPorts: [] } : d;
 }

@@ -10,7 +10,7 @@ import type { Controller, ControllerSnapshot, Reconciled } from '../controllers/
 import { OwnerIndex } from '../controllers/owner-index.js';
 import { conditionOf, controllerOf, isBeingDeleted, namespaceOf, nsName, terminatingNamespaces, parseTime, setCondition, type Pod } from '../controllers/object-kit.js';
 import { nodeView } from './node-view.js';
-import { podDemands } from './pod-demands.js';
+import { podDemandsOf } from './pod-demands.js';
 import { DEFAULT_EVICTION_TIMEOUT_MS, schedule, type SchedulingPod } from './schedule.js';
 
 export interface SchedulerOptions {
@@ -25,7 +25,7 @@ export function schedulingPod(pod: Pod, owners: OwnerIndex, defaultEvictionMs: n
   const out: SchedulingPod = {
     key: nsName(pod),
     group: ownerRef?.uid ?? nsName(pod),
-    demands: podDemands(pod.spec, pod.metadata.annotations, topAnnotations),
+    demands: podDemandsOf(pod, owners),
     movable: ownerRef !== undefined && ownerRef.kind !== 'DaemonSet',
   };
   if (pod.spec.nodeName !== undefined) out.node = pod.spec.nodeName;
