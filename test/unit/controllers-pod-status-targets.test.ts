@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { podStatusController, podStatusFromReport } from '../../src/server/controllers/pod-status.js';
-import { nodeTargetPods } from '../../src/server/controllers/node-targets.js';
+import { nodeTargetPods, nodeTargetsByNode } from '../../src/server/controllers/node-targets.js';
 import { OwnerIndex } from '../../src/server/controllers/owner-index.js';
 import { WireNodeTarget as validateNodeTarget } from '../../src/core/objects/generated/wire-node-target.js';
 import { encodeCanonical, podsChecksum } from '../../src/core/wire-codec.js';
@@ -133,6 +133,8 @@ describe('node targets (schema 2)', () => {
     expect(targets[0]).not.toHaveProperty('annotations');
     const message = { schema: 2, cluster: 'c', node: 'a', revision: 1, checksum: podsChecksum(targets), pods: structuredClone(targets), issuedAt: iso(T0) };
     expect(validateNodeTarget(message), JSON.stringify((validateNodeTarget as { errors?: unknown }).errors)).toBe(true);
+    expect(nodeTargetsByNode(w.objects.Pod, new OwnerIndex(w.objects)).get('a')).toEqual(targets);
+    expect(nodeTargetsByNode(w.objects.Pod, new OwnerIndex(w.objects)).get('b')!.map((t) => t.name)).toEqual(['far']);
     // Unchanged pods encode byte-identically, whatever order the objects were read in.
     w.objects.Pod.reverse();
     expect(encodeCanonical(nodeTargetPods('a', w.objects.Pod, new OwnerIndex(w.objects)))).toEqual(encodeCanonical(targets));

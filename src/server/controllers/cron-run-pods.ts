@@ -26,7 +26,7 @@ export function runPodStatus(before: PodStatus | undefined, run: WireJobRunStatu
   return { phase, conditions, ...(start !== undefined ? { startTime: isoTime(start) } : {}) };
 }
 
-/** The changes that give `record` (a stored run Job) its one Pod record on `node`, with the run's status. */
+/** The changes that give `record` (a stored run Job; `pods` its pods) its one Pod record on `node`, with the run's status. */
 export function runPodChanges(record: Job, run: WireJobRunStatus, node: string, pods: readonly Pod[], names: NameSource, now: number): ObjectChange[] {
   const ns = record.metadata.namespace ?? 'default';
   const existing = pods.find((p) => isControlledBy(p, record));

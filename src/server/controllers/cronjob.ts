@@ -14,7 +14,7 @@ import type { WireJobRunStatus } from '../../core/objects/wire.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { jobStatusFromReport } from './job-status.js';
 import { runsSpec } from './job.js';
-import { controllerRef, isActiveOwner, isBeingDeleted, isControlledBy, isoTime, NameSource, nsName, oldestFirst, parseTime, sameData, terminatingNamespaces } from './object-kit.js';
+import { ControlledIndex, controllerRef, isActiveOwner, isBeingDeleted, isoTime, NameSource, nsName, oldestFirst, parseTime, sameData, terminatingNamespaces } from './object-kit.js';
 import { newPod } from './pod-factory.js';
 import { runPodChanges } from './cron-run-pods.js';
 import { reportedPod } from './pod-status.js';
@@ -54,11 +54,19 @@ export function keptRuns(cj: CronJob, runs: readonly WireJobRunStatus[]): WireJo
   return newestFirst.filter((r) => r.condition === undefined || ok.includes(r) || failed.includes(r));
 }
 
-function reconcileCronJob(cj: CronJob, snapshot: ControllerSnapshot, names: NameSource): ObjectChange[] {
+interface Ctx {
+  snapshot: ControllerSnapshot;
+  names: NameSource;
+  podsBy: ControlledIndex<KindObject<'Pod'>>;
+  jobsBy: ControlledIndex<Job>;
+}
+
+function reconcileCronJob(cj: CronJob, ctx: Ctx): ObjectChange[] {
+  const { snapshot, names } = ctx;
   const changes: ObjectChange[] = [];
   const ns = cj.metadata.namespace ?? 'default';
   const spec = cj.spec.jobTemplate.spec.template.spec;
-  const pods = snapshot.objects.Pod.filter((p) => isControlledBy(p, cj) && !isBeingDeleted(p)).sort(oldestFirst);
+  const pods = ctx.podsBy.of(cj).filter((p) => !isBeingDeleted(p)).sort(oldestFirst);
   const keep = pods.find((p) => runsSpec(p, spec));
   for (const p of pods) if (p !== keep) changes.push({ op: 'delete', ref: { kind: 'Pod', namespace: ns, name: p.metadata.name } });
   if (!keep) changes.push({ op: 'put', object: newPod({ owner: cj, template: cj.spec.jobTemplate.spec.template, names }) });
@@ -66,7 +74,7 @@ function reconcileCronJob(cj: CronJob, snapshot: ControllerSnapshot, names: Name
   const report = keep?.spec.nodeName !== undefined ? reportedPod(keep, snapshot.reports.get(keep.spec.nodeName))?.job : undefined;
   if (!report) return changes; // Nothing heard yet: the records and status stored stand.
   const runs = keptRuns(cj, (report.jobs ?? []).filter((r) => JOB_NAME.test(r.name) && r.name.length <= 63));
-  const records = snapshot.objects.Job.filter((j) => isControlledBy(j, cj));
+  const records = ctx.jobsBy.of(cj);
   const byName = new Map(records.map((j) => [j.metadata.name, j]));
   for (const run of runs) {
     const existing = byName.get(run.name);
@@ -76,7 +84,7 @@ function reconcileCronJob(cj: CronJob, snapshot: ControllerSnapshot, names: Name
     const status = jobStatusFromReport(existing?.status, run, snapshot.now);
     if (!sameData(status, existing?.status)) changes.push({ op: 'status', ref: { kind: 'Job', namespace: ns, name: run.name }, status });
     // Its pod record once the Job record is stored (its uid is what the pod's owner reference names).
-    if (existing?.metadata.uid !== undefined) changes.push(...runPodChanges(existing, run, keep!.spec.nodeName!, snapshot.objects.Pod, names, snapshot.now));
+    if (existing?.metadata.uid !== undefined) changes.push(...runPodChanges(existing, run, keep!.spec.nodeName!, ctx.podsBy.of(existing), names, snapshot.now));
   }
   const keptNames = new Set(runs.map((r) => r.name));
   for (const j of records) if (!keptNames.has(j.metadata.name)) changes.push({ op: 'delete', ref: { kind: 'Job', namespace: ns, name: j.metadata.name } });
@@ -95,12 +103,17 @@ export function cronJobController(): Controller {
   return {
     name: 'cronjob',
     reconcile(snapshot: ControllerSnapshot): Reconciled {
-      const names = new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName)));
+      const ctx: Ctx = {
+        snapshot,
+        names: new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName))),
+        podsBy: new ControlledIndex(snapshot.objects.Pod),
+        jobsBy: new ControlledIndex(snapshot.objects.Job),
+      };
       const changes: ObjectChange[] = [];
       const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       for (const cj of snapshot.objects.CronJob) {
         if (!isActiveOwner(cj, terminating)) continue;
-        changes.push(...reconcileCronJob(cj, snapshot, names));
+        changes.push(...reconcileCronJob(cj, ctx));
       }
       return { changes };
     },

@@ -9,7 +9,7 @@ import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import { CONTROLLER_REVISION_HASH_LABEL } from '../../core/objects/annotations.js';
 import { podTemplateHash } from '../../core/objects/template-hash.js';
-import { controllerRef, isControlledBy, sameData, type Pod } from './object-kit.js';
+import { controllerRef, sameData, type Pod } from './object-kit.js';
 
 type DaemonSet = KindObject<'DaemonSet'>;
 type ControllerRevision = KindObject<'ControllerRevision'>;
@@ -26,9 +26,9 @@ export interface CurrentRevision {
   collisionCount: number;
 }
 
-export function currentRevision(ds: DaemonSet, all: readonly ControllerRevision[]): CurrentRevision {
+/** `owned`: the DaemonSet's revisions; `all`: every revision (a new name must be free among them). */
+export function currentRevision(ds: DaemonSet, owned: readonly ControllerRevision[], all: readonly ControllerRevision[]): CurrentRevision {
   const ns = ds.metadata.namespace ?? 'default';
-  const owned = all.filter((cr) => isControlledBy(cr, ds));
   const newest = Math.max(0, ...owned.map((cr) => cr.revision));
   const found = owned.find((cr) => revisionHash(cr) !== undefined && sameData(cr.data?.spec.template, ds.spec.template));
   let collisionCount = ds.status?.collisionCount ?? 0;
@@ -55,9 +55,10 @@ export function currentRevision(ds: DaemonSet, all: readonly ControllerRevision[
   return { hash, revision, changed: true, collisionCount };
 }
 
-export function pruneRevisions(ds: DaemonSet, all: readonly ControllerRevision[], currentHash: string, pods: readonly Pod[]): ObjectChange[] {
-  const live = new Set(pods.filter((p) => isControlledBy(p, ds)).map((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL]));
-  const old = all.filter((cr) => isControlledBy(cr, ds) && revisionHash(cr) !== currentHash).sort((a, b) => a.revision - b.revision);
+/** `owned`: the DaemonSet's revisions; `pods`: its pods. */
+export function pruneRevisions(ds: DaemonSet, owned: readonly ControllerRevision[], currentHash: string, pods: readonly Pod[]): ObjectChange[] {
+  const live = new Set(pods.map((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL]));
+  const old = owned.filter((cr) => revisionHash(cr) !== currentHash).sort((a, b) => a.revision - b.revision);
   const excess = Math.max(0, old.length - (ds.spec.revisionHistoryLimit ?? 10));
   return old
     .filter((cr) => !live.has(revisionHash(cr)))

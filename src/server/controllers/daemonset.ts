@@ -19,7 +19,7 @@ import type { KindObject } from '../../core/objects/validate.js';
 import { CONTROLLER_REVISION_HASH_LABEL } from '../../core/objects/annotations.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { currentRevision, pruneRevisions } from './daemonset-revisions.js';
-import { controllerOf, isActiveOwner, isBeingDeleted, isControlledBy, isPodReady, isPodTerminal, NameSource, nsName, oldestFirst, sameData, setCondition, terminatingNamespaces, type Pod } from './object-kit.js';
+import { ControlledIndex, controllerOf, isActiveOwner, isBeingDeleted, isPodReady, isPodTerminal, NameSource, nsName, oldestFirst, sameData, setCondition, terminatingNamespaces, type Pod } from './object-kit.js';
 import { OwnerIndex } from './owner-index.js';
 import { newPod } from './pod-factory.js';
 import { hasHostPorts, rollingNumbers } from './rollout-math.js';
@@ -31,6 +31,8 @@ type DaemonSet = KindObject<'DaemonSet'>;
 
 interface Ctx {
   snapshot: ControllerSnapshot;
+  podsBy: ControlledIndex<Pod>;
+  revisionsBy: ControlledIndex<KindObject<'ControllerRevision'>>;
   nodes: NodeView[];
   placement: Placement;
   names: NameSource;
@@ -54,12 +56,13 @@ export function daemonSetNote(d: PodDemands, nodes: readonly NodeView[], withPod
 function reconcileDaemonSet(ds: DaemonSet, ctx: Ctx): ObjectChange[] {
   const changes: ObjectChange[] = [];
   const ns = ds.metadata.namespace ?? 'default';
-  const rev = currentRevision(ds, ctx.snapshot.objects.ControllerRevision);
+  const revisions = ctx.revisionsBy.of(ds);
+  const rev = currentRevision(ds, revisions, ctx.snapshot.objects.ControllerRevision);
   if (rev.changed) changes.push({ op: 'put', object: rev.revision });
   const hash = rev.hash;
   const demands = podDemands(ds.spec.template.spec, ds.spec.template.metadata?.annotations, ds.metadata.annotations);
   const group = ds.metadata.uid!;
-  const owned = ctx.snapshot.objects.Pod.filter((p) => isControlledBy(p, ds) && !isBeingDeleted(p)).sort(oldestFirst);
+  const owned = ctx.podsBy.of(ds).filter((p) => !isBeingDeleted(p)).sort(oldestFirst);
   const mine = owned.filter((p) => !isPodTerminal(p));
   const fresh = new Set<string>();
   const available = (p: Pod): boolean => !fresh.has(p.metadata.name) && isPodReady(p);
@@ -137,7 +140,7 @@ function reconcileDaemonSet(ds: DaemonSet, ctx: Ctx): ObjectChange[] {
       }
     }
   }
-  changes.push(...pruneRevisions(ds, ctx.snapshot.objects.ControllerRevision, hash, mine));
+  changes.push(...pruneRevisions(ds, revisions, hash, owned));
   const status = daemonSetStatus(ds, mine, eligible, hash, rev.collisionCount, daemonSetNote(demands, ctx.nodes, new Set(eligible.map((n) => n.name)), ctx.placement), ctx.snapshot.now);
   if (!sameData(status, ds.status)) changes.push({ op: 'status', ref: { kind: 'DaemonSet', namespace: ns, name: ds.metadata.name }, status });
   return changes;
@@ -178,7 +181,13 @@ export function daemonSetController(): Controller {
         if (p.spec.nodeName === undefined || isBeingDeleted(p) || owners.isCronRunPod(p)) continue;
         placement.add({ key: nsName(p), node: p.spec.nodeName, group: controllerOf(p)?.uid ?? nsName(p), demands: podDemandsOf(p, owners) });
       }
-      const ctx: Ctx = { snapshot, nodes, placement, names: new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName))) };
+      const ctx: Ctx = {
+        snapshot,
+        podsBy: new ControlledIndex(snapshot.objects.Pod),
+        revisionsBy: new ControlledIndex(snapshot.objects.ControllerRevision),
+        nodes,
+        placement,
+        names: new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName))) };
       const changes: ObjectChange[] = [];
       const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       for (const ds of snapshot.objects.DaemonSet) {

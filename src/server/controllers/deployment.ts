@@ -17,7 +17,7 @@ import { CHANGE_CAUSE_ANNOTATION, DEPLOYMENT_REVISION_ANNOTATION, POD_TEMPLATE_H
 import { podTemplateHash } from '../../core/objects/template-hash.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { availableCondition, countsOf, failedCondition, isComplete, judgeProgress, type RolloutFigures } from './deployment-status.js';
-import { controllerRef, isActiveOwner, isBeingDeleted, isControlledBy, isoTime, isPodReady, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
+import { ControlledIndex, controllerRef, isActiveOwner, isBeingDeleted, isoTime, isPodReady, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
 import { activePodsOf } from './replicaset.js';
 import { hasHostPorts, rollingNumbers, rollingStep } from './rollout-math.js';
 
@@ -71,8 +71,10 @@ function newReplicaSet(d: Deployment, hash: string, revision: number, replicas: 
 }
 
 interface Context {
+  /** Every ReplicaSet (a new one's name must be free among them all). */
   replicaSets: readonly ReplicaSet[];
-  pods: readonly Pod[];
+  replicaSetsBy: ControlledIndex<ReplicaSet>;
+  podsBy: ControlledIndex<Pod>;
   deferred: ReadonlySet<string>;
   now: number;
 }
@@ -80,7 +82,7 @@ interface Context {
 export function reconcileDeployment(d: Deployment, ctx: Context): Reconciled {
   const changes: ObjectChange[] = [];
   const ns = d.metadata.namespace ?? 'default';
-  const owned = ctx.replicaSets.filter((rs) => isControlledBy(rs, d) && !isBeingDeleted(rs)).sort(byRevision);
+  const owned = ctx.replicaSetsBy.of(d).filter((rs) => !isBeingDeleted(rs)).sort(byRevision);
   const newest = Math.max(0, ...owned.map(revisionOf));
   let current = owned.find((rs) => sameData(deploymentTemplateOf(rs), d.spec.template));
   let collisionCount = d.status?.collisionCount ?? 0;
@@ -99,7 +101,7 @@ export function reconcileDeployment(d: Deployment, ctx: Context): Reconciled {
     newRevision = true;
   }
   const old = owned.filter((rs) => rs.metadata.name !== current!.metadata.name);
-  const activeOf = (rs: ReplicaSet): Pod[] => (currentIsNew && rs === current ? [] : activePodsOf(rs, ctx.pods));
+  const activeOf = (rs: ReplicaSet): Pod[] => (currentIsNew && rs === current ? [] : activePodsOf(rs, ctx.podsBy.of(rs)));
   const readyOf = (rs: ReplicaSet): number => activeOf(rs).filter(isPodReady).length;
 
   const desired = d.spec.replicas ?? 1;
@@ -151,7 +153,7 @@ export function reconcileDeployment(d: Deployment, ctx: Context): Reconciled {
   old.forEach((rs, i) => {
     if ((rs.spec.replicas ?? 1) !== nextOld[i]) changes.push({ op: 'put', object: { ...rs, spec: { ...rs.spec, replicas: nextOld[i]! } } });
   });
-  changes.push(...pruneHistory(d, old, nextOld, ctx.pods, rollback));
+  changes.push(...pruneHistory(d, old, nextOld, ctx.podsBy, rollback));
 
   if (rollback) {
     const annotations = { ...d.metadata.annotations, [LAST_ROLLBACK_ANNOTATION]: `revision ${revisionOf(current)} → ${revisionOf(rollback)} at ${isoTime(ctx.now)}: no progress for ${d.spec.progressDeadlineSeconds ?? 600} s` };
@@ -166,9 +168,9 @@ export function reconcileDeployment(d: Deployment, ctx: Context): Reconciled {
  * Old sets beyond revisionHistoryLimit (oldest first) go once they have no pods: never the
  * current one, one still running pods, or the newest completed one (a rollback's target).
  */
-function pruneHistory(d: Deployment, old: readonly ReplicaSet[], nextOld: readonly number[], pods: readonly Pod[], keep: ReplicaSet | undefined): ObjectChange[] {
+function pruneHistory(d: Deployment, old: readonly ReplicaSet[], nextOld: readonly number[], pods: ControlledIndex<Pod>, keep: ReplicaSet | undefined): ObjectChange[] {
   const target = keep ?? [...old].reverse().find((rs) => rs.metadata.annotations?.[ROLLOUT_COMPLETE_ANNOTATION] !== undefined);
-  const idle = old.filter((rs, i) => nextOld[i] === 0 && rs !== target && pods.every((p) => !isControlledBy(p, rs)));
+  const idle = old.filter((rs, i) => nextOld[i] === 0 && rs !== target && pods.of(rs).length === 0);
   const excess = Math.max(0, old.length - (d.spec.revisionHistoryLimit ?? 10));
   return idle.slice(0, excess).map((rs) => ({ op: 'delete' as const, ref: { kind: 'ReplicaSet' as const, namespace: rs.metadata.namespace ?? 'default', name: rs.metadata.name } }));
 }
@@ -184,7 +186,11 @@ export function deploymentController(): Controller {
   return {
     name: 'deployment',
     reconcile(snapshot: ControllerSnapshot): Reconciled {
-      const ctx: Context = { replicaSets: snapshot.objects.ReplicaSet, pods: snapshot.objects.Pod, deferred: deferredWorkloads(snapshot), now: snapshot.now };
+      const ctx: Context = {
+        replicaSets: snapshot.objects.ReplicaSet,
+        replicaSetsBy: new ControlledIndex(snapshot.objects.ReplicaSet),
+        podsBy: new ControlledIndex(snapshot.objects.Pod),
+        deferred: deferredWorkloads(snapshot), now: snapshot.now };
       const changes: ObjectChange[] = [];
       let wakeAt: number | undefined;
       const terminating = terminatingNamespaces(snapshot.objects.Namespace);

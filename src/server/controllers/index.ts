@@ -33,6 +33,6 @@ export function groveControllers(options: ControllerOptions = {}): Controller[] 
 }
 
 export type { Controller, ControllerSnapshot, NodeReport, ObjectsByKind, Reconciled } from './controller.js';
-export { nodeTargetPods, podTarget, podTemplateHashOf } from './node-targets.js';
+export { nodeTargetPods, nodeTargetsByNode, podTarget, podTemplateHashOf } from './node-targets.js';
 export { podStatusFromReport } from './pod-status.js';
 export { OwnerIndex } from './owner-index.js';

@@ -10,7 +10,7 @@ import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { finishedAt, isFinished, jobStatusFromReport } from './job-status.js';
-import { isActiveOwner, isBeingDeleted, isControlledBy, NameSource, nsName, oldestFirst, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
+import { ControlledIndex, isActiveOwner, isBeingDeleted, NameSource, nsName, oldestFirst, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
 import { OwnerIndex } from './owner-index.js';
 import { newPod } from './pod-factory.js';
 import { reportedPod } from './pod-status.js';
@@ -34,6 +34,7 @@ export function jobController(): Controller {
     reconcile(snapshot: ControllerSnapshot): Reconciled {
       const owners = new OwnerIndex(snapshot.objects);
       const names = new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName)));
+      const podsBy = new ControlledIndex(snapshot.objects.Pod);
       const changes: ObjectChange[] = [];
       let wakeAt: number | undefined;
       const terminating = terminatingNamespaces(snapshot.objects.Namespace);
@@ -51,7 +52,7 @@ export function jobController(): Controller {
           }
           if (wakeAt === undefined || due < wakeAt) wakeAt = due;
         }
-        const pods = snapshot.objects.Pod.filter((p) => isControlledBy(p, job) && !isBeingDeleted(p)).sort(oldestFirst);
+        const pods = podsBy.of(job).filter((p) => !isBeingDeleted(p)).sort(oldestFirst);
         const keep = pods.find((p) => runsSpec(p, job.spec.template.spec));
         for (const p of pods) if (p !== keep) changes.push({ op: 'delete', ref: { kind: 'Pod', namespace: ns, name: p.metadata.name } });
         if (!keep && !isFinished(job.status)) {

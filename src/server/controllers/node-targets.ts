@@ -54,9 +54,31 @@ export function podTarget(pod: Pod, owners: OwnerIndex): WirePodTarget {
   return target;
 }
 
+function byNamespaceAndName(a: WirePodTarget, b: WirePodTarget): number {
+  return a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function sent(p: Pod, owners: OwnerIndex): boolean {
+  return p.spec.nodeName !== undefined && !isBeingDeleted(p) && !owners.isCronRunPod(p);
+}
+
+/** The pods of one node's target. */
 export function nodeTargetPods(node: string, pods: readonly Pod[], owners: OwnerIndex): WirePodTarget[] {
   return pods
-    .filter((p) => p.spec.nodeName === node && !isBeingDeleted(p) && !owners.isCronRunPod(p))
+    .filter((p) => p.spec.nodeName === node && sent(p, owners))
     .map((p) => podTarget(p, owners))
-    .sort((a, b) => (a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort(byNamespaceAndName);
+}
+
+/** The pods of every node's target at once (one walk over the pods, for a whole fleet). */
+export function nodeTargetsByNode(pods: readonly Pod[], owners: OwnerIndex): Map<string, WirePodTarget[]> {
+  const out = new Map<string, WirePodTarget[]>();
+  for (const p of pods) {
+    if (!sent(p, owners)) continue;
+    const list = out.get(p.spec.nodeName!);
+    if (list) list.push(podTarget(p, owners));
+    else out.set(p.spec.nodeName!, [podTarget(p, owners)]);
+  }
+  for (const list of out.values()) list.sort(byNamespaceAndName);
+  return out;
 }

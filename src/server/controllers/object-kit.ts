@@ -53,6 +53,30 @@ export function isControlledBy(o: { metadata: unknown }, owner: { kind: string; 
   return ref !== undefined && uid !== undefined && ref.uid === uid && ref.kind === owner.kind && namespaceOf(o) === namespaceOf(owner);
 }
 
+/**
+ * Objects by the uid of their controller, so finding what an owner controls is a lookup rather
+ * than a scan of every pod (fleets have thousands).
+ */
+export class ControlledIndex<T extends { metadata: unknown }> {
+  private readonly byUid = new Map<string, T[]>();
+
+  constructor(objects: readonly T[]) {
+    for (const o of objects) {
+      const uid = controllerOf(o)?.uid;
+      if (uid === undefined) continue;
+      const list = this.byUid.get(uid);
+      if (list) list.push(o);
+      else this.byUid.set(uid, [o]);
+    }
+  }
+
+  /** What `owner` controls (same kind, uid and namespace), in the snapshot's order. */
+  of(owner: { kind: string; metadata: unknown }): T[] {
+    const uid = metaOf(owner).uid;
+    return uid === undefined ? [] : (this.byUid.get(uid) ?? []).filter((o) => isControlledBy(o, owner));
+  }
+}
+
 /** matchLabels: every pair present in `labels`. */
 export function matchesLabels(matchLabels: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>> | undefined): boolean {
   for (const [k, v] of Object.entries(matchLabels ?? {})) if (labels?.[k] !== v) return false;

@@ -8,7 +8,7 @@
 import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
-import { conditionOf, isActiveOwner, isBeingDeleted, isControlledBy, isPodReady, isPodTerminal, matchesLabels, NameSource, nsName, oldestFirst, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
+import { ControlledIndex, conditionOf, isActiveOwner, isBeingDeleted, isControlledBy, isPodReady, isPodTerminal, matchesLabels, NameSource, nsName, oldestFirst, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
 import { newPod } from './pod-factory.js';
 
 type ReplicaSet = KindObject<'ReplicaSet'>;
@@ -53,12 +53,13 @@ export function replicaSetController(): Controller {
     reconcile(snapshot: ControllerSnapshot): Reconciled {
       const changes: ObjectChange[] = [];
       const names = new NameSource(snapshot.randomSuffix, new Set(snapshot.objects.Pod.map(nsName)));
+      const podsBy = new ControlledIndex(snapshot.objects.Pod);
       const ready = new Map(snapshot.objects.Node.map((n) => [n.metadata.name, conditionOf(n.status?.conditions, 'Ready')?.status === 'True']));
       const nodeReady = (node: string): boolean => ready.get(node) ?? false;
       const terminating = terminatingNamespaces(snapshot.objects.Namespace);
       for (const rs of snapshot.objects.ReplicaSet) {
         if (!isActiveOwner(rs, terminating)) continue;
-        const active = activePodsOf(rs, snapshot.objects.Pod);
+        const active = activePodsOf(rs, podsBy.of(rs));
         const want = rs.spec.replicas ?? 1;
         const ns = rs.metadata.namespace ?? 'default';
         if (active.length < want) {

@@ -2,7 +2,7 @@
  * PURE: what a pod asks of a node, in numbers and keys: memory to reserve (requests, else
  * limits), hostPorts it claims, the node labels it selects, the architectures it accepts.
  */
-import { readGroveAnnotations } from '../../core/objects/annotations.js';
+import { ARCH_ANNOTATION, readGroveAnnotations } from '../../core/objects/annotations.js';
 import { containerResources } from '../../core/objects/resources.js';
 import type { PodSpec } from '../../core/objects/pod.js';
 import { hostPortKey } from '../../core/wire-ports.js';
@@ -37,9 +37,10 @@ export function podDemands(spec: PodSpec, ...annotations: (Readonly<Record<strin
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
     for (const p of c.ports ?? []) if (p.hostPort !== undefined) ports.add(hostPortKey({ hostPort: p.hostPort, protocol: p.protocol ?? 'TCP' }));
   }
-  const settings = readGroveAnnotations(...annotations);
   const out: PodDemands = { memoryBytes, hostPorts: [...ports], nodeSelector: spec.nodeSelector ?? {} };
-  if (settings.arch) out.arch = settings.arch.map(normArch);
+  // Reading every grove.io/ annotation is costly over a fleet's pods; most say nothing of arch.
+  const arch = annotations.some((a) => a?.[ARCH_ANNOTATION] !== undefined) ? readGroveAnnotations(...annotations).arch : undefined;
+  if (arch) out.arch = arch.map(normArch);
   return out;
 }
 

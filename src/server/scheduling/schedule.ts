@@ -110,9 +110,10 @@ function evict(input: ScheduleInput, nodes: readonly NodeView[], bound: readonly
     return;
   }
   const deleted = new Set(result.deletions.map((d) => d.key));
+  const byNode = new Map(nodes.map((n) => [n.name, n]));
   for (const p of bound) {
     if (p.evictionTimeoutMs === undefined || deleted.has(p.key)) continue;
-    const node = nodes.find((n) => n.name === p.node)!;
+    const node = byNode.get(p.node!)!;
     if (node.ready || node.notReadySince === undefined) continue;
     const due = node.notReadySince + p.evictionTimeoutMs;
     if (input.now < due) {

@@ -5,7 +5,7 @@
  * Unschedulable` with the FailedScheduling text, an evicted or stranded pod is deleted.
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
-import { readGroveAnnotations } from '../../core/objects/annotations.js';
+import { EVICTION_TIMEOUT_ANNOTATION, readGroveAnnotations } from '../../core/objects/annotations.js';
 import type { Controller, ControllerSnapshot, Reconciled } from '../controllers/controller.js';
 import { OwnerIndex } from '../controllers/owner-index.js';
 import { conditionOf, controllerOf, isBeingDeleted, namespaceOf, nsName, terminatingNamespaces, parseTime, setCondition, type Pod } from '../controllers/object-kit.js';
@@ -32,7 +32,8 @@ export function schedulingPod(pod: Pod, owners: OwnerIndex, defaultEvictionMs: n
   const created = parseTime(pod.metadata.creationTimestamp);
   if (created !== undefined) out.createdAt = created;
   if (ownerRef?.kind === 'ReplicaSet') {
-    const seconds = readGroveAnnotations(pod.metadata.annotations, topAnnotations).evictionTimeoutSeconds;
+    const set = [pod.metadata.annotations, topAnnotations].some((a) => a?.[EVICTION_TIMEOUT_ANNOTATION] !== undefined);
+    const seconds = set ? readGroveAnnotations(pod.metadata.annotations, topAnnotations).evictionTimeoutSeconds : undefined;
     out.evictionTimeoutMs = seconds !== undefined ? seconds * 1000 : defaultEvictionMs;
   }
   const scheduled = conditionOf(pod.status?.conditions, 'PodScheduled');
