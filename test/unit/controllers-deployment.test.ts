@@ -198,6 +198,17 @@ describe('Deployment → ReplicaSet → Pods', () => {
     expect(w.objects.ReplicaSet.map((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision']).sort()).toEqual(['3', '4']);
   });
 
+  it('a ReplicaSet stored with a template that differs only by defaulting is still its own, not a collision', () => {
+    const w = world([node('a'), deployment('web')]);
+    settle(w);
+    const rs = w.objects.ReplicaSet[0]!;
+    const template = structuredClone(rs.spec.template);
+    template.spec.containers[0]!.imagePullPolicy = 'IfNotPresent';
+    w.objects.ReplicaSet[0] = { ...rs, spec: { ...rs.spec, template } };
+    expect(pass(w, ...controllers)).toEqual([]);
+    expect(w.objects.ReplicaSet).toHaveLength(1);
+  });
+
   it('grove.io/restartedAt on the template makes a new ReplicaSet (rollout restart)', () => {
     const w = world([node('a'), deployment('web')]);
     settle(w);

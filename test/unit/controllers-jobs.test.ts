@@ -8,19 +8,20 @@ import { nodeTargetPods } from '../../src/server/controllers/node-targets.js';
 import { OwnerIndex } from '../../src/server/controllers/owner-index.js';
 import type { WireJobStatus, WirePodStatus } from '../../src/core/objects/wire.js';
 import { validate } from '../../src/core/objects/validate.js';
-import { applyChanges, cronJob, iso, job, node, pass, pods, report, snapshot, T0, world, type World } from './controller-fixtures.js';
+import { defaultPodSpec } from '../../src/core/objects/defaults.js';
+import { applyChanges, container, cronJob, iso, job, node, pass, pods, report, snapshot, T0, world, type World } from './controller-fixtures.js';
 
 const jobs = jobController();
 const crons = cronJobController();
 const sched = schedulerController();
 
-/** Stores pods as the object store would: defaulted by the Pod schema. */
+/** Stores pods as the object store would: defaulted by the Pod schema and defaults.ts (requests from limits). */
 function passDefaulted(w: World, ...cs: Parameters<typeof pass>[1][]): void {
   pass(w, ...cs);
   w.objects.Pod = w.objects.Pod.map((p) => {
     const r = validate('Pod', p);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    return r.value;
+    return { ...r.value, spec: defaultPodSpec(r.value.spec, 'pod') };
   });
 }
 
@@ -40,6 +41,15 @@ describe('Job', () => {
     expect(p!.metadata.labels).toEqual({ 'batch.kubernetes.io/job-name': 'backup', 'job-name': 'backup', 'batch.kubernetes.io/controller-uid': 'uid-job-backup', 'controller-uid': 'uid-job-backup' });
     expect(p!.spec.nodeName).toBe('a');
     expect(jobs.reconcile(snapshot(w)).changes).toEqual([]);
+  });
+
+  it('keeps its pod when the stored pod differs from the template only by the server\'s Pod defaults (requests from limits)', () => {
+    const limited = { template: { spec: { restartPolicy: 'Never', containers: [container('app', { resources: { limits: { memory: '64Mi' } } })] } } };
+    const w = world([node('a'), job('backup', limited), cronJob('nightly', { jobTemplate: { spec: limited } })]);
+    passDefaulted(w, jobs, crons, sched);
+    expect(pods(w)[0]!.spec.containers[0]!.resources?.requests).toEqual({ memory: '64Mi' });
+    expect(jobs.reconcile(snapshot(w)).changes).toEqual([]);
+    expect(crons.reconcile(snapshot(w)).changes).toEqual([]);
   });
 
   it('mirrors the node report into the Job status, Complete with completionTime', () => {

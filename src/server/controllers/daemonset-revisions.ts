@@ -30,8 +30,11 @@ export interface CurrentRevision {
 export function currentRevision(ds: DaemonSet, owned: readonly ControllerRevision[], all: readonly ControllerRevision[]): CurrentRevision {
   const ns = ds.metadata.namespace ?? 'default';
   const newest = Math.max(0, ...owned.map((cr) => cr.revision));
-  const found = owned.find((cr) => revisionHash(cr) !== undefined && sameData(cr.data?.spec.template, ds.spec.template));
   let collisionCount = ds.status?.collisionCount ?? 0;
+  // By template; else its own revision of the very hash (never a collision with itself).
+  const ownHash = podTemplateHash(ds.spec.template, collisionCount);
+  const found =
+    owned.find((cr) => revisionHash(cr) !== undefined && sameData(cr.data?.spec.template, ds.spec.template)) ?? owned.find((cr) => revisionHash(cr) === ownHash);
   if (found) {
     const stale = found.revision < newest;
     return { hash: revisionHash(found)!, revision: stale ? { ...found, revision: newest + 1 } : found, changed: stale, collisionCount };

@@ -84,8 +84,11 @@ export function reconcileDeployment(d: Deployment, ctx: Context): Reconciled {
   const ns = d.metadata.namespace ?? 'default';
   const owned = ctx.replicaSetsBy.of(d).filter((rs) => !isBeingDeleted(rs)).sort(byRevision);
   const newest = Math.max(0, ...owned.map(revisionOf));
-  let current = owned.find((rs) => sameData(deploymentTemplateOf(rs), d.spec.template));
   let collisionCount = d.status?.collisionCount ?? 0;
+  // By template; else (a stored form that differs by defaulting only) its own set of the very hash,
+  // which must never be taken for a collision: that would make a new set on every pass.
+  const ownName = `${d.metadata.name}-${podTemplateHash(d.spec.template, collisionCount)}`;
+  let current = owned.find((rs) => sameData(deploymentTemplateOf(rs), d.spec.template)) ?? owned.find((rs) => rs.metadata.name === ownName);
   let newRevision = false;
   let currentIsNew = false;
   if (!current) {

@@ -7,6 +7,7 @@
  * too. Jobs a CronJob ran are records the CronJob controller keeps; this one leaves them alone.
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
+import { defaultPodSpec } from '../../core/objects/defaults.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { finishedAt, isFinished, jobStatusFromReport } from './job-status.js';
@@ -22,10 +23,13 @@ export function jobPodLabels(job: Job): Record<string, string> {
   return { 'batch.kubernetes.io/job-name': job.metadata.name, 'job-name': job.metadata.name, 'batch.kubernetes.io/controller-uid': uid, 'controller-uid': uid };
 }
 
-/** Whether `pod` runs `spec` (its template's): a changed template is a new Job, as in 0.1. */
+/**
+ * Whether `pod` runs `spec` (its template's): a changed template is a new Job, as in 0.1. The
+ * template is compared as the server stores a Pod made of it (requests defaulted from limits).
+ */
 export function runsSpec(pod: Pod, spec: Pod['spec']): boolean {
   const { nodeName: _n, ...mine } = pod.spec;
-  return sameData(mine, spec);
+  return sameData(mine, defaultPodSpec(spec, 'pod'));
 }
 
 export function jobController(): Controller {
