@@ -11,19 +11,6 @@
  * A controller may also ask to run again at a time (`wakeAt`): a rollout's progress deadline,
  * an eviction falling due, a Job's TTL, a scheduled CronJob record. The loop runs every
  * controller again on any store change anyway; wakeAt is for time passing with no change.
- *
- * What the loop may rely on (index.ts lists the controllers in pass order):
- * - A `put` of an existing object carries the `metadata.resourceVersion` it was read with (a
- *   stale one is a Conflict: read again and rerun); new objects carry none and no uid.
- * - A `put` and a `status` of the same object may come in one list (a new Job record and its
- *   status; a binding and PodScheduled=True): the status applies to the object as put.
- * - Controllers own disjoint writes (pods of their own, statuses of their kinds), but two may
- *   delete the same object (the garbage collector and a node's departure): a delete of an
- *   object already gone is nothing, not an error.
- * - One snapshot for all controllers of a pass, their changes committed together in list order
- *   (index.ts orders the list so no delete precedes a put or status of the same object), or
- *   each on the snapshot after the previous one's changes: both settle, the second in fewer
- *   passes.
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindName, KindObject } from '../../core/objects/validate.js';

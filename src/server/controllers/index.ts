@@ -4,7 +4,16 @@
  * order, so the order is chosen for that: whatever writes an object (pod status, a binding, a
  * workload's own objects and status) comes before whatever may delete it in the same pass
  * (a ReplicaSet's surplus, an eviction, garbage collection, namespace deletion last), and a
- * delete never precedes a put or status of the same object in one commit.
+ * delete never precedes a put or status of the same object in one commit. Running each on the
+ * snapshot after the previous one's changes also works (and settles in fewer passes).
+ *
+ * What the changes assume of the object store:
+ * - A `put` of an existing object carries the `metadata.resourceVersion` it was read with (a
+ *   stale one is a Conflict: read again and rerun); a new object carries none and no uid.
+ * - A `put` and a `status` of the same object may come in one list (a new Job record and its
+ *   status; a binding and PodScheduled=True): the status applies to the object as put.
+ * - Two controllers may delete the same object (the garbage collector and the namespace
+ *   controller): a delete of an object already gone is nothing, not an error.
  */
 import type { Controller } from './controller.js';
 import { cronJobController } from './cronjob.js';
