@@ -1,0 +1,144 @@
+/**
+ * PURE: which nodes can take a new pod, which one is best, and — when none can — why, in the
+ * words of Kubernetes' FailedScheduling ("0/3 nodes are available: 3 node(s) didn't match Pod's
+ * node affinity/selector"). Holds the pods on each node during one pass, so memory and
+ * hostPorts are judged on the pass's own bindings too.
+ */
+import { acceptsNewPods, type NodeView } from './node-view.js';
+import type { PodDemands } from './pod-demands.js';
+
+/** A pod on a node, as placement counts it. */
+export interface PlacedPod {
+  /** "namespace/name". */
+  key: string;
+  node: string;
+  /** Pods of one group spread over nodes: the controller's uid (or the pod's key for a bare pod). */
+  group: string;
+  demands: PodDemands;
+}
+
+/**
+ * Why a node cannot take a new pod, checked in this order (Kubernetes' filter order): each
+ * node is counted once, under the first check it fails.
+ */
+export const REJECTIONS = ['notReady', 'cordoned', 'selector', 'arch', 'ports', 'memory'] as const;
+export type Rejection = (typeof REJECTIONS)[number];
+
+const REJECTION_TEXT: Record<Rejection, string> = {
+  notReady: 'node(s) were not ready',
+  cordoned: 'node(s) were cordoned',
+  selector: "node(s) didn't match Pod's node affinity/selector",
+  arch: "node(s) didn't match the app's grove.io/arch",
+  ports: "node(s) didn't have free ports for the requested pod ports",
+  memory: 'Insufficient memory',
+};
+
+/** "3 node(s) didn't match …, 1 node(s) were cordoned": groups in REJECTIONS order. */
+export function rejectionsText(counts: ReadonlyMap<Rejection, number>): string {
+  return REJECTIONS.filter((r) => (counts.get(r) ?? 0) > 0)
+    .map((r) => `${counts.get(r)} ${REJECTION_TEXT[r]}`)
+    .join(', ');
+}
+
+/** The FailedScheduling message for `total` nodes that each failed a check. */
+export function failedSchedulingMessage(total: number, counts: ReadonlyMap<Rejection, number>): string {
+  if (total === 0) return '0/0 nodes are available: no node has joined the cluster';
+  return `0/${total} nodes are available: ${rejectionsText(counts) || 'no node could take the pod'}`;
+}
+
+export function selectorMatches(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  return true;
+}
+
+/** grove.io/arch restricts only when the pod says so and the node has reported its arch. */
+export function archMatches(d: PodDemands, node: NodeView): boolean {
+  return d.arch === undefined || node.arch === undefined || d.arch.includes(node.arch);
+}
+
+export class Placement {
+  private readonly onNode = new Map<string, Map<string, PlacedPod>>();
+
+  /** `nodes` sorted by name. */
+  constructor(readonly nodes: readonly NodeView[]) {}
+
+  add(p: PlacedPod): void {
+    let here = this.onNode.get(p.node);
+    if (!here) this.onNode.set(p.node, (here = new Map()));
+    here.set(p.key, p);
+  }
+
+  delete(p: PlacedPod): void {
+    this.onNode.get(p.node)?.delete(p.key);
+  }
+
+  podsOn(node: string): PlacedPod[] {
+    return [...(this.onNode.get(node)?.values() ?? [])];
+  }
+
+  /** Selector and arch: what a node must keep matching to keep the pods it has. */
+  canKeep(d: PodDemands, node: NodeView): boolean {
+    return selectorMatches(d.nodeSelector, node.labels) && archMatches(d, node);
+  }
+
+  /** The first check a node fails for a new pod; undefined when it can take one. */
+  rejection(d: PodDemands, node: NodeView, opts: { ignoreCordon?: boolean; ignoreReadiness?: boolean } = {}): Rejection | undefined {
+    if (!opts.ignoreReadiness && !acceptsNewPods(node)) return 'notReady';
+    if (!opts.ignoreCordon && node.cordoned) return 'cordoned';
+    if (!selectorMatches(d.nodeSelector, node.labels)) return 'selector';
+    if (!archMatches(d, node)) return 'arch';
+    if (this.hostPortTaken(d, node)) return 'ports';
+    if (!this.fits(d, node)) return 'memory';
+    return undefined;
+  }
+
+  /** Fewest pods of the group, then fewest pods in total, then name: spreads and is stable. */
+  bestNodeFor(d: PodDemands, group: string): NodeView | undefined {
+    let best: NodeView | undefined;
+    let bestKey: [number, number] = [Infinity, Infinity];
+    for (const node of this.nodes) {
+      if (this.rejection(d, node) !== undefined) continue;
+      const here = this.podsOn(node.name);
+      const key: [number, number] = [here.filter((p) => p.group === group).length, here.length];
+      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+        best = node;
+        bestKey = key;
+      }
+    }
+    return best;
+  }
+
+  /** Why no node can take the pod: every node, counted under its first failed check. */
+  explain(d: PodDemands): string {
+    return failedSchedulingMessage(this.nodes.length, this.countRejections(d, this.nodes));
+  }
+
+  countRejections(d: PodDemands, nodes: readonly NodeView[], opts: { ignoreCordon?: boolean; ignoreReadiness?: boolean } = {}): Map<Rejection, number> {
+    const counts = new Map<Rejection, number>();
+    for (const node of nodes) {
+      const r = this.rejection(d, node, opts);
+      if (r) counts.set(r, (counts.get(r) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /**
+   * Requested memory must fit in what the node reported available minus what pods bound there
+   * reserve. Conservative on purpose: a running pod's usage shows in the node's figure and its
+   * reservation is counted again, which errs towards not packing a 512 MB board to OOM kills.
+   */
+  fits(d: PodDemands, node: NodeView, releasing?: string): boolean {
+    const available = node.memoryAvailableBytes;
+    if (d.memoryBytes === 0 || available === undefined) return true;
+    let reserved = 0;
+    for (const p of this.onNode.get(node.name)?.values() ?? []) if (p.key !== releasing) reserved += p.demands.memoryBytes;
+    return d.memoryBytes <= available - reserved;
+  }
+
+  /** Kubernetes' NodePorts filter: a second claimant of a hostPort could never start there. */
+  private hostPortTaken(d: PodDemands, node: NodeView): boolean {
+    if (d.hostPorts.length === 0) return false;
+    for (const p of this.onNode.get(node.name)?.values() ?? []) if (p.demands.hostPorts.some((k) => d.hostPorts.includes(k))) return true;
+    return false;
+  }
+}
