@@ -1,0 +1,20 @@
+/** The options kubectl's read and delete verbs share: which namespace, or all of them, and a label selector. */
+import { ErrorCode, GroveError } from '../../../../core/errors.js';
+import { onOff, option } from '../../../config/option.js';
+import { text } from '../../../config/units.js';
+
+export const DEFAULT_NAMESPACE = 'default';
+
+export const NAMESPACE_OPTION = option({ unit: text('namespace', 63), short: '-n', description: 'the namespace (default: default)' });
+export const ALL_NAMESPACES_OPTION = onOff({ short: '-A', description: 'every namespace' });
+export const SELECTOR_OPTION = option({ unit: text('selector'), short: '-l', description: 'label selector: app=web, tier!=db, env in (a,b), key, !key' });
+
+/** The namespace the verb works in: -n, else default. */
+export function namespaceOf(namespace: string | undefined): string {
+  return namespace ?? DEFAULT_NAMESPACE;
+}
+
+/** kubectl's refusal of `get pod web -A`. */
+export function refuseNamedAcrossNamespaces(named: boolean, allNamespaces: boolean): void {
+  if (named && allNamespaces) throw new GroveError(ErrorCode.InvalidArgument, 'a resource cannot be retrieved by name across all namespaces');
+}
