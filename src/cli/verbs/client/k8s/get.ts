@@ -68,7 +68,7 @@ export async function runGet(client: KubeClient, io: CliIO, request: GetRequest,
     }
     found.push({ kind, objects });
   }
-  print(io, request, found, now);
+  await print(io, request, found, now);
   if (problems.length) throw new GroveError(ErrorCode.NotFound, problems.join('\n'), { details: { problems } });
 }
 
