@@ -1,78 +1,41 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ApiClient } from '../../src/cli/client/api-client.js';
-import type { CliIO } from '../../src/cli/io.js';
 import { runGet, type GetRequest } from '../../src/cli/verbs/client/k8s/get.js';
-import { collectionPath, itemPath, KubeClient } from '../../src/cli/verbs/client/k8s/kube-client.js';
+import { collectionPath, itemPath } from '../../src/cli/verbs/client/k8s/kube-client.js';
 import { parseResourceArgs } from '../../src/cli/verbs/client/k8s/resource-args.js';
 import { ErrorCode } from '../../src/core/errors.js';
 import { KINDS } from '../../src/core/objects/kinds.js';
+import { capture, fakeKubeApi, kubeList, kubeStatus, notFound, TOKEN, type FakeApi, type Routes } from './cli-k8s-fake-api.js';
 import { deployment, node, NOW, pod, running } from './cli-k8s-fixtures.js';
-
-interface Seen {
-  method: string;
-  url: string;
-  authorization: string | undefined;
-}
-
-const status = (code: number, reason: string, message: string) => ({ apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', message, reason, code });
-const notFound = (resource: string, name: string) => status(404, 'NotFound', `${resource} ${JSON.stringify(name)} not found`);
-
-/** Strips apiVersion and kind from list items, as the Kubernetes API server does. */
-function list(kind: string, items: { apiVersion?: string; kind?: string }[]) {
-  return { apiVersion: 'v1', kind: `${kind}List`, metadata: { resourceVersion: '42' }, items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest) };
-}
 
 const web = deployment('web', 2, { replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
 const pods = [pod('web-5f6c8d-x2k4b', { phase: 'Running', containerStatuses: [running('web')] }), pod('web-5f6c8d-b9z2q', { phase: 'Running', containerStatuses: [running('web')] })];
 
 /** The server's Kubernetes paths, canned: [method, path] → [HTTP status, body]. */
-const ROUTES: Record<string, [number, unknown]> = {
-  'GET /apis/apps/v1/namespaces/default/deployments': [200, list('Deployment', [web])],
+const ROUTES: Routes = {
+  'GET /apis/apps/v1/namespaces/default/deployments': [200, kubeList('Deployment', [web])],
   'GET /apis/apps/v1/namespaces/default/deployments/web': [200, web],
   'GET /apis/apps/v1/namespaces/default/deployments/gone': [404, notFound('deployments.apps', 'gone')],
-  'GET /apis/apps/v1/namespaces/shop/deployments': [200, list('Deployment', [])],
-  'GET /api/v1/namespaces/default/pods?labelSelector=app%3Dweb': [200, list('Pod', pods)],
-  'GET /api/v1/namespaces/default/pods?labelSelector=app+in+%28web': [400, status(400, 'BadRequest', 'unable to parse requirement: found \'\', expected: \')\'')],
-  'GET /api/v1/namespaces/default/pods': [200, list('Pod', pods)],
-  'GET /api/v1/pods': [200, list('Pod', pods)],
-  'GET /api/v1/nodes': [200, list('Node', [node('pi-1', { ready: 'True' })])],
-  'GET /api/v1/namespaces/default/configmaps': [401, status(401, 'Unauthorized', 'Unauthorized')],
+  'GET /apis/apps/v1/namespaces/shop/deployments': [200, kubeList('Deployment', [])],
+  'GET /api/v1/namespaces/default/pods?labelSelector=app%3Dweb': [200, kubeList('Pod', pods)],
+  'GET /api/v1/namespaces/default/pods?labelSelector=app+in+%28web': [400, kubeStatus(400, 'BadRequest', 'unable to parse requirement: found \'\', expected: \')\'')],
+  'GET /api/v1/namespaces/default/pods': [200, kubeList('Pod', pods)],
+  'GET /api/v1/pods': [200, kubeList('Pod', pods)],
+  'GET /api/v1/nodes': [200, kubeList('Node', [node('pi-1', { ready: 'True' })])],
+  'GET /api/v1/namespaces/default/configmaps': [401, kubeStatus(401, 'Unauthorized', 'Unauthorized')],
   'DELETE /apis/apps/v1/namespaces/default/deployments/web': [200, web],
   'GET /apis/batch/v1/namespaces/default/jobs': [200, 'not a list'],
 };
 
-let server: Server | undefined;
+let api: FakeApi | undefined;
 afterEach(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server = undefined;
+  await api?.close();
+  api = undefined;
 });
 
-async function fake(): Promise<{ client: KubeClient; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  server = createServer((req, res) => {
-    seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
-    const [code, body] = ROUTES[`${req.method} ${req.url}`] ?? [404, { error: { code: 'NOT_FOUND', message: `no route ${req.url}` } }];
-    res.writeHead(code, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { client: new KubeClient(new ApiClient({ apiUrl: `http://127.0.0.1:${port}`, token: 'admin-token-0123456789abcdef0123' })), seen };
-}
-
-function capture(): { io: CliIO; out: () => string; err: () => string } {
-  const sink = () => {
-    const chunks: string[] = [];
-    const stream = new Writable({ write: (c: Buffer, _e, done) => void (chunks.push(c.toString()), done()) });
-    return { stream, text: () => chunks.join('') };
-  };
-  const o = sink();
-  const e = sink();
-  return { io: { stdout: o.stream, stderr: e.stream }, out: o.text, err: e.text };
+async function fake(): Promise<FakeApi> {
+  api = await fakeKubeApi(ROUTES);
+  return api;
 }
 
 function request(args: string[], more: Partial<GetRequest> = {}): GetRequest {
@@ -97,7 +60,7 @@ describe('KubeClient', () => {
     const { client, seen } = await fake();
     const items = await client.list(KINDS.Deployment, { namespace: 'default' });
     expect(items.map((o) => [o.apiVersion, o.kind, o.metadata.name])).toEqual([['apps/v1', 'Deployment', 'web']]);
-    expect(seen[0]).toEqual({ method: 'GET', url: '/apis/apps/v1/namespaces/default/deployments', authorization: 'Bearer admin-token-0123456789abcdef0123' });
+    expect(seen[0]).toEqual({ method: 'GET', url: '/apis/apps/v1/namespaces/default/deployments', authorization: `Bearer ${TOKEN}` });
   });
 
   it('passes the label selector as written', async () => {
