@@ -55,7 +55,7 @@ function environment(out: DescribeText, level: number, c: Container): void {
     const from = e.valueFrom;
     if (from?.secretKeyRef) out.row(level + 1, [`${e.name}:`, `<set to the key '${from.secretKeyRef.key}' in secret '${from.secretKeyRef.name}'>`, `Optional: ${from.secretKeyRef.optional ?? false}`]);
     else if (from?.configMapKeyRef) out.row(level + 1, [`${e.name}:`, `<set to the key '${from.configMapKeyRef.key}' of config map '${from.configMapKeyRef.name}'>`, `Optional: ${from.configMapKeyRef.optional ?? false}`]);
-    else out.field(level + 1, e.name, e.value ?? '');
+    else out.text(level + 1, e.name, e.value);
   }
 }
 
@@ -97,9 +97,9 @@ export function describeContainers(out: DescribeText, level: number, title: stri
     const s = statuses?.find((x) => x.name === c.name);
     const inner = level + 2;
     out.line(level + 1, `${c.name}:`);
-    if (statuses) out.field(inner, 'Container ID', s?.containerID);
+    if (statuses) out.text(inner, 'Container ID', s?.containerID);
     out.field(inner, 'Image', c.image);
-    if (statuses) out.field(inner, 'Image ID', s?.imageID);
+    if (statuses) out.text(inner, 'Image ID', s?.imageID);
     const p = portsText(c);
     out.field(inner, p.plural ? 'Ports' : 'Port', p.ports);
     out.field(inner, p.plural ? 'Host Ports' : 'Host Port', p.hostPorts);
@@ -137,10 +137,10 @@ export function describeVolumes(out: DescribeText, level: number, volumes: PodSp
     if (v.hostPath) {
       out.field(l, 'Type', 'HostPath (bare host directory volume)');
       out.field(l, 'Path', v.hostPath.path);
-      out.field(l, 'HostPathType', v.hostPath.type ?? '');
+      out.text(l, 'HostPathType', v.hostPath.type);
     } else if (v.emptyDir) {
       out.field(l, 'Type', 'EmptyDir (a temporary directory that shares a pod\'s lifetime)');
-      out.field(l, 'Medium', v.emptyDir.medium ?? '');
+      out.text(l, 'Medium', v.emptyDir.medium);
       out.field(l, 'SizeLimit', v.emptyDir.sizeLimit ?? '<unset>');
     } else if (v.configMap) {
       out.field(l, 'Type', 'ConfigMap (a volume populated by a ConfigMap)');

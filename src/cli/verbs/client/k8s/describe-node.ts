@@ -65,10 +65,10 @@ export function describeNode(node: Node, pods: readonly Pod[], now: Date): strin
   const info = s.nodeInfo;
   if (info) {
     out.line(0, 'System Info:');
-    out.field(1, 'Machine ID', info.machineID ?? '');
-    out.field(1, 'Boot ID', info.bootID ?? '');
+    out.text(1, 'Machine ID', info.machineID);
+    out.text(1, 'Boot ID', info.bootID);
     out.field(1, 'Kernel Version', info.kernelVersion);
-    out.field(1, 'OS Image', info.osImage ?? '');
+    out.text(1, 'OS Image', info.osImage);
     out.field(1, 'Operating System', info.operatingSystem);
     out.field(1, 'Architecture', info.architecture);
     out.field(1, 'Container Runtime Version', info.containerRuntimeVersion);

@@ -48,6 +48,12 @@ export class DescribeText {
     return this;
   }
 
+  /** "Key:  value" with the value as it is, empty included (kubectl's Image ID, Machine ID). */
+  text(level: number, key: string, value: string | undefined): this {
+    this.lines.push([`${indent(level)}${key}:`, value ?? '']);
+    return this;
+  }
+
   /** A title line ("Containers:") or any text on its own. */
   line(level: number, text: string): this {
     this.lines.push([`${indent(level)}${text}`]);
