@@ -34,6 +34,8 @@ export function kubeList(kind: string, items: readonly { apiVersion?: string; ki
 
 export interface FakeApi {
   client: KubeClient;
+  /** The fake's base URL (a client config's apiUrl). */
+  url: string;
   seen: Seen[];
   close(): Promise<void>;
 }
@@ -48,8 +50,10 @@ export async function fakeKubeApi(routes: Routes): Promise<FakeApi> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
   return {
-    client: new KubeClient(new ApiClient({ apiUrl: `http://127.0.0.1:${port}`, token: TOKEN })),
+    client: new KubeClient(new ApiClient({ apiUrl: url, token: TOKEN })),
+    url,
     seen,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
