@@ -226,4 +226,11 @@ describe('runDescribe', () => {
     expect(c.out()).toMatch(/NewReplicaSet: +web-5f6c8d \(1\/1 replicas created\)/);
     expect(api.seen.map((s) => s.url).sort()).toEqual(['/api/v1/namespaces/default/pods', '/apis/apps/v1/namespaces/default/deployments/web', '/apis/apps/v1/namespaces/default/replicasets']);
   });
+
+  it('nothing selected: says so on stderr, as kubectl, and is not an error', async () => {
+    api = await fakeKubeApi({ 'GET /api/v1/namespaces/shop/pods?labelSelector=app%3Dnone': [200, kubeList('Pod', [])] });
+    const c = capture();
+    await runDescribe(api.client, c.io, { resources: parseResourceArgs(['pods'], 'describe'), namespace: 'shop', labelSelector: 'app=none' }, NOW);
+    expect([c.out(), c.err()]).toEqual(['', 'No resources found in shop namespace.\n']);
+  });
 });

@@ -5,7 +5,6 @@
  * their keys and sizes (never Secret values); other kinds by their metadata.
  */
 import type { Command } from 'commander';
-import { ErrorCode, GroveError } from '../../../../core/errors.js';
 import type { AnyObject } from '../../../../core/objects/changes.js';
 import { KINDS } from '../../../../core/objects/kinds.js';
 import type { KindObject } from '../../../../core/objects/validate.js';
@@ -18,7 +17,7 @@ import { describePod } from './describe-pod.js';
 import { describeTime, DescribeText } from './describe-writer.js';
 import { KubeClient } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
-import { NAMESPACE_OPTION, namespaceOf, SELECTOR_OPTION } from './scope-options.js';
+import { NAMESPACE_OPTION, namespaceOf, noResourcesLine, SELECTOR_OPTION } from './scope-options.js';
 
 /** What little kubectl shows of any object: its metadata; ConfigMap and Secret keys with sizes. */
 export function describeOther(o: AnyObject): string {
@@ -75,7 +74,8 @@ export async function runDescribe(client: KubeClient, io: CliIO, request: Descri
       : await client.list(kind, { ...(namespace !== undefined ? { namespace } : {}), ...(request.labelSelector ? { labelSelector: request.labelSelector } : {}) });
     for (const o of objects) texts.push(await describeOne(client, o, now));
   }
-  if (texts.length === 0) throw new GroveError(ErrorCode.NotFound, `No resources found in ${request.namespace} namespace.`);
+  // Nothing selected is not an error to kubectl either: it says so on stderr.
+  if (texts.length === 0) return writeLine(io.stderr, noResourcesLine(request.resources, request.namespace, false));
   writeLine(io.stdout, texts.join('\n\n\n'));
 }
 

@@ -16,7 +16,7 @@ import { argList, type Act } from '../../../verb.js';
 import { KubeClient } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
 import { resourceName } from './resource-names.js';
-import { ALL_NAMESPACES_OPTION, NAMESPACE_OPTION, namespaceOf, refuseNamedAcrossNamespaces, SELECTOR_OPTION } from './scope-options.js';
+import { ALL_NAMESPACES_OPTION, NAMESPACE_OPTION, namespaceOf, noResourcesLine, refuseNamedAcrossNamespaces, SELECTOR_OPTION } from './scope-options.js';
 import { objectTable } from './tables.js';
 
 export type GetOutput = 'wide' | 'json' | 'yaml' | 'name';
@@ -36,12 +36,6 @@ interface Found {
 
 function namespaceFor(kind: KindInfo, request: GetRequest): string | undefined {
   return kind.namespaced && !request.allNamespaces ? request.namespace : undefined;
-}
-
-/** "No resources found in default namespace.", as kubectl says it on stderr. */
-export function noResourcesLine(request: GetRequest): string {
-  const namespaced = request.resources.some((r) => r.kind.namespaced);
-  return namespaced && !request.allNamespaces ? `No resources found in ${request.namespace} namespace.` : 'No resources found';
 }
 
 /** Prints what `request` asks for; names not found are reported together after the rest. */
@@ -87,7 +81,7 @@ function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void 
   }
   const nonEmpty = found.filter((f) => f.objects.length > 0);
   if (nonEmpty.length === 0) {
-    if (!request.resources.some((r) => r.names.length > 0)) writeLine(io.stderr, noResourcesLine(request));
+    if (!request.resources.some((r) => r.names.length > 0)) writeLine(io.stderr, noResourcesLine(request.resources, request.namespace, request.allNamespaces));
     return;
   }
   const withKind = request.resources.length > 1;

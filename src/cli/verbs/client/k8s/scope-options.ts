@@ -2,6 +2,7 @@
 import { ErrorCode, GroveError } from '../../../../core/errors.js';
 import { onOff, option } from '../../../config/option.js';
 import { text } from '../../../config/units.js';
+import type { ResourceRequest } from './resource-args.js';
 
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -17,4 +18,10 @@ export function namespaceOf(namespace: string | undefined): string {
 /** kubectl's refusal of `get pod web -A`. */
 export function refuseNamedAcrossNamespaces(named: boolean, allNamespaces: boolean): void {
   if (named && allNamespaces) throw new GroveError(ErrorCode.InvalidArgument, 'a resource cannot be retrieved by name across all namespaces');
+}
+
+/** "No resources found in default namespace." (or without the namespace for -A and cluster-scoped kinds), as kubectl says it on stderr. */
+export function noResourcesLine(resources: readonly ResourceRequest[], namespace: string, allNamespaces: boolean): string {
+  const namespaced = resources.some((r) => r.kind.namespaced);
+  return namespaced && !allNamespaces ? `No resources found in ${namespace} namespace.` : 'No resources found';
 }
