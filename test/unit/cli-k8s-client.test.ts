@@ -125,7 +125,8 @@ describe('grove get (Kubernetes paths)', () => {
     const { client } = await fake();
     const c = capture();
     await runGet(client, c.io, request(['deploy'], { namespace: 'shop' }), NOW);
-    expect([c.out(), c.err()]).toEqual(['', 'No resources found in shop namespace.\n']);
+    await runGet(client, c.io, request(['deploy'], { namespace: 'shop', output: 'name' }), NOW);
+    expect([c.out(), c.err()]).toEqual(['', 'No resources found in shop namespace.\n'.repeat(2)]);
   });
 
   it('-o name, -o yaml of one object (applies back: no kind missing), -o json of a list', async () => {

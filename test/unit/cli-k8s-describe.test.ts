@@ -162,6 +162,8 @@ describe('describe deployment', () => {
       'MinReadySeconds:        0',
       'RollingUpdateStrategy:  25% max unavailable, 25% max surge',
     ]);
+    // A template's containers as kubectl indents them: names at 3 spaces, fields at 4.
+    expect(text).toContain(['Pod Template:', '  Labels:  app=web', '           tier=front', '  Containers:', '   web:', '    Image:        nginx:1.27', '    Port:         <none>'].join('\n'));
     // The table's first column runs on into OldReplicaSets/NewReplicaSet: kubectl's output has the same width.
     expect(text).toContain(
       [

@@ -88,15 +88,23 @@ function state(out: DescribeText, level: number, title: string, s: ContainerStat
 }
 
 /**
+ * Where kubectl puts the entries of a block titled at `level`: a pod's (level 0) names at 2
+ * spaces and their fields at 4; a pod template's (level 1) names at 3 spaces and fields at 4 too.
+ */
+function nested(level: number): { name: { level: number; pad: string }; inner: number } {
+  return level === 0 ? { name: { level: 1, pad: '' }, inner: 2 } : { name: { level, pad: ' ' }, inner: level + 1 };
+}
+
+/**
  * The containers of a pod (with their statuses) or of a template (without): each as kubectl
  * describes it, Grove's security settings shown where kubectl would show them.
  */
 export function describeContainers(out: DescribeText, level: number, title: string, containers: readonly Container[], statuses?: readonly ContainerStatus[]): void {
   out.line(level, `${title}:`);
+  const { name, inner } = nested(level);
   for (const c of containers) {
     const s = statuses?.find((x) => x.name === c.name);
-    const inner = level + 2;
-    out.line(level + 1, `${c.name}:`);
+    out.line(name.level, `${name.pad}${c.name}:`);
     if (statuses) out.text(inner, 'Container ID', s?.containerID);
     out.field(inner, 'Image', c.image);
     if (statuses) out.text(inner, 'Image ID', s?.imageID);
@@ -131,9 +139,9 @@ export function describeContainers(out: DescribeText, level: number, title: stri
 export function describeVolumes(out: DescribeText, level: number, volumes: PodSpec['volumes']): void {
   if (!volumes?.length) return void out.field(level, 'Volumes', undefined);
   out.line(level, 'Volumes:');
-  const l = level + 2;
+  const { name, inner: l } = nested(level);
   for (const v of volumes) {
-    out.line(level + 1, `${v.name}:`);
+    out.line(name.level, `${name.pad}${v.name}:`);
     if (v.hostPath) {
       out.field(l, 'Type', 'HostPath (bare host directory volume)');
       out.field(l, 'Path', v.hostPath.path);

@@ -75,13 +75,13 @@ function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void 
     if (all.length === 0 && one) return;
     return printObjects(io, output, all as unknown as Record<string, unknown>[], one);
   }
-  if (output === 'name') {
-    for (const f of found) for (const o of f.objects) writeLine(io.stdout, resourceName(f.kind, o.metadata.name));
-    return;
-  }
   const nonEmpty = found.filter((f) => f.objects.length > 0);
   if (nonEmpty.length === 0) {
     if (!request.resources.some((r) => r.names.length > 0)) writeLine(io.stderr, noResourcesLine(request.resources, request.namespace, request.allNamespaces));
+    return;
+  }
+  if (output === 'name') {
+    for (const f of found) for (const o of f.objects) writeLine(io.stdout, resourceName(f.kind, o.metadata.name));
     return;
   }
   const withKind = request.resources.length > 1;
