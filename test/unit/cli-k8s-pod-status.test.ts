@@ -74,6 +74,7 @@ describe('pod READY, STATUS, RESTARTS as kubectl derives them', () => {
     const ready = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [running('web'), terminated('once', 0, 'Completed')] };
     expect(podSummary(pod('web-1', ready, two), NOW).status).toBe('Running');
     expect(podSummary(pod('web-1', { phase: 'Running', containerStatuses: [waiting('web', 'ImagePullBackOff'), running('once')] }, two), NOW)).toEqual({ ready: '1/2', status: 'ImagePullBackOff', restarts: '0' });
+    expect(podSummary(pod('web-1', { phase: 'Running', containerStatuses: [waiting('web', 'CrashLoopBackOff'), terminated('once', 0, 'Completed')] }, two), NOW).status).toBe('CrashLoopBackOff');
   });
 
   const withInit = { spec: { initContainers: [{ name: 'migrate', image: 'busybox:1.36' }, { name: 'seed', image: 'busybox:1.36' }] } };
