@@ -76,6 +76,12 @@ describe('k8s verbs through commander', () => {
     expect(r.out.split('\n')[1]).toMatch(/^default +web-1 +1\/1 +Running +0 +\d+d$/);
   });
 
+  it('get --field-selector: what runs on one board', async () => {
+    const r = await grove(['get', 'pods', '-A', '-l', 'app=web', '--field-selector', 'spec.nodeName=pi-9', '-o', 'name']);
+    expect(r).toEqual({ code: 0, out: '', err: 'No resources found\n' });
+    expect((await grove(['get', 'pods', '-A', '-l', 'app=web', '--field-selector', 'spec.nodeName=pi-1', '-o', 'name'])).out).toBe('pod/web-1\n');
+  });
+
   it('describe pod NAME', async () => {
     const r = await grove(['describe', 'pod', 'web-1']);
     expect(r.out).toMatch(/^Name: +web-1$/m);

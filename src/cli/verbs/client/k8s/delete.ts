@@ -1,6 +1,6 @@
 /**
  * `grove delete` on the Kubernetes paths, as kubectl: `delete TYPE NAME…`, `delete TYPE/NAME…`,
- * `delete TYPE -l SELECTOR` or `--all` (in -n NS, or -A), `delete -f FILE` (the objects a
+ * `delete TYPE -l SELECTOR`, `--field-selector` or `--all` (in -n NS, or -A), `delete -f FILE` (the objects a
  * manifest or compose file defines, in the file's namespace, else -n's). Each deletion prints
  * `deployment.apps "web" deleted`; dependents go in the background (the server's garbage
  * collector). A name that is not there is reported after the rest, and the verb fails, unless
@@ -18,7 +18,8 @@ import { argList, type Act } from '../../../verb.js';
 import { KubeClient } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
 import { deletedLine } from './resource-names.js';
-import { ALL_NAMESPACES_OPTION, NAMESPACE_OPTION, namespaceOf, SELECTOR_OPTION } from './scope-options.js';
+import { parseFieldSelector, selectByFields } from './field-selector.js';
+import { ALL_NAMESPACES_OPTION, FIELD_SELECTOR_OPTION, NAMESPACE_OPTION, namespaceOf, SELECTOR_OPTION } from './scope-options.js';
 
 export interface DeleteTarget {
   kind: KindInfo;
@@ -34,6 +35,8 @@ export interface DeleteRequest {
   namespace: string;
   allNamespaces: boolean;
   labelSelector?: string | undefined;
+  /** Applied here to what the server lists (field-selector.ts). */
+  fieldSelector?: string | undefined;
   all: boolean;
   ignoreNotFound: boolean;
 }
@@ -47,7 +50,8 @@ function target(kind: KindInfo, namespace: string | undefined, name: string): De
 
 /** The objects `request` names; a selector or --all lists them first. */
 export async function deleteTargets(client: KubeClient, request: DeleteRequest): Promise<DeleteTarget[]> {
-  const selecting = request.all || Boolean(request.labelSelector);
+  const selecting = request.all || Boolean(request.labelSelector) || Boolean(request.fieldSelector);
+  const fields = parseFieldSelector(request.fieldSelector ?? '');
   const out: DeleteTarget[] = [];
   for (const o of request.objects) {
     const kind = KINDS[o.kind] as KindInfo;
@@ -60,10 +64,10 @@ export async function deleteTargets(client: KubeClient, request: DeleteRequest):
       for (const name of names) out.push(target(kind, request.namespace, name));
       continue;
     }
-    if (!selecting) throw new GroveError(ErrorCode.InvalidArgument, `resource(s) were provided, but no name was specified: name the ${kind.plural} to delete, or use -l SELECTOR or --all`);
+    if (!selecting) throw new GroveError(ErrorCode.InvalidArgument, `resource(s) were provided, but no name was specified: name the ${kind.plural} to delete, or use -l SELECTOR, --field-selector or --all`);
     const namespace = kind.namespaced && !request.allNamespaces ? request.namespace : undefined;
     const scope = { ...(namespace !== undefined ? { namespace } : {}), ...(request.labelSelector ? { labelSelector: request.labelSelector } : {}) };
-    for (const o of await client.list(kind, scope)) out.push(target(kind, (o.metadata as { namespace?: string }).namespace, o.metadata.name));
+    for (const o of selectByFields(kind.kind, await client.list(kind, scope), fields)) out.push(target(kind, (o.metadata as { namespace?: string }).namespace, o.metadata.name));
   }
   return out;
 }
@@ -72,7 +76,7 @@ export async function deleteTargets(client: KubeClient, request: DeleteRequest):
 export async function runDelete(client: KubeClient, io: CliIO, request: DeleteRequest): Promise<void> {
   const targets = await deleteTargets(client, request);
   if (targets.length === 0) {
-    if (request.all || request.labelSelector) writeLine(io.stderr, 'No resources found');
+    if (request.all || request.labelSelector || request.fieldSelector) writeLine(io.stderr, 'No resources found');
     return;
   }
   const problems: string[] = [];
@@ -97,12 +101,13 @@ export function registerKubeDelete(program: Command, act: Act, loadObjects: Load
     program
       .command('delete')
       .description('delete objects by kind and name, by label selector, or as manifest files define them (kubectl delete)')
-      .argument('[resources...]', 'TYPE NAME…, TYPE/NAME…, or TYPE with -l / --all'),
+      .argument('[resources...]', 'TYPE NAME…, TYPE/NAME…, or TYPE with -l / --field-selector / --all'),
     {
       filename: many({ unit: list('path'), short: '-f', description: 'delete what these files define (repeatable)' }),
       namespace: NAMESPACE_OPTION,
       allNamespaces: ALL_NAMESPACES_OPTION,
       selector: SELECTOR_OPTION,
+      fieldSelector: FIELD_SELECTOR_OPTION,
       all: onOff({ description: 'every object of the kinds named (in the namespace, or -A)' }),
       ignoreNotFound: onOff({ description: 'a name that is not there is not an error' }),
     },
@@ -115,6 +120,7 @@ export function registerKubeDelete(program: Command, act: Act, loadObjects: Load
         namespace: namespaceOf(options.namespace),
         allNamespaces: options.allNamespaces,
         labelSelector: options.selector,
+        fieldSelector: options.fieldSelector,
         all: options.all,
         ignoreNotFound: options.ignoreNotFound,
       };

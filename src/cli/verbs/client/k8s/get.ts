@@ -1,6 +1,6 @@
 /**
  * `grove get` on the Kubernetes paths, as kubectl: `get TYPE[,TYPE…] [NAME…]`, `get TYPE/NAME…`,
- * `get all`; -n NS, -A, -l SELECTOR; -o wide|json|yaml|name. Tables per kind (tables.ts), one
+ * `get all`; -n NS, -A, -l SELECTOR, --field-selector; -o wide|json|yaml|name. Tables per kind (tables.ts), one
  * object as itself and several as a v1 List for json/yaml (printObjects, shared with apply's
  * round trip), and every name that was not found reported after what was.
  */
@@ -16,7 +16,8 @@ import { argList, type Act } from '../../../verb.js';
 import { KubeClient } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
 import { resourceName } from './resource-names.js';
-import { ALL_NAMESPACES_OPTION, NAMESPACE_OPTION, namespaceOf, noResourcesLine, refuseNamedAcrossNamespaces, SELECTOR_OPTION } from './scope-options.js';
+import { parseFieldSelector, selectByFields } from './field-selector.js';
+import { ALL_NAMESPACES_OPTION, FIELD_SELECTOR_OPTION, NAMESPACE_OPTION, namespaceOf, noResourcesLine, refuseNamedAcrossNamespaces, SELECTOR_OPTION } from './scope-options.js';
 import { objectTable } from './tables.js';
 
 export type GetOutput = 'wide' | 'json' | 'yaml' | 'name';
@@ -26,6 +27,8 @@ export interface GetRequest {
   namespace: string;
   allNamespaces: boolean;
   labelSelector?: string | undefined;
+  /** Applied here to what the server lists (field-selector.ts). */
+  fieldSelector?: string | undefined;
   output?: GetOutput | undefined;
 }
 
@@ -42,13 +45,14 @@ function namespaceFor(kind: KindInfo, request: GetRequest): string | undefined {
 export async function runGet(client: KubeClient, io: CliIO, request: GetRequest, now: Date): Promise<void> {
   const named = request.resources.some((r) => r.names.length > 0);
   refuseNamedAcrossNamespaces(named, request.allNamespaces);
+  const fields = parseFieldSelector(request.fieldSelector ?? '');
   const found: Found[] = [];
   const problems: string[] = [];
   for (const { kind, names } of request.resources) {
     const namespace = namespaceFor(kind, request);
     if (names.length === 0) {
       const scope = { ...(namespace !== undefined ? { namespace } : {}), ...(request.labelSelector ? { labelSelector: request.labelSelector } : {}) };
-      found.push({ kind, objects: await client.list(kind, scope) });
+      found.push({ kind, objects: selectByFields(kind.kind, await client.list(kind, scope), fields) });
       continue;
     }
     const objects: AnyObject[] = [];
@@ -99,13 +103,14 @@ export function registerKubeGet(program: Command, act: Act): void {
       .command('get')
       .description('list objects of one or more kinds, or show some by name (kubectl get)')
       .argument('<resources...>', 'TYPE[,TYPE…] [NAME…] or TYPE/NAME…; TYPE: pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), jobs, cronjobs (cj), nodes (no), namespaces (ns), configmaps (cm), secrets, controllerrevisions, all'),
-    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, output: OUTPUT_OPTION },
+    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: OUTPUT_OPTION },
     async (ctx, [args], options) => {
       const request: GetRequest = {
         resources: parseResourceArgs(argList(args, 'resources'), 'get'),
         namespace: namespaceOf(options.namespace),
         allNamespaces: options.allNamespaces,
         labelSelector: options.selector,
+        fieldSelector: options.fieldSelector,
         output: options.output,
       };
       await runGet(new KubeClient(await openClient(ctx)), ctx.io, request, new Date());

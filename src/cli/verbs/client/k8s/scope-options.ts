@@ -8,6 +8,7 @@ export const DEFAULT_NAMESPACE = 'default';
 
 export const NAMESPACE_OPTION = option({ unit: text('namespace', 63), short: '-n', description: 'the namespace (default: default)' });
 export const ALL_NAMESPACES_OPTION = onOff({ short: '-A', description: 'every namespace' });
+export const FIELD_SELECTOR_OPTION = option({ unit: text('selector'), description: 'field selector, applied to what the server lists: spec.nodeName=pi-1, status.phase!=Running, metadata.name=web' });
 export const SELECTOR_OPTION = option({ unit: text('selector'), short: '-l', description: 'label selector: app=web, tier!=db, env in (a,b), key, !key' });
 
 /** The namespace the verb works in: -n, else default. */
