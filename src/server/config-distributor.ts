@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { ConfigObject } from '../core/config-refs.js';
 import { errorMessage } from '../core/errors.js';
 import type { ConfigMap, PodAssignment, PodTemplate, Secret } from '../core/model.js';
+import { GroveKeys } from '../core/keys.js';
 import { keyId } from '../core/seal.js';
 import { topicsFor } from '../core/topics.js';
 import { MAX_CONFIG_MESSAGE_BYTES, sealConfigBundle } from '../core/wire-config.js';
@@ -18,7 +19,7 @@ import { collectConfigRefs, refKey, type ConfigRef } from '../core/config-refs.j
 import { getNodeKey, NODE_KEY_PREFIX } from './node-keys.js';
 import { canonicalJson, type AppIndex, type OlderTemplate } from './targets.js';
 
-export const CONFIG_RECORD_PREFIX = 'configs/';
+export const CONFIG_RECORD_PREFIX = GroveKeys.configBundlePrefix;
 
 /** What was last published to a node, stored under configs/<node>. */
 export interface ConfigRecord {

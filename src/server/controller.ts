@@ -12,6 +12,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
 import type { App, AppRevision, PodAssignment, RolloutRecord } from '../core/model.js';
+import { GROVE_PREFIX } from '../core/keys.js';
 import { topicsFor } from '../core/topics.js';
 import { encodeMessage, makeNodeTarget, podsChecksum } from '../core/wire.js';
 import type { PodTarget } from '../core/wire-types.js';
@@ -76,7 +77,7 @@ export function randomSuffix(): string {
 }
 
 /** Keys whose changes cannot affect scheduling (including the controller's own bookkeeping). */
-const IGNORED_PREFIXES = [PREFIX.Target, PREFIX.Token, REVISION_PREFIX, ROLLOUT_PREFIX, CONFIG_RECORD_PREFIX, NODE_KEY_PREFIX];
+const IGNORED_PREFIXES = [GROVE_PREFIX, PREFIX.Target, PREFIX.Token, REVISION_PREFIX, ROLLOUT_PREFIX, CONFIG_RECORD_PREFIX, NODE_KEY_PREFIX];
 
 interface Publication {
   node: string;

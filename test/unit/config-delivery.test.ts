@@ -130,10 +130,10 @@ describe('ConfigDistributor', () => {
     await store.commit([{ type: 'delete', key: 'secrets/db' }]);
     const next = await pass();
     expect(openConfigBundle(decodeConfigMessage(next[0]!.payload), keys.get('node-a')!).objects.map((o) => o.name)).toEqual(['settings']);
-    expect(await store.get('configs/node-a')).toBeDefined();
+    expect(await store.get('grove/config/node-a')).toBeDefined();
     dropNode('node-a');
     const cleared = await pass();
     expect(cleared).toEqual([{ topic: 'grove/v1/c1/nodes/node-a/config', payload: Buffer.alloc(0) }]);
-    expect(await store.get('configs/node-a')).toBeUndefined();
+    expect(await store.get('grove/config/node-a')).toBeUndefined();
   });
 });

@@ -25,7 +25,7 @@ it("the server's own node gets its config key at join, and one is added to a joi
   const key = await getNodeKey(store, 'pi-1');
   expect(first.configKey).toBe(key!.toString('base64'));
   // Sealed in the store: the raw record does not hold the key.
-  expect(JSON.stringify((await raw.get('nodekeys/pi-1'))!.value)).not.toContain(first.configKey);
+  expect(JSON.stringify((await raw.get('grove/nodekeys/pi-1'))!.value)).not.toContain(first.configKey);
 
   const file = joinConfigPath(dataDir);
   const mtime = (await stat(file)).mtimeMs;

@@ -129,7 +129,7 @@ describe('Controller', () => {
     await addNodes(store, 'pi-1');
     await controller.start();
     const before = passes();
-    await store.commit([{ type: 'put', key: 'tokens/abc', value: { x: 1 } }]);
+    await store.commit([{ type: 'put', key: 'grove/tokens/abc', value: { x: 1 } }]);
     // idle() runs a pass still waiting out its debounce: a nudge would show up here.
     await controller.idle();
     expect(passes()).toBe(before);

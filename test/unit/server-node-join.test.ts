@@ -106,12 +106,12 @@ describe('use-limited tokens in a batch of joins', () => {
     );
     expect(outcomes.map((o) => (o.ok ? 'ok' : (o.error as Error).message))).toEqual(['ok', TAKEN.replaceAll('pi-3', 'taken'), 'ok', 'join token used up']);
     expect(store.revision()).toBe(before + 1);
-    expect((await store.get<JoinTokenRecord>(`tokens/${limited.id}`))?.value.usesLeft).toBe(0);
+    expect((await store.get<JoinTokenRecord>(`grove/tokens/${limited.id}`))?.value.usesLeft).toBe(0);
     expect(await store.get(nodeKeyKey('a'))).toBeDefined();
     // A token without a limit is never rewritten by a join.
-    const unlimitedRev = (await store.get(`tokens/${other.id}`))?.revision;
+    const unlimitedRev = (await store.get(`grove/tokens/${other.id}`))?.revision;
     await commitJoinBatch(store, [{ token: other.token, nodeName: 'd' }], T0);
-    expect((await store.get(`tokens/${other.id}`))?.revision).toBe(unlimitedRev);
+    expect((await store.get(`grove/tokens/${other.id}`))?.revision).toBe(unlimitedRev);
   });
 
   it('a --uses 1 token joins once, one join after the other', async () => {
