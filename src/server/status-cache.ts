@@ -55,7 +55,7 @@ export interface NodeLiveView {
   lastStatusAt?: string;
 }
 
-export type NodeEventReason = 'ready' | 'not-ready' | 'facts' | 'pods-ready';
+export type NodeEventReason = 'ready' | 'not-ready' | 'facts' | 'pods';
 
 export interface StatusCacheOptions {
   store: Store;
@@ -263,7 +263,9 @@ export class StatusCache {
     this.opts.onNodeRevision?.(node, status.observedRevision);
     if (factsChanged && this.objectNodes.has(node)) this.report(node, status.facts);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
-    else if (!prev || readyPodsKey(prev) !== readyPodsKey(status)) this.opts.onNodeEvent?.(node, 'pods-ready');
+    // A status that is not a heartbeat carries a change of its pods (state, restarts, Job
+    // progress): the pod status controller turns it into Pod status. Heartbeats change nothing.
+    else if (!prev || !status.heartbeat || readyPodsKey(prev) !== readyPodsKey(status)) this.opts.onNodeEvent?.(node, 'pods');
   }
 
   /**
