@@ -17,6 +17,7 @@ import { invalid, name as validName } from './validate.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { statusErrorFormat } from './k8s-api/status.js';
+import { rolloutKind } from './objects/rollout-api.js';
 
 const LISTEN_BACKLOG = 8192;
 
@@ -140,6 +141,17 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
   r.add('POST', '/v1/admin-token/rotate', async () => cp.rotateAdminToken());
+
+  // Rollouts of a Deployment or DaemonSet (objects/rollout-api.ts); :resource as kubectl names it.
+  const rollout = (ctx: RequestContext) => ({
+    kind: rolloutKind(ctx.params.resource!),
+    namespace: validName(ctx.params.namespace, 'namespace'),
+    name: validName(ctx.params.name, 'name'),
+  });
+  r.add('GET', '/v1/namespaces/:namespace/:resource/:name/rollout', async (ctx) => cp.rollouts.status(rollout(ctx)));
+  r.add('GET', '/v1/namespaces/:namespace/:resource/:name/rollout/history', async (ctx) => cp.rollouts.history(rollout(ctx)));
+  r.add('POST', '/v1/namespaces/:namespace/:resource/:name/rollout/undo', async (ctx) => cp.rollouts.undo(rollout(ctx), await ctx.body()));
+  r.add('POST', '/v1/namespaces/:namespace/:resource/:name/rollout/restart', async (ctx) => cp.rollouts.restart(rollout(ctx)));
 
   r.add('PATCH', '/v1/nodes/:name', async (ctx) => cp.patchNode(n(ctx, 'node'), await ctx.body()));
   r.add('DELETE', '/v1/nodes/:name', async (ctx) => cp.deleteNode(n(ctx, 'node')));

@@ -38,6 +38,7 @@ import { ControllerLoop } from './objects/controller-loop.js';
 import { TargetPublisher } from './objects/target-publisher.js';
 import { applyObjects, type ApplyReply } from './k8s-api/apply.js';
 import { groveControllers, type Controller as ObjectController } from './controllers/index.js';
+import { RolloutApi } from './objects/rollout-api.js';
 
 export type { MqttConnect };
 
@@ -121,6 +122,8 @@ export class ControlPlane {
   private readonly nodes: NodeRegistry;
   private readonly controllerLoop: ControllerLoop;
   private readonly targets: TargetPublisher;
+  /** `grove rollout …` on Deployments and DaemonSets (objects/rollout-api.ts). */
+  readonly rollouts: RolloutApi;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
   private currentAdminToken: string;
@@ -134,6 +137,7 @@ export class ControlPlane {
     this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
     this.nodeReports = new NodeReports(this.objects, this.statusWriter);
     this.nodes = new NodeRegistry(this.objects);
+    this.rollouts = new RolloutApi(this.objects, () => this.clock.now());
     this.configs = new ConfigDistributor({ objects: this.objects, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
     this.targets = new TargetPublisher({
       objects: this.objects,
