@@ -39,7 +39,7 @@ describe('store keys', () => {
   });
 
   it('keep Grove\'s records under grove/, apart from every object prefix', () => {
-    const internal = [GroveKeys.target('n'), GroveKeys.token('t'), GroveKeys.nodeCredential('n'), GroveKeys.nodeKey('n'), GroveKeys.configBundle('n'), GroveKeys.rollout('default', 'web'), GroveKeys.schemaVersion, GroveKeys.cluster];
+    const internal = [GroveKeys.target('n'), GroveKeys.token('t'), GroveKeys.nodeCredential('n'), GroveKeys.nodeKey('n'), GroveKeys.configBundle('n'), GroveKeys.schemaVersion, GroveKeys.cluster];
     for (const key of internal) expect(key.startsWith(GROVE_PREFIX)).toBe(true);
     expect(new Set(internal).size).toBe(internal.length);
     for (const kind of ALL_KINDS) expect(kindPrefix(kind).startsWith(GROVE_PREFIX)).toBe(false);

@@ -4,6 +4,7 @@
  * template back, restart stamps grove.io/restartedAt.
  */
 import { describe, expect, it } from 'vitest';
+import { checkGroveAnnotations, groveAnnotationsOf } from '../../src/core/objects/annotations.js';
 import type { AnyObject } from '../../src/core/objects/changes.js';
 import type { KindObject } from '../../src/core/objects/validate.js';
 import { daemonSetRolloutStatus, deploymentRolloutStatus, RolloutApi, rolloutKind } from '../../src/server/objects/rollout-api.js';
@@ -47,6 +48,12 @@ describe('rollout status, in kubectl\'s words', () => {
     expect(daemonSetRolloutStatus(ds({ ...base, updatedNumberScheduled: 3, numberAvailable: 2 })).message).toBe('Waiting for daemon set "agent" rollout to finish: 2 of 3 updated pods are available...');
     expect(daemonSetRolloutStatus(ds({ ...base, updatedNumberScheduled: 3, numberAvailable: 3 })).done).toBe(true);
     expect(daemonSetRolloutStatus(ds(base, 'OnDelete'))).toMatchObject({ failed: true, message: 'rollout status is only available for RollingUpdate strategy type' });
+  });
+
+  it('the controllers\' rollout annotations are valid on objects and never sent to nodes', () => {
+    const annotations = { 'grove.io/last-rollback': 'revision 2 → 1 at x: y', 'grove.io/rollout-complete': 'x', 'grove.io/auto-rollback': 'false' };
+    expect(checkGroveAnnotations(annotations)).toEqual([]);
+    expect(groveAnnotationsOf(annotations)).toEqual({ 'grove.io/auto-rollback': 'false' });
   });
 
   it('takes kubectl\'s resource names and nothing without a rollout', () => {
