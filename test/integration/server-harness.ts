@@ -7,9 +7,10 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
-import { decodeNodeTarget, encodeMessage } from '../../src/core/wire.js';
+import { encodeMessage } from '../../src/core/wire.js';
+import { decodeNodeTarget2, type WireNodeTarget } from '../../src/core/wire-target.js';
 import { decodeRpcRequest } from '../../src/core/wire-from-server.js';
-import type { LogsRpcRequest, NodeStatus, NodeTarget, RpcResponse } from '../../src/core/wire-types.js';
+import type { LogsRpcRequest, NodeStatus, RpcResponse } from '../../src/core/wire-types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/server/broker/embedded-broker.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/server/api.js';
 import { ControlPlane, type ControlPlaneOptions } from '../../src/server/server.js';
@@ -118,7 +119,7 @@ export async function startCluster(
 
 /** Speaks the agent's side of the protocol over a real MQTT connection. */
 export class FakeNode {
-  readonly targets: NodeTarget[] = [];
+  readonly targets: WireNodeTarget[] = [];
   private seq = 0;
   private logAnswer: ((req: LogsRpcRequest) => RpcResponse[]) | undefined;
 
@@ -132,7 +133,7 @@ export class FakeNode {
     const node = new FakeNode(name, client);
     const topics = topicsFor(CLUSTER, name);
     client.on('message', (topic, payload) => {
-      if (topic === topics.target && payload.length > 0) node.targets.push(decodeNodeTarget(payload));
+      if (topic === topics.target && payload.length > 0) node.targets.push(decodeNodeTarget2(payload));
       if (topic === topics.rpcRequest && node.logAnswer) {
         const req = decodeRpcRequest(payload);
         if (req.method !== 'logs') return;
@@ -144,7 +145,7 @@ export class FakeNode {
     return node;
   }
 
-  latest(): NodeTarget | undefined {
+  latest(): WireNodeTarget | undefined {
     return this.targets.at(-1);
   }
 
