@@ -8,7 +8,7 @@ import { hashPassword } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { decodeBackup } from '../../src/store/backup.js';
 import { fixtureClock } from '../unit/server-fixtures.js';
-import { clustersPerTest, ADMIN, FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
+import { clustersPerTest, configMap, listPods, workload, ADMIN, FakeNode, startCluster, waitFor, type Cluster, type PodObject } from './server-harness.js';
 
 const { cluster, cleanups } = clustersPerTest();
 
@@ -20,22 +20,8 @@ async function node(c: Cluster, name: string): Promise<FakeNode> {
 
 const PODS = '/api/v1/namespaces/default/pods';
 
-/** A Deployment (or DaemonSet) of one nginx container, as `grove apply` sends it. */
-function workload(name: string, o: { kind?: 'Deployment' | 'DaemonSet'; replicas?: number; nodeSelector?: Record<string, string>; image?: string } = {}) {
-  const template = { metadata: { labels: { app: name } }, spec: { ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}), containers: [{ name: 'main', image: o.image ?? 'nginx:1.27' }] } };
-  return o.kind === 'DaemonSet'
-    ? { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name }, spec: { selector: { matchLabels: { app: name } }, template } }
-    : { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { replicas: o.replicas ?? 1, selector: { matchLabels: { app: name } }, template } };
-}
-const configMap = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
-
-interface PodObject {
-  metadata: { name: string; ownerReferences?: { kind: string }[] };
-  spec: { nodeName?: string };
-  status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[]; containerStatuses?: { name: string; ready: boolean; restartCount: number; state: Record<string, unknown> }[] };
-}
 async function pods(c: Cluster, query = ''): Promise<PodObject[]> {
-  return (await c.call<{ items: PodObject[] }>('GET', PODS + query)).body.items;
+  return listPods(c, query);
 }
 
 async function join(c: Cluster, nodeName: string, labels?: Record<string, string>) {

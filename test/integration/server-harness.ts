@@ -32,6 +32,39 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
   }
 }
 
+/** A Deployment (or DaemonSet) of one nginx container, as `grove apply` sends it; pods labelled app=<name>. */
+export function workload(name: string, o: { kind?: 'Deployment' | 'DaemonSet'; replicas?: number; nodeSelector?: Record<string, string>; image?: string } = {}) {
+  const template = { metadata: { labels: { app: name } }, spec: { ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}), containers: [{ name: 'main', image: o.image ?? 'nginx:1.27' }] } };
+  return o.kind === 'DaemonSet'
+    ? { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name }, spec: { selector: { matchLabels: { app: name } }, template } }
+    : { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { replicas: o.replicas ?? 1, selector: { matchLabels: { app: name } }, template } };
+}
+
+export const configMap = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+
+export interface PodObject {
+  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] };
+  spec: { nodeName?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[]; containerStatuses?: { name: string; ready: boolean; restartCount: number; state: Record<string, unknown> }[] };
+}
+
+/** The Pods of namespace default (optionally `?labelSelector=…`). */
+export async function listPods(c: Pick<Cluster, 'call'>, query = ''): Promise<PodObject[]> {
+  return (await c.call<{ items: PodObject[] }>('GET', '/api/v1/namespaces/default/pods' + query)).body.items;
+}
+
+export interface NodeObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: { unschedulable?: boolean };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+export const isReadyNode = (n: NodeObject): boolean => n.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
+
+export async function listNodes(c: Pick<Cluster, 'call'>): Promise<NodeObject[]> {
+  return (await c.call<{ items: NodeObject[] }>('GET', '/api/v1/nodes')).body.items;
+}
+
 export interface Cluster {
   store: Store;
   broker: EmbeddedBroker;
