@@ -3,7 +3,6 @@
  * (configMap.name, secret.secretName), env[].valueFrom.*KeyRef.name and envFrom[].*Ref.name, of
  * init containers as well as containers. A node is sent exactly these objects, nothing else.
  */
-import type { EnvFromSource, EnvVar, Volume } from './model.js';
 import type { WireConfigObject } from './objects/wire.js';
 
 export type ConfigKind = WireConfigObject['kind'];
@@ -16,13 +15,19 @@ export type ConfigKind = WireConfigObject['kind'];
  */
 export type ConfigObject = WireConfigObject;
 
-/** What references live in: a PodTemplate (server) and a PodTarget (node) both fit. */
+/**
+ * What references live in, structurally: a 0.1 PodTemplate, a Kubernetes PodSpec (the server's
+ * Pods, the node's WirePodTarget spec) all fit.
+ */
+interface NamedRef {
+  readonly name: string;
+}
 export interface ReferencingContainer {
-  env: readonly EnvVar[];
-  envFrom?: readonly EnvFromSource[];
+  env?: readonly { readonly name: string; readonly valueFrom?: { readonly configMapKeyRef?: NamedRef; readonly secretKeyRef?: NamedRef } }[];
+  envFrom?: readonly { readonly configMapRef?: NamedRef; readonly secretRef?: NamedRef }[];
 }
 export interface ReferencingPod {
-  volumes?: readonly Volume[];
+  volumes?: readonly { readonly name: string; readonly configMap?: NamedRef; readonly secret?: { readonly secretName: string } }[];
   initContainers?: readonly ReferencingContainer[];
   containers: readonly ReferencingContainer[];
 }
@@ -38,15 +43,14 @@ export function refKey(ref: ConfigRef): string {
 }
 
 function containerRefs(c: ReferencingContainer, add: (kind: ConfigKind, name: string) => void): void {
-  for (const e of c.env) {
+  for (const e of c.env ?? []) {
     const from = e.valueFrom;
-    if (!from) continue;
-    if ('configMapKeyRef' in from) add('ConfigMap', from.configMapKeyRef.name);
-    else if ('secretKeyRef' in from) add('Secret', from.secretKeyRef.name);
+    if (from?.configMapKeyRef) add('ConfigMap', from.configMapKeyRef.name);
+    else if (from?.secretKeyRef) add('Secret', from.secretKeyRef.name);
   }
   for (const f of c.envFrom ?? []) {
-    if ('configMapRef' in f) add('ConfigMap', f.configMapRef.name);
-    else if ('secretRef' in f) add('Secret', f.secretRef.name);
+    if (f.configMapRef) add('ConfigMap', f.configMapRef.name);
+    else if (f.secretRef) add('Secret', f.secretRef.name);
   }
 }
 
@@ -59,8 +63,8 @@ export function collectConfigRefs(templates: Iterable<ReferencingPod>): ConfigRe
   };
   for (const t of templates) {
     for (const v of t.volumes ?? []) {
-      if ('configMap' in v) add('ConfigMap', v.configMap.name);
-      else if ('secret' in v) add('Secret', v.secret.secretName);
+      if (v.configMap) add('ConfigMap', v.configMap.name);
+      else if (v.secret) add('Secret', v.secret.secretName);
     }
     for (const c of t.initContainers ?? []) containerRefs(c, add);
     for (const c of t.containers) containerRefs(c, add);

@@ -76,7 +76,6 @@ const TOKENS = `${GROVE_PREFIX}tokens/`;
 const NODE_CREDENTIALS = `${GROVE_PREFIX}nodecreds/`;
 const NODE_KEYS = `${GROVE_PREFIX}nodekeys/`;
 const CONFIG_BUNDLES = `${GROVE_PREFIX}config/`;
-const ROLLOUTS = `${GROVE_PREFIX}rollouts/`;
 
 /**
  * The server's internal records. Each names the 0.1 key it replaces (the migration reads
@@ -98,12 +97,6 @@ export const GroveKeys = Object.freeze({
   /** The config bundle last published to a node (was configs/<node>). */
   configBundle: (node: string) => CONFIG_BUNDLES + segment(node, 'node'),
   configBundlePrefix: CONFIG_BUNDLES,
-  /**
-   * A workload's rollout bookkeeping that is not Kubernetes status (last good revision, the
-   * latest automatic rollback) (was rollouts/<app>).
-   */
-  rollout: (namespace: string, name: string) => `${ROLLOUTS}${segment(namespace, 'namespace')}/${segment(name, 'name')}`,
-  rolloutPrefix: ROLLOUTS,
   /** The store layout's version: absent on a 0.1 data dir, which the migration upgrades (new). */
   schemaVersion: `${GROVE_PREFIX}meta/schema`,
   /** The cluster's name, chosen at first start (was cluster). */
@@ -137,7 +130,7 @@ export const LEGACY_KEYS = Object.freeze({
   appPrefix: 'apps/',
   /** App revisions revisions/<app>/<template hash> → ReplicaSets / ControllerRevisions. */
   revisionPrefix: 'revisions/',
-  /** Rollout records → Deployment status + GroveKeys.rollout. */
+  /** Rollout records → Deployment status and rollout annotations (grove.io/rollout-complete, grove.io/last-rollback). */
   rolloutPrefix: 'rollouts/',
   /** Pod assignments pods/<name> → pods/default/<name>. */
   podPrefix: 'pods/',

@@ -15,9 +15,9 @@ import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, name as validName } from './validate.js';
 import { LogThrottle } from '../core/log-throttle.js';
-import { applyObjects } from './k8s-api/apply.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { statusErrorFormat } from './k8s-api/status.js';
+import { rolloutKind } from './objects/rollout-api.js';
 
 const LISTEN_BACKLOG = 8192;
 
@@ -67,11 +67,13 @@ function optionalName(ctx: RequestContext, key: string): string | undefined {
 
 function logsQuery(ctx: RequestContext): LogsQuery {
   const q: LogsQuery = {};
-  const app = optionalName(ctx, 'app');
+  const namespace = optionalName(ctx, 'namespace');
+  const workload = ctx.query.get('workload');
   const pod = optionalName(ctx, 'pod');
   const node = optionalName(ctx, 'node');
   const container = optionalName(ctx, 'container');
-  if (app !== undefined) q.app = app;
+  if (namespace !== undefined) q.namespace = namespace;
+  if (workload !== null && workload !== '') q.workload = workload;
   if (pod !== undefined) q.pod = pod;
   if (node !== undefined) q.node = node;
   if (container !== undefined) q.container = container;
@@ -132,44 +134,31 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   // Authenticated by the node's MQTT password in the body (node-key-api.ts).
   r.add('POST', '/v1/nodes/:name/config-key', async (ctx) => cp.nodeConfigKey(n(ctx, 'node'), await ctx.body()), 'public');
 
-  r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()));
-  // The object apply (docs/api.md); takes over /v1/apply when the App body goes.
-  r.add('POST', '/v1/objects/apply', async (ctx) => applyObjects(cp.objects, await ctx.body()), 'admin', statusErrorFormat);
+  // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
+  r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
   addKubernetesRoutes(r, cp.objects);
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
   r.add('POST', '/v1/admin-token/rotate', async () => cp.rotateAdminToken());
 
-  r.add('GET', '/v1/apps', async () => cp.listApps());
-  r.add('GET', '/v1/apps/:name', async (ctx) => cp.getApp(n(ctx, 'app')));
-  r.add('DELETE', '/v1/apps/:name', async (ctx) => cp.delete('App', n(ctx, 'app')));
-  r.add('GET', '/v1/apps/:name/rollout', async (ctx) => cp.rolloutStatus(n(ctx, 'app')));
-  r.add('GET', '/v1/apps/:name/revisions', async (ctx) => cp.rolloutHistory(n(ctx, 'app')));
-  r.add('POST', '/v1/apps/:name/rollback', async (ctx) => cp.rolloutUndo(n(ctx, 'app'), await ctx.body()));
-  r.add('POST', '/v1/apps/:name/restart', async (ctx) => cp.rolloutRestart(n(ctx, 'app')));
+  // Rollouts of a Deployment or DaemonSet (objects/rollout-api.ts); :resource as kubectl names it.
+  const rollout = (ctx: RequestContext) => ({
+    kind: rolloutKind(ctx.params.resource!),
+    namespace: validName(ctx.params.namespace, 'namespace'),
+    name: validName(ctx.params.name, 'name'),
+  });
+  r.add('GET', '/v1/namespaces/:namespace/:resource/:name/rollout', async (ctx) => cp.rollouts.status(rollout(ctx)));
+  r.add('GET', '/v1/namespaces/:namespace/:resource/:name/rollout/history', async (ctx) => cp.rollouts.history(rollout(ctx)));
+  r.add('POST', '/v1/namespaces/:namespace/:resource/:name/rollout/undo', async (ctx) => cp.rollouts.undo(rollout(ctx), await ctx.body()));
+  r.add('POST', '/v1/namespaces/:namespace/:resource/:name/rollout/restart', async (ctx) => cp.rollouts.restart(rollout(ctx)));
 
-  r.add('GET', '/v1/configmaps', async () => cp.listConfigMaps());
-  r.add('GET', '/v1/configmaps/:name', async (ctx) => cp.getConfigMap(n(ctx, 'configmap')));
-  r.add('DELETE', '/v1/configmaps/:name', async (ctx) => cp.delete('ConfigMap', n(ctx, 'configmap')));
-
-  r.add('GET', '/v1/secrets', async (ctx) => cp.listSecrets(flag(ctx, 'showValues')));
-  r.add('GET', '/v1/secrets/:name', async (ctx) => cp.getSecret(n(ctx, 'secret'), flag(ctx, 'showValues')));
-  r.add('DELETE', '/v1/secrets/:name', async (ctx) => cp.delete('Secret', n(ctx, 'secret')));
-
-  r.add('GET', '/v1/nodes', async () => cp.listNodes());
-  r.add('GET', '/v1/nodes/:name', async (ctx) => cp.getNode(n(ctx, 'node')));
   r.add('PATCH', '/v1/nodes/:name', async (ctx) => cp.patchNode(n(ctx, 'node'), await ctx.body()));
   r.add('DELETE', '/v1/nodes/:name', async (ctx) => cp.deleteNode(n(ctx, 'node')));
 
   r.add('GET', '/v1/volumes', async (ctx) => cp.listVolumes(optionalName(ctx, 'node')));
   r.add('DELETE', '/v1/nodes/:name/volumes/:volume', async (ctx) => cp.removeVolume(n(ctx, 'node'), ctx.params.volume!));
 
-  r.add('GET', '/v1/pods', async (ctx) => {
-    const app = optionalName(ctx, 'app');
-    const node = optionalName(ctx, 'node');
-    return cp.listPods({ ...(app !== undefined ? { app } : {}), ...(node !== undefined ? { node } : {}) });
-  });
   r.add('GET', '/v1/logs', (ctx) => streamLogs(cp, ctx));
   r.add('GET', '/v1/backup', async ({ res }) => {
     const file = await cp.backup();

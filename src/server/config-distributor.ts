@@ -1,24 +1,27 @@
 /**
- * Per-node delivery of ConfigMaps and Secrets (docs/protocol.md, "config"). In each controller
- * pass, for every node: the objects its pods reference (config-refs.ts) → a digest (HMAC under
- * the node's key, so the stored digest reveals nothing) → compared with what was last published
- * (configs/<node>). Only a changed bundle gets a new revision, one store write and a retained
+ * Per-node delivery of ConfigMaps and Secrets (docs/protocol.md, "config"). In each target
+ * pass, for every node: the objects its pods reference (config-refs.ts, in each pod's
+ * namespace) → a digest (HMAC under the node's key, so the stored digest reveals nothing) →
+ * compared with what was last published (GroveKeys.configBundle). Only a changed bundle gets a new revision, one store write and a retained
  * publish, encrypted with the node's key (wire-config.ts); an unchanged one writes nothing.
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConfigObject } from '../core/config-refs.js';
 import { errorMessage } from '../core/errors.js';
-import type { ConfigMap, PodAssignment, PodTemplate, Secret } from '../core/model.js';
+import { DEFAULT_NAMESPACE } from '../core/keys.js';
+import type { WirePodTarget } from '../core/objects/wire.js';
+import { GroveKeys } from '../core/keys.js';
 import { keyId } from '../core/seal.js';
 import { topicsFor } from '../core/topics.js';
 import { MAX_CONFIG_MESSAGE_BYTES, sealConfigBundle } from '../core/wire-config.js';
 import type { Store, StoreOp } from '../store/store.js';
 import { collectConfigRefs, refKey, type ConfigRef } from '../core/config-refs.js';
 import { getNodeKey, NODE_KEY_PREFIX } from './node-keys.js';
-import { canonicalJson, type AppIndex, type OlderTemplate } from './targets.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import type { ObjectStore } from './objects/object-store.js';
 
-export const CONFIG_RECORD_PREFIX = 'configs/';
+export const CONFIG_RECORD_PREFIX = GroveKeys.configBundlePrefix;
 
 /** What was last published to a node, stored under configs/<node>. */
 export interface ConfigRecord {
@@ -39,7 +42,8 @@ export interface ConfigPublication {
 }
 
 export interface ConfigDistributorOptions {
-  store: Store;
+  /** Records (GroveKeys.configBundle, node keys) in its store; ConfigMaps and Secrets as objects. */
+  objects: ObjectStore;
   cluster: string;
   logger: Logger;
   /** Publishes retained, QoS 1; an empty payload clears the retained message. */
@@ -48,22 +52,22 @@ export interface ConfigDistributorOptions {
 
 export interface ConfigPlanInput {
   nodes: readonly string[];
-  byNode: ReadonlyMap<string, readonly PodAssignment[]>;
-  apps: AppIndex;
-  olderTemplate?: OlderTemplate;
+  /** Each node's pods, as its target carries them. */
+  pods: ReadonlyMap<string, readonly WirePodTarget[]>;
   republishAll: boolean;
   now: string;
 }
 
-/** The templates a node's pods run (older ones mid-rollout), as buildNodePods resolves them. */
-export function nodeTemplates(assignments: readonly PodAssignment[], apps: AppIndex, olderTemplate?: OlderTemplate): PodTemplate[] {
-  const out: PodTemplate[] = [];
-  for (const a of assignments) {
-    const entry = apps.get(a.app);
-    const t = entry && (entry.hash === a.templateHash ? entry.app.spec.template : olderTemplate?.(a.app, a.templateHash));
-    if (t) out.push(t);
-  }
-  return out;
+/** A reference in the namespace of the pod that makes it. */
+interface NamespacedRef extends ConfigRef {
+  namespace: string;
+}
+
+/** The distinct ConfigMaps and Secrets `pods` reference, each in its pod's namespace, sorted. */
+export function podConfigRefs(pods: readonly WirePodTarget[]): NamespacedRef[] {
+  const byNamespace = new Map<string, WirePodTarget[]>();
+  for (const p of pods) byNamespace.set(p.namespace, [...(byNamespace.get(p.namespace) ?? []), p]);
+  return [...byNamespace.keys()].sort().flatMap((namespace) => collectConfigRefs(byNamespace.get(namespace)!.map((p) => p.spec)).map((r) => ({ ...r, namespace })));
 }
 
 /** An object with the sha256 of its content, hashed once per pass however many nodes use it. */
@@ -91,7 +95,7 @@ export class ConfigDistributor {
   constructor(private readonly opts: ConfigDistributorOptions) {
     this.log = opts.logger.child({ component: 'config-distributor' });
     // Every pass needs every referencing node's key: read once, not unsealed again per pass.
-    this.unwatch = opts.store.watch((change) => {
+    this.unwatch = opts.objects.store.watch((change) => {
       for (const op of change.ops) if (op.key.startsWith(NODE_KEY_PREFIX)) this.keys.delete(op.key.slice(NODE_KEY_PREFIX.length));
     });
   }
@@ -102,7 +106,7 @@ export class ConfigDistributor {
 
   /** Under the store mutex: decides each node's bundle and records the changed ones in one commit. */
   async plan(input: ConfigPlanInput): Promise<ConfigPublication[]> {
-    const { store } = this.opts;
+    const { store } = this.opts.objects;
     const last = await this.records();
     const objectCache = new Map<string, HashedObject | undefined>();
     const publications: ConfigPublication[] = [];
@@ -110,7 +114,7 @@ export class ConfigDistributor {
     const revision = store.revision();
     const known = new Set(input.nodes);
     for (const node of input.nodes) {
-      const refs = collectConfigRefs(nodeTemplates(input.byNode.get(node) ?? [], input.apps, input.olderTemplate));
+      const refs = podConfigRefs(input.pods.get(node) ?? []);
       const previous = last.get(node);
       if (refs.length === 0 && !previous) continue;
       const key = await this.nodeKey(node);
@@ -130,11 +134,11 @@ export class ConfigDistributor {
         continue;
       }
       const record: ConfigRecord = { revision: Math.max(revision, (previous?.revision ?? 0) + 1), digest, keyId: id, issuedAt: input.now };
-      ops.push({ type: 'put', key: CONFIG_RECORD_PREFIX + node, value: record });
+      ops.push({ type: 'put', key: GroveKeys.configBundle(node), value: record });
       publications.push({ node, record, objects, key });
     }
     const removed = [...last.keys()].filter((n) => !known.has(n));
-    for (const n of removed) ops.push({ type: 'delete', key: CONFIG_RECORD_PREFIX + n });
+    for (const n of removed) ops.push({ type: 'delete', key: GroveKeys.configBundle(n) });
     // Recorded before publishing, as targets are: a crash in between republishes the same revision.
     if (ops.length > 0) await store.commit(ops);
     for (const p of publications) last.set(p.node, p.record);
@@ -173,7 +177,7 @@ export class ConfigDistributor {
 
   private async records(): Promise<Map<string, ConfigRecord>> {
     if (!this.last) {
-      const entries = await this.opts.store.list<ConfigRecord>(CONFIG_RECORD_PREFIX);
+      const entries = await this.opts.objects.store.list<ConfigRecord>(CONFIG_RECORD_PREFIX);
       this.last = new Map(entries.map((e) => [e.key.slice(CONFIG_RECORD_PREFIX.length), e.value]));
     }
     return this.last;
@@ -182,19 +186,29 @@ export class ConfigDistributor {
   private async nodeKey(node: string): Promise<Buffer | undefined> {
     const cached = this.keys.get(node);
     if (cached) return cached;
-    const key = await getNodeKey(this.opts.store, node);
+    const key = await getNodeKey(this.opts.objects.store, node);
     if (key) this.keys.set(node, key);
     return key;
   }
 
-  /** The referenced objects that exist (a missing one is left out: the agent treats it as absent). */
-  private async objects(refs: readonly ConfigRef[], cache: Map<string, HashedObject | undefined>): Promise<HashedObject[]> {
+  /**
+   * The referenced objects that exist (a missing one is left out: the agent treats it as
+   * absent). Secret values go decoded (the bundle is encrypted); `namespace` only outside
+   * `default`, so a 0.1 node's bundle digest and content do not change.
+   */
+  private async objects(refs: readonly NamespacedRef[], cache: Map<string, HashedObject | undefined>): Promise<HashedObject[]> {
     const out: HashedObject[] = [];
     for (const ref of refs) {
-      const k = refKey(ref);
+      const k = `${ref.namespace}/${refKey(ref)}`;
       if (!cache.has(k)) {
-        const entry = await this.opts.store.get<ConfigMap | Secret>((ref.kind === 'ConfigMap' ? 'configmaps/' : 'secrets/') + ref.name);
-        const object: ConfigObject | undefined = entry && { kind: ref.kind, name: ref.name, data: { ...entry.value.data }, version: String(entry.revision) };
+        const found = await this.opts.objects.get({ kind: ref.kind, namespace: ref.namespace, name: ref.name });
+        const object: ConfigObject | undefined = found && {
+          kind: ref.kind,
+          ...(ref.namespace !== DEFAULT_NAMESPACE ? { namespace: ref.namespace } : {}),
+          name: ref.name,
+          data: configData(found),
+          version: found.metadata.resourceVersion ?? '0',
+        };
         cache.set(k, object && { object, hash: createHash('sha256').update(canonicalJson(object.data)).digest('hex') });
       }
       const obj = cache.get(k);
@@ -202,4 +216,11 @@ export class ConfigDistributor {
     }
     return out;
   }
+}
+
+/** A ConfigMap's data, or a Secret's data decoded from base64 (as the node mounts it). */
+function configData(o: { kind: 'ConfigMap' | 'Secret'; data?: Readonly<Record<string, string>> }): Record<string, string> {
+  const data = { ...(o.data ?? {}) };
+  if (o.kind === 'Secret') for (const [k, v] of Object.entries(data)) data[k] = Buffer.from(v, 'base64').toString('utf8');
+  return data;
 }

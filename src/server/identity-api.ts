@@ -1,13 +1,10 @@
 /**
- * The server's side of join tokens and joins (docs/security.md, "Join tokens"): `grove token
- * create|list|revoke` and the batched commit of joins, where a use-limited token's count goes
- * down in the same commit as the joins it admitted.
+ * The server's side of join tokens (docs/security.md, "Join tokens"): `grove token
+ * create|list|revoke`. Joins are NodeRegistry's (objects/node-registry.ts), where a use-limited
+ * token's count goes down in the same commit as the joins it admitted.
  */
 import { ErrorCode, GroveError } from '../core/errors.js';
-import type { Outcome } from '../core/batcher.js';
-import type { Store, StoreOp } from '../store/store.js';
-import { newNodeKey } from './node-keys.js';
-import { prepareJoin, tokenPut, type JoinResult, type NodeRegistration } from './nodes.js';
+import type { Store } from '../store/store.js';
 import {
   createJoinToken,
   joinTokenView,
@@ -15,47 +12,11 @@ import {
   pruneExpiredTokens,
   revokeJoinToken,
   type CreatedJoinToken,
-  type JoinTokenRecord,
   type JoinTokenView,
 } from './security/tokens.js';
-import type { StoredNode } from './status-cache.js';
 import { invalid, isObj, onlyKeys } from './validate-primitives.js';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
-
-export interface JoinOutcome {
-  result: JoinResult;
-  registration: NodeRegistration;
-  configKey: Buffer;
-}
-
-/**
- * Joins arriving together, written in one synced commit (a join storm is N fsyncs otherwise).
- * A join that fails (bad token, name taken) fails alone and spends nothing.
- */
-export async function commitJoinBatch(store: Store, bodies: unknown[], now: Date): Promise<Outcome<JoinOutcome>[]> {
-  const pending = new Map<string, StoredNode>();
-  const pendingTokens = new Map<string, JoinTokenRecord>();
-  // Every join issues a fresh config key (a rejoin rotates it), committed with the record.
-  const keyOps = new Map<string, StoreOp>();
-  const outcomes: Outcome<JoinOutcome>[] = [];
-  for (const body of bodies) {
-    try {
-      const prepared = await prepareJoin(store, body, now, { pending, pendingTokens });
-      pending.set(prepared.key, prepared.record);
-      if (prepared.token) pendingTokens.set(prepared.token.id, prepared.token);
-      const fresh = newNodeKey(prepared.result.node, now);
-      keyOps.set(prepared.result.node, fresh.op);
-      outcomes.push({ ok: true, value: { result: prepared.result, registration: prepared.registration, configKey: fresh.key } });
-    } catch (error) {
-      outcomes.push({ ok: false, error });
-    }
-  }
-  if (pending.size > 0) {
-    await store.commit([...[...pending].map(([key, value]): StoreOp => ({ type: 'put', key, value })), ...keyOps.values(), ...[...pendingTokens.values()].map(tokenPut)]);
-  }
-  return outcomes;
-}
 
 /** POST /v1/tokens {ttlSeconds?, uses?}; run under the store mutex. */
 export async function createTokenFromBody(store: Store, body: unknown, ctx: { now: Date; caFingerprint: string | undefined }): Promise<CreatedJoinToken> {

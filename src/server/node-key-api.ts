@@ -5,17 +5,16 @@
  * TLS. A node whose broker credentials are shared (NATS, EMQX) cannot prove it and must rejoin.
  */
 import { ErrorCode, GroveError } from '../core/errors.js';
-import type { NodeRecord } from '../core/model.js';
+import { GroveKeys } from '../core/keys.js';
 import type { Store } from '../store/store.js';
 import { ensureNodeKey } from './node-keys.js';
-import { keyFor } from './resources.js';
 import { verifyPassword } from './security/credentials.js';
 import { name as validName } from './validate.js';
 
 export async function fetchNodeConfigKey(store: Store, name: string, body: unknown, now: Date): Promise<{ configKey: string }> {
   validName(name, 'node name');
   const password = (body as { password?: unknown } | null)?.password;
-  const record = (await store.get<NodeRecord>(keyFor('Node', name)))?.value;
+  const record = (await store.get<{ credentialHash: string }>(GroveKeys.nodeCredential(name)))?.value;
   // One answer for an unknown node and a wrong password: callers learn nothing about which nodes exist.
   if (typeof password !== 'string' || password.length > 256 || !record || !verifyPassword(password, record.credentialHash)) {
     throw new GroveError(ErrorCode.Unauthenticated, 'wrong node credentials');

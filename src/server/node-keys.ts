@@ -1,14 +1,15 @@
 /**
- * Per-node config keys: 32 random bytes per node, under nodekeys/<node> (sealed with the server
+ * Per-node config keys: 32 random bytes per node, under grove/nodekeys/<node> (sealed with the server
  * key by SealedStore). The node receives its key in the join answer (over the join's
  * token-authenticated HTTP(S) request) and the server encrypts that node's config bundles with
  * it, so the broker never holds ConfigMap or Secret plaintext. Re-joining rotates the key.
  */
 import { randomBytes } from 'node:crypto';
 import { KEY_BYTES } from '../core/seal.js';
+import { GroveKeys } from '../core/keys.js';
 import type { Store, StoreOp } from '../store/store.js';
 
-export const NODE_KEY_PREFIX = 'nodekeys/';
+export const NODE_KEY_PREFIX = GroveKeys.nodeKeyPrefix;
 
 export interface NodeKeyRecord {
   /** base64 of the 32-byte key. */
@@ -17,7 +18,7 @@ export interface NodeKeyRecord {
 }
 
 export function nodeKeyKey(node: string): string {
-  return NODE_KEY_PREFIX + node;
+  return GroveKeys.nodeKey(node);
 }
 
 /** A fresh key for `node` and the store op recording it (committed with the join). */

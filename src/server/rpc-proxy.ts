@@ -57,6 +57,8 @@ export interface LogLine {
 
 export interface LogParams {
   pod: string;
+  /** The pod's namespace; absent = any (agents before namespaces). */
+  namespace?: string;
   container?: string;
   tail?: number;
   /** Stream new lines as they come (the agent ends a follow after at most 60 s). */
@@ -135,6 +137,7 @@ export class RpcProxy {
       method: 'logs',
       params: {
         pod: params.pod,
+        ...(params.namespace !== undefined ? { namespace: params.namespace } : {}),
         ...(params.container !== undefined ? { container: params.container } : {}),
         ...(params.tail !== undefined ? { tail: params.tail } : {}),
         ...(params.follow ? { follow: true } : {}),

@@ -1,15 +1,16 @@
 /**
- * A Store wrapper that keeps Secrets (secrets/) and per-node config keys (nodekeys/) sealed at
+ * A Store wrapper that keeps Secrets (secrets/) and per-node config keys (grove/nodekeys/) sealed at
  * rest: puts under those prefixes are encrypted with the server key (AES-256-GCM, the store key
  * as authenticated data, so a record copied under another name does not open), gets and lists
  * decrypt. Everything else passes through. snapshot() and replaceAll() are raw on purpose: a
  * backup carries ciphertext and a restore puts it back as it was.
  */
 import { ErrorCode, GroveError } from '../core/errors.js';
+import { LEGACY_KEYS, SEALED_KEY_PREFIXES } from '../core/keys.js';
 import { isSealed, keyId, seal, unseal, type Sealed } from '../core/seal.js';
 import type { Store, StoreChange, StoreEntry, StoreOp, StoreSnapshot } from '../store/store.js';
 
-export const SEALED_PREFIXES = ['secrets/', 'nodekeys/'] as const;
+export const SEALED_PREFIXES = SEALED_KEY_PREFIXES;
 
 export function isSealedKey(key: string): boolean {
   return SEALED_PREFIXES.some((p) => key.startsWith(p));
@@ -124,7 +125,8 @@ export class SealedStore implements Store {
 
 /** Whether the raw store holds anything sealed (then a missing key file must not be replaced). */
 export async function hasSealedRecords(store: Store): Promise<boolean> {
-  for (const prefix of SEALED_PREFIXES) {
+  // A 0.1 store not upgraded yet keeps its node keys at nodekeys/ (the upgrade reseals them).
+  for (const prefix of [...SEALED_PREFIXES, LEGACY_KEYS.nodeKeyPrefix]) {
     if ((await store.list(prefix)).some((e) => isSealed(e.value))) return true;
   }
   return false;

@@ -1,7 +1,7 @@
 /**
- * The control plane: one object wiring the store, the MQTT connection (as user grove-server),
- * the status cache, the controller and the RPC proxy, and offering the operations the HTTP API
- * exposes. It works the same against the embedded broker and an external one: all it needs is
+ * The control plane: one object wiring the object store, the MQTT connection (as user
+ * grove-server), the status cache (node reports), the controller loop (groveControllers()), the
+ * target publisher and the RPC proxy, and offering the operations the HTTP API exposes. It works the same against the embedded broker and an external one: all it needs is
  * an MQTT URL and the server's credentials.
  */
 import { randomBytes } from 'node:crypto';
@@ -10,39 +10,35 @@ import type { Logger } from 'pino';
 import { createBatcher } from '../core/batcher.js';
 import { brokerServer } from '../core/broker-urls.js';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
-import type { App, ConfigMap, PodAssignment, Secret } from '../core/model.js';
+import type { Node } from '../core/objects/cluster.js';
 import { TOPIC_ROOT, allNodesTopic, topicsFor } from '../core/topics.js';
 import { encodeBackup } from '../store/backup.js';
 import type { Store } from '../store/store.js';
 import { every, systemClock, type Clock } from '../core/clock.js';
-import { Controller } from './controller.js';
 import { Mutex } from './mutex.js';
 import { defaultConnect, type MqttConnect } from './mqtt-connect.js';
-import { deleteNode, patchNode, type NodeRegistration } from './nodes.js';
-import { commitJoinBatch, createTokenFromBody, listTokenViews, revokeTokenById, type JoinOutcome } from './identity-api.js';
-import { DroppedLabelNotes, NODE_LABEL_PREFIX } from './node-labels.js';
-import { applyResources, deleteResource, getResource, listResources, PREFIX, type ApplyResult, type DeletableKind } from './resources.js';
+import type { NodeRegistration } from './nodes.js';
+import { createTokenFromBody, listTokenViews, revokeTokenById } from './identity-api.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
-import type { NodeView } from './scheduler.js';
-import { revisionsOf, rolloutHistory, rolloutRestart, rolloutStatus, rolloutUndo, type RevisionView, type RolloutDeps, type RolloutStatusView } from './rollout-api.js';
-import { indexRevisions } from './revisions.js';
 import { SERVER_USERNAME } from './security/credentials.js';
 import type { CreatedJoinToken, JoinTokenView } from './security/tokens.js';
-import { StatusCache, type StoredNode } from './status-cache.js';
+import { StatusCache } from './status-cache.js';
 import { RevisionFloor } from './revision-floor.js';
-import { appDeferred, appSummary, effectiveLabels, nodeDetail, podView, secretView, type AppSummary, type DeferredView, type NodeDetail, type PodView } from './views.js';
-import { invalid, name as validName } from './validate.js';
+import { name as validName } from './validate.js';
 import { listVolumes, removeVolume, type NodeVolumes } from './volumes-api.js';
 import { ConfigDistributor } from './config-distributor.js';
 import { fetchNodeConfigKey } from './node-key-api.js';
-import { finishedJobApps, jobExpired } from './job-ttl.js';
-import { streamLogs } from './logs-api.js';
+import { streamLogs, type LogsQuery } from './logs-api.js';
 import { ObjectStore } from './objects/object-store.js';
 import { ensureDefaultNamespace } from './objects/namespaces.js';
 import { StatusWriter } from './objects/status-writer.js';
 import { NodeReports } from './objects/node-reports.js';
+import { NodeRegistry, type NodeJoined } from './objects/node-registry.js';
 import { ControllerLoop } from './objects/controller-loop.js';
-import type { Controller as ObjectController } from './controllers/controller.js';
+import { TargetPublisher } from './objects/target-publisher.js';
+import { applyObjects, type ApplyReply } from './k8s-api/apply.js';
+import { groveControllers, type Controller as ObjectController } from './controllers/index.js';
+import { RolloutApi } from './objects/rollout-api.js';
 
 export type { MqttConnect };
 
@@ -88,14 +84,12 @@ export interface ControlPlaneOptions {
    * default a quarter of the grace, at most 5 s, so NotReady shows soon after the grace ends.
    */
   sweepIntervalMs?: number;
-  nameSuffix?: () => string;
   /** Fresh object uids (random UUIDs by default). */
   newUid?: () => string;
-  /**
-   * The object controllers the controller loop runs (src/server/controllers); none until the
-   * switch from the 0.1 App controller, when the loop does not run at all.
-   */
+  /** The controllers the controller loop runs (tests); groveControllers() by default. */
   objectControllers?: readonly ObjectController[];
+  /** Random parts of generated object names (tests make them deterministic). */
+  randomSuffix?: () => string;
 }
 
 export interface JoinResponse {
@@ -107,23 +101,16 @@ export interface JoinResponse {
   configKey: string;
 }
 
-export interface LogsQuery {
-  app?: string;
-  pod?: string;
-  node?: string;
-  container?: string;
-  tail?: number;
-  follow?: boolean;
-}
+export type { LogsQuery };
 
 export class ControlPlane {
   readonly cluster: string;
   private readonly log: Logger;
   /** The server's time: its pieces and its API read and wait on this one clock. */
   readonly clock: Clock;
+  /** Serialises the server's read-modify-write operations (joins, node edits, tokens). */
   private readonly mutex = new Mutex();
   private readonly statusCache: StatusCache;
-  private readonly controller: Controller;
   private readonly rpc: RpcProxy;
   private readonly configs: ConfigDistributor;
   private readonly revisionFloor: RevisionFloor;
@@ -132,29 +119,43 @@ export class ControlPlane {
   /** Object statuses, coalesced into ≤ 1 commit per second (src/server/objects/status-writer.ts). */
   readonly statusWriter: StatusWriter;
   private readonly nodeReports: NodeReports;
+  private readonly nodes: NodeRegistry;
   private readonly controllerLoop: ControllerLoop;
+  private readonly targets: TargetPublisher;
+  /** `grove rollout …` on Deployments and DaemonSets (objects/rollout-api.ts). */
+  readonly rollouts: RolloutApi;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
-  private checkingJobs = false;
   private currentAdminToken: string;
-  /** Self-reported labels outside node.grove.io/ are dropped; logged once per node. */
-  private readonly labelNotes = new DroppedLabelNotes();
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.cluster = validName(opts.cluster, 'cluster');
     this.currentAdminToken = opts.adminToken;
     this.log = opts.logger.child({ component: 'control-plane' });
-    this.configs = new ConfigDistributor({ store: opts.store, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
     this.clock = opts.clock ?? systemClock();
     this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
     this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
     this.nodeReports = new NodeReports(this.objects, this.statusWriter);
+    this.nodes = new NodeRegistry(this.objects);
+    this.rollouts = new RolloutApi(this.objects, () => this.clock.now());
+    this.configs = new ConfigDistributor({ objects: this.objects, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
+    this.targets = new TargetPublisher({
+      objects: this.objects,
+      cluster: this.cluster,
+      logger: opts.logger,
+      clock: this.clock,
+      configs: this.configs,
+      publish: (topic, payload) => this.publish(topic, payload, true),
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+    });
     this.controllerLoop = new ControllerLoop({
       objects: this.objects,
-      controllers: opts.objectControllers ?? [],
+      controllers: opts.objectControllers ?? groveControllers({ ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}) }),
       clock: this.clock,
       logger: opts.logger,
       reports: () => this.statusCache.reports(),
+      ...(opts.randomSuffix ? { randomSuffix: opts.randomSuffix } : {}),
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
     });
     this.statusCache = new StatusCache({
       store: opts.store,
@@ -163,9 +164,11 @@ export class ControlPlane {
       clock: this.clock,
       mutex: this.mutex,
       ...(opts.nodeGraceMs !== undefined ? { nodeGraceMs: opts.nodeGraceMs } : {}),
-      onNodeEvent: () => this.controller.nudge(),
-      targetRevision: (node) => this.controller.targetRevision(node),
-      onNodeBehind: (node) => this.controller.republishNode(node),
+      // Readiness, facts and pod reports change what the controllers decide (pod status,
+      // scheduling, rollouts): a pass soon.
+      onNodeEvent: () => this.controllerLoop.nudge(),
+      targetRevision: (node) => this.targets.targetRevision(node),
+      onNodeBehind: (node) => this.targets.republishNode(node),
       onNodeRevision: (node, revision) => this.revisionFloor.observe(node, revision),
       reportNode: (node, readiness, facts) => {
         this.nodeReports.report(node, readiness, facts).catch((err: unknown) => this.log.error({ node, err: errorMessage(err) }, 'could not record the node status'));
@@ -175,24 +178,9 @@ export class ControlPlane {
       store: opts.store,
       mutex: this.mutex,
       logger: opts.logger,
-      targetRevision: (node) => this.controller.targetRevision(node),
-      reissue: (node) => this.controller.reissueNode(node),
+      targetRevision: (node) => this.targets.targetRevision(node),
+      reissue: (node) => this.targets.reissueNode(node),
       now: () => this.clock.now(),
-    });
-    this.controller = new Controller({
-      store: opts.store,
-      cluster: this.cluster,
-      logger: opts.logger,
-      clock: this.clock,
-      mutex: this.mutex,
-      publish: (topic, payload) => this.publish(topic, payload, true),
-      nodeView: (record) => this.schedulerView(record),
-      availablePods: () => this.statusCache.readyPods(),
-      deferredApps: () => this.statusCache.deferredApps(),
-      configs: this.configs,
-      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
-      ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}),
-      ...(opts.nameSuffix ? { nameSuffix: opts.nameSuffix } : {}),
     });
     this.rpc = new RpcProxy({
       cluster: this.cluster,
@@ -227,23 +215,16 @@ export class ControlPlane {
     // After a reconnect the broker may be a fresh one (restarted, retained messages gone).
     client.on('connect', () => {
       this.log.info('MQTT reconnected; re-publishing targets');
-      this.controller.republishAll();
+      this.targets.republishAll();
     });
     await client.subscribeAsync(
       [allNodesTopic(this.cluster, 'status'), allNodesTopic(this.cluster, 'presence'), allNodesTopic(this.cluster, 'rpcResponse')],
       { qos: 1 },
     );
-    await this.controller.start();
-    if ((this.opts.objectControllers?.length ?? 0) > 0) this.controllerLoop.start();
+    this.controllerLoop.start();
+    await this.targets.start();
     const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
-    this.stopSweep = every(this.clock, sweepMs, () => {
-      void this.statusCache.sweep();
-      // One check at a time: a slow store must not stack them up.
-      if (!this.checkingJobs) {
-        this.checkingJobs = true;
-        void this.deleteExpiredJobs().finally(() => (this.checkingJobs = false));
-      }
-    });
+    this.stopSweep = every(this.clock, sweepMs, () => void this.statusCache.sweep());
     this.log.info({ cluster: this.cluster, mqtt: this.opts.mqtt.url }, 'control plane started');
   }
 
@@ -252,7 +233,7 @@ export class ControlPlane {
     this.stopSweep = undefined;
     this.rpc.stop();
     await this.controllerLoop.stop();
-    await this.controller.stop();
+    await this.targets.stop();
     await this.statusWriter.stop();
     this.configs.stop();
     await this.statusCache.stop();
@@ -262,33 +243,20 @@ export class ControlPlane {
     if (client) await client.endAsync(true).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'MQTT close failed'));
   }
 
-  /** ttlSecondsAfterFinished: deletes finished Jobs whose TTL has passed (src/server/job-ttl.ts). */
-  async deleteExpiredJobs(): Promise<string[]> {
-    const reported = this.statusCache.reportedPods();
-    const deleted: string[] = [];
-    for (const name of finishedJobApps(reported)) {
-      try {
-        const app = await getResource<App>(this.opts.store, 'App', name);
-        if (!jobExpired(app, reported, this.clock.now())) continue;
-        await this.delete('App', name);
-        deleted.push(name);
-        this.log.info({ app: name, ttlSeconds: app.spec.job?.ttlSecondsAfterFinished }, 'deleted finished Job after its ttlSecondsAfterFinished');
-      } catch (err) {
-        // Gone already (deleted by hand, or by an earlier sweep): nothing to do.
-        if (!(err instanceof GroveError && err.code === ErrorCode.NotFound)) this.log.warn({ app: name, err: errorMessage(err) }, 'Job TTL check failed');
-      }
-    }
-    return deleted;
-  }
-
-  /** Resolves when pending reconciles and readiness writes are done (tests). */
+  /**
+   * Resolves when pending passes and writes are done (tests): controller passes, statuses,
+   * targets. A pass may cause another (a binding → a target), so this goes round until quiet.
+   */
   async settle(): Promise<void> {
-    await this.controllerLoop.idle();
-    await this.statusWriter.idle();
-    await this.controller.idle();
-    await this.statusCache.idle();
-    await this.revisionFloor.idle();
-    await this.controller.idle();
+    for (let round = 0; round < 20; round++) {
+      const before = this.opts.store.revision();
+      await this.statusCache.idle();
+      await this.controllerLoop.runOnce();
+      await this.statusWriter.idle();
+      await this.targets.idle();
+      await this.revisionFloor.idle();
+      if (this.opts.store.revision() === before) return;
+    }
   }
 
   get caCertPem(): string | undefined {
@@ -304,12 +272,11 @@ export class ControlPlane {
     return this.currentAdminToken;
   }
 
-  /* ------------------------------------------------------------ resources */
+  /* -------------------------------------------------------------- objects */
 
-  async apply(body: unknown): Promise<ApplyResult> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'expected {"resources": [...]}');
-    const resources = (body as { resources?: unknown }).resources;
-    return this.mutex.run(() => applyResources(this.opts.store, resources, this.date(), { ...(this.opts.hostPathRoots ? { hostPathRoots: this.opts.hostPathRoots } : {}) }));
+  /** `POST /v1/apply`: `{objects, dryRun?}`, all in one commit (k8s-api/apply.ts). */
+  apply(body: unknown): Promise<ApplyReply> {
+    return applyObjects(this.objects, body);
   }
 
   /**
@@ -321,104 +288,36 @@ export class ControlPlane {
     return encodeBackup(snapshot, { cluster: this.cluster, createdAt: this.date() });
   }
 
-  async delete(kind: DeletableKind, name: string): Promise<{ revision: number }> {
-    return { revision: await this.mutex.run(() => deleteResource(this.opts.store, kind, name)) };
-  }
-
-  async listApps(): Promise<(App & { pods: AppSummary })[]> {
-    const pods = await this.listPods({});
-    return (await listResources<App>(this.opts.store, 'App')).map((app) => ({ ...app, pods: appSummary(app, pods) }));
-  }
-
-  /** `daemonSetNote`: why a DaemonSet runs on fewer nodes than it matches (absent when it does not). */
-  async getApp(name: string): Promise<App & { pods: AppSummary; podList: PodView[]; deferred: DeferredView[]; daemonSetNote?: string }> {
-    const app = await getResource<App>(this.opts.store, 'App', name);
-    const pods = await this.listPods({ app: name });
-    const placed = pods.flatMap((p) => (p.node !== undefined ? [p.node] : []));
-    const nodes = [...new Set(placed)].map((node) => ({ name: node, live: this.statusCache.view(node) }));
-    const note = app.spec.kind === 'DaemonSet' ? this.controller.daemonSetNote(name) : undefined;
-    return { ...app, pods: appSummary(app, pods), podList: pods, deferred: appDeferred(name, nodes), ...(note !== undefined ? { daemonSetNote: note } : {}) };
-  }
-
-  /* -------------------------------------------------------------- rollouts */
-
-  private get rolloutDeps(): RolloutDeps {
-    return { store: this.opts.store, mutex: this.mutex, now: () => this.date(), progress: (app) => this.controller.rolloutProgress(app) };
-  }
-
-  rolloutStatus(name: string): Promise<RolloutStatusView> {
-    return rolloutStatus(this.rolloutDeps, name);
-  }
-
-  rolloutHistory(name: string): Promise<RevisionView[]> {
-    return rolloutHistory(this.rolloutDeps, name);
-  }
-
-  rolloutUndo(name: string, body: unknown): Promise<{ app: string; toRevision: number }> {
-    return rolloutUndo(this.rolloutDeps, name, body);
-  }
-
-  rolloutRestart(name: string): Promise<{ app: string; restartedAt: string }> {
-    return rolloutRestart(this.rolloutDeps, name);
-  }
-
-  listConfigMaps(): Promise<ConfigMap[]> {
-    return listResources<ConfigMap>(this.opts.store, 'ConfigMap');
-  }
-
-  getConfigMap(name: string): Promise<ConfigMap> {
-    return getResource<ConfigMap>(this.opts.store, 'ConfigMap', name);
-  }
-
-  async listSecrets(showValues: boolean): Promise<unknown[]> {
-    return (await listResources<Secret>(this.opts.store, 'Secret')).map((s) => secretView(s, showValues));
-  }
-
-  async getSecret(name: string, showValues: boolean): Promise<unknown> {
-    return secretView(await getResource<Secret>(this.opts.store, 'Secret', name), showValues);
-  }
-
   /* ---------------------------------------------------------------- nodes */
 
-  async listNodes(): Promise<NodeDetail[]> {
-    const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
-    const nodes = await this.opts.store.list<StoredNode>(PREFIX.Node);
-    return nodes.map((e) => this.detail(e.value, pods));
-  }
-
-  async getNode(name: string): Promise<NodeDetail> {
-    const record = await getResource<StoredNode>(this.opts.store, 'Node', name);
-    const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
-    return this.detail(record, pods);
+  private async node(name: string): Promise<Node> {
+    const node = await this.objects.get({ kind: 'Node', name: validName(name, 'node name') });
+    if (!node) throw new GroveError(ErrorCode.NotFound, `nodes "${name}" not found`, { details: { kind: 'Node', name } });
+    return node;
   }
 
   /** Named volumes of one node or of all (asked over MQTT: they live on the nodes). */
   async listVolumes(node?: string): Promise<NodeVolumes[]> {
-    return listVolumes(this.rpc, node !== undefined ? [await this.getNode(node)] : await this.listNodes());
+    const names = node !== undefined ? [(await this.node(node)).metadata.name] : (await this.objects.list('Node')).items.map((n) => n.metadata.name);
+    return listVolumes(
+      this.rpc,
+      names.map((name) => ({ name, ready: this.statusCache.isReady(name) })),
+    );
   }
 
   async removeVolume(node: string, name: string): Promise<{ node: string; name: string; removed: true }> {
-    return removeVolume(this.rpc, await this.getNode(node), validName(name, 'volume name'));
+    return removeVolume(this.rpc, (await this.node(node)).metadata.name, validName(name, 'volume name'));
   }
 
-  async patchNode(name: string, body: unknown): Promise<NodeDetail> {
-    await this.mutex.run(() => patchNode(this.opts.store, name, body, this.date()));
-    return this.getNode(name);
-  }
-
-  async listPods(filter: { app?: string; node?: string }): Promise<PodView[]> {
-    // Each pod's revision number by its template hash: mid-rollout old and new pods have one.
-    const revisions = indexRevisions(await revisionsOf(this.opts.store, filter.app));
-    const pods = (await this.opts.store.list<PodAssignment>(PREFIX.Pod)).map((e) => e.value);
-    return pods
-      .filter((p) => (filter.app === undefined || p.app === filter.app) && (filter.node === undefined || p.node === filter.node))
-      .map((p) => podView(p, revisions.get(p.app)?.get(p.templateHash)?.revision, p.node !== undefined ? this.statusCache.view(p.node) : undefined));
+  /** `grove node label|cordon|uncordon`: the Node object afterwards. */
+  patchNode(name: string, body: unknown): Promise<Node> {
+    return this.mutex.run(() => this.nodes.patch(name, body));
   }
 
   /* ------------------------------------------------------- tokens and join */
 
   /** Joins arriving together are written in one synced commit (a join storm is N fsyncs otherwise). */
-  private readonly joinBatch = createBatcher<unknown, JoinOutcome>((bodies) => this.mutex.run(() => commitJoinBatch(this.opts.store, bodies, this.date())));
+  private readonly joinBatch = createBatcher<unknown, NodeJoined>((bodies) => this.mutex.run(() => this.nodes.joinBatch(bodies, this.date())));
 
   createToken(body: unknown): Promise<CreatedJoinToken> {
     return this.mutex.run(() => createTokenFromBody(this.opts.store, body, { now: this.date(), caFingerprint: this.opts.caFingerprint }));
@@ -435,14 +334,14 @@ export class ControlPlane {
   }
 
   /**
-   * Removes a node (nodes.ts deleteNode), cuts its broker session (onNodeDeleted) and clears its
-   * retained presence; the controller's next pass clears its target and config and moves its pods.
+   * Removes a node (its object, credential and config key: NodeRegistry.delete), cuts its broker
+   * session (onNodeDeleted) and clears its retained presence; the target publisher clears its
+   * target and config, the controllers move its pods.
    */
   async deleteNode(name: string): Promise<{ node: string; deleted: true }> {
-    await this.mutex.run(() => deleteNode(this.opts.store, name));
-    this.labelNotes.forget(name);
+    await this.mutex.run(() => this.nodes.delete(name));
     this.log.warn({ node: name }, 'node deleted: its credentials are revoked');
-    // Failures here leave nothing open: without its record the broker refuses the node's next connect.
+    // Failures here leave nothing open: without its credential the broker refuses the node's next connect.
     await (async () => this.opts.onNodeDeleted?.(name))().catch((err: unknown) => this.log.error({ node: name, err: errorMessage(err) }, 'could not cut the deleted node off the broker'));
     await this.publish(topicsFor(this.cluster, name).presence, Buffer.alloc(0), true).catch((err: unknown) => this.log.warn({ node: name, err: errorMessage(err) }, 'could not clear its retained presence'));
     return { node: name, deleted: true };
@@ -489,37 +388,18 @@ export class ControlPlane {
     return this.mutex.run(() => fetchNodeConfigKey(this.opts.store, name, body, this.date()));
   }
 
-  /** Log lines of one pod, or of every pod of an app (logs-api.ts). */
+  /** Log lines of one pod, or of every pod of a workload (logs-api.ts). */
   logs(query: LogsQuery, onLines: (lines: LogLine[]) => void, onError: (pod: string, err: unknown) => void, signal?: AbortSignal): Promise<void> {
     const deps = {
-      store: this.opts.store,
+      objects: this.objects,
       isReady: (node: string) => this.statusCache.isReady(node),
       rpc: this.rpc,
-      reported: (node: string, pod: string) => this.statusCache.view(node).status?.pods.find((p) => p.name === pod),
+      reported: (node: string, namespace: string, pod: string) => this.statusCache.view(node).status?.pods.find((p) => p.name === pod && (p.namespace ?? 'default') === namespace),
     };
     return streamLogs(deps, query, onLines, onError, signal);
   }
 
   /* -------------------------------------------------------------- private */
-
-  private detail(record: StoredNode, pods: PodAssignment[]): NodeDetail {
-    return nodeDetail(record, this.statusCache.view(record.meta.name), pods, this.controller.targetRevision(record.meta.name));
-  }
-
-  private schedulerView(record: StoredNode): NodeView {
-    const live = this.statusCache.view(record.meta.name);
-    const facts = live.status?.facts;
-    const dropped = this.labelNotes.note(record.meta.name, facts?.labels);
-    if (dropped) this.log.warn({ node: record.meta.name, labels: dropped }, `labels the node reports about itself must start with ${NODE_LABEL_PREFIX}: ignored`);
-    return {
-      name: record.meta.name,
-      labels: effectiveLabels(record, live),
-      cordoned: record.cordoned,
-      ready: live.ready,
-      ...(live.notReadySince ? { notReadySince: live.notReadySince } : {}),
-      ...(facts ? { facts: { arch: facts.arch, memoryAvailableBytes: facts.memoryAvailableBytes } } : {}),
-    };
-  }
 
   private onMessage(topic: string, payload: Buffer): void {
     try {

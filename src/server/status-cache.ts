@@ -55,7 +55,7 @@ export interface NodeLiveView {
   lastStatusAt?: string;
 }
 
-export type NodeEventReason = 'ready' | 'not-ready' | 'facts' | 'pods-ready';
+export type NodeEventReason = 'ready' | 'not-ready' | 'facts' | 'pods';
 
 export interface StatusCacheOptions {
   store: Store;
@@ -263,7 +263,9 @@ export class StatusCache {
     this.opts.onNodeRevision?.(node, status.observedRevision);
     if (factsChanged && this.objectNodes.has(node)) this.report(node, status.facts);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
-    else if (!prev || readyPodsKey(prev) !== readyPodsKey(status)) this.opts.onNodeEvent?.(node, 'pods-ready');
+    // Any change of what it says about its pods (state, readiness, restarts, Job progress,
+    // deferred updates) is Pod status for the controllers to write; repeats change nothing.
+    else if (!prev || podsKey(prev) !== podsKey(status)) this.opts.onNodeEvent?.(node, 'pods');
   }
 
   /**
@@ -404,9 +406,7 @@ function isNodeObject(value: unknown): boolean {
   return typeof (value as { apiVersion?: unknown } | null)?.apiVersion === 'string';
 }
 
-/** What rolling updates follow in a status: ready pods, and apps whose update the node defers. */
-function readyPodsKey(status: NodeStatus): string {
-  const ready = status.pods.filter((p) => p.ready).map((p) => p.name);
-  const deferred = (status.deferred ?? []).map((d) => d.app);
-  return `${ready.join(',')}|${deferred.join(',')}`;
+/** What the controllers read of a status besides facts: its pods and deferred updates. */
+function podsKey(status: NodeStatus): string {
+  return JSON.stringify([status.pods, status.deferred ?? []]);
 }

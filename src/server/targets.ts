@@ -7,28 +7,9 @@ import { createHash } from 'node:crypto';
 import type { App, PodAssignment, PodTemplate } from '../core/model.js';
 import type { ContainerTarget, PodTarget } from '../core/wire-types.js';
 import { updatePolicyOrNone } from '../core/update-policy.js';
+import { canonicalJson } from '../core/canonical-json.js';
 
-/**
- * JSON with object keys sorted at every level, so that two equal values always give the same
- * text whatever order their keys were built in (manifest parsers, CBOR round trips, spreads).
- * `undefined` members are dropped, as JSON.stringify does.
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
+export { canonicalJson };
 
 /** sha256 hex (first 16 digits) of the canonical JSON of the app's pod template. */
 export function templateHash(app: App): string {

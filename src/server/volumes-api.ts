@@ -6,7 +6,6 @@
 import { errorMessage } from '../core/errors.js';
 import type { NodeVolume } from '../core/wire-types.js';
 import type { RpcProxy } from './rpc-proxy.js';
-import type { NodeDetail } from './views.js';
 
 export interface NodeVolumes {
   node: string;
@@ -15,7 +14,7 @@ export interface NodeVolumes {
   error?: string;
 }
 
-export async function listVolumes(rpc: RpcProxy, nodes: readonly NodeDetail[]): Promise<NodeVolumes[]> {
+export async function listVolumes(rpc: RpcProxy, nodes: readonly { name: string; ready: boolean }[]): Promise<NodeVolumes[]> {
   return Promise.all(
     nodes.map(async (n): Promise<NodeVolumes> => {
       if (!n.ready) return { node: n.name, volumes: [], error: 'node is not ready' };
@@ -28,7 +27,7 @@ export async function listVolumes(rpc: RpcProxy, nodes: readonly NodeDetail[]): 
   );
 }
 
-export async function removeVolume(rpc: RpcProxy, node: NodeDetail, name: string): Promise<{ node: string; name: string; removed: true }> {
-  await rpc.requestVolumes(node.name, { action: 'rm', name });
-  return { node: node.name, name, removed: true };
+export async function removeVolume(rpc: RpcProxy, node: string, name: string): Promise<{ node: string; name: string; removed: true }> {
+  await rpc.requestVolumes(node, { action: 'rm', name });
+  return { node, name, removed: true };
 }

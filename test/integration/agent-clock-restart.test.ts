@@ -11,7 +11,7 @@ import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { NodeFacts } from '../../src/core/wire-types.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { startCluster, waitFor, type Cluster } from './server-harness.js';
+import { isReadyNode, startCluster, waitFor, type Cluster, type NodeObject } from './server-harness.js';
 
 const HOUR = 3_600_000;
 const FACTS: NodeFacts = { arch: 'arm64', os: 'linux', cpus: 4, memoryBytes: 2 ** 30, memoryAvailableBytes: 2 ** 29, diskFreeBytes: 2 ** 33, kernel: '6.6', ociRuntime: 'crun', cgroupVersion: 2, agentVersion: 'test', labels: {} };
@@ -49,7 +49,7 @@ describe('an agent restarted with its clock behind', () => {
       cleanups.push(() => agent.stop());
       return agent;
     };
-    const ready = async () => (await c.call<{ ready: boolean }>('GET', '/v1/nodes/pi-1')).body.ready;
+    const ready = async () => isReadyNode((await c.call<NodeObject>('GET', '/api/v1/nodes/pi-1')).body);
 
     // The first run sends many statuses (a fast heartbeat), so its seq runs well ahead.
     const first = startAgent(systemClock(), 0.1);

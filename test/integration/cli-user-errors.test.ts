@@ -44,7 +44,7 @@ describe('grove at the shell', () => {
     // 1000 keys of 200 characters: ~200 KiB of output, far more than a pipe holds, so grove is
     // still writing when head exits after the first line (no timing involved).
     const data = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`key-${String(i).padStart(4, '0')}-${'x'.repeat(191)}`, 'v']));
-    const applied = await cluster.call('POST', '/v1/apply', { resources: [{ kind: 'ConfigMap', meta: { name: 'big' }, data }] });
+    const applied = await cluster.call('POST', '/v1/apply', { objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data }] });
     expect(applied.status, applied.text).toBe(200);
     const script = '"$0" "$1" --config "$2" describe configmap big | head -1; echo "grove exit ${PIPESTATUS[0]}" >&2';
     const { stdout, stderr } = await run('bash', ['-c', script, process.execPath, GROVE_BIN, join(dir, 'client.json')]);

@@ -19,7 +19,6 @@ import { main } from '../../src/cli/program.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { createLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
-import type { App } from '../../src/core/model.js';
 import type { NodeFacts } from '../../src/core/wire-types.js';
 import { startApiServer, type ApiServer } from '../../src/server/api.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/server/broker/embedded-broker.js';
@@ -27,8 +26,7 @@ import { SealedStore } from '../../src/server/sealed-store.js';
 import { createAuthenticator, storeNodeLookup } from '../../src/server/security/credentials.js';
 import { ControlPlane } from '../../src/server/server.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { app } from '../unit/server-fixtures.js';
-import { waitFor } from './server-harness.js';
+import { waitFor, workload } from './server-harness.js';
 import { fixedEnvironment } from '../../src/cli/config/environment.js';
 
 const CLUSTER = 'sec';
@@ -37,6 +35,8 @@ const VALUE = `grove-secret-${randomBytes(9).toString('hex')}`;
 const OTHER = `grove-other-${randomBytes(9).toString('hex')}`;
 const NEW_VALUE = `grove-rotated-${randomBytes(9).toString('hex')}`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+const secret = (name: string, data: Record<string, string>, type?: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, ...(type ? { type } : {}), stringData: data });
+const configMap = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
 
 const FACTS = (): NodeFacts => ({
   arch: process.arch, os: 'linux', cpus: 2, memoryBytes: 2 ** 31, memoryAvailableBytes: 2 ** 30, diskFreeBytes: 2 ** 33,
@@ -129,24 +129,17 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
   });
 
   it('a node gets only the objects its pods reference, and updates', async () => {
+    const web = workload('web', { nodeSelector: { role: 'a' } });
+    const webSpec = web.spec.template.spec as Record<string, unknown> & { containers: Record<string, unknown>[] };
+    webSpec.volumes = [{ name: 'creds', secret: { secretName: 'db' } }];
+    webSpec.containers[0]!.envFrom = [{ configMapRef: { name: 'settings' } }];
+    const apiWorkload = workload('api', { nodeSelector: { role: 'b' } });
+    const apiSpec = apiWorkload.spec.template.spec as Record<string, unknown> & { containers: Record<string, unknown>[] };
+    apiSpec.initContainers = [{ ...apiSpec.containers[0]!, name: 'init', env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 'other', key: 'token' } } }] }];
     const applied = await call('POST', '/v1/apply', {
-      resources: [
-        { kind: 'Secret', meta: { name: 'db' }, data: { password: VALUE } },
-        { kind: 'Secret', meta: { name: 'other' }, data: { token: OTHER } },
-        { kind: 'Secret', meta: { name: 'unused' }, data: { x: 'y' } },
-        { kind: 'ConfigMap', meta: { name: 'settings' }, data: { level: 'debug' } },
-        app('web', { nodeSelector: { role: 'a' } }),
-        app('api', { nodeSelector: { role: 'b' } }),
-      ],
+      objects: [secret('db', { password: VALUE }), secret('other', { token: OTHER }), secret('unused', { x: 'y' }), configMap('settings', { level: 'debug' }), web, apiWorkload],
     });
-    expect(applied.status).toBe(200);
-    // References go into the stored apps directly: this test is about delivery, not the API.
-    const web = (await store.get<App>('apps/web'))!.value;
-    web.spec.template.volumes = [{ name: 'creds', secret: { secretName: 'db' } }];
-    web.spec.template.containers[0]!.envFrom = [{ configMapRef: { name: 'settings' } }];
-    const apiApp = (await store.get<App>('apps/api'))!.value;
-    apiApp.spec.template.initContainers = [{ ...apiApp.spec.template.containers[0]!, name: 'init', env: [{ name: 'T', value: '', valueFrom: { secretKeyRef: { name: 'other', key: 'token' } } }] }];
-    await store.commit([{ type: 'put', key: 'apps/web', value: web }, { type: 'put', key: 'apps/api', value: apiApp }]);
+    expect(applied.status, applied.text).toBe(200);
 
     const [a, b] = nodes as [Node, Node];
     await waitFor(() => a.config.get('Secret', 'db')?.data.password === VALUE && b.config.get('Secret', 'other'), 'bundles on both nodes', 30_000);
@@ -161,11 +154,11 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
     a.config.onChange((c) => changes.push(...c.map((x) => `${x.kind}/${x.name}`)));
     const revision = a.config.revision;
     // Changing an object node-a does not use sends it nothing.
-    await call('POST', '/v1/apply', { resources: [{ kind: 'Secret', meta: { name: 'other' }, data: { token: OTHER + '2' } }] });
+    await call('POST', '/v1/apply', { objects: [secret('other', { token: OTHER + '2' })] });
     await waitFor(() => b.config.get('Secret', 'other')?.data.token === OTHER + '2', 'update on node-b', 30_000);
     await cp.settle();
     expect(a.config.revision).toBe(revision);
-    await call('POST', '/v1/apply', { resources: [{ kind: 'Secret', meta: { name: 'db' }, data: { password: NEW_VALUE } }] });
+    await call('POST', '/v1/apply', { objects: [secret('db', { password: NEW_VALUE })] });
     await waitFor(() => a.config.get('Secret', 'db')?.data.password === NEW_VALUE, 'update on node-a', 30_000);
     expect(changes).toEqual(['Secret/db']);
   }, 90_000);
@@ -216,8 +209,6 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
     expect((await cli('create', 'configmap', 'made-cm', '--from-literal=a=b')).out).toBe('configmap/made-cm created\n');
     const hidden = [
       created.out,
-      (await call('GET', '/v1/secrets')).text,
-      (await call('GET', '/v1/secrets/db')).text,
       (await cli('get', 'secrets')).out,
       (await cli('get', 'secret', 'db', '-o', 'yaml')).out,
       (await cli('get', 'secret', 'db', '-o', 'json')).out,
@@ -229,10 +220,10 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
     expect(described).toMatch(new RegExp(`password: ${Buffer.byteLength(NEW_VALUE)} bytes`));
     expect(described).toMatch(/Type:\s+Opaque/);
     // A bad apply quoting the value in a wrong place: the error must not echo it.
-    const bad = await call('POST', '/v1/apply', { resources: [{ kind: 'Secret', meta: { name: 'db' }, data: { 'bad/key': NEW_VALUE } }] });
-    expect(bad.status).toBe(400);
-    const badType = await call('POST', '/v1/apply', { resources: [{ kind: 'Secret', meta: { name: 'db' }, type: 'kubernetes.io/tls', data: { 'tls.crt': NEW_VALUE } }] });
-    expect(badType.status).toBe(400);
+    const bad = await call('POST', '/v1/apply', { objects: [secret('db', { 'bad/key': NEW_VALUE })] });
+    expect(bad.status).toBe(422);
+    const badType = await call('POST', '/v1/apply', { objects: [secret('db', { 'tls.crt': NEW_VALUE }, 'kubernetes.io/tls')] });
+    expect(badType.status).toBe(422);
     const everything = [hidden, bad.text, badType.text, logText].join('\n');
     // The logs did see the traffic: bundles published and applied, joins, applies.
     expect(logText).toContain('config bundle published');
@@ -243,7 +234,8 @@ describe('Secrets: sealed at rest, per-node delivery, never shown', () => {
       for (const f of await readdir(join(dir, n))) expect((await readFile(join(dir, n, f))).includes(Buffer.from(NEW_VALUE))).toBe(false);
     }
 
-    expect((await call('GET', '/v1/secrets/db?showValues=true')).text).toContain(NEW_VALUE);
+    // The Kubernetes path serves the Secret as Kubernetes does (admin token only): data in base64.
+    expect((await call<{ data: Record<string, string> }>('GET', '/api/v1/namespaces/default/secrets/db')).body.data.password).toBe(b64(NEW_VALUE));
     expect((await cli('get', 'secret', 'db', '-o', 'yaml', '--show-values')).out).toContain(NEW_VALUE);
   }, 60_000);
 });

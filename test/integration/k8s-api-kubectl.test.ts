@@ -2,7 +2,7 @@
  * The Kubernetes read/delete paths of a real `grove server --tls` process, read by real kubectl
  * (`kubectl get --raw`, `kubectl delete --raw`: no discovery needed, that is issue 14) with a
  * kubeconfig holding the cluster CA and the admin token (kubectl sends a bearer token over TLS
- * only). Objects are applied through POST /v1/objects/apply (`kubectl create --raw`).
+ * only). Objects are applied through POST /v1/apply (`kubectl create --raw`).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually } from '../support/grove-cli.js';
 import { LoggedServer } from '../support/logged-server.js';
 import { describeWith } from '../support/prereq.js';
 
@@ -71,7 +72,7 @@ describeWith(['kubectl'], 'Kubernetes paths with kubectl --raw', () => {
         { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'edge' } },
       ],
     }));
-    const applied = await kubectl('create', '--raw', '/v1/objects/apply', '-f', body);
+    const applied = await kubectl('create', '--raw', '/v1/apply', '-f', body);
     expect(applied.code, applied.stderr).toBe(0);
     const results = (JSON.parse(applied.stdout) as { results: { action: string }[] }).results;
     expect(results.map((r) => r.action)).toEqual(['created', 'created', 'created', 'created', 'created']);
@@ -86,8 +87,13 @@ describeWith(['kubectl'], 'Kubernetes paths with kubectl --raw', () => {
     const cms = await raw('/api/v1/namespaces/default/configmaps');
     expect(cms).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
     expect(cms.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['settings']);
-    const pods = await raw('/api/v1/namespaces/default/pods');
-    expect(pods).toMatchObject({ kind: 'PodList', items: [] });
+    // The controllers made web's ReplicaSet and its pod (one replica).
+    const pods = await eventually(async () => {
+      const list = await raw('/api/v1/namespaces/default/pods');
+      return list.items.length > 0 && list;
+    }, 20_000, "web's pod");
+    expect(pods).toMatchObject({ kind: 'PodList', items: [{ metadata: { ownerReferences: [{ kind: 'ReplicaSet', controller: true }] } }] });
+    expect(pods.items[0].metadata.name).toMatch(/^web-[a-z0-9]+-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     const namespaces = await raw('/api/v1/namespaces');
     expect(namespaces.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['default', 'shop']);
     const web = await raw('/apis/apps/v1/namespaces/default/deployments/web');
@@ -106,14 +112,16 @@ describeWith(['kubectl'], 'Kubernetes paths with kubectl --raw', () => {
     expect(bad.stderr).toContain('Error from server (BadRequest)');
   });
 
-  it('kubectl delete --raw deletes an object; deleting a Namespace marks it Terminating', async () => {
+  it('kubectl delete --raw deletes an object; deleting a Namespace empties it, then it goes', async () => {
     const del = await kubectl('delete', '--raw', '/apis/apps/v1/namespaces/default/deployments/web');
     expect(del.code, del.stderr).toBe(0);
     const gone = await kubectl('get', '--raw', '/apis/apps/v1/namespaces/default/deployments/web');
     expect(gone.stderr).toContain('NotFound');
     const ns = await kubectl('delete', '--raw', '/api/v1/namespaces/shop');
     expect(ns.code, ns.stderr).toBe(0);
-    expect(await raw('/api/v1/namespaces/shop')).toMatchObject({ status: { phase: 'Terminating' }, metadata: { deletionTimestamp: expect.any(String) } });
+    // Terminating (deletionTimestamp) while the namespace controller deletes what is in it; then gone.
+    await eventually(async () => (await kubectl('get', '--raw', '/api/v1/namespaces/shop')).stderr.includes('NotFound'), 20_000, 'namespace shop gone');
+    expect((await raw('/apis/apps/v1/namespaces/shop/deployments')).items).toEqual([]);
     const forbidden = await kubectl('delete', '--raw', '/api/v1/namespaces/default');
     expect(forbidden.stderr).toContain('Forbidden');
   });

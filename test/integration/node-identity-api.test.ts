@@ -16,9 +16,8 @@ import { startEmbeddedBroker } from '../../src/server/broker/embedded-broker.js'
 import { JoinFailureLimiter } from '../../src/server/join-failures.js';
 import { createAuthenticator, nodeUsername, SERVER_USERNAME, storeNodeLookup } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { app } from '../unit/server-fixtures.js';
 import { captureLog } from '../support/log-capture.js';
-import { clustersPerTest, ADMIN, CLUSTER, FakeNode, waitFor, type Cluster } from './server-harness.js';
+import { clustersPerTest, isReadyNode, listNodes, listPods, workload, ADMIN, CLUSTER, FakeNode, waitFor, type Cluster } from './server-harness.js';
 
 const { cluster, cleanups } = clustersPerTest();
 
@@ -72,7 +71,7 @@ describe('joining under a taken name', () => {
     expect((await join(c, { token: t, nodeName: 'pi-3', credential: first.body.mqtt.password })).status).toBe(409);
 
     expect(await c.call('DELETE', '/v1/nodes/pi-3')).toMatchObject({ status: 200, body: { node: 'pi-3', deleted: true } });
-    expect((await c.call('GET', '/v1/nodes/pi-3')).status).toBe(404);
+    expect((await c.call('GET', '/api/v1/nodes/pi-3')).status).toBe(404);
     expect((await c.call('DELETE', '/v1/nodes/pi-3')).status).toBe(404);
     expect((await c.call('DELETE', '/v1/nodes/pi-3', undefined, null)).status).toBe(401);
     expect((await join(c, { token: t, nodeName: 'pi-3' })).status).toBe(200);
@@ -100,7 +99,7 @@ describe('joining under a taken name', () => {
     });
     expect(dropped).toBe(true);
     expect(config.node).toBe('pi-4');
-    const nodes = (await c.call<{ name: string }[]>('GET', '/v1/nodes')).body.map((n) => n.name);
+    const nodes = (await listNodes(c)).map((n) => n.metadata.name);
     expect(nodes).toEqual(['pi-4']);
   });
 });
@@ -145,10 +144,11 @@ describe('grove node delete', () => {
     session.on('message', (topic, payload) => payload.length > 0 && targets.push(topic));
     await session.subscribeAsync(topicsFor(CLUSTER, 'node-a').target, { qos: 1 });
 
-    await c.call('POST', '/v1/apply', { resources: [app('web', { replicas: 2 })] });
-    await waitFor(async () => (await c.call<{ node: string }[]>('GET', '/v1/pods?app=web')).body.length === 2, 'two pods');
+    await c.call('POST', '/v1/apply', { objects: [workload('web', { replicas: 2 })] });
+    const placed = async () => (await listPods(c, '?labelSelector=app%3Dweb')).map((p) => ({ node: p.spec.nodeName }));
+    await waitFor(async () => (await placed()).filter((p) => p.node !== undefined).length === 2, 'two pods');
     await waitFor(() => targets.length > 0, 'node-a gets its target');
-    const onA = (await c.call<{ node: string }[]>('GET', '/v1/pods?app=web')).body.filter((p) => p.node === 'node-a');
+    const onA = (await placed()).filter((p) => p.node === 'node-a');
     expect(onA.length).toBeGreaterThan(0);
 
     expect((await c.call('DELETE', '/v1/nodes/node-a')).status).toBe(200);
@@ -164,7 +164,7 @@ describe('grove node delete', () => {
 
     // Its pods go to the node that is left; nothing is assigned to the deleted node any more.
     await waitFor(async () => {
-      const pods = (await c.call<{ node: string }[]>('GET', '/v1/pods?app=web')).body;
+      const pods = await placed();
       return pods.length === 2 && pods.every((p) => p.node === 'node-b');
     }, 'pods moved to node-b');
     await c.cp.settle();
@@ -176,7 +176,7 @@ describe('grove node delete', () => {
     const c = await cluster();
     const { token: t } = await token(c);
     await join(c, { token: t, nodeName: 'node-a' });
-    await c.call('POST', '/v1/apply', { resources: [app('web', { replicas: 1 })] });
+    await c.call('POST', '/v1/apply', { objects: [workload('web', { replicas: 1 })] });
     await waitFor(async () => (await retained(c.broker.url, 'node-a')).length > 0, 'retained target before the delete');
     await c.call('DELETE', '/v1/nodes/node-a');
     await c.cp.settle();
@@ -194,20 +194,20 @@ describe("a node's own labels", () => {
     cleanups.push(() => rogue.close(), () => plain.close());
     await rogue.status({ facts: facts({ labels: { zone: 'vault', 'node.grove.io/sensor': 'bme280' } }) });
     await plain.status({ facts: facts({ arch: 'x64' }) });
-    await waitFor(async () => (await c.call<{ ready: boolean }[]>('GET', '/v1/nodes')).body.every((n) => n.ready), 'both Ready');
+    await waitFor(async () => (await listNodes(c)).every(isReadyNode), 'both Ready');
 
-    const vault = app('vault-reader', { nodeSelector: { zone: 'vault' } });
-    const sensor = app('sensor', { kind: 'DaemonSet', nodeSelector: { 'node.grove.io/sensor': 'bme280' } });
-    const everywhere = app('node-exporter', { kind: 'DaemonSet', nodeSelector: { 'kubernetes.io/os': 'linux' } });
-    await c.call('POST', '/v1/apply', { resources: [vault, sensor, everywhere] });
+    const vault = workload('vault-reader', { nodeSelector: { zone: 'vault' } });
+    const sensor = workload('sensor', { kind: 'DaemonSet', nodeSelector: { 'node.grove.io/sensor': 'bme280' } });
+    const everywhere = workload('node-exporter', { kind: 'DaemonSet', nodeSelector: { 'kubernetes.io/os': 'linux' } });
+    await c.call('POST', '/v1/apply', { objects: [vault, sensor, everywhere] });
     await c.cp.settle();
-    const pods = async () => (await c.call<{ app: string; node?: string }[]>('GET', '/v1/pods')).body.map((p) => `${p.app}@${p.node ?? '<pending>'}`).sort();
+    const pods = async () => (await listPods(c)).map((p) => `${p.metadata.labels?.app}@${p.spec.nodeName ?? '<pending>'}`).sort();
     await waitFor(async () => (await pods()).length === 4, 'four pods');
     // No node may take vault-reader: it waits Pending, never on the rogue node.
     expect(await pods()).toEqual(['node-exporter@plain', 'node-exporter@rogue', 'sensor@rogue', 'vault-reader@<pending>']);
-    const node = (await c.call<{ labels: Record<string, string> }>('GET', '/v1/nodes/rogue')).body;
-    expect(node.labels).toEqual({ 'node.grove.io/sensor': 'bme280', 'kubernetes.io/hostname': 'rogue', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64' });
-    expect((await c.call<{ labels: Record<string, string> }>('GET', '/v1/nodes/plain')).body.labels['kubernetes.io/arch']).toBe('amd64');
+    const labels = async (n: string) => (await c.call<{ metadata: { labels: Record<string, string> } }>('GET', `/api/v1/nodes/${n}`)).body.metadata.labels;
+    expect(await labels('rogue')).toEqual({ 'node.grove.io/sensor': 'bme280', 'kubernetes.io/hostname': 'rogue', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64' });
+    expect((await labels('plain'))['kubernetes.io/arch']).toBe('amd64');
 
     // What the operator sets is the trust boundary.
     await c.call('PATCH', '/v1/nodes/plain', { labels: { zone: 'vault' } });
@@ -247,14 +247,14 @@ describe('admin token rotation', () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.token).toMatch(/^[0-9a-f]{64}$/);
     expect(persisted).toEqual([rotated.body.token]);
-    expect((await c.call('GET', '/v1/apps', undefined, ADMIN)).status).toBe(401);
-    expect((await c.call('GET', '/v1/apps', undefined, rotated.body.token)).status).toBe(200);
+    expect((await c.call('GET', '/api/v1/namespaces', undefined, ADMIN)).status).toBe(401);
+    expect((await c.call('GET', '/api/v1/namespaces', undefined, rotated.body.token)).status).toBe(200);
     expect((await c.call('POST', '/v1/admin-token/rotate', {}, ADMIN)).status).toBe(401);
   });
 
   it('keeps the old token when the new one cannot be persisted', async () => {
     const c = await cluster({ extra: { persistAdminToken: async () => Promise.reject(new Error('read-only file system')) } });
     expect((await c.call('POST', '/v1/admin-token/rotate', {})).status).toBe(500);
-    expect((await c.call('GET', '/v1/apps')).status).toBe(200);
+    expect((await c.call('GET', '/api/v1/namespaces')).status).toBe(200);
   });
 });

@@ -3,14 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { startEmbeddedBroker } from '../../src/server/broker/embedded-broker.js';
 import { ControlPlane } from '../../src/server/server.js';
-import type { App } from '../../src/core/model.js';
-import type { StoredNode } from '../../src/server/status-cache.js';
 import type { NodeRegistration } from '../../src/server/nodes.js';
 import { hashPassword } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { decodeBackup } from '../../src/store/backup.js';
-import { app, fixtureClock } from '../unit/server-fixtures.js';
-import { clustersPerTest, ADMIN, FakeNode, startCluster, waitFor, type Cluster } from './server-harness.js';
+import { fixtureClock } from '../unit/server-fixtures.js';
+import { clustersPerTest, configMap, listPods, workload, ADMIN, FakeNode, startCluster, waitFor, type Cluster, type PodObject } from './server-harness.js';
 
 const { cluster, cleanups } = clustersPerTest();
 
@@ -18,6 +16,12 @@ async function node(c: Cluster, name: string): Promise<FakeNode> {
   const n = await FakeNode.connect(c.broker.url, name);
   cleanups.push(() => n.close());
   return n;
+}
+
+const PODS = '/api/v1/namespaces/default/pods';
+
+async function pods(c: Cluster, query = ''): Promise<PodObject[]> {
+  return listPods(c, query);
 }
 
 async function join(c: Cluster, nodeName: string, labels?: Record<string, string>) {
@@ -32,30 +36,27 @@ describe('API: auth, limits, errors', () => {
   it('healthz is public; everything else needs the admin token', async () => {
     const c = await cluster();
     expect(await c.call('GET', '/healthz', undefined, null)).toMatchObject({ status: 200, body: { ok: true } });
-    const none = await c.call('GET', '/v1/apps', undefined, null);
-    expect(none.status).toBe(401);
-    expect(none.body).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('admin token') } });
-    expect((await c.call('GET', '/v1/apps', undefined, ADMIN + 'x')).status).toBe(401);
+    expect((await c.call('GET', '/v1/tokens', undefined, null)).status).toBe(401);
+    expect((await c.call('GET', PODS, undefined, ADMIN + 'x')).status).toBe(401);
     expect((await c.call('POST', '/v1/tokens', {}, null)).status).toBe(401);
-    expect(await c.call('GET', '/v1/apps')).toMatchObject({ status: 200, body: [] });
+    expect(await c.call('GET', PODS)).toMatchObject({ status: 200, body: { kind: 'PodList', items: [] } });
   });
 
-  it('404 for unknown routes and resources, 405 for a wrong method, 400 for bad JSON', async () => {
+  it('404 for unknown routes and objects, 405 for a wrong method, 400 for bad JSON', async () => {
     const c = await cluster();
     expect((await c.call('GET', '/v1/nope')).status).toBe(404);
-    expect(await c.call('GET', '/v1/apps/web')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    expect((await c.call('PUT', '/v1/apps')).status).toBe(405);
-    expect(await c.call('POST', '/v1/apply', '{nope')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } });
-    expect((await c.call('GET', '/v1/apps/Bad_Name')).status).toBe(400);
+    expect((await c.call('GET', '/v1/apps')).status).toBe(404);
+    expect(await c.call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).toMatchObject({ status: 404, body: { kind: 'Status', reason: 'NotFound' } });
+    expect((await c.call('PUT', '/v1/apply')).status).toBe(405);
+    expect(await c.call('POST', '/v1/apply', '{nope')).toMatchObject({ status: 400, body: { kind: 'Status', reason: 'BadRequest' } });
   });
 
   it('refuses a body over 4 MiB with 413', async () => {
     const c = await cluster();
     const started = c.store.revision();
-    const big = JSON.stringify({ resources: [{ kind: 'ConfigMap', meta: { name: 'big' }, data: { a: 'x'.repeat(4 * 1024 * 1024) } }] });
+    const big = JSON.stringify({ objects: [configMap('big', { a: 'x'.repeat(4 * 1024 * 1024) })] });
     const res = await c.call('POST', '/v1/apply', big);
     expect(res.status).toBe(413);
-    expect(res.body).toMatchObject({ error: { code: 'SIZE_LIMIT' } });
     expect(c.store.revision()).toBe(started);
   });
 
@@ -70,64 +71,52 @@ describe('API: auth, limits, errors', () => {
   });
 });
 
-describe('API: apply and resources', () => {
-  it('apply is atomic: one bad resource and nothing is stored', async () => {
+describe('API: apply and objects', () => {
+  it('apply is atomic: one bad object and nothing is stored', async () => {
     const c = await cluster();
     const started = c.store.revision();
-    const bad = app('bad');
-    (bad.spec as unknown as Record<string, unknown>).replicas = 'many';
-    const res = await c.call('POST', '/v1/apply', { resources: [app('web'), { kind: 'ConfigMap', meta: { name: 'c' }, data: {} }, bad] });
-    expect(res).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('resources[2].spec.replicas') } } });
+    const bad = workload('bad') as { spec: Record<string, unknown> };
+    bad.spec.replicas = 'many';
+    const res = await c.call<{ details: { causes: { field: string }[] } }>('POST', '/v1/apply', { objects: [workload('web'), configMap('c', {}), bad] });
+    expect(res).toMatchObject({ status: 422, body: { kind: 'Status', reason: 'Invalid' } });
+    expect(res.body.details.causes.map((x) => x.field)).toContain('objects[2].spec.replicas');
     expect(c.store.revision()).toBe(started);
-    expect((await c.call('GET', '/v1/apps')).body).toEqual([]);
+    expect((await c.call<{ items: unknown[] }>('GET', '/apis/apps/v1/deployments')).body.items).toEqual([]);
   });
 
-  it('an unchanged apply writes nothing', async () => {
+  it('an unchanged apply writes nothing, also after the controllers have acted on it', async () => {
     const c = await cluster();
-    const first = await c.call<{ revision: number; results: unknown[] }>('POST', '/v1/apply', { resources: [app('web'), { kind: 'ConfigMap', meta: { name: 'c' }, data: { k: 'v' } }] });
+    await join(c, 'pi-1');
+    const first = await c.call<{ results: unknown[] }>('POST', '/v1/apply', { objects: [workload('web'), configMap('c', { k: 'v' })] });
     expect(first.status).toBe(200);
     expect(first.body.results).toEqual([
-      { kind: 'App', name: 'web', action: 'created' },
-      { kind: 'ConfigMap', name: 'c', action: 'created' },
+      { kind: 'Deployment', namespace: 'default', name: 'web', action: 'created' },
+      { kind: 'ConfigMap', namespace: 'default', name: 'c', action: 'created' },
     ]);
     await c.cp.settle();
+    expect((await pods(c)).map((p) => p.spec.nodeName)).toEqual(['pi-1']);
     const rev = c.store.revision();
-    const again = await c.call<{ revision: number; results: { action: string }[] }>('POST', '/v1/apply', { resources: [app('web'), { kind: 'ConfigMap', meta: { name: 'c' }, data: { k: 'v' } }] });
+    const again = await c.call<{ results: { action: string }[] }>('POST', '/v1/apply', { objects: [workload('web'), configMap('c', { k: 'v' })] });
     expect(again.body.results.map((r) => r.action)).toEqual(['unchanged', 'unchanged']);
-    expect(again.body.revision).toBe(rev);
     await c.cp.settle();
     expect(c.store.revision()).toBe(rev);
   });
 
-  it('secrets are shown as byte lengths unless showValues=true', async () => {
+  it('configmaps: apply, get, delete on the Kubernetes paths', async () => {
     const c = await cluster();
-    await c.call('POST', '/v1/apply', { resources: [{ kind: 'Secret', meta: { name: 'db' }, data: { password: 'pässword' } }] });
-    const hidden = await c.call<{ data: unknown }[]>('GET', '/v1/secrets');
-    expect(hidden.body[0]!.data).toEqual({ password: 9 });
-    expect(hidden.text).not.toContain('pässword');
-    expect((await c.call<{ data: unknown }>('GET', '/v1/secrets/db')).body.data).toEqual({ password: 9 });
-    expect((await c.call<{ data: unknown }>('GET', '/v1/secrets/db?showValues=true')).body.data).toEqual({ password: 'pässword' });
-    expect((await c.call('DELETE', '/v1/secrets/db')).status).toBe(200);
-    expect((await c.call('GET', '/v1/secrets/db')).status).toBe(404);
-  });
-
-  it('configmaps: list, get, delete', async () => {
-    const c = await cluster();
-    // The server's first start wrote namespace default.
-    const started = c.store.revision();
-    await c.call('POST', '/v1/apply', { resources: [{ kind: 'ConfigMap', meta: { name: 'c' }, data: { k: 'v' } }] });
-    expect((await c.call<unknown[]>('GET', '/v1/configmaps')).body).toHaveLength(1);
-    expect((await c.call('GET', '/v1/configmaps/c')).body).toMatchObject({ kind: 'ConfigMap', data: { k: 'v' }, meta: { revision: started + 1 } });
-    expect((await c.call('DELETE', '/v1/configmaps/c')).status).toBe(200);
-    expect((await c.call('DELETE', '/v1/configmaps/c')).status).toBe(404);
+    await c.call('POST', '/v1/apply', { objects: [configMap('c', { k: 'v' })] });
+    expect((await c.call<{ items: unknown[] }>('GET', '/api/v1/namespaces/default/configmaps')).body.items).toHaveLength(1);
+    expect((await c.call('GET', '/api/v1/namespaces/default/configmaps/c')).body).toMatchObject({ kind: 'ConfigMap', data: { k: 'v' } });
+    expect((await c.call('DELETE', '/api/v1/namespaces/default/configmaps/c')).status).toBe(200);
+    expect((await c.call('DELETE', '/api/v1/namespaces/default/configmaps/c')).status).toBe(404);
   });
 });
 
 describe('API: backup', () => {
   it('GET /v1/backup needs the admin token and returns the store as a checked backup file', async () => {
     const c = await cluster();
-    await c.call('POST', '/v1/apply', { resources: [app('web')] });
-    await c.cp.settle(); // the controller's own writes (revision, rollout record) land first
+    await c.call('POST', '/v1/apply', { objects: [workload('web')] });
+    await c.cp.settle(); // the controllers' own writes land first
     expect((await c.call('GET', '/v1/backup', undefined, null)).status).toBe(401);
     const res = await fetch(`${c.api.url}/v1/backup`, { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(res.status).toBe(200);
@@ -135,6 +124,7 @@ describe('API: backup', () => {
     const { header, entries } = decodeBackup(new Uint8Array(await res.arrayBuffer()));
     expect(header).toMatchObject({ cluster: c.cp.cluster, revision: c.store.revision() });
     expect(entries).toEqual(await c.store.list(''));
+    expect(entries.map((e) => e.key)).toEqual(expect.arrayContaining(['deployments/default/web', 'namespaces/default']));
   });
 });
 
@@ -150,17 +140,17 @@ describe('API: tokens and join', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ cluster: 'test', node: 'pi-1', mqtt: { url: 'mqtt://grove.example:1883', username: 'node.pi-1' } });
     expect(first.body).not.toHaveProperty('caCert');
-    const rec1 = (await c.store.get<StoredNode>('nodes/pi-1'))!.value;
-    expect(rec1.credentialHash).toBe(hashPassword(first.body.mqtt.password));
-    expect(rec1.meta.labels).toEqual({ zone: 'a' });
+    const credential = async () => (await c.store.get<{ credentialHash: string }>('grove/nodecreds/pi-1'))!.value.credentialHash;
+    const labels = async () => (await c.call<{ metadata: { labels: Record<string, string> } }>('GET', '/api/v1/nodes/pi-1')).body.metadata.labels;
+    expect(await credential()).toBe(hashPassword(first.body.mqtt.password));
+    expect(await labels()).toEqual({ zone: 'a', 'kubernetes.io/hostname': 'pi-1' });
     expect(registered.map((r) => r.username)).toEqual(['node.pi-1']);
 
     const again = await c.call<{ mqtt: { password: string } }>('POST', '/v1/join', { token: token.token, nodeName: 'pi-1', credential: first.body.mqtt.password }, null);
     expect(again.status).toBe(200);
     expect(again.body.mqtt.password).not.toBe(first.body.mqtt.password);
-    const rec2 = (await c.store.get<StoredNode>('nodes/pi-1'))!.value;
-    expect(rec2.credentialHash).toBe(hashPassword(again.body.mqtt.password));
-    expect(rec2.meta.labels).toEqual({ zone: 'a' });
+    expect(await credential()).toBe(hashPassword(again.body.mqtt.password));
+    expect(await labels()).toEqual({ zone: 'a', 'kubernetes.io/hostname': 'pi-1' });
 
     clock.advance(61_000);
     const expired = await c.call('POST', '/v1/join', { token: token.token, nodeName: 'pi-2' }, null);
@@ -187,18 +177,18 @@ describe('API: nodes, pods and placement', () => {
     await join(c, 'pi-2');
     const n1 = await node(c, 'pi-1');
     const n2 = await node(c, 'pi-2');
-    const ds = app('agent', { kind: 'DaemonSet', nodeSelector: { role: 'edge' } });
-    await c.call('POST', '/v1/apply', { resources: [ds] });
+    await c.call('POST', '/v1/apply', { objects: [workload('agent', { kind: 'DaemonSet', nodeSelector: { role: 'edge' } })] });
     await waitFor(() => n1.latest()?.pods.length === 1, 'pod on pi-1');
+    expect(n1.latest()!.pods[0]).toMatchObject({ namespace: 'default', owner: { kind: 'DaemonSet', name: 'agent' } });
     expect(n2.latest()?.pods ?? []).toEqual([]);
 
-    const patched = await c.call<{ labels: Record<string, string> }>('PATCH', '/v1/nodes/pi-2', { labels: { role: 'edge' } });
-    expect(patched.body.labels).toEqual({ role: 'edge', 'kubernetes.io/hostname': 'pi-2' });
-    await waitFor(() => n2.latest()?.pods.length === 1, 'pod on pi-2');
+    const patched = await c.call<{ metadata: { labels: Record<string, string> }; kind: string }>('PATCH', '/v1/nodes/pi-2', { labels: { role: 'edge' } });
+    expect(patched.body).toMatchObject({ kind: 'Node', metadata: { labels: { role: 'edge', 'kubernetes.io/hostname': 'pi-2' } } });
+    await waitFor(() => n2.latest()?.pods.length === 1, 'pod on pi-2', 10_000);
     await c.call('PATCH', '/v1/nodes/pi-1', { labels: { role: null } });
-    await waitFor(() => n1.latest()?.pods.length === 0, 'pod gone from pi-1');
-    const pods = (await c.call<{ node: string }[]>('GET', '/v1/pods?app=agent')).body;
-    expect(pods.map((p) => p.node)).toEqual(['pi-2']);
+    await waitFor(() => n1.latest()?.pods.length === 0, 'pod gone from pi-1', 10_000);
+    await c.cp.settle();
+    expect((await pods(c)).map((p) => p.spec.nodeName)).toEqual(['pi-2']);
 
     for (const n of [n1, n2]) {
       const revs = n.targets.map((t) => t.revision);
@@ -213,58 +203,62 @@ describe('API: nodes, pods and placement', () => {
     const c = await cluster();
     await join(c, 'pi-1');
     await join(c, 'pi-2');
-    await c.call('PATCH', '/v1/nodes/pi-1', { cordoned: true });
-    await c.call('POST', '/v1/apply', { resources: [app('web', { replicas: 2 })] });
+    const cordoned = await c.call('PATCH', '/v1/nodes/pi-1', { cordoned: true });
+    expect(cordoned.body).toMatchObject({ spec: { unschedulable: true } });
+    await c.call('POST', '/v1/apply', { objects: [workload('web', { replicas: 2 })] });
     await c.cp.settle();
-    const pods = (await c.call<{ node: string }[]>('GET', '/v1/pods')).body;
-    expect(pods.map((p) => p.node)).toEqual(['pi-2', 'pi-2']);
-    expect((await c.call('GET', '/v1/nodes/pi-1')).body).toMatchObject({ cordoned: true, pods: [] });
+    expect((await pods(c)).map((p) => p.spec.nodeName)).toEqual(['pi-2', 'pi-2']);
   });
 
-  it('pods: Pending until reported, then the node’s phase; Unknown when the node is not ready', async () => {
+  it('pod status: from the node\'s report, in Kubernetes\' words', async () => {
     const c = await cluster({ extra: { nodeGraceMs: 300, sweepIntervalMs: 50 } });
     await join(c, 'pi-1');
     const n1 = await node(c, 'pi-1');
-    await c.call('POST', '/v1/apply', { resources: [app('web')] });
+    await c.call('POST', '/v1/apply', { objects: [workload('web')] });
     const target = await waitFor(() => n1.latest()?.pods.length === 1 && n1.latest(), 'target');
-    const [pod] = (await c.call<{ phase: string; revision: number }[]>('GET', '/v1/pods')).body;
-    expect(pod).toMatchObject({ phase: 'Unknown' }); // node never reported: not ready
-    await n1.status();
-    await waitFor(async () => (await c.call<{ ready: boolean }>('GET', '/v1/nodes/pi-1')).body.ready, 'node ready');
-    expect((await c.call<{ phase: string }[]>('GET', '/v1/pods')).body[0]).toMatchObject({ phase: 'Pending', ready: false });
-
     const p = target.pods[0]!;
     await n1.status({
       observedRevision: target.revision,
-      pods: [{ name: p.name, app: 'web', templateHash: p.templateHash, phase: 'Running', ready: true, restarts: 2, containers: [{ name: 'main', state: 'running', oomKilled: false, restarts: 2 }] }],
+      pods: [{ name: p.name, namespace: 'default', uid: p.uid, app: 'web', templateHash: p.templateHash, phase: 'Running', ready: true, restarts: 2, containers: [{ name: 'main', state: 'running', ready: true, oomKilled: false, restarts: 2 }] }],
     });
     const running = await waitFor(async () => {
-      const [x] = (await c.call<Record<string, unknown>[]>('GET', '/v1/pods?node=pi-1')).body;
-      return x?.phase === 'Running' && x;
+      const [x] = await pods(c);
+      return x?.status?.phase === 'Running' && x;
     }, 'Running');
-    expect(running).toMatchObject({ name: p.name, app: 'web', node: 'pi-1', ready: true, restarts: 2, revision: 1, templateHash: p.templateHash, containers: [{ name: 'main', state: 'running', oomKilled: false }] });
-    expect(running.createdAt).toEqual(expect.any(String));
-
-    const detail = (await c.call<Record<string, unknown>>('GET', '/v1/nodes/pi-1')).body;
-    expect(detail).toMatchObject({ name: 'pi-1', ready: true, online: true, pods: [p.name], observedRevision: target.revision, targetRevision: target.revision, facts: { arch: 'arm64' } });
-    const appView = (await c.call<{ pods: unknown }>('GET', '/v1/apps/web')).body;
-    expect(appView.pods).toEqual({ desired: 1, current: 1, ready: 1, upToDate: 1 });
-
-    // Heartbeats stop: the node goes NotReady and its pods Unknown.
-    await waitFor(async () => (await c.call<{ phase: string }[]>('GET', '/v1/pods')).body[0]?.phase === 'Unknown', 'Unknown');
-    // The store learns it at the next sweep: exactly one transition write.
-    await waitFor(async () => (await c.store.get<StoredNode>('nodes/pi-1'))!.value.ready === false, 'NotReady stored');
+    expect(running.status).toMatchObject({ phase: 'Running', containerStatuses: [{ name: 'main', ready: true, restartCount: 2, state: { running: {} } }] });
+    const ready = await waitFor(async () => {
+      const n = (await c.call<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', '/api/v1/nodes/pi-1')).body;
+      return n.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True' && n;
+    }, 'node Ready');
+    expect(ready).toBeTruthy();
+    // Heartbeats stop: the node goes NotReady (its condition written once) and its pods not ready.
+    await waitFor(async () => {
+      const n = (await c.call<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', '/api/v1/nodes/pi-1')).body;
+      return n.status?.conditions?.find((x) => x.type === 'Ready')?.status !== 'True';
+    }, 'NotReady', 10_000);
+    await waitFor(async () => (await pods(c))[0]?.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'False', 'pod not ready', 10_000);
   });
 
-  it('deleting an app removes its pods from the nodes', async () => {
+  it('deleting a Deployment removes its pods from the nodes', async () => {
     const c = await cluster();
     await join(c, 'pi-1');
     const n1 = await node(c, 'pi-1');
-    await c.call('POST', '/v1/apply', { resources: [app('web', { replicas: 2 })] });
+    await c.call('POST', '/v1/apply', { objects: [workload('web', { replicas: 2 })] });
     await waitFor(() => n1.latest()?.pods.length === 2, 'two pods');
-    expect((await c.call('DELETE', '/v1/apps/web')).status).toBe(200);
-    await waitFor(() => n1.latest()?.pods.length === 0, 'no pods');
-    expect(await c.store.list('pods/')).toEqual([]);
+    expect((await c.call('DELETE', '/apis/apps/v1/namespaces/default/deployments/web')).status).toBe(200);
+    await waitFor(() => n1.latest()?.pods.length === 0, 'no pods', 10_000);
+    await c.cp.settle();
+    expect(await pods(c)).toEqual([]);
+  });
+
+  it('a Pod no node can take is Pending with the scheduler\'s reason', async () => {
+    const c = await cluster();
+    await join(c, 'pi-1');
+    await c.call('POST', '/v1/apply', { objects: [workload('web', { nodeSelector: { zone: 'mars' } })] });
+    await c.cp.settle();
+    const [pending] = await pods(c);
+    expect(pending!.spec.nodeName).toBeUndefined();
+    expect(pending!.status?.conditions?.find((x) => x.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable', message: expect.stringMatching(/^0\/1 nodes are available: /) });
   });
 });
 
@@ -273,7 +267,7 @@ describe('targets across restarts', () => {
     const store = new MemoryStore();
     const c1 = await startCluster({ store });
     await join(c1, 'pi-1');
-    await c1.call('POST', '/v1/apply', { resources: [app('web')] });
+    await c1.call('POST', '/v1/apply', { objects: [workload('web')] });
     const n1 = await FakeNode.connect(c1.broker.url, 'pi-1');
     const before = await waitFor(() => n1.latest()?.pods.length === 1 && n1.latest(), 'target');
     await n1.close();
@@ -285,59 +279,50 @@ describe('targets across restarts', () => {
     const late = await node(c2, 'pi-1');
     const after = await waitFor(() => late.latest(), 'retained target');
     expect(after).toEqual(before);
+    await c2.cp.settle();
     expect(store.revision()).toBe(rev);
     // And a real change afterwards gets a higher revision.
-    await c2.call('POST', '/v1/apply', { resources: [app('web', { replicas: 2 })] });
+    await c2.call('POST', '/v1/apply', { objects: [workload('web', { replicas: 2 })] });
     const next = await waitFor(() => late.latest()?.pods.length === 2 && late.latest(), 'next target');
     expect(next.revision).toBeGreaterThan(before.revision);
   });
 });
 
 describe('logs over MQTT', () => {
-  it('streams NDJSON from the node, for a pod and for an app', async () => {
+  it('streams NDJSON from the node, for a pod and for a workload', async () => {
     const c = await cluster();
     await join(c, 'pi-1');
     const n1 = await node(c, 'pi-1');
     n1.answerLogs((req) => [
-      { schema: 1, id: req.id, seq: 0, done: false, lines: [{ time: '2025-05-01T00:00:00.000Z', stream: 'stdout', text: `hello from ${req.params.pod}`, container: 'main' }] },
+      { schema: 1, id: req.id, seq: 0, done: false, lines: [{ time: '2025-05-01T00:00:00.000Z', stream: 'stdout', text: `hello from ${req.params.namespace}/${req.params.pod}`, container: 'main' }] },
       { schema: 1, id: req.id, seq: 1, done: true, lines: [{ time: '2025-05-01T00:00:01.000Z', stream: 'stderr', text: `tail=${req.params.tail}`, container: 'main' }] },
     ]);
-    await c.call('POST', '/v1/apply', { resources: [app('web', { replicas: 2 })] });
+    await c.call('POST', '/v1/apply', { objects: [workload('web', { replicas: 2 })] });
     const t = await waitFor(() => n1.latest()?.pods.length === 2 && n1.latest(), 'pods');
     const pod = t.pods[0]!.name;
     const one = await c.call('GET', `/v1/logs?pod=${pod}&tail=5`);
     expect(one.status).toBe(200);
     expect(one.text.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
-      { pod, container: 'main', time: '2025-05-01T00:00:00.000Z', stream: 'stdout', text: `hello from ${pod}` },
+      { pod, container: 'main', time: '2025-05-01T00:00:00.000Z', stream: 'stdout', text: `hello from default/${pod}` },
       { pod, container: 'main', time: '2025-05-01T00:00:01.000Z', stream: 'stderr', text: 'tail=5' },
     ]);
-    const all = await c.call('GET', '/v1/logs?app=web');
+    const all = await c.call('GET', '/v1/logs?workload=deploy/web');
     const lines = all.text.trim().split('\n').map((l) => JSON.parse(l) as { pod: string });
     expect(new Set(lines.map((l) => l.pod))).toEqual(new Set(t.pods.map((p) => p.name)));
     expect(lines).toHaveLength(4);
     expect((await c.call('GET', '/v1/logs')).status).toBe(400);
     expect((await c.call('GET', '/v1/logs?pod=nope-123456-abcde')).status).toBe(404);
+    expect((await c.call('GET', '/v1/logs?workload=configmap/x')).status).toBe(400);
   });
 
   it('a node that does not answer gives 503 with a clear message', async () => {
     const c = await cluster({ extra: { rpcTimeoutMs: 200 } });
     await join(c, 'pi-1');
-    await c.call('POST', '/v1/apply', { resources: [app('web')] });
+    await c.call('POST', '/v1/apply', { objects: [workload('web')] });
     await c.cp.settle();
-    const [pod] = (await c.call<{ name: string }[]>('GET', '/v1/pods')).body;
-    const res = await c.call('GET', `/v1/logs?pod=${pod!.name}`);
+    const [pod] = await pods(c);
+    const res = await c.call('GET', `/v1/logs?pod=${pod!.metadata.name}`);
     expect(res).toMatchObject({ status: 503, body: { error: { code: 'NODE_UNAVAILABLE', message: 'node pi-1 did not answer (offline?)' } } });
-  });
-});
-
-describe('apps view', () => {
-  it('lists apps with a pods summary', async () => {
-    const c = await cluster();
-    await join(c, 'pi-1');
-    await c.call('POST', '/v1/apply', { resources: [app('web', { replicas: 3 })] });
-    await c.cp.settle();
-    const [web] = (await c.call<(App & { pods: unknown })[]>('GET', '/v1/apps')).body;
-    expect(web).toMatchObject({ kind: 'App', generation: 1, meta: { name: 'web' }, pods: { desired: 3, current: 3, ready: 0, upToDate: 3 } });
   });
 });
 

@@ -7,9 +7,10 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
-import { decodeNodeTarget, encodeMessage } from '../../src/core/wire.js';
+import { encodeMessage } from '../../src/core/wire.js';
+import { decodeNodeTarget2, type WireNodeTarget } from '../../src/core/wire-target.js';
 import { decodeRpcRequest } from '../../src/core/wire-from-server.js';
-import type { LogsRpcRequest, NodeStatus, NodeTarget, RpcResponse } from '../../src/core/wire-types.js';
+import type { LogsRpcRequest, NodeStatus, RpcResponse } from '../../src/core/wire-types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/server/broker/embedded-broker.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/server/api.js';
 import { ControlPlane, type ControlPlaneOptions } from '../../src/server/server.js';
@@ -29,6 +30,39 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A Deployment (or DaemonSet) of one nginx container, as `grove apply` sends it; pods labelled app=<name>. */
+export function workload(name: string, o: { kind?: 'Deployment' | 'DaemonSet'; replicas?: number; nodeSelector?: Record<string, string>; image?: string } = {}) {
+  const template = { metadata: { labels: { app: name } }, spec: { ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}), containers: [{ name: 'main', image: o.image ?? 'nginx:1.27' }] } };
+  return o.kind === 'DaemonSet'
+    ? { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name }, spec: { selector: { matchLabels: { app: name } }, template } }
+    : { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { replicas: o.replicas ?? 1, selector: { matchLabels: { app: name } }, template } };
+}
+
+export const configMap = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+
+export interface PodObject {
+  metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { kind: string }[] };
+  spec: { nodeName?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[]; containerStatuses?: { name: string; ready: boolean; restartCount: number; state: Record<string, unknown> }[] };
+}
+
+/** The Pods of namespace default (optionally `?labelSelector=…`). */
+export async function listPods(c: Pick<Cluster, 'call'>, query = ''): Promise<PodObject[]> {
+  return (await c.call<{ items: PodObject[] }>('GET', '/api/v1/namespaces/default/pods' + query)).body.items;
+}
+
+export interface NodeObject {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: { unschedulable?: boolean };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+export const isReadyNode = (n: NodeObject): boolean => n.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
+
+export async function listNodes(c: Pick<Cluster, 'call'>): Promise<NodeObject[]> {
+  return (await c.call<{ items: NodeObject[] }>('GET', '/api/v1/nodes')).body.items;
 }
 
 export interface Cluster {
@@ -118,7 +152,7 @@ export async function startCluster(
 
 /** Speaks the agent's side of the protocol over a real MQTT connection. */
 export class FakeNode {
-  readonly targets: NodeTarget[] = [];
+  readonly targets: WireNodeTarget[] = [];
   private seq = 0;
   private logAnswer: ((req: LogsRpcRequest) => RpcResponse[]) | undefined;
 
@@ -132,7 +166,7 @@ export class FakeNode {
     const node = new FakeNode(name, client);
     const topics = topicsFor(CLUSTER, name);
     client.on('message', (topic, payload) => {
-      if (topic === topics.target && payload.length > 0) node.targets.push(decodeNodeTarget(payload));
+      if (topic === topics.target && payload.length > 0) node.targets.push(decodeNodeTarget2(payload));
       if (topic === topics.rpcRequest && node.logAnswer) {
         const req = decodeRpcRequest(payload);
         if (req.method !== 'logs') return;
@@ -144,7 +178,7 @@ export class FakeNode {
     return node;
   }
 
-  latest(): NodeTarget | undefined {
+  latest(): WireNodeTarget | undefined {
     return this.targets.at(-1);
   }
 

@@ -12,8 +12,8 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { topicsFor } from '../../src/core/topics.js';
-import { decodeNodeTarget, encodeMessage } from '../../src/core/wire.js';
-import type { NodeTarget } from '../../src/core/wire-types.js';
+import { encodeMessage } from '../../src/core/wire.js';
+import { decodeNodeTarget2, type WireNodeTarget } from '../../src/core/wire-target.js';
 import { startApiServer, type ApiServer } from '../../src/server/api.js';
 import { SERVER_USERNAME, generatePassword } from '../../src/server/security/credentials.js';
 import { reloadMosquitto, writeMosquittoFiles, type MosquittoUser } from '../../src/server/security/mosquitto.js';
@@ -21,8 +21,7 @@ import { ControlPlane } from '../../src/server/server.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { freePort, portOpen } from '../support/ports.js';
 import { describeWith } from '../support/prereq.js';
-import { app } from '../unit/server-fixtures.js';
-import { ADMIN, waitFor } from './server-harness.js';
+import { ADMIN, isReadyNode, waitFor, workload, type NodeObject } from './server-harness.js';
 
 const logger = silentLogger();
 
@@ -100,13 +99,13 @@ describeWith(['mosquitto'], 'control plane with an external Mosquitto', () => {
     const { token } = await call<{ token: string }>('POST', '/v1/tokens', {});
     const joined = await call<{ mqtt: { url: string; username: string; password: string } }>('POST', '/v1/join', { token, nodeName: 'pi-1' }, false);
     const client = await mqtt.connectAsync(joined.mqtt.url, { username: joined.mqtt.username, password: joined.mqtt.password, reconnectPeriod: 0 });
-    const targets: NodeTarget[] = [];
+    const targets: WireNodeTarget[] = [];
     const topics = topicsFor('test', 'pi-1');
     client.on('message', (topic, payload) => {
-      if (topic === topics.target) targets.push(decodeNodeTarget(payload));
+      if (topic === topics.target) targets.push(decodeNodeTarget2(payload));
     });
     await client.subscribeAsync(topics.target, { qos: 1 });
-    await call('POST', '/v1/apply', { resources: [app('web', { replicas: 2 })] });
+    await call('POST', '/v1/apply', { objects: [workload('web', { replicas: 2 })] });
     const target = await waitFor(() => targets.find((t) => t.pods.length === 2), 'target with two pods');
     expect(target.node).toBe('pi-1');
 
@@ -119,7 +118,7 @@ describeWith(['mosquitto'], 'control plane with an external Mosquitto', () => {
       }),
       { qos: 1 },
     );
-    await waitFor(async () => (await call<{ ready: boolean }>('GET', '/v1/nodes/pi-1')).ready, 'node Ready');
+    await waitFor(async () => isReadyNode(await call<NodeObject>('GET', '/api/v1/nodes/pi-1')), 'node Ready');
     await client.endAsync();
   });
 });

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { App, PodTemplate } from '../../src/core/model.js';
+import type { PodTemplate } from '../../src/core/model.js';
+import type { AnyObject } from '../../src/core/objects/changes.js';
+import type { PodSpec } from '../../src/core/objects/pod.js';
+import type { WirePodTarget } from '../../src/core/objects/wire.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { decodeConfigMessage, openConfigBundle } from '../../src/core/wire-config.js';
 import { collectConfigRefs } from '../../src/core/config-refs.js';
-import { ConfigDistributor, type ConfigPlanInput } from '../../src/server/config-distributor.js';
+import { ConfigDistributor, podConfigRefs, type ConfigPlanInput } from '../../src/server/config-distributor.js';
+import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
+import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { newNodeKey } from '../../src/server/node-keys.js';
-import { applyResources } from '../../src/server/resources.js';
-import { indexApps, templateHash } from '../../src/server/targets.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { app, pod } from './server-fixtures.js';
+import { app, fixtureClock } from './server-fixtures.js';
 
 function template(t: Partial<PodTemplate>): PodTemplate {
   return { ...app('x').spec.template, ...t };
@@ -41,9 +44,24 @@ describe('collectConfigRefs', () => {
 });
 
 describe('ConfigDistributor', () => {
+  const b64 = (v: string) => Buffer.from(v, 'utf8').toString('base64');
+  const secret = (name: string, data: Record<string, string>, namespace = 'default') =>
+    ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) }) as unknown as AnyObject;
+  const configMap = (name: string, data: Record<string, string>, namespace = 'default') => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data }) as unknown as AnyObject;
+  const podTarget = (name: string, spec: Partial<PodSpec>, namespace = 'default'): WirePodTarget => ({
+    name,
+    namespace,
+    uid: `uid-${name}`,
+    templateHash: 'h1',
+    owner: { kind: 'Pod', name, uid: `uid-${name}` },
+    spec: { containers: [{ name: 'main', image: 'nginx:1' }], ...spec } as PodSpec,
+  });
+
   async function setup() {
     const store = new MemoryStore();
     await store.open();
+    const objects = new ObjectStore({ store, clock: fixtureClock() });
+    await ensureDefaultNamespace(objects);
     const published: { topic: string; payload: Buffer }[] = [];
     const keys = new Map<string, Buffer>();
     for (const n of ['node-a', 'node-b']) {
@@ -51,24 +69,19 @@ describe('ConfigDistributor', () => {
       keys.set(n, k.key);
       await store.commit([k.op]);
     }
-    const web: App = app('web');
-    web.spec.template.volumes = [{ name: 'conf', configMap: { name: 'settings' } }];
-    web.spec.template.containers[0]!.env.push({ name: 'PW', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } });
-    await applyResources(store, [
-      { kind: 'Secret', meta: { name: 'db' }, data: { password: 'hunter2' } },
-      { kind: 'Secret', meta: { name: 'unused' }, data: { x: 'not-for-anyone' } },
-      { kind: 'ConfigMap', meta: { name: 'settings' }, data: { level: 'debug' } },
-    ], new Date());
-    const apps = [web, app('plain')];
-    const distributor = new ConfigDistributor({ store, cluster: 'c1', logger: silentLogger(), publish: async (topic, payload) => void published.push({ topic, payload }) });
+    const web = podTarget('web-1', {
+      volumes: [{ name: 'conf', configMap: { name: 'settings' } }],
+      containers: [{ name: 'main', image: 'nginx:1', env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }],
+    } as Partial<PodSpec>);
+    await objects.commit([secret('db', { password: 'hunter2' }), secret('unused', { x: 'not-for-anyone' }), configMap('settings', { level: 'debug' })].map((object) => ({ op: 'put' as const, object })));
+    const distributor = new ConfigDistributor({ objects, cluster: 'c1', logger: silentLogger(), publish: async (topic, payload) => void published.push({ topic, payload }) });
     let nodes = ['node-a', 'node-b'];
     const input = (republishAll = false): ConfigPlanInput => ({
       nodes,
-      byNode: new Map([
-        ['node-a', [pod('web-1', 'web', 'node-a', templateHash(web))]],
-        ['node-b', [pod('plain-1', 'plain', 'node-b', templateHash(apps[1]!))]],
+      pods: new Map([
+        ['node-a', [web]],
+        ['node-b', [podTarget('plain-1', {})]],
       ]),
-      apps: indexApps(apps),
       republishAll,
       now: '2026-01-01T00:00:00.000Z',
     });
@@ -77,8 +90,20 @@ describe('ConfigDistributor', () => {
       await distributor.publish(await distributor.plan(input(republishAll)));
       return published.slice();
     };
-    return { store, keys, pass, distributor, dropNode: (n: string) => (nodes = nodes.filter((x) => x !== n)) };
+    const put = (object: AnyObject) => objects.commit([{ op: 'put', object }]);
+    return { store, objects, put, keys, pass, distributor, dropNode: (n: string) => (nodes = nodes.filter((x) => x !== n)) };
   }
+
+  it('takes each reference in the namespace of the pod that makes it', () => {
+    const refs = podConfigRefs([
+      podTarget('a', { volumes: [{ name: 'c', configMap: { name: 'settings' } }] } as Partial<PodSpec>, 'team-b'),
+      podTarget('b', { volumes: [{ name: 'c', configMap: { name: 'settings' } }] } as Partial<PodSpec>),
+    ]);
+    expect(refs).toEqual([
+      { kind: 'ConfigMap', name: 'settings', namespace: 'default' },
+      { kind: 'ConfigMap', name: 'settings', namespace: 'team-b' },
+    ]);
+  });
 
   it('sends a node only what its pods reference, encrypted for it; nothing is written when nothing changed', async () => {
     const { store, keys, pass } = await setup();
@@ -103,11 +128,11 @@ describe('ConfigDistributor', () => {
   });
 
   it('republishes when a referenced object changes, not when an unreferenced one does', async () => {
-    const { store, keys, pass } = await setup();
+    const { keys, pass, put } = await setup();
     const first = decodeConfigMessage((await pass())[0]!.payload);
-    await applyResources(store, [{ kind: 'Secret', meta: { name: 'unused' }, data: { x: 'changed' } }], new Date());
+    await put(secret('unused', { x: 'changed' }));
     expect(await pass()).toEqual([]);
-    await applyResources(store, [{ kind: 'Secret', meta: { name: 'db' }, data: { password: 'correct-horse' } }], new Date());
+    await put(secret('db', { password: 'correct-horse' }));
     const next = await pass();
     expect(next).toHaveLength(1);
     const bundle = openConfigBundle(decodeConfigMessage(next[0]!.payload), keys.get('node-a')!);
@@ -125,15 +150,15 @@ describe('ConfigDistributor', () => {
   });
 
   it('a deleted object leaves the bundle; a removed node has its retained bundle cleared and its record deleted', async () => {
-    const { store, keys, pass, dropNode } = await setup();
+    const { store, objects, keys, pass, dropNode } = await setup();
     await pass();
-    await store.commit([{ type: 'delete', key: 'secrets/db' }]);
+    await objects.commit([{ op: 'delete', ref: { kind: 'Secret', namespace: 'default', name: 'db' } }]);
     const next = await pass();
     expect(openConfigBundle(decodeConfigMessage(next[0]!.payload), keys.get('node-a')!).objects.map((o) => o.name)).toEqual(['settings']);
-    expect(await store.get('configs/node-a')).toBeDefined();
+    expect(await store.get('grove/config/node-a')).toBeDefined();
     dropNode('node-a');
     const cleared = await pass();
     expect(cleared).toEqual([{ topic: 'grove/v1/c1/nodes/node-a/config', payload: Buffer.alloc(0) }]);
-    expect(await store.get('configs/node-a')).toBeUndefined();
+    expect(await store.get('grove/config/node-a')).toBeUndefined();
   });
 });

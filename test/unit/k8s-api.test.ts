@@ -30,7 +30,7 @@ beforeEach(async () => {
   objects = new ObjectStore({ store, clock: new ManualClock(), newUid: () => `uid-${++n}` });
   await ensureDefaultNamespace(objects);
   const router = new Router({ logger: silentLogger(), adminToken: TOKEN });
-  router.add('POST', '/v1/objects/apply', async (ctx) => applyObjects(objects, await ctx.body()), 'admin', statusErrorFormat);
+  router.add('POST', '/v1/apply', async (ctx) => applyObjects(objects, await ctx.body()), 'admin', statusErrorFormat);
   addKubernetesRoutes(router, objects);
   server = http.createServer(router.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -52,9 +52,9 @@ async function call(method: string, path: string, body?: unknown, token = TOKEN)
   return { status: res.status, body: await res.json() };
 }
 
-const apply = (objectsToApply: unknown[], dryRun?: boolean) => call('POST', '/v1/objects/apply', { objects: objectsToApply, ...(dryRun !== undefined ? { dryRun } : {}) });
+const apply = (objectsToApply: unknown[], dryRun?: boolean) => call('POST', '/v1/apply', { objects: objectsToApply, ...(dryRun !== undefined ? { dryRun } : {}) });
 
-describe('POST /v1/objects/apply', () => {
+describe('POST /v1/apply', () => {
   it('creates, then reports unchanged, then configured; namespace defaulted', async () => {
     const { metadata: { namespace: _ns, ...meta }, ...rest } = deployment('web') as any;
     const web = { ...rest, metadata: meta };
@@ -149,7 +149,7 @@ describe('POST /v1/objects/apply', () => {
   });
 
   it('refuses a malformed body with a 400 Status', async () => {
-    const r = await call('POST', '/v1/objects/apply', { resources: [] });
+    const r = await call('POST', '/v1/apply', { resources: [] });
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
   });

@@ -3,11 +3,10 @@ import { AgentKeys, GROVE_PREFIX, GroveKeys, kindPrefix, LEGACY_KEYS, namespaceP
 import { ALL_KINDS, KINDS } from '../../src/core/objects/kinds.js';
 import { APPLIED_REVISION_KEY, TARGET_KEY } from '../../agent/src/agent/sync-client.js';
 import { JOB_KEY_PREFIX } from '../../agent/src/agent/jobs/runner.js';
-import { PREFIX } from '../../src/server/resources.js';
-import { REVISION_PREFIX, ROLLOUT_PREFIX } from '../../src/server/revisions.js';
 import { NODE_KEY_PREFIX } from '../../src/server/node-keys.js';
 import { CONFIG_RECORD_PREFIX } from '../../src/server/config-distributor.js';
 import { TOKEN_KEY_PREFIX } from '../../src/server/security/tokens.js';
+import { SEALED_PREFIXES } from '../../src/server/sealed-store.js';
 
 describe('store keys', () => {
   it('spell objects as <plural>/<namespace>/<name> or <plural>/<name>', () => {
@@ -40,7 +39,7 @@ describe('store keys', () => {
   });
 
   it('keep Grove\'s records under grove/, apart from every object prefix', () => {
-    const internal = [GroveKeys.target('n'), GroveKeys.token('t'), GroveKeys.nodeCredential('n'), GroveKeys.nodeKey('n'), GroveKeys.configBundle('n'), GroveKeys.rollout('default', 'web'), GroveKeys.schemaVersion, GroveKeys.cluster];
+    const internal = [GroveKeys.target('n'), GroveKeys.token('t'), GroveKeys.nodeCredential('n'), GroveKeys.nodeKey('n'), GroveKeys.configBundle('n'), GroveKeys.schemaVersion, GroveKeys.cluster];
     for (const key of internal) expect(key.startsWith(GROVE_PREFIX)).toBe(true);
     expect(new Set(internal).size).toBe(internal.length);
     for (const kind of ALL_KINDS) expect(kindPrefix(kind).startsWith(GROVE_PREFIX)).toBe(false);
@@ -50,19 +49,27 @@ describe('store keys', () => {
   it('name the agent\'s keys and the 0.1 layout as the code of 0.1 spells them', () => {
     expect(AgentKeys).toMatchObject({ target: TARGET_KEY, appliedRevision: APPLIED_REVISION_KEY, jobPrefix: JOB_KEY_PREFIX });
     expect(AgentKeys.job('backup-1')).toBe(`${JOB_KEY_PREFIX}backup-1`);
+    // As Grove 0.1 spelled them (git show abd5294:src/server/resources.ts, revisions.ts, …).
     expect(LEGACY_KEYS).toEqual({
-      appPrefix: PREFIX.App,
-      revisionPrefix: REVISION_PREFIX,
-      rolloutPrefix: ROLLOUT_PREFIX,
-      podPrefix: PREFIX.Pod,
-      configMapPrefix: PREFIX.ConfigMap,
-      secretPrefix: PREFIX.Secret,
-      nodePrefix: PREFIX.Node,
-      tokenPrefix: TOKEN_KEY_PREFIX,
-      targetPrefix: PREFIX.Target,
-      nodeKeyPrefix: NODE_KEY_PREFIX,
-      configRecordPrefix: CONFIG_RECORD_PREFIX,
+      appPrefix: 'apps/',
+      revisionPrefix: 'revisions/',
+      rolloutPrefix: 'rollouts/',
+      podPrefix: 'pods/',
+      configMapPrefix: 'configmaps/',
+      secretPrefix: 'secrets/',
+      nodePrefix: 'nodes/',
+      tokenPrefix: 'tokens/',
+      targetPrefix: 'targets/',
+      nodeKeyPrefix: 'nodekeys/',
+      configRecordPrefix: 'configs/',
       cluster: 'cluster',
     });
+  });
+
+  it('are what the server\'s modules write (tokens, node keys, config bundles, sealing)', () => {
+    expect(TOKEN_KEY_PREFIX).toBe(GroveKeys.tokenPrefix);
+    expect(NODE_KEY_PREFIX).toBe(GroveKeys.nodeKeyPrefix);
+    expect(CONFIG_RECORD_PREFIX).toBe(GroveKeys.configBundlePrefix);
+    expect(SEALED_PREFIXES).toEqual(SEALED_KEY_PREFIXES);
   });
 });

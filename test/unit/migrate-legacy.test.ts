@@ -46,7 +46,7 @@ describe('migrateLegacy on a real 0.1 store', () => {
     expect(plan.problems).toEqual([]);
     expect(plan.counts).toEqual({
       deployments: 3, replicasets: 4, daemonsets: 1, controllerrevisions: 1, jobs: 3, cronjobs: 1, pods: 10, namespaces: 1,
-      rollouts: 6, nodes: 2, nodecreds: 2, configmaps: 1, secrets: 1, tokens: 2, targets: 2, nodekeys: 2, configs: 2, cluster: 1,
+      nodes: 2, nodecreds: 2, configmaps: 1, secrets: 1, tokens: 2, targets: 2, nodekeys: 2, configs: 2, cluster: 1,
     });
     // Jobs keep no revision history (the Job's template is it).
     expect(plan.dropped.map((d) => d.key).sort()).toEqual([
@@ -189,7 +189,11 @@ describe('migrateLegacy on a real 0.1 store', () => {
     for (const [legacy, moved] of [['tokens/3a9f7542', GroveKeys.token('3a9f7542')], ['targets/hollow-0', GroveKeys.target('hollow-0')], ['configs/hollow-1', GroveKeys.configBundle('hollow-1')]] as const) {
       expect(put.get(moved)).toEqual(backup.entries.find((e) => e.key === legacy)!.value);
     }
-    expect(put.get(GroveKeys.rollout('default', 'web'))).toMatchObject({ revision: 2, phase: 'Complete', templateHash: '8edb989c8b0c24e8' });
+    // 0.1's rollout record: the completed revision's ReplicaSet is marked as the controller marks
+    // it (where an automatic rollback goes); no rollout record is kept beside the objects.
+    const completed = get('ReplicaSet', 'replicasets/default/web-8edb989c8b0c24e8');
+    expect(completed.metadata.annotations).toMatchObject({ 'deployment.kubernetes.io/revision': '2', 'grove.io/rollout-complete': expect.any(String) });
+    expect([...put.keys()].filter((k) => k.startsWith('grove/rollouts/'))).toEqual([]);
   });
 
   it('gives the same pod template back that the original manifest defaults to (re-apply restarts nothing)', () => {
@@ -238,6 +242,20 @@ describe('migrateLegacy refuses what it cannot carry over', () => {
     const app = backup.entries.find((e) => e.key === 'apps/gpu-worker')!.value as { spec: { replicas: number } };
     const result = migrateLegacy([{ key: 'apps/gpu-worker', value: { ...app, spec: { ...app.spec, replicas: 5000 } } }], context());
     expect(result.problems).toEqual([{ key: 'apps/gpu-worker', message: expect.stringMatching(/^its Deployment gpu-worker would not be valid: spec\.replicas: /) as string }]);
+  });
+
+  it('writes 0.1\'s last automatic rollback and stable revision as the Deployment controller keeps them', () => {
+    const web = backup.entries.filter((e) => e.key === 'apps/web' || e.key.startsWith('revisions/web/') || e.key.startsWith('pods/web-'));
+    const record = backup.entries.find((e) => e.key === 'rollouts/web')!.value as { revision: number; templateHash: string; startedAt: string };
+    const revisions = web.filter((e) => e.key.startsWith('revisions/web/')).map((e) => e.value as { revision: number; templateHash: string });
+    const stable = revisions.find((r) => r.revision === 1)!;
+    const failed = { ...record, phase: 'Failed', stableHash: stable.templateHash, lastRollback: { fromRevision: 2, toRevision: 1, at: '2030-01-01T00:00:00.000Z', reason: 'no progress for 600 s' } };
+    const result = migrateLegacy([...web, { key: 'rollouts/web', value: failed }], context());
+    expect(result.problems).toEqual([]);
+    const puts = new Map(result.puts.map((p) => [p.key, p.value as KindObject<'Deployment'>]));
+    expect(puts.get('deployments/default/web')!.metadata.annotations?.['grove.io/last-rollback']).toBe('revision 2 → 1 at 2030-01-01T00:00:00.000Z: no progress for 600 s');
+    expect(puts.get(`replicasets/default/web-${stable.templateHash}`)!.metadata.annotations?.['grove.io/rollout-complete']).toBe(record.startedAt);
+    expect(puts.get(`replicasets/default/web-${record.templateHash}`)!.metadata.annotations?.['grove.io/rollout-complete']).toBeUndefined();
   });
 
   it('lists the records of apps that no longer exist as dropped', () => {

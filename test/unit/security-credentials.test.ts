@@ -83,7 +83,7 @@ describe('server credentials and the authenticator', () => {
     const server = await ensureServerCredentials(dir, { logger });
     const node = issueNodeCredentials('pi-1');
     await store.commit([
-      { type: 'put', key: 'nodes/pi-1', value: { kind: 'Node', meta: { name: 'pi-1', labels: {}, annotations: {} }, cordoned: false, credentialHash: node.hash, joinedAt: 'x' } },
+      { type: 'put', key: 'grove/nodecreds/pi-1', value: { credentialHash: node.hash, joinedAt: 'x' } },
     ]);
     const auth = createAuthenticator(server, storeNodeLookup(store));
     expect(await auth(SERVER_USERNAME, server.password)).toBe(true);
@@ -92,7 +92,7 @@ describe('server credentials and the authenticator', () => {
     expect(await auth('node.pi-1', server.password)).toBe(false);
     expect(await auth('node.pi-2', node.password)).toBe(false);
     expect(await auth('node:pi-1', node.password)).toBe(false);
-    await store.commit([{ type: 'delete', key: 'nodes/pi-1' }]);
+    await store.commit([{ type: 'delete', key: 'grove/nodecreds/pi-1' }]);
     expect(await auth('node.pi-1', node.password)).toBe(false);
     expect(hashPassword(node.password)).toBe(node.hash);
   });

@@ -33,7 +33,7 @@ describe('join tokens', () => {
     expect(expiresAt).toBe('2026-03-01T11:00:00.000Z');
     const parsed = parseJoinToken(token);
     expect(parsed).toMatchObject({ caFingerprint: FP, id });
-    const entry = await store.get<JoinTokenRecord>(`tokens/${id}`);
+    const entry = await store.get<JoinTokenRecord>(`grove/tokens/${id}`);
     expect(entry?.value).toEqual({
       id,
       secretHash: createHash('sha256').update(parsed.secret).digest('hex'),

@@ -1,23 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, GroveError, errorMessage } from '../../src/core/errors.js';
-import type { PodAssignment } from '../../src/core/model.js';
-import type { PodStatus } from '../../src/core/wire-types.js';
-import { streamLogs, type LogsDeps } from '../../src/server/logs-api.js';
+import type { WirePodStatus } from '../../src/core/objects/wire.js';
+import { parseWorkload, streamLogs, type LogsDeps } from '../../src/server/logs-api.js';
+import { ObjectStore } from '../../src/server/objects/object-store.js';
 import type { LogLine } from '../../src/server/rpc-proxy.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { podErrorLine } from '../../src/cli/verbs/client/logs.js';
-import { app, pod } from './server-fixtures.js';
+import { fixtureClock } from './server-fixtures.js';
 
 const REASON = "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector";
 
-async function setup(reported?: PodStatus) {
+const owner = (kind: string, name: string, uid: string) => [{ apiVersion: 'apps/v1', kind, name, uid, controller: true, blockOwnerDeletion: true }];
+const podObject = (name: string, node: string | undefined, extra: object = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default', uid: `uid-${name}`, ownerReferences: owner('ReplicaSet', 'web-h', 'rs-1') },
+  spec: { containers: [{ name: 'main', image: 'nginx:1' }], ...(node !== undefined ? { nodeName: node } : {}) },
+  ...extra,
+});
+
+async function setup(reported?: WirePodStatus) {
   const store = new MemoryStore();
-  const { node: _none, ...rest } = pod('web-pend1', 'web', 'x', 'h');
-  const pods: PodAssignment[] = [pod('web-run01', 'web', 'pi-1', 'h'), pod('web-new01', 'web', 'pi-2', 'h'), { ...rest, unschedulable: REASON }];
-  await store.commit([{ type: 'put', key: 'apps/web', value: app('web', { replicas: 3 }) }, ...pods.map((p) => ({ type: 'put' as const, key: `pods/${p.meta.name}`, value: p }))]);
+  const pending = podObject('web-pend1', undefined, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: REASON }] } });
+  const other = { ...podObject('db-1', 'pi-1'), metadata: { name: 'db-1', namespace: 'default', uid: 'uid-db' } };
+  await store.commit([
+    { type: 'put', key: 'deployments/default/web', value: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', uid: 'd-1' }, spec: {} } },
+    { type: 'put', key: 'replicasets/default/web-h', value: { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-h', namespace: 'default', uid: 'rs-1', ownerReferences: owner('Deployment', 'web', 'd-1') }, spec: {} } },
+    ...[podObject('web-run01', 'pi-1'), podObject('web-new01', 'pi-2'), pending, other].map((p) => ({ type: 'put' as const, key: `pods/default/${p.metadata.name}`, value: p })),
+  ]);
   const asked: string[] = [];
   const deps: LogsDeps = {
-    store,
+    objects: new ObjectStore({ store, clock: fixtureClock() }),
     isReady: () => true,
     rpc: {
       requestLogs: async (node, params, onLines) => {
@@ -26,7 +39,7 @@ async function setup(reported?: PodStatus) {
         onLines([{ pod: params.pod, container: 'main', time: 't', stream: 'stdout', text: 'hello' }]);
       },
     },
-    reported: (_node, name) => (name === 'web-new01' ? reported : undefined),
+    reported: (_node, _namespace, name) => (name === 'web-new01' ? reported : undefined),
   };
   return { deps, asked };
 }
@@ -34,13 +47,13 @@ async function setup(reported?: PodStatus) {
 async function appLogs(deps: LogsDeps) {
   const lines: LogLine[] = [];
   const errors: string[] = [];
-  await streamLogs(deps, { app: 'web' }, (l) => lines.push(...l), (p, err) => errors.push(`${p}: ${errorMessage(err)}`));
+  await streamLogs(deps, { workload: 'deploy/web' }, (l) => lines.push(...l), (p, err) => errors.push(`${p}: ${errorMessage(err)}`));
   return { lines: lines.map((l) => `${l.pod} ${l.text}`), errors: errors.sort() };
 }
 
 describe('logs of pods without a container', () => {
   it('names each such pod and what holds it back; never asks a node about a Pending pod', async () => {
-    const waiting: PodStatus = {
+    const waiting: WirePodStatus = {
       name: 'web-new01', app: 'web', templateHash: 'h', phase: 'Pending', ready: false, restarts: 0,
       containers: [{ name: 'main', state: 'waiting', reason: 'ImagePullBackOff', oomKilled: false, restarts: 0 }],
     };
@@ -67,6 +80,14 @@ describe('logs of pods without a container', () => {
   it('keeps the node\'s words when a container was named (it may not exist)', async () => {
     const { deps } = await setup();
     await expect(streamLogs(deps, { pod: 'web-new01', container: 'sidecar' }, () => undefined, () => undefined)).rejects.toThrow('node pi-2: pod web-new01 has no containers on this node');
+  });
+
+  it('reads workloads as kubectl names them, and refuses what has no pods of its own', () => {
+    expect(parseWorkload('deploy/web')).toEqual({ kind: 'Deployment', name: 'web' });
+    expect(parseWorkload('daemonsets/agent')).toEqual({ kind: 'DaemonSet', name: 'agent' });
+    expect(parseWorkload('cj/nightly')).toEqual({ kind: 'CronJob', name: 'nightly' });
+    expect(() => parseWorkload('configmap/x')).toThrow(/expected KIND\/NAME/);
+    expect(() => parseWorkload('web')).toThrow(/expected KIND\/NAME/);
   });
 
   it('the CLI prints one line per pod, naming the pod once', () => {

@@ -4,14 +4,16 @@
  * gets its target again under a revision it will accept. Wired as ControlPlane wires it.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeNodeTarget } from '../../src/core/wire.js';
-import type { NodeTarget } from '../../src/core/wire-types.js';
-import { Controller } from '../../src/server/controller.js';
+import { decodeNodeTarget2, type WireNodeTarget } from '../../src/core/wire-target.js';
+import type { AnyObject } from '../../src/core/objects/changes.js';
+import { joinedNode } from '../../src/server/objects/node-object.js';
+import { ObjectStore } from '../../src/server/objects/object-store.js';
+import { TargetPublisher } from '../../src/server/objects/target-publisher.js';
 import { Mutex } from '../../src/server/mutex.js';
 import { ADVANCE_INTERVAL_MS, MAX_NODE_REVISION, nodeIsAhead, RevisionFloor } from '../../src/server/revision-floor.js';
-import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
+import { StatusCache } from '../../src/server/status-cache.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { encStatus, fixtureClock, nodeRecord, nodeStatus } from './server-fixtures.js';
+import { encStatus, fixtureClock, nodeStatus } from './server-fixtures.js';
 import { capturingLogger } from '../support/capture-logger.js';
 
 interface LogLine {
@@ -23,24 +25,23 @@ interface LogLine {
 
 async function setup(storeRevision = 0, now?: () => number) {
   const store = new MemoryStore();
-  await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
+  const clock = fixtureClock();
+  const objects = new ObjectStore({ store, clock });
+  await objects.commit([{ op: 'put', object: joinedNode('pi-1', {}) as AnyObject }]);
   if (storeRevision > 0) await store.advanceRevision(storeRevision - 1);
   const captured = capturingLogger();
   const logger = captured.logger;
   const errorLines = (): LogLine[] => (captured.lines() as unknown as LogLine[]).filter((l) => l.level >= 50);
-  const clock = fixtureClock();
   const mutex = new Mutex();
-  const published: NodeTarget[] = [];
-  const controller = new Controller({
-    store,
+  const published: WireNodeTarget[] = [];
+  const controller = new TargetPublisher({
+    objects,
     cluster: 'test',
     logger,
     clock,
-    mutex,
     publish: async (_topic, payload) => {
-      if (payload.length) published.push(decodeNodeTarget(payload));
+      if (payload.length) published.push(decodeNodeTarget2(payload));
     },
-    nodeView: (r: StoredNode) => ({ name: r.meta.name, labels: r.meta.labels, cordoned: r.cordoned, ready: true }),
     debounceMs: 1,
   });
   const floor = new RevisionFloor({ store, mutex, logger, targetRevision: (n) => controller.targetRevision(n), reissue: (n) => controller.reissueNode(n), ...(now ? { now } : {}) });

@@ -1,6 +1,6 @@
-import { joinNode } from '../../server/nodes.js';
+import { NodeRegistry } from '../../server/objects/node-registry.js';
+import type { ObjectStore } from '../../server/objects/object-store.js';
 import { createJoinToken, revokeJoinToken } from '../../server/security/tokens.js';
-import type { Store } from '../../store/store.js';
 import { joinConfigPath, loadJoinConfig, type JoinConfig } from '../../../agent/src/agent/join-client.js';
 import { writeFileAtomic } from '../../store/durable-file.js';
 import { ensurePrivateDir } from './server-setup.js';
@@ -9,7 +9,8 @@ import { ensureNodeKey } from '../../server/node-keys.js';
 
 export interface LocalJoinOptions {
   dataDir: string;
-  store: Store;
+  /** The control plane's object store (its Node objects, credentials and keys). */
+  objects: ObjectStore;
   cluster: string;
   /** --node-name (default: the hostname, made a valid name). */
   nodeName: string;
@@ -29,20 +30,23 @@ export interface LocalJoinOptions {
 export async function ensureLocalJoin(options: LocalJoinOptions): Promise<JoinConfig> {
   const { nodeName } = options;
   const existing = await loadJoinConfig(options.dataDir);
-  const node = (await options.store.get(`nodes/${nodeName}`))?.value;
+  const { store } = options.objects;
+  const node = await options.objects.get({ kind: 'Node', name: nodeName });
   const now = new Date();
   if (existing && existing.cluster === options.cluster && existing.node === nodeName && existing.mqtt.url === options.brokerUrl && node) {
     // A join from before config keys, or a store restored with another key: written only then.
-    const configKey = (await ensureNodeKey(options.store, nodeName, now)).toString('base64');
+    const configKey = (await ensureNodeKey(store, nodeName, now)).toString('base64');
     if (existing.configKey === configKey) return existing;
     const updated = { ...existing, configKey };
     await writeFileAtomic(joinConfigPath(options.dataDir), JSON.stringify(updated, null, 2) + '\n', 0o600);
     return updated;
   }
-  const { token, id } = await createJoinToken(options.store, { ttlSeconds: 60, caFingerprint: options.caFingerprint, now });
+  const { token, id } = await createJoinToken(store, { ttlSeconds: 60, caFingerprint: options.caFingerprint, now });
   try {
     // The server's own host needs no proof of a name it holds: it is the server.
-    const { result, registration } = await joinNode(options.store, { token, nodeName, labels: options.labels }, now, { replaceExisting: true });
+    const [outcome] = await new NodeRegistry(options.objects).joinBatch([{ token, nodeName, labels: options.labels }], now, { replaceExisting: true });
+    if (!outcome!.ok) throw outcome!.error;
+    const { result, registration, configKey } = outcome!.value;
     await options.registerNode?.(registration);
     const config: JoinConfig = {
       cluster: options.cluster,
@@ -50,13 +54,13 @@ export async function ensureLocalJoin(options: LocalJoinOptions): Promise<JoinCo
       serverUrl: options.serverUrl,
       mqtt: { url: options.brokerUrl, username: result.username, password: result.password },
       ...(options.caCertPem ? { caCert: options.caCertPem } : {}),
-      configKey: (await ensureNodeKey(options.store, result.node, now)).toString('base64'),
+      configKey: configKey.toString('base64'),
       joinedAt: now.toISOString(),
     };
     await ensurePrivateDir(dirname(joinConfigPath(options.dataDir)));
     await writeFileAtomic(joinConfigPath(options.dataDir), JSON.stringify(config, null, 2) + '\n', 0o600);
     return config;
   } finally {
-    await revokeJoinToken(options.store, id);
+    await revokeJoinToken(store, id);
   }
 }

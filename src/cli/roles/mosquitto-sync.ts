@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { createBatcher } from '../../core/batcher.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { NodeRecord } from '../../core/model.js';
+import { kindPrefix } from '../../core/keys.js';
+import type { Node } from '../../core/objects/cluster.js';
+import { KINDS } from '../../core/objects/kinds.js';
 import type { Store } from '../../store/store.js';
 import { nodeUsername, type ServerCredentials } from '../../server/security/credentials.js';
 import { RANDOM_PASSWORD_ITERATIONS, mosquittoPasswordHash, reloadMosquitto, writeMosquittoFiles, type MosquittoUser } from '../../server/security/mosquitto.js';
@@ -25,7 +27,8 @@ export interface MosquittoSyncOptions {
   joinWaitMs?: number;
 }
 
-const NODE_PREFIX = 'nodes/';
+/** Node objects (nodes/<name>): a node's broker login lives as long as its object. */
+const NODE_PREFIX = kindPrefix(KINDS.Node);
 /** A pause after a reload as long as the reload took, but never longer than this. */
 const MAX_PAUSE_MS = 5_000;
 
@@ -164,8 +167,8 @@ export function mosquittoSync(options: MosquittoSyncOptions) {
         }
         if (removed) register(null).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'mosquitto files not rewritten after a node was deleted'));
       });
-      for (const n of await options.store.list<NodeRecord>(NODE_PREFIX)) {
-        const username = nodeUsername(n.value.meta.name);
+      for (const n of await options.store.list<Node>(NODE_PREFIX)) {
+        const username = nodeUsername(n.value.metadata.name);
         if (!nodes.has(username)) nodes.set(username, undefined);
       }
       return write(false);

@@ -166,7 +166,7 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
     if (o.agent !== false) {
       const joined = await ensureLocalJoin({
         dataDir,
-        store,
+        objects: controlPlane.objects,
         cluster,
         nodeName: o.nodeName,
         labels: { ...o.label },

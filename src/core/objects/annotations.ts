@@ -45,6 +45,12 @@ export const DEPENDS_ON_ANNOTATION = 'grove.io/depends-on';
 export const GROUP_ADD_ANNOTATION = 'grove.io/group-add';
 /** Where the object came from, for messages: "<format>:<file>#<document>" (compose:app.yml#1). */
 export const SOURCE_ANNOTATION = 'grove.io/source';
+/** Server-written, on a ReplicaSet: when its revision's rollout completed (where an automatic rollback goes). */
+export const ROLLOUT_COMPLETE_ANNOTATION = 'grove.io/rollout-complete';
+/** Server-written, on a Deployment: "revision 3 → 2 at <time>: <reason>", its last automatic rollback. */
+export const LAST_ROLLBACK_ANNOTATION = 'grove.io/last-rollback';
+/** The controllers' own bookkeeping: valid on objects, never sent to nodes (it changes nothing there). */
+const SERVER_ONLY_ANNOTATIONS: ReadonlySet<string> = new Set([ROLLOUT_COMPLETE_ANNOTATION, LAST_ROLLBACK_ANNOTATION]);
 
 /** Kubernetes' well-known keys Grove writes. */
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
@@ -150,6 +156,8 @@ const RULES: Readonly<Record<string, Check>> = Object.freeze({
   [UPDATE_WINDOW_DURATION_ANNOTATION]: () => undefined,
   [UPDATE_WINDOW_TIMEZONE_ANNOTATION]: () => undefined,
   [UPDATE_LOCK_MAX_ANNOTATION]: () => undefined,
+  [ROLLOUT_COMPLETE_ANNOTATION]: () => undefined,
+  [LAST_ROLLBACK_ANNOTATION]: () => undefined,
 });
 
 export const GROVE_ANNOTATION_KEYS: readonly string[] = Object.freeze(Object.keys(RULES).sort());
@@ -252,6 +260,6 @@ export function readGroveAnnotations(...sources: readonly (Readonly<Record<strin
 export function groveAnnotationsOf(annotations: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
   if (!annotations) return undefined;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(annotations)) if (k.startsWith('grove.io/')) out[k] = v;
+  for (const [k, v] of Object.entries(annotations)) if (k.startsWith('grove.io/') && !SERVER_ONLY_ANNOTATIONS.has(k)) out[k] = v;
   return Object.keys(out).length > 0 ? out : undefined;
 }

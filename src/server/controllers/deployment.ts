@@ -13,7 +13,7 @@
 import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { PodTemplateSpec } from '../../core/objects/pod.js';
-import { CHANGE_CAUSE_ANNOTATION, DEPLOYMENT_REVISION_ANNOTATION, POD_TEMPLATE_HASH_LABEL, readGroveAnnotations } from '../../core/objects/annotations.js';
+import { CHANGE_CAUSE_ANNOTATION, DEPLOYMENT_REVISION_ANNOTATION, LAST_ROLLBACK_ANNOTATION, POD_TEMPLATE_HASH_LABEL, readGroveAnnotations, ROLLOUT_COMPLETE_ANNOTATION } from '../../core/objects/annotations.js';
 import { podTemplateHash } from '../../core/objects/template-hash.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { availableCondition, countsOf, failedCondition, isComplete, judgeProgress, type RolloutFigures } from './deployment-status.js';
@@ -24,10 +24,7 @@ import { hasHostPorts, rollingNumbers, rollingStep } from './rollout-math.js';
 type Deployment = KindObject<'Deployment'>;
 type ReplicaSet = KindObject<'ReplicaSet'>;
 
-/** On a ReplicaSet: when its revision's rollout completed; the newest such set is where an automatic rollback goes. */
-export const ROLLOUT_COMPLETE_ANNOTATION = 'grove.io/rollout-complete';
-/** On a Deployment: "revision 3 → 2 at <time>: <reason>", written with the rollback itself. */
-export const LAST_ROLLBACK_ANNOTATION = 'grove.io/last-rollback';
+export { LAST_ROLLBACK_ANNOTATION, ROLLOUT_COMPLETE_ANNOTATION };
 
 /** A ReplicaSet's template as its Deployment wrote it: without the pod-template-hash label. */
 export function deploymentTemplateOf(rs: ReplicaSet): PodTemplateSpec {

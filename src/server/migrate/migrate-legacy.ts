@@ -164,7 +164,6 @@ export function migrateLegacy(entries: readonly LegacyEntry[], ctx: MigrationCon
   for (const [name, app] of legacy.apps) {
     const migrated = migrateApp(app, legacy.revisions.get(name) ?? [], legacy.rollouts.get(name), legacy.pods.get(name) ?? [], ctx);
     for (const object of migrated.objects) putObject(object, LEGACY_KEYS.appPrefix + name);
-    if (migrated.rollout) putRecord(GroveKeys.rollout(DEFAULT_NAMESPACE, name), migrated.rollout, 'rollouts');
     for (const hash of migrated.droppedRevisions) dropped.push({ key: `${LEGACY_KEYS.revisionPrefix}${name}/${hash}`, message: `${kindOf(app)}s keep no revision history` });
   }
   // What belonged to an app that is gone: 0.1 would have removed it on its next pass.

@@ -24,6 +24,7 @@ import type { KindObject } from '../../core/objects/validate.js';
 import { DEFAULT_NAMESPACE } from '../../core/keys.js';
 import { legacyTemplateHash, type LegacyApp, type LegacyPod, type LegacyPodTemplate, type LegacyRevision, type LegacyRollout } from './legacy-model.js';
 import { podTemplateSpec } from './pod-template.js';
+import { LAST_ROLLBACK_ANNOTATION, ROLLOUT_COMPLETE_ANNOTATION } from '../controllers/deployment.js';
 
 /** What the migration needs from outside: the time, and uids for the objects it creates. */
 export interface MigrationContext {
@@ -31,12 +32,9 @@ export interface MigrationContext {
   newUid: () => string;
 }
 
-/** Grove's rollout bookkeeping that is not Kubernetes status (GroveKeys.rollout). */
-export type RolloutBookkeeping = Omit<LegacyRollout, 'kind' | 'app'>;
 
 export interface MigratedApp {
   objects: AnyObject[];
-  rollout?: RolloutBookkeeping;
   /** Revisions with no Kubernetes counterpart (Jobs keep no history), by template hash. */
   droppedRevisions: string[];
 }
@@ -112,7 +110,6 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
   });
   // A pod whose revision is gone runs what the app runs now: its hash stays, so it is not restarted.
   const podTemplate = (hash: string) => template((byHash.get(hash) ?? current).template);
-  const rolloutRecord = rollout ? bookkeeping(rollout) : undefined;
   const { strategy } = app.spec;
   const rolling = strategy && (strategy.maxSurge !== undefined || strategy.maxUnavailable !== undefined)
     ? { rollingUpdate: { ...(strategy.maxSurge !== undefined ? { maxSurge: strategy.maxSurge } : {}), ...(strategy.maxUnavailable !== undefined ? { maxUnavailable: strategy.maxUnavailable } : {}) } }
@@ -126,7 +123,7 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
       const deployment: KindObject<'Deployment'> = {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: meta({ [DEPLOYMENT_REVISION_ANNOTATION]: String(current.revision) }),
+        metadata: meta({ [DEPLOYMENT_REVISION_ANNOTATION]: String(current.revision), ...lastRollback(rollout) }),
         spec: {
           replicas: app.spec.replicas ?? 1,
           selector,
@@ -137,10 +134,13 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
         },
         status: { observedGeneration: app.generation ?? 1, ...(rollout ? { conditions: [progressing(rollout)] } : {}) },
       };
-      const replicaSets = [...byHash.values()].map((r) => replicaSet(deployment, r, template(r.template), pods.filter((p) => p.templateHash === r.templateHash).length, ctx));
+      const complete = completedRevision(rollout);
+      const replicaSets = [...byHash.values()].map((r) =>
+        replicaSet(deployment, r, template(r.template), pods.filter((p) => p.templateHash === r.templateHash).length, ctx, r.templateHash === complete?.hash ? complete.at : undefined),
+      );
       const rsByHash = new Map(replicaSets.map((rs) => [rs.metadata.labels![POD_TEMPLATE_HASH_LABEL]!, rs]));
       const podObjects = pods.map((p) => pod(p, podTemplate(p.templateHash), POD_TEMPLATE_HASH_LABEL, ownerRef(rsByHash.get(p.templateHash) ?? rsByHash.get(currentHash)!), {}, ctx));
-      return { objects: [deployment, ...replicaSets, ...podObjects], ...(rolloutRecord ? { rollout: rolloutRecord } : {}), droppedRevisions: [] };
+      return { objects: [deployment, ...replicaSets, ...podObjects], droppedRevisions: [] };
     }
     case 'DaemonSet': {
       const daemonSet: KindObject<'DaemonSet'> = {
@@ -157,7 +157,7 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
       };
       const revisionObjects = [...byHash.values()].map((r) => controllerRevision(daemonSet, r, template(r.template), ctx));
       const podObjects = pods.map((p) => pod(p, podTemplate(p.templateHash), CONTROLLER_REVISION_HASH_LABEL, ownerRef(daemonSet), {}, ctx));
-      return { objects: [daemonSet, ...revisionObjects, ...podObjects], ...(rolloutRecord ? { rollout: rolloutRecord } : {}), droppedRevisions: [] };
+      return { objects: [daemonSet, ...revisionObjects, ...podObjects], droppedRevisions: [] };
     }
     case 'Job':
     case 'CronJob': {
@@ -195,7 +195,7 @@ export function migrateApp(app: LegacyApp, revisions: readonly LegacyRevision[],
       }
       // A Job's pods carry the template's hash as pod-template-hash: the node's container identity.
       const podObjects = pods.map((p) => pod(p, podTemplate(p.templateHash), POD_TEMPLATE_HASH_LABEL, ownerRef(owner), podLabels, ctx));
-      return { objects: [owner, ...podObjects], ...(rolloutRecord ? { rollout: rolloutRecord } : {}), droppedRevisions: revisions.map((r) => r.templateHash) };
+      return { objects: [owner, ...podObjects], droppedRevisions: revisions.map((r) => r.templateHash) };
     }
   }
 }
@@ -222,9 +222,23 @@ function sameTemplate(a: LegacyPodTemplate, b: LegacyPodTemplate): boolean {
   return legacyTemplateHash(a) === legacyTemplateHash(b);
 }
 
-function bookkeeping(r: LegacyRollout): RolloutBookkeeping {
-  const { kind: _kind, app: _app, ...rest } = r;
-  return structuredClone(rest);
+/**
+ * The revision whose rollout last completed (0.1's stableHash, or the current one when its
+ * rollout is Complete) and when: the ReplicaSet gets ROLLOUT_COMPLETE_ANNOTATION, where the
+ * Deployment controller's automatic rollback goes (switch notes). 0.1 kept no time for an
+ * older stable revision: its last progress time stands in (it completed before that).
+ */
+function completedRevision(r: LegacyRollout | undefined): { hash: string; at: string } | undefined {
+  if (!r) return undefined;
+  if (r.phase === 'Complete') return { hash: r.templateHash, at: r.lastProgressAt };
+  return r.stableHash !== undefined ? { hash: r.stableHash, at: r.startedAt } : undefined;
+}
+
+/** 0.1's last automatic rollback as the Deployment controller writes it (LAST_ROLLBACK_ANNOTATION). */
+function lastRollback(r: LegacyRollout | undefined): Record<string, string> {
+  const rb = r?.lastRollback;
+  if (!rb) return {};
+  return { [LAST_ROLLBACK_ANNOTATION]: `revision ${rb.fromRevision} → ${rb.toRevision} at ${rb.at}: ${rb.reason}` };
 }
 
 /** The Deployment's Progressing condition, as Kubernetes words each 0.1 rollout phase. */
@@ -235,10 +249,11 @@ function progressing(r: LegacyRollout) {
   return { ...base, status: 'True' as const, reason: 'ReplicaSetUpdated', message: r.message ?? 'the rollout is progressing' };
 }
 
-function replicaSet(d: KindObject<'Deployment'>, r: LegacyRevision, t: PodTemplateSpec, replicas: number, ctx: MigrationContext): KindObject<'ReplicaSet'> {
+function replicaSet(d: KindObject<'Deployment'>, r: LegacyRevision, t: PodTemplateSpec, replicas: number, ctx: MigrationContext, completedAt: string | undefined): KindObject<'ReplicaSet'> {
   const hashLabel = { [POD_TEMPLATE_HASH_LABEL]: r.templateHash };
   const annotations: Record<string, string> = { [DEPLOYMENT_REVISION_ANNOTATION]: String(r.revision) };
   if (r.changeCause !== undefined) annotations[CHANGE_CAUSE_ANNOTATION] = r.changeCause;
+  if (completedAt !== undefined) annotations[ROLLOUT_COMPLETE_ANNOTATION] = completedAt;
   return {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',

@@ -16,7 +16,7 @@ import type { AnyObject, ObjectChange } from '../../core/objects/changes.js';
 import type { StoreOp } from '../../store/store.js';
 import { newNodeKey, nodeKeyKey } from '../node-keys.js';
 import { checkLabelCount, parseJoinBody, parseNodePatch, proveNodeIdentity, tokenPut, type JoinResult, type NodeRegistration } from '../nodes.js';
-import { issueNodeCredentials, type NodeLookup } from '../security/credentials.js';
+import { issueNodeCredentials } from '../security/credentials.js';
 import { authenticateJoinToken, spendJoinToken, type JoinTokenRecord } from '../security/tokens.js';
 import { name as validName } from '../validate.js';
 import { joinedNode, patchedNode } from './node-object.js';
@@ -41,11 +41,6 @@ const nodeRef = (name: string) => ({ kind: 'Node' as const, name });
 
 function notFound(name: string): GroveError {
   return new GroveError(ErrorCode.NotFound, `nodes ${JSON.stringify(name)} not found`, { details: { kind: 'Node', name } });
-}
-
-/** The broker's credential lookup over GroveKeys.nodeCredential (createAuthenticator's). */
-export function nodeCredentialLookup(objects: ObjectStore): NodeLookup {
-  return async (node) => (await objects.store.get<NodeCredentialRecord>(GroveKeys.nodeCredential(node)))?.value;
 }
 
 export class NodeRegistry {

@@ -1,6 +1,6 @@
 /**
  * MQTT identities. Every node has its own username and a random password handed to it once at
- * join; the server keeps only its sha256 (NodeRecord.credentialHash). The password is 256 bits
+ * join; the server keeps only its sha256 (GroveKeys.nodeCredential). The password is 256 bits
  * of randomness, so a slow KDF would add nothing: nobody can brute-force the preimage.
  *
  * Usernames are `node.<name>` for nodes and `grove-server` for the server. The separator is a
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { isValidName, validateName } from '../../core/topics.js';
-import type { NodeRecord } from '../../core/model.js';
+import { GroveKeys } from '../../core/keys.js';
 import type { Store } from '../../store/store.js';
 import { ensureDir, readOptional, writeFileAtomic } from './files.js';
 
@@ -25,7 +25,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export interface NodeCredentials {
   username: string;
   password: string;
-  /** sha256 hex of the password: what NodeRecord.credentialHash stores. */
+  /** sha256 hex of the password: what GroveKeys.nodeCredential stores. */
   hash: string;
 }
 
@@ -106,11 +106,12 @@ export async function ensureServerCredentials(dataDir: string, options: { logger
   return creds;
 }
 
-/** Looks up a node's record; the server passes a store-backed function. */
-export type NodeLookup = (node: string) => Promise<Pick<NodeRecord, 'credentialHash'> | undefined>;
+/** Looks up a node's credential hash; the server passes a store-backed function. */
+export type NodeLookup = (node: string) => Promise<{ credentialHash: string } | undefined>;
 
+/** The credential a node joined with (GroveKeys.nodeCredential: deleted with the node). */
 export function storeNodeLookup(store: Store): NodeLookup {
-  return async (node) => (await store.get<NodeRecord>(`nodes/${node}`))?.value;
+  return async (node) => (await store.get<{ credentialHash: string }>(GroveKeys.nodeCredential(node)))?.value;
 }
 
 /**

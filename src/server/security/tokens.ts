@@ -9,12 +9,13 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, GroveError } from '../../core/errors.js';
+import { GroveKeys } from '../../core/keys.js';
 import type { Store } from '../../store/store.js';
 import { quoteValue } from '../../core/quote.js';
 
 export const JOIN_TOKEN_VERSION = 'grove1';
 export const INSECURE_FINGERPRINT = 'insecure';
-export const TOKEN_KEY_PREFIX = 'tokens/';
+export const TOKEN_KEY_PREFIX = GroveKeys.tokenPrefix;
 /** Ten years: a longer TTL is a typo, not a policy. */
 export const MAX_TOKEN_TTL_SECONDS = 10 * 365 * 24 * 3600;
 /** A fleet is joined by batches of boards; more uses than this is "unlimited" spelled wrong. */
@@ -109,11 +110,11 @@ export async function createJoinToken(store: Store, options: CreateJoinTokenOpti
   // 32-bit ids collide rarely, but an overwrite would silently revoke another token.
   do {
     id = randomBytes(4).toString('hex');
-  } while ((await store.get(TOKEN_KEY_PREFIX + id)) !== undefined);
+  } while ((await store.get(GroveKeys.token(id))) !== undefined);
   const secret = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
   const record: JoinTokenRecord = { id, secretHash: sha256Hex(secret), expiresAt, createdAt: now.toISOString(), ...(uses !== undefined ? { usesLeft: uses } : {}) };
-  await store.commit([{ type: 'put', key: TOKEN_KEY_PREFIX + id, value: record }]);
+  await store.commit([{ type: 'put', key: GroveKeys.token(id), value: record }]);
   return { token: formatJoinToken({ caFingerprint, id, secret }), id, expiresAt, ...(uses !== undefined ? { usesLeft: uses } : {}) };
 }
 
@@ -141,7 +142,7 @@ export async function authenticateJoinToken(store: Store, token: string, now: Da
   } catch {
     throw notRecognised();
   }
-  const record = pending?.get(parsed.id) ?? (await store.get<JoinTokenRecord>(TOKEN_KEY_PREFIX + parsed.id))?.value;
+  const record = pending?.get(parsed.id) ?? (await store.get<JoinTokenRecord>(GroveKeys.token(parsed.id)))?.value;
   if (record === undefined || typeof record.secretHash !== 'string' || !HEX64_RE.test(record.secretHash)) {
     throw notRecognised();
   }
@@ -168,7 +169,7 @@ export function spendJoinToken(record: JoinTokenRecord): JoinTokenRecord | undef
 }
 
 export function joinTokenKey(id: string): string {
-  return TOKEN_KEY_PREFIX + id;
+  return GroveKeys.token(id);
 }
 
 export function joinTokenView(record: JoinTokenRecord): JoinTokenView {
@@ -183,14 +184,14 @@ export async function listJoinTokens(store: Store): Promise<JoinTokenRecord[]> {
 /** Revokes a token before its expiry; true when it existed. */
 export async function revokeJoinToken(store: Store, id: string): Promise<boolean> {
   if (!ID_RE.test(id)) throw new GroveError(ErrorCode.InvalidArgument, `invalid join token id ${quoteValue(id)}`);
-  const existed = (await store.get(TOKEN_KEY_PREFIX + id)) !== undefined;
-  if (existed) await store.commit([{ type: 'delete', key: TOKEN_KEY_PREFIX + id }]);
+  const existed = (await store.get(GroveKeys.token(id))) !== undefined;
+  if (existed) await store.commit([{ type: 'delete', key: GroveKeys.token(id) }]);
   return existed;
 }
 
 /** Deletes expired token records (housekeeping; expired tokens are refused either way). */
 export async function pruneExpiredTokens(store: Store, now: Date): Promise<number> {
   const expired = (await listJoinTokens(store)).filter((t) => !(Date.parse(t.expiresAt) > now.getTime()));
-  if (expired.length > 0) await store.commit(expired.map((t) => ({ type: 'delete' as const, key: TOKEN_KEY_PREFIX + t.id })));
+  if (expired.length > 0) await store.commit(expired.map((t) => ({ type: 'delete' as const, key: GroveKeys.token(t.id) })));
   return expired.length;
 }
