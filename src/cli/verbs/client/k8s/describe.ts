@@ -1,0 +1,94 @@
+/**
+ * `grove describe` on the Kubernetes paths: `describe TYPE [NAME…]`, `describe TYPE/NAME…`, -n,
+ * -l. Deployments, Pods and Nodes in kubectl's layout with what each needs from around it (a
+ * Deployment its ReplicaSets and pods, a Node the pods bound to it); ConfigMaps and Secrets by
+ * their keys and sizes (never Secret values); other kinds by their metadata.
+ */
+import type { Command } from 'commander';
+import type { AnyObject } from '../../../../core/objects/changes.js';
+import { KINDS } from '../../../../core/objects/kinds.js';
+import type { KindObject } from '../../../../core/objects/validate.js';
+import { openClient } from '../../../client/open-client.js';
+import { writeLine, type CliIO } from '../../../io.js';
+import { argList, type Act } from '../../../verb.js';
+import { describeDeployment } from './describe-deployment.js';
+import { describeNode } from './describe-node.js';
+import { describePod } from './describe-pod.js';
+import { describeTime, DescribeText } from './describe-writer.js';
+import { KubeClient } from './kube-client.js';
+import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
+import { NAMESPACE_OPTION, namespaceOf, noResourcesLine, SELECTOR_OPTION } from './scope-options.js';
+
+/** What little kubectl shows of any object: its metadata; ConfigMap and Secret keys with sizes. */
+export function describeOther(o: AnyObject): string {
+  const out = new DescribeText();
+  out.field(0, 'Name', o.metadata.name);
+  if (o.metadata.namespace !== undefined) out.field(0, 'Namespace', o.metadata.namespace);
+  out.labels(0, 'Labels', o.metadata.labels);
+  out.annotations(0, 'Annotations', o.metadata.annotations);
+  out.field(0, 'CreationTimestamp', describeTime(o.metadata.creationTimestamp));
+  if (o.kind === 'Secret') {
+    out.field(0, 'Type', o.type ?? 'Opaque');
+    out.line(0, 'Data');
+    out.line(0, '====');
+    // base64 in the object: the decoded size is what kubectl reports.
+    for (const [k, v] of Object.entries(o.data ?? {})) out.field(0, k, `${Buffer.from(v, 'base64').length} bytes`);
+  } else if (o.kind === 'ConfigMap') {
+    out.line(0, 'Data');
+    out.line(0, '====');
+    for (const [k, v] of Object.entries(o.data ?? {})) out.field(0, k, `${Buffer.byteLength(v)} bytes`);
+  }
+  return out.toString();
+}
+
+async function describeOne(client: KubeClient, o: AnyObject, now: Date): Promise<string> {
+  switch (o.kind) {
+    case 'Pod':
+      return describePod(o);
+    case 'Deployment': {
+      const ns = o.metadata.namespace;
+      const [replicaSets, pods] = await Promise.all([client.list(KINDS.ReplicaSet, { ...(ns ? { namespace: ns } : {}) }), client.list(KINDS.Pod, { ...(ns ? { namespace: ns } : {}) })]);
+      const selector = o.spec.selector.matchLabels;
+      const mine = (pods as KindObject<'Pod'>[]).filter((p) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v));
+      return describeDeployment(o, replicaSets as KindObject<'ReplicaSet'>[], mine);
+    }
+    case 'Node':
+      return describeNode(o, (await client.list(KINDS.Pod)) as KindObject<'Pod'>[], now);
+    default:
+      return describeOther(o);
+  }
+}
+
+export interface DescribeRequest {
+  resources: ResourceRequest[];
+  namespace: string;
+  labelSelector?: string | undefined;
+}
+
+export async function runDescribe(client: KubeClient, io: CliIO, request: DescribeRequest, now: Date): Promise<void> {
+  const texts: string[] = [];
+  for (const { kind, names } of request.resources) {
+    const namespace = kind.namespaced ? request.namespace : undefined;
+    const objects = names.length
+      ? await Promise.all(names.map((name) => client.get(kind, namespace, name)))
+      : await client.list(kind, { ...(namespace !== undefined ? { namespace } : {}), ...(request.labelSelector ? { labelSelector: request.labelSelector } : {}) });
+    for (const o of objects) texts.push(await describeOne(client, o, now));
+  }
+  // Nothing selected is not an error to kubectl either: it says so on stderr.
+  if (texts.length === 0) return writeLine(io.stderr, noResourcesLine(request.resources, request.namespace, false));
+  writeLine(io.stdout, texts.join('\n\n\n'));
+}
+
+export function registerKubeDescribe(program: Command, act: Act): void {
+  act(
+    program
+      .command('describe')
+      .description('show objects in detail: deployments, pods and nodes in kubectl\'s layout (secrets: keys and sizes only)')
+      .argument('<resources...>', 'TYPE [NAME…] or TYPE/NAME…'),
+    { namespace: NAMESPACE_OPTION, selector: SELECTOR_OPTION },
+    async (ctx, [args], options) => {
+      const request: DescribeRequest = { resources: parseResourceArgs(argList(args, 'resources'), 'describe'), namespace: namespaceOf(options.namespace), labelSelector: options.selector };
+      await runDescribe(new KubeClient(await openClient(ctx)), ctx.io, request, new Date());
+    },
+  );
+}
