@@ -17,6 +17,11 @@ export interface Seen {
   body?: unknown;
 }
 
+/** A body sent as it is, not as JSON (the NDJSON stream of /v1/logs). */
+export class Raw {
+  constructor(readonly text: string) {}
+}
+
 export type Answer = [status: number, body: unknown];
 /** A canned answer, or one made from the request's JSON body (POST /v1/objects/apply). */
 export type Routes = Record<string, Answer | ((body: unknown) => Answer)>;
@@ -56,7 +61,7 @@ export async function fakeKubeApi(routes: Routes): Promise<FakeApi> {
       const route = routes[`${req.method} ${req.url}`];
       const [code, body] = typeof route === 'function' ? route(sent) : (route ?? [404, { error: { code: 'NOT_FOUND', message: `no route ${req.url}` } }]);
       res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+      res.end(body instanceof Raw ? body.text : JSON.stringify(body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
