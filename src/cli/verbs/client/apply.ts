@@ -14,14 +14,20 @@ import { printObjects } from '../../client/output.js';
 import { many, option } from '../../config/option.js';
 import { list, oneOf } from '../../config/units.js';
 import { writeLine } from '../../io.js';
+import type { CliContext } from '../../context.js';
 import type { Act } from '../../verb.js';
 import { NAMESPACE_OPTION } from './k8s/scope-options.js';
+
+/** --dry-run and -o of the verbs that send objects (apply, create). */
+export const SEND_OPTIONS = {
+  dryRun: option({ unit: oneOf(['none', 'server', 'client'] as const, 'strategy'), description: 'server: the server checks and decides, writes nothing; client: nothing is sent (with -o yaml|json: print the objects)', default: 'none' }),
+  output: option({ unit: oneOf(['yaml', 'json', 'name'] as const, 'format'), short: '-o', description: 'yaml | json (with --dry-run=client: the objects themselves) | name' }),
+};
 
 export const APPLY_OPTIONS = {
   filename: many({ unit: list('path'), short: '-f', description: 'file, directory or - for stdin (repeatable)' }),
   namespace: NAMESPACE_OPTION,
-  dryRun: option({ unit: oneOf(['none', 'server', 'client'] as const, 'strategy'), description: 'server: the server checks and decides, writes nothing; client: nothing is sent (with -o yaml|json: print the objects)', default: 'none' }),
-  output: option({ unit: oneOf(['yaml', 'json', 'name'] as const, 'format'), short: '-o', description: 'yaml | json (with --dry-run=client: the objects the files make) | name' }),
+  ...SEND_OPTIONS,
 };
 
 /**
@@ -42,22 +48,33 @@ export function inNamespace(objects: readonly AnyObject[], namespace: string | u
   });
 }
 
+export interface SendOptions {
+  dryRun: 'none' | 'server' | 'client';
+  output?: 'yaml' | 'json' | 'name' | undefined;
+}
+
+/**
+ * Applies `objects` in one request and prints kubectl's line per object; with --dry-run=client
+ * sends nothing and prints the objects (-o yaml|json) or their names. `apply` and `create` share it.
+ */
+export async function sendObjects(ctx: CliContext, objects: readonly AnyObject[], { dryRun, output }: SendOptions): Promise<void> {
+  if ((output === 'yaml' || output === 'json') && dryRun !== 'client') {
+    throw new GroveError(ErrorCode.InvalidArgument, `-o ${output} prints the objects themselves: add --dry-run=client (the server answers with what it did, not the objects)`);
+  }
+  if (dryRun === 'client') {
+    if (output === 'yaml' || output === 'json') return printObjects(ctx.io, output, objects, true);
+    for (const o of objects) writeLine(ctx.io.stdout, `${resourceName(o.kind, o.metadata.name)}${output === 'name' ? '' : ' (dry run)'}`);
+    return;
+  }
+  const results = await applyObjects(await openClient(ctx), objects, { dryRun: dryRun === 'server' });
+  for (const r of results) writeLine(ctx.io.stdout, output === 'name' ? resourceName(r.kind, r.name) : applyResultLine(r, dryRun === 'server'));
+}
+
 export function registerApply(program: Command, act: Act): void {
   act(program.command('apply').description('create or update objects from Kubernetes manifests or docker-compose files (one request: all or nothing)'), APPLY_OPTIONS, async (ctx, _args, options) => {
     const files = options.filename;
     if (files.length === 0) throw new GroveError(ErrorCode.InvalidArgument, 'apply needs -f FILE, -f DIR or -f -');
-    const { output, dryRun } = options;
-    if ((output === 'yaml' || output === 'json') && dryRun !== 'client') {
-      throw new GroveError(ErrorCode.InvalidArgument, `apply -o ${output} prints the objects the files make: add --dry-run=client (the server answers with what it did, not the objects)`);
-    }
     const { loadObjects } = await import('../../client/read-manifests.js');
-    const objects = inNamespace(await loadObjects(files), options.namespace);
-    if (dryRun === 'client') {
-      if (output === 'yaml' || output === 'json') return printObjects(ctx.io, output, objects, true);
-      for (const o of objects) writeLine(ctx.io.stdout, `${resourceName(o.kind, o.metadata.name)}${output === 'name' ? '' : ' (dry run)'}`);
-      return;
-    }
-    const results = await applyObjects(await openClient(ctx), objects, { dryRun: dryRun === 'server' });
-    for (const r of results) writeLine(ctx.io.stdout, output === 'name' ? resourceName(r.kind, r.name) : applyResultLine(r, dryRun === 'server'));
+    await sendObjects(ctx, inNamespace(await loadObjects(files), options.namespace), options);
   });
 }
