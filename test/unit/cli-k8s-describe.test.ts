@@ -221,12 +221,13 @@ describe('runDescribe', () => {
     api = await fakeKubeApi({
       'GET /apis/apps/v1/namespaces/default/deployments/web': [200, web],
       'GET /apis/apps/v1/namespaces/default/replicasets': [200, kubeList('ReplicaSet', [replicaSet('web-5f6c8d', web.spec.template, 1)])],
-      'GET /api/v1/namespaces/default/pods': [200, kubeList('Pod', [])],
+      'GET /api/v1/namespaces/default/pods?labelSelector=app%3Dweb%2Ctier%3Dfront': [200, kubeList('Pod', [])],
     });
     const c = capture();
     await runDescribe(api.client, c.io, { resources: parseResourceArgs(['deploy/web'], 'describe'), namespace: 'default' }, NOW);
     expect(c.out()).toMatch(/NewReplicaSet: +web-5f6c8d \(1\/1 replicas created\)/);
-    expect(api.seen.map((s) => s.url).sort()).toEqual(['/api/v1/namespaces/default/pods', '/apis/apps/v1/namespaces/default/deployments/web', '/apis/apps/v1/namespaces/default/replicasets']);
+    // Its pods by its selector, evaluated by the server.
+    expect(api.seen.map((s) => s.url).sort()).toEqual(['/api/v1/namespaces/default/pods?labelSelector=app%3Dweb%2Ctier%3Dfront', '/apis/apps/v1/namespaces/default/deployments/web', '/apis/apps/v1/namespaces/default/replicasets']);
   });
 
   it('nothing selected: says so on stderr, as kubectl, and is not an error', async () => {

@@ -3,7 +3,8 @@
  * command, limits, probes, environment, mounts, and for a pod the state each container is in.
  */
 import type { KindObject } from '../../../../core/objects/validate.js';
-import type { ContainerState, ContainerStatus, PodSpec } from '../../../../core/objects/pod.js';
+import type { ContainerState, ContainerStatus, PodSpec, PodTemplateSpec } from '../../../../core/objects/pod.js';
+import { formatLabels } from './cells.js';
 import type { Probe } from '../../../../core/objects/pod-container.js';
 import { describeTime, type DescribeText } from './describe-writer.js';
 
@@ -165,4 +166,15 @@ export function describeVolumes(out: DescribeText, level: number, volumes: PodSp
       out.field(l, 'ReadOnly', v.persistentVolumeClaim.readOnly ?? false);
     }
   }
+}
+
+/** The "Pod Template:" block of a workload: its labels, annotations, containers, volumes, node selector. */
+export function describePodTemplate(out: DescribeText, t: PodTemplateSpec): void {
+  out.line(0, 'Pod Template:');
+  out.labels(1, 'Labels', t.metadata?.labels);
+  if (Object.keys(t.metadata?.annotations ?? {}).length) out.annotations(1, 'Annotations', t.metadata?.annotations);
+  if (t.spec.initContainers?.length) describeContainers(out, 1, 'Init Containers', t.spec.initContainers);
+  describeContainers(out, 1, 'Containers', t.spec.containers);
+  describeVolumes(out, 1, t.spec.volumes);
+  out.field(1, 'Node-Selectors', formatLabels(t.spec.nodeSelector));
 }

@@ -6,8 +6,8 @@
  */
 import { podTemplateHash } from '../../../../core/objects/template-hash.js';
 import type { KindObject } from '../../../../core/objects/validate.js';
-import { formatLabels, formatSelector } from './cells.js';
-import { describeContainers, describeVolumes } from './describe-containers.js';
+import { formatSelector } from './cells.js';
+import { describePodTemplate } from './describe-containers.js';
 import { describeGrove } from './describe-grove.js';
 import { describeTime, DescribeText } from './describe-writer.js';
 
@@ -44,13 +44,7 @@ export function describeDeployment(d: Deployment, replicaSets: readonly ReplicaS
     out.field(0, 'RollingUpdateStrategy', `${r.maxUnavailable ?? '25%'} max unavailable, ${r.maxSurge ?? '25%'} max surge`);
   }
   const t = d.spec.template;
-  out.line(0, 'Pod Template:');
-  out.labels(1, 'Labels', t.metadata?.labels);
-  if (Object.keys(t.metadata?.annotations ?? {}).length) out.annotations(1, 'Annotations', t.metadata?.annotations);
-  if (t.spec.initContainers?.length) describeContainers(out, 1, 'Init Containers', t.spec.initContainers);
-  describeContainers(out, 1, 'Containers', t.spec.containers);
-  describeVolumes(out, 1, t.spec.volumes);
-  out.field(1, 'Node-Selectors', formatLabels(t.spec.nodeSelector));
+  describePodTemplate(out, t);
   if (s.conditions?.length) {
     out.line(0, 'Conditions:');
     out.row(1, ['Type', 'Status', 'Reason']);

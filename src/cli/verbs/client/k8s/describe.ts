@@ -1,12 +1,16 @@
 /**
  * `grove describe` on the Kubernetes paths: `describe TYPE [NAME…]`, `describe TYPE/NAME…`, -n,
- * -l. Deployments, Pods and Nodes in kubectl's layout with what each needs from around it (a
- * Deployment its ReplicaSets and pods, a Node the pods bound to it); ConfigMaps and Secrets by
- * their keys and sizes (never Secret values); other kinds by their metadata.
+ * -l. Workloads, Pods and Nodes in kubectl's layout with what each needs from around it (a
+ * Deployment its ReplicaSets and pods, a DaemonSet/ReplicaSet/Job the pods it selects, a CronJob
+ * its Jobs, a Node the pods bound to it); ConfigMaps and Secrets by their keys and sizes (never
+ * Secret values); other kinds (Namespace, ControllerRevision) by their metadata.
  */
 import type { Command } from 'commander';
 import type { AnyObject } from '../../../../core/objects/changes.js';
 import { KINDS } from '../../../../core/objects/kinds.js';
+
+/** The label Kubernetes puts on a Job's pods (phase 2's naming rules). */
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 import type { KindObject } from '../../../../core/objects/validate.js';
 import { openClient } from '../../../client/open-client.js';
 import { writeLine, type CliIO } from '../../../io.js';
@@ -14,6 +18,7 @@ import { argList, type Act } from '../../../verb.js';
 import { describeDeployment } from './describe-deployment.js';
 import { describeNode } from './describe-node.js';
 import { describePod } from './describe-pod.js';
+import { describeCronJob, describeDaemonSet, describeJob, describeReplicaSet } from './describe-workloads.js';
 import { describeTime, DescribeText } from './describe-writer.js';
 import { KubeClient } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
@@ -41,17 +46,32 @@ export function describeOther(o: AnyObject): string {
   return out.toString();
 }
 
+/** The pods in `namespace` whose labels match `matchLabels` (the server evaluates the selector). */
+async function selectedPods(client: KubeClient, namespace: string | undefined, matchLabels: Readonly<Record<string, string>>): Promise<KindObject<'Pod'>[]> {
+  const labelSelector = Object.entries(matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return (await client.list(KINDS.Pod, { ...(namespace !== undefined ? { namespace } : {}), labelSelector })) as KindObject<'Pod'>[];
+}
+
 async function describeOne(client: KubeClient, o: AnyObject, now: Date): Promise<string> {
+  const ns = o.metadata.namespace;
   switch (o.kind) {
     case 'Pod':
       return describePod(o);
     case 'Deployment': {
-      const ns = o.metadata.namespace;
-      const [replicaSets, pods] = await Promise.all([client.list(KINDS.ReplicaSet, { ...(ns ? { namespace: ns } : {}) }), client.list(KINDS.Pod, { ...(ns ? { namespace: ns } : {}) })]);
-      const selector = o.spec.selector.matchLabels;
-      const mine = (pods as KindObject<'Pod'>[]).filter((p) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v));
-      return describeDeployment(o, replicaSets as KindObject<'ReplicaSet'>[], mine);
+      const [replicaSets, pods] = await Promise.all([client.list(KINDS.ReplicaSet, { ...(ns !== undefined ? { namespace: ns } : {}) }), selectedPods(client, ns, o.spec.selector.matchLabels)]);
+      return describeDeployment(o, replicaSets as KindObject<'ReplicaSet'>[], pods);
     }
+    case 'ReplicaSet':
+      return describeReplicaSet(o, await selectedPods(client, ns, o.spec.selector.matchLabels));
+    case 'DaemonSet':
+      return describeDaemonSet(o, await selectedPods(client, ns, o.spec.selector.matchLabels));
+    case 'Job':
+      // A Job's pods carry its name (batch.kubernetes.io/job-name) whether or not it has a selector.
+      return describeJob(o, await selectedPods(client, ns, o.spec.selector?.matchLabels ?? { [JOB_NAME_LABEL]: o.metadata.name }));
+    case 'CronJob':
+      return describeCronJob(o, (await client.list(KINDS.Job, { ...(ns !== undefined ? { namespace: ns } : {}) })) as KindObject<'Job'>[]);
     case 'Node':
       return describeNode(o, (await client.list(KINDS.Pod)) as KindObject<'Pod'>[], now);
     default:
