@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { APPLY_OBJECTS_PATH } from '../../src/cli/client/apply-objects.js';
 import { inNamespace } from '../../src/cli/verbs/client/apply.js';
 import type { AnyObject } from '../../src/core/objects/changes.js';
-import { fakeKubeApi, kubeStatus, type FakeApi } from './cli-k8s-fake-api.js';
-import { groveAgainst, type GroveHarness } from './cli-run-grove.js';
+import { kubeStatus, type FakeApi } from './cli-k8s-fake-api.js';
+import { applyAnswer, fakeGroveEachTest, type GroveHarness } from './cli-run-grove.js';
 
 const MANIFEST = `apiVersion: v1
 kind: ConfigMap
@@ -26,22 +26,11 @@ spec:
 type Sent = { objects: { kind: string; metadata: { name: string; namespace?: string } }[]; dryRun?: boolean };
 
 /** The server's answer: the first object unchanged, the rest created. */
-function answer(body: unknown): [number, unknown] {
-  const { objects } = body as Sent;
-  return [200, { results: objects.map((o, i) => ({ kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), action: i === 0 ? 'unchanged' : 'created' })) }];
-}
-
-let api: FakeApi | undefined;
-let grove: GroveHarness | undefined;
-afterEach(async () => {
-  await api?.close();
-  await grove?.close();
-  api = grove = undefined;
-});
+const answer = applyAnswer((i) => (i === 0 ? 'unchanged' : 'created'));
+const fake = fakeGroveEachTest();
 
 async function setUp(route: (body: unknown) => [number, unknown] = answer): Promise<{ api: FakeApi; grove: GroveHarness; file: string }> {
-  api = await fakeKubeApi({ [`POST ${APPLY_OBJECTS_PATH}`]: route });
-  grove = await groveAgainst(api.url);
+  const { api, grove } = await fake({ [`POST ${APPLY_OBJECTS_PATH}`]: route });
   const file = join(grove.dir, 'app.yaml');
   await writeFile(file, MANIFEST);
   return { api, grove, file };

@@ -1,29 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { APPLY_OBJECTS_PATH } from '../../src/cli/client/apply-objects.js';
 import { checkObject } from '../../src/core/objects/validate.js';
-import { fakeKubeApi, type Answer, type FakeApi } from './cli-k8s-fake-api.js';
-import { groveAgainst, type GroveHarness } from './cli-run-grove.js';
+import { applyAnswer, fakeGroveEachTest } from './cli-run-grove.js';
 
-let api: FakeApi | undefined;
-let grove: GroveHarness | undefined;
-afterEach(async () => {
-  await api?.close();
-  await grove?.close();
-  api = grove = undefined;
-});
-
-const created = (body: unknown): Answer => {
-  const { objects } = body as { objects: { kind: string; metadata: { name: string; namespace: string } }[] };
-  return [200, { results: objects.map((o) => ({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, action: 'created' })) }];
-};
-
-async function setUp() {
-  api = await fakeKubeApi({ [`POST ${APPLY_OBJECTS_PATH}`]: created });
-  grove = await groveAgainst(api.url);
-  return { api, grove };
-}
+const fake = fakeGroveEachTest();
+const setUp = () => fake({ [`POST ${APPLY_OBJECTS_PATH}`]: applyAnswer('created') });
 
 describe('grove create secret|configmap', () => {
   it('sends a Secret object with base64 values that the server schema accepts', async () => {

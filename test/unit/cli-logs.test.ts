@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logsPath, logsTarget, podErrorLine, podSelector } from '../../src/cli/verbs/client/logs.js';
 import { KINDS } from '../../src/core/objects/kinds.js';
-import { fakeKubeApi, kubeList, notFound, Raw, type FakeApi } from './cli-k8s-fake-api.js';
+import { kubeList, notFound, Raw } from './cli-k8s-fake-api.js';
 import { deployment, pod } from './cli-k8s-fixtures.js';
-import { groveAgainst, type GroveHarness } from './cli-run-grove.js';
+import { fakeGroveEachTest } from './cli-run-grove.js';
 
 const line = (p: string, text: string, stream = 'stdout') => JSON.stringify({ pod: p, container: 'web', time: '2026-03-01T12:00:00Z', stream, text });
 
@@ -28,19 +28,13 @@ describe('logs arguments (pure)', () => {
 });
 
 describe('grove logs against the server', () => {
-  let api: FakeApi | undefined;
-  let grove: GroveHarness | undefined;
-  afterEach(async () => {
-    await api?.close();
-    await grove?.close();
-    api = grove = undefined;
-  });
+  const fake = fakeGroveEachTest();
 
   const web = deployment('web', 2, {});
   const pods = [pod('web-b', {}, { metadata: { labels: { app: 'web', tier: 'front' } } }), pod('web-a', {}, { metadata: { labels: { app: 'web', tier: 'front' } } })];
 
-  async function setUp() {
-    api = await fakeKubeApi({
+  function setUp() {
+    return fake({
       'GET /api/v1/namespaces/default/pods/web-a': [200, pods[1]],
       'GET /api/v1/namespaces/default/pods/web': [404, notFound('pods', 'web')],
       'GET /apis/apps/v1/namespaces/default/deployments/web': [200, web],
@@ -49,8 +43,6 @@ describe('grove logs against the server', () => {
       'GET /v1/logs?namespace=default&pod=web-b': [200, new Raw(`${JSON.stringify({ pod: 'web-b', error: { code: 'NOT_FOUND', message: 'pod web-b has no container yet (Pending)' } })}\n`)],
       'GET /v1/logs?namespace=default&pod=web-a&tail=1&follow=true': [200, new Raw(`${line('web-a', 'last')}\n`)],
     });
-    grove = await groveAgainst(api.url);
-    return { api, grove };
   }
 
   it('prints one pod\'s lines on stdout and stderr as the container wrote them', async () => {
@@ -68,14 +60,13 @@ describe('grove logs against the server', () => {
   });
 
   it('a name that is neither a pod nor a workload: the pod\'s NotFound in kubectl\'s words', async () => {
-    api = await fakeKubeApi({
+    const { api, grove } = await fake({
       'GET /api/v1/namespaces/default/pods/nothing': [404, notFound('pods', 'nothing')],
       'GET /apis/apps/v1/namespaces/default/deployments/nothing': [404, notFound('deployments.apps', 'nothing')],
       'GET /apis/apps/v1/namespaces/default/daemonsets/nothing': [404, notFound('daemonsets.apps', 'nothing')],
       'GET /apis/apps/v1/namespaces/default/replicasets/nothing': [404, notFound('replicasets.apps', 'nothing')],
       'GET /apis/batch/v1/namespaces/default/jobs/nothing': [404, notFound('jobs.batch', 'nothing')],
     });
-    grove = await groveAgainst(api.url);
     expect(await grove.run(['logs', 'nothing'])).toEqual({ code: 1, out: '', err: 'grove: Error from server (NotFound): pods "nothing" not found\n' });
     expect(api.seen.map((s) => s.url)).toHaveLength(5);
   });

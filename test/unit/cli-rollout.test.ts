@@ -2,15 +2,15 @@
  * `grove rollout` on objects: the pure history/undo/watch deciders, and the verbs against a fake
  * of the Kubernetes paths and the object apply (what they read, what they apply back).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { APPLY_OBJECTS_PATH } from '../../src/cli/client/apply-objects.js';
 import { restartedTemplate, rolloutArgs } from '../../src/cli/verbs/client/rollout.js';
 import { daemonSetRevisions, deploymentRevisions, historyTable, undoPlan } from '../../src/cli/verbs/client/rollout/revisions.js';
 import { rolloutLook } from '../../src/cli/verbs/client/rollout/watch.js';
 import type { KindObject } from '../../src/core/objects/validate.js';
-import { fakeKubeApi, kubeList, notFound, type Answer, type FakeApi } from './cli-k8s-fake-api.js';
+import { kubeList, notFound } from './cli-k8s-fake-api.js';
 import { deployment, stored } from './cli-k8s-fixtures.js';
-import { groveAgainst, type GroveHarness } from './cli-run-grove.js';
+import { applyAnswer, fakeGroveEachTest } from './cli-run-grove.js';
 
 type Template = KindObject<'Deployment'>['spec']['template'];
 
@@ -117,32 +117,18 @@ describe('rollout status (pure)', () => {
 });
 
 describe('rollout verbs against the server', () => {
-  let api: FakeApi | undefined;
-  let grove: GroveHarness | undefined;
-  afterEach(async () => {
-    await api?.close();
-    await grove?.close();
-    api = grove = undefined;
-  });
+  const fake = fakeGroveEachTest();
 
   const current = web('nginx:1.28', { replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
   const sets = [replicaSet(current, 1, 'nginx:1.27', 'aaa'), replicaSet(current, 2, 'nginx:1.28', 'bbb')];
-  const applied = (body: unknown): Answer => {
-    const { objects } = body as { objects: { kind: string; metadata: { name: string; namespace: string } }[] };
-    return [200, { results: objects.map((o) => ({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, action: 'configured' })) }];
-  };
-
-  async function setUp(extra: Record<string, Answer> = {}) {
-    api = await fakeKubeApi({
+  function setUp() {
+    return fake({
       'GET /apis/apps/v1/namespaces/default/deployments/web': [200, current],
       'GET /apis/apps/v1/namespaces/default/deployments/agent': [404, notFound('deployments.apps', 'agent')],
       'GET /apis/apps/v1/namespaces/default/daemonsets/agent': [404, notFound('daemonsets.apps', 'agent')],
       'GET /apis/apps/v1/namespaces/default/replicasets': [200, kubeList('ReplicaSet', sets)],
-      [`POST ${APPLY_OBJECTS_PATH}`]: applied,
-      ...extra,
+      [`POST ${APPLY_OBJECTS_PATH}`]: applyAnswer('configured'),
     });
-    grove = await groveAgainst(api.url);
-    return { api, grove };
   }
 
   it('undo applies the Deployment back with the previous template and its resourceVersion', async () => {
