@@ -83,6 +83,19 @@ describe('grove apply', () => {
   });
 });
 
+describe('grove delete -f', () => {
+  it('deletes what the files define, read as apply reads them', async () => {
+    const { api, grove } = await fake({
+      'DELETE /api/v1/namespaces/default/configmaps/settings': [200, {}],
+      'DELETE /apis/apps/v1/namespaces/default/deployments/web': [200, {}],
+    });
+    const file = join(grove.dir, 'app.yaml');
+    await writeFile(file, MANIFEST);
+    expect(await grove.run(['delete', '-f', file])).toEqual({ code: 0, out: 'configmap "settings" deleted\ndeployment.apps "web" deleted\n', err: '' });
+    expect(api.seen.map((s) => `${s.method} ${s.url}`)).toEqual(['DELETE /api/v1/namespaces/default/configmaps/settings', 'DELETE /apis/apps/v1/namespaces/default/deployments/web']);
+  });
+});
+
 describe('inNamespace', () => {
   const cm = (namespace?: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', ...(namespace ? { namespace } : {}) } }) as unknown as AnyObject;
   const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } } as unknown as AnyObject;
