@@ -197,10 +197,16 @@ export class TestCluster {
     }, timeoutMs, `${count} running pods of ${app}`);
   }
 
+  /** Node name → Ready, through `grove get nodes -o json`. */
+  async nodesReady(): Promise<Map<string, boolean>> {
+    const { items } = await this.json<{ items: NodeObject[] }>(['get', 'nodes']);
+    return new Map(items.map((n) => [n.metadata.name, nodeReady(n)]));
+  }
+
   async waitForNodesReady(names: string[], timeoutMs = 60_000): Promise<void> {
     await eventually(async () => {
-      const { items } = await this.json<{ items: NodeObject[] }>(['get', 'nodes']);
-      return names.every((n) => items.some((x) => x.metadata.name === n && nodeReady(x)));
+      const ready = await this.nodesReady();
+      return names.every((n) => ready.get(n) === true);
     }, timeoutMs, `nodes ${names.join(', ')} Ready`);
   }
 
