@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { eventually, runGrove, spawnGrove, type GroveResult } from './grove-cli.js';
 import { freePort } from './registry.js';
 import { assignPodNetwork, teardownAgentNetwork } from './pod-network.js';
+import { nodeReady, podJson, type NodeObject, type PodObject } from './pod-json.js';
 
 /**
  * Real `grove server` and `grove agent` processes on loopback ports, each with its own data dir,
@@ -182,8 +183,10 @@ export class TestCluster {
     return JSON.parse(r.stdout) as T;
   }
 
-  pods(app?: string): Promise<PodJson[]> {
-    return this.json<PodJson[]>(['get', 'pods', ...(app ? ['--app', app] : [])]);
+  /** Every pod of namespace `default` (or of the workload `app`), through `grove get pods -o json`. */
+  async pods(app?: string): Promise<PodJson[]> {
+    const { items } = await this.json<{ items: PodObject[] }>(['get', 'pods']);
+    return items.map(podJson).filter((p) => app === undefined || p.app === app);
   }
 
   /** Waits until `app` has exactly `count` pods, all Running and ready. */
@@ -194,10 +197,16 @@ export class TestCluster {
     }, timeoutMs, `${count} running pods of ${app}`);
   }
 
+  /** Node name → Ready, through `grove get nodes -o json`. */
+  async nodesReady(): Promise<Map<string, boolean>> {
+    const { items } = await this.json<{ items: NodeObject[] }>(['get', 'nodes']);
+    return new Map(items.map((n) => [n.metadata.name, nodeReady(n)]));
+  }
+
   async waitForNodesReady(names: string[], timeoutMs = 60_000): Promise<void> {
     await eventually(async () => {
-      const nodes = await this.json<{ name: string; ready: boolean }[]>(['get', 'nodes']);
-      return names.every((n) => nodes.some((x) => x.name === n && x.ready));
+      const ready = await this.nodesReady();
+      return names.every((n) => ready.get(n) === true);
     }, timeoutMs, `nodes ${names.join(', ')} Ready`);
   }
 

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadClientConfig, writeClientConfig } from '../../src/cli/client/client-config.js';
-import { collectionFor } from '../../src/cli/client/open-client.js';
 import { parseLabelChanges } from '../../src/cli/verbs/client/node.js';
 import { parseDurationSeconds } from '../../src/core/quantity.js';
 import { fixedEnvironment } from '../../src/cli/config/environment.js';
@@ -48,15 +47,6 @@ describe('client config discovery', () => {
 });
 
 describe('kubectl-style arguments', () => {
-  it('maps kind words to collections', () => {
-    expect(collectionFor('deployment')).toBe('apps');
-    expect(collectionFor('ds')).toBe('apps');
-    expect(collectionFor('cm')).toBe('configmaps');
-    expect(collectionFor('Secrets')).toBe('secrets');
-    expect(collectionFor('po')).toBe('pods');
-    expect(collectionFor('volume')).toBeUndefined();
-  });
-
   it('parses label changes', () => {
     expect(parseLabelChanges(['role=sensor', 'grove.io/zone=north', 'old-'])).toEqual({ role: 'sensor', 'grove.io/zone': 'north', old: null });
     expect(() => parseLabelChanges(['novalue'])).toThrow('use key=value to set or key- to remove');

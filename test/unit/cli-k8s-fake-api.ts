@@ -13,9 +13,18 @@ export interface Seen {
   method: string;
   url: string;
   authorization: string | undefined;
+  /** The request's JSON body, if it had one. */
+  body?: unknown;
 }
 
-export type Routes = Record<string, [status: number, body: unknown]>;
+/** A body sent as it is, not as JSON (the NDJSON stream of /v1/logs). */
+export class Raw {
+  constructor(readonly text: string) {}
+}
+
+export type Answer = [status: number, body: unknown];
+/** A canned answer, or one made from the request's JSON body (POST /v1/objects/apply). */
+export type Routes = Record<string, Answer | ((body: unknown) => Answer)>;
 
 export const TOKEN = 'admin-token-0123456789abcdef0123';
 
@@ -43,10 +52,17 @@ export interface FakeApi {
 export async function fakeKubeApi(routes: Routes): Promise<FakeApi> {
   const seen: Seen[] = [];
   const server: Server = createServer((req, res) => {
-    seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
-    const [code, body] = routes[`${req.method} ${req.url}`] ?? [404, { error: { code: 'NOT_FOUND', message: `no route ${req.url}` } }];
-    res.writeHead(code, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const sent = text ? (JSON.parse(text) as unknown) : undefined;
+      seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, ...(sent !== undefined ? { body: sent } : {}) });
+      const route = routes[`${req.method} ${req.url}`];
+      const [code, body] = typeof route === 'function' ? route(sent) : (route ?? [404, { error: { code: 'NOT_FOUND', message: `no route ${req.url}` } }]);
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(body instanceof Raw ? body.text : JSON.stringify(body));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -5,7 +5,6 @@ import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { validateResources } from '../../src/server/validate.js';
-import { podStatusText, type PodView } from '../../src/cli/verbs/client/views.js';
 
 const parse = (text: string, file = 'app.yaml') => parseApps(text, { file });
 
@@ -201,22 +200,8 @@ describe('compose healthcheck', () => {
   });
 });
 
-describe('init container status on the wire and in the CLI', () => {
-  const view = (phase: PodView['phase'], inits: PodView['containers'], containers: PodView['containers']): PodView => ({
-    name: 'web-x', app: 'web', node: 'n1', phase, ready: false, restarts: 0, containers, initContainers: inits, revision: 1, templateHash: 'h', createdAt: undefined,
-  });
-  const done = { name: 'setup', state: 'exited', ready: false, exitCode: 0, oomKilled: false, reason: 'Completed' };
-  const initializing = { name: 'app', state: 'waiting', ready: false, oomKilled: false, reason: 'PodInitializing' };
-
-  it('shows Init:N/M, Init:Error, Init:CrashLoopBackOff and PodInitializing as kubectl does', () => {
-    expect(podStatusText(view('Pending', [done, { name: 'migrate', state: 'running', ready: true, oomKilled: false }], [initializing]))).toBe('Init:1/2');
-    expect(podStatusText(view('Pending', [{ name: 'setup', state: 'waiting', ready: false, oomKilled: false, reason: 'ContainerCreating' }], [initializing]))).toBe('Init:0/1');
-    expect(podStatusText(view('Failed', [{ ...done, exitCode: 2, reason: 'Error' }], [initializing]))).toBe('Init:Error');
-    expect(podStatusText(view('Pending', [{ ...done, exitCode: 1, reason: 'CrashLoopBackOff' }], [initializing]))).toBe('Init:CrashLoopBackOff');
-    expect(podStatusText(view('Pending', [done], [initializing]))).toBe('PodInitializing');
-    expect(podStatusText(view('Running', [done], [{ name: 'app', state: 'running', ready: true, oomKilled: false }]))).toBe('Running');
-  });
-
+describe('init container status on the wire', () => {
+  // The CLI's Init:N/M column on objects: test/unit/cli-k8s-pod-status.test.ts.
   it('init container statuses survive the node status codec', () => {
     const pods = [
       {

@@ -1,14 +1,14 @@
 /**
  * The client side of applying objects: every object of one `grove apply` in ONE request
  * (`POST /v1/apply` with `{objects, dryRun?}`; the server commits them together), and the lines
- * kubectl prints for the answer (`deployment.apps/web created`). Not wired to the `apply` verb
- * yet: the verb sends the 0.1 body until the server side of objects is merged.
+ * kubectl prints for the answer (`deployment.apps/web created`).
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { AnyObject } from '../../core/objects/changes.js';
 import { KINDS, type KindName } from '../../core/objects/kinds.js';
+import { qualifiedKind } from '../verbs/client/k8s/resource-names.js';
 
-/** Where the object server serves the object apply until the switch renames it to /v1/apply. */
+/** Where the server serves the object apply (S1 of the switch renames it to /v1/apply: change it here only). */
 export const APPLY_OBJECTS_PATH = '/v1/objects/apply';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
@@ -51,8 +51,7 @@ export async function applyObjects(client: JsonPoster, objects: readonly AnyObje
 /** kubectl's name of an object: `deployment.apps/web`, `configmap/settings`, `job.batch/backup`. */
 export function resourceName(kind: string, name: string): string {
   const info = Object.prototype.hasOwnProperty.call(KINDS, kind) ? KINDS[kind as KindName] : undefined;
-  const type = info ? `${info.singular}${info.group ? `.${info.group}` : ''}` : kind.toLowerCase();
-  return `${type}/${name}`;
+  return `${info ? qualifiedKind(info) : kind.toLowerCase()}/${name}`;
 }
 
 /** The line kubectl prints for one result: `deployment.apps/web created`, `… (server dry run)`. */

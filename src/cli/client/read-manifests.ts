@@ -1,11 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
-import { assertUniqueResources, createManifestValidator, parseManifests } from '../../core/manifests/index.js';
 import { manifestsToObjects } from '../../core/manifests/manifest-objects.js';
 import { problemsError } from '../../core/manifests/problems.js';
 import type { AnyObject } from '../../core/objects/changes.js';
-import type { AppliedResource } from '../../core/model.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -52,18 +50,6 @@ export async function readManifestSources(paths: string[], stdin: NodeJS.Readabl
     }
   }
   return texts;
-}
-
-/** Reads and parses every source; the first invalid document stops everything (nothing sent). */
-export async function loadResources(paths: string[], stdin?: NodeJS.ReadableStream): Promise<AppliedResource[]> {
-  const resources: AppliedResource[] = [];
-  const validator = createManifestValidator();
-  for (const { file, text } of await readManifestSources(paths, stdin)) {
-    resources.push(...parseManifests(text, { file }, { validator, ...(file === '<stdin>' ? {} : { dir: dirname(resolve(file)) }) }));
-  }
-  assertUniqueResources(resources);
-  if (resources.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
-  return resources;
 }
 
 /**

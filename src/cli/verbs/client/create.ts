@@ -1,18 +1,20 @@
 /**
  * `grove create secret generic NAME --from-literal=k=v --from-file=[k=]path [--type T]` and
- * `grove create configmap NAME …`, as kubectl does: builds the object locally and applies it.
- * Values are read from the command line or files and never printed.
+ * `grove create configmap NAME …`, as kubectl does: builds the Secret or ConfigMap object
+ * locally and applies it (so it creates or updates; --dry-run=client -o yaml prints it instead,
+ * the usual way to write a Secret's manifest). Values are never printed otherwise.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, GroveError, errorMessage } from '../../../core/errors.js';
-import { openClient } from '../../client/open-client.js';
-import { writeLine } from '../../io.js';
+import type { AnyObject } from '../../../core/objects/changes.js';
 import { many, onOff, option, type Values } from '../../config/option.js';
 import { list, text } from '../../config/units.js';
 import type { CliContext } from '../../context.js';
 import { argText, type Act } from '../../verb.js';
+import { SEND_OPTIONS, sendObjects } from './apply.js';
+import { NAMESPACE_OPTION, namespaceOf } from './k8s/scope-options.js';
 
 const KEY_RE = /^[-._a-zA-Z0-9]{1,253}$/;
 
@@ -23,7 +25,8 @@ function literal(arg: string): [string, string] {
   return [arg.slice(0, eq), arg.slice(eq + 1)];
 }
 
-async function fromFile(arg: string): Promise<[string, string]> {
+/** A file's bytes, refused unless UTF-8 text (the server stores text values only, Secrets too). */
+async function fromFile(arg: string): Promise<[string, Buffer]> {
   const eq = arg.indexOf('=');
   const [key, path] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [basename(arg), arg];
   let bytes: Buffer;
@@ -32,14 +35,14 @@ async function fromFile(arg: string): Promise<[string, string]> {
   } catch (err) {
     throw new GroveError(ErrorCode.InvalidArgument, `--from-file: cannot read ${path}: ${errorMessage(err)}`, { cause: err });
   }
-  const text = bytes.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(bytes)) throw new GroveError(ErrorCode.InvalidArgument, `--from-file: ${path} is not UTF-8 text (binary values are not supported yet)`);
-  return [key, text];
+  if (!Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes)) throw new GroveError(ErrorCode.InvalidArgument, `--from-file: ${path} is not UTF-8 text (binary values are not supported yet)`);
+  return [key, bytes];
 }
 
-export async function configData(literals: string[], files: string[]): Promise<Record<string, string>> {
-  const data: Record<string, string> = {};
-  const pairs = [...literals.map(literal), ...(await Promise.all(files.map(fromFile)))];
+/** The keys and values of --from-literal and --from-file, each key once. */
+export async function configData(literals: string[], files: string[]): Promise<Record<string, Buffer>> {
+  const data: Record<string, Buffer> = {};
+  const pairs: [string, Buffer][] = [...literals.map(literal).map(([k, v]): [string, Buffer] => [k, Buffer.from(v, 'utf8')]), ...(await Promise.all(files.map(fromFile)))];
   for (const [key, value] of pairs) {
     if (!KEY_RE.test(key)) throw new GroveError(ErrorCode.InvalidArgument, `invalid key ${JSON.stringify(key)}: letters, digits, "-", "_" and "." up to 253 characters`);
     if (Object.hasOwn(data, key)) throw new GroveError(ErrorCode.InvalidArgument, `key ${JSON.stringify(key)} given twice`);
@@ -48,10 +51,28 @@ export async function configData(literals: string[], files: string[]): Promise<R
   return data;
 }
 
+function mapValues(data: Record<string, Buffer>, encode: (b: Buffer) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, encode(v)]));
+}
+
+/** The object `grove create` sends: a Secret's values base64 as Kubernetes stores them, a ConfigMap's as text. */
+export function configObject(kind: 'Secret' | 'ConfigMap', name: string, namespace: string, data: Record<string, Buffer>, extra: { type?: string | undefined; immutable?: boolean }): AnyObject {
+  return {
+    apiVersion: 'v1',
+    kind,
+    metadata: { name, namespace },
+    data: mapValues(data, (b) => b.toString(kind === 'Secret' ? 'base64' : 'utf8')),
+    ...(kind === 'Secret' && extra.type && extra.type !== 'Opaque' ? { type: extra.type } : {}),
+    ...(extra.immutable ? { immutable: true } : {}),
+  } as unknown as AnyObject;
+}
+
 const CONFIG_DATA_OPTIONS = {
   fromLiteral: many({ unit: list('key=value', 1024 * 1024), description: 'a key and its value (repeatable)' }),
   fromFile: many({ unit: list('[key=]path'), description: 'a key and the file holding its value; the key defaults to the file name (repeatable)' }),
   immutable: onOff({ description: 'the data can never change afterwards' }),
+  namespace: NAMESPACE_OPTION,
+  ...SEND_OPTIONS,
 };
 
 const SECRET_OPTIONS = {
@@ -61,16 +82,7 @@ const SECRET_OPTIONS = {
 
 async function createConfig(ctx: CliContext, kind: 'Secret' | 'ConfigMap', name: string, options: Values<typeof CONFIG_DATA_OPTIONS> & { type?: string | undefined }): Promise<void> {
   const data = await configData(options.fromLiteral, options.fromFile);
-  const resource = {
-    kind,
-    meta: { name, labels: {}, annotations: {} },
-    data,
-    ...(options.type && options.type !== 'Opaque' ? { type: options.type } : {}),
-    ...(options.immutable ? { immutable: true } : {}),
-  };
-  const client = await openClient(ctx);
-  const response = await client.post<{ results: { kind: string; name: string; action: string }[] }>('/v1/apply', { resources: [resource] });
-  for (const r of response.results) writeLine(ctx.io.stdout, `${r.kind.toLowerCase()}/${r.name} ${r.action}`);
+  await sendObjects(ctx, [configObject(kind, name, namespaceOf(options.namespace), data, options)], options);
 }
 
 export function registerCreate(program: Command, act: Act): void {

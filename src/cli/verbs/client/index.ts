@@ -2,9 +2,7 @@ import type { Command } from 'commander';
 import type { Act } from '../../verb.js';
 import { registerApply } from './apply.js';
 import { registerCreate } from './create.js';
-import { registerDelete } from './delete.js';
-import { registerDescribe } from './describe.js';
-import { registerGet } from './get.js';
+import { registerKubeVerbs } from './k8s/index.js';
 import { registerLogs } from './logs.js';
 import { registerNode } from './node.js';
 import { registerRollout } from './rollout.js';
@@ -13,5 +11,9 @@ import { registerVolume } from './volume.js';
 
 /** kubectl-style verbs that talk to a server's HTTP API. */
 export function registerClientVerbs(program: Command, act: Act): void {
-  for (const register of [registerApply, registerCreate, registerGet, registerDescribe, registerDelete, registerLogs, registerToken, registerNode, registerRollout, registerVolume]) register(program, act);
+  registerApply(program, act);
+  registerCreate(program, act);
+  // get, describe, delete on the Kubernetes paths; delete -f reads files as apply does (loaded lazily: the YAML library).
+  registerKubeVerbs(program, act, async (paths) => (await import('../../client/read-manifests.js')).loadObjects(paths));
+  for (const register of [registerLogs, registerToken, registerNode, registerRollout, registerVolume]) register(program, act);
 }

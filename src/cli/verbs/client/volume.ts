@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
-import type { NodeVolume } from '../../../core/wire-types.js';
+import type { WireNodeVolume } from '../../../core/objects/wire.js';
 import { openClient } from '../../client/open-client.js';
 import { DATA_OUTPUT_OPTION, printData } from '../../client/output.js';
 import { writeLine } from '../../io.js';
@@ -11,7 +11,7 @@ import { volumeTable, type VolumeRow } from '../volume-table.js';
 
 interface NodeVolumes {
   node: string;
-  volumes: NodeVolume[];
+  volumes: WireNodeVolume[];
   error?: string;
 }
 
