@@ -57,7 +57,7 @@ describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables'], 'offl
     }, timeoutMs, `${count} running containers on ${NODE}`);
     return { list, secs: seconds(since) };
   };
-  const nodeReady = async () => (await cluster.json<{ name: string; ready: boolean }[]>(['get', 'nodes'])).find((n) => n.name === NODE)?.ready;
+  const nodeReady = async () => (await cluster.nodesReady()).get(NODE);
   const byPod = (list: CtrInspect[]) => Object.fromEntries(list.map((c) => [c.labels['grove.pod'], `${c.id}@${c.startedAt}`]));
 
   beforeAll(async () => {

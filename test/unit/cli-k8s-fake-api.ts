@@ -23,7 +23,7 @@ export class Raw {
 }
 
 export type Answer = [status: number, body: unknown];
-/** A canned answer, or one made from the request's JSON body (POST /v1/objects/apply). */
+/** A canned answer, or one made from the request's JSON body (POST /v1/apply). */
 export type Routes = Record<string, Answer | ((body: unknown) => Answer)>;
 
 export const TOKEN = 'admin-token-0123456789abcdef0123';

@@ -9,7 +9,7 @@ import { KINDS, type KindName } from '../../core/objects/kinds.js';
 import { qualifiedKind } from '../verbs/client/k8s/resource-names.js';
 
 /** Where the server serves the object apply (S1 of the switch renames it to /v1/apply: change it here only). */
-export const APPLY_OBJECTS_PATH = '/v1/objects/apply';
+export const APPLY_OBJECTS_PATH = '/v1/apply';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 

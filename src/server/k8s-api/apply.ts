@@ -1,5 +1,5 @@
 /**
- * `POST /v1/objects/apply` (docs/api.md; becomes `/v1/apply` when the old App body goes): every
+ * `POST /v1/apply` (docs/api.md): every
  * object of one `grove apply` in ONE commit, or none. Each object is checked against its kind's
  * schema and rules and every problem of every object is answered together (one Status 422 with
  * causes); namespaced objects without a namespace go to `default`; Namespaces are applied first

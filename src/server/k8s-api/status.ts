@@ -1,5 +1,5 @@
 /**
- * Kubernetes `Status` objects: how the Kubernetes-shaped routes (and /v1/objects/apply) answer a
+ * Kubernetes `Status` objects: how the Kubernetes-shaped routes (and /v1/apply) answer a
  * failure, so kubectl and client libraries show the message and read reason and code as they do
  * against any API server. Built from a GroveError: its code gives reason and HTTP status, its
  * details give the object's kind and name and, for invalid objects, the causes.
