@@ -39,6 +39,8 @@ import { TargetPublisher } from './objects/target-publisher.js';
 import { applyObjects, type ApplyReply } from './k8s-api/apply.js';
 import { groveControllers, type Controller as ObjectController } from './controllers/index.js';
 import { RolloutApi } from './objects/rollout-api.js';
+import { withLastHeartbeat } from './objects/node-object.js';
+import type { AnyObject } from '../core/objects/changes.js';
 
 export type { MqttConnect };
 
@@ -388,7 +390,13 @@ export class ControlPlane {
     return this.mutex.run(() => fetchNodeConfigKey(this.opts.store, name, body, this.date()));
   }
 
-  /** Log lines of one pod, or of every pod of a workload (logs-api.ts). */
+  /** An object as the Kubernetes paths serve it: a Node with its last heartbeat (k8s-api/routes.ts ServedObject). */
+  served(object: AnyObject): AnyObject {
+    if (object.kind !== 'Node') return object;
+    return withLastHeartbeat(object as unknown as Node, this.statusCache.lastReportAt(object.metadata.name)) as unknown as AnyObject;
+  }
+
+    /** Log lines of one pod, or of every pod of a workload (logs-api.ts). */
   logs(query: LogsQuery, onLines: (lines: LogLine[]) => void, onError: (pod: string, err: unknown) => void, signal?: AbortSignal): Promise<void> {
     const deps = {
       objects: this.objects,

@@ -212,7 +212,12 @@ export class StatusCache {
     return out;
   }
 
-  /** Every pod status the nodes last reported (for the Job TTL check). */
+  /** When `node` last reported a status (ms), if since this server started. */
+  lastReportAt(node: string): number | undefined {
+    return this.live.get(node)?.lastStatusMs;
+  }
+
+    /** Every pod status the nodes last reported (for the Job TTL check). */
   reportedPods(): PodStatus[] {
     return [...this.live.values()].flatMap((l) => l.status?.pods ?? []);
   }

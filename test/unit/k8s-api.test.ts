@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { Router } from '../../src/server/http.js';
 import { applyObjects } from '../../src/server/k8s-api/apply.js';
-import { addKubernetesRoutes } from '../../src/server/k8s-api/routes.js';
+import { addKubernetesRoutes, type ServedObject } from '../../src/server/k8s-api/routes.js';
 import { statusErrorFormat } from '../../src/server/k8s-api/status.js';
 import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
@@ -22,6 +22,8 @@ let server: http.Server;
 let base: string;
 let store: MemoryStore;
 let objects: ObjectStore;
+/** What the server adds to objects as GET serves them (the control plane: a Node's last heartbeat). */
+let served: ServedObject;
 
 beforeEach(async () => {
   store = new MemoryStore();
@@ -31,7 +33,8 @@ beforeEach(async () => {
   await ensureDefaultNamespace(objects);
   const router = new Router({ logger: silentLogger(), adminToken: TOKEN });
   router.add('POST', '/v1/apply', async (ctx) => applyObjects(objects, await ctx.body()), 'admin', statusErrorFormat);
-  addKubernetesRoutes(router, objects);
+  served = (o) => o;
+  addKubernetesRoutes(router, objects, (o) => served(o));
   server = http.createServer(router.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -224,7 +227,16 @@ describe('Kubernetes read and delete paths', () => {
     expect(r.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
   });
 
-  it('refuses watch instead of pretending', async () => {
+  it('serves objects through the server\'s overlay (item and list), the store untouched', async () => {
+    served = (o) => (o.kind === 'ConfigMap' ? ({ ...o, data: { ...(o as { data?: object }).data, live: 'yes' } } as typeof o) : o);
+    const item = await call('GET', '/api/v1/namespaces/default/configmaps/cfg');
+    expect(item.body.data).toMatchObject({ live: 'yes' });
+    expect((await call('GET', '/api/v1/configmaps')).body.items.map((i: any) => i.data.live)).toEqual(['yes']);
+    expect((await call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).body.data).toBeUndefined();
+    expect((await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'cfg' }) as { data?: object })?.data).not.toHaveProperty('live');
+  });
+
+    it('refuses watch instead of pretending', async () => {
     expect((await call('GET', '/api/v1/namespaces/default/pods?watch=true')).status).toBe(400);
   });
 });

@@ -11,7 +11,7 @@ import type { WireNodeFacts } from '../../src/core/objects/wire.js';
 import { nodeKeyKey } from '../../src/server/node-keys.js';
 import { createAuthenticator, generatePassword, storeNodeLookup } from '../../src/server/security/credentials.js';
 import { createJoinToken } from '../../src/server/security/tokens.js';
-import { joinedNode, nodeStatus, nodeWithFacts, patchedNode } from '../../src/server/objects/node-object.js';
+import { joinedNode, nodeStatus, nodeWithFacts, patchedNode, withLastHeartbeat } from '../../src/server/objects/node-object.js';
 import { NodeRegistry } from '../../src/server/objects/node-registry.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { NodeReports } from '../../src/server/objects/node-reports.js';
@@ -86,6 +86,18 @@ describe('Node objects (pure)', () => {
     const down = nodeStatus(beat, { ready: false, since: t + 90_000, lastReportAt: t + 30_000 }, undefined);
     expect(down.conditions?.[0]).toMatchObject({ status: 'False', reason: 'NodeStatusUnknown', lastTransitionTime: '2026-03-01T10:01:30Z', lastHeartbeatTime: '2026-03-01T10:00:30Z' });
     expect(down.nodeInfo).toEqual(first.nodeInfo);
+  });
+
+  it('served with the last heartbeat: only a later report moves lastHeartbeatTime; nothing else changes', () => {
+    const t = Date.parse('2026-03-01T10:00:00Z');
+    const node = { ...joinedNode('pi-1', {}), status: nodeStatus(undefined, { ready: true, since: t, lastReportAt: t }, facts()) };
+    const served = withLastHeartbeat(node, t + 45_500);
+    expect(served.status?.conditions?.[0]).toEqual({ ...node.status.conditions![0], lastHeartbeatTime: '2026-03-01T10:00:45Z' });
+    expect({ ...served, status: { ...served.status, conditions: [] } }).toEqual({ ...node, status: { ...node.status, conditions: [] } });
+    expect(withLastHeartbeat(node, undefined)).toBe(node);
+    expect(withLastHeartbeat(node, t - 60_000)).toBe(node);
+    // No Ready condition yet (joined, never reported): nothing to add.
+    expect(withLastHeartbeat(joinedNode('pi-2', {}), t)).toEqual(joinedNode('pi-2', {}));
   });
 });
 
@@ -229,7 +241,11 @@ describe('StatusCache with Node objects', () => {
       await settle();
     }
     // Heartbeats (free memory moving) never rewrite the Node object.
-    expect((await objects.get({ kind: 'Node', name: 'pi-1' }))?.metadata.resourceVersion).toBe(version);
+    const stored = (await objects.get({ kind: 'Node', name: 'pi-1' }))!;
+    expect(stored.metadata.resourceVersion).toBe(version);
+    expect(stored.status?.conditions?.[0]?.lastHeartbeatTime).toBe('2025-05-01T00:00:00Z');
+    // The API serves the last heartbeat's time from memory (the 8th, 120 s later).
+    expect(withLastHeartbeat(stored, cache.lastReportAt('pi-1')).status?.conditions?.[0]).toMatchObject({ status: 'True', lastHeartbeatTime: '2025-05-01T00:02:00Z', lastTransitionTime: '2025-05-01T00:00:00Z' });
     clock.advance(60_000);
     await cache.sweep();
     await settle();

@@ -9,10 +9,11 @@
  *   DELETE the item paths                background cascade: the garbage collector takes dependents
  *
  * Lists are `<Kind>List` objects with the store revision as resourceVersion; `?labelSelector=`
- * filters; failures are Status objects. Discovery, watch and patch are issue 14.
+ * filters; failures are Status objects. What GET answers passes through `served` (the server adds
+ * what it keeps in memory only, such as a Node's last heartbeat). Discovery, watch and patch are issue 14.
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
-import type { ObjectRef } from '../../core/objects/changes.js';
+import type { AnyObject, ObjectRef } from '../../core/objects/changes.js';
 import { ALL_KINDS, type KindInfo } from '../../core/objects/kinds.js';
 import type { RequestContext, Router } from '../http.js';
 import { parseSelector } from '../objects/label-selector.js';
@@ -53,16 +54,21 @@ function itemRef(scope: Scope, name: string): ObjectRef {
   return { kind: scope.info.kind, ...(scope.namespace !== undefined ? { namespace: scope.namespace } : {}), name };
 }
 
-async function list(objects: ObjectStore, scope: Scope, ctx: RequestContext): Promise<unknown> {
+/** An object as GET answers it: the stored one, with what the server keeps in memory only. */
+export type ServedObject = (object: AnyObject) => AnyObject;
+
+const AS_STORED: ServedObject = (object) => object;
+
+async function list(objects: ObjectStore, scope: Scope, ctx: RequestContext, served: ServedObject): Promise<unknown> {
   const { selector } = listQuery(ctx);
   const found = await objects.list(scope.info.kind, { ...(scope.namespace !== undefined ? { namespace: scope.namespace } : {}), selector });
-  return { apiVersion: scope.info.apiVersion, kind: `${scope.info.kind}List`, metadata: { resourceVersion: String(found.revision) }, items: found.items };
+  return { apiVersion: scope.info.apiVersion, kind: `${scope.info.kind}List`, metadata: { resourceVersion: String(found.revision) }, items: found.items.map((o) => served(o as AnyObject)) };
 }
 
-async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<unknown> {
+async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<AnyObject> {
   const object = await objects.get(ref);
   if (!object) throw new GroveError(ErrorCode.NotFound, notFoundMessage(ref.kind, ref.name), { details: { kind: ref.kind, name: ref.name } });
-  return object;
+  return object as AnyObject;
 }
 
 /**
@@ -78,7 +84,7 @@ async function deleteItem(objects: ObjectStore, ref: ObjectRef): Promise<unknown
 }
 
 /** Adds the Kubernetes paths to `router` (admin token; Status errors). */
-export function addKubernetesRoutes(router: Router, objects: ObjectStore): void {
+export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject = AS_STORED): void {
   const add = (method: 'GET' | 'DELETE', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
     router.add(
       method,
@@ -94,11 +100,11 @@ export function addKubernetesRoutes(router: Router, objects: ObjectStore): void 
   };
   router.formatErrorsUnder('/api/', statusErrorFormat).formatErrorsUnder('/apis/', statusErrorFormat);
   for (const root of ['/api/v1', '/apis/:group/:version']) {
-    add('GET', `${root}/namespaces/:namespace/:plural`, (ctx, scope) => list(objects, scope(ctx.params.namespace), ctx));
-    add('GET', `${root}/namespaces/:namespace/:plural/:name`, (ctx, scope) => getItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!)));
+    add('GET', `${root}/namespaces/:namespace/:plural`, (ctx, scope) => list(objects, scope(ctx.params.namespace), ctx, served));
+    add('GET', `${root}/namespaces/:namespace/:plural/:name`, async (ctx, scope) => served(await getItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!))));
     add('DELETE', `${root}/namespaces/:namespace/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!)));
-    add('GET', `${root}/:plural`, (ctx, scope) => list(objects, scope(), ctx));
-    add('GET', `${root}/:plural/:name`, (ctx, scope) => getItem(objects, itemRef(scope(), ctx.params.name!)));
+    add('GET', `${root}/:plural`, (ctx, scope) => list(objects, scope(), ctx, served));
+    add('GET', `${root}/:plural/:name`, async (ctx, scope) => served(await getItem(objects, itemRef(scope(), ctx.params.name!))));
     add('DELETE', `${root}/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(), ctx.params.name!)));
   }
 }

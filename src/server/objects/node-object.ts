@@ -8,9 +8,10 @@
  * them; the keys set through the API are listed in the `grove.io/api-labels` annotation so that a
  * self-reported label the node drops later disappears, while an API label stays.
  *
- * Cordon is spec.unschedulable. Status: the Ready condition (lastHeartbeatTime written on
- * transitions only: flash), nodeInfo, capacity/allocatable and addresses, from the node's
- * facts; values that move all the time (free memory, free disk) stay out of the object.
+ * Cordon is spec.unschedulable. Status: the Ready condition (lastHeartbeatTime stored on
+ * transitions only: flash; the API serves the last report's time, withLastHeartbeat), nodeInfo,
+ * capacity/allocatable and addresses, from the node's facts; values that move all the time (free
+ * memory, free disk) stay out of the object.
  * The node's credential hash is never in the object (GroveKeys.nodeCredential).
  */
 import type { Node, NodeStatus } from '../../core/objects/cluster.js';
@@ -106,6 +107,21 @@ export function readyCondition(previous: readonly Condition[] | undefined, readi
   return readiness.ready
     ? { type: 'Ready', status, reason: 'KubeletReady', message: 'grove agent is posting ready status', lastHeartbeatTime: rfc3339(readiness.lastReportAt ?? readiness.since), lastTransitionTime: at }
     : { type: 'Ready', status, reason: 'NodeStatusUnknown', message: 'grove agent stopped posting node status', lastHeartbeatTime: rfc3339(readiness.lastReportAt ?? readiness.since), lastTransitionTime: at };
+}
+
+/**
+ * `node` as the API serves it: the Ready condition's lastHeartbeatTime is the node's last report
+ * (kept in memory), not the one stored at the last transition, which heartbeats never rewrite
+ * (flash). Kubernetes' meaning of the field, with no write per heartbeat. The same object when
+ * there is no later report.
+ */
+export function withLastHeartbeat(node: Node, lastReportAt: number | undefined): Node {
+  const conditions = node.status?.conditions;
+  const ready = conditions?.find((c) => c.type === 'Ready');
+  if (lastReportAt === undefined || !ready) return node;
+  const beat = rfc3339(lastReportAt);
+  if (ready.lastHeartbeatTime !== undefined && Date.parse(ready.lastHeartbeatTime) >= Date.parse(beat)) return node;
+  return { ...node, status: { ...node.status, conditions: conditions!.map((c) => (c === ready ? { ...c, lastHeartbeatTime: beat } : c)) } };
 }
 
 /** What Kubernetes reports as a node's capacity, from the facts that do not move. */
