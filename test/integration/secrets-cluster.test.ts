@@ -1,8 +1,9 @@
 /**
  * Secrets with the real programs: `grove server` (LevelDB on disk) and `grove agent` processes.
- * A plaintext Secret left by an older version is sealed at start and its plaintext leaves the
- * LevelDB files; new Secrets never reach the disk, the logs, or any output without
- * --show-values; a node that joined before config keys gets its key from the server.
+ * A plaintext Secret left by an older version (0.1's record) is migrated, sealed at start and its
+ * plaintext leaves the LevelDB files; new Secrets never reach the disk, the logs, or any output
+ * without --show-values (with it: the Secret object as stored, data in base64); a node that
+ * joined before config keys gets its key from the server.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -35,6 +36,13 @@ function holding(files: { path: string; bytes: Buffer }[], needle: string): stri
 describeWith(['root', 'runc', 'shim'], 'Secrets with grove server and grove agent processes', () => {
   let cluster: TestCluster;
 
+  /** The Secret's data as `get -o json --show-values` prints it: the stored object's, in base64. */
+  async function shownData(name: string): Promise<Record<string, string>> {
+    const r = await cluster.grove(['get', 'secret', name, '-o', 'json', '--show-values']);
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { data: Record<string, string> }).data;
+  }
+
   beforeAll(async () => {
     // Debug level: the no-leak check reads every line the programs can write.
     cluster = await TestCluster.create({ env: { GROVE_LOG_LEVEL: 'debug' } });
@@ -58,8 +66,7 @@ describeWith(['root', 'runc', 'shim'], 'Secrets with grove server and grove agen
     expect((await readFile(keyFile)).length).toBe(32);
     expect(cluster.serverLog).toContain('plaintext Secrets encrypted at rest');
     expect(holding(await filesUnder(join(cluster.serverDir, 'server', 'db')), LEGACY)).toEqual([]);
-    const legacy = await cluster.grove(['get', 'secret', 'legacy', '-o', 'json', '--show-values']);
-    expect(JSON.parse(legacy.stdout).data).toEqual({ password: LEGACY });
+    expect(await shownData('legacy')).toEqual({ password: b64(LEGACY) });
     const joinFile = join(cluster.agentDir('node-a'), 'agent', 'join.json');
     expect((await stat(joinFile)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(joinFile, 'utf8')).configKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
@@ -80,7 +87,10 @@ describeWith(['root', 'runc', 'shim'], 'Secrets with grove server and grove agen
     for (const o of outputs) expect(o.code, o.stderr).toBe(0);
     const shown = outputs.map((o) => o.stdout + o.stderr).join('\n');
     expect(shown).toMatch(/db\s+kubernetes.io\/basic-auth\s+2/);
-    expect(shown).toMatch(/password: \d+ bytes/);
+    // describe: keys and sizes (kubectl's layout); -o yaml|json: each key's size in bytes.
+    expect(outputs[3]!.stdout).toMatch(new RegExp(`^password:\\s+${VALUE.length} bytes$`, 'm'));
+    expect(outputs[1]!.stdout).toMatch(new RegExp(`^  password: ${VALUE.length}$`, 'm'));
+    expect((JSON.parse(outputs[2]!.stdout) as { data: unknown }).data).toEqual({ username: 5, password: VALUE.length });
     // A bad Secret: the error names the field, not the value.
     await writeFile(manifest, `apiVersion: v1\nkind: Secret\nmetadata:\n  name: bad\ndata:\n  password: ${VALUE}!\n`);
     const bad = await cluster.grove(['apply', '-f', manifest]);
@@ -93,8 +103,10 @@ describeWith(['root', 'runc', 'shim'], 'Secrets with grove server and grove agen
       expect(holding(disk.filter((f) => !f.path.endsWith('secret.yaml')), needle)).toEqual([]);
       expect(logs).not.toContain(needle);
     }
+    // --show-values: the object as stored, data in base64 (it applies back).
     const revealed = await cluster.grove(['get', 'secret', 'db', '-o', 'yaml', '--show-values']);
-    expect(revealed.stdout).toContain(VALUE);
+    expect(revealed.stdout).toContain(`password: ${b64(VALUE)}`);
+    expect(await shownData('db')).toEqual({ username: b64('admin'), password: b64(VALUE) });
   }, 120_000);
 
   it('a node that joined before config keys fetches its key with its credentials', async () => {
@@ -125,7 +137,6 @@ describeWith(['root', 'runc', 'shim'], 'Secrets with grove server and grove agen
     await expect(cluster.startServer()).rejects.toThrow(/secrets.key is missing but the store holds encrypted Secrets/);
     await writeFile(keyFile, key, { mode: 0o600 });
     await cluster.startServer();
-    const legacy = await cluster.grove(['get', 'secret', 'legacy', '-o', 'json', '--show-values']);
-    expect(JSON.parse(legacy.stdout).data).toEqual({ password: LEGACY });
+    expect(await shownData('legacy')).toEqual({ password: b64(LEGACY) });
   }, 120_000);
 });
