@@ -80,7 +80,8 @@ describe('grove get -o yaml | grove apply: unchanged for every kind', () => {
 
   /** get TYPE NAME -o yaml, then apply that file: the apply's one line. */
   async function roundTrip(type: string, name: string, namespace = 'shop'): Promise<string> {
-    const got = await grove('get', type, name, '-n', namespace, '-o', 'yaml');
+    // A Secret prints its data only when asked (docs/security.md); without it, each key's size.
+    const got = await grove('get', type, name, '-n', namespace, '-o', 'yaml', ...(type === 'secret' ? ['--show-values'] : []));
     expect(got.code, got.stderr).toBe(0);
     const file = join(dir, `${type}-${name}.yaml`);
     await writeFile(file, got.stdout);
@@ -117,6 +118,12 @@ describe('grove get -o yaml | grove apply: unchanged for every kind', () => {
   it('re-applying the same files changes nothing', async () => {
     const again = await grove('apply', '-f', join(dir, 'stack.yaml'));
     expect(again.stdout.trim().split('\n').every((l) => l.endsWith(' unchanged')), again.stdout).toBe(true);
+  });
+
+  it('a Secret without --show-values prints sizes, not values: it does not apply back', async () => {
+    const hidden = await grove('get', 'secret', 'db', '-n', 'shop', '-o', 'yaml');
+    expect(hidden.stdout).toMatch(/^ {2}password: 6$/m);
+    expect(hidden.stdout).not.toContain(Buffer.from('s3cret').toString('base64'));
   });
 
   it.each([
