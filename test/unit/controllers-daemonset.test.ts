@@ -65,6 +65,25 @@ describe('DaemonSet', () => {
     expect(w.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([1, 2]);
   });
 
+  it('keeps the revision whose template is the same by meaning (0.1 spelling): no new revision, no pod replaced', () => {
+    const template = (image: string, cpu: string | number) => ({ metadata: { labels: { app: 'agent' } }, spec: { containers: [container('app', { image, resources: { limits: { cpu, memory: '16Mi' } } })] } });
+    const w = world([node('a'), node('b'), daemonSet('agent', { template: template('docker.io/example/reader:2.1', '100m') })]);
+    pass(w, ds);
+    markReady(w);
+    pass(w, ds);
+    const before = pods(w).map((p) => p.metadata.name);
+    const d = w.objects.DaemonSet[0]!;
+    w.objects.DaemonSet[0] = { ...d, spec: { ...d.spec, template: daemonSet('agent', { template: template('example/reader:2.1', 0.1) }).spec.template } };
+    expect(ds.reconcile(snapshot(w)).changes.filter((c) => c.op !== 'status')).toEqual([]);
+    pass(w, ds);
+    expect(w.objects.ControllerRevision.map((cr) => cr.revision)).toEqual([1]);
+    expect(pods(w).map((p) => p.metadata.name)).toEqual(before);
+    // A real change still updates.
+    setImage(w, 'example/reader:2.2');
+    pass(w, ds);
+    expect(w.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([1, 2]);
+  });
+
   it('replaces pods on NotReady nodes at once, counting them against nothing', () => {
     const w = world([node('a'), node('b', { ready: true }), daemonSet('agent')]);
     pass(w, ds);

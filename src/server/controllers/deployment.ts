@@ -1,7 +1,7 @@
 /**
  * Deployment → ReplicaSets, as Kubernetes' deployment controller: one ReplicaSet per pod
- * template, named `<deployment>-<pod-template-hash>`, found again by comparing templates (never
- * by recomputing the hash: migrated sets keep 0.1's); its revision annotation only grows (a
+ * template, named `<deployment>-<pod-template-hash>`, found again by comparing templates by
+ * meaning (never by recomputing the hash: migrated sets keep 0.1's hash and spelling); its revision annotation only grows (a
  * template that becomes current again gets the next number). RollingUpdate moves replicas from
  * the old sets to the new within maxSurge/maxUnavailable; Recreate empties the old sets first.
  *
@@ -14,6 +14,7 @@ import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { PodTemplateSpec } from '../../core/objects/pod.js';
 import { CHANGE_CAUSE_ANNOTATION, DEPLOYMENT_REVISION_ANNOTATION, LAST_ROLLBACK_ANNOTATION, POD_TEMPLATE_HASH_LABEL, readGroveAnnotations, ROLLOUT_COMPLETE_ANNOTATION } from '../../core/objects/annotations.js';
+import { findTemplate } from '../../core/objects/template-equality.js';
 import { podTemplateHash } from '../../core/objects/template-hash.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { availableCondition, countsOf, failedCondition, isComplete, judgeProgress, type RolloutFigures } from './deployment-status.js';
@@ -82,10 +83,11 @@ export function reconcileDeployment(d: Deployment, ctx: Context): Reconciled {
   const owned = ctx.replicaSetsBy.of(d).filter((rs) => !isBeingDeleted(rs)).sort(byRevision);
   const newest = Math.max(0, ...owned.map(revisionOf));
   let collisionCount = d.status?.collisionCount ?? 0;
-  // By template; else (a stored form that differs by defaulting only) its own set of the very hash,
-  // which must never be taken for a collision: that would make a new set on every pass.
+  // By template (template-equality.ts: the same by meaning, so a migrated set spelled as 0.1
+  // spelled it is found again); else its own set of the very hash, which must never be taken for
+  // a collision: that would make a new set on every pass.
   const ownName = `${d.metadata.name}-${podTemplateHash(d.spec.template, collisionCount)}`;
-  let current = owned.find((rs) => sameData(deploymentTemplateOf(rs), d.spec.template)) ?? owned.find((rs) => rs.metadata.name === ownName);
+  let current = findTemplate(owned, deploymentTemplateOf, revisionOf, d.spec.template) ?? owned.find((rs) => rs.metadata.name === ownName);
   let newRevision = false;
   let currentIsNew = false;
   if (!current) {

@@ -1,0 +1,77 @@
+/**
+ * Upgrade, then re-apply: a 0.1 store migrated at start (test/fixtures/migrate, a real 0.1
+ * store) and then the very manifests 0.1 was given (test/fixtures/migrate/manifests, as
+ * `grove apply -f` reads them now) must not roll anything: the client now stores images and
+ * quantities as written (`nginx:1.27`, `0.1`) where the migration wrote 0.1's canonical forms
+ * (`docker.io/library/nginx:1.27`, `100m`), and the Deployment and DaemonSet controllers must
+ * take those templates as the same. One pass of every controller: no Pod created or deleted, no
+ * ReplicaSet or ControllerRevision made.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
+import { decodeBackup } from '../../src/store/backup.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { StoreOp } from '../../src/store/store.js';
+import { groveControllers } from '../../src/server/controllers/index.js';
+import { applyObjects } from '../../src/server/k8s-api/apply.js';
+import { upgradeStoreAtStart } from '../../src/server/migrate/upgrade-store.js';
+import { ControllerLoop } from '../../src/server/objects/controller-loop.js';
+import { ObjectStore } from '../../src/server/objects/object-store.js';
+import { REPO_ROOT } from '../support/grove-cli.js';
+import { ManualClock } from '../support/manual-clock.js';
+
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'migrate');
+const backup = decodeBackup(readFileSync(join(FIXTURES, '0.1-store.backup')));
+const secretKey = readFileSync(join(FIXTURES, '0.1-secrets.key'));
+/** As make-fixture.mjs applied them last (web was updated to 1.27). */
+const MANIFESTS = ['k8s/web.yaml', 'k8s/sensors.yaml', 'k8s/backup.yaml', 'homelab/compose.yaml'];
+
+function manifestFiles() {
+  return MANIFESTS.map((name) => ({
+    path: name,
+    text: readFileSync(join(FIXTURES, 'manifests', name), 'utf8').replaceAll('{{version}}', '1.27'),
+    dir: join('/srv', name, '..'),
+  }));
+}
+
+async function migratedCluster() {
+  const store = new MemoryStore();
+  await store.open();
+  await store.commit(backup.entries.map((e): StoreOp => ({ type: 'put', key: e.key, value: e.value })));
+  let n = 0;
+  expect(await upgradeStoreAtStart(store, { secretKey, context: { now: new Date('2030-01-01T00:00:00Z'), newUid: () => `u${++n}` }, log: silentLogger() })).toBe('migrated');
+  const clock = new ManualClock(Date.parse('2030-01-01T00:00:10Z'));
+  const objects = new ObjectStore({ store, clock });
+  const loop = new ControllerLoop({ objects, controllers: groveControllers(), clock, logger: silentLogger(), randomSuffix: () => 'zzzzz' });
+  return { objects, loop };
+}
+
+async function names(objects: ObjectStore, kind: 'Pod' | 'ReplicaSet' | 'ControllerRevision'): Promise<string[]> {
+  return (await objects.list(kind)).items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+}
+
+async function inventory(objects: ObjectStore) {
+  return { pods: await names(objects, 'Pod'), replicaSets: await names(objects, 'ReplicaSet'), revisions: await names(objects, 'ControllerRevision') };
+}
+
+describe('re-applying the 0.1 manifests after the upgrade', () => {
+  it('creates and deletes no Pod, and makes no ReplicaSet or ControllerRevision; the workloads keep what was applied', async () => {
+    const { objects, loop } = await migratedCluster();
+    const { objects: applied, problems } = manifestsToObjects(manifestFiles());
+    expect(problems).toEqual([]);
+    await loop.runOnce();
+    const before = await inventory(objects);
+    const reply = await applyObjects(objects, { objects: applied });
+    // Textual, as kubectl's: the stored spelling differs, so the workloads are "configured".
+    expect(reply.results.find((r) => r.name === 'web')?.action).toBe('configured');
+    for (let i = 0; i < 3; i++) await loop.runOnce();
+    expect(await inventory(objects)).toEqual(before);
+    const web = await objects.get({ kind: 'Deployment', namespace: 'default', name: 'web' });
+    expect(web?.spec.template.spec.containers[0]!.image).toBe('nginx:1.27');
+    const sensors = await objects.get({ kind: 'DaemonSet', namespace: 'default', name: 'sensor-reader' });
+    expect(sensors?.spec.template.spec.containers[0]!.resources?.limits?.cpu).toBe('0.1');
+  });
+});
