@@ -199,11 +199,7 @@ describe('migrateLegacy on a real 0.1 store', () => {
   it('gives the same pod template back that the original manifest defaults to (re-apply restarts nothing)', () => {
     // The manifests make-fixture.mjs applied, read as the objects' client reads them (images
     // normalised as 0.1 did).
-    const script = readFileSync(join(FIXTURES, 'make-fixture.mjs'), 'utf8');
-    const manifest = (file: string, version = '') => {
-      const text = new RegExp(`'${file.replace(/[/.]/g, '\\$&')}': \\((?:version)?\\) => \`([^\`]*)\``).exec(script)![1]!;
-      return text.replaceAll('${version}', version).replaceAll("${'$'}", '$');
-    };
+    const manifest = (file: string, version = '') => readFileSync(join(FIXTURES, 'manifests', file), 'utf8').replaceAll('{{version}}', version);
     const web = (manifest('k8s/web.yaml', '1.27').split('---\n').map((d) => parse(d) as KindObject<'Deployment'>)).find((d) => d.kind === 'Deployment')!;
     web.spec.template.spec.containers[0]!.image = 'docker.io/library/nginx:1.27';
     const appliedWeb = validate('Deployment', web);
