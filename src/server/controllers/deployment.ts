@@ -16,6 +16,7 @@ import type { PodTemplateSpec } from '../../core/objects/pod.js';
 import { CHANGE_CAUSE_ANNOTATION, DEPLOYMENT_REVISION_ANNOTATION, LAST_ROLLBACK_ANNOTATION, POD_TEMPLATE_HASH_LABEL, readGroveAnnotations, ROLLOUT_COMPLETE_ANNOTATION } from '../../core/objects/annotations.js';
 import { findTemplate } from '../../core/objects/template-equality.js';
 import { podTemplateHash } from '../../core/objects/template-hash.js';
+import { parseNodeWorkloadKey } from '../../core/node-workload-key.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { availableCondition, countsOf, failedCondition, isComplete, judgeProgress, type RolloutFigures } from './deployment-status.js';
 import { ControlledIndex, controllerRef, isActiveOwner, isBeingDeleted, isoTime, isPodReady, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
@@ -177,10 +178,19 @@ function pruneHistory(d: Deployment, old: readonly ReplicaSet[], nextOld: readon
   return idle.slice(0, excess).map((rs) => ({ op: 'delete' as const, ref: { kind: 'ReplicaSet' as const, namespace: rs.metadata.namespace ?? 'default', name: rs.metadata.name } }));
 }
 
-/** "namespace/name" of the workloads some node reports holding an update back for. */
+/**
+ * "namespace/name" of the workloads some node reports holding an update back for. A report
+ * names the pod's top-level owner as nodes name workloads (node-workload-key.ts: `web` in
+ * default, `shop_web` in namespace shop).
+ */
 export function deferredWorkloads(snapshot: ControllerSnapshot): Set<string> {
   const out = new Set<string>();
-  for (const r of snapshot.reports.values()) for (const d of r.status.deferred ?? []) out.add(d.app.includes('/') ? d.app : `default/${d.app}`);
+  for (const r of snapshot.reports.values()) {
+    for (const d of r.status.deferred ?? []) {
+      const { namespace, name } = parseNodeWorkloadKey(d.app);
+      out.add(`${namespace}/${name}`);
+    }
+  }
   return out;
 }
 
