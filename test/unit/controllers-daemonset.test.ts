@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { daemonSetController } from '../../src/server/controllers/daemonset.js';
-import { container, daemonSet, markReady, node, pass, pods, snapshot, world, type World } from './controller-fixtures.js';
+import { container, daemonSet, markReady, node, pass, pods, report, snapshot, world, type World } from './controller-fixtures.js';
 
 const ds = daemonSetController();
 const placed = (w: World) => pods(w).map((p) => `${p.spec.nodeName}:${p.spec.containers[0]!.image.split(':')[1]}`).sort();
@@ -34,6 +34,21 @@ describe('DaemonSet', () => {
     w.objects.Node = [node('a'), node('b', { labels: { role: 'gw' } })];
     pass(w, ds);
     expect(placed(w)).toEqual(['b:1']);
+  });
+
+  it('a node that has not reported yet (migrated from 0.1) keeps its pod for labels it reports itself; its report decides', () => {
+    const template = { metadata: { labels: { app: 'agent' } }, spec: { nodeSelector: { 'node.grove.io/hollow': 'true' }, containers: [container()] } };
+    const labelled = { labels: { 'node.grove.io/hollow': 'true' } };
+    const w = world([node('a', labelled), node('b', labelled), daemonSet('agent', { template })]);
+    pass(w, ds);
+    expect(placed(w)).toEqual(['a:1', 'b:1']);
+    // As the migration writes them: 0.1 kept the nodes' own labels in memory only.
+    w.objects.Node = [node('a'), node('b'), node('c')];
+    pass(w, ds);
+    expect(placed(w)).toEqual(['a:1', 'b:1']);
+    w.reports.set('b', report('b', []));
+    pass(w, ds);
+    expect(placed(w)).toEqual(['a:1']);
   });
 
   it('cordoned nodes get and keep DaemonSet pods (as in Kubernetes); a failed NotReady node gets none but keeps its own', () => {

@@ -17,6 +17,7 @@ import { openSealedValue, sealStoreValue } from '../../src/server/sealed-store.j
 import { migrateLegacy, type LegacyEntry, type MigrationContext } from '../../src/server/migrate/migrate-legacy.js';
 import { bytesQuantity, cpuQuantity } from '../../src/server/migrate/pod-template.js';
 import { planUpgrade } from '../../src/server/migrate/upgrade-store.js';
+import { nodeWithFacts } from '../../src/server/objects/node-object.js';
 import { REPO_ROOT } from '../support/grove-cli.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'migrate');
@@ -175,7 +176,13 @@ describe('migrateLegacy on a real 0.1 store', () => {
     expect(cordoned.metadata.labels).toMatchObject({ zone: 'lab' });
     expect(cordoned.status?.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True' });
     expect(get('Node', 'nodes/hollow-0').spec).toBeUndefined();
-    expect(get('Node', 'nodes/hollow-0').metadata.labels).toMatchObject({ accelerator: 'none' });
+    // Labels set through the API, written as the API writes them, so the node's first report keeps them.
+    expect(get('Node', 'nodes/hollow-0').metadata).toMatchObject({
+      labels: { accelerator: 'none', zone: 'lab', 'kubernetes.io/hostname': 'hollow-0' },
+      annotations: { 'grove.io/api-labels': 'accelerator,zone' },
+    });
+    const reported = nodeWithFacts(get('Node', 'nodes/hollow-0'), { os: 'linux', arch: 'arm64', labels: { 'node.grove.io/hollow': 'true' } });
+    expect(reported.metadata.labels).toEqual({ accelerator: 'none', zone: 'lab', 'kubernetes.io/hostname': 'hollow-0', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64', 'node.grove.io/hollow': 'true' });
     expect(JSON.stringify([...put.entries()].filter(([k]) => k.startsWith('nodes/')))).not.toMatch(/credentialHash/);
     const legacy = backup.entries.find((e) => e.key === 'nodes/hollow-1')!.value as { credentialHash: string };
     expect(put.get(GroveKeys.nodeCredential('hollow-1'))).toMatchObject({ credentialHash: legacy.credentialHash });

@@ -5,7 +5,8 @@
  * quantities as written (`nginx:1.27`, `0.1`) where the migration wrote 0.1's canonical forms
  * (`docker.io/library/nginx:1.27`, `100m`), and the Deployment and DaemonSet controllers must
  * take those templates as the same. One pass of every controller: no Pod created or deleted, no
- * ReplicaSet or ControllerRevision made.
+ * ReplicaSet or ControllerRevision made. And the first passes after the upgrade, before any node
+ * has reported, must not move anything either.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,6 +57,18 @@ async function names(objects: ObjectStore, kind: 'Pod' | 'ReplicaSet' | 'Control
 async function inventory(objects: ObjectStore) {
   return { pods: await names(objects, 'Pod'), replicaSets: await names(objects, 'ReplicaSet'), revisions: await names(objects, 'ControllerRevision') };
 }
+
+describe('the first start after the upgrade', () => {
+  it('creates and deletes no Pod before the nodes report (their own labels were never stored by 0.1)', async () => {
+    const { objects, loop } = await migratedCluster();
+    const before = await inventory(objects);
+    for (let i = 0; i < 3; i++) await loop.runOnce();
+    expect(await inventory(objects)).toEqual(before);
+    // The 0.1 labels set through the API are kept as such (a node's first report keeps them).
+    const node = await objects.get({ kind: 'Node', name: 'hollow-0' });
+    expect(node?.metadata.annotations?.['grove.io/api-labels']).toBe('accelerator,zone');
+  });
+});
 
 describe('re-applying the 0.1 manifests after the upgrade', () => {
   it('creates and deletes no Pod, and makes no ReplicaSet or ControllerRevision; the workloads keep what was applied', async () => {
