@@ -99,6 +99,34 @@ describe('DaemonSet', () => {
     expect(w.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([1, 2]);
   });
 
+  it('prunes ControllerRevisions beyond revisionHistoryLimit (oldest first), never one a pod still runs', () => {
+    const w = world([node('a'), node('b', { ready: false, since: 0 }), daemonSet('agent', { revisionHistoryLimit: 1 })]);
+    pass(w, ds);
+    markReady(w);
+    // b is NotReady since long: it got no pod, so nothing pins an old revision there.
+    for (const v of ['2', '3', '4']) {
+      setImage(w, `example/app:${v}`);
+      pass(w, ds);
+      markReady(w);
+      pass(w, ds);
+    }
+    expect(placed(w)).toEqual(['a:4']);
+    expect(w.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([3, 4]);
+    // A revision a pod still runs is kept, even beyond the limit.
+    const w2 = world([node('a'), node('c'), daemonSet('agent', { revisionHistoryLimit: 0, updateStrategy: { type: 'OnDelete' } })]);
+    pass(w2, ds);
+    markReady(w2);
+    const d = w2.objects.DaemonSet[0]!;
+    const spec = structuredClone(d.spec);
+    spec.template.spec.containers[0]!.image = 'example/app:2';
+    w2.objects.DaemonSet[0] = { ...d, spec };
+    pass(w2, ds);
+    expect(w2.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([1, 2]);
+    w2.objects.Pod = [];
+    pass(w2, ds);
+    expect(w2.objects.ControllerRevision.map((cr) => cr.revision)).toEqual([2]);
+  });
+
   it('replaces pods on NotReady nodes at once, counting them against nothing', () => {
     const w = world([node('a'), node('b', { ready: true }), daemonSet('agent')]);
     pass(w, ds);

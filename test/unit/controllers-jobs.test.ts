@@ -166,5 +166,12 @@ describe('CronJob', () => {
     // Its pod record follows by garbage collection.
     applyChanges(w, changes);
     expect(garbageCollector().reconcile(snapshot(w)).changes.map((c) => c.op)).toEqual(['delete']);
+    pass(w, garbageCollector());
+    // A lower history limit (re-applied) drops the records beyond it at once, their pods with them.
+    const cj = w.objects.CronJob[0]!;
+    w.objects.CronJob[0] = { ...cj, spec: { ...cj.spec, successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 0 } };
+    pass(w, crons, garbageCollector());
+    expect(w.objects.Job.map((j) => j.metadata.name)).toEqual(['nightly-29000020']);
+    expect(pods(w).filter((p) => p.metadata.ownerReferences?.[0]?.kind === 'Job').map((p) => p.metadata.labels?.['job-name'])).toEqual(['nightly-29000020']);
   });
 });

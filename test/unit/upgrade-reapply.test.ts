@@ -16,7 +16,9 @@ import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js
 import { decodeBackup } from '../../src/store/backup.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { StoreOp } from '../../src/store/store.js';
-import { groveControllers } from '../../src/server/controllers/index.js';
+import { canonicalJson } from '../../src/core/canonical-json.js';
+import { emptyObjects, type ObjectsByKind } from '../../src/server/controllers/controller.js';
+import { groveControllers, nodeTargetsByNode, OwnerIndex } from '../../src/server/controllers/index.js';
 import { applyObjects } from '../../src/server/k8s-api/apply.js';
 import { upgradeStoreAtStart } from '../../src/server/migrate/upgrade-store.js';
 import { ControllerLoop } from '../../src/server/objects/controller-loop.js';
@@ -46,8 +48,9 @@ async function migratedCluster() {
   expect(await upgradeStoreAtStart(store, { secretKey, context: { now: new Date('2030-01-01T00:00:00Z'), newUid: () => `u${++n}` }, log: silentLogger() })).toBe('migrated');
   const clock = new ManualClock(Date.parse('2030-01-01T00:00:10Z'));
   const objects = new ObjectStore({ store, clock });
-  const loop = new ControllerLoop({ objects, controllers: groveControllers(), clock, logger: silentLogger(), randomSuffix: () => 'zzzzz' });
-  return { objects, loop };
+  let suffix = 0;
+  const loop = new ControllerLoop({ objects, controllers: groveControllers(), clock, logger: silentLogger(), randomSuffix: () => `zz${String(++suffix).padStart(3, '2')}` });
+  return { objects, loop, clock };
 }
 
 async function names(objects: ObjectStore, kind: 'Pod' | 'ReplicaSet' | 'ControllerRevision'): Promise<string[]> {
@@ -56,6 +59,13 @@ async function names(objects: ObjectStore, kind: 'Pod' | 'ReplicaSet' | 'Control
 
 async function inventory(objects: ObjectStore) {
   return { pods: await names(objects, 'Pod'), replicaSets: await names(objects, 'ReplicaSet'), revisions: await names(objects, 'ControllerRevision') };
+}
+
+/** What each node is sent (its schema-2 target's pods): the same means nothing restarts there. */
+async function nodeTargets(objects: ObjectStore): Promise<string> {
+  const all = emptyObjects() as { -readonly [K in keyof ObjectsByKind]: ObjectsByKind[K] };
+  for (const kind of Object.keys(all) as (keyof ObjectsByKind)[]) (all as Record<string, unknown>)[kind] = (await objects.list(kind)).items.map(({ metadata: { resourceVersion: _rv, ...m }, ...o }) => ({ ...o, metadata: m }));
+  return canonicalJson([...nodeTargetsByNode(all.Pod, new OwnerIndex(all))]);
 }
 
 describe('the first start after the upgrade', () => {
@@ -77,14 +87,33 @@ describe('re-applying the 0.1 manifests after the upgrade', () => {
     expect(problems).toEqual([]);
     await loop.runOnce();
     const before = await inventory(objects);
+    const targets = await nodeTargets(objects);
     const reply = await applyObjects(objects, { objects: applied });
     // Textual, as kubectl's: the stored spelling differs, so the workloads are "configured".
     expect(reply.results.find((r) => r.name === 'web')?.action).toBe('configured');
     for (let i = 0; i < 3; i++) await loop.runOnce();
     expect(await inventory(objects)).toEqual(before);
+    expect(await nodeTargets(objects)).toBe(targets);
     const web = await objects.get({ kind: 'Deployment', namespace: 'default', name: 'web' });
     expect(web?.spec.template.spec.containers[0]!.image).toBe('nginx:1.27');
     const sensors = await objects.get({ kind: 'DaemonSet', namespace: 'default', name: 'sensor-reader' });
     expect(sensors?.spec.template.spec.containers[0]!.resources?.limits?.cpu).toBe('0.1');
+  });
+
+  it('an update that then makes no progress rolls back to the migrated revision (grove.io/rollout-complete)', async () => {
+    const { objects, loop, clock } = await migratedCluster();
+    await loop.runOnce();
+    const files = manifestFiles().filter((f) => f.path === 'k8s/web.yaml').map((f) => ({ ...f, text: f.text.replace('image: nginx:1.27', 'image: nginx:9.99') }));
+    await applyObjects(objects, { objects: manifestsToObjects(files).objects });
+    // No node reports: no pod of either revision is ready, the rollout moves what it may, then stalls.
+    for (let i = 0; i < 10; i++) await loop.runOnce();
+    expect((await names(objects, 'ReplicaSet')).filter((n) => n.startsWith('default/web-'))).toHaveLength(3);
+    clock.advance(601_000);
+    for (let i = 0; i < 3; i++) await loop.runOnce();
+    const web = (await objects.get({ kind: 'Deployment', namespace: 'default', name: 'web' }))!;
+    expect(web.spec.template.spec.containers[0]!.image).toBe('docker.io/library/nginx:1.27');
+    expect(web.metadata.annotations?.['grove.io/last-rollback']).toMatch(/^revision 3 → 2 at /);
+    const current = (await objects.get({ kind: 'ReplicaSet', namespace: 'default', name: 'web-8edb989c8b0c24e8' }))!;
+    expect(current.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('4');
   });
 });
