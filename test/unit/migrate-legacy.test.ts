@@ -57,6 +57,8 @@ describe('migrateLegacy on a real 0.1 store', () => {
     const legacyKeys = backup.entries.map((e) => e.key);
     expect(plan.deletes.sort()).toEqual(legacyKeys.filter((k) => !k.startsWith('nodes/')).sort());
     for (const key of put.keys()) expect(key.startsWith('grove/') || parseObjectKey(key, ALL_KINDS) !== undefined, key).toBe(true);
+    // As the object store writes them: every object has a generation (else re-applying the same ConfigMap writes).
+    for (const [key, value] of put) if (!key.startsWith('grove/')) expect((value as { metadata: { generation?: number } }).metadata.generation, key).toBeGreaterThanOrEqual(1);
     expect(put.get(GroveKeys.schemaVersion)).toEqual({ version: 2, migratedFrom: '0.1', migratedAt: '2030-01-02T03:04:05.000Z' });
     expect(put.get(GroveKeys.cluster)).toEqual({ name: 'default' });
     // Every object is valid for its kind (the plan holds the defaulted copies).

@@ -23,6 +23,7 @@ import { applyObjects } from '../../src/server/k8s-api/apply.js';
 import { upgradeStoreAtStart } from '../../src/server/migrate/upgrade-store.js';
 import { ControllerLoop } from '../../src/server/objects/controller-loop.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
+import { SealedStore } from '../../src/server/sealed-store.js';
 import { REPO_ROOT } from '../support/grove-cli.js';
 import { ManualClock } from '../support/manual-clock.js';
 
@@ -47,7 +48,8 @@ async function migratedCluster() {
   let n = 0;
   expect(await upgradeStoreAtStart(store, { secretKey, context: { now: new Date('2030-01-01T00:00:00Z'), newUid: () => `u${++n}` }, log: silentLogger() })).toBe('migrated');
   const clock = new ManualClock(Date.parse('2030-01-01T00:00:10Z'));
-  const objects = new ObjectStore({ store, clock });
+  // As the server opens it: Secrets sealed at rest (the migration sealed them with this key).
+  const objects = new ObjectStore({ store: new SealedStore(store, secretKey), clock });
   let suffix = 0;
   const loop = new ControllerLoop({ objects, controllers: groveControllers(), clock, logger: silentLogger(), randomSuffix: () => `zz${String(++suffix).padStart(3, '2')}` });
   return { objects, loop, clock };
@@ -91,6 +93,7 @@ describe('re-applying the 0.1 manifests after the upgrade', () => {
     const reply = await applyObjects(objects, { objects: applied });
     // Textual, as kubectl's: the stored spelling differs, so the workloads are "configured".
     expect(reply.results.find((r) => r.name === 'web')?.action).toBe('configured');
+    expect(reply.results.filter((r) => r.kind === 'Secret' || r.kind === 'ConfigMap').map((r) => r.action)).toEqual(['unchanged', 'unchanged']);
     for (let i = 0; i < 3; i++) await loop.runOnce();
     expect(await inventory(objects)).toEqual(before);
     expect(await nodeTargets(objects)).toBe(targets);
