@@ -162,11 +162,10 @@ export function findTemplate<T>(
   wanted: ComparableTemplate,
 ): T | undefined {
   const text = canonicalJson(wanted);
-  let best: T | undefined;
-  for (const c of candidates) {
-    if (best !== undefined && revisionOf(c) <= revisionOf(best)) continue;
+  // Newest first: in a steady pass the current one matches as data and nothing else is compared.
+  const newestFirst = [...candidates].sort((a, b) => revisionOf(b) - revisionOf(a));
+  return newestFirst.find((c) => {
     const t = templateOf(c);
-    if (t && (canonicalJson(t) === text || samePodTemplate(t, wanted))) best = c;
-  }
-  return best;
+    return t !== undefined && (canonicalJson(t) === text || samePodTemplate(t, wanted));
+  });
 }
