@@ -5,6 +5,7 @@ import type { Hold } from '../../agent/src/agent/plan/steps.js';
 import { gateSteps, type GateInput } from '../../agent/src/agent/plan/update-gate.js';
 import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
 import type { RestartPolicy } from '../../src/core/objects/pod.js';
+import { nodeWorkloadKey } from '../../src/core/node-workload-key.js';
 
 const T = (iso: string): number => Date.parse(iso);
 const NIGHTLY = { 'grove.io/update-window': '0 2 * * *', 'grove.io/update-window-duration': '2h', 'grove.io/update-window-timezone': 'UTC' };
@@ -103,6 +104,20 @@ describe('update window', () => {
     const old = running('web-a', 'h1');
     const r = gate([old], [pod('web-a', 'h2', NIGHTLY)], T('2026-03-10T12:00:00Z'));
     expect(r.run).toEqual([]);
+  });
+});
+
+describe('what a deferral names', () => {
+  it('the pod\'s top-level workload as nodes key workloads: its name in default, <namespace>_<name> elsewhere', () => {
+    const noon = T('2026-03-10T12:00:00Z');
+    const inShop = (c: ManagedContainer): ManagedContainer => ({ ...c, labels: { ...c.labels, 'grove.namespace': 'shop' } });
+    // Pods named after their ReplicaSet: the Deployment (owner in the target) is what is named.
+    const old = inShop(running('web-5f6c8d-abcde', 'h1'));
+    const next = { ...podTarget('web-7b8c9d-fghij', { namespace: 'shop', app: 'web', hash: 'h2', annotations: NIGHTLY, containers: [podContainer('main', { image: 'img:h2' })] }) };
+    const r = gate([old], [next], noon);
+    expect(r.deferred.map((d) => d.app)).toEqual([nodeWorkloadKey('shop', 'web')]);
+    expect(r.deferred[0]!.app).toBe('shop_web');
+    expect(gate([running('web-5f6c8d-abcde', 'h1')], [{ ...next, namespace: 'default' }], noon).deferred.map((d) => d.app)).toEqual(['web']);
   });
 });
 

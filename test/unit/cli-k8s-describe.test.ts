@@ -150,6 +150,10 @@ describe('describe deployment', () => {
     const found = deploymentReplicaSets(web, [previous, stranger, current, ancient]);
     expect(found.current?.metadata.name).toBe('web-5f6c8d');
     expect(found.old.map((rs) => rs.metadata.name)).toEqual(['web-7b8c9d']);
+    // One migrated from 0.1 (its hash, 0.1's spelling of the image) is current too.
+    const migrated = structuredClone(web.spec.template);
+    migrated.spec.containers[0]!.image = 'docker.io/library/nginx:1.27';
+    expect(deploymentReplicaSets(web, [previous, replicaSet('web-0a1b2c3d4e5f6a7b', migrated, 2)]).current?.metadata.name).toBe('web-0a1b2c3d4e5f6a7b');
   });
 
   it('is kubectl\'s layout with the Grove block', () => {

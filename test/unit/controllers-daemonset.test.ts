@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { daemonSetController } from '../../src/server/controllers/daemonset.js';
-import { container, daemonSet, markReady, node, pass, pods, snapshot, world, type World } from './controller-fixtures.js';
+import { container, daemonSet, markReady, node, pass, pods, report, snapshot, world, type World } from './controller-fixtures.js';
 
 const ds = daemonSetController();
 const placed = (w: World) => pods(w).map((p) => `${p.spec.nodeName}:${p.spec.containers[0]!.image.split(':')[1]}`).sort();
@@ -36,6 +36,21 @@ describe('DaemonSet', () => {
     expect(placed(w)).toEqual(['b:1']);
   });
 
+  it('a node that has not reported yet (migrated from 0.1) keeps its pod for labels it reports itself; its report decides', () => {
+    const template = { metadata: { labels: { app: 'agent' } }, spec: { nodeSelector: { 'node.grove.io/hollow': 'true' }, containers: [container()] } };
+    const labelled = { labels: { 'node.grove.io/hollow': 'true' } };
+    const w = world([node('a', labelled), node('b', labelled), daemonSet('agent', { template })]);
+    pass(w, ds);
+    expect(placed(w)).toEqual(['a:1', 'b:1']);
+    // As the migration writes them: 0.1 kept the nodes' own labels in memory only.
+    w.objects.Node = [node('a'), node('b'), node('c')];
+    pass(w, ds);
+    expect(placed(w)).toEqual(['a:1', 'b:1']);
+    w.reports.set('b', report('b', []));
+    pass(w, ds);
+    expect(placed(w)).toEqual(['a:1']);
+  });
+
   it('cordoned nodes get and keep DaemonSet pods (as in Kubernetes); a failed NotReady node gets none but keeps its own', () => {
     const w = world([node('a', { cordoned: true }), node('b', { ready: false, since: 0 }), daemonSet('agent')]);
     pass(w, ds);
@@ -63,6 +78,53 @@ describe('DaemonSet', () => {
     pass(w, ds);
     expect(placed(w)).toEqual(['a:2', 'b:2', 'c:1']);
     expect(w.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([1, 2]);
+  });
+
+  it('keeps the revision whose template is the same by meaning (0.1 spelling): no new revision, no pod replaced', () => {
+    const template = (image: string, cpu: string | number) => ({ metadata: { labels: { app: 'agent' } }, spec: { containers: [container('app', { image, resources: { limits: { cpu, memory: '16Mi' } } })] } });
+    const w = world([node('a'), node('b'), daemonSet('agent', { template: template('docker.io/example/reader:2.1', '100m') })]);
+    pass(w, ds);
+    markReady(w);
+    pass(w, ds);
+    const before = pods(w).map((p) => p.metadata.name);
+    const d = w.objects.DaemonSet[0]!;
+    w.objects.DaemonSet[0] = { ...d, spec: { ...d.spec, template: daemonSet('agent', { template: template('example/reader:2.1', 0.1) }).spec.template } };
+    expect(ds.reconcile(snapshot(w)).changes.filter((c) => c.op !== 'status')).toEqual([]);
+    pass(w, ds);
+    expect(w.objects.ControllerRevision.map((cr) => cr.revision)).toEqual([1]);
+    expect(pods(w).map((p) => p.metadata.name)).toEqual(before);
+    // A real change still updates.
+    setImage(w, 'example/reader:2.2');
+    pass(w, ds);
+    expect(w.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([1, 2]);
+  });
+
+  it('prunes ControllerRevisions beyond revisionHistoryLimit (oldest first), never one a pod still runs', () => {
+    const w = world([node('a'), node('b', { ready: false, since: 0 }), daemonSet('agent', { revisionHistoryLimit: 1 })]);
+    pass(w, ds);
+    markReady(w);
+    // b is NotReady since long: it got no pod, so nothing pins an old revision there.
+    for (const v of ['2', '3', '4']) {
+      setImage(w, `example/app:${v}`);
+      pass(w, ds);
+      markReady(w);
+      pass(w, ds);
+    }
+    expect(placed(w)).toEqual(['a:4']);
+    expect(w.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([3, 4]);
+    // A revision a pod still runs is kept, even beyond the limit.
+    const w2 = world([node('a'), node('c'), daemonSet('agent', { revisionHistoryLimit: 0, updateStrategy: { type: 'OnDelete' } })]);
+    pass(w2, ds);
+    markReady(w2);
+    const d = w2.objects.DaemonSet[0]!;
+    const spec = structuredClone(d.spec);
+    spec.template.spec.containers[0]!.image = 'example/app:2';
+    w2.objects.DaemonSet[0] = { ...d, spec };
+    pass(w2, ds);
+    expect(w2.objects.ControllerRevision.map((cr) => cr.revision).sort()).toEqual([1, 2]);
+    w2.objects.Pod = [];
+    pass(w2, ds);
+    expect(w2.objects.ControllerRevision.map((cr) => cr.revision)).toEqual([2]);
   });
 
   it('replaces pods on NotReady nodes at once, counting them against nothing', () => {

@@ -209,6 +209,47 @@ describe('Deployment → ReplicaSet → Pods', () => {
     expect(w.objects.ReplicaSet).toHaveLength(1);
   });
 
+  it('reuses a ReplicaSet whose template is the same by meaning (0.1 spelling): no new set, no pod replaced, the Deployment keeps what was applied', () => {
+    const resources = (cpu: string | number, memory: string) => ({ limits: { cpu, memory } });
+    const migrated = container('app', { image: 'docker.io/library/nginx:1.27', resources: resources('500m', '536870912') });
+    const w = world([node('a'), deployment('web', { replicas: 2, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [migrated] } } })]);
+    settle(w);
+    const before = pods(w).map((p) => p.metadata.name);
+    const d = w.objects.Deployment[0]!;
+    // The same manifest as the client sends it now (defaulted by the schema, as stored).
+    const applied = deployment('web', { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [container('app', { image: 'nginx:1.27', resources: resources(0.5, '512Mi') })] } } }).spec.template;
+    w.objects.Deployment[0] = { ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec, template: applied } };
+    settle(w);
+    expect(w.objects.ReplicaSet).toHaveLength(1);
+    expect(pods(w).map((p) => p.metadata.name)).toEqual(before);
+    expect(w.objects.Deployment[0]!.spec.template.spec.containers[0]!.image).toBe('nginx:1.27');
+    expect(w.objects.ReplicaSet[0]!.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+    expect(w.objects.Deployment[0]!.status).toMatchObject({ observedGeneration: 2, updatedReplicas: 2, availableReplicas: 2 });
+    // A real change still rolls out.
+    setTemplateImage(w, 'nginx:1.28');
+    settle(w);
+    expect(w.objects.ReplicaSet).toHaveLength(2);
+    expect(images(w)).toEqual(['nginx:1.28', 'nginx:1.28']);
+  });
+
+  it('of two sets equal by meaning, the current one stays current however the template is spelled (nothing rolls back)', () => {
+    const w = world([node('a'), deployment('web')]);
+    settle(w);
+    // As if rolled before the controllers compared by meaning: the older set spelled otherwise.
+    const rs = w.objects.ReplicaSet[0]!;
+    const older = structuredClone(rs);
+    older.metadata = { ...older.metadata, name: 'web-older', uid: 'uid-older', annotations: { 'deployment.kubernetes.io/revision': '1' } };
+    older.spec = { ...older.spec, replicas: 0 };
+    older.spec.template.spec.containers[0]!.image = 'docker.io/example/app:1';
+    w.objects.ReplicaSet[0] = { ...rs, metadata: { ...rs.metadata, annotations: { ...rs.metadata.annotations, 'deployment.kubernetes.io/revision': '2' } } };
+    w.objects.ReplicaSet.push(older);
+    const before = pods(w).map((p) => p.metadata.name);
+    setTemplateImage(w, 'docker.io/example/app:1');
+    settle(w);
+    expect(rsReplicas(w)).toEqual({ '1': 0, '2': 1 });
+    expect(pods(w).map((p) => p.metadata.name)).toEqual(before);
+  });
+
   it('grove.io/restartedAt on the template makes a new ReplicaSet (rollout restart)', () => {
     const w = world([node('a'), deployment('web')]);
     settle(w);

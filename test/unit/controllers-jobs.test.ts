@@ -52,6 +52,22 @@ describe('Job', () => {
     expect(crons.reconcile(snapshot(w)).changes).toEqual([]);
   });
 
+  it('keeps the pod of a Job and a CronJob when the same template comes back spelled otherwise (0.1 spelling, no code defaults)', () => {
+    const template = (image: string, memory: string) => ({ template: { spec: { restartPolicy: 'Never', containers: [container('app', { image, resources: { limits: { memory } } })] } } });
+    const migrated = template('docker.io/example/migrate:1.0', '67108864');
+    const w = world([node('a'), job('backup', migrated), cronJob('nightly', { jobTemplate: { spec: migrated } })]);
+    pass(w, jobs, crons, sched);
+    // As the migration stores them: the template's spelling, no imagePullPolicy, no requests.
+    expect(pods(w)[0]!.spec.containers[0]!.resources?.requests).toBeUndefined();
+    const applied = template('example/migrate:1.0', '64Mi');
+    w.objects.Job[0] = job('backup', applied);
+    w.objects.CronJob[0] = cronJob('nightly', { jobTemplate: { spec: applied } });
+    expect(jobs.reconcile(snapshot(w)).changes).toEqual([]);
+    expect(crons.reconcile(snapshot(w)).changes).toEqual([]);
+    w.objects.Job[0] = job('backup', template('example/migrate:1.1', '64Mi'));
+    expect(jobs.reconcile(snapshot(w)).changes.map((c) => c.op)).toEqual(['delete', 'put']);
+  });
+
   it('mirrors the node report into the Job status, Complete with completionTime', () => {
     const w = world([node('a'), job('backup')]);
     passDefaulted(w, jobs, sched);
@@ -150,5 +166,12 @@ describe('CronJob', () => {
     // Its pod record follows by garbage collection.
     applyChanges(w, changes);
     expect(garbageCollector().reconcile(snapshot(w)).changes.map((c) => c.op)).toEqual(['delete']);
+    pass(w, garbageCollector());
+    // A lower history limit (re-applied) drops the records beyond it at once, their pods with them.
+    const cj = w.objects.CronJob[0]!;
+    w.objects.CronJob[0] = { ...cj, spec: { ...cj.spec, successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 0 } };
+    pass(w, crons, garbageCollector());
+    expect(w.objects.Job.map((j) => j.metadata.name)).toEqual(['nightly-29000020']);
+    expect(pods(w).filter((p) => p.metadata.ownerReferences?.[0]?.kind === 'Job').map((p) => p.metadata.labels?.['job-name'])).toEqual(['nightly-29000020']);
   });
 });

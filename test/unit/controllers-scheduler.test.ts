@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { schedulerController } from '../../src/server/scheduling/scheduler-controller.js';
 import { schedule } from '../../src/server/scheduling/schedule.js';
 import type { KindObject } from '../../src/core/objects/validate.js';
-import { applyChanges, container, node, pod, pods, snapshot, T0, world, type PodOpts } from './controller-fixtures.js';
+import { applyChanges, container, node, pod, pods, report, snapshot, T0, world, type PodOpts } from './controller-fixtures.js';
 
 let seq = 0;
 function rsPod(name: string, o: Omit<PodOpts, 'owner'> & { rs?: string; kind?: string } = {}): KindObject<'Pod'> {
@@ -122,6 +122,22 @@ describe('scheduler: moves', () => {
     expect(r.changes.filter((c) => c.op === 'delete').map((c) => (c as { ref: { name: string } }).ref.name).sort()).toEqual(['gone', 'sel']);
   });
 
+  it('keeps pods selected by labels a node reports itself until it has reported (a Node migrated from 0.1), then judges them', () => {
+    const selector = { 'node.grove.io/disk': 'ssd', 'kubernetes.io/arch': 'arm64' };
+    const deleted = (r: ReturnType<typeof sched.reconcile>) => r.changes.flatMap((c) => (c.op === 'delete' ? [c.ref.name] : []));
+    // Not reported: unknown, not different. An API label is the server's own: judged at once.
+    expect(deleted(run([node('a'), rsPod('self', { node: 'a', selector }), rsPod('api', { node: 'a', selector: { disk: 'ssd' } })]).r)).toEqual(['api']);
+    // Its report (no such labels) decides; so does a Node that holds what it reported before.
+    const w = world([node('a'), rsPod('self', { node: 'a', selector })]);
+    w.reports.set('a', report('a', []));
+    expect(deleted(sched.reconcile(snapshot(w)))).toEqual(['self']);
+    expect(deleted(run([node('a', { arch: 'arm64' }), rsPod('self', { node: 'a', selector })]).r)).toEqual(['self']);
+    expect(deleted(run([node('a', { arch: 'arm64', labels: { 'node.grove.io/disk': 'ssd', 'kubernetes.io/arch': 'arm64' } }), rsPod('self', { node: 'a', selector })]).r)).toEqual([]);
+    // A new pod waits for the labels.
+    const pending = run([node('a'), rsPod('new', { selector })]);
+    expect(pending.nodeOf('new')).toBeUndefined();
+  });
+
   it('leaves DaemonSet pods to their controller', () => {
     const { r } = run([node('a'), rsPod('ds', { node: 'a', kind: 'DaemonSet', rs: 'agent', selector: { disk: 'ssd' } })]);
     expect(r.changes).toEqual([]);
@@ -148,9 +164,9 @@ describe('scheduler: moves', () => {
     const down = T0 - 3600_000;
     const r = schedule({
       nodes: [
-        { name: 'a', labels: {}, cordoned: false, ready: false, notReadySince: down },
-        { name: 'b', labels: {}, cordoned: false, ready: false, notReadySince: down },
-        { name: 'c', labels: {}, cordoned: false, ready: true },
+        { name: 'a', labels: {}, cordoned: false, factsKnown: true, ready: false, notReadySince: down },
+        { name: 'b', labels: {}, cordoned: false, factsKnown: true, ready: false, notReadySince: down },
+        { name: 'c', labels: {}, cordoned: false, factsKnown: true, ready: true },
       ],
       pods: [{ key: 'default/p1', node: 'a', group: 'g', movable: true, evictionTimeoutMs: 1000, demands: { memoryBytes: 0, hostPorts: [], nodeSelector: {} } }],
       now: T0,

@@ -109,6 +109,30 @@ describe('POST /v1/apply', () => {
     expect(store.revision()).toBe(rev);
   });
 
+  it('refuses a CronJob schedule or time zone the nodes cannot run, each cause at its field (as the client does)', async () => {
+    const cron = (schedule: string, timeZone?: string) => ({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'backup' },
+      spec: { schedule, ...(timeZone ? { timeZone } : {}), jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'b', image: 'busybox:1' }] } } } } },
+    });
+    const rev = store.revision();
+    const r = await apply([cron('61 * * * *', 'Mars/Olympus')]);
+    expect(r.status).toBe(422);
+    expect(r.body.details.causes).toEqual([
+      { field: 'objects[0].spec.schedule', reason: 'FieldValueInvalid', message: 'CronJob default/backup: "61 * * * *" is not a cron expression (5 fields, or 6 with seconds first)' },
+      { field: 'objects[0].spec.timeZone', reason: 'FieldValueInvalid', message: 'CronJob default/backup: "Mars/Olympus" is not a known time zone (e.g. Europe/Berlin, UTC)' },
+    ]);
+    expect((await apply([cron('CRON_TZ=UTC 0 * * * *')])).body.details.causes[0].field).toBe('objects[0].spec.schedule');
+    expect(store.revision()).toBe(rev);
+    // Every write of a CronJob goes through the same rules, whatever the path.
+    await expect(objects.commit([{ op: 'put', object: { ...cron('0 3 * * 1-5'), metadata: { name: 'backup', namespace: 'default' } } as never }])).resolves.toBeDefined();
+    await expect(objects.commit([{ op: 'put', object: { ...cron('* * * * * * *'), metadata: { name: 'other', namespace: 'default' } } as never }])).rejects.toMatchObject({
+      details: { causes: [{ field: 'spec.schedule', message: '"* * * * * * *" is not a cron expression (5 fields, or 6 with seconds first)' }] },
+    });
+    expect((await apply([cron('0 2 * * *', 'Europe/Berlin')])).status).toBe(200);
+  });
+
   it('refuses a namespace that does not exist (404 Status) and duplicates (422)', async () => {
     const missing = await apply([configMap('cfg', { a: '1' }, 'nowhere')]);
     expect(missing.status).toBe(404);

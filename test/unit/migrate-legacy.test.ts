@@ -17,6 +17,7 @@ import { openSealedValue, sealStoreValue } from '../../src/server/sealed-store.j
 import { migrateLegacy, type LegacyEntry, type MigrationContext } from '../../src/server/migrate/migrate-legacy.js';
 import { bytesQuantity, cpuQuantity } from '../../src/server/migrate/pod-template.js';
 import { planUpgrade } from '../../src/server/migrate/upgrade-store.js';
+import { nodeWithFacts } from '../../src/server/objects/node-object.js';
 import { REPO_ROOT } from '../support/grove-cli.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'migrate');
@@ -56,6 +57,8 @@ describe('migrateLegacy on a real 0.1 store', () => {
     const legacyKeys = backup.entries.map((e) => e.key);
     expect(plan.deletes.sort()).toEqual(legacyKeys.filter((k) => !k.startsWith('nodes/')).sort());
     for (const key of put.keys()) expect(key.startsWith('grove/') || parseObjectKey(key, ALL_KINDS) !== undefined, key).toBe(true);
+    // As the object store writes them: every object has a generation (else re-applying the same ConfigMap writes).
+    for (const [key, value] of put) if (!key.startsWith('grove/')) expect((value as { metadata: { generation?: number } }).metadata.generation, key).toBeGreaterThanOrEqual(1);
     expect(put.get(GroveKeys.schemaVersion)).toEqual({ version: 2, migratedFrom: '0.1', migratedAt: '2030-01-02T03:04:05.000Z' });
     expect(put.get(GroveKeys.cluster)).toEqual({ name: 'default' });
     // Every object is valid for its kind (the plan holds the defaulted copies).
@@ -175,7 +178,13 @@ describe('migrateLegacy on a real 0.1 store', () => {
     expect(cordoned.metadata.labels).toMatchObject({ zone: 'lab' });
     expect(cordoned.status?.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True' });
     expect(get('Node', 'nodes/hollow-0').spec).toBeUndefined();
-    expect(get('Node', 'nodes/hollow-0').metadata.labels).toMatchObject({ accelerator: 'none' });
+    // Labels set through the API, written as the API writes them, so the node's first report keeps them.
+    expect(get('Node', 'nodes/hollow-0').metadata).toMatchObject({
+      labels: { accelerator: 'none', zone: 'lab', 'kubernetes.io/hostname': 'hollow-0' },
+      annotations: { 'grove.io/api-labels': 'accelerator,zone' },
+    });
+    const reported = nodeWithFacts(get('Node', 'nodes/hollow-0'), { os: 'linux', arch: 'arm64', labels: { 'node.grove.io/hollow': 'true' } });
+    expect(reported.metadata.labels).toEqual({ accelerator: 'none', zone: 'lab', 'kubernetes.io/hostname': 'hollow-0', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64', 'node.grove.io/hollow': 'true' });
     expect(JSON.stringify([...put.entries()].filter(([k]) => k.startsWith('nodes/')))).not.toMatch(/credentialHash/);
     const legacy = backup.entries.find((e) => e.key === 'nodes/hollow-1')!.value as { credentialHash: string };
     expect(put.get(GroveKeys.nodeCredential('hollow-1'))).toMatchObject({ credentialHash: legacy.credentialHash });
@@ -199,11 +208,7 @@ describe('migrateLegacy on a real 0.1 store', () => {
   it('gives the same pod template back that the original manifest defaults to (re-apply restarts nothing)', () => {
     // The manifests make-fixture.mjs applied, read as the objects' client reads them (images
     // normalised as 0.1 did).
-    const script = readFileSync(join(FIXTURES, 'make-fixture.mjs'), 'utf8');
-    const manifest = (file: string, version = '') => {
-      const text = new RegExp(`'${file.replace(/[/.]/g, '\\$&')}': \\((?:version)?\\) => \`([^\`]*)\``).exec(script)![1]!;
-      return text.replaceAll('${version}', version).replaceAll("${'$'}", '$');
-    };
+    const manifest = (file: string, version = '') => readFileSync(join(FIXTURES, 'manifests', file), 'utf8').replaceAll('{{version}}', version);
     const web = (manifest('k8s/web.yaml', '1.27').split('---\n').map((d) => parse(d) as KindObject<'Deployment'>)).find((d) => d.kind === 'Deployment')!;
     web.spec.template.spec.containers[0]!.image = 'docker.io/library/nginx:1.27';
     const appliedWeb = validate('Deployment', web);

@@ -106,6 +106,20 @@ describe('rollout history, undo and restart on objects', () => {
     await expect(api.undo(ref, { toRevision: 'x' })).rejects.toThrow(/toRevision/);
   });
 
+  it('the current revision is the controller\'s: the template the same by meaning (another spelling of the image)', async () => {
+    const { objects, api, ref } = await setup();
+    const d = (await objects.get(ref))!;
+    const respelled = structuredClone(d.spec.template);
+    respelled.spec.containers[0]!.image = 'docker.io/library/nginx:1';
+    await objects.commit([{ op: 'put', object: { ...d, spec: { ...d.spec, template: respelled } } as unknown as AnyObject }]);
+    expect((await api.history(ref)).map((r) => [r.revision, r.current])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(await api.undo(ref, { toRevision: 2 })).toMatchObject({ toRevision: 2, unchanged: true });
+    expect(await api.undo(ref, {})).toMatchObject({ toRevision: 1, unchanged: false });
+  });
+
   it('restart stamps the template, so the controllers replace every pod', async () => {
     const { objects, api, ref } = await setup();
     const { restartedAt } = await api.restart(ref);

@@ -4,7 +4,7 @@
  * (which only a parser can check).
  */
 import type { App, CronSpec, JobSpec, PodTemplate, ResourceMeta } from '../model.js';
-import { normalizeSchedule, scheduleProblem, timeZoneProblem } from './cron-schedule.js';
+import { normalizeSchedule, scheduleProblem, timeZoneProblem } from '../objects/cron-schedule.js';
 import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 
 interface K8sJobSpec {

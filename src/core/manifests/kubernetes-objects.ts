@@ -10,7 +10,7 @@ import { closestName } from '../objects/explain.js';
 import { KIND_TABLE, type KindName } from '../objects/kind-table.js';
 import { objectProblems } from '../objects/rules.js';
 import { validate } from '../objects/validate.js';
-import { normalizeSchedule, scheduleProblem, timeZoneProblem } from './cron-schedule.js';
+import { normalizeSchedule } from '../objects/cron-schedule.js';
 import { manifestError, quote, type DocContext, type FieldPath, type ManifestDocument } from './location.js';
 import { ruleProblems, schemaProblems } from './object-errors.js';
 import { problemOf, type ManifestProblem } from './problems.js';
@@ -81,16 +81,6 @@ function prepared(kind: KindName, value: Obj): AnyObject {
   return out as AnyObject;
 }
 
-/** The cron rules only a parser can check (objects/ has the syntax; node-cron says if it runs). */
-function cronProblems(ctx: DocContext, base: FieldPath, spec: Obj): ManifestProblem[] {
-  const out: ManifestProblem[] = [];
-  const wrong = typeof spec.schedule === 'string' ? scheduleProblem(spec.schedule) : undefined;
-  if (wrong) out.push(problem(ctx, [...base, 'spec', 'schedule'], wrong));
-  const zone = typeof spec.timeZone === 'string' ? timeZoneProblem(spec.timeZone) : undefined;
-  if (zone) out.push(problem(ctx, [...base, 'spec', 'timeZone'], zone));
-  return out;
-}
-
 function one(doc: ManifestDocument, value: Obj, base: FieldPath, out: DocumentObjects, inList: boolean): void {
   const kind = value.kind;
   if (typeof kind !== 'string') {
@@ -127,7 +117,6 @@ function one(doc: ManifestDocument, value: Obj, base: FieldPath, out: DocumentOb
   const result = validate(name, input);
   const problems = result.ok ? [] : schemaProblems(result.errors, input, ctx, base);
   problems.push(...rules(name, result.ok ? (result.value as Obj) : input, ctx, base, problems));
-  if (name === 'CronJob' && isObject(input.spec)) problems.push(...cronProblems(ctx, base, input.spec));
   if (problems.length > 0) {
     out.problems.push(...problems);
     return;

@@ -1,12 +1,14 @@
 /**
  * The rules of whole objects a schema cannot say, for every kind: the pod spec rules of its pod
  * template (pod-rules.ts), a selector that selects its template, the grove.io/ annotations, a
- * ConfigMap's or Secret's size and base64. Pure; every problem is returned with its path from
- * the object's root, after the object passed its schema (validate.ts runs both).
+ * ConfigMap's or Secret's size and base64, a CronJob's schedule and time zone (cron-schedule.ts).
+ * Pure; every problem is returned with its path from the object's root, after the object passed
+ * its schema (validate.ts runs both).
  */
 import { clipText } from '../quote.js';
 import { checkGroveAnnotations } from './annotations.js';
 import { MAX_CONFIG_OBJECT_BYTES } from './config.js';
+import { scheduleProblem, timeZoneProblem } from './cron-schedule.js';
 import type { PathSegment } from './explain.js';
 import type { PodSpec, PodTemplateSpec } from './pod.js';
 import { podSpecProblems, type RuleProblem } from './pod-rules.js';
@@ -47,6 +49,16 @@ function templateProblems(o: Obj, specPath: PathSegment[], spec: Obj, options: {
     { path: ['metadata'], annotations: meta.annotations },
     { path: [...templatePath, 'metadata'], annotations: template.metadata?.annotations },
   ]));
+  return out;
+}
+
+/** What only a parser can check of a CronJob's schedule and time zone (the schema has their syntax). */
+function cronProblems(spec: Obj): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  const schedule = typeof spec.schedule === 'string' ? scheduleProblem(spec.schedule) : undefined;
+  if (schedule) out.push({ path: ['spec', 'schedule'], reason: schedule });
+  const zone = typeof spec.timeZone === 'string' ? timeZoneProblem(spec.timeZone) : undefined;
+  if (zone) out.push({ path: ['spec', 'timeZone'], reason: zone });
   return out;
 }
 
@@ -119,7 +131,7 @@ function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
       return templateProblems(o, ['spec'], spec, { noInitContainers: 'Job' });
     case 'CronJob': {
       const jobSpec = (spec.jobTemplate as Obj).spec as Obj;
-      return templateProblems(o, ['spec', 'jobTemplate', 'spec'], jobSpec, { noInitContainers: 'CronJob' });
+      return [...cronProblems(spec), ...templateProblems(o, ['spec', 'jobTemplate', 'spec'], jobSpec, { noInitContainers: 'CronJob' })];
     }
     case 'ControllerRevision': {
       const template = ((o.data as Obj | undefined)?.spec as Obj | undefined)?.template as PodTemplateSpec | undefined;

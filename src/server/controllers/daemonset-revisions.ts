@@ -1,15 +1,16 @@
 /**
  * PURE: a DaemonSet's template history as ControllerRevisions, as Kubernetes keeps it: one per
  * template, named `<daemonset>-<controller-revision-hash>`, found again by comparing templates
- * (migrated revisions keep 0.1's hash), its `revision` only growing (a template that becomes
+ * by meaning (migrated revisions keep 0.1's hash and spelling), its `revision` only growing (a template that becomes
  * current again gets the next number); old ones beyond revisionHistoryLimit go once no pod
  * runs them.
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import { CONTROLLER_REVISION_HASH_LABEL } from '../../core/objects/annotations.js';
+import { findTemplate } from '../../core/objects/template-equality.js';
 import { podTemplateHash } from '../../core/objects/template-hash.js';
-import { controllerRef, sameData, type Pod } from './object-kit.js';
+import { controllerRef, type Pod } from './object-kit.js';
 
 type DaemonSet = KindObject<'DaemonSet'>;
 type ControllerRevision = KindObject<'ControllerRevision'>;
@@ -31,10 +32,11 @@ export function currentRevision(ds: DaemonSet, owned: readonly ControllerRevisio
   const ns = ds.metadata.namespace ?? 'default';
   const newest = Math.max(0, ...owned.map((cr) => cr.revision));
   let collisionCount = ds.status?.collisionCount ?? 0;
-  // By template; else its own revision of the very hash (never a collision with itself).
+  // By template (the same by meaning: template-equality.ts); else its own revision of the very
+  // hash (never a collision with itself).
   const ownHash = podTemplateHash(ds.spec.template, collisionCount);
-  const found =
-    owned.find((cr) => revisionHash(cr) !== undefined && sameData(cr.data?.spec.template, ds.spec.template)) ?? owned.find((cr) => revisionHash(cr) === ownHash);
+  const labelled = owned.filter((cr) => revisionHash(cr) !== undefined);
+  const found = findTemplate(labelled, (cr) => cr.data?.spec.template, (cr) => cr.revision, ds.spec.template) ?? owned.find((cr) => revisionHash(cr) === ownHash);
   if (found) {
     const stale = found.revision < newest;
     return { hash: revisionHash(found)!, revision: stale ? { ...found, revision: newest + 1 } : found, changed: stale, collisionCount };

@@ -1,7 +1,7 @@
 /**
  * Deployment → ReplicaSets, as Kubernetes' deployment controller: one ReplicaSet per pod
- * template, named `<deployment>-<pod-template-hash>`, found again by comparing templates (never
- * by recomputing the hash: migrated sets keep 0.1's); its revision annotation only grows (a
+ * template, named `<deployment>-<pod-template-hash>`, found again by comparing templates by
+ * meaning (never by recomputing the hash: migrated sets keep 0.1's hash and spelling); its revision annotation only grows (a
  * template that becomes current again gets the next number). RollingUpdate moves replicas from
  * the old sets to the new within maxSurge/maxUnavailable; Recreate empties the old sets first.
  *
@@ -14,7 +14,9 @@ import type { ObjectChange } from '../../core/objects/changes.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { PodTemplateSpec } from '../../core/objects/pod.js';
 import { CHANGE_CAUSE_ANNOTATION, DEPLOYMENT_REVISION_ANNOTATION, LAST_ROLLBACK_ANNOTATION, POD_TEMPLATE_HASH_LABEL, readGroveAnnotations, ROLLOUT_COMPLETE_ANNOTATION } from '../../core/objects/annotations.js';
+import { findTemplate } from '../../core/objects/template-equality.js';
 import { podTemplateHash } from '../../core/objects/template-hash.js';
+import { parseNodeWorkloadKey } from '../../core/node-workload-key.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { availableCondition, countsOf, failedCondition, isComplete, judgeProgress, type RolloutFigures } from './deployment-status.js';
 import { ControlledIndex, controllerRef, isActiveOwner, isBeingDeleted, isoTime, isPodReady, sameData, terminatingNamespaces, type Pod } from './object-kit.js';
@@ -82,10 +84,11 @@ export function reconcileDeployment(d: Deployment, ctx: Context): Reconciled {
   const owned = ctx.replicaSetsBy.of(d).filter((rs) => !isBeingDeleted(rs)).sort(byRevision);
   const newest = Math.max(0, ...owned.map(revisionOf));
   let collisionCount = d.status?.collisionCount ?? 0;
-  // By template; else (a stored form that differs by defaulting only) its own set of the very hash,
-  // which must never be taken for a collision: that would make a new set on every pass.
+  // By template (template-equality.ts: the same by meaning, so a migrated set spelled as 0.1
+  // spelled it is found again); else its own set of the very hash, which must never be taken for
+  // a collision: that would make a new set on every pass.
   const ownName = `${d.metadata.name}-${podTemplateHash(d.spec.template, collisionCount)}`;
-  let current = owned.find((rs) => sameData(deploymentTemplateOf(rs), d.spec.template)) ?? owned.find((rs) => rs.metadata.name === ownName);
+  let current = findTemplate(owned, deploymentTemplateOf, revisionOf, d.spec.template) ?? owned.find((rs) => rs.metadata.name === ownName);
   let newRevision = false;
   let currentIsNew = false;
   if (!current) {
@@ -175,10 +178,19 @@ function pruneHistory(d: Deployment, old: readonly ReplicaSet[], nextOld: readon
   return idle.slice(0, excess).map((rs) => ({ op: 'delete' as const, ref: { kind: 'ReplicaSet' as const, namespace: rs.metadata.namespace ?? 'default', name: rs.metadata.name } }));
 }
 
-/** "namespace/name" of the workloads some node reports holding an update back for. */
+/**
+ * "namespace/name" of the workloads some node reports holding an update back for. A report
+ * names the pod's top-level owner as nodes name workloads (node-workload-key.ts: `web` in
+ * default, `shop_web` in namespace shop).
+ */
 export function deferredWorkloads(snapshot: ControllerSnapshot): Set<string> {
   const out = new Set<string>();
-  for (const r of snapshot.reports.values()) for (const d of r.status.deferred ?? []) out.add(d.app.includes('/') ? d.app : `default/${d.app}`);
+  for (const r of snapshot.reports.values()) {
+    for (const d of r.status.deferred ?? []) {
+      const { namespace, name } = parseNodeWorkloadKey(d.app);
+      out.add(`${namespace}/${name}`);
+    }
+  }
   return out;
 }
 

@@ -7,7 +7,7 @@
  * too. Jobs a CronJob ran are records the CronJob controller keeps; this one leaves them alone.
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
-import { defaultPodSpec } from '../../core/objects/defaults.js';
+import { samePodSpec } from '../../core/objects/template-equality.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import type { Controller, ControllerSnapshot, Reconciled } from './controller.js';
 import { finishedAt, isFinished, jobStatusFromReport } from './job-status.js';
@@ -24,12 +24,13 @@ export function jobPodLabels(job: Job): Record<string, string> {
 }
 
 /**
- * Whether `pod` runs `spec` (its template's): a changed template is a new Job, as in 0.1. The
- * template is compared as the server stores a Pod made of it (requests defaulted from limits).
+ * Whether `pod` runs `spec` (its template's): a changed template is a new Job, as in 0.1. Compared
+ * by meaning (template-equality.ts: defaults, image references, quantities), so a pod the
+ * migration wrote in 0.1's spelling keeps running when the same manifest is applied again.
  */
 export function runsSpec(pod: Pod, spec: Pod['spec']): boolean {
   const { nodeName: _n, ...mine } = pod.spec;
-  return sameData(mine, defaultPodSpec(spec, 'pod'));
+  return samePodSpec(mine, spec);
 }
 
 export function jobController(): Controller {

@@ -144,8 +144,11 @@ export function migrateLegacy(entries: readonly LegacyEntry[], ctx: MigrationCon
   const count = (what: string) => (counts[what] = (counts[what] ?? 0) + 1);
   const legacy = read(entries, problems);
 
-  const putObject = (object: AnyObject, from: string): void => {
-    const kind = object.kind as KindName;
+  const putObject = (given: AnyObject, from: string): void => {
+    const kind = given.kind as KindName;
+    // Every stored object has a generation (the object store's put sets 1 on a create): without
+    // it, re-applying the very same ConfigMap would be "configured", a write for nothing.
+    const object = given.metadata.generation === undefined ? ({ ...given, metadata: { ...given.metadata, generation: 1 } } as AnyObject) : given;
     const checked = checkObject(kind, object);
     if (!checked.ok) {
       const why = checked.problems.slice(0, 3).map((p) => `${p.path.join('.') || '(object)'}: ${p.reason}`).join('; ');

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_NAMESPACE } from '../../core/keys.js';
 import type { KindObject } from '../../core/objects/validate.js';
+import { patchedNode } from '../objects/node-object.js';
 import type { LegacyConfigMap, LegacyMeta, LegacyNode, LegacySecret } from './legacy-model.js';
 import type { MigrationContext } from './workloads.js';
 
@@ -25,13 +26,19 @@ function objectMeta(m: LegacyMeta, ctx: MigrationContext, namespace: string | un
   };
 }
 
+/**
+ * The Node of a 0.1 node record. Its labels are the ones set through the API (at join or `grove
+ * node label`), so they are written as such (node-object.ts: listed in grove.io/api-labels, with
+ * kubernetes.io/hostname): the node's first report then adds what it says of itself without
+ * dropping them. 0.1 kept the self-reported labels in memory only; until that first report the
+ * controllers take them as unknown (scheduling/placement.ts keepsSelector).
+ */
 export function migrateNode(n: LegacyNode, ctx: MigrationContext): { node: KindObject<'Node'>; credential: NodeCredentialRecord } {
-  const node: KindObject<'Node'> = {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { ...objectMeta(n.meta, ctx, undefined), creationTimestamp: n.meta.createdAt ?? n.joinedAt },
-    ...(n.cordoned ? { spec: { unschedulable: true } } : {}),
-  };
+  const { labels: _labels, ...meta } = objectMeta(n.meta, ctx, undefined);
+  const bare: KindObject<'Node'> = { apiVersion: 'v1', kind: 'Node', metadata: { ...meta, creationTimestamp: n.meta.createdAt ?? n.joinedAt } };
+  const labelled = patchedNode(bare, { ...n.meta.labels }, n.cordoned);
+  const node: KindObject<'Node'> = { ...labelled, ...(n.cordoned ? { spec: { unschedulable: true } } : {}) };
+  if (!n.cordoned) delete node.spec;
   // 0.1 wrote readiness on transitions only; a node never seen Ready has no condition yet.
   if (n.ready !== undefined) {
     const at = n.lastTransitionAt ?? n.joinedAt;

@@ -11,9 +11,10 @@ import { CHANGE_CAUSE_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../core/obj
 import type { AnyObject } from '../../core/objects/changes.js';
 import { byResource } from '../../core/objects/kinds.js';
 import type { PodTemplateSpec } from '../../core/objects/pod.js';
+import { findTemplate } from '../../core/objects/template-equality.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import { deploymentTemplateOf, LAST_ROLLBACK_ANNOTATION, ROLLOUT_COMPLETE_ANNOTATION, revisionOf } from '../controllers/deployment.js';
-import { conditionOf, controllerOf, isoTime, sameData } from '../controllers/object-kit.js';
+import { conditionOf, controllerOf, isoTime } from '../controllers/object-kit.js';
 import { invalid } from '../validate.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -107,9 +108,12 @@ function ownedBy<T extends AnyObject>(items: readonly T[], owner: AnyObject): T[
 
 /** PURE: a Deployment's revisions (its ReplicaSets), oldest first. */
 export function deploymentRevisions(d: Deployment, replicaSets: readonly ReplicaSet[]): RevisionView[] {
-  return ownedBy(replicaSets as readonly AnyObject[], d as AnyObject)
+  const owned = ownedBy(replicaSets as readonly AnyObject[], d as AnyObject)
     .map((o) => o as ReplicaSet)
-    .filter((rs) => revisionOf(rs) > 0)
+    .filter((rs) => revisionOf(rs) > 0);
+  // The one the controller takes for the template (by meaning: template-equality.ts).
+  const currentSet = findTemplate(owned, deploymentTemplateOf, revisionOf, d.spec.template);
+  return owned
     .map((rs) => {
       const template = deploymentTemplateOf(rs);
       const cause = rs.metadata.annotations?.[CHANGE_CAUSE_ANNOTATION];
@@ -118,7 +122,7 @@ export function deploymentRevisions(d: Deployment, replicaSets: readonly Replica
         revision: revisionOf(rs),
         object: rs.metadata.name,
         ...(cause !== undefined ? { changeCause: cause } : {}),
-        current: sameData(template, d.spec.template as PodTemplateSpec),
+        current: rs === currentSet,
         ...(complete !== undefined ? { rolloutComplete: complete } : {}),
         template,
       };
@@ -128,13 +132,14 @@ export function deploymentRevisions(d: Deployment, replicaSets: readonly Replica
 
 /** PURE: a DaemonSet's revisions (its ControllerRevisions), oldest first. */
 export function daemonSetRevisions(ds: DaemonSet, revisions: readonly ControllerRevision[]): RevisionView[] {
-  return ownedBy(revisions as readonly AnyObject[], ds as AnyObject)
-    .map((o) => o as ControllerRevision)
+  const owned = ownedBy(revisions as readonly AnyObject[], ds as AnyObject).map((o) => o as ControllerRevision);
+  const currentRevision = findTemplate(owned, (cr) => cr.data?.spec.template, (cr) => cr.revision, ds.spec.template);
+  return owned
     .flatMap((cr): RevisionView[] => {
       const template = cr.data?.spec.template as PodTemplateSpec | undefined;
       if (!template) return [];
       const cause = cr.metadata.annotations?.[CHANGE_CAUSE_ANNOTATION];
-      return [{ revision: cr.revision, object: cr.metadata.name, ...(cause !== undefined ? { changeCause: cause } : {}), current: sameData(template, ds.spec.template as PodTemplateSpec), template }];
+      return [{ revision: cr.revision, object: cr.metadata.name, ...(cause !== undefined ? { changeCause: cause } : {}), current: cr === currentRevision, template }];
     })
     .sort((a, b) => a.revision - b.revision);
 }

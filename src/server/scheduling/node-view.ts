@@ -23,6 +23,12 @@ export interface NodeView {
   arch?: string;
   /** What the node last reported free; else its allocatable memory; absent = unknown. */
   memoryAvailableBytes?: number;
+  /**
+   * Whether the labels the node reports about itself (node.grove.io/…, kubernetes.io/os|arch)
+   * are known: it reported since the server started, or its Node holds what it reported before
+   * (status.nodeInfo). A Node migrated from 0.1 has not: 0.1 kept those labels in memory only.
+   */
+  factsKnown: boolean;
 }
 
 const ARCH_ALIASES: Record<string, string> = { x64: 'amd64', x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm', armhf: 'arm' };
@@ -36,7 +42,13 @@ export function normArch(arch: string): string {
 export function nodeView(node: KindObject<'Node'>, report?: NodeReport): NodeView {
   const labels = node.metadata.labels ?? {};
   const ready = conditionOf(node.status?.conditions, 'Ready');
-  const view: NodeView = { name: node.metadata.name, labels, cordoned: node.spec?.unschedulable === true, ready: ready?.status === 'True' };
+  const view: NodeView = {
+    name: node.metadata.name,
+    labels,
+    cordoned: node.spec?.unschedulable === true,
+    ready: ready?.status === 'True',
+    factsKnown: report !== undefined || node.status?.nodeInfo !== undefined,
+  };
   if (ready !== undefined && ready.status !== 'True') {
     const since = parseTime(ready.lastTransitionTime);
     if (since !== undefined) view.notReadySince = since;

@@ -4,6 +4,8 @@
  * node affinity/selector"). Holds the pods on each node during one pass, so memory and
  * hostPorts are judged on the pass's own bindings too.
  */
+import { isSelfLabel } from '../../core/self-labels.js';
+import { ARCH_LABEL, OS_LABEL } from '../node-labels.js';
 import { acceptsNewPods, type NodeView } from './node-view.js';
 import type { PodDemands } from './pod-demands.js';
 
@@ -51,6 +53,26 @@ export function selectorMatches(selector: Readonly<Record<string, string>>, labe
   return true;
 }
 
+/** Labels a node reports about itself (its own prefix) or the server derives from its report. */
+function reportedByNode(key: string): boolean {
+  return isSelfLabel(key) || key === OS_LABEL || key === ARCH_LABEL;
+}
+
+/**
+ * Whether a node with pods keeps matching `selector`. Before its first report (a Node migrated
+ * from 0.1, whose self-reported labels 0.1 never stored, at the server's first start) a missing
+ * label of those it reports itself does not count against it: its pods stay until it says
+ * otherwise, as unknown facts never make a node ineligible. New pods still wait for the labels.
+ */
+export function keepsSelector(selector: Readonly<Record<string, string>>, node: NodeView): boolean {
+  for (const [k, v] of Object.entries(selector)) {
+    if (node.labels[k] === v) continue;
+    if (!node.factsKnown && node.labels[k] === undefined && reportedByNode(k)) continue;
+    return false;
+  }
+  return true;
+}
+
 /** grove.io/arch restricts only when the pod says so and the node has reported its arch. */
 export function archMatches(d: PodDemands, node: NodeView): boolean {
   return d.arch === undefined || node.arch === undefined || d.arch.includes(node.arch);
@@ -76,9 +98,12 @@ export class Placement {
     return [...(this.onNode.get(node)?.values() ?? [])];
   }
 
-  /** Selector and arch: what a node must keep matching to keep the pods it has. */
+  /**
+   * Selector and arch: what a node must keep matching to keep the pods it has. A label the node
+   * reports about itself is unknown, not different, until it has reported (keepsSelector).
+   */
   canKeep(d: PodDemands, node: NodeView): boolean {
-    return selectorMatches(d.nodeSelector, node.labels) && archMatches(d, node);
+    return keepsSelector(d.nodeSelector, node) && archMatches(d, node);
   }
 
   /** The first check a node fails for a new pod; undefined when it can take one. */

@@ -1,10 +1,11 @@
 /**
  * `grove describe deployment`: kubectl's layout (replicas, strategy, pod template, conditions,
  * old and new ReplicaSets) plus the Grove block (auto-rollback, update window, start order,
- * why pods wait for a node). Its ReplicaSet is the one whose template equals the Deployment's
- * (compared by podTemplateHash, which leaves the hash label out), as the controller finds it.
+ * why pods wait for a node). Its ReplicaSet is the newest one whose template is the Deployment's
+ * by meaning (template-equality.ts, the hash label left out), as the controller finds it.
  */
-import { podTemplateHash } from '../../../../core/objects/template-hash.js';
+import { DEPLOYMENT_REVISION_ANNOTATION } from '../../../../core/objects/annotations.js';
+import { findTemplate } from '../../../../core/objects/template-equality.js';
 import type { KindObject } from '../../../../core/objects/validate.js';
 import { formatSelector } from './cells.js';
 import { describePodTemplate } from './describe-containers.js';
@@ -17,8 +18,7 @@ type ReplicaSet = KindObject<'ReplicaSet'>;
 /** The ReplicaSets `d` controls (by owner uid), split into its current one and the older ones still running pods. */
 export function deploymentReplicaSets(d: Deployment, all: readonly ReplicaSet[]): { current?: ReplicaSet; old: ReplicaSet[] } {
   const owned = all.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.controller && o.kind === 'Deployment' && (o.uid === d.metadata.uid || (d.metadata.uid === undefined && o.name === d.metadata.name))));
-  const hash = podTemplateHash(d.spec.template);
-  const current = owned.find((rs) => podTemplateHash(rs.spec.template) === hash);
+  const current = findTemplate(owned, (rs) => rs.spec.template, (rs) => Number(rs.metadata.annotations?.[DEPLOYMENT_REVISION_ANNOTATION]) || 0, d.spec.template);
   return { ...(current ? { current } : {}), old: owned.filter((rs) => rs !== current && (rs.spec.replicas ?? 1) > 0) };
 }
 

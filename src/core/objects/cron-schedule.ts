@@ -1,11 +1,12 @@
 /**
  * A CronJob's schedule and time zone as only a parser can check them: Kubernetes' macros
  * (@daily …) written out for node-cron, no CRON_TZ= prefix, an expression node-cron runs, a
- * time zone the node knows. Used by both manifest translators.
+ * time zone the node knows. The object rules (rules.ts) check every CronJob with it, so the
+ * server refuses what the client refuses, at the same field.
  */
 import cron from 'node-cron';
+import { quoteValue as quote } from '../quote.js';
 import { isKnownTimeZone } from '../wire-jobs.js';
-import { quote } from './location.js';
 
 /** Kubernetes' schedule macros, written out for node-cron. */
 const MACROS: Record<string, string> = {
