@@ -59,6 +59,19 @@ describe('Reconciler: update windows and locks', () => {
     expect(reports.at(-1)?.deferred).toBeUndefined();
   });
 
+  it('says UpdateDeferred on a waiting pod outside namespace default too', async () => {
+    const { runtime, locks, reconciler, reports } = setup();
+    const shopPod = (name: string, hash: string): WirePodTarget =>
+      podTarget(name, { app: 'web', hash, namespace: 'shop', containers: [container('main', { image: `img:${hash}` })] });
+    await reconciler.setTarget({ revision: 1, pods: [shopPod('web-a', 'h1')] });
+    locks.hold('shop_web');
+    await reconciler.setTarget({ revision: 2, pods: [shopPod('web-b', 'h2')] });
+    expect(await images(runtime)).toEqual(['shop_web-a_main@img:h1']);
+    expect(reports.at(-1)?.deferred?.[0]).toMatchObject({ app: 'shop_web', reason: 'update-lock' });
+    const waiting = reports.at(-1)?.pods.find((p) => p.name === 'web-b');
+    expect(waiting?.containers[0]).toMatchObject({ state: 'waiting', reason: 'UpdateDeferred' });
+  });
+
   it('defers a stop while the lock is held and goes through as soon as it is released', async () => {
     const { runtime, locks, reconciler, reports } = setup();
     await reconciler.setTarget({ revision: 1, pods: [pod('web-a', 'web', 'h1')] });

@@ -25,7 +25,7 @@ import type { DeferredUpdate, PodStatus } from '../../../../src/core/wire-types.
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import { appOf, Labels, type ManagedContainer } from '../node-runtime.js';
 import type { ContainerStep } from './containers.js';
-import { podApp, updatePolicyOf } from './pod-fields.js';
+import { DEFAULT_NAMESPACE, inNamespace, podApp, updatePolicyOf } from './pod-fields.js';
 import type { Hold } from './steps.js';
 
 type Step = ContainerStep;
@@ -210,7 +210,8 @@ export function markDeferred(pods: PodStatus[], deferred: readonly DeferredUpdat
   if (deferred.length === 0) return pods;
   const byApp = new Map(deferred.map((d) => [d.app, d]));
   return pods.map((p) => {
-    const d = byApp.get(p.app);
+    // Deferrals are keyed as the node names workloads (`<ns>_<name>` outside default); a status names its namespace apart.
+    const d = byApp.get(inNamespace(p.namespace ?? DEFAULT_NAMESPACE, p.app));
     if (!d || !p.containers.some((c) => c.state === 'waiting' && c.reason === 'ContainerCreating')) return p;
     return {
       ...p,
