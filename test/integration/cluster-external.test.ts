@@ -55,7 +55,9 @@ describeWith(['root', 'runc', 'registry', 'shim', 'mosquitto'], 'cluster on an e
     expect((await cluster.grove(['apply', '-f', file])).code).toBe(0);
     const pods = await cluster.waitForRunning('busybox', 3);
     expect(new Set(pods.map((p) => p.node))).toEqual(new Set(['mq-a', 'mq-b']));
-    expect((await cluster.grove(['delete', 'app', 'busybox'])).code).toBe(0);
+    const deleted = await cluster.grove(['delete', 'deployment', 'busybox']);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout.trim()).toBe('deployment.apps "busybox" deleted');
     await eventually(async () => (await cluster.runningContainers('mq-a')).length + (await cluster.runningContainers('mq-b')).length === 0, 30_000, 'containers removed');
   });
 
@@ -110,7 +112,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster over TLS with a pinn
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('does not match the join token');
-    expect((await cluster.json<{ name: string }[]>(['get', 'nodes'])).map((n) => n.name)).not.toContain('victim');
+    expect([...(await cluster.nodesReady()).keys()]).not.toContain('victim');
   });
 
   it('joins over https and mqtts and runs a pod', async () => {

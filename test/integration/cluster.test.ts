@@ -31,6 +31,11 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     expect(r.code, r.stderr).toBe(0);
     return r;
   };
+  /** Every workload as kind/name@generation: a refused apply creates none and changes no spec. */
+  const workloads = async () => {
+    const { items } = await cluster.json<{ items: { kind: string; metadata: { name: string; generation?: number } }[] }>(['get', 'deploy,ds,jobs,cronjobs']);
+    return items.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.generation ?? 0}`).sort();
+  };
   const runningOn = async () => {
     const a = await cluster.runningContainers('node-a');
     const b = await cluster.runningContainers('node-b');
@@ -57,7 +62,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
 
   it('runs 3 replicas over both nodes, scales to 1, and deletes to none', async () => {
     const file = await manifest('deployment-busybox.yaml');
-    expect((await apply(file)).stdout).toContain('app/busybox created');
+    expect((await apply(file)).stdout).toContain('deployment.apps/busybox created');
     const pods = await cluster.waitForRunning('busybox', 3);
     expect(new Set(pods.map((p) => p.node))).toEqual(new Set(['node-a', 'node-b']));
     await eventually(async () => (await runningOn()).all.length === 3, 30_000, '3 containers');
@@ -66,8 +71,8 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     await cluster.waitForRunning('busybox', 1);
     await eventually(async () => (await runningOn()).all.length === 1, 30_000, '1 container');
 
-    const deleted = await cluster.grove(['delete', 'app', 'busybox']);
-    expect(deleted.stdout).toContain('app/busybox deleted');
+    const deleted = await cluster.grove(['delete', 'deployment', 'busybox']);
+    expect(deleted.stdout).toContain('deployment.apps "busybox" deleted');
     await eventually(async () => (await cluster.pods('busybox')).length === 0, 30_000, 'no pods');
     await eventually(async () => (await cluster.containers('node-a')).length + (await cluster.containers('node-b')).length === 0, 30_000, 'no containers');
   });
@@ -81,12 +86,14 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     const one = await cluster.waitForRunning('sensor-reader', 1);
     expect(one[0]!.node).toBe('node-a');
     const node = await cluster.grove(['describe', 'node', 'node-a']);
-    expect(node.stdout).toMatch(/Status:\s+Ready/);
+    expect(node.stdout).toMatch(/^\s+Ready\s+True\b/m);
     expect(node.stdout).toContain('grove.io/role=sensor');
     expect(node.stdout).toContain(one[0]!.name);
-    const app = await cluster.grove(['describe', 'app', 'sensor-reader']);
-    expect(app.stdout).toMatch(/Kind:\s+DaemonSet/);
-    expect(app.stdout).toMatch(/Node selector:\s+grove.io\/role=sensor/);
+    // Found as a DaemonSet (describe daemonset would say NotFound for any other kind).
+    const ds = await cluster.grove(['describe', 'daemonset', 'sensor-reader']);
+    expect(ds.code, ds.stderr).toBe(0);
+    expect(ds.stdout).toMatch(/^Name:\s+sensor-reader$/m);
+    expect(ds.stdout).toMatch(/^Node-Selector:\s+grove.io\/role=sensor$/m);
 
     await cluster.grove(['node', 'label', 'node-b', 'grove.io/role=sensor']);
     await cluster.waitForRunning('sensor-reader', 2);
@@ -94,7 +101,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     await cluster.grove(['node', 'label', 'node-a', 'grove.io/role-']);
     const left = await cluster.waitForRunning('sensor-reader', 1);
     expect(left[0]!.node).toBe('node-b');
-    await cluster.grove(['delete', 'app', 'sensor-reader']);
+    expect((await cluster.grove(['delete', 'daemonset', 'sensor-reader'])).stdout).toContain('daemonset.apps "sensor-reader" deleted');
     await eventually(async () => (await cluster.pods('sensor-reader')).length === 0, 30_000, 'daemonset gone');
     await eventually(async () => !(await runningOn()).all.some((c) => c.name.startsWith('sensor-reader-')), 30_000, 'daemonset containers gone');
   });
@@ -109,15 +116,15 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     expect(node.stdout).toMatch(/kubernetes\.io\/arch=(amd64|arm64|arm)\b/);
     // zone=b was given at the first join: it labels the node; the agent reports nothing else.
     expect(node.stdout).toContain('zone=b');
-    await cluster.grove(['delete', 'app', 'os-reader']);
+    expect((await cluster.grove(['delete', 'daemonset', 'os-reader'])).stdout).toContain('daemonset.apps "os-reader" deleted');
     await eventually(async () => (await cluster.pods('os-reader')).length === 0, 30_000, 'os-reader gone');
     await eventually(async () => !(await runningOn()).all.some((c) => c.name.startsWith('os-reader-')), 30_000, 'os-reader containers gone');
   });
 
   it('runs both services of a compose file', async () => {
     const r = await apply(await manifest('compose-two-services.yaml'));
-    expect(r.stdout).toContain('app/web created');
-    expect(r.stdout).toContain('app/worker created');
+    expect(r.stdout).toContain('deployment.apps/web created');
+    expect(r.stdout).toContain('deployment.apps/worker created');
     await cluster.waitForRunning('web', 1);
     await cluster.waitForRunning('worker', 1);
   });
@@ -135,9 +142,9 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
       const r = await cluster.grove(['logs', 'chatty', '--prefix']);
       return r.code === 0 && r.stdout.split('\n').filter((l) => l.includes('hello from')).length === 2 ? r : undefined;
     }, 20_000, 'logs of both pods');
-    for (const pod of pods) expect(logs.stdout).toContain(`[${pod.name}/busybox] hello from`);
+    for (const pod of pods) expect(logs.stdout).toContain(`[pod/${pod.name}/busybox] hello from`);
     expect(logs.stderr).toContain('oops');
-    const one = await cluster.grove(['logs', pods[0]!.name, '--pod', '--tail', '1']);
+    const one = await cluster.grove(['logs', `pod/${pods[0]!.name}`, '--tail', '1']);
     expect(one.stderr.trim()).toBe('oops');
     await cluster.grove(['delete', '-f', file]);
     await eventually(async () => (await cluster.pods('chatty')).length === 0, 30_000, 'chatty deleted');
@@ -184,7 +191,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
     const expired = await cluster.grove(['--data-dir', join(scratch, 'late'), 'agent', '--server', cluster.apiUrl, '--token', short, '--node-name', 'late']);
     expect(expired.code).not.toBe(0);
     expect(expired.stderr).toMatch(/join token/);
-    expect((await cluster.json<{ name: string }[]>(['get', 'nodes'])).map((n) => n.name).sort()).toEqual(['node-a', 'node-b']);
+    expect([...(await cluster.nodesReady()).keys()].sort()).toEqual(['node-a', 'node-b']);
 
     // node-a's own credentials, used directly against the broker.
     const creds = (await cluster.joinConfig('node-a')).mqtt;
@@ -207,7 +214,8 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
   });
 
   it('rejects bad manifests with one clear line and stores nothing', async () => {
-    const before = await cluster.json<unknown[]>(['get', 'apps']);
+    const before = await workloads();
+    expect(before.some((w) => w.startsWith('Deployment/web@')), before.join(' ')).toBe(true);
     const cases: [string, string, RegExp][] = [
       ['malformed.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n   bad: indent\n', /malformed\.yaml:\d+/],
       ['unknown-kind.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n', /unknown-kind\.yaml.*Service/],
@@ -222,6 +230,6 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'cluster (server + two agents
       expect(r.stderr.trim().split('\n'), name).toHaveLength(1);
       expect(r.stderr, name).toMatch(pattern);
     }
-    expect(await cluster.json<unknown[]>(['get', 'apps'])).toEqual(before);
+    expect(await workloads()).toEqual(before);
   });
 });

@@ -26,7 +26,12 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'node failure (grace, evictio
     const r = await cluster.grove(['apply', '-f', file]);
     expect(r.code, r.stderr).toBe(0);
   };
-  const nodes = () => cluster.json<{ name: string; ready: boolean; notReadySince?: string }[]>(['get', 'nodes']);
+  const notReady = async (name: string) => (await cluster.nodesReady()).get(name) === false;
+  /** The node's Ready condition, from its Node object. */
+  const readyCondition = async (name: string) => {
+    const node = await cluster.json<{ status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string }[] } }>(['get', 'node', name]);
+    return node.status?.conditions?.find((c) => c.type === 'Ready');
+  };
   const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
   beforeAll(async () => {
@@ -61,13 +66,18 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'node failure (grace, evictio
 
     const killedAt = Date.now();
     await cluster.killAgent('node-a', 'SIGKILL');
-    await eventually(async () => (await nodes()).some((n) => n.name === 'node-a' && !n.ready), 30_000, 'node-a NotReady');
+    await eventually(() => notReady('node-a'), 30_000, 'node-a NotReady');
     const notReadyAfter = seconds(killedAt);
     console.log(`node-a NotReady ${notReadyAfter}s after SIGKILL (grace 3s, heartbeat 1s)`);
     expect(notReadyAfter).toBeLessThan(3 + 1 + 2);
     const status = await cluster.grove(['get', 'nodes']);
     expect(status.stdout).toMatch(/node-a\s+NotReady/);
-    expect((await cluster.grove(['describe', 'node', 'node-a'])).stdout).toMatch(/NotReady since:\s+\d{4}-/);
+    // Since when: the Ready condition's transition time, in the object and in describe's Conditions.
+    const condition = await readyCondition('node-a');
+    expect(condition).toMatchObject({ status: 'False', reason: 'NodeStatusUnknown' });
+    expect(Date.parse(condition!.lastTransitionTime!)).toBeGreaterThanOrEqual(Math.floor(killedAt / 1000) * 1000);
+    expect(Date.parse(condition!.lastTransitionTime!)).toBeLessThanOrEqual(Date.now());
+    expect((await cluster.grove(['describe', 'node', 'node-a'])).stdout).toMatch(/^\s+Ready\s+False\s+\w{3}, \d\d \w{3} \d{4} [\d:]{8} \+0000\s+\w{3}, \d\d \w{3} \d{4} [\d:]{8} \+0000\s+NodeStatusUnknown\s/m);
     const notReadyAt = Date.now();
 
     const moved = await eventually(async () => {
@@ -103,7 +113,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'node failure (grace, evictio
     const frozenAt = Date.now();
     proc.kill('SIGSTOP');
     try {
-      await eventually(async () => (await nodes()).some((n) => n.name === 'node-a' && !n.ready), 30_000, 'node-a NotReady');
+      await eventually(() => notReady('node-a'), 30_000, 'node-a NotReady');
       const after = seconds(frozenAt);
       console.log(`frozen node-a NotReady ${after}s after SIGSTOP (grace 3s, heartbeat 1s)`);
       expect(after).toBeGreaterThanOrEqual(2);

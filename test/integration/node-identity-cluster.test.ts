@@ -31,7 +31,7 @@ describeWith(['root', 'runc', 'shim'], 'node identity (server + agents as proces
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  const nodes = async () => (await cluster.json<{ name: string }[]>(['get', 'nodes'])).map((n) => n.name).sort();
+  const nodes = async () => [...(await cluster.nodesReady()).keys()].sort();
   const secretOf = (token: string) => token.split('.')[3]!;
   /** Another machine trying the name: its own data dir, a valid token in a file. */
   const joinFromElsewhere = async (name: string, token: string) => {
@@ -142,11 +142,11 @@ describeWith(['root', 'runc', 'shim'], 'node identity (server + agents as proces
     const fresh = (JSON.parse(await readFile(join(cluster.serverDir, 'client.json'), 'utf8')) as { token: string }).token;
     expect(fresh).not.toBe(old);
     expect((await readFile(join(cluster.serverDir, 'server', 'admin-token'), 'utf8')).trim()).toBe(fresh);
-    expect((await fetch(`${cluster.apiUrl}/v1/nodes`, { headers: { authorization: `Bearer ${old}` } })).status).toBe(401);
+    expect((await fetch(`${cluster.apiUrl}/api/v1/nodes`, { headers: { authorization: `Bearer ${old}` } })).status).toBe(401);
     expect((await cluster.grove(['get', 'nodes'])).code).toBe(0);
     // A restarted server keeps the new token.
     await cluster.killServer('SIGTERM');
     await cluster.startServer();
-    expect((await fetch(`${cluster.apiUrl}/v1/nodes`, { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(200);
+    expect((await fetch(`${cluster.apiUrl}/api/v1/nodes`, { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(200);
   }, 90_000);
 });

@@ -10,7 +10,8 @@ import { describeWith } from '../support/prereq.js';
 
 /**
  * Pods no node can take, through a one-node cluster: an unsatisfiable nodeSelector leaves the
- * pod Pending with Kubernetes' FailedScheduling reason in `grove get pods` and `describe app`
+ * pod Pending with Kubernetes' FailedScheduling reason in `grove get pods` and `describe
+ * deployment|pod`
  * (never sent to the node), `grove logs` says so in one line and exits 1, and the same pod is
  * placed and runs once the node is labelled; extra replicas claiming one hostPort stay Pending.
  */
@@ -40,6 +41,7 @@ ${extra.ports ? `          ports: ${extra.ports}\n` : ''}`;
     const r = await cluster.grove(['apply', '-f', file]);
     expect(r.code, r.stderr).toBe(0);
   };
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pendingPods = (pods: PodJson[]) => pods.filter((p) => p.phase === 'Pending' && p.node === undefined);
 
   beforeAll(async () => {
@@ -61,11 +63,15 @@ ${extra.ports ? `          ports: ${extra.ports}\n` : ''}`;
     }, 30_000, 'one Pending pod');
     expect(pod).toMatchObject({ phase: 'Pending', unschedulable: reason });
 
-    const table = await cluster.grove(['get', 'pods', '--app', app, '-o', 'wide']);
-    expect(table.stdout).toMatch(new RegExp(`${pod!.name}\\s+0/1\\s+Pending\\s+0\\s+.+?\\s+<none>\\s+<none>\\s+${app}`));
-    const described = await cluster.grove(['describe', 'app', app]);
-    expect(described.stdout).toContain(`FailedScheduling: ${reason} (1 pod Pending)`);
-    expect(described.stdout).toMatch(new RegExp(`${pod!.name}\\s+<none>\\s+<none>\\s+Pending`));
+    // IP and NODE <none> (then NOMINATED NODE and READINESS GATES, which Grove never has).
+    const table = await cluster.grove(['get', 'pods', '-l', `app=${app}`, '-o', 'wide']);
+    expect(table.stdout).toMatch(new RegExp(`^${pod!.name}\\s+0/1\\s+Pending\\s+0\\s+\\S+\\s+<none>\\s+<none>\\s+<none>\\s+<none>$`, 'm'));
+    const described = await cluster.grove(['describe', 'deployment', app]);
+    expect(described.stdout).toMatch(new RegExp(`^  FailedScheduling:\\s+${escape(reason)} \\(1 pod Pending\\)$`, 'm'));
+    const describedPod = await cluster.grove(['describe', 'pod', pod!.name]);
+    expect(describedPod.stdout).toMatch(/^Node:\s+<none>$/m);
+    expect(describedPod.stdout).toMatch(/^Status:\s+Pending$/m);
+    expect(describedPod.stdout).toMatch(new RegExp(`^  FailedScheduling:\\s+${escape(reason)}$`, 'm'));
     // Never sent to the node.
     expect((await cluster.containers('node-a')).filter((c) => c.name.startsWith(app))).toEqual([]);
 
@@ -74,7 +80,7 @@ ${extra.ports ? `          ports: ${extra.ports}\n` : ''}`;
     expect(logs.stdout).toBe('');
     expect(logs.stderr.trim()).toBe(`grove: pod ${pod!.name} has no container yet (Pending: ${reason})`);
     expect(logs.stderr + logs.stdout).not.toContain('undefined');
-    const one = await cluster.grove(['logs', '--pod', pod!.name]);
+    const one = await cluster.grove(['logs', `pod/${pod!.name}`]);
     expect(one.code).toBe(1);
     expect(one.stderr.trim()).toBe(`grove: pod ${pod!.name} has no container yet (Pending: ${reason})`);
 
@@ -82,8 +88,10 @@ ${extra.ports ? `          ports: ${extra.ports}\n` : ''}`;
     const [running] = await cluster.waitForRunning(app, 1, 120_000);
     expect(running!.name).toBe(pod!.name);
     expect(running!.node).toBe('node-a');
-    expect((await cluster.grove(['describe', 'app', app])).stdout).not.toContain('FailedScheduling');
-    expect((await cluster.grove(['delete', 'app', app])).code).toBe(0);
+    const placed = await cluster.grove(['describe', 'deployment', app]);
+    expect(placed.code, placed.stderr).toBe(0);
+    expect(placed.stdout).not.toContain('FailedScheduling');
+    expect((await cluster.grove(['delete', 'deployment', app])).code).toBe(0);
   }, 240_000);
 
   it('leaves extra replicas claiming one hostPort Pending, not failing on the node', async () => {
@@ -102,6 +110,6 @@ ${extra.ports ? `          ports: ${extra.ports}\n` : ''}`;
     expect(logs.code).toBe(1);
     expect(logs.stderr.trim().split('\n')).toHaveLength(2);
     expect(logs.stderr).not.toContain('undefined');
-    expect((await cluster.grove(['delete', 'app', app])).code).toBe(0);
+    expect((await cluster.grove(['delete', 'deployment', app])).code).toBe(0);
   }, 240_000);
 });

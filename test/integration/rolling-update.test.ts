@@ -54,12 +54,20 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'rolling update with automati
   /** `grove rollout status` in the background: its exit code and output when it ends. */
   const rolloutStatus = () =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
-      const proc = spawnGrove(['--data-dir', cluster.serverDir, 'rollout', 'status', 'roll', '--timeout', '3m']);
+      const proc = spawnGrove(['--data-dir', cluster.serverDir, 'rollout', 'status', 'deployment/roll', '--timeout', '3m']);
       let out = '';
       proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
       proc.on('exit', (code) => resolve({ code, out }));
     });
+
+  /** The Deployment's revisions (the server's rollout history route): number, current, image less the registry. */
+  const revisions = async () =>
+    (await cluster.apiGet<{ revision: number; current: boolean; template: { spec: { containers: { image: string }[] } } }[]>('/v1/namespaces/default/deployments/roll/rollout/history')).map((r) => ({
+      revision: r.revision,
+      current: r.current,
+      image: r.template.spec.containers[0]!.image.replace(`${registry.host}/`, ''),
+    }));
 
   let env: OneNodeCluster | undefined;
 
@@ -89,8 +97,8 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'rolling update with automati
       const oldReady = pods.filter((p) => p.templateHash === v1Hash && p.ready).length;
       minOldReady = Math.min(minOldReady, oldReady);
       maxPods = Math.max(maxPods, pods.length);
-      const app = await cluster.json<{ spec: { template: { containers: { image: string }[] } } }>(['get', 'app', 'roll']);
-      const back = app.spec.template.containers[0]!.image.endsWith(':1');
+      const deployment = await cluster.json<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(['get', 'deployment', 'roll']);
+      const back = deployment.spec.template.spec.containers[0]!.image.endsWith(':1');
       if (back && rolledBackAt === 0 && Date.now() - started > 1000) rolledBackAt = Date.now();
       return back && pods.length === 3 && pods.every((p) => p.templateHash === v1Hash && p.ready);
     }, 120_000, 'rolled back to 3 ready pods of version 1');
@@ -99,21 +107,29 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'rolling update with automati
     expect(minOldReady).toBeGreaterThanOrEqual(2);
     expect(maxPods).toBeLessThanOrEqual(4);
     expect(result.code, result.out).toBe(1);
-    expect(result.out).toContain('rolled back to revision 1');
+    expect(result.out).toContain('deployment "roll" rollout failed and was rolled back: revision 2 → 1');
 
-    const describe = await cluster.grove(['describe', 'app', 'roll']);
-    expect(describe.stdout).toMatch(/Last rollback:.*revision 2 → 1/);
-    expect(describe.stdout).toMatch(/main ready/);
-    const history = await cluster.grove(['rollout', 'history', 'roll']);
-    expect(history.stdout).toMatch(/3\*.*test\/busybox:1/);
-    expect(history.stdout).toMatch(/2\s.*test\/busybox:missing/);
+    const describe = await cluster.grove(['describe', 'deployment', 'roll']);
+    expect(describe.stdout).toMatch(/grove\.io\/last-rollback: revision 2 → 1 at \S+: no progress for 12 s/);
+    expect(describe.stdout).toMatch(/Replicas:\s+3 desired \| 3 updated \| 3 total \| 3 available \| 0 unavailable/);
+    expect(describe.stdout).toMatch(/Image:\s+\S+\/test\/busybox:1$/m);
+    // Revision 1's template came back as revision 3 (Kubernetes renumbers the ReplicaSet it reuses).
+    const history = await cluster.grove(['rollout', 'history', 'deployment/roll']);
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout).toMatch(/^REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>\s*$/m);
+    expect(await revisions()).toEqual([
+      { revision: 2, current: false, image: 'test/busybox:missing' },
+      { revision: 3, current: true, image: 'test/busybox:1' },
+    ]);
 
     const before = (await cluster.pods('roll')).map((p) => p.name);
-    const restart = await cluster.grove(['rollout', 'restart', 'roll']);
+    const restart = await cluster.grove(['rollout', 'restart', 'deployment/roll']);
     expect(restart.code, restart.stderr).toBe(0);
-    const done = await cluster.grove(['rollout', 'status', 'roll', '--timeout', '2m']);
+    expect(restart.stdout.trim()).toBe('deployment.apps/roll restarted');
+    const done = await cluster.grove(['rollout', 'status', 'deployment/roll', '--timeout', '2m']);
     expect(done.code, done.stdout + done.stderr).toBe(0);
-    expect(done.stdout).toContain('complete: revision 4');
+    expect(done.stdout).toContain('deployment "roll" successfully rolled out');
+    expect((await revisions()).find((r) => r.current)).toEqual({ revision: 4, current: true, image: 'test/busybox:1' });
     const after = await cluster.waitForRunning('roll', 3, 60_000);
     expect(after.filter((p) => before.includes(p.name))).toEqual([]);
   }, 300_000);

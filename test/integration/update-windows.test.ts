@@ -60,6 +60,23 @@ spec:
   };
   const runningContainerOf = async (pod: string): Promise<boolean> =>
     (await cluster.runningContainers('node-a')).some((c) => c.name === `${pod}_main`);
+  /**
+   * `grove describe pod` of the rolling update's new pod once its node holds it back: the
+   * container Waiting with reason UpdateDeferred and the node's message (0.1's describe app
+   * "Deferred: NODE: MESSAGE" line, now on the pod it concerns).
+   */
+  const deferredPod = (app: string, old: string): Promise<{ name: string; text: string }> =>
+    eventually(async () => {
+      const held = (await cluster.pods(app)).find((p) => p.name !== old && p.containers.some((c) => c.reason === 'UpdateDeferred'));
+      if (!held) return undefined;
+      const r = await cluster.grove(['describe', 'pod', held.name]);
+      return r.stdout.includes('Message:') ? { name: held.name, text: r.stdout } : undefined;
+    }, 20_000, 'the new pod held back with UpdateDeferred');
+  const describeDeployment = async (app: string): Promise<string> => {
+    const r = await cluster.grove(['describe', 'deployment', app]);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout;
+  };
 
   let env: OneNodeCluster | undefined;
 
@@ -83,12 +100,15 @@ spec:
     const window = { 'grove.io/update-window': cron, 'grove.io/update-window-duration': '2m', 'grove.io/update-window-timezone': 'UTC' };
     await apply(app, deployment(app, 'v2', window, ''));
 
+    const held = await deferredPod(app, v1.name);
+    expect(held.text).toMatch(/^Node:\s+node-a\b/m);
+    expect(held.text).toMatch(/^\s+State:\s+Waiting\n\s+Reason:\s+UpdateDeferred\n\s+Message:\s+update waits for window .*next at (\S+)$/m);
+    expect(held.text).toContain(`update waits for window ${cron} (2m, UTC), next at ${opensAt.toISOString()}`);
     const described = await eventually(async () => {
-      const r = await cluster.grove(['describe', 'app', app]);
-      return r.stdout.includes('Deferred:') ? r.stdout : undefined;
-    }, 20_000, 'describe shows the deferred update');
-    expect(described).toContain(`Update window:    ${cron} (2m, UTC)`);
-    expect(described).toMatch(new RegExp(`Deferred:\\s+node-a: update waits for window .*next at ${opensAt.toISOString()}`));
+      const text = await describeDeployment(app);
+      return /^\s+Progressing\s+True\s+UpdateDeferred$/m.test(text) ? text : undefined;
+    }, 20_000, 'describe deployment shows the deferred update');
+    expect(described).toMatch(new RegExp(`^  Update Window:\\s+${cron.replaceAll('*', '\\*')} \\(2m, UTC\\)$`, 'm'));
     expect(Date.now()).toBeLessThan(opensAt.getTime()); // else the test machine was too slow to prove anything
     expect(await runningContainerOf(v1.name)).toBe(true);
 
@@ -100,7 +120,8 @@ spec:
     expect(appliedAt).toBeGreaterThanOrEqual(opensAt.getTime());
     await eventually(async () => !(await runningContainerOf(v1.name)), 30_000, 'v1 stopped');
     console.log(`[figure] update window opened → update applied: ${((appliedAt - opensAt.getTime()) / 1000).toFixed(1)} s (${v2.name})`);
-    expect((await cluster.grove(['describe', 'app', app])).stdout).not.toContain('Deferred:');
+    await eventually(async () => !(await describeDeployment(app)).includes('UpdateDeferred'), 20_000, 'the deployment no longer deferred');
+    expect((await cluster.pods(app)).flatMap((p) => p.containers.map((c) => c.reason))).not.toContain('UpdateDeferred');
   }, 300_000);
 
   it('defers the restart while the workload holds its update lock, and updates within seconds of release', async () => {
@@ -112,11 +133,10 @@ spec:
     await eventually(async () => existsSync(lockFile), 20_000, 'the workload created its lock file');
 
     await apply(app, deployment(app, 'v2', {}, takeLock));
-    const described = await eventually(async () => {
-      const r = await cluster.grove(['describe', 'app', app]);
-      return r.stdout.includes('Deferred:') ? r.stdout : undefined;
-    }, 20_000, 'describe shows the deferred update');
-    expect(described).toMatch(/Deferred:\s+node-a: update lock held since \S+ \(at most until \S+\)/);
+    const held = await deferredPod(app, v1.name);
+    expect(held.text).toMatch(/^Node:\s+node-a\b/m);
+    expect(held.text).toMatch(/^\s+Reason:\s+UpdateDeferred\n\s+Message:\s+update lock held since \S+ \(at most until \S+\)$/m);
+    await eventually(async () => /^\s+Progressing\s+True\s+UpdateDeferred$/m.test(await describeDeployment(app)), 20_000, 'describe deployment shows the deferred update');
     // Held for a while: several polls of the agent later the old container still runs.
     await new Promise((r) => setTimeout(r, 8000));
     expect(await runningContainerOf(v1.name)).toBe(true);
@@ -148,7 +168,7 @@ spec:
     await eventually(async () => existsSync(lockFile), 20_000, 'the workload created its lock file');
 
     const deletedAt = Date.now();
-    const r = await cluster.grove(['delete', 'app', app]);
+    const r = await cluster.grove(['delete', 'deployment', app]);
     expect(r.code, r.stderr).toBe(0);
     // Held, it would run on for the agent's lock maximum (1 h) with no view showing it.
     await eventually(async () => !(await runningContainerOf(v1.name)), 30_000, 'the deleted app stopped');
@@ -161,7 +181,7 @@ spec:
     const stubborn = `stubborn-${suffix}`;
     await apply(stubborn, deployment(stubborn, 'v1', {}, '', { grace: 120, command: '["sleep", "3600"]' }));
     const pod = await eventually(() => runningPod(stubborn), 90_000, 'stubborn running');
-    const r = await cluster.grove(['delete', 'app', stubborn]);
+    const r = await cluster.grove(['delete', 'deployment', stubborn]);
     expect(r.code, r.stderr).toBe(0);
     await new Promise((res) => setTimeout(res, 3000)); // the agent is now in the middle of that stop
 
