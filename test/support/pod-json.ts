@@ -55,6 +55,13 @@ function containerJson(c: ContainerStatusObject): PodJson['containers'][number] 
   return { name: c.name, state: s.running ? 'running' : 'unknown', oomKilled: false };
 }
 
+/** RESTARTS as kubectl counts them: the init containers' while they hold the pod back, then the containers'. */
+function restartsOf(pod: PodObject): number {
+  const sum = (list: ContainerStatusObject[] | undefined) => (list ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  const initialized = pod.status?.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True') ?? true;
+  return sum(pod.status?.containerStatuses) + (initialized ? 0 : sum(pod.status?.initContainerStatuses));
+}
+
 export function podJson(pod: PodObject): PodJson {
   const conditions = pod.status?.conditions ?? [];
   const scheduled = conditions.find((c) => c.type === 'PodScheduled');
@@ -66,7 +73,7 @@ export function podJson(pod: PodObject): PodJson {
     ...(!pod.spec.nodeName && scheduled?.status === 'False' && scheduled.message ? { unschedulable: scheduled.message } : {}),
     phase: pod.status?.phase ?? 'Pending',
     ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
-    restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    restarts: restartsOf(pod),
     templateHash: pod.metadata.labels?.['pod-template-hash'] ?? pod.metadata.labels?.['controller-revision-hash'] ?? '',
     containers: statuses.map(containerJson),
     ...(pod.status?.initContainerStatuses?.length ? { initContainers: pod.status.initContainerStatuses.map(containerJson) } : {}),
