@@ -29,11 +29,12 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'compose binds and mount orde
     const r = await cluster.grove(['apply', '-f', file]);
     expect(r.code, r.stderr).toBe(0);
   };
-  const logsOf = (app: string, marker: string) =>
+  /** The logs of `workload` (job/NAME, deploy/NAME) once they hold `marker`. */
+  const logsOf = (workload: string, marker: string) =>
     eventually(async () => {
-      const out = (await cluster.grove(['logs', app])).stdout;
+      const out = (await cluster.grove(['logs', workload])).stdout;
       return out.includes(marker) ? out : undefined;
-    }, 120_000, `${app} prints ${marker}`);
+    }, 120_000, `${workload} prints ${marker}`);
 
   beforeAll(async () => {
     env = await startOneNodeCluster('grove-binds-cluster-', 'node-a');
@@ -68,13 +69,14 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'compose binds and mount orde
       - ./site:/srv/site
 `,
     );
-    const out = await logsOf(app, `done-${tag}`);
+    // No restart: key, so the service is a Job (compose's default restart "no").
+    const out = await logsOf(`job/${app}`, `done-${tag}`);
     expect(out.split('\n').filter((l) => l.startsWith('/'))).toEqual(['/etc/caddy/Caddyfile file', '/etc/localtime file', '/run/app.sock socket', '/srv/site dir']);
     expect(out).toContain(`caddy-${tag}`);
     // Only the missing source was made, as a directory; the socket is still the socket.
     expect((await stat(join(env!.scratch, 'site'))).isDirectory()).toBe(true);
     expect((await stat(sockPath)).isSocket()).toBe(true);
-    expect((await cluster.grove(['delete', 'app', app])).code).toBe(0);
+    expect((await cluster.grove(['delete', 'job', app])).code).toBe(0);
   }, 240_000);
 
   it('keeps a subPath file visible under a volume mounted on its parent directory, whatever the listed order', async () => {
@@ -108,9 +110,9 @@ spec:
       containers:
 ${container('file-first', [file, dir])}${container('dir-first', [dir, file])}`,
     );
-    const out = await logsOf(app, 'dir-first');
-    await logsOf(app, 'file-first');
-    const lines = (await cluster.grove(['logs', app])).stdout.split('\n').filter(Boolean).sort();
+    const out = await logsOf(`deploy/${app}`, 'dir-first');
+    await logsOf(`deploy/${app}`, 'file-first');
+    const lines = (await cluster.grove(['logs', `deploy/${app}`])).stdout.split('\n').filter(Boolean).sort();
     expect(lines).toEqual([`dir-first setting-${tag}`, `file-first setting-${tag}`]);
     expect(out).not.toContain('No such file');
     expect((await cluster.grove(['delete', '-f', join(env!.scratch, 'order.yaml')])).code).toBe(0);

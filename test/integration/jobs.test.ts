@@ -2,11 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { App } from '../../src/core/model.js';
-import type { AppSummary } from '../../src/server/views.js';
-
-/** 0.1's `get apps -o json` shape (the client's App view is gone; S1 rewrites this test to objects). */
-type AppView = App & { pods: AppSummary };
+import type { KindObject } from '../../src/core/objects/validate.js';
 import { TestCluster } from '../support/cluster.js';
 import { eventually } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
@@ -22,6 +18,12 @@ interface CtrJson {
   exitCode: number | null;
   labels: Record<string, string>;
 }
+
+type Job = KindObject<'Job'>;
+type CronJob = KindObject<'CronJob'>;
+
+/** The condition of `type` when it is True (Complete, Failed). */
+const trueCondition = (job: Job, type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 
 /**
  * Jobs and CronJobs end to end with real containers: a Job runs to completion and is not run
@@ -42,7 +44,10 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'Jobs and CronJobs (server + 
     const r = await cluster.grove(['apply', '-f', file]);
     expect(r.code, r.stderr).toBe(0);
   };
-  const app = (name: string) => cluster.json<AppView>(['get', 'apps', name]);
+  const job = (name: string) => cluster.json<Job>(['get', 'job', name]);
+  /** The Jobs a CronJob made (its runs the node reported), from `grove get jobs -o json`. */
+  const runsRecorded = async (cron: string) =>
+    (await cluster.json<{ items: Job[] }>(['get', 'jobs'])).items.filter((j) => j.metadata.ownerReferences?.some((o) => o.kind === 'CronJob' && o.name === cron));
   /** Every container on the node, from its own runtime: works with the server down. */
   const containers = async (): Promise<CtrJson[]> => (await cluster.containers('node-a')) as unknown as CtrJson[];
 
@@ -83,16 +88,19 @@ spec:
 `,
     );
     const done = await eventually(async () => {
-      const a = await app(jobName);
-      return a.pods.job?.condition === 'Complete' ? a : undefined;
+      const j = await job(jobName);
+      return trueCondition(j, 'Complete') ? j : undefined;
     }, 120_000, 'job complete');
     console.log(`[figure] Job ${jobName}: apply → Complete in ${((Date.now() - started) / 1000).toFixed(1)} s (image pull included)`);
-    expect(done.pods.job).toMatchObject({ succeeded: 1, failed: 0, active: 0 });
+    expect(done.status).toMatchObject({ succeeded: 1, failed: 0, active: 0 });
     const table = await cluster.grove(['get', 'jobs']);
-    expect(table.stdout).toMatch(/NAME\s+COMPLETIONS\s+STATUS\s+DURATION\s+AGE\s+NODE/);
-    expect(table.stdout).toMatch(new RegExp(`${jobName}\\s+1/1\\s+Complete\\s+\\d+s\\s+.+\\s+node-a`));
+    expect(table.stdout).toMatch(/NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE/);
+    expect(table.stdout).toMatch(new RegExp(`${jobName}\\s+Complete\\s+1/1\\s+\\d+s\\s+\\S+`));
+    // It ran on the node: its pod is bound there and Succeeded (get pods -o wide's NODE).
+    expect((await cluster.pods(jobName)).map((p) => [p.node, p.phase])).toEqual([['node-a', 'Succeeded']]);
     const described = await cluster.grove(['describe', 'job', jobName]);
-    expect(described.stdout).toMatch(/Job status:\s+Complete: 0 active, 1 succeeded, 0 failed/);
+    expect(described.stdout).toMatch(/Status:\s+Complete \(1\/1 completions\)/);
+    expect(described.stdout).toMatch(/Pods Statuses:\s+0 Active \(0 Ready\) \/ 1 Succeeded \/ 0 Failed/);
 
     const before = (await containers()).filter((c) => c.labels['grove.app'] === jobName);
     expect(before.map((c) => [c.state, c.exitCode])).toEqual([['exited', 0]]);
@@ -104,7 +112,9 @@ spec:
     await new Promise((r) => setTimeout(r, 12_000));
     const after = (await containers()).filter((c) => c.labels['grove.app'] === jobName);
     expect(after.map((c) => [c.name, c.startedAt])).toEqual(before.map((c) => [c.name, c.startedAt]));
-    expect((await app(jobName)).pods.job).toMatchObject({ condition: 'Complete', succeeded: 1 });
+    const afterRestart = await job(jobName);
+    expect(trueCondition(afterRestart, 'Complete')).toBeDefined();
+    expect(afterRestart.status).toMatchObject({ succeeded: 1, failed: 0, active: 0 });
     console.log(`[figure] Job ${jobName} after agent restart: ${after.length} container(s), runs started again: 0`);
   }, 240_000);
 
@@ -127,9 +137,9 @@ spec:
           command: ["true"]
 `,
     );
-    const done = await eventually(async () => (await app(name)).pods.job?.completionTime, 120_000, 'ttl job complete');
+    const done = await eventually(async () => (await job(name)).status?.completionTime, 120_000, 'ttl job complete');
     await eventually(async () => {
-      const r = await cluster.grove(['get', 'apps', name]);
+      const r = await cluster.grove(['get', 'job', name]);
       return r.code !== 0 && /not found/i.test(r.stderr);
     }, 60_000, 'job deleted after its TTL');
     const deletedAfter = (Date.now() - Date.parse(done)) / 1000;
@@ -159,15 +169,19 @@ spec:
 `,
     );
     const failed = await eventually(async () => {
-      const a = await app(name);
-      return a.pods.job?.condition === 'Failed' ? a : undefined;
+      const j = await job(name);
+      return trueCondition(j, 'Failed') ? j : undefined;
     }, 120_000, 'job failed by its deadline');
-    expect(failed.pods.job).toMatchObject({ reason: 'DeadlineExceeded', active: 0 });
-    const took = (Date.parse(failed.pods.job!.completionTime!) - Date.parse(failed.pods.job!.startTime!)) / 1000;
+    const condition = trueCondition(failed, 'Failed')!;
+    expect(condition.reason).toBe('DeadlineExceeded');
+    expect(failed.status).toMatchObject({ active: 0 });
+    // Kubernetes sets completionTime only on success: a failed Job's end is its condition's time.
+    const took = (Date.parse(condition.lastTransitionTime!) - Date.parse(failed.status!.startTime!)) / 1000;
     console.log(`[figure] Job with activeDeadlineSeconds 4: failed (DeadlineExceeded) ${took.toFixed(1)} s after it started`);
     expect(took).toBeGreaterThanOrEqual(4);
     await eventually(async () => !(await containers()).some((c) => c.labels['grove.app'] === name && c.state === 'running'), 60_000, 'deadline job container stopped');
-    expect((await cluster.grove(['get', 'jobs', name])).stdout).toMatch(new RegExp(`${name}\\s+0/1\\s+Failed`));
+    expect((await cluster.grove(['get', 'jobs', name])).stdout).toMatch(new RegExp(`${name}\\s+Failed\\s+0/1`));
+    expect((await cluster.grove(['describe', 'job', name])).stdout).toMatch(/Failed:\s+DeadlineExceeded: Job was active longer than specified deadline/);
     await cluster.grove(['delete', 'job', name]);
   }, 240_000);
 
@@ -226,20 +240,29 @@ spec:
 
     await cluster.startServer();
     await cluster.waitForNodesReady(['node-a']);
-    const cron = await eventually(async () => {
-      const a = await app(cronName);
-      const last = a.pods.job?.lastScheduleTime;
-      return last && Date.parse(last) > downAt ? a : undefined;
+    await eventually(async () => {
+      const last = (await cluster.json<CronJob>(['get', 'cronjob', cronName])).status?.lastScheduleTime;
+      return last !== undefined && Date.parse(last) > downAt;
     }, 60_000, 'cron status after the outage');
-    expect(cron.pods.job!.succeeded).toBeGreaterThanOrEqual(2);
+    // The runs the node made while the server was away appear as Jobs owned by the CronJob.
+    const succeeded = await eventually(async () => {
+      const ok = (await runsRecorded(cronName)).filter((j) => trueCondition(j, 'Complete'));
+      return ok.length >= 2 ? ok : undefined;
+    }, 60_000, 'the completed runs recorded as Jobs');
+    expect(succeeded.length).toBeGreaterThanOrEqual(2);
+    // The CronJob is bound to the node that fires it.
+    const cronPods = await cluster.pods(cronName);
+    expect(cronPods.length).toBeGreaterThan(0);
+    expect(cronPods.filter((p) => p.node !== 'node-a')).toEqual([]);
     const table = await cluster.grove(['get', 'cronjobs']);
-    expect(table.stdout).toMatch(/NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE\s+NODE/);
-    expect(table.stdout).toMatch(new RegExp(`${cronName}\\s+\\*/2 \\* \\* \\* \\* \\*\\s+<none>\\s+false\\s+[01]\\s+\\S+`));
+    expect(table.stdout).toMatch(/NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE/);
+    expect(table.stdout).toMatch(new RegExp(`${cronName}\\s+\\*/2 \\* \\* \\* \\* \\*\\s+<none>\\s+False\\s+[01]\\s+\\S+`));
 
     const described = await cluster.grove(['describe', 'cronjob', cronName]);
     expect(described.stdout).toMatch(/Schedule:\s+\*\/2 \* \* \* \* \*/);
-    expect(described.stdout).toMatch(/Concurrency:\s+Forbid/);
-    expect(described.stdout).toMatch(/Runs:\n\s+NAME\s+STATUS/);
+    expect(described.stdout).toMatch(/Concurrency Policy:\s+Forbid/);
+    expect(described.stdout).toMatch(/Jobs:\n\s+Name\s+Status\s+Completions/);
+    expect(described.stdout).toContain(succeeded[0]!.metadata.name);
     // `grove logs` of a CronJob serves its newest run.
     const logs = await cluster.grove(['logs', cronName]);
     expect(logs.stdout, logs.stderr).toContain('tick');

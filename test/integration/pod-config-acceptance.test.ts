@@ -79,7 +79,7 @@ spec:
     expect(applied.code, applied.stderr).toBe(0);
     await cluster.waitForRunning('seeded', 1, 120_000);
     const out = await eventually(async () => {
-      const text = (await cluster.grove(['logs', 'seeded'])).stdout;
+      const text = (await cluster.grove(['logs', 'deploy/seeded'])).stdout;
       return text.includes('FILE-MD5') ? text : undefined;
     }, 60_000, 'the main container ran');
     expect(out).toContain('SEEDED-by-init');
@@ -90,9 +90,11 @@ spec:
       await cluster.grove(['get', 'secret', 'creds', '-o', 'yaml']),
       await cluster.grove(['get', 'secrets']),
       await cluster.grove(['describe', 'secret', 'creds']),
-      await cluster.grove(['describe', 'app', 'seeded']),
+      await cluster.grove(['describe', 'deployment', 'seeded']),
+      await cluster.grove(['describe', 'pods']),
       await cluster.grove(['get', 'pods', '-o', 'json']),
-      await cluster.grove(['get', 'app', 'seeded', '-o', 'yaml']),
+      await cluster.grove(['get', 'deployment', 'seeded', '-o', 'yaml']),
+      await cluster.grove(['get', 'rs,pods', '-o', 'yaml']),
     ].map((r) => r.stdout + r.stderr);
     const logs = [cluster.serverLog, cluster.agents.get('node-a')!.log];
     for (const needle of [VALUE, Buffer.from(VALUE).toString('base64')]) {
@@ -115,7 +117,8 @@ spec:
     }
     expect(onDisk).toEqual([]);
 
+    // --show-values prints the Secret as stored: its data base64, as kubectl prints it.
     const shown = await cluster.grove(['get', 'secret', 'creds', '-o', 'yaml', '--show-values']);
-    expect(shown.stdout).toContain(VALUE);
+    expect(shown.stdout).toContain(`token: ${Buffer.from(VALUE).toString('base64')}`);
   }, 300_000);
 });

@@ -43,7 +43,7 @@ spec:
     const r = await cluster.grove(['apply', '-f', file]);
     expect(r.code, r.stderr).toBe(0);
   };
-  const logs = async (app: string) => (await cluster.grove(['logs', app])).stdout;
+  const logs = async (app: string) => (await cluster.grove(['logs', `deploy/${app}`])).stdout;
 
   beforeAll(async () => {
     env = await startOneNodeCluster('grove-pod-devices-', 'node-a');
@@ -66,7 +66,7 @@ spec:
       return text.includes('GROVEDEV') ? text : undefined;
     }, 30_000, 'the device read in the container');
     expect(out).toMatch(/\b997\b/);
-    expect((await cluster.grove(['describe', 'app', 'sensor'])).stdout).toMatch(new RegExp(`Devices:\\s+${loop}:/dev/sensor:r`));
+    expect((await cluster.grove(['describe', 'deployment', 'sensor'])).stdout).toMatch(new RegExp(`Devices:\\s+${loop}:/dev/sensor:r`));
 
     const major = parseInt(execFileSync('stat', ['-c', '%t', loop]).toString().trim(), 16);
     const minor = parseInt(execFileSync('stat', ['-c', '%T', loop]).toString().trim(), 16);
@@ -82,7 +82,7 @@ spec:
     await apply('missing', missing, 'true');
     const pod = await eventually(async () => {
       const [p] = await cluster.pods('missing');
-      const c = p?.containers[0] as { reason?: string; message?: string } | undefined;
+      const c = p?.containers[0];
       return c?.message?.includes('does not exist') ? { p, c } : undefined;
     }, 60_000, 'the missing device in the pod status');
     console.log(`[figure] missing device: pod ${pod.p!.phase}, ${pod.c.reason}: ${pod.c.message}`);

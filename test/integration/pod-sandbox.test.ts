@@ -63,7 +63,7 @@ ${containers}`;
     expect(r.code, r.stderr).toBe(0);
   };
   const remove = async (name: string): Promise<void> => {
-    const r = await cluster.grove(['delete', 'app', name]);
+    const r = await cluster.grove(['delete', 'deployment', name]);
     expect(r.code, r.stderr).toBe(0);
   };
   /** Runs argv in a running container of the node (runc exec under the agent's runtime root). */
@@ -135,7 +135,7 @@ ${containers}`;
     // The hostPort, from the host and from a LAN peer.
     expect((await eventually(async () => tryGet(`http://127.0.0.1:${hostPort}/`), 30_000, 'hostPort from the host')).trim()).toBe(pod!.name);
     expect((await eventually(async () => tryGet(`http://${lan!.hostIp}:${hostPort}/`, lan!.ns), 30_000, 'hostPort from the LAN peer')).trim()).toBe(pod!.name);
-    expect((await cluster.grove(['describe', 'app', 'duo'])).stdout).toContain(`Ports:    ${hostPort}:8080/TCP (http)`);
+    expect((await cluster.grove(['describe', 'deployment', 'duo'])).stdout).toMatch(new RegExp(`Port:\\s+8080/TCP \\(http\\)\\n\\s+Host Port:\\s+${hostPort}/TCP\\n`));
     // waitForRunning waited for ready: the agent's httpGet probe reached the pod in its CNI namespace.
   }, 240_000);
 
@@ -163,10 +163,10 @@ ${containers}`;
     await cluster.waitForRunning('first', 1, 120_000);
     await apply('second', `        - name: web\n          image: ${image()}\n          command: ${serve(8080)}\n          ports: [{ containerPort: 8080, hostPort: ${otherPort} }]\n`);
     const described = await eventually(async () => {
-      const out = (await cluster.grove(['describe', 'app', 'second'])).stdout;
+      const out = (await cluster.grove(['describe', 'deployment', 'second'])).stdout;
       return /FailedScheduling/.test(out) ? out : undefined;
     }, 60_000, 'the conflict in describe');
-    expect(described).toContain("FailedScheduling: 0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports (1 pod Pending)");
+    expect(described).toMatch(/FailedScheduling:\s+0\/1 nodes are available: 1 node\(s\) didn't have free ports for the requested pod ports \(1 pod Pending\)\n/);
     expect((await cluster.containers('node-a')).some((c) => c.labels['grove.app'] === 'second')).toBe(false);
     expect(tryGet(`http://127.0.0.1:${otherPort}/`)?.trim()).toMatch(/^first-/);
     await remove('second');

@@ -149,8 +149,8 @@ describeWith(['root', 'runc', 'shim'], 'sd_notify watchdog (agent and server)', 
     // WATCHDOG_USEC=2 s → a keepalive every second; the median tolerates a loaded machine.
     expect(median(gaps)).toBeGreaterThan(500);
     expect(median(gaps)).toBeLessThan(2000);
-    const nodes = await cluster.json<{ name: string; labels: Record<string, string> }[]>(['get', 'nodes']);
-    expect(nodes.find((n) => n.name === 'sdn-ok')?.labels).toMatchObject({ 'installed-by': 'env', role: 'watchdog-test' });
+    const node = await cluster.json<{ metadata: { name: string; labels?: Record<string, string> } }>(['get', 'node', 'sdn-ok']);
+    expect(node.metadata.labels).toMatchObject({ 'installed-by': 'env', role: 'watchdog-test' });
     await killAndWait(proc, 'SIGTERM');
     await eventually(async () => socket.of('STOPPING=1').length === 1, 10_000, 'STOPPING=1');
     expect(proc.exitCode).toBe(0);

@@ -21,7 +21,7 @@ describeWith(['root', 'runc', 'registry', 'shim', 'musl-gcc'], 'seccompProfile i
   const probeOf = async (app: string) => {
     await cluster.waitForRunning(app, 1, 90_000);
     const text = await eventually(async () => {
-      const out = (await cluster.grove(['logs', app])).stdout;
+      const out = (await cluster.grove(['logs', `deploy/${app}`])).stdout;
       return out.includes('rm=') ? out : undefined;
     }, 30_000, `the probe's output in ${app}'s logs`);
     return { ...parseProbe(text), rm: /rm=(\w+)/.exec(text)![1] };
@@ -52,14 +52,14 @@ describeWith(['root', 'runc', 'registry', 'shim', 'musl-gcc'], 'seccompProfile i
     expect(await probeOf('audited')).toEqual({ ...allAttempts('ok'), mount_tmpfs: 'EPERM', seccomp_mode: '2', rm: 'refused' });
 
     const lost = await eventually(async () => {
-      const c = (await cluster.pods('lost'))[0]?.containers[0] as { reason?: string; message?: string } | undefined;
+      const c = (await cluster.pods('lost'))[0]?.containers[0];
       return c?.reason === 'CreateError' ? c : undefined;
     }, 60_000, 'the missing profile in the pod status');
     expect(lost.message).toContain(`seccomp profile Localhost/profiles/missing.json: ${cluster.agentDir('node-a')}/seccomp/profiles/missing.json does not exist on this node`);
     expect((await cluster.runningContainers('node-a')).map((c) => c.name).filter((n) => n.includes('lost'))).toEqual([]);
 
-    const described = (await cluster.grove(['describe', 'app', 'audited'])).stdout;
-    expect(described).toContain('Seccomp:  Localhost (profiles/no-unlink.json)');
-    expect((await cluster.grove(['describe', 'app', 'confined'])).stdout).not.toContain('Seccomp:');
+    const described = (await cluster.grove(['describe', 'deployment', 'audited'])).stdout;
+    expect(described).toMatch(/Seccomp:\s+Localhost \(profiles\/no-unlink\.json\)\n/);
+    expect((await cluster.grove(['describe', 'deployment', 'confined'])).stdout).not.toContain('Seccomp:');
   }, 300_000);
 });

@@ -13,8 +13,6 @@ import { describeWith } from '../support/prereq.js';
  * depends on is healthy (its healthcheck passes), and the healthcheck makes a pod ready and
  * unready again. Each container logs `<what> <epoch seconds>`; order is read from those.
  */
-type Pod = PodJson & { initContainers?: { name: string; state: string; exitCode?: number; reason?: string }[] };
-
 const FOREVER = `trap 'exit 0' TERM; while true; do sleep 1; done`;
 
 describeWith(['root', 'runc', 'registry', 'shim'], 'init containers, depends_on and healthcheck (real containers)', () => {
@@ -28,14 +26,14 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'init containers, depends_on 
     const r = await cluster.grove(['apply', '-f', path]);
     expect(r.code, r.stderr).toBe(0);
   };
-  const pod = async (app: string): Promise<Pod | undefined> => ((await cluster.pods(app)) as Pod[])[0];
-  /** The epoch second a container logged after `marker`. */
-  const loggedAt = async (app: string, container: string, marker: string): Promise<number> =>
+  const pod = async (app: string): Promise<PodJson | undefined> => (await cluster.pods(app))[0];
+  /** The epoch second a container of `workload` (deploy/NAME, job/NAME) logged after `marker`. */
+  const loggedAt = async (workload: string, container: string, marker: string): Promise<number> =>
     eventually(async () => {
-      const out = (await cluster.grove(['logs', app, '-c', container])).stdout;
+      const out = (await cluster.grove(['logs', workload, '-c', container])).stdout;
       const m = new RegExp(`${marker} (\\d+)`).exec(out);
       return m ? Number(m[1]) : undefined;
-    }, 90_000, `${app}/${container} logging ${marker}`);
+    }, 90_000, `${workload}/${container} logging ${marker}`);
   const deployment = (name: string, inits: string, main: string) => `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: ${name} }
@@ -83,10 +81,10 @@ ${inits}      containers:
     expect((await pod('ordered'))!.containers[0]).toMatchObject({ state: 'waiting', reason: 'PodInitializing' });
 
     await cluster.waitForRunning('ordered', 1, 120_000);
-    const firstEnd = await loggedAt('ordered', 'first', 'first-end');
-    const secondStart = await loggedAt('ordered', 'second', 'second-start');
-    const secondEnd = await loggedAt('ordered', 'second', 'second-end');
-    const mainStart = await loggedAt('ordered', 'main', 'main-start');
+    const firstEnd = await loggedAt('deploy/ordered', 'first', 'first-end');
+    const secondStart = await loggedAt('deploy/ordered', 'second', 'second-start');
+    const secondEnd = await loggedAt('deploy/ordered', 'second', 'second-end');
+    const mainStart = await loggedAt('deploy/ordered', 'main', 'main-start');
     console.log(`[figure] first ended ${firstEnd}, second ran ${secondStart}..${secondEnd}, main started ${mainStart}`);
     expect(secondStart).toBeGreaterThanOrEqual(firstEnd);
     expect(mainStart).toBeGreaterThanOrEqual(secondEnd);
@@ -95,9 +93,11 @@ ${inits}      containers:
       ['first', 'exited', 0],
       ['second', 'exited', 0],
     ]);
-    const described = (await cluster.grove(['describe', 'app', 'ordered'])).stdout;
-    expect(described).toMatch(/Init Containers:\n\s+first:[\s\S]*second:[\s\S]*Containers:\n\s+main:/);
-    expect(described).toContain('init: first Completed, second Completed');
+    // The Deployment's template lists them in order; the pod says each one Completed.
+    const template = (await cluster.grove(['describe', 'deployment', 'ordered'])).stdout;
+    expect(template).toMatch(/Init Containers:\n\s+first:[\s\S]*second:[\s\S]*Containers:\n\s+main:/);
+    const described = (await cluster.grove(['describe', 'pod', running.name])).stdout;
+    expect(described).toMatch(/Init Containers:\n\s+first:[\s\S]*?State:\s+Terminated\n\s+Reason:\s+Completed\n\s+Exit Code:\s+0\n[\s\S]*?\n\s+second:[\s\S]*?State:\s+Terminated\n\s+Reason:\s+Completed\n\s+Exit Code:\s+0\n[\s\S]*\nContainers:\n\s+main:/);
     // A completed init container is not run again while the pod lives, also across an agent
     // restart: its exited record counts, and the main container is left running.
     const before = await cluster.containers('node-a');
@@ -135,7 +135,8 @@ ${inits}      containers:
   }, 300_000);
 
   it('starts a compose service only once the one it depends on is healthy; the healthcheck makes it ready and unready', async () => {
-    // `$$` is compose's literal `$`.
+    // `$$` is compose's literal `$` (in the Job's args `$$(…)`, Kubernetes' escape the node undoes).
+    // Neither service restarts, so both are Jobs (compose's default restart "no").
     await apply(
       'compose.yaml',
       `services:
@@ -163,8 +164,8 @@ ${inits}      containers:
     expect(waiting.phase).toBe('Pending');
     await cluster.waitForRunning('db', 1, 120_000);
     await cluster.waitForRunning('web', 1, 120_000);
-    const dbReady = await loggedAt('db', 'db', 'db-ready');
-    const webStart = await loggedAt('web', 'web', 'web-start');
+    const dbReady = await loggedAt('job/db', 'db', 'db-ready');
+    const webStart = await loggedAt('job/web', 'web', 'web-start');
     console.log(`[figure] db healthy at ${dbReady}, web started at ${webStart} (+${webStart - dbReady}s)`);
     expect(webStart).toBeGreaterThanOrEqual(dbReady);
 
@@ -203,7 +204,7 @@ ${inits}      containers:
     }, 120_000, 'flaky restarted by its liveness probe');
     console.log(`[figure] unhealthy with restart: always: ${restarted.restarts} restart(s), ${restarted.containers[0]!.reason ?? restarted.containers[0]!.state}`);
     const logs = await eventually(async () => {
-      const out = (await cluster.grove(['logs', 'flaky'])).stdout;
+      const out = (await cluster.grove(['logs', 'deploy/flaky'])).stdout;
       return out.includes('flaky-start') ? out : undefined;
     }, 60_000, 'flaky logs');
     expect(logs).toContain('flaky-start');

@@ -70,7 +70,7 @@ spec:
     expect(v2.code, v2.stderr).toBe(0);
     await eventually(async () => {
       const pods = await cluster.pods(app);
-      return pods.length === 1 && pods[0]!.phase === 'Running' && (await cluster.grove(['logs', app])).stdout.includes('v2 reads written-by-v1');
+      return pods.length === 1 && pods[0]!.phase === 'Running' && (await cluster.grove(['logs', `deploy/${app}`])).stdout.includes('v2 reads written-by-v1');
     }, 120_000, 'the v2 pod reading what v1 wrote');
 
     const ls = await cluster.grove(['volume', 'ls']);
@@ -82,7 +82,7 @@ spec:
 
     const podsDir = join(cluster.agentDir('node-a'), 'pods');
     expect(await readdir(podsDir)).toHaveLength(1);
-    expect((await cluster.grove(['delete', 'app', app])).code).toBe(0);
+    expect((await cluster.grove(['delete', 'deployment', app])).code).toBe(0);
     await eventually(async () => (await cluster.containers('node-a')).length === 0, 60_000, 'the app\'s container gone');
     await eventually(async () => (await readdir(podsDir)).length === 0, 30_000, 'the pod\'s volume directory removed');
     const removed = await cluster.grove(['volume', 'rm', volume, '--node', 'node-a']);
@@ -98,10 +98,10 @@ spec:
     const r = await apply('host.yaml', deployment('1', 'true', '[{ name: etc, hostPath: { path: /etc } }]', '[{ name: etc, mountPath: /host-etc }]'));
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain(`host.yaml: Deployment "${app}": volume "etc" host path "/etc" is outside the allowed roots (${roots})`);
+    expect(r.stderr).toContain(`host.yaml: spec.template.spec.volumes[0].hostPath.path: Deployment default/${app}: volume "etc" host path "/etc" is outside the allowed roots (${roots})`);
     const inside = await apply('inside.yaml', deployment('1', 'ls /in', `[{ name: in, hostPath: { path: ${roots}/sub, type: DirectoryOrCreate } }]`, '[{ name: in, mountPath: /in, readOnly: true }]'));
     expect(inside.code, inside.stderr).toBe(0);
     await cluster.waitForRunning(app, 1, 120_000);
-    expect((await cluster.grove(['delete', 'app', app])).code).toBe(0);
+    expect((await cluster.grove(['delete', 'deployment', app])).code).toBe(0);
   }, 240_000);
 });

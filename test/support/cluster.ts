@@ -59,7 +59,19 @@ export interface PodJson {
   ready: boolean;
   restarts: number;
   templateHash: string;
-  containers: { name: string; state: string; exitCode?: number; oomKilled: boolean; reason?: string }[];
+  containers: PodContainerJson[];
+  /** The init containers' statuses, in order (absent when the pod has none). */
+  initContainers?: PodContainerJson[];
+}
+
+/** One container of a PodJson: waiting (reason, message), running, or exited (exitCode, reason). */
+export interface PodContainerJson {
+  name: string;
+  state: string;
+  exitCode?: number;
+  oomKilled: boolean;
+  reason?: string;
+  message?: string;
 }
 
 /** A sleeper that exits on SIGTERM, so removals don't wait out the 30 s grace period. */

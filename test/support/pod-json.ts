@@ -16,7 +16,7 @@ interface ContainerStatusObject {
   name: string;
   ready?: boolean;
   restartCount?: number;
-  state?: { running?: unknown; waiting?: { reason?: string }; terminated?: { exitCode?: number; reason?: string } };
+  state?: { running?: unknown; waiting?: { reason?: string; message?: string }; terminated?: { exitCode?: number; reason?: string; message?: string } };
 }
 
 export interface PodObject {
@@ -26,6 +26,7 @@ export interface PodObject {
     phase?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
     containerStatuses?: ContainerStatusObject[];
+    initContainerStatuses?: ContainerStatusObject[];
   };
 }
 
@@ -47,10 +48,18 @@ export function workloadOf(pod: PodObject): string {
 function containerJson(c: ContainerStatusObject): PodJson['containers'][number] {
   const s = c.state ?? {};
   if (s.terminated) {
-    return { name: c.name, state: 'exited', ...(s.terminated.exitCode !== undefined ? { exitCode: s.terminated.exitCode } : {}), oomKilled: s.terminated.reason === 'OOMKilled', ...(s.terminated.reason ? { reason: s.terminated.reason } : {}) };
+    const t = s.terminated;
+    return { name: c.name, state: 'exited', ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}), oomKilled: t.reason === 'OOMKilled', ...(t.reason ? { reason: t.reason } : {}), ...(t.message ? { message: t.message } : {}) };
   }
-  if (s.waiting) return { name: c.name, state: 'waiting', oomKilled: false, ...(s.waiting.reason ? { reason: s.waiting.reason } : {}) };
+  if (s.waiting) return { name: c.name, state: 'waiting', oomKilled: false, ...(s.waiting.reason ? { reason: s.waiting.reason } : {}), ...(s.waiting.message ? { message: s.waiting.message } : {}) };
   return { name: c.name, state: s.running ? 'running' : 'unknown', oomKilled: false };
+}
+
+/** RESTARTS as kubectl counts them: the init containers' while they hold the pod back, then the containers'. */
+function restartsOf(pod: PodObject): number {
+  const sum = (list: ContainerStatusObject[] | undefined) => (list ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  const initialized = pod.status?.conditions?.some((c) => c.type === 'Initialized' && c.status === 'True') ?? true;
+  return sum(pod.status?.containerStatuses) + (initialized ? 0 : sum(pod.status?.initContainerStatuses));
 }
 
 export function podJson(pod: PodObject): PodJson {
@@ -64,9 +73,10 @@ export function podJson(pod: PodObject): PodJson {
     ...(!pod.spec.nodeName && scheduled?.status === 'False' && scheduled.message ? { unschedulable: scheduled.message } : {}),
     phase: pod.status?.phase ?? 'Pending',
     ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
-    restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    restarts: restartsOf(pod),
     templateHash: pod.metadata.labels?.['pod-template-hash'] ?? pod.metadata.labels?.['controller-revision-hash'] ?? '',
     containers: statuses.map(containerJson),
+    ...(pod.status?.initContainerStatuses?.length ? { initContainers: pod.status.initContainerStatuses.map(containerJson) } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/cli/client/api-client.js';
-import { APPLY_OBJECTS_PATH, applyObjects, applyResultLine } from '../../src/cli/client/apply-objects.js';
+import { APPLY_OBJECTS_PATH, applyObjects, applyResultLine, refusalWithSources } from '../../src/cli/client/apply-objects.js';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
 import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
 
@@ -98,6 +98,42 @@ describe('applyObjects', () => {
     expect(err).toBeInstanceOf(GroveError);
     expect((err as GroveError).code).toBe(ErrorCode.ManifestInvalid);
     expect((err as GroveError).message.split('\n')).toEqual(['Deployment.apps "web" is invalid', 'metadata.namespace: namespace "shop" does not exist', 'spec.replicas: must be ≥ 0']);
+  });
+
+  it('names the file and document of each object the server refuses, one line per cause (0.1 named the manifest file)', async () => {
+    const { client } = await fakeServer(() => ({
+      status: 422,
+      json: {
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'Invalid',
+        code: 422,
+        message: 'the apply is invalid: objects[1].spec.template.spec.volumes[0].hostPath.path: Deployment shop/web: volume "etc" …',
+        details: {
+          causes: [
+            { field: 'objects[1].spec.template.spec.volumes[0].hostPath.path', message: 'Deployment shop/web: volume "etc" host path "/etc" is outside the allowed roots (/srv)' },
+            { field: 'objects[0]', message: 'ConfigMap default/settings is also objects[2]: name each object once per apply' },
+            { field: 'objects', message: 'at most 200 objects' },
+          ],
+        },
+      },
+    }));
+    const r = manifestsToObjects([{ path: 'm.yaml', text: MANIFEST }]);
+    expect(r.sources).toEqual([
+      { file: 'm.yaml', document: 1 },
+      { file: 'm.yaml', document: 2 },
+    ]);
+    const err = await applyObjects(client, r.objects).catch((e: unknown) => refusalWithSources(e, r.sources));
+    expect(err).toBeInstanceOf(GroveError);
+    expect((err as GroveError).code).toBe(ErrorCode.ManifestInvalid);
+    expect((err as GroveError).message.split('\n')).toEqual([
+      'm.yaml (document 2): spec.template.spec.volumes[0].hostPath.path: Deployment shop/web: volume "etc" host path "/etc" is outside the allowed roots (/srv)',
+      'm.yaml: ConfigMap default/settings is also objects[2]: name each object once per apply',
+      'objects: at most 200 objects',
+    ]);
+    // An error without causes is left as it is.
+    const plain = new GroveError(ErrorCode.Conflict, 'stale');
+    expect(refusalWithSources(plain, r.sources)).toBe(plain);
   });
 
   it('refuses an answer that does not account for every object', async () => {

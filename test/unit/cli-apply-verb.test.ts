@@ -65,11 +65,21 @@ describe('grove apply', () => {
     expect((await grove.run(['apply', '-f', file, '-o', 'yaml'])).err).toMatch(/add --dry-run=client/);
   });
 
-  it('a Status error prints its message and each cause on a line; nothing half-applied is claimed', async () => {
-    const status = { ...kubeStatus(422, 'Invalid', 'the apply is invalid'), details: { causes: [{ field: 'objects[1].spec.replicas', message: 'must be >= 0' }] } };
+  it('a Status error prints each cause on a line, naming the file and document of the object; nothing half-applied is claimed', async () => {
+    const causes = [
+      { field: 'objects[1].spec.replicas', message: 'must be >= 0' },
+      { field: 'objects', message: 'too many' },
+    ];
+    const status = { ...kubeStatus(422, 'Invalid', 'the apply is invalid: objects[1].spec.replicas: must be >= 0'), details: { causes } };
     const { grove, file } = await setUp(() => [422, status]);
     const r = await grove.run(['apply', '-f', file]);
-    expect(r).toEqual({ code: 1, out: '', err: 'grove: the apply is invalid\ngrove: objects[1].spec.replicas: must be >= 0\n' });
+    expect(r).toEqual({ code: 1, out: '', err: `grove: ${file} (document 2): spec.replicas: must be >= 0\ngrove: objects: too many\n` });
+  });
+
+  it('a Status error without causes prints its message', async () => {
+    const { grove, file } = await setUp(() => [409, kubeStatus(409, 'Conflict', 'deployments.apps "web": the object has been modified')]);
+    const r = await grove.run(['apply', '-f', file]);
+    expect(r).toEqual({ code: 1, out: '', err: 'grove: deployments.apps "web": the object has been modified\n' });
   });
 
   it('a file with problems stops everything before any request', async () => {

@@ -74,6 +74,26 @@ describe('pod status from node reports', () => {
     expect(missing.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
   });
 
+  it('a container waiting out its restart backoff is Waiting CrashLoopBackOff, the run that ended its lastState (as kubectl shows it)', () => {
+    const message = 'back-off 20s restarting failed container=app pod=web-1 (exit 3)';
+    const looping = (exitCode: number, oomKilled = false) =>
+      podStatusFromReport(
+        boundPod('web-1'),
+        report('a', [running('web-1', { ready: false, containers: [{ name: 'app', state: 'exited', reason: 'CrashLoopBackOff', message, exitCode, oomKilled, restarts: 2, containerID: 'abc', startedAt: '2025-01-01T00:00:05Z', finishedAt: '2025-01-01T00:00:06.500Z' }] })]),
+        node('a'),
+        T0,
+      ).containerStatuses![0]!;
+    expect(looping(3)).toMatchObject({
+      state: { waiting: { reason: 'CrashLoopBackOff', message } },
+      lastState: { terminated: { exitCode: 3, reason: 'Error', startedAt: '2025-01-01T00:00:05Z', finishedAt: '2025-01-01T00:00:06Z', containerID: 'grove://abc' } },
+      ready: false,
+      restartCount: 2,
+      started: false,
+    });
+    expect(looping(137, true).lastState).toMatchObject({ terminated: { exitCode: 137, reason: 'OOMKilled' } });
+    expect(looping(0).lastState).toMatchObject({ terminated: { exitCode: 0, reason: 'Completed' } });
+  });
+
   it('init containers: statuses in spec order; Initialized False until they are done', () => {
     const s = podStatusFromReport(
       boundPod('web-1', { init: true }),

@@ -39,11 +39,24 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+export type StatusCause = NonNullable<NonNullable<KubeStatus['details']>['causes']>[number];
+
+/** `field: message` of a cause. */
+export function causeText(c: StatusCause): string {
+  return `${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? 'invalid'}`;
+}
+
+/** One line per cause (at most MAX_CAUSES, the rest counted), each as `lineOf` words it. */
+export function causeLines(causes: readonly StatusCause[], lineOf: (c: StatusCause) => string = causeText): string[] {
+  const lines = causes.slice(0, MAX_CAUSES).map((c) => oneLine(lineOf(c)));
+  if (causes.length > MAX_CAUSES) lines.push(`… and ${causes.length - MAX_CAUSES} more problems`);
+  return lines;
+}
+
 export function kubeStatusError(httpStatus: number, status: KubeStatus): GroveError {
   const code = BY_REASON[status.reason ?? ''] ?? (httpStatus === 404 ? ErrorCode.NotFound : ErrorCode.Internal);
   const causes = status.details?.causes ?? [];
-  const lines = causes.slice(0, MAX_CAUSES).map((c) => oneLine(`${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? 'invalid'}`));
-  if (causes.length > MAX_CAUSES) lines.push(`… and ${causes.length - MAX_CAUSES} more problems`);
+  const lines = causeLines(causes);
   const head = oneLine(status.message ?? `server answered HTTP ${httpStatus}`);
   return new GroveError(code, [head, ...lines].join('\n'), { details: { status: httpStatus, ...(status.reason ? { reason: status.reason } : {}), ...(causes.length ? { causes } : {}) } });
 }

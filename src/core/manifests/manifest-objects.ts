@@ -24,9 +24,17 @@ export interface ManifestFile {
   dir?: string;
 }
 
+/** Where an object was written: the file as the user named it, and its document (1-based). */
+export interface ObjectSource {
+  file: string;
+  document: number;
+}
+
 export interface ManifestObjects {
   /** Valid objects, as written (defaults and namespace are the server's). Empty when there are problems. */
   objects: AnyObject[];
+  /** objects[i] came from sources[i]: what the client names when the server refuses one. */
+  sources: ObjectSource[];
   problems: ManifestProblem[];
 }
 
@@ -94,6 +102,6 @@ export function manifestsToObjects(files: readonly ManifestFile[]): ManifestObje
   if (located.length > MAX_OBJECTS) {
     problems.push({ text: `${files.map((f) => f.path).join(', ')}: too many objects (${located.length}, the limit is ${MAX_OBJECTS} per apply)`, file: files[0]?.path ?? '' });
   }
-  if (problems.length > 0) return { objects: [], problems: sortProblems(problems, files.map((f) => f.path)) };
-  return { objects: located.map((l) => l.object), problems: [] };
+  if (problems.length > 0) return { objects: [], sources: [], problems: sortProblems(problems, files.map((f) => f.path)) };
+  return { objects: located.map((l) => l.object), sources: located.map((l) => ({ file: l.ctx.doc.file, document: l.ctx.doc.index })), problems: [] };
 }

@@ -49,14 +49,28 @@ function terminated(exitCode: number, reason: string | undefined, message: strin
   };
 }
 
+/**
+ * The agent reports a container that waits out its restart backoff as exited with reason
+ * CrashLoopBackOff (0.1's wire); Kubernetes shows it waiting, and the run that ended as lastState.
+ */
+function backingOff(c: WireContainerStatus): boolean {
+  return c.state === 'exited' && c.reason === 'CrashLoopBackOff';
+}
+
+/** How a run ended when nothing more precise was said. */
+function endReason(c: WireContainerStatus, exit: number): string {
+  return c.oomKilled ? 'OOMKilled' : exit === 0 ? 'Completed' : 'Error';
+}
+
 function containerState(c: WireContainerStatus, containerID: string | undefined): ContainerState {
+  if (backingOff(c)) return { waiting: { reason: 'CrashLoopBackOff', ...(c.message !== undefined ? { message: c.message } : {}) } };
   if (c.state === 'running') {
     const s = time(c.startedAt);
     return { running: s !== undefined ? { startedAt: s } : {} };
   }
   if (c.state === 'waiting') return { waiting: { ...(c.reason !== undefined ? { reason: c.reason } : {}), ...(c.message !== undefined ? { message: c.message } : {}) } };
   const exit = c.exitCode ?? 0;
-  const reason = c.oomKilled ? 'OOMKilled' : (c.reason ?? (exit === 0 ? 'Completed' : 'Error'));
+  const reason = c.oomKilled ? 'OOMKilled' : (c.reason ?? endReason(c, exit));
   return terminated(exit, reason, c.message, c.startedAt, c.finishedAt, containerID);
 }
 
@@ -75,6 +89,7 @@ function containerStatus(name: string, image: string, c: WireContainerStatus | u
   };
   if (containerID !== undefined) out.containerID = containerID;
   if (c.lastState) out.lastState = terminated(c.lastState.exitCode, c.lastState.reason, c.lastState.message, c.lastState.startedAt, c.lastState.finishedAt);
+  else if (backingOff(c)) out.lastState = terminated(c.exitCode ?? 0, endReason(c, c.exitCode ?? 0), undefined, c.startedAt, c.finishedAt, containerID);
   return out;
 }
 

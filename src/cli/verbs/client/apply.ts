@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import type { AnyObject } from '../../../core/objects/changes.js';
 import { KINDS, type KindName } from '../../../core/objects/kinds.js';
-import { applyObjects, applyResultLine, resourceName } from '../../client/apply-objects.js';
+import { applyObjects, applyResultLine, refusalWithSources, resourceName } from '../../client/apply-objects.js';
+import type { ObjectSource } from '../../../core/manifests/manifest-objects.js';
 import { openClient } from '../../client/open-client.js';
 import { printObjects } from '../../client/output.js';
 import { many, option } from '../../config/option.js';
@@ -56,8 +57,9 @@ export interface SendOptions {
 /**
  * Applies `objects` in one request and prints kubectl's line per object; with --dry-run=client
  * sends nothing and prints the objects (-o yaml|json) or their names. `apply` and `create` share it.
+ * `sources[i]` is where objects[i] was written: a refusal names it.
  */
-export async function sendObjects(ctx: CliContext, objects: readonly AnyObject[], { dryRun, output }: SendOptions): Promise<void> {
+export async function sendObjects(ctx: CliContext, objects: readonly AnyObject[], { dryRun, output }: SendOptions, sources: readonly ObjectSource[] = []): Promise<void> {
   if ((output === 'yaml' || output === 'json') && dryRun !== 'client') {
     throw new GroveError(ErrorCode.InvalidArgument, `-o ${output} prints the objects themselves: add --dry-run=client (the server answers with what it did, not the objects)`);
   }
@@ -66,7 +68,9 @@ export async function sendObjects(ctx: CliContext, objects: readonly AnyObject[]
     for (const o of objects) writeLine(ctx.io.stdout, `${resourceName(o.kind, o.metadata.name)}${output === 'name' ? '' : ' (dry run)'}`);
     return;
   }
-  const results = await applyObjects(await openClient(ctx), objects, { dryRun: dryRun === 'server' });
+  const results = await applyObjects(await openClient(ctx), objects, { dryRun: dryRun === 'server' }).catch((err: unknown) => {
+    throw refusalWithSources(err, sources);
+  });
   for (const r of results) writeLine(ctx.io.stdout, output === 'name' ? resourceName(r.kind, r.name) : applyResultLine(r, dryRun === 'server'));
 }
 
@@ -74,7 +78,8 @@ export function registerApply(program: Command, act: Act): void {
   act(program.command('apply').description('create or update objects from Kubernetes manifests or docker-compose files (one request: all or nothing)'), APPLY_OPTIONS, async (ctx, _args, options) => {
     const files = options.filename;
     if (files.length === 0) throw new GroveError(ErrorCode.InvalidArgument, 'apply needs -f FILE, -f DIR or -f -');
-    const { loadObjects } = await import('../../client/read-manifests.js');
-    await sendObjects(ctx, inNamespace(await loadObjects(files), options.namespace), options);
+    const { loadSourcedObjects } = await import('../../client/read-manifests.js');
+    const { objects, sources } = await loadSourcedObjects(files);
+    await sendObjects(ctx, inNamespace(objects, options.namespace), options, sources);
   });
 }
