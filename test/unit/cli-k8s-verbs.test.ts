@@ -19,6 +19,9 @@ import { deployment, pod, running } from './cli-k8s-fixtures.js';
 
 const web = deployment('web', 1, { replicas: 1, readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1 });
 const pods = [pod('web-1', { phase: 'Running', containerStatuses: [running('web')] })];
+const PASSWORD = 's3cret-value';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const dbSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'default' }, type: 'Opaque', data: { password: b64(PASSWORD), user: b64('admin') } };
 
 let api: FakeApi;
 let dir: string;
@@ -32,6 +35,8 @@ beforeEach(async () => {
     'DELETE /apis/apps/v1/namespaces/default/deployments/web': [200, web],
     'DELETE /apis/apps/v1/namespaces/default/deployments/gone': [404, notFound('deployments.apps', 'gone')],
     'GET /api/v1/namespaces/default/pods/web-1': [200, pods[0]],
+    'GET /api/v1/namespaces/default/secrets/db': [200, dbSecret],
+    'GET /api/v1/namespaces/default/secrets': [200, kubeList('Secret', [dbSecret])],
   });
   await writeFile(join(dir, 'client.json'), JSON.stringify({ apiUrl: api.url, token: TOKEN }));
 });
@@ -80,6 +85,17 @@ describe('k8s verbs through commander', () => {
     const r = await grove(['get', 'pods', '-A', '-l', 'app=web', '--field-selector', 'spec.nodeName=pi-9', '-o', 'name']);
     expect(r).toEqual({ code: 0, out: '', err: 'No resources found\n' });
     expect((await grove(['get', 'pods', '-A', '-l', 'app=web', '--field-selector', 'spec.nodeName=pi-1', '-o', 'name'])).out).toBe('pod/web-1\n');
+  });
+
+  it('get secret -o json|yaml shows each key\'s size, the data itself only with --show-values', async () => {
+    const one = JSON.parse((await grove(['get', 'secret', 'db', '-o', 'json'])).out) as { data: Record<string, unknown> };
+    expect(one.data).toEqual({ password: PASSWORD.length, user: 5 });
+    const listed = await grove(['get', 'secrets', '-o', 'yaml']);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/^ {6}password: 12$/m);
+    for (const r of [listed, await grove(['get', 'secret', 'db', '-o', 'yaml'])]) expect(r.out).not.toContain(b64(PASSWORD));
+    const shown = JSON.parse((await grove(['get', 'secret', 'db', '-o', 'json', '--show-values'])).out) as { data: Record<string, unknown> };
+    expect(shown.data).toEqual(dbSecret.data);
   });
 
   it('describe pod NAME', async () => {

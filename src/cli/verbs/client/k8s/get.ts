@@ -2,7 +2,8 @@
  * `grove get` on the Kubernetes paths, as kubectl: `get TYPE[,TYPE…] [NAME…]`, `get TYPE/NAME…`,
  * `get all`; -n NS, -A, -l SELECTOR, --field-selector; -o wide|json|yaml|name. Tables per kind (tables.ts), one
  * object as itself and several as a v1 List for json/yaml (printObjects, shared with apply's
- * round trip), and every name that was not found reported after what was.
+ * round trip), and every name that was not found reported after what was. Secret data shows as
+ * sizes unless --show-values (secret-values.ts).
  */
 import type { Command } from 'commander';
 import { ErrorCode, GroveError, errorMessage } from '../../../../core/errors.js';
@@ -12,12 +13,14 @@ import { openClient } from '../../../client/open-client.js';
 import { OUTPUT_OPTION, printObjects } from '../../../client/output.js';
 import { table } from '../../../format.js';
 import { writeLine, type CliIO } from '../../../io.js';
+import { onOff } from '../../../config/option.js';
 import { argList, type Act } from '../../../verb.js';
 import { KubeClient } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
 import { resourceName } from './resource-names.js';
 import { parseFieldSelector, selectByFields } from './field-selector.js';
 import { ALL_NAMESPACES_OPTION, FIELD_SELECTOR_OPTION, NAMESPACE_OPTION, namespaceOf, noResourcesLine, refuseNamedAcrossNamespaces, SELECTOR_OPTION } from './scope-options.js';
+import { withSecretSizes } from './secret-values.js';
 import { objectTable } from './tables.js';
 
 export type GetOutput = 'wide' | 'json' | 'yaml' | 'name';
@@ -30,6 +33,8 @@ export interface GetRequest {
   /** Applied here to what the server lists (field-selector.ts). */
   fieldSelector?: string | undefined;
   output?: GetOutput | undefined;
+  /** Secrets in json/yaml: their data as stored (base64) instead of each key's size. */
+  showValues?: boolean | undefined;
 }
 
 interface Found {
@@ -77,7 +82,8 @@ function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void 
     // One object asked for by name prints as itself; anything else as a List (kubectl's rule).
     const one = request.resources.length === 1 && request.resources[0]!.names.length === 1;
     if (all.length === 0 && one) return;
-    return printObjects(io, output, all as unknown as Record<string, unknown>[], one);
+    const shown = request.showValues === true ? all : all.map(withSecretSizes);
+    return printObjects(io, output, shown as unknown as Record<string, unknown>[], one);
   }
   const nonEmpty = found.filter((f) => f.objects.length > 0);
   if (nonEmpty.length === 0) {
@@ -97,13 +103,15 @@ function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void 
   writeLine(io.stdout, tables.join('\n\n'));
 }
 
+const SHOW_VALUES_OPTION = onOff({ description: 'secrets with -o json|yaml: print their data (base64, as stored) instead of each key\'s size in bytes' });
+
 export function registerKubeGet(program: Command, act: Act): void {
   act(
     program
       .command('get')
       .description('list objects of one or more kinds, or show some by name (kubectl get)')
       .argument('<resources...>', 'TYPE[,TYPE…] [NAME…] or TYPE/NAME…; TYPE: pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), jobs, cronjobs (cj), nodes (no), namespaces (ns), configmaps (cm), secrets, controllerrevisions, all'),
-    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: OUTPUT_OPTION },
+    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: OUTPUT_OPTION, showValues: SHOW_VALUES_OPTION },
     async (ctx, [args], options) => {
       const request: GetRequest = {
         resources: parseResourceArgs(argList(args, 'resources'), 'get'),
@@ -112,6 +120,7 @@ export function registerKubeGet(program: Command, act: Act): void {
         labelSelector: options.selector,
         fieldSelector: options.fieldSelector,
         output: options.output,
+        showValues: options.showValues,
       };
       await runGet(new KubeClient(await openClient(ctx)), ctx.io, request, new Date());
     },
