@@ -95,6 +95,8 @@ interface Live {
   resentMs?: number;
   /** Run ids of the agent that newer runs replaced (status-order.ts). */
   retiredRuns?: string[];
+  /** The target and applied revisions last handed to reportNode ("target/applied"). */
+  reportedRevisions?: string;
 }
 
 interface Transition {
@@ -266,7 +268,9 @@ export class StatusCache {
       JSON.stringify(prev.facts.labels) !== JSON.stringify(status.facts.labels);
     this.checkBehind(node, l, status);
     this.opts.onNodeRevision?.(node, status.observedRevision);
-    if (factsChanged && this.objectNodes.has(node)) this.report(node, status.facts);
+    // A new target applied (or one the node does not apply) is Node status too: reported when
+    // the pair changes, so heartbeats stay free.
+    if (this.objectNodes.has(node) && (factsChanged || this.revisionsKey(node, l) !== l.reportedRevisions)) this.report(node, status.facts);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
     // Any change of what it says about its pods (state, readiness, restarts, Job progress,
     // deferred updates) is Pod status for the controllers to write; repeats change nothing.
@@ -338,12 +342,26 @@ export class StatusCache {
     this.opts.onNodeEvent?.(node, ready ? 'ready' : 'not-ready');
   }
 
-  /** Hands a Node object's readiness (and facts, when they changed) to reportNode. */
+  /** The node's target revision and the one it last said it applied, when both are known. */
+  private revisions(node: string, l: Live | undefined): { target: number; applied: number } | undefined {
+    const target = this.opts.targetRevision?.(node);
+    const applied = l?.status?.observedRevision;
+    return target === undefined || applied === undefined ? undefined : { target, applied };
+  }
+
+  private revisionsKey(node: string, l: Live): string | undefined {
+    const r = this.revisions(node, l);
+    return r && `${r.target}/${r.applied}`;
+  }
+
+  /** Hands a Node object's readiness, revisions (and facts, when they changed) to reportNode. */
   private report(node: string, facts: NodeStatus['facts'] | undefined, flippedAt?: number): void {
     const l = this.live.get(node);
     const ready = this.isReady(node);
     const since = flippedAt ?? (ready ? this.opts.clock.now() : (this.notReadySince.get(node) ?? this.opts.clock.now()));
-    this.opts.reportNode?.(node, { ready, since, ...(l?.lastStatusMs !== undefined ? { lastReportAt: l.lastStatusMs } : {}) }, facts ?? l?.status?.facts);
+    const revisions = this.revisions(node, l);
+    if (l) l.reportedRevisions = revisions && `${revisions.target}/${revisions.applied}`;
+    this.opts.reportNode?.(node, { ready, since, ...(l?.lastStatusMs !== undefined ? { lastReportAt: l.lastStatusMs } : {}), ...(revisions ? { revisions } : {}) }, facts ?? l?.status?.facts);
   }
 
   /**

@@ -71,11 +71,17 @@ describe('server backup and restore', () => {
     const apps = await api<{ items: DeploymentJson[] }>('GET', '/apis/apps/v1/namespaces/default/deployments');
     return new Map(apps.items.map((a) => [a.metadata.name, a.metadata.annotations.round!]));
   }
-  /** What a user applied (key → round): the controllers' own writes (status, pods) aside. */
+  /**
+   * What users applied, entry by entry (key and value): the objects of the applied kinds without
+   * their status, which the controllers write again after a restart.
+   */
   function appliedIn(b: Backup): unknown[] {
     return b.entries
-      .filter((e) => /^(deployments|configmaps)\/default\//.test(e.key))
-      .map((e) => [e.key, (e.value as { metadata: { annotations?: Record<string, string> }; data?: Record<string, string> }).metadata.annotations?.round ?? (e.value as { data: Record<string, string> }).data.round]);
+      .filter((e) => /^(deployments|daemonsets|jobs|cronjobs|configmaps|secrets)\//.test(e.key))
+      .map((e) => {
+        const { status: _status, ...applied } = e.value as Record<string, unknown>;
+        return [e.key, applied];
+      });
   }
 
   beforeAll(async () => {
@@ -161,9 +167,15 @@ describe('server backup and restore', () => {
       const confs = await api<{ items: { metadata: { name: string } }[] }>('GET', '/api/v1/namespaces/default/configmaps');
       expect(confs.items.map((c) => c.metadata.name).sort()).toEqual([...expected.keys()].map((n) => `${n}-conf`).sort());
 
-      // And a fresh backup of the restored server holds what the file's users applied.
+      // And a fresh backup of the restored server holds what the file's users applied, as it was.
       const again = await backupTo('again.backup');
       expect(appliedIn(again.backup)).toEqual(appliedIn(early.backup));
+      expect(appliedIn(early.backup).length).toBe(2 * expected.size);
+      // Nothing of a later app survives: no ReplicaSet or Pod of one either.
+      const laterApps = [...final.keys()].filter((n) => !expected.has(n));
+      expect(laterApps.length).toBeGreaterThan(0);
+      const leftovers = again.backup.entries.filter((e) => laterApps.some((n) => new RegExp(`^[a-z]+/default/${n}(-|$)`).test(e.key)));
+      expect(leftovers.map((e) => e.key)).toEqual([]);
     } finally {
       stop = true;
       await writer.catch(() => undefined);

@@ -8,7 +8,7 @@ import { hashPassword } from '../../src/server/security/credentials.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { decodeBackup } from '../../src/store/backup.js';
 import { fixtureClock } from '../unit/server-fixtures.js';
-import { clustersPerTest, configMap, listPods, workload, ADMIN, FakeNode, startCluster, waitFor, type Cluster, type PodObject } from './server-harness.js';
+import { clustersPerTest, configMap, isReadyNode, listPods, workload, ADMIN, FakeNode, startCluster, waitFor, type Cluster, type NodeObject, type PodObject } from './server-harness.js';
 
 const { cluster, cleanups } = clustersPerTest();
 
@@ -36,7 +36,11 @@ describe('API: auth, limits, errors', () => {
   it('healthz is public; everything else needs the admin token', async () => {
     const c = await cluster();
     expect(await c.call('GET', '/healthz', undefined, null)).toMatchObject({ status: 200, body: { ok: true } });
-    expect((await c.call('GET', '/v1/tokens', undefined, null)).status).toBe(401);
+    const none = await c.call('GET', '/v1/tokens', undefined, null);
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('admin token') } });
+    // The Kubernetes paths say it as a Status.
+    expect(await c.call('GET', PODS, undefined, null)).toMatchObject({ status: 401, body: { kind: 'Status', reason: 'Unauthorized', message: expect.stringContaining('admin token') } });
     expect((await c.call('GET', PODS, undefined, ADMIN + 'x')).status).toBe(401);
     expect((await c.call('POST', '/v1/tokens', {}, null)).status).toBe(401);
     expect(await c.call('GET', PODS)).toMatchObject({ status: 200, body: { kind: 'PodList', items: [] } });
@@ -49,6 +53,8 @@ describe('API: auth, limits, errors', () => {
     expect(await c.call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).toMatchObject({ status: 404, body: { kind: 'Status', reason: 'NotFound' } });
     expect((await c.call('PUT', '/v1/apply')).status).toBe(405);
     expect(await c.call('POST', '/v1/apply', '{nope')).toMatchObject({ status: 400, body: { kind: 'Status', reason: 'BadRequest' } });
+    // A name no object can have is simply not found, as the Kubernetes API server answers it.
+    expect(await c.call('GET', '/apis/apps/v1/namespaces/default/deployments/Bad_Name')).toMatchObject({ status: 404, body: { kind: 'Status', reason: 'NotFound' } });
   });
 
   it('refuses a body over 4 MiB with 413', async () => {
@@ -57,6 +63,7 @@ describe('API: auth, limits, errors', () => {
     const big = JSON.stringify({ objects: [configMap('big', { a: 'x'.repeat(4 * 1024 * 1024) })] });
     const res = await c.call('POST', '/v1/apply', big);
     expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ kind: 'Status', reason: 'RequestEntityTooLarge', code: 413 });
     expect(c.store.revision()).toBe(started);
   });
 
@@ -102,11 +109,33 @@ describe('API: apply and objects', () => {
     expect(c.store.revision()).toBe(rev);
   });
 
+  it('secrets: served as Kubernetes serves them, to the admin token only (data in base64, never the stringData given)', async () => {
+    const c = await cluster();
+    const applied = await c.call('POST', '/v1/apply', { objects: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, stringData: { password: 'pässword' } }] });
+    expect(applied.status, applied.text).toBe(200);
+    const b64 = Buffer.from('pässword').toString('base64');
+    const list = await c.call<{ items: { data: Record<string, string>; stringData?: unknown }[] }>('GET', '/api/v1/namespaces/default/secrets');
+    expect(list.body.items.map((x) => x.data)).toEqual([{ password: b64 }]);
+    expect(list.text).not.toContain('pässword');
+    const one = await c.call<{ data: Record<string, string>; type: string }>('GET', '/api/v1/namespaces/default/secrets/db');
+    expect(one.body).toMatchObject({ type: 'Opaque', data: { password: b64 } });
+    expect(one.body).not.toHaveProperty('stringData');
+    expect(one.text).not.toContain('pässword');
+    expect((await c.call('GET', '/api/v1/namespaces/default/secrets/db', undefined, null)).status).toBe(401);
+    expect((await c.call('DELETE', '/api/v1/namespaces/default/secrets/db')).status).toBe(200);
+    expect((await c.call('GET', '/api/v1/namespaces/default/secrets/db')).status).toBe(404);
+  });
+
   it('configmaps: apply, get, delete on the Kubernetes paths', async () => {
     const c = await cluster();
     await c.call('POST', '/v1/apply', { objects: [configMap('c', { k: 'v' })] });
+    const written = c.store.revision();
     expect((await c.call<{ items: unknown[] }>('GET', '/api/v1/namespaces/default/configmaps')).body.items).toHaveLength(1);
-    expect((await c.call('GET', '/api/v1/namespaces/default/configmaps/c')).body).toMatchObject({ kind: 'ConfigMap', data: { k: 'v' } });
+    expect((await c.call('GET', '/api/v1/namespaces/default/configmaps/c')).body).toMatchObject({
+      kind: 'ConfigMap',
+      data: { k: 'v' },
+      metadata: { name: 'c', namespace: 'default', resourceVersion: String(written), uid: expect.any(String), creationTimestamp: expect.any(String) },
+    });
     expect((await c.call('DELETE', '/api/v1/namespaces/default/configmaps/c')).status).toBe(200);
     expect((await c.call('DELETE', '/api/v1/namespaces/default/configmaps/c')).status).toBe(404);
   });
@@ -210,13 +239,26 @@ describe('API: nodes, pods and placement', () => {
     expect((await pods(c)).map((p) => p.spec.nodeName)).toEqual(['pi-2', 'pi-2']);
   });
 
-  it('pod status: from the node\'s report, in Kubernetes\' words', async () => {
+  it('pod status: Pending until the node reports it, then the node\'s phase; node revisions and facts; not ready when the node is not', async () => {
     const c = await cluster({ extra: { nodeGraceMs: 300, sweepIntervalMs: 50 } });
     await join(c, 'pi-1');
     const n1 = await node(c, 'pi-1');
     await c.call('POST', '/v1/apply', { objects: [workload('web')] });
     const target = await waitFor(() => n1.latest()?.pods.length === 1 && n1.latest(), 'target');
     const p = target.pods[0]!;
+    await c.cp.settle();
+    // Bound to the node, not reported by it yet: Pending and not ready.
+    const [bound] = await pods(c);
+    expect(bound).toMatchObject({ metadata: { name: p.name, labels: { app: 'web', 'pod-template-hash': p.templateHash }, ownerReferences: [{ kind: 'ReplicaSet' }] }, spec: { nodeName: 'pi-1' }, status: { phase: 'Pending' } });
+    expect(bound!.status?.conditions?.find((x) => x.type === 'Ready')?.status).not.toBe('True');
+    // The node reports, without the pod yet: the node is Ready, the pod still Pending and not ready.
+    await n1.status();
+    await waitFor(async () => isReadyNode((await c.call<NodeObject>('GET', '/api/v1/nodes/pi-1')).body), 'node Ready');
+    await c.cp.settle();
+    const [waiting] = await pods(c);
+    expect(waiting!.status?.phase).toBe('Pending');
+    expect(waiting!.status?.conditions?.find((x) => x.type === 'Ready')).toMatchObject({ status: 'False' });
+
     await n1.status({
       observedRevision: target.revision,
       pods: [{ name: p.name, namespace: 'default', uid: p.uid, app: 'web', templateHash: p.templateHash, phase: 'Running', ready: true, restarts: 2, containers: [{ name: 'main', state: 'running', ready: true, oomKilled: false, restarts: 2 }] }],
@@ -226,17 +268,26 @@ describe('API: nodes, pods and placement', () => {
       return x?.status?.phase === 'Running' && x;
     }, 'Running');
     expect(running.status).toMatchObject({ phase: 'Running', containerStatuses: [{ name: 'main', ready: true, restartCount: 2, state: { running: {} } }] });
-    const ready = await waitFor(async () => {
-      const n = (await c.call<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', '/api/v1/nodes/pi-1')).body;
-      return n.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True' && n;
-    }, 'node Ready');
-    expect(ready).toBeTruthy();
-    // Heartbeats stop: the node goes NotReady (its condition written once) and its pods not ready.
-    await waitFor(async () => {
-      const n = (await c.call<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', '/api/v1/nodes/pi-1')).body;
-      return n.status?.conditions?.find((x) => x.type === 'Ready')?.status !== 'True';
+    expect(running.status?.conditions?.find((x) => x.type === 'Ready')?.status).toBe('True');
+    expect((running.metadata as { creationTimestamp?: string }).creationTimestamp).toEqual(expect.any(String));
+    // The node: Ready, the target it runs (0.1's "Revisions: target N, observed N"), its facts.
+    const detail = (await c.call<NodeObject & { status: { nodeInfo?: { architecture?: string }; conditions: { type: string; status: string; message?: string }[] } }>('GET', '/api/v1/nodes/pi-1')).body;
+    expect(isReadyNode(detail)).toBe(true);
+    expect(detail.status.conditions.find((x) => x.type === 'TargetApplied')).toMatchObject({ status: 'True', message: `target revision ${target.revision} applied` });
+    expect(detail.status.nodeInfo?.architecture).toBe('arm64');
+    // The Deployment counts the pod (0.1's pods summary: desired, current, ready, up to date).
+    await waitFor(async () => (await c.call<{ status?: { readyReplicas?: number } }>('GET', '/apis/apps/v1/namespaces/default/deployments/web')).body.status?.readyReplicas === 1, 'web ready');
+    expect((await c.call<{ status: unknown }>('GET', '/apis/apps/v1/namespaces/default/deployments/web')).body.status).toMatchObject({ replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+
+    // Heartbeats stop: the node goes NotReady, its condition written once, and its pods not ready.
+    const notReady = await waitFor(async () => {
+      const n = (await c.call<NodeObject & { metadata: { resourceVersion: string } }>('GET', '/api/v1/nodes/pi-1')).body;
+      return !isReadyNode(n) && n;
     }, 'NotReady', 10_000);
     await waitFor(async () => (await pods(c))[0]?.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'False', 'pod not ready', 10_000);
+    // Sweeps go on (every 50 ms): nothing more is written to the Node.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await c.call<{ metadata: { resourceVersion: string } }>('GET', '/api/v1/nodes/pi-1')).body.metadata.resourceVersion).toBe(notReady.metadata.resourceVersion);
   });
 
   it('deleting a Deployment removes its pods from the nodes', async () => {
@@ -323,6 +374,21 @@ describe('logs over MQTT', () => {
     const [pod] = await pods(c);
     const res = await c.call('GET', `/v1/logs?pod=${pod!.metadata.name}`);
     expect(res).toMatchObject({ status: 503, body: { error: { code: 'NODE_UNAVAILABLE', message: 'node pi-1 did not answer (offline?)' } } });
+  });
+});
+
+describe('workloads view', () => {
+  it('lists Deployments with their replica counts (0.1: apps with a pods summary)', async () => {
+    const c = await cluster();
+    await join(c, 'pi-1');
+    await c.call('POST', '/v1/apply', { objects: [workload('web', { replicas: 3 })] });
+    await c.cp.settle();
+    const list = (await c.call<{ kind: string; items: { metadata: { name: string; generation?: number }; status?: { replicas?: number; updatedReplicas?: number; readyReplicas?: number } }[] }>('GET', '/apis/apps/v1/namespaces/default/deployments')).body;
+    expect(list.kind).toBe('DeploymentList');
+    expect(list.items.map((d) => d.metadata.name)).toEqual(['web']);
+    expect(list.items[0]).toMatchObject({ metadata: { generation: 1 }, status: { replicas: 3, updatedReplicas: 3 } });
+    expect(list.items[0]!.status?.readyReplicas ?? 0).toBe(0);
+    expect(await pods(c)).toHaveLength(3);
   });
 });
 

@@ -25,6 +25,8 @@ import { createLoopFs, type LoopFs } from '../support/loop-fs.js';
 import { describeWith } from '../support/prereq.js';
 
 const serverDb = (dataDir: string) => join(dataDir, 'server', 'db');
+const configMap = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+const secret = (name: string, stringData: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData });
 
 async function lastLog(dbDir: string): Promise<string> {
   const logs = (await readdir(dbDir)).filter((n) => n.endsWith('.log')).sort();
@@ -50,13 +52,14 @@ describeWith(['root', 'loopfs'], 'server store on a full disk', () => {
     expect((await s.applyConfigMap('base', { n: '0' })).status).toBe(200);
 
     fs!.fill();
-    const failures: string[] = [];
+    const failures: { status: number; message: string }[] = [];
     for (let i = 0; i < 60 && failures.length < 10; i++) {
       const r = await s.applyConfigMap(`full-${i}`, { pad: 'x'.repeat(4000) });
-      if (r.status !== 200) failures.push(r.body.error?.message ?? JSON.stringify(r.body));
+      if (r.status !== 200) failures.push({ status: r.status, message: r.body.message ?? JSON.stringify(r.body) });
     }
     expect(failures).toHaveLength(10);
-    for (const m of failures) expect(m).toMatch(/no space left on device/);
+    // A Kubernetes Status naming the full disk, with the API's code for it (507).
+    for (const f of failures) expect(f).toEqual({ status: 507, message: expect.stringMatching(/no space left on device/) });
     // Its log file is on the same full filesystem: the server must still be there.
     expect(s.proc!.exitCode).toBeNull();
 
@@ -75,8 +78,8 @@ describeWith(['root', 'loopfs'], 'server store on a full disk', () => {
 
     await s.stop('SIGKILL');
     await s.start();
-    const cms = await s.call<{ meta: { name: string }; data: Record<string, string> }[]>('GET', '/v1/configmaps');
-    const byName = new Map((cms.body as unknown as { meta: { name: string }; data: Record<string, string> }[]).map((c) => [c.meta.name, c.data]));
+    const cms = await s.call<{ items: { metadata: { name: string }; data: Record<string, string> }[] }>('GET', '/api/v1/namespaces/default/configmaps');
+    const byName = new Map(cms.body.items.map((c) => [c.metadata.name, c.data]));
     for (let i = 1; i <= 5; i++) expect(byName.get(`after-${i}`), `after-${i}`).toEqual({ i: String(i), pad });
     const next = await s.applyConfigMap('next', { n: '1' });
     expect(next.status).toBe(200);
@@ -137,54 +140,47 @@ describeWith(['root'], 'server store: lost commits and corrupt entries', () => {
     server = await LoggedServer.create(dataDir, join(dir, 'corrupt.log'));
     await server.start();
     const apply = await server.call('POST', '/v1/apply', {
-      resources: [
-        { kind: 'ConfigMap', meta: { name: 'ok' }, data: { a: '1' } },
-        { kind: 'ConfigMap', meta: { name: 'c1' }, data: { a: '1' } },
-        { kind: 'Secret', meta: { name: 's1' }, data: { password: 'hunter2' } },
-      ],
+      objects: [configMap('ok', { a: '1' }), configMap('c1', { a: '1' }), secret('s1', { password: 'hunter2' })],
     });
-    expect(apply.status).toBe(200);
+    expect(apply.status, JSON.stringify(apply.body)).toBe(200);
     await server.stop('SIGTERM');
 
     // Damage as a worn card would: garbage for the ConfigMap, one altered byte in the Secret's seal.
     const raw = new Level<string, Uint8Array>(serverDb(dataDir), { keyEncoding: 'utf8', valueEncoding: 'view' });
     await raw.open();
-    await raw.put('configmaps/c1', Uint8Array.from([0xa5, 0x01, 0xff]));
-    const record = createWireDecoder().decode((await raw.get('secrets/s1'))!) as { value: { ciphertext: string }; revision: number };
+    await raw.put('configmaps/default/c1', Uint8Array.from([0xa5, 0x01, 0xff]));
+    const record = createWireDecoder().decode((await raw.get('secrets/default/s1'))!) as { value: { ciphertext: string }; revision: number };
     const c = record.value.ciphertext;
     record.value.ciphertext = (c[0] === 'A' ? 'B' : 'A') + c.slice(1);
-    await raw.put('secrets/s1', createWireEncoder().encode(record));
+    await raw.put('secrets/default/s1', createWireEncoder().encode(record));
     await raw.close();
 
     const dry = await runGrove(['--data-dir', dataDir, 'server', 'fsck', '--dry-run']);
     expect(dry.code).toBe(1);
-    expect(dry.stdout).toMatch(/^corrupt: configmaps\/c1: undecodable CBOR/m);
-    expect(dry.stdout).toMatch(/^corrupt: secrets\/s1: sealed with the secrets key in use but does not open/m);
+    expect(dry.stdout).toMatch(/^corrupt: configmaps\/default\/c1: undecodable CBOR/m);
+    expect(dry.stdout).toMatch(/^corrupt: secrets\/default\/s1: sealed with the secrets key in use but does not open/m);
     expect(dry.stdout).toMatch(/, 2 corrupt \(dry run: nothing changed\), 0 quarantined before$/m);
     expect(dry.stdout).not.toContain('hunter2');
+    expect(dry.stdout).not.toContain(Buffer.from('hunter2').toString('base64'));
 
     await server.start();
     const log = await server.log();
-    expect(log).toContain('2 corrupt store entries quarantined (configmaps/c1, secrets/s1;');
-    expect(log).toMatch(/corrupt store entry configmaps\/c1 quarantined: undecodable CBOR/);
-    expect(log).toMatch(/corrupt store entry secrets\/s1 quarantined: sealed with the secrets key in use/);
-    const names = async (path: string) => ((await server.call('GET', path)).body as unknown as { meta: { name: string } }[]).map((r) => r.meta.name);
-    expect(await names('/v1/configmaps')).toEqual(['ok']);
-    expect(await names('/v1/secrets')).toEqual([]);
-    const again = await server.call('POST', '/v1/apply', {
-      resources: [
-        { kind: 'ConfigMap', meta: { name: 'c1' }, data: { a: '2' } },
-        { kind: 'Secret', meta: { name: 's1' }, data: { password: 'new' } },
-      ],
-    });
+    expect(log).toContain('2 corrupt store entries quarantined (configmaps/default/c1, secrets/default/s1;');
+    expect(log).toMatch(/corrupt store entry configmaps\/default\/c1 quarantined: undecodable CBOR/);
+    expect(log).toMatch(/corrupt store entry secrets\/default\/s1 quarantined: sealed with the secrets key in use/);
+    const names = async (plural: string) => (await server.call<{ items: { metadata: { name: string } }[] }>('GET', `/api/v1/namespaces/default/${plural}`)).body.items.map((r) => r.metadata.name);
+    expect(await names('configmaps')).toEqual(['ok']);
+    expect(await names('secrets')).toEqual([]);
+    const again = await server.call('POST', '/v1/apply', { objects: [configMap('c1', { a: '2' }), secret('s1', { password: 'new' })] });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
-    expect((await server.call('GET', '/v1/secrets/s1')).status).toBe(200);
+    expect(await server.call('GET', '/api/v1/namespaces/default/secrets/s1')).toMatchObject({ status: 200, body: { data: { password: Buffer.from('new').toString('base64') } } });
+    expect(await server.call('GET', '/api/v1/namespaces/default/configmaps/c1')).toMatchObject({ status: 200, body: { data: { a: '2' } } });
     await server.stop('SIGTERM');
 
     const after = await runGrove(['--data-dir', dataDir, 'server', 'fsck', '--dry-run']);
     expect(after.code, after.stdout).toBe(0);
-    expect(after.stdout).toMatch(/^quarantined earlier: configmaps\/c1: undecodable CBOR .*quarantined at revision \d+/m);
-    expect(after.stdout).toMatch(/^quarantined earlier: secrets\/s1: /m);
+    expect(after.stdout).toMatch(/^quarantined earlier: configmaps\/default\/c1: undecodable CBOR .*quarantined at revision \d+/m);
+    expect(after.stdout).toMatch(/^quarantined earlier: secrets\/default\/s1: /m);
     expect(after.stdout).toMatch(/no corrupt entries, 2 quarantined before/);
   });
 });
@@ -208,19 +204,33 @@ describeWith(['root', 'loopfs', 'runc', 'shim'], 'agent store on a full disk', (
     await cluster?.destroy();
   });
 
-  /** A one-replica app on the node: each one changes the node's target (and makes it 3 KB larger). */
+  /** A one-replica Deployment on the node: each one changes the node's target (and makes it 3 KB larger). */
   const applyApp = async (i: number): Promise<void> => {
     const c = cluster!;
     const { token } = JSON.parse(await readFile(join(c.serverDir, 'client.json'), 'utf8')) as { token: string };
-    const app = {
-      kind: 'App',
-      meta: { name: `app-${i}` },
-      spec: { kind: 'Deployment', replicas: 1, template: { hostNetwork: true, containers: [{ name: 'main', image: 'test/absent:1', imagePullPolicy: 'Never', env: [{ name: 'PAD', value: 'p'.repeat(3000) }] }] } },
+    const labels = { app: `app-${i}` };
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `app-${i}` },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { hostNetwork: true, containers: [{ name: 'main', image: 'test/absent:1', imagePullPolicy: 'Never', env: [{ name: 'PAD', value: 'p'.repeat(3000) }] }] } },
+      },
     };
-    const res = await fetch(`${c.apiUrl}/v1/apply`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ resources: [app] }) });
-    expect(res.status).toBe(200);
+    const res = await fetch(`${c.apiUrl}/v1/apply`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ objects: [deployment] }) });
+    expect(res.status, await res.clone().text()).toBe(200);
   };
-  const node = () => cluster!.apiGet<{ observedRevision?: number; targetRevision?: number }>(`/v1/nodes/${NODE}`);
+  /** The node's target revision and the one it applied, from its TargetApplied condition. */
+  const node = async (): Promise<{ targetRevision?: number; observedRevision?: number }> => {
+    const n = await cluster!.apiGet<{ status?: { conditions?: { type: string; status: string; message?: string }[] } }>(`/api/v1/nodes/${NODE}`);
+    const c = n.status?.conditions?.find((x) => x.type === 'TargetApplied');
+    const m = /^target revision (\d+)(?: applied|, applied (\d+))$/.exec(c?.message ?? '');
+    if (!c || !m) return {};
+    const targetRevision = Number(m[1]);
+    return { targetRevision, observedRevision: c.status === 'True' ? targetRevision : Number(m[2]) };
+  };
   const targetAbove = (rev: number) => eventually(async () => ((await node()).targetRevision ?? 0) > rev && (await node()).targetRevision!, 20_000, 'a new target');
   const caughtUp = () =>
     eventually(async () => {

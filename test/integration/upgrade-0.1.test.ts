@@ -13,6 +13,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -204,29 +205,45 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
 
   it('migrates the 0.1 store at the first start of the new server, in one commit and one log line', async () => {
     const c = cluster!;
-    // The upgrade happens before the server listens; read the result from the store itself.
+    const readStore = async () => {
+      const store = roleStore('server', serverStorePath(c.serverDir), silentLogger());
+      await store.open();
+      try {
+        return await store.snapshot();
+      } finally {
+        await store.close();
+      }
+    };
+    const legacyRevision = (await readStore()).revision;
+    // The upgrade happens before the broker and the controllers start. This first start stops
+    // right after it (its MQTT port is taken), so the store holds the upgrade's commit and
+    // nothing the controllers wrote after it.
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const heldPort = (held.address() as AddressInfo).port;
     let log = '';
-    const proc = spawnGrove(['--data-dir', c.serverDir, 'server', ...serverArgs()], { ...TEST_ENV, GROVE_LOG_LEVEL: 'info' });
-    proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    await eventually(async () => /store upgraded|grove server ready/.test(log) || proc.exitCode !== null, 60_000, 'the upgrade');
-    await eventually(async () => log.includes('grove server ready') || proc.exitCode !== null, 30_000, 'ready or exited').catch(() => undefined);
-    await killAndWait(proc, 'SIGTERM');
+    try {
+      const proc = spawnGrove(['--data-dir', c.serverDir, 'server', '--api-addr', `127.0.0.1:${c.apiPort}`, '--mqtt-addr', `127.0.0.1:${heldPort}`, '--no-agent'], { ...TEST_ENV, GROVE_LOG_LEVEL: 'info' });
+      started.push(proc);
+      proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+      proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      await eventually(async () => proc.exitCode !== null, 60_000, 'the first start to stop at the taken MQTT port');
+      expect(proc.exitCode, log.slice(-3000)).toBe(1);
+    } finally {
+      await new Promise((r) => held.close(r));
+    }
+    expect(log).toContain(`port ${heldPort} is already in use (--mqtt-addr 127.0.0.1:${heldPort})`);
     expect(log.match(/store upgraded from Grove 0\.1 in one commit/g), log.slice(-3000)).toHaveLength(1);
     expect(log).toMatch(/store upgraded from Grove 0\.1 in one commit: 3 workloads, 1 replicasets, 1 controllerrevisions, 4 pods, 1 nodes, 1 configmaps, 1 secrets/);
 
-    const store = roleStore('server', serverStorePath(c.serverDir), silentLogger());
-    await store.open();
-    let snapshot;
-    try {
-      snapshot = await store.snapshot();
-    } finally {
-      await store.close();
-    }
+    const snapshot = await readStore();
+    // One commit: the store moved by exactly one revision, and every object the upgrade wrote carries it.
+    expect(snapshot.revision).toBe(legacyRevision + 1);
     const keys = new Map(snapshot.entries.map((e) => [e.key, e]));
     expect(keys.get(GroveKeys.schemaVersion)?.value).toMatchObject({ version: 2, migratedFrom: '0.1' });
     // One commit: every object the upgrade wrote carries the same store revision.
     const upgradedAt = keys.get(GroveKeys.schemaVersion)!.revision;
+    expect(upgradedAt).toBe(snapshot.revision);
     for (const key of ['deployments/default/web', 'daemonsets/default/agent-sidecar', 'cronjobs/default/yearly', 'configmaps/default/web-config', 'secrets/default/web-secret', 'nodes/node-a', GroveKeys.nodeCredential('node-a'), GroveKeys.cluster]) {
       expect(keys.get(key)?.revision, key).toBe(upgradedAt);
     }
@@ -244,7 +261,9 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
 
   it('starts the new server on the upgraded store and serves every app as a Kubernetes object', async () => {
     const c = cluster!;
-    await spawnNew(['--data-dir', c.serverDir, 'server', ...serverArgs()], {}, 'grove server ready', 'new server');
+    const server = await spawnNew(['--data-dir', c.serverDir, 'server', ...serverArgs()], { GROVE_LOG_LEVEL: 'info' }, 'grove server ready', 'new server');
+    // Upgraded once: this start finds the object layout and upgrades nothing.
+    expect(server.log()).not.toContain('store upgraded');
     const backup = await backupOfNewServer();
     expect(backup.header.storeSchema).toBe(2);
     const { token } = JSON.parse(await readFile(join(c.serverDir, 'client.json'), 'utf8')) as { token: string };
@@ -259,6 +278,23 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
     const pods = await get('/api/v1/namespaces/default/pods');
     expect(pods.items!.map((p) => p.metadata.name).sort()).toEqual(pods01.map((p) => p.name).sort());
     expect((await get('/api/v1/nodes/node-a')).metadata.name).toBe('node-a');
+    expect((await get('/api/v1/namespaces/default/configmaps/web-config')).metadata.name).toBe('web-config');
+    expect((await get('/api/v1/namespaces/default/secrets/web-secret')).metadata.name).toBe('web-secret');
+
+    // And `grove get`, as the operator checks after the upgrade.
+    const grove = async (...args: string[]) => {
+      const r = await runGrove(['--data-dir', c.serverDir, ...args]);
+      expect(r.code, `grove ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    const names = (out: string) => out.trim().split('\n').sort();
+    expect(names(await grove('get', 'deploy,ds,cronjobs', '-o', 'name'))).toEqual(['cronjob.batch/yearly', 'daemonset.apps/agent-sidecar', 'deployment.apps/web']);
+    expect(names(await grove('get', 'configmaps,secrets', '-o', 'name'))).toEqual(['configmap/web-config', 'secret/web-secret']);
+    expect(names(await grove('get', 'pods', '-o', 'name'))).toEqual(pods01.map((p) => `pod/${p.name}`).sort());
+    const deployments = await grove('get', 'deploy');
+    expect(deployments).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n/);
+    expect(deployments).toMatch(/^web\s+\d\/2\s/m);
+    expect(await grove('get', 'cronjobs')).toMatch(/^yearly\s+0 0 1 1 \*\s/m);
   }, 120_000);
 
   // With the server above running (after the switch to objects), the agent also receives the
@@ -269,7 +305,19 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'upgrade from Grove 0.1 in pl
     await new Promise((r) => setTimeout(r, 10_000));
     const after = await running();
     expect(after.map((c) => ({ id: c.id, startedAt: c.startedAt, pid: c.pid }))).toEqual(before.map((c) => ({ id: c.id, startedAt: c.startedAt, pid: c.pid })));
-  }, 120_000);
+    // The adopted containers are the Pods' containers: the new server sees them running and ready.
+    const c = cluster!;
+    await eventually(async () => {
+      const r = await runGrove(['--data-dir', c.serverDir, 'get', 'deploy', 'web']);
+      return /^web\s+2\/2\s+2\s+2\s/m.test(r.stdout);
+    }, 60_000, 'web 2/2 in grove get deploy');
+    const ds = await runGrove(['--data-dir', c.serverDir, 'get', 'ds', 'agent-sidecar']);
+    expect(ds.stdout).toMatch(/^agent-sidecar\s+1\s+1\s+1\s+1\s+1\s/m);
+    const pods = await runGrove(['--data-dir', c.serverDir, 'get', 'pods']);
+    for (const p of pods01.filter((x) => x.app !== 'yearly')) expect(pods.stdout).toMatch(new RegExp(`^${p.name}\\s+1/1\\s+Running\\s+0\\s`, 'm'));
+    // Still not one restart.
+    expect((await running()).map((x) => ({ id: x.id, startedAt: x.startedAt, pid: x.pid }))).toEqual(before.map((x) => ({ id: x.id, startedAt: x.startedAt, pid: x.pid })));
+  }, 180_000);
 
 });
 

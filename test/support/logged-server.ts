@@ -13,7 +13,8 @@ import { freePort } from './registry.js';
 
 export interface ApiAnswer<T = Record<string, unknown>> {
   status: number;
-  body: T & { error?: { code: string; message: string } };
+  /** `error` on Grove's own routes; a Kubernetes Status (`message`, `reason`) on /v1/apply and the Kubernetes paths. */
+  body: T & { error?: { code: string; message: string }; message?: string; reason?: string };
 }
 
 export class LoggedServer {
@@ -81,7 +82,11 @@ export class LoggedServer {
     return { status: res.status, body: (await res.json()) as ApiAnswer<T>['body'] };
   }
 
-  applyConfigMap(name: string, data: Record<string, string>): Promise<ApiAnswer<{ revision: number }>> {
-    return this.call('POST', '/v1/apply', { resources: [{ kind: 'ConfigMap', meta: { name }, data }] });
+  /** Applies a ConfigMap in namespace default; the revision is its resourceVersion as stored by this apply. */
+  async applyConfigMap(name: string, data: Record<string, string>): Promise<ApiAnswer<{ revision: number }>> {
+    const applied = await this.call<{ revision: number }>('POST', '/v1/apply', { objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data }] });
+    if (applied.status !== 200) return applied;
+    const stored = await this.call<{ metadata: { resourceVersion: string } }>('GET', `/api/v1/namespaces/default/configmaps/${name}`);
+    return { status: applied.status, body: { ...applied.body, revision: Number(stored.body.metadata.resourceVersion) } };
   }
 }

@@ -18,6 +18,9 @@ import { migrateLegacy, type LegacyEntry, type MigrationContext } from '../../sr
 import { bytesQuantity, cpuQuantity } from '../../src/server/migrate/pod-template.js';
 import { planUpgrade } from '../../src/server/migrate/upgrade-store.js';
 import { nodeWithFacts } from '../../src/server/objects/node-object.js';
+import { admitObject } from '../../src/server/objects/admit.js';
+import { defaultPodSpec } from '../../src/core/objects/defaults.js';
+import { runsSpec } from '../../src/server/controllers/job.js';
 import { REPO_ROOT } from '../support/grove-cli.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'migrate');
@@ -111,7 +114,8 @@ describe('migrateLegacy on a real 0.1 store', () => {
       const pod = get('Pod', `pods/default/${name}`);
       expect(pod.metadata.labels).toEqual({ app: 'web', tier: 'frontend', 'pod-template-hash': '8edb989c8b0c24e8' });
       expect(pod.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', name: 'web-8edb989c8b0c24e8', uid: current.metadata.uid });
-      expect(pod.spec.containers).toEqual(web.spec.template.spec.containers);
+      // The template's containers as a Pod stores them (requests defaulted from limits).
+      expect(pod.spec.containers).toEqual(defaultPodSpec(web.spec.template.spec, 'pod').containers);
       expect(pod.status).toBeUndefined();
     }
     expect(get('Pod', 'pods/default/web-8edb98-ottgs').spec.nodeName).toBe('hollow-0');
@@ -150,7 +154,12 @@ describe('migrateLegacy on a real 0.1 store', () => {
     const cron = get('CronJob', 'cronjobs/default/nightly-backup');
     expect(cron.spec).toMatchObject({ schedule: '0 0 * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 2, failedJobsHistoryLimit: 1, suspend: false });
     expect(cron.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 2, template: { spec: { restartPolicy: 'OnFailure' } } });
-    expect(get('Pod', 'pods/default/nightly-backup-a14c18-5g6r8').metadata.ownerReferences?.[0]).toMatchObject({ kind: 'CronJob', uid: cron.metadata.uid });
+    const cronPod = get('Pod', 'pods/default/nightly-backup-a14c18-5g6r8');
+    expect(cronPod.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'CronJob', uid: cron.metadata.uid });
+    // Each runs its owner's template as the controllers judge it, so they keep the pod (and its
+    // name, the node's identity of the work) instead of replacing it at the first start.
+    expect(runsSpec(cronPod, cron.spec.jobTemplate.spec.template.spec)).toBe(true);
+    expect(runsSpec(pod, job.spec.template.spec)).toBe(true);
   });
 
   it('labels compose services with their project and service, and keeps their Grove settings as annotations', () => {
@@ -211,17 +220,16 @@ describe('migrateLegacy on a real 0.1 store', () => {
     const manifest = (file: string, version = '') => readFileSync(join(FIXTURES, 'manifests', file), 'utf8').replaceAll('{{version}}', version);
     const web = (manifest('k8s/web.yaml', '1.27').split('---\n').map((d) => parse(d) as KindObject<'Deployment'>)).find((d) => d.kind === 'Deployment')!;
     web.spec.template.spec.containers[0]!.image = 'docker.io/library/nginx:1.27';
-    const appliedWeb = validate('Deployment', web);
-    expect(appliedWeb.ok).toBe(true);
-    expect(get('Deployment', 'deployments/default/web').spec.template).toEqual((appliedWeb as { value: KindObject<'Deployment'> }).value.spec.template);
+    // As the apply stores it (admit.ts: schema and code defaults).
+    const appliedWeb = admitObject('Deployment', web) as unknown as KindObject<'Deployment'>;
+    expect(get('Deployment', 'deployments/default/web').spec.template).toEqual(appliedWeb.spec.template);
 
     const sensors = parse(manifest('k8s/sensors.yaml')) as KindObject<'DaemonSet'>;
     sensors.spec.template.spec.containers[0]!.image = 'ghcr.io/example/sensor-reader:2.1';
     // 0.1 kept cores, not how they were written: "0.1" comes back as Kubernetes' canonical "100m".
     sensors.spec.template.spec.containers[0]!.resources!.limits!.cpu = '100m';
-    const appliedSensors = validate('DaemonSet', sensors);
-    expect(appliedSensors.ok).toBe(true);
-    expect(get('DaemonSet', 'daemonsets/default/sensor-reader').spec.template).toEqual((appliedSensors as { value: KindObject<'DaemonSet'> }).value.spec.template);
+    const appliedSensors = admitObject('DaemonSet', sensors) as unknown as KindObject<'DaemonSet'>;
+    expect(get('DaemonSet', 'daemonsets/default/sensor-reader').spec.template).toEqual(appliedSensors.spec.template);
   });
 });
 

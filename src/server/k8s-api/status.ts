@@ -53,6 +53,8 @@ const BY_CODE: Partial<Record<string, [StatusReason, number]>> = {
   [ErrorCode.RateLimited]: ['TooManyRequests', 429],
   [ErrorCode.ServerUnavailable]: ['ServiceUnavailable', 503],
   [ErrorCode.NodeUnavailable]: ['ServiceUnavailable', 503],
+  // Kubernetes has no reason for a full disk; the code is the one the rest of the API answers (http.ts).
+  [ErrorCode.NoSpace]: ['InternalError', 507],
 };
 
 interface ErrorDetails {

@@ -13,6 +13,7 @@ import { DEFAULT_NAMESPACE, GroveKeys, LEGACY_KEYS, objectKey } from '../../core
 import type { AnyObject } from '../../core/objects/changes.js';
 import { KINDS } from '../../core/objects/kinds.js';
 import { checkObject, type KindName } from '../../core/objects/validate.js';
+import { admitObject } from '../objects/admit.js';
 import {
   asLegacyApp,
   asLegacyConfigMap,
@@ -156,7 +157,10 @@ export function migrateLegacy(entries: readonly LegacyEntry[], ctx: MigrationCon
       return;
     }
     const info = KINDS[kind];
-    puts.set(objectKey(info, info.namespaced ? DEFAULT_NAMESPACE : undefined, object.metadata.name as string), checked.value);
+    // Stored as every object is (admit.ts): with the code-only defaults too (imagePullPolicy, a
+    // Pod's requests from its limits), or the controllers would see the migrated Pods differ
+    // from their templates and replace them at the first start.
+    puts.set(objectKey(info, info.namespaced ? DEFAULT_NAMESPACE : undefined, object.metadata.name as string), admitObject(kind, checked.value));
     count(info.plural);
   };
   const putRecord = (key: string, value: unknown, what: string): void => {

@@ -19,6 +19,7 @@ import type { Condition } from '../../core/objects/meta.js';
 import type { WireNodeFacts } from '../../core/objects/wire.js';
 import { effectiveNodeLabels, joinLabels } from '../node-labels.js';
 import { normArch } from '../scheduler-rules.js';
+import { TARGET_APPLIED, targetAppliedCondition } from './node-target-condition.js';
 
 /** Comma-separated keys of the labels set through the API (sorted). */
 export const API_LABELS_ANNOTATION = 'grove.io/api-labels';
@@ -89,6 +90,8 @@ export interface NodeReadiness {
   lastReportAt?: number;
   /** When readiness last flipped, ms. */
   since: number;
+  /** The revision of the target last published to the node and the one its last status says it applied. */
+  revisions?: { target: number; applied: number };
 }
 
 function rfc3339(ms: number): string {
@@ -131,8 +134,9 @@ function capacityOf(facts: WireNodeFacts): Labels {
 
 /** The Node status for `readiness` and the node's last `facts` (none yet: readiness only). */
 export function nodeStatus(previous: NodeStatus | undefined, readiness: NodeReadiness, facts: WireNodeFacts | undefined): NodeStatus {
-  const others = (previous?.conditions ?? []).filter((c) => c.type !== 'Ready');
-  const status: NodeStatus = { ...previous, conditions: [readyCondition(previous?.conditions, readiness), ...others] };
+  const others = (previous?.conditions ?? []).filter((c) => c.type !== 'Ready' && c.type !== TARGET_APPLIED);
+  const applied = targetAppliedCondition(previous?.conditions, readiness);
+  const status: NodeStatus = { ...previous, conditions: [readyCondition(previous?.conditions, readiness), ...(applied ? [applied] : []), ...others] };
   if (!facts) return status;
   const capacity = capacityOf(facts);
   return {
