@@ -71,7 +71,7 @@ describe('env from ConfigMaps and Secrets', () => {
       config,
     );
     // A literal that overrides a Secret's variable makes it plain again.
-    expect(r).toEqual({ plain: ['level=info', 'mode=a'], secret: ['DB_password=hunter2', 'PW=hunter2'] });
+    expect(r).toMatchObject({ plain: ['level=info', 'mode=a'], secret: ['DB_password=hunter2', 'PW=hunter2'] });
   });
 
   it('names the missing object or key, never a value', () => {

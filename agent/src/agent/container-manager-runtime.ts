@@ -118,12 +118,12 @@ export class ContainerManagerRuntime implements NodeRuntime {
   }
 
   async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
-    const spec = containerRunSpec(pod, container);
+    // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
+    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config);
+    const spec = containerRunSpec(pod, container, env.vars);
     const { image, pullPolicy: policy } = spec;
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
     const lockDir = await this.lockDirs?.ensureDir(podApp(pod));
-    // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
-    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config);
     const volumeMounts = await this.volumeMounts(pod, container);
     // The reconciler starts a pod's containers only once its sandbox is ready (the plan's sandbox steps).
     const sandbox = await this.sandboxes?.joinSpec(podKey(pod));

@@ -4,7 +4,8 @@
  * argv (command → entrypoint, args → cmd), cgroup limits in numbers ("64Mi", "500m",
  * grove.io/pids), devices and supplementary groups (grove.io/devices, securityContext and
  * grove.io/group-add), privileged, the seccomp profile (the container's, else the pod's), the
- * network mode and the image pull policy (Kubernetes' default for a missing one).
+ * network mode and the image pull policy (Kubernetes' default for a missing one). `$(VAR)` in
+ * command and args is expanded against the container's resolved variables, as the kubelet does.
  *
  * What needs the node (ConfigMap/Secret values, volume directories, the sandbox to join, the
  * update-lock directory) is added by the runtime (container-manager-runtime.ts) at start.
@@ -13,6 +14,7 @@ import { defaultImagePullPolicy } from '../../../src/core/objects/defaults.js';
 import type { ContainerLimits } from '../runtime/container-spec.js';
 import type { DeviceMapping } from '../runtime/host-access.js';
 import type { SeccompProfileRef } from '../../../src/core/seccomp-ref.js';
+import { expandArgv, type EnvValue } from './var-expansion.js';
 import {
   devicesOf,
   onHostNetwork,
@@ -23,6 +25,8 @@ import {
   type Container,
   type WirePodTarget,
 } from './plan/pod-fields.js';
+
+const NO_VARS: ReadonlyMap<string, EnvValue> = new Map();
 
 export type PullPolicy = NonNullable<Container['imagePullPolicy']>;
 
@@ -42,7 +46,8 @@ export interface ContainerRunSpec {
   pullPolicy: PullPolicy;
 }
 
-export function containerRunSpec(pod: WirePodTarget, c: Container): ContainerRunSpec {
+/** `vars`: the container's variables as resolved at start (config-env.ts); none = nothing to expand against. */
+export function containerRunSpec(pod: WirePodTarget, c: Container, vars: ReadonlyMap<string, EnvValue> = NO_VARS): ContainerRunSpec {
   const r = resourcesOf(c);
   const limits: ContainerLimits = {};
   if (r.memoryBytes !== undefined) limits.memoryBytes = r.memoryBytes;
@@ -55,8 +60,8 @@ export function containerRunSpec(pod: WirePodTarget, c: Container): ContainerRun
     // Servers default it; a target written by hand may not have.
     pullPolicy: c.imagePullPolicy ?? defaultImagePullPolicy(c.image),
   };
-  if (c.command?.length) out.entrypoint = [...c.command];
-  if (c.args?.length) out.args = [...c.args];
+  if (c.command?.length) out.entrypoint = expandArgv(c.command, vars, c.name, 'command');
+  if (c.args?.length) out.args = expandArgv(c.args, vars, c.name, 'args');
   if (c.workingDir) out.workingDir = c.workingDir;
   const devices = devicesOf(pod);
   if (devices.length > 0) out.devices = devices.map((d) => ({ ...d }));

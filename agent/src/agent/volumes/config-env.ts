@@ -1,12 +1,26 @@
 /**
  * env[].valueFrom and envFrom resolved at container start from the node's ConfigMaps and
- * Secrets (ConfigSource). Order is Kubernetes': envFrom first (in list order), then env, later
- * entries winning. A missing object or key fails the start (CreateError in the pod's status)
- * naming the object and key, unless the reference is optional. Values never appear in errors.
+ * Secrets (ConfigSource), and `$(VAR)` in env values expanded (var-expansion.ts). Order is
+ * Kubernetes': envFrom first (in list order), then env, later entries winning. A missing object
+ * or key fails the start (CreateError in the pod's status) naming the object and key, unless the
+ * reference is optional. Values never appear in errors.
  */
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
 import type { EnvFromSource, EnvVar } from '../../../../src/core/model.js';
 import type { ConfigKind, ConfigObject, ConfigSource } from '../config-source.js';
+import { expandVars, type EnvValue } from '../var-expansion.js';
+
+export type { EnvValue };
+
+/** A container's variables, resolved and expanded. */
+export interface ResolvedEnv {
+  /** KEY=VALUE of the variables with nothing from a Secret in them. */
+  plain: string[];
+  /** KEY=VALUE of those read from (or expanded with) a Secret: the runtime keeps them off flash. */
+  secret: string[];
+  /** Every variable, in order: what command and args expand against. */
+  vars: ReadonlyMap<string, EnvValue>;
+}
 
 /** Kubernetes' rule for envFrom keys: what is not a C identifier is skipped, not an error. */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -36,14 +50,9 @@ export function resolveEnvBySource(
   env: readonly EnvVar[],
   envFrom: readonly EnvFromSource[] | undefined,
   config: ConfigSource | undefined,
-): { plain: string[]; secret: string[] } {
-  const vars = new Map<string, string>();
-  const fromSecret = new Set<string>();
-  const set = (name: string, value: string, secret: boolean): void => {
-    vars.set(name, value);
-    if (secret) fromSecret.add(name);
-    else fromSecret.delete(name);
-  };
+): ResolvedEnv {
+  const vars = new Map<string, EnvValue>();
+  const set = (name: string, value: string, secret: boolean): void => void vars.set(name, { value, secret });
   for (const source of envFrom ?? []) {
     const [kind, ref] = 'configMapRef' in source ? (['ConfigMap', source.configMapRef] as const) : (['Secret', source.secretRef] as const);
     const obj = lookup(config, kind, ref.name, ref.optional);
@@ -55,7 +64,9 @@ export function resolveEnvBySource(
   }
   for (const e of env) {
     if (!e.valueFrom) {
-      set(e.name, e.value, false);
+      // The kubelet expands a literal against the variables defined so far (envFrom's and earlier entries).
+      const r = expandVars(e.value, vars);
+      set(e.name, r.value, r.secret);
       continue;
     }
     const [kind, ref] = 'configMapKeyRef' in e.valueFrom ? (['ConfigMap', e.valueFrom.configMapKeyRef] as const) : (['Secret', e.valueFrom.secretKeyRef] as const);
@@ -69,7 +80,8 @@ export function resolveEnvBySource(
   }
   const entries = [...vars];
   return {
-    plain: entries.filter(([k]) => !fromSecret.has(k)).map(([k, v]) => `${k}=${v}`),
-    secret: entries.filter(([k]) => fromSecret.has(k)).map(([k, v]) => `${k}=${v}`),
+    plain: entries.filter(([, v]) => !v.secret).map(([k, v]) => `${k}=${v.value}`),
+    secret: entries.filter(([, v]) => v.secret).map(([k, v]) => `${k}=${v.value}`),
+    vars,
   };
 }
