@@ -119,7 +119,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
 
   async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
     // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
-    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config);
+    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config, pod.namespace);
     const spec = containerRunSpec(pod, container, env.vars);
     const { image, pullPolicy: policy } = spec;
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';

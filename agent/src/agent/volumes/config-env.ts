@@ -7,6 +7,7 @@
  */
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
 import type { EnvFromSource, EnvVar } from '../../../../src/core/model.js';
+import { DEFAULT_NAMESPACE } from '../../../../src/core/keys.js';
 import type { ConfigKind, ConfigObject, ConfigSource } from '../config-source.js';
 import { expandVars, type EnvValue } from '../var-expansion.js';
 
@@ -25,37 +26,45 @@ export interface ResolvedEnv {
 /** Kubernetes' rule for envFrom keys: what is not a C identifier is skipped, not an error. */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
-export function missingConfig(kind: ConfigKind, name: string, key?: string): GroveError {
-  const what = key === undefined ? `${kind} "${name}" not found on this node` : `key "${key}" not found in ${kind} "${name}"`;
-  return new GroveError(ErrorCode.NotFound, what, { details: { kind, name, ...(key !== undefined ? { key } : {}) } });
+/** `ConfigMap "x"`, naming the namespace outside the default one. */
+function objectName(kind: ConfigKind, name: string, namespace: string): string {
+  return namespace === DEFAULT_NAMESPACE ? `${kind} "${name}"` : `${kind} "${name}" of namespace "${namespace}"`;
 }
 
-function lookup(config: ConfigSource | undefined, kind: ConfigKind, name: string, optional: boolean | undefined): ConfigObject | undefined {
-  const found = config?.get(kind, name);
-  if (!found && !optional) throw missingConfig(kind, name);
+export function missingConfig(kind: ConfigKind, name: string, key?: string, namespace: string = DEFAULT_NAMESPACE): GroveError {
+  const obj = objectName(kind, name, namespace);
+  const what = key === undefined ? `${obj} not found on this node` : `key "${key}" not found in ${obj}`;
+  return new GroveError(ErrorCode.NotFound, what, { details: { kind, name, namespace, ...(key !== undefined ? { key } : {}) } });
+}
+
+function lookup(config: ConfigSource | undefined, kind: ConfigKind, name: string, namespace: string, optional: boolean | undefined): ConfigObject | undefined {
+  const found = config?.get(kind, name, namespace);
+  if (!found && !optional) throw missingConfig(kind, name, undefined, namespace);
   return found;
 }
 
 /** KEY=VALUE entries in order, literal ones included. */
-export function resolveEnv(env: readonly EnvVar[], envFrom: readonly EnvFromSource[] | undefined, config: ConfigSource | undefined): string[] {
-  const { plain, secret } = resolveEnvBySource(env, envFrom, config);
+export function resolveEnv(env: readonly EnvVar[], envFrom: readonly EnvFromSource[] | undefined, config: ConfigSource | undefined, namespace?: string): string[] {
+  const { plain, secret } = resolveEnvBySource(env, envFrom, config, namespace);
   return [...plain, ...secret];
 }
 
 /**
  * The same variables split by where their value came from: `secret` holds those read from a
  * Secret, which the runtime keeps off flash (ContainerManager's secretEnv), `plain` the rest.
+ * `namespace` is the pod's: its references name objects of that namespace only.
  */
 export function resolveEnvBySource(
   env: readonly EnvVar[],
   envFrom: readonly EnvFromSource[] | undefined,
   config: ConfigSource | undefined,
+  namespace: string = DEFAULT_NAMESPACE,
 ): ResolvedEnv {
   const vars = new Map<string, EnvValue>();
   const set = (name: string, value: string, secret: boolean): void => void vars.set(name, { value, secret });
   for (const source of envFrom ?? []) {
     const [kind, ref] = 'configMapRef' in source ? (['ConfigMap', source.configMapRef] as const) : (['Secret', source.secretRef] as const);
-    const obj = lookup(config, kind, ref.name, ref.optional);
+    const obj = lookup(config, kind, ref.name, namespace, ref.optional);
     if (!obj) continue;
     for (const [key, value] of Object.entries(obj.data)) {
       const name = `${source.prefix ?? ''}${key}`;
@@ -70,10 +79,10 @@ export function resolveEnvBySource(
       continue;
     }
     const [kind, ref] = 'configMapKeyRef' in e.valueFrom ? (['ConfigMap', e.valueFrom.configMapKeyRef] as const) : (['Secret', e.valueFrom.secretKeyRef] as const);
-    const obj = lookup(config, kind, ref.name, ref.optional);
+    const obj = lookup(config, kind, ref.name, namespace, ref.optional);
     const value = obj?.data[ref.key];
     if (value === undefined) {
-      if (obj && !ref.optional) throw missingConfig(kind, ref.name, ref.key);
+      if (obj && !ref.optional) throw missingConfig(kind, ref.name, ref.key, namespace);
       continue;
     }
     set(e.name, value, kind === 'Secret');
