@@ -121,7 +121,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
     // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
     const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config, pod.namespace);
     const spec = containerRunSpec(pod, container, env.vars);
-    const { image, pullPolicy: policy } = spec;
+    // The run spec is in the runtime's terms already: all of it but the pull policy goes through as it is.
+    const { pullPolicy: policy, ...runSpec } = spec;
+    const { image } = spec;
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
     const lockDir = await this.lockDirs?.ensureDir(podApp(pod));
     const volumeMounts = await this.volumeMounts(pod, container);
@@ -131,20 +133,11 @@ export class ContainerManagerRuntime implements NodeRuntime {
     let view: ContainerView;
     try {
       view = await this.containers.run({
-        image,
+        ...runSpec,
         name: containerName(pod, container.name),
-        ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
-        ...(spec.args ? { args: spec.args } : {}),
         env: [...env.plain, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
         ...(env.secret.length ? { secretEnv: env.secret } : {}),
-        ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
-        limits: spec.limits,
-        hostNetwork: spec.hostNetwork,
         ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
-        ...(spec.devices ? { devices: spec.devices } : {}),
-        ...(spec.groupAdd ? { groupAdd: spec.groupAdd } : {}),
-        ...(spec.privileged ? { privileged: true } : {}),
-        ...(spec.seccompProfile ? { seccompProfile: spec.seccompProfile } : {}),
         ...(mounts.length ? { mounts } : {}),
         labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
         // Always has pulled already (or failed to: then only the stored copy may be used).

@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { closed, dnsLabel, pattern, quantity, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
 import { PROBE_LIMITS } from './limits.js';
+import { ALL_CAPABILITIES, CAPABILITY_MESSAGE, CAPABILITY_PATTERN } from '../capabilities.js';
 import { EnvFromSource, EnvVarSource, exactlyOne, VOLUME_LIMITS, VolumeMount } from './pod-volumes.js';
 
 /** Bounds Grove adds where Kubernetes has none: they keep messages, timers and wire values sane. */
@@ -127,14 +128,37 @@ export const SeccompProfile = closed(
 );
 export type SeccompProfile = Static<typeof SeccompProfile>;
 
-/** privileged and seccompProfile only: devices go through grove.io/devices, not a privileged container. */
+/** A Linux user or group id, as Kubernetes bounds runAsUser and runAsGroup. */
+const linuxId = () => Type.Integer({ minimum: 0, maximum: 2147483647 });
+
+const capabilityList = () =>
+  Type.Array(pattern(CAPABILITY_PATTERN, CAPABILITY_MESSAGE, { maxLength: 32 }), { maxItems: ALL_CAPABILITIES.length + 1 });
+
+/** Added to / dropped from the runtime's default set (Docker's); ALL = every one / none. */
+export const Capabilities = closed({ add: Type.Optional(capabilityList()), drop: Type.Optional(capabilityList()) });
+export type Capabilities = Static<typeof Capabilities>;
+
+/** Who the container's processes run as: the container's fields win over the pod's. */
+const identityFields = {
+  runAsUser: Type.Optional(linuxId()),
+  /** The primary group; without runAsUser it replaces the image user's group. */
+  runAsGroup: Type.Optional(linuxId()),
+  /** Refuses to start a container whose user would be root (uid 0). */
+  runAsNonRoot: Type.Optional(Type.Boolean()),
+};
+
+/**
+ * Devices go through grove.io/devices, not a privileged container. allowPrivilegeEscalation
+ * absent = false (no_new_privs), Grove's default for every container that is not privileged.
+ */
 export const SecurityContext = closed({
   privileged: Type.Optional(Type.Boolean()),
   seccompProfile: Type.Optional(SeccompProfile),
-  ...unsupportedFields([
-    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'capabilities', 'allowPrivilegeEscalation',
-    'seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions',
-  ]),
+  ...identityFields,
+  readOnlyRootFilesystem: Type.Optional(Type.Boolean()),
+  capabilities: Type.Optional(Capabilities),
+  allowPrivilegeEscalation: Type.Optional(Type.Boolean()),
+  ...unsupportedFields(['seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions']),
 });
 export type SecurityContext = Static<typeof SecurityContext>;
 
@@ -187,10 +211,11 @@ export const SupplementalGroups = Type.Array(Type.Integer({ minimum: 0, maximum:
 
 export const PodSecurityContext = closed({
   supplementalGroups: Type.Optional(SupplementalGroups),
-  /** Every container's, unless the container sets its own. */
+  /** Every container's, unless the container sets its own (seccompProfile, runAsUser, runAsGroup, runAsNonRoot). */
   seccompProfile: Type.Optional(SeccompProfile),
+  ...identityFields,
   ...unsupportedFields([
-    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'fsGroup', 'fsGroupChangePolicy', 'supplementalGroupsPolicy', 'sysctls',
+    'fsGroup', 'fsGroupChangePolicy', 'supplementalGroupsPolicy', 'sysctls',
     'seLinuxOptions', 'seLinuxChangePolicy', 'appArmorProfile', 'windowsOptions',
   ]),
 });
