@@ -1,14 +1,17 @@
 /**
- * A pod's securityContext as the agent's runtime runs it under runc: the user and group, a
- * read-only root, capabilities dropped and added, privilege escalation allowed — checked from
- * inside the container (id, /proc/self/status). runtime-runc.test.ts covers the OCI driver
- * alone; this goes through ContainerManagerRuntime from a schema-2 pod target.
+ * A pod's securityContext and lifecycle.preStop as the agent's runtime runs them under runc:
+ * the user and group, a read-only root, capabilities dropped and added, privilege escalation
+ * allowed — checked from inside the container (id, /proc/self/status); a preStop hook that ran
+ * before the container got SIGTERM, and a failing one that did not keep it from stopping.
+ * runtime-runc.test.ts covers the OCI driver alone; this goes through ContainerManagerRuntime
+ * from schema-2 pod targets.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ContainerManagerRuntime } from '../../agent/src/agent/container-manager-runtime.js';
+import { PodVolumes } from '../../agent/src/agent/volumes/pod-volumes.js';
 import type { RuntimeLogLine } from '../../agent/src/agent/node-runtime.js';
 import type { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { openLocalRuntime } from '../../src/cli/local-runtime.js';
@@ -33,7 +36,8 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod securityContext under ru
     image = `${registry.host}/test/busybox:1`;
     const local = await openLocalRuntime({ dataDir, logger: silentLogger(), settings: { runtime: 'runc', rootfsMode: 'auto' }, searchPath: process.env.PATH ?? '' });
     containers = local.containers;
-    runtime = new ContainerManagerRuntime({ containers, logger: silentLogger(), probeScript: PROBE_SCRIPT });
+    const volumes = new PodVolumes({ dataDir, logger: silentLogger() });
+    runtime = new ContainerManagerRuntime({ containers, logger: silentLogger(), probeScript: PROBE_SCRIPT, volumes });
   }, 120_000);
 
   afterAll(async () => {
@@ -74,4 +78,28 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod securityContext under ru
     await expect(runtime.start(pod, pod.spec.containers[0]!)).rejects.toThrow(/runAsNonRoot is set and it would run as root/);
     expect((await runtime.list()).some((c) => c.name === 'sec-nonroot_main')).toBe(false);
   }, 60_000);
+
+  it('runs the preStop hook before SIGTERM, within the grace, and stops the container even when the hook fails', async () => {
+    const shared = await mkdtemp(join(dataDir, 'shared-'));
+    const hooked = (name: string, hook: string) => {
+      // The trap records SIGTERM and exits 0: a container killed by SIGKILL instead would exit 137.
+      const main = `trap 'echo ${name}-sigterm >> /shared/events; exit 0' TERM; echo ${name}-started >> /shared/events; while true; do sleep 1; done`;
+      const pod = podTarget(`hook-${name}`, {
+        grace: 20,
+        spec: { volumes: [{ name: 'shared', hostPath: { path: shared, type: 'Directory' } }] },
+        containers: [container('main', { image, command: ['sh', '-c', main], volumeMounts: [{ name: 'shared', mountPath: '/shared' }], lifecycle: { preStop: { exec: { command: ['sh', '-c', hook] } } } })],
+      });
+      return { pod, c: pod.spec.containers[0]! };
+    };
+    const events = async () => (await readFile(join(shared, 'events'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    for (const [name, hook] of [['good', 'echo good-prestop >> /shared/events; sleep 1'], ['failing', 'echo failing-prestop >> /shared/events; exit 3']] as const) {
+      const { pod, c } = hooked(name, hook);
+      const started = await runtime.start(pod, c);
+      await eventually(async () => (await events()).includes(`${name}-started`), 20_000, `${name} to start`);
+      await runtime.stop(started.id, 20);
+      const view = (await runtime.list()).find((x) => x.id === started.id);
+      expect(view).toMatchObject({ state: 'exited', exitCode: 0 });
+    }
+    expect(await events()).toEqual(['good-started', 'good-prestop', 'good-sigterm', 'failing-started', 'failing-prestop', 'failing-sigterm']);
+  }, 90_000);
 });

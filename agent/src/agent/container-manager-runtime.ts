@@ -42,6 +42,7 @@ import type { ConfigSource } from './config-source.js';
 import type { BindMount } from '../runtime/host-access.js';
 import { resolveEnvBySource } from './volumes/config-env.js';
 import { containerRunSpec } from './container-run-spec.js';
+import { preStopLabels, preStopOf, runPreStop } from './lifecycle-hooks.js';
 import { envFromOf, envOf, podApp, podKey } from './plan/pod-fields.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
@@ -139,7 +140,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         ...(env.secret.length ? { secretEnv: env.secret } : {}),
         ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
         ...(mounts.length ? { mounts } : {}),
-        labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
+        labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod), ...preStopLabels(container) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
         pullMissing: policy === 'IfNotPresent' || (policy === 'Always' && pulled === 'skipped'),
       });
@@ -215,12 +216,32 @@ export class ContainerManagerRuntime implements NodeRuntime {
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
+    const grace = await this.preStop(id, graceSeconds);
     try {
-      await this.containers.stop(id, graceSeconds);
+      await this.containers.stop(id, grace);
     } catch (err) {
       // Already gone is what the caller wanted.
       if (!isGroveError(err, ErrorCode.ContainerNotFound)) throw err;
     }
+  }
+
+  /** Runs the preStop hook recorded on a running container (lifecycle-hooks.ts); the grace left for SIGTERM. */
+  private async preStop(id: string, graceSeconds: number): Promise<number> {
+    if (graceSeconds <= 0) return graceSeconds;
+    const view = await this.containers.find(id).catch(() => undefined);
+    const hook = view?.state === 'running' ? preStopOf(view.spec.labels) : undefined;
+    if (!view || !hook) return graceSeconds;
+    const hostNetwork = view.spec.hostNetwork === true;
+    const { outcome, graceLeft } = await runPreStop(hook, graceSeconds, {
+      exec: (argv, timeoutMs) => this.exec(id, argv, { timeoutMs }),
+      httpGet: (check, timeoutMs) => this.probeNetwork(id, check, { timeoutMs, hostNetwork }),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: Date.now,
+    });
+    const at = { container: view.name, id: id.slice(0, 12), graceLeft };
+    if (outcome.ok) this.log.info({ ...at, result: outcome.message }, 'preStop hook ran');
+    else this.log.warn({ ...at, err: outcome.message }, 'preStop hook failed: stopping the container anyway');
+    return graceLeft;
   }
 
   async remove(id: string): Promise<void> {

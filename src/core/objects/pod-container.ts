@@ -68,24 +68,28 @@ const probeSeconds = (minimum: number, byDefault: number) => Type.Optional(Type.
 const threshold = (byDefault: number) => Type.Optional(Type.Integer({ minimum: 1, maximum: PROBE_LIMITS.threshold, default: byDefault }));
 const probeHost = () => Type.Optional(Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }));
 
+/** A command run in the container (probes, lifecycle hooks); success = exit 0. */
+const ExecAction = closed({ command: Type.Array(Type.String({ maxLength: CONTAINER_LIMITS.string }), { minItems: 1, maxItems: CONTAINER_LIMITS.argv }) });
+
+/** An HTTP GET from the container's network (probes, lifecycle hooks); success = 200..399. */
+const HttpGetAction = closed({
+  /** Absent = "/", as the kubelet asks. */
+  path: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
+  port: port(),
+  host: probeHost(),
+  scheme: Type.Optional(Type.Literal('HTTP', { default: 'HTTP', errorMessage: 'must be HTTP: HTTPS is not supported yet' })),
+  httpHeaders: Type.Optional(
+    Type.Array(closed({ name: Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }), value: Type.String({ maxLength: CONTAINER_LIMITS.string }) }), {
+      maxItems: CONTAINER_LIMITS.headers,
+    }),
+  ),
+});
+
 /** A probe: exactly one handler, and Kubernetes' timing defaults. */
 export const Probe = closed(
   {
-    exec: Type.Optional(closed({ command: Type.Array(Type.String({ maxLength: CONTAINER_LIMITS.string }), { minItems: 1, maxItems: CONTAINER_LIMITS.argv }) })),
-    httpGet: Type.Optional(
-      closed({
-        /** Absent = "/", as the kubelet asks. */
-        path: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
-        port: port(),
-        host: probeHost(),
-        scheme: Type.Optional(Type.Literal('HTTP', { default: 'HTTP', errorMessage: 'must be HTTP: HTTPS probes are not supported yet' })),
-        httpHeaders: Type.Optional(
-          Type.Array(closed({ name: Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }), value: Type.String({ maxLength: CONTAINER_LIMITS.string }) }), {
-            maxItems: CONTAINER_LIMITS.headers,
-          }),
-        ),
-      }),
-    ),
+    exec: Type.Optional(ExecAction),
+    httpGet: Type.Optional(HttpGetAction),
     tcpSocket: Type.Optional(closed({ port: port(), host: probeHost() })),
     initialDelaySeconds: probeSeconds(0, 0),
     periodSeconds: probeSeconds(1, 10),
@@ -162,11 +166,32 @@ export const SecurityContext = closed({
 });
 export type SecurityContext = Static<typeof SecurityContext>;
 
+/**
+ * A lifecycle hook: exactly one handler. The agent runs preStop before it sends SIGTERM, within
+ * the pod's terminationGracePeriodSeconds; a failing hook is logged and the stop goes on.
+ */
+export const LifecycleHandler = closed(
+  {
+    exec: Type.Optional(ExecAction),
+    httpGet: Type.Optional(HttpGetAction),
+    sleep: Type.Optional(closed({ seconds: Type.Integer({ minimum: 0, maximum: 3600 }) })),
+    tcpSocket: Type.Optional(unsupported('is not a lifecycle handler in Kubernetes (kept by it for old objects only): use exec or httpGet')),
+  },
+  exactlyOne(['exec', 'httpGet', 'sleep']),
+);
+export type LifecycleHandler = Static<typeof LifecycleHandler>;
+
+export const Lifecycle = closed({
+  preStop: Type.Optional(LifecycleHandler),
+  ...unsupportedFields(['postStart', 'stopSignal']),
+});
+export type Lifecycle = Static<typeof Lifecycle>;
+
 export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 
 /** Known container fields Grove does not implement yet. */
 export const UNSUPPORTED_CONTAINER_FIELDS = [
-  'lifecycle', 'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
+  'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
   'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
 ] as const;
 
@@ -190,6 +215,7 @@ export const Container = closed(
     readinessProbe: Type.Optional(refTo(Probe)),
     startupProbe: singleSuccessProbe(),
     securityContext: Type.Optional(SecurityContext),
+    lifecycle: Type.Optional(Lifecycle),
     ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
   },
   { $id: 'Container' },
@@ -203,6 +229,7 @@ export const InitContainer = Type.Intersect([
     livenessProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
     readinessProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
     startupProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
+    lifecycle: Type.Optional(unsupported('init containers cannot have lifecycle hooks (as in Kubernetes)')),
   }),
 ]);
 
