@@ -2,7 +2,9 @@
  * PURE: which ConfigMaps and Secrets a set of pod templates reference — volumes
  * (configMap.name, secret.secretName), env[].valueFrom.*KeyRef.name and envFrom[].*Ref.name, of
  * init containers as well as containers. A node is sent exactly these objects, nothing else.
+ * References are namespaced: a pod sees the ConfigMaps and Secrets of its own namespace only.
  */
+import { DEFAULT_NAMESPACE } from './keys.js';
 import type { WireConfigObject } from './objects/wire.js';
 
 export type ConfigKind = WireConfigObject['kind'];
@@ -35,12 +37,24 @@ export interface ReferencingPod {
 export interface ConfigRef {
   kind: ConfigKind;
   name: string;
+  /** The namespace of the object (and of the pods that reference it); absent = "default". */
+  namespace?: string;
 }
 
-/** `ConfigMap/settings`: one string per reference, for sets and sorting. */
+/** The namespace a reference or object is in. */
+export const namespaceOf = (ref: { namespace?: string }): string => ref.namespace ?? DEFAULT_NAMESPACE;
+
+/**
+ * `ConfigMap/settings` in the default namespace (as before namespaces), `ConfigMap/ns/settings`
+ * in any other: one string per reference, for sets and sorting (names and namespaces have no "/").
+ */
 export function refKey(ref: ConfigRef): string {
-  return `${ref.kind}/${ref.name}`;
+  const ns = namespaceOf(ref);
+  return ns === DEFAULT_NAMESPACE ? `${ref.kind}/${ref.name}` : `${ref.kind}/${ns}/${ref.name}`;
 }
+
+/** Whether two references name the same object. */
+export const sameRef = (a: ConfigRef, b: ConfigRef): boolean => a.kind === b.kind && a.name === b.name && namespaceOf(a) === namespaceOf(b);
 
 function containerRefs(c: ReferencingContainer, add: (kind: ConfigKind, name: string) => void): void {
   for (const e of c.env ?? []) {
@@ -54,11 +68,14 @@ function containerRefs(c: ReferencingContainer, add: (kind: ConfigKind, name: st
   }
 }
 
-/** The distinct references of `templates`, sorted by kind then name. */
-export function collectConfigRefs(templates: Iterable<ReferencingPod>): ConfigRef[] {
+/**
+ * The distinct references of `templates`, sorted by kind then name; in `namespace` (carried
+ * on each reference outside the default one), the namespace of the pods they belong to.
+ */
+export function collectConfigRefs(templates: Iterable<ReferencingPod>, namespace: string = DEFAULT_NAMESPACE): ConfigRef[] {
   const found = new Map<string, ConfigRef>();
   const add = (kind: ConfigKind, name: string): void => {
-    const ref = { kind, name };
+    const ref: ConfigRef = namespace === DEFAULT_NAMESPACE ? { kind, name } : { kind, name, namespace };
     found.set(refKey(ref), ref);
   };
   for (const t of templates) {

@@ -9,9 +9,12 @@
  * kubernetes.ts): every field keeps its meaning; what a PodSpec has no field for becomes the
  * annotation 0.1 read it from (update windows and locks, devices, named groups, depends-on).
  * Pod and container identity (name, container names, templateHash) is kept as it is, and pods
- * are in namespace `default`, so nothing a 0.1 agent started is restarted.
+ * are in namespace `default`, so nothing a 0.1 agent started is restarted. 0.1 stored env values,
+ * command and args with `$(VAR)` expanded already: they are escaped (escapeK8sVars), so the
+ * agent's expansion gives a restarted container exactly what 0.1 gave it.
  */
 import { formatDeviceSpec } from './device-spec.js';
+import { escapeK8sVars } from './manifests/k8s-expand.js';
 import type { ContainerProbes, EnvVar as ModelEnvVar, Probe as ModelProbe, Volume as ModelVolume } from './model.js';
 import {
   DEPENDS_ON_ANNOTATION,
@@ -37,7 +40,7 @@ export const SCHEMA1_NAMESPACE = 'default';
 export const schema1Uid = (name: string): string => `0.1:${name}`;
 
 function env(list: readonly ModelEnvVar[]): EnvVar[] {
-  return list.map((e) => (e.valueFrom ? { name: e.name, value: '', valueFrom: structuredClone(e.valueFrom) } : { name: e.name, value: e.value }));
+  return list.map((e) => (e.valueFrom ? { name: e.name, value: '', valueFrom: structuredClone(e.valueFrom) } : { name: e.name, value: escapeK8sVars(e.value) }));
 }
 
 function resources(r: ContainerTarget['resources']): ResourceRequirements | undefined {
@@ -81,8 +84,8 @@ function securityContext(c: ContainerTarget): SecurityContext | undefined {
 
 export function containerFromSchema1(c: ContainerTarget): Container {
   const out: Container = { name: c.name, image: c.image };
-  if (c.command) out.command = [...c.command];
-  if (c.args) out.args = [...c.args];
+  if (c.command) out.command = c.command.map(escapeK8sVars);
+  if (c.args) out.args = c.args.map(escapeK8sVars);
   if (c.workingDir !== undefined) out.workingDir = c.workingDir;
   if (c.env.length > 0) out.env = env(c.env);
   if (c.envFrom?.length) out.envFrom = structuredClone(c.envFrom);

@@ -76,12 +76,19 @@ interface HashedObject {
   hash: string;
 }
 
-/** HMAC (node key) over the objects' names, versions and content hashes. */
+/**
+ * HMAC (node key) over the objects' names (with their namespace outside `default`, so a bundle
+ * of default objects keeps the digest it had before namespaces), versions and content hashes.
+ */
 export function bundleDigest(key: Buffer, objects: readonly HashedObject[]): string {
+  const id = ({ object: o }: HashedObject) => (o.namespace === undefined ? [o.kind, o.name] : [o.kind, o.namespace, o.name]);
   return createHmac('sha256', key)
-    .update(canonicalJson(objects.map((o) => [o.object.kind, o.object.name, o.object.version, o.hash])))
+    .update(canonicalJson(objects.map((o) => [...id(o), o.object.version, o.hash])))
     .digest('hex');
 }
+
+/** `ConfigMap/settings`, `Secret/ns/db`: names for log lines (never values). */
+const objectNames = (objects: readonly ConfigObject[]): string[] => objects.map(refKey);
 
 export class ConfigDistributor {
   private readonly log: Logger;
@@ -167,12 +174,12 @@ export class ConfigDistributor {
     const payload = sealConfigBundle({ cluster: this.opts.cluster, node: p.node, revision: p.record.revision, issuedAt: p.record.issuedAt, objects: p.objects }, p.key);
     if (payload.length > MAX_CONFIG_MESSAGE_BYTES) {
       // The node keeps its last bundle; the next change of its objects tries again.
-      this.log.error({ node: p.node, bytes: payload.length, limit: MAX_CONFIG_MESSAGE_BYTES, objects: p.objects.map((o) => `${o.kind}/${o.name}`) }, 'config bundle too large for one message: not sent');
+      this.log.error({ node: p.node, bytes: payload.length, limit: MAX_CONFIG_MESSAGE_BYTES, objects: objectNames(p.objects) }, 'config bundle too large for one message: not sent');
       return;
     }
     await this.opts.publish(topic, payload);
     // Names only: values never reach a log line.
-    this.log.debug({ node: p.node, revision: p.record.revision, objects: p.objects.map((o) => `${o.kind}/${o.name}`) }, 'config bundle published');
+    this.log.debug({ node: p.node, revision: p.record.revision, objects: objectNames(p.objects) }, 'config bundle published');
   }
 
   private async records(): Promise<Map<string, ConfigRecord>> {

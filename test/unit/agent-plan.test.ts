@@ -184,6 +184,17 @@ describe('plan: backoffs and holds are data', () => {
     ]);
   });
 
+  it('retries a pod only for a change in its own namespace (a ConfigMap of the same name elsewhere is another object)', () => {
+    const uses = pod('api-a', { namespace: 'team-a', spec: { volumes: [{ name: 'conf', configMap: { name: 'settings' } }] } });
+    const memory = emptyMemory();
+    const work = { kind: 'container' as const, pod: 'team-a_api-a', container: 'main' };
+    memory.failures.set(workKey(work), failure({ work, reason: 'CreateError', message: 'ConfigMap "settings" of namespace "team-a" not found on this node', failures: 6, retryAt: NOW + 60_000 }));
+    memory.configChanged = [{ kind: 'ConfigMap', name: 'settings' }];
+    expect(lines(plan(look([]), [uses], memory).steps)).not.toContain('start-container team-a_api-a/main');
+    memory.configChanged = [{ kind: 'ConfigMap', name: 'settings', namespace: 'team-a' }];
+    expect(lines(plan(look([]), [uses], memory).steps)).toContain('start-container team-a_api-a/main');
+  });
+
   it('records an update hold when a window closes on an update, keeps it quietly, and releases it', () => {
     const nightly = { 'grove.io/update-window': '0 2 * * *', 'grove.io/update-window-duration': '1h', 'grove.io/update-window-timezone': 'UTC' };
     const old = mc('web-a');

@@ -109,6 +109,24 @@ describe('SyncedConfig (the agent ConfigSource)', () => {
     expect(restarted.get('Secret', 'db')?.data).toEqual({ password: 'new' });
   });
 
+  it('keeps objects of one name in two namespaces apart, and names the namespace of a change', async () => {
+    const { make } = await source();
+    const config = make();
+    const seen: string[][] = [];
+    config.onChange((changed) => seen.push(changed.map((c) => [c.kind, c.namespace, c.name].filter(Boolean).join('/'))));
+    const both = (a: string, b: string): ConfigObject[] => [
+      { kind: 'ConfigMap', name: 'settings', data: { level: a }, version: a },
+      { kind: 'ConfigMap', namespace: 'team-a', name: 'settings', data: { level: b }, version: b },
+    ];
+    await config.handle(message(1, both('1', '2')));
+    expect(config.get('ConfigMap', 'settings')?.data).toEqual({ level: '1' });
+    expect(config.get('ConfigMap', 'settings', 'default')?.data).toEqual({ level: '1' });
+    expect(config.get('ConfigMap', 'settings', 'team-a')?.data).toEqual({ level: '2' });
+    expect(config.get('ConfigMap', 'settings', 'team-b')).toBeUndefined();
+    await config.handle(message(2, both('1', '3')));
+    expect(seen).toEqual([['ConfigMap/settings', 'ConfigMap/team-a/settings'], ['ConfigMap/team-a/settings']]);
+  });
+
   it('drops bundles for another node, sealed with another key, or damaged, keeping the current one', async () => {
     const { make } = await source();
     const config = make();

@@ -71,7 +71,19 @@ describe('env from ConfigMaps and Secrets', () => {
       config,
     );
     // A literal that overrides a Secret's variable makes it plain again.
-    expect(r).toEqual({ plain: ['level=info', 'mode=a'], secret: ['DB_password=hunter2', 'PW=hunter2'] });
+    expect(r).toMatchObject({ plain: ['level=info', 'mode=a'], secret: ['DB_password=hunter2', 'PW=hunter2'] });
+  });
+
+  it('reads the objects of the pod\'s namespace only', () => {
+    const ns = new MemoryConfigSource();
+    ns.set('ConfigMap', 'settings', { level: 'default-ns' });
+    ns.set('ConfigMap', 'settings', { level: 'team-a' }, 'team-a');
+    ns.set('Secret', 'db', { password: 'only-in-default' });
+    const env = [{ name: 'PW', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }];
+    expect(resolveEnv([], [{ configMapRef: { name: 'settings' } }], ns)).toEqual(['level=default-ns']);
+    expect(resolveEnv([], [{ configMapRef: { name: 'settings' } }], ns, 'team-a')).toEqual(['level=team-a']);
+    expect(resolveEnv(env, undefined, ns)).toEqual(['PW=only-in-default']);
+    expect(() => resolveEnv(env, undefined, ns, 'team-a')).toThrow('Secret "db" of namespace "team-a" not found on this node');
   });
 
   it('names the missing object or key, never a value', () => {
@@ -120,6 +132,23 @@ describe('pod volumes', () => {
     await mkdir(join(dir, 'volumes', 'v', 'inside'));
     const [bind] = await volumes.mountsFor(p, container([{ name: 'data', mountPath: '/d', subPath: 'inside', readOnly: true }]));
     expect(bind).toEqual({ source: join(dir, 'volumes', 'v', 'inside'), destination: '/d', readOnly: true });
+  });
+
+  it('projects the ConfigMap of the pod\'s namespace, and refreshes it only for a change there', async () => {
+    const config = new MemoryConfigSource();
+    config.set('ConfigMap', 'settings', { level: 'default-ns' });
+    config.set('ConfigMap', 'settings', { level: 'team-a' }, 'team-a');
+    const volumes = new PodVolumes({ dataDir: dir, logger: silentLogger(), config, tmpfs: fakeTmpfs() });
+    const p = podTarget('p1', { namespace: 'team-a', spec: { volumes: [{ name: 'conf', configMap: { name: 'settings' } }] } });
+    const [bind] = await volumes.mountsFor(p, container([{ name: 'conf', mountPath: '/etc/app' }]));
+    expect(bind!.source).toBe(join(dir, 'pods', 'team-a_p1', 'volumes', 'conf'));
+    expect(await readFile(join(bind!.source, 'level'), 'utf8')).toBe('team-a');
+    config.set('ConfigMap', 'settings', { level: 'default-changed' });
+    await volumes.refresh([{ kind: 'ConfigMap', name: 'settings' }]);
+    expect(await readFile(join(bind!.source, 'level'), 'utf8')).toBe('team-a');
+    config.set('ConfigMap', 'settings', { level: 'team-a-changed' }, 'team-a');
+    await volumes.refresh([{ kind: 'ConfigMap', name: 'settings', namespace: 'team-a' }]);
+    expect(await readFile(join(bind!.source, 'level'), 'utf8')).toBe('team-a-changed');
   });
 
   it('keeps a secret volume on tmpfs and unmounts it before removing the pod', async () => {

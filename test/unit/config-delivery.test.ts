@@ -6,8 +6,10 @@ import type { PodSpec } from '../../src/core/objects/pod.js';
 import type { WirePodTarget } from '../../src/core/objects/wire.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { decodeConfigMessage, openConfigBundle } from '../../src/core/wire-config.js';
-import { collectConfigRefs } from '../../src/core/config-refs.js';
-import { ConfigDistributor, podConfigRefs, type ConfigPlanInput } from '../../src/server/config-distributor.js';
+import { collectConfigRefs, type ConfigObject } from '../../src/core/config-refs.js';
+import { bundleDigest, ConfigDistributor, podConfigRefs, type ConfigPlanInput } from '../../src/server/config-distributor.js';
+import { canonicalJson } from '../../src/core/canonical-json.js';
+import { createHmac } from 'node:crypto';
 import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { newNodeKey } from '../../src/server/node-keys.js';
@@ -103,6 +105,26 @@ describe('ConfigDistributor', () => {
       { kind: 'ConfigMap', name: 'settings', namespace: 'default' },
       { kind: 'ConfigMap', name: 'settings', namespace: 'team-b' },
     ]);
+  });
+
+  it('sends each namespace\'s object under its namespace (default ones as before), with a digest that tells them apart', async () => {
+    const { keys, put, distributor } = await setup();
+    await put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b' } } as unknown as AnyObject);
+    await put(configMap('settings', { level: 'team-b' }, 'team-b'));
+    const pods = [podTarget('a', { volumes: [{ name: 'c', configMap: { name: 'settings' } }] } as Partial<PodSpec>, 'team-b'), podTarget('b', { volumes: [{ name: 'c', configMap: { name: 'settings' } }] } as Partial<PodSpec>)];
+    const [p] = await distributor.plan({ nodes: ['node-a'], pods: new Map([['node-a', pods]]), republishAll: false, now: '2026-01-01T00:00:00.000Z' });
+    expect(p!.objects.map((o) => [o.kind, o.namespace, o.name, o.data])).toEqual([
+      ['ConfigMap', undefined, 'settings', { level: 'debug' }],
+      ['ConfigMap', 'team-b', 'settings', { level: 'team-b' }],
+    ]);
+    const key = keys.get('node-a')!;
+    const hashed = (o: ConfigObject, hash = 'h') => ({ object: o, hash });
+    // A bundle of default objects keeps the digest it had before namespaces (no republish after an upgrade).
+    const defaults = [hashed(p!.objects[0]!)];
+    const before = createHmac('sha256', key).update(canonicalJson(defaults.map((o) => [o.object.kind, o.object.name, o.object.version, o.hash]))).digest('hex');
+    expect(bundleDigest(key, defaults)).toBe(before);
+    const { namespace: _ns, ...sameNameInDefault } = p!.objects[1]!;
+    expect(bundleDigest(key, [hashed(p!.objects[1]!)])).not.toBe(bundleDigest(key, [hashed(sameNameInDefault)]));
   });
 
   it('sends a node only what its pods reference, encrypted for it; nothing is written when nothing changed', async () => {

@@ -99,7 +99,7 @@ describe('Kubernetes manifests → objects', () => {
     ['memory in millibytes', 'resources: { limits: { memory: 64m } }', '"64m" is 64 millibytes in Kubernetes: write 64Mi for mebibytes'],
     ['a request above its limit', 'resources: { limits: { memory: 64Mi }, requests: { memory: 128Mi } }', 'resources.requests.memory: "128Mi" must not be more than the limit "64Mi"'],
     ['a bad image', 'securityContext: { privileged: true }\n          image: BusyBox', 'containers[0].image: invalid image reference "BusyBox"'],
-    ['runAsUser', 'securityContext: { runAsUser: 1000 }', 'securityContext.runAsUser: not supported yet'],
+    ['procMount', 'securityContext: { procMount: Unmasked }', 'securityContext.procMount: not supported yet'],
     ['a mount of no volume', 'volumeMounts: [{ name: data, mountPath: /data }]', 'volumeMounts[0].name: no volume named "data" in this pod\'s volumes'],
     ['a memory limit of the wrong type', 'resources: { limits: { memory: true } }', 'resources.limits.memory: must be a size such as 64Mi, 1Gi or 500M (got boolean true)'],
     ['a misspelt enum value', 'imagePullPolicy: Allways', 'imagePullPolicy: "Allways" must be one of "Always", "IfNotPresent", "Never" (did you mean Always?)'],

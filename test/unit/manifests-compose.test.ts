@@ -138,7 +138,7 @@ services:
       ['build', `services:\n  web:\n    build: .\n`, 'compose.yaml:3 (document 1, service "web"): services.web.build: not supported: build the image, push it to a registry'],
       ['an undeclared volume', `services:\n  web:\n    image: busybox\n    volumes: [data:/data]\n`, 'services.web.volumes[0]: volume "data" is not declared under the top-level volumes: (as compose requires)'],
       ['a port range', `services:\n  web:\n    image: busybox\n    ports: ["8080-8081:80"]\n`, 'compose.yaml:4 (document 1, service "web"): services.web.ports[0]: "8080-8081:80": port ranges are not supported'],
-      ['cap_add', `services:\n  web:\n    image: busybox\n    cap_add: [NET_ADMIN]\n`, 'services.web.cap_add: not supported yet'],
+      ['sysctls', `services:\n  web:\n    image: busybox\n    sysctls: [net.core.somaxconn=1024]\n`, 'services.web.sysctls: not supported yet'],
       ['top-level networks', `services:\n  web:\n    image: busybox\nnetworks:\n  default: {}\n`, 'compose.yaml:4 (document 1, compose file): networks: not supported yet'],
       ['an external volume', `services:\n  web:\n    image: busybox\nvolumes:\n  data: { external: true }\n`, 'volumes.data.external: not supported: Grove creates named volumes on the node itself'],
       ['an unknown field', `services:\n  web:\n    image: busybox\n    comand: ["x"]\n`, 'services.web.comand: unknown field (did you mean command?)'],

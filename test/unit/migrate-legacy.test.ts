@@ -15,7 +15,8 @@ import { isSealed } from '../../src/core/seal.js';
 import { decodeBackup } from '../../src/store/backup.js';
 import { openSealedValue, sealStoreValue } from '../../src/server/sealed-store.js';
 import { migrateLegacy, type LegacyEntry, type MigrationContext } from '../../src/server/migrate/migrate-legacy.js';
-import { bytesQuantity, cpuQuantity } from '../../src/server/migrate/pod-template.js';
+import { bytesQuantity, cpuQuantity, podTemplateSpec } from '../../src/server/migrate/pod-template.js';
+import { expandK8sVars } from '../../src/core/manifests/k8s-expand.js';
 import { planUpgrade } from '../../src/server/migrate/upgrade-store.js';
 import { nodeWithFacts } from '../../src/server/objects/node-object.js';
 import { admitObject } from '../../src/server/objects/admit.js';
@@ -323,5 +324,26 @@ describe('quantities written back', () => {
   it('spells bytes with the largest exact unit and cores as numbers or millicores', () => {
     expect([64 * 1024 ** 2, 1024 ** 3, 1536 * 1024, 500_000_000, 1000, 1001].map(bytesQuantity)).toEqual(['64Mi', '1Gi', '1536Ki', '500M', '1k', '1001']);
     expect([0.5, 2, 0.1, 1.25].map(cpuQuantity)).toEqual(['500m', '2', '100m', '1250m']);
+  });
+});
+
+describe('container fields written back', () => {
+  const template = (c: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    podTemplateSpec({ labels: {}, annotations: {}, nodeSelector: {}, restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'app', image: 'reg.lan/app:1', env: [], resources: {}, ...c }], ...extra } as never);
+
+  it('escapes what 0.1 expanded already, so the agent\'s $(VAR) expansion gives the same values', () => {
+    const stored = { command: ['sh', '-c', 'echo $(A) $HOME'], args: ['a$$b'], env: [{ name: 'A', value: 'one' }, { name: 'B', value: '$(A)' }] };
+    const c = template(stored).spec.containers[0]!;
+    expect(c.command).toEqual(['sh', '-c', 'echo $$(A) $HOME']);
+    expect(c.env).toEqual([{ name: 'A', value: 'one' }, { name: 'B', value: '$$(A)' }]);
+    const vars = new Map([['A', 'one']]);
+    expect([...c.command!, ...c.args!].map((s) => expandK8sVars(s, vars))).toEqual([...stored.command, ...stored.args]);
+  });
+
+  it('maps 0.1\'s security fields (privileged, seccomp, supplementary groups) onto securityContext', () => {
+    const t = template({ privileged: true, seccompProfile: { type: 'Unconfined' } }, { supplementalGroups: ['20', 'dialout'] });
+    expect(t.spec.containers[0]!.securityContext).toEqual({ privileged: true, seccompProfile: { type: 'Unconfined' } });
+    expect(t.spec.securityContext).toEqual({ supplementalGroups: [20] });
+    expect(t.metadata?.annotations).toEqual({ 'grove.io/group-add': 'dialout' });
   });
 });

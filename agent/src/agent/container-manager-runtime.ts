@@ -42,6 +42,7 @@ import type { ConfigSource } from './config-source.js';
 import type { BindMount } from '../runtime/host-access.js';
 import { resolveEnvBySource } from './volumes/config-env.js';
 import { containerRunSpec } from './container-run-spec.js';
+import { preStopLabels, preStopOf, runPreStop } from './lifecycle-hooks.js';
 import { envFromOf, envOf, podApp, podKey } from './plan/pod-fields.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
@@ -118,12 +119,14 @@ export class ContainerManagerRuntime implements NodeRuntime {
   }
 
   async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
-    const spec = containerRunSpec(pod, container);
-    const { image, pullPolicy: policy } = spec;
+    // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
+    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config, pod.namespace);
+    const spec = containerRunSpec(pod, container, env.vars);
+    // The run spec is in the runtime's terms already: all of it but the pull policy goes through as it is.
+    const { pullPolicy: policy, ...runSpec } = spec;
+    const { image } = spec;
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
     const lockDir = await this.lockDirs?.ensureDir(podApp(pod));
-    // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
-    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config);
     const volumeMounts = await this.volumeMounts(pod, container);
     // The reconciler starts a pod's containers only once its sandbox is ready (the plan's sandbox steps).
     const sandbox = await this.sandboxes?.joinSpec(podKey(pod));
@@ -131,22 +134,13 @@ export class ContainerManagerRuntime implements NodeRuntime {
     let view: ContainerView;
     try {
       view = await this.containers.run({
-        image,
+        ...runSpec,
         name: containerName(pod, container.name),
-        ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
-        ...(spec.args ? { args: spec.args } : {}),
         env: [...env.plain, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
         ...(env.secret.length ? { secretEnv: env.secret } : {}),
-        ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
-        limits: spec.limits,
-        hostNetwork: spec.hostNetwork,
         ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
-        ...(spec.devices ? { devices: spec.devices } : {}),
-        ...(spec.groupAdd ? { groupAdd: spec.groupAdd } : {}),
-        ...(spec.privileged ? { privileged: true } : {}),
-        ...(spec.seccompProfile ? { seccompProfile: spec.seccompProfile } : {}),
         ...(mounts.length ? { mounts } : {}),
-        labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
+        labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod), ...preStopLabels(container) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
         pullMissing: policy === 'IfNotPresent' || (policy === 'Always' && pulled === 'skipped'),
       });
@@ -222,12 +216,32 @@ export class ContainerManagerRuntime implements NodeRuntime {
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
+    const grace = await this.preStop(id, graceSeconds);
     try {
-      await this.containers.stop(id, graceSeconds);
+      await this.containers.stop(id, grace);
     } catch (err) {
       // Already gone is what the caller wanted.
       if (!isGroveError(err, ErrorCode.ContainerNotFound)) throw err;
     }
+  }
+
+  /** Runs the preStop hook recorded on a running container (lifecycle-hooks.ts); the grace left for SIGTERM. */
+  private async preStop(id: string, graceSeconds: number): Promise<number> {
+    if (graceSeconds <= 0) return graceSeconds;
+    const view = await this.containers.find(id).catch(() => undefined);
+    const hook = view?.state === 'running' ? preStopOf(view.spec.labels) : undefined;
+    if (!view || !hook) return graceSeconds;
+    const hostNetwork = view.spec.hostNetwork === true;
+    const { outcome, graceLeft } = await runPreStop(hook, graceSeconds, {
+      exec: (argv, timeoutMs) => this.exec(id, argv, { timeoutMs }),
+      httpGet: (check, timeoutMs) => this.probeNetwork(id, check, { timeoutMs, hostNetwork }),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: Date.now,
+    });
+    const at = { container: view.name, id: id.slice(0, 12), graceLeft };
+    if (outcome.ok) this.log.info({ ...at, result: outcome.message }, 'preStop hook ran');
+    else this.log.warn({ ...at, err: outcome.message }, 'preStop hook failed: stopping the container anyway');
+    return graceLeft;
   }
 
   async remove(id: string): Promise<void> {

@@ -3,8 +3,10 @@
  * Container, its PodSpec and the pod's grove.io/ annotations turned into the runtime's terms:
  * argv (command → entrypoint, args → cmd), cgroup limits in numbers ("64Mi", "500m",
  * grove.io/pids), devices and supplementary groups (grove.io/devices, securityContext and
- * grove.io/group-add), privileged, the seccomp profile (the container's, else the pod's), the
- * network mode and the image pull policy (Kubernetes' default for a missing one).
+ * grove.io/group-add), the securityContext (privileged, the seccomp profile and the user —
+ * the container's, else the pod's —, read-only root, capabilities, privilege escalation), the
+ * network mode and the image pull policy (Kubernetes' default for a missing one). `$(VAR)` in
+ * command and args is expanded against the container's resolved variables, as the kubelet does.
  *
  * What needs the node (ConfigMap/Secret values, volume directories, the sandbox to join, the
  * update-lock directory) is added by the runtime (container-manager-runtime.ts) at start.
@@ -13,8 +15,11 @@ import { defaultImagePullPolicy } from '../../../src/core/objects/defaults.js';
 import type { ContainerLimits } from '../runtime/container-spec.js';
 import type { DeviceMapping } from '../runtime/host-access.js';
 import type { SeccompProfileRef } from '../../../src/core/seccomp-ref.js';
+import { expandArgv, type EnvValue } from './var-expansion.js';
+import { capabilityName } from '../../../src/core/capabilities.js';
 import {
   devicesOf,
+  identityOf,
   onHostNetwork,
   privilegedOf,
   resourcesOf,
@@ -23,6 +28,8 @@ import {
   type Container,
   type WirePodTarget,
 } from './plan/pod-fields.js';
+
+const NO_VARS: ReadonlyMap<string, EnvValue> = new Map();
 
 export type PullPolicy = NonNullable<Container['imagePullPolicy']>;
 
@@ -39,10 +46,24 @@ export interface ContainerRunSpec {
   groupAdd?: string[];
   privileged?: true;
   seccompProfile?: SeccompProfileRef;
+  /** "uid[:gid]" from runAsUser (and runAsGroup). */
+  user?: string;
+  /** runAsGroup without runAsUser: replaces the image user's group. */
+  group?: string;
+  runAsNonRoot?: true;
+  readOnlyRootfs?: true;
+  /** CAP_ names or ALL. */
+  capAdd?: string[];
+  capDrop?: string[];
+  allowPrivilegeEscalation?: true;
   pullPolicy: PullPolicy;
 }
 
-export function containerRunSpec(pod: WirePodTarget, c: Container): ContainerRunSpec {
+/** `NET_ADMIN` → `CAP_NET_ADMIN` (the schema admitted only known names and ALL). */
+const capNames = (list: readonly string[] | undefined): string[] => (list ?? []).map((c) => capabilityName(c) ?? c);
+
+/** `vars`: the container's variables as resolved at start (config-env.ts); none = nothing to expand against. */
+export function containerRunSpec(pod: WirePodTarget, c: Container, vars: ReadonlyMap<string, EnvValue> = NO_VARS): ContainerRunSpec {
   const r = resourcesOf(c);
   const limits: ContainerLimits = {};
   if (r.memoryBytes !== undefined) limits.memoryBytes = r.memoryBytes;
@@ -55,8 +76,8 @@ export function containerRunSpec(pod: WirePodTarget, c: Container): ContainerRun
     // Servers default it; a target written by hand may not have.
     pullPolicy: c.imagePullPolicy ?? defaultImagePullPolicy(c.image),
   };
-  if (c.command?.length) out.entrypoint = [...c.command];
-  if (c.args?.length) out.args = [...c.args];
+  if (c.command?.length) out.entrypoint = expandArgv(c.command, vars, c.name, 'command');
+  if (c.args?.length) out.args = expandArgv(c.args, vars, c.name, 'args');
   if (c.workingDir) out.workingDir = c.workingDir;
   const devices = devicesOf(pod);
   if (devices.length > 0) out.devices = devices.map((d) => ({ ...d }));
@@ -65,5 +86,16 @@ export function containerRunSpec(pod: WirePodTarget, c: Container): ContainerRun
   if (privilegedOf(c)) out.privileged = true;
   const seccomp = seccompOf(pod, c);
   if (seccomp) out.seccompProfile = seccomp;
+  const { runAsUser, runAsGroup, runAsNonRoot } = identityOf(pod, c);
+  if (runAsUser !== undefined) out.user = runAsGroup !== undefined ? `${runAsUser}:${runAsGroup}` : String(runAsUser);
+  else if (runAsGroup !== undefined) out.group = String(runAsGroup);
+  if (runAsNonRoot) out.runAsNonRoot = true;
+  const sc = c.securityContext;
+  if (sc?.readOnlyRootFilesystem) out.readOnlyRootfs = true;
+  const capAdd = capNames(sc?.capabilities?.add);
+  if (capAdd.length > 0) out.capAdd = capAdd;
+  const capDrop = capNames(sc?.capabilities?.drop);
+  if (capDrop.length > 0) out.capDrop = capDrop;
+  if (sc?.allowPrivilegeEscalation) out.allowPrivilegeEscalation = true;
   return out;
 }

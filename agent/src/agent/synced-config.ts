@@ -10,9 +10,13 @@ import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { decodeConfigMessage, openConfigBundle, type ConfigMessage } from '../../../src/core/wire-config.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
-import type { ConfigKind, ConfigObject, ConfigSource } from './config-source.js';
+import { refKey } from '../../../src/core/config-refs.js';
+import { configRef, type ConfigKind, type ConfigObject, type ConfigRef, type ConfigSource } from './config-source.js';
 
-type Changed = readonly { kind: ConfigKind; name: string }[];
+type Changed = readonly ConfigRef[];
+
+/** An object's reference: its namespace as received (absent = default). */
+const refOf = (o: ConfigObject): ConfigRef => configRef(o.kind, o.name, o.namespace);
 
 export interface SyncedConfigOptions {
   /** Where the encrypted bundle is kept, e.g. <data-dir>/agent/config.bundle (mode 0600). */
@@ -49,8 +53,8 @@ export class SyncedConfig implements ConfigSource {
     return this.current;
   }
 
-  get(kind: ConfigKind, name: string): ConfigObject | undefined {
-    return this.objects.get(`${kind}/${name}`);
+  get(kind: ConfigKind, name: string, namespace?: string): ConfigObject | undefined {
+    return this.objects.get(refKey(configRef(kind, name, namespace)));
   }
 
   onChange(listener: (changed: Changed) => void): () => void {
@@ -142,10 +146,10 @@ export class SyncedConfig implements ConfigSource {
 
   /** Swaps in the new objects; returns what was added, changed (by version) or removed. */
   private install(revision: number, objects: readonly ConfigObject[]): Changed {
-    const next = new Map(objects.map((o) => [`${o.kind}/${o.name}`, o]));
-    const changed: { kind: ConfigKind; name: string }[] = [];
-    for (const [k, o] of next) if (this.objects.get(k)?.version !== o.version) changed.push({ kind: o.kind, name: o.name });
-    for (const [k, o] of this.objects) if (!next.has(k)) changed.push({ kind: o.kind, name: o.name });
+    const next = new Map(objects.map((o) => [refKey(refOf(o)), o]));
+    const changed: ConfigRef[] = [];
+    for (const [k, o] of next) if (this.objects.get(k)?.version !== o.version) changed.push(refOf(o));
+    for (const [k, o] of this.objects) if (!next.has(k)) changed.push(refOf(o));
     this.objects = next;
     this.current = revision;
     return changed;

@@ -79,6 +79,9 @@ export interface RunRequest {
   env?: string[];
   workingDir?: string;
   user?: string;
+  /** Replaces the user's group (see ContainerSpec.group). */
+  group?: string;
+  runAsNonRoot?: boolean;
   limits?: ContainerSpec['limits'];
   readOnlyRootfs?: boolean;
   hostNetwork?: boolean;
@@ -92,6 +95,10 @@ export interface RunRequest {
   devices?: DeviceMapping[];
   groupAdd?: string[];
   privileged?: boolean;
+  /** Capabilities added to / dropped from the defaults (CAP_ names or ALL). */
+  capAdd?: string[];
+  capDrop?: string[];
+  allowPrivilegeEscalation?: boolean;
   /** Absent: the default seccomp profile. Unconfined, a Localhost profile, or a file (ctr run). */
   seccompProfile?: ContainerSeccomp;
   /**
@@ -135,6 +142,8 @@ export class ContainerManager {
       env: request.env ?? [],
       ...(request.workingDir ? { workingDir: request.workingDir } : {}),
       ...(request.user ? { user: request.user } : {}),
+      ...(request.group ? { group: request.group } : {}),
+      ...(request.runAsNonRoot ? { runAsNonRoot: true } : {}),
       limits: request.limits ?? {},
       ...(request.readOnlyRootfs ? { readOnlyRootfs: true } : {}),
       ...(request.hostNetwork ? { hostNetwork: true } : {}),
@@ -143,6 +152,9 @@ export class ContainerManager {
       ...(request.devices?.length ? { devices: request.devices } : {}),
       ...(request.groupAdd?.length ? { groupAdd: request.groupAdd } : {}),
       ...(request.privileged ? { privileged: true } : {}),
+      ...(request.capAdd?.length ? { capAdd: [...request.capAdd] } : {}),
+      ...(request.capDrop?.length ? { capDrop: [...request.capDrop] } : {}),
+      ...(request.allowPrivilegeEscalation ? { allowPrivilegeEscalation: true } : {}),
       ...(request.seccompProfile ? { seccompProfile: { ...request.seccompProfile } } : {}),
       ...(request.bridgeNetwork ? { bridgeNetwork: { ports: request.bridgeNetwork.ports } } : {}),
       ...(request.namespaces ? { namespaces: { ...request.namespaces } } : {}),

@@ -21,6 +21,10 @@ export interface ContainerSpec {
   workingDir?: string;
   /** "uid[:gid]" or "name[:group]", numeric or resolved against the rootfs's /etc files. */
   user?: string;
+  /** Replaces the group of the user (`user`, else the image's): Kubernetes runAsGroup without runAsUser. */
+  group?: string;
+  /** Refuse to start when the user resolves to root (uid 0): Kubernetes runAsNonRoot. */
+  runAsNonRoot?: boolean;
   hostname?: string;
   limits: ContainerLimits;
   readOnlyRootfs?: boolean;
@@ -39,6 +43,12 @@ export interface ContainerSpec {
   groupAdd?: string[];
   /** All capabilities, every device allowed, no masked paths: an explicit opt-in only. */
   privileged?: boolean;
+  /** Added to Docker's default capabilities: CAP_ names, or ALL (every one the agent holds). */
+  capAdd?: string[];
+  /** Taken from them after the additions: CAP_ names, or ALL (start from none). */
+  capDrop?: string[];
+  /** Leaves no_new_privs off (setuid binaries work): Kubernetes allowPrivilegeEscalation true. */
+  allowPrivilegeEscalation?: boolean;
   /** Absent: the default seccomp profile (none when privileged). Unconfined, or a profile file. */
   seccompProfile?: ContainerSeccomp;
 }
@@ -136,6 +146,13 @@ export function resolveProcess(spec: ContainerSpec, image: ImageRunConfig): Reso
     args,
     env: [...env].map(([k, v]) => `${k}=${v}`),
     cwd: posix.normalize(cwd),
-    user: spec.user ?? image.user ?? '',
+    user: withGroup(spec.user ?? image.user ?? '', spec.group),
   };
+}
+
+/** "name[:group]" with its group replaced by `group` ("" = root, written as uid 0). */
+function withGroup(user: string, group: string | undefined): string {
+  if (group === undefined) return user;
+  const name = user.split(':')[0] || '0';
+  return `${name}:${group}`;
 }

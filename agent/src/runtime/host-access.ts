@@ -9,6 +9,7 @@ import { stat as statAsync } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import { MAX_DEVICES, parseDeviceSpec, type DeviceMapping } from '../../../src/core/device-spec.js';
+import { ALL_CAPABILITIES } from '../../../src/core/capabilities.js';
 
 export type { DeviceMapping } from '../../../src/core/device-spec.js';
 
@@ -107,15 +108,7 @@ export async function checkMountSources(mounts: readonly BindMount[]): Promise<v
   }
 }
 
-/** Every capability Linux 5.9+ knows (CAP_CHECKPOINT_RESTORE is 40): what `privileged` grants. */
-export const ALL_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
-  'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD',
-  'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
-  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-] as const;
+export { ALL_CAPABILITIES };
 
 /**
  * The capabilities in the agent's own bounding set (CapBnd, hex): a runtime cannot grant more,

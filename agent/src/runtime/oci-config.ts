@@ -4,6 +4,7 @@ import { join, posix, sep } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { ImageRunConfig } from '../images/types.js';
 import { containerHostname, resolveProcess, type ContainerSpec } from './container-spec.js';
+import { ALL, ALL_CAPABILITIES, capabilityName } from '../../../src/core/capabilities.js';
 import { bindMountEntry, capabilitiesIn, type ResolvedDevice } from './host-access.js';
 import type { HostFacts } from './host.js';
 import { DEFAULT_SECCOMP_PROFILE } from './seccomp/default-profile.js';
@@ -248,6 +249,35 @@ export function resolveGroupAdd(groupAdd: readonly string[], read: (path: string
   });
 }
 
+/**
+ * The container's capabilities, as containerd gives Kubernetes containers: Docker's defaults;
+ * `add: ALL` = every one the agent holds, `drop: ALL` = none; then each named one added, then
+ * each named one dropped (a drop wins). Privileged: all the agent holds. Asking for one the
+ * agent does not hold (its bounding set) fails here, naming it, not later in the runtime.
+ */
+export function containerCapabilities(spec: Pick<ContainerSpec, 'privileged' | 'capAdd' | 'capDrop' | 'name'>, capBounding: string | undefined): string[] {
+  const held = capabilitiesIn(capBounding);
+  if (spec.privileged) return held;
+  if (!spec.capAdd?.length && !spec.capDrop?.length) return [...DEFAULT_CAPABILITIES];
+  const named = (list: readonly string[], field: string): string[] =>
+    list.map((written) => {
+      const name = capabilityName(written);
+      if (!name) throw new GroveError(ErrorCode.ConfigInvalid, `container ${spec.name}: ${field} "${written}" is not a Linux capability`, { details: { capability: written } });
+      return name;
+    });
+  const add = named(spec.capAdd ?? [], 'capability to add');
+  const drop = named(spec.capDrop ?? [], 'capability to drop');
+  const caps = new Set<string>(add.includes(ALL) ? held : DEFAULT_CAPABILITIES);
+  if (drop.includes(ALL)) caps.clear();
+  for (const c of add) if (c !== ALL) caps.add(c);
+  for (const c of drop) if (c !== ALL) caps.delete(c);
+  const missing = add.filter((c) => c !== ALL && caps.has(c) && !held.includes(c));
+  if (missing.length > 0) {
+    throw new GroveError(ErrorCode.ConfigInvalid, `container ${spec.name}: ${missing.join(', ')} not in this node's capability bounding set (the agent cannot grant what it does not hold)`, { details: { missing } });
+  }
+  return ALL_CAPABILITIES.filter((c) => caps.has(c));
+}
+
 function checkLimits(spec: ContainerSpec): void {
   const bad = (field: string, why: string): GroveError =>
     new GroveError(ErrorCode.InvalidArgument, `limits.${field}: ${why}`, { details: { id: spec.id, field } });
@@ -322,7 +352,10 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
     const gids = [...new Set([...(user.additionalGids ?? []), ...resolveGroupAdd(spec.groupAdd, read)])].filter((g) => g !== user.gid).sort((a, b) => a - b);
     if (gids.length > 0) user.additionalGids = gids;
   }
-  const caps = spec.privileged ? capabilitiesIn(opts.capBounding) : [...DEFAULT_CAPABILITIES];
+  if (spec.runAsNonRoot && user.uid === 0) {
+    throw new GroveError(ErrorCode.ConfigInvalid, `container ${spec.name}: runAsNonRoot is set and it would run as root (uid 0): set runAsUser, or use an image whose USER is not root`, { details: { id: spec.id } });
+  }
+  const caps = containerCapabilities(spec, opts.capBounding);
   const devices = opts.devices ?? [];
 
   const mounts = standardMounts();
@@ -354,8 +387,9 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] },
       // Asking for more than the host's hard limit fails without CAP_SYS_RESOURCE; unknown → inherit.
       ...(nofile !== undefined ? { rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }] } : {}),
-      // Privileged processes may gain privileges (setuid tools, as under Docker --privileged).
-      noNewPrivileges: spec.privileged !== true,
+      // Privileged processes may gain privileges (setuid tools, as under Docker --privileged);
+      // others only when asked (Kubernetes allowPrivilegeEscalation: true).
+      noNewPrivileges: spec.privileged !== true && spec.allowPrivilegeEscalation !== true,
     },
     root: { path: opts.rootfsPath, readonly: spec.readOnlyRootfs === true },
     hostname: containerHostname(spec),

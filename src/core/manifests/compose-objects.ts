@@ -16,7 +16,7 @@ import { parseImageRef } from '../image-ref.js';
 import { AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
 import type { AnyObject } from '../objects/changes.js';
 import { JOB_LIMITS } from '../objects/limits.js';
-import type { Container, ResourceList } from '../objects/pod-container.js';
+import type { Container, ResourceList, SecurityContext } from '../objects/pod-container.js';
 import type { PodSpec, PodTemplateSpec } from '../objects/pod.js';
 import type { Volume } from '../objects/pod-volumes.js';
 import { checkObject, type KindName } from '../objects/validate.js';
@@ -26,7 +26,7 @@ import type { ContainerProbes, ContainerResources, Volume as ModelVolume } from 
 import { parseGoDurationSeconds } from './compose-text.js';
 import { dependsOn, healthcheckProbes } from './compose-order.js';
 import { composeSchemaErrors } from './compose-schema.js';
-import { composeSeccomp } from './compose-security.js';
+import { composeCapabilities, composeSeccomp, composeUser } from './compose-security.js';
 import {
   checkServiceName,
   environment,
@@ -152,9 +152,25 @@ function container(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never
   const ports = s.ports?.length ? read(() => composePorts(ctx, [...base, 'ports'], s.ports!)) : undefined;
   if (ports) c.ports = ports.map((p) => ({ ...p }));
   probes(c, read(() => healthcheckProbes(ctx, base, s.healthcheck, restart)));
-  const seccomp = read(() => composeSeccomp(ctx, [...base, 'security_opt'], s.security_opt));
-  if (s.privileged === true || seccomp) c.securityContext = { ...(s.privileged === true ? { privileged: true } : {}), ...(seccomp ? { seccompProfile: seccomp } : {}) };
+  const security = securityContext(input);
+  if (Object.keys(security).length > 0) c.securityContext = security;
   return c;
+}
+
+/** privileged, security_opt (seccomp), user, read_only, cap_add, cap_drop: each read on its own, every problem reported. */
+function securityContext(input: ServiceInput): SecurityContext {
+  const { ctx, name, s, read } = input;
+  const base = ['services', name];
+  const out: SecurityContext = {};
+  if (s.privileged === true) out.privileged = true;
+  const seccomp = read(() => composeSeccomp(ctx, [...base, 'security_opt'], s.security_opt));
+  if (seccomp) out.seccompProfile = seccomp;
+  if (s.user !== undefined) Object.assign(out, read(() => composeUser(ctx, [...base, 'user'], s.user!)));
+  if (s.read_only === true) out.readOnlyRootFilesystem = true;
+  const add = s.cap_add?.length ? read(() => composeCapabilities(ctx, [...base, 'cap_add'], s.cap_add!)) : undefined;
+  const drop = s.cap_drop?.length ? read(() => composeCapabilities(ctx, [...base, 'cap_drop'], s.cap_drop!)) : undefined;
+  if (add || drop) out.capabilities = { ...(add ? { add } : {}), ...(drop ? { drop } : {}) };
+  return out;
 }
 
 /** group_add: numbers are supplementary groups; names are resolved on the node (grove.io/group-add). */

@@ -37,6 +37,10 @@ export interface Service {
   group_add?: (string | number)[];
   privileged?: boolean;
   security_opt?: string[];
+  user?: string | number;
+  read_only?: boolean;
+  cap_add?: string[];
+  cap_drop?: string[];
   volumes?: ServiceVolumeInput['volumes'];
   tmpfs?: ServiceVolumeInput['tmpfs'];
   depends_on?: ComposeDependsOn;

@@ -20,14 +20,14 @@ const EXTENSIONS = { '^x-': {} };
 
 /** Compose service fields Grove knows and does not implement yet (a later issue adds some). */
 const UNSUPPORTED_SERVICE_FIELDS = [
-  'annotations', 'attach', 'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'configs',
+  'annotations', 'attach', 'blkio_config', 'cgroup', 'cgroup_parent', 'configs',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
   'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
   'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
   'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'post_start',
-  'pre_stop', 'profiles', 'read_only', 'runtime', 'secrets', 'shm_size',
-  'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'user', 'userns_mode',
+  'pre_stop', 'profiles', 'runtime', 'secrets', 'shm_size',
+  'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'userns_mode',
   'uts', 'volumes_from',
 ];
 
@@ -94,6 +94,12 @@ const service = {
     privileged: { type: 'boolean' },
     // seccomp=unconfined|PROFILE and no-new-privileges, as docker writes them; checked in code.
     security_opt: { type: 'array', maxItems: 16, items: { type: 'string' } },
+    // UID[:GID] (numbers only: Kubernetes runAsUser/runAsGroup); checked in code.
+    user: { type: ['string', 'integer'], maxLength: 64 },
+    read_only: { type: 'boolean' },
+    // Capability names as docker writes them (NET_ADMIN, CAP_NET_ADMIN, ALL); checked in code.
+    cap_add: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 64 } },
+    cap_drop: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 64 } },
     volumes: { type: 'array', maxItems: 64, items: { oneOf: [{ type: 'string' }, ref('ComposeServiceVolume')] } },
     tmpfs: { type: ['string', 'array'], maxItems: 64, items: { type: 'string' } },
     depends_on: ref('ComposeDependsOn'),

@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { closed, dnsLabel, pattern, quantity, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
 import { PROBE_LIMITS } from './limits.js';
+import { ALL_CAPABILITIES, CAPABILITY_MESSAGE, CAPABILITY_PATTERN } from '../capabilities.js';
 import { EnvFromSource, EnvVarSource, exactlyOne, VOLUME_LIMITS, VolumeMount } from './pod-volumes.js';
 
 /** Bounds Grove adds where Kubernetes has none: they keep messages, timers and wire values sane. */
@@ -67,24 +68,28 @@ const probeSeconds = (minimum: number, byDefault: number) => Type.Optional(Type.
 const threshold = (byDefault: number) => Type.Optional(Type.Integer({ minimum: 1, maximum: PROBE_LIMITS.threshold, default: byDefault }));
 const probeHost = () => Type.Optional(Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }));
 
+/** A command run in the container (probes, lifecycle hooks); success = exit 0. */
+const ExecAction = closed({ command: Type.Array(Type.String({ maxLength: CONTAINER_LIMITS.string }), { minItems: 1, maxItems: CONTAINER_LIMITS.argv }) });
+
+/** An HTTP GET from the container's network (probes, lifecycle hooks); success = 200..399. */
+const HttpGetAction = closed({
+  /** Absent = "/", as the kubelet asks. */
+  path: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
+  port: port(),
+  host: probeHost(),
+  scheme: Type.Optional(Type.Literal('HTTP', { default: 'HTTP', errorMessage: 'must be HTTP: HTTPS is not supported yet' })),
+  httpHeaders: Type.Optional(
+    Type.Array(closed({ name: Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }), value: Type.String({ maxLength: CONTAINER_LIMITS.string }) }), {
+      maxItems: CONTAINER_LIMITS.headers,
+    }),
+  ),
+});
+
 /** A probe: exactly one handler, and Kubernetes' timing defaults. */
 export const Probe = closed(
   {
-    exec: Type.Optional(closed({ command: Type.Array(Type.String({ maxLength: CONTAINER_LIMITS.string }), { minItems: 1, maxItems: CONTAINER_LIMITS.argv }) })),
-    httpGet: Type.Optional(
-      closed({
-        /** Absent = "/", as the kubelet asks. */
-        path: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
-        port: port(),
-        host: probeHost(),
-        scheme: Type.Optional(Type.Literal('HTTP', { default: 'HTTP', errorMessage: 'must be HTTP: HTTPS probes are not supported yet' })),
-        httpHeaders: Type.Optional(
-          Type.Array(closed({ name: Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }), value: Type.String({ maxLength: CONTAINER_LIMITS.string }) }), {
-            maxItems: CONTAINER_LIMITS.headers,
-          }),
-        ),
-      }),
-    ),
+    exec: Type.Optional(ExecAction),
+    httpGet: Type.Optional(HttpGetAction),
     tcpSocket: Type.Optional(closed({ port: port(), host: probeHost() })),
     initialDelaySeconds: probeSeconds(0, 0),
     periodSeconds: probeSeconds(1, 10),
@@ -127,22 +132,66 @@ export const SeccompProfile = closed(
 );
 export type SeccompProfile = Static<typeof SeccompProfile>;
 
-/** privileged and seccompProfile only: devices go through grove.io/devices, not a privileged container. */
+/** A Linux user or group id, as Kubernetes bounds runAsUser and runAsGroup. */
+const linuxId = () => Type.Integer({ minimum: 0, maximum: 2147483647 });
+
+const capabilityList = () =>
+  Type.Array(pattern(CAPABILITY_PATTERN, CAPABILITY_MESSAGE, { maxLength: 32 }), { maxItems: ALL_CAPABILITIES.length + 1 });
+
+/** Added to / dropped from the runtime's default set (Docker's); ALL = every one / none. */
+export const Capabilities = closed({ add: Type.Optional(capabilityList()), drop: Type.Optional(capabilityList()) });
+export type Capabilities = Static<typeof Capabilities>;
+
+/** Who the container's processes run as: the container's fields win over the pod's. */
+const identityFields = {
+  runAsUser: Type.Optional(linuxId()),
+  /** The primary group; without runAsUser it replaces the image user's group. */
+  runAsGroup: Type.Optional(linuxId()),
+  /** Refuses to start a container whose user would be root (uid 0). */
+  runAsNonRoot: Type.Optional(Type.Boolean()),
+};
+
+/**
+ * Devices go through grove.io/devices, not a privileged container. allowPrivilegeEscalation
+ * absent = false (no_new_privs), Grove's default for every container that is not privileged.
+ */
 export const SecurityContext = closed({
   privileged: Type.Optional(Type.Boolean()),
   seccompProfile: Type.Optional(SeccompProfile),
-  ...unsupportedFields([
-    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'readOnlyRootFilesystem', 'capabilities', 'allowPrivilegeEscalation',
-    'seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions',
-  ]),
+  ...identityFields,
+  readOnlyRootFilesystem: Type.Optional(Type.Boolean()),
+  capabilities: Type.Optional(Capabilities),
+  allowPrivilegeEscalation: Type.Optional(Type.Boolean()),
+  ...unsupportedFields(['seLinuxOptions', 'appArmorProfile', 'procMount', 'windowsOptions']),
 });
 export type SecurityContext = Static<typeof SecurityContext>;
+
+/**
+ * A lifecycle hook: exactly one handler. The agent runs preStop before it sends SIGTERM, within
+ * the pod's terminationGracePeriodSeconds; a failing hook is logged and the stop goes on.
+ */
+export const LifecycleHandler = closed(
+  {
+    exec: Type.Optional(ExecAction),
+    httpGet: Type.Optional(HttpGetAction),
+    sleep: Type.Optional(closed({ seconds: Type.Integer({ minimum: 0, maximum: 3600 }) })),
+    tcpSocket: Type.Optional(unsupported('is not a lifecycle handler in Kubernetes (kept by it for old objects only): use exec or httpGet')),
+  },
+  exactlyOne(['exec', 'httpGet', 'sleep']),
+);
+export type LifecycleHandler = Static<typeof LifecycleHandler>;
+
+export const Lifecycle = closed({
+  preStop: Type.Optional(LifecycleHandler),
+  ...unsupportedFields(['postStart', 'stopSignal']),
+});
+export type Lifecycle = Static<typeof Lifecycle>;
 
 export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 
 /** Known container fields Grove does not implement yet. */
 export const UNSUPPORTED_CONTAINER_FIELDS = [
-  'lifecycle', 'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
+  'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
   'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
 ] as const;
 
@@ -166,6 +215,7 @@ export const Container = closed(
     readinessProbe: Type.Optional(refTo(Probe)),
     startupProbe: singleSuccessProbe(),
     securityContext: Type.Optional(SecurityContext),
+    lifecycle: Type.Optional(Lifecycle),
     ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
   },
   { $id: 'Container' },
@@ -179,6 +229,7 @@ export const InitContainer = Type.Intersect([
     livenessProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
     readinessProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
     startupProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
+    lifecycle: Type.Optional(unsupported('init containers cannot have lifecycle hooks (as in Kubernetes)')),
   }),
 ]);
 
@@ -187,10 +238,11 @@ export const SupplementalGroups = Type.Array(Type.Integer({ minimum: 0, maximum:
 
 export const PodSecurityContext = closed({
   supplementalGroups: Type.Optional(SupplementalGroups),
-  /** Every container's, unless the container sets its own. */
+  /** Every container's, unless the container sets its own (seccompProfile, runAsUser, runAsGroup, runAsNonRoot). */
   seccompProfile: Type.Optional(SeccompProfile),
+  ...identityFields,
   ...unsupportedFields([
-    'runAsUser', 'runAsGroup', 'runAsNonRoot', 'fsGroup', 'fsGroupChangePolicy', 'supplementalGroupsPolicy', 'sysctls',
+    'fsGroup', 'fsGroupChangePolicy', 'supplementalGroupsPolicy', 'sysctls',
     'seLinuxOptions', 'seLinuxChangePolicy', 'appArmorProfile', 'windowsOptions',
   ]),
 });

@@ -113,6 +113,34 @@ function images(field: 'containers' | 'initContainers', list: ContainerList, out
   });
 }
 
+/**
+ * Kubernetes' securityContext checks: no_new_privs cannot be asked of a privileged container
+ * (or one given CAP_SYS_ADMIN), and runAsNonRoot with runAsUser 0 could never start (the kubelet
+ * finds out at start; here it is an apply error). The container's fields win over the pod's.
+ */
+function securityContexts(spec: PodSpec, out: RuleProblem[]): void {
+  const pod = spec.securityContext;
+  const check = (field: 'containers' | 'initContainers', c: Pick<Container, 'securityContext'>, i: number): void => {
+    const sc = c.securityContext;
+    const at = [field, i, 'securityContext'];
+    if (sc?.allowPrivilegeEscalation === false) {
+      if (sc.privileged === true) out.push({ path: [...at, 'allowPrivilegeEscalation'], reason: 'cannot be false when privileged is true' });
+      if (sc.capabilities?.add?.some((name) => name === 'SYS_ADMIN' || name === 'CAP_SYS_ADMIN')) {
+        out.push({ path: [...at, 'allowPrivilegeEscalation'], reason: 'cannot be false when capabilities.add has SYS_ADMIN' });
+      }
+    }
+    const nonRoot = sc?.runAsNonRoot ?? pod?.runAsNonRoot;
+    const user = sc?.runAsUser ?? pod?.runAsUser;
+    if (nonRoot === true && user === 0) {
+      const path = sc?.runAsUser !== undefined ? [...at, 'runAsUser'] : ['securityContext', 'runAsUser'];
+      // The pod's runAsUser is reported once, however many containers inherit it.
+      if (!out.some((p) => p.path.join('/') === path.join('/'))) out.push({ path, reason: 'is 0 (root), and runAsNonRoot is true: the container could never start' });
+    }
+  };
+  spec.containers.forEach((c, i) => check('containers', c, i));
+  (spec.initContainers ?? []).forEach((c, i) => check('initContainers', c, i));
+}
+
 /** Every problem of `spec` the schema could not see; [] when there is none. */
 export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   const out: RuleProblem[] = [];
@@ -124,6 +152,7 @@ export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   mounts('initContainers', spec.initContainers ?? [], volumeNames, out);
   resources('containers', spec.containers, out);
   resources('initContainers', spec.initContainers ?? [], out);
+  securityContexts(spec, out);
   const clash = findHostPortClash(spec.containers.map((c) => ({ name: c.name, ports: (c.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) })));
   if (clash) out.push({ path: ['containers', clash.container, 'ports', clash.port, 'hostPort'], reason: hostPortClashMessage(clash) });
   return out;

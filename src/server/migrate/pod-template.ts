@@ -6,7 +6,11 @@
  * 0.1 kept numbers where Kubernetes keeps quantities (bytes, cores): they are written back in
  * the spelling a manifest most likely used ("64Mi", "500m"); a manifest that spelled them
  * otherwise ("67108864") compares unequal once and rolls out one new ReplicaSet on re-apply.
+ * 0.1 also stored env values, command and args with `$(VAR)` expanded: they are escaped
+ * (escapeK8sVars) so the agent, which expands now, gives the containers what 0.1 gave them; a
+ * manifest that used `$(VAR)` compares unequal once on re-apply, as for quantities.
  */
+import { escapeK8sVars } from '../../core/manifests/k8s-expand.js';
 import { DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, GROUP_ADD_ANNOTATION, formatDependsOn } from '../../core/objects/annotations.js';
 import type { Container, ResourceList } from '../../core/objects/pod-container.js';
 import type { PodSpec, PodTemplateSpec } from '../../core/objects/pod.js';
@@ -63,10 +67,10 @@ function probe(p: LegacyProbe): never {
 
 function container(c: LegacyContainer): Container {
   const out: Container = { name: c.name, image: c.image };
-  if (c.command) out.command = [...c.command];
-  if (c.args) out.args = [...c.args];
+  if (c.command) out.command = c.command.map(escapeK8sVars);
+  if (c.args) out.args = c.args.map(escapeK8sVars);
   if (c.workingDir !== undefined) out.workingDir = c.workingDir;
-  if (c.env?.length) out.env = c.env.map((e) => (e.valueFrom ? { name: e.name, valueFrom: structuredClone(e.valueFrom) } : { name: e.name, value: e.value }));
+  if (c.env?.length) out.env = c.env.map((e) => (e.valueFrom ? { name: e.name, valueFrom: structuredClone(e.valueFrom) } : { name: e.name, value: escapeK8sVars(e.value) }));
   if (c.envFrom?.length) out.envFrom = structuredClone(c.envFrom);
   const res = resources(c.resources ?? {});
   if (res) out.resources = res;

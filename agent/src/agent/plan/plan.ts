@@ -133,7 +133,7 @@ function forgottenFailures(memory: PlanMemory, target: readonly WirePodTarget[],
   const changed = new Set(memory.configChanged.map(refKey));
   if (changed.size > 0) {
     for (const p of target) {
-      if (!collectConfigRefs([referencesOf(p)]).some((r) => changed.has(refKey(r)))) continue;
+      if (!collectConfigRefs([referencesOf(p)], p.namespace).some((r) => changed.has(refKey(r)))) continue;
       for (const c of allContainersOf(p)) wanted.delete(workKey(containerWork(podKey(p), c.name)));
     }
   }

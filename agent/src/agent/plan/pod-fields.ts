@@ -205,6 +205,20 @@ export function hasProbes(c: Container): boolean {
 
 export const privilegedOf = (c: Container): boolean => c.securityContext?.privileged === true;
 
+/** Who the container runs as: its securityContext's runAsUser, runAsGroup and runAsNonRoot, each else the pod's. */
+export function identityOf(pod: WirePodTarget, c: Container): { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean } {
+  const own = c.securityContext;
+  const shared = pod.spec.securityContext;
+  const out: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean } = {};
+  const runAsUser = own?.runAsUser ?? shared?.runAsUser;
+  const runAsGroup = own?.runAsGroup ?? shared?.runAsGroup;
+  const runAsNonRoot = own?.runAsNonRoot ?? shared?.runAsNonRoot;
+  if (runAsUser !== undefined) out.runAsUser = runAsUser;
+  if (runAsGroup !== undefined) out.runAsGroup = runAsGroup;
+  if (runAsNonRoot !== undefined) out.runAsNonRoot = runAsNonRoot;
+  return out;
+}
+
 /** The container's seccomp profile, else the pod's; undefined = RuntimeDefault (the runtime's default profile). */
 export function seccompOf(pod: WirePodTarget, c: Container): SeccompProfileRef | undefined {
   const p = c.securityContext?.seccompProfile ?? pod.spec.securityContext?.seccompProfile;

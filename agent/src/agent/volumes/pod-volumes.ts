@@ -24,7 +24,8 @@ import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import type { Container } from '../../../../src/core/objects/pod-container.js';
 import type { BindMount } from '../../runtime/host-access.js';
 import { podKey, volumesOf } from '../plan/pod-fields.js';
-import type { ConfigKind, ConfigSource } from '../config-source.js';
+import { sameRef } from '../../../../src/core/config-refs.js';
+import type { ConfigRef, ConfigSource } from '../config-source.js';
 import { writeAtomic } from './atomic-writer.js';
 import { checkHostPathRoots, prepareHostPath } from './host-path.js';
 import { namedVolumeDir } from './named-volumes.js';
@@ -93,7 +94,7 @@ export class PodVolumes {
         for (const m of mounts) {
           const volume = volumesOf(pod).find((v) => v.name === m.name);
           if (!volume) throw new GroveError(ErrorCode.InvalidArgument, `volume mount "${m.name}": the pod has no volume of that name`);
-          const prepared = await this.prepare(podKey(pod), volume, undo);
+          const prepared = await this.prepare(podKey(pod), pod.namespace, volume, undo);
           out.push(await bindFor(volume, prepared, m));
         }
         return out;
@@ -105,7 +106,7 @@ export class PodVolumes {
   }
 
   /** The host directory (or file) behind one volume, made if needed. */
-  private async prepare(pod: string, volume: Volume, undo: Undo): Promise<{ path: string; readOnly: boolean }> {
+  private async prepare(pod: string, namespace: string, volume: Volume, undo: Undo): Promise<{ path: string; readOnly: boolean }> {
     if ('hostPath' in volume) {
       await checkHostPathRoots(volume.name, volume.hostPath.path, this.options.hostPathRoots);
       await prepareHostPath(volume.name, volume.hostPath.path, volume.hostPath.type);
@@ -126,7 +127,7 @@ export class PodVolumes {
       }
       return { path: dir, readOnly: false };
     }
-    const source = projectionOf(volume)!;
+    const source = projectionOf(volume, namespace)!;
     const key = `${pod}/${volume.name}`;
     const known = this.projections.get(key);
     const current = projectedFiles(source, this.options.config);
@@ -154,10 +155,10 @@ export class PodVolumes {
   }
 
   /** Rewrites the projections of changed objects (in place: running containers see it). */
-  refresh(changed: readonly { kind: ConfigKind; name: string }[]): Promise<void> {
+  refresh(changed: readonly ConfigRef[]): Promise<void> {
     return this.serial(async () => {
       for (const p of this.projections.values()) {
-        if (!changed.some((c) => c.kind === p.source.kind && c.name === p.source.name)) continue;
+        if (!changed.some((c) => sameRef(c, p.source))) continue;
         try {
           const current = projectedFiles(p.source, this.options.config);
           if (current.version === p.version) continue;
@@ -201,7 +202,7 @@ export class PodVolumes {
   private relearn(pod: WirePodTarget): void {
     const at = podKey(pod);
     for (const volume of volumesOf(pod)) {
-      const source = projectionOf(volume);
+      const source = projectionOf(volume, pod.namespace);
       const key = `${at}/${volume.name}`;
       if (!source || this.projections.has(key)) continue;
       // Unknown version: the next change (or start) rewrites it.

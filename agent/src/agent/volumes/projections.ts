@@ -12,16 +12,19 @@ export const DEFAULT_FILE_MODE = 0o644;
 export interface ProjectionSource {
   kind: ConfigKind;
   name: string;
+  /** The pod's namespace: the object is looked up there. */
+  namespace: string;
   items?: KeyToPath[];
   defaultMode?: number;
   optional?: boolean;
 }
 
-export function projectionOf(v: Volume): ProjectionSource | undefined {
-  if ('configMap' in v) return { kind: 'ConfigMap', ...v.configMap };
+/** A ConfigMap or Secret volume of a pod in `namespace` as what it projects; undefined for other volumes. */
+export function projectionOf(v: Volume, namespace: string): ProjectionSource | undefined {
+  if ('configMap' in v) return { kind: 'ConfigMap', namespace, ...v.configMap };
   if ('secret' in v) {
     const { secretName, ...rest } = v.secret;
-    return { kind: 'Secret', name: secretName, ...rest };
+    return { kind: 'Secret', name: secretName, namespace, ...rest };
   }
   return undefined;
 }
@@ -31,10 +34,10 @@ export function projectionOf(v: Volume): ProjectionSource | undefined {
  * object or listed key fails naming it (never its values).
  */
 export function projectedFiles(source: ProjectionSource, config: ConfigSource | undefined): { files: ProjectedFile[]; version: string } {
-  const obj: ConfigObject | undefined = config?.get(source.kind, source.name);
+  const obj: ConfigObject | undefined = config?.get(source.kind, source.name, source.namespace);
   if (!obj) {
     if (source.optional) return { files: [], version: 'absent' };
-    throw missingConfig(source.kind, source.name);
+    throw missingConfig(source.kind, source.name, undefined, source.namespace);
   }
   const mode = source.defaultMode ?? DEFAULT_FILE_MODE;
   const files: ProjectedFile[] = [];
@@ -43,7 +46,7 @@ export function projectedFiles(source: ProjectionSource, config: ConfigSource | 
       const content = obj.data[item.key];
       if (content === undefined) {
         if (source.optional) continue;
-        throw missingConfig(source.kind, source.name, item.key);
+        throw missingConfig(source.kind, source.name, item.key, source.namespace);
       }
       files.push({ path: item.path, content, mode: item.mode ?? mode });
     }
