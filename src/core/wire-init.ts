@@ -4,7 +4,7 @@
  * the codec (wire.ts) and the API (server/validate-init.ts), so what a server accepts an agent
  * accepts.
  */
-import type { AppDependency } from './model.js';
+import type { AppDependency } from './resolved-pod.js';
 import type { FailField } from './wire-access.js';
 import { quoteValue } from './quote.js';
 

@@ -6,7 +6,7 @@
  * holding only known fields returned. The bounds are the manifest's, so whatever a server
  * accepted an agent accepts.
  */
-import type { CronSpec, JobSpec } from './model.js';
+import type { CronSpec, JobSpec } from './resolved-pod.js';
 import { CRON_SCHEDULE, JOB_LIMITS, TIME_ZONE } from './objects/limits.js';
 
 /** Raises the caller's field error; never returns. */

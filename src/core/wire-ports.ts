@@ -4,7 +4,7 @@
  * accepts. Also the pod-level rule both apply: one hostPort/protocol (on one hostIP) is claimed
  * by at most one container of a pod.
  */
-import type { ContainerPort } from './model.js';
+import type { ContainerPort } from './resolved-pod.js';
 import type { FailField } from './wire-access.js';
 
 /** Kubernetes' own cap is far above what a node publishes; this bounds the message size. */

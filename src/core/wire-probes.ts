@@ -4,7 +4,7 @@
  * a fresh object holding only known fields returned. The bounds are the manifest's
  * (src/core/manifests/schema-probes.ts), so whatever a server accepted an agent accepts.
  */
-import type { ContainerProbes, Probe } from './model.js';
+import type { ContainerProbes, Probe } from './resolved-pod.js';
 import { PROBE_LIMITS } from './objects/limits.js';
 
 /** Raises the codec's field error (wire.ts FieldError); never returns. */

@@ -12,7 +12,7 @@
  * are in namespace `default`, so nothing a 0.1 agent started is restarted.
  */
 import { formatDeviceSpec } from './device-spec.js';
-import type { ContainerProbes, EnvVar as ModelEnvVar, Probe as ModelProbe, Volume as ModelVolume } from './model.js';
+import type { ContainerProbes, EnvVar as ModelEnvVar, Probe as ModelProbe, Volume as ModelVolume } from './resolved-pod.js';
 import {
   DEPENDS_ON_ANNOTATION,
   DEVICES_ANNOTATION,

@@ -14,7 +14,7 @@ export const WIRE_SCHEMA = 1;
 /** The node target's schema from issue 13 on: Pods with their PodSpec (wire-target.ts). Other messages stay at WIRE_SCHEMA. */
 export const TARGET_SCHEMA = 2;
 
-import type { AppDependency, ContainerPort, EnvFromSource, EnvVar, ContainerProbes, Volume, VolumeMount, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
+import type { AppDependency, ContainerPort, EnvFromSource, EnvVar, ContainerProbes, Volume, VolumeMount, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './resolved-pod.js';
 import type { UpdatePolicy } from './update-policy.js';
 import type { DeviceMapping } from './device-spec.js';
 import type { SeccompProfileRef } from './seccomp-ref.js';
@@ -43,7 +43,7 @@ import type {
 export type { UpdatePolicy, UpdateWindow } from './update-policy.js';
 
 /** Probes travel as the model has them: every timing filled in (src/core/model.ts Probe). */
-export type { ContainerProbes, Probe, ProbeHandler } from './model.js';
+export type { ContainerProbes, Probe, ProbeHandler } from './resolved-pod.js';
 
 export interface ContainerTarget {
   name: string;

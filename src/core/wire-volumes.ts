@@ -4,7 +4,7 @@
  * accepts. Each decoder returns a fresh value holding only known fields; `checkVolumeRefs` adds
  * the rules across a pod (mounts name a volume, no two mounts at one path).
  */
-import type { EnvFromSource, EnvVarSource, HostPathType, KeyToPath, Volume, VolumeMount } from './model.js';
+import type { EnvFromSource, EnvVarSource, HostPathType, KeyToPath, Volume, VolumeMount } from './resolved-pod.js';
 import { at, int, list, obj, present, str, type FailField, type Obj } from './wire-probes.js';
 import { quoteValue } from './quote.js';
 import { VOLUME_LIMITS } from './objects/limits.js';

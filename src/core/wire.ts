@@ -19,7 +19,7 @@ import { decodeStartOrder } from './wire-init.js';
 import { decodeCronSpec, decodeJobSpec } from './wire-jobs.js';
 import { decodePorts } from './wire-ports.js';
 import { decodeSeccompProfile } from './seccomp-ref.js';
-import type { EnvVar, ContainerResources } from './model.js';
+import type { EnvVar, ContainerResources } from './resolved-pod.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerTarget, NodeTarget, PodTarget } from './wire-types.js';
 import { quoteValue } from './quote.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { App } from '../../src/core/model.js';
+import type { App } from '../../src/core/resolved-pod.js';
 import type { AppSummary } from '../../src/server/views.js';
 
 /** 0.1's `get apps -o json` shape (the client's App view is gone; S1 rewrites this test to objects). */

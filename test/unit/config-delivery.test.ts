@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { PodTemplate } from '../../src/core/model.js';
+import type { PodTemplate } from '../../src/core/resolved-pod.js';
 import type { AnyObject } from '../../src/core/objects/changes.js';
 import type { PodSpec } from '../../src/core/objects/pod.js';
 import type { WirePodTarget } from '../../src/core/objects/wire.js';

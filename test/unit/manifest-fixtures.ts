@@ -1,6 +1,6 @@
 /** Shared by the manifest unit tests: one validator, a parse that returns Apps, an error's text. */
 import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
-import type { App } from '../../src/core/model.js';
+import type { App } from '../../src/core/resolved-pod.js';
 
 const validator = createManifestValidator();
 

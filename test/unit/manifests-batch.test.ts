@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
-import type { App } from '../../src/core/model.js';
+import type { App } from '../../src/core/resolved-pod.js';
 
 const validator = createManifestValidator();
 const parse = (text: string) => parseManifests(text, { file: 'batch.yaml' }, { validator });

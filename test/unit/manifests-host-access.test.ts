@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../src/core/model.js';
+import type { App } from '../../src/core/resolved-pod.js';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { buildNodePods, canonicalJson, templateHash } from '../../src/server/targets.js';
 import { validateResources } from '../../src/server/validate.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
-import type { App, AppliedResource } from '../../src/core/model.js';
+import type { App, AppliedResource } from '../../src/core/resolved-pod.js';
 
 const FIXTURES = new URL('../fixtures/manifests/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8').replaceAll('REGISTRY', 'registry.test:5000');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { App } from '../../src/core/model.js';
+import type { App } from '../../src/core/resolved-pod.js';
 import { checkLocalhostProfile, decodeSeccompProfile, parseSecurityOpt } from '../../src/core/seccomp-ref.js';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { buildNodePods, canonicalJson, templateHash } from '../../src/server/targets.js';

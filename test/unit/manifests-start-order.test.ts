@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseApps } from './manifest-fixtures.js';
-import type { App } from '../../src/core/model.js';
+import type { App } from '../../src/core/resolved-pod.js';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';

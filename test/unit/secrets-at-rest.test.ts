@@ -9,7 +9,7 @@ import { loadSecretKey, secretKeyPath } from '../../src/server/security/secret-k
 import { applyResources, getResource } from '../../src/server/resources.js';
 import { encodeBackup, decodeBackup } from '../../src/store/backup.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import type { Secret } from '../../src/core/model.js';
+import type { Secret } from '../../src/core/resolved-pod.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

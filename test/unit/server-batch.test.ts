@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../src/core/model.js';
+import type { App } from '../../src/core/resolved-pod.js';
 import { schedule } from '../../src/server/scheduler.js';
 import { buildNodePods, templateHash } from '../../src/server/targets.js';
 import { appSummary, type PodView } from '../../src/server/views.js';

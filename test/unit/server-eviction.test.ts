@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evictionTimeoutMs, schedule, type NodeView, type ScheduleInput } from '../../src/server/scheduler.js';
-import type { App, PodAssignment } from '../../src/core/model.js';
+import type { App, PodAssignment } from '../../src/core/resolved-pod.js';
 import { validateResource } from '../../src/server/validate.js';
 import { app, fakeHash, node, pod, suffixes } from './server-fixtures.js';
 

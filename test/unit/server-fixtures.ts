@@ -1,5 +1,5 @@
 /** Builders shared by the server tests (not a test file itself). */
-import type { App, AppKind, ContainerTemplate, NodeRecord, PodAssignment, UpdateStrategy } from '../../src/core/model.js';
+import type { App, AppKind, ContainerTemplate, NodeRecord, PodAssignment, UpdateStrategy } from '../../src/core/resolved-pod.js';
 import type { NodeView } from '../../src/server/scheduler.js';
 import type { NodeStatus, PodStatus, Presence } from '../../src/core/wire-types.js';
 import { encodeMessage } from '../../src/core/wire.js';

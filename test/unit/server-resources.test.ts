@@ -6,7 +6,7 @@ import { validateResources } from '../../src/server/validate.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { applyResources, deleteResource, getResource } from '../../src/server/resources.js';
 import { validateResource } from '../../src/server/validate.js';
-import type { App, ConfigMap, Secret } from '../../src/core/model.js';
+import type { App, ConfigMap, Secret } from '../../src/core/resolved-pod.js';
 import { isGroveError } from '../../src/core/errors.js';
 import { app } from './server-fixtures.js';
 

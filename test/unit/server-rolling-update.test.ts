@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { schedule, type RolloutProgress } from '../../src/server/scheduler.js';
 import { resolveStrategy, scaledValue, isIntOrPercent } from '../../src/server/update-strategy.js';
-import type { App, PodAssignment } from '../../src/core/model.js';
+import type { App, PodAssignment } from '../../src/core/resolved-pod.js';
 import type { NodeView } from '../../src/server/scheduler.js';
 import { app, fakeHash, node, pod, suffixes } from './server-fixtures.js';
 

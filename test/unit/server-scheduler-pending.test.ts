@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { App, PodAssignment } from '../../src/core/model.js';
+import type { App, PodAssignment } from '../../src/core/resolved-pod.js';
 import { schedule, type NodeView, type ScheduleInput } from '../../src/server/scheduler.js';
 import { app, fakeHash, node, pod, suffixes } from './server-fixtures.js';
 

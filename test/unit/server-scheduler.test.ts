@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { schedule, type ScheduleInput } from '../../src/server/scheduler.js';
-import type { App, PodAssignment } from '../../src/core/model.js';
+import type { App, PodAssignment } from '../../src/core/resolved-pod.js';
 import type { NodeView } from '../../src/server/scheduler.js';
 import { app, fakeHash, node, pod, suffixes } from './server-fixtures.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PodAssignment } from '../../src/core/model.js';
+import type { PodAssignment } from '../../src/core/resolved-pod.js';
 import type { ContainerStatus, NodeStatus } from '../../src/core/wire-types.js';
 import { appDeferred, podView } from '../../src/server/views.js';
 

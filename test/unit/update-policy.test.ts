@@ -6,7 +6,7 @@ import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
 import { buildNodePods, templateHash as hashOf } from '../../src/server/targets.js';
 import { validateResource } from '../../src/server/validate.js';
-import type { App } from '../../src/core/model.js';
+import type { App } from '../../src/core/resolved-pod.js';
 
 const W = 'grove.io/update-window';
 const D = 'grove.io/update-window-duration';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerProbes, Probe } from '../../src/core/model.js';
+import type { ContainerProbes, Probe } from '../../src/core/resolved-pod.js';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';

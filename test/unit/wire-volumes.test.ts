@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { App, Volume } from '../../src/core/model.js';
+import type { App, Volume } from '../../src/core/resolved-pod.js';
 import { decodeNodeTarget, encodeMessage, podsChecksum } from '../../src/core/wire.js';
 import { decodeRpcResponse } from '../../src/core/wire-from-agent.js';
 import { decodeRpcRequest } from '../../src/core/wire-from-server.js';

@@ -22,7 +22,7 @@ import type { Volume } from '../objects/pod-volumes.js';
 import { checkObject, type KindName } from '../objects/validate.js';
 import { pathText } from '../objects/explain.js';
 import { dependencyCycle } from '../wire-init.js';
-import type { ContainerProbes, ContainerResources, Volume as ModelVolume } from '../model.js';
+import type { ContainerProbes, ContainerResources, Volume as ModelVolume } from '../resolved-pod.js';
 import { parseGoDurationSeconds } from './compose-text.js';
 import { dependsOn, healthcheckProbes } from './compose-order.js';
 import { composeSchemaErrors } from './compose-schema.js';

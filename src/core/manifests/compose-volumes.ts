@@ -11,7 +11,7 @@
  * - tmpfs and a bare "/path" (an anonymous volume) → emptyDir, in memory for tmpfs.
  */
 import { posix } from 'node:path';
-import type { Volume, VolumeMount } from '../model.js';
+import type { Volume, VolumeMount } from '../resolved-pod.js';
 import { parseBytes } from '../quantity.js';
 import { absolutePath, decodeVolumeMounts, decodeVolumes, relativePath } from '../wire-volumes.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath } from './location.js';

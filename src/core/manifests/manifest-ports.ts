@@ -7,7 +7,7 @@
  * mode: ingress (swarm's routing mesh) publishes on the pod's node only, like mode: host.
  */
 import { ErrorCode, GroveError } from '../errors.js';
-import type { ContainerPort } from '../model.js';
+import type { ContainerPort } from '../resolved-pod.js';
 import { findHostPortClash, hostPortClashMessage, isIPv4 } from '../wire-ports.js';
 import { atField, manifestError, type DocContext, type FieldPath } from './location.js';
 import { quoteValue } from '../quote.js';

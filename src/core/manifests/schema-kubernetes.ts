@@ -3,7 +3,7 @@
  * workload runs and is not implemented is listed and rejected by name (`unsupported`); anything
  * else unknown fails `additionalProperties: false`, so typos never pass silently.
  */
-import { SECRET_TYPES } from '../model.js';
+import { SECRET_TYPES } from '../objects/config.js';
 import {
   annotations,
   closed,

@@ -17,7 +17,7 @@ import type { Node, NodeStatus } from '../../core/objects/cluster.js';
 import type { Condition } from '../../core/objects/meta.js';
 import type { WireNodeFacts } from '../../core/objects/wire.js';
 import { effectiveNodeLabels, joinLabels } from '../node-labels.js';
-import { normArch } from '../scheduler-rules.js';
+import { normArch } from '../scheduling/node-view.js';
 
 /** Comma-separated keys of the labels set through the API (sorted). */
 export const API_LABELS_ANNOTATION = 'grove.io/api-labels';

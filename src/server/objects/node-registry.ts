@@ -18,7 +18,7 @@ import { newNodeKey, nodeKeyKey } from '../node-keys.js';
 import { checkLabelCount, parseJoinBody, parseNodePatch, proveNodeIdentity, tokenPut, type JoinResult, type NodeRegistration } from '../nodes.js';
 import { issueNodeCredentials } from '../security/credentials.js';
 import { authenticateJoinToken, spendJoinToken, type JoinTokenRecord } from '../security/tokens.js';
-import { name as validName } from '../validate.js';
+import { validName } from '../request-fields.js';
 import { joinedNode, patchedNode } from './node-object.js';
 import type { ObjectStore } from './object-store.js';
 

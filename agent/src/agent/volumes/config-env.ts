@@ -5,7 +5,7 @@
  * naming the object and key, unless the reference is optional. Values never appear in errors.
  */
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
-import type { EnvFromSource, EnvVar } from '../../../../src/core/model.js';
+import type { EnvFromSource, EnvVar } from '../../../../src/core/resolved-pod.js';
 import type { ConfigKind, ConfigObject, ConfigSource } from '../config-source.js';
 
 /** Kubernetes' rule for envFrom keys: what is not a C identifier is skipped, not an error. */

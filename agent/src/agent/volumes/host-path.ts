@@ -8,7 +8,7 @@
 import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
-import type { HostPathType } from '../../../../src/core/model.js';
+import type { HostPathType } from '../../../../src/core/resolved-pod.js';
 
 function refuse(volume: string, message: string, details: Record<string, unknown> = {}): GroveError {
   return new GroveError(ErrorCode.InvalidArgument, `volume "${volume}": ${message}`, { details: { volume, ...details } });
