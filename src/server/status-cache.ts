@@ -17,6 +17,7 @@ import { LogThrottle } from '../core/log-throttle.js';
 import type { Node } from '../core/objects/cluster.js';
 import { KINDS } from '../core/objects/kinds.js';
 import type { NodeReadiness } from './objects/node-object.js';
+import { DroppedLabelNotes, NODE_LABEL_PREFIX } from './node-labels.js';
 
 /**
  * How long a node may stay silent (no status, no presence) before it is NotReady: Kubernetes'
@@ -97,6 +98,8 @@ export class StatusCache {
   private unwatch: (() => void) | undefined;
   /** Dropped messages are logged with their reason, at most once a minute per node and reason. */
   private readonly drops: LogThrottle;
+  /** Self-reported labels outside node.grove.io/ are dropped (node-labels.ts); logged once per node. */
+  private readonly labelNotes = new DroppedLabelNotes();
 
   constructor(private readonly opts: StatusCacheOptions) {
     this.log = opts.logger.child({ component: 'status-cache' });
@@ -222,7 +225,11 @@ export class StatusCache {
       JSON.stringify(prev.facts.labels) !== JSON.stringify(status.facts.labels);
     this.checkBehind(node, l, status);
     this.opts.onNodeRevision?.(node, status.observedRevision);
-    if (factsChanged) this.report(node, status.facts);
+    if (factsChanged) {
+      const dropped = this.labelNotes.note(node, status.facts.labels);
+      if (dropped) this.log.warn({ node, labels: dropped }, `labels the node reports about itself must start with ${NODE_LABEL_PREFIX}: ignored`);
+      this.report(node, status.facts);
+    }
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
     // Any change of what it says about its pods (state, readiness, restarts, Job progress,
     // deferred updates) is Pod status for the controllers to write; repeats change nothing.
@@ -295,6 +302,7 @@ export class StatusCache {
       const node = op.key.slice(NODE_PREFIX.length);
       if (op.type === 'delete') {
         this.stored.delete(node);
+        this.labelNotes.forget(node);
         this.live.delete(node);
         this.notReadySince.delete(node);
       } else if (!this.stored.has(node)) {

@@ -149,7 +149,9 @@ export function explainError(err: ErrorObject, root: unknown, opts: ExplainOptio
     }
     case 'not': {
       const unsupported = Object.keys((err.schema ?? {}) as object).length === 0;
-      return { path: here, reason: annotation(err, 'errorMessage') ?? 'is not allowed', at: unsupported ? 'key' : 'value', rank: unsupported ? 0 : 1 };
+      // A field refused by name says so alone; a refused value is quoted (where values are shown).
+      const reason = annotation(err, 'errorMessage') ?? 'is not allowed';
+      return { path: here, reason: unsupported ? reason : `${shown(err.data, opts)}${reason}`, at: unsupported ? 'key' : 'value', rank: unsupported ? 0 : 1 };
     }
     case 'required':
       return { path: [...here, String(err.params.missingProperty)], reason: 'required', at: 'key', rank: 1 };
