@@ -2,13 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import {
-  assertUniqueResources,
-  describeResource,
-  manifestSchema,
-  parseManifests,
-  resourceKey,
-} from '../../src/core/manifests/index.js';
+import { manifestSchema } from '../../src/core/manifests/schema.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const FIXTURES = new URL('test/fixtures/manifests/', ROOT);
@@ -40,25 +34,5 @@ describe('published manifest schema', () => {
     a.definitions.Container!.properties.name!.pattern = 'changed';
     const b = manifestSchema() as typeof a;
     expect(b.definitions.Container!.properties.name!.pattern).not.toBe('changed');
-  });
-});
-
-describe('resource keys and descriptions', () => {
-  const text = readFileSync(new URL('deployment-web.yaml', FIXTURES), 'utf8');
-  const [app, config, secret] = parseManifests(text, { file: 'a.yaml' });
-
-  it('names store keys and resources', () => {
-    expect([app, config, secret].map((r) => resourceKey(r!))).toEqual(['apps/web', 'configmaps/web-settings', 'secrets/web-credentials']);
-    expect([app, config, secret].map((r) => describeResource(r!))).toEqual(['Deployment "web"', 'ConfigMap "web-settings"', 'Secret "web-credentials"']);
-    const [daemon] = parseManifests(readFileSync(new URL('daemonset-labelled.yaml', FIXTURES), 'utf8').replaceAll('REGISTRY', 'r.test'), { file: 'd.yaml' });
-    expect(describeResource(daemon!)).toBe('DaemonSet "sensor-reader"');
-  });
-
-  it('finds duplicates across files', () => {
-    const again = parseManifests(text, { file: 'b.yaml' });
-    expect(() => assertUniqueResources([app!, config!, secret!])).not.toThrow();
-    expect(() => assertUniqueResources([app!, config!, ...again])).toThrow(
-      'b.yaml (document 1, Deployment "web"): "web" is also the name of Deployment "web" in a.yaml (document 1): names must be unique',
-    );
   });
 });
