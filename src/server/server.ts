@@ -274,7 +274,7 @@ export class ControlPlane {
 
   /** `POST /v1/apply`: `{objects, dryRun?}`, all in one commit (k8s-api/apply.ts). */
   apply(body: unknown): Promise<ApplyReply> {
-    return applyObjects(this.objects, body);
+    return applyObjects(this.objects, body, { ...(this.opts.hostPathRoots ? { hostPathRoots: this.opts.hostPathRoots } : {}) });
   }
 
   /**

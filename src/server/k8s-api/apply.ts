@@ -13,6 +13,9 @@ import { describeRef, type AnyObject, type ObjectChange, type ObjectRef } from '
 import { kindOf, type KindInfo } from '../../core/objects/kinds.js';
 import { checkObject } from '../../core/objects/validate.js';
 import { pathText } from '../../core/objects/explain.js';
+import { hostPathsOutside } from '../../core/host-path-roots.js';
+import { quoteValue } from '../../core/quote.js';
+import { podSpecOf } from '../objects/admit.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { StatusCause } from './status.js';
 
@@ -67,7 +70,7 @@ function kindFor(value: unknown, at: string): KindInfo | StatusCause {
  * Checks and normalises every object: the namespace defaulted (dropped on cluster-scoped kinds,
  * as kubectl does), status dropped (the server's), each object named once. Returns all causes.
  */
-function prepare(values: unknown[]): { prepared: Prepared[]; causes: StatusCause[] } {
+function prepare(values: unknown[], options: ApplyOptions): { prepared: Prepared[]; causes: StatusCause[] } {
   const prepared: Prepared[] = [];
   const causes: StatusCause[] = [];
   const seen = new Map<string, number>();
@@ -93,6 +96,11 @@ function prepare(values: unknown[]): { prepared: Prepared[]; causes: StatusCause
       return;
     }
     const id = describeRef(ref);
+    const outside = hostPathCauses(info.kind, checked.value as unknown as Record<string, unknown>, options.hostPathRoots);
+    if (outside.length) {
+      for (const c of outside) causes.push({ field: fieldAt(at, c.path), message: `${id}: ${c.message}` });
+      return;
+    }
     const earlier = seen.get(id);
     if (earlier !== undefined) {
       causes.push({ field: at, message: `${id} is also objects[${earlier}]: name each object once per apply` });
@@ -102,6 +110,24 @@ function prepare(values: unknown[]): { prepared: Prepared[]; causes: StatusCause
     prepared.push({ index, ref, object: object as Prepared['object'] });
   });
   return { prepared, causes };
+}
+
+export interface ApplyOptions {
+  /** `grove server --host-path-root` (docs/security.md): hostPath volumes must lie under one of these; absent/empty = any path. */
+  hostPathRoots?: readonly string[];
+}
+
+/**
+ * The server's hostPath policy, for what users write (the controllers only copy templates that
+ * passed it, and objects stored before roots were set keep running, as in 0.1).
+ */
+function hostPathCauses(kind: KindInfo['kind'], object: Record<string, unknown>, roots: readonly string[] | undefined): { path: (string | number)[]; message: string }[] {
+  const at = roots?.length ? podSpecOf(kind, object) : undefined;
+  if (!at) return [];
+  return hostPathsOutside(at.spec, roots).map((v) => ({
+    path: [...at.path, 'volumes', v.index, 'hostPath', 'path'],
+    message: `volume ${quoteValue(v.volume)} host path ${quoteValue(v.path)} is outside the allowed roots (${roots!.join(', ')})`,
+  }));
 }
 
 /** `objects[2].spec.replicas`: where in the request body a problem is. */
@@ -123,9 +149,9 @@ function invalidApply(causes: StatusCause[]): GroveError {
  * ignores the uid and resourceVersion of the input (a YAML saved from another cluster, or from
  * before a delete, still applies); an update checks them (Conflict when stale).
  */
-export async function applyObjects(store: ObjectStore, body: unknown): Promise<ApplyReply> {
+export async function applyObjects(store: ObjectStore, body: unknown, options: ApplyOptions = {}): Promise<ApplyReply> {
   const { objects: values, dryRun } = parseBody(body);
-  const { prepared, causes } = prepare(values);
+  const { prepared, causes } = prepare(values, options);
   if (causes.length) throw invalidApply(causes);
   for (const p of prepared) {
     if ((await store.get(p.ref)) === undefined) {

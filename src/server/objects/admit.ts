@@ -55,6 +55,15 @@ const POD_SPECS: Partial<Record<KindName, { path: string[]; where: 'template' | 
   ControllerRevision: { path: ['data', 'spec', 'template', 'spec'], where: 'template' },
 };
 
+/** The pod spec `object` (a `kind` object) carries, and where; undefined for kinds without one. */
+export function podSpecOf(kind: KindName, object: Record<string, unknown>): { path: readonly string[]; spec: PodSpec } | undefined {
+  const at = POD_SPECS[kind];
+  if (!at) return undefined;
+  let node: Spec = object;
+  for (const seg of at.path) node = node?.[seg] as Spec;
+  return node && Array.isArray(node.containers) ? { path: at.path, spec: node as unknown as PodSpec } : undefined;
+}
+
 /**
  * The defaulted copy of `value` as a `kind` object, or an InvalidArgument GroveError naming
  * every problem (details.causes). `value` is not changed.
