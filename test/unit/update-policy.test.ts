@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isGroveError } from '../../src/core/errors.js';
-import { updatePolicyFromAnnotations, updatePolicyOrNone, windowText } from '../../src/core/update-policy.js';
+import { updatePolicyFromAnnotations, windowText } from '../../src/core/update-policy.js';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
@@ -46,7 +46,6 @@ describe('updatePolicyFromAnnotations', () => {
     }
     expect(isGroveError(err, ErrorCode.InvalidArgument)).toBe(true);
     expect((err as Error).message).toMatch(why);
-    expect(updatePolicyOrNone(annotations)).toBeUndefined();
   });
 
   it('describes a window', () => {

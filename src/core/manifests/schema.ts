@@ -9,9 +9,6 @@ import { ref, type JsonSchema } from './schema-parts.js';
 
 export const MANIFEST_SCHEMA_ID = 'https://grove.invalid/schema/grove-manifests.schema.json';
 
-/** The definitions a document is validated against, after its kind (or compose) is known. */
-export type ManifestDefinition = 'Deployment' | 'DaemonSet' | 'Job' | 'CronJob' | 'ConfigMap' | 'Secret' | 'ComposeFile' | 'ComposeService';
-
 /**
  * A fresh deep copy each call: the building blocks are shared constants, and callers (ajv
  * included) may keep or annotate what they get.
