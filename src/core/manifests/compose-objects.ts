@@ -110,7 +110,7 @@ function probes(container: Container, p: ContainerProbes | undefined): void {
   if (p?.startup) container.startupProbe = p.startup as Container['startupProbe'];
 }
 
-/** The App model's volume (compose-volumes.ts) as a Kubernetes one: only emptyDir's size differs. */
+/** A compose volume (compose-volumes.ts builds them in resolved terms) as a Kubernetes one: only emptyDir's size differs. */
 function podVolume(v: ModelVolume): Volume {
   if (!('emptyDir' in v)) return v as Volume;
   const { medium, sizeLimitBytes } = v.emptyDir;

@@ -14,6 +14,8 @@ import { kindOf, type KindInfo } from '../../core/objects/kinds.js';
 import { checkObject } from '../../core/objects/validate.js';
 import { pathText } from '../../core/objects/explain.js';
 import { hostPathsOutside } from '../../core/host-path-roots.js';
+import { DEPENDS_ON_ANNOTATION, readGroveAnnotations } from '../../core/objects/annotations.js';
+import { dependencyCycle } from '../../core/wire-init.js';
 import { quoteValue } from '../../core/quote.js';
 import { podSpecOf } from '../objects/admit.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -130,6 +132,46 @@ function hostPathCauses(kind: KindInfo['kind'], object: Record<string, unknown>,
   }));
 }
 
+/** The annotations of the pod template (or the Pod) at `specPath`, then the object's own. */
+function podAnnotations(object: Record<string, unknown>, specPath: readonly string[]): Record<string, string>[] {
+  let meta: unknown = object;
+  for (const seg of [...specPath.slice(0, -1), 'metadata']) meta = isRecord(meta) ? meta[seg] : undefined;
+  const own = (object.metadata as { annotations?: Record<string, string> }).annotations;
+  return [isRecord(meta) ? ((meta.annotations as Record<string, string> | undefined) ?? {}) : {}, own ?? {}];
+}
+
+/**
+ * Start order among the workloads of one apply (grove.io/depends-on, what compose depends_on
+ * becomes): none may wait for itself, and no cycle within a namespace, or their pods would wait
+ * for each other for ever on a node that runs them all. The client says the same at the compose
+ * field; this holds for any client.
+ */
+function startOrderCauses(prepared: readonly Prepared[]): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const graphs = new Map<string, Map<string, string[]>>();
+  const where = new Map<string, { at: string; id: string }>();
+  for (const p of prepared) {
+    const at = podSpecOf(p.ref.kind as KindInfo['kind'], p.object);
+    if (!at) continue;
+    const deps = readGroveAnnotations(...podAnnotations(p.object, at.path)).dependsOn ?? [];
+    if (deps.length === 0) continue;
+    const field = `objects[${p.index}]${fieldAt('', [...at.path.slice(0, -1), 'metadata', 'annotations', DEPENDS_ON_ANNOTATION])}`;
+    const id = describeRef(p.ref);
+    if (deps.some((d) => d.app === p.ref.name)) causes.push({ field, message: `${id}: a workload cannot depend on itself` });
+    const ns = p.ref.namespace ?? '';
+    if (!graphs.has(ns)) graphs.set(ns, new Map());
+    graphs.get(ns)!.set(p.ref.name, deps.map((d) => d.app).filter((app) => app !== p.ref.name));
+    where.set(`${ns}/${p.ref.name}`, { at: field, id });
+  }
+  for (const [ns, graph] of graphs) {
+    const cycle = dependencyCycle(graph);
+    if (!cycle) continue;
+    const first = where.get(`${ns}/${cycle[0]}`)!;
+    causes.push({ field: first.at, message: `${first.id}: ${DEPENDS_ON_ANNOTATION} forms a cycle: ${cycle.join(' → ')}` });
+  }
+  return causes;
+}
+
 /** `objects[2].spec.replicas`: where in the request body a problem is. */
 function fieldAt(at: string, path: readonly (string | number)[]): string {
   const text = pathText(path);
@@ -152,6 +194,7 @@ function invalidApply(causes: StatusCause[]): GroveError {
 export async function applyObjects(store: ObjectStore, body: unknown, options: ApplyOptions = {}): Promise<ApplyReply> {
   const { objects: values, dryRun } = parseBody(body);
   const { prepared, causes } = prepare(values, options);
+  if (causes.length === 0) causes.push(...startOrderCauses(prepared));
   if (causes.length) throw invalidApply(causes);
   for (const p of prepared) {
     if ((await store.get(p.ref)) === undefined) {

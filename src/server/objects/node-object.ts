@@ -133,8 +133,3 @@ export function nodeStatus(previous: NodeStatus | undefined, readiness: NodeRead
     ...(facts.addresses?.length ? { addresses: facts.addresses } : {}),
   };
 }
-
-/** Whether the node is cordoned. */
-export function isCordoned(node: Node): boolean {
-  return node.spec?.unschedulable === true;
-}

@@ -4,7 +4,7 @@
  * object lives at nodes/<name>; the credential hash at GroveKeys.nodeCredential (never in the
  * object: `kubectl get node -o yaml` must not show it); the config key where node-keys.ts keeps
  * it. The join body, the proof a taken name needs and the token rules are nodes.ts's and
- * security/tokens.ts's, shared with the 0.1 path until it goes.
+ * security/tokens.ts's.
  *
  * Callers serialise calls (the control plane's mutex), as for every read-modify-write.
  */

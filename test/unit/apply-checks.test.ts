@@ -1,8 +1,10 @@
 /**
- * `grove server --host-path-root` on the object apply (docs/security.md): a hostPath volume
- * outside every root refuses the apply, one cause per volume naming the object, the field, the
- * path and the roots; no roots = any absolute path. (The 0.1 API checked this; the switch to
- * objects had lost it.)
+ * What the object apply checks across objects or with the server's settings, beyond each
+ * object's schema and rules (the 0.1 API checked both; the switch to objects had lost them):
+ * - `grove server --host-path-root` (docs/security.md): a hostPath volume outside every root
+ *   refuses the apply, one cause per volume naming the object, the field, the path and the
+ *   roots; no roots = any absolute path;
+ * - start order (grove.io/depends-on): no workload waits for itself, no cycle in a namespace.
  */
 import { describe, expect, it } from 'vitest';
 import { isGroveError } from '../../src/core/errors.js';
@@ -63,5 +65,32 @@ describe('hostPath roots on apply', () => {
 
   it('isUnderRoot: the root itself and what is below it, not a sibling with the same prefix', () => {
     expect([isUnderRoot('/srv', '/srv'), isUnderRoot('/srv/a', '/srv/'), isUnderRoot('/srvx', '/srv'), isUnderRoot('/anything', '/')]).toEqual([true, true, false, true]);
+  });
+});
+
+describe('start order across the objects of one apply', () => {
+  const workload = (name: string, dependsOn?: string, namespace = 'default') => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name }, ...(dependsOn ? { annotations: { 'grove.io/depends-on': dependsOn } } : {}) }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+    },
+  });
+  const field = (i: number) => `objects[${i}].spec.template.metadata.annotations["grove.io/depends-on"]`;
+
+  it('refuses a cycle and a self-dependency, naming the annotation', async () => {
+    const objects = await setup();
+    const { causes } = await refusal(applyObjects(objects, { objects: [workload('a', 'b'), workload('b', 'c:healthy'), workload('c', 'a:completed')] }));
+    expect(causes).toEqual([{ field: field(0), message: 'Deployment default/a: grove.io/depends-on forms a cycle: a → b → c → a' }]);
+    const self = await refusal(applyObjects(objects, { objects: [workload('a', 'a')] }));
+    expect(self.causes).toEqual([{ field: field(0), message: 'Deployment default/a: a workload cannot depend on itself' }]);
+  });
+
+  it('takes a chain, and the same names in two namespaces as two graphs', async () => {
+    const objects = await setup();
+    await objects.commit([{ op: 'put', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } } as never }]);
+    await expect(applyObjects(objects, { objects: [workload('a', 'b'), workload('b'), workload('b', 'a', 'other'), workload('a', undefined, 'other')] })).resolves.toMatchObject({ results: [{ action: 'created' }, { action: 'created' }, { action: 'created' }, { action: 'created' }] });
   });
 });
