@@ -19,7 +19,7 @@ describe('published manifest schema', () => {
   });
 
   it('accepts the good fixtures and rejects bad ones as a whole document schema (what editors use)', () => {
-    const ajv = new Ajv({ strict: true, allowUnionTypes: true, keywords: ['errorMessage', 'patternErrorMessage'] });
+    const ajv = new Ajv({ strict: true, strictRequired: false, allowUnionTypes: true, keywords: ['errorMessage', 'patternErrorMessage', 'units'], discriminator: true });
     const validate = ajv.compile(manifestSchema());
     for (const name of ['deployment-busybox.yaml', 'daemonset-labelled.yaml', 'compose-two-services.yaml', 'deployment-web.yaml']) {
       for (const doc of fixtureDocuments(name)) expect(validate(doc), `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
@@ -27,6 +27,13 @@ describe('published manifest schema', () => {
     for (const name of ['bad/unknown-field.yaml', 'bad/volume-mounts.yaml', 'bad/compose-build.yaml']) {
       for (const doc of fixtureDocuments(name)) expect(validate(doc), name).toBe(false);
     }
+    // The object fixtures (namespaces, Pods, Lists): the schema is the objects' own. (Not
+    // backup-cronjob.yaml: its "@daily" is written out by the client before the object is
+    // checked, so an editor flags the macro; docs/manifests.md says so.)
+    for (const name of ['app-config.yaml', 'homelab.yaml', 'iot-daemonset.yaml', 'list.yaml', 'compose-stack.yaml']) {
+      for (const doc of fixtureDocuments(`objects/${name}`)) expect(validate(doc), `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
+    expect(validate({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'Bad_Name' } })).toBe(false);
   });
 
   it('returns a fresh copy each time', () => {
