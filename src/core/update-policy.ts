@@ -87,15 +87,3 @@ export function windowText(w: UpdateWindow): string {
   const dur = d % 3600 === 0 ? `${d / 3600}h` : d % 60 === 0 ? `${d / 60}m` : `${d}s`;
   return `${w.schedule} (${dur}${w.timeZone ? `, ${w.timeZone}` : ''})`;
 }
-
-/**
- * As updatePolicyFromAnnotations, but a bad value (one an older server stored unchecked) means
- * no policy rather than an error: readers must not fail a whole target or view over it.
- */
-export function updatePolicyOrNone(...sources: Record<string, string>[]): UpdatePolicy | undefined {
-  try {
-    return updatePolicyFromAnnotations(...sources);
-  } catch {
-    return undefined;
-  }
-}

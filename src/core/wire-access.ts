@@ -1,7 +1,8 @@
 /**
  * Validation of what a pod may reach of its node — devices, supplementary groups, privileged —
- * shared by the API (server/validate.ts) and the wire codec (wire.ts), so what a server accepts
- * an agent accepts. Each returns a fresh value holding only known fields.
+ * in a schema-1 target (Grove 0.1's wire, decoded by wire.ts only to be converted to schema 2;
+ * objects carry them as grove.io/ annotations and securityContext, checked by the object rules).
+ * Each returns a fresh value holding only known fields.
  */
 import { checkDeviceMapping, checkGroup, MAX_DEVICES, type DeviceMapping } from './device-spec.js';
 import { isGroveError } from './errors.js';

@@ -1,10 +1,10 @@
 /**
- * Wire validation of start order: a pod's init containers (each decoded like a main container
- * by the caller's decoder), its compose depends_on, and the init containers' statuses. Shared by
- * the codec (wire.ts) and the API (server/validate-init.ts), so what a server accepts an agent
- * accepts.
+ * Validation of start order in a schema-1 target (Grove 0.1's wire, decoded by wire.ts only to
+ * be converted to schema 2): a pod's init containers (each decoded like a main container by the
+ * caller's decoder) and its compose depends_on. `dependencyCycle` is also the compose client's
+ * cycle check (manifests/compose-objects.ts).
  */
-import type { AppDependency } from './model.js';
+import type { AppDependency } from './resolved-pod.js';
 import type { FailField } from './wire-access.js';
 import { quoteValue } from './quote.js';
 

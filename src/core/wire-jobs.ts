@@ -1,12 +1,11 @@
 /**
- * Validation of the Job / CronJob fields of schema-1 targets (PodTarget.job, PodTarget.cron) and
- * of the same specs arriving over the API (src/server/validate.ts); PodStatus.job is checked by
- * the generated validator of its schema (src/core/objects/wire.ts). Kept
- * apart from wire.ts (full); same rules: every field checked, bounds enforced, a fresh object
- * holding only known fields returned. The bounds are the manifest's, so whatever a server
- * accepted an agent accepts.
+ * Validation of the Job / CronJob fields of schema-1 targets (PodTarget.job, PodTarget.cron:
+ * Grove 0.1's wire, decoded by wire.ts only to be converted to schema 2); PodStatus.job is
+ * checked by the generated validator of its schema (src/core/objects/wire.ts). Kept apart from
+ * wire.ts (full); same rules: every field checked, bounds enforced, a fresh object holding only
+ * known fields returned. `isKnownTimeZone` and JOB_LIMITS are shared with the object rules.
  */
-import type { CronSpec, JobSpec } from './model.js';
+import type { CronSpec, JobSpec } from './resolved-pod.js';
 import { CRON_SCHEDULE, JOB_LIMITS, TIME_ZONE } from './objects/limits.js';
 
 /** Raises the caller's field error; never returns. */

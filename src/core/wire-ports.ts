@@ -1,10 +1,10 @@
 /**
- * Validation of container ports (k8s containers[].ports, compose ports), shared by the API
- * (server/validate-ports.ts) and the wire codec (wire.ts), so what a server accepts an agent
- * accepts. Also the pod-level rule both apply: one hostPort/protocol (on one hostIP) is claimed
- * by at most one container of a pod.
+ * Container ports: the decoder of a schema-1 target's ports (Grove 0.1's wire, decoded by
+ * wire.ts only to be converted to schema 2), and the rules every path shares: one
+ * hostPort/protocol is claimed by at most one container of a pod (findHostPortClash: the PodSpec
+ * rules, the compose client, the scheduler's keys), IPv4 host addresses.
  */
-import type { ContainerPort } from './model.js';
+import type { ContainerPort } from './resolved-pod.js';
 import type { FailField } from './wire-access.js';
 
 /** Kubernetes' own cap is far above what a node publishes; this bounds the message size. */
@@ -52,13 +52,6 @@ export function hostPortKey(p: Pick<ContainerPort, 'hostPort' | 'protocol'>): st
   return `${p.hostPort}/${p.protocol}`;
 }
 
-/** The hostPorts a pod claims, as "port/PROTO" keys (containers in order, each key once). */
-export function podHostPorts(containers: readonly { ports?: readonly ContainerPort[] }[]): string[] {
-  const keys = new Set<string>();
-  for (const c of containers) for (const p of c.ports ?? []) if (p.hostPort !== undefined) keys.add(hostPortKey(p));
-  return [...keys];
-}
-
 export interface HostPortClash {
   container: number;
   port: number;
@@ -84,10 +77,4 @@ export function findHostPortClash(containers: readonly { name: string; ports?: r
 
 export function hostPortClashMessage(clash: HostPortClash): string {
   return `hostPort ${clash.key} is already claimed by container "${clash.other}" of this pod`;
-}
-
-/** Refuses a pod in which two ports claim one hostPort/protocol: only one can have it. */
-export function checkPodHostPorts(containers: readonly { name: string; ports?: readonly ContainerPort[] }[], path: string, fail: FailField): void {
-  const clash = findHostPortClash(containers);
-  if (clash) fail(`${path}[${clash.container}].ports[${clash.port}].hostPort`, hostPortClashMessage(clash));
 }

@@ -1,10 +1,10 @@
 /**
- * Validation of ContainerTarget.probes off the wire (wire.ts calls it; kept apart so wire.ts
- * stays readable). Same rule as the rest of the codec: every field checked, bounds enforced, and
- * a fresh object holding only known fields returned. The bounds are the manifest's
- * (src/core/manifests/schema-probes.ts), so whatever a server accepted an agent accepts.
+ * Validation of ContainerTarget.probes of a schema-1 target (Grove 0.1's wire: wire.ts decodes
+ * it only to convert it to schema 2; kept apart so wire.ts stays readable). Same rule as the
+ * rest of the codec: every field checked, bounds enforced, and a fresh object holding only known
+ * fields returned. The bounds are 0.1's (PROBE_LIMITS, src/core/objects/limits.ts).
  */
-import type { ContainerProbes, Probe } from './model.js';
+import type { ContainerProbes, Probe } from './resolved-pod.js';
 import { PROBE_LIMITS } from './objects/limits.js';
 
 /** Raises the codec's field error (wire.ts FieldError); never returns. */

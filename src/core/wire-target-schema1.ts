@@ -5,7 +5,7 @@
  * server that still sends schema 1) or finds one in its store (an agent upgraded offline), and
  * from then on reads one shape only.
  *
- * The inverse of the 0.1 server's mapping (src/server/targets.ts, src/core/manifests/
+ * The inverse of the 0.1 server's mapping (0.1's src/server/targets.ts, src/core/manifests/
  * kubernetes.ts): every field keeps its meaning; what a PodSpec has no field for becomes the
  * annotation 0.1 read it from (update windows and locks, devices, named groups, depends-on).
  * Pod and container identity (name, container names, templateHash) is kept as it is, and pods
@@ -15,7 +15,7 @@
  */
 import { formatDeviceSpec } from './device-spec.js';
 import { escapeK8sVars } from './manifests/k8s-expand.js';
-import type { ContainerProbes, EnvVar as ModelEnvVar, Probe as ModelProbe, Volume as ModelVolume } from './model.js';
+import type { ContainerProbes, EnvVar as ModelEnvVar, Probe as ModelProbe, Volume as ModelVolume } from './resolved-pod.js';
 import {
   DEPENDS_ON_ANNOTATION,
   DEVICES_ANNOTATION,
@@ -46,7 +46,7 @@ function env(list: readonly ModelEnvVar[]): EnvVar[] {
 function resources(r: ContainerTarget['resources']): ResourceRequirements | undefined {
   const limits: ResourceList = {};
   const requests: ResourceList = {};
-  // Plain numbers as Kubernetes quantities: bytes and cores read back exactly (resources.ts).
+  // Plain numbers as Kubernetes quantities: bytes and cores read back exactly (objects/resources.ts).
   if (r.memoryBytes !== undefined) limits.memory = String(r.memoryBytes);
   if (r.cpus !== undefined) limits.cpu = String(r.cpus);
   if (r.pidsLimit !== undefined) limits['grove.io/pids'] = String(r.pidsLimit);

@@ -14,7 +14,7 @@ export const WIRE_SCHEMA = 1;
 /** The node target's schema from issue 13 on: Pods with their PodSpec (wire-target.ts). Other messages stay at WIRE_SCHEMA. */
 export const TARGET_SCHEMA = 2;
 
-import type { AppDependency, ContainerPort, EnvFromSource, EnvVar, ContainerProbes, Volume, VolumeMount, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './model.js';
+import type { AppDependency, ContainerPort, EnvFromSource, EnvVar, ContainerProbes, Volume, VolumeMount, ContainerResources, CronSpec, ImagePullPolicy, JobSpec, RestartPolicy } from './resolved-pod.js';
 import type { UpdatePolicy } from './update-policy.js';
 import type { DeviceMapping } from './device-spec.js';
 import type { SeccompProfileRef } from './seccomp-ref.js';
@@ -42,9 +42,19 @@ import type {
 
 export type { UpdatePolicy, UpdateWindow } from './update-policy.js';
 
-/** Probes travel as the model has them: every timing filled in (src/core/model.ts Probe). */
-export type { ContainerProbes, Probe, ProbeHandler } from './model.js';
+/** Schema 1 carried probes resolved: every timing filled in (src/core/resolved-pod.ts). */
+export type { ContainerProbes, Probe, ProbeHandler } from './resolved-pod.js';
 
+/*
+ * The schema-1 node target (Grove 0.1's wire): ContainerTarget, PodTarget, NodeTarget. Frozen:
+ * no server builds one any more (targets are schema 2, src/core/objects/wire.ts); the agent
+ * still decodes one (src/core/wire.ts) from its store or from a 0.1 server, only to convert it
+ * once to schema 2 (wire-target-schema1.ts), so an agent upgraded offline keeps its containers.
+ * These types, and the hand-written decoders of wire.ts and its wire-*.ts helpers, stay for that
+ * alone; nothing else may use them.
+ */
+
+/** A schema-1 container: Grove 0.1's own container shape (the PodSpec's Container replaced it). */
 export interface ContainerTarget {
   name: string;
   image: string;
@@ -71,6 +81,7 @@ export interface ContainerTarget {
   envFrom?: EnvFromSource[];
 }
 
+/** A schema-1 pod (see above). */
 export interface PodTarget {
   /** Unique in the cluster, e.g. web-5f6c7d-x2k4. */
   name: string;
@@ -98,7 +109,7 @@ export interface PodTarget {
   cron?: CronSpec;
 }
 
-/** The whole desired state of one node. Revisions only move forward. */
+/** A schema-1 node target: the whole desired state of one node. Revisions only move forward. */
 export interface NodeTarget {
   schema: typeof WIRE_SCHEMA;
   cluster: string;

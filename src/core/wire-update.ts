@@ -1,7 +1,8 @@
 /**
- * Wire validation of PodTarget.update (update windows and locks) of schema-1 targets; wire.ts
- * calls it (NodeStatus.deferred is checked by the generated validator of its schema). Same rules as the rest of the codec: every field checked and bounded, a
- * fresh object of known fields returned. The window's cron and time zone are re-checked with
+ * Wire validation of PodTarget.update (update windows and locks) of schema-1 targets (Grove
+ * 0.1's wire: wire.ts decodes them only to convert them to schema 2; NodeStatus.deferred is
+ * checked by the generated validator of its schema). Same rules as the rest of the codec: every
+ * field checked and bounded, a fresh object of known fields returned. The window's cron and time zone are re-checked with
  * the server's own rules, so an agent never plans with a schedule it cannot evaluate.
  */
 import { at, int, obj, present, str, type FailField } from './wire-probes.js';

@@ -1,10 +1,11 @@
 /**
- * Validation of volumes, volume mounts, env valueFrom and envFrom, shared by the API
- * (server/validate-volumes.ts) and the wire codec (wire.ts), so what a server accepts an agent
- * accepts. Each decoder returns a fresh value holding only known fields; `checkVolumeRefs` adds
- * the rules across a pod (mounts name a volume, no two mounts at one path).
+ * Validation of volumes, volume mounts, env valueFrom and envFrom of a schema-1 target (Grove
+ * 0.1's wire, decoded by wire.ts only to be converted to schema 2; objects are checked by their
+ * schemas, src/core/objects). Each decoder returns a fresh value holding only known fields;
+ * `checkVolumeRefs` adds the rules across a pod. `absolutePath`/`relativePath` are also the path
+ * rules of compose binds and --host-path-root.
  */
-import type { EnvFromSource, EnvVarSource, HostPathType, KeyToPath, Volume, VolumeMount } from './model.js';
+import type { EnvFromSource, EnvVarSource, HostPathType, KeyToPath, Volume, VolumeMount } from './resolved-pod.js';
 import { at, int, list, obj, present, str, type FailField, type Obj } from './wire-probes.js';
 import { quoteValue } from './quote.js';
 import { VOLUME_LIMITS } from './objects/limits.js';

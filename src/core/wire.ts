@@ -4,9 +4,12 @@
  * a fresh object holding only known fields so nothing a peer adds (or a newer peer sends) leaks
  * into the server's or agent's state.
  *
- * The schema-1 node target is checked by hand below, until the server and the agent switch to
- * schema 2 (wire-target.ts). The other messages are checked by the generated validators of
- * their schemas, in modules split by receiver so each process loads only what it decodes:
+ * The schema-1 node target (Grove 0.1's) is checked by hand below, with the wire-*.ts field
+ * decoders: frozen, kept only so an agent can read a 0.1 target (its store after an offline
+ * upgrade, or a 0.1 server) and convert it to schema 2 (wire-target.ts targetFromSchema1).
+ * `makeNodeTarget` builds one for the tests of that path; no server sends schema 1. Every other
+ * message is checked by the generated validators of its schema, in modules split by receiver
+ * so each process loads only what it decodes: wire-target.ts (the agent: schema-2 targets),
  * wire-from-agent.ts (the server: status, presence, rpc responses), wire-from-server.ts (the
  * agent: rpc requests), wire-config.ts (the agent: config bundles).
  */
@@ -19,7 +22,7 @@ import { decodeStartOrder } from './wire-init.js';
 import { decodeCronSpec, decodeJobSpec } from './wire-jobs.js';
 import { decodePorts } from './wire-ports.js';
 import { decodeSeccompProfile } from './seccomp-ref.js';
-import type { EnvVar, ContainerResources } from './model.js';
+import type { EnvVar, ContainerResources } from './resolved-pod.js';
 import { WIRE_SCHEMA } from './wire-types.js';
 import type { ContainerTarget, NodeTarget, PodTarget } from './wire-types.js';
 import { quoteValue } from './quote.js';
@@ -188,7 +191,7 @@ function podTarget(v: unknown, p: string): PodTarget {
     restartPolicy: oneOf(o, 'restartPolicy', p, ['Always', 'OnFailure', 'Never'] as const),
     hostNetwork: bool(o, 'hostNetwork', p),
   };
-  // Same bounds as the manifest (src/server/validate.ts): an hour-long stop is already extreme on a node.
+  // 0.1's bounds (its API had the same): an hour-long stop is already extreme on a node.
   opt(out, o, 'terminationGracePeriodSeconds', () => intUpTo(o, 'terminationGracePeriodSeconds', p, 0, WIRE_LIMITS.graceSeconds));
   opt(out, o, 'update', () => decodeUpdatePolicy(o.update, at(p, 'update'), fieldFail));
   out.containers = arr(o, 'containers', p, WIRE_LIMITS.containersPerPod, containerTarget, 1);

@@ -13,7 +13,7 @@ import { JoinAdmission, admitJoin } from './join-admission.js';
 import { JoinFailureLimiter, limitFailedJoins } from './join-failures.js';
 import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
-import { invalid, name as validName } from './validate.js';
+import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { statusErrorFormat } from './k8s-api/status.js';

@@ -14,7 +14,7 @@ import {
   type CreatedJoinToken,
   type JoinTokenView,
 } from './security/tokens.js';
-import { invalid, isObj, onlyKeys } from './validate-primitives.js';
+import { invalid, isObj, onlyKeys } from './request-fields.js';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
 

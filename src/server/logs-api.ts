@@ -16,7 +16,7 @@ import { conditionOf, type Pod } from './controllers/object-kit.js';
 import { OwnerIndex } from './controllers/owner-index.js';
 import type { ObjectStore } from './objects/object-store.js';
 import type { LogLine, RpcProxy } from './rpc-proxy.js';
-import { invalid } from './validate.js';
+import { invalid } from './request-fields.js';
 
 export interface LogsQuery {
   namespace?: string;

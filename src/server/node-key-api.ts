@@ -9,7 +9,7 @@ import { GroveKeys } from '../core/keys.js';
 import type { Store } from '../store/store.js';
 import { ensureNodeKey } from './node-keys.js';
 import { verifyPassword } from './security/credentials.js';
-import { name as validName } from './validate.js';
+import { validName } from './request-fields.js';
 
 export async function fetchNodeConfigKey(store: Store, name: string, body: unknown, now: Date): Promise<{ configKey: string }> {
   validName(name, 'node name');

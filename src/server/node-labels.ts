@@ -14,7 +14,7 @@
  */
 import { isSelfLabel, selfLabels } from '../core/self-labels.js';
 import type { NodeFacts } from '../core/wire-types.js';
-import { normArch } from './scheduler-rules.js';
+import { normArch } from './scheduling/node-view.js';
 
 export { NODE_LABEL_PREFIX, isSelfLabel } from '../core/self-labels.js';
 

@@ -3,10 +3,12 @@
  * the label limits. NodeRegistry (objects/node-registry.ts) applies them to Node objects.
  */
 import { ErrorCode, GroveError } from '../core/errors.js';
+import { pathText } from '../core/objects/explain.js';
+import { checkObject } from '../core/objects/validate.js';
 import type { StoreOp } from '../store/store.js';
+import { invalid, validName } from './request-fields.js';
 import { isAcceptablePassword, verifyPassword } from './security/credentials.js';
 import { joinTokenKey, type JoinTokenRecord } from './security/tokens.js';
-import { invalid, labelKey, labelValue, name as validName } from './validate.js';
 
 const MAX_LABELS = 100;
 
@@ -21,15 +23,27 @@ function onlyKeys(o: Obj, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw invalid(k, 'unknown field');
 }
 
+/**
+ * A map of label values (null removes one, where `allowNull`). Keys and values are checked by
+ * the Node object's own schema (metadata.labels), the rule every label in the cluster follows.
+ */
 function labelMap(v: unknown, path: string, allowNull: boolean): Record<string, string | null> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(path, 'expected an object of label values');
   const entries = Object.entries(v as Obj);
   if (entries.length > MAX_LABELS) throw invalid(path, `more than ${MAX_LABELS} labels`);
   const out: Record<string, string | null> = {};
+  const asLabels: Record<string, unknown> = {};
   for (const [k, value] of entries) {
-    labelKey(k, path);
-    const val = value === null && allowNull ? null : labelValue(value, `${path}.${k}`);
+    const val = value === null && allowNull ? null : value;
+    // defineProperty: a "__proto__" key stays an ordinary key instead of changing the prototype.
     Object.defineProperty(out, k, { value: val, enumerable: true, writable: true, configurable: true });
+    // A removal's key must still be a label key; "" is a valid label value.
+    Object.defineProperty(asLabels, k, { value: val ?? '', enumerable: true, writable: true, configurable: true });
+  }
+  const checked = checkObject('Node', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'labels', labels: asLabels } }, { showValues: true });
+  if (!checked.ok) {
+    const [first] = checked.problems;
+    throw invalid(pathText([path, ...first!.path.slice(2)]), first!.reason);
   }
   return out;
 }

@@ -24,7 +24,7 @@ import { SERVER_USERNAME } from './security/credentials.js';
 import type { CreatedJoinToken, JoinTokenView } from './security/tokens.js';
 import { StatusCache } from './status-cache.js';
 import { RevisionFloor } from './revision-floor.js';
-import { name as validName } from './validate.js';
+import { validName } from './request-fields.js';
 import { listVolumes, removeVolume, type NodeVolumes } from './volumes-api.js';
 import { ConfigDistributor } from './config-distributor.js';
 import { fetchNodeConfigKey } from './node-key-api.js';
@@ -164,7 +164,6 @@ export class ControlPlane {
       cluster: this.cluster,
       logger: opts.logger,
       clock: this.clock,
-      mutex: this.mutex,
       ...(opts.nodeGraceMs !== undefined ? { nodeGraceMs: opts.nodeGraceMs } : {}),
       // Readiness, facts and pod reports change what the controllers decide (pod status,
       // scheduling, rollouts): a pass soon.
@@ -252,7 +251,6 @@ export class ControlPlane {
   async settle(): Promise<void> {
     for (let round = 0; round < 20; round++) {
       const before = this.opts.store.revision();
-      await this.statusCache.idle();
       await this.controllerLoop.runOnce();
       await this.statusWriter.idle();
       await this.targets.idle();
@@ -278,7 +276,7 @@ export class ControlPlane {
 
   /** `POST /v1/apply`: `{objects, dryRun?}`, all in one commit (k8s-api/apply.ts). */
   apply(body: unknown): Promise<ApplyReply> {
-    return applyObjects(this.objects, body);
+    return applyObjects(this.objects, body, { ...(this.opts.hostPathRoots ? { hostPathRoots: this.opts.hostPathRoots } : {}) });
   }
 
   /**

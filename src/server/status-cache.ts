@@ -1,23 +1,23 @@
 /**
  * What the nodes report, kept in memory: the latest NodeStatus and presence of every known
- * node. Heartbeats arrive every ~15 s from every node and must never touch flash, so the store
- * is written only when a node's readiness flips (Ready ↔ NotReady).
+ * node (a Node object). Heartbeats arrive every ~15 s from every node and must never touch
+ * flash: the Node's status is handed to `reportNode` (objects/node-reports.ts) only when its
+ * readiness flips (Ready ↔ NotReady) or its facts change.
  */
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
-import type { NodeRecord } from '../core/model.js';
+import { kindPrefix } from '../core/keys.js';
 import { parseNodeTopic } from '../core/topics.js';
 import { decodeNodeStatus, decodePresence } from '../core/wire-from-agent.js';
-import type { NodeStatus, PodStatus } from '../core/wire-types.js';
+import type { NodeStatus } from '../core/wire-types.js';
 import type { Store, StoreChange } from '../store/store.js';
 import type { Clock } from '../core/clock.js';
-import { createBatcher } from '../core/batcher.js';
-import type { Mutex } from './mutex.js';
-import { keyFor, PREFIX } from './resources.js';
 import { judgeStatus, retireRun } from './status-order.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { Node } from '../core/objects/cluster.js';
+import { KINDS } from '../core/objects/kinds.js';
 import type { NodeReadiness } from './objects/node-object.js';
+import { DroppedLabelNotes, NODE_LABEL_PREFIX } from './node-labels.js';
 
 /**
  * How long a node may stay silent (no status, no presence) before it is NotReady: Kubernetes'
@@ -26,24 +26,18 @@ import type { NodeReadiness } from './objects/node-object.js';
  */
 export const DEFAULT_NODE_GRACE_MS = 40_000;
 
-/** The node record as the server stores it: readiness lives next to the joined record. */
-export interface StoredNode extends NodeRecord {
-  ready?: boolean;
-  lastTransitionAt?: string;
-}
+/** Where Node objects live in the store. */
+const NODE_PREFIX = kindPrefix(KINDS.Node);
 
-/** What a nodes/<name> entry says about readiness, whether a 0.1 record or a Node object. */
+/** What a Node object says about readiness. */
 function storedReadiness(value: unknown): { name: string; ready: boolean; lastTransitionAt?: string } | undefined {
-  const v = value as Partial<StoredNode> & Partial<Node>;
-  if (typeof v?.apiVersion === 'string' && typeof v.metadata?.name === 'string') {
-    const ready = v.status?.conditions?.find((c) => c.type === 'Ready');
-    return { name: v.metadata.name, ready: ready?.status === 'True', ...(ready?.lastTransitionTime ? { lastTransitionAt: ready.lastTransitionTime } : {}) };
-  }
-  if (typeof v?.meta?.name !== 'string') return undefined;
-  return { name: v.meta.name, ready: v.ready ?? false, ...(v.lastTransitionAt ? { lastTransitionAt: v.lastTransitionAt } : {}) };
+  const v = value as Partial<Node> | undefined;
+  if (typeof v?.apiVersion !== 'string' || typeof v.metadata?.name !== 'string') return undefined;
+  const ready = v.status?.conditions?.find((c) => c.type === 'Ready');
+  return { name: v.metadata.name, ready: ready?.status === 'True', ...(ready?.lastTransitionTime ? { lastTransitionAt: ready.lastTransitionTime } : {}) };
 }
 
-/** Node objects only (0.1 records keep their readiness in the record, written here). */
+/** Where a Node's readiness flips and new facts go (objects/node-reports.ts writes its status). */
 export type NodeReportSink = (node: string, readiness: NodeReadiness, facts?: NodeStatus['facts']) => void;
 
 export interface NodeLiveView {
@@ -62,7 +56,6 @@ export interface StatusCacheOptions {
   cluster: string;
   logger: Logger;
   clock: Clock;
-  mutex: Mutex;
   /** NotReady after this long without a status (default 40 s); presence offline flips at once. */
   nodeGraceMs?: number;
   /**
@@ -78,11 +71,7 @@ export interface StatusCacheOptions {
   behindAfterMs?: number;
   /** Every accepted status's applied target revision (revisions never go backwards: revision-floor.ts). */
   onNodeRevision?: (node: string, observedRevision: number) => void;
-  /**
-   * Where a node stored as a Node object gets its status (src/server/objects/node-reports.ts):
-   * called on readiness flips and when its facts change. Nodes still stored as 0.1 records get
-   * their readiness written into the record here instead.
-   */
+  /** Where a Node gets its status (src/server/objects/node-reports.ts): called on readiness flips and when its facts change. */
   reportNode?: NodeReportSink;
 }
 
@@ -99,27 +88,20 @@ interface Live {
   reportedRevisions?: string;
 }
 
-interface Transition {
-  node: string;
-  ready: boolean;
-  atMs: number;
-}
-
 export class StatusCache {
   private readonly log: Logger;
   private readonly timeoutMs: number;
   private readonly live = new Map<string, Live>();
-  /** Readiness as last written to the store, per known node: transitions are judged against it. */
+  /** Readiness as last reported to the Node objects, per known node: transitions are judged against it. */
   private readonly stored = new Map<string, boolean>();
-  /** Nodes stored as Node objects (their status goes to reportNode, not into a 0.1 record). */
-  private readonly objectNodes = new Set<string>();
   /** When each NotReady node stopped being Ready (ms), for eviction timing. */
   private readonly notReadySince = new Map<string, number>();
   private startedMs = 0;
   private unwatch: (() => void) | undefined;
-  private pending: Promise<void> = Promise.resolve();
   /** Dropped messages are logged with their reason, at most once a minute per node and reason. */
   private readonly drops: LogThrottle;
+  /** Self-reported labels outside node.grove.io/ are dropped (node-labels.ts); logged once per node. */
+  private readonly labelNotes = new DroppedLabelNotes();
 
   constructor(private readonly opts: StatusCacheOptions) {
     this.log = opts.logger.child({ component: 'status-cache' });
@@ -130,12 +112,11 @@ export class StatusCache {
   async start(): Promise<void> {
     this.startedMs = this.opts.clock.now();
     this.unwatch = this.opts.store.watch((change) => this.onStoreChange(change));
-    for (const e of await this.opts.store.list<StoredNode>(PREFIX.Node)) {
+    for (const e of await this.opts.store.list(NODE_PREFIX)) {
       const found = storedReadiness(e.value);
       if (!found) continue;
       const { name, ready, lastTransitionAt } = found;
       this.stored.set(name, ready);
-      if (isNodeObject(e.value)) this.objectNodes.add(name);
       // NotReady before we restarted: the clock kept running, eviction timing goes on from then.
       const since = lastTransitionAt ? Date.parse(lastTransitionAt) : NaN;
       if (!ready && Number.isFinite(since)) this.notReadySince.set(name, since);
@@ -147,20 +128,9 @@ export class StatusCache {
     return this.timeoutMs;
   }
 
-  /** Whether some node is NotReady now (after having been Ready). */
-  anyNotReady(): boolean {
-    return this.notReadySince.size > 0;
-  }
-
-  /** Waits for transition writes in flight (tests, shutdown). */
   async stop(): Promise<void> {
     this.unwatch?.();
     this.unwatch = undefined;
-    await this.pending;
-  }
-
-  idle(): Promise<void> {
-    return this.pending;
   }
 
   /** Handles a status or presence message; returns false for topics it does not own. */
@@ -190,9 +160,8 @@ export class StatusCache {
   }
 
   /** Re-evaluates every node's readiness (called on a timer): heartbeats that stopped show here. */
-  sweep(): Promise<void> {
+  sweep(): void {
     for (const node of this.stored.keys()) this.evaluate(node);
-    return this.pending;
   }
 
   isReady(node: string): boolean {
@@ -217,11 +186,6 @@ export class StatusCache {
   /** When `node` last reported a status (ms), if since this server started. */
   lastReportAt(node: string): number | undefined {
     return this.live.get(node)?.lastStatusMs;
-  }
-
-    /** Every pod status the nodes last reported (for the Job TTL check). */
-  reportedPods(): PodStatus[] {
-    return [...this.live.values()].flatMap((l) => l.status?.pods ?? []);
   }
 
   view(node: string): NodeLiveView {
@@ -268,9 +232,13 @@ export class StatusCache {
       JSON.stringify(prev.facts.labels) !== JSON.stringify(status.facts.labels);
     this.checkBehind(node, l, status);
     this.opts.onNodeRevision?.(node, status.observedRevision);
+    if (factsChanged) {
+      const dropped = this.labelNotes.note(node, status.facts.labels);
+      if (dropped) this.log.warn({ node, labels: dropped }, `labels the node reports about itself must start with ${NODE_LABEL_PREFIX}: ignored`);
+    }
     // A new target applied (or one the node does not apply) is Node status too: reported when
     // the pair changes, so heartbeats stay free.
-    if (this.objectNodes.has(node) && (factsChanged || this.revisionsKey(node, l) !== l.reportedRevisions)) this.report(node, status.facts);
+    if (factsChanged || this.revisionsKey(node, l) !== l.reportedRevisions) this.report(node, status.facts);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
     // Any change of what it says about its pods (state, readiness, restarts, Job progress,
     // deferred updates) is Pod status for the controllers to write; repeats change nothing.
@@ -305,26 +273,6 @@ export class StatusCache {
     this.log.warn({ node, kind, reason, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) }, `${kind} from node ${node} dropped: ${reason}`);
   }
 
-  /** Apps some Ready node holds an update of back (update window or lock): their rollouts wait, not fail. */
-  deferredApps(): Set<string> {
-    const out = new Set<string>();
-    for (const [node, l] of this.live) {
-      if (!l.status || !this.isReady(node)) continue;
-      for (const d of l.status.deferred ?? []) out.add(d.app);
-    }
-    return out;
-  }
-
-  /** Pods reported ready by nodes that are Ready now: what rolling updates count as available. */
-  readyPods(): Set<string> {
-    const out = new Set<string>();
-    for (const [node, l] of this.live) {
-      if (!l.status || !this.isReady(node)) continue;
-      for (const p of l.status.pods) if (p.ready) out.add(p.name);
-    }
-    return out;
-  }
-
   private evaluate(node: string): void {
     const ready = this.isReady(node);
     if (this.stored.get(node) === ready || !this.stored.has(node)) return;
@@ -332,13 +280,8 @@ export class StatusCache {
     const at = ready ? this.opts.clock.now() : this.wentSilentAt(node);
     if (ready) this.notReadySince.delete(node);
     else this.notReadySince.set(node, at);
-    if (this.objectNodes.has(node)) {
-      this.report(node, undefined, at);
-      this.log.info({ node, ready }, ready ? 'node is Ready' : 'node is NotReady');
-    } else {
-      const written = this.writeTransition({ node, ready, atMs: at });
-      this.pending = this.pending.then(() => written);
-    }
+    this.report(node, undefined, at);
+    this.log.info({ node, ready }, ready ? 'node is Ready' : 'node is NotReady');
     this.opts.onNodeEvent?.(node, ready ? 'ready' : 'not-ready');
   }
 
@@ -376,42 +319,13 @@ export class StatusCache {
     return Math.min(now, last + this.timeoutMs);
   }
 
-  private async writeTransition(t: Transition): Promise<void> {
-    try {
-      await this.writeTransitions(t);
-      this.log.info({ node: t.node, ready: t.ready }, t.ready ? 'node is Ready' : 'node is NotReady');
-    } catch (err) {
-      // The in-memory view stays right; the next transition writes again.
-      this.log.error({ node: t.node, err: errorMessage(err) }, 'could not record node readiness');
-    }
-  }
-
-  /**
-   * Transitions arriving together (a fleet coming back after a broker restart, a join storm)
-   * share one synced commit instead of one fsync each under the store mutex; for a node named
-   * twice in a batch the later transition wins, as it would one after the other.
-   */
-  private readonly writeTransitions = createBatcher<Transition, void>(async (batch) => {
-    await this.opts.mutex.run(async () => {
-      const latest = new Map(batch.map((t) => [t.node, t]));
-      const ops: { type: 'put'; key: string; value: StoredNode }[] = [];
-      for (const t of latest.values()) {
-        const key = keyFor('Node', t.node);
-        const entry = await this.opts.store.get<StoredNode>(key);
-        if (entry) ops.push({ type: 'put', key, value: { ...entry.value, ready: t.ready, lastTransitionAt: new Date(t.atMs).toISOString() } });
-      }
-      if (ops.length > 0) await this.opts.store.commit(ops);
-    });
-    return batch.map(() => ({ ok: true as const, value: undefined }));
-  });
-
   private onStoreChange(change: StoreChange): void {
     for (const op of change.ops) {
-      if (!op.key.startsWith(PREFIX.Node)) continue;
-      const node = op.key.slice(PREFIX.Node.length);
+      if (!op.key.startsWith(NODE_PREFIX)) continue;
+      const node = op.key.slice(NODE_PREFIX.length);
       if (op.type === 'delete') {
         this.stored.delete(node);
-        this.objectNodes.delete(node);
+        this.labelNotes.forget(node);
         this.live.delete(node);
         this.notReadySince.delete(node);
       } else if (!this.stored.has(node)) {
@@ -419,14 +333,9 @@ export class StatusCache {
         const found = storedReadiness(op.value);
         if (!found) continue;
         this.stored.set(node, found.ready);
-        if (isNodeObject(op.value)) this.objectNodes.add(node);
       }
     }
   }
-}
-
-function isNodeObject(value: unknown): boolean {
-  return typeof (value as { apiVersion?: unknown } | null)?.apiVersion === 'string';
 }
 
 /** What the controllers read of a status besides facts: its pods and deferred updates. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
+import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
 import { runGrove } from '../support/grove-cli.js';
 import { buildBusyboxImage, writeOciLayoutArchive } from '../support/image-builder.js';
 import {
@@ -56,8 +56,9 @@ function round(n: number, digits = 1): number {
 async function waitNodesReady(server: ServerNode, names: string[]): Promise<void> {
   await waitFor(
     async () => {
-      const nodes = await server.api<{ name: string; ready: boolean }[]>('GET', '/v1/nodes');
-      return names.every((n) => nodes.some((node) => node.name === n && node.ready));
+      const { items } = await server.api<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>('GET', '/api/v1/nodes');
+      const ready = (name: string) => items.some((node) => node.metadata.name === name && node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return names.every(ready);
     },
     30_000,
     `nodes ${names.join(', ')} Ready`,
@@ -224,11 +225,16 @@ spec:
 `;
 }
 
+/** The Pods of Deployment `app` (its template labels them app=<name>). */
+async function podsOf(server: ServerNode, app: string): Promise<{ status?: { phase?: string } }[]> {
+  return (await server.api<{ items: { status?: { phase?: string } }[] }>('GET', `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(`app=${app}`)}`)).items;
+}
+
 /** Polls the API (not the CLI, whose start would dominate) every 20 ms until the pod runs. */
 async function untilRunning(server: ServerNode, app: string, start: bigint): Promise<number> {
   for (;;) {
-    const pods = await server.api<{ phase: string }[]>('GET', `/v1/pods?app=${app}`);
-    if (pods.some((p) => p.phase === 'Running')) return elapsedMs(start);
+    const pods = await podsOf(server, app);
+    if (pods.some((p) => p.status?.phase === 'Running')) return elapsedMs(start);
     if (elapsedMs(start) > 60_000) throw new Error(`${app} not Running after 60 s: ${JSON.stringify(pods)}\n${server.log()}`);
     await sleep(20);
   }
@@ -241,11 +247,11 @@ async function untilRunning(server: ServerNode, app: string, start: bigint): Pro
  * together with the previous pod's teardown.
  */
 async function removeApp(server: ServerNode, app: string): Promise<void> {
-  await server.api('DELETE', `/v1/apps/${app}`);
+  await server.api('DELETE', `/apis/apps/v1/namespaces/default/deployments/${app}`);
   const sandboxes = join(server.dataDir, 'agent', 'sandboxes');
   await waitFor(
     async () =>
-      (await server.api<unknown[]>('GET', `/v1/pods?app=${app}`)).length === 0 &&
+      (await podsOf(server, app)).length === 0 &&
       (await readdir(join(server.dataDir, 'containers'))).length === 0 &&
       (await readdir(sandboxes).catch(() => [])).length === 0,
     30_000,
@@ -294,13 +300,12 @@ export async function applyLatencyBench(options: { applies: number }): Promise<F
     if (imported.code !== 0) throw new Error(`grove ctr import: ${imported.stderr.trim()}`);
     server = await startServer(dataDir, { agent: true, nodeName: 'bench-server' });
     await waitNodesReady(server, ['bench-server']);
-    const validator = createManifestValidator();
-    const resources = (name: string) => parseManifests(deployment(name), { file: `${name}.yaml` }, { validator });
+    const resources = (name: string) => manifestsToObjects([{ path: `${name}.yaml`, text: deployment(name) }]).objects;
 
     // Warm-up (first snapshot of the image, first container, JIT), then the runc baseline
     // from its bundle.
     const warmStart = process.hrtime.bigint();
-    await server.api('POST', '/v1/apply', { resources: resources('lat-warm') });
+    await server.api('POST', '/v1/apply', { objects: resources('lat-warm') });
     const warm = await untilRunning(server, 'lat-warm', warmStart);
     const runc = await runcBaseline(dataDir, workDir, options.applies);
     await removeApp(server, 'lat-warm');
@@ -312,7 +317,7 @@ export async function applyLatencyBench(options: { applies: number }): Promise<F
     for (let i = 0; i < options.applies; i++) {
       // Parsing happens before the clock starts: this series is about server and agent.
       const name = `lat-h-${i}`;
-      const body = { resources: resources(name) };
+      const body = { objects: resources(name) };
       const start = process.hrtime.bigint();
       await server.api('POST', '/v1/apply', body);
       post.push(elapsedMs(start));

@@ -13,7 +13,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createManifestValidator, parseManifests } from '../../src/core/manifests/index.js';
+import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
 import { REPO_ROOT, runGrove } from '../support/grove-cli.js';
 import { hollowDaemonSet } from '../support/hollow.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
@@ -208,9 +208,8 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     const retriedNodes = joined.filter((j) => j.busy + j.dropped > 0).length;
     const maxRetries = Math.max(0, ...joined.map((j) => j.busy + j.dropped));
 
-    const validator = createManifestValidator();
     const apply = (version: string): Promise<unknown> =>
-      server.api('POST', '/v1/apply', { resources: parseManifests(hollowDaemonSet(APP, version), { file: 'fanout.yaml' }, { validator }) });
+      server.api('POST', '/v1/apply', { objects: manifestsToObjects([{ path: 'fanout.yaml', text: hollowDaemonSet(APP, version) }]).objects });
     type Converged = { hash?: string; error?: string; times: number[]; missing: number; rssBytes: number };
     const converge = (notHash?: string): Promise<Converged[]> =>
       Promise.all(workers.map((w) => w.request<Converged>({ type: 'wait', app: APP, ...(notHash ? { notHash } : {}), timeoutMs }, 'converged', timeoutMs + 10_000)));

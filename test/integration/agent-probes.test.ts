@@ -15,7 +15,7 @@ import { factsProvider } from '../../agent/src/agent/facts.js';
 import type { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { openLocalRuntime } from '../../src/cli/local-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { Probe, ProbeHandler } from '../../src/core/model.js';
+import type { Probe, ProbeHandler } from '../../src/core/resolved-pod.js';
 import { topicsFor } from '../../src/core/topics.js';
 import { encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';

@@ -6,7 +6,7 @@ import { plan } from '../../agent/src/agent/plan/plan.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { AppDependency } from '../../src/core/model.js';
+import type { AppDependency } from '../../src/core/resolved-pod.js';
 import type { ContainerStatus, PodStatus } from '../../src/core/wire-types.js';
 import { formatDependsOn } from '../../src/core/objects/annotations.js';
 import { container as podContainer, podTarget, type PodDesc, type WirePodTarget } from '../support/pod-target.js';

@@ -14,7 +14,7 @@ import {
   type RunObservation,
 } from '../../agent/src/agent/jobs/decide.js';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
-import type { CronSpec, JobSpec } from '../../src/core/model.js';
+import type { CronSpec, JobSpec } from '../../src/core/resolved-pod.js';
 import { container as podContainer, podTarget, type WirePodTarget } from '../support/pod-target.js';
 import type { RestartPolicy } from '../../src/core/objects/pod.js';
 

@@ -4,7 +4,7 @@ import { JobRunner, type CronScheduler } from '../../agent/src/agent/jobs/runner
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { CronSpec, JobSpec } from '../../src/core/model.js';
+import type { CronSpec, JobSpec } from '../../src/core/resolved-pod.js';
 import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
 import type { RestartPolicy } from '../../src/core/objects/pod.js';
 import { MemoryStore } from '../../src/store/memory-store.js';

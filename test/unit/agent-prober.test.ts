@@ -5,7 +5,7 @@ import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.
 import { containerStatus } from '../../agent/src/agent/status.js';
 import type { Failure } from '../../agent/src/agent/plan/steps.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { ContainerProbes, Probe, ProbeHandler } from '../../src/core/model.js';
+import type { ContainerProbes, Probe, ProbeHandler } from '../../src/core/resolved-pod.js';
 import type { ContainerStatus } from '../../src/core/wire-types.js';
 import { container, podTarget, type Container, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
 

@@ -9,7 +9,7 @@ import { checkHostPortsFree as checkRequest, sandboxNetworkKey as requestKey } f
 import { sandboxRequestOf } from '../../agent/src/agent/plan/pod-fields.js';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { ContainerPort } from '../../src/core/model.js';
+import type { ContainerPort } from '../../src/core/resolved-pod.js';
 import { container as podContainer, podTarget, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
 
 function pod(name: string, d: PodDesc = {}, ports?: ContainerPort[]): WirePodTarget {

@@ -14,7 +14,7 @@ import { expandVars } from '../../agent/src/agent/var-expansion.js';
 import { resolveEnvBySource } from '../../agent/src/agent/volumes/config-env.js';
 import { escapeK8sVars, expandK8sVars } from '../../src/core/manifests/k8s-expand.js';
 import { podFromSchema1 } from '../../src/core/wire-target-schema1.js';
-import type { EnvVar } from '../../src/core/model.js';
+import type { EnvVar } from '../../src/core/resolved-pod.js';
 import type { PodTarget } from '../../src/core/wire-types.js';
 import { container, podTarget } from '../support/pod-target.js';
 

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { PodTemplate } from '../../src/core/model.js';
 import type { AnyObject } from '../../src/core/objects/changes.js';
 import type { PodSpec } from '../../src/core/objects/pod.js';
 import type { WirePodTarget } from '../../src/core/objects/wire.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { decodeConfigMessage, openConfigBundle } from '../../src/core/wire-config.js';
-import { collectConfigRefs, type ConfigObject } from '../../src/core/config-refs.js';
+import { collectConfigRefs, type ConfigObject, type ReferencingPod } from '../../src/core/config-refs.js';
 import { bundleDigest, ConfigDistributor, podConfigRefs, type ConfigPlanInput } from '../../src/server/config-distributor.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import { createHmac } from 'node:crypto';
@@ -14,15 +13,16 @@ import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { newNodeKey } from '../../src/server/node-keys.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { app, fixtureClock } from './server-fixtures.js';
+import { fixtureClock } from './server-fixtures.js';
 
-function template(t: Partial<PodTemplate>): PodTemplate {
-  return { ...app('x').spec.template, ...t };
+/** A pod's references as collectConfigRefs reads them (one plain container unless told otherwise). */
+function template(t: object): ReferencingPod {
+  return { containers: [{ env: [] }], ...t } as ReferencingPod;
 }
 
 describe('collectConfigRefs', () => {
   it('finds volumes, env valueFrom and envFrom of containers and init containers, once each, sorted', () => {
-    const main = app('x').spec.template.containers[0]!;
+    const main = { env: [] };
     const refs = collectConfigRefs([
       template({
         volumes: [

@@ -35,6 +35,8 @@ describe('rollout numbers (Kubernetes rounding)', () => {
     expect(rollingNumbers({ maxSurge: 0, maxUnavailable: '10%' }, 3, { daemonSet: false, hostPorts: false })).toEqual({ maxSurge: 0, maxUnavailable: 1 });
     expect(rollingNumbers(undefined, 1, { daemonSet: false, hostPorts: true })).toEqual({ maxSurge: 1, maxUnavailable: 1 });
     expect(rollingNumbers({ maxSurge: 0, maxUnavailable: '50%' }, 3, { daemonSet: true, hostPorts: false })).toEqual({ maxSurge: 0, maxUnavailable: 2 });
+    // A DaemonSet's new pod lands beside its old one: with a hostPort it can never surge.
+    expect(rollingNumbers({ maxSurge: 1, maxUnavailable: 0 }, 3, { daemonSet: true, hostPorts: true })).toEqual({ maxSurge: 0, maxUnavailable: 1 });
   });
 });
 

@@ -1,11 +1,16 @@
+/** seccomp profiles in manifests → objects (ported from the 0.1 parser's tests), and the shared seccomp checks. */
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { App } from '../../src/core/model.js';
 import { checkLocalhostProfile, decodeSeccompProfile, parseSecurityOpt } from '../../src/core/seccomp-ref.js';
-import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
-import { buildNodePods, canonicalJson, templateHash } from '../../src/server/targets.js';
-import { validateResources } from '../../src/server/validate.js';
-import { parseApps, thrownMessage } from './manifest-fixtures.js';
+import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function parse(text: string): any[] {
+  const r = manifestsToObjects([{ path: 'app.yaml', text }]);
+  expect(r.problems.map((p) => p.text)).toEqual([]);
+  return r.objects;
+}
+const problems = (text: string) => manifestsToObjects([{ path: 'app.yaml', text }]).problems.map((p) => p.text).join('\n');
 
 type Profile = Record<string, string>;
 /** A Deployment of two containers, main and side; the profiles given go on the pod and on main. */
@@ -19,53 +24,27 @@ function deployment(podProfile?: Profile, mainProfile?: Profile, withInit = fals
 const UNCONFINED = { type: 'Unconfined' };
 const RUNTIME_DEFAULT = { type: 'RuntimeDefault' };
 const localhost = (localhostProfile: string) => ({ type: 'Localhost', localhostProfile });
-const containers = (text: string) => parseApps(text)[0]!.spec.template.containers.map((c) => c.seccompProfile);
-
-/** The target a node gets for the app's one pod, through the API check and the CBOR codec. */
-function nodeTarget(app: App) {
-  const [validated] = validateResources(JSON.parse(JSON.stringify([app]))) as App[];
-  expect(canonicalJson(validated)).toBe(canonicalJson(app));
-  const assignment = { kind: 'Pod' as const, meta: { name: 'web-1', labels: {}, annotations: {} }, app: 'web', node: 'n', templateHash: templateHash(app) };
-  const pods = buildNodePods('n', [assignment], [app]);
-  return decodeNodeTarget(encodeMessage(makeNodeTarget({ cluster: 'c', node: 'n', revision: 1, pods, issuedAt: new Date(0).toISOString() }))).pods[0]!;
-}
+const profiles = (text: string) => parse(text)[0].spec.template.spec.containers.map((c: any) => c.securityContext?.seccompProfile);
 
 describe('Kubernetes securityContext.seccompProfile', () => {
-  it('RuntimeDefault (written or not) leaves the template as it was: same hash, nothing in the target', () => {
-    const plain = parseApps(deployment())[0]!;
-    const explicit = parseApps(deployment(RUNTIME_DEFAULT, RUNTIME_DEFAULT))[0]!;
-    expect(templateHash(explicit)).toBe(templateHash(plain));
-    expect(nodeTarget(plain).containers[0]).not.toHaveProperty('seccompProfile');
-  });
-
-  it('the pod level applies to every container (init containers too); a container\'s own wins', () => {
-    const app = parseApps(deployment(UNCONFINED, RUNTIME_DEFAULT, true))[0]!;
-    expect(app.spec.template.containers.map((c) => c.seccompProfile)).toEqual([undefined, { type: 'Unconfined' }]);
-    expect(app.spec.template.initContainers![0]!.seccompProfile).toEqual({ type: 'Unconfined' });
-    expect(containers(deployment(localhost('profiles/audit.json'), UNCONFINED))).toEqual([
-      { type: 'Unconfined' },
-      { type: 'Localhost', localhostProfile: 'profiles/audit.json' },
-    ]);
-  });
-
-  it('Unconfined and Localhost reach the node in its target, through the API check', () => {
-    const app = parseApps(deployment(localhost('strict.json'), UNCONFINED))[0]!;
-    expect(nodeTarget(app).containers.map((c) => c.seccompProfile)).toEqual([{ type: 'Unconfined' }, { type: 'Localhost', localhostProfile: 'strict.json' }]);
-    expect(templateHash(app)).not.toBe(templateHash(parseApps(deployment())[0]!));
+  it('is kept as written at the pod and container level (the node applies the pod\'s where a container has none)', () => {
+    const [d] = parse(deployment(UNCONFINED, RUNTIME_DEFAULT, true));
+    expect(d.spec.template.spec.securityContext).toEqual({ seccompProfile: { type: 'Unconfined' } });
+    expect(profiles(deployment(localhost('profiles/audit.json'), UNCONFINED))).toEqual([{ type: 'Unconfined' }, undefined]);
   });
 
   it('refuses what Kubernetes refuses, and paths that would leave <data-dir>/seccomp/', () => {
-    expect(thrownMessage(() => parseApps(deployment(undefined, { type: 'Localhost' })))).toContain('securityContext.seccompProfile.localhostProfile: is required when type is Localhost');
-    expect(thrownMessage(() => parseApps(deployment({ type: 'Unconfined', localhostProfile: 'x.json' })))).toContain('spec.template.spec.securityContext.seccompProfile.localhostProfile: can only be set when type is Localhost');
-    expect(thrownMessage(() => parseApps(deployment(undefined, localhost('../../etc/x.json'))))).toContain('must stay inside the node\'s <data-dir>/seccomp/');
-    expect(thrownMessage(() => parseApps(deployment(undefined, localhost('/etc/x.json'))))).toContain('must be relative');
-    expect(thrownMessage(() => parseApps(deployment(undefined, { type: 'Default' })))).toContain('must be RuntimeDefault, Unconfined or Localhost');
+    expect(problems(deployment(undefined, { type: 'Localhost' }))).toContain('securityContext.seccompProfile.localhostProfile: required field is missing');
+    expect(problems(deployment({ type: 'Unconfined', localhostProfile: 'x.json' }))).toContain('spec.template.spec.securityContext.seccompProfile.localhostProfile: can only be set when type is Localhost');
+    expect(problems(deployment(undefined, localhost('../../etc/x.json')))).toContain('must be a plain path relative to the node\'s <data-dir>/seccomp/');
+    expect(problems(deployment(undefined, localhost('/etc/x.json')))).toContain('"/etc/x.json" must be a plain path relative');
+    expect(problems(deployment(undefined, { type: 'Default' }))).toContain('must be RuntimeDefault, Unconfined or Localhost');
   });
 });
 
 describe('compose security_opt', () => {
-  const service = (opts: string) => `services:\n  web:\n    image: busybox\n    security_opt: ${opts}\n`;
-  const seccomp = (opts: string) => parseApps(service(opts))[0]!.spec.template.containers[0]!.seccompProfile;
+  const service = (opts: string) => `services:\n  web:\n    image: busybox\n    restart: always\n    security_opt: ${opts}\n`;
+  const seccomp = (opts: string) => profiles(service(opts))[0];
 
   it("takes docker's spellings", () => {
     expect(seccomp('["seccomp:unconfined"]')).toEqual({ type: 'Unconfined' });
@@ -75,10 +54,10 @@ describe('compose security_opt', () => {
   });
 
   it('refuses the rest by name', () => {
-    expect(thrownMessage(() => parseApps(service('["apparmor:unconfined"]')))).toContain('security_opt[0]: "apparmor:unconfined" is not supported yet');
-    expect(thrownMessage(() => parseApps(service('["no-new-privileges:false"]')))).toContain('no-new-privileges=false is not supported');
-    expect(thrownMessage(() => parseApps(service('["seccomp:/etc/docker/seccomp.json"]')))).toContain("must be relative to the node's <data-dir>/seccomp/");
-    expect(thrownMessage(() => parseApps(service('["seccomp:unconfined", "seccomp:a.json"]')))).toContain('security_opt[1]: only one seccomp entry is allowed');
+    expect(problems(service('["apparmor:unconfined"]'))).toContain('security_opt[0]: "apparmor:unconfined" is not supported yet');
+    expect(problems(service('["no-new-privileges:false"]'))).toContain('no-new-privileges=false is not supported');
+    expect(problems(service('["seccomp:/etc/docker/seccomp.json"]'))).toContain("must be relative to the node's <data-dir>/seccomp/");
+    expect(problems(service('["seccomp:unconfined", "seccomp:a.json"]'))).toContain('security_opt[1]: only one seccomp entry is allowed');
   });
 });
 

@@ -1,12 +1,16 @@
+/** Start order in manifests → objects: init containers, compose depends_on and healthchecks (ported from the 0.1 parser's tests). */
 import { describe, expect, it } from 'vitest';
-import { parseApps } from './manifest-fixtures.js';
-import type { App } from '../../src/core/model.js';
-import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import { encodeMessage } from '../../src/core/wire.js';
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
-import { buildNodePods, templateHash } from '../../src/server/targets.js';
-import { validateResources } from '../../src/server/validate.js';
+import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
 
-const parse = (text: string, file = 'app.yaml') => parseApps(text, { file });
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function parse(text: string, file = 'app.yaml'): any[] {
+  const r = manifestsToObjects([{ path: file, text }]);
+  expect(r.problems.map((p) => p.text)).toEqual([]);
+  return r.objects;
+}
+const problems = (text: string, file = 'app.yaml') => manifestsToObjects([{ path: file, text }]).problems.map((p) => p.text).join('\n');
 
 const deployment = (podExtra: string, kind = 'Deployment') => `apiVersion: apps/v1
 kind: ${kind}
@@ -32,43 +36,20 @@ const twoInits = `      initContainers:
           env: [{ name: STEP, value: "2" }]
 `;
 
-/** The apps through the API's validation and the server's targets, as a node receives them. */
-function onTheWire(apps: App[]) {
-  const validated = validateResources(JSON.parse(JSON.stringify(apps))) as App[];
-  const pods = buildNodePods(
-    'n1',
-    validated.map((a) => ({ meta: { name: `${a.meta.name}-x` }, app: a.meta.name, node: 'n1', templateHash: templateHash(a) }) as never),
-    validated,
-  );
-  return decodeNodeTarget(encodeMessage(makeNodeTarget({ cluster: 'c', node: 'n1', revision: 1, pods, issuedAt: '2025-01-01T00:00:00.000Z' }))).pods;
-}
-
 describe('Kubernetes initContainers', () => {
-  it('reads them like containers and carries them to the node', () => {
-    const [app] = parse(deployment(twoInits));
-    expect(app!.spec.template.initContainers!.map((c) => [c.name, c.command, c.env])).toEqual([
-      ['setup', ['sh', '-c', 'echo setup'], []],
+  it('are kept as written', () => {
+    const [d] = parse(deployment(twoInits));
+    expect(d.spec.template.spec.initContainers.map((c: any) => [c.name, c.command, c.env])).toEqual([
+      ['setup', ['sh', '-c', 'echo setup'], undefined],
       ['migrate', undefined, [{ name: 'STEP', value: '2' }]],
     ]);
-    const [pod] = onTheWire([app!]);
-    expect(pod!.initContainers!.map((c) => c.name)).toEqual(['setup', 'migrate']);
-    expect(pod!.containers.map((c) => c.name)).toEqual(['app']);
-  });
-
-  it('leaves templates without them (and their hash) as they were', () => {
-    const [app] = parse(deployment(''));
-    expect(app!.spec.template).not.toHaveProperty('initContainers');
-    const [pod] = onTheWire([app!]);
-    expect(pod).not.toHaveProperty('initContainers');
-    expect(pod).not.toHaveProperty('dependsOn');
+    expect(parse(deployment(''))[0].spec.template.spec).not.toHaveProperty('initContainers');
   });
 
   it('rejects a name shared with a main container, probes, and Job pods', () => {
-    expect(() => parse(deployment('      initContainers:\n        - name: app\n          image: busybox\n'))).toThrow(
-      /initContainers\[0\]\.name.*"app" is also the name of a container of this pod/,
-    );
-    expect(() => parse(deployment('      initContainers:\n        - name: i\n          image: busybox\n          readinessProbe: { exec: { command: ["true"] } }\n'))).toThrow(
-      /initContainers\[0\]\.readinessProbe.*init containers cannot have probes/,
+    expect(problems(deployment('      initContainers:\n        - name: app\n          image: busybox\n'))).toMatch(/initContainers\[0\]\.name.*"app" is also the name of a container of this pod/);
+    expect(problems(deployment('      initContainers:\n        - name: i\n          image: busybox\n          readinessProbe: { exec: { command: ["true"] } }\n'))).toMatch(
+      /initContainers\[0\]\.readinessProbe: init containers cannot have probes/,
     );
     const job = `apiVersion: batch/v1
 kind: Job
@@ -80,74 +61,47 @@ spec:
       initContainers: [{ name: i, image: busybox }]
       containers: [{ name: main, image: busybox }]
 `;
-    expect(() => parse(job)).toThrow(/initContainers.*is not supported on Job pods yet/);
-  });
-
-  it('the API refuses the same mistakes from clients that skip the manifest layer', () => {
-    const [app] = parse(deployment(twoInits));
-    const bad = JSON.parse(JSON.stringify(app));
-    bad.spec.template.initContainers[1].name = 'app';
-    expect(() => validateResources([bad])).toThrow(/initContainers\[1\]\.name: "app" is also the name of a container/);
-    const probed = JSON.parse(JSON.stringify(app));
-    probed.spec.template.initContainers[0].probes = { readiness: { exec: { command: ['true'] }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1, successThreshold: 1 } };
-    expect(() => validateResources([probed])).toThrow(/init containers cannot have probes/);
+    expect(problems(job)).toMatch(/initContainers.*is not supported on Job pods yet/);
   });
 });
 
 const compose = (services: string) => parse(`services:\n${services}`, 'compose.yaml');
+const composeProblems = (services: string) => problems(`services:\n${services}`, 'compose.yaml');
 
 describe('compose depends_on', () => {
-  it('maps the short and the long form to dependsOn', () => {
-    const apps = compose(`  db:
+  it('maps the short and the long form to the grove.io/depends-on annotation of the pod template', () => {
+    const objects = compose(`  db:
     image: busybox
+    restart: always
     healthcheck: { test: ["CMD", "true"] }
   migrate:
     image: busybox
   web:
     image: busybox
+    restart: always
     depends_on:
       db: { condition: service_healthy }
       migrate: { condition: service_completed_successfully }
   worker:
     image: busybox
+    restart: always
     depends_on: [db, web]
 `);
-    const byName = new Map(apps.map((a) => [a.meta.name, a.spec.template.dependsOn]));
-    expect(byName.get('web')).toEqual([
-      { app: 'db', condition: 'healthy' },
-      { app: 'migrate', condition: 'completed' },
-    ]);
-    expect(byName.get('worker')).toEqual([
-      { app: 'db', condition: 'started' },
-      { app: 'web', condition: 'started' },
-    ]);
+    const byName = new Map(objects.map((o) => [o.metadata.name, o.spec.template.metadata.annotations?.['grove.io/depends-on']]));
+    expect(byName.get('web')).toBe('db:healthy,migrate:completed');
+    expect(byName.get('worker')).toBe('db:started,web:started');
     expect(byName.get('db')).toBeUndefined();
-    const pods = onTheWire(apps);
-    expect(pods.find((p) => p.app === 'web')!.dependsOn).toEqual(byName.get('web'));
   });
 
   it('names the file and field of a missing service, a cycle, a self-dependency and service_healthy without healthcheck', () => {
-    expect(() => compose('  web:\n    image: busybox\n    depends_on: [db]\n')).toThrow(/compose\.yaml.*services\.web\.depends_on\[0\].*"db" is not a service of this file/);
-    expect(() => compose('  web:\n    image: busybox\n    depends_on: { db: { condition: service_started, required: false } }\n')).not.toThrow();
-    expect(() => compose('  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n    depends_on: [a]\n')).toThrow(
-      /compose\.yaml.*services\.a\.depends_on.*forms a cycle: a → b → a/,
-    );
-    expect(() => compose('  a:\n    image: busybox\n    depends_on: [a]\n')).toThrow(/cannot depend on itself/);
-    expect(() => compose('  db:\n    image: busybox\n  web:\n    image: busybox\n    depends_on: { db: { condition: service_healthy } }\n')).toThrow(
+    expect(composeProblems('  web:\n    image: busybox\n    depends_on: [db]\n')).toMatch(/compose\.yaml.*services\.web\.depends_on\[0\].*"db" is not a service of this file/);
+    expect(compose('  web:\n    image: busybox\n    depends_on: { db: { condition: service_started, required: false } }\n')).toHaveLength(1);
+    expect(composeProblems('  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n    depends_on: [a]\n')).toMatch(/compose\.yaml.*services\.a\.depends_on.*forms a cycle: a → b → a/);
+    expect(composeProblems('  a:\n    image: busybox\n    depends_on: [a]\n')).toMatch(/cannot depend on itself/);
+    expect(composeProblems('  db:\n    image: busybox\n  web:\n    image: busybox\n    depends_on: { db: { condition: service_healthy } }\n')).toMatch(
       /depends_on\.db\.condition.*service_healthy needs a healthcheck on service "db"/,
     );
-    expect(() => compose('  db:\n    image: busybox\n  web:\n    image: busybox\n    depends_on: { db: { condition: later } }\n')).toThrow(/must be one of service_started/);
-  });
-
-  it('the API refuses a dependency cycle among the applied apps and a self-dependency', () => {
-    const apps = compose('  a:\n    image: busybox\n  b:\n    image: busybox\n    depends_on: [a]\n');
-    const raw = JSON.parse(JSON.stringify(apps));
-    raw[0].spec.template.dependsOn = [{ app: 'b', condition: 'started' }];
-    expect(() => validateResources(raw)).toThrow(/dependsOn forms a cycle: a → b → a/);
-    raw[0].spec.template.dependsOn = [{ app: 'a', condition: 'started' }];
-    expect(() => validateResources(raw)).toThrow(/dependsOn\[0\]\.app: an app cannot depend on itself/);
-    raw[0].spec.template.dependsOn = [{ app: 'b', condition: 'soon' }];
-    expect(() => validateResources(raw)).toThrow(/condition: expected one of started, healthy, completed/);
+    expect(composeProblems('  db:\n    image: busybox\n  web:\n    image: busybox\n    depends_on: { db: { condition: later } }\n')).toMatch(/must be one of service_started/);
   });
 });
 
@@ -160,14 +114,16 @@ describe('compose healthcheck', () => {
     failureThreshold: failures,
     successThreshold: 1,
   });
+  const container = (services: string) => compose(services)[0].spec.template.spec.containers[0];
 
   it('is a readiness probe only under restart "no", with docker defaults', () => {
-    const [app] = compose('  web:\n    image: busybox\n    healthcheck:\n      test: ["CMD", "wget", "-q", "localhost"]\n');
-    expect(app!.spec.template.containers[0]!.probes).toEqual({ readiness: probe(['wget', '-q', 'localhost'], 30, 30, 3) });
+    const c = container('  web:\n    image: busybox\n    healthcheck:\n      test: ["CMD", "wget", "-q", "localhost"]\n');
+    expect(c.readinessProbe).toEqual(probe(['wget', '-q', 'localhost'], 30, 30, 3));
+    expect(c).not.toHaveProperty('livenessProbe');
   });
 
   it('adds liveness and a startup probe for start_period when the service restarts', () => {
-    const [app] = compose(`  web:
+    const c = container(`  web:
     image: busybox
     restart: always
     healthcheck:
@@ -178,25 +134,20 @@ describe('compose healthcheck', () => {
       start_period: 1m
 `);
     const sh = ['/bin/sh', '-c', 'test -f /tmp/up'];
-    expect(app!.spec.template.containers[0]!.probes).toEqual({
-      readiness: probe(sh, 10, 2, 5),
-      liveness: probe(sh, 10, 2, 5),
-      startup: probe(sh, 10, 2, 11),
-    });
+    expect([c.readinessProbe, c.livenessProbe, c.startupProbe]).toEqual([probe(sh, 10, 2, 5), probe(sh, 10, 2, 5), probe(sh, 10, 2, 11)]);
   });
 
   it('takes a plain string as a shell command; NONE and disable mean no probes', () => {
-    const [app] = compose('  web:\n    image: busybox\n    healthcheck: { test: "nc -z localhost 80", interval: 1s }\n');
-    expect(app!.spec.template.containers[0]!.probes!.readiness).toMatchObject({ exec: { command: ['/bin/sh', '-c', 'nc -z localhost 80'] } });
-    expect(compose('  web:\n    image: busybox\n    healthcheck: { test: ["NONE"] }\n')[0]!.spec.template.containers[0]).not.toHaveProperty('probes');
-    expect(compose('  web:\n    image: busybox\n    healthcheck: { test: "true", disable: true }\n')[0]!.spec.template.containers[0]).not.toHaveProperty('probes');
+    expect(container('  web:\n    image: busybox\n    healthcheck: { test: "nc -z localhost 80", interval: 1s }\n').readinessProbe).toMatchObject({ exec: { command: ['/bin/sh', '-c', 'nc -z localhost 80'] } });
+    expect(container('  web:\n    image: busybox\n    healthcheck: { test: ["NONE"] }\n')).toEqual({ name: 'web', image: 'busybox' });
+    expect(container('  web:\n    image: busybox\n    healthcheck: { test: "true", disable: true }\n')).toEqual({ name: 'web', image: 'busybox' });
   });
 
   it('refuses what it cannot run', () => {
-    expect(() => compose('  web:\n    image: busybox\n    healthcheck: { test: ["RUN", "x"] }\n')).toThrow(/healthcheck\.test\[0\].*"RUN" must be "CMD", "CMD-SHELL" or "NONE"/);
-    expect(() => compose('  web:\n    image: busybox\n    healthcheck: { interval: 5s }\n')).toThrow(/healthcheck.*needs a test/);
-    expect(() => compose('  web:\n    image: busybox\n    healthcheck: { test: "true", interval: soon }\n')).toThrow(/healthcheck\.interval.*is not a duration/);
-    expect(() => compose('  web:\n    image: busybox\n    healthcheck: { test: "true", retries: 0 }\n')).toThrow(/retries/);
+    expect(composeProblems('  web:\n    image: busybox\n    healthcheck: { test: ["RUN", "x"] }\n')).toMatch(/healthcheck\.test\[0\].*"RUN" must be "CMD", "CMD-SHELL" or "NONE"/);
+    expect(composeProblems('  web:\n    image: busybox\n    healthcheck: { interval: 5s }\n')).toMatch(/healthcheck.*needs a test/);
+    expect(composeProblems('  web:\n    image: busybox\n    healthcheck: { test: "true", interval: soon }\n')).toMatch(/healthcheck\.interval.*is not a duration/);
+    expect(composeProblems('  web:\n    image: busybox\n    healthcheck: { test: "true", retries: 0 }\n')).toMatch(/retries/);
   });
 });
 

@@ -18,8 +18,7 @@ import { NodeReports } from '../../src/server/objects/node-reports.js';
 import { StatusWriter } from '../../src/server/objects/status-writer.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { StatusCache } from '../../src/server/status-cache.js';
-import { Mutex } from '../../src/server/mutex.js';
-import { encStatus, fixtureClock, nodeRecord, nodeStatus as statusMessage } from './server-fixtures.js';
+import { encStatus, fixtureClock, nodeStatus as statusMessage } from './server-fixtures.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { Outcome } from '../../src/core/batcher.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -207,37 +206,33 @@ describe('NodeReports', () => {
 });
 
 describe('StatusCache with Node objects', () => {
-  it('writes the Ready condition on flips only, facts once, and leaves 0.1 records to the old path', async () => {
+  it('writes the Ready condition on flips only, and facts once', async () => {
     const store = new MemoryStore();
     await store.open();
     const clock = fixtureClock();
     const objects = new ObjectStore({ store, clock });
     const token = (await createJoinToken(store, { ttlSeconds: 3600, caFingerprint: undefined, now: new Date(clock.now()) })).token;
     ok((await new NodeRegistry(objects).joinBatch([{ token, nodeName: 'pi-1' }], new Date(clock.now())))[0]);
-    await store.commit([{ type: 'put', key: 'nodes/old-1', value: nodeRecord('old-1') }]);
     const writer = new StatusWriter({ objects, clock, logger: silentLogger() });
     const reports = new NodeReports(objects, writer);
     const pendingReports: Promise<void>[] = [];
-    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), reportNode: (n, r, f) => pendingReports.push(reports.report(n, r, f)) });
+    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, reportNode: (n, r, f) => pendingReports.push(reports.report(n, r, f)) });
     await cache.start();
     const settle = async () => {
-      await cache.idle();
       await Promise.all(pendingReports.splice(0));
       await writer.flush();
     };
     const T = (node: string) => `grove/v1/test/nodes/${node}/status`;
     cache.handleMessage(T('pi-1'), encStatus(statusMessage('pi-1', { seq: 1, arch: 'arm64' })));
-    cache.handleMessage(T('old-1'), encStatus(statusMessage('old-1', { seq: 1 })));
     await settle();
     const n = (await objects.get({ kind: 'Node', name: 'pi-1' }))!;
     expect(n.status?.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True', lastTransitionTime: '2025-05-01T00:00:00Z' });
     expect(n.metadata.labels).toMatchObject({ 'kubernetes.io/arch': 'arm64' });
-    expect((await store.get<{ ready?: boolean }>('nodes/old-1'))?.value.ready).toBe(true);
     const version = n.metadata.resourceVersion;
     for (let seq = 2; seq < 10; seq++) {
       clock.advance(15_000);
       cache.handleMessage(T('pi-1'), encStatus({ ...statusMessage('pi-1', { seq, arch: 'arm64', memoryAvailableBytes: seq }), heartbeat: true }));
-      await cache.sweep();
+      cache.sweep();
       await settle();
     }
     // Heartbeats (free memory moving) never rewrite the Node object.
@@ -247,12 +242,12 @@ describe('StatusCache with Node objects', () => {
     // The API serves the last heartbeat's time from memory (the 8th, 120 s later).
     expect(withLastHeartbeat(stored, cache.lastReportAt('pi-1')).status?.conditions?.[0]).toMatchObject({ status: 'True', lastHeartbeatTime: '2025-05-01T00:02:00Z', lastTransitionTime: '2025-05-01T00:00:00Z' });
     clock.advance(60_000);
-    await cache.sweep();
+    cache.sweep();
     await settle();
     expect((await objects.get({ kind: 'Node', name: 'pi-1' }))?.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'NodeStatusUnknown' });
     // A restarted server reads readiness from the Node object.
-    const again = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex() });
+    const again = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock });
     await again.start();
-    expect(again.anyNotReady()).toBe(true);
+    expect(again.view('pi-1')).toMatchObject({ ready: false, notReadySince: '2025-05-01T00:02:40.000Z' });
   });
 });

@@ -12,7 +12,6 @@ import { NodeRegistry } from '../../src/server/objects/node-registry.js';
 import { NodeReports } from '../../src/server/objects/node-reports.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { StatusWriter } from '../../src/server/objects/status-writer.js';
-import { Mutex } from '../../src/server/mutex.js';
 import { createJoinToken } from '../../src/server/security/tokens.js';
 import { StatusCache } from '../../src/server/status-cache.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -61,13 +60,12 @@ describe('TargetApplied from the StatusCache', () => {
     const reports = new NodeReports(objects, writer);
     const pending: Promise<void>[] = [];
     let target = 5;
-    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), targetRevision: () => target, reportNode: (n, r, f) => pending.push(reports.report(n, r, f)) });
+    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, targetRevision: () => target, reportNode: (n, r, f) => pending.push(reports.report(n, r, f)) });
     await cache.start();
     let seq = 0;
     const status = async (observedRevision: number, heartbeat = true) => {
       clock.advance(1000);
       cache.handleMessage('grove/v1/test/nodes/pi-1/status', encStatus({ ...statusMessage('pi-1', { seq: ++seq, observedRevision }), heartbeat }));
-      await cache.idle();
       await Promise.all(pending.splice(0));
       await writer.flush();
     };

@@ -45,3 +45,14 @@ describe('ObjectStore over a SealedStore', () => {
     expect((await objects.get({ kind: 'Secret', namespace: 'default', name: 'db' }))?.data).toEqual((secret as { data: unknown }).data);
   });
 });
+
+describe('ObjectStore: keys that look like JavaScript internals', () => {
+  it('keeps a "__proto__" data key as data, without touching the prototype', async () => {
+    const objects = new ObjectStore({ store: new MemoryStore(), clock: new ManualClock() });
+    const cm = JSON.parse('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"default"},"data":{"__proto__":"x"}}') as AnyObject;
+    await objects.commit([{ op: 'put', object: namespace('default') }, { op: 'put', object: cm }]);
+    const data = (await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'c' }))?.data as Record<string, string>;
+    expect(Object.keys(data)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+  });
+});

@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { clipText, MAX_QUOTED_CHARS, quoteValue } from '../../src/core/quote.js';
-import { validateResources } from '../../src/server/validate.js';
+import { admitObject } from '../../src/server/objects/admit.js';
+import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
+import type { KindName } from '../../src/core/objects/kinds.js';
 import { parseImageRef } from '../../src/core/image-ref.js';
 import { parseDurationSeconds } from '../../src/core/quantity.js';
 import { updatePolicyFromAnnotations } from '../../src/core/update-policy.js';
-import { parseApps, thrownMessage } from './manifest-fixtures.js';
+import { thrownMessage } from './thrown-message.js';
 import { onePod, targetWith, wireRejection } from './wire-fixtures.js';
 
 const MIB = 1024 * 1024;
 const huge = 'x'.repeat(MIB);
 /** Room for the field path and the sentence around the quoted value. */
 const MESSAGE_ROOM = 400;
+/** The server's Kubernetes-style message names up to 3 causes (a long key is quoted in each). */
+const STATUS_ROOM = 1024;
 
 /** The longest run of the value's character in `message`: how much of the value it quotes. */
 function quotedRun(message: string): number {
@@ -18,10 +22,10 @@ function quotedRun(message: string): number {
 }
 
 /** The message quotes the first 100 characters of a value of `length` and counts the rest. */
-function expectShortQuote(message: string, length = MIB): void {
+function expectShortQuote(message: string, length = MIB, room = MESSAGE_ROOM): void {
   expect(message).toContain(`… (${length} characters)`);
   expect(quotedRun(message)).toBeLessThanOrEqual(MAX_QUOTED_CHARS);
-  expect(message.length).toBeLessThan(MESSAGE_ROOM);
+  expect(message.length).toBeLessThan(room);
 }
 
 describe('quoteValue / clipText', () => {
@@ -42,27 +46,28 @@ describe('quoteValue / clipText', () => {
 });
 
 describe('validation errors quote at most ~100 characters of a 1 MiB value', () => {
-  const apply = (resource: unknown): string => thrownMessage(() => validateResources([resource]));
-  const app = (over: Record<string, unknown>) => ({
-    kind: 'App',
-    meta: { name: 'web', ...over },
-    spec: { kind: 'Deployment', replicas: 1, template: { containers: [{ name: 'c', image: 'busybox' }] } },
+  /** The server's refusal of an object (what POST /v1/apply and the Kubernetes routes answer). */
+  const apply = (object: Record<string, unknown>): string => thrownMessage(() => admitObject(object.kind as KindName, object));
+  const deployment = (meta: Record<string, unknown>) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', ...meta },
+    spec: { selector: { matchLabels: { app: 'w' } }, template: { metadata: { labels: { app: 'w' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
   });
 
   it.each([
-    ['a name', { kind: 'ConfigMap', meta: { name: huge }, data: {} }],
-    ['a label key', app({ labels: { [huge]: 'v' } })],
-    ['an unknown field', { kind: 'ConfigMap', meta: { name: 'c', [huge]: 1 }, data: {} }],
-    ['a ConfigMap key', { kind: 'ConfigMap', meta: { name: 'c' }, data: { [huge]: 'v' } }],
-    ['a kind', { kind: huge, meta: { name: 'c' } }],
-  ])('API (server/validate.ts): %s', (_what, resource) => {
-    expectShortQuote(apply(resource));
+    ['a label key', deployment({ labels: { [huge]: 'v' } })],
+    ['an unknown field', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', [huge]: 1 }, data: {} }],
+    ['a ConfigMap key', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { [huge]: 'v' } }],
+    ['a name', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: huge }, data: {} }],
+  ])('API (objects/admit.ts): %s', (_what, object) => {
+    expectShortQuote(apply(object), MIB, STATUS_ROOM);
   });
 
   // Values with a lower length limit of their own: the longest that limit lets through.
   it('API: an eviction-timeout annotation (at most 64 Ki characters)', () => {
     const long = 'x'.repeat(60_000);
-    expectShortQuote(apply(app({ annotations: { 'grove.io/eviction-timeout': long } })), long.length);
+    expectShortQuote(apply(deployment({ annotations: { 'grove.io/eviction-timeout': long } })), long.length);
   });
 
   it('wire (core/wire*.ts): a relative hostPath (at most 4096 characters)', () => {
@@ -72,7 +77,7 @@ describe('validation errors quote at most ~100 characters of a 1 MiB value', () 
     expect(message).toMatch(/characters\) must be an absolute path$/);
   });
 
-  it('manifests (core/manifests, files up to 1 MiB): an enum value, a label key, a quantity', () => {
+  it('manifests (core/manifests → objects, files up to 1 MiB): an enum value, a label key, a quantity', () => {
     const long = 'x'.repeat(200_000);
     const deployment = (labels: string, memory = '64Mi', policy = 'Always') => `apiVersion: apps/v1
 kind: Deployment
@@ -84,9 +89,14 @@ spec:
     spec:
       containers: [{name: c, image: busybox, imagePullPolicy: "${policy}", resources: {limits: {memory: "${memory}"}}}]
 `;
-    expectShortQuote(thrownMessage(() => parseApps(deployment('a: b', '64Mi', long))), long.length);
-    expectShortQuote(thrownMessage(() => parseApps(deployment(`"${long}": v`))), long.length);
-    expectShortQuote(thrownMessage(() => parseApps(deployment('a: b', long))), long.length);
+    const problems = (text: string): string[] => manifestsToObjects([{ path: 'app.yaml', text }]).problems.map((p) => p.text);
+    expectShortQuote(problems(deployment('a: b', '64Mi', long)).join('\n'), long.length);
+    // A key too long and not a label key: two lines, each quoting it short (in the path and the reason).
+    for (const line of problems(deployment(`"${long}": v`))) expectShortQuote(line, long.length, 2 * MESSAGE_ROOM);
+    // A quantity longer than any quantity may be is refused by its length, without quoting it.
+    const [memory] = problems(deployment('a: b', long));
+    expect(memory).toContain('limits.memory: must be at most 64 characters long');
+    expect(quotedRun(memory!)).toBeLessThanOrEqual(MAX_QUOTED_CHARS);
   });
 
   it('core parsers: image references, durations, update annotations', () => {

@@ -6,10 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decrypt, encrypt, keyId, seal, unseal } from '../../src/core/seal.js';
 import { hasSealedRecords, SealedStore } from '../../src/server/sealed-store.js';
 import { loadSecretKey, secretKeyPath } from '../../src/server/security/secret-key.js';
-import { applyResources, getResource } from '../../src/server/resources.js';
+import { ObjectStore } from '../../src/server/objects/object-store.js';
+import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
+import type { AnyObject } from '../../src/core/objects/changes.js';
+import type { Store } from '../../src/store/store.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { encodeBackup, decodeBackup } from '../../src/store/backup.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import type { Secret } from '../../src/core/model.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -22,7 +25,18 @@ async function tempDir(): Promise<string> {
 }
 
 const VALUE = 's3cr3t-' + randomBytes(6).toString('hex');
-const secret = (name: string, value = VALUE) => ({ kind: 'Secret', meta: { name }, data: { password: value } });
+const b64 = (v: string) => Buffer.from(v).toString('base64');
+const secret = (name: string, value = VALUE) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, data: { password: b64(value) } }) as unknown as AnyObject;
+const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, data: { k: 'v' } } as unknown as AnyObject;
+
+/** Objects over `store` (the default namespace made) and a way to apply them as the server does. */
+async function objectsOver(store: Store) {
+  const objects = new ObjectStore({ store, clock: new ManualClock() });
+  await ensureDefaultNamespace(objects);
+  const apply = (...list: AnyObject[]) => objects.commit(list.map((object) => ({ op: 'put' as const, object })));
+  const password = async (name: string) => Buffer.from(((await objects.get({ kind: 'Secret', namespace: 'default', name }))!.data as Record<string, string>).password!, 'base64').toString();
+  return { objects, apply, password };
+}
 
 describe('seal: AES-256-GCM with authenticated data', () => {
   const key = randomBytes(32);
@@ -78,24 +92,25 @@ describe('secrets key file', () => {
 });
 
 describe('SealedStore', () => {
-  it('keeps only ciphertext in the store and in backups; the API still reads plaintext; re-apply writes nothing', async () => {
+  it('keeps only ciphertext in the store and in backups; the API still reads the Secret; re-apply writes nothing', async () => {
     const raw = new MemoryStore();
     await raw.open();
     const store = new SealedStore(raw, randomBytes(32));
-    await applyResources(store, [secret('db'), { kind: 'ConfigMap', meta: { name: 'c' }, data: { k: 'v' } }], new Date());
-    const rawEntry = (await raw.get('secrets/db'))!;
-    expect(JSON.stringify(rawEntry.value)).not.toContain(VALUE);
-    expect(JSON.stringify(rawEntry.value)).not.toContain('password');
+    const { apply, password } = await objectsOver(store);
+    await apply(secret('db'), configMap);
+    const rawEntry = (await raw.get('secrets/default/db'))!;
+    for (const hidden of [VALUE, b64(VALUE), 'password']) expect(JSON.stringify(rawEntry.value)).not.toContain(hidden);
     expect(rawEntry.value).toMatchObject({ sealed: 1, keyId: store.keyId });
     // ConfigMaps are not secret: stored as they are.
-    expect((await raw.get('configmaps/c'))!.value).toMatchObject({ data: { k: 'v' } });
-    expect((await getResource<Secret>(store, 'Secret', 'db')).data).toEqual({ password: VALUE });
+    expect((await raw.get('configmaps/default/c'))!.value).toMatchObject({ data: { k: 'v' } });
+    expect(await password('db')).toBe(VALUE);
     const backup = encodeBackup(await store.snapshot(), { cluster: 'c', createdAt: new Date() });
     expect(backup.includes(Buffer.from(VALUE))).toBe(false);
-    expect(decodeBackup(backup).entries.find((e) => e.key === 'secrets/db')!.value).toMatchObject({ sealed: 1 });
+    expect(backup.includes(Buffer.from(b64(VALUE)))).toBe(false);
+    expect(decodeBackup(backup).entries.find((e) => e.key === 'secrets/default/db')!.value).toMatchObject({ sealed: 1 });
     const revision = raw.revision();
-    const again = await applyResources(store, [secret('db')], new Date());
-    expect(again.results[0]!.action).toBe('unchanged');
+    const again = await apply(secret('db'));
+    expect(again.results[0]!.outcome).toBe('unchanged');
     expect(raw.revision()).toBe(revision);
   });
 
@@ -103,15 +118,15 @@ describe('SealedStore', () => {
     const raw = new MemoryStore();
     await raw.open();
     const store = new SealedStore(raw, randomBytes(32));
-    await applyResources(store, [secret('db')], new Date());
-    await raw.commit([{ type: 'put', key: 'secrets/stolen', value: (await raw.get('secrets/db'))!.value }]);
-    await expect(store.get('secrets/stolen')).rejects.toThrow(/cannot be decrypted/);
+    await (await objectsOver(store)).apply(secret('db'));
+    await raw.commit([{ type: 'put', key: 'secrets/default/stolen', value: (await raw.get('secrets/default/db'))!.value }]);
+    await expect(store.get('secrets/default/stolen')).rejects.toThrow(/cannot be decrypted/);
   });
 
   it('migrates plaintext records in one commit and refuses a store sealed with another key', async () => {
     const raw = new MemoryStore();
     await raw.open();
-    await applyResources(raw, [secret('a'), secret('b', 'other-value')], new Date());
+    await (await objectsOver(raw)).apply(secret('a'), secret('b', 'other-value'));
     expect(await hasSealedRecords(raw)).toBe(false);
     const key = randomBytes(32);
     const store = new SealedStore(raw, key);
@@ -119,8 +134,8 @@ describe('SealedStore', () => {
     expect(await store.migrate()).toEqual({ sealed: 2 });
     expect(raw.revision()).toBe(before + 1);
     expect(await hasSealedRecords(raw)).toBe(true);
-    expect(JSON.stringify((await raw.snapshot()).entries)).not.toContain(VALUE);
-    expect((await getResource<Secret>(store, 'Secret', 'b')).data.password).toBe('other-value');
+    expect(JSON.stringify((await raw.snapshot()).entries)).not.toContain(b64(VALUE));
+    expect(await (await objectsOver(store)).password('b')).toBe('other-value');
     // Nothing left to do: no write.
     expect(await store.migrate()).toEqual({ sealed: 0 });
     expect(raw.revision()).toBe(before + 1);

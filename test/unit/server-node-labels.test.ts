@@ -1,23 +1,20 @@
 /**
  * Node labels (src/server/node-labels.ts): what a node reports about itself counts only under
  * node.grove.io/ and never over labels the API set; the server adds kubernetes.io/hostname, os
- * and arch. Through the scheduler: a rogue node's `zone=vault` attracts nothing, and a
- * DaemonSet selecting kubernetes.io/os: linux runs on every node.
+ * and arch. Through the scheduler (on Node objects): a rogue node's `zone=vault` attracts
+ * nothing, and a DaemonSet selecting kubernetes.io/os: linux runs on every node.
  */
 import { describe, expect, it } from 'vitest';
+import type { AnyObject } from '../../src/core/objects/changes.js';
 import type { NodeFacts } from '../../src/core/wire-types.js';
+import { daemonSetController } from '../../src/server/controllers/daemonset.js';
 import { DroppedLabelNotes, effectiveNodeLabels, joinLabels, selfReportedLabels, wellKnownLabels } from '../../src/server/node-labels.js';
-import { schedule } from '../../src/server/scheduler.js';
-import { effectiveLabels } from '../../src/server/views.js';
-import type { StoredNode } from '../../src/server/status-cache.js';
-import { app, fakeHash, node, suffixes } from './server-fixtures.js';
+import { joinedNode, nodeWithFacts } from '../../src/server/objects/node-object.js';
+import { schedulerController } from '../../src/server/scheduling/scheduler-controller.js';
+import { container, daemonSet, pass, pod, pods, world } from './controller-fixtures.js';
 
 function facts(o: Partial<NodeFacts> = {}): NodeFacts {
   return { arch: 'arm64', os: 'linux', cpus: 4, memoryBytes: 1, memoryAvailableBytes: 1, diskFreeBytes: 1, kernel: '6', ociRuntime: 'crun', cgroupVersion: 2, agentVersion: '0', labels: {}, ...o };
-}
-
-function record(name: string, labels: Record<string, string> = {}): StoredNode {
-  return { kind: 'Node', meta: { name, labels, annotations: {} }, cordoned: false, credentialHash: '0'.repeat(64), joinedAt: '2025-01-01T00:00:00Z' };
 }
 
 describe('node labels', () => {
@@ -40,7 +37,7 @@ describe('node labels', () => {
   it('API labels win over well-known ones, which win over self-reported ones; a node cannot set zone=vault', () => {
     const labels = effectiveNodeLabels('pi-1', { zone: 'edge', 'node.grove.io/sensor': 'api' }, facts({ labels: { zone: 'vault', 'node.grove.io/sensor': 'self', 'node.grove.io/fan': 'on', 'kubernetes.io/os': 'windows' } }));
     expect(labels).toEqual({ zone: 'edge', 'node.grove.io/sensor': 'api', 'node.grove.io/fan': 'on', 'kubernetes.io/hostname': 'pi-1', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64' });
-    expect(effectiveLabels(record('pi-2'), { ready: true, online: true, status: { schema: 1, node: 'pi-2', seq: 1, observedRevision: 0, heartbeat: false, facts: facts({ labels: { zone: 'vault' } }), pods: [], sentAt: '' } })).not.toHaveProperty('zone');
+    expect(nodeWithFacts(joinedNode('pi-2', {}), facts({ labels: { zone: 'vault' } })).metadata.labels).not.toHaveProperty('zone');
   });
 
   it('join labels: not the node prefix, not the well-known ones', () => {
@@ -60,30 +57,37 @@ describe('node labels', () => {
   });
 });
 
-describe('node labels through the scheduler', () => {
-  const view = (name: string, apiLabels: Record<string, string>, f?: NodeFacts) => node(name, { labels: effectiveNodeLabels(name, apiLabels, f), ...(f ? { facts: { arch: f.arch } } : {}) });
+describe('node labels through the scheduler (Node objects)', () => {
+  /** A Node as joined with `apiLabels`, its labels then rebuilt from the facts it reported. */
+  const nodeOf = (name: string, apiLabels: Record<string, string>, f?: NodeFacts) => (f ? nodeWithFacts(joinedNode(name, apiLabels), f) : joinedNode(name, apiLabels)) as AnyObject;
+  const owner = { kind: 'ReplicaSet', name: 'vault-reader-abc', uid: 'uid-rs' };
+  const bound = (objects: AnyObject[]) => {
+    const w = world(objects);
+    pass(w, schedulerController());
+    return pods(w).map((p) => ({ node: p.spec.nodeName, scheduled: p.status?.conditions?.find((c) => c.type === 'PodScheduled') }));
+  };
 
   it("a rogue node's self-reported zone=vault does not attract a pod selecting it", () => {
-    const vault = app('vault-reader', { nodeSelector: { zone: 'vault' } });
-    const rogue = view('rogue', {}, facts({ labels: { zone: 'vault' } }));
-    const result = schedule({ apps: [vault], nodes: [rogue, view('plain', {}, facts())], assignments: [], templateHash: fakeHash, nameSuffix: suffixes() });
-    // No node may take it: the replica waits Pending (no node), never on the rogue node.
-    expect(result.create.map((p) => p.node)).toEqual([undefined]);
-    expect(result.create[0]?.unschedulable).toMatch(/^0\/2 nodes are available: 2 node\(s\) didn't match Pod's node affinity\/selector/);
+    const reader = pod('vault-reader-abc-1', { owner, selector: { zone: 'vault' } }) as AnyObject;
+    const rogue = nodeOf('rogue', {}, facts({ labels: { zone: 'vault' } }));
+    // No node may take it: the pod waits Pending (no node), never on the rogue node.
+    const [pending] = bound([rogue, nodeOf('plain', {}, facts()), reader]);
+    expect(pending!.node).toBeUndefined();
+    expect(pending!.scheduled?.message).toMatch(/^0\/2 nodes are available: 2 node\(s\) didn't match Pod's node affinity\/selector/);
     // Labelled through the API, the node does get it.
-    const trusted = view('trusted', { zone: 'vault' }, facts());
-    const placed = schedule({ apps: [vault], nodes: [rogue, trusted], assignments: [], templateHash: fakeHash, nameSuffix: suffixes() });
-    expect(placed.create.map((p) => p.node)).toEqual(['trusted']);
+    expect(bound([rogue, nodeOf('trusted', { zone: 'vault' }, facts()), reader]).map((p) => p.node)).toEqual(['trusted']);
   });
 
   it('a DaemonSet selecting kubernetes.io/os: linux runs on every node that reported its facts', () => {
-    const ds = app('node-exporter', { kind: 'DaemonSet', nodeSelector: { 'kubernetes.io/os': 'linux' } });
-    const nodes = [view('a', {}, facts({ arch: 'x64' })), view('b', {}, facts({ arch: 'aarch64' })), view('c', { zone: 'x' }, facts({ arch: 'armv7l' }))];
-    const result = schedule({ apps: [ds], nodes, assignments: [], templateHash: fakeHash, nameSuffix: suffixes() });
-    expect(result.create.map((p) => p.node).sort()).toEqual(['a', 'b', 'c']);
-    const arm64 = app('arm-only', { kind: 'DaemonSet', nodeSelector: { 'kubernetes.io/arch': 'arm64' } });
-    const pinned = app('on-c', { kind: 'DaemonSet', nodeSelector: { 'kubernetes.io/hostname': 'c' } });
-    const more = schedule({ apps: [arm64, pinned], nodes, assignments: [], templateHash: fakeHash, nameSuffix: suffixes() });
-    expect(more.create.map((p) => `${p.app}@${p.node}`).sort()).toEqual(['arm-only@b', 'on-c@c']);
+    const selecting = (name: string, selector: Record<string, string>) =>
+      daemonSet(name, { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { nodeSelector: selector, containers: [container()] } } }) as AnyObject;
+    const nodes = [nodeOf('a', {}, facts({ arch: 'x64' })), nodeOf('b', {}, facts({ arch: 'aarch64' })), nodeOf('c', { zone: 'x' }, facts({ arch: 'armv7l' }))];
+    const run = (...sets: AnyObject[]) => {
+      const w = world([...nodes, ...sets]);
+      pass(w, daemonSetController());
+      return pods(w).map((p) => `${p.metadata.ownerReferences?.[0]?.name}@${p.spec.nodeName}`).sort();
+    };
+    expect(run(selecting('node-exporter', { 'kubernetes.io/os': 'linux' }))).toEqual(['node-exporter@a', 'node-exporter@b', 'node-exporter@c']);
+    expect(run(selecting('arm-only', { 'kubernetes.io/arch': 'arm64' }), selecting('on-c', { 'kubernetes.io/hostname': 'c' }))).toEqual(['arm-only@b', 'on-c@c']);
   });
 });

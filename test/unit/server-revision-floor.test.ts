@@ -45,13 +45,12 @@ async function setup(storeRevision = 0, now?: () => number) {
     debounceMs: 1,
   });
   const floor = new RevisionFloor({ store, mutex, logger, targetRevision: (n) => controller.targetRevision(n), reissue: (n) => controller.reissueNode(n), ...(now ? { now } : {}) });
-  const cache = new StatusCache({ store, cluster: 'test', logger, clock, mutex, onNodeRevision: (n, r) => floor.observe(n, r) });
+  const cache = new StatusCache({ store, cluster: 'test', logger, clock, onNodeRevision: (n, r) => floor.observe(n, r) });
   await cache.start();
   await controller.start();
   let seq = 0;
   const report = async (observedRevision: number) => {
     cache.handleMessage('grove/v1/test/nodes/pi-1/status', encStatus(nodeStatus('pi-1', { seq: ++seq, observedRevision, sentAt: new Date(clock.now() + seq).toISOString() })));
-    await cache.idle();
     await floor.idle();
     await controller.idle();
   };

@@ -1,94 +1,105 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { StatusCache, type StoredNode } from '../../src/server/status-cache.js';
-import { Mutex } from '../../src/server/mutex.js';
+import { StatusCache } from '../../src/server/status-cache.js';
+import type { NodeReadiness } from '../../src/server/objects/node-object.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { encPresence, encStatus, fixtureClock, nodeRecord, nodeStatus } from './server-fixtures.js';
+import { encPresence, encStatus, fixtureClock, nodeObject, nodeStatus } from './server-fixtures.js';
 import { judgeStatus, retireRun, RETIRED_RUNS_KEPT } from '../../src/server/status-order.js';
 import { capturingLogger } from '../support/capture-logger.js';
 
 const T = (node: string, kind: string) => `grove/v1/test/nodes/${node}/${kind}`;
 
+/** What the cache hands to the Node objects' status (objects/node-reports.ts): readiness flips, with when. */
+type Report = { node: string; ready: boolean; since: string; facts: boolean };
+
 async function setup(nodes: string[] = ['pi-1']) {
   const store = new MemoryStore();
   await store.open();
-  if (nodes.length) await store.commit(nodes.map((n) => ({ type: 'put' as const, key: `nodes/${n}`, value: nodeRecord(n) })));
+  if (nodes.length) await store.commit(nodes.map((n) => ({ type: 'put' as const, key: `nodes/${n}`, value: nodeObject(n) })));
   const clock = fixtureClock();
   const events: string[] = [];
-  const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), onNodeEvent: (n, why) => events.push(`${n}:${why}`) });
+  const reports: Report[] = [];
+  const cache = new StatusCache({
+    store,
+    cluster: 'test',
+    logger: silentLogger(),
+    clock,
+    onNodeEvent: (n, why) => events.push(`${n}:${why}`),
+    reportNode: (node: string, r: NodeReadiness, facts) => reports.push({ node, ready: r.ready, since: new Date(r.since).toISOString(), facts: facts !== undefined }),
+  });
   await cache.start();
-  return { store, clock, cache, events };
+  return { store, clock, cache, events, reports };
 }
 
-const stored = async (store: MemoryStore, n: string) => (await store.get<StoredNode>(`nodes/${n}`))!.value;
+/** The readiness flips reported (facts-only reports left out). */
+const flips = (reports: Report[]) => reports.filter((r, i) => i === 0 || r.ready !== reports.slice(0, i).reverse().find((p) => p.node === r.node)?.ready).map((r) => `${r.node}:${r.ready ? 'Ready' : 'NotReady'}@${r.since}`);
 
 describe('StatusCache', () => {
-  it('becomes Ready on the first status and writes the transition once', async () => {
-    const { store, cache, events } = await setup();
+  it('becomes Ready on the first status and reports the facts, then the flip, once', async () => {
+    const { store, cache, events, reports } = await setup();
     const rev = store.revision();
     cache.handleMessage(T('pi-1', 'presence'), encPresence('pi-1', true));
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 1 })));
-    await cache.idle();
     expect(cache.isReady('pi-1')).toBe(true);
-    expect(store.revision()).toBe(rev + 1);
-    expect(await stored(store, 'pi-1')).toMatchObject({ ready: true, lastTransitionAt: '2025-05-01T00:00:00.000Z' });
+    // The cache writes nothing itself: the Node's status is node-reports.ts's.
+    expect(store.revision()).toBe(rev);
+    expect(reports).toEqual([
+      { node: 'pi-1', ready: true, since: '2025-05-01T00:00:00.000Z', facts: true },
+      { node: 'pi-1', ready: true, since: '2025-05-01T00:00:00.000Z', facts: true },
+    ]);
     expect(events).toEqual(['pi-1:facts', 'pi-1:ready']);
   });
 
-  it('heartbeats never write to the store', async () => {
-    const { store, cache, clock } = await setup();
+  it('heartbeats report nothing', async () => {
+    const { cache, clock, reports } = await setup();
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 1 })));
-    await cache.idle();
-    const rev = store.revision();
+    const before = reports.length;
     for (let seq = 2; seq < 20; seq++) {
       clock.advance(15_000);
       cache.handleMessage(T('pi-1', 'status'), encStatus({ ...nodeStatus('pi-1', { seq }), heartbeat: true }));
-      await cache.sweep();
+      cache.sweep();
     }
-    expect(store.revision()).toBe(rev);
+    expect(reports).toHaveLength(before);
     expect(cache.view('pi-1').status?.seq).toBe(19);
   });
 
   it('goes NotReady 40 s (the grace) after the last status and back on the next status', async () => {
-    const { store, cache, clock, events } = await setup();
+    const { cache, clock, events, reports } = await setup();
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
     clock.advance(40_000);
-    await cache.sweep();
+    cache.sweep();
     expect(cache.isReady('pi-1')).toBe(true);
     expect(cache.view('pi-1').notReadySince).toBeUndefined();
     // Noticed by a sweep 3 s late: NotReady counts from when the grace ran out.
     clock.advance(3000);
-    await cache.sweep();
+    cache.sweep();
     expect(cache.isReady('pi-1')).toBe(false);
     expect(cache.view('pi-1').notReadySince).toBe('2025-05-01T00:00:40.000Z');
-    expect(await stored(store, 'pi-1')).toMatchObject({ ready: false, lastTransitionAt: '2025-05-01T00:00:40.000Z' });
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 2, sentAt: '2025-05-01T00:01:00.000Z' })));
-    await cache.idle();
-    expect((await stored(store, 'pi-1')).ready).toBe(true);
+    expect(flips(reports)).toEqual(['pi-1:Ready@2025-05-01T00:00:00.000Z', 'pi-1:NotReady@2025-05-01T00:00:40.000Z', 'pi-1:Ready@2025-05-01T00:00:43.000Z']);
     expect(events).toEqual(['pi-1:facts', 'pi-1:ready', 'pi-1:not-ready', 'pi-1:ready']);
   });
 
   it('an offline presence (Last Will) makes the node NotReady at once', async () => {
-    const { store, cache } = await setup();
+    const { cache, reports } = await setup();
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
     cache.handleMessage(T('pi-1', 'presence'), encPresence('pi-1', false));
-    await cache.idle();
     expect(cache.view('pi-1')).toMatchObject({ ready: false, online: false, notReadySince: '2025-05-01T00:00:00.000Z' });
-    expect((await stored(store, 'pi-1')).ready).toBe(false);
+    expect(reports.at(-1)).toMatchObject({ ready: false, since: '2025-05-01T00:00:00.000Z' });
   });
 
   it('takes the grace from nodeGraceMs, whatever the heartbeat', async () => {
     const store = new MemoryStore();
-    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeObject('pi-1') }]);
     const clock = fixtureClock();
-    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), nodeGraceMs: 3000 });
+    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, nodeGraceMs: 3000 });
     await cache.start();
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1')));
     clock.advance(3000);
-    await cache.sweep();
+    cache.sweep();
     expect(cache.isReady('pi-1')).toBe(true);
     clock.advance(1);
-    await cache.sweep();
+    cache.sweep();
     expect(cache.view('pi-1')).toMatchObject({ ready: false, notReadySince: '2025-05-01T00:00:03.000Z' });
   });
 
@@ -96,24 +107,21 @@ describe('StatusCache', () => {
     const { cache } = await setup();
     expect(cache.view('pi-1')).toEqual({ ready: false, online: false });
     const store = new MemoryStore();
-    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: { ...nodeRecord('pi-1'), ready: false, lastTransitionAt: '2025-04-30T23:00:00.000Z' } }]);
-    const again = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock: fixtureClock(), mutex: new Mutex() });
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeObject('pi-1', { ready: false, since: '2025-04-30T23:00:00Z' }) }]);
+    const again = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock: fixtureClock() });
     await again.start();
     expect(again.view('pi-1')).toMatchObject({ ready: false, notReadySince: '2025-04-30T23:00:00.000Z' });
-    expect(again.anyNotReady()).toBe(true);
   });
 
   it('ignores unknown nodes, other clusters, invalid payloads and spoofed names', async () => {
-    const { store, cache } = await setup();
-    const rev = store.revision();
+    const { cache, reports } = await setup();
     expect(cache.handleMessage(T('ghost', 'status'), encStatus(nodeStatus('ghost')))).toBe(true);
     cache.handleMessage('grove/v1/other/nodes/pi-1/status', encStatus(nodeStatus('pi-1')));
     cache.handleMessage(T('pi-1', 'status'), Buffer.from('not cbor'));
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-2')));
-    await cache.idle();
     expect(cache.view('ghost').status).toBeUndefined();
     expect(cache.isReady('pi-1')).toBe(false);
-    expect(store.revision()).toBe(rev);
+    expect(reports).toEqual([]);
     expect(cache.handleMessage(T('pi-1', 'target'), Buffer.alloc(1))).toBe(false);
   });
 
@@ -128,9 +136,8 @@ describe('StatusCache', () => {
 
   it('learns about nodes that join later and forgets deleted ones', async () => {
     const { store, cache } = await setup([]);
-    await store.commit([{ type: 'put', key: 'nodes/pi-9', value: nodeRecord('pi-9') }]);
+    await store.commit([{ type: 'put', key: 'nodes/pi-9', value: nodeObject('pi-9') }]);
     cache.handleMessage(T('pi-9', 'status'), encStatus(nodeStatus('pi-9')));
-    await cache.idle();
     expect(cache.isReady('pi-9')).toBe(true);
     await store.commit([{ type: 'delete', key: 'nodes/pi-9' }]);
     expect(cache.view('pi-9')).toEqual({ ready: false, online: false });
@@ -138,16 +145,17 @@ describe('StatusCache', () => {
 
   it('after a restart a node stored Ready keeps it for one timeout (no flapping)', async () => {
     const store = new MemoryStore();
-    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: { ...nodeRecord('pi-1'), ready: true } }]);
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeObject('pi-1', { ready: true }) }]);
     const clock = fixtureClock();
-    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex() });
+    const reports: string[] = [];
+    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, reportNode: (n, r) => reports.push(`${n}:${r.ready}@${new Date(r.since).toISOString()}`) });
     await cache.start();
-    await cache.sweep();
+    cache.sweep();
     expect(cache.isReady('pi-1')).toBe(true);
-    expect(store.revision()).toBe(1);
+    expect(reports).toEqual([]);
     clock.advance(41_000);
-    await cache.sweep();
-    expect(await stored(store, 'pi-1')).toMatchObject({ ready: false, lastTransitionAt: '2025-05-01T00:00:40.000Z' });
+    cache.sweep();
+    expect(reports).toEqual(['pi-1:false@2025-05-01T00:00:40.000Z']);
   });
 
   it('reports a facts event when labels or arch change, not on every status', async () => {
@@ -155,8 +163,23 @@ describe('StatusCache', () => {
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 1 })));
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 2, memoryAvailableBytes: 1 })));
     cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 3, labels: { zone: 'a' } })));
-    await cache.idle();
     expect(events).toEqual(['pi-1:facts', 'pi-1:ready', 'pi-1:facts']);
+  });
+});
+
+describe('StatusCache: labels a node reports about itself', () => {
+  it('logs the ones outside node.grove.io/ once per node, again only when they change', async () => {
+    const store = new MemoryStore();
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeObject('pi-1') }]);
+    const log = capturingLogger();
+    const cache = new StatusCache({ store, cluster: 'test', logger: log.logger, clock: fixtureClock() });
+    await cache.start();
+    const ignored = () => log.lines().filter((l) => l.msg === 'labels the node reports about itself must start with node.grove.io/: ignored').map((l) => l.labels);
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 1, labels: { zone: 'vault', 'node.grove.io/fan': 'on' } })));
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 2, labels: { zone: 'vault' } })));
+    expect(ignored()).toEqual([['zone']]);
+    cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq: 3, labels: { zone: 'vault', tier: 'x' } })));
+    expect(ignored()).toEqual([['zone'], ['tier', 'zone']]);
   });
 });
 
@@ -164,11 +187,11 @@ describe('StatusCache: nodes behind their target', () => {
   it('asks for a target to be sent again when a node keeps reporting an older revision, at most every 30 s', async () => {
     const store = new MemoryStore();
     await store.open();
-    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeObject('pi-1') }]);
     const clock = fixtureClock();
     const resent: string[] = [];
     let target = 7;
-    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, mutex: new Mutex(), targetRevision: () => target, onNodeBehind: (n) => resent.push(n) });
+    const cache = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock, targetRevision: () => target, onNodeBehind: (n) => resent.push(n) });
     await cache.start();
     let seq = 0;
     const report = (observedRevision: number) => cache.handleMessage(T('pi-1', 'status'), encStatus({ ...nodeStatus('pi-1', { seq: ++seq }), observedRevision, heartbeat: true }));
@@ -197,11 +220,11 @@ describe('StatusCache: agent restarts (run ids)', () => {
   const HOUR = 3_600_000;
   async function withLog() {
     const store = new MemoryStore();
-    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeRecord('pi-1') }]);
+    await store.commit([{ type: 'put', key: 'nodes/pi-1', value: nodeObject('pi-1') }]);
     const clock = fixtureClock();
     const log = capturingLogger();
     const events: string[] = [];
-    const cache = new StatusCache({ store, cluster: 'test', logger: log.logger, clock, mutex: new Mutex(), onNodeEvent: (n, why) => events.push(`${n}:${why}`) });
+    const cache = new StatusCache({ store, cluster: 'test', logger: log.logger, clock, onNodeEvent: (n, why) => events.push(`${n}:${why}`) });
     await cache.start();
     const send = (runId: string | undefined, seq: number, agentClockOffsetMs = 0) =>
       cache.handleMessage(T('pi-1', 'status'), encStatus(nodeStatus('pi-1', { seq, ...(runId ? { runId } : {}), sentAt: new Date(clock.now() + agentClockOffsetMs).toISOString() })));
@@ -214,7 +237,7 @@ describe('StatusCache: agent restarts (run ids)', () => {
     for (let seq = 1; seq <= 40; seq++) {
       send('run-a', seq);
       clock.advance(15_000);
-      await cache.sweep();
+      cache.sweep();
     }
     const writes = store.revision();
     // Restarted: seq from 1 again, and its clock (no RTC, NTP not synced yet) an hour behind.
@@ -222,7 +245,7 @@ describe('StatusCache: agent restarts (run ids)', () => {
       send('run-b', seq, -HOUR);
       expect(cache.view('pi-1').status).toMatchObject({ runId: 'run-b', seq });
       clock.advance(15_000);
-      await cache.sweep();
+      cache.sweep();
       expect(cache.isReady('pi-1')).toBe(true);
     }
     expect(events).toEqual(['pi-1:facts', 'pi-1:ready']);

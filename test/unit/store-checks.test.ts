@@ -6,13 +6,18 @@ import { refuseClusterNameLoss } from '../../src/cli/roles/server-setup.js';
 import { seal } from '../../src/core/seal.js';
 import { makeNodeTarget } from '../../src/core/wire.js';
 import { serverEntryCheck } from '../../src/server/store-checks.js';
-import { app } from './server-fixtures.js';
 
 const key = randomBytes(32);
 const sealedAs = (storeKey: string, value: unknown, k: Buffer = key) => seal(k, Buffer.from(JSON.stringify(value)), `grove-store/${storeKey}`);
-const secret = (name: string) => ({ kind: 'Secret', meta: { name, labels: {}, annotations: {}, createdAt: 'x', updatedAt: 'x' }, data: { password: 'p' } });
+const secret = (name: string) => ({ kind: 'Secret', meta: { name, labels: {}, annotations: {}, createdAt: '2025-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z' }, data: { password: 'p' } });
 const configMap = (name: string, data: unknown = { a: '1' }) => ({ kind: 'ConfigMap', meta: { name, labels: {}, annotations: {} }, data });
 const entry = (key: string, value: unknown) => ({ key, value, revision: 1 });
+/** A Grove 0.1 App record (what a 0.1 store holds until the migration at start). */
+const app = (name: string) => ({
+  kind: 'App',
+  meta: { name, labels: {}, annotations: {} },
+  spec: { kind: 'Deployment', replicas: 1, template: { labels: { app: name }, annotations: {}, nodeSelector: {}, restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'main', image: 'docker.io/library/nginx:1.27', env: [], resources: {} }] } },
+});
 
 describe('serverEntryCheck', () => {
   const check = serverEntryCheck(key);
@@ -42,13 +47,15 @@ describe('serverEntryCheck', () => {
     expect(serverEntryCheck(undefined)(entry('secrets/db', altered))).toBeUndefined();
   });
 
-  it('finds values that do not fit their key', () => {
-    expect(check(entry('configmaps/web', configMap('web', { a: 5 })))).toMatch(/configmaps\/web\.data\.a/);
+  it('finds 0.1 records the migration could not read or turn into valid objects', () => {
+    expect(check(entry('configmaps/web', configMap('web', { a: 5 })))).toBe('not a Grove 0.1 ConfigMap record');
+    // Read, but its object would break Kubernetes' rules (a data key with a space).
+    expect(check(entry('configmaps/web', configMap('web', { 'a b': '1' })))).toMatch(/^data\["a b"\]|^data\.a b: /);
     expect(check(entry('configmaps/web', configMap('other')))).toBe('meta.name is "other", not "web"');
     expect(check(entry('configmaps/web', { ...secret('web') }))).toBe('kind is "Secret", not ConfigMap');
     expect(check(entry('secrets/db', sealedAs('secrets/db', configMap('db'))))).toBe('kind is "ConfigMap", not Secret');
     expect(check(entry('apps/web', 'text'))).toBe('not an object with meta');
-    expect(check(entry('apps/web', { ...app('web'), spec: {} }))).toBe('spec.template.containers is missing');
+    expect(check(entry('apps/web', { ...app('web'), spec: {} }))).toBe('not a Grove 0.1 App (spec.template.containers is missing or malformed)');
     expect(check(entry('nodes/pi-1', { meta: { name: 'pi-2' } }))).toMatch(/not "pi-1"/);
   });
 });

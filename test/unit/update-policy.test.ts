@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isGroveError } from '../../src/core/errors.js';
-import { updatePolicyFromAnnotations, updatePolicyOrNone, windowText } from '../../src/core/update-policy.js';
+import { updatePolicyFromAnnotations, windowText } from '../../src/core/update-policy.js';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
-import { buildNodePods, templateHash as hashOf } from '../../src/server/targets.js';
-import { validateResource } from '../../src/server/validate.js';
-import type { App } from '../../src/core/model.js';
+import { checkObject } from '../../src/core/objects/validate.js';
 
 const W = 'grove.io/update-window';
 const D = 'grove.io/update-window-duration';
@@ -48,7 +46,6 @@ describe('updatePolicyFromAnnotations', () => {
     }
     expect(isGroveError(err, ErrorCode.InvalidArgument)).toBe(true);
     expect((err as Error).message).toMatch(why);
-    expect(updatePolicyOrNone(annotations)).toBeUndefined();
   });
 
   it('describes a window', () => {
@@ -57,32 +54,20 @@ describe('updatePolicyFromAnnotations', () => {
   });
 });
 
-const appDoc = (annotations: Record<string, string>) => ({
-  kind: 'App',
-  meta: { name: 'web', labels: {}, annotations },
-  spec: {
-    kind: 'Deployment',
-    replicas: 1,
-    template: { labels: {}, annotations: {}, nodeSelector: {}, restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'main', image: 'docker.io/library/busybox:1', env: [], resources: {} }] },
-  },
-});
-
-describe('server: apply validation and targets', () => {
-  it('refuses a bad window at apply, naming the annotation', () => {
-    expect(() => validateResource(appDoc({ [W]: 'nightly' }), 'resources[0]')).toThrow(/resources\[0\]\.meta\.annotations.*grove.io\/update-window/);
-  });
-
-  it('puts the policy into every pod target of the app, and nothing when unset', () => {
-    const app = validateResource(appDoc({ [W]: '0 2 * * *', [D]: '2h' }), 'r') as App;
-    const plain = validateResource(appDoc({}), 'r') as App;
-    const assignment = (hash: string) => ({ kind: 'PodAssignment', meta: { name: 'web-x', labels: {}, annotations: {} }, app: 'web', node: 'n1', templateHash: hash }) as never;
-    const [withPolicy] = buildNodePods('n1', [assignment(hashOf(app))], [app]);
-    expect(withPolicy?.update).toEqual({ window: { schedule: '0 2 * * *', durationSeconds: 7200 } });
-    const [without] = buildNodePods('n1', [assignment(hashOf(plain))], [plain]);
-    expect(without).not.toHaveProperty('update');
+describe('objects: the update annotations are checked where they are written', () => {
+  it('refuses a bad window, naming the annotation (the Pod targets carry them: controllers-pod-status-targets.test.ts)', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', annotations: { [W]: 'nightly' } },
+      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image: 'busybox:1' }] } } },
+    };
+    const result = checkObject('Deployment', deployment);
+    expect(result.ok ? [] : result.problems.map((p) => p.path.join('.'))).toEqual(['metadata.annotations.grove.io/update-window']);
   });
 });
 
+/** A schema-1 pod target (0.1's wire, still decoded: src/core/wire.ts). */
 const pod = (update?: PodTarget['update']): PodTarget => ({
   name: 'web-a',
   app: 'web',
@@ -93,7 +78,7 @@ const pod = (update?: PodTarget['update']): PodTarget => ({
   containers: [{ name: 'main', image: 'busybox', env: [], resources: {} }],
 });
 
-describe('wire: PodTarget.update and NodeStatus.deferred', () => {
+describe('wire (schema 1): PodTarget.update, and NodeStatus.deferred', () => {
   const target = (p: PodTarget) => encodeMessage(makeNodeTarget({ cluster: 'c', node: 'n1', revision: 1, pods: [p], issuedAt: '2026-01-01T00:00:00Z' }));
 
   it('round-trips an update policy and rejects bad ones', () => {

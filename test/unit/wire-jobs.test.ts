@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
-import { validateResource } from '../../src/server/validate.js';
 
 const pod = (extra: Partial<PodTarget> = {}): PodTarget => ({
   name: 'backup-abc123-x2k4q',
@@ -64,15 +63,5 @@ describe('Job / CronJob fields on the wire', () => {
     expect(() => decodeNodeStatus(encodeMessage(status({ ...job, condition: 'Done' })))).toThrow(/job\.condition: expected one of Complete, Failed/);
     expect(() => decodeNodeStatus(encodeMessage(status({ ...job, jobs: new Array(301).fill(job.jobs[0]) })))).toThrow(/more than 300/);
     expect(() => decodeNodeStatus(encodeMessage(status({ ...job, startTime: 'yesterday' })))).toThrow(/startTime: expected an ISO 8601/);
-  });
-
-  it('the API accepts Job and CronJob apps and applies the Kubernetes restartPolicy rule', () => {
-    const template = { labels: {}, annotations: {}, nodeSelector: {}, restartPolicy: 'Never', hostNetwork: false, containers: [{ name: 'main', image: 'busybox', env: [], resources: {} }] };
-    const job = { completions: 1, parallelism: 1, backoffLimit: 6 };
-    const ok = validateResource({ kind: 'App', meta: { name: 'mig', labels: {}, annotations: {} }, spec: { kind: 'Job', template, job } }, 'r');
-    expect(ok).toMatchObject({ spec: { kind: 'Job', job } });
-    expect(() => validateResource({ kind: 'App', meta: { name: 'mig' }, spec: { kind: 'Job', template: { ...template, restartPolicy: 'Always' }, job } }, 'r')).toThrow(/restartPolicy: must be OnFailure or Never/);
-    expect(() => validateResource({ kind: 'App', meta: { name: 'mig' }, spec: { kind: 'CronJob', template, job } }, 'r')).toThrow(/spec\.cron: expected a map/);
-    expect(() => validateResource({ kind: 'App', meta: { name: 'web' }, spec: { kind: 'Deployment', template: { ...template, restartPolicy: 'Always' }, job } }, 'r')).toThrow(/job and cron are for Job and CronJob/);
   });
 });

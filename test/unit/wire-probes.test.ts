@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerProbes, Probe } from '../../src/core/model.js';
-import { decodeNodeTarget, encodeMessage, makeNodeTarget } from '../../src/core/wire.js';
+import type { ContainerProbes } from '../../src/core/resolved-pod.js';
+import { decodeNodeTarget, encodeMessage } from '../../src/core/wire.js';
 import { decodeNodeStatus } from '../../src/core/wire-from-agent.js';
 import type { NodeStatus, PodTarget } from '../../src/core/wire-types.js';
-import { buildNodePods, templateHash } from '../../src/server/targets.js';
-import { app, pod } from './server-fixtures.js';
 import { onePod, targetWith, wireRejection } from './wire-fixtures.js';
 
 const timing = { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 };
@@ -19,7 +17,7 @@ const podWith = (p: unknown): PodTarget => onePod({ probes: p as ContainerProbes
 const targetOf = (p: unknown) => targetWith([podWith(p)]);
 const rejection = (p: unknown): string => wireRejection(targetOf(p));
 
-describe('ContainerTarget.probes on the wire', () => {
+describe('ContainerTarget.probes on the wire (schema 1, still decoded: src/core/wire.ts)', () => {
   it('round-trips every handler and timing', () => {
     const t = targetOf(probes);
     expect(decodeNodeTarget(encodeMessage(t))).toEqual(t);
@@ -71,21 +69,5 @@ describe('ContainerTarget.probes on the wire', () => {
     const decoded = decodeNodeStatus(encodeMessage(status));
     expect(decoded).toEqual(status);
     expect('ready' in decoded.pods[0]!.containers[1]!).toBe(false);
-  });
-});
-
-describe('probes in node targets', () => {
-  it('are copied from the template when set, and only then', () => {
-    const a = app('web');
-    const plain = buildNodePods('n', [pod('web-1', 'web', 'n', templateHash(a))], [a]);
-    expect('probes' in plain[0]!.containers[0]!).toBe(false);
-    a.spec.template.containers[0] = { ...a.spec.template.containers[0]!, probes: structuredClone(probes) };
-    const [p] = buildNodePods('n', [pod('web-1', 'web', 'n', templateHash(a))], [a]);
-    expect(p!.containers[0]!.probes).toEqual(probes);
-    // A copy: later changes to the stored app do not reach a target already built.
-    (a.spec.template.containers[0].probes!.liveness as Probe).periodSeconds = 99;
-    expect(p!.containers[0]!.probes!.liveness!.periodSeconds).toBe(10);
-    const decoded = decodeNodeTarget(encodeMessage(makeNodeTarget({ cluster: 'c', node: 'n', revision: 1, pods: [p!], issuedAt: '2025-01-01T00:00:00Z' })));
-    expect(decoded.pods[0]!.containers[0]!.probes).toEqual(probes);
   });
 });

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { App, Volume } from '../../src/core/model.js';
-import { decodeNodeTarget, encodeMessage, podsChecksum } from '../../src/core/wire.js';
+import type { Volume } from '../../src/core/resolved-pod.js';
+import { decodeNodeTarget, encodeMessage } from '../../src/core/wire.js';
 import { decodeRpcResponse } from '../../src/core/wire-from-agent.js';
 import { decodeRpcRequest } from '../../src/core/wire-from-server.js';
 import type { PodTarget } from '../../src/core/wire-types.js';
-import { validateResources } from '../../src/server/validate.js';
-import { checkHostPathRoots } from '../../src/server/validate-volumes.js';
-import { buildNodePods, templateHash } from '../../src/server/targets.js';
-import { app, pod } from './server-fixtures.js';
 import { onePod, targetWith, wireRejection } from './wire-fixtures.js';
 
 const volumes: Volume[] = [
@@ -23,7 +19,7 @@ const podWith = (extra: Partial<PodTarget>, container: Record<string, unknown> =
 const roundTrip = (p: PodTarget) => decodeNodeTarget(encodeMessage(targetWith([p]))).pods[0]!;
 const rejection = (p: PodTarget): string => wireRejection(targetWith([p]));
 
-describe('volumes on the wire', () => {
+describe('volumes on the wire (schema 1, still decoded: src/core/wire.ts)', () => {
   it('round-trips volumes, mounts, valueFrom and envFrom', () => {
     const p = podWith(
       { volumes },
@@ -56,52 +52,5 @@ describe('volumes on the wire', () => {
     expect(() => decodeRpcRequest(encodeMessage({ schema: 1, id: 'r1', method: 'volumes', params: { action: 'rm', name: '../x' } }))).toThrow('params.name: expected a volume name');
     const res = { schema: 1, id: 'r1', seq: 0, done: true, volumes: [{ name: 'db', createdAt: '2025-01-01T00:00:00.000Z', usedBy: ['web-1_main'] }] };
     expect(decodeRpcResponse(encodeMessage(res))).toEqual(res);
-  });
-});
-
-describe('volumes through the API and the targets', () => {
-  const withVolumes = (): App => {
-    const a = app('web');
-    a.spec.template.volumes = volumes;
-    a.spec.template.containers[0]!.volumeMounts = [{ name: 'data', mountPath: '/data' }];
-    a.spec.template.containers[0]!.env.push({ name: 'PW', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } });
-    a.spec.template.containers[0]!.envFrom = [{ secretRef: { name: 'db' } }];
-    return a;
-  };
-
-  it('accepts what the manifests produce and hands it to the node unchanged', () => {
-    const [validated] = validateResources([withVolumes()]) as App[];
-    expect(validated!.spec.template).toEqual(withVolumes().spec.template);
-    const [target] = buildNodePods('n1', [pod('web-1', 'web', 'n1', templateHash(validated!))], [validated!]);
-    expect(target!.volumes).toEqual(volumes);
-    expect(target!.containers[0]!.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }]);
-    expect(target!.containers[0]!.envFrom).toEqual([{ secretRef: { name: 'db' } }]);
-    expect(target!.containers[0]!.env[1]).toEqual({ name: 'PW', value: '', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } });
-  });
-
-  it('leaves targets of templates without volumes exactly as before (same checksum)', () => {
-    const plain = app('web');
-    const [target] = buildNodePods('n1', [pod('web-1', 'web', 'n1', templateHash(plain))], [plain]);
-    expect(Object.keys(target!)).not.toContain('volumes');
-    expect(Object.keys(target!.containers[0]!)).toEqual(['name', 'image', 'env', 'resources']);
-    expect(target!.containers[0]!.env[0]).toEqual({ name: 'VERSION', value: '1' });
-    expect(podsChecksum([target])).toBe(podsChecksum([JSON.parse(JSON.stringify(target))]));
-  });
-
-  it('refuses a mount of a volume the pod does not have', () => {
-    const a = withVolumes();
-    a.spec.template.containers[0]!.volumeMounts = [{ name: 'nope', mountPath: '/x' }];
-    expect(() => validateResources([a])).toThrow('resources[0].spec.template.containers[0].volumeMounts[0].name: no volume named "nope" in this pod\'s volumes');
-  });
-
-  it('applies the hostPath roots, naming the file, the path and the roots', () => {
-    const a = withVolumes();
-    a.meta.source = { format: 'kubernetes', file: 'web.yaml', document: 1 };
-    expect(() => checkHostPathRoots([a], ['/srv', '/data'])).toThrow(
-      'resources[0].spec.template.volumes[1].hostPath.path: web.yaml: Deployment "web": volume "logs" host path "/var/log/app" is outside the allowed roots (/srv, /data)',
-    );
-    expect(() => checkHostPathRoots([a], ['/var/log'])).not.toThrow();
-    expect(() => checkHostPathRoots([a], ['/var/lo'])).toThrow('outside the allowed roots');
-    expect(() => checkHostPathRoots([a], undefined)).not.toThrow();
   });
 });

@@ -6,7 +6,7 @@
  * Init:N/M, Init:Error, Init:CrashLoopBackOff and PodInitializing (src/cli/verbs/client/views.ts).
  */
 import type { ContainerStatus, PodPhase } from '../../../src/core/wire-types.js';
-import type { RestartPolicy } from '../../../src/core/model.js';
+import type { RestartPolicy } from '../../../src/core/resolved-pod.js';
 import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import { initProgress, type InitProgress, type RecordOf } from './plan/init-order.js';
 import { initContainersOf, podVariant, restartPolicyOf } from './plan/pod-fields.js';

@@ -14,7 +14,7 @@
  */
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
-import type { Probe } from '../../../src/core/model.js';
+import type { Probe } from '../../../src/core/resolved-pod.js';
 import { graceSecondsOf, hasProbes, mainContainers, onHostNetwork, podKey, probesOf } from './plan/pod-fields.js';
 import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import type { Container } from '../../../src/core/objects/pod-container.js';

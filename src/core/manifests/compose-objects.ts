@@ -22,7 +22,7 @@ import type { Volume } from '../objects/pod-volumes.js';
 import { checkObject, type KindName } from '../objects/validate.js';
 import { pathText } from '../objects/explain.js';
 import { dependencyCycle } from '../wire-init.js';
-import type { ContainerProbes, ContainerResources, Volume as ModelVolume } from '../model.js';
+import type { ContainerProbes, ContainerResources, Volume as ModelVolume } from '../resolved-pod.js';
 import { parseGoDurationSeconds } from './compose-text.js';
 import { dependsOn, healthcheckProbes } from './compose-order.js';
 import { composeSchemaErrors } from './compose-schema.js';
@@ -110,7 +110,7 @@ function probes(container: Container, p: ContainerProbes | undefined): void {
   if (p?.startup) container.startupProbe = p.startup as Container['startupProbe'];
 }
 
-/** The App model's volume (compose-volumes.ts) as a Kubernetes one: only emptyDir's size differs. */
+/** A compose volume (compose-volumes.ts builds them in resolved terms) as a Kubernetes one: only emptyDir's size differs. */
 function podVolume(v: ModelVolume): Volume {
   if (!('emptyDir' in v)) return v as Volume;
   const { medium, sizeLimitBytes } = v.emptyDir;

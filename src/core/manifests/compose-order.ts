@@ -12,7 +12,7 @@
  *   so slow starters are not killed; without one, failures before the first success only
  *   mean "not ready yet" (docker's "starting").
  */
-import type { AppDependency, ContainerProbes, Probe, RestartPolicy } from '../model.js';
+import type { AppDependency, ContainerProbes, Probe, RestartPolicy } from '../resolved-pod.js';
 import { ComposeTextError, parseGoDurationSeconds } from './compose-text.js';
 import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 

@@ -5,7 +5,7 @@
  * (compose units: "32m" is 32 MiB), placement constraints and update_config. Each throws a
  * located ManifestInvalid at the first problem of the field it reads.
  */
-import type { ContainerResources, RestartPolicy } from '../model.js';
+import type { ContainerResources, RestartPolicy } from '../resolved-pod.js';
 import { parseBytes, parseCpus } from '../quantity.js';
 import { ComposeTextError, interpolate, parseGoDurationSeconds, splitShellWords } from './compose-text.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath } from './location.js';

@@ -11,9 +11,9 @@
  * - tmpfs and a bare "/path" (an anonymous volume) → emptyDir, in memory for tmpfs.
  */
 import { posix } from 'node:path';
-import type { Volume, VolumeMount } from '../model.js';
+import type { Volume, VolumeMount } from '../resolved-pod.js';
 import { parseBytes } from '../quantity.js';
-import { absolutePath, decodeVolumeMounts, decodeVolumes, relativePath } from '../wire-volumes.js';
+import { absolutePath, relativePath } from '../wire-volumes.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath } from './location.js';
 import { DNS_LABEL } from './schema-parts.js';
 
@@ -162,9 +162,7 @@ export function serviceVolumes(ctx: DocContext, base: FieldPath, s: ServiceVolum
     if (seen.has(m.mountPath)) throw manifestError(ctx, base, `two volumes are mounted at ${quote(m.mountPath)}`);
     seen.add(m.mountPath);
   }
-  // The wire's rules (sizes, reserved paths, counts): whatever passes here a node accepts.
-  const fail = (path: string, reason: string): never => {
-    throw manifestError(ctx, [...base, 'volumes'], `${path}: ${reason}`);
-  };
-  return { volumes: decodeVolumes(b.volumes, 'volumes', fail), mounts: decodeVolumeMounts(b.mounts, 'mounts', fail) };
+  // Sizes, reserved paths and counts are the PodSpec's rules: compose-objects.ts checks the
+  // object this becomes and names the compose field a problem came from.
+  return b;
 }

@@ -7,7 +7,7 @@
  */
 import type { AnyObject } from '../objects/changes.js';
 import { closestName } from '../objects/explain.js';
-import { KIND_TABLE, type KindName } from '../objects/kind-table.js';
+import { APPLIED_KINDS, KIND_TABLE, type KindName } from '../objects/kind-table.js';
 import { objectProblems } from '../objects/rules.js';
 import { validate } from '../objects/validate.js';
 import { normalizeSchedule } from '../objects/cron-schedule.js';
@@ -15,8 +15,7 @@ import { manifestError, quote, type DocContext, type FieldPath, type ManifestDoc
 import { ruleProblems, schemaProblems } from './object-errors.js';
 import { problemOf, type ManifestProblem } from './problems.js';
 
-/** The kinds a manifest may hold: what users write (Node and ControllerRevision are Grove's own). */
-export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob'] as const satisfies readonly KindName[];
+export { APPLIED_KINDS };
 
 /** Kinds Grove stores but does not take from manifests, and why. */
 const NOT_APPLIED: Partial<Record<KindName, string>> = {

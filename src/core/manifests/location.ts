@@ -21,15 +21,6 @@ export interface ManifestDocument {
   lineOf(path: FieldPath, at?: 'key' | 'value'): number | undefined;
 }
 
-/** A translated resource and where its name is written, to point at a duplicate. */
-export interface LocatedResource<R> {
-  resource: R;
-  ctx: DocContext;
-  namePath: FieldPath;
-  /** The name is a mapping key (compose service names), not a value. */
-  nameIsKey?: boolean;
-}
-
 /** What the messages about one document (or one resource of it) need to know. */
 export interface DocContext {
   doc: ManifestDocument;

@@ -1,14 +1,14 @@
 /**
- * Ports of both manifest formats. k8s containers[].ports map one to one (the schema checked
- * the numbers; hostIP is checked here). compose `ports:` → the model's ContainerPort list. Short syntax "[IP:][HOST:]CONTAINER[/proto]"
+ * compose `ports:` → container ports (Kubernetes' containers[].ports are kept as written and
+ * checked by the PodSpec's schema and rules). Short syntax "[IP:][HOST:]CONTAINER[/proto]"
  * (or a bare number) and the long syntax {target, published, host_ip, protocol}. A port without
  * a host port is only declared, as a Kubernetes containerPort: nothing is published. Ranges,
  * IPv6 host addresses and "IP::CONTAINER" (a random host port) are refused with a reason.
  * mode: ingress (swarm's routing mesh) publishes on the pod's node only, like mode: host.
  */
 import { ErrorCode, GroveError } from '../errors.js';
-import type { ContainerPort } from '../model.js';
-import { findHostPortClash, hostPortClashMessage, isIPv4 } from '../wire-ports.js';
+import type { ContainerPort } from '../resolved-pod.js';
+import { findHostPortClash, isIPv4 } from '../wire-ports.js';
 import { atField, manifestError, type DocContext, type FieldPath } from './location.js';
 import { quoteValue } from '../quote.js';
 
@@ -63,32 +63,4 @@ export function composePorts(ctx: DocContext, path: FieldPath, ports: readonly C
   const clash = findHostPortClash([{ name: 'service', ports: out }]);
   if (clash) throw manifestError(ctx, [...path, clash.port], `host port ${clash.key} is published twice`);
   return out;
-}
-
-export interface K8sPort {
-  containerPort: number;
-  protocol?: 'TCP' | 'UDP';
-  name?: string;
-  hostPort?: number;
-  hostIP?: string;
-}
-
-export function k8sPorts(ctx: DocContext, path: FieldPath, ports: readonly K8sPort[]): ContainerPort[] {
-  return ports.map((p, i) => {
-    const out: ContainerPort = { containerPort: p.containerPort, protocol: p.protocol ?? 'TCP' };
-    if (p.name !== undefined) out.name = p.name;
-    if (p.hostPort !== undefined) out.hostPort = p.hostPort;
-    if (p.hostIP !== undefined) {
-      if (!isIPv4(p.hostIP)) throw manifestError(ctx, [...path, i, 'hostIP'], `${quoteValue(p.hostIP)} is not an IPv4 address`);
-      if (p.hostPort === undefined) throw manifestError(ctx, [...path, i, 'hostIP'], 'needs a hostPort');
-      out.hostIP = p.hostIP;
-    }
-    return out;
-  });
-}
-
-/** Two containers (or two ports) of one pod cannot publish the same hostPort/protocol. */
-export function checkHostPorts(ctx: DocContext, containersPath: FieldPath, containers: readonly { name: string; ports?: readonly ContainerPort[] }[]): void {
-  const clash = findHostPortClash(containers);
-  if (clash) throw manifestError(ctx, [...containersPath, clash.container, 'ports', clash.port], hostPortClashMessage(clash));
 }

@@ -60,16 +60,6 @@ const YAML11_OCTAL = {
 };
 
 /**
- * Splits `text` into its non-empty documents. Throws ManifestInvalid (`file:line: message`) for
- * the first malformed document, a text over 1 MiB or more than 200 documents.
- */
-export function parseYamlDocuments(text: string, file: string): ManifestDocument[] {
-  const { documents, problems } = readYamlDocuments(text, file);
-  if (problems[0]) throw problems[0];
-  return documents;
-}
-
-/**
  * Splits `text` into its non-empty documents, collecting a ManifestInvalid error (`file:line:
  * message`) per document that is not valid YAML instead of stopping at the first: the other
  * documents are still returned. A text over 1 MiB or with more than 200 documents is one

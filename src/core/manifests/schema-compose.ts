@@ -112,8 +112,8 @@ const service = {
     ...unsupportedFields(UNSUPPORTED_SERVICE_FIELDS),
   }),
   patternProperties: EXTENSIONS,
-  // A `build:` without image reports build, not the missing image: validate.ts ranks
-  // rejected fields before other errors.
+  // A `build:` without image reports build, not the missing image: the error ranking
+  // (object-errors.ts, objects/explain.ts) puts rejected fields before other errors.
   required: ['image'],
 };
 

@@ -1,5 +1,6 @@
 /**
- * Building blocks of the published JSON Schema (draft-07, what ajv speaks without plugins).
+ * Building blocks of the compose part of the published JSON Schema (draft-07; the Kubernetes
+ * part is the object schemas', schema-objects.ts).
  *
  * Two non-standard annotation keywords carry Grove's messages; editors that know them (VS Code's
  * JSON/YAML language services) show them too, and ajv is told they are annotations:
@@ -8,22 +9,9 @@
  * - `patternErrorMessage` on `pattern`: what the value must look like.
  */
 
-import {
-  CONFIG_KEY,
-  DNS_LABEL,
-  DNS_LABEL_MESSAGE,
-  DNS_SUBDOMAIN,
-  DNS_SUBDOMAIN_MESSAGE,
-  LABEL_KEY,
-  LABEL_KEY_MESSAGE,
-  LABEL_VALUE,
-  LABEL_VALUE_MESSAGE,
-  PERCENT,
-} from '../objects/names.js';
+import { DNS_LABEL, LABEL_KEY, LABEL_VALUE } from '../objects/names.js';
 
 export type JsonSchema = { [key: string]: unknown };
-
-export const ANNOTATION_KEYWORDS = ['errorMessage', 'patternErrorMessage'] as const;
 
 export const NOT_SUPPORTED_YET = 'not supported yet';
 
@@ -46,33 +34,10 @@ export function closed(properties: Record<string, JsonSchema>, required: string[
   return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false, ...extra };
 }
 
-export function pattern(regex: string, message: string, extra: JsonSchema = {}): JsonSchema {
-  return { type: 'string', pattern: regex, patternErrorMessage: message, ...extra };
-}
-
 export const stringList: JsonSchema = { type: 'array', items: { type: 'string' } };
 
 // Kubernetes name syntaxes: one definition, shared with the object schemas.
-export { CONFIG_KEY, DNS_LABEL, DNS_LABEL_MESSAGE, DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, LABEL_KEY, LABEL_VALUE, PERCENT };
-
-/** Label (and annotation) keys: `[prefix/]name`, as Kubernetes validates them. */
-export const labelKey = pattern(LABEL_KEY, LABEL_KEY_MESSAGE, {
-  maxLength: 317,
-});
-
-export const labels: JsonSchema = {
-  type: 'object',
-  propertyNames: labelKey,
-  additionalProperties: pattern(LABEL_VALUE, LABEL_VALUE_MESSAGE, {
-    maxLength: 63,
-  }),
-};
-
-export const annotations: JsonSchema = {
-  type: 'object',
-  propertyNames: labelKey,
-  additionalProperties: { type: 'string' },
-};
+export { DNS_LABEL, LABEL_KEY, LABEL_VALUE };
 
 /** Sizes and CPU amounts are strings ("64Mi", "500m") or plain numbers; the syntax is checked in code. */
 export const quantity: JsonSchema = { type: ['string', 'number'] };

@@ -4,13 +4,10 @@
  * keeps the two equal.
  */
 import { composeDefinitions } from './schema-compose.js';
-import { kubernetesDefinitions } from './schema-kubernetes.js';
+import { OBJECT_DOCUMENTS, objectDefinitions } from './schema-objects.js';
 import { ref, type JsonSchema } from './schema-parts.js';
 
 export const MANIFEST_SCHEMA_ID = 'https://grove.invalid/schema/grove-manifests.schema.json';
-
-/** The definitions a document is validated against, after its kind (or compose) is known. */
-export type ManifestDefinition = 'Deployment' | 'DaemonSet' | 'Job' | 'CronJob' | 'ConfigMap' | 'Secret' | 'ComposeFile' | 'ComposeService';
 
 /**
  * A fresh deep copy each call: the building blocks are shared constants, and callers (ajv
@@ -23,9 +20,9 @@ export function manifestSchema(): JsonSchema {
     title: 'Grove manifest document',
     description:
       'One YAML document of a file given to `grove apply`: a Kubernetes object of the supported subset ' +
-      '(apps/v1 Deployment and DaemonSet, batch/v1 Job and CronJob, v1 ConfigMap, Secret and List) or a docker-compose file. ' +
+      `(${OBJECT_DOCUMENTS.join(', ')}; the object schemas of src/core/objects) or a docker-compose file. ` +
       'See docs/manifests.md.',
-    oneOf: [ref('Deployment'), ref('DaemonSet'), ref('Job'), ref('CronJob'), ref('ConfigMap'), ref('Secret'), ref('List'), ref('ComposeFile')],
-    definitions: { ...kubernetesDefinitions(), ...composeDefinitions() },
+    oneOf: [...OBJECT_DOCUMENTS.map((d) => ref(d)), ref('ComposeFile')],
+    definitions: { ...objectDefinitions(), ...composeDefinitions() },
   });
 }

@@ -6,14 +6,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { closed, CONFIG_KEY, CONFIG_KEY_MESSAGE, pattern, refTo, stringEnum, stringMap, unsupported } from './kit.js';
 import { ObjectMeta, typeMeta } from './meta.js';
-import { SECRET_TYPES, type SecretType } from '../model.js';
 import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECT_BYTES } from '../wire-limits.js';
 
 /** Kubernetes' limit for one ConfigMap or Secret, keys and values together (a rule in code: rules.ts). */
 export { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECT_BYTES };
 
-/** The Kubernetes Secret types Grove accepts. */
-export { SECRET_TYPES, type SecretType };
+/** The Kubernetes Secret types Grove accepts (absent = Opaque). */
+export const SECRET_TYPES = ['Opaque', 'kubernetes.io/tls', 'kubernetes.io/basic-auth', 'kubernetes.io/dockerconfigjson'] as const;
+export type SecretType = (typeof SECRET_TYPES)[number];
 
 const keys = () => pattern(CONFIG_KEY, CONFIG_KEY_MESSAGE, { maxLength: 253 });
 

@@ -8,7 +8,7 @@
  * `showValues` is set, short strings of the fields that allow it (never Secret data).
  */
 import type { ErrorObject } from 'ajv';
-import { quoteValue } from '../quote.js';
+import { MAX_QUOTED_CHARS, quoteValue } from '../quote.js';
 
 export type PathSegment = string | number;
 
@@ -24,11 +24,16 @@ export interface SchemaProblem {
 
 type Node = Record<string, unknown>;
 
-/** `pods[2].containers[0].state` (the wire's and the server's spelling of a path). */
+/**
+ * `pods[2].containers[0].state` (the wire's and the server's spelling of a path). A key longer
+ * than a quote may be (a 1 MiB label key) is cut as quoteValue cuts it, so an error naming the
+ * field is never as large as the request.
+ */
 export function pathText(path: readonly PathSegment[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
+    else if (seg.length > MAX_QUOTED_CHARS) out += `[${quoteValue(seg)}]`;
     else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out ? `.${seg}` : seg;
     else out += `[${JSON.stringify(seg)}]`;
   }
@@ -149,7 +154,9 @@ export function explainError(err: ErrorObject, root: unknown, opts: ExplainOptio
     }
     case 'not': {
       const unsupported = Object.keys((err.schema ?? {}) as object).length === 0;
-      return { path: here, reason: annotation(err, 'errorMessage') ?? 'is not allowed', at: unsupported ? 'key' : 'value', rank: unsupported ? 0 : 1 };
+      // A field refused by name says so alone; a refused value is quoted (where values are shown).
+      const reason = annotation(err, 'errorMessage') ?? 'is not allowed';
+      return { path: here, reason: unsupported ? reason : `${shown(err.data, opts)}${reason}`, at: unsupported ? 'key' : 'value', rank: unsupported ? 0 : 1 };
     }
     case 'required':
       return { path: [...here, String(err.params.missingProperty)], reason: 'required', at: 'key', rank: 1 };

@@ -44,5 +44,8 @@ export const KIND_TABLE = Object.freeze({
 
 export type KindName = keyof typeof KIND_TABLE;
 
+/** The kinds a manifest may hold: what users write (Node and ControllerRevision are Grove's own). */
+export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob'] as const satisfies readonly KindName[];
+
 /** The schema of each kind, by kind name. */
 export type KindSchemas = { [K in KindName]: (typeof KIND_TABLE)[K]['schema'] };

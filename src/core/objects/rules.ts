@@ -94,7 +94,35 @@ function configProblems(o: Obj, kind: 'ConfigMap' | 'Secret'): RuleProblem[] {
   }
   for (const [key, value] of Object.entries((o.stringData ?? {}) as Record<string, string>)) size += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
   if (size > MAX_CONFIG_OBJECT_BYTES) out.push({ path: ['data'], reason: `${size} bytes of keys and values: a ${kind} may hold at most ${MAX_CONFIG_OBJECT_BYTES} bytes (1 MiB)` });
+  if (kind === 'Secret' && out.length === 0) out.push(...secretTypeProblems(o));
   return out;
+}
+
+/** The keys a Secret's type needs (any one of each group), as Kubernetes requires them. */
+const SECRET_TYPE_KEYS: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  'kubernetes.io/tls': [['tls.crt'], ['tls.key']],
+  'kubernetes.io/basic-auth': [['username', 'password']],
+  'kubernetes.io/dockerconfigjson': [['.dockerconfigjson']],
+};
+
+/** A typed Secret's required keys (in data or stringData) and a dockerconfigjson that parses; never quoting a value. */
+function secretTypeProblems(o: Obj): RuleProblem[] {
+  const type = typeof o.type === 'string' ? o.type : 'Opaque';
+  const data = (o.data ?? {}) as Record<string, string>;
+  const plain = (o.stringData ?? {}) as Record<string, string>;
+  const has = (key: string) => Object.prototype.hasOwnProperty.call(plain, key) || Object.prototype.hasOwnProperty.call(data, key);
+  for (const anyOf of SECRET_TYPE_KEYS[type] ?? []) {
+    if (!anyOf.some(has)) return [{ path: ['data'], reason: `a ${type} Secret needs the key ${anyOf.join(' or ')}` }];
+  }
+  if (type !== 'kubernetes.io/dockerconfigjson') return [];
+  const key = '.dockerconfigjson';
+  const text = Object.prototype.hasOwnProperty.call(plain, key) ? plain[key]! : Buffer.from(data[key]!.replace(/[\r\n]/g, ''), 'base64').toString('utf8');
+  try {
+    JSON.parse(text);
+    return [];
+  } catch {
+    return [{ path: [Object.prototype.hasOwnProperty.call(plain, key) ? 'stringData' : 'data', key], reason: 'is not JSON' }];
+  }
 }
 
 /**

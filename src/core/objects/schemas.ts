@@ -5,36 +5,13 @@
  * the server the objects module.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { JobPodTemplate, JobSpec } from './batch.js';
 import { KIND_TABLE, type KindName, type KindSchemas } from './kind-table.js';
-import { Annotations, Condition, LabelSelector, Labels, ObjectMeta, TemplateMeta } from './meta.js';
-import { Container, Probe } from './pod-container.js';
-import { Volume } from './pod-volumes.js';
-import { ContainerState, ContainerStatus, PodSpec, PodStatus } from './pod.js';
-import {
-  WireConfigBundle,
-  WireConfigMessage,
-  WireContainerStatus,
-  WireJobStatus,
-  WireNodeFacts,
-  WireNodeStatus,
-  WireNodeTarget,
-  WirePodStatus,
-  WirePodTarget,
-  WirePresence,
-  WireRpcRequest,
-  WireRpcResponse,
-} from './wire.js';
-import { AlwaysPodTemplate } from './workloads.js';
+import { PodSpec } from './pod.js';
+import { WireConfigBundle, WireConfigMessage, WireNodeStatus, WireNodeTarget, WirePresence, WireRpcRequest, WireRpcResponse } from './wire.js';
+import { SHARED_SCHEMAS } from './shared-schemas.js';
 import { MANIFEST_SCHEMA_ID, manifestSchema } from '../manifests/schema.js';
 
-/** Schemas others reference by `$id` (each module gets them all; only what it reaches is emitted). */
-export const SHARED_SCHEMAS: readonly TSchema[] = [
-  Labels, Annotations, ObjectMeta, TemplateMeta, LabelSelector, Condition,
-  Probe, Container, Volume, PodSpec, ContainerState, ContainerStatus, PodStatus,
-  AlwaysPodTemplate, JobPodTemplate, JobSpec,
-  WirePodTarget, WireNodeFacts, WireContainerStatus, WireJobStatus, WirePodStatus,
-];
+export { SHARED_SCHEMAS };
 
 /** The kinds' schemas, by kind name: what `validate(kind, value)` checks. */
 export const KIND_SCHEMAS = Object.fromEntries(Object.entries(KIND_TABLE).map(([name, row]) => [name, row.schema])) as KindSchemas;

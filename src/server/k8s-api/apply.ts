@@ -13,6 +13,11 @@ import { describeRef, type AnyObject, type ObjectChange, type ObjectRef } from '
 import { kindOf, type KindInfo } from '../../core/objects/kinds.js';
 import { checkObject } from '../../core/objects/validate.js';
 import { pathText } from '../../core/objects/explain.js';
+import { hostPathsOutside } from '../../core/host-path-roots.js';
+import { DEPENDS_ON_ANNOTATION, readGroveAnnotations } from '../../core/objects/annotations.js';
+import { dependencyCycle } from '../../core/wire-init.js';
+import { quoteValue } from '../../core/quote.js';
+import { podSpecOf } from '../objects/admit.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { StatusCause } from './status.js';
 
@@ -67,7 +72,7 @@ function kindFor(value: unknown, at: string): KindInfo | StatusCause {
  * Checks and normalises every object: the namespace defaulted (dropped on cluster-scoped kinds,
  * as kubectl does), status dropped (the server's), each object named once. Returns all causes.
  */
-function prepare(values: unknown[]): { prepared: Prepared[]; causes: StatusCause[] } {
+function prepare(values: unknown[], options: ApplyOptions): { prepared: Prepared[]; causes: StatusCause[] } {
   const prepared: Prepared[] = [];
   const causes: StatusCause[] = [];
   const seen = new Map<string, number>();
@@ -93,6 +98,11 @@ function prepare(values: unknown[]): { prepared: Prepared[]; causes: StatusCause
       return;
     }
     const id = describeRef(ref);
+    const outside = hostPathCauses(info.kind, checked.value as unknown as Record<string, unknown>, options.hostPathRoots);
+    if (outside.length) {
+      for (const c of outside) causes.push({ field: fieldAt(at, c.path), message: `${id}: ${c.message}` });
+      return;
+    }
     const earlier = seen.get(id);
     if (earlier !== undefined) {
       causes.push({ field: at, message: `${id} is also objects[${earlier}]: name each object once per apply` });
@@ -102,6 +112,64 @@ function prepare(values: unknown[]): { prepared: Prepared[]; causes: StatusCause
     prepared.push({ index, ref, object: object as Prepared['object'] });
   });
   return { prepared, causes };
+}
+
+export interface ApplyOptions {
+  /** `grove server --host-path-root` (docs/security.md): hostPath volumes must lie under one of these; absent/empty = any path. */
+  hostPathRoots?: readonly string[];
+}
+
+/**
+ * The server's hostPath policy, for what users write (the controllers only copy templates that
+ * passed it, and objects stored before roots were set keep running, as in 0.1).
+ */
+function hostPathCauses(kind: KindInfo['kind'], object: Record<string, unknown>, roots: readonly string[] | undefined): { path: (string | number)[]; message: string }[] {
+  const at = roots?.length ? podSpecOf(kind, object) : undefined;
+  if (!at) return [];
+  return hostPathsOutside(at.spec, roots).map((v) => ({
+    path: [...at.path, 'volumes', v.index, 'hostPath', 'path'],
+    message: `volume ${quoteValue(v.volume)} host path ${quoteValue(v.path)} is outside the allowed roots (${roots!.join(', ')})`,
+  }));
+}
+
+/** The annotations of the pod template (or the Pod) at `specPath`, then the object's own. */
+function podAnnotations(object: Record<string, unknown>, specPath: readonly string[]): Record<string, string>[] {
+  let meta: unknown = object;
+  for (const seg of [...specPath.slice(0, -1), 'metadata']) meta = isRecord(meta) ? meta[seg] : undefined;
+  const own = (object.metadata as { annotations?: Record<string, string> }).annotations;
+  return [isRecord(meta) ? ((meta.annotations as Record<string, string> | undefined) ?? {}) : {}, own ?? {}];
+}
+
+/**
+ * Start order among the workloads of one apply (grove.io/depends-on, what compose depends_on
+ * becomes): none may wait for itself, and no cycle within a namespace, or their pods would wait
+ * for each other for ever on a node that runs them all. The client says the same at the compose
+ * field; this holds for any client.
+ */
+function startOrderCauses(prepared: readonly Prepared[]): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const graphs = new Map<string, Map<string, string[]>>();
+  const where = new Map<string, { at: string; id: string }>();
+  for (const p of prepared) {
+    const at = podSpecOf(p.ref.kind as KindInfo['kind'], p.object);
+    if (!at) continue;
+    const deps = readGroveAnnotations(...podAnnotations(p.object, at.path)).dependsOn ?? [];
+    if (deps.length === 0) continue;
+    const field = `objects[${p.index}]${fieldAt('', [...at.path.slice(0, -1), 'metadata', 'annotations', DEPENDS_ON_ANNOTATION])}`;
+    const id = describeRef(p.ref);
+    if (deps.some((d) => d.app === p.ref.name)) causes.push({ field, message: `${id}: a workload cannot depend on itself` });
+    const ns = p.ref.namespace ?? '';
+    if (!graphs.has(ns)) graphs.set(ns, new Map());
+    graphs.get(ns)!.set(p.ref.name, deps.map((d) => d.app).filter((app) => app !== p.ref.name));
+    where.set(`${ns}/${p.ref.name}`, { at: field, id });
+  }
+  for (const [ns, graph] of graphs) {
+    const cycle = dependencyCycle(graph);
+    if (!cycle) continue;
+    const first = where.get(`${ns}/${cycle[0]}`)!;
+    causes.push({ field: first.at, message: `${first.id}: ${DEPENDS_ON_ANNOTATION} forms a cycle: ${cycle.join(' → ')}` });
+  }
+  return causes;
 }
 
 /** `objects[2].spec.replicas`: where in the request body a problem is. */
@@ -123,9 +191,10 @@ function invalidApply(causes: StatusCause[]): GroveError {
  * ignores the uid and resourceVersion of the input (a YAML saved from another cluster, or from
  * before a delete, still applies); an update checks them (Conflict when stale).
  */
-export async function applyObjects(store: ObjectStore, body: unknown): Promise<ApplyReply> {
+export async function applyObjects(store: ObjectStore, body: unknown, options: ApplyOptions = {}): Promise<ApplyReply> {
   const { objects: values, dryRun } = parseBody(body);
-  const { prepared, causes } = prepare(values);
+  const { prepared, causes } = prepare(values, options);
+  if (causes.length === 0) causes.push(...startOrderCauses(prepared));
   if (causes.length) throw invalidApply(causes);
   for (const p of prepared) {
     if ((await store.get(p.ref)) === undefined) {

@@ -1,8 +1,7 @@
 /**
  * The records of a Grove 0.1 server store, frozen: what the migration reads (LEGACY_KEYS in
- * src/core/keys.ts names where they live). A copy of the 0.1 shapes rather than an import of
- * src/core/model.ts on purpose: that model goes away when the server switches to objects, and
- * 0.1 data dirs and backups must stay readable after it has.
+ * src/core/keys.ts names where they live): the 0.1 layout, a copy of 0.1's App model (deleted
+ * with issue 13), so 0.1 data dirs and backups stay readable. Frozen: never extended.
  *
  * Every value is read defensively (a store is outside input): `asLegacy*` return undefined
  * for a record that does not have the shape, and the migration reports it.

@@ -8,6 +8,7 @@ import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { AnyObject } from '../../core/objects/changes.js';
 import { defaultPodSpec } from '../../core/objects/defaults.js';
 import { pathText } from '../../core/objects/explain.js';
+import { clipText, quoteValue } from '../../core/quote.js';
 import { KINDS, type KindName } from '../../core/objects/kinds.js';
 import type { PodSpec } from '../../core/objects/pod.js';
 import { checkObject, type ObjectProblem } from '../../core/objects/validate.js';
@@ -22,13 +23,13 @@ export function causesOf(problems: readonly ObjectProblem[]): Cause[] {
   return problems.map((p) => ({ field: pathText(p.path), message: p.reason }));
 }
 
-/** Kubernetes' wording: `Deployment.apps "web" is invalid: spec.replicas: …`. */
+/** Kubernetes' wording: `Deployment.apps "web" is invalid: spec.replicas: …`; a huge name is cut (quote.ts), so the answer stays small. */
 export function invalidObject(kind: KindName, name: string, causes: readonly Cause[]): GroveError {
   const group = KINDS[kind].group;
   const first = causes.slice(0, 3).map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
   const more = causes.length > 3 ? ` (and ${causes.length - 3} more)` : '';
-  return new GroveError(ErrorCode.InvalidArgument, `${kind}${group ? `.${group}` : ''} ${JSON.stringify(name)} is invalid: ${first.join(', ')}${more}`, {
-    details: { kind, name, reason: 'Invalid', causes },
+  return new GroveError(ErrorCode.InvalidArgument, `${kind}${group ? `.${group}` : ''} ${quoteValue(name)} is invalid: ${first.join(', ')}${more}`, {
+    details: { kind, name: clipText(name), reason: 'Invalid', causes },
   });
 }
 
@@ -53,6 +54,15 @@ const POD_SPECS: Partial<Record<KindName, { path: string[]; where: 'template' | 
   CronJob: { path: ['spec', 'jobTemplate', 'spec', 'template', 'spec'], where: 'template' },
   ControllerRevision: { path: ['data', 'spec', 'template', 'spec'], where: 'template' },
 };
+
+/** The pod spec `object` (a `kind` object) carries, and where; undefined for kinds without one. */
+export function podSpecOf(kind: KindName, object: Record<string, unknown>): { path: readonly string[]; spec: PodSpec } | undefined {
+  const at = POD_SPECS[kind];
+  if (!at) return undefined;
+  let node: Spec = object;
+  for (const seg of at.path) node = node?.[seg] as Spec;
+  return node && Array.isArray(node.containers) ? { path: at.path, spec: node as unknown as PodSpec } : undefined;
+}
 
 /**
  * The defaulted copy of `value` as a `kind` object, or an InvalidArgument GroveError naming

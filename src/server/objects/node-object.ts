@@ -18,7 +18,7 @@ import type { Node, NodeStatus } from '../../core/objects/cluster.js';
 import type { Condition } from '../../core/objects/meta.js';
 import type { WireNodeFacts } from '../../core/objects/wire.js';
 import { effectiveNodeLabels, joinLabels } from '../node-labels.js';
-import { normArch } from '../scheduler-rules.js';
+import { normArch } from '../scheduling/node-view.js';
 import { TARGET_APPLIED, targetAppliedCondition } from './node-target-condition.js';
 
 /** Comma-separated keys of the labels set through the API (sorted). */
@@ -152,9 +152,4 @@ export function nodeStatus(previous: NodeStatus | undefined, readiness: NodeRead
     allocatable: capacity,
     ...(facts.addresses?.length ? { addresses: facts.addresses } : {}),
   };
-}
-
-/** Whether the node is cordoned. */
-export function isCordoned(node: Node): boolean {
-  return node.spec?.unschedulable === true;
 }

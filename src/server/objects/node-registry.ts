@@ -4,7 +4,7 @@
  * object lives at nodes/<name>; the credential hash at GroveKeys.nodeCredential (never in the
  * object: `kubectl get node -o yaml` must not show it); the config key where node-keys.ts keeps
  * it. The join body, the proof a taken name needs and the token rules are nodes.ts's and
- * security/tokens.ts's, shared with the 0.1 path until it goes.
+ * security/tokens.ts's.
  *
  * Callers serialise calls (the control plane's mutex), as for every read-modify-write.
  */
@@ -18,7 +18,7 @@ import { newNodeKey, nodeKeyKey } from '../node-keys.js';
 import { checkLabelCount, parseJoinBody, parseNodePatch, proveNodeIdentity, tokenPut, type JoinResult, type NodeRegistration } from '../nodes.js';
 import { issueNodeCredentials } from '../security/credentials.js';
 import { authenticateJoinToken, spendJoinToken, type JoinTokenRecord } from '../security/tokens.js';
-import { name as validName } from '../validate.js';
+import { validName } from '../request-fields.js';
 import { joinedNode, patchedNode } from './node-object.js';
 import type { ObjectStore } from './object-store.js';
 

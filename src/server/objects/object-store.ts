@@ -87,9 +87,10 @@ function specPart(o: Obj): Record<string, unknown> {
 }
 
 /**
- * Whether a stored value is an object of `info`'s kind. Until the 0.1 records are migrated
- * (src/server/migrate), `nodes/<name>` and `pods/<name>` may hold 0.1 records: they are not
- * objects and read as absent, so the Kubernetes paths never answer them half-shaped.
+ * Whether a stored value is an object of `info`'s kind. A 0.1 store is migrated before the
+ * server opens it (src/server/migrate); anything else under an object key (a 0.1 record put
+ * back by hand) is no object and reads as absent, so the Kubernetes paths never answer it
+ * half-shaped.
  */
 function isObjectOf(info: KindInfo, value: unknown): value is Obj {
   const o = value as Partial<Obj> | null;

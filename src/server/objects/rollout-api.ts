@@ -15,7 +15,7 @@ import { findTemplate } from '../../core/objects/template-equality.js';
 import type { KindObject } from '../../core/objects/validate.js';
 import { deploymentTemplateOf, LAST_ROLLBACK_ANNOTATION, ROLLOUT_COMPLETE_ANNOTATION, revisionOf } from '../controllers/deployment.js';
 import { conditionOf, controllerOf, isoTime } from '../controllers/object-kit.js';
-import { invalid } from '../validate.js';
+import { invalid } from '../request-fields.js';
 import type { ObjectStore } from './object-store.js';
 
 type Deployment = KindObject<'Deployment'>;

@@ -10,7 +10,7 @@
  * 6 min, as Kubernetes). More failures than backoffLimit, or activeDeadlineSeconds passed,
  * fail the Job and stop its active runs.
  */
-import type { CronSpec, JobSpec } from '../../../../src/core/model.js';
+import type { CronSpec, JobSpec } from '../../../../src/core/resolved-pod.js';
 import type { JobRunStatus, JobStatus } from '../../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import { Labels, podKeyOf, type ManagedContainer } from '../node-runtime.js';

@@ -9,7 +9,7 @@
  */
 import { errorMessage } from '../../../../src/core/errors.js';
 import type { Logger } from '../../../../src/core/logger.js';
-import type { CronSpec } from '../../../../src/core/model.js';
+import type { CronSpec } from '../../../../src/core/resolved-pod.js';
 import type { Store, StoreOp } from '../../../../src/store/store.js';
 import type { Clock } from '../../../../src/core/clock.js';
 import type { PodJobRecord } from './decide.js';

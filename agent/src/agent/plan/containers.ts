@@ -11,7 +11,7 @@ import type { Container } from '../../../../src/core/objects/pod-container.js';
 import { appOf, Labels, keyOf, podContainerKey, podKeyOf, stopGraceOf, type ManagedContainer } from '../node-runtime.js';
 import { runnableContainers } from './init-order.js';
 import { allContainersOf, podKey, restartPolicyOf } from './pod-fields.js';
-import type { RestartPolicy } from '../../../../src/core/model.js';
+import type { RestartPolicy } from '../../../../src/core/resolved-pod.js';
 import type { RemoveReason, StepOf } from './steps.js';
 
 /** The container phase's steps (back-off-restart is added by the plan's restart backoff). */

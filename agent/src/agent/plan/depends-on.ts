@@ -12,7 +12,7 @@
  * stop dependants either); a pod that is down again entirely (crash, reboot) waits again, so
  * start order also holds after a reboot, offline.
  */
-import type { AppDependency } from '../../../../src/core/model.js';
+import type { AppDependency } from '../../../../src/core/resolved-pod.js';
 import type { PodStatus } from '../../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import { dependenciesOf, inNamespace, podApp, podKey, statusKey } from './pod-fields.js';

@@ -8,7 +8,7 @@
  * not run again and a CronJob's history is kept. Schedules fire on the node (jobs/runner.ts), so
  * runs happen while the server or broker is down.
  */
-import type { CronSpec } from '../../../../src/core/model.js';
+import type { CronSpec } from '../../../../src/core/resolved-pod.js';
 import type { PodStatus } from '../../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import { advanceCron, advanceJob, cronStatus, fireCron, jobStatus, newJob, observeRun, runPods, type JobRecord, type PodJobRecord } from '../jobs/decide.js';

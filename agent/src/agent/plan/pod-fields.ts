@@ -9,7 +9,7 @@
  * identity: a target's objects never change after decoding, and the plan runs every round.
  */
 import type { ReferencingPod } from '../../../../src/core/config-refs.js';
-import type { AppDependency, ContainerPort, ContainerProbes, CronSpec, EnvFromSource, EnvVar, EnvVarSource, JobSpec, Probe as ModelProbe, RestartPolicy, Volume } from '../../../../src/core/model.js';
+import type { AppDependency, ContainerPort, ContainerProbes, CronSpec, EnvFromSource, EnvVar, EnvVarSource, JobSpec, Probe as ModelProbe, RestartPolicy, Volume } from '../../../../src/core/resolved-pod.js';
 import { readGroveAnnotations, type GroveSettings } from '../../../../src/core/objects/annotations.js';
 import type { Container, Probe } from '../../../../src/core/objects/pod-container.js';
 import type { Volume as PodVolume } from '../../../../src/core/objects/pod-volumes.js';

@@ -7,7 +7,7 @@
  * backoff and what waits for it are found by kind and name, never by parsing a message.
  */
 import type { ConfigRef } from '../../../../src/core/config-refs.js';
-import type { CronSpec } from '../../../../src/core/model.js';
+import type { CronSpec } from '../../../../src/core/resolved-pod.js';
 import type { DeferredUpdate } from '../../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import type { Container } from '../../../../src/core/objects/pod-container.js';

@@ -6,7 +6,7 @@
  * reference is optional. Values never appear in errors.
  */
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
-import type { EnvFromSource, EnvVar } from '../../../../src/core/model.js';
+import type { EnvFromSource, EnvVar } from '../../../../src/core/resolved-pod.js';
 import { DEFAULT_NAMESPACE } from '../../../../src/core/keys.js';
 import type { ConfigKind, ConfigObject, ConfigSource } from '../config-source.js';
 import { expandVars, type EnvValue } from '../var-expansion.js';

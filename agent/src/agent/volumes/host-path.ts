@@ -8,15 +8,11 @@
 import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
-import type { HostPathType } from '../../../../src/core/model.js';
+import { isUnderRoot } from '../../../../src/core/host-path-roots.js';
+import type { HostPathType } from '../../../../src/core/resolved-pod.js';
 
 function refuse(volume: string, message: string, details: Record<string, unknown> = {}): GroveError {
   return new GroveError(ErrorCode.InvalidArgument, `volume "${volume}": ${message}`, { details: { volume, ...details } });
-}
-
-function under(path: string, root: string): boolean {
-  const r = root.replace(/\/+$/, '');
-  return r === '' || path === r || path.startsWith(`${r}/`);
 }
 
 /**
@@ -36,9 +32,9 @@ async function resolvedPath(path: string): Promise<string | undefined> {
 export async function checkHostPathRoots(volume: string, path: string, roots: readonly string[] | undefined): Promise<void> {
   if (!roots?.length) return;
   const allowed = `allowed roots on this node: ${roots.join(', ')}`;
-  if (!roots.some((r) => under(path, r))) throw refuse(volume, `host path "${path}" is outside the ${allowed}`, { path });
+  if (!roots.some((r) => isUnderRoot(path, r))) throw refuse(volume, `host path "${path}" is outside the ${allowed}`, { path });
   const real = await resolvedPath(path);
-  if (real !== undefined && !roots.some((r) => under(real, r))) {
+  if (real !== undefined && !roots.some((r) => isUnderRoot(real, r))) {
     throw refuse(volume, `host path "${path}" leads to "${real}", outside the ${allowed}`, { path });
   }
 }

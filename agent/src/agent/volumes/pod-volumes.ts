@@ -18,7 +18,7 @@ import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../../../src/core/errors.js';
 import type { Logger } from '../../../../src/core/logger.js';
-import type { Volume, VolumeMount } from '../../../../src/core/model.js';
+import type { Volume, VolumeMount } from '../../../../src/core/resolved-pod.js';
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import type { Container } from '../../../../src/core/objects/pod-container.js';

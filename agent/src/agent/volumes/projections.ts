@@ -2,7 +2,7 @@
  * ConfigMap and Secret volumes: the object's keys (or the listed items) as files, written with
  * the atomic writer so running containers see changes in place. Secret volumes sit on a tmpfs.
  */
-import type { KeyToPath, Volume } from '../../../../src/core/model.js';
+import type { KeyToPath, Volume } from '../../../../src/core/resolved-pod.js';
 import type { ConfigKind, ConfigObject, ConfigSource } from '../config-source.js';
 import { missingConfig } from './config-env.js';
 import type { ProjectedFile } from './atomic-writer.js';
