@@ -61,6 +61,11 @@ describeWith(['nats-server'], 'hollow fleet on a three-member NATS cluster', () 
     const v2 = await fleet.waitForApp(APP, v1, 180_000);
     expect(v2).not.toBe(v1);
     expect(fleet.connectedCount()).toBe(NODES);
-    await cluster!.waitForRunning(APP, NODES, 120_000);
+    await cluster!.waitForRunning(APP, NODES, 120_000).catch((err: Error) => {
+      // A rare CI failure here left nothing to read: keep what the server and brokers said.
+      const serverLines = cluster!.serverLog.split('\n').filter((l) => /MQTT|WARN|ERROR|"level":[45]0/i.test(l)).slice(-30);
+      const brokers = nats!.members.map((m) => `--- ${m.name} ---\n${m.log.split('\n').slice(-15).join('\n')}`);
+      throw new Error(`${err.message}\n--- server ---\n${serverLines.join('\n')}\n${brokers.join('\n')}`, { cause: err });
+    });
   }, 600_000);
 });

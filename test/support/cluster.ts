@@ -203,10 +203,18 @@ export class TestCluster {
 
   /** Waits until `app` has exactly `count` pods, all Running and ready. */
   async waitForRunning(app: string, count: number, timeoutMs = 60_000): Promise<PodJson[]> {
-    return eventually(async () => {
-      const pods = await this.pods(app);
-      return pods.length === count && pods.every((p) => p.phase === 'Running' && p.ready) ? pods : undefined;
-    }, timeoutMs, `${count} running pods of ${app}`);
+    let last: PodJson[] = [];
+    try {
+      return await eventually(async () => {
+        last = await this.pods(app);
+        return last.length === count && last.every((p) => p.phase === 'Running' && p.ready) ? last : undefined;
+      }, timeoutMs, `${count} running pods of ${app}`);
+    } catch (err) {
+      // Say what the server showed last: which pods lag, and on which nodes.
+      const lagging = last.filter((p) => p.phase !== 'Running' || !p.ready);
+      const shown = lagging.slice(0, 10).map((p) => `${p.name}@${p.node ?? '-'} ${p.phase}${p.ready ? '' : ' not-ready'} ${p.templateHash}`);
+      throw new Error(`${(err as Error).message}; last seen ${last.length} pods, ${lagging.length} not running and ready: ${shown.join(', ')}`, { cause: err });
+    }
   }
 
   /** Node name → Ready, through `grove get nodes -o json`. */
