@@ -116,6 +116,10 @@ describe('compose files → objects', () => {
     expect(webFails('    restart: always\n    deploy:\n      update_config: { monitor: soon }\n')).toContain('services.web.deploy.update_config.monitor: "soon" is not a duration');
   });
 
+  it('refuses a known field it does not implement by name, never ignoring it', () => {
+    expect(webFails('    sysctls: { net.core.somaxconn: 1024 }\n')).toContain('services.web.sysctls: not supported yet');
+  });
+
   describe('rejections', () => {
     it.each([
       ['build', `services:\n  web:\n    build: .\n`, 'compose.yaml:3 (document 1, service "web"): services.web.build: not supported: build the image, push it to a registry'],

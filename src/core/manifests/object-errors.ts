@@ -9,7 +9,7 @@
  * Which errors are worth wording is shared with it (relevantErrors).
  */
 import type { ErrorObject } from 'ajv';
-import { closestName, pointerToPath, relevantErrors } from '../objects/explain.js';
+import { annotation, closestName, keyRule, pointerToPath, relevantErrors, unknownField } from '../objects/explain.js';
 import type { RuleProblem } from '../objects/rules.js';
 import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 import { problemOf, type ManifestProblem } from './problems.js';
@@ -53,10 +53,6 @@ function describeValue(value: unknown, sensitive: boolean): string {
   return sensitive ? `a ${name}` : `${name} ${quote(value)}`;
 }
 
-export function annotation(err: ErrorObject, keyword: string): string | undefined {
-  const value = (err.parentSchema as SchemaNode | undefined)?.[keyword];
-  return typeof value === 'string' ? value : undefined;
-}
 
 function holdsFields(err: ErrorObject): boolean {
   const types = ([] as unknown[]).concat((err.parentSchema as SchemaNode | undefined)?.type);
@@ -99,7 +95,7 @@ function word(err: ErrorObject, root: unknown, ctx: DocContext, base: FieldPath)
   if (err.propertyName !== undefined) {
     if (err.keyword === 'propertyNames') return undefined;
     const path = [...here, err.propertyName];
-    const rule = err.keyword === 'pattern' ? (annotation(err, 'patternErrorMessage') ?? `must match ${err.params.pattern}`) : (err.message ?? 'is not valid');
+    const rule = keyRule(err, () => err.message ?? 'is not valid');
     return { path, linePath: path, at: 'key', message: `key ${quote(err.propertyName)} ${rule}` };
   }
   switch (err.keyword) {
@@ -107,11 +103,9 @@ function word(err: ErrorObject, root: unknown, ctx: DocContext, base: FieldPath)
     case 'if':
       return undefined; // the nested error (the key's, the then/else branch's) says it
     case 'additionalProperties': {
-      const name = String(err.params.additionalProperty);
+      const { name, reason } = unknownField(err);
       const path = [...here, name];
-      const known = Object.keys(((err.parentSchema as SchemaNode | undefined)?.properties ?? {}) as object);
-      const near = closestName(name, known);
-      return { path, linePath: path, at: 'key', message: `unknown field${near ? ` (did you mean ${near}?)` : ''}`, rejected: true };
+      return { path, linePath: path, at: 'key', message: reason, rejected: true };
     }
     case 'not': {
       // `{not: {}}` rejects a known field by name (kit.ts unsupported); other `not`s reject a value.

@@ -77,9 +77,23 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'null',
 };
 
-function annotation(err: ErrorObject, keyword: string): string | undefined {
+/** A Grove annotation keyword (kit.ts) of the schema node that failed. */
+export function annotation(err: ErrorObject, keyword: string): string | undefined {
   const value = (err.parentSchema as Node | undefined)?.[keyword];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** What a failing property name breaks: its pattern's wording, else `otherwise`. */
+export function keyRule(err: ErrorObject, otherwise: () => string): string {
+  return err.keyword === 'pattern' ? (annotation(err, 'patternErrorMessage') ?? `must match ${err.params.pattern}`) : otherwise();
+}
+
+/** An `additionalProperties` error: the unknown field's name and how to word it. */
+export function unknownField(err: ErrorObject): { name: string; reason: string } {
+  const name = String(err.params.additionalProperty);
+  const known = Object.keys(((err.parentSchema as Node | undefined)?.properties ?? {}) as object);
+  const near = closestName(name, known);
+  return { name, reason: `unknown field${near ? ` (did you mean ${near}?)` : ''}` };
 }
 
 function typeReason(err: ErrorObject): string {
@@ -139,7 +153,7 @@ export function explainError(err: ErrorObject, root: unknown, opts: ExplainOptio
   // Errors about a property *name* (propertyNames) carry it separately: point at the key.
   if (err.propertyName !== undefined) {
     if (err.keyword === 'propertyNames') return undefined;
-    const rule = err.keyword === 'pattern' ? (annotation(err, 'patternErrorMessage') ?? `must match ${err.params.pattern}`) : explainKeyword(err, opts);
+    const rule = keyRule(err, () => explainKeyword(err, opts));
     return { path: [...here, err.propertyName], reason: `key ${quoteValue(err.propertyName)} ${rule}`, at: 'key', rank: 1 };
   }
   switch (err.keyword) {
@@ -147,10 +161,8 @@ export function explainError(err: ErrorObject, root: unknown, opts: ExplainOptio
     case 'if':
       return undefined; // the nested error (the key's, the then/else branch's) says it
     case 'additionalProperties': {
-      const name = String(err.params.additionalProperty);
-      const known = Object.keys(((err.parentSchema as Node | undefined)?.properties ?? {}) as object);
-      const near = closestName(name, known);
-      return { path: [...here, name], reason: `unknown field${near ? ` (did you mean ${near}?)` : ''}`, at: 'key', rank: 0 };
+      const { name, reason } = unknownField(err);
+      return { path: [...here, name], reason, at: 'key', rank: 0 };
     }
     case 'not': {
       const unsupported = Object.keys((err.schema ?? {}) as object).length === 0;
