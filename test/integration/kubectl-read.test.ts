@@ -5,19 +5,16 @@
  * `grove server --tls` with one hollow node (the agent's code over an in-memory runtime, so pods
  * get a node and run). Objects are created with `grove apply`: the write verbs are part B's.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HollowFleet } from '../../agent/src/hollow/hollow-fleet.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { TestCluster } from '../support/cluster.js';
 import { eventually } from '../support/grove-cli.js';
+import { kubectlWith, writeKubeconfig, type Kubectl } from '../support/kubectl.js';
 import { describeWith } from '../support/prereq.js';
-
-const run = promisify(execFile);
 
 const MANIFESTS = `apiVersion: v1
 kind: Namespace
@@ -104,17 +101,7 @@ describeWith(['kubectl'], 'kubectl reads Grove: discovery, explain, validation, 
   let cluster: TestCluster;
   let fleet: HollowFleet | undefined;
   let home: string;
-  let kubeconfig: string;
-
-  async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig }, timeout: 60_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  }
+  let kubectl: Kubectl;
 
   async function ok(...args: string[]): Promise<string> {
     const r = await kubectl(...args);
@@ -126,21 +113,7 @@ describeWith(['kubectl'], 'kubectl reads Grove: discovery, explain, validation, 
     home = await mkdtemp(join(tmpdir(), 'grove-kubectl-read-'));
     cluster = await TestCluster.create({ extraArgs: ['--tls'] });
     await cluster.startServer();
-    const client = JSON.parse(await readFile(join(cluster.serverDir, 'client.json'), 'utf8')) as { apiUrl: string; token: string; caCert: string };
-    kubeconfig = join(home, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: grove, cluster: {server: "${client.apiUrl}", certificate-authority-data: ${Buffer.from(client.caCert).toString('base64')}}}]`,
-        `users: [{name: admin, user: {token: "${client.token}"}}]`,
-        'contexts: [{name: grove, context: {cluster: grove, user: admin}}]',
-        'current-context: grove',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    kubectl = kubectlWith(home, await writeKubeconfig(home, cluster.serverDir));
     fleet = new HollowFleet({ serverUrl: cluster.apiUrl, token: await cluster.token(), count: 1, namePrefix: `read-${process.pid}`, logger: silentLogger(), heartbeatSeconds: 2 });
     const joins = await fleet.joinAndStart();
     expect(joins.filter((j) => j.error)).toEqual([]);
