@@ -15,6 +15,7 @@ import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
+import { goPlatform } from './k8s-api/discovery.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
   maxConnections?: number;
   /** Failed joins per source address before 429 (src/server/join-failures.ts). */
   joinFailures?: JoinFailureLimiter;
+  /** Grove's version, for the Kubernetes /version and OpenAPI documents. */
+  groveVersion?: string;
 }
 
 export interface ApiServer {
@@ -113,7 +116,7 @@ async function streamLogs(cp: ControlPlane, ctx: RequestContext): Promise<void> 
   res.end();
 }
 
-export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission({ now: () => cp.clock.now() }), joinFailures = new JoinFailureLimiter({ now: () => cp.clock.now() })): Router {
+export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission({ now: () => cp.clock.now() }), joinFailures = new JoinFailureLimiter({ now: () => cp.clock.now() }), groveVersion = 'unknown'): Router {
   const r = new Router({ logger, adminToken: () => cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
   const joinLog = logger.child({ component: 'join' });
   const n = (ctx: RequestContext, what: string): string => validName(ctx.params.name, what);
@@ -136,7 +139,10 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
-  addKubernetesRoutes(r, cp.objects, (o) => cp.served(o));
+  addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), {
+    now: () => new Date(cp.clock.now()),
+    discovery: { groveVersion, platform: goPlatform(process.platform, process.arch) },
+  });
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
@@ -172,7 +178,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const log = options.logger.child({ component: 'api' });
   const now = (): number => options.controlPlane.clock.now();
   const admission = new JoinAdmission({ now, ...(options.maxJoinsInFlight !== undefined ? { maxInFlight: options.maxJoinsInFlight } : {}) });
-  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission, options.joinFailures);
+  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission, options.joinFailures, options.groveVersion);
   // Slow-loris guard: a request must arrive completely within the timeout (logs stream longer,
   // but that is the response, which this does not limit). Node enforces these timeouts only
   // when it checks its connections, every 30 s by default, which let a never-ending body run
