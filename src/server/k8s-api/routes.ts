@@ -20,7 +20,7 @@ import { parseSelector } from '../objects/label-selector.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
 
-function resource(group: string, version: string, plural: string): KindInfo {
+export function resource(group: string, version: string, plural: string): KindInfo {
   const info = ALL_KINDS.find((k) => k.group === group && k.version === version && k.plural === plural);
   if (!info) throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
   return info;
@@ -35,18 +35,18 @@ function listQuery(ctx: RequestContext) {
   return { selector: parseSelector(ctx.query.get('labelSelector')) };
 }
 
-interface Scope {
+export interface Scope {
   info: KindInfo;
   /** Absent: all namespaces (or a cluster-scoped kind). */
   namespace?: string;
 }
 
-function scoped(info: KindInfo, namespace: string | undefined): Scope {
+export function scoped(info: KindInfo, namespace: string | undefined): Scope {
   if (namespace !== undefined && !info.namespaced) throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
   return { info, ...(namespace !== undefined ? { namespace } : {}) };
 }
 
-function itemRef(scope: Scope, name: string): ObjectRef {
+export function itemRef(scope: Scope, name: string): ObjectRef {
   if (scope.info.namespaced && scope.namespace === undefined) {
     // /api/v1/pods/x: Kubernetes has no such path either.
     throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
@@ -65,7 +65,7 @@ async function list(objects: ObjectStore, scope: Scope, ctx: RequestContext, ser
   return { apiVersion: scope.info.apiVersion, kind: `${scope.info.kind}List`, metadata: { resourceVersion: String(found.revision) }, items: found.items.map((o) => served(o as AnyObject)) };
 }
 
-async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<AnyObject> {
+export async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<AnyObject> {
   const object = await objects.get(ref);
   if (!object) throw new GroveError(ErrorCode.NotFound, notFoundMessage(ref.kind, ref.name), { details: { kind: ref.kind, name: ref.name } });
   return object as AnyObject;
