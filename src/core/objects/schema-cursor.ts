@@ -92,6 +92,11 @@ export class SchemaIndex {
     }
   }
 
+  /** A cursor for a document no schema describes (maps merge, lists are replaced). */
+  none(): SchemaCursor {
+    return new SchemaCursor([], this.byId);
+  }
+
   /** The cursor at the root of a `kind` object. */
   root(kind: KindName): SchemaCursor {
     return new SchemaCursor([KIND_TABLE[kind].schema as unknown as Node], this.byId);

@@ -6,11 +6,11 @@
  *   GET    /apis/{group}/{version}/namespaces/{ns}/{plural}[/{name}]
  *   GET    /api/v1/{plural}[/{name}], /apis/{group}/{version}/{plural}[/{name}]
  *                                        all namespaces (namespaced kinds) or cluster-scoped kinds
- *   DELETE the item paths                background cascade: the garbage collector takes dependents
+ *   POST, PUT, PATCH, DELETE and the status and scale subresources: write-routes.ts
  *
  * Lists are `<Kind>List` objects with the store revision as resourceVersion; `?labelSelector=`
  * filters; failures are Status objects. What GET answers passes through `served` (the server adds
- * what it keeps in memory only, such as a Node's last heartbeat). Discovery, watch and patch are issue 14.
+ * what it keeps in memory only, such as a Node's last heartbeat). Discovery and watch are issue 14.
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { AnyObject, ObjectRef } from '../../core/objects/changes.js';
@@ -19,6 +19,7 @@ import type { RequestContext, Router } from '../http.js';
 import { parseSelector } from '../objects/label-selector.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
+import { addWriteRoutes } from './write-routes.js';
 
 export function resource(group: string, version: string, plural: string): KindInfo {
   const info = ALL_KINDS.find((k) => k.group === group && k.version === version && k.plural === plural);
@@ -71,21 +72,9 @@ export async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<Any
   return object as AnyObject;
 }
 
-/**
- * Deletes one object; answers the object as it was (a Namespace: as it now is, Terminating), as
- * the API server does for a background deletion.
- */
-async function deleteItem(objects: ObjectStore, ref: ObjectRef): Promise<unknown> {
-  const existing = await getItem(objects, ref);
-  const { results } = await objects.commit([{ op: 'delete', ref }]);
-  const result = results[0]!;
-  if (result.outcome === 'absent') throw new GroveError(ErrorCode.NotFound, notFoundMessage(ref.kind, ref.name), { details: { kind: ref.kind, name: ref.name } });
-  return result.object ?? existing;
-}
-
 /** Adds the Kubernetes paths to `router` (admin token; Status errors). */
 export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject = AS_STORED): void {
-  const add = (method: 'GET' | 'DELETE', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
+  const add = (method: 'GET', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
     router.add(
       method,
       path,
@@ -102,9 +91,8 @@ export function addKubernetesRoutes(router: Router, objects: ObjectStore, served
   for (const root of ['/api/v1', '/apis/:group/:version']) {
     add('GET', `${root}/namespaces/:namespace/:plural`, (ctx, scope) => list(objects, scope(ctx.params.namespace), ctx, served));
     add('GET', `${root}/namespaces/:namespace/:plural/:name`, async (ctx, scope) => served(await getItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!))));
-    add('DELETE', `${root}/namespaces/:namespace/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!)));
     add('GET', `${root}/:plural`, (ctx, scope) => list(objects, scope(), ctx, served));
     add('GET', `${root}/:plural/:name`, async (ctx, scope) => served(await getItem(objects, itemRef(scope(), ctx.params.name!))));
-    add('DELETE', `${root}/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(), ctx.params.name!)));
   }
+  addWriteRoutes(router, objects);
 }

@@ -18,6 +18,7 @@ export type StatusReason =
   | 'Invalid'
   | 'RequestEntityTooLarge'
   | 'MethodNotAllowed'
+  | 'UnsupportedMediaType'
   | 'Timeout'
   | 'TooManyRequests'
   | 'ServiceUnavailable'
@@ -72,6 +73,7 @@ export function statusOf(err: unknown): Status {
   const causes = Array.isArray(d.causes) ? (d.causes as StatusCause[]).map((c) => ({ reason: 'FieldValueInvalid', ...c })) : undefined;
   if (d.reason === 'Invalid' || (causes && err.code === ErrorCode.InvalidArgument)) [reason, code] = ['Invalid', 422];
   else if (d.reason === 'AlreadyExists') reason = 'AlreadyExists';
+  else if (d.reason === 'UnsupportedMediaType') [reason, code] = ['UnsupportedMediaType', 415];
   const kind = typeof d.kind === 'string' ? (KINDS as Record<string, { plural: string; group: string } | undefined>)[d.kind as KindName] : undefined;
   const details = {
     ...(typeof d.name === 'string' ? { name: d.name } : {}),
