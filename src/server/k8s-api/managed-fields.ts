@@ -139,35 +139,39 @@ export function union(a: FieldSet, b: FieldSet): FieldSet {
   return out;
 }
 
-/** `a` without the leaves of `b` (a node `b` owns whole removes the same leaf of `a`). */
+/** Whether the node's own path is in the set: a leaf, or a node marked with `.`. */
+function member(node: FieldSet): boolean {
+  return isEmpty(node) || node['.'] !== undefined;
+}
+
+/** The paths of `a` not in `b` (path sets: owning `.spec` is not owning `.spec.replicas`). */
 export function subtract(a: FieldSet, b: FieldSet): FieldSet {
   const out: FieldSet = {};
   for (const [k, v] of Object.entries(a)) {
     const other = b[k];
     if (other === undefined) out[k] = v;
     else if (isEmpty(v)) {
-      if (!isEmpty(other)) out[k] = v; // b owns fields below, not the node itself
-    } else if (isEmpty(other)) {
-      continue; // b owns the whole node
+      if (!member(other)) out[k] = v;
     } else {
-      const rest = subtract(v, other);
+      const rest = subtract(v, isEmpty(other) ? { '.': {} } : other);
       if (!isEmpty(rest)) out[k] = rest;
     }
   }
   return out;
 }
 
-/** The leaves in both `a` and `b`. */
+/** The paths in both `a` and `b`. */
 export function intersect(a: FieldSet, b: FieldSet): FieldSet {
   const out: FieldSet = {};
   for (const [k, v] of Object.entries(a)) {
     const other = b[k];
     if (other === undefined) continue;
-    if (isEmpty(v) && isEmpty(other)) out[k] = {};
-    else if (!isEmpty(v) && !isEmpty(other)) {
-      const both = intersect(v, other);
-      if (!isEmpty(both)) out[k] = both;
+    if (isEmpty(v) || isEmpty(other)) {
+      if (member(v) && member(other)) out[k] = {};
+      continue;
     }
+    const both = intersect(v, other);
+    if (!isEmpty(both)) out[k] = both;
   }
   return out;
 }
