@@ -20,6 +20,7 @@ import { JsonResponse, type RequestContext } from '../http.js';
 import { admitObject, invalidObject } from '../objects/admit.js';
 import { objectTime, type ObjectStore } from '../objects/object-store.js';
 import { decodeBody, validateFields, writeOptions, type DecodedBody, type WriteOptions } from './field-validation.js';
+import { decodeProtobufObject, isProtobuf, PROTOBUF_TYPE } from './protobuf-body.js';
 import { changedFields, defaultManager, fieldsOf, recordUpdate } from './managed-fields.js';
 import type { Scope } from './routes.js';
 import { notFoundMessage } from './status.js';
@@ -80,7 +81,13 @@ export function refIn(scope: Scope, object: Obj): ObjectRef {
 }
 
 /** The request's body, decoded; `yaml` for server-side apply bodies. */
-export async function readBody(ctx: RequestContext, opts: { yaml?: boolean } = {}): Promise<DecodedBody> {
+export async function readBody(ctx: RequestContext, opts: { yaml?: boolean; patch?: boolean } = {}): Promise<DecodedBody> {
+  const contentType = ctx.req.headers['content-type'];
+  const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (!opts.patch && isProtobuf(contentType)) return { value: decodeProtobufObject((await ctx.rawBody()).bytes), duplicates: [] };
+  if (!opts.patch && type !== 'application/json' && type !== '*/*') {
+    throw new GroveError(ErrorCode.InvalidArgument, `the body of the request was in an unknown format - accepted media types include: application/json, ${PROTOBUF_TYPE}`, { details: { reason: 'UnsupportedMediaType' } });
+  }
   const { bytes } = await ctx.rawBody();
   return decodeBody(bytes, opts);
 }

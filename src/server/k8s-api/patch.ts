@@ -66,7 +66,7 @@ export async function patchObject(deps: WriteDeps, ctx: RequestContext, scope: S
   const options = writeOptions(ctx.query);
   if (type === 'apply' && options.fieldManager === undefined) throw new GroveError(ErrorCode.InvalidArgument, 'PATCH with apply-patch+yaml requires a fieldManager query parameter');
   if (subresource === 'status' && !scope.info.hasStatus) throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
-  const body = await readBody(ctx, { yaml: type === 'apply' });
+  const body = await readBody(ctx, { yaml: type === 'apply', patch: true });
   const manager = managerOf(ctx, options);
   const schema = deps.schemas.root(scope.info.kind);
   for (let attempt = 1; ; attempt++) {

@@ -78,7 +78,8 @@ export function statusOf(err: unknown): Status {
   const details = {
     ...(typeof d.name === 'string' ? { name: d.name } : {}),
     ...(kind?.group ? { group: kind.group } : {}),
-    ...(kind ? { kind: kind.plural } : {}),
+    // Invalid names the Kind (kubectl prints `The Deployment "web" is invalid: …`), the rest the resource.
+    ...(kind ? { kind: reason === 'Invalid' ? (d.kind as string) : kind.plural } : {}),
     ...(causes ? { causes } : {}),
   };
   return { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', message: err.message, reason, ...(Object.keys(details).length ? { details } : {}), code };

@@ -88,7 +88,7 @@ export async function writeScale(deps: WriteDeps, ctx: RequestContext, scope: Sc
   const options = writeOptions(ctx.query);
   const type = method === 'PATCH' ? patchTypeOf(ctx.req.headers['content-type']) : undefined;
   if (type === 'apply') throw new GroveError(ErrorCode.InvalidArgument, 'server-side apply of the scale subresource is not supported: apply the object itself');
-  const body = await readBody(ctx);
+  const body = await readBody(ctx, { patch: type !== undefined });
   const before = await current(deps, ref);
   const written = type === undefined ? body.value : patchDocument(type, scaleOf(before), body.value, deps.schemas.none());
   const replicas = replicasOf(written);
