@@ -5,23 +5,14 @@
  * delete by file and by label, secrets and config maps from literals and files, and bad input.
  * Assertions are on kubectl's own output and exit codes.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../support/grove-cli.js';
+import { runKubectl, writeKubeconfig, type KubectlResult } from '../support/kubectl.js';
 import { LoggedServer } from '../support/logged-server.js';
 import { describeWith } from '../support/prereq.js';
-
-const run = promisify(execFile);
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const deployment = (image: string, replicas = 1, extra = '') => `apiVersion: apps/v1
 kind: Deployment
@@ -45,15 +36,7 @@ describeWith(['kubectl'], 'kubectl writes: apply, patch, edit, scale, delete', (
   let server: LoggedServer;
   let kubeconfig: string;
 
-  async function kubectl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig, ...env }, timeout: 30_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  }
+  const kubectl = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<KubectlResult> => runKubectl(kubeconfig, dir, args, env);
 
   /** kubectl that must succeed; its stdout. */
   async function ok(...args: string[]): Promise<string> {
@@ -74,21 +57,7 @@ describeWith(['kubectl'], 'kubectl writes: apply, patch, edit, scale, delete', (
     dir = await mkdtemp(join(tmpdir(), 'grove-kubectl-write-'));
     server = await LoggedServer.create(join(dir, 'data'), join(dir, 'server.log'));
     await server.start({ GROVE_TLS: 'true' });
-    const client = JSON.parse(await readFile(join(dir, 'data', 'client.json'), 'utf8')) as { apiUrl: string; token: string; caCert: string };
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: grove, cluster: {server: "${client.apiUrl}", certificate-authority-data: ${Buffer.from(client.caCert).toString('base64')}}}]`,
-        `users: [{name: admin, user: {token: "${client.token}"}}]`,
-        'contexts: [{name: grove, context: {cluster: grove, user: admin, namespace: default}}]',
-        'current-context: grove',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    kubeconfig = await writeKubeconfig(dir, join(dir, 'data'), 'default');
   }, 60_000);
 
   afterAll(async () => {

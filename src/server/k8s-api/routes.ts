@@ -72,20 +72,27 @@ export async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<Any
   return object as AnyObject;
 }
 
+/**
+ * Adds one route on a resource path (`:plural`, and `:group`/`:version` under /apis) whose
+ * handler gets the resource's kind: admin token, Status errors.
+ */
+export function addResourceRoute(router: Router, method: string, path: string, handler: (ctx: RequestContext, info: KindInfo) => Promise<unknown>): void {
+  router.add(
+    method,
+    path,
+    (ctx) => {
+      const p = ctx.params;
+      return handler(ctx, p.group === undefined ? resource('', 'v1', p.plural!) : resource(p.group, p.version!, p.plural!));
+    },
+    'admin',
+    statusErrorFormat,
+  );
+}
+
 /** Adds the Kubernetes paths to `router` (admin token; Status errors). */
 export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject = AS_STORED): void {
   const add = (method: 'GET', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
-    router.add(
-      method,
-      path,
-      (ctx) => {
-        const p = ctx.params;
-        const info = p.group === undefined ? resource('', 'v1', p.plural!) : resource(p.group, p.version!, p.plural!);
-        return handler(ctx, (ns) => scoped(info, ns));
-      },
-      'admin',
-      statusErrorFormat,
-    );
+    addResourceRoute(router, method, path, (ctx, info) => handler(ctx, (ns) => scoped(info, ns)));
   };
   router.formatErrorsUnder('/api/', statusErrorFormat).formatErrorsUnder('/apis/', statusErrorFormat);
   for (const root of ['/api/v1', '/apis/:group/:version']) {

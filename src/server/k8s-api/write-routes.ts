@@ -18,8 +18,7 @@ import type { ObjectStore } from '../objects/object-store.js';
 import { createObject, updateObject, type WriteDeps } from './create-update.js';
 import { deleteCollection, deleteObject } from './delete-options.js';
 import { patchObject } from './patch.js';
-import { getItem, itemRef, resource, scoped, type Scope } from './routes.js';
-import { statusErrorFormat } from './status.js';
+import { addResourceRoute, getItem, itemRef, scoped, type Scope } from './routes.js';
 import { getScale, writeScale } from './subresources.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -28,17 +27,7 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export function addWriteRoutes(router: Router, objects: ObjectStore, schemas = new SchemaIndex()): void {
   const deps: WriteDeps = { objects, schemas };
   const add = (method: Method, path: string, handler: (ctx: RequestContext, scope: Scope) => Promise<unknown>): void => {
-    router.add(
-      method,
-      path,
-      (ctx) => {
-        const p = ctx.params;
-        const info = p.group === undefined ? resource('', 'v1', p.plural!) : resource(p.group, p.version!, p.plural!);
-        return handler(ctx, scoped(info, p.namespace));
-      },
-      'admin',
-      statusErrorFormat,
-    );
+    addResourceRoute(router, method, path, (ctx, info) => handler(ctx, scoped(info, ctx.params.namespace)));
   };
   const ref = (ctx: RequestContext, scope: Scope) => itemRef(scope, ctx.params.name!);
   for (const root of ['/api/v1', '/apis/:group/:version']) {

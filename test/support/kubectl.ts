@@ -1,0 +1,48 @@
+/**
+ * Real kubectl against a test `grove server --tls`: a kubeconfig from the server's client.json
+ * (cluster CA and admin token; kubectl sends a bearer token over HTTPS only) and a runner that
+ * never throws, so tests assert on exit code, stdout and stderr.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Writes `<dir>/kubeconfig` for the server whose data dir is `dataDir`; returns its path. */
+export async function writeKubeconfig(dir: string, dataDir: string, namespace?: string): Promise<string> {
+  const client = JSON.parse(await readFile(join(dataDir, 'client.json'), 'utf8')) as { apiUrl: string; token: string; caCert: string };
+  const path = join(dir, 'kubeconfig');
+  await writeFile(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: grove, cluster: {server: "${client.apiUrl}", certificate-authority-data: ${Buffer.from(client.caCert).toString('base64')}}}]`,
+      `users: [{name: admin, user: {token: "${client.token}"}}]`,
+      `contexts: [{name: grove, context: {cluster: grove, user: admin${namespace ? `, namespace: ${namespace}` : ''}}}]`,
+      'current-context: grove',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+/** Runs kubectl with `kubeconfig` (HOME in `home`, so no cache or config of the host leaks in). */
+export async function runKubectl(kubeconfig: string, home: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<KubectlResult> {
+  try {
+    const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig, ...env }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
