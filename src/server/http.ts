@@ -17,6 +17,11 @@ export interface RequestContext {
   query: URLSearchParams;
   /** Parsed JSON body ({} when there is none); throws SizeLimit / InvalidArgument. */
   body(): Promise<unknown>;
+  /**
+   * The body as sent, whatever its content type (patches, YAML): at most the router's body limit;
+   * throws SizeLimit. Read the body once, through `body()` or `rawBody()`.
+   */
+  rawBody(): Promise<{ contentType: string | undefined; bytes: Buffer }>;
   /** Aborted when the client goes away (long requests such as logs stop early). */
   signal: AbortSignal;
 }
@@ -99,14 +104,10 @@ export function errorBody(err: unknown): { error: { code: string; message: strin
   return { error: { code: ErrorCode.Internal, message: 'internal server error' } };
 }
 
-async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   const tooLarge = (): GroveError => new GroveError(ErrorCode.SizeLimit, `request body larger than ${limit} bytes`);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-  const type = req.headers['content-type'];
-  if (type !== undefined && !/^application\/json\b/i.test(type)) {
-    throw new GroveError(ErrorCode.InvalidArgument, `content-type must be application/json, got ${type}`);
-  }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -121,9 +122,20 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknow
     // answered 408 itself then): nobody to tell, and nothing for the error log.
     throw new GroveError(ErrorCode.Timeout, `request body incomplete after ${size} bytes (the client went away or exceeded the request timeout)`, { cause: err });
   }
-  if (size === 0) return {};
+  return Buffer.concat(chunks);
+}
+
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new GroveError(ErrorCode.SizeLimit, `request body larger than ${limit} bytes`);
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/json\b/i.test(type)) {
+    throw new GroveError(ErrorCode.InvalidArgument, `content-type must be application/json, got ${type}`);
+  }
+  const bytes = await readRawBody(req, limit);
+  if (bytes.length === 0) return {};
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch (err) {
     throw new GroveError(ErrorCode.InvalidArgument, `request body is not valid JSON: ${errorMessage(err)}`);
   }
@@ -206,7 +218,7 @@ export class Router {
         throw new GroveError(ErrorCode.Unauthenticated, 'missing or wrong admin token (Authorization: Bearer <token>)');
       }
       for (const c of this.prefixChecks) if (url.pathname.startsWith(c.prefix)) c.check(req);
-      const ctx: RequestContext = { req, res, params, query: url.searchParams, signal, body: () => readJsonBody(req, this.limit) };
+      const ctx: RequestContext = { req, res, params, query: url.searchParams, signal, body: () => readJsonBody(req, this.limit), rawBody: async () => ({ contentType: req.headers['content-type'], bytes: await readRawBody(req, this.limit) }) };
       const result = await route.handler(ctx);
       if (res.headersSent || res.writableEnded) return; // the handler streamed its own answer
       if (result instanceof JsonResponse) sendJson(res, result.status, result.body, result.contentType);

@@ -1,7 +1,9 @@
 /**
- * The real kubectl against a test server: a kubeconfig holding the server's URL, cluster CA and
- * admin token (from the client.json `grove server` writes in its data dir), and a runner that
- * gives kubectl its own HOME (its discovery and HTTP caches) and reports the exit code.
+ * The real kubectl against a test `grove server --tls`: a kubeconfig holding the server's URL,
+ * cluster CA and admin token (from the client.json `grove server` writes in its data dir; kubectl
+ * sends a bearer token over HTTPS only), and a runner that gives kubectl its own HOME (its
+ * discovery and HTTP caches, nothing of the host's) and never throws, so tests assert on exit
+ * code, stdout and stderr.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,10 +20,10 @@ export interface KubectlResult {
 
 export type Kubectl = (...args: string[]) => Promise<KubectlResult>;
 
-/** Writes `<home>/kubeconfig` for the server whose data dir is `serverDataDir`; its path. */
-export async function writeKubeconfig(home: string, serverDataDir: string): Promise<string> {
-  const client = JSON.parse(await readFile(join(serverDataDir, 'client.json'), 'utf8')) as { apiUrl: string; token: string; caCert: string };
-  const path = join(home, 'kubeconfig');
+/** Writes `<dir>/kubeconfig` for the server whose data dir is `dataDir`; returns its path. */
+export async function writeKubeconfig(dir: string, dataDir: string, namespace?: string): Promise<string> {
+  const client = JSON.parse(await readFile(join(dataDir, 'client.json'), 'utf8')) as { apiUrl: string; token: string; caCert: string };
+  const path = join(dir, 'kubeconfig');
   await writeFile(
     path,
     [
@@ -29,7 +31,7 @@ export async function writeKubeconfig(home: string, serverDataDir: string): Prom
       'kind: Config',
       `clusters: [{name: grove, cluster: {server: "${client.apiUrl}", certificate-authority-data: ${Buffer.from(client.caCert).toString('base64')}}}]`,
       `users: [{name: admin, user: {token: "${client.token}"}}]`,
-      'contexts: [{name: grove, context: {cluster: grove, user: admin}}]',
+      `contexts: [{name: grove, context: {cluster: grove, user: admin${namespace ? `, namespace: ${namespace}` : ''}}}]`,
       'current-context: grove',
       '',
     ].join('\n'),
@@ -38,15 +40,18 @@ export async function writeKubeconfig(home: string, serverDataDir: string): Prom
   return path;
 }
 
-/** kubectl with `kubeconfig`, HOME at `home`; never throws for a non-zero exit. */
+/** Runs kubectl with `kubeconfig` (HOME in `home`); never throws for a non-zero exit. */
+export async function runKubectl(kubeconfig: string, home: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<KubectlResult> {
+  try {
+    const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig, ...env }, timeout: timeoutMs });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** kubectl bound to one kubeconfig and HOME. */
 export function kubectlWith(home: string, kubeconfig: string, timeoutMs = 60_000): Kubectl {
-  return async (...args) => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig }, timeout: timeoutMs });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  };
+  return (...args) => runKubectl(kubeconfig, home, args, {}, timeoutMs);
 }

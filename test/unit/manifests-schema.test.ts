@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { manifestSchema } from '../../src/core/manifests/schema.js';
+import { ANNOTATION_KEYWORDS } from '../../src/core/objects/kit.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const FIXTURES = new URL('test/fixtures/manifests/', ROOT);
@@ -19,7 +20,7 @@ describe('published manifest schema', () => {
   });
 
   it('accepts the good fixtures and rejects bad ones as a whole document schema (what editors use)', () => {
-    const ajv = new Ajv({ strict: true, strictRequired: false, allowUnionTypes: true, keywords: ['errorMessage', 'patternErrorMessage', 'units'], discriminator: true });
+    const ajv = new Ajv({ strict: true, strictRequired: false, allowUnionTypes: true, keywords: [...ANNOTATION_KEYWORDS], discriminator: true });
     const validate = ajv.compile(manifestSchema());
     for (const name of ['deployment-busybox.yaml', 'daemonset-labelled.yaml', 'compose-two-services.yaml', 'deployment-web.yaml']) {
       for (const doc of fixtureDocuments(name)) expect(validate(doc), `${name}: ${ajv.errorsText(validate.errors)}`).toBe(true);

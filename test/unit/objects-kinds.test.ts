@@ -132,10 +132,15 @@ describe('every kind', () => {
     const m = { uid: 'u', resourceVersion: '12', generation: 3, creationTimestamp: '2025-01-02T03:04:05Z', deletionTimestamp: '2025-01-02T03:04:05Z' };
     expect(validate('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', m) }).ok).toBe(true);
     expect(validate('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', { creationTimestamp: null }) }).ok).toBe(true);
-    for (const [field, reason] of [['generateName', 'not supported yet'], ['finalizers', 'not supported yet'], ['managedFields', 'set by the API server: remove it']] as const) {
+    for (const [field, reason] of [['generateName', 'not supported yet'], ['selfLink', 'set by the API server: remove it']] as const) {
       const r = checkObject('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', { [field]: [] }) });
       expect(r.ok ? undefined : r.problems[0]).toEqual({ path: ['metadata', field], reason, at: 'key', rank: 0 });
     }
+    // Server-side apply's field managers and the server's own finalizers read back and apply back.
+    const managed = [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: '2025-01-02T03:04:05Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:mode': {} } } }];
+    expect(validate('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', { managedFields: managed, finalizers: ['foregroundDeletion'] }) }).ok).toBe(true);
+    const f = checkObject('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', { finalizers: ['example.com/keep'] }) });
+    expect(f.ok ? undefined : f.problems[0]?.reason).toContain('Grove sets finalizers itself');
     const r = checkObject('ConfigMap', { ...EXAMPLES.ConfigMap, metadata: meta('settings', { resourceVersion: 'abc' }) });
     expect(r.ok ? undefined : r.problems[0]?.reason).toBe('must be a resource version (digits)');
   });

@@ -22,12 +22,23 @@ export type ObjectChange =
    * Creates the object or replaces its metadata (labels, annotations, ownerReferences) and spec.
    * The status already stored is kept (a put never writes status); `generation` moves when the
    * spec changes; a `metadata.resourceVersion` given must be the stored one (optimistic concurrency).
+   * `expect`: 'absent' refuses to replace an object (AlreadyExists: a create), 'present' refuses
+   * to create one (NotFound: an update).
    */
-  | { op: 'put'; object: AnyObject }
+  | { op: 'put'; object: AnyObject; expect?: 'absent' | 'present' }
   /** Replaces only the status of an existing object; no generation change. */
   | { op: 'status'; ref: ObjectRef; status: unknown }
-  /** Removes the object; its dependents are collected by ownerReferences afterwards. */
-  | { op: 'delete'; ref: ObjectRef };
+  /**
+   * Removes the object; its dependents are collected by ownerReferences afterwards (background).
+   * `propagation` 'Foreground' marks it instead (deletionTimestamp, finalizer foregroundDeletion):
+   * the garbage collector deletes its dependents, then it. Deleting a marked object removes it,
+   * unless the change asks for Foreground again. `preconditions`: the object's uid and
+   * resourceVersion must still be these (Conflict otherwise).
+   */
+  | { op: 'delete'; ref: ObjectRef; propagation?: DeletePropagation; preconditions?: { uid?: string; resourceVersion?: string } };
+
+/** Kubernetes' propagationPolicy; Orphan is the API's (it releases dependents, then deletes in the background). */
+export type DeletePropagation = 'Background' | 'Foreground' | 'Orphan';
 
 /** The reference of an object (its kind, namespace when namespaced, name). */
 export function refOf(object: AnyObject): ObjectRef {

@@ -4,7 +4,7 @@
  * never in the object).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { closed, dnsLabel, quantity, stringEnum, stringMap, unsupportedFields } from './kit.js';
+import { closed, dnsLabel, mergeList, quantity, stringEnum, stringMap, unsupportedFields } from './kit.js';
 import { Conditions, objectMetaWithName, typeMeta } from './meta.js';
 
 export const NAMESPACE_PHASES = ['Active', 'Terminating'] as const;
@@ -61,7 +61,7 @@ export const NodeStatus = closed({
   nodeInfo: Type.Optional(NodeSystemInfo),
   capacity: Type.Optional(NodeResources),
   allocatable: Type.Optional(NodeResources),
-  addresses: Type.Optional(Type.Array(NodeAddress, { maxItems: 16 })),
+  addresses: Type.Optional(Type.Array(NodeAddress, { maxItems: 16, ...mergeList('type') })),
 });
 export type NodeStatus = Static<typeof NodeStatus>;
 

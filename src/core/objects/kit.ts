@@ -8,11 +8,31 @@
  *   on `{ not: {} }` it is the reason a known field is rejected by name (`unsupported`).
  * - `patternErrorMessage`: what a value matching `pattern` looks like.
  * - `units`: how a quantity is written ("a size such as 64Mi"), for type and syntax messages.
+ *
+ * Kubernetes' list annotations ride along the same way, on the array schemas (mergeList,
+ * setList): how a strategic merge patch and server-side apply merge a list (by which keys), and
+ * what the OpenAPI publishes for kubectl. The patch engines read them from here, nowhere else.
  */
 import { Type, type Static, type TSchema, type TUnsafe, type SchemaOptions } from '@sinclair/typebox';
 import { CONFIG_KEY, CONFIG_KEY_MESSAGE, DNS_LABEL, DNS_LABEL_MESSAGE, DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, LABEL_KEY, LABEL_VALUE, PERCENT } from './names.js';
 
-export const ANNOTATION_KEYWORDS = ['errorMessage', 'patternErrorMessage', 'units'] as const;
+export const LIST_KEYWORDS = ['x-kubernetes-patch-merge-key', 'x-kubernetes-patch-strategy', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys'] as const;
+
+export const ANNOTATION_KEYWORDS = ['errorMessage', 'patternErrorMessage', 'units', ...LIST_KEYWORDS] as const;
+
+/**
+ * A list whose items are merged by key (Kubernetes' `listType: map`, patchStrategy merge):
+ * containers by name, volumeMounts by mountPath, ports by containerPort and protocol. The
+ * strategic merge key is the first of `keys`, as in Kubernetes.
+ */
+export function mergeList(...keys: [string, ...string[]]) {
+  return { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': keys, 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': keys[0] };
+}
+
+/** A list of unique scalars merged as a set (Kubernetes' `listType: set`: finalizers). */
+export function setList() {
+  return { 'x-kubernetes-list-type': 'set', 'x-kubernetes-patch-strategy': 'merge' };
+}
 
 export const NOT_SUPPORTED_YET = 'not supported yet';
 

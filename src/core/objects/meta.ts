@@ -14,7 +14,9 @@ import {
   dnsSubdomain,
   LABEL_KEY,
   LABEL_VALUE,
+  mergeList,
   nullableTimestamp,
+  setList,
   pattern,
   refTo,
   stringEnum,
@@ -53,6 +55,30 @@ export type OwnerReference = Static<typeof OwnerReference>;
 
 const SERVER_SET = 'set by the API server: remove it';
 
+/**
+ * The finalizers Grove knows, both set by the server on a DELETE (docs/kubectl.md "Writing"):
+ * `foregroundDeletion` holds an object until its dependents are gone, `orphan` while they are
+ * released. Others would hold an object for ever, since nothing here would remove them.
+ */
+export const FINALIZERS = ['foregroundDeletion', 'orphan'] as const;
+export type Finalizer = (typeof FINALIZERS)[number];
+
+/**
+ * Who set which fields (server-side apply, docs/kubectl.md "Writing"): one entry per manager
+ * and operation; `fieldsV1` is Kubernetes' FieldsV1 set ("f:spec": {"f:replicas": {}}), open by
+ * nature, bounded by the object size limit.
+ */
+export const ManagedFieldsEntry = closed({
+  manager: Type.Optional(Type.String({ maxLength: 128 })),
+  operation: Type.Optional(stringEnum(['Apply', 'Update'])),
+  apiVersion: Type.Optional(Type.String({ maxLength: 253 })),
+  time: Type.Optional(nullableTimestamp()),
+  fieldsType: Type.Optional(Type.Literal('FieldsV1')),
+  fieldsV1: Type.Optional(Type.Unsafe<Record<string, unknown>>({ type: 'object' })),
+  subresource: Type.Optional(Type.String({ maxLength: 64 })),
+});
+export type ManagedFieldsEntry = Static<typeof ManagedFieldsEntry>;
+
 /** Digits only: a store revision, as Kubernetes writes resourceVersion (a string). */
 export const ResourceVersion = pattern('^[0-9]{1,20}$', 'must be a resource version (digits)');
 
@@ -70,9 +96,11 @@ function objectMeta(options: SchemaOptions) {
     deletionGracePeriodSeconds: Type.Optional(count()),
     labels: Type.Optional(refTo(Labels)),
     annotations: Type.Optional(refTo(Annotations)),
-    ownerReferences: Type.Optional(Type.Array(OwnerReference, { maxItems: 16 })),
-    ...unsupportedFields(['generateName', 'finalizers']),
-    ...unsupportedFields(['managedFields', 'selfLink'], SERVER_SET),
+    ownerReferences: Type.Optional(Type.Array(OwnerReference, { maxItems: 16, ...mergeList('uid') })),
+    finalizers: Type.Optional(Type.Array(stringEnum(FINALIZERS, { errorMessage: `Grove sets finalizers itself (${FINALIZERS.join(', ')}): others are not supported` }), { maxItems: FINALIZERS.length, ...setList() })),
+    managedFields: Type.Optional(Type.Array(ManagedFieldsEntry, { maxItems: 64 })),
+    ...unsupportedFields(['generateName']),
+    ...unsupportedFields(['selfLink'], SERVER_SET),
   }, options);
 }
 
@@ -160,7 +188,7 @@ export const Condition = closed(
 );
 export type Condition = Static<typeof Condition>;
 
-export const Conditions = Type.Array(refTo(Condition), { maxItems: 32 });
+export const Conditions = Type.Array(refTo(Condition), { maxItems: 32, ...mergeList('type') });
 
 /** A reference to one object (CronJob status.active lists its running Jobs this way). */
 export const ObjectReference = closed({

@@ -3,7 +3,7 @@
  * Kubernetes' field names and shapes; what Grove does not implement is rejected by name.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { closed, dnsLabel, pattern, quantity, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
+import { closed, dnsLabel, mergeList, pattern, quantity, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
 import { PROBE_LIMITS } from './limits.js';
 import { ALL_CAPABILITIES, CAPABILITY_MESSAGE, CAPABILITY_PATTERN } from '../capabilities.js';
 import { EnvFromSource, EnvVarSource, exactlyOne, VOLUME_LIMITS, VolumeMount } from './pod-volumes.js';
@@ -204,13 +204,13 @@ export const Container = closed(
     /** Replaces the image cmd. */
     args: Type.Optional(argv()),
     workingDir: Type.Optional(pattern('^/', 'must be an absolute path', { maxLength: VOLUME_LIMITS.path })),
-    env: Type.Optional(Type.Array(EnvVar, { maxItems: CONTAINER_LIMITS.env })),
+    env: Type.Optional(Type.Array(EnvVar, { maxItems: CONTAINER_LIMITS.env, ...mergeList('name') })),
     envFrom: Type.Optional(Type.Array(EnvFromSource, { maxItems: VOLUME_LIMITS.envFrom })),
     resources: Type.Optional(ResourceRequirements),
     /** Defaulted in code (defaults.ts): Always for `:latest` or no tag, IfNotPresent otherwise. */
     imagePullPolicy: Type.Optional(stringEnum(IMAGE_PULL_POLICIES)),
-    volumeMounts: Type.Optional(Type.Array(VolumeMount, { maxItems: VOLUME_LIMITS.mounts })),
-    ports: Type.Optional(Type.Array(ContainerPort, { maxItems: CONTAINER_LIMITS.ports })),
+    volumeMounts: Type.Optional(Type.Array(VolumeMount, { maxItems: VOLUME_LIMITS.mounts, ...mergeList('mountPath') })),
+    ports: Type.Optional(Type.Array(ContainerPort, { maxItems: CONTAINER_LIMITS.ports, ...mergeList('containerPort', 'protocol') })),
     livenessProbe: singleSuccessProbe(),
     readinessProbe: Type.Optional(refTo(Probe)),
     startupProbe: singleSuccessProbe(),

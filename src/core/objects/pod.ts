@@ -4,7 +4,7 @@
  * type travel to the node inside its target (wire.ts), so nothing is copied field by field.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { closed, count, dnsSubdomain, nullableTimestamp, refTo, stringEnum, timestamp, unsupportedFields } from './kit.js';
+import { closed, count, dnsSubdomain, mergeList, nullableTimestamp, refTo, stringEnum, timestamp, unsupportedFields } from './kit.js';
 import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
@@ -27,9 +27,9 @@ export const UNSUPPORTED_POD_SPEC_FIELDS = [
 
 export const PodSpec = closed(
   {
-    containers: Type.Array(refTo(Container), { minItems: 1, maxItems: CONTAINER_LIMITS.containers }),
+    containers: Type.Array(refTo(Container), { minItems: 1, maxItems: CONTAINER_LIMITS.containers, ...mergeList('name') }),
     /** Run one after another to completion before `containers` start. */
-    initContainers: Type.Optional(Type.Array(InitContainer, { maxItems: CONTAINER_LIMITS.containers })),
+    initContainers: Type.Optional(Type.Array(InitContainer, { maxItems: CONTAINER_LIMITS.containers, ...mergeList('name') })),
     nodeSelector: Type.Optional(refTo(Labels)),
     /** The node the pod is bound to: set by the scheduler (or written by hand, as in Kubernetes). */
     nodeName: Type.Optional(dnsSubdomain()),
@@ -37,7 +37,7 @@ export const PodSpec = closed(
     /** Absent = false: the pod gets its own network namespace on the node's bridge. */
     hostNetwork: Type.Optional(Type.Boolean()),
     terminationGracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS, default: 30 })),
-    volumes: Type.Optional(Type.Array(refTo(Volume), { maxItems: VOLUME_LIMITS.volumes })),
+    volumes: Type.Optional(Type.Array(refTo(Volume), { maxItems: VOLUME_LIMITS.volumes, ...mergeList('name') })),
     securityContext: Type.Optional(PodSecurityContext),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
@@ -111,9 +111,9 @@ export const PodStatus = closed(
     message: text(),
     reason: text(256),
     hostIP: text(45),
-    hostIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2 })),
+    hostIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2, ...mergeList('ip') })),
     podIP: text(45),
-    podIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2 })),
+    podIPs: Type.Optional(Type.Array(PodIP, { maxItems: 2, ...mergeList('ip') })),
     startTime: Type.Optional(timestamp()),
     initContainerStatuses: Type.Optional(Type.Array(refTo(ContainerStatus), { maxItems: CONTAINER_LIMITS.containers })),
     containerStatuses: Type.Optional(Type.Array(refTo(ContainerStatus), { maxItems: CONTAINER_LIMITS.containers })),

@@ -4,6 +4,10 @@
  * - An object all of whose owners are gone (no object of that kind and uid in its namespace, or
  *   one being deleted in this same pass) is deleted: background cascade, the whole chain of
  *   dependents in one pass (a Deployment's ReplicaSets and their Pods go together).
+ * - Foreground deletion (DELETE with propagationPolicy Foreground marks the owner with
+ *   deletionTimestamp and the `foregroundDeletion` finalizer): the owner counts as gone for its
+ *   dependents, which are deleted; the owner itself is deleted in a later pass, once no object
+ *   names it as owner any more.
  * - A Namespace marked for deletion (deletionTimestamp, or phase Terminating) has everything in
  *   it deleted; once nothing is left, the Namespace itself goes.
  */
@@ -27,7 +31,7 @@ export function orphans(objects: readonly AnyObject[]): AnyObject[] {
   const live = new Map<string, AnyObject>();
   for (const o of objects) {
     const uid = metaOf(o).uid;
-    if (uid !== undefined) live.set(uid, o);
+    if (uid !== undefined && !deletingInForeground(o)) live.set(uid, o);
   }
   const doomed = new Set<AnyObject>();
   for (let changed = true; changed; ) {
@@ -49,11 +53,24 @@ export function orphans(objects: readonly AnyObject[]): AnyObject[] {
   return [...doomed];
 }
 
+function deletingInForeground(o: AnyObject): boolean {
+  return metaOf(o).finalizers?.includes('foregroundDeletion') === true;
+}
+
+/** Objects deleted in the foreground whose dependents are all gone: they go now. */
+export function finishedForeground(objects: readonly AnyObject[]): AnyObject[] {
+  const owners = new Set<string>();
+  for (const o of objects) for (const r of metaOf(o).ownerReferences ?? []) owners.add(r.uid);
+  return objects.filter((o) => deletingInForeground(o) && !owners.has(metaOf(o).uid ?? ''));
+}
+
 export function garbageCollector(): Controller {
   return {
     name: 'garbage-collector',
     reconcile(snapshot: ControllerSnapshot): Reconciled {
-      return { changes: orphans(allObjects(snapshot)).map((o) => ({ op: 'delete', ref: refFor(o) })) };
+      const objects = allObjects(snapshot);
+      const doomed = [...orphans(objects), ...finishedForeground(objects)];
+      return { changes: [...new Set(doomed)].map((o) => ({ op: 'delete', ref: refFor(o) })) };
     },
   };
 }

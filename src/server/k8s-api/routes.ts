@@ -6,12 +6,13 @@
  *   GET    /apis/{group}/{version}/namespaces/{ns}/{plural}[/{name}]
  *   GET    /api/v1/{plural}[/{name}], /apis/{group}/{version}/{plural}[/{name}]
  *                                        all namespaces (namespaced kinds) or cluster-scoped kinds
- *   DELETE the item paths                background cascade: the garbage collector takes dependents
+ *   POST, PUT, PATCH, DELETE and the status and scale subresources: write-routes.ts
  *
  * Lists are `<Kind>List` objects with the store revision as resourceVersion; `?labelSelector=`
  * filters; failures are Status objects. What GET answers passes through `served` (the server adds
  * what it keeps in memory only, such as a Node's last heartbeat), then becomes a meta.k8s.io Table
- * when the client asks for one (respond.ts). Discovery and OpenAPI: discovery-routes.ts.
+ * when the client asks for one (respond.ts). Discovery and OpenAPI: discovery-routes.ts; writes:
+ * write-routes.ts.
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { AnyObject, ObjectRef } from '../../core/objects/changes.js';
@@ -24,8 +25,9 @@ import { addDiscoveryRoutes, type DiscoveryOptions } from './discovery-routes.js
 import { requireJson } from './negotiate.js';
 import { answerAsRequested } from './respond.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
+import { addWriteRoutes } from './write-routes.js';
 
-function resource(group: string, version: string, plural: string): KindInfo {
+export function resource(group: string, version: string, plural: string): KindInfo {
   const info = ALL_KINDS.find((k) => k.group === group && k.version === version && k.plural === plural);
   if (!info) throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
   return info;
@@ -40,18 +42,18 @@ function listQuery(ctx: RequestContext) {
   return { selector: parseSelector(ctx.query.get('labelSelector')) };
 }
 
-interface Scope {
+export interface Scope {
   info: KindInfo;
   /** Absent: all namespaces (or a cluster-scoped kind). */
   namespace?: string;
 }
 
-function scoped(info: KindInfo, namespace: string | undefined): Scope {
+export function scoped(info: KindInfo, namespace: string | undefined): Scope {
   if (namespace !== undefined && !info.namespaced) throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
   return { info, ...(namespace !== undefined ? { namespace } : {}) };
 }
 
-function itemRef(scope: Scope, name: string): ObjectRef {
+export function itemRef(scope: Scope, name: string): ObjectRef {
   if (scope.info.namespaced && scope.namespace === undefined) {
     // /api/v1/pods/x: Kubernetes has no such path either.
     throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
@@ -70,22 +72,27 @@ async function list(objects: ObjectStore, scope: Scope, ctx: RequestContext, ser
   return { apiVersion: scope.info.apiVersion, kind: `${scope.info.kind}List`, metadata: { resourceVersion: String(found.revision) }, items: found.items.map((o) => served(o as AnyObject)) };
 }
 
-async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<AnyObject> {
+export async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<AnyObject> {
   const object = await objects.get(ref);
   if (!object) throw new GroveError(ErrorCode.NotFound, notFoundMessage(ref.kind, ref.name), { details: { kind: ref.kind, name: ref.name } });
   return object as AnyObject;
 }
 
 /**
- * Deletes one object; answers the object as it was (a Namespace: as it now is, Terminating), as
- * the API server does for a background deletion.
+ * Adds one route on a resource path (`:plural`, and `:group`/`:version` under /apis) whose
+ * handler gets the resource's kind: admin token, Status errors.
  */
-async function deleteItem(objects: ObjectStore, ref: ObjectRef): Promise<unknown> {
-  const existing = await getItem(objects, ref);
-  const { results } = await objects.commit([{ op: 'delete', ref }]);
-  const result = results[0]!;
-  if (result.outcome === 'absent') throw new GroveError(ErrorCode.NotFound, notFoundMessage(ref.kind, ref.name), { details: { kind: ref.kind, name: ref.name } });
-  return result.object ?? existing;
+export function addResourceRoute(router: Router, method: string, path: string, handler: (ctx: RequestContext, info: KindInfo) => Promise<unknown>): void {
+  router.add(
+    method,
+    path,
+    (ctx) => {
+      const p = ctx.params;
+      return handler(ctx, p.group === undefined ? resource('', 'v1', p.plural!) : resource(p.group, p.version!, p.plural!));
+    },
+    'admin',
+    statusErrorFormat,
+  );
 }
 
 export interface KubernetesApiOptions {
@@ -97,18 +104,8 @@ export interface KubernetesApiOptions {
 /** Adds the Kubernetes paths to `router` (admin token; Status errors). */
 export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject = AS_STORED, options: KubernetesApiOptions = {}): void {
   const now = options.now ?? (() => new Date());
-  const add = (method: 'GET' | 'DELETE', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
-    router.add(
-      method,
-      path,
-      (ctx) => {
-        const p = ctx.params;
-        const info = p.group === undefined ? resource('', 'v1', p.plural!) : resource(p.group, p.version!, p.plural!);
-        return handler(ctx, (ns) => scoped(info, ns));
-      },
-      'admin',
-      statusErrorFormat,
-    );
+  const add = (method: 'GET', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
+    addResourceRoute(router, method, path, (ctx, info) => handler(ctx, (ns) => scoped(info, ns)));
   };
   router.formatErrorsUnder('/api/', statusErrorFormat).formatErrorsUnder('/apis/', statusErrorFormat);
   // Everything under /api and /apis answers JSON: a client that takes only protobuf gets 406.
@@ -124,9 +121,8 @@ export function addKubernetesRoutes(router: Router, objects: ObjectStore, served
       const s = scope(ctx.params.namespace);
       return answer(ctx, s, served(await getItem(objects, itemRef(s, ctx.params.name!))));
     });
-    add('DELETE', `${root}/namespaces/:namespace/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!)));
     add('GET', `${root}/:plural`, async (ctx, scope) => answer(ctx, scope(), await list(objects, scope(), ctx, served)));
     add('GET', `${root}/:plural/:name`, async (ctx, scope) => answer(ctx, scope(), served(await getItem(objects, itemRef(scope(), ctx.params.name!)))));
-    add('DELETE', `${root}/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(), ctx.params.name!)));
   }
+  addWriteRoutes(router, objects);
 }

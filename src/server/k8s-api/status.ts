@@ -19,6 +19,7 @@ export type StatusReason =
   | 'Invalid'
   | 'RequestEntityTooLarge'
   | 'MethodNotAllowed'
+  | 'UnsupportedMediaType'
   | 'Timeout'
   | 'TooManyRequests'
   | 'ServiceUnavailable'
@@ -74,11 +75,13 @@ export function statusOf(err: unknown): Status {
   const causes = Array.isArray(d.causes) ? (d.causes as StatusCause[]).map((c) => ({ reason: 'FieldValueInvalid', ...c })) : undefined;
   if (d.reason === 'Invalid' || (causes && err.code === ErrorCode.InvalidArgument)) [reason, code] = ['Invalid', 422];
   else if (d.reason === 'AlreadyExists') reason = 'AlreadyExists';
+  else if (d.reason === 'UnsupportedMediaType') [reason, code] = ['UnsupportedMediaType', 415];
   const kind = typeof d.kind === 'string' ? (KINDS as Record<string, { plural: string; group: string } | undefined>)[d.kind as KindName] : undefined;
   const details = {
     ...(typeof d.name === 'string' ? { name: d.name } : {}),
     ...(kind?.group ? { group: kind.group } : {}),
-    ...(kind ? { kind: kind.plural } : {}),
+    // Invalid names the Kind (kubectl prints `The Deployment "web" is invalid: …`), the rest the resource.
+    ...(kind ? { kind: reason === 'Invalid' ? (d.kind as string) : kind.plural } : {}),
     ...(causes ? { causes } : {}),
   };
   return { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', message: err.message, reason, ...(Object.keys(details).length ? { details } : {}), code };

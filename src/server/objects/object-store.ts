@@ -127,6 +127,11 @@ export class ObjectStore {
     return this.opts.store;
   }
 
+  /** The clock the store stamps objects with (field managers' times use it too). */
+  get clock(): Clock {
+    return this.opts.clock;
+  }
+
   async get<K extends KindName>(ref: ObjectRef & { kind: K }): Promise<KindObject<K> | undefined> {
     const entry = await this.opts.store.get<Obj>(keyOf(ref));
     return entry && isObjectOf(kindInfo(ref.kind), entry.value) ? (withVersion(entry.value, entry.revision) as unknown as KindObject<K>) : undefined;
@@ -181,9 +186,9 @@ export class ObjectStore {
       const key = keyOf(ref);
       const slot = await this.slot(slots, key, ref);
       let outcome: ChangeOutcome;
-      if (change.op === 'put') outcome = await this.put(slots, slot, change.object as unknown as Obj);
+      if (change.op === 'put') outcome = await this.put(slots, slot, change.object as unknown as Obj, change.expect);
       else if (change.op === 'status') outcome = this.status(slot, change.status);
-      else outcome = await this.delete(slots, slot);
+      else outcome = await this.delete(slots, slot, change);
       results.push({ ref, outcome, key });
     }
     const ops: StoreOp[] = [];
@@ -226,14 +231,16 @@ export class ObjectStore {
     return slot;
   }
 
-  private async put(slots: Map<string, Slot>, slot: Slot, input: Obj): Promise<ChangeOutcome> {
+  private async put(slots: Map<string, Slot>, slot: Slot, input: Obj, expect?: 'absent' | 'present'): Promise<ChangeOutcome> {
     const info = kindInfo(slot.ref.kind);
+    const existing = slot.now;
+    if (expect === 'absent' && existing !== undefined) throw alreadyExists(slot.ref);
+    if (expect === 'present' && existing === undefined) throw notFound(slot.ref);
     const admitted = admitObject(info.kind, input) as unknown as Obj;
     const given = admitted.metadata;
-    const existing = slot.now;
     const where = describeRef(slot.ref);
     if (given.resourceVersion !== undefined && (existing === undefined || String(slot.revision) !== given.resourceVersion)) {
-      throw conflict(slot.ref, existing === undefined ? `${where} was deleted since resourceVersion ${given.resourceVersion}` : `the object has been modified since resourceVersion ${given.resourceVersion}; read it again and apply your changes to the latest version`);
+      throw conflict(slot.ref, existing === undefined ? `${where} was deleted since resourceVersion ${given.resourceVersion}` : 'the object has been modified; please apply your changes to the latest version and try again');
     }
     if (existing !== undefined && given.uid !== undefined && given.uid !== existing.metadata.uid) {
       throw conflict(slot.ref, `${where} has uid ${existing.metadata.uid}, not ${given.uid}: it was deleted and created again`);
@@ -247,7 +254,12 @@ export class ObjectStore {
     const specChanged = existing !== undefined && !this.same(specPart(existing), specPart(admitted));
     meta.generation = existing === undefined ? 1 : (existing.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     if (existing?.metadata.deletionTimestamp !== undefined) meta.deletionTimestamp = existing.metadata.deletionTimestamp;
+    // Finalizers are the server's (set by a DELETE); field managers are kept unless the writer
+    // gives them (an empty list clears them, as in Kubernetes).
+    if (existing?.metadata.finalizers !== undefined) meta.finalizers = existing.metadata.finalizers;
     for (const field of USER_META) if (given[field] !== undefined) meta[field] = given[field];
+    const managed = (given.managedFields ?? existing?.metadata.managedFields) as unknown[] | undefined;
+    if (managed !== undefined && managed.length > 0) meta.managedFields = managed;
     if (info.kind === 'Namespace') meta.labels = { ...(meta.labels as Record<string, string> | undefined), [NAMESPACE_NAME_LABEL]: given.name };
     const next: Obj = { apiVersion: admitted.apiVersion, kind: admitted.kind, metadata: meta, ...specPart(admitted) };
     if (existing?.status !== undefined) next.status = existing.status;
@@ -272,10 +284,23 @@ export class ObjectStore {
     return this.same(existing, updated) ? 'unchanged' : 'configured';
   }
 
-  private async delete(slots: Map<string, Slot>, slot: Slot): Promise<ChangeOutcome> {
+  private async delete(slots: Map<string, Slot>, slot: Slot, change: Extract<ObjectChange, { op: 'delete' }>): Promise<ChangeOutcome> {
     const existing = slot.now;
     if (existing === undefined) return 'absent';
+    const pre = change.preconditions;
+    if (pre?.uid !== undefined && pre.uid !== existing.metadata.uid) {
+      throw conflict(slot.ref, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid}`);
+    }
+    if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(slot.revision)) {
+      throw conflict(slot.ref, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${slot.revision}`);
+    }
     if (slot.ref.kind !== 'Namespace') {
+      const finalizers = (existing.metadata.finalizers as string[] | undefined) ?? [];
+      if (change.propagation === 'Foreground') {
+        if (finalizers.includes('foregroundDeletion')) return 'unchanged';
+        slot.now = { ...existing, metadata: { ...existing.metadata, deletionTimestamp: existing.metadata.deletionTimestamp ?? objectTime(this.opts.clock.now()), finalizers: [...finalizers, 'foregroundDeletion'] } };
+        return 'marked';
+      }
       slot.now = undefined;
       return 'deleted';
     }
@@ -331,6 +356,17 @@ export class ObjectStore {
     const size = encodeCanonical(o, this.encoder).length;
     if (size > this.maxBytes) throw new GroveError(ErrorCode.SizeLimit, `${describeRef(ref)} is ${size} bytes encoded: at most ${this.maxBytes}`, { details: { kind: ref.kind, name: ref.name } });
   }
+}
+
+/** `deployments.apps "web" already exists`, as the API server words it. */
+function alreadyExists(ref: ObjectRef): GroveError {
+  const info = kindInfo(ref.kind);
+  return new GroveError(ErrorCode.Conflict, `${info.plural}${info.group ? `.${info.group}` : ''} ${JSON.stringify(ref.name)} already exists`, { details: { kind: ref.kind, name: ref.name, reason: 'AlreadyExists' } });
+}
+
+function notFound(ref: ObjectRef): GroveError {
+  const info = kindInfo(ref.kind);
+  return new GroveError(ErrorCode.NotFound, `${info.plural}${info.group ? `.${info.group}` : ''} ${JSON.stringify(ref.name)} not found`, { details: { kind: ref.kind, name: ref.name } });
 }
 
 function conflict(ref: ObjectRef, why: string): GroveError {
