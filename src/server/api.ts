@@ -16,6 +16,8 @@ import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
+import { addEventRoutes } from './k8s-api/events-routes.js';
+import { addEvictionRoutes } from './k8s-api/eviction.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -136,6 +138,9 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
+  // Before the object routes: their :plural would take "events" and "eviction" paths.
+  addEventRoutes(r, cp.events);
+  addEvictionRoutes(r, { objects: cp.objects, record: (events) => cp.events.record(events) });
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o));
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
