@@ -125,7 +125,8 @@ describe('controller events', () => {
 });
 
 describe('node events', () => {
-  const ready = (status: string, extra: { type: string; status: string }[] = []) => [{ type: 'Ready', status }, ...extra];
+  type S = 'True' | 'False' | 'Unknown';
+  const ready = (status: S, extra: { type: string; status: S }[] = []) => [{ type: 'Ready', status }, ...extra];
   it('NodeReady / NodeNotReady on flips, pressure on and off, nothing on a repeat', () => {
     expect(summary(nodeConditionEvents('pi-1', undefined, ready('True')))).toEqual(['Normal NodeReady: Node pi-1 status is now: NodeReady']);
     expect(nodeConditionEvents('pi-1', ready('True'), ready('True'))).toEqual([]);
