@@ -6,19 +6,16 @@
  * other parts of issue 14); cordon goes through Grove's own PATCH /v1/nodes. The merged test adds
  * `kubectl get nodes -o wide`, `describe node|pod`, `cordon`, `drain --ignore-daemonsets`.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TERM_AWARE, TestCluster, manifestFixture } from '../support/cluster.js';
 import { eventually } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
+import { kubectlWith, writeKubeconfig, type Kubectl } from '../support/kubectl.js';
 import { describeWith } from '../support/prereq.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
-
-const run = promisify(execFile);
 
 interface Event {
   involvedObject: { kind: string; name: string; namespace?: string; uid?: string; fieldPath?: string };
@@ -50,15 +47,8 @@ describeWith(['root', 'runc', 'registry', 'shim', 'kubectl'], 'kubectl: nodes, c
   let scratch: string;
   let kubeconfig: string;
 
-  async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: scratch, KUBECONFIG: kubeconfig }, timeout: 30_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  }
+  let kubectl: Kubectl;
+
   async function raw<T>(path: string): Promise<T> {
     const r = await kubectl('get', '--raw', path);
     expect(r.code, r.stderr).toBe(0);
@@ -85,19 +75,8 @@ describeWith(['root', 'runc', 'registry', 'shim', 'kubectl'], 'kubectl: nodes, c
     await cluster.waitForNodesReady(['node-a', 'node-b']);
     const client = JSON.parse(await readFile(join(cluster.serverDir, 'client.json'), 'utf8')) as { apiUrl: string; token: string; caCert: string };
     kubeconfig = join(scratch, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: grove, cluster: {server: "${cluster.apiUrl}", certificate-authority-data: ${Buffer.from(client.caCert).toString('base64')}}}]`,
-        `users: [{name: admin, user: {token: "${client.token}"}}]`,
-        'contexts: [{name: grove, context: {cluster: grove, user: admin}}]',
-        'current-context: grove',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    await writeKubeconfig(kubeconfig, cluster.apiUrl, client.caCert, client.token);
+    kubectl = kubectlWith(kubeconfig, scratch);
   }, 180_000);
 
   afterAll(async () => {
