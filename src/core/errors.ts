@@ -43,6 +43,8 @@ export const ErrorCode = {
   /** A data dir (or backup) of an older Grove cannot be upgraded as it is; nothing was changed. */
   UpgradeRefused: 'UPGRADE_REFUSED',
   Timeout: 'TIMEOUT',
+  /** A resourceVersion or continue token older than the history the server keeps (HTTP 410): list again. */
+  Expired: 'EXPIRED',
   /** A filesystem is full (ENOSPC, EDQUOT), or would be past what must stay free. */
   NoSpace: 'NO_SPACE',
   Internal: 'INTERNAL',

@@ -101,6 +101,8 @@ export const GroveKeys = Object.freeze({
   schemaVersion: `${GROVE_PREFIX}meta/schema`,
   /** The cluster's name, chosen at first start (was cluster). */
   cluster: `${GROVE_PREFIX}meta/cluster`,
+  /** The newest events, saved within the flash budget (src/server/events/event-snapshot.ts) (new). */
+  events: `${GROVE_PREFIX}events/newest`,
 });
 
 /** Keys whose values the server seals at rest (src/server/sealed-store.ts): Secrets and node keys. */

@@ -17,6 +17,8 @@ import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { goPlatform } from './k8s-api/discovery.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
+import { addEventRoutes } from './k8s-api/events-routes.js';
+import { addEvictionRoutes } from './k8s-api/eviction.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -139,6 +141,9 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
+  // Before the object routes: their :plural would take "events" and "eviction" paths.
+  addEventRoutes(r, cp.events);
+  addEvictionRoutes(r, { objects: cp.objects, record: (events) => cp.events.record(events) });
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), {
     now: () => new Date(cp.clock.now()),
     discovery: { groveVersion, platform: goPlatform(process.platform, process.arch) },

@@ -66,6 +66,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.NotAcceptable]: 406,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.Timeout]: 408,
+  [ErrorCode.Expired]: 410,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.SizeLimit]: 413,
   [ErrorCode.NodeUnavailable]: 503,

@@ -41,6 +41,9 @@ import { groveControllers, type Controller as ObjectController } from './control
 import { RolloutApi } from './objects/rollout-api.js';
 import { withLastHeartbeat } from './objects/node-object.js';
 import type { AnyObject } from '../core/objects/changes.js';
+import { EventStore } from './events/event-store.js';
+import { EventSnapshot } from './events/event-snapshot.js';
+import { controllerEvents } from './events/controller-events.js';
 
 export type { MqttConnect };
 
@@ -92,6 +95,8 @@ export interface ControlPlaneOptions {
   objectControllers?: readonly ObjectController[];
   /** Random parts of generated object names (tests make them deterministic). */
   randomSuffix?: () => string;
+  /** Bounds of the events kept in memory and of their saves (src/server/events). */
+  events?: { maxEvents?: number; maxBytes?: number; ttlMs?: number; snapshotIntervalMs?: number };
 }
 
 export interface JoinResponse {
@@ -126,6 +131,9 @@ export class ControlPlane {
   private readonly targets: TargetPublisher;
   /** `grove rollout …` on Deployments and DaemonSets (objects/rollout-api.ts). */
   readonly rollouts: RolloutApi;
+  /** core/v1 Events, bounded in memory (events/event-store.ts); saved within a flash budget. */
+  readonly events: EventStore;
+  private readonly eventSnapshot: EventSnapshot;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
   private currentAdminToken: string;
@@ -137,7 +145,15 @@ export class ControlPlane {
     this.clock = opts.clock ?? systemClock();
     this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
     this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
-    this.nodeReports = new NodeReports(this.objects, this.statusWriter);
+    const ev = opts.events ?? {};
+    this.events = new EventStore({
+      clock: this.clock,
+      ...(ev.maxEvents !== undefined ? { maxEvents: ev.maxEvents } : {}),
+      ...(ev.maxBytes !== undefined ? { maxBytes: ev.maxBytes } : {}),
+      ...(ev.ttlMs !== undefined ? { ttlMs: ev.ttlMs } : {}),
+    });
+    this.eventSnapshot = new EventSnapshot({ store: opts.store, events: this.events, clock: this.clock, logger: opts.logger, ...(ev.snapshotIntervalMs !== undefined ? { intervalMs: ev.snapshotIntervalMs } : {}) });
+    this.nodeReports = new NodeReports(this.objects, this.statusWriter, (events) => this.events.record(events));
     this.nodes = new NodeRegistry(this.objects);
     this.rollouts = new RolloutApi(this.objects, () => this.clock.now());
     this.configs = new ConfigDistributor({ objects: this.objects, cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, true) });
@@ -156,6 +172,7 @@ export class ControlPlane {
       clock: this.clock,
       logger: opts.logger,
       reports: () => this.statusCache.reports(),
+      onCommitted: (controller, snapshot, changes) => this.events.record(controllerEvents(controller, snapshot, changes)),
       ...(opts.randomSuffix ? { randomSuffix: opts.randomSuffix } : {}),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
     });
@@ -194,6 +211,7 @@ export class ControlPlane {
 
   async start(): Promise<void> {
     if (await ensureDefaultNamespace(this.objects)) this.log.info('created namespace default');
+    await this.eventSnapshot.start();
     await this.statusCache.start();
     const connect: MqttConnect = this.opts.connect ?? defaultConnect(this.log);
     const client = await connect(this.opts.mqtt.url, {
@@ -236,6 +254,7 @@ export class ControlPlane {
     await this.controllerLoop.stop();
     await this.targets.stop();
     await this.statusWriter.stop();
+    await this.eventSnapshot.stop();
     this.configs.stop();
     await this.statusCache.stop();
     await this.revisionFloor.idle();
@@ -340,6 +359,7 @@ export class ControlPlane {
    */
   async deleteNode(name: string): Promise<{ node: string; deleted: true }> {
     await this.mutex.run(() => this.nodes.delete(name));
+    this.nodeReports.forget(name);
     this.log.warn({ node: name }, 'node deleted: its credentials are revoked');
     // Failures here leave nothing open: without its credential the broker refuses the node's next connect.
     await (async () => this.opts.onNodeDeleted?.(name))().catch((err: unknown) => this.log.error({ node: name, err: errorMessage(err) }, 'could not cut the deleted node off the broker'));

@@ -16,7 +16,7 @@ import { judgeStatus, retireRun } from './status-order.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { Node } from '../core/objects/cluster.js';
 import { KINDS } from '../core/objects/kinds.js';
-import type { NodeReadiness } from './objects/node-object.js';
+import { nodeStatusFactsKey, type NodeReadiness } from './objects/node-object.js';
 import { DroppedLabelNotes, NODE_LABEL_PREFIX } from './node-labels.js';
 
 /**
@@ -238,7 +238,9 @@ export class StatusCache {
     }
     // A new target applied (or one the node does not apply) is Node status too: reported when
     // the pair changes, so heartbeats stay free.
-    if (factsChanged || this.revisionsKey(node, l) !== l.reportedRevisions) this.report(node, status.facts);
+    // So are the facts the Node shows (versions, addresses, capacity, pressure bands).
+    const shownFactsChanged = !prev || nodeStatusFactsKey(prev.facts) !== nodeStatusFactsKey(status.facts);
+    if (factsChanged || shownFactsChanged || this.revisionsKey(node, l) !== l.reportedRevisions) this.report(node, status.facts);
     if (factsChanged) this.opts.onNodeEvent?.(node, 'facts');
     // Any change of what it says about its pods (state, readiness, restarts, Job progress,
     // deferred updates) is Pod status for the controllers to write; repeats change nothing.

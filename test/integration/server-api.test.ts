@@ -323,9 +323,10 @@ describe('targets across restarts', () => {
     const before = await waitFor(() => n1.latest()?.pods.length === 1 && n1.latest(), 'target');
     await n1.close();
     await c1.cp.settle();
-    const rev = store.revision();
-    // A whole new server and a fresh broker (no retained messages) on the same store.
+    // A whole new server and a fresh broker (no retained messages) on the same store. (Stopping
+    // saves the events recorded since the last save: counted before the restart.)
     await c1.close();
+    const rev = store.revision();
     const c2 = await cluster({ store });
     const late = await node(c2, 'pi-1');
     const after = await waitFor(() => late.latest(), 'retained target');

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.js';
-import { diskFree, gatherFacts, memoryAvailable, ociArch } from '../../agent/src/agent/facts.js';
+import { diskFree, gatherFacts, memoryAvailable, nodeAddresses, ociArch, osImage, processCounts } from '../../agent/src/agent/facts.js';
 
 describe('node facts', () => {
   let dir: string;
@@ -39,6 +39,27 @@ describe('node facts', () => {
     expect(facts.memoryBytes).toBe(os.totalmem());
     expect(facts.memoryAvailableBytes).toBeGreaterThan(0);
     expect(facts.memoryAvailableBytes).toBeLessThanOrEqual(facts.memoryBytes);
+    expect(facts.diskTotalBytes).toBeGreaterThanOrEqual(facts.diskFreeBytes);
+    expect(facts.addresses).toContainEqual({ type: 'Hostname', address: os.hostname() });
+  });
+
+  it('addresses: the first IPv4 of a physical-looking interface as InternalIP, then the hostname', () => {
+    const v4 = (address: string, internal = false) => ({ address, family: 'IPv4' as const, internal, netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: null });
+    const interfaces = { lo: [v4('127.0.0.1', true)], cni0: [v4('10.42.0.1')], vethab12: [v4('10.42.0.9')], wlan0: [v4('192.168.1.23')], eth0: [v4('192.168.1.10')] };
+    expect(nodeAddresses(interfaces, 'pi-1')).toEqual([{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'Hostname', address: 'pi-1' }]);
+    expect(nodeAddresses({ lo: [v4('127.0.0.1', true)] }, 'pi-1')).toEqual([{ type: 'Hostname', address: 'pi-1' }]);
+  });
+
+  it('osImage from os-release PRETTY_NAME; process counts from /proc', async () => {
+    await writeFile(join(dir, 'os-release'), 'NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n');
+    expect(await osImage(join(dir, 'os-release'))).toBe('Debian GNU/Linux 12 (bookworm)');
+    expect(await osImage(join(dir, 'missing'))).toBeUndefined();
+    const proc = join(dir, 'proc');
+    await mkdir(join(proc, 'sys', 'kernel'), { recursive: true });
+    await writeFile(join(proc, 'loadavg'), '0.10 0.20 0.30 2/523 4242\n');
+    await writeFile(join(proc, 'sys', 'kernel', 'pid_max'), '32768\n');
+    expect(await processCounts(proc)).toEqual({ processes: 523, processesMax: 32768 });
+    expect(await processCounts(join(dir, 'none'))).toBeUndefined();
   });
 });
 

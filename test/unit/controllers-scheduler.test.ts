@@ -164,11 +164,11 @@ describe('scheduler: moves', () => {
     const down = T0 - 3600_000;
     const r = schedule({
       nodes: [
-        { name: 'a', labels: {}, cordoned: false, factsKnown: true, ready: false, notReadySince: down },
-        { name: 'b', labels: {}, cordoned: false, factsKnown: true, ready: false, notReadySince: down },
-        { name: 'c', labels: {}, cordoned: false, factsKnown: true, ready: true },
+        { name: 'a', labels: {}, cordoned: false, taints: [], factsKnown: true, ready: false, notReadySince: down },
+        { name: 'b', labels: {}, cordoned: false, taints: [], factsKnown: true, ready: false, notReadySince: down },
+        { name: 'c', labels: {}, cordoned: false, taints: [], factsKnown: true, ready: true },
       ],
-      pods: [{ key: 'default/p1', node: 'a', group: 'g', movable: true, evictionTimeoutMs: 1000, demands: { memoryBytes: 0, hostPorts: [], nodeSelector: {} } }],
+      pods: [{ key: 'default/p1', node: 'a', group: 'g', movable: true, evictionTimeoutMs: 1000, demands: { memoryBytes: 0, hostPorts: [], nodeSelector: {}, tolerations: [] } }],
       now: T0,
     });
     expect(r.deletions).toEqual([]);

@@ -79,8 +79,8 @@ describe('Node objects (pure)', () => {
     expect(first.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True', lastHeartbeatTime: '2026-03-01T10:00:00Z', lastTransitionTime: '2026-03-01T10:00:00Z' });
     expect(first.nodeInfo).toMatchObject({ architecture: 'arm64', operatingSystem: 'linux', kubeletVersion: '0.2.0', containerRuntimeVersion: 'runc 1.1.12' });
     expect(first.capacity).toEqual({ cpu: '4', memory: '4194304Ki', pods: '110' });
-    // A heartbeat 30 s later with less free memory: the same status.
-    const beat = nodeStatus(first, { ready: true, since: t, lastReportAt: t + 30_000 }, facts({ memoryAvailableBytes: 1 }));
+    // A heartbeat 30 s later with less free memory (still above the pressure threshold): the same status.
+    const beat = nodeStatus(first, { ready: true, since: t, lastReportAt: t + 30_000 }, facts({ memoryAvailableBytes: 200 * 1024 ** 2 }));
     expect(beat).toEqual(first);
     const down = nodeStatus(beat, { ready: false, since: t + 90_000, lastReportAt: t + 30_000 }, undefined);
     expect(down.conditions?.[0]).toMatchObject({ status: 'False', reason: 'NodeStatusUnknown', lastTransitionTime: '2026-03-01T10:01:30Z', lastHeartbeatTime: '2026-03-01T10:00:30Z' });
@@ -193,7 +193,7 @@ describe('NodeReports', () => {
     expect(n.metadata.labels).toMatchObject({ 'kubernetes.io/arch': 'arm64' });
     expect(n.status?.conditions?.[0]?.status).toBe('True');
     // Heartbeats with moving free memory: nothing written.
-    for (let i = 1; i <= 10; i++) await reports.report('pi-1', { ready: true, since: t, lastReportAt: t + i * 15_000 }, facts({ memoryAvailableBytes: i }));
+    for (let i = 1; i <= 10; i++) await reports.report('pi-1', { ready: true, since: t, lastReportAt: t + i * 15_000 }, facts({ memoryAvailableBytes: 2 ** 30 + i }));
     await writer.flush();
     expect(store.revision()).toBe(first);
     await reports.report('pi-1', { ready: false, since: t + 200_000, lastReportAt: t + 150_000 });
@@ -231,7 +231,7 @@ describe('StatusCache with Node objects', () => {
     const version = n.metadata.resourceVersion;
     for (let seq = 2; seq < 10; seq++) {
       clock.advance(15_000);
-      cache.handleMessage(T('pi-1'), encStatus({ ...statusMessage('pi-1', { seq, arch: 'arm64', memoryAvailableBytes: seq }), heartbeat: true }));
+      cache.handleMessage(T('pi-1'), encStatus({ ...statusMessage('pi-1', { seq, arch: 'arm64', memoryAvailableBytes: 2 ** 30 + seq }), heartbeat: true }));
       cache.sweep();
       await settle();
     }

@@ -50,24 +50,80 @@ export async function memoryAvailable(meminfoPath = '/proc/meminfo'): Promise<nu
   return os.freemem();
 }
 
-export async function diskFree(dir: string): Promise<number> {
+/** Free (for unprivileged users) and total bytes of the filesystem holding `dir`. */
+export async function diskSpace(dir: string): Promise<{ free: number; total: number }> {
   try {
     const st = await statfs(dir);
-    return Number(st.bavail) * Number(st.bsize);
+    return { free: Number(st.bavail) * Number(st.bsize), total: Number(st.blocks) * Number(st.bsize) };
   } catch {
     // The data dir may not exist yet on a fresh node; report 0 rather than fail the status.
-    return 0;
+    return { free: 0, total: 0 };
+  }
+}
+
+export async function diskFree(dir: string): Promise<number> {
+  return (await diskSpace(dir)).free;
+}
+
+/** Interfaces that are not the node's own address: containers' bridges and veths, VPN and overlay devices. */
+const VIRTUAL_INTERFACE = /^(lo|cni|veth|docker|br-|grove|flannel|cali|vxlan|tun|tap|virbr|kube|cilium|weave)/;
+
+/**
+ * The node's addresses as Kubernetes lists them: its first IPv4 address on a physical-looking
+ * interface (InternalIP) and its hostname (Hostname). `interfaces` injectable for tests.
+ */
+export function nodeAddresses(interfaces = os.networkInterfaces(), hostname = os.hostname()): { type: 'InternalIP' | 'Hostname'; address: string }[] {
+  const out: { type: 'InternalIP' | 'Hostname'; address: string }[] = [];
+  const names = Object.keys(interfaces).filter((n) => !VIRTUAL_INTERFACE.test(n)).sort();
+  for (const name of names) {
+    const v4 = interfaces[name]?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (v4) {
+      out.push({ type: 'InternalIP', address: v4.address });
+      break;
+    }
+  }
+  if (hostname) out.push({ type: 'Hostname', address: hostname.slice(0, 253) });
+  return out;
+}
+
+/** PRETTY_NAME of os-release ("Debian GNU/Linux 12 (bookworm)"); undefined when unreadable. */
+export async function osImage(path = '/etc/os-release'): Promise<string | undefined> {
+  try {
+    const m = /^PRETTY_NAME=("?)(.*)\1\s*$/m.exec(await readFile(path, 'utf8'));
+    return m?.[2] ? m[2].slice(0, 256) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tasks running (the 4th field of /proc/loadavg, "2/523") and pid_max; undefined off Linux. */
+export async function processCounts(proc = '/proc'): Promise<{ processes: number; processesMax: number } | undefined> {
+  try {
+    const [loadavg, pidMax] = await Promise.all([readFile(`${proc}/loadavg`, 'utf8'), readFile(`${proc}/sys/kernel/pid_max`, 'utf8')]);
+    const m = /\s\d+\/(\d+)\s/.exec(loadavg);
+    const max = Number(pidMax.trim());
+    if (!m || !Number.isSafeInteger(max) || max <= 0) return undefined;
+    return { processes: Number(m[1]), processesMax: max };
+  } catch {
+    return undefined;
   }
 }
 
 export async function gatherFacts(options: FactsOptions): Promise<NodeFacts> {
+  const disk = await diskSpace(options.dataDir);
+  const processes = await processCounts();
+  const image = await osImage();
   return {
     arch: ociArch(os.arch()),
     os: process.platform,
     cpus: os.availableParallelism?.() ?? os.cpus().length,
     memoryBytes: os.totalmem(),
     memoryAvailableBytes: await memoryAvailable(options.meminfoPath),
-    diskFreeBytes: await diskFree(options.dataDir),
+    diskFreeBytes: disk.free,
+    ...(disk.total > 0 ? { diskTotalBytes: disk.total } : {}),
+    ...(image !== undefined ? { osImage: image } : {}),
+    addresses: nodeAddresses(),
+    ...(processes ?? {}),
     kernel: os.release(),
     ociRuntime: options.ociRuntime,
     cgroupVersion: options.cgroupVersion,

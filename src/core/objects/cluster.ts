@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { closed, dnsLabel, mergeList, quantity, stringEnum, stringMap, unsupportedFields } from './kit.js';
 import { Conditions, objectMetaWithName, typeMeta } from './meta.js';
+import { Taints } from './taints.js';
 
 export const NAMESPACE_PHASES = ['Active', 'Terminating'] as const;
 
@@ -51,7 +52,9 @@ export const NodeSpec = closed({
   /** The node's pod subnet (issue 15 hands these out). */
   podCIDR: Type.Optional(Type.String({ maxLength: 64 })),
   podCIDRs: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 2 })),
-  ...unsupportedFields(['taints', 'providerID', 'configSource', 'externalID']),
+  /** NoSchedule / NoExecute keep pods without a matching toleration off (taints.ts); cordon adds node.kubernetes.io/unschedulable. */
+  taints: Type.Optional(Taints),
+  ...unsupportedFields(['providerID', 'configSource', 'externalID']),
 });
 export type NodeSpec = Static<typeof NodeSpec>;
 

@@ -8,6 +8,7 @@ import { closed, count, dnsSubdomain, mergeList, nullableTimestamp, refTo, strin
 import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
+import { Tolerations } from './taints.js';
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
@@ -17,7 +18,7 @@ export const MAX_GRACE_SECONDS = 3600;
 
 /** Known pod spec fields Grove does not implement yet. */
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
-  'ephemeralContainers', 'affinity', 'tolerations',
+  'ephemeralContainers', 'affinity',
   'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
   'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
   'dnsConfig', 'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
@@ -31,6 +32,8 @@ export const PodSpec = closed(
     /** Run one after another to completion before `containers` start. */
     initContainers: Type.Optional(Type.Array(InitContainer, { maxItems: CONTAINER_LIMITS.containers, ...mergeList('name') })),
     nodeSelector: Type.Optional(refTo(Labels)),
+    /** Which node taints the pod tolerates (taints.ts): the scheduler's business, the node ignores them. */
+    tolerations: Type.Optional(Tolerations),
     /** The node the pod is bound to: set by the scheduler (or written by hand, as in Kubernetes). */
     nodeName: Type.Optional(dnsSubdomain()),
     restartPolicy: Type.Optional(stringEnum(RESTART_POLICIES, { default: 'Always' })),

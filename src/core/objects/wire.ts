@@ -98,6 +98,13 @@ export const WireNodeFacts = closed(
     addresses: Type.Optional(
       Type.Array(closed({ type: stringEnum(['InternalIP', 'ExternalIP', 'Hostname']), address: text(253, 1) }), { maxItems: 16 }),
     ),
+    /** /etc/os-release PRETTY_NAME (Node status.nodeInfo.osImage); absent from older agents. */
+    osImage: Type.Optional(text(L.shortString)),
+    /** Size of the data directory's filesystem (ephemeral-storage capacity; DiskPressure); absent from older agents. */
+    diskTotalBytes: Type.Optional(int()),
+    /** Processes and threads running, and the kernel's pid_max (PIDPressure); absent when unknown. */
+    processes: Type.Optional(int()),
+    processesMax: Type.Optional(int()),
   },
   { $id: 'WireNodeFacts' },
 );

@@ -26,6 +26,7 @@ import { hasHostPorts, rollingNumbers } from './rollout-math.js';
 import { byName, nodeView, type NodeView } from '../scheduling/node-view.js';
 import { Placement, rejectionsText, selectorMatches } from '../scheduling/placement.js';
 import { podDemands, podDemandsOf, type PodDemands } from '../scheduling/pod-demands.js';
+import { DAEMONSET_TOLERATIONS } from '../../core/objects/taints.js';
 
 type DaemonSet = KindObject<'DaemonSet'>;
 
@@ -60,7 +61,9 @@ function reconcileDaemonSet(ds: DaemonSet, ctx: Ctx): ObjectChange[] {
   const rev = currentRevision(ds, revisions, ctx.snapshot.objects.ControllerRevision);
   if (rev.changed) changes.push({ op: 'put', object: rev.revision });
   const hash = rev.hash;
-  const demands = podDemands(ds.spec.template.spec, ds.spec.template.metadata?.annotations, ds.metadata.annotations);
+  const own = podDemands(ds.spec.template.spec, ds.spec.template.metadata?.annotations, ds.metadata.annotations);
+  // As Kubernetes' DaemonSet controller: its pods tolerate cordon, not-ready and pressure taints.
+  const demands: PodDemands = { ...own, tolerations: [...own.tolerations, ...DAEMONSET_TOLERATIONS] };
   const group = ds.metadata.uid!;
   const owned = ctx.podsBy.of(ds).filter((p) => !isBeingDeleted(p)).sort(oldestFirst);
   const mine = owned.filter((p) => !isPodTerminal(p));

@@ -24,11 +24,13 @@ import { jobController } from './job.js';
 import { podStatusController } from './pod-status.js';
 import { replicaSetController } from './replicaset.js';
 import { schedulerController, type SchedulerOptions } from '../scheduling/scheduler-controller.js';
+import { nodeTaintController } from '../scheduling/node-taints.js';
 
 export type ControllerOptions = SchedulerOptions;
 
 export function groveControllers(options: ControllerOptions = {}): Controller[] {
   return [
+    nodeTaintController(),
     podStatusController(),
     schedulerController(options),
     deploymentController(),

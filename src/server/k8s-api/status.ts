@@ -16,6 +16,7 @@ export type StatusReason =
   | 'NotAcceptable'
   | 'AlreadyExists'
   | 'Conflict'
+  | 'Expired'
   | 'Invalid'
   | 'RequestEntityTooLarge'
   | 'MethodNotAllowed'
@@ -53,6 +54,7 @@ const BY_CODE: Partial<Record<string, [StatusReason, number]>> = {
   [ErrorCode.Conflict]: ['Conflict', 409],
   [ErrorCode.SizeLimit]: ['RequestEntityTooLarge', 413],
   [ErrorCode.Timeout]: ['Timeout', 504],
+  [ErrorCode.Expired]: ['Expired', 410],
   [ErrorCode.RateLimited]: ['TooManyRequests', 429],
   [ErrorCode.ServerUnavailable]: ['ServiceUnavailable', 503],
   [ErrorCode.NodeUnavailable]: ['ServiceUnavailable', 503],

@@ -33,6 +33,11 @@ export interface ControllerLoopOptions {
   /** Generated name suffixes; random from Kubernetes' alphabet by default (tests inject). */
   randomSuffix?: () => string;
   debounceMs?: number;
+  /**
+   * Told of each controller's changes once they are committed, with the snapshot they were
+   * decided on (the server derives events from them: src/server/events/controller-events.ts).
+   */
+  onCommitted?: (controller: string, snapshot: ControllerSnapshot, changes: readonly ObjectChange[]) => void;
 }
 
 /** 5 random characters of Kubernetes' name-suffix alphabet. */
@@ -181,6 +186,7 @@ export class ControllerLoop {
     if (!separately) {
       try {
         const { revision } = await this.opts.objects.commit(all);
+        for (const w of wanted) this.committed(w.controller, snapshot, w.changes);
         return { revision, changes: all.length, ...(wakeAt !== undefined ? { wakeAt } : {}) };
       } catch (err) {
         if (isGroveError(err, ErrorCode.Conflict) || wanted.length === 1) throw err;
@@ -191,11 +197,21 @@ export class ControllerLoop {
     for (const w of wanted) {
       try {
         revision = (await this.opts.objects.commit(w.changes)).revision;
+        this.committed(w.controller, snapshot, w.changes);
       } catch (err) {
         this.log.error({ controller: w.controller, err: errorMessage(err) }, 'controller changes refused');
       }
     }
     return { revision, changes: all.length, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+  }
+
+  private committed(controller: string, snapshot: ControllerSnapshot, changes: readonly ObjectChange[]): void {
+    try {
+      this.opts.onCommitted?.(controller, snapshot, changes);
+    } catch (err) {
+      // What listens (events) must never fail a pass that is already committed.
+      this.log.error({ controller, err: errorMessage(err) }, 'a listener of committed changes failed');
+    }
   }
 
   private wakeUpAt(at: number | undefined): void {

@@ -8,8 +8,8 @@
  * them; the keys set through the API are listed in the `grove.io/api-labels` annotation so that a
  * self-reported label the node drops later disappears, while an API label stays.
  *
- * Cordon is spec.unschedulable. Status: the Ready condition (lastHeartbeatTime stored on
- * transitions only: flash; the API serves the last report's time, withLastHeartbeat), nodeInfo,
+ * Cordon is spec.unschedulable. Status: the Ready condition and the pressure conditions
+ * (node-pressure.ts) (lastHeartbeatTime stored on transitions only: flash; the API serves the last report's time, withLastHeartbeat), nodeInfo,
  * capacity/allocatable and addresses, from the node's facts; values that move all the time (free
  * memory, free disk) stay out of the object.
  * The node's credential hash is never in the object (GroveKeys.nodeCredential).
@@ -19,6 +19,7 @@ import type { Condition } from '../../core/objects/meta.js';
 import type { WireNodeFacts } from '../../core/objects/wire.js';
 import { effectiveNodeLabels, joinLabels } from '../node-labels.js';
 import { normArch } from '../scheduling/node-view.js';
+import { PRESSURE_TYPES, pressureBands, pressureConditions } from './node-pressure.js';
 import { TARGET_APPLIED, targetAppliedCondition } from './node-target-condition.js';
 
 /** Comma-separated keys of the labels set through the API (sorted). */
@@ -113,32 +114,56 @@ export function readyCondition(previous: readonly Condition[] | undefined, readi
 }
 
 /**
- * `node` as the API serves it: the Ready condition's lastHeartbeatTime is the node's last report
- * (kept in memory), not the one stored at the last transition, which heartbeats never rewrite
- * (flash). Kubernetes' meaning of the field, with no write per heartbeat. The same object when
- * there is no later report.
+ * `node` as the API serves it: the lastHeartbeatTime of its conditions (Ready and the pressure
+ * conditions) is the node's last report (kept in memory), not the one stored at the last
+ * transition, which heartbeats never rewrite (flash). Kubernetes' meaning of the field, with no
+ * write per heartbeat. The same object when there is no later report.
  */
 export function withLastHeartbeat(node: Node, lastReportAt: number | undefined): Node {
   const conditions = node.status?.conditions;
-  const ready = conditions?.find((c) => c.type === 'Ready');
-  if (lastReportAt === undefined || !ready) return node;
+  if (lastReportAt === undefined || !conditions?.length) return node;
   const beat = rfc3339(lastReportAt);
-  if (ready.lastHeartbeatTime !== undefined && Date.parse(ready.lastHeartbeatTime) >= Date.parse(beat)) return node;
-  return { ...node, status: { ...node.status, conditions: conditions!.map((c) => (c === ready ? { ...c, lastHeartbeatTime: beat } : c)) } };
+  const stale = (c: Condition) => c.lastHeartbeatTime !== undefined && Date.parse(c.lastHeartbeatTime) < Date.parse(beat);
+  if (!conditions.some(stale)) return node;
+  return { ...node, status: { ...node.status, conditions: conditions.map((c) => (stale(c) ? { ...c, lastHeartbeatTime: beat } : c)) } };
 }
 
 /** What Kubernetes reports as a node's capacity, from the facts that do not move. */
 function capacityOf(facts: WireNodeFacts): Labels {
-  return { cpu: String(facts.cpus), memory: `${Math.floor(facts.memoryBytes / 1024)}Ki`, pods: '110' };
+  return {
+    cpu: String(facts.cpus),
+    memory: `${Math.floor(facts.memoryBytes / 1024)}Ki`,
+    pods: '110',
+    ...(facts.diskTotalBytes ? { 'ephemeral-storage': `${Math.floor(facts.diskTotalBytes / 1024)}Ki` } : {}),
+  };
+}
+
+/** The node's addresses as it reported them (older agents report none). */
+function addressesOf(facts: WireNodeFacts): NodeStatus['addresses'] {
+  return facts.addresses?.length ? facts.addresses : undefined;
+}
+
+/**
+ * What of `facts` the Node status shows (nodeInfo, capacity, addresses, the pressure bands), as
+ * one string: a report whose key is unchanged cannot change the Node's status, so the status
+ * cache hands it on only when the key moves (free memory and disk move all the time; their
+ * bands rarely).
+ */
+export function nodeStatusFactsKey(facts: WireNodeFacts): string {
+  const { memoryAvailableBytes: _m, diskFreeBytes: _d, processes: _p, labels: _l, ...steady } = facts;
+  return `${pressureBands(facts)} ${JSON.stringify(steady)}`;
 }
 
 /** The Node status for `readiness` and the node's last `facts` (none yet: readiness only). */
 export function nodeStatus(previous: NodeStatus | undefined, readiness: NodeReadiness, facts: WireNodeFacts | undefined): NodeStatus {
-  const others = (previous?.conditions ?? []).filter((c) => c.type !== 'Ready' && c.type !== TARGET_APPLIED);
+  const known = new Set(['Ready', TARGET_APPLIED, ...PRESSURE_TYPES]);
+  const others = (previous?.conditions ?? []).filter((c) => !known.has(c.type));
   const applied = targetAppliedCondition(previous?.conditions, readiness);
-  const status: NodeStatus = { ...previous, conditions: [readyCondition(previous?.conditions, readiness), ...(applied ? [applied] : []), ...others] };
+  const pressure = pressureConditions(previous?.conditions, facts, readiness.ready, rfc3339(readiness.lastReportAt ?? readiness.since));
+  const status: NodeStatus = { ...previous, conditions: [readyCondition(previous?.conditions, readiness), ...pressure, ...(applied ? [applied] : []), ...others] };
   if (!facts) return status;
   const capacity = capacityOf(facts);
+  const addresses = addressesOf(facts);
   return {
     ...status,
     nodeInfo: {
@@ -147,9 +172,10 @@ export function nodeStatus(previous: NodeStatus | undefined, readiness: NodeRead
       kernelVersion: facts.kernel,
       containerRuntimeVersion: facts.ociRuntime,
       kubeletVersion: facts.agentVersion,
+      ...(facts.osImage ? { osImage: facts.osImage } : {}),
     },
     capacity,
     allocatable: capacity,
-    ...(facts.addresses?.length ? { addresses: facts.addresses } : {}),
+    ...(addresses ? { addresses } : {}),
   };
 }

@@ -1,9 +1,10 @@
 /**
  * PURE: what the scheduler and the DaemonSet controller need of a node, read from its Node
- * object (labels, cordon, Ready condition, nodeInfo, allocatable) and its last report (the live
+ * object (labels, cordon, taints, Ready condition, nodeInfo, allocatable) and its last report (the live
  * memory figure). Unknown facts never make a node ineligible.
  */
 import type { KindObject } from '../../core/objects/validate.js';
+import type { Taint } from '../../core/objects/taints.js';
 import { parseK8sMemory } from '../../core/manifests/k8s-quantity.js';
 import type { NodeReport } from '../controllers/controller.js';
 import { conditionOf, parseTime } from '../controllers/object-kit.js';
@@ -11,8 +12,10 @@ import { conditionOf, parseTime } from '../controllers/object-kit.js';
 export interface NodeView {
   name: string;
   labels: Readonly<Record<string, string>>;
-  /** spec.unschedulable (`grove node cordon`). */
+  /** spec.unschedulable (`grove node cordon`, `kubectl cordon`). */
   cordoned: boolean;
+  /** spec.taints. */
+  taints: readonly Taint[];
   ready: boolean;
   /**
    * Milliseconds since the node's Ready condition went False/Unknown; absent while Ready and
@@ -46,6 +49,7 @@ export function nodeView(node: KindObject<'Node'>, report?: NodeReport): NodeVie
     name: node.metadata.name,
     labels,
     cordoned: node.spec?.unschedulable === true,
+    taints: node.spec?.taints ?? [],
     ready: ready?.status === 'True',
     factsKnown: report !== undefined || node.status?.nodeInfo !== undefined,
   };

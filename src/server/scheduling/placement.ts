@@ -5,6 +5,7 @@
  * hostPorts are judged on the pass's own bindings too.
  */
 import { isSelfLabel } from '../../core/self-labels.js';
+import { tolerates, UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../../core/objects/taints.js';
 import { ARCH_LABEL, OS_LABEL } from '../node-labels.js';
 import { acceptsNewPods, type NodeView } from './node-view.js';
 import type { PodDemands } from './pod-demands.js';
@@ -23,12 +24,13 @@ export interface PlacedPod {
  * Why a node cannot take a new pod, checked in this order (Kubernetes' filter order): each
  * node is counted once, under the first check it fails.
  */
-export const REJECTIONS = ['notReady', 'cordoned', 'selector', 'arch', 'ports', 'memory'] as const;
+export const REJECTIONS = ['notReady', 'cordoned', 'taint', 'selector', 'arch', 'ports', 'memory'] as const;
 export type Rejection = (typeof REJECTIONS)[number];
 
 const REJECTION_TEXT: Record<Rejection, string> = {
   notReady: 'node(s) were not ready',
   cordoned: 'node(s) were cordoned',
+  taint: 'node(s) had untolerated taint(s)',
   selector: "node(s) didn't match Pod's node affinity/selector",
   arch: "node(s) didn't match the app's grove.io/arch",
   ports: "node(s) didn't have free ports for the requested pod ports",
@@ -73,6 +75,21 @@ export function keepsSelector(selector: Readonly<Record<string, string>>, node: 
   return true;
 }
 
+/** Cordon (spec.unschedulable) keeps the pod off unless it tolerates node.kubernetes.io/unschedulable (DaemonSet pods do). */
+export function cordonKeepsOff(d: PodDemands, node: NodeView): boolean {
+  return node.cordoned && !d.tolerations.some((t) => tolerates(t, { key: UNSCHEDULABLE_TAINT_KEY, effect: 'NoSchedule' }));
+}
+
+/** Taints that keep a new pod off (NoSchedule, NoExecute), cordon's own left to cordonKeepsOff. */
+export function taintsKeepingOff(d: PodDemands, node: NodeView): Taint[] {
+  return untolerated(node.taints.filter((t) => t.key !== UNSCHEDULABLE_TAINT_KEY), d.tolerations, ['NoSchedule', 'NoExecute']);
+}
+
+/** A NoExecute taint the pod does not tolerate: it may not even stay (Kubernetes' taint eviction). */
+export function taintsEvicting(d: PodDemands, node: NodeView): Taint[] {
+  return untolerated(node.taints, d.tolerations, ['NoExecute']);
+}
+
 /** grove.io/arch restricts only when the pod says so and the node has reported its arch. */
 export function archMatches(d: PodDemands, node: NodeView): boolean {
   return d.arch === undefined || node.arch === undefined || d.arch.includes(node.arch);
@@ -99,17 +116,19 @@ export class Placement {
   }
 
   /**
-   * Selector and arch: what a node must keep matching to keep the pods it has. A label the node
-   * reports about itself is unknown, not different, until it has reported (keepsSelector).
+   * Selector, arch and NoExecute taints: what a node must keep matching to keep the pods it has.
+   * A label the node reports about itself is unknown, not different, until it has reported
+   * (keepsSelector).
    */
   canKeep(d: PodDemands, node: NodeView): boolean {
-    return keepsSelector(d.nodeSelector, node) && archMatches(d, node);
+    return keepsSelector(d.nodeSelector, node) && archMatches(d, node) && taintsEvicting(d, node).length === 0;
   }
 
   /** The first check a node fails for a new pod; undefined when it can take one. */
   rejection(d: PodDemands, node: NodeView, opts: { ignoreCordon?: boolean; ignoreReadiness?: boolean } = {}): Rejection | undefined {
     if (!opts.ignoreReadiness && !acceptsNewPods(node)) return 'notReady';
-    if (!opts.ignoreCordon && node.cordoned) return 'cordoned';
+    if (!opts.ignoreCordon && cordonKeepsOff(d, node)) return 'cordoned';
+    if (taintsKeepingOff(d, node).length > 0) return 'taint';
     if (!selectorMatches(d.nodeSelector, node.labels)) return 'selector';
     if (!archMatches(d, node)) return 'arch';
     if (this.hostPortTaken(d, node)) return 'ports';

@@ -1,10 +1,12 @@
 /**
  * PURE: what a pod asks of a node, in numbers and keys: memory to reserve (requests, else
- * limits), hostPorts it claims, the node labels it selects, the architectures it accepts.
+ * limits), hostPorts it claims, the node labels it selects, the taints it tolerates, the
+ * architectures it accepts.
  */
 import { ARCH_ANNOTATION, readGroveAnnotations } from '../../core/objects/annotations.js';
 import { containerResources } from '../../core/objects/resources.js';
 import type { PodSpec } from '../../core/objects/pod.js';
+import type { Toleration } from '../../core/objects/taints.js';
 import { hostPortKey } from '../../core/wire-ports.js';
 import { normArch } from './node-view.js';
 import type { OwnerIndex } from '../controllers/owner-index.js';
@@ -15,6 +17,8 @@ export interface PodDemands {
   /** "8080/TCP" keys. */
   hostPorts: string[];
   nodeSelector: Readonly<Record<string, string>>;
+  /** spec.tolerations (taints.ts); DaemonSet pods also Kubernetes' implicit ones. */
+  tolerations: readonly Toleration[];
   /** grove.io/arch; absent = any. */
   arch?: string[];
 }
@@ -37,7 +41,7 @@ export function podDemands(spec: PodSpec, ...annotations: (Readonly<Record<strin
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
     for (const p of c.ports ?? []) if (p.hostPort !== undefined) ports.add(hostPortKey({ hostPort: p.hostPort, protocol: p.protocol ?? 'TCP' }));
   }
-  const out: PodDemands = { memoryBytes, hostPorts: [...ports], nodeSelector: spec.nodeSelector ?? {} };
+  const out: PodDemands = { memoryBytes, hostPorts: [...ports], nodeSelector: spec.nodeSelector ?? {}, tolerations: spec.tolerations ?? [] };
   // Reading every grove.io/ annotation is costly over a fleet's pods; most say nothing of arch.
   const arch = annotations.some((a) => a?.[ARCH_ANNOTATION] !== undefined) ? readGroveAnnotations(...annotations).arch : undefined;
   if (arch) out.arch = arch.map(normArch);
