@@ -17,8 +17,9 @@ import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { goPlatform } from './k8s-api/discovery.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
-import { addEventRoutes } from './k8s-api/events-routes.js';
-import { addEvictionRoutes } from './k8s-api/eviction.js';
+import { addEventRoutes, EVENT_RESOURCES } from './k8s-api/events-routes.js';
+import { addEvictionRoutes, EVICTION_RESOURCES } from './k8s-api/eviction.js';
+import { writeSubresources } from './k8s-api/subresources.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -146,7 +147,11 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   addEvictionRoutes(r, { objects: cp.objects, record: (events) => cp.events.record(events) });
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), {
     now: () => new Date(cp.clock.now()),
-    discovery: { groveVersion, platform: goPlatform(process.platform, process.arch) },
+    discovery: {
+      groveVersion,
+      platform: goPlatform(process.platform, process.arch),
+      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...writeSubresources()],
+    },
   });
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());

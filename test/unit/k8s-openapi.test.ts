@@ -42,7 +42,7 @@ describe('OpenAPI v3', () => {
     expect(deployment.properties.spec.properties.paused).toEqual({ description: FIELD_DESCRIPTIONS['Deployment.spec.paused'] });
     const meta = apps.components.schemas['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'];
     expect(meta.properties.labels).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
-    expect(meta.properties.finalizers.description).toMatch(/^Not supported by Grove/);
+    expect(meta.properties.generateName.description).toMatch(/^Not supported by Grove/);
   });
 
   it('lists each resource path with the operations served, each naming its kind (explain finds kinds this way)', () => {

@@ -11,7 +11,7 @@ import type { KindName } from '../../core/objects/kinds.js';
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
 /** Everything the object routes serve for a kind users write: read, watch, write, delete. */
-const READ_WRITE: readonly Verb[] = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+const READ_WRITE: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 export interface ServedKind {
   verbs: readonly Verb[];

@@ -9,7 +9,8 @@
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { ObjectRef } from '../../core/objects/changes.js';
-import type { KindName } from '../../core/objects/kinds.js';
+import { ALL_KINDS, type KindName } from '../../core/objects/kinds.js';
+import type { DiscoveryResource } from './discovery.js';
 import type { RequestContext } from '../http.js';
 import { commitWrite, managerOf, notFound, readBody, type Obj, type WriteDeps } from './create-update.js';
 import { writeOptions } from './field-validation.js';
@@ -96,4 +97,30 @@ export async function writeScale(deps: WriteDeps, ctx: RequestContext, scope: Sc
   const object: Obj = { ...before, spec: { ...(before.spec as object), replicas }, metadata: { ...before.metadata, resourceVersion: typeof rv === 'string' && rv !== '' ? rv : before.metadata.resourceVersion } };
   const stored = await commitWrite(deps, { scope, object, before, options, manager: managerOf(ctx, options), res: ctx.res });
   return scaleOf(stored as unknown as Obj);
+}
+
+/** status and scale as discovery announces them (DiscoveryResource, discovery.ts). */
+export function writeSubresources(): DiscoveryResource[] {
+  const status = ALL_KINDS.filter((k) => k.hasStatus).map((k) => ({
+    group: k.group,
+    version: k.version,
+    kind: k.kind,
+    plural: `${k.plural}/status`,
+    singular: '',
+    shortNames: [],
+    namespaced: k.namespaced,
+    verbs: ['get', 'patch', 'update'],
+  }));
+  const scale = ALL_KINDS.filter((k) => SCALABLE_KINDS.includes(k.kind)).map((k) => ({
+    group: k.group,
+    version: k.version,
+    kind: 'Scale',
+    plural: `${k.plural}/scale`,
+    singular: '',
+    shortNames: [],
+    namespaced: k.namespaced,
+    verbs: ['get', 'patch', 'update'],
+    responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+  }));
+  return [...status, ...scale];
 }
