@@ -16,6 +16,7 @@ import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
+import { addAccessReviewRoutes } from './k8s-api/access-review.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -114,7 +115,7 @@ async function streamLogs(cp: ControlPlane, ctx: RequestContext): Promise<void> 
 }
 
 export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission({ now: () => cp.clock.now() }), joinFailures = new JoinFailureLimiter({ now: () => cp.clock.now() })): Router {
-  const r = new Router({ logger, adminToken: () => cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
+  const r = new Router({ logger, adminToken: () => cp.adminToken, authenticate: cp.authenticate, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
   const joinLog = logger.child({ component: 'join' });
   const n = (ctx: RequestContext, what: string): string => validName(ctx.params.name, what);
 
@@ -136,11 +137,20 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
+  // Before the Kubernetes paths: their generic /apis/:group/:version/:plural would take these.
+  addAccessReviewRoutes(r, () => new Date(cp.clock.now()));
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o));
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
   r.add('POST', '/v1/admin-token/rotate', async () => cp.rotateAdminToken());
+
+  // API users (auth/users-api.ts): admin only, as the roles say (auth/roles.ts).
+  r.add('POST', '/v1/users', async (ctx) => new JsonResponse(201, await cp.createUser(await ctx.body())));
+  r.add('GET', '/v1/users', async () => cp.listUsers());
+  r.add('DELETE', '/v1/users/:name', async (ctx) => cp.deleteUser(n(ctx, 'user')));
+  r.add('POST', '/v1/users/:name/tokens', async (ctx) => new JsonResponse(201, await cp.addUserToken(n(ctx, 'user'))));
+  r.add('POST', '/v1/users/:name/certificates', async (ctx) => new JsonResponse(201, await cp.issueUserCertificate(n(ctx, 'user'), await ctx.body())));
 
   // Rollouts of a Deployment or DaemonSet (objects/rollout-api.ts); :resource as kubectl names it.
   const rollout = (ctx: RequestContext) => ({
@@ -183,8 +193,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 10))),
   };
+  // A client certificate is asked for, never required (tokens and agents have none); one that
+  // chains to the cluster CA authenticates its user (auth/authenticate.ts).
+  const clientCa = options.controlPlane.caCertPem;
   const server: Server = options.tls
-    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2', ...timeouts }, router.handle)
+    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2', ...(clientCa ? { requestCert: true, rejectUnauthorized: false, ca: clientCa } : {}), ...timeouts }, router.handle)
     : createHttpServer(timeouts, router.handle);
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_API_CONNECTIONS;
   server.maxConnections = maxConnections;

@@ -24,6 +24,8 @@ export interface RequestContext {
   query: URLSearchParams;
   /** Parsed JSON body ({} when there is none); throws SizeLimit / InvalidArgument. */
   body(): Promise<unknown>;
+  /** The body's bytes whatever its content-type (a protobuf body, say), size-limited; instead of body(). */
+  rawBody(): Promise<Buffer>;
   /** Aborted when the client goes away (long requests such as logs stop early). */
   signal: AbortSignal;
   /** Who asked (authenticated and authorized by the router); absent on public routes. */
@@ -110,13 +112,24 @@ export function errorBody(err: unknown): { error: { code: string; message: strin
 }
 
 async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length']);
-  const tooLarge = (): GroveError => new GroveError(ErrorCode.SizeLimit, `request body larger than ${limit} bytes`);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   const type = req.headers['content-type'];
   if (type !== undefined && !/^application\/json\b/i.test(type)) {
     throw new GroveError(ErrorCode.InvalidArgument, `content-type must be application/json, got ${type}`);
   }
+  const body = await readBody(req, limit);
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new GroveError(ErrorCode.InvalidArgument, `request body is not valid JSON: ${errorMessage(err)}`);
+  }
+}
+
+/** The request body's bytes, at most `limit` of them. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  const tooLarge = (): GroveError => new GroveError(ErrorCode.SizeLimit, `request body larger than ${limit} bytes`);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -131,12 +144,7 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknow
     // answered 408 itself then): nobody to tell, and nothing for the error log.
     throw new GroveError(ErrorCode.Timeout, `request body incomplete after ${size} bytes (the client went away or exceeded the request timeout)`, { cause: err });
   }
-  if (size === 0) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch (err) {
-    throw new GroveError(ErrorCode.InvalidArgument, `request body is not valid JSON: ${errorMessage(err)}`);
-  }
+  return Buffer.concat(chunks);
 }
 
 export interface RouterOptions {
@@ -218,7 +226,7 @@ export class Router {
     const guarded = found ? found.route.auth !== 'public' : PROTECTED_PATHS.includes(path) || PROTECTED_PREFIXES.some((p) => path.startsWith(p));
     if (guarded) matched.user = await this.admit(req, res, path, url.searchParams);
     if (found) {
-      const ctx: RequestContext = { req, res, params: found.params, query: url.searchParams, signal, body: () => readJsonBody(req, this.limit), ...(matched.user ? { user: matched.user } : {}) };
+      const ctx: RequestContext = { req, res, params: found.params, query: url.searchParams, signal, body: () => readJsonBody(req, this.limit), rawBody: () => readBody(req, this.limit), ...(matched.user ? { user: matched.user } : {}) };
       const result = await found.route.handler(ctx);
       if (res.headersSent || res.writableEnded) return; // the handler streamed its own answer
       if (result instanceof JsonResponse) sendJson(res, result.status, result.body);
