@@ -245,7 +245,7 @@ export class Router {
     const user = await (this.opts.authenticate ?? ((r) => Promise.resolve(this.adminOnly(r))))(req);
     if (!user) {
       res.setHeader('www-authenticate', 'Bearer');
-      throw new GroveError(ErrorCode.Unauthenticated, 'Unauthorized: missing or wrong credentials (Authorization: Bearer <token>, or a client certificate of the cluster CA)');
+      throw new GroveError(ErrorCode.Unauthenticated, 'Unauthorized: missing or wrong credentials (Authorization: Bearer <admin token or user token>, or a client certificate of the cluster CA)');
     }
     authorize(user, requestInfoOf(req.method ?? 'GET', path, query));
     return user;
