@@ -9,11 +9,12 @@
  * the cluster CA issued for it (client-certs.ts): a certificate counts only while its serial is
  * recorded here, so deleting the user revokes its certificates too.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { GroveKeys } from '../../core/keys.js';
 import type { Store } from '../../store/store.js';
 import { validName } from '../request-fields.js';
+import { sha256Hex } from '../security/tokens.js';
 import { isRole, type Role } from './roles.js';
 
 export const USER_TOKEN_VERSION = 'groveu1';
@@ -45,10 +46,6 @@ export interface UserView {
 
 export function userView(record: UserRecord): UserView {
   return { name: record.name, role: record.role, createdAt: record.createdAt, tokens: record.tokens.length, certificates: record.certificates.length };
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 function newSecret(): { secret: string; hash: string } {
