@@ -76,6 +76,7 @@ const TOKENS = `${GROVE_PREFIX}tokens/`;
 const NODE_CREDENTIALS = `${GROVE_PREFIX}nodecreds/`;
 const NODE_KEYS = `${GROVE_PREFIX}nodekeys/`;
 const CONFIG_BUNDLES = `${GROVE_PREFIX}config/`;
+const USERS = `${GROVE_PREFIX}users/`;
 
 /**
  * The server's internal records. Each names the 0.1 key it replaces (the migration reads
@@ -97,6 +98,9 @@ export const GroveKeys = Object.freeze({
   /** The config bundle last published to a node (was configs/<node>). */
   configBundle: (node: string) => CONFIG_BUNDLES + segment(node, 'node'),
   configBundlePrefix: CONFIG_BUNDLES,
+  /** A named API user: role, token hashes, client certificate serials (new in issue 14). */
+  user: (name: string) => USERS + segment(name, 'user'),
+  userPrefix: USERS,
   /** The store layout's version: absent on a 0.1 data dir, which the migration upgrades (new). */
   schemaVersion: `${GROVE_PREFIX}meta/schema`,
   /** The cluster's name, chosen at first start (was cluster). */

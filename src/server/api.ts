@@ -17,6 +17,7 @@ import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { goPlatform } from './k8s-api/discovery.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
+import { addAccessReviewRoutes, ACCESS_REVIEW_RESOURCES } from './k8s-api/access-review.js';
 import { addEventRoutes, EVENT_RESOURCES } from './k8s-api/events-routes.js';
 import { addEvictionRoutes, EVICTION_RESOURCES } from './k8s-api/eviction.js';
 import { writeSubresources } from './k8s-api/subresources.js';
@@ -120,7 +121,7 @@ async function streamLogs(cp: ControlPlane, ctx: RequestContext): Promise<void> 
 }
 
 export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission({ now: () => cp.clock.now() }), joinFailures = new JoinFailureLimiter({ now: () => cp.clock.now() }), groveVersion = 'unknown'): Router {
-  const r = new Router({ logger, adminToken: () => cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
+  const r = new Router({ logger, adminToken: () => cp.adminToken, authenticate: cp.authenticate, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
   const joinLog = logger.child({ component: 'join' });
   const n = (ctx: RequestContext, what: string): string => validName(ctx.params.name, what);
 
@@ -142,7 +143,9 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
-  // Before the object routes: their :plural would take "events" and "eviction" paths.
+  // Before the object routes: their generic :plural paths would take events, eviction and the
+  // self reviews.
+  addAccessReviewRoutes(r, () => new Date(cp.clock.now()));
   addEventRoutes(r, cp.events);
   addEvictionRoutes(r, { objects: cp.objects, record: (events) => cp.events.record(events) });
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), {
@@ -150,13 +153,20 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
     discovery: {
       groveVersion,
       platform: goPlatform(process.platform, process.arch),
-      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...writeSubresources()],
+      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...ACCESS_REVIEW_RESOURCES, ...writeSubresources()],
     },
   });
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
   r.add('POST', '/v1/admin-token/rotate', async () => cp.rotateAdminToken());
+
+  // API users (auth/users-api.ts): admin only, as the roles say (auth/roles.ts).
+  r.add('POST', '/v1/users', async (ctx) => new JsonResponse(201, await cp.createUser(await ctx.body())));
+  r.add('GET', '/v1/users', async () => cp.listUsers());
+  r.add('DELETE', '/v1/users/:name', async (ctx) => cp.deleteUser(n(ctx, 'user')));
+  r.add('POST', '/v1/users/:name/tokens', async (ctx) => new JsonResponse(201, await cp.addUserToken(n(ctx, 'user'))));
+  r.add('POST', '/v1/users/:name/certificates', async (ctx) => new JsonResponse(201, await cp.issueUserCertificate(n(ctx, 'user'), await ctx.body())));
 
   // Rollouts of a Deployment or DaemonSet (objects/rollout-api.ts); :resource as kubectl names it.
   const rollout = (ctx: RequestContext) => ({
@@ -199,8 +209,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 10))),
   };
+  // A client certificate is asked for, never required (tokens and agents have none); one that
+  // chains to the cluster CA authenticates its user (auth/authenticate.ts).
+  const clientCa = options.controlPlane.caCertPem;
   const server: Server = options.tls
-    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2', ...timeouts }, router.handle)
+    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2', ...(clientCa ? { requestCert: true, rejectUnauthorized: false, ca: clientCa } : {}), ...timeouts }, router.handle)
     : createHttpServer(timeouts, router.handle);
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_API_CONNECTIONS;
   server.maxConnections = maxConnections;

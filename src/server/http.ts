@@ -2,11 +2,18 @@
  * A tiny JSON router on node:http: path patterns with :params, a body size limit, bearer-token
  * auth and one error shape ({error: {code, message}}). Enough for the /v1 API without a
  * framework (and its memory) on a 512 MB board.
+ *
+ * Every route that is not public is authenticated (RouterOptions.authenticate: the admin token
+ * by default; users and client certificates with src/server/auth/authenticate.ts) and then
+ * authorized by the user's role on the request info of its method and path
+ * (src/server/auth/): a refused request gets 401 or 403 before its handler runs.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../core/errors.js';
+import { adminTokenUser, authorize, type UserInfo } from './auth/authorize.js';
+import { requestInfoOf } from './auth/grove-request-info.js';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -24,11 +31,17 @@ export interface RequestContext {
   rawBody(): Promise<{ contentType: string | undefined; bytes: Buffer }>;
   /** Aborted when the client goes away (long requests such as logs stop early). */
   signal: AbortSignal;
+  /** Who asked (authenticated and authorized by the router); absent on public routes. */
+  user?: UserInfo;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<unknown>;
 
-/** Who may call a route: the admin bearer token, or anyone (the handler authenticates itself). */
+/**
+ * Who may call a route: 'admin' is any authenticated user whose role allows the request (the
+ * name is from when the admin token was the only credential), 'public' anyone (the handler
+ * authenticates itself, as the join does).
+ */
 export type RouteAuth = 'admin' | 'public';
 
 /** How a route words its failures: Grove's `{error}` by default; the Kubernetes routes answer Status objects. */
@@ -105,7 +118,22 @@ export function errorBody(err: unknown): { error: { code: string; message: strin
   return { error: { code: ErrorCode.Internal, message: 'internal server error' } };
 }
 
-async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/json\b/i.test(type)) {
+    throw new GroveError(ErrorCode.InvalidArgument, `content-type must be application/json, got ${type}`);
+  }
+  const body = await readBody(req, limit);
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new GroveError(ErrorCode.InvalidArgument, `request body is not valid JSON: ${errorMessage(err)}`);
+  }
+}
+
+/** The request body's bytes, at most `limit` of them. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   const tooLarge = (): GroveError => new GroveError(ErrorCode.SizeLimit, `request body larger than ${limit} bytes`);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
@@ -126,28 +154,18 @@ async function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
-async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new GroveError(ErrorCode.SizeLimit, `request body larger than ${limit} bytes`);
-  const type = req.headers['content-type'];
-  if (type !== undefined && !/^application\/json\b/i.test(type)) {
-    throw new GroveError(ErrorCode.InvalidArgument, `content-type must be application/json, got ${type}`);
-  }
-  const bytes = await readRawBody(req, limit);
-  if (bytes.length === 0) return {};
-  try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
-  } catch (err) {
-    throw new GroveError(ErrorCode.InvalidArgument, `request body is not valid JSON: ${errorMessage(err)}`);
-  }
-}
-
 export interface RouterOptions {
   logger: Logger;
   /** A function when the token can change (`grove token rotate-admin`): read per request. */
   adminToken: string | (() => string);
+  /** Who a request is from; default: the admin token only (src/server/auth/authenticate.ts adds users and certificates). */
+  authenticate?: (req: IncomingMessage) => Promise<UserInfo | undefined>;
   maxBodyBytes?: number;
 }
+
+/** Unknown paths under these are authenticated too, so a caller without credentials learns nothing of what exists. */
+const PROTECTED_PREFIXES = ['/api/', '/apis/', '/v1/', '/openapi/'];
+const PROTECTED_PATHS = ['/api', '/apis', '/v1', '/openapi'];
 
 export class Router {
   private readonly routes: Route[] = [];
@@ -193,13 +211,13 @@ export class Router {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const matched: { route?: Route } = {};
+    const matched: { route?: Route; user?: UserInfo } = {};
     this.dispatch(req, res, abort.signal, matched)
       .catch((err: unknown) => this.fail(req, res, err, this.formatFor(req, matched.route)))
-      .finally(() => this.log.debug({ method: req.method, url: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }, 'request'));
+      .finally(() => this.log.debug({ method: req.method, url: req.url?.split('?')[0], user: matched.user?.username, status: res.statusCode, ms: Date.now() - started }, 'request'));
   };
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal, matched: { route?: Route }): Promise<void> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal, matched: { route?: Route; user?: UserInfo }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     let segments: string[];
     try {
@@ -208,19 +226,33 @@ export class Router {
       throw new GroveError(ErrorCode.InvalidArgument, 'malformed URL path');
     }
     let pathMatched = false;
+    let found: { route: Route; params: Record<string, string> } | undefined;
     for (const route of this.routes) {
       const params = match(route.segments, segments);
       if (!params) continue;
       pathMatched = true;
       if (route.method !== req.method) continue;
-      matched.route = route;
-      if (route.auth === 'admin' && !this.authorized(req)) {
-        res.setHeader('www-authenticate', 'Bearer');
-        throw new GroveError(ErrorCode.Unauthenticated, 'missing or wrong admin token (Authorization: Bearer <token>)');
-      }
+      found = { route, params };
+      break;
+    }
+    matched.route = found?.route;
+    const path = '/' + segments.join('/');
+    // Public routes authenticate themselves; unknown paths outside the APIs are plain 404s.
+    const guarded = found ? found.route.auth !== 'public' : PROTECTED_PATHS.includes(path) || PROTECTED_PREFIXES.some((p) => path.startsWith(p));
+    if (guarded) matched.user = await this.admit(req, res, path, url.searchParams);
+    if (found) {
       for (const c of this.prefixChecks) if (url.pathname.startsWith(c.prefix)) c.check(req);
-      const ctx: RequestContext = { req, res, params, query: url.searchParams, signal, body: () => readJsonBody(req, this.limit), rawBody: async () => ({ contentType: req.headers['content-type'], bytes: await readRawBody(req, this.limit) }) };
-      const result = await route.handler(ctx);
+      const ctx: RequestContext = {
+        req,
+        res,
+        params: found.params,
+        query: url.searchParams,
+        signal,
+        body: () => readJsonBody(req, this.limit),
+        rawBody: async () => ({ contentType: req.headers['content-type'], bytes: await readBody(req, this.limit) }),
+        ...(matched.user ? { user: matched.user } : {}),
+      };
+      const result = await found.route.handler(ctx);
       if (res.headersSent || res.writableEnded) return; // the handler streamed its own answer
       if (result instanceof JsonResponse) sendJson(res, result.status, result.body, result.contentType);
       else sendJson(res, 200, result ?? {});
@@ -233,9 +265,20 @@ export class Router {
     throw new GroveError(ErrorCode.NotFound, `no such endpoint: ${req.method} ${url.pathname}`);
   }
 
-  private authorized(req: IncomingMessage): boolean {
+  /** Authentication (401) then authorization (403) of a guarded request; the user when both pass. */
+  private async admit(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<UserInfo> {
+    const user = await (this.opts.authenticate ?? ((r) => Promise.resolve(this.adminOnly(r))))(req);
+    if (!user) {
+      res.setHeader('www-authenticate', 'Bearer');
+      throw new GroveError(ErrorCode.Unauthenticated, 'Unauthorized: missing or wrong credentials (Authorization: Bearer <admin token or user token>, or a client certificate of the cluster CA)');
+    }
+    authorize(user, requestInfoOf(req.method ?? 'GET', path, query));
+    return user;
+  }
+
+  private adminOnly(req: IncomingMessage): UserInfo | undefined {
     const expected = typeof this.opts.adminToken === 'function' ? this.opts.adminToken() : this.opts.adminToken;
-    return tokenMatches(bearerToken(req), expected);
+    return tokenMatches(bearerToken(req), expected) ? adminTokenUser() : undefined;
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown, formatError: ErrorFormatter = groveErrorFormat): void {

@@ -44,6 +44,11 @@ import type { AnyObject } from '../core/objects/changes.js';
 import { EventStore } from './events/event-store.js';
 import { EventSnapshot } from './events/event-snapshot.js';
 import { controllerEvents } from './events/controller-events.js';
+import type { ClusterCa } from './security/ca.js';
+import { createAuthenticator, type Authenticate } from './auth/authenticate.js';
+import { deleteUser, listUsers, type UserView } from './auth/users.js';
+import { addTokenForUser, createUserFromBody, issueCertificateForUser } from './auth/users-api.js';
+import type { IssuedClientCert } from './auth/client-certs.js';
 
 export type { MqttConnect };
 
@@ -61,6 +66,8 @@ export interface ControlPlaneOptions {
   caFingerprint?: string;
   /** The CA certificate (PEM) served on GET /v1/ca and handed to joining nodes. */
   caCertPem?: string;
+  /** The cluster CA with its key (with --tls): signs users' client certificates. */
+  ca?: ClusterCa;
   /** The MQTT URL nodes should use (may differ from ours: we may talk to the broker on localhost). */
   brokerUrlForNodes: string;
   /** All broker members nodes may use (a clustered broker); handed out on join beside the first. */
@@ -137,10 +144,13 @@ export class ControlPlane {
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
   private currentAdminToken: string;
+  /** Who an API request is from: a user's client certificate, a user token or the admin token (auth/authenticate.ts). */
+  readonly authenticate: Authenticate;
 
   constructor(private readonly opts: ControlPlaneOptions) {
     this.cluster = validName(opts.cluster, 'cluster');
     this.currentAdminToken = opts.adminToken;
+    this.authenticate = createAuthenticator({ adminToken: () => this.currentAdminToken, store: opts.store });
     this.log = opts.logger.child({ component: 'control-plane' });
     this.clock = opts.clock ?? systemClock();
     this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
@@ -380,6 +390,32 @@ export class ControlPlane {
       this.log.warn('admin token rotated: the previous one no longer works');
       return { token };
     });
+  }
+
+  /* ---------------------------------------------------------------- users */
+
+  /** `grove user create NAME --role R`: the token is in the answer only. */
+  createUser(body: unknown): Promise<{ user: UserView; token: string }> {
+    return this.mutex.run(() => createUserFromBody(this.opts.store, body, this.date()));
+  }
+
+  listUsers(): Promise<UserView[]> {
+    return listUsers(this.opts.store);
+  }
+
+  /** Deletes a user: its next request, by token or certificate, gets 401. */
+  async deleteUser(name: string): Promise<{ name: string; deleted: true }> {
+    const deleted = await this.mutex.run(() => deleteUser(this.opts.store, name));
+    this.log.info({ user: name }, 'user deleted: its tokens and certificates no longer work');
+    return deleted;
+  }
+
+  addUserToken(name: string): Promise<{ token: string }> {
+    return this.mutex.run(() => addTokenForUser(this.opts.store, name, this.date()));
+  }
+
+  issueUserCertificate(name: string, body: unknown): Promise<IssuedClientCert> {
+    return this.mutex.run(() => issueCertificateForUser(this.opts.store, this.opts.ca, name, body, this.date()));
   }
 
   async join(body: unknown): Promise<JoinResponse> {

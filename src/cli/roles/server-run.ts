@@ -139,7 +139,7 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
       mqtt: { url: brokerUrl, ...(brokerUrls ? { urls: brokerUrls } : {}), username: serverCreds.username, password: serverCreds.password, ...(ca ? { ca: ca.caCertPem } : {}) },
       logger,
       adminToken,
-      ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem } : {}),
+      ...(ca ? { caFingerprint: ca.fingerprint, caCertPem: ca.caCertPem, ca } : {}),
       brokerUrlForNodes,
       ...(brokerUrls ? { brokerUrlsForNodes: brokerUrls } : {}),
       ...(external ? { nodeMqttCredentials: external.node } : {}),

@@ -25,7 +25,7 @@ export const LEAF_RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
  * notBefore is backdated: boards without an RTC often run a few minutes behind until NTP
  * catches up, and a certificate "not yet valid" would refuse them.
  */
-const BACKDATE_MS = 24 * 3600 * 1000;
+export const BACKDATE_MS = 24 * 3600 * 1000;
 const RSA_BITS = 2048;
 /** Dot-separated labels of letters, digits and inner hyphens; an optional trailing dot. */
 const DNS_NAME = /^(?=.{1,253}\.?$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
@@ -122,7 +122,7 @@ async function generateRsaKeyPair(): Promise<forge.pki.rsa.KeyPair> {
 }
 
 /** A positive, minimally encoded 128-bit serial (first byte 0x01..0x7f). */
-function randomSerial(): string {
+export function randomSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x01;
   return bytes.toString('hex');

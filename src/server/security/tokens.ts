@@ -90,7 +90,7 @@ export function formatJoinToken(parsed: ParsedJoinToken): string {
   return [JOIN_TOKEN_VERSION, parsed.caFingerprint ?? INSECURE_FINGERPRINT, parsed.id, parsed.secret].join('.');
 }
 
-function sha256Hex(text: string): string {
+export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
