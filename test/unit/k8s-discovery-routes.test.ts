@@ -47,8 +47,9 @@ async function get(path: string, headers: Record<string, string> = {}, token: st
 }
 
 describe('discovery routes', () => {
-  it('/version and legacy discovery need the token and answer JSON', async () => {
-    expect((await get('/version', {}, null)).status).toBe(401);
+  it('/version is public (as in Kubernetes), legacy discovery needs the token, both answer JSON', async () => {
+    expect((await get('/api', {}, null)).status).toBe(401);
+    expect((await get('/version', {}, null)).json()).toMatchObject({ gitVersion: 'v1.32.0+grove.9.9.9' });
     expect((await get('/version')).json()).toMatchObject({ gitVersion: 'v1.32.0+grove.9.9.9', platform: 'linux/arm64' });
     expect((await get('/api')).json()).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     expect((await get('/apis')).json().groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'batch']);

@@ -84,7 +84,8 @@ export function addDiscoveryRoutes(router: Router, options: DiscoveryOptions): v
         send(ctx, handler(ctx));
         return undefined;
       },
-      'admin',
+      // /version is public in Kubernetes (kubectl version asks before it has credentials).
+      path === '/version' ? 'public' : 'admin',
       statusErrorFormat,
     );
   };
