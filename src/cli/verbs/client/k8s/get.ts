@@ -10,7 +10,7 @@ import { ErrorCode, GroveError, errorMessage } from '../../../../core/errors.js'
 import type { AnyObject } from '../../../../core/objects/changes.js';
 import type { KindInfo } from '../../../../core/objects/kinds.js';
 import { openClient } from '../../../client/open-client.js';
-import { OUTPUT_OPTION, printObjects } from '../../../client/output.js';
+import { printObjects } from '../../../client/output.js';
 import { table } from '../../../format.js';
 import { writeLine, type CliIO } from '../../../io.js';
 import { onOff } from '../../../config/option.js';
@@ -22,8 +22,11 @@ import { parseFieldSelector, selectByFields } from './field-selector.js';
 import { ALL_NAMESPACES_OPTION, FIELD_SELECTOR_OPTION, NAMESPACE_OPTION, namespaceOf, noResourcesLine, refuseNamedAcrossNamespaces, SELECTOR_OPTION } from './scope-options.js';
 import { withSecretSizes } from './secret-values.js';
 import { objectTable } from './tables.js';
+import { customColumnsRow } from './custom-columns.js';
+import { GET_OUTPUT_OPTION, resolveOutput, type GetOutput } from './get-output.js';
+import { executeTemplate } from './jsonpath.js';
 
-export type GetOutput = 'wide' | 'json' | 'yaml' | 'name';
+export type { GetOutput } from './get-output.js';
 
 export interface GetRequest {
   resources: ResourceRequest[];
@@ -78,12 +81,18 @@ export async function runGet(client: KubeClient, io: CliIO, request: GetRequest,
 function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void | Promise<void> {
   const all = found.flatMap((f) => f.objects);
   const output = request.output;
+  // One object asked for by name prints as itself; anything else as a List (kubectl's rule).
+  const one = request.resources.length === 1 && request.resources[0]!.names.length === 1;
+  const shown = () => (request.showValues === true ? all : all.map(withSecretSizes));
   if (output === 'json' || output === 'yaml') {
-    // One object asked for by name prints as itself; anything else as a List (kubectl's rule).
-    const one = request.resources.length === 1 && request.resources[0]!.names.length === 1;
     if (all.length === 0 && one) return;
-    const shown = request.showValues === true ? all : all.map(withSecretSizes);
-    return printObjects(io, output, shown as unknown as Record<string, unknown>[], one);
+    return printObjects(io, output, shown() as unknown as Record<string, unknown>[], one);
+  }
+  if (typeof output === 'object' && 'jsonpath' in output) {
+    if (all.length === 0 && one) return;
+    const data = one && all.length === 1 ? shown()[0] : listOf(shown());
+    io.stdout.write(executeTemplate(output.jsonpath, data, output.source));
+    return;
   }
   const nonEmpty = found.filter((f) => f.objects.length > 0);
   if (nonEmpty.length === 0) {
@@ -92,6 +101,10 @@ function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void 
   }
   if (output === 'name') {
     for (const f of found) for (const o of f.objects) writeLine(io.stdout, resourceName(f.kind, o.metadata.name));
+    return;
+  }
+  if (typeof output === 'object' && 'columns' in output) {
+    writeLine(io.stdout, table(output.columns.map((c) => c.header), shown().map((o) => customColumnsRow(output.columns, o))));
     return;
   }
   const withKind = request.resources.length > 1;
@@ -103,6 +116,11 @@ function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void 
   writeLine(io.stdout, tables.join('\n\n'));
 }
 
+/** What kubectl hands a template for several objects: a v1 List of them, as the server sent them. */
+export function listOf(objects: readonly AnyObject[]): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: objects };
+}
+
 const SHOW_VALUES_OPTION = onOff({ description: 'secrets with -o json|yaml: print their data (base64, as stored) instead of each key\'s size in bytes' });
 
 export function registerKubeGet(program: Command, act: Act): void {
@@ -111,7 +129,7 @@ export function registerKubeGet(program: Command, act: Act): void {
       .command('get')
       .description('list objects of one or more kinds, or show some by name (kubectl get)')
       .argument('<resources...>', 'TYPE[,TYPE…] [NAME…] or TYPE/NAME…; TYPE: pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), jobs, cronjobs (cj), nodes (no), namespaces (ns), configmaps (cm), secrets, controllerrevisions, all'),
-    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: OUTPUT_OPTION, showValues: SHOW_VALUES_OPTION },
+    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: GET_OUTPUT_OPTION, showValues: SHOW_VALUES_OPTION },
     async (ctx, [args], options) => {
       const request: GetRequest = {
         resources: parseResourceArgs(argList(args, 'resources'), 'get'),
@@ -119,7 +137,7 @@ export function registerKubeGet(program: Command, act: Act): void {
         allNamespaces: options.allNamespaces,
         labelSelector: options.selector,
         fieldSelector: options.fieldSelector,
-        output: options.output,
+        output: await resolveOutput(options.output),
         showValues: options.showValues,
       };
       await runGet(new KubeClient(await openClient(ctx)), ctx.io, request, new Date());
