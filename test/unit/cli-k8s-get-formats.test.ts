@@ -115,6 +115,8 @@ describe('events', () => {
     const { api, grove } = await setUp({});
     expect((await grove.run(['get', 'pods,events'])).err).toContain('events are listed on their own');
     expect((await grove.run(['get', 'pods', '--for', 'pod/x'])).err).toContain('--for goes with events');
+    expect((await grove.run(['get', 'pods', '--output-watch-events'])).err).toContain('--output-watch-events goes with -w/--watch or --watch-only');
+    expect((await grove.run(['get', 'pods,deploy', '-w'])).err).toContain('watch is only supported on individual resources');
     expect(api.seen).toEqual([]);
   });
 });

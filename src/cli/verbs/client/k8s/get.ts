@@ -26,6 +26,7 @@ import { GET_OUTPUT_OPTION, resolveOutput, type GetOutput } from './get-output.j
 import { isDataOutput, printData, printLines } from './print-objects.js';
 import { parseFor } from './events.js';
 import { asksForEvents, runGetEvents } from './get-events.js';
+import { WATCH_OPTIONS, watchRequest } from './watch-request.js';
 
 export type { GetOutput } from './get-output.js';
 
@@ -114,9 +115,16 @@ export function registerKubeGet(program: Command, act: Act): void {
       .command('get')
       .description('list objects of one or more kinds, or show some by name (kubectl get)')
       .argument('<resources...>', 'TYPE[,TYPE…] [NAME…] or TYPE/NAME…; TYPE: pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), jobs, cronjobs (cj), nodes (no), namespaces (ns), configmaps (cm), secrets, controllerrevisions, events (ev), all'),
-    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: GET_OUTPUT_OPTION, showValues: SHOW_VALUES_OPTION, for: FOR_OPTION },
+    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: GET_OUTPUT_OPTION, showValues: SHOW_VALUES_OPTION, for: FOR_OPTION, ...WATCH_OPTIONS },
     async (ctx, [args], options) => {
       const words = argList(args, 'resources');
+      if (options.watch || options.watchOnly) {
+        const { runWatch } = await import('./watch-get.js');
+        const { realPause } = await import('./node-drain.js');
+        const request = await watchRequest(words, options);
+        return runWatch(new KubeClient(await openClient(ctx)), ctx.io, request, realPause(), new AbortController().signal);
+      }
+      if (options.outputWatchEvents) throw new GroveError(ErrorCode.InvalidArgument, '--output-watch-events goes with -w/--watch or --watch-only');
       if (asksForEvents(words)) {
         const request = { namespace: namespaceOf(options.namespace), allNamespaces: options.allNamespaces, for: options.for === undefined ? undefined : parseFor(options.for), output: await resolveOutput(options.output) };
         return runGetEvents(new KubeClient(await openClient(ctx)), ctx.io, request, new Date());

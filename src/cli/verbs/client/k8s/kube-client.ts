@@ -34,6 +34,20 @@ export interface ApiResource {
   kind: string;
 }
 
+/** One event of a watch stream (the Kubernetes API's watch.Event). */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  /** The object; a Status for ERROR; only metadata.resourceVersion for BOOKMARK. */
+  object: AnyObject;
+}
+
+const WATCH_TYPES: readonly WatchEvent['type'][] = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'];
+
+/** Whether a watch failed because its resourceVersion is too old (410 Gone, as HTTP status or ERROR event). */
+export function isGone(err: unknown): boolean {
+  return isGroveError(err) && err.details.status === 410;
+}
+
 /** The merge patch content type of the Kubernetes API (RFC 7386). */
 export const MERGE_PATCH = 'application/merge-patch+json';
 
@@ -127,6 +141,29 @@ export class KubeClient {
   /** Deletes one object (its dependents follow in the background); answers the object as it was. */
   async delete(kind: ApiResource, namespace: string | undefined, name: string): Promise<void> {
     await this.call(() => this.api.delete<unknown>(itemPath(kind, namespace, name)));
+  }
+
+  /**
+   * One watch request from `resourceVersion` (absent: from now), bookmarks asked for: each event
+   * to `onEvent` until the server ends the stream (resolves) or it breaks (rejects). A version
+   * too old is HTTP 410 or an ERROR event with a 410 Status, as the server chooses: the caller
+   * sees both (isGone).
+   */
+  async watch(kind: ApiResource, scope: ListScope, resourceVersion: string | undefined, onEvent: (event: WatchEvent) => void, signal?: AbortSignal): Promise<void> {
+    const path = listPath(kind, scope, { watch: 'true', allowWatchBookmarks: 'true', ...(resourceVersion !== undefined ? { resourceVersion } : {}) });
+    await this.call(() =>
+      this.api.stream<unknown>(
+        path,
+        (raw) => {
+          const event = raw as Partial<WatchEvent> | null;
+          if (!event || !WATCH_TYPES.includes(event.type as WatchEvent['type']) || typeof event.object !== 'object' || event.object === null) {
+            throw new GroveError(ErrorCode.Internal, `the server answered GET ${path} with something that is not a watch event`);
+          }
+          onEvent(event.type === 'ERROR' || event.type === 'BOOKMARK' ? (event as WatchEvent) : { type: event.type!, object: asObject(kind, event.object, `GET ${path}`) });
+        },
+        signal,
+      ),
+    );
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {
