@@ -85,7 +85,7 @@ describe('grove token', () => {
         now,
       ),
     ).toEqual([
-      ['0123abcd', '2h', '2026-03-02T10:00:00.000Z', 'unlimited'],
+      ['0123abcd', '120m', '2026-03-02T10:00:00.000Z', 'unlimited'],
       ['ffff0000', '60m', '2026-03-01T11:30:00.000Z (expired)', '0'],
     ]);
   });
