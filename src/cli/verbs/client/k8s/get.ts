@@ -1,6 +1,7 @@
 /**
  * `grove get` on the Kubernetes paths, as kubectl: `get TYPE[,TYPE…] [NAME…]`, `get TYPE/NAME…`,
- * `get all`; -n NS, -A, -l SELECTOR, --field-selector; -o wide|json|yaml|name. Tables per kind (tables.ts), one
+ * `get all`; -n NS, -A, -l SELECTOR, --field-selector; -o wide|json|yaml|name|jsonpath=|custom-columns=
+ * (get-output.ts); `get events` (get-events.ts); -w (watch-get.ts). Tables per kind (tables.ts), one
  * object as itself and several as a v1 List for json/yaml (printObjects, shared with apply's
  * round trip), and every name that was not found reported after what was. Secret data shows as
  * sizes unless --show-values (secret-values.ts).
