@@ -85,8 +85,8 @@ describe('grove token', () => {
         now,
       ),
     ).toEqual([
-      ['0123abcd', '2 hours ago', '2026-03-02T10:00:00.000Z', 'unlimited'],
-      ['ffff0000', 'About an hour ago', '2026-03-01T11:30:00.000Z (expired)', '0'],
+      ['0123abcd', '120m', '2026-03-02T10:00:00.000Z', 'unlimited'],
+      ['ffff0000', '60m', '2026-03-01T11:30:00.000Z (expired)', '0'],
     ]);
   });
 });

@@ -77,6 +77,8 @@ describe('runDescribe of workloads', () => {
     const c = capture();
     await runDescribe(api.client, c.io, { resources: parseResourceArgs(['job', 'backup-29541600'], 'describe'), namespace: 'default' }, NOW);
     expect(c.out()).toMatch(/^Name: +backup-29541600$/m);
-    expect(api.seen.map((s) => s.url)).toHaveLength(2);
+    // The job, its pods, and its events (which this server does not serve: no Events section, as kubectl).
+    expect(api.seen.map((s) => s.url)).toHaveLength(3);
+    expect(c.out()).not.toContain('Events');
   });
 });

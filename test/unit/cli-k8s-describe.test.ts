@@ -219,6 +219,8 @@ afterEach(async () => {
   api = undefined;
 });
 
+const EVENTS_OF_WEB = '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb%2CinvolvedObject.namespace%3Ddefault%2CinvolvedObject.kind%3DDeployment%2CinvolvedObject.uid%3Duid-web';
+
 describe('runDescribe', () => {
   it('fetches what a Deployment needs around it and describes it', async () => {
     const web = deployment('web', 1, {});
@@ -226,12 +228,29 @@ describe('runDescribe', () => {
       'GET /apis/apps/v1/namespaces/default/deployments/web': [200, web],
       'GET /apis/apps/v1/namespaces/default/replicasets': [200, kubeList('ReplicaSet', [replicaSet('web-5f6c8d', web.spec.template, 1)])],
       'GET /api/v1/namespaces/default/pods?labelSelector=app%3Dweb%2Ctier%3Dfront': [200, kubeList('Pod', [])],
+      [`GET ${EVENTS_OF_WEB}`]: [
+        200,
+        kubeList('Event', [
+          { metadata: { name: 'web.2', namespace: 'default' }, involvedObject: { kind: 'Deployment', name: 'web', namespace: 'default', uid: 'uid-web' }, type: 'Normal', reason: 'ScalingReplicaSet', message: 'Scaled up replica set web-5f6c8d to 1 ', source: { component: 'deployment-controller' }, count: 3, firstTimestamp: ago(600), lastTimestamp: ago(65) },
+          { metadata: { name: 'web.1', namespace: 'default' }, involvedObject: { kind: 'Deployment', name: 'web', namespace: 'default', uid: 'uid-web' }, type: 'Normal', reason: 'Created', message: 'first', source: { component: 'deployment-controller' }, firstTimestamp: ago(700), lastTimestamp: ago(700) },
+          // Another object's, which a server ignoring the selector would have sent.
+          { metadata: { name: 'db.1', namespace: 'default' }, involvedObject: { kind: 'Deployment', name: 'db', namespace: 'default' }, type: 'Warning', reason: 'Other', message: 'not ours' },
+        ]),
+      ],
     });
     const c = capture();
     await runDescribe(api.client, c.io, { resources: parseResourceArgs(['deploy/web'], 'describe'), namespace: 'default' }, NOW);
     expect(c.out()).toMatch(/NewReplicaSet: +web-5f6c8d \(1\/1 replicas created\)/);
-    // Its pods by its selector, evaluated by the server.
-    expect(api.seen.map((s) => s.url).sort()).toEqual(['/api/v1/namespaces/default/pods?labelSelector=app%3Dweb%2Ctier%3Dfront', '/apis/apps/v1/namespaces/default/deployments/web', '/apis/apps/v1/namespaces/default/replicasets']);
+    // Its pods by its selector, evaluated by the server; its events by kubectl's field selector.
+    expect(api.seen.map((s) => s.url).sort()).toEqual([EVENTS_OF_WEB, '/api/v1/namespaces/default/pods?labelSelector=app%3Dweb%2Ctier%3Dfront', '/apis/apps/v1/namespaces/default/deployments/web', '/apis/apps/v1/namespaces/default/replicasets']);
+    // kubectl's Events section, oldest first, repeats counted.
+    expect(c.out().trimEnd().split('\n').slice(-5)).toEqual([
+      'Events:',
+      '  Type    Reason             Age                From                   Message',
+      '  ----    ------             ----               ----                   -------',
+      '  Normal  Created            11m                deployment-controller  first',
+      '  Normal  ScalingReplicaSet  65s (x3 over 10m)  deployment-controller  Scaled up replica set web-5f6c8d to 1',
+    ]);
   });
 
   it('nothing selected: says so on stderr, as kubectl, and is not an error', async () => {

@@ -37,8 +37,11 @@ export function notFound(resource: string, name: string) {
 }
 
 /** A `<Kind>List` whose items lack apiVersion and kind, as the Kubernetes API server writes them. */
-export function kubeList(kind: string, items: readonly { apiVersion?: string; kind?: string }[]) {
-  return { apiVersion: 'v1', kind: `${kind}List`, metadata: { resourceVersion: '42' }, items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest) };
+export function kubeList(kind: string, items: readonly object[]) {
+  return { apiVersion: 'v1', kind: `${kind}List`, metadata: { resourceVersion: '42' }, items: items.map((item) => {
+    const { apiVersion: _a, kind: _k, ...rest } = item as { apiVersion?: string; kind?: string };
+    return rest;
+  }) };
 }
 
 export interface FakeApi {

@@ -22,16 +22,21 @@ export class ApiClient {
     return this.json<T>('POST', path, body);
   }
 
-  patch<T>(path: string, body: unknown): Promise<T> {
-    return this.json<T>('PATCH', path, body);
+  /** `contentType` says which patch it is on the Kubernetes paths (application/merge-patch+json …). */
+  patch<T>(path: string, body: unknown, contentType = 'application/json'): Promise<T> {
+    return this.json<T>('PATCH', path, body, contentType);
+  }
+
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PUT', path, body);
   }
 
   delete<T>(path: string): Promise<T> {
     return this.json<T>('DELETE', path);
   }
 
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, body);
+  private async json<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const response = await this.send(method, path, body, undefined, contentType);
     const text = await readBody(response);
     const parsed = text ? (JSON.parse(text) as unknown) : undefined;
     if ((response.statusCode ?? 500) >= 400) throw apiError(response.statusCode ?? 500, parsed);
@@ -66,7 +71,7 @@ export class ApiClient {
     if (buffered.trim()) onItem(JSON.parse(buffered) as T);
   }
 
-  private send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+  private send(method: string, path: string, body?: unknown, signal?: AbortSignal, contentType = 'application/json'): Promise<IncomingMessage> {
     const url = new URL(path, this.config.apiUrl);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -78,7 +83,7 @@ export class ApiClient {
           headers: {
             authorization: `Bearer ${this.config.token}`,
             accept: 'application/json',
-            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}),
           },
           ...(this.config.caCert ? { ca: this.config.caCert } : {}),
           timeout: TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Act } from '../../verb.js';
 import { registerApply } from './apply.js';
+import { registerCompletion } from './completion.js';
 import { registerCreate } from './create.js';
 import { registerKubeVerbs } from './k8s/index.js';
 import { registerLogs } from './logs.js';
@@ -18,4 +19,6 @@ export function registerClientVerbs(program: Command, act: Act): void {
   // get, describe, delete on the Kubernetes paths; delete -f reads files as apply does (loaded lazily: the YAML library).
   registerKubeVerbs(program, act, async (paths) => (await import('../../client/read-manifests.js')).loadObjects(paths));
   for (const register of [registerLogs, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume]) register(program, act);
+  // Last: it describes every verb registered before it (program.ts registers ctr and check after; the script reads the table when it runs).
+  registerCompletion(program, act);
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import { openClient } from '../../client/open-client.js';
+import { onOff, option } from '../../config/option.js';
+import { count, duration } from '../../config/units.js';
 import { writeLine } from '../../io.js';
 import { argList, argText, NO_OPTIONS, type Act } from '../../verb.js';
 
@@ -28,7 +30,7 @@ export function parseLabelChanges(args: string[]): Record<string, string | null>
 }
 
 export function registerNode(program: Command, act: Act): void {
-  const node = program.command('node').description('label, cordon, uncordon and delete nodes');
+  const node = program.command('node').description('label, cordon, uncordon, drain and delete nodes');
   act(node.command('label').description('set (k=v) or remove (k-) node labels').argument('<node>').argument('<labels...>'), NO_OPTIONS, async (ctx, [nameArg, labels]) => {
     const name = argText(nameArg, 'node');
     const changes = parseLabelChanges(argList(labels));
@@ -44,11 +46,41 @@ export function registerNode(program: Command, act: Act): void {
       writeLine(ctx.io.stdout, `node/${name} deleted`);
     },
   );
-  for (const [verb, cordoned] of [['cordon', true], ['uncordon', false]] as const) {
-    act(node.command(verb).description(cordoned ? 'mark a node unschedulable (its pods keep running)' : 'mark a node schedulable again').argument('<node>'), NO_OPTIONS, async (ctx, [nameArg]) => {
-      const name = argText(nameArg, 'node');
-      await (await openClient(ctx)).patch(`/v1/nodes/${encodeURIComponent(name)}`, { cordoned });
-      writeLine(ctx.io.stdout, `node/${name} ${verb}ed`);
+  for (const [verb, unschedulable] of [['cordon', true], ['uncordon', false]] as const) {
+    act(node.command(verb).description(unschedulable ? 'mark a node unschedulable (its pods keep running)' : 'mark a node schedulable again').argument('<node>'), NO_OPTIONS, async (ctx, [nameArg]) => {
+      const { KubeClient } = await import('./k8s/kube-client.js');
+      const { setUnschedulable } = await import('./k8s/node-drain.js');
+      await setUnschedulable(new KubeClient(await openClient(ctx)), ctx.io, argText(nameArg, 'node'), unschedulable);
     });
   }
+  act(
+    node
+      .command('drain')
+      .description('cordon a node and evict its pods (through pods/eviction), waiting until they are gone (kubectl drain)')
+      .argument('<node>'),
+    {
+      ignoreDaemonsets: onOff({ description: 'leave DaemonSet pods in place (without it, drain refuses when there are some)' }),
+      deleteEmptydirData: onOff({ description: 'evict pods with emptyDir volumes too (their data is lost)' }),
+      force: onOff({ description: 'evict pods no controller recreates too (they are gone for good)' }),
+      gracePeriod: option({ unit: count(0, 86_400, 'seconds'), description: 'seconds each pod gets to stop (default: its own terminationGracePeriodSeconds)' }),
+      timeout: option({ unit: duration, description: 'give up after this long, e.g. 90s, 5m (default: wait as long as it takes)' }),
+    },
+    async (ctx, [nameArg], options) => {
+      const { KubeClient } = await import('./k8s/kube-client.js');
+      const { realPause, runDrain } = await import('./k8s/node-drain.js');
+      await runDrain(
+        new KubeClient(await openClient(ctx)),
+        ctx.io,
+        {
+          node: argText(nameArg, 'node'),
+          ignoreDaemonSets: options.ignoreDaemonsets,
+          deleteEmptyDirData: options.deleteEmptydirData,
+          force: options.force,
+          timeoutMs: options.timeout ?? 0,
+          gracePeriodSeconds: options.gracePeriod,
+        },
+        realPause(),
+      );
+    },
+  );
 }

@@ -6,7 +6,8 @@ import { clientConfigFile } from '../../client/client-config.js';
 import { openClient } from '../../client/open-client.js';
 import { DATA_OUTPUT_OPTION, printData } from '../../client/output.js';
 import type { CliContext } from '../../context.js';
-import { ago, table } from '../../format.js';
+import { table } from '../../format.js';
+import { since } from '../../../core/objects/columns/human-duration.js';
 import { writeLine } from '../../io.js';
 import { option } from '../../config/option.js';
 import { count, duration } from '../../config/units.js';
@@ -28,7 +29,7 @@ export const TOKEN_CREATE_OPTIONS = {
 export function tokenRows(tokens: readonly TokenView[], now: Date): string[][] {
   return tokens.map((t) => {
     const expired = Date.parse(t.expiresAt) <= now.getTime();
-    return [t.id, ago(t.createdAt, now), expired ? `${t.expiresAt} (expired)` : t.expiresAt, t.usesLeft === null ? 'unlimited' : String(t.usesLeft)];
+    return [t.id, since(t.createdAt, now), expired ? `${t.expiresAt} (expired)` : t.expiresAt, t.usesLeft === null ? 'unlimited' : String(t.usesLeft)];
   });
 }
 
@@ -49,7 +50,7 @@ export function registerToken(program: Command, act: Act): void {
     const tokens = await (await openClient(ctx)).get<TokenView[]>('/v1/tokens');
     if (options.output) return printData(ctx.io, options.output, tokens);
     if (tokens.length === 0) return writeLine(ctx.io.stderr, 'No join tokens.');
-    writeLine(ctx.io.stdout, table(['ID', 'CREATED', 'EXPIRES', 'USES-LEFT'], tokenRows(tokens, new Date())));
+    writeLine(ctx.io.stdout, table(['ID', 'AGE', 'EXPIRES', 'USES-LEFT'], tokenRows(tokens, new Date())));
   });
   act(
     token

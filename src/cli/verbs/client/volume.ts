@@ -30,7 +30,7 @@ export function registerVolume(program: Command, act: Act): void {
         if (n.error) rows.push({ node: n.node, name: '', createdAt: '', usedBy: [], error: n.error });
         for (const v of n.volumes) rows.push({ node: n.node, ...v });
       }
-      writeLine(ctx.io.stdout, volumeTable(rows, true, new Date()));
+      writeLine(ctx.io.stdout, volumeTable(rows, true, new Date(), 'kubectl'));
     },
   );
   act(

@@ -10,7 +10,7 @@ import type { KindObject } from '../../../../core/objects/validate.js';
 import { formatSelector } from '../../../../core/objects/columns/cells.js';
 import { describePodTemplate } from './describe-containers.js';
 import { describeGrove } from './describe-grove.js';
-import { describeTime, DescribeText } from './describe-writer.js';
+import { describeTime, DescribeText, type EventRows } from './describe-writer.js';
 
 type Deployment = KindObject<'Deployment'>;
 type ReplicaSet = KindObject<'ReplicaSet'>;
@@ -26,7 +26,7 @@ function replicaSetText(rs: ReplicaSet): string {
   return `${rs.metadata.name} (${rs.status?.replicas ?? 0}/${rs.spec.replicas ?? 1} replicas created)`;
 }
 
-export function describeDeployment(d: Deployment, replicaSets: readonly ReplicaSet[], pods: readonly KindObject<'Pod'>[]): string {
+export function describeDeployment(d: Deployment, replicaSets: readonly ReplicaSet[], pods: readonly KindObject<'Pod'>[], events?: EventRows): string {
   const out = new DescribeText();
   const s = d.status ?? {};
   const strategy = d.spec.strategy ?? {};
@@ -55,5 +55,5 @@ export function describeDeployment(d: Deployment, replicaSets: readonly ReplicaS
   out.field(0, 'OldReplicaSets', old.map(replicaSetText).join(', '));
   out.field(0, 'NewReplicaSet', current ? replicaSetText(current) : undefined);
   describeGrove(out, { annotations: [t.metadata?.annotations, d.metadata.annotations], progressDeadlineSeconds: d.spec.progressDeadlineSeconds ?? 600, pods });
-  return out.toString();
+  return out.events(events).toString();
 }

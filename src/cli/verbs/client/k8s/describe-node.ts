@@ -2,7 +2,7 @@
 import { formatBytes, parseBytes, parseCpus } from '../../../../core/quantity.js';
 import type { KindObject } from '../../../../core/objects/validate.js';
 import { nodeRoles } from '../../../../core/objects/columns/columns-core.js';
-import { describeTime, DescribeText } from './describe-writer.js';
+import { describeTime, DescribeText, type EventRows } from './describe-writer.js';
 import { since } from '../../../../core/objects/columns/human-duration.js';
 
 type Node = KindObject<'Node'>;
@@ -40,7 +40,7 @@ function resourceList(out: DescribeText, title: string, list: Readonly<Record<st
   for (const k of keys) out.field(1, k, String(list![k]));
 }
 
-export function describeNode(node: Node, pods: readonly Pod[], now: Date): string {
+export function describeNode(node: Node, pods: readonly Pod[], now: Date, events?: EventRows): string {
   const out = new DescribeText();
   const s = node.status ?? {};
   out.field(0, 'Name', node.metadata.name);
@@ -85,5 +85,5 @@ export function describeNode(node: Node, pods: readonly Pod[], now: Date): strin
       out.row(1, [p.metadata.namespace ?? '', p.metadata.name, cpuText(sum(p, 'requests', 'cpu')), cpuText(sum(p, 'limits', 'cpu')), memoryText(sum(p, 'requests', 'memory')), memoryText(sum(p, 'limits', 'memory')), since(p.metadata.creationTimestamp, now)]);
     }
   }
-  return out.toString();
+  return out.events(events).toString();
 }

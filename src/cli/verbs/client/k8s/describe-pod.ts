@@ -2,7 +2,7 @@
 import type { KindObject } from '../../../../core/objects/validate.js';
 import { describeContainers, describeVolumes } from './describe-containers.js';
 import { describeGrove, unschedulableMessage } from './describe-grove.js';
-import { describeTime, DescribeText } from './describe-writer.js';
+import { describeTime, DescribeText, type EventRows } from './describe-writer.js';
 import { formatLabels } from '../../../../core/objects/columns/cells.js';
 
 type Pod = KindObject<'Pod'>;
@@ -27,7 +27,7 @@ function controlledBy(pod: Pod): string | undefined {
   return owner ? `${owner.kind}/${owner.name}` : undefined;
 }
 
-export function describePod(pod: Pod): string {
+export function describePod(pod: Pod, events?: EventRows): string {
   const out = new DescribeText();
   const s = pod.status ?? {};
   out.field(0, 'Name', pod.metadata.name);
@@ -62,5 +62,5 @@ export function describePod(pod: Pod): string {
   out.field(0, 'Node-Selectors', formatLabels(pod.spec.nodeSelector));
   if (pod.spec.hostNetwork) out.field(0, 'Host Network', 'true');
   describeGrove(out, { annotations: [pod.metadata.annotations], scheduling: pod.spec.nodeName ? undefined : unschedulableMessage(pod) });
-  return out.toString();
+  return out.events(events).toString();
 }

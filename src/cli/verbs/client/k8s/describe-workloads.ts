@@ -8,7 +8,7 @@ import { formatLabels, formatSelector } from '../../../../core/objects/columns/c
 import { jobCompletions, jobStatus } from '../../../../core/objects/columns/columns-batch.js';
 import { describePodTemplate } from './describe-containers.js';
 import { describeGrove } from './describe-grove.js';
-import { describeTime, DescribeText } from './describe-writer.js';
+import { describeTime, DescribeText, type EventRows } from './describe-writer.js';
 import { between } from '../../../../core/objects/columns/human-duration.js';
 
 type Pod = KindObject<'Pod'>;
@@ -29,7 +29,7 @@ function controlledBy(out: DescribeText, o: { metadata: KindObject<'Pod'>['metad
   if (owner) out.field(0, 'Controlled By', `${owner.kind}/${owner.name}`);
 }
 
-export function describeReplicaSet(rs: KindObject<'ReplicaSet'>, pods: readonly Pod[]): string {
+export function describeReplicaSet(rs: KindObject<'ReplicaSet'>, pods: readonly Pod[], events?: EventRows): string {
   const out = new DescribeText();
   header(out, rs);
   out.field(0, 'Selector', formatSelector(rs.spec.selector));
@@ -40,10 +40,10 @@ export function describeReplicaSet(rs: KindObject<'ReplicaSet'>, pods: readonly 
   out.field(0, 'Pods Status', podsStatus(pods));
   describePodTemplate(out, rs.spec.template);
   describeGrove(out, { annotations: [rs.spec.template.metadata?.annotations], pods });
-  return out.toString();
+  return out.events(events).toString();
 }
 
-export function describeDaemonSet(ds: KindObject<'DaemonSet'>, pods: readonly Pod[]): string {
+export function describeDaemonSet(ds: KindObject<'DaemonSet'>, pods: readonly Pod[], events?: EventRows): string {
   const out = new DescribeText();
   const s = ds.status ?? {};
   header(out, ds);
@@ -59,10 +59,10 @@ export function describeDaemonSet(ds: KindObject<'DaemonSet'>, pods: readonly Po
   out.field(0, 'Pods Status', podsStatus(pods));
   describePodTemplate(out, ds.spec.template);
   describeGrove(out, { annotations: [ds.spec.template.metadata?.annotations, ds.metadata.annotations], pods });
-  return out.toString();
+  return out.events(events).toString();
 }
 
-export function describeJob(job: KindObject<'Job'>, pods: readonly Pod[]): string {
+export function describeJob(job: KindObject<'Job'>, pods: readonly Pod[], events?: EventRows): string {
   const out = new DescribeText();
   const s = job.status ?? {};
   header(out, job);
@@ -85,10 +85,10 @@ export function describeJob(job: KindObject<'Job'>, pods: readonly Pod[]): strin
   const failed = s.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
   if (failed) out.field(0, 'Failed', `${failed.reason ?? ''}${failed.message ? `: ${failed.message}` : ''}`);
   describeGrove(out, { annotations: [job.spec.template.metadata?.annotations, job.metadata.annotations], pods });
-  return out.toString();
+  return out.events(events).toString();
 }
 
-export function describeCronJob(cj: KindObject<'CronJob'>, jobs: readonly KindObject<'Job'>[]): string {
+export function describeCronJob(cj: KindObject<'CronJob'>, jobs: readonly KindObject<'Job'>[], events?: EventRows): string {
   const out = new DescribeText();
   const spec = cj.spec;
   header(out, cj);
@@ -114,5 +114,5 @@ export function describeCronJob(cj: KindObject<'CronJob'>, jobs: readonly KindOb
     for (const j of mine) out.row(1, [j.metadata.name, jobStatus(j), jobCompletions(j), describeTime(j.status?.startTime), j.status?.completionTime ? describeTime(j.status.completionTime) : '']);
   }
   describeGrove(out, { annotations: [spec.jobTemplate.spec.template.metadata?.annotations, cj.metadata.annotations] });
-  return out.toString();
+  return out.events(events).toString();
 }

@@ -4,6 +4,9 @@
  * that have a cell in that column, and a line without one (a section title) ends the run.
  */
 
+/** The rows of an Events section (events.ts describeEventRows); undefined: events could not be read. */
+export type EventRows = readonly (readonly string[])[] | undefined;
+
 /** One output line: its cells; every cell but the last is padded to its column. */
 type Line = readonly string[];
 
@@ -80,6 +83,20 @@ export class DescribeText {
     const keys = Object.keys(map ?? {}).sort();
     if (keys.length === 0) return this.field(level, key, undefined);
     keys.forEach((k, i) => this.lines.push([i === 0 ? `${indent(level)}${key}:` : '', `${k}${sep}${map![k]}`]));
+    return this;
+  }
+
+  /**
+   * kubectl's Events section (rows: Type, Reason, Age, From, Message): "Events:  <none>" when
+   * there are none, nothing at all when they could not be read.
+   */
+  events(rows: EventRows): this {
+    if (rows === undefined) return this;
+    if (rows.length === 0) return this.field(0, 'Events', undefined);
+    this.line(0, 'Events:');
+    this.row(1, ['Type', 'Reason', 'Age', 'From', 'Message']);
+    this.row(1, ['----', '------', '----', '----', '-------']);
+    for (const r of rows) this.row(1, r);
     return this;
   }
 

@@ -19,13 +19,14 @@ import { describeDeployment } from './describe-deployment.js';
 import { describeNode } from './describe-node.js';
 import { describePod } from './describe-pod.js';
 import { describeCronJob, describeDaemonSet, describeJob, describeReplicaSet } from './describe-workloads.js';
-import { describeTime, DescribeText } from './describe-writer.js';
+import { describeTime, DescribeText, type EventRows } from './describe-writer.js';
+import { describeEventRows, eventsOf } from './events.js';
 import { KubeClient } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
 import { NAMESPACE_OPTION, namespaceOf, noResourcesLine, SELECTOR_OPTION } from './scope-options.js';
 
 /** What little kubectl shows of any object: its metadata; ConfigMap and Secret keys with sizes. */
-export function describeOther(o: AnyObject): string {
+export function describeOther(o: AnyObject, events?: EventRows): string {
   const out = new DescribeText();
   out.field(0, 'Name', o.metadata.name);
   if (o.metadata.namespace !== undefined) out.field(0, 'Namespace', o.metadata.namespace);
@@ -43,7 +44,7 @@ export function describeOther(o: AnyObject): string {
     out.line(0, '====');
     for (const [k, v] of Object.entries(o.data ?? {})) out.field(0, k, `${Buffer.byteLength(v)} bytes`);
   }
-  return out.toString();
+  return out.events(events).toString();
 }
 
 /** The pods in `namespace` whose labels match `matchLabels` (the server evaluates the selector). */
@@ -54,28 +55,33 @@ async function selectedPods(client: KubeClient, namespace: string | undefined, m
   return (await client.list(KINDS.Pod, { ...(namespace !== undefined ? { namespace } : {}), labelSelector })) as KindObject<'Pod'>[];
 }
 
+/** Kinds whose describe kubectl ends without events: Secrets, Namespaces, ControllerRevisions. */
+const WITHOUT_EVENTS = new Set(['Secret', 'Namespace', 'ControllerRevision']);
+
 async function describeOne(client: KubeClient, o: AnyObject, now: Date): Promise<string> {
   const ns = o.metadata.namespace;
+  const found = WITHOUT_EVENTS.has(o.kind) ? undefined : await eventsOf(client, o);
+  const events = found && describeEventRows(found, now);
   switch (o.kind) {
     case 'Pod':
-      return describePod(o);
+      return describePod(o, events);
     case 'Deployment': {
       const [replicaSets, pods] = await Promise.all([client.list(KINDS.ReplicaSet, { ...(ns !== undefined ? { namespace: ns } : {}) }), selectedPods(client, ns, o.spec.selector.matchLabels)]);
-      return describeDeployment(o, replicaSets as KindObject<'ReplicaSet'>[], pods);
+      return describeDeployment(o, replicaSets as KindObject<'ReplicaSet'>[], pods, events);
     }
     case 'ReplicaSet':
-      return describeReplicaSet(o, await selectedPods(client, ns, o.spec.selector.matchLabels));
+      return describeReplicaSet(o, await selectedPods(client, ns, o.spec.selector.matchLabels), events);
     case 'DaemonSet':
-      return describeDaemonSet(o, await selectedPods(client, ns, o.spec.selector.matchLabels));
+      return describeDaemonSet(o, await selectedPods(client, ns, o.spec.selector.matchLabels), events);
     case 'Job':
       // A Job's pods carry its name (batch.kubernetes.io/job-name) whether or not it has a selector.
-      return describeJob(o, await selectedPods(client, ns, o.spec.selector?.matchLabels ?? { [JOB_NAME_LABEL]: o.metadata.name }));
+      return describeJob(o, await selectedPods(client, ns, o.spec.selector?.matchLabels ?? { [JOB_NAME_LABEL]: o.metadata.name }), events);
     case 'CronJob':
-      return describeCronJob(o, (await client.list(KINDS.Job, { ...(ns !== undefined ? { namespace: ns } : {}) })) as KindObject<'Job'>[]);
+      return describeCronJob(o, (await client.list(KINDS.Job, { ...(ns !== undefined ? { namespace: ns } : {}) })) as KindObject<'Job'>[], events);
     case 'Node':
-      return describeNode(o, (await client.list(KINDS.Pod)) as KindObject<'Pod'>[], now);
+      return describeNode(o, (await client.list(KINDS.Pod)) as KindObject<'Pod'>[], now, events);
     default:
-      return describeOther(o);
+      return describeOther(o, events);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `grove get` on the Kubernetes paths, as kubectl: `get TYPE[,TYPE…] [NAME…]`, `get TYPE/NAME…`,
- * `get all`; -n NS, -A, -l SELECTOR, --field-selector; -o wide|json|yaml|name. Tables per kind (tables.ts), one
+ * `get all`; -n NS, -A, -l SELECTOR, --field-selector; -o wide|json|yaml|name|jsonpath=|custom-columns=
+ * (get-output.ts); `get events` (get-events.ts); -w (watch-get.ts). Tables per kind (tables.ts), one
  * object as itself and several as a v1 List for json/yaml (printObjects, shared with apply's
  * round trip), and every name that was not found reported after what was. Secret data shows as
  * sizes unless --show-values (secret-values.ts).
@@ -8,12 +9,12 @@
 import type { Command } from 'commander';
 import { ErrorCode, GroveError, errorMessage } from '../../../../core/errors.js';
 import type { AnyObject } from '../../../../core/objects/changes.js';
-import type { KindInfo } from '../../../../core/objects/kinds.js';
+import { KINDS, type KindInfo } from '../../../../core/objects/kinds.js';
 import { openClient } from '../../../client/open-client.js';
-import { OUTPUT_OPTION, printObjects } from '../../../client/output.js';
 import { table } from '../../../format.js';
 import { writeLine, type CliIO } from '../../../io.js';
-import { onOff } from '../../../config/option.js';
+import { onOff, option } from '../../../config/option.js';
+import { text } from '../../../config/units.js';
 import { argList, type Act } from '../../../verb.js';
 import { KubeClient } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
@@ -22,8 +23,13 @@ import { parseFieldSelector, selectByFields } from './field-selector.js';
 import { ALL_NAMESPACES_OPTION, FIELD_SELECTOR_OPTION, NAMESPACE_OPTION, namespaceOf, noResourcesLine, refuseNamedAcrossNamespaces, SELECTOR_OPTION } from './scope-options.js';
 import { withSecretSizes } from './secret-values.js';
 import { objectTable } from './tables.js';
+import { GET_OUTPUT_OPTION, resolveOutput, type GetOutput } from './get-output.js';
+import { isDataOutput, printData, printLines } from './print-objects.js';
+import { parseFor } from './events.js';
+import { asksForEvents, runGetEvents } from './get-events.js';
+import { WATCH_OPTIONS, watchRequest } from './watch-request.js';
 
-export type GetOutput = 'wide' | 'json' | 'yaml' | 'name';
+export type { GetOutput } from './get-output.js';
 
 export interface GetRequest {
   resources: ResourceRequest[];
@@ -75,25 +81,22 @@ export async function runGet(client: KubeClient, io: CliIO, request: GetRequest,
   if (problems.length) throw new GroveError(ErrorCode.NotFound, problems.join('\n'), { details: { problems } });
 }
 
-function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void | Promise<void> {
+async function print(io: CliIO, request: GetRequest, found: Found[], now: Date): Promise<void> {
   const all = found.flatMap((f) => f.objects);
   const output = request.output;
-  if (output === 'json' || output === 'yaml') {
-    // One object asked for by name prints as itself; anything else as a List (kubectl's rule).
-    const one = request.resources.length === 1 && request.resources[0]!.names.length === 1;
+  // One object asked for by name prints as itself; anything else as a List (kubectl's rule).
+  const one = request.resources.length === 1 && request.resources[0]!.names.length === 1;
+  const shown = request.showValues === true ? all : all.map(withSecretSizes);
+  if (isDataOutput(output)) {
     if (all.length === 0 && one) return;
-    const shown = request.showValues === true ? all : all.map(withSecretSizes);
-    return printObjects(io, output, shown as unknown as Record<string, unknown>[], one);
+    return printData(io, output!, shown, one);
   }
   const nonEmpty = found.filter((f) => f.objects.length > 0);
   if (nonEmpty.length === 0) {
     if (!request.resources.some((r) => r.names.length > 0)) writeLine(io.stderr, noResourcesLine(request.resources, request.namespace, request.allNamespaces));
     return;
   }
-  if (output === 'name') {
-    for (const f of found) for (const o of f.objects) writeLine(io.stdout, resourceName(f.kind, o.metadata.name));
-    return;
-  }
+  if (printLines(io, output, shown, (o) => resourceName(KINDS[o.kind] as KindInfo, o.metadata.name))) return;
   const withKind = request.resources.length > 1;
   const tables = nonEmpty.map((f) => {
     const t = objectTable(f.kind, f.objects, { wide: output === 'wide', allNamespaces: request.allNamespaces, withKind, now });
@@ -103,6 +106,8 @@ function print(io: CliIO, request: GetRequest, found: Found[], now: Date): void 
   writeLine(io.stdout, tables.join('\n\n'));
 }
 
+const FOR_OPTION = option({ unit: text('KIND/NAME', 512), description: 'with events: only those of this object (pod/web-1, deployment/web)' });
+
 const SHOW_VALUES_OPTION = onOff({ description: 'secrets with -o json|yaml: print their data (base64, as stored) instead of each key\'s size in bytes' });
 
 export function registerKubeGet(program: Command, act: Act): void {
@@ -110,16 +115,29 @@ export function registerKubeGet(program: Command, act: Act): void {
     program
       .command('get')
       .description('list objects of one or more kinds, or show some by name (kubectl get)')
-      .argument('<resources...>', 'TYPE[,TYPE…] [NAME…] or TYPE/NAME…; TYPE: pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), jobs, cronjobs (cj), nodes (no), namespaces (ns), configmaps (cm), secrets, controllerrevisions, all'),
-    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: OUTPUT_OPTION, showValues: SHOW_VALUES_OPTION },
+      .argument('<resources...>', 'TYPE[,TYPE…] [NAME…] or TYPE/NAME…; TYPE: pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), jobs, cronjobs (cj), nodes (no), namespaces (ns), configmaps (cm), secrets, controllerrevisions, events (ev), all'),
+    { namespace: NAMESPACE_OPTION, allNamespaces: ALL_NAMESPACES_OPTION, selector: SELECTOR_OPTION, fieldSelector: FIELD_SELECTOR_OPTION, output: GET_OUTPUT_OPTION, showValues: SHOW_VALUES_OPTION, for: FOR_OPTION, ...WATCH_OPTIONS },
     async (ctx, [args], options) => {
+      const words = argList(args, 'resources');
+      if (options.watch || options.watchOnly) {
+        const { runWatch } = await import('./watch-get.js');
+        const { realPause } = await import('./node-drain.js');
+        const request = await watchRequest(words, options);
+        return runWatch(new KubeClient(await openClient(ctx)), ctx.io, request, realPause(), new AbortController().signal);
+      }
+      if (options.outputWatchEvents) throw new GroveError(ErrorCode.InvalidArgument, '--output-watch-events goes with -w/--watch or --watch-only');
+      if (asksForEvents(words)) {
+        const request = { namespace: namespaceOf(options.namespace), allNamespaces: options.allNamespaces, for: options.for === undefined ? undefined : parseFor(options.for), output: await resolveOutput(options.output) };
+        return runGetEvents(new KubeClient(await openClient(ctx)), ctx.io, request, new Date());
+      }
+      if (options.for !== undefined) throw new GroveError(ErrorCode.InvalidArgument, '--for goes with events: grove get events --for KIND/NAME');
       const request: GetRequest = {
-        resources: parseResourceArgs(argList(args, 'resources'), 'get'),
+        resources: parseResourceArgs(words, 'get'),
         namespace: namespaceOf(options.namespace),
         allNamespaces: options.allNamespaces,
         labelSelector: options.selector,
         fieldSelector: options.fieldSelector,
-        output: options.output,
+        output: await resolveOutput(options.output),
         showValues: options.showValues,
       };
       await runGet(new KubeClient(await openClient(ctx)), ctx.io, request, new Date());

@@ -8,9 +8,11 @@ import type { Act } from '../../../verb.js';
 import { registerKubeDelete, type LoadObjects } from './delete.js';
 import { registerKubeDescribe } from './describe.js';
 import { registerKubeGet } from './get.js';
+import { registerScale } from './scale.js';
 
 export function registerKubeVerbs(program: Command, act: Act, loadObjects: LoadObjects): void {
   registerKubeGet(program, act);
   registerKubeDescribe(program, act);
   registerKubeDelete(program, act, loadObjects);
+  registerScale(program, act);
 }
