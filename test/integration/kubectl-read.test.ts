@@ -1,7 +1,7 @@
 /**
  * The read side of the Kubernetes API driven by the real kubectl (issue 14, part A): discovery
- * (`kubectl version`, `api-resources`), OpenAPI (`explain`, client-side validation of
- * `apply --dry-run=client`), and the Tables of `kubectl get` with Kubernetes' columns, against a
+ * (`kubectl version`, `api-resources`), OpenAPI (`explain`; kubectl leaves field validation to
+ * the server, as with Kubernetes), and the Tables of `kubectl get` with Kubernetes' columns, against a
  * `grove server --tls` with one hollow node (the agent's code over an in-memory runtime, so pods
  * get a node and run). Objects are created with `grove apply`: the write verbs are part B's.
  */
@@ -163,14 +163,14 @@ describeWith(['kubectl'], 'kubectl reads Grove: discovery, explain, validation, 
     expect((await kubectl('explain', 'deployment.spec.nope')).stderr).toContain('field "nope" does not exist');
   });
 
-  it('kubectl apply --dry-run=client validates against the OpenAPI: an unknown field is reported, nothing sent', async () => {
+  it('kubectl leaves field validation to the server, as against Kubernetes: --dry-run=server names an unknown field, nothing stored', async () => {
     const file = join(home, 'typo.yaml');
     await writeFile(file, TYPO);
-    const bad = await kubectl('apply', '--dry-run=client', '-f', file);
+    const bad = await kubectl('apply', '--dry-run=server', '-f', file);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain('unknown field "replicaz"');
+    expect(bad.stderr).toContain('unknown field "spec.replicaz"');
     await writeFile(file, TYPO.replace('  replicaz: 3\n', ''));
-    expect(await ok('apply', '--dry-run=client', '-f', file)).toContain('deployment.apps/typo created (dry run)');
+    expect(await ok('apply', '--dry-run=server', '-f', file)).toContain('deployment.apps/typo created (server dry run)');
     expect((await kubectl('get', 'deploy', 'typo')).stderr).toContain('NotFound');
   });
 

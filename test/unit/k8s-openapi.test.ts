@@ -49,8 +49,9 @@ describe('OpenAPI v3', () => {
     const item = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'];
     expect(Object.keys(item).sort()).toEqual(['delete', 'get', 'patch', 'put']);
     expect(item.get['x-kubernetes-group-version-kind']).toEqual({ group: 'apps', kind: 'Deployment', version: 'v1' });
-    // No fieldValidation parameter: kubectl validates manifests itself against these schemas.
-    expect(item.patch.parameters).toEqual([]);
+    // fieldValidation on the writes, as Kubernetes announces it: kubectl leaves validation to the server.
+    for (const op of ['patch', 'put']) expect(item[op].parameters.map((p: { name: string }) => p.name)).toEqual(['fieldValidation']);
+    expect(item.get.parameters).toEqual([]);
     expect(apps.paths['/apis/apps/v1/deployments']).toHaveProperty('get');
     // Nodes join with a token: no create (post); they are read, patched and deleted.
     expect(Object.keys(core.paths['/api/v1/nodes/{name}']).sort()).toEqual(['delete', 'get', 'patch', 'put']);

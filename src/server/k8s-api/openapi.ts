@@ -10,11 +10,11 @@
  * - v2 (`/openapi/v2`, JSON or protobuf): the definitions only, what kubectl's client-side
  *   validation reads.
  *
- * The PATCH operations deliberately list no `fieldValidation` parameter although the server
- * honours it: kubectl then validates manifests itself, against these schemas, before it sends
- * them — which is what makes `kubectl apply --dry-run=client` report an unknown field (against a
- * server that announces the parameter, kubectl leaves that to the server and a client dry run
- * checks nothing). kubectl still sends the parameter, so the server checks too. Pure.
+ * The write operations list the `fieldValidation` query parameter, as a Kubernetes API server's
+ * do: kubectl then leaves field validation to the server (fieldValidation=Strict by default,
+ * Warn for `--validate=warn`, with Grove's messages naming the field) instead of checking the
+ * manifest itself. As against Kubernetes, `kubectl apply --dry-run=client` therefore checks no
+ * fields; `--dry-run=server` does. Pure.
  */
 import { SHARED_SCHEMAS } from '../../core/objects/shared-schemas.js';
 import { ALL_KINDS } from '../../core/objects/kinds.js';
@@ -75,12 +75,21 @@ const OPERATION_VERB: Record<Action, { method: string; verb: string }> = {
   delete: { method: 'delete', verb: 'delete' },
 };
 
+/** Query parameters of the writes that kubectl looks for (it validates fields itself without it). */
+const FIELD_VALIDATION: Json = {
+  name: 'fieldValidation',
+  in: 'query',
+  description: 'Strict (default: unknown or duplicate fields fail the request), Warn (dropped with a warning) or Ignore (dropped).',
+  schema: { type: 'string', uniqueItems: true },
+};
+
 function operation(r: DiscoveryResource, action: Action): Json {
+  const writes = action === 'post' || action === 'put' || action === 'patch';
   return {
     operationId: `${action}${r.kind}`,
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': { group: r.group, kind: r.kind, version: r.version },
-    parameters: [],
+    parameters: writes ? [FIELD_VALIDATION] : [],
     responses: { '200': { description: 'OK' } },
   };
 }
