@@ -66,3 +66,8 @@ export function checkGroup(g: string, what: string): string {
   if (!/^([0-9]{1,10}|[a-z_][a-z0-9_-]{0,31})$/i.test(g)) throw invalid(what, `${quoteValue(g)} is not a group name or number`);
   return g;
 }
+
+/** HOST[:CONTAINER]:PERMISSIONS, the inverse of parseDeviceSpec (the container path only when it differs). */
+export function formatDeviceSpec(d: DeviceMapping): string {
+  return `${d.hostPath}${d.containerPath !== d.hostPath ? `:${d.containerPath}` : ''}:${d.permissions}`;
+}

@@ -6,16 +6,17 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NodeRuntime, RuntimeLogLine } from '../../agent/src/agent/node-runtime.js';
 import { ErrorCode, isGroveError } from '../../src/core/errors.js';
-import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+import { sandboxRequestOf } from '../../agent/src/agent/plan/pod-fields.js';
+import { podTarget, type Container, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
 
 export interface RuntimeHarness {
   runtime: NodeRuntime;
   /** Prints `lines` on stdout, then runs until stopped. */
-  longRunning(name: string, lines: string[]): ContainerTarget;
+  longRunning(name: string, lines: string[]): Container;
   /** Prints `lines` on stdout, then exits with `code`. */
-  exiting(name: string, lines: string[], code: number): ContainerTarget;
+  exiting(name: string, lines: string[], code: number): Container;
   /** Serves HTTP (200 at /) on `port` of its own network (loopback), until stopped. */
-  listening(name: string, port: number): ContainerTarget;
+  listening(name: string, port: number): Container;
   /**
    * For scripted runtimes: makes the started container answer probes as a real one would —
    * exec of EXEC_OK exits 0, other commands fail; network checks pass on LISTEN_PORT only.
@@ -35,9 +36,9 @@ export const LISTEN_PORT = 8080;
 const CLOSED_PORT = 8081;
 
 let seq = 0;
-function podFor(container: ContainerTarget, over: Partial<PodTarget> = {}): PodTarget {
+function podFor(container: Container, over: PodDesc = {}): WirePodTarget {
   seq += 1;
-  return { name: `ct-${seq}`, app: 'contract', templateHash: `hash${seq}`, restartPolicy: 'Always', hostNetwork: false, containers: [container], ...over };
+  return podTarget(`ct-${seq}`, { app: 'contract', hash: `hash${seq}`, containers: [container], ...over });
 }
 
 async function collect(lines: AsyncIterable<RuntimeLogLine>): Promise<RuntimeLogLine[]> {
@@ -59,7 +60,7 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
 
   it('starts a labelled container named <pod>_<container> and lists it', async () => {
     const pod = podFor(h.longRunning('main', ['hello']));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     expect(started).toMatchObject({
       name: `${pod.name}_main`,
       state: 'running',
@@ -77,14 +78,14 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
 
   it('keeps the restart count given at start', async () => {
     const pod = podFor(h.longRunning('main', []));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget, { restarts: 4 });
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container, { restarts: 4 });
     expect((await h.runtime.list()).find((c) => c.id === started.id)?.restarts).toBe(4);
     await h.runtime.remove(started.id);
   });
 
   it('refuses a second container with the same pod and container name', async () => {
     const pod = podFor(h.longRunning('main', []));
-    const c = pod.containers[0] as ContainerTarget;
+    const c = pod.spec.containers[0] as Container;
     const started = await h.runtime.start(pod, c);
     const err = await h.runtime.start(pod, c).catch((e: unknown) => e);
     expect(isGroveError(err, ErrorCode.ContainerExists)).toBe(true);
@@ -93,7 +94,7 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
 
   it('reports an exit with its code and time', async () => {
     const pod = podFor(h.exiting('main', ['bye'], 3));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     const exited = await h.eventually(async () => {
       const c = (await h.runtime.list()).find((x) => x.id === started.id);
       return c?.state === 'exited' ? c : undefined;
@@ -106,7 +107,7 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
 
   it('reads logs in order, with tail', async () => {
     const pod = podFor(h.exiting('main', ['one', 'two', 'three'], 0));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     const lines = await h.eventually(async () => {
       const l = await collect(h.runtime.logs(started.id));
       return l.length >= 3 ? l : undefined;
@@ -119,7 +120,7 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
 
   it('follows logs until aborted', async () => {
     const pod = podFor(h.longRunning('main', ['first']));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     await h.eventually(async () => (await collect(h.runtime.logs(started.id))).length > 0 || undefined, 'a first log line');
     const ac = new AbortController();
     const seen: string[] = [];
@@ -133,7 +134,7 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
 
   it('stops a running container (non-zero exit) and stopping again is harmless', async () => {
     const pod = podFor(h.longRunning('main', []));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     await h.runtime.stop(started.id, 1);
     const c = (await h.runtime.list()).find((x) => x.id === started.id);
     expect(c?.state).toBe('exited');
@@ -144,19 +145,19 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
 
   it('removes running and exited containers; removing an unknown id is harmless', async () => {
     const pod = podFor(h.longRunning('main', []));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     await h.runtime.remove(started.id);
     expect((await h.runtime.list()).some((c) => c.id === started.id)).toBe(false);
     await h.runtime.remove(started.id);
     await h.runtime.remove('f'.repeat(64));
     // The name is free again.
-    const again = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const again = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     await h.runtime.remove(again.id);
   });
 
   it('execs a command in a running container and reports its exit; a stopped one is ContainerNotRunning', async () => {
     const pod = podFor(h.longRunning('main', []));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     h.scriptProbes?.(started.name);
     expect(await h.runtime.exec(started.id, EXEC_OK, { timeoutMs: 10_000 })).toMatchObject({ exitCode: 0, timedOut: false });
     const failed = await h.runtime.exec(started.id, EXEC_FAIL, { timeoutMs: 10_000 });
@@ -171,7 +172,7 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
 
   it("probes the container's own network: an open port and an HTTP 200 pass, a closed port fails", async () => {
     const pod = podFor(h.listening('web', LISTEN_PORT));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     h.scriptProbes?.(started.name);
     const probe = (check: Parameters<NodeRuntime['probeNetwork']>[1]) => h.runtime.probeNetwork(started.id, check, { timeoutMs: 3000, hostNetwork: false });
     const open = await h.eventually(async () => {
@@ -193,7 +194,7 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
   it('lists only containers the agent created', async () => {
     if (h.createUnmanaged) await h.createUnmanaged('not-ours');
     const pod = podFor(h.longRunning('main', []));
-    const started = await h.runtime.start(pod, pod.containers[0] as ContainerTarget);
+    const started = await h.runtime.start(pod, pod.spec.containers[0] as Container);
     const names = (await h.runtime.list()).map((c) => c.name);
     expect(names).toContain(started.name);
     expect(names).not.toContain('not-ours');
@@ -207,13 +208,13 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
     const hostPort = 20000 + Math.floor(Math.random() * 20000);
     const main = { ...h.longRunning('main', []), ports: [{ containerPort: LISTEN_PORT, hostPort, protocol: 'TCP' as const }] };
     const pod = podFor(main);
-    const made = await ops.create(pod);
+    const made = await ops.create(sandboxRequestOf(pod));
     expect(made).toMatchObject({ pod: pod.name, app: 'contract', hostNetwork: false, ready: true, ports: [{ hostPort, protocol: 'tcp' }] });
     expect(made.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect((await ops.list()).find((s) => s.pod === pod.name)).toMatchObject({ ready: true, networkKey: made.networkKey, ip: made.ip });
     // One hostPort per node: the second pod fails whole, naming the first, and leaves nothing.
     const rival = podFor({ ...h.longRunning('main', []), ports: [{ containerPort: 80, hostPort, protocol: 'TCP' as const }] });
-    await expect(ops.create(rival)).rejects.toThrow(`hostPort ${hostPort}/TCP is already used by pod ${pod.name}`);
+    await expect(ops.create(sandboxRequestOf(rival))).rejects.toThrow(`hostPort ${hostPort}/TCP is already used by pod ${pod.name}`);
     expect((await ops.list()).map((s) => s.pod)).not.toContain(rival.name);
     const started = await h.runtime.start(pod, main);
     expect(started.state).toBe('running');
@@ -224,7 +225,7 @@ export function nodeRuntimeContract(makeHarness: () => Promise<RuntimeHarness>):
     await ops.remove(pod.name);
     // On the host's network: no address, nothing to publish.
     const host = podFor(h.longRunning('main', []), { hostNetwork: true });
-    const onHost = await ops.create(host);
+    const onHost = await ops.create(sandboxRequestOf(host));
     expect(onHost).toMatchObject({ hostNetwork: true, ready: true, networkKey: 'host' });
     expect(onHost.ip).toBeUndefined();
     await ops.remove(host.name);

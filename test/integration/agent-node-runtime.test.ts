@@ -5,7 +5,7 @@ import { ContainerManagerRuntime } from '../../agent/src/agent/container-manager
 import type { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { openLocalRuntime } from '../../src/cli/local-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { ContainerTarget } from '../../src/core/wire-types.js';
+import type { Container } from '../../src/core/objects/pod-container.js';
 import { nodeRuntimeContract } from '../contract/node-runtime.contract.js';
 import { PROBE_SCRIPT, eventually } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
@@ -35,12 +35,12 @@ describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables'], 'Cont
       containers = local.containers;
       const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, silentLogger());
       const image = `${registry.host}/test/busybox:1`;
-      const script = (lines: string[], tail: string): ContainerTarget['command'] => [
+      const script = (lines: string[], tail: string): Container['command'] => [
         'sh',
         '-c',
         `${lines.map((l) => `echo ${l};`).join(' ')} ${tail}`,
       ];
-      const target = (name: string, command: string[]): ContainerTarget => ({ name, image, command, env: [], resources: { memoryBytes: 32 * 1024 * 1024 } });
+      const target = (name: string, command: string[]): Container => ({ name, image, command, resources: { limits: { memory: '32Mi' } } });
       const runtime = new ContainerManagerRuntime({ containers, logger: silentLogger(), probeScript: PROBE_SCRIPT, sandboxes });
       const cm = containers;
       return {

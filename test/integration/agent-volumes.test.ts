@@ -12,8 +12,8 @@ import { systemTmpfs } from '../../agent/src/runtime/tmpfs.js';
 import type { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { openLocalRuntime } from '../../src/cli/local-runtime.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { Volume } from '../../src/core/model.js';
-import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+import type { Volume } from '../../src/core/objects/pod-volumes.js';
+import { podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
 import { PROBE_SCRIPT, eventually, runGrove } from '../support/grove-cli.js';
 import { buildBusyboxImage, pushImage } from '../support/image-builder.js';
 import { describeWith } from '../support/prereq.js';
@@ -37,24 +37,16 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod volumes and ConfigMap/Se
   const tag = randomBytes(3).toString('hex');
   let allowedRoot = '';
 
-  const pod = (name: string, vols: Volume[], containerNames: string[] = ['main']): PodTarget => ({
-    name: `${name}-${tag}`,
-    app: `${name}-${tag}`,
-    templateHash: 'h1',
-    restartPolicy: 'Always',
-    hostNetwork: false,
-    containers: containerNames.map((c) => container(c, 'sleep 3600')),
-    volumes: vols,
-  });
-  const container = (name: string, script: string, extra: Partial<ContainerTarget> = {}): ContainerTarget => ({
+  const pod = (name: string, vols: Volume[], containerNames: string[] = ['main']): WirePodTarget =>
+    podTarget(`${name}-${tag}`, { app: `${name}-${tag}`, containers: containerNames.map((c) => container(c, 'sleep 3600')), spec: { volumes: vols } });
+  const container = (name: string, script: string, extra: Partial<Container> = {}): Container => ({
     name,
     image,
     command: ['sh', '-c', script],
-    env: [],
-    resources: { memoryBytes: 32 * 1024 * 1024 },
+    resources: { limits: { memory: '32Mi' } },
     ...extra,
   });
-  const start = async (p: PodTarget, c: ContainerTarget) => {
+  const start = async (p: WirePodTarget, c: Container) => {
     const m = await runtime.start(p, c);
     started.push(m);
     return m;
@@ -83,7 +75,7 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'pod volumes and ConfigMap/Se
   });
 
   it('shares an emptyDir between two containers of a pod, keeps it across a restart, removes it with the pod', async () => {
-    const p = pod('share', [{ name: 'scratch', emptyDir: {} }, { name: 'fast', emptyDir: { medium: 'Memory', sizeLimitBytes: 8 * 1024 * 1024 } }]);
+    const p = pod('share', [{ name: 'scratch', emptyDir: {} }, { name: 'fast', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }]);
     const mounts = [{ name: 'scratch', mountPath: '/scratch' }, { name: 'fast', mountPath: '/fast' }];
     const writer = await start(p, container('writer', 'echo hello > /scratch/msg; echo quick > /fast/msg; exec sleep 3600', { volumeMounts: mounts }));
     const reader = await start(p, container('reader', 'exec sleep 3600', { volumeMounts: mounts }));

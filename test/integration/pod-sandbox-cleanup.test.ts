@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
 import { PodSandboxes } from '../../agent/src/runtime/pod-sandbox.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import type { SandboxRequest } from '../../agent/src/runtime/sandbox-model.js';
 import { describeWith } from '../support/prereq.js';
 
 /**
@@ -23,7 +23,7 @@ describeWith(['root', 'iproute2', 'iptables'], 'pod sandboxes: nothing half-crea
   const subnet = `10.${200 + randomInt(50)}.${randomInt(250)}.0/24`;
   let dir = '';
   let cniDir = '';
-  const pod = (name: string): PodTarget => ({ name, app: 'c', templateHash: 'h', restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'm', image: 'x', env: [], resources: {}, ports: [{ containerPort: 80, hostPort: 30000 + randomInt(20000), protocol: 'TCP' }] }] });
+  const pod = (name: string): SandboxRequest => ({ pod: name, hostname: name, app: 'c', hostNetwork: false, ports: [{ containerPort: 80, hostPort: 30000 + randomInt(20000), protocol: 'tcp' }] });
   const make = (cniPath: string[]): PodSandboxes =>
     new PodSandboxes({
       stateDir: join(dir, 'agent', 'sandboxes'),

@@ -11,7 +11,8 @@ import { failureReason } from '../../agent/src/agent/plan/backoff.js';
 import type { ContainerManager, ContainerView, RunRequest } from '../../agent/src/runtime/container-manager.js';
 import { ErrorCode, GroveError, isGroveError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
 const IMAGE = 'reg.lan/app:1';
 
@@ -79,14 +80,14 @@ function setup(options: { images?: boolean } = {}) {
   return { node, runtime, warnings };
 }
 
-function pod(policy?: ContainerTarget['imagePullPolicy'], grace?: number): PodTarget {
-  const container: ContainerTarget = { name: 'main', image: IMAGE, env: [], resources: {}, ...(policy ? { imagePullPolicy: policy } : {}) };
-  return { name: 'web-a', app: 'web', templateHash: 'h1', restartPolicy: 'Always', hostNetwork: false, containers: [container], ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}) };
+function pod(policy?: Container['imagePullPolicy'], grace?: number): WirePodTarget {
+  const container = podContainer('main', { image: IMAGE, ...(policy ? { imagePullPolicy: policy } : {}) });
+  return podTarget('web-a', { containers: [container], ...(grace !== undefined ? { grace } : {}) });
 }
 
-const start = (runtime: ContainerManagerRuntime, p: PodTarget) => runtime.start(p, p.containers[0] as ContainerTarget);
+const start = (runtime: ContainerManagerRuntime, p: WirePodTarget) => runtime.start(p, p.spec.containers[0] as Container);
 
-async function startError(runtime: ContainerManagerRuntime, p: PodTarget): Promise<GroveError> {
+async function startError(runtime: ContainerManagerRuntime, p: WirePodTarget): Promise<GroveError> {
   const err = await start(runtime, p).catch((e: unknown) => e);
   if (!isGroveError(err)) throw new Error(`expected a GroveError, got ${String(err)}`);
   return err;
@@ -171,7 +172,7 @@ describe('ContainerManagerRuntime imagePullPolicy', () => {
     };
     const rt = new ContainerManagerRuntime({ containers, logger: createLogger({ level: 'silent' }) });
     for (const policy of ['Never', 'Always', 'IfNotPresent'] as const) {
-      expect(await rt.start(pod(policy), pod(policy).containers[0] as ContainerTarget).catch((e: unknown) => e)).toBe(boom);
+      expect(await rt.start(pod(policy), pod(policy).spec.containers[0] as Container).catch((e: unknown) => e)).toBe(boom);
     }
   });
 });
@@ -210,9 +211,9 @@ describe('ContainerManagerRuntime update-lock directory', () => {
 describe('ContainerManagerRuntime seccomp profile', () => {
   it("passes the container's Unconfined or Localhost profile on to the runtime; nothing for the default", async () => {
     const { node, runtime } = setup();
-    const withProfile = (seccompProfile?: ContainerTarget['seccompProfile']): PodTarget => {
+    const withProfile = (seccompProfile?: NonNullable<Container['securityContext']>['seccompProfile']): WirePodTarget => {
       const p = pod();
-      return { ...p, containers: [{ ...p.containers[0]!, ...(seccompProfile ? { seccompProfile } : {}) }] };
+      return { ...p, spec: { ...p.spec, containers: [{ ...p.spec.containers[0]!, ...(seccompProfile ? { securityContext: { seccompProfile } } : {}) }] } };
     };
     await start(runtime, withProfile({ type: 'Unconfined' }));
     await start(runtime, withProfile({ type: 'Localhost', localhostProfile: 'profiles/audit.json' }));

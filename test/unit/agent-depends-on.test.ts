@@ -7,19 +7,19 @@ import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { AppDependency } from '../../src/core/model.js';
-import type { ContainerStatus, PodStatus, PodTarget } from '../../src/core/wire-types.js';
+import type { ContainerStatus, PodStatus } from '../../src/core/wire-types.js';
+import { formatDependsOn } from '../../src/core/objects/annotations.js';
+import { container as podContainer, podTarget, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
-function pod(app: string, dependsOn?: AppDependency[], extra: Partial<PodTarget> = {}): PodTarget {
-  return {
-    name: `${app}-a`,
+
+function pod(app: string, dependsOn?: AppDependency[], extra: PodDesc = {}): WirePodTarget {
+  return podTarget(`${app}-a`, {
     app,
-    templateHash: 'h1',
-    restartPolicy: 'Always',
-    hostNetwork: false,
-    containers: [{ name: 'main', image: `reg.lan/${app}:1`, env: [], resources: {} }],
-    ...(dependsOn ? { dependsOn } : {}),
+    containers: [podContainer('main', { image: `reg.lan/${app}:1` })],
+    ...(dependsOn ? { annotations: { 'grove.io/depends-on': formatDependsOn(dependsOn) } } : {}),
     ...extra,
-  };
+  });
 }
 
 const container = (state: ContainerStatus['state'], exitCode?: number): ContainerStatus => ({
@@ -30,8 +30,8 @@ const container = (state: ContainerStatus['state'], exitCode?: number): Containe
   ...(exitCode !== undefined ? { exitCode } : {}),
 });
 
-function status(p: PodTarget, c: ContainerStatus, ready = false): PodStatus {
-  return { name: p.name, app: p.app, templateHash: 'h1', phase: 'Running', ready, restarts: 0, containers: [c] };
+function status(p: WirePodTarget, c: ContainerStatus, ready = false): PodStatus {
+  return { name: p.name, app: p.owner!.name, templateHash: 'h1', phase: 'Running', ready, restarts: 0, containers: [c] };
 }
 
 describe('dependencyWaits', () => {
@@ -96,13 +96,10 @@ describe('depends_on and init containers in the reconciler (MemoryRuntime)', () 
     const { clock, runtime, reconciler, reports } = setup();
     const db = pod('db', undefined, {
       containers: [
-        {
-          name: 'main',
+        podContainer('main', {
           image: 'reg.lan/db:1',
-          env: [],
-          resources: {},
-          probes: { readiness: { exec: { command: ['true'] }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1, successThreshold: 1 } },
-        },
+          readinessProbe: { exec: { command: ['true'] }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1, successThreshold: 1 },
+        }),
       ],
     });
     runtime.answerProbes('db-a_main', false);
@@ -128,7 +125,7 @@ describe('depends_on and init containers in the reconciler (MemoryRuntime)', () 
 
   it('runs quick init containers one after another within one trigger, then the main container', async () => {
     const { runtime, reconciler, reports } = setup();
-    const p = pod('web', undefined, { initContainers: [{ name: 'one', image: 'reg.lan/i:1', env: [], resources: {} }, { name: 'two', image: 'reg.lan/i:1', env: [], resources: {} }] });
+    const p = pod('web', undefined, { inits: [podContainer('one', { image: 'reg.lan/i:1' }), podContainer('two', { image: 'reg.lan/i:1' })] });
     await reconciler.setTarget({ revision: 1, pods: [p] });
     await reconciler.idle();
     expect(runtime.calls.filter((c) => c.startsWith('start'))).toEqual(['start web-a_one', 'start web-a_two', 'start web-a_main']);

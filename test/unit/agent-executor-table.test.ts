@@ -14,13 +14,14 @@ import { emptyMemory, failureOf, shownFailure } from '../../agent/src/agent/plan
 import { PHASE, workKey, type Step } from '../../agent/src/agent/plan/steps.js';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
 const { 'write-hosts': _writeHosts, ...withoutWriteHosts } = HANDLERS;
 // @ts-expect-error a table without a handler for 'write-hosts' is not a HandlerTable
 const incomplete: HandlerTable = withoutWriteHosts;
 
-const pod = (name: string): PodTarget => ({ name, app: name.split('-')[0]!, templateHash: 'h1', restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'main', image: 'reg.lan/app:1', env: [], resources: {} }] });
+const pod = (name: string): WirePodTarget => podTarget(name, { containers: [podContainer('main', { image: 'reg.lan/app:1' })] });
 
 function setup() {
   const clock = new ManualClock();
@@ -50,7 +51,7 @@ describe('what a step needs', () => {
     const web = pod('web-a');
     const { results } = await run([
       { type: 'create-sandbox', pod: web },
-      { type: 'start-container', pod: web, container: web.containers[0]!, needs: [{ kind: 'sandbox', pod: 'web-a' }] },
+      { type: 'start-container', pod: web, container: web.spec.containers[0]!, needs: [{ kind: 'sandbox', pod: 'web-a' }] },
     ]);
     expect(results.map((r) => [r.step.type, r.ok, r.skipped ?? false])).toEqual([
       ['create-sandbox', false, false],
@@ -66,7 +67,7 @@ describe('what a step needs', () => {
   it('starts an app only once no removal of its containers is in flight', async () => {
     const { memory, run, runtime } = setup();
     const web = pod('web-b');
-    const start: Step = { type: 'start-container', pod: web, container: web.containers[0]!, needs: [{ kind: 'app-stopped', app: 'web' }] };
+    const start: Step = { type: 'start-container', pod: web, container: web.spec.containers[0]!, needs: [{ kind: 'app-stopped', app: 'web' }] };
     memory.removing.set('some-id', 'web');
     expect((await run([start])).results[0]).toMatchObject({ ok: false, skipped: true });
     memory.removing.clear();
@@ -87,7 +88,7 @@ describe('failures by typed id', () => {
   it('records a failed start under the container and counts on, and forgets it once it starts', async () => {
     const { clock, runtime, memory, run } = setup();
     const web = pod('web-a');
-    const start: Step = { type: 'start-container', pod: web, container: web.containers[0]! };
+    const start: Step = { type: 'start-container', pod: web, container: web.spec.containers[0]! };
     runtime.failImage('reg.lan/app:1');
     await run([start]);
     await run([start]);

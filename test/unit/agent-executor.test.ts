@@ -9,14 +9,15 @@ import { PHASE, containerWork, removalWork, type StepResult } from '../../agent/
 import { containerStatus } from '../../agent/src/agent/status.js';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
-function pod(name: string, image = 'reg.lan/app:1', policy: PodTarget['restartPolicy'] = 'Always'): PodTarget {
-  return { name, app: 'app', templateHash: 'h1', restartPolicy: policy, hostNetwork: false, containers: [{ name: 'main', image, env: [], resources: {} }] };
+function pod(name: string, image = 'reg.lan/app:1', policy: RestartPolicy = 'Always'): WirePodTarget {
+  return podTarget(name, { app: 'app', policy, containers: [podContainer('main', { image })] });
 }
 
 /** One observe → plan → execute round, the way the reconciler does it; the container steps' results. */
-async function runRound(runtime: MemoryRuntime, executor: Executor, memory: PlanMemory, now: number, target: PodTarget[], settings: PlanSettings = DEFAULT_SETTINGS): Promise<StepResult[]> {
+async function runRound(runtime: MemoryRuntime, executor: Executor, memory: PlanMemory, now: number, target: WirePodTarget[], settings: PlanSettings = DEFAULT_SETTINGS): Promise<StepResult[]> {
   const containers = await runtime.list();
   const planned = plan({ now, containers, lockedApps: new Set() }, target, memory, settings);
   const { results } = await executor.execute(planned.steps, { memory, before: { containers }, observe: async () => ({ containers: await runtime.list() }) });
@@ -30,7 +31,7 @@ function setup(options: { behaviour?: () => MemoryBehaviour; stopGraceSeconds?: 
   const grace = options.stopGraceSeconds === undefined ? 3 : options.stopGraceSeconds;
   const executor = new Executor({ runtime, clock, logger: silentLogger(), ...(grace === null ? {} : { stopGraceSeconds: grace }) });
   const memory = emptyMemory();
-  const round = (target: PodTarget[]) => runRound(runtime, executor, memory, clock.now(), target, options.settings);
+  const round = (target: WirePodTarget[]) => runRound(runtime, executor, memory, clock.now(), target, options.settings);
   const failure = (pod: string) => failureOf(memory, containerWork(pod, 'main'));
   const held = (pod: string) => isHeld(memory, containerWork(pod, 'main'), clock.now());
   return { clock, runtime, executor, memory, round, failure, held };
@@ -104,7 +105,7 @@ describe('Executor', () => {
 
   it("stops with the pod's terminationGracePeriodSeconds, also once the pod has left the target", async () => {
     const { runtime, round } = setup();
-    await round([{ ...pod('web-a'), terminationGracePeriodSeconds: 45 }, { ...pod('web-b'), terminationGracePeriodSeconds: 0 }, pod('web-c')]);
+    await round([podTarget('web-a', { app: 'app', grace: 45, containers: [podContainer('main', { image: 'reg.lan/app:1' })] }), podTarget('web-b', { app: 'app', grace: 0, containers: [podContainer('main', { image: 'reg.lan/app:1' })] }), pod('web-c')]);
     const ids = Object.fromEntries((await runtime.list()).map((c) => [c.name, c.id]));
     await round([]);
     expect(runtime.stops).toEqual([
@@ -117,9 +118,9 @@ describe('Executor', () => {
 
   it('uses the old template’s grace when a template change replaces a pod', async () => {
     const { runtime, round } = setup();
-    await round([{ ...pod('web-a'), terminationGracePeriodSeconds: 20 }]);
+    await round([podTarget('web-a', { app: 'app', grace: 20, containers: [podContainer('main', { image: 'reg.lan/app:1' })] })]);
     const [old] = await runtime.list();
-    await round([{ ...pod('web-a'), templateHash: 'h2', terminationGracePeriodSeconds: 5 }]);
+    await round([podTarget('web-a', { app: 'app', hash: 'h2', grace: 5, containers: [podContainer('main', { image: 'reg.lan/app:1' })] })]);
     expect(runtime.stops).toEqual([{ id: old?.id, graceSeconds: 20 }]);
     expect((await runtime.list()).map((c) => c.labels['grove.template-hash'])).toEqual(['h2']);
   });

@@ -4,20 +4,11 @@ import { planContainers as plan } from '../../agent/src/agent/plan/containers.js
 import { INIT_WATCH_FOR_MS, initEndedDuringRound, initProgress, initWatchAt, runnableContainers } from '../../agent/src/agent/plan/init-order.js';
 import type { Failure, Step } from '../../agent/src/agent/plan/steps.js';
 import { deriveStatus } from '../../agent/src/agent/status.js';
-import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
+import { podTarget, type WirePodTarget } from '../support/pod-target.js';
 
-const ct = (name: string): ContainerTarget => ({ name, image: `reg.lan/${name}:1`, env: [], resources: {} });
-
-function pod(opts: { policy?: PodTarget['restartPolicy']; inits?: string[]; containers?: string[]; hash?: string } = {}): PodTarget {
-  return {
-    name: 'web-a',
-    app: 'web',
-    templateHash: opts.hash ?? 'h1',
-    restartPolicy: opts.policy ?? 'Always',
-    hostNetwork: false,
-    initContainers: (opts.inits ?? ['setup', 'migrate']).map(ct),
-    containers: (opts.containers ?? ['app']).map(ct),
-  };
+function pod(opts: { policy?: RestartPolicy; inits?: string[]; containers?: string[]; hash?: string } = {}): WirePodTarget {
+  return podTarget('web-a', { ...opts, inits: opts.inits ?? ['setup', 'migrate'], containers: opts.containers ?? ['app'] });
 }
 
 let nextId = 0;
@@ -85,18 +76,18 @@ describe('init order', () => {
   });
 
   it('a pod without init containers is planned as before', () => {
-    const p = { ...pod(), initContainers: undefined };
-    expect(runnableContainers(p, () => undefined)).toBe(p.containers);
+    const p = pod({ inits: [] });
+    expect(runnableContainers(p, () => undefined)).toBe(p.spec.containers);
     expect(short(plan([], [p]))).toEqual(['start app']);
   });
 
   it('asks for another round when an init container ended during this one', () => {
     const p = pod();
-    const steps: Step[] = [{ type: 'start-container', pod: p, container: p.initContainers![0]! }];
+    const steps: Step[] = [{ type: 'start-container', pod: p, container: p.spec.initContainers![0]! }];
     expect(initEndedDuringRound(steps, [mc('setup', 'exited', 0)])).toBe(true);
     expect(initEndedDuringRound(steps, [mc('setup', 'running')])).toBe(false);
     expect(initEndedDuringRound(steps, [mc('setup', 'exited', 2)])).toBe(false);
-    expect(initEndedDuringRound([{ type: 'start-container', pod: p, container: p.containers[0]! }], [mc('app', 'exited', 0)])).toBe(false);
+    expect(initEndedDuringRound([{ type: 'start-container', pod: p, container: p.spec.containers[0]! }], [mc('app', 'exited', 0)])).toBe(false);
   });
 });
 
@@ -112,7 +103,7 @@ describe('initWatchAt', () => {
     const longAgo = new Date(now - INIT_WATCH_FOR_MS - 1).toISOString();
     expect(initWatchAt([pod()], [started(mc('setup', 'running'), longAgo)], now)).toBeUndefined();
     expect(initWatchAt([pod()], [mc('setup', 'exited', 0), started(mc('app', 'running'), '2025-01-01T00:00:09.000Z')], now)).toBeUndefined();
-    expect(initWatchAt([{ ...pod(), initContainers: undefined }], [started(mc('app', 'running'), '2025-01-01T00:00:09.000Z')], now)).toBeUndefined();
+    expect(initWatchAt([pod({ inits: [] })], [started(mc('app', 'running'), '2025-01-01T00:00:09.000Z')], now)).toBeUndefined();
   });
 });
 
@@ -150,7 +141,7 @@ describe('init container status', () => {
   });
 
   it('pods without init containers report no initContainers', () => {
-    const [s] = deriveStatus([{ ...pod(), initContainers: undefined }], [mc('app', 'running')], none);
+    const [s] = deriveStatus([pod({ inits: [] })], [mc('app', 'running')], none);
     expect(s).not.toHaveProperty('initContainers');
   });
 });

@@ -15,14 +15,15 @@ import {
 } from '../../agent/src/agent/jobs/decide.js';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import type { CronSpec, JobSpec } from '../../src/core/model.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const SPEC: JobSpec = { completions: 1, parallelism: 1, backoffLimit: 2 };
 const CRON: CronSpec = { schedule: '*/5 * * * * *', concurrencyPolicy: 'Allow', successfulJobsHistoryLimit: 2, failedJobsHistoryLimit: 1, suspend: false };
 
-function pod(policy: PodTarget['restartPolicy'] = 'Never'): PodTarget {
-  return { name: 'mig-abc', app: 'mig', templateHash: 'h1', restartPolicy: policy, hostNetwork: false, containers: [{ name: 'main', image: 'busybox', env: [], resources: {} }], job: SPEC };
+function pod(policy: RestartPolicy = 'Never'): WirePodTarget {
+  return podTarget('mig-abc', { app: 'mig', policy, containers: [podContainer('main', { image: 'busybox' })], job: SPEC });
 }
 
 function container(podName: string, state: ManagedContainer['state'], exitCode: number | null, restarts = 0): ManagedContainer {
@@ -111,7 +112,7 @@ describe('Job decisions (pure, injected time)', () => {
     let rec = advanceJob(spec, newJob('mig-abc', T0), outcomes({}), T0).record;
     const done = advanceJob(spec, rec, outcomes({ 'mig-abc': 'Succeeded' }), T0 + 1000);
     expect(done.wakeAt).toBe(T0 + 61_000);
-    expect(runPods(pod(), done.record, [container('mig-abc', 'exited', 0)]).map((p) => [p.name, p.restartPolicy])).toEqual([['mig-abc', 'Never']]);
+    expect(runPods(pod(), done.record, [container('mig-abc', 'exited', 0)]).map((p) => [p.name, p.spec.restartPolicy])).toEqual([['mig-abc', 'Never']]);
     rec = advanceJob(spec, done.record, outcomes({}), T0 + 61_000).record;
     expect(rec).toMatchObject({ condition: 'Complete', cleanedUp: true, runs: [] });
     expect(runPods(pod(), rec, [container('mig-abc', 'exited', 0)])).toEqual([]);
@@ -120,7 +121,7 @@ describe('Job decisions (pure, injected time)', () => {
   it('run pods: active runs as the pod, finished runs only with their exited containers and Never', () => {
     const rec = { ...newJob('mig-abc', T0), runs: [{ name: 'mig-abc', startedAt: T0, phase: 'Failed' as const, failures: 1 }, { name: 'mig-abc-2', startedAt: T0, phase: 'Active' as const, failures: 0 }] };
     const pods = runPods(pod(), rec, [container('mig-abc', 'exited', 1)]);
-    expect(pods.map((p) => [p.name, p.restartPolicy, p.containers.length, 'job' in p])).toEqual([['mig-abc', 'Never', 1, false], ['mig-abc-2', 'Never', 1, false]]);
+    expect(pods.map((p) => [p.name, p.spec.restartPolicy, p.spec.containers.length, 'job' in p])).toEqual([['mig-abc', 'Never', 1, false], ['mig-abc-2', 'Never', 1, false]]);
     // A finished run whose containers are gone is not started again.
     expect(runPods(pod(), { ...rec, runs: [rec.runs[0]!] }, [])).toEqual([]);
   });

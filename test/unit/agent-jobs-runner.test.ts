@@ -5,22 +5,14 @@ import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { CronSpec, JobSpec } from '../../src/core/model.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 
 const JOB: JobSpec = { completions: 1, parallelism: 1, backoffLimit: 1 };
 
-function jobPod(name: string, policy: PodTarget['restartPolicy'] = 'Never', cron?: CronSpec): PodTarget {
-  return {
-    name,
-    app: name.replace(/-[a-z0-9]+$/, ''),
-    templateHash: 'h1',
-    restartPolicy: policy,
-    hostNetwork: false,
-    containers: [{ name: 'main', image: 'busybox', env: [], resources: {} }],
-    job: JOB,
-    ...(cron ? { cron } : {}),
-  };
+function jobPod(name: string, policy: RestartPolicy = 'Never', cron?: CronSpec): WirePodTarget {
+  return podTarget(name, { app: name.replace(/-[a-z0-9]+$/, ''), policy, containers: [podContainer('main', { image: 'busybox' })], job: JOB, ...(cron ? { cron } : {}) });
 }
 
 /** A stand-in for node-cron: the test fires schedules by hand. */

@@ -1,21 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
-import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 import { EXEC_OK, LISTEN_PORT, nodeRuntimeContract } from '../contract/node-runtime.contract.js';
 
 /** The harness's containers describe their behaviour in env, which MemoryRuntime's hook reads. */
-function target(name: string, lines: string[], exit?: number): ContainerTarget {
+function target(name: string, lines: string[], exit?: number): Container {
   const env = [{ name: 'LINES', value: JSON.stringify(lines) }];
   if (exit !== undefined) env.push({ name: 'EXIT', value: String(exit) });
-  return { name, image: 'mem/busybox:1', env, resources: {} };
+  return { name, image: 'mem/busybox:1', env };
 }
 
 describe('MemoryRuntime: NodeRuntime contract', () => {
   nodeRuntimeContract(async () => {
     const runtime = new MemoryRuntime({
       behaviour: (_pod, c) => {
-        const get = (n: string) => c.env.find((e) => e.name === n)?.value;
+        const get = (n: string) => c.env?.find((e) => e.name === n)?.value;
         const exit = get('EXIT');
         return { logs: JSON.parse(get('LINES') ?? '[]') as string[], ...(exit !== undefined ? { exitCode: Number(exit) } : {}) };
       },
@@ -38,12 +39,12 @@ describe('MemoryRuntime: NodeRuntime contract', () => {
 });
 
 describe('MemoryRuntime controls', () => {
-  const pod: PodTarget = { name: 'web-a', app: 'web', templateHash: 'h', restartPolicy: 'Always', hostNetwork: false, containers: [target('main', [])] };
+  const pod: WirePodTarget = podTarget('web-a', { hash: 'h', containers: [target('main', [])] });
 
   it('is deterministic: ids count up, times come from the injected clock', async () => {
     const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
     const rt = new MemoryRuntime({ now: () => clock.now() });
-    const a = await rt.start(pod, pod.containers[0] as ContainerTarget);
+    const a = await rt.start(pod, pod.spec.containers[0] as Container);
     expect(a.id).toBe('0'.repeat(63) + '1');
     expect(a.createdAt).toBe('2030-01-01T00:00:00.000Z');
     clock.advance(5000);
@@ -55,16 +56,16 @@ describe('MemoryRuntime controls', () => {
   it('fails starts on demand: per image until cleared, or just the next one', async () => {
     const rt = new MemoryRuntime();
     rt.failImage('mem/busybox:1');
-    await expect(rt.start(pod, pod.containers[0] as ContainerTarget)).rejects.toThrow(/not found/);
+    await expect(rt.start(pod, pod.spec.containers[0] as Container)).rejects.toThrow(/not found/);
     rt.failImage('mem/busybox:1', null);
     rt.failNextStart(new Error('disk full'));
-    await expect(rt.start(pod, pod.containers[0] as ContainerTarget)).rejects.toThrow('disk full');
-    await expect(rt.start(pod, pod.containers[0] as ContainerTarget)).resolves.toMatchObject({ state: 'running' });
+    await expect(rt.start(pod, pod.spec.containers[0] as Container)).rejects.toThrow('disk full');
+    await expect(rt.start(pod, pod.spec.containers[0] as Container)).resolves.toMatchObject({ state: 'running' });
   });
 
   it('streams appended lines to a follower until the container exits', async () => {
     const rt = new MemoryRuntime();
-    const c = await rt.start(pod, pod.containers[0] as ContainerTarget);
+    const c = await rt.start(pod, pod.spec.containers[0] as Container);
     rt.appendLog(c.id, 'a');
     const seen: string[] = [];
     const done = (async () => {

@@ -10,12 +10,13 @@ import { emptyMemory, type PlanMemory } from '../../agent/src/agent/plan/memory.
 import { DEFAULT_SETTINGS, plan, type Observation } from '../../agent/src/agent/plan/plan.js';
 import { PHASE, PHASE_ORDER, describeStep, workKey, type Failure, type Step } from '../../agent/src/agent/plan/steps.js';
 import { sandboxNetworkKey } from '../../agent/src/runtime/sandbox-model.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { sandboxRequestOf } from '../../agent/src/agent/plan/pod-fields.js';
+import { container, podTarget, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
 
 const NOW = Date.parse('2026-03-10T12:00:00Z');
 
-function pod(name: string, over: Partial<PodTarget> = {}): PodTarget {
-  return { name, app: name.split('-')[0]!, templateHash: 'h1', restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'main', image: 'reg.lan/app:1', env: [], resources: {} }], ...over };
+function pod(name: string, d: PodDesc = {}): WirePodTarget {
+  return podTarget(name, { containers: [container('main', { image: 'reg.lan/app:1' })], ...d });
 }
 
 let seq = 0;
@@ -35,8 +36,9 @@ function mc(podName: string, over: Partial<ManagedContainer> & { hash?: string }
   };
 }
 
-function sandbox(p: PodTarget, over: Partial<PodSandbox> = {}): PodSandbox {
-  return { pod: p.name, app: p.app, networkKey: sandboxNetworkKey(p), hostNetwork: p.hostNetwork, ports: [], ready: true, createdAt: '2026-03-10T11:00:00.000Z', ...over };
+function sandbox(p: WirePodTarget, over: Partial<PodSandbox> = {}): PodSandbox {
+  const req = sandboxRequestOf(p);
+  return { pod: req.pod, app: req.app, networkKey: sandboxNetworkKey(req), hostNetwork: req.hostNetwork, ports: [], ready: true, createdAt: '2026-03-10T11:00:00.000Z', ...over };
 }
 
 function look(containers: ManagedContainer[], over: Partial<Observation> = {}): Observation {
@@ -69,7 +71,7 @@ describe('plan: one entry point', () => {
     const old = mc('old-a');
     const web = pod('web-a');
     const db = pod('db-a');
-    const job = pod('mig-x1', { restartPolicy: 'Never', job: { completions: 1, parallelism: 1, backoffLimit: 0 } });
+    const job = pod('mig-x1', { policy: 'Never', job: { completions: 1, parallelism: 1, backoffLimit: 0 } });
     const current = look([old, crashed], { sandboxes: [sandbox(db), sandbox(pod('left-a'))] });
     const p = plan(current, [web, db, job], memory);
     expect(lines(p.steps)).toEqual([
@@ -120,7 +122,7 @@ describe('plan: backoffs and holds are data', () => {
       {
         type: 'back-off-restart',
         pod: pod('web-a'),
-        container: pod('web-a').containers[0],
+        container: pod('web-a').spec.containers[0],
         failure: {
           work: { kind: 'container', pod: 'web-a', container: 'main' },
           reason: 'CrashLoopBackOff',
@@ -161,11 +163,11 @@ describe('plan: backoffs and holds are data', () => {
     const leaving = mc('web-old', { hash: 'h0' });
     memory.removing.set(leaving.id, 'web');
     const p = plan(look([leaving]), [pod('web-new')], memory);
-    expect(p.steps.filter((s) => PHASE[s.type] !== 'settle')).toEqual([{ type: 'start-container', pod: pod('web-new'), container: pod('web-new').containers[0], needs: [{ kind: 'app-stopped', app: 'web' }] }]);
+    expect(p.steps.filter((s) => PHASE[s.type] !== 'settle')).toEqual([{ type: 'start-container', pod: pod('web-new'), container: pod('web-new').spec.containers[0], needs: [{ kind: 'app-stopped', app: 'web' }] }]);
   });
 
   it('retries at once the pods that failed for lack of a ConfigMap that arrived', () => {
-    const uses = pod('api-a', { volumes: [{ name: 'conf', configMap: { name: 'settings' } }] });
+    const uses = pod('api-a', { spec: { volumes: [{ name: 'conf', configMap: { name: 'settings' } }] } });
     const other = pod('web-a');
     const memory = emptyMemory();
     for (const p of [uses, other]) {
@@ -183,9 +185,9 @@ describe('plan: backoffs and holds are data', () => {
   });
 
   it('records an update hold when a window closes on an update, keeps it quietly, and releases it', () => {
-    const nightly = { window: { schedule: '0 2 * * *', durationSeconds: 3600, timeZone: 'UTC' } };
+    const nightly = { 'grove.io/update-window': '0 2 * * *', 'grove.io/update-window-duration': '1h', 'grove.io/update-window-timezone': 'UTC' };
     const old = mc('web-a');
-    const target = [pod('web-b', { templateHash: 'h2', update: nightly })];
+    const target = [pod('web-b', { hash: 'h2', annotations: nightly })];
     const memory = emptyMemory();
     const first = plan(look([old]), target, memory);
     expect(first.steps.filter((s) => PHASE[s.type] !== 'settle')).toEqual([
@@ -200,7 +202,7 @@ describe('plan: backoffs and holds are data', () => {
 
   it('watches the lock of an app whose update it holds, and stops watching once that is over', () => {
     const old = mc('web-a');
-    const target = [pod('web-b', { templateHash: 'h2' })];
+    const target = [pod('web-b', { hash: 'h2' })];
     const memory = emptyMemory();
     const held = plan(look([old], { lockedApps: new Set(['web']) }), target, memory, DEFAULT_SETTINGS);
     expect(held.steps.filter((s) => s.type === 'watch-locks')).toEqual([{ type: 'watch-locks', apps: ['web'] }]);
@@ -214,7 +216,7 @@ describe('plan: backoffs and holds are data', () => {
 
 describe('plan: CronJobs', () => {
   const cron = { schedule: '*/5 * * * *', concurrencyPolicy: 'Forbid' as const, successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 1, suspend: false };
-  const tick = pod('tick-x1', { restartPolicy: 'OnFailure', job: { completions: 1, parallelism: 1, backoffLimit: 1 }, cron });
+  const tick = pod('tick-x1', { policy: 'OnFailure', job: { completions: 1, parallelism: 1, backoffLimit: 1 }, cron });
 
   it('starts the schedule once, takes firings in, and forgets the pod when it leaves', () => {
     const memory = emptyMemory();

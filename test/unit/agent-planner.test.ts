@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { STOP_GRACE_LABEL, stopGraceLabels, stopGraceOf, type ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import { planContainers as plan, type ContainerStep as Step } from '../../agent/src/agent/plan/containers.js';
-import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
+import { podTarget, type WirePodTarget } from '../support/pod-target.js';
 
-const ct = (name: string): ContainerTarget => ({ name, image: `reg.lan/${name}:1`, env: [], resources: {} });
-
-function pod(name: string, opts: { hash?: string; policy?: PodTarget['restartPolicy']; containers?: string[] } = {}): PodTarget {
-  return {
-    name,
-    app: name.split('-')[0] as string,
-    templateHash: opts.hash ?? 'h1',
-    restartPolicy: opts.policy ?? 'Always',
-    hostNetwork: false,
-    containers: (opts.containers ?? ['main']).map(ct),
-  };
+function pod(name: string, opts: { hash?: string; policy?: RestartPolicy; containers?: string[]; grace?: number } = {}): WirePodTarget {
+  return podTarget(name, opts);
 }
 
 let nextId = 0;
@@ -61,9 +53,9 @@ describe('plan', () => {
     const db = pod('db-a');
     const steps = plan([], [web, db]);
     expect(steps).toEqual([
-      { type: 'start-container', pod: web, container: web.containers[0] },
-      { type: 'start-container', pod: web, container: web.containers[1] },
-      { type: 'start-container', pod: db, container: db.containers[0] },
+      { type: 'start-container', pod: web, container: web.spec.containers[0] },
+      { type: 'start-container', pod: web, container: web.spec.containers[1] },
+      { type: 'start-container', pod: db, container: db.spec.containers[0] },
     ]);
   });
 
@@ -79,7 +71,7 @@ describe('plan', () => {
     const web = pod('web-a', { hash: 'h2' });
     expect(plan([mc('web-a', 'main', { id: 'a', hash: 'h1' })], [web])).toEqual([
       { type: 'remove-container', id: 'a', name: 'web-a_main', app: 'web', reason: 'template-changed' },
-      { type: 'start-container', pod: web, container: web.containers[0] },
+      { type: 'start-container', pod: web, container: web.spec.containers[0] },
     ]);
   });
 
@@ -172,7 +164,7 @@ describe('plan', () => {
   it('uses the first of repeated pod names and container names in a target', () => {
     const first = pod('web-a', { containers: ['main', 'main'] });
     const second = pod('web-a', { hash: 'other' });
-    expect(plan([], [first, second])).toEqual([{ type: 'start-container', pod: first, container: first.containers[0] }]);
+    expect(plan([], [first, second])).toEqual([{ type: 'start-container', pod: first, container: first.spec.containers[0] }]);
   });
 
   it('does not mutate its inputs', () => {
@@ -198,7 +190,7 @@ describe('plan', () => {
 
 describe('stop grace labels', () => {
   it('records terminationGracePeriodSeconds only when the pod sets it', () => {
-    expect(stopGraceLabels({ ...pod('web-a'), terminationGracePeriodSeconds: 0 })).toEqual({ [STOP_GRACE_LABEL]: '0' });
+    expect(stopGraceLabels(pod('web-a', { grace: 0 }))).toEqual({ [STOP_GRACE_LABEL]: '0' });
     expect(stopGraceLabels(pod('web-a'))).toEqual({});
   });
 

@@ -6,7 +6,8 @@ import { containerStatus } from '../../agent/src/agent/status.js';
 import type { Failure } from '../../agent/src/agent/plan/steps.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ContainerProbes, Probe, ProbeHandler } from '../../src/core/model.js';
-import type { ContainerStatus, PodTarget } from '../../src/core/wire-types.js';
+import type { ContainerStatus } from '../../src/core/wire-types.js';
+import { container, podTarget, type Container, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
 
 const EXEC: ProbeHandler = { exec: { command: ['test', '-f', '/tmp/healthy'] } };
 const HTTP: ProbeHandler = { httpGet: { path: '/ready', port: 8080 } };
@@ -16,16 +17,17 @@ function probe(handler: ProbeHandler, timing: Partial<Omit<Probe, keyof ProbeHan
   return { ...handler, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1, ...timing } as Probe;
 }
 
-function pod(probes?: ContainerProbes, extra: Partial<PodTarget> = {}): PodTarget {
-  return {
-    name: 'web-a',
-    app: 'web',
-    templateHash: 'h1',
-    restartPolicy: 'Always',
-    hostNetwork: false,
-    containers: [{ name: 'main', image: 'reg.lan/app:1', env: [], resources: {}, ...(probes ? { probes } : {}) }],
-    ...extra,
-  };
+/** The probes as a Container carries them (livenessProbe, readinessProbe, startupProbe). */
+function probeFields(probes: ContainerProbes | undefined): Partial<Container> {
+  const out: Partial<Container> = {};
+  if (probes?.liveness) out.livenessProbe = probes.liveness as Container['livenessProbe'];
+  if (probes?.readiness) out.readinessProbe = probes.readiness;
+  if (probes?.startup) out.startupProbe = probes.startup as Container['startupProbe'];
+  return out;
+}
+
+function pod(probes?: ContainerProbes, extra: PodDesc = {}): WirePodTarget {
+  return podTarget('web-a', { containers: [container('main', { image: 'reg.lan/app:1', ...probeFields(probes) })], ...extra });
 }
 
 function setup() {
@@ -88,7 +90,7 @@ describe('probes', () => {
 
   it('restarts a container after failureThreshold consecutive liveness failures, counting a restart', async () => {
     const t = setup();
-    await t.reconciler.setTarget({ revision: 1, pods: [pod({ liveness: probe(EXEC) }, { terminationGracePeriodSeconds: 5 })] });
+    await t.reconciler.setTarget({ revision: 1, pods: [pod({ liveness: probe(EXEC) }, { grace: 5 })] });
     await t.settle();
     const [first] = await t.runtime.list();
     await t.tick(25);

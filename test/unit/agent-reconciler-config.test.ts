@@ -3,24 +3,18 @@ import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler } from '../../agent/src/agent/reconciler.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container, podTarget, type WirePodTarget } from '../support/pod-target.js';
 
-function pod(name: string, secret?: string): PodTarget {
-  return {
-    name,
+function pod(name: string, secret?: string): WirePodTarget {
+  return podTarget(name, {
     app: name,
-    templateHash: 'h1',
-    restartPolicy: 'Always',
-    hostNetwork: false,
     containers: [
-      {
-        name: 'main',
+      container('main', {
         image: secret ? 'reg.lan/uses-secret:1' : 'reg.lan/app:1',
-        env: secret ? [{ name: 'TOKEN', value: '', valueFrom: { secretKeyRef: { name: secret, key: 'token' } } }] : [],
-        resources: {},
-      },
+        ...(secret ? { env: [{ name: 'TOKEN', value: '', valueFrom: { secretKeyRef: { name: secret, key: 'token' } } }] } : {}),
+      }),
     ],
-  };
+  });
 }
 
 describe('Reconciler and config changes', () => {

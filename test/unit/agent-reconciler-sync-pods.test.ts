@@ -4,14 +4,15 @@ import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import { Reconciler } from '../../agent/src/agent/reconciler.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
-const pod = (name: string): PodTarget => ({ name, app: 'app', templateHash: 'h1', restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'main', image: 'reg.lan/app:1', env: [], resources: {} }] });
+const pod = (name: string): WirePodTarget => podTarget(name, { app: 'app', containers: [podContainer('main', { image: 'reg.lan/app:1' })] });
 
 /** A MemoryRuntime that records the pod clean-ups the reconciler asks for. */
 class SyncingRuntime extends MemoryRuntime {
   readonly synced: { target: string[]; current: string[] }[] = [];
-  async syncPods(target: readonly PodTarget[], current: readonly ManagedContainer[]): Promise<void> {
+  async syncPods(target: readonly WirePodTarget[], current: readonly ManagedContainer[]): Promise<void> {
     this.synced.push({ target: target.map((p) => p.name), current: current.map((c) => c.name) });
   }
 }

@@ -3,10 +3,11 @@ import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime, type MemoryBehaviour } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container, podTarget, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
-function pod(name: string, image = 'reg.lan/app:1', policy: PodTarget['restartPolicy'] = 'Always'): PodTarget {
-  return { name, app: 'app', templateHash: 'h1', restartPolicy: policy, hostNetwork: false, containers: [{ name: 'main', image, env: [], resources: {} }] };
+function pod(name: string, image = 'reg.lan/app:1', policy: RestartPolicy = 'Always'): WirePodTarget {
+  return podTarget(name, { app: 'app', policy, containers: [container('main', { image })] });
 }
 
 function setup(behaviour?: () => MemoryBehaviour) {
@@ -49,7 +50,7 @@ describe('Reconciler', () => {
 
   it("removes a deleted pod's container with the pod's terminationGracePeriodSeconds", async () => {
     const { runtime, reconciler } = setup();
-    await reconciler.setTarget({ revision: 1, pods: [{ ...pod('web-a'), terminationGracePeriodSeconds: 12 }] });
+    await reconciler.setTarget({ revision: 1, pods: [podTarget('web-a', { app: 'app', grace: 12, containers: [container('main', { image: 'reg.lan/app:1' })] })] });
     const [c] = await runtime.list();
     await reconciler.setTarget({ revision: 2, pods: [] });
     expect(runtime.stops).toEqual([{ id: c?.id, graceSeconds: 12 }]);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { chunkLines, serveLogs } from '../../agent/src/agent/rpc-logs.js';
-import type { LogsRpcRequest, PodTarget, RpcResponse } from '../../src/core/wire-types.js';
+import type { LogsRpcRequest, RpcResponse } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
 const line = (text: string) => ({ time: '2025-01-01T00:00:00Z', stream: 'stdout' as const, text, container: 'main' });
 
@@ -15,10 +17,7 @@ describe('chunkLines', () => {
 });
 
 describe('serveLogs', () => {
-  const pod: PodTarget = {
-    name: 'web-a', app: 'web', templateHash: 'h', restartPolicy: 'Always', hostNetwork: false,
-    containers: ['app', 'side'].map((name) => ({ name, image: 'img:1', env: [], resources: {} })),
-  };
+  const pod: WirePodTarget = podTarget('web-a', { hash: 'h', containers: ['app', 'side'].map((name) => podContainer(name, { image: 'img:1' })) });
   const req = (params: LogsRpcRequest['params']): LogsRpcRequest => ({ schema: 1, id: 'r', method: 'logs', params });
 
   async function serve(runtime: MemoryRuntime, params: LogsRpcRequest['params']): Promise<RpcResponse[]> {
@@ -30,7 +29,7 @@ describe('serveLogs', () => {
   it("interleaves a pod's containers by time, or serves one container", async () => {
     const clock = new ManualClock(0);
     const runtime = new MemoryRuntime({ now: () => clock.now() });
-    for (const c of pod.containers) await runtime.start(pod, c);
+    for (const c of pod.spec.containers) await runtime.start(pod, c);
     for (const [i, c] of ['app', 'side', 'app', 'side'].entries()) {
       clock.advance(1000);
       runtime.appendLog(`web-a_${c}`, `${c} ${i}`);
@@ -48,10 +47,10 @@ describe('serveLogs', () => {
   it("serves a Job's or CronJob's newest run for the pod, never another pod's", async () => {
     const clock = new ManualClock(0);
     const runtime = new MemoryRuntime({ now: () => clock.now() });
-    const run = (name: string): PodTarget => ({ ...pod, name, containers: [pod.containers[0]!] });
+    const run = (name: string): WirePodTarget => ({ ...pod, name, spec: { ...pod.spec, containers: [pod.spec.containers[0]!] } });
     for (const [name, text] of [['tick-a-1767225600', 'old run'], ['tick-a-1767225660', 'new run'], ['tick-ab-1', 'other pod'], ['tick-a-x', 'not a run']] as const) {
       clock.advance(1000);
-      await runtime.start(run(name), pod.containers[0]!);
+      await runtime.start(run(name), pod.spec.containers[0]!);
       runtime.appendLog(`${name}_app`, text);
       runtime.exit(`${name}_app`, 0);
     }
@@ -60,7 +59,7 @@ describe('serveLogs', () => {
 
   it('answers an empty log with one done chunk, and unknown pods or containers with NOT_FOUND', async () => {
     const runtime = new MemoryRuntime();
-    await runtime.start(pod, pod.containers[0]!);
+    await runtime.start(pod, pod.spec.containers[0]!);
     expect(await serve(runtime, { pod: 'web-a' })).toEqual([{ schema: 1, id: 'r', seq: 0, done: true, lines: [] }]);
     expect((await serve(runtime, { pod: 'web-a', container: 'nope' }))[0]).toMatchObject({ done: true, error: { code: 'NOT_FOUND', message: 'pod web-a has no container nope on this node' } });
   });
@@ -75,7 +74,7 @@ describe('serveLogs', () => {
 
   it('ends a follow with a done chunk when the agent stops', async () => {
     const runtime = new MemoryRuntime();
-    await runtime.start(pod, pod.containers[0]!);
+    await runtime.start(pod, pod.spec.containers[0]!);
     runtime.appendLog('web-a_app', 'one');
     const stop = new AbortController();
     const out: RpcResponse[] = [];

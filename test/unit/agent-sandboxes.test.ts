@@ -5,18 +5,23 @@ import type { ManagedContainer, PodSandbox } from '../../agent/src/agent/node-ru
 import { renderPodHosts } from '../../agent/src/agent/pod-hosts.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { planSandboxes } from '../../agent/src/agent/plan/sandboxes.js';
-import { checkHostPortsFree, sandboxNetworkKey } from '../../agent/src/runtime/sandbox-model.js';
+import { checkHostPortsFree as checkRequest, sandboxNetworkKey as requestKey } from '../../agent/src/runtime/sandbox-model.js';
+import { sandboxRequestOf } from '../../agent/src/agent/plan/pod-fields.js';
 import { ErrorCode, GroveError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ContainerPort } from '../../src/core/model.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
 
-function pod(name: string, over: Partial<PodTarget> = {}, ports?: ContainerPort[]): PodTarget {
-  return { name, app: name.split('-')[0]!, templateHash: 'h1', restartPolicy: 'Always', hostNetwork: false, containers: [{ name: 'main', image: 'reg.lan/app:1', env: [], resources: {}, ...(ports ? { ports } : {}) }], ...over };
+function pod(name: string, d: PodDesc = {}, ports?: ContainerPort[]): WirePodTarget {
+  return podTarget(name, { containers: [podContainer('main', { image: 'reg.lan/app:1', ...(ports ? { ports } : {}) })], ...d });
 }
 
-function sandbox(p: PodTarget, over: Partial<PodSandbox> = {}): PodSandbox {
-  return { pod: p.name, app: p.app, networkKey: sandboxNetworkKey(p), hostNetwork: p.hostNetwork, ports: [], ready: true, createdAt: '2026-01-01T00:00:00.000Z', ...over };
+const sandboxNetworkKey = (p: WirePodTarget): string => requestKey(sandboxRequestOf(p));
+const checkHostPortsFree = (p: WirePodTarget, sandboxes: PodSandbox[]): void => checkRequest(sandboxRequestOf(p), sandboxes);
+
+function sandbox(p: WirePodTarget, over: Partial<PodSandbox> = {}): PodSandbox {
+  const req = sandboxRequestOf(p);
+  return { pod: req.pod, app: req.app, networkKey: requestKey(req), hostNetwork: req.hostNetwork, ports: [], ready: true, createdAt: '2026-01-01T00:00:00.000Z', ...over };
 }
 
 function container(podName: string, state: ManagedContainer['state']): ManagedContainer {
@@ -37,7 +42,7 @@ const web80 = [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' as const }];
 describe('sandbox planner', () => {
   it('creates a sandbox for every desired pod (init containers join it: it is keyed by pod)', () => {
     const a = pod('web-a');
-    const b = pod('db-a', { initContainers: [{ name: 'init', image: 'i', env: [], resources: {} }] });
+    const b = pod('db-a', { inits: [podContainer('init', { image: 'i' })] });
     expect(planSandboxes([], [], [a, b])).toEqual([{ type: 'create-sandbox', pod: a }, { type: 'create-sandbox', pod: b }]);
     expect(planSandboxes([sandbox(a), sandbox(b)], [], [a, b])).toEqual([]);
   });

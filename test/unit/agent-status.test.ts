@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import type { ContainerWork, Failure } from '../../agent/src/agent/plan/steps.js';
 import { deepEqual, deriveStatus } from '../../agent/src/agent/status.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container, podTarget, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
-function pod(name: string, containers: string[] = ['main'], policy: PodTarget['restartPolicy'] = 'Always', hash = 'h1'): PodTarget {
-  return { name, app: 'app', templateHash: hash, restartPolicy: policy, hostNetwork: false, containers: containers.map((c) => ({ name: c, image: 'img:1', env: [], resources: {} })) };
+function pod(name: string, containers: string[] = ['main'], policy: RestartPolicy = 'Always', hash = 'h1'): WirePodTarget {
+  return podTarget(name, { app: 'app', hash, policy, containers: containers.map((c) => container(c, { image: 'img:1' })) });
 }
 
 function mc(p: string, c: string, state: ManagedContainer['state'], extra: Partial<ManagedContainer> = {}): ManagedContainer {
@@ -34,7 +35,7 @@ describe('deriveStatus', () => {
   it('reports a pod with nothing started yet as Pending / ContainerCreating', () => {
     expect(deriveStatus([pod('web-a')], [], none)).toEqual([
       {
-        name: 'web-a', app: 'app', templateHash: 'h1', phase: 'Pending', ready: false, restarts: 0,
+        name: 'web-a', namespace: 'default', uid: 'uid-web-a', app: 'app', templateHash: 'h1', phase: 'Pending', ready: false, restarts: 0,
         containers: [{ name: 'main', state: 'waiting', reason: 'ContainerCreating', oomKilled: false, restarts: 0 }],
       },
     ]);

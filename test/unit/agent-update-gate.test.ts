@@ -3,13 +3,15 @@ import type { ManagedContainer } from '../../agent/src/agent/node-runtime.js';
 import { planContainers as plan, type ContainerStep as Step } from '../../agent/src/agent/plan/containers.js';
 import type { Hold } from '../../agent/src/agent/plan/steps.js';
 import { gateSteps, type GateInput } from '../../agent/src/agent/plan/update-gate.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
 const T = (iso: string): number => Date.parse(iso);
-const NIGHTLY = { window: { schedule: '0 2 * * *', durationSeconds: 7200, timeZone: 'UTC' } };
+const NIGHTLY = { 'grove.io/update-window': '0 2 * * *', 'grove.io/update-window-duration': '2h', 'grove.io/update-window-timezone': 'UTC' };
 
-function pod(name: string, hash: string, update?: PodTarget['update'], app = 'web'): PodTarget {
-  return { name, app, templateHash: hash, restartPolicy: 'Always', hostNetwork: false, ...(update ? { update } : {}), containers: [{ name: 'main', image: `img:${hash}`, env: [], resources: {} }] };
+/** `update`: the pod's grove.io/update-* annotations. */
+function pod(name: string, hash: string, update?: Record<string, string>, app = 'web'): WirePodTarget {
+  return podTarget(name, { app, hash, ...(update ? { annotations: update } : {}), containers: [podContainer('main', { image: `img:${hash}` })] });
 }
 
 let n = 0;
@@ -26,7 +28,7 @@ function running(podName: string, hash: string, state: ManagedContainer['state']
   };
 }
 
-function gate(current: ManagedContainer[], target: PodTarget[], now: number, extra: Partial<GateInput> = {}) {
+function gate(current: ManagedContainer[], target: WirePodTarget[], now: number, extra: Partial<GateInput> = {}) {
   const steps = plan(current, target);
   return { steps, ...gateSteps({ steps, current, target, now, lockedApps: new Set(), holds: new Map(), defaultLockMaxSeconds: 3600, ...extra }) };
 }
@@ -155,16 +157,16 @@ describe('update lock', () => {
   it('goes ahead when the maximum has passed, though the lock is still held', () => {
     const old = running('web-old', 'h1');
     const holds = new Map<string, Hold>([['web', { reason: 'update-lock', since: noon - 600_000 }]]);
-    const r = gate([old], [pod('web-new', 'h2', { lockMaxSeconds: 600 })], noon, { holds, lockedApps: new Set(['web']) });
+    const r = gate([old], [pod('web-new', 'h2', { 'grove.io/update-lock-max': '600s' })], noon, { holds, lockedApps: new Set(['web']) });
     expect(short(r.run)).toEqual([`remove ${old.id}`, 'start web-new']);
     expect(r.deferred).toEqual([]);
-    const almost = gate([old], [pod('web-new', 'h2', { lockMaxSeconds: 601 })], noon, { holds, lockedApps: new Set(['web']) });
+    const almost = gate([old], [pod('web-new', 'h2', { 'grove.io/update-lock-max': '601s' })], noon, { holds, lockedApps: new Set(['web']) });
     expect(almost.run).toEqual([]);
   });
 
   it('is ignored with lockMaxSeconds 0, and never holds starts of a first install or a crashed container', () => {
     const old = running('web-old', 'h1');
-    expect(short(gate([old], [pod('web-new', 'h2', { lockMaxSeconds: 0 })], noon, { lockedApps: new Set(['web']) }).run)).toEqual([`remove ${old.id}`, 'start web-new']);
+    expect(short(gate([old], [pod('web-new', 'h2', { 'grove.io/update-lock-max': '0' })], noon, { lockedApps: new Set(['web']) }).run)).toEqual([`remove ${old.id}`, 'start web-new']);
     expect(short(gate([], [pod('web-a', 'h1')], noon, { lockedApps: new Set(['web']) }).run)).toEqual(['start web-a']);
     const crashed = running('web-a', 'h1', 'exited');
     expect(short(gate([crashed], [pod('web-a', 'h1')], noon, { lockedApps: new Set(['web']) }).run)).toEqual(['restart web-a']);

@@ -4,10 +4,12 @@ import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
 import { Reconciler, type StatusReport } from '../../agent/src/agent/reconciler.js';
 import { MemoryUpdateLocks } from '../../agent/src/agent/update-locks.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { PodTarget } from '../../src/core/wire-types.js';
+import { container, podTarget, type PodDesc, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
-function pod(name: string, app: string, hash: string, update?: PodTarget['update']): PodTarget {
-  return { name, app, templateHash: hash, restartPolicy: 'Always', hostNetwork: false, ...(update ? { update } : {}), containers: [{ name: 'main', image: `img:${hash}`, env: [], resources: {} }] };
+/** `update`: the pod's grove.io/update-* annotations. */
+function pod(name: string, app: string, hash: string, update?: Record<string, string>): WirePodTarget {
+  return podTarget(name, { app, hash, ...(update ? { annotations: update } : {}), containers: [container('main', { image: `img:${hash}` })] });
 }
 
 /** A runtime whose stop() of chosen containers hangs until released (a long grace). */
@@ -44,7 +46,7 @@ const images = async (runtime: MemoryRuntime) => (await runtime.list()).map((c) 
 describe('Reconciler: update windows and locks', () => {
   it('defers an update until its window opens, reports it, then applies it on time', async () => {
     const { clock, runtime, reconciler, reports } = setup(Date.parse('2026-03-10T01:59:00Z'));
-    const window = { window: { schedule: '0 2 * * *', durationSeconds: 600, timeZone: 'UTC' } };
+    const window = { 'grove.io/update-window': '0 2 * * *', 'grove.io/update-window-duration': '600s', 'grove.io/update-window-timezone': 'UTC' };
     await reconciler.setTarget({ revision: 1, pods: [pod('web-a', 'web', 'h1', window)] });
     await reconciler.setTarget({ revision: 2, pods: [pod('web-b', 'web', 'h2', window)] });
     expect(await images(runtime)).toEqual(['web-a_main@img:h1']);
@@ -86,9 +88,9 @@ describe('Reconciler: update windows and locks', () => {
 
   it('gives up waiting for a lock at its maximum', async () => {
     const { clock, runtime, locks, reconciler } = setup();
-    await reconciler.setTarget({ revision: 1, pods: [pod('web-a', 'web', 'h1', { lockMaxSeconds: 30 })] });
+    await reconciler.setTarget({ revision: 1, pods: [pod('web-a', 'web', 'h1', { 'grove.io/update-lock-max': '30s' })] });
     locks.hold('web');
-    await reconciler.setTarget({ revision: 2, pods: [pod('web-b', 'web', 'h2', { lockMaxSeconds: 30 })] });
+    await reconciler.setTarget({ revision: 2, pods: [pod('web-b', 'web', 'h2', { 'grove.io/update-lock-max': '30s' })] });
     clock.advance(29_000);
     await settle(reconciler);
     expect(await images(runtime)).toEqual(['web-a_main@img:h1']);

@@ -8,7 +8,8 @@ import { resolveEnv, resolveEnvBySource } from '../../agent/src/agent/volumes/co
 import { PodVolumes } from '../../agent/src/agent/volumes/pod-volumes.js';
 import type { TmpfsMounter } from '../../agent/src/runtime/tmpfs.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { ContainerTarget, PodTarget } from '../../src/core/wire-types.js';
+import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
+import type { RestartPolicy } from '../../src/core/objects/pod.js';
 
 let dir = '';
 beforeEach(async () => {
@@ -92,8 +93,8 @@ describe('pod volumes', () => {
       isMounted: async (d) => mounted.has(d),
     };
   }
-  const pod = (volumes: PodTarget['volumes']): PodTarget => ({ name: 'p1', app: 'a', templateHash: 'h', restartPolicy: 'Always', hostNetwork: false, containers: [], volumes });
-  const container = (mounts: ContainerTarget['volumeMounts']): ContainerTarget => ({ name: 'c', image: 'i', env: [], resources: {}, volumeMounts: mounts });
+  const pod = (volumes: WirePodTarget['spec']['volumes']): WirePodTarget => podTarget('p1', { app: 'a', hash: 'h', spec: { volumes } });
+  const container = (mounts: Container['volumeMounts']): Container => podContainer('c', { image: 'i', ...(mounts ? { volumeMounts: mounts } : {}) });
 
   it('undoes everything one failed preparation made (no half-created pod directory)', async () => {
     const tmpfs = fakeTmpfs();

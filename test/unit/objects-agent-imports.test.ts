@@ -27,7 +27,8 @@ describe('what the agent loads', () => {
     const loaded = staticImports('src/cli/roles/agent-run.ts');
     expect(loaded.has('agent/src/agent/sync-client.ts')).toBe(true);
     const generated = [...loaded].filter((f) => f.startsWith('src/core/objects/generated/')).sort();
-    expect(generated).toEqual(['src/core/objects/generated/wire-config.ts', 'src/core/objects/generated/wire-rpc-request.ts']);
+    // The node target (schema 2), config bundles and rpc requests.
+    expect(generated).toEqual(['src/core/objects/generated/wire-config.ts', 'src/core/objects/generated/wire-node-target.ts', 'src/core/objects/generated/wire-rpc-request.ts']);
     // TypeBox schemas and the registry stay out of the agent: only the generated code runs there.
     const schemaModules = [...loaded].filter((f) => /^src\/core\/objects\/(kinds|schemas|validate|pod|workloads|batch|kit|meta|generate)\.ts$/.test(f));
     expect(schemaModules).toEqual([]);

@@ -8,8 +8,9 @@
  */
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
-import { decodeNodeTarget, encodeMessage } from '../../../src/core/wire.js';
-import type { NodeFacts, NodeTarget } from '../../../src/core/wire-types.js';
+import { encodeMessage } from '../../../src/core/wire-codec.js';
+import { decodeAnyNodeTarget, type WireNodeTarget } from '../../../src/core/wire-target.js';
+import type { NodeFacts } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
 import { systemClock, type Clock } from '../../../src/core/clock.js';
 import type { NodeRuntime } from './node-runtime.js';
@@ -164,12 +165,16 @@ export class Agent {
     return this.sync?.appliedRevision() ?? this.reconciler.target()?.revision ?? 0;
   }
 
-  /** The persisted target, re-validated (checksum included) so a damaged store cannot inject pods. */
-  private async loadTarget(): Promise<NodeTarget | undefined> {
+  /**
+   * The persisted target, re-validated (checksum included) so a damaged store cannot inject pods.
+   * A schema-1 target (stored by a 0.1 agent) is converted to schema 2 here, in memory: the
+   * store keeps it until the server's next target replaces it, and nothing it runs restarts.
+   */
+  private async loadTarget(): Promise<WireNodeTarget | undefined> {
     try {
-      const entry = await this.opts.store.get<NodeTarget>(TARGET_KEY);
+      const entry = await this.opts.store.get<WireNodeTarget>(TARGET_KEY);
       if (!entry) return undefined;
-      const target = decodeNodeTarget(encodeMessage(entry.value as object));
+      const target = decodeAnyNodeTarget(encodeMessage(entry.value as object));
       if (target.cluster !== this.opts.cluster || target.node !== this.opts.nodeName) {
         this.log.warn({ cluster: target.cluster, node: target.node }, 'stored target is for another node, ignored');
         return undefined;

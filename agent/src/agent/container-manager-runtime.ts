@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { ConfigRef } from '../../../src/core/config-refs.js';
-import type { ContainerTarget, NodeVolume, PodTarget } from '../../../src/core/wire-types.js';
+import type { NodeVolume } from '../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
+import type { Container } from '../../../src/core/objects/pod-container.js';
 import type { ContainerManager, ContainerView } from '../runtime/container-manager.js';
 import { runCommand } from '../runtime/run-command.js';
 import { followLog, readLogLines } from '../shim/log-reader.js';
@@ -21,6 +23,7 @@ import {
   joinPartials,
   Labels,
   managedLabels,
+  podKeyOf,
   restartsFromLabels,
   stopGraceLabels,
   type ExecOptions,
@@ -38,6 +41,8 @@ import { LOCK_DIR_ENV, LOCK_MOUNT_PATH } from './update-locks.js';
 import type { ConfigSource } from './config-source.js';
 import type { BindMount } from '../runtime/host-access.js';
 import { resolveEnvBySource } from './volumes/config-env.js';
+import { containerRunSpec } from './container-run-spec.js';
+import { envFromOf, envOf, podApp, podKey } from './plan/pod-fields.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
 import type { PodSandboxes } from '../runtime/pod-sandbox.js';
@@ -112,38 +117,34 @@ export class ContainerManagerRuntime implements NodeRuntime {
     return out;
   }
 
-  async start(pod: PodTarget, container: ContainerTarget, options: StartOptions = {}): Promise<ManagedContainer> {
-    const { resources, image } = container;
-    const policy = container.imagePullPolicy ?? 'IfNotPresent';
+  async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
+    const spec = containerRunSpec(pod, container);
+    const { image, pullPolicy: policy } = spec;
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
-    const lockDir = await this.lockDirs?.ensureDir(pod.app);
+    const lockDir = await this.lockDirs?.ensureDir(podApp(pod));
     // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
-    const env = resolveEnvBySource(container.env, container.envFrom, this.config);
+    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config);
     const volumeMounts = await this.volumeMounts(pod, container);
     // The reconciler starts a pod's containers only once its sandbox is ready (the plan's sandbox steps).
-    const sandbox = await this.sandboxes?.joinSpec(pod.name);
+    const sandbox = await this.sandboxes?.joinSpec(podKey(pod));
     const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts];
     let view: ContainerView;
     try {
       view = await this.containers.run({
         image,
-        name: containerName(pod.name, container.name),
-        ...(container.command?.length ? { entrypoint: container.command } : {}),
-        ...(container.args?.length ? { args: container.args } : {}),
+        name: containerName(pod, container.name),
+        ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}),
+        ...(spec.args ? { args: spec.args } : {}),
         env: [...env.plain, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
         ...(env.secret.length ? { secretEnv: env.secret } : {}),
-        ...(container.workingDir ? { workingDir: container.workingDir } : {}),
-        limits: {
-          ...(resources.memoryBytes !== undefined ? { memoryBytes: resources.memoryBytes } : {}),
-          ...(resources.cpus !== undefined ? { cpus: resources.cpus } : {}),
-          ...(resources.pidsLimit !== undefined ? { pidsLimit: resources.pidsLimit } : {}),
-        },
-        hostNetwork: pod.hostNetwork,
+        ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+        limits: spec.limits,
+        hostNetwork: spec.hostNetwork,
         ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
-        ...(pod.devices?.length ? { devices: pod.devices } : {}),
-        ...(pod.supplementalGroups?.length ? { groupAdd: pod.supplementalGroups } : {}),
-        ...(container.privileged ? { privileged: true } : {}),
-        ...(container.seccompProfile ? { seccompProfile: { ...container.seccompProfile } } : {}),
+        ...(spec.devices ? { devices: spec.devices } : {}),
+        ...(spec.groupAdd ? { groupAdd: spec.groupAdd } : {}),
+        ...(spec.privileged ? { privileged: true } : {}),
+        ...(spec.seccompProfile ? { seccompProfile: spec.seccompProfile } : {}),
         ...(mounts.length ? { mounts } : {}),
         labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
@@ -170,16 +171,16 @@ export class ContainerManagerRuntime implements NodeRuntime {
     return managed;
   }
 
-  private async volumeMounts(pod: PodTarget, container: ContainerTarget): Promise<BindMount[]> {
+  private async volumeMounts(pod: WirePodTarget, container: Container): Promise<BindMount[]> {
     if (!container.volumeMounts?.length) return [];
     if (!this.volumes) throw new GroveError(ErrorCode.InvalidArgument, `container ${container.name} mounts volumes, and this agent has no volume directory`);
     return this.volumes.mountsFor(pod, container);
   }
 
   /** Removes the volume directories of pods with neither a target nor a container left. */
-  async syncPods(target: readonly PodTarget[], current: readonly ManagedContainer[]): Promise<void> {
+  async syncPods(target: readonly WirePodTarget[], current: readonly ManagedContainer[]): Promise<void> {
     if (!this.volumes) return;
-    const keep = new Set([...target.map((p) => p.name), ...current.map((c) => c.labels[Labels.pod])]);
+    const keep = new Set([...target.map(podKey), ...current.map(podKeyOf)]);
     await this.volumes.sync(keep, target);
   }
 
@@ -203,7 +204,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
   }
 
   /** 'ok', 'skipped' (no puller wired), or the pull's error for start() to fall back from. */
-  private async pullAlways(pod: PodTarget, container: ContainerTarget): Promise<'ok' | 'skipped' | { error: unknown }> {
+  private async pullAlways(pod: WirePodTarget, container: Container): Promise<'ok' | 'skipped' | { error: unknown }> {
     if (!this.images) {
       if (!this.warnedNoPuller) {
         this.warnedNoPuller = true;

@@ -5,14 +5,16 @@
  * failed for good (restartPolicy Never) fails the pod. The CLI turns this into Kubernetes'
  * Init:N/M, Init:Error, Init:CrashLoopBackOff and PodInitializing (src/cli/verbs/client/views.ts).
  */
-import type { ContainerStatus, PodPhase, PodTarget } from '../../../src/core/wire-types.js';
+import type { ContainerStatus, PodPhase } from '../../../src/core/wire-types.js';
+import type { RestartPolicy } from '../../../src/core/model.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import { initProgress, type InitProgress, type RecordOf } from './plan/init-order.js';
 import { initContainersOf, podVariant, restartPolicyOf } from './plan/pod-fields.js';
 import type { Failure } from './plan/steps.js';
 
 export const POD_INITIALIZING = 'PodInitializing';
 
-export type ContainerStatusOf = (pod: PodTarget, name: string, failure: Failure | undefined) => ContainerStatus;
+export type ContainerStatusOf = (pod: WirePodTarget, name: string, failure: Failure | undefined) => ContainerStatus;
 
 export interface InitView {
   progress: InitProgress;
@@ -20,13 +22,13 @@ export interface InitView {
 }
 
 /** Init containers restart like OnFailure under Always (as in Kubernetes): one that exited 0 is done. */
-export function initRestartPolicy(pod: PodTarget): PodTarget['restartPolicy'] {
+export function initRestartPolicy(pod: WirePodTarget): RestartPolicy {
   const policy = restartPolicyOf(pod);
   return policy === 'Always' ? 'OnFailure' : policy;
 }
 
 /** Undefined for a pod without init containers (its status stays as it was). */
-export function initView(pod: PodTarget, recordOf: RecordOf, failureOf: (name: string) => Failure | undefined, statusOf: ContainerStatusOf): InitView | undefined {
+export function initView(pod: WirePodTarget, recordOf: RecordOf, failureOf: (name: string) => Failure | undefined, statusOf: ContainerStatusOf): InitView | undefined {
   const inits = initContainersOf(pod);
   if (inits.length === 0) return undefined;
   const asInit = podVariant(pod, pod.name, { restartPolicy: initRestartPolicy(pod) });

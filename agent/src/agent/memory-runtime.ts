@@ -4,7 +4,8 @@
  * it logs and which images fail to pull.
  */
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
-import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
+import type { Container } from '../../../src/core/objects/pod-container.js';
 import {
   containerName,
   isManaged,
@@ -35,7 +36,7 @@ export interface MemoryBehaviour {
 export interface MemoryRuntimeOptions {
   /** Milliseconds since the epoch (default Date.now); a ManualClock's now() fits. */
   now?: () => number;
-  behaviour?: (pod: PodTarget, container: ContainerTarget) => MemoryBehaviour;
+  behaviour?: (pod: WirePodTarget, container: Container) => MemoryBehaviour;
 }
 
 /** How a container answers a probe: true = healthy. Gets the exec argv or the network check. */
@@ -50,7 +51,7 @@ interface MemoryContainer {
 
 export class MemoryRuntime implements NodeRuntime {
   private readonly now: () => number;
-  private readonly behaviour: (pod: PodTarget, container: ContainerTarget) => MemoryBehaviour;
+  private readonly behaviour: (pod: WirePodTarget, container: Container) => MemoryBehaviour;
   private readonly containers = new Map<string, MemoryContainer>();
   private readonly imageErrors = new Map<string, Error>();
   private readonly nextStartErrors: Error[] = [];
@@ -76,8 +77,8 @@ export class MemoryRuntime implements NodeRuntime {
     return [...this.containers.values()].map((c) => copy(c.view));
   }
 
-  async start(pod: PodTarget, container: ContainerTarget, options: StartOptions = {}): Promise<ManagedContainer> {
-    const name = containerName(pod.name, container.name);
+  async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
+    const name = containerName(pod, container.name);
     this.calls.push(`start ${name}`);
     const imageError = this.imageErrors.get(container.image);
     if (imageError) throw imageError;

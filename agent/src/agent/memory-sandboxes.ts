@@ -3,9 +3,8 @@
  * a fake 10.42.0.0/16 bridge, hostPort clashes fail as on a real node, and tests can make the
  * next create fail or break a sandbox (as a reboot does).
  */
-import type { PodTarget } from '../../../src/core/wire-types.js';
 import type { PodSandbox, SandboxOps } from './node-runtime.js';
-import { checkHostPortsFree, podPortMappings, sandboxNetworkKey } from '../runtime/sandbox-model.js';
+import { checkHostPortsFree, sandboxNetworkKey, type SandboxRequest } from '../runtime/sandbox-model.js';
 
 export class MemorySandboxes implements SandboxOps {
   private readonly byPod = new Map<string, PodSandbox>();
@@ -22,24 +21,24 @@ export class MemorySandboxes implements SandboxOps {
     return [...this.byPod.values()].map((s) => ({ ...s, ports: s.ports.map((p) => ({ ...p })) }));
   }
 
-  async create(pod: PodTarget): Promise<PodSandbox> {
-    this.calls.push(`create ${pod.name}`);
+  async create(req: SandboxRequest): Promise<PodSandbox> {
+    this.calls.push(`create ${req.pod}`);
     const next = this.nextErrors.shift();
     if (next) throw next;
-    this.byPod.delete(pod.name);
-    checkHostPortsFree(pod, [...this.byPod.values()]);
+    this.byPod.delete(req.pod);
+    checkHostPortsFree(req, [...this.byPod.values()]);
     this.seq += 1;
     const sandbox: PodSandbox = {
-      pod: pod.name,
-      app: pod.app,
-      networkKey: sandboxNetworkKey(pod),
-      hostNetwork: pod.hostNetwork,
-      ports: podPortMappings(pod).map(({ containerPort: _c, ...p }) => p),
-      ...(pod.hostNetwork ? {} : { ip: `10.42.${Math.floor((this.seq + 1) / 256)}.${(this.seq + 1) % 256}`, gateway: '10.42.0.1' }),
+      pod: req.pod,
+      app: req.app,
+      networkKey: sandboxNetworkKey(req),
+      hostNetwork: req.hostNetwork,
+      ports: req.ports.map(({ containerPort: _c, ...p }) => p),
+      ...(req.hostNetwork ? {} : { ip: `10.42.${Math.floor((this.seq + 1) / 256)}.${(this.seq + 1) % 256}`, gateway: '10.42.0.1' }),
       ready: true,
       createdAt: new Date(this.now()).toISOString(),
     };
-    this.byPod.set(pod.name, sandbox);
+    this.byPod.set(req.pod, sandbox);
     return { ...sandbox };
   }
 

@@ -5,8 +5,11 @@
  * hollow nodes of scale tests). test/contract/node-runtime.contract.ts runs against both.
  */
 import type { ConfigRef } from '../../../src/core/config-refs.js';
-import type { ContainerTarget, NodeVolume, PodTarget } from '../../../src/core/wire-types.js';
+import type { NodeVolume } from '../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
+import type { Container } from '../../../src/core/objects/pod-container.js';
 import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
+import { DEFAULT_NAMESPACE, graceSecondsOf, inNamespace, podKey } from './plan/pod-fields.js';
 import type { PodSandbox, SandboxOps } from '../runtime/sandbox-model.js';
 
 export type { NetworkCheck, ProbeOutcome } from './probe-net.js';
@@ -21,6 +24,8 @@ export const Labels = {
   templateHash: 'grove.template-hash',
   /** How many times this pod container was restarted before this instance (survives agent restarts). */
   restarts: 'grove.restarts',
+  /** The pod's namespace; absent = default (0.1's containers, and every pod of `default`, which keep 0.1's labels). */
+  namespace: 'grove.namespace',
 } as const;
 
 export const MANAGED_BY_AGENT = 'agent';
@@ -99,8 +104,8 @@ export interface NodeRuntime {
   readonly sandboxes?: SandboxOps;
   /** Only containers carrying grove.managed=agent, in creation order. */
   list(): Promise<ManagedContainer[]>;
-  /** Creates and starts `<pod>_<container>`, pulling the image if it is missing. */
-  start(pod: PodTarget, container: ContainerTarget, options?: StartOptions): Promise<ManagedContainer>;
+  /** Creates and starts containerName(pod, container), pulling the image if it is missing. */
+  start(pod: WirePodTarget, container: Container, options?: StartOptions): Promise<ManagedContainer>;
   /** SIGTERM, then SIGKILL after graceSeconds; a container that is not running is left as is. */
   stop(id: string, graceSeconds: number): Promise<void>;
   /** Removes a container (killing it if it still runs) and everything it left on disk. */
@@ -111,7 +116,7 @@ export interface NodeRuntime {
   /** A tcpSocket / httpGet check as seen from the container's network (probes). */
   probeNetwork(id: string, check: NetworkCheck, options: NetworkProbeOptions): Promise<ProbeOutcome>;
   /** After each reconcile: drop node state (volume directories) of pods with no target and no container left. */
-  syncPods?(target: readonly PodTarget[], current: readonly ManagedContainer[]): Promise<void>;
+  syncPods?(target: readonly WirePodTarget[], current: readonly ManagedContainer[]): Promise<void>;
   /** ConfigMaps/Secrets changed: rewrites the pods' projected files of them, in place. */
   refreshConfig?(changed: readonly ConfigRef[]): Promise<void>;
   /** The node's named volumes (grove volume ls); absent on runtimes that keep none. */
@@ -120,20 +125,31 @@ export interface NodeRuntime {
   removeVolume?(name: string): Promise<void>;
 }
 
-export function containerName(pod: string, container: string): string {
-  return `${pod}_${container}`;
+/** `<pod key>_<container>`: 0.1's `<pod>_<container>` in the default namespace, `<namespace>_<pod>_<container>` elsewhere. */
+export function containerName(pod: WirePodTarget, container: string): string {
+  return `${podKey(pod)}_${container}`;
 }
 
-export function managedLabels(pod: PodTarget, container: ContainerTarget, restarts = 0): Record<string, string> {
+export function managedLabels(pod: WirePodTarget, container: Container, restarts = 0): Record<string, string> {
   return {
     [Labels.managed]: MANAGED_BY_AGENT,
     [Labels.pod]: pod.name,
-    [Labels.app]: pod.app,
+    [Labels.app]: pod.owner?.name ?? pod.name,
     [Labels.container]: container.name,
     [Labels.templateHash]: pod.templateHash,
+    ...(pod.namespace !== DEFAULT_NAMESPACE ? { [Labels.namespace]: pod.namespace } : {}),
     ...(restarts > 0 ? { [Labels.restarts]: String(restarts) } : {}),
   };
 }
+
+/** The namespace of a container's pod (its label; default when it has none). */
+export const namespaceOfContainer = (c: ManagedContainer): string => c.labels[Labels.namespace] ?? DEFAULT_NAMESPACE;
+
+/** The key of a container's pod on the node (podKey of its target). */
+export const podKeyOf = (c: ManagedContainer): string => inNamespace(namespaceOfContainer(c), c.labels[Labels.pod]);
+
+/** The workload of a container's pod, as podApp names it. */
+export const appOf = (c: ManagedContainer): string => inNamespace(namespaceOfContainer(c), c.labels[Labels.app]);
 
 /**
  * Records the pod's terminationGracePeriodSeconds on each container the agent creates. Removals
@@ -144,8 +160,8 @@ export function managedLabels(pod: PodTarget, container: ContainerTarget, restar
 export const STOP_GRACE_LABEL = 'grove.stop-grace-seconds';
 const MAX_GRACE_SECONDS = 3600;
 
-export function stopGraceLabels(pod: PodTarget): Record<string, string> {
-  const g = pod.terminationGracePeriodSeconds;
+export function stopGraceLabels(pod: WirePodTarget): Record<string, string> {
+  const g = graceSecondsOf(pod);
   return g === undefined ? {} : { [STOP_GRACE_LABEL]: String(g) };
 }
 
@@ -178,13 +194,13 @@ export function restartsFromLabels(labels: Record<string, string>): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
-/** "pod/container": the identity the planner, executor and status share. */
+/** "pod/container" (pod = its key, podKey): the identity the planner, executor and status share. */
 export function podContainerKey(pod: string, container: string): string {
   return `${pod}/${container}`;
 }
 
 export function keyOf(c: ManagedContainer): string {
-  return podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
+  return podContainerKey(podKeyOf(c), c.labels[Labels.container]);
 }
 
 /** Joins CRI partial records into whole lines; an over-long line is cut at maxChars. */

@@ -4,7 +4,7 @@
  * probe results, all as plain data taken at one moment.
  */
 import type { NodeAfter } from './execute/context.js';
-import { Labels, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
+import { appOf, type ManagedContainer, type NodeRuntime } from './node-runtime.js';
 import type { Observation } from './plan/plan.js';
 import type { Prober } from './prober.js';
 import type { UpdateLocks } from './update-locks.js';
@@ -18,7 +18,7 @@ export async function lookAtNode(runtime: NodeRuntime): Promise<NodeAfter> {
 
 /** Apps with a running container on the node: the only ones whose lock can hold anything back. */
 export function appsRunning(containers: readonly ManagedContainer[]): string[] {
-  return [...new Set(containers.filter((c) => c.state === 'running').map((c) => c.labels[Labels.app]))];
+  return [...new Set(containers.filter((c) => c.state === 'running').map((c) => appOf(c)))];
 }
 
 export async function observe(runtime: NodeRuntime, locks: UpdateLocks | undefined, prober: Prober, now: () => number): Promise<Observation> {

@@ -14,9 +14,12 @@
  */
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
-import type { ContainerTarget, Probe, PodTarget } from '../../../src/core/wire-types.js';
+import type { Probe } from '../../../src/core/model.js';
+import { graceSecondsOf, hasProbes, mainContainers, onHostNetwork, podKey, probesOf } from './plan/pod-fields.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
+import type { Container } from '../../../src/core/objects/pod-container.js';
 import type { Clock, TimerHandle } from '../../../src/core/clock.js';
-import { Labels, podContainerKey, type ManagedContainer, type NodeRuntime, type ProbeOutcome } from './node-runtime.js';
+import { keyOf, Labels, podContainerKey, type ManagedContainer, type NodeRuntime, type ProbeOutcome } from './node-runtime.js';
 import { runProbe } from './probe-handlers.js';
 
 export type ProbeKind = 'startup' | 'liveness' | 'readiness';
@@ -51,8 +54,8 @@ interface ProbeState {
 interface Worker {
   id: string;
   key: string;
-  pod: PodTarget;
-  container: ContainerTarget;
+  pod: WirePodTarget;
+  container: Container;
   startedAtMs: number;
   /** The startup probe has succeeded (or there is none): liveness and readiness may run. */
   started: boolean;
@@ -104,13 +107,13 @@ export class Prober implements ProbeView {
    * Brings the workers in line with what runs: one per running container of the target that has
    * probes (and the template it was created from); every other worker is dropped.
    */
-  sync(pods: readonly PodTarget[], current: readonly ManagedContainer[]): void {
+  sync(pods: readonly WirePodTarget[], current: readonly ManagedContainer[]): void {
     if (this.closed) return;
-    const wanted = new Map<string, { pod: PodTarget; container: ContainerTarget }>();
-    for (const pod of pods) for (const c of pod.containers) if (hasProbes(c)) wanted.set(podContainerKey(pod.name, c.name), { pod, container: c });
+    const wanted = new Map<string, { pod: WirePodTarget; container: Container }>();
+    for (const pod of pods) for (const c of mainContainers(pod)) if (hasProbes(c)) wanted.set(podContainerKey(podKey(pod), c.name), { pod, container: c });
     const live = new Set<string>();
     for (const c of current) {
-      const key = podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
+      const key = keyOf(c);
       const want = wanted.get(key);
       if (c.state !== 'running' || !want || c.labels[Labels.templateHash] !== want.pod.templateHash) continue;
       // Being stopped by a probe (a graceful stop takes a while): probing it again would only stop it twice.
@@ -129,8 +132,8 @@ export class Prober implements ProbeView {
     for (const w of this.workers.values()) this.dispose(w);
   }
 
-  private add(c: ManagedContainer, key: string, pod: PodTarget, container: ContainerTarget): void {
-    const probes = container.probes ?? {};
+  private add(c: ManagedContainer, key: string, pod: WirePodTarget, container: Container): void {
+    const probes = probesOf(container);
     const states: ProbeState[] = [];
     for (const kind of ['startup', 'liveness', 'readiness'] as const) {
       const probe = probes[kind];
@@ -178,7 +181,7 @@ export class Prober implements ProbeView {
   private async run(w: Worker, s: ProbeState): Promise<void> {
     let outcome: ProbeOutcome;
     try {
-      outcome = await runProbe(this.runtime, w.id, s.probe, { timeoutMs: s.probe.timeoutSeconds * 1000, hostNetwork: w.pod.hostNetwork });
+      outcome = await runProbe(this.runtime, w.id, s.probe, { timeoutMs: s.probe.timeoutSeconds * 1000, hostNetwork: onHostNetwork(w.pod) });
     } catch (err) {
       // The check could not even run (container gone, runtime broken): a failure, as in Kubernetes.
       outcome = { ok: false, message: errorMessage(err) };
@@ -230,7 +233,7 @@ export class Prober implements ProbeView {
     this.log.warn({ container: w.key, id: w.id.slice(0, 12), reason }, 'probe failed: stopping the container to restart it');
     this.stopped.set(w.id, reason);
     this.dispose(w);
-    const grace = w.pod.terminationGracePeriodSeconds ?? this.stopGraceSeconds;
+    const grace = graceSecondsOf(w.pod) ?? this.stopGraceSeconds;
     this.runtime.stop(w.id, grace).then(
       () => this.onChange(),
       (err: unknown) => {
@@ -239,8 +242,4 @@ export class Prober implements ProbeView {
       },
     );
   }
-}
-
-export function hasProbes(c: ContainerTarget): boolean {
-  return c.probes !== undefined && (c.probes.liveness !== undefined || c.probes.readiness !== undefined || c.probes.startup !== undefined);
 }

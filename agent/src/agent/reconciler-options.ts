@@ -2,7 +2,7 @@
  * What a Reconciler is made from, the state it is given, and the plan settings its options make.
  */
 import type { Logger } from '../../../src/core/logger.js';
-import type { PodTarget } from '../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import type { Clock } from '../../../src/core/clock.js';
 import type { JobRunner } from './jobs/runner.js';
 import type { NodeRuntime } from './node-runtime.js';
@@ -13,7 +13,7 @@ import type { UpdateLocks } from './update-locks.js';
 
 export interface DesiredState {
   revision: number;
-  pods: PodTarget[];
+  pods: WirePodTarget[];
 }
 
 export type TriggerReason = 'start' | 'target' | 'poll' | 'retry' | 'manual' | 'probe' | 'lock' | 'removed' | 'job' | 'init' | 'config';

@@ -4,8 +4,10 @@
  * for (a dependency, an update window or lock), and its Job / CronJob progress folded from its
  * runs. PURE.
  */
-import type { DeferredUpdate, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
+import type { DeferredUpdate, PodStatus } from '../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import type { ManagedContainer } from './node-runtime.js';
+import { statusKey } from './plan/pod-fields.js';
 import { markDependencyWaits } from './plan/depends-on.js';
 import { foldJobs } from './plan/jobs.js';
 import { shownFailure, type PlanMemory } from './plan/memory.js';
@@ -21,9 +23,9 @@ export interface StatusReport {
   deferred?: DeferredUpdate[];
 }
 
-export function statusReport(revision: number, target: readonly PodTarget[], planned: Plan, after: readonly ManagedContainer[], memory: PlanMemory, probes: ProbeView): StatusReport {
+export function statusReport(revision: number, target: readonly WirePodTarget[], planned: Plan, after: readonly ManagedContainer[], memory: PlanMemory, probes: ProbeView): StatusReport {
   const runs = deriveStatus(planned.pods, after, (work) => shownFailure(memory, work), probes).map((s) => {
-    const ip = memory.podIPs.get(s.name);
+    const ip = memory.podIPs.get(statusKey(s));
     return ip ? { ...s, podIP: ip } : s;
   });
   const pods = markDeferred(foldJobs(target, markDependencyWaits(runs, planned.waits), memory.jobs), planned.deferred);

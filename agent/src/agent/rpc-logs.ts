@@ -7,7 +7,7 @@ import { WIRE_SCHEMA, type LogsRpcRequest, type RpcResponse } from '../../../src
 import { errorMessage } from '../../../src/core/errors.js';
 import { WIRE_LIMITS } from '../../../src/core/wire.js';
 import type { Clock } from '../../../src/core/clock.js';
-import { Labels, type ManagedContainer, type NodeRuntime, type RuntimeLogLine } from './node-runtime.js';
+import { Labels, namespaceOfContainer, type ManagedContainer, type NodeRuntime, type RuntimeLogLine } from './node-runtime.js';
 import { pickCurrent } from './plan/containers.js';
 
 export const MAX_CHUNK_LINES = 500;
@@ -41,6 +41,8 @@ function isRunOf(runPod: string, pod: string): boolean {
 function selectContainers(all: ManagedContainer[], params: LogsRpcRequest['params']): ManagedContainer[] {
   const byName = new Map<string, ManagedContainer[]>();
   for (const c of all) {
+    // Absent namespace = any (pod names were unique before namespaces).
+    if (params.namespace !== undefined && namespaceOfContainer(c) !== params.namespace) continue;
     if (c.labels[Labels.pod] !== params.pod && !isRunOf(c.labels[Labels.pod], params.pod)) continue;
     const name = c.labels[Labels.container];
     if (params.container !== undefined && name !== params.container) continue;

@@ -3,10 +3,11 @@
  * records to one PodStatus per desired pod, in target order. Nothing time-dependent goes in, so
  * an unchanged node yields an identical status and the reporter stays quiet between heartbeats.
  */
-import type { ContainerStatus, PodPhase, PodStatus, PodTarget } from '../../../src/core/wire-types.js';
-import { Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
+import type { ContainerStatus, PodPhase, PodStatus } from '../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
+import { keyOf, Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
 import { indexTarget, pickCurrent, shouldRestart } from './plan/containers.js';
-import { mainContainers, podApp, restartPolicyOf } from './plan/pod-fields.js';
+import { mainContainers, podKey, podStatusIdentity, restartPolicyOf } from './plan/pod-fields.js';
 import { containerWork, type ContainerWork, type Failure } from './plan/steps.js';
 import type { ProbeView } from './prober.js';
 import { initView, phaseWithInits, whileInitialising } from './init-status.js';
@@ -22,7 +23,7 @@ export type FailureLookup = (work: ContainerWork) => Failure | undefined;
 const NO_PROBES: ProbeView = { ready: () => undefined, stoppedBecause: () => undefined };
 
 export function containerStatus(
-  pod: PodTarget,
+  pod: WirePodTarget,
   name: string,
   c: ManagedContainer | undefined,
   failure: Failure | undefined,
@@ -75,7 +76,7 @@ export function containerStatus(
  * Pending: something has not started yet (and nothing runs). Running: at least one container
  * runs, or all have ended and some will be restarted. Succeeded / Failed: all ended for good.
  */
-export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhase {
+export function podPhase(pod: WirePodTarget, containers: ContainerStatus[]): PodPhase {
   if (containers.length === 0) return 'Pending';
   if (containers.some((c) => c.state === 'running')) return 'Running';
   if (containers.some((c) => c.state === 'waiting')) return 'Pending';
@@ -83,10 +84,10 @@ export function podPhase(pod: PodTarget, containers: ContainerStatus[]): PodPhas
   return containers.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 
-export function deriveStatus(target: readonly PodTarget[], current: readonly ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
+export function deriveStatus(target: readonly WirePodTarget[], current: readonly ManagedContainer[], failure: FailureLookup, probes: ProbeView = NO_PROBES): PodStatus[] {
   const byKey = new Map<string, ManagedContainer[]>();
   for (const c of current) {
-    const key = podContainerKey(c.labels[Labels.pod], c.labels[Labels.container]);
+    const key = keyOf(c);
     const list = byKey.get(key) ?? [];
     list.push(c);
     byKey.set(key, list);
@@ -94,19 +95,19 @@ export function deriveStatus(target: readonly PodTarget[], current: readonly Man
   const out: PodStatus[] = [];
   for (const pod of indexTarget(target).values()) {
     // Only the instance of this template counts; an old one still being replaced does not.
-    const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(pod.name, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
-    const init = initView(pod, recordOf, (name) => failure(containerWork(pod.name, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
+    const at = podKey(pod);
+    const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(at, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
+    const init = initView(pod, recordOf, (name) => failure(containerWork(at, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
     const containers: ContainerStatus[] = [];
     const seen = new Set<string>();
     for (const ct of mainContainers(pod)) {
       if (seen.has(ct.name)) continue;
       seen.add(ct.name);
-      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(containerWork(pod.name, ct.name)), probes)));
+      containers.push(whileInitialising(init, containerStatus(pod, ct.name, recordOf(ct.name), failure(containerWork(at, ct.name)), probes)));
     }
     const phase = phaseWithInits(init, podPhase(pod, containers));
     out.push({
-      name: pod.name,
-      app: podApp(pod),
+      ...podStatusIdentity(pod),
       templateHash: pod.templateHash,
       phase,
       ready: phase === 'Running' && containers.every((c) => c.state === 'running' && c.ready !== false),

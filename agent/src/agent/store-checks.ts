@@ -4,7 +4,8 @@
  * fails). A quarantined target is harmless: the server's retained target arrives again.
  */
 import { errorMessage } from '../../../src/core/errors.js';
-import { decodeNodeTarget, encodeMessage } from '../../../src/core/wire.js';
+import { encodeMessage } from '../../../src/core/wire-codec.js';
+import { decodeAnyNodeTarget } from '../../../src/core/wire-target.js';
 import type { EntryCheck } from '../../../src/store/quarantine.js';
 import type { StoreEntry } from '../../../src/store/store.js';
 import { JOB_KEY_PREFIX } from './jobs/runner.js';
@@ -14,8 +15,8 @@ export const agentEntryCheck: EntryCheck = (entry: StoreEntry): string | undefin
   const { key, value } = entry;
   if (key === TARGET_KEY) {
     try {
-      // The same check the agent makes on a target from the wire, checksum included.
-      decodeNodeTarget(encodeMessage(value as object));
+      // The same check the agent makes on a target from the wire (schema 1 or 2), checksum included.
+      decodeAnyNodeTarget(encodeMessage(value as object));
     } catch (err) {
       return `not a valid target: ${errorMessage(err)}`;
     }

@@ -20,9 +20,10 @@ import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { topicsFor, type NodeTopics } from '../../../src/core/topics.js';
-import { decodeNodeTarget, encodeMessage } from '../../../src/core/wire.js';
+import { encodeMessage } from '../../../src/core/wire-codec.js';
+import { decodeTargetMessage, type DecodedTarget, type WireNodeTarget } from '../../../src/core/wire-target.js';
 import { decodeRpcRequest } from '../../../src/core/wire-from-server.js';
-import { WIRE_SCHEMA, type NodeFacts, type NodeStatus, type NodeTarget, type Presence, type RpcResponse } from '../../../src/core/wire-types.js';
+import { WIRE_SCHEMA, type NodeFacts, type NodeStatus, type Presence, type RpcResponse } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
 import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 import type { NodeRuntime } from './node-runtime.js';
@@ -57,7 +58,7 @@ export interface SyncClientOptions {
   logger: Logger;
   facts: () => Promise<NodeFacts>;
   /** Called with each newer target after it has been persisted. */
-  onTarget: (target: NodeTarget) => void | Promise<void>;
+  onTarget: (target: WireNodeTarget) => void | Promise<void>;
   /** Each config bundle message (undefined: the config topic is not subscribed). */
   onConfig?: (payload: Buffer) => void | Promise<void>;
   /** Revision already applied (from the store), so the retained copy is not re-applied. */
@@ -243,13 +244,15 @@ export class SyncClient {
       this.log.debug('empty retained target (cleared by the server), ignored');
       return;
     }
-    let target: NodeTarget;
+    let decoded: DecodedTarget;
     try {
-      target = decodeNodeTarget(payload);
+      // Schema 2, or a schema-1 target of a server not upgraded yet, converted to schema 2 (stored as it came).
+      decoded = decodeTargetMessage(payload);
     } catch (err) {
       this.log.warn({ err: errorMessage(err), bytes: payload.length }, 'invalid target dropped');
       return;
     }
+    const { target, stored } = decoded;
     if (target.cluster !== this.opts.cluster || target.node !== this.opts.node) {
       this.log.warn({ cluster: target.cluster, node: target.node }, 'target addressed to another node dropped');
       return;
@@ -260,7 +263,7 @@ export class SyncClient {
     }
     try {
       await this.opts.store.commit([
-        { type: 'put', key: TARGET_KEY, value: target },
+        { type: 'put', key: TARGET_KEY, value: stored },
         { type: 'put', key: APPLIED_REVISION_KEY, value: target.revision },
       ]);
     } catch (err) {

@@ -31,8 +31,8 @@ export interface UpdateLocks {
   close(): void;
 }
 
-/** App names are DNS labels (validated by the server); anything else never becomes a path. */
-const SAFE_APP = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+/** App names are DNS names, "<namespace>_" before them outside the default namespace; anything else never becomes a path. */
+const SAFE_APP = /^[a-z0-9]([a-z0-9._-]{0,315}[a-z0-9])?$/;
 
 export class HostUpdateLocks implements UpdateLocks {
   private readonly watchers = new Map<string, FSWatcher>();

@@ -17,9 +17,8 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, GroveError, errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
-import type { PodTarget } from '../../../src/core/wire-types.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
-import { checkHostPortsFree, podPortMappings, sandboxNetworkKey, type PodSandbox, type SandboxOps } from './sandbox-model.js';
+import { checkHostPortsFree, sandboxNetworkKey, type PodSandbox, type SandboxOps, type SandboxRequest } from './sandbox-model.js';
 import { hostsFile } from './cni/cni-config.js';
 import type { PodNetwork } from './cni/pod-network.js';
 import { bridgeResolvConf } from './container-network.js';
@@ -40,6 +39,8 @@ export interface PodSandboxesOptions {
 
 interface SandboxRecord extends PodSandbox {
   id: string;
+  /** The pod's own name (its hostname and /etc/hosts entry); absent in older records = `pod`. */
+  hostname?: string;
   /** The network namespace's path (bridge pods, once attached). */
   netns?: string;
 }
@@ -82,22 +83,23 @@ export class PodSandboxes implements SandboxOps {
     return [...records.values()].map((r) => ({ ...this.publicView(r), ready: r.ready && this.namespacesExist(r) }));
   }
 
-  async create(pod: PodTarget): Promise<PodSandbox> {
+  async create(req: SandboxRequest): Promise<PodSandbox> {
     const records = await this.load();
-    const others = [...records.values()].filter((r) => r.pod !== pod.name);
-    checkHostPortsFree(pod, others);
-    if (records.has(pod.name)) await this.remove(pod.name);
-    if (!pod.hostNetwork && !this.opts.network) {
+    const others = [...records.values()].filter((r) => r.pod !== req.pod);
+    checkHostPortsFree(req, others);
+    if (records.has(req.pod)) await this.remove(req.pod);
+    if (!req.hostNetwork && !this.opts.network) {
       throw new GroveError(ErrorCode.ConfigInvalid, 'pod networking (CNI bridge) is not set up on this node');
     }
     const id = `pod-${randomBytes(10).toString('hex')}`;
-    const ports = podPortMappings(pod);
+    const ports = req.ports;
     const record: SandboxRecord = {
       id,
-      pod: pod.name,
-      app: pod.app,
-      networkKey: sandboxNetworkKey(pod),
-      hostNetwork: pod.hostNetwork,
+      pod: req.pod,
+      ...(req.hostname !== req.pod ? { hostname: req.hostname } : {}),
+      app: req.app,
+      networkKey: sandboxNetworkKey(req),
+      hostNetwork: req.hostNetwork,
       ports: ports.map(({ containerPort: _c, ...p }) => p),
       ready: false,
       createdAt: new Date().toISOString(),
@@ -111,18 +113,18 @@ export class PodSandboxes implements SandboxOps {
       await writeFile(join(dir, 'uts'), '');
       const made = await runCommand(this.opts.unsharePath ?? 'unshare', [`--ipc=${join(dir, 'ipc')}`, `--uts=${join(dir, 'uts')}`, 'true'], { timeoutMs: 10_000 });
       if (made.exitCode !== 0) throw new GroveError(ErrorCode.RuntimeFailed, `unshare failed: ${made.output.trim() || `exit ${made.exitCode}`}`);
-      if (!pod.hostNetwork) {
+      if (!req.hostNetwork) {
         const attached = await this.opts.network!.attach(id, ports);
         Object.assign(record, { ip: attached.ip, netns: attached.netns, ...(attached.gateway ? { gateway: attached.gateway } : {}) });
         await writeFile(join(dir, 'resolv.conf'), await bridgeResolvConf());
       }
-      await writeFile(join(dir, 'hosts'), hostsFile(pod.name, record.ip));
+      await writeFile(join(dir, 'hosts'), hostsFile(req.hostname, record.ip));
       record.ready = true;
       await this.save(record);
-      this.log.debug({ pod: pod.name, id, ip: record.ip }, 'pod sandbox created');
+      this.log.debug({ pod: req.pod, id, ip: record.ip }, 'pod sandbox created');
       return this.publicView(record);
     } catch (err) {
-      await this.teardown(record).catch((cleanup: unknown) => this.log.warn({ pod: pod.name, id, err: errorMessage(cleanup) }, 'cleaning up a failed sandbox failed'));
+      await this.teardown(record).catch((cleanup: unknown) => this.log.warn({ pod: req.pod, id, err: errorMessage(cleanup) }, 'cleaning up a failed sandbox failed'));
       throw err;
     }
   }
@@ -161,7 +163,7 @@ export class PodSandboxes implements SandboxOps {
     if (!r.hostNetwork) mounts.push({ source: join(dir, 'resolv.conf'), destination: '/etc/resolv.conf', readOnly: true });
     return {
       namespaces: { ...(r.netns ? { network: r.netns } : {}), ipc: join(dir, 'ipc'), uts: join(dir, 'uts') },
-      hostname: r.pod,
+      hostname: r.hostname ?? r.pod,
       mounts,
     };
   }

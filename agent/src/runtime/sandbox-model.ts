@@ -1,11 +1,10 @@
 /**
  * What a pod sandbox is (agent/src/runtime/pod-sandbox.ts makes them, the agent's planner
- * decides them: agent/src/agent/plan/sandboxes.ts) and the pure facts both read off a pod: its
- * containers, the host ports it publishes, the network it needs, and whether its ports clash
- * with another sandbox's.
+ * decides them: agent/src/agent/plan/sandboxes.ts), what one is made from (a SandboxRequest:
+ * the host ports it publishes, the network it needs), and whether its ports clash with another
+ * sandbox's.
  */
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
-import type { ContainerTarget, PodTarget } from '../../../src/core/wire-types.js';
 
 /** A pod's sandbox (agent/src/agent/plan/sandboxes.ts): the namespaces and files its containers share. */
 export interface PodSandbox {
@@ -35,39 +34,46 @@ export interface SandboxPort {
 export interface SandboxOps {
   list(): Promise<PodSandbox[]>;
   /** Everything or nothing: a failed create leaves no namespace, lease, rule or file behind. */
-  create(pod: PodTarget): Promise<PodSandbox>;
+  create(req: SandboxRequest): Promise<PodSandbox>;
   /** Tears a sandbox down (CNI DEL with its saved results, namespaces, files); unknown pods are fine. */
   remove(pod: string): Promise<void>;
   /** Rewrites each named pod's /etc/hosts in place where its content differs. */
   writeHosts(files: ReadonlyMap<string, string>): Promise<void>;
 }
 
-/** Every container a pod runs, init containers first. */
-export function podContainers(pod: PodTarget): ContainerTarget[] {
-  return [...(pod.initContainers ?? []), ...pod.containers];
+/** A host port a pod publishes, CNI portmap's shape. */
+export interface SandboxPortMapping {
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIP?: string;
 }
 
-/** The host ports a pod publishes, CNI portmap's shape, sorted so equal sets compare equal. */
-export function podPortMappings(pod: PodTarget): { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp'; hostIP?: string }[] {
-  if (pod.hostNetwork) return []; // on the host's network a container's port is the node's port already
-  const out = podContainers(pod).flatMap((c) =>
-    (c.ports ?? []).flatMap((p) =>
-      p.hostPort === undefined ? [] : [{ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol === 'UDP' ? ('udp' as const) : ('tcp' as const), ...(p.hostIP ? { hostIP: p.hostIP } : {}) }],
-    ),
-  );
-  return out.sort((a, b) => a.hostPort - b.hostPort || a.protocol.localeCompare(b.protocol) || (a.hostIP ?? '').localeCompare(b.hostIP ?? ''));
+/**
+ * What a sandbox is made from, read off the pod by the agent (agent/src/agent/plan/pod-fields.ts
+ * sandboxRequestOf): the runtime never reads a pod target itself.
+ */
+export interface SandboxRequest {
+  /** The pod's key on the node (its name; "<namespace>_<name>" outside the default namespace). */
+  pod: string;
+  /** The pod's own name: its hostname and /etc/hosts entry. */
+  hostname: string;
+  app: string;
+  hostNetwork: boolean;
+  /** Sorted, so equal sets compare equal; none on the host's network. */
+  ports: SandboxPortMapping[];
 }
 
 /** What a sandbox's network was made from: a change means a new sandbox. */
-export function sandboxNetworkKey(pod: PodTarget): string {
-  if (pod.hostNetwork) return 'host';
-  const ports = podPortMappings(pod).map((p) => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol}`);
+export function sandboxNetworkKey(req: SandboxRequest): string {
+  if (req.hostNetwork) return 'host';
+  const ports = req.ports.map((p) => `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol}`);
   return ports.length === 0 ? 'bridge' : `bridge ${ports.join(',')}`;
 }
 
 /** Whether a pod's containers may start: its sandbox is ready and made for its network settings. */
-export function sandboxReady(sandboxes: readonly PodSandbox[], pod: PodTarget): boolean {
-  return sandboxes.some((s) => s.pod === pod.name && s.ready && s.networkKey === sandboxNetworkKey(pod));
+export function sandboxReady(sandboxes: readonly PodSandbox[], req: SandboxRequest): boolean {
+  return sandboxes.some((s) => s.pod === req.pod && s.ready && s.networkKey === sandboxNetworkKey(req));
 }
 
 /** Whether two host ports clash: same port and protocol, and an address in common (none = every address). */
@@ -81,10 +87,10 @@ export function portsOverlap(a: SandboxPort, b: SandboxPort): boolean {
  * apart; a pod of an older template or a hand-edited target may not be): CNI portmap would let
  * the first rule win silently, so the second pod gets a CreateError naming the first.
  */
-export function checkHostPortsFree(pod: PodTarget, sandboxes: readonly PodSandbox[]): void {
-  for (const want of podPortMappings(pod)) {
+export function checkHostPortsFree(req: SandboxRequest, sandboxes: readonly PodSandbox[]): void {
+  for (const want of req.ports) {
     for (const s of sandboxes) {
-      if (s.pod === pod.name) continue;
+      if (s.pod === req.pod) continue;
       const taken = s.ports.find((p) => portsOverlap(p, want));
       if (taken) {
         throw new GroveError(ErrorCode.InvalidArgument, `hostPort ${want.hostPort}/${want.protocol.toUpperCase()} is already used by pod ${s.pod} (app ${s.app}) on this node`, {

@@ -5,6 +5,7 @@
  */
 import { containerWork, removalWork, workKey, type StepOf } from '../plan/steps.js';
 import { failureReason } from '../plan/backoff.js';
+import { podKey } from '../plan/pod-fields.js';
 import type { Handler } from './context.js';
 
 export const removeContainer: Handler<StepOf<'remove-container'>> = async (step, ctx) => {
@@ -22,10 +23,10 @@ export const removeContainer: Handler<StepOf<'remove-container'>> = async (step,
 };
 
 export const startContainer: Handler<StepOf<'start-container'>> = async (step, ctx) => {
-  const work = containerWork(step.pod.name, step.container.name);
+  const work = containerWork(podKey(step.pod), step.container.name);
   try {
     const c = await ctx.runtime.start(step.pod, step.container);
-    ctx.log.info({ pod: step.pod.name, container: step.container.name, id: c.id.slice(0, 12) }, 'started container');
+    ctx.log.info({ pod: podKey(step.pod), container: step.container.name, id: c.id.slice(0, 12) }, 'started container');
     return { ok: true, clears: work };
   } catch (err) {
     return { ok: false, failed: { work, reason: failureReason(err), err } };
@@ -33,7 +34,7 @@ export const startContainer: Handler<StepOf<'start-container'>> = async (step, c
 };
 
 export const restartContainer: Handler<StepOf<'restart-container'>> = async (step, ctx) => {
-  const work = containerWork(step.pod.name, step.container.name);
+  const work = containerWork(podKey(step.pod), step.container.name);
   try {
     await ctx.runtime.remove(step.id);
   } catch (err) {
@@ -43,7 +44,7 @@ export const restartContainer: Handler<StepOf<'restart-container'>> = async (ste
     const c = await ctx.runtime.start(step.pod, step.container, { restarts: step.restarts });
     // The crash entry stays (its retryAt is past, so nothing is held): the count of restarts in
     // a row is what the next exit's delay is computed from.
-    ctx.log.info({ pod: step.pod.name, container: step.container.name, id: c.id.slice(0, 12), restarts: step.restarts, reason: step.reason }, 'restarted container');
+    ctx.log.info({ pod: podKey(step.pod), container: step.container.name, id: c.id.slice(0, 12), restarts: step.restarts, reason: step.reason }, 'restarted container');
     return { ok: true };
   } catch (err) {
     return { ok: false, failed: { work, reason: failureReason(err), err } };
@@ -53,6 +54,6 @@ export const restartContainer: Handler<StepOf<'restart-container'>> = async (ste
 export const backOffRestart: Handler<StepOf<'back-off-restart'>> = async (step, ctx) => {
   const f = step.failure;
   ctx.memory.failures.set(workKey(f.work), f);
-  ctx.log.info({ pod: step.pod.name, container: step.container.name, failures: f.failures, retryInMs: f.retryAt - ctx.now() }, 'container exited, restart backed off');
+  ctx.log.info({ pod: podKey(step.pod), container: step.container.name, failures: f.failures, retryInMs: f.retryAt - ctx.now() }, 'container exited, restart backed off');
   return { ok: true };
 };

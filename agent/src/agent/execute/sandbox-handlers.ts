@@ -7,6 +7,7 @@
 import { errorMessage } from '../../../../src/core/errors.js';
 import { renderPodHosts } from '../pod-hosts.js';
 import { sandboxWork, type StepOf } from '../plan/steps.js';
+import { podKey, sandboxRequestOf } from '../plan/pod-fields.js';
 import type { ExecContext, Handler, Outcome } from './context.js';
 
 /** A failed teardown is not backed off: the next round (the poll at the latest) tries it again. */
@@ -27,16 +28,16 @@ export const recreateSandbox: Handler<StepOf<'recreate-sandbox'>> = (step, ctx) 
 
 async function make(step: StepOf<'create-sandbox' | 'recreate-sandbox'>, ctx: ExecContext): Promise<Outcome> {
   const { pod } = step;
-  const work = sandboxWork(pod.name);
+  const work = sandboxWork(podKey(pod));
   const ops = ctx.runtime.sandboxes;
   if (!ops) return { ok: false, skipped: true };
   try {
-    if (step.type === 'recreate-sandbox') await ops.remove(pod.name);
-    const made = await ops.create(pod);
-    ctx.log.info({ pod: pod.name, ip: made.ip, network: made.networkKey, ...(step.type === 'recreate-sandbox' ? { reason: step.reason } : {}) }, `${step.type === 'create-sandbox' ? 'created' : 'recreated'} pod sandbox`);
+    if (step.type === 'recreate-sandbox') await ops.remove(podKey(pod));
+    const made = await ops.create(sandboxRequestOf(pod));
+    ctx.log.info({ pod: podKey(pod), ip: made.ip, network: made.networkKey, ...(step.type === 'recreate-sandbox' ? { reason: step.reason } : {}) }, `${step.type === 'create-sandbox' ? 'created' : 'recreated'} pod sandbox`);
     return { ok: true, clears: work };
   } catch (err) {
-    ctx.log.warn({ pod: pod.name, err: errorMessage(err) }, 'pod sandbox failed');
+    ctx.log.warn({ pod: podKey(pod), err: errorMessage(err) }, 'pod sandbox failed');
     return { ok: false, failed: { work, reason: 'CreateError', err } };
   }
 }

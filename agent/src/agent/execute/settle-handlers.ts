@@ -4,7 +4,8 @@
  * directories. The last two act only when the set they depend on changed since they last did.
  */
 import { errorMessage } from '../../../../src/core/errors.js';
-import { Labels } from '../node-runtime.js';
+import { appOf, podKeyOf } from '../node-runtime.js';
+import { podKey } from '../plan/pod-fields.js';
 import type { StepOf } from '../plan/steps.js';
 import type { Handler } from './context.js';
 
@@ -16,7 +17,7 @@ export const syncProbes: Handler<StepOf<'sync-probes'>> = async (step, ctx) => {
 /** Drops the lock directories of apps that have nothing left on the node (when that set changes). */
 export const pruneLocks: Handler<StepOf<'prune-locks'>> = async (step, ctx) => {
   if (!ctx.locks) return { ok: true };
-  const apps = new Set([...step.apps, ...(await ctx.after()).containers.map((c) => c.labels[Labels.app])]);
+  const apps = new Set([...step.apps, ...(await ctx.after()).containers.map(appOf)]);
   const key = [...apps].sort().join('\n');
   if (key === ctx.memory.locksPrunedFor) return { ok: true };
   await ctx.locks.prune(apps);
@@ -28,7 +29,7 @@ export const pruneLocks: Handler<StepOf<'prune-locks'>> = async (step, ctx) => {
 export const cleanPodDirs: Handler<StepOf<'clean-pod-dirs'>> = async (step, ctx) => {
   if (!ctx.runtime.syncPods) return { ok: true };
   const { containers } = await ctx.after();
-  const key = [...new Set([...step.pods.map((p) => p.name), ...containers.map((c) => c.labels[Labels.pod])])].sort().join('\n');
+  const key = [...new Set([...step.pods.map(podKey), ...containers.map(podKeyOf)])].sort().join('\n');
   if (key === ctx.memory.podDirsCleanedFor) return { ok: true };
   try {
     await ctx.runtime.syncPods(step.pods, containers);

@@ -11,10 +11,11 @@
  * fail the Job and stop its active runs.
  */
 import type { CronSpec, JobSpec } from '../../../../src/core/model.js';
-import type { JobRunStatus, JobStatus, PodTarget } from '../../../../src/core/wire-types.js';
-import { Labels, type ManagedContainer } from '../node-runtime.js';
+import type { JobRunStatus, JobStatus } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
+import { Labels, podKeyOf, type ManagedContainer } from '../node-runtime.js';
 import { pickCurrent } from '../plan/containers.js';
-import { mainContainers, podVariant, restartPolicyOf } from '../plan/pod-fields.js';
+import { inNamespace, mainContainers, podVariant, restartPolicyOf } from '../plan/pod-fields.js';
 
 export type RunPhase = 'Active' | 'Succeeded' | 'Failed';
 
@@ -70,8 +71,9 @@ export interface RunObservation {
 }
 
 /** How a run's containers stand: Active until every one has ended for good. */
-export function observeRun(pod: PodTarget, runName: string, current: readonly ManagedContainer[]): RunObservation {
-  const mine = current.filter((c) => c.labels[Labels.pod] === runName && c.labels[Labels.templateHash] === pod.templateHash);
+export function observeRun(pod: WirePodTarget, runName: string, current: readonly ManagedContainer[]): RunObservation {
+  const key = inNamespace(pod.namespace, runName);
+  const mine = current.filter((c) => podKeyOf(c) === key && c.labels[Labels.templateHash] === pod.templateHash);
   let failures = 0;
   let active = false;
   let allZero = true;
@@ -245,15 +247,16 @@ export function advanceCron(spec: JobSpec, cron: CronSpec, rec0: CronRecord, obs
  * name; finished runs with Never and only their exited containers, so nothing is (re)started
  * and the containers stay for `grove logs` until trimmed or past the TTL.
  */
-export function runPods(pod: PodTarget, rec: JobRecord, current: readonly ManagedContainer[]): PodTarget[] {
-  const out: PodTarget[] = [];
+export function runPods(pod: WirePodTarget, rec: JobRecord, current: readonly ManagedContainer[]): WirePodTarget[] {
+  const out: WirePodTarget[] = [];
   for (const run of rec.runs) {
     if (run.phase === 'Active') {
       out.push(podVariant(pod, run.name));
       continue;
     }
+    const key = inNamespace(pod.namespace, run.name);
     const exited = new Set(
-      current.filter((c) => c.labels[Labels.pod] === run.name && c.labels[Labels.templateHash] === pod.templateHash && c.state === 'exited').map((c) => c.labels[Labels.container]),
+      current.filter((c) => podKeyOf(c) === key && c.labels[Labels.templateHash] === pod.templateHash && c.state === 'exited').map((c) => c.labels[Labels.container]),
     );
     const containers = mainContainers(pod).filter((c) => exited.has(c.name));
     if (containers.length > 0) out.push(podVariant(pod, run.name, { restartPolicy: 'Never', containers }));

@@ -6,10 +6,12 @@
  * Removing first frees `<pod>_<container>` names (a template change of a pod that keeps its
  * name needs that) and memory on small boards, at the cost of a short gap during updates.
  */
-import type { ContainerTarget, PodTarget } from '../../../../src/core/wire-types.js';
-import { Labels, keyOf, podContainerKey, stopGraceOf, type ManagedContainer } from '../node-runtime.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
+import type { Container } from '../../../../src/core/objects/pod-container.js';
+import { appOf, Labels, keyOf, podContainerKey, podKeyOf, stopGraceOf, type ManagedContainer } from '../node-runtime.js';
 import { runnableContainers } from './init-order.js';
-import { allContainersOf, restartPolicyOf } from './pod-fields.js';
+import { allContainersOf, podKey, restartPolicyOf } from './pod-fields.js';
+import type { RestartPolicy } from '../../../../src/core/model.js';
 import type { RemoveReason, StepOf } from './steps.js';
 
 /** The container phase's steps (back-off-restart is added by the plan's restart backoff). */
@@ -43,7 +45,7 @@ function compareForKeep(a: ManagedContainer, b: ManagedContainer): number {
 
 function compareForRemoval(a: ManagedContainer, b: ManagedContainer): number {
   return (
-    a.labels[Labels.pod].localeCompare(b.labels[Labels.pod]) ||
+    podKeyOf(a).localeCompare(podKeyOf(b)) ||
     a.labels[Labels.container].localeCompare(b.labels[Labels.container]) ||
     a.createdAt.localeCompare(b.createdAt) ||
     a.id.localeCompare(b.id)
@@ -51,32 +53,35 @@ function compareForRemoval(a: ManagedContainer, b: ManagedContainer): number {
 }
 
 /** Whether an exited container is restarted under its pod's policy. */
-export function shouldRestart(policy: PodTarget['restartPolicy'], exitCode: number | null): boolean {
+export function shouldRestart(policy: RestartPolicy, exitCode: number | null): boolean {
   if (policy === 'Always') return true;
   // An unknown exit code (shim lost, host rebooted) counts as a failure: we cannot prove success.
   if (policy === 'OnFailure') return exitCode !== 0;
   return false;
 }
 
-/** Desired pods by name; a repeated pod name (a server bug) keeps its first occurrence. */
-export function indexTarget(target: readonly PodTarget[]): Map<string, PodTarget> {
-  const pods = new Map<string, PodTarget>();
-  for (const pod of target) if (!pods.has(pod.name)) pods.set(pod.name, pod);
+/** Desired pods by key (podKey); a repeated pod (a server bug) keeps its first occurrence. */
+export function indexTarget(target: readonly WirePodTarget[]): Map<string, WirePodTarget> {
+  const pods = new Map<string, WirePodTarget>();
+  for (const pod of target) {
+    const key = podKey(pod);
+    if (!pods.has(key)) pods.set(key, pod);
+  }
   return pods;
 }
 
-function desiredContainer(pod: PodTarget, name: string): ContainerTarget | undefined {
+function desiredContainer(pod: WirePodTarget, name: string): Container | undefined {
   return allContainersOf(pod).find((c) => c.name === name);
 }
 
-export function planContainers(current: readonly ManagedContainer[], target: PodTarget[], opts: ContainerPlanOptions = {}): ContainerStep[] {
+export function planContainers(current: readonly ManagedContainer[], target: WirePodTarget[], opts: ContainerPlanOptions = {}): ContainerStep[] {
   const held = opts.held ?? (() => false);
   const pods = indexTarget(target);
   const removals: { c: ManagedContainer; reason: RemoveReason }[] = [];
   const matching = new Map<string, ManagedContainer[]>();
 
   for (const c of current) {
-    const pod = pods.get(c.labels[Labels.pod]);
+    const pod = pods.get(podKeyOf(c));
     if (!pod) {
       removals.push({ c, reason: 'not-desired' });
     } else if (pod.templateHash !== c.labels[Labels.templateHash]) {
@@ -102,13 +107,13 @@ export function planContainers(current: readonly ManagedContainer[], target: Pod
   for (const pod of pods.values()) {
     const seen = new Set<string>();
     // Init containers first, one at a time, to completion (init-order.ts).
-    for (const container of runnableContainers(pod, (name) => kept.get(podContainerKey(pod.name, name)))) {
+    const at = podKey(pod);
+    for (const container of runnableContainers(pod, (name) => kept.get(podContainerKey(at, name)))) {
       if (seen.has(container.name)) continue;
       seen.add(container.name);
-      const key = podContainerKey(pod.name, container.name);
-      const c = kept.get(key);
+      const c = kept.get(podContainerKey(at, container.name));
       if (c?.state === 'running') continue;
-      if (held(pod.name, container.name)) continue;
+      if (held(at, container.name)) continue;
       if (!c) {
         starts.push({ type: 'start-container', pod, container });
       } else if (c.state === 'created') {
@@ -122,7 +127,7 @@ export function planContainers(current: readonly ManagedContainer[], target: Pod
   removals.sort((a, b) => compareForRemoval(a.c, b.c));
   const removeSteps = removals.map((r): ContainerStep => {
     const graceSeconds = stopGraceOf(r.c);
-    return { type: 'remove-container', id: r.c.id, name: r.c.name, app: r.c.labels[Labels.app], reason: r.reason, ...(graceSeconds !== undefined ? { graceSeconds } : {}) };
+    return { type: 'remove-container', id: r.c.id, name: r.c.name, app: appOf(r.c), reason: r.reason, ...(graceSeconds !== undefined ? { graceSeconds } : {}) };
   });
   return [...removeSteps, ...starts, ...restarts];
 }

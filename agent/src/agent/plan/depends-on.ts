@@ -13,8 +13,9 @@
  * start order also holds after a reboot, offline.
  */
 import type { AppDependency } from '../../../../src/core/model.js';
-import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
-import { dependenciesOf, podApp } from './pod-fields.js';
+import type { PodStatus } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
+import { dependenciesOf, inNamespace, podApp, podKey, statusKey } from './pod-fields.js';
 
 export const DEPENDENCY_WAIT_REASON = 'WaitingForDependency';
 
@@ -40,20 +41,21 @@ function runsSomething(status: PodStatus | undefined): boolean {
  * Pods held back by an unmet dependency → why ("waits for db to be healthy"). `statuses` is the
  * node's status as the containers are now (status.ts deriveStatus), one per target pod.
  */
-export function dependencyWaits(target: readonly PodTarget[], statuses: readonly PodStatus[]): Map<string, string> {
+export function dependencyWaits(target: readonly WirePodTarget[], statuses: readonly PodStatus[]): Map<string, string> {
   const waits = new Map<string, string>();
   if (!target.some((p) => dependenciesOf(p).length > 0)) return waits;
-  const statusOf = new Map(statuses.map((s) => [s.name, s]));
-  const podsOf = new Map<string, PodTarget[]>();
+  const statusOf = new Map(statuses.map((s) => [statusKey(s), s]));
+  const podsOf = new Map<string, WirePodTarget[]>();
   for (const p of target) podsOf.set(podApp(p), [...(podsOf.get(podApp(p)) ?? []), p]);
   for (const pod of target) {
     const deps = dependenciesOf(pod);
-    if (deps.length === 0 || runsSomething(statusOf.get(pod.name))) continue;
+    if (deps.length === 0 || runsSomething(statusOf.get(podKey(pod)))) continue;
+    // The workloads named are of the pod's own namespace.
     const unmet = deps.filter((d) => {
-      const deps = podsOf.get(d.app) ?? [];
-      return deps.length > 0 && !deps.some((p) => meets(statusOf.get(p.name), d.condition));
+      const deps = podsOf.get(inNamespace(pod.namespace, d.app)) ?? [];
+      return deps.length > 0 && !deps.some((p) => meets(statusOf.get(podKey(p)), d.condition));
     });
-    if (unmet.length > 0) waits.set(pod.name, `waits for ${unmet.map((d) => `${d.app} ${CONDITION_TEXT[d.condition]}`).join(' and ')}`);
+    if (unmet.length > 0) waits.set(podKey(pod), `waits for ${unmet.map((d) => `${d.app} ${CONDITION_TEXT[d.condition]}`).join(' and ')}`);
   }
   return waits;
 }
@@ -62,7 +64,7 @@ export function dependencyWaits(target: readonly PodTarget[], statuses: readonly
 export function markDependencyWaits(statuses: PodStatus[], waits: ReadonlyMap<string, string>): PodStatus[] {
   if (waits.size === 0) return statuses;
   return statuses.map((s) => {
-    const why = waits.get(s.name);
+    const why = waits.get(statusKey(s));
     if (!why) return s;
     const mark = (c: PodStatus['containers'][number]) => (c.state === 'waiting' ? { ...c, reason: DEPENDENCY_WAIT_REASON, message: why } : c);
     return { ...s, containers: s.containers.map(mark), ...(s.initContainers ? { initContainers: s.initContainers.map(mark) } : {}) };

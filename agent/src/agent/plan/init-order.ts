@@ -14,9 +14,10 @@
  *   OnFailure: one that exited 0 is done) with the usual crash-loop backoff; under Never the
  *   pod has failed.
  */
-import type { ContainerTarget, PodTarget } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
+import type { Container } from '../../../../src/core/objects/pod-container.js';
 import { keyOf, podContainerKey, type ManagedContainer } from '../node-runtime.js';
-import { initContainersOf, mainContainers, restartPolicyOf } from './pod-fields.js';
+import { initContainersOf, mainContainers, podKey, restartPolicyOf } from './pod-fields.js';
 import type { Step } from './steps.js';
 
 /** The current record of one of the pod's containers (this template), by container name. */
@@ -33,9 +34,9 @@ export interface InitProgress {
   failed: boolean;
 }
 
-const NO_INITS: readonly ContainerTarget[] = [];
+const NO_INITS: readonly Container[] = [];
 
-export function isInitContainer(pod: PodTarget, name: string): boolean {
+export function isInitContainer(pod: WirePodTarget, name: string): boolean {
   return initContainersOf(pod).some((c) => c.name === name);
 }
 
@@ -43,7 +44,7 @@ function completed(c: ManagedContainer | undefined): boolean {
   return c?.state === 'exited' && c.exitCode === 0;
 }
 
-export function initProgress(pod: PodTarget, recordOf: RecordOf): InitProgress {
+export function initProgress(pod: WirePodTarget, recordOf: RecordOf): InitProgress {
   const inits = initContainersOf(pod);
   const total = inits.length;
   if (total === 0) return { completed: 0, total, initialised: true, failed: false };
@@ -63,7 +64,7 @@ export function initProgress(pod: PodTarget, recordOf: RecordOf): InitProgress {
  * The containers the planner may start or restart now, in order: the mains once the pod is
  * initialised, else only the next init container (none once that has failed for good).
  */
-export function runnableContainers(pod: PodTarget, recordOf: RecordOf): readonly ContainerTarget[] {
+export function runnableContainers(pod: WirePodTarget, recordOf: RecordOf): readonly Container[] {
   const inits = initContainersOf(pod);
   if (inits.length === 0) return mainContainers(pod);
   const progress = initProgress(pod, recordOf);
@@ -80,7 +81,7 @@ export function runnableContainers(pod: PodTarget, recordOf: RecordOf): readonly
 export function initEndedDuringRound(steps: readonly Step[], current: readonly ManagedContainer[]): boolean {
   const started = new Set<string>();
   for (const s of steps) {
-    if ((s.type === 'start-container' || s.type === 'restart-container') && isInitContainer(s.pod, s.container.name)) started.add(podContainerKey(s.pod.name, s.container.name));
+    if ((s.type === 'start-container' || s.type === 'restart-container') && isInitContainer(s.pod, s.container.name)) started.add(podContainerKey(podKey(s.pod), s.container.name));
   }
   if (started.size === 0) return false;
   return current.some((c) => c.state === 'exited' && c.exitCode === 0 && started.has(keyOf(c)));
@@ -96,7 +97,7 @@ export const INIT_WATCH_FOR_MS = 60_000;
  * less than INIT_WATCH_FOR_MS ago: the next one (or the mains) then starts about a second after
  * it ends rather than a whole poll later. Undefined when no such container runs.
  */
-export function initWatchAt(target: readonly PodTarget[], current: readonly ManagedContainer[], now: number): number | undefined {
+export function initWatchAt(target: readonly WirePodTarget[], current: readonly ManagedContainer[], now: number): number | undefined {
   const inits = new Set<string>();
   for (const p of target) for (const c of initContainersOf(p)) inits.add(podContainerKey(p.name, c.name));
   if (inits.size === 0) return undefined;

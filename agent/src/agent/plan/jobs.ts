@@ -9,17 +9,18 @@
  * runs happen while the server or broker is down.
  */
 import type { CronSpec } from '../../../../src/core/model.js';
-import type { PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
+import type { PodStatus } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import { advanceCron, advanceJob, cronStatus, fireCron, jobStatus, newJob, observeRun, runPods, type JobRecord, type PodJobRecord } from '../jobs/decide.js';
 import type { ManagedContainer } from '../node-runtime.js';
 import { deepEqual } from '../status.js';
 import type { PlanMemory } from './memory.js';
-import { cronOf, jobOf, podApp } from './pod-fields.js';
+import { cronOf, inNamespace, jobOf, podKey, podStatusIdentity, statusKey } from './pod-fields.js';
 import type { JobEvent, StepOf } from './steps.js';
 
 export interface JobsPlan {
   /** The target with each Job / CronJob pod replaced by its run pods. */
-  pods: PodTarget[];
+  pods: WirePodTarget[];
   steps: StepOf<'save-jobs' | 'schedule-cron' | 'unschedule-cron'>[];
   /** When to look again (a deadline, a run backoff, a TTL). */
   wakeAt?: number;
@@ -32,8 +33,8 @@ export function cronKey(cron: CronSpec): string {
 
 const minDefined = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
-export function planJobs(target: readonly PodTarget[], memory: Pick<PlanMemory, 'jobs' | 'cronFires' | 'cronSchedules'>, current: readonly ManagedContainer[], now: number): JobsPlan {
-  const pods: PodTarget[] = [];
+export function planJobs(target: readonly WirePodTarget[], memory: Pick<PlanMemory, 'jobs' | 'cronFires' | 'cronSchedules'>, current: readonly ManagedContainer[], now: number): JobsPlan {
+  const pods: WirePodTarget[] = [];
   const steps: JobsPlan['steps'] = [];
   const put: PodJobRecord[] = [];
   const fires: { pod: string; count: number }[] = [];
@@ -47,34 +48,36 @@ export function planJobs(target: readonly PodTarget[], memory: Pick<PlanMemory, 
       pods.push(pod);
       continue;
     }
-    if (seen.has(pod.name)) continue;
-    seen.add(pod.name);
-    const old = memory.jobs.get(pod.name);
-    const rec: PodJobRecord = old && old.templateHash === pod.templateHash ? old : { pod: pod.name, templateHash: pod.templateHash };
+    // Records, schedules and firings are keyed by podKey; Job and run names are pod names in its namespace.
+    const key = podKey(pod);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const old = memory.jobs.get(key);
+    const rec: PodJobRecord = old && old.templateHash === pod.templateHash ? old : { pod: key, templateHash: pod.templateHash };
     const observe = (run: string) => observeRun(pod, run, current);
     let next: PodJobRecord;
     if (cron) {
-      const key = cronKey(cron);
-      if (memory.cronSchedules.get(pod.name) !== key) steps.push({ type: 'schedule-cron', pod: pod.name, cron, key });
+      const made = cronKey(cron);
+      if (memory.cronSchedules.get(key) !== made) steps.push({ type: 'schedule-cron', pod: key, cron, key: made });
       let cronRec = rec.cron ?? { jobs: [] };
-      const fired = memory.cronFires.get(pod.name) ?? [];
+      const fired = memory.cronFires.get(key) ?? [];
       for (const at of fired) {
         const f = fireCron(pod.name, cron, cronRec, at);
         cronRec = f.record;
-        events.push({ type: 'fired', pod: pod.name, at, outcome: f.outcome });
+        events.push({ type: 'fired', pod: key, at, outcome: f.outcome });
       }
-      if (fired.length > 0) fires.push({ pod: pod.name, count: fired.length });
+      if (fired.length > 0) fires.push({ pod: key, count: fired.length });
       const step = advanceCron(job, cron, cronRec, observe, now);
-      next = { pod: pod.name, templateHash: pod.templateHash, cron: step.record };
+      next = { pod: key, templateHash: pod.templateHash, cron: step.record };
       wakeAt = minDefined(wakeAt, step.wakeAt);
       for (const job of step.record.jobs) pods.push(...runPods(pod, job, current));
     } else {
       const step = advanceJob(job, rec.job ?? newJob(pod.name, now), observe, now);
-      next = { pod: pod.name, templateHash: pod.templateHash, job: step.record };
+      next = { pod: key, templateHash: pod.templateHash, job: step.record };
       wakeAt = minDefined(wakeAt, step.wakeAt);
       const done = step.record;
       if (done.condition && rec.job?.condition !== done.condition) {
-        events.push({ type: 'finished', pod: pod.name, condition: done.condition, ...(done.reason ? { reason: done.reason } : {}), succeeded: done.succeeded, failed: done.failed });
+        events.push({ type: 'finished', pod: key, condition: done.condition, ...(done.reason ? { reason: done.reason } : {}), succeeded: done.succeeded, failed: done.failed });
       }
       pods.push(...runPods(pod, done, current));
     }
@@ -88,24 +91,26 @@ export function planJobs(target: readonly PodTarget[], memory: Pick<PlanMemory, 
 }
 
 /** One status per target pod: a Job / CronJob pod's from its newest run plus its job status. */
-export function foldJobs(target: readonly PodTarget[], runs: readonly PodStatus[], records: ReadonlyMap<string, PodJobRecord>): PodStatus[] {
-  const byName = new Map(runs.map((s) => [s.name, s]));
+export function foldJobs(target: readonly WirePodTarget[], runs: readonly PodStatus[], records: ReadonlyMap<string, PodJobRecord>): PodStatus[] {
+  const byKey = new Map(runs.map((s) => [statusKey(s), s]));
   const out: PodStatus[] = [];
   const seen = new Set<string>();
   for (const pod of target) {
-    if (seen.has(pod.name)) continue;
-    seen.add(pod.name);
-    const rec = records.get(pod.name);
+    const key = podKey(pod);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const rec = records.get(key);
     if (!jobOf(pod) || !rec) {
-      const s = byName.get(pod.name);
+      const s = byKey.get(key);
       if (s) out.push(s);
       continue;
     }
+    const runOf = (name: string) => byKey.get(inNamespace(pod.namespace, name));
     const jobs: JobRecord[] = rec.cron ? rec.cron.jobs : rec.job ? [rec.job] : [];
-    const newest = jobs.flatMap((j) => j.runs).map((r) => byName.get(r.name)).filter((s): s is PodStatus => s !== undefined).pop();
-    const base = { name: pod.name, app: podApp(pod), templateHash: pod.templateHash };
+    const newest = jobs.flatMap((j) => j.runs).map((r) => runOf(r.name)).filter((s): s is PodStatus => s !== undefined).pop();
+    const base = podStatusIdentity(pod);
     const containers = newest?.containers ?? [];
-    const restarts = jobs.flatMap((j) => j.runs).reduce((n, r) => n + (byName.get(r.name)?.restarts ?? 0), 0);
+    const restarts = jobs.flatMap((j) => j.runs).reduce((n, r) => n + (runOf(r.name)?.restarts ?? 0), 0);
     if (rec.cron) {
       // A CronJob pod is the schedule itself: running (ready) as long as it is on the node.
       out.push({ ...base, phase: 'Running', ready: true, restarts, containers, job: cronStatus(rec.cron) });

@@ -10,7 +10,8 @@
  * the restart backoff (backoff.ts). docs/agent.md, "One plan, one executor".
  */
 import { collectConfigRefs, refKey } from '../../../../src/core/config-refs.js';
-import type { DeferredUpdate, PodTarget } from '../../../../src/core/wire-types.js';
+import type { DeferredUpdate } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import type { ManagedContainer, PodSandbox } from '../node-runtime.js';
 import type { ProbeView } from '../prober.js';
 import { deriveStatus } from '../status.js';
@@ -19,7 +20,7 @@ import { planContainers, type ContainerStep } from './containers.js';
 import { dependencyWaits } from './depends-on.js';
 import { initEndedDuringRound, initWatchAt } from './init-order.js';
 import { planJobs } from './jobs.js';
-import { allContainersOf, dependenciesOf, podApp } from './pod-fields.js';
+import { allContainersOf, dependenciesOf, podApp, podKey, referencesOf } from './pod-fields.js';
 import { failureOf, isHeld, nextRetryAt, shownFailure, type PlanMemory } from './memory.js';
 import { planSandboxes, sandboxFirst } from './sandboxes.js';
 import { containerWork, removalWork, sandboxWork, workKey, type Need, type Step, type StepOf, type StepResult, type WorkId } from './steps.js';
@@ -54,7 +55,7 @@ export const DEFAULT_SETTINGS: PlanSettings = { backoff: DEFAULT_BACKOFF, defaul
 export interface Plan {
   steps: Step[];
   /** The pods planned for: the target with each Job / CronJob pod replaced by its runs. */
-  pods: PodTarget[];
+  pods: WirePodTarget[];
   /** Updates held back by a window or a lock (for the status). */
   deferred: DeferredUpdate[];
   /** Pods waiting for a same-node dependency → what they wait for (for the status). */
@@ -63,7 +64,7 @@ export interface Plan {
   wakeAt?: number;
 }
 
-export function plan(current: Observation, target: readonly PodTarget[], memory: PlanMemory, settings: PlanSettings = DEFAULT_SETTINGS): Plan {
+export function plan(current: Observation, target: readonly WirePodTarget[], memory: PlanMemory, settings: PlanSettings = DEFAULT_SETTINGS): Plan {
   const { now, containers } = current;
   // Job and CronJob pods become the runs they need now; everything below plans those.
   const jobs = planJobs(target, memory, containers, now);
@@ -121,19 +122,19 @@ export function plan(current: Observation, target: readonly PodTarget[], memory:
  * container is gone, and of pods that failed for lack of a ConfigMap/Secret that has arrived
  * since (retried now, not after their backoff of up to 5 min).
  */
-function forgottenFailures(memory: PlanMemory, target: readonly PodTarget[], pods: readonly PodTarget[], containers: readonly ManagedContainer[]): WorkId[] {
+function forgottenFailures(memory: PlanMemory, target: readonly WirePodTarget[], pods: readonly WirePodTarget[], containers: readonly ManagedContainer[]): WorkId[] {
   if (memory.failures.size === 0) return [];
   const wanted = new Set<string>();
   for (const p of pods) {
-    wanted.add(workKey(sandboxWork(p.name)));
-    for (const c of allContainersOf(p)) wanted.add(workKey(containerWork(p.name, c.name)));
+    wanted.add(workKey(sandboxWork(podKey(p))));
+    for (const c of allContainersOf(p)) wanted.add(workKey(containerWork(podKey(p), c.name)));
   }
   for (const c of containers) wanted.add(workKey(removalWork(c.id)));
   const changed = new Set(memory.configChanged.map(refKey));
   if (changed.size > 0) {
     for (const p of target) {
-      if (!collectConfigRefs([p]).some((r) => changed.has(refKey(r)))) continue;
-      for (const c of allContainersOf(p)) wanted.delete(workKey(containerWork(p.name, c.name)));
+      if (!collectConfigRefs([referencesOf(p)]).some((r) => changed.has(refKey(r)))) continue;
+      for (const c of allContainersOf(p)) wanted.delete(workKey(containerWork(podKey(p), c.name)));
     }
   }
   return [...memory.failures.values()].filter((f) => !wanted.has(workKey(f.work))).map((f) => f.work);
@@ -154,7 +155,7 @@ function crashBackOffs(steps: ContainerStep[], containers: readonly ManagedConta
   return steps.flatMap((s): ContainerStep[] => {
     const exited = s.type === 'restart-container' && s.reason !== 'not-started' ? byId.get(s.id) : undefined;
     if (s.type !== 'restart-container' || !exited) return [s];
-    const work = containerWork(s.pod.name, s.container.name);
+    const work = containerWork(podKey(s.pod), s.container.name);
     const hold = crashHold(failureOf(memory, work), work, exited, now, policy);
     if (!hold) return [s];
     const backOff: ContainerStep = { type: 'back-off-restart', pod: s.pod, container: s.container, failure: hold, ...(s.needs ? { needs: s.needs } : {}) };

@@ -8,8 +8,11 @@
  */
 import type { ConfigRef } from '../../../../src/core/config-refs.js';
 import type { CronSpec } from '../../../../src/core/model.js';
-import type { ContainerTarget, DeferredUpdate, PodTarget } from '../../../../src/core/wire-types.js';
+import type { DeferredUpdate } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
+import type { Container } from '../../../../src/core/objects/pod-container.js';
 import type { PodJobRecord } from '../jobs/decide.js';
+import { podKey } from './pod-fields.js';
 
 /** Work that can fail and back off: a pod container, a pod's sandbox, the removal of a container. */
 export type WorkId =
@@ -93,25 +96,25 @@ export type Step =
   // ---- pod sandboxes (before any container of their pod)
   | { type: 'remove-sandbox'; pod: string; reason: 'not-desired' }
   /** network-changed: hostNetwork or hostPorts differ; broken: half-created, or its namespaces are gone (reboot). */
-  | { type: 'recreate-sandbox'; pod: PodTarget; reason: 'network-changed' | 'broken' }
-  | { type: 'create-sandbox'; pod: PodTarget; needs?: Need[] }
+  | { type: 'recreate-sandbox'; pod: WirePodTarget; reason: 'network-changed' | 'broken' }
+  | { type: 'create-sandbox'; pod: WirePodTarget; needs?: Need[] }
   // ---- containers: removals (in the background), starts, restarts
   /** graceSeconds: the pod's terminationGracePeriodSeconds; absent = the executor's default. */
   | { type: 'remove-container'; id: string; name: string; app: string; reason: RemoveReason; graceSeconds?: number }
-  | { type: 'start-container'; pod: PodTarget; container: ContainerTarget; needs?: Need[] }
+  | { type: 'start-container'; pod: WirePodTarget; container: Container; needs?: Need[] }
   /** First sight of a crash: the restart waits for the next delay of the series (CrashLoopBackOff). */
-  | { type: 'back-off-restart'; pod: PodTarget; container: ContainerTarget; failure: Failure; needs?: Need[] }
+  | { type: 'back-off-restart'; pod: WirePodTarget; container: Container; failure: Failure; needs?: Need[] }
   /** restarts: what the new instance records (the old one's count, plus one unless it never ran). */
-  | { type: 'restart-container'; id: string; pod: PodTarget; container: ContainerTarget; reason: RestartReason; restarts: number; needs?: Need[] }
+  | { type: 'restart-container'; id: string; pod: WirePodTarget; container: Container; reason: RestartReason; restarts: number; needs?: Need[] }
   // ---- settling: each sees the node as it is after the steps above
   /** Every pod's /etc/hosts made to match the sandboxes (rewritten only where it changed). */
   | { type: 'write-hosts' }
   /** Probe workers for the running containers of `pods`, and none for anything else. */
-  | { type: 'sync-probes'; pods: PodTarget[] }
+  | { type: 'sync-probes'; pods: WirePodTarget[] }
   /** Lock directories of apps with nothing left on the node go. */
   | { type: 'prune-locks'; apps: string[] }
   /** Volume directories of pods with neither a target nor a container go. */
-  | { type: 'clean-pod-dirs'; pods: PodTarget[] };
+  | { type: 'clean-pod-dirs'; pods: WirePodTarget[] };
 
 export type StepType = Step['type'];
 export type StepOf<K extends StepType> = Extract<Step, { type: K }>;
@@ -154,12 +157,12 @@ export function workOf(step: Step): WorkId | undefined {
       return sandboxWork(step.pod);
     case 'recreate-sandbox':
     case 'create-sandbox':
-      return sandboxWork(step.pod.name);
+      return sandboxWork(podKey(step.pod));
     case 'remove-container':
       return removalWork(step.id);
     case 'start-container':
     case 'restart-container':
-      return containerWork(step.pod.name, step.container.name);
+      return containerWork(podKey(step.pod), step.container.name);
     default:
       return undefined;
   }
@@ -181,10 +184,10 @@ export function describeStep(s: Step): string {
     case 'start-container':
     case 'restart-container':
     case 'back-off-restart':
-      return `${s.type} ${s.pod.name}/${s.container.name}`;
+      return `${s.type} ${podKey(s.pod)}/${s.container.name}`;
     case 'create-sandbox':
     case 'recreate-sandbox':
-      return `${s.type} ${s.pod.name}`;
+      return `${s.type} ${podKey(s.pod)}`;
     case 'remove-sandbox':
     case 'schedule-cron':
     case 'unschedule-cron':

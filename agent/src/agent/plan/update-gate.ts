@@ -2,7 +2,7 @@
  * The update gate: PURE. Between the planner and the executor it holds back the steps that
  * would replace or stop an app's running containers while the app says "not now":
  *
- * - **Update window** (`PodTarget.update.window`): a new revision of an app that already has
+ * - **Update window** (`WirePodTarget.update.window`): a new revision of an app that already has
  *   containers of an older revision on this node is applied only while the window is open —
  *   both the removal of the old containers and the start of the new pods wait. First installs,
  *   scale-ups on the current revision, crash restarts and deletions of the whole app are not
@@ -21,8 +21,9 @@
  */
 import { parseCron, windowState } from '../../../../src/core/cron-window.js';
 import { windowText } from '../../../../src/core/update-policy.js';
-import type { DeferredUpdate, PodStatus, PodTarget } from '../../../../src/core/wire-types.js';
-import { Labels, type ManagedContainer } from '../node-runtime.js';
+import type { DeferredUpdate, PodStatus } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
+import { appOf, Labels, type ManagedContainer } from '../node-runtime.js';
 import type { ContainerStep } from './containers.js';
 import { podApp, updatePolicyOf } from './pod-fields.js';
 import type { Hold } from './steps.js';
@@ -33,7 +34,7 @@ export type HoldReason = Hold['reason'];
 export interface GateInput {
   steps: Step[];
   current: readonly ManagedContainer[];
-  target: readonly PodTarget[];
+  target: readonly WirePodTarget[];
   now: number;
   /** Apps whose lock file exists right now. */
   lockedApps: ReadonlySet<string>;
@@ -58,10 +59,9 @@ interface AppSteps {
   /** Removals of this app's containers, with the container. */
   removals: { step: Step; container: ManagedContainer }[];
   /** Starts and restarts of this app's pods. */
-  starts: { step: Step; pod: PodTarget }[];
+  starts: { step: Step; pod: WirePodTarget }[];
 }
 
-const appOf = (c: ManagedContainer): string => c.labels[Labels.app];
 const hashOf = (c: ManagedContainer): string => c.labels[Labels.templateHash];
 
 /** The apps the steps concern, with which step touches what. */
@@ -87,7 +87,7 @@ function groupByApp(steps: Step[], byId: Map<string, ManagedContainer>): Map<str
 function heldSteps(
   steps: AppSteps,
   removal: (c: ManagedContainer) => boolean,
-  newRevision: (pod: PodTarget) => boolean,
+  newRevision: (pod: WirePodTarget) => boolean,
 ): Set<Step> {
   const held = new Set<Step>();
   for (const r of steps.removals) if (removal(r.container)) held.add(r.step);
@@ -123,7 +123,7 @@ export function gateSteps(input: GateInput): GateResult {
     // old and new pods side by side (maxSurge), so an old revision is one that is either gone
     // from the target or not the one being rolled out.
     const newHashes = new Set(pods.map((p) => p.templateHash).filter((h) => !currentHashes.has(h)));
-    const isNewRevision = (pod: PodTarget): boolean => newHashes.has(pod.templateHash);
+    const isNewRevision = (pod: WirePodTarget): boolean => newHashes.has(pod.templateHash);
     const isOldRevision = (c: ManagedContainer): boolean => !targetHashes.has(hashOf(c)) || (newHashes.size > 0 && !newHashes.has(hashOf(c)));
 
     // Window: only an update (the app stays, an older revision is here) waits for it.

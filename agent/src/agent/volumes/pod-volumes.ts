@@ -1,6 +1,8 @@
 /**
  * A pod's volumes on the node, prepared when one of its containers starts and bound into it:
  *
+ * (<pod> is the pod's key on the node, podKey: its name, or <namespace>_<name> outside default)
+ *
  *   emptyDir                <data>/pods/<pod>/volumes/<name>/   shared by the pod's containers,
  *                           kept across their restarts; tmpfs for medium Memory
  *   configMap / secret      <data>/pods/<pod>/volumes/<name>/   atomic-writer layout, read-only,
@@ -18,8 +20,10 @@ import { errorMessage } from '../../../../src/core/errors.js';
 import type { Logger } from '../../../../src/core/logger.js';
 import type { Volume, VolumeMount } from '../../../../src/core/model.js';
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
-import type { ContainerTarget, PodTarget } from '../../../../src/core/wire-types.js';
+import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
+import type { Container } from '../../../../src/core/objects/pod-container.js';
 import type { BindMount } from '../../runtime/host-access.js';
+import { podKey, volumesOf } from '../plan/pod-fields.js';
 import type { ConfigKind, ConfigSource } from '../config-source.js';
 import { writeAtomic } from './atomic-writer.js';
 import { checkHostPathRoots, prepareHostPath } from './host-path.js';
@@ -79,7 +83,7 @@ export class PodVolumes {
   }
 
   /** Prepares the volumes `container` mounts and returns its bind mounts. */
-  mountsFor(pod: PodTarget, container: ContainerTarget): Promise<BindMount[]> {
+  mountsFor(pod: WirePodTarget, container: Container): Promise<BindMount[]> {
     const mounts = container.volumeMounts ?? [];
     if (mounts.length === 0) return Promise.resolve([]);
     return this.serial(async () => {
@@ -87,9 +91,9 @@ export class PodVolumes {
       try {
         const out: BindMount[] = [];
         for (const m of mounts) {
-          const volume = pod.volumes?.find((v) => v.name === m.name);
+          const volume = volumesOf(pod).find((v) => v.name === m.name);
           if (!volume) throw new GroveError(ErrorCode.InvalidArgument, `volume mount "${m.name}": the pod has no volume of that name`);
-          const prepared = await this.prepare(pod.name, volume, undo);
+          const prepared = await this.prepare(podKey(pod), volume, undo);
           out.push(await bindFor(volume, prepared, m));
         }
         return out;
@@ -174,7 +178,7 @@ export class PodVolumes {
    * Keeps the directories of `keep` (pods with a target or a container) and removes the rest,
    * unmounting their tmpfs first. Also re-learns projections of kept pods after a restart.
    */
-  sync(keep: ReadonlySet<string>, targets: readonly PodTarget[] = []): Promise<void> {
+  sync(keep: ReadonlySet<string>, targets: readonly WirePodTarget[] = []): Promise<void> {
     return this.serial(async () => {
       const root = join(this.options.dataDir, 'pods');
       const pods = await readdir(root).catch(() => [] as string[]);
@@ -194,13 +198,14 @@ export class PodVolumes {
     return this.serial(() => this.removePod(pod));
   }
 
-  private relearn(pod: PodTarget): void {
-    for (const volume of pod.volumes ?? []) {
+  private relearn(pod: WirePodTarget): void {
+    const at = podKey(pod);
+    for (const volume of volumesOf(pod)) {
       const source = projectionOf(volume);
-      const key = `${pod.name}/${volume.name}`;
+      const key = `${at}/${volume.name}`;
       if (!source || this.projections.has(key)) continue;
       // Unknown version: the next change (or start) rewrites it.
-      this.projections.set(key, { pod: pod.name, volume: volume.name, dir: join(this.podDir(pod.name), 'volumes', volume.name), source, version: '' });
+      this.projections.set(key, { pod: at, volume: volume.name, dir: join(this.podDir(at), 'volumes', volume.name), source, version: '' });
     }
   }
 
