@@ -13,5 +13,8 @@ export function reportError(err: unknown, io: CliIO, debug: boolean): void {
     return;
   }
   const prefix = err instanceof GroveError ? '' : 'internal error: ';
-  writeLine(io.stderr, `grove: ${prefix}${errorMessage(err).split('\n')[0]}`);
+  const lines = errorMessage(err).split('\n');
+  // An error listing problems (every problem of a manifest, every cause of a Status) says each on its line.
+  const listed = err instanceof GroveError && (Array.isArray(err.details.problems) || Array.isArray(err.details.causes));
+  for (const line of listed ? lines : lines.slice(0, 1)) writeLine(io.stderr, `grove: ${prefix}${line}`);
 }

@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ErrorCode, GroveError, type ErrorCode as Code } from '../../core/errors.js';
 import type { ClientConfig } from './client-config.js';
+import { isKubeStatus, kubeStatusError } from './kube-status.js';
 
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const TIMEOUT_MS = 30_000;
@@ -123,6 +124,7 @@ function parseError(body: Buffer): unknown {
 }
 
 function apiError(status: number, body: unknown): GroveError {
+  if (isKubeStatus(body)) return kubeStatusError(status, body);
   const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   const code = (error?.code ?? (status === 404 ? ErrorCode.NotFound : ErrorCode.Internal)) as Code;
   return new GroveError(code, error?.message ?? `server answered HTTP ${status}`, { details: { status } });

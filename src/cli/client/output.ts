@@ -17,3 +17,19 @@ export async function printData(io: CliIO, format: 'json' | 'yaml', data: unknow
   if (format === 'json') writeLine(io.stdout, JSON.stringify(data, null, 2));
   else io.stdout.write((await import('yaml')).stringify(data));
 }
+
+/**
+ * Prints objects as `get -o json|yaml` does: one object as itself, several as a v1 List, in
+ * Kubernetes' field order with nothing empty (object-yaml.ts), so the output applies back.
+ */
+export async function printObjects(io: CliIO, format: 'json' | 'yaml', objects: readonly Readonly<Record<string, unknown>>[], one: boolean): Promise<void> {
+  const { objectList, objectToYaml, printableObject } = await import('./object-yaml.js');
+  if (one && objects.length === 1) {
+    if (format === 'json') writeLine(io.stdout, JSON.stringify(printableObject(objects[0]!), null, 2));
+    else io.stdout.write(objectToYaml(objects[0]!));
+    return;
+  }
+  const list = objectList(objects);
+  if (format === 'json') writeLine(io.stdout, JSON.stringify(list, null, 2));
+  else io.stdout.write((await import('yaml')).stringify(list, { lineWidth: 0 }));
+}

@@ -2,6 +2,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { assertUniqueResources, createManifestValidator, parseManifests } from '../../core/manifests/index.js';
+import { manifestsToObjects } from '../../core/manifests/manifest-objects.js';
+import { problemsError } from '../../core/manifests/problems.js';
+import type { AnyObject } from '../../core/objects/changes.js';
 import type { AppliedResource } from '../../core/model.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -61,4 +64,16 @@ export async function loadResources(paths: string[], stdin?: NodeJS.ReadableStre
   assertUniqueResources(resources);
   if (resources.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
   return resources;
+}
+
+/**
+ * Reads every source and turns them into objects; any problem in any file stops everything
+ * (nothing sent), and every problem is reported: one ManifestInvalid error, one line each.
+ */
+export async function loadObjects(paths: string[], stdin?: NodeJS.ReadableStream): Promise<AnyObject[]> {
+  const files = (await readManifestSources(paths, stdin)).map(({ file, text }) => ({ path: file, text, ...(file === '<stdin>' ? {} : { dir: dirname(resolve(file)) }) }));
+  const { objects, problems } = manifestsToObjects(files);
+  if (problems.length > 0) throw problemsError(problems);
+  if (objects.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
+  return objects;
 }

@@ -3,9 +3,8 @@
  * bounds; here: Kubernetes' defaults, the selector rule, and the cron expression and time zone
  * (which only a parser can check).
  */
-import cron from 'node-cron';
 import type { App, CronSpec, JobSpec, PodTemplate, ResourceMeta } from '../model.js';
-import { isKnownTimeZone } from '../wire-jobs.js';
+import { normalizeSchedule, scheduleProblem, timeZoneProblem } from './cron-schedule.js';
 import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 
 interface K8sJobSpec {
@@ -38,23 +37,6 @@ export interface BatchHelpers {
   checkSelector: (ctx: DocContext, path: FieldPath, matchLabels: Record<string, string>, templateLabels: Record<string, string>) => void;
 }
 
-/** Kubernetes' schedule macros, written out for node-cron. */
-const MACROS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
-
-/** The expression as node-cron takes it: macros expanded, spaces normalised. */
-export function normalizeSchedule(schedule: string): string {
-  const s = schedule.trim().replace(/\s+/g, ' ');
-  return MACROS[s] ?? s;
-}
-
 function jobSpec(s: K8sJobSpec): JobSpec {
   const out: JobSpec = { completions: s.completions ?? 1, parallelism: s.parallelism ?? 1, backoffLimit: s.backoffLimit ?? 6 };
   if (s.activeDeadlineSeconds !== undefined) out.activeDeadlineSeconds = s.activeDeadlineSeconds;
@@ -65,12 +47,8 @@ function jobSpec(s: K8sJobSpec): JobSpec {
 
 function cronSpec(ctx: DocContext, specPath: FieldPath, s: K8sBatch['spec']): CronSpec {
   const schedule = normalizeSchedule(s.schedule ?? '');
-  if (schedule.startsWith('CRON_TZ=') || schedule.startsWith('TZ=')) {
-    throw manifestError(ctx, [...specPath, 'schedule'], 'must not set a time zone: use spec.timeZone');
-  }
-  if (!cron.validate(schedule)) {
-    throw manifestError(ctx, [...specPath, 'schedule'], `${quote(s.schedule)} is not a cron expression (5 fields, or 6 with seconds first)`);
-  }
+  const wrong = scheduleProblem(s.schedule ?? '');
+  if (wrong) throw manifestError(ctx, [...specPath, 'schedule'], wrong);
   const out: CronSpec = {
     schedule,
     concurrencyPolicy: s.concurrencyPolicy ?? 'Allow',
@@ -79,11 +57,14 @@ function cronSpec(ctx: DocContext, specPath: FieldPath, s: K8sBatch['spec']): Cr
     suspend: s.suspend ?? false,
   };
   if (s.timeZone !== undefined) {
-    if (!isKnownTimeZone(s.timeZone)) throw manifestError(ctx, [...specPath, 'timeZone'], `${quote(s.timeZone)} is not a known time zone (e.g. Europe/Berlin, UTC)`);
+    const zone = timeZoneProblem(s.timeZone);
+    if (zone) throw manifestError(ctx, [...specPath, 'timeZone'], zone);
     out.timeZone = s.timeZone;
   }
   return out;
 }
+
+export { normalizeSchedule };
 
 export function batchApp(ctx: DocContext, base: FieldPath, b: K8sBatch, meta: ResourceMeta, helpers: BatchHelpers): App {
   const specPath: FieldPath = [...base, 'spec'];

@@ -50,10 +50,6 @@ function nodeOffset(doc: Document, path: FieldPath, at: 'key' | 'value'): number
   return best?.[0];
 }
 
-/**
- * Splits `text` into its non-empty documents. Throws ManifestInvalid (`file:line: message`) for
- * malformed YAML, a text over 1 MiB or more than 200 documents.
- */
 const YAML11_OCTAL = {
   identify: (v: unknown) => typeof v === 'number',
   default: true,
@@ -63,10 +59,26 @@ const YAML11_OCTAL = {
   resolve: (s: string) => parseInt(s, 8),
 };
 
+/**
+ * Splits `text` into its non-empty documents. Throws ManifestInvalid (`file:line: message`) for
+ * the first malformed document, a text over 1 MiB or more than 200 documents.
+ */
 export function parseYamlDocuments(text: string, file: string): ManifestDocument[] {
+  const { documents, problems } = readYamlDocuments(text, file);
+  if (problems[0]) throw problems[0];
+  return documents;
+}
+
+/**
+ * Splits `text` into its non-empty documents, collecting a ManifestInvalid error (`file:line:
+ * message`) per document that is not valid YAML instead of stopping at the first: the other
+ * documents are still returned. A text over 1 MiB or with more than 200 documents is one
+ * problem and no documents.
+ */
+export function readYamlDocuments(text: string, file: string): { documents: ManifestDocument[]; problems: GroveError[] } {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_MANIFEST_BYTES) {
-    throw invalid(`${file}: manifest is larger than 1 MiB (${bytes} bytes)`, { file, bytes });
+    return { documents: [], problems: [invalid(`${file}: manifest is larger than 1 MiB (${bytes} bytes)`, { file, bytes })] };
   }
   const lineCounter = new LineCounter();
   // merge: compose files (and some Kubernetes ones) share blocks with `<<: *anchor`, which
@@ -75,16 +87,18 @@ export function parseYamlDocuments(text: string, file: string): ManifestDocument
   // would otherwise be decimal 444, a different and wider mode, without any error.
   const docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true, customTags: (tags) => [YAML11_OCTAL, ...tags] });
   if (docs.length > MAX_DOCUMENTS) {
-    throw invalid(`${file}: too many YAML documents (${docs.length}, the limit is ${MAX_DOCUMENTS})`, { file, documents: docs.length });
+    return { documents: [], problems: [invalid(`${file}: too many YAML documents (${docs.length}, the limit is ${MAX_DOCUMENTS})`, { file, documents: docs.length })] };
   }
-  const out: ManifestDocument[] = [];
+  const documents: ManifestDocument[] = [];
+  const problems: GroveError[] = [];
   docs.forEach((doc, i) => {
     const index = i + 1;
     const error = doc.errors[0];
     if (error) {
       const line = error.linePos?.[0]?.line;
       const place = line === undefined ? file : `${file}:${line}`;
-      throw invalid(`${place}: ${firstLine(error.message)}`, { file, document: index, ...(line ? { line } : {}), yaml: error.code }, error);
+      problems.push(invalid(`${place}: ${firstLine(error.message)}`, { file, document: index, ...(line ? { line } : {}), yaml: error.code }, error));
+      return;
     }
     let value: unknown;
     try {
@@ -93,10 +107,11 @@ export function parseYamlDocuments(text: string, file: string): ManifestDocument
       // Alias bombs, unresolvable aliases and absurd nesting surface here, not in doc.errors.
       const line = lineCounter.linePos(range(doc.contents)?.[0] ?? 0).line;
       const why = err instanceof RangeError ? 'nested too deeply' : firstLine(err instanceof Error ? err.message : String(err));
-      throw invalid(`${file}:${line}: ${why}`, { file, document: index, line }, err);
+      problems.push(invalid(`${file}:${line}: ${why}`, { file, document: index, line }, err));
+      return;
     }
     if (value === null || value === undefined) return;
-    out.push({
+    documents.push({
       file,
       index,
       value,
@@ -106,5 +121,5 @@ export function parseYamlDocuments(text: string, file: string): ManifestDocument
       },
     });
   });
-  return out;
+  return { documents, problems };
 }

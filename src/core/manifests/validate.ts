@@ -12,6 +12,7 @@ import { manifestError, quote, type DocContext, type FieldPath } from './locatio
 import { MANIFEST_SCHEMA_ID, manifestSchema, type ManifestDefinition } from './schema.js';
 import { ANNOTATION_KEYWORDS } from './schema-parts.js';
 import { closestName, pointerToPath } from '../objects/explain.js';
+import { annotation, typeMessage } from './object-errors.js';
 
 export interface ManifestValidator {
   /** Throws ManifestInvalid for the most useful problem of `value`, which sits at `base` in the document. */
@@ -23,14 +24,18 @@ export function createManifestValidator(): ManifestValidator {
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, keywords: [...ANNOTATION_KEYWORDS] });
   ajv.addSchema(manifestSchema());
   const compiled = new Map<ManifestDefinition, ValidateFunction>();
+  const get = (definition: ManifestDefinition): ValidateFunction => {
+    let validate = compiled.get(definition);
+    if (!validate) {
+      validate = ajv.getSchema(`${MANIFEST_SCHEMA_ID}#/definitions/${definition}`);
+      if (!validate) throw new Error(`schema definition ${definition} is missing`);
+      compiled.set(definition, validate);
+    }
+    return validate;
+  };
   return {
     check(definition, value, ctx, base = []) {
-      let validate = compiled.get(definition);
-      if (!validate) {
-        validate = ajv.getSchema(`${MANIFEST_SCHEMA_ID}#/definitions/${definition}`);
-        if (!validate) throw new Error(`schema definition ${definition} is missing`);
-        compiled.set(definition, validate);
-      }
+      const validate = get(definition);
       if (validate(value)) return;
       throw bestError(validate.errors ?? [], value, ctx, base);
     },
@@ -44,44 +49,6 @@ interface Problem {
   message: string;
   /** 0: a field that must go (unknown or unsupported); 1: anything else. */
   rank: number;
-}
-
-const TYPE_NAMES: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  integer: 'an integer',
-  boolean: 'true or false',
-  object: 'a mapping',
-  array: 'a list',
-  null: 'empty',
-};
-
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'number' && Number.isInteger(value) ? 'integer' : typeof value;
-}
-
-function describeValue(value: unknown, sensitive: boolean): string {
-  const type = typeOf(value);
-  if (type === 'null') return 'an empty value';
-  if (type === 'object') return 'a mapping';
-  if (type === 'array') return 'a list';
-  return sensitive ? `a ${type === 'integer' ? 'number' : type}` : `${type === 'integer' ? 'number' : type} ${quote(value)}`;
-}
-
-function typeMessage(err: ErrorObject, sensitive: boolean): string {
-  const expected = ([] as string[]).concat(err.params.type as string | string[]);
-  const names = expected.map((t) => TYPE_NAMES[t] ?? t);
-  const got = typeOf(err.data);
-  // YAML reads 8080 and true as a number and a boolean; Kubernetes wants strings there.
-  const hint = expected.includes('string') && (got === 'integer' || got === 'number' || got === 'boolean') ? ': quote it' : '';
-  return `must be ${names.join(' or ')} (got ${describeValue(err.data, sensitive)})${hint}`;
-}
-
-function annotation(err: ErrorObject, keyword: string): string | undefined {
-  const value = (err.parentSchema as Record<string, unknown> | undefined)?.[keyword];
-  return typeof value === 'string' ? value : undefined;
 }
 
 function toProblem(err: ErrorObject, root: unknown, ctx: DocContext, base: FieldPath): Problem | undefined {

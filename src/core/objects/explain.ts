@@ -216,14 +216,7 @@ function explainKeyword(err: ErrorObject, opts: ExplainOptions): string {
 export function explainErrors(errors: readonly ErrorObject[], root: unknown, opts: ExplainOptions = {}): SchemaProblem[] {
   const seen = new Set<string>();
   const out: SchemaProblem[] = [];
-  // A oneOf/anyOf with its own message ("expected exactly one of …") says what its branches' errors would.
-  const worded = errors.filter((e) => (e.keyword === 'oneOf' || e.keyword === 'anyOf') && annotation(e, 'errorMessage') !== undefined);
-  const inWordedBranch = (e: ErrorObject) => worded.some((w) => w !== e && e.instancePath.startsWith(w.instancePath) && e.schemaPath.startsWith(`${w.schemaPath}/`));
-  // A value of the wrong type fails whatever else its node says (oneOf branches, patterns): the type says it.
-  const mistyped = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
-  for (const err of errors) {
-    if (inWordedBranch(err)) continue;
-    if (err.keyword !== 'type' && mistyped.has(err.instancePath)) continue;
+  for (const err of relevantErrors(errors)) {
     const problem = explainError(err, root, opts);
     if (!problem) continue;
     const key = `${pathText(problem.path)}\u0000${problem.reason}`;
@@ -232,4 +225,18 @@ export function explainErrors(errors: readonly ErrorObject[], root: unknown, opt
     out.push(problem);
   }
   return out.sort((a, b) => a.rank - b.rank);
+}
+
+/**
+ * The errors worth wording, of all ajv reports for one value (the client's manifest formatter
+ * words them its own way, so the choice is shared here): an error inside a oneOf/anyOf branch
+ * whose node has its own message ("expected exactly one of …") is said by that message, and a
+ * value of the wrong type fails whatever else its node says (oneOf branches, patterns), which
+ * the type error says.
+ */
+export function relevantErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  const worded = errors.filter((e) => (e.keyword === 'oneOf' || e.keyword === 'anyOf') && annotation(e, 'errorMessage') !== undefined);
+  const inWordedBranch = (e: ErrorObject) => worded.some((w) => w !== e && e.instancePath.startsWith(w.instancePath) && e.schemaPath.startsWith(`${w.schemaPath}/`));
+  const mistyped = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  return errors.filter((err) => !inWordedBranch(err) && (err.keyword === 'type' || !mistyped.has(err.instancePath)));
 }

@@ -96,8 +96,9 @@ export function moduleSource(module: ValidatorModule): string {
   const shared = SHARED_SCHEMAS.map(form);
   const ids = new Set(shared.map((s) => s.$id));
   const roots = Object.values(module.exports).filter((s) => !ids.has(s.$id)).map(form);
-  const ajv = new Ajv(ajvOptions(module.wire, [...shared, ...roots]));
-  const refs = Object.fromEntries(Object.entries(module.exports).map(([name, s]) => [name, String(s.$id)]));
+  const documents = (module.documents ?? []).map((d) => plain(d));
+  const ajv = new Ajv(ajvOptions(module.wire, [...shared, ...roots, ...documents]));
+  const refs = { ...Object.fromEntries(Object.entries(module.exports).map(([name, s]) => [name, String(s.$id)])), ...module.refs };
   const generateCode = (standalone as unknown as { default: (ajv: Ajv, refs: Record<string, string>) => string }).default;
   // Minified: the agent keeps this source in memory (about half the RSS of ajv's verbose output).
   const code = transformSync(esmImports(generateCode(ajv, refs)), { minify: true, format: 'esm', target: 'es2022', legalComments: 'none' }).code.trim();

@@ -4,6 +4,7 @@
  * within limits. Pure: every problem is returned (path + reason), so the client reports all of
  * a file's at once, the server refuses the object and the agent refuses a target that breaks them.
  */
+import { parseImageRef } from '../image-ref.js';
 import { quoteValue } from '../quote.js';
 import { isGroveError } from '../errors.js';
 import { parseK8sMemory } from '../manifests/k8s-quantity.js';
@@ -21,7 +22,7 @@ export interface RuleProblem {
   reason: string;
 }
 
-type ContainerList = readonly Pick<Container, 'name' | 'volumeMounts' | 'ports' | 'resources'>[];
+type ContainerList = readonly Pick<Container, 'name' | 'image' | 'volumeMounts' | 'ports' | 'resources'>[];
 
 function uniqueNames(spec: PodSpec, out: RuleProblem[]): void {
   const mains = new Map<string, number>();
@@ -99,10 +100,25 @@ function resources(field: 'containers' | 'initContainers', list: ContainerList, 
   });
 }
 
+/** Image references a registry can be asked for (the node pulls them as written). */
+function images(field: 'containers' | 'initContainers', list: ContainerList, out: RuleProblem[]): void {
+  list.forEach((c, i) => {
+    if (typeof c.image !== 'string') return; // the schema's problem
+    try {
+      parseImageRef(c.image);
+    } catch (err) {
+      if (!isGroveError(err)) throw err;
+      out.push({ path: [field, i, 'image'], reason: err.message });
+    }
+  });
+}
+
 /** Every problem of `spec` the schema could not see; [] when there is none. */
 export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   const out: RuleProblem[] = [];
   uniqueNames(spec, out);
+  images('containers', spec.containers, out);
+  images('initContainers', spec.initContainers ?? [], out);
   const volumeNames = volumes(spec, out);
   mounts('containers', spec.containers, volumeNames, out);
   mounts('initContainers', spec.initContainers ?? [], volumeNames, out);

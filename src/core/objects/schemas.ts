@@ -26,6 +26,7 @@ import {
   WireRpcResponse,
 } from './wire.js';
 import { AlwaysPodTemplate } from './workloads.js';
+import { MANIFEST_SCHEMA_ID, manifestSchema } from '../manifests/schema.js';
 
 /** Schemas others reference by `$id` (each module gets them all; only what it reaches is emitted). */
 export const SHARED_SCHEMAS: readonly TSchema[] = [
@@ -52,6 +53,13 @@ export interface ValidatorModule {
   wire: boolean;
   /** Exported validator name → schema. */
   exports: Readonly<Record<string, TSchema>>;
+  /**
+   * Plain JSON Schema documents (with their own `$id`) whose definitions `refs` export by `$ref`:
+   * the compose file schema of src/core/manifests, which is not written with TypeBox.
+   */
+  documents?: readonly Readonly<Record<string, unknown>>[];
+  /** Exported validator name → `$ref` into `documents`. */
+  refs?: Readonly<Record<string, string>>;
 }
 
 export const VALIDATOR_MODULES: readonly ValidatorModule[] = [
@@ -62,4 +70,12 @@ export const VALIDATOR_MODULES: readonly ValidatorModule[] = [
   { file: 'wire-rpc-request', wire: true, exports: { WireRpcRequest } },
   { file: 'wire-rpc-response', wire: true, exports: { WireRpcResponse } },
   { file: 'wire-config', wire: true, exports: { WireConfigMessage, WireConfigBundle } },
+  // The client's compose files (src/core/manifests/compose-objects.ts): precompiled like the rest.
+  {
+    file: 'manifest-compose',
+    wire: false,
+    exports: {},
+    documents: [manifestSchema()],
+    refs: { ComposeFile: `${MANIFEST_SCHEMA_ID}#/definitions/ComposeFile`, ComposeService: `${MANIFEST_SCHEMA_ID}#/definitions/ComposeService` },
+  },
 ];

@@ -1,0 +1,367 @@
+/**
+ * A docker-compose document → Kubernetes objects, one per service, in namespace `default`:
+ * - `restart: always` / `unless-stopped` → a Deployment (a DaemonSet for `deploy.mode: global`);
+ * - no restart, `restart: "no"` (compose's default) or `on-failure` → a Job: the container runs
+ *   and is not restarted when it ends (or only after a failure), which only a Job's pods
+ *   (restartPolicy Never / OnFailure) say in Kubernetes; `deploy.replicas` runs that many.
+ * Every object and its pod template carry `com.docker.compose.project` / `.service` labels (the
+ * selector). Compose semantics are kept where they differ from Kubernetes ("32m" is 32 MiB, `$`
+ * is interpolated, `$(` is literal); what has no PodSpec field is Grove's annotations
+ * (grove.io/depends-on, devices, group-add, auto-rollback). The field-by-field reading is shared
+ * with the App translator (compose-service.ts, compose-order.ts, compose-volumes.ts …).
+ */
+import { basename } from 'node:path';
+import { checkGroup, parseDeviceSpec } from '../device-spec.js';
+import { parseImageRef } from '../image-ref.js';
+import { AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
+import type { AnyObject } from '../objects/changes.js';
+import { JOB_LIMITS } from '../objects/limits.js';
+import type { Container, ResourceList } from '../objects/pod-container.js';
+import type { PodSpec, PodTemplateSpec } from '../objects/pod.js';
+import type { Volume } from '../objects/pod-volumes.js';
+import { checkObject, type KindName } from '../objects/validate.js';
+import { pathText } from '../objects/explain.js';
+import { dependencyCycle } from '../wire-init.js';
+import type { ContainerProbes, ContainerResources, Volume as ModelVolume } from '../model.js';
+import { parseGoDurationSeconds } from './compose-text.js';
+import { dependsOn, healthcheckProbes } from './compose-order.js';
+import { composeSchemaErrors } from './compose-schema.js';
+import { composeSeccomp } from './compose-security.js';
+import {
+  checkServiceName,
+  environment,
+  interpolateAll,
+  isObject,
+  labelMap,
+  MAX_GRACE_SECONDS,
+  nodeSelector,
+  PULL,
+  readUpdateConfig,
+  resources,
+  RESTART,
+  text,
+  words,
+  type Service,
+} from './compose-service.js';
+import { serviceVolumes, type ComposeTopVolumes } from './compose-volumes.js';
+import type { DocumentObjects, LocatedObject } from './kubernetes-objects.js';
+import { atField, manifestError, quote, type DocContext, type FieldPath, type ManifestDocument } from './location.js';
+import { composePorts } from './manifest-ports.js';
+import { schemaProblems } from './object-errors.js';
+import { collect, problemOf, type ManifestProblem } from './problems.js';
+
+/** The namespace compose projects go to (the issue's decision; a later issue may map projects to namespaces). */
+export const COMPOSE_NAMESPACE = 'default';
+
+/** Compose's own rule for project names: lowercase letters, digits, '-' and '_', starting with a letter or digit. */
+const PROJECT = /^[a-z0-9][a-z0-9_-]*$/;
+
+/**
+ * The project: the file's `name:`, else its directory's name made valid as docker compose makes
+ * it, else "default" (stdin). It is a label value, so at most 63 characters.
+ */
+function projectName(ctx: DocContext, name: unknown, dir: string | undefined): string {
+  if (typeof name === 'string' && name !== '') {
+    if (!PROJECT.test(name) || name.length > 63) {
+      throw manifestError(ctx, ['name'], `${quote(name)} must be a project name: at most 63 lowercase letters, digits, '-' and '_', starting with a letter or digit`);
+    }
+    return name;
+  }
+  const fromDir = dir === undefined ? '' : basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '').slice(0, 63).replace(/[_-]+$/, '');
+  return fromDir || 'default';
+}
+
+/** Kubernetes expands $(NAME) in env values, command and args; compose does not: keep them literal. */
+const literal = (s: string): string => s.replaceAll('$(', () => '$$(');
+
+const MI = 1024 * 1024;
+
+/** Bytes as a Kubernetes quantity: "32Mi" when whole mebibytes, else the byte count. */
+function bytesQuantity(bytes: number): string {
+  for (const [unit, size] of [['Gi', 1024 * MI], ['Mi', MI], ['Ki', 1024]] as const) if (bytes % size === 0) return `${bytes / size}${unit}`;
+  return String(bytes);
+}
+
+/** Cores as a Kubernetes quantity: "2", "500m". */
+function cpuQuantity(cores: number): string {
+  return Number.isInteger(cores) ? String(cores) : `${Math.round(cores * 1000)}m`;
+}
+
+/** Compose's resources (numbers, compose units) as Kubernetes limits and requests. */
+function resourceRequirements(r: ContainerResources, reservations: { memory?: unknown; cpus?: unknown }): Container['resources'] | undefined {
+  const limits: ResourceList = {};
+  if (r.memoryBytes !== undefined) limits.memory = bytesQuantity(r.memoryBytes);
+  if (r.cpus !== undefined) limits.cpu = cpuQuantity(r.cpus);
+  if (r.pidsLimit !== undefined) limits['grove.io/pids'] = String(r.pidsLimit);
+  // Only reservations written become requests: Kubernetes requests what is limited by default.
+  const requests: ResourceList = {};
+  if (reservations.memory !== undefined && r.requestMemoryBytes !== undefined) requests.memory = bytesQuantity(r.requestMemoryBytes);
+  if (reservations.cpus !== undefined && r.requestCpus !== undefined) requests.cpu = cpuQuantity(r.requestCpus);
+  const out: NonNullable<Container['resources']> = {};
+  if (Object.keys(limits).length) out.limits = limits;
+  if (Object.keys(requests).length) out.requests = requests;
+  return Object.keys(out).length ? out : undefined;
+}
+
+function probes(container: Container, p: ContainerProbes | undefined): void {
+  // healthcheckProbes makes liveness and startup probes with successThreshold 1, as Kubernetes requires.
+  if (p?.liveness) container.livenessProbe = p.liveness as Container['livenessProbe'];
+  if (p?.readiness) container.readinessProbe = p.readiness;
+  if (p?.startup) container.startupProbe = p.startup as Container['startupProbe'];
+}
+
+/** The App model's volume (compose-volumes.ts) as a Kubernetes one: only emptyDir's size differs. */
+function podVolume(v: ModelVolume): Volume {
+  if (!('emptyDir' in v)) return v as Volume;
+  const { medium, sizeLimitBytes } = v.emptyDir;
+  return { name: v.name, emptyDir: { ...(medium ? { medium } : {}), ...(sizeLimitBytes !== undefined ? { sizeLimit: bytesQuantity(sizeLimitBytes) } : {}) } };
+}
+
+interface ServiceInput {
+  ctx: DocContext;
+  name: string;
+  s: Service;
+  services: ReadonlyMap<string, Service>;
+  project: string;
+  volumes: ComposeTopVolumes;
+  dir: string | undefined;
+  /**
+   * Runs one field reader; its problem is recorded (and undefined returned) so that the
+   * service's other fields are still read: every problem of a service is reported at once.
+   */
+  read: <T>(reader: () => T) => T | undefined;
+}
+
+function container(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never'): Container {
+  const { ctx, name, s, read } = input;
+  const base = ['services', name];
+  read(() => atField(ctx, [...base, 'image'], () => parseImageRef(s.image)));
+  const c: Container = { name, image: s.image };
+  // Compose entrypoint/command are the image ENTRYPOINT/CMD, which Kubernetes calls command/args.
+  const command = s.entrypoint === undefined ? undefined : read(() => words(ctx, [...base, 'entrypoint'], s.entrypoint!));
+  if (command) c.command = command.map(literal);
+  const args = s.command === undefined ? undefined : read(() => words(ctx, [...base, 'command'], s.command!));
+  if (args) c.args = args.map(literal);
+  const env = read(() => environment(ctx, [...base, 'environment'], s.environment));
+  if (env?.length) c.env = env.map((e) => ({ name: e.name, value: literal(e.value) }));
+  if (s.working_dir !== undefined) c.workingDir = s.working_dir;
+  if (s.pull_policy !== undefined) c.imagePullPolicy = PULL[s.pull_policy];
+  const numbers = read(() => resources(ctx, base, s));
+  const res = numbers && resourceRequirements(numbers, { memory: s.mem_reservation ?? s.deploy?.resources?.reservations?.memory, cpus: s.deploy?.resources?.reservations?.cpus });
+  if (res) c.resources = res;
+  const ports = s.ports?.length ? read(() => composePorts(ctx, [...base, 'ports'], s.ports!)) : undefined;
+  if (ports) c.ports = ports.map((p) => ({ ...p }));
+  probes(c, read(() => healthcheckProbes(ctx, base, s.healthcheck, restart)));
+  const seccomp = read(() => composeSeccomp(ctx, [...base, 'security_opt'], s.security_opt));
+  if (s.privileged === true || seccomp) c.securityContext = { ...(s.privileged === true ? { privileged: true } : {}), ...(seccomp ? { seccompProfile: seccomp } : {}) };
+  return c;
+}
+
+/** group_add: numbers are supplementary groups; names are resolved on the node (grove.io/group-add). */
+function groups(input: ServiceInput, spec: PodSpec, annotations: Record<string, string>): void {
+  const { ctx, name, s, read } = input;
+  const checked = (s.group_add ?? []).map((g, i) => read(() => atField(ctx, ['services', name, 'group_add', i], (f) => checkGroup(String(g), f))));
+  const valid = checked.filter((g): g is string => g !== undefined);
+  const numbers = valid.filter((g) => /^[0-9]+$/.test(g)).map(Number);
+  const names = valid.filter((g) => !/^[0-9]+$/.test(g));
+  if (numbers.length) spec.securityContext = { supplementalGroups: numbers };
+  if (names.length) annotations[GROUP_ADD_ANNOTATION] = names.join(',');
+}
+
+function gracePeriod(input: ServiceInput): number | undefined {
+  const { ctx, name, s } = input;
+  const path = ['services', name, 'stop_grace_period'];
+  const seconds = text(ctx, path, () => parseGoDurationSeconds(s.stop_grace_period!));
+  if (seconds > MAX_GRACE_SECONDS) throw manifestError(ctx, path, `${quote(s.stop_grace_period)} must be at most 1h`);
+  return seconds;
+}
+
+function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never', labels: Record<string, string>): PodTemplateSpec {
+  const { ctx, name, s, read } = input;
+  const base = ['services', name];
+  const c = container(input, restart);
+  const spec: PodSpec = { containers: [c], restartPolicy: restart };
+  const annotations: Record<string, string> = {};
+  if (s.network_mode === 'host') spec.hostNetwork = true;
+  const selector = read(() => nodeSelector(ctx, [...base, 'deploy', 'placement', 'constraints'], s.deploy?.placement?.constraints ?? []));
+  if (selector && Object.keys(selector).length) spec.nodeSelector = selector;
+  const deps = read(() => dependsOn(ctx, base, s.depends_on, input.services));
+  if (deps) annotations[DEPENDS_ON_ANNOTATION] = formatDependsOn(deps);
+  if (s.devices?.length) {
+    s.devices.forEach((d, i) => read(() => atField(ctx, [...base, 'devices', i], (f) => parseDeviceSpec(d, f))));
+    annotations[DEVICES_ANNOTATION] = s.devices.map((d) => d.trim()).join(',');
+  }
+  groups(input, spec, annotations);
+  const volumes = read(() => serviceVolumes(ctx, base, s, input.volumes, input.dir));
+  if (volumes) {
+    spec.volumes = volumes.volumes.map(podVolume);
+    c.volumeMounts = volumes.mounts.map((m) => ({ ...m }));
+  }
+  const grace = s.stop_grace_period === undefined ? undefined : read(() => gracePeriod(input));
+  if (grace !== undefined) spec.terminationGracePeriodSeconds = grace;
+  return { metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec };
+}
+
+/** What stands against the kind a service becomes (from restart and deploy.mode), recorded through `read`. */
+function kindChoiceProblems(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never'): void {
+  const { ctx, name, s, read } = input;
+  const base = ['services', name];
+  const deploy = s.deploy ?? {};
+  const global = deploy.mode === 'global';
+  const restartHint = `needs restart: always or unless-stopped (a service that is not restarted becomes a Job${s.restart === undefined ? '; compose\'s default is restart: "no"' : ''})`;
+  read(() => {
+    if (global && deploy.replicas !== undefined) throw manifestError(ctx, [...base, 'deploy', 'replicas'], 'cannot be combined with mode: global (one container per node)');
+  });
+  if (restart === 'Always') return;
+  read(() => {
+    if (global) throw manifestError(ctx, [...base, 'deploy', 'mode'], `global ${restartHint}`);
+  });
+  read(() => {
+    if (deploy.update_config) throw manifestError(ctx, [...base, 'deploy', 'update_config'], restartHint, { at: 'key' });
+  });
+  read(() => {
+    if (deploy.replicas === 0) throw manifestError(ctx, [...base, 'deploy', 'replicas'], '0: a service that is not restarted becomes a Job, which runs at least once');
+  });
+}
+
+/** One service's object (its kind from restart and deploy.mode); undefined when it has problems (recorded by `read`). */
+function serviceObject(input: ServiceInput, problems: readonly ManifestProblem[]): AnyObject | undefined {
+  const { ctx, name, s, project, read } = input;
+  const before = problems.length;
+  const base = ['services', name];
+  const deploy = s.deploy ?? {};
+  const restart = RESTART[s.restart ?? 'no'];
+  const global = deploy.mode === 'global';
+  kindChoiceProblems(input, restart);
+  const selector = { [COMPOSE_PROJECT_LABEL]: project, [COMPOSE_SERVICE_LABEL]: name };
+  const labels = { ...read(() => labelMap(ctx, [...base, 'labels'], s.labels)), ...selector };
+  const template = podTemplate(input, restart, labels);
+  const update = deploy.update_config && restart === 'Always' ? read(() => readUpdateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config!)) : undefined;
+  if (problems.length > before) return undefined;
+  const annotations: Record<string, string> = {};
+  const metadata = (a: Record<string, string>) => ({ name, namespace: COMPOSE_NAMESPACE, labels: { ...labels }, ...(Object.keys(a).length ? { annotations: a } : {}) });
+  if (restart !== 'Always') {
+    const replicas = deploy.replicas ?? 1;
+    const counts = replicas > 1 ? { completions: replicas, parallelism: Math.min(replicas, JOB_LIMITS.parallelism) } : {};
+    // Docker does not retry "no"; on-failure retries without limit (Grove's ceiling here).
+    const backoffLimit = restart === 'Never' ? 0 : JOB_LIMITS.backoffLimit;
+    return { apiVersion: 'batch/v1', kind: 'Job', metadata: metadata(annotations), spec: { ...counts, backoffLimit, template } } as AnyObject;
+  }
+  if (global) return { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: metadata(annotations), spec: { selector: { matchLabels: selector }, template } } as AnyObject;
+  const spec: Record<string, unknown> = { replicas: deploy.replicas ?? 1, selector: { matchLabels: selector }, template };
+  if (update) {
+    spec.strategy = { type: 'RollingUpdate', rollingUpdate: update.startFirst ? { maxSurge: update.step, maxUnavailable: 0 } : { maxSurge: 0, maxUnavailable: update.step } };
+    if (update.autoRollback !== undefined) annotations[AUTO_ROLLBACK_ANNOTATION] = String(update.autoRollback);
+    if (update.progressDeadlineSeconds !== undefined) spec.progressDeadlineSeconds = update.progressDeadlineSeconds;
+  }
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: metadata(annotations), spec } as unknown as AnyObject;
+}
+
+/** The compose field an object field came from, for the object checks' problems (else the service). */
+const COMPOSE_FIELDS: readonly [RegExp, FieldPath][] = [
+  [/^(spec\.template\.)?metadata\.labels\b/, ['labels']],
+  [/\.containers\[0\]\.image$/, ['image']],
+  [/\.containers\[0\]\.workingDir$/, ['working_dir']],
+  [/\.containers\[0\]\.env\b/, ['environment']],
+  [/\.containers\[0\]\.command\b/, ['entrypoint']],
+  [/\.containers\[0\]\.args\b/, ['command']],
+  [/\.containers\[0\]\.ports\b/, ['ports']],
+  [/\.(containers\[0\]\.volumeMounts|volumes)\b/, ['volumes']],
+  [/\.nodeSelector\b/, ['deploy', 'placement', 'constraints']],
+];
+
+/**
+ * What the object checks still find in a translated service (rules compose's own checks do not
+ * cover, such as a relative working_dir or a label key Kubernetes refuses): said at the compose
+ * field it came from, naming the object's field.
+ */
+function objectCheck(ctx: DocContext, name: string, object: AnyObject): ManifestProblem[] {
+  const result = checkObject(object.kind as KindName, object, { showValues: true });
+  if (result.ok) return [];
+  const seen = new Set<string>();
+  const out: ManifestProblem[] = [];
+  for (const p of result.problems) {
+    const field = pathText(p.path);
+    const from = COMPOSE_FIELDS.find(([pattern]) => pattern.test(field))?.[1];
+    const path = ['services', name, ...(from ?? [])];
+    const key = `${JSON.stringify(path)}\u0000${p.reason}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(problemOf(manifestError(ctx, path, `${p.reason} (${field} of ${object.kind} ${quote(name)})`, { at: from ? 'value' : 'key' })));
+  }
+  return out;
+}
+
+/** The objects of one compose document and every problem found (at most one per field of a service). */
+export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined): DocumentObjects {
+  const problems: ManifestProblem[] = [];
+  const fileCtx: DocContext = { doc, label: 'compose file' };
+  const serviceCtx = (name: string): DocContext => ({ doc, label: `service ${quote(name)}` });
+  const rawServices = isObject(raw.services) ? raw.services : {};
+  // Services not to translate: a name, interpolation or schema problem was reported for them.
+  const badNames = new Set<string>();
+  for (const name of Object.keys(rawServices)) {
+    const ok = collect(problems, () => {
+      checkServiceName(serviceCtx(name), name);
+      return true;
+    });
+    if (!ok) badNames.add(name);
+  }
+  const ctxFor = (path: FieldPath) => (path[0] === 'services' && path.length > 1 ? serviceCtx(String(path[1])) : fileCtx);
+  // Interpolation per top-level key and per service, so one bad `$` does not hide the others.
+  const value: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(raw)) {
+    if (key === 'services' && isObject(v)) {
+      const services: Record<string, unknown> = {};
+      for (const [name, s] of Object.entries(v)) {
+        const done = collect(problems, () => ({ s: interpolateAll(ctxFor, s, ['services', name]) }));
+        if (done) services[name] = done.s;
+        else badNames.add(name);
+      }
+      value.services = services;
+    } else {
+      const done = collect(problems, () => ({ v: key.startsWith('x-') ? v : interpolateAll(ctxFor, v, [key]) }));
+      if (done) value[key] = done.v;
+    }
+  }
+  // Each service under its own name in messages; then the file around them.
+  const services = isObject(value.services) ? (value.services as Record<string, unknown>) : {};
+  for (const [name, s] of Object.entries(services)) {
+    const found = schemaProblems(composeSchemaErrors('ComposeService', s), s, serviceCtx(name), ['services', name]);
+    if (found.length) badNames.add(name);
+    problems.push(...found);
+  }
+  // The file's own fields, the services (checked above) stubbed; a `services` that is not a map stays, for its type error.
+  const fileValue = isObject(value.services) ? { ...value, services: Object.fromEntries(Object.keys(services).map((n) => [n, {}])) } : value;
+  // The services were checked above, each under its own name.
+  const inService = (p: ManifestProblem) => /^services[.[]/.test(p.path ?? '');
+  problems.push(...schemaProblems(composeSchemaErrors('ComposeFile', fileValue), fileValue, fileCtx).filter((p) => !inService(p)));
+  const project = collect(problems, () => projectName(fileCtx, value.name, dir));
+  if (project === undefined || !isObject(value.services)) return { objects: [], problems };
+  const all = new Map(Object.entries(services) as [string, Service][]);
+  const objects: LocatedObject[] = [];
+  for (const [name, s] of all) {
+    if (badNames.has(name)) continue;
+    const ctx = serviceCtx(name);
+    const read = <T>(reader: () => T): T | undefined => collect(problems, reader);
+    const input: ServiceInput = { ctx, name, s, services: all, project, volumes: value.volumes as ComposeTopVolumes, dir, read };
+    const object = serviceObject(input, problems);
+    if (!object) continue;
+    const checked = objectCheck(ctx, name, object);
+    if (checked.length) {
+      problems.push(...checked);
+      continue;
+    }
+    objects.push({ object, ctx, namePath: ['services', name], nameIsKey: true });
+  }
+  const graph = new Map([...all.keys()].map((name) => [name, dependencyNames(all.get(name)!).filter((d) => all.has(d))]));
+  const cycle = dependencyCycle(graph);
+  if (cycle) problems.push(problemOf(manifestError(serviceCtx(cycle[0]!), ['services', cycle[0]!, 'depends_on'], `forms a cycle: ${cycle.join(' → ')}`)));
+  return { objects, problems };
+}
+
+function dependencyNames(s: Service): string[] {
+  const d = s.depends_on;
+  if (!d) return [];
+  return Array.isArray(d) ? d.filter((x): x is string => typeof x === 'string') : Object.keys(d);
+}

@@ -1,0 +1,99 @@
+/**
+ * Manifest files → the Kubernetes objects one apply sends, with EVERY problem of every file
+ * (YAML, schema, rules, duplicates), each one located line. Pure: the CLI reads the files and
+ * passes their text in. Kubernetes documents and compose files may be mixed, one per YAML
+ * document; empty documents are skipped.
+ */
+import type { AnyObject } from '../objects/changes.js';
+import { composeObjects } from './compose-objects.js';
+import { kubernetesObjects, type DocumentObjects, type LocatedObject } from './kubernetes-objects.js';
+import { manifestError, quote, type DocContext } from './location.js';
+import { readYamlDocuments } from './parse.js';
+import { problemOf, sortProblems, type ManifestProblem } from './problems.js';
+
+export type { ManifestProblem };
+
+/** At most this many objects from one apply (a List or a compose file holds several). */
+export const MAX_OBJECTS = 200;
+
+export interface ManifestFile {
+  /** As the user named it (messages say it): "deploy.yaml", "<stdin>". */
+  path: string;
+  text: string;
+  /** The file's directory, absolute: compose "./relative" binds resolve against it; absent for stdin. */
+  dir?: string;
+}
+
+export interface ManifestObjects {
+  /** Valid objects, as written (defaults and namespace are the server's). Empty when there are problems. */
+  objects: AnyObject[];
+  problems: ManifestProblem[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The workloads share one name space per namespace, as 0.1's apps did: start order
+ * (grove.io/depends-on), update locks and /etc/hosts name pods by their workload without its kind.
+ */
+const WORKLOADS = new Set(['Deployment', 'DaemonSet', 'Job', 'CronJob']);
+
+function identity(o: AnyObject): string {
+  const kind = WORKLOADS.has(o.kind) ? 'workload' : o.kind;
+  const ns = (o.metadata as { namespace?: string }).namespace ?? 'default';
+  return `${kind}\u0000${o.kind === 'Namespace' ? '' : ns}\u0000${o.metadata.name}`;
+}
+
+function origin(first: LocatedObject, file: string): string {
+  const d = first.ctx.doc;
+  return `${first.ctx.label ?? first.object.kind} in ${d.file !== file ? `${d.file} (document ${d.index})` : `document ${d.index}`}`;
+}
+
+function duplicates(located: readonly LocatedObject[]): ManifestProblem[] {
+  const first = new Map<string, LocatedObject>();
+  const out: ManifestProblem[] = [];
+  for (const l of located) {
+    const key = identity(l.object);
+    const earlier = first.get(key);
+    if (!earlier) {
+      first.set(key, l);
+      continue;
+    }
+    const message = `${quote(l.object.metadata.name)} is also the name of ${origin(earlier, l.ctx.doc.file)}: names must be unique`;
+    out.push(problemOf(manifestError(l.ctx, l.namePath, message, { at: l.nameIsKey ? 'key' : 'value' })));
+  }
+  return out;
+}
+
+function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined): DocumentObjects {
+  const value = doc.value;
+  const ctx: DocContext = { doc };
+  const fail = (message: string): DocumentObjects => ({ objects: [], problems: [problemOf(manifestError(ctx, [], message))] });
+  if (!isObject(value)) return fail('must be a mapping: a Kubernetes object (apiVersion, kind) or a compose file (services)');
+  if ('apiVersion' in value || 'kind' in value) return kubernetesObjects(doc, value);
+  if ('services' in value) return composeObjects(doc, value, dir);
+  return fail('is neither a Kubernetes object (it has no apiVersion and kind) nor a compose file (it has no services)');
+}
+
+/** The objects of `files` and every problem in them; objects only when there is no problem. */
+export function manifestsToObjects(files: readonly ManifestFile[]): ManifestObjects {
+  const located: LocatedObject[] = [];
+  const problems: ManifestProblem[] = [];
+  for (const file of files) {
+    const { documents, problems: yaml } = readYamlDocuments(file.text, file.path);
+    problems.push(...yaml.map(problemOf));
+    for (const doc of documents) {
+      const found = documentObjects(doc, file.dir);
+      located.push(...found.objects);
+      problems.push(...found.problems);
+    }
+  }
+  problems.push(...duplicates(located));
+  if (located.length > MAX_OBJECTS) {
+    problems.push({ text: `${files.map((f) => f.path).join(', ')}: too many objects (${located.length}, the limit is ${MAX_OBJECTS} per apply)`, file: files[0]?.path ?? '' });
+  }
+  if (problems.length > 0) return { objects: [], problems: sortProblems(problems, files.map((f) => f.path)) };
+  return { objects: located.map((l) => l.object), problems: [] };
+}
