@@ -15,6 +15,8 @@ import { ErrorCode, GroveError } from './errors.js';
 import { describeValue, explainErrors, pathText } from './objects/explain.js';
 import { createWireDecoder } from './wire-codec.js';
 import { validateName } from './topics.js';
+import { quoteValue } from './quote.js';
+import { WIRE_LIMITS } from './wire-limits.js';
 
 /** A failure inside a decoder; converted to a GroveError that names the message and sender. */
 export class FieldError extends Error {
@@ -136,6 +138,13 @@ export function schemaDecoder<T>(spec: SchemaDecoderSpec<T>): (buf: Uint8Array) 
   const { validator, then = (v: T) => v, ...decode } = spec;
   return (buf) => decodeWith(buf, { ...decode, read: (o) => then(checkWith<T>(validator as CompiledValidator, o)) });
 }
+
+/**
+ * `rpc request "r-1"`: the message and its id, when the id is one. Shared by the rpc decoders
+ * of both directions, so it lives here: importing it from either decoder module would load that
+ * module's validators into a process that never receives its messages.
+ */
+export const rpcLabel = (what: string) => (o: Obj) => (typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${quoteValue(o.id)}` : what);
 
 /** The index of the first item whose key an earlier item has, or -1. */
 export function firstDuplicate<T>(items: readonly T[], key: (item: T) => string): number {

@@ -3,14 +3,10 @@
  * wire.ts) and config bundles (wire-config.ts): rpc requests. Checked by the generated validator
  * of its schema (src/core/objects/wire.ts); agents import this module, never the server's.
  */
-import { quoteValue } from './quote.js';
 import { WireRpcRequest } from './objects/generated/wire-rpc-request.js';
-import { schemaDecoder, type Obj } from './wire-check.js';
-import { MAX_RPC_BYTES, WIRE_LIMITS } from './wire-limits.js';
+import { rpcLabel, schemaDecoder } from './wire-check.js';
+import { MAX_RPC_BYTES } from './wire-limits.js';
 import { WIRE_SCHEMA, type RpcRequest } from './wire-types.js';
-
-/** `rpc request "r-1"`: the message and its id, when the id is one. */
-export const rpcLabel = (what: string) => (o: Obj) => (typeof o.id === 'string' && o.id.length <= WIRE_LIMITS.rpcId ? `${what} ${quoteValue(o.id)}` : what);
 
 export const decodeRpcRequest = schemaDecoder<RpcRequest>({
   max: MAX_RPC_BYTES,

@@ -17,6 +17,7 @@ import type { Store } from '../store/store.js';
 import { every, systemClock, type Clock } from '../core/clock.js';
 import { Mutex } from './mutex.js';
 import { defaultConnect, type MqttConnect } from './mqtt-connect.js';
+import { keepSubscribed } from '../core/mqtt-subscribe.js';
 import type { NodeRegistration } from './nodes.js';
 import { createTokenFromBody, listTokenViews, revokeTokenById } from './identity-api.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
@@ -234,6 +235,8 @@ export class ControlPlane {
       // and retained presences arrive again on subscribe.
       clean: true,
       reconnectPeriod: 2000,
+      // subscribeAll() below on every connect, checking the grants (src/core/mqtt-subscribe.ts).
+      resubscribe: false,
       ...((this.opts.mqtt.urls?.length ?? 0) > 1 ? { servers: this.opts.mqtt.urls!.map(brokerServer) } : {}),
       ...(this.opts.mqtt.ca ? { ca: this.opts.mqtt.ca } : {}),
     });
@@ -242,19 +245,41 @@ export class ControlPlane {
     client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
     client.on('offline', () => this.log.warn('MQTT connection lost; reconnecting'));
     // After a reconnect the broker may be a fresh one (restarted, retained messages gone).
+    // Started once the first subscription is granted (on this connection or a later one).
+    let firstGrant: (() => void) | undefined;
+    const subscribed = new Promise<void>((resolve) => (firstGrant = resolve));
     client.on('connect', () => {
       this.log.info('MQTT reconnected; re-publishing targets');
+      this.subscribeAll(client, () => firstGrant?.());
       this.targets.republishAll();
     });
-    await client.subscribeAsync(
-      [allNodesTopic(this.cluster, 'status'), allNodesTopic(this.cluster, 'presence'), allNodesTopic(this.cluster, 'rpcResponse')],
-      { qos: 1 },
-    );
+    this.subscribeAll(client, () => firstGrant?.());
+    await subscribed;
     this.controllerLoop.start();
     await this.targets.start();
     const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
     this.stopSweep = every(this.clock, sweepMs, () => void this.statusCache.sweep());
     this.log.info({ cluster: this.cluster, mqtt: this.opts.mqtt.url }, 'control plane started');
+  }
+
+  /**
+   * Every node's status, presence and RPC responses, at QoS 0: each status is a whole snapshot
+   * repeated at the heartbeat, presence is retained, and an RPC stream times out on a missing
+   * chunk, so at-most-once loses nothing that matters — and a QoS 0 subscription does not live in
+   * a clustered broker's persistent store (NATS keeps one JetStream consumer per QoS 1
+   * subscription, and after losing a member it refused or silently dropped them: the server
+   * stayed connected and heard no node again).
+   */
+  private subscribeAll(client: MqttClient, granted: () => void): void {
+    const topics = Object.fromEntries((['status', 'presence', 'rpcResponse'] as const).map((t) => [allNodesTopic(this.cluster, t), { qos: 0 as const }]));
+    keepSubscribed(client, {
+      clock: this.clock,
+      topics,
+      retryMs: () => 1000,
+      current: () => this.client === client,
+      onRetry: (err, retryMs) => this.log.warn({ err, retryMs }, 'MQTT subscribe failed, will retry'),
+      onGranted: granted,
+    });
   }
 
   async stop(): Promise<void> {

@@ -19,6 +19,8 @@ export interface NatsMember {
   name: string;
   mqttUrl: string;
   mqttPort: number;
+  /** NATS's monitoring endpoint (connz), to find which member a client is on. */
+  monitorPort: number;
   proc: ChildProcess;
   log: string;
 }
@@ -31,6 +33,8 @@ export interface NatsCluster {
   mqttUrls: string[];
   /** SIGKILLs one member (a crash, not a goodbye). */
   kill(index: number): Promise<void>;
+  /** Index of the member an MQTT client id is connected to (undefined: none). */
+  memberOf(clientId: string): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -59,7 +63,7 @@ export async function startNatsCluster(options: { members?: number } = {}): Prom
   const credentialsFile = join(dir, 'broker-credentials.json');
   await writeFile(credentialsFile, JSON.stringify({ server, node }, null, 2), { mode: 0o600 });
   const ports = [];
-  for (let i = 0; i < count; i++) ports.push({ client: await freePort(), route: await freePort(), mqtt: await freePort() });
+  for (let i = 0; i < count; i++) ports.push({ client: await freePort(), route: await freePort(), mqtt: await freePort(), monitor: await freePort() });
   const members: NatsMember[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(members.map((m) => killAndWait(m.proc, 'SIGKILL')));
@@ -73,6 +77,7 @@ export async function startNatsCluster(options: { members?: number } = {}): Prom
       const routes = ports.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p.route}`);
       const conf = `server_name: ${name}
 listen: 127.0.0.1:${ports[i]!.client}
+http: 127.0.0.1:${ports[i]!.monitor}
 jetstream { store_dir: "${join(memberDir, 'js')}", max_memory_store: 256MB, max_file_store: 1GB }
 cluster { name: grove-${suffix}, listen: 127.0.0.1:${ports[i]!.route}, routes: [${routes.join(', ')}] }
 mqtt { listen: 127.0.0.1:${ports[i]!.mqtt}, stream_replicas: ${Math.min(3, count)} }
@@ -86,7 +91,7 @@ authorization {
       const confPath = join(memberDir, 'nats.conf');
       await writeFile(confPath, conf, { mode: 0o600 });
       const proc = spawn('nats-server', ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const member: NatsMember = { name, mqttPort: ports[i]!.mqtt, mqttUrl: `mqtt://127.0.0.1:${ports[i]!.mqtt}`, proc, log: '' };
+      const member: NatsMember = { name, mqttPort: ports[i]!.mqtt, mqttUrl: `mqtt://127.0.0.1:${ports[i]!.mqtt}`, monitorPort: ports[i]!.monitor, proc, log: '' };
       const collect = (b: Buffer): void => {
         member.log = (member.log + b.toString()).slice(-8000);
       };
@@ -106,6 +111,15 @@ authorization {
     credentialsFile,
     mqttUrls: members.map((m) => m.mqttUrl),
     kill: (index) => killAndWait(members[index]!.proc, 'SIGKILL'),
+    async memberOf(clientId) {
+      for (const [i, m] of members.entries()) {
+        if (m.proc.exitCode !== null || m.proc.signalCode !== null) continue;
+        const res = await fetch(`http://127.0.0.1:${m.monitorPort}/connz?mqtt_client=${encodeURIComponent(clientId)}`);
+        const body = (await res.json()) as { connections?: unknown[] };
+        if ((body.connections?.length ?? 0) > 0) return i;
+      }
+      return undefined;
+    },
     stop: stopAll,
   };
 }

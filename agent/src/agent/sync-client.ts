@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { connectMqtt as mqttConnect } from './mqtt-lean.js';
 import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
+import { keepSubscribed } from '../../../src/core/mqtt-subscribe.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { topicsFor, type NodeTopics } from '../../../src/core/topics.js';
@@ -201,22 +202,15 @@ export class SyncClient {
     void this.sendStatus(false);
   }
 
-  /**
-   * Subscribes to the target and rpc topics. A refused or failed subscription is retried while
-   * this connection lasts: connected but unsubscribed, a node would never hear of a new target
-   * (a clustered broker refuses subscriptions for a few seconds after losing a member).
-   */
+  /** Subscribes to the target and rpc topics, retried while refused (src/core/mqtt-subscribe.ts). */
   private subscribe(client: MqttClient): void {
     const topics = { [this.topics.target]: { qos: 1 as const }, [this.topics.rpcRequest]: { qos: 1 as const }, ...(this.opts.onConfig ? { [this.topics.config]: { qos: 1 as const } } : {}) };
-    client.subscribe(topics, (err, granted) => {
-      const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
-      if (!err && refused.length === 0) return;
-      if (this.stopped || client !== this.client || !client.connected) return;
-      const retryMs = this.reconnectDelay();
-      this.log.warn({ err: err ? errorMessage(err) : `refused: ${refused.join(', ')}`, retryMs }, 'subscribe failed, will retry');
-      this.clock.setTimeout(() => {
-        if (!this.stopped && client === this.client && client.connected) this.subscribe(client);
-      }, retryMs);
+    keepSubscribed(client, {
+      clock: this.clock,
+      topics,
+      retryMs: () => this.reconnectDelay(),
+      current: () => !this.stopped && client === this.client,
+      onRetry: (err, retryMs) => this.log.warn({ err, retryMs }, 'subscribe failed, will retry'),
     });
   }
 
