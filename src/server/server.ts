@@ -37,6 +37,7 @@ import { NodeRegistry, type NodeJoined } from './objects/node-registry.js';
 import { ControllerLoop } from './objects/controller-loop.js';
 import { TargetPublisher } from './objects/target-publisher.js';
 import { applyObjects, type ApplyReply } from './k8s-api/apply.js';
+import { ObjectFeed } from './k8s-api/object-watch-source.js';
 import { groveControllers, type Controller as ObjectController } from './controllers/index.js';
 import { RolloutApi } from './objects/rollout-api.js';
 import { withLastHeartbeat } from './objects/node-object.js';
@@ -126,6 +127,8 @@ export class ControlPlane {
   private readonly targets: TargetPublisher;
   /** `grove rollout …` on Deployments and DaemonSets (objects/rollout-api.ts). */
   readonly rollouts: RolloutApi;
+  /** Object changes for the API's lists and watches (k8s-api/object-watch-source.ts). */
+  readonly objectFeed: ObjectFeed;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
   private currentAdminToken: string;
@@ -136,6 +139,7 @@ export class ControlPlane {
     this.log = opts.logger.child({ component: 'control-plane' });
     this.clock = opts.clock ?? systemClock();
     this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
+    this.objectFeed = new ObjectFeed({ objects: this.objects, clock: this.clock, logger: this.log });
     this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
     this.nodeReports = new NodeReports(this.objects, this.statusWriter);
     this.nodes = new NodeRegistry(this.objects);
@@ -193,6 +197,7 @@ export class ControlPlane {
   }
 
   async start(): Promise<void> {
+    this.objectFeed.start();
     if (await ensureDefaultNamespace(this.objects)) this.log.info('created namespace default');
     await this.statusCache.start();
     const connect: MqttConnect = this.opts.connect ?? defaultConnect(this.log);
@@ -238,6 +243,7 @@ export class ControlPlane {
     await this.statusWriter.stop();
     this.configs.stop();
     await this.statusCache.stop();
+    this.objectFeed.stop();
     await this.revisionFloor.idle();
     const client = this.client;
     this.client = undefined;

@@ -8,31 +8,25 @@
  *                                        all namespaces (namespaced kinds) or cluster-scoped kinds
  *   DELETE the item paths                background cascade: the garbage collector takes dependents
  *
- * Lists are `<Kind>List` objects with the store revision as resourceVersion; `?labelSelector=`
- * filters; failures are Status objects. What GET answers passes through `served` (the server adds
- * what it keeps in memory only, such as a Node's last heartbeat). Discovery, watch and patch are issue 14.
+ * Lists and watches are list.ts's (selectors, paging, resourceVersion rules, `?watch=1`);
+ * failures are Status objects. What GET answers passes through `served` (the server adds
+ * what it keeps in memory only, such as a Node's last heartbeat).
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { AnyObject, ObjectRef } from '../../core/objects/changes.js';
 import { ALL_KINDS, type KindInfo } from '../../core/objects/kinds.js';
 import type { RequestContext, Router } from '../http.js';
-import { parseSelector } from '../objects/label-selector.js';
 import type { ObjectStore } from '../objects/object-store.js';
+import { serveCollection, type CollectionDeps } from './list.js';
+import type { ObjectFeed } from './object-watch-source.js';
+import type { ApiObject } from './watch-source.js';
+import { JsonCache } from './watch.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
 
 function resource(group: string, version: string, plural: string): KindInfo {
   const info = ALL_KINDS.find((k) => k.group === group && k.version === version && k.plural === plural);
   if (!info) throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
   return info;
-}
-
-/** Query parameters a list understands; watch is issue 14 and must not look like it worked. */
-function listQuery(ctx: RequestContext) {
-  const watch = ctx.query.get('watch');
-  if (watch === 'true' || watch === '1') throw new GroveError(ErrorCode.InvalidArgument, 'watch is not supported by this server yet');
-  const fields = ctx.query.get('fieldSelector');
-  if (fields !== null && fields !== '') throw new GroveError(ErrorCode.InvalidArgument, 'fieldSelector is not supported by this server yet');
-  return { selector: parseSelector(ctx.query.get('labelSelector')) };
 }
 
 interface Scope {
@@ -57,12 +51,15 @@ function itemRef(scope: Scope, name: string): ObjectRef {
 /** An object as GET answers it: the stored one, with what the server keeps in memory only. */
 export type ServedObject = (object: AnyObject) => AnyObject;
 
-const AS_STORED: ServedObject = (object) => object;
+/** Lists and watches read the ObjectFeed: the changes and the history behind resourceVersions. */
+export interface ListDeps extends Omit<CollectionDeps, 'json'> {
+  feed: ObjectFeed;
+}
 
-async function list(objects: ObjectStore, scope: Scope, ctx: RequestContext, served: ServedObject): Promise<unknown> {
-  const { selector } = listQuery(ctx);
-  const found = await objects.list(scope.info.kind, { ...(scope.namespace !== undefined ? { namespace: scope.namespace } : {}), selector });
-  return { apiVersion: scope.info.apiVersion, kind: `${scope.info.kind}List`, metadata: { resourceVersion: String(found.revision) }, items: found.items.map((o) => served(o as AnyObject)) };
+function list(scope: Scope, ctx: RequestContext, served: ServedObject, deps: CollectionDeps & { feed: ObjectFeed }): Promise<unknown> {
+  const { info } = scope;
+  const resource = { source: deps.feed.source(info.kind), apiVersion: info.apiVersion, kind: info.kind, listKind: `${info.kind}List`, present: (o: ApiObject) => served(o as AnyObject) };
+  return serveCollection(ctx, resource, scope.namespace, deps);
 }
 
 async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<AnyObject> {
@@ -84,7 +81,8 @@ async function deleteItem(objects: ObjectStore, ref: ObjectRef): Promise<unknown
 }
 
 /** Adds the Kubernetes paths to `router` (admin token; Status errors). */
-export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject = AS_STORED): void {
+export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject, listDeps: ListDeps): void {
+  const deps = { ...listDeps, json: new JsonCache() };
   const add = (method: 'GET' | 'DELETE', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
     router.add(
       method,
@@ -100,10 +98,10 @@ export function addKubernetesRoutes(router: Router, objects: ObjectStore, served
   };
   router.formatErrorsUnder('/api/', statusErrorFormat).formatErrorsUnder('/apis/', statusErrorFormat);
   for (const root of ['/api/v1', '/apis/:group/:version']) {
-    add('GET', `${root}/namespaces/:namespace/:plural`, (ctx, scope) => list(objects, scope(ctx.params.namespace), ctx, served));
+    add('GET', `${root}/namespaces/:namespace/:plural`, (ctx, scope) => list(scope(ctx.params.namespace), ctx, served, deps));
     add('GET', `${root}/namespaces/:namespace/:plural/:name`, async (ctx, scope) => served(await getItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!))));
     add('DELETE', `${root}/namespaces/:namespace/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!)));
-    add('GET', `${root}/:plural`, (ctx, scope) => list(objects, scope(), ctx, served));
+    add('GET', `${root}/:plural`, (ctx, scope) => list(scope(), ctx, served, deps));
     add('GET', `${root}/:plural/:name`, async (ctx, scope) => served(await getItem(objects, itemRef(scope(), ctx.params.name!))));
     add('DELETE', `${root}/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(), ctx.params.name!)));
   }
