@@ -30,7 +30,9 @@ export interface WatchLimits {
 }
 
 export const DEFAULT_WATCH_LIMITS: WatchLimits = {
-  maxQueuedEvents: 1000,
+  // As many as one commit may make (MAX_CHANGES_PER_COMMIT): a big apply alone cuts nobody. A
+  // queued event costs about 100 bytes; its object is the history's.
+  maxQueuedEvents: 10_000,
   bookmarkIntervalMs: 60_000,
   minTimeoutMs: 30 * 60_000,
   maxTimeoutMs: 60 * 60_000,
