@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode, GroveError } from '../../src/core/errors.js';
+import { ErrorCode } from '../../src/core/errors.js';
 import type { AnyObject } from '../../src/core/objects/changes.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { eventFor, ObjectFeed } from '../../src/server/k8s-api/object-watch-source.js';
@@ -14,6 +14,7 @@ import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { SealedStore } from '../../src/server/sealed-store.js';
+import { thrownBy } from '../support/thrown.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { configMap, namespace } from '../contract/object-store.contract.js';
 
@@ -31,15 +32,6 @@ const put = (...os: AnyObject[]) => objects.commit(os.map((object) => ({ op: 'pu
 const del = (name: string, ns = 'default') => objects.commit([{ op: 'delete', ref: { kind: 'ConfigMap', namespace: ns, name } }]);
 const names = (items: readonly ApiObject[]) => items.map((o) => `${o.metadata.name}:${(o as { data?: { v?: string } }).data?.v}`).sort();
 const front = (o: ApiObject) => o.metadata.labels?.tier === 'front';
-
-function thrownBy(fn: () => unknown): GroveError {
-  try {
-    fn();
-  } catch (err) {
-    return err as GroveError;
-  }
-  throw new Error('did not throw');
-}
 
 beforeEach(async () => {
   store = new MemoryStore();

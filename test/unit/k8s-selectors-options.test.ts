@@ -3,12 +3,13 @@
  * server's refusals), the list options and their Kubernetes combination rules, continue tokens.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, GroveError } from '../../src/core/errors.js';
+import { ErrorCode } from '../../src/core/errors.js';
 import { decodeContinue, encodeContinue, positionOf } from '../../src/server/k8s-api/continue-token.js';
 import { fieldFilter, parseFieldSelector } from '../../src/server/k8s-api/field-selector.js';
 import { parseListOptions } from '../../src/server/k8s-api/list-options.js';
 import { statusOf } from '../../src/server/k8s-api/status.js';
 import type { ApiObject } from '../../src/server/k8s-api/watch-source.js';
+import { thrownBy } from '../support/thrown.js';
 
 const pod = (name: string, nodeName?: string, phase?: string, namespace = 'default'): ApiObject => ({
   apiVersion: 'v1',
@@ -17,15 +18,6 @@ const pod = (name: string, nodeName?: string, phase?: string, namespace = 'defau
   spec: { ...(nodeName ? { nodeName } : {}), containers: [] },
   ...(phase ? { status: { phase } } : {}),
 });
-
-function thrown(fn: () => unknown): GroveError {
-  try {
-    fn();
-  } catch (err) {
-    return err as GroveError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('field selectors', () => {
   it('parses =, == and != joined by commas, with escapes in values', () => {
@@ -40,10 +32,10 @@ describe('field selectors', () => {
   });
 
   it('refuses what it cannot read, naming the selector', () => {
-    expect(thrown(() => parseFieldSelector('spec.nodeName')).message).toBe("invalid selector: 'spec.nodeName'; can't understand 'spec.nodeName'");
-    expect(thrown(() => parseFieldSelector('a=b\\x')).message).toMatch(/invalid escape sequence/);
-    expect(thrown(() => parseFieldSelector('a=b=c')).message).toMatch(/unescaped "="/);
-    expect(thrown(() => parseFieldSelector('a=' + 'x'.repeat(5000))).code).toBe(ErrorCode.InvalidArgument);
+    expect(thrownBy(() => parseFieldSelector('spec.nodeName')).message).toBe("invalid selector: 'spec.nodeName'; can't understand 'spec.nodeName'");
+    expect(thrownBy(() => parseFieldSelector('a=b\\x')).message).toMatch(/invalid escape sequence/);
+    expect(thrownBy(() => parseFieldSelector('a=b=c')).message).toMatch(/unescaped "="/);
+    expect(thrownBy(() => parseFieldSelector('a=' + 'x'.repeat(5000))).code).toBe(ErrorCode.InvalidArgument);
   });
 
   it('selects pods by node and phase; absent fields are empty', () => {
@@ -63,9 +55,9 @@ describe('field selectors', () => {
   });
 
   it('refuses other fields in the API server\'s words: 400 BadRequest', () => {
-    const own = thrown(() => fieldFilter('Pod', parseFieldSelector('spec.foo=x')));
+    const own = thrownBy(() => fieldFilter('Pod', parseFieldSelector('spec.foo=x')));
     expect(own.message).toBe('field label not supported: spec.foo');
-    const generic = thrown(() => fieldFilter('ConfigMap', parseFieldSelector('data.a=x')));
+    const generic = thrownBy(() => fieldFilter('ConfigMap', parseFieldSelector('data.a=x')));
     expect(generic.message).toBe('"data.a" is not a known field selector: only "metadata.name", "metadata.namespace"');
     expect(statusOf(generic)).toMatchObject({ code: 400, reason: 'BadRequest' });
   });
@@ -102,12 +94,12 @@ describe('list options', () => {
 
   it('answers malformed values with 400', () => {
     for (const bad of ['watch=maybe', 'limit=ten', 'timeoutSeconds=1.5', 'timeoutSeconds=-1', `resourceVersion=${'9'.repeat(70)}`, 'continue=%%%', 'continue=abc']) {
-      const err = thrown(() => q(bad));
+      const err = thrownBy(() => q(bad));
       expect(statusOf(err).code, bad).toBe(400);
     }
-    expect(thrown(() => q('continue=abc')).message).toMatch(/^invalid continue token/);
+    expect(thrownBy(() => q('continue=abc')).message).toMatch(/^invalid continue token/);
     const token = encodeContinue({ resourceVersion: '12', after: 'default/web' });
-    expect(thrown(() => q(`continue=${token}&resourceVersion=5`)).message).toBe('specifying resource version is not allowed when using continue');
+    expect(thrownBy(() => q(`continue=${token}&resourceVersion=5`)).message).toBe('specifying resource version is not allowed when using continue');
   });
 
   it('refuses the combinations Kubernetes forbids: 422 Invalid ListOptions, one cause each', () => {
@@ -121,7 +113,7 @@ describe('list options', () => {
       ['watch=1&sendInitialEvents=true&resourceVersionMatch=Exact', ['sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', 'Unsupported value: "Exact": supported values: "NotOlderThan"']],
     ];
     for (const [text, messages] of cases) {
-      const status = statusOf(thrown(() => q(text)));
+      const status = statusOf(thrownBy(() => q(text)));
       expect(status.code, text).toBe(422);
       expect(status.reason, text).toBe('Invalid');
       expect(status.details?.causes?.map((c) => c.message.replace(/^Forbidden: /, '')), text).toEqual(messages);
@@ -140,7 +132,7 @@ describe('continue tokens', () => {
   it('refuses anything it did not make', () => {
     const forge = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     for (const bad of [forge({ v: 2, rv: '1', after: 'a/b' }), forge({ v: 1, rv: 'x y', after: 'a/b' }), forge({ v: 1, rv: '1', after: 'nothing' }), forge([1]), 'x'.repeat(3000)]) {
-      expect(thrown(() => decodeContinue(bad)).code).toBe(ErrorCode.InvalidArgument);
+      expect(thrownBy(() => decodeContinue(bad)).code).toBe(ErrorCode.InvalidArgument);
     }
   });
 
