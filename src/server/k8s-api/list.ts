@@ -11,6 +11,7 @@ import type { RequestContext } from '../http.js';
 import { encodeContinue, LATEST, positionOf, type ContinueToken } from './continue-token.js';
 import { FIELD_GETTERS, fieldFilter, type FieldTable } from './field-selector.js';
 import { parseListOptions, type ListOptions, type ResourceVersionMatch } from './list-options.js';
+import type { ListSnapshots, SortedItem } from './list-snapshots.js';
 import { serveWatch, type WatchDeps, type WatchedResource } from './watch.js';
 import type { ApiObject, SourceSelection } from './watch-source.js';
 
@@ -22,6 +23,8 @@ export interface ListedResource extends WatchedResource {
 export interface CollectionDeps extends WatchDeps {
   /** The selectable fields per kind (field-selector.ts FIELD_GETTERS by default). */
   fieldTables?: Readonly<Record<string, FieldTable>>;
+  /** Recent paged lists, so later pages are slices of one read (none: every page reads). */
+  snapshots?: ListSnapshots;
 }
 
 export interface ListAnswer {
@@ -47,7 +50,8 @@ export async function serveCollection(ctx: RequestContext, resource: ListedResou
     await serveWatch(ctx, resource, options, selection, deps);
     return undefined;
   }
-  return serveList(resource, options, selection);
+  const which = JSON.stringify([resource.apiVersion, resource.kind, namespace ?? '', ctx.query.get('labelSelector') ?? '', ctx.query.get('fieldSelector') ?? '']);
+  return serveList(resource, options, selection, deps.snapshots ? { cache: deps.snapshots, which } : undefined);
 }
 
 function continueTooOld(token: ContinueToken, cause: unknown): GroveError {
@@ -68,19 +72,23 @@ function wantedVersion(options: ListOptions): { resourceVersion?: string; match?
 }
 
 /** The first index whose position is after `after` (items sorted by position). */
-function startAfter(positions: readonly string[], after: string): number {
+function startAfter(items: readonly SortedItem[], after: string): number {
   let lo = 0;
-  let hi = positions.length;
+  let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (positions[mid]! <= after) lo = mid + 1;
+    if (items[mid]!.position <= after) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-export async function serveList(resource: ListedResource, options: ListOptions, selection: SourceSelection): Promise<ListAnswer> {
+/** The selection's items at the wanted version, sorted by position (from a snapshot when one is kept). */
+async function sortedItems(resource: ListedResource, options: ListOptions, selection: SourceSelection, snapshots: Snapshots | undefined): Promise<{ resourceVersion: string; sorted: readonly SortedItem[] }> {
   const token = options.continue;
+  const exact = token && token.resourceVersion !== LATEST ? token.resourceVersion : undefined;
+  const kept = exact !== undefined ? snapshots?.cache.get(JSON.stringify([snapshots.which, exact])) : undefined;
+  if (kept) return { resourceVersion: exact!, sorted: kept };
   let listed;
   try {
     listed = await resource.source.list({ ...selection, ...wantedVersion(options) });
@@ -89,7 +97,21 @@ export async function serveList(resource: ListedResource, options: ListOptions, 
     throw err;
   }
   const sorted = listed.items.map((object) => ({ object, position: positionOf(object) })).sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
-  const start = token ? startAfter(sorted.map((s) => s.position), token.after) : 0;
+  if (snapshots && options.limit !== undefined && sorted.length > options.limit) snapshots.cache.put(JSON.stringify([snapshots.which, listed.resourceVersion]), sorted);
+  return { resourceVersion: listed.resourceVersion, sorted };
+}
+
+/** Where paged lists are kept: the cache, and what names this request's selection in it. */
+interface Snapshots {
+  cache: ListSnapshots;
+  which: string;
+}
+
+export async function serveList(resource: ListedResource, options: ListOptions, selection: SourceSelection, snapshots?: Snapshots): Promise<ListAnswer> {
+  const token = options.continue;
+  const listed = await sortedItems(resource, options, selection, snapshots);
+  const { sorted } = listed;
+  const start = token ? startAfter(sorted, token.after) : 0;
   const page = options.limit !== undefined ? sorted.slice(start, start + options.limit) : sorted.slice(start);
   const remaining = sorted.length - start - page.length;
   const metadata: ListAnswer['metadata'] = { resourceVersion: listed.resourceVersion };

@@ -18,6 +18,7 @@ import { ALL_KINDS, type KindInfo } from '../../core/objects/kinds.js';
 import type { RequestContext, Router } from '../http.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { serveCollection, type CollectionDeps } from './list.js';
+import { ListSnapshots } from './list-snapshots.js';
 import type { ObjectFeed } from './object-watch-source.js';
 import type { ApiObject } from './watch-source.js';
 import { JsonCache } from './watch.js';
@@ -52,7 +53,7 @@ function itemRef(scope: Scope, name: string): ObjectRef {
 export type ServedObject = (object: AnyObject) => AnyObject;
 
 /** Lists and watches read the ObjectFeed: the changes and the history behind resourceVersions. */
-export interface ListDeps extends Omit<CollectionDeps, 'json'> {
+export interface ListDeps extends Omit<CollectionDeps, 'json' | 'snapshots'> {
   feed: ObjectFeed;
 }
 
@@ -82,7 +83,7 @@ async function deleteItem(objects: ObjectStore, ref: ObjectRef): Promise<unknown
 
 /** Adds the Kubernetes paths to `router` (admin token; Status errors). */
 export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject, listDeps: ListDeps): void {
-  const deps = { ...listDeps, json: new JsonCache() };
+  const deps = { ...listDeps, json: new JsonCache(), snapshots: new ListSnapshots(listDeps.clock) };
   const add = (method: 'GET' | 'DELETE', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
     router.add(
       method,
