@@ -76,5 +76,6 @@ describe('ChangeHistory', () => {
     expect(h.size.changes).toBe(100);
     expect(h.after(19_900)!.length).toBe(100);
     expect((h as unknown as { entries: unknown[] }).entries.length).toBeLessThan(2200);
+    expect((h as unknown as { lastByKey: Map<string, unknown> }).lastByKey.size).toBeLessThanOrEqual(100);
   });
 });
