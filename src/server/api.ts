@@ -148,7 +148,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   addAccessReviewRoutes(r, () => new Date(cp.clock.now()));
   addEventRoutes(r, cp.events);
   addEvictionRoutes(r, { objects: cp.objects, record: (events) => cp.events.record(events) });
-  addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), {
+  addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), { feed: cp.objectFeed, clock: cp.clock }, {
     now: () => new Date(cp.clock.now()),
     discovery: {
       groveVersion,

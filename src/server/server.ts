@@ -38,6 +38,7 @@ import { NodeRegistry, type NodeJoined } from './objects/node-registry.js';
 import { ControllerLoop } from './objects/controller-loop.js';
 import { TargetPublisher } from './objects/target-publisher.js';
 import { applyObjects, type ApplyReply } from './k8s-api/apply.js';
+import { ObjectFeed } from './k8s-api/object-watch-source.js';
 import { groveControllers, type Controller as ObjectController } from './controllers/index.js';
 import { RolloutApi } from './objects/rollout-api.js';
 import { withLastHeartbeat } from './objects/node-object.js';
@@ -142,6 +143,8 @@ export class ControlPlane {
   /** core/v1 Events, bounded in memory (events/event-store.ts); saved within a flash budget. */
   readonly events: EventStore;
   private readonly eventSnapshot: EventSnapshot;
+  /** Object changes for the API's lists and watches (k8s-api/object-watch-source.ts). */
+  readonly objectFeed: ObjectFeed;
   private client: MqttClient | undefined;
   private stopSweep: (() => void) | undefined;
   private currentAdminToken: string;
@@ -155,6 +158,7 @@ export class ControlPlane {
     this.log = opts.logger.child({ component: 'control-plane' });
     this.clock = opts.clock ?? systemClock();
     this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
+    this.objectFeed = new ObjectFeed({ objects: this.objects, clock: this.clock, logger: this.log });
     this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
     const ev = opts.events ?? {};
     this.events = new EventStore({
@@ -221,6 +225,7 @@ export class ControlPlane {
   }
 
   async start(): Promise<void> {
+    this.objectFeed.start();
     if (await ensureDefaultNamespace(this.objects)) this.log.info('created namespace default');
     await this.eventSnapshot.start();
     await this.statusCache.start();
@@ -292,6 +297,7 @@ export class ControlPlane {
     await this.eventSnapshot.stop();
     this.configs.stop();
     await this.statusCache.stop();
+    this.objectFeed.stop();
     await this.revisionFloor.idle();
     const client = this.client;
     this.client = undefined;

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { Router } from '../../src/server/http.js';
 import { applyObjects } from '../../src/server/k8s-api/apply.js';
 import { addKubernetesRoutes, type ServedObject } from '../../src/server/k8s-api/routes.js';
+import { ObjectFeed } from '../../src/server/k8s-api/object-watch-source.js';
 import { statusErrorFormat } from '../../src/server/k8s-api/status.js';
 import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
@@ -24,23 +25,28 @@ let store: MemoryStore;
 let objects: ObjectStore;
 /** What the server adds to objects as GET serves them (the control plane: a Node's last heartbeat). */
 let served: ServedObject;
+let feed: ObjectFeed;
 
 beforeEach(async () => {
   store = new MemoryStore();
   await store.open();
   let n = 0;
-  objects = new ObjectStore({ store, clock: new ManualClock(), newUid: () => `uid-${++n}` });
+  const clock = new ManualClock();
+  objects = new ObjectStore({ store, clock, newUid: () => `uid-${++n}` });
   await ensureDefaultNamespace(objects);
   const router = new Router({ logger: silentLogger(), adminToken: TOKEN });
   router.add('POST', '/v1/apply', async (ctx) => applyObjects(objects, await ctx.body()), 'admin', statusErrorFormat);
   served = (o) => o;
-  addKubernetesRoutes(router, objects, (o) => served(o));
+  feed = new ObjectFeed({ objects, clock });
+  feed.start();
+  addKubernetesRoutes(router, objects, (o) => served(o), { feed, clock });
   server = http.createServer(router.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterEach(async () => {
+  feed.stop();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await store.close();
@@ -258,9 +264,5 @@ describe('Kubernetes read and delete paths', () => {
     expect((await call('GET', '/api/v1/configmaps')).body.items.map((i: any) => i.data.live)).toEqual(['yes']);
     expect((await call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).body.data).toBeUndefined();
     expect((await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'cfg' }) as { data?: object })?.data).not.toHaveProperty('live');
-  });
-
-    it('refuses watch instead of pretending', async () => {
-    expect((await call('GET', '/api/v1/namespaces/default/pods?watch=true')).status).toBe(400);
   });
 });

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { Router } from '../../src/server/http.js';
+import { ObjectFeed } from '../../src/server/k8s-api/object-watch-source.js';
 import { addKubernetesRoutes } from '../../src/server/k8s-api/routes.js';
 import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
@@ -28,7 +29,9 @@ beforeEach(async () => {
   await ensureDefaultNamespace(objects);
   await objects.commit([{ op: 'put', object: configMap('settings', { a: '1' }) }]);
   const router = new Router({ logger: silentLogger(), adminToken: TOKEN });
-  addKubernetesRoutes(router, objects, (o) => o, { now: () => NOW, discovery: { groveVersion: '9.9.9', platform: 'linux/arm64' } });
+  const feed = new ObjectFeed({ objects, clock });
+  feed.start();
+  addKubernetesRoutes(router, objects, (o) => o, { feed, clock }, { now: () => NOW, discovery: { groveVersion: '9.9.9', platform: 'linux/arm64' } });
   server = http.createServer(router.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

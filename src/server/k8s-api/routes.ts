@@ -8,22 +8,27 @@
  *                                        all namespaces (namespaced kinds) or cluster-scoped kinds
  *   POST, PUT, PATCH, DELETE and the status and scale subresources: write-routes.ts
  *
- * Lists are `<Kind>List` objects with the store revision as resourceVersion; `?labelSelector=`
- * filters; failures are Status objects. What GET answers passes through `served` (the server adds
- * what it keeps in memory only, such as a Node's last heartbeat), then becomes a meta.k8s.io Table
- * when the client asks for one (respond.ts). Discovery and OpenAPI: discovery-routes.ts; writes:
- * write-routes.ts.
+ * Lists and watches are list.ts's (selectors, paging, resourceVersion rules, `?watch=1`);
+ * failures are Status objects. What GET answers passes through `served` (the server adds what it
+ * keeps in memory only, such as a Node's last heartbeat), then becomes a meta.k8s.io Table when
+ * the client asks for one (respond.ts; a watch's events become one-row Tables). Discovery and
+ * OpenAPI: discovery-routes.ts; writes: write-routes.ts.
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { AnyObject, ObjectRef } from '../../core/objects/changes.js';
 import { ALL_KINDS, type KindInfo } from '../../core/objects/kinds.js';
 import type { RequestContext, Router } from '../http.js';
-import { parseSelector } from '../objects/label-selector.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { goPlatform } from './discovery.js';
 import { addDiscoveryRoutes, type DiscoveryOptions } from './discovery-routes.js';
-import { requireJson } from './negotiate.js';
+import { negotiate, requireJson } from './negotiate.js';
+import { asTable, includeObjectOf } from './table.js';
 import { answerAsRequested } from './respond.js';
+import { serveCollection, type CollectionDeps } from './list.js';
+import { ListSnapshots } from './list-snapshots.js';
+import type { ObjectFeed } from './object-watch-source.js';
+import type { ApiObject } from './watch-source.js';
+import { JsonCache } from './watch.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
 import { addWriteRoutes } from './write-routes.js';
 
@@ -31,15 +36,6 @@ export function resource(group: string, version: string, plural: string): KindIn
   const info = ALL_KINDS.find((k) => k.group === group && k.version === version && k.plural === plural);
   if (!info) throw new GroveError(ErrorCode.NotFound, 'the server could not find the requested resource');
   return info;
-}
-
-/** Query parameters a list understands; watch is issue 14 and must not look like it worked. */
-function listQuery(ctx: RequestContext) {
-  const watch = ctx.query.get('watch');
-  if (watch === 'true' || watch === '1') throw new GroveError(ErrorCode.InvalidArgument, 'watch is not supported by this server yet');
-  const fields = ctx.query.get('fieldSelector');
-  if (fields !== null && fields !== '') throw new GroveError(ErrorCode.InvalidArgument, 'fieldSelector is not supported by this server yet');
-  return { selector: parseSelector(ctx.query.get('labelSelector')) };
 }
 
 export interface Scope {
@@ -64,12 +60,21 @@ export function itemRef(scope: Scope, name: string): ObjectRef {
 /** An object as GET answers it: the stored one, with what the server keeps in memory only. */
 export type ServedObject = (object: AnyObject) => AnyObject;
 
-const AS_STORED: ServedObject = (object) => object;
+/** Lists and watches read the ObjectFeed: the changes and the history behind resourceVersions. */
+export interface ListDeps extends Omit<CollectionDeps, 'json' | 'snapshots'> {
+  feed: ObjectFeed;
+}
 
-async function list(objects: ObjectStore, scope: Scope, ctx: RequestContext, served: ServedObject): Promise<unknown> {
-  const { selector } = listQuery(ctx);
-  const found = await objects.list(scope.info.kind, { ...(scope.namespace !== undefined ? { namespace: scope.namespace } : {}), selector });
-  return { apiVersion: scope.info.apiVersion, kind: `${scope.info.kind}List`, metadata: { resourceVersion: String(found.revision) }, items: found.items.map((o) => served(o as AnyObject)) };
+function list(scope: Scope, ctx: RequestContext, served: ServedObject, deps: CollectionDeps & { feed: ObjectFeed }, now: () => Date): Promise<unknown> {
+  const { info } = scope;
+  // A watch's events carry Tables of one row when the client asks for Tables (kubectl get -w).
+  const representation = ctx.query.get('watch') !== null ? negotiate(ctx.req.headers.accept, ['json', 'table']) : undefined;
+  const present =
+    representation?.kind === 'table'
+      ? (o: ApiObject) => asTable(info.kind, served(o as AnyObject) as unknown as Record<string, unknown>, { includeObject: includeObjectOf(ctx.query.get('includeObject')), version: representation.version, now: now() })
+      : (o: ApiObject) => served(o as AnyObject);
+  const resource = { source: deps.feed.source(info.kind), apiVersion: info.apiVersion, kind: info.kind, listKind: `${info.kind}List`, present };
+  return serveCollection(ctx, resource, scope.namespace, deps);
 }
 
 export async function getItem(objects: ObjectStore, ref: ObjectRef): Promise<AnyObject> {
@@ -102,7 +107,8 @@ export interface KubernetesApiOptions {
 }
 
 /** Adds the Kubernetes paths to `router` (admin token; Status errors). */
-export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject = AS_STORED, options: KubernetesApiOptions = {}): void {
+export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject, listDeps: ListDeps, options: KubernetesApiOptions = {}): void {
+  const deps = { ...listDeps, json: new JsonCache(), snapshots: new ListSnapshots(listDeps.clock) };
   const now = options.now ?? (() => new Date());
   const add = (method: 'GET', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
     addResourceRoute(router, method, path, (ctx, info) => handler(ctx, (ns) => scoped(info, ns)));
@@ -113,15 +119,17 @@ export function addKubernetesRoutes(router: Router, objects: ObjectStore, served
   addDiscoveryRoutes(router, options.discovery ?? { groveVersion: 'unknown', platform: goPlatform(process.platform, process.arch) });
   for (const root of ['/api/v1', '/apis/:group/:version']) {
     const answer = (ctx: RequestContext, scope: Scope, body: unknown) => answerAsRequested(ctx, scope.info.kind, body as Record<string, unknown>, now());
-    add('GET', `${root}/namespaces/:namespace/:plural`, async (ctx, scope) => {
-      const s = scope(ctx.params.namespace);
-      return answer(ctx, s, await list(objects, s, ctx, served));
-    });
+    // A watch has streamed its own answer (undefined); a list becomes a Table when asked.
+    const collection = async (ctx: RequestContext, s: Scope) => {
+      const body = await list(s, ctx, served, deps, now);
+      return body === undefined ? undefined : answer(ctx, s, body);
+    };
+    add('GET', `${root}/namespaces/:namespace/:plural`, (ctx, scope) => collection(ctx, scope(ctx.params.namespace)));
     add('GET', `${root}/namespaces/:namespace/:plural/:name`, async (ctx, scope) => {
       const s = scope(ctx.params.namespace);
       return answer(ctx, s, served(await getItem(objects, itemRef(s, ctx.params.name!))));
     });
-    add('GET', `${root}/:plural`, async (ctx, scope) => answer(ctx, scope(), await list(objects, scope(), ctx, served)));
+    add('GET', `${root}/:plural`, (ctx, scope) => collection(ctx, scope()));
     add('GET', `${root}/:plural/:name`, async (ctx, scope) => answer(ctx, scope(), served(await getItem(objects, itemRef(scope(), ctx.params.name!)))));
   }
   addWriteRoutes(router, objects);

@@ -35,7 +35,8 @@ export interface StatusCause {
 export interface Status {
   apiVersion: 'v1';
   kind: 'Status';
-  metadata: Record<string, never>;
+  /** `continue`: where an expired continue token's list goes on (at the latest state). */
+  metadata: { continue?: string };
   status: 'Success' | 'Failure';
   message?: string;
   reason?: StatusReason;
@@ -67,6 +68,7 @@ interface ErrorDetails {
   name?: unknown;
   reason?: unknown;
   causes?: unknown;
+  continue?: unknown;
 }
 
 /** The Status for any thrown value (an internal failure says no more than "internal error"). */
@@ -86,7 +88,8 @@ export function statusOf(err: unknown): Status {
     ...(kind ? { kind: reason === 'Invalid' ? (d.kind as string) : kind.plural } : {}),
     ...(causes ? { causes } : {}),
   };
-  return { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure', message: err.message, reason, ...(Object.keys(details).length ? { details } : {}), code };
+  const metadata = typeof d.continue === 'string' ? { continue: d.continue } : {};
+  return { apiVersion: 'v1', kind: 'Status', metadata, status: 'Failure', message: err.message, reason, ...(Object.keys(details).length ? { details } : {}), code };
 }
 
 /** The Router's error formatter for Kubernetes routes: the Status and its own HTTP code. */

@@ -49,6 +49,27 @@ export interface ObjectList<K extends KindName = KindName> {
   items: KindObject<K>[];
 }
 
+/** One object written by a commit, before and after (Secrets in clear, unlike the store's own watch). */
+export interface ObjectWrite {
+  key: string;
+  kind: KindName;
+  namespace?: string;
+  /** After the change (resourceVersion = the commit's revision); absent: deleted. */
+  object?: AnyObject;
+  /** Before the change (its own resourceVersion); absent: created. */
+  previous?: AnyObject;
+}
+
+/**
+ * What watchChanges reports for one store commit touching objects. `unknown`: keys written around
+ * the ObjectStore (a restore), whose before and after it cannot tell.
+ */
+export interface ObjectCommit {
+  revision: number;
+  writes: ObjectWrite[];
+  unknown: string[];
+}
+
 export interface ObjectStoreOptions {
   store: Store;
   clock: Clock;
@@ -117,6 +138,8 @@ export class ObjectStore {
   private readonly encoder = createWireEncoder();
   private readonly newUid: () => string;
   private readonly maxBytes: number;
+  /** The slots of the commit being written, for watchChanges (the store calls watchers inside commit). */
+  private committing: Map<string, Slot> | undefined;
 
   constructor(private readonly opts: ObjectStoreOptions) {
     this.newUid = opts.newUid ?? randomUUID;
@@ -161,6 +184,32 @@ export class ObjectStore {
   }
 
   /**
+   * Calls `listener` after every store commit that touched an object, with every object written
+   * as it was before and after (what a watch sends: a deleted object's last state, and whether an
+   * object left a selector).
+   */
+  watchChanges(listener: (commit: ObjectCommit) => void): () => void {
+    return this.opts.store.watch((change) => {
+      const writes: ObjectWrite[] = [];
+      const unknown: string[] = [];
+      for (const op of change.ops) {
+        const parsed = parseObjectKey(op.key, ALL_KINDS);
+        if (!parsed) continue;
+        const slot = this.committing?.get(op.key);
+        if (!slot) {
+          unknown.push(op.key);
+          continue;
+        }
+        const write: ObjectWrite = { key: op.key, kind: slot.ref.kind, ...(parsed.namespace !== undefined ? { namespace: parsed.namespace } : {}) };
+        if (slot.now) write.object = withVersion(slot.now, change.revision) as unknown as AnyObject;
+        if (slot.before) write.previous = withVersion(slot.before, slot.revision ?? 0) as unknown as AnyObject;
+        writes.push(write);
+      }
+      if (writes.length > 0 || unknown.length > 0) listener({ revision: change.revision, writes, unknown });
+    });
+  }
+
+  /**
    * Applies `changes` in order, as ONE store commit (or none when nothing changes). Throws
    * (writing nothing) when any change is invalid: InvalidArgument (details.causes), Conflict
    * (stale resourceVersion or uid), NotFound (the namespace), PermissionDenied (a namespace
@@ -200,7 +249,16 @@ export class ObjectStore {
       }
     }
     ops.push(...records);
-    const revision = dryRun || ops.length === 0 ? this.opts.store.revision() : await this.opts.store.commit(ops);
+    let revision: number;
+    if (dryRun || ops.length === 0) revision = this.opts.store.revision();
+    else {
+      this.committing = slots;
+      try {
+        revision = await this.opts.store.commit(ops);
+      } finally {
+        this.committing = undefined;
+      }
+    }
     const written = new Set(ops.map((op) => op.key));
     return {
       revision,
