@@ -19,6 +19,7 @@ import { goPlatform } from './k8s-api/discovery.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { addAccessReviewRoutes, ACCESS_REVIEW_RESOURCES } from './k8s-api/access-review.js';
 import { addEventRoutes, EVENT_RESOURCES } from './k8s-api/events-routes.js';
+import { serveCollection } from './k8s-api/list.js';
 import { addEvictionRoutes, EVICTION_RESOURCES } from './k8s-api/eviction.js';
 import { writeSubresources } from './k8s-api/subresources.js';
 import { statusErrorFormat } from './k8s-api/status.js';
@@ -146,7 +147,10 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   // Before the object routes: their generic :plural paths would take events, eviction and the
   // self reviews.
   addAccessReviewRoutes(r, () => new Date(cp.clock.now()));
-  addEventRoutes(r, cp.events);
+  // Events list, page and watch through the same handler as the stored kinds (list.ts).
+  addEventRoutes(r, cp.events, (ctx, source, namespace) =>
+    serveCollection(ctx, { source, apiVersion: 'v1', kind: 'Event', listKind: 'EventList', present: (o) => o }, namespace, { clock: cp.clock }),
+  );
   addEvictionRoutes(r, { objects: cp.objects, record: (events) => cp.events.record(events) });
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), { feed: cp.objectFeed, clock: cp.clock }, {
     now: () => new Date(cp.clock.now()),
