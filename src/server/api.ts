@@ -16,6 +16,9 @@ import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
+import { addPodLogRoutes } from './k8s-api/pod-logs.js';
+import { queryBool, queryInt, queryTime } from './k8s-api/pod-log-options.js';
+import { addMetricsRoutes } from './k8s-api/metrics-api.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -78,6 +81,12 @@ function logsQuery(ctx: RequestContext): LogsQuery {
   if (node !== undefined) q.node = node;
   if (container !== undefined) q.container = container;
   if (flag(ctx, 'follow')) q.follow = true;
+  if (queryBool(ctx.query, 'previous')) q.previous = true;
+  const sinceSeconds = queryInt(ctx.query, 'sinceSeconds', 1);
+  const sinceTime = queryTime(ctx.query, 'sinceTime');
+  if (sinceSeconds !== undefined && sinceTime !== undefined) throw invalid('sinceTime', 'give at most one of sinceTime and sinceSeconds');
+  if (sinceSeconds !== undefined) q.sinceSeconds = sinceSeconds;
+  if (sinceTime !== undefined) q.sinceTime = sinceTime;
   const tail = ctx.query.get('tail');
   if (tail !== null && tail !== '') {
     if (!/^\d{1,7}$/.test(tail)) throw invalid('tail', 'expected a whole number of lines');
@@ -136,6 +145,9 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
+  // Before the generic Kubernetes routes, whose /apis/:group/:version/… patterns match these paths too.
+  addPodLogRoutes(r, cp.logSource);
+  addMetricsRoutes(r, cp.metricsSource);
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o));
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
