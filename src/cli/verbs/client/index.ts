@@ -7,6 +7,7 @@ import { registerLogs } from './logs.js';
 import { registerNode } from './node.js';
 import { registerRollout } from './rollout.js';
 import { registerToken } from './token.js';
+import { registerTop } from './top.js';
 import { registerVolume } from './volume.js';
 
 /** kubectl-style verbs that talk to a server's HTTP API. */
@@ -15,5 +16,5 @@ export function registerClientVerbs(program: Command, act: Act): void {
   registerCreate(program, act);
   // get, describe, delete on the Kubernetes paths; delete -f reads files as apply does (loaded lazily: the YAML library).
   registerKubeVerbs(program, act, async (paths) => (await import('../../client/read-manifests.js')).loadObjects(paths));
-  for (const register of [registerLogs, registerToken, registerNode, registerRollout, registerVolume]) register(program, act);
+  for (const register of [registerLogs, registerToken, registerNode, registerRollout, registerVolume, registerTop]) register(program, act);
 }
