@@ -17,6 +17,8 @@ export const ErrorCode = {
   SizeLimit: 'SIZE_LIMIT',
   UnsafeLayer: 'UNSAFE_LAYER',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  /** The client accepts no representation the server can answer in (HTTP 406). */
+  NotAcceptable: 'NOT_ACCEPTABLE',
   ArchiveInvalid: 'ARCHIVE_INVALID',
   ContainerNotFound: 'CONTAINER_NOT_FOUND',
   ContainerExists: 'CONTAINER_EXISTS',

@@ -15,10 +15,12 @@ import type { LogLine } from './rpc-proxy.js';
 import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
+import { goPlatform } from './k8s-api/discovery.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
-import { addPodLogRoutes } from './k8s-api/pod-logs.js';
+import { addPodLogRoutes, POD_LOG_DISCOVERY } from './k8s-api/pod-logs.js';
 import { queryBool, queryInt, queryTime } from './k8s-api/pod-log-options.js';
 import { addMetricsRoutes } from './k8s-api/metrics-api.js';
+import { METRICS_DISCOVERY } from './k8s-api/metrics-objects.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -51,6 +53,8 @@ export interface ApiServerOptions {
   maxConnections?: number;
   /** Failed joins per source address before 429 (src/server/join-failures.ts). */
   joinFailures?: JoinFailureLimiter;
+  /** Grove's version, for the Kubernetes /version and OpenAPI documents. */
+  groveVersion?: string;
 }
 
 export interface ApiServer {
@@ -122,7 +126,7 @@ async function streamLogs(cp: ControlPlane, ctx: RequestContext): Promise<void> 
   res.end();
 }
 
-export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission({ now: () => cp.clock.now() }), joinFailures = new JoinFailureLimiter({ now: () => cp.clock.now() })): Router {
+export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: number, admission = new JoinAdmission({ now: () => cp.clock.now() }), joinFailures = new JoinFailureLimiter({ now: () => cp.clock.now() }), groveVersion = 'unknown'): Router {
   const r = new Router({ logger, adminToken: () => cp.adminToken, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) });
   const joinLog = logger.child({ component: 'join' });
   const n = (ctx: RequestContext, what: string): string => validName(ctx.params.name, what);
@@ -148,7 +152,10 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   // Before the generic Kubernetes routes, whose /apis/:group/:version/… patterns match these paths too.
   addPodLogRoutes(r, cp.logSource);
   addMetricsRoutes(r, cp.metricsSource);
-  addKubernetesRoutes(r, cp.objects, (o) => cp.served(o));
+  addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), {
+    now: () => new Date(cp.clock.now()),
+    discovery: { groveVersion, platform: goPlatform(process.platform, process.arch), extraResources: [POD_LOG_DISCOVERY, ...METRICS_DISCOVERY] },
+  });
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
@@ -184,7 +191,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const log = options.logger.child({ component: 'api' });
   const now = (): number => options.controlPlane.clock.now();
   const admission = new JoinAdmission({ now, ...(options.maxJoinsInFlight !== undefined ? { maxInFlight: options.maxJoinsInFlight } : {}) });
-  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission, options.joinFailures);
+  const router = buildRouter(options.controlPlane, options.logger, options.maxBodyBytes, admission, options.joinFailures, options.groveVersion);
   // Slow-loris guard: a request must arrive completely within the timeout (logs stream longer,
   // but that is the response, which this does not limit). Node enforces these timeouts only
   // when it checks its connections, every 30 s by default, which let a never-ending body run

@@ -44,6 +44,8 @@ export class JsonResponse {
   constructor(
     readonly status: number,
     readonly body: unknown,
+    /** A JSON media type with parameters (a Kubernetes Table says so); plain JSON when absent. */
+    readonly contentType?: string,
   ) {}
 }
 
@@ -56,6 +58,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.Unauthenticated]: 401,
   [ErrorCode.PermissionDenied]: 403,
   [ErrorCode.NotFound]: 404,
+  [ErrorCode.NotAcceptable]: 406,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.Timeout]: 408,
   [ErrorCode.RateLimited]: 429,
@@ -84,9 +87,9 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return m?.[1];
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json; charset=utf-8'): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
 }
 
@@ -137,6 +140,8 @@ export class Router {
   private readonly routes: Route[] = [];
   /** Paths under these prefixes answer failures no route claims (404) in their format. */
   private readonly prefixFormats: { prefix: string; format: ErrorFormatter }[] = [];
+  /** Checks every request under these prefixes passes after authentication (e.g. its Accept header). */
+  private readonly prefixChecks: { prefix: string; check: (req: IncomingMessage) => void }[] = [];
   private readonly log: Logger;
   private readonly limit: number;
 
@@ -153,6 +158,12 @@ export class Router {
   /** Failures of unknown paths under `prefix` (e.g. `/apis/`) are worded by `format`. */
   formatErrorsUnder(prefix: string, format: ErrorFormatter): this {
     this.prefixFormats.push({ prefix, format });
+    return this;
+  }
+
+  /** Runs `check` on every authenticated request under `prefix` before its handler; it throws to refuse. */
+  checkUnder(prefix: string, check: (req: IncomingMessage) => void): this {
+    this.prefixChecks.push({ prefix, check });
     return this;
   }
 
@@ -194,10 +205,11 @@ export class Router {
         res.setHeader('www-authenticate', 'Bearer');
         throw new GroveError(ErrorCode.Unauthenticated, 'missing or wrong admin token (Authorization: Bearer <token>)');
       }
+      for (const c of this.prefixChecks) if (url.pathname.startsWith(c.prefix)) c.check(req);
       const ctx: RequestContext = { req, res, params, query: url.searchParams, signal, body: () => readJsonBody(req, this.limit) };
       const result = await route.handler(ctx);
       if (res.headersSent || res.writableEnded) return; // the handler streamed its own answer
-      if (result instanceof JsonResponse) sendJson(res, result.status, result.body);
+      if (result instanceof JsonResponse) sendJson(res, result.status, result.body, result.contentType);
       else sendJson(res, 200, result ?? {});
       return;
     }

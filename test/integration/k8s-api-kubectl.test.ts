@@ -4,32 +4,19 @@
  * kubeconfig holding the cluster CA and the admin token (kubectl sends a bearer token over TLS
  * only). Objects are applied through POST /v1/apply (`kubectl create --raw`).
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from '../support/grove-cli.js';
 import { LoggedServer } from '../support/logged-server.js';
+import { kubectlWith, writeKubeconfig, type Kubectl } from '../support/kubectl.js';
 import { describeWith } from '../support/prereq.js';
-
-const run = promisify(execFile);
 
 describeWith(['kubectl'], 'Kubernetes paths with kubectl --raw', () => {
   let dir: string;
   let server: LoggedServer;
-  let kubeconfig: string;
-
-  async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig }, timeout: 30_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  }
+  let kubectl: Kubectl;
 
   const raw = async (path: string) => {
     const r = await kubectl('get', '--raw', path);
@@ -41,21 +28,7 @@ describeWith(['kubectl'], 'Kubernetes paths with kubectl --raw', () => {
     dir = await mkdtemp(join(tmpdir(), 'grove-kubectl-'));
     server = await LoggedServer.create(join(dir, 'data'), join(dir, 'server.log'));
     await server.start({ GROVE_TLS: 'true' });
-    const client = JSON.parse(await readFile(join(dir, 'data', 'client.json'), 'utf8')) as { apiUrl: string; token: string; caCert: string };
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: grove, cluster: {server: "${client.apiUrl}", certificate-authority-data: ${Buffer.from(client.caCert).toString('base64')}}}]`,
-        `users: [{name: admin, user: {token: "${client.token}"}}]`,
-        'contexts: [{name: grove, context: {cluster: grove, user: admin}}]',
-        'current-context: grove',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    kubectl = kubectlWith(dir, await writeKubeconfig(dir, join(dir, 'data')), 30_000);
     const deployment = (name: string, namespace: string, labels: Record<string, string>) => ({
       apiVersion: 'apps/v1',
       kind: 'Deployment',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { humanDuration, since } from '../../src/cli/verbs/client/k8s/human-duration.js';
-import { podSummary } from '../../src/cli/verbs/client/k8s/pod-status.js';
+import { humanDuration, since } from '../../src/core/objects/columns/human-duration.js';
+import { podSummary } from '../../src/core/objects/columns/pod-status.js';
 import { ago, NOW, pod, running } from './cli-k8s-fixtures.js';
 
 const S = 1000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { table } from '../../src/cli/format.js';
-import { jobCompletions, jobStatus } from '../../src/cli/verbs/client/k8s/columns-batch.js';
-import { nodeRoles, nodeStatus } from '../../src/cli/verbs/client/k8s/columns-core.js';
+import { jobCompletions, jobStatus } from '../../src/core/objects/columns/columns-batch.js';
+import { nodeRoles, nodeStatus } from '../../src/core/objects/columns/columns-core.js';
 import { objectTable, type TableOptions } from '../../src/cli/verbs/client/k8s/tables.js';
 import { KINDS } from '../../src/core/objects/kinds.js';
 import { ago, deployment, node, NOW, pod, running, stored } from './cli-k8s-fixtures.js';

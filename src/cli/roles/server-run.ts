@@ -26,6 +26,7 @@ import { untilSignal } from './signals.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 import { explainListenError } from './listen-error.js';
 import { systemClock } from '../../core/clock.js';
+import { packageVersion } from '../package-root.js';
 import type { Values } from '../config/option.js';
 import type { SERVER_OPTIONS } from '../config/role-options.js';
 import { renderConfig } from '../config/print-config.js';
@@ -153,7 +154,7 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
     await controlPlane.start();
     cleanup.push(() => controlPlane.stop());
     afterStart?.(controlPlane);
-    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: o.maxJoinsInFlight, maxConnections: apiConnections }).catch((err: unknown) => {
+    const api = await startApiServer({ host: apiAddr.host, port: apiAddr.port, ...(cert ? { tls: cert } : {}), controlPlane, logger, maxJoinsInFlight: o.maxJoinsInFlight, maxConnections: apiConnections, groveVersion: packageVersion() }).catch((err: unknown) => {
       throw explainListenError(err, '--api-addr', address.format(apiAddr));
     });
     cleanup.push(() => api.close());

@@ -4,15 +4,16 @@
  */
 import { bytesQuantity } from '../../core/quantity.js';
 import type { WireNodeUsage, WirePodUsage } from '../../core/objects/wire.js';
+import type { DiscoveryResource } from './discovery.js';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
 export const METRICS_VERSION = 'v1beta1';
 export const METRICS_API_VERSION = `${METRICS_GROUP}/${METRICS_VERSION}`;
 
 /** Discovery entries of the group (design contract 3: the wiring hands them to the discovery builder). */
-export const METRICS_DISCOVERY = Object.freeze([
-  Object.freeze({ group: METRICS_GROUP, version: METRICS_VERSION, kind: 'NodeMetrics', plural: 'nodes', singular: '', shortNames: [] as string[], namespaced: false, verbs: ['get', 'list'] }),
-  Object.freeze({ group: METRICS_GROUP, version: METRICS_VERSION, kind: 'PodMetrics', plural: 'pods', singular: '', shortNames: [] as string[], namespaced: true, verbs: ['get', 'list'] }),
+export const METRICS_DISCOVERY: readonly DiscoveryResource[] = Object.freeze([
+  { group: METRICS_GROUP, version: METRICS_VERSION, kind: 'NodeMetrics', plural: 'nodes', singular: '', shortNames: [], namespaced: false, verbs: ['get', 'list'] },
+  { group: METRICS_GROUP, version: METRICS_VERSION, kind: 'PodMetrics', plural: 'pods', singular: '', shortNames: [], namespaced: true, verbs: ['get', 'list'] },
 ]);
 
 export interface ResourceUsage {

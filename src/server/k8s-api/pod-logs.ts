@@ -13,6 +13,7 @@ import { KINDS } from '../../core/objects/kinds.js';
 import type { WirePodStatus } from '../../core/objects/wire.js';
 import { conditionOf, type Pod } from '../controllers/object-kit.js';
 import type { RequestContext, Router } from '../http.js';
+import type { DiscoveryResource } from './discovery.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { validName } from '../request-fields.js';
 import type { LogLine, RpcProxy } from '../rpc-proxy.js';
@@ -28,16 +29,7 @@ export interface PodLogDeps {
 }
 
 /** The pods/log subresource, for discovery (design contract 3: the wiring hands it to the discovery builder). */
-export const POD_LOG_DISCOVERY = Object.freeze({
-  group: '',
-  version: 'v1',
-  kind: 'Pod',
-  plural: 'pods/log',
-  singular: '',
-  shortNames: [] as string[],
-  namespaced: true,
-  verbs: ['get'],
-});
+export const POD_LOG_DISCOVERY: DiscoveryResource = Object.freeze({ group: '', version: 'v1', kind: 'Pod', plural: 'pods/log', singular: '', shortNames: [], namespaced: true, verbs: ['get'] });
 
 const SUBDOMAIN = new RegExp(DNS_SUBDOMAIN);
 

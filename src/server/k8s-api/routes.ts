@@ -10,7 +10,8 @@
  *
  * Lists are `<Kind>List` objects with the store revision as resourceVersion; `?labelSelector=`
  * filters; failures are Status objects. What GET answers passes through `served` (the server adds
- * what it keeps in memory only, such as a Node's last heartbeat). Discovery, watch and patch are issue 14.
+ * what it keeps in memory only, such as a Node's last heartbeat), then becomes a meta.k8s.io Table
+ * when the client asks for one (respond.ts). Discovery and OpenAPI: discovery-routes.ts.
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { AnyObject, ObjectRef } from '../../core/objects/changes.js';
@@ -18,6 +19,10 @@ import { ALL_KINDS, type KindInfo } from '../../core/objects/kinds.js';
 import type { RequestContext, Router } from '../http.js';
 import { parseSelector } from '../objects/label-selector.js';
 import type { ObjectStore } from '../objects/object-store.js';
+import { goPlatform } from './discovery.js';
+import { addDiscoveryRoutes, type DiscoveryOptions } from './discovery-routes.js';
+import { requireJson } from './negotiate.js';
+import { answerAsRequested } from './respond.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
 
 function resource(group: string, version: string, plural: string): KindInfo {
@@ -83,8 +88,15 @@ async function deleteItem(objects: ObjectStore, ref: ObjectRef): Promise<unknown
   return result.object ?? existing;
 }
 
+export interface KubernetesApiOptions {
+  /** The server's clock, for the ages in Tables. */
+  now?: () => Date;
+  discovery?: DiscoveryOptions;
+}
+
 /** Adds the Kubernetes paths to `router` (admin token; Status errors). */
-export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject = AS_STORED): void {
+export function addKubernetesRoutes(router: Router, objects: ObjectStore, served: ServedObject = AS_STORED, options: KubernetesApiOptions = {}): void {
+  const now = options.now ?? (() => new Date());
   const add = (method: 'GET' | 'DELETE', path: string, handler: (ctx: RequestContext, scope: (ns?: string) => Scope) => Promise<unknown>): void => {
     router.add(
       method,
@@ -99,12 +111,22 @@ export function addKubernetesRoutes(router: Router, objects: ObjectStore, served
     );
   };
   router.formatErrorsUnder('/api/', statusErrorFormat).formatErrorsUnder('/apis/', statusErrorFormat);
+  // Everything under /api and /apis answers JSON: a client that takes only protobuf gets 406.
+  router.checkUnder('/api', (req) => requireJson(req.headers.accept));
+  addDiscoveryRoutes(router, options.discovery ?? { groveVersion: 'unknown', platform: goPlatform(process.platform, process.arch) });
   for (const root of ['/api/v1', '/apis/:group/:version']) {
-    add('GET', `${root}/namespaces/:namespace/:plural`, (ctx, scope) => list(objects, scope(ctx.params.namespace), ctx, served));
-    add('GET', `${root}/namespaces/:namespace/:plural/:name`, async (ctx, scope) => served(await getItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!))));
+    const answer = (ctx: RequestContext, scope: Scope, body: unknown) => answerAsRequested(ctx, scope.info.kind, body as Record<string, unknown>, now());
+    add('GET', `${root}/namespaces/:namespace/:plural`, async (ctx, scope) => {
+      const s = scope(ctx.params.namespace);
+      return answer(ctx, s, await list(objects, s, ctx, served));
+    });
+    add('GET', `${root}/namespaces/:namespace/:plural/:name`, async (ctx, scope) => {
+      const s = scope(ctx.params.namespace);
+      return answer(ctx, s, served(await getItem(objects, itemRef(s, ctx.params.name!))));
+    });
     add('DELETE', `${root}/namespaces/:namespace/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(ctx.params.namespace), ctx.params.name!)));
-    add('GET', `${root}/:plural`, (ctx, scope) => list(objects, scope(), ctx, served));
-    add('GET', `${root}/:plural/:name`, async (ctx, scope) => served(await getItem(objects, itemRef(scope(), ctx.params.name!))));
+    add('GET', `${root}/:plural`, async (ctx, scope) => answer(ctx, scope(), await list(objects, scope(), ctx, served)));
+    add('GET', `${root}/:plural/:name`, async (ctx, scope) => answer(ctx, scope(), served(await getItem(objects, itemRef(scope(), ctx.params.name!)))));
     add('DELETE', `${root}/:plural/:name`, (ctx, scope) => deleteItem(objects, itemRef(scope(), ctx.params.name!)));
   }
 }

@@ -13,6 +13,7 @@ export type StatusReason =
   | 'Unauthorized'
   | 'Forbidden'
   | 'NotFound'
+  | 'NotAcceptable'
   | 'AlreadyExists'
   | 'Conflict'
   | 'Invalid'
@@ -47,6 +48,7 @@ const BY_CODE: Partial<Record<string, [StatusReason, number]>> = {
   [ErrorCode.Unauthenticated]: ['Unauthorized', 401],
   [ErrorCode.PermissionDenied]: ['Forbidden', 403],
   [ErrorCode.NotFound]: ['NotFound', 404],
+  [ErrorCode.NotAcceptable]: ['NotAcceptable', 406],
   [ErrorCode.Conflict]: ['Conflict', 409],
   [ErrorCode.SizeLimit]: ['RequestEntityTooLarge', 413],
   [ErrorCode.Timeout]: ['Timeout', 504],

@@ -4,7 +4,7 @@
  */
 import type { KindObject } from '../../../../core/objects/validate.js';
 import type { ContainerState, ContainerStatus, PodSpec, PodTemplateSpec } from '../../../../core/objects/pod.js';
-import { formatLabels } from './cells.js';
+import { formatLabels } from '../../../../core/objects/columns/cells.js';
 import type { Probe } from '../../../../core/objects/pod-container.js';
 import { describeTime, type DescribeText } from './describe-writer.js';
 

@@ -7,7 +7,7 @@
 import { DEPLOYMENT_REVISION_ANNOTATION } from '../../../../core/objects/annotations.js';
 import { findTemplate } from '../../../../core/objects/template-equality.js';
 import type { KindObject } from '../../../../core/objects/validate.js';
-import { formatSelector } from './cells.js';
+import { formatSelector } from '../../../../core/objects/columns/cells.js';
 import { describePodTemplate } from './describe-containers.js';
 import { describeGrove } from './describe-grove.js';
 import { describeTime, DescribeText } from './describe-writer.js';

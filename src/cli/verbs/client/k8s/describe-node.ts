@@ -1,9 +1,9 @@
 /** `grove describe node`: kubectl's layout from the Node object and the pods bound to it. */
 import { formatBytes, parseBytes, parseCpus } from '../../../../core/quantity.js';
 import type { KindObject } from '../../../../core/objects/validate.js';
-import { nodeRoles } from './columns-core.js';
+import { nodeRoles } from '../../../../core/objects/columns/columns-core.js';
 import { describeTime, DescribeText } from './describe-writer.js';
-import { since } from './human-duration.js';
+import { since } from '../../../../core/objects/columns/human-duration.js';
 
 type Node = KindObject<'Node'>;
 type Pod = KindObject<'Pod'>;

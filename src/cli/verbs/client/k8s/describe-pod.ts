@@ -3,7 +3,7 @@ import type { KindObject } from '../../../../core/objects/validate.js';
 import { describeContainers, describeVolumes } from './describe-containers.js';
 import { describeGrove, unschedulableMessage } from './describe-grove.js';
 import { describeTime, DescribeText } from './describe-writer.js';
-import { formatLabels } from './cells.js';
+import { formatLabels } from '../../../../core/objects/columns/cells.js';
 
 type Pod = KindObject<'Pod'>;
 

@@ -4,12 +4,12 @@
  * DaemonSet's scheduling and a Job's runs).
  */
 import type { KindObject } from '../../../../core/objects/validate.js';
-import { formatLabels, formatSelector } from './cells.js';
-import { jobCompletions, jobStatus } from './columns-batch.js';
+import { formatLabels, formatSelector } from '../../../../core/objects/columns/cells.js';
+import { jobCompletions, jobStatus } from '../../../../core/objects/columns/columns-batch.js';
 import { describePodTemplate } from './describe-containers.js';
 import { describeGrove } from './describe-grove.js';
 import { describeTime, DescribeText } from './describe-writer.js';
-import { between } from './human-duration.js';
+import { between } from '../../../../core/objects/columns/human-duration.js';
 
 type Pod = KindObject<'Pod'>;
 

@@ -1,31 +1,13 @@
 /**
- * Objects → kubectl's table: the kind's columns (kind-columns.ts), `-o wide`'s extra ones, the
- * NAMESPACE column first with -A, and names as `kind.group/name` when several kinds are listed
- * together (as `kubectl get deploy,pods` does). Pure: `now` is given.
+ * Objects → kubectl's table: the kind's columns (src/core/objects/columns/), `-o wide`'s extra
+ * ones, the NAMESPACE column first with -A, and names as `kind.group/name` when several kinds
+ * are listed together (as `kubectl get deploy,pods` does). Pure: `now` is given.
  */
 import type { AnyObject } from '../../../../core/objects/changes.js';
+import { columnsOf, headersOf } from '../../../../core/objects/columns/index.js';
 import type { KindInfo } from '../../../../core/objects/kinds.js';
 import type { KindName, KindObject } from '../../../../core/objects/validate.js';
-import { cronJobColumns, jobColumns } from './columns-batch.js';
-import { configMapColumns, namespaceColumns, nodeColumns, podColumns, secretColumns } from './columns-core.js';
-import { controllerRevisionColumns, daemonSetColumns, deploymentColumns, replicaSetColumns } from './columns-workloads.js';
-import type { KindColumns } from './kind-columns.js';
 import { resourceName } from './resource-names.js';
-
-/** Every kind has its columns: a kind added to the table without them does not compile. */
-const COLUMNS: { readonly [K in KindName]: KindColumns<K> } = {
-  Namespace: namespaceColumns,
-  Node: nodeColumns,
-  Pod: podColumns,
-  ConfigMap: configMapColumns,
-  Secret: secretColumns,
-  Deployment: deploymentColumns,
-  ReplicaSet: replicaSetColumns,
-  DaemonSet: daemonSetColumns,
-  ControllerRevision: controllerRevisionColumns,
-  Job: jobColumns,
-  CronJob: cronJobColumns,
-};
 
 export interface TableOptions {
   wide: boolean;
@@ -42,10 +24,10 @@ export interface Table {
 }
 
 export function objectTable(kind: KindInfo, objects: readonly AnyObject[], options: TableOptions): Table {
-  const columns = COLUMNS[kind.kind] as unknown as KindColumns<KindName>;
-  const wide = options.wide && columns.wideHeaders !== undefined;
+  const columns = columnsOf(kind.kind);
+  const wide = options.wide && columns.wideColumns !== undefined;
   const namespaceColumn = options.allNamespaces && kind.namespaced;
-  const headers = [...(namespaceColumn ? ['NAMESPACE'] : []), ...columns.headers, ...(wide ? columns.wideHeaders! : [])];
+  const headers = [...(namespaceColumn ? ['NAMESPACE'] : []), ...headersOf(columns.columns), ...(wide ? headersOf(columns.wideColumns!) : [])];
   const rows = objects.map((object) => {
     const o = object as KindObject<KindName>;
     const cells = columns.row(o, options.now);

@@ -1,6 +1,6 @@
 /** Cells several kinds' tables share, written as kubectl writes them. */
-import type { LabelSelector } from '../../../../core/objects/meta.js';
-import type { KindObject } from '../../../../core/objects/validate.js';
+import type { LabelSelector } from '../meta.js';
+import type { KindObject } from '../validate.js';
 
 /** "a=1,b=2" sorted by key, "<none>" when empty (labels.FormatLabels). */
 export function formatLabels(labels: Readonly<Record<string, string>> | undefined): string {

@@ -1,13 +1,11 @@
 /** kubectl's columns for batch/v1: Job (STATUS from its conditions) and CronJob. */
-import type { Condition } from '../../../../core/objects/meta.js';
-import type { KindObject } from '../../../../core/objects/validate.js';
+import type { Condition } from '../meta.js';
+import type { KindObject } from '../validate.js';
 import { containerCells, formatSelector } from './cells.js';
 import { between, since } from './human-duration.js';
-import type { KindColumns } from './kind-columns.js';
+import { AGE_COLUMN, column, NAME_COLUMN, TEMPLATE_WIDE_COLUMNS, type KindColumns } from './kind-columns.js';
 
 type Job = KindObject<'Job'>;
-
-const WIDE_TEMPLATE = ['CONTAINERS', 'IMAGES', 'SELECTOR'];
 
 function hasCondition(conditions: readonly Condition[] | undefined, type: string): boolean {
   // The first condition of the type decides, as kubectl reads it.
@@ -40,15 +38,29 @@ function jobDuration(job: Job, now: Date): string {
 }
 
 export const jobColumns: KindColumns<'Job'> = {
-  headers: ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE'],
-  wideHeaders: WIDE_TEMPLATE,
+  columns: [
+    NAME_COLUMN,
+    column('Status', 'string', 'Status of the job (Complete, Failed, Running, Suspended…), from its conditions.'),
+    column('Completions', 'string', 'The number of pods that succeeded, of the completions the job asks for.'),
+    column('Duration', 'string', 'Time required to complete the job.'),
+    AGE_COLUMN,
+  ],
+  wideColumns: TEMPLATE_WIDE_COLUMNS,
   row: (job, now) => [job.metadata.name, jobStatus(job), jobCompletions(job), jobDuration(job, now), since(job.metadata.creationTimestamp, now)],
   wide: (job) => [...containerCells(job.spec.template.spec.containers), formatSelector(job.spec.selector)],
 };
 
 export const cronJobColumns: KindColumns<'CronJob'> = {
-  headers: ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE'],
-  wideHeaders: WIDE_TEMPLATE,
+  columns: [
+    NAME_COLUMN,
+    column('Schedule', 'string', 'The schedule in Cron format.'),
+    column('Timezone', 'string', 'The time zone of the schedule (the node\'s when unset).'),
+    column('Suspend', 'string', 'Whether later executions are suspended.'),
+    column('Active', 'integer', 'The number of jobs currently running.'),
+    column('Last Schedule', 'string', 'When the job was last scheduled.'),
+    AGE_COLUMN,
+  ],
+  wideColumns: TEMPLATE_WIDE_COLUMNS,
   row: (cj, now) => [
     cj.metadata.name,
     cj.spec.schedule,

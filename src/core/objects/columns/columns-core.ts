@@ -1,13 +1,24 @@
 /** kubectl's columns for the v1 kinds: Pod, Node, Namespace, ConfigMap, Secret. */
-import type { KindObject } from '../../../../core/objects/validate.js';
+import type { KindObject } from '../validate.js';
 import { since } from './human-duration.js';
-import type { KindColumns } from './kind-columns.js';
+import { AGE_COLUMN, column, NAME_COLUMN, wideColumn, type KindColumns } from './kind-columns.js';
 import { podSummary } from './pod-status.js';
 
 export const podColumns: KindColumns<'Pod'> = {
-  headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
+  columns: [
+    NAME_COLUMN,
+    column('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
+    column('Status', 'string', 'The aggregate status of the containers in this pod.'),
+    column('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+    AGE_COLUMN,
+  ],
   // Grove has no preemption (NOMINATED NODE) and no readiness gates: kubectl prints <none> for both.
-  wideHeaders: ['IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES'],
+  wideColumns: [
+    wideColumn('IP', 'string', 'The IP address allocated to the pod.'),
+    wideColumn('Node', 'string', 'The node the pod is scheduled onto.'),
+    wideColumn('Nominated Node', 'string', 'Grove does not preempt: always <none>.'),
+    wideColumn('Readiness Gates', 'string', 'Grove has no readiness gates: always <none>.'),
+  ],
   row: (pod, now) => {
     const s = podSummary(pod, now);
     return [pod.metadata.name, s.ready, s.status, s.restarts, since(pod.metadata.creationTimestamp, now)];
@@ -40,8 +51,20 @@ function address(node: Node, type: 'InternalIP' | 'ExternalIP'): string {
 }
 
 export const nodeColumns: KindColumns<'Node'> = {
-  headers: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
-  wideHeaders: ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'],
+  columns: [
+    NAME_COLUMN,
+    column('Status', 'string', 'The status of the node'),
+    column('Roles', 'string', 'The roles of the node'),
+    AGE_COLUMN,
+    column('Version', 'string', 'The version of the Grove agent on the node.'),
+  ],
+  wideColumns: [
+    wideColumn('Internal-IP', 'string', 'The node\'s InternalIP address.'),
+    wideColumn('External-IP', 'string', 'The node\'s ExternalIP address.'),
+    wideColumn('OS-Image', 'string', 'The OS image reported by the node (/etc/os-release).'),
+    wideColumn('Kernel-Version', 'string', 'The kernel version reported by the node (uname -r).'),
+    wideColumn('Container-Runtime', 'string', 'The container runtime reported by the node.'),
+  ],
   row: (node, now) => [node.metadata.name, nodeStatus(node), nodeRoles(node), since(node.metadata.creationTimestamp, now), node.status?.nodeInfo?.kubeletVersion ?? ''],
   wide: (node) => {
     const info = node.status?.nodeInfo;
@@ -50,16 +73,16 @@ export const nodeColumns: KindColumns<'Node'> = {
 };
 
 export const namespaceColumns: KindColumns<'Namespace'> = {
-  headers: ['NAME', 'STATUS', 'AGE'],
+  columns: [NAME_COLUMN, column('Status', 'string', 'The status of the namespace'), AGE_COLUMN],
   row: (ns, now) => [ns.metadata.name, ns.status?.phase ?? '', since(ns.metadata.creationTimestamp, now)],
 };
 
 export const configMapColumns: KindColumns<'ConfigMap'> = {
-  headers: ['NAME', 'DATA', 'AGE'],
+  columns: [NAME_COLUMN, column('Data', 'integer', 'The number of keys in the config map.'), AGE_COLUMN],
   row: (cm, now) => [cm.metadata.name, String(Object.keys(cm.data ?? {}).length), since(cm.metadata.creationTimestamp, now)],
 };
 
 export const secretColumns: KindColumns<'Secret'> = {
-  headers: ['NAME', 'TYPE', 'DATA', 'AGE'],
+  columns: [NAME_COLUMN, column('Type', 'string', 'Used to facilitate programmatic handling of secret data.'), column('Data', 'integer', 'The number of keys in the secret.'), AGE_COLUMN],
   row: (s, now) => [s.metadata.name, s.type ?? 'Opaque', String(Object.keys(s.data ?? {}).length), since(s.metadata.creationTimestamp, now)],
 };

@@ -6,8 +6,8 @@
  * pod is being deleted. Grove has no restartable (sidecar) init containers: the schema refuses
  * a container restartPolicy, so that branch of kubectl's rule does not arise.
  */
-import type { KindObject } from '../../../../core/objects/validate.js';
-import type { ContainerStatus } from '../../../../core/objects/pod.js';
+import type { KindObject } from '../validate.js';
+import type { ContainerStatus } from '../pod.js';
 import { since } from './human-duration.js';
 
 type Pod = KindObject<'Pod'>;

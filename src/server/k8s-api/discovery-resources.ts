@@ -1,0 +1,36 @@
+/**
+ * What the Kubernetes paths serve for each stored kind, as discovery announces it: the verbs
+ * (kubectl refuses a verb discovery does not list, so they must be honest) and the categories
+ * (`kubectl get all`). ONE table, so what the server serves is corrected in one place when a
+ * part of the API lands or goes. Subresources (pods/log, deployments/scale…) are announced by
+ * the parts that serve them, as DiscoveryResource extras (discovery.ts).
+ */
+import type { KindName } from '../../core/objects/kinds.js';
+
+/** Kubernetes' verbs, as discovery spells them. */
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+
+/** Everything the object routes serve for a kind users write: read, watch, write, delete. */
+const READ_WRITE: readonly Verb[] = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+
+export interface ServedKind {
+  verbs: readonly Verb[];
+  /** `all`: what `kubectl get all` lists (Kubernetes' workloads and pods). */
+  categories: readonly string[];
+}
+
+export const SERVED_KINDS: { readonly [K in KindName]: ServedKind } = {
+  Namespace: { verbs: READ_WRITE, categories: [] },
+  // Nodes join with a token; the API reads, labels, cordons (patch/update) and deletes them.
+  Node: { verbs: ['delete', 'get', 'list', 'patch', 'update', 'watch'], categories: [] },
+  Pod: { verbs: READ_WRITE, categories: ['all'] },
+  ConfigMap: { verbs: READ_WRITE, categories: [] },
+  Secret: { verbs: READ_WRITE, categories: [] },
+  Deployment: { verbs: READ_WRITE, categories: ['all'] },
+  ReplicaSet: { verbs: READ_WRITE, categories: ['all'] },
+  DaemonSet: { verbs: READ_WRITE, categories: ['all'] },
+  // Written by the controllers only; read by `kubectl rollout history`.
+  ControllerRevision: { verbs: ['delete', 'get', 'list', 'watch'], categories: [] },
+  Job: { verbs: READ_WRITE, categories: ['all'] },
+  CronJob: { verbs: READ_WRITE, categories: ['all'] },
+};
