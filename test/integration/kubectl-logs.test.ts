@@ -215,4 +215,26 @@ ${containers}`;
     expect(previous.code, previous.stderr).toBe(0);
     expect(previous.stdout).toMatch(/^run-/);
   }, 180_000);
+
+  it('kubectl logs -f ends when the pod is deleted', async () => {
+    const pod = await podOf(ticker);
+    const f = follow(spawn('kubectl', ['--kubeconfig', kubeconfig, 'logs', '-f', '-n', ns, pod, '-c', 'main', '--tail=1'], { env: { ...process.env, HOME: env!.scratch }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    followers.push(f);
+    await eventually(async () => lastTick(f.out()) >= 0 || undefined, 30_000, 'the follow started');
+    const deleted = await kubectl('delete', 'pod', '-n', ns, pod, '--wait=false');
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const code = await new Promise<number | null>((resolve) => (f.proc.exitCode !== null ? resolve(f.proc.exitCode) : f.proc.once('exit', (c) => resolve(c))));
+    expect(code).toBe(0);
+  }, 60_000);
+
+  it('a pod on a node that went offline gets a Status saying so', async () => {
+    const pod = await podOf(crash);
+    await cluster.killAgent('node-a');
+    const refused = await eventually(async () => {
+      const r = await kubectl('logs', '-n', ns, pod);
+      return r.code !== 0 && r.stderr.includes('not ready') ? r.stderr : undefined;
+    }, 90_000, 'logs refused for the offline node');
+    expect(refused).toContain(`Error from server (ServiceUnavailable): cannot read the log of pod ${pod}: its node node-a is not ready (offline?)`);
+  }, 120_000);
 });
+
