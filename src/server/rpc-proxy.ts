@@ -24,6 +24,8 @@ export const DEFAULT_FOLLOW_TIMEOUT_MS = 75_000;
 const CANCELLED_IDS_KEPT = 1000;
 /** A cancel is sent again for a request whose chunks still come this long after the last one. */
 const CANCEL_REPEAT_MS = 10_000;
+/** Cancels for chunks of unknown requests, per node and CANCEL_REPEAT_MS: a node sending made-up ids gets no more. */
+const UNKNOWN_CANCELS_PER_NODE = 20;
 
 /**
  * What a node's answers may make the server hold. Chunks arriving ahead of their turn are kept
@@ -118,6 +120,8 @@ export class RpcProxy {
   private readonly pending = new Map<string, Pending>();
   /** Requests this server cancelled and when (oldest first, bounded). */
   private readonly cancelled = new Map<string, number>();
+  /** Cancels caused by chunks of unknown requests, per node in the current window. */
+  private readonly unknownCancels = new Map<string, { since: number; count: number }>();
   private readonly limits: RpcLimits;
   /** Early chunks and their bytes held for all pending requests. */
   private earlyChunks = 0;
@@ -165,6 +169,17 @@ export class RpcProxy {
       this.cancel(node, id);
       throw err;
     }) : settled;
+  }
+
+  /** Whether a chunk of an unknown request from `node` may still cause a cancel in this window. */
+  private admitUnknownCancel(node: string): boolean {
+    const now = this.clock.now();
+    let w = this.unknownCancels.get(node);
+    if (!w || now - w.since >= CANCEL_REPEAT_MS) {
+      if (this.unknownCancels.size >= CANCELLED_IDS_KEPT) this.unknownCancels.clear();
+      this.unknownCancels.set(node, (w = { since: now, count: 0 }));
+    }
+    return ++w.count <= UNKNOWN_CANCELS_PER_NODE;
   }
 
   /** Tells a node to stop serving request `id` (best effort: a lost cancel is repeated when a later chunk arrives). */
@@ -245,7 +260,7 @@ export class RpcProxy {
     if (!p && !response.done && parsed.cluster === this.opts.cluster) {
       // Still streaming for a request this server no longer waits for (it restarted, or the
       // cancel was lost): tell the node to stop.
-      this.cancel(parsed.node, response.id);
+      if (this.admitUnknownCancel(parsed.node)) this.cancel(parsed.node, response.id);
       return true;
     }
     // Another node cannot answer for this one: ids are random, but the topic is what the

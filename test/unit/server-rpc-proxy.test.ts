@@ -150,6 +150,18 @@ describe('RpcProxy', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('a node sending chunks of made-up requests causes at most 20 cancels per 10 s', async () => {
+    const { proxy, sent, clock } = setup();
+    const junk = (id: string) => encodeMessage({ schema: 1, id, seq: 1, done: false });
+    for (let i = 0; i < 100; i++) proxy.handleMessage(RES('pi-3'), junk(`made-up-${i}`));
+    await Promise.resolve();
+    expect(sent).toHaveLength(20);
+    clock.advance(10_000);
+    proxy.handleMessage(RES('pi-3'), junk('made-up-100'));
+    await Promise.resolve();
+    expect(sent).toHaveLength(21);
+  });
+
   it('a cancelled request stops waiting', async () => {
     const { proxy } = setup();
     const ac = new AbortController();
