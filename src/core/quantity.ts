@@ -38,6 +38,15 @@ export function parseCpus(value: string | number, field: string): number {
   return cpus;
 }
 
+const MI = 1024 * 1024;
+
+/** Bytes as a Kubernetes quantity: "32Mi" when whole mebibytes (Gi, Ki likewise), else the byte count. */
+export function bytesQuantity(bytes: number): string {
+  if (bytes === 0) return '0';
+  for (const [unit, size] of [['Gi', 1024 * MI], ['Mi', MI], ['Ki', 1024]] as const) if (bytes % size === 0) return `${bytes / size}${unit}`;
+  return String(bytes);
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;

@@ -32,6 +32,7 @@ import type {
   WireLogsRpcRequest,
   WireNodeFacts,
   WireNodeStatus,
+  WireNodeUsage,
   WireNodeVolume,
   WirePodStatus,
   WirePresence,
@@ -133,6 +134,8 @@ export type JobRunStatus = WireJobRunStatus;
 export type JobStatus = WireJobStatus;
 export type PodStatus = WirePodStatus;
 export type NodeStatus = WireNodeStatus;
+/** What a node and its containers use (metrics.k8s.io), in its status. */
+export type NodeUsage = WireNodeUsage;
 /** One workload's deferred update on a node (docs/agent.md, update windows and locks). */
 export type DeferredUpdate = WireDeferredUpdate;
 export type Presence = WirePresence;

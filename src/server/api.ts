@@ -22,6 +22,10 @@ import { addEventRoutes, EVENT_RESOURCES } from './k8s-api/events-routes.js';
 import { serveCollection } from './k8s-api/list.js';
 import { addEvictionRoutes, EVICTION_RESOURCES } from './k8s-api/eviction.js';
 import { writeSubresources } from './k8s-api/subresources.js';
+import { addPodLogRoutes, POD_LOG_DISCOVERY } from './k8s-api/pod-logs.js';
+import { queryBool, queryInt, queryTime } from './k8s-api/pod-log-options.js';
+import { addMetricsRoutes } from './k8s-api/metrics-api.js';
+import { METRICS_DISCOVERY } from './k8s-api/metrics-objects.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -86,6 +90,12 @@ function logsQuery(ctx: RequestContext): LogsQuery {
   if (node !== undefined) q.node = node;
   if (container !== undefined) q.container = container;
   if (flag(ctx, 'follow')) q.follow = true;
+  if (queryBool(ctx.query, 'previous')) q.previous = true;
+  const sinceSeconds = queryInt(ctx.query, 'sinceSeconds', 1);
+  const sinceTime = queryTime(ctx.query, 'sinceTime');
+  if (sinceSeconds !== undefined && sinceTime !== undefined) throw invalid('sinceTime', 'give at most one of sinceTime and sinceSeconds');
+  if (sinceSeconds !== undefined) q.sinceSeconds = sinceSeconds;
+  if (sinceTime !== undefined) q.sinceTime = sinceTime;
   const tail = ctx.query.get('tail');
   if (tail !== null && tail !== '') {
     if (!/^\d{1,7}$/.test(tail)) throw invalid('tail', 'expected a whole number of lines');
@@ -144,9 +154,11 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
 
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
-  // Before the object routes: their generic :plural paths would take events, eviction and the
-  // self reviews.
+  // Before the object routes: their generic :plural paths would take events, eviction, the self
+  // reviews, pods/log and the metrics paths.
   addAccessReviewRoutes(r, () => new Date(cp.clock.now()));
+  addPodLogRoutes(r, cp.logSource);
+  addMetricsRoutes(r, cp.metricsSource);
   // Events list, page and watch through the same handler as the stored kinds (list.ts).
   addEventRoutes(r, cp.events, (ctx, source, namespace) =>
     serveCollection(ctx, { source, apiVersion: 'v1', kind: 'Event', listKind: 'EventList', present: (o) => o }, namespace, { clock: cp.clock }),
@@ -157,7 +169,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
     discovery: {
       groveVersion,
       platform: goPlatform(process.platform, process.arch),
-      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...ACCESS_REVIEW_RESOURCES, ...writeSubresources()],
+      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...ACCESS_REVIEW_RESOURCES, ...writeSubresources(), POD_LOG_DISCOVERY, ...METRICS_DISCOVERY],
     },
   });
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));

@@ -29,6 +29,11 @@ export interface LogsQuery {
   container?: string;
   tail?: number;
   follow?: boolean;
+  /** Each container's instance before its last restart. */
+  previous?: boolean;
+  /** Only lines of the last N seconds / since this ISO time, by the nodes' clocks. */
+  sinceSeconds?: number;
+  sinceTime?: string;
 }
 
 export interface LogsDeps {
@@ -100,7 +105,10 @@ export async function streamLogs(
     namespace,
     ...(query.container !== undefined ? { container: query.container } : {}),
     ...(query.tail !== undefined ? { tail: query.tail } : {}),
-    ...(query.follow ? { follow: true } : {}),
+    ...(query.follow && !query.previous ? { follow: true } : {}),
+    ...(query.previous ? { previous: true } : {}),
+    ...(query.sinceSeconds !== undefined ? { sinceSeconds: query.sinceSeconds } : {}),
+    ...(query.sinceTime !== undefined ? { sinceTime: query.sinceTime } : {}),
   };
   const ask = async (pod: Pod): Promise<void> => {
     const node = pod.spec.nodeName;
@@ -115,7 +123,7 @@ export async function streamLogs(
     } catch (err) {
       // The node has no container of the pod: say what holds it back. (With -c, the node's own
       // words: the container name may simply be wrong.)
-      if (isGroveError(err, ErrorCode.NotFound) && query.container === undefined) throw noContainerError(pod, deps.reported?.(node, namespace, pod.metadata.name));
+      if (isGroveError(err, ErrorCode.NotFound) && query.container === undefined && !query.previous) throw noContainerError(pod, deps.reported?.(node, namespace, pod.metadata.name));
       throw err;
     }
   };

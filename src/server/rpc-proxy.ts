@@ -15,10 +15,17 @@ import { WIRE_SCHEMA, type NodeVolume, type RpcRequest, type RpcResponse, type V
 
 export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
 /**
- * A followed log may be silent for as long as the container prints nothing; the agent ends a
- * follow after at most 60 s, so a longer silence means the node went away.
+ * A followed log may be silent for as long as the container prints nothing; the agent sends an
+ * empty chunk after 20 s of quiet (older agents end a follow after at most 60 s), so a longer
+ * silence means the node went away.
  */
 export const DEFAULT_FOLLOW_TIMEOUT_MS = 75_000;
+/** Requests recently cancelled, remembered so a node's chunks in flight do not each send a cancel. */
+const CANCELLED_IDS_KEPT = 1000;
+/** A cancel is sent again for a request whose chunks still come this long after the last one. */
+const CANCEL_REPEAT_MS = 10_000;
+/** Cancels for chunks of unknown requests, per node and CANCEL_REPEAT_MS: a node sending made-up ids gets no more. */
+const UNKNOWN_CANCELS_PER_NODE = 20;
 
 /**
  * What a node's answers may make the server hold. Chunks arriving ahead of their turn are kept
@@ -61,8 +68,13 @@ export interface LogParams {
   namespace?: string;
   container?: string;
   tail?: number;
-  /** Stream new lines as they come (the agent ends a follow after at most 60 s). */
+  /** Stream new lines as they come, until the signal aborts (then the node is told to stop). */
   follow?: boolean;
+  /** The instance before the current one (its last restart). */
+  previous?: boolean;
+  /** Only lines at or after this RFC 3339 time / of the last N seconds, by the node's clock. */
+  sinceTime?: string;
+  sinceSeconds?: number;
 }
 
 export interface RpcProxyOptions {
@@ -106,6 +118,10 @@ export class RpcProxy {
   private readonly newId: () => string;
   private readonly clock: Clock;
   private readonly pending = new Map<string, Pending>();
+  /** Requests this server cancelled and when (oldest first, bounded). */
+  private readonly cancelled = new Map<string, number>();
+  /** Cancels caused by chunks of unknown requests, per node in the current window. */
+  private readonly unknownCancels = new Map<string, { since: number; count: number }>();
   private readonly limits: RpcLimits;
   /** Early chunks and their bytes held for all pending requests. */
   private earlyChunks = 0;
@@ -140,10 +156,44 @@ export class RpcProxy {
         ...(params.namespace !== undefined ? { namespace: params.namespace } : {}),
         ...(params.container !== undefined ? { container: params.container } : {}),
         ...(params.tail !== undefined ? { tail: params.tail } : {}),
-        ...(params.follow ? { follow: true } : {}),
+        ...(params.follow ? { follow: true, untilCancelled: true } : {}),
+        ...(params.previous ? { previous: true } : {}),
+        ...(params.sinceTime !== undefined ? { sinceTime: params.sinceTime } : {}),
+        ...(params.sinceSeconds !== undefined ? { sinceSeconds: params.sinceSeconds } : {}),
       },
     };
-    return this.send(node, request, { pod: params.pod, silenceMs: params.follow ? this.followTimeoutMs : this.timeoutMs, onLines, what: 'log request' }, signal);
+    const settled = this.send(node, request, { pod: params.pod, silenceMs: params.follow ? this.followTimeoutMs : this.timeoutMs, onLines, what: 'log request' }, signal);
+    // A follow runs on the node until told otherwise: whatever ends it here (the reader went
+    // away, silence, a bad chunk) ends it there too. A follow that ended itself is answered done.
+    return params.follow ? settled.catch((err: unknown) => {
+      this.cancel(node, id);
+      throw err;
+    }) : settled;
+  }
+
+  /** Whether a chunk of an unknown request from `node` may still cause a cancel in this window. */
+  private admitUnknownCancel(node: string): boolean {
+    const now = this.clock.now();
+    let w = this.unknownCancels.get(node);
+    if (!w || now - w.since >= CANCEL_REPEAT_MS) {
+      if (this.unknownCancels.size >= CANCELLED_IDS_KEPT) this.unknownCancels.clear();
+      this.unknownCancels.set(node, (w = { since: now, count: 0 }));
+    }
+    return ++w.count <= UNKNOWN_CANCELS_PER_NODE;
+  }
+
+  /** Tells a node to stop serving request `id` (best effort: a lost cancel is repeated when a later chunk arrives). */
+  private cancel(node: string, id: string): void {
+    const now = this.clock.now();
+    const last = this.cancelled.get(id);
+    if (last !== undefined && now - last < CANCEL_REPEAT_MS) return;
+    this.cancelled.delete(id);
+    this.cancelled.set(id, now);
+    if (this.cancelled.size > CANCELLED_IDS_KEPT) this.cancelled.delete(this.cancelled.keys().next().value as string);
+    const request: RpcRequest = { schema: WIRE_SCHEMA, id: this.newId(), method: 'cancel', params: { id } };
+    this.opts.publish(topicsFor(this.opts.cluster, node).rpcRequest, encodeMessage(request)).catch((err: unknown) => {
+      this.log.debug({ node, id, err: errorMessage(err) }, 'could not send a cancel');
+    });
   }
 
   /** The node's named volumes (ls), or removes one (rm, which answers with none). */
@@ -207,6 +257,12 @@ export class RpcProxy {
       return true;
     }
     const p = this.pending.get(response.id);
+    if (!p && !response.done && parsed.cluster === this.opts.cluster) {
+      // Still streaming for a request this server no longer waits for (it restarted, or the
+      // cancel was lost): tell the node to stop.
+      if (this.admitUnknownCancel(parsed.node)) this.cancel(parsed.node, response.id);
+      return true;
+    }
     // Another node cannot answer for this one: ids are random, but the topic is what the
     // broker authenticated.
     if (!p || p.node !== parsed.node || parsed.cluster !== this.opts.cluster) return true;

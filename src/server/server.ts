@@ -29,7 +29,8 @@ import { validName } from './request-fields.js';
 import { listVolumes, removeVolume, type NodeVolumes } from './volumes-api.js';
 import { ConfigDistributor } from './config-distributor.js';
 import { fetchNodeConfigKey } from './node-key-api.js';
-import { streamLogs, type LogsQuery } from './logs-api.js';
+import { streamLogs, type LogsDeps, type LogsQuery } from './logs-api.js';
+import type { MetricsDeps } from './k8s-api/metrics-api.js';
 import { ObjectStore } from './objects/object-store.js';
 import { ensureDefaultNamespace } from './objects/namespaces.js';
 import { StatusWriter } from './objects/status-writer.js';
@@ -481,15 +482,33 @@ export class ControlPlane {
     return withLastHeartbeat(object as unknown as Node, this.statusCache.lastReportAt(object.metadata.name)) as unknown as AnyObject;
   }
 
-    /** Log lines of one pod, or of every pod of a workload (logs-api.ts). */
-  logs(query: LogsQuery, onLines: (lines: LogLine[]) => void, onError: (pod: string, err: unknown) => void, signal?: AbortSignal): Promise<void> {
-    const deps = {
+  /** Where pod logs come from: the pods' nodes over MQTT (logs-api.ts, k8s-api/pod-logs.ts). */
+  get logSource(): LogsDeps {
+    return {
       objects: this.objects,
       isReady: (node: string) => this.statusCache.isReady(node),
       rpc: this.rpc,
       reported: (node: string, namespace: string, pod: string) => this.statusCache.view(node).status?.pods.find((p) => p.name === pod && (p.namespace ?? 'default') === namespace),
     };
-    return streamLogs(deps, query, onLines, onError, signal);
+  }
+
+  /** What metrics.k8s.io serves: each Ready node's last usage report, kept in memory (k8s-api/metrics-api.ts). */
+  get metricsSource(): MetricsDeps {
+    return {
+      objects: this.objects,
+      now: () => this.clock.now(),
+      usage: (node: string) => {
+        const view = this.statusCache.view(node);
+        const usage = view.status?.usage;
+        const at = this.statusCache.lastReportAt(node);
+        return view.ready && usage && at !== undefined ? { usage, receivedAt: at } : undefined;
+      },
+    };
+  }
+
+  /** Log lines of one pod, or of every pod of a workload (logs-api.ts). */
+  logs(query: LogsQuery, onLines: (lines: LogLine[]) => void, onError: (pod: string, err: unknown) => void, signal?: AbortSignal): Promise<void> {
+    return streamLogs(this.logSource, query, onLines, onError, signal);
   }
 
   /* -------------------------------------------------------------- private */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.js';
 import { MemoryRuntime } from '../../agent/src/agent/memory-runtime.js';
-import { chunkLines, serveLogs } from '../../agent/src/agent/rpc-logs.js';
+import { chunkLines, isSince, serveLogs, sinceCutoff } from '../../agent/src/agent/rpc-logs.js';
 import type { LogsRpcRequest, RpcResponse } from '../../src/core/wire-types.js';
 import { container as podContainer, podTarget, type Container, type WirePodTarget } from '../support/pod-target.js';
 import type { RestartPolicy } from '../../src/core/objects/pod.js';
@@ -84,4 +84,79 @@ describe('serveLogs', () => {
     await served;
     expect(out.map((r) => [r.seq, r.done, r.lines?.map((l) => l.text)])).toEqual([[0, false, ['one']], [1, true, []]]);
   });
+
+  it('serves the previous instance kept at a restart, or says there is none', async () => {
+    const runtime = new MemoryRuntime();
+    const first = await runtime.start(pod, pod.spec.containers[0]!);
+    runtime.appendLog(first.id, 'first run');
+    expect((await serve(runtime, { pod: 'web-a', container: 'app', previous: true }))[0]).toMatchObject({
+      done: true,
+      error: { code: 'NOT_FOUND', message: 'previous terminated container "app" in pod "web-a" not found' },
+    });
+    runtime.exit(first.id, 1);
+    await runtime.keepPreviousLogs(first.id);
+    await runtime.remove(first.id);
+    const second = await runtime.start(pod, pod.spec.containers[0]!, { restarts: 1 });
+    runtime.appendLog(second.id, 'second run');
+    expect((await serve(runtime, { pod: 'web-a', container: 'app', previous: true }))[0]?.lines?.map((l) => l.text)).toEqual(['first run']);
+    expect((await serve(runtime, { pod: 'web-a', container: 'app' }))[0]?.lines?.map((l) => l.text)).toEqual(['second run']);
+  });
+
+  it('keeps the lines since a time or the last seconds, by the node clock', async () => {
+    const clock = new ManualClock(Date.parse('2025-01-01T00:00:00Z'));
+    const runtime = new MemoryRuntime({ now: () => clock.now() });
+    await runtime.start(pod, pod.spec.containers[0]!);
+    for (const text of ['a', 'b', 'c']) {
+      runtime.appendLog('web-a_app', text);
+      clock.advance(10_000);
+    }
+    const out: RpcResponse[] = [];
+    await serveLogs(req({ pod: 'web-a', sinceSeconds: 15 }), { runtime, clock, signal: new AbortController().signal, send: async (r) => void out.push(r) });
+    expect(out[0]?.lines?.map((l) => l.text)).toEqual(['c']);
+    expect((await serve(runtime, { pod: 'web-a', sinceTime: '2025-01-01T00:00:10Z' }))[0]?.lines?.map((l) => l.text)).toEqual(['b', 'c']);
+    expect(sinceCutoff({ pod: 'x' }, 0)).toBeUndefined();
+    expect(isSince('2025-01-01T00:00:09.999999999Z', Date.parse('2025-01-01T00:00:10Z'))).toBe(false);
+    expect(isSince('garbled', 5)).toBe(true);
+  });
+
+  it('follows until cancelled, past the 60 s window, with an empty chunk after each quiet spell', async () => {
+    const clock = new ManualClock(0);
+    const runtime = new MemoryRuntime({ now: () => clock.now() });
+    await runtime.start(pod, pod.spec.containers[0]!);
+    const cancel = new AbortController();
+    const out: RpcResponse[] = [];
+    const served = serveLogs(req({ pod: 'web-a', container: 'app', follow: true, untilCancelled: true }), { runtime, clock, signal: cancel.signal, send: async (r) => void out.push(r), keepaliveMs: 20_000 });
+    const settle = () => new Promise((r) => setTimeout(r, 5));
+    await settle();
+    clock.advance(20_000);
+    await settle();
+    expect(out.map((r) => r.lines)).toEqual([[]]);
+    clock.advance(50_000); // 70 s: an old-style follow would have ended at 60 s
+    runtime.appendLog('web-a_app', 'late line');
+    await settle();
+    expect(out.at(-1)?.lines?.map((l) => l.text)).toEqual(['late line']);
+    expect(out.every((r) => !r.done)).toBe(true);
+    cancel.abort();
+    await served;
+    expect(out.at(-1)).toMatchObject({ done: true, lines: [] });
+  });
+
+  it('ends a follow when its chunks cannot be sent (nobody hears it any more)', async () => {
+    const runtime = new MemoryRuntime();
+    await runtime.start(pod, pod.spec.containers[0]!);
+    let sends = 0;
+    const served = serveLogs(req({ pod: 'web-a', container: 'app', follow: true, untilCancelled: true }), {
+      runtime,
+      clock: new ManualClock(),
+      signal: new AbortController().signal,
+      send: async () => {
+        sends++;
+        throw new Error('not connected to the broker');
+      },
+    });
+    runtime.appendLog('web-a_app', 'unheard');
+    await served;
+    expect(sends).toBeGreaterThanOrEqual(1);
+  });
 });
+

@@ -14,6 +14,7 @@ describe('logs arguments (pure)', () => {
     expect(logsSubject('po/web-x2k4')).toEqual({ pod: 'web-x2k4' });
     expect(logsSubject('deploy/web')).toEqual({ workload: 'deploy/web' });
     expect(logsPath('shop', { workload: 'ds/agent' }, { container: 'log', tail: 5, follow: true })).toBe('/v1/logs?namespace=shop&workload=ds%2Fagent&container=log&tail=5&follow=true');
+    expect(logsPath('shop', { pod: 'a' }, { follow: false, previous: true, since: 1500 })).toBe('/v1/logs?namespace=shop&pod=a&previous=true&sinceSeconds=2');
   });
 
   it('names the pod of an error once', () => {
@@ -28,6 +29,7 @@ describe('grove logs against the server', () => {
     fake({
       'GET /v1/logs?namespace=default&pod=web-a': ndjson(line('web-a', 'hello'), line('web-a', 'oops', 'stderr')),
       'GET /v1/logs?namespace=default&pod=web-a&tail=1&follow=true': ndjson(line('web-a', 'last')),
+      'GET /v1/logs?namespace=default&pod=web-a&container=web&previous=true&sinceSeconds=120': ndjson(line('web-a', 'before the crash')),
       'GET /v1/logs?namespace=default&workload=deploy%2Fweb': ndjson(line('web-a', 'hello'), noPodError),
       'GET /v1/logs?namespace=default&pod=web': [404, notFound('pods', 'web')],
       'GET /v1/logs?namespace=default&workload=deployment%2Fweb': ndjson(line('web-a', 'hello')),
@@ -46,6 +48,11 @@ describe('grove logs against the server', () => {
     const { grove } = await setUp();
     expect(await grove.run(['logs', 'web-a'])).toEqual({ code: 0, out: 'hello\n', err: 'oops\n' });
     expect((await grove.run(['logs', 'pod/web-a', '--tail', '1', '-f'])).out).toBe('last\n');
+  });
+
+  it('-p reads the previous instance, --since the newer lines, --timestamps starts lines with their time', async () => {
+    const { grove } = await setUp();
+    expect((await grove.run(['logs', 'web-a', '-c', 'web', '-p', '--since', '2m', '--timestamps'])).out).toBe('2026-03-01T12:00:00Z before the crash\n');
   });
 
   it('TYPE/NAME reads every pod of the workload; a pod without logs makes the exit code 1', async () => {

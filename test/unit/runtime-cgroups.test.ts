@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   cgroupPaths,
   oomFile,
+  readCgroupUsage,
   readContainerStats,
   readCpuLimit,
   readLimits,
@@ -92,6 +93,13 @@ describe('reading a v1 tree', () => {
     expect(await readContainerStats(V1, CG, { fsRoot: root })).toEqual({ memoryBytes: 1589248, memoryLimitBytes: 33554432, cpuNanos: 123456789, pids: 3, oomKills: 2 });
   });
 
+  it('reads usage for metrics: cumulative CPU, memory less inactive file pages', async () => {
+    await put('sys/fs/cgroup/memory/grove/c1/memory.stat', 'cache 90000\ninactive_file 1000\ntotal_inactive_file 589248\n');
+    expect(await readCgroupUsage(V1, CG, { fsRoot: root })).toEqual({ cpuNanos: 123456789, memoryWorkingSetBytes: 1000000 });
+    await rm(join(root, 'sys/fs/cgroup/cpu,cpuacct/grove/c1/cpuacct.usage'));
+    expect(await readCgroupUsage(V1, CG, { fsRoot: root })).toBeUndefined();
+  });
+
   it('reads limits', async () => {
     expect(await readCpuLimit(V1, CG, { fsRoot: root })).toEqual({ quota: 50000, period: 100000 });
     expect(await readLimits(V1, CG, { fsRoot: root })).toEqual({ quota: 50000, period: 100000, memoryBytes: 33554432, swapBytes: 33554432, pidsMax: 64 });
@@ -122,6 +130,13 @@ describe('reading a v2 tree', () => {
 
   it('reads stats, converting cpu usage to nanoseconds', async () => {
     expect(await readContainerStats(V2, CG, { fsRoot: root })).toEqual({ memoryBytes: 2097152, memoryLimitBytes: 33554432, cpuNanos: 4500000, pids: 1, oomKills: 1 });
+  });
+
+  it('reads usage for metrics, the working set never below 0', async () => {
+    await put('sys/fs/cgroup/grove/c1/memory.stat', 'anon 4096\ninactive_file 97152\n');
+    expect(await readCgroupUsage(V2, CG, { fsRoot: root })).toEqual({ cpuNanos: 4500000, memoryWorkingSetBytes: 2000000 });
+    await put('sys/fs/cgroup/grove/c1/memory.stat', 'inactive_file 9999999\n');
+    expect((await readCgroupUsage(V2, CG, { fsRoot: root }))?.memoryWorkingSetBytes).toBe(0);
   });
 
   it('reads limits, with "max" meaning none', async () => {

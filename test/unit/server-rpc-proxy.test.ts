@@ -106,9 +106,60 @@ describe('RpcProxy', () => {
     const done = proxy.requestLogs('pi-1', { pod: 'web-1', follow: true }, () => {});
     // Ten times the plain timeout, still within the follow's.
     clock.advance(299);
-    expect(decodeRpcRequest(sent[0]!).params).toEqual({ pod: 'web-1', follow: true });
+    expect(decodeRpcRequest(sent[0]!).params).toEqual({ pod: 'web-1', follow: true, untilCancelled: true });
     proxy.handleMessage(RES('pi-1'), chunk(0, { done: true }));
     await done;
+  });
+
+  it('passes previous and since to the node', async () => {
+    const { proxy, sent } = setup();
+    for (const params of [
+      { pod: 'web-1', previous: true, sinceSeconds: 60 },
+      { pod: 'web-1', sinceTime: '2025-05-01T00:00:00.000Z' },
+    ]) {
+      const done = proxy.requestLogs('pi-1', params, () => {});
+      await Promise.resolve();
+      expect(decodeRpcRequest(sent.at(-1)!.payload).params).toEqual(params);
+      proxy.handleMessage(RES('pi-1'), chunk(0, { done: true }));
+      await done;
+    }
+  });
+
+  it('a follow whose reader goes away is cancelled on its node', async () => {
+    const { proxy, sent } = setup();
+    const ac = new AbortController();
+    const done = proxy.requestLogs('pi-1', { pod: 'web-1', follow: true }, () => {}, ac.signal);
+    ac.abort();
+    await expect(done).rejects.toThrow(/cancelled/);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.topic).toBe('grove/v1/test/nodes/pi-1/rpc/req');
+    expect(decodeRpcRequest(sent[1]!.payload)).toMatchObject({ method: 'cancel', params: { id: 'req-1' } });
+  });
+
+  it('a node still streaming for a request the server forgot is told to stop, not once per chunk', async () => {
+    const { proxy, sent, clock } = setup();
+    proxy.handleMessage(RES('pi-2'), chunk(3, { lines: [line('x')] }));
+    proxy.handleMessage(RES('pi-2'), chunk(4, { lines: [line('y')] }));
+    await Promise.resolve();
+    expect(sent.map((m) => [m.topic, decodeRpcRequest(m.payload).method])).toEqual([['grove/v1/test/nodes/pi-2/rpc/req', 'cancel']]);
+    // A final chunk asks for nothing; a chunk long after the cancel (lost?) repeats it.
+    proxy.handleMessage(RES('pi-2'), chunk(5, { done: true }));
+    clock.advance(10_000);
+    proxy.handleMessage(RES('pi-2'), chunk(6, {}));
+    await Promise.resolve();
+    expect(sent).toHaveLength(2);
+  });
+
+  it('a node sending chunks of made-up requests causes at most 20 cancels per 10 s', async () => {
+    const { proxy, sent, clock } = setup();
+    const junk = (id: string) => encodeMessage({ schema: 1, id, seq: 1, done: false });
+    for (let i = 0; i < 100; i++) proxy.handleMessage(RES('pi-3'), junk(`made-up-${i}`));
+    await Promise.resolve();
+    expect(sent).toHaveLength(20);
+    clock.advance(10_000);
+    proxy.handleMessage(RES('pi-3'), junk('made-up-100'));
+    await Promise.resolve();
+    expect(sent).toHaveLength(21);
   });
 
   it('a cancelled request stops waiting', async () => {

@@ -10,7 +10,7 @@ import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { encodeMessage } from '../../../src/core/wire-codec.js';
 import { decodeAnyNodeTarget, type WireNodeTarget } from '../../../src/core/wire-target.js';
-import type { NodeFacts } from '../../../src/core/wire-types.js';
+import type { NodeFacts, NodeUsage } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
 import { systemClock, type Clock } from '../../../src/core/clock.js';
 import type { NodeRuntime } from './node-runtime.js';
@@ -33,6 +33,8 @@ export interface AgentOptions {
   logger: Logger;
   clock?: Clock;
   facts: () => Promise<NodeFacts>;
+  /** The node's usage for each status (usage.ts UsageSampler); absent = not reported. */
+  usage?: () => Promise<NodeUsage | undefined>;
   heartbeatSeconds?: number;
   /** How often the runtime is polled for exits (default 5 s). */
   pollSeconds?: number;
@@ -110,6 +112,7 @@ export class Agent {
       clock: this.clock,
       logger: this.opts.logger,
       facts: this.opts.facts,
+      ...(this.opts.usage ? { usage: this.opts.usage } : {}),
       appliedRevision: saved?.revision ?? 0,
       // Not awaited either: the reconciler coalesces, so a newer target arriving while a
       // reconcile runs is picked up by the one queued run.

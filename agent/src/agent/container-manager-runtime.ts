@@ -26,6 +26,7 @@ import {
   podKeyOf,
   restartsFromLabels,
   stopGraceLabels,
+  type ContainerUsageSample,
   type ExecOptions,
   type ExecResult,
   type LogOptions,
@@ -47,6 +48,7 @@ import { envFromOf, envOf, podApp, podKey } from './plan/pod-fields.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
 import type { PodSandboxes } from '../runtime/pod-sandbox.js';
+import type { PreviousLogs } from './previous-logs.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {
@@ -79,6 +81,8 @@ export interface ContainerManagerRuntimeOptions {
   volumes?: PodVolumes;
   /** Pod sandboxes (shared network, IPC and UTS namespaces, /etc/hosts); without them each container has its own. */
   sandboxes?: PodSandboxes;
+  /** Where each pod container's previous log is kept across a restart (`logs --previous`); without it none is. */
+  previousLogs?: PreviousLogs;
 }
 
 export class ContainerManagerRuntime implements NodeRuntime {
@@ -94,6 +98,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
   /** Public for the volume RPC and the reconciler's clean-up (syncPods). */
   readonly volumes: PodVolumes | undefined;
   readonly sandboxes: PodSandboxes | undefined;
+  private readonly previous: PreviousLogs | undefined;
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
@@ -105,6 +110,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     this.config = options.config;
     this.volumes = options.volumes;
     this.sandboxes = options.sandboxes;
+    this.previous = options.previousLogs;
     this.log = options.logger.child({ component: 'agent-runtime' });
   }
 
@@ -173,9 +179,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
 
   /** Removes the volume directories of pods with neither a target nor a container left. */
   async syncPods(target: readonly WirePodTarget[], current: readonly ManagedContainer[]): Promise<void> {
-    if (!this.volumes) return;
     const keep = new Set([...target.map(podKey), ...current.map(podKeyOf)]);
-    await this.volumes.sync(keep, target);
+    await this.previous?.sync(keep);
+    await this.volumes?.sync(keep, target);
   }
 
   /** Rewrites the projected files of changed ConfigMaps/Secrets in place (running containers see them). */
@@ -264,6 +270,21 @@ export class ContainerManagerRuntime implements NodeRuntime {
     yield* joinPartials(
       followLog(stateDir, { signal, untilExit: true, ...(options.tail !== undefined ? { tail: options.tail } : {}) }),
     );
+  }
+
+  async keepPreviousLogs(id: string): Promise<void> {
+    const view = await this.containers.find(id).catch(() => undefined);
+    if (view) await this.previous?.keep(view.name, this.containers.stateDir(id));
+  }
+
+  async previousLogs(name: string, options: { tail?: number } = {}): Promise<RuntimeLogLine[] | undefined> {
+    return this.previous?.read(name, options.tail);
+  }
+
+  async usage(): Promise<ContainerUsageSample[]> {
+    const running = (await this.containers.list({ all: false })).filter((v) => isManaged(v.spec.labels));
+    const samples = await Promise.all(running.map(async (v) => ({ id: v.id, usage: await this.containers.usage(v).catch(() => undefined) })));
+    return samples.flatMap((s) => (s.usage ? [{ id: s.id, ...s.usage }] : []));
   }
 
   async exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult> {

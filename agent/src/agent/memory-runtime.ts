@@ -56,6 +56,8 @@ export class MemoryRuntime implements NodeRuntime {
   private readonly imageErrors = new Map<string, Error>();
   private readonly nextStartErrors: Error[] = [];
   private readonly responders = new Map<string, ProbeResponder>();
+  /** The log of each container name's previous instance (keepPreviousLogs). */
+  private readonly previous = new Map<string, RuntimeLogLine[]>();
   private seq = 0;
   /** Every probe run ("exec <name> <argv…>", "net <name>"), apart from `calls` so those stay about lifecycle. */
   readonly probeCalls: string[] = [];
@@ -148,6 +150,17 @@ export class MemoryRuntime implements NodeRuntime {
         options.signal?.addEventListener('abort', wake);
       });
     }
+  }
+
+  async keepPreviousLogs(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (c) this.previous.set(c.view.name, c.logs.map((l) => ({ ...l })));
+  }
+
+  async previousLogs(name: string, options: { tail?: number } = {}): Promise<RuntimeLogLine[] | undefined> {
+    const lines = this.previous.get(name);
+    if (!lines) return undefined;
+    return options.tail === undefined ? [...lines] : lines.slice(Math.max(0, lines.length - options.tail));
   }
 
   async exec(id: string, argv: string[], _options: ExecOptions): Promise<ExecResult> {

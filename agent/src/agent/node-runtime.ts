@@ -63,6 +63,15 @@ export interface RuntimeLogLine {
   text: string;
 }
 
+/** A container's cumulative CPU and current memory working set, read from its cgroup. */
+export interface ContainerUsageSample {
+  id: string;
+  /** CPU time used since it started, in nanoseconds (cumulative). */
+  cpuNanos: number;
+  /** Memory in use less inactive file pages, in bytes (Kubernetes' working set). */
+  memoryWorkingSetBytes: number;
+}
+
 export interface LogOptions {
   /** Only the last N existing lines (all when absent). */
   tail?: number;
@@ -111,6 +120,15 @@ export interface NodeRuntime {
   /** Removes a container (killing it if it still runs) and everything it left on disk. */
   remove(id: string): Promise<void>;
   logs(id: string, options?: LogOptions): AsyncIterable<RuntimeLogLine>;
+  /**
+   * Keeps an exited container's log as its pod container's previous instance (`logs
+   * --previous`), just before a restart removes it. Absent on runtimes that keep none.
+   */
+  keepPreviousLogs?(id: string): Promise<void>;
+  /** The log of the previous instance of container `name` (containerName), or undefined when none is kept. */
+  previousLogs?(name: string, options?: { tail?: number }): Promise<RuntimeLogLine[] | undefined>;
+  /** Usage of the running containers, from their cgroups (metrics); absent on runtimes that cannot tell. */
+  usage?(): Promise<ContainerUsageSample[]>;
   /** Runs argv inside a running container (exec probes). Rejects when it cannot be run at all. */
   exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult>;
   /** A tcpSocket / httpGet check as seen from the container's network (probes). */

@@ -1,7 +1,11 @@
 /**
  * The `logs` RPC: a pod's container logs, answered on rpc/res in numbered chunks (≤ 500 lines,
- * and small enough for the wire's size limit); the last chunk has done = true. With follow, new
- * lines stream until the containers exit, the follow window (≤ 60 s) ends or the agent stops.
+ * and small enough for the wire's size limit); the last chunk has done = true. `previous` reads
+ * the instance before the current one (kept across its restart, previous-logs.ts); `sinceTime` /
+ * `sinceSeconds` keep the newer lines, by this node's clock. With follow, new lines stream until
+ * the containers exit or the agent stops, and: with `untilCancelled`, until the server cancels
+ * (an empty chunk after each quiet KEEPALIVE_MS tells it the follow is alive; a chunk that cannot
+ * be sent ends it); without (servers before issue 14), for at most 60 s.
  */
 import { WIRE_SCHEMA, type LogsRpcRequest, type RpcResponse } from '../../../src/core/wire-types.js';
 import { errorMessage } from '../../../src/core/errors.js';
@@ -16,6 +20,8 @@ export const MAX_CHUNK_CHARS = 128 * 1024;
 /** Without a tail, at most this many of the newest lines are sent. */
 export const MAX_LOG_LINES = 10_000;
 export const MAX_FOLLOW_MS = 60_000;
+/** A follow that has sent nothing for this long sends an empty chunk (the server's silence limit is longer). */
+export const KEEPALIVE_MS = 20_000;
 
 type WireLine = NonNullable<RpcResponse['lines']>[number];
 
@@ -27,6 +33,7 @@ export interface LogsRpcDeps {
   /** Aborted when the agent stops: a follow ends with a final done chunk. */
   signal: AbortSignal;
   followMs?: number;
+  keepaliveMs?: number;
 }
 
 /**
@@ -75,6 +82,22 @@ export function chunkLines(lines: WireLine[]): WireLine[][] {
   return chunks;
 }
 
+/** The first time a line may have to keep the `since` filter (ms), or undefined for all lines. */
+export function sinceCutoff(params: LogsRpcRequest['params'], nowMs: number): number | undefined {
+  if (params.sinceTime !== undefined) {
+    const at = Date.parse(params.sinceTime);
+    return Number.isFinite(at) ? at : undefined;
+  }
+  return params.sinceSeconds !== undefined ? nowMs - params.sinceSeconds * 1000 : undefined;
+}
+
+/** Whether a line was written at or after `cutoff` (lines whose time cannot be read are kept). */
+export function isSince(time: string, cutoff: number | undefined): boolean {
+  if (cutoff === undefined) return true;
+  const at = Date.parse(time);
+  return !Number.isFinite(at) || at >= cutoff;
+}
+
 export async function serveLogs(req: LogsRpcRequest, deps: LogsRpcDeps): Promise<void> {
   let seq = 0;
   const reply = (extra: Partial<RpcResponse>, done: boolean): Promise<void> =>
@@ -88,49 +111,97 @@ export async function serveLogs(req: LogsRpcRequest, deps: LogsRpcDeps): Promise
       return;
     }
     const tail = Math.min(req.params.tail ?? MAX_LOG_LINES, MAX_LOG_LINES);
+    const cutoff = sinceCutoff(req.params, deps.clock.now());
+    if (req.params.previous) {
+      const lines = await previousLines(containers, tail, deps);
+      if (typeof lines === 'string') return await reply({ error: { code: 'NOT_FOUND', message: lines } }, true);
+      return await replyLines(lines.filter((l) => isSince(l.time, cutoff)), reply);
+    }
     if (!req.params.follow) {
       const lines: WireLine[] = [];
       for (const c of containers) {
-        for await (const line of deps.runtime.logs(c.id, { tail })) lines.push(toWire(line, c.labels[Labels.container]));
+        for await (const line of deps.runtime.logs(c.id, { tail })) if (isSince(line.time, cutoff)) lines.push(toWire(line, c.labels[Labels.container]));
       }
       // Several containers interleave by time; sort is stable, so one container keeps its order.
       if (containers.length > 1) lines.sort((a, b) => a.time.localeCompare(b.time));
-      const chunks = chunkLines(lines.slice(Math.max(0, lines.length - tail)));
-      if (chunks.length === 0) return await reply({ lines: [] }, true);
-      for (let i = 0; i < chunks.length; i++) await reply({ lines: chunks[i] as WireLine[] }, i === chunks.length - 1);
-      return;
+      return await replyLines(lines.slice(Math.max(0, lines.length - tail)), reply);
     }
-    await follow(containers, tail, deps, (lines, done) => reply({ lines }, done));
+    await follow(containers, tail, cutoff, req.params.untilCancelled === true, deps, (lines, done) => reply({ lines }, done));
   } catch (err) {
     await reply({ error: { code: 'INTERNAL', message: errorMessage(err).slice(0, WIRE_LIMITS.message) } }, true).catch(() => undefined);
   }
 }
 
+/** Sends lines in chunks, the last one done (one empty done chunk when there are none). */
+async function replyLines(lines: WireLine[], reply: (extra: Partial<RpcResponse>, done: boolean) => Promise<void>): Promise<void> {
+  const chunks = chunkLines(lines);
+  if (chunks.length === 0) return reply({ lines: [] }, true);
+  for (let i = 0; i < chunks.length; i++) await reply({ lines: chunks[i] as WireLine[] }, i === chunks.length - 1);
+}
+
+/** The previous instances' lines of the containers, or the message saying none is kept. */
+async function previousLines(containers: ManagedContainer[], tail: number, deps: LogsRpcDeps): Promise<WireLine[] | string> {
+  const out: WireLine[] = [];
+  for (const c of containers) {
+    const name = c.labels[Labels.container];
+    const lines = await deps.runtime.previousLogs?.(c.name, { tail });
+    if (lines === undefined) return `previous terminated container "${name}" in pod "${c.labels[Labels.pod]}" not found`;
+    out.push(...lines.map((l) => toWire(l, name)));
+  }
+  if (containers.length > 1) out.sort((a, b) => a.time.localeCompare(b.time));
+  return out.slice(Math.max(0, out.length - tail));
+}
+
 async function follow(
   containers: ManagedContainer[],
   tail: number,
+  cutoff: number | undefined,
+  untilCancelled: boolean,
   deps: LogsRpcDeps,
   send: (lines: WireLine[], done: boolean) => Promise<void>,
 ): Promise<void> {
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
   deps.signal.addEventListener('abort', onAbort);
-  const deadline = deps.clock.setTimeout(() => stop.abort(), Math.min(deps.followMs ?? MAX_FOLLOW_MS, MAX_FOLLOW_MS));
+  const deadline = untilCancelled ? undefined : deps.clock.setTimeout(() => stop.abort(), Math.min(deps.followMs ?? MAX_FOLLOW_MS, MAX_FOLLOW_MS));
   let buffer: WireLine[] = [];
   let sending = Promise.resolve();
+  let sendFailed: unknown;
   let flushQueued = false;
+  let lastSentMs = deps.clock.now();
+  const queue = (lines: WireLine[]): void => {
+    lastSentMs = deps.clock.now();
+    sending = sending
+      .then(() => (sendFailed === undefined ? send(lines, false) : undefined))
+      .catch((err: unknown) => {
+        // Nobody hears this follow any more (broker gone): end it rather than read on.
+        sendFailed = err;
+        stop.abort();
+      });
+  };
   // Lines that arrive together go out together: flush on the next turn of the event loop.
   const flush = (): Promise<void> => {
     flushQueued = false;
     const lines = buffer;
     buffer = [];
-    for (const chunk of chunkLines(lines)) sending = sending.then(() => send(chunk, false));
+    for (const chunk of chunkLines(lines)) queue(chunk);
     return sending;
   };
+  const keepaliveMs = deps.keepaliveMs ?? KEEPALIVE_MS;
+  let keepalive: ReturnType<Clock['setTimeout']> | undefined;
+  const armKeepalive = (): void => {
+    keepalive = deps.clock.setTimeout(() => {
+      if (stop.signal.aborted) return;
+      if (deps.clock.now() - lastSentMs >= keepaliveMs) queue([]);
+      armKeepalive();
+    }, Math.max(1, keepaliveMs - (deps.clock.now() - lastSentMs)));
+  };
+  if (untilCancelled) armKeepalive();
   try {
     await Promise.all(
       containers.map(async (c) => {
         for await (const line of deps.runtime.logs(c.id, { tail, follow: true, signal: stop.signal })) {
+          if (!isSince(line.time, cutoff)) continue;
           buffer.push(toWire(line, c.labels[Labels.container]));
           if (buffer.length >= MAX_CHUNK_LINES) void flush();
           else if (!flushQueued) {
@@ -141,11 +212,13 @@ async function follow(
       }),
     );
   } finally {
-    deps.clock.clearTimeout(deadline);
+    if (deadline) deps.clock.clearTimeout(deadline);
+    if (keepalive) deps.clock.clearTimeout(keepalive);
     deps.signal.removeEventListener('abort', onAbort);
     stop.abort();
   }
   await flush();
   await sending;
+  if (sendFailed !== undefined) throw sendFailed;
   await send([], true);
 }

@@ -9,7 +9,7 @@
  *   dropped from the client's outgoing store.
  * - presence (retained): online on every connect; offline on stop, and as the Last Will when
  *   the connection dies without a goodbye.
- * - rpc/req → rpc/res: the `logs` method (rpc-logs.ts).
+ * - rpc/req → rpc/res: the `logs` method (rpc-logs.ts), `volumes`, and `cancel` (ends a followed log).
  * - config (retained, QoS 1): the node's encrypted ConfigMap/Secret bundle, handed as received
  *   to `onConfig` (synced-config.ts decrypts and keeps it).
  */
@@ -24,7 +24,7 @@ import { topicsFor, type NodeTopics } from '../../../src/core/topics.js';
 import { encodeMessage } from '../../../src/core/wire-codec.js';
 import { decodeTargetMessage, type DecodedTarget, type WireNodeTarget } from '../../../src/core/wire-target.js';
 import { decodeRpcRequest } from '../../../src/core/wire-from-server.js';
-import { WIRE_SCHEMA, type NodeFacts, type NodeStatus, type Presence, type RpcResponse } from '../../../src/core/wire-types.js';
+import { WIRE_SCHEMA, type NodeFacts, type NodeStatus, type NodeUsage, type Presence, type RpcResponse } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
 import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 import type { NodeRuntime } from './node-runtime.js';
@@ -58,6 +58,8 @@ export interface SyncClientOptions {
   clock: Clock;
   logger: Logger;
   facts: () => Promise<NodeFacts>;
+  /** What the node and its containers use (usage.ts), sent with every status; absent = not reported. */
+  usage?: () => Promise<NodeUsage | undefined>;
   /** Called with each newer target after it has been persisted. */
   onTarget: (target: WireNodeTarget) => void | Promise<void>;
   /** Each config bundle message (undefined: the config topic is not subscribed). */
@@ -78,6 +80,8 @@ export interface SyncClientOptions {
 }
 
 const GOODBYE_TIMEOUT_MS = 2000;
+/** Requests that can be cancelled at once; more still run, and end by themselves. */
+const MAX_CANCELLABLE = 1000;
 
 export class SyncClient {
   private readonly opts: SyncClientOptions;
@@ -97,6 +101,8 @@ export class SyncClient {
   private targetChain: Promise<void> = Promise.resolve();
   private readonly rpcAbort = new AbortController();
   private readonly rpcs = new Set<Promise<void>>();
+  /** Requests in progress by id, for `cancel` (bounded: a flood of requests cannot grow it). */
+  private readonly cancellable = new Map<string, AbortController>();
   private stopped = false;
   private lastError: string | undefined;
 
@@ -283,20 +289,31 @@ export class SyncClient {
       return;
     }
     this.log.debug({ id: req.id, method: req.method, params: req.params }, 'rpc request');
+    if (req.method === 'cancel') {
+      this.cancellable.get(req.params.id)?.abort();
+      return;
+    }
     const send = (res: RpcResponse): Promise<void> => this.publishRpc(res);
+    // Each request can be cancelled on its own (a log reader went away) and all of them by stop().
+    const abort = new AbortController();
+    const signal = AbortSignal.any([this.rpcAbort.signal, abort.signal]);
     const served =
       req.method === 'volumes'
         ? serveVolumes(req, { runtime: this.opts.runtime, send })
         : serveLogs(req, {
             runtime: this.opts.runtime,
             clock: this.clock,
-            signal: this.rpcAbort.signal,
+            signal,
             send,
             ...(this.opts.logFollowSeconds !== undefined ? { followMs: this.opts.logFollowSeconds * 1000 } : {}),
           });
+    if (this.cancellable.size < MAX_CANCELLABLE) this.cancellable.set(req.id, abort);
     const run = served.catch((err: unknown) => this.log.warn({ id: req.id, err: errorMessage(err) }, 'rpc failed'));
     this.rpcs.add(run);
-    void run.finally(() => this.rpcs.delete(run));
+    void run.finally(() => {
+      this.rpcs.delete(run);
+      if (this.cancellable.get(req.id) === abort) this.cancellable.delete(req.id);
+    });
   }
 
   private async publishRpc(res: RpcResponse): Promise<void> {
@@ -314,6 +331,10 @@ export class SyncClient {
     });
     if (!facts) return;
     this.lastFacts = facts;
+    const usage = await this.opts.usage?.().catch((err: unknown) => {
+      this.log.debug({ err: errorMessage(err) }, 'reading usage failed');
+      return undefined;
+    });
     // Re-checked after the await: a status gathered before a disconnect is not queued.
     if (!client.connected || client !== this.client || this.stopped) return;
     const status: NodeStatus = {
@@ -326,6 +347,7 @@ export class SyncClient {
       facts,
       pods: this.latest.pods,
       ...(this.latest.deferred ? { deferred: this.latest.deferred } : {}),
+      ...(usage ? { usage } : {}),
       sentAt: new Date(this.clock.now()).toISOString(),
     };
     let messageId: number | undefined;

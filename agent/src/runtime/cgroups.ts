@@ -135,6 +135,28 @@ export async function readContainerStats(host: CgroupHostFacts, cgroupsPath: str
   return defined({ memoryBytes, memoryLimitBytes: v1Limit(limit), cpuNanos, pids, oomKills: keyedValue(oomControl, 'oom_kill') });
 }
 
+/** What metrics show of a container: cumulative CPU and the memory working set. */
+export interface CgroupUsage {
+  cpuNanos: number;
+  /** Usage less inactive file pages (clamped at 0): the figure Kubernetes' metrics report. */
+  memoryWorkingSetBytes: number;
+}
+
+/** Reads a container's usage; undefined when its cgroup is gone or a figure is missing. */
+export async function readCgroupUsage(host: CgroupHostFacts, cgroupsPath: string, opts: CgroupFsOptions = {}): Promise<CgroupUsage | undefined> {
+  const p = cgroupPaths(host, cgroupsPath, opts);
+  const v2 = p.version === 2;
+  const [memory, memoryStat, cpu] = await Promise.all([
+    readNumber(join(p.memory, v2 ? 'memory.current' : 'memory.usage_in_bytes')),
+    readText(join(p.memory, 'memory.stat')),
+    v2 ? readText(join(p.cpu, 'cpu.stat')).then((t) => keyedValue(t, 'usage_usec')).then((u) => (u === undefined ? undefined : u * 1000)) : readNumber(join(p.cpuacct, 'cpuacct.usage')),
+  ]);
+  if (memory === undefined || cpu === undefined) return undefined;
+  // v1 counts the hierarchy's inactive file pages as total_inactive_file; v2 as inactive_file.
+  const inactive = keyedValue(memoryStat, v2 ? 'inactive_file' : 'total_inactive_file') ?? 0;
+  return { cpuNanos: cpu, memoryWorkingSetBytes: Math.max(0, memory - inactive) };
+}
+
 export async function readCpuLimit(host: CgroupHostFacts, cgroupsPath: string, opts: CgroupFsOptions = {}): Promise<CpuLimit> {
   const p = cgroupPaths(host, cgroupsPath, opts);
   if (p.version === 2) {

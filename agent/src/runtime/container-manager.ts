@@ -9,7 +9,7 @@ import { launchShim, shimIdArgument } from '../shim/launcher.js';
 import { isProcessAlive, readExitStatus } from '../shim/exit-file.js';
 import type { ExitStatus } from '../shim/protocol.js';
 import { readBootTime } from './boot-time.js';
-import { oomFile } from './cgroups.js';
+import { oomFile, readCgroupUsage, type CgroupUsage } from './cgroups.js';
 import { containerHostname, resolveProcess, validateContainerName, type ContainerSpec } from './container-spec.js';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
@@ -344,6 +344,11 @@ export class ContainerManager {
 
   stateDir(id: string): string {
     return this.deps.store.stateDir(id);
+  }
+
+  /** CPU and memory working set from a running container's cgroup (metrics); undefined when it is gone. */
+  usage(view: ContainerView): Promise<CgroupUsage | undefined> {
+    return readCgroupUsage(this.deps.host, view.cgroupsPath);
   }
 }
 

@@ -51,9 +51,12 @@ export class ApiClient {
     return body;
   }
 
-  /** Streams newline-delimited JSON objects (e.g. /v1/logs) to `onItem`. */
-  async stream<T>(path: string, onItem: (item: T) => void, signal?: AbortSignal): Promise<void> {
-    const response = await this.send('GET', path, undefined, signal);
+  /**
+   * Streams newline-delimited JSON objects (e.g. /v1/logs) to `onItem`. With `idle`, the stream
+   * may stay silent as long as it likes (a followed log of a quiet container): no timeout.
+   */
+  async stream<T>(path: string, onItem: (item: T) => void, options: { signal?: AbortSignal; idle?: boolean } = {}): Promise<void> {
+    const response = await this.send('GET', path, undefined, options.signal, undefined, options.idle ? 0 : TIMEOUT_MS);
     if ((response.statusCode ?? 500) >= 400) {
       const text = await readBody(response);
       throw apiError(response.statusCode ?? 500, text ? (JSON.parse(text) as unknown) : undefined);
@@ -71,7 +74,7 @@ export class ApiClient {
     if (buffered.trim()) onItem(JSON.parse(buffered) as T);
   }
 
-  private send(method: string, path: string, body?: unknown, signal?: AbortSignal, contentType = 'application/json'): Promise<IncomingMessage> {
+  private send(method: string, path: string, body?: unknown, signal?: AbortSignal, contentType = 'application/json', timeoutMs = TIMEOUT_MS): Promise<IncomingMessage> {
     const url = new URL(path, this.config.apiUrl);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -86,7 +89,7 @@ export class ApiClient {
             ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}),
           },
           ...(this.config.caCert ? { ca: this.config.caCert } : {}),
-          timeout: TIMEOUT_MS,
+          ...(timeoutMs > 0 ? { timeout: timeoutMs } : {}),
           ...(signal ? { signal } : {}),
         },
         resolve,

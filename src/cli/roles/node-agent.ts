@@ -5,6 +5,9 @@ import { ContainerManagerRuntime } from '../../../agent/src/agent/container-mana
 import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
 import { PodVolumes } from '../../../agent/src/agent/volumes/pod-volumes.js';
 import { factsProvider } from '../../../agent/src/agent/facts.js';
+import { PreviousLogs } from '../../../agent/src/agent/previous-logs.js';
+import { UsageSampler } from '../../../agent/src/agent/usage.js';
+import { systemClock } from '../../core/clock.js';
 import type { JoinConfig } from '../../../agent/src/agent/join-client.js';
 import { agentEntryCheck } from '../../../agent/src/agent/store-checks.js';
 import { agentStorePath, openRoleStore } from './store-fsck.js';
@@ -67,11 +70,16 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, logger, searchPath);
   // Refuses to start on missing commits; quarantines corrupt entries (docs/reliability.md).
   const { store } = await openRoleStore({ role: 'agent', path: agentStorePath(dataDir), check: async () => agentEntryCheck }, logger);
+  // The log of each pod container's previous instance, kept across its last restart (logs --previous).
+  const previousLogs = new PreviousLogs(join(dataDir, 'agent', 'previous-logs'), logger);
+  const runtime = new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, config, volumes, sandboxes, previousLogs });
+  const usage = new UsageSampler({ runtime, clock: systemClock() });
   const agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
     store,
-    runtime: new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, config, volumes, sandboxes }),
+    runtime,
+    usage: () => usage.sample(),
     locks,
     mqtt: { ...joined.mqtt, ...(joined.caCert ? { ca: joined.caCert } : {}) },
     logger,

@@ -13,6 +13,7 @@
 import { basename } from 'node:path';
 import { checkGroup, parseDeviceSpec } from '../device-spec.js';
 import { parseImageRef } from '../image-ref.js';
+import { bytesQuantity } from '../quantity.js';
 import { AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
 import type { AnyObject } from '../objects/changes.js';
 import { JOB_LIMITS } from '../objects/limits.js';
@@ -74,13 +75,6 @@ function projectName(ctx: DocContext, name: unknown, dir: string | undefined): s
 /** Kubernetes expands $(NAME) in env values, command and args; compose does not: keep them literal. */
 const literal = (s: string): string => s.replaceAll('$(', () => '$$(');
 
-const MI = 1024 * 1024;
-
-/** Bytes as a Kubernetes quantity: "32Mi" when whole mebibytes, else the byte count. */
-function bytesQuantity(bytes: number): string {
-  for (const [unit, size] of [['Gi', 1024 * MI], ['Mi', MI], ['Ki', 1024]] as const) if (bytes % size === 0) return `${bytes / size}${unit}`;
-  return String(bytes);
-}
 
 /** Cores as a Kubernetes quantity: "2", "500m". */
 function cpuQuantity(cores: number): string {

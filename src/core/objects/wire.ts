@@ -219,6 +219,33 @@ export const WireDeferredUpdate = closed({
 });
 export type WireDeferredUpdate = Static<typeof WireDeferredUpdate>;
 
+/**
+ * One container's usage, as a tuple to keep every heartbeat small: its name, CPU in nanocores
+ * (the rate over the usage window) and memory working set in bytes (usage less inactive file
+ * pages, what the kernel reclaims last: Kubernetes' figure).
+ */
+export const WireContainerUsage = Type.Tuple([text(L.name, 1), int(), int()]);
+export type WireContainerUsage = Static<typeof WireContainerUsage>;
+
+/** The usage of one pod's running containers (those seen in two samples). */
+export const WirePodUsage = closed({
+  name: text(L.name, 1),
+  /** Absent = default. */
+  namespace: Type.Optional(dnsLabel()),
+  containers: Type.Array(WireContainerUsage, { maxItems: L.containersPerPod }),
+});
+export type WirePodUsage = Static<typeof WirePodUsage>;
+
+/** The node's usage at `sentAt`: CPU rates over the last `windowMs`, memory working sets now. */
+export const WireNodeUsage = closed({
+  windowMs: int(1),
+  /** The whole node: CPU in nanocores, memory in use (MemTotal − MemAvailable) in bytes. */
+  cpu: int(),
+  memory: int(),
+  pods: Type.Array(WirePodUsage, { maxItems: L.pods }),
+});
+export type WireNodeUsage = Static<typeof WireNodeUsage>;
+
 export const WireNodeStatus = closed(
   {
     schema: Type.Literal(MESSAGE_SCHEMA),
@@ -235,6 +262,8 @@ export const WireNodeStatus = closed(
     pods: Type.Array(refTo(WirePodStatus), { maxItems: L.pods }),
     /** Workloads whose update or stop the agent is holding back (window closed, lock held); absent = none. */
     deferred: Type.Optional(Type.Array(WireDeferredUpdate, { maxItems: 1000 })),
+    /** What the node and its containers use (metrics.k8s.io); absent until the agent has two samples, and from older agents. */
+    usage: Type.Optional(WireNodeUsage),
     sentAt: time(),
   },
   { $id: 'WireNodeStatus' },
@@ -260,9 +289,30 @@ export const WireLogsRpcRequest = closed({
     container: Type.Optional(text(L.name, 1)),
     tail: Type.Optional(int()),
     follow: Type.Optional(Type.Boolean()),
+    /** The instance before the current one (the agent keeps its log across the last restart); absent from older servers. */
+    previous: Type.Optional(Type.Boolean()),
+    /** Only lines written at or after this time, by the node's clock; absent = all. */
+    sinceTime: Type.Optional(time()),
+    /** Only lines of the last N seconds, by the node's clock (kubectl's --since). */
+    sinceSeconds: Type.Optional(int(1)),
+    /**
+     * Follow until a `cancel` request names this request (the agent sends an empty chunk after
+     * each quiet spell so the server knows it is alive). Absent (older servers): the agent ends a
+     * follow after at most 60 s, as before.
+     */
+    untilCancelled: Type.Optional(Type.Boolean()),
   }),
 });
 export type WireLogsRpcRequest = Static<typeof WireLogsRpcRequest>;
+
+/** Ends the request `params.id` (a followed log whose reader went away); answered by nothing. */
+export const WireCancelRpcRequest = closed({
+  schema: Type.Literal(MESSAGE_SCHEMA),
+  id: rpcId(),
+  method: Type.Literal('cancel'),
+  params: closed({ id: rpcId() }),
+});
+export type WireCancelRpcRequest = Static<typeof WireCancelRpcRequest>;
 
 /** The node's named volumes: list them, or remove one (refused while a container uses it). */
 export const WireVolumesRpcRequest = closed({
@@ -281,7 +331,7 @@ function byMethod<T extends TSchema[]>(branches: [...T], options: { $id: string 
   return Type.Unsafe<Static<T[number]>>({ type: 'object', required: ['method'], discriminator: { propertyName: 'method' }, oneOf: branches, ...options });
 }
 
-export const WireRpcRequest = byMethod([WireLogsRpcRequest, WireVolumesRpcRequest], { $id: 'WireRpcRequest' });
+export const WireRpcRequest = byMethod([WireLogsRpcRequest, WireVolumesRpcRequest, WireCancelRpcRequest], { $id: 'WireRpcRequest' });
 export type WireRpcRequest = Static<typeof WireRpcRequest>;
 
 /** One named volume of a node (`grove volume ls`). */

@@ -35,6 +35,8 @@ export const startContainer: Handler<StepOf<'start-container'>> = async (step, c
 
 export const restartContainer: Handler<StepOf<'restart-container'>> = async (step, ctx) => {
   const work = containerWork(podKey(step.pod), step.container.name);
+  // The instance that ended stays readable as `logs --previous` (one that never started has no log).
+  if (step.reason !== 'not-started') await ctx.runtime.keepPreviousLogs?.(step.id).catch((err: unknown) => ctx.log.warn({ id: step.id.slice(0, 12), err: String(err) }, 'could not keep the previous log'));
   try {
     await ctx.runtime.remove(step.id);
   } catch (err) {

@@ -10,6 +10,7 @@ import { registerRollout } from './rollout.js';
 import { registerToken } from './token.js';
 import { registerUser } from './user.js';
 import { registerKubeconfig } from './kubeconfig.js';
+import { registerTop } from './top.js';
 import { registerVolume } from './volume.js';
 
 /** kubectl-style verbs that talk to a server's HTTP API. */
@@ -18,7 +19,7 @@ export function registerClientVerbs(program: Command, act: Act): void {
   registerCreate(program, act);
   // get, describe, delete on the Kubernetes paths; delete -f reads files as apply does (loaded lazily: the YAML library).
   registerKubeVerbs(program, act, async (paths) => (await import('../../client/read-manifests.js')).loadObjects(paths));
-  for (const register of [registerLogs, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume]) register(program, act);
+  for (const register of [registerLogs, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume, registerTop]) register(program, act);
   // Last: it describes every verb registered before it (program.ts registers ctr and check after; the script reads the table when it runs).
   registerCompletion(program, act);
 }

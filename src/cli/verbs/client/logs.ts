@@ -1,14 +1,15 @@
 /**
- * `grove logs POD|TYPE/NAME [-c C] [-f] [--tail N]`: a pod's logs, or every pod's of a workload
+ * `grove logs POD|TYPE/NAME [-c C] [-f] [-p] [--since D] [--timestamps] [--tail N]`: a pod's logs, or every pod's of a workload
  * (`deploy/web`, `ds/agent`, `job/backup`, `cronjob/nightly`, `rs/…`: the server finds the pods
  * whose controller chain leads to it; kubectl shows one pod, Grove all of them, as 0.1 did),
- * fetched by the server from each pod's node over MQTT: one NDJSON stream, `GET /v1/logs`.
+ * fetched by the server from each pod's node over MQTT: one NDJSON stream, `GET /v1/logs` (the
+ * same server path and node RPC as kubectl's `pods/{name}/log`). `-f` follows until interrupted.
  */
 import type { Command } from 'commander';
 import { ErrorCode, isGroveError } from '../../../core/errors.js';
 import { openClient } from '../../client/open-client.js';
 import { onOff, option } from '../../config/option.js';
-import { count, text } from '../../config/units.js';
+import { count, duration, text } from '../../config/units.js';
 import { argText, type Act } from '../../verb.js';
 import { NAMESPACE_OPTION, namespaceOf } from './k8s/scope-options.js';
 
@@ -29,6 +30,9 @@ export interface LogsOptions {
   container?: string | undefined;
   tail?: number | undefined;
   follow: boolean;
+  previous?: boolean;
+  /** Only lines of the last this many milliseconds (sent as whole seconds, at least 1). */
+  since?: number | undefined;
 }
 
 /** The query of `arg`: `pod/NAME` and `NAME` are a pod, any other `TYPE/NAME` a workload (the server checks the type). */
@@ -44,7 +48,14 @@ export function logsPath(namespace: string, subject: { pod: string } | { workloa
   if (options.container) query.set('container', options.container);
   if (options.tail !== undefined) query.set('tail', String(options.tail));
   if (options.follow) query.set('follow', 'true');
+  if (options.previous) query.set('previous', 'true');
+  if (options.since !== undefined) query.set('sinceSeconds', String(Math.max(1, Math.ceil(options.since / 1000))));
   return `/v1/logs?${query}`;
+}
+
+/** The printed line: the text, after the node's RFC 3339 time with --timestamps (as kubectl). */
+export function logLine(item: { time: string; text: string; pod: string; container: string }, options: { prefix: boolean; timestamps: boolean }): string {
+  return `${options.prefix ? `[pod/${item.pod}/${item.container}] ` : ''}${options.timestamps ? `${item.time} ` : ''}${item.text}\n`;
 }
 
 export function registerLogs(program: Command, act: Act): void {
@@ -57,7 +68,10 @@ export function registerLogs(program: Command, act: Act): void {
       namespace: NAMESPACE_OPTION,
       container: option({ unit: text('name'), short: '-c', description: 'only this container' }),
       tail: option({ unit: count(0, Number.MAX_SAFE_INTEGER, 'lines'), description: 'last N lines per container' }),
-      follow: onOff({ short: '-f', description: 'keep streaming new lines' }),
+      follow: onOff({ short: '-f', description: 'keep streaming new lines until interrupted' }),
+      previous: onOff({ short: '-p', description: "the container's previous instance (before its last restart)" }),
+      since: option({ unit: duration, description: 'only lines newer than this (5s, 2m, 3h)' }),
+      timestamps: onOff({ description: 'start each line with its time (RFC 3339)' }),
       prefix: onOff({ description: 'prefix each line with [pod/NAME/CONTAINER]' }),
     },
     async (ctx, [argValue], options) => {
@@ -74,8 +88,8 @@ export function registerLogs(program: Command, act: Act): void {
             return;
           }
           const out = item.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout;
-          out.write(`${options.prefix ? `[pod/${item.pod}/${item.container}] ` : ''}${item.text}\n`);
-        });
+          out.write(logLine(item, options));
+        }, { idle: options.follow });
       try {
         await read(logsSubject(arg));
       } catch (err) {

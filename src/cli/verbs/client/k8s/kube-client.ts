@@ -161,7 +161,8 @@ export class KubeClient {
           }
           onEvent(event.type === 'ERROR' || event.type === 'BOOKMARK' ? (event as WatchEvent) : { type: event.type!, object: asObject(kind, event.object, `GET ${path}`) });
         },
-        signal,
+        // A watch is quiet while nothing changes: no idle timeout (the server ends it, then it resumes).
+        { ...(signal ? { signal } : {}), idle: true },
       ),
     );
   }
