@@ -61,20 +61,31 @@ const CUT_GRACE_MS = 30_000;
 
 /**
  * The JSON of recently sent objects: every watcher of a change sends the same object, so it is
- * serialized once. Small (the objects of the last few changes), keyed by the object itself.
+ * serialized once. Small (the objects of the last few changes, at most `maxChars` of JSON),
+ * keyed by the object itself.
  */
 export class JsonCache {
   private readonly entries = new Map<object, string>();
+  private chars = 0;
 
-  constructor(private readonly size = 256) {}
+  constructor(
+    private readonly size = 256,
+    private readonly maxChars = 4 * 1024 * 1024,
+  ) {}
 
   json(object: unknown): string {
     if (typeof object !== 'object' || object === null) return JSON.stringify(object);
     let text = this.entries.get(object);
     if (text === undefined) {
       text = JSON.stringify(object);
+      if (text.length > this.maxChars / 4) return text;
       this.entries.set(object, text);
-      if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
+      this.chars += text.length;
+      while (this.entries.size > this.size || this.chars > this.maxChars) {
+        const [oldest, oldText] = this.entries.entries().next().value!;
+        this.entries.delete(oldest);
+        this.chars -= oldText.length;
+      }
     }
     return text;
   }
