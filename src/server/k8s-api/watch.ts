@@ -104,7 +104,9 @@ export function watchTimeoutMs(timeoutSeconds: number | undefined, limits: Watch
 export class WatchStream {
   private initial: readonly WatchEvent[] = [];
   private next = 0;
-  private readonly queue: WatchEvent[] = [];
+  /** Live events; `head` is the next to write (taken from the front without copying). */
+  private queue: WatchEvent[] = [];
+  private head = 0;
   private opened = false;
   private ended = false;
   private lastVersion: string | undefined;
@@ -159,7 +161,7 @@ export class WatchStream {
     this.noteVersion(event);
     this.queue.push(event);
     // Before opening, the queue holds the changes the history replays (bounded by the history).
-    if (this.opened && this.queue.length > this.maxQueued) {
+    if (this.opened && this.queue.length - this.head > this.maxQueued) {
       // Cut, not waited for: the client watches again from its last version (or lists again).
       this.end(true);
       return;
@@ -178,7 +180,8 @@ export class WatchStream {
     this.res.off('drain', this.onDrain);
     this.onEnd();
     if (cut) {
-      this.queue.length = 0;
+      this.queue = [];
+      this.head = 0;
       this.initial = [];
       if (!this.opened || this.res.destroyed) {
         this.res.destroy();
@@ -223,7 +226,18 @@ export class WatchStream {
       this.initial = [];
       this.next = 0;
     }
-    return this.queue.shift();
+    if (this.head >= this.queue.length) {
+      if (this.head > 0) this.queue = [];
+      this.head = 0;
+      return undefined;
+    }
+    const event = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as unknown as WatchEvent;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return event;
   }
 }
 
