@@ -83,6 +83,34 @@ describe('ObjectFeed lists', () => {
     await expect(source.list({ resourceVersion: 'abc' })).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
   });
 
+  it('a list whose read overlaps a commit is the state before it, so a watch from its version misses nothing', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new (class extends MemoryStore {
+      override async list<T>(prefix: string) {
+        const entries = await super.list<T>(prefix);
+        await gate;
+        return entries;
+      }
+    })();
+    await slow.open();
+    const slowObjects = new ObjectStore({ store: slow, clock: new ManualClock() });
+    await ensureDefaultNamespace(slowObjects);
+    await slowObjects.commit([{ op: 'put', object: labelled('a', 'front') }]);
+    const slowFeed = new ObjectFeed({ objects: slowObjects, clock: new ManualClock() });
+    slowFeed.start();
+    const listing = slowFeed.source('ConfigMap').list({});
+    await slowObjects.commit([{ op: 'put', object: labelled('a', 'front', '2') }]);
+    release();
+    const listed = await listing;
+    expect(names(listed.items)).toEqual(['a:1']);
+    const events: WatchEvent[] = [];
+    slowFeed.source('ConfigMap').watch(listed.resourceVersion, (e) => events.push(e), {});
+    expect(events.map((e) => `${e.type} ${(e.object as { data?: { v?: string } }).data?.v}`)).toEqual(['MODIFIED 2']);
+    slowFeed.stop();
+    await slow.close();
+  });
+
   it('a namespace lists only its own objects, then and now', async () => {
     await put(namespace('shop'));
     await put(labelled('a', 'front'), labelled('a', 'front', '1', 'shop'));

@@ -244,6 +244,8 @@ describe('watches', () => {
     await w.untilEnded();
     expect(summary(w.lines)).toEqual(['ADDED b', `BOOKMARK ${store.revision()}`, `BOOKMARK ${store.revision()}`, `BOOKMARK ${store.revision()}`]);
     expect(feed.stats().watchers).toBe(0);
+    // No timer of the watch is left behind.
+    expect(clock.pending()).toBe(0);
   });
 
   it('no bookmarks unless allowed; the default timeout is between 30 and 60 minutes', async () => {

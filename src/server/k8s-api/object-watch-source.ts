@@ -204,23 +204,27 @@ export class ObjectFeed {
       if (version > store.revision()) throw tooLarge(version, store.revision());
       if (opts.match === 'Exact') wanted = version;
     }
+    // The list is made exact at the revision before the read: the read may see later commits
+    // (LevelDB's snapshot is taken inside it), which the history undoes.
+    const before = store.revision();
     const listed = await this.opts.objects.list(kind, opts.namespace !== undefined ? { namespace: opts.namespace } : {});
     // A write LevelDB finished but has not announced yet shows in the list: wait for it, so the
-    // history explains every state the list saw.
+    // history explains every state the list saw. (A deletion in that instant cannot be seen: the
+    // watch from this list then reports it DELETED, which clients take as it is.)
     const newest = listed.items.reduce((max, o) => Math.max(max, Number(o.metadata.resourceVersion)), 0);
     if (newest > store.revision()) await this.reach(newest);
-    const at = wanted ?? store.revision();
+    const at = wanted ?? before;
     const changes = history.after(at);
     if (!changes) throw tooOld(at, history.since());
     // The state at `at`: the list, but each key changed since as it was before its first change.
-    const before = new Map<string, AnyObject | undefined>();
+    const then = new Map<string, AnyObject | undefined>();
     for (const c of changes) {
       if (c.kind !== kind || (opts.namespace !== undefined && c.namespace !== opts.namespace)) continue;
-      if (!before.has(c.key)) before.set(c.key, c.previous);
+      if (!then.has(c.key)) then.set(c.key, c.previous);
     }
     const items: AnyObject[] = [];
-    for (const o of listed.items as AnyObject[]) if (!before.has(keyOf(refOf(o)))) items.push(o);
-    for (const [, o] of before) if (o !== undefined) items.push(o);
+    for (const o of listed.items as AnyObject[]) if (!then.has(keyOf(refOf(o)))) items.push(o);
+    for (const [, o] of then) if (o !== undefined) items.push(o);
     return { resourceVersion: String(at), items: opts.filter ? items.filter(opts.filter) : items };
   }
 

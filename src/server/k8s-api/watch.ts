@@ -61,20 +61,31 @@ const CUT_GRACE_MS = 30_000;
 
 /**
  * The JSON of recently sent objects: every watcher of a change sends the same object, so it is
- * serialized once. Small (the objects of the last few changes), keyed by the object itself.
+ * serialized once. Small (the objects of the last few changes, at most `maxChars` of JSON),
+ * keyed by the object itself.
  */
 export class JsonCache {
   private readonly entries = new Map<object, string>();
+  private chars = 0;
 
-  constructor(private readonly size = 256) {}
+  constructor(
+    private readonly size = 256,
+    private readonly maxChars = 4 * 1024 * 1024,
+  ) {}
 
   json(object: unknown): string {
     if (typeof object !== 'object' || object === null) return JSON.stringify(object);
     let text = this.entries.get(object);
     if (text === undefined) {
       text = JSON.stringify(object);
+      if (text.length > this.maxChars / 4) return text;
       this.entries.set(object, text);
-      if (this.entries.size > this.size) this.entries.delete(this.entries.keys().next().value!);
+      this.chars += text.length;
+      while (this.entries.size > this.size || this.chars > this.maxChars) {
+        const [oldest, oldText] = this.entries.entries().next().value!;
+        this.entries.delete(oldest);
+        this.chars -= oldText.length;
+      }
     }
     return text;
   }
@@ -93,7 +104,9 @@ export function watchTimeoutMs(timeoutSeconds: number | undefined, limits: Watch
 export class WatchStream {
   private initial: readonly WatchEvent[] = [];
   private next = 0;
-  private readonly queue: WatchEvent[] = [];
+  /** Live events; `head` is the next to write (taken from the front without copying). */
+  private queue: WatchEvent[] = [];
+  private head = 0;
   private opened = false;
   private ended = false;
   private lastVersion: string | undefined;
@@ -148,7 +161,7 @@ export class WatchStream {
     this.noteVersion(event);
     this.queue.push(event);
     // Before opening, the queue holds the changes the history replays (bounded by the history).
-    if (this.opened && this.queue.length > this.maxQueued) {
+    if (this.opened && this.queue.length - this.head > this.maxQueued) {
       // Cut, not waited for: the client watches again from its last version (or lists again).
       this.end(true);
       return;
@@ -167,7 +180,8 @@ export class WatchStream {
     this.res.off('drain', this.onDrain);
     this.onEnd();
     if (cut) {
-      this.queue.length = 0;
+      this.queue = [];
+      this.head = 0;
       this.initial = [];
       if (!this.opened || this.res.destroyed) {
         this.res.destroy();
@@ -212,7 +226,18 @@ export class WatchStream {
       this.initial = [];
       this.next = 0;
     }
-    return this.queue.shift();
+    if (this.head >= this.queue.length) {
+      if (this.head > 0) this.queue = [];
+      this.head = 0;
+      return undefined;
+    }
+    const event = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as unknown as WatchEvent;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return event;
   }
 }
 
