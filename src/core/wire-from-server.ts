@@ -5,8 +5,8 @@
  */
 import { quoteValue } from './quote.js';
 import { WireRpcRequest } from './objects/generated/wire-rpc-request.js';
-import { schemaDecoder, type Obj } from './wire-check.js';
-import { MAX_RPC_BYTES, WIRE_LIMITS } from './wire-limits.js';
+import { checkByteFields, schemaDecoder, type Obj } from './wire-check.js';
+import { MAX_RPC_BYTES, STREAM_LIMITS, WIRE_LIMITS } from './wire-limits.js';
 import { WIRE_SCHEMA, type RpcRequest } from './wire-types.js';
 
 /** `rpc request "r-1"`: the message and its id, when the id is one. */
@@ -18,4 +18,9 @@ export const decodeRpcRequest = schemaDecoder<RpcRequest>({
   schema: WIRE_SCHEMA,
   label: rpcLabel('rpc request'),
   validator: WireRpcRequest,
+  bytes: true,
+  then: (req) => {
+    if (req.method === 'stream') checkByteFields(req.params, ['input'], STREAM_LIMITS.chunkBytes, 'params.');
+    return req;
+  },
 });
