@@ -16,6 +16,7 @@ import type { ControlPlane, LogsQuery } from './server.js';
 import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
+import { addRemoteCommandRoutes } from './k8s-api/remote-command.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -137,6 +138,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o));
+  addRemoteCommandRoutes(r, { objects: cp.objects, streams: cp.streams, isReady: (node) => cp.isNodeReady(node) });
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
@@ -186,6 +188,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2', ...timeouts }, router.handle)
     : createHttpServer(timeouts, router.handle);
+  // exec, attach and port-forward (WebSocket): the router's upgrade routes.
+  server.on('upgrade', router.handleUpgrade);
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_API_CONNECTIONS;
   server.maxConnections = maxConnections;
   const refusals = new LogThrottle({ now });
@@ -215,6 +219,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         server.close(() => resolve());
         // Keep-alive sockets and log streams would hold close() open indefinitely.
         server.closeAllConnections();
+        router.closeUpgraded();
       });
       return closing;
     },

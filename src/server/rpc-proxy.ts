@@ -77,6 +77,8 @@ export interface RpcProxyOptions {
   limits?: Partial<RpcLimits>;
   /** Times the silence before giving up, and throttles the log of dropped answers (default: real time). */
   clock?: Clock;
+  /** Valid answers that belong to no request of ours: a stream session's (streams/node-streams.ts). */
+  onUnclaimed?: (node: string, response: RpcResponse) => void;
 }
 
 interface Pending {
@@ -206,10 +208,15 @@ export class RpcProxy {
       if (suppressed !== undefined) this.log.warn({ node: parsed.node, err: errorMessage(err), ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) }, 'invalid rpc response dropped');
       return true;
     }
+    if (parsed.cluster !== this.opts.cluster) return true;
     const p = this.pending.get(response.id);
+    if (!p) {
+      this.opts.onUnclaimed?.(parsed.node, response);
+      return true;
+    }
     // Another node cannot answer for this one: ids are random, but the topic is what the
     // broker authenticated.
-    if (!p || p.node !== parsed.node || parsed.cluster !== this.opts.cluster) return true;
+    if (p.node !== parsed.node) return true;
     // Duplicates (QoS 1 redelivery) of a chunk delivered or already held.
     if (response.seq < p.nextSeq || p.early.has(response.seq)) return true;
     this.arm(p);
