@@ -18,8 +18,8 @@ import type { Pod } from '../../core/objects/pod.js';
 import { STREAM_LIMITS } from '../../core/wire-limits.js';
 import type { RequestContext, Router, UpgradeContext } from '../http.js';
 import type { ObjectStore } from '../objects/object-store.js';
-import { Channel, REMOTE_COMMAND_PROTOCOLS, exitStatus, failureStatus, frame, parseClientMessage } from '../streams/channels.js';
-import type { NodeStream, NodeStreams } from '../streams/node-streams.js';
+import { Channel, REMOTE_COMMAND_PROTOCOLS, exitStatus, failureStatus, frame, parseClientMessage, type ClientMessage } from '../streams/channels.js';
+import type { NodeStream, NodeStreams, StreamHandlers } from '../streams/node-streams.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
 import { WebSocketUpgrades, isWebSocketUpgrade } from './websocket.js';
 
@@ -96,13 +96,35 @@ export async function podOnNode(deps: StreamRouteDeps, namespace: string, name: 
   return { pod, node };
 }
 
-/** Relays one open WebSocket to a node session; the error channel carries the end. */
-function relay(ws: WebSocket, protocol: string, request: ExecRequest, open: (handlers: Parameters<NodeStreams['open']>[2]) => Promise<NodeStream>): void {
+type OpenSession = (handlers: StreamHandlers, size: TerminalSize | undefined) => Promise<NodeStream>;
+interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * How long a terminal session waits for kubectl's first resize before starting the process
+ * (kubectl sends its terminal's size right after connecting): the process then starts at the
+ * client's size instead of 80×24 resized a moment later.
+ */
+export const FIRST_RESIZE_WAIT_MS = 1000;
+
+/**
+ * Relays one open WebSocket to a node session; the error channel carries the end. Client
+ * messages that come before the node has started the process wait (the socket is paused
+ * after the first one), then go in order.
+ */
+function relay(ws: WebSocket, protocol: string, request: ExecRequest, open: OpenSession): void {
   let stream: NodeStream | undefined;
   let finished = false;
+  let opening = false;
+  let size: TerminalSize | undefined;
+  const early: ClientMessage[] = [];
+  let input: Promise<void> = Promise.resolve();
   const finish = (status: ReturnType<typeof exitStatus>): void => {
     if (finished) return;
     finished = true;
+    stream?.close();
     if (ws.readyState === ws.OPEN) {
       ws.send(frame(Channel.error, JSON.stringify(status)));
       ws.close(1000);
@@ -112,51 +134,64 @@ function relay(ws: WebSocket, protocol: string, request: ExecRequest, open: (han
     if (ws.readyState !== ws.OPEN) return passedOn();
     ws.send(frame(channel, data), () => passedOn());
   };
-  // Input waits until the node has started the process; kubectl may send it (or a resize) at once.
-  ws.pause();
-  let input: Promise<void> = Promise.resolve();
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary || !stream) return;
-    let message;
-    try {
-      message = parseClientMessage(data, protocol);
-    } catch (err) {
-      stream.close();
-      finish(failureStatus(errorMessage(err)));
-      return;
-    }
-    const s = stream;
+  const apply = (s: NodeStream, message: ClientMessage): void => {
     if (message.type === 'stdin' && request.stdin) {
       // Back-pressure: nothing more is read from the client until the node took this.
       ws.pause();
-      input = input.then(() => s.write(message.data)).finally(() => ws.isPaused && ws.resume());
+      input = input.then(() => s.write(message.data)).finally(() => ws.isPaused && !finished && ws.resume());
     } else if (message.type === 'stdin-end' && request.stdin) {
       input = input.then(() => s.endInput());
     } else if (message.type === 'resize' && request.tty) {
       s.resize(message.width, message.height);
     }
+  };
+  const start = (): void => {
+    if (opening) return;
+    opening = true;
+    clearTimeout(waitForSize);
+    ws.pause();
+    open(
+      {
+        onOut: send(Channel.stdout),
+        onErr: send(Channel.stderr),
+        onEnd: (end) => finish(end.error ? failureStatus(end.error.message) : exitStatus(end.exitCode ?? 0, request.command)),
+      },
+      size,
+    ).then(
+      (s) => {
+        if (finished) return s.close();
+        stream = s;
+        if (!request.stdin) s.endInput();
+        for (const m of early.splice(0)) apply(s, m);
+        if (ws.isPaused) ws.resume();
+      },
+      (err: unknown) => finish(failureStatus(errorMessage(err))),
+    );
+  };
+  const waitForSize = setTimeout(start, request.tty ? FIRST_RESIZE_WAIT_MS : 0);
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary || finished) return;
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(data, protocol);
+    } catch (err) {
+      finish(failureStatus(errorMessage(err)));
+      return;
+    }
+    if (stream) return apply(stream, message);
+    if (!opening && message.type === 'resize' && size === undefined) {
+      size = { width: message.width, height: message.height };
+      return start();
+    }
+    early.push(message);
+    start();
   });
   ws.on('close', () => {
+    clearTimeout(waitForSize);
     stream?.close();
     finished = true;
   });
   ws.on('error', () => stream?.close());
-  open({
-    onOut: send(Channel.stdout),
-    onErr: send(Channel.stderr),
-    onEnd: (end) => {
-      if (end.error) finish(failureStatus(end.error.message));
-      else finish(exitStatus(end.exitCode ?? 0, request.command));
-    },
-  }).then(
-    (s) => {
-      stream = s;
-      if (!request.stdin) s.endInput();
-      if (finished) s.close();
-      else ws.resume();
-    },
-    (err: unknown) => finish(failureStatus(errorMessage(err))),
-  );
 }
 
 const UPGRADE_REQUIRED = (): GroveError => new GroveError(ErrorCode.InvalidArgument, 'Upgrade request required: exec is served over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io)');
@@ -175,7 +210,7 @@ export function addRemoteCommandRoutes(router: Router, deps: StreamRouteDeps, up
       const protocol = upgrades.protocolFor(ctx.req);
       const ws = await upgrades.accept(ctx.req, ctx.socket, ctx.head);
       const params = { pod: pod.metadata.name, namespace: pod.metadata.namespace ?? ctx.params.namespace!, container: request.container, command: request.command, stdin: request.stdin, tty: request.tty };
-      relay(ws, protocol, request, (handlers) => deps.streams.open(node, { method: 'exec', params }, handlers));
+      relay(ws, protocol, request, (handlers, size) => deps.streams.open(node, { method: 'exec', params: { ...params, ...(size ? { size } : {}) } }, handlers));
     },
     'admin',
     statusErrorFormat,
