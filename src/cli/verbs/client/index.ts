@@ -4,6 +4,7 @@ import { registerApply } from './apply.js';
 import { registerCreate } from './create.js';
 import { registerKubeVerbs } from './k8s/index.js';
 import { registerLogs } from './logs.js';
+import { registerExec } from './exec.js';
 import { registerNode } from './node.js';
 import { registerRollout } from './rollout.js';
 import { registerToken } from './token.js';
@@ -15,5 +16,5 @@ export function registerClientVerbs(program: Command, act: Act): void {
   registerCreate(program, act);
   // get, describe, delete on the Kubernetes paths; delete -f reads files as apply does (loaded lazily: the YAML library).
   registerKubeVerbs(program, act, async (paths) => (await import('../../client/read-manifests.js')).loadObjects(paths));
-  for (const register of [registerLogs, registerToken, registerNode, registerRollout, registerVolume]) register(program, act);
+  for (const register of [registerLogs, registerExec, registerToken, registerNode, registerRollout, registerVolume]) register(program, act);
 }
