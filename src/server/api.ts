@@ -17,6 +17,7 @@ import { invalid, validName } from './request-fields.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { addRemoteCommandRoutes } from './k8s-api/remote-command.js';
+import { addPortForwardRoutes } from './k8s-api/port-forward.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -138,7 +139,9 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   // The object apply (docs/api.md): {objects, dryRun?}, one commit; errors as Kubernetes Status.
   r.add('POST', '/v1/apply', async (ctx) => cp.apply(await ctx.body()), 'admin', statusErrorFormat);
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o));
-  addRemoteCommandRoutes(r, { objects: cp.objects, streams: cp.streams, isReady: (node) => cp.isNodeReady(node) });
+  const streamDeps = { objects: cp.objects, streams: cp.streams, isReady: (node: string) => cp.isNodeReady(node) };
+  addRemoteCommandRoutes(r, streamDeps);
+  addPortForwardRoutes(r, streamDeps, logger);
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));

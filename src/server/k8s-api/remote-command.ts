@@ -85,13 +85,13 @@ export function execRequest(query: URLSearchParams, pod: Pod): ExecRequest {
 }
 
 /** The pod and its node, or the Status kubectl should see. */
-export async function podOnNode(deps: StreamRouteDeps, namespace: string, name: string): Promise<{ pod: Pod; node: string }> {
+export async function podOnNode(deps: StreamRouteDeps, namespace: string, name: string, verb = 'exec into a container'): Promise<{ pod: Pod; node: string }> {
   const pod = await deps.objects.get({ kind: 'Pod', namespace, name });
   if (!pod) throw new GroveError(ErrorCode.NotFound, notFoundMessage('Pod', name), { details: { kind: 'Pod', name } });
   const node = pod.spec.nodeName;
   if (!node) throw new GroveError(ErrorCode.InvalidArgument, `pod ${name} does not have a host assigned`);
   const phase = pod.status?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') throw new GroveError(ErrorCode.InvalidArgument, `cannot exec into a container in a completed pod; current phase is ${phase}`);
+  if (phase === 'Succeeded' || phase === 'Failed') throw new GroveError(ErrorCode.InvalidArgument, `cannot ${verb} in a completed pod; current phase is ${phase}`);
   if (!deps.isReady(node)) throw new GroveError(ErrorCode.NodeUnavailable, `node ${node} of pod ${name} is not ready: it cannot be reached`);
   return { pod, node };
 }
