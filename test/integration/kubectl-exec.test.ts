@@ -172,6 +172,29 @@ spec:
     }
   }, 90_000);
 
+  it('port-forward to a port nothing listens on: kubectl prints the node\'s error; attach is refused', async () => {
+    const pod = pods['node-a']!;
+    const port = await freePort();
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'port-forward', `pod/${pod}`, `${port}:9999`], { env: { ...process.env, HOME: env!.scratch }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await eventually(async () => output.includes('Forwarding from'), 30_000, `port-forward ready: ${output}`);
+      await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(10_000) }).then(
+        () => undefined,
+        () => undefined,
+      );
+      await eventually(async () => output.includes('error forwarding port 9999'), 15_000, `the error in kubectl's output: ${output}`);
+      expect(output).toMatch(/failed to connect to .*9999: connect ECONNREFUSED/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const attach = await kubectl(['attach', pod]);
+    expect(attach.code).not.toBe(0);
+    expect(attach.stderr).toContain('attach is not supported by Grove');
+  }, 90_000);
+
   it('grove exec runs a command in a pod and in a Deployment, exit code passed through', async () => {
     const pod = pods['node-a']!;
     const hi = await cluster.grove(['exec', pod, '--', 'echo', 'hi']);

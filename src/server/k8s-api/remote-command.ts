@@ -196,7 +196,7 @@ function relay(ws: WebSocket, protocol: string, request: ExecRequest, open: Open
 
 const UPGRADE_REQUIRED = (): GroveError => new GroveError(ErrorCode.InvalidArgument, 'Upgrade request required: exec is served over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io)');
 
-/** Adds `pods/exec`. */
+/** Adds `pods/exec`, and `pods/attach`, which is refused. */
 export function addRemoteCommandRoutes(router: Router, deps: StreamRouteDeps, upgrades = new WebSocketUpgrades(REMOTE_COMMAND_PROTOCOLS)): WebSocketUpgrades {
   const path = '/api/v1/namespaces/:namespace/pods/:name/exec';
   router.addUpgrade(
@@ -221,5 +221,15 @@ export function addRemoteCommandRoutes(router: Router, deps: StreamRouteDeps, up
   };
   router.add('GET', path, plain, 'admin', statusErrorFormat);
   router.add('POST', path, plain, 'admin', statusErrorFormat);
+  // attach: the shim owns the container's stdio (its output goes to the log files) and keeps no
+  // stdin to join, so it is refused with a Status saying what to use instead.
+  const attach = '/api/v1/namespaces/:namespace/pods/:name/attach';
+  const refuseAttach = async (params: Record<string, string>): Promise<never> => {
+    await podOnNode(deps, params.namespace!, params.name!, 'attach to a container');
+    throw new GroveError(ErrorCode.InvalidArgument, "attach is not supported by Grove: a container's output goes to its logs and it has no stdin to join; use kubectl logs -f, or kubectl exec");
+  };
+  router.addUpgrade(attach, (ctx) => refuseAttach(ctx.params), 'admin', statusErrorFormat);
+  router.add('GET', attach, (ctx) => refuseAttach(ctx.params), 'admin', statusErrorFormat);
+  router.add('POST', attach, (ctx) => refuseAttach(ctx.params), 'admin', statusErrorFormat);
   return upgrades;
 }
