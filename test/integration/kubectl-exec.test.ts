@@ -43,6 +43,16 @@ describeWith(['root', 'runc', 'registry', 'shim', 'kubectl'], 'kubectl exec, cp 
       child.stdin.end(options.input ?? '');
     });
 
+  /** `kubectl port-forward pod/POD LOCAL:remote` in the background, on a free local port. */
+  const portForward = async (pod: string, remote: number) => {
+    const port = await freePort();
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'port-forward', `pod/${pod}`, `${port}:${remote}`], { env: { ...process.env, HOME: env!.scratch }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    return { port, output: () => text, stop: () => child.kill('SIGTERM') };
+  };
+
   beforeAll(async () => {
     env = await startOneNodeCluster('grove-kexec-', 'node-a', { extraArgs: ['--tls'] });
     cluster = env.cluster;
@@ -155,40 +165,31 @@ spec:
   }, 90_000);
 
   it('kubectl port-forward reaches busybox httpd in a pod on a remote node', async () => {
-    const pod = pods['node-b']!;
-    const port = await freePort();
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'port-forward', `pod/${pod}`, `${port}:8080`], { env: { ...process.env, HOME: env!.scratch }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const { port, output, stop } = await portForward(pods['node-b']!, 8080);
     try {
-      await eventually(async () => output.includes('Forwarding from'), 30_000, `port-forward ready: ${output}`);
+      await eventually(async () => output().includes('Forwarding from'), 30_000, `port-forward ready: ${output()}`);
       for (let i = 0; i < 3; i++) {
         const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(10_000) });
         expect(await res.text()).toBe('served-by-node-b\n');
       }
     } finally {
-      child.kill('SIGTERM');
+      stop();
     }
   }, 90_000);
 
   it('port-forward to a port nothing listens on: kubectl prints the node\'s error; attach is refused', async () => {
     const pod = pods['node-a']!;
-    const port = await freePort();
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, 'port-forward', `pod/${pod}`, `${port}:9999`], { env: { ...process.env, HOME: env!.scratch }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const { port, output, stop } = await portForward(pod, 9999);
     try {
-      await eventually(async () => output.includes('Forwarding from'), 30_000, `port-forward ready: ${output}`);
+      await eventually(async () => output().includes('Forwarding from'), 30_000, `port-forward ready: ${output()}`);
       await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(10_000) }).then(
         () => undefined,
         () => undefined,
       );
-      await eventually(async () => output.includes('error forwarding port 9999'), 15_000, `the error in kubectl's output: ${output}`);
-      expect(output).toMatch(/failed to connect to .*9999: connect ECONNREFUSED/);
+      await eventually(async () => output().includes('error forwarding port 9999'), 15_000, `the error in kubectl's output: ${output()}`);
+      expect(output()).toMatch(/failed to connect to .*9999: connect ECONNREFUSED/);
     } finally {
-      child.kill('SIGTERM');
+      stop();
     }
     const attach = await kubectl(['attach', pod]);
     expect(attach.code).not.toBe(0);
