@@ -132,11 +132,13 @@ export interface SchemaDecoderSpec<T> extends Omit<DecodeSpec<T>, 'read'> {
   validator: unknown;
   /** Rules across the decoded message the schema cannot say (throw FieldError). */
   then?: (value: T) => T;
+  /** The message may carry byte strings (stream sessions); `then` checks where. */
+  bytes?: boolean;
 }
 
 export function schemaDecoder<T>(spec: SchemaDecoderSpec<T>): (buf: Uint8Array) => T {
-  const { validator, then = (v: T) => v, ...decode } = spec;
-  return (buf) => decodeWith(buf, { ...decode, read: (o) => then(checkWith<T>(validator as CompiledValidator, o)) });
+  const { validator, then = (v: T) => v, bytes = false, ...decode } = spec;
+  return (buf) => decodeWith(buf, { ...decode, read: (o) => then(checkWith<T>(validator as CompiledValidator, o, bytes)) });
 }
 
 /**
@@ -163,5 +165,15 @@ export function checkTargetEnvelope(cluster: string, node: string, revision: num
   validateName(node, 'node');
   if (!Number.isSafeInteger(revision) || revision < 0) {
     throw new GroveError(ErrorCode.InvalidArgument, `invalid target revision ${revision}`);
+  }
+}
+
+/** Checks the byte fields of a stream message: each one present is bytes of at most `max`. */
+export function checkByteFields(o: Obj, fields: readonly string[], max: number, prefix = ''): void {
+  for (const key of fields) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (!(v instanceof Uint8Array)) throw new FieldError(`${prefix}${key}`, `expected bytes, got ${describeValue(v)}`);
+    if (v.byteLength > max) throw new FieldError(`${prefix}${key}`, `${v.byteLength} bytes exceeds the limit of ${max} bytes`);
   }
 }

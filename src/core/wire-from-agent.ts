@@ -9,8 +9,8 @@ import { quoteValue } from './quote.js';
 import { WireNodeStatus } from './objects/generated/wire-node-status.js';
 import { WirePresence } from './objects/generated/wire-presence.js';
 import { WireRpcResponse } from './objects/generated/wire-rpc-response.js';
-import { FieldError, firstDuplicate, rpcLabel, schemaDecoder, type Obj } from './wire-check.js';
-import { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES } from './wire-limits.js';
+import { FieldError, checkByteFields, firstDuplicate, rpcLabel, schemaDecoder, type Obj } from './wire-check.js';
+import { MAX_PRESENCE_BYTES, MAX_RPC_BYTES, MAX_STATUS_BYTES, STREAM_LIMITS } from './wire-limits.js';
 import { WIRE_SCHEMA, type NodeStatus, type Presence, type RpcResponse } from './wire-types.js';
 
 const fromNode = (what: string, word: string) => (o: Obj) => (isValidName(o.node) ? `${what} ${word} ${o.node}` : what);
@@ -41,4 +41,9 @@ export const decodeRpcResponse = schemaDecoder<RpcResponse>({
   schema: WIRE_SCHEMA,
   label: rpcLabel('rpc response'),
   validator: WireRpcResponse,
+  bytes: true,
+  then: (res) => {
+    checkByteFields(res, ['out', 'err'], STREAM_LIMITS.chunkBytes);
+    return res;
+  },
 });

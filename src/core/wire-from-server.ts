@@ -4,8 +4,8 @@
  * of its schema (src/core/objects/wire.ts); agents import this module, never the server's.
  */
 import { WireRpcRequest } from './objects/generated/wire-rpc-request.js';
-import { rpcLabel, schemaDecoder } from './wire-check.js';
-import { MAX_RPC_BYTES } from './wire-limits.js';
+import { checkByteFields, rpcLabel, schemaDecoder, type Obj } from './wire-check.js';
+import { MAX_RPC_BYTES, STREAM_LIMITS, WIRE_LIMITS } from './wire-limits.js';
 import { WIRE_SCHEMA, type RpcRequest } from './wire-types.js';
 
 export const decodeRpcRequest = schemaDecoder<RpcRequest>({
@@ -14,4 +14,9 @@ export const decodeRpcRequest = schemaDecoder<RpcRequest>({
   schema: WIRE_SCHEMA,
   label: rpcLabel('rpc request'),
   validator: WireRpcRequest,
+  bytes: true,
+  then: (req) => {
+    if (req.method === 'stream') checkByteFields(req.params, ['input'], STREAM_LIMITS.chunkBytes, 'params.');
+    return req;
+  },
 });

@@ -20,6 +20,18 @@ export const WIRE_LIMITS = Object.freeze({
   graceSeconds: 3600,
 });
 
+/**
+ * Stream sessions (exec, portforward over MQTT): bytes per message, the window of bytes one side
+ * may send before the other acknowledges them, the command's size and the terminal's.
+ */
+export const STREAM_LIMITS = Object.freeze({
+  chunkBytes: 64 * 1024,
+  windowBytes: 512 * 1024,
+  args: 1000,
+  argBytes: 16 * 1024,
+  terminalCells: 10_000,
+});
+
 /** Kubernetes' limit for one ConfigMap or Secret: keys and values together. */
 export const MAX_CONFIG_OBJECT_BYTES = 1024 * 1024;
 /** Config bundles (wire-config.ts): objects per bundle, keys per object. */

@@ -39,6 +39,9 @@ import type {
   WireRpcRequest,
   WireRpcResponse,
   WireVolumesRpcRequest,
+  WireExecRpcRequest,
+  WirePortForwardRpcRequest,
+  WireStreamRpcRequest,
 } from './objects/wire.js';
 
 export type { UpdatePolicy, UpdateWindow } from './update-policy.js';
@@ -143,6 +146,10 @@ export type RpcRequest = WireRpcRequest;
 export type LogsRpcRequest = WireLogsRpcRequest;
 /** The node's named volumes: list them, or remove one (refused while a container uses it). */
 export type VolumesRpcRequest = WireVolumesRpcRequest;
+/** Stream sessions (docs/protocol.md): exec and portforward open one, `stream` carries the server's side. */
+export type ExecRpcRequest = WireExecRpcRequest;
+export type PortForwardRpcRequest = WirePortForwardRpcRequest;
+export type StreamRpcRequest = WireStreamRpcRequest;
 /** One named volume of a node (`grove volume ls`). */
 export type NodeVolume = WireNodeVolume;
 export type RpcResponse = WireRpcResponse;

@@ -26,6 +26,8 @@ import { addPodLogRoutes, POD_LOG_DISCOVERY } from './k8s-api/pod-logs.js';
 import { queryBool, queryInt, queryTime } from './k8s-api/pod-log-options.js';
 import { addMetricsRoutes } from './k8s-api/metrics-api.js';
 import { METRICS_DISCOVERY } from './k8s-api/metrics-objects.js';
+import { addRemoteCommandRoutes } from './k8s-api/remote-command.js';
+import { addPortForwardRoutes } from './k8s-api/port-forward.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -172,6 +174,9 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
       extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...ACCESS_REVIEW_RESOURCES, ...writeSubresources(), POD_LOG_DISCOVERY, ...METRICS_DISCOVERY],
     },
   });
+  const streamDeps = { objects: cp.objects, streams: cp.streams, isReady: (node: string) => cp.isNodeReady(node) };
+  addRemoteCommandRoutes(r, streamDeps);
+  addPortForwardRoutes(r, streamDeps, logger);
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
   r.add('DELETE', '/v1/tokens/:id', async (ctx) => cp.revokeToken(ctx.params.id!));
@@ -231,6 +236,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem, minVersion: 'TLSv1.2', ...(clientCa ? { requestCert: true, rejectUnauthorized: false, ca: clientCa } : {}), ...timeouts }, router.handle)
     : createHttpServer(timeouts, router.handle);
+  // exec, attach and port-forward (WebSocket): the router's upgrade routes.
+  server.on('upgrade', router.handleUpgrade);
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_API_CONNECTIONS;
   server.maxConnections = maxConnections;
   const refusals = new LogThrottle({ now });
@@ -260,6 +267,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         server.close(() => resolve());
         // Keep-alive sockets and log streams would hold close() open indefinitely.
         server.closeAllConnections();
+        router.closeUpgraded();
       });
       return closing;
     },

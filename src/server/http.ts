@@ -9,7 +9,8 @@
  * (src/server/auth/): a refused request gets 401 or 403 before its handler runs.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../core/errors.js';
 import { adminTokenUser, authorize, type UserInfo } from './auth/authorize.js';
@@ -36,6 +37,25 @@ export interface RequestContext {
 }
 
 export type Handler = (ctx: RequestContext) => Promise<unknown>;
+
+/** An HTTP Upgrade request (WebSocket, SPDY) on a path with an upgrade route. */
+export interface UpgradeContext {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  params: Record<string, string>;
+  query: URLSearchParams;
+}
+
+/** Takes the socket over (answering 101) or throws before touching it: the router answers the error. */
+export type UpgradeHandler = (ctx: UpgradeContext) => Promise<void>;
+
+interface UpgradeRoute {
+  segments: string[];
+  auth: RouteAuth;
+  handler: UpgradeHandler;
+  formatError?: ErrorFormatter;
+}
 
 /**
  * Who may call a route: 'admin' is any authenticated user whose role allows the request (the
@@ -169,6 +189,8 @@ const PROTECTED_PATHS = ['/api', '/apis', '/v1', '/openapi'];
 
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly upgrades: UpgradeRoute[] = [];
+  private readonly upgraded = new Set<Duplex>();
   /** Paths under these prefixes answer failures no route claims (404) in their format. */
   private readonly prefixFormats: { prefix: string; format: ErrorFormatter }[] = [];
   /** Checks every request under these prefixes passes after authentication (e.g. its Accept header). */
@@ -184,6 +206,60 @@ export class Router {
   add(method: string, path: string, handler: Handler, auth: RouteAuth = 'admin', formatError?: ErrorFormatter): this {
     this.routes.push({ method, segments: path.split('/').filter(Boolean), auth, handler, ...(formatError ? { formatError } : {}) });
     return this;
+  }
+
+  /** An upgrade route: requests with `Upgrade:` on `path`, whatever their method (WebSocket is GET, SPDY POST). */
+  addUpgrade(path: string, handler: UpgradeHandler, auth: RouteAuth = 'admin', formatError?: ErrorFormatter): this {
+    this.upgrades.push({ segments: path.split('/').filter(Boolean), auth, handler, ...(formatError ? { formatError } : {}) });
+    return this;
+  }
+
+  /**
+   * The node:http 'upgrade' listener: the route's handler takes the socket over; a failure
+   * before that (authentication, a bad request, no such route) is answered as an HTTP error in
+   * the route's format and the socket closed. Never throws.
+   */
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => undefined);
+    // Upgraded sockets leave node:http's keeping: closeUpgraded() ends them when the API stops.
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
+    const url = new URL(req.url ?? '/', 'http://local');
+    let route: UpgradeRoute | undefined;
+    const run = async (): Promise<void> => {
+      let segments: string[];
+      try {
+        segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      } catch {
+        throw new GroveError(ErrorCode.InvalidArgument, 'malformed URL path');
+      }
+      let params: Record<string, string> | undefined;
+      for (const r of this.upgrades) {
+        params = match(r.segments, segments);
+        if (params) {
+          route = r;
+          break;
+        }
+      }
+      if (!route || !params) throw new GroveError(ErrorCode.NotFound, `no upgrade endpoint: ${req.method} ${url.pathname}`);
+      // The same authentication and role check as every other route (exec and port-forward count as create).
+      if (route.auth !== 'public') await this.admit(req, url.pathname, url.searchParams);
+      await route.handler({ req, socket, head, params, query: url.searchParams });
+    };
+    run().catch((err: unknown) => {
+      const status = statusFor(err);
+      if (status >= 500 && !isGroveError(err, ErrorCode.NodeUnavailable)) {
+        this.log.error({ method: req.method, url: url.pathname, err }, `upgrade failed: ${errorMessage(err)}`);
+      }
+      const answer = (route?.formatError ?? this.formatFor(req, undefined) ?? groveErrorFormat)(err, status);
+      rejectUpgrade(socket, answer.status, answer.body, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    });
+  };
+
+  /** Ends every upgraded connection (exec sessions, port-forwards): the API stops. */
+  closeUpgraded(): void {
+    for (const socket of this.upgraded) socket.destroy();
+    this.upgraded.clear();
   }
 
   /** Failures of unknown paths under `prefix` (e.g. `/apis/`) are worded by `format`. */
@@ -239,7 +315,7 @@ export class Router {
     const path = '/' + segments.join('/');
     // Public routes authenticate themselves; unknown paths outside the APIs are plain 404s.
     const guarded = found ? found.route.auth !== 'public' : PROTECTED_PATHS.includes(path) || PROTECTED_PREFIXES.some((p) => path.startsWith(p));
-    if (guarded) matched.user = await this.admit(req, res, path, url.searchParams);
+    if (guarded) matched.user = await this.admit(req, path, url.searchParams, res);
     if (found) {
       for (const c of this.prefixChecks) if (url.pathname.startsWith(c.prefix)) c.check(req);
       const ctx: RequestContext = {
@@ -266,10 +342,10 @@ export class Router {
   }
 
   /** Authentication (401) then authorization (403) of a guarded request; the user when both pass. */
-  private async admit(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<UserInfo> {
+  private async admit(req: IncomingMessage, path: string, query: URLSearchParams, res?: ServerResponse): Promise<UserInfo> {
     const user = await (this.opts.authenticate ?? ((r) => Promise.resolve(this.adminOnly(r))))(req);
     if (!user) {
-      res.setHeader('www-authenticate', 'Bearer');
+      res?.setHeader('www-authenticate', 'Bearer');
       throw new GroveError(ErrorCode.Unauthenticated, 'Unauthorized: missing or wrong credentials (Authorization: Bearer <admin token or user token>, or a client certificate of the cluster CA)');
     }
     authorize(user, requestInfoOf(req.method ?? 'GET', path, query));
@@ -300,6 +376,21 @@ export class Router {
     const answer = formatError(err, status);
     sendJson(res, answer.status, answer.body);
   }
+}
+
+/** An HTTP answer written straight on a socket that asked for an upgrade, then closed. */
+export function rejectUpgrade(socket: Duplex, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (socket.destroyed) return;
+  const text = JSON.stringify(body);
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(text)}`,
+    'cache-control: no-store',
+    'connection: close',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${text}`);
 }
 
 function match(pattern: string[], segments: string[]): Record<string, string> | undefined {

@@ -89,6 +89,8 @@ export interface RpcProxyOptions {
   limits?: Partial<RpcLimits>;
   /** Times the silence before giving up, and throttles the log of dropped answers (default: real time). */
   clock?: Clock;
+  /** Valid answers that belong to no request of ours: a stream session's (streams/node-streams.ts). */
+  onUnclaimed?: (node: string, response: RpcResponse) => boolean;
 }
 
 interface Pending {
@@ -256,16 +258,19 @@ export class RpcProxy {
       if (suppressed !== undefined) this.log.warn({ node: parsed.node, err: errorMessage(err), ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) }, 'invalid rpc response dropped');
       return true;
     }
+    if (parsed.cluster !== this.opts.cluster) return true;
     const p = this.pending.get(response.id);
-    if (!p && !response.done && parsed.cluster === this.opts.cluster) {
-      // Still streaming for a request this server no longer waits for (it restarted, or the
-      // cancel was lost): tell the node to stop.
-      if (this.admitUnknownCancel(parsed.node)) this.cancel(parsed.node, response.id);
+    if (!p) {
+      // A stream session's answer (exec, port-forward: streams/node-streams.ts), or a log still
+      // streaming for a request this server no longer waits for (it restarted, or the cancel
+      // was lost): tell the node to stop that one.
+      const claimed = this.opts.onUnclaimed?.(parsed.node, response) ?? false;
+      if (!claimed && !response.done && this.admitUnknownCancel(parsed.node)) this.cancel(parsed.node, response.id);
       return true;
     }
     // Another node cannot answer for this one: ids are random, but the topic is what the
     // broker authenticated.
-    if (!p || p.node !== parsed.node || parsed.cluster !== this.opts.cluster) return true;
+    if (p.node !== parsed.node) return true;
     // Duplicates (QoS 1 redelivery) of a chunk delivered or already held.
     if (response.seq < p.nextSeq || p.early.has(response.seq)) return true;
     this.arm(p);

@@ -21,6 +21,7 @@ import { keepSubscribed } from '../core/mqtt-subscribe.js';
 import type { NodeRegistration } from './nodes.js';
 import { createTokenFromBody, listTokenViews, revokeTokenById } from './identity-api.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
+import { NodeStreams } from './streams/node-streams.js';
 import { SERVER_USERNAME } from './security/credentials.js';
 import type { CreatedJoinToken, JoinTokenView } from './security/tokens.js';
 import { StatusCache } from './status-cache.js';
@@ -129,6 +130,8 @@ export class ControlPlane {
   private readonly mutex = new Mutex();
   private readonly statusCache: StatusCache;
   private readonly rpc: RpcProxy;
+  /** exec and port-forward sessions with nodes, over their rpc topics (streams/node-streams.ts). */
+  readonly streams: NodeStreams;
   private readonly configs: ConfigDistributor;
   private readonly revisionFloor: RevisionFloor;
   /** Kubernetes objects: the only writer of object keys (src/server/objects/object-store.ts). */
@@ -216,11 +219,13 @@ export class ControlPlane {
       reissue: (node) => this.targets.reissueNode(node),
       now: () => this.clock.now(),
     });
+    this.streams = new NodeStreams({ cluster: this.cluster, logger: opts.logger, publish: (topic, payload) => this.publish(topic, payload, false), clock: this.clock });
     this.rpc = new RpcProxy({
       cluster: this.cluster,
       logger: opts.logger,
       publish: (topic, payload) => this.publish(topic, payload, false),
       clock: this.clock,
+      onUnclaimed: (node, response) => this.streams.handle(node, response),
       ...(opts.rpcTimeoutMs !== undefined ? { timeoutMs: opts.rpcTimeoutMs } : {}),
     });
   }
@@ -292,6 +297,7 @@ export class ControlPlane {
     this.stopSweep?.();
     this.stopSweep = undefined;
     this.rpc.stop();
+    this.streams.stop();
     await this.controllerLoop.stop();
     await this.targets.stop();
     await this.statusWriter.stop();
@@ -474,6 +480,11 @@ export class ControlPlane {
   /** A node that joined before config keys existed asks for its key with its MQTT credentials. */
   nodeConfigKey(name: string, body: unknown): Promise<{ configKey: string }> {
     return this.mutex.run(() => fetchNodeConfigKey(this.opts.store, name, body, this.date()));
+  }
+
+  /** Whether a node reports in (exec and port-forward reach only those). */
+  isNodeReady(node: string): boolean {
+    return this.statusCache.isReady(node);
   }
 
   /** An object as the Kubernetes paths serve it: a Node with its last heartbeat (k8s-api/routes.ts ServedObject). */

@@ -30,6 +30,8 @@ export const DOCKER = {
 export const BUSYBOX_APPLETS = [
   'sh', 'echo', 'cat', 'ls', 'sleep', 'yes', 'head', 'tr', 'dd', 'env', 'id', 'wc', 'true', 'false', 'printf', 'top',
   'ps', 'test', 'mkdir', 'rm', 'touch', 'kill', 'nc', 'wget', 'httpd', 'grep', 'sed', 'hostname', 'stat', 'uname', 'whoami',
+  // kubectl cp runs tar in the container.
+  'tar',
 ];
 
 export interface LayerEntry {

@@ -28,6 +28,8 @@ import {
   stopGraceLabels,
   type ContainerUsageSample,
   type ExecOptions,
+  type ExecProcess,
+  type ExecStreamRequest,
   type ExecResult,
   type LogOptions,
   type ManagedContainer,
@@ -289,6 +291,10 @@ export class ContainerManagerRuntime implements NodeRuntime {
 
   async exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult> {
     return this.containers.exec(id, argv, options);
+  }
+
+  execStream(id: string, argv: string[], options: ExecStreamRequest): Promise<ExecProcess> {
+    return this.containers.execStream(id, argv, options);
   }
 
   async probeNetwork(id: string, check: NetworkCheck, options: NetworkProbeOptions): Promise<ProbeOutcome> {

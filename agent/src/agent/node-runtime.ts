@@ -11,6 +11,9 @@ import type { Container } from '../../../src/core/objects/pod-container.js';
 import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
 import { DEFAULT_NAMESPACE, graceSecondsOf, inNamespace, podKey } from './plan/pod-fields.js';
 import type { PodSandbox, SandboxOps } from '../runtime/sandbox-model.js';
+import type { ExecProcess, ExecStreamOptions } from '../runtime/oci-runtime.js';
+
+export type { ExecProcess } from '../runtime/oci-runtime.js';
 
 export type { NetworkCheck, ProbeOutcome } from './probe-net.js';
 export type { PodSandbox, SandboxOps, SandboxPort } from '../runtime/sandbox-model.js';
@@ -98,6 +101,9 @@ export interface ExecResult {
   output: string;
 }
 
+/** What a streaming exec asks for (agent/src/runtime/oci-runtime.ts ExecStreamOptions, less the helper). */
+export type ExecStreamRequest = Omit<ExecStreamOptions, 'ptyHelper'>;
+
 export interface NetworkProbeOptions {
   timeoutMs: number;
   /** The container shares the host's network: the agent connects from its own. */
@@ -131,6 +137,8 @@ export interface NodeRuntime {
   usage?(): Promise<ContainerUsageSample[]>;
   /** Runs argv inside a running container (exec probes). Rejects when it cannot be run at all. */
   exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult>;
+  /** Starts argv in a running container with its stdio streaming (`kubectl exec`); absent on runtimes that cannot. */
+  execStream?(id: string, argv: string[], options: ExecStreamRequest): Promise<ExecProcess>;
   /** A tcpSocket / httpGet check as seen from the container's network (probes). */
   probeNetwork(id: string, check: NetworkCheck, options: NetworkProbeOptions): Promise<ProbeOutcome>;
   /** After each reconcile: drop node state (volume directories) of pods with no target and no container left. */

@@ -9,7 +9,9 @@
  *   dropped from the client's outgoing store.
  * - presence (retained): online on every connect; offline on stop, and as the Last Will when
  *   the connection dies without a goodbye.
- * - rpc/req → rpc/res: the `logs` method (rpc-logs.ts), `volumes`, and `cancel` (ends a followed log).
+ * - rpc/req → rpc/res: the `logs` method (rpc-logs.ts), `volumes` (rpc-volumes.ts), `cancel` (ends
+ *   a followed log), and the stream sessions `exec` and `portforward` with their `stream` messages
+ *   (stream-sessions.ts).
  * - config (retained, QoS 1): the node's encrypted ConfigMap/Secret bundle, handed as received
  *   to `onConfig` (synced-config.ts decrypts and keeps it).
  */
@@ -31,6 +33,7 @@ import type { NodeRuntime } from './node-runtime.js';
 import type { StatusReport } from './reconciler.js';
 import { serveLogs } from './rpc-logs.js';
 import { serveVolumes } from './rpc-volumes.js';
+import { StreamSessions } from './stream-sessions.js';
 
 /** Store keys of the agent's own store. */
 export const TARGET_KEY = 'target';
@@ -105,6 +108,7 @@ export class SyncClient {
   private readonly cancellable = new Map<string, AbortController>();
   private stopped = false;
   private lastError: string | undefined;
+  private readonly streams: StreamSessions;
 
   constructor(options: SyncClientOptions) {
     this.opts = options;
@@ -114,6 +118,7 @@ export class SyncClient {
     this.heartbeatMs = (options.heartbeatSeconds ?? 15) * 1000;
     this.applied = options.appliedRevision ?? 0;
     this.runId = options.runId ?? randomUUID();
+    this.streams = new StreamSessions({ runtime: options.runtime, clock: options.clock, logger: this.log, send: (res) => this.publishRpc(res) });
   }
 
   get connected(): boolean {
@@ -174,6 +179,7 @@ export class SyncClient {
     if (this.heartbeatTimer) this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
     this.rpcAbort.abort();
+    this.streams.stopAll();
     // Bounded: a final rpc chunk waiting for an ack on a half-dead link must not block stop().
     await withTimeout(Promise.allSettled([...this.rpcs]), GOODBYE_TIMEOUT_MS).catch(() => undefined);
     await this.targetChain;
@@ -288,7 +294,12 @@ export class SyncClient {
       this.log.warn({ err: errorMessage(err) }, 'invalid rpc request dropped');
       return;
     }
-    this.log.debug({ id: req.id, method: req.method, params: req.params }, 'rpc request');
+    if (req.method === 'stream') {
+      // Per chunk of a session's input: not logged, not tracked as a request of its own.
+      this.streams.message(req);
+      return;
+    }
+    this.log.debug({ id: req.id, method: req.method, ...(req.method === 'exec' ? {} : { params: req.params }) }, 'rpc request');
     if (req.method === 'cancel') {
       this.cancellable.get(req.params.id)?.abort();
       return;
@@ -300,7 +311,9 @@ export class SyncClient {
     const served =
       req.method === 'volumes'
         ? serveVolumes(req, { runtime: this.opts.runtime, send })
-        : serveLogs(req, {
+        : req.method === 'exec' || req.method === 'portforward'
+          ? this.streams.open(req)
+          : serveLogs(req, {
             runtime: this.opts.runtime,
             clock: this.clock,
             signal,

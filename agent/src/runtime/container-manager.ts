@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
@@ -19,9 +19,9 @@ import { checkMountSources, resolveDevices, type BindMount, type DeviceMapping }
 import type { PortMapping } from './cni/cni-config.js';
 import type { PodNetwork } from './cni/pod-network.js';
 import { prepareBridgeNetwork } from './container-network.js';
-import { mountSecretEnv, unmountSecretEnv, type SecretEnvMount } from './secret-env.js';
+import { ENV_EXEC_PATH, mountSecretEnv, unmountSecretEnv, type SecretEnvMount } from './secret-env.js';
 import { systemTmpfs, type TmpfsMounter } from './tmpfs.js';
-import type { OciRuntime } from './oci-runtime.js';
+import type { ExecProcess, ExecStreamOptions, OciRuntime } from './oci-runtime.js';
 import type { CommandResult } from './run-command.js';
 import { loadSeccompProfile, type ContainerSeccomp } from './seccomp/profile-load.js';
 
@@ -340,6 +340,20 @@ export class ContainerManager {
     const view = await this.find(nameOrId);
     if (view.state !== 'running') throw new GroveError(ErrorCode.ContainerNotRunning, `container ${view.name} is not running`);
     return this.deps.runtime.execIn(view.id, argv, options);
+  }
+
+  /**
+   * Starts argv in a running container with its stdio streaming (`kubectl exec`); a container
+   * started with variables from Secrets runs it through the same env-exec helper, so the
+   * process sees the environment the container's own process sees.
+   */
+  async execStream(nameOrId: string, argv: readonly string[], options: Omit<ExecStreamOptions, 'ptyHelper'>): Promise<ExecProcess> {
+    const view = await this.find(nameOrId);
+    if (view.state !== 'running') throw new GroveError(ErrorCode.ContainerNotRunning, `container ${view.name} is not running`);
+    const config = JSON.parse(await readFile(join(this.deps.store.containerDir(view.id), 'config.json'), 'utf8').catch(() => '{}')) as { process?: { args?: string[] } };
+    const args = config.process?.args ?? [];
+    const prefix = args[0] === ENV_EXEC_PATH ? args.slice(0, 3) : [];
+    return this.deps.runtime.execStream(view.id, [...prefix, ...argv], { ...options, ptyHelper: this.deps.shimPath });
   }
 
   stateDir(id: string): string {

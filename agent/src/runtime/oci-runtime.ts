@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -162,6 +164,30 @@ export function runtimeErrorLine(stderr: string): string {
   return messages[messages.length - 1] ?? 'no error output';
 }
 
+export interface ExecStreamOptions {
+  /** The caller writes the process's stdin (otherwise it reads /dev/null). */
+  stdin: boolean;
+  tty: boolean;
+  /** The terminal's initial size (tty; default 80×24). */
+  size?: { width: number; height: number };
+  /** grove-shim, whose `pty` command makes the terminal. */
+  ptyHelper: string;
+}
+
+/** A process running in a container, its stdio on pipes (OciRuntime.execStream). */
+export interface ExecProcess {
+  /** Present when asked for (stdin or tty). */
+  stdin?: Writable;
+  stdout: Readable;
+  /** Absent with a terminal: the process's stderr is the terminal, in stdout. */
+  stderr?: Readable;
+  resize(width: number, height: number): void;
+  /** Kills the process in the container; idempotent. */
+  kill(): void;
+  /** Its exit code (128 + n when signal n ended it), once its output is closed. */
+  exited: Promise<number>;
+}
+
 /** Thin wrapper around the runtime CLI; one instance per (runtime, --root). */
 export class OciRuntime {
   readonly name: string;
@@ -214,6 +240,51 @@ export class OciRuntime {
     } catch (err) {
       throw new GroveError(ErrorCode.RuntimeFailed, `${this.name} exec ${id}: ${(err as Error).message}`, { cause: err, details: { id } });
     }
+  }
+
+  /**
+   * `<runtime> exec` with its stdio on pipes, for a streaming session (`kubectl exec`): the
+   * process gets the container process's environment, user and working directory. With `tty`
+   * it runs under `grove-shim pty` (`ptyHelper`), which gives the runtime a terminal of
+   * `size` to relay to the container's own (`exec --tty`) and resizes it on request. Killing
+   * it kills the process in the container (its pid is read from the runtime's --pid-file: the
+   * runtime only forwards signals it can catch).
+   */
+  async execStream(id: string, argv: readonly string[], options: ExecStreamOptions): Promise<ExecProcess> {
+    const dir = await mkdtemp(join(tmpdir(), 'grove-exec-'));
+    const pidFile = join(dir, 'exec.pid');
+    const args = ['--root', this.root, 'exec', '--pid-file', pidFile, ...(options.tty ? ['--tty'] : []), id, ...argv];
+    this.log.debug({ args }, 'exec (stream)');
+    const size = options.size ?? { width: 80, height: 24 };
+    const child = options.tty
+      ? spawn(options.ptyHelper, ['pty', String(size.height), String(size.width), this.path, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] })
+      : spawn(this.path, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number>((resolve, reject) => {
+      child.once('error', (err) => reject(new GroveError(ErrorCode.RuntimeFailed, `${this.name} exec ${id}: ${err.message}`, { cause: err, details: { id } })));
+      child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 1) : 1)));
+    }).finally(() => rm(dir, { recursive: true, force: true }).catch(() => undefined));
+    const control = options.tty ? (child.stdio[3] as Writable) : undefined;
+    control?.on('error', () => undefined);
+    child.stdin?.on('error', () => undefined);
+    let killed = false;
+    return {
+      ...(options.stdin || options.tty ? { stdin: child.stdin! } : {}),
+      stdout: child.stdout!,
+      // With a terminal, the process's stderr is the terminal; the helper's own says why it failed.
+      ...(options.tty ? {} : { stderr: child.stderr! }),
+      resize: (width, height) => {
+        if (control && !control.destroyed) control.write(`${height} ${width}\n`);
+      },
+      kill: () => {
+        if (killed) return;
+        killed = true;
+        void readFile(pidFile, 'utf8')
+          .then((text) => process.kill(Number(text.trim()), 'SIGKILL'))
+          // Not started yet (no pid file): the runtime forwards SIGTERM to what it starts.
+          .catch(() => child.kill('SIGTERM'));
+      },
+      exited,
+    };
   }
 
   /**

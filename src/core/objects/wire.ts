@@ -17,7 +17,7 @@ import { CONFIG_KEY, CONFIG_KEY_MESSAGE, closed, dnsLabel, dnsSubdomain, pattern
 import { Annotations, Labels } from './meta.js';
 import { PodSpec } from './pod.js';
 import { CronSettings, JobSettings } from './batch.js';
-import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECTS, WIRE_LIMITS } from '../wire-limits.js';
+import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECTS, STREAM_LIMITS, WIRE_LIMITS } from '../wire-limits.js';
 import { TARGET_SCHEMA, WIRE_SCHEMA } from '../wire-types.js';
 
 /**
@@ -326,12 +326,74 @@ export const WireVolumesRpcRequest = closed({
 });
 export type WireVolumesRpcRequest = Static<typeof WireVolumesRpcRequest>;
 
+/*
+ * Stream sessions (exec, attach, portforward: docs/protocol.md "Stream sessions"). The opening
+ * request carries the session's id; the server's later messages for it are `stream` requests
+ * with the same id, numbered from 0; the node answers on rpc/res with numbered chunks as for
+ * logs. Bytes travel as CBOR byte strings: the schemas say "anything" for them and the decoders
+ * check they are bytes of at most STREAM_LIMITS.chunkBytes (JSON Schema has no bytes).
+ */
+const S = STREAM_LIMITS;
+const streamBytes = () => Type.Optional(Type.Unsafe<Uint8Array>({}));
+const terminalSize = () => closed({ width: int(0, S.terminalCells), height: int(0, S.terminalCells) });
+/** Which pod and container: the same fields as the logs request's. */
+const podParams = {
+  pod: text(L.name, 1),
+  namespace: dnsLabel(),
+  container: Type.Optional(text(L.name, 1)),
+};
+
+/** Runs `command` in a running container of the pod; stdio streams through the session. */
+export const WireExecRpcRequest = closed({
+  schema: Type.Literal(MESSAGE_SCHEMA),
+  id: rpcId(),
+  method: Type.Literal('exec'),
+  params: closed({
+    ...podParams,
+    command: Type.Array(text(S.argBytes), { minItems: 1, maxItems: S.args }),
+    stdin: Type.Boolean(),
+    tty: Type.Boolean(),
+    /** The terminal's size at the start (tty). */
+    size: Type.Optional(terminalSize()),
+  }),
+});
+export type WireExecRpcRequest = Static<typeof WireExecRpcRequest>;
+
+/** One TCP connection to `port` of the pod, its bytes relayed through the session. */
+export const WirePortForwardRpcRequest = closed({
+  schema: Type.Literal(MESSAGE_SCHEMA),
+  id: rpcId(),
+  method: Type.Literal('portforward'),
+  params: closed({ pod: text(L.name, 1), namespace: dnsLabel(), port: int(1, 65535) }),
+});
+export type WirePortForwardRpcRequest = Static<typeof WirePortForwardRpcRequest>;
+
+/** The server's side of an open session: input, its end, a resize, acknowledgements, the end. */
+export const WireStreamRpcRequest = closed({
+  schema: Type.Literal(MESSAGE_SCHEMA),
+  id: rpcId(),
+  method: Type.Literal('stream'),
+  params: closed({
+    seq: int(),
+    /** Bytes for the process's stdin (exec) or the connection (portforward). */
+    input: streamBytes(),
+    /** No more input: the process's stdin (or the connection's write side) is closed. */
+    eof: Type.Optional(Type.Boolean()),
+    resize: Type.Optional(terminalSize()),
+    /** Total bytes of output the server has passed on so far (flow control). */
+    ack: Type.Optional(int()),
+    /** The client went away: the process is killed, the connection closed. */
+    close: Type.Optional(Type.Boolean()),
+  }),
+});
+export type WireStreamRpcRequest = Static<typeof WireStreamRpcRequest>;
+
 /** One of the requests, told apart by `method` (ajv's discriminator: errors name the method, not every branch). */
 function byMethod<T extends TSchema[]>(branches: [...T], options: { $id: string }) {
   return Type.Unsafe<Static<T[number]>>({ type: 'object', required: ['method'], discriminator: { propertyName: 'method' }, oneOf: branches, ...options });
 }
 
-export const WireRpcRequest = byMethod([WireLogsRpcRequest, WireVolumesRpcRequest, WireCancelRpcRequest], { $id: 'WireRpcRequest' });
+export const WireRpcRequest = byMethod([WireLogsRpcRequest, WireVolumesRpcRequest, WireCancelRpcRequest, WireExecRpcRequest, WirePortForwardRpcRequest, WireStreamRpcRequest], { $id: 'WireRpcRequest' });
 export type WireRpcRequest = Static<typeof WireRpcRequest>;
 
 /** One named volume of a node (`grove volume ls`). */
@@ -357,6 +419,15 @@ export const WireRpcResponse = closed(
     lines: Type.Optional(Type.Array(WireLogLine, { maxItems: L.rpcLines })),
     /** The `volumes` method's answer (ls; empty for rm). */
     volumes: Type.Optional(Type.Array(WireNodeVolume, { maxItems: 1000 })),
+    /** Stream sessions: the session is open (the first chunk). */
+    started: Type.Optional(Type.Boolean()),
+    /** Stream sessions: stdout (exec) or the connection's bytes (portforward); stderr (exec). */
+    out: streamBytes(),
+    err: streamBytes(),
+    /** Stream sessions: total bytes of input written so far (flow control). */
+    ack: Type.Optional(int()),
+    /** Exec: the process's exit code, in the last chunk (128 + n for signal n). */
+    exitCode: Type.Optional(int(0, 255)),
   },
   { $id: 'WireRpcResponse' },
 );

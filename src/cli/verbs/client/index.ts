@@ -5,6 +5,7 @@ import { registerCompletion } from './completion.js';
 import { registerCreate } from './create.js';
 import { registerKubeVerbs } from './k8s/index.js';
 import { registerLogs } from './logs.js';
+import { registerExec } from './exec.js';
 import { registerNode } from './node.js';
 import { registerRollout } from './rollout.js';
 import { registerToken } from './token.js';
@@ -19,7 +20,7 @@ export function registerClientVerbs(program: Command, act: Act): void {
   registerCreate(program, act);
   // get, describe, delete on the Kubernetes paths; delete -f reads files as apply does (loaded lazily: the YAML library).
   registerKubeVerbs(program, act, async (paths) => (await import('../../client/read-manifests.js')).loadObjects(paths));
-  for (const register of [registerLogs, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume, registerTop]) register(program, act);
+  for (const register of [registerLogs, registerExec, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume, registerTop]) register(program, act);
   // Last: it describes every verb registered before it (program.ts registers ctr and check after; the script reads the table when it runs).
   registerCompletion(program, act);
 }
