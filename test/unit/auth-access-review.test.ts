@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { accessReviewRequest, reviewFromProtobuf } from '../../src/server/k8s-api/access-review.js';
-import { messageFields, unwrapEnvelope } from '../../src/server/k8s-api/protobuf.js';
 
 /** Bodies kubectl v1.32 sent (kubectl -v=8), byte for byte. */
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -24,7 +23,8 @@ describe("kubectl's protobuf reviews", () => {
     expect(review).toEqual({
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: { namespace: 'shop', verb: 'get', group: '', version: '', resource: 'pods', subresource: 'log', name: '' } },
+      // Empty fields absent, as Go's JSON of the review omits them; the request below reads them as "".
+      spec: { resourceAttributes: { namespace: 'shop', verb: 'get', resource: 'pods', subresource: 'log' } },
     });
     expect(accessReviewRequest(review.spec as Record<string, unknown>)).toEqual({ isResourceRequest: true, namespace: 'shop', verb: 'get', group: '', version: '', resource: 'pods', subresource: 'log', name: '' });
   });
@@ -35,10 +35,11 @@ describe("kubectl's protobuf reviews", () => {
   });
 
   it('refuses what is not Kubernetes protobuf, or runs past its end', () => {
-    expect(() => unwrapEnvelope(Buffer.from('{"kind":"x"}'))).toThrow(/"k8s\\0" prefix/);
+    expect(() => reviewFromProtobuf(Buffer.from('{"kind":"x"}'))).toThrow(/"k8s\\0" prefix/);
     expect(() => reviewFromProtobuf(CAN_I.subarray(0, CAN_I.length - 20))).toThrow(/runs past the end|truncated/);
-    expect(() => messageFields(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/runs past the end/);
-    expect(() => messageFields(Buffer.from([0x0b]))).toThrow(/wire type 3/);
+    const envelope = (bytes: number[]) => Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.from(bytes)]);
+    expect(() => reviewFromProtobuf(envelope([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/runs past the end/);
+    expect(() => reviewFromProtobuf(envelope([0x0b]))).toThrow(/wire type 3/);
   });
 
   it('asks for resource or non-resource attributes', () => {

@@ -15,7 +15,7 @@ import type { RequestInfo } from '../auth/request-info.js';
 import { rulesFor } from '../auth/roles.js';
 import { JsonResponse, type RequestContext, type Router } from '../http.js';
 import { isObj, type Obj } from '../request-fields.js';
-import { isProtobuf, messageField, messageFields, stringField, unwrapEnvelope } from './protobuf.js';
+import { decodeProtobufObject, isProtobuf, OBJECT_META, type Table } from './protobuf-body.js';
 import { statusErrorFormat } from './status.js';
 
 const AUTHORIZATION = 'authorization.k8s.io';
@@ -62,21 +62,21 @@ export function accessReviewRequest(spec: Obj): RequestInfo {
   throw invalid('spec', 'one of resourceAttributes and nonResourceAttributes is required');
 }
 
-const RESOURCE_ATTRIBUTES = ['namespace', 'verb', 'group', 'version', 'resource', 'subresource', 'name'] as const;
+const strings = (...names: string[]): Table => Object.fromEntries(names.map((name, i) => [i + 1, { name, type: 'string' as const }]));
 
-/** A review kubectl sent as protobuf, as the JSON object it stands for (only the fields a review reads). */
+/** The reviews as kubectl's typed clients send them (field numbers of Kubernetes' generated.proto). */
+const REVIEWS: Record<string, Table> = {
+  SelfSubjectAccessReview: {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'spec', type: { 1: { name: 'resourceAttributes', type: strings('namespace', 'verb', 'group', 'version', 'resource', 'subresource', 'name') }, 2: { name: 'nonResourceAttributes', type: strings('path', 'verb') } } },
+  },
+  SelfSubjectRulesReview: { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'spec', type: strings('namespace') } },
+  SelfSubjectReview: { 1: { name: 'metadata', type: OBJECT_META } },
+};
+
+/** A review kubectl sent as protobuf, as the JSON object it stands for (empty fields absent, as Go's JSON omits them). */
 export function reviewFromProtobuf(body: Buffer): Obj {
-  const { apiVersion, kind, raw } = unwrapEnvelope(body);
-  const spec = messageField(messageFields(raw), 2);
-  const strings = (m: ReturnType<typeof messageField>, names: readonly string[]): Obj => Object.fromEntries(names.map((name, i) => [name, stringField(m, i + 1)]));
-  if (kind === 'SelfSubjectAccessReview') {
-    const out: Obj = {};
-    if (spec.has(1)) out.resourceAttributes = strings(messageField(spec, 1), RESOURCE_ATTRIBUTES);
-    if (spec.has(2)) out.nonResourceAttributes = strings(messageField(spec, 2), ['path', 'verb']);
-    return { apiVersion, kind, spec: out };
-  }
-  if (kind === 'SelfSubjectRulesReview') return { apiVersion, kind, spec: strings(spec, ['namespace']) };
-  return { apiVersion, kind };
+  return decodeProtobufObject(body, REVIEWS);
 }
 
 /** The review in the body: JSON, or the protobuf kubectl's typed clients send. */

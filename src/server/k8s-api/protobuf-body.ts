@@ -1,7 +1,7 @@
 /**
- * Kubernetes protobuf request bodies, for the kinds kubectl sends that way: its typed clients
- * (`kubectl create secret|configmap|namespace`) write `application/vnd.kubernetes.protobuf`
- * and do not fall back to JSON. The envelope is `k8s\0` + runtime.Unknown {typeMeta, raw};
+ * Kubernetes protobuf request bodies, for what kubectl sends that way: its typed clients
+ * (`kubectl create secret|configmap|namespace`, `auth can-i`, `auth whoami`) write
+ * `application/vnd.kubernetes.protobuf` and do not fall back to JSON, even on 415. The envelope is `k8s\0` + runtime.Unknown {typeMeta, raw};
  * `raw` is the object, decoded here by a field-number table per message (the numbers of
  * Kubernetes' generated.proto). Fields the tables do not list are skipped; proto3 zero values
  * ("" , 0, empty messages) read as absent, as Go's decoder leaves them at their zero value.
@@ -16,12 +16,12 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const MAX_DEPTH = 16;
 
 type Scalar = 'string' | 'bytes' | 'int' | 'bool' | 'time';
-interface Field {
+export interface Field {
   name: string;
   type: Scalar | Table | { map: 'string' | 'bytes' };
   repeated?: boolean;
 }
-interface Table {
+export interface Table {
   [number: number]: Field;
 }
 
@@ -34,7 +34,7 @@ const OWNER_REFERENCE: Table = {
   6: { name: 'controller', type: 'bool' },
   7: { name: 'blockOwnerDeletion', type: 'bool' },
 };
-const OBJECT_META: Table = {
+export const OBJECT_META: Table = {
   1: { name: 'name', type: 'string' },
   2: { name: 'generateName', type: 'string' },
   3: { name: 'namespace', type: 'string' },
@@ -88,7 +88,7 @@ class Reader {
   }
   bytes(): Buffer {
     const len = this.varint();
-    if (this.pos + len > this.buf.length) throw malformed('length beyond the body');
+    if (this.pos + len > this.buf.length) throw malformed('a field runs past the end');
     const out = this.buf.subarray(this.pos, this.pos + len);
     this.pos += len;
     return out;
@@ -98,7 +98,7 @@ class Reader {
     else if (wire === 2) this.bytes();
     else if (wire === 1) this.pos += 8;
     else if (wire === 5) this.pos += 4;
-    else throw malformed(`wire type ${wire}`);
+    else throw malformed(`unsupported wire type ${wire}`);
   }
 }
 
@@ -128,6 +128,7 @@ function decodeMessage(buf: Buffer, table: Table, depth: number): Record<string,
     const key = r.varint();
     const number = Math.floor(key / 8);
     const wire = key % 8;
+    if (wire !== 0 && wire !== 1 && wire !== 2 && wire !== 5) throw malformed(`unsupported wire type ${wire}`);
     const field = table[number];
     if (!field) {
       r.skip(wire);
@@ -163,14 +164,17 @@ export function isProtobuf(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === PROTOBUF_TYPE;
 }
 
-/** The object of a protobuf body (kinds in KINDS); 415 for any other kind. */
-export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
-  if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) throw malformed('missing the k8s envelope');
+/**
+ * The object of a protobuf body, decoded by the table of its kind in `kinds` (the created kinds
+ * by default); 415 for any other kind.
+ */
+export function decodeProtobufObject(body: Buffer, kinds: Readonly<Record<string, Table>> = KINDS): Record<string, unknown> {
+  if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) throw malformed('missing the k8s envelope (the "k8s\\0" prefix)');
   const unknown = decodeMessage(body.subarray(MAGIC.length), UNKNOWN, 0) as { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Buffer };
   const kind = unknown.typeMeta?.kind ?? '';
-  const table = KINDS[kind];
+  const table = kinds[kind];
   if (!table) {
-    throw new GroveError(ErrorCode.InvalidArgument, `protobuf bodies are understood for ${Object.keys(KINDS).join(', ')} only, not ${JSON.stringify(kind.slice(0, 64))}: send application/json`, { details: { reason: 'UnsupportedMediaType' } });
+    throw new GroveError(ErrorCode.InvalidArgument, `protobuf bodies are understood for ${Object.keys(kinds).join(', ')} only, not ${JSON.stringify(kind.slice(0, 64))}: send application/json`, { details: { reason: 'UnsupportedMediaType' } });
   }
   const object = decodeMessage(unknown.raw ?? Buffer.alloc(0), table, 0);
   return { apiVersion: unknown.typeMeta?.apiVersion, kind, ...object };
