@@ -64,6 +64,14 @@ export interface ServiceView {
 
 export type OverlayBackend = 'vxlan' | 'host-gw' | 'none';
 
+/** Cluster-wide, as flannel's backend: every node of a cluster must use the same. */
+export interface OverlaySettings {
+  backend: OverlayBackend;
+  /** VXLAN network identifier (default 1) and UDP port (default 8472, flannel's and the kernel's Linux default). */
+  vni: number;
+  port: number;
+}
+
 export interface ClusterNetworkView {
   /** Increases with every change the server publishes (nodes or services). */
   revision: number;
@@ -73,6 +81,7 @@ export interface ClusterNetworkView {
   serviceCIDR: string;
   /** "cluster.local". */
   clusterDomain: string;
+  overlay: OverlaySettings;
   nodes: NetworkNode[];
   services: ServiceView[];
 }
