@@ -19,16 +19,17 @@ export interface RunCommandOptions {
   /** How long after SIGTERM the command gets before SIGKILL (default 2 s). */
   killAfterMs?: number;
   maxOutput?: number;
-  /** Written to the command's stdin, which is then closed (absent: stdin is /dev/null). */
+  /** Written to the command's stdin, which is then closed (absent: stdin is empty). */
   input?: string;
 }
 
 export function runCommand(path: string, args: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
   const max = options.maxOutput ?? 4096;
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    // EPIPE when the command exits without reading its input shows in its exit code and output.
-    if (options.input !== undefined) child.stdin?.on('error', () => undefined).end(options.input);
+    const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // No input: end of file at once, as /dev/null would give. An EPIPE when the command exits
+    // without reading its input shows in its exit code and output, not as an error here.
+    child.stdin.on('error', () => undefined).end(options.input ?? '');
     let output = '';
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
