@@ -26,8 +26,8 @@ import { addPodLogRoutes, POD_LOG_DISCOVERY } from './k8s-api/pod-logs.js';
 import { queryBool, queryInt, queryTime } from './k8s-api/pod-log-options.js';
 import { addMetricsRoutes } from './k8s-api/metrics-api.js';
 import { METRICS_DISCOVERY } from './k8s-api/metrics-objects.js';
-import { addRemoteCommandRoutes } from './k8s-api/remote-command.js';
-import { addPortForwardRoutes } from './k8s-api/port-forward.js';
+import { addRemoteCommandRoutes, REMOTE_COMMAND_DISCOVERY } from './k8s-api/remote-command.js';
+import { addPortForwardRoutes, PORT_FORWARD_DISCOVERY } from './k8s-api/port-forward.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -171,7 +171,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
     discovery: {
       groveVersion,
       platform: goPlatform(process.platform, process.arch),
-      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...ACCESS_REVIEW_RESOURCES, ...writeSubresources(), POD_LOG_DISCOVERY, ...METRICS_DISCOVERY],
+      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...ACCESS_REVIEW_RESOURCES, ...writeSubresources(), POD_LOG_DISCOVERY, ...REMOTE_COMMAND_DISCOVERY, PORT_FORWARD_DISCOVERY, ...METRICS_DISCOVERY],
     },
   });
   const streamDeps = { objects: cp.objects, streams: cp.streams, isReady: (node: string) => cp.isNodeReady(node) };

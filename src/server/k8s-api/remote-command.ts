@@ -20,8 +20,15 @@ import type { RequestContext, Router, UpgradeContext } from '../http.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { Channel, REMOTE_COMMAND_PROTOCOLS, exitStatus, failureStatus, frame, parseClientMessage, type ClientMessage } from '../streams/channels.js';
 import type { NodeStream, NodeStreams, StreamHandlers } from '../streams/node-streams.js';
+import type { DiscoveryResource } from './discovery.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
 import { WebSocketUpgrades, isWebSocketUpgrade } from './websocket.js';
+
+/** pods/exec and pods/attach as discovery announces them (kubectl auth can-i create pods/exec looks). */
+export const REMOTE_COMMAND_DISCOVERY: readonly DiscoveryResource[] = Object.freeze([
+  { group: '', version: 'v1', kind: 'PodAttachOptions', plural: 'pods/attach', singular: '', shortNames: [], namespaced: true, verbs: ['create', 'get'] },
+  { group: '', version: 'v1', kind: 'PodExecOptions', plural: 'pods/exec', singular: '', shortNames: [], namespaced: true, verbs: ['create', 'get'] },
+]);
 
 export interface StreamRouteDeps {
   objects: Pick<ObjectStore, 'get'>;
