@@ -324,10 +324,20 @@ export class ObjectStore {
     const next: Obj = { apiVersion: admitted.apiVersion, kind: admitted.kind, metadata: meta, ...specPart(admitted) };
     if (existing?.status !== undefined) next.status = existing.status;
     else if (info.kind === 'Namespace') next.status = { phase: 'Active' };
+    else if (info.kind === 'Pod') next.status = this.newPodStatus(admitted);
     this.checkSize(slot.ref, next);
     slot.now = next;
     if (existing === undefined) return 'created';
     return this.same(existing, next) ? 'unchanged' : 'configured';
+  }
+
+  /**
+   * A new Pod is Pending, as the API server makes it; one created already bound (spec.nodeName)
+   * is scheduled, which the scheduler would otherwise say when it binds it.
+   */
+  private newPodStatus(pod: Obj): Record<string, unknown> {
+    const bound = (pod.spec as { nodeName?: string } | undefined)?.nodeName !== undefined;
+    return { phase: 'Pending', ...(bound ? { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: objectTime(this.opts.clock.now()) }] } : {}) };
   }
 
   private status(slot: Slot, status: unknown): ChangeOutcome {

@@ -40,8 +40,8 @@ export async function watchRequest(words: readonly string[], flags: WatchFlags):
   if (asksForEvents(words)) {
     const about = flags.for === undefined ? undefined : parseFor(flags.for);
     const format: RowFormat = {
-      headers: eventsTable([], { allNamespaces: flags.allNamespaces, now: new Date() }).headers,
-      row: (o, now) => eventsTable([o as unknown as KubeEvent], { allNamespaces: flags.allNamespaces, now }).rows[0]!,
+      headers: eventsTable([], { allNamespaces: flags.allNamespaces, now: new Date(), wide: common.output === 'wide' }).headers,
+      row: (o, now) => eventsTable([o as unknown as KubeEvent], { allNamespaces: flags.allNamespaces, now, wide: common.output === 'wide' }).rows[0]!,
       name: (o) => `event/${o.metadata.name}`,
     };
     const fieldSelector = about ? `involvedObject.kind=${about.kind},involvedObject.name=${about.name}` : undefined;
