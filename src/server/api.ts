@@ -28,6 +28,7 @@ import { addMetricsRoutes } from './k8s-api/metrics-api.js';
 import { METRICS_DISCOVERY } from './k8s-api/metrics-objects.js';
 import { addRemoteCommandRoutes, REMOTE_COMMAND_DISCOVERY } from './k8s-api/remote-command.js';
 import { addPortForwardRoutes, PORT_FORWARD_DISCOVERY } from './k8s-api/port-forward.js';
+import { addAttachRoutes } from './k8s-api/attach.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -176,6 +177,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   });
   const streamDeps = { objects: cp.objects, streams: cp.streams, isReady: (node: string) => cp.isNodeReady(node) };
   addRemoteCommandRoutes(r, streamDeps);
+  addAttachRoutes(r, { ...streamDeps, rpc: cp.logSource.rpc });
   addPortForwardRoutes(r, streamDeps, logger);
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());
