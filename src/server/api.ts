@@ -18,8 +18,7 @@ import { LogThrottle } from '../core/log-throttle.js';
 import { goPlatform } from './k8s-api/discovery.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { addAccessReviewRoutes, ACCESS_REVIEW_RESOURCES } from './k8s-api/access-review.js';
-import { addEventRoutes, EVENT_RESOURCES } from './k8s-api/events-routes.js';
-import { serveCollection } from './k8s-api/list.js';
+import { addEventRoutes, eventCollection, EVENT_RESOURCES } from './k8s-api/events-routes.js';
 import { addEvictionRoutes, EVICTION_RESOURCES } from './k8s-api/eviction.js';
 import { writeSubresources } from './k8s-api/subresources.js';
 import { addPodLogRoutes, POD_LOG_DISCOVERY } from './k8s-api/pod-logs.js';
@@ -163,9 +162,7 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   addPodLogRoutes(r, cp.logSource);
   addMetricsRoutes(r, cp.metricsSource);
   // Events list, page and watch through the same handler as the stored kinds (list.ts).
-  addEventRoutes(r, cp.events, (ctx, source, namespace) =>
-    serveCollection(ctx, { source, apiVersion: 'v1', kind: 'Event', listKind: 'EventList', present: (o) => o }, namespace, { clock: cp.clock }),
-  );
+  addEventRoutes(r, cp.events, eventCollection(cp.clock), () => new Date(cp.clock.now()));
   addEvictionRoutes(r, { objects: cp.objects, record: (events) => cp.events.record(events) });
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), { feed: cp.objectFeed, clock: cp.clock }, {
     now: () => new Date(cp.clock.now()),
