@@ -1,6 +1,6 @@
 /**
  * PURE: the pods a node must run, as its schema-2 target carries them (WirePodTarget): every
- * Pod bound to it (not being deleted), sorted by namespace and name, each with its template
+ * Pod bound to it (not being deleted, or deleted with a grace period of its own), sorted by namespace and name, each with its template
  * hash (the container identity on the node: pod-template-hash or controller-revision-hash
  * label, else the spec's hash), the grove.io/ annotations the agent reads (the pod's, then its
  * top-level workload's), the top-level workload as owner, its PodSpec as stored (defaulted),
