@@ -5,7 +5,12 @@
  * keeps the pod while its containers exist, and the pod-termination controller removes the
  * object once the node no longer runs it (or cannot, or took too long).
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import { Router } from '../../src/server/http.js';
+import { addEvictionRoutes } from '../../src/server/k8s-api/eviction.js';
 import { gracefulPodDelete } from '../../src/server/objects/pod-graceful-delete.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
@@ -77,6 +82,26 @@ describe('the object store marks a pod deleted with a grace period', () => {
     expect((await objects.commit([{ op: 'delete', ref, gracePeriodSeconds: 0 }])).results[0]!.outcome).toBe('marked');
     expect(((await objects.get(ref)) as Pod).metadata).toMatchObject({ deletionTimestamp: iso(T0), deletionGracePeriodSeconds: 0 });
     expect((await objects.commit([{ op: 'delete', ref }])).results[0]!.outcome).toBe('deleted');
+  });
+
+  it('an Eviction with deleteOptions.gracePeriodSeconds (kubectl drain --grace-period) marks the pod the same way', async () => {
+    const { objects } = await storeWith(bound('web-1'));
+    const router = new Router({ logger: silentLogger(), adminToken: 't' });
+    addEvictionRoutes(router, { objects, record: () => undefined });
+    const server = http.createServer(router.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/namespaces/default/pods/web-1/eviction`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        body: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'web-1', namespace: 'default' }, deleteOptions: { gracePeriodSeconds: 3 } }),
+      });
+      expect(res.status).toBe(201);
+      expect(((await objects.get(ref)) as Pod).metadata).toMatchObject({ deletionTimestamp: iso(T0 + 3000), deletionGracePeriodSeconds: 3 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('an unbound pod goes at once', async () => {
