@@ -18,16 +18,16 @@ import { LogThrottle } from '../core/log-throttle.js';
 import { goPlatform } from './k8s-api/discovery.js';
 import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { addAccessReviewRoutes, ACCESS_REVIEW_RESOURCES } from './k8s-api/access-review.js';
-import { addEventRoutes, EVENT_RESOURCES } from './k8s-api/events-routes.js';
-import { serveCollection } from './k8s-api/list.js';
+import { addEventRoutes, eventCollection, EVENT_RESOURCES } from './k8s-api/events-routes.js';
 import { addEvictionRoutes, EVICTION_RESOURCES } from './k8s-api/eviction.js';
 import { writeSubresources } from './k8s-api/subresources.js';
 import { addPodLogRoutes, POD_LOG_DISCOVERY } from './k8s-api/pod-logs.js';
 import { queryBool, queryInt, queryTime } from './k8s-api/pod-log-options.js';
 import { addMetricsRoutes } from './k8s-api/metrics-api.js';
 import { METRICS_DISCOVERY } from './k8s-api/metrics-objects.js';
-import { addRemoteCommandRoutes } from './k8s-api/remote-command.js';
-import { addPortForwardRoutes } from './k8s-api/port-forward.js';
+import { addRemoteCommandRoutes, REMOTE_COMMAND_DISCOVERY } from './k8s-api/remote-command.js';
+import { addPortForwardRoutes, PORT_FORWARD_DISCOVERY } from './k8s-api/port-forward.js';
+import { addAttachRoutes } from './k8s-api/attach.js';
 import { statusErrorFormat } from './k8s-api/status.js';
 import { rolloutKind } from './objects/rollout-api.js';
 
@@ -162,20 +162,19 @@ export function buildRouter(cp: ControlPlane, logger: Logger, maxBodyBytes?: num
   addPodLogRoutes(r, cp.logSource);
   addMetricsRoutes(r, cp.metricsSource);
   // Events list, page and watch through the same handler as the stored kinds (list.ts).
-  addEventRoutes(r, cp.events, (ctx, source, namespace) =>
-    serveCollection(ctx, { source, apiVersion: 'v1', kind: 'Event', listKind: 'EventList', present: (o) => o }, namespace, { clock: cp.clock }),
-  );
+  addEventRoutes(r, cp.events, eventCollection(cp.clock), () => new Date(cp.clock.now()));
   addEvictionRoutes(r, { objects: cp.objects, record: (events) => cp.events.record(events) });
   addKubernetesRoutes(r, cp.objects, (o) => cp.served(o), { feed: cp.objectFeed, clock: cp.clock }, {
     now: () => new Date(cp.clock.now()),
     discovery: {
       groveVersion,
       platform: goPlatform(process.platform, process.arch),
-      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...ACCESS_REVIEW_RESOURCES, ...writeSubresources(), POD_LOG_DISCOVERY, ...METRICS_DISCOVERY],
+      extraResources: [...EVENT_RESOURCES, ...EVICTION_RESOURCES, ...ACCESS_REVIEW_RESOURCES, ...writeSubresources(), POD_LOG_DISCOVERY, ...REMOTE_COMMAND_DISCOVERY, PORT_FORWARD_DISCOVERY, ...METRICS_DISCOVERY],
     },
   });
   const streamDeps = { objects: cp.objects, streams: cp.streams, isReady: (node: string) => cp.isNodeReady(node) };
   addRemoteCommandRoutes(r, streamDeps);
+  addAttachRoutes(r, { ...streamDeps, rpc: cp.logSource.rpc });
   addPortForwardRoutes(r, streamDeps, logger);
   r.add('POST', '/v1/tokens', async (ctx) => new JsonResponse(201, await cp.createToken(await ctx.body())));
   r.add('GET', '/v1/tokens', async () => cp.listTokens());

@@ -32,6 +32,9 @@ beforeEach(async () => {
   api = await fakeKubeApi({
     'GET /apis/apps/v1/namespaces/shop/deployments': [200, kubeList('Deployment', [web])],
     'GET /api/v1/pods?labelSelector=app%3Dweb': [200, kubeList('Pod', pods)],
+    // The server selects by field: the CLI prints what it answers.
+    'GET /api/v1/pods?labelSelector=app%3Dweb&fieldSelector=spec.nodeName%3Dpi-9': [200, kubeList('Pod', [])],
+    'GET /api/v1/pods?labelSelector=app%3Dweb&fieldSelector=spec.nodeName%3Dpi-1': [200, kubeList('Pod', pods)],
     'DELETE /apis/apps/v1/namespaces/default/deployments/web': [200, web],
     'DELETE /apis/apps/v1/namespaces/default/deployments/gone': [404, notFound('deployments.apps', 'gone')],
     'GET /api/v1/namespaces/default/pods/web-1': [200, pods[0]],
@@ -81,7 +84,7 @@ describe('k8s verbs through commander', () => {
     expect(r.out.split('\n')[1]).toMatch(/^default +web-1 +1\/1 +Running +0 +\S+$/);
   });
 
-  it('get --field-selector: what runs on one board', async () => {
+  it('get --field-selector: what runs on one board, selected by the server', async () => {
     const r = await grove(['get', 'pods', '-A', '-l', 'app=web', '--field-selector', 'spec.nodeName=pi-9', '-o', 'name']);
     expect(r).toEqual({ code: 0, out: '', err: 'No resources found\n' });
     expect((await grove(['get', 'pods', '-A', '-l', 'app=web', '--field-selector', 'spec.nodeName=pi-1', '-o', 'name'])).out).toBe('pod/web-1\n');

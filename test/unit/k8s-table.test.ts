@@ -39,8 +39,8 @@ describe('asTable', () => {
   it('v1beta1 when the client asked for it; a kind Grove has no columns for gets Name and Age', () => {
     const cm = stored('ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { a: '1', b: '2' } });
     expect(asTable('ConfigMap', { items: [cm] }, { ...OPTIONS, version: 'v1beta1' })).toMatchObject({ apiVersion: 'meta.k8s.io/v1beta1', rows: [{ cells: ['settings', 2, '10m'] }] });
-    const event = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'web.1', namespace: 'default', creationTimestamp: new Date(NOW.getTime() - 8000).toISOString() } };
-    expect(asTable('Event', { items: [event] }, OPTIONS)).toMatchObject({ columnDefinitions: [{ name: 'Name' }, { name: 'Age' }], rows: [{ cells: ['web.1', '8s'] }] });
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'web.1', namespace: 'default', creationTimestamp: new Date(NOW.getTime() - 8000).toISOString() } };
+    expect(asTable('Lease', { items: [lease] }, OPTIONS)).toMatchObject({ columnDefinitions: [{ name: 'Name' }, { name: 'Age' }], rows: [{ cells: ['web.1', '8s'] }] });
   });
 });
 

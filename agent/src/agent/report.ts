@@ -6,8 +6,8 @@
  */
 import type { DeferredUpdate, PodStatus } from '../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../src/core/objects/wire.js';
-import type { ManagedContainer } from './node-runtime.js';
-import { statusKey } from './plan/pod-fields.js';
+import { podKeyOf, type ManagedContainer } from './node-runtime.js';
+import { podKey, statusKey } from './plan/pod-fields.js';
 import { markDependencyWaits } from './plan/depends-on.js';
 import { foldJobs } from './plan/jobs.js';
 import { shownFailure, type PlanMemory } from './plan/memory.js';
@@ -24,7 +24,10 @@ export interface StatusReport {
 }
 
 export function statusReport(revision: number, target: readonly WirePodTarget[], planned: Plan, after: readonly ManagedContainer[], memory: PlanMemory, probes: ProbeView): StatusReport {
-  const runs = deriveStatus(planned.pods, after, (work) => shownFailure(memory, work), probes).map((s) => {
+  // A pod deleted with a grace period is reported while its containers stop, so the server
+  // removes it once they are gone (pod-termination.ts), as the kubelet does.
+  const stopping = planned.deleted.filter((p) => after.some((c) => podKeyOf(c) === podKey(p)));
+  const runs = deriveStatus([...planned.pods, ...stopping], after, (work) => shownFailure(memory, work), probes).map((s) => {
     const ip = memory.podIPs.get(statusKey(s));
     return ip ? { ...s, podIP: ip } : s;
   });

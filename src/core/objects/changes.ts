@@ -34,8 +34,11 @@ export type ObjectChange =
    * the garbage collector deletes its dependents, then it. Deleting a marked object removes it,
    * unless the change asks for Foreground again. `preconditions`: the object's uid and
    * resourceVersion must still be these (Conflict otherwise).
+   * `gracePeriodSeconds` (Pods only): a pod running on a node is marked as Kubernetes does
+   * (deletionTimestamp = now + grace, deletionGracePeriodSeconds) and stays until its node has
+   * stopped it with that grace (pod-termination.ts); an unbound or finished pod goes at once.
    */
-  | { op: 'delete'; ref: ObjectRef; propagation?: DeletePropagation; preconditions?: { uid?: string; resourceVersion?: string } };
+  | { op: 'delete'; ref: ObjectRef; propagation?: DeletePropagation; preconditions?: { uid?: string; resourceVersion?: string }; gracePeriodSeconds?: number };
 
 /** Kubernetes' propagationPolicy; Orphan is the API's (it releases dependents, then deletes in the background). */
 export type DeletePropagation = 'Background' | 'Foreground' | 'Orphan';

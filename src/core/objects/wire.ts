@@ -15,7 +15,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CONFIG_KEY, CONFIG_KEY_MESSAGE, closed, dnsLabel, dnsSubdomain, pattern, refTo, stringEnum, stringMap } from './kit.js';
 import { Annotations, Labels } from './meta.js';
-import { PodSpec } from './pod.js';
+import { MAX_GRACE_SECONDS, PodSpec } from './pod.js';
 import { CronSettings, JobSettings } from './batch.js';
 import { MAX_CONFIG_KEYS, MAX_CONFIG_OBJECTS, STREAM_LIMITS, WIRE_LIMITS } from '../wire-limits.js';
 import { TARGET_SCHEMA, WIRE_SCHEMA } from '../wire-types.js';
@@ -59,6 +59,11 @@ export const WirePodTarget = closed(
     job: Type.Optional(JobSettings),
     /** CronJob pods: the agent fires runs on this schedule itself, also while offline. */
     cron: Type.Optional(CronSettings),
+    /**
+     * The pod was deleted with this grace period (kubectl delete --grace-period, an eviction's):
+     * the agent stops its containers (SIGTERM, SIGKILL after this many seconds) and starts none.
+     */
+    deletionGraceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })),
   },
   { $id: 'WirePodTarget' },
 );

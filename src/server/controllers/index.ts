@@ -22,6 +22,7 @@ import { deploymentController } from './deployment.js';
 import { garbageCollector, namespaceController } from './gc.js';
 import { jobController } from './job.js';
 import { podStatusController } from './pod-status.js';
+import { podTerminationController } from './pod-termination.js';
 import { replicaSetController } from './replicaset.js';
 import { schedulerController, type SchedulerOptions } from '../scheduling/scheduler-controller.js';
 import { nodeTaintController } from '../scheduling/node-taints.js';
@@ -38,6 +39,7 @@ export function groveControllers(options: ControllerOptions = {}): Controller[] 
     daemonSetController(),
     jobController(),
     cronJobController(),
+    podTerminationController(),
     garbageCollector(),
     namespaceController(),
   ];

@@ -1,10 +1,11 @@
 /**
  * PURE: the pods a node must run, as its schema-2 target carries them (WirePodTarget): every
- * Pod bound to it (not being deleted), sorted by namespace and name, each with its template
+ * Pod bound to it (not being deleted, or deleted with a grace period of its own), sorted by namespace and name, each with its template
  * hash (the container identity on the node: pod-template-hash or controller-revision-hash
  * label, else the spec's hash), the grove.io/ annotations the agent reads (the pod's, then its
  * top-level workload's), the top-level workload as owner, its PodSpec as stored (defaulted),
- * and the Job / CronJob settings the agent runs itself. No member is ever undefined, so an
+ * and the Job / CronJob settings the agent runs itself; a pod deleted with a grace period of
+ * its own carries it (deletionGraceSeconds). No member is ever undefined, so an
  * unchanged pod encodes to the same canonical CBOR bytes.
  */
 import type { AnyObject } from '../../core/objects/changes.js';
@@ -14,6 +15,7 @@ import { podSpecHash } from '../../core/objects/template-hash.js';
 import type { WirePodTarget } from '../../core/objects/wire.js';
 import { isBeingDeleted, namespaceOf, type Pod } from './object-kit.js';
 import type { OwnerIndex } from './owner-index.js';
+import { isTerminatingGracefully } from './pod-termination.js';
 
 /** The pod's container identity on its node. */
 export function podTemplateHashOf(pod: Pod): string {
@@ -51,6 +53,7 @@ export function podTarget(pod: Pod, owners: OwnerIndex): WirePodTarget {
     target.job = jobSettings(top.spec.jobTemplate.spec);
     target.cron = pick(top.spec, CRON_KEYS) as CronSettings;
   }
+  if (isTerminatingGracefully(pod)) target.deletionGraceSeconds = pod.metadata.deletionGracePeriodSeconds!;
   return target;
 }
 
@@ -58,8 +61,13 @@ function byNamespaceAndName(a: WirePodTarget, b: WirePodTarget): number {
   return a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/**
+ * Pods being deleted stay out of the target (their node removes their containers with the
+ * pod's own grace), except those deleted with a grace period of their own, which the node must
+ * know to stop them with it (pod-termination.ts removes them once the node has).
+ */
 function sent(p: Pod, owners: OwnerIndex): boolean {
-  return p.spec.nodeName !== undefined && !isBeingDeleted(p) && !owners.isCronRunPod(p);
+  return p.spec.nodeName !== undefined && (!isBeingDeleted(p) || isTerminatingGracefully(p)) && !owners.isCronRunPod(p);
 }
 
 /** The pods of one node's target. */

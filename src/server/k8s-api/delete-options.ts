@@ -8,8 +8,10 @@
  * - Orphan (or orphanDependents: true): its dependents lose their ownerReference to it, in the
  *   same commit that deletes it, so nothing collects them.
  * - preconditions {uid, resourceVersion}: 409 Conflict when the object is no longer that one.
- * - gracePeriodSeconds: checked (a whole number ≥ 0) and accepted; a node stops a deleted pod's
- *   containers with the pod's terminationGracePeriodSeconds.
+ * - gracePeriodSeconds: checked (a whole number ≥ 0). A Pod running on a node is marked
+ *   (deletionTimestamp, deletionGracePeriodSeconds) and its node stops its containers with that
+ *   grace instead of the pod's terminationGracePeriodSeconds (objects/pod-graceful-delete.ts);
+ *   other kinds ignore it, as in Kubernetes.
  * - dryRun=All: decided, nothing written.
  *
  * DELETE on a collection deletes what `labelSelector` selects in ONE commit and answers the
@@ -102,7 +104,8 @@ async function deleteChanges(objects: ObjectStore, object: AnyObject, options: D
       changes.push({ op: 'put', object: { ...d, metadata: { ...meta, ...(owners.length ? { ownerReferences: owners } : {}) } } as AnyObject });
     }
   }
-  changes.push({ op: 'delete', ref, ...(options.propagation !== 'Orphan' ? { propagation: options.propagation } : {}), ...(options.preconditions ? { preconditions: options.preconditions } : {}) });
+  const grace = ref.kind === 'Pod' && options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {};
+  changes.push({ op: 'delete', ref, ...(options.propagation !== 'Orphan' ? { propagation: options.propagation } : {}), ...(options.preconditions ? { preconditions: options.preconditions } : {}), ...grace });
   return changes;
 }
 

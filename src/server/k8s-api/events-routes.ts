@@ -10,10 +10,13 @@
  * paging, `?watch=1`); writes are refused: events are made by the server. Registered before the
  * object routes, whose `:plural` would take "events" for an unknown kind.
  */
+import type { Clock } from '../../core/clock.js';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { RequestContext, Router } from '../http.js';
 import type { EventStore } from '../events/event-store.js';
 import type { CoreEvent } from '../events/event-types.js';
+import { serveCollection } from './list.js';
+import { answerAsRequested, watchPresenter } from './respond.js';
 import { statusErrorFormat } from './status.js';
 import type { WatchSource } from './watch-source.js';
 
@@ -40,6 +43,19 @@ export const plainEventList: ServeEvents = async (ctx, source, namespace) => {
   return { apiVersion: 'v1', kind: 'EventList', metadata: { resourceVersion: list.resourceVersion }, items: list.items };
 };
 
+/**
+ * Events listed, paged and watched as the stored kinds are (list.ts), answered as Tables with
+ * Kubernetes' event columns when kubectl asks for them (get events, get events -w).
+ */
+export function eventCollection(clock: Clock): ServeEvents {
+  return async (ctx, source, namespace) => {
+    const now = (): Date => new Date(clock.now());
+    const present = watchPresenter(ctx, 'Event', (o) => o, now);
+    const body = await serveCollection(ctx, { source, apiVersion: 'v1', kind: 'Event', listKind: 'EventList', present }, namespace, { clock });
+    return body === undefined ? undefined : answerAsRequested(ctx, 'Event', body as unknown as Record<string, unknown>, now());
+  };
+}
+
 function notFound(name: string): GroveError {
   return new GroveError(ErrorCode.NotFound, `events ${JSON.stringify(name)} not found`, { details: { name } });
 }
@@ -48,14 +64,14 @@ function refuseWrite(): Promise<never> {
   return Promise.reject(new GroveError(ErrorCode.PermissionDenied, 'events are recorded by the server and cannot be written through the API'));
 }
 
-export function addEventRoutes(router: Router, events: EventStore, serve: ServeEvents = plainEventList): void {
+export function addEventRoutes(router: Router, events: EventStore, serve: ServeEvents = plainEventList, now: () => Date = () => new Date()): void {
   const add = (method: string, path: string, handler: (ctx: RequestContext) => Promise<unknown>) => router.add(method, path, handler, 'admin', statusErrorFormat);
   add('GET', '/api/v1/events', (ctx) => serve(ctx, events, undefined));
   add('GET', '/api/v1/namespaces/:namespace/events', (ctx) => serve(ctx, events, ctx.params.namespace));
   add('GET', '/api/v1/namespaces/:namespace/events/:name', async (ctx) => {
     const event = events.get(ctx.params.namespace!, ctx.params.name!);
     if (!event) throw notFound(ctx.params.name!);
-    return event;
+    return answerAsRequested(ctx, 'Event', event as unknown as Record<string, unknown>, now());
   });
   for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
     add(method, '/api/v1/namespaces/:namespace/events', refuseWrite);

@@ -3,7 +3,8 @@
  *
  *   POST /api/v1/namespaces/{ns}/pods/{name}/eviction     body: policy/v1 (or v1beta1) Eviction
  *
- * The pod is deleted (its containers get their terminationGracePeriodSeconds on the node) and
+ * The pod is deleted (its containers get their terminationGracePeriodSeconds on the node, or
+ * deleteOptions.gracePeriodSeconds when given: kubectl drain --grace-period) and
  * its controller makes a replacement where the scheduler puts it: the drained node is cordoned,
  * so elsewhere. Grove has no PodDisruptionBudget, so an eviction is always allowed (never 429).
  * Events: Evicted on the pod, and Killing for its running containers. `dryRun=All` checks and
@@ -86,7 +87,8 @@ async function evict(deps: EvictionDeps, ctx: RequestContext): Promise<JsonRespo
   const pod = (await deps.objects.get(ref)) as Pod | undefined;
   if (!pod) throw new GroveError(ErrorCode.NotFound, notFoundMessage('Pod', name), { details: { kind: 'Pod', name } });
   if (!request.dryRun) {
-    const { results } = await deps.objects.commit([{ op: 'delete', ref }]);
+    const grace = request.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: request.gracePeriodSeconds } : {};
+    const { results } = await deps.objects.commit([{ op: 'delete', ref, ...grace }]);
     if (results[0]?.outcome === 'absent') throw new GroveError(ErrorCode.NotFound, notFoundMessage('Pod', name), { details: { kind: 'Pod', name } });
     const where = pod.spec.nodeName !== undefined ? ` from node ${pod.spec.nodeName}` : '';
     deps.record([{ involved: involvedOf(pod), type: 'Normal', reason: 'Evicted', message: `Evicted${where} through the eviction API`, component: EventSource.eviction }, ...podKillingEvents(pod)]);

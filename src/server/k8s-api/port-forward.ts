@@ -14,6 +14,7 @@ import type { Router, UpgradeContext } from '../http.js';
 import type { NodeStream } from '../streams/node-streams.js';
 import { SpdyConnection, type SpdyStream, type SpdyTransport } from '../streams/spdy-connection.js';
 import { podOnNode, type StreamRouteDeps } from './remote-command.js';
+import type { DiscoveryResource } from './discovery.js';
 import { statusErrorFormat } from './status.js';
 import { WebSocketUpgrades, isWebSocketUpgrade } from './websocket.js';
 
@@ -129,6 +130,9 @@ function webSocketTransport(ws: WebSocket): SpdyTransport {
     close: () => ws.close(1000),
   };
 }
+
+/** pods/portforward as discovery announces it. */
+export const PORT_FORWARD_DISCOVERY: DiscoveryResource = Object.freeze({ group: '', version: 'v1', kind: 'PodPortForwardOptions', plural: 'pods/portforward', singular: '', shortNames: [], namespaced: true, verbs: ['create', 'get'] });
 
 /** Adds `pods/portforward` (WebSocket tunnel and SPDY upgrade). */
 export function addPortForwardRoutes(router: Router, deps: StreamRouteDeps, logger: Logger, upgrades = new WebSocketUpgrades([TUNNEL_PROTOCOL])): WebSocketUpgrades {

@@ -20,8 +20,15 @@ import type { RequestContext, Router, UpgradeContext } from '../http.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { Channel, REMOTE_COMMAND_PROTOCOLS, exitStatus, failureStatus, frame, parseClientMessage, type ClientMessage } from '../streams/channels.js';
 import type { NodeStream, NodeStreams, StreamHandlers } from '../streams/node-streams.js';
+import type { DiscoveryResource } from './discovery.js';
 import { notFoundMessage, statusErrorFormat } from './status.js';
 import { WebSocketUpgrades, isWebSocketUpgrade } from './websocket.js';
+
+/** pods/exec and pods/attach as discovery announces them (kubectl auth can-i create pods/exec looks). */
+export const REMOTE_COMMAND_DISCOVERY: readonly DiscoveryResource[] = Object.freeze([
+  { group: '', version: 'v1', kind: 'PodAttachOptions', plural: 'pods/attach', singular: '', shortNames: [], namespaced: true, verbs: ['create', 'get'] },
+  { group: '', version: 'v1', kind: 'PodExecOptions', plural: 'pods/exec', singular: '', shortNames: [], namespaced: true, verbs: ['create', 'get'] },
+]);
 
 export interface StreamRouteDeps {
   objects: Pick<ObjectStore, 'get'>;
@@ -40,7 +47,8 @@ export interface ExecRequest {
   tty: boolean;
 }
 
-const bool = (query: URLSearchParams, key: string): boolean => {
+/** A boolean query parameter as the API server reads it (absent: false). */
+export const queryBool = (query: URLSearchParams, key: string): boolean => {
   const v = query.get(key);
   if (v === null) return false;
   if (v === '' || v === 'true' || v === '1') return true;
@@ -74,10 +82,10 @@ export function execRequest(query: URLSearchParams, pod: Pod): ExecRequest {
   const request: ExecRequest = {
     container: requestedContainer(pod, query.get('container')),
     command,
-    stdin: bool(query, 'stdin'),
-    stdout: bool(query, 'stdout'),
-    stderr: bool(query, 'stderr'),
-    tty: bool(query, 'tty'),
+    stdin: queryBool(query, 'stdin'),
+    stdout: queryBool(query, 'stdout'),
+    stderr: queryBool(query, 'stderr'),
+    tty: queryBool(query, 'tty'),
   };
   if (!request.stdin && !request.stdout && !request.stderr) throw new GroveError(ErrorCode.InvalidArgument, 'you must specify at least one of stdin, stdout, stderr');
   if (request.tty && request.stderr) throw new GroveError(ErrorCode.InvalidArgument, 'tty and stderr cannot both be true (a terminal merges stderr into stdout)');
@@ -196,7 +204,7 @@ function relay(ws: WebSocket, protocol: string, request: ExecRequest, open: Open
 
 const UPGRADE_REQUIRED = (): GroveError => new GroveError(ErrorCode.InvalidArgument, 'Upgrade request required: exec is served over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io)');
 
-/** Adds `pods/exec`, and `pods/attach`, which is refused. */
+/** Adds `pods/exec` (pods/attach is attach.ts's). */
 export function addRemoteCommandRoutes(router: Router, deps: StreamRouteDeps, upgrades = new WebSocketUpgrades(REMOTE_COMMAND_PROTOCOLS)): WebSocketUpgrades {
   const path = '/api/v1/namespaces/:namespace/pods/:name/exec';
   router.addUpgrade(
@@ -221,15 +229,5 @@ export function addRemoteCommandRoutes(router: Router, deps: StreamRouteDeps, up
   };
   router.add('GET', path, plain, 'admin', statusErrorFormat);
   router.add('POST', path, plain, 'admin', statusErrorFormat);
-  // attach: the shim owns the container's stdio (its output goes to the log files) and keeps no
-  // stdin to join, so it is refused with a Status saying what to use instead.
-  const attach = '/api/v1/namespaces/:namespace/pods/:name/attach';
-  const refuseAttach = async (params: Record<string, string>): Promise<never> => {
-    await podOnNode(deps, params.namespace!, params.name!, 'attach to a container');
-    throw new GroveError(ErrorCode.InvalidArgument, "attach is not supported by Grove: a container's output goes to its logs and it has no stdin to join; use kubectl logs -f, or kubectl exec");
-  };
-  router.addUpgrade(attach, (ctx) => refuseAttach(ctx.params), 'admin', statusErrorFormat);
-  router.add('GET', attach, (ctx) => refuseAttach(ctx.params), 'admin', statusErrorFormat);
-  router.add('POST', attach, (ctx) => refuseAttach(ctx.params), 'admin', statusErrorFormat);
   return upgrades;
 }

@@ -21,9 +21,8 @@ import type { RequestContext, Router } from '../http.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import { goPlatform } from './discovery.js';
 import { addDiscoveryRoutes, type DiscoveryOptions } from './discovery-routes.js';
-import { negotiate, requireJson } from './negotiate.js';
-import { asTable, includeObjectOf } from './table.js';
-import { answerAsRequested } from './respond.js';
+import { requireJson } from './negotiate.js';
+import { answerAsRequested, watchPresenter } from './respond.js';
 import { serveCollection, type CollectionDeps } from './list.js';
 import { ListSnapshots } from './list-snapshots.js';
 import type { ObjectFeed } from './object-watch-source.js';
@@ -68,11 +67,7 @@ export interface ListDeps extends Omit<CollectionDeps, 'json' | 'snapshots'> {
 function list(scope: Scope, ctx: RequestContext, served: ServedObject, deps: CollectionDeps & { feed: ObjectFeed }, now: () => Date): Promise<unknown> {
   const { info } = scope;
   // A watch's events carry Tables of one row when the client asks for Tables (kubectl get -w).
-  const representation = ctx.query.get('watch') !== null ? negotiate(ctx.req.headers.accept, ['json', 'table']) : undefined;
-  const present =
-    representation?.kind === 'table'
-      ? (o: ApiObject) => asTable(info.kind, served(o as AnyObject) as unknown as Record<string, unknown>, { includeObject: includeObjectOf(ctx.query.get('includeObject')), version: representation.version, now: now() })
-      : (o: ApiObject) => served(o as AnyObject);
+  const present = watchPresenter(ctx, info.kind, (o) => served(o as AnyObject) as unknown as ApiObject, now);
   const resource = { source: deps.feed.source(info.kind), apiVersion: info.apiVersion, kind: info.kind, listKind: `${info.kind}List`, present };
   return serveCollection(ctx, resource, scope.namespace, deps);
 }

@@ -10,6 +10,7 @@ import type { AnyObject } from '../../core/objects/changes.js';
 import { columnsOf, type ColumnDefinition, type KindColumns } from '../../core/objects/columns/index.js';
 import { AGE_COLUMN, NAME_COLUMN } from '../../core/objects/columns/kind-columns.js';
 import { since } from '../../core/objects/columns/human-duration.js';
+import { EVENT_COLUMNS, eventCells, type EventView } from '../../core/objects/columns/columns-events.js';
 import { KINDS, type KindName } from '../../core/objects/kinds.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -40,8 +41,15 @@ const DEFAULT_COLUMNS: KindColumns<KindName> = {
   row: (o, now) => [o.metadata.name, since(o.metadata.creationTimestamp, now)],
 };
 
+/** Events (kept in memory, not a stored kind): Kubernetes' columns, wide ones interleaved, every cell sent. */
+const EVENT_TABLE: KindColumns<KindName> = {
+  columns: EVENT_COLUMNS,
+  row: (o, now) => eventCells(o as unknown as EventView, now),
+};
+
 /** The columns of a kind by name, or the default Name/Age ones. */
 export function columnsForKind(kind: string): KindColumns<KindName> {
+  if (kind === 'Event') return EVENT_TABLE;
   return kind in KINDS ? columnsOf(kind as KindName) : DEFAULT_COLUMNS;
 }
 

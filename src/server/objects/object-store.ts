@@ -21,6 +21,7 @@ import type { Store, StoreChange, StoreOp } from '../../store/store.js';
 import { Mutex } from '../mutex.js';
 import { admitObject, invalidObject, type Cause } from './admit.js';
 import { matches, type Selector } from './label-selector.js';
+import { gracefulPodDelete, type PodDeletionView } from './pod-graceful-delete.js';
 
 /** etcd's default request limit: an object larger than this is a mistake on an edge server. */
 export const MAX_OBJECT_BYTES = 1536 * 1024;
@@ -312,6 +313,7 @@ export class ObjectStore {
     const specChanged = existing !== undefined && !this.same(specPart(existing), specPart(admitted));
     meta.generation = existing === undefined ? 1 : (existing.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     if (existing?.metadata.deletionTimestamp !== undefined) meta.deletionTimestamp = existing.metadata.deletionTimestamp;
+    if (existing?.metadata.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = existing.metadata.deletionGracePeriodSeconds;
     // Finalizers are the server's (set by a DELETE); field managers are kept unless the writer
     // gives them (an empty list clears them, as in Kubernetes).
     if (existing?.metadata.finalizers !== undefined) meta.finalizers = existing.metadata.finalizers;
@@ -322,10 +324,20 @@ export class ObjectStore {
     const next: Obj = { apiVersion: admitted.apiVersion, kind: admitted.kind, metadata: meta, ...specPart(admitted) };
     if (existing?.status !== undefined) next.status = existing.status;
     else if (info.kind === 'Namespace') next.status = { phase: 'Active' };
+    else if (info.kind === 'Pod') next.status = this.newPodStatus(admitted);
     this.checkSize(slot.ref, next);
     slot.now = next;
     if (existing === undefined) return 'created';
     return this.same(existing, next) ? 'unchanged' : 'configured';
+  }
+
+  /**
+   * A new Pod is Pending, as the API server makes it; one created already bound (spec.nodeName)
+   * is scheduled, which the scheduler would otherwise say when it binds it.
+   */
+  private newPodStatus(pod: Obj): Record<string, unknown> {
+    const bound = (pod.spec as { nodeName?: string } | undefined)?.nodeName !== undefined;
+    return { phase: 'Pending', ...(bound ? { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: objectTime(this.opts.clock.now()) }] } : {}) };
   }
 
   private status(slot: Slot, status: unknown): ChangeOutcome {
@@ -351,6 +363,14 @@ export class ObjectStore {
     }
     if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(slot.revision)) {
       throw conflict(slot.ref, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${slot.revision}`);
+    }
+    if (slot.ref.kind === 'Pod' && change.gracePeriodSeconds !== undefined) {
+      const decided = gracefulPodDelete(existing as PodDeletionView, change.gracePeriodSeconds, this.opts.clock.now());
+      if (decided.action === 'unchanged') return 'unchanged';
+      if (decided.action === 'mark') {
+        slot.now = { ...existing, metadata: { ...existing.metadata, deletionTimestamp: objectTime(decided.deletionAt), deletionGracePeriodSeconds: decided.deletionGracePeriodSeconds } };
+        return 'marked';
+      }
     }
     if (slot.ref.kind !== 'Namespace') {
       const finalizers = (existing.metadata.finalizers as string[] | undefined) ?? [];

@@ -23,6 +23,8 @@ export interface ContainerPlanOptions {
    * no start or restart step is planned for them this round.
    */
   held?: (pod: string, container: string) => boolean;
+  /** The grace a pod was deleted with (by podKey), which its removals use instead of the pod's own. */
+  deletionGrace?: (pod: string) => number | undefined;
 }
 
 const STATE_RANK: Record<ManagedContainer['state'], number> = { running: 0, created: 1, exited: 2 };
@@ -126,7 +128,7 @@ export function planContainers(current: readonly ManagedContainer[], target: Wir
 
   removals.sort((a, b) => compareForRemoval(a.c, b.c));
   const removeSteps = removals.map((r): ContainerStep => {
-    const graceSeconds = stopGraceOf(r.c);
+    const graceSeconds = opts.deletionGrace?.(podKeyOf(r.c)) ?? stopGraceOf(r.c);
     return { type: 'remove-container', id: r.c.id, name: r.c.name, app: appOf(r.c), reason: r.reason, ...(graceSeconds !== undefined ? { graceSeconds } : {}) };
   });
   return [...removeSteps, ...starts, ...restarts];

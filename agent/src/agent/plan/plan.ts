@@ -58,14 +58,18 @@ export interface Plan {
   pods: WirePodTarget[];
   /** Updates held back by a window or a lock (for the status). */
   deferred: DeferredUpdate[];
+  /** Target pods deleted with a grace period of their own (deletionGraceSeconds): being stopped. */
+  deleted: WirePodTarget[];
   /** Pods waiting for a same-node dependency → what they wait for (for the status). */
   waits: ReadonlyMap<string, string>;
   /** Earliest moment something held goes ahead on time alone (a window opens, a lock maximum or a Job timer ends). */
   wakeAt?: number;
 }
 
-export function plan(current: Observation, target: readonly WirePodTarget[], memory: PlanMemory, settings: PlanSettings = DEFAULT_SETTINGS): Plan {
+export function plan(current: Observation, fullTarget: readonly WirePodTarget[], memory: PlanMemory, settings: PlanSettings = DEFAULT_SETTINGS): Plan {
   const { now, containers } = current;
+  // Pods deleted with a grace of their own: nothing of theirs starts, their containers stop with it.
+  const { live: target, deleted } = splitDeleted(fullTarget);
   // Job and CronJob pods become the runs they need now; everything below plans those.
   const jobs = planJobs(target, memory, containers, now);
   const pods = jobs.pods;
@@ -76,7 +80,7 @@ export function plan(current: Observation, target: readonly WirePodTarget[], mem
   // compose depends_on: pods whose dependencies on this node are not met yet wait.
   const dependants = pods.some((p) => dependenciesOf(p).length > 0);
   const waits = dependencyWaits(pods, dependants ? deriveStatus(pods, containers, (w) => shownFailure({ failures }, w), current.probes) : []);
-  const planned = planContainers(containers, pods, { held: (pod, c) => waits.has(pod) || held(containerWork(pod, c)) });
+  const planned = planContainers(containers, pods, { held: (pod, c) => waits.has(pod) || held(containerWork(pod, c)), deletionGrace: (pod) => deleted.get(pod)?.deletionGraceSeconds });
   // Update windows and locks hold back what they forbid now.
   const gate = gateSteps({
     steps: planned,
@@ -111,10 +115,22 @@ export function plan(current: Observation, target: readonly WirePodTarget[], mem
       { type: 'clean-pod-dirs', pods },
     ],
     pods,
+    deleted: [...deleted.values()],
     deferred: gate.deferred,
     waits,
     ...minWake(gate.wakeAt, jobs.wakeAt),
   };
+}
+
+/** The target split into the pods to run and those deleted with a grace period (by podKey). */
+export function splitDeleted(target: readonly WirePodTarget[]): { live: WirePodTarget[]; deleted: Map<string, WirePodTarget> } {
+  const live: WirePodTarget[] = [];
+  const deleted = new Map<string, WirePodTarget>();
+  for (const p of target) {
+    if (p.deletionGraceSeconds === undefined) live.push(p);
+    else deleted.set(podKey(p), p);
+  }
+  return { live, deleted };
 }
 
 /**

@@ -15,10 +15,9 @@ import { list } from '../../../config/units.js';
 import { openClient } from '../../../client/open-client.js';
 import { writeLine, type CliIO } from '../../../io.js';
 import { argList, type Act } from '../../../verb.js';
-import { KubeClient } from './kube-client.js';
+import { KubeClient, listScope } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
 import { deletedLine } from './resource-names.js';
-import { parseFieldSelector, selectByFields } from './field-selector.js';
 import { ALL_NAMESPACES_OPTION, FIELD_SELECTOR_OPTION, NAMESPACE_OPTION, namespaceOf, SELECTOR_OPTION } from './scope-options.js';
 
 export interface DeleteTarget {
@@ -35,7 +34,7 @@ export interface DeleteRequest {
   namespace: string;
   allNamespaces: boolean;
   labelSelector?: string | undefined;
-  /** Applied here to what the server lists (field-selector.ts). */
+  /** Sent with the list of what to delete: the server selects. */
   fieldSelector?: string | undefined;
   all: boolean;
   ignoreNotFound: boolean;
@@ -51,7 +50,6 @@ function target(kind: KindInfo, namespace: string | undefined, name: string): De
 /** The objects `request` names; a selector or --all lists them first. */
 export async function deleteTargets(client: KubeClient, request: DeleteRequest): Promise<DeleteTarget[]> {
   const selecting = request.all || Boolean(request.labelSelector) || Boolean(request.fieldSelector);
-  const fields = parseFieldSelector(request.fieldSelector ?? '');
   const out: DeleteTarget[] = [];
   for (const o of request.objects) {
     const kind = KINDS[o.kind] as KindInfo;
@@ -66,8 +64,7 @@ export async function deleteTargets(client: KubeClient, request: DeleteRequest):
     }
     if (!selecting) throw new GroveError(ErrorCode.InvalidArgument, `resource(s) were provided, but no name was specified: name the ${kind.plural} to delete, or use -l SELECTOR, --field-selector or --all`);
     const namespace = kind.namespaced && !request.allNamespaces ? request.namespace : undefined;
-    const scope = { ...(namespace !== undefined ? { namespace } : {}), ...(request.labelSelector ? { labelSelector: request.labelSelector } : {}) };
-    for (const o of selectByFields(kind.kind, await client.list(kind, scope), fields)) out.push(target(kind, (o.metadata as { namespace?: string }).namespace, o.metadata.name));
+    for (const o of await client.list(kind, listScope(namespace, request))) out.push(target(kind, (o.metadata as { namespace?: string }).namespace, o.metadata.name));
   }
   return out;
 }

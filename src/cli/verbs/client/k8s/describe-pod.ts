@@ -36,7 +36,7 @@ export function describePod(pod: Pod, events?: EventRows): string {
   if (s.startTime) out.field(0, 'Start Time', describeTime(s.startTime));
   out.labels(0, 'Labels', pod.metadata.labels);
   out.annotations(0, 'Annotations', pod.metadata.annotations);
-  if (pod.metadata.deletionTimestamp) out.field(0, 'Status', `Terminating (lasts ${pod.spec.terminationGracePeriodSeconds ?? 30}s)`);
+  if (pod.metadata.deletionTimestamp) out.field(0, 'Status', `Terminating (lasts ${pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30}s)`);
   else out.field(0, 'Status', s.phase);
   if (s.reason) out.field(0, 'Reason', s.reason);
   if (s.message) out.field(0, 'Message', s.message);

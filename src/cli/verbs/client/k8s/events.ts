@@ -1,6 +1,7 @@
 /**
  * core/v1 Events in the CLI: `grove get events [-A] [--for KIND/NAME]` in `kubectl events`'
- * table (LAST SEEN, TYPE, REASON, OBJECT, MESSAGE; oldest first, "5m (x3 over 10m)" for repeats)
+ * table (LAST SEEN, TYPE, REASON, OBJECT, MESSAGE — -o wide adds kubectl get events' SUBOBJECT,
+ * SOURCE, FIRST SEEN, COUNT, NAME; oldest first, "5m (x3 over 10m)" for repeats)
  * and the Events section `describe` ends with, asked for as kubectl asks (fieldSelector on the
  * involved object). Events are served by the server without being a stored kind, so they have
  * their own resource description here. The tables are pure; `now` is given.
@@ -9,6 +10,8 @@ import { ErrorCode, GroveError } from '../../../../core/errors.js';
 import type { AnyObject } from '../../../../core/objects/changes.js';
 import { byResource } from '../../../../core/objects/kinds.js';
 import { since } from '../../../../core/objects/columns/human-duration.js';
+import { EVENT_COLUMNS, eventCells, eventCount, eventFirstSeen, eventLastSeen, type EventView } from '../../../../core/objects/columns/columns-events.js';
+import { headersOf } from '../../../../core/objects/columns/kind-columns.js';
 import type { ApiResource, KubeClient } from './kube-client.js';
 
 export const EVENTS: ApiResource = { group: '', version: 'v1', plural: 'events', namespaced: true, apiVersion: 'v1', kind: 'Event' };
@@ -19,29 +22,7 @@ export function isEventsType(type: string): boolean {
 }
 
 /** A core/v1 Event, as far as the CLI reads it. */
-export interface KubeEvent {
-  metadata: { name: string; namespace?: string; creationTimestamp?: string };
-  involvedObject: { kind?: string; name?: string; namespace?: string; uid?: string; fieldPath?: string };
-  reason?: string;
-  message?: string;
-  type?: string;
-  count?: number;
-  firstTimestamp?: string | null;
-  lastTimestamp?: string | null;
-  eventTime?: string | null;
-  series?: { count?: number; lastObservedTime?: string };
-  source?: { component?: string; host?: string };
-  reportingController?: string;
-}
-
-/** When the event last happened: its series', last, own or first time, else its creation. */
-function lastSeen(e: KubeEvent): string | undefined {
-  return e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? undefined;
-}
-
-function firstSeen(e: KubeEvent): string | undefined {
-  return e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? undefined;
-}
+export type KubeEvent = EventView;
 
 function timeOf(iso: string | undefined): number {
   const t = iso ? Date.parse(iso) : NaN;
@@ -50,20 +31,14 @@ function timeOf(iso: string | undefined): number {
 
 /** Oldest first, by when each last happened (kubectl's SortableEvents). */
 export function sortEvents(events: readonly KubeEvent[]): KubeEvent[] {
-  return [...events].sort((a, b) => timeOf(lastSeen(a)) - timeOf(lastSeen(b)));
+  return [...events].sort((a, b) => timeOf(eventLastSeen(a)) - timeOf(eventLastSeen(b)));
 }
 
 /** "8s", or "5m (x3 over 10m)" for an event that happened several times. */
 export function eventInterval(e: KubeEvent, now: Date): string {
-  const count = e.series?.count ?? e.count ?? 1;
-  const last = since(lastSeen(e), now);
-  return count > 1 ? `${last} (x${count} over ${since(firstSeen(e), now)})` : last;
-}
-
-/** "pod/web-1": the involved object as kubectl names it. */
-function objectText(e: KubeEvent): string {
-  const kind = (e.involvedObject.kind ?? '').toLowerCase();
-  return e.involvedObject.name ? `${kind}/${e.involvedObject.name}` : kind;
+  const count = eventCount(e);
+  const last = since(eventLastSeen(e), now);
+  return count > 1 ? `${last} (x${count} over ${since(eventFirstSeen(e), now)})` : last;
 }
 
 function from(e: KubeEvent): string {
@@ -73,12 +48,20 @@ function from(e: KubeEvent): string {
 export interface EventTableOptions {
   allNamespaces: boolean;
   now: Date;
+  /** -o wide: SUBOBJECT, SOURCE, FIRST SEEN, COUNT and NAME too, where Kubernetes puts them. */
+  wide?: boolean;
 }
 
-/** `kubectl events`' table, NAMESPACE first with -A. */
+/**
+ * `kubectl get events`' columns (shared with the server's Table), NAMESPACE first with -A, and
+ * `kubectl events`' LAST SEEN ("5m (x3 over 10m)"), oldest first.
+ */
 export function eventsTable(events: readonly KubeEvent[], options: EventTableOptions): { headers: string[]; rows: string[][] } {
-  const headers = [...(options.allNamespaces ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'];
-  const rows = sortEvents(events).map((e) => [...(options.allNamespaces ? [e.metadata.namespace ?? ''] : []), eventInterval(e, options.now), e.type ?? '', e.reason ?? '', objectText(e), (e.message ?? '').trim()]);
+  const shown = EVENT_COLUMNS.map((c) => options.wide === true || c.priority === 0);
+  const pick = (cells: string[]): string[] => cells.filter((_, i) => shown[i]);
+  const ns = (e: KubeEvent): string[] => (options.allNamespaces ? [e.metadata.namespace ?? ''] : []);
+  const headers = [...(options.allNamespaces ? ['NAMESPACE'] : []), ...pick(headersOf(EVENT_COLUMNS))];
+  const rows = sortEvents(events).map((e) => [...ns(e), ...pick(eventCells(e, options.now, eventInterval(e, options.now)))]);
   return { headers, rows };
 }
 

@@ -38,6 +38,6 @@ export async function runGetEvents(client: KubeClient, io: CliIO, request: GetEv
     return;
   }
   if (printLines(io, request.output, objects, (o) => `event/${o.metadata.name}`)) return;
-  const t = eventsTable(events as KubeEvent[], { allNamespaces: request.allNamespaces, now });
+  const t = eventsTable(events as KubeEvent[], { allNamespaces: request.allNamespaces, now, wide: request.output === 'wide' });
   writeLine(io.stdout, table(t.headers, t.rows));
 }

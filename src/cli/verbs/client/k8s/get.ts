@@ -16,10 +16,9 @@ import { writeLine, type CliIO } from '../../../io.js';
 import { onOff, option } from '../../../config/option.js';
 import { text } from '../../../config/units.js';
 import { argList, type Act } from '../../../verb.js';
-import { KubeClient } from './kube-client.js';
+import { KubeClient, listScope } from './kube-client.js';
 import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
 import { resourceName } from './resource-names.js';
-import { parseFieldSelector, selectByFields } from './field-selector.js';
 import { ALL_NAMESPACES_OPTION, FIELD_SELECTOR_OPTION, NAMESPACE_OPTION, namespaceOf, noResourcesLine, refuseNamedAcrossNamespaces, SELECTOR_OPTION } from './scope-options.js';
 import { withSecretSizes } from './secret-values.js';
 import { objectTable } from './tables.js';
@@ -36,7 +35,7 @@ export interface GetRequest {
   namespace: string;
   allNamespaces: boolean;
   labelSelector?: string | undefined;
-  /** Applied here to what the server lists (field-selector.ts). */
+  /** Sent with every list: the server selects (and refuses a field it cannot select by). */
   fieldSelector?: string | undefined;
   output?: GetOutput | undefined;
   /** Secrets in json/yaml: their data as stored (base64) instead of each key's size. */
@@ -56,14 +55,12 @@ function namespaceFor(kind: KindInfo, request: GetRequest): string | undefined {
 export async function runGet(client: KubeClient, io: CliIO, request: GetRequest, now: Date): Promise<void> {
   const named = request.resources.some((r) => r.names.length > 0);
   refuseNamedAcrossNamespaces(named, request.allNamespaces);
-  const fields = parseFieldSelector(request.fieldSelector ?? '');
   const found: Found[] = [];
   const problems: string[] = [];
   for (const { kind, names } of request.resources) {
     const namespace = namespaceFor(kind, request);
     if (names.length === 0) {
-      const scope = { ...(namespace !== undefined ? { namespace } : {}), ...(request.labelSelector ? { labelSelector: request.labelSelector } : {}) };
-      found.push({ kind, objects: selectByFields(kind.kind, await client.list(kind, scope), fields) });
+      found.push({ kind, objects: await client.list(kind, listScope(namespace, request)) });
       continue;
     }
     const objects: AnyObject[] = [];

@@ -78,6 +78,15 @@ function asObject(kind: ApiResource, value: unknown, what: string): AnyObject {
   return { ...value, apiVersion: kind.apiVersion, kind: kind.kind } as unknown as AnyObject;
 }
 
+/** A list's scope: namespace, and both selectors for the server to apply. */
+export function listScope(namespace: string | undefined, selectors: { labelSelector?: string | undefined; fieldSelector?: string | undefined }): ListScope {
+  return {
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(selectors.labelSelector ? { labelSelector: selectors.labelSelector } : {}),
+    ...(selectors.fieldSelector ? { fieldSelector: selectors.fieldSelector } : {}),
+  };
+}
+
 /** A list's path and query: `/api/v1/pods?labelSelector=app%3Dweb&fieldSelector=spec.nodeName%3Dpi-1`. */
 export function listPath(kind: ApiResource, scope: ListScope, extra: Readonly<Record<string, string>> = {}): string {
   const query = new URLSearchParams();

@@ -10,8 +10,6 @@ import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../../c
 import type { AnyObject } from '../../../../core/objects/changes.js';
 import type { CliIO } from '../../../io.js';
 import { writeLine } from '../../../io.js';
-import type { FieldRequirement } from './field-selector.js';
-import { selectByFields } from './field-selector.js';
 import type { GetOutput } from './get-output.js';
 import { isGone, type ApiResource, type KubeClient, type ListScope, type WatchEvent } from './kube-client.js';
 import type { Pause } from './node-drain.js';
@@ -32,10 +30,6 @@ export interface WatchRequest {
   scope: ListScope;
   /** Only these names (empty: all). */
   names: readonly string[];
-  /** --field-selector, applied here to every object (field-selector.ts). */
-  fields: readonly FieldRequirement[];
-  /** The kind name field-selector.ts checks the fields against; absent: no field selector allowed. */
-  fieldKind?: Parameters<typeof selectByFields>[0];
   format: RowFormat;
   /** Any further check an object must pass (events of the --for object). */
   accept?: (object: AnyObject) => boolean;
@@ -144,7 +138,7 @@ const MAX_RETRY_MS = 30_000;
 export async function runWatch(client: KubeClient, io: CliIO, request: WatchRequest, pause: Pause, signal: AbortSignal, now: () => Date = () => new Date()): Promise<void> {
   const printer = new ChangePrinter(io, request, now, request.output === 'yaml' ? await import('yaml') : undefined);
   const seen = new Map<string, { version: string | undefined; object: AnyObject }>();
-  const wanted = (o: AnyObject) => (request.accept?.(o) ?? true) && (request.names.length === 0 || request.names.includes(o.metadata.name)) && (request.fields.length === 0 || (request.fieldKind !== undefined && selectByFields(request.fieldKind, [o], request.fields).length === 1));
+  const wanted = (o: AnyObject) => (request.accept?.(o) ?? true) && (request.names.length === 0 || request.names.includes(o.metadata.name));
 
   const relist = async (print: boolean): Promise<string | undefined> => {
     const list = await client.listWithVersion(request.resource, request.scope);

@@ -7,7 +7,6 @@ import { ErrorCode, GroveError } from '../../../../core/errors.js';
 import type { AnyObject } from '../../../../core/objects/changes.js';
 import { onOff } from '../../../config/option.js';
 import { EVENTS, eventsTable, parseFor, type KubeEvent } from './events.js';
-import { parseFieldSelector } from './field-selector.js';
 import { asksForEvents } from './get-events.js';
 import { resolveOutput, type OutputSpec } from './get-output.js';
 import { parseResourceArgs } from './resource-args.js';
@@ -15,6 +14,7 @@ import { resourceName } from './resource-names.js';
 import { namespaceOf } from './scope-options.js';
 import { objectTable } from './tables.js';
 import type { RowFormat, WatchRequest } from './watch-get.js';
+import { listScope } from './kube-client.js';
 
 export const WATCH_OPTIONS = {
   watch: onOff({ short: '-w', description: 'after listing, print every change until interrupted' }),
@@ -40,12 +40,12 @@ export async function watchRequest(words: readonly string[], flags: WatchFlags):
   if (asksForEvents(words)) {
     const about = flags.for === undefined ? undefined : parseFor(flags.for);
     const format: RowFormat = {
-      headers: eventsTable([], { allNamespaces: flags.allNamespaces, now: new Date() }).headers,
-      row: (o, now) => eventsTable([o as unknown as KubeEvent], { allNamespaces: flags.allNamespaces, now }).rows[0]!,
+      headers: eventsTable([], { allNamespaces: flags.allNamespaces, now: new Date(), wide: common.output === 'wide' }).headers,
+      row: (o, now) => eventsTable([o as unknown as KubeEvent], { allNamespaces: flags.allNamespaces, now, wide: common.output === 'wide' }).rows[0]!,
       name: (o) => `event/${o.metadata.name}`,
     };
     const fieldSelector = about ? `involvedObject.kind=${about.kind},involvedObject.name=${about.name}` : undefined;
-    return { ...common, resource: EVENTS, scope: { ...(flags.allNamespaces ? {} : { namespace }), ...(fieldSelector ? { fieldSelector } : {}) }, names: [], fields: [], format, ...(about ? { accept: (o: AnyObject) => {
+    return { ...common, resource: EVENTS, scope: { ...(flags.allNamespaces ? {} : { namespace }), ...(fieldSelector ? { fieldSelector } : {}) }, names: [], format, ...(about ? { accept: (o: AnyObject) => {
       const involved = (o as unknown as KubeEvent).involvedObject;
       return involved?.kind === about.kind && involved.name === about.name;
     } } : {}) };
@@ -63,10 +63,8 @@ export async function watchRequest(words: readonly string[], flags: WatchFlags):
   return {
     ...common,
     resource: kind,
-    scope: { ...(kind.namespaced && !flags.allNamespaces ? { namespace } : {}), ...(flags.selector ? { labelSelector: flags.selector } : {}) },
+    scope: listScope(kind.namespaced && !flags.allNamespaces ? namespace : undefined, { labelSelector: flags.selector, fieldSelector: flags.fieldSelector }),
     names,
-    fields: parseFieldSelector(flags.fieldSelector ?? ''),
-    fieldKind: kind.kind,
     format,
   };
 }
