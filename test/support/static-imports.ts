@@ -17,6 +17,19 @@ function sourceOf(file: string): string {
   return existsSync(ts) ? ts : file;
 }
 
+// The same, for packages: `from 'yaml'`, `from '@sinclair/typebox'` (not node: built-ins).
+const PACKAGE_IMPORT = /^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\s+from\s+)?['"]((?:@[\w.-]+\/)?[\w.-]+)(?:\/[^'"]*)?['"]/gm;
+
+/** The packages the files reached from `entry` import statically. */
+export function packageImports(entry: string): Set<string> {
+  const packages = new Set<string>();
+  for (const file of importClosure(entry)) {
+    if (file.startsWith(GENERATED)) continue;
+    for (const m of readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(PACKAGE_IMPORT)) packages.add(m[1]!);
+  }
+  return packages;
+}
+
 /** Every repository file reached from `entry` by static relative imports, as repo-relative paths. */
 export function importClosure(entry: string): Set<string> {
   const seen = new Set<string>();

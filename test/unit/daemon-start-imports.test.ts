@@ -4,7 +4,7 @@
  * static imports from each role's entry and list what must not be among them.
  */
 import { describe, expect, it } from 'vitest';
-import { importClosure } from '../support/static-imports.js';
+import { importClosure, packageImports } from '../support/static-imports.js';
 
 describe('what a daemon loads at start', () => {
   it('the agent: exec and port-forward sessions and the log and volume requests load with their first request', () => {
@@ -13,5 +13,11 @@ describe('what a daemon loads at start', () => {
     for (const lazy of ['stream-sessions', 'stream-session', 'exec-session', 'port-forward', 'rpc-logs', 'rpc-volumes']) {
       expect(loaded, lazy).not.toContain(`agent/src/agent/${lazy}.ts`);
     }
+  });
+
+  it('the server: the YAML parser loads with the first YAML body (server-side apply)', () => {
+    const packages = packageImports('src/cli/roles/server-run.ts');
+    expect(packages).toContain('aedes');
+    expect(packages).not.toContain('yaml');
   });
 });
