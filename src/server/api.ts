@@ -21,7 +21,7 @@ import { addAccessReviewRoutes, ACCESS_REVIEW_RESOURCES } from './k8s-api/access
 import { addEventRoutes, EVENT_RESOURCES } from './k8s-api/events-routes.js';
 import { serveCollection } from './k8s-api/list.js';
 import { addEvictionRoutes, EVICTION_RESOURCES } from './k8s-api/eviction.js';
-import { writeSubresources } from './k8s-api/subresources.js';
+import { writeSubresources } from './k8s-api/discovery-resources.js';
 import { addPodLogRoutes, POD_LOG_DISCOVERY } from './k8s-api/pod-logs.js';
 import { queryBool, queryInt, queryTime } from './k8s-api/pod-log-options.js';
 import { addMetricsRoutes } from './k8s-api/metrics-api.js';

@@ -20,4 +20,15 @@ describe('what a daemon loads at start', () => {
     expect(packages).toContain('aedes');
     expect(packages).not.toContain('yaml');
   });
+
+  it('the server: no TypeBox nor schema (the kind registry reads the generated table); OpenAPI and the write paths load with their first request', () => {
+    expect(packageImports('src/cli/roles/server-run.ts')).not.toContain('@sinclair/typebox');
+    const loaded = importClosure('src/cli/roles/server-run.ts');
+    expect(loaded).toContain('src/core/objects/kinds.ts');
+    expect(loaded).toContain('src/server/k8s-api/routes.ts');
+    for (const lazy of ['src/core/objects/kind-table.ts', 'src/core/objects/shared-schemas.ts', 'src/core/objects/schema-cursor.ts', 'src/core/objects/taints.ts']) expect(loaded, lazy).not.toContain(lazy);
+    for (const lazy of ['openapi', 'openapi-protobuf', 'create-update', 'patch', 'server-side-apply', 'strategic-merge', 'json-patch', 'delete-options', 'subresources']) {
+      expect(loaded, lazy).not.toContain(`src/server/k8s-api/${lazy}.ts`);
+    }
+  });
 });

@@ -68,6 +68,11 @@ export function groupVersions(resources: readonly DiscoveryResource[]): { group:
   return [...byGroup.entries()].sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : codeUnitOrder(a, b))).map(([group, versions]) => ({ group, versions: [...versions].sort() }));
 }
 
+/** "api/v1", "apis/apps/v1": how the v3 index names a group version. */
+export function groupVersionPath(group: string, version: string): string {
+  return group ? `apis/${group}/${version}` : `api/${version}`;
+}
+
 const gvText = (group: string, version: string): string => (group ? `${group}/${version}` : version);
 
 /* ------------------------------------------------------------------ /version */
