@@ -15,6 +15,7 @@ import { isSealed } from '../../core/seal.js';
 import type { Store, StoreOp } from '../../store/store.js';
 import { openSealedValue, sealStoreValue } from '../sealed-store.js';
 import { migrateLegacy, STORE_SCHEMA_VERSION, type LegacyEntry, type MigrationContext, type MigrationProblem, type SchemaRecord } from './migrate-legacy.js';
+import { schemaVersionOf, storeIsCurrent } from './store-schema.js';
 
 /** 0.1 keys whose values were sealed at rest. */
 const LEGACY_SEALED = [LEGACY_KEYS.secretPrefix, LEGACY_KEYS.nodeKeyPrefix];
@@ -22,12 +23,7 @@ const LEGACY_SEALED = [LEGACY_KEYS.secretPrefix, LEGACY_KEYS.nodeKeyPrefix];
 /** How many problems the refusal names (the rest are counted). */
 const SHOWN_PROBLEMS = 10;
 
-/** The schema version a `grove/meta/schema` value names (a bare number is read too). */
-export function schemaVersionOf(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  const v = (value as Partial<SchemaRecord> | null)?.version;
-  return typeof value === 'object' && typeof v === 'number' ? v : undefined;
-}
+export { schemaVersionOf };
 
 export type UpgradePlan =
   | { state: 'current' }
@@ -104,8 +100,7 @@ export interface UpgradeOptions {
  * commit, and says so in one log line. Returns what it did.
  */
 export async function upgradeStoreAtStart(raw: Store, opts: UpgradeOptions): Promise<UpgradePlan['state']> {
-  const schema = await raw.get(GroveKeys.schemaVersion);
-  if (schema && schemaVersionOf(schema.value) === STORE_SCHEMA_VERSION) return 'current';
+  if (await storeIsCurrent(raw)) return 'current';
   const { entries } = await raw.snapshot();
   const plan = planUpgrade(entries, opts.secretKey, opts.context);
   if (plan.state === 'current') return plan.state;
