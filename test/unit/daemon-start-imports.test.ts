@@ -15,6 +15,12 @@ describe('what a daemon loads at start', () => {
     }
   });
 
+  it('the agent: registry access and the puller load with the first pull, the archive importer with the first import', () => {
+    const loaded = importClosure('src/cli/roles/agent-run.ts');
+    expect(loaded).toContain('agent/src/images/image-store.ts');
+    for (const lazy of ['registry-client', 'puller', 'blob-download', 'archive-import']) expect(loaded, lazy).not.toContain(`agent/src/images/${lazy}.ts`);
+  });
+
   it('the server: the YAML parser loads with the first YAML body (server-side apply)', () => {
     const packages = packageImports('src/cli/roles/server-run.ts');
     expect(packages).toContain('aedes');
