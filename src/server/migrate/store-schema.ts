@@ -1,10 +1,10 @@
 /**
- * The store layout's version (`grove/meta/schema`), and the check every server start makes:
- * apart from the migration (migrate-legacy.ts), which a current store never needs and a server
- * that imported it would keep in memory.
+ * The store layout's version (`grove/meta/schema`), the check every server start makes and the
+ * marking of a new store: apart from the migration (migrate-legacy.ts), which a current or new
+ * store never needs and a server that imported it would keep in memory.
  */
 import { GroveKeys } from '../../core/keys.js';
-import type { Store } from '../../store/store.js';
+import type { Store, StoreOp } from '../../store/store.js';
 
 /** The store layout this version writes; `grove/meta/schema` absent = 0.1. */
 export const STORE_SCHEMA_VERSION = 2;
@@ -28,4 +28,17 @@ export function schemaVersionOf(value: unknown): number | undefined {
 export async function storeIsCurrent(raw: Store): Promise<boolean> {
   const schema = await raw.get(GroveKeys.schemaVersion);
   return schema !== undefined && schemaVersionOf(schema.value) === STORE_SCHEMA_VERSION;
+}
+
+/** What a store without anything gets: the record of this version's layout. */
+export function freshStoreOps(): StoreOp[] {
+  const record: SchemaRecord = { version: STORE_SCHEMA_VERSION };
+  return [{ type: 'put', key: GroveKeys.schemaVersion, value: record }];
+}
+
+/** Marks `raw` with this version's layout when it holds nothing at all; whether it did. */
+export async function markIfFresh(raw: Store): Promise<boolean> {
+  if ((await raw.list('')).length > 0) return false;
+  await raw.commit(freshStoreOps());
+  return true;
 }

@@ -14,8 +14,8 @@ import type { Logger } from '../../core/logger.js';
 import { isSealed } from '../../core/seal.js';
 import type { Store, StoreOp } from '../../store/store.js';
 import { openSealedValue, sealStoreValue } from '../sealed-store.js';
-import { migrateLegacy, STORE_SCHEMA_VERSION, type LegacyEntry, type MigrationContext, type MigrationProblem, type SchemaRecord } from './migrate-legacy.js';
-import { schemaVersionOf, storeIsCurrent } from './store-schema.js';
+import { migrateLegacy, STORE_SCHEMA_VERSION, type LegacyEntry, type MigrationContext, type MigrationProblem } from './migrate-legacy.js';
+import { freshStoreOps, schemaVersionOf, storeIsCurrent } from './store-schema.js';
 
 /** 0.1 keys whose values were sealed at rest. */
 const LEGACY_SEALED = [LEGACY_KEYS.secretPrefix, LEGACY_KEYS.nodeKeyPrefix];
@@ -44,8 +44,7 @@ export function planUpgrade(entries: readonly LegacyEntry[], secretKey: Buffer |
       details: { version },
     });
   }
-  const record: SchemaRecord = { version: STORE_SCHEMA_VERSION };
-  if (entries.length === 0) return { state: 'fresh', ops: [{ type: 'put', key: GroveKeys.schemaVersion, value: record }] };
+  if (entries.length === 0) return { state: 'fresh', ops: freshStoreOps() };
 
   const opened = entries.map((e) => ({ key: e.key, value: openLegacy(e, secretKey) }));
   const plan = migrateLegacy(opened, ctx);
