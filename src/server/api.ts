@@ -20,7 +20,7 @@ import { addKubernetesRoutes } from './k8s-api/routes.js';
 import { addAccessReviewRoutes, ACCESS_REVIEW_RESOURCES } from './k8s-api/access-review.js';
 import { addEventRoutes, eventCollection, EVENT_RESOURCES } from './k8s-api/events-routes.js';
 import { addEvictionRoutes, EVICTION_RESOURCES } from './k8s-api/eviction.js';
-import { writeSubresources } from './k8s-api/subresources.js';
+import { writeSubresources } from './k8s-api/discovery-resources.js';
 import { addPodLogRoutes, POD_LOG_DISCOVERY } from './k8s-api/pod-logs.js';
 import { queryBool, queryInt, queryTime } from './k8s-api/pod-log-options.js';
 import { addMetricsRoutes } from './k8s-api/metrics-api.js';

@@ -21,7 +21,7 @@ let script: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'grove-completion-'));
   const c = capture();
-  const program = buildProgram(c.io, fixedEnvironment({}), { code: 0 });
+  const program = await buildProgram(c.io, fixedEnvironment({}), { code: 0 });
   script = completionScript('bash', commandInfos(program));
   await writeFile(join(dir, 'grove.bash'), script);
   // The stand-in: answers `get TYPE -o name` with two objects of TYPE and records its arguments.
@@ -77,7 +77,7 @@ describe('grove completion bash', () => {
   it('grove completion bash prints it', async () => {
     const c = capture();
     const exit = { code: 0 };
-    await buildProgram(c.io, fixedEnvironment({ GROVE_LOG_LEVEL: 'silent' }), exit).parseAsync(['--data-dir', dir, 'completion', 'bash'], { from: 'user' });
+    await (await buildProgram(c.io, fixedEnvironment({ GROVE_LOG_LEVEL: 'silent' }), exit)).parseAsync(['--data-dir', dir, 'completion', 'bash'], { from: 'user' });
     expect(c.out()).toContain('complete -F _grove grove');
     expect(c.out()).toContain('"node drain") echo');
   });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SHARED_SCHEMAS } from '../../src/core/objects/shared-schemas.js';
 import { KINDS } from '../../src/core/objects/kinds.js';
+import { KIND_TABLE } from '../../src/core/objects/kind-table.js';
 import { kindResources } from '../../src/server/k8s-api/discovery.js';
 import { openApiGroupVersions, openApiV2, openApiV3, openApiV3Index } from '../../src/server/k8s-api/openapi.js';
 import { FIELD_DESCRIPTIONS } from '../../src/server/k8s-api/openapi-descriptions.js';
@@ -66,7 +67,7 @@ describe('OpenAPI v3', () => {
   });
 
   it('publishes the x-kubernetes-* list annotations a schema carries', () => {
-    const [pod] = [KINDS.Pod.schema as Json];
+    const [pod] = [KIND_TABLE.Pod.schema as Json];
     const annotated = { ...resources.find((r) => r.kind === 'Pod')!, schema: { ...pod, properties: { ...pod.properties, spec: { type: 'object', properties: { tags: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' } } } } } };
     const doc = openApiV3([annotated], '', 'v1', INFO) as Json;
     expect(doc.components.schemas['io.k8s.api.core.v1.Pod'].properties.spec.properties.tags['x-kubernetes-list-type']).toBe('set');
@@ -104,7 +105,7 @@ describe('OpenAPI v2', () => {
 describe('descriptions', () => {
   it('name only fields the schemas have', () => {
     const shared = new Map(SHARED_SCHEMAS.map((s) => [s.$id as string, s as Json]));
-    const roots = new Map<string, Json>([...Object.values(KINDS).map((k) => [k.kind, k.schema as Json] as [string, Json]), ...shared]);
+    const roots = new Map<string, Json>([...Object.entries(KIND_TABLE).map(([kind, row]) => [kind, row.schema as Json] as [string, Json]), ...shared]);
     const follow = (node: Json | undefined): Json | undefined => {
       const ref = node?.$ref ?? node?.allOf?.find((s: Json) => s.$ref)?.$ref;
       return ref ? follow(shared.get(ref)) : node;
@@ -113,7 +114,7 @@ describe('descriptions', () => {
     for (const key of Object.keys(FIELD_DESCRIPTIONS)) {
       const [root, ...path] = key.split('.');
       // `*.field`: a field of some kinds (ConfigMap has no spec).
-      const starts = root === '*' ? Object.values(KINDS).map((k) => k.schema as Json) : [roots.get(root!)];
+      const starts = root === '*' ? Object.values(KIND_TABLE).map((row) => row.schema as Json) : [roots.get(root!)];
       expect(starts.some((start) => at(start, path) !== undefined), key).toBe(true);
     }
   });

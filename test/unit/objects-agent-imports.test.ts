@@ -1,30 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importClosure } from '../support/static-imports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** Every module `entry` loads at start: static imports only (a dynamic import() runs later, on demand). */
-function staticImports(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const queue = [resolve(ROOT, entry)];
-  while (queue.length > 0) {
-    const file = queue.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const source = readFileSync(file, 'utf8');
-    for (const m of source.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^'"]*?from\s+'(\.[^']+)'|^\s*import\s+'(\.[^']+)'/gm)) {
-      const spec = (m[1] ?? m[2])!;
-      const target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
-      if (existsSync(target)) queue.push(target);
-    }
-  }
-  return new Set([...seen].map((f) => f.slice(ROOT.length + 1)));
-}
-
 describe('what the agent loads', () => {
   it('takes only the generated validators of what it decodes, no object validators, no schemas, no compiler', () => {
-    const loaded = staticImports('src/cli/roles/agent-run.ts');
+    const loaded = importClosure('src/cli/roles/agent-run.ts');
     expect(loaded.has('agent/src/agent/sync-client.ts')).toBe(true);
     const generated = [...loaded].filter((f) => f.startsWith('src/core/objects/generated/')).sort();
     // The node target (schema 2), config bundles and rpc requests.
@@ -37,7 +20,7 @@ describe('what the agent loads', () => {
   });
 
   it('stays so when it decodes schema-2 targets: the target module and the pod rules, nothing more', () => {
-    const loaded = [...staticImports('src/core/wire-target.ts')];
+    const loaded = [...importClosure('src/core/wire-target.ts')];
     expect(loaded.filter((f) => f.includes('/generated/'))).toEqual(['src/core/objects/generated/wire-node-target.ts']);
     for (const f of loaded) expect(readFileSync(join(ROOT, f), 'utf8'), f).not.toMatch(/^import (?!type\b)[^;]*from '(ajv|@sinclair\/typebox)'/m);
   });

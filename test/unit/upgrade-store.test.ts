@@ -11,6 +11,7 @@ import { decodeBackup } from '../../src/store/backup.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { StoreOp } from '../../src/store/store.js';
 import { upgradeStoreAtStart, type UpgradeOptions } from '../../src/server/migrate/upgrade-store.js';
+import { markIfFresh, STORE_SCHEMA_VERSION, storeIsCurrent } from '../../src/server/migrate/store-schema.js';
 import { capturingLogger } from '../support/capture-logger.js';
 import { REPO_ROOT } from '../support/grove-cli.js';
 
@@ -75,5 +76,22 @@ describe('upgradeStoreAtStart', () => {
     const revision = store.revision();
     await expect(upgradeStoreAtStart(store, options())).rejects.toThrow(/cannot upgrade the Grove 0\.1 store \(1 problem\(s\); nothing was changed\): widgets\/x: not a key/);
     expect(store.revision()).toBe(revision);
+  });
+});
+
+describe('the start check without the migration (store-schema.ts)', () => {
+  it('marks an empty store with the layout, as the upgrade would, and leaves any other alone', async () => {
+    const empty = new MemoryStore();
+    await empty.open();
+    expect(await storeIsCurrent(empty)).toBe(false);
+    expect(await markIfFresh(empty)).toBe(true);
+    expect(await storeIsCurrent(empty)).toBe(true);
+    expect((await empty.get(GroveKeys.schemaVersion))?.value).toEqual({ version: STORE_SCHEMA_VERSION });
+
+    const legacy = await legacyStore();
+    const revision = legacy.revision();
+    expect(await markIfFresh(legacy)).toBe(false);
+    expect(legacy.revision()).toBe(revision);
+    expect(await storeIsCurrent(legacy)).toBe(false);
   });
 });

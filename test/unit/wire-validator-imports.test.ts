@@ -4,36 +4,8 @@
  * by receiver (wire-from-agent, wire-from-server). These tests follow the static imports of the
  * sources (`import type` excluded: it emits nothing) and list the validators each one reaches.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/grove-cli.js';
-
-const GENERATED = 'src/core/objects/generated/';
-
-// `import {…} from './x.js'` and `export {…} from './x.js'`, not `import type`; side-effect imports too.
-const IMPORT = /^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm;
-
-function sourceOf(file: string): string {
-  const ts = file.replace(/\.js$/, '.ts');
-  return existsSync(ts) ? ts : file;
-}
-
-/** Every repository file reached from `entry` by static relative imports, as repo-relative paths. */
-function importClosure(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const todo = [resolve(REPO_ROOT, entry)];
-  while (todo.length) {
-    const file = sourceOf(todo.pop()!);
-    const rel = relative(REPO_ROOT, file);
-    if (seen.has(rel)) continue;
-    seen.add(rel);
-    // Generated modules are build output (gitignored until `npm run generate`): a leaf here.
-    if (rel.startsWith(GENERATED)) continue;
-    for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) todo.push(join(dirname(file), m[1]!));
-  }
-  return seen;
-}
+import { GENERATED, importClosure } from '../support/static-imports.js';
 
 function validatorsReached(entry: string): string[] {
   return [...importClosure(entry)]

@@ -31,9 +31,7 @@ import type { Store } from '../../../src/store/store.js';
 import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 import type { NodeRuntime } from './node-runtime.js';
 import type { StatusReport } from './reconciler.js';
-import { serveLogs } from './rpc-logs.js';
-import { serveVolumes } from './rpc-volumes.js';
-import { StreamSessions } from './stream-sessions.js';
+import type { StreamSessions } from './stream-sessions.js';
 
 /** Store keys of the agent's own store. */
 export const TARGET_KEY = 'target';
@@ -108,7 +106,12 @@ export class SyncClient {
   private readonly cancellable = new Map<string, AbortController>();
   private stopped = false;
   private lastError: string | undefined;
-  private readonly streams: StreamSessions;
+  /**
+   * Exec and port-forward sessions, loaded with the first one: most nodes never run one, and
+   * what a daemon loads stays in its memory. One promise, so a session's input chunks are
+   * handled after its opening, in the order they came.
+   */
+  private streams: Promise<StreamSessions> | undefined;
 
   constructor(options: SyncClientOptions) {
     this.opts = options;
@@ -118,7 +121,13 @@ export class SyncClient {
     this.heartbeatMs = (options.heartbeatSeconds ?? 15) * 1000;
     this.applied = options.appliedRevision ?? 0;
     this.runId = options.runId ?? randomUUID();
-    this.streams = new StreamSessions({ runtime: options.runtime, clock: options.clock, logger: this.log, send: (res) => this.publishRpc(res) });
+  }
+
+  private streamSessions(): Promise<StreamSessions> {
+    this.streams ??= import('./stream-sessions.js').then(
+      ({ StreamSessions }) => new StreamSessions({ runtime: this.opts.runtime, clock: this.clock, logger: this.log, send: (res) => this.publishRpc(res) }),
+    );
+    return this.streams;
   }
 
   get connected(): boolean {
@@ -179,7 +188,7 @@ export class SyncClient {
     if (this.heartbeatTimer) this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
     this.rpcAbort.abort();
-    this.streams.stopAll();
+    void this.streams?.then((streams) => streams.stopAll());
     // Bounded: a final rpc chunk waiting for an ack on a half-dead link must not block stop().
     await withTimeout(Promise.allSettled([...this.rpcs]), GOODBYE_TIMEOUT_MS).catch(() => undefined);
     await this.targetChain;
@@ -296,7 +305,7 @@ export class SyncClient {
     }
     if (req.method === 'stream') {
       // Per chunk of a session's input: not logged, not tracked as a request of its own.
-      this.streams.message(req);
+      void this.streamSessions().then((streams) => streams.message(req));
       return;
     }
     this.log.debug({ id: req.id, method: req.method, ...(req.method === 'exec' ? {} : { params: req.params }) }, 'rpc request');
@@ -308,18 +317,21 @@ export class SyncClient {
     // Each request can be cancelled on its own (a log reader went away) and all of them by stop().
     const abort = new AbortController();
     const signal = AbortSignal.any([this.rpcAbort.signal, abort.signal]);
+    // Each kind of request loads its code when it first comes (rarely, on most nodes).
     const served =
       req.method === 'volumes'
-        ? serveVolumes(req, { runtime: this.opts.runtime, send })
+        ? import('./rpc-volumes.js').then(({ serveVolumes }) => serveVolumes(req, { runtime: this.opts.runtime, send }))
         : req.method === 'exec' || req.method === 'portforward'
-          ? this.streams.open(req)
-          : serveLogs(req, {
-            runtime: this.opts.runtime,
-            clock: this.clock,
-            signal,
-            send,
-            ...(this.opts.logFollowSeconds !== undefined ? { followMs: this.opts.logFollowSeconds * 1000 } : {}),
-          });
+          ? this.streamSessions().then((streams) => streams.open(req))
+          : import('./rpc-logs.js').then(({ serveLogs }) =>
+            serveLogs(req, {
+              runtime: this.opts.runtime,
+              clock: this.clock,
+              signal,
+              send,
+              ...(this.opts.logFollowSeconds !== undefined ? { followMs: this.opts.logFollowSeconds * 1000 } : {}),
+            }),
+          );
     if (this.cancellable.size < MAX_CANCELLABLE) this.cancellable.set(req.id, abort);
     const run = served.catch((err: unknown) => this.log.warn({ id: req.id, err: errorMessage(err) }, 'rpc failed'));
     this.rpcs.add(run);

@@ -14,6 +14,7 @@ import { extractFailure } from './tar-util.js';
 import { checkImageManifest, MediaType, parseImageConfig, parseJson, parseManifest, type Descriptor } from './manifest.js';
 import { platformScore, selectManifest } from './platform.js';
 import type { ImageRecord, Platform } from './types.js';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits.js';
 
 /**
  * Offline import of (a) `docker save` archives (manifest.json, <config>.json, <id>/layer.tar)
@@ -24,23 +25,7 @@ import type { ImageRecord, Platform } from './types.js';
  * into the content store. The temp dir is always removed.
  */
 
-export interface ImportLimits {
-  /** Sum of file sizes in the archive (default 16 GiB). */
-  maxBytes: number;
-  /** Entries in the archive (default 100,000). */
-  maxEntries: number;
-  /** manifest.json / index.json / manifests (default 4 MiB). */
-  maxManifestBytes: number;
-  /** Image configs (default 8 MiB). */
-  maxConfigBytes: number;
-}
-
-export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
-  maxBytes: 16 * 1024 ** 3,
-  maxEntries: 100_000,
-  maxManifestBytes: 4 * 1024 * 1024,
-  maxConfigBytes: 8 * 1024 * 1024,
-};
+export { DEFAULT_IMPORT_LIMITS, type ImportLimits };
 
 export interface ImportOptions {
   store: ContentStore;

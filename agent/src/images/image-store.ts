@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode, GroveError, errorMessage, isGroveError, isNoSpace, noSpaceError } from '../../../src/core/errors.js';
 import { formatImageRef, parseImageRef, type ImageRef } from '../../../src/core/image-ref.js';
-import { DEFAULT_IMPORT_LIMITS, importImageArchive, type ImportedImage, type ImportLimits } from './archive-import.js';
+import type { ImportedImage } from './archive-import.js';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits.js';
 import { ContentStore } from './content-store.js';
 import { DIGEST_RE } from './digest.js';
 import { KeyedMutex } from './fs-util.js';
@@ -11,9 +12,9 @@ import { parseImageConfig } from './manifest.js';
 import { ImageIndex } from './image-index.js';
 import { DEFAULT_MAX_LAYER_BYTES } from './layer-unpack.js';
 import { hostPlatform } from './platform.js';
-import { pullImage, type PullLimits } from './puller.js';
+import type { PullLimits } from './puller.js';
 import { emptyRegistriesConfig, type RegistriesConfig } from './registries-config.js';
-import { RegistryClient, type FetchFn } from './registry-client.js';
+import type { FetchFn, RegistryClient } from './registry-client.js';
 import { DEFAULT_MAX_IMAGE_BYTES, Snapshotter } from './snapshots.js';
 import type { ImageRecord, Platform, PullProgress } from './types.js';
 
@@ -109,7 +110,8 @@ export class ImageStore {
   readonly platform: Platform;
   private readonly log: Logger;
   private readonly index: ImageIndex;
-  private readonly client: RegistryClient;
+  /** Registry access and the puller load with the first pull, the importer with the first import: an idle node keeps none of them. */
+  private client: Promise<RegistryClient> | undefined;
   private readonly limits: ImageStoreLimits;
   private readonly locks = new KeyedMutex();
   private readonly blobLocks = new KeyedMutex();
@@ -136,12 +138,19 @@ export class ImageStore {
       maxImageBytes: this.limits.maxImageBytes,
       ...(this.limits.minFreeBytes !== undefined ? { minFreeBytes: this.limits.minFreeBytes } : {}),
     });
-    this.client = new RegistryClient({
-      config: options.registries ?? emptyRegistriesConfig(),
-      logger: this.log,
-      maxManifestBytes: this.limits.maxManifestBytes,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+  }
+
+  private registryClient(): Promise<RegistryClient> {
+    this.client ??= import('./registry-client.js').then(
+      ({ RegistryClient }) =>
+        new RegistryClient({
+          config: this.options.registries ?? emptyRegistriesConfig(),
+          logger: this.log,
+          maxManifestBytes: this.limits.maxManifestBytes,
+          ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+        }),
+    );
+    return this.client;
   }
 
   /** Creates the directories, cleans interrupted work and loads images.json. Idempotent. */
@@ -178,9 +187,10 @@ export class ImageStore {
     const held: string[] = [];
     const started = Date.now();
     try {
+      const [{ pullImage }, client] = await Promise.all([import('./puller.js'), this.registryClient()]);
       const image = await pullImage(
         {
-          client: this.client,
+          client,
           store: this.content,
           logger: this.log,
           platform: this.platform,
@@ -213,6 +223,7 @@ export class ImageStore {
 
   private async importImages(file: string): Promise<ImageRecord[]> {
     await this.init();
+    const { importImageArchive } = await import('./archive-import.js');
     const images = await importImageArchive(file, { store: this.content, logger: this.log, platform: this.platform, limits: this.limits.archive });
     const out: ImageRecord[] = [];
     for (const image of images) out.push(await this.record(image));

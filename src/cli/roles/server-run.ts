@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { upgradeStoreAtStart } from '../../server/migrate/upgrade-store.js';
+import { markIfFresh, storeIsCurrent } from '../../server/migrate/store-schema.js';
 import { ControlPlane } from '../../server/server.js';
 import { startApiServer } from '../../server/api.js';
 import { startEmbeddedBroker } from '../../server/broker/embedded-broker.js';
@@ -65,8 +65,9 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
   try {
     // Secrets and node keys are sealed with <data-dir>/server/secrets.key (sealed-store.ts).
     const { store, secretKey } = await openSealedStore(rawStore, serverDir, log);
-    // A 0.1 data dir becomes the object layout here, in one commit (docs/operations.md).
-    await upgradeStoreAtStart(rawStore, { secretKey, context: { now: new Date(clock.now()), newUid: randomUUID }, log });
+    // A 0.1 data dir becomes the object layout here, in one commit (docs/operations.md); the
+    // migration's code loads only then.
+    if (!(await storeIsCurrent(rawStore)) && !(await markIfFresh(rawStore))) await (await import('../../server/migrate/upgrade-store.js')).upgradeStoreAtStart(rawStore, { secretKey, context: { now: new Date(clock.now()), newUid: randomUUID }, log });
     const cluster = await ensureClusterName(store, o.cluster);
     const adminToken = await ensureSecretFile(join(serverDir, 'admin-token'));
     const advertise = advertisedHost(apiAddr.host, o.advertiseAddr);

@@ -1,11 +1,14 @@
 /**
  * The kind registry: for every kind Grove stores, its API group and version, its resource names
  * (plural, singular, short names, as kubectl spells them), whether it is namespaced and has a
- * status, its schema and its validator, all from the one line per kind of kind-table.ts (kept
- * apart so the validator generator reads the table without the validators it generates).
+ * status, and its validator, all from the one line per kind of kind-table.ts (kept apart so the
+ * validator generator reads the table without the validators it generates). It reads the
+ * table's generated copy without schemas (generate.ts kindNamesSource): the schemas are
+ * TypeBox's, and a daemon that imported them would keep TypeBox and every schema in memory.
+ * Who needs a kind's schema (OpenAPI, `grove explain`) reads kind-table.ts.
  */
-import type { TSchema } from '@sinclair/typebox';
-import { KIND_TABLE, type KindName, type KindRow } from './kind-table.js';
+import { KIND_NAMES } from './generated/kind-names.js';
+import type { KindName, KindRow } from './kind-table.js';
 import { validate, type KindObject, type ValidationResult } from './validate.js';
 
 export type { KindName, KindObject };
@@ -25,12 +28,14 @@ export interface KindInfo<K extends KindName = KindName> {
   namespaced: boolean;
   /** Whether objects of the kind have a status the server writes. */
   hasStatus: boolean;
-  schema: TSchema;
   validate: (value: unknown) => ValidationResult<KindObject<K>>;
 }
 
+/** The generated table, checked to name every kind of kind-table.ts. */
+const NAMES: { readonly [K in KindName]: Omit<KindRow, 'schema'> } = KIND_NAMES;
+
 function info<K extends KindName>(kind: K): KindInfo<K> {
-  const row: KindRow = KIND_TABLE[kind];
+  const row: Omit<KindRow, 'schema'> = NAMES[kind];
   const slash = row.apiVersion.indexOf('/');
   return Object.freeze({
     apiVersion: row.apiVersion,
@@ -38,7 +43,6 @@ function info<K extends KindName>(kind: K): KindInfo<K> {
     shortNames: row.shortNames,
     namespaced: row.namespaced,
     hasStatus: row.hasStatus,
-    schema: row.schema,
     kind,
     group: slash < 0 ? '' : row.apiVersion.slice(0, slash),
     version: slash < 0 ? row.apiVersion : row.apiVersion.slice(slash + 1),
@@ -48,7 +52,7 @@ function info<K extends KindName>(kind: K): KindInfo<K> {
 }
 
 /** The registry: every kind of the table (kind-table.ts) with its names and validator. */
-export const KINDS = Object.freeze(Object.fromEntries((Object.keys(KIND_TABLE) as KindName[]).map((k) => [k, info(k)]))) as { readonly [K in KindName]: KindInfo<K> };
+export const KINDS = Object.freeze(Object.fromEntries((Object.keys(NAMES) as KindName[]).map((k) => [k, info(k)]))) as { readonly [K in KindName]: KindInfo<K> };
 
 export const ALL_KINDS: readonly KindInfo[] = Object.freeze(Object.values(KINDS));
 

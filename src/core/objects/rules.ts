@@ -7,12 +7,14 @@
  */
 import { clipText } from '../quote.js';
 import { checkGroveAnnotations } from './annotations.js';
-import { MAX_CONFIG_OBJECT_BYTES } from './config.js';
+import { MAX_CONFIG_OBJECT_BYTES } from '../wire-limits.js';
 import { scheduleProblem, timeZoneProblem } from './cron-schedule.js';
 import type { PathSegment } from './explain.js';
 import type { PodSpec, PodTemplateSpec } from './pod.js';
 import { podSpecProblems, type RuleProblem } from './pod-rules.js';
-import { KIND_TABLE, type KindName } from './kind-table.js';
+import type { KindName } from './kind-table.js';
+// The table without schemas (kinds.ts says why).
+import { KIND_NAMES } from './generated/kind-names.js';
 
 export type { RuleProblem };
 
@@ -139,7 +141,7 @@ function metadataProblems(kind: KindName, o: Obj): RuleProblem[] {
   const out: RuleProblem[] = [];
   const annotationBytes = Object.entries(meta.annotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   if (annotationBytes > MAX_ANNOTATION_BYTES) out.push({ path: ['metadata', 'annotations'], reason: `${annotationBytes} bytes: at most ${MAX_ANNOTATION_BYTES} (256 KiB) of annotations, as in Kubernetes` });
-  if (!KIND_TABLE[kind].namespaced && meta.namespace !== undefined) out.push({ path: ['metadata', 'namespace'], reason: `a ${kind} is cluster-scoped: it has no namespace` });
+  if (!KIND_NAMES[kind].namespaced && meta.namespace !== undefined) out.push({ path: ['metadata', 'namespace'], reason: `a ${kind} is cluster-scoped: it has no namespace` });
   const controllers = (meta.ownerReferences ?? []).flatMap((r, i) => (r.controller ? [i] : []));
   if (controllers.length > 1) out.push({ path: ['metadata', 'ownerReferences', controllers[1]!, 'controller'], reason: 'only one owner can be the controller' });
   return out;

@@ -26,7 +26,7 @@ import { hasHostPorts, rollingNumbers } from './rollout-math.js';
 import { byName, nodeView, type NodeView } from '../scheduling/node-view.js';
 import { Placement, rejectionsText, selectorMatches } from '../scheduling/placement.js';
 import { podDemands, podDemandsOf, type PodDemands } from '../scheduling/pod-demands.js';
-import { DAEMONSET_TOLERATIONS } from '../../core/objects/taints.js';
+import { DAEMONSET_TOLERATIONS } from '../../core/objects/taint-rules.js';
 
 type DaemonSet = KindObject<'DaemonSet'>;
 

@@ -15,7 +15,7 @@
 import type { AnyObject, ObjectChange, ObjectRef } from '../../core/objects/changes.js';
 import type { Condition, OwnerReference } from '../../core/objects/meta.js';
 import type { PodStatus } from '../../core/objects/pod.js';
-import { UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../../core/objects/taints.js';
+import { UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../../core/objects/taint-rules.js';
 import type { ControllerSnapshot } from '../controllers/controller.js';
 import { conditionOf, controllerOf, namespaceOf, type Pod } from '../controllers/object-kit.js';
 import { EventSource, involvedNode, involvedOf, type EventInput, type InvolvedObject } from './event-types.js';

@@ -75,7 +75,7 @@ export function parseDeleteOptions(body: unknown, query: URLSearchParams): Delet
 
 async function optionsOf(ctx: RequestContext): Promise<DeleteOptions> {
   const { bytes } = await ctx.rawBody();
-  const body = bytes.toString('utf8').trim() === '' ? undefined : decodeBody(bytes).value;
+  const body = bytes.toString('utf8').trim() === '' ? undefined : (await decodeBody(bytes)).value;
   return parseDeleteOptions(body, ctx.query);
 }
 

@@ -5,7 +5,8 @@
  * part of the API lands or goes. Subresources (pods/log, deployments/scale…) are announced by
  * the parts that serve them, as DiscoveryResource extras (discovery.ts).
  */
-import type { KindName } from '../../core/objects/kinds.js';
+import { ALL_KINDS, type KindName } from '../../core/objects/kinds.js';
+import type { DiscoveryResource } from './discovery.js';
 
 /** Kubernetes' verbs, as discovery spells them. */
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
@@ -34,3 +35,32 @@ export const SERVED_KINDS: { readonly [K in KindName]: ServedKind } = {
   Job: { verbs: READ_WRITE, categories: ['all'] },
   CronJob: { verbs: READ_WRITE, categories: ['all'] },
 };
+
+/** The kinds with a scale subresource (Grove has no StatefulSet; served by subresources.ts). */
+export const SCALABLE_KINDS: readonly KindName[] = ['Deployment', 'ReplicaSet'];
+
+/** status and scale as discovery announces them (DiscoveryResource, discovery.ts). */
+export function writeSubresources(): DiscoveryResource[] {
+  const status = ALL_KINDS.filter((k) => k.hasStatus).map((k) => ({
+    group: k.group,
+    version: k.version,
+    kind: k.kind,
+    plural: `${k.plural}/status`,
+    singular: '',
+    shortNames: [],
+    namespaced: k.namespaced,
+    verbs: ['get', 'patch', 'update'],
+  }));
+  const scale = ALL_KINDS.filter((k) => SCALABLE_KINDS.includes(k.kind)).map((k) => ({
+    group: k.group,
+    version: k.version,
+    kind: 'Scale',
+    plural: `${k.plural}/scale`,
+    singular: '',
+    shortNames: [],
+    namespaced: k.namespaced,
+    verbs: ['get', 'patch', 'update'],
+    responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+  }));
+  return [...status, ...scale];
+}

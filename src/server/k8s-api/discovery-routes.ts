@@ -11,15 +11,14 @@
  *
  * Every document is built the first time it is asked for and kept (the resources do not change
  * while the server runs), with an ETag: a client that sends If-None-Match gets 304 and no body.
- * Nothing is built at start: a server nobody runs kubectl against spends no memory on them.
+ * Nothing is built at start: a server nobody runs kubectl against spends no memory on them, nor
+ * on the OpenAPI code and the kinds' schemas, which load with the first OpenAPI request.
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { RequestContext, Router } from '../http.js';
-import { aggregatedDiscovery, apiGroupList, apiGroupOf, apiResourceList, apiVersions, kindResources, versionInfo, type DiscoveryResource } from './discovery.js';
+import { aggregatedDiscovery, apiGroupList, apiGroupOf, apiResourceList, apiVersions, groupVersionPath, kindResources, versionInfo, type DiscoveryResource } from './discovery.js';
 import { contentTypeOf, negotiate, type Representation } from './negotiate.js';
-import { groupVersionPath, openApiGroupVersions, openApiV2, openApiV3, openApiV3Index } from './openapi.js';
-import { openApiV2Protobuf } from './openapi-protobuf.js';
 import { statusErrorFormat } from './status.js';
 
 export interface DiscoveryOptions {
@@ -76,12 +75,12 @@ export function addDiscoveryRoutes(router: Router, options: DiscoveryOptions): v
   const resources = [...kindResources(), ...(options.extraResources ?? [])];
   const info = { groveVersion: options.groveVersion };
   const cache = new DocumentCache();
-  const add = (path: string, handler: (ctx: RequestContext) => Document): void => {
+  const add = (path: string, handler: (ctx: RequestContext) => Document | Promise<Document>): void => {
     router.add(
       'GET',
       path,
       async (ctx) => {
-        send(ctx, handler(ctx));
+        send(ctx, await handler(ctx));
         return undefined;
       },
       // /version is public in Kubernetes (kubectl version asks before it has credentials).
@@ -89,10 +88,13 @@ export function addDiscoveryRoutes(router: Router, options: DiscoveryOptions): v
       statusErrorFormat,
     );
   };
-  const v3 = (group: string, version: string) => cache.get(`openapi/v3/${groupVersionPath(group, version)}`, () => {
-    const doc = openApiV3(resources, group, version, info);
-    return doc ? json(doc) : undefined;
-  });
+  let openapiCode: Promise<typeof import('./openapi.js')> | undefined;
+  const openapi = () => (openapiCode ??= import('./openapi.js'));
+  const v3 = (o: typeof import('./openapi.js'), group: string, version: string) =>
+    cache.get(`openapi/v3/${groupVersionPath(group, version)}`, () => {
+      const doc = o.openApiV3(resources, group, version, info);
+      return doc ? json(doc) : undefined;
+    });
 
   add('/version', () => cache.get('version', () => json(versionInfo(options.groveVersion, options.platform))));
   for (const core of [true, false]) {
@@ -120,15 +122,20 @@ export function addDiscoveryRoutes(router: Router, options: DiscoveryOptions): v
   add('/api/v1', () => resourceList('', 'v1'));
   add('/apis/:group/:version', (ctx) => resourceList(ctx.params.group!, ctx.params.version!));
 
-  add('/openapi/v3', () =>
-    cache.get('openapi/v3', () => json(openApiV3Index(openApiGroupVersions(resources).map((gv) => ({ path: gv.path, hash: v3(gv.group, gv.version).etag.slice(1, -1) }))))),
-  );
-  add('/openapi/v3/api/v1', () => v3('', 'v1'));
-  add('/openapi/v3/apis/:group/:version', (ctx) => v3(ctx.params.group!, ctx.params.version!));
-  add('/openapi/v2', (ctx) => {
+  add('/openapi/v3', async () => {
+    const o = await openapi();
+    return cache.get('openapi/v3', () => json(o.openApiV3Index(o.openApiGroupVersions(resources).map((gv) => ({ path: gv.path, hash: v3(o, gv.group, gv.version).etag.slice(1, -1) })))));
+  });
+  add('/openapi/v3/api/v1', async () => v3(await openapi(), '', 'v1'));
+  add('/openapi/v3/apis/:group/:version', async (ctx) => v3(await openapi(), ctx.params.group!, ctx.params.version!));
+  add('/openapi/v2', async (ctx) => {
     const wanted = negotiate(ctx.req.headers.accept, ['openapi-v2-protobuf', 'json']);
-    const source = () => openApiV2(resources, info);
-    if (wanted.kind === 'openapi-v2-protobuf') return cache.get('openapi/v2:protobuf', () => document(openApiV2Protobuf(source()), contentTypeOf(wanted)));
+    const o = await openapi();
+    const source = () => o.openApiV2(resources, info);
+    if (wanted.kind === 'openapi-v2-protobuf') {
+      const { openApiV2Protobuf } = await import('./openapi-protobuf.js');
+      return cache.get('openapi/v2:protobuf', () => document(openApiV2Protobuf(source()), contentTypeOf(wanted)));
+    }
     return cache.get('openapi/v2:json', () => json(source()));
   });
 }

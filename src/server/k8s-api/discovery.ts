@@ -13,6 +13,7 @@
  */
 import { ALL_KINDS } from '../../core/objects/kinds.js';
 import { SERVED_KINDS, type Verb } from './discovery-resources.js';
+import { codeUnitOrder } from '../../core/text-order.js';
 
 export interface GroupVersionKind {
   group: string;
@@ -43,7 +44,7 @@ export interface DiscoveryResource {
 
 /** The stored kinds as discovery resources, by name as the API server lists them (`get all`'s order). */
 export function kindResources(): DiscoveryResource[] {
-  return [...ALL_KINDS].sort((a, b) => a.plural.localeCompare(b.plural)).map((k) => ({
+  return [...ALL_KINDS].sort((a, b) => codeUnitOrder(a.plural, b.plural)).map((k) => ({
     group: k.group,
     version: k.version,
     kind: k.kind,
@@ -64,7 +65,12 @@ export function groupVersions(resources: readonly DiscoveryResource[]): { group:
     versions.add(r.version);
     byGroup.set(r.group, versions);
   }
-  return [...byGroup.entries()].sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))).map(([group, versions]) => ({ group, versions: [...versions].sort() }));
+  return [...byGroup.entries()].sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : codeUnitOrder(a, b))).map(([group, versions]) => ({ group, versions: [...versions].sort() }));
+}
+
+/** "api/v1", "apis/apps/v1": how the v3 index names a group version. */
+export function groupVersionPath(group: string, version: string): string {
+  return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
 const gvText = (group: string, version: string): string => (group ? `${group}/${version}` : version);

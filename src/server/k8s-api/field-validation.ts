@@ -13,7 +13,6 @@
  * would change behaviour, so they are never "unknown".
  */
 import type { ServerResponse } from 'node:http';
-import { parseDocument } from 'yaml';
 import { ErrorCode, GroveError, errorMessage } from '../../core/errors.js';
 import { pathText, pointerToPath, type PathSegment } from '../../core/objects/explain.js';
 import { KINDS, type KindName } from '../../core/objects/kinds.js';
@@ -60,8 +59,11 @@ export interface DecodedBody {
   duplicates: string[];
 }
 
-/** Decodes a JSON body, or a YAML one when `yaml` (server-side apply bodies; kubectl sends JSON). */
-export function decodeBody(bytes: Buffer, opts: { yaml?: boolean } = {}): DecodedBody {
+/**
+ * Decodes a JSON body, or a YAML one when `yaml` (server-side apply bodies; kubectl sends JSON).
+ * The YAML parser loads with the first YAML body: the server would keep it in memory otherwise.
+ */
+export async function decodeBody(bytes: Buffer, opts: { yaml?: boolean } = {}): Promise<DecodedBody> {
   const text = bytes.toString('utf8');
   if (text.trim() === '') throw bad('the request has no body');
   try {
@@ -70,6 +72,7 @@ export function decodeBody(bytes: Buffer, opts: { yaml?: boolean } = {}): Decode
   } catch (err) {
     if (!opts.yaml) throw bad(`the request body is not valid JSON: ${errorMessage(err)}`);
   }
+  const { parseDocument } = await import('yaml');
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const first = doc.errors[0];
   if (first) throw bad(`the request body is not valid YAML: ${first.message.split('\n')[0]}`);

@@ -18,7 +18,8 @@
  */
 import { SHARED_SCHEMAS } from '../../core/objects/shared-schemas.js';
 import { ALL_KINDS } from '../../core/objects/kinds.js';
-import type { DiscoveryResource } from './discovery.js';
+import { KIND_TABLE } from '../../core/objects/kind-table.js';
+import { groupVersionPath, type DiscoveryResource } from './discovery.js';
 import { kindDefinitionName, sharedDefinitionName, translate, type Dialect, type Json, type TranslateContext } from './openapi-schema.js';
 
 /** A resource with a schema: the stored kinds', or an extra that brings its own. */
@@ -32,16 +33,13 @@ function withSchemas(resources: readonly DiscoveryResource[]): SchemaResource[] 
   for (const r of resources) {
     if (r.plural.includes('/')) continue;
     const stored = ALL_KINDS.find((k) => k.kind === r.kind && k.group === r.group && k.version === r.version);
-    const schema = (r.schema ?? stored?.schema) as Json | undefined;
+    const schema = (r.schema ?? (stored ? KIND_TABLE[stored.kind].schema : undefined)) as Json | undefined;
     if (schema) out.push({ resource: r, schema });
   }
   return out;
 }
 
-/** "api/v1", "apis/apps/v1": how the v3 index names a group version. */
-export function groupVersionPath(group: string, version: string): string {
-  return group ? `apis/${group}/${version}` : `api/${version}`;
-}
+export { groupVersionPath };
 
 /** The definitions of `resources` and every shared schema they reach, by definition name. */
 function definitions(resources: readonly SchemaResource[], dialect: Dialect): Record<string, Json> {

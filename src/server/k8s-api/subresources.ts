@@ -9,16 +9,15 @@
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import type { ObjectRef } from '../../core/objects/changes.js';
-import { ALL_KINDS, type KindName } from '../../core/objects/kinds.js';
-import type { DiscoveryResource } from './discovery.js';
 import type { RequestContext } from '../http.js';
 import { commitWrite, managerOf, notFound, readBody, type Obj, type WriteDeps } from './create-update.js';
 import { writeOptions } from './field-validation.js';
 import { patchDocument, patchTypeOf } from './patch.js';
 import type { Scope } from './routes.js';
+import { SCALABLE_KINDS } from './discovery-resources.js';
 
-/** The kinds with a scale subresource (Grove has no StatefulSet). */
-export const SCALABLE_KINDS: readonly KindName[] = ['Deployment', 'ReplicaSet'];
+// Where they were first written; discovery-resources.ts holds them so that discovery loads no write code.
+export { SCALABLE_KINDS, writeSubresources } from './discovery-resources.js';
 
 /** Kubernetes' bound on replicas (int32). */
 const MAX_REPLICAS = 2 ** 31 - 1;
@@ -99,28 +98,3 @@ export async function writeScale(deps: WriteDeps, ctx: RequestContext, scope: Sc
   return scaleOf(stored as unknown as Obj);
 }
 
-/** status and scale as discovery announces them (DiscoveryResource, discovery.ts). */
-export function writeSubresources(): DiscoveryResource[] {
-  const status = ALL_KINDS.filter((k) => k.hasStatus).map((k) => ({
-    group: k.group,
-    version: k.version,
-    kind: k.kind,
-    plural: `${k.plural}/status`,
-    singular: '',
-    shortNames: [],
-    namespaced: k.namespaced,
-    verbs: ['get', 'patch', 'update'],
-  }));
-  const scale = ALL_KINDS.filter((k) => SCALABLE_KINDS.includes(k.kind)).map((k) => ({
-    group: k.group,
-    version: k.version,
-    kind: 'Scale',
-    plural: `${k.plural}/scale`,
-    singular: '',
-    shortNames: [],
-    namespaced: k.namespaced,
-    verbs: ['get', 'patch', 'update'],
-    responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
-  }));
-  return [...status, ...scale];
-}

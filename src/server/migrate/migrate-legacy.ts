@@ -29,19 +29,11 @@ import {
 } from './legacy-model.js';
 import { migrateConfigMap, migrateNode, migrateSecret } from './records.js';
 import { kindOf, migrateApp, type MigrationContext } from './workloads.js';
+import { STORE_SCHEMA_VERSION, type SchemaRecord } from './store-schema.js';
 
 export type { MigrationContext };
 
-/** The store layout this version writes; `grove/meta/schema` absent = 0.1. */
-export const STORE_SCHEMA_VERSION = 2;
-
-/** What grove/meta/schema holds. */
-export interface SchemaRecord {
-  version: number;
-  /** Set when the store was migrated: from which layout, and when. */
-  migratedFrom?: string;
-  migratedAt?: string;
-}
+export { STORE_SCHEMA_VERSION, type SchemaRecord };
 
 export interface LegacyEntry {
   key: string;

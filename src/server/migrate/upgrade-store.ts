@@ -14,7 +14,8 @@ import type { Logger } from '../../core/logger.js';
 import { isSealed } from '../../core/seal.js';
 import type { Store, StoreOp } from '../../store/store.js';
 import { openSealedValue, sealStoreValue } from '../sealed-store.js';
-import { migrateLegacy, STORE_SCHEMA_VERSION, type LegacyEntry, type MigrationContext, type MigrationProblem, type SchemaRecord } from './migrate-legacy.js';
+import { migrateLegacy, STORE_SCHEMA_VERSION, type LegacyEntry, type MigrationContext, type MigrationProblem } from './migrate-legacy.js';
+import { freshStoreOps, schemaVersionOf, storeIsCurrent } from './store-schema.js';
 
 /** 0.1 keys whose values were sealed at rest. */
 const LEGACY_SEALED = [LEGACY_KEYS.secretPrefix, LEGACY_KEYS.nodeKeyPrefix];
@@ -22,12 +23,7 @@ const LEGACY_SEALED = [LEGACY_KEYS.secretPrefix, LEGACY_KEYS.nodeKeyPrefix];
 /** How many problems the refusal names (the rest are counted). */
 const SHOWN_PROBLEMS = 10;
 
-/** The schema version a `grove/meta/schema` value names (a bare number is read too). */
-export function schemaVersionOf(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  const v = (value as Partial<SchemaRecord> | null)?.version;
-  return typeof value === 'object' && typeof v === 'number' ? v : undefined;
-}
+export { schemaVersionOf };
 
 export type UpgradePlan =
   | { state: 'current' }
@@ -48,8 +44,7 @@ export function planUpgrade(entries: readonly LegacyEntry[], secretKey: Buffer |
       details: { version },
     });
   }
-  const record: SchemaRecord = { version: STORE_SCHEMA_VERSION };
-  if (entries.length === 0) return { state: 'fresh', ops: [{ type: 'put', key: GroveKeys.schemaVersion, value: record }] };
+  if (entries.length === 0) return { state: 'fresh', ops: freshStoreOps() };
 
   const opened = entries.map((e) => ({ key: e.key, value: openLegacy(e, secretKey) }));
   const plan = migrateLegacy(opened, ctx);
@@ -104,8 +99,7 @@ export interface UpgradeOptions {
  * commit, and says so in one log line. Returns what it did.
  */
 export async function upgradeStoreAtStart(raw: Store, opts: UpgradeOptions): Promise<UpgradePlan['state']> {
-  const schema = await raw.get(GroveKeys.schemaVersion);
-  if (schema && schemaVersionOf(schema.value) === STORE_SCHEMA_VERSION) return 'current';
+  if (await storeIsCurrent(raw)) return 'current';
   const { entries } = await raw.snapshot();
   const plan = planUpgrade(entries, opts.secretKey, opts.context);
   if (plan.state === 'current') return plan.state;

@@ -7,7 +7,7 @@
  * PURE; writes only a Node whose taint is out of step, so a settled cluster writes nothing.
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
-import { UNSCHEDULABLE_TAINT_KEY, type Taint } from '../../core/objects/taints.js';
+import { UNSCHEDULABLE_TAINT_KEY, type Taint } from '../../core/objects/taint-rules.js';
 import type { Controller, ControllerSnapshot, Reconciled } from '../controllers/controller.js';
 
 const UNSCHEDULABLE_TAINT: Taint = { key: UNSCHEDULABLE_TAINT_KEY, effect: 'NoSchedule' };

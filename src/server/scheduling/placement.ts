@@ -5,7 +5,7 @@
  * hostPorts are judged on the pass's own bindings too.
  */
 import { isSelfLabel } from '../../core/self-labels.js';
-import { tolerates, UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../../core/objects/taints.js';
+import { tolerates, UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../../core/objects/taint-rules.js';
 import { ARCH_LABEL, OS_LABEL } from '../node-labels.js';
 import { acceptsNewPods, type NodeView } from './node-view.js';
 import type { PodDemands } from './pod-demands.js';
