@@ -337,6 +337,9 @@ spec:
     expect(node).toMatch(/^\s+Ready\s+True\s/m);
     expect(node).toMatch(new RegExp(`^\\s+${ns}\\s+remote-\\S+\\s`, 'm'));
     expect(node).toMatch(/^\s+Normal\s+NodeReady\s/m);
+    // Every condition has a heartbeat time (TargetApplied too), none shown as year 1.
+    expect(node).toMatch(/^\s+TargetApplied\s+True\s+\w{3}, \d{2} \w{3} 20\d\d /m);
+    expect(node).not.toContain(' 0001 ');
   }, 60_000);
 
   it('kubectl set image, edit (EDITOR scripted), rollout status|history|undo|restart', async () => {
