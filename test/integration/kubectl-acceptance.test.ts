@@ -31,13 +31,15 @@ describeWith(['root', 'runc', 'registry', 'shim', 'kubectl'], 'kubectl acceptanc
   const ns = `acc-${randomBytes(3).toString('hex')}`;
   let appFile = '';
 
-  const kubectl = (args: string[], options: { as?: keyof typeof kubeconfigs; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<KubectlResult> =>
-    runKubectl(kubeconfigs[options.as ?? 'admin'], home, args, options.env, options.timeoutMs);
+  const kubectl = async (args: string[], options: { as?: keyof typeof kubeconfigs; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<KubectlResult> => {
+    const r = await runKubectl(kubeconfigs[options.as ?? 'admin'], home, args, options.env, options.timeoutMs);
+    if (process.env.ACC_DUMP) await appendFile(process.env.ACC_DUMP, `\n$ kubectl ${args.join(' ')}  [${r.code}]\n${r.stdout}${r.stderr}`);
+    return r;
+  };
 
   /** kubectl that must exit 0; its stdout. */
   async function ok(...args: string[]): Promise<string> {
     const r = await kubectl(args);
-    if (process.env.ACC_DUMP) await appendFile(process.env.ACC_DUMP, `\n$ kubectl ${args.join(' ')}  [${r.code}]\n${r.stdout}${r.stderr}`);
     expect(r.code, `kubectl ${args.join(' ')}:\n${r.stderr}`).toBe(0);
     return r.stdout;
   }
@@ -264,6 +266,7 @@ spec:
     await until(watch, new RegExp(`^(?!${first}\\s)web-\\S+\\s+1/1\\s+Running\\s`, 'm'), 'a new web pod Running in the watch');
     expect(watch.out()).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
     await watch.stop();
+    if (process.env.ACC_DUMP) await appendFile(process.env.ACC_DUMP, `\n$ kubectl get pods -w\n${watch.out()}`);
     expect(await runningPods('web', 2)).toContain(first);
     expect(await ok('get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}')).toBe('2');
   }, 120_000);
@@ -403,15 +406,18 @@ spec:
     expect(hi).toMatchObject({ code: 0, stdout: 'hi\n' });
     const three = await kubectl(['exec', '-n', ns, pod!, '--', 'sh', '-c', 'exit 3']);
     expect(three.code, three.stderr).toBe(3);
-    // util-linux `script` gives kubectl a terminal, as a user's shell has one.
-    const cmd = `stty rows 30 cols 90; kubectl --kubeconfig ${kubeconfigs.admin} exec -it -n ${ns} ${pod} -- sh -c 'tty; stty size; exit 4'`;
-    const tty = await promisify(execFile)('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, HOME: home }, timeout: 60_000 }).then(
-      (r) => ({ code: 0, stdout: r.stdout }),
-      (err: { code?: number; stdout?: string }) => ({ code: err.code ?? -1, stdout: err.stdout ?? '' }),
-    );
-    expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
-    expect(tty.stdout).toContain('30 90');
-    expect(tty.code, tty.stdout).toBe(4);
+    // util-linux `script` gives kubectl a terminal, as a user's shell has one. The command sees
+    // the client's size from its first instant (three times: it used to race the runtime's resize).
+    for (let i = 0; i < 3; i++) {
+      const cmd = `stty rows 30 cols 90; kubectl --kubeconfig ${kubeconfigs.admin} exec -it -n ${ns} ${pod} -- sh -c 'tty; stty size; exit 4'`;
+      const tty = await promisify(execFile)('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, HOME: home }, timeout: 60_000 }).then(
+        (r) => ({ code: 0, stdout: r.stdout }),
+        (err: { code?: number; stdout?: string }) => ({ code: err.code ?? -1, stdout: err.stdout ?? '' }),
+      );
+      expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
+      expect(tty.stdout).toContain('30 90');
+      expect(tty.code, tty.stdout).toBe(4);
+    }
   }, 120_000);
 
   it('kubectl port-forward and cp, to a pod on node-b', async () => {
