@@ -374,6 +374,11 @@ spec:
     expect(await ok('get', 'deploy', 'web', '-n', ns, '-o', "jsonpath={.spec.template.metadata.annotations['kubectl\\.kubernetes\\.io/restartedAt']}")).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     const after = await runningPods('web', 2);
     expect(after.filter((p) => before.has(p))).toEqual([]);
+    // A DaemonSet's history is its ControllerRevisions.
+    expect(await ok('rollout', 'history', 'ds/agentd', '-n', ns)).toMatch(/^REVISION\s+CHANGE-CAUSE\n1\s+<none>\n/m);
+    const dsStatus = await kubectl(['rollout', 'status', 'ds/agentd', '-n', ns, '--timeout=60s'], { timeoutMs: 90_000 });
+    expect(dsStatus.code, dsStatus.stderr).toBe(0);
+    expect(dsStatus.stdout).toContain('daemon set "agentd" successfully rolled out');
   }, 300_000);
 
   it('kubectl logs -f and logs --previous, for pods on node-b', async () => {
