@@ -4,7 +4,8 @@
  * kubeconfig printed by `grove kubeconfig`, and every verb of the issue's list is asserted on
  * its output and exit code, one `it` per verb group. The workload `web` runs on node-a; exec,
  * logs, cp, port-forward and drain act on node-b's pods. Real containers (busybox from the test
- * registry, runc). Without kubectl the suite fails under CI=true (describeWith).
+ * registry, runc). Without kubectl the suite fails under CI=true (describeWith). With
+ * ACC_DUMP=FILE every kubectl command and what it printed is appended to FILE, to read them.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -76,62 +77,37 @@ describeWith(['root', 'runc', 'registry', 'shim', 'kubectl'], 'kubectl acceptanc
 
   const image = (tag: string) => `${env!.registry.host}/test/busybox:${tag}`;
 
-  /** The manifest `delete -f` removes again: web on node-a, remote and crash on node-b, a DaemonSet, a Job, a CronJob, a ConfigMap. */
-  const app = (mode: string) => `apiVersion: v1
+  /** A one-replica Deployment `name` pinned to `node`, its container `main` running `command` (YAML flow). */
+  const deployment = (name: string, node: string, command: string, extra: { labels?: string; env?: string } = {}) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${ns}${extra.labels ? `, labels: {${extra.labels}}` : ''}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}${extra.labels ? `, ${extra.labels}` : ''}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      nodeSelector: {kubernetes.io/hostname: ${node}}
+      containers: [{name: main, image: ${image('1')}, command: ${command}${extra.env ? `, env: ${extra.env}` : ''}}]
+`;
+
+  /**
+   * The manifest `delete -f` removes again: web on node-a (MODE=`mode`), remote (httpd and a
+   * tick a second) and crash (exits after 2 s) on node-b, a DaemonSet, a Job, a suspended CronJob,
+   * a ConfigMap.
+   */
+  const app = (mode: string) =>
+    [
+      `apiVersion: v1
 kind: ConfigMap
 metadata: {name: settings, namespace: ${ns}, labels: {tier: acc}}
 data: {mode: edge}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: ${ns}, labels: {tier: acc}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web, tier: acc}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      nodeSelector: {kubernetes.io/hostname: node-a}
-      containers:
-      - name: main
-        image: ${image('1')}
-        env: [{name: MODE, value: ${mode}}]
-        command: ${SLEEPER}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: remote, namespace: ${ns}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: remote}}
-  template:
-    metadata: {labels: {app: remote}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      nodeSelector: {kubernetes.io/hostname: node-b}
-      containers:
-      - name: main
-        image: ${image('1')}
-        command: [sh, -c, "trap 'exit 0' TERM; mkdir -p /www; echo served-by-node-b > /www/index.html; httpd -p 8080 -h /www; i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: crash, namespace: ${ns}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: crash}}
-  template:
-    metadata: {labels: {app: crash}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      nodeSelector: {kubernetes.io/hostname: node-b}
-      containers:
-      - name: main
-        image: ${image('1')}
-        command: [sh, -c, "echo run-$(cat /proc/sys/kernel/random/uuid); sleep 2; exit 1"]
----
-apiVersion: apps/v1
+`,
+      deployment('web', 'node-a', SLEEPER, { labels: 'tier: acc', env: `[{name: MODE, value: ${mode}}]` }),
+      deployment('remote', 'node-b', `[sh, -c, "trap 'exit 0' TERM; mkdir -p /www; echo served-by-node-b > /www/index.html; httpd -p 8080 -h /www; i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]`),
+      deployment('crash', 'node-b', '[sh, -c, "echo run-$(cat /proc/sys/kernel/random/uuid); sleep 2; exit 1"]'),
+      `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agentd, namespace: ${ns}}
 spec:
@@ -141,8 +117,8 @@ spec:
     spec:
       terminationGracePeriodSeconds: 1
       containers: [{name: main, image: ${image('1')}, command: ${SLEEPER}}]
----
-apiVersion: batch/v1
+`,
+      `apiVersion: batch/v1
 kind: Job
 metadata: {name: once, namespace: ${ns}}
 spec:
@@ -150,8 +126,8 @@ spec:
     spec:
       restartPolicy: Never
       containers: [{name: main, image: ${image('1')}, command: [sh, -c, "echo done"]}]
----
-apiVersion: batch/v1
+`,
+      `apiVersion: batch/v1
 kind: CronJob
 metadata: {name: nightly, namespace: ${ns}}
 spec:
@@ -163,7 +139,8 @@ spec:
         spec:
           restartPolicy: Never
           containers: [{name: main, image: ${image('1')}, command: [sh, -c, "echo nightly"]}]
-`;
+`,
+    ].join('---\n');
 
   beforeAll(async () => {
     env = await startOneNodeCluster('grove-kubectl-acc-', 'node-a', { extraArgs: ['--tls'], env: { GROVE_RESTART_BACKOFF: '1s' } });
