@@ -5,7 +5,7 @@
  * discovery and HTTP caches, nothing of the host's) and never throws, so tests assert on exit
  * code, stdout and stderr.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,4 +54,35 @@ export async function runKubectl(kubeconfig: string, home: string, args: readonl
 /** kubectl bound to one kubeconfig and HOME. */
 export function kubectlWith(home: string, kubeconfig: string, timeoutMs = 60_000): Kubectl {
   return (...args) => runKubectl(kubeconfig, home, args, {}, timeoutMs);
+}
+
+/** A kubectl left running (`get -w`, `logs -f`, `port-forward`), its output collected as it comes. */
+export interface KubectlProcess {
+  proc: ChildProcess;
+  out(): string;
+  err(): string;
+  /** Its exit code once it has exited (null when a signal ended it). */
+  exited: Promise<number | null>;
+  /** Ctrl-C (SIGINT), then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts kubectl with `kubeconfig` (HOME in `home`) and returns at once. */
+export function startKubectl(kubeconfig: string, home: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): KubectlProcess {
+  const proc = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
+  return {
+    proc,
+    out: () => out,
+    err: () => err,
+    exited,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGINT');
+      await exited;
+    },
+  };
 }

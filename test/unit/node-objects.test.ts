@@ -11,6 +11,7 @@ import type { WireNodeFacts } from '../../src/core/objects/wire.js';
 import { nodeKeyKey } from '../../src/server/node-keys.js';
 import { createAuthenticator, generatePassword, storeNodeLookup } from '../../src/server/security/credentials.js';
 import { createJoinToken } from '../../src/server/security/tokens.js';
+import type { Condition } from '../../src/core/objects/meta.js';
 import { joinedNode, nodeStatus, nodeWithFacts, patchedNode, withLastHeartbeat } from '../../src/server/objects/node-object.js';
 import { NodeRegistry } from '../../src/server/objects/node-registry.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
@@ -97,6 +98,17 @@ describe('Node objects (pure)', () => {
     expect(withLastHeartbeat(node, t - 60_000)).toBe(node);
     // No Ready condition yet (joined, never reported): nothing to add.
     expect(withLastHeartbeat(joinedNode('pi-2', {}), t)).toEqual(joinedNode('pi-2', {}));
+  });
+
+  it('served with the last heartbeat: a condition stored without one (TargetApplied) gets it too', () => {
+    const t = Date.parse('2026-03-01T10:00:00Z');
+    const status = nodeStatus(undefined, { ready: true, since: t, lastReportAt: t }, facts());
+    const target: Condition = { type: 'TargetApplied', status: 'True', reason: 'TargetApplied', message: 'target revision 3 applied', lastTransitionTime: '2026-03-01T10:00:00Z' };
+    const node = { ...joinedNode('pi-1', {}), status: { ...status, conditions: [...status.conditions!, target] } };
+    const served = withLastHeartbeat(node, t + 20_000);
+    expect(served.status?.conditions?.find((c) => c.type === 'TargetApplied')).toEqual({ ...target, lastHeartbeatTime: '2026-03-01T10:00:20Z' });
+    // What is stored is not touched (the served object is a copy).
+    expect(node.status.conditions.find((c) => c.type === 'TargetApplied')?.lastHeartbeatTime).toBeUndefined();
   });
 });
 

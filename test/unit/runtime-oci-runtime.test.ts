@@ -10,7 +10,9 @@ import {
   detectOciRuntime,
   parseRuntimeVersion,
   runtimeErrorLine,
+  terminalExecProcess,
 } from '../../agent/src/runtime/oci-runtime.js';
+import type { OciSpec } from '../../agent/src/runtime/oci-config.js';
 import { capturingLogger } from '../support/capture-logger.js';
 
 function detect(mode: CgroupMode, installed: string[], preferred?: 'crun' | 'runc' | 'auto', logger = silentLogger()) {
@@ -101,6 +103,7 @@ case "$1" in
   kill) [ "$2" = "--all" ] && exit 0; echo 'time="t" level=error msg="container not running"' >&2; exit 1 ;;
   delete) exit 0 ;;
   hang) sleep 5 ;;
+  exec) while [ $# -gt 0 ]; do [ "$1" = "--process" ] && cat "$2" >> "${dir}/process.json"; shift; done ;;
 esac
 `;
     await writeFile(join(dir, 'runc'), script);
@@ -139,6 +142,28 @@ esac
   it('times out a hung runtime', async () => {
     const hung = runtime as unknown as { exec(args: string[]): Promise<string> };
     await expect(hung.exec(['hang'])).rejects.toThrow(/timed out after 500 ms/);
+  });
+
+  it('a terminal exec runs from the container\'s process with the terminal\'s size (exec --process), so it never starts at 0×0', async () => {
+    // A pty helper that runs the rest of its command line as grove-shim pty does: pty ROWS COLS RUNTIME ARGS…
+    await writeFile(join(dir, 'pty'), '#!/bin/sh\nshift 3\nexec "$@"\n');
+    await chmod(join(dir, 'pty'), 0o755);
+    const base: OciSpec['process'] = { terminal: false, user: { uid: 1000, gid: 1000 }, args: ['httpd', '-f'], env: ['PATH=/bin', 'MODE=edge'], cwd: '/www', capabilities: { bounding: ['CAP_KILL'], effective: [], permitted: [], inheritable: [], ambient: [] }, noNewPrivileges: true };
+    const proc = await runtime.execStream('c1', ['sh', '-c', 'stty size'], { stdin: true, tty: true, size: { width: 101, height: 33 }, ptyHelper: join(dir, 'pty'), process: base });
+    proc.stdout.resume();
+    expect(await proc.exited).toBe(0);
+    const call = (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n').pop()!;
+    expect(call).toMatch(new RegExp(`^--root \\S+ exec --pid-file \\S+/exec\\.pid --process \\S+/process\\.json c1$`));
+    expect(JSON.parse(await readFile(join(dir, 'process.json'), 'utf8'))).toEqual({ ...base, args: ['sh', '-c', 'stty size'], terminal: true, consoleSize: { height: 33, width: 101 } });
+    // The base is the container's own: not changed.
+    expect(terminalExecProcess(base, ['sh'], { width: 80, height: 24 }).args).toEqual(['sh']);
+    expect(base).toMatchObject({ args: ['httpd', '-f'], terminal: false });
+    // Without the container's process (or without a terminal) the flags say it, as before.
+    const plain = await runtime.execStream('c1', ['true'], { stdin: false, tty: false, ptyHelper: join(dir, 'pty') });
+    plain.stdout.resume();
+    plain.stderr?.resume();
+    await plain.exited;
+    expect((await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n').pop()).toMatch(/ exec --pid-file \S+ c1 true$/);
   });
 
   it('defaults its name to the binary name and reports a missing binary', async () => {

@@ -14,7 +14,7 @@ import { containerHostname, resolveProcess, validateContainerName, type Containe
 import type { ContainerRecord, ContainerStore } from './container-store.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
 import type { HostFacts } from './host.js';
-import { buildOciConfig, ociConfigJson } from './oci-config.js';
+import { buildOciConfig, ociConfigJson, type OciSpec } from './oci-config.js';
 import { checkMountSources, resolveDevices, type BindMount, type DeviceMapping } from './host-access.js';
 import type { PortMapping } from './cni/cni-config.js';
 import type { PodNetwork } from './cni/pod-network.js';
@@ -350,10 +350,11 @@ export class ContainerManager {
   async execStream(nameOrId: string, argv: readonly string[], options: Omit<ExecStreamOptions, 'ptyHelper'>): Promise<ExecProcess> {
     const view = await this.find(nameOrId);
     if (view.state !== 'running') throw new GroveError(ErrorCode.ContainerNotRunning, `container ${view.name} is not running`);
-    const config = JSON.parse(await readFile(join(this.deps.store.containerDir(view.id), 'config.json'), 'utf8').catch(() => '{}')) as { process?: { args?: string[] } };
+    const config = JSON.parse(await readFile(join(this.deps.store.containerDir(view.id), 'config.json'), 'utf8').catch(() => '{}')) as Partial<Pick<OciSpec, 'process'>>;
     const args = config.process?.args ?? [];
     const prefix = args[0] === ENV_EXEC_PATH ? args.slice(0, 3) : [];
-    return this.deps.runtime.execStream(view.id, [...prefix, ...argv], { ...options, ptyHelper: this.deps.shimPath });
+    // The container's process goes along: a terminal session starts from it at the client's size.
+    return this.deps.runtime.execStream(view.id, [...prefix, ...argv], { ...options, ptyHelper: this.deps.shimPath, ...(config.process ? { process: config.process } : {}) });
   }
 
   stateDir(id: string): string {

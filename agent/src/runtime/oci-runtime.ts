@@ -2,12 +2,13 @@ import { execFile, spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { HostFacts } from './host.js';
+import type { OciSpec } from './oci-config.js';
 import { runCommand, type CommandResult } from './run-command.js';
 
 export type OciRuntimeName = 'crun' | 'runc';
@@ -172,6 +173,19 @@ export interface ExecStreamOptions {
   size?: { width: number; height: number };
   /** grove-shim, whose `pty` command makes the terminal. */
   ptyHelper: string;
+  /**
+   * The container's own process (its config.json's). With `tty` the command runs from a copy of
+   * it given whole (`exec --process`), as the runtime would build it from the flags, plus the
+   * terminal's size: the runtime makes the container's terminal at that size before the
+   * command starts. Without it the terminal is 0×0 until the runtime's first resize, which
+   * races the command (`stty size` fails, a full-screen program draws for no columns).
+   */
+  process?: OciSpec['process'];
+}
+
+/** The process.json of a terminal session: the container's process with `argv`, a terminal and its size. */
+export function terminalExecProcess(base: OciSpec['process'], argv: readonly string[], size: { width: number; height: number }): OciSpec['process'] & { consoleSize: { height: number; width: number } } {
+  return { ...structuredClone(base), args: [...argv], terminal: true, consoleSize: { height: size.height, width: size.width } };
 }
 
 /** A process running in a container, its stdio on pipes (OciRuntime.execStream). */
@@ -253,9 +267,17 @@ export class OciRuntime {
   async execStream(id: string, argv: readonly string[], options: ExecStreamOptions): Promise<ExecProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'grove-exec-'));
     const pidFile = join(dir, 'exec.pid');
-    const args = ['--root', this.root, 'exec', '--pid-file', pidFile, ...(options.tty ? ['--tty'] : []), id, ...argv];
-    this.log.debug({ args }, 'exec (stream)');
     const size = options.size ?? { width: 80, height: 24 };
+    let args = ['--root', this.root, 'exec', '--pid-file', pidFile, ...(options.tty ? ['--tty'] : []), id, ...argv];
+    if (options.tty && options.process) {
+      const processFile = join(dir, 'process.json');
+      await writeFile(processFile, JSON.stringify(terminalExecProcess(options.process, argv, size)), { mode: 0o600 }).catch(async (err: unknown) => {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      });
+      args = ['--root', this.root, 'exec', '--pid-file', pidFile, '--process', processFile, id];
+    }
+    this.log.debug({ args }, 'exec (stream)');
     const child = options.tty
       ? spawn(options.ptyHelper, ['pty', String(size.height), String(size.width), this.path, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] })
       : spawn(this.path, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });

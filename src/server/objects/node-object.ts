@@ -114,16 +114,17 @@ export function readyCondition(previous: readonly Condition[] | undefined, readi
 }
 
 /**
- * `node` as the API serves it: the lastHeartbeatTime of its conditions (Ready and the pressure
- * conditions) is the node's last report (kept in memory), not the one stored at the last
- * transition, which heartbeats never rewrite (flash). Kubernetes' meaning of the field, with no
- * write per heartbeat. The same object when there is no later report.
+ * `node` as the API serves it: the lastHeartbeatTime of its conditions (Ready, the pressure
+ * conditions and Grove's TargetApplied) is the node's last report (kept in memory), not the one
+ * stored at the last transition, which heartbeats never rewrite (flash). Kubernetes' meaning of
+ * the field, with no write per heartbeat; a condition stored without one (TargetApplied) gets it
+ * too, or `kubectl describe node` shows it as year 1. The same object when there is no later report.
  */
 export function withLastHeartbeat(node: Node, lastReportAt: number | undefined): Node {
   const conditions = node.status?.conditions;
   if (lastReportAt === undefined || !conditions?.length) return node;
   const beat = rfc3339(lastReportAt);
-  const stale = (c: Condition) => c.lastHeartbeatTime !== undefined && Date.parse(c.lastHeartbeatTime) < Date.parse(beat);
+  const stale = (c: Condition) => c.lastHeartbeatTime === undefined || Date.parse(c.lastHeartbeatTime) < Date.parse(beat);
   if (!conditions.some(stale)) return node;
   return { ...node, status: { ...node.status, conditions: conditions.map((c) => (stale(c) ? { ...c, lastHeartbeatTime: beat } : c)) } };
 }
