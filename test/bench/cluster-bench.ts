@@ -31,7 +31,7 @@ import {
   type ProcSample,
   type ServerNode,
 } from './cluster-fixture.js';
-import { percentile, type Figure } from './report.js';
+import { missedNote, percentile, type Figure } from './report.js';
 import { bundleConfig, bundleSource, runcRunDetached } from './runc-bundle.js';
 import { DEFAULT_MARK_INTERVAL_MS } from '../../src/store/revision-mark.js';
 
@@ -172,7 +172,7 @@ export async function clusterIdleBench(options: { idleSeconds: number; settleSec
       `wchar (all write syscalls, sockets included) ${kib(x.wcharPerHour)} KiB/hour (bare node ${kib(b.wcharPerHour)}); ` +
       `data dir size ${x.dataDirGrowth! >= 0 ? '+' : ''}${x.dataDirGrowth} bytes over the ${window}; write_bytes before the window (start-up, join) ${kib(x.writeBytesBefore)} KiB` +
       (tmpfs ? '; INVALID: the data dir is on tmpfs, which write_bytes cannot see' : '');
-    const missed = (value: number, limit: number): string => (value > limit ? ` — MISSED: ${value} > ${limit}` : '');
+    const missed = missedNote;
     const bareRss = { name: 'bare node (setInterval)', value: avgMiB(b) };
     const bareCpu = { name: 'bare node (setInterval)', value: round(b.cpuPercent, 3) };
     const bareWrites = { name: 'bare node (setInterval)', value: kib(b.writeBytesPerHour) };

@@ -5,7 +5,7 @@
  * SIGKILLs whatever a crash left behind so that no server outlives the bench.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { lstat, mkdtemp, readdir, readFile, rm, statfs } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -186,6 +186,17 @@ export async function memory(pid: number): Promise<ProcSample> {
   const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
   const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
   return { rssKiB: field(status, 'VmRSS'), rssAnonKiB: field(status, 'RssAnon'), rssFileKiB: field(status, 'RssFile'), pssKiB: field(rollup, 'Pss') };
+}
+
+/** VmHWM: the peak resident set since the process started (or since resetPeakRss), in KiB. */
+export async function peakRssKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+}
+
+/** Starts VmHWM again from the current RSS (proc(5), clear_refs "5"), so a phase gets its own peak. */
+export async function resetPeakRss(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5');
 }
 
 /** utime + stime in clock ticks (fields 14 and 15; the command name may contain spaces). */

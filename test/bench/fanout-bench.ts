@@ -9,16 +9,17 @@
  * three-member NATS cluster with MQTT (one member killed right before the change is applied:
  * every node on it must fail over and still converge).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
-import { REPO_ROOT, runGrove } from '../support/grove-cli.js';
+import { runGrove } from '../support/grove-cli.js';
 import { hollowDaemonSet } from '../support/hollow.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
 import { freePort, portOpen } from '../support/ports.js';
-import { cleanUp, clockTicksPerSecond, cpuTicks, makeDataDir, memory, spawnBareNode, startServer, stopChild, type ServerNode } from './cluster-fixture.js';
+import { cleanUp, clockTicksPerSecond, cpuTicks, makeDataDir, memory, peakRssKiB, spawnBareNode, startServer, stopChild, type ServerNode } from './cluster-fixture.js';
+import { HollowWorker, type Converged, type JoinOutcome } from './hollow-worker.js';
 import { percentile, type Figure } from './report.js';
 
 export type FanoutBroker = 'embedded' | 'mosquitto' | 'nats';
@@ -40,73 +41,7 @@ export interface FanoutOptions {
 }
 
 const APP = 'fanout';
-const HOLLOW_MAIN = join(REPO_ROOT, 'dist', 'agent', 'src', 'hollow', 'hollow-main.js');
 const KIB_PER_MIB = 1024;
-
-interface JoinOutcome {
-  node: string;
-  joinMs: number;
-  busy: number;
-  dropped: number;
-  error?: string;
-}
-
-/** One hollow-node process and a request/response helper over its IPC channel. */
-class HollowWorker {
-  private log = '';
-  private constructor(readonly child: ChildProcess) {
-    child.stderr!.on('data', (b: Buffer) => (this.log = (this.log + b.toString()).slice(-4000)));
-  }
-
-  static async start(config: Record<string, unknown>): Promise<HollowWorker> {
-    const child = fork(HOLLOW_MAIN, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    const worker = new HollowWorker(child);
-    await worker.request({ type: 'start', config }, 'ready', 30_000);
-    return worker;
-  }
-
-  request<T>(message: object, reply: string, timeoutMs: number): Promise<T> {
-    const answer = this.next<T>(reply, timeoutMs);
-    this.child.send(message);
-    return answer;
-  }
-
-  private next<T>(type: string, timeoutMs: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`hollow worker: no ${type} within ${timeoutMs} ms\n${this.log}`)), timeoutMs);
-      const onMessage = (m: { type: string; message?: string }): void => {
-        if (m.type === type) done(undefined, m as T);
-        else if (m.type === 'error') done(new Error(`hollow worker: ${m.message}`));
-      };
-      const onExit = (code: number | null): void => done(new Error(`hollow worker exited with ${code}\n${this.log}`));
-      const done = (err?: Error, value?: T): void => {
-        clearTimeout(timer);
-        this.child.off('message', onMessage);
-        this.child.off('exit', onExit);
-        if (err) reject(err);
-        else resolve(value as T);
-      };
-      this.child.on('message', onMessage);
-      this.child.once('exit', onExit);
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.send({ type: 'stop' });
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-/** VmHWM: the peak resident set since the process started, in KiB. */
-async function peakRssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-}
-
 async function waitForFile(path: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await access(path).then(() => true, () => false))) {
@@ -197,7 +132,7 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
     // The storm: every node of every worker asks to join at the same moment.
     const ticksBeforeJoin = await cpuTicks(server.pid);
     const joinStart = Date.now();
-    const joined = (await Promise.all(workers.map((w) => w.request<{ outcomes: JoinOutcome[] }>({ type: 'join' }, 'joined', timeoutMs)))).flatMap((r) => r.outcomes);
+    const joined: JoinOutcome[] = (await Promise.all(workers.map((w) => w.join(timeoutMs)))).flat();
     const joinWallS = (Date.now() - joinStart) / 1000;
     const joinCpu = ((await cpuTicks(server.pid)) - ticksBeforeJoin) / hz / joinWallS * 100;
     const failed = joined.filter((j) => j.error);
@@ -210,9 +145,7 @@ export async function fanoutBench(options: FanoutOptions): Promise<Figure[]> {
 
     const apply = (version: string): Promise<unknown> =>
       server.api('POST', '/v1/apply', { objects: manifestsToObjects([{ path: 'fanout.yaml', text: hollowDaemonSet(APP, version) }]).objects });
-    type Converged = { hash?: string; error?: string; times: number[]; missing: number; rssBytes: number };
-    const converge = (notHash?: string): Promise<Converged[]> =>
-      Promise.all(workers.map((w) => w.request<Converged>({ type: 'wait', app: APP, ...(notHash ? { notHash } : {}), timeoutMs }, 'converged', timeoutMs + 10_000)));
+    const converge = (notHash?: string): Promise<Converged[]> => Promise.all(workers.map((w) => w.waitForApp(APP, timeoutMs, notHash)));
 
     // First rollout: every node gets its first pod (also warms the JIT of server and agents).
     const firstStart = Date.now();

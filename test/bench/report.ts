@@ -63,6 +63,11 @@ export async function writeResults(run: BenchRun, jsonPath: string, docPath: str
   return table;
 }
 
+/** The note's suffix for a figure over its budget (nothing when within it). */
+export function missedNote(value: number, limit: number): string {
+  return value > limit ? ` — MISSED: ${value} > ${limit}` : '';
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

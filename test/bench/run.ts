@@ -1,6 +1,7 @@
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/grove-cli.js';
+import { apiScaleBench } from './api-scale-bench.js';
 import { applyLatencyBench, clusterIdleBench } from './cluster-bench.js';
 import { fanoutBench } from './fanout-bench.js';
 import { pullBench } from './pull-bench.js';
@@ -41,6 +42,15 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
       timeoutMs: 300_000,
       joinConcurrency: Number(argValue('--fanout-join-concurrency') ?? 0),
       ...(argValue('--fanout-max-joins-in-flight') ? { maxJoinsInFlight: positiveArg('--fanout-max-joins-in-flight', 1000) } : {}),
+    }),
+  // Kubernetes API at fleet scale: RSS with the pods listed and watched, kubectl vs grove get.
+  'api-scale': () =>
+    apiScaleBench({
+      nodes: fleetSize('--api-scale-nodes', 'GROVE_API_SCALE_NODES', 1000),
+      podsPerNode: positiveArg('--api-scale-pods-per-node', 10),
+      watches: positiveArg('--api-scale-watches', 5),
+      rounds: positiveArg('--api-scale-rounds', 10),
+      targetRssMiB: 250,
     }),
   'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
 };

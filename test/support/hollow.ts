@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { runGrove } from './grove-cli.js';
 
 /** A DaemonSet on every hollow node; `version` changes the image tag, hence the template. */
-export function hollowDaemonSet(app: string, version: string): string {
+export function hollowDaemonSet(app: string, version: string, namespace?: string): string {
   return `apiVersion: apps/v1
 kind: DaemonSet
 metadata:
-  name: ${app}
+  name: ${app}${namespace ? `\n  namespace: ${namespace}` : ''}
 spec:
   # Fan-out: the change goes to every node at once. The default (maxUnavailable 1, as in
   # Kubernetes) would roll a fleet node by node, each waiting for the previous to be ready.

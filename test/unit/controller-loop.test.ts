@@ -2,7 +2,7 @@ import { beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import type { AnyObject } from '../../src/core/objects/changes.js';
 import type { Controller, ControllerSnapshot, Reconciled } from '../../src/server/controllers/controller.js';
-import { ControllerLoop, randomNameSuffix } from '../../src/server/objects/controller-loop.js';
+import { ControllerLoop, fitToCommit, randomNameSuffix } from '../../src/server/objects/controller-loop.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -115,6 +115,35 @@ describe('ControllerLoop', () => {
     const r = await loop.runOnce();
     expect(r.revision).toBe(before + 1);
     expect(r.changes).toBe(2);
+  });
+
+  it('a pass wanting more changes than a commit holds commits the first ones and runs again until done', async () => {
+    // Like a DaemonSet controller: one pod per missing name, decided from the snapshot each time.
+    const wantedNames = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const fill = controller('fill', (s) => {
+      const have = new Set(s.objects.ConfigMap.map((c) => c.metadata.name));
+      return { changes: wantedNames.filter((n) => !have.has(n)).map((n) => ({ op: 'put' as const, object: configMap(n, { k: 'v' }) })) };
+    });
+    const committed: number[] = [];
+    loop = new ControllerLoop({ objects, controllers: [fill], clock, logger: silentLogger(), maxChangesPerCommit: 3, onCommitted: (_c, _s, changes) => committed.push(changes.length) });
+    loop.start();
+    await settle();
+    const names = (await objects.list('ConfigMap')).items.map((c) => c.metadata.name).sort();
+    expect(names).toEqual(wantedNames);
+    expect(committed).toEqual([3, 3, 1]);
+  });
+
+  it('fits a pass to a commit in the controllers order, cutting the one at the limit short', () => {
+    const change = (n: string) => ({ op: 'put' as const, object: configMap(n, {}) });
+    const wanted = [
+      { controller: 'a', changes: [change('a1'), change('a2')] },
+      { controller: 'b', changes: [change('b1'), change('b2'), change('b3')] },
+      { controller: 'c', changes: [change('c1')] },
+    ];
+    const { fitted, deferred } = fitToCommit(wanted, 3);
+    expect(fitted.map((w) => [w.controller, w.changes.length])).toEqual([['a', 2], ['b', 1]]);
+    expect(deferred).toBe(3);
+    expect(fitToCommit(wanted, 6)).toEqual({ fitted: wanted, deferred: 0 });
   });
 
   it('runs a conflicting pass again on fresh objects', async () => {

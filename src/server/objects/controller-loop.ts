@@ -6,6 +6,9 @@
  * changes what a controller decides). A pass whose commit conflicts (a resourceVersion gone
  * stale) is run again on a fresh snapshot; when the combined commit keeps failing, each
  * controller's changes are committed on their own so one bad change does not stop the others.
+ * A pass that wants more changes than one commit may hold (10 DaemonSets applied at once on a
+ * 1,000-node fleet: 10,000 pods) commits the first ones and runs again at once: the controllers
+ * decide the rest from the objects as they are then, so every pass makes progress.
  *
  * Leader-ready: everything a pass needs is in the store, so exactly one ControllerLoop runs per
  * cluster; the server starts it, and a leader election (issue 20) will start and stop it.
@@ -17,7 +20,7 @@ import { ErrorCode, errorMessage, isGroveError } from '../../core/errors.js';
 import type { ObjectChange } from '../../core/objects/changes.js';
 import { ALL_KINDS } from '../../core/objects/kinds.js';
 import { emptyObjects, NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH, type Controller, type ControllerSnapshot, type NodeReport, type ObjectsByKind } from '../controllers/controller.js';
-import type { ObjectStore } from './object-store.js';
+import { MAX_CHANGES_PER_COMMIT, type ObjectStore } from './object-store.js';
 
 export const DEFAULT_DEBOUNCE_MS = 50;
 /** Passes run again at once after a conflict, this many times, before waiting for the next change. */
@@ -33,6 +36,8 @@ export interface ControllerLoopOptions {
   /** Generated name suffixes; random from Kubernetes' alphabet by default (tests inject). */
   randomSuffix?: () => string;
   debounceMs?: number;
+  /** Changes in one pass's commit (the ObjectStore's limit by default; tests make it small). */
+  maxChangesPerCommit?: number;
   /**
    * Told of each controller's changes once they are committed, with the snapshot they were
    * decided on (the server derives events from them: src/server/events/controller-events.ts).
@@ -45,6 +50,28 @@ export function randomNameSuffix(): string {
   let out = '';
   for (let i = 0; i < NAME_SUFFIX_LENGTH; i++) out += NAME_SUFFIX_ALPHABET[randomInt(NAME_SUFFIX_ALPHABET.length)];
   return out;
+}
+
+interface Wanted {
+  controller: string;
+  changes: ObjectChange[];
+}
+
+/**
+ * The first `max` changes of a pass, in the controllers' order (a controller cut short keeps its
+ * first changes), and whether any were left for the next pass.
+ */
+export function fitToCommit(wanted: readonly Wanted[], max: number): { fitted: Wanted[]; deferred: number } {
+  const fitted: Wanted[] = [];
+  let room = max;
+  let deferred = 0;
+  for (const w of wanted) {
+    const taken = w.changes.length <= room ? w.changes : w.changes.slice(0, room);
+    if (taken.length) fitted.push(taken === w.changes ? w : { controller: w.controller, changes: taken });
+    room -= taken.length;
+    deferred += w.changes.length - taken.length;
+  }
+  return { fitted, deferred };
 }
 
 export interface PassResult {
@@ -166,12 +193,12 @@ export class ControllerLoop {
   /** `separately`: commit each controller's changes on its own (after repeated failures). */
   private async pass(separately: boolean): Promise<PassResult> {
     const snapshot = await this.snapshot();
-    const wanted: { controller: string; changes: ObjectChange[] }[] = [];
+    const decided: Wanted[] = [];
     let wakeAt: number | undefined;
     for (const controller of this.opts.controllers) {
       try {
         const r = controller.reconcile(snapshot);
-        if (r.changes.length) wanted.push({ controller: controller.name, changes: r.changes });
+        if (r.changes.length) decided.push({ controller: controller.name, changes: r.changes });
         // A time not after this pass's `now` has been handled by this pass: waking for it again
         // would spin (a controller returning it every time).
         if (r.wakeAt !== undefined && r.wakeAt > snapshot.now && (wakeAt === undefined || r.wakeAt < wakeAt)) wakeAt = r.wakeAt;
@@ -181,6 +208,12 @@ export class ControllerLoop {
       }
     }
     this.wakeUpAt(wakeAt);
+    const { fitted: wanted, deferred } = fitToCommit(decided, this.opts.maxChangesPerCommit ?? MAX_CHANGES_PER_COMMIT);
+    if (deferred > 0) {
+      // The rest is decided again by the next pass, on the objects this one committed.
+      this.log.info({ deferred }, 'more controller changes than one commit holds: the rest in the next pass');
+      this.again = true;
+    }
     const all = wanted.flatMap((w) => w.changes);
     if (all.length === 0) return { revision: this.opts.objects.store.revision(), changes: 0, ...(wakeAt !== undefined ? { wakeAt } : {}) };
     if (!separately) {

@@ -1,0 +1,225 @@
+/**
+ * The Kubernetes API at fleet scale: a real `grove server --tls` (LevelDB in a temp dir), N
+ * hollow nodes joined (agent/src/hollow), and DaemonSets spread over a few namespaces giving
+ * every node P pods, all bound and Running (N × P pods: 1,000 × 10 by default). Measured:
+ *   - the server's RSS at rest at that scale;
+ *   - its peak RSS (VmHWM, reset first) while W watches of pods across all namespaces
+ *     (`?watch=1`: each starts with an ADDED event per pod) are open and a full list is read;
+ *   - `kubectl get pods -A` (real kubectl, paging 500 at a time as it does by default) and
+ *     `grove get pods -A` (the real CLI), interleaved round by round beside `node -e 0`, the
+ *     start-up cost of any Node program, as the baseline.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runGrove } from '../support/grove-cli.js';
+import { applyYaml, hollowDaemonSet } from '../support/hollow.js';
+import { kubectlWith, writeKubeconfig } from '../support/kubectl.js';
+import { benchApi, type BenchApi, type OpenStream } from './api-client.js';
+import { cleanUp, makeDataDir, memory, peakRssKiB, resetPeakRss, spawnBareNode, startServer, stopChild, waitFor, type ServerNode } from './cluster-fixture.js';
+import { HollowWorker, type JoinOutcome } from './hollow-worker.js';
+import { missedNote, percentile, type Figure } from './report.js';
+
+export interface ApiScaleOptions {
+  nodes: number;
+  podsPerNode: number;
+  /** Watches of all pods open at once during the peak measurement. */
+  watches: number;
+  /** Rounds of (node -e 0, kubectl get pods -A, grove get pods -A). */
+  rounds: number;
+  /** The server RSS budget in MiB (the table's target). */
+  targetRssMiB?: number;
+  /** Per phase: join, all pods Running, each watch's initial events. */
+  timeoutMs?: number;
+}
+
+const BENCH = 'api-scale';
+const KIB_PER_MIB = 1024;
+const NAMESPACES = 5;
+
+const mib = (kib: number): number => Math.round((kib / KIB_PER_MIB) * 10) / 10;
+
+function elapsedMs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** The manifest: the namespaces, then `apps` DaemonSets on every hollow node, round-robin over them. */
+function fleetManifest(apps: string[], namespaceOf: (i: number) => string): string {
+  const namespaces = [...new Set(apps.map((_, i) => namespaceOf(i)))].map((ns) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
+  return [...namespaces, ...apps.map((app, i) => hollowDaemonSet(app, 'v1', namespaceOf(i)))].join('---\n');
+}
+
+/** Pods the API reports Running, counted from one page (remainingItemCount says the rest). */
+async function runningPods(api: BenchApi): Promise<number> {
+  const { status, body } = await api.get('/api/v1/pods?fieldSelector=status.phase%3DRunning&limit=1');
+  if (status !== 200) throw new Error(`GET running pods: HTTP ${status} ${body.slice(0, 200)}`);
+  const list = JSON.parse(body) as { items: unknown[]; metadata: { remainingItemCount?: number } };
+  return list.items.length + (list.metadata.remainingItemCount ?? 0);
+}
+
+/** Samples VmRSS `count` times, `everyMs` apart; the average, min and max in KiB. */
+async function sampleRss(pid: number, count: number, everyMs: number): Promise<{ avg: number; min: number; max: number }> {
+  const values: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i > 0) await sleep(everyMs);
+    values.push((await memory(pid)).rssKiB);
+  }
+  return { avg: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** Runs a program to its end; its wall time in ms (throws on a non-zero exit or `check` failing). */
+async function timed(label: string, run: () => Promise<{ code: number; stdout: string; stderr: string }>, check: (stdout: string) => string | undefined): Promise<number> {
+  const start = process.hrtime.bigint();
+  const r = await run();
+  const ms = elapsedMs(start);
+  if (r.code !== 0) throw new Error(`${label} exited with ${r.code}: ${r.stderr.trim().slice(0, 500)}`);
+  const problem = check(r.stdout);
+  if (problem) throw new Error(`${label}: ${problem}`);
+  return ms;
+}
+
+function nodeE0(): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: '', stderr: '' }));
+  });
+}
+
+/** A table of `pods` rows under one header line. */
+function tableOf(pods: number): (stdout: string) => string | undefined {
+  return (stdout) => {
+    const rows = stdout.split('\n').filter(Boolean).length - 1;
+    return rows === pods ? undefined : `printed ${rows} rows, expected ${pods}`;
+  };
+}
+
+export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]> {
+  const { nodes, podsPerNode, watches, rounds } = options;
+  const pods = nodes * podsPerNode;
+  const timeoutMs = options.timeoutMs ?? 240_000;
+  const dataDir = await makeDataDir('apiscale');
+  const home = await mkdtemp(join(tmpdir(), 'grove-bench-kubectl-'));
+  const bare = spawnBareNode();
+  let server: ServerNode | undefined;
+  const workers: HollowWorker[] = [];
+  const streams: OpenStream[] = [];
+  try {
+    await sleep(1000);
+    const bareRss = (await memory(bare.pid!)).rssKiB;
+    server = await startServer(dataDir, { agent: false, nodeName: 'bench-server', extraArgs: ['--tls'] });
+    const api = await benchApi(dataDir);
+    const created = await runGrove(['--data-dir', dataDir, 'token', 'create', '--ttl', '2h']);
+    if (created.code !== 0) throw new Error(`grove token create: ${created.stderr.trim()}`);
+    const emptyRss = (await memory(server.pid)).rssKiB;
+
+    // The fleet: one hollow process per 5,000 nodes (fanout-bench.ts), joined 500 at a time
+    // (the storm is the fanout bench's subject, not this one's).
+    const perWorker = 5000;
+    for (let w = 0; w * perWorker < nodes; w++) {
+      const count = Math.min(perWorker, nodes - w * perWorker);
+      workers.push(await HollowWorker.start({ serverUrl: server.apiUrl, token: created.stdout.trim(), count, namePrefix: `api-w${w}`, heartbeatSeconds: 15, reconnectSeconds: 2, joinConcurrency: 500 }));
+    }
+    const joined: JoinOutcome[] = (await Promise.all(workers.map((w) => w.join(timeoutMs)))).flat();
+    const failed = joined.filter((j) => j.error);
+    if (failed.length) throw new Error(`${failed.length} hollow nodes did not join, e.g. ${failed[0]!.node}: ${failed[0]!.error}`);
+
+    const apps = Array.from({ length: podsPerNode }, (_, i) => `api-scale-${i}`);
+    const namespaceOf = (i: number): string => `api-scale-ns-${i % NAMESPACES}`;
+    const rolloutStart = process.hrtime.bigint();
+    await applyYaml(dataDir, fleetManifest(apps, namespaceOf));
+    // One app at a time per process (its answers do not name the app); they converge together.
+    for (const app of apps) {
+      for (const converged of await Promise.all(workers.map((w) => w.waitForApp(app, timeoutMs)))) {
+        if (converged.error) throw new Error(`${app}: ${converged.error}`);
+      }
+    }
+    await waitFor(async () => (await runningPods(api)) === pods, timeoutMs, `${pods} pods Running in the API`, 1000);
+    const rolloutS = elapsedMs(rolloutStart) / 1000;
+
+    // At rest: status reports keep arriving (heartbeats every 15 s), nothing else happens.
+    await sleep(10_000);
+    const idle = await sampleRss(server.pid, 6, 2000);
+
+    // W watches from scratch (ADDED for every pod), then a full list, all while they stay open.
+    await resetPeakRss(server.pid);
+    const added = new Array<number>(watches).fill(0);
+    const watchStart = process.hrtime.bigint();
+    for (let i = 0; i < watches; i++) {
+      streams.push(await api.stream('/api/v1/pods?watch=1', (line) => line.startsWith('{"type":"ADDED"') && added[i]!++));
+    }
+    await waitFor(async () => added.every((n) => n >= pods), timeoutMs, `${watches} watches to receive ${pods} ADDED events each`, 200);
+    const watchMs = elapsedMs(watchStart);
+    const listStart = process.hrtime.bigint();
+    const list = await api.get('/api/v1/pods');
+    const listMs = elapsedMs(listStart);
+    const listed = (JSON.parse(list.body) as { items: unknown[] }).items.length;
+    if (listed !== pods) throw new Error(`the full list has ${listed} pods, expected ${pods}`);
+    const watchedPeak = await peakRssKiB(server.pid);
+    const watchedNow = (await memory(server.pid)).rssKiB;
+    for (const s of streams.splice(0)) s.close();
+
+    // Latency, interleaved so that each round's three runs share the machine's conditions.
+    const kubeconfig = await writeKubeconfig(home, dataDir);
+    const kubectl = kubectlWith(home, kubeconfig, 120_000);
+    const times = { node: [] as number[], kubectl: [] as number[], grove: [] as number[] };
+    const runs: Record<keyof typeof times, () => Promise<number>> = {
+      node: () => timed('node -e 0', nodeE0, () => undefined),
+      kubectl: () => timed('kubectl get pods -A', () => kubectl('get', 'pods', '-A'), tableOf(pods)),
+      grove: () => timed('grove get pods -A', () => runGrove(['--data-dir', dataDir, 'get', 'pods', '-A']), tableOf(pods)),
+    };
+    // One unmeasured round: kubectl's discovery cache, the server's JIT.
+    for (const run of Object.values(runs)) await run();
+    const order = Object.keys(runs) as (keyof typeof times)[];
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < order.length; k++) {
+        const which = order[(r + k) % order.length]!;
+        times[which].push(await runs[which]());
+      }
+    }
+    const afterRss = (await memory(server.pid)).rssKiB;
+
+    const bareMiB = { name: 'bare node -e', value: mib(bareRss) };
+    const target = options.targetRssMiB;
+    const budget = target !== undefined ? { target: `≤ ${target} MB` } : {};
+    const p = (values: number[], q: number): number => Math.round(percentile(values, q));
+    const nodeP50 = { name: 'node -e 0 p50', value: p(times.node, 50) };
+    const nodeP95 = { name: 'node -e 0 p95', value: p(times.node, 95) };
+    const scale = `${nodes} nodes, ${pods} pods`;
+    return [
+      { bench: BENCH, metric: `pods bound and Running (${scale})`, value: pods, unit: 'pods', note: `${podsPerNode} DaemonSets over ${Math.min(NAMESPACES, podsPerNode)} namespaces; all Running in the API ${rolloutS.toFixed(1)} s after the apply` },
+      {
+        bench: BENCH,
+        metric: `server RSS at rest (${scale})`,
+        value: mib(idle.avg),
+        unit: 'MiB',
+        baseline: bareMiB,
+        ...budget,
+        note: `avg of 6 samples 2 s apart (min ${mib(idle.min)}, max ${mib(idle.max)}); ${mib(emptyRss)} MiB before any node joined` + (target !== undefined ? missedNote(mib(idle.avg), target) : ''),
+      },
+      {
+        bench: BENCH,
+        metric: `server peak RSS, ${watches} watches of all pods open + a full list`,
+        value: mib(watchedPeak),
+        unit: 'MiB',
+        baseline: bareMiB,
+        ...budget,
+        note: `VmHWM from just before the watches; ${mib(watchedNow)} MiB after the list; initial events of all ${watches} in ${Math.round(watchMs)} ms, full list (${mib(list.body.length / 1024)} MiB of JSON) in ${Math.round(listMs)} ms` + (target !== undefined ? missedNote(mib(watchedPeak), target) : ''),
+      },
+      { bench: BENCH, metric: `kubectl get pods -A p50 (${pods} pods)`, value: p(times.kubectl, 50), unit: 'ms', baseline: nodeP50, note: `${rounds} rounds interleaved with grove and node -e 0; kubectl pages 500 at a time (its default --chunk-size), as a Table` },
+      { bench: BENCH, metric: `kubectl get pods -A p95 (${pods} pods)`, value: p(times.kubectl, 95), unit: 'ms', baseline: nodeP95 },
+      { bench: BENCH, metric: `grove get pods -A p50 (${pods} pods)`, value: p(times.grove, 50), unit: 'ms', baseline: nodeP50, note: 'one list, the table made by the CLI' },
+      { bench: BENCH, metric: `grove get pods -A p95 (${pods} pods)`, value: p(times.grove, 95), unit: 'ms', baseline: nodeP95, note: `server RSS after all rounds ${mib(afterRss)} MiB` },
+    ];
+  } finally {
+    for (const s of streams) s.close();
+    await cleanUp([
+      ...workers.map((w) => () => w.stop()),
+      async () => server && (await stopChild(server.child)),
+      async () => bare.kill('SIGKILL'),
+      () => rm(dataDir, { recursive: true, force: true }),
+      () => rm(home, { recursive: true, force: true }),
+    ]);
+  }
+}
