@@ -10,6 +10,7 @@ import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import type { Container } from '../../../src/core/objects/pod-container.js';
 import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
 import { DEFAULT_NAMESPACE, graceSecondsOf, inNamespace, podKey } from './plan/pod-fields.js';
+import { MAX_GRACE_SECONDS } from '../../../src/core/objects/limits.js';
 import type { PodSandbox, SandboxOps } from '../runtime/sandbox-model.js';
 import type { ExecProcess, ExecStreamOptions } from '../runtime/oci-runtime.js';
 
@@ -184,7 +185,6 @@ export const appOf = (c: ManagedContainer): string => inNamespace(namespaceOfCon
  * an agent restart. Both runtimes add these labels next to managedLabels().
  */
 export const STOP_GRACE_LABEL = 'grove.stop-grace-seconds';
-const MAX_GRACE_SECONDS = 3600;
 
 export function stopGraceLabels(pod: WirePodTarget): Record<string, string> {
   const g = graceSecondsOf(pod);

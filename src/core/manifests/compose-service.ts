@@ -15,7 +15,7 @@ import type { ComposeDependsOn, ComposeHealthcheck } from './compose-order.js';
 import type { ComposePort } from './manifest-ports.js';
 
 export const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024; // the runtime's minimum, as in kubernetes.ts
-export const MAX_GRACE_SECONDS = 3600;
+export { MAX_GRACE_SECONDS } from '../objects/limits.js';
 
 export type Scalar = string | number | boolean | null;
 export interface Service {

@@ -15,6 +15,9 @@ export const JOB_LIMITS = Object.freeze({
   timeZone: 64,
 });
 
+/** SIGTERM → SIGKILL delay bound: an hour-long stop is already extreme on a node. */
+export const MAX_GRACE_SECONDS = 3600;
+
 /** node-cron syntax characters; whether the expression parses is checked where it is evaluated. */
 export const CRON_SCHEDULE = '^[0-9A-Za-z*/,\\-?# ]+$';
 export const TIME_ZONE = '^[A-Za-z0-9_+\\-/]+$';

@@ -9,12 +9,12 @@ import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.j
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
 import { Tolerations } from './taints.js';
+import { MAX_GRACE_SECONDS } from './limits.js';
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
-/** SIGTERM → SIGKILL delay bound: an hour-long stop is already extreme on a node. */
-export const MAX_GRACE_SECONDS = 3600;
+export { MAX_GRACE_SECONDS };
 
 /** Known pod spec fields Grove does not implement yet. */
 export const UNSUPPORTED_POD_SPEC_FIELDS = [

@@ -13,7 +13,7 @@
  *
  * Grove caps the grace at the pod spec's own maximum (an hour): nodes never wait longer.
  */
-import { MAX_GRACE_SECONDS } from '../../core/objects/pod.js';
+import { MAX_GRACE_SECONDS } from '../../core/objects/limits.js';
 
 export interface PodDeletionView {
   metadata: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
