@@ -1,0 +1,120 @@
+/**
+ * The node's service proxy (issue 15, docs/networking.md "Service proxy"): a NetworkViewConsumer
+ * that programs the whole rule set of proxier-rules.ts in ONE iptables-restore transaction per
+ * change, and none when the rules come out the same (an unchanged view costs no process).
+ * The host's tables are read once (at the first update, and again after a failed transaction,
+ * when what the host holds is unknown); after that the proxier knows what it left there.
+ */
+import type { Logger } from '../../../../src/core/logger.js';
+import type { ClusterNetworkView, NetworkViewConsumer } from '../../../../src/core/network/view.js';
+import { runBatch } from './batch-command.js';
+import { staleUdpFlows } from './proxier-conntrack.js';
+import { ensureProxySysctls, readHostRules, runConntrack } from './proxier-host.js';
+import { buildProxyRules, type ProxySelf } from './proxier-rules.js';
+import { hostAfterApply, renderApply, renderCleanup, renderRuleSet, type HostRules } from './proxier-transaction.js';
+
+/** How the proxier reaches the host; the defaults run the real tools, tests put fakes or wrappers in. */
+export interface ProxierHost {
+  restore(input: string): Promise<void>;
+  readRules(tag: string): Promise<HostRules>;
+  conntrack(args: readonly string[]): Promise<void>;
+  sysctls(): Promise<void>;
+}
+
+export interface ServiceProxierOptions extends ProxySelf {
+  logger: Logger;
+  host?: Partial<ProxierHost>;
+}
+
+export function defaultProxierHost(): ProxierHost {
+  return {
+    restore: (input) => runBatch('iptables-restore', input),
+    readRules: (tag) => readHostRules(tag),
+    conntrack: (args) => runConntrack(args),
+    sysctls: () => ensureProxySysctls(),
+  };
+}
+
+export class ServiceProxier implements NetworkViewConsumer {
+  private readonly host: ProxierHost;
+  private readonly self: ProxySelf;
+  private readonly log: Logger;
+  /** What the host holds of our tag; undefined = unknown, read before the next transaction. */
+  private hostRules: HostRules | undefined;
+  /** renderRuleSet() of the last rule set the host took, and the view it came from. */
+  private appliedText: string | undefined;
+  private appliedView: ClusterNetworkView | undefined;
+  private sysctlsDone = false;
+  private conntrackMissingLogged = false;
+  /** update() and cleanup() run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ServiceProxierOptions) {
+    this.self = { nodeName: options.nodeName, addresses: [...options.addresses], tag: options.tag };
+    this.host = { ...defaultProxierHost(), ...options.host };
+    this.log = options.logger.child({ component: 'service-proxier' });
+  }
+
+  update(view: ClusterNetworkView): Promise<void> {
+    return this.serialize(() => this.apply(view));
+  }
+
+  cleanup(): Promise<void> {
+    return this.serialize(async () => {
+      const text = renderCleanup(await this.host.readRules(this.self.tag));
+      this.hostRules = undefined;
+      this.appliedText = undefined;
+      this.appliedView = undefined;
+      await this.host.restore(text);
+    });
+  }
+
+  private serialize(task: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(view: ClusterNetworkView): Promise<void> {
+    if (!this.sysctlsDone) {
+      await this.host.sysctls();
+      this.sysctlsDone = true;
+    }
+    const set = buildProxyRules(view, this.self);
+    const text = renderRuleSet(set);
+    if (text === this.appliedText) {
+      this.appliedView = view;
+      return;
+    }
+    this.hostRules ??= await this.host.readRules(this.self.tag);
+    try {
+      await this.host.restore(renderApply(set, this.hostRules, this.self.tag));
+    } catch (err) {
+      // A failed transaction may have left part of it (iptables-legacy commits table by table).
+      this.hostRules = undefined;
+      this.appliedText = undefined;
+      throw err;
+    }
+    const previous = this.appliedView;
+    this.hostRules = hostAfterApply(set, this.self.tag);
+    this.appliedText = text;
+    this.appliedView = view;
+    this.log.debug({ revision: view.revision, bytes: text.length }, 'service rules programmed');
+    if (previous !== undefined) await this.flushStaleUdp(previous, view);
+  }
+
+  /** Best effort: the rules are in place; a stale UDP flow only delays its client's switch to a live endpoint. */
+  private async flushStaleUdp(previous: ClusterNetworkView, view: ClusterNetworkView): Promise<void> {
+    for (const args of staleUdpFlows(previous, view)) {
+      try {
+        await this.host.conntrack(args);
+      } catch (err) {
+        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+        if (missing && this.conntrackMissingLogged) return;
+        this.conntrackMissingLogged ||= missing;
+        this.log.warn({ err, args }, missing ? 'conntrack not installed: stale UDP flows to removed endpoints stay until they time out' : 'conntrack delete failed');
+        if (missing) return;
+      }
+    }
+  }
+}
