@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../support/grove-cli.js';
 import { applyLatencyBench, clusterIdleBench } from './cluster-bench.js';
 import { fanoutBench } from './fanout-bench.js';
+import { proxierBench } from './proxier-bench.js';
 import { pullBench } from './pull-bench.js';
 import { mergeWithPrevious, writeResults, type Figure } from './report.js';
 import { runtimeBench } from './runtime-bench.js';
@@ -42,6 +43,8 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
       joinConcurrency: Number(argValue('--fanout-join-concurrency') ?? 0),
       ...(argValue('--fanout-max-joins-in-flight') ? { maxJoinsInFlight: positiveArg('--fanout-max-joins-in-flight', 1000) } : {}),
     }),
+  // 1,000 Services × 3 endpoints in one iptables-restore transaction (issue 15), in a network namespace.
+  proxier: (runs) => proxierBench({ runs }),
   'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
 };
 

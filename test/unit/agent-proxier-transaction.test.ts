@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildProxyRules, type ProxyRuleSet } from '../../agent/src/runtime/net/proxier-rules.js';
-import { emptyHostRules, hostAfterApply, parseHostRules, renderApply, renderCleanup, renderRuleSet } from '../../agent/src/runtime/net/proxier-transaction.js';
+import { chainDigests, emptyHostRules, hostAfterApply, parseHostRules, renderApply, renderCleanup } from '../../agent/src/runtime/net/proxier-transaction.js';
 import type { ClusterNetworkView } from '../../src/core/network/view.js';
 
 // What iptables-save printed after a transaction of tag t1, with another agent's (t2) and Docker's rules beside it.
@@ -78,9 +78,32 @@ describe('proxier transaction', () => {
     );
   });
 
-  it('inserts nothing and deletes nothing on a host that already holds the last rule set', () => {
+  it('rewrites every chain when the host was just read, and nothing more on a host that holds the last rule set', () => {
     const set = buildProxyRules(EMPTY, { nodeName: 'n1', addresses: [], tag: 't1' });
-    expect(renderApply(set, hostAfterApply(set, 't1'), 't1')).toBe(renderRuleSet(set));
+    const full = renderApply(set, hostAfterApply(set, 't1'), 't1');
+    expect(full).not.toMatch(/^-[IX] /m);
+    for (const c of [...set.filter.chains, ...set.nat.chains]) expect(full).toContain(`:${c} - [0:0]\n`);
+    expect(renderApply(set, hostAfterApply(set, 't1'), 't1', chainDigests(set))).toBe('');
+  });
+
+  it('rewrites only the chains whose rules changed since the last transaction, and deletes the ones gone', () => {
+    const self = { nodeName: 'n1', addresses: [], tag: 't1' };
+    const svc = (ip: string) => ({
+      namespace: 'default', name: 'web', type: 'ClusterIP' as const, clusterIP: '10.43.0.10', ports: [{ name: '', protocol: 'TCP' as const, port: 80 }],
+      endpoints: [{ ip: '10.42.0.5', ready: true, ports: { '': 80 } }, { ip, ready: true, ports: { '': 80 } }],
+    });
+    const other = { ...svc('10.42.0.9'), name: 'other', clusterIP: '10.43.0.11' };
+    const before = buildProxyRules({ ...EMPTY, services: [svc('10.42.0.6'), other] }, self);
+    const after = buildProxyRules({ ...EMPTY, services: [svc('10.42.0.7'), other] }, self);
+    const text = renderApply(after, hostAfterApply(before, 't1'), 't1', chainDigests(before));
+    const oldSep = before.nat.chains.find((c) => c.startsWith('GRV-t1-SEP-') && !after.nat.chains.includes(c))!;
+    const newSep = after.nat.chains.find((c) => c.startsWith('GRV-t1-SEP-') && !before.nat.chains.includes(c))!;
+    const webSvc = after.nat.chains.find((c) => c.startsWith('GRV-t1-SVC-') && after.nat.rules.some((r) => r.startsWith(`-A ${c} `) && r.includes('10.42.0.7')))!;
+    // web's SVC chain (its spread changed), the new endpoint's chain, the old one flushed and deleted; nothing of "other", no filter table.
+    expect(text.split('\n').filter((l) => l.startsWith(':') || l.startsWith('-X') || l.startsWith('*'))).toEqual([
+      '*nat', `:${webSvc} - [0:0]`, `:${newSep} - [0:0]`, `:${oldSep} - [0:0]`, `-X ${oldSep}`,
+    ]);
+    expect(text).not.toContain('10.42.0.9');
   });
 
   it('inserts every jump on an empty host, in the order the built-in chain then holds them', () => {

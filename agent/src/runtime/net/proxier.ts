@@ -1,9 +1,10 @@
 /**
  * The node's service proxy (issue 15, docs/networking.md "Service proxy"): a NetworkViewConsumer
- * that programs the whole rule set of proxier-rules.ts in ONE iptables-restore transaction per
- * change, and none when the rules come out the same (an unchanged view costs no process).
- * The host's tables are read once (at the first update, and again after a failed transaction,
- * when what the host holds is unknown); after that the proxier knows what it left there.
+ * that programs the rule set of proxier-rules.ts in ONE iptables-restore transaction per change,
+ * rewriting only the chains that changed, and runs nothing when the rules come out the same (an
+ * unchanged view costs no process). The host's tables are read once (at the first update, and
+ * again after a failed transaction, when what the host holds is unknown); after that the proxier
+ * knows what it left there.
  */
 import type { Logger } from '../../../../src/core/logger.js';
 import type { ClusterNetworkView, NetworkViewConsumer } from '../../../../src/core/network/view.js';
@@ -11,7 +12,7 @@ import { runBatch } from './batch-command.js';
 import { staleUdpFlows } from './proxier-conntrack.js';
 import { ensureProxySysctls, readHostRules, runConntrack } from './proxier-host.js';
 import { buildProxyRules, type ProxySelf } from './proxier-rules.js';
-import { hostAfterApply, renderApply, renderCleanup, renderRuleSet, type HostRules } from './proxier-transaction.js';
+import { chainDigests, hostAfterApply, renderApply, renderCleanup, type ChainDigests, type HostRules } from './proxier-transaction.js';
 
 /** How the proxier reaches the host; the defaults run the real tools, tests put fakes or wrappers in. */
 export interface ProxierHost {
@@ -41,8 +42,8 @@ export class ServiceProxier implements NetworkViewConsumer {
   private readonly log: Logger;
   /** What the host holds of our tag; undefined = unknown, read before the next transaction. */
   private hostRules: HostRules | undefined;
-  /** renderRuleSet() of the last rule set the host took, and the view it came from. */
-  private appliedText: string | undefined;
+  /** Digests of the last rule set the host took (while hostRules is known), and the view it came from. */
+  private applied: ChainDigests | undefined;
   private appliedView: ClusterNetworkView | undefined;
   private sysctlsDone = false;
   private conntrackMissingLogged = false;
@@ -63,7 +64,7 @@ export class ServiceProxier implements NetworkViewConsumer {
     return this.serialize(async () => {
       const text = renderCleanup(await this.host.readRules(this.self.tag));
       this.hostRules = undefined;
-      this.appliedText = undefined;
+      this.applied = undefined;
       this.appliedView = undefined;
       await this.host.restore(text);
     });
@@ -81,23 +82,26 @@ export class ServiceProxier implements NetworkViewConsumer {
       this.sysctlsDone = true;
     }
     const set = buildProxyRules(view, this.self);
-    const text = renderRuleSet(set);
-    if (text === this.appliedText) {
+    if (this.hostRules === undefined) {
+      this.hostRules = await this.host.readRules(this.self.tag);
+      this.applied = undefined;
+    }
+    const text = renderApply(set, this.hostRules, this.self.tag, this.applied);
+    const previous = this.appliedView;
+    if (text === '') {
       this.appliedView = view;
       return;
     }
-    this.hostRules ??= await this.host.readRules(this.self.tag);
     try {
-      await this.host.restore(renderApply(set, this.hostRules, this.self.tag));
+      await this.host.restore(text);
     } catch (err) {
       // A failed transaction may have left part of it (iptables-legacy commits table by table).
       this.hostRules = undefined;
-      this.appliedText = undefined;
+      this.applied = undefined;
       throw err;
     }
-    const previous = this.appliedView;
     this.hostRules = hostAfterApply(set, this.self.tag);
-    this.appliedText = text;
+    this.applied = chainDigests(set);
     this.appliedView = view;
     this.log.debug({ revision: view.revision, bytes: text.length }, 'service rules programmed');
     if (previous !== undefined) await this.flushStaleUdp(previous, view);
