@@ -51,8 +51,9 @@ export interface ProxyJump {
 /** kube-proxy's bit: the traffic to masquerade in POSTROUTING (the meaning is the same, so sharing it is harmless). */
 export const MASQ_MARK = '0x4000';
 
-/** Kubernetes' default sessionAffinity timeout. */
+/** Kubernetes' default sessionAffinity timeout, and its maximum (one day). */
 const DEFAULT_AFFINITY_SECONDS = 10_800;
+const MAX_AFFINITY_SECONDS = 86_400;
 
 export function chainPrefix(tag: string): string {
   return `GRV-${tag}-`;
@@ -223,7 +224,7 @@ function servicePortRules(c: PortContext): void {
   // A client outside the pod network (the node itself, a host-network pod) must see replies come back through here.
   if (c.clusterCIDR !== undefined) c.nat.rules.push(`-A ${svc} ! -s ${c.clusterCIDR} -d ${service.clusterIP}/32 ${comment(`${label} cluster IP`)} ${match} -j ${n.markMasq}`);
   const seps = backends.map((b) => ({ ...b, chain: `${chainPrefix(c.tag)}SEP-${hash(`${id}>${b.ip}:${b.port}`)}` }));
-  const affinity = service.sessionAffinitySeconds !== undefined ? Math.max(1, Math.floor(service.sessionAffinitySeconds) || DEFAULT_AFFINITY_SECONDS) : undefined;
+  const affinity = service.sessionAffinitySeconds !== undefined ? Math.min(MAX_AFFINITY_SECONDS, Math.max(1, Math.floor(service.sessionAffinitySeconds) || DEFAULT_AFFINITY_SECONDS)) : undefined;
   if (affinity !== undefined) {
     for (const sep of seps) c.nat.rules.push(`-A ${svc} ${comment(`${label} to ${sep.ip}:${sep.port}`)} -m recent --name ${sep.chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${affinity} --reap -j ${sep.chain}`);
   }
