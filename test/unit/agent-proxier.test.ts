@@ -60,6 +60,16 @@ describe('ServiceProxier', () => {
     expect(calls.conntrack).toEqual(['-D -p udp --orig-dst 10.43.0.53 --orig-port-dst 53 --dst-nat 10.42.0.5']);
   });
 
+  it('programs the rules even when the kernel settings cannot be set (warned once, not retried)', async () => {
+    const { host, calls } = fakeHost();
+    let tries = 0;
+    const p = proxier({ ...host, sysctls: async () => { tries++; throw new Error('modprobe br_netfilter failed: not found'); } });
+    await p.update(view(1, [dns(true)]));
+    await p.update(view(2, [dns(false)]));
+    expect(tries).toBe(1);
+    expect(calls.restores).toHaveLength(2);
+  });
+
   it('flushes no conntrack entries for the first view after start (the rules left from before are unknown)', async () => {
     const { host, calls } = fakeHost();
     await proxier(host).update(view(1, [dns(true)]));

@@ -78,8 +78,10 @@ export class ServiceProxier implements NetworkViewConsumer {
 
   private async apply(view: ClusterNetworkView): Promise<void> {
     if (!this.sysctlsDone) {
-      await this.host.sysctls();
       this.sysctlsDone = true;
+      // Not fatal: the rules still serve most traffic (a host without br_netfilter only breaks
+      // pod→service→pod on one bridge), and refusing to program them would break all of it.
+      await this.host.sysctls().catch((err: unknown) => this.log.warn({ err }, 'service proxier kernel settings not applied'));
     }
     const set = buildProxyRules(view, this.self);
     if (this.hostRules === undefined) {
