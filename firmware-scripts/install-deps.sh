@@ -9,7 +9,8 @@ set -euo pipefail
 info() { printf '[grove] %s\n' "$*"; }
 fatal() { printf '[grove] error: %s\n' "$*" >&2; exit 1; }
 
-RUNTIME_PACKAGES=(runc crun containernetworking-plugins iptables util-linux ca-certificates)
+# conntrack: the service proxier deletes UDP flows to removed endpoints (docs/networking.md).
+RUNTIME_PACKAGES=(runc crun containernetworking-plugins iptables conntrack util-linux ca-certificates)
 BUILD_PACKAGES=(make gcc musl-tools)
 TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosquitto nats-server file procps iproute2)
 # prepare-image.sh and its test: partition tables, vfat and ext4 tools.

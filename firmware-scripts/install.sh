@@ -276,7 +276,7 @@ if [ "$ROOTED" = 1 ] || [ "$SKIP_APT" = 1 ]; then
   info "skipping apt ($([ "$ROOTED" = 1 ] && echo "--root" || echo "--skip-apt"))"
 else
   command -v apt-get >/dev/null || fatal "apt-get not found: install crun (or runc), containernetworking-plugins and Node.js >= 20 yourself, then use --skip-apt"
-  wanted=(containernetworking-plugins iptables util-linux ca-certificates)
+  wanted=(containernetworking-plugins iptables conntrack util-linux ca-certificates)
   case "$RUNTIME" in
     runc) wanted+=(runc) ;;
     *) wanted+=(crun) ;;

@@ -4,6 +4,7 @@ import { REPO_ROOT } from '../support/grove-cli.js';
 import { apiScaleBench } from './api-scale-bench.js';
 import { applyLatencyBench, clusterIdleBench } from './cluster-bench.js';
 import { fanoutBench } from './fanout-bench.js';
+import { proxierBench } from './proxier-bench.js';
 import { pullBench } from './pull-bench.js';
 import { mergeWithPrevious, writeResults, type Figure } from './report.js';
 import { runtimeBench } from './runtime-bench.js';
@@ -52,6 +53,8 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
       rounds: positiveArg('--api-scale-rounds', 10),
       targetRssMiB: 250,
     }),
+  // 1,000 Services × 3 endpoints in one iptables-restore transaction (issue 15), in a network namespace.
+  proxier: (runs) => proxierBench({ runs }),
   'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
 };
 

@@ -25,7 +25,9 @@ export type Prerequisite =
   | 'nats-server'
   | 'musl-gcc'
   | 'loopfs'
-  | 'kubectl';
+  | 'kubectl'
+  | 'conntrack'
+  | 'busybox';
 
 function onPath(bin: string): boolean {
   try {
@@ -48,6 +50,8 @@ function missing(req: Prerequisite): string | undefined {
     case 'htpasswd':
     case 'file':
     case 'kubectl':
+    case 'conntrack':
+    case 'busybox':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
     case 'musl-gcc':
       // Static test binaries (musl-tools, in install-deps.sh's build packages).
