@@ -340,6 +340,10 @@ spec:
     const revisions = [...history.matchAll(/^(\d+)\s+<none>$/gm)].map((m) => Number(m[1]));
     // v1, v2 (apply configured), set image, edit.
     expect(revisions).toEqual([1, 2, 3, 4]);
+    const third = await ok('rollout', 'history', 'deploy/web', '-n', ns, '--revision=3');
+    expect(third).toMatch(/^deployment\.apps\/web with revision #3$/m);
+    expect(third).toMatch(new RegExp(`^\\s+Image:\\s+${image('2').replace(/[.]/g, '\\.')}$`, 'm'));
+    expect(third).toMatch(/^\s+MODE:\s+v2$/m);
     expect(await ok('rollout', 'undo', 'deploy/web', '-n', ns)).toBe('deployment.apps/web rolled back\n');
     expect(await envValue()).toBe(`${image('2')} v2`);
     r = await status();
