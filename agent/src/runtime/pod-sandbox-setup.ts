@@ -19,6 +19,15 @@ export function sandboxRunDir(dataDir: string, root = SANDBOX_RUN_ROOT): string 
   return join(root, `sandboxes-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
 }
 
+/**
+ * 6 hex characters naming what this data dir's agent programs on the host network (the VXLAN
+ * device grvx-<tag>, iptables chains GRV-<tag>-…): agents of several data dirs may share one
+ * network namespace (tests), and cleanup removes exactly what carries its own tag.
+ */
+export function netTag(dataDir: string): string {
+  return createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6);
+}
+
 export async function openPodSandboxes(dataDir: string, settings: PodNetworkSettings, logger: Logger, searchPath?: string): Promise<PodSandboxes> {
   const sandboxes = new PodSandboxes({
     stateDir: join(dataDir, 'agent', 'sandboxes'),
