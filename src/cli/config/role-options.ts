@@ -87,6 +87,13 @@ const NODE_AGENT_OPTIONS = {
     defaultText: 'hostname',
   }),
   label: many({ unit: keyValues('k=v'), description: 'node label (repeatable; comma-separated in the variable)', env: 'GROVE_LABELS', file: true }),
+  nodeIp: option({
+    unit: text('ip', 15),
+    description: "this node's InternalIP: what other nodes send its pods' traffic to (on a host with several addresses)",
+    env: 'GROVE_NODE_IP',
+    file: true,
+    defaultText: 'the first address of a physical-looking interface',
+  }),
   restartBackoff: option({
     unit: duration,
     description: 'first delay before restarting an exited container, doubling to 5m',
