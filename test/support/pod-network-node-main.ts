@@ -9,9 +9,7 @@
  */
 import { join } from 'node:path';
 import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
-import { Overlay } from '../../agent/src/runtime/net/overlay.js';
-import { PodNetworkProgrammer } from '../../agent/src/runtime/net/pod-network-programmer.js';
-import { netTag } from '../../agent/src/runtime/pod-sandbox-setup.js';
+import { podNetworkConsumers } from '../../agent/src/runtime/net/pod-network-consumers.js';
 import { errorMessage } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ClusterNetworkView } from '../../src/core/network/view.js';
@@ -29,11 +27,9 @@ interface Command {
 async function main(): Promise<void> {
   const cmd = JSON.parse(process.argv[2] ?? '{}') as Command;
   const logger = silentLogger();
-  const tag = netTag(cmd.dataDir);
   const local = { bridge: cmd.bridge, ipamDataDir: join(cmd.dataDir, 'cni', 'ipam'), podSubnet: '10.99.0.0/16' };
   const network = new PodNetwork({ settings: undefined, stateDir: join(cmd.dataDir, 'cni', 'pod-attachments'), logger });
-  const overlay = new Overlay({ nodeName: cmd.nodeName, tag, logger });
-  const programmer = new PodNetworkProgrammer({ nodeName: cmd.nodeName, tag, network, local, underlying: (v) => overlay.underlying(v), logger });
+  const [overlay, programmer] = podNetworkConsumers({ dataDir: cmd.dataDir, nodeName: cmd.nodeName, network, local, logger });
   const ips: Record<string, string> = {};
   if (cmd.op === 'apply' && cmd.view) {
     await overlay.update(cmd.view);
