@@ -17,6 +17,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { ClusterNetworkView, OverlayBackend } from '../../src/core/network/view.js';
 import { overlayNames } from '../../agent/src/runtime/net/overlay-plan.js';
 import { netTag } from '../../agent/src/runtime/pod-sandbox-setup.js';
+import { readNodePodSubnet } from '../../agent/src/runtime/cni/node-pod-subnet.js';
 import { createNetnsLan, type LanNode, type NetnsLan } from '../support/netns-lan.js';
 import { describeWith } from '../support/prereq.js';
 
@@ -114,6 +115,8 @@ describeWith(['root', 'iproute2', 'iptables'], 'pod network across nodes (virtua
       const ipB = (await onNode(b!, { op: 'apply', view, attach: [podB] }))[podB]!;
       expect(ipA.startsWith('10.42.0.')).toBe(true);
       expect(ipB.startsWith('10.42.1.')).toBe(true);
+      // Recorded for `grove ctr` on the same node (same bridge, same range).
+      expect(await readNodePodSubnet(a!.dataDir)).toEqual({ subnet: '10.42.0.0/24', mtu: backend === 'vxlan' ? 1450 : 1500 });
 
       const names = overlayNames(netTag(a!.dataDir));
       const linkA = await sh([...a!.lan.netOnly, 'ip', '-d', 'link', 'show']);

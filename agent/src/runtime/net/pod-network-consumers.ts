@@ -23,7 +23,7 @@ export interface PodNetworkConsumerOptions {
 export function podNetworkConsumers(o: PodNetworkConsumerOptions): [Overlay, PodNetworkProgrammer] {
   const tag = netTag(o.dataDir);
   const overlay = new Overlay({ nodeName: o.nodeName, tag, logger: o.logger });
-  const programmer = new PodNetworkProgrammer({ nodeName: o.nodeName, tag, network: o.network, local: o.local, underlying: (view) => overlay.underlying(view), logger: o.logger });
+  const programmer = new PodNetworkProgrammer({ nodeName: o.nodeName, tag, network: o.network, local: o.local, dataDir: o.dataDir, underlying: (view) => overlay.underlying(view), logger: o.logger });
   return [overlay, programmer];
 }
 

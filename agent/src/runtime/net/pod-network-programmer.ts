@@ -7,6 +7,7 @@
 import type { Logger } from '../../../../src/core/logger.js';
 import type { ClusterNetworkView, NetworkViewConsumer } from '../../../../src/core/network/view.js';
 import type { PodNetwork } from '../cni/pod-network.js';
+import { recordNodePodSubnet } from '../cni/node-pod-subnet.js';
 import { runCommand } from '../run-command.js';
 import { runBatch } from './batch-command.js';
 import { podMtu, type UnderlyingLink } from './overlay-plan.js';
@@ -21,6 +22,8 @@ export interface PodNetworkProgrammerOptions {
   /** The link overlay traffic leaves by (Overlay.underlying), for the MTU. */
   underlying: (view: ClusterNetworkView) => Promise<UnderlyingLink | undefined>;
   logger: Logger;
+  /** Where the subnet in use is recorded for `grove ctr` (node-pod-subnet.ts); absent: not recorded. */
+  dataDir?: string;
   /** iptables-save / iptables-restore (default: on PATH). */
   iptablesSavePath?: string;
   iptablesRestorePath?: string;
@@ -59,6 +62,8 @@ export class PodNetworkProgrammer implements NetworkViewConsumer {
     const decision = podNetworkFor(view, this.opts.nodeName, this.opts.local, podMtu(view.overlay.backend, link));
     const before = this.opts.network.subnet;
     this.opts.network.update(decision.settings, decision.pending);
+    // The cluster's pod network only: with backend none, ctr keeps config.json's subnet as before.
+    if (this.opts.dataDir) await recordNodePodSubnet(this.opts.dataDir, decision.egress ? decision.settings : undefined);
     if (before !== this.opts.network.subnet) this.log.info({ subnet: this.opts.network.subnet ?? null, pending: decision.pending }, 'pod network settings');
     if (!decision.egress) {
       if (this.applied !== '') {
