@@ -7,6 +7,7 @@ import { ContainerManager } from '../../agent/src/runtime/container-manager.js';
 import { ContainerStore } from '../../agent/src/runtime/container-store.js';
 import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
 import type { PodNetworkSettings } from '../../agent/src/runtime/cni/cni-config.js';
+import { readNodePodSubnet } from '../../agent/src/runtime/cni/node-pod-subnet.js';
 import { detectHost, type HostFacts } from '../../agent/src/runtime/host.js';
 import { OciRuntime, detectOciRuntime } from '../../agent/src/runtime/oci-runtime.js';
 import { loadLocalConfig, type LocalConfig } from './local-config.js';
@@ -61,7 +62,9 @@ export async function openLocalRuntime(options: LocalRuntimeOptions): Promise<Lo
   const preferred = settings.runtime ?? config.runtime;
   const detected = await detectOciRuntime({ host, preferred, logger, searchPath });
   const runtime = new OciRuntime({ path: detected.path, root: join(dataDir, 'run', detected.name), logger });
-  const podNetwork: PodNetworkSettings = { bridge: config.podBridge, subnet: config.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam') };
+  // On a cluster node, the agent's pod CIDR (and MTU): ctr containers share its bridge and leases.
+  const nodeSubnet = await readNodePodSubnet(dataDir);
+  const podNetwork: PodNetworkSettings = { bridge: config.podBridge, subnet: nodeSubnet?.subnet ?? config.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam'), ...(nodeSubnet?.mtu !== undefined ? { mtu: nodeSubnet.mtu } : {}) };
   const containers = new ContainerManager({
     store: new ContainerStore(dataDir),
     images,

@@ -39,6 +39,8 @@ export const ErrorCode = {
   Conflict: 'CONFLICT',
   RateLimited: 'RATE_LIMITED',
   NodeUnavailable: 'NODE_UNAVAILABLE',
+  /** The node's pod network is not set up yet (no pod CIDR from the server): pods wait (Kubernetes' NetworkNotReady). */
+  NetworkNotReady: 'NETWORK_NOT_READY',
   RolloutFailed: 'ROLLOUT_FAILED',
   /** A data dir (or backup) of an older Grove cannot be upgraded as it is; nothing was changed. */
   UpgradeRefused: 'UPGRADE_REFUSED',

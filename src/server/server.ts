@@ -42,6 +42,8 @@ import { TargetPublisher } from './objects/target-publisher.js';
 import { applyObjects, type ApplyReply } from './k8s-api/apply.js';
 import { ObjectFeed } from './k8s-api/object-watch-source.js';
 import { groveControllers, type Controller as ObjectController } from './controllers/index.js';
+import { CIDR_NOT_AVAILABLE } from './controllers/node-ipam.js';
+import type { ClusterNetworkSettings } from '../core/network/cluster-ranges.js';
 import { RolloutApi } from './objects/rollout-api.js';
 import { withLastHeartbeat } from './objects/node-object.js';
 import type { AnyObject } from '../core/objects/changes.js';
@@ -91,6 +93,11 @@ export interface ControlPlaneOptions {
   nodeGraceMs?: number;
   /** How long a node may be NotReady before its Deployment pods move (default 5 min). */
   evictionTimeoutMs?: number;
+  /**
+   * The cluster's network settings (--cluster-cidr, --node-cidr-mask-size, --service-cidr, the
+   * overlay), checked by the caller (checkClusterRanges); default 10.42.0.0/16 with /24 per node.
+   */
+  network?: ClusterNetworkSettings;
   /** hostPath volumes must lie under one of these; absent/empty = any absolute path (docs/security.md). */
   hostPathRoots?: string[];
   rpcTimeoutMs?: number;
@@ -187,11 +194,18 @@ export class ControlPlane {
     });
     this.controllerLoop = new ControllerLoop({
       objects: this.objects,
-      controllers: opts.objectControllers ?? groveControllers({ ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}) }),
+      controllers:
+        opts.objectControllers ??
+        groveControllers({ ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}), ...(opts.network ? { podCidrs: opts.network } : {}) }),
       clock: this.clock,
       logger: opts.logger,
       reports: () => this.statusCache.reports(),
-      onCommitted: (controller, snapshot, changes) => this.events.record(controllerEvents(controller, snapshot, changes)),
+      onCommitted: (controller, snapshot, changes) => {
+        const events = controllerEvents(controller, snapshot, changes);
+        // A node without a pod network is an operator's problem: say it in the log too.
+        for (const e of events) if (e.reason === CIDR_NOT_AVAILABLE) this.log.warn({ node: e.involved.name }, e.message);
+        this.events.record(events);
+      },
       ...(opts.randomSuffix ? { randomSuffix: opts.randomSuffix } : {}),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
     });

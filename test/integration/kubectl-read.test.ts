@@ -210,6 +210,11 @@ describeWith(['kubectl'], 'kubectl reads Grove: discovery, explain, validation, 
     expect(tables(await ok('get', 'deploy', '-A', '-l', 'tier=front'))[0]!.slice(1).map((r) => r[1])).toEqual(['web']);
     const [nodes] = tables(await ok('get', 'nodes', '-o', 'wide'));
     expect(nodes![0]).toEqual(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']);
+    // Every node has a pod CIDR of its own from the cluster CIDR (issue 15), distinct.
+    const cidrs = (await ok('get', 'nodes', '-o', 'jsonpath={.items[*].spec.podCIDR}')).trim().split(/\s+/);
+    expect(cidrs).toHaveLength(nodes!.length - 1);
+    expect(cidrs.every((c) => /^10\.42\.\d{1,3}\.0\/24$/.test(c))).toBe(true);
+    expect(new Set(cidrs).size).toBe(cidrs.length);
   });
 
   it('kubectl get all lists the workloads and pods of the "all" category', async () => {

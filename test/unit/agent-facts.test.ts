@@ -3,7 +3,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.js';
-import { diskFree, gatherFacts, memoryAvailable, nodeAddresses, ociArch, osImage, processCounts } from '../../agent/src/agent/facts.js';
+import { checkNodeIp, diskFree, gatherFacts, memoryAvailable, nodeAddresses, ociArch, osImage, processCounts } from '../../agent/src/agent/facts.js';
 
 describe('node facts', () => {
   let dir: string;
@@ -48,6 +48,15 @@ describe('node facts', () => {
     const interfaces = { lo: [v4('127.0.0.1', true)], cni0: [v4('10.42.0.1')], vethab12: [v4('10.42.0.9')], wlan0: [v4('192.168.1.23')], eth0: [v4('192.168.1.10')] };
     expect(nodeAddresses(interfaces, 'pi-1')).toEqual([{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'Hostname', address: 'pi-1' }]);
     expect(nodeAddresses({ lo: [v4('127.0.0.1', true)] }, 'pi-1')).toEqual([{ type: 'Hostname', address: 'pi-1' }]);
+  });
+
+  it('--node-ip picks the InternalIP among several, and must be an address of this host', () => {
+    const v4 = (address: string, internal = false) => ({ address, family: 'IPv4' as const, internal, netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: null });
+    const interfaces = { lo: [v4('127.0.0.1', true)], eth0: [v4('192.168.1.10')], wlan0: [v4('192.168.2.20')] };
+    expect(nodeAddresses(interfaces, 'pi-1', '192.168.2.20')).toEqual([{ type: 'InternalIP', address: '192.168.2.20' }, { type: 'Hostname', address: 'pi-1' }]);
+    expect(() => checkNodeIp('192.168.2.20', interfaces)).not.toThrow();
+    expect(() => checkNodeIp('192.168.9.9', interfaces)).toThrow('--node-ip 192.168.9.9 is not an IPv4 address of this host (its addresses: 192.168.1.10, 192.168.2.20)');
+    expect(() => checkNodeIp('127.0.0.1', interfaces)).toThrow(/is not an IPv4 address of this host/);
   });
 
   it('osImage from os-release PRETTY_NAME; process counts from /proc', async () => {

@@ -46,6 +46,11 @@ describe('all controllers together, pods made ready by the nodes\' reports', () 
     expect(pods(w).every((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True')).toBe(true);
     expect(w.objects.Deployment[0]!.status).toMatchObject({ replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
     expect(w.objects.DaemonSet[0]!.status).toMatchObject({ desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2 });
+    // The node IPAM controller ran with the others: each node has its own pod CIDR.
+    expect(w.objects.Node.map((n) => [n.metadata.name, n.spec?.podCIDR])).toEqual([
+      ['a', '10.42.0.0/24'],
+      ['b', '10.42.1.0/24'],
+    ]);
     expect(pass(w, ...all)).toEqual([]);
   });
 

@@ -3,6 +3,7 @@
  * plus what an operator wants to see (kernel, runtime, versions). Gathered fresh for each status
  * so free memory and disk are current; every read is cheap (os calls, /proc/meminfo, statfs).
  */
+import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { selfLabels } from '../../../src/core/self-labels.js';
@@ -36,6 +37,8 @@ export interface FactsOptions {
   labels?: Record<string, string>;
   /** Injectable for tests; default /proc/meminfo. */
   meminfoPath?: string;
+  /** --node-ip: the InternalIP to report (checked at start by checkNodeIp); default the first physical-looking one. */
+  nodeIp?: string;
 }
 
 /** MemAvailable (what can be allocated without swapping) is truer than os.freemem()'s MemFree. */
@@ -72,9 +75,10 @@ const VIRTUAL_INTERFACE = /^(lo|cni|veth|docker|br-|grove|flannel|cali|vxlan|tun
  * The node's addresses as Kubernetes lists them: its first IPv4 address on a physical-looking
  * interface (InternalIP) and its hostname (Hostname). `interfaces` injectable for tests.
  */
-export function nodeAddresses(interfaces = os.networkInterfaces(), hostname = os.hostname()): { type: 'InternalIP' | 'Hostname'; address: string }[] {
+export function nodeAddresses(interfaces = os.networkInterfaces(), hostname = os.hostname(), nodeIp?: string): { type: 'InternalIP' | 'Hostname'; address: string }[] {
   const out: { type: 'InternalIP' | 'Hostname'; address: string }[] = [];
-  const names = Object.keys(interfaces).filter((n) => !VIRTUAL_INTERFACE.test(n)).sort();
+  const names = nodeIp !== undefined ? [] : Object.keys(interfaces).filter((n) => !VIRTUAL_INTERFACE.test(n)).sort();
+  if (nodeIp !== undefined) out.push({ type: 'InternalIP', address: nodeIp });
   for (const name of names) {
     const v4 = interfaces[name]?.find((a) => a.family === 'IPv4' && !a.internal);
     if (v4) {
@@ -84,6 +88,17 @@ export function nodeAddresses(interfaces = os.networkInterfaces(), hostname = os
   }
   if (hostname) out.push({ type: 'Hostname', address: hostname.slice(0, 253) });
   return out;
+}
+
+/**
+ * --node-ip must be an IPv4 address this host holds (the other nodes send its pods' traffic
+ * there); one line saying which addresses it has when not.
+ */
+export function checkNodeIp(ip: string, interfaces = os.networkInterfaces()): void {
+  const own = Object.values(interfaces).flatMap((list) => (list ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => a.address));
+  if (own.includes(ip)) return;
+  const listed = own.length ? own.join(', ') : 'none';
+  throw new GroveError(ErrorCode.ConfigInvalid, `--node-ip ${ip} is not an IPv4 address of this host (its addresses: ${listed})`);
 }
 
 /** PRETTY_NAME of os-release ("Debian GNU/Linux 12 (bookworm)"); undefined when unreadable. */
@@ -122,7 +137,7 @@ export async function gatherFacts(options: FactsOptions): Promise<NodeFacts> {
     diskFreeBytes: disk.free,
     ...(disk.total > 0 ? { diskTotalBytes: disk.total } : {}),
     ...(image !== undefined ? { osImage: image } : {}),
-    addresses: nodeAddresses(),
+    addresses: nodeAddresses(undefined, undefined, options.nodeIp),
     ...(processes ?? {}),
     kernel: os.release(),
     ociRuntime: options.ociRuntime,

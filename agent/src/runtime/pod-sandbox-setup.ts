@@ -19,11 +19,26 @@ export function sandboxRunDir(dataDir: string, root = SANDBOX_RUN_ROOT): string 
   return join(root, `sandboxes-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
 }
 
-export async function openPodSandboxes(dataDir: string, settings: PodNetworkSettings, logger: Logger, searchPath?: string): Promise<PodSandboxes> {
+/**
+ * 6 hex characters naming what this data dir's agent programs on the host network (the VXLAN
+ * device grvx-<tag>, iptables chains GRV-<tag>-…): agents of several data dirs may share one
+ * network namespace (tests), and cleanup removes exactly what carries its own tag.
+ */
+export function netTag(dataDir: string): string {
+  return createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6);
+}
+
+/** The PodNetwork of the agent's pods (its attachments recorded apart from `grove ctr`'s). */
+export function agentPodNetwork(dataDir: string, settings: PodNetworkSettings | undefined, logger: Logger, searchPath?: string): PodNetwork {
+  return new PodNetwork({ settings, stateDir: join(dataDir, 'cni', 'pod-attachments'), logger, ...(searchPath ? { searchPath } : {}) });
+}
+
+/** `network`: settings (a PodNetwork is made), or the agent's PodNetwork (whose settings the network view keeps current). */
+export async function openPodSandboxes(dataDir: string, network: PodNetworkSettings | PodNetwork, logger: Logger, searchPath?: string): Promise<PodSandboxes> {
   const sandboxes = new PodSandboxes({
     stateDir: join(dataDir, 'agent', 'sandboxes'),
     runDir: sandboxRunDir(dataDir),
-    network: new PodNetwork({ settings, stateDir: join(dataDir, 'cni', 'pod-attachments'), logger, ...(searchPath ? { searchPath } : {}) }),
+    network: network instanceof PodNetwork ? network : agentPodNetwork(dataDir, network, logger, searchPath),
     logger,
   });
   await sandboxes.init();

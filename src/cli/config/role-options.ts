@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseDurationMs } from '../../core/quantity.js';
 import { DEFAULT_CONFIG_FILE } from './config-file.js';
 import { many, onOff, option, type DeprecatedVariable, type OptionTable } from './option.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, DEFAULT_SERVICE_CIDR, OVERLAY_BACKENDS } from '../../core/network/cluster-ranges.js';
 import { address, count, duration, keyValues, list, oneOf, path, text, url } from './units.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -86,6 +87,13 @@ const NODE_AGENT_OPTIONS = {
     defaultText: 'hostname',
   }),
   label: many({ unit: keyValues('k=v'), description: 'node label (repeatable; comma-separated in the variable)', env: 'GROVE_LABELS', file: true }),
+  nodeIp: option({
+    unit: text('ip', 15),
+    description: "this node's InternalIP: what other nodes send its pods' traffic to (on a host with several addresses)",
+    env: 'GROVE_NODE_IP',
+    file: true,
+    defaultText: 'the first address of a physical-looking interface',
+  }),
   restartBackoff: option({
     unit: duration,
     description: 'first delay before restarting an exited container, doubling to 5m',
@@ -115,6 +123,25 @@ export const AGENT_OPTIONS = {
   token: option({ unit: text('token'), description: "join token: as a flag it joins (again), proving the node's name with its saved credential; visible in ps, prefer --token-file", env: 'GROVE_TOKEN', file: true, secret: true }),
   ...NODE_AGENT_OPTIONS,
   ...RUNTIME_OPTIONS,
+} satisfies OptionTable;
+
+/**
+ * The cluster's pod network, the same for every node (docs/networking.md "Pod network"); k3s'
+ * flag names. Checked together at start (src/core/network/cluster-ranges.ts).
+ */
+const CLUSTER_NETWORK_OPTIONS = {
+  clusterCidr: option({ unit: text('cidr', 18), description: 'IPv4 range pod addresses come from; each node gets a block of it', env: 'GROVE_CLUSTER_CIDR', file: true, default: DEFAULT_CLUSTER_CIDR }),
+  nodeCidrMaskSize: option({ unit: count(1, 32, 'bits'), description: "prefix length of each node's pod CIDR (a /24 holds 253 pods)", env: 'GROVE_NODE_CIDR_MASK_SIZE', file: true, default: DEFAULT_NODE_CIDR_MASK_SIZE }),
+  serviceCidr: option({ unit: text('cidr', 18), description: "IPv4 range Services' cluster IPs come from; must not overlap --cluster-cidr", env: 'GROVE_SERVICE_CIDR', file: true, default: DEFAULT_SERVICE_CIDR }),
+  flannelBackend: option({
+    unit: oneOf(OVERLAY_BACKENDS, 'backend'),
+    description: "how nodes reach each other's pods: vxlan (an overlay, works across routed networks), host-gw (plain routes, one flat LAN), none",
+    env: 'GROVE_FLANNEL_BACKEND',
+    file: true,
+    default: 'vxlan',
+  }),
+  vxlanVni: option({ unit: count(1, 16_777_215), description: 'VXLAN network identifier of the vxlan backend', env: 'GROVE_VXLAN_VNI', file: true, default: 1 }),
+  vxlanPort: option({ unit: count(1, 65_535, 'port'), description: 'UDP port of the vxlan backend', env: 'GROVE_VXLAN_PORT', file: true, default: 8472 }),
 } satisfies OptionTable;
 
 export const SERVER_OPTIONS = {
@@ -158,6 +185,7 @@ export const SERVER_OPTIONS = {
     file: true,
     default: 300_000,
   }),
+  ...CLUSTER_NETWORK_OPTIONS,
   ...NODE_AGENT_OPTIONS,
   ...RUNTIME_OPTIONS,
 } satisfies OptionTable;

@@ -4,7 +4,7 @@ import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
 import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
 import { PodVolumes } from '../../../agent/src/agent/volumes/pod-volumes.js';
-import { factsProvider } from '../../../agent/src/agent/facts.js';
+import { checkNodeIp, factsProvider } from '../../../agent/src/agent/facts.js';
 import { PreviousLogs } from '../../../agent/src/agent/previous-logs.js';
 import { UsageSampler } from '../../../agent/src/agent/usage.js';
 import { systemClock } from '../../core/clock.js';
@@ -29,6 +29,8 @@ export interface NodeAgentSettings extends RuntimeSettings {
   readonly updateLockMax: number;
   /** hostPath volumes must lie under these on this node; none = any absolute path. */
   readonly hostPathRoot: readonly string[];
+  /** --node-ip: the InternalIP this node reports (absent: the first physical-looking address). */
+  readonly nodeIp?: string | undefined;
 }
 
 export interface NodeAgentOptions {
@@ -53,6 +55,7 @@ export interface RunningAgent {
 export async function startNodeAgent(options: NodeAgentOptions): Promise<RunningAgent> {
   const { dataDir, join: joined, logger, settings, searchPath } = options;
   const { hostPathRoots } = hostPathRootsOption(settings.hostPathRoot);
+  if (settings.nodeIp !== undefined) checkNodeIp(settings.nodeIp);
   const local = await openLocalRuntime({ dataDir, logger, settings, searchPath });
   // Per-app update-lock directories, bound into the app's containers at /grove/lock.
   const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
@@ -90,6 +93,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
       cgroupVersion: local.host.cgroupVersion,
       agentVersion: packageVersion(),
       labels: { ...settings.label },
+      ...(settings.nodeIp !== undefined ? { nodeIp: settings.nodeIp } : {}),
     }),
     heartbeatSeconds: settings.heartbeat / 1000,
     restartBackoffSeconds: settings.restartBackoff / 1000,

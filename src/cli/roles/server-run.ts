@@ -26,6 +26,7 @@ import { untilSignal } from './signals.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 import { explainListenError } from './listen-error.js';
 import { systemClock } from '../../core/clock.js';
+import { checkClusterRanges, type ClusterNetworkSettings } from '../../core/network/cluster-ranges.js';
 import { packageVersion } from '../package-root.js';
 import type { Values } from '../config/option.js';
 import type { SERVER_OPTIONS } from '../config/role-options.js';
@@ -38,6 +39,14 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
     writeLine(ctx.io.stdout, renderConfig(ctx.config));
     return 0;
   }
+  // Bad ranges stop the start before anything is opened or written.
+  const network: ClusterNetworkSettings = {
+    clusterCIDR: o.clusterCidr,
+    nodeMaskSize: o.nodeCidrMaskSize,
+    serviceCIDR: o.serviceCidr,
+    overlay: { backend: o.flannelBackend, vni: o.vxlanVni, port: o.vxlanPort },
+  };
+  checkClusterRanges(network);
   tuneDaemonHeap(o.v8Tuning);
   // A full disk under its log file must not stop a daemon (logger: see core/log-destination.ts).
   for (const stream of [ctx.io.stdout, ctx.io.stderr]) survivingStreamErrors(stream);
@@ -149,6 +158,7 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
       persistAdminToken,
       nodeGraceMs: o.nodeGrace,
       evictionTimeoutMs: o.evictionTimeout,
+      network,
       clock,
       ...roots,
     });

@@ -26,14 +26,20 @@ import { podTerminationController } from './pod-termination.js';
 import { replicaSetController } from './replicaset.js';
 import { schedulerController, type SchedulerOptions } from '../scheduling/scheduler-controller.js';
 import { nodeTaintController } from '../scheduling/node-taints.js';
+import { nodeIpamController } from './node-ipam.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, type PodCidrSettings } from '../../core/network/cluster-ranges.js';
 
-export type ControllerOptions = SchedulerOptions;
+export interface ControllerOptions extends SchedulerOptions {
+  /** --cluster-cidr and --node-cidr-mask-size (default 10.42.0.0/16, /24). */
+  podCidrs?: PodCidrSettings;
+}
 
 export function groveControllers(options: ControllerOptions = {}): Controller[] {
   return [
+    nodeIpamController(options.podCidrs ?? { clusterCIDR: DEFAULT_CLUSTER_CIDR, nodeMaskSize: DEFAULT_NODE_CIDR_MASK_SIZE }),
     nodeTaintController(),
     podStatusController(),
-    schedulerController(options),
+    schedulerController({ ...(options.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: options.evictionTimeoutMs } : {}) }),
     deploymentController(),
     replicaSetController(),
     daemonSetController(),

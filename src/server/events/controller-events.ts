@@ -10,6 +10,7 @@
  *   cronjob            SuccessfulCreate "Created job nightly-28930"
  *   pod-status         the kubelet's container events (pod-events.ts)
  *   node-lifecycle     NodeNotSchedulable / NodeSchedulable when it adds or removes the cordon taint
+ *   node-ipam          CIDRNotAvailable (Warning) when a node is left without a pod CIDR
  *   every controller   Killing for the running containers of a pod it deletes
  */
 import type { AnyObject, ObjectChange, ObjectRef } from '../../core/objects/changes.js';
@@ -18,6 +19,7 @@ import type { PodStatus } from '../../core/objects/pod.js';
 import { UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../../core/objects/taint-rules.js';
 import type { ControllerSnapshot } from '../controllers/controller.js';
 import { conditionOf, controllerOf, namespaceOf, type Pod } from '../controllers/object-kit.js';
+import { CIDR_NOT_AVAILABLE, NETWORK_UNAVAILABLE } from '../controllers/node-ipam.js';
 import { EventSource, involvedNode, involvedOf, type EventInput, type InvolvedObject } from './event-types.js';
 import { podKillingEvents, podStatusEvents } from './pod-events.js';
 
@@ -141,8 +143,18 @@ function jobEvents(change: ObjectChange, before: AnyObject | undefined): EventIn
   return [];
 }
 
+/** A node left without a pod CIDR (node-ipam.ts): Kubernetes' CIDRNotAvailable, once per transition. */
+function nodeCidrEvents(change: ObjectChange, before: AnyObject | undefined): EventInput[] {
+  if (change.op !== 'status' || !before) return [];
+  const now = conditionOf((change.status as { conditions?: Condition[] } | undefined)?.conditions, NETWORK_UNAVAILABLE);
+  const old = conditionOf(part(before, 'status')?.conditions as Condition[] | undefined, NETWORK_UNAVAILABLE);
+  if (now?.status !== 'True' || now.reason !== CIDR_NOT_AVAILABLE || (old?.status === 'True' && old.reason === CIDR_NOT_AVAILABLE)) return [];
+  return [{ involved: involvedNode(before.metadata.name), type: 'Warning', reason: CIDR_NOT_AVAILABLE, message: now.message ?? 'no pod CIDR available', component: EventSource.node }];
+}
+
 /** Cordon shows as the node lifecycle controller adding the unschedulable taint (node-taints.ts). */
 function nodeEvents(change: ObjectChange, before: AnyObject | undefined): EventInput[] {
+  if (change.op === 'status') return nodeCidrEvents(change, before);
   if (change.op !== 'put' || !before) return [];
   const cordonTaint = (o: AnyObject) => ((part(o, 'spec')?.taints as Taint[] | undefined) ?? []).some((t) => t.key === UNSCHEDULABLE_TAINT_KEY);
   const was = cordonTaint(before);

@@ -17,6 +17,20 @@ export interface PodNetworkSettings {
   subnet: string;
   /** Where host-local keeps its leases (under the data dir, so they survive reboots as the containers' records do). */
   ipamDataDir: string;
+  /**
+   * Outbound NAT by the bridge plugin (default on: `grove ctr`, and pods of a node without a
+   * cluster pod network). Off for a node's pods in the cluster pod network: the node's own egress
+   * rules masquerade only what leaves the cluster CIDR, so pod-to-pod traffic across nodes keeps
+   * the pod's address (runtime/net/pod-egress.ts).
+   */
+  ipMasq?: boolean;
+  /** Bridge and veth MTU (the overlay's: the underlying link's minus VXLAN's 50 bytes); absent: the kernel's default. */
+  mtu?: number;
+  /**
+   * The bridge's gateway address follows `subnet` when it changed (the node got another pod
+   * CIDR), instead of failing the attach; only where the bridge is the agent's own.
+   */
+  forceAddress?: boolean;
 }
 
 export interface PortMapping {
@@ -44,6 +58,7 @@ export function checkSettings(s: PodNetworkSettings): void {
   if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) < 8 || Number(m[5]) > 30) {
     throw new GroveError(ErrorCode.ConfigInvalid, `podSubnet "${s.subnet}" must be an IPv4 CIDR from /8 to /30, e.g. ${DEFAULT_POD_SUBNET}`);
   }
+  if (s.mtu !== undefined && (!Number.isInteger(s.mtu) || s.mtu < 576 || s.mtu > 65535)) throw new GroveError(ErrorCode.ConfigInvalid, `pod network MTU ${s.mtu} must be from 576 to 65535`);
 }
 
 export function networkConfig(s: PodNetworkSettings): NetworkConfigList {
@@ -56,8 +71,10 @@ export function networkConfig(s: PodNetworkSettings): NetworkConfigList {
         type: 'bridge',
         bridge: s.bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq: s.ipMasq ?? true,
         hairpinMode: true,
+        ...(s.mtu !== undefined ? { mtu: s.mtu } : {}),
+        ...(s.forceAddress ? { forceAddress: true } : {}),
         ipam: { type: 'host-local', ranges: [[{ subnet: s.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: s.ipamDataDir },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },

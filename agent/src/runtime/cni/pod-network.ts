@@ -5,6 +5,11 @@
  * kept under the data dir so a detach after an agent crash or a reboot still releases the IP
  * and removes the port mappings and firewall rules (`collect` does that for whatever is no
  * longer in use). Nothing half-attached survives a failed attach.
+ *
+ * The settings may change while the agent runs (`update`): a cluster node learns its pod CIDR
+ * and overlay MTU from the network view. Until it has one, attach refuses with NetworkNotReady
+ * (the pod waits, as Kubernetes' pods wait for the CNI to be ready). Each attachment records the
+ * network config it was made with, so its DEL is right even after the settings moved on.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -31,12 +36,17 @@ export interface NetworkAttachment {
 
 interface SavedAttachment extends NetworkAttachment {
   id: string;
+  /** The network config of the ADD (absent in records of earlier releases: the current one is used). */
+  config?: NetworkConfigList;
   /** The ADD result of every plugin, in order: DEL gets each one's prevResult. */
   results: unknown[];
 }
 
 export interface PodNetworkOptions {
-  settings: PodNetworkSettings;
+  /** Absent: not known yet (a cluster node waiting for its pod CIDR); attach refuses until `update` gives them. */
+  settings: PodNetworkSettings | undefined;
+  /** Why there are no settings yet, for the refusal's message. */
+  pendingReason?: string;
   /** Where attachments are recorded (e.g. <data>/cni/attachments). */
   stateDir: string;
   logger: Logger;
@@ -52,12 +62,26 @@ const DEFAULT_SEARCH_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 export class PodNetwork {
   private readonly log: Logger;
   private readonly cniPath: string[];
-  private readonly config: NetworkConfigList;
+  private config: NetworkConfigList | undefined;
+  private pendingReason: string;
 
   constructor(private readonly opts: PodNetworkOptions) {
     this.log = opts.logger.child({ component: 'cni' });
     this.cniPath = opts.cniPath ?? DEFAULT_CNI_PATH;
-    this.config = networkConfig(opts.settings);
+    this.config = opts.settings ? networkConfig(opts.settings) : undefined;
+    this.pendingReason = opts.pendingReason ?? 'the pod network is not set up yet';
+  }
+
+  /** New settings for the next attach (absent: attaches wait, with `pendingReason`); attachments made keep theirs. */
+  update(settings: PodNetworkSettings | undefined, pendingReason?: string): void {
+    this.config = settings ? networkConfig(settings) : undefined;
+    if (pendingReason !== undefined) this.pendingReason = pendingReason;
+  }
+
+  /** The pod subnet attaches use now (undefined while waiting). */
+  get subnet(): string | undefined {
+    const ipam = this.config?.plugins[0]?.ipam as { ranges?: { subnet: string }[][] } | undefined;
+    return ipam?.ranges?.[0]?.[0]?.subnet;
   }
 
   /** Namespace name for a sandbox id (a container or pod id). */
@@ -67,6 +91,8 @@ export class PodNetwork {
 
   async attach(id: string, ports: readonly PortMapping[]): Promise<NetworkAttachment> {
     if (!SANDBOX_ID.test(id)) throw new GroveError(ErrorCode.InvalidArgument, `invalid network sandbox id "${id}"`);
+    const config = this.config;
+    if (!config) throw new GroveError(ErrorCode.NetworkNotReady, `network not ready: ${this.pendingReason}`);
     const name = PodNetwork.netnsName(id);
     const netns = `/run/netns/${name}`;
     if (existsSync(netns) || existsSync(this.savedPath(id))) await this.detach(id); // a leftover of a crash
@@ -75,18 +101,18 @@ export class PodNetwork {
     try {
       await this.exec(loopbackConfig(), loopbackConfig().plugins[0]!, 'ADD', id, netns, 'lo', []);
       let prev: unknown;
-      for (const plugin of this.config.plugins) {
-        prev = await this.exec(this.config, plugin, 'ADD', id, netns, 'eth0', ports, prev);
+      for (const plugin of config.plugins) {
+        prev = await this.exec(config, plugin, 'ADD', id, netns, 'eth0', ports, prev);
         results.push(prev);
       }
       const address = podAddress(prev as CniResult);
       const attachment: NetworkAttachment = { netns, ...address, ports: [...ports] };
       await mkdir(this.opts.stateDir, { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.savedPath(id), JSON.stringify({ id, ...attachment, results } satisfies SavedAttachment), 0o600);
+      await writeFileAtomic(this.savedPath(id), JSON.stringify({ id, ...attachment, config, results } satisfies SavedAttachment), 0o600);
       this.log.debug({ id, ip: address.ip, ports: ports.length }, 'network attached');
       return attachment;
     } catch (err) {
-      await this.del(id, netns, ports, results).catch(() => undefined);
+      await this.del(config, id, netns, ports, results).catch(() => undefined);
       await this.ip(['netns', 'delete', name]).catch(() => undefined);
       throw err;
     }
@@ -96,7 +122,8 @@ export class PodNetwork {
   async detach(id: string): Promise<void> {
     const saved = await this.saved(id);
     const netns = `/run/netns/${PodNetwork.netnsName(id)}`;
-    await this.del(id, netns, saved?.ports ?? [], saved?.results ?? []);
+    const config = saved?.config ?? this.config;
+    if (config) await this.del(config, id, netns, saved?.ports ?? [], saved?.results ?? []);
     if (existsSync(netns)) await this.ip(['netns', 'delete', PodNetwork.netnsName(id)]);
     await rm(this.savedPath(id), { force: true });
   }
@@ -117,14 +144,14 @@ export class PodNetwork {
   }
 
   /** DEL through every plugin in reverse; each failure is logged, the rest still run. */
-  private async del(id: string, netns: string, ports: readonly PortMapping[], results: readonly unknown[]): Promise<void> {
-    const plugins = this.config.plugins;
+  private async del(config: NetworkConfigList, id: string, netns: string, ports: readonly PortMapping[], results: readonly unknown[]): Promise<void> {
+    const plugins = config.plugins;
     let firstError: unknown;
     for (let i = plugins.length - 1; i >= 0; i--) {
       const prev = i > 0 ? results[i - 1] : undefined;
       const own = results[i];
       try {
-        await this.exec(this.config, plugins[i]!, 'DEL', id, netns, 'eth0', ports, own ?? prev);
+        await this.exec(config, plugins[i]!, 'DEL', id, netns, 'eth0', ports, own ?? prev);
       } catch (err) {
         firstError ??= err;
         this.log.warn({ id, plugin: plugins[i]!.type, err: errorMessage(err) }, 'CNI DEL failed');

@@ -1,13 +1,13 @@
 /**
  * One batched transaction of a host networking tool fed on stdin: `iptables-restore --noflush`
  * (a whole rule set in one atomic commit, as kube-proxy does: never one process per rule) and
- * `ip -batch -` (many routes, neighbours and fdb entries in one process). The overlay, the
+ * `ip -batch -` (many routes and neighbours in one process), `bridge -batch -` (VXLAN fdb entries). The overlay, the
  * service proxier and the pod egress rules all program the node through here.
  */
 import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
 import { runCommand } from '../run-command.js';
 
-export type BatchTool = 'iptables-restore' | 'ip';
+export type BatchTool = 'iptables-restore' | 'ip' | 'bridge';
 
 export interface BatchCommandOptions {
   /** Path of the tool (default: looked up on PATH). */
@@ -20,6 +20,8 @@ const ARGS: Readonly<Record<BatchTool, readonly string[]>> = {
   // --wait: queue behind another xtables user (CNI plugins, the firewall) instead of failing.
   'iptables-restore': ['--noflush', '--wait'],
   ip: ['-batch', '-'],
+  // VXLAN forwarding entries (fdb) are iproute2's `bridge` tool's, not `ip`'s.
+  bridge: ['-batch', '-'],
 };
 
 /** Runs `tool` with `input` on stdin; throws RuntimeFailed naming the tool and its first error line. */

@@ -1,0 +1,50 @@
+/**
+ * Test-only entry point: one node's pod network, driven inside that node's network namespace
+ * (`nsenter --net=/run/netns/<node> node dist/test/support/pod-network-node-main.js '<json>'`),
+ * as its agent would: the Overlay and the PodNetworkProgrammer take a view, then pods attach or
+ * detach through PodNetwork. Prints one JSON line: {"ips": {...}} or {"error": "..."}.
+ *
+ *   {"op": "apply", "dataDir", "nodeName", "bridge", "view", "attach"?: [ids], "detach"?: [ids]}
+ *   {"op": "cleanup", "dataDir", "nodeName", "bridge", "detach"?: [ids]}
+ */
+import { join } from 'node:path';
+import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
+import { podNetworkConsumers } from '../../agent/src/runtime/net/pod-network-consumers.js';
+import { errorMessage } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { ClusterNetworkView } from '../../src/core/network/view.js';
+
+interface Command {
+  op: 'apply' | 'cleanup';
+  dataDir: string;
+  nodeName: string;
+  bridge: string;
+  view?: ClusterNetworkView;
+  attach?: string[];
+  detach?: string[];
+}
+
+async function main(): Promise<void> {
+  const cmd = JSON.parse(process.argv[2] ?? '{}') as Command;
+  const logger = silentLogger();
+  const local = { bridge: cmd.bridge, ipamDataDir: join(cmd.dataDir, 'cni', 'ipam'), podSubnet: '10.99.0.0/16' };
+  const network = new PodNetwork({ settings: undefined, stateDir: join(cmd.dataDir, 'cni', 'pod-attachments'), logger });
+  const [overlay, programmer] = podNetworkConsumers({ dataDir: cmd.dataDir, nodeName: cmd.nodeName, network, local, logger });
+  const ips: Record<string, string> = {};
+  if (cmd.op === 'apply' && cmd.view) {
+    await overlay.update(cmd.view);
+    await programmer.update(cmd.view);
+  }
+  for (const id of cmd.detach ?? []) await network.detach(id);
+  for (const id of cmd.attach ?? []) ips[id] = (await network.attach(id, [])).ip;
+  if (cmd.op === 'cleanup') {
+    await overlay.cleanup();
+    await programmer.cleanup();
+  }
+  process.stdout.write(JSON.stringify({ ips }) + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stdout.write(JSON.stringify({ error: errorMessage(err) }) + '\n');
+  process.exitCode = 1;
+});
