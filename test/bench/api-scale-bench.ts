@@ -18,7 +18,7 @@ import { runGrove } from '../support/grove-cli.js';
 import { applyYaml, hollowDaemonSet } from '../support/hollow.js';
 import { kubectlWith, writeKubeconfig } from '../support/kubectl.js';
 import { benchApi, type BenchApi, type OpenStream } from './api-client.js';
-import { cleanUp, makeDataDir, memory, peakRssKiB, resetPeakRss, spawnBareNode, startServer, stopChild, waitFor, type ServerNode } from './cluster-fixture.js';
+import { cleanUp, clockTicksPerSecond, cpuTicks, makeDataDir, memory, peakRssKiB, resetPeakRss, spawnBareNode, startServer, stopChild, waitFor, type ServerNode } from './cluster-fixture.js';
 import { HollowWorker, type JoinOutcome } from './hollow-worker.js';
 import { missedNote, percentile, type Figure } from './report.js';
 
@@ -125,6 +125,10 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const failed = joined.filter((j) => j.error);
     if (failed.length) throw new Error(`${failed.length} hollow nodes did not join, e.g. ${failed[0]!.node}: ${failed[0]!.error}`);
 
+    // The fleet alone (connections, node objects, targets), before any pod: what pods add is the rest.
+    await sleep(5000);
+    const fleetRss = await sampleRss(server.pid, 3, 1000);
+
     const apps = Array.from({ length: podsPerNode }, (_, i) => `api-scale-${i}`);
     const namespaceOf = (i: number): string => `api-scale-ns-${i % NAMESPACES}`;
     const rolloutStart = process.hrtime.bigint();
@@ -132,7 +136,7 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     // One app at a time per process (its answers do not name the app); they converge together.
     for (const app of apps) {
       for (const converged of await Promise.all(workers.map((w) => w.waitForApp(app, timeoutMs)))) {
-        if (converged.error) throw new Error(`${app}: ${converged.error}`);
+        if (converged.error) throw new Error(`${app}: ${converged.error}\nserver log:\n${server.log()}`);
       }
     }
     await waitFor(async () => (await runningPods(api)) === pods, timeoutMs, `${pods} pods Running in the API`, 1000);
@@ -140,7 +144,21 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
 
     // At rest: status reports keep arriving (heartbeats every 15 s), nothing else happens.
     await sleep(10_000);
+    const ticksBefore = await cpuTicks(server.pid);
+    const idleStart = process.hrtime.bigint();
     const idle = await sampleRss(server.pid, 6, 2000);
+    const idleCpu = ((await cpuTicks(server.pid)) - ticksBefore) / (await clockTicksPerSecond()) / (elapsedMs(idleStart) / 1000) * 100;
+    if (process.env.GROVE_BENCH_HEAP_SNAPSHOT) {
+      // Diagnostics, as in fanout-bench.ts: a heap snapshot of the server at rest at full scale.
+      process.kill(server.pid, 'SIGUSR2');
+      await sleep(30_000);
+    }
+    const pause = Number(process.env.GROVE_BENCH_PAUSE_AT_REST ?? 0);
+    if (pause > 0) {
+      // Diagnostics: time to attach a profiler to the server at rest (e.g. kill -USR1 and the inspector).
+      process.stderr.write(`  server pid ${server.pid} at rest for ${pause} s\n`);
+      await sleep(pause * 1000);
+    }
 
     // W watches from scratch (ADDED for every pod), then a full list, all while they stay open.
     await resetPeakRss(server.pid);
@@ -196,8 +214,9 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
         unit: 'MiB',
         baseline: bareMiB,
         ...budget,
-        note: `avg of 6 samples 2 s apart (min ${mib(idle.min)}, max ${mib(idle.max)}); ${mib(emptyRss)} MiB before any node joined` + (target !== undefined ? missedNote(mib(idle.avg), target) : ''),
+        note: `avg of 6 samples 2 s apart (min ${mib(idle.min)}, max ${mib(idle.max)}); ${mib(emptyRss)} MiB before any node joined, ${mib(fleetRss.avg)} MiB with the fleet joined and no pods` + (target !== undefined ? missedNote(mib(idle.avg), target) : ''),
       },
+      { bench: BENCH, metric: `server CPU at rest (${scale})`, value: Math.round(idleCpu), unit: '% of a core', note: 'over the 10 s of the RSS samples; 1,000 nodes report every 15 s' },
       {
         bench: BENCH,
         metric: `server peak RSS, ${watches} watches of all pods open + a full list`,
