@@ -49,7 +49,7 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
       nodes: fleetSize('--api-scale-nodes', 'GROVE_API_SCALE_NODES', 1000),
       podsPerNode: positiveArg('--api-scale-pods-per-node', 10),
       watches: positiveArg('--api-scale-watches', 5),
-      rounds: positiveArg('--api-scale-rounds', 10),
+      rounds: positiveArg('--api-scale-rounds', 5),
       targetRssMiB: 250,
     }),
   'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
