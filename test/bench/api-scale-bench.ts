@@ -18,7 +18,7 @@ import { runGrove } from '../support/grove-cli.js';
 import { applyYaml, hollowDaemonSet } from '../support/hollow.js';
 import { kubectlWith, writeKubeconfig } from '../support/kubectl.js';
 import { benchApi, type BenchApi, type OpenStream } from './api-client.js';
-import { cleanUp, makeDataDir, memory, peakRssKiB, resetPeakRss, spawnBareNode, startServer, stopChild, waitFor, type ServerNode } from './cluster-fixture.js';
+import { cleanUp, clockTicksPerSecond, cpuTicks, makeDataDir, memory, peakRssKiB, resetPeakRss, spawnBareNode, startServer, stopChild, waitFor, type ServerNode } from './cluster-fixture.js';
 import { HollowWorker, type JoinOutcome } from './hollow-worker.js';
 import { missedNote, percentile, type Figure } from './report.js';
 
@@ -51,10 +51,14 @@ function fleetManifest(apps: string[], namespaceOf: (i: number) => string): stri
   return [...namespaces, ...apps.map((app, i) => hollowDaemonSet(app, 'v1', namespaceOf(i)))].join('---\n');
 }
 
-/** Pods the API reports Running, counted from one page (remainingItemCount says the rest). */
-async function runningPods(api: BenchApi): Promise<number> {
-  const { status, body } = await api.get('/api/v1/pods?fieldSelector=status.phase%3DRunning&limit=1');
-  if (status !== 200) throw new Error(`GET running pods: HTTP ${status} ${body.slice(0, 200)}`);
+/**
+ * Pods the API does not report Running yet, from one page of one (remainingItemCount says the
+ * rest). Asked this way round so that the answer, once converged, is empty and the server keeps
+ * no paging snapshot of all the pods: the RSS at rest is then not the bench's own doing.
+ */
+async function podsNotRunning(api: BenchApi): Promise<number> {
+  const { status, body } = await api.get('/api/v1/pods?fieldSelector=status.phase%21%3DRunning&limit=1');
+  if (status !== 200) throw new Error(`GET pods not Running: HTTP ${status} ${body.slice(0, 200)}`);
   const list = JSON.parse(body) as { items: unknown[]; metadata: { remainingItemCount?: number } };
   return list.items.length + (list.metadata.remainingItemCount ?? 0);
 }
@@ -125,6 +129,10 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const failed = joined.filter((j) => j.error);
     if (failed.length) throw new Error(`${failed.length} hollow nodes did not join, e.g. ${failed[0]!.node}: ${failed[0]!.error}`);
 
+    // The fleet alone (connections, node objects, targets), before any pod: what pods add is the rest.
+    await sleep(5000);
+    const fleetRss = await sampleRss(server.pid, 3, 1000);
+
     const apps = Array.from({ length: podsPerNode }, (_, i) => `api-scale-${i}`);
     const namespaceOf = (i: number): string => `api-scale-ns-${i % NAMESPACES}`;
     const rolloutStart = process.hrtime.bigint();
@@ -132,15 +140,31 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     // One app at a time per process (its answers do not name the app); they converge together.
     for (const app of apps) {
       for (const converged of await Promise.all(workers.map((w) => w.waitForApp(app, timeoutMs)))) {
-        if (converged.error) throw new Error(`${app}: ${converged.error}`);
+        if (converged.error) throw new Error(`${app}: ${converged.error}\nserver log:\n${server.log()}`);
       }
     }
-    await waitFor(async () => (await runningPods(api)) === pods, timeoutMs, `${pods} pods Running in the API`, 1000);
+    // Every node runs its pods: once the API has no pod that is not Running, all are (the full
+    // list below checks that there are `pods` of them).
+    await waitFor(async () => (await podsNotRunning(api)) === 0, timeoutMs, `${pods} pods Running in the API`, 1000);
     const rolloutS = elapsedMs(rolloutStart) / 1000;
 
     // At rest: status reports keep arriving (heartbeats every 15 s), nothing else happens.
     await sleep(10_000);
+    const ticksBefore = await cpuTicks(server.pid);
+    const idleStart = process.hrtime.bigint();
     const idle = await sampleRss(server.pid, 6, 2000);
+    const idleCpu = ((await cpuTicks(server.pid)) - ticksBefore) / (await clockTicksPerSecond()) / (elapsedMs(idleStart) / 1000) * 100;
+    if (process.env.GROVE_BENCH_HEAP_SNAPSHOT) {
+      // Diagnostics, as in fanout-bench.ts: a heap snapshot of the server at rest at full scale.
+      process.kill(server.pid, 'SIGUSR2');
+      await sleep(30_000);
+    }
+    const pause = Number(process.env.GROVE_BENCH_PAUSE_AT_REST ?? 0);
+    if (pause > 0) {
+      // Diagnostics: time to attach a profiler to the server at rest (e.g. kill -USR1 and the inspector).
+      process.stderr.write(`  server pid ${server.pid} at rest for ${pause} s\n`);
+      await sleep(pause * 1000);
+    }
 
     // W watches from scratch (ADDED for every pod), then a full list, all while they stay open.
     await resetPeakRss(server.pid);
@@ -196,8 +220,9 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
         unit: 'MiB',
         baseline: bareMiB,
         ...budget,
-        note: `avg of 6 samples 2 s apart (min ${mib(idle.min)}, max ${mib(idle.max)}); ${mib(emptyRss)} MiB before any node joined` + (target !== undefined ? missedNote(mib(idle.avg), target) : ''),
+        note: `avg of 6 samples 2 s apart (min ${mib(idle.min)}, max ${mib(idle.max)}); ${mib(emptyRss)} MiB before any node joined, ${mib(fleetRss.avg)} MiB with the fleet joined and no pods` + (target !== undefined ? missedNote(mib(idle.avg), target) : ''),
       },
+      { bench: BENCH, metric: `server CPU at rest (${scale})`, value: Math.round(idleCpu), unit: '% of a core', note: 'over the 10 s of the RSS samples; 1,000 nodes report every 15 s' },
       {
         bench: BENCH,
         metric: `server peak RSS, ${watches} watches of all pods open + a full list`,

@@ -4,18 +4,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { JoinOutcome } from '../../agent/src/hollow/hollow-fleet.js';
 import { REPO_ROOT } from '../support/grove-cli.js';
 
-const HOLLOW_MAIN = join(REPO_ROOT, 'dist', 'agent', 'src', 'hollow', 'hollow-main.js');
+export type { JoinOutcome };
 
-/** hollow-fleet.ts JoinOutcome, as it crosses the IPC channel. */
-export interface JoinOutcome {
-  node: string;
-  joinMs: number;
-  busy: number;
-  dropped: number;
-  error?: string;
-}
+const HOLLOW_MAIN = join(REPO_ROOT, 'dist', 'agent', 'src', 'hollow', 'hollow-main.js');
 
 /** The answer to a `wait`: the one template hash every node runs the app at, or why not. */
 export interface Converged {

@@ -50,7 +50,7 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
       nodes: fleetSize('--api-scale-nodes', 'GROVE_API_SCALE_NODES', 1000),
       podsPerNode: positiveArg('--api-scale-pods-per-node', 10),
       watches: positiveArg('--api-scale-watches', 5),
-      rounds: positiveArg('--api-scale-rounds', 10),
+      rounds: positiveArg('--api-scale-rounds', 5),
       targetRssMiB: 250,
     }),
   // 1,000 Services × 3 endpoints in one iptables-restore transaction (issue 15), in a network namespace.

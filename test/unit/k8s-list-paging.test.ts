@@ -48,6 +48,24 @@ describe('paging', () => {
     }
     expect(seen).toEqual(['a/a-b', 'a/y', 'a/z', 'b/x', 'c/w']);
     expect(calls).toEqual([{}]);
+    // Its last page served, the snapshot is gone: nothing stays in memory for 30 s.
+    expect(snapshots.cache.size).toBe(0);
+  });
+
+  it('serves later pages from the snapshot as the objects were when listed', async () => {
+    const withData = [{ ...item('a', 'x'), data: { k: 'v' } }, item('a', 'y'), item('a', 'z')];
+    const { resource } = fakeSource(withData);
+    const snapshots = { cache: new ListSnapshots(new ManualClock()), which: 'cms' };
+    const first = await serveList(resource, q('limit=1'), {}, snapshots);
+    expect(snapshots.cache.size).toBe(1);
+    // A later change of a listed object does not reach the snapshot: it holds the list's state.
+    withData[1]!.metadata.labels = { changed: 'yes' };
+    const second = await serveList(resource, q(`limit=1&continue=${first.metadata.continue}`), {}, snapshots);
+    expect(second.items).toEqual([item('a', 'y')]);
+    const third = await serveList(resource, q(`limit=1&continue=${second.metadata.continue}`), {}, snapshots);
+    expect(third.items).toEqual([item('a', 'z')]);
+    expect(first.items).toEqual([{ ...item('a', 'x'), data: { k: 'v' } }]);
+    expect(snapshots.cache.size).toBe(0);
   });
 
   it('reads again at the token\'s version (Exact) when no snapshot is kept', async () => {

@@ -11,7 +11,7 @@ import type { RequestContext } from '../http.js';
 import { encodeContinue, LATEST, positionOf, type ContinueToken } from './continue-token.js';
 import { FIELD_GETTERS, fieldFilter, type FieldTable } from './field-selector.js';
 import { parseListOptions, type ListOptions, type ResourceVersionMatch } from './list-options.js';
-import type { ListSnapshots, SortedItem } from './list-snapshots.js';
+import { objectOf, type KeptItem, type ListSnapshots, type SortedItem } from './list-snapshots.js';
 import { serveWatch, type WatchDeps, type WatchedResource } from './watch.js';
 import type { ApiObject, SourceSelection } from './watch-source.js';
 
@@ -72,7 +72,7 @@ function wantedVersion(options: ListOptions): { resourceVersion?: string; match?
 }
 
 /** The first index whose position is after `after` (items sorted by position). */
-function startAfter(items: readonly SortedItem[], after: string): number {
+function startAfter(items: readonly { position: string }[], after: string): number {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
@@ -84,11 +84,12 @@ function startAfter(items: readonly SortedItem[], after: string): number {
 }
 
 /** The selection's items at the wanted version, sorted by position (from a snapshot when one is kept). */
-async function sortedItems(resource: ListedResource, options: ListOptions, selection: SourceSelection, snapshots: Snapshots | undefined): Promise<{ resourceVersion: string; sorted: readonly SortedItem[] }> {
+async function sortedItems(resource: ListedResource, options: ListOptions, selection: SourceSelection, snapshots: Snapshots | undefined): Promise<{ resourceVersion: string; sorted: readonly (SortedItem | KeptItem)[]; kept?: string }> {
   const token = options.continue;
   const exact = token && token.resourceVersion !== LATEST ? token.resourceVersion : undefined;
-  const kept = exact !== undefined ? snapshots?.cache.get(JSON.stringify([snapshots.which, exact])) : undefined;
-  if (kept) return { resourceVersion: exact!, sorted: kept };
+  const key = snapshots && exact !== undefined ? snapshotKey(snapshots, exact) : undefined;
+  const kept = key !== undefined ? snapshots!.cache.get(key) : undefined;
+  if (kept) return { resourceVersion: exact!, sorted: kept, kept: key! };
   let listed;
   try {
     listed = await resource.source.list({ ...selection, ...wantedVersion(options) });
@@ -97,8 +98,12 @@ async function sortedItems(resource: ListedResource, options: ListOptions, selec
     throw err;
   }
   const sorted = listed.items.map((object) => ({ object, position: positionOf(object) })).sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
-  if (snapshots && options.limit !== undefined && sorted.length > options.limit) snapshots.cache.put(JSON.stringify([snapshots.which, listed.resourceVersion]), sorted);
+  if (snapshots && options.limit !== undefined && sorted.length > options.limit) snapshots.cache.put(snapshotKey(snapshots, listed.resourceVersion), sorted);
   return { resourceVersion: listed.resourceVersion, sorted };
+}
+
+function snapshotKey(snapshots: Snapshots, resourceVersion: string): string {
+  return JSON.stringify([snapshots.which, resourceVersion]);
 }
 
 /** Where paged lists are kept: the cache, and what names this request's selection in it. */
@@ -118,7 +123,11 @@ export async function serveList(resource: ListedResource, options: ListOptions, 
   if (remaining > 0) {
     metadata.continue = encodeContinue({ resourceVersion: listed.resourceVersion, after: page[page.length - 1]!.position });
     metadata.remainingItemCount = remaining;
+  } else if (listed.kept !== undefined) {
+    // The last page: the client is done with this snapshot (another one paging the same list
+    // reads its remaining pages at the same version from the source).
+    snapshots!.cache.drop(listed.kept);
   }
   const present = resource.present ?? ((o: ApiObject) => o);
-  return { apiVersion: resource.apiVersion, kind: resource.listKind, metadata, items: page.map((p) => present(p.object)) };
+  return { apiVersion: resource.apiVersion, kind: resource.listKind, metadata, items: page.map((p) => present(objectOf(p))) };
 }
