@@ -25,7 +25,9 @@ export type Prerequisite =
   | 'nats-server'
   | 'musl-gcc'
   | 'loopfs'
-  | 'kubectl';
+  | 'kubectl'
+  | 'dig'
+  | 'busybox';
 
 function onPath(bin: string): boolean {
   try {
@@ -48,7 +50,10 @@ function missing(req: Prerequisite): string | undefined {
     case 'htpasswd':
     case 'file':
     case 'kubectl':
+    case 'busybox':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
+    case 'dig':
+      return onPath('dig') ? undefined : 'needs dig (Debian dnsutils)';
     case 'musl-gcc':
       // Static test binaries (musl-tools, in install-deps.sh's build packages).
       return onPath(req) ? undefined : 'needs musl-gcc (musl-tools)';

@@ -19,6 +19,11 @@ export function sandboxRunDir(dataDir: string, root = SANDBOX_RUN_ROOT): string 
   return join(root, `sandboxes-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
 }
 
+/** The short tag of this data dir in host-wide names (interfaces, iptables chains): several agents may share one host. */
+export function netTag(dataDir: string): string {
+  return createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6);
+}
+
 export async function openPodSandboxes(dataDir: string, settings: PodNetworkSettings, logger: Logger, searchPath?: string): Promise<PodSandboxes> {
   const sandboxes = new PodSandboxes({
     stateDir: join(dataDir, 'agent', 'sandboxes'),
