@@ -1,12 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { startClusterDns, type ClusterDns } from '../../agent/src/agent/dns/cluster-dns.js';
 import { dnsInterfaceName } from '../../agent/src/runtime/net/dns-interface.js';
+import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
+import { PodSandboxes } from '../../agent/src/runtime/pod-sandbox.js';
 import { podResolvConf } from '../../agent/src/runtime/resolv-conf.js';
 import { dnsTestView } from '../support/dns-view.js';
 import { startFakeDns, type FakeDns } from '../support/fake-dns.js';
@@ -20,9 +24,11 @@ const run = promisify(execFile);
  * The node's cluster DNS, for real: the server on a unique link-local address (its own dummy
  * interface, port 53), asked by Debian's dig from the host and by busybox nslookup and glibc
  * (getent) from a pod-like network namespace whose resolv.conf is the one pods get; other names
- * go to a fake upstream resolver on loopback. cleanup() must leave no interface and no socket.
+ * go to a fake upstream resolver on loopback; pod sandboxes (real CNI) get the resolv.conf of
+ * their dnsPolicy and reach the server through the pod network. cleanup() must leave no
+ * interface and no socket.
  */
-describeWith(['root', 'iproute2', 'dig', 'busybox'], 'cluster DNS on a node', () => {
+describeWith(['root', 'iproute2', 'iptables', 'dig', 'busybox'], 'cluster DNS on a node', () => {
   const tag = randomBytes(3).toString('hex');
   // Unique per run: parallel test files never share the default 169.254.20.10.
   const address = `169.254.${randomInt(21, 250)}.${randomInt(2, 250)}`;
@@ -126,6 +132,35 @@ describeWith(['root', 'iproute2', 'dig', 'busybox'], 'cluster DNS on a node', ()
     expect(await inPod(['getent', 'hosts', 'db'])).toMatch(/^10\.43\.0\.10\s+db\.shop\.svc\.cluster\.local/);
     expect(await inPod(['getent', 'hosts', 'db.shop'])).toMatch(/^10\.43\.0\.10\s/);
     expect(await inPod(['getent', 'hosts', 'example.test'])).toMatch(/^192\.0\.2\.1\s/);
+  });
+
+  it('gives pod sandboxes the resolv.conf of their dnsPolicy; a bridge pod reaches the DNS through its network', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'grove-dns-pods-'));
+    const bridge = `gtd${tag}`;
+    const network = new PodNetwork({ settings: { bridge, subnet: `10.${200 + randomInt(50)}.${randomInt(250)}.0/24`, ipamDataDir: join(dir, 'ipam') }, stateDir: join(dir, 'attachments'), logger: silentLogger() });
+    const sandboxes = new PodSandboxes({ stateDir: join(dir, 'state'), runDir: join(dir, 'run'), network, clusterDns: dns!, logger: silentLogger() });
+    const request = (pod: string, hostNetwork: boolean, policy: 'ClusterFirst' | 'ClusterFirstWithHostNet') => ({ pod, hostname: pod, app: pod, hostNetwork, ports: [], dns: { namespace: 'shop', policy } });
+    const resolvOf = async (pod: string): Promise<string | undefined> => {
+      const mount = (await sandboxes.joinSpec(pod))!.mounts.find((m) => m.destination === '/etc/resolv.conf');
+      return mount && (await readFile(mount.source, 'utf8'));
+    };
+    try {
+      await sandboxes.init();
+      await sandboxes.create(request('web', false, 'ClusterFirst'));
+      await sandboxes.create(request('agent', true, 'ClusterFirst'));
+      await sandboxes.create(request('probe', true, 'ClusterFirstWithHostNet'));
+      expect(await resolvOf('web')).toMatch(new RegExp(`^nameserver ${address.replaceAll('.', '\\.')}\nsearch shop\.svc\.cluster\.local svc\.cluster\.local cluster\.local( \\S+)*\noptions ndots:5\n$`));
+      // The host's own file (bound by the runtime), as kubelet's ClusterFirst on the host network.
+      expect(await resolvOf('agent')).toBeUndefined();
+      expect(await resolvOf('probe')).toMatch(new RegExp(`^nameserver ${address.replaceAll('.', '\\.')}\n`));
+      const netns = (await sandboxes.joinSpec('web'))!.namespaces.network!;
+      const looked = await run('nsenter', [`--net=${netns}`, 'busybox', 'nslookup', 'db.shop.svc.cluster.local', address]);
+      expect(looked.stdout).toMatch(/Address:\s+10\.43\.0\.10/);
+    } finally {
+      for (const s of await sandboxes.list()) await sandboxes.remove(s.pod).catch(() => undefined);
+      await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('cleanup() removes the interface and closes the sockets', async () => {

@@ -12,6 +12,7 @@ import type { Logger } from '../../../src/core/logger.js';
 import type { PodNetworkSettings } from './cni/cni-config.js';
 import { PodNetwork } from './cni/pod-network.js';
 import { PodSandboxes } from './pod-sandbox.js';
+import type { ClusterDnsSettings } from './resolv-conf.js';
 
 export const SANDBOX_RUN_ROOT = '/run/grove';
 
@@ -24,8 +25,9 @@ export function netTag(dataDir: string): string {
   return createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 6);
 }
 
-export async function openPodSandboxes(dataDir: string, settings: PodNetworkSettings, logger: Logger, searchPath?: string): Promise<PodSandboxes> {
+export async function openPodSandboxes(dataDir: string, settings: PodNetworkSettings, logger: Logger, searchPath?: string, clusterDns?: ClusterDnsSettings): Promise<PodSandboxes> {
   const sandboxes = new PodSandboxes({
+    ...(clusterDns ? { clusterDns } : {}),
     stateDir: join(dataDir, 'agent', 'sandboxes'),
     runDir: sandboxRunDir(dataDir),
     network: new PodNetwork({ settings, stateDir: join(dataDir, 'cni', 'pod-attachments'), logger, ...(searchPath ? { searchPath } : {}) }),

@@ -16,15 +16,16 @@
  * in all; more are cut.
  */
 import { isIP } from 'node:net';
+import type { DnsPolicy, PodDnsConfig } from '../../../src/core/objects/pod.js';
 
-export const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] as const;
-export type DnsPolicy = (typeof DNS_POLICIES)[number];
-
-export interface PodDnsConfig {
-  nameservers?: string[];
-  searches?: string[];
-  options?: { name: string; value?: string }[];
+/** The node's cluster DNS as pods' resolv.conf names it: the agent's --cluster-dns, the cluster domain of the last view. */
+export interface ClusterDnsSettings {
+  nameserver: string;
+  /** undefined before the first view: cluster.local then. */
+  clusterDomain(): string | undefined;
 }
+
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 export interface ResolvConf {
   nameservers: string[];

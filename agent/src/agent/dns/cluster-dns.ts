@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../../../../src/core/clock.js';
 import type { Logger } from '../../../../src/core/logger.js';
 import type { ClusterNetworkView, NetworkViewConsumer } from '../../../../src/core/network/view.js';
 import { dnsInterfaceName, ensureDnsInterface, removeDnsInterface } from '../../runtime/net/dns-interface.js';
-import { parseResolvConf } from '../../runtime/resolv-conf.js';
+import { parseResolvConf, type ClusterDnsSettings } from '../../runtime/resolv-conf.js';
 import { DnsForwarder, type Upstream } from './dns-forwarder.js';
 import { DnsServer } from './dns-server.js';
 
@@ -41,10 +41,8 @@ export interface ClusterDnsOptions {
   ipPath?: string;
 }
 
-export interface ClusterDns extends NetworkViewConsumer {
-  readonly address: string;
-  /** The cluster domain of the last view (pods' search path); undefined before the first view. */
-  clusterDomain(): string | undefined;
+/** Also what the pod sandboxes write into pods' resolv.conf (openPodSandboxes' clusterDns). */
+export interface ClusterDns extends NetworkViewConsumer, ClusterDnsSettings {
   /** Stops answering; the interface stays (the agent's restart takes it over). */
   stop(): Promise<void>;
 }
@@ -87,7 +85,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
     throw err;
   }
   return {
-    address: opts.address,
+    nameserver: opts.address,
     clusterDomain: () => server.clusterDomain,
     update: (view: ClusterNetworkView) => server.update(view),
     stop: () => server.close(),
