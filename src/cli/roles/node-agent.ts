@@ -29,6 +29,8 @@ export interface NodeAgentSettings extends RuntimeSettings {
   readonly updateLockMax: number;
   /** hostPath volumes must lie under these on this node; none = any absolute path. */
   readonly hostPathRoot: readonly string[];
+  /** The cluster DNS address pods' resolv.conf names (--cluster-dns); '' = none (`--cluster-dns none`). */
+  readonly clusterDns?: string;
 }
 
 export interface NodeAgentOptions {

@@ -14,9 +14,6 @@ import { parseResolvConf, type ClusterDnsSettings } from '../../runtime/resolv-c
 import { DnsForwarder, type Upstream } from './dns-forwarder.js';
 import { DnsServer } from './dns-server.js';
 
-/** The default node-local address (kubelet's --cluster-dns as NodeLocal DNSCache uses it). */
-export const DEFAULT_CLUSTER_DNS = '169.254.20.10';
-
 const HOST_RESOLV = '/etc/resolv.conf';
 /** systemd-resolved's own upstream list, for a host whose resolv.conf names only ourselves. */
 const SYSTEMD_UPSTREAM = '/run/systemd/resolve/resolv.conf';
