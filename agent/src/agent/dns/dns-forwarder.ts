@@ -74,56 +74,60 @@ export class DnsForwarder {
   }
 
   private udpExchange(upstream: Upstream, message: Buffer, accept: (b: Buffer) => boolean): Promise<Buffer | undefined> {
-    return new Promise((resolve) => {
-      const socket: Socket = createSocket(isIP(upstream.host) === 6 ? 'udp6' : 'udp4');
-      let done = false;
-      const finish = (value: Buffer | undefined): void => {
-        if (done) return;
-        done = true;
-        this.opts.clock.clearTimeout(timer);
-        socket.close();
-        resolve(value);
-      };
-      const timer = this.opts.clock.setTimeout(() => finish(undefined), this.timeoutMs);
-      socket.on('error', () => finish(undefined));
-      socket.on('message', (msg, from) => {
-        if (from.port === upstream.port && from.address === upstream.host && accept(msg)) finish(msg);
-      });
-      socket.send(message, upstream.port, upstream.host, (err) => {
-        if (err) finish(undefined);
-      });
-    });
+    const socket: Socket = createSocket(isIP(upstream.host) === 6 ? 'udp6' : 'udp4');
+    return this.exchange(
+      () => socket.close(),
+      (finish) => {
+        socket.on('error', () => finish(undefined));
+        socket.on('message', (msg, from) => {
+          if (from.port === upstream.port && from.address === upstream.host && accept(msg)) finish(msg);
+        });
+        socket.send(message, upstream.port, upstream.host, (err) => {
+          if (err) finish(undefined);
+        });
+      },
+    );
   }
 
   private tcpExchange(upstream: Upstream, message: Buffer, accept: (b: Buffer) => boolean): Promise<Buffer | undefined> {
+    const socket = connect({ host: upstream.host, port: upstream.port });
+    let buffered = Buffer.alloc(0);
+    return this.exchange(
+      () => socket.destroy(),
+      (finish) => {
+        socket.on('error', () => finish(undefined));
+        socket.on('close', () => finish(undefined));
+        socket.on('connect', () => {
+          const length = Buffer.alloc(2);
+          length.writeUInt16BE(message.length);
+          socket.write(Buffer.concat([length, message]));
+        });
+        socket.on('data', (chunk: Buffer) => {
+          buffered = Buffer.concat([buffered, chunk]);
+          if (buffered.length > 2 + MAX_TCP_MESSAGE_BYTES) return finish(undefined);
+          if (buffered.length < 2) return;
+          const size = buffered.readUInt16BE(0);
+          if (buffered.length < 2 + size) return;
+          const response = buffered.subarray(2, 2 + size);
+          finish(accept(response) ? Buffer.from(response) : undefined);
+        });
+      },
+    );
+  }
+
+  /** One exchange: settled by its first finish() or, with undefined, after timeoutMs; `release` runs once either way. */
+  private exchange(release: () => void, start: (finish: (value: Buffer | undefined) => void) => void): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
-      const socket = connect({ host: upstream.host, port: upstream.port });
-      let buffered = Buffer.alloc(0);
       let done = false;
       const finish = (value: Buffer | undefined): void => {
         if (done) return;
         done = true;
         this.opts.clock.clearTimeout(timer);
-        socket.destroy();
+        release();
         resolve(value);
       };
       const timer = this.opts.clock.setTimeout(() => finish(undefined), this.timeoutMs);
-      socket.on('error', () => finish(undefined));
-      socket.on('close', () => finish(undefined));
-      socket.on('connect', () => {
-        const length = Buffer.alloc(2);
-        length.writeUInt16BE(message.length);
-        socket.write(Buffer.concat([length, message]));
-      });
-      socket.on('data', (chunk: Buffer) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        if (buffered.length > 2 + MAX_TCP_MESSAGE_BYTES) return finish(undefined);
-        if (buffered.length < 2) return;
-        const size = buffered.readUInt16BE(0);
-        if (buffered.length < 2 + size) return;
-        const response = buffered.subarray(2, 2 + size);
-        finish(accept(response) ? Buffer.from(response) : undefined);
-      });
+      start(finish);
     });
   }
 }
