@@ -76,6 +76,12 @@ describe('DNS server answers (no sockets of its own)', () => {
     expect(server.clusterDomain).toBe('cluster.local');
   });
 
+  it('forwards a cluster name asked in another class than IN', async () => {
+    upstream.asked.length = 0;
+    await server.respond(dnsPacket.encode({ id: 7, type: 'query', questions: [{ name: 'db.shop.svc.cluster.local', type: 'TXT', class: 'CH' }] }), true);
+    expect(upstream.asked).toEqual(['db.shop.svc.cluster.local']);
+  });
+
   it('relays a forwarded answer under the client id, not authoritative', async () => {
     const r = dnsPacket.decode((await server.respond(query('example.test'), true))!);
     expect([r.id, r.flag_aa, r.answers!.map((a) => ('data' in a ? a.data : undefined))]).toEqual([4242, false, ['192.0.2.1']]);

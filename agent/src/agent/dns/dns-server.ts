@@ -77,7 +77,9 @@ export class DnsServer implements Pick<NetworkViewConsumer, 'update'> {
     if (!checked.ok) return checked.reply;
     const { query } = checked;
     const limit = overUdp ? query.udpLimit : MAX_TCP_MESSAGE_BYTES;
-    const answer: ClusterAnswer = this.records ? this.records.resolve(query.question.name, query.question.type) : { kind: 'forward' };
+    // The cluster's names are class IN only (CHAOS queries such as version.bind go upstream).
+    const internet = query.question.class === undefined || query.question.class === 'IN' || query.question.class === 'ANY';
+    const answer: ClusterAnswer = this.records && internet ? this.records.resolve(query.question.name, query.question.type) : { kind: 'forward' };
     if (answer.kind === 'forward') {
       const upstream = await this.opts.forwarder.forward(message);
       return upstream ? relayResponse(query, upstream, limit) : servfail(query);
