@@ -13,6 +13,8 @@ fatal() { printf '[grove] error: %s\n' "$*" >&2; exit 1; }
 RUNTIME_PACKAGES=(runc crun containernetworking-plugins iptables conntrack util-linux ca-certificates)
 BUILD_PACKAGES=(make gcc musl-tools)
 TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosquitto nats-server file procps iproute2)
+# Cluster DNS tests query the node's DNS server with the real dig.
+TEST_PACKAGES+=(dnsutils)
 # prepare-image.sh and its test: partition tables, vfat and ext4 tools.
 TEST_PACKAGES+=(dosfstools fdisk e2fsprogs mtools)
 # Release packaging (npm run package) and its test: ARM cross compilers, qemu to run the ARM shims.

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/cli/package-root.js';
+import { clusterDnsEnv } from './cluster-dns-address.js';
 
 /** Drives the built `grove` executable as a real process, the way a user would. */
 // Found by walking up to package.json, so this works from test/ and from dist/test/ alike.
@@ -31,7 +32,8 @@ export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: 
   const nodeArgs = [...(process.env.GROVE_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean), ...extraNodeArgs];
   const argv = [...prefix, process.execPath, ...nodeArgs, GROVE_BIN, ...args];
   return spawn(argv[0]!, argv.slice(1), {
-    env: { ...process.env, GROVE_LOG_LEVEL: 'warn', ...env },
+    // Each agent (and server with its local agent) its own cluster DNS address: tests share one host.
+    env: { ...process.env, GROVE_LOG_LEVEL: 'warn', ...clusterDnsEnv(args), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

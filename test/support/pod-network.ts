@@ -2,14 +2,16 @@
  * Test-only: every test agent gets a node bridge and pod subnet of its own (config.json), so
  * agents of tests running side by side never share a bridge or hand out one address twice,
  * and `teardownAgentNetwork` removes what the agent's pod sandboxes left (after a SIGKILL the
- * agent cannot): CNI DEL with the saved results, namespaces, files, then the bridge itself.
+ * agent cannot): CNI DEL with the saved results, namespaces, files, then the bridge itself, and
+ * the agent's cluster DNS interface.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openPodSandboxes, sandboxRunDir } from '../../agent/src/runtime/pod-sandbox-setup.js';
+import { netTag, openPodSandboxes, sandboxRunDir } from '../../agent/src/runtime/pod-sandbox-setup.js';
+import { dnsInterfaceName } from '../../agent/src/runtime/net/dns-interface.js';
 import { silentLogger } from '../../src/core/logger.js';
 
 export interface TestPodNetwork {
@@ -34,6 +36,8 @@ export async function assignPodNetwork(dataDir: string): Promise<TestPodNetwork>
 
 /** Tears down every pod sandbox recorded in an agent's data dir, then deletes its bridge. */
 export async function teardownAgentNetwork(dataDir: string): Promise<void> {
+  // The agent's cluster DNS interface (a SIGKILLed agent cannot remove it); absent is fine.
+  tryRun('ip', ['link', 'delete', dnsInterfaceName(netTag(dataDir))]);
   const path = join(dataDir, 'config.json');
   if (!existsSync(path)) return;
   const c = JSON.parse(await readFile(path, 'utf8')) as { podBridge?: string; podSubnet?: string };

@@ -27,6 +27,7 @@ export type Prerequisite =
   | 'loopfs'
   | 'kubectl'
   | 'conntrack'
+  | 'dig'
   | 'busybox';
 
 function onPath(bin: string): boolean {
@@ -53,6 +54,8 @@ function missing(req: Prerequisite): string | undefined {
     case 'conntrack':
     case 'busybox':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
+    case 'dig':
+      return onPath('dig') ? undefined : 'needs dig (Debian dnsutils)';
     case 'musl-gcc':
       // Static test binaries (musl-tools, in install-deps.sh's build packages).
       return onPath(req) ? undefined : 'needs musl-gcc (musl-tools)';

@@ -13,7 +13,7 @@ import { fixedEnvironment } from '../../src/cli/config/environment.js';
 import { flagText, type OptionTable } from '../../src/cli/config/option.js';
 import { fileKey, resolveTable } from '../../src/cli/config/resolve.js';
 import { AGENT_OPTIONS, GLOBAL_OPTIONS, SERVER_OPTIONS } from '../../src/cli/config/role-options.js';
-import { address, boolean, bytes, count, duration, keyValues, list } from '../../src/cli/config/units.js';
+import { address, boolean, bytes, count, duration, keyValues, list, nodeAddressOrNone } from '../../src/cli/config/units.js';
 import { main } from '../../src/cli/program.js';
 
 let dir: string;
@@ -135,6 +135,16 @@ describe('units', () => {
     expect(keyValues().parse('zone=a, tier=edge', 'GROVE_LABELS')).toEqual({ zone: 'a', tier: 'edge' });
     expect(() => keyValues().parse(['zone'], '--label')).toThrow('--label: "zone" is not key=value');
     expect(() => list('x').parse({ a: 1 }, 'f: k')).toThrow('f: k: {"a":1} is not a list');
+  });
+
+  it('the cluster DNS address: a unicast IPv4 pods reach on the node, or none', () => {
+    expect(['169.254.20.10', '10.0.0.53', 'none', ''].map((v) => nodeAddressOrNone.parse(v, 'x'))).toEqual(['169.254.20.10', '10.0.0.53', '', '']);
+    expect([nodeAddressOrNone.format(''), nodeAddressOrNone.format('169.254.20.10')]).toEqual(['none', '169.254.20.10']);
+    expect(() => nodeAddressOrNone.parse('dns.local', '--cluster-dns')).toThrow('--cluster-dns: "dns.local" is not an IPv4 address (or none)');
+    for (const bad of ['127.0.0.53', '0.0.0.0', '224.0.0.251']) expect(() => nodeAddressOrNone.parse(bad, '--cluster-dns'), bad).toThrow(/is not a unicast address pods can reach/);
+    expect(resolve(AGENT_OPTIONS, {}).values.clusterDns).toBe('169.254.20.10');
+    expect(resolve(AGENT_OPTIONS, { vars: { GROVE_CLUSTER_DNS: 'none' } }).values.clusterDns).toBe('');
+    expect(resolve(SERVER_OPTIONS, { flags: { clusterDns: '' } }).values.clusterDns).toBe('');
   });
 
   it('names the flag, the variable or the file key at fault, and the unit', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isGroveError } from '../../src/core/errors.js';
-import { checkSettings, hostsFile, networkConfig, pluginFailure, pluginInput, podAddress, podResolvConf } from '../../agent/src/runtime/cni/cni-config.js';
+import { checkSettings, hostsFile, networkConfig, pluginFailure, pluginInput, podAddress } from '../../agent/src/runtime/cni/cni-config.js';
 import { parsePublishFlag } from '../../agent/src/runtime/container-network.js';
 
 const settings = { bridge: 'grove0', subnet: '10.42.0.0/16', ipamDataDir: '/var/lib/grove/cni/ipam' };
@@ -40,10 +40,8 @@ describe('CNI configuration', () => {
     expect(pluginFailure('portmap', 'DEL', 'plain text\nmore', 2).message).toBe('CNI portmap DEL failed (exit 2): plain text');
   });
 
-  it('writes /etc/hosts and picks a reachable resolv.conf', () => {
+  it('writes /etc/hosts', () => {
     expect(hostsFile('web-1', '10.42.0.7', [{ name: 'db', ip: '10.42.0.8' }])).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.42.0.7\tweb-1\n10.42.0.8\tdb\n');
-    expect(podResolvConf('nameserver 127.0.0.53\n', 'nameserver 192.168.1.1\n')).toBe('nameserver 192.168.1.1\n');
-    expect(podResolvConf('nameserver 192.168.1.1\n', 'nameserver 9.9.9.9\n')).toBe('nameserver 192.168.1.1\n');
   });
 
   it('parses -p [IP:]HOST:CONTAINER[/proto]', () => {

@@ -100,7 +100,7 @@ describe('schema-1 target converted to schema 2', () => {
     expect(p!.spec.terminationGracePeriodSeconds).toBe(12);
     expect(updatePolicyOf(p!)).toEqual(fullPod.update);
     expect(dependenciesOf(p!)).toEqual(fullPod.dependsOn);
-    expect(sandboxRequestOf(p!)).toEqual({ pod: 'web-5f6c-x2k4', hostname: 'web-5f6c-x2k4', app: 'web', hostNetwork: false, ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] });
+    expect(sandboxRequestOf(p!)).toEqual({ pod: 'web-5f6c-x2k4', hostname: 'web-5f6c-x2k4', app: 'web', hostNetwork: false, ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }], dns: { namespace: 'default', policy: 'ClusterFirst' } });
     expect(p!.spec.initContainers?.map((i) => i.name)).toEqual(['setup']);
   });
 

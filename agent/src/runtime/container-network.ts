@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import { writeFileAtomic } from '../../../src/store/durable-file.js';
-import { hostsFile, podResolvConf, type PortMapping } from './cni/cni-config.js';
+import { hostsFile, type PortMapping } from './cni/cni-config.js';
 import type { NetworkAttachment, PodNetwork } from './cni/pod-network.js';
 import type { BindMount } from './host-access.js';
+import { nodeResolvConf } from './resolv-conf.js';
 
 /** systemd-resolved's list of upstream servers, for hosts whose resolv.conf is its stub. */
 const UPSTREAM_RESOLV = '/run/systemd/resolve/resolv.conf';
@@ -23,7 +24,7 @@ export interface PreparedNetwork {
 export async function bridgeResolvConf(): Promise<string> {
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const upstream = await readFile(UPSTREAM_RESOLV, 'utf8').catch(() => undefined);
-  return podResolvConf(hostResolv, upstream);
+  return nodeResolvConf(hostResolv, upstream);
 }
 
 export async function prepareBridgeNetwork(network: PodNetwork | undefined, id: string, hostname: string, ports: readonly PortMapping[], containerDir: string): Promise<PreparedNetwork> {

@@ -361,7 +361,8 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
   const mounts = standardMounts();
   if (spec.privileged) mounts.find((m) => m.destination === '/sys')!.options = ['nosuid', 'noexec', 'nodev', 'rw'];
   const binds: OciMount[] = [];
-  if (opts.hostNetwork) {
+  // A host-network pod with a resolv.conf of its own (dnsPolicy ClusterFirstWithHostNet, None) brings it in spec.mounts.
+  if (opts.hostNetwork && !spec.mounts?.some((m) => m.destination === '/etc/resolv.conf')) {
     binds.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
   }
   for (const m of spec.mounts ?? []) binds.push(bindMountEntry(m));

@@ -12,6 +12,7 @@ import type { Logger } from '../../../src/core/logger.js';
 import type { PodNetworkSettings } from './cni/cni-config.js';
 import { PodNetwork } from './cni/pod-network.js';
 import { PodSandboxes } from './pod-sandbox.js';
+import type { ClusterDnsSettings } from './resolv-conf.js';
 
 export const SANDBOX_RUN_ROOT = '/run/grove';
 
@@ -34,8 +35,9 @@ export function agentPodNetwork(dataDir: string, settings: PodNetworkSettings | 
 }
 
 /** `network`: settings (a PodNetwork is made), or the agent's PodNetwork (whose settings the network view keeps current). */
-export async function openPodSandboxes(dataDir: string, network: PodNetworkSettings | PodNetwork, logger: Logger, searchPath?: string): Promise<PodSandboxes> {
+export async function openPodSandboxes(dataDir: string, network: PodNetworkSettings | PodNetwork, logger: Logger, searchPath?: string, clusterDns?: ClusterDnsSettings): Promise<PodSandboxes> {
   const sandboxes = new PodSandboxes({
+    ...(clusterDns ? { clusterDns } : {}),
     stateDir: join(dataDir, 'agent', 'sandboxes'),
     runDir: sandboxRunDir(dataDir),
     network: network instanceof PodNetwork ? network : agentPodNetwork(dataDir, network, logger, searchPath),

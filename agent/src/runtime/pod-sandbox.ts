@@ -22,6 +22,7 @@ import { checkHostPortsFree, sandboxNetworkKey, type PodSandbox, type SandboxOps
 import { hostsFile } from './cni/cni-config.js';
 import type { PodNetwork } from './cni/pod-network.js';
 import { bridgeResolvConf } from './container-network.js';
+import { DEFAULT_CLUSTER_DOMAIN, podResolvConf, type ClusterDnsSettings } from './resolv-conf.js';
 import type { BindMount } from './host-access.js';
 import { runCommand } from './run-command.js';
 
@@ -32,6 +33,8 @@ export interface PodSandboxesOptions {
   runDir: string;
   /** CNI for pods on the bridge; without it such pods fail to create with a clear error. */
   network?: PodNetwork;
+  /** The node's cluster DNS; without it pods get the node's resolv.conf (dnsPolicy ClusterFirst then means Default). */
+  clusterDns?: ClusterDnsSettings;
   logger: Logger;
   unsharePath?: string;
   umountPath?: string;
@@ -43,6 +46,8 @@ interface SandboxRecord extends PodSandbox {
   hostname?: string;
   /** The network namespace's path (bridge pods, once attached). */
   netns?: string;
+  /** A host-network pod with a resolv.conf of its own (ClusterFirstWithHostNet, None, dnsConfig). */
+  ownResolvConf?: boolean;
 }
 
 /** What a container needs to join its pod's sandbox. */
@@ -116,7 +121,11 @@ export class PodSandboxes implements SandboxOps {
       if (!req.hostNetwork) {
         const attached = await this.opts.network!.attach(id, ports);
         Object.assign(record, { ip: attached.ip, netns: attached.netns, ...(attached.gateway ? { gateway: attached.gateway } : {}) });
-        await writeFile(join(dir, 'resolv.conf'), await bridgeResolvConf());
+      }
+      const resolv = await this.resolvConf(req);
+      if (resolv !== undefined) {
+        await writeFile(join(dir, 'resolv.conf'), resolv);
+        if (req.hostNetwork) record.ownResolvConf = true;
       }
       await writeFile(join(dir, 'hosts'), hostsFile(req.hostname, record.ip));
       record.ready = true;
@@ -159,13 +168,22 @@ export class PodSandboxes implements SandboxOps {
     if (!r.ready || !this.namespacesExist(r)) throw new GroveError(ErrorCode.RuntimeFailed, `the sandbox of pod ${pod} is not ready`);
     const dir = this.dir(r.id);
     const mounts: BindMount[] = [{ source: join(dir, 'hosts'), destination: '/etc/hosts', readOnly: true }];
-    // On the host's network the runtime binds the host's own resolv.conf already.
-    if (!r.hostNetwork) mounts.push({ source: join(dir, 'resolv.conf'), destination: '/etc/resolv.conf', readOnly: true });
+    // On the host's network the runtime binds the host's own resolv.conf, unless the pod has its own.
+    if (!r.hostNetwork || r.ownResolvConf) mounts.push({ source: join(dir, 'resolv.conf'), destination: '/etc/resolv.conf', readOnly: true });
     return {
       namespaces: { ...(r.netns ? { network: r.netns } : {}), ipc: join(dir, 'ipc'), uts: join(dir, 'uts') },
       hostname: r.hostname ?? r.pod,
       mounts,
     };
+  }
+
+  /** The pod's resolv.conf by its dnsPolicy; undefined: the host's own, bound by the runtime (host network). */
+  private async resolvConf(req: SandboxRequest): Promise<string | undefined> {
+    const node = await bridgeResolvConf();
+    if (!req.dns) return req.hostNetwork ? undefined : node;
+    const dns = this.opts.clusterDns;
+    const cluster = dns ? { nameserver: dns.nameserver, domain: dns.clusterDomain() ?? DEFAULT_CLUSTER_DOMAIN } : undefined;
+    return podResolvConf({ policy: req.dns.policy, hostNetwork: req.hostNetwork, namespace: req.dns.namespace, node, ...(req.dns.config ? { config: req.dns.config } : {}), ...(cluster ? { cluster } : {}) });
   }
 
   /** Undoes create, whatever state it reached: safe twice and after a crash. */

@@ -5,6 +5,7 @@
  * sandbox's.
  */
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
+import type { DnsPolicy, PodDnsConfig } from '../../../src/core/objects/pod.js';
 
 /** A pod's sandbox (agent/src/agent/plan/sandboxes.ts): the namespaces and files its containers share. */
 export interface PodSandbox {
@@ -62,6 +63,16 @@ export interface SandboxRequest {
   hostNetwork: boolean;
   /** Sorted, so equal sets compare equal; none on the host's network. */
   ports: SandboxPortMapping[];
+  /** What its resolv.conf is made from (resolv-conf.ts); absent: the node's own, as before cluster DNS. */
+  dns?: SandboxDns;
+}
+
+/** The pod's DNS settings, for its resolv.conf. */
+export interface SandboxDns {
+  /** The pod's namespace: the first search domain, <ns>.svc.<domain>. */
+  namespace: string;
+  policy: DnsPolicy;
+  config?: PodDnsConfig;
 }
 
 /** What a sandbox's network was made from: a change means a new sandbox. */

@@ -10,7 +10,7 @@ import { parseDurationMs } from '../../core/quantity.js';
 import { DEFAULT_CONFIG_FILE } from './config-file.js';
 import { many, onOff, option, type DeprecatedVariable, type OptionTable } from './option.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, DEFAULT_SERVICE_CIDR, OVERLAY_BACKENDS } from '../../core/network/cluster-ranges.js';
-import { address, count, duration, keyValues, list, oneOf, path, text, url } from './units.js';
+import { address, count, duration, keyValues, list, nodeAddressOrNone, oneOf, path, text, url } from './units.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -112,6 +112,13 @@ const NODE_AGENT_OPTIONS = {
     default: 15_000,
   }),
   hostPathRoot: many({ unit: list('dir'), description: 'hostPath volumes must lie under this directory (repeatable; none = any path, see docs/security.md)', env: 'GROVE_HOST_PATH_ROOTS', file: true }),
+  clusterDns: option({
+    unit: nodeAddressOrNone,
+    description: "this node's cluster DNS address, the nameserver of pods' resolv.conf (put on interface grvd-<tag>, port 53); none: no cluster DNS, pods get the node's resolv.conf",
+    env: 'GROVE_CLUSTER_DNS',
+    file: true,
+    default: '169.254.20.10',
+  }),
   v8Tuning: onOff({ negate: true, description: 'V8 tuned for a small heap (--optimize-for-size); off to compare (docs/performance.md)', env: 'GROVE_V8_TUNING', file: true }),
 } satisfies OptionTable;
 

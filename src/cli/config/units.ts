@@ -136,6 +136,25 @@ export const address: Unit<Address> = {
   format: (a) => `${isIP(a.host) === 6 ? `[${a.host}]` : a.host}:${a.port}`,
 };
 
+/**
+ * An IPv4 address pods reach on their node (a unicast address that is not loopback: a pod's
+ * loopback is its own), or none (`--cluster-dns none`; also '' where one can be given: an
+ * empty variable counts as unset). None is the value ''.
+ */
+export const nodeAddressOrNone: Unit<string> = {
+  name: 'IPv4 address',
+  placeholder: 'ip',
+  parse: (raw, where) => {
+    const value = scalar(raw, where, 'is not an IPv4 address').trim();
+    if (value === '' || value === 'none') return '';
+    const first = Number(value.split('.')[0]);
+    if (isIP(value) !== 4) throw invalid(where, raw, 'is not an IPv4 address (or none)');
+    if (value === '0.0.0.0' || first === 127 || first >= 224) throw invalid(where, raw, 'is not a unicast address pods can reach on the node (loopback, multicast and 0.0.0.0 are not)');
+    return value;
+  },
+  format: (value) => value || 'none',
+};
+
 /** One of a fixed set of words. */
 export function oneOf<const W extends string>(words: readonly W[], placeholder = words.join('|')): Unit<W> {
   const what = `is not one of ${words.join(', ')}`;

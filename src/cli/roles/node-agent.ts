@@ -31,6 +31,8 @@ export interface NodeAgentSettings extends RuntimeSettings {
   readonly hostPathRoot: readonly string[];
   /** --node-ip: the InternalIP this node reports (absent: the first physical-looking address). */
   readonly nodeIp?: string | undefined;
+  /** The cluster DNS address pods' resolv.conf names (--cluster-dns); '' = none (`--cluster-dns none`). */
+  readonly clusterDns?: string;
 }
 
 export interface NodeAgentOptions {

@@ -93,6 +93,9 @@ export function count(options: SchemaOptions & { maximum?: number; minimum?: num
 
 export { CONFIG_KEY, CONFIG_KEY_MESSAGE, DNS_LABEL, DNS_LABEL_MESSAGE, DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, LABEL_KEY, LABEL_VALUE, PERCENT };
 
+/** A dotted IPv4 address. */
+export const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
+
 export const dnsLabel = (options: SchemaOptions = {}) => pattern(DNS_LABEL, DNS_LABEL_MESSAGE, { maxLength: 63, ...options });
 export const dnsSubdomain = (options: SchemaOptions = {}) => pattern(DNS_SUBDOMAIN, DNS_SUBDOMAIN_MESSAGE, { maxLength: 253, ...options });
 export const configKey = () => pattern(CONFIG_KEY, CONFIG_KEY_MESSAGE, { minLength: 1, maxLength: 253 });

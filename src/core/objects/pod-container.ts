@@ -3,7 +3,7 @@
  * Kubernetes' field names and shapes; what Grove does not implement is rejected by name.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { closed, dnsLabel, mergeList, pattern, quantity, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
+import { closed, dnsLabel, IPV4, mergeList, pattern, quantity, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
 import { PROBE_LIMITS } from './limits.js';
 import { ALL_CAPABILITIES, CAPABILITY_MESSAGE, CAPABILITY_PATTERN } from '../capabilities.js';
 import { EnvFromSource, EnvVarSource, exactlyOne, VOLUME_LIMITS, VolumeMount } from './pod-volumes.js';
@@ -48,7 +48,6 @@ export const ResourceRequirements = closed({
 export type ResourceRequirements = Static<typeof ResourceRequirements>;
 
 const port = () => Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'must be a port number 1-65535 (named ports are not supported: write the number)' });
-const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
 
 export const ContainerPort = closed(
   {

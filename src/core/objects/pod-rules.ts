@@ -153,6 +153,10 @@ export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   resources('containers', spec.containers, out);
   resources('initContainers', spec.initContainers ?? [], out);
   securityContexts(spec, out);
+  // As Kubernetes: a pod that gives up the node's DNS settings must name a server of its own.
+  if (spec.dnsPolicy === 'None' && !spec.dnsConfig?.nameservers?.length) {
+    out.push({ path: ['dnsConfig', 'nameservers'], reason: 'dnsPolicy None needs at least one nameserver in dnsConfig' });
+  }
   const clash = findHostPortClash(spec.containers.map((c) => ({ name: c.name, ports: (c.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })) })));
   if (clash) out.push({ path: ['containers', clash.container, 'ports', clash.port, 'hostPort'], reason: hostPortClashMessage(clash) });
   return out;

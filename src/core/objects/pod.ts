@@ -4,7 +4,7 @@
  * type travel to the node inside its target (wire.ts), so nothing is copied field by field.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { closed, count, dnsSubdomain, mergeList, nullableTimestamp, refTo, stringEnum, timestamp, unsupportedFields } from './kit.js';
+import { closed, count, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupportedFields } from './kit.js';
 import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
@@ -20,11 +20,31 @@ export { MAX_GRACE_SECONDS };
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
   'ephemeralContainers', 'affinity',
   'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
-  'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases', 'dnsPolicy',
-  'dnsConfig', 'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
+  'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases',
+  'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
   'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
   'overhead', 'readinessGates', 'os', 'schedulingGates', 'resourceClaims', 'resources',
 ] as const;
+
+/** How a pod's resolv.conf is made (docs/networking.md "## Cluster DNS"); absent = ClusterFirst. */
+export const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] as const;
+export type DnsPolicy = (typeof DNS_POLICIES)[number];
+
+/** Kubernetes' PodDNSConfig, within kubelet's limits; nothing in it can start a new resolv.conf line. */
+export const PodDnsConfig = closed({
+  nameservers: Type.Optional(Type.Array(pattern(IPV4, 'must be an IPv4 address', { maxLength: 15 }), { maxItems: 3 })),
+  searches: Type.Optional(Type.Array(pattern('^[A-Za-z0-9_](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?\\.?$', 'must be a domain name', { maxLength: 253 }), { maxItems: 32 })),
+  options: Type.Optional(
+    Type.Array(
+      closed({
+        name: pattern('^[A-Za-z0-9][-A-Za-z0-9_.]*$', 'must be a resolv.conf option name (e.g. ndots, edns0)', { maxLength: 64 }),
+        value: Type.Optional(pattern('^[-A-Za-z0-9_.:]*$', 'must be an option value without spaces', { maxLength: 64 })),
+      }),
+      { maxItems: 16 },
+    ),
+  ),
+});
+export type PodDnsConfig = Static<typeof PodDnsConfig>;
 
 export const PodSpec = closed(
   {
@@ -42,6 +62,8 @@ export const PodSpec = closed(
     terminationGracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS, default: 30 })),
     volumes: Type.Optional(Type.Array(refTo(Volume), { maxItems: VOLUME_LIMITS.volumes, ...mergeList('name') })),
     securityContext: Type.Optional(PodSecurityContext),
+    dnsPolicy: Type.Optional(stringEnum(DNS_POLICIES)),
+    dnsConfig: Type.Optional(PodDnsConfig),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },

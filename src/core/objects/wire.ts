@@ -13,7 +13,7 @@
  * accepted is refused and nothing larger gets through.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { CONFIG_KEY, CONFIG_KEY_MESSAGE, closed, dnsLabel, dnsSubdomain, pattern, refTo, stringEnum, stringMap } from './kit.js';
+import { CONFIG_KEY, CONFIG_KEY_MESSAGE, closed, dnsLabel, dnsSubdomain, IPV4, pattern, refTo, stringEnum, stringMap } from './kit.js';
 import { Annotations, Labels } from './meta.js';
 import { MAX_GRACE_SECONDS, PodSpec } from './pod.js';
 import { CronSettings, JobSettings } from './batch.js';
@@ -183,7 +183,6 @@ export const WireJobStatus = closed(
 );
 export type WireJobStatus = Static<typeof WireJobStatus>;
 
-const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
 
 export const WirePodStatus = closed(
   {

@@ -65,6 +65,8 @@ export const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'PodSpec.terminationGracePeriodSeconds': 'Duration in seconds the pod needs to terminate gracefully: SIGTERM, then SIGKILL after this long. Defaults to 30.',
   'PodSpec.volumes': 'List of volumes that can be mounted by containers belonging to the pod: emptyDir, hostPath, persistentVolumeClaim (a named volume), configMap, secret.',
   'PodSpec.securityContext': 'Pod-level security attributes and common container settings.',
+  'PodSpec.dnsPolicy': "How the pod's resolv.conf is made: ClusterFirst (the cluster DNS; the node's own on the host network), ClusterFirstWithHostNet, Default (the node's) or None (dnsConfig only). Defaults to ClusterFirst.",
+  'PodSpec.dnsConfig': "DNS parameters merged into the pod's resolv.conf after those of dnsPolicy: nameservers, searches, options.",
 
   Container: 'A single application container that you want to run within a pod.',
   'Container.name': 'Name of the container specified as a DNS_LABEL. Each container in a pod must have a unique name. Cannot be updated.',

@@ -226,10 +226,12 @@ export function seccompOf(pod: WirePodTarget, c: Container): SeccompProfileRef |
   return p.type === 'Unconfined' ? { type: 'Unconfined' } : { type: 'Localhost', localhostProfile: p.localhostProfile! };
 }
 
-/** What the pod's sandbox is made from: its network and the host ports it publishes. */
+/** What the pod's sandbox is made from: its network, the host ports it publishes, its DNS settings. */
 export function sandboxRequestOf(pod: WirePodTarget): SandboxRequest {
   const hostNetwork = onHostNetwork(pod);
-  return { pod: podKey(pod), hostname: pod.name, app: podApp(pod), hostNetwork, ports: hostNetwork ? [] : hostPortsOf(pod) };
+  const { dnsPolicy, dnsConfig } = pod.spec;
+  const dns = { namespace: pod.namespace, policy: dnsPolicy ?? 'ClusterFirst', ...(dnsConfig ? { config: dnsConfig } : {}) } as const;
+  return { pod: podKey(pod), hostname: pod.name, app: podApp(pod), hostNetwork, ports: hostNetwork ? [] : hostPortsOf(pod), dns };
 }
 
 /** The host ports a pod publishes, CNI portmap's shape, sorted so equal sets compare equal. */

@@ -143,11 +143,3 @@ export function hostsFile(podName: string, ip: string | undefined, others: reado
   return lines.join('\n') + '\n';
 }
 
-/**
- * The resolv.conf a pod gets: the host's, unless that points at a stub resolver on the host's
- * loopback (systemd-resolved's 127.0.0.53), which a pod cannot reach: then the upstream file.
- */
-export function podResolvConf(hostResolv: string, upstream: string | undefined): string {
-  const loopbackOnly = /^\s*nameserver\s+127\./m.test(hostResolv) && !/^\s*nameserver\s+(?!127\.)/m.test(hostResolv);
-  return loopbackOnly && upstream ? upstream : hostResolv;
-}
