@@ -13,6 +13,8 @@ import type { PathSegment } from './explain.js';
 import type { PodSpec, PodTemplateSpec } from './pod.js';
 import { podSpecProblems, type RuleProblem } from './pod-rules.js';
 import { KIND_TABLE, type KindName } from './kind-table.js';
+import type { Service } from './service.js';
+import { serviceProblems } from './service-rules.js';
 
 export type { RuleProblem };
 
@@ -168,6 +170,8 @@ function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
     case 'ConfigMap':
     case 'Secret':
       return configProblems(o, kind);
+    case 'Service':
+      return [...serviceProblems(o as unknown as Service), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
     default:
       return annotationProblems([{ path: ['metadata'], annotations: meta.annotations }]);
   }
