@@ -53,6 +53,8 @@ import { createAuthenticator, type Authenticate } from './auth/authenticate.js';
 import { deleteUser, listUsers, type UserView } from './auth/users.js';
 import { addTokenForUser, createUserFromBody, issueCertificateForUser } from './auth/users-api.js';
 import type { IssuedClientCert } from './auth/client-certs.js';
+import { networkSettings, type NetworkSettings, type NetworkSettingsInput } from './network/network-settings.js';
+import { serviceAllocationHook } from './network/service-allocation.js';
 
 export type { MqttConnect };
 
@@ -106,6 +108,8 @@ export interface ControlPlaneOptions {
   objectControllers?: readonly ObjectController[];
   /** Random parts of generated object names (tests make them deterministic). */
   randomSuffix?: () => string;
+  /** The cluster's network settings (--service-cidr, …; network/network-settings.ts); Grove's defaults when absent. */
+  network?: NetworkSettingsInput;
   /** Bounds of the events kept in memory and of their saves (src/server/events). */
   events?: { maxEvents?: number; maxBytes?: number; ttlMs?: number; snapshotIntervalMs?: number };
 }
@@ -136,6 +140,8 @@ export class ControlPlane {
   private readonly revisionFloor: RevisionFloor;
   /** Kubernetes objects: the only writer of object keys (src/server/objects/object-store.ts). */
   readonly objects: ObjectStore;
+  /** Cluster-wide network settings, checked at construction (a bad range fails the start). */
+  readonly network: NetworkSettings;
   /** Object statuses, coalesced into ≤ 1 commit per second (src/server/objects/status-writer.ts). */
   readonly statusWriter: StatusWriter;
   private readonly nodeReports: NodeReports;
@@ -161,7 +167,8 @@ export class ControlPlane {
     this.authenticate = createAuthenticator({ adminToken: () => this.currentAdminToken, store: opts.store });
     this.log = opts.logger.child({ component: 'control-plane' });
     this.clock = opts.clock ?? systemClock();
-    this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
+    this.network = networkSettings(opts.network);
+    this.objects = new ObjectStore({ store: opts.store, clock: this.clock, hooks: [serviceAllocationHook(this.network)], ...(opts.newUid ? { newUid: opts.newUid } : {}) });
     this.objectFeed = new ObjectFeed({ objects: this.objects, clock: this.clock, logger: this.log });
     this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
     const ev = opts.events ?? {};

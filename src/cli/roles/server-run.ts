@@ -148,6 +148,7 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
       persistAdminToken,
       nodeGraceMs: o.nodeGrace,
       evictionTimeoutMs: o.evictionTimeout,
+      network: { serviceCIDR: o.serviceCidr, serviceNodePortRange: o.serviceNodePortRange, clusterDomain: o.clusterDomain },
       clock,
       ...roots,
     });
