@@ -66,7 +66,7 @@ describe('mosquitto files', () => {
     expect(acl).toContain('user grove-server\ntopic readwrite grove/v1/home/#');
     expect(acl).not.toMatch(/^pattern/m);
     // Wildcards: the server's cluster root, and the network view every node reads (never writes).
-    expect(acl.match(/^topic .*[+#]/gm)).toEqual(['topic read grove/v1/home/network/#', 'topic read grove/v1/home/network/#', 'topic readwrite grove/v1/home/#']);
+    expect(acl.match(/^topic .*[+#]/gm)).toEqual(['topic readwrite grove/v1/home/#', 'topic read grove/v1/home/network/#', 'topic read grove/v1/home/network/#']);
   });
 
   it.each(['node:pi-1', 'admin', 'node.pi-1\ntopic readwrite #', 'node.PI'])('refuses user name %j', (username) => {
