@@ -55,6 +55,7 @@ import { addTokenForUser, createUserFromBody, issueCertificateForUser } from './
 import type { IssuedClientCert } from './auth/client-certs.js';
 import { networkSettings, type NetworkSettings, type NetworkSettingsInput } from './network/network-settings.js';
 import { serviceAllocationHook } from './network/service-allocation.js';
+import { NetworkPublisher } from './network/network-publisher.js';
 
 export type { MqttConnect };
 
@@ -148,6 +149,8 @@ export class ControlPlane {
   private readonly nodes: NodeRegistry;
   private readonly controllerLoop: ControllerLoop;
   private readonly targets: TargetPublisher;
+  /** The cluster network view every node programs from (network/network-publisher.ts). */
+  private readonly networkPublisher: NetworkPublisher;
   /** `grove rollout …` on Deployments and DaemonSets (objects/rollout-api.ts). */
   readonly rollouts: RolloutApi;
   /** core/v1 Events, bounded in memory (events/event-store.ts); saved within a flash budget. */
@@ -191,6 +194,14 @@ export class ControlPlane {
       configs: this.configs,
       publish: (topic, payload) => this.publish(topic, payload, true),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+    });
+    this.networkPublisher = new NetworkPublisher({
+      objects: this.objects,
+      cluster: this.cluster,
+      settings: this.network,
+      clock: this.clock,
+      logger: opts.logger,
+      publish: (topic, payload) => this.publish(topic, payload, true),
     });
     this.controllerLoop = new ControllerLoop({
       objects: this.objects,
@@ -270,11 +281,13 @@ export class ControlPlane {
       this.log.info('MQTT reconnected; re-publishing targets');
       this.subscribeAll(client, () => firstGrant?.());
       this.targets.republishAll();
+      this.networkPublisher.republishAll();
     });
     this.subscribeAll(client, () => firstGrant?.());
     await subscribed;
     this.controllerLoop.start();
     await this.targets.start();
+    await this.networkPublisher.start();
     const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
     this.stopSweep = every(this.clock, sweepMs, () => void this.statusCache.sweep());
     this.log.info({ cluster: this.cluster, mqtt: this.opts.mqtt.url }, 'control plane started');
@@ -307,6 +320,7 @@ export class ControlPlane {
     this.streams.stop();
     await this.controllerLoop.stop();
     await this.targets.stop();
+    await this.networkPublisher.stop();
     await this.statusWriter.stop();
     await this.eventSnapshot.stop();
     this.configs.stop();
@@ -328,6 +342,7 @@ export class ControlPlane {
       await this.controllerLoop.runOnce();
       await this.statusWriter.idle();
       await this.targets.idle();
+      await this.networkPublisher.idle();
       await this.revisionFloor.idle();
       if (this.opts.store.revision() === before) return;
     }
