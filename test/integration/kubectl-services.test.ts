@@ -99,9 +99,16 @@ describeWith(['kubectl'], 'kubectl with Services and EndpointSlices', () => {
     expect(taken.stderr).toContain('spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated');
     const outside = await kubectl(['apply', '-f', await file('np3.yaml', nodePort('np3', 80))]);
     expect(outside.stderr).toContain('provided port is not in the valid range. The range of valid ports is 30000-32767');
+    // kubectl's typed `create service` sends protobuf bodies.
     expect(await ok('create', 'service', 'clusterip', 'peers', '--clusterip', 'None')).toBe('service/peers created\n');
     expect(await ok('get', 'svc', 'peers', '-o', 'jsonpath={.spec.clusterIP}')).toBe('None');
-    expect(await ok('delete', 'svc', 'np', 'web', 'peers')).toBe('service "np" deleted\nservice "web" deleted\nservice "peers" deleted\n');
+    expect(await ok('create', 'service', 'nodeport', 'np4', '--tcp=81:http', '--node-port=30090')).toBe('service/np4 created\n');
+    expect(await ok('get', 'svc', 'np4', '-o', 'jsonpath={.spec.ports[0].nodePort} {.spec.ports[0].targetPort}')).toBe('30090 http');
+    expect(await ok('create', 'service', 'externalname', 'ext', '--external-name', 'db.example.com')).toBe('service/ext created\n');
+    expect(await ok('create', 'service', 'loadbalancer', 'lb', '--tcp=443:8443')).toBe('service/lb created\n');
+    // No node, so no address for the LoadBalancer yet.
+    expect(await ok('get', 'svc', 'ext', 'lb')).toMatch(/^ext\s+ExternalName\s+<none>\s+db\.example\.com\s+<none>\s+\S+\nlb\s+LoadBalancer\s+10\.43\.0\.\d+\s+<pending>\s+443:\d+\/TCP\s+\S+$/m);
+    expect(await ok('delete', 'svc', 'np', 'web', 'peers', 'np4', 'ext', 'lb')).toBe('service "np" deleted\nservice "web" deleted\nservice "peers" deleted\nservice "np4" deleted\nservice "ext" deleted\nservice "lb" deleted\n');
     await eventually(async () => ((await ok('get', 'endpointslices', '-o', 'name')) === '' ? true : undefined), 20_000, 'the slices gone with their Services');
   });
 });

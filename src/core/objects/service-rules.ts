@@ -21,7 +21,6 @@ export function serviceProblems(svc: Service): RuleProblem[] {
   if (type === 'ExternalName') {
     if (!spec.externalName) at(['externalName'], 'Required value: an ExternalName Service names the host it stands for');
     if (spec.clusterIP) at(['clusterIP'], 'must be empty for ExternalName services');
-    if (spec.selector && Object.keys(spec.selector).length) at(['selector'], 'must be empty for ExternalName services: they have no endpoints');
   } else if (ports.length === 0 && !headless) {
     at(['ports'], 'Required value: a Service needs at least one port (only a headless Service, clusterIP: None, may have none)');
   }
