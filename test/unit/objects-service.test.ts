@@ -40,3 +40,19 @@ describe('Service rules', () => {
     expect(cols.wide!(object as never, new Date())).toEqual(['<none>']);
   });
 });
+
+describe('grove describe svc', () => {
+  it('shows kubectl\'s fields and the ready endpoints per port from the slices', async () => {
+    const { describeService } = await import('../../src/cli/verbs/client/k8s/describe-service.js');
+    const s = checkObject('Service', { ...svc({ type: 'NodePort', clusterIP: '10.43.0.7', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', nodePort: 30080 }] }) });
+    if (!s.ok) throw new Error('invalid');
+    const slice = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-1', namespace: 'default' }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.42.1.5'], conditions: { ready: true } }, { addresses: ['10.42.2.5'], conditions: { ready: false } }] } as unknown as KindObject<'EndpointSlice'>;
+    const text = describeService(s.value as KindObject<'Service'>, [slice]);
+    expect(text).toMatch(/^Selector:\s+app=web$/m);
+    expect(text).toMatch(/^IP:\s+10\.43\.0\.7$/m);
+    expect(text).toMatch(/^Port:\s+http  80\/TCP$/m);
+    expect(text).toMatch(/^TargetPort:\s+http\/TCP$/m);
+    expect(text).toMatch(/^NodePort:\s+http  30080\/TCP$/m);
+    expect(text).toMatch(/^Endpoints:\s+10\.42\.1\.5:8080$/m);
+  });
+});
