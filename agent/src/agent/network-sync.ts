@@ -83,9 +83,10 @@ export class NetworkSync {
     try {
       if (topic === this.topics.cluster) {
         if (payload.length === 0) return;
-        const index = decodeNetworkCluster(payload);
-        if (this.index && index.revision < this.index.revision) return;
-        this.index = index;
+        // The broker keeps one retained message per topic and delivers a topic's messages in
+        // order: the last one is the truth, even with a lower revision (a server restored from
+        // a backup counts from its older store revision).
+        this.index = decodeNetworkCluster(payload);
       } else {
         const at = parseNetworkServiceTopic(this.opts.cluster, topic);
         if (!at) return;
@@ -94,8 +95,6 @@ export class NetworkSync {
         else {
           const message = decodeNetworkService(payload);
           if (serviceKey(message.service) !== key) throw new Error(`network service message for ${serviceKey(message.service)} on the topic of ${key}`);
-          const known = this.services.get(key);
-          if (known && message.revision < known.revision) return;
           this.services.set(key, message);
         }
       }
