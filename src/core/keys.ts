@@ -123,6 +123,8 @@ export const AgentKeys = Object.freeze({
   /** A Job pod's runs, so a finished Job is not run again after a restart. */
   job: (pod: string) => `jobs/${segment(pod, 'pod')}`,
   jobPrefix: 'jobs/',
+  /** The last cluster network view received (agent/src/agent/network-sync.ts): routes, rules and DNS offline. */
+  networkView: 'network/view',
 });
 
 /* ---------------------------------------------------------- the 0.1 layout */

@@ -92,3 +92,34 @@ export function parseNodeTopic(topic: string): ParsedNodeTopic | undefined {
   }
   return undefined;
 }
+
+/**
+ * The cluster-wide network view (issue 15, src/core/wire-network.ts): retained, published by the
+ * server only, read by every node (`all`). Service topics carry namespace and name, both DNS
+ * labels, so no topic level can hold a wildcard or a slash.
+ */
+export interface NetworkTopics {
+  cluster: string;
+  /** Every network topic: what a node subscribes to. */
+  all: string;
+  service(namespace: string, name: string): string;
+}
+
+export function networkTopics(cluster: string): NetworkTopics {
+  validateName(cluster, 'cluster');
+  const base = `${TOPIC_ROOT}/${cluster}/network`;
+  return {
+    cluster: `${base}/cluster`,
+    all: `${base}/#`,
+    service: (namespace, name) => `${base}/services/${validateName(namespace, 'namespace')}/${validateName(name, 'service')}`,
+  };
+}
+
+/** `{namespace, name}` of a network service topic of `cluster`; undefined for anything else. */
+export function parseNetworkServiceTopic(cluster: string, topic: string): { namespace: string; name: string } | undefined {
+  const prefix = `${TOPIC_ROOT}/${cluster}/network/services/`;
+  if (!topic.startsWith(prefix)) return undefined;
+  const parts = topic.slice(prefix.length).split('/');
+  if (parts.length !== 2 || !isValidName(parts[0]) || !isValidName(parts[1])) return undefined;
+  return { namespace: parts[0], name: parts[1] };
+}

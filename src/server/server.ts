@@ -43,7 +43,6 @@ import { applyObjects, type ApplyReply } from './k8s-api/apply.js';
 import { ObjectFeed } from './k8s-api/object-watch-source.js';
 import { groveControllers, type Controller as ObjectController } from './controllers/index.js';
 import { CIDR_NOT_AVAILABLE } from './controllers/node-ipam.js';
-import type { ClusterNetworkSettings } from '../core/network/cluster-ranges.js';
 import { RolloutApi } from './objects/rollout-api.js';
 import { withLastHeartbeat } from './objects/node-object.js';
 import type { AnyObject } from '../core/objects/changes.js';
@@ -55,6 +54,9 @@ import { createAuthenticator, type Authenticate } from './auth/authenticate.js';
 import { deleteUser, listUsers, type UserView } from './auth/users.js';
 import { addTokenForUser, createUserFromBody, issueCertificateForUser } from './auth/users-api.js';
 import type { IssuedClientCert } from './auth/client-certs.js';
+import { networkSettings, type NetworkSettings, type NetworkSettingsInput } from './network/network-settings.js';
+import { serviceAllocationHook } from './network/service-allocation.js';
+import { NetworkPublisher } from './network/network-publisher.js';
 
 export type { MqttConnect };
 
@@ -93,11 +95,6 @@ export interface ControlPlaneOptions {
   nodeGraceMs?: number;
   /** How long a node may be NotReady before its Deployment pods move (default 5 min). */
   evictionTimeoutMs?: number;
-  /**
-   * The cluster's network settings (--cluster-cidr, --node-cidr-mask-size, --service-cidr, the
-   * overlay), checked by the caller (checkClusterRanges); default 10.42.0.0/16 with /24 per node.
-   */
-  network?: ClusterNetworkSettings;
   /** hostPath volumes must lie under one of these; absent/empty = any absolute path (docs/security.md). */
   hostPathRoots?: string[];
   rpcTimeoutMs?: number;
@@ -113,6 +110,11 @@ export interface ControlPlaneOptions {
   objectControllers?: readonly ObjectController[];
   /** Random parts of generated object names (tests make them deterministic). */
   randomSuffix?: () => string;
+  /**
+   * The cluster's network settings (--cluster-cidr, --node-cidr-mask-size, --service-cidr, the overlay, …;
+   * network/network-settings.ts), checked at construction; Grove's defaults when absent.
+   */
+  network?: NetworkSettingsInput;
   /** Bounds of the events kept in memory and of their saves (src/server/events). */
   events?: { maxEvents?: number; maxBytes?: number; ttlMs?: number; snapshotIntervalMs?: number };
 }
@@ -143,12 +145,16 @@ export class ControlPlane {
   private readonly revisionFloor: RevisionFloor;
   /** Kubernetes objects: the only writer of object keys (src/server/objects/object-store.ts). */
   readonly objects: ObjectStore;
+  /** Cluster-wide network settings, checked at construction (a bad range fails the start). */
+  readonly network: NetworkSettings;
   /** Object statuses, coalesced into ≤ 1 commit per second (src/server/objects/status-writer.ts). */
   readonly statusWriter: StatusWriter;
   private readonly nodeReports: NodeReports;
   private readonly nodes: NodeRegistry;
   private readonly controllerLoop: ControllerLoop;
   private readonly targets: TargetPublisher;
+  /** The cluster network view every node programs from (network/network-publisher.ts). */
+  private readonly networkPublisher: NetworkPublisher;
   /** `grove rollout …` on Deployments and DaemonSets (objects/rollout-api.ts). */
   readonly rollouts: RolloutApi;
   /** core/v1 Events, bounded in memory (events/event-store.ts); saved within a flash budget. */
@@ -168,7 +174,8 @@ export class ControlPlane {
     this.authenticate = createAuthenticator({ adminToken: () => this.currentAdminToken, store: opts.store });
     this.log = opts.logger.child({ component: 'control-plane' });
     this.clock = opts.clock ?? systemClock();
-    this.objects = new ObjectStore({ store: opts.store, clock: this.clock, ...(opts.newUid ? { newUid: opts.newUid } : {}) });
+    this.network = networkSettings(opts.network);
+    this.objects = new ObjectStore({ store: opts.store, clock: this.clock, hooks: [serviceAllocationHook(this.network)], ...(opts.newUid ? { newUid: opts.newUid } : {}) });
     this.objectFeed = new ObjectFeed({ objects: this.objects, clock: this.clock, logger: this.log });
     this.statusWriter = new StatusWriter({ objects: this.objects, clock: this.clock, logger: opts.logger });
     const ev = opts.events ?? {};
@@ -192,11 +199,19 @@ export class ControlPlane {
       publish: (topic, payload) => this.publish(topic, payload, true),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
     });
+    this.networkPublisher = new NetworkPublisher({
+      objects: this.objects,
+      cluster: this.cluster,
+      settings: this.network,
+      clock: this.clock,
+      logger: opts.logger,
+      publish: (topic, payload) => this.publish(topic, payload, true),
+    });
     this.controllerLoop = new ControllerLoop({
       objects: this.objects,
       controllers:
         opts.objectControllers ??
-        groveControllers({ ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}), ...(opts.network ? { podCidrs: opts.network } : {}) }),
+        groveControllers({ ...(opts.evictionTimeoutMs !== undefined ? { evictionTimeoutMs: opts.evictionTimeoutMs } : {}), podCidrs: { clusterCIDR: this.network.clusterCIDR.text, nodeMaskSize: this.network.nodeMaskSize } }),
       clock: this.clock,
       logger: opts.logger,
       reports: () => this.statusCache.reports(),
@@ -277,11 +292,13 @@ export class ControlPlane {
       this.log.info('MQTT reconnected; re-publishing targets');
       this.subscribeAll(client, () => firstGrant?.());
       this.targets.republishAll();
+      this.networkPublisher.republishAll();
     });
     this.subscribeAll(client, () => firstGrant?.());
     await subscribed;
     this.controllerLoop.start();
     await this.targets.start();
+    await this.networkPublisher.start();
     const sweepMs = this.opts.sweepIntervalMs ?? Math.max(100, Math.min(5000, Math.floor(this.statusCache.graceMs / 4)));
     this.stopSweep = every(this.clock, sweepMs, () => void this.statusCache.sweep());
     this.log.info({ cluster: this.cluster, mqtt: this.opts.mqtt.url }, 'control plane started');
@@ -314,6 +331,7 @@ export class ControlPlane {
     this.streams.stop();
     await this.controllerLoop.stop();
     await this.targets.stop();
+    await this.networkPublisher.stop();
     await this.statusWriter.stop();
     await this.eventSnapshot.stop();
     this.configs.stop();
@@ -335,6 +353,7 @@ export class ControlPlane {
       await this.controllerLoop.runOnce();
       await this.statusWriter.idle();
       await this.targets.idle();
+      await this.networkPublisher.idle();
       await this.revisionFloor.idle();
       if (this.opts.store.revision() === before) return;
     }

@@ -103,7 +103,7 @@ describe('POST /v1/apply', () => {
   it('answers every problem of every object in one 422 Status and writes nothing', async () => {
     const rev = store.revision();
     const badDeploy = deployment('web', { replicas: -1 });
-    const unknownKind = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } };
+    const unknownKind = { apiVersion: 'v1', kind: 'Ingress', metadata: { name: 's' } };
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'pi' } };
     const r = await apply([configMap('fine', { a: '1' }), badDeploy, unknownKind, node]);
     expect(r.status).toBe(422);

@@ -23,7 +23,7 @@ function resolve(doc: Json, schema: Json): Json {
 
 describe('OpenAPI v3', () => {
   it('has one document per group version of the stored kinds, listed in the index by hash', () => {
-    expect(openApiGroupVersions(resources).map((g) => g.path)).toEqual(['api/v1', 'apis/apps/v1', 'apis/batch/v1']);
+    expect(openApiGroupVersions(resources).map((g) => g.path)).toEqual(['api/v1', 'apis/apps/v1', 'apis/batch/v1', 'apis/discovery.k8s.io/v1']);
     expect(openApiV3(resources, 'policy', 'v1', INFO)).toBeUndefined();
     expect(openApiV3Index([{ path: 'apis/apps/v1', hash: 'abc' }])).toEqual({ paths: { 'apis/apps/v1': { serverRelativeURL: '/openapi/v3/apis/apps/v1?hash=abc' } } });
   });
@@ -77,7 +77,7 @@ describe('OpenAPI v3', () => {
 describe('OpenAPI v2', () => {
   it('holds every kind and every shared schema they reach, references resolving, objects with properties untyped', () => {
     const names = Object.keys(v2.definitions);
-    for (const k of Object.values(KINDS)) expect(names).toContain(`io.k8s.api.${k.group || 'core'}.v1.${k.kind}`);
+    for (const k of Object.values(KINDS)) expect(names).toContain(`io.k8s.api.${k.group ? k.group.split('.')[0] : 'core'}.v1.${k.kind}`);
     const refs = [...JSON.stringify(v2).matchAll(/"\$ref":"#\/definitions\/([^"]+)"/g)].map((m) => m[1]);
     for (const ref of refs) expect(names).toContain(ref);
     const deployment = v2.definitions['io.k8s.api.apps.v1.Deployment'];

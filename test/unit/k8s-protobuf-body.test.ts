@@ -31,7 +31,7 @@ describe('protobuf request bodies', () => {
     expect(attempt(Buffer.from('{"kind":"Secret"}'))?.message).toContain('missing the k8s envelope');
     expect(attempt(Buffer.from(SECRET.slice(0, 60), 'hex'))?.message).toContain('malformed');
     const other = attempt(pod);
-    expect(other?.message).toBe('protobuf bodies are understood for ConfigMap, Secret, Namespace only, not "Pod": send application/json');
+    expect(other?.message).toBe('protobuf bodies are understood for ConfigMap, Secret, Namespace, Service only, not "Pod": send application/json');
     expect(other?.details).toEqual({ reason: 'UnsupportedMediaType' });
   });
 });

@@ -11,7 +11,7 @@ describe('what the agent loads', () => {
     expect(loaded.has('agent/src/agent/sync-client.ts')).toBe(true);
     const generated = [...loaded].filter((f) => f.startsWith('src/core/objects/generated/')).sort();
     // The node target (schema 2), config bundles and rpc requests.
-    expect(generated).toEqual(['src/core/objects/generated/wire-config.ts', 'src/core/objects/generated/wire-node-target.ts', 'src/core/objects/generated/wire-rpc-request.ts']);
+    expect(generated).toEqual(['src/core/objects/generated/wire-config.ts', 'src/core/objects/generated/wire-network.ts', 'src/core/objects/generated/wire-node-target.ts', 'src/core/objects/generated/wire-rpc-request.ts']);
     // TypeBox schemas and the registry stay out of the agent: only the generated code runs there.
     const schemaModules = [...loaded].filter((f) => /^src\/core\/objects\/(kinds|schemas|validate|pod|workloads|batch|kit|meta|generate)\.ts$/.test(f));
     expect(schemaModules).toEqual([]);

@@ -76,11 +76,25 @@ const EXAMPLES: { [K in KindName]: Record<string, unknown> } = {
     metadata: meta('backup'),
     spec: { schedule: '0 3 * * *', timeZone: 'Europe/Berlin', jobTemplate: { spec: { template: template({ app: 'web' }, { restartPolicy: 'OnFailure' }) } } },
   },
+  Service: {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta('web', { namespace: 'default' }),
+    spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', nodePort: 30080 }], sessionAffinity: 'ClientIP' },
+  },
+  EndpointSlice: {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: meta('web-abc12', { namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } }),
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.42.1.7'], conditions: { ready: true }, nodeName: 'pi-1', targetRef: { kind: 'Pod', namespace: 'default', name: 'web-1' } }],
+    ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+  },
 };
 
 describe('the kind registry', () => {
   it('knows every kind of the issue, each with its resource names', () => {
-    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'Job', 'Namespace', 'Node', 'Pod', 'ReplicaSet', 'Secret']);
+    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Job', 'Namespace', 'Node', 'Pod', 'ReplicaSet', 'Secret', 'Service']);
     expect(KINDS.Deployment).toMatchObject({ apiVersion: 'apps/v1', group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', namespaced: true, hasStatus: true });
     expect(KINDS.Node).toMatchObject({ apiVersion: 'v1', group: '', plural: 'nodes', namespaced: false });
     expect(KINDS.ConfigMap.hasStatus).toBe(false);
@@ -90,14 +104,16 @@ describe('the kind registry', () => {
     expect(kindOf('apps/v1', 'Deployment')).toBe(KINDS.Deployment);
     expect(kindOf('v1', 'Deployment')).toBeUndefined();
     expect(kindOf('extensions/v1beta1', 'Deployment')).toBeUndefined();
-    const short: Record<string, KindName> = { deploy: 'Deployment', rs: 'ReplicaSet', ds: 'DaemonSet', po: 'Pod', no: 'Node', cm: 'ConfigMap', ns: 'Namespace', cj: 'CronJob' };
+    const short: Record<string, KindName> = { deploy: 'Deployment', rs: 'ReplicaSet', ds: 'DaemonSet', po: 'Pod', no: 'Node', cm: 'ConfigMap', ns: 'Namespace', cj: 'CronJob', svc: 'Service' };
     for (const [name, kind] of Object.entries(short)) expect(byResource(name)?.kind).toBe(kind);
     expect(byResource('Deployments')?.kind).toBe('Deployment');
     expect(byResource('deployment')?.kind).toBe('Deployment');
     expect(byResource('deployments.apps')?.kind).toBe('Deployment');
     expect(byResource('jobs.batch')?.kind).toBe('Job');
     expect(byResource('deployments.batch')).toBeUndefined();
-    expect(byResource('services')).toBeUndefined();
+    expect(byResource('services')?.kind).toBe('Service');
+    expect(byResource('endpointslices.discovery.k8s.io')?.kind).toBe('EndpointSlice');
+    expect(byResource('ingresses')).toBeUndefined();
   });
 
   it('validates with each kind\'s own validator', () => {

@@ -61,6 +61,14 @@ const matrix: [string | undefined, MqttAction, string, boolean][] = [
   ['grove-server2', 'subscribe', `grove/v1/${C}/#`, false],
   [undefined, 'subscribe', `${N}/pi-1/target`, false],
   ['', 'publish', `${N}/pi-1/status`, false],
+  // The network view: every node reads it, none writes it; other clusters' stay closed.
+  ['node.pi-1', 'subscribe', `grove/v1/${C}/network/#`, true],
+  ['node.pi-1', 'subscribe', `grove/v1/${C}/network/services/default/web`, true],
+  ['node.pi-1', 'publish', `grove/v1/${C}/network/cluster`, false],
+  ['node.pi-1', 'publish', `grove/v1/${C}/network/services/default/web`, false],
+  ['node.pi-1', 'subscribe', `grove/v1/${C}/network`, false],
+  ['node.pi-1', 'subscribe', `grove/v1/other/network/#`, false],
+  ['node.pi-1', 'subscribe', `grove/v1/${C}/networkx/#`, false],
 ];
 
 describe('authorize', () => {

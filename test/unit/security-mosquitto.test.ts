@@ -60,11 +60,13 @@ describe('mosquitto files', () => {
         'topic write grove/v1/home/nodes/pi-1/status',
         'topic write grove/v1/home/nodes/pi-1/presence',
         'topic write grove/v1/home/nodes/pi-1/rpc/res',
+        'topic read grove/v1/home/network/#',
       ].join('\n'),
     );
     expect(acl).toContain('user grove-server\ntopic readwrite grove/v1/home/#');
     expect(acl).not.toMatch(/^pattern/m);
-    expect(acl.match(/^topic .*[+#]/gm)).toEqual(['topic readwrite grove/v1/home/#']);
+    // Wildcards: the server's cluster root, and the network view every node reads (never writes).
+    expect(acl.match(/^topic .*[+#]/gm)).toEqual(['topic readwrite grove/v1/home/#', 'topic read grove/v1/home/network/#', 'topic read grove/v1/home/network/#']);
   });
 
   it.each(['node:pi-1', 'admin', 'node.pi-1\ntopic readwrite #', 'node.PI'])('refuses user name %j', (username) => {

@@ -19,6 +19,8 @@ import { Reconciler, type StatusReport } from './reconciler.js';
 import type { UpdateLocks } from './update-locks.js';
 import type { SyncedConfig } from './synced-config.js';
 import { SyncClient, TARGET_KEY, type MqttConnect, type MqttSettings } from './sync-client.js';
+import type { ClusterNetworkView, NetworkViewConsumer } from '../../../src/core/network/view.js';
+import { NetworkSync } from './network-sync.js';
 
 /** A reconcile running longer than this counts as stuck (slow pulls of big images stay under it). */
 export const MAX_RECONCILE_MS = 30 * 60 * 1000;
@@ -54,6 +56,8 @@ export interface AgentOptions {
   observeStatus?: (report: StatusReport) => void;
   /** The node's ConfigMaps/Secrets (synced-config.ts): fed from the config topic when given. */
   config?: SyncedConfig;
+  /** What programs the node from the cluster network view (overlay, service rules, DNS); none by default. */
+  networkConsumers?: readonly NetworkViewConsumer[];
 }
 
 export class Agent {
@@ -62,6 +66,7 @@ export class Agent {
   private readonly clock: Clock;
   private readonly reconciler: Reconciler;
   private readonly jobs: JobRunner;
+  private readonly network: NetworkSync;
   private sync: SyncClient | undefined;
   private stopConfigWatch: (() => void) | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
@@ -71,6 +76,7 @@ export class Agent {
     this.log = options.logger.child({ component: 'agent', node: options.nodeName });
     this.clock = options.clock ?? systemClock();
     this.jobs = new JobRunner({ store: options.store, clock: this.clock, logger: options.logger, ...(options.cronScheduler ? { scheduler: options.cronScheduler } : {}) });
+    this.network = new NetworkSync({ cluster: options.cluster, store: options.store, consumers: options.networkConsumers ?? [], clock: this.clock, logger: options.logger });
     this.reconciler = new Reconciler({
       jobs: this.jobs,
       runtime: options.runtime,
@@ -98,6 +104,8 @@ export class Agent {
     // Before the first reconcile: pods started from the stored target need their config offline too.
     await this.opts.config?.load();
     this.stopConfigWatch = this.opts.config?.onChange((changed) => void this.reconciler.configChanged(changed));
+    // The last-known network view first: routes, service rules and DNS before anything else.
+    await this.network.start();
     const saved = await this.loadTarget();
     // Not awaited: pulling images may take minutes and the server should see us meanwhile.
     if (saved) void this.reconciler.setTarget({ revision: saved.revision, pods: saved.pods });
@@ -118,6 +126,7 @@ export class Agent {
       // reconcile runs is picked up by the one queued run.
       onTarget: (target) => void this.reconciler.setTarget({ revision: target.revision, pods: target.pods }),
       ...(this.opts.config ? { onConfig: (payload: Buffer) => this.opts.config!.handle(payload) } : {}),
+      onNetwork: (topic, payload) => this.network.handle(topic, payload),
       ...(this.opts.heartbeatSeconds !== undefined ? { heartbeatSeconds: this.opts.heartbeatSeconds } : {}),
       ...(this.opts.reconnectSeconds !== undefined ? { reconnectSeconds: this.opts.reconnectSeconds } : {}),
       ...(this.opts.logFollowSeconds !== undefined ? { logFollowSeconds: this.opts.logFollowSeconds } : {}),
@@ -133,6 +142,7 @@ export class Agent {
     if (this.state !== 'started') return;
     this.state = 'stopped';
     await this.sync?.stop().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'disconnect failed'));
+    await this.network.stop();
     await this.reconciler.stop();
     await this.opts.store.close();
     this.log.info('agent stopped (containers keep running)');
@@ -154,6 +164,11 @@ export class Agent {
    */
   healthy(maxReconcileMs = MAX_RECONCILE_MS): boolean {
     return this.state === 'started' && this.reconciler.busyForMs() < maxReconcileMs;
+  }
+
+  /** The cluster network view the consumers last got (undefined before any). */
+  networkView(): ClusterNetworkView | undefined {
+    return this.network.view();
   }
 
   status(): StatusReport | undefined {

@@ -22,7 +22,7 @@ import { brokerServer, rotateForKey } from '../../../src/core/broker-urls.js';
 import { keepSubscribed } from '../../../src/core/mqtt-subscribe.js';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
-import { topicsFor, type NodeTopics } from '../../../src/core/topics.js';
+import { networkTopics, topicsFor, type NodeTopics } from '../../../src/core/topics.js';
 import { encodeMessage } from '../../../src/core/wire-codec.js';
 import { decodeTargetMessage, type DecodedTarget, type WireNodeTarget } from '../../../src/core/wire-target.js';
 import { decodeRpcRequest } from '../../../src/core/wire-from-server.js';
@@ -65,6 +65,8 @@ export interface SyncClientOptions {
   onTarget: (target: WireNodeTarget) => void | Promise<void>;
   /** Each config bundle message (undefined: the config topic is not subscribed). */
   onConfig?: (payload: Buffer) => void | Promise<void>;
+  /** Each message of the cluster network view (network-sync.ts); undefined: grove/v1/<c>/network/# is not subscribed. */
+  onNetwork?: (topic: string, payload: Buffer) => void;
   /** Revision already applied (from the store), so the retained copy is not re-applied. */
   appliedRevision?: number;
   heartbeatSeconds?: number;
@@ -87,6 +89,8 @@ const MAX_CANCELLABLE = 1000;
 export class SyncClient {
   private readonly opts: SyncClientOptions;
   private readonly topics: NodeTopics;
+  /** grove/v1/<cluster>/network/: the network view's messages start with it. */
+  private readonly networkPrefix: string;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly heartbeatMs: number;
@@ -116,6 +120,7 @@ export class SyncClient {
   constructor(options: SyncClientOptions) {
     this.opts = options;
     this.topics = topicsFor(options.cluster, options.node);
+    this.networkPrefix = networkTopics(options.cluster).all.slice(0, -1);
     this.log = options.logger.child({ component: 'agent-sync' });
     this.clock = options.clock;
     this.heartbeatMs = (options.heartbeatSeconds ?? 15) * 1000;
@@ -225,7 +230,7 @@ export class SyncClient {
 
   /** Subscribes to the target and rpc topics, retried while refused (src/core/mqtt-subscribe.ts). */
   private subscribe(client: MqttClient): void {
-    const topics = { [this.topics.target]: { qos: 1 as const }, [this.topics.rpcRequest]: { qos: 1 as const }, ...(this.opts.onConfig ? { [this.topics.config]: { qos: 1 as const } } : {}) };
+    const topics = { [this.topics.target]: { qos: 1 as const }, [this.topics.rpcRequest]: { qos: 1 as const }, ...(this.opts.onConfig ? { [this.topics.config]: { qos: 1 as const } } : {}), ...(this.opts.onNetwork ? { [networkTopics(this.opts.cluster).all]: { qos: 1 as const } } : {}) };
     keepSubscribed(client, {
       clock: this.clock,
       topics,
@@ -242,6 +247,8 @@ export class SyncClient {
       this.targetChain = this.targetChain.then(() => this.handleTarget(payload));
     } else if (topic === this.topics.rpcRequest) {
       this.handleRpc(payload);
+    } else if (this.opts.onNetwork && topic.startsWith(this.networkPrefix)) {
+      this.opts.onNetwork(topic, payload);
     } else if (topic === this.topics.config && this.opts.onConfig) {
       // On the target chain, in arrival order: the server publishes a bundle before the target needing it.
       this.targetChain = this.targetChain.then(async () => {

@@ -193,6 +193,8 @@ export const SERVER_OPTIONS = {
     default: 300_000,
   }),
   ...CLUSTER_NETWORK_OPTIONS,
+  serviceNodePortRange: option({ unit: text('range', 11), description: 'NodePort and LoadBalancer Services get their node ports from this range', env: 'GROVE_SERVICE_NODE_PORT_RANGE', file: true, default: '30000-32767' }),
+  clusterDomain: option({ unit: text('domain', 253), description: "the cluster's DNS domain: <service>.<namespace>.svc.<domain>", env: 'GROVE_CLUSTER_DOMAIN', file: true, default: 'cluster.local' }),
   ...NODE_AGENT_OPTIONS,
   ...RUNTIME_OPTIONS,
 } satisfies OptionTable;

@@ -100,6 +100,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     heartbeatSeconds: settings.heartbeat / 1000,
     restartBackoffSeconds: settings.restartBackoff / 1000,
     lockMaxSeconds: settings.updateLockMax / 1000,
+    // The overlay, the service proxier and cluster DNS (issue 15) are added here as they land.
+    networkConsumers: [],
   });
   try {
     await agent.start();

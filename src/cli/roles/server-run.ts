@@ -158,7 +158,7 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
       persistAdminToken,
       nodeGraceMs: o.nodeGrace,
       evictionTimeoutMs: o.evictionTimeout,
-      network,
+      network: { ...network, serviceNodePortRange: o.serviceNodePortRange, clusterDomain: o.clusterDomain },
       clock,
       ...roots,
     });

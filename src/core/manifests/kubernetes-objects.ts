@@ -25,9 +25,9 @@ const NOT_APPLIED: Partial<Record<KindName, string>> = {
 
 /** Kinds people will try: said to be "not supported yet" rather than unknown. */
 const KNOWN_KINDS = new Set([
-  'StatefulSet', 'Service', 'Ingress', 'PersistentVolume', 'PersistentVolumeClaim', 'ServiceAccount', 'Role',
+  'StatefulSet', 'Ingress', 'PersistentVolume', 'PersistentVolumeClaim', 'ServiceAccount', 'Role',
   'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'HorizontalPodAutoscaler', 'NetworkPolicy',
-  'PodDisruptionBudget', 'ReplicationController', 'Endpoints', 'EndpointSlice', 'StorageClass', 'LimitRange',
+  'PodDisruptionBudget', 'ReplicationController', 'Endpoints', 'StorageClass', 'LimitRange',
   'ResourceQuota', 'PriorityClass', 'CustomResourceDefinition', 'IngressClass', 'Event',
 ]);
 

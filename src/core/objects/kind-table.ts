@@ -9,6 +9,7 @@ import { CronJob, Job } from './batch.js';
 import { Namespace, Node } from './cluster.js';
 import { ConfigMap, Secret } from './config.js';
 import { Pod } from './pod.js';
+import { EndpointSlice, Service } from './service.js';
 import { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from './workloads.js';
 
 export interface KindRow<S extends TSchema = TSchema> {
@@ -40,12 +41,14 @@ export const KIND_TABLE = Object.freeze({
   ControllerRevision: row('apps/v1', 'controllerrevisions', [], 'namespaced', ControllerRevision, 'no status'),
   Job: row('batch/v1', 'jobs', [], 'namespaced', Job),
   CronJob: row('batch/v1', 'cronjobs', ['cj'], 'namespaced', CronJob),
+  Service: row('v1', 'services', ['svc'], 'namespaced', Service),
+  EndpointSlice: row('discovery.k8s.io/v1', 'endpointslices', [], 'namespaced', EndpointSlice, 'no status'),
 });
 
 export type KindName = keyof typeof KIND_TABLE;
 
 /** The kinds a manifest may hold: what users write (Node and ControllerRevision are Grove's own). */
-export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob'] as const satisfies readonly KindName[];
+export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'EndpointSlice'] as const satisfies readonly KindName[];
 
 /** The schema of each kind, by kind name. */
 export type KindSchemas = { [K in KindName]: (typeof KIND_TABLE)[K]['schema'] };

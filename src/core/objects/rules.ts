@@ -15,6 +15,8 @@ import { podSpecProblems, type RuleProblem } from './pod-rules.js';
 import type { KindName } from './kind-table.js';
 // The table without schemas (kinds.ts says why).
 import { KIND_NAMES } from './generated/kind-names.js';
+import type { Service } from './service.js';
+import { serviceProblems } from './service-rules.js';
 
 export type { RuleProblem };
 
@@ -170,6 +172,8 @@ function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
     case 'ConfigMap':
     case 'Secret':
       return configProblems(o, kind);
+    case 'Service':
+      return [...serviceProblems(o as unknown as Service), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
     default:
       return annotationProblems([{ path: ['metadata'], annotations: meta.annotations }]);
   }

@@ -9,6 +9,7 @@ import { KIND_TABLE, type KindName, type KindSchemas } from './kind-table.js';
 import { PodSpec } from './pod.js';
 import { WireConfigBundle, WireConfigMessage, WireNodeStatus, WireNodeTarget, WirePresence, WireRpcRequest, WireRpcResponse } from './wire.js';
 import { SHARED_SCHEMAS } from './shared-schemas.js';
+import { WireNetworkCluster, WireNetworkService } from './wire-network.js';
 import { MANIFEST_SCHEMA_ID, manifestSchema } from '../manifests/schema.js';
 
 export { SHARED_SCHEMAS };
@@ -47,6 +48,8 @@ export const VALIDATOR_MODULES: readonly ValidatorModule[] = [
   { file: 'wire-rpc-request', wire: true, exports: { WireRpcRequest } },
   { file: 'wire-rpc-response', wire: true, exports: { WireRpcResponse } },
   { file: 'wire-config', wire: true, exports: { WireConfigMessage, WireConfigBundle } },
+  // The agent's NetworkSync: the cluster-wide network view (issue 15).
+  { file: 'wire-network', wire: true, exports: { WireNetworkCluster, WireNetworkService } },
   // The client's compose files (src/core/manifests/compose-objects.ts): precompiled like the rest.
   {
     file: 'manifest-compose',

@@ -79,5 +79,7 @@ export function emptyObjects(): ObjectsByKind {
     ControllerRevision: [],
     Job: [],
     CronJob: [],
+    Service: [],
+    EndpointSlice: [],
   };
 }

@@ -17,6 +17,8 @@
  */
 import type { Controller } from './controller.js';
 import { cronJobController } from './cronjob.js';
+import { endpointSliceController } from './endpointslice.js';
+import { serviceLoadBalancerController } from './service-lb.js';
 import { daemonSetController } from './daemonset.js';
 import { deploymentController } from './deployment.js';
 import { garbageCollector, namespaceController } from './gc.js';
@@ -46,6 +48,8 @@ export function groveControllers(options: ControllerOptions = {}): Controller[] 
     jobController(),
     cronJobController(),
     podTerminationController(),
+    endpointSliceController(),
+    serviceLoadBalancerController(),
     garbageCollector(),
     namespaceController(),
   ];

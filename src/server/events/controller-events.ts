@@ -22,6 +22,7 @@ import { conditionOf, controllerOf, namespaceOf, type Pod } from '../controllers
 import { CIDR_NOT_AVAILABLE, NETWORK_UNAVAILABLE } from '../controllers/node-ipam.js';
 import { EventSource, involvedNode, involvedOf, type EventInput, type InvolvedObject } from './event-types.js';
 import { podKillingEvents, podStatusEvents } from './pod-events.js';
+import { servicePortProblems } from '../controllers/endpointslice.js';
 
 const CREATOR: Record<string, string> = { ReplicaSet: EventSource.replicaSet, DaemonSet: EventSource.daemonSet, Job: EventSource.job, CronJob: EventSource.cronJob };
 
@@ -165,10 +166,26 @@ function nodeEvents(change: ObjectChange, before: AnyObject | undefined): EventI
   return [{ involved: involvedNode(name), type: 'Normal', reason, message: `Node ${name} status is now: ${reason}`, component: EventSource.node }];
 }
 
+/**
+ * A Service's slices were written: say once what keeps pods out of them (a selector matching
+ * nothing, a port name no container has). Slices are written only on change, so a problem that
+ * stays is not repeated every pass.
+ */
+function endpointSliceEvents(change: ObjectChange, snapshot: ControllerSnapshot, told: Set<string>): EventInput[] {
+  if (change.op !== 'put') return [];
+  const owner = controllerOf(change.object);
+  const ns = namespaceOf(change.object);
+  const svc = owner && snapshot.objects.Service.find((s) => s.metadata.uid === owner.uid && namespaceOf(s) === ns);
+  if (!svc || told.has(owner.uid)) return [];
+  told.add(owner.uid);
+  return servicePortProblems(svc, snapshot.objects.Pod).map((p) => ({ involved: involvedOf(svc), type: 'Warning', reason: p.reason, message: p.message, component: EventSource.endpointSlice }));
+}
+
 /** The events of `changes`, which the controller named `controller` made from `snapshot` (and which were committed). */
 export function controllerEvents(controller: string, snapshot: ControllerSnapshot, changes: readonly ObjectChange[]): EventInput[] {
   const objects = indexSnapshot(snapshot);
   const out: EventInput[] = [];
+  const servicesTold = new Set<string>();
   for (const change of changes) {
     const ref: ObjectRef = change.op === 'put' ? { kind: change.object.kind, name: change.object.metadata.name, ...((change.object.metadata as { namespace?: string }).namespace !== undefined ? { namespace: (change.object.metadata as { namespace?: string }).namespace! } : {}) } : change.ref;
     const before = objects.get(key(ref));
@@ -184,6 +201,9 @@ export function controllerEvents(controller: string, snapshot: ControllerSnapsho
         break;
       case 'Node':
         out.push(...nodeEvents(change, before));
+        break;
+      case 'EndpointSlice':
+        if (controller === 'endpointslice') out.push(...endpointSliceEvents(change, snapshot, servicesTold));
         break;
       default:
         break;

@@ -30,6 +30,7 @@ export const EventSource = Object.freeze({
   cronJob: 'cronjob-controller',
   node: 'node-controller',
   eviction: 'eviction-api',
+  endpointSlice: 'endpoint-slice-controller',
 });
 
 export interface EventInput {

@@ -34,6 +34,9 @@ export const SERVED_KINDS: { readonly [K in KindName]: ServedKind } = {
   ControllerRevision: { verbs: ['delete', 'get', 'list', 'watch'], categories: [] },
   Job: { verbs: READ_WRITE, categories: ['all'] },
   CronJob: { verbs: READ_WRITE, categories: ['all'] },
+  Service: { verbs: READ_WRITE, categories: ['all'] },
+  // Written by the EndpointSlice controller for Services with a selector; by users for the others.
+  EndpointSlice: { verbs: READ_WRITE, categories: [] },
 };
 
 /** The kinds with a scale subresource (Grove has no StatefulSet; served by subresources.ts). */

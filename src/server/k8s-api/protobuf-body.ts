@@ -1,6 +1,6 @@
 /**
  * Kubernetes protobuf request bodies, for what kubectl sends that way: its typed clients
- * (`kubectl create secret|configmap|namespace`, `auth can-i`, `auth whoami`) write
+ * (`kubectl create secret|configmap|namespace|service`, `auth can-i`, `auth whoami`) write
  * `application/vnd.kubernetes.protobuf` and do not fall back to JSON, even on 415. The envelope is `k8s\0` + runtime.Unknown {typeMeta, raw};
  * `raw` is the object, decoded here by a field-number table per message (the numbers of
  * Kubernetes' generated.proto). Fields the tables do not list are skipped; proto3 zero values
@@ -15,7 +15,7 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 /** Nested messages deeper than this are a malformed (or hostile) body. */
 const MAX_DEPTH = 16;
 
-type Scalar = 'string' | 'bytes' | 'int' | 'bool' | 'time';
+type Scalar = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'intOrString';
 export interface Field {
   name: string;
   type: Scalar | Table | { map: 'string' | 'bytes' };
@@ -26,6 +26,32 @@ export interface Table {
 }
 
 const TIME: Table = { 1: { name: 'seconds', type: 'int' }, 2: { name: 'nanos', type: 'int' } };
+/** intstr.IntOrString: type 0 = intVal, 1 = strVal. */
+const INT_OR_STRING: Table = { 1: { name: 'type', type: 'int' }, 2: { name: 'intVal', type: 'int' }, 3: { name: 'strVal', type: 'string' } };
+const SERVICE_PORT: Table = {
+  1: { name: 'name', type: 'string' },
+  2: { name: 'protocol', type: 'string' },
+  3: { name: 'port', type: 'int' },
+  4: { name: 'targetPort', type: 'intOrString' },
+  5: { name: 'nodePort', type: 'int' },
+  6: { name: 'appProtocol', type: 'string' },
+};
+const SERVICE_SPEC: Table = {
+  1: { name: 'ports', type: SERVICE_PORT, repeated: true },
+  2: { name: 'selector', type: { map: 'string' } },
+  3: { name: 'clusterIP', type: 'string' },
+  4: { name: 'type', type: 'string' },
+  5: { name: 'externalIPs', type: 'string', repeated: true },
+  7: { name: 'sessionAffinity', type: 'string' },
+  10: { name: 'externalName', type: 'string' },
+  11: { name: 'externalTrafficPolicy', type: 'string' },
+  13: { name: 'publishNotReadyAddresses', type: 'bool' },
+  17: { name: 'ipFamilyPolicy', type: 'string' },
+  18: { name: 'clusterIPs', type: 'string', repeated: true },
+  19: { name: 'ipFamilies', type: 'string', repeated: true },
+  20: { name: 'allocateLoadBalancerNodePorts', type: 'bool' },
+  22: { name: 'internalTrafficPolicy', type: 'string' },
+};
 const OWNER_REFERENCE: Table = {
   1: { name: 'kind', type: 'string' },
   3: { name: 'name', type: 'string' },
@@ -59,6 +85,7 @@ const KINDS: Record<string, Table> = {
     5: { name: 'immutable', type: 'bool' },
   },
   Namespace: { 1: { name: 'metadata', type: OBJECT_META } },
+  Service: { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'spec', type: SERVICE_SPEC } },
 };
 
 const TYPE_META: Table = { 1: { name: 'apiVersion', type: 'string' }, 2: { name: 'kind', type: 'string' } };
@@ -112,6 +139,10 @@ function decodeScalar(type: Scalar, wire: number, r: Reader, depth: number): unk
   const raw = r.bytes();
   if (type === 'string') return raw.toString('utf8');
   if (type === 'bytes') return raw;
+  if (type === 'intOrString') {
+    const v = decodeMessage(raw, INT_OR_STRING, depth + 1) as { type?: number; intVal?: number; strVal?: string };
+    return v.type === 1 ? v.strVal : v.intVal;
+  }
   const t = decodeMessage(raw, TIME, depth + 1) as { seconds?: number };
   return t.seconds === undefined ? undefined : new Date(t.seconds * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -12,6 +12,8 @@ import { clipText, quoteValue } from '../../core/quote.js';
 import { KINDS, type KindName } from '../../core/objects/kinds.js';
 import type { PodSpec } from '../../core/objects/pod.js';
 import { checkObject, type ObjectProblem } from '../../core/objects/validate.js';
+import { defaultService } from '../../core/objects/service-defaults.js';
+import type { Service } from '../../core/objects/service.js';
 
 /** One invalid field, as Kubernetes' Status details.causes carries it. */
 export interface Cause {
@@ -78,6 +80,7 @@ export function admitObject(kind: KindName, value: unknown): AnyObject {
   const at = POD_SPECS[kind];
   if (at) defaultAt(object, at.path, at.where);
   if (kind === 'Secret') foldStringData(object);
+  if (kind === 'Service') return defaultService(object as unknown as Service) as unknown as AnyObject;
   return object as unknown as AnyObject;
 }
 

@@ -71,8 +71,30 @@ export interface ObjectCommit {
   unknown: string[];
 }
 
+/**
+ * What one commit's hook keeps for its kind (service-allocation.ts: the addresses and ports
+ * taken). `put` returns the object to store (or throws a GroveError refusing the change);
+ * `released` is told of an object of its kind the commit removes.
+ */
+export interface WriteSession<O> {
+  put(next: O, existing: O | undefined): O;
+  released(existing: O): void;
+}
+
+/**
+ * Work a kind needs inside the write itself, atomic with it (under the store's lock): Service
+ * allocation. `begin` is called once per commit that writes the kind, with every stored object
+ * of the kind as the commit starts.
+ */
+export interface WriteHook<K extends KindName = KindName> {
+  kind: K;
+  begin(stored: readonly KindObject<K>[]): WriteSession<KindObject<K>>;
+}
+
 export interface ObjectStoreOptions {
   store: Store;
+  /** Per-kind work inside a commit (Service allocation); none by default. */
+  hooks?: readonly WriteHook[];
   clock: Clock;
   /** Fresh object uids (random UUIDs by default; tests inject a counter). */
   newUid?: () => string;
@@ -228,17 +250,35 @@ export class ObjectStore {
     return this.mutex.run(() => this.commitLocked(changes, opts.dryRun === true, opts.records ?? []));
   }
 
+  /** The commit's session of `kind`'s hook, begun on first use with the stored objects; undefined without a hook. */
+  private async session(sessions: Map<KindName, WriteSession<Obj>>, kind: KindName): Promise<WriteSession<Obj> | undefined> {
+    const hook = this.opts.hooks?.find((h) => h.kind === kind);
+    if (!hook) return undefined;
+    let session = sessions.get(kind);
+    if (!session) {
+      const info = kindInfo(kind);
+      const stored = (await this.opts.store.list<Obj>(kindPrefix(info))).map((e) => e.value).filter((v) => isObjectOf(info, v));
+      session = hook.begin(stored as never) as unknown as WriteSession<Obj>;
+      sessions.set(kind, session);
+    }
+    return session;
+  }
+
   private async commitLocked(changes: readonly ObjectChange[], dryRun: boolean, records: readonly StoreOp[]): Promise<CommitResult> {
     const slots = new Map<string, Slot>();
+    const sessions = new Map<KindName, WriteSession<Obj>>();
     const results: { ref: ObjectRef; outcome: ChangeOutcome; key: string }[] = [];
     for (const change of changes) {
       const ref = change.op === 'put' ? this.refOfPut(change.object as unknown as Obj) : change.ref;
       const key = keyOf(ref);
       const slot = await this.slot(slots, key, ref);
       let outcome: ChangeOutcome;
-      if (change.op === 'put') outcome = await this.put(slots, slot, change.object as unknown as Obj, change.expect);
+      const session = change.op === 'status' ? undefined : await this.session(sessions, ref.kind);
+      const before = slot.now;
+      if (change.op === 'put') outcome = await this.put(slots, slot, change.object as unknown as Obj, change.expect, session);
       else if (change.op === 'status') outcome = this.status(slot, change.status);
       else outcome = await this.delete(slots, slot, change);
+      if (session && before && change.op === 'delete' && slot.now === undefined) session.released(before);
       results.push({ ref, outcome, key });
     }
     const ops: StoreOp[] = [];
@@ -290,13 +330,13 @@ export class ObjectStore {
     return slot;
   }
 
-  private async put(slots: Map<string, Slot>, slot: Slot, input: Obj, expect?: 'absent' | 'present'): Promise<ChangeOutcome> {
+  private async put(slots: Map<string, Slot>, slot: Slot, input: Obj, expect?: 'absent' | 'present', session?: WriteSession<Obj>): Promise<ChangeOutcome> {
     const info = kindInfo(slot.ref.kind);
     const existing = slot.now;
     if (expect === 'absent' && existing !== undefined) throw alreadyExists(slot.ref);
     if (expect === 'present' && existing === undefined) throw notFound(slot.ref);
-    const admitted = admitObject(info.kind, input) as unknown as Obj;
-    const given = admitted.metadata;
+    const checked = admitObject(info.kind, input) as unknown as Obj;
+    const given = checked.metadata;
     const where = describeRef(slot.ref);
     if (given.resourceVersion !== undefined && (existing === undefined || String(slot.revision) !== given.resourceVersion)) {
       throw conflict(slot.ref, existing === undefined ? `${where} was deleted since resourceVersion ${given.resourceVersion}` : 'the object has been modified; please apply your changes to the latest version and try again');
@@ -305,6 +345,8 @@ export class ObjectStore {
       throw conflict(slot.ref, `${where} has uid ${existing.metadata.uid}, not ${given.uid}: it was deleted and created again`);
     }
     if (existing === undefined && info.namespaced) await this.checkNamespaceOpen(slots, slot.ref);
+    // Allocation (a Service's address and ports) happens last, once nothing else refuses the change.
+    const admitted = session ? session.put(checked, existing) : checked;
     if (existing !== undefined && (info.kind === 'ConfigMap' || info.kind === 'Secret')) this.checkImmutable(slot.ref, existing, admitted);
     const meta: Meta = { name: given.name };
     if (given.namespace !== undefined) meta.namespace = given.namespace;

@@ -5,11 +5,12 @@
  *   grove-server   publish + subscribe   grove/v1/<cluster>/#   (wildcards allowed)
  *   node.<n>       subscribe             grove/v1/<cluster>/nodes/<n>/target, …/<n>/rpc/req, …/<n>/config
  *   node.<n>       publish               grove/v1/<cluster>/nodes/<n>/status, presence, rpc/res
+ *   node.<n>       subscribe             grove/v1/<cluster>/network/# (the cluster-wide network view; never publish)
  *
  * Node topics are compared as exact strings, so a node can neither use wildcards (which could
  * match another node's topics) nor reach a node whose name merely starts with its own.
  */
-import { TOPIC_ROOT, isValidName, topicsFor, type NodeTopicKind } from '../../core/topics.js';
+import { TOPIC_ROOT, isValidName, networkTopics, topicsFor, type NodeTopicKind } from '../../core/topics.js';
 import { SERVER_USERNAME, parseNodeUsername } from './credentials.js';
 
 export type MqttAction = 'publish' | 'subscribe';
@@ -56,5 +57,12 @@ export function authorize(request: AuthorizeRequest): boolean {
 
   const node = parseNodeUsername(username);
   if (node === undefined) return false;
+  // The network view is the same for every node: any filter inside it may be read, nothing written.
+  if (action === 'subscribe' && isNetworkTopic(cluster, topic)) return true;
   return nodeTopicsFor(cluster, node, action).includes(topic);
+}
+
+/** Whether `topic` (a filter too) lies inside grove/v1/<cluster>/network/. */
+export function isNetworkTopic(cluster: string, topic: string): boolean {
+  return topic.startsWith(`${clusterRoot(cluster)}/network/`);
 }

@@ -13,7 +13,7 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrorCode, GroveError, errorMessage } from '../../core/errors.js';
-import { validateName } from '../../core/topics.js';
+import { networkTopics, validateName } from '../../core/topics.js';
 import { SERVER_USERNAME, parseNodeUsername } from './credentials.js';
 import { clusterRoot, nodeTopicsFor } from './acl.js';
 import { ensureDir, readOptional, writeFileAtomic } from './files.js';
@@ -87,6 +87,7 @@ export function renderMosquittoAcl(cluster: string, usernames: string[]): string
       // Exact topics only: a `read` entry without wildcards refuses wildcard subscriptions.
       for (const topic of nodeTopicsFor(cluster, node, 'subscribe')) lines.push(`topic read ${topic}`);
       for (const topic of nodeTopicsFor(cluster, node, 'publish')) lines.push(`topic write ${topic}`);
+      lines.push(`topic read ${networkTopics(cluster).all}`);
     }
     lines.push('');
   }

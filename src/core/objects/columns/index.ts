@@ -7,6 +7,7 @@ import { cronJobColumns, jobColumns } from './columns-batch.js';
 import { configMapColumns, namespaceColumns, nodeColumns, podColumns, secretColumns } from './columns-core.js';
 import { controllerRevisionColumns, daemonSetColumns, deploymentColumns, replicaSetColumns } from './columns-workloads.js';
 import type { KindColumns } from './kind-columns.js';
+import { endpointSliceColumns, serviceColumns } from './columns-network.js';
 
 export type { ColumnDefinition, KindColumns } from './kind-columns.js';
 export { headersOf } from './kind-columns.js';
@@ -24,6 +25,8 @@ const COLUMNS: { readonly [K in KindName]: KindColumns<K> } = {
   ControllerRevision: controllerRevisionColumns,
   Job: jobColumns,
   CronJob: cronJobColumns,
+  Service: serviceColumns,
+  EndpointSlice: endpointSliceColumns,
 };
 
 /** The columns of `kind`, typed for objects of any kind (the caller passes objects of that kind). */

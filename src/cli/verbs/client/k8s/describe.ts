@@ -5,6 +5,8 @@
  * its Jobs, a Node the pods bound to it); ConfigMaps and Secrets by their keys and sizes (never
  * Secret values); other kinds (Namespace, ControllerRevision) by their metadata.
  */
+import { describeService } from './describe-service.js';
+import { SERVICE_NAME_LABEL } from '../../../../core/objects/service.js';
 import type { Command } from 'commander';
 import type { AnyObject } from '../../../../core/objects/changes.js';
 import { KINDS } from '../../../../core/objects/kinds.js';
@@ -80,6 +82,10 @@ async function describeOne(client: KubeClient, o: AnyObject, now: Date): Promise
       return describeCronJob(o, (await client.list(KINDS.Job, { ...(ns !== undefined ? { namespace: ns } : {}) })) as KindObject<'Job'>[], events);
     case 'Node':
       return describeNode(o, (await client.list(KINDS.Pod)) as KindObject<'Pod'>[], now, events);
+    case 'Service': {
+      const slices = await client.list(KINDS.EndpointSlice, { ...(ns !== undefined ? { namespace: ns } : {}), labelSelector: `${SERVICE_NAME_LABEL}=${o.metadata.name}` });
+      return describeService(o, slices as KindObject<'EndpointSlice'>[], events);
+    }
     default:
       return describeOther(o, events);
   }
