@@ -4,7 +4,8 @@
  * traffic policy of NodePort and LoadBalancer Services. The allocated values (clusterIP(s),
  * nodePorts) are the server's, at write time (src/server/network/service-allocation.ts).
  */
-import { DEFAULT_AFFINITY_SECONDS, type Service } from './service.js';
+import { DEFAULT_AFFINITY_SECONDS } from './service-constants.js';
+import type { Service } from './service.js';
 
 /** `svc` with the code-only defaults applied (a new object; `svc` is not changed). */
 export function defaultService(svc: Service): Service {

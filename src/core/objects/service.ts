@@ -10,21 +10,14 @@
  * timeout) are code (service-defaults.ts). Rules across fields are service-rules.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { closed, dnsLabel, dnsSubdomain, mergeList, pattern, refTo, stringEnum, stringMap, unsupported, unsupportedFields } from './kit.js';
+import { closed, dnsLabel, dnsSubdomain, IPV4, mergeList, pattern, refTo, stringEnum, stringMap, unsupported, unsupportedFields } from './kit.js';
 import { Conditions, ObjectMeta, typeMeta } from './meta.js';
 import { LABEL_VALUE, LABEL_VALUE_MESSAGE } from './names.js';
+import { ENDPOINT_SLICE_ADDRESS_TYPES, SERVICE_LIMITS, SERVICE_TYPES } from './service-constants.js';
 
-export const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] as const;
-export type ServiceTypeName = (typeof SERVICE_TYPES)[number];
+export * from './service-constants.js';
 
-/** Kubernetes' limits: ports per Service, endpoints per slice (its controller's default max is 100; 1000 is the API's). */
-export const SERVICE_LIMITS = Object.freeze({ ports: 100, endpointsPerSlice: 1000, sessionAffinityMaxSeconds: 86400 });
-
-/** ClientIP affinity lasts this long unless the Service says otherwise (Kubernetes' default: 3 hours). */
-export const DEFAULT_AFFINITY_SECONDS = 10800;
-
-export const IPV4_PATTERN = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
-const ipv4 = () => pattern(IPV4_PATTERN, 'must be an IPv4 address', { maxLength: 15 });
+const ipv4 = () => pattern(IPV4, 'must be an IPv4 address', { maxLength: 15 });
 /** An IANA service name (port names): at most 15 lowercase letters, digits and '-'. */
 const IANA_NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const portNumber = (what = 'a port number 1-65535') => Type.Integer({ minimum: 1, maximum: 65535, errorMessage: `must be ${what}` });
@@ -63,7 +56,7 @@ export const ServiceSpec = closed({
   ports: Type.Optional(Type.Array(ServicePort, { maxItems: SERVICE_LIMITS.ports, ...mergeList('port', 'protocol') })),
   selector: Type.Optional(stringMap(pattern(LABEL_VALUE, LABEL_VALUE_MESSAGE, { maxLength: 63 }), { maxProperties: 64 })),
   /** Allocated from --service-cidr when absent; "None" makes a headless Service. Immutable. */
-  clusterIP: Type.Optional(Type.Unsafe<string>({ type: 'string', maxLength: 15, anyOf: [{ const: 'None' }, { const: '' }, { pattern: IPV4_PATTERN }], errorMessage: 'must be an IPv4 address, "None" (headless) or empty (allocated)' })),
+  clusterIP: Type.Optional(Type.Unsafe<string>({ type: 'string', maxLength: 15, anyOf: [{ const: 'None' }, { const: '' }, { pattern: IPV4 }], errorMessage: 'must be an IPv4 address, "None" (headless) or empty (allocated)' })),
   clusterIPs: Type.Optional(Type.Array(Type.String({ maxLength: 15 }), { maxItems: 1, errorMessage: 'holds one IPv4 address: Grove has no dual-stack Services' })),
   ipFamilies: Type.Optional(Type.Array(Type.Literal('IPv4', { errorMessage: 'must be IPv4: Grove has no IPv6 Services yet' }), { maxItems: 1 })),
   ipFamilyPolicy: Type.Optional(Type.Literal('SingleStack', { errorMessage: 'must be SingleStack: Grove has no dual-stack Services' })),
@@ -101,8 +94,6 @@ export const Service = closed(
 export type Service = Static<typeof Service>;
 
 /* ----------------------------------------------------------------- EndpointSlice */
-
-export const ENDPOINT_SLICE_ADDRESS_TYPES = ['IPv4', 'IPv6', 'FQDN'] as const;
 
 export const EndpointConditions = closed({
   ready: Type.Optional(Type.Boolean()),
@@ -152,8 +143,4 @@ export const EndpointSlice = closed(
 );
 export type EndpointSlice = Static<typeof EndpointSlice>;
 
-/** The label that ties an EndpointSlice to its Service (kube-proxy and DNS read slices by it). */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-/** Who manages a slice: the controller only touches slices carrying its own value. */
-export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
-export const GROVE_SLICE_MANAGER = 'endpointslice-controller.grove.io';
+

@@ -12,8 +12,7 @@
  * one message stays well under the payload limits of src/core/wire-network.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { closed, pattern, stringEnum, stringMap } from './kit.js';
-import { IPV4_PATTERN } from './service.js';
+import { closed, IPV4 as IPV4_PATTERN, pattern, stringEnum, stringMap } from './kit.js';
 import { WIRE_SCHEMA } from '../wire-types.js';
 
 export const NETWORK_LIMITS = Object.freeze({ nodes: 5000, services: 10_000, endpoints: 5000, ports: 100, lbNodes: 5000 });

@@ -21,7 +21,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { ObjectChange } from '../../core/objects/changes.js';
-import { GROVE_SLICE_MANAGER, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, type Endpoint, type EndpointPort, type EndpointSlice, type Service, type ServicePort } from '../../core/objects/service.js';
+import { GROVE_SLICE_MANAGER, MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../../core/objects/service-constants.js';
+import type { Endpoint, EndpointPort, EndpointSlice, Service, ServicePort } from '../../core/objects/service.js';
 import type { Controller, ControllerSnapshot } from './controller.js';
 import { conditionOf, controllerRef, isBeingDeleted, isControlledBy, isPodReady, isPodTerminal, matchesLabels, namespaceOf, sameData, type Pod } from './object-kit.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Node } from '../../core/objects/cluster.js';
 import type { EndpointSlice, Service } from '../../core/objects/service.js';
-import { SERVICE_NAME_LABEL } from '../../core/objects/service.js';
+import { SERVICE_NAME_LABEL } from '../../core/objects/service-constants.js';
 import type { EndpointView, NetworkNode, ServiceView } from '../../core/network/view.js';
 import { ipv4ToNumber } from '../../core/network/ipv4.js';
 import { ENABLE_LB_LABEL, internalIP, loadBalancerNodes } from '../controllers/service-lb.js';
