@@ -10,7 +10,9 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { netTag, openPodSandboxes, sandboxRunDir } from '../../agent/src/runtime/pod-sandbox-setup.js';
+import { agentPodNetwork, netTag, openPodSandboxes, sandboxRunDir } from '../../agent/src/runtime/pod-sandbox-setup.js';
+import { podNetworkConsumers } from '../../agent/src/runtime/net/pod-network-consumers.js';
+import { ServiceProxier } from '../../agent/src/runtime/net/proxier.js';
 import { dnsInterfaceName } from '../../agent/src/runtime/net/dns-interface.js';
 import { silentLogger } from '../../src/core/logger.js';
 
@@ -39,8 +41,16 @@ export async function teardownAgentNetwork(dataDir: string): Promise<void> {
   // The agent's cluster DNS interface (a SIGKILLed agent cannot remove it); absent is fine.
   tryRun('ip', ['link', 'delete', dnsInterfaceName(netTag(dataDir))]);
   const path = join(dataDir, 'config.json');
-  if (!existsSync(path)) return;
-  const c = JSON.parse(await readFile(path, 'utf8')) as { podBridge?: string; podSubnet?: string };
+  const c = existsSync(path) ? (JSON.parse(await readFile(path, 'utf8')) as { podBridge?: string; podSubnet?: string }) : {};
+  // What the agent's network view consumers programmed on the host (overlay device and routes,
+  // egress and service chains, all carrying the data dir's tag): their own cleanup removes it.
+  const logger = silentLogger();
+  const local = { bridge: c.podBridge ?? 'grove0', ipamDataDir: join(dataDir, 'cni', 'ipam'), podSubnet: c.podSubnet ?? '10.42.0.0/16' };
+  const programmed = [
+    ...podNetworkConsumers({ dataDir, nodeName: 'teardown', network: agentPodNetwork(dataDir, undefined, logger), local, logger }),
+    new ServiceProxier({ nodeName: 'teardown', addresses: [], tag: netTag(dataDir), logger }),
+  ];
+  for (const consumer of programmed) await consumer.cleanup().catch(() => undefined);
   if (!c.podBridge || !c.podSubnet) return;
   const sandboxes = await openPodSandboxes(dataDir, { bridge: c.podBridge, subnet: c.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam') }, silentLogger());
   for (const s of await sandboxes.list()) await sandboxes.remove(s.pod).catch(() => undefined);

@@ -78,4 +78,26 @@ describe('NetworkSync', () => {
     expect(seen.map(summary)).toEqual(['r3 web:10.42.1.5=true', 'r6 web:10.42.1.5=true']);
     await again.stop();
   });
+
+  it('gives a consumer whose update failed the view again after the retry delay, and only that one', async () => {
+    const clock = new ManualClock();
+    let failures = 1;
+    const flaky = { update: async (v: ClusterNetworkView) => { if (failures-- > 0) throw new Error('xtables lock held'); seen.push(v); }, cleanup: async () => undefined };
+    const steady: ClusterNetworkView[] = [];
+    const s = new NetworkSync({ cluster: 'home', store, consumers: [flaky, { update: async (v) => void steady.push(v), cleanup: async () => undefined }], clock, logger, retryMs: 5000 });
+    await s.start();
+    s.handle(`${T}/services/default/web`, web(3, true));
+    s.handle(`${T}/cluster`, index(3, { 'default/web': 3 }));
+    await s.idle();
+    expect(seen).toEqual([]);
+    expect(steady).toHaveLength(1);
+    clock.advance(4999);
+    await s.idle();
+    expect(seen).toEqual([]);
+    clock.advance(1);
+    await s.idle();
+    expect(seen.map(summary)).toEqual(['r3 web:10.42.1.5=true']);
+    expect(steady).toHaveLength(1);
+    await s.stop();
+  });
 });

@@ -21,6 +21,8 @@ import { assembleView, decodeNetworkCluster, decodeNetworkService, serviceKey, t
 import type { Store } from '../../../src/store/store.js';
 
 export const DEFAULT_NETWORK_COALESCE_MS = 100;
+/** A consumer whose transaction failed (xtables lock held, a link not up yet) is given the view again after this. */
+export const NETWORK_RETRY_MS = 5000;
 
 export interface NetworkSyncOptions {
   cluster: string;
@@ -29,6 +31,7 @@ export interface NetworkSyncOptions {
   clock: Clock;
   logger: Logger;
   coalesceMs?: number;
+  retryMs?: number;
 }
 
 /** What is persisted: the messages themselves, validated again when read back. */
@@ -46,6 +49,7 @@ export class NetworkSync {
   private current: ClusterNetworkView | undefined;
   private savedBytes: Buffer | undefined;
   private timer: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -73,7 +77,9 @@ export class NetworkSync {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    if (this.retryTimer) this.opts.clock.clearTimeout(this.retryTimer);
     this.timer = undefined;
+    this.retryTimer = undefined;
     await this.chain;
   }
 
@@ -144,14 +150,23 @@ export class NetworkSync {
     await this.deliver(view);
   }
 
-  private async deliver(view: ClusterNetworkView): Promise<void> {
-    for (const consumer of this.opts.consumers) {
+  private async deliver(view: ClusterNetworkView, consumers: readonly NetworkViewConsumer[] = this.opts.consumers): Promise<void> {
+    const failed: NetworkViewConsumer[] = [];
+    for (const consumer of consumers) {
       try {
         await consumer.update(view);
       } catch (err) {
-        this.log.error({ err: errorMessage(err), revision: view.revision }, 'a network consumer failed to apply the view');
+        failed.push(consumer);
+        this.log.error({ err: errorMessage(err), revision: view.revision }, 'a network consumer failed to apply the view; retrying');
       }
     }
+    // Only the failed ones again, with the newest view (a newer view delivered meanwhile supersedes it).
+    if (failed.length === 0 || this.stopped) return;
+    if (this.retryTimer) this.opts.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = this.opts.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.chain = this.chain.then(() => (this.current && !this.stopped ? this.deliver(this.current, failed) : undefined));
+    }, this.opts.retryMs ?? NETWORK_RETRY_MS);
   }
 
   /** The persisted view, validated as the wire messages it was; undefined when absent or unreadable. */

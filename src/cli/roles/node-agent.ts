@@ -14,7 +14,11 @@ import { agentStorePath, openRoleStore } from './store-fsck.js';
 import { SyncedConfig } from '../../../agent/src/agent/synced-config.js';
 import { fetchConfigKey } from '../../../agent/src/agent/config-key.js';
 import { openLocalRuntime, type RuntimeSettings } from '../local-runtime.js';
-import { openPodSandboxes } from '../../../agent/src/runtime/pod-sandbox-setup.js';
+import { agentPodNetwork, netTag, openPodSandboxes } from '../../../agent/src/runtime/pod-sandbox-setup.js';
+import { podNetworkConsumers } from '../../../agent/src/runtime/net/pod-network-consumers.js';
+import { ServiceProxier } from '../../../agent/src/runtime/net/proxier.js';
+import { startClusterDns, type ClusterDns } from '../../../agent/src/agent/dns/cluster-dns.js';
+import { errorMessage } from '../../core/errors.js';
 import { packageVersion } from '../package-root.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 
@@ -71,8 +75,19 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   });
   // Pod volumes: <data-dir>/pods/<pod>/volumes, named volumes in <data-dir>/volumes.
   const volumes = new PodVolumes({ dataDir, logger, config, ...(hostPathRoots ? { hostPathRoots } : {}) });
+  // The cluster network (issue 15, docs/networking.md): the pods' network takes this node's pod
+  // CIDR from the network view (pods wait for it), the overlay joins the nodes' pod subnets, the
+  // proxier programs the Services, the DNS server answers the pods. Each programs from the view.
+  const tag = netTag(dataDir);
+  const podNetwork = agentPodNetwork(dataDir, undefined, logger, searchPath);
+  const dns = settings.clusterDns ? await startDnsOrWarn(settings.clusterDns, tag, logger) : undefined;
+  const networkConsumers = [
+    ...podNetworkConsumers({ dataDir, nodeName: joined.node, network: podNetwork, local: { bridge: local.podNetwork.bridge, ipamDataDir: local.podNetwork.ipamDataDir, podSubnet: local.podNetwork.subnet }, logger }),
+    new ServiceProxier({ nodeName: joined.node, addresses: settings.nodeIp !== undefined ? [settings.nodeIp] : [], tag, logger }),
+    ...(dns ? [dns] : []),
+  ];
   // Pod sandboxes: shared network (CNI), IPC and UTS namespaces and /etc/hosts per pod.
-  const sandboxes = await openPodSandboxes(dataDir, local.podNetwork, logger, searchPath);
+  const sandboxes = await openPodSandboxes(dataDir, podNetwork, logger, searchPath, dns);
   // Refuses to start on missing commits; quarantines corrupt entries (docs/reliability.md).
   const { store } = await openRoleStore({ role: 'agent', path: agentStorePath(dataDir), check: async () => agentEntryCheck }, logger);
   // The log of each pod container's previous instance, kept across its last restart (logs --previous).
@@ -100,18 +115,32 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     heartbeatSeconds: settings.heartbeat / 1000,
     restartBackoffSeconds: settings.restartBackoff / 1000,
     lockMaxSeconds: settings.updateLockMax / 1000,
-    // The overlay, the service proxier and cluster DNS (issue 15) are added here as they land.
-    networkConsumers: [],
+    networkConsumers,
   });
   try {
     await agent.start();
   } catch (err) {
     // Opened above for its checks: a failed start must not leave it locked.
     await store.close().catch(() => undefined);
+    await dns?.stop().catch(() => undefined);
     throw err;
   }
   return {
     agent,
-    stop: () => agent.stop(),
+    // Routes, rules and the DNS address stay (offline autonomy); only the DNS sockets close.
+    stop: async () => {
+      await agent.stop();
+      await dns?.stop().catch(() => undefined);
+    },
   };
+}
+
+/** Cluster DNS that cannot start (the address taken by something else) leaves pods on the host's resolvers, said once. */
+async function startDnsOrWarn(address: string, tag: string, logger: Logger): Promise<ClusterDns | undefined> {
+  try {
+    return await startClusterDns({ address, tag, logger });
+  } catch (err) {
+    logger.error({ err: errorMessage(err), address }, 'cluster DNS not started: pods use the host resolvers');
+    return undefined;
+  }
 }
