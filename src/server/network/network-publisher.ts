@@ -16,8 +16,9 @@
  * the server was down keeps a retained message on the broker, which agents ignore because the
  * index no longer lists it.
  */
+import { DebouncedPasses } from '../objects/debounced-passes.js';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { kindPrefix } from '../../core/keys.js';
 import { KINDS } from '../../core/objects/kinds.js';
@@ -117,51 +118,35 @@ const WATCHED = [KINDS.Node, KINDS.Service, KINDS.EndpointSlice].map((k) => kind
 
 export class NetworkPublisher {
   private readonly log: Logger;
-  private readonly debounceMs: number;
   private readonly state: PublishedState = { services: new Map() };
   private unwatch: (() => void) | undefined;
-  private timer: TimerHandle | undefined;
-  private running: Promise<void> | undefined;
-  private dirty = false;
   private republish = false;
-  private stopped = true;
+  private readonly passes: DebouncedPasses;
 
   constructor(private readonly opts: NetworkPublisherOptions) {
     this.log = opts.logger.child({ component: 'network-publisher' });
-    this.debounceMs = opts.debounceMs ?? DEFAULT_NETWORK_DEBOUNCE_MS;
+    this.passes = new DebouncedPasses(opts.clock, opts.debounceMs ?? DEFAULT_NETWORK_DEBOUNCE_MS, () => this.publishPass());
   }
 
   /** Publishes the whole view, then follows changes. */
   async start(): Promise<void> {
-    this.stopped = false;
     this.unwatch = this.opts.objects.store.watch((change) => {
       if (change.ops.some((op) => WATCHED.some((p) => op.key.startsWith(p)))) this.nudge();
     });
     this.republish = true;
-    this.kick();
+    this.passes.start();
     await this.idle();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unwatch?.();
     this.unwatch = undefined;
-    if (this.timer) this.opts.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.passes.stop();
   }
 
   /** A pass after the debounce (a burst of slice writes is one publication). */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.dirty = true;
-      return;
-    }
-    this.timer ??= this.opts.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.kick();
-    }, this.debounceMs);
+    this.passes.nudge();
   }
 
   /** Every message again (the broker may be a fresh one). */
@@ -171,37 +156,21 @@ export class NetworkPublisher {
   }
 
   /** Resolves when no pass is pending or running; a pass waiting out its debounce runs now. */
-  async idle(): Promise<void> {
-    for (;;) {
-      if (this.running) await this.running;
-      else if (this.timer) {
-        this.opts.clock.clearTimeout(this.timer);
-        this.timer = undefined;
-        this.kick();
-        if (!this.running) return;
-      } else return;
-    }
+  idle(): Promise<void> {
+    return this.passes.idle();
   }
 
-  private kick(): void {
-    if (this.stopped || this.running) return;
-    this.running = (async () => {
-      do {
-        this.dirty = false;
-        const all = this.republish;
-        this.republish = false;
-        try {
-          await this.pass(all);
-        } catch (err) {
-          this.log.error({ err: errorMessage(err) }, 'publishing the network view failed');
-          // What failed to go out is published again in full on the next pass.
-          this.state.services.clear();
-          this.state.index = undefined;
-        }
-      } while (this.dirty && !this.stopped);
-    })().finally(() => {
-      this.running = undefined;
-    });
+  private async publishPass(): Promise<void> {
+    const all = this.republish;
+    this.republish = false;
+    try {
+      await this.pass(all);
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'publishing the network view failed');
+      // What failed to go out is published again in full on the next pass.
+      this.state.services.clear();
+      this.state.index = undefined;
+    }
   }
 
   private async pass(all: boolean): Promise<void> {

@@ -11,8 +11,9 @@
  * is never given a new revision and writes nothing: agents would see a "new" target and flash
  * would be written for nothing.
  */
+import { DebouncedPasses } from './debounced-passes.js';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { GROVE_PREFIX, GroveKeys } from '../../core/keys.js';
 import { ALL_KINDS } from '../../core/objects/kinds.js';
@@ -62,57 +63,41 @@ function concernsTargets(key: string): boolean {
 
 export class TargetPublisher {
   private readonly log: Logger;
-  private readonly debounceMs: number;
   private readonly last = new Map<string, TargetRecord>();
   private unwatch: (() => void) | undefined;
-  private timer: TimerHandle | undefined;
-  private running: Promise<void> | undefined;
-  private dirty = false;
   private republishNext = false;
   /** Nodes whose current target goes out again in the next pass (see republishNode). */
   private readonly republishNodes = new Set<string>();
   /** Nodes whose target gets a new revision in the next pass even if unchanged (see reissueNode). */
   private readonly reissueNodes = new Set<string>();
-  private stopped = true;
+  private readonly passes: DebouncedPasses;
 
   constructor(private readonly opts: TargetPublisherOptions) {
     this.log = opts.logger.child({ component: 'targets' });
-    this.debounceMs = opts.debounceMs ?? DEFAULT_TARGET_DEBOUNCE_MS;
+    this.passes = new DebouncedPasses(opts.clock, opts.debounceMs ?? DEFAULT_TARGET_DEBOUNCE_MS, () => this.publishPass());
   }
 
   /** Loads what was published before, then publishes every node's current target. */
   async start(): Promise<void> {
-    this.stopped = false;
     const store = this.opts.objects.store;
     for (const e of await store.list<TargetRecord>(GroveKeys.targetPrefix)) this.last.set(e.key.slice(GroveKeys.targetPrefix.length), e.value);
     this.unwatch = store.watch((change) => {
       if (change.ops.some((op) => concernsTargets(op.key))) this.nudge();
     });
     this.republishNext = true;
-    this.kick();
+    this.passes.start();
     await this.idle();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unwatch?.();
     this.unwatch = undefined;
-    if (this.timer) this.opts.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.passes.stop();
   }
 
   /** A pass soon (debounced: an apply of ten objects or a burst of bindings costs one pass). */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.dirty = true;
-      return;
-    }
-    this.timer ??= this.opts.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.kick();
-    }, this.debounceMs);
+    this.passes.nudge();
   }
 
   /**
@@ -145,39 +130,20 @@ export class TargetPublisher {
   }
 
   /** Resolves when no pass is pending or running; a pass waiting out its debounce runs now. */
-  async idle(): Promise<void> {
-    for (;;) {
-      if (this.running) {
-        await this.running;
-      } else if (this.timer) {
-        this.opts.clock.clearTimeout(this.timer);
-        this.timer = undefined;
-        this.kick();
-        if (!this.running) return;
-      } else {
-        return;
-      }
-    }
+  idle(): Promise<void> {
+    return this.passes.idle();
   }
 
-  private kick(): void {
-    if (this.stopped || this.running) return;
-    this.running = (async () => {
-      do {
-        this.dirty = false;
-        const republish = this.republishNext;
-        this.republishNext = false;
-        try {
-          await this.pass(republish);
-        } catch (err) {
-          // The next change retries; a pass has no partial effect worth undoing.
-          this.log.error({ err: errorMessage(err) }, 'publishing targets failed');
-          if (republish) this.republishNext = true;
-        }
-      } while (this.dirty && !this.stopped);
-    })().finally(() => {
-      this.running = undefined;
-    });
+  private async publishPass(): Promise<void> {
+    const republish = this.republishNext;
+    this.republishNext = false;
+    try {
+      await this.pass(republish);
+    } catch (err) {
+      // The next change retries; a pass has no partial effect worth undoing.
+      this.log.error({ err: errorMessage(err) }, 'publishing targets failed');
+      if (republish) this.republishNext = true;
+    }
   }
 
   private async pass(republishAll: boolean): Promise<void> {
