@@ -4,6 +4,7 @@
  * ExternalName), for the resolver's unit tests and the DNS server's integration test.
  */
 import type { ClusterNetworkView, ServiceView } from '../../src/core/network/view.js';
+import { networkView } from './network-view.js';
 
 export function dnsTestView(overrides: Partial<ClusterNetworkView> = {}): ClusterNetworkView {
   const services: ServiceView[] = [
@@ -34,14 +35,5 @@ export function dnsTestView(overrides: Partial<ClusterNetworkView> = {}): Cluste
     { namespace: 'shop', name: 'alias', type: 'ExternalName', externalName: 'db.shop.svc.cluster.local', ports: [], endpoints: [] },
     { namespace: 'web', name: 'front', type: 'NodePort', clusterIP: '10.43.0.20', ports: [{ name: '', protocol: 'TCP', port: 80, nodePort: 30080 }], endpoints: [] },
   ];
-  return {
-    revision: 7,
-    clusterCIDR: '10.42.0.0/16',
-    serviceCIDR: '10.43.0.0/16',
-    clusterDomain: 'cluster.local',
-    overlay: { backend: 'vxlan', vni: 1, port: 8472 },
-    nodes: [{ name: 'n1', internalIP: '192.168.1.10', podCIDR: '10.42.1.0/24' }],
-    services,
-    ...overrides,
-  };
+  return networkView({ revision: 7, nodes: [{ name: 'n1', internalIP: '192.168.1.10', podCIDR: '10.42.1.0/24' }], services, ...overrides });
 }

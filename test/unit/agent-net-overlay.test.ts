@@ -2,6 +2,7 @@
  * The overlay planner (pure: view + what the host has → ip / bridge batch lines), the parsers
  * of iproute2's JSON, and the pod network decision and egress rules (issue 15, item 1).
  */
+import { networkView } from '../support/network-view.js';
 import { describe, expect, it } from 'vitest';
 import type { ClusterNetworkView } from '../../src/core/network/view.js';
 import { parseDevice, parseFdb, parseLinkOf, parseNeighbours, parseRoutes } from '../../agent/src/runtime/net/host-links.js';
@@ -10,21 +11,15 @@ import { egressNames, egressRemoval, egressRules, missingJumps, podNetworkFor } 
 import { netTag } from '../../agent/src/runtime/pod-sandbox-setup.js';
 
 function view(o: Partial<ClusterNetworkView> = {}): ClusterNetworkView {
-  return {
-    revision: 1,
-    clusterCIDR: '10.42.0.0/16',
-    serviceCIDR: '10.43.0.0/16',
-    clusterDomain: 'cluster.local',
-    overlay: { backend: 'vxlan', vni: 1, port: 8472 },
+  return networkView({
     nodes: [
       { name: 'a', internalIP: '192.168.1.10', podCIDR: '10.42.0.0/24' },
       { name: 'b', internalIP: '192.168.1.11', podCIDR: '10.42.1.0/24' },
       { name: 'c', internalIP: '192.168.1.12', podCIDR: '10.42.2.0/24' },
       { name: 'd', internalIP: '192.168.1.13' },
     ],
-    services: [],
     ...o,
-  };
+  });
 }
 
 const names = overlayNames('ab12cd');

@@ -1,22 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { networkView } from '../support/network-view.js';
 import { buildProxyRules, proxyJumps, type ProxySelf } from '../../agent/src/runtime/net/proxier-rules.js';
 import type { ClusterNetworkView, EndpointView, ServiceView } from '../../src/core/network/view.js';
 
 const N1: ProxySelf = { nodeName: 'n1', addresses: [], tag: 't1' };
 
 function view(services: ServiceView[]): ClusterNetworkView {
-  return {
-    revision: 1,
-    clusterCIDR: '10.42.0.0/16',
-    serviceCIDR: '10.43.0.0/16',
-    clusterDomain: 'cluster.local',
-    overlay: { backend: 'vxlan', vni: 1, port: 8472 },
+  return networkView({
     nodes: [
       { name: 'n1', internalIP: '192.168.1.10', podCIDR: '10.42.0.0/24' },
       { name: 'n2', internalIP: '192.168.1.11', podCIDR: '10.42.1.0/24' },
     ],
     services,
-  };
+  });
 }
 
 const ep = (ip: string, port: number, more: Partial<EndpointView> = {}, name = ''): EndpointView => ({ ip, ready: true, ports: { [name]: port }, ...more });
