@@ -101,7 +101,8 @@ describe('Services: objects → EndpointSlices → the network view on the node'
       return v?.length === 1 && v[0]!.endsWith('ready=true') ? v : undefined;
     }, 'the ready endpoint in the agent\'s persisted view', 20_000);
     expect(ready[0]).toMatch(/^web 10\.43\.0\.1 80:30000 10\.42\.\d+\.\d+:8080 ready=true$/);
-    expect(agent.networkView()?.nodes).toEqual([{ name: 'node-a', internalIP: '192.168.77.10' }]);
+    // The server's node-ipam controller gives the one node the first block of the cluster CIDR.
+    expect(agent.networkView()?.nodes).toEqual([{ name: 'node-a', internalIP: '192.168.77.10', podCIDR: '10.42.0.0/24' }]);
     const slices = await call<{ items: { endpoints: unknown[] }[] }>('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb');
     expect(slices.body.items).toHaveLength(1);
 
