@@ -35,8 +35,9 @@ export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: 
     // Each agent (and server with its local agent) its own cluster DNS address: tests share one host.
     // Servers default to the flannel backend `none`: each test agent then keeps the unique pod
     // subnet of its config.json (pod-network.ts) instead of 10.42.<n>.0/24 from a cluster CIDR
-    // every test server would share on this one host. Tests of the pod network set their own.
-    env: { ...process.env, GROVE_LOG_LEVEL: 'warn', GROVE_FLANNEL_BACKEND: 'none', ...clusterDnsEnv(args), ...env },
+    // every test server would share on this one host. Tests of the pod network set their own;
+    // GROVE_TEST_FLANNEL_BACKEND=vxlan runs a test file on Grove's default path (one at a time).
+    env: { ...process.env, GROVE_LOG_LEVEL: 'warn', GROVE_FLANNEL_BACKEND: process.env.GROVE_TEST_FLANNEL_BACKEND ?? 'none', ...clusterDnsEnv(args), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
