@@ -19,6 +19,11 @@ export interface ServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the API and the embedded broker listen (default 127.0.0.1; 0.0.0.0 for agents in a netns). */
   bindHost?: string;
+  /**
+   * Runs the server's own local agent (default: `--no-agent`). Its node gets a pod bridge and
+   * subnet of its own, and destroy() removes its containers and what it programmed on the host.
+   */
+  localAgent?: boolean;
 }
 
 /** The part of `grove ctr inspect` the tests read. */
@@ -109,7 +114,9 @@ export class TestCluster {
   async startServer(onSpawn?: () => Promise<void>): Promise<void> {
     this.serverLog = '';
     const bind = this.options.bindHost ?? '127.0.0.1';
-    const args = ['--data-dir', this.serverDir, 'server', '--api-addr', `${bind}:${this.apiPort}`, '--mqtt-addr', `${bind}:${this.mqttPort}`, '--no-agent', ...(this.options.extraArgs ?? [])];
+    if (this.options.localAgent) await assignPodNetwork(this.serverDir);
+    const agentArgs = this.options.localAgent ? [] : ['--no-agent'];
+    const args = ['--data-dir', this.serverDir, 'server', '--api-addr', `${bind}:${this.apiPort}`, '--mqtt-addr', `${bind}:${this.mqttPort}`, ...agentArgs, ...(this.options.extraArgs ?? [])];
     this.server = spawnGrove(args, { ...TEST_ENV, ...this.options.env });
     this.server.stderr!.on('data', (d: Buffer) => (this.serverLog += d.toString()));
     this.server.stdout!.on('data', (d: Buffer) => (this.serverLog += d.toString()));
@@ -232,16 +239,7 @@ export class TestCluster {
 
   /** Running containers on an agent's node, straight from its runtime (`grove ctr`). */
   async containers(name: string): Promise<CtrInspect[]> {
-    const dir = this.agentDir(name);
-    const ids = (await runGrove(['--data-dir', dir, 'ctr', 'ps', '-a', '-q'])).stdout.split('\n').filter(Boolean);
-    if (ids.length === 0) return [];
-    // One inspect per id: a container removed between `ps` and `inspect` is simply skipped.
-    const found = [];
-    for (const id of ids) {
-      const r = await runGrove(['--data-dir', dir, 'ctr', 'inspect', id]);
-      if (r.code === 0) found.push(JSON.parse(r.stdout) as CtrInspect);
-    }
-    return found;
+    return containersIn(this.agentDir(name));
   }
 
   async runningContainers(name: string): Promise<CtrInspect[]> {
@@ -255,19 +253,36 @@ export class TestCluster {
   /** Stops every process, removes every container the agents ran, and deletes the data dirs. */
   async destroy(): Promise<void> {
     await killAndWait(this.server, 'SIGKILL');
-    for (const [name, agent] of this.agents) {
+    if (this.options.localAgent) await removeNodeLeftovers(this.serverDir);
+    for (const agent of this.agents.values()) {
       await killAndWait(agent.proc, 'SIGKILL');
-      if (existsSync(agent.dir)) {
-        const ids = (await runGrove(['--data-dir', agent.dir, 'ctr', 'ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
-        if (ids.length) await runGrove(['--data-dir', agent.dir, 'ctr', 'rm', '-f', ...ids]).catch(() => undefined);
-        await teardownAgentNetwork(agent.dir).catch(() => undefined);
-        // tmpfs volumes (Secret files, Memory emptyDirs) of pods the killed agent still ran.
-        await unmountUnder(agent.dir);
-      }
-      void name;
+      await removeNodeLeftovers(agent.dir);
     }
     for (const dir of this.dirs) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What a killed agent (or server with its local agent) of `dir` leaves: containers, network, mounts. */
+async function removeNodeLeftovers(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  const ids = (await runGrove(['--data-dir', dir, 'ctr', 'ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
+  if (ids.length) await runGrove(['--data-dir', dir, 'ctr', 'rm', '-f', ...ids]).catch(() => undefined);
+  await teardownAgentNetwork(dir).catch(() => undefined);
+  // tmpfs volumes (Secret files, Memory emptyDirs) of pods the killed agent still ran.
+  await unmountUnder(dir);
+}
+
+/** Containers of a node's data dir, straight from its runtime (`grove ctr`): no server needed. */
+export async function containersIn(dir: string): Promise<CtrInspect[]> {
+  const ids = (await runGrove(['--data-dir', dir, 'ctr', 'ps', '-a', '-q'])).stdout.split('\n').filter(Boolean);
+  if (ids.length === 0) return [];
+  // One inspect per id: a container removed between `ps` and `inspect` is simply skipped.
+  const found = [];
+  for (const id of ids) {
+    const r = await runGrove(['--data-dir', dir, 'ctr', 'inspect', id]);
+    if (r.code === 0) found.push(JSON.parse(r.stdout) as CtrInspect);
+  }
+  return found;
 }
 
 /** Lazily unmounts every mount point under `dir`, deepest first (best effort). */
