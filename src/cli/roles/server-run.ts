@@ -26,7 +26,7 @@ import { untilSignal } from './signals.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 import { explainListenError } from './listen-error.js';
 import { systemClock } from '../../core/clock.js';
-import { checkClusterRanges, type ClusterNetworkSettings } from '../../core/network/cluster-ranges.js';
+import { networkSettings, type NetworkSettingsInput } from '../../server/network/network-settings.js';
 import { packageVersion } from '../package-root.js';
 import type { Values } from '../config/option.js';
 import type { SERVER_OPTIONS } from '../config/role-options.js';
@@ -39,14 +39,17 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
     writeLine(ctx.io.stdout, renderConfig(ctx.config));
     return 0;
   }
-  // Bad ranges stop the start before anything is opened or written.
-  const network: ClusterNetworkSettings = {
+  // Bad ranges, node ports or domain stop the start before anything is opened or written (the
+  // control plane parses the same input again; this is the one place it is checked first).
+  const network: NetworkSettingsInput = {
     clusterCIDR: o.clusterCidr,
     nodeMaskSize: o.nodeCidrMaskSize,
     serviceCIDR: o.serviceCidr,
+    serviceNodePortRange: o.serviceNodePortRange,
+    clusterDomain: o.clusterDomain,
     overlay: { backend: o.flannelBackend, vni: o.vxlanVni, port: o.vxlanPort },
   };
-  checkClusterRanges(network);
+  networkSettings(network);
   tuneDaemonHeap(o.v8Tuning);
   // A full disk under its log file must not stop a daemon (logger: see core/log-destination.ts).
   for (const stream of [ctx.io.stdout, ctx.io.stderr]) survivingStreamErrors(stream);
@@ -158,7 +161,7 @@ export async function runServer(ctx: CliContext, o: Values<typeof SERVER_OPTIONS
       persistAdminToken,
       nodeGraceMs: o.nodeGrace,
       evictionTimeoutMs: o.evictionTimeout,
-      network: { ...network, serviceNodePortRange: o.serviceNodePortRange, clusterDomain: o.clusterDomain },
+      network,
       clock,
       ...roots,
     });
