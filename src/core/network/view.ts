@@ -7,6 +7,8 @@
  * DNS server, each of which programs the node from the whole view (idempotent, batched).
  */
 
+import type { IngressView } from './ingress-view.js';
+
 export type ServiceProtocol = 'TCP' | 'UDP' | 'SCTP';
 
 export interface NetworkNode {
@@ -84,6 +86,8 @@ export interface ClusterNetworkView {
   overlay: OverlaySettings;
   nodes: NetworkNode[];
   services: ServiceView[];
+  /** The Ingresses Grove serves (ingress-view.ts); only ingress nodes act on them. Absent = none. */
+  ingresses?: IngressView[];
 }
 
 /** A node component that programs the host from the whole view (overlay, proxier, DNS). */
