@@ -7,6 +7,7 @@ import type { Ingress, IngressClass } from '../../src/core/objects/ingress.js';
 const svc = (name: string, extra: Partial<ServiceView> = {}): ServiceView => ({ namespace: 'default', name, type: 'ClusterIP', clusterIP: '10.43.0.10', ports: [{ name: 'http', protocol: 'TCP', port: 80 }], endpoints: [], ...extra });
 const backend = (service: string, port: number | string = 80) => ({ service, port });
 const input = (ingresses: IngressView[], services: ServiceView[], certificates = new Map()): CaddyConfigInput => ({ ingresses, services, certificates, adminListen: 'unix//run/grove-ingress/admin.sock', httpPort: 80, httpsPort: 443 });
+const NOT_FOUND = { handle: [{ handler: 'static_response', status_code: 404, body: 'no Ingress rule matches this host and path\n' }], terminal: true };
 const proxy = (dial: string) => [{ handler: 'reverse_proxy', upstreams: [{ dial }] }];
 
 describe('caddyConfig (ingress view → Caddy JSON)', () => {
@@ -20,7 +21,7 @@ describe('caddyConfig (ingress view → Caddy JSON)', () => {
     };
     const config = caddyConfig(input([ing], [svc('shop', { clusterIP: '10.43.0.11' }), svc('api', { clusterIP: '10.43.0.12' }), svc('blog', { clusterIP: '10.43.0.13' })]));
     expect(config).toEqual({
-      admin: { listen: 'unix//run/grove-ingress/admin.sock', config: { persist: false } },
+      admin: { listen: 'unix//run/grove-ingress/admin.sock', origins: ['localhost'], config: { persist: false } },
       logging: { logs: { default: { level: 'WARN' } } },
       apps: {
         http: {
@@ -33,6 +34,7 @@ describe('caddyConfig (ingress view → Caddy JSON)', () => {
                 { match: [{ host: ['shop.example.com'], path: ['/health'] }], handle: proxy('10.43.0.12:80'), terminal: true },
                 { match: [{ host: ['shop.example.com'], path: ['/api', '/api/*'] }], handle: proxy('10.43.0.12:80'), terminal: true },
                 { match: [{ host: ['shop.example.com'] }], handle: proxy('10.43.0.11:80'), terminal: true },
+                NOT_FOUND,
               ],
             },
           },
@@ -62,6 +64,7 @@ describe('caddyConfig (ingress view → Caddy JSON)', () => {
       { match: [{ host: ['*.example.com'] }], handle: proxy('10.43.0.10:80'), terminal: true },
       { match: [{ path: ['/x', '/x/*'] }], handle: proxy('10.42.1.5:8080'), terminal: true },
       { handle: [{ handler: 'static_response', status_code: 503, body: 'no endpoints for service default/gone\n' }], terminal: true },
+      NOT_FOUND,
     ]);
   });
 

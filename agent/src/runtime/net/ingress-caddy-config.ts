@@ -5,7 +5,8 @@
  * - hosts: exact names before wildcards ("*.example.com") before rules for every host;
  * - paths within a host: Exact before Prefix, longer prefixes first; Prefix "/foo" matches
  *   "/foo" and "/foo/…" but not "/foobar" (Caddy: path ["/foo", "/foo/*"]);
- * - each Ingress' defaultBackend last; a backend whose Service is missing answers 503.
+ * - each Ingress' defaultBackend after the rules, then 404 for what nothing matches; a backend
+ *   whose Service is missing answers 503.
  * Backends are the Services' ClusterIPs (the node's proxier spreads them over the endpoints);
  * headless Services dial their ready endpoints directly. TLS: one certificate per Secret,
  * chosen by SNI; Caddy never asks a CA for certificates (no automatic HTTPS, no ACME).
@@ -97,6 +98,9 @@ function candidates(input: CaddyConfigInput): Candidate[] {
   return out.sort(byPrecedence);
 }
 
+/** Caddy answers an empty 200 when no route matches; Ingress controllers answer 404. */
+const NOT_FOUND: Json = { handle: [{ handler: 'static_response', status_code: 404, body: 'no Ingress rule matches this host and path\n' }], terminal: true };
+
 /** The certificates of the Secrets the Ingresses name that this node has, in a stable order. */
 function loadedCertificates(input: CaddyConfigInput): Json[] {
   const keys = [...new Set(input.ingresses.flatMap((ing) => ing.tls.map((t) => `${ing.namespace}/${t.secretName}`)))].sort();
@@ -108,7 +112,7 @@ function loadedCertificates(input: CaddyConfigInput): Json[] {
 
 /** The whole Caddy config: an HTTP server, and an HTTPS one when a TLS certificate is present. */
 export function caddyConfig(input: CaddyConfigInput): Json {
-  const routes = candidates(input).map(routeOf);
+  const routes = [...candidates(input).map(routeOf), NOT_FOUND];
   const certs = loadedCertificates(input);
   const servers: Json = {
     http: { listen: [`:${input.httpPort}`], routes, automatic_https: { disable: true } },
@@ -118,7 +122,8 @@ export function caddyConfig(input: CaddyConfigInput): Json {
   }
   return {
     // persist: false: Caddy would write every loaded config to disk (autosave.json); flash is precious.
-    admin: { listen: input.adminListen, config: { persist: false } },
+    // origins: Caddy checks the Host of admin requests even on a unix socket; the agent sends "localhost".
+    admin: { listen: input.adminListen, origins: ['localhost'], config: { persist: false } },
     logging: { logs: { default: { level: 'WARN' } } },
     apps: {
       http: { servers },

@@ -63,7 +63,7 @@ export class CaddyProcess implements CaddyControl {
     await mkdir(this.o.runDir, { recursive: true, mode: 0o700 });
     await rm(this.socketPath, { force: true });
     const bootstrap = join(this.o.runDir, 'bootstrap.json');
-    await writeFile(bootstrap, JSON.stringify({ admin: { listen: this.adminListen, config: { persist: false } } }));
+    await writeFile(bootstrap, JSON.stringify({ admin: { listen: this.adminListen, origins: ['localhost'], config: { persist: false } } }));
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.o.runDir, XDG_DATA_HOME: this.o.runDir, XDG_CONFIG_HOME: this.o.runDir };
     const child = spawn(this.o.binary ?? 'caddy', ['run', '--config', bootstrap], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
