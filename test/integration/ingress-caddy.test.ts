@@ -57,7 +57,7 @@ describeWith(['caddy'], 'ingress through Caddy', () => {
     const [shopPort, blogPort, httpPort] = [await backend('shop'), await backend('blog'), await freePort()];
     const svc = (name: string, port: number) => ({ namespace: 'default', name, type: 'ClusterIP' as const, clusterIP: '127.0.0.1', ports: [{ name: '', protocol: 'TCP' as const, port }], endpoints: [] });
     const view: ClusterNetworkView = {
-      revision: 1, clusterCIDR: '10.42.0.0/16', serviceCIDR: '10.43.0.0/16', clusterDomain: 'cluster.local', overlay: { backend: 'none', vni: 1, port: 8472 }, nodes: [],
+      revision: 1, clusterCIDR: '10.42.0.0/16', serviceCIDR: '10.43.0.0/16', clusterDomain: 'cluster.local', overlay: { backend: 'none', vni: 1, port: 8472 }, nodes: [{ name: 'pi-1', internalIP: '127.0.0.1', ingress: true }],
       services: [svc('shop', shopPort), svc('blog', blogPort)],
       ingresses: [{ namespace: 'default', name: 'sites', tls: [], rules: [
         { host: 'shop.example.com', paths: [{ path: '/', pathType: 'Prefix', backend: { service: 'shop', port: shopPort } }] },
@@ -66,7 +66,7 @@ describeWith(['caddy'], 'ingress through Caddy', () => {
     };
     const runDir = join(dir, 'run');
     const caddy = new CaddyProcess({ runDir, clock: systemClock(), logger: createLogger({ level: 'silent' }), restartMs: 100 });
-    const consumer = new IngressCaddy({ caddy, adminListen: caddy.adminListen, isIngressNode: () => true, httpPort, logger: createLogger({ level: 'silent' }) });
+    const consumer = new IngressCaddy({ caddy, adminListen: caddy.adminListen, nodeName: 'pi-1', httpPort, logger: createLogger({ level: 'silent' }) });
     try {
       await consumer.update(view);
       expect(await get(httpPort, 'shop.example.com', '/cart')).toEqual({ status: 200, body: 'shop /cart' });

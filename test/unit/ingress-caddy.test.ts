@@ -15,8 +15,10 @@ class FakeCaddy implements CaddyControl {
 }
 
 const logger = { warn: () => {} } as never;
+let ingressNode = false;
 const view = (host: string): ClusterNetworkView => ({
-  revision: 1, clusterCIDR: '10.42.0.0/16', serviceCIDR: '10.43.0.0/16', clusterDomain: 'cluster.local', overlay: { backend: 'none', vni: 1, port: 8472 }, nodes: [],
+  revision: 1, clusterCIDR: '10.42.0.0/16', serviceCIDR: '10.43.0.0/16', clusterDomain: 'cluster.local', overlay: { backend: 'none', vni: 1, port: 8472 },
+  nodes: [{ name: 'pi-1', internalIP: '192.168.1.10', ...(ingressNode ? { ingress: true } : {}) }, { name: 'pi-2', internalIP: '192.168.1.11', ingress: true }],
   services: [{ namespace: 'default', name: 'web', type: 'ClusterIP', clusterIP: '10.43.0.10', ports: [{ name: '', protocol: 'TCP', port: 80 }], endpoints: [] }],
   ingresses: [{ namespace: 'default', name: 'web', tls: [], rules: [{ host, paths: [{ path: '/', pathType: 'Prefix', backend: { service: 'web', port: 80 } }] }] }],
 });
@@ -24,8 +26,8 @@ const view = (host: string): ClusterNetworkView => ({
 describe('IngressCaddy (the ingress consumer)', () => {
   it('runs and loads Caddy only on ingress nodes, only when the config changed, and again after a restart', async () => {
     const caddy = new FakeCaddy();
-    let ingressNode = false;
-    const consumer = new IngressCaddy({ caddy, adminListen: 'unix//x.sock', isIngressNode: () => ingressNode, httpPort: 8080, logger });
+    ingressNode = false;
+        const consumer = new IngressCaddy({ caddy, adminListen: 'unix//x.sock', nodeName: 'pi-1', httpPort: 8080, logger });
     await consumer.update(view('a.example.com'));
     expect(caddy.calls).toEqual([]);
     ingressNode = true;

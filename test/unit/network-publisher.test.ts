@@ -103,5 +103,9 @@ describe('network publisher', () => {
     await objects.commit([{ op: 'delete', ref: { kind: 'Ingress', namespace: 'default', name: 'shop' } }]);
     await publisher.idle();
     expect(index().ingresses).toBeUndefined();
+    // The ingress label marks the node that runs the proxy.
+    await putNode('pi-1', '192.168.1.10', { labels: { 'node-role.kubernetes.io/ingress': 'true' } });
+    await publisher.idle();
+    expect(index().nodes).toEqual([{ name: 'pi-1', internalIP: '192.168.1.10', podCIDR: '10.42.1.0/24', ingress: true }]);
   });
 });

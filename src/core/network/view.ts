@@ -17,6 +17,8 @@ export interface NetworkNode {
   internalIP: string;
   /** The node's pod subnet (Node spec.podCIDR), e.g. 10.42.3.0/24; absent until allocated. */
   podCIDR?: string;
+  /** The Node carries node-role.kubernetes.io/ingress=true: it runs the ingress proxy. Absent = false. */
+  ingress?: boolean;
 }
 
 export interface ServicePortView {

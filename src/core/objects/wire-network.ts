@@ -26,7 +26,7 @@ const hostName = () => Type.String({ minLength: 1, maxLength: 253 });
 const protocol = () => stringEnum(['TCP', 'UDP', 'SCTP'], { errorMessage: 'expected TCP, UDP or SCTP' });
 const port = () => int(1, 65535);
 
-export const WireNetworkNode = closed({ name: hostName(), internalIP: ipv4(), podCIDR: Type.Optional(cidr()) });
+export const WireNetworkNode = closed({ name: hostName(), internalIP: ipv4(), podCIDR: Type.Optional(cidr()), ingress: Type.Optional(Type.Boolean()) });
 
 const ingressBackend = () => closed({ service: name(), port: Type.Union([port(), Type.String({ minLength: 1, maxLength: 15 })]) });
 const ingressHost = () => Type.String({ maxLength: 253 });

@@ -69,7 +69,11 @@ export class CaddyProcess implements CaddyControl {
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
-    child.on('error', (err) => this.o.logger.warn?.(`ingress: caddy could not start: ${err.message}`));
+    child.on('error', (err) => {
+      // Not installed (ENOENT): no 'exit' follows; forget the child so the next view tries again.
+      if (this.child === child) this.child = undefined;
+      this.o.logger.warn?.(`ingress: caddy could not start: ${err.message}`);
+    });
     child.on('exit', (code, signal) => {
       this.child = undefined;
       if (this.stopping) return;

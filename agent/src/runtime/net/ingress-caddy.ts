@@ -12,8 +12,8 @@ import type { CaddyControl } from './ingress-caddy-process.js';
 export interface IngressCaddyOptions {
   caddy: CaddyControl;
   adminListen: string;
-  /** Whether this node serves Ingresses (its Node carries the ingress label). */
-  isIngressNode: () => boolean;
+  /** This node: it serves Ingresses when the view marks it (its Node carries node-role.kubernetes.io/ingress=true). */
+  nodeName: string;
   /** The TLS certificates this node was sent ("<ns>/<secret>" → PEMs); empty until TLS is wired. */
   certificates?: () => ReadonlyMap<string, TlsCertificate>;
   httpPort?: number;
@@ -33,7 +33,7 @@ export class IngressCaddy implements NetworkViewConsumer {
   }
 
   async update(view: ClusterNetworkView): Promise<void> {
-    if (!this.o.isIngressNode()) {
+    if (!view.nodes.some((n) => n.name === this.o.nodeName && n.ingress)) {
       if (this.running) await this.cleanup();
       return;
     }
