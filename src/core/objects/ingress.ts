@@ -7,7 +7,8 @@
  * ingress-rules.ts, worded as Kubernetes' ValidateIngress words them.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { closed, dnsLabel, dnsSubdomain, IPV4, pattern, refTo, stringEnum, unsupported } from './kit.js';
+import { closed, dnsLabel, dnsSubdomain, pattern, refTo, stringEnum, unsupported } from './kit.js';
+import { LoadBalancerIngress } from './service.js';
 import { ObjectMeta, typeMeta } from './meta.js';
 import { INGRESS_LIMITS, PATH_TYPES } from './ingress-constants.js';
 
@@ -59,16 +60,9 @@ export const IngressSpec = closed({
 });
 export type IngressSpec = Static<typeof IngressSpec>;
 
-const ipv4 = () => pattern(IPV4, 'must be an IPv4 address', { maxLength: 15 });
-
+/** The nodes serving the Ingress, as a LoadBalancer Service's status lists them (same shape as Kubernetes'). */
 export const IngressStatus = closed({
-  loadBalancer: Type.Optional(closed({
-    ingress: Type.Optional(Type.Array(closed({
-      ip: Type.Optional(ipv4()),
-      hostname: Type.Optional(Type.String({ maxLength: 253 })),
-      ports: Type.Optional(Type.Array(closed({ port: Type.Integer({ minimum: 1, maximum: 65535 }), protocol: stringEnum(['TCP', 'UDP', 'SCTP']), error: Type.Optional(Type.String({ maxLength: 316 })) }), { maxItems: 16 })),
-    }), { maxItems: 256 })),
-  })),
+  loadBalancer: Type.Optional(closed({ ingress: Type.Optional(Type.Array(LoadBalancerIngress, { maxItems: 256 })) })),
 });
 export type IngressStatus = Static<typeof IngressStatus>;
 
