@@ -15,6 +15,8 @@ BUILD_PACKAGES=(make gcc musl-tools)
 TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosquitto nats-server file procps iproute2)
 # Cluster DNS tests query the node's DNS server with the real dig.
 TEST_PACKAGES+=(dnsutils)
+# Ingress nodes serve Ingresses through Debian's Caddy (docs/networking.md "Ingress"); its tests run it.
+TEST_PACKAGES+=(caddy)
 # prepare-image.sh and its test: partition tables, vfat and ext4 tools.
 TEST_PACKAGES+=(dosfstools fdisk e2fsprogs mtools)
 # Release packaging (npm run package) and its test: ARM cross compilers, qemu to run the ARM shims.

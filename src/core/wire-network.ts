@@ -74,5 +74,6 @@ export function assembleView(index: WireNetworkCluster, services: ReadonlyMap<st
     overlay: index.overlay,
     nodes: index.nodes,
     services: listed,
+    ...(index.ingresses?.length ? { ingresses: index.ingresses } : {}),
   };
 }

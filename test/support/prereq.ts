@@ -28,7 +28,8 @@ export type Prerequisite =
   | 'kubectl'
   | 'conntrack'
   | 'dig'
-  | 'busybox';
+  | 'busybox'
+  | 'caddy';
 
 function onPath(bin: string): boolean {
   try {
@@ -53,6 +54,7 @@ function missing(req: Prerequisite): string | undefined {
     case 'kubectl':
     case 'conntrack':
     case 'busybox':
+    case 'caddy':
       return onPath(req) ? undefined : `needs ${req} on PATH`;
     case 'dig':
       return onPath('dig') ? undefined : 'needs dig (Debian dnsutils)';

@@ -34,7 +34,7 @@ describe('store keys', () => {
     }
     expect(parseObjectKey('pods/web', ALL_KINDS)).toBeUndefined();
     expect(parseObjectKey('nodes/a/b', ALL_KINDS)).toBeUndefined();
-    expect(parseObjectKey('ingresses/default/web', ALL_KINDS)).toBeUndefined();
+    expect(parseObjectKey('networkpolicies/default/web', ALL_KINDS)).toBeUndefined();
     expect(parseObjectKey(GroveKeys.target('pi-1'), ALL_KINDS)).toBeUndefined();
   });
 

@@ -91,4 +91,21 @@ describe('network publisher', () => {
     await publisher.idle();
     expect(drain()).toEqual(['services/default/web r4 10.43.0.1 10.42.1.5:8080 ready=true', 'cluster r4 nodes=pi-1@192.168.1.10 services={"default/web":4}']);
   });
+
+  it('carries the Ingresses Grove serves in the index (absent when there are none), and only those of its class', async () => {
+    drain();
+    const ingress = (name: string, ingressClassName?: string) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'default' }, spec: { ...(ingressClassName ? { ingressClassName } : {}), rules: [{ host: `${name}.example.com`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } }) as unknown as AnyObject;
+    await objects.commit([{ op: 'put', object: ingress('shop') }, { op: 'put', object: ingress('blog', 'nginx') }]);
+    await publisher.idle();
+    const index = () => decodeNetworkCluster(sent.at(-1)!.payload);
+    expect(index().ingresses).toEqual([{ namespace: 'default', name: 'shop', rules: [{ host: 'shop.example.com', paths: [{ path: '/', pathType: 'Prefix', backend: { service: 'web', port: 80 } }] }], tls: [] }]);
+    drain();
+    await objects.commit([{ op: 'delete', ref: { kind: 'Ingress', namespace: 'default', name: 'shop' } }]);
+    await publisher.idle();
+    expect(index().ingresses).toBeUndefined();
+    // The ingress label marks the node that runs the proxy.
+    await putNode('pi-1', '192.168.1.10', { labels: { 'node-role.kubernetes.io/ingress': 'true' } });
+    await publisher.idle();
+    expect(index().nodes).toEqual([{ name: 'pi-1', internalIP: '192.168.1.10', podCIDR: '10.42.1.0/24', ingress: true }]);
+  });
 });

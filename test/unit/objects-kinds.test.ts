@@ -90,11 +90,27 @@ const EXAMPLES: { [K in KindName]: Record<string, unknown> } = {
     endpoints: [{ addresses: ['10.42.1.7'], conditions: { ready: true }, nodeName: 'pi-1', targetRef: { kind: 'Pod', namespace: 'default', name: 'web-1' } }],
     ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
   },
+  Ingress: {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: meta('web', { namespace: 'default' }),
+    spec: {
+      ingressClassName: 'grove',
+      tls: [{ hosts: ['web.example.com'], secretName: 'web-tls' }],
+      rules: [{ host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+    },
+  },
+  IngressClass: {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: meta('grove', { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }),
+    spec: { controller: 'grove.io/ingress-caddy' },
+  },
 };
 
 describe('the kind registry', () => {
   it('knows every kind of the issue, each with its resource names', () => {
-    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Job', 'Namespace', 'Node', 'Pod', 'ReplicaSet', 'Secret', 'Service']);
+    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Ingress', 'IngressClass', 'Job', 'Namespace', 'Node', 'Pod', 'ReplicaSet', 'Secret', 'Service']);
     expect(KINDS.Deployment).toMatchObject({ apiVersion: 'apps/v1', group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', namespaced: true, hasStatus: true });
     expect(KINDS.Node).toMatchObject({ apiVersion: 'v1', group: '', plural: 'nodes', namespaced: false });
     expect(KINDS.ConfigMap.hasStatus).toBe(false);
@@ -113,7 +129,7 @@ describe('the kind registry', () => {
     expect(byResource('deployments.batch')).toBeUndefined();
     expect(byResource('services')?.kind).toBe('Service');
     expect(byResource('endpointslices.discovery.k8s.io')?.kind).toBe('EndpointSlice');
-    expect(byResource('ingresses')).toBeUndefined();
+    expect(byResource('networkpolicies')).toBeUndefined();
   });
 
   it('validates with each kind\'s own validator', () => {

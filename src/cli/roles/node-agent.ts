@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { CaddyProcess } from '../../../agent/src/runtime/net/ingress-caddy-process.js';
+import { IngressCaddy } from '../../../agent/src/runtime/net/ingress-caddy.js';
 import type { Logger } from '../../core/logger.js';
 import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
@@ -14,7 +16,7 @@ import { agentStorePath, openRoleStore } from './store-fsck.js';
 import { SyncedConfig } from '../../../agent/src/agent/synced-config.js';
 import { fetchConfigKey } from '../../../agent/src/agent/config-key.js';
 import { openLocalRuntime, type RuntimeSettings } from '../local-runtime.js';
-import { agentPodNetwork, netTag, openPodSandboxes } from '../../../agent/src/runtime/pod-sandbox-setup.js';
+import { agentPodNetwork, netTag, openPodSandboxes, SANDBOX_RUN_ROOT } from '../../../agent/src/runtime/pod-sandbox-setup.js';
 import { podNetworkConsumers } from '../../../agent/src/runtime/net/pod-network-consumers.js';
 import { ServiceProxier } from '../../../agent/src/runtime/net/proxier.js';
 import { startClusterDns, type ClusterDns } from '../../../agent/src/agent/dns/cluster-dns.js';
@@ -81,10 +83,13 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const tag = netTag(dataDir);
   const podNetwork = agentPodNetwork(dataDir, undefined, logger, searchPath);
   const dns = settings.clusterDns ? await startDnsOrWarn(settings.clusterDns, tag, logger) : undefined;
+  // Caddy is the agent's child: it stops with the agent and comes back with the view at start.
+  const ingress = ingressConsumer(joined.node, tag, logger);
   const networkConsumers = [
     ...podNetworkConsumers({ dataDir, nodeName: joined.node, network: podNetwork, local: { bridge: local.podNetwork.bridge, ipamDataDir: local.podNetwork.ipamDataDir, podSubnet: local.podNetwork.subnet }, logger }),
     new ServiceProxier({ nodeName: joined.node, addresses: settings.nodeIp !== undefined ? [settings.nodeIp] : [], tag, logger }),
     ...(dns ? [dns] : []),
+    ingress,
   ];
   // Pod sandboxes: shared network (CNI), IPC and UTS namespaces and /etc/hosts per pod.
   const sandboxes = await openPodSandboxes(dataDir, podNetwork, logger, searchPath, dns);
@@ -123,6 +128,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     // Opened above for its checks: a failed start must not leave it locked.
     await store.close().catch(() => undefined);
     await dns?.stop().catch(() => undefined);
+    await ingress.cleanup().catch(() => undefined);
     throw err;
   }
   return {
@@ -131,6 +137,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     stop: async () => {
       await agent.stop();
       await dns?.stop().catch(() => undefined);
+      await ingress.cleanup().catch(() => undefined);
     },
   };
 }
@@ -143,4 +150,10 @@ async function startDnsOrWarn(address: string, tag: string, logger: Logger): Pro
     logger.error({ err: errorMessage(err), address }, 'cluster DNS not started: pods use the host resolvers');
     return undefined;
   }
+}
+
+/** Caddy for the Ingresses, started only once the view marks this node for ingress (docs/networking.md "Ingress"). */
+function ingressConsumer(nodeName: string, tag: string, logger: Logger): IngressCaddy {
+  const caddy = new CaddyProcess({ runDir: join(SANDBOX_RUN_ROOT, `ingress-${tag}`), clock: systemClock(), logger });
+  return new IngressCaddy({ caddy, adminListen: caddy.adminListen, nodeName, logger });
 }

@@ -25,11 +25,16 @@ const NOT_APPLIED: Partial<Record<KindName, string>> = {
 
 /** Kinds people will try: said to be "not supported yet" rather than unknown. */
 const KNOWN_KINDS = new Set([
-  'StatefulSet', 'Ingress', 'PersistentVolume', 'PersistentVolumeClaim', 'ServiceAccount', 'Role',
+  'StatefulSet', 'PersistentVolume', 'PersistentVolumeClaim', 'ServiceAccount', 'Role',
   'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'HorizontalPodAutoscaler', 'NetworkPolicy',
   'PodDisruptionBudget', 'ReplicationController', 'Endpoints', 'StorageClass', 'LimitRange',
-  'ResourceQuota', 'PriorityClass', 'CustomResourceDefinition', 'IngressClass', 'Event',
+  'ResourceQuota', 'PriorityClass', 'CustomResourceDefinition', 'Event',
 ]);
+
+/** Known kinds refused with their reason, so nobody believes they are enforced. */
+const NOT_SUPPORTED_BECAUSE: Record<string, string> = {
+  NetworkPolicy: 'Grove does not enforce network policies: every pod can reach every pod and Service (docs/networking.md "NetworkPolicy")',
+};
 
 /** An object and where it was written, for the duplicate check and its message. */
 export interface LocatedObject {
@@ -96,7 +101,7 @@ function one(doc: ManifestDocument, value: Obj, base: FieldPath, out: DocumentOb
   if (!Object.prototype.hasOwnProperty.call(KIND_TABLE, kind) || NOT_APPLIED[kind as KindName]) {
     const near = closestName(kind, APPLIED_KINDS);
     const unknown = `is not a kind Grove knows${near ? ` (did you mean ${near}?)` : ''}`;
-    const why = NOT_APPLIED[kind as KindName] ? `cannot be applied: ${NOT_APPLIED[kind as KindName]}` : KNOWN_KINDS.has(kind) ? 'is not supported yet' : unknown;
+    const why = NOT_APPLIED[kind as KindName] ? `cannot be applied: ${NOT_APPLIED[kind as KindName]}` : KNOWN_KINDS.has(kind) ? `is not supported yet${NOT_SUPPORTED_BECAUSE[kind] ? `: ${NOT_SUPPORTED_BECAUSE[kind]}` : ''}` : unknown;
     out.problems.push(problem(ctx, base, `kind ${kind} ${why} (supported: ${APPLIED_KINDS.join(', ')})`, { linePath: [...base, 'kind'] }));
     return;
   }

@@ -7,6 +7,8 @@
  * DNS server, each of which programs the node from the whole view (idempotent, batched).
  */
 
+import type { IngressView } from './ingress-view.js';
+
 export type ServiceProtocol = 'TCP' | 'UDP' | 'SCTP';
 
 export interface NetworkNode {
@@ -15,6 +17,8 @@ export interface NetworkNode {
   internalIP: string;
   /** The node's pod subnet (Node spec.podCIDR), e.g. 10.42.3.0/24; absent until allocated. */
   podCIDR?: string;
+  /** The Node carries node-role.kubernetes.io/ingress=true: it runs the ingress proxy. Absent = false. */
+  ingress?: boolean;
 }
 
 export interface ServicePortView {
@@ -84,6 +88,8 @@ export interface ClusterNetworkView {
   overlay: OverlaySettings;
   nodes: NetworkNode[];
   services: ServiceView[];
+  /** The Ingresses Grove serves (ingress-view.ts); only ingress nodes act on them. Absent = none. */
+  ingresses?: IngressView[];
 }
 
 /** A node component that programs the host from the whole view (overlay, proxier, DNS). */

@@ -9,6 +9,7 @@ import { CronJob, Job } from './batch.js';
 import { Namespace, Node } from './cluster.js';
 import { ConfigMap, Secret } from './config.js';
 import { Pod } from './pod.js';
+import { Ingress, IngressClass } from './ingress.js';
 import { EndpointSlice, Service } from './service.js';
 import { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from './workloads.js';
 
@@ -43,12 +44,14 @@ export const KIND_TABLE = Object.freeze({
   CronJob: row('batch/v1', 'cronjobs', ['cj'], 'namespaced', CronJob),
   Service: row('v1', 'services', ['svc'], 'namespaced', Service),
   EndpointSlice: row('discovery.k8s.io/v1', 'endpointslices', [], 'namespaced', EndpointSlice, 'no status'),
+  Ingress: row('networking.k8s.io/v1', 'ingresses', ['ing'], 'namespaced', Ingress),
+  IngressClass: row('networking.k8s.io/v1', 'ingressclasses', [], 'cluster', IngressClass, 'no status'),
 });
 
 export type KindName = keyof typeof KIND_TABLE;
 
 /** The kinds a manifest may hold: what users write (Node and ControllerRevision are Grove's own). */
-export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'EndpointSlice'] as const satisfies readonly KindName[];
+export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'EndpointSlice', 'Ingress', 'IngressClass'] as const satisfies readonly KindName[];
 
 /** The schema of each kind, by kind name. */
 export type KindSchemas = { [K in KindName]: (typeof KIND_TABLE)[K]['schema'] };

@@ -17,6 +17,8 @@ import type { KindName } from './kind-table.js';
 import { KIND_NAMES } from './generated/kind-names.js';
 import type { Service } from './service.js';
 import { serviceProblems } from './service-rules.js';
+import type { Ingress } from './ingress.js';
+import { ingressProblems } from './ingress-rules.js';
 
 export type { RuleProblem };
 
@@ -174,6 +176,8 @@ function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
       return configProblems(o, kind);
     case 'Service':
       return [...serviceProblems(o as unknown as Service), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
+    case 'Ingress':
+      return [...ingressProblems(o as unknown as Ingress), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
     default:
       return annotationProblems([{ path: ['metadata'], annotations: meta.annotations }]);
   }

@@ -15,7 +15,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { closed, IPV4 as IPV4_PATTERN, pattern, stringEnum, stringMap } from './kit.js';
 import { WIRE_SCHEMA } from '../wire-types.js';
 
-export const NETWORK_LIMITS = Object.freeze({ nodes: 5000, services: 10_000, endpoints: 5000, ports: 100, lbNodes: 5000 });
+export const NETWORK_LIMITS = Object.freeze({ nodes: 5000, services: 10_000, endpoints: 5000, ports: 100, lbNodes: 5000, ingresses: 1000, ingressRules: 100, ingressPaths: 100 });
 
 const int = (minimum = 0, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ minimum, maximum });
 const ipv4 = () => pattern(IPV4_PATTERN, 'expected an IPv4 address', { maxLength: 15 });
@@ -26,7 +26,22 @@ const hostName = () => Type.String({ minLength: 1, maxLength: 253 });
 const protocol = () => stringEnum(['TCP', 'UDP', 'SCTP'], { errorMessage: 'expected TCP, UDP or SCTP' });
 const port = () => int(1, 65535);
 
-export const WireNetworkNode = closed({ name: hostName(), internalIP: ipv4(), podCIDR: Type.Optional(cidr()) });
+export const WireNetworkNode = closed({ name: hostName(), internalIP: ipv4(), podCIDR: Type.Optional(cidr()), ingress: Type.Optional(Type.Boolean()) });
+
+const ingressBackend = () => closed({ service: name(), port: Type.Union([port(), Type.String({ minLength: 1, maxLength: 15 })]) });
+const ingressHost = () => Type.String({ maxLength: 253 });
+
+/** An Ingress as ingress nodes need it (src/core/network/ingress-view.ts); TLS Secrets by name only. */
+export const WireIngress = closed({
+  namespace: name(),
+  name: hostName(),
+  defaultBackend: Type.Optional(ingressBackend()),
+  rules: Type.Array(closed({
+    host: ingressHost(),
+    paths: Type.Array(closed({ path: Type.String({ minLength: 1, maxLength: 1024 }), pathType: stringEnum(['Exact', 'Prefix']), backend: ingressBackend() }), { maxItems: NETWORK_LIMITS.ingressPaths }),
+  }), { maxItems: NETWORK_LIMITS.ingressRules }),
+  tls: Type.Array(closed({ hosts: Type.Array(ingressHost(), { maxItems: 50 }), secretName: hostName() }), { maxItems: 50 }),
+});
 
 export const WireNetworkCluster = closed(
   {
@@ -39,6 +54,8 @@ export const WireNetworkCluster = closed(
     nodes: Type.Array(WireNetworkNode, { maxItems: NETWORK_LIMITS.nodes }),
     /** "<namespace>/<name>" → the revision of its service message. */
     services: stringMap(int(1), { keys: pattern('^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?$', 'expected <namespace>/<name>', { maxLength: 127 }), maxProperties: NETWORK_LIMITS.services }),
+    /** The Ingresses Grove serves; absent when there are none (so clusters without Ingresses send what older agents read). */
+    ingresses: Type.Optional(Type.Array(WireIngress, { maxItems: NETWORK_LIMITS.ingresses })),
   },
   { $id: 'WireNetworkCluster' },
 );

@@ -81,5 +81,7 @@ export function emptyObjects(): ObjectsByKind {
     CronJob: [],
     Service: [],
     EndpointSlice: [],
+    Ingress: [],
+    IngressClass: [],
   };
 }

@@ -37,6 +37,8 @@ export const SERVED_KINDS: { readonly [K in KindName]: ServedKind } = {
   Service: { verbs: READ_WRITE, categories: ['all'] },
   // Written by the EndpointSlice controller for Services with a selector; by users for the others.
   EndpointSlice: { verbs: READ_WRITE, categories: [] },
+  Ingress: { verbs: READ_WRITE, categories: [] },
+  IngressClass: { verbs: READ_WRITE, categories: [] },
 };
 
 /** The kinds with a scale subresource (Grove has no StatefulSet; served by subresources.ts). */

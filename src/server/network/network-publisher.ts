@@ -25,6 +25,7 @@ import { KINDS } from '../../core/objects/kinds.js';
 import type { NetworkNode, ServiceView } from '../../core/network/view.js';
 import { networkTopics } from '../../core/topics.js';
 import { createWireEncoder, encodeCanonical } from '../../core/wire-codec.js';
+import { ingressViews, type IngressView } from '../../core/network/ingress-view.js';
 import { encodeNetworkCluster, encodeNetworkService, type WireNetworkCluster } from '../../core/wire-network.js';
 import { WIRE_SCHEMA } from '../../core/wire-types.js';
 import type { ObjectStore } from '../objects/object-store.js';
@@ -60,6 +61,8 @@ export interface NetworkInputs {
   settings: NetworkSettings;
   nodes: NetworkNode[];
   services: Map<string, ServiceView>;
+  /** The Ingresses Grove serves (ingressViews), sorted; they ride in the index. */
+  ingresses?: IngressView[];
 }
 
 /**
@@ -103,6 +106,7 @@ export function planNetworkPublications(state: PublishedState, inputs: NetworkIn
     overlay: settings.overlay,
     nodes: inputs.nodes,
     services: revisions,
+    ...(inputs.ingresses?.length ? { ingresses: inputs.ingresses } : {}),
   };
   const bytes = encodeCanonical(body, encoder);
   if (changed || !state.index || !state.index.bytes.equals(bytes)) {
@@ -114,7 +118,7 @@ export function planNetworkPublications(state: PublishedState, inputs: NetworkIn
   return out;
 }
 
-const WATCHED = [KINDS.Node, KINDS.Service, KINDS.EndpointSlice].map((k) => kindPrefix(k));
+const WATCHED = [KINDS.Node, KINDS.Service, KINDS.EndpointSlice, KINDS.Ingress, KINDS.IngressClass].map((k) => kindPrefix(k));
 
 export class NetworkPublisher {
   private readonly log: Logger;
@@ -175,8 +179,8 @@ export class NetworkPublisher {
 
   private async pass(all: boolean): Promise<void> {
     const revision = this.opts.objects.store.revision();
-    const [nodes, services, slices] = await Promise.all([this.opts.objects.list('Node'), this.opts.objects.list('Service'), this.opts.objects.list('EndpointSlice')]);
-    const inputs: NetworkInputs = { settings: this.opts.settings, nodes: networkNodes(nodes.items), services: serviceViews(services.items, slices.items, nodes.items) };
+    const [nodes, services, slices, ingresses, classes] = await Promise.all([this.opts.objects.list('Node'), this.opts.objects.list('Service'), this.opts.objects.list('EndpointSlice'), this.opts.objects.list('Ingress'), this.opts.objects.list('IngressClass')]);
+    const inputs: NetworkInputs = { settings: this.opts.settings, nodes: networkNodes(nodes.items), services: serviceViews(services.items, slices.items, nodes.items), ingresses: ingressViews(ingresses.items, classes.items) };
     const topics = networkTopics(this.opts.cluster);
     const publications = planNetworkPublications(this.state, inputs, Math.max(1, revision), all);
     // Services before the index that names them, so a node never waits on a listed Service for long.

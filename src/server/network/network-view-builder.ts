@@ -7,6 +7,7 @@
 import type { Node } from '../../core/objects/cluster.js';
 import type { EndpointSlice, Service } from '../../core/objects/service.js';
 import { SERVICE_NAME_LABEL } from '../../core/objects/service-constants.js';
+import { INGRESS_NODE_LABEL } from '../../core/objects/ingress-constants.js';
 import type { EndpointView, NetworkNode, ServiceView } from '../../core/network/view.js';
 import { ipv4ToNumber } from '../../core/network/ipv4.js';
 import { ENABLE_LB_LABEL, internalIP, loadBalancerNodes } from '../controllers/service-lb.js';
@@ -17,7 +18,8 @@ export function networkNodes(nodes: readonly Node[]): NetworkNode[] {
     const ip = internalIP(node);
     if (ip === undefined || ipv4ToNumber(ip) === undefined) continue;
     const podCIDR = node.spec?.podCIDR;
-    out.push({ name: node.metadata.name, internalIP: ip, ...(podCIDR ? { podCIDR } : {}) });
+    const ingress = node.metadata.labels?.[INGRESS_NODE_LABEL] === 'true';
+    out.push({ name: node.metadata.name, internalIP: ip, ...(podCIDR ? { podCIDR } : {}), ...(ingress ? { ingress } : {}) });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -8,6 +8,7 @@ import { configMapColumns, namespaceColumns, nodeColumns, podColumns, secretColu
 import { controllerRevisionColumns, daemonSetColumns, deploymentColumns, replicaSetColumns } from './columns-workloads.js';
 import type { KindColumns } from './kind-columns.js';
 import { endpointSliceColumns, serviceColumns } from './columns-network.js';
+import { ingressClassColumns, ingressColumns } from './columns-ingress.js';
 
 export type { ColumnDefinition, KindColumns } from './kind-columns.js';
 export { headersOf } from './kind-columns.js';
@@ -27,6 +28,8 @@ const COLUMNS: { readonly [K in KindName]: KindColumns<K> } = {
   CronJob: cronJobColumns,
   Service: serviceColumns,
   EndpointSlice: endpointSliceColumns,
+  Ingress: ingressColumns,
+  IngressClass: ingressClassColumns,
 };
 
 /** The columns of `kind`, typed for objects of any kind (the caller passes objects of that kind). */
