@@ -7,7 +7,8 @@
 import { closed, unsupported, unsupportedFields, type JsonSchema } from './schema-parts.js';
 
 const EXTENSIONS = { '^x-': {} };
-const open = (fields: Record<string, JsonSchema>): JsonSchema => ({ ...closed(fields), patternProperties: EXTENSIONS });
+/** A closed mapping that may also be null (`back:` with nothing under it), so errors name the field inside, not "must be empty". */
+const open = (fields: Record<string, JsonSchema>): JsonSchema => ({ ...closed(fields), type: ['object', 'null'], patternProperties: EXTENSIONS });
 
 const STATIC_ADDRESS = 'not supported: pods get their address from their node\'s pod CIDR; reach the service by its name';
 
@@ -30,20 +31,15 @@ export function composeNetworkDefinitions(): Record<string, JsonSchema> {
       maxItems: 32,
       maxProperties: 32,
       items: { type: 'string', minLength: 1 },
-      additionalProperties: {
-        oneOf: [
-          { type: 'null' },
-          open({
+      additionalProperties: open({
             aliases: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1 } },
             priority: { type: 'integer' },
             ipv4_address: unsupported(STATIC_ADDRESS),
             ipv6_address: unsupported(STATIC_ADDRESS),
             link_local_ips: unsupported(STATIC_ADDRESS),
             mac_address: unsupported('not supported: pods get their MAC from their node'),
-            ...unsupportedFields(['driver_opts', 'gw_priority', 'interface_name']),
-          }),
-        ],
-      },
+        ...unsupportedFields(['driver_opts', 'gw_priority', 'interface_name']),
+      }),
     },
   };
 }

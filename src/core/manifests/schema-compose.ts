@@ -171,7 +171,7 @@ export function composeDefinitions(): Record<string, JsonSchema> {
             additionalProperties: ref('ComposeService'),
           },
           volumes: { type: 'object', maxProperties: 64, additionalProperties: { oneOf: [{ type: 'null' }, ref('ComposeVolume')] } },
-          networks: { type: 'object', maxProperties: 32, additionalProperties: { oneOf: [{ type: 'null' }, ref('ComposeNetwork')] } },
+          networks: { type: 'object', maxProperties: 32, additionalProperties: ref('ComposeNetwork') },
           ...unsupportedFields(['configs', 'secrets', 'include', 'models']),
         },
         ['services'],
