@@ -147,6 +147,10 @@ describe('networks', () => {
     const labels = (name: string) => find(all, 'Deployment', name).spec.template.metadata.labels;
     expect(labels('web')).toEqual({ ...sel('shop', 'web'), 'network.compose.grove.io/front': 'bridge', 'network.compose.grove.io/back': 'internal' });
     expect(labels('db')).toEqual({ ...sel('shop', 'db'), 'network.compose.grove.io/back': 'internal' });
+    // The whole project's topology on every pod, so the node running it knows who may reach it.
+    for (const name of ['web', 'db', 'cache']) {
+      expect(find(all, 'Deployment', name).spec.template.metadata.annotations).toEqual({ 'grove.io/compose-networks': 'cache=back;db=back;web=front,back' });
+    }
     // The workload's own labels (and selector) stay the compose ones.
     expect(find(all, 'Deployment', 'web').metadata.labels).toEqual(sel('shop', 'web'));
   });
@@ -154,6 +158,8 @@ describe('networks', () => {
   it('puts a service that names no network on default', () => {
     const all = objects('name: p\nservices:\n  a:\n    image: busybox\nnetworks:\n  default:\n    internal: true\n');
     expect(find(all, 'Job', 'a').spec.template.metadata.labels).toEqual({ ...sel('p', 'a'), 'network.compose.grove.io/default': 'internal' });
+    // One network in use: nothing to isolate, no topology.
+    expect(find(all, 'Job', 'a').spec.template.metadata.annotations).toBeUndefined();
   });
 
   it.each([

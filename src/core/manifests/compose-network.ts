@@ -12,14 +12,13 @@
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../objects/annotations.js';
 import type { AnyObject } from '../objects/changes.js';
 import type { ContainerPort } from '../resolved-pod.js';
+import { NETWORK_LABEL_PREFIX } from '../network/compose-topology.js';
 import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 import { DNS_LABEL } from './schema-parts.js';
 
 /** The network a service joins when it names none, as compose's `<project>_default`. */
 export const DEFAULT_NETWORK = 'default';
 
-/** Pod label per joined network; its value says whether the network is `internal` (no route out). */
-export const NETWORK_LABEL_PREFIX = 'network.compose.grove.io/';
 
 export interface ComposeNetwork {
   internal?: boolean;

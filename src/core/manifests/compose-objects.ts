@@ -25,6 +25,7 @@ import type { Volume } from '../objects/pod-volumes.js';
 import { checkObject, type KindName } from '../objects/validate.js';
 import { pathText } from '../objects/explain.js';
 import { dependencyCycle } from '../wire-init.js';
+import { COMPOSE_NETWORKS_ANNOTATION, formatTopology } from '../network/compose-topology.js';
 import type { ContainerPort, ContainerProbes, ContainerResources, Volume as ModelVolume } from '../resolved-pod.js';
 import { parseGoDurationSeconds } from './compose-text.js';
 import { dependsOn, healthcheckProbes } from './compose-order.js';
@@ -131,6 +132,8 @@ interface ServiceInput {
   namespace: string;
   /** The file's networks (and `default`), whether each is internal. */
   networks: ReadonlyMap<string, { internal: boolean }>;
+  /** The project's network topology (grove.io/compose-networks) when it has more than one network. */
+  topology: string | undefined;
   volumes: ComposeTopVolumes;
   dir: string | undefined;
   /**
@@ -219,6 +222,7 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
     annotations[DEVICES_ANNOTATION] = s.devices.map((d) => d.trim()).join(',');
   }
   groups(input, spec, annotations);
+  if (input.topology !== undefined && !net?.hostNetwork) annotations[COMPOSE_NETWORKS_ANNOTATION] = input.topology;
   const volumes = read(() => serviceVolumes(ctx, base, s, input.volumes, input.dir));
   if (volumes) {
     spec.volumes = volumes.volumes.map(podVolume);
@@ -391,6 +395,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   const all = new Map(Object.entries(services) as [string, Service][]);
   const namespace = projectNamespace(project);
   const networks = projectNetworks(value.networks as Record<string, ComposeNetwork | null> | undefined);
+  const topology = projectTopology(fileCtx, all, networks);
   const objects: LocatedObject[] = [];
   const ns = namespaceObject(project);
   // First, so that apply creates the namespace before what goes into it.
@@ -399,7 +404,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
     if (badNames.has(name)) continue;
     const ctx = serviceCtx(name);
     const read = <T>(reader: () => T): T | undefined => collect(problems, reader);
-    const input: ServiceInput = { ctx, name, s, services: all, project, namespace, networks, volumes: value.volumes as ComposeTopVolumes, dir, read };
+    const input: ServiceInput = { ctx, name, s, services: all, project, namespace, networks, topology, volumes: value.volumes as ComposeTopVolumes, dir, read };
     const translated = serviceObject(input, problems);
     if (!translated) continue;
     const { workload, networking, ports } = translated;
@@ -417,6 +422,25 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   const cycle = dependencyCycle(graph);
   if (cycle) problems.push(problemOf(manifestError(serviceCtx(cycle[0]!), ['services', cycle[0]!, 'depends_on'], `forms a cycle: ${cycle.join(' → ')}`)));
   return { objects, problems };
+}
+
+/**
+ * Which service joined which network, for the nodes' isolation (compose-topology.ts); undefined
+ * when every service is on one network (nothing to isolate). A service whose networking has a
+ * problem is left out here: serviceObject reports it.
+ */
+function projectTopology(ctx: DocContext, all: ReadonlyMap<string, Service>, networks: ReadonlyMap<string, { internal: boolean }>): string | undefined {
+  const topology = new Map<string, string[]>();
+  for (const [name, s] of all) {
+    try {
+      const net = serviceNetworking(ctx, ['services', name], s, networks);
+      if (!net.hostNetwork) topology.set(name, net.networks);
+    } catch {
+      continue;
+    }
+  }
+  const used = new Set([...topology.values()].flat());
+  return used.size > 1 ? formatTopology(topology) : undefined;
 }
 
 function dependencyNames(s: Service): string[] {
