@@ -72,6 +72,14 @@ describe('compose projects and their namespace', () => {
     expect(objects(file).map((o) => `${o.kind}/${o.metadata.namespace}`)).toEqual(['Deployment/default', 'Service/default']);
   });
 
+  it('puts the project into the namespace -n names instead, creating none', () => {
+    const r = manifestsToObjects([{ path: 'compose.yaml', text: 'services:\n  db:\n    image: postgres\n    restart: always\n', dir: '/srv/homelab' }], { composeNamespace: 'edge' });
+    expect(r.problems).toEqual([]);
+    expect(r.objects.map((o) => `${o.kind}/${(o.metadata as any).namespace}/${o.metadata.name}`)).toEqual(['Deployment/edge/db', 'Service/edge/db']);
+    // The project (and so the labels and pod template) stays the directory's.
+    expect(r.objects[0]!.metadata.labels).toEqual(sel('homelab', 'db'));
+  });
+
   it('keeps two projects with the same service names apart', () => {
     const file = (name: string) => ({ path: `${name}/compose.yaml`, text: `name: ${name}\nservices:\n  db:\n    image: postgres\n    restart: always\n` });
     const r = manifestsToObjects([file('one'), file('two')]);
@@ -137,7 +145,8 @@ describe('a Service per compose service', () => {
   it('accepts network_mode bridge as the default network', () => {
     const all = objects('services:\n  a:\n    image: busybox\n    network_mode: bridge\n');
     expect(all.map((o) => o.kind)).toEqual(['Job', 'Service']);
-    expect(all[0].spec.template.metadata.labels['network.compose.grove.io/default']).toBe('bridge');
+    // One plain network: nothing to isolate, so no network labels (templates as before).
+    expect(all[0].spec.template.metadata.labels).toEqual(sel('default', 'a'));
   });
 });
 

@@ -174,7 +174,7 @@ describe('compose files → objects', () => {
     expect(app.metadata).toEqual({ name: 'app', namespace: 'automation', labels: selector, annotations: { 'grove.io/auto-rollback': 'true' } });
     expect(app.spec.selector).toEqual({ matchLabels: selector });
     expect(app.spec.template.metadata).toEqual({
-      labels: { ...selector, 'network.compose.grove.io/default': 'bridge' },
+      labels: selector,
       annotations: { 'grove.io/depends-on': 'db:healthy,mosquitto:started', 'grove.io/devices': '/dev/ttyUSB0:/dev/ttyUSB0', 'grove.io/group-add': 'dialout' },
     });
     expect(app.spec).toMatchObject({ replicas: 2, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, progressDeadlineSeconds: 120 });

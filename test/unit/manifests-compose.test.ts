@@ -48,7 +48,7 @@ describe('compose files → objects', () => {
       { name: 'EMPTY', value: '' },
     ]);
     expect(o.metadata.labels).toEqual({ team: 'edge', tier: '2', flag: 'true', ...COMPOSE_LABELS('default', 'web') });
-    expect(o.spec.template.metadata.labels).toEqual({ ...o.metadata.labels, 'network.compose.grove.io/default': 'bridge' });
+    expect(o.spec.template.metadata.labels).toEqual(o.metadata.labels);
     const map = web(`    environment:\n      PORT: 8080\n      DEBUG: false\n    labels: ["a=b", "c"]\n`);
     expect(podSpec(map).containers[0].env).toEqual([
       { name: 'PORT', value: '8080' },

@@ -134,6 +134,11 @@ interface ServiceInput {
   networks: ReadonlyMap<string, { internal: boolean }>;
   /** The project's network topology (grove.io/compose-networks) when it has more than one network. */
   topology: string | undefined;
+  /**
+   * Whether pods carry network labels: only when the networks matter (several, or an internal
+   * one), so a plain compose file's pod templates stay as they were (no rollout on upgrade).
+   */
+  labelNetworks: boolean;
   volumes: ComposeTopVolumes;
   dir: string | undefined;
   /**
@@ -212,7 +217,7 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
   const spec: PodSpec = { containers: [c], restartPolicy: restart };
   const annotations: Record<string, string> = {};
   if (net?.hostNetwork) spec.hostNetwork = true;
-  const podLabels = { ...labels, ...networkLabels(net?.networks ?? [], input.networks) };
+  const podLabels = { ...labels, ...(input.labelNetworks ? networkLabels(net?.networks ?? [], input.networks) : {}) };
   const selector = read(() => nodeSelector(ctx, [...base, 'deploy', 'placement', 'constraints'], s.deploy?.placement?.constraints ?? []));
   if (selector && Object.keys(selector).length) spec.nodeSelector = selector;
   const deps = read(() => dependsOn(ctx, base, s.depends_on, input.services));
@@ -347,7 +352,8 @@ function objectCheck(ctx: DocContext, name: string, object: AnyObject): Manifest
 }
 
 /** The objects of one compose document and every problem found (at most one per field of a service). */
-export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined): DocumentObjects {
+/** `namespace`: where the project goes when the user chose one (`-n`); else a namespace named after the project. */
+export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined, namespace?: string): DocumentObjects {
   const problems: ManifestProblem[] = [];
   const fileCtx: DocContext = { doc, label: 'compose file' };
   const serviceCtx = (name: string): DocContext => ({ doc, label: `service ${quote(name)}` });
@@ -393,18 +399,18 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   const project = collect(problems, () => projectName(fileCtx, value.name, dir));
   if (project === undefined || !isObject(value.services)) return { objects: [], problems };
   const all = new Map(Object.entries(services) as [string, Service][]);
-  const namespace = projectNamespace(project);
+  const projectNs = namespace ?? projectNamespace(project);
   const networks = projectNetworks(value.networks as Record<string, ComposeNetwork | null> | undefined);
-  const topology = projectTopology(fileCtx, all, networks);
+  const { topology, labelNetworks } = projectTopology(fileCtx, all, networks);
   const objects: LocatedObject[] = [];
-  const ns = namespaceObject(project);
+  const ns = namespace === undefined ? namespaceObject(project) : undefined;
   // First, so that apply creates the namespace before what goes into it.
   if (ns) objects.push({ object: ns, ctx: fileCtx, namePath: typeof value.name === 'string' ? ['name'] : [] });
   for (const [name, s] of all) {
     if (badNames.has(name)) continue;
     const ctx = serviceCtx(name);
     const read = <T>(reader: () => T): T | undefined => collect(problems, reader);
-    const input: ServiceInput = { ctx, name, s, services: all, project, namespace, networks, topology, volumes: value.volumes as ComposeTopVolumes, dir, read };
+    const input: ServiceInput = { ctx, name, s, services: all, project, namespace: projectNs, networks, topology, labelNetworks, volumes: value.volumes as ComposeTopVolumes, dir, read };
     const translated = serviceObject(input, problems);
     if (!translated) continue;
     const { workload, networking, ports } = translated;
@@ -415,7 +421,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
     }
     objects.push({ object: workload, ctx, namePath: ['services', name], nameIsKey: true });
     if (networking.hostNetwork) continue; // on the host's network, as in compose: no project name
-    const located = read(() => serviceObjects({ ctx, namespace, project, service: name, ports, aliases: networking.aliases, serviceNames: new Set(all.keys()) }));
+    const located = read(() => serviceObjects({ ctx, namespace: projectNs, project, service: name, ports, aliases: networking.aliases, serviceNames: new Set(all.keys()) }));
     for (const l of located ?? []) objects.push({ ...l, ctx });
   }
   const graph = new Map([...all.keys()].map((name) => [name, dependencyNames(all.get(name)!).filter((d) => all.has(d))]));
@@ -425,11 +431,16 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
 }
 
 /**
- * Which service joined which network, for the nodes' isolation (compose-topology.ts); undefined
- * when every service is on one network (nothing to isolate). A service whose networking has a
- * problem is left out here: serviceObject reports it.
+ * Which service joined which network, for the nodes' isolation (compose-topology.ts): no topology
+ * when every service is on one network (nothing to isolate), no network labels either unless
+ * that network is internal. A service whose networking has a problem is left out here:
+ * serviceObject reports it.
  */
-function projectTopology(ctx: DocContext, all: ReadonlyMap<string, Service>, networks: ReadonlyMap<string, { internal: boolean }>): string | undefined {
+function projectTopology(
+  ctx: DocContext,
+  all: ReadonlyMap<string, Service>,
+  networks: ReadonlyMap<string, { internal: boolean }>,
+): { topology: string | undefined; labelNetworks: boolean } {
   const topology = new Map<string, string[]>();
   for (const [name, s] of all) {
     try {
@@ -440,7 +451,8 @@ function projectTopology(ctx: DocContext, all: ReadonlyMap<string, Service>, net
     }
   }
   const used = new Set([...topology.values()].flat());
-  return used.size > 1 ? formatTopology(topology) : undefined;
+  const several = used.size > 1;
+  return { topology: several ? formatTopology(topology) : undefined, labelNetworks: several || [...used].some((n) => networks.get(n)?.internal) };
 }
 
 function dependencyNames(s: Service): string[] {
