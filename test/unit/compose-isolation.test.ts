@@ -3,6 +3,8 @@
  * annotation read back, and the mangle rules each compose pod gets from the network view.
  */
 import { describe, expect, it } from 'vitest';
+import { ComposeIsolation } from '../../agent/src/runtime/net/compose-isolation-programmer.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { isolationRemoval, isolationRules, missingIsolationJump, type LocalPod } from '../../agent/src/runtime/net/compose-isolation.js';
 import { formatTopology, parseTopology, servicesApart } from '../../src/core/network/compose-topology.js';
 import type { ServiceView } from '../../src/core/network/view.js';
@@ -78,5 +80,52 @@ describe('isolation rules', () => {
     expect(missingIsolationJump(saved, '123456')).toBe('*mangle\n-I FORWARD 1 -j GRV-123456-CNET\nCOMMIT\n');
     expect(isolationRemoval(saved, 'a1b2c3')).toBe('*mangle\n-D FORWARD -j GRV-a1b2c3-CNET\n-F GRV-a1b2c3-CNET\n-X GRV-a1b2c3-CNET\nCOMMIT\n');
     expect(isolationRemoval(saved, '123456')).toBe('');
+  });
+});
+
+describe('ComposeIsolation (the consumer)', () => {
+  const setup = (saved = '') => {
+    const restored: string[] = [];
+    let pods: LocalPod[] = [pod('db-1', 'db', '10.42.0.5', { back: 'bridge' })];
+    let saves = 0;
+    const iso = new ComposeIsolation({
+      tag: 'a1b2c3',
+      pods: () => pods,
+      logger: silentLogger(),
+      host: {
+        restore: async (input) => void restored.push(input),
+        save: async () => {
+          saves++;
+          return saved;
+        },
+      },
+    });
+    return { iso, restored, setPods: (p: LocalPod[]) => (pods = p), saves: () => saves };
+  };
+
+  it('programs the chain and its jump in one transaction, then only when the rules change', async () => {
+    const { iso, restored, setPods, saves } = setup();
+    await iso.update(view);
+    expect(restored).toHaveLength(1);
+    expect(restored[0]).toContain('-A GRV-a1b2c3-CNET -s 10.42.0.8/32 -d 10.42.0.5/32');
+    expect(restored[0]!.endsWith('*mangle\n-I FORWARD 1 -j GRV-a1b2c3-CNET\nCOMMIT\n')).toBe(true);
+    await iso.update({ ...view, revision: 2 });
+    await iso.podsChanged();
+    expect(restored).toHaveLength(1); // same rules: no process
+    setPods([]);
+    await iso.podsChanged();
+    expect(restored[1]).toBe('*mangle\n:GRV-a1b2c3-CNET - [0:0]\nCOMMIT\n'); // the jump is known to be there
+    expect(saves()).toBe(1);
+  });
+
+  it('does nothing before it has a view; leaves a present jump alone; cleanup removes its own', async () => {
+    const saved = '*mangle\n:GRV-a1b2c3-CNET - [0:0]\n-A FORWARD -j GRV-a1b2c3-CNET\nCOMMIT\n';
+    const { iso, restored } = setup(saved);
+    await iso.podsChanged();
+    expect(restored).toEqual([]);
+    await iso.update(view);
+    expect(restored[0]).not.toContain('-I FORWARD');
+    await iso.cleanup();
+    expect(restored[1]).toBe('*mangle\n-D FORWARD -j GRV-a1b2c3-CNET\n-F GRV-a1b2c3-CNET\n-X GRV-a1b2c3-CNET\nCOMMIT\n');
   });
 });
