@@ -57,7 +57,9 @@ describeWith(['root', 'runc', 'registry', 'shim'], 'compose binds and mount orde
       .join('; ');
     await apply(
       'compose.yaml',
-      `services:
+      // Project "default": the objects go to the default namespace, where `grove logs` looks.
+      `name: default
+services:
   ${app}:
     image: ${image()}
     command: ${command(`${kinds}; cat /etc/caddy/Caddyfile; echo done-${tag}`)}

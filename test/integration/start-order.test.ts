@@ -136,10 +136,12 @@ ${inits}      containers:
 
   it('starts a compose service only once the one it depends on is healthy; the healthcheck makes it ready and unready', async () => {
     // `$$` is compose's literal `$` (in the Job's args `$$(…)`, Kubernetes' escape the node undoes).
-    // Neither service restarts, so both are Jobs (compose's default restart "no").
+    // Neither service restarts, so both are Jobs (compose's default restart "no"). Project
+    // "default": the objects go to the default namespace, where the helpers look.
     await apply(
       'compose.yaml',
-      `services:
+      `name: default
+services:
   db:
     image: ${image()}
     stop_grace_period: 1s
@@ -183,7 +185,8 @@ ${inits}      containers:
   it('restarts a compose service that turns unhealthy when it restarts by policy (liveness, as swarm)', async () => {
     await apply(
       'compose-live.yaml',
-      `services:
+      `name: default
+services:
   flaky:
     image: ${image()}
     restart: always

@@ -130,7 +130,10 @@ describe('Kubernetes manifests → objects', () => {
     expect(linesOf(text('a.yaml', cm), text('b.yaml', `${cm}---\n${cm.replace('name: a', 'name: a, namespace: other')}`))).toEqual([
       'b.yaml:3 (document 1, ConfigMap "a"): metadata.name: "a" is also the name of ConfigMap "a" in a.yaml (document 1): names must be unique',
     ]);
-    const job = readFileSync(new URL('list.yaml', FIXTURES), 'utf8').replace('name: db-migrate', 'name: migrate');
+    // The compose project "stack" (its directory) lives in namespace stack: a Job there clashes, one in default does not.
+    const list = readFileSync(new URL('list.yaml', FIXTURES), 'utf8');
+    expect(linesOf(text('l.yaml', list.replace('name: db-migrate', 'name: migrate')), file('compose-oneshot.yaml'))).toEqual([]);
+    const job = list.replace('name: db-migrate', 'name: migrate\n      namespace: stack');
     expect(linesOf(text('l.yaml', job), file('compose-oneshot.yaml'))).toEqual([
       'compose-oneshot.yaml:3 (document 1, service "migrate"): services.migrate: "migrate" is also the name of Job "migrate" in l.yaml (document 1): names must be unique',
     ]);
@@ -157,10 +160,18 @@ describe('Kubernetes manifests → objects', () => {
 describe('compose files → objects', () => {
   it('makes a Deployment per restarting service, with the compose labels as selector', () => {
     const objects = objectsOf(file('compose-stack.yaml', '/srv/automation'));
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Deployment/mosquitto', 'Deployment/db', 'Deployment/app']);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Namespace/automation',
+      'Deployment/mosquitto',
+      'Service/mosquitto',
+      'Deployment/db',
+      'Service/db',
+      'Deployment/app',
+      'Service/app',
+    ]);
     const app = find(objects, 'Deployment', 'app');
     const selector = { 'com.docker.compose.project': 'automation', 'com.docker.compose.service': 'app' };
-    expect(app.metadata).toEqual({ name: 'app', namespace: 'default', labels: selector, annotations: { 'grove.io/auto-rollback': 'true' } });
+    expect(app.metadata).toEqual({ name: 'app', namespace: 'automation', labels: selector, annotations: { 'grove.io/auto-rollback': 'true' } });
     expect(app.spec.selector).toEqual({ matchLabels: selector });
     expect(app.spec.template.metadata).toEqual({
       labels: selector,
@@ -227,8 +238,8 @@ describe('compose files → objects', () => {
 
   it('checks the file around the services, and start-order cycles', () => {
     expect(linesOf(text('c.yaml', 'services: [a]\n'))).toEqual(['c.yaml:1 (document 1, compose file): services: must be a mapping (got a list)']);
-    expect(linesOf(text('c.yaml', 'version: 3\nservices:\n  a:\n    image: x\n    restart: always\nnetworks: {}\nfoo: 1\n'))).toEqual([
-      'c.yaml:6 (document 1, compose file): networks: not supported yet',
+    expect(linesOf(text('c.yaml', 'version: 3\nservices:\n  a:\n    image: x\n    restart: always\nconfigs: {}\nfoo: 1\n'))).toEqual([
+      'c.yaml:6 (document 1, compose file): configs: not supported yet',
       'c.yaml:7 (document 1, compose file): foo: unknown field',
     ]);
     const cycle = 'services:\n  a:\n    image: x\n    restart: always\n    depends_on: [b]\n  b:\n    image: x\n    restart: always\n    depends_on: [a]\n';

@@ -10,11 +10,13 @@ import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js
 const FIXTURES = new URL('../fixtures/manifests/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8').replaceAll('REGISTRY', 'registry.test:5000');
 /* eslint-disable @typescript-eslint/no-explicit-any */
-function parse(text: string): any[] {
+function parseAll(text: string): any[] {
   const r = manifestsToObjects([{ path: 'compose.yaml', text }]);
   expect(r.problems.map((p) => p.text)).toEqual([]);
   return r.objects;
 }
+/** The workloads only (the Namespace and Services are compose-network.test.ts's). */
+const parse = (text: string): any[] => parseAll(text).filter((o) => o.kind !== 'Service' && o.kind !== 'Namespace');
 const problems = (text: string) => manifestsToObjects([{ path: 'compose.yaml', text }]).problems.map((p) => p.text).join('\n');
 /** One service called web with these extra lines (indented for a service body). */
 const web = (lines: string) => parse(`services:\n  web:\n    image: busybox\n${lines}`)[0]!;
@@ -125,7 +127,7 @@ describe('compose files → objects', () => {
       ['build', `services:\n  web:\n    build: .\n`, 'compose.yaml:3 (document 1, service "web"): services.web.build: not supported: build the image, push it to a registry'],
       ['an undeclared volume', `services:\n  web:\n    image: busybox\n    volumes: [data:/data]\n`, 'services.web.volumes[0]: volume "data" is not declared under the top-level volumes: (as compose requires)'],
       ['a port range', `services:\n  web:\n    image: busybox\n    ports: ["8080-8081:80"]\n`, 'compose.yaml:4 (document 1, service "web"): services.web.ports[0]: "8080-8081:80": port ranges are not supported'],
-      ['top-level networks', `services:\n  web:\n    image: busybox\nnetworks:\n  default: {}\n`, 'compose.yaml:4 (document 1, compose file): networks: not supported yet'],
+      ['an external network', `services:\n  web:\n    image: busybox\nnetworks:\n  shared: { external: true }\n`, "compose.yaml:5 (document 1, compose file): networks.shared.external: not supported: a project network exists only inside its project (its namespace); join the other project's services by name with a Service instead"],
       ['an external volume', `services:\n  web:\n    image: busybox\nvolumes:\n  data: { external: true }\n`, 'volumes.data.external: not supported: Grove creates named volumes on the node itself'],
       ['an unknown field', `services:\n  web:\n    image: busybox\n    comand: ["x"]\n`, 'services.web.comand: unknown field (did you mean command?)'],
       ['no image', `services:\n  web:\n    command: ["x"]\n`, 'services.web.image: required field is missing'],
@@ -150,7 +152,9 @@ describe('compose files → objects', () => {
       ['a shell operator', `    command: echo a && echo b\n`, '"&" is a shell operator, but no shell runs this command'],
       ['an unclosed quote', `    command: echo "a\n`, 'services.web.command: has an unclosed double quote'],
       ['on-failure:3', `    restart: on-failure:3\n`, 'services.web.restart: "on-failure:3" must be one of no, always, on-failure, unless-stopped'],
-      ['a bridge network', `    network_mode: bridge\n`, 'services.web.network_mode: "bridge" is not supported yet: only "host" is'],
+      ['network_mode service:', `    network_mode: "service:db"\n`, 'services.web.network_mode: "service:db" is not supported: Grove runs each service in pods of its own, possibly on another node, so it cannot join another service\'s network namespace; reach that service by its name instead'],
+      ['network_mode container:', `    network_mode: "container:abc"\n`, 'services.web.network_mode: "container:abc" is not supported: Grove runs no containers outside its pods'],
+      ['network_mode none', `    network_mode: none\n`, 'services.web.network_mode: "none" is not supported: every Grove pod has a network interface'],
       ['conflicting limits', `    mem_limit: 32m\n    deploy: { resources: { limits: { memory: 64m } } }\n`, 'services.web.deploy.resources.limits.memory: "64m" conflicts with "32m"'],
       ['a bad size', `    mem_limit: 32q\n`, 'services.web.mem_limit: "32q" is not a size'],
       ['a tiny memory limit', `    mem_limit: 1m\n`, 'services.web.mem_limit: "1m" is below the minimum of 6m'],

@@ -65,7 +65,8 @@ spec:
   });
 });
 
-const compose = (services: string) => parse(`services:\n${services}`, 'compose.yaml');
+/** The workloads of a compose file (its Services are compose-network.test.ts's). */
+const compose = (services: string) => parse(`services:\n${services}`, 'compose.yaml').filter((o) => o.kind !== 'Service');
 const composeProblems = (services: string) => problems(`services:\n${services}`, 'compose.yaml');
 
 describe('compose depends_on', () => {

@@ -6,10 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+/** The workloads (a compose file's Namespace and Services are compose-network.test.ts's). */
 function parse(text: string, dir?: string): any[] {
   const r = manifestsToObjects([{ path: 'app.yaml', text, ...(dir ? { dir } : {}) }]);
   expect(r.problems.map((p) => p.text)).toEqual([]);
-  return r.objects;
+  return r.objects.filter((o) => o.kind !== 'Service' && o.kind !== 'Namespace');
 }
 const problems = (text: string) => manifestsToObjects([{ path: 'app.yaml', text }]).problems.map((p) => p.text);
 

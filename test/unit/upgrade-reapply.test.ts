@@ -85,7 +85,9 @@ describe('the first start after the upgrade', () => {
 describe('re-applying the 0.1 manifests after the upgrade', () => {
   it('creates and deletes no Pod, and makes no ReplicaSet or ControllerRevision; the workloads keep what was applied', async () => {
     const { objects, loop } = await migratedCluster();
-    const { objects: applied, problems } = manifestsToObjects(manifestFiles());
+    // 0.1 ran every compose project in `default`; now a project gets a namespace of its own, so
+    // its file is re-applied with `-n default` (docs/networking.md#compose-networking, "Upgrading").
+    const { objects: applied, problems } = manifestsToObjects(manifestFiles(), { composeNamespace: 'default' });
     expect(problems).toEqual([]);
     await loop.runOnce();
     const before = await inventory(objects);

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { ErrorCode, GroveError } from '../../core/errors.js';
-import { manifestsToObjects, type ObjectSource } from '../../core/manifests/manifest-objects.js';
+import { manifestsToObjects, type ManifestOptions, type ObjectSource } from '../../core/manifests/manifest-objects.js';
 import { problemsError } from '../../core/manifests/problems.js';
 import type { AnyObject } from '../../core/objects/changes.js';
 
@@ -57,15 +57,15 @@ export async function readManifestSources(paths: string[], stdin: NodeJS.Readabl
  * any problem in any file stops everything (nothing sent), and every problem is reported: one
  * ManifestInvalid error, one line each.
  */
-export async function loadSourcedObjects(paths: string[], stdin?: NodeJS.ReadableStream): Promise<{ objects: AnyObject[]; sources: ObjectSource[] }> {
+export async function loadSourcedObjects(paths: string[], stdin?: NodeJS.ReadableStream, options: ManifestOptions = {}): Promise<{ objects: AnyObject[]; sources: ObjectSource[] }> {
   const files = (await readManifestSources(paths, stdin)).map(({ file, text }) => ({ path: file, text, ...(file === '<stdin>' ? {} : { dir: dirname(resolve(file)) }) }));
-  const { objects, sources, problems } = manifestsToObjects(files);
+  const { objects, sources, problems } = manifestsToObjects(files, options);
   if (problems.length > 0) throw problemsError(problems);
   if (objects.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
   return { objects, sources };
 }
 
 /** loadSourcedObjects without the sources. */
-export async function loadObjects(paths: string[], stdin?: NodeJS.ReadableStream): Promise<AnyObject[]> {
-  return (await loadSourcedObjects(paths, stdin)).objects;
+export async function loadObjects(paths: string[], stdin?: NodeJS.ReadableStream, options: ManifestOptions = {}): Promise<AnyObject[]> {
+  return (await loadSourcedObjects(paths, stdin, options)).objects;
 }

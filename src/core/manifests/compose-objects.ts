@@ -1,5 +1,7 @@
 /**
- * A docker-compose document → Kubernetes objects, one per service, in namespace `default`:
+ * A docker-compose document → Kubernetes objects, one workload per service, in the project's
+ * namespace (a Namespace object named after the project, created first; see compose-network.ts
+ * for the Services each service gets and how networks label its pods):
  * - `restart: always` / `unless-stopped` → a Deployment (a DaemonSet for `deploy.mode: global`);
  * - no restart, `restart: "no"` (compose's default) or `on-failure` → a Job: the container runs
  *   and is not restarted when it ends (or only after a failure), which only a Job's pods
@@ -23,7 +25,8 @@ import type { Volume } from '../objects/pod-volumes.js';
 import { checkObject, type KindName } from '../objects/validate.js';
 import { pathText } from '../objects/explain.js';
 import { dependencyCycle } from '../wire-init.js';
-import type { ContainerProbes, ContainerResources, Volume as ModelVolume } from '../resolved-pod.js';
+import { COMPOSE_NETWORKS_ANNOTATION, formatTopology } from '../network/compose-topology.js';
+import type { ContainerPort, ContainerProbes, ContainerResources, Volume as ModelVolume } from '../resolved-pod.js';
 import { parseGoDurationSeconds } from './compose-text.js';
 import { dependsOn, healthcheckProbes } from './compose-order.js';
 import { composeSchemaErrors } from './compose-schema.js';
@@ -48,11 +51,20 @@ import { serviceVolumes, type ComposeTopVolumes } from './compose-volumes.js';
 import type { DocumentObjects, LocatedObject } from './kubernetes-objects.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath, type ManifestDocument } from './location.js';
 import { composePorts } from './manifest-ports.js';
+import {
+  exposePorts,
+  mergePorts,
+  namespaceObject,
+  networkLabels,
+  projectNamespace,
+  projectNetworks,
+  serviceNetworking,
+  serviceObjects,
+  type ComposeNetwork,
+  type ServiceNetworking,
+} from './compose-network.js';
 import { schemaProblems } from './object-errors.js';
 import { collect, problemOf, type ManifestProblem } from './problems.js';
-
-/** The namespace compose projects go to (the issue's decision; a later issue may map projects to namespaces). */
-export const COMPOSE_NAMESPACE = 'default';
 
 /** Compose's own rule for project names: lowercase letters, digits, '-' and '_', starting with a letter or digit. */
 const PROJECT = /^[a-z0-9][a-z0-9_-]*$/;
@@ -117,6 +129,16 @@ interface ServiceInput {
   s: Service;
   services: ReadonlyMap<string, Service>;
   project: string;
+  namespace: string;
+  /** The file's networks (and `default`), whether each is internal. */
+  networks: ReadonlyMap<string, { internal: boolean }>;
+  /** The project's network topology (grove.io/compose-networks) when it has more than one network. */
+  topology: string | undefined;
+  /**
+   * Whether pods carry network labels: only when the networks matter (several, or an internal
+   * one), so a plain compose file's pod templates stay as they were (no rollout on upgrade).
+   */
+  labelNetworks: boolean;
   volumes: ComposeTopVolumes;
   dir: string | undefined;
   /**
@@ -143,8 +165,10 @@ function container(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never
   const numbers = read(() => resources(ctx, base, s));
   const res = numbers && resourceRequirements(numbers, { memory: s.mem_reservation ?? s.deploy?.resources?.reservations?.memory, cpus: s.deploy?.resources?.reservations?.cpus });
   if (res) c.resources = res;
-  const ports = s.ports?.length ? read(() => composePorts(ctx, [...base, 'ports'], s.ports!)) : undefined;
-  if (ports) c.ports = ports.map((p) => ({ ...p }));
+  const published = s.ports?.length ? read(() => composePorts(ctx, [...base, 'ports'], s.ports!)) : undefined;
+  const exposed = s.expose?.length ? read(() => exposePorts(ctx, [...base, 'expose'], s.expose!)) : undefined;
+  const ports = mergePorts(published ?? [], exposed ?? []);
+  if (ports.length) c.ports = ports.map((p) => ({ ...p }));
   probes(c, read(() => healthcheckProbes(ctx, base, s.healthcheck, restart)));
   const security = securityContext(input);
   if (Object.keys(security).length > 0) c.securityContext = security;
@@ -186,13 +210,14 @@ function gracePeriod(input: ServiceInput): number | undefined {
   return seconds;
 }
 
-function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never', labels: Record<string, string>): PodTemplateSpec {
+function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never', labels: Record<string, string>, net: ServiceNetworking | undefined): PodTemplateSpec {
   const { ctx, name, s, read } = input;
   const base = ['services', name];
   const c = container(input, restart);
   const spec: PodSpec = { containers: [c], restartPolicy: restart };
   const annotations: Record<string, string> = {};
-  if (s.network_mode === 'host') spec.hostNetwork = true;
+  if (net?.hostNetwork) spec.hostNetwork = true;
+  const podLabels = { ...labels, ...(input.labelNetworks ? networkLabels(net?.networks ?? [], input.networks) : {}) };
   const selector = read(() => nodeSelector(ctx, [...base, 'deploy', 'placement', 'constraints'], s.deploy?.placement?.constraints ?? []));
   if (selector && Object.keys(selector).length) spec.nodeSelector = selector;
   const deps = read(() => dependsOn(ctx, base, s.depends_on, input.services));
@@ -202,6 +227,7 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
     annotations[DEVICES_ANNOTATION] = s.devices.map((d) => d.trim()).join(',');
   }
   groups(input, spec, annotations);
+  if (input.topology !== undefined && !net?.hostNetwork) annotations[COMPOSE_NETWORKS_ANNOTATION] = input.topology;
   const volumes = read(() => serviceVolumes(ctx, base, s, input.volumes, input.dir));
   if (volumes) {
     spec.volumes = volumes.volumes.map(podVolume);
@@ -209,7 +235,7 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
   }
   const grace = s.stop_grace_period === undefined ? undefined : read(() => gracePeriod(input));
   if (grace !== undefined) spec.terminationGracePeriodSeconds = grace;
-  return { metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec };
+  return { metadata: { labels: podLabels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec };
 }
 
 /** What stands against the kind a service becomes (from restart and deploy.mode), recorded through `read`. */
@@ -234,22 +260,45 @@ function kindChoiceProblems(input: ServiceInput, restart: 'Always' | 'OnFailure'
   });
 }
 
-/** One service's object (its kind from restart and deploy.mode); undefined when it has problems (recorded by `read`). */
-function serviceObject(input: ServiceInput, problems: readonly ManifestProblem[]): AnyObject | undefined {
+interface TranslatedService {
+  workload: AnyObject;
+  networking: ServiceNetworking;
+  /** The container's ports (ports: and expose:): the Service's. */
+  ports: ContainerPort[];
+}
+
+/** One service's workload (its kind from restart and deploy.mode) and networking; undefined when it has problems (recorded by `read`). */
+function serviceObject(input: ServiceInput, problems: readonly ManifestProblem[]): TranslatedService | undefined {
   const { ctx, name, s, project, read } = input;
   const before = problems.length;
   const base = ['services', name];
   const deploy = s.deploy ?? {};
   const restart = RESTART[s.restart ?? 'no'];
-  const global = deploy.mode === 'global';
   kindChoiceProblems(input, restart);
   const selector = { [COMPOSE_PROJECT_LABEL]: project, [COMPOSE_SERVICE_LABEL]: name };
   const labels = { ...read(() => labelMap(ctx, [...base, 'labels'], s.labels)), ...selector };
-  const template = podTemplate(input, restart, labels);
+  const networking = read(() => serviceNetworking(ctx, base, s, input.networks));
+  const template = podTemplate(input, restart, labels, networking);
   const update = deploy.update_config && restart === 'Always' ? read(() => readUpdateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config!)) : undefined;
-  if (problems.length > before) return undefined;
+  if (problems.length > before || networking === undefined) return undefined;
   const annotations: Record<string, string> = {};
-  const metadata = (a: Record<string, string>) => ({ name, namespace: COMPOSE_NAMESPACE, labels: { ...labels }, ...(Object.keys(a).length ? { annotations: a } : {}) });
+  const metadata = (a: Record<string, string>) => ({ name, namespace: input.namespace, labels: { ...labels }, ...(Object.keys(a).length ? { annotations: a } : {}) });
+  const workload = workloadObject(input, restart, selector, template, update, annotations, metadata);
+  const ports = (template.spec?.containers[0]?.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' }));
+  return { workload, networking, ports };
+}
+
+function workloadObject(
+  input: ServiceInput,
+  restart: 'Always' | 'OnFailure' | 'Never',
+  selector: Record<string, string>,
+  template: PodTemplateSpec,
+  update: ReturnType<typeof readUpdateConfig> | undefined,
+  annotations: Record<string, string>,
+  metadata: (a: Record<string, string>) => Record<string, unknown>,
+): AnyObject {
+  const deploy = input.s.deploy ?? {};
+  const global = deploy.mode === 'global';
   if (restart !== 'Always') {
     const replicas = deploy.replicas ?? 1;
     const counts = replicas > 1 ? { completions: replicas, parallelism: Math.min(replicas, JOB_LIMITS.parallelism) } : {};
@@ -303,7 +352,8 @@ function objectCheck(ctx: DocContext, name: string, object: AnyObject): Manifest
 }
 
 /** The objects of one compose document and every problem found (at most one per field of a service). */
-export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined): DocumentObjects {
+/** `namespace`: where the project goes when the user chose one (`-n`); else a namespace named after the project. */
+export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined, namespace?: string): DocumentObjects {
   const problems: ManifestProblem[] = [];
   const fileCtx: DocContext = { doc, label: 'compose file' };
   const serviceCtx = (name: string): DocContext => ({ doc, label: `service ${quote(name)}` });
@@ -349,25 +399,60 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   const project = collect(problems, () => projectName(fileCtx, value.name, dir));
   if (project === undefined || !isObject(value.services)) return { objects: [], problems };
   const all = new Map(Object.entries(services) as [string, Service][]);
+  const projectNs = namespace ?? projectNamespace(project);
+  const networks = projectNetworks(value.networks as Record<string, ComposeNetwork | null> | undefined);
+  const { topology, labelNetworks } = projectTopology(fileCtx, all, networks);
   const objects: LocatedObject[] = [];
+  const ns = namespace === undefined ? namespaceObject(project) : undefined;
+  // First, so that apply creates the namespace before what goes into it.
+  if (ns) objects.push({ object: ns, ctx: fileCtx, namePath: typeof value.name === 'string' ? ['name'] : [] });
   for (const [name, s] of all) {
     if (badNames.has(name)) continue;
     const ctx = serviceCtx(name);
     const read = <T>(reader: () => T): T | undefined => collect(problems, reader);
-    const input: ServiceInput = { ctx, name, s, services: all, project, volumes: value.volumes as ComposeTopVolumes, dir, read };
-    const object = serviceObject(input, problems);
-    if (!object) continue;
-    const checked = objectCheck(ctx, name, object);
+    const input: ServiceInput = { ctx, name, s, services: all, project, namespace: projectNs, networks, topology, labelNetworks, volumes: value.volumes as ComposeTopVolumes, dir, read };
+    const translated = serviceObject(input, problems);
+    if (!translated) continue;
+    const { workload, networking, ports } = translated;
+    const checked = objectCheck(ctx, name, workload);
     if (checked.length) {
       problems.push(...checked);
       continue;
     }
-    objects.push({ object, ctx, namePath: ['services', name], nameIsKey: true });
+    objects.push({ object: workload, ctx, namePath: ['services', name], nameIsKey: true });
+    if (networking.hostNetwork) continue; // on the host's network, as in compose: no project name
+    const located = read(() => serviceObjects({ ctx, namespace: projectNs, project, service: name, ports, aliases: networking.aliases, serviceNames: new Set(all.keys()) }));
+    for (const l of located ?? []) objects.push({ ...l, ctx });
   }
   const graph = new Map([...all.keys()].map((name) => [name, dependencyNames(all.get(name)!).filter((d) => all.has(d))]));
   const cycle = dependencyCycle(graph);
   if (cycle) problems.push(problemOf(manifestError(serviceCtx(cycle[0]!), ['services', cycle[0]!, 'depends_on'], `forms a cycle: ${cycle.join(' → ')}`)));
   return { objects, problems };
+}
+
+/**
+ * Which service joined which network, for the nodes' isolation (compose-topology.ts): no topology
+ * when every service is on one network (nothing to isolate), no network labels either unless
+ * that network is internal. A service whose networking has a problem is left out here:
+ * serviceObject reports it.
+ */
+function projectTopology(
+  ctx: DocContext,
+  all: ReadonlyMap<string, Service>,
+  networks: ReadonlyMap<string, { internal: boolean }>,
+): { topology: string | undefined; labelNetworks: boolean } {
+  const topology = new Map<string, string[]>();
+  for (const [name, s] of all) {
+    try {
+      const net = serviceNetworking(ctx, ['services', name], s, networks);
+      if (!net.hostNetwork) topology.set(name, net.networks);
+    } catch {
+      continue;
+    }
+  }
+  const used = new Set([...topology.values()].flat());
+  const several = used.size > 1;
+  return { topology: several ? formatTopology(topology) : undefined, labelNetworks: several || [...used].some((n) => networks.get(n)?.internal) };
 }
 
 function dependencyNames(s: Service): string[] {

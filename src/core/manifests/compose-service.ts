@@ -13,6 +13,7 @@ import { DNS_LABEL, LABEL_KEY, LABEL_VALUE } from './schema-parts.js';
 import type { ServiceVolumeInput } from './compose-volumes.js';
 import type { ComposeDependsOn, ComposeHealthcheck } from './compose-order.js';
 import type { ComposePort } from './manifest-ports.js';
+import type { ServiceNetworks } from './compose-network.js';
 
 export const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024; // the runtime's minimum, as in kubernetes.ts
 export { MAX_GRACE_SECONDS } from '../objects/limits.js';
@@ -32,7 +33,9 @@ export interface Service {
   pids_limit?: number;
   stop_grace_period?: string;
   pull_policy?: 'always' | 'never' | 'missing' | 'if_not_present';
-  network_mode?: 'host';
+  network_mode?: string;
+  networks?: ServiceNetworks;
+  expose?: (string | number)[];
   devices?: string[];
   group_add?: (string | number)[];
   privileged?: boolean;

@@ -75,25 +75,30 @@ function duplicates(located: readonly LocatedObject[]): ManifestProblem[] {
   return out;
 }
 
-function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined): DocumentObjects {
+export interface ManifestOptions {
+  /** `-n`: compose projects go to this namespace instead of one named after the project (none is created). */
+  composeNamespace?: string;
+}
+
+function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined, options: ManifestOptions): DocumentObjects {
   const value = doc.value;
   const ctx: DocContext = { doc };
   const fail = (message: string): DocumentObjects => ({ objects: [], problems: [problemOf(manifestError(ctx, [], message))] });
   if (!isObject(value)) return fail('must be a mapping: a Kubernetes object (apiVersion, kind) or a compose file (services)');
   if ('apiVersion' in value || 'kind' in value) return kubernetesObjects(doc, value);
-  if ('services' in value) return composeObjects(doc, value, dir);
+  if ('services' in value) return composeObjects(doc, value, dir, options.composeNamespace);
   return fail('is neither a Kubernetes object (it has no apiVersion and kind) nor a compose file (it has no services)');
 }
 
 /** The objects of `files` and every problem in them; objects only when there is no problem. */
-export function manifestsToObjects(files: readonly ManifestFile[]): ManifestObjects {
+export function manifestsToObjects(files: readonly ManifestFile[], options: ManifestOptions = {}): ManifestObjects {
   const located: LocatedObject[] = [];
   const problems: ManifestProblem[] = [];
   for (const file of files) {
     const { documents, problems: yaml } = readYamlDocuments(file.text, file.path);
     problems.push(...yaml.map(problemOf));
     for (const doc of documents) {
-      const found = documentObjects(doc, file.dir);
+      const found = documentObjects(doc, file.dir, options);
       located.push(...found.objects);
       problems.push(...found.problems);
     }

@@ -15,6 +15,7 @@ import {
 } from './schema-parts.js';
 import { composeVolumeDefinitions } from './schema-compose-volumes.js';
 import { composeStartOrderDefinitions } from './schema-compose-order.js';
+import { composeNetworkDefinitions } from './schema-compose-networks.js';
 
 const EXTENSIONS = { '^x-': {} };
 
@@ -25,7 +26,7 @@ const UNSUPPORTED_SERVICE_FIELDS = [
   'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
   'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
-  'memswap_limit', 'networks', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'post_start',
+  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'post_start',
   'pre_stop', 'profiles', 'runtime', 'secrets', 'shm_size',
   'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'userns_mode',
   'uts', 'volumes_from',
@@ -65,9 +66,12 @@ const service = {
       enum: ['always', 'never', 'missing', 'if_not_present'],
       errorMessage: 'must be one of always, never, missing, if_not_present',
     },
-    network_mode: { const: 'host', errorMessage: 'is not supported yet: only "host" is' },
-    // Documentation of what the container listens on, like a Kubernetes containerPort.
-    expose: { type: 'array', items: { type: ['string', 'integer'] } },
+    // "host", "bridge", "none", "service:x", "container:x": checked in code (compose-network.ts), each refusal with its reason.
+    network_mode: { type: 'string', maxLength: 253 },
+    // Ports reachable inside the project only: container ports and the service's Service ports (compose-network.ts).
+    expose: { type: 'array', maxItems: 64, items: { type: ['string', 'integer'] } },
+    // The project networks the service joins (list of names, or names to {aliases}); checked in code.
+    networks: ref('ComposeServiceNetworks'),
     // Short "[IP:]HOST:CONTAINER[/proto]" strings or the long syntax; checked in code (compose-ports.ts).
     ports: {
       type: 'array',
@@ -154,7 +158,7 @@ export function composeDefinitions(): Record<string, JsonSchema> {
       ...closed(
         {
           version: { type: ['string', 'number'], description: 'Obsolete in the compose specification; accepted and ignored.' },
-          name: { type: 'string', description: 'Project name; accepted and ignored (Grove apps are named after services).' },
+          name: { type: 'string', description: "Project name: the namespace the project's objects go to (docs/networking.md#compose-networking)." },
           services: {
             type: 'object',
             minProperties: 1,
@@ -167,7 +171,8 @@ export function composeDefinitions(): Record<string, JsonSchema> {
             additionalProperties: ref('ComposeService'),
           },
           volumes: { type: 'object', maxProperties: 64, additionalProperties: { oneOf: [{ type: 'null' }, ref('ComposeVolume')] } },
-          ...unsupportedFields(['networks', 'configs', 'secrets', 'include', 'models']),
+          networks: { type: 'object', maxProperties: 32, additionalProperties: ref('ComposeNetwork') },
+          ...unsupportedFields(['configs', 'secrets', 'include', 'models']),
         },
         ['services'],
       ),
@@ -175,6 +180,7 @@ export function composeDefinitions(): Record<string, JsonSchema> {
     },
     ComposeService: service,
     ComposeDeploy: deploy,
+    ...composeNetworkDefinitions(),
     ...composeVolumeDefinitions(),
     ...composeStartOrderDefinitions(),
   };

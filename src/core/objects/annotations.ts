@@ -7,6 +7,7 @@
  * `readGroveAnnotations` is lenient (a bad value an older server stored means "not set", so a
  * reader never fails a whole pass over one annotation).
  */
+import { COMPOSE_NETWORKS_ANNOTATION, parseTopology } from '../network/compose-topology.js';
 import { checkGroup, parseDeviceList, type DeviceMapping } from '../device-spec.js';
 import { isGroveError } from '../errors.js';
 import { parseDurationSeconds } from '../quantity.js';
@@ -158,6 +159,10 @@ const RULES: Readonly<Record<string, Check>> = Object.freeze({
   [UPDATE_LOCK_MAX_ANNOTATION]: () => undefined,
   [ROLLOUT_COMPLETE_ANNOTATION]: () => undefined,
   [LAST_ROLLBACK_ANNOTATION]: () => undefined,
+  // Written by the compose translation; the node isolates compose networks by it (compose-isolation.ts).
+  [COMPOSE_NETWORKS_ANNOTATION]: (v) => {
+    if (!parseTopology(v)) throw new Error(`${quoteValue(v.slice(0, 80))} must be SERVICE=NETWORK[,NETWORK…] entries joined by ";"`);
+  },
 });
 
 export const GROVE_ANNOTATION_KEYS: readonly string[] = Object.freeze(Object.keys(RULES).sort());

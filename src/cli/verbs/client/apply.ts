@@ -79,7 +79,8 @@ export function registerApply(program: Command, act: Act): void {
     const files = options.filename;
     if (files.length === 0) throw new GroveError(ErrorCode.InvalidArgument, 'apply needs -f FILE, -f DIR or -f -');
     const { loadSourcedObjects } = await import('../../client/read-manifests.js');
-    const { objects, sources } = await loadSourcedObjects(files);
+    // -n puts compose projects there too, instead of a namespace named after each project.
+    const { objects, sources } = await loadSourcedObjects(files, undefined, options.namespace === undefined ? {} : { composeNamespace: options.namespace });
     await sendObjects(ctx, inNamespace(objects, options.namespace), options, sources);
   });
 }

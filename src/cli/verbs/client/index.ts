@@ -19,7 +19,9 @@ export function registerClientVerbs(program: Command, act: Act): void {
   registerApply(program, act);
   registerCreate(program, act);
   // get, describe, delete on the Kubernetes paths; delete -f reads files as apply does (loaded lazily: the YAML library).
-  registerKubeVerbs(program, act, async (paths) => (await import('../../client/read-manifests.js')).loadObjects(paths));
+  registerKubeVerbs(program, act, async (paths, namespace) =>
+    (await import('../../client/read-manifests.js')).loadObjects(paths, undefined, namespace === undefined ? {} : { composeNamespace: namespace }),
+  );
   for (const register of [registerLogs, registerExec, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume, registerTop]) register(program, act);
   // Last: it describes every verb registered before it (program.ts registers ctr and check after; the script reads the table when it runs).
   registerCompletion(program, act);

@@ -41,7 +41,8 @@ export interface DeleteRequest {
 }
 
 /** What the verb loads from -f files: manifests and compose files → objects (the client's loader). */
-export type LoadObjects = (paths: string[]) => Promise<AnyObject[]>;
+/** `namespace`: -n, where compose projects were applied with it. */
+export type LoadObjects = (paths: string[], namespace?: string) => Promise<AnyObject[]>;
 
 function target(kind: KindInfo, namespace: string | undefined, name: string): DeleteTarget {
   return { kind, ...(kind.namespaced && namespace !== undefined ? { namespace } : {}), name };
@@ -113,7 +114,7 @@ export function registerKubeDelete(program: Command, act: Act, loadObjects: Load
       if (words.length === 0 && options.filename.length === 0) throw new GroveError(ErrorCode.InvalidArgument, 'delete needs TYPE NAME…, TYPE/NAME…, or -f FILE');
       const request: DeleteRequest = {
         resources: words.length ? parseResourceArgs(words, 'delete') : [],
-        objects: options.filename.length ? await loadObjects(options.filename) : [],
+        objects: options.filename.length ? await loadObjects(options.filename, options.namespace) : [],
         namespace: namespaceOf(options.namespace),
         allNamespaces: options.allNamespaces,
         labelSelector: options.selector,

@@ -1,0 +1,74 @@
+/**
+ * PURE: the node's compose network isolation rules (docs/networking.md#compose-networking), in
+ * one chain of this agent's own, GRV-<tag>-CNET in the mangle table, jumped to from FORWARD.
+ * Mangle, not filter: its FORWARD runs before filter's, where the pod network's and Docker's
+ * ACCEPTs sit, so the order of jumps between agents and programs does not matter; and FORWARD
+ * sees service traffic after DNAT (with br_netfilter, pod to pod on one bridge too), so one
+ * check at the receiving pod's node covers direct and ClusterIP connections from any node.
+ *
+ * For each compose pod on this node: traffic from the endpoints of its project's services that
+ * share no network with it is dropped; a pod whose networks are all `internal` opens no
+ * connection outside the cluster CIDR. Endpoints come from the cluster network view (every
+ * compose service has a Service named after it); a pod's networks and its project's topology
+ * from its own labels and annotation (compose-topology.ts).
+ */
+import type { ClusterNetworkView } from '../../../../src/core/network/view.js';
+import { COMPOSE_NETWORKS_ANNOTATION, NETWORK_LABEL_PREFIX, parseTopology, servicesApart } from '../../../../src/core/network/compose-topology.js';
+import { COMPOSE_SERVICE_LABEL } from '../../../../src/core/objects/annotations.js';
+
+export const isolationChain = (tag: string): string => `GRV-${tag}-CNET`;
+
+/** A pod running on this node, as the node knows it. */
+export interface LocalPod {
+  namespace: string;
+  name: string;
+  /** Its address; pods without one yet (or on the host's network) are skipped. */
+  ip?: string;
+  hostNetwork?: boolean;
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+}
+
+const comment = (text: string) => `-m comment --comment "${text.replaceAll('"', "'").slice(0, 200)}"`;
+
+/** The chain's rules for `pods` (empty chain when no pod needs isolation): one mangle section. */
+export function isolationRules(tag: string, view: ClusterNetworkView, pods: readonly LocalPod[]): string {
+  const chain = isolationChain(tag);
+  const rules: string[] = [];
+  for (const pod of [...pods].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))) {
+    if (!pod.ip || pod.hostNetwork) continue;
+    const service = pod.labels[COMPOSE_SERVICE_LABEL];
+    const topology = parseTopology(pod.annotations[COMPOSE_NETWORKS_ANNOTATION]);
+    if (service && topology) {
+      for (const other of servicesApart(topology, service)) {
+        const sources = view.services.find((s) => s.namespace === pod.namespace && s.name === other)?.endpoints.map((e) => e.ip) ?? [];
+        for (const ip of [...new Set(sources)].sort()) {
+          rules.push(`-A ${chain} -s ${ip}/32 -d ${pod.ip}/32 ${comment(`grove: ${pod.namespace}: ${other} shares no network with ${service}`)} -j DROP`);
+        }
+      }
+    }
+    const networks = Object.entries(pod.labels).filter(([k]) => k.startsWith(NETWORK_LABEL_PREFIX));
+    if (networks.length > 0 && networks.every(([, v]) => v === 'internal')) {
+      rules.push(`-A ${chain} -s ${pod.ip}/32 ! -d ${view.clusterCIDR} -m conntrack --ctstate NEW ${comment(`grove: ${pod.namespace}/${pod.name} is on internal networks only`)} -j DROP`);
+    }
+  }
+  return ['*mangle', `:${chain} - [0:0]`, ...rules, 'COMMIT', ''].join('\n');
+}
+
+const jump = (tag: string) => `-A FORWARD -j ${isolationChain(tag)}`;
+
+/** The jump to add given `iptables-save -t mangle` output ('' when present). */
+export function missingIsolationJump(saved: string, tag: string): string {
+  const lines = new Set(saved.split('\n').map((l) => l.trim()));
+  return lines.has(jump(tag)) ? '' : `*mangle\n-I FORWARD 1 -j ${isolationChain(tag)}\nCOMMIT\n`;
+}
+
+/** Removes the jump and the chain that `iptables-save -t mangle` shows ('' when there are none). */
+export function isolationRemoval(saved: string, tag: string): string {
+  const lines = saved.split('\n').map((l) => l.trim());
+  const chain = isolationChain(tag);
+  const out: string[] = [];
+  if (lines.includes(jump(tag))) out.push(`-D FORWARD -j ${chain}`);
+  if (lines.some((l) => l.startsWith(`:${chain} `))) out.push(`-F ${chain}`, `-X ${chain}`);
+  return out.length ? ['*mangle', ...out, 'COMMIT', ''].join('\n') : '';
+}
