@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { agentPodNetwork, netTag, openPodSandboxes, sandboxRunDir } from '../../agent/src/runtime/pod-sandbox-setup.js';
 import { podNetworkConsumers } from '../../agent/src/runtime/net/pod-network-consumers.js';
 import { ServiceProxier } from '../../agent/src/runtime/net/proxier.js';
+import { ComposeIsolation } from '../../agent/src/runtime/net/compose-isolation-programmer.js';
 import { dnsInterfaceName } from '../../agent/src/runtime/net/dns-interface.js';
 import { silentLogger } from '../../src/core/logger.js';
 
@@ -49,6 +50,7 @@ export async function teardownAgentNetwork(dataDir: string): Promise<void> {
   const programmed = [
     ...podNetworkConsumers({ dataDir, nodeName: 'teardown', network: agentPodNetwork(dataDir, undefined, logger), local, logger }),
     new ServiceProxier({ nodeName: 'teardown', addresses: [], tag: netTag(dataDir), logger }),
+    new ComposeIsolation({ tag: netTag(dataDir), pods: () => [], logger }),
   ];
   for (const consumer of programmed) await consumer.cleanup().catch(() => undefined);
   if (!c.podBridge || !c.podSubnet) return;

@@ -10,6 +10,7 @@ import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { encodeMessage } from '../../../src/core/wire-codec.js';
 import { decodeAnyNodeTarget, type WireNodeTarget } from '../../../src/core/wire-target.js';
+import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import type { NodeFacts, NodeUsage } from '../../../src/core/wire-types.js';
 import type { Store } from '../../../src/store/store.js';
 import { systemClock, type Clock } from '../../../src/core/clock.js';
@@ -173,6 +174,11 @@ export class Agent {
 
   status(): StatusReport | undefined {
     return this.reconciler.status();
+  }
+
+  /** The pods this node is to run, as the last target said (none before any). */
+  targetPods(): readonly WirePodTarget[] {
+    return this.reconciler.target()?.pods ?? [];
   }
 
   get connected(): boolean {

@@ -19,6 +19,9 @@ import { openLocalRuntime, type RuntimeSettings } from '../local-runtime.js';
 import { agentPodNetwork, netTag, openPodSandboxes, SANDBOX_RUN_ROOT } from '../../../agent/src/runtime/pod-sandbox-setup.js';
 import { podNetworkConsumers } from '../../../agent/src/runtime/net/pod-network-consumers.js';
 import { ServiceProxier } from '../../../agent/src/runtime/net/proxier.js';
+import { ComposeIsolation } from '../../../agent/src/runtime/net/compose-isolation-programmer.js';
+import { composePodsOf } from '../../../agent/src/runtime/net/compose-isolation-pods.js';
+import type { LocalPod } from '../../../agent/src/runtime/net/compose-isolation.js';
 import { startClusterDns, type ClusterDns } from '../../../agent/src/agent/dns/cluster-dns.js';
 import { errorMessage } from '../../core/errors.js';
 import { packageVersion } from '../package-root.js';
@@ -85,11 +88,15 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const dns = settings.clusterDns ? await startDnsOrWarn(settings.clusterDns, tag, logger) : undefined;
   // Caddy is the agent's child: it stops with the agent and comes back with the view at start.
   const ingress = ingressConsumer(joined.node, tag, logger);
+  // Compose networks (docs/networking.md "Compose networking"): the node's compose pods, from the
+  // agent's target and the addresses its last status reported, checked again with every status.
+  const composeIsolation = new ComposeIsolation({ tag, pods: (): LocalPod[] => composePodsOf(agent.targetPods(), agent.status()?.pods ?? []), localPodSubnet: local.podNetwork.subnet, logger });
   const networkConsumers = [
     ...podNetworkConsumers({ dataDir, nodeName: joined.node, network: podNetwork, local: { bridge: local.podNetwork.bridge, ipamDataDir: local.podNetwork.ipamDataDir, podSubnet: local.podNetwork.subnet }, logger }),
     new ServiceProxier({ nodeName: joined.node, addresses: settings.nodeIp !== undefined ? [settings.nodeIp] : [], tag, logger }),
     ...(dns ? [dns] : []),
     ingress,
+    composeIsolation,
   ];
   // Pod sandboxes: shared network (CNI), IPC and UTS namespaces and /etc/hosts per pod.
   const sandboxes = await openPodSandboxes(dataDir, podNetwork, logger, searchPath, dns);
@@ -99,7 +106,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const previousLogs = new PreviousLogs(join(dataDir, 'agent', 'previous-logs'), logger);
   const runtime = new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, config, volumes, sandboxes, previousLogs });
   const usage = new UsageSampler({ runtime, clock: systemClock() });
-  const agent = new Agent({
+  const agent: Agent = new Agent({
     nodeName: joined.node,
     cluster: joined.cluster,
     store,
@@ -121,6 +128,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     restartBackoffSeconds: settings.restartBackoff / 1000,
     lockMaxSeconds: settings.updateLockMax / 1000,
     networkConsumers,
+    // No process runs when the node's compose pods and their addresses are as before.
+    observeStatus: () => void composeIsolation.podsChanged().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'compose isolation not programmed')),
   });
   try {
     await agent.start();

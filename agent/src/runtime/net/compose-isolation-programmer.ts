@@ -2,14 +2,15 @@
  * The node's compose network isolation (a NetworkViewConsumer; rules from compose-isolation.ts):
  * with every view, and whenever the node's pods change (podsChanged), the GRV-<tag>-CNET chain
  * is rewritten in ONE iptables-restore --noflush transaction (the chain, and its jump from
- * FORWARD when the host lacks it) — only when the text differs from the last one applied, so an
- * unchanged view or pod set runs no process. cleanup() removes the chain and its jump.
+ * FORWARD when the host lacks it) — only when the rules differ from the last ones applied, so an
+ * unchanged view or pod set runs no process. While no pod needs isolation the node has neither
+ * chain nor jump (a node without compose networks never gets them). cleanup() removes both.
  */
 import type { Logger } from '../../../../src/core/logger.js';
 import type { ClusterNetworkView, NetworkViewConsumer } from '../../../../src/core/network/view.js';
 import { runCommand } from '../run-command.js';
 import { runBatch } from './batch-command.js';
-import { isolationRemoval, isolationRules, missingIsolationJump, type LocalPod } from './compose-isolation.js';
+import { internalReach, isolationProgram, isolationRemoval, isolationRules, type LocalPod } from './compose-isolation.js';
 
 /** How the programmer reaches the host; tests put fakes in. */
 export interface IsolationHost {
@@ -23,6 +24,8 @@ export interface ComposeIsolationOptions {
   tag: string;
   /** The pods running on this node now, with their addresses, labels and annotations. */
   pods: () => readonly LocalPod[];
+  /** config.json's podSubnet: where internal-only pods may connect on a cluster without a pod network (backend none). */
+  localPodSubnet?: string;
   logger: Logger;
   host?: Partial<IsolationHost>;
 }
@@ -41,7 +44,10 @@ export class ComposeIsolation implements NetworkViewConsumer {
   private readonly host: IsolationHost;
   private readonly log: Logger;
   private view: ClusterNetworkView | undefined;
-  /** The chain text last applied; undefined = what the host holds is unknown (read it first). */
+  /**
+   * The rules last applied ('' = the host has no chain of ours); undefined = what the host holds
+   * is unknown (an earlier run's chain, or a failed restore): read it first.
+   */
   private applied: string | undefined;
   private queue: Promise<void> = Promise.resolve();
 
@@ -76,18 +82,16 @@ export class ComposeIsolation implements NetworkViewConsumer {
 
   private async apply(): Promise<void> {
     if (!this.view) return;
-    const rules = isolationRules(this.opts.tag, this.view, this.opts.pods());
+    const lines = isolationRules(this.opts.tag, this.view, this.opts.pods(), internalReach(this.view, this.opts.localPodSubnet));
+    const rules = lines.join('\n');
     if (rules === this.applied) return;
-    // The first time (or after a failure) the jump may be missing: added in the same transaction,
-    // after the chain it names.
-    const jump = this.applied === undefined ? missingIsolationJump(await this.host.save(), this.opts.tag) : '';
-    try {
-      await this.host.restore(rules + jump);
-    } catch (err) {
-      this.applied = undefined;
-      throw err;
-    }
+    // While the chain is known to be in place the rules go straight in; otherwise (first time,
+    // after a failure, or the chain comes or goes) what the host holds decides the transaction.
+    const saved = this.applied ? undefined : await this.host.save();
+    const input = lines.length > 0 ? isolationProgram(this.opts.tag, lines, saved) : isolationRemoval(saved ?? (await this.host.save()), this.opts.tag);
+    this.applied = undefined;
+    if (input) await this.host.restore(input);
     this.applied = rules;
-    this.log.debug({ revision: this.view.revision, bytes: rules.length }, 'compose isolation programmed');
+    this.log.debug({ revision: this.view.revision, rules: lines.length }, 'compose isolation programmed');
   }
 }

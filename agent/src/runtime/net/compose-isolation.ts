@@ -10,7 +10,8 @@
  * share no network with it is dropped; a pod whose networks are all `internal` opens no
  * connection outside the cluster CIDR. Endpoints come from the cluster network view (every
  * compose service has a Service named after it); a pod's networks and its project's topology
- * from its own labels and annotation (compose-topology.ts).
+ * from its own labels and annotation (compose-topology.ts). A node none of whose pods needs
+ * isolation has neither the chain nor its jump.
  */
 import type { ClusterNetworkView } from '../../../../src/core/network/view.js';
 import { COMPOSE_NETWORKS_ANNOTATION, NETWORK_LABEL_PREFIX, parseTopology, servicesApart } from '../../../../src/core/network/compose-topology.js';
@@ -31,8 +32,16 @@ export interface LocalPod {
 
 const comment = (text: string) => `-m comment --comment "${text.replaceAll('"', "'").slice(0, 200)}"`;
 
-/** The chain's rules for `pods` (empty chain when no pod needs isolation): one mangle section. */
-export function isolationRules(tag: string, view: ClusterNetworkView, pods: readonly LocalPod[]): string {
+/**
+ * Where a pod on internal networks only may still open connections: the cluster CIDR, or on a
+ * cluster without a pod network (backend none) the node's own pod subnet, where its pods are.
+ */
+export function internalReach(view: ClusterNetworkView, localPodSubnet: string | undefined): string {
+  return view.overlay.backend === 'none' && localPodSubnet ? localPodSubnet : view.clusterCIDR;
+}
+
+/** The chain's rules for `pods` (none when no pod needs isolation), sorted, as iptables-restore lines. */
+export function isolationRules(tag: string, view: ClusterNetworkView, pods: readonly LocalPod[], reach = view.clusterCIDR): string[] {
   const chain = isolationChain(tag);
   const rules: string[] = [];
   for (const pod of [...pods].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))) {
@@ -49,18 +58,23 @@ export function isolationRules(tag: string, view: ClusterNetworkView, pods: read
     }
     const networks = Object.entries(pod.labels).filter(([k]) => k.startsWith(NETWORK_LABEL_PREFIX));
     if (networks.length > 0 && networks.every(([, v]) => v === 'internal')) {
-      rules.push(`-A ${chain} -s ${pod.ip}/32 ! -d ${view.clusterCIDR} -m conntrack --ctstate NEW ${comment(`grove: ${pod.namespace}/${pod.name} is on internal networks only`)} -j DROP`);
+      rules.push(`-A ${chain} -s ${pod.ip}/32 ! -d ${reach} -m conntrack --ctstate NEW ${comment(`grove: ${pod.namespace}/${pod.name} is on internal networks only`)} -j DROP`);
     }
   }
-  return ['*mangle', `:${chain} - [0:0]`, ...rules, 'COMMIT', ''].join('\n');
+  return rules;
 }
 
 const jump = (tag: string) => `-A FORWARD -j ${isolationChain(tag)}`;
 
-/** The jump to add given `iptables-save -t mangle` output ('' when present). */
-export function missingIsolationJump(saved: string, tag: string): string {
-  const lines = new Set(saved.split('\n').map((l) => l.trim()));
-  return lines.has(jump(tag)) ? '' : `*mangle\n-I FORWARD 1 -j ${isolationChain(tag)}\nCOMMIT\n`;
+/**
+ * One mangle transaction (for iptables-restore --noflush) that sets the chain to `rules` (a
+ * declared chain is flushed and refilled) and, given `iptables-save -t mangle` output, inserts
+ * the jump from FORWARD when it is missing (saved undefined: the jump is known to be there).
+ */
+export function isolationProgram(tag: string, rules: readonly string[], saved: string | undefined): string {
+  const chain = isolationChain(tag);
+  const present = saved === undefined || saved.split('\n').some((l) => l.trim() === jump(tag));
+  return ['*mangle', `:${chain} - [0:0]`, ...rules, ...(present ? [] : [`-I FORWARD 1 -j ${chain}`]), 'COMMIT', ''].join('\n');
 }
 
 /** Removes the jump and the chain that `iptables-save -t mangle` shows ('' when there are none). */
