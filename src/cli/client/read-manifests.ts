@@ -58,11 +58,21 @@ export async function readManifestSources(paths: string[], stdin: NodeJS.Readabl
  * ManifestInvalid error, one line each.
  */
 export async function loadSourcedObjects(paths: string[], stdin?: NodeJS.ReadableStream, options: ManifestOptions = {}): Promise<{ objects: AnyObject[]; sources: ObjectSource[] }> {
+  return (await sourcedObjectsTranslator(paths, stdin))(options);
+}
+
+/**
+ * loadSourcedObjects for a caller that translates the same sources again with other options
+ * (apply's compose project namespaces): read once, as stdin can be read only once.
+ */
+export async function sourcedObjectsTranslator(paths: string[], stdin?: NodeJS.ReadableStream): Promise<(options: ManifestOptions) => { objects: AnyObject[]; sources: ObjectSource[] }> {
   const files = (await readManifestSources(paths, stdin)).map(({ file, text }) => ({ path: file, text, ...(file === '<stdin>' ? {} : { dir: dirname(resolve(file)) }) }));
-  const { objects, sources, problems } = manifestsToObjects(files, options);
-  if (problems.length > 0) throw problemsError(problems);
-  if (objects.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
-  return { objects, sources };
+  return (options) => {
+    const { objects, sources, problems } = manifestsToObjects(files, options);
+    if (problems.length > 0) throw problemsError(problems);
+    if (objects.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
+    return { objects, sources };
+  };
 }
 
 /** loadSourcedObjects without the sources. */

@@ -39,6 +39,12 @@ export interface ServiceNetworking {
 }
 
 /**
+ * `-n`'s namespace for every project, or the namespace chosen per project (apply keeps a project
+ * an earlier Grove ran in `default` there); undefined: the project's own namespace.
+ */
+export type ComposeNamespace = string | ((project: string) => string | undefined);
+
+/**
  * The project's namespace: the project name made a DNS label ('_', which compose allows, becomes
  * '-'). "my_app" and "my-app" therefore share a namespace: said in the docs.
  */

@@ -60,6 +60,7 @@ import {
   projectNetworks,
   serviceNetworking,
   serviceObjects,
+  type ComposeNamespace,
   type ComposeNetwork,
   type ServiceNetworking,
 } from './compose-network.js';
@@ -353,7 +354,7 @@ function objectCheck(ctx: DocContext, name: string, object: AnyObject): Manifest
 
 /** The objects of one compose document and every problem found (at most one per field of a service). */
 /** `namespace`: where the project goes when the user chose one (`-n`); else a namespace named after the project. */
-export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined, namespace?: string): DocumentObjects {
+export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined, composeNamespace?: ComposeNamespace): DocumentObjects {
   const problems: ManifestProblem[] = [];
   const fileCtx: DocContext = { doc, label: 'compose file' };
   const serviceCtx = (name: string): DocContext => ({ doc, label: `service ${quote(name)}` });
@@ -399,6 +400,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   const project = collect(problems, () => projectName(fileCtx, value.name, dir));
   if (project === undefined || !isObject(value.services)) return { objects: [], problems };
   const all = new Map(Object.entries(services) as [string, Service][]);
+  const namespace = typeof composeNamespace === 'function' ? composeNamespace(project) : composeNamespace;
   const projectNs = namespace ?? projectNamespace(project);
   const networks = projectNetworks(value.networks as Record<string, ComposeNetwork | null> | undefined);
   const { topology, labelNetworks } = projectTopology(fileCtx, all, networks);

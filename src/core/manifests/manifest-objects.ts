@@ -6,6 +6,7 @@
  */
 import type { AnyObject } from '../objects/changes.js';
 import { composeObjects } from './compose-objects.js';
+import type { ComposeNamespace } from './compose-network.js';
 import { kubernetesObjects, type DocumentObjects, type LocatedObject } from './kubernetes-objects.js';
 import { manifestError, quote, type DocContext } from './location.js';
 import { readYamlDocuments } from './parse.js';
@@ -76,8 +77,11 @@ function duplicates(located: readonly LocatedObject[]): ManifestProblem[] {
 }
 
 export interface ManifestOptions {
-  /** `-n`: compose projects go to this namespace instead of one named after the project (none is created). */
-  composeNamespace?: string;
+  /**
+   * `-n`: compose projects go to this namespace instead of one named after the project (none is
+   * created); a function chooses per project (undefined: the project's own).
+   */
+  composeNamespace?: ComposeNamespace;
 }
 
 function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined, options: ManifestOptions): DocumentObjects {

@@ -18,6 +18,7 @@ import { writeLine } from '../../io.js';
 import type { CliContext } from '../../context.js';
 import type { Act } from '../../verb.js';
 import { NAMESPACE_OPTION } from './k8s/scope-options.js';
+import { KubeClient } from './k8s/kube-client.js';
 
 /** --dry-run and -o of the verbs that send objects (apply, create). */
 export const SEND_OPTIONS = {
@@ -78,9 +79,16 @@ export function registerApply(program: Command, act: Act): void {
   act(program.command('apply').description('create or update objects from Kubernetes manifests or docker-compose files (one request: all or nothing)'), APPLY_OPTIONS, async (ctx, _args, options) => {
     const files = options.filename;
     if (files.length === 0) throw new GroveError(ErrorCode.InvalidArgument, 'apply needs -f FILE, -f DIR or -f -');
-    const { loadSourcedObjects } = await import('../../client/read-manifests.js');
+    const { sourcedObjectsTranslator } = await import('../../client/read-manifests.js');
+    const translate = await sourcedObjectsTranslator(files);
     // -n puts compose projects there too, instead of a namespace named after each project.
-    const { objects, sources } = await loadSourcedObjects(files, undefined, options.namespace === undefined ? {} : { composeNamespace: options.namespace });
+    let { objects, sources } = translate(options.namespace === undefined ? {} : { composeNamespace: options.namespace });
+    // Without -n, a project an earlier Grove ran in `default` stays there (compose-upgrade.ts);
+    // a client dry run asks the server nothing, so it shows the project in its own namespace.
+    if (options.namespace === undefined && options.dryRun !== 'client') {
+      const { keepProjectsInDefault } = await import('../../client/compose-upgrade.js');
+      ({ objects, sources } = await keepProjectsInDefault({ objects, sources }, translate, new KubeClient(await openClient(ctx)), (line) => writeLine(ctx.io.stderr, line)));
+    }
     await sendObjects(ctx, inNamespace(objects, options.namespace), options, sources);
   });
 }
