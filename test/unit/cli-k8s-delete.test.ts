@@ -69,6 +69,13 @@ describe('grove delete (Kubernetes paths)', () => {
     expect(c.out()).toBe('deployment.apps "web" deleted\nconfigmap "settings" deleted\n');
   });
 
+  it('-f: a file\'s Namespace last, after what it holds (a compose project\'s comes first in the file)', async () => {
+    const { client, seen } = await fake();
+    const fromFile = [iot, { ...web, metadata: { name: 'web', namespace: 'shop' } }] as AnyObject[];
+    await runDelete(client, capture().io, request([], { objects: fromFile }));
+    expect(seen.map((s) => s.url)).toEqual(['/apis/apps/v1/namespaces/shop/deployments/web', '/api/v1/namespaces/iot']);
+  });
+
   it('goes on past a name that is not there, then fails naming it (unless --ignore-not-found)', async () => {
     const { client } = await fake();
     const c = capture();

@@ -52,7 +52,10 @@ function target(kind: KindInfo, namespace: string | undefined, name: string): De
 export async function deleteTargets(client: KubeClient, request: DeleteRequest): Promise<DeleteTarget[]> {
   const selecting = request.all || Boolean(request.labelSelector) || Boolean(request.fieldSelector);
   const out: DeleteTarget[] = [];
-  for (const o of request.objects) {
+  // A file's Namespaces last (a compose project's comes first, for apply): deleting one takes
+  // what it holds along, which would then be reported missing.
+  const namespacesLast = [...request.objects].sort((a, b) => Number(a.kind === 'Namespace') - Number(b.kind === 'Namespace'));
+  for (const o of namespacesLast) {
     const kind = KINDS[o.kind] as KindInfo;
     out.push(target(kind, (o.metadata as { namespace?: string }).namespace ?? request.namespace, o.metadata.name));
   }
