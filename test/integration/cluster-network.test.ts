@@ -371,4 +371,47 @@ describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables', 'kubec
     }
     expect((await headlessOn('node-a')).length).toBe(2);
   }, 60_000);
+
+  it('a compose file whose web and db are placed on different nodes works by service name', async () => {
+    // The tests above leave the server killed: the compose project needs it (the local agent comes back with it).
+    if (!cluster.server || cluster.server.exitCode !== null || cluster.server.signalCode !== null) await cluster.startServer();
+    await cluster.waitForNodesReady([SERVER_NODE, 'node-a'], 60_000);
+    const project = `acc-${randomInt(1_000_000)}`;
+    const image = `${registry.host}/test/busybox:1`;
+    const pinned = (node: string) => `    deploy:\n      placement:\n        constraints: ["node.labels.kubernetes.io/hostname == ${node}"]\n`;
+    const file = join(scratch, `${project}.yaml`);
+    await writeFile(file, `name: ${project}
+services:
+  db:
+    image: ${image}
+    restart: always
+    stop_grace_period: 1s
+    expose: ["8080"]
+    command: ["sh", "-c", "mkdir -p /www && echo db-of-${project} > /www/index.html && exec httpd -f -p 8080 -h /www"]
+${pinned(SERVER_NODE)}  web:
+    image: ${image}
+    restart: always
+    stop_grace_period: 1s
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+${pinned('node-a')}`);
+    const applied = await cluster.grove(['apply', '-f', file]);
+    expect(applied.code, applied.stderr).toBe(0);
+    type Pod = { metadata: { name: string }; spec: { nodeName?: string }; status?: { podIP?: string; phase?: string } };
+    const podOf = async (service: string): Promise<PodInfo | undefined> => {
+      const { items } = await api<{ items: Pod[] }>(`/api/v1/namespaces/${project}/pods?labelSelector=com.docker.compose.service%3D${service}`);
+      const p = items.find((x) => x.status?.phase === 'Running' && x.status.podIP);
+      return p ? { name: p.metadata.name, node: p.spec.nodeName ?? '', ip: p.status!.podIP!, ready: true } : undefined;
+    };
+    const web = await eventually(() => podOf('web'), 120_000, 'web running');
+    const db = await eventually(() => podOf('db'), 120_000, 'db running');
+    expect([web.node, db.node]).toEqual(['node-a', SERVER_NODE]);
+    // From web's own network namespace and resolv.conf: db by name, through node-a's DNS and service rules to srv.
+    const counts = await eventually(async () => {
+      const c = await requests(web, 'http://db:8080/', 3);
+      return failures(c).length === 0 ? c : undefined;
+    }, 60_000, 'db by name from web on another node');
+    expect(counts).toEqual({ [`db-of-${project}`]: 3 });
+    const deleted = await cluster.grove(['delete', '-f', file]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+  }, 300_000);
 });
