@@ -166,6 +166,18 @@ describe('ComposeIsolation (the consumer)', () => {
     expect(host.restored[1]).toBe(removal);
   });
 
+  it('leaves the host as it is while the node\'s pods are not known yet (an agent restart before its first round)', async () => {
+    const saved = '*mangle\n:GRV-a1b2c3-CNET - [0:0]\n-A GRV-a1b2c3-CNET -s 10.42.0.8/32 -d 10.42.0.5/32 -j DROP\n-A FORWARD -j GRV-a1b2c3-CNET\nCOMMIT\n';
+    const { iso, restored, setPods, saves } = setup(saved);
+    setPods(undefined as unknown as LocalPod[]);
+    await iso.update(view);
+    expect([restored, saves()]).toEqual([[], 0]);
+    expect(composePodsOf([podTarget('db-1')], undefined)).toBeUndefined();
+    setPods([pod('db-1', 'db', '10.42.0.5', { back: 'bridge' })]);
+    await iso.podsChanged();
+    expect(restored).toHaveLength(1);
+  });
+
   it('does nothing before it has a view; leaves a present jump alone; a failed restore reads the host again', async () => {
     const saved = '*mangle\n:GRV-a1b2c3-CNET - [0:0]\n-A FORWARD -j GRV-a1b2c3-CNET\nCOMMIT\n';
     const { iso, restored, saves } = setup(saved);

@@ -89,8 +89,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   // Caddy is the agent's child: it stops with the agent and comes back with the view at start.
   const ingress = ingressConsumer(joined.node, tag, logger);
   // Compose networks (docs/networking.md "Compose networking"): the node's compose pods, from the
-  // agent's target and the addresses its last status reported, checked again with every status.
-  const composeIsolation = new ComposeIsolation({ tag, pods: (): LocalPod[] => composePodsOf(agent.targetPods(), agent.status()?.pods ?? []), localPodSubnet: local.podNetwork.subnet, logger });
+  // agent's target and the addresses its last status reported (none yet: unknown), checked again with every status.
+  const composeIsolation = new ComposeIsolation({ tag, pods: (): LocalPod[] | undefined => composePodsOf(agent.targetPods(), agent.status()?.pods), localPodSubnet: local.podNetwork.subnet, logger });
   const networkConsumers = [
     ...podNetworkConsumers({ dataDir, nodeName: joined.node, network: podNetwork, local: { bridge: local.podNetwork.bridge, ipamDataDir: local.podNetwork.ipamDataDir, podSubnet: local.podNetwork.subnet }, logger }),
     new ServiceProxier({ nodeName: joined.node, addresses: settings.nodeIp !== undefined ? [settings.nodeIp] : [], tag, logger }),

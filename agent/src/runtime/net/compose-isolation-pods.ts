@@ -23,7 +23,9 @@ const needsIsolation = (pod: WirePodTarget): boolean =>
   pod.labels?.[COMPOSE_SERVICE_LABEL] !== undefined &&
   (pod.annotations?.[COMPOSE_NETWORKS_ANNOTATION] !== undefined || Object.keys(pod.labels).some((k) => k.startsWith(NETWORK_LABEL_PREFIX)));
 
-export function composePodsOf(target: readonly WirePodTarget[], reported: readonly ReportedPod[]): LocalPod[] {
+/** undefined when nothing was reported yet (the agent's first round after a start has not ended). */
+export function composePodsOf(target: readonly WirePodTarget[], reported: readonly ReportedPod[] | undefined): LocalPod[] | undefined {
+  if (!reported) return undefined;
   const ips = new Map(reported.filter((p) => p.podIP).map((p) => [`${p.namespace ?? DEFAULT_NAMESPACE}/${p.name}`, p.podIP!]));
   return target.filter(needsIsolation).map((pod) => {
     const ip = ips.get(`${pod.namespace}/${pod.name}`);

@@ -22,8 +22,12 @@ export interface IsolationHost {
 export interface ComposeIsolationOptions {
   /** netTag(dataDir). */
   tag: string;
-  /** The pods running on this node now, with their addresses, labels and annotations. */
-  pods: () => readonly LocalPod[];
+  /**
+   * The pods running on this node now, with their addresses, labels and annotations; undefined
+   * while the agent does not know them yet (before its first round after a start): the chain on
+   * the host is then left as it is, rather than opened until the pods report again.
+   */
+  pods: () => readonly LocalPod[] | undefined;
   /** config.json's podSubnet: where internal-only pods may connect on a cluster without a pod network (backend none). */
   localPodSubnet?: string;
   logger: Logger;
@@ -81,8 +85,9 @@ export class ComposeIsolation implements NetworkViewConsumer {
   }
 
   private async apply(): Promise<void> {
-    if (!this.view) return;
-    const lines = isolationRules(this.opts.tag, this.view, this.opts.pods(), internalReach(this.view, this.opts.localPodSubnet));
+    const pods = this.opts.pods();
+    if (!this.view || !pods) return;
+    const lines = isolationRules(this.opts.tag, this.view, pods, internalReach(this.view, this.opts.localPodSubnet));
     const rules = lines.join('\n');
     if (rules === this.applied) return;
     // While the chain is known to be in place the rules go straight in; otherwise (first time,
