@@ -100,4 +100,40 @@ describe('NetworkSync', () => {
     expect(steady).toHaveLength(1);
     await s.stop();
   });
+
+  it('asks every consumer to check the host once per resync period, only once it has a view; a failing check is tried again next period', async () => {
+    const clock = new ManualClock();
+    let checks = 0;
+    let failing = true;
+    const checking = {
+      update: async () => undefined,
+      cleanup: async () => undefined,
+      resync: async () => {
+        checks++;
+        if (failing) throw new Error('iptables-save failed');
+      },
+    };
+    // A consumer without resync (DNS, ingress) is skipped.
+    const s = new NetworkSync({ cluster: 'home', store, consumers: [consumer, checking], clock, logger, resyncMs: 60_000 });
+    await s.start();
+    clock.advance(60_000);
+    await s.idle();
+    expect(checks).toBe(0); // no view yet: nothing was programmed
+    s.handle(`${T}/cluster`, index(3, {}));
+    await s.idle();
+    clock.advance(59_999);
+    await s.idle();
+    expect(checks).toBe(0);
+    clock.advance(1);
+    await s.idle();
+    expect(checks).toBe(1);
+    failing = false;
+    clock.advance(60_000);
+    await s.idle();
+    expect(checks).toBe(2);
+    await s.stop();
+    clock.advance(120_000);
+    await s.idle();
+    expect(checks).toBe(2);
+  });
 });

@@ -23,6 +23,12 @@ import type { Store } from '../../../src/store/store.js';
 export const DEFAULT_NETWORK_COALESCE_MS = 100;
 /** A consumer whose transaction failed (xtables lock held, a link not up yet) is given the view again after this. */
 export const NETWORK_RETRY_MS = 5000;
+/**
+ * How often the consumers check that the host still holds what they programmed (kube-proxy's
+ * syncPeriod): a firewall reload that flushed the tables must not leave Services dead until the
+ * next change. Each check is cheap (one iptables-save); only what is missing is written again.
+ */
+export const NETWORK_RESYNC_MS = 60_000;
 
 export interface NetworkSyncOptions {
   cluster: string;
@@ -32,6 +38,8 @@ export interface NetworkSyncOptions {
   logger: Logger;
   coalesceMs?: number;
   retryMs?: number;
+  /** The consumers' resync period (NETWORK_RESYNC_MS); 0 = none. */
+  resyncMs?: number;
 }
 
 /** What is persisted: the messages themselves, validated again when read back. */
@@ -50,6 +58,7 @@ export class NetworkSync {
   private savedBytes: Buffer | undefined;
   private timer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
+  private resyncTimer: TimerHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -65,6 +74,7 @@ export class NetworkSync {
 
   /** Loads the persisted view and gives it to the consumers (before MQTT). */
   async start(): Promise<void> {
+    this.armResync();
     const saved = await this.load();
     if (!saved) return;
     this.index = saved.index;
@@ -78,8 +88,10 @@ export class NetworkSync {
     this.stopped = true;
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     if (this.retryTimer) this.opts.clock.clearTimeout(this.retryTimer);
+    if (this.resyncTimer) this.opts.clock.clearTimeout(this.resyncTimer);
     this.timer = undefined;
     this.retryTimer = undefined;
+    this.resyncTimer = undefined;
     await this.chain;
   }
 
@@ -167,6 +179,27 @@ export class NetworkSync {
       this.retryTimer = undefined;
       this.chain = this.chain.then(() => (this.current && !this.stopped ? this.deliver(this.current, failed) : undefined));
     }, this.opts.retryMs ?? NETWORK_RETRY_MS);
+  }
+
+  /** Every resync period, in the update chain (never beside an update): each consumer checks the host. */
+  private armResync(): void {
+    const period = this.opts.resyncMs ?? NETWORK_RESYNC_MS;
+    if (period <= 0 || this.stopped) return;
+    this.resyncTimer = this.opts.clock.setTimeout(() => {
+      this.resyncTimer = undefined;
+      this.chain = this.chain.then(() => this.resync()).finally(() => this.armResync());
+    }, period);
+  }
+
+  private async resync(): Promise<void> {
+    if (this.stopped || !this.current) return;
+    for (const consumer of this.opts.consumers) {
+      try {
+        await consumer.resync?.();
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'a network consumer failed to check or reprogram the host; trying again at the next resync');
+      }
+    }
   }
 
   /** The persisted view, validated as the wire messages it was; undefined when absent or unreadable. */
