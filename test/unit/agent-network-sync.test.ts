@@ -136,4 +136,27 @@ describe('NetworkSync', () => {
     await s.idle();
     expect(checks).toBe(2);
   });
+
+  it('tells the consumers once, before any view, when the server\'s target says it publishes none (an older server)', async () => {
+    let told = 0;
+    const fallback = { update: async () => undefined, cleanup: async () => undefined, withoutClusterNetwork: () => void told++ };
+    const s = new NetworkSync({ cluster: 'home', store, consumers: [consumer, fallback], clock: new ManualClock(), logger });
+    await s.start();
+    s.noteTarget({ networkView: true });
+    expect(told).toBe(0); // a current server: pods wait for the view
+    s.noteTarget({});
+    s.noteTarget({});
+    expect(told).toBe(1);
+    await s.stop();
+
+    // A view already there (received before, or persisted): nothing to fall back to.
+    told = 0;
+    const t = new NetworkSync({ cluster: 'home', store, consumers: [fallback], clock: new ManualClock(), logger });
+    await t.start();
+    t.handle(`${T}/cluster`, index(3, {}));
+    await t.idle();
+    t.noteTarget({});
+    expect(told).toBe(0);
+    await t.stop();
+  });
 });

@@ -61,6 +61,8 @@ export class NetworkSync {
   private resyncTimer: TimerHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The consumers were told the server publishes no view (noteTarget). */
+  private withoutView = false;
 
   constructor(private readonly opts: NetworkSyncOptions) {
     this.log = opts.logger.child({ component: 'network-sync' });
@@ -93,6 +95,18 @@ export class NetworkSync {
     this.retryTimer = undefined;
     this.resyncTimer = undefined;
     await this.chain;
+  }
+
+  /**
+   * What the node's target says of the server (called before the target's pods are started): a
+   * server that publishes no network view (older Grove) would leave pods waiting for one forever,
+   * so without a view the consumers fall back to the node's own network, with one warning.
+   */
+  noteTarget(target: { networkView?: boolean }): void {
+    if (target.networkView === true || this.current !== undefined || this.withoutView || this.stopped) return;
+    this.withoutView = true;
+    this.log.warn('the server publishes no cluster network view (an older Grove server): pods start on this node\'s own subnet, without Services or cluster DNS; upgrade the server');
+    for (const consumer of this.opts.consumers) consumer.withoutClusterNetwork?.();
   }
 
   /** One MQTT message of grove/v1/<cluster>/network/#. Invalid ones are logged and ignored. */

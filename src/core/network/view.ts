@@ -104,4 +104,10 @@ export interface NetworkViewConsumer {
    * full reprogramming from the last view only when something is missing.
    */
   resync?(): Promise<void>;
+  /**
+   * The server publishes no network view (an older Grove: its targets lack `networkView`), and
+   * none was ever received: work as before the cluster network existed (the pod network on the
+   * node's own subnet). A view that arrives later takes over through update().
+   */
+  withoutClusterNetwork?(): void;
 }

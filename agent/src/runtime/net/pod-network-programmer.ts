@@ -11,7 +11,7 @@ import { recordNodePodSubnet } from '../cni/node-pod-subnet.js';
 import { runCommand } from '../run-command.js';
 import { runBatch } from './batch-command.js';
 import { podMtu, type UnderlyingLink } from './overlay-plan.js';
-import { egressNames, egressRemoval, egressRules, missingJumps, podNetworkFor, type EgressNames, type LocalPodNetwork } from './pod-egress.js';
+import { egressNames, egressRemoval, egressRules, localPodNetwork, missingJumps, podNetworkFor, type EgressNames, type LocalPodNetwork } from './pod-egress.js';
 
 export interface PodNetworkProgrammerOptions {
   nodeName: string;
@@ -47,6 +47,13 @@ export class PodNetworkProgrammer implements NetworkViewConsumer {
     const run = this.queue.then(() => this.apply(view));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** An older server publishes no view: pods get the node's own subnet at once (backend none's settings), as before. */
+  withoutClusterNetwork(): void {
+    if (this.lastView !== undefined) return;
+    this.opts.network.update(localPodNetwork(this.opts.local).settings);
+    this.log.info({ subnet: this.opts.network.subnet ?? null }, 'pod network settings (no cluster network)');
   }
 
   /** One iptables-save: when a flush took the egress chains or their jumps, both are written again. */

@@ -18,7 +18,7 @@ const PROGRAMMED = egressRules(names, { podCIDR: '10.42.0.0/24', clusterCIDR: '1
   .replace('*nat\n', `*nat\n-A POSTROUTING -j ${names.nat}\n`)
   .replace('*filter\n', `*filter\n-A FORWARD -j ${names.filter}\n`);
 
-describe('PodNetworkProgrammer resync', () => {
+describe('PodNetworkProgrammer', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'grove-egress-resync-'));
@@ -32,6 +32,24 @@ describe('PodNetworkProgrammer resync', () => {
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   const count = async (file: string, line: string) => (await readFile(join(dir, file), 'utf8').catch(() => '')).split('\n').filter((l) => l === line).length;
+
+  const programmerIn = (network: PodNetwork) => new PodNetworkProgrammer({
+    nodeName: 'n1', tag: 't1', logger: silentLogger(), underlying: async () => undefined, network,
+    local: { bridge: 'grove0', ipamDataDir: join(dir, 'ipam'), podSubnet: '10.88.0.0/16' },
+    iptablesSavePath: join(dir, 'save'), iptablesRestorePath: join(dir, 'restore'),
+  });
+
+  it('without a cluster network (an older server), pods get the node\'s own subnet at once; a view takes over', async () => {
+    const network = new PodNetwork({ settings: undefined, stateDir: join(dir, 'att'), logger: silentLogger() });
+    const programmer = programmerIn(network);
+    expect(network.subnet).toBeUndefined(); // pods would wait
+    programmer.withoutClusterNetwork();
+    expect(network.subnet).toBe('10.88.0.0/16');
+    await programmer.update(VIEW);
+    expect(network.subnet).toBe('10.42.0.0/24');
+    programmer.withoutClusterNetwork(); // a view was seen: ignored
+    expect(network.subnet).toBe('10.42.0.0/24');
+  });
 
   it('reads the tables once when the chains and jumps are there, writes both again when a flush took them', async () => {
     const programmer = new PodNetworkProgrammer({
