@@ -11,14 +11,11 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually, GROVE_BIN } from '../support/grove-cli.js';
-import { runKubectl, writeKubeconfig, type KubectlResult } from '../support/kubectl.js';
-import { LoggedServer } from '../support/logged-server.js';
+import { startKubectlServer, type KubectlServer } from '../support/kubectl-server.js';
 import { describeWith } from '../support/prereq.js';
 
 const run = promisify(execFile);
@@ -41,21 +38,10 @@ ${spec}
 `;
 
 describeWith(['kubectl'], 'bad network input, end to end', () => {
-  let dir: string;
-  let server: LoggedServer;
-  let kubeconfig: string;
-
-  const kubectl = (...args: string[]): Promise<KubectlResult> => runKubectl(kubeconfig, dir, args);
-  async function ok(...args: string[]): Promise<string> {
-    const r = await kubectl(...args);
-    expect(r.code, `kubectl ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r.stdout;
-  }
-  async function file(name: string, text: string): Promise<string> {
-    const path = join(dir, name);
-    await writeFile(path, text);
-    return path;
-  }
+  let k8s: KubectlServer;
+  const kubectl = (...args: string[]) => k8s.kubectl(...args);
+  const ok = (...args: string[]) => k8s.ok(...args);
+  const file = (name: string, text: string) => k8s.file(name, text);
   /** The Service's events as `kubectl describe` lists them, once `reason` is among them. */
   const eventsOf = (svc: string, reason: string) =>
     eventually(async () => {
@@ -64,19 +50,12 @@ describeWith(['kubectl'], 'bad network input, end to end', () => {
     }, 20_000, `${reason} on service ${svc}`);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'grove-net-bad-input-'));
-    server = await LoggedServer.create(join(dir, 'data'), join(dir, 'server.log'));
-    await server.start({ GROVE_TLS: 'true' });
-    kubeconfig = await writeKubeconfig(dir, join(dir, 'data'), 'default');
+    k8s = await startKubectlServer('grove-net-bad-input-');
   }, 60_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => k8s?.stop());
 
   it('overlapping cluster and service CIDRs: the server refuses to start with one line, creating nothing', async () => {
-    const data = join(dir, 'overlap');
+    const data = join(k8s.dir, 'overlap');
     const r = await run(process.execPath, [GROVE_BIN, '--data-dir', data, 'server', '--no-agent', '--api-addr', '127.0.0.1:0', '--mqtt-addr', '127.0.0.1:0', '--cluster-cidr', '10.42.0.0/16', '--service-cidr', '10.42.128.0/17'], { timeout: 30_000 })
       .then(() => ({ code: 0, stderr: '' }), (err: { code?: number; stderr?: string }) => ({ code: err.code ?? -1, stderr: err.stderr ?? '' }));
     expect(r.code).not.toBe(0);
