@@ -4,7 +4,9 @@
 # removed, replaced files restored, created directories removed when empty).
 #
 #   --keep-data            GROVE_KEEP_DATA=1  keep the data dir and leave containers running
-#                                             (otherwise they are removed, then the data dir)
+#                                             with their network (otherwise they are removed,
+#                                             then the node's network rules and interfaces,
+#                                             then the data dir)
 #   --data-dir DIR         GROVE_DATA_DIR     the data dir (default: from the installed env file,
 #                                             else /var/lib/grove)
 #   --root DIR             GROVE_ROOT         uninstall from DIR as if it were / (no systemctl)
@@ -61,6 +63,13 @@ if [ "$KEEP_DATA" != 1 ]; then
       # shellcheck disable=SC2086 # one id per word
       GROVE_LOG_LEVEL=error "$grove" --data-dir "$DATA_DIR" ctr rm -f $ids >/dev/null || warn "some containers could not be removed"
       info "removed $(echo "$ids" | wc -w) container(s)"
+    fi
+    # What the node's network programmed (service/egress/compose chains, the overlay device and
+    # routes, the cluster DNS interface, pod attachments, the node bridge): the agent's own cleanup.
+    if GROVE_LOG_LEVEL=error "$grove" --data-dir "$DATA_DIR" agent cleanup-network >/dev/null; then
+      info "removed the node's network rules and interfaces"
+    else
+      warn "some network rules or interfaces could not be removed (see above)"
     fi
   fi
   if [ -d "$ROOT$DATA_DIR" ]; then

@@ -34,11 +34,13 @@ export interface NodeTargetInput2 {
   revision: number;
   pods: WirePodTarget[];
   issuedAt: string;
+  /** The server publishes the cluster network view: the agent waits for it before starting pods. */
+  networkView?: boolean;
 }
 
-export function makeNodeTarget2({ cluster, node, revision, pods, issuedAt }: NodeTargetInput2): WireNodeTarget {
+export function makeNodeTarget2({ cluster, node, revision, pods, issuedAt, networkView }: NodeTargetInput2): WireNodeTarget {
   checkTargetEnvelope(cluster, node, revision);
-  return { schema: TARGET_SCHEMA, cluster, node, revision, checksum: podsChecksum(pods), pods, issuedAt };
+  return { schema: TARGET_SCHEMA, cluster, node, revision, checksum: podsChecksum(pods), pods, issuedAt, ...(networkView ? { networkView } : {}) };
 }
 
 /** Pod rules, and each pod once (namespace and name identify a pod on its node). */

@@ -2,6 +2,7 @@
  * The service proxier against real iptables (issue 15, PROXY): a node and its pods made of
  * network namespaces (test/support/service-lab.ts), busybox httpd in three pods, the proxier
  * programming hand-made views inside the node's namespace. Nothing touches the host's tables.
+ * Last, NetworkSync's periodic resync puts the rules back after the nat table was flushed.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -11,6 +12,11 @@ import { ServiceProxier } from '../../agent/src/runtime/net/proxier.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ClusterNetworkView, EndpointView, ServiceView } from '../../src/core/network/view.js';
 import { describeWith } from '../support/prereq.js';
+import { eventually } from '../support/grove-cli.js';
+import { NetworkSync } from '../../agent/src/agent/network-sync.js';
+import { systemClock } from '../../src/core/clock.js';
+import { encodeNetworkCluster, encodeNetworkService } from '../../src/core/wire-network.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { createServiceLab, LAB, type ServiceLab } from '../support/service-lab.js';
 
 const PODS = { p1: '10.42.0.11', p2: '10.42.0.12', p3: '10.42.0.13' } as const;
@@ -145,6 +151,29 @@ describeWith(['root', 'iproute2', 'iptables', 'conntrack', 'busybox'], 'service 
     expect(before.filter((c) => !left.includes(c))).toHaveLength(1);
     expect(after).not.toContain(`${SELF}/32`);
     proxier = restarted;
+  });
+
+  it('programs the rules again within the resync period after a firewall reload flushed the tables', async () => {
+    // The agent's path: NetworkSync hands the view to the proxier and asks it to check every resync period (shortened here).
+    const v = view(4, { p3Ready: true, udpP3: false, withSelf: false });
+    const store = new MemoryStore();
+    await store.open();
+    const sync = new NetworkSync({ cluster: 'lab', store, consumers: [proxier], clock: systemClock(), logger: silentLogger(), resyncMs: 300 });
+    await sync.start();
+    for (const service of v.services) sync.handle(`grove/v1/lab/network/services/${service.namespace}/${service.name}`, encodeNetworkService({ schema: 1, revision: v.revision, service }));
+    const { services, ...rest } = v;
+    sync.handle('grove/v1/lab/network/cluster', encodeNetworkCluster({ schema: 1, ...rest, services: Object.fromEntries(services.map((x) => [`${x.namespace}/${x.name}`, v.revision])) }));
+    await sync.idle();
+    try {
+      expect((await lab.sh(client, `timeout 5 busybox wget -q -O - http://${WEB}/`)).stdout.trim()).toMatch(/^p[123]$/);
+      // What `iptables -t nat -F` does on a firewall reload: every rule of the table gone, jumps included.
+      await lab.sh(lab.node, 'iptables -t nat -F');
+      expect(await saved()).not.toMatch(new RegExp(`-A PREROUTING .*-j GRV-${tag}-SERVICES`));
+      await eventually(async () => (await lab.sh(client, `timeout 2 busybox wget -q -O - http://${WEB}/`)).stdout.trim().match(/^p[123]$/) ?? undefined, 10_000, 'the ClusterIP answering again');
+      expect(await saved()).toMatch(new RegExp(`-A PREROUTING .*-j GRV-${tag}-SERVICES`));
+    } finally {
+      await sync.stop();
+    }
   });
 
   it('cleanup() leaves nothing of its tag', async () => {

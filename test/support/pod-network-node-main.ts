@@ -6,8 +6,18 @@
  *
  *   {"op": "apply", "dataDir", "nodeName", "bridge", "view", "attach"?: [ids], "detach"?: [ids]}
  *   {"op": "cleanup", "dataDir", "nodeName", "bridge", "detach"?: [ids]}
+ *
+ * With "all": true, apply also programs the rest of what an agent programs from a view: the
+ * service proxier's rules, compose isolation's chain, the cluster DNS interface (169.254.20.10)
+ * and Caddy's run directory — what `grove agent cleanup-network` must remove.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ComposeIsolation } from '../../agent/src/runtime/net/compose-isolation-programmer.js';
+import { dnsInterfaceName, ensureDnsInterface } from '../../agent/src/runtime/net/dns-interface.js';
+import { ingressRunDir } from '../../agent/src/runtime/net/ingress-caddy-process.js';
+import { ServiceProxier } from '../../agent/src/runtime/net/proxier.js';
+import { netTag } from '../../agent/src/runtime/pod-sandbox-setup.js';
 import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
 import { podNetworkConsumers } from '../../agent/src/runtime/net/pod-network-consumers.js';
 import { errorMessage } from '../../src/core/errors.js';
@@ -22,6 +32,7 @@ interface Command {
   view?: ClusterNetworkView;
   attach?: string[];
   detach?: string[];
+  all?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -34,6 +45,7 @@ async function main(): Promise<void> {
   if (cmd.op === 'apply' && cmd.view) {
     await overlay.update(cmd.view);
     await programmer.update(cmd.view);
+    if (cmd.all) await programEverythingElse(cmd.dataDir, cmd.nodeName, cmd.view);
   }
   for (const id of cmd.detach ?? []) await network.detach(id);
   for (const id of cmd.attach ?? []) ips[id] = (await network.attach(id, [])).ip;
@@ -42,6 +54,15 @@ async function main(): Promise<void> {
     await programmer.cleanup();
   }
   process.stdout.write(JSON.stringify({ ips }) + '\n');
+}
+
+async function programEverythingElse(dataDir: string, nodeName: string, view: ClusterNetworkView): Promise<void> {
+  const logger = silentLogger();
+  const tag = netTag(dataDir);
+  await new ServiceProxier({ nodeName, addresses: [], tag, logger }).update(view);
+  await new ComposeIsolation({ tag, pods: () => [], logger }).update(view);
+  await ensureDnsInterface(dnsInterfaceName(tag), '169.254.20.10');
+  await mkdir(ingressRunDir(tag), { recursive: true });
 }
 
 main().catch((err: unknown) => {

@@ -1,20 +1,17 @@
 /**
  * Test-only: every test agent gets a node bridge and pod subnet of its own (config.json), so
  * agents of tests running side by side never share a bridge or hand out one address twice,
- * and `teardownAgentNetwork` removes what the agent's pod sandboxes left (after a SIGKILL the
- * agent cannot): CNI DEL with the saved results, namespaces, files, then the bridge itself, and
- * the agent's cluster DNS interface.
+ * and `teardownAgentNetwork` removes what the agent left on the host (after a SIGKILL the agent
+ * cannot): `grove agent cleanup-network`'s cleanupAgentNetwork, then whatever of the pod
+ * sandboxes CNI DEL could not undo from outside the agent's namespace.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { agentPodNetwork, netTag, openPodSandboxes, sandboxRunDir } from '../../agent/src/runtime/pod-sandbox-setup.js';
-import { podNetworkConsumers } from '../../agent/src/runtime/net/pod-network-consumers.js';
-import { ServiceProxier } from '../../agent/src/runtime/net/proxier.js';
-import { ComposeIsolation } from '../../agent/src/runtime/net/compose-isolation-programmer.js';
-import { dnsInterfaceName } from '../../agent/src/runtime/net/dns-interface.js';
+import { sandboxRunDir } from '../../agent/src/runtime/pod-sandbox-setup.js';
+import { cleanupAgentNetwork } from '../../agent/src/runtime/net/agent-network-cleanup.js';
 import { silentLogger } from '../../src/core/logger.js';
 
 export interface TestPodNetwork {
@@ -39,23 +36,13 @@ export async function assignPodNetwork(dataDir: string): Promise<TestPodNetwork>
 
 /** Tears down every pod sandbox recorded in an agent's data dir, then deletes its bridge. */
 export async function teardownAgentNetwork(dataDir: string): Promise<void> {
-  // The agent's cluster DNS interface (a SIGKILLed agent cannot remove it); absent is fine.
-  tryRun('ip', ['link', 'delete', dnsInterfaceName(netTag(dataDir))]);
   const path = join(dataDir, 'config.json');
   const c = existsSync(path) ? (JSON.parse(await readFile(path, 'utf8')) as { podBridge?: string; podSubnet?: string }) : {};
-  // What the agent's network view consumers programmed on the host (overlay device and routes,
-  // egress and service chains, all carrying the data dir's tag): their own cleanup removes it.
-  const logger = silentLogger();
-  const local = { bridge: c.podBridge ?? 'grove0', ipamDataDir: join(dataDir, 'cni', 'ipam'), podSubnet: c.podSubnet ?? '10.42.0.0/16' };
-  const programmed = [
-    ...podNetworkConsumers({ dataDir, nodeName: 'teardown', network: agentPodNetwork(dataDir, undefined, logger), local, logger }),
-    new ServiceProxier({ nodeName: 'teardown', addresses: [], tag: netTag(dataDir), logger }),
-    new ComposeIsolation({ tag: netTag(dataDir), pods: () => [], logger }),
-  ];
-  for (const consumer of programmed) await consumer.cleanup().catch(() => undefined);
+  // What the agent programmed on the host (a SIGKILLed agent cannot remove it): the production
+  // cleanup `grove agent cleanup-network` runs, through each network consumer's own cleanup().
+  const bridge = c.podBridge && c.podSubnet ? { bridge: c.podBridge, podSubnet: c.podSubnet } : {};
+  await cleanupAgentNetwork({ dataDir, logger: silentLogger(), ...bridge });
   if (!c.podBridge || !c.podSubnet) return;
-  const sandboxes = await openPodSandboxes(dataDir, { bridge: c.podBridge, subnet: c.podSubnet, ipamDataDir: join(dataDir, 'cni', 'ipam') }, silentLogger());
-  for (const s of await sandboxes.list()) await sandboxes.remove(s.pod).catch(() => undefined);
   // What CNI DEL could not undo from here (an agent that ran in a network namespace of its own:
   // its bridge and rules went with that namespace) is forced away: namespaces and their files.
   const runDir = sandboxRunDir(dataDir);
@@ -65,7 +52,6 @@ export async function teardownAgentNetwork(dataDir: string): Promise<void> {
     await rm(join(runDir, id), { recursive: true, force: true }).catch(() => undefined);
   }
   await rmdir(runDir).catch(() => undefined);
-  tryRun('ip', ['link', 'delete', c.podBridge]); // never made, or already gone: fine
 }
 
 function tryRun(cmd: string, args: string[]): void {

@@ -100,4 +100,63 @@ describe('NetworkSync', () => {
     expect(steady).toHaveLength(1);
     await s.stop();
   });
+
+  it('asks every consumer to check the host once per resync period, only once it has a view; a failing check is tried again next period', async () => {
+    const clock = new ManualClock();
+    let checks = 0;
+    let failing = true;
+    const checking = {
+      update: async () => undefined,
+      cleanup: async () => undefined,
+      resync: async () => {
+        checks++;
+        if (failing) throw new Error('iptables-save failed');
+      },
+    };
+    // A consumer without resync (DNS, ingress) is skipped.
+    const s = new NetworkSync({ cluster: 'home', store, consumers: [consumer, checking], clock, logger, resyncMs: 60_000 });
+    await s.start();
+    clock.advance(60_000);
+    await s.idle();
+    expect(checks).toBe(0); // no view yet: nothing was programmed
+    s.handle(`${T}/cluster`, index(3, {}));
+    await s.idle();
+    clock.advance(59_999);
+    await s.idle();
+    expect(checks).toBe(0);
+    clock.advance(1);
+    await s.idle();
+    expect(checks).toBe(1);
+    failing = false;
+    clock.advance(60_000);
+    await s.idle();
+    expect(checks).toBe(2);
+    await s.stop();
+    clock.advance(120_000);
+    await s.idle();
+    expect(checks).toBe(2);
+  });
+
+  it('tells the consumers once, before any view, when the server\'s target says it publishes none (an older server)', async () => {
+    let told = 0;
+    const fallback = { update: async () => undefined, cleanup: async () => undefined, withoutClusterNetwork: () => void told++ };
+    const s = new NetworkSync({ cluster: 'home', store, consumers: [consumer, fallback], clock: new ManualClock(), logger });
+    await s.start();
+    s.noteTarget({ networkView: true });
+    expect(told).toBe(0); // a current server: pods wait for the view
+    s.noteTarget({});
+    s.noteTarget({});
+    expect(told).toBe(1);
+    await s.stop();
+
+    // A view already there (received before, or persisted): nothing to fall back to.
+    told = 0;
+    const t = new NetworkSync({ cluster: 'home', store, consumers: [fallback], clock: new ManualClock(), logger });
+    await t.start();
+    t.handle(`${T}/cluster`, index(3, {}));
+    await t.idle();
+    t.noteTarget({});
+    expect(told).toBe(0);
+    await t.stop();
+  });
 });

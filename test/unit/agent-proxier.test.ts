@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureProxySysctls } from '../../agent/src/runtime/net/proxier-host.js';
 import { ServiceProxier } from '../../agent/src/runtime/net/proxier.js';
-import { parseHostRules, type HostRules } from '../../agent/src/runtime/net/proxier-transaction.js';
+import { emptyHostRules, hostAfterApply, parseHostRules, type HostRules } from '../../agent/src/runtime/net/proxier-transaction.js';
+import { buildProxyRules } from '../../agent/src/runtime/net/proxier-rules.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ClusterNetworkView, ServiceView } from '../../src/core/network/view.js';
 
@@ -122,5 +123,41 @@ describe('ensureProxySysctls', () => {
     expect((await stat(join(root, 'net', 'ipv4', 'ip_forward'))).mtimeMs).toBe(before);
     await ensureProxySysctls({ procSys: root, modprobe });
     expect(loaded).toBe(1);
+  });
+
+  it('resync: one read of the host when nothing is missing, everything again when a flush took its jumps', async () => {
+    let held: HostRules = emptyHostRules();
+    const calls = { restores: [] as string[], reads: 0 };
+    const host = {
+      restore: async (input: string) => void calls.restores.push(input),
+      readRules: async () => {
+        calls.reads++;
+        return structuredClone(held);
+      },
+      conntrack: async () => undefined,
+      sysctls: async () => undefined,
+    };
+    const p = new ServiceProxier({ nodeName: 'n1', addresses: [], tag: 't1', logger: silentLogger(), host });
+    await p.resync();
+    expect(calls).toEqual({ restores: [], reads: 0 }); // nothing programmed yet: nothing to check
+    const v = view(1, [dns(true)]);
+    await p.update(v);
+    held = hostAfterApply(buildProxyRules(v, { nodeName: 'n1', addresses: [], tag: 't1' }), 't1');
+    expect(calls.restores).toHaveLength(1);
+    await p.resync();
+    await p.resync();
+    expect(calls.reads).toBe(3);
+    expect(calls.restores).toHaveLength(1); // all there: no transaction
+    // `iptables -t nat -F` (a firewall reload): the chains stay, empty; the jumps into them are gone.
+    held.nat.jumps = [];
+    await p.resync();
+    expect(calls.restores).toHaveLength(2);
+    const again = calls.restores[1]!;
+    expect(again).toContain('-I PREROUTING');
+    expect(again).toContain('-I POSTROUTING');
+    // Every chain is declared (flushed) and refilled, not only the changed ones.
+    for (const chain of held.nat.chains) expect(again).toContain(`:${chain} - [0:0]`);
+    expect(again).toMatch(/^-A GRV-t1-SVC-/m);
+    expect(again.split('*nat')[0]).not.toContain('-I '); // the filter jumps were still there
   });
 });

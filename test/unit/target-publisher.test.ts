@@ -55,6 +55,8 @@ describe('TargetPublisher', () => {
       ['grove/v1/c1/nodes/pi-2/target', TARGET_SCHEMA, []],
     ]);
     expect(first[0]!.target!.pods[0]).toMatchObject({ namespace: 'default', owner: { kind: 'Pod', name: 'web-1' }, spec: { nodeName: 'pi-1' } });
+    // Agents wait for the network view before starting pods only because the target says one comes.
+    expect(first.map((s) => s.target?.networkView)).toEqual([true, true]);
     const revision = store.revision();
     // A change that leaves every target as it was (a label on a node) writes and sends nothing.
     const labelled = (await objects.get({ kind: 'Node', name: 'pi-2' }))!;

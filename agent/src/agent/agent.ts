@@ -109,7 +109,10 @@ export class Agent {
     await this.network.start();
     const saved = await this.loadTarget();
     // Not awaited: pulling images may take minutes and the server should see us meanwhile.
-    if (saved) void this.reconciler.setTarget({ revision: saved.revision, pods: saved.pods });
+    if (saved) {
+      this.network.noteTarget(saved);
+      void this.reconciler.setTarget({ revision: saved.revision, pods: saved.pods });
+    }
     this.reconciler.start();
     this.sync = new SyncClient({
       cluster: this.opts.cluster,
@@ -125,7 +128,10 @@ export class Agent {
       appliedRevision: saved?.revision ?? 0,
       // Not awaited either: the reconciler coalesces, so a newer target arriving while a
       // reconcile runs is picked up by the one queued run.
-      onTarget: (target) => void this.reconciler.setTarget({ revision: target.revision, pods: target.pods }),
+      onTarget: (target) => {
+        this.network.noteTarget(target);
+        void this.reconciler.setTarget({ revision: target.revision, pods: target.pods });
+      },
       ...(this.opts.config ? { onConfig: (payload: Buffer) => this.opts.config!.handle(payload) } : {}),
       onNetwork: (topic, payload) => this.network.handle(topic, payload),
       ...(this.opts.heartbeatSeconds !== undefined ? { heartbeatSeconds: this.opts.heartbeatSeconds } : {}),

@@ -23,6 +23,12 @@ import type { Store } from '../../../src/store/store.js';
 export const DEFAULT_NETWORK_COALESCE_MS = 100;
 /** A consumer whose transaction failed (xtables lock held, a link not up yet) is given the view again after this. */
 export const NETWORK_RETRY_MS = 5000;
+/**
+ * How often the consumers check that the host still holds what they programmed (kube-proxy's
+ * syncPeriod): a firewall reload that flushed the tables must not leave Services dead until the
+ * next change. Each check is cheap (one iptables-save); only what is missing is written again.
+ */
+export const NETWORK_RESYNC_MS = 60_000;
 
 export interface NetworkSyncOptions {
   cluster: string;
@@ -32,6 +38,8 @@ export interface NetworkSyncOptions {
   logger: Logger;
   coalesceMs?: number;
   retryMs?: number;
+  /** The consumers' resync period (NETWORK_RESYNC_MS); 0 = none. */
+  resyncMs?: number;
 }
 
 /** What is persisted: the messages themselves, validated again when read back. */
@@ -50,8 +58,11 @@ export class NetworkSync {
   private savedBytes: Buffer | undefined;
   private timer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
+  private resyncTimer: TimerHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The consumers were told the server publishes no view (noteTarget). */
+  private withoutView = false;
 
   constructor(private readonly opts: NetworkSyncOptions) {
     this.log = opts.logger.child({ component: 'network-sync' });
@@ -65,6 +76,7 @@ export class NetworkSync {
 
   /** Loads the persisted view and gives it to the consumers (before MQTT). */
   async start(): Promise<void> {
+    this.armResync();
     const saved = await this.load();
     if (!saved) return;
     this.index = saved.index;
@@ -78,9 +90,23 @@ export class NetworkSync {
     this.stopped = true;
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     if (this.retryTimer) this.opts.clock.clearTimeout(this.retryTimer);
+    if (this.resyncTimer) this.opts.clock.clearTimeout(this.resyncTimer);
     this.timer = undefined;
     this.retryTimer = undefined;
+    this.resyncTimer = undefined;
     await this.chain;
+  }
+
+  /**
+   * What the node's target says of the server (called before the target's pods are started): a
+   * server that publishes no network view (older Grove) would leave pods waiting for one forever,
+   * so without a view the consumers fall back to the node's own network, with one warning.
+   */
+  noteTarget(target: { networkView?: boolean }): void {
+    if (target.networkView === true || this.current !== undefined || this.withoutView || this.stopped) return;
+    this.withoutView = true;
+    this.log.warn('the server publishes no cluster network view (an older Grove server): pods start on this node\'s own subnet, without Services or cluster DNS; upgrade the server');
+    for (const consumer of this.opts.consumers) consumer.withoutClusterNetwork?.();
   }
 
   /** One MQTT message of grove/v1/<cluster>/network/#. Invalid ones are logged and ignored. */
@@ -167,6 +193,27 @@ export class NetworkSync {
       this.retryTimer = undefined;
       this.chain = this.chain.then(() => (this.current && !this.stopped ? this.deliver(this.current, failed) : undefined));
     }, this.opts.retryMs ?? NETWORK_RETRY_MS);
+  }
+
+  /** Every resync period, in the update chain (never beside an update): each consumer checks the host. */
+  private armResync(): void {
+    const period = this.opts.resyncMs ?? NETWORK_RESYNC_MS;
+    if (period <= 0 || this.stopped) return;
+    this.resyncTimer = this.opts.clock.setTimeout(() => {
+      this.resyncTimer = undefined;
+      this.chain = this.chain.then(() => this.resync()).finally(() => this.armResync());
+    }, period);
+  }
+
+  private async resync(): Promise<void> {
+    if (this.stopped || !this.current) return;
+    for (const consumer of this.opts.consumers) {
+      try {
+        await consumer.resync?.();
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'a network consumer failed to check or reprogram the host; trying again at the next resync');
+      }
+    }
   }
 
   /** The persisted view, validated as the wire messages it was; undefined when absent or unreadable. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CaddyProcess } from '../../../agent/src/runtime/net/ingress-caddy-process.js';
+import { CaddyProcess, ingressRunDir } from '../../../agent/src/runtime/net/ingress-caddy-process.js';
 import { IngressCaddy } from '../../../agent/src/runtime/net/ingress-caddy.js';
 import type { Logger } from '../../core/logger.js';
 import { Agent } from '../../../agent/src/agent/agent.js';
@@ -163,6 +163,6 @@ async function startDnsOrWarn(address: string, tag: string, logger: Logger): Pro
 
 /** Caddy for the Ingresses, started only once the view marks this node for ingress (docs/networking.md "Ingress"). */
 function ingressConsumer(nodeName: string, tag: string, logger: Logger): IngressCaddy {
-  const caddy = new CaddyProcess({ runDir: join(SANDBOX_RUN_ROOT, `ingress-${tag}`), clock: systemClock(), logger });
+  const caddy = new CaddyProcess({ runDir: ingressRunDir(tag, SANDBOX_RUN_ROOT), clock: systemClock(), logger });
   return new IngressCaddy({ caddy, adminListen: caddy.adminListen, nodeName, logger });
 }

@@ -98,4 +98,16 @@ export interface NetworkViewConsumer {
   update(view: ClusterNetworkView): Promise<void>;
   /** Removes everything the component programmed (agent uninstall / node removal). */
   cleanup(): Promise<void>;
+  /**
+   * Called periodically (NetworkSync's resync period, as kube-proxy's syncPeriod): a cheap check
+   * that the host still holds what was programmed (a firewall reload may have flushed it), and a
+   * full reprogramming from the last view only when something is missing.
+   */
+  resync?(): Promise<void>;
+  /**
+   * The server publishes no network view (an older Grove: its targets lack `networkView`), and
+   * none was ever received: work as before the cluster network existed (the pod network on the
+   * node's own subnet). A view that arrives later takes over through update().
+   */
+  withoutClusterNetwork?(): void;
 }

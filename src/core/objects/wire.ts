@@ -79,6 +79,12 @@ export const WireNodeTarget = closed(
     checksum: pattern('^[0-9a-f]{64}$', 'expected 64 lowercase hex digits'),
     pods: Type.Array(refTo(WirePodTarget), { maxItems: L.pods }),
     issuedAt: time(),
+    /**
+     * True from servers that publish the cluster network view (issue 15): the agent starts pods
+     * only once it has the view (their addresses come from the node's pod CIDR). Absent (an
+     * older server): no view will come, pods start on the node's own subnet as before.
+     */
+    networkView: Type.Optional(Type.Boolean()),
   },
   { $id: 'WireNodeTarget' },
 );

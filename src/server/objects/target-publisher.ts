@@ -206,7 +206,7 @@ export class TargetPublisher {
   private async publishOne(p: Publication): Promise<void> {
     const topic = topicsFor(this.opts.cluster, p.node).target;
     if (p.record.checksum === '') return this.opts.publish(topic, Buffer.alloc(0));
-    const target = makeNodeTarget2({ cluster: this.opts.cluster, node: p.node, revision: p.record.revision, pods: p.pods, issuedAt: p.record.issuedAt });
+    const target = makeNodeTarget2({ cluster: this.opts.cluster, node: p.node, revision: p.record.revision, pods: p.pods, issuedAt: p.record.issuedAt, networkView: true });
     await this.opts.publish(topic, encodeMessage(target));
     this.log.debug({ node: p.node, revision: p.record.revision, pods: p.pods.length }, 'target published');
   }

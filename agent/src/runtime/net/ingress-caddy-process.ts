@@ -22,6 +22,11 @@ export interface CaddyControl {
   onRestart(fn: () => void): void;
 }
 
+/** The run directory of a node's Caddy: tmpfs under /run/grove, one per agent data dir (its tag). */
+export function ingressRunDir(tag: string, root = '/run/grove'): string {
+  return join(root, `ingress-${tag}`);
+}
+
 export interface CaddyProcessOptions {
   /** Where the admin socket and Caddy's own state live: a tmpfs directory (e.g. /run/grove/<tag>/ingress). */
   runDir: string;

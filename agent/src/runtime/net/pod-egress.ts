@@ -34,12 +34,14 @@ export interface PodNetworkDecision {
   egress?: { podCIDR: string; clusterCIDR: string };
 }
 
+/** No cluster pod network (backend none, or a server without one): pods on the node's local subnet, NAT by the bridge plugin. */
+export function localPodNetwork(local: LocalPodNetwork): PodNetworkDecision {
+  return { settings: { bridge: local.bridge, subnet: local.podSubnet, ipamDataDir: local.ipamDataDir } };
+}
+
 /** The pod network this node runs with `view` (`mtu`: the overlay's, when known). */
 export function podNetworkFor(view: ClusterNetworkView, self: string, local: LocalPodNetwork, mtu: number | undefined): PodNetworkDecision {
-  if (view.overlay.backend === 'none') {
-    // No cluster pod network: each node's pods on its local subnet, NAT by the bridge plugin.
-    return { settings: { bridge: local.bridge, subnet: local.podSubnet, ipamDataDir: local.ipamDataDir } };
-  }
+  if (view.overlay.backend === 'none') return localPodNetwork(local);
   const own = view.nodes.find((n) => n.name === self);
   if (!own?.podCIDR) return { pending: `node ${self} has no pod CIDR yet: the server assigns one (grove describe node ${self})` };
   return {

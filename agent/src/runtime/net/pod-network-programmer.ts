@@ -11,7 +11,7 @@ import { recordNodePodSubnet } from '../cni/node-pod-subnet.js';
 import { runCommand } from '../run-command.js';
 import { runBatch } from './batch-command.js';
 import { podMtu, type UnderlyingLink } from './overlay-plan.js';
-import { egressNames, egressRemoval, egressRules, missingJumps, podNetworkFor, type EgressNames, type LocalPodNetwork } from './pod-egress.js';
+import { egressNames, egressRemoval, egressRules, localPodNetwork, missingJumps, podNetworkFor, type EgressNames, type LocalPodNetwork } from './pod-egress.js';
 
 export interface PodNetworkProgrammerOptions {
   nodeName: string;
@@ -35,6 +35,7 @@ export class PodNetworkProgrammer implements NetworkViewConsumer {
   /** The rule text last applied by this process (a restart applies once again, harmlessly). */
   private applied: string | undefined;
   private queue: Promise<void> = Promise.resolve();
+  private lastView: ClusterNetworkView | undefined;
 
   constructor(private readonly opts: PodNetworkProgrammerOptions) {
     this.names = egressNames(opts.tag);
@@ -42,7 +43,30 @@ export class PodNetworkProgrammer implements NetworkViewConsumer {
   }
 
   update(view: ClusterNetworkView): Promise<void> {
+    this.lastView = view;
     const run = this.queue.then(() => this.apply(view));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** An older server publishes no view: pods get the node's own subnet at once (backend none's settings), as before. */
+  withoutClusterNetwork(): void {
+    if (this.lastView !== undefined) return;
+    this.opts.network.update(localPodNetwork(this.opts.local).settings);
+    this.log.info({ subnet: this.opts.network.subnet ?? null }, 'pod network settings (no cluster network)');
+  }
+
+  /** One iptables-save: when a flush took the egress chains or their jumps, both are written again. */
+  resync(): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (!this.applied || !this.lastView) return; // nothing programmed (backend none, or not yet)
+      const saved = await this.save();
+      const chainsThere = [this.names.nat, this.names.filter].every((c) => saved.split('\n').some((l) => l.startsWith(`-A ${c} `)));
+      if (chainsThere && missingJumps(saved, this.names) === '') return;
+      this.log.warn('pod egress rules gone from the host (tables flushed?): programming them again');
+      this.applied = undefined;
+      await this.apply(this.lastView);
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }

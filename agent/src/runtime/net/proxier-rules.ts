@@ -59,6 +59,18 @@ export function chainPrefix(tag: string): string {
   return `GRV-${tag}-`;
 }
 
+/**
+ * Whether a chain is the proxier's: GRV-<tag>- is shared with the node's other consumers (pod
+ * egress' PODEGRESS/PODFWD, compose isolation's CNET), whose chains the proxier must never take
+ * for its own stale ones and delete.
+ */
+export function isProxyChain(chain: string, tag: string): boolean {
+  const p = chainPrefix(tag);
+  if (!chain.startsWith(p)) return false;
+  const rest = chain.slice(p.length);
+  return (Object.values(names('')) as string[]).some((n) => n.slice('GRV--'.length) === rest) || /^(SVC|EXT|SEP)-[0-9A-Z]{1,16}$/.test(rest);
+}
+
 function names(tag: string) {
   const p = chainPrefix(tag);
   return {

@@ -12,7 +12,7 @@
  * What the host holds is read with iptables-save (parseHostRules); only lines of our tag count.
  */
 import { createHash } from 'node:crypto';
-import { chainPrefix, PROXY_TABLES, proxyJumps, type ProxyJump, type ProxyRuleSet, type ProxyTable } from './proxier-rules.js';
+import { chainPrefix, isProxyChain, PROXY_TABLES, proxyJumps, type ProxyJump, type ProxyRuleSet, type ProxyTable } from './proxier-rules.js';
 
 export interface HostJump {
   chain: string;
@@ -28,9 +28,8 @@ export function emptyHostRules(): HostRules {
   return { filter: { chains: [], jumps: [] }, nat: { chains: [], jumps: [] } };
 }
 
-/** Picks our chains and the built-in chains' jumps into them out of iptables-save output. */
+/** Picks the proxier's chains and the built-in chains' jumps into them out of iptables-save output. */
 export function parseHostRules(saveOutput: string, tag: string): HostRules {
-  const prefix = chainPrefix(tag);
   const host = emptyHostRules();
   let table: ProxyTable | undefined;
   for (const line of saveOutput.split('\n')) {
@@ -38,19 +37,20 @@ export function parseHostRules(saveOutput: string, tag: string): HostRules {
       const name = line.slice(1).trim();
       table = (PROXY_TABLES as readonly string[]).includes(name) ? (name as ProxyTable) : undefined;
     } else if (table !== undefined) {
-      parseLine(line, prefix, host[table]);
+      parseLine(line, tag, host[table]);
     }
   }
   return host;
 }
 
-function parseLine(line: string, prefix: string, into: HostRules[ProxyTable]): void {
-  if (line.startsWith(`:${prefix}`)) {
-    into.chains.push(line.slice(1).split(' ')[0]!);
+function parseLine(line: string, tag: string, into: HostRules[ProxyTable]): void {
+  if (line.startsWith(':')) {
+    const chain = line.slice(1).split(' ')[0]!;
+    if (isProxyChain(chain, tag)) into.chains.push(chain);
     return;
   }
   const rule = /^-A (\S+) (.*-j (\S+).*)$/.exec(line);
-  if (rule && !rule[1]!.startsWith(prefix) && rule[3]!.startsWith(prefix)) into.jumps.push({ chain: rule[1]!, spec: rule[2]!, target: rule[3]! });
+  if (rule && !rule[1]!.startsWith(chainPrefix(tag)) && isProxyChain(rule[3]!, tag)) into.jumps.push({ chain: rule[1]!, spec: rule[2]!, target: rule[3]! });
 }
 
 function hasJump(host: HostRules, jump: ProxyJump): boolean {

@@ -60,6 +60,25 @@ export class ServiceProxier implements NetworkViewConsumer {
     return this.serialize(() => this.apply(view));
   }
 
+  /**
+   * One `iptables-save` read: when a chain or jump of the last transaction is gone (tables
+   * flushed by a firewall reload), everything is written again from the last view; otherwise
+   * nothing more runs.
+   */
+  resync(): Promise<void> {
+    return this.serialize(async () => {
+      // Nothing programmed yet, or the host unknown after a failure (NetworkSync retries that).
+      if (this.appliedView === undefined || this.hostRules === undefined) return;
+      const host = await this.host.readRules(this.self.tag);
+      const missing = missingFrom(host, this.hostRules);
+      if (missing.length === 0) return;
+      this.log.warn({ missing: missing.slice(0, 5), count: missing.length }, 'service rules gone from the host (tables flushed?): programming them again');
+      this.hostRules = host;
+      this.applied = undefined;
+      await this.apply(this.appliedView);
+    });
+  }
+
   cleanup(): Promise<void> {
     return this.serialize(async () => {
       const text = renderCleanup(await this.host.readRules(this.self.tag));
@@ -123,4 +142,17 @@ export class ServiceProxier implements NetworkViewConsumer {
       }
     }
   }
+}
+
+/** The chains and jumps `expected` has that `host` lacks ("<table> <chain>", "<table> <chain> -> <target>"). */
+function missingFrom(host: HostRules, expected: HostRules): string[] {
+  const out: string[] = [];
+  for (const table of Object.keys(expected) as (keyof HostRules)[]) {
+    const chains = new Set(host[table].chains);
+    for (const c of expected[table].chains) if (!chains.has(c)) out.push(`${table} ${c}`);
+    for (const j of expected[table].jumps) {
+      if (!host[table].jumps.some((h) => h.chain === j.chain && h.target === j.target)) out.push(`${table} ${j.chain} -> ${j.target}`);
+    }
+  }
+  return out;
 }
