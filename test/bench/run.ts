@@ -6,6 +6,7 @@ import { applyLatencyBench, clusterIdleBench } from './cluster-bench.js';
 import { fanoutBench } from './fanout-bench.js';
 import { proxierBench } from './proxier-bench.js';
 import { pullBench } from './pull-bench.js';
+import { netConnectBench } from './net-connect-bench.js';
 import { mergeWithPrevious, writeResults, type Figure } from './report.js';
 import { runtimeBench } from './runtime-bench.js';
 
@@ -55,6 +56,8 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
     }),
   // 1,000 Services × 3 endpoints in one iptables-restore transaction (issue 15), in a network namespace.
   proxier: (runs) => proxierBench({ runs }),
+  // Connection setup through a ClusterIP vs straight to the pod IP (issue 15), proxier rules in network namespaces.
+  'net-connect': () => netConnectBench({ connects: positiveArg('--net-connects', 2000) }),
   'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
 };
 
