@@ -145,6 +145,11 @@ export async function netRssBench(options: NetRssOptions = {}): Promise<Figure[]
         for (const side of sides) side.samples.push(await memory(side.agent!.pid));
       }
       sides.forEach((side, k) => side.rounds.push(meanOf(side.samples.slice(before[k]), 'rssKiB') / KIB_PER_MIB));
+      if (process.env.GROVE_BENCH_HEAP_SNAPSHOT && round === 0) {
+        // Diagnostics, as in api-scale-bench.ts: heap snapshots of both agents at rest, to compare.
+        for (const side of sides) process.kill(side.agent!.pid, 'SIGUSR2');
+        await sleep(15_000);
+      }
       for (const side of sides) await stopChild(side.agent!.child);
     }
     const mib = (side: Side, key: keyof ProcSample): number => round1(meanOf(side.samples, key) / KIB_PER_MIB);
