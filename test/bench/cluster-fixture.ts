@@ -45,9 +45,9 @@ function installExitHook(): void {
 }
 
 /** Spawns a grove role and resolves once its stderr says `ready` (or rejects with its log). */
-async function spawnRole(args: string[], ready: string, env: NodeJS.ProcessEnv = {}): Promise<Omit<GroveNode, 'dataDir'>> {
+async function spawnRole(args: string[], ready: string, env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Promise<Omit<GroveNode, 'dataDir'>> {
   installExitHook();
-  const child = spawnGrove(args, env);
+  const child = spawnGrove(args, env, prefix);
   live.add(child);
   child.once('exit', () => live.delete(child));
   let output = '';
@@ -118,8 +118,12 @@ export async function makeDataDir(label: string): Promise<string> {
 }
 
 /** `grove server` on free loopback ports in `dataDir` (made by the caller, so it can seed it). */
-export async function startServer(dataDir: string, options: { agent: boolean; nodeName: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<ServerNode> {
-  const args = ['--data-dir', dataDir, 'server', '--api-addr', `127.0.0.1:${await freePort()}`, '--mqtt-addr', `127.0.0.1:${await freePort()}`];
+export async function startServer(
+  dataDir: string,
+  options: { agent: boolean; nodeName: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv; /** Listen address (default loopback; a veth's host end for an agent in a namespace). */ host?: string },
+): Promise<ServerNode> {
+  const host = options.host ?? '127.0.0.1';
+  const args = ['--data-dir', dataDir, 'server', '--api-addr', `${host}:${await freePort()}`, '--mqtt-addr', `${host}:${await freePort()}`];
   if (!options.agent) args.push('--no-agent');
   args.push('--node-name', options.nodeName, ...(options.extraArgs ?? []));
   const role = await spawnRole(args, 'grove server ready', options.env);
@@ -142,11 +146,23 @@ export async function startServer(dataDir: string, options: { agent: boolean; no
   }
 }
 
-/** `grove agent` in `dataDir`, joined to `server` with a fresh token. */
-export async function startAgent(server: ServerNode, dataDir: string, nodeName: string): Promise<GroveNode> {
-  const created = await runGrove(['--data-dir', server.dataDir, 'token', 'create', '--ttl', '1h']);
-  if (created.code !== 0) throw new Error(`grove token create: ${created.stderr.trim()}`);
-  const role = await spawnRole(['--data-dir', dataDir, 'agent', '--server', server.apiUrl, '--token', created.stdout.trim(), '--node-name', nodeName], 'grove agent running');
+export interface AgentStart {
+  /** argv prefix, e.g. NetnsLink.netOnly: the agent in a network namespace of its own. */
+  prefix?: string[];
+  extraArgs?: string[];
+  /** false: start again from the join saved in `dataDir` (no new token). */
+  join?: boolean;
+}
+
+/** `grove agent` in `dataDir`, joined to `server` with a fresh token (unless options.join is false). */
+export async function startAgent(server: ServerNode, dataDir: string, nodeName: string, options: AgentStart = {}): Promise<GroveNode> {
+  const args = ['--data-dir', dataDir, 'agent', '--node-name', nodeName, ...(options.extraArgs ?? [])];
+  if (options.join !== false) {
+    const created = await runGrove(['--data-dir', server.dataDir, 'token', 'create', '--ttl', '1h']);
+    if (created.code !== 0) throw new Error(`grove token create: ${created.stderr.trim()}`);
+    args.push('--server', server.apiUrl, '--token', created.stdout.trim());
+  }
+  const role = await spawnRole(args, 'grove agent running', {}, options.prefix);
   return { ...role, dataDir };
 }
 

@@ -6,6 +6,8 @@ import { applyLatencyBench, clusterIdleBench } from './cluster-bench.js';
 import { fanoutBench } from './fanout-bench.js';
 import { proxierBench } from './proxier-bench.js';
 import { pullBench } from './pull-bench.js';
+import { netConnectBench } from './net-connect-bench.js';
+import { netRssBench } from './net-rss-bench.js';
 import { mergeWithPrevious, writeResults, type Figure } from './report.js';
 import { runtimeBench } from './runtime-bench.js';
 
@@ -55,6 +57,10 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
     }),
   // 1,000 Services × 3 endpoints in one iptables-restore transaction (issue 15), in a network namespace.
   proxier: (runs) => proxierBench({ runs }),
+  // Connection setup through a ClusterIP vs straight to the pod IP (issue 15), proxier rules in network namespaces.
+  'net-connect': () => netConnectBench({ connects: positiveArg('--net-connects', 2000) }),
+  // Agent idle RSS with cluster DNS and 100 Services programmed vs the same agent without (issue 15: +3 MiB at most).
+  'net-rss': () => netRssBench({ services: positiveArg('--net-rss-services', 100), rounds: positiveArg('--net-rss-rounds', 2) }),
   'fanout-nats': () => fanoutBench({ broker: 'nats', nodes: fleetSize('--fanout-nats-nodes', 'GROVE_FANOUT_NATS_NODES', 300) }),
 };
 

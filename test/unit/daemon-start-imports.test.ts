@@ -21,6 +21,14 @@ describe('what a daemon loads at start', () => {
     for (const lazy of ['registry-client', 'puller', 'blob-download', 'archive-import']) expect(loaded, lazy).not.toContain(`agent/src/images/${lazy}.ts`);
   });
 
+  it('the agent: the cluster DNS server and its message library load only when --cluster-dns is on', () => {
+    for (const role of ['src/cli/roles/agent-run.ts', 'src/cli/roles/server-run.ts']) {
+      expect(importClosure(role), role).toContain('src/cli/roles/node-agent.ts');
+      expect(importClosure(role), role).not.toContain('agent/src/agent/dns/cluster-dns.ts');
+      expect(packageImports(role), role).not.toContain('dns-packet');
+    }
+  });
+
   it('the server: the YAML parser loads with the first YAML body (server-side apply)', () => {
     const packages = packageImports('src/cli/roles/server-run.ts');
     expect(packages).toContain('aedes');

@@ -10,6 +10,7 @@
  * the server unreachable keeps its routes, rules and DNS. A Service the index lists whose
  * message has not arrived (yet) keeps its last-known view rather than vanishing for a moment.
  */
+import { createHash } from 'node:crypto';
 import { errorMessage } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { Clock, TimerHandle } from '../../../src/core/clock.js';
@@ -55,7 +56,12 @@ export class NetworkSync {
   private index: WireNetworkCluster | undefined;
   private readonly services = new Map<string, WireNetworkService>();
   private current: ClusterNetworkView | undefined;
-  private savedBytes: Buffer | undefined;
+  /**
+   * sha256 of the persisted view's canonical CBOR: what tells an unchanged view. A digest, not
+   * the bytes: those are a slice of the CBOR encoder's shared buffer and would keep all of it
+   * (96 KiB with 100 Services) alive for as long as the view stays the same.
+   */
+  private savedDigest: string | undefined;
   private timer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private resyncTimer: TimerHandle | undefined;
@@ -81,7 +87,7 @@ export class NetworkSync {
     if (!saved) return;
     this.index = saved.index;
     for (const s of saved.services) this.services.set(serviceKey(s.service), s);
-    this.savedBytes = encodeCanonical(saved, this.encoder);
+    this.savedDigest = viewDigest(encodeCanonical(saved, this.encoder));
     this.current = assembleView(saved.index, this.services);
     await this.deliver(this.current);
   }
@@ -164,11 +170,11 @@ export class NetworkSync {
     const view = assembleView(index, services);
     for (const s of lastKnown) if (index.services[serviceKey(s)] !== undefined && !services.has(serviceKey(s))) view.services.push(s);
     view.services.sort((a, b) => (serviceKey(a) < serviceKey(b) ? -1 : 1));
-    const bytes = encodeCanonical(saved, this.encoder);
-    if (this.savedBytes?.equals(bytes)) return;
+    const digest = viewDigest(encodeCanonical(saved, this.encoder));
+    if (this.savedDigest === digest) return;
     try {
       await this.opts.store.commit([{ type: 'put', key: AgentKeys.networkView, value: saved }]);
-      this.savedBytes = bytes;
+      this.savedDigest = digest;
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'could not persist the network view');
     }
@@ -229,4 +235,8 @@ export class NetworkSync {
       return undefined;
     }
   }
+}
+
+function viewDigest(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('base64');
 }

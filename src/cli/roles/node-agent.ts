@@ -22,7 +22,7 @@ import { ServiceProxier } from '../../../agent/src/runtime/net/proxier.js';
 import { ComposeIsolation } from '../../../agent/src/runtime/net/compose-isolation-programmer.js';
 import { composePodsOf } from '../../../agent/src/runtime/net/compose-isolation-pods.js';
 import type { LocalPod } from '../../../agent/src/runtime/net/compose-isolation.js';
-import { startClusterDns, type ClusterDns } from '../../../agent/src/agent/dns/cluster-dns.js';
+import type { ClusterDns } from '../../../agent/src/agent/dns/cluster-dns.js';
 import { errorMessage } from '../../core/errors.js';
 import { packageVersion } from '../package-root.js';
 import { hostPathRootsOption } from './host-path-roots.js';
@@ -151,9 +151,14 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   };
 }
 
-/** Cluster DNS that cannot start (the address taken by something else) leaves pods on the host's resolvers, said once. */
+/**
+ * Cluster DNS that cannot start (the address taken by something else) leaves pods on the host's
+ * resolvers, said once. Imported here, not at the top: an agent with `--cluster-dns none` never
+ * loads the DNS server and its message library (test/unit/daemon-start-imports.test.ts).
+ */
 async function startDnsOrWarn(address: string, tag: string, logger: Logger): Promise<ClusterDns | undefined> {
   try {
+    const { startClusterDns } = await import('../../../agent/src/agent/dns/cluster-dns.js');
     return await startClusterDns({ address, tag, logger });
   } catch (err) {
     logger.error({ err: errorMessage(err), address }, 'cluster DNS not started: pods use the host resolvers');
