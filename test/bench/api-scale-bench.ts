@@ -10,7 +10,7 @@
  *     start-up cost of any Node program, as the baseline.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,7 @@ import { kubectlWith, writeKubeconfig } from '../support/kubectl.js';
 import { benchApi, type BenchApi, type OpenStream } from './api-client.js';
 import { cleanUp, clockTicksPerSecond, cpuTicks, makeDataDir, memory, peakRssKiB, resetPeakRss, spawnBareNode, startServer, stopChild, waitFor, type ServerNode } from './cluster-fixture.js';
 import { HollowWorker, type JoinOutcome } from './hollow-worker.js';
+import { readSmaps } from './smaps.js';
 import { missedNote, percentile, type Figure } from './report.js';
 
 export interface ApiScaleOptions {
@@ -73,6 +74,23 @@ async function sampleRss(pid: number, count: number, everyMs: number): Promise<{
   return { avg: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) };
 }
 
+/**
+ * Where the server's RSS is now (smaps), and with mem-probe.ts loaded (GROVE_MEM_PROBE_DIR and
+ * GROVE_TEST_NODE_ARGS=--import …/mem-probe.js) its V8 heap: printed to stderr, for the report.
+ */
+async function breakdown(label: string, pid: number): Promise<void> {
+  const m = (kib: number): string => `${mib(kib)}`;
+  const s = await readSmaps(pid);
+  let probe = '';
+  const dir = process.env.GROVE_MEM_PROBE_DIR;
+  if (dir) {
+    const p = JSON.parse(await readFile(join(dir, `${pid}.json`), 'utf8').catch(() => '{}')) as Record<string, number>;
+    const b = (n: number | undefined): string => (n === undefined ? '?' : m(n / 1024));
+    probe = ` | V8 heap used ${b(p.heapUsed)} of ${b(p.heapTotal)}, external ${b(p.external)} (array buffers ${b(p.arrayBuffers)}), V8 malloced ${b(p.mallocedMemory)}`;
+  }
+  process.stderr.write(`  [${label}] MiB: file ${m(s.fileKiB)}, brk heap ${m(s.brkKiB)}, ${s.arenas} malloc arenas ${m(s.arenaKiB)}, other anon ${m(s.otherAnonKiB)}${probe}\n`);
+}
+
 /** Runs a program to its end; its wall time in ms (throws on a non-zero exit or `check` failing). */
 async function timed(label: string, run: () => Promise<{ code: number; stdout: string; stderr: string }>, check: (stdout: string) => string | undefined): Promise<number> {
   const start = process.hrtime.bigint();
@@ -117,6 +135,7 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const created = await runGrove(['--data-dir', dataDir, 'token', 'create', '--ttl', '2h']);
     if (created.code !== 0) throw new Error(`grove token create: ${created.stderr.trim()}`);
     const emptyRss = (await memory(server.pid)).rssKiB;
+    await breakdown('empty', server.pid);
 
     // The fleet: one hollow process per 5,000 nodes (fanout-bench.ts), joined 500 at a time
     // (the storm is the fanout bench's subject, not this one's).
@@ -132,6 +151,7 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     // The fleet alone (connections, node objects, targets), before any pod: what pods add is the rest.
     await sleep(5000);
     const fleetRss = await sampleRss(server.pid, 3, 1000);
+    await breakdown('fleet, no pods', server.pid);
 
     const apps = Array.from({ length: podsPerNode }, (_, i) => `api-scale-${i}`);
     const namespaceOf = (i: number): string => `api-scale-ns-${i % NAMESPACES}`;
@@ -153,6 +173,7 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const ticksBefore = await cpuTicks(server.pid);
     const idleStart = process.hrtime.bigint();
     const idle = await sampleRss(server.pid, 6, 2000);
+    await breakdown('at rest', server.pid);
     const idleCpu = ((await cpuTicks(server.pid)) - ticksBefore) / (await clockTicksPerSecond()) / (elapsedMs(idleStart) / 1000) * 100;
     if (process.env.GROVE_BENCH_HEAP_SNAPSHOT) {
       // Diagnostics, as in fanout-bench.ts: a heap snapshot of the server at rest at full scale.
@@ -182,6 +203,7 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     if (listed !== pods) throw new Error(`the full list has ${listed} pods, expected ${pods}`);
     const watchedPeak = await peakRssKiB(server.pid);
     const watchedNow = (await memory(server.pid)).rssKiB;
+    await breakdown('after watches + list', server.pid);
     for (const s of streams.splice(0)) s.close();
 
     // Latency, interleaved so that each round's three runs share the machine's conditions.
