@@ -430,6 +430,12 @@ if [ "$FIX_CGROUPS" = yes ] || { [ "$FIX_CGROUPS" = auto ] && [ "$MEMORY_CGROUP"
 fi
 
 # ---- configuration and unit -------------------------------------------------------------------
+# The environment the unit starts Grove with (one KEY=VALUE per word; test/support/unit-env.ts
+# reads this line, so that benches start Grove exactly as the unit does; docs/performance.md):
+# MALLOC_ARENA_MAX=2: glibc gives each thread that mallocs (libuv's pool, V8's workers, OpenSSL)
+# its own 64 MiB arena, up to 8 per core, and freed memory stays in them; 2 arenas hold the
+# server's native memory (TLS, LevelDB) in fewer, denser heaps.
+UNIT_ENVIRONMENT="MALLOC_ARENA_MAX=2"
 env_line() { printf '%s=%s\n' "$1" "$2"; }
 {
   echo "# Written by firmware-scripts/install.sh; read by $UNIT_NAME (mode 0600)."
@@ -478,6 +484,7 @@ After=network-online.target time-sync.target
 Type=notify
 NotifyAccess=main
 EnvironmentFile=$ENV_FILE
+$(for pair in $UNIT_ENVIRONMENT; do echo "Environment=$pair"; done)
 ExecStart=$exec_start
 Restart=always
 RestartSec=5s

@@ -45,9 +45,9 @@ function installExitHook(): void {
 }
 
 /** Spawns a grove role and resolves once its stderr says `ready` (or rejects with its log). */
-async function spawnRole(args: string[], ready: string, env: NodeJS.ProcessEnv = {}): Promise<Omit<GroveNode, 'dataDir'>> {
+async function spawnRole(args: string[], ready: string, env: NodeJS.ProcessEnv = {}, bin?: string): Promise<Omit<GroveNode, 'dataDir'>> {
   installExitHook();
-  const child = spawnGrove(args, env);
+  const child = spawnGrove(args, env, [], [], bin);
   live.add(child);
   child.once('exit', () => live.delete(child));
   let output = '';
@@ -118,11 +118,23 @@ export async function makeDataDir(label: string): Promise<string> {
 }
 
 /** `grove server` on free loopback ports in `dataDir` (made by the caller, so it can seed it). */
-export async function startServer(dataDir: string, options: { agent: boolean; nodeName: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<ServerNode> {
-  const args = ['--data-dir', dataDir, 'server', '--api-addr', `127.0.0.1:${await freePort()}`, '--mqtt-addr', `127.0.0.1:${await freePort()}`];
+export interface ServerStart {
+  agent: boolean;
+  nodeName: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Another build's grove.js (a bench comparing builds); this checkout's by default. */
+  bin?: string;
+  /** host:port; free loopback ports by default (a restart passes the first start's, so nodes reconnect). */
+  apiAddr?: string;
+  mqttAddr?: string;
+}
+
+export async function startServer(dataDir: string, options: ServerStart): Promise<ServerNode> {
+  const args = ['--data-dir', dataDir, 'server', '--api-addr', options.apiAddr ?? `127.0.0.1:${await freePort()}`, '--mqtt-addr', options.mqttAddr ?? `127.0.0.1:${await freePort()}`];
   if (!options.agent) args.push('--no-agent');
   args.push('--node-name', options.nodeName, ...(options.extraArgs ?? []));
-  const role = await spawnRole(args, 'grove server ready', options.env);
+  const role = await spawnRole(args, 'grove server ready', options.env, options.bin);
   try {
     const config = JSON.parse(await readFile(join(dataDir, 'client.json'), 'utf8')) as { apiUrl: string; token: string };
     const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
