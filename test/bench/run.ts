@@ -52,6 +52,8 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
       watches: positiveArg('--api-scale-watches', 5),
       rounds: positiveArg('--api-scale-rounds', 5),
       targetRssMiB: 250,
+      // Per phase (join, rollout, each wait): a loaded shared VM may need more than the default.
+      timeoutMs: positiveArg('--api-scale-timeout-seconds', 240) * 1000,
       // Diagnostics: {"name": {"dist": "…/dist", "env": {…}}, …} compared interleaved (api-scale-bench.ts).
       ...(process.env.GROVE_API_SCALE_VARIANTS ? { variants: JSON.parse(process.env.GROVE_API_SCALE_VARIANTS) as Record<string, ServerVariant> } : {}),
       variantRounds: positiveArg('--api-scale-variant-rounds', 2),
