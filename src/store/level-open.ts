@@ -14,17 +14,6 @@ import { checkLogs, keepDamagedLogs, logBytes } from './log-check.js';
 import { storeLossError, type StoreLoss } from './store-loss.js';
 import type { StoreEntry } from './store.js';
 
-/**
- * LevelDB's memory, sized for a Pi (classic-level's defaults in brackets), in native memory the
- * V8 heap never shows:
- * - block cache 2 MiB [8]: most reads are whole-kind scans (lists, the controllers' passes), which
- *   would each churn the whole cache; the hot keys are few;
- * - write buffer 2 MiB [4]: the memtable (and the log it flushes) grows to this before becoming a
- *   table; a commit is at most a few MiB, and a smaller one only means smaller, earlier tables;
- * - 100 open table files [1000]: each keeps its index in memory; Grove's stores are tens of files.
- */
-export const LEVELDB_OPTIONS = { cacheSize: 2 * 1024 * 1024, writeBufferSize: 2 * 1024 * 1024, maxOpenFiles: 100 } as const;
-
 /** Free space wanted beyond the logs' size before a reopen is tried (LevelDB writes a table, a manifest, a log). */
 export const REOPEN_MARGIN_BYTES = 1024 * 1024;
 

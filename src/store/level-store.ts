@@ -26,7 +26,7 @@ import type { Decoder, Encoder } from 'cbor-x';
 import { ErrorCode, GroveError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createWireDecoder, createWireEncoder, encodeCanonical } from '../core/wire.js';
-import { checkLogsBeforeOpen, freeBytes, inspectRecord, keepLogsCopy, LEVELDB_OPTIONS, reopenBlocker, revisionInBatch } from './level-open.js';
+import { checkLogsBeforeOpen, freeBytes, inspectRecord, keepLogsCopy, reopenBlocker, revisionInBatch } from './level-open.js';
 import { collapseOps, addWatcher, checkMinRevision, nextRevision, notifyWatchers, replacementOps, validateKey } from './memory-store.js';
 import { decodeQuarantined, QUARANTINE_PREFIX, quarantineBatch, type Auditable, type EntryCheck, type EntryProblem, type QuarantinedEntry } from './quarantine.js';
 import { lossAgainstMark, markFileFor, readMark, RevisionMark } from './revision-mark.js';
@@ -177,7 +177,7 @@ export class LevelStore implements Store, Auditable {
   }
 
   async #openHandle(): Promise<void> {
-    const db = this.#options.openLevel?.(this.#path) ?? new Level<string, Uint8Array>(this.#path, { keyEncoding: 'utf8', valueEncoding: 'view', ...LEVELDB_OPTIONS });
+    const db = this.#options.openLevel?.(this.#path) ?? new Level<string, Uint8Array>(this.#path, { keyEncoding: 'utf8', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (err) {
