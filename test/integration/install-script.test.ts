@@ -104,6 +104,7 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
     // What benches start the server with (test/support/unit-env.ts) is what the unit sets.
     const unitEnv = Object.entries(unitEnvironment());
     expect(unitEnv).toContainEqual(['NODE_OPTIONS', '--max-semi-space-size=4']);
+    expect(unitEnv).toContainEqual(['MALLOC_ARENA_MAX', '2']);
     for (const [key, value] of unitEnv) expect(unit.split('\n')).toContain(`Environment=${key}=${value}`);
     const env = await readFile(join(root, 'etc/grove/server.env'), 'utf8');
     expect(env).toContain('GROVE_DATA_DIR=/var/lib/grove\n');
