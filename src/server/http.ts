@@ -87,24 +87,6 @@ export class JsonResponse {
   ) {}
 }
 
-/**
- * A JSON object whose `items` array is written piece by piece (a List of 10,000 pods is ~15 MiB
- * of JSON): the whole text never exists at once, neither as a string nor as the Buffer the
- * socket holds until the client has read it; each piece waits for the socket to drain.
- */
-export class JsonListResponse {
-  constructor(
-    readonly status: number,
-    /** Every member but `items`, written first. */
-    readonly head: Record<string, unknown>,
-    readonly items: readonly unknown[],
-    readonly contentType?: string,
-  ) {}
-}
-
-/** About how much JSON is handed to the socket at once. */
-const LIST_PIECE_CHARS = 64 * 1024;
-
 const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.InvalidArgument]: 400,
   [ErrorCode.ManifestInvalid]: 400,
@@ -148,22 +130,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, con
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
-}
-
-/** Writes a JsonListResponse (chunked); resolves once written or when the client went away. */
-export async function sendJsonList(res: ServerResponse, answer: JsonListResponse): Promise<void> {
-  const head = JSON.stringify(answer.head);
-  res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  let piece = `${head === '{}' ? '{' : `${head.slice(0, -1)},`}"items":[`;
-  const gone = new Promise<void>((resolve) => res.once('close', resolve));
-  for (let i = 0; i < answer.items.length; i++) {
-    piece += (i > 0 ? ',' : '') + JSON.stringify(answer.items[i]);
-    if (piece.length < LIST_PIECE_CHARS) continue;
-    if (!res.write(piece)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), gone]);
-    piece = '';
-    if (res.destroyed) return;
-  }
-  res.end(`${piece}]}`);
 }
 
 export function errorBody(err: unknown): { error: { code: string; message: string } } {
@@ -365,7 +331,6 @@ export class Router {
       const result = await found.route.handler(ctx);
       if (res.headersSent || res.writableEnded) return; // the handler streamed its own answer
       if (result instanceof JsonResponse) sendJson(res, result.status, result.body, result.contentType);
-      else if (result instanceof JsonListResponse) await sendJsonList(res, result);
       else sendJson(res, 200, result ?? {});
       return;
     }

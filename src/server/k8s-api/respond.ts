@@ -3,19 +3,14 @@
  * List as JSON, or the meta.k8s.io Table of it (`kubectl get`). A client that accepts neither
  * gets 406 with a Status (negotiate.ts).
  */
-import { JsonListResponse, JsonResponse, type RequestContext } from '../http.js';
+import { JsonResponse, type RequestContext } from '../http.js';
 import { contentTypeOf, negotiate } from './negotiate.js';
 import { asTable, includeObjectOf } from './table.js';
 import type { ApiObject } from './watch-source.js';
 
 export function answerAsRequested(ctx: RequestContext, kind: string, body: Record<string, unknown>, now: Date): unknown {
   const representation = negotiate(ctx.req.headers.accept, ['json', 'table']);
-  if (representation.kind !== 'table') {
-    // A List is written item by item, never as one text (http.ts JsonListResponse).
-    if (!Array.isArray(body.items)) return body;
-    const { items, ...head } = body;
-    return new JsonListResponse(200, head, items as unknown[]);
-  }
+  if (representation.kind !== 'table') return body;
   const table = asTable(kind, body, { includeObject: includeObjectOf(ctx.query.get('includeObject')), version: representation.version, now });
   return new JsonResponse(200, table, contentTypeOf(representation));
 }
