@@ -10,7 +10,7 @@
  *     start-up cost of any Node program, as the baseline.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,9 +18,12 @@ import { runGrove } from '../support/grove-cli.js';
 import { applyYaml, hollowDaemonSet } from '../support/hollow.js';
 import { kubectlWith, writeKubeconfig } from '../support/kubectl.js';
 import { benchApi, type BenchApi, type OpenStream } from './api-client.js';
-import { cleanUp, clockTicksPerSecond, cpuTicks, makeDataDir, memory, peakRssKiB, resetPeakRss, spawnBareNode, startServer, stopChild, waitFor, type ServerNode } from './cluster-fixture.js';
+import { cleanUp, clockTicksPerSecond, cpuTicks, makeDataDir, memory, peakRssKiB, resetPeakRss, spawnBareNode, startServer, stopChild, waitFor, type ServerNode, type ServerStart } from './cluster-fixture.js';
 import { HollowWorker, type JoinOutcome } from './hollow-worker.js';
+import { readSmaps } from './smaps.js';
 import { missedNote, percentile, type Figure } from './report.js';
+import { freePort } from '../support/ports.js';
+import { unitEnvironment } from '../support/unit-env.js';
 
 export interface ApiScaleOptions {
   nodes: number;
@@ -33,6 +36,20 @@ export interface ApiScaleOptions {
   targetRssMiB?: number;
   /** Per phase: join, all pods Running, each watch's initial events. */
   timeoutMs?: number;
+  /**
+   * Server configurations compared after the main figures, interleaved (each round restarts the
+   * server in every variant, in rotating order, on the same data and ports, so the same fleet
+   * reconnects): its RSS at rest and its watched peak per variant. Diagnostics for changes.
+   */
+  variants?: Record<string, ServerVariant>;
+  variantRounds?: number;
+}
+
+export interface ServerVariant {
+  /** Another build's dist/ (its src/cli/grove.js runs); this checkout's by default. */
+  dist?: string;
+  /** The whole environment added to the server's (not merged with the unit's: say it). */
+  env?: Record<string, string>;
 }
 
 const BENCH = 'api-scale';
@@ -73,6 +90,71 @@ async function sampleRss(pid: number, count: number, everyMs: number): Promise<{
   return { avg: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values) };
 }
 
+/**
+ * Where the server's RSS is now (smaps), and with mem-probe.ts loaded (GROVE_MEM_PROBE_DIR and
+ * GROVE_TEST_NODE_ARGS=--import …/mem-probe.js) its V8 heap: printed to stderr, for the report.
+ */
+async function breakdown(label: string, pid: number): Promise<void> {
+  const m = (kib: number): string => `${mib(kib)}`;
+  const s = await readSmaps(pid);
+  let probe = '';
+  const dir = process.env.GROVE_MEM_PROBE_DIR;
+  if (dir) {
+    const p = JSON.parse(await readFile(join(dir, `${pid}.json`), 'utf8').catch(() => '{}')) as Record<string, number>;
+    const b = (n: number | undefined): string => (n === undefined ? '?' : m(n / 1024));
+    probe = ` | V8 heap used ${b(p.heapUsed)} of ${b(p.heapTotal)}, external ${b(p.external)} (array buffers ${b(p.arrayBuffers)}), V8 malloced ${b(p.mallocedMemory)}`;
+  }
+  process.stderr.write(`  [${label}] MiB: file ${m(s.fileKiB)}, brk heap ${m(s.brkKiB)}, ${s.arenas} malloc arenas ${m(s.arenaKiB)}, other anon ${m(s.otherAnonKiB)}${probe}\n`);
+}
+
+interface Peak {
+  peakKiB: number;
+  afterKiB: number;
+  watchMs: number;
+  listMs: number;
+  listBytes: number;
+}
+
+/**
+ * VmHWM (reset first) while `watches` watches of all pods open from scratch (an ADDED event per
+ * pod each; waited for) and a full list is read with them open; they are closed after.
+ */
+async function watchedPeak(api: BenchApi, pid: number, watches: number, pods: number, timeoutMs: number): Promise<Peak> {
+  const streams: OpenStream[] = [];
+  try {
+    await resetPeakRss(pid);
+    const added = new Array<number>(watches).fill(0);
+    const watchStart = process.hrtime.bigint();
+    for (let i = 0; i < watches; i++) {
+      streams.push(await api.stream('/api/v1/pods?watch=1', (line) => line.startsWith('{"type":"ADDED"') && added[i]!++));
+    }
+    await waitFor(async () => added.every((n) => n >= pods), timeoutMs, `${watches} watches to receive ${pods} ADDED events each`, 200);
+    const watchMs = elapsedMs(watchStart);
+    const listStart = process.hrtime.bigint();
+    const list = await api.get('/api/v1/pods');
+    const listMs = elapsedMs(listStart);
+    const listed = (JSON.parse(list.body) as { items: unknown[] }).items.length;
+    if (listed !== pods) throw new Error(`the full list has ${listed} pods, expected ${pods}`);
+    return { peakKiB: await peakRssKiB(pid), afterKiB: (await memory(pid)).rssKiB, watchMs, listMs, listBytes: list.body.length };
+  } finally {
+    for (const s of streams) s.close();
+  }
+}
+
+/** TCP connections established to a local port (the server's side of each node's MQTT connection). */
+async function establishedTo(port: number): Promise<number> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let count = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '01') count++;
+    }
+  }
+  return count;
+}
+
 /** Runs a program to its end; its wall time in ms (throws on a non-zero exit or `check` failing). */
 async function timed(label: string, run: () => Promise<{ code: number; stdout: string; stderr: string }>, check: (stdout: string) => string | undefined): Promise<number> {
   const start = process.hrtime.bigint();
@@ -108,15 +190,20 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
   const bare = spawnBareNode();
   let server: ServerNode | undefined;
   const workers: HollowWorker[] = [];
-  const streams: OpenStream[] = [];
   try {
     await sleep(1000);
     const bareRss = (await memory(bare.pid!)).rssKiB;
-    server = await startServer(dataDir, { agent: false, nodeName: 'bench-server', extraArgs: ['--tls'] });
+    // Fixed ports: a variant's restart (below) must find the nodes where they reconnect.
+    const mqttPort = await freePort();
+    const start: ServerStart = { agent: false, nodeName: 'bench-server', extraArgs: ['--tls'], apiAddr: `127.0.0.1:${await freePort()}`, mqttAddr: `127.0.0.1:${mqttPort}` };
+    // As the installed unit starts it (firmware-scripts/install.sh UNIT_ENVIRONMENT).
+    const shippedEnv = unitEnvironment();
+    server = await startServer(dataDir, { ...start, env: shippedEnv });
     const api = await benchApi(dataDir);
     const created = await runGrove(['--data-dir', dataDir, 'token', 'create', '--ttl', '2h']);
     if (created.code !== 0) throw new Error(`grove token create: ${created.stderr.trim()}`);
     const emptyRss = (await memory(server.pid)).rssKiB;
+    await breakdown('empty', server.pid);
 
     // The fleet: one hollow process per 5,000 nodes (fanout-bench.ts), joined 500 at a time
     // (the storm is the fanout bench's subject, not this one's).
@@ -132,6 +219,7 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     // The fleet alone (connections, node objects, targets), before any pod: what pods add is the rest.
     await sleep(5000);
     const fleetRss = await sampleRss(server.pid, 3, 1000);
+    await breakdown('fleet, no pods', server.pid);
 
     const apps = Array.from({ length: podsPerNode }, (_, i) => `api-scale-${i}`);
     const namespaceOf = (i: number): string => `api-scale-ns-${i % NAMESPACES}`;
@@ -153,6 +241,7 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const ticksBefore = await cpuTicks(server.pid);
     const idleStart = process.hrtime.bigint();
     const idle = await sampleRss(server.pid, 6, 2000);
+    await breakdown('at rest', server.pid);
     const idleCpu = ((await cpuTicks(server.pid)) - ticksBefore) / (await clockTicksPerSecond()) / (elapsedMs(idleStart) / 1000) * 100;
     if (process.env.GROVE_BENCH_HEAP_SNAPSHOT) {
       // Diagnostics, as in fanout-bench.ts: a heap snapshot of the server at rest at full scale.
@@ -167,22 +256,8 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     }
 
     // W watches from scratch (ADDED for every pod), then a full list, all while they stay open.
-    await resetPeakRss(server.pid);
-    const added = new Array<number>(watches).fill(0);
-    const watchStart = process.hrtime.bigint();
-    for (let i = 0; i < watches; i++) {
-      streams.push(await api.stream('/api/v1/pods?watch=1', (line) => line.startsWith('{"type":"ADDED"') && added[i]!++));
-    }
-    await waitFor(async () => added.every((n) => n >= pods), timeoutMs, `${watches} watches to receive ${pods} ADDED events each`, 200);
-    const watchMs = elapsedMs(watchStart);
-    const listStart = process.hrtime.bigint();
-    const list = await api.get('/api/v1/pods');
-    const listMs = elapsedMs(listStart);
-    const listed = (JSON.parse(list.body) as { items: unknown[] }).items.length;
-    if (listed !== pods) throw new Error(`the full list has ${listed} pods, expected ${pods}`);
-    const watchedPeak = await peakRssKiB(server.pid);
-    const watchedNow = (await memory(server.pid)).rssKiB;
-    for (const s of streams.splice(0)) s.close();
+    const peak = await watchedPeak(api, server.pid, watches, pods, timeoutMs);
+    await breakdown('after watches + list', server.pid);
 
     // Latency, interleaved so that each round's three runs share the machine's conditions.
     const kubeconfig = await writeKubeconfig(home, dataDir);
@@ -203,6 +278,41 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
       }
     }
     const afterRss = (await memory(server.pid)).rssKiB;
+
+    const variantFigures: Figure[] = [];
+    const names = Object.keys(options.variants ?? {});
+    if (names.length > 0) {
+      const seen: Record<string, { rest: number[]; peak: number[] }> = Object.fromEntries(names.map((n) => [n, { rest: [], peak: [] }]));
+      for (let r = 0; r < (options.variantRounds ?? 2); r++) {
+        for (let k = 0; k < names.length; k++) {
+          const name = names[(r + k) % names.length]!;
+          const variant = options.variants![name]!;
+          await stopChild(server.child);
+          server = undefined;
+          server = await startServer(dataDir, { ...start, env: variant.env ?? {}, ...(variant.dist ? { bin: join(variant.dist, 'src', 'cli', 'grove.js') } : {}) });
+          const pid = server.pid;
+          await waitFor(async () => (await establishedTo(mqttPort)) >= nodes, timeoutMs, `${nodes} nodes reconnected to ${name}`, 1000);
+          await waitFor(async () => (await podsNotRunning(api)) === 0, timeoutMs, `${pods} pods Running in the API (${name})`, 1000);
+          await sleep(10_000);
+          const rest = await sampleRss(pid, 6, 2000);
+          await breakdown(`${name} round ${r + 1} at rest`, pid);
+          const peak = await watchedPeak(api, pid, watches, pods, timeoutMs);
+          await breakdown(`${name} round ${r + 1} after watches + list`, pid);
+          seen[name]!.rest.push(mib(rest.avg));
+          seen[name]!.peak.push(mib(peak.peakKiB));
+          process.stderr.write(`  variant ${name} round ${r + 1}: at rest ${mib(rest.avg)} MiB, peak ${mib(peak.peakKiB)} MiB\n`);
+        }
+      }
+      const avg = (v: number[]): number => Math.round((v.reduce((a, b) => a + b, 0) / v.length) * 10) / 10;
+      for (const name of names) {
+        const v = options.variants![name]!;
+        const what = `${v.dist ? `dist ${v.dist}` : 'this build'}, env ${JSON.stringify(v.env ?? {})}`;
+        variantFigures.push(
+          { bench: BENCH, metric: `variant ${name}: server RSS at rest after a restart`, value: avg(seen[name]!.rest), unit: 'MiB', note: `${what}; per round ${seen[name]!.rest.join(', ')}` },
+          { bench: BENCH, metric: `variant ${name}: server peak RSS, ${watches} watches + a full list`, value: avg(seen[name]!.peak), unit: 'MiB', note: `per round ${seen[name]!.peak.join(', ')}` },
+        );
+      }
+    }
 
     const bareMiB = { name: 'bare node -e', value: mib(bareRss) };
     const target = options.targetRssMiB;
@@ -226,19 +336,19 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
       {
         bench: BENCH,
         metric: `server peak RSS, ${watches} watches of all pods open + a full list`,
-        value: mib(watchedPeak),
+        value: mib(peak.peakKiB),
         unit: 'MiB',
         baseline: bareMiB,
         ...budget,
-        note: `VmHWM from just before the watches; ${mib(watchedNow)} MiB after the list; initial events of all ${watches} in ${Math.round(watchMs)} ms, full list (${mib(list.body.length / 1024)} MiB of JSON) in ${Math.round(listMs)} ms` + (target !== undefined ? missedNote(mib(watchedPeak), target) : ''),
+        note: `VmHWM from just before the watches; ${mib(peak.afterKiB)} MiB after the list; initial events of all ${watches} in ${Math.round(peak.watchMs)} ms, full list (${mib(peak.listBytes / 1024)} MiB of JSON) in ${Math.round(peak.listMs)} ms` + (target !== undefined ? missedNote(mib(peak.peakKiB), target) : ''),
       },
       { bench: BENCH, metric: `kubectl get pods -A p50 (${pods} pods)`, value: p(times.kubectl, 50), unit: 'ms', baseline: nodeP50, note: `${rounds} rounds interleaved with grove and node -e 0; kubectl pages 500 at a time (its default --chunk-size), as a Table` },
       { bench: BENCH, metric: `kubectl get pods -A p95 (${pods} pods)`, value: p(times.kubectl, 95), unit: 'ms', baseline: nodeP95 },
       { bench: BENCH, metric: `grove get pods -A p50 (${pods} pods)`, value: p(times.grove, 50), unit: 'ms', baseline: nodeP50, note: 'one list, the table made by the CLI' },
       { bench: BENCH, metric: `grove get pods -A p95 (${pods} pods)`, value: p(times.grove, 95), unit: 'ms', baseline: nodeP95, note: `server RSS after all rounds ${mib(afterRss)} MiB` },
+      ...variantFigures,
     ];
   } finally {
-    for (const s of streams) s.close();
     await cleanUp([
       ...workers.map((w) => () => w.stop()),
       async () => server && (await stopChild(server.child)),

@@ -45,9 +45,9 @@ function installExitHook(): void {
 }
 
 /** Spawns a grove role and resolves once its stderr says `ready` (or rejects with its log). */
-async function spawnRole(args: string[], ready: string, env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Promise<Omit<GroveNode, 'dataDir'>> {
+async function spawnRole(args: string[], ready: string, env: NodeJS.ProcessEnv = {}, prefix: string[] = [], bin?: string): Promise<Omit<GroveNode, 'dataDir'>> {
   installExitHook();
-  const child = spawnGrove(args, env, prefix);
+  const child = spawnGrove(args, env, prefix, [], bin);
   live.add(child);
   child.once('exit', () => live.delete(child));
   let output = '';
@@ -118,15 +118,26 @@ export async function makeDataDir(label: string): Promise<string> {
 }
 
 /** `grove server` on free loopback ports in `dataDir` (made by the caller, so it can seed it). */
-export async function startServer(
-  dataDir: string,
-  options: { agent: boolean; nodeName: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv; /** Listen address (default loopback; a veth's host end for an agent in a namespace). */ host?: string },
-): Promise<ServerNode> {
+export interface ServerStart {
+  agent: boolean;
+  nodeName: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Another build's grove.js (a bench comparing builds); this checkout's by default. */
+  bin?: string;
+  /** Listen address (default loopback; a veth's host end for an agent in a namespace). */
+  host?: string;
+  /** host:port; free ports on `host` by default (a restart passes the first start's, so nodes reconnect). */
+  apiAddr?: string;
+  mqttAddr?: string;
+}
+
+export async function startServer(dataDir: string, options: ServerStart): Promise<ServerNode> {
   const host = options.host ?? '127.0.0.1';
-  const args = ['--data-dir', dataDir, 'server', '--api-addr', `${host}:${await freePort()}`, '--mqtt-addr', `${host}:${await freePort()}`];
+  const args = ['--data-dir', dataDir, 'server', '--api-addr', options.apiAddr ?? `${host}:${await freePort()}`, '--mqtt-addr', options.mqttAddr ?? `${host}:${await freePort()}`];
   if (!options.agent) args.push('--no-agent');
   args.push('--node-name', options.nodeName, ...(options.extraArgs ?? []));
-  const role = await spawnRole(args, 'grove server ready', options.env);
+  const role = await spawnRole(args, 'grove server ready', options.env, [], options.bin);
   try {
     const config = JSON.parse(await readFile(join(dataDir, 'client.json'), 'utf8')) as { apiUrl: string; token: string };
     const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {

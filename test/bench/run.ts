@@ -1,7 +1,7 @@
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/grove-cli.js';
-import { apiScaleBench } from './api-scale-bench.js';
+import { apiScaleBench, type ServerVariant } from './api-scale-bench.js';
 import { applyLatencyBench, clusterIdleBench } from './cluster-bench.js';
 import { fanoutBench } from './fanout-bench.js';
 import { proxierBench } from './proxier-bench.js';
@@ -54,6 +54,11 @@ const BENCHES: Record<string, (runs: number) => Promise<Figure[]>> = {
       watches: positiveArg('--api-scale-watches', 5),
       rounds: positiveArg('--api-scale-rounds', 5),
       targetRssMiB: 250,
+      // Per phase (join, rollout, each wait): a loaded shared VM may need more than the default.
+      timeoutMs: positiveArg('--api-scale-timeout-seconds', 240) * 1000,
+      // Diagnostics: {"name": {"dist": "…/dist", "env": {…}}, …} compared interleaved (api-scale-bench.ts).
+      ...(process.env.GROVE_API_SCALE_VARIANTS ? { variants: JSON.parse(process.env.GROVE_API_SCALE_VARIANTS) as Record<string, ServerVariant> } : {}),
+      variantRounds: positiveArg('--api-scale-variant-rounds', 2),
     }),
   // 1,000 Services × 3 endpoints in one iptables-restore transaction (issue 15), in a network namespace.
   proxier: (runs) => proxierBench({ runs }),

@@ -1,3 +1,4 @@
+import { unitEnvironment } from '../support/unit-env.js';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -100,6 +101,11 @@ describe('firmware-scripts/install.sh and uninstall.sh (--root scratch dir)', ()
     for (const line of ['Type=notify', 'NotifyAccess=main', 'Restart=always', 'WatchdogSec=60s', 'EnvironmentFile=/etc/grove/server.env', 'ExecStart=/opt/grove/bin/grove server $GROVE_SERVER_ARGS', 'KillMode=process', 'WantedBy=multi-user.target']) {
       expect(unit.split('\n')).toContain(line);
     }
+    // What benches start the server with (test/support/unit-env.ts) is what the unit sets.
+    const unitEnv = Object.entries(unitEnvironment());
+    expect(unitEnv).toContainEqual(['NODE_OPTIONS', '--max-semi-space-size=4']);
+    expect(unitEnv).toContainEqual(['MALLOC_ARENA_MAX', '2']);
+    for (const [key, value] of unitEnv) expect(unit.split('\n')).toContain(`Environment=${key}=${value}`);
     const env = await readFile(join(root, 'etc/grove/server.env'), 'utf8');
     expect(env).toContain('GROVE_DATA_DIR=/var/lib/grove\n');
     expect(env).toContain('GROVE_SERVER_ARGS="--node-name pi-1 --label zone=a --label tier=edge"\n');

@@ -26,11 +26,11 @@ export function assertBuilt(): void {
  * `prefix` wraps the command, e.g. `['nsenter', '--net=/run/netns/NS', '--']` (it execs: same
  * pid); `nodeArgs` go to node itself, e.g. `['--import', FIXTURE]`.
  */
-export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = [], extraNodeArgs: string[] = []): ChildProcess {
+export function spawnGrove(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = [], extraNodeArgs: string[] = [], bin = GROVE_BIN): ChildProcess {
   assertBuilt();
   // GROVE_TEST_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): profile spawned roles.
   const nodeArgs = [...(process.env.GROVE_TEST_NODE_ARGS ?? '').split(' ').filter(Boolean), ...extraNodeArgs];
-  const argv = [...prefix, process.execPath, ...nodeArgs, GROVE_BIN, ...args];
+  const argv = [...prefix, process.execPath, ...nodeArgs, bin, ...args];
   return spawn(argv[0]!, argv.slice(1), {
     // Each agent (and server with its local agent) its own cluster DNS address: tests share one host.
     // Servers default to the flannel backend `none`: each test agent then keeps the unique pod

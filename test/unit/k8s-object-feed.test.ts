@@ -133,6 +133,66 @@ describe('ObjectFeed lists', () => {
     sealedFeed.stop();
   });
 
+  describe('the latest read, shared while its objects are held', () => {
+    let reads: string[];
+    beforeEach(() => {
+      reads = [];
+      const list = objects.list.bind(objects);
+      objects.list = ((kind, opts) => {
+        reads.push(`${kind}/${opts?.namespace ?? '*'}`);
+        return list(kind, opts);
+      }) as typeof objects.list;
+    });
+
+    it('serves the next latest list from it, brought forward with the history, without reading the store', async () => {
+      await objects.commit([{ op: 'put', object: namespace('shop') }]);
+      await put(labelled('a', 'front'), labelled('b', 'back'), labelled('c', 'front', '1', 'shop'));
+      const first = await source.list({});
+      const again = await source.list({});
+      // Nothing changed: the very same objects (one copy however many watches send them).
+      expect(again.items).toBe(first.items);
+      expect(again.resourceVersion).toBe(String(store.revision()));
+      await put(labelled('a', 'front', '2'));
+      await del('b');
+      await put(labelled('d', 'front', '1', 'shop'));
+      // Commits that change no ConfigMap move the revision; the state is still exact.
+      await objects.commit([{ op: 'put', object: namespace('other') }]);
+      const later = await source.list({});
+      expect(later.resourceVersion).toBe(String(store.revision()));
+      expect(names(later.items)).toEqual(['a:2', 'c:1', 'd:1']);
+      expect(later.items.find((o) => o.metadata.name === 'c')).toBe(first.items.find((o) => o.metadata.name === 'c'));
+      expect(names((await source.list({ filter: front })).items)).toEqual(['a:2', 'c:1', 'd:1']);
+      expect(names((await source.list({ resourceVersion: String(store.revision()) })).items)).toEqual(['a:2', 'c:1', 'd:1']);
+      expect(reads).toEqual(['ConfigMap/*']);
+      // The same as a fresh read of the store.
+      expect(names((await feed.source('ConfigMap').list({ resourceVersion: later.resourceVersion, match: 'Exact' })).items)).toEqual(names(later.items));
+    });
+
+    it('is per namespace: a namespace list reads once, and ignores changes elsewhere', async () => {
+      await objects.commit([{ op: 'put', object: namespace('shop') }]);
+      await put(labelled('a', 'front'), labelled('c', 'front', '1', 'shop'));
+      const shop = await source.list({ namespace: 'shop' });
+      await put(labelled('a', 'front', '2'));
+      expect((await source.list({ namespace: 'shop' })).items).toBe(shop.items);
+      await put(labelled('c', 'front', '2', 'shop'));
+      expect(names((await source.list({ namespace: 'shop' })).items)).toEqual(['c:2']);
+      expect(names((await source.list({})).items)).toEqual(['a:2', 'c:2']);
+      expect(reads).toEqual(['ConfigMap/shop', 'ConfigMap/*']);
+    });
+
+    it('reads the store again once the history no longer reaches back to it, or after a write around the object store', async () => {
+      await put(labelled('a', 'front'));
+      const first = await source.list({});
+      for (let i = 0; i < 60; i++) await put(labelled('a', 'front', String(i)));
+      expect(names((await source.list({})).items)).toEqual(['a:59']);
+      expect(reads).toHaveLength(2);
+      const held = await source.list({});
+      await store.commit([{ type: 'put', key: 'configmaps/default/raw', value: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'raw', namespace: 'default' } } }]);
+      expect(names((await source.list({})).items)).toEqual(['a:59', 'raw:undefined']);
+      expect(reads).toHaveLength(3);
+      expect(first.items.length + held.items.length).toBe(2);
+    });
+  });
 });
 
 describe('ObjectFeed watches', () => {

@@ -5,6 +5,13 @@
  * from the store and brought to one exact revision with the history: the latest, or an older one
  * for a continue token or resourceVersionMatch=Exact.
  *
+ * Reads of the latest state are shared: the objects of the last read of a kind (and namespace)
+ * stay reachable through a WeakRef for as long as anyone still holds them (a watch sending its
+ * initial events, a list being written), and the next read of the latest state starts from them,
+ * brought forward with the history's changes, instead of reading and decoding every object again:
+ * 5 watches of 10,000 pods opened together hold one copy of the pods, not 5. Objects are shared,
+ * never changed in place (the whole server treats stored objects as immutable).
+ *
  * resourceVersions are store revisions. Too old (before what the history keeps): 410 Expired.
  * Newer than the store: 504 "Too large resource version", as the API server answers.
  */
@@ -33,6 +40,12 @@ interface Watcher {
   namespace?: string;
   filter?: Filter;
   onEvent: (event: WatchEvent<AnyObject>) => void;
+}
+
+/** The objects of one kind (and namespace) at one revision: every object, unfiltered. */
+interface SharedRead {
+  revision: number;
+  items: WeakRef<AnyObject[]>;
 }
 
 /** How long a list waits for a commit it already read to be announced (a write finishing). */
@@ -65,11 +78,18 @@ export function eventFor(change: ObjectChangeRecord, filter: Filter | undefined,
   return { type: 'DELETED', object: change.object ?? deleted(change) };
 }
 
+/** Which read a shared one is: a kind, in one namespace or (empty) all of them. */
+function sharedKey(kind: KindName, namespace: string | undefined): string {
+  return `${kind}\0${namespace ?? ''}`;
+}
+
 export class ObjectFeed {
   private history: ChangeHistory | undefined;
   private readonly watchers = new Map<KindName, Set<Watcher>>();
   private readonly deletedStates = new WeakMap<ObjectChangeRecord, AnyObject>();
   private readonly waiters = new Set<{ revision: number; done: () => void }>();
+  /** The last read of the latest state per kind and namespace (sharedKey). */
+  private readonly shared = new Map<string, SharedRead>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly opts: ObjectFeedOptions) {}
@@ -122,6 +142,7 @@ export class ObjectFeed {
       // Written around the ObjectStore: nobody can resume across this revision, and watchers of
       // those kinds must list again.
       history.reset(commit.revision);
+      this.shared.clear();
       this.opts.logger?.warn({ revision: commit.revision, keys: commit.unknown.slice(0, 5) }, 'objects changed outside the object store: watches of their kinds restart');
       const kinds = new Set(commit.unknown.map((key) => key.slice(0, key.indexOf('/'))));
       for (const [kind, set] of this.watchers) {
@@ -204,6 +225,11 @@ export class ObjectFeed {
       if (version > store.revision()) throw tooLarge(version, store.revision());
       if (opts.match === 'Exact') wanted = version;
     }
+    const key = sharedKey(kind, opts.namespace);
+    if (wanted === undefined) {
+      const reused = this.reuse(key);
+      if (reused) return { resourceVersion: String(reused.revision), items: opts.filter ? reused.items.filter(opts.filter) : reused.items };
+    }
     // The list is made exact at the revision before the read: the read may see later commits
     // (LevelDB's snapshot is taken inside it), which the history undoes.
     const before = store.revision();
@@ -225,7 +251,41 @@ export class ObjectFeed {
     const items: AnyObject[] = [];
     for (const o of listed.items as AnyObject[]) if (!then.has(keyOf(refOf(o)))) items.push(o);
     for (const [, o] of then) if (o !== undefined) items.push(o);
+    if (wanted === undefined) this.share(key, at, items);
     return { resourceVersion: String(at), items: opts.filter ? items.filter(opts.filter) : items };
+  }
+
+  private share(key: string, revision: number, items: AnyObject[]): void {
+    this.shared.set(key, { revision, items: new WeakRef(items) });
+  }
+
+  /**
+   * The latest state from the last shared read, when its objects are still held and the history
+   * has every change since (the changes of its kind and namespace applied: each changed key as
+   * it now is, or gone); undefined when a read is needed. The store announces every commit as it
+   * makes it (its revision and its watchers move together), so the history brings the read to
+   * the store's revision exactly: commits after history.latest() changed no object.
+   * Brought forward, it is shared in turn.
+   */
+  private reuse(key: string): { revision: number; items: AnyObject[] } | undefined {
+    const read = this.shared.get(key);
+    const items = read?.items.deref();
+    const changes = read && items ? this.started().after(read.revision) : undefined;
+    if (!read || !items || !changes) {
+      this.shared.delete(key);
+      return undefined;
+    }
+    const revision = this.opts.objects.store.revision();
+    const now = new Map<string, AnyObject | undefined>();
+    for (const c of changes) if (sharedKey(c.kind, c.namespace) === key || sharedKey(c.kind, undefined) === key) now.set(c.key, c.object);
+    let forward = items;
+    if (now.size > 0) {
+      forward = [];
+      for (const o of items) if (!now.has(keyOf(refOf(o)))) forward.push(o);
+      for (const [, o] of now) if (o !== undefined) forward.push(o);
+    }
+    if (revision !== read.revision) this.share(key, revision, forward);
+    return { revision, items: forward };
   }
 
   private reach(revision: number): Promise<void> {

@@ -102,7 +102,13 @@ export function watchTimeoutMs(timeoutSeconds: number | undefined, limits: Watch
  * behind them (at most maxQueuedEvents, else the stream is cut).
  */
 export class WatchStream {
-  private initial: readonly WatchEvent[] = [];
+  /**
+   * The objects of the initial state, each sent as ADDED, then `initialEnd` (a bookmark): the
+   * listed array itself, so that the source's shared read stays reachable (and shared with the
+   * next watch) exactly as long as a stream is still sending it (object-watch-source.ts).
+   */
+  private initial: readonly ApiObject[] = [];
+  private initialEnd: WatchEvent | undefined;
   private next = 0;
   /** Live events; `head` is the next to write (taken from the front without copying). */
   private queue: WatchEvent[] = [];
@@ -149,11 +155,15 @@ export class WatchStream {
     this.pump();
   }
 
-  /** The events of the initial state, sent before anything pushed. */
-  setInitial(events: readonly WatchEvent[]): void {
-    this.initial = events;
+  /** The objects of the initial state (ADDED each), and the event after them, sent before anything pushed. */
+  setInitial(objects: readonly ApiObject[], end?: WatchEvent): void {
+    this.initial = objects;
+    this.initialEnd = end;
     this.next = 0;
-    for (const e of events) this.noteVersion(e);
+    // The last one counts, as if each had been taken in turn.
+    const last = objects[objects.length - 1];
+    if (last) this.noteVersion({ type: 'ADDED', object: last });
+    if (end) this.noteVersion(end);
   }
 
   push(event: WatchEvent): void {
@@ -183,6 +193,7 @@ export class WatchStream {
       this.queue = [];
       this.head = 0;
       this.initial = [];
+      this.initialEnd = undefined;
       if (!this.opened || this.res.destroyed) {
         this.res.destroy();
         return;
@@ -221,10 +232,15 @@ export class WatchStream {
   }
 
   private take(): WatchEvent | undefined {
-    if (this.next < this.initial.length) return this.initial[this.next++];
+    if (this.next < this.initial.length) return { type: 'ADDED', object: this.initial[this.next++]! };
     if (this.next > 0) {
       this.initial = [];
       this.next = 0;
+    }
+    if (this.initialEnd) {
+      const end = this.initialEnd;
+      this.initialEnd = undefined;
+      return end;
     }
     if (this.head >= this.queue.length) {
       if (this.head > 0) this.queue = [];
@@ -262,11 +278,12 @@ export async function serveWatch(ctx: RequestContext, resource: WatchedResource,
   const { source } = resource;
   let from = options.resourceVersion === '0' ? undefined : options.resourceVersion;
   // No version (or "0"), or sendInitialEvents: the objects as they are first, then the changes.
-  let initial: WatchEvent[] = [];
+  let initial: readonly ApiObject[] = [];
+  let initialEnd: WatchEvent | undefined;
   if (options.sendInitialEvents ?? from === undefined) {
     const listed = await source.list({ ...selection, ...(from !== undefined ? { resourceVersion: from, match: 'NotOlderThan' as const } : {}) });
-    initial = listed.items.map((object) => ({ type: 'ADDED', object }));
-    if (options.sendInitialEvents === true && options.allowWatchBookmarks) initial.push(bookmark(resource, listed.resourceVersion, true));
+    initial = listed.items;
+    if (options.sendInitialEvents === true && options.allowWatchBookmarks) initialEnd = bookmark(resource, listed.resourceVersion, true);
     from = listed.resourceVersion;
   }
   if (ctx.signal.aborted) return;
@@ -279,7 +296,7 @@ export async function serveWatch(ctx: RequestContext, resource: WatchedResource,
     for (const stop of timers) stop();
     finished();
   });
-  stream.setInitial(initial);
+  stream.setInitial(initial, initialEnd);
   const abort = (): void => stream.end(true);
   ctx.signal.addEventListener('abort', abort, { once: true });
   timers.push(() => ctx.signal.removeEventListener('abort', abort));
