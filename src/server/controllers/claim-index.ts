@@ -10,10 +10,8 @@
  * `unbindable` with the reason the pod cannot be scheduled.
  */
 import type { KindObject } from '../../core/objects/validate.js';
-import {
-  DEFAULT_CLASS_ANNOTATION, HOSTNAME_LABEL, LOCAL_PATH_PROVISIONER, SELECTED_NODE_ANNOTATION,
-  type AccessMode, type VolumeNodeAffinity,
-} from '../../core/objects/storage.js';
+import { DEFAULT_CLASS_ANNOTATION, HOSTNAME_LABEL, LOCAL_PATH_PROVISIONER, SELECTED_NODE_ANNOTATION, type AccessMode } from '../../core/objects/storage-constants.js';
+import type { VolumeNodeAffinity } from '../../core/objects/storage.js';
 import { LOCAL_PATH_SHARED_MODES, LOCAL_PATH_SHARED_REASON } from '../../core/objects/storage-rules.js';
 import type { ObjectsByKind } from './controller.js';
 import { isBeingDeleted, isPodTerminal, namespaceOf, type Pod } from './object-kit.js';

@@ -19,9 +19,9 @@
 import type { ObjectChange } from '../../core/objects/changes.js';
 import { parseBytes } from '../../core/quantity.js';
 import {
-  HOSTNAME_LABEL, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER, localPathStorageClass, PROVISIONED_BY_ANNOTATION, provisionedVolumeName,
-  SELECTED_NODE_ANNOTATION, type PersistentVolumeClaimStatus, type PersistentVolumeStatus,
-} from '../../core/objects/storage.js';
+  HOSTNAME_LABEL, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER, localPathStorageClass, PROVISIONED_BY_ANNOTATION, provisionedVolumeName, SELECTED_NODE_ANNOTATION,
+} from '../../core/objects/storage-constants.js';
+import type { PersistentVolumeClaimStatus, PersistentVolumeStatus } from '../../core/objects/storage.js';
 import type { Controller, ControllerSnapshot, ObjectsByKind, Reconciled } from './controller.js';
 import { ClaimIndex, type Claim, type Volume } from './claim-index.js';
 import { isBeingDeleted, isoTime, namespaceOf, sameData } from './object-kit.js';
