@@ -55,7 +55,7 @@ describe('discovery routes', () => {
     expect((await get('/version', {}, null)).json()).toMatchObject({ gitVersion: 'v1.32.0+grove.9.9.9' });
     expect((await get('/version')).json()).toMatchObject({ gitVersion: 'v1.32.0+grove.9.9.9', platform: 'linux/arm64' });
     expect((await get('/api')).json()).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
-    expect((await get('/apis')).json().groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'batch', 'discovery.k8s.io', 'networking.k8s.io']);
+    expect((await get('/apis')).json().groups.map((g: { name: string }) => g.name)).toEqual(['apps', 'batch', 'discovery.k8s.io', 'networking.k8s.io', 'storage.k8s.io']);
     expect((await get('/apis/apps')).json()).toMatchObject({ kind: 'APIGroup', name: 'apps' });
     expect((await get('/apis/batch/v1')).json().resources.map((r: { name: string }) => r.name)).toEqual(['cronjobs', 'jobs']);
     const missing = await get('/apis/policy/v1');
@@ -66,7 +66,7 @@ describe('discovery routes', () => {
   it('aggregated discovery when asked, labelled so client-go recognises it', async () => {
     const res = await get('/apis', { accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' });
     expect(res.type).toBe('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
-    expect(res.json()).toMatchObject({ kind: 'APIGroupDiscoveryList', items: [{ metadata: { name: 'apps' } }, { metadata: { name: 'batch' } }, { metadata: { name: 'discovery.k8s.io' } }, { metadata: { name: 'networking.k8s.io' } }] });
+    expect(res.json()).toMatchObject({ kind: 'APIGroupDiscoveryList', items: [{ metadata: { name: 'apps' } }, { metadata: { name: 'batch' } }, { metadata: { name: 'discovery.k8s.io' } }, { metadata: { name: 'networking.k8s.io' } }, { metadata: { name: 'storage.k8s.io' } }] });
   });
 
   it('OpenAPI: the v3 index points at documents by hash; an unchanged document revalidates to 304', async () => {

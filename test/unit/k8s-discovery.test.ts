@@ -39,7 +39,7 @@ describe('discovery', () => {
 
   it('/apis lists every group but core; /apis/{group} one; an unknown group is absent', () => {
     const list = apiGroupList(resources) as Item;
-    expect(list.groups.map((g: Item) => g.name)).toEqual(['apps', 'batch', 'discovery.k8s.io', 'metrics.k8s.io', 'networking.k8s.io']);
+    expect(list.groups.map((g: Item) => g.name)).toEqual(['apps', 'batch', 'discovery.k8s.io', 'metrics.k8s.io', 'networking.k8s.io', 'storage.k8s.io']);
     expect(list.groups[0]).toEqual({ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } });
     expect(apiGroupOf(resources, 'batch')).toMatchObject({ kind: 'APIGroup', name: 'batch' });
     expect(apiGroupOf(resources, 'policy')).toBeUndefined();
@@ -66,7 +66,7 @@ describe('discovery', () => {
     expect(api.items[0].versions[0].resources.some((r: Item) => r.resource.includes('/'))).toBe(false);
     const apis = aggregatedDiscovery(resources, false, 'v2beta1') as Item;
     expect(apis.apiVersion).toBe('apidiscovery.k8s.io/v2beta1');
-    expect(apis.items.map((g: Item) => g.metadata.name)).toEqual(['apps', 'batch', 'discovery.k8s.io', 'metrics.k8s.io', 'networking.k8s.io']);
+    expect(apis.items.map((g: Item) => g.metadata.name)).toEqual(['apps', 'batch', 'discovery.k8s.io', 'metrics.k8s.io', 'networking.k8s.io', 'storage.k8s.io']);
     const deploy = apis.items[0].versions[0].resources.find((r: Item) => r.resource === 'deployments');
     expect(deploy.subresources).toEqual([{ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] }]);
     expect(apis.items[0].versions[0].freshness).toBe('Current');

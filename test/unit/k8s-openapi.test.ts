@@ -23,7 +23,7 @@ function resolve(doc: Json, schema: Json): Json {
 
 describe('OpenAPI v3', () => {
   it('has one document per group version of the stored kinds, listed in the index by hash', () => {
-    expect(openApiGroupVersions(resources).map((g) => g.path)).toEqual(['api/v1', 'apis/apps/v1', 'apis/batch/v1', 'apis/discovery.k8s.io/v1', 'apis/networking.k8s.io/v1']);
+    expect(openApiGroupVersions(resources).map((g) => g.path)).toEqual(['api/v1', 'apis/apps/v1', 'apis/batch/v1', 'apis/discovery.k8s.io/v1', 'apis/networking.k8s.io/v1', 'apis/storage.k8s.io/v1']);
     expect(openApiV3(resources, 'policy', 'v1', INFO)).toBeUndefined();
     expect(openApiV3Index([{ path: 'apis/apps/v1', hash: 'abc' }])).toEqual({ paths: { 'apis/apps/v1': { serverRelativeURL: '/openapi/v3/apis/apps/v1?hash=abc' } } });
   });

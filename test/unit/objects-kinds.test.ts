@@ -106,11 +106,31 @@ const EXAMPLES: { [K in KindName]: Record<string, unknown> } = {
     metadata: meta('grove', { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }),
     spec: { controller: 'grove.io/ingress-caddy' },
   },
+  PersistentVolumeClaim: {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: meta('data', { namespace: 'default' }),
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'local-path' },
+  },
+  PersistentVolume: {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: meta('media'),
+    spec: { capacity: { storage: '100Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', hostPath: { path: '/srv/media' } },
+  },
+  StorageClass: {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: meta('local-path', { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }),
+    provisioner: 'rancher.io/local-path',
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  },
 };
 
 describe('the kind registry', () => {
   it('knows every kind of the issue, each with its resource names', () => {
-    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Ingress', 'IngressClass', 'Job', 'Namespace', 'Node', 'Pod', 'ReplicaSet', 'Secret', 'Service']);
+    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Ingress', 'IngressClass', 'Job', 'Namespace', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'ReplicaSet', 'Secret', 'Service', 'StorageClass']);
     expect(KINDS.Deployment).toMatchObject({ apiVersion: 'apps/v1', group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', namespaced: true, hasStatus: true });
     expect(KINDS.Node).toMatchObject({ apiVersion: 'v1', group: '', plural: 'nodes', namespaced: false });
     expect(KINDS.ConfigMap.hasStatus).toBe(false);

@@ -25,9 +25,9 @@ const NOT_APPLIED: Partial<Record<KindName, string>> = {
 
 /** Kinds people will try: said to be "not supported yet" rather than unknown. */
 const KNOWN_KINDS = new Set([
-  'StatefulSet', 'PersistentVolume', 'PersistentVolumeClaim', 'ServiceAccount', 'Role',
+  'StatefulSet', 'ServiceAccount', 'Role',
   'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'HorizontalPodAutoscaler', 'NetworkPolicy',
-  'PodDisruptionBudget', 'ReplicationController', 'Endpoints', 'StorageClass', 'LimitRange',
+  'PodDisruptionBudget', 'ReplicationController', 'Endpoints', 'LimitRange',
   'ResourceQuota', 'PriorityClass', 'CustomResourceDefinition', 'Event',
 ]);
 

@@ -11,6 +11,7 @@ import { ConfigMap, Secret } from './config.js';
 import { Pod } from './pod.js';
 import { Ingress, IngressClass } from './ingress.js';
 import { EndpointSlice, Service } from './service.js';
+import { PersistentVolume, PersistentVolumeClaim, StorageClass } from './storage.js';
 import { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from './workloads.js';
 
 export interface KindRow<S extends TSchema = TSchema> {
@@ -46,12 +47,15 @@ export const KIND_TABLE = Object.freeze({
   EndpointSlice: row('discovery.k8s.io/v1', 'endpointslices', [], 'namespaced', EndpointSlice, 'no status'),
   Ingress: row('networking.k8s.io/v1', 'ingresses', ['ing'], 'namespaced', Ingress),
   IngressClass: row('networking.k8s.io/v1', 'ingressclasses', [], 'cluster', IngressClass, 'no status'),
+  PersistentVolumeClaim: row('v1', 'persistentvolumeclaims', ['pvc'], 'namespaced', PersistentVolumeClaim),
+  PersistentVolume: row('v1', 'persistentvolumes', ['pv'], 'cluster', PersistentVolume),
+  StorageClass: row('storage.k8s.io/v1', 'storageclasses', ['sc'], 'cluster', StorageClass, 'no status'),
 });
 
 export type KindName = keyof typeof KIND_TABLE;
 
 /** The kinds a manifest may hold: what users write (Node and ControllerRevision are Grove's own). */
-export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'EndpointSlice', 'Ingress', 'IngressClass'] as const satisfies readonly KindName[];
+export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass'] as const satisfies readonly KindName[];
 
 /** The schema of each kind, by kind name. */
 export type KindSchemas = { [K in KindName]: (typeof KIND_TABLE)[K]['schema'] };

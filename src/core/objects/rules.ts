@@ -19,6 +19,8 @@ import type { Service } from './service.js';
 import { serviceProblems } from './service-rules.js';
 import type { Ingress } from './ingress.js';
 import { ingressProblems } from './ingress-rules.js';
+import type { PersistentVolume, PersistentVolumeClaim } from './storage.js';
+import { persistentVolumeClaimProblems, persistentVolumeProblems } from './storage-rules.js';
 
 export type { RuleProblem };
 
@@ -178,6 +180,10 @@ function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
       return [...serviceProblems(o as unknown as Service), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
     case 'Ingress':
       return [...ingressProblems(o as unknown as Ingress), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
+    case 'PersistentVolumeClaim':
+      return [...persistentVolumeClaimProblems(o as unknown as PersistentVolumeClaim), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
+    case 'PersistentVolume':
+      return [...persistentVolumeProblems(o as unknown as PersistentVolume), ...annotationProblems([{ path: ['metadata'], annotations: meta.annotations }])];
     default:
       return annotationProblems([{ path: ['metadata'], annotations: meta.annotations }]);
   }

@@ -83,5 +83,8 @@ export function emptyObjects(): ObjectsByKind {
     EndpointSlice: [],
     Ingress: [],
     IngressClass: [],
+    PersistentVolumeClaim: [],
+    PersistentVolume: [],
+    StorageClass: [],
   };
 }

@@ -29,6 +29,7 @@ import { replicaSetController } from './replicaset.js';
 import { schedulerController, type SchedulerOptions } from '../scheduling/scheduler-controller.js';
 import { nodeTaintController } from '../scheduling/node-taints.js';
 import { nodeIpamController } from './node-ipam.js';
+import { persistentVolumeController } from './volume-binding.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, type PodCidrSettings } from '../../core/network/cluster-ranges.js';
 
 export interface ControllerOptions extends SchedulerOptions {
@@ -50,6 +51,7 @@ export function groveControllers(options: ControllerOptions = {}): Controller[] 
     podTerminationController(),
     endpointSliceController(),
     serviceLoadBalancerController(),
+    persistentVolumeController(),
     garbageCollector(),
     namespaceController(),
   ];

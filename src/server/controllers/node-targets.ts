@@ -16,6 +16,39 @@ import type { WirePodTarget } from '../../core/objects/wire.js';
 import { isBeingDeleted, namespaceOf, type Pod } from './object-kit.js';
 import type { OwnerIndex } from './owner-index.js';
 import { isTerminatingGracefully } from './pod-termination.js';
+import type { ClaimIndex } from './claim-index.js';
+import type { PodSpec } from '../../core/objects/pod.js';
+import { LOCAL_VOLUME_PATH } from '../../core/objects/storage-constants.js';
+
+const DATA_DIR_VOLUME = new RegExp(LOCAL_VOLUME_PATH);
+
+/**
+ * The pod's volumes as its node mounts them, or undefined while one of its claim objects is not
+ * bound yet (the pod waits off the node's target until it is). A claim bound to a volume the
+ * provisioner made (local.path volumes/<name>) is the node's named volume <name> under its data
+ * dir; one bound to a static hostPath or local volume is that host path (the node's
+ * --host-path-root applies). A claim name with no claim object stays a named volume.
+ */
+export function nodeVolumesOf(pod: Pod, claims: ClaimIndex | undefined): PodSpec['volumes'] | undefined {
+  const volumes = pod.spec.volumes;
+  if (!claims || !volumes?.some((v) => v.persistentVolumeClaim)) return volumes;
+  const out: NonNullable<PodSpec['volumes']> = [];
+  for (const v of volumes) {
+    const ref = v.persistentVolumeClaim;
+    const claim = ref ? claims.claim(namespaceOf(pod), ref.claimName) : undefined;
+    if (!ref || !claim) {
+      out.push(v);
+      continue;
+    }
+    const pv = claims.boundVolume(claim);
+    if (!pv) return undefined;
+    const local = pv.spec.local?.path;
+    if (local !== undefined && DATA_DIR_VOLUME.test(local)) out.push({ name: v.name, persistentVolumeClaim: { ...ref, claimName: local.slice('volumes/'.length) } });
+    else if (pv.spec.hostPath) out.push({ name: v.name, hostPath: { ...pv.spec.hostPath } });
+    else out.push({ name: v.name, hostPath: { path: local!, type: 'Directory' } });
+  }
+  return out;
+}
 
 /** The pod's container identity on its node. */
 export function podTemplateHashOf(pod: Pod): string {
@@ -35,7 +68,7 @@ export function jobSettings(spec: JobSpec): JobSettings {
   return pick(spec, JOB_KEYS);
 }
 
-export function podTarget(pod: Pod, owners: OwnerIndex): WirePodTarget {
+export function podTarget(pod: Pod, owners: OwnerIndex, claims?: ClaimIndex): WirePodTarget {
   const top: AnyObject = owners.topLevel(pod);
   const annotations = { ...groveAnnotationsOf(top === pod ? undefined : top.metadata.annotations), ...groveAnnotationsOf(pod.metadata.annotations) };
   const target: WirePodTarget = {
@@ -44,8 +77,9 @@ export function podTarget(pod: Pod, owners: OwnerIndex): WirePodTarget {
     uid: pod.metadata.uid ?? '',
     templateHash: podTemplateHashOf(pod),
     owner: { kind: top.kind, name: top.metadata.name, uid: top.metadata.uid ?? '' },
-    spec: pod.spec,
+    spec: claims ? { ...pod.spec, volumes: nodeVolumesOf(pod, claims)! } : pod.spec,
   };
+  if (target.spec.volumes === undefined) delete target.spec.volumes;
   if (pod.metadata.labels && Object.keys(pod.metadata.labels).length > 0) target.labels = pod.metadata.labels;
   if (Object.keys(annotations).length > 0) target.annotations = annotations;
   if (top.kind === 'Job') target.job = jobSettings(top.spec);
@@ -66,26 +100,28 @@ function byNamespaceAndName(a: WirePodTarget, b: WirePodTarget): number {
  * pod's own grace), except those deleted with a grace period of their own, which the node must
  * know to stop them with it (pod-termination.ts removes them once the node has).
  */
-function sent(p: Pod, owners: OwnerIndex): boolean {
-  return p.spec.nodeName !== undefined && (!isBeingDeleted(p) || isTerminatingGracefully(p)) && !owners.isCronRunPod(p);
+function sent(p: Pod, owners: OwnerIndex, claims?: ClaimIndex): boolean {
+  if (p.spec.nodeName === undefined || (isBeingDeleted(p) && !isTerminatingGracefully(p)) || owners.isCronRunPod(p)) return false;
+  // A pod whose claim waits for its volume reaches the node once the volume is bound.
+  return !claims || nodeVolumesOf(p, claims) !== undefined || !p.spec.volumes;
 }
 
 /** The pods of one node's target. */
-export function nodeTargetPods(node: string, pods: readonly Pod[], owners: OwnerIndex): WirePodTarget[] {
+export function nodeTargetPods(node: string, pods: readonly Pod[], owners: OwnerIndex, claims?: ClaimIndex): WirePodTarget[] {
   return pods
-    .filter((p) => p.spec.nodeName === node && sent(p, owners))
-    .map((p) => podTarget(p, owners))
+    .filter((p) => p.spec.nodeName === node && sent(p, owners, claims))
+    .map((p) => podTarget(p, owners, claims))
     .sort(byNamespaceAndName);
 }
 
 /** The pods of every node's target at once (one walk over the pods, for a whole fleet). */
-export function nodeTargetsByNode(pods: readonly Pod[], owners: OwnerIndex): Map<string, WirePodTarget[]> {
+export function nodeTargetsByNode(pods: readonly Pod[], owners: OwnerIndex, claims?: ClaimIndex): Map<string, WirePodTarget[]> {
   const out = new Map<string, WirePodTarget[]>();
   for (const p of pods) {
-    if (!sent(p, owners)) continue;
+    if (!sent(p, owners, claims)) continue;
     const list = out.get(p.spec.nodeName!);
-    if (list) list.push(podTarget(p, owners));
-    else out.set(p.spec.nodeName!, [podTarget(p, owners)]);
+    if (list) list.push(podTarget(p, owners, claims));
+    else out.set(p.spec.nodeName!, [podTarget(p, owners, claims)]);
   }
   for (const list of out.values()) list.sort(byNamespaceAndName);
   return out;

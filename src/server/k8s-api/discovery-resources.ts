@@ -39,6 +39,9 @@ export const SERVED_KINDS: { readonly [K in KindName]: ServedKind } = {
   EndpointSlice: { verbs: READ_WRITE, categories: [] },
   Ingress: { verbs: READ_WRITE, categories: [] },
   IngressClass: { verbs: READ_WRITE, categories: [] },
+  PersistentVolumeClaim: { verbs: READ_WRITE, categories: [] },
+  PersistentVolume: { verbs: READ_WRITE, categories: [] },
+  StorageClass: { verbs: READ_WRITE, categories: [] },
 };
 
 /** The kinds with a scale subresource (Grove has no StatefulSet; served by subresources.ts). */

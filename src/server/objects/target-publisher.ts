@@ -26,6 +26,7 @@ import type { ConfigDistributor, ConfigPublication } from '../config-distributor
 import { emptyObjects, type ObjectsByKind } from '../controllers/controller.js';
 import { nodeTargetsByNode } from '../controllers/node-targets.js';
 import { OwnerIndex } from '../controllers/owner-index.js';
+import { ClaimIndex } from '../controllers/claim-index.js';
 import type { ObjectStore } from './object-store.js';
 
 export const DEFAULT_TARGET_DEBOUNCE_MS = 20;
@@ -166,7 +167,7 @@ export class TargetPublisher {
   private async plan(republishAll: boolean): Promise<{ publications: Publication[]; configs: ConfigPublication[] }> {
     const store = this.opts.objects.store;
     const objects = await this.snapshot();
-    const byNode = nodeTargetsByNode(objects.Pod, new OwnerIndex(objects));
+    const byNode = nodeTargetsByNode(objects.Pod, new OwnerIndex(objects), new ClaimIndex(objects));
     const now = new Date(this.opts.clock.now()).toISOString();
     const revision = store.revision();
     const publications: Publication[] = [];

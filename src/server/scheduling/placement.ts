@@ -9,6 +9,8 @@ import { tolerates, UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../
 import { ARCH_LABEL, OS_LABEL } from '../node-labels.js';
 import { acceptsNewPods, type NodeView } from './node-view.js';
 import type { PodDemands } from './pod-demands.js';
+import type { VolumeDemands } from './volume-demands.js';
+import { volumeAffinityMatches } from '../controllers/claim-index.js';
 
 /** A pod on a node, as placement counts it. */
 export interface PlacedPod {
@@ -24,7 +26,7 @@ export interface PlacedPod {
  * Why a node cannot take a new pod, checked in this order (Kubernetes' filter order): each
  * node is counted once, under the first check it fails.
  */
-export const REJECTIONS = ['notReady', 'cordoned', 'taint', 'selector', 'arch', 'ports', 'memory'] as const;
+export const REJECTIONS = ['notReady', 'cordoned', 'taint', 'selector', 'volume', 'arch', 'ports', 'memory'] as const;
 export type Rejection = (typeof REJECTIONS)[number];
 
 const REJECTION_TEXT: Record<Rejection, string> = {
@@ -32,6 +34,7 @@ const REJECTION_TEXT: Record<Rejection, string> = {
   cordoned: 'node(s) were cordoned',
   taint: 'node(s) had untolerated taint(s)',
   selector: "node(s) didn't match Pod's node affinity/selector",
+  volume: 'node(s) had volume node affinity conflict',
   arch: "node(s) didn't match the app's grove.io/arch",
   ports: "node(s) didn't have free ports for the requested pod ports",
   memory: 'Insufficient memory',
@@ -95,6 +98,12 @@ export function archMatches(d: PodDemands, node: NodeView): boolean {
   return d.arch === undefined || node.arch === undefined || d.arch.includes(node.arch);
 }
 
+/** A pod's persistent volumes allow the node: the node chosen for its waiting claims, its bound volumes' nodeAffinity. */
+export function volumesAllow(v: VolumeDemands, node: NodeView): boolean {
+  if (v.node !== undefined && v.node !== node.name) return false;
+  return v.affinities.every((a) => volumeAffinityMatches(a, node.labels));
+}
+
 export class Placement {
   private readonly onNode = new Map<string, Map<string, PlacedPod>>();
 
@@ -130,6 +139,7 @@ export class Placement {
     if (!opts.ignoreCordon && cordonKeepsOff(d, node)) return 'cordoned';
     if (taintsKeepingOff(d, node).length > 0) return 'taint';
     if (!selectorMatches(d.nodeSelector, node.labels)) return 'selector';
+    if (d.volumes && !volumesAllow(d.volumes, node)) return 'volume';
     if (!archMatches(d, node)) return 'arch';
     if (this.hostPortTaken(d, node)) return 'ports';
     if (!this.fits(d, node)) return 'memory';

@@ -11,6 +11,7 @@ import { hostPortKey } from '../../core/wire-ports.js';
 import { normArch } from './node-view.js';
 import type { OwnerIndex } from '../controllers/owner-index.js';
 import { isPodTerminal, type Pod } from '../controllers/object-kit.js';
+import type { VolumeDemands } from './volume-demands.js';
 
 export interface PodDemands {
   memoryBytes: number;
@@ -21,6 +22,8 @@ export interface PodDemands {
   tolerations: readonly Toleration[];
   /** grove.io/arch; absent = any. */
   arch?: string[];
+  /** Where its persistent volumes let it go (volume-demands.ts); absent = no claim object. */
+  volumes?: VolumeDemands;
 }
 
 /**

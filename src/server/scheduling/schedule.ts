@@ -45,7 +45,8 @@ export interface ScheduleInput {
 }
 
 export interface ScheduleResult {
-  bindings: { key: string; node: string }[];
+  /** `claims`: the pod's claims waiting for their first pod ("ns/name"), to be given this node. */
+  bindings: { key: string; node: string; claims?: string[] }[];
   /** Pending pods whose FailedScheduling message is new or changed. */
   unschedulable: { key: string; message: string }[];
   deletions: { key: string; reason: 'NodeGone' | 'NodeMismatch' | 'Evicted' }[];
@@ -89,18 +90,37 @@ export function schedule(input: ScheduleInput): ScheduleResult {
 
   evict(input, nodes, bound, placement, result);
 
+  // Claims given a node in this pass: later pods sharing one go to the same node.
+  const claimNodes = new Map<string, string>();
   for (const p of pods) {
     if (p.node !== undefined) continue;
-    const node = placement.bestNodeFor(p.demands, p.group);
-    if (node) {
-      placement.add(placed(p, node.name));
-      result.bindings.push({ key: p.key, node: node.name });
+    const problem = p.demands.volumes?.problem;
+    if (problem !== undefined) {
+      const message = `0/${nodes.length} nodes are available: ${problem}`;
+      if (message !== p.unschedulableMessage) result.unschedulable.push({ key: p.key, message });
       continue;
     }
-    const message = placement.explain(p.demands);
+    const demands = withClaimNodes(p.demands, claimNodes);
+    const node = placement.bestNodeFor(demands, p.group);
+    if (node) {
+      placement.add(placed(p, node.name));
+      const claims = demands.volumes?.waiting ?? [];
+      for (const c of claims) claimNodes.set(c, node.name);
+      result.bindings.push({ key: p.key, node: node.name, ...(claims.length > 0 ? { claims } : {}) });
+      continue;
+    }
+    const message = placement.explain(demands);
     if (message !== p.unschedulableMessage) result.unschedulable.push({ key: p.key, message });
   }
   return result;
+}
+
+/** The demands with the node chosen earlier in the pass for one of its waiting claims. */
+function withClaimNodes(d: PodDemands, claimNodes: ReadonlyMap<string, string>): PodDemands {
+  const v = d.volumes;
+  const chosen = v?.waiting.map((c) => claimNodes.get(c)).find((n) => n !== undefined);
+  if (!v || chosen === undefined) return d;
+  return { ...d, volumes: { ...v, node: chosen, waiting: v.waiting.filter((c) => !claimNodes.has(c)) } };
 }
 
 function evict(input: ScheduleInput, nodes: readonly NodeView[], bound: readonly SchedulingPod[], placement: Placement, result: ScheduleResult): void {

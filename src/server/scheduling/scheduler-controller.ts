@@ -12,20 +12,24 @@ import { conditionOf, controllerOf, isBeingDeleted, namespaceOf, nsName, termina
 import { nodeView } from './node-view.js';
 import { podDemandsOf } from './pod-demands.js';
 import { DEFAULT_EVICTION_TIMEOUT_MS, schedule, type SchedulingPod } from './schedule.js';
+import type { PodDemands } from './pod-demands.js';
+import { volumeDemandsOf } from './volume-demands.js';
+import { ClaimIndex } from '../controllers/claim-index.js';
+import { SELECTED_NODE_ANNOTATION } from '../../core/objects/storage-constants.js';
 
 export interface SchedulerOptions {
   /** How long a node may be NotReady before its ReplicaSet pods move (server --eviction-timeout). */
   evictionTimeoutMs?: number;
 }
 
-export function schedulingPod(pod: Pod, owners: OwnerIndex, defaultEvictionMs: number): SchedulingPod {
+export function schedulingPod(pod: Pod, owners: OwnerIndex, defaultEvictionMs: number, claims?: ClaimIndex): SchedulingPod {
   const top = owners.topLevel(pod);
   const ownerRef = controllerOf(pod);
   const topAnnotations = top === pod ? undefined : top.metadata.annotations;
   const out: SchedulingPod = {
     key: nsName(pod),
     group: ownerRef?.uid ?? nsName(pod),
-    demands: podDemandsOf(pod, owners),
+    demands: withVolumes(podDemandsOf(pod, owners), pod, claims),
     movable: ownerRef !== undefined && ownerRef.kind !== 'DaemonSet',
   };
   if (pod.spec.nodeName !== undefined) out.node = pod.spec.nodeName;
@@ -41,6 +45,12 @@ export function schedulingPod(pod: Pod, owners: OwnerIndex, defaultEvictionMs: n
   return out;
 }
 
+function withVolumes(d: PodDemands, pod: Pod, claims: ClaimIndex | undefined): PodDemands {
+  // Only pods waiting for a node need their volumes looked at: a bound pod stays where it is.
+  const volumes = claims && pod.spec.nodeName === undefined ? volumeDemandsOf(pod, claims) : undefined;
+  return volumes ? { ...d, volumes } : d;
+}
+
 export function schedulerController(options: SchedulerOptions = {}): Controller {
   const evictionMs = options.evictionTimeoutMs ?? DEFAULT_EVICTION_TIMEOUT_MS;
   return {
@@ -52,8 +62,21 @@ export function schedulerController(options: SchedulerOptions = {}): Controller 
       const live = snapshot.objects.Pod.filter((p) => !isBeingDeleted(p) && !terminating.has(namespaceOf(p)) && !owners.isCronRunPod(p));
       const byKey = new Map(live.map((p) => [nsName(p), p]));
       const nodes = snapshot.objects.Node.map((n) => nodeView(n, snapshot.reports.get(n.metadata.name)));
-      const result = schedule({ pods: live.map((p) => schedulingPod(p, owners, evictionMs)), nodes, now: snapshot.now });
+      const claims = new ClaimIndex(snapshot.objects);
+      const result = schedule({ pods: live.map((p) => schedulingPod(p, owners, evictionMs, claims)), nodes, now: snapshot.now });
       const changes: ObjectChange[] = [];
+      // WaitForFirstConsumer: the node of a claim's first pod is written on the claim; the
+      // volume controller provisions there, and the pod reaches its node once the claim is bound.
+      const given = new Set<string>();
+      for (const b of result.bindings) {
+        for (const key of b.claims ?? []) {
+          if (given.has(key)) continue;
+          given.add(key);
+          const [ns, name] = key.split('/') as [string, string];
+          const claim = claims.claim(ns, name)!;
+          changes.push({ op: 'put', object: { ...claim, metadata: { ...claim.metadata, annotations: { ...claim.metadata.annotations, [SELECTED_NODE_ANNOTATION]: b.node } } } });
+        }
+      }
       for (const d of result.deletions) changes.push({ op: 'delete', ref: refOfPod(byKey.get(d.key)!) });
       for (const b of result.bindings) {
         const pod = byKey.get(b.key)!;

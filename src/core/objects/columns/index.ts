@@ -9,6 +9,7 @@ import { controllerRevisionColumns, daemonSetColumns, deploymentColumns, replica
 import type { KindColumns } from './kind-columns.js';
 import { endpointSliceColumns, serviceColumns } from './columns-network.js';
 import { ingressClassColumns, ingressColumns } from './columns-ingress.js';
+import { persistentVolumeClaimColumns, persistentVolumeColumns, storageClassColumns } from './columns-storage.js';
 
 export type { ColumnDefinition, KindColumns } from './kind-columns.js';
 export { headersOf } from './kind-columns.js';
@@ -30,6 +31,9 @@ const COLUMNS: { readonly [K in KindName]: KindColumns<K> } = {
   EndpointSlice: endpointSliceColumns,
   Ingress: ingressColumns,
   IngressClass: ingressClassColumns,
+  PersistentVolumeClaim: persistentVolumeClaimColumns,
+  PersistentVolume: persistentVolumeColumns,
+  StorageClass: storageClassColumns,
 };
 
 /** The columns of `kind`, typed for objects of any kind (the caller passes objects of that kind). */
