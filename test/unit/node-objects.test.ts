@@ -12,7 +12,7 @@ import { nodeKeyKey } from '../../src/server/node-keys.js';
 import { createAuthenticator, generatePassword, storeNodeLookup } from '../../src/server/security/credentials.js';
 import { createJoinToken } from '../../src/server/security/tokens.js';
 import type { Condition } from '../../src/core/objects/meta.js';
-import { joinedNode, nodeStatus, nodeWithFacts, patchedNode, withLastHeartbeat } from '../../src/server/objects/node-object.js';
+import { joinedNode, nodeEditedThroughApi, nodeStatus, nodeWithFacts, patchedNode, withLastHeartbeat } from '../../src/server/objects/node-object.js';
 import { NodeRegistry } from '../../src/server/objects/node-registry.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { NodeReports } from '../../src/server/objects/node-reports.js';
@@ -261,5 +261,33 @@ describe('StatusCache with Node objects', () => {
     const again = new StatusCache({ store, cluster: 'test', logger: silentLogger(), clock });
     await again.start();
     expect(again.view('pi-1')).toMatchObject({ ready: false, notReadySince: '2025-05-01T00:02:40.000Z' });
+  });
+});
+
+describe('a Node written through the Kubernetes API (kubectl label node)', () => {
+  const facts = { os: 'linux', arch: 'arm64', labels: { 'node.grove.io/board': 'pi4' } };
+  const stored = nodeWithFacts(joinedNode('pi-1', { zone: 'a' }), facts);
+
+  it('keeps a label kubectl added when the node reports again', () => {
+    const edited: Node = { ...stored, metadata: { ...stored.metadata, labels: { ...stored.metadata.labels, 'node-role.kubernetes.io/ingress': 'true' } } };
+    const written = nodeEditedThroughApi(stored, edited);
+    const reported = nodeWithFacts(written, facts);
+    expect(reported.metadata.labels).toMatchObject({ 'node-role.kubernetes.io/ingress': 'true', zone: 'a', 'node.grove.io/board': 'pi4', 'kubernetes.io/arch': 'arm64' });
+    expect(reported.metadata.annotations?.['grove.io/api-labels']).toBe('node-role.kubernetes.io/ingress,zone');
+  });
+
+  it('drops an API label kubectl removed, and keeps the stored bookkeeping whatever the client sent', () => {
+    const { zone: _z, ...rest } = stored.metadata.labels!;
+    const edited: Node = { ...stored, metadata: { ...stored.metadata, labels: rest, annotations: { 'grove.io/api-labels': 'kubernetes.io/hostname' } } };
+    const reported = nodeWithFacts(nodeEditedThroughApi(stored, edited), facts);
+    expect(reported.metadata.labels?.zone).toBeUndefined();
+    expect(reported.metadata.annotations?.['grove.io/api-labels']).toBeUndefined();
+    expect(reported.metadata.labels?.['kubernetes.io/hostname']).toBe('pi-1');
+  });
+
+  it('carries cordon from the written spec', () => {
+    const edited: Node = { ...stored, spec: { unschedulable: true } };
+    expect(nodeEditedThroughApi(stored, edited).spec?.unschedulable).toBe(true);
+    expect(nodeEditedThroughApi(edited, stored).spec?.unschedulable).toBeUndefined();
   });
 });

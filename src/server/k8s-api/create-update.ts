@@ -18,6 +18,8 @@ import type { ManagedFieldsEntry } from '../../core/objects/meta.js';
 import type { SchemaIndex } from '../../core/objects/schema-cursor.js';
 import { JsonResponse, type RequestContext } from '../http.js';
 import { admitObject, invalidObject } from '../objects/admit.js';
+import { nodeEditedThroughApi } from '../objects/node-object.js';
+import type { Node } from '../../core/objects/cluster.js';
 import { objectTime, type ObjectStore } from '../objects/object-store.js';
 import { decodeBody, validateFields, writeOptions, type DecodedBody, type WriteOptions } from './field-validation.js';
 import { decodeProtobufObject, isProtobuf, PROTOBUF_TYPE } from './protobuf-body.js';
@@ -127,7 +129,8 @@ export async function commitWrite(deps: WriteDeps, w: Write): Promise<AnyObject>
     if (results[0]!.outcome === 'absent') throw notFound(ref);
     return results[0]!.object!;
   }
-  const toStore = w.managedFieldsSet ? checked : withUpdateRecorded(deps, info, checked, w);
+  const labelled = info.kind === 'Node' && w.before !== undefined ? (nodeEditedThroughApi(w.before as unknown as Node, checked as unknown as Node) as unknown as Obj) : checked;
+  const toStore = w.managedFieldsSet ? labelled : withUpdateRecorded(deps, info, labelled, w);
   const { results } = await deps.objects.commit([{ op: 'put', object: toStore as unknown as AnyObject, expect: w.before === undefined ? 'absent' : 'present' }], { dryRun: w.options.dryRun });
   return results[0]!.object!;
 }

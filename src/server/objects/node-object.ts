@@ -80,6 +80,26 @@ export function patchedNode(node: Node, changes: Readonly<Record<string, string 
   return { ...out, spec: cordon ? { ...spec, unschedulable: true } : spec };
 }
 
+/**
+ * A Node written whole through the Kubernetes API (`kubectl label node`, edit, patch, apply):
+ * every label it adds, changes or removes against `before` is a change set through the API, as
+ * `grove node label` makes it, so the next report of the node keeps it (the annotation naming the
+ * API keys is the stored one, whatever the client sent).
+ */
+export function nodeEditedThroughApi(before: Node, edited: Node): Node {
+  const old = before.metadata.labels ?? {};
+  const now = edited.metadata.labels ?? {};
+  const changes: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(now)) if (old[k] !== v) changes[k] = v;
+  for (const k of Object.keys(old)) if (!(k in now)) changes[k] = null;
+  const annotations: Labels = { ...edited.metadata.annotations };
+  const keys = before.metadata.annotations?.[API_LABELS_ANNOTATION];
+  if (keys !== undefined) annotations[API_LABELS_ANNOTATION] = keys;
+  else delete annotations[API_LABELS_ANNOTATION];
+  const base: Node = { ...edited, metadata: { ...edited.metadata, labels: old, annotations } };
+  return patchedNode(base, changes, edited.spec?.unschedulable === true);
+}
+
 /** `node` with the labels its latest facts give (the same object when nothing changes). */
 export function nodeWithFacts(node: Node, facts: LabelFacts): Node {
   return withLabels(node, apiLabelsOf(node), facts);
