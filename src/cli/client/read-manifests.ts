@@ -57,12 +57,12 @@ export async function readManifestSources(paths: string[], stdin: NodeJS.Readabl
  * any problem in any file stops everything (nothing sent), and every problem is reported: one
  * ManifestInvalid error, one line each.
  */
-export async function loadSourcedObjects(paths: string[], stdin?: NodeJS.ReadableStream, options: ManifestOptions = {}): Promise<{ objects: AnyObject[]; sources: ObjectSource[] }> {
+export async function loadSourcedObjects(paths: string[], stdin?: NodeJS.ReadableStream, options: ManifestOptions = {}): Promise<{ objects: AnyObject[]; sources: ObjectSource[]; warnings: string[] }> {
   const files = (await readManifestSources(paths, stdin)).map(({ file, text }) => ({ path: file, text, ...(file === '<stdin>' ? {} : { dir: dirname(resolve(file)) }) }));
-  const { objects, sources, problems } = manifestsToObjects(files, options);
+  const { objects, sources, problems, warnings } = manifestsToObjects(files, options);
   if (problems.length > 0) throw problemsError(problems);
   if (objects.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
-  return { objects, sources };
+  return { objects, sources, warnings };
 }
 
 /** loadSourcedObjects without the sources. */

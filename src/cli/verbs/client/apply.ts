@@ -25,9 +25,16 @@ export const SEND_OPTIONS = {
   output: option({ unit: oneOf(['yaml', 'json', 'name'] as const, 'format'), short: '-o', description: 'yaml | json (with --dry-run=client: the objects themselves) | name' }),
 };
 
+/** What compose files are read with, as docker compose takes it (compose-host.ts). */
+export const COMPOSE_READ_OPTIONS = {
+  envFile: many({ unit: list('path'), description: 'compose: read variables from this file instead of the project\'s .env (repeatable)' }),
+  profile: many({ unit: list('name'), description: 'compose: also run the services of this profile (repeatable)' }),
+};
+
 export const APPLY_OPTIONS = {
   filename: many({ unit: list('path'), short: '-f', description: 'file, directory or - for stdin (repeatable)' }),
   namespace: NAMESPACE_OPTION,
+  ...COMPOSE_READ_OPTIONS,
   ...SEND_OPTIONS,
 };
 
@@ -79,8 +86,13 @@ export function registerApply(program: Command, act: Act): void {
     const files = options.filename;
     if (files.length === 0) throw new GroveError(ErrorCode.InvalidArgument, 'apply needs -f FILE, -f DIR or -f -');
     const { loadSourcedObjects } = await import('../../client/read-manifests.js');
+    const { composeHost } = await import('../../client/compose-host.js');
     // -n puts compose projects there too, instead of a namespace named after each project.
-    const { objects, sources } = await loadSourcedObjects(files, undefined, options.namespace === undefined ? {} : { composeNamespace: options.namespace });
+    const { objects, sources, warnings } = await loadSourcedObjects(files, undefined, {
+      ...(options.namespace === undefined ? {} : { composeNamespace: options.namespace }),
+      compose: composeHost(options),
+    });
+    for (const w of warnings) writeLine(ctx.io.stderr, `warning: ${w}`);
     await sendObjects(ctx, inNamespace(objects, options.namespace), options, sources);
   });
 }

@@ -19,8 +19,12 @@ export function registerClientVerbs(program: Command, act: Act): void {
   registerApply(program, act);
   registerCreate(program, act);
   // get, describe, delete on the Kubernetes paths; delete -f reads files as apply does (loaded lazily: the YAML library).
+  // Compose files are read with this shell's environment and the project's .env, as apply reads them (the same names).
   registerKubeVerbs(program, act, async (paths, namespace) =>
-    (await import('../../client/read-manifests.js')).loadObjects(paths, undefined, namespace === undefined ? {} : { composeNamespace: namespace }),
+    (await import('../../client/read-manifests.js')).loadObjects(paths, undefined, {
+      ...(namespace === undefined ? {} : { composeNamespace: namespace }),
+      compose: (await import('../../client/compose-host.js')).composeHost({}),
+    }),
   );
   for (const register of [registerLogs, registerExec, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume, registerTop]) register(program, act);
   // Last: it describes every verb registered before it (program.ts registers ctr and check after; the script reads the table when it runs).
