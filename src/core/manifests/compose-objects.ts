@@ -416,7 +416,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
     problems.push(...found);
   }
   // The file's own fields, the services (checked above) stubbed; a `services` that is not a map stays, for its type error.
-  const fileValue = isObject(value.services) ? { ...value, services: Object.fromEntries(Object.keys(services).map((n) => [n, {}])) } : value;
+  const fileValue = isObject(value.services) ? { ...value, services: Object.fromEntries(Object.keys(rawServices).map((n) => [n, {}])) } : value;
   // The services were checked above, each under its own name.
   const inService = (p: ManifestProblem) => /^services[.[]/.test(p.path ?? '');
   problems.push(...schemaProblems(composeSchemaErrors('ComposeFile', fileValue), fileValue, fileCtx).filter((p) => !inService(p)));

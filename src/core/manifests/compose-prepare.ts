@@ -61,7 +61,7 @@ export function readProjectVariables(host: ComposeHost, dir: string | undefined,
 }
 
 /** Fields whose lists add up when a service extends another (compose's merge rules); the rest replace. */
-const APPENDED = new Set(['ports', 'expose', 'dns', 'dns_search', 'tmpfs', 'cap_add', 'cap_drop', 'security_opt', 'volumes', 'devices', 'extra_hosts', 'env_file', 'secrets', 'configs', 'group_add', 'profiles', 'links', 'external_links']);
+const APPENDED = new Set(['ports', 'expose', 'dns', 'dns_search', 'tmpfs', 'cap_add', 'cap_drop', 'security_opt', 'volumes', 'devices', 'extra_hosts', 'env_file', 'secrets', 'configs', 'group_add', 'links', 'external_links']);
 /** Fields given as a list of K=V or a map: merged key by key. */
 const KEYED = new Set(['environment', 'labels', 'sysctls', 'extra_hosts_map']);
 /** Fields that are one value even when written as a list. */

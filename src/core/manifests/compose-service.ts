@@ -9,7 +9,7 @@ import type { ContainerResources, RestartPolicy } from '../resolved-pod.js';
 import { parseBytes, parseCpus } from '../quantity.js';
 import { ComposeTextError, interpolate, parseGoDurationSeconds, splitShellWords, type Variables } from './compose-text.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath } from './location.js';
-import { DNS_LABEL, LABEL_KEY, LABEL_VALUE } from './schema-parts.js';
+import { COMPOSE_SERVICE_NAME, DNS_LABEL, LABEL_KEY, LABEL_VALUE } from './schema-parts.js';
 import type { ServiceVolumeInput } from './compose-volumes.js';
 import type { ComposeDependsOn, ComposeHealthcheck } from './compose-order.js';
 import type { ComposePort } from './manifest-ports.js';
@@ -102,8 +102,6 @@ export function interpolateAll(ctxFor: (path: FieldPath) => DocContext, value: u
   return value;
 }
 
-/** Compose's own rule for service names: letters, digits, '_', '.', '-', starting with a letter or digit. */
-const COMPOSE_SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /**
  * The DNS label a service's objects are named by: compose allows '_', '.' and capitals in
@@ -117,7 +115,7 @@ export function serviceObjectName(name: string): string {
 
 /** A compose service name (compose's rule); it must also leave a DNS label for the objects. */
 export function checkServiceName(ctx: DocContext, name: string): void {
-  if (name.length > 63 || !COMPOSE_SERVICE_NAME.test(name) || serviceObjectName(name) === '') {
+  if (name.length > 63 || !new RegExp(COMPOSE_SERVICE_NAME).test(name) || serviceObjectName(name) === '') {
     throw manifestError(ctx, ['services', name], `service name ${quote(name)} must be at most 63 letters, digits, '_', '.' and '-', starting with a letter or digit`, { at: 'key' });
   }
 }

@@ -5,6 +5,7 @@
  */
 import {
   closed,
+  COMPOSE_SERVICE_NAME,
   quantity,
   ref,
   stringList,
@@ -173,7 +174,7 @@ export function composeDefinitions(): Record<string, JsonSchema> {
             // Compose's rule ('_' and capitals too): the objects get a DNS label derived from it (compose-service.ts).
             propertyNames: {
               type: 'string',
-              pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+              pattern: COMPOSE_SERVICE_NAME,
               maxLength: 63,
               patternErrorMessage: "must be at most 63 letters, digits, '_', '.' and '-', starting with a letter or digit",
             },
