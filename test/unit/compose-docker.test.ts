@@ -125,6 +125,14 @@ describe('compose files with the applying machine', () => {
     expect(lines('services:\n  ha:\n    image: busybox\n    container_name: "bad name"\n')[0]).toContain('services.ha.container_name: "bad name" must be a container name');
   });
 
+  it('reads restart: on-failure:N as the retry limit and platform as the node architecture', () => {
+    const job = find(objects('services:\n  t:\n    image: busybox\n    restart: on-failure:3\n    platform: linux/arm64\n'), 'Job', 't');
+    expect(job.spec.backoffLimit).toBe(3);
+    expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
+    expect(job.spec.template.metadata.annotations).toEqual({ 'grove.io/arch': 'arm64' });
+    expect(lines('services:\n  t:\n    image: busybox\n    platform: windows/amd64\n')[0]).toContain('services.t.platform: "windows/amd64" must be linux/ARCH[/VARIANT]');
+  });
+
   it('runs services of the active profiles only', () => {
     const text = 'services:\n  app:\n    image: busybox\n  debug:\n    image: busybox\n    profiles: [debug]\n';
     expect(objects(text).filter((o) => o.kind === 'Job').map((o) => o.metadata.name)).toEqual(['app']);

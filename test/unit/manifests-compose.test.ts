@@ -147,7 +147,7 @@ describe('compose files → objects', () => {
       ['a lone dollar', `    command: echo $1\n`, 'a lone "$" must be written "$$"'],
       ['a shell operator', `    command: echo a && echo b\n`, '"&" is a shell operator, but no shell runs this command'],
       ['an unclosed quote', `    command: echo "a\n`, 'services.web.command: has an unclosed double quote'],
-      ['on-failure:3', `    restart: on-failure:3\n`, 'services.web.restart: "on-failure:3" must be one of no, always, on-failure, unless-stopped'],
+      ['on-failure:x', `    restart: on-failure:x\n`, 'services.web.restart: "on-failure:x" must be one of no, always, on-failure[:N], unless-stopped'],
       ['network_mode service:', `    network_mode: "service:db"\n`, 'services.web.network_mode: "service:db" is not supported: Grove runs each service in pods of its own, possibly on another node, so it cannot join another service\'s network namespace; reach that service by its name instead'],
       ['network_mode container:', `    network_mode: "container:abc"\n`, 'services.web.network_mode: "container:abc" is not supported: Grove runs no containers outside its pods'],
       ['network_mode none', `    network_mode: none\n`, 'services.web.network_mode: "none" is not supported: every Grove pod has a network interface'],

@@ -16,7 +16,7 @@ import { basename } from 'node:path';
 import { checkGroup, parseDeviceSpec } from '../device-spec.js';
 import { parseImageRef } from '../image-ref.js';
 import { bytesQuantity } from '../quantity.js';
-import { AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, CONTAINER_NAME_ANNOTATION, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
+import { ARCH_ANNOTATION, AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, CONTAINER_NAME_ANNOTATION, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
 import type { AnyObject } from '../objects/changes.js';
 import { JOB_LIMITS } from '../objects/limits.js';
 import type { Container, ResourceList, SecurityContext } from '../objects/pod-container.js';
@@ -41,7 +41,7 @@ import {
   PULL,
   readUpdateConfig,
   resources,
-  RESTART,
+  restartKind,
   serviceObjectName,
   text,
   words,
@@ -245,6 +245,8 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
     c.volumeMounts = [...(c.volumeMounts ?? []), ...stored.mounts];
   }
   if (s.container_name !== undefined) annotations[CONTAINER_NAME_ANNOTATION] = s.container_name;
+  // linux/arm64, linux/arm/v7: only nodes of that architecture run it, and pull that variant of the image.
+  if (s.platform !== undefined) annotations[ARCH_ANNOTATION] = s.platform.split('/')[1]!;
   const grace = s.stop_grace_period === undefined ? undefined : read(() => gracePeriod(input));
   if (grace !== undefined) spec.terminationGracePeriodSeconds = grace;
   return { metadata: { labels: podLabels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec };
@@ -290,7 +292,7 @@ function serviceObject(input: ServiceInput, problems: readonly ManifestProblem[]
   const before = problems.length;
   const base = ['services', name];
   const deploy = s.deploy ?? {};
-  const restart = RESTART[s.restart ?? 'no'];
+  const restart = restartKind(s.restart).policy;
   kindChoiceProblems(input, restart);
   const selector = { [COMPOSE_PROJECT_LABEL]: project, [COMPOSE_SERVICE_LABEL]: name };
   const composed = read(() => composeLabels(ctx, [...base, 'labels'], s.labels));
@@ -321,8 +323,9 @@ function workloadObject(
   if (restart !== 'Always') {
     const replicas = deploy.replicas ?? 1;
     const counts = replicas > 1 ? { completions: replicas, parallelism: Math.min(replicas, JOB_LIMITS.parallelism) } : {};
-    // Docker does not retry "no"; on-failure retries without limit (Grove's ceiling here).
-    const backoffLimit = restart === 'Never' ? 0 : JOB_LIMITS.backoffLimit;
+    // Docker does not retry "no"; on-failure retries without limit (Grove's ceiling here), on-failure:N N times.
+    const retries = restartKind(input.s.restart).retries;
+    const backoffLimit = restart === 'Never' ? 0 : Math.min(retries ?? JOB_LIMITS.backoffLimit, JOB_LIMITS.backoffLimit);
     return { apiVersion: 'batch/v1', kind: 'Job', metadata: metadata(annotations), spec: { ...counts, backoffLimit, template } } as AnyObject;
   }
   if (global) return { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: metadata(annotations), spec: { selector: { matchLabels: selector }, template } } as AnyObject;

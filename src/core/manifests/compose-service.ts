@@ -26,7 +26,9 @@ export interface Service {
   environment?: string[] | Record<string, Scalar>;
   labels?: string[] | Record<string, Scalar>;
   working_dir?: string;
-  restart?: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  /** `on-failure:N` too: restartKind() reads it. */
+  restart?: string;
+  platform?: string;
   mem_limit?: string | number;
   mem_reservation?: string | number;
   cpus?: string | number;
@@ -65,7 +67,14 @@ export interface Service {
   };
 }
 
-export const RESTART: Record<NonNullable<Service['restart']>, RestartPolicy> = {
+/** compose's restart as a policy, and on-failure's retry limit (`on-failure:3`). */
+export function restartKind(restart: string | undefined): { policy: RestartPolicy; retries?: number } {
+  const m = /^on-failure:(\d+)$/.exec(restart ?? '');
+  if (m) return { policy: 'OnFailure', retries: Number(m[1]) };
+  return { policy: RESTART[(restart ?? 'no') as keyof typeof RESTART] ?? 'Never' };
+}
+
+export const RESTART: Record<'no' | 'always' | 'on-failure' | 'unless-stopped', RestartPolicy> = {
   no: 'Never',
   always: 'Always',
   'unless-stopped': 'Always',

@@ -26,7 +26,7 @@ const UNSUPPORTED_SERVICE_FIELDS = [
   'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
   'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
-  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'post_start',
+  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'post_start',
   'pre_stop', 'runtime', 'shm_size',
   'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'userns_mode',
   'uts', 'volumes_from',
@@ -54,9 +54,12 @@ const service = {
     labels: listOrMap,
     working_dir: { type: 'string' },
     restart: {
-      enum: ['no', 'always', 'on-failure', 'unless-stopped'],
-      errorMessage: 'must be one of no, always, on-failure, unless-stopped (retry limits are not supported yet)',
+      type: 'string',
+      pattern: '^(no|always|unless-stopped|on-failure(:[0-9]{1,4})?)$',
+      patternErrorMessage: 'must be one of no, always, on-failure[:N], unless-stopped',
     },
+    // linux/ARCH[/VARIANT]: the nodes of that architecture run it (grove.io/arch), pulling that variant.
+    platform: { type: 'string', pattern: '^linux/[a-z0-9_]{1,16}(/[a-z0-9]{1,8})?$', patternErrorMessage: 'must be linux/ARCH[/VARIANT] (linux/arm64, linux/arm/v7)' },
     mem_limit: quantity,
     mem_reservation: quantity,
     cpus: quantity,
