@@ -30,6 +30,7 @@ export function readSmallText(path: string): string | undefined {
 export interface ComposeHostOptions {
   envFile?: readonly string[];
   profile?: readonly string[];
+  projectName?: string | undefined;
 }
 
 export function composeHost(options: ComposeHostOptions, environment: NodeJS.ProcessEnv = process.env): ComposeHost {
@@ -37,6 +38,7 @@ export function composeHost(options: ComposeHostOptions, environment: NodeJS.Pro
     environment,
     ...(options.envFile?.length ? { envFiles: options.envFile.map((f) => resolve(f)) } : {}),
     ...(options.profile?.length ? { profiles: [...options.profile] } : {}),
+    ...(options.projectName ? { project: options.projectName } : {}),
     readText: readSmallText,
   };
 }

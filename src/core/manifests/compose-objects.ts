@@ -423,7 +423,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   // The services were checked above, each under its own name.
   const inService = (p: ManifestProblem) => /^services[.[]/.test(p.path ?? '');
   problems.push(...schemaProblems(composeSchemaErrors('ComposeFile', fileValue), fileValue, fileCtx).filter((p) => !inService(p)));
-  const project = collect(problems, () => projectName(fileCtx, value.name, dir));
+  const project = collect(problems, () => projectName(fileCtx, host.project ?? value.name, dir));
   if (project === undefined || !isObject(value.services)) return { objects: [], problems, warnings };
   // Only the services of the active profiles are the project's (compose checks them all).
   const all = new Map((Object.entries(services) as [string, Service][]).filter(([, s]) => !isObject(s) || profileActive(s, host.profiles ?? [])));

@@ -24,6 +24,8 @@ export interface ComposeHost {
   readText(path: string): string | undefined;
   /** `--profile`: the services of these profiles run too (those without profiles always do). */
   profiles?: readonly string[];
+  /** `grove compose -p NAME`: the project name instead of the file's `name:` or directory. */
+  project?: string;
 }
 
 export const NO_HOST: ComposeHost = { environment: {}, readText: () => undefined };

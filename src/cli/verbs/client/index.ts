@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Act } from '../../verb.js';
 import { registerApply } from './apply.js';
 import { registerCompletion } from './completion.js';
+import { registerCompose } from './compose.js';
 import { registerCreate } from './create.js';
 import { registerKubeVerbs } from './k8s/index.js';
 import { registerLogs } from './logs.js';
@@ -26,7 +27,7 @@ export function registerClientVerbs(program: Command, act: Act): void {
       compose: (await import('../../client/compose-host.js')).composeHost({}),
     }),
   );
-  for (const register of [registerLogs, registerExec, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume, registerTop]) register(program, act);
+  for (const register of [registerCompose, registerLogs, registerExec, registerToken, registerUser, registerKubeconfig, registerNode, registerRollout, registerVolume, registerTop]) register(program, act);
   // Last: it describes every verb registered before it (program.ts registers ctr and check after; the script reads the table when it runs).
   registerCompletion(program, act);
 }
