@@ -133,6 +133,12 @@ describe('compose files with the applying machine', () => {
     expect(lines('services:\n  t:\n    image: busybox\n    platform: windows/amd64\n')[0]).toContain('services.t.platform: "windows/amd64" must be linux/ARCH[/VARIANT]');
   });
 
+  it('mounts a memory /dev/shm of shm_size', () => {
+    const spec = podSpec(find(objects('services:\n  db:\n    image: postgres:16\n    shm_size: 256m\n'), 'Job', 'db'));
+    expect(spec.volumes).toEqual([{ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }]);
+    expect(spec.containers[0].volumeMounts).toEqual([{ name: 'shm', mountPath: '/dev/shm' }]);
+  });
+
   it('runs services of the active profiles only', () => {
     const text = 'services:\n  app:\n    image: busybox\n  debug:\n    image: busybox\n    profiles: [debug]\n';
     expect(objects(text).filter((o) => o.kind === 'Job').map((o) => o.metadata.name)).toEqual(['app']);

@@ -32,6 +32,7 @@ export type ComposeTopVolumes = Record<string, { name?: string } | null> | undef
 export interface ServiceVolumeInput {
   volumes?: (string | ComposeVolumeLong)[];
   tmpfs?: string | string[];
+  shm_size?: string | number;
 }
 
 interface Builder {
@@ -163,7 +164,7 @@ function tmpfsEntries(ctx: DocContext, base: FieldPath, value: string | string[]
  * `dir`: the compose file's directory (for ./relative binds), unknown for stdin.
  */
 export function serviceVolumes(ctx: DocContext, base: FieldPath, s: ServiceVolumeInput, top: ComposeTopVolumes, dir: string | undefined): Builder | undefined {
-  if (!s.volumes?.length && s.tmpfs === undefined) return undefined;
+  if (!s.volumes?.length && s.tmpfs === undefined && s.shm_size === undefined) return undefined;
   const b: Builder = { volumes: [], mounts: [] };
   (s.volumes ?? []).forEach((v, i) => {
     const at = [...base, 'volumes', i];
@@ -171,6 +172,12 @@ export function serviceVolumes(ctx: DocContext, base: FieldPath, s: ServiceVolum
     else longSyntax(ctx, at, i, v, top, dir, b);
   });
   if (s.tmpfs !== undefined) tmpfsEntries(ctx, base, s.tmpfs, b);
+  // shm_size: /dev/shm as a memory emptyDir of that size (docker's default is 64m, the runtime's own /dev/shm).
+  if (s.shm_size !== undefined) {
+    const bytes = atField(ctx, [...base, 'shm_size'], (f) => parseBytes(s.shm_size!, f));
+    addVolume(b, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimitBytes: bytes } });
+    b.mounts.push({ name: 'shm', mountPath: '/dev/shm' });
+  }
   const seen = new Set<string>();
   for (const m of b.mounts) {
     if (seen.has(m.mountPath)) throw manifestError(ctx, base, `two volumes are mounted at ${quote(m.mountPath)}`);

@@ -27,7 +27,7 @@ const UNSUPPORTED_SERVICE_FIELDS = [
   'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
   'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'post_start',
-  'pre_stop', 'runtime', 'shm_size',
+  'pre_stop', 'runtime',
   'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'userns_mode',
   'uts', 'volumes_from',
 ];
@@ -109,6 +109,8 @@ const service = {
     cap_drop: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 64 } },
     volumes: { type: 'array', maxItems: 64, items: { oneOf: [{ type: 'string' }, ref('ComposeServiceVolume')] } },
     tmpfs: { type: ['string', 'array'], maxItems: 64, items: { type: 'string' } },
+    // Docker units ("256m"): /dev/shm as a memory emptyDir of that size (compose-volumes.ts).
+    shm_size: quantity,
     depends_on: ref('ComposeDependsOn'),
     healthcheck: ref('ComposeHealthcheck'),
     build: unsupported('not supported: build the image, push it to a registry and set image:'),
