@@ -200,6 +200,11 @@ describe('compose files with the applying machine', () => {
     expect(find(all, 'Deployment', 'zigbee2mqtt').spec.template.metadata.annotations['grove.io/depends-on']).toBe('home-assistant:started');
   });
 
+  it("writes the network topology by the objects' names, which the node reaches from the label", () => {
+    const all = objects('services:\n  home_assistant:\n    image: busybox\n    restart: always\n    networks: [a]\n  db:\n    image: busybox\n    restart: always\n    networks: [b]\nnetworks:\n  a:\n  b:\n');
+    expect(find(all, 'Deployment', 'home-assistant').spec.template.metadata.annotations['grove.io/compose-networks']).toBe('db=b;home-assistant=a');
+  });
+
   it('keeps docker labels that are not Kubernetes labels as annotations', () => {
     const long = `com.example.${'k'.repeat(70)}`;
     const text = `services:\n  ha:\n    image: busybox\n    restart: always\n    labels:\n      traefik.enable: "true"\n      traefik.http.routers.ha.rule: Host(\`ha.example.com\`)\n      homepage.name: Home Assistant\n      homepage.href: https://ha.example.com/\n      ${long}: x\n`;

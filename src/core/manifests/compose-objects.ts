@@ -476,7 +476,8 @@ function projectTopology(
   for (const [name, s] of all) {
     try {
       const net = serviceNetworking(ctx, ['services', name], s, networks);
-      if (!net.hostNetwork) topology.set(name, net.networks);
+      // By the objects' name: the node finds the other services' Services by it (compose-isolation.ts).
+      if (!net.hostNetwork) topology.set(serviceObjectName(name), net.networks);
     } catch {
       continue;
     }

@@ -10,6 +10,7 @@ import { parseBytes, parseCpus } from '../quantity.js';
 import { ComposeTextError, interpolate, parseGoDurationSeconds, splitShellWords, type Variables } from './compose-text.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath } from './location.js';
 import { COMPOSE_SERVICE_NAME, DNS_LABEL, LABEL_KEY, LABEL_VALUE } from './schema-parts.js';
+import { composeObjectName } from '../objects/names.js';
 import type { ServiceVolumeInput } from './compose-volumes.js';
 import type { ComposeDependsOn, ComposeHealthcheck } from './compose-order.js';
 import type { ComposePort } from './manifest-ports.js';
@@ -112,15 +113,8 @@ export function interpolateAll(ctxFor: (path: FieldPath) => DocContext, value: u
 }
 
 
-/**
- * The DNS label a service's objects are named by: compose allows '_', '.' and capitals in
- * service names (`home_assistant`), Kubernetes names do not. The compose name itself stays in
- * the com.docker.compose.service label. compose-network.ts names the service's Service by it.
- */
-export function serviceObjectName(name: string): string {
-  if (new RegExp(DNS_LABEL).test(name) && name.length <= 63) return name;
-  return name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, 63).replace(/-+$/, '');
-}
+/** A service's objects' name (objects/names.ts); compose-network.ts names the service's Service by it. */
+export const serviceObjectName = composeObjectName;
 
 /** A compose service name (compose's rule); it must also leave a DNS label for the objects. */
 export function checkServiceName(ctx: DocContext, name: string): void {
