@@ -218,28 +218,27 @@ describe('compose files → objects', () => {
   });
 
   it('reports every field problem of a service at once', () => {
-    const body = 'services:\n  web:\n    image: nginx:1.27\n    restart: always\n    mem_limit: lots\n    stop_grace_period: 2h\n    devices: ["dev/ttyUSB0"]\n    volumes: ["data:/data"]\n    environment: [JUST_A_NAME]\n';
+    const body = 'services:\n  web:\n    image: nginx:1.27\n    restart: always\n    mem_limit: lots\n    stop_grace_period: 2h\n    devices: ["dev/ttyUSB0"]\n    volumes: ["data:/data"]\n    environment: ["=x"]\n';
     expect(linesOf(text('c.yaml', body))).toEqual([
       'c.yaml:5 (document 1, service "web"): services.web.mem_limit: "lots" is not a size (use e.g. 512k, 32m, 1g, 64Mi)',
       'c.yaml:6 (document 1, service "web"): services.web.stop_grace_period: "2h" must be at most 1h',
       'c.yaml:7 (document 1, service "web"): services.web.devices[0]: host path "dev/ttyUSB0" must be under /dev/',
       'c.yaml:8 (document 1, service "web"): services.web.volumes[0]: volume "data" is not declared under the top-level volumes: (as compose requires)',
-      'c.yaml:9 (document 1, service "web"): services.web.environment[0]: "JUST_A_NAME" has no value: Grove has no host environment to take it from; write JUST_A_NAME=value',
+      'c.yaml:9 (document 1, service "web"): services.web.environment[0]: "=x" has no variable name',
     ]);
   });
 
   it('says what the object checks find at the compose field it came from', () => {
-    const body = 'services:\n  a:\n    image: busybox\n    restart: always\n    working_dir: app\n    labels: {"bad key!": x}\n';
+    const body = 'services:\n  a:\n    image: busybox\n    restart: always\n    working_dir: app\n';
     expect(linesOf(text('c.yaml', body))).toEqual([
       'c.yaml:5 (document 1, service "a"): services.a.working_dir: "app" must be an absolute path (spec.template.spec.containers[0].workingDir of Deployment "a")',
-      'c.yaml:6 (document 1, service "a"): services.a.labels: key "bad key!" must be a label key: [DNS-subdomain prefix/]name, the name at most 63 letters, digits, -, _ or . (metadata.labels["bad key!"] of Deployment "a")',
     ]);
   });
 
   it('checks the file around the services, and start-order cycles', () => {
     expect(linesOf(text('c.yaml', 'services: [a]\n'))).toEqual(['c.yaml:1 (document 1, compose file): services: must be a mapping (got a list)']);
-    expect(linesOf(text('c.yaml', 'version: 3\nservices:\n  a:\n    image: x\n    restart: always\nconfigs: {}\nfoo: 1\n'))).toEqual([
-      'c.yaml:6 (document 1, compose file): configs: not supported yet',
+    expect(linesOf(text('c.yaml', 'version: 3\nservices:\n  a:\n    image: x\n    restart: always\ninclude: []\nfoo: 1\n'))).toEqual([
+      'c.yaml:6 (document 1, compose file): include: not supported yet',
       'c.yaml:7 (document 1, compose file): foo: unknown field',
     ]);
     const cycle = 'services:\n  a:\n    image: x\n    restart: always\n    depends_on: [b]\n  b:\n    image: x\n    restart: always\n    depends_on: [a]\n';
@@ -252,8 +251,8 @@ describe('compose files → objects', () => {
       'bad/compose-problems.yaml:10 (document 1, service "worker"): services.worker.depends_on[0]: "queue" is not a service of this file',
       'bad/compose-problems.yaml:14 (document 1, service "cron"): services.cron.deploy.mode: global needs restart: always or unless-stopped (a service that is not restarted becomes a Job; compose\'s default is restart: "no")',
     ]);
-    expect(linesOf(text('c.yaml', 'services:\n  Web_1:\n    image: busybox\n  db:\n    image: Postgres\n    restart: always\n    mem_limit: 2m\n'))).toEqual([
-      'c.yaml:2 (document 1, service "Web_1"): services.Web_1: service name "Web_1" must be a DNS label (lowercase letters, digits and \'-\'): it names the app; rename it to "web-1"',
+    expect(linesOf(text('c.yaml', 'services:\n  -web:\n    image: busybox\n  db:\n    image: Postgres\n    restart: always\n    mem_limit: 2m\n'))).toEqual([
+      'c.yaml:2 (document 1, service "-web"): services["-web"]: service name "-web" must be at most 63 letters, digits, \'_\', \'.\' and \'-\', starting with a letter or digit',
       'c.yaml:5 (document 1, service "db"): services.db.image: invalid image reference "Postgres": repository component "Postgres" must be lowercase letters, digits and separators',
       'c.yaml:7 (document 1, service "db"): services.db.mem_limit: "2m" is below the minimum of 6m',
     ]);

@@ -96,7 +96,7 @@ describe('compose volumes', () => {
       compose(`    volumes:
       - ./Caddyfile:/etc/caddy/Caddyfile
       - /etc/localtime:/etc/localtime:ro
-      - /var/run/docker.sock:/var/run/docker.sock
+      - /run/mosquitto/mosquitto.sock:/run/mosquitto.sock
       - { type: bind, source: ./site, target: /srv, bind: { create_host_path: true } }
 `),
       '/home/me/project',
@@ -104,7 +104,7 @@ describe('compose volumes', () => {
     expect(podSpec(d).volumes).toEqual([
       { name: 'bind-0', hostPath: { path: '/home/me/project/Caddyfile', type: 'ComposeBind' } },
       { name: 'bind-1', hostPath: { path: '/etc/localtime', type: 'ComposeBind' } },
-      { name: 'bind-2', hostPath: { path: '/var/run/docker.sock', type: 'ComposeBind' } },
+      { name: 'bind-2', hostPath: { path: '/run/mosquitto/mosquitto.sock', type: 'ComposeBind' } },
       { name: 'bind-3', hostPath: { path: '/home/me/project/site', type: 'ComposeBind' } },
     ]);
   });
@@ -119,7 +119,7 @@ describe('compose volumes', () => {
     ['a relative bind without a directory', '    volumes: ["./conf:/conf"]\n', '', 'services.web.volumes[0]: "./conf" is relative and the compose file\'s directory is unknown (stdin)'],
     ['a home-relative bind', '    volumes: ["~/conf:/conf"]\n', '', '"~" is not supported'],
     ['a relative target', '    volumes: ["/srv:srv"]\n', '', 'services.web.volumes[0]: container path "srv" must be an absolute path'],
-    ['a bad mode', '    volumes: ["/srv:/srv:z"]\n', '', 'services.web.volumes[0]: "z" is not supported: only ro and rw are'],
+    ['a bad mode', '    volumes: ["/srv:/srv:z"]\n', '', 'services.web.volumes[0]: "z" is not supported: only ro, rw (and the hints cached, delegated, consistent, nocopy) are'],
     ['two mounts at one path', '    volumes: ["/a:/x", "/b:/x"]\n', '', 'services.web: two volumes are mounted at "/x"'],
     ['a volume name that is no DNS label', '    volumes: ["Data_1:/d"]\n', 'volumes:\n  Data_1:\n', 'volume name "Data_1" must be a DNS label'],
     ['an unknown tmpfs option', '    tmpfs: ["/t:uid=1"]\n', '', 'services.web.tmpfs[0]: tmpfs option "uid" is not supported (only size is)'],

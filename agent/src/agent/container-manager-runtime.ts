@@ -18,7 +18,8 @@ import { runCommand } from '../runtime/run-command.js';
 import { followLog, readLogLines } from '../shim/log-reader.js';
 import { checkNetwork } from './probe-net.js';
 import {
-  containerName,
+  podContainerKeyOf,
+  runtimeContainerName,
   isManaged,
   joinPartials,
   Labels,
@@ -143,7 +144,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     try {
       view = await this.containers.run({
         ...runSpec,
-        name: containerName(pod, container.name),
+        name: runtimeContainerName(pod, container.name),
         env: [...env.plain, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
         ...(env.secret.length ? { secretEnv: env.secret } : {}),
         ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
@@ -276,7 +277,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
 
   async keepPreviousLogs(id: string): Promise<void> {
     const view = await this.containers.find(id).catch(() => undefined);
-    if (view) await this.previous?.keep(view.name, this.containers.stateDir(id));
+    const managed = view && toManaged(view);
+    // Kept under the pod's key, not the container's own name (container_name may differ): syncPods drops them with the pod.
+    if (managed) await this.previous?.keep(podContainerKeyOf(managed), this.containers.stateDir(id));
   }
 
   async previousLogs(name: string, options: { tail?: number } = {}): Promise<RuntimeLogLine[] | undefined> {

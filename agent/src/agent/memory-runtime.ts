@@ -7,7 +7,7 @@ import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import type { Container } from '../../../src/core/objects/pod-container.js';
 import {
-  containerName,
+  runtimeContainerName,
   isManaged,
   managedLabels,
   restartsFromLabels,
@@ -80,7 +80,7 @@ export class MemoryRuntime implements NodeRuntime {
   }
 
   async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
-    const name = containerName(pod, container.name);
+    const name = runtimeContainerName(pod, container.name);
     this.calls.push(`start ${name}`);
     const imageError = this.imageErrors.get(container.image);
     if (imageError) throw imageError;

@@ -11,6 +11,7 @@ import type { Container } from '../../../src/core/objects/pod-container.js';
 import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
 import { DEFAULT_NAMESPACE, graceSecondsOf, inNamespace, podKey } from './plan/pod-fields.js';
 import { MAX_GRACE_SECONDS } from '../../../src/core/objects/limits.js';
+import { CONTAINER_NAME, CONTAINER_NAME_ANNOTATION } from '../../../src/core/objects/annotations.js';
 import type { PodSandbox, SandboxOps } from '../runtime/sandbox-model.js';
 import type { ExecProcess, ExecStreamOptions } from '../runtime/oci-runtime.js';
 
@@ -155,6 +156,22 @@ export interface NodeRuntime {
 /** `<pod key>_<container>`: 0.1's `<pod>_<container>` in the default namespace, `<namespace>_<pod>_<container>` elsewhere. */
 export function containerName(pod: WirePodTarget, container: string): string {
   return `${podKey(pod)}_${container}`;
+}
+
+/**
+ * The name the runtime gives a pod's container: compose's container_name
+ * (grove.io/container-name) for the one container of a pod that asks for it, else
+ * containerName(). Previous logs and everything else keep keying by containerName().
+ */
+export function runtimeContainerName(pod: WirePodTarget, container: string): string {
+  const chosen = pod.annotations?.[CONTAINER_NAME_ANNOTATION];
+  const only = pod.spec.containers.length === 1 && pod.spec.containers[0]!.name === container;
+  return chosen !== undefined && only && CONTAINER_NAME.test(chosen) ? chosen : containerName(pod, container);
+}
+
+/** containerName() of a container the runtime lists, from its labels (whatever name it runs under). */
+export function podContainerKeyOf(c: ManagedContainer): string {
+  return `${podKeyOf(c)}_${c.labels[Labels.container]}`;
 }
 
 export function managedLabels(pod: WirePodTarget, container: Container, restarts = 0): Record<string, string> {

@@ -11,7 +11,7 @@ import { WIRE_SCHEMA, type LogsRpcRequest, type RpcResponse } from '../../../src
 import { errorMessage } from '../../../src/core/errors.js';
 import { WIRE_LIMITS } from '../../../src/core/wire.js';
 import type { Clock } from '../../../src/core/clock.js';
-import { Labels, namespaceOfContainer, type ManagedContainer, type NodeRuntime, type RuntimeLogLine } from './node-runtime.js';
+import { Labels, namespaceOfContainer, podContainerKeyOf, type ManagedContainer, type NodeRuntime, type RuntimeLogLine } from './node-runtime.js';
 import { pickCurrent } from './plan/containers.js';
 
 export const MAX_CHUNK_LINES = 500;
@@ -144,7 +144,7 @@ async function previousLines(containers: ManagedContainer[], tail: number, deps:
   const out: WireLine[] = [];
   for (const c of containers) {
     const name = c.labels[Labels.container];
-    const lines = await deps.runtime.previousLogs?.(c.name, { tail });
+    const lines = await deps.runtime.previousLogs?.(podContainerKeyOf(c), { tail });
     if (lines === undefined) return `previous terminated container "${name}" in pod "${c.labels[Labels.pod]}" not found`;
     out.push(...lines.map((l) => toWire(l, name)));
   }

@@ -57,21 +57,28 @@ export async function readManifestSources(paths: string[], stdin: NodeJS.Readabl
  * any problem in any file stops everything (nothing sent), and every problem is reported: one
  * ManifestInvalid error, one line each.
  */
-export async function loadSourcedObjects(paths: string[], stdin?: NodeJS.ReadableStream, options: ManifestOptions = {}): Promise<{ objects: AnyObject[]; sources: ObjectSource[] }> {
+export async function loadSourcedObjects(paths: string[], stdin?: NodeJS.ReadableStream, options: ManifestOptions = {}): Promise<SourcedObjects> {
   return (await sourcedObjectsTranslator(paths, stdin))(options);
+}
+
+/** What a read of manifest files gives: the objects, where each came from, and the warnings to print (compose interpolation). */
+export interface SourcedObjects {
+  objects: AnyObject[];
+  sources: ObjectSource[];
+  warnings: string[];
 }
 
 /**
  * loadSourcedObjects for a caller that translates the same sources again with other options
  * (apply's compose project namespaces): read once, as stdin can be read only once.
  */
-export async function sourcedObjectsTranslator(paths: string[], stdin?: NodeJS.ReadableStream): Promise<(options: ManifestOptions) => { objects: AnyObject[]; sources: ObjectSource[] }> {
+export async function sourcedObjectsTranslator(paths: string[], stdin?: NodeJS.ReadableStream): Promise<(options: ManifestOptions) => SourcedObjects> {
   const files = (await readManifestSources(paths, stdin)).map(({ file, text }) => ({ path: file, text, ...(file === '<stdin>' ? {} : { dir: dirname(resolve(file)) }) }));
   return (options) => {
-    const { objects, sources, problems } = manifestsToObjects(files, options);
+    const { objects, sources, problems, warnings } = manifestsToObjects(files, options);
     if (problems.length > 0) throw problemsError(problems);
     if (objects.length === 0) throw new GroveError(ErrorCode.ManifestInvalid, `${paths.join(', ')}: no resources found`);
-    return { objects, sources };
+    return { objects, sources, warnings };
   };
 }
 

@@ -15,6 +15,7 @@ import type { ContainerPort } from '../resolved-pod.js';
 import { NETWORK_LABEL_PREFIX } from '../network/compose-topology.js';
 import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 import { DNS_LABEL } from './schema-parts.js';
+import { serviceObjectName } from './compose-service.js';
 
 /** The network a service joins when it names none, as compose's `<project>_default`. */
 export const DEFAULT_NETWORK = 'default';
@@ -160,8 +161,9 @@ export function serviceObjects(input: ServiceObjectsInput): { object: AnyObject;
   const ports = [...byPort.values()].map((p) => ({ name: `${p.protocol.toLowerCase()}-${p.containerPort}`, port: p.containerPort, protocol: p.protocol }));
   const spec = ports.length ? { selector, ports } : { clusterIP: 'None', selector };
   const make = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: { ...selector } }, spec: structuredClone(spec) }) as unknown as AnyObject;
-  const out = [{ object: make(service), namePath: ['services', service] as FieldPath, nameIsKey: true }];
-  const taken = new Set([service]);
+  // The compose name stays in the selector label; the Service takes the DNS label derived from it ('_' → '-').
+  const out = [{ object: make(serviceObjectName(service)), namePath: ['services', service] as FieldPath, nameIsKey: true }];
+  const taken = new Set([service, serviceObjectName(service)]);
   for (const alias of input.aliases) {
     if (taken.has(alias.name)) continue; // an alias repeated on several networks, or the service's own name
     if (!new RegExp(DNS_LABEL).test(alias.name) || alias.name.length > 63) {

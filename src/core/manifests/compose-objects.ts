@@ -16,7 +16,7 @@ import { basename } from 'node:path';
 import { checkGroup, parseDeviceSpec } from '../device-spec.js';
 import { parseImageRef } from '../image-ref.js';
 import { bytesQuantity } from '../quantity.js';
-import { AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
+import { ARCH_ANNOTATION, AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, CONTAINER_NAME_ANNOTATION, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
 import type { AnyObject } from '../objects/changes.js';
 import { JOB_LIMITS } from '../objects/limits.js';
 import type { Container, ResourceList, SecurityContext } from '../objects/pod-container.js';
@@ -33,16 +33,16 @@ import { composeSchemaErrors } from './compose-schema.js';
 import { composeCapabilities, composeSeccomp, composeUser } from './compose-security.js';
 import {
   checkServiceName,
-  environment,
+  composeLabels,
   interpolateAll,
   isObject,
-  labelMap,
   MAX_GRACE_SECONDS,
   nodeSelector,
   PULL,
   readUpdateConfig,
   resources,
-  RESTART,
+  restartKind,
+  serviceObjectName,
   text,
   words,
   type Service,
@@ -65,6 +65,8 @@ import {
   type ServiceNetworking,
 } from './compose-network.js';
 import { schemaProblems } from './object-errors.js';
+import { expandServices, NO_HOST, profileActive, readProjectVariables, serviceEnvironment, type ComposeHost } from './compose-prepare.js';
+import { projectStores, serviceStoreMounts, type StoreMounts } from './compose-stores.js';
 import { collect, problemOf, type ManifestProblem } from './problems.js';
 
 /** Compose's own rule for project names: lowercase letters, digits, '-' and '_', starting with a letter or digit. */
@@ -128,6 +130,10 @@ interface ServiceInput {
   ctx: DocContext;
   name: string;
   s: Service;
+  /** The container's environment: env_file and environment: merged (compose-prepare.ts); undefined when neither is written or it had a problem. */
+  env: Record<string, string> | undefined;
+  /** The project's secrets and configs, by compose name (compose-stores.ts). */
+  stores: StoreMounts | undefined;
   services: ReadonlyMap<string, Service>;
   project: string;
   namespace: string;
@@ -153,14 +159,14 @@ function container(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Never
   const { ctx, name, s, read } = input;
   const base = ['services', name];
   read(() => atField(ctx, [...base, 'image'], () => parseImageRef(s.image)));
-  const c: Container = { name, image: s.image };
+  const c: Container = { name: serviceObjectName(name), image: s.image };
   // Compose entrypoint/command are the image ENTRYPOINT/CMD, which Kubernetes calls command/args.
   const command = s.entrypoint === undefined ? undefined : read(() => words(ctx, [...base, 'entrypoint'], s.entrypoint!));
   if (command) c.command = command.map(literal);
   const args = s.command === undefined ? undefined : read(() => words(ctx, [...base, 'command'], s.command!));
   if (args) c.args = args.map(literal);
-  const env = read(() => environment(ctx, [...base, 'environment'], s.environment));
-  if (env?.length) c.env = env.map((e) => ({ name: e.name, value: literal(e.value) }));
+  const env = Object.entries(input.env ?? {});
+  if (env.length) c.env = env.map(([k, v]) => ({ name: k, value: literal(v) }));
   if (s.working_dir !== undefined) c.workingDir = s.working_dir;
   if (s.pull_policy !== undefined) c.imagePullPolicy = PULL[s.pull_policy];
   const numbers = read(() => resources(ctx, base, s));
@@ -222,7 +228,7 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
   const selector = read(() => nodeSelector(ctx, [...base, 'deploy', 'placement', 'constraints'], s.deploy?.placement?.constraints ?? []));
   if (selector && Object.keys(selector).length) spec.nodeSelector = selector;
   const deps = read(() => dependsOn(ctx, base, s.depends_on, input.services));
-  if (deps) annotations[DEPENDS_ON_ANNOTATION] = formatDependsOn(deps);
+  if (deps) annotations[DEPENDS_ON_ANNOTATION] = formatDependsOn(deps.map((d) => ({ ...d, app: serviceObjectName(d.app) })));
   if (s.devices?.length) {
     s.devices.forEach((d, i) => read(() => atField(ctx, [...base, 'devices', i], (f) => parseDeviceSpec(d, f))));
     annotations[DEVICES_ANNOTATION] = s.devices.map((d) => d.trim()).join(',');
@@ -234,6 +240,14 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
     spec.volumes = volumes.volumes.map(podVolume);
     c.volumeMounts = volumes.mounts.map((m) => ({ ...m }));
   }
+  const stored = read(() => serviceStoreMounts(ctx, base, s, input.stores));
+  if (stored?.volumes.length) {
+    spec.volumes = [...(spec.volumes ?? []), ...stored.volumes];
+    c.volumeMounts = [...(c.volumeMounts ?? []), ...stored.mounts];
+  }
+  if (s.container_name !== undefined) annotations[CONTAINER_NAME_ANNOTATION] = s.container_name;
+  // linux/arm64, linux/arm/v7: only nodes of that architecture run it, and pull that variant of the image.
+  if (s.platform !== undefined) annotations[ARCH_ANNOTATION] = s.platform.split('/')[1]!;
   const grace = s.stop_grace_period === undefined ? undefined : read(() => gracePeriod(input));
   if (grace !== undefined) spec.terminationGracePeriodSeconds = grace;
   return { metadata: { labels: podLabels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec };
@@ -248,6 +262,11 @@ function kindChoiceProblems(input: ServiceInput, restart: 'Always' | 'OnFailure'
   const restartHint = `needs restart: always or unless-stopped (a service that is not restarted becomes a Job${s.restart === undefined ? '; compose\'s default is restart: "no"' : ''})`;
   read(() => {
     if (global && deploy.replicas !== undefined) throw manifestError(ctx, [...base, 'deploy', 'replicas'], 'cannot be combined with mode: global (one container per node)');
+  });
+  read(() => {
+    if (s.container_name === undefined) return;
+    if ((deploy.replicas ?? 1) > 1) throw manifestError(ctx, [...base, 'container_name'], `cannot be combined with deploy.replicas: ${deploy.replicas} (a container name is unique on its node; docker compose refuses it too)`);
+    if (deploy.update_config?.order === 'start-first') throw manifestError(ctx, [...base, 'deploy', 'update_config', 'order'], 'start-first cannot be combined with container_name: the new container would need the name while the old one still has it');
   });
   if (restart === 'Always') return;
   read(() => {
@@ -274,16 +293,18 @@ function serviceObject(input: ServiceInput, problems: readonly ManifestProblem[]
   const before = problems.length;
   const base = ['services', name];
   const deploy = s.deploy ?? {};
-  const restart = RESTART[s.restart ?? 'no'];
+  const restart = restartKind(s.restart).policy;
   kindChoiceProblems(input, restart);
   const selector = { [COMPOSE_PROJECT_LABEL]: project, [COMPOSE_SERVICE_LABEL]: name };
-  const labels = { ...read(() => labelMap(ctx, [...base, 'labels'], s.labels)), ...selector };
+  const composed = read(() => composeLabels(ctx, [...base, 'labels'], s.labels));
+  const labels = { ...composed?.labels, ...selector };
   const networking = read(() => serviceNetworking(ctx, base, s, input.networks));
   const template = podTemplate(input, restart, labels, networking);
+  if (composed && Object.keys(composed.annotations).length) template.metadata!.annotations = { ...composed.annotations, ...template.metadata!.annotations };
   const update = deploy.update_config && restart === 'Always' ? read(() => readUpdateConfig(ctx, [...base, 'deploy', 'update_config'], deploy.update_config!)) : undefined;
   if (problems.length > before || networking === undefined) return undefined;
-  const annotations: Record<string, string> = {};
-  const metadata = (a: Record<string, string>) => ({ name, namespace: input.namespace, labels: { ...labels }, ...(Object.keys(a).length ? { annotations: a } : {}) });
+  const annotations: Record<string, string> = { ...composed?.annotations };
+  const metadata = (a: Record<string, string>) => ({ name: serviceObjectName(name), namespace: input.namespace, labels: { ...labels }, ...(Object.keys(a).length ? { annotations: a } : {}) });
   const workload = workloadObject(input, restart, selector, template, update, annotations, metadata);
   const ports = (template.spec?.containers[0]?.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' }));
   return { workload, networking, ports };
@@ -303,12 +324,15 @@ function workloadObject(
   if (restart !== 'Always') {
     const replicas = deploy.replicas ?? 1;
     const counts = replicas > 1 ? { completions: replicas, parallelism: Math.min(replicas, JOB_LIMITS.parallelism) } : {};
-    // Docker does not retry "no"; on-failure retries without limit (Grove's ceiling here).
-    const backoffLimit = restart === 'Never' ? 0 : JOB_LIMITS.backoffLimit;
+    // Docker does not retry "no"; on-failure retries without limit (Grove's ceiling here), on-failure:N N times.
+    const retries = restartKind(input.s.restart).retries;
+    const backoffLimit = restart === 'Never' ? 0 : Math.min(retries ?? JOB_LIMITS.backoffLimit, JOB_LIMITS.backoffLimit);
     return { apiVersion: 'batch/v1', kind: 'Job', metadata: metadata(annotations), spec: { ...counts, backoffLimit, template } } as AnyObject;
   }
   if (global) return { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: metadata(annotations), spec: { selector: { matchLabels: selector }, template } } as AnyObject;
   const spec: Record<string, unknown> = { replicas: deploy.replicas ?? 1, selector: { matchLabels: selector }, template };
+  // A named container: the old pod's goes before the new one takes the name, as compose recreates it.
+  if (input.s.container_name !== undefined && !update) spec.strategy = { type: 'Recreate' };
   if (update) {
     spec.strategy = { type: 'RollingUpdate', rollingUpdate: update.startFirst ? { maxSurge: update.step, maxUnavailable: 0 } : { maxSurge: 0, maxUnavailable: update.step } };
     if (update.autoRollback !== undefined) annotations[AUTO_ROLLBACK_ANNOTATION] = String(update.autoRollback);
@@ -354,8 +378,9 @@ function objectCheck(ctx: DocContext, name: string, object: AnyObject): Manifest
 
 /** The objects of one compose document and every problem found (at most one per field of a service). */
 /** `namespace`: where the project goes when the user chose one (`-n`); else a namespace named after the project. */
-export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined, composeNamespace?: ComposeNamespace): DocumentObjects {
+export function composeObjects(doc: ManifestDocument, raw: Record<string, unknown>, dir: string | undefined, composeNamespace?: ComposeNamespace, host: ComposeHost = NO_HOST): DocumentObjects {
   const problems: ManifestProblem[] = [];
+  const warnings: string[] = [];
   const fileCtx: DocContext = { doc, label: 'compose file' };
   const serviceCtx = (name: string): DocContext => ({ doc, label: `service ${quote(name)}` });
   const rawServices = isObject(raw.services) ? raw.services : {};
@@ -368,20 +393,22 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
     });
     if (!ok) badNames.add(name);
   }
+  const vars = readProjectVariables(host, dir, problems, warnings);
+  const expanded = expandServices(rawServices, dir, doc.file, serviceCtx, host, problems, badNames);
   const ctxFor = (path: FieldPath) => (path[0] === 'services' && path.length > 1 ? serviceCtx(String(path[1])) : fileCtx);
   // Interpolation per top-level key and per service, so one bad `$` does not hide the others.
   const value: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(raw)) {
     if (key === 'services' && isObject(v)) {
       const services: Record<string, unknown> = {};
-      for (const [name, s] of Object.entries(v)) {
-        const done = collect(problems, () => ({ s: interpolateAll(ctxFor, s, ['services', name]) }));
+      for (const [name, s] of Object.entries(expanded)) {
+        const done = collect(problems, () => ({ s: interpolateAll(ctxFor, s, ['services', name], vars) }));
         if (done) services[name] = done.s;
         else badNames.add(name);
       }
       value.services = services;
     } else {
-      const done = collect(problems, () => ({ v: key.startsWith('x-') ? v : interpolateAll(ctxFor, v, [key]) }));
+      const done = collect(problems, () => ({ v: key.startsWith('x-') ? v : interpolateAll(ctxFor, v, [key], vars) }));
       if (done) value[key] = done.v;
     }
   }
@@ -393,13 +420,14 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
     problems.push(...found);
   }
   // The file's own fields, the services (checked above) stubbed; a `services` that is not a map stays, for its type error.
-  const fileValue = isObject(value.services) ? { ...value, services: Object.fromEntries(Object.keys(services).map((n) => [n, {}])) } : value;
+  const fileValue = isObject(value.services) ? { ...value, services: Object.fromEntries(Object.keys(rawServices).map((n) => [n, {}])) } : value;
   // The services were checked above, each under its own name.
   const inService = (p: ManifestProblem) => /^services[.[]/.test(p.path ?? '');
   problems.push(...schemaProblems(composeSchemaErrors('ComposeFile', fileValue), fileValue, fileCtx).filter((p) => !inService(p)));
-  const project = collect(problems, () => projectName(fileCtx, value.name, dir));
-  if (project === undefined || !isObject(value.services)) return { objects: [], problems };
-  const all = new Map(Object.entries(services) as [string, Service][]);
+  const project = collect(problems, () => projectName(fileCtx, host.project ?? value.name, dir));
+  if (project === undefined || !isObject(value.services)) return { objects: [], problems, warnings };
+  // Only the services of the active profiles are the project's (compose checks them all).
+  const all = new Map((Object.entries(services) as [string, Service][]).filter(([, s]) => !isObject(s) || profileActive(s, host.profiles ?? [])));
   const namespace = typeof composeNamespace === 'function' ? composeNamespace(project) : composeNamespace;
   const projectNs = namespace ?? projectNamespace(project);
   const networks = projectNetworks(value.networks as Record<string, ComposeNetwork | null> | undefined);
@@ -408,11 +436,14 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   const ns = namespace === undefined ? namespaceObject(project) : undefined;
   // First, so that apply creates the namespace before what goes into it.
   if (ns) objects.push({ object: ns, ctx: fileCtx, namePath: typeof value.name === 'string' ? ['name'] : [] });
+  const stores = collect(problems, () => projectStores({ ctx: fileCtx, project, namespace: projectNs, value, dir, host, vars }));
+  for (const l of stores?.objects ?? []) objects.push(l);
   for (const [name, s] of all) {
     if (badNames.has(name)) continue;
     const ctx = serviceCtx(name);
     const read = <T>(reader: () => T): T | undefined => collect(problems, reader);
-    const input: ServiceInput = { ctx, name, s, services: all, project, namespace: projectNs, networks, topology, labelNetworks, volumes: value.volumes as ComposeTopVolumes, dir, read };
+    const env = read(() => serviceEnvironment(ctx, ['services', name], s as unknown as Record<string, unknown>, dir, host, vars));
+    const input: ServiceInput = { ctx, name, s, env, services: all, project, namespace: projectNs, networks, topology, labelNetworks, volumes: value.volumes as ComposeTopVolumes, stores: stores?.mounts, dir, read };
     const translated = serviceObject(input, problems);
     if (!translated) continue;
     const { workload, networking, ports } = translated;
@@ -429,7 +460,7 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   const graph = new Map([...all.keys()].map((name) => [name, dependencyNames(all.get(name)!).filter((d) => all.has(d))]));
   const cycle = dependencyCycle(graph);
   if (cycle) problems.push(problemOf(manifestError(serviceCtx(cycle[0]!), ['services', cycle[0]!, 'depends_on'], `forms a cycle: ${cycle.join(' → ')}`)));
-  return { objects, problems };
+  return { objects, problems, warnings };
 }
 
 /**
@@ -447,7 +478,8 @@ function projectTopology(
   for (const [name, s] of all) {
     try {
       const net = serviceNetworking(ctx, ['services', name], s, networks);
-      if (!net.hostNetwork) topology.set(name, net.networks);
+      // By the objects' name: the node finds the other services' Services by it (compose-isolation.ts).
+      if (!net.hostNetwork) topology.set(serviceObjectName(name), net.networks);
     } catch {
       continue;
     }

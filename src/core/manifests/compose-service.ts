@@ -7,9 +7,10 @@
  */
 import type { ContainerResources, RestartPolicy } from '../resolved-pod.js';
 import { parseBytes, parseCpus } from '../quantity.js';
-import { ComposeTextError, interpolate, parseGoDurationSeconds, splitShellWords } from './compose-text.js';
+import { ComposeTextError, interpolate, parseGoDurationSeconds, splitShellWords, type Variables } from './compose-text.js';
 import { atField, manifestError, quote, type DocContext, type FieldPath } from './location.js';
-import { DNS_LABEL, LABEL_KEY, LABEL_VALUE } from './schema-parts.js';
+import { COMPOSE_SERVICE_NAME, DNS_LABEL, LABEL_KEY, LABEL_VALUE } from './schema-parts.js';
+import { composeObjectName } from '../objects/names.js';
 import type { ServiceVolumeInput } from './compose-volumes.js';
 import type { ComposeDependsOn, ComposeHealthcheck } from './compose-order.js';
 import type { ComposePort } from './manifest-ports.js';
@@ -26,7 +27,9 @@ export interface Service {
   environment?: string[] | Record<string, Scalar>;
   labels?: string[] | Record<string, Scalar>;
   working_dir?: string;
-  restart?: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  /** `on-failure:N` too: restartKind() reads it. */
+  restart?: string;
+  platform?: string;
   mem_limit?: string | number;
   mem_reservation?: string | number;
   cpus?: string | number;
@@ -49,6 +52,10 @@ export interface Service {
   depends_on?: ComposeDependsOn;
   healthcheck?: ComposeHealthcheck;
   ports?: ComposePort[];
+  container_name?: string;
+  secrets?: unknown[];
+  configs?: unknown[];
+  profiles?: string[];
   deploy?: {
     mode?: 'replicated' | 'global';
     replicas?: number;
@@ -61,7 +68,14 @@ export interface Service {
   };
 }
 
-export const RESTART: Record<NonNullable<Service['restart']>, RestartPolicy> = {
+/** compose's restart as a policy, and on-failure's retry limit (`on-failure:3`). */
+export function restartKind(restart: string | undefined): { policy: RestartPolicy; retries?: number } {
+  const m = /^on-failure:(\d+)$/.exec(restart ?? '');
+  if (m) return { policy: 'OnFailure', retries: Number(m[1]) };
+  return { policy: RESTART[(restart ?? 'no') as keyof typeof RESTART] ?? 'Never' };
+}
+
+export const RESTART: Record<'no' | 'always' | 'on-failure' | 'unless-stopped', RestartPolicy> = {
   no: 'Never',
   always: 'Always',
   'unless-stopped': 'Always',
@@ -89,23 +103,24 @@ export function text<T>(ctx: DocContext, path: FieldPath, run: () => T): T {
 }
 
 /** Interpolates every string value (keys stay as written, as compose does), skipping x-* blocks. */
-export function interpolateAll(ctxFor: (path: FieldPath) => DocContext, value: unknown, path: FieldPath): unknown {
-  if (typeof value === 'string') return text(ctxFor(path), path, () => interpolate(value));
-  if (Array.isArray(value)) return value.map((v, i) => interpolateAll(ctxFor, v, [...path, i]));
+export function interpolateAll(ctxFor: (path: FieldPath) => DocContext, value: unknown, path: FieldPath, vars?: Variables): unknown {
+  if (typeof value === 'string') return text(ctxFor(path), path, () => interpolate(value, vars));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateAll(ctxFor, v, [...path, i], vars));
   if (isObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k.startsWith('x-') ? v : interpolateAll(ctxFor, v, [...path, k])]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k.startsWith('x-') ? v : interpolateAll(ctxFor, v, [...path, k], vars)]));
   }
   return value;
 }
 
-/** Compose allows names Grove cannot use as app and pod names; suggest the nearest valid one. */
+
+/** A service's objects' name (objects/names.ts); compose-network.ts names the service's Service by it. */
+export const serviceObjectName = composeObjectName;
+
+/** A compose service name (compose's rule); it must also leave a DNS label for the objects. */
 export function checkServiceName(ctx: DocContext, name: string): void {
-  if (new RegExp(DNS_LABEL).test(name) && name.length <= 63) return;
-  const suggestion = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
-  const hint = suggestion && suggestion !== name ? `; rename it to ${quote(suggestion)}` : '';
-  throw manifestError(ctx, ['services', name], `service name ${quote(name)} must be a DNS label (lowercase letters, digits and '-'): it names the app${hint}`, {
-    at: 'key',
-  });
+  if (name.length > 63 || !new RegExp(COMPOSE_SERVICE_NAME).test(name) || serviceObjectName(name) === '') {
+    throw manifestError(ctx, ['services', name], `service name ${quote(name)} must be at most 63 letters, digits, '_', '.' and '-', starting with a letter or digit`, { at: 'key' });
+  }
 }
 
 export function words(ctx: DocContext, path: FieldPath, value: string | string[]): string[] {
@@ -130,6 +145,30 @@ export function environment(ctx: DocContext, path: FieldPath, value: Service['en
     }
   }
   return [...vars].map(([name, v]) => ({ name, value: v }));
+}
+
+/** Where compose labels that cannot be Kubernetes labels or annotations (keys over 63 characters …) are kept, as JSON. */
+export const COMPOSE_LABELS_ANNOTATION = 'compose.grove.io/labels';
+
+/**
+ * Docker labels are free text: each becomes a Kubernetes label where it can be one, else an
+ * annotation (traefik rules, URLs, `homepage.name: Home Assistant`), else (a key Kubernetes
+ * refuses even for annotations) one entry of the JSON annotation compose.grove.io/labels.
+ */
+export function composeLabels(ctx: DocContext, path: FieldPath, value: Service['labels']): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const labels: Record<string, string> = {};
+  const annotations: Record<string, string> = {};
+  const rest: Record<string, string> = {};
+  const key = new RegExp(LABEL_KEY);
+  const labelValue = new RegExp(LABEL_VALUE);
+  for (const [k, v] of Object.entries(labelMap(ctx, path, value))) {
+    const keyOk = key.test(k) && k.length <= 317 && !k.startsWith('grove.io/');
+    if (keyOk && v.length <= 63 && labelValue.test(v)) labels[k] = v;
+    else if (keyOk) annotations[k] = v;
+    else rest[k] = v;
+  }
+  if (Object.keys(rest).length) annotations[COMPOSE_LABELS_ANNOTATION] = JSON.stringify(rest);
+  return { labels, annotations };
 }
 
 export function labelMap(ctx: DocContext, path: FieldPath, value: Service['labels']): Record<string, string> {

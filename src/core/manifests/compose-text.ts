@@ -12,19 +12,32 @@ const MAX_NESTING = 16;
 export class ComposeTextError extends Error {}
 
 /**
- * Compose interpolation with an empty environment: Grove reads manifests on the client but runs
- * them elsewhere, so there is no host environment to take values from. `$$` is a literal `$`;
- * `${X:-default}` / `${X-default}` give the default, `${X:+alt}` / `${X+alt}` give "";
- * `${X}` / `$X` and `${X:?message}` are errors rather than silently empty.
+ * Where interpolation takes its values: the applying shell's environment over the project's
+ * `.env` (compose-env.ts builds it). `get` answers undefined for an unset variable.
  */
-export function interpolate(text: string): string {
-  const [out, end] = interpolateUntil(text, 0, 0);
+export interface Variables {
+  get(name: string): string | undefined;
+  /** Told each time an unset variable is used without a default (the caller warns once per name). */
+  unset?(name: string): void;
+}
+
+/** No variables at all: every `${X}` is unset (and empty), as compose with an empty environment. */
+export const NO_VARIABLES: Variables = { get: () => undefined };
+
+/**
+ * Compose interpolation, every form the compose specification has: `$$` is a literal `$`;
+ * `${X}` / `$X` the value (unset: empty, and `vars.unset` is told, as compose warns);
+ * `${X:-d}` d when X is unset or empty, `${X-d}` when unset; `${X:+a}` a when X is set and not
+ * empty, `${X+a}` when set; `${X:?msg}` / `${X?msg}` an error when X is unset or empty / unset.
+ */
+export function interpolate(text: string, vars: Variables = NO_VARIABLES): string {
+  const [out, end] = interpolateUntil(text, 0, 0, vars);
   if (end !== text.length) throw new ComposeTextError(`unexpected "}" at character ${end + 1}`);
   return out;
 }
 
 /** Interpolates from `start` up to the end, or (depth > 0) up to the `}` closing a `${…}`. */
-function interpolateUntil(text: string, start: number, depth: number): [string, number] {
+function interpolateUntil(text: string, start: number, depth: number, vars: Variables): [string, number] {
   if (depth > MAX_NESTING) throw new ComposeTextError(`"\${…}" is nested more than ${MAX_NESTING} deep`);
   const nested = depth > 0;
   let out = '';
@@ -44,38 +57,56 @@ function interpolateUntil(text: string, start: number, depth: number): [string, 
       continue;
     }
     if (next === '{') {
-      const [value, end] = braced(text, i + 2, depth);
+      const [value, end] = braced(text, i + 2, depth, vars);
       out += value;
       i = end + 1;
       continue;
     }
     const name = NAME.exec(text.slice(i + 1))?.[0];
-    if (name) throw unset(name);
-    throw new ComposeTextError('a lone "$" must be written "$$" (compose interpolation)');
+    if (!name) throw new ComposeTextError('a lone "$" must be written "$$" (compose interpolation)');
+    out += valueOf(name, vars);
+    i += 1 + name.length;
   }
   if (nested) throw new ComposeTextError('"${" is not closed by "}"');
   return [out, i];
 }
 
-function unset(name: string): ComposeTextError {
-  return new ComposeTextError(
-    `variable ${name} is not set: Grove has no host environment for compose interpolation; write the value, give a default (\${${name}:-value}) or escape "$" as "$$"`,
-  );
+function valueOf(name: string, vars: Variables): string {
+  const value = vars.get(name);
+  if (value === undefined) vars.unset?.(name);
+  return value ?? '';
 }
 
 /** `${NAME…}` starting after the brace; returns the value and the index of the closing brace. */
-function braced(text: string, start: number, depth: number): [string, number] {
+function braced(text: string, start: number, depth: number, vars: Variables): [string, number] {
   const name = NAME.exec(text.slice(start))?.[0];
   if (!name) throw new ComposeTextError('"${" must be followed by a variable name');
   let i = start + name.length;
-  if (text[i] === '}') throw unset(name);
+  if (text[i] === '}') return [valueOf(name, vars), i];
   const op = text[i] === ':' ? text.slice(i, i + 2) : text.slice(i, i + 1);
   if (![':-', '-', ':+', '+', ':?', '?'].includes(op)) throw new ComposeTextError(`"\${${name}" is not followed by "}" or one of :- - :+ + :? ?`);
   i += op.length;
-  const [word, end] = interpolateUntil(text, i, depth + 1);
-  if (op.endsWith('-')) return [word, end];
-  if (op.endsWith('+')) return ['', end];
-  throw new ComposeTextError(`variable ${name} is required${word ? `: ${word}` : ''} (Grove has no host environment for compose interpolation)`);
+  // The word is read (and checked) whether or not it is used; its unset variables count only when it is used.
+  const pending: string[] = [];
+  const [word, end] = interpolateUntil(text, i, depth + 1, { get: (n) => vars.get(n), unset: (n) => pending.push(n) });
+  const used = () => {
+    for (const n of pending) vars.unset?.(n);
+  };
+  const value = vars.get(name);
+  // With ':' an empty value counts as unset.
+  const set = op.startsWith(':') ? value !== undefined && value !== '' : value !== undefined;
+  if (op.endsWith('-')) {
+    if (set) return [value!, end];
+    used();
+    return [word, end];
+  }
+  if (op.endsWith('+')) {
+    if (!set) return ['', end];
+    used();
+    return [word, end];
+  }
+  if (set) return [value!, end];
+  throw new ComposeTextError(`variable ${name} is required${word ? `: ${word}` : ''}${value === '' ? ' (it is empty)' : ' (it is not set)'}`);
 }
 
 const OPERATORS = new Set([';', '&', '|', '<', '>']);

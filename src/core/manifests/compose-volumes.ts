@@ -32,6 +32,7 @@ export type ComposeTopVolumes = Record<string, { name?: string } | null> | undef
 export interface ServiceVolumeInput {
   volumes?: (string | ComposeVolumeLong)[];
   tmpfs?: string | string[];
+  shm_size?: string | number;
 }
 
 interface Builder {
@@ -56,12 +57,20 @@ function namedVolume(ctx: DocContext, at: FieldPath, name: string, top: ComposeT
   }
   const claimName = top[name]?.name ?? name;
   if (!new RegExp(DNS_LABEL).test(claimName) || claimName.length > 63) {
-    throw manifestError(ctx, at, `volume name ${quote(claimName)} must be a DNS label (lowercase letters, digits and '-'): it names a directory on the node`);
+    const suggestion = claimName.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+    const hint = top[name]?.name === undefined && suggestion ? `; keep ${quote(name)} in the file and give the volume a valid name with volumes: {${name}: {name: ${suggestion}}}` : '';
+    throw manifestError(ctx, at, `volume name ${quote(claimName)} must be a DNS label (lowercase letters, digits and '-'): it names a directory on the node${hint}`);
   }
   return { name: claimName, persistentVolumeClaim: { claimName } };
 }
 
+/** Docker's API socket: tools that drive docker through it (portainer, watchtower, traefik's docker provider) find none on a Grove node. */
+const DOCKER_SOCKETS = new Set(['/var/run/docker.sock', '/run/docker.sock']);
+
 function hostSource(ctx: DocContext, at: FieldPath, source: string, dir: string | undefined): string {
+  if (DOCKER_SOCKETS.has(posix.normalize(source))) {
+    throw manifestError(ctx, at, `${quote(source)}: Grove nodes run no Docker daemon, so there is no Docker API socket to mount (tools that manage containers through it cannot work here)`);
+  }
   if (source.startsWith('~')) throw manifestError(ctx, at, `${quote(source)}: "~" is not supported (there is no home directory on the node): write an absolute path`);
   if (!source.startsWith('/')) {
     if (dir === undefined) throw manifestError(ctx, at, `${quote(source)} is relative and the compose file's directory is unknown (stdin): write an absolute path`);
@@ -72,6 +81,9 @@ function hostSource(ctx: DocContext, at: FieldPath, source: string, dir: string 
   });
 }
 
+/** ro/rw, and what docker takes as hints with no effect on Linux (cached, delegated, consistent) or for named volumes (nocopy). */
+const BIND_OPTIONS = new Set(['ro', 'rw', 'cached', 'delegated', 'consistent', 'nocopy']);
+
 function shortSyntax(ctx: DocContext, at: FieldPath, i: number, spec: string, top: ComposeTopVolumes, dir: string | undefined, b: Builder): void {
   const parts = spec.split(':');
   if (parts.length > 3) throw manifestError(ctx, at, `${quote(spec)} is not [SOURCE:]TARGET[:ro]`);
@@ -81,8 +93,11 @@ function shortSyntax(ctx: DocContext, at: FieldPath, i: number, spec: string, to
     return;
   }
   const [source = '', path = '', mode] = parts;
-  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw manifestError(ctx, at, `${quote(mode)} is not supported: only ro and rw are`);
-  const readOnly = mode === 'ro' ? { readOnly: true } : {};
+  const options = mode === undefined ? [] : mode.split(',');
+  for (const o of options) {
+    if (!BIND_OPTIONS.has(o)) throw manifestError(ctx, at, `${quote(o)} is not supported: only ro, rw (and the hints cached, delegated, consistent, nocopy) are`);
+  }
+  const readOnly = options.includes('ro') ? { readOnly: true } : {};
   if (source.startsWith('/') || source.startsWith('.') || source.startsWith('~')) {
     const name = `bind-${i}`;
     addVolume(b, { name, hostPath: { path: hostSource(ctx, at, source, dir), type: 'ComposeBind' } });
@@ -149,7 +164,7 @@ function tmpfsEntries(ctx: DocContext, base: FieldPath, value: string | string[]
  * `dir`: the compose file's directory (for ./relative binds), unknown for stdin.
  */
 export function serviceVolumes(ctx: DocContext, base: FieldPath, s: ServiceVolumeInput, top: ComposeTopVolumes, dir: string | undefined): Builder | undefined {
-  if (!s.volumes?.length && s.tmpfs === undefined) return undefined;
+  if (!s.volumes?.length && s.tmpfs === undefined && s.shm_size === undefined) return undefined;
   const b: Builder = { volumes: [], mounts: [] };
   (s.volumes ?? []).forEach((v, i) => {
     const at = [...base, 'volumes', i];
@@ -157,6 +172,12 @@ export function serviceVolumes(ctx: DocContext, base: FieldPath, s: ServiceVolum
     else longSyntax(ctx, at, i, v, top, dir, b);
   });
   if (s.tmpfs !== undefined) tmpfsEntries(ctx, base, s.tmpfs, b);
+  // shm_size: /dev/shm as a memory emptyDir of that size (docker's default is 64m, the runtime's own /dev/shm).
+  if (s.shm_size !== undefined) {
+    const bytes = atField(ctx, [...base, 'shm_size'], (f) => parseBytes(s.shm_size!, f));
+    addVolume(b, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimitBytes: bytes } });
+    b.mounts.push({ name: 'shm', mountPath: '/dev/shm' });
+  }
   const seen = new Set<string>();
   for (const m of b.mounts) {
     if (seen.has(m.mountPath)) throw manifestError(ctx, base, `two volumes are mounted at ${quote(m.mountPath)}`);

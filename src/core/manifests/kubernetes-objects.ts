@@ -48,6 +48,8 @@ export interface LocatedObject {
 export interface DocumentObjects {
   objects: LocatedObject[];
   problems: ManifestProblem[];
+  /** What the user should know and that stops nothing (compose: an unset variable read as empty). */
+  warnings?: string[];
 }
 
 type Obj = Record<string, unknown>;

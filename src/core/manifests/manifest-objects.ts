@@ -7,6 +7,7 @@
 import type { AnyObject } from '../objects/changes.js';
 import { composeObjects } from './compose-objects.js';
 import type { ComposeNamespace } from './compose-network.js';
+import type { ComposeHost } from './compose-prepare.js';
 import { kubernetesObjects, type DocumentObjects, type LocatedObject } from './kubernetes-objects.js';
 import { manifestError, quote, type DocContext } from './location.js';
 import { readYamlDocuments } from './parse.js';
@@ -37,6 +38,8 @@ export interface ManifestObjects {
   /** objects[i] came from sources[i]: what the client names when the server refuses one. */
   sources: ObjectSource[];
   problems: ManifestProblem[];
+  /** Lines to show that stop nothing (compose: each unset variable, once per file). */
+  warnings: string[];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -82,6 +85,8 @@ export interface ManifestOptions {
    * created); a function chooses per project (undefined: the project's own).
    */
   composeNamespace?: ComposeNamespace;
+  /** The applying machine for compose files: its environment, --env-file, --profile, and the files compose reads (.env, env_file, secrets). */
+  compose?: ComposeHost;
 }
 
 function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined, options: ManifestOptions): DocumentObjects {
@@ -90,7 +95,7 @@ function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: stri
   const fail = (message: string): DocumentObjects => ({ objects: [], problems: [problemOf(manifestError(ctx, [], message))] });
   if (!isObject(value)) return fail('must be a mapping: a Kubernetes object (apiVersion, kind) or a compose file (services)');
   if ('apiVersion' in value || 'kind' in value) return kubernetesObjects(doc, value);
-  if ('services' in value) return composeObjects(doc, value, dir, options.composeNamespace);
+  if ('services' in value) return composeObjects(doc, value, dir, options.composeNamespace, options.compose);
   return fail('is neither a Kubernetes object (it has no apiVersion and kind) nor a compose file (it has no services)');
 }
 
@@ -98,6 +103,7 @@ function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: stri
 export function manifestsToObjects(files: readonly ManifestFile[], options: ManifestOptions = {}): ManifestObjects {
   const located: LocatedObject[] = [];
   const problems: ManifestProblem[] = [];
+  const warnings: string[] = [];
   for (const file of files) {
     const { documents, problems: yaml } = readYamlDocuments(file.text, file.path);
     problems.push(...yaml.map(problemOf));
@@ -105,12 +111,13 @@ export function manifestsToObjects(files: readonly ManifestFile[], options: Mani
       const found = documentObjects(doc, file.dir, options);
       located.push(...found.objects);
       problems.push(...found.problems);
+      for (const w of found.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
     }
   }
   problems.push(...duplicates(located));
   if (located.length > MAX_OBJECTS) {
     problems.push({ text: `${files.map((f) => f.path).join(', ')}: too many objects (${located.length}, the limit is ${MAX_OBJECTS} per apply)`, file: files[0]?.path ?? '' });
   }
-  if (problems.length > 0) return { objects: [], sources: [], problems: sortProblems(problems, files.map((f) => f.path)) };
-  return { objects: located.map((l) => l.object), sources: located.map((l) => ({ file: l.ctx.doc.file, document: l.ctx.doc.index })), problems: [] };
+  if (problems.length > 0) return { objects: [], sources: [], problems: sortProblems(problems, files.map((f) => f.path)), warnings };
+  return { objects: located.map((l) => l.object), sources: located.map((l) => ({ file: l.ctx.doc.file, document: l.ctx.doc.index })), problems: [], warnings };
 }

@@ -3,10 +3,10 @@
  * rules a schema cannot word well (the service exists, no cycle, durations) are checked in
  * compose-order.ts.
  */
-import { closed, DNS_LABEL, unsupported, type JsonSchema } from './schema-parts.js';
+import { closed, COMPOSE_SERVICE_NAME, unsupported, type JsonSchema } from './schema-parts.js';
 
 const EXTENSIONS = { '^x-': {} };
-const serviceName: JsonSchema = { type: 'string', pattern: DNS_LABEL, maxLength: 63, patternErrorMessage: 'must name a service of this file' };
+const serviceName: JsonSchema = { type: 'string', pattern: COMPOSE_SERVICE_NAME, maxLength: 63, patternErrorMessage: 'must name a service of this file' };
 
 const dependsOn: JsonSchema = {
   description: 'Start order on a node: this service\'s pods wait for the named services\' pods on the same node (docs/manifests.md).',

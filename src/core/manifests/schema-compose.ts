@@ -5,7 +5,7 @@
  */
 import {
   closed,
-  DNS_LABEL,
+  COMPOSE_SERVICE_NAME,
   quantity,
   ref,
   stringList,
@@ -21,13 +21,13 @@ const EXTENSIONS = { '^x-': {} };
 
 /** Compose service fields Grove knows and does not implement yet (a later issue adds some). */
 const UNSUPPORTED_SERVICE_FIELDS = [
-  'annotations', 'attach', 'blkio_config', 'cgroup', 'cgroup_parent', 'configs',
+  'annotations', 'attach', 'blkio_config', 'cgroup', 'cgroup_parent',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
   'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
   'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
   'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
-  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'platform', 'post_start',
-  'pre_stop', 'profiles', 'runtime', 'secrets', 'shm_size',
+  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'post_start',
+  'pre_stop', 'runtime',
   'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'userns_mode',
   'uts', 'volumes_from',
 ];
@@ -54,9 +54,12 @@ const service = {
     labels: listOrMap,
     working_dir: { type: 'string' },
     restart: {
-      enum: ['no', 'always', 'on-failure', 'unless-stopped'],
-      errorMessage: 'must be one of no, always, on-failure, unless-stopped (retry limits are not supported yet)',
+      type: 'string',
+      pattern: '^(no|always|unless-stopped|on-failure(:[0-9]{1,4})?)$',
+      patternErrorMessage: 'must be one of no, always, on-failure[:N], unless-stopped',
     },
+    // linux/ARCH[/VARIANT]: the nodes of that architecture run it (grove.io/arch), pulling that variant.
+    platform: { type: 'string', pattern: '^linux/[a-z0-9_]{1,16}(/[a-z0-9]{1,8})?$', patternErrorMessage: 'must be linux/ARCH[/VARIANT] (linux/arm64, linux/arm/v7)' },
     mem_limit: quantity,
     mem_reservation: quantity,
     cpus: quantity,
@@ -106,13 +109,24 @@ const service = {
     cap_drop: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 64 } },
     volumes: { type: 'array', maxItems: 64, items: { oneOf: [{ type: 'string' }, ref('ComposeServiceVolume')] } },
     tmpfs: { type: ['string', 'array'], maxItems: 64, items: { type: 'string' } },
+    // Docker units ("256m"): /dev/shm as a memory emptyDir of that size (compose-volumes.ts).
+    shm_size: quantity,
     depends_on: ref('ComposeDependsOn'),
     healthcheck: ref('ComposeHealthcheck'),
     build: unsupported('not supported: build the image, push it to a registry and set image:'),
-    env_file: unsupported('not supported: put the variables under environment:'),
-    container_name: unsupported('not supported: Grove names containers after their pod'),
+    // Read at apply time, relative to the project directory (compose-prepare.ts).
+    env_file: { type: ['string', 'array'], maxItems: 32, items: { type: ['string', 'object'] } },
+    // Docker's container name rule; names the container on its node (grove.io/container-name).
+    container_name: {
+      type: 'string',
+      pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$',
+      patternErrorMessage: "must be a container name: at most 128 letters, digits, '_', '.' and '-', starting with a letter or digit",
+    },
+    profiles: { type: 'array', maxItems: 32, items: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' } },
+    // Names of the top-level secrets / configs, or {source, target, mode}: checked in code (compose-stores.ts).
+    secrets: { type: 'array', maxItems: 64, items: { type: ['string', 'object'] } },
+    configs: { type: 'array', maxItems: 64, items: { type: ['string', 'object'] } },
     scale: unsupported('not supported: use deploy.replicas'),
-    extends: unsupported('not supported yet: write the service out'),
     ...unsupportedFields(UNSUPPORTED_SERVICE_FIELDS),
   }),
   patternProperties: EXTENSIONS,
@@ -162,17 +176,21 @@ export function composeDefinitions(): Record<string, JsonSchema> {
           services: {
             type: 'object',
             minProperties: 1,
+            // Compose's rule ('_' and capitals too): the objects get a DNS label derived from it (compose-service.ts).
             propertyNames: {
               type: 'string',
-              pattern: DNS_LABEL,
+              pattern: COMPOSE_SERVICE_NAME,
               maxLength: 63,
-              patternErrorMessage: "must be a DNS label (lowercase letters, digits and '-'): it names the app",
+              patternErrorMessage: "must be at most 63 letters, digits, '_', '.' and '-', starting with a letter or digit",
             },
             additionalProperties: ref('ComposeService'),
           },
           volumes: { type: 'object', maxProperties: 64, additionalProperties: { oneOf: [{ type: 'null' }, ref('ComposeVolume')] } },
           networks: { type: 'object', maxProperties: 32, additionalProperties: ref('ComposeNetwork') },
-          ...unsupportedFields(['configs', 'secrets', 'include', 'models']),
+          // Each a Secret / ConfigMap (compose-stores.ts): file:, environment: or content:, checked in code.
+          secrets: { type: 'object', maxProperties: 64, additionalProperties: { type: 'object' } },
+          configs: { type: 'object', maxProperties: 64, additionalProperties: { type: 'object' } },
+          ...unsupportedFields(['include', 'models']),
         },
         ['services'],
       ),

@@ -34,6 +34,9 @@ export function closed(properties: Record<string, JsonSchema>, required: string[
   return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false, ...extra };
 }
 
+/** Compose's rule for service names ('_', '.' and capitals allowed); the objects get a DNS label derived from it. */
+export const COMPOSE_SERVICE_NAME = '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$';
+
 export const stringList: JsonSchema = { type: 'array', items: { type: 'string' } };
 
 // Kubernetes name syntaxes: one definition, shared with the object schemas.

@@ -49,6 +49,13 @@ export const SOURCE_ANNOTATION = 'grove.io/source';
 /** Server-written, on a ReplicaSet: when its revision's rollout completed (where an automatic rollback goes). */
 export const ROLLOUT_COMPLETE_ANNOTATION = 'grove.io/rollout-complete';
 /** Server-written, on a Deployment: "revision 3 → 2 at <time>: <reason>", its last automatic rollback. */
+/**
+ * The name the node gives the pod's container (compose's container_name) instead of
+ * `<pod key>_<container>`: what `grove ctr ps` shows. Pods with one container only.
+ */
+export const CONTAINER_NAME_ANNOTATION = 'grove.io/container-name';
+/** Docker's rule for container names. */
+export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 export const LAST_ROLLBACK_ANNOTATION = 'grove.io/last-rollback';
 /** The controllers' own bookkeeping: valid on objects, never sent to nodes (it changes nothing there). */
 const SERVER_ONLY_ANNOTATIONS: ReadonlySet<string> = new Set([ROLLOUT_COMPLETE_ANNOTATION, LAST_ROLLBACK_ANNOTATION]);
@@ -158,6 +165,9 @@ const RULES: Readonly<Record<string, Check>> = Object.freeze({
   [UPDATE_WINDOW_TIMEZONE_ANNOTATION]: () => undefined,
   [UPDATE_LOCK_MAX_ANNOTATION]: () => undefined,
   [ROLLOUT_COMPLETE_ANNOTATION]: () => undefined,
+  [CONTAINER_NAME_ANNOTATION]: (v) => {
+    if (!CONTAINER_NAME.test(v)) throw new Error(`${quoteValue(v.slice(0, 80))} must be a container name: at most 128 letters, digits, '_', '.' and '-', starting with a letter or digit`);
+  },
   [LAST_ROLLBACK_ANNOTATION]: () => undefined,
   // Written by the compose translation; the node isolates compose networks by it (compose-isolation.ts).
   [COMPOSE_NETWORKS_ANNOTATION]: (v) => {

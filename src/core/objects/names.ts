@@ -20,3 +20,14 @@ export const DNS_SUBDOMAIN_MESSAGE =
 export const CONFIG_KEY_MESSAGE = 'must be letters, digits, -, _ or .';
 export const LABEL_KEY_MESSAGE = 'must be a label key: [DNS-subdomain prefix/]name, the name at most 63 letters, digits, -, _ or .';
 export const LABEL_VALUE_MESSAGE = 'must be a label value: at most 63 letters, digits, -, _ or ., starting and ending with a letter or digit';
+
+/**
+ * The DNS label the objects of a compose service are named by: compose allows '_', '.' and
+ * capitals in service names (`home_assistant`), Kubernetes names do not. The compose name
+ * itself stays in the com.docker.compose.service label; whoever goes from that label to the
+ * service's objects (the node's compose isolation) maps it through here.
+ */
+export function composeObjectName(name: string): string {
+  if (new RegExp(DNS_LABEL).test(name) && name.length <= 63) return name;
+  return name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, 63).replace(/-+$/, '');
+}

@@ -16,6 +16,7 @@
 import type { ClusterNetworkView } from '../../../../src/core/network/view.js';
 import { COMPOSE_NETWORKS_ANNOTATION, NETWORK_LABEL_PREFIX, parseTopology, servicesApart } from '../../../../src/core/network/compose-topology.js';
 import { COMPOSE_SERVICE_LABEL } from '../../../../src/core/objects/annotations.js';
+import { composeObjectName } from '../../../../src/core/objects/names.js';
 
 export const isolationChain = (tag: string): string => `GRV-${tag}-CNET`;
 
@@ -46,7 +47,9 @@ export function isolationRules(tag: string, view: ClusterNetworkView, pods: read
   const rules: string[] = [];
   for (const pod of [...pods].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))) {
     if (!pod.ip || pod.hostNetwork) continue;
-    const service = pod.labels[COMPOSE_SERVICE_LABEL];
+    // The label keeps the compose name (home_assistant); the topology and Services use the objects' name.
+    const label = pod.labels[COMPOSE_SERVICE_LABEL];
+    const service = label === undefined ? undefined : composeObjectName(label);
     const topology = parseTopology(pod.annotations[COMPOSE_NETWORKS_ANNOTATION]);
     if (service && topology) {
       for (const other of servicesApart(topology, service)) {

@@ -9,7 +9,7 @@ import { ErrorCode, GroveError } from '../../../core/errors.js';
 import type { AnyObject } from '../../../core/objects/changes.js';
 import { KINDS, type KindName } from '../../../core/objects/kinds.js';
 import { applyObjects, applyResultLine, refusalWithSources, resourceName } from '../../client/apply-objects.js';
-import type { ObjectSource } from '../../../core/manifests/manifest-objects.js';
+import type { ManifestOptions, ObjectSource } from '../../../core/manifests/manifest-objects.js';
 import { openClient } from '../../client/open-client.js';
 import { printObjects } from '../../client/output.js';
 import { many, option } from '../../config/option.js';
@@ -26,9 +26,16 @@ export const SEND_OPTIONS = {
   output: option({ unit: oneOf(['yaml', 'json', 'name'] as const, 'format'), short: '-o', description: 'yaml | json (with --dry-run=client: the objects themselves) | name' }),
 };
 
+/** What compose files are read with, as docker compose takes it (compose-host.ts). */
+export const COMPOSE_READ_OPTIONS = {
+  envFile: many({ unit: list('path'), description: 'compose: read variables from this file instead of the project\'s .env (repeatable)' }),
+  profile: many({ unit: list('name'), description: 'compose: also run the services of this profile (repeatable)' }),
+};
+
 export const APPLY_OPTIONS = {
   filename: many({ unit: list('path'), short: '-f', description: 'file, directory or - for stdin (repeatable)' }),
   namespace: NAMESPACE_OPTION,
+  ...COMPOSE_READ_OPTIONS,
   ...SEND_OPTIONS,
 };
 
@@ -80,9 +87,14 @@ export function registerApply(program: Command, act: Act): void {
     const files = options.filename;
     if (files.length === 0) throw new GroveError(ErrorCode.InvalidArgument, 'apply needs -f FILE, -f DIR or -f -');
     const { sourcedObjectsTranslator } = await import('../../client/read-manifests.js');
-    const translate = await sourcedObjectsTranslator(files);
+    const { composeHost } = await import('../../client/compose-host.js');
+    const read = await sourcedObjectsTranslator(files);
+    const compose = composeHost(options);
+    const translate = (o: ManifestOptions) => read({ ...o, compose });
     // -n puts compose projects there too, instead of a namespace named after each project.
-    let { objects, sources } = translate(options.namespace === undefined ? {} : { composeNamespace: options.namespace });
+    const first = translate(options.namespace === undefined ? {} : { composeNamespace: options.namespace });
+    for (const w of first.warnings) writeLine(ctx.io.stderr, `warning: ${w}`);
+    let { objects, sources } = first;
     // Without -n, a project an earlier Grove ran in `default` stays there (compose-upgrade.ts);
     // a client dry run asks the server nothing, so it shows the project in its own namespace.
     if (options.namespace === undefined && options.dryRun !== 'client') {
