@@ -21,6 +21,15 @@ describe('what a daemon loads at start', () => {
     for (const lazy of ['registry-client', 'puller', 'blob-download', 'archive-import']) expect(loaded, lazy).not.toContain(`agent/src/images/${lazy}.ts`);
   });
 
+  it('both daemons run the cluster DNS from the start but load its message codec (dns-packet) with the first query', () => {
+    for (const role of ['src/cli/roles/agent-run.ts', 'src/cli/roles/server-run.ts']) {
+      const loaded = importClosure(role);
+      expect(loaded, role).toContain('agent/src/agent/dns/dns-server.ts');
+      expect(loaded, role).not.toContain('agent/src/agent/dns/dns-message.ts');
+      expect(packageImports(role), role).not.toContain('dns-packet');
+    }
+  });
+
   it('the server: the YAML parser loads with the first YAML body (server-side apply)', () => {
     const packages = packageImports('src/cli/roles/server-run.ts');
     expect(packages).toContain('aedes');
