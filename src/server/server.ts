@@ -18,6 +18,7 @@ import { every, systemClock, type Clock } from '../core/clock.js';
 import { Mutex } from './mutex.js';
 import { defaultConnect, type MqttConnect } from './mqtt-connect.js';
 import { keepSubscribed } from '../core/mqtt-subscribe.js';
+import { PACKET_NUMBERS_UNCACHED } from '../core/mqtt-packet-numbers.js';
 import type { NodeRegistration } from './nodes.js';
 import { createTokenFromBody, listTokenViews, revokeTokenById } from './identity-api.js';
 import { RpcProxy, type LogLine } from './rpc-proxy.js';
@@ -271,6 +272,8 @@ export class ControlPlane {
       clientId: this.opts.mqtt.username ?? SERVER_USERNAME,
       // 3.1.1: what both the embedded broker (aedes) and Mosquitto speak.
       protocolVersion: 4,
+      // No 6 MiB cache of packet numbers (src/core/mqtt-packet-numbers.ts).
+      ...PACKET_NUMBERS_UNCACHED,
       // Statuses missed while we were away are stale by now; the next heartbeat says it all,
       // and retained presences arrive again on subscribe.
       clean: true,

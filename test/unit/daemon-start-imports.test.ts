@@ -21,12 +21,16 @@ describe('what a daemon loads at start', () => {
     for (const lazy of ['registry-client', 'puller', 'blob-download', 'archive-import']) expect(loaded, lazy).not.toContain(`agent/src/images/${lazy}.ts`);
   });
 
-  it('the agent: the cluster DNS server and its message library load only when --cluster-dns is on', () => {
+  it('the agent: the cluster DNS server loads only when --cluster-dns is on, and its message codec (dns-packet) with the first query', () => {
     for (const role of ['src/cli/roles/agent-run.ts', 'src/cli/roles/server-run.ts']) {
       expect(importClosure(role), role).toContain('src/cli/roles/node-agent.ts');
       expect(importClosure(role), role).not.toContain('agent/src/agent/dns/cluster-dns.ts');
       expect(packageImports(role), role).not.toContain('dns-packet');
     }
+    const dns = importClosure('agent/src/agent/dns/cluster-dns.ts');
+    expect(dns).toContain('agent/src/agent/dns/dns-server.ts');
+    expect(dns).not.toContain('agent/src/agent/dns/dns-message.ts');
+    expect(packageImports('agent/src/agent/dns/cluster-dns.ts')).not.toContain('dns-packet');
   });
 
   it('the server: the YAML parser loads with the first YAML body (server-side apply)', () => {

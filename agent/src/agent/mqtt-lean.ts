@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { IClientOptions, MqttClient as MqttClientType } from 'mqtt';
 import MqttClientModule from 'mqtt/lib/client';
+import { PACKET_NUMBERS_UNCACHED } from '../../../src/core/mqtt-packet-numbers.js';
 
 // The CommonJS module's default export, however the ESM interop presents it.
 const MqttClient = ((MqttClientModule as unknown as { default?: unknown }).default ?? MqttClientModule) as unknown as new (
@@ -57,6 +58,8 @@ export function connectMqtt(brokerUrl: string, options: IClientOptions): MqttCli
     protocol: protocol as IClientOptions['protocol'],
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     ...(url.port ? { port: Number(url.port) } : {}),
+    // No 6 MiB cache of packet numbers (src/core/mqtt-packet-numbers.ts), unless asked for.
+    ...PACKET_NUMBERS_UNCACHED,
     ...options,
   };
   const defaultProtocol = opts.protocol;

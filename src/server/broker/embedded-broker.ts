@@ -23,6 +23,7 @@ import { indexRetained, type RetainedPersistence } from './retained-index.js';
 import { errorMessage } from '../../core/errors.js';
 import { authorize } from '../security/acl.js';
 import { DEFAULT_MAX_PACKET_BYTES, GuardedConnection } from './packet-guard.js';
+import { writePacketNumbersUncached } from '../../core/mqtt-packet-numbers.js';
 
 const LISTEN_BACKLOG = 8192;
 
@@ -77,6 +78,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   // Who each connection authenticated as; aedes's Client has no username field.
   const usernames = new WeakMap<Client, string>();
+  // Before the first CONNACK: otherwise aedes builds mqtt-packet's 6 MiB number cache.
+  writePacketNumbersUncached();
 
   const aedes = await Aedes.createBroker({
     connectTimeout: connectTimeoutMs,

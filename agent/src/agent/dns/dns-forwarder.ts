@@ -9,9 +9,9 @@
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP, connect } from 'node:net';
-import dnsPacket from 'dns-packet';
+import type { DecodedPacket } from 'dns-packet';
 import type { Clock } from '../../../../src/core/clock.js';
-import { MAX_TCP_MESSAGE_BYTES } from './dns-message.js';
+import { MAX_TCP_MESSAGE_BYTES } from './dns-limits.js';
 
 export interface Upstream {
   host: string;
@@ -60,10 +60,18 @@ export class DnsForwarder {
     }
   }
 
+  /** dns-packet loads with the first forwarded query (dns-limits.ts says why). */
+  private loadedDecoder: Promise<Decode> | undefined;
+  private decoder(): Promise<Decode> {
+    return (this.loadedDecoder ??= import('dns-packet').then((m) => m.default.decode));
+  }
+
   private async ask(upstream: Upstream, query: Buffer): Promise<Buffer | undefined> {
     const message = Buffer.from(query);
     const id = randomInt(0, 65536);
     message.writeUInt16BE(id, 0);
+    const decode = await this.decoder();
+    const questionOf = (m: Buffer): QuestionKey | undefined => questionIn(decode, m);
     const expect = questionOf(message);
     if (!expect) return undefined;
     const accept = (response: Buffer): boolean => response.length >= 12 && response.readUInt16BE(0) === id && (response[2]! & 0x80) !== 0 && sameQuestion(questionOf(response), expect);
@@ -137,9 +145,11 @@ interface QuestionKey {
   type: string;
 }
 
-function questionOf(message: Buffer): QuestionKey | undefined {
+type Decode = (message: Buffer) => DecodedPacket;
+
+function questionIn(decode: Decode, message: Buffer): QuestionKey | undefined {
   try {
-    const q = dnsPacket.decode(message).questions?.[0];
+    const q = decode(message).questions?.[0];
     return q ? { name: q.name.toLowerCase(), type: q.type } : undefined;
   } catch {
     return undefined;

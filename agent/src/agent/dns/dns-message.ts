@@ -7,15 +7,14 @@
  * over TCP.
  */
 import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from 'dns-packet';
+import { MAX_QUERY_BYTES } from './dns-limits.js';
+
+export { MAX_QUERY_BYTES, MAX_TCP_MESSAGE_BYTES } from './dns-limits.js';
 
 /** UDP responses without EDNS (RFC 1035). */
 export const CLASSIC_UDP_BYTES = 512;
 /** The largest UDP response sent whatever a client announces (no IP fragmentation on any usual path). */
 export const MAX_UDP_RESPONSE_BYTES = 1232;
-/** A query is one question: anything bigger is not one (UDP and TCP alike). */
-export const MAX_QUERY_BYTES = 4096;
-/** TCP messages: the two-byte length prefix's limit. */
-export const MAX_TCP_MESSAGE_BYTES = 65_535;
 /** RFC 1035: a name is at most 255 octets on the wire, 253 characters written. */
 const MAX_NAME_CHARS = 253;
 

@@ -12,7 +12,8 @@ import type { Logger } from '../../../../src/core/logger.js';
 import type { ClusterNetworkView, NetworkViewConsumer } from '../../../../src/core/network/view.js';
 import { ClusterRecords, type ClusterAnswer } from './cluster-records.js';
 import type { DnsForwarder } from './dns-forwarder.js';
-import { encodeQuestion, encodeResponse, MAX_QUERY_BYTES, MAX_TCP_MESSAGE_BYTES, readQuery, readResponse, relayResponse, servfail } from './dns-message.js';
+import type * as DnsMessage from './dns-message.js';
+import { MAX_QUERY_BYTES, MAX_TCP_MESSAGE_BYTES } from './dns-limits.js';
 
 export interface DnsServerOptions {
   address: string;
@@ -47,6 +48,15 @@ export class DnsServer implements Pick<NetworkViewConsumer, 'update'> {
     this.records = ClusterRecords.build(view);
   }
 
+  /**
+   * The message codec (dns-message.ts, on dns-packet), loaded with the first query: a node runs
+   * its cluster DNS from the start, but an idle one whose pods ask nothing never needs it.
+   */
+  private loadedCodec: Promise<typeof DnsMessage> | undefined;
+  private codec(): Promise<typeof DnsMessage> {
+    return (this.loadedCodec ??= import('./dns-message.js'));
+  }
+
   /** Binds UDP and TCP; on failure nothing stays bound. */
   async listen(): Promise<void> {
     const port = this.opts.port ?? 53;
@@ -73,6 +83,7 @@ export class DnsServer implements Pick<NetworkViewConsumer, 'update'> {
 
   /** The response to one message (undefined: dropped); `udpLimit` false for TCP. */
   async respond(message: Buffer, overUdp: boolean): Promise<Buffer | undefined> {
+    const { encodeQuestion, encodeResponse, readQuery, readResponse, relayResponse, servfail } = await this.codec();
     const checked = readQuery(message);
     if (!checked.ok) return checked.reply;
     const { query } = checked;
