@@ -180,8 +180,13 @@ describe('networks', () => {
     ['an alias that is not a DNS label', '    networks:\n      default: { aliases: [My_DB] }\n', '', 'services.a.networks.default.aliases[0]: "My_DB" must be a DNS label (lowercase letters, digits and \'-\'): Grove makes a Service of each alias'],
     ['an alias taking another service\'s name', '    networks:\n      default: { aliases: [b] }\n  b:\n    image: busybox\n', '', 'services.a.networks.default.aliases[0]: "b" is the name of another service'],
     ['an unknown network_mode', '    network_mode: weird\n', '', 'services.a.network_mode: "weird" must be host or bridge'],
+    ['an external network', '    networks: [shared]\n', 'networks:\n  shared: { external: true }\n', 'networks.shared.external: true is not supported: a project network exists only inside its project'],
   ])('refuses %s with the reason', (_what, service, top, message) => {
     expect(problems(`name: p\nservices:\n  a:\n    image: busybox\n${service}${top}`).join('\n')).toContain(message);
+  });
+
+  it('accepts `external: false`, compose\'s default written out', () => {
+    expect(problems('name: p\nservices:\n  a:\n    image: busybox\n    networks: [back]\nnetworks:\n  back: { external: false }\n')).toEqual([]);
   });
 
   it('refuses one alias on two services, naming both', () => {

@@ -21,7 +21,8 @@ export function composeNetworkDefinitions(): Record<string, JsonSchema> {
       name: { type: 'string', minLength: 1, maxLength: 63 },
       labels: { type: ['array', 'object'] },
       attachable: { type: 'boolean' },
-      external: unsupported('not supported: a project network exists only inside its project (its namespace); join the other project\'s services by name with a Service instead'),
+      // `external: false` is compose's default, written out by many files.
+      external: { const: false, errorMessage: 'is not supported: a project network exists only inside its project (its namespace); reach another project\'s service by name (`<service>.<project>`) instead' },
       ipam: unsupported(STATIC_ADDRESS),
       enable_ipv6: unsupported('not supported: the pod network is IPv4 only'),
       ...unsupportedFields(['driver_opts', 'enable_ipv4']),
