@@ -10,7 +10,7 @@
  *   missing, of the wrong type, or not a certificate and key Caddy can load (core tls-pair.ts).
  */
 import { servedIngresses } from '../../core/network/ingress-view.js';
-import { checkTlsPair } from '../../core/network/tls-pair.js';
+import { checkTlsPair, type TlsPairCheck } from '../../core/network/tls-pair.js';
 import type { Node } from '../../core/objects/cluster.js';
 import type { Secret } from '../../core/objects/config.js';
 import { isIngressNode } from '../../core/objects/ingress-constants.js';
@@ -45,8 +45,12 @@ function hostsOf(ing: Ingress, secretName: string): string {
   return hosts.length ? hosts.join(', ') : 'its hosts';
 }
 
+/** A kubernetes.io/tls Secret's PEM check (the controller passes one that remembers results). */
+export type SecretPairCheck = (secret: Secret) => TlsPairCheck;
+const checkSecretPair: SecretPairCheck = (secret) => checkTlsPair(configData(secret));
+
 /** What keeps each TLS Secret of `ing` from being served, one problem per Secret; [] when all can be. */
-export function ingressTlsProblems(ing: Ingress, secrets: readonly Secret[]): IngressTlsProblem[] {
+export function ingressTlsProblems(ing: Ingress, secrets: readonly Secret[], check: SecretPairCheck = checkSecretPair): IngressTlsProblem[] {
   const ns = namespaceOf(ing);
   const index = secretIndex(secrets);
   const out: IngressTlsProblem[] = [];
@@ -58,8 +62,8 @@ export function ingressTlsProblems(ing: Ingress, secrets: readonly Secret[]): In
     } else if ((secret.type ?? 'Opaque') !== TLS_SECRET_TYPE) {
       out.push({ reason: 'TLSSecretWrongType', message: `Secret ${ns}/${name} is of type ${secret.type ?? 'Opaque'}, not ${TLS_SECRET_TYPE}: ${httpOnly}` });
     } else {
-      const check = checkTlsPair(configData(secret));
-      if (!check.ok) out.push({ reason: 'TLSSecretInvalid', message: `TLS Secret ${ns}/${name} ${check.problem}: ${httpOnly}` });
+      const pair = check(secret);
+      if (!pair.ok) out.push({ reason: 'TLSSecretInvalid', message: `TLS Secret ${ns}/${name} ${pair.problem}: ${httpOnly}` });
     }
   }
   return out;
