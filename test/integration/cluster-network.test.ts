@@ -432,7 +432,17 @@ spec:
     const curl = async (...args: string[]) => (await sh(['curl', '-sS', '--max-time', '5', ...args], 15_000).catch((err: Error) => `failed ${err.message}`)).trim();
     const webNames = new Set(pods.map((p) => p.name));
     const started = Date.now();
-    await eventually(async () => (await curl('-H', 'Host: shop.example.com', `http://${ingressNode.ip}/`)) === 'shop', 90_000, 'shop.example.com through node-a');
+    let lastAnswer = '';
+    try {
+      await eventually(async () => (lastAnswer = await curl('-w', ' %{http_code}', '-H', 'Host: shop.example.com', `http://${ingressNode.ip}/`)) === 'shop 200', 90_000, 'shop.example.com through node-a');
+    } catch (err) {
+      // What node-a's Caddy was given, and where the shop pod is, to tell a proxy problem from a backend one.
+      const { netTag, SANDBOX_RUN_ROOT } = await import('../../agent/src/runtime/pod-sandbox-setup.js');
+      const admin = join(SANDBOX_RUN_ROOT, `ingress-${netTag(ingressNode.dir)}`, 'admin.sock');
+      const caddyConfig = await curl('--unix-socket', admin, 'http://localhost/config/apps/http/servers/http/routes');
+      const where = (await kubectl('get', 'pods,svc,endpointslices', '-o', 'wide')).stdout;
+      throw new Error(`${(err as Error).message}; last answer: ${lastAnswer}; caddy routes: ${caddyConfig}; ${where}`, { cause: err });
+    }
     console.log(`[figure] ingress: shop.example.com answered through node-a ${Date.now() - started} ms after the label and the Ingress`);
     for (let i = 0; i < 5; i++) expect(webNames.has(await curl('-H', 'Host: web.example.com', `http://${ingressNode.ip}/`)), 'web.example.com').toBe(true);
     expect(await curl('-H', 'Host: shop.example.com', `http://${ingressNode.ip}/`)).toBe('shop');
