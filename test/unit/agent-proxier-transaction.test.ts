@@ -13,20 +13,27 @@ COMMIT
 :FORWARD DROP [0:0]
 :GRV-t1-EXTERNAL - [0:0]
 :GRV-t1-FORWARD - [0:0]
+:GRV-t1-PODFWD - [0:0]
+:GRV-t1-CNET - [0:0]
 :GRV-t1-SERVICES - [0:0]
 :GRV-t2-SERVICES - [0:0]
 -A INPUT -m conntrack --ctstate NEW -m comment --comment "grove t1 external services" -j GRV-t1-EXTERNAL
 -A FORWARD -m comment --comment "grove t1 forward" -j GRV-t1-FORWARD
+-A FORWARD -j GRV-t1-PODFWD
+-A FORWARD -j GRV-t1-CNET
 -A FORWARD -m conntrack --ctstate NEW -m comment --comment "grove t2 services" -j GRV-t2-SERVICES
 -A FORWARD -j DOCKER-USER
 -A GRV-t1-FORWARD -m comment --comment "grove marked service traffic" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A GRV-t1-PODFWD -s 10.42.0.0/16 -j ACCEPT
 COMMIT
 *nat
 :PREROUTING ACCEPT [0:0]
+:GRV-t1-PODEGRESS - [0:0]
 :GRV-t1-SERVICES - [0:0]
 :GRV-t1-SVC-OLD000000000 - [0:0]
 :GRV-t1-SEP-OLD000000000 - [0:0]
 -A PREROUTING -m comment --comment "grove t1 services" -j GRV-t1-SERVICES
+-A POSTROUTING -j GRV-t1-PODEGRESS
 -A GRV-t1-SERVICES -d 10.43.0.99/32 -p tcp -m tcp --dport 80 -j GRV-t1-SVC-OLD000000000
 COMMIT
 `;
@@ -37,7 +44,7 @@ const EMPTY: ClusterNetworkView = {
 };
 
 describe('proxier transaction', () => {
-  it('reads only its own tag\'s chains and the built-in chains\' jumps into them, per table', () => {
+  it('reads only its own tag\'s chains and the built-in chains\' jumps into them, per table (not the pod network\'s or compose isolation\'s chains of the same tag)', () => {
     const host = parseHostRules(SAVED, 't1');
     expect(host.filter.chains).toEqual(['GRV-t1-EXTERNAL', 'GRV-t1-FORWARD', 'GRV-t1-SERVICES']);
     expect(host.filter.jumps).toEqual([

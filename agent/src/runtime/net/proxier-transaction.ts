@@ -9,9 +9,13 @@
  *     at the end of their table, once nothing refers to them any more;
  *   - the jumps from built-in chains are inserted only when the host lacks them (with --noflush
  *     a jump is never flushed, and a `-D` of an absent rule would fail the whole transaction).
- * What the host holds is read with iptables-save (parseHostRules); only lines of our tag count.
+ * What the host holds is read with iptables-save (parseHostRules); only lines of our tag count,
+ * less the chains other components of the same agent keep under that tag (the pod network's
+ * egress chains, the compose isolation chain): never the proxier's to flush or delete.
  */
 import { createHash } from 'node:crypto';
+import { isolationChain } from './compose-isolation.js';
+import { egressNames } from './pod-egress.js';
 import { chainPrefix, PROXY_TABLES, proxyJumps, type ProxyJump, type ProxyRuleSet, type ProxyTable } from './proxier-rules.js';
 
 export interface HostJump {
@@ -31,6 +35,8 @@ export function emptyHostRules(): HostRules {
 /** Picks our chains and the built-in chains' jumps into them out of iptables-save output. */
 export function parseHostRules(saveOutput: string, tag: string): HostRules {
   const prefix = chainPrefix(tag);
+  const egress = egressNames(tag);
+  const others = new Set([egress.nat, egress.filter, isolationChain(tag)]);
   const host = emptyHostRules();
   let table: ProxyTable | undefined;
   for (const line of saveOutput.split('\n')) {
@@ -38,19 +44,20 @@ export function parseHostRules(saveOutput: string, tag: string): HostRules {
       const name = line.slice(1).trim();
       table = (PROXY_TABLES as readonly string[]).includes(name) ? (name as ProxyTable) : undefined;
     } else if (table !== undefined) {
-      parseLine(line, prefix, host[table]);
+      parseLine(line, prefix, others, host[table]);
     }
   }
   return host;
 }
 
-function parseLine(line: string, prefix: string, into: HostRules[ProxyTable]): void {
+function parseLine(line: string, prefix: string, others: ReadonlySet<string>, into: HostRules[ProxyTable]): void {
   if (line.startsWith(`:${prefix}`)) {
-    into.chains.push(line.slice(1).split(' ')[0]!);
+    const chain = line.slice(1).split(' ')[0]!;
+    if (!others.has(chain)) into.chains.push(chain);
     return;
   }
   const rule = /^-A (\S+) (.*-j (\S+).*)$/.exec(line);
-  if (rule && !rule[1]!.startsWith(prefix) && rule[3]!.startsWith(prefix)) into.jumps.push({ chain: rule[1]!, spec: rule[2]!, target: rule[3]! });
+  if (rule && !rule[1]!.startsWith(prefix) && rule[3]!.startsWith(prefix) && !others.has(rule[3]!)) into.jumps.push({ chain: rule[1]!, spec: rule[2]!, target: rule[3]! });
 }
 
 function hasJump(host: HostRules, jump: ProxyJump): boolean {
