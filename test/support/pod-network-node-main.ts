@@ -1,8 +1,8 @@
 /**
  * Test-only entry point: one node's pod network, driven inside that node's network namespace
  * (`nsenter --net=/run/netns/<node> node dist/test/support/pod-network-node-main.js '<json>'`),
- * as its agent would: the Overlay and the PodNetworkProgrammer take a view, then pods attach or
- * detach through PodNetwork. Prints one JSON line: {"ips": {...}} or {"error": "..."}.
+ * as its agent would: the Overlay, the PodNetworkProgrammer and the ServiceProxier take a view,
+ * then pods attach or detach through PodNetwork. Prints one JSON line: {"ips": {...}} or {"error": "..."}.
  *
  *   {"op": "apply", "dataDir", "nodeName", "bridge", "view", "attach"?: [ids], "detach"?: [ids]}
  *   {"op": "cleanup", "dataDir", "nodeName", "bridge", "detach"?: [ids]}
@@ -10,6 +10,8 @@
 import { join } from 'node:path';
 import { PodNetwork } from '../../agent/src/runtime/cni/pod-network.js';
 import { podNetworkConsumers } from '../../agent/src/runtime/net/pod-network-consumers.js';
+import { ServiceProxier } from '../../agent/src/runtime/net/proxier.js';
+import { netTag } from '../../agent/src/runtime/pod-sandbox-setup.js';
 import { errorMessage } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ClusterNetworkView } from '../../src/core/network/view.js';
@@ -30,16 +32,19 @@ async function main(): Promise<void> {
   const local = { bridge: cmd.bridge, ipamDataDir: join(cmd.dataDir, 'cni', 'ipam'), podSubnet: '10.99.0.0/16' };
   const network = new PodNetwork({ settings: undefined, stateDir: join(cmd.dataDir, 'cni', 'pod-attachments'), logger });
   const [overlay, programmer] = podNetworkConsumers({ dataDir: cmd.dataDir, nodeName: cmd.nodeName, network, local, logger });
+  const proxier = new ServiceProxier({ nodeName: cmd.nodeName, addresses: [], tag: netTag(cmd.dataDir), logger });
   const ips: Record<string, string> = {};
   if (cmd.op === 'apply' && cmd.view) {
     await overlay.update(cmd.view);
     await programmer.update(cmd.view);
+    await proxier.update(cmd.view);
   }
   for (const id of cmd.detach ?? []) await network.detach(id);
   for (const id of cmd.attach ?? []) ips[id] = (await network.attach(id, [])).ip;
   if (cmd.op === 'cleanup') {
     await overlay.cleanup();
     await programmer.cleanup();
+    await proxier.cleanup();
   }
   process.stdout.write(JSON.stringify({ ips }) + '\n');
 }
