@@ -3,8 +3,9 @@
  * host, or the server node, is on it), and N network namespaces ("nodes"), each with a veth into
  * the bridge and the next address of the subnet, and a default route via the host (the LAN's
  * router). Nodes reach each other and the host in one hop, as boards on one switch. Names carry
- * a random suffix (tests run side by side); `destroy()` removes the namespaces (their ends and everything inside go with them), the bridge and the
- * host rule that lets bridged traffic through a FORWARD policy of DROP.
+ * a random suffix (tests run side by side); `destroy()` removes the namespaces (their ends and
+ * everything inside go with them), the bridge and the host rule that lets bridged traffic
+ * through a FORWARD policy of DROP.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
