@@ -434,7 +434,7 @@ spec:
     const started = Date.now();
     let lastAnswer = '';
     try {
-      await eventually(async () => (lastAnswer = await curl('-w', ' %{http_code}', '-H', 'Host: shop.example.com', `http://${ingressNode.ip}/`)) === 'shop 200', 90_000, 'shop.example.com through node-a');
+      await eventually(async () => (lastAnswer = (await curl('-w', ' %{http_code}', '-H', 'Host: shop.example.com', `http://${ingressNode.ip}/`)).replace(/\s+/g, ' ')) === 'shop 200', 90_000, 'shop.example.com through node-a');
     } catch (err) {
       // What node-a's Caddy was given, and where the shop pod is, to tell a proxy problem from a backend one.
       const { netTag, SANDBOX_RUN_ROOT } = await import('../../agent/src/runtime/pod-sandbox-setup.js');
