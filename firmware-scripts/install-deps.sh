@@ -17,6 +17,8 @@ TEST_PACKAGES=(busybox-static docker-registry apache2-utils skopeo conmon mosqui
 TEST_PACKAGES+=(dnsutils)
 # Ingress nodes serve Ingresses through Debian's Caddy (docs/networking.md "Ingress"); its tests run it.
 TEST_PACKAGES+=(caddy)
+# Ingress TLS tests make self-signed certificates with openssl and ask for pages with curl.
+TEST_PACKAGES+=(openssl curl)
 # prepare-image.sh and its test: partition tables, vfat and ext4 tools.
 TEST_PACKAGES+=(dosfstools fdisk e2fsprogs mtools)
 # Release packaging (npm run package) and its test: ARM cross compilers, qemu to run the ARM shims.

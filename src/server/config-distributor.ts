@@ -54,12 +54,14 @@ export interface ConfigPlanInput {
   nodes: readonly string[];
   /** Each node's pods, as its target carries them. */
   pods: ReadonlyMap<string, readonly WirePodTarget[]>;
+  /** Objects a node needs beyond its pods' (an ingress node's TLS Secrets: ingress-tls-secrets.ts), by node. */
+  extraRefs?: ReadonlyMap<string, readonly NamespacedRef[]>;
   republishAll: boolean;
   now: string;
 }
 
-/** A reference in the namespace of the pod that makes it. */
-interface NamespacedRef extends ConfigRef {
+/** A reference in the namespace of the pod (or Ingress) that makes it. */
+export interface NamespacedRef extends ConfigRef {
   namespace: string;
 }
 
@@ -68,6 +70,14 @@ export function podConfigRefs(pods: readonly WirePodTarget[]): NamespacedRef[] {
   const byNamespace = new Map<string, WirePodTarget[]>();
   for (const p of pods) byNamespace.set(p.namespace, [...(byNamespace.get(p.namespace) ?? []), p]);
   return [...byNamespace.keys()].sort().flatMap((namespace) => collectConfigRefs(byNamespace.get(namespace)!.map((p) => p.spec)).map((r) => ({ ...r, namespace })));
+}
+
+/** `refs` with `extra` added (each object once), in podConfigRefs' order: by namespace, then kind and name. */
+export function withExtraRefs(refs: readonly NamespacedRef[], extra: readonly NamespacedRef[]): NamespacedRef[] {
+  if (extra.length === 0) return [...refs];
+  const id = (r: NamespacedRef) => `${r.namespace}\u0000${r.kind}/${r.name}`;
+  const all = new Map([...refs, ...extra].map((r) => [id(r), r]));
+  return [...all.keys()].sort().map((k) => all.get(k)!);
 }
 
 /** An object with the sha256 of its content, hashed once per pass however many nodes use it. */
@@ -121,7 +131,7 @@ export class ConfigDistributor {
     const revision = store.revision();
     const known = new Set(input.nodes);
     for (const node of input.nodes) {
-      const refs = podConfigRefs(input.pods.get(node) ?? []);
+      const refs = withExtraRefs(podConfigRefs(input.pods.get(node) ?? []), input.extraRefs?.get(node) ?? []);
       const previous = last.get(node);
       if (refs.length === 0 && !previous) continue;
       const key = await this.nodeKey(node);
@@ -226,7 +236,7 @@ export class ConfigDistributor {
 }
 
 /** A ConfigMap's data, or a Secret's data decoded from base64 (as the node mounts it). */
-function configData(o: { kind: 'ConfigMap' | 'Secret'; data?: Readonly<Record<string, string>> }): Record<string, string> {
+export function configData(o: { kind: 'ConfigMap' | 'Secret'; data?: Readonly<Record<string, string>> }): Record<string, string> {
   const data = { ...(o.data ?? {}) };
   if (o.kind === 'Secret') for (const [k, v] of Object.entries(data)) data[k] = Buffer.from(v, 'base64').toString('utf8');
   return data;

@@ -3,8 +3,8 @@
  * two network namespaces are the nodes, each driving its Overlay and PodNetwork with a hand-made
  * network view, as its agent does (test/support/pod-network-node-main.ts, run inside the node's
  * namespace). For vxlan and host-gw: a pod on each node, pod → pod by IP across nodes (ping, and
- * a TCP connection whose far end sees the near pod's own address: no NAT), then a node leaves the
- * view and its route goes; cleanup leaves no device, route or GRV- chain behind.
+ * a TCP connection whose far end sees the near pod's own address: no NAT), a node's own process
+ * → the other node's pod by IP and by ClusterIP, then a node leaves the view and its route goes; cleanup leaves no device, route or GRV- chain behind.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -59,17 +59,18 @@ function viewOf(nodes: readonly TestNode[], backend: OverlayBackend, revision: n
 
 const podNs = (id: string) => ['nsenter', `--net=/run/netns/grove-${id}`, '--'];
 
-/** The source address a TCP server in pod `to` sees for a connection from pod `from`. */
-async function seenSource(fromPod: string, toPod: string, toIp: string): Promise<string> {
-  const port = 18080;
-  const server = execFile(podNs(toPod)[0]!, [...podNs(toPod).slice(1), process.execPath, '-e', `require('net').createServer((s)=>{s.end(s.remoteAddress);}).listen(${port},'0.0.0.0',()=>console.log('up'))`]);
+const SERVICE_PORT = 18080;
+
+/** The source address a TCP server in pod `to` sees for a connection from `from` (a pod, or a node's argv prefix) to `toIp`:`port`. */
+async function seenSource(from: string | string[], toPod: string, toIp: string, port = SERVICE_PORT): Promise<string> {
+  const server = execFile(podNs(toPod)[0]!, [...podNs(toPod).slice(1), process.execPath, '-e', `require('net').createServer((s)=>{s.end(s.remoteAddress);}).listen(${SERVICE_PORT},'0.0.0.0',()=>console.log('up'))`]);
   try {
     await new Promise<void>((resolve, reject) => {
       server.stdout?.on('data', (d: Buffer) => d.toString().includes('up') && resolve());
       server.once('exit', () => reject(new Error('the test server in the pod exited')));
     });
     const client = `const s=require('net').connect(${port},'${toIp}');let b='';s.on('data',(d)=>b+=d);s.on('end',()=>{console.log(b)});s.setTimeout(5000,()=>{console.log('timeout');process.exit(1)})`;
-    return (await sh([...podNs(fromPod), process.execPath, '-e', client])).trim();
+    return (await sh([...(typeof from === 'string' ? podNs(from) : from), process.execPath, '-e', client])).trim();
   } finally {
     server.kill('SIGKILL');
   }
@@ -134,6 +135,19 @@ describeWith(['root', 'iproute2', 'iptables'], 'pod network across nodes (virtua
       expect(await seenSource(podA, podB, ipB)).toBe(ipA);
       // Applying the same view again changes nothing (and fails nothing).
       await onNode(a!, { op: 'apply', view });
+
+      // Node a itself (a host process, as its ingress proxy) reaches pod b by IP and through a
+      // ClusterIP whose only endpoint is pod b: on vxlan pod b sees node a's overlay address (the
+      // device's <block>.0, MASQUERADE's choice for the ClusterIP), on host-gw its LAN address.
+      const clusterIP = '10.43.0.10';
+      const withService: ClusterNetworkView = {
+        ...view,
+        services: [{ namespace: 'default', name: 'b', type: 'ClusterIP', clusterIP, ports: [{ name: '', protocol: 'TCP', port: 80 }], endpoints: [{ ip: ipB, nodeName: b!.name, ready: true, ports: { '': SERVICE_PORT } }] }],
+      };
+      await onNode(a!, { op: 'apply', view: withService });
+      const nodeASource = backend === 'vxlan' ? '10.42.0.0' : a!.lan.ip;
+      expect(await seenSource(a!.lan.netOnly, podB, ipB)).toBe(nodeASource);
+      expect(await seenSource(a!.lan.netOnly, podB, clusterIP, 80)).toBe(nodeASource);
 
       // Node b leaves the view: a's route to b's pods goes (with the device: no peer is left).
       await onNode(a!, { op: 'apply', view: viewOf([a!], backend, 2) });

@@ -1,10 +1,11 @@
 /**
  * Test-only: a virtual LAN — a host bridge holding the host's address on a /24 of its own (the
  * host, or the server node, is on it), and N network namespaces ("nodes"), each with a veth into
- * the bridge and the next address of the subnet. Nodes reach each other and the host in one hop,
- * as boards on one switch. Names carry a random suffix (tests run side by side); `destroy()`
- * removes the namespaces (their ends and everything inside go with them), the bridge and the
- * host rule that lets bridged traffic through a FORWARD policy of DROP.
+ * the bridge and the next address of the subnet, and a default route via the host (the LAN's
+ * router). Nodes reach each other and the host in one hop, as boards on one switch. Names carry
+ * a random suffix (tests run side by side); `destroy()` removes the namespaces (their ends and
+ * everything inside go with them), the bridge and the host rule that lets bridged traffic
+ * through a FORWARD policy of DROP.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -89,6 +90,10 @@ export async function createNetnsLan(count: number): Promise<NetnsLan> {
       await sh([...n.netOnly, 'ip', 'addr', 'add', `${n.ip}/24`, 'dev', n.ifname]);
       await sh([...n.netOnly, 'ip', 'link', 'set', n.ifname, 'up']);
       await sh([...n.netOnly, 'ip', 'link', 'set', 'lo', 'up']);
+      // The host is the LAN's router, as a real LAN has one: a node's own processes reach
+      // ClusterIPs only with a route that covers them (the route lookup comes before the nat
+      // OUTPUT DNAT: without one, connect() fails with ENETUNREACH; docs/networking.md).
+      await sh([...n.netOnly, 'ip', 'route', 'add', 'default', 'via', lan.hostIp, 'dev', n.ifname]);
     }
   } catch (err) {
     await lan.destroy();

@@ -7,8 +7,8 @@
  *   {"op": "apply", "dataDir", "nodeName", "bridge", "view", "attach"?: [ids], "detach"?: [ids]}
  *   {"op": "cleanup", "dataDir", "nodeName", "bridge", "detach"?: [ids]}
  *
- * With "all": true, apply also programs the rest of what an agent programs from a view: the
- * service proxier's rules, compose isolation's chain, the cluster DNS interface (169.254.20.10)
+ * apply also programs the service proxier's rules; with "all": true the rest of what an agent
+ * programs from a view too: compose isolation's chain, the cluster DNS interface (169.254.20.10)
  * and Caddy's run directory — what `grove agent cleanup-network` must remove.
  */
 import { mkdir } from 'node:fs/promises';
@@ -41,25 +41,27 @@ async function main(): Promise<void> {
   const local = { bridge: cmd.bridge, ipamDataDir: join(cmd.dataDir, 'cni', 'ipam'), podSubnet: '10.99.0.0/16' };
   const network = new PodNetwork({ settings: undefined, stateDir: join(cmd.dataDir, 'cni', 'pod-attachments'), logger });
   const [overlay, programmer] = podNetworkConsumers({ dataDir: cmd.dataDir, nodeName: cmd.nodeName, network, local, logger });
+  const proxier = new ServiceProxier({ nodeName: cmd.nodeName, addresses: [], tag: netTag(cmd.dataDir), logger });
   const ips: Record<string, string> = {};
   if (cmd.op === 'apply' && cmd.view) {
     await overlay.update(cmd.view);
     await programmer.update(cmd.view);
-    if (cmd.all) await programEverythingElse(cmd.dataDir, cmd.nodeName, cmd.view);
+    await proxier.update(cmd.view);
+    if (cmd.all) await programEverythingElse(cmd.dataDir, cmd.view);
   }
   for (const id of cmd.detach ?? []) await network.detach(id);
   for (const id of cmd.attach ?? []) ips[id] = (await network.attach(id, [])).ip;
   if (cmd.op === 'cleanup') {
     await overlay.cleanup();
     await programmer.cleanup();
+    await proxier.cleanup();
   }
   process.stdout.write(JSON.stringify({ ips }) + '\n');
 }
 
-async function programEverythingElse(dataDir: string, nodeName: string, view: ClusterNetworkView): Promise<void> {
+async function programEverythingElse(dataDir: string, view: ClusterNetworkView): Promise<void> {
   const logger = silentLogger();
   const tag = netTag(dataDir);
-  await new ServiceProxier({ nodeName, addresses: [], tag, logger }).update(view);
   await new ComposeIsolation({ tag, pods: () => [], logger }).update(view);
   await ensureDnsInterface(dnsInterfaceName(tag), '169.254.20.10');
   await mkdir(ingressRunDir(tag), { recursive: true });

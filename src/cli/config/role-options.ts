@@ -119,6 +119,8 @@ const NODE_AGENT_OPTIONS = {
     file: true,
     default: '169.254.20.10',
   }),
+  ingressHttpPort: option({ unit: count(1, 65_535, 'port'), description: 'on a node labelled node-role.kubernetes.io/ingress=true: the port its Caddy serves Ingresses on over HTTP', env: 'GROVE_INGRESS_HTTP_PORT', file: true, default: 80 }),
+  ingressHttpsPort: option({ unit: count(1, 65_535, 'port'), description: "on an ingress node: the port its Caddy serves the Ingresses' TLS hosts on over HTTPS", env: 'GROVE_INGRESS_HTTPS_PORT', file: true, default: 443 }),
   v8Tuning: onOff({ negate: true, description: 'V8 tuned for a small heap (--optimize-for-size); off to compare (docs/performance.md)', env: 'GROVE_V8_TUNING', file: true }),
 } satisfies OptionTable;
 

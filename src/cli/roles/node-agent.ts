@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CaddyProcess, ingressRunDir } from '../../../agent/src/runtime/net/ingress-caddy-process.js';
-import { IngressCaddy } from '../../../agent/src/runtime/net/ingress-caddy.js';
+import { IngressCaddy, type SecretSource } from '../../../agent/src/runtime/net/ingress-caddy.js';
 import type { Logger } from '../../core/logger.js';
 import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
@@ -23,7 +23,7 @@ import { ComposeIsolation } from '../../../agent/src/runtime/net/compose-isolati
 import { composePodsOf } from '../../../agent/src/runtime/net/compose-isolation-pods.js';
 import type { LocalPod } from '../../../agent/src/runtime/net/compose-isolation.js';
 import type { ClusterDns } from '../../../agent/src/agent/dns/cluster-dns.js';
-import { errorMessage } from '../../core/errors.js';
+import { ErrorCode, errorMessage, GroveError } from '../../core/errors.js';
 import { packageVersion } from '../package-root.js';
 import { hostPathRootsOption } from './host-path-roots.js';
 
@@ -42,6 +42,9 @@ export interface NodeAgentSettings extends RuntimeSettings {
   readonly nodeIp?: string | undefined;
   /** The cluster DNS address pods' resolv.conf names (--cluster-dns); '' = none (`--cluster-dns none`). */
   readonly clusterDns?: string;
+  /** --ingress-http-port / --ingress-https-port: where Caddy listens on an ingress node (default 80/443). */
+  readonly ingressHttpPort?: number;
+  readonly ingressHttpsPort?: number;
 }
 
 export interface NodeAgentOptions {
@@ -67,6 +70,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const { dataDir, join: joined, logger, settings, searchPath } = options;
   const { hostPathRoots } = hostPathRootsOption(settings.hostPathRoot);
   if (settings.nodeIp !== undefined) checkNodeIp(settings.nodeIp);
+  if (settings.ingressHttpPort !== undefined && settings.ingressHttpPort === settings.ingressHttpsPort) {
+    throw new GroveError(ErrorCode.InvalidArgument, `--ingress-http-port and --ingress-https-port are both ${settings.ingressHttpPort}: Caddy cannot serve HTTP and HTTPS on one port`);
+  }
   const local = await openLocalRuntime({ dataDir, logger, settings, searchPath });
   // Per-app update-lock directories, bound into the app's containers at /grove/lock.
   const locks = new HostUpdateLocks(join(dataDir, 'agent', 'locks'), logger);
@@ -87,7 +93,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const podNetwork = agentPodNetwork(dataDir, undefined, logger, searchPath);
   const dns = settings.clusterDns ? await startDnsOrWarn(settings.clusterDns, tag, logger) : undefined;
   // Caddy is the agent's child: it stops with the agent and comes back with the view at start.
-  const ingress = ingressConsumer(joined.node, tag, logger);
+  const ingress = ingressConsumer({ nodeName: joined.node, tag, config, settings, logger });
   // Compose networks (docs/networking.md "Compose networking"): the node's compose pods, from the
   // agent's target and the addresses its last status reported (none yet: unknown), checked again with every status.
   const composeIsolation = new ComposeIsolation({ tag, pods: (): LocalPod[] | undefined => composePodsOf(agent.targetPods(), agent.status()?.pods), localPodSubnet: local.podNetwork.subnet, logger });
@@ -166,8 +172,19 @@ async function startDnsOrWarn(address: string, tag: string, logger: Logger): Pro
   }
 }
 
-/** Caddy for the Ingresses, started only once the view marks this node for ingress (docs/networking.md "Ingress"). */
-function ingressConsumer(nodeName: string, tag: string, logger: Logger): IngressCaddy {
-  const caddy = new CaddyProcess({ runDir: ingressRunDir(tag, SANDBOX_RUN_ROOT), clock: systemClock(), logger });
-  return new IngressCaddy({ caddy, adminListen: caddy.adminListen, nodeName, logger });
+/**
+ * Caddy for the Ingresses, started only once the view marks this node for ingress, with the TLS
+ * Secrets the node's config bundle carries (docs/networking.md "Ingress").
+ */
+function ingressConsumer(o: { nodeName: string; tag: string; config: SecretSource; settings: NodeAgentSettings; logger: Logger }): IngressCaddy {
+  const caddy = new CaddyProcess({ runDir: ingressRunDir(o.tag, SANDBOX_RUN_ROOT), clock: systemClock(), logger: o.logger });
+  return new IngressCaddy({
+    caddy,
+    adminListen: caddy.adminListen,
+    nodeName: o.nodeName,
+    config: o.config,
+    ...(o.settings.ingressHttpPort !== undefined ? { httpPort: o.settings.ingressHttpPort } : {}),
+    ...(o.settings.ingressHttpsPort !== undefined ? { httpsPort: o.settings.ingressHttpsPort } : {}),
+    logger: o.logger,
+  });
 }

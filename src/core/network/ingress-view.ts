@@ -57,14 +57,18 @@ function groveClasses(classes: readonly IngressClass[]): { names: Set<string>; s
   return { names: new Set(ours.map((c) => c.metadata.name)), servesUnclassed };
 }
 
-/** The Ingresses Grove serves, as ingress nodes need them, sorted by namespace/name (a stable view). */
-export function ingressViews(ingresses: readonly Ingress[], classes: readonly IngressClass[]): IngressView[] {
+/** The Ingresses Grove serves (its class, or none when Grove serves those), in the order given. */
+export function servedIngresses<I extends Ingress>(ingresses: readonly I[], classes: readonly IngressClass[]): I[] {
   const { names, servesUnclassed } = groveClasses(classes);
-  const served = ingresses.filter((ing) => {
+  return ingresses.filter((ing) => {
     const cls = ing.spec?.ingressClassName;
     return cls === undefined ? servesUnclassed : names.has(cls);
   });
-  return served
+}
+
+/** The Ingresses Grove serves, as ingress nodes need them, sorted by namespace/name (a stable view). */
+export function ingressViews(ingresses: readonly Ingress[], classes: readonly IngressClass[]): IngressView[] {
+  return servedIngresses(ingresses, classes)
     .map((ing): IngressView => {
       const spec = ing.spec ?? {};
       const defaultBackend = backendView(spec.defaultBackend);

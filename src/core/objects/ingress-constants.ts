@@ -17,3 +17,6 @@ export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-c
 
 /** The node label that makes a node serve Ingresses (value "true"; k3s' ServiceLB label style). */
 export const INGRESS_NODE_LABEL = 'node-role.kubernetes.io/ingress';
+
+/** Whether a Node's labels mark it for ingress (INGRESS_NODE_LABEL=true). */
+export const isIngressNode = (labels: Readonly<Record<string, string>> | undefined): boolean => labels?.[INGRESS_NODE_LABEL] === 'true';

@@ -19,6 +19,7 @@ import type { Controller } from './controller.js';
 import { cronJobController } from './cronjob.js';
 import { endpointSliceController } from './endpointslice.js';
 import { serviceLoadBalancerController } from './service-lb.js';
+import { ingressStatusController } from './ingress-status.js';
 import { daemonSetController } from './daemonset.js';
 import { deploymentController } from './deployment.js';
 import { garbageCollector, namespaceController } from './gc.js';
@@ -52,6 +53,7 @@ export function groveControllers(options: ControllerOptions = {}): Controller[] 
     endpointSliceController(),
     serviceLoadBalancerController(),
     persistentVolumeController(),
+    ingressStatusController(),
     garbageCollector(),
     namespaceController(),
   ];

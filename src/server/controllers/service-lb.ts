@@ -23,13 +23,18 @@ export function loadBalancerNodes(nodes: readonly Node[]): Node[] {
   return (labelled.length ? labelled : [...nodes]).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
 }
 
-/** The ingress list: the Ready serving nodes' InternalIPs, in address order. */
-export function loadBalancerIngress(nodes: readonly Node[]): LoadBalancerIngress[] {
-  const ips = loadBalancerNodes(nodes)
+/** The InternalIPs of the Ready ones of `nodes`, distinct, in address order (what a status lists to connect to). */
+export function readyNodeAddresses(nodes: readonly Node[]): string[] {
+  const ips = nodes
     .filter((n) => conditionOf(n.status?.conditions, 'Ready')?.status === 'True')
     .map(internalIP)
     .filter((ip): ip is string => ip !== undefined);
-  return [...new Set(ips)].sort().map((ip) => ({ ip, ipMode: 'VIP' as const }));
+  return [...new Set(ips)].sort();
+}
+
+/** The ingress list: the Ready serving nodes' InternalIPs, in address order. */
+export function loadBalancerIngress(nodes: readonly Node[]): LoadBalancerIngress[] {
+  return readyNodeAddresses(loadBalancerNodes(nodes)).map((ip) => ({ ip, ipMode: 'VIP' as const }));
 }
 
 export function serviceLoadBalancerController(): Controller {

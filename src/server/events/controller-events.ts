@@ -11,6 +11,7 @@
  *   pod-status         the kubelet's container events (pod-events.ts)
  *   node-lifecycle     NodeNotSchedulable / NodeSchedulable when it adds or removes the cordon taint
  *   node-ipam          CIDRNotAvailable (Warning) when a node is left without a pod CIDR
+ *   ingress-status     TLSSecretNotFound / TLSSecretWrongType / TLSSecretInvalid (Warning) when a TLS error enters an Ingress' status
  *   every controller   Killing for the running containers of a pod it deletes
  */
 import type { AnyObject, ObjectChange, ObjectRef } from '../../core/objects/changes.js';
@@ -23,6 +24,8 @@ import { CIDR_NOT_AVAILABLE, NETWORK_UNAVAILABLE } from '../controllers/node-ipa
 import { EventSource, involvedNode, involvedOf, type EventInput, type InvolvedObject } from './event-types.js';
 import { podKillingEvents, podStatusEvents } from './pod-events.js';
 import { servicePortProblems } from '../controllers/endpointslice.js';
+import type { Ingress } from '../../core/objects/ingress.js';
+import { ingressStatusEvents } from './ingress-events.js';
 
 const CREATOR: Record<string, string> = { ReplicaSet: EventSource.replicaSet, DaemonSet: EventSource.daemonSet, Job: EventSource.job, CronJob: EventSource.cronJob };
 
@@ -204,6 +207,9 @@ export function controllerEvents(controller: string, snapshot: ControllerSnapsho
         break;
       case 'EndpointSlice':
         if (controller === 'endpointslice') out.push(...endpointSliceEvents(change, snapshot, servicesTold));
+        break;
+      case 'Ingress':
+        if (controller === 'ingress-status') out.push(...ingressStatusEvents(change, before as Ingress | undefined, snapshot));
         break;
       default:
         break;

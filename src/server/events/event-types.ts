@@ -31,6 +31,7 @@ export const EventSource = Object.freeze({
   node: 'node-controller',
   eviction: 'eviction-api',
   endpointSlice: 'endpoint-slice-controller',
+  ingress: 'grove-ingress-controller',
 });
 
 export interface EventInput {

@@ -7,7 +7,7 @@
 import type { Node } from '../../core/objects/cluster.js';
 import type { EndpointSlice, Service } from '../../core/objects/service.js';
 import { SERVICE_NAME_LABEL } from '../../core/objects/service-constants.js';
-import { INGRESS_NODE_LABEL } from '../../core/objects/ingress-constants.js';
+import { isIngressNode } from '../../core/objects/ingress-constants.js';
 import type { EndpointView, NetworkNode, ServiceView } from '../../core/network/view.js';
 import { ipv4ToNumber } from '../../core/network/ipv4.js';
 import { ENABLE_LB_LABEL, internalIP, loadBalancerNodes } from '../controllers/service-lb.js';
@@ -18,7 +18,7 @@ export function networkNodes(nodes: readonly Node[]): NetworkNode[] {
     const ip = internalIP(node);
     if (ip === undefined || ipv4ToNumber(ip) === undefined) continue;
     const podCIDR = node.spec?.podCIDR;
-    const ingress = node.metadata.labels?.[INGRESS_NODE_LABEL] === 'true';
+    const ingress = isIngressNode(node.metadata.labels);
     out.push({ name: node.metadata.name, internalIP: ip, ...(podCIDR ? { podCIDR } : {}), ...(ingress ? { ingress } : {}) });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

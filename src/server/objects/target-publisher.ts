@@ -2,7 +2,8 @@
  * Node targets, schema 2 (docs/protocol.md): after object changes (debounced), every Node's
  * target is derived from the Pods bound to it (controllers/node-targets.ts nodeTargetsByNode)
  * and published retained, QoS 1, in canonical CBOR, with the node's config bundle
- * (config-distributor.ts) before it. The controllers (controller-loop.ts) decide and bind the
+ * (config-distributor.ts: its pods' ConfigMaps and Secrets, and on ingress nodes the Ingresses'
+ * TLS Secrets) before it. The controllers (controller-loop.ts) decide and bind the
  * Pods; this only tells the nodes.
  *
  * Revisions: a node's target revision is the store revision at the moment its pods changed, and
@@ -27,6 +28,7 @@ import { emptyObjects, type ObjectsByKind } from '../controllers/controller.js';
 import { nodeTargetsByNode } from '../controllers/node-targets.js';
 import { OwnerIndex } from '../controllers/owner-index.js';
 import { ClaimIndex } from '../controllers/claim-index.js';
+import { ingressTlsSecretRefs } from '../network/ingress-tls-secrets.js';
 import type { ObjectStore } from './object-store.js';
 
 export const DEFAULT_TARGET_DEBOUNCE_MS = 20;
@@ -200,7 +202,9 @@ export class TargetPublisher {
     }
     this.republishNodes.clear();
     this.reissueNodes.clear();
-    const configs = this.opts.configs ? await this.opts.configs.plan({ nodes: [...known], pods: byNode, republishAll, now }) : [];
+    // Ingress nodes also get the TLS Secrets of the served Ingresses, in their own sealed bundle.
+    const extraRefs = ingressTlsSecretRefs(objects.Node, objects.Ingress, objects.IngressClass, objects.Secret);
+    const configs = this.opts.configs ? await this.opts.configs.plan({ nodes: [...known], pods: byNode, extraRefs, republishAll, now }) : [];
     return { publications, configs };
   }
 

@@ -13,17 +13,13 @@
  */
 import type { ServiceView } from '../../../../src/core/network/view.js';
 import type { IngressBackendView, IngressView } from '../../../../src/core/network/ingress-view.js';
-
-export interface TlsCertificate {
-  certPem: string;
-  keyPem: string;
-}
+import type { TlsPair } from '../../../../src/core/network/tls-pair.js';
 
 export interface CaddyConfigInput {
   ingresses: readonly IngressView[];
   services: readonly ServiceView[];
-  /** "<namespace>/<secret name>" → the PEMs of a kubernetes.io/tls Secret this node was sent. */
-  certificates: ReadonlyMap<string, TlsCertificate>;
+  /** "<namespace>/<secret name>" → the checked PEMs of a kubernetes.io/tls Secret this node was sent (ingress-certificates.ts). */
+  certificates: ReadonlyMap<string, TlsPair>;
   /** Caddy's admin endpoint, e.g. "unix//run/grove/ingress/admin.sock". */
   adminListen: string;
   httpPort: number;
