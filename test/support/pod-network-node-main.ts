@@ -62,7 +62,9 @@ async function main(): Promise<void> {
 async function programEverythingElse(dataDir: string, view: ClusterNetworkView): Promise<void> {
   const logger = silentLogger();
   const tag = netTag(dataDir);
-  await new ComposeIsolation({ tag, pods: () => [], logger }).update(view);
+  // One pod on an internal compose network only: the node then needs its isolation chain.
+  const internalPod = { namespace: 'shop', name: 'worker-1', ip: '10.42.0.250', labels: { 'network.compose.grove.io/back': 'internal' }, annotations: {} };
+  await new ComposeIsolation({ tag, pods: () => [internalPod], logger }).update(view);
   await ensureDnsInterface(dnsInterfaceName(tag), '169.254.20.10');
   await mkdir(ingressRunDir(tag), { recursive: true });
 }
