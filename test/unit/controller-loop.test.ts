@@ -2,7 +2,7 @@ import { beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import type { AnyObject } from '../../src/core/objects/changes.js';
 import type { Controller, ControllerSnapshot, Reconciled } from '../../src/server/controllers/controller.js';
-import { ControllerLoop, fitToCommit, randomNameSuffix } from '../../src/server/objects/controller-loop.js';
+import { ControllerLoop, DEFAULT_DEBOUNCE_MS, fitToCommit, MAX_IMMEDIATE_FOLLOW_UPS, randomNameSuffix } from '../../src/server/objects/controller-loop.js';
 import { ObjectStore } from '../../src/server/objects/object-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -77,6 +77,57 @@ describe('ControllerLoop', () => {
     expect(await mirrored()).toBe('a,b,c');
     // Three commits within the debounce: one pass, plus the one after its own commit.
     expect(c.passes - passesBefore).toBe(2);
+  });
+
+  /** Fires what is due now, without moving the clock, until the loop is quiet. */
+  async function drainNow(rounds = 20): Promise<void> {
+    for (let i = 0; i < rounds; i++) {
+      clock.advance(0);
+      await loop!.idle();
+    }
+  }
+
+  it('runs the first pass after a quiet spell and each step of a chain at once, not a debounce apart', async () => {
+    // Deployment → ReplicaSet → Pod → binding: each step is decided on the previous pass's commit.
+    const step = (from: string, to: string) =>
+      controller(`${from}-${to}`, (s) => {
+        const names = new Set(s.objects.ConfigMap.map((c) => c.metadata.name));
+        return { changes: names.has(from) && !names.has(to) ? [{ op: 'put', object: configMap(to, { from }) }] : [] };
+      });
+    start([step('a', 'b'), step('b', 'c'), step('c', 'd')]);
+    await settle();
+    const t0 = clock.now();
+    await objects.commit([{ op: 'put', object: configMap('a', { x: '1' }) }]);
+    await drainNow();
+    expect(await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'd' })).toBeDefined();
+    expect(clock.now()).toBe(t0);
+  });
+
+  it('still runs at most one pass per debounce in a storm of nudges', async () => {
+    const c = controller('count', () => ({ changes: [] }));
+    start([c]);
+    await settle();
+    const before = c.passes;
+    for (let ms = 0; ms < 10 * DEFAULT_DEBOUNCE_MS; ms++) {
+      loop!.nudge();
+      clock.advance(1);
+      await loop!.idle();
+    }
+    expect(c.passes - before).toBeGreaterThanOrEqual(9);
+    expect(c.passes - before).toBeLessThanOrEqual(11);
+  });
+
+  it('a controller changing something on every pass falls back to the debounce', async () => {
+    let n = 0;
+    const c = controller('restless', () => ({ changes: [{ op: 'put', object: configMap('restless', { n: String(n++) }) }] }));
+    start([c]);
+    await drainNow(3 * MAX_IMMEDIATE_FOLLOW_UPS);
+    expect(c.passes).toBe(1 + MAX_IMMEDIATE_FOLLOW_UPS);
+    clock.advance(DEFAULT_DEBOUNCE_MS);
+    await loop!.idle();
+    await drainNow(3 * MAX_IMMEDIATE_FOLLOW_UPS);
+    expect(c.passes).toBe(2 + MAX_IMMEDIATE_FOLLOW_UPS);
+    await loop!.stop();
   });
 
   it('ignores commits of Grove internal records', async () => {

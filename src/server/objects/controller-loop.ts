@@ -23,6 +23,13 @@ import { emptyObjects, NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH, type Controller
 import { MAX_CHANGES_PER_COMMIT, type ObjectStore } from './object-store.js';
 
 export const DEFAULT_DEBOUNCE_MS = 50;
+/**
+ * Passes run back to back (no debounce) after a pass whose own commit changed objects, this many
+ * in a row: a Deployment → ReplicaSet → Pod → binding chain is one pass per step, and a debounce
+ * between the steps only adds latency. A controller that changes something on every pass (a
+ * bug) falls back to one pass per debounce after this many.
+ */
+export const MAX_IMMEDIATE_FOLLOW_UPS = 8;
 /** Passes run again at once after a conflict, this many times, before waiting for the next change. */
 export const MAX_CONFLICT_RETRIES = 3;
 
@@ -93,6 +100,10 @@ export class ControllerLoop {
   private started = false;
   private readonly log: Logger;
   private readonly debounceMs: number;
+  /** When the last pass ended: a nudge after a quiet debounce runs a pass at once. */
+  private lastPassEnd = Number.NEGATIVE_INFINITY;
+  /** Passes run back to back after their predecessor's own commit (MAX_IMMEDIATE_FOLLOW_UPS). */
+  private followUps = 0;
 
   constructor(private readonly opts: ControllerLoopOptions) {
     this.log = opts.logger.child({ component: 'controller-loop' });
@@ -118,14 +129,19 @@ export class ControllerLoop {
     await this.idle();
   }
 
-  /** Asks for a pass after the debounce (several nudges make one pass). */
+  /**
+   * Asks for a pass: at once (a zero timer, so changes of the same tick make one pass) when no
+   * pass ended within the debounce, else a debounce after the last one; several nudges make one
+   * pass. The first change after a quiet spell (an apply, a pod report) is not delayed, while a
+   * storm of changes still gets at most one pass per debounce.
+   */
   nudge(): void {
     if (!this.started) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    this.schedule(this.opts.clock.now() + this.debounceMs);
+    this.schedule(Math.max(this.opts.clock.now(), this.lastPassEnd + this.debounceMs));
   }
 
   /** Resolves when no pass is running or due within the debounce (tests). */
@@ -137,15 +153,21 @@ export class ControllerLoop {
   async runOnce(): Promise<PassResult> {
     while (this.running) await this.running;
     let result: PassResult | undefined;
+    const before = this.opts.objects.store.revision();
     const pass = (async () => {
       result = await this.passWithRetries();
     })();
     this.running = pass.finally(() => {
       this.running = undefined;
+      this.lastPassEnd = this.opts.clock.now();
       if (this.again) {
         this.again = false;
-        this.nudge();
-      }
+        // The pass's own commit changed objects the next step decides on: run it now.
+        if (this.started && result !== undefined && result.revision > before && this.followUps < MAX_IMMEDIATE_FOLLOW_UPS) {
+          this.followUps++;
+          this.schedule(this.opts.clock.now());
+        } else this.nudge();
+      } else this.followUps = 0;
     });
     await this.running;
     return result!;
