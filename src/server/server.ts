@@ -34,7 +34,7 @@ import { fetchNodeConfigKey } from './node-key-api.js';
 import { streamLogs, type LogsDeps, type LogsQuery } from './logs-api.js';
 import type { MetricsDeps } from './k8s-api/metrics-api.js';
 import { ObjectStore } from './objects/object-store.js';
-import { ensureDefaultNamespace } from './objects/namespaces.js';
+import { ensureBuiltInObjects } from './objects/built-in-objects.js';
 import { StatusWriter } from './objects/status-writer.js';
 import { NodeReports } from './objects/node-reports.js';
 import { NodeRegistry, type NodeJoined } from './objects/node-registry.js';
@@ -262,7 +262,7 @@ export class ControlPlane {
 
   async start(): Promise<void> {
     this.objectFeed.start();
-    if (await ensureDefaultNamespace(this.objects)) this.log.info('created namespace default');
+    for (const made of await ensureBuiltInObjects(this.objects)) this.log.info(`created ${made}`);
     await this.eventSnapshot.start();
     await this.statusCache.start();
     const connect: MqttConnect = this.opts.connect ?? defaultConnect(this.log);
