@@ -9,12 +9,13 @@
 import { DEFAULT_NAMESPACE } from '../../core/keys.js';
 import type { AnyObject, ObjectChange } from '../../core/objects/changes.js';
 import { LOCAL_PATH_CLASS, localPathStorageClass } from '../../core/objects/storage-constants.js';
+import { defaultNamespace } from './namespaces.js';
 import type { ObjectStore } from './object-store.js';
 
 /** Creates what is missing of them; returns the `Kind/name` of each object it created. */
 export async function ensureBuiltInObjects(objects: ObjectStore): Promise<string[]> {
   const wanted: AnyObject[] = [];
-  if (!(await objects.get({ kind: 'Namespace', name: DEFAULT_NAMESPACE }))) wanted.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_NAMESPACE } } as AnyObject);
+  if (!(await objects.get({ kind: 'Namespace', name: DEFAULT_NAMESPACE }))) wanted.push(defaultNamespace());
   if (!(await objects.get({ kind: 'StorageClass', name: LOCAL_PATH_CLASS }))) wanted.push(localPathStorageClass() as unknown as AnyObject);
   if (wanted.length === 0) return [];
   const changes: ObjectChange[] = wanted.map((object) => ({ op: 'put', object, expect: 'absent' }));

@@ -6,10 +6,14 @@ import { DEFAULT_NAMESPACE } from '../../core/keys.js';
 import type { AnyObject } from '../../core/objects/changes.js';
 import type { ObjectStore } from './object-store.js';
 
-/** Creates `default` when it does not exist; true when it did so. */
+/** The namespace `default` as it is first made (built-in-objects.ts makes it at start). */
+export function defaultNamespace(): AnyObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_NAMESPACE } } as AnyObject;
+}
+
+/** Creates `default` alone when it does not exist (stores set up without a server start); true when it did so. */
 export async function ensureDefaultNamespace(objects: ObjectStore): Promise<boolean> {
   if (await objects.get({ kind: 'Namespace', name: DEFAULT_NAMESPACE })) return false;
-  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEFAULT_NAMESPACE } } as AnyObject;
-  const { results } = await objects.commit([{ op: 'put', object: ns }]);
+  const { results } = await objects.commit([{ op: 'put', object: defaultNamespace() }]);
   return results[0]?.outcome === 'created';
 }
