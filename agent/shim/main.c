@@ -8,6 +8,7 @@
 #include "logs.h"
 #include "runtime.h"
 #include "envexec.h"
+#include "init.h"
 #include "pty.h"
 #include "sdnotify.h"
 #include "shim.h"
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 	/* First: inside a container this must not touch fds or sync state meant for the shim. */
 	if (argc >= 2 && !strcmp(argv[1], "env-exec"))
 		return envexec_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "init"))
+		return init_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "pty"))
 		return pty_main(argc, argv);
 	ensure_std_fds();

@@ -17,8 +17,10 @@ import type { DeviceMapping } from '../runtime/host-access.js';
 import type { SeccompProfileRef } from '../../../src/core/seccomp-ref.js';
 import { expandArgv, type EnvValue } from './var-expansion.js';
 import { capabilityName } from '../../../src/core/capabilities.js';
+import type { Ulimit } from '../../../src/core/objects/container-options.js';
 import {
   devicesOf,
+  groveSettingsOf,
   identityOf,
   onHostNetwork,
   privilegedOf,
@@ -57,6 +59,12 @@ export interface ContainerRunSpec {
   capDrop?: string[];
   allowPrivilegeEscalation?: true;
   pullPolicy: PullPolicy;
+  /** grove.io/ulimits, init, stop-signal, log-max-size, log-max-file (objects/container-options.ts). */
+  ulimits?: Ulimit[];
+  init?: true;
+  stopSignal?: string;
+  logMaxBytes?: number;
+  logMaxFiles?: number;
 }
 
 /** `NET_ADMIN` → `CAP_NET_ADMIN` (the schema admitted only known names and ALL). */
@@ -97,5 +105,11 @@ export function containerRunSpec(pod: WirePodTarget, c: Container, vars: Readonl
   const capDrop = capNames(sc?.capabilities?.drop);
   if (capDrop.length > 0) out.capDrop = capDrop;
   if (sc?.allowPrivilegeEscalation) out.allowPrivilegeEscalation = true;
+  const options = groveSettingsOf(pod).container;
+  if (options?.ulimits) out.ulimits = options.ulimits.map((u) => ({ ...u }));
+  if (options?.init) out.init = true;
+  if (options?.stopSignal) out.stopSignal = options.stopSignal;
+  if (options?.logMaxBytes !== undefined) out.logMaxBytes = options.logMaxBytes;
+  if (options?.logMaxFiles !== undefined) out.logMaxFiles = options.logMaxFiles;
   return out;
 }

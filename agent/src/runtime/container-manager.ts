@@ -1,3 +1,4 @@
+import { initMount } from './container-init.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -107,6 +108,12 @@ export interface RunRequest {
    * `grove-shim env-exec` (bound into the container) loads before exec'ing the command.
    */
   secretEnv?: string[];
+  /** rlimits, init, stop signal and log caps of this container (ContainerSpec's). */
+  ulimits?: ContainerSpec['ulimits'];
+  init?: boolean;
+  stopSignal?: string;
+  logMaxBytes?: number;
+  logMaxFiles?: number;
   /** Pull the image when it is not stored locally (docker run's default). */
   pullMissing?: boolean;
   onPullProgress?: (event: PullProgress) => void;
@@ -159,6 +166,11 @@ export class ContainerManager {
       ...(request.bridgeNetwork ? { bridgeNetwork: { ports: request.bridgeNetwork.ports } } : {}),
       ...(request.namespaces ? { namespaces: { ...request.namespaces } } : {}),
       ...(request.hostname ? { hostname: request.hostname } : {}),
+      ...(request.ulimits?.length ? { ulimits: request.ulimits.map((u) => ({ ...u })) } : {}),
+      ...(request.init ? { init: true } : {}),
+      ...(request.stopSignal ? { stopSignal: request.stopSignal } : {}),
+      ...(request.logMaxBytes !== undefined ? { logMaxBytes: request.logMaxBytes } : {}),
+      ...(request.logMaxFiles !== undefined ? { logMaxFiles: request.logMaxFiles } : {}),
     };
     if (spec.namespaces?.network && (spec.hostNetwork || spec.bridgeNetwork)) throw new GroveError(ErrorCode.InvalidArgument, 'a container joining a network namespace cannot also ask for the host or bridge network');
     if (spec.hostNetwork && spec.bridgeNetwork) throw new GroveError(ErrorCode.InvalidArgument, 'a container cannot use both the host and the bridge network');
@@ -167,6 +179,7 @@ export class ContainerManager {
     const devices = resolveDevices(spec.devices ?? []);
     await checkMountSources(spec.mounts ?? []);
     const seccompProfile = await loadSeccompProfile(spec.seccompProfile, this.deps.seccompDir);
+    const init = spec.init ? await initMount(this.deps.shimPath) : undefined;
 
     await store.claimName(name, id);
     const containerDir = store.containerDir(id);
@@ -182,7 +195,7 @@ export class ContainerManager {
       const net = spec.bridgeNetwork ? await prepareBridgeNetwork(this.deps.network, id, containerHostname(spec), spec.bridgeNetwork.ports, containerDir) : undefined;
       attached = net !== undefined;
       secretEnv = request.secretEnv?.length ? await mountSecretEnv(containerDir, request.secretEnv, this.deps.shimPath, this.deps.tmpfs ?? systemTmpfs) : undefined;
-      const extraMounts = [...(net?.mounts ?? []), ...(secretEnv?.mounts ?? [])];
+      const extraMounts = [...(net?.mounts ?? []), ...(secretEnv?.mounts ?? []), ...(init ? [init.mount] : [])];
       const config = buildOciConfig(extraMounts.length ? { ...spec, mounts: [...(spec.mounts ?? []), ...extraMounts] } : spec, image.config, this.deps.host, {
         rootfsPath: rootfs,
         cgroupsPath,
@@ -193,6 +206,7 @@ export class ContainerManager {
         ...(seccompProfile ? { seccompProfile } : {}),
       });
       if (secretEnv) config.process.args = [...secretEnv.argsPrefix, ...config.process.args];
+      if (init) config.process.args = [...init.argsPrefix, ...config.process.args];
       await writeFileAtomic(join(containerDir, 'config.json'), ociConfigJson(config));
       const record: ContainerRecord = {
         id,
@@ -216,8 +230,8 @@ export class ContainerManager {
         stateDir: store.stateDir(id),
         runtimePath: this.deps.runtime.path,
         runtimeRoot: this.deps.runtime.root,
-        logMaxBytes: this.deps.logMaxBytes,
-        logMaxFiles: this.deps.logMaxFiles,
+        logMaxBytes: spec.logMaxBytes ?? this.deps.logMaxBytes,
+        logMaxFiles: spec.logMaxFiles ?? this.deps.logMaxFiles,
         ...(oom ? { oomFile: oom } : {}),
       });
       const running: ContainerRecord = { ...record, pid: started.pid, shimPid: started.shimPid, startedAt: started.startedAt };
@@ -297,11 +311,11 @@ export class ContainerManager {
     });
   }
 
-  /** docker stop: SIGTERM, then SIGKILL after the grace period. */
+  /** docker stop: SIGTERM (or the container's stop signal), then SIGKILL after the grace period. */
   async stop(nameOrId: string, graceSeconds = 10): Promise<ContainerView> {
     const view = await this.find(nameOrId);
     if (view.state !== 'running') return view;
-    await this.kill(view.id, 'TERM');
+    await this.kill(view.id, view.spec.stopSignal ?? 'TERM');
     let after = await this.waitForExit(view.id, { timeoutMs: graceSeconds * 1000 });
     if (after.state === 'running') {
       await this.kill(view.id, 'KILL');

@@ -4,6 +4,7 @@ import type { ImageRunConfig } from '../images/types.js';
 import type { BindMount, DeviceMapping } from './host-access.js';
 import type { PortMapping } from './cni/cni-config.js';
 import type { ContainerSeccomp } from './seccomp/profile-load.js';
+import type { Ulimit } from '../../../src/core/objects/container-options.js';
 
 /** What the user (CLI, manifest) asks for; buildOciConfig turns it plus the image into an OCI spec. */
 export interface ContainerSpec {
@@ -51,6 +52,15 @@ export interface ContainerSpec {
   allowPrivilegeEscalation?: boolean;
   /** Absent: the default seccomp profile (none when privileged). Unconfined, or a profile file. */
   seccompProfile?: ContainerSeccomp;
+  /** rlimits over the node's defaults (docker --ulimit, compose ulimits). */
+  ulimits?: Ulimit[];
+  /** grove-shim init runs as PID 1 in front of the command (docker --init). */
+  init?: boolean;
+  /** What `stop` sends first instead of SIGTERM: a name without SIG ("INT", "QUIT"). */
+  stopSignal?: string;
+  /** This container's log caps instead of the node's (compose logging max-size / max-file). */
+  logMaxBytes?: number;
+  logMaxFiles?: number;
 }
 
 export interface JoinNamespaces {

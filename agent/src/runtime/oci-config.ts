@@ -1,3 +1,4 @@
+import { containerRlimits, type OciRlimit } from './rlimits.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join, posix, sep } from 'node:path';
@@ -21,7 +22,7 @@ export interface OciSpec {
     env: string[];
     cwd: string;
     capabilities: { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] };
-    rlimits?: { type: string; hard: number; soft: number }[];
+    rlimits?: OciRlimit[];
     noNewPrivileges: boolean;
   };
   root: { path: string; readonly: boolean };
@@ -89,7 +90,7 @@ export interface BuildOciConfigOptions {
 }
 
 /** arch and kernel pick the seccomp rules that apply on this node. */
-export type OciHostFacts = Pick<HostFacts, 'cgroupMode' | 'memorySwapSupported' | 'nofileHardLimit' | 'arch' | 'kernel'>;
+export type OciHostFacts = Pick<HostFacts, 'cgroupMode' | 'memorySwapSupported' | 'nofileHardLimit' | 'arch' | 'kernel'> & Partial<Pick<HostFacts, 'rlimits'>>;
 
 /** Docker's default capability set (moby oci/caps/defaults.go). */
 export const DEFAULT_CAPABILITIES = [
@@ -375,6 +376,7 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
 
   const seccomp = seccompFor(spec, caps, host, opts.seccompProfile);
   const nofile = host.nofileHardLimit === undefined ? undefined : Math.min(MAX_NOFILE, host.nofileHardLimit);
+  const rlimits = containerRlimits(spec.name, spec.ulimits, { rlimits: host.rlimits, capBounding: opts.capBounding, nofile });
 
   return {
     ociVersion: '1.0.2',
@@ -387,7 +389,7 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
       // Not inheritable/ambient: Docker dropped those after CVE-2022-24769.
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] },
       // Asking for more than the host's hard limit fails without CAP_SYS_RESOURCE; unknown → inherit.
-      ...(nofile !== undefined ? { rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }] } : {}),
+      ...(rlimits ? { rlimits } : {}),
       // Privileged processes may gain privileges (setuid tools, as under Docker --privileged);
       // others only when asked (Kubernetes allowPrivilegeEscalation: true).
       noNewPrivileges: spec.privileged !== true && spec.allowPrivilegeEscalation !== true,

@@ -16,6 +16,7 @@ import { basename } from 'node:path';
 import { checkGroup, parseDeviceSpec } from '../device-spec.js';
 import { parseImageRef } from '../image-ref.js';
 import { bytesQuantity } from '../quantity.js';
+import { composeDnsConfig, linkAliases, runtimeAnnotations, type LinkAlias } from './compose-runtime.js';
 import { ARCH_ANNOTATION, AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, CONTAINER_NAME_ANNOTATION, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
 import type { AnyObject } from '../objects/changes.js';
 import { JOB_LIMITS } from '../objects/limits.js';
@@ -148,6 +149,8 @@ interface ServiceInput {
   labelNetworks: boolean;
   volumes: ComposeTopVolumes;
   dir: string | undefined;
+  /** Where translation warnings go (ignored logging options …), each with its file and line. */
+  warnings: string[];
   /**
    * Runs one field reader; its problem is recorded (and undefined returned) so that the
    * service's other fields are still read: every problem of a service is reported at once.
@@ -250,6 +253,9 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
   if (s.platform !== undefined) annotations[ARCH_ANNOTATION] = s.platform.split('/')[1]!;
   const grace = s.stop_grace_period === undefined ? undefined : read(() => gracePeriod(input));
   if (grace !== undefined) spec.terminationGracePeriodSeconds = grace;
+  const dnsConfig = read(() => composeDnsConfig(ctx, base, s));
+  if (dnsConfig) spec.dnsConfig = dnsConfig;
+  read(() => runtimeAnnotations(ctx, base, s, annotations, input.warnings));
   return { metadata: { labels: podLabels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec };
 }
 
@@ -438,12 +444,14 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
   if (ns) objects.push({ object: ns, ctx: fileCtx, namePath: typeof value.name === 'string' ? ['name'] : [] });
   const stores = collect(problems, () => projectStores({ ctx: fileCtx, project, namespace: projectNs, value, dir, host, vars }));
   for (const l of stores?.objects ?? []) objects.push(l);
+  const links: LinkAlias[] = [];
+  for (const [name, s] of all) links.push(...(collect(problems, () => linkAliases(serviceCtx(name), name, s, new Set(all.keys()))) ?? []));
   for (const [name, s] of all) {
     if (badNames.has(name)) continue;
     const ctx = serviceCtx(name);
     const read = <T>(reader: () => T): T | undefined => collect(problems, reader);
     const env = read(() => serviceEnvironment(ctx, ['services', name], s as unknown as Record<string, unknown>, dir, host, vars));
-    const input: ServiceInput = { ctx, name, s, env, services: all, project, namespace: projectNs, networks, topology, labelNetworks, volumes: value.volumes as ComposeTopVolumes, stores: stores?.mounts, dir, read };
+    const input: ServiceInput = { ctx, name, s, env, services: all, project, namespace: projectNs, networks, topology, labelNetworks, volumes: value.volumes as ComposeTopVolumes, stores: stores?.mounts, dir, read, warnings };
     const translated = serviceObject(input, problems);
     if (!translated) continue;
     const { workload, networking, ports } = translated;
@@ -454,7 +462,8 @@ export function composeObjects(doc: ManifestDocument, raw: Record<string, unknow
     }
     objects.push({ object: workload, ctx, namePath: ['services', name], nameIsKey: true });
     if (networking.hostNetwork) continue; // on the host's network, as in compose: no project name
-    const located = read(() => serviceObjects({ ctx, namespace: projectNs, project, service: name, ports, aliases: networking.aliases, serviceNames: new Set(all.keys()) }));
+    const aliases = [...networking.aliases, ...links.filter((l) => l.service === name)];
+    const located = read(() => serviceObjects({ ctx, namespace: projectNs, project, service: name, ports, aliases, serviceNames: new Set(all.keys()) }));
     for (const l of located ?? []) objects.push({ ...l, ctx });
   }
   const graph = new Map([...all.keys()].map((name) => [name, dependencyNames(all.get(name)!).filter((d) => all.has(d))]));

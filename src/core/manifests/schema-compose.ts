@@ -23,12 +23,11 @@ const EXTENSIONS = { '^x-': {} };
 const UNSUPPORTED_SERVICE_FIELDS = [
   'annotations', 'attach', 'blkio_config', 'cgroup', 'cgroup_parent',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
-  'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
-  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
-  'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
+  'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'domainname', 'external_links', 'extra_hosts', 'gpus',
+  'hostname', 'ipc', 'isolation', 'label_file', 'mac_address', 'mem_swappiness',
   'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'post_start',
   'pre_stop', 'runtime',
-  'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'userns_mode',
+  'stdin_open', 'storage_opt', 'sysctls', 'tty', 'userns_mode',
   'uts', 'volumes_from',
 ];
 
@@ -127,6 +126,24 @@ const service = {
     secrets: { type: 'array', maxItems: 64, items: { type: ['string', 'object'] } },
     configs: { type: 'array', maxItems: 64, items: { type: ['string', 'object'] } },
     scale: unsupported('not supported: use deploy.replicas'),
+    // dns*, ulimits, init, stop_signal, logging, links: checked in code (compose-runtime.ts).
+    dns: { type: ['string', 'array'], maxItems: 3, items: { type: 'string', maxLength: 64 } },
+    dns_search: { type: ['string', 'array'], maxItems: 32, items: { type: 'string', maxLength: 253 } },
+    dns_opt: { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 128 } },
+    ulimits: {
+      type: 'object',
+      maxProperties: 16,
+      additionalProperties: {
+        type: ['integer', 'string', 'object'],
+        properties: { soft: { type: ['integer', 'string'] }, hard: { type: ['integer', 'string'] } },
+        required: ['soft', 'hard'],
+        additionalProperties: false,
+      },
+    },
+    init: { type: 'boolean' },
+    stop_signal: { type: 'string', maxLength: 32 },
+    logging: closed({ driver: { type: 'string', maxLength: 64 }, options: { type: 'object', maxProperties: 32, additionalProperties: { type: ['string', 'number', 'boolean'] } } }),
+    links: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 253 } },
     ...unsupportedFields(UNSUPPORTED_SERVICE_FIELDS),
   }),
   patternProperties: EXTENSIONS,

@@ -13,6 +13,7 @@ import { isGroveError } from '../errors.js';
 import { parseDurationSeconds } from '../quantity.js';
 import { quoteValue } from '../quote.js';
 import { closestName } from './explain.js';
+import { CONTAINER_OPTION_RULES, readContainerOptions, type ContainerOptions } from './container-options.js';
 import {
   UPDATE_LOCK_MAX_ANNOTATION,
   UPDATE_WINDOW_ANNOTATION,
@@ -173,6 +174,8 @@ const RULES: Readonly<Record<string, Check>> = Object.freeze({
   [COMPOSE_NETWORKS_ANNOTATION]: (v) => {
     if (!parseTopology(v)) throw new Error(`${quoteValue(v.slice(0, 80))} must be SERVICE=NETWORK[,NETWORK…] entries joined by ";"`);
   },
+  // ulimits, init, stop signal, log caps (container-options.ts).
+  ...CONTAINER_OPTION_RULES,
 });
 
 export const GROVE_ANNOTATION_KEYS: readonly string[] = Object.freeze(Object.keys(RULES).sort());
@@ -233,6 +236,8 @@ export interface GroveSettings {
   autoRollback: boolean;
   evictionTimeoutSeconds?: number;
   arch?: string[];
+  /** grove.io/ulimits, init, stop-signal, log-max-size, log-max-file. */
+  container?: ContainerOptions;
 }
 
 function lenient<T>(read: () => T): T | undefined {
@@ -268,6 +273,8 @@ export function readGroveAnnotations(...sources: readonly (Readonly<Record<strin
   const arch = get(ARCH_ANNOTATION);
   const archList = arch === undefined ? undefined : lenient(() => parseArchList(arch));
   if (archList) out.arch = archList;
+  const container = readContainerOptions(get);
+  if (Object.keys(container).length > 0) out.container = container;
   return out;
 }
 

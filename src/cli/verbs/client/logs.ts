@@ -11,6 +11,8 @@ import { openClient } from '../../client/open-client.js';
 import { onOff, option } from '../../config/option.js';
 import { count, duration, text } from '../../config/units.js';
 import { argText, type Act } from '../../verb.js';
+import type { CliContext } from '../../context.js';
+import type { ApiClient } from '../../client/api-client.js';
 import { NAMESPACE_OPTION, namespaceOf } from './k8s/scope-options.js';
 
 /** One NDJSON item of GET /v1/logs: a line, or a pod whose logs could not be read. */
@@ -53,9 +55,43 @@ export function logsPath(namespace: string, subject: { pod: string } | { workloa
   return `/v1/logs?${query}`;
 }
 
+/** How a line is prefixed: not at all, kubectl's `[pod/NAME/CONTAINER] `, or docker compose's `NAME | `. */
+export type LogPrefix = boolean | 'pod';
+
 /** The printed line: the text, after the node's RFC 3339 time with --timestamps (as kubectl). */
-export function logLine(item: { time: string; text: string; pod: string; container: string }, options: { prefix: boolean; timestamps: boolean }): string {
-  return `${options.prefix ? `[pod/${item.pod}/${item.container}] ` : ''}${options.timestamps ? `${item.time} ` : ''}${item.text}\n`;
+export function logLine(item: { time: string; text: string; pod: string; container: string }, options: { prefix: LogPrefix; timestamps: boolean }): string {
+  const prefix = options.prefix === 'pod' ? `${item.pod} | ` : options.prefix ? `[pod/${item.pod}/${item.container}] ` : '';
+  return `${prefix}${options.timestamps ? `${item.time} ` : ''}${item.text}\n`;
+}
+
+/** What `grove logs` and `grove compose logs` both take. */
+export const LOG_READ_OPTIONS = {
+  tail: option({ unit: count(0, Number.MAX_SAFE_INTEGER, 'lines'), description: 'last N lines per container' }),
+  follow: onOff({ short: '-f', description: 'keep streaming new lines until interrupted' }),
+  since: option({ unit: duration, description: 'only lines newer than this (5s, 2m, 3h)' }),
+  timestamps: onOff({ description: 'start each line with its time (RFC 3339)' }),
+};
+
+/** Streams one pod's or workload's lines to stdout/stderr; resolves to how many pods had no logs to give. */
+export async function streamLogs(
+  ctx: CliContext,
+  api: ApiClient,
+  namespace: string,
+  subject: { pod: string } | { workload: string },
+  options: LogsOptions & { prefix: LogPrefix; timestamps: boolean },
+): Promise<number> {
+  let failed = 0;
+  await api.stream<LogItem>(logsPath(namespace, subject, options), (item) => {
+    if (item.error !== undefined) {
+      // Other pods' lines keep coming; the exit code says something was missing (as kubectl).
+      failed++;
+      ctx.io.stderr.write(`${podErrorLine(item.pod, item.error.message)}\n`);
+      return;
+    }
+    const out = item.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout;
+    out.write(logLine(item, options));
+  }, { idle: options.follow });
+  return failed;
 }
 
 export function registerLogs(program: Command, act: Act): void {
@@ -67,11 +103,8 @@ export function registerLogs(program: Command, act: Act): void {
     {
       namespace: NAMESPACE_OPTION,
       container: option({ unit: text('name'), short: '-c', description: 'only this container' }),
-      tail: option({ unit: count(0, Number.MAX_SAFE_INTEGER, 'lines'), description: 'last N lines per container' }),
-      follow: onOff({ short: '-f', description: 'keep streaming new lines until interrupted' }),
+      ...LOG_READ_OPTIONS,
       previous: onOff({ short: '-p', description: "the container's previous instance (before its last restart)" }),
-      since: option({ unit: duration, description: 'only lines newer than this (5s, 2m, 3h)' }),
-      timestamps: onOff({ description: 'start each line with its time (RFC 3339)' }),
       prefix: onOff({ description: 'prefix each line with [pod/NAME/CONTAINER]' }),
     },
     async (ctx, [argValue], options) => {
@@ -79,17 +112,9 @@ export function registerLogs(program: Command, act: Act): void {
       const arg = argText(argValue, 'pod');
       const api = await openClient(ctx);
       let failed = 0;
-      const read = (subject: { pod: string } | { workload: string }) =>
-        api.stream<LogItem>(logsPath(namespace, subject, options), (item) => {
-          if (item.error !== undefined) {
-            // Other pods' lines keep coming; the exit code says something was missing (as kubectl).
-            failed++;
-            ctx.io.stderr.write(`${podErrorLine(item.pod, item.error.message)}\n`);
-            return;
-          }
-          const out = item.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout;
-          out.write(logLine(item, options));
-        }, { idle: options.follow });
+      const read = async (subject: { pod: string } | { workload: string }) => {
+        failed += await streamLogs(ctx, api, namespace, subject, options);
+      };
       try {
         await read(logsSubject(arg));
       } catch (err) {
