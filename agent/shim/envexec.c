@@ -17,13 +17,7 @@
 
 static int fail(const char *what, const char *arg)
 {
-	const char *why = strerror(errno);
-	write_all(2, "grove-shim env-exec: ", 21);
-	write_all(2, what, strlen(what));
-	write_all(2, arg, strlen(arg));
-	write_all(2, ": ", 2);
-	write_all(2, why, strlen(why));
-	write_all(2, "\n", 1);
+	report_errno("grove-shim env-exec", what, arg);
 	return 127;
 }
 

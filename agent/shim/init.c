@@ -21,13 +21,7 @@ static const int FORWARDED[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGU
 
 static void say(const char *what, const char *arg)
 {
-	const char *why = strerror(errno);
-	write_all(2, "grove-shim init: ", 17);
-	write_all(2, what, strlen(what));
-	write_all(2, arg, strlen(arg));
-	write_all(2, ": ", 2);
-	write_all(2, why, strlen(why));
-	write_all(2, "\n", 1);
+	report_errno("grove-shim init", what, arg);
 }
 
 int init_main(int argc, char **argv)

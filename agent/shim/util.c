@@ -208,3 +208,15 @@ int64_t monotonic_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void report_errno(const char *who, const char *what, const char *arg)
+{
+	const char *why = strerror(errno);
+	write_all(2, who, strlen(who));
+	write_all(2, ": ", 2);
+	write_all(2, what, strlen(what));
+	write_all(2, arg, strlen(arg));
+	write_all(2, ": ", 2);
+	write_all(2, why, strlen(why));
+	write_all(2, "\n", 1);
+}

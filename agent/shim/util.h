@@ -23,6 +23,8 @@ size_t json_escape(char *out, size_t cap, const char *in);
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* tmp file + fsync + rename + fsync(dir) so readers never see half a file. */
 int write_file_atomic(const char *dir, const char *name, const char *data, size_t len);
+/* "<who>: <what><arg>: <strerror(errno)>\n" on stderr (the in-container modes' one error line). */
+void report_errno(const char *who, const char *what, const char *arg);
 int set_nonblock(int fd);
 int64_t monotonic_ms(void);
 
