@@ -107,6 +107,29 @@ async function breakdown(label: string, pid: number): Promise<void> {
   process.stderr.write(`  [${label}] MiB: file ${m(s.fileKiB)}, brk heap ${m(s.brkKiB)}, ${s.arenas} malloc arenas ${m(s.arenaKiB)}, other anon ${m(s.otherAnonKiB)}${probe}\n`);
 }
 
+/**
+ * Diagnostics (GROVE_BENCH_MALLOC_TRIM=1): how much of the server's native heap is free but still
+ * resident. gdb calls glibc's malloc_stats() (printed on the server's stderr) and malloc_trim(0)
+ * in the server, then the breakdown is printed again: what trimming gives back is fragmentation,
+ * not live memory. Nothing ships this; it answers "is trimming the lever?".
+ */
+async function trimDiagnostic(server: ServerNode, stage: string): Promise<void> {
+  const gdb = await new Promise<{ code: number; out: string }>((resolve) => {
+    const child = spawn('gdb', ['-p', String(server.pid), '-batch', '-ex', 'call ((void(*)(void))malloc_stats)()', '-ex', 'call ((int(*)(unsigned long))malloc_trim)(0)'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', (err) => resolve({ code: -1, out: String(err) }));
+    child.on('close', (code) => resolve({ code: code ?? -1, out }));
+  });
+  if (gdb.code !== 0) throw new Error(`gdb malloc_trim: exit ${gdb.code}: ${gdb.out.slice(-500)}`);
+  await sleep(500);
+  const stats = server.log().split('\n').filter((l) => /^(Arena|system bytes|in use bytes|Total|max mmap)/.test(l.trim()));
+  process.stderr.write(`  malloc_stats before the trim:\n${stats.map((l) => `    ${l}`).join('\n')}\n`);
+  await breakdown(`${stage}, after malloc_trim(0)`, server.pid);
+  process.stderr.write(`  ${stage}: RSS after malloc_trim(0): ${mib((await memory(server.pid)).rssKiB)} MiB\n`);
+}
+
 interface Peak {
   peakKiB: number;
   afterKiB: number;
@@ -197,7 +220,11 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const mqttPort = await freePort();
     const start: ServerStart = { agent: false, nodeName: 'bench-server', extraArgs: ['--tls'], apiAddr: `127.0.0.1:${await freePort()}`, mqttAddr: `127.0.0.1:${mqttPort}` };
     // As the installed unit starts it (firmware-scripts/install.sh UNIT_ENVIRONMENT).
-    const shippedEnv = unitEnvironment();
+    // Diagnostics: GROVE_API_SCALE_SERVER_ENV='{"K": "V"}' is added to the unit's, for the main
+    // server (the rollout's effect, which a variant's restart cannot show, under other settings).
+    const extraEnv = process.env.GROVE_API_SCALE_SERVER_ENV ? (JSON.parse(process.env.GROVE_API_SCALE_SERVER_ENV) as Record<string, string>) : {};
+    const shippedEnv = { ...unitEnvironment(), ...extraEnv };
+    if (Object.keys(extraEnv).length) process.stderr.write(`  main server env ${JSON.stringify(shippedEnv)}\n`);
     server = await startServer(dataDir, { ...start, env: shippedEnv });
     const api = await benchApi(dataDir);
     const created = await runGrove(['--data-dir', dataDir, 'token', 'create', '--ttl', '2h']);
@@ -242,12 +269,14 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const idleStart = process.hrtime.bigint();
     const idle = await sampleRss(server.pid, 6, 2000);
     await breakdown('at rest', server.pid);
+    process.stderr.write(`  RSS at rest ${mib(idle.avg)} MiB (min ${mib(idle.min)}, max ${mib(idle.max)})\n`);
     const idleCpu = ((await cpuTicks(server.pid)) - ticksBefore) / (await clockTicksPerSecond()) / (elapsedMs(idleStart) / 1000) * 100;
     if (process.env.GROVE_BENCH_HEAP_SNAPSHOT) {
       // Diagnostics, as in fanout-bench.ts: a heap snapshot of the server at rest at full scale.
       process.kill(server.pid, 'SIGUSR2');
       await sleep(30_000);
     }
+    if (process.env.GROVE_BENCH_MALLOC_TRIM) await trimDiagnostic(server, 'at rest');
     const pause = Number(process.env.GROVE_BENCH_PAUSE_AT_REST ?? 0);
     if (pause > 0) {
       // Diagnostics: time to attach a profiler to the server at rest (e.g. kill -USR1 and the inspector).
@@ -258,6 +287,8 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     // W watches from scratch (ADDED for every pod), then a full list, all while they stay open.
     const peak = await watchedPeak(api, server.pid, watches, pods, timeoutMs);
     await breakdown('after watches + list', server.pid);
+    process.stderr.write(`  peak ${mib(peak.peakKiB)} MiB, ${mib(peak.afterKiB)} MiB after the list\n`);
+    if (process.env.GROVE_BENCH_MALLOC_TRIM) await trimDiagnostic(server, 'after watches + list');
 
     // Latency, interleaved so that each round's three runs share the machine's conditions.
     const kubeconfig = await writeKubeconfig(home, dataDir);
