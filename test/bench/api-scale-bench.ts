@@ -107,29 +107,6 @@ async function breakdown(label: string, pid: number): Promise<void> {
   process.stderr.write(`  [${label}] MiB: file ${m(s.fileKiB)}, brk heap ${m(s.brkKiB)}, ${s.arenas} malloc arenas ${m(s.arenaKiB)}, other anon ${m(s.otherAnonKiB)}${probe}\n`);
 }
 
-/**
- * Diagnostics (GROVE_BENCH_MALLOC_TRIM=1): how much of the server's native heap is free but still
- * resident. gdb calls glibc's malloc_stats() (printed on the server's stderr) and malloc_trim(0)
- * in the server, then the breakdown is printed again: what trimming gives back is fragmentation,
- * not live memory. Nothing ships this; it answers "is trimming the lever?".
- */
-async function trimDiagnostic(server: ServerNode, stage: string): Promise<void> {
-  const gdb = await new Promise<{ code: number; out: string }>((resolve) => {
-    const child = spawn('gdb', ['-p', String(server.pid), '-batch', '-ex', 'call ((void(*)(void))malloc_stats)()', '-ex', 'call ((int(*)(unsigned long))malloc_trim)(0)'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('error', (err) => resolve({ code: -1, out: String(err) }));
-    child.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
-  if (gdb.code !== 0) throw new Error(`gdb malloc_trim: exit ${gdb.code}: ${gdb.out.slice(-500)}`);
-  await sleep(500);
-  const stats = server.log().split('\n').filter((l) => /^(Arena|system bytes|in use bytes|Total|max mmap)/.test(l.trim()));
-  process.stderr.write(`  malloc_stats before the trim:\n${stats.map((l) => `    ${l}`).join('\n')}\n`);
-  await breakdown(`${stage}, after malloc_trim(0)`, server.pid);
-  process.stderr.write(`  ${stage}: RSS after malloc_trim(0): ${mib((await memory(server.pid)).rssKiB)} MiB\n`);
-}
-
 interface Peak {
   peakKiB: number;
   afterKiB: number;
@@ -276,7 +253,6 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
       process.kill(server.pid, 'SIGUSR2');
       await sleep(30_000);
     }
-    if (process.env.GROVE_BENCH_MALLOC_TRIM) await trimDiagnostic(server, 'at rest');
     const pause = Number(process.env.GROVE_BENCH_PAUSE_AT_REST ?? 0);
     if (pause > 0) {
       // Diagnostics: time to attach a profiler to the server at rest (e.g. kill -USR1 and the inspector).
@@ -288,7 +264,6 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const peak = await watchedPeak(api, server.pid, watches, pods, timeoutMs);
     await breakdown('after watches + list', server.pid);
     process.stderr.write(`  peak ${mib(peak.peakKiB)} MiB, ${mib(peak.afterKiB)} MiB after the list\n`);
-    if (process.env.GROVE_BENCH_MALLOC_TRIM) await trimDiagnostic(server, 'after watches + list');
 
     // Latency, interleaved so that each round's three runs share the machine's conditions.
     const kubeconfig = await writeKubeconfig(home, dataDir);
