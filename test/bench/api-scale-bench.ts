@@ -118,7 +118,7 @@ interface MallocProbe {
   report(label: string, trim?: boolean): Promise<void>;
 }
 
-async function mallocProbe(dir: string, pid: () => number): Promise<MallocProbe> {
+export async function mallocProbe(dir: string, pid: () => number): Promise<MallocProbe> {
   const library = join(dir, 'malloc-probe.so');
   const source = join(REPO_ROOT, 'test', 'bench', 'malloc-probe.c');
   await promisify(execFile)('cc', ['-shared', '-fPIC', '-O2', '-pthread', '-o', library, source]);
