@@ -9,12 +9,13 @@
  *     `grove get pods -A` (the real CLI), interleaved round by round beside `node -e 0`, the
  *     start-up cost of any Node program, as the baseline.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runGrove } from '../support/grove-cli.js';
+import { REPO_ROOT, runGrove } from '../support/grove-cli.js';
 import { applyYaml, hollowDaemonSet } from '../support/hollow.js';
 import { kubectlWith, writeKubeconfig } from '../support/kubectl.js';
 import { benchApi, type BenchApi, type OpenStream } from './api-client.js';
@@ -107,6 +108,37 @@ async function breakdown(label: string, pid: number): Promise<void> {
   process.stderr.write(`  [${label}] MiB: file ${m(s.fileKiB)}, brk heap ${m(s.brkKiB)}, ${s.arenas} malloc arenas ${m(s.arenaKiB)}, other anon ${m(s.otherAnonKiB)}${probe}\n`);
 }
 
+/**
+ * Diagnostics (GROVE_BENCH_MALLOC_PROBE=1): malloc-probe.c, built here and preloaded into the
+ * main server, reports glibc's account of its heap (in use vs free) on request, and trims it
+ * at the end: how much of the native heap is live and how much is free memory glibc kept.
+ */
+interface MallocProbe {
+  env: Record<string, string>;
+  report(label: string, trim?: boolean): Promise<void>;
+}
+
+export async function mallocProbe(dir: string, pid: () => number): Promise<MallocProbe> {
+  const library = join(dir, 'malloc-probe.so');
+  const source = join(REPO_ROOT, 'test', 'bench', 'malloc-probe.c');
+  await promisify(execFile)('cc', ['-shared', '-fPIC', '-O2', '-pthread', '-o', library, source]);
+  const trigger = join(dir, 'trigger');
+  return {
+    env: { LD_PRELOAD: library, GROVE_MALLOC_PROBE_TRIGGER: trigger },
+    async report(label, trim = false) {
+      const rssBefore = (await memory(pid())).rssKiB;
+      await rm(`${trigger}.json`, { force: true });
+      await writeFile(trigger, trim ? 'trim' : 'read');
+      let text = '';
+      await waitFor(async () => (text = await readFile(`${trigger}.json`, 'utf8').catch(() => '')) !== '', 30_000, `malloc probe (${label})`, 200);
+      const m = JSON.parse(text) as Record<string, number>;
+      const b = (n: number): number => mib(n / 1024);
+      process.stderr.write(`  [${label}] malloc: heap ${b(m.heapBytes!)} MiB, in use ${b(m.inUseBytes!)}, free ${b(m.freeBytes!)} (at the top ${b(m.topFreeBytes!)}), mmapped ${b(m.mmappedBytes!)}\n`);
+      if (trim) process.stderr.write(`  [${label}] malloc_trim(0): free ${b(m.freeBytes!)} -> ${b(m.afterFreeBytes!)} MiB, RSS ${mib(rssBefore)} -> ${mib((await memory(pid())).rssKiB)} MiB\n`);
+    },
+  };
+}
+
 interface Peak {
   peakKiB: number;
   afterKiB: number;
@@ -197,7 +229,12 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const mqttPort = await freePort();
     const start: ServerStart = { agent: false, nodeName: 'bench-server', extraArgs: ['--tls'], apiAddr: `127.0.0.1:${await freePort()}`, mqttAddr: `127.0.0.1:${mqttPort}` };
     // As the installed unit starts it (firmware-scripts/install.sh UNIT_ENVIRONMENT).
-    const shippedEnv = unitEnvironment();
+    // Diagnostics: GROVE_API_SCALE_SERVER_ENV='{"K": "V"}' is added to the unit's, for the main
+    // server (the rollout's effect, which a variant's restart cannot show, under other settings).
+    const extraEnv = process.env.GROVE_API_SCALE_SERVER_ENV ? (JSON.parse(process.env.GROVE_API_SCALE_SERVER_ENV) as Record<string, string>) : {};
+    const probe = process.env.GROVE_BENCH_MALLOC_PROBE ? await mallocProbe(home, () => server!.pid) : undefined;
+    const shippedEnv = { ...unitEnvironment(), ...extraEnv, ...probe?.env };
+    if (Object.keys(extraEnv).length) process.stderr.write(`  main server env ${JSON.stringify(shippedEnv)}\n`);
     server = await startServer(dataDir, { ...start, env: shippedEnv });
     const api = await benchApi(dataDir);
     const created = await runGrove(['--data-dir', dataDir, 'token', 'create', '--ttl', '2h']);
@@ -220,6 +257,7 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     await sleep(5000);
     const fleetRss = await sampleRss(server.pid, 3, 1000);
     await breakdown('fleet, no pods', server.pid);
+    await probe?.report('fleet, no pods');
 
     const apps = Array.from({ length: podsPerNode }, (_, i) => `api-scale-${i}`);
     const namespaceOf = (i: number): string => `api-scale-ns-${i % NAMESPACES}`;
@@ -242,6 +280,8 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     const idleStart = process.hrtime.bigint();
     const idle = await sampleRss(server.pid, 6, 2000);
     await breakdown('at rest', server.pid);
+    await probe?.report('at rest');
+    process.stderr.write(`  RSS at rest ${mib(idle.avg)} MiB (min ${mib(idle.min)}, max ${mib(idle.max)})\n`);
     const idleCpu = ((await cpuTicks(server.pid)) - ticksBefore) / (await clockTicksPerSecond()) / (elapsedMs(idleStart) / 1000) * 100;
     if (process.env.GROVE_BENCH_HEAP_SNAPSHOT) {
       // Diagnostics, as in fanout-bench.ts: a heap snapshot of the server at rest at full scale.
@@ -258,6 +298,8 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
     // W watches from scratch (ADDED for every pod), then a full list, all while they stay open.
     const peak = await watchedPeak(api, server.pid, watches, pods, timeoutMs);
     await breakdown('after watches + list', server.pid);
+    process.stderr.write(`  peak ${mib(peak.peakKiB)} MiB, ${mib(peak.afterKiB)} MiB after the list\n`);
+    await probe?.report('after watches + list');
 
     // Latency, interleaved so that each round's three runs share the machine's conditions.
     const kubeconfig = await writeKubeconfig(home, dataDir);
@@ -278,6 +320,8 @@ export async function apiScaleBench(options: ApiScaleOptions): Promise<Figure[]>
       }
     }
     const afterRss = (await memory(server.pid)).rssKiB;
+    // Last, as it changes what it measures: the RSS a trim gives back.
+    await probe?.report('after the latency rounds', true);
 
     const variantFigures: Figure[] = [];
     const names = Object.keys(options.variants ?? {});

@@ -5,7 +5,7 @@
  * native memory (TLS, LevelDB, malloc) in the RSS it reads from /proc. Nothing else: no effect
  * on the daemon beyond one timer (unref'd) and one small file write per second.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 
@@ -15,7 +15,10 @@ if (dir) {
   const write = (): void => {
     const m = process.memoryUsage();
     const h = getHeapStatistics();
-    writeFileSync(file, JSON.stringify({ rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, mallocedMemory: h.malloced_memory, peakMallocedMemory: h.peak_malloced_memory }));
+    // Written aside and renamed over: a bench reading the file never sees it truncated and
+    // half-written (JSON.parse of an empty read throws "Unexpected end of JSON input").
+    writeFileSync(`${file}.tmp`, JSON.stringify({ rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, mallocedMemory: h.malloced_memory, peakMallocedMemory: h.peak_malloced_memory }));
+    renameSync(`${file}.tmp`, file);
   };
   setInterval(write, 1000).unref();
 }
