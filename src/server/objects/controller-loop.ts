@@ -12,15 +12,21 @@
  *
  * Leader-ready: everything a pass needs is in the store, so exactly one ControllerLoop runs per
  * cluster; the server starts it, and a leader election (issue 20) will start and stop it.
+ *
+ * A chain of passes (a Deployment → ReplicaSet → Pod → binding: one pass per step, run back to
+ * back) reads the store once: the next pass of the chain decides on the last one's snapshot
+ * carried forward by the object writes committed since (object-snapshot.ts withWrites), its own
+ * included. A commit that wrote object keys outside the ObjectStore, a conflict, or the end of
+ * the chain drops the carried snapshot: the next pass reads the store again.
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { ErrorCode, errorMessage, isGroveError } from '../../core/errors.js';
 import type { ObjectChange } from '../../core/objects/changes.js';
-import { ALL_KINDS } from '../../core/objects/kinds.js';
-import { emptyObjects, NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH, type Controller, type ControllerSnapshot, type NodeReport, type ObjectsByKind } from '../controllers/controller.js';
-import { MAX_CHANGES_PER_COMMIT, type ObjectStore } from './object-store.js';
+import { NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH, type Controller, type ControllerSnapshot, type NodeReport, type ObjectsByKind } from '../controllers/controller.js';
+import { MAX_CHANGES_PER_COMMIT, type ObjectCommit, type ObjectStore, type ObjectWrite } from './object-store.js';
+import { readObjects, withWrites } from './object-snapshot.js';
 
 export const DEFAULT_DEBOUNCE_MS = 50;
 /**
@@ -104,6 +110,14 @@ export class ControllerLoop {
   private lastPassEnd = Number.NEGATIVE_INFINITY;
   /** Passes run back to back after their predecessor's own commit (MAX_IMMEDIATE_FOLLOW_UPS). */
   private followUps = 0;
+  /** The last pass's objects, kept while its chain goes on (see the header). */
+  private carried: ObjectsByKind | undefined;
+  /** Object writes committed since `carried` was read; undefined: not recording. */
+  private journal: ObjectWrite[] | undefined;
+  /** A commit wrote object keys the journal cannot replay: the next pass reads the store. */
+  private journalBroken = false;
+  /** Told when no pass is running or due at once (settled()). */
+  private settleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: ControllerLoopOptions) {
     this.log = opts.logger.child({ component: 'controller-loop' });
@@ -114,7 +128,10 @@ export class ControllerLoop {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.unwatch = this.opts.objects.watch(() => this.nudge());
+    this.unwatch = this.opts.objects.watchChanges((commit) => {
+      this.record(commit);
+      this.nudge();
+    });
     this.nudge();
   }
 
@@ -127,6 +144,8 @@ export class ControllerLoop {
     if (this.wakeTimer) this.opts.clock.clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     await this.idle();
+    this.dropCarried();
+    this.notifySettled();
   }
 
   /**
@@ -149,6 +168,16 @@ export class ControllerLoop {
     while (this.running) await this.running;
   }
 
+  /**
+   * Resolves once no pass is running or due at once: a chain of passes has ended (a pass due
+   * after the debounce is not waited for). The target publisher waits for it, so that a node's
+   * target is derived from the chain's outcome rather than from each of its steps.
+   */
+  settled(): Promise<void> {
+    if (!this.running && !this.dueAtOnce()) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push(resolve));
+  }
+
   /** One pass now: snapshot, every controller, one commit (tests call this directly). */
   async runOnce(): Promise<PassResult> {
     while (this.running) await this.running;
@@ -168,6 +197,11 @@ export class ControllerLoop {
           this.schedule(this.opts.clock.now());
         } else this.nudge();
       } else this.followUps = 0;
+      // The chain goes on only with a pass due at once; any other pass reads the store afresh.
+      if (!this.dueAtOnce()) {
+        this.dropCarried();
+        this.notifySettled();
+      }
     });
     await this.running;
     return result!;
@@ -184,15 +218,49 @@ export class ControllerLoop {
     }, at - this.opts.clock.now());
   }
 
+  private dueAtOnce(): boolean {
+    return this.timer !== undefined && this.timerAt <= this.opts.clock.now();
+  }
+
+  private notifySettled(): void {
+    const waiters = this.settleWaiters;
+    this.settleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Journals object writes while a snapshot is carried (or being read). */
+  private record(commit: ObjectCommit): void {
+    if (!this.journal) return;
+    if (commit.unknown.length > 0) this.journalBroken = true;
+    else this.journal.push(...commit.writes);
+  }
+
+  private dropCarried(): void {
+    this.carried = undefined;
+    this.journal = undefined;
+    this.journalBroken = false;
+  }
+
   private clearTimer(): void {
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
   }
 
+  /** The carried snapshot with the writes since (a chain's next pass), or the store read afresh. */
   private async snapshot(): Promise<ControllerSnapshot> {
-    const objects = emptyObjects() as { -readonly [K in keyof ObjectsByKind]: ObjectsByKind[K] };
-    for (const info of ALL_KINDS) (objects as Record<string, unknown>)[info.kind] = (await this.opts.objects.list(info.kind)).items;
+    let objects: ObjectsByKind;
+    if (this.carried && this.journal && !this.journalBroken) {
+      objects = withWrites(this.carried, this.journal);
+      this.journal = [];
+    } else {
+      // Recording starts before the read: a write landing during it is replayed on top (a
+      // write replayed over its own result changes nothing).
+      this.journal = [];
+      this.journalBroken = false;
+      objects = await readObjects(this.opts.objects);
+    }
+    this.carried = objects;
     return {
       objects,
       reports: this.opts.reports?.() ?? new Map(),
@@ -206,6 +274,8 @@ export class ControllerLoop {
       try {
         return await this.pass(attempt >= MAX_CONFLICT_RETRIES);
       } catch (err) {
+        // Whatever failed, the retry (or the next pass) decides on objects read afresh.
+        this.dropCarried();
         if (!isGroveError(err, ErrorCode.Conflict) || attempt >= MAX_CONFLICT_RETRIES) throw err;
         this.log.debug({ err: errorMessage(err), attempt }, 'controller pass conflicted; running it again on fresh objects');
       }
