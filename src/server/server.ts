@@ -198,7 +198,7 @@ export class ControlPlane {
       clock: this.clock,
       configs: this.configs,
       publish: (topic, payload) => this.publish(topic, payload, true),
-      controllersSettled: () => this.controllerLoop.settled(),
+      controllersIdle: () => this.controllerLoop.idle(),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
     });
     this.networkPublisher = new NetworkPublisher({

@@ -151,24 +151,6 @@ describe('ControllerLoop', () => {
     expect(lists).toBe(2 * ALL_KINDS.length);
   });
 
-  it('settled() resolves once a chain has ended, not between its passes', async () => {
-    const step = (from: string, to: string) =>
-      controller(`${from}-${to}`, (s) => {
-        const names = new Set(s.objects.ConfigMap.map((c) => c.metadata.name));
-        return { changes: names.has(from) && !names.has(to) ? [{ op: 'put', object: configMap(to, { from }) }] : [] };
-      });
-    const l = start([step('a', 'b'), step('b', 'c'), step('c', 'd')]);
-    await settle();
-    await l.settled();
-    await objects.commit([{ op: 'put', object: configMap('a', { x: '1' }) }]);
-    let settled = false;
-    const waiting = l.settled().then(() => (settled = true));
-    expect(settled).toBe(false);
-    await drainNow();
-    await waiting;
-    expect(await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'd' })).toBeDefined();
-  });
-
   it('still runs at most one pass per debounce in a storm of nudges', async () => {
     const c = controller('count', () => ({ changes: [] }));
     start([c]);

@@ -116,8 +116,6 @@ export class ControllerLoop {
   private journal: ObjectWrite[] | undefined;
   /** A commit wrote object keys the journal cannot replay: the next pass reads the store. */
   private journalBroken = false;
-  /** Told when no pass is running or due at once (settled()). */
-  private settleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: ControllerLoopOptions) {
     this.log = opts.logger.child({ component: 'controller-loop' });
@@ -145,7 +143,6 @@ export class ControllerLoop {
     this.wakeTimer = undefined;
     await this.idle();
     this.dropCarried();
-    this.notifySettled();
   }
 
   /**
@@ -163,19 +160,13 @@ export class ControllerLoop {
     this.schedule(Math.max(this.opts.clock.now(), this.lastPassEnd + this.debounceMs));
   }
 
-  /** Resolves when no pass is running or due within the debounce (tests). */
+  /**
+   * Resolves when no pass is running (tests; the target publisher, whose snapshot would be stale
+   * by the running pass's commit). Passes due later, the next step of a chain included, are not
+   * waited for: a node's target goes out as soon as its pods are bound.
+   */
   async idle(): Promise<void> {
     while (this.running) await this.running;
-  }
-
-  /**
-   * Resolves once no pass is running or due at once: a chain of passes has ended (a pass due
-   * after the debounce is not waited for). The target publisher waits for it, so that a node's
-   * target is derived from the chain's outcome rather than from each of its steps.
-   */
-  settled(): Promise<void> {
-    if (!this.running && !this.dueAtOnce()) return Promise.resolve();
-    return new Promise((resolve) => this.settleWaiters.push(resolve));
   }
 
   /** One pass now: snapshot, every controller, one commit (tests call this directly). */
@@ -198,10 +189,7 @@ export class ControllerLoop {
         } else this.nudge();
       } else this.followUps = 0;
       // The chain goes on only with a pass due at once; any other pass reads the store afresh.
-      if (!this.dueAtOnce()) {
-        this.dropCarried();
-        this.notifySettled();
-      }
+      if (!this.dueAtOnce()) this.dropCarried();
     });
     await this.running;
     return result!;
@@ -220,12 +208,6 @@ export class ControllerLoop {
 
   private dueAtOnce(): boolean {
     return this.timer !== undefined && this.timerAt <= this.opts.clock.now();
-  }
-
-  private notifySettled(): void {
-    const waiters = this.settleWaiters;
-    this.settleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   /** Journals object writes while a snapshot is carried (or being read). */

@@ -51,11 +51,10 @@ export interface TargetPublisherOptions {
   configs?: ConfigDistributor;
   debounceMs?: number;
   /**
-   * Resolves when the controllers have finished the chain of passes they are in (the controller
-   * loop's settled()): a pass waits for it, so an apply's pods go out once bound, in one revision,
-   * rather than after a debounce that may end mid-chain.
+   * Resolves when no controller pass is running (the controller loop's idle()): a pass waits for
+   * it, since the running pass's commit (a binding) would make its snapshot stale at once.
    */
-  controllersSettled?: () => Promise<void>;
+  controllersIdle?: () => Promise<void>;
 }
 
 interface Publication {
@@ -82,10 +81,10 @@ export class TargetPublisher {
 
   constructor(private readonly opts: TargetPublisherOptions) {
     this.log = opts.logger.child({ component: 'targets' });
-    // Leading: a change after a quiet spell (an apply, once the controllers have settled) goes out at once.
+    // Leading: a change after a quiet spell (an apply's binding) goes out at once, not a debounce later.
     this.passes = new DebouncedPasses(opts.clock, opts.debounceMs ?? DEFAULT_TARGET_DEBOUNCE_MS, () => this.publishPass(), {
       leading: true,
-      ...(opts.controllersSettled ? { before: opts.controllersSettled } : {}),
+      ...(opts.controllersIdle ? { before: opts.controllersIdle } : {}),
     });
   }
 
