@@ -198,6 +198,7 @@ export class ControlPlane {
       clock: this.clock,
       configs: this.configs,
       publish: (topic, payload) => this.publish(topic, payload, true),
+      controllersIdle: () => this.controllerLoop.idle(),
       ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
     });
     this.networkPublisher = new NetworkPublisher({

@@ -1,5 +1,6 @@
 import { beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
+import { ALL_KINDS } from '../../src/core/objects/kinds.js';
 import type { AnyObject } from '../../src/core/objects/changes.js';
 import type { Controller, ControllerSnapshot, Reconciled } from '../../src/server/controllers/controller.js';
 import { ControllerLoop, DEFAULT_DEBOUNCE_MS, fitToCommit, MAX_IMMEDIATE_FOLLOW_UPS, randomNameSuffix } from '../../src/server/objects/controller-loop.js';
@@ -101,6 +102,53 @@ describe('ControllerLoop', () => {
     await drainNow();
     expect(await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'd' })).toBeDefined();
     expect(clock.now()).toBe(t0);
+  });
+
+  it('a chain reads the store once and decides each later step on that snapshot carried forward by every write since', async () => {
+    const step = (from: string, to: string) =>
+      controller(`${from}-${to}`, (s) => {
+        const names = new Set(s.objects.ConfigMap.map((c) => c.metadata.name));
+        return { changes: names.has(from) && !names.has(to) ? [{ op: 'put', object: configMap(to, { from }) }] : [] };
+      });
+    const seen: ControllerSnapshot[] = [];
+    let interfered = false;
+    const watcher = controller('watcher', (s) => {
+      seen.push(s);
+      // Someone else writes in the middle of the chain (after the first step's snapshot).
+      if (s.objects.ConfigMap.some((c) => c.metadata.name === 'b') && !interfered) {
+        interfered = true;
+        void objects.commit([
+          { op: 'put', object: configMap('0-outside', { x: '1' }) },
+          { op: 'delete', ref: { kind: 'ConfigMap', namespace: 'default', name: 'gone' } },
+        ]);
+      }
+      return { changes: [] };
+    });
+    await objects.commit([{ op: 'put', object: configMap('gone', { x: '1' }) }]);
+    start([step('a', 'b'), step('b', 'c'), step('c', 'd'), watcher]);
+    await settle();
+    let lists = 0;
+    const list = objects.list.bind(objects);
+    objects.list = ((...args: Parameters<typeof list>) => {
+      lists++;
+      return list(...args);
+    }) as typeof objects.list;
+    seen.length = 0;
+    await objects.commit([{ op: 'put', object: configMap('a', { x: '1' }) }]);
+    await drainNow();
+    expect(await objects.get({ kind: 'ConfigMap', namespace: 'default', name: 'd' })).toBeDefined();
+    // a→b, b→c, c→d and the quiet last pass: four passes, one read of every kind.
+    expect(seen.length).toBe(4);
+    expect(lists).toBe(ALL_KINDS.length);
+    // What the last pass decided on is what the store holds, resourceVersions and order included.
+    const last = seen[seen.length - 1]!;
+    expect(last.objects.ConfigMap).toEqual((await list('ConfigMap')).items);
+    expect(last.objects.ConfigMap.map((c) => c.metadata.name)).toEqual(['0-outside', 'a', 'b', 'c', 'd']);
+    // The next change after the chain reads the store afresh.
+    clock.advance(DEFAULT_DEBOUNCE_MS);
+    await objects.commit([{ op: 'put', object: configMap('e', { x: '1' }) }]);
+    await drainNow();
+    expect(lists).toBe(2 * ALL_KINDS.length);
   });
 
   it('still runs at most one pass per debounce in a storm of nudges', async () => {

@@ -21,7 +21,7 @@ const pod = (name: string, node: string, image = 'nginx:1.27') =>
     spec: { nodeName: node, containers: [{ name: 'main', image }] },
   }) as unknown as AnyObject;
 
-async function setup() {
+async function setup(controllersIdle?: () => Promise<void>) {
   const store = new MemoryStore();
   const clock = fixtureClock();
   const objects = new ObjectStore({ store, clock });
@@ -34,6 +34,7 @@ async function setup() {
     logger: silentLogger(),
     clock,
     debounceMs: 1,
+    ...(controllersIdle ? { controllersIdle } : {}),
     publish: async (topic, payload) => void sent.push({ topic, ...(payload.length ? { target: decodeNodeTarget2(payload) } : {}) }),
   });
   const drain = async () => {
@@ -70,6 +71,24 @@ describe('TargetPublisher', () => {
     expect(second.map((s) => s.topic)).toEqual(['grove/v1/c1/nodes/pi-2/target']);
     expect(second[0]!.target!.revision).toBeGreaterThan(first[1]!.target!.revision);
     expect(publisher.targetRevision('pi-2')).toBe(second[0]!.target!.revision);
+    await publisher.stop();
+  });
+
+  it('derives targets only while no controller pass runs: the commits made meanwhile go out in one pass', async () => {
+    let gate: Promise<void> | undefined;
+    let open: (() => void) | undefined;
+    const { objects, publisher, drain } = await setup(() => gate ?? Promise.resolve());
+    await publisher.start();
+    await drain();
+    gate = new Promise<void>((r) => (open = r));
+    await objects.commit([{ op: 'put', object: pod('web-1', 'pi-1') }]);
+    const draining = drain();
+    // A controller pass is running and binds another pod: the waiting publisher pass covers it.
+    await objects.commit([{ op: 'put', object: pod('web-2', 'pi-1') }]);
+    gate = undefined;
+    open!();
+    const sent = await draining;
+    expect(sent.map((s) => [s.topic, s.target?.pods.map((p) => p.name)])).toEqual([['grove/v1/c1/nodes/pi-1/target', ['web-1', 'web-2']]]);
     await publisher.stop();
   });
 

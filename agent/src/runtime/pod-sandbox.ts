@@ -113,15 +113,12 @@ export class PodSandboxes implements SandboxOps {
     await this.save(record);
     try {
       const dir = this.dir(id);
-      await mkdir(dir, { recursive: true, mode: 0o755 });
-      await writeFile(join(dir, 'ipc'), '');
-      await writeFile(join(dir, 'uts'), '');
-      const made = await runCommand(this.opts.unsharePath ?? 'unshare', [`--ipc=${join(dir, 'ipc')}`, `--uts=${join(dir, 'uts')}`, 'true'], { timeoutMs: 10_000 });
-      if (made.exitCode !== 0) throw new GroveError(ErrorCode.RuntimeFailed, `unshare failed: ${made.output.trim() || `exit ${made.exitCode}`}`);
-      if (!req.hostNetwork) {
-        const attached = await this.opts.network!.attach(id, ports);
-        Object.assign(record, { ip: attached.ip, netns: attached.netns, ...(attached.gateway ? { gateway: attached.gateway } : {}) });
-      }
+      // The IPC/UTS namespaces and the network are independent: made side by side (each is a few
+      // processes), and both finished, made or failed, before a failure tears the sandbox down.
+      const [made, attached] = await Promise.allSettled([this.makeNamespaces(dir), req.hostNetwork ? undefined : this.opts.network!.attach(id, ports)]);
+      if (made.status === 'rejected') throw made.reason;
+      if (attached.status === 'rejected') throw attached.reason;
+      if (attached.value) Object.assign(record, { ip: attached.value.ip, netns: attached.value.netns, ...(attached.value.gateway ? { gateway: attached.value.gateway } : {}) });
       const resolv = await this.resolvConf(req);
       if (resolv !== undefined) {
         await writeFile(join(dir, 'resolv.conf'), resolv);
@@ -136,6 +133,15 @@ export class PodSandboxes implements SandboxOps {
       await this.teardown(record).catch((cleanup: unknown) => this.log.warn({ pod: req.pod, id, err: errorMessage(cleanup) }, 'cleaning up a failed sandbox failed'));
       throw err;
     }
+  }
+
+  /** The pod's IPC and UTS namespaces, bind-mounted on files in `dir` by unshare. */
+  private async makeNamespaces(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await writeFile(join(dir, 'ipc'), '');
+    await writeFile(join(dir, 'uts'), '');
+    const made = await runCommand(this.opts.unsharePath ?? 'unshare', [`--ipc=${join(dir, 'ipc')}`, `--uts=${join(dir, 'uts')}`, 'true'], { timeoutMs: 10_000 });
+    if (made.exitCode !== 0) throw new GroveError(ErrorCode.RuntimeFailed, `unshare failed: ${made.output.trim() || `exit ${made.exitCode}`}`);
   }
 
   async remove(pod: string): Promise<void> {

@@ -12,15 +12,21 @@
  *
  * Leader-ready: everything a pass needs is in the store, so exactly one ControllerLoop runs per
  * cluster; the server starts it, and a leader election (issue 20) will start and stop it.
+ *
+ * A chain of passes (a Deployment → ReplicaSet → Pod → binding: one pass per step, run back to
+ * back) reads the store once: the next pass of the chain decides on the last one's snapshot
+ * carried forward by the object writes committed since (object-snapshot.ts withWrites), its own
+ * included. A commit that wrote object keys outside the ObjectStore, a conflict, or the end of
+ * the chain drops the carried snapshot: the next pass reads the store again.
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { ErrorCode, errorMessage, isGroveError } from '../../core/errors.js';
 import type { ObjectChange } from '../../core/objects/changes.js';
-import { ALL_KINDS } from '../../core/objects/kinds.js';
-import { emptyObjects, NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH, type Controller, type ControllerSnapshot, type NodeReport, type ObjectsByKind } from '../controllers/controller.js';
-import { MAX_CHANGES_PER_COMMIT, type ObjectStore } from './object-store.js';
+import { NAME_SUFFIX_ALPHABET, NAME_SUFFIX_LENGTH, type Controller, type ControllerSnapshot, type NodeReport, type ObjectsByKind } from '../controllers/controller.js';
+import { MAX_CHANGES_PER_COMMIT, type ObjectCommit, type ObjectStore, type ObjectWrite } from './object-store.js';
+import { readObjects, withWrites } from './object-snapshot.js';
 
 export const DEFAULT_DEBOUNCE_MS = 50;
 /**
@@ -104,6 +110,12 @@ export class ControllerLoop {
   private lastPassEnd = Number.NEGATIVE_INFINITY;
   /** Passes run back to back after their predecessor's own commit (MAX_IMMEDIATE_FOLLOW_UPS). */
   private followUps = 0;
+  /** The last pass's objects, kept while its chain goes on (see the header). */
+  private carried: ObjectsByKind | undefined;
+  /** Object writes committed since `carried` was read; undefined: not recording. */
+  private journal: ObjectWrite[] | undefined;
+  /** A commit wrote object keys the journal cannot replay: the next pass reads the store. */
+  private journalBroken = false;
 
   constructor(private readonly opts: ControllerLoopOptions) {
     this.log = opts.logger.child({ component: 'controller-loop' });
@@ -114,7 +126,10 @@ export class ControllerLoop {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.unwatch = this.opts.objects.watch(() => this.nudge());
+    this.unwatch = this.opts.objects.watchChanges((commit) => {
+      this.record(commit);
+      this.nudge();
+    });
     this.nudge();
   }
 
@@ -127,6 +142,7 @@ export class ControllerLoop {
     if (this.wakeTimer) this.opts.clock.clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     await this.idle();
+    this.dropCarried();
   }
 
   /**
@@ -144,7 +160,11 @@ export class ControllerLoop {
     this.schedule(Math.max(this.opts.clock.now(), this.lastPassEnd + this.debounceMs));
   }
 
-  /** Resolves when no pass is running or due within the debounce (tests). */
+  /**
+   * Resolves when no pass is running (tests; the target publisher, whose snapshot would be stale
+   * by the running pass's commit). Passes due later, the next step of a chain included, are not
+   * waited for: a node's target goes out as soon as its pods are bound.
+   */
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }
@@ -168,6 +188,8 @@ export class ControllerLoop {
           this.schedule(this.opts.clock.now());
         } else this.nudge();
       } else this.followUps = 0;
+      // The chain goes on only with a pass due at once; any other pass reads the store afresh.
+      if (!this.dueAtOnce()) this.dropCarried();
     });
     await this.running;
     return result!;
@@ -184,15 +206,43 @@ export class ControllerLoop {
     }, at - this.opts.clock.now());
   }
 
+  private dueAtOnce(): boolean {
+    return this.timer !== undefined && this.timerAt <= this.opts.clock.now();
+  }
+
+  /** Journals object writes while a snapshot is carried (or being read). */
+  private record(commit: ObjectCommit): void {
+    if (!this.journal) return;
+    if (commit.unknown.length > 0) this.journalBroken = true;
+    else this.journal.push(...commit.writes);
+  }
+
+  private dropCarried(): void {
+    this.carried = undefined;
+    this.journal = undefined;
+    this.journalBroken = false;
+  }
+
   private clearTimer(): void {
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
   }
 
+  /** The carried snapshot with the writes since (a chain's next pass), or the store read afresh. */
   private async snapshot(): Promise<ControllerSnapshot> {
-    const objects = emptyObjects() as { -readonly [K in keyof ObjectsByKind]: ObjectsByKind[K] };
-    for (const info of ALL_KINDS) (objects as Record<string, unknown>)[info.kind] = (await this.opts.objects.list(info.kind)).items;
+    let objects: ObjectsByKind;
+    if (this.carried && this.journal && !this.journalBroken) {
+      objects = withWrites(this.carried, this.journal);
+      this.journal = [];
+    } else {
+      // Recording starts before the read: a write landing during it is replayed on top (a
+      // write replayed over its own result changes nothing).
+      this.journal = [];
+      this.journalBroken = false;
+      objects = await readObjects(this.opts.objects);
+    }
+    this.carried = objects;
     return {
       objects,
       reports: this.opts.reports?.() ?? new Map(),
@@ -206,6 +256,8 @@ export class ControllerLoop {
       try {
         return await this.pass(attempt >= MAX_CONFLICT_RETRIES);
       } catch (err) {
+        // Whatever failed, the retry (or the next pass) decides on objects read afresh.
+        this.dropCarried();
         if (!isGroveError(err, ErrorCode.Conflict) || attempt >= MAX_CONFLICT_RETRIES) throw err;
         this.log.debug({ err: errorMessage(err), attempt }, 'controller pass conflicted; running it again on fresh objects');
       }

@@ -17,19 +17,18 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { GROVE_PREFIX, GroveKeys } from '../../core/keys.js';
-import { ALL_KINDS } from '../../core/objects/kinds.js';
 import type { WirePodTarget } from '../../core/objects/wire.js';
 import { topicsFor } from '../../core/topics.js';
 import { encodeMessage, podsChecksum } from '../../core/wire-codec.js';
 import { makeNodeTarget2 } from '../../core/wire-target.js';
 import type { StoreOp } from '../../store/store.js';
 import type { ConfigDistributor, ConfigPublication } from '../config-distributor.js';
-import { emptyObjects, type ObjectsByKind } from '../controllers/controller.js';
 import { nodeTargetsByNode } from '../controllers/node-targets.js';
 import { OwnerIndex } from '../controllers/owner-index.js';
 import { ClaimIndex } from '../controllers/claim-index.js';
 import { ingressTlsSecretRefs } from '../network/ingress-tls-secrets.js';
 import type { ObjectStore } from './object-store.js';
+import { readObjects } from './object-snapshot.js';
 
 export const DEFAULT_TARGET_DEBOUNCE_MS = 20;
 
@@ -51,6 +50,11 @@ export interface TargetPublisherOptions {
   /** Per-node ConfigMap/Secret bundles, planned in the same pass as targets. */
   configs?: ConfigDistributor;
   debounceMs?: number;
+  /**
+   * Resolves when no controller pass is running (the controller loop's idle()): a pass waits for
+   * it, since the running pass's commit (a binding) would make its snapshot stale at once.
+   */
+  controllersIdle?: () => Promise<void>;
 }
 
 interface Publication {
@@ -77,7 +81,11 @@ export class TargetPublisher {
 
   constructor(private readonly opts: TargetPublisherOptions) {
     this.log = opts.logger.child({ component: 'targets' });
-    this.passes = new DebouncedPasses(opts.clock, opts.debounceMs ?? DEFAULT_TARGET_DEBOUNCE_MS, () => this.publishPass());
+    // Leading: a change after a quiet spell (an apply's binding) goes out at once, not a debounce later.
+    this.passes = new DebouncedPasses(opts.clock, opts.debounceMs ?? DEFAULT_TARGET_DEBOUNCE_MS, () => this.publishPass(), {
+      leading: true,
+      ...(opts.controllersIdle ? { before: opts.controllersIdle } : {}),
+    });
   }
 
   /** Loads what was published before, then publishes every node's current target. */
@@ -159,16 +167,10 @@ export class TargetPublisher {
     });
   }
 
-  private async snapshot(): Promise<ObjectsByKind> {
-    const objects = emptyObjects() as Record<string, unknown>;
-    for (const info of ALL_KINDS) objects[info.kind] = (await this.opts.objects.list(info.kind)).items;
-    return objects as ObjectsByKind;
-  }
-
   /** Decides each node's target, records the changed ones (one commit), then says what to publish. */
   private async plan(republishAll: boolean): Promise<{ publications: Publication[]; configs: ConfigPublication[] }> {
     const store = this.opts.objects.store;
-    const objects = await this.snapshot();
+    const objects = await readObjects(this.opts.objects);
     const byNode = nodeTargetsByNode(objects.Pod, new OwnerIndex(objects), new ClaimIndex(objects));
     const now = new Date(this.opts.clock.now()).toISOString();
     const revision = store.revision();
