@@ -79,7 +79,7 @@ describe('manifest errors (object path)', () => {
     ['an nfs volume', '      containers:', '      volumes: [{ name: data, nfs: { server: x, path: / } }]\n      containers:', 'spec.template.spec.volumes[0].nfs: not supported yet'],
     ['an unknown top-level field', 'spec:\n  replicas', 'extra: 1\nspec:\n  replicas', 'deploy.yaml:5 (document 1, Deployment "web"): extra: unknown field'],
     ['an SCTP port', '          resources:', '          ports: [{ containerPort: 80, protocol: SCTP }]\n          resources:', 'spec.template.spec.containers[0].ports[0].protocol: "SCTP"'],
-    ['a fieldRef', '          resources:', '          env: [{ name: A, valueFrom: { fieldRef: { fieldPath: x } } }]\n          resources:', 'spec.template.spec.containers[0].env[0].valueFrom.fieldRef: not supported yet'],
+    ['a fieldRef of an unknown field', '          resources:', '          env: [{ name: A, valueFrom: { fieldRef: { fieldPath: x } } }]\n          resources:', 'spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: "x" must be one of metadata.name'],
     ['the OnDelete strategy on a Deployment', '  replicas: 2', '  replicas: 2\n  strategy: { type: OnDelete }', 'spec.strategy.type: "OnDelete"'],
     ['a percentage over 100%', '  replicas: 2', '  replicas: 2\n  strategy: { rollingUpdate: { maxSurge: 150% } }', 'spec.strategy.rollingUpdate.maxSurge: "150%"'],
     ['a bad auto-rollback annotation', '  name: web\n', '  name: web\n  annotations: { grove.io/auto-rollback: "no" }\n', 'metadata.annotations["grove.io/auto-rollback"]'],

@@ -19,7 +19,7 @@ export { MAX_GRACE_SECONDS };
 /** Known pod spec fields Grove does not implement yet. */
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
   'ephemeralContainers', 'affinity',
-  'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
+  'hostPID',
   'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases',
   'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
   'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
@@ -64,6 +64,13 @@ export const PodSpec = closed(
     securityContext: Type.Optional(PodSecurityContext),
     dnsPolicy: Type.Optional(stringEnum(DNS_POLICIES)),
     dnsConfig: Type.Optional(PodDnsConfig),
+    /** The ServiceAccount the pod runs as (fieldRef spec.serviceAccountName reads it); no API token is mounted (docs/manifests.md#service-accounts). */
+    serviceAccountName: Type.Optional(dnsSubdomain()),
+    /** Deprecated alias of serviceAccountName, as Kubernetes keeps it. */
+    serviceAccount: Type.Optional(dnsSubdomain()),
+    automountServiceAccountToken: Type.Optional(Type.Boolean()),
+    /** dockerconfigjson / dockercfg Secrets of the pod's namespace the node's pulls of its images use. */
+    imagePullSecrets: Type.Optional(Type.Array(closed({ name: dnsSubdomain() }), { maxItems: 16, ...mergeList('name') })),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },
