@@ -175,3 +175,21 @@ describe('downwardAPI and projected volumes on the node', () => {
     expect(await readlink(join(info, '..data'))).not.toBe(before);
   });
 });
+
+describe('ConfigMap binaryData on the node', () => {
+  it('is mounted as the bytes it holds, beside the text keys, and listed items find it', async () => {
+    const { projectedFiles } = await import('../../agent/src/agent/volumes/projections.js');
+    const bytes = Buffer.from([0, 1, 2, 254, 255]);
+    const config = {
+      get: () => ({ kind: 'ConfigMap' as const, name: 'fw', version: '3', data: { 'a.txt': 'text' }, binaryData: { 'fw.bin': bytes.toString('base64') } }),
+      onChange: () => () => undefined,
+    };
+    const all = projectedFiles({ kind: 'ConfigMap', name: 'fw', namespace: 'default' }, config);
+    expect(all.files.map((f) => [f.path, Buffer.from(f.content)])).toEqual([
+      ['a.txt', Buffer.from('text')],
+      ['fw.bin', bytes],
+    ]);
+    const one = projectedFiles({ kind: 'ConfigMap', name: 'fw', namespace: 'default', items: [{ key: 'fw.bin', path: 'firmware/image' }] }, config);
+    expect(Buffer.from(one.files[0]!.content)).toEqual(bytes);
+  });
+});

@@ -74,9 +74,11 @@ export function projectedFiles(source: ProjectionSource, config: ConfigSource | 
   }
   const mode = source.defaultMode ?? DEFAULT_FILE_MODE;
   const files: ProjectedFile[] = [];
+  // binaryData (a ConfigMap's) is mounted as the bytes it holds; env never reads it, as in Kubernetes.
+  const bytes = (key: string): Uint8Array | undefined => (obj.binaryData?.[key] !== undefined ? Buffer.from(obj.binaryData[key]!, 'base64') : undefined);
   if (source.items) {
     for (const item of source.items) {
-      const content = obj.data[item.key];
+      const content = obj.data[item.key] ?? bytes(item.key);
       if (content === undefined) {
         if (source.optional) continue;
         throw missingConfig(source.kind, source.name, item.key, source.namespace);
@@ -85,6 +87,7 @@ export function projectedFiles(source: ProjectionSource, config: ConfigSource | 
     }
   } else {
     for (const [key, content] of Object.entries(obj.data)) files.push({ path: key, content, mode });
+    for (const key of Object.keys(obj.binaryData ?? {})) files.push({ path: key, content: bytes(key)!, mode });
   }
   return { files, version: obj.version };
 }

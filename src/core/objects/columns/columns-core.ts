@@ -79,7 +79,7 @@ export const namespaceColumns: KindColumns<'Namespace'> = {
 
 export const configMapColumns: KindColumns<'ConfigMap'> = {
   columns: [NAME_COLUMN, column('Data', 'integer', 'The number of keys in the config map.'), AGE_COLUMN],
-  row: (cm, now) => [cm.metadata.name, String(Object.keys(cm.data ?? {}).length), since(cm.metadata.creationTimestamp, now)],
+  row: (cm, now) => [cm.metadata.name, String(Object.keys(cm.data ?? {}).length + Object.keys(cm.binaryData ?? {}).length), since(cm.metadata.creationTimestamp, now)],
 };
 
 export const secretColumns: KindColumns<'Secret'> = {
