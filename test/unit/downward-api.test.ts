@@ -52,7 +52,6 @@ describe('downward API schema', () => {
     const spec = {
       serviceAccountName: 'builder',
       automountServiceAccountToken: false,
-      imagePullSecrets: [{ name: 'regcred' }],
       containers: [main({ volumeMounts: [{ name: 'all', mountPath: '/etc/all' }] })],
       volumes: [
         {

@@ -79,3 +79,11 @@ items:
     expect(r.warnings).toEqual([]);
   });
 });
+
+describe('ServiceAccount, LimitRange and ResourceQuota', () => {
+  it('a ServiceAccount applies; LimitRange and ResourceQuota are refused by name with the reason', () => {
+    expect(apply('apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: builder }\nautomountServiceAccountToken: false\n').problems).toEqual([]);
+    expect(apply('apiVersion: v1\nkind: LimitRange\nmetadata: { name: l }\n').problems[0]!.text).toMatch(/kind LimitRange is not supported yet: Grove does not enforce limit ranges/);
+    expect(apply('apiVersion: v1\nkind: ResourceQuota\nmetadata: { name: q }\n').problems[0]!.text).toMatch(/kind ResourceQuota is not supported yet: Grove does not enforce resource quotas/);
+  });
+});

@@ -25,7 +25,7 @@ const NOT_APPLIED: Partial<Record<KindName, string>> = {
 
 /** Kinds people will try: said to be "not supported yet" rather than unknown. */
 const KNOWN_KINDS = new Set([
-  'StatefulSet', 'ServiceAccount', 'Role',
+  'StatefulSet', 'Role',
   'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'HorizontalPodAutoscaler', 'NetworkPolicy',
   'PodDisruptionBudget', 'ReplicationController', 'Endpoints', 'LimitRange',
   'ResourceQuota', 'PriorityClass', 'CustomResourceDefinition', 'Event',
@@ -33,6 +33,8 @@ const KNOWN_KINDS = new Set([
 
 /** Known kinds refused with their reason, so nobody believes they are enforced. */
 const NOT_SUPPORTED_BECAUSE: Record<string, string> = {
+  LimitRange: 'Grove does not enforce limit ranges: set each container\'s resources (docs/manifests.md#service-accounts)',
+  ResourceQuota: 'Grove does not enforce resource quotas: a node refuses pods that do not fit its memory (docs/manifests.md#service-accounts)',
   NetworkPolicy: 'Grove does not enforce network policies: every pod can reach every pod and Service (docs/networking.md "NetworkPolicy")',
 };
 

@@ -4,7 +4,7 @@
  * type travel to the node inside its target (wire.ts), so nothing is copied field by field.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { closed, count, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupportedFields } from './kit.js';
+import { closed, count, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupported, unsupportedFields } from './kit.js';
 import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
@@ -69,8 +69,8 @@ export const PodSpec = closed(
     /** Deprecated alias of serviceAccountName, as Kubernetes keeps it. */
     serviceAccount: Type.Optional(dnsSubdomain()),
     automountServiceAccountToken: Type.Optional(Type.Boolean()),
-    /** dockerconfigjson / dockercfg Secrets of the pod's namespace the node's pulls of its images use. */
-    imagePullSecrets: Type.Optional(Type.Array(closed({ name: dnsSubdomain() }), { maxItems: 16, ...mergeList('name') })),
+    /** Refused by name until the node's pulls use them: never accepted and ignored. */
+    imagePullSecrets: Type.Optional(unsupported('not supported yet: give the node its registry credentials in <data-dir>/registries.json (docs/images.md)')),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },

@@ -82,6 +82,12 @@ export const configMapColumns: KindColumns<'ConfigMap'> = {
   row: (cm, now) => [cm.metadata.name, String(Object.keys(cm.data ?? {}).length + Object.keys(cm.binaryData ?? {}).length), since(cm.metadata.creationTimestamp, now)],
 };
 
+/** kubectl's ServiceAccount table: SECRETS counts the listed token Secrets (Grove makes none). */
+export const serviceAccountColumns: KindColumns<'ServiceAccount'> = {
+  columns: [NAME_COLUMN, column('Secrets', 'integer', 'The number of Secrets listed by the service account.'), AGE_COLUMN],
+  row: (sa, now) => [sa.metadata.name, String(sa.secrets?.length ?? 0), since(sa.metadata.creationTimestamp, now)],
+};
+
 export const secretColumns: KindColumns<'Secret'> = {
   columns: [NAME_COLUMN, column('Type', 'string', 'Used to facilitate programmatic handling of secret data.'), column('Data', 'integer', 'The number of keys in the secret.'), AGE_COLUMN],
   row: (s, now) => [s.metadata.name, s.type ?? 'Opaque', String(Object.keys(s.data ?? {}).length), since(s.metadata.creationTimestamp, now)],
