@@ -1,6 +1,6 @@
 /**
  * PURE: which ConfigMaps and Secrets a set of pod templates reference — volumes
- * (configMap.name, secret.secretName), env[].valueFrom.*KeyRef.name and envFrom[].*Ref.name, of
+ * (configMap.name, secret.secretName, a projected volume's configMap and secret sources), env[].valueFrom.*KeyRef.name and envFrom[].*Ref.name, of
  * init containers as well as containers. A node is sent exactly these objects, nothing else.
  * References are namespaced: a pod sees the ConfigMaps and Secrets of its own namespace only.
  */
@@ -25,11 +25,17 @@ interface NamedRef {
   readonly name: string;
 }
 export interface ReferencingContainer {
-  env?: readonly { readonly name: string; readonly valueFrom?: { readonly configMapKeyRef?: NamedRef; readonly secretKeyRef?: NamedRef } }[];
+  env?: readonly { readonly name: string; readonly valueFrom?: { readonly configMapKeyRef?: NamedRef; readonly secretKeyRef?: NamedRef; readonly fieldRef?: unknown; readonly resourceFieldRef?: unknown } }[];
   envFrom?: readonly { readonly configMapRef?: NamedRef; readonly secretRef?: NamedRef }[];
 }
 export interface ReferencingPod {
-  volumes?: readonly { readonly name: string; readonly configMap?: NamedRef; readonly secret?: { readonly secretName: string } }[];
+  volumes?: readonly {
+    readonly name: string;
+    readonly configMap?: NamedRef;
+    readonly secret?: { readonly secretName: string };
+    /** A projected volume's configMap and secret sources are references too. */
+    readonly projected?: { readonly sources?: readonly { readonly configMap?: NamedRef; readonly secret?: NamedRef; readonly downwardAPI?: unknown }[] };
+  }[];
   initContainers?: readonly ReferencingContainer[];
   containers: readonly ReferencingContainer[];
 }
@@ -82,6 +88,10 @@ export function collectConfigRefs(templates: Iterable<ReferencingPod>, namespace
     for (const v of t.volumes ?? []) {
       if (v.configMap) add('ConfigMap', v.configMap.name);
       else if (v.secret) add('Secret', v.secret.secretName);
+      for (const s of v.projected?.sources ?? []) {
+        if (s.configMap) add('ConfigMap', s.configMap.name);
+        else if (s.secret) add('Secret', s.secret.name);
+      }
     }
     for (const c of t.initContainers ?? []) containerRefs(c, add);
     for (const c of t.containers) containerRefs(c, add);

@@ -9,6 +9,7 @@
  * - the compose readers (src/core/manifests/compose-*.ts) build them from a service before
  *   compose-objects.ts writes the PodSpec fields.
  */
+import type { ResourceField } from './downward-api.js';
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
@@ -20,10 +21,37 @@ export interface EnvVar {
   valueFrom?: EnvVarSource;
 }
 
-/** Exactly one of the two refs. `optional`: a missing object or key leaves the variable unset. */
+/**
+ * Exactly one source. `optional`: a missing object or key leaves the variable unset. fieldRef
+ * and resourceFieldRef are the downward API (src/core/downward-api.ts), resolved on the node
+ * when the container is created.
+ */
 export type EnvVarSource =
   | { configMapKeyRef: { name: string; key: string; optional?: boolean } }
-  | { secretKeyRef: { name: string; key: string; optional?: boolean } };
+  | { secretKeyRef: { name: string; key: string; optional?: boolean } }
+  | { fieldRef: { fieldPath: string } }
+  | { resourceFieldRef: ResourceFieldRef };
+
+/** A container's limit or request; containerName absent = the container whose env it is. */
+export interface ResourceFieldRef {
+  containerName?: string;
+  resource: ResourceField;
+  divisor?: string | number;
+}
+
+/** One file of a downwardAPI volume or projection. */
+export interface DownwardFile {
+  path: string;
+  mode?: number;
+  fieldRef?: { fieldPath: string };
+  resourceFieldRef?: ResourceFieldRef;
+}
+
+/** One source of a projected volume. */
+export type ProjectedSource =
+  | { configMap: { name: string; items?: KeyToPath[]; optional?: boolean } }
+  | { secret: { name: string; items?: KeyToPath[]; optional?: boolean } }
+  | { downwardAPI: { items: DownwardFile[] } };
 
 /** k8s envFrom: every key of a ConfigMap or Secret as a variable (with an optional prefix). */
 export type EnvFromSource =
@@ -76,6 +104,8 @@ export type Volume = { name: string } & (
   | { persistentVolumeClaim: { claimName: string; readOnly?: boolean } }
   | { configMap: { name: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean } }
   | { secret: { secretName: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean } }
+  | { downwardAPI: { items: DownwardFile[]; defaultMode?: number } }
+  | { projected: { sources: ProjectedSource[]; defaultMode?: number } }
 );
 
 /** compose depends_on: this app's pods on a node start once the named app's pods there are … */

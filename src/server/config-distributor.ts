@@ -224,15 +224,23 @@ export class ConfigDistributor {
           ...(ref.namespace !== DEFAULT_NAMESPACE ? { namespace: ref.namespace } : {}),
           name: ref.name,
           data: configData(found),
+          ...binaryDataOf(found),
           version: found.metadata.resourceVersion ?? '0',
         };
-        cache.set(k, object && { object, hash: createHash('sha256').update(canonicalJson(object.data)).digest('hex') });
+        const hashed = object && (object.binaryData ? { data: object.data, binaryData: object.binaryData } : object.data);
+        cache.set(k, object && { object, hash: createHash('sha256').update(canonicalJson(hashed)).digest('hex') });
       }
       const obj = cache.get(k);
       if (obj) out.push(obj);
     }
     return out;
   }
+}
+
+/** A ConfigMap's binaryData as the node receives it (base64, line breaks dropped); nothing when it has none. */
+function binaryDataOf(o: { kind: 'ConfigMap' | 'Secret'; binaryData?: Readonly<Record<string, string>> }): { binaryData?: Record<string, string> } {
+  if (o.kind !== 'ConfigMap' || !o.binaryData || Object.keys(o.binaryData).length === 0) return {};
+  return { binaryData: Object.fromEntries(Object.entries(o.binaryData).map(([k, v]) => [k, v.replace(/[\r\n]/g, '')])) };
 }
 
 /** A ConfigMap's data, or a Secret's data decoded from base64 (as the node mounts it). */

@@ -56,7 +56,8 @@ describe('manifest errors (object path)', () => {
     const line = lineOf(fixture('bad/malformed.yaml'), 'malformed.yaml');
     expect(line).toMatch(/^malformed\.yaml:4: \S.*$/);
     expect(line).not.toContain('\n');
-    expect(lineOf('a: 1\na: 2\n')).toBe('deploy.yaml:2: Map keys must be unique');
+    // A duplicate key is no YAML error (kubectl reads the last value): see manifests-kubectl-yaml.test.ts.
+    expect(lineOf('a: 1\na: 2\n')).toMatch(/^deploy\.yaml:1 \(document 1\): is neither a Kubernetes object/);
   });
 
   it('reports the file, line, document, resource and field path', () => {
@@ -79,7 +80,7 @@ describe('manifest errors (object path)', () => {
     ['an nfs volume', '      containers:', '      volumes: [{ name: data, nfs: { server: x, path: / } }]\n      containers:', 'spec.template.spec.volumes[0].nfs: not supported yet'],
     ['an unknown top-level field', 'spec:\n  replicas', 'extra: 1\nspec:\n  replicas', 'deploy.yaml:5 (document 1, Deployment "web"): extra: unknown field'],
     ['an SCTP port', '          resources:', '          ports: [{ containerPort: 80, protocol: SCTP }]\n          resources:', 'spec.template.spec.containers[0].ports[0].protocol: "SCTP"'],
-    ['a fieldRef', '          resources:', '          env: [{ name: A, valueFrom: { fieldRef: { fieldPath: x } } }]\n          resources:', 'spec.template.spec.containers[0].env[0].valueFrom.fieldRef: not supported yet'],
+    ['a fieldRef of an unknown field', '          resources:', '          env: [{ name: A, valueFrom: { fieldRef: { fieldPath: x } } }]\n          resources:', 'spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: "x" must be one of metadata.name'],
     ['the OnDelete strategy on a Deployment', '  replicas: 2', '  replicas: 2\n  strategy: { type: OnDelete }', 'spec.strategy.type: "OnDelete"'],
     ['a percentage over 100%', '  replicas: 2', '  replicas: 2\n  strategy: { rollingUpdate: { maxSurge: 150% } }', 'spec.strategy.rollingUpdate.maxSurge: "150%"'],
     ['a bad auto-rollback annotation', '  name: web\n', '  name: web\n  annotations: { grove.io/auto-rollback: "no" }\n', 'metadata.annotations["grove.io/auto-rollback"]'],
@@ -95,7 +96,7 @@ describe('manifest errors (object path)', () => {
 
   it('points into List items', () => {
     const list = `apiVersion: v1\nkind: List\nitems:\n  - ${CONFIGMAP.trimEnd().replaceAll('\n', '\n    ')}\n  - apiVersion: apps/v1\n    kind: StatefulSet\n    metadata: { name: nightly }\n`;
-    expect(lineOf(list)).toBe('deploy.yaml:9 (document 1, StatefulSet "nightly"): items[1]: kind StatefulSet is not supported yet (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass)');
+    expect(lineOf(list)).toBe('deploy.yaml:9 (document 1, StatefulSet "nightly"): items[1]: kind StatefulSet is not supported yet (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)');
   });
 
   it('rejects Secret problems without printing the values', () => {

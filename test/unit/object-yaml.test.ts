@@ -56,6 +56,8 @@ const replicaSet = {
   spec: { replicas: 2, selector: { matchLabels: { app: 'web', 'pod-template-hash': '5d4c8f9b7a' } }, template: { metadata: { labels: { app: 'web', 'pod-template-hash': '5d4c8f9b7a' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
 } as unknown as AnyObject;
 
+const serviceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder' }, automountServiceAccountToken: false } as unknown as AnyObject;
+
 describe('printing objects (get -o yaml)', () => {
   it('puts apiVersion, kind, metadata, spec first and status last, and leaves nothing empty', () => {
     const printed = printableObject({ status: {}, spec: { replicas: 1 }, metadata: { name: 'web', labels: {}, annotations: undefined, creationTimestamp: null }, kind: 'Deployment', apiVersion: 'apps/v1' });
@@ -69,7 +71,7 @@ describe('printing objects (get -o yaml)', () => {
   });
 
   it('round-trips every kind a manifest may hold: print → manifestsToObjects → equal after defaulting', () => {
-    const objects = [...corpusObjects(), replicaSet];
+    const objects = [...corpusObjects(), replicaSet, serviceAccount];
     expect(new Set(objects.map((o) => o.kind))).toEqual(new Set(APPLIED_KINDS));
     const server = objects.map(stored);
     for (const [i, object] of server.entries()) {

@@ -126,11 +126,12 @@ const EXAMPLES: { [K in KindName]: Record<string, unknown> } = {
     reclaimPolicy: 'Delete',
     volumeBindingMode: 'WaitForFirstConsumer',
   },
+  ServiceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'builder', namespace: 'default' }, automountServiceAccountToken: false },
 };
 
 describe('the kind registry', () => {
   it('knows every kind of the issue, each with its resource names', () => {
-    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Ingress', 'IngressClass', 'Job', 'Namespace', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'ReplicaSet', 'Secret', 'Service', 'StorageClass']);
+    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Ingress', 'IngressClass', 'Job', 'Namespace', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'ReplicaSet', 'Secret', 'Service', 'ServiceAccount', 'StorageClass']);
     expect(KINDS.Deployment).toMatchObject({ apiVersion: 'apps/v1', group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', namespaced: true, hasStatus: true });
     expect(KINDS.Node).toMatchObject({ apiVersion: 'v1', group: '', plural: 'nodes', namespaced: false });
     expect(KINDS.ConfigMap.hasStatus).toBe(false);

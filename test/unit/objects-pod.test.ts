@@ -72,7 +72,7 @@ describe('PodSpec defaults', () => {
 
 describe('PodSpec schema', () => {
   it('rejects every field Grove does not implement by name, never silently', () => {
-    const podFields = ['affinity', 'serviceAccountName', 'imagePullSecrets', 'hostPID', 'hostIPC', 'hostAliases', 'priorityClassName', 'schedulerName', 'activeDeadlineSeconds', 'os', 'resources'];
+    const podFields = ['affinity', 'hostPID', 'hostIPC', 'hostAliases', 'priorityClassName', 'schedulerName', 'activeDeadlineSeconds', 'os', 'resources'];
     for (const field of podFields) expect(problems({ containers: [container()], [field]: {} }), field).toEqual([`spec.${field}: not supported yet`]);
     const containerFields = ['volumeDevices', 'stdin', 'tty', 'terminationMessagePath', 'resizePolicy', 'restartPolicy'];
     for (const field of containerFields) expect(problems({ containers: [container({ [field]: {} })] }), field).toEqual([`spec.containers[0].${field}: not supported yet`]);
@@ -84,7 +84,7 @@ describe('PodSpec schema', () => {
     expect(problems({ containers: [container({ resources: { claims: [] } })] })).toEqual(['spec.containers[0].resources.claims: not supported yet']);
     expect(problems({ containers: [container({ livenessProbe: { grpc: { port: 1 } } })] })).toContain('spec.containers[0].livenessProbe.grpc: not supported yet');
     expect(problems({ containers: [container()], volumes: [{ name: 'v', nfs: { server: 'x' } }] })).toContain('spec.volumes[0].nfs: not supported yet');
-    expect(problems({ containers: [container({ env: [{ name: 'A', valueFrom: { fieldRef: {} } }] })] })).toContain('spec.containers[0].env[0].valueFrom.fieldRef: not supported yet');
+    expect(problems({ containers: [container({ env: [{ name: 'A', valueFrom: { fileKeyRef: {} } }] })] })).toContain('spec.containers[0].env[0].valueFrom.fileKeyRef: not supported yet');
     expect(problems({ containers: [container({ volumeMounts: [{ name: 'v', mountPath: '/x', mountPropagation: 'Bidirectional' }] })] })).toContain(
       'spec.containers[0].volumeMounts[0].mountPropagation: not supported yet',
     );

@@ -131,7 +131,11 @@ describe('ConfigMap and Secret', () => {
   it('keep Kubernetes\' size limit and key syntax', () => {
     expect(problems('ConfigMap', cm({ a: 'x'.repeat(1024 * 1024) }))).toEqual(['data: 1048577 bytes of keys and values: a ConfigMap may hold at most 1048576 bytes (1 MiB)']);
     expect(problems('ConfigMap', cm({ 'a/b': 'x' }))).toEqual(['data["a/b"]: key "a/b" must be letters, digits, -, _ or .']);
-    expect(problems('ConfigMap', { ...cm({}), binaryData: {} })).toEqual(['binaryData: not supported yet: ConfigMap values are text']);
+    // binaryData: base64, counted decoded within the same limit, keys not also in data.
+    expect(problems('ConfigMap', { ...cm({ a: 'x' }), binaryData: { b: Buffer.from([0, 255, 1]).toString('base64') } })).toEqual([]);
+    expect(problems('ConfigMap', { ...cm({ a: 'x' }), binaryData: { a: 'AAEC' } })).toEqual(['binaryData.a: duplicates a key of data: a key is in data or in binaryData']);
+    expect(problems('ConfigMap', { ...cm({}), binaryData: { b: 'AAE' } })).toEqual(['binaryData.b: is not valid base64']);
+    expect(problems('ConfigMap', { ...cm({ a: 'x'.repeat(600 * 1024) }), binaryData: { b: Buffer.alloc(600 * 1024).toString('base64') } })[0]).toMatch(/^data: \d+ bytes of keys and values: a ConfigMap may hold at most 1048576 bytes/);
   });
 });
 

@@ -45,6 +45,7 @@ import { LOCK_DIR_ENV, LOCK_MOUNT_PATH } from './update-locks.js';
 import type { ConfigSource } from './config-source.js';
 import type { BindMount } from '../runtime/host-access.js';
 import { resolveEnvBySource } from './volumes/config-env.js';
+import type { NodeCapacity } from './volumes/downward.js';
 import { containerRunSpec } from './container-run-spec.js';
 import { preStopLabels, preStopOf, runPreStop } from './lifecycle-hooks.js';
 import { envFromOf, envOf, podApp, podKey } from './plan/pod-fields.js';
@@ -86,6 +87,8 @@ export interface ContainerManagerRuntimeOptions {
   sandboxes?: PodSandboxes;
   /** Where each pod container's previous log is kept across a restart (`logs --previous`); without it none is. */
   previousLogs?: PreviousLogs;
+  /** The node's address and capacity, for the downward API (status.hostIP, limits a container does not set). */
+  node?: NodeCapacity;
 }
 
 export class ContainerManagerRuntime implements NodeRuntime {
@@ -102,6 +105,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
   readonly volumes: PodVolumes | undefined;
   readonly sandboxes: PodSandboxes | undefined;
   private readonly previous: PreviousLogs | undefined;
+  private readonly node: NodeCapacity;
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
@@ -114,6 +118,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
     this.volumes = options.volumes;
     this.sandboxes = options.sandboxes;
     this.previous = options.previousLogs;
+    this.node = options.node ?? { cpus: 0, memoryBytes: 0 };
     this.log = options.logger.child({ component: 'agent-runtime' });
   }
 
@@ -128,8 +133,11 @@ export class ContainerManagerRuntime implements NodeRuntime {
   }
 
   async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
+    // The reconciler starts a pod's containers only once its sandbox is ready (the plan's sandbox steps).
+    const sandbox = await this.sandboxes?.joinSpec(podKey(pod));
     // Before anything is created: a missing ConfigMap, Secret or key fails the start here.
-    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config, pod.namespace);
+    const downward = { context: { pod, node: this.node, ...(sandbox?.ip ? { podIP: sandbox.ip } : {}) }, container: container.name };
+    const env = resolveEnvBySource(envOf(container), envFromOf(container), this.config, pod.namespace, downward);
     const spec = containerRunSpec(pod, container, env.vars);
     // The run spec is in the runtime's terms already: all of it but the pull policy goes through as it is.
     const { pullPolicy: policy, ...runSpec } = spec;
@@ -137,8 +145,6 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
     const lockDir = await this.lockDirs?.ensureDir(podApp(pod));
     const volumeMounts = await this.volumeMounts(pod, container);
-    // The reconciler starts a pod's containers only once its sandbox is ready (the plan's sandbox steps).
-    const sandbox = await this.sandboxes?.joinSpec(podKey(pod));
     const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts];
     let view: ContainerView;
     try {
@@ -185,6 +191,10 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const keep = new Set([...target.map(podKey), ...current.map(podKeyOf)]);
     await this.previous?.sync(keep);
     await this.volumes?.sync(keep, target);
+  }
+
+  async refreshDownward(target: readonly WirePodTarget[]): Promise<void> {
+    await this.volumes?.refreshDownward(target);
   }
 
   /** Rewrites the projected files of changed ConfigMaps/Secrets in place (running containers see them). */

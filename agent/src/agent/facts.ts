@@ -3,6 +3,7 @@
  * plus what an operator wants to see (kernel, runtime, versions). Gathered fresh for each status
  * so free memory and disk are current; every read is cheap (os calls, /proc/meminfo, statfs).
  */
+import type { NodeCapacity } from './volumes/downward.js';
 import { ErrorCode, GroveError } from '../../../src/core/errors.js';
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
@@ -152,4 +153,10 @@ export async function gatherFacts(options: FactsOptions): Promise<NodeFacts> {
 /** The `facts` callback an Agent takes. */
 export function factsProvider(options: FactsOptions): () => Promise<NodeFacts> {
   return () => gatherFacts(options);
+}
+
+/** The node's InternalIP and capacity, as the downward API reads them (status.hostIP, limits a container does not set). */
+export function nodeCapacity(nodeIp?: string): NodeCapacity {
+  const hostIP = nodeAddresses(undefined, undefined, nodeIp).find((a) => a.type === 'InternalIP')?.address;
+  return { cpus: os.availableParallelism?.() ?? os.cpus().length, memoryBytes: os.totalmem(), ...(hostIP ? { hostIP } : {}) };
 }

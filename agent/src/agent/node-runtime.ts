@@ -147,6 +147,8 @@ export interface NodeRuntime {
   syncPods?(target: readonly WirePodTarget[], current: readonly ManagedContainer[]): Promise<void>;
   /** ConfigMaps/Secrets changed: rewrites the pods' projected files of them, in place. */
   refreshConfig?(changed: readonly ConfigRef[]): Promise<void>;
+  /** Each round: rewrites the downwardAPI files of pods whose fields they read changed (labels, annotations). */
+  refreshDownward?(target: readonly WirePodTarget[]): Promise<void>;
   /** The node's named volumes (grove volume ls); absent on runtimes that keep none. */
   listVolumes?(): Promise<NodeVolume[]>;
   /** Removes a named volume; refuses while a container mounts it. */

@@ -55,6 +55,8 @@ export interface SandboxJoin {
   namespaces: { network?: string; ipc: string; uts: string };
   hostname: string;
   mounts: BindMount[];
+  /** The pod's address on the node bridge (fieldRef status.podIP); absent on the host's network. */
+  ip?: string;
 }
 
 const RECORD = /^pod-[0-9a-f]{20}\.json$/;
@@ -180,6 +182,7 @@ export class PodSandboxes implements SandboxOps {
       namespaces: { ...(r.netns ? { network: r.netns } : {}), ipc: join(dir, 'ipc'), uts: join(dir, 'uts') },
       hostname: r.hostname ?? r.pod,
       mounts,
+      ...(r.ip ? { ip: r.ip } : {}),
     };
   }
 

@@ -6,7 +6,7 @@ import { Agent } from '../../../agent/src/agent/agent.js';
 import { ContainerManagerRuntime } from '../../../agent/src/agent/container-manager-runtime.js';
 import { HostUpdateLocks } from '../../../agent/src/agent/update-locks.js';
 import { PodVolumes } from '../../../agent/src/agent/volumes/pod-volumes.js';
-import { checkNodeIp, factsProvider } from '../../../agent/src/agent/facts.js';
+import { checkNodeIp, factsProvider, nodeCapacity } from '../../../agent/src/agent/facts.js';
 import { PreviousLogs } from '../../../agent/src/agent/previous-logs.js';
 import { UsageSampler } from '../../../agent/src/agent/usage.js';
 import { systemClock } from '../../core/clock.js';
@@ -85,7 +85,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
     logger,
   });
   // Pod volumes: <data-dir>/pods/<pod>/volumes, named volumes in <data-dir>/volumes.
-  const volumes = new PodVolumes({ dataDir, logger, config, ...(hostPathRoots ? { hostPathRoots } : {}) });
+  // The downward API's status.hostIP and the limits a container leaves unset (the node's capacity).
+  const node = nodeCapacity(settings.nodeIp);
+  const volumes = new PodVolumes({ dataDir, logger, config, node, ...(hostPathRoots ? { hostPathRoots } : {}) });
   // The cluster network (issue 15, docs/networking.md): the pods' network takes this node's pod
   // CIDR from the network view (pods wait for it), the overlay joins the nodes' pod subnets, the
   // proxier programs the Services, the DNS server answers the pods. Each programs from the view.
@@ -110,7 +112,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
   const { store } = await openRoleStore({ role: 'agent', path: agentStorePath(dataDir), check: async () => agentEntryCheck }, logger);
   // The log of each pod container's previous instance, kept across its last restart (logs --previous).
   const previousLogs = new PreviousLogs(join(dataDir, 'agent', 'previous-logs'), logger);
-  const runtime = new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, config, volumes, sandboxes, previousLogs });
+  const runtime = new ContainerManagerRuntime({ containers: local.containers, images: local.images, logger, lockDirs: locks, config, volumes, sandboxes, previousLogs, node });
   const usage = new UsageSampler({ runtime, clock: systemClock() });
   const agent: Agent = new Agent({
     nodeName: joined.node,

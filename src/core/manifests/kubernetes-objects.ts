@@ -25,7 +25,7 @@ const NOT_APPLIED: Partial<Record<KindName, string>> = {
 
 /** Kinds people will try: said to be "not supported yet" rather than unknown. */
 const KNOWN_KINDS = new Set([
-  'StatefulSet', 'ServiceAccount', 'Role',
+  'StatefulSet', 'Role',
   'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'HorizontalPodAutoscaler', 'NetworkPolicy',
   'PodDisruptionBudget', 'ReplicationController', 'Endpoints', 'LimitRange',
   'ResourceQuota', 'PriorityClass', 'CustomResourceDefinition', 'Event',
@@ -33,6 +33,8 @@ const KNOWN_KINDS = new Set([
 
 /** Known kinds refused with their reason, so nobody believes they are enforced. */
 const NOT_SUPPORTED_BECAUSE: Record<string, string> = {
+  LimitRange: 'Grove does not enforce limit ranges: set each container\'s resources (docs/manifests.md#service-accounts)',
+  ResourceQuota: 'Grove does not enforce resource quotas: a node refuses pods that do not fit its memory (docs/manifests.md#service-accounts)',
   NetworkPolicy: 'Grove does not enforce network policies: every pod can reach every pod and Service (docs/networking.md "NetworkPolicy")',
 };
 
@@ -50,6 +52,33 @@ export interface DocumentObjects {
   problems: ManifestProblem[];
   /** What the user should know and that stops nothing (compose: an unset variable read as empty). */
   warnings?: string[];
+  /** Server-set fields of `kubectl get -o yaml` dumps that were dropped ("status", "metadata.uid"), for one warning per apply. */
+  ignored?: string[];
+}
+
+/** What the server sets and a dump carries: dropped before anything is checked, so a dump applies as it is. */
+const SERVER_SET_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'] as const;
+
+/** `value` without the server-set fields of a dump, and the names of those it had. */
+function withoutServerFields(value: Obj): { input: Obj; ignored: string[] } {
+  const ignored: string[] = [];
+  let input = value;
+  if ('status' in value) {
+    const { status: _status, ...rest } = value;
+    input = rest;
+    ignored.push('status');
+  }
+  if (isObject(value.metadata)) {
+    const metadata = { ...value.metadata };
+    for (const key of SERVER_SET_METADATA) {
+      // `creationTimestamp: null` is what `create --dry-run -o yaml` writes: nothing to report.
+      if (!(key in metadata)) continue;
+      if (metadata[key] !== null) ignored.push(`metadata.${key}`);
+      delete metadata[key];
+    }
+    if (ignored.length > 0 || Object.keys(metadata).length !== Object.keys(value.metadata).length) input = { ...input, metadata };
+  }
+  return { input, ignored };
 }
 
 type Obj = Record<string, unknown>;
@@ -115,10 +144,13 @@ function one(doc: ManifestDocument, value: Obj, base: FieldPath, out: DocumentOb
     out.problems.push(problem(ctx, [...base, 'apiVersion'], message, { linePath: missing ? base : [...base, 'apiVersion'] }));
     return;
   }
+  // A `get -o yaml` dump: what the server set is dropped, and named once per apply (manifest-objects.ts).
+  const stripped = withoutServerFields(value);
+  if (stripped.ignored.length > 0) out.ignored = [...new Set([...(out.ignored ?? []), ...stripped.ignored])];
   // Written-out macros before the schema, whose syntax has no "@" (node-cron's has none either).
-  let input = value;
-  if (name === 'CronJob' && isObject(value.spec) && typeof value.spec.schedule === 'string') {
-    input = { ...value, spec: { ...value.spec, schedule: normalizeSchedule(value.spec.schedule) } };
+  let input = stripped.input;
+  if (name === 'CronJob' && isObject(input.spec) && typeof input.spec.schedule === 'string') {
+    input = { ...input, spec: { ...input.spec, schedule: normalizeSchedule(input.spec.schedule) } };
   }
   const result = validate(name, input);
   const problems = result.ok ? [] : schemaProblems(result.errors, input, ctx, base);

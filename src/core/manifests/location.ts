@@ -19,6 +19,17 @@ export interface ManifestDocument {
    * nearest ancestor that exists in the source (merge keys and aliases hide some nodes).
    */
   lineOf(path: FieldPath, at?: 'key' | 'value'): number | undefined;
+  /** Keys written twice in one mapping (the last value is the one read); absent when none. */
+  duplicateKeys?: DuplicateKey[];
+}
+
+/** A mapping key written twice: where, and the lines of its first and its later appearance. */
+export interface DuplicateKey {
+  key: string;
+  /** The mapping holding it (["spec", "template"]). */
+  path: FieldPath;
+  firstLine: number;
+  line: number;
 }
 
 /** What the messages about one document (or one resource of it) need to know. */
@@ -57,11 +68,13 @@ export interface ProblemOptions {
   at?: 'key' | 'value';
   /** Take the line from here instead of from `path` (a missing field has no line of its own). */
   linePath?: FieldPath;
+  /** This line (a duplicate key's second appearance, which no path reaches). */
+  line?: number;
   cause?: unknown;
 }
 
 export function manifestError(ctx: DocContext, path: FieldPath, message: string, options: ProblemOptions = {}): GroveError {
-  const line = ctx.doc.lineOf(options.linePath ?? path, options.at ?? 'value');
+  const line = options.line ?? ctx.doc.lineOf(options.linePath ?? path, options.at ?? 'value');
   const field = formatPath(path);
   const text = `${where(ctx, line)}: ${field ? `${field}: ` : ''}${message}`;
   return new GroveError(ErrorCode.ManifestInvalid, text, {

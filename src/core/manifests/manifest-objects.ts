@@ -89,7 +89,28 @@ export interface ManifestOptions {
   compose?: ComposeHost;
 }
 
+/**
+ * Keys written twice: docker compose refuses them (a problem, in its words), kubectl reads the
+ * last value (a warning). Both name the key and its two lines.
+ */
+function withDuplicateKeys(found: DocumentObjects, doc: Parameters<typeof kubernetesObjects>[0], compose: boolean): DocumentObjects {
+  if (!doc.duplicateKeys) return found;
+  const ctx: DocContext = { doc };
+  const texts = doc.duplicateKeys.map((d) => ({
+    d,
+    error: manifestError(ctx, [...d.path, d.key], compose ? `mapping key ${quote(d.key)} already defined at line ${d.firstLine}` : `duplicate key ${quote(d.key)} (first at line ${d.firstLine}): the last value is used`, { line: d.line }),
+  }));
+  if (compose) return { ...found, problems: [...found.problems, ...texts.map((t) => problemOf(t.error))] };
+  return { ...found, warnings: [...(found.warnings ?? []), ...texts.map((t) => t.error.message)] };
+}
+
 function documentObjects(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined, options: ManifestOptions): DocumentObjects {
+  const value = doc.value;
+  const compose = isObject(value) && !('apiVersion' in value || 'kind' in value) && 'services' in value;
+  return withDuplicateKeys(objectsOf(doc, dir, options), doc, compose);
+}
+
+function objectsOf(doc: Parameters<typeof kubernetesObjects>[0], dir: string | undefined, options: ManifestOptions): DocumentObjects {
   const value = doc.value;
   const ctx: DocContext = { doc };
   const fail = (message: string): DocumentObjects => ({ objects: [], problems: [problemOf(manifestError(ctx, [], message))] });
@@ -104,6 +125,8 @@ export function manifestsToObjects(files: readonly ManifestFile[], options: Mani
   const located: LocatedObject[] = [];
   const problems: ManifestProblem[] = [];
   const warnings: string[] = [];
+  const ignored = new Set<string>();
+  const dumps = new Set<string>();
   for (const file of files) {
     const { documents, problems: yaml } = readYamlDocuments(file.text, file.path);
     problems.push(...yaml.map(problemOf));
@@ -112,8 +135,12 @@ export function manifestsToObjects(files: readonly ManifestFile[], options: Mani
       located.push(...found.objects);
       problems.push(...found.problems);
       for (const w of found.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
+      for (const f of found.ignored ?? []) ignored.add(f);
+      if (found.ignored?.length) dumps.add(file.path);
     }
   }
+  // One line for every dump in the apply, as kubectl users expect `get -o yaml` output to apply.
+  if (ignored.size > 0) warnings.push(`${[...dumps].join(', ')}: fields set by the server are ignored: ${[...ignored].join(', ')}`);
   problems.push(...duplicates(located));
   if (located.length > MAX_OBJECTS) {
     problems.push({ text: `${files.map((f) => f.path).join(', ')}: too many objects (${located.length}, the limit is ${MAX_OBJECTS} per apply)`, file: files[0]?.path ?? '' });

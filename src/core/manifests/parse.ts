@@ -4,7 +4,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { ErrorCode, GroveError } from '../errors.js';
-import type { FieldPath, ManifestDocument } from './location.js';
+import type { DuplicateKey, FieldPath, ManifestDocument } from './location.js';
 
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
 export const MAX_DOCUMENTS = 200;
@@ -50,6 +50,32 @@ function nodeOffset(doc: Document, path: FieldPath, at: 'key' | 'value'): number
   return best?.[0];
 }
 
+/** At most this many duplicate keys are reported per document (a generated file may have thousands). */
+const MAX_DUPLICATES = 20;
+
+/** The keys written twice in any mapping under `node`, in the order they appear. */
+function duplicatesIn(node: unknown, path: FieldPath, lineAt: (offset: number) => number, out: DuplicateKey[] = []): DuplicateKey[] {
+  if (out.length >= MAX_DUPLICATES) return out;
+  if (isMap(node)) {
+    const first = new Map<string, number>();
+    for (const pair of node.items) {
+      if (!isPair(pair) || !isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      const offset = range(pair.key)?.[0] ?? 0;
+      // "<<" merge keys may repeat (several anchors merged); they are not fields.
+      if (key !== '<<') {
+        const earlier = first.get(key);
+        if (earlier === undefined) first.set(key, offset);
+        else if (out.length < MAX_DUPLICATES) out.push({ key, path, firstLine: lineAt(earlier), line: lineAt(offset) });
+      }
+      duplicatesIn(pair.value, [...path, key], lineAt, out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => duplicatesIn(item, [...path, i], lineAt, out));
+  }
+  return out;
+}
+
 const YAML11_OCTAL = {
   identify: (v: unknown) => typeof v === 'number',
   default: true,
@@ -75,7 +101,9 @@ export function readYamlDocuments(text: string, file: string): { documents: Mani
   // docker compose and kubectl both resolve; YAML 1.2 alone would keep "<<" as a key.
   // YAML 1.1 octal (0644), as kubectl and docker compose read it: file modes (defaultMode: 0444)
   // would otherwise be decimal 444, a different and wider mode, without any error.
-  const docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true, customTags: (tags) => [YAML11_OCTAL, ...tags] });
+  // Duplicate keys are read (the last value wins, as kubectl reads them) and reported by the
+  // caller with both lines (duplicateKeys below), instead of yaml's error naming neither.
+  const docs = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: true, customTags: (tags) => [YAML11_OCTAL, ...tags] });
   if (docs.length > MAX_DOCUMENTS) {
     return { documents: [], problems: [invalid(`${file}: too many YAML documents (${docs.length}, the limit is ${MAX_DOCUMENTS})`, { file, documents: docs.length })] };
   }
@@ -101,10 +129,12 @@ export function readYamlDocuments(text: string, file: string): { documents: Mani
       return;
     }
     if (value === null || value === undefined) return;
+    const duplicateKeys = duplicatesIn(doc.contents, [], (offset) => lineCounter.linePos(offset).line);
     documents.push({
       file,
       index,
       value,
+      ...(duplicateKeys.length > 0 ? { duplicateKeys } : {}),
       lineOf(path, at = 'value') {
         const offset = nodeOffset(doc, path, at);
         return offset === undefined ? undefined : lineCounter.linePos(offset).line;

@@ -12,6 +12,7 @@ import { Pod } from './pod.js';
 import { Ingress, IngressClass } from './ingress.js';
 import { EndpointSlice, Service } from './service.js';
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from './storage.js';
+import { ServiceAccount } from './service-account.js';
 import { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from './workloads.js';
 
 export interface KindRow<S extends TSchema = TSchema> {
@@ -50,12 +51,13 @@ export const KIND_TABLE = Object.freeze({
   PersistentVolumeClaim: row('v1', 'persistentvolumeclaims', ['pvc'], 'namespaced', PersistentVolumeClaim),
   PersistentVolume: row('v1', 'persistentvolumes', ['pv'], 'cluster', PersistentVolume),
   StorageClass: row('storage.k8s.io/v1', 'storageclasses', ['sc'], 'cluster', StorageClass, 'no status'),
+  ServiceAccount: row('v1', 'serviceaccounts', ['sa'], 'namespaced', ServiceAccount, 'no status'),
 });
 
 export type KindName = keyof typeof KIND_TABLE;
 
 /** The kinds a manifest may hold: what users write (Node and ControllerRevision are Grove's own). */
-export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass'] as const satisfies readonly KindName[];
+export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'ServiceAccount'] as const satisfies readonly KindName[];
 
 /** The schema of each kind, by kind name. */
 export type KindSchemas = { [K in KindName]: (typeof KIND_TABLE)[K]['schema'] };

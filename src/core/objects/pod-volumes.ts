@@ -5,7 +5,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { VOLUME_LIMITS } from './limits.js';
-import { closed, configKey, dnsLabel, dnsSubdomain, pattern, quantity, stringEnum, unsupportedFields } from './kit.js';
+import { closed, configKey, dnsLabel, dnsSubdomain, pattern, quantity, stringEnum, unsupported, unsupportedFields } from './kit.js';
+import { ENV_FIELD_PATH, ENV_FIELD_PATH_MESSAGE, RESOURCE_FIELDS, VOLUME_FIELD_PATH, VOLUME_FIELD_PATH_MESSAGE } from '../downward-api.js';
 
 export { VOLUME_LIMITS };
 
@@ -42,12 +43,58 @@ export const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCre
 
 /** Volume sources Kubernetes has and Grove does not (network and cloud storage, projections). */
 const UNSUPPORTED_SOURCES = [
-  'projected', 'downwardAPI', 'csi', 'ephemeral', 'nfs', 'iscsi', 'rbd', 'cephfs', 'glusterfs', 'fc', 'flexVolume',
+  'csi', 'ephemeral', 'nfs', 'iscsi', 'rbd', 'cephfs', 'glusterfs', 'fc', 'flexVolume',
   'flocker', 'gitRepo', 'awsElasticBlockStore', 'gcePersistentDisk', 'azureDisk', 'azureFile', 'cinder', 'vsphereVolume',
   'quobyte', 'portworxVolume', 'scaleIO', 'storageos', 'photonPersistentDisk', 'image',
 ] as const;
 
-export const VOLUME_SOURCES = ['emptyDir', 'hostPath', 'persistentVolumeClaim', 'configMap', 'secret'] as const;
+export const VOLUME_SOURCES = ['emptyDir', 'hostPath', 'persistentVolumeClaim', 'configMap', 'secret', 'downwardAPI', 'projected'] as const;
+
+/* The downward API (src/core/downward-api.ts): the pod's own fields and its containers' resources. */
+
+/** env[].valueFrom.fieldRef and downwardAPI items: one field of the pod. */
+const objectFieldSelector = (path: string, message: string) =>
+  closed({ apiVersion: Type.Optional(stringEnum(['v1'], { errorMessage: 'must be v1' })), fieldPath: pattern(path, message, { maxLength: 400 }) });
+
+const resourceFields = () => ({
+  resource: stringEnum(RESOURCE_FIELDS, { errorMessage: `must be one of ${RESOURCE_FIELDS.join(', ')} (ephemeral-storage and hugepages are not tracked)` }),
+  /** The unit the value is written in, rounded up (default 1: cores, bytes). */
+  divisor: Type.Optional(quantity('a unit such as 1m, 1, 1Mi')),
+});
+
+/** A container's limit or request in env: `containerName` absent = the container whose env it is. */
+const envResourceSelector = () => closed({ containerName: Type.Optional(dnsLabel()), ...resourceFields() });
+
+/** The same in a volume file, where the container must be named. */
+const volumeResourceSelector = () => closed({ containerName: dnsLabel(), ...resourceFields() });
+
+/** One file of a downwardAPI volume (or projection): a pod field or a container resource. */
+export const DownwardAPIVolumeFile = closed(
+  {
+    path: relativePath(),
+    fieldRef: Type.Optional(objectFieldSelector(VOLUME_FIELD_PATH, VOLUME_FIELD_PATH_MESSAGE)),
+    resourceFieldRef: Type.Optional(volumeResourceSelector()),
+    mode: Type.Optional(fileMode()),
+  },
+  exactlyOne(['fieldRef', 'resourceFieldRef']),
+);
+export type DownwardAPIVolumeFile = Static<typeof DownwardAPIVolumeFile>;
+
+const downwardItems = () => Type.Array(DownwardAPIVolumeFile, { maxItems: VOLUME_LIMITS.items });
+
+/** One source of a projected volume: its files land side by side in one directory. */
+export const VolumeProjection = closed(
+  {
+    configMap: Type.Optional(closed({ name: dnsSubdomain(), items: items(), optional: Type.Optional(Type.Boolean()) })),
+    secret: Type.Optional(closed({ name: dnsSubdomain(), items: items(), optional: Type.Optional(Type.Boolean()) })),
+    downwardAPI: Type.Optional(closed({ items: Type.Optional(downwardItems()) })),
+    serviceAccountToken: Type.Optional(unsupported('pods get no Kubernetes API token from Grove (docs/manifests.md#service-accounts)')),
+    clusterTrustBundle: Type.Optional(unsupported()),
+    podCertificate: Type.Optional(unsupported()),
+  },
+  exactlyOne(['configMap', 'secret', 'downwardAPI']),
+);
+export type VolumeProjection = Static<typeof VolumeProjection>;
 
 /** "exactly one of a, b": a oneOf of `required`, worded once for every formatter. */
 export function exactlyOne(names: readonly string[]) {
@@ -74,6 +121,8 @@ export const Volume = closed(
     secret: Type.Optional(
       closed({ secretName: dnsSubdomain(), items: items(), defaultMode: Type.Optional(fileMode({ default: 0o644 })), optional: Type.Optional(Type.Boolean()) }),
     ),
+    downwardAPI: Type.Optional(closed({ items: Type.Optional(downwardItems()), defaultMode: Type.Optional(fileMode({ default: 0o644 })) })),
+    projected: Type.Optional(closed({ sources: Type.Optional(Type.Array(VolumeProjection, { maxItems: VOLUME_LIMITS.items })), defaultMode: Type.Optional(fileMode({ default: 0o644 })) })),
     ...unsupportedFields(UNSUPPORTED_SOURCES),
   },
   { $id: 'Volume', ...exactlyOne(VOLUME_SOURCES) },
@@ -98,9 +147,11 @@ export const EnvVarSource = closed(
   {
     configMapKeyRef: Type.Optional(keyRef()),
     secretKeyRef: Type.Optional(keyRef()),
-    ...unsupportedFields(['fieldRef', 'resourceFieldRef', 'fileKeyRef']),
+    fieldRef: Type.Optional(objectFieldSelector(ENV_FIELD_PATH, ENV_FIELD_PATH_MESSAGE)),
+    resourceFieldRef: Type.Optional(envResourceSelector()),
+    ...unsupportedFields(['fileKeyRef']),
   },
-  exactlyOne(['configMapKeyRef', 'secretKeyRef']),
+  exactlyOne(['configMapKeyRef', 'secretKeyRef', 'fieldRef', 'resourceFieldRef']),
 );
 export type EnvVarSource = Static<typeof EnvVarSource>;
 

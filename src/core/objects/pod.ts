@@ -4,7 +4,7 @@
  * type travel to the node inside its target (wire.ts), so nothing is copied field by field.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { closed, count, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupportedFields } from './kit.js';
+import { closed, count, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupported, unsupportedFields } from './kit.js';
 import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
@@ -19,7 +19,7 @@ export { MAX_GRACE_SECONDS };
 /** Known pod spec fields Grove does not implement yet. */
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
   'ephemeralContainers', 'affinity',
-  'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
+  'hostPID',
   'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases',
   'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
   'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
@@ -64,6 +64,13 @@ export const PodSpec = closed(
     securityContext: Type.Optional(PodSecurityContext),
     dnsPolicy: Type.Optional(stringEnum(DNS_POLICIES)),
     dnsConfig: Type.Optional(PodDnsConfig),
+    /** The ServiceAccount the pod runs as (fieldRef spec.serviceAccountName reads it); no API token is mounted (docs/manifests.md#service-accounts). */
+    serviceAccountName: Type.Optional(dnsSubdomain()),
+    /** Deprecated alias of serviceAccountName, as Kubernetes keeps it. */
+    serviceAccount: Type.Optional(dnsSubdomain()),
+    automountServiceAccountToken: Type.Optional(Type.Boolean()),
+    /** Refused by name until the node's pulls use them: never accepted and ignored. */
+    imagePullSecrets: Type.Optional(unsupported('not supported yet: give the node its registry credentials in <data-dir>/registries.json (docs/images.md)')),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },

@@ -75,7 +75,7 @@ const MAX_ANNOTATION_BYTES = 256 * 1024;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Keys and values together, as Kubernetes counts them (Secret values decoded). */
+/** Keys and values together, as Kubernetes counts them (Secret values and ConfigMap binaryData decoded). */
 function configProblems(o: Obj, kind: 'ConfigMap' | 'Secret'): RuleProblem[] {
   const out: RuleProblem[] = [];
   let size = 0;
@@ -101,6 +101,15 @@ function configProblems(o: Obj, kind: 'ConfigMap' | 'Secret'): RuleProblem[] {
     }
   }
   for (const [key, value] of Object.entries((o.stringData ?? {}) as Record<string, string>)) size += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
+  // A ConfigMap's binaryData: bytes, counted decoded, each key not also a key of data (as Kubernetes).
+  const text = (o.data ?? {}) as Record<string, string>;
+  for (const [key, value] of Object.entries((o.binaryData ?? {}) as Record<string, string>)) {
+    size += Buffer.byteLength(key, 'utf8');
+    if (Object.prototype.hasOwnProperty.call(text, key)) out.push({ path: ['binaryData', key], reason: 'duplicates a key of data: a key is in data or in binaryData' });
+    const compact = value.replace(/[\r\n]/g, '');
+    if (!BASE64.test(compact)) out.push({ path: ['binaryData', key], reason: 'is not valid base64' });
+    else size += Buffer.from(compact, 'base64').byteLength;
+  }
   if (size > MAX_CONFIG_OBJECT_BYTES) out.push({ path: ['data'], reason: `${size} bytes of keys and values: a ${kind} may hold at most ${MAX_CONFIG_OBJECT_BYTES} bytes (1 MiB)` });
   if (kind === 'Secret' && out.length === 0) out.push(...secretTypeProblems(o));
   return out;

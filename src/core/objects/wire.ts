@@ -476,6 +476,13 @@ export const WireConfigObject = closed({
     keys: pattern(CONFIG_KEY, `a key is not a valid ConfigMap/Secret key (${CONFIG_KEY_MESSAGE})`, { minLength: 1, maxLength: 253 }),
     maxProperties: MAX_CONFIG_KEYS,
   }),
+  /** A ConfigMap's binaryData, base64 as stored (mounted as bytes); absent when it has none. */
+  binaryData: Type.Optional(
+    stringMap(Type.String(), {
+      keys: pattern(CONFIG_KEY, `a key is not a valid ConfigMap key (${CONFIG_KEY_MESSAGE})`, { minLength: 1, maxLength: 253 }),
+      maxProperties: MAX_CONFIG_KEYS,
+    }),
+  ),
 });
 export type WireConfigObject = Static<typeof WireConfigObject>;
 

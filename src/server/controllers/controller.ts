@@ -86,5 +86,6 @@ export function emptyObjects(): ObjectsByKind {
     PersistentVolumeClaim: [],
     PersistentVolume: [],
     StorageClass: [],
+    ServiceAccount: [],
   };
 }

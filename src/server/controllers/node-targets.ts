@@ -3,7 +3,7 @@
  * Pod bound to it (not being deleted, or deleted with a grace period of its own), sorted by namespace and name, each with its template
  * hash (the container identity on the node: pod-template-hash or controller-revision-hash
  * label, else the spec's hash), the grove.io/ annotations the agent reads (the pod's, then its
- * top-level workload's), the top-level workload as owner, its PodSpec as stored (defaulted),
+ * top-level workload's) and the pod's annotations its downward API fieldRefs read, the top-level workload as owner, its PodSpec as stored (defaulted),
  * and the Job / CronJob settings the agent runs itself; a pod deleted with a grace period of
  * its own carries it (deletionGraceSeconds). No member is ever undefined, so an
  * unchanged pod encodes to the same canonical CBOR bytes.
@@ -19,6 +19,7 @@ import { isTerminatingGracefully } from './pod-termination.js';
 import type { ClaimIndex } from './claim-index.js';
 import type { PodSpec } from '../../core/objects/pod.js';
 import { LOCAL_VOLUME_PATH } from '../../core/objects/storage-constants.js';
+import { readsAnnotations } from '../../core/downward-api.js';
 
 const DATA_DIR_VOLUME = new RegExp(LOCAL_VOLUME_PATH);
 
@@ -68,9 +69,29 @@ export function jobSettings(spec: JobSpec): JobSettings {
   return pick(spec, JOB_KEYS);
 }
 
+/** Every fieldRef.fieldPath of a pod spec: its containers' env and its downwardAPI files. */
+function fieldPathsOf(spec: PodSpec): string[] {
+  const out: string[] = [];
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) for (const e of c.env ?? []) if (e.valueFrom?.fieldRef) out.push(e.valueFrom.fieldRef.fieldPath);
+  for (const v of spec.volumes ?? []) {
+    const items = [...(v.downwardAPI?.items ?? []), ...(v.projected?.sources ?? []).flatMap((s) => s.downwardAPI?.items ?? [])];
+    for (const item of items) if (item.fieldRef) out.push(item.fieldRef.fieldPath);
+  }
+  return out;
+}
+
+/** The pod's own annotations its fieldRefs read (all, or the named ones): only these reach the node beside grove.io/ ones. */
+function downwardAnnotations(pod: Pod): Record<string, string> {
+  const wanted = readsAnnotations(fieldPathsOf(pod.spec));
+  const own = pod.metadata.annotations ?? {};
+  if (!wanted) return {};
+  if (wanted === 'all') return { ...own };
+  return Object.fromEntries(Object.entries(own).filter(([k]) => wanted.has(k)));
+}
+
 export function podTarget(pod: Pod, owners: OwnerIndex, claims?: ClaimIndex): WirePodTarget {
   const top: AnyObject = owners.topLevel(pod);
-  const annotations = { ...groveAnnotationsOf(top === pod ? undefined : top.metadata.annotations), ...groveAnnotationsOf(pod.metadata.annotations) };
+  const annotations = { ...groveAnnotationsOf(top === pod ? undefined : top.metadata.annotations), ...groveAnnotationsOf(pod.metadata.annotations), ...downwardAnnotations(pod) };
   const target: WirePodTarget = {
     name: pod.metadata.name,
     namespace: namespaceOf(pod),

@@ -42,6 +42,7 @@ export const SERVED_KINDS: { readonly [K in KindName]: ServedKind } = {
   PersistentVolumeClaim: { verbs: READ_WRITE, categories: [] },
   PersistentVolume: { verbs: READ_WRITE, categories: [] },
   StorageClass: { verbs: READ_WRITE, categories: [] },
+  ServiceAccount: { verbs: READ_WRITE, categories: [] },
 };
 
 /** The kinds with a scale subresource (Grove has no StatefulSet; served by subresources.ts). */

@@ -25,8 +25,12 @@ export const pruneLocks: Handler<StepOf<'prune-locks'>> = async (step, ctx) => {
   return { ok: true };
 };
 
-/** Pod volume clean-up (runtime.syncPods), when the set of pods with a target or a container changes. */
+/**
+ * Pod volume clean-up (runtime.syncPods), when the set of pods with a target or a container
+ * changes; before it, the downwardAPI files of pods whose labels or annotations changed.
+ */
 export const cleanPodDirs: Handler<StepOf<'clean-pod-dirs'>> = async (step, ctx) => {
+  await ctx.runtime.refreshDownward?.(step.pods).catch((err: unknown) => ctx.log.warn({ err: errorMessage(err) }, 'downwardAPI files not refreshed'));
   if (!ctx.runtime.syncPods) return { ok: true };
   const { containers } = await ctx.after();
   const key = [...new Set([...step.pods.map(podKey), ...containers.map(podKeyOf)])].sort().join('\n');

@@ -9,7 +9,7 @@
  * identity: a target's objects never change after decoding, and the plan runs every round.
  */
 import type { ReferencingPod } from '../../../../src/core/config-refs.js';
-import type { AppDependency, ContainerPort, ContainerProbes, CronSpec, EnvFromSource, EnvVar, EnvVarSource, JobSpec, Probe as ModelProbe, RestartPolicy, Volume } from '../../../../src/core/resolved-pod.js';
+import type { AppDependency, ContainerPort, ContainerProbes, CronSpec, EnvFromSource, EnvVar, EnvVarSource, JobSpec, Probe as ModelProbe, ProjectedSource, RestartPolicy, Volume } from '../../../../src/core/resolved-pod.js';
 import { readGroveAnnotations, type GroveSettings } from '../../../../src/core/objects/annotations.js';
 import type { Container, Probe } from '../../../../src/core/objects/pod-container.js';
 import type { Volume as PodVolume } from '../../../../src/core/objects/pod-volumes.js';
@@ -138,6 +138,15 @@ function volume(v: PodVolume): Volume {
   if (v.hostPath) return { name, hostPath: { path: v.hostPath.path, ...(v.hostPath.type ? { type: v.hostPath.type } : {}) } };
   if (v.persistentVolumeClaim) return { name, persistentVolumeClaim: { ...v.persistentVolumeClaim } };
   if (v.configMap) return { name, configMap: structuredClone(v.configMap) };
+  if (v.downwardAPI) return { name, downwardAPI: { ...structuredClone(v.downwardAPI), items: structuredClone(v.downwardAPI.items ?? []) } };
+  if (v.projected) {
+    const sources = (v.projected.sources ?? []).map((s): ProjectedSource => {
+      if (s.configMap) return { configMap: structuredClone(s.configMap) };
+      if (s.secret) return { secret: structuredClone(s.secret) };
+      return { downwardAPI: { items: structuredClone(s.downwardAPI?.items ?? []) } };
+    });
+    return { name, projected: { sources, ...(v.projected.defaultMode !== undefined ? { defaultMode: v.projected.defaultMode } : {}) } };
+  }
   return { name, secret: structuredClone(v.secret!) };
 }
 
@@ -150,10 +159,13 @@ export const volumesOf = cached((pod: WirePodTarget): readonly Volume[] => pod.s
 export const resourcesOf = cached((c: Container): ResourceNumbers => containerResources(c.resources));
 
 function valueFrom(from: NonNullable<NonNullable<Container['env']>[number]['valueFrom']>): EnvVarSource {
-  return from.configMapKeyRef ? { configMapKeyRef: { ...from.configMapKeyRef } } : { secretKeyRef: { ...from.secretKeyRef! } };
+  if (from.configMapKeyRef) return { configMapKeyRef: { ...from.configMapKeyRef } };
+  if (from.fieldRef) return { fieldRef: { fieldPath: from.fieldRef.fieldPath } };
+  if (from.resourceFieldRef) return { resourceFieldRef: { ...from.resourceFieldRef } };
+  return { secretKeyRef: { ...from.secretKeyRef! } };
 }
 
-/** Variables with their values ("" for one read from a ConfigMap or Secret, as valueFrom resolves it). */
+/** Variables with their values ("" for one read from a ConfigMap, a Secret or the downward API, as valueFrom resolves it). */
 export const envOf = cached((c: Container): readonly EnvVar[] =>
   (c.env ?? []).map((e) => (e.valueFrom ? { name: e.name, value: '', valueFrom: valueFrom(e.valueFrom) } : { name: e.name, value: e.value ?? '' })),
 );

@@ -16,7 +16,8 @@ import { dirname, join } from 'node:path';
 export interface ProjectedFile {
   /** Relative, already checked (no "..", no leading "/", not starting with ".."). */
   path: string;
-  content: string;
+  /** Text, or bytes (a ConfigMap's binaryData). */
+  content: string | Uint8Array;
   mode: number;
 }
 

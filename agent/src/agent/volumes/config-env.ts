@@ -1,6 +1,6 @@
 /**
  * env[].valueFrom and envFrom resolved at container start from the node's ConfigMaps and
- * Secrets (ConfigSource), and `$(VAR)` in env values expanded (var-expansion.ts). Order is
+ * Secrets (ConfigSource) and the downward API (fieldRef, resourceFieldRef: downward.ts), and `$(VAR)` in env values expanded (var-expansion.ts). Order is
  * Kubernetes': envFrom first (in list order), then env, later entries winning. A missing object
  * or key fails the start (CreateError in the pod's status) naming the object and key, unless the
  * reference is optional. Values never appear in errors.
@@ -10,6 +10,7 @@ import type { EnvFromSource, EnvVar } from '../../../../src/core/resolved-pod.js
 import { DEFAULT_NAMESPACE } from '../../../../src/core/keys.js';
 import type { ConfigKind, ConfigObject, ConfigSource } from '../config-source.js';
 import { expandVars, type EnvValue } from '../var-expansion.js';
+import { fieldValue, resourceValue, type DownwardContext } from './downward.js';
 
 export type { EnvValue };
 
@@ -59,6 +60,8 @@ export function resolveEnvBySource(
   envFrom: readonly EnvFromSource[] | undefined,
   config: ConfigSource | undefined,
   namespace: string = DEFAULT_NAMESPACE,
+  /** The pod's fields for fieldRef and resourceFieldRef, and the name of the container whose env this is. */
+  downward?: { context: DownwardContext; container: string },
 ): ResolvedEnv {
   const vars = new Map<string, EnvValue>();
   const set = (name: string, value: string, secret: boolean): void => void vars.set(name, { value, secret });
@@ -76,6 +79,12 @@ export function resolveEnvBySource(
       // The kubelet expands a literal against the variables defined so far (envFrom's and earlier entries).
       const r = expandVars(e.value, vars);
       set(e.name, r.value, r.secret);
+      continue;
+    }
+    if ('fieldRef' in e.valueFrom || 'resourceFieldRef' in e.valueFrom) {
+      if (!downward) throw new GroveError(ErrorCode.InvalidArgument, `env ${e.name}: the downward API is not available here`);
+      const value = 'fieldRef' in e.valueFrom ? fieldValue(downward.context, e.valueFrom.fieldRef.fieldPath) : resourceValue(downward.context, e.valueFrom.resourceFieldRef, downward.container);
+      set(e.name, value, false);
       continue;
     }
     const [kind, ref] = 'configMapKeyRef' in e.valueFrom ? (['ConfigMap', e.valueFrom.configMapKeyRef] as const) : (['Secret', e.valueFrom.secretKeyRef] as const);

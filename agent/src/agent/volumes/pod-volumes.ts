@@ -5,9 +5,10 @@
  *
  *   emptyDir                <data>/pods/<pod>/volumes/<name>/   shared by the pod's containers,
  *                           kept across their restarts; tmpfs for medium Memory
- *   configMap / secret      <data>/pods/<pod>/volumes/<name>/   atomic-writer layout, read-only,
- *                           refreshed in place when the plan says so (refresh-config);
- *                           secrets on tmpfs
+ *   configMap / secret /    <data>/pods/<pod>/volumes/<name>/   atomic-writer layout, read-only,
+ *   downwardAPI / projected refreshed in place when the plan says so (refresh-config) and
+ *                           when the pod's labels or annotations change (refreshDownward);
+ *                           any Secret in it: on tmpfs
  *   persistentVolumeClaim   <data>/volumes/<claim>/             a named volume (named-volumes.ts)
  *   hostPath                the host path itself, after the roots and type checks
  *
@@ -29,7 +30,8 @@ import type { ConfigRef, ConfigSource } from '../config-source.js';
 import { writeAtomic } from './atomic-writer.js';
 import { checkHostPathRoots, prepareHostPath } from './host-path.js';
 import { namedVolumeDir } from './named-volumes.js';
-import { projectedFiles, projectionOf, secretTmpfsBytes, type ProjectionSource } from './projections.js';
+import { secretTmpfsBytes, volumeFiles, volumeProjectionOf, type VolumeProjection } from './projections.js';
+import type { DownwardContext, NodeCapacity } from './downward.js';
 import { systemTmpfs, type TmpfsMounter } from '../../runtime/tmpfs.js';
 
 /** Memory emptyDirs without a sizeLimit: tmpfs must have one, and a pod must not fill RAM. */
@@ -43,13 +45,17 @@ export interface PodVolumesOptions {
   /** The node's allowed hostPath roots; absent = any absolute path. */
   hostPathRoots?: readonly string[];
   tmpfs?: TmpfsMounter;
+  /** The node's capacity: what resourceFieldRef reads for a limit a container does not set (default: none known, 0). */
+  node?: NodeCapacity;
 }
 
 interface Projection {
   pod: string;
   volume: string;
   dir: string;
-  source: ProjectionSource;
+  projection: VolumeProjection;
+  /** The pod as last written (downward files read its fields). */
+  target: WirePodTarget;
   version: string;
 }
 
@@ -59,7 +65,7 @@ type Undo = (() => Promise<unknown>)[];
 export class PodVolumes {
   private readonly log: Logger;
   private readonly tmpfs: TmpfsMounter;
-  /** "pod/volume" → its ConfigMap/Secret projection, for refreshes. */
+  /** "pod/volume" → its projection (ConfigMap, Secret, downwardAPI, projected), for refreshes. */
   private readonly projections = new Map<string, Projection>();
   /** Serialises writes to the volume directories (starts, refreshes, removals). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -94,7 +100,7 @@ export class PodVolumes {
         for (const m of mounts) {
           const volume = volumesOf(pod).find((v) => v.name === m.name);
           if (!volume) throw new GroveError(ErrorCode.InvalidArgument, `volume mount "${m.name}": the pod has no volume of that name`);
-          const prepared = await this.prepare(podKey(pod), pod.namespace, volume, undo);
+          const prepared = await this.prepare(pod, volume, undo);
           out.push(await bindFor(volume, prepared, m));
         }
         return out;
@@ -106,7 +112,8 @@ export class PodVolumes {
   }
 
   /** The host directory (or file) behind one volume, made if needed. */
-  private async prepare(pod: string, namespace: string, volume: Volume, undo: Undo): Promise<{ path: string; readOnly: boolean }> {
+  private async prepare(target: WirePodTarget, volume: Volume, undo: Undo): Promise<{ path: string; readOnly: boolean }> {
+    const pod = podKey(target);
     if ('hostPath' in volume) {
       await checkHostPathRoots(volume.name, volume.hostPath.path, this.options.hostPathRoots);
       await prepareHostPath(volume.name, volume.hostPath.path, volume.hostPath.type);
@@ -127,20 +134,20 @@ export class PodVolumes {
       }
       return { path: dir, readOnly: false };
     }
-    const source = projectionOf(volume, namespace)!;
+    const projection = volumeProjectionOf(volume, target.namespace)!;
     const key = `${pod}/${volume.name}`;
     const known = this.projections.get(key);
-    const current = projectedFiles(source, this.options.config);
+    const current = volumeFiles(projection, this.options.config, this.downwardContext(target));
     if (known && known.version === current.version && (await exists(join(dir, '..data')))) return { path: dir, readOnly: true };
     const made = await this.makeDir(dir, 0o755, undo);
-    if (source.kind === 'Secret') {
+    if (projection.secret) {
       if (made || !(await this.tmpfs.isMounted(dir))) {
         await this.tmpfs.mount(dir, secretTmpfsBytes(current.files), 0o755);
         undo.push(() => this.tmpfs.unmount(dir));
       } else await this.tmpfs.resize(dir, secretTmpfsBytes(current.files));
     }
     await writeAtomic(dir, current.files);
-    this.projections.set(key, { pod, volume: volume.name, dir, source, version: current.version });
+    this.projections.set(key, { pod, volume: volume.name, dir, projection, target, version: current.version });
     if (!known) undo.push(async () => this.projections.delete(key));
     return { path: dir, readOnly: true };
   }
@@ -158,21 +165,43 @@ export class PodVolumes {
   refresh(changed: readonly ConfigRef[]): Promise<void> {
     return this.serial(async () => {
       for (const p of this.projections.values()) {
-        if (!changed.some((c) => sameRef(c, p.source))) continue;
-        try {
-          const current = projectedFiles(p.source, this.options.config);
-          if (current.version === p.version) continue;
-          // A grown Secret must still fit its tmpfs next to the old version during the swap.
-          if (p.source.kind === 'Secret') await this.tmpfs.resize(p.dir, secretTmpfsBytes(current.files));
-          await writeAtomic(p.dir, current.files);
-          p.version = current.version;
-          this.log.info({ pod: p.pod, volume: p.volume, [p.source.kind === 'Secret' ? 'secret' : 'configMap']: p.source.name }, 'volume files updated');
-        } catch (err) {
-          // The files of the last good version stay, as in Kubernetes.
-          this.log.warn({ pod: p.pod, volume: p.volume, err: errorMessage(err) }, 'volume files not updated');
-        }
+        if (!changed.some((c) => p.projection.config.some((s) => sameRef(c, s)))) continue;
+        await this.rewrite(p, p.target);
       }
     });
+  }
+
+  /**
+   * Rewrites the downward files of `targets`' pods whose labels or annotations (or anything
+   * else they read) changed; nothing is written when nothing changed (each round asks).
+   */
+  refreshDownward(targets: readonly WirePodTarget[]): Promise<void> {
+    const byKey = new Map(targets.map((t) => [podKey(t), t]));
+    const stale = [...this.projections.values()].filter((p) => p.projection.downward.length > 0 && byKey.has(p.pod) && byKey.get(p.pod) !== p.target);
+    if (stale.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      for (const p of stale) await this.rewrite(p, byKey.get(p.pod)!);
+    });
+  }
+
+  /** Writes a projection's files again when their version moved; a failure keeps the last good files, as in Kubernetes. */
+  private async rewrite(p: Projection, target: WirePodTarget): Promise<void> {
+    try {
+      const current = volumeFiles(p.projection, this.options.config, this.downwardContext(target));
+      p.target = target;
+      if (current.version === p.version) return;
+      // A grown Secret must still fit its tmpfs next to the old version during the swap.
+      if (p.projection.secret) await this.tmpfs.resize(p.dir, secretTmpfsBytes(current.files));
+      await writeAtomic(p.dir, current.files);
+      p.version = current.version;
+      this.log.info({ pod: p.pod, volume: p.volume, sources: current.version }, 'volume files updated');
+    } catch (err) {
+      this.log.warn({ pod: p.pod, volume: p.volume, err: errorMessage(err) }, 'volume files not updated');
+    }
+  }
+
+  private downwardContext(pod: WirePodTarget): DownwardContext {
+    return { pod, node: this.options.node ?? { cpus: 0, memoryBytes: 0 } };
   }
 
   /**
@@ -202,11 +231,11 @@ export class PodVolumes {
   private relearn(pod: WirePodTarget): void {
     const at = podKey(pod);
     for (const volume of volumesOf(pod)) {
-      const source = projectionOf(volume, pod.namespace);
+      const projection = volumeProjectionOf(volume, pod.namespace);
       const key = `${at}/${volume.name}`;
-      if (!source || this.projections.has(key)) continue;
+      if (!projection || this.projections.has(key)) continue;
       // Unknown version: the next change (or start) rewrites it.
-      this.projections.set(key, { pod: at, volume: volume.name, dir: join(this.podDir(at), 'volumes', volume.name), source, version: '' });
+      this.projections.set(key, { pod: at, volume: volume.name, dir: join(this.podDir(at), 'volumes', volume.name), projection, target: pod, version: '' });
     }
   }
 

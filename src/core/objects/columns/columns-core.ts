@@ -79,7 +79,13 @@ export const namespaceColumns: KindColumns<'Namespace'> = {
 
 export const configMapColumns: KindColumns<'ConfigMap'> = {
   columns: [NAME_COLUMN, column('Data', 'integer', 'The number of keys in the config map.'), AGE_COLUMN],
-  row: (cm, now) => [cm.metadata.name, String(Object.keys(cm.data ?? {}).length), since(cm.metadata.creationTimestamp, now)],
+  row: (cm, now) => [cm.metadata.name, String(Object.keys(cm.data ?? {}).length + Object.keys(cm.binaryData ?? {}).length), since(cm.metadata.creationTimestamp, now)],
+};
+
+/** kubectl's ServiceAccount table: SECRETS counts the listed token Secrets (Grove makes none). */
+export const serviceAccountColumns: KindColumns<'ServiceAccount'> = {
+  columns: [NAME_COLUMN, column('Secrets', 'integer', 'The number of Secrets listed by the service account.'), AGE_COLUMN],
+  row: (sa, now) => [sa.metadata.name, String(sa.secrets?.length ?? 0), since(sa.metadata.creationTimestamp, now)],
 };
 
 export const secretColumns: KindColumns<'Secret'> = {

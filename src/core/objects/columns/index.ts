@@ -4,7 +4,7 @@
  */
 import type { KindName } from '../validate.js';
 import { cronJobColumns, jobColumns } from './columns-batch.js';
-import { configMapColumns, namespaceColumns, nodeColumns, podColumns, secretColumns } from './columns-core.js';
+import { configMapColumns, namespaceColumns, nodeColumns, podColumns, secretColumns, serviceAccountColumns } from './columns-core.js';
 import { controllerRevisionColumns, daemonSetColumns, deploymentColumns, replicaSetColumns } from './columns-workloads.js';
 import type { KindColumns } from './kind-columns.js';
 import { endpointSliceColumns, serviceColumns } from './columns-network.js';
@@ -34,6 +34,7 @@ const COLUMNS: { readonly [K in KindName]: KindColumns<K> } = {
   PersistentVolumeClaim: persistentVolumeClaimColumns,
   PersistentVolume: persistentVolumeColumns,
   StorageClass: storageClassColumns,
+  ServiceAccount: serviceAccountColumns,
 };
 
 /** The columns of `kind`, typed for objects of any kind (the caller passes objects of that kind). */

@@ -56,6 +56,9 @@ function environment(out: DescribeText, level: number, c: Container): void {
     const from = e.valueFrom;
     if (from?.secretKeyRef) out.row(level + 1, [`${e.name}:`, `<set to the key '${from.secretKeyRef.key}' in secret '${from.secretKeyRef.name}'>`, `Optional: ${from.secretKeyRef.optional ?? false}`]);
     else if (from?.configMapKeyRef) out.row(level + 1, [`${e.name}:`, `<set to the key '${from.configMapKeyRef.key}' of config map '${from.configMapKeyRef.name}'>`, `Optional: ${from.configMapKeyRef.optional ?? false}`]);
+    // kubectl's forms: the field as (apiVersion:fieldPath), the resource as (resource).
+    else if (from?.fieldRef) out.row(level + 1, [`${e.name}:`, ` (${from.fieldRef.apiVersion ?? 'v1'}:${from.fieldRef.fieldPath})`]);
+    else if (from?.resourceFieldRef) out.row(level + 1, [`${e.name}:`, ` (${from.resourceFieldRef.containerName ? `${from.resourceFieldRef.containerName}:` : ''}${from.resourceFieldRef.resource})`]);
     else out.text(level + 1, e.name, e.value);
   }
 }

@@ -45,6 +45,11 @@ export function describeOther(o: AnyObject, events?: EventRows): string {
     out.line(0, 'Data');
     out.line(0, '====');
     for (const [k, v] of Object.entries(o.data ?? {})) out.field(0, k, `${Buffer.byteLength(v)} bytes`);
+    if (o.binaryData && Object.keys(o.binaryData).length > 0) {
+      out.line(0, 'BinaryData');
+      out.line(0, '====');
+      for (const [k, v] of Object.entries(o.binaryData)) out.field(0, k, `${Buffer.from(v, 'base64').length} bytes`);
+    }
   }
   return out.events(events).toString();
 }
