@@ -53,7 +53,7 @@ function invalid(path: string, reason: string, cause?: unknown): GroveError {
 /** Encrypts `bundle` under the node's key into the wire message. */
 export function sealConfigBundle(bundle: ConfigBundle, key: Uint8Array): Buffer {
   const plain = encodeMessage({
-    objects: bundle.objects.map((o) => ({ kind: o.kind, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), name: o.name, version: o.version, data: o.data })),
+    objects: bundle.objects.map((o) => ({ kind: o.kind, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}), name: o.name, version: o.version, ...(o.type !== undefined ? { type: o.type } : {}), data: o.data })),
   });
   const { iv, tag, ciphertext } = encrypt(key, plain, aad(bundle));
   const message: ConfigMessage = {

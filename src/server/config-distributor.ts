@@ -91,7 +91,9 @@ interface HashedObject {
  * of default objects keeps the digest it had before namespaces), versions and content hashes.
  */
 export function bundleDigest(key: Buffer, objects: readonly HashedObject[]): string {
-  const id = ({ object: o }: HashedObject) => (o.namespace === undefined ? [o.kind, o.name] : [o.kind, o.namespace, o.name]);
+  // A Secret's type counts too (only when not Opaque, so older bundles keep their digest): a
+  // node whose bundle predates the field gets it again, with the type, once.
+  const id = ({ object: o }: HashedObject) => [...(o.namespace === undefined ? [o.kind, o.name] : [o.kind, o.namespace, o.name]), ...(o.type !== undefined ? [o.type] : [])];
   return createHmac('sha256', key)
     .update(canonicalJson(objects.map((o) => [...id(o), o.object.version, o.hash])))
     .digest('hex');
@@ -226,6 +228,7 @@ export class ConfigDistributor {
           data: configData(found),
           ...binaryDataOf(found),
           version: found.metadata.resourceVersion ?? '0',
+          ...(found.kind === 'Secret' && found.type !== undefined && found.type !== 'Opaque' ? { type: found.type } : {}),
         };
         const hashed = object && (object.binaryData ? { data: object.data, binaryData: object.binaryData } : object.data);
         cache.set(k, object && { object, hash: createHash('sha256').update(canonicalJson(hashed)).digest('hex') });

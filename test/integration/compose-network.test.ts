@@ -6,7 +6,8 @@
  * networks whose isolation the node enforces: a service sharing no network with `db` cannot
  * connect to it, by name or by address; a service only on an `internal` network reaches its
  * peers but not an address outside (a network namespace on a bridge of the test's own), which
- * a service on a plain network reaches. Removing the projects removes the node's chain.
+ * a service on a plain network reaches. A service named `my_cache` (no DNS label: its Service is
+ * `my-cache`) answers to both names. Removing the projects removes the node's chain.
  *
  * The clients run in the pods' containers (nsenter), with busybox `nc`: their own resolv.conf and
  * resolver, as an app's. (busybox `wget` segfaults on this host: the first draft of this test
@@ -57,7 +58,8 @@ describeWith(['root', 'runc', 'registry', 'shim', 'iproute2', 'iptables', 'busyb
 ${extra}`;
 
   const files = (): Record<string, string> => ({
-    [projects.one]: `name: ${projects.one}\nservices:\n${httpd('db', `db-of-${projects.one}`, '    networks:\n      default:\n        aliases: [database]\n')}${httpd('web', 'web')}`,
+    // my_cache: a compose name that is no DNS label (its Service is my-cache); both resolve.
+    [projects.one]: `name: ${projects.one}\nservices:\n${httpd('db', `db-of-${projects.one}`, '    networks:\n      default:\n        aliases: [database]\n')}${httpd('web', 'web')}${httpd('my_cache', `cache-of-${projects.one}`)}`,
     [projects.two]: `name: ${projects.two}\nservices:\n${httpd('db', `db-of-${projects.two}`, '    networks:\n      default:\n        aliases: [database]\n')}${httpd('web', 'web')}`,
     [projects.nets]: `name: ${projects.nets}
 services:
@@ -111,7 +113,7 @@ ${httpd('db', 'db', '    networks: [back, priv]\n')}${httpd('web', 'web', '    n
       expect(r.stdout).toContain('service/db created');
     }
     const wanted: [string, string][] = [
-      [projects.one, 'db'], [projects.one, 'web'], [projects.two, 'db'], [projects.two, 'web'],
+      [projects.one, 'db'], [projects.one, 'web'], [projects.one, 'my-cache'], [projects.two, 'db'], [projects.two, 'web'],
       [projects.nets, 'db'], [projects.nets, 'web'], [projects.nets, 'proxy'], [projects.nets, 'worker'],
     ];
     await eventually(async () => {
@@ -142,6 +144,18 @@ ${httpd('db', 'db', '    networks: [back, priv]\n')}${httpd('web', 'web', '    n
     // The other project's db, named with its namespace as docs/networking.md says.
     expect(await get(projects.one, 'web', `db.${projects.two}`)).toBe(`db-of-${projects.two}`);
   }, 180_000);
+
+  it('resolves a compose name with \'_\' as written and by its Service\'s derived name', async () => {
+    for (const host of ['my_cache', 'my-cache', `my_cache.${projects.one}`]) {
+      const answer = await eventually(async () => {
+        const r = await get(projects.one, 'web', host);
+        return r.startsWith('failed') ? undefined : r;
+      }, 30_000, `${host} from ${projects.one}'s web`);
+      expect(answer).toBe(`cache-of-${projects.one}`);
+    }
+    // Not in the other project, which has no such service.
+    expect(await get(projects.two, 'web', 'my_cache')).toMatch(/^failed/);
+  }, 120_000);
 
   it('isolates services that share no network: proxy reaches web, not db (by name or address); web reaches both', async () => {
     const ns = projects.nets;

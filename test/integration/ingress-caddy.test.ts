@@ -124,9 +124,9 @@ describeWith(['caddy'], 'ingress through Caddy', () => {
       ] }],
     };
     const config = new MemoryConfigSource();
-    config.set('Secret', 'shop-tls', { 'tls.crt': shopCert.certPem, 'tls.key': shopCert.keyPem });
+    config.set('Secret', 'shop-tls', { 'tls.crt': shopCert.certPem, 'tls.key': shopCert.keyPem }, undefined, 'kubernetes.io/tls');
     // blog-tls: a certificate with another certificate's key. Caddy would refuse the whole config for it.
-    config.set('Secret', 'blog-tls', { 'tls.crt': blogCert.certPem, 'tls.key': shopCert.keyPem });
+    config.set('Secret', 'blog-tls', { 'tls.crt': blogCert.certPem, 'tls.key': shopCert.keyPem }, undefined, 'kubernetes.io/tls');
     const logger = createLogger({ level: 'silent' });
     const caddy = new CaddyProcess({ runDir: join(dir, 'run-tls'), clock: systemClock(), logger });
     const consumer = new IngressCaddy({ caddy, adminListen: caddy.adminListen, nodeName: 'pi-1', config, httpPort, httpsPort, logger });
@@ -137,7 +137,7 @@ describeWith(['caddy'], 'ingress through Caddy', () => {
       await expect(getTls(httpsPort, 'blog.example.com', '/', blogCert.certPem)).rejects.toThrow();
       expect(await get(httpPort, 'blog.example.com', '/feed')).toEqual({ status: 200, body: 'blog /feed' });
       // The Secret is fixed in the node's config: HTTPS for blog too, without a new view.
-      config.set('Secret', 'blog-tls', { 'tls.crt': blogCert.certPem, 'tls.key': blogCert.keyPem });
+      config.set('Secret', 'blog-tls', { 'tls.crt': blogCert.certPem, 'tls.key': blogCert.keyPem }, undefined, 'kubernetes.io/tls');
       let answer: { status: number; body: string } | undefined;
       for (let i = 0; i < 50 && answer?.status !== 200; i++) {
         await new Promise((r) => setTimeout(r, 100));

@@ -263,7 +263,7 @@ export class TestCluster {
 }
 
 /** What a killed agent (or server with its local agent) of `dir` leaves: containers, network, mounts. */
-async function removeNodeLeftovers(dir: string): Promise<void> {
+export async function removeNodeLeftovers(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
   const ids = (await runGrove(['--data-dir', dir, 'ctr', 'ps', '-a', '-q']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
   if (ids.length) await runGrove(['--data-dir', dir, 'ctr', 'rm', '-f', ...ids]).catch(() => undefined);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterRecords, CLUSTER_TTL, type ClusterAnswer } from '../../agent/src/agent/dns/cluster-records.js';
 import { dnsTestView } from '../support/dns-view.js';
+import type { Service } from '../../src/core/objects/service.js';
+import { serviceView } from '../../src/server/network/network-view-builder.js';
+import { decodeNetworkService, encodeNetworkService } from '../../src/core/wire-network.js';
+import { WIRE_SCHEMA } from '../../src/core/wire-types.js';
 
 const records = ClusterRecords.build(dnsTestView());
 
@@ -137,5 +141,51 @@ describe('cluster DNS records', () => {
   it('gives an unnamed port no SRV record, and a service without endpoints still its A', () => {
     expect(data(records.resolve('front.web.svc.cluster.local', 'A'))).toEqual(['10.43.0.20']);
     expect(answered(records.resolve('front.web.svc.cluster.local', 'SRV')).answers).toEqual([]);
+  });
+});
+
+describe('compose service names with \'_\' (the Service takes a derived name)', () => {
+  const composeService = (name: string, compose: string, clusterIP?: string): Service =>
+    ({
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name, namespace: 'shop', labels: { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': compose } },
+      spec: clusterIP ? { clusterIP, ports: [{ name: 'tcp-5432', port: 5432 }] } : { clusterIP: 'None' },
+    }) as Service;
+
+  it('the view carries the compose name only for the service\'s own Service, when it differs and fits one label', () => {
+    expect(serviceView(composeService('my-db', 'my_db', '10.43.0.30'), [], []).composeName).toBe('my_db');
+    expect(serviceView(composeService('my-db', 'My_DB', '10.43.0.30'), [], []).composeName).toBe('my_db');
+    expect(serviceView(composeService('db', 'db', '10.43.0.30'), [], []).composeName).toBeUndefined();
+    // An alias Service carries the service's labels but its own name.
+    expect(serviceView(composeService('database', 'my_db', '10.43.0.31'), [], []).composeName).toBeUndefined();
+    // A dot would make two labels; a Service that is no compose project's is left alone.
+    expect(serviceView(composeService('my-db', 'my.db', '10.43.0.30'), [], []).composeName).toBeUndefined();
+    // It reaches the node: the network message's validator keeps it.
+    const service = serviceView(composeService('my-db', 'my_db', '10.43.0.30'), [], []);
+    expect(decodeNetworkService(encodeNetworkService({ schema: WIRE_SCHEMA, revision: 1, service })).service.composeName).toBe('my_db');
+    const plain = composeService('my-db', 'my_db', '10.43.0.30');
+    plain.metadata.labels = { 'com.docker.compose.service': 'my_db' };
+    expect(serviceView(plain, [], []).composeName).toBeUndefined();
+  });
+
+  it('answers both names with the same records; reverse lookups name the Service', () => {
+    const view = dnsTestView();
+    view.services.push(
+      { ...serviceView(composeService('my-db', 'my_db', '10.43.0.30'), [], []) },
+      { namespace: 'shop', name: 'my-cache', type: 'ClusterIP', composeName: 'my_cache', ports: [], endpoints: [{ ip: '10.42.1.40', ready: true, ports: {} }] },
+    );
+    const r = ClusterRecords.build(view);
+    expect(data(r.resolve('my_db.shop.svc.cluster.local', 'A'))).toEqual(['10.43.0.30']);
+    expect(data(r.resolve('my-db.shop.svc.cluster.local', 'A'))).toEqual(['10.43.0.30']);
+    expect(data(r.resolve('MY_DB.shop.svc.cluster.local', 'A'))).toEqual(['10.43.0.30']);
+    expect(data(r.resolve('_tcp-5432._tcp.my_db.shop.svc.cluster.local', 'SRV'))).toHaveLength(1);
+    expect(data(r.resolve('30.0.43.10.in-addr.arpa', 'PTR'))).toEqual(['my-db.shop.svc.cluster.local']);
+    // Headless: the endpoints under both names.
+    expect(data(r.resolve('my_cache.shop.svc.cluster.local', 'A'))).toEqual(['10.42.1.40']);
+    expect(data(r.resolve('my-cache.shop.svc.cluster.local', 'A'))).toEqual(['10.42.1.40']);
+    expect(data(r.resolve('40.1.42.10.in-addr.arpa', 'PTR'))).toEqual(['10-42-1-40.my-cache.shop.svc.cluster.local']);
+    // Only in its own namespace, and nothing else with '_' exists.
+    expect(answered(r.resolve('my_db.web.svc.cluster.local', 'A')).rcode).toBe('NXDOMAIN');
+    expect(answered(r.resolve('other_db.shop.svc.cluster.local', 'A')).rcode).toBe('NXDOMAIN');
   });
 });

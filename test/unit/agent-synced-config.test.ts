@@ -127,6 +127,21 @@ describe('SyncedConfig (the agent ConfigSource)', () => {
     expect(seen).toEqual([['ConfigMap/settings', 'ConfigMap/team-a/settings'], ['ConfigMap/team-a/settings']]);
   });
 
+  it('keeps a Secret\'s type, and reports a Secret whose type arrives with the same version as changed', async () => {
+    const { make } = await source();
+    const config = make();
+    const seen: string[][] = [];
+    config.onChange((changed) => seen.push(changed.map((c) => `${c.kind}/${c.name}`)));
+    const tls = (type?: string): ConfigObject[] => [{ kind: 'Secret', name: 'shop-tls', data: { 'tls.crt': 'c' }, version: '5', ...(type ? { type } : {}) }];
+    await config.handle(message(1, tls()));
+    expect(config.get('Secret', 'shop-tls')?.type).toBeUndefined();
+    // A server upgraded to send types: the same version again, now with its type.
+    await config.handle(message(2, tls('kubernetes.io/tls')));
+    expect(config.get('Secret', 'shop-tls')?.type).toBe('kubernetes.io/tls');
+    await config.handle(message(3, tls('kubernetes.io/tls')));
+    expect(seen).toEqual([['Secret/shop-tls'], ['Secret/shop-tls']]);
+  });
+
   it('drops bundles for another node, sealed with another key, or damaged, keeping the current one', async () => {
     const { make } = await source();
     const config = make();

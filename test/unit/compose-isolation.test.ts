@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ComposeIsolation } from '../../agent/src/runtime/net/compose-isolation-programmer.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { internalReach, isolationProgram, isolationRemoval, isolationRules, type LocalPod } from '../../agent/src/runtime/net/compose-isolation.js';
+import { internalReach, isolationDrift, isolationProgram, isolationRemoval, isolationRules, type LocalPod } from '../../agent/src/runtime/net/compose-isolation.js';
 import { composePodsOf } from '../../agent/src/runtime/net/compose-isolation-pods.js';
 import { podTarget } from '../support/pod-target.js';
 import { formatTopology, parseTopology, servicesApart } from '../../src/core/network/compose-topology.js';
@@ -85,6 +85,28 @@ describe('isolation rules', () => {
     expect(isolationProgram('123456', ['-A GRV-123456-CNET -j DROP'], undefined)).not.toContain('-I FORWARD');
     expect(isolationRemoval(saved, 'a1b2c3')).toBe('*mangle\n-D FORWARD -j GRV-a1b2c3-CNET\n-F GRV-a1b2c3-CNET\n-X GRV-a1b2c3-CNET\nCOMMIT\n');
     expect(isolationRemoval(saved, '123456')).toBe('');
+  });
+});
+
+describe('isolation drift (what resync finds changed on the host)', () => {
+  const rules = ['-A GRV-a1b2c3-CNET -s 10.42.0.8/32 -d 10.42.0.5/32 -m comment --comment "grove: shop: proxy shares no network with db" -j DROP'];
+  // As iptables-save prints it: another tag's chain beside ours, the comment re-quoted the same.
+  const host = (chainRules: string[], jump = true, chain = true) =>
+    ['*mangle', ':FORWARD ACCEPT [0:0]', ...(chain ? [':GRV-a1b2c3-CNET - [0:0]'] : []), ':GRV-ffffff-CNET - [0:0]', ...(jump ? ['-A FORWARD -j GRV-a1b2c3-CNET'] : []), '-A FORWARD -j GRV-ffffff-CNET', ...chainRules, '-A GRV-ffffff-CNET -j DROP', 'COMMIT', ''].join('\n');
+
+  it('finds nothing when the chain, its jump and its rules are as programmed', () => {
+    expect(isolationDrift(host(rules), 'a1b2c3', rules)).toBeUndefined();
+    // iptables-save drops the quotes of a comment without spaces.
+    const bare = ['-A GRV-a1b2c3-CNET -s 10.42.0.8/32 -d 10.42.0.5/32 -m comment --comment "grove:x" -j DROP'];
+    expect(isolationDrift(host([bare[0]!.replace('"grove:x"', 'grove:x')]), 'a1b2c3', bare)).toBeUndefined();
+  });
+
+  it('names a flushed chain, a deleted jump, a deleted chain and an edited rule', () => {
+    expect(isolationDrift(host([]), 'a1b2c3', rules)).toMatch(/rules of GRV-a1b2c3-CNET were changed \(0 there, 1 programmed\)/);
+    expect(isolationDrift(host(rules, false), 'a1b2c3', rules)).toMatch(/jump from FORWARD to GRV-a1b2c3-CNET is gone/);
+    expect(isolationDrift(host([], false, false), 'a1b2c3', rules)).toMatch(/chain GRV-a1b2c3-CNET is gone/);
+    expect(isolationDrift(host([rules[0]!.replace('-j DROP', '-j ACCEPT')]), 'a1b2c3', rules)).toMatch(/were changed/);
+    expect(isolationDrift(host([...rules, '-A GRV-a1b2c3-CNET -j ACCEPT']), 'a1b2c3', rules)).toMatch(/2 there, 1 programmed/);
   });
 });
 
@@ -197,5 +219,38 @@ describe('ComposeIsolation (the consumer)', () => {
     fail = false;
     await failing.podsChanged(); // same rules, but not known to be in place: written again
     expect(saves()).toBe(2);
+  });
+
+  it('resync: one save when the host holds the chain as programmed; a flushed chain or a lost jump is written again', async () => {
+    let saved = '';
+    const restored: string[] = [];
+    let saves = 0;
+    const iso = new ComposeIsolation({
+      tag: 'a1b2c3', pods: () => [pod('db-1', 'db', '10.42.0.5', { back: 'bridge' })], logger: silentLogger(),
+      host: { save: async () => (saves++, saved), restore: async (input) => void restored.push(input) },
+    });
+    await iso.resync(); // no view yet: nothing to check
+    expect(saves).toBe(0);
+    await iso.update(view);
+    const rules = restored[0]!.split('\n').filter((l) => l.startsWith('-A GRV-a1b2c3-CNET'));
+    saved = ['*mangle', ':GRV-a1b2c3-CNET - [0:0]', '-A FORWARD -j GRV-a1b2c3-CNET', ...rules, 'COMMIT', ''].join('\n');
+    await iso.resync();
+    expect([restored.length, saves]).toEqual([1, 2]);
+    // Flushed (iptables -t mangle -F GRV-…-CNET): the rules again, the jump being there.
+    saved = ['*mangle', ':GRV-a1b2c3-CNET - [0:0]', '-A FORWARD -j GRV-a1b2c3-CNET', 'COMMIT', ''].join('\n');
+    await iso.resync();
+    expect(restored).toHaveLength(2);
+    expect(restored[1]).toContain(rules[0]);
+    expect(restored[1]).not.toContain('-I FORWARD');
+    // The jump deleted: written again with the chain.
+    saved = ['*mangle', ':GRV-a1b2c3-CNET - [0:0]', ...rules, 'COMMIT', ''].join('\n');
+    await iso.resync();
+    expect(restored[2]).toContain('-I FORWARD 1 -j GRV-a1b2c3-CNET');
+    // A node whose chain was removed (no pods left) checks nothing.
+    const quiet = new ComposeIsolation({ tag: 'a1b2c3', pods: () => [], logger: silentLogger(), host: { save: async () => (saves++, ''), restore: async () => undefined } });
+    await quiet.update(view);
+    const before = saves;
+    await quiet.resync();
+    expect(saves).toBe(before);
   });
 });

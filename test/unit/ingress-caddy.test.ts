@@ -61,6 +61,7 @@ describe('IngressCaddy with TLS Secrets', () => {
   type Loaded = { apps: { tls?: { certificates: { load_pem: { certificate: string; key: string }[] } }; http: { servers: Record<string, { listen: string[] }> } } };
   const last = (caddy: FakeCaddy) => JSON.parse(caddy.loads.at(-1)!) as Loaded;
   const settle = () => new Promise((r) => setTimeout(r, 0));
+  const TLS = 'kubernetes.io/tls';
 
   it('serves HTTPS once the node has the Secret, on the ports given; a bad or missing Secret leaves HTTP only and is said once', async () => {
     const caddy = new FakeCaddy();
@@ -74,28 +75,40 @@ describe('IngressCaddy with TLS Secrets', () => {
     expect(warnings).toEqual(['ingress: TLS Secrets left out, their hosts are served on HTTP only: shop/shop-tls: not on this node (missing, or not a kubernetes.io/tls Secret)']);
 
     // The Secret arrives in the node's bundle: Caddy is reconfigured without waiting for a view.
-    config.set('Secret', 'shop-tls', { 'tls.crt': shop.certPem, 'tls.key': shop.keyPem }, 'shop');
+    config.set('Secret', 'shop-tls', { 'tls.crt': shop.certPem, 'tls.key': shop.keyPem }, 'shop', TLS);
     await settle();
     expect(caddy.loads).toHaveLength(2);
     expect(last(caddy).apps.tls!.certificates.load_pem).toEqual([{ certificate: shop.certPem, key: shop.keyPem, tags: ['shop/shop-tls'] }]);
     expect(last(caddy).apps.http.servers.https!.listen).toEqual([':8443']);
 
     // A key that is not the certificate's: left out (Caddy would refuse the whole config), HTTP stays.
-    config.set('Secret', 'shop-tls', { 'tls.crt': shop.certPem, 'tls.key': other.keyPem }, 'shop');
+    config.set('Secret', 'shop-tls', { 'tls.crt': shop.certPem, 'tls.key': other.keyPem }, 'shop', TLS);
     await settle();
     expect(caddy.loads).toHaveLength(3);
     expect(last(caddy).apps.tls).toBeUndefined();
     expect(Object.keys(last(caddy).apps.http.servers)).toEqual(['http']);
     expect(warnings.at(-1)).toBe('ingress: TLS Secrets left out, their hosts are served on HTTP only: shop/shop-tls: tls.key is not the key of the first certificate in tls.crt');
 
+    // An Opaque Secret of that name (a pod on this node uses it, so it is in the bundle) with a
+    // good pair: left out as the server says (TLSSecretWrongType), not served behind its back.
+    config.set('Secret', 'shop-tls', { 'tls.crt': shop.certPem, 'tls.key': shop.keyPem }, 'shop');
+    await settle();
+    expect(last(caddy).apps.tls).toBeUndefined();
+    expect(warnings.at(-1)).toBe('ingress: TLS Secrets left out, their hosts are served on HTTP only: shop/shop-tls: of type Opaque, not kubernetes.io/tls');
+    config.set('Secret', 'shop-tls', { 'tls.crt': shop.certPem, 'tls.key': shop.keyPem }, 'shop', 'kubernetes.io/basic-auth');
+    await settle();
+    expect(warnings.at(-1)).toMatch(/shop\/shop-tls: of type kubernetes.io\/basic-auth, not kubernetes.io\/tls$/);
+    expect(last(caddy).apps.tls).toBeUndefined();
+    const loads = caddy.loads.length;
+
     // An unrelated Secret changes nothing Caddy sees.
     config.set('Secret', 'db', { password: 'x' });
     await settle();
-    expect(caddy.loads).toHaveLength(3);
+    expect(caddy.loads).toHaveLength(loads);
 
     // After cleanup (the agent stops) a Secret change starts nothing.
     await consumer.cleanup();
-    config.set('Secret', 'shop-tls', { 'tls.crt': shop.certPem, 'tls.key': shop.keyPem }, 'shop');
+    config.set('Secret', 'shop-tls', { 'tls.crt': shop.certPem, 'tls.key': shop.keyPem }, 'shop', TLS);
     await settle();
     expect(caddy.calls.at(-1)).toBe('stop');
   });

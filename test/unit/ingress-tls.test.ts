@@ -4,6 +4,7 @@
  * (src/server/network/ingress-tls-secrets.ts), and the whole server path: the target pass seals
  * them into the bundle of ingress nodes only (target-publisher.ts + config-distributor.ts).
  */
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { checkTlsPair, TLS_PEM_LIMITS } from '../../src/core/network/tls-pair.js';
@@ -12,7 +13,7 @@ import type { Node } from '../../src/core/objects/cluster.js';
 import type { Secret } from '../../src/core/objects/config.js';
 import type { Ingress, IngressClass } from '../../src/core/objects/ingress.js';
 import { decodeConfigMessage, openConfigBundle } from '../../src/core/wire-config.js';
-import { ConfigDistributor, withExtraRefs } from '../../src/server/config-distributor.js';
+import { bundleDigest, ConfigDistributor, withExtraRefs } from '../../src/server/config-distributor.js';
 import { ingressTlsProblems, ingressTlsSecretRefs } from '../../src/server/network/ingress-tls-secrets.js';
 import { newNodeKey } from '../../src/server/node-keys.js';
 import { ensureDefaultNamespace } from '../../src/server/objects/namespaces.js';
@@ -118,6 +119,17 @@ describe('ingressTlsSecretRefs', () => {
   });
 });
 
+describe('a bundle carries a Secret\'s type when it is not Opaque', () => {
+  it('counts it in the digest, so a node whose bundle lacks it is sent the bundle again; Opaque bundles keep their digest', () => {
+    const key = Buffer.alloc(32, 7);
+    const object = { kind: 'Secret' as const, name: 'shop-tls', version: '4', data: { a: 'b' } };
+    const opaque = bundleDigest(key, [{ object, hash: 'h' }]);
+    expect(bundleDigest(key, [{ object: { ...object, type: 'kubernetes.io/tls' }, hash: 'h' }])).not.toBe(opaque);
+    // What the digest was before the field existed: kind, name, version, content hash.
+    expect(opaque).toBe(createHmac('sha256', key).update(JSON.stringify([['Secret', 'shop-tls', '4', 'h']])).digest('hex'));
+  });
+});
+
 describe('the target pass sends the Ingresses\' TLS Secrets to ingress nodes only', () => {
   it('seals them into the ingress node\'s bundle, nobody else\'s; follows the label and the Secret', async () => {
     const store = new MemoryStore();
@@ -141,10 +153,13 @@ describe('the target pass sends the Ingresses\' TLS Secrets to ingress nodes onl
     const bundles = async () => {
       await publisher.idle();
       const out = sent.splice(0).filter((s) => s.topic.endsWith('/config'));
-      return out.map((s) => [s.topic.split('/')[4], s.payload.length ? openConfigBundle(decodeConfigMessage(s.payload), keys.get(s.topic.split('/')[4]!)!).objects.map((o) => [o.name, o.data]) : 'cleared']);
+      return out.map((s) => [s.topic.split('/')[4], s.payload.length ? openConfigBundle(decodeConfigMessage(s.payload), keys.get(s.topic.split('/')[4]!)!).objects.map((o) => (types.push(o.type), [o.name, o.data])) : 'cleared']);
     };
+    const types: (string | undefined)[] = [];
     await publisher.start();
     expect(await bundles()).toEqual([['pi-1', [['shop-tls', { 'tls.crt': shop.certPem, 'tls.key': shop.keyPem }]]]]);
+    // The type rides along (through the bundle's validator): the node serves only kubernetes.io/tls Secrets.
+    expect(types).toEqual(['kubernetes.io/tls']);
 
     // A new certificate reaches it; an unrelated change sends nothing.
     await objects.commit([{ op: 'put', object: tlsSecret('shop-tls', other) as AnyObject }]);

@@ -33,9 +33,10 @@ export class MemoryConfigSource implements ConfigSource {
     return this.objects.get(refKey(configRef(kind, name, namespace)));
   }
 
-  set(kind: ConfigKind, name: string, data: Record<string, string>, namespace?: string): void {
+  /** `type`: a Secret's type when not Opaque (kubernetes.io/tls), as the bundle carries it. */
+  set(kind: ConfigKind, name: string, data: Record<string, string>, namespace?: string, type?: string): void {
     const ref = configRef(kind, name, namespace);
-    this.objects.set(refKey(ref), { ...ref, data: { ...data }, version: String(++this.counter) });
+    this.objects.set(refKey(ref), { ...ref, data: { ...data }, version: String(++this.counter), ...(type !== undefined ? { type } : {}) });
     this.notify([ref]);
   }
 

@@ -144,11 +144,17 @@ export class SyncedConfig implements ConfigSource {
     return this.keyFetch;
   }
 
-  /** Swaps in the new objects; returns what was added, changed (by version) or removed. */
+  /**
+   * Swaps in the new objects; returns what was added, changed (by version, or by a Secret's type:
+   * a server upgraded to send types re-sends the same versions with them) or removed.
+   */
   private install(revision: number, objects: readonly ConfigObject[]): Changed {
     const next = new Map(objects.map((o) => [refKey(refOf(o)), o]));
     const changed: ConfigRef[] = [];
-    for (const [k, o] of next) if (this.objects.get(k)?.version !== o.version) changed.push(refOf(o));
+    for (const [k, o] of next) {
+      const before = this.objects.get(k);
+      if (before?.version !== o.version || before.type !== o.type) changed.push(refOf(o));
+    }
     for (const [k, o] of this.objects) if (!next.has(k)) changed.push(refOf(o));
     this.objects = next;
     this.current = revision;

@@ -63,6 +63,12 @@ export interface ServiceView {
   loadBalancerNodes?: string[];
   /** Whether not-ready endpoints are published too (spec.publishNotReadyAddresses). */
   publishNotReadyAddresses?: boolean;
+  /**
+   * The compose service's own name, lowercased, when the Service's name was derived from it
+   * (`my_db` → Service `my-db`, src/core/objects/names.ts composeObjectName): cluster DNS answers
+   * it too, as docker compose resolves the service name. Absent for every other Service.
+   */
+  composeName?: string;
   endpoints: EndpointView[];
 }
 

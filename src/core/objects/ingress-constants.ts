@@ -15,6 +15,9 @@ export const INGRESS_CONTROLLER = 'grove.io/ingress-caddy';
 /** Kubernetes' annotation marking the IngressClass used by Ingresses that name none. */
 export const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
 
+/** The Secret type an Ingress' TLS entry must name (kubectl create secret tls). */
+export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+
 /** The node label that makes a node serve Ingresses (value "true"; k3s' ServiceLB label style). */
 export const INGRESS_NODE_LABEL = 'node-role.kubernetes.io/ingress';
 

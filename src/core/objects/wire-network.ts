@@ -83,6 +83,8 @@ export const WireServiceView = closed({
   ports: Type.Array(WireServicePort, { maxItems: NETWORK_LIMITS.ports }),
   loadBalancerNodes: Type.Optional(Type.Array(hostName(), { maxItems: NETWORK_LIMITS.lbNodes })),
   publishNotReadyAddresses: Type.Optional(Type.Boolean()),
+  /** A compose service's own name when its Service's is derived from it (`my_db` → `my-db`): DNS answers both. */
+  composeName: Type.Optional(pattern('^[a-z0-9_][a-z0-9_-]*$', 'expected a lowercase compose service name without dots', { maxLength: 63 })),
   endpoints: Type.Array(WireEndpoint, { maxItems: NETWORK_LIMITS.endpoints }),
 });
 

@@ -472,6 +472,12 @@ export const WireConfigObject = closed({
   name: dnsSubdomain(),
   /** Changes whenever `data` changes: lets volume files be rewritten only when needed. */
   version: text(64, 1),
+  /**
+   * A Secret's type when it is not Opaque (`kubernetes.io/tls`): an ingress node hands Caddy only
+   * kubernetes.io/tls Secrets, and a pod on that node may bring an Opaque one of the same name
+   * into the bundle. Absent = Opaque (and from older servers).
+   */
+  type: Type.Optional(text(253, 1)),
   data: stringMap(Type.String(), {
     keys: pattern(CONFIG_KEY, `a key is not a valid ConfigMap/Secret key (${CONFIG_KEY_MESSAGE})`, { minLength: 1, maxLength: 253 }),
     maxProperties: MAX_CONFIG_KEYS,

@@ -13,12 +13,12 @@ import { servedIngresses } from '../../core/network/ingress-view.js';
 import { checkTlsPair, type TlsPairCheck } from '../../core/network/tls-pair.js';
 import type { Node } from '../../core/objects/cluster.js';
 import type { Secret } from '../../core/objects/config.js';
-import { isIngressNode } from '../../core/objects/ingress-constants.js';
+import { isIngressNode, TLS_SECRET_TYPE } from '../../core/objects/ingress-constants.js';
 import type { Ingress, IngressClass } from '../../core/objects/ingress.js';
 import { configData, type NamespacedRef } from '../config-distributor.js';
 import { namespaceOf } from '../controllers/object-kit.js';
 
-export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+export { TLS_SECRET_TYPE };
 
 export type IngressTlsReason = 'TLSSecretNotFound' | 'TLSSecretWrongType' | 'TLSSecretInvalid';
 

@@ -7,6 +7,8 @@
 import type { Node } from '../../core/objects/cluster.js';
 import type { EndpointSlice, Service } from '../../core/objects/service.js';
 import { SERVICE_NAME_LABEL } from '../../core/objects/service-constants.js';
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../../core/objects/annotations.js';
+import { composeObjectName } from '../../core/objects/names.js';
 import { isIngressNode } from '../../core/objects/ingress-constants.js';
 import type { EndpointView, NetworkNode, ServiceView } from '../../core/network/view.js';
 import { ipv4ToNumber } from '../../core/network/ipv4.js';
@@ -66,8 +68,25 @@ export function serviceView(svc: Service, slices: readonly EndpointSlice[], node
     ports: type === 'ExternalName' ? [] : (spec.ports ?? []).map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port, ...(p.nodePort !== undefined ? { nodePort: p.nodePort } : {}) })),
     ...(type === 'LoadBalancer' && labelled ? { loadBalancerNodes: loadBalancerNodes(nodes).map((n) => n.metadata.name) } : {}),
     ...(spec.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
+    ...composeNameOf(svc),
     endpoints: type === 'ExternalName' ? [] : endpointsOf(svc, slices),
   };
+}
+
+const COMPOSE_DNS_NAME = /^[a-z0-9_][a-z0-9_-]{0,62}$/;
+
+/**
+ * A compose service's Service (grove apply of a compose file) whose name was derived from the
+ * compose name (`my_db` → `my-db`): the compose name, so the project's pods resolve it as docker
+ * compose does. Only the service's own Service (an alias Service carries the same labels but its
+ * own name), and only names DNS can carry as one label (a dot would make it two).
+ */
+function composeNameOf(svc: Service): { composeName?: string } {
+  const labels = svc.metadata.labels ?? {};
+  const compose = labels[COMPOSE_SERVICE_LABEL]?.toLowerCase();
+  if (compose === undefined || labels[COMPOSE_PROJECT_LABEL] === undefined || compose === svc.metadata.name) return {};
+  if (composeObjectName(compose) !== svc.metadata.name || !COMPOSE_DNS_NAME.test(compose)) return {};
+  return { composeName: compose };
 }
 
 /** Every Service's view, keyed "<namespace>/<name>". */

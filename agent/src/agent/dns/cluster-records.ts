@@ -48,6 +48,8 @@ interface ServiceSrv {
 }
 
 const LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A compose service name as the view carries it (lowercase; `_` allowed, no dot: one DNS label). */
+const COMPOSE_NAME = /^[a-z0-9_][a-z0-9_-]{0,62}$/;
 const DASHED_IPV4 = /^(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})$/;
 
 /** The canonical form of a name: lower case, no trailing dot. */
@@ -209,7 +211,14 @@ export class ClusterRecords {
     const ns = s.namespace.toLowerCase();
     const svc = s.name.toLowerCase();
     if (!LABEL.test(ns) || !LABEL.test(svc)) return;
-    const fqdn = `${svc}.${ns}.svc.${this.domain}`;
+    this.addServiceAs(s, `${svc}.${ns}.svc.${this.domain}`, true);
+    // A compose service's own name (`my_db`, its Service `my-db`): the same records under it, as
+    // docker compose answers the service name; reverse lookups name the Service.
+    const compose = s.composeName?.toLowerCase();
+    if (compose !== undefined && compose !== svc && COMPOSE_NAME.test(compose)) this.addServiceAs(s, `${compose}.${ns}.svc.${this.domain}`, false);
+  }
+
+  private addServiceAs(s: ServiceView, fqdn: string, withPtr: boolean): void {
     this.mark(fqdn);
     if (s.type === 'ExternalName') {
       if (s.externalName) this.cnames.set(fqdn, canonicalName(s.externalName));
@@ -220,7 +229,7 @@ export class ClusterRecords {
 
     if (s.clusterIP && ipv4ToInt(s.clusterIP) !== undefined) {
       this.addHost(fqdn, s.clusterIP);
-      this.addPtr(s.clusterIP, fqdn);
+      if (withPtr) this.addPtr(s.clusterIP, fqdn);
       for (const port of named) {
         this.addSrv([srvOf(port), fqdn], { data: { priority: 0, weight: 100, port: port.port, target: fqdn }, targetIPs: [s.clusterIP] });
       }
@@ -233,7 +242,7 @@ export class ClusterRecords {
       const own = `${endpointLabel(e)}.${fqdn}`;
       this.addHost(fqdn, e.ip);
       this.addHost(own, e.ip);
-      this.addPtr(e.ip, own);
+      if (withPtr) this.addPtr(e.ip, own);
       for (const port of named) {
         const target = e.ports[port.name] ?? port.port;
         this.addSrv([srvOf(port), fqdn], { data: { priority: 0, weight, port: target, target: own }, targetIPs: [e.ip] });

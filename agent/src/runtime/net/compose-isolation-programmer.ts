@@ -5,12 +5,14 @@
  * FORWARD when the host lacks it) — only when the rules differ from the last ones applied, so an
  * unchanged view or pod set runs no process. While no pod needs isolation the node has neither
  * chain nor jump (a node without compose networks never gets them). cleanup() removes both.
+ * resync() (NetworkSync's period, as the proxier's) reads the mangle table once and programs
+ * the chain again when a flush or an edit changed it behind the agent's back.
  */
 import type { Logger } from '../../../../src/core/logger.js';
 import type { ClusterNetworkView, NetworkViewConsumer } from '../../../../src/core/network/view.js';
 import { runCommand } from '../run-command.js';
 import { runBatch } from './batch-command.js';
-import { internalReach, isolationProgram, isolationRemoval, isolationRules, type LocalPod } from './compose-isolation.js';
+import { internalReach, isolationDrift, isolationProgram, isolationRemoval, isolationRules, type LocalPod } from './compose-isolation.js';
 
 /** How the programmer reaches the host; tests put fakes in. */
 export interface IsolationHost {
@@ -68,6 +70,24 @@ export class ComposeIsolation implements NetworkViewConsumer {
   /** The node's pods (or their addresses) changed: reprogram from the last view. */
   podsChanged(): Promise<void> {
     return this.serialize(() => this.apply());
+  }
+
+  /**
+   * One iptables-save: when the chain, its jump or its rules are not what was last applied (a
+   * firewall reload, `iptables -t mangle -F`), everything is written again from the last view
+   * and pods, with a warning; otherwise nothing runs. Nothing is checked while the node has no
+   * chain of ours or what the host holds is unknown (the next apply reads it anyway).
+   */
+  resync(): Promise<void> {
+    return this.serialize(async () => {
+      const applied = this.applied;
+      if (!this.view || !applied) return;
+      const drift = isolationDrift(await this.host.save(), this.opts.tag, applied.split('\n'));
+      if (!drift) return;
+      this.log.warn({ drift }, 'compose isolation rules changed on the host (tables flushed?): programming them again');
+      this.applied = undefined;
+      await this.apply();
+    });
   }
 
   cleanup(): Promise<void> {

@@ -80,6 +80,26 @@ export function isolationProgram(tag: string, rules: readonly string[], saved: s
   return ['*mangle', `:${chain} - [0:0]`, ...rules, ...(present ? [] : [`-I FORWARD 1 -j ${chain}`]), 'COMMIT', ''].join('\n');
 }
 
+/** A rule as iptables-save prints it back: quotes and spacing differ from what was restored. */
+const normalRule = (line: string) => line.replaceAll('"', '').trim().replace(/\s+/g, ' ');
+
+/**
+ * What of the last transaction `iptables-save -t mangle` no longer shows (undefined: all of it
+ * is there): the chain, its jump from FORWARD, or its rules as they were written — a firewall
+ * reload or `iptables -t mangle -F` takes them, and so may a hand edit. The chain is small (a
+ * few rules per compose pod), so unlike the proxier's thousands it is compared rule by rule.
+ */
+export function isolationDrift(saved: string, tag: string, rules: readonly string[]): string | undefined {
+  const chain = isolationChain(tag);
+  const lines = saved.split('\n').map((l) => l.trim());
+  if (!lines.some((l) => l.startsWith(`:${chain} `))) return `chain ${chain} is gone`;
+  if (!lines.includes(jump(tag))) return `the jump from FORWARD to ${chain} is gone`;
+  const present = lines.filter((l) => l.startsWith(`-A ${chain} `)).map(normalRule);
+  const wanted = rules.map(normalRule);
+  if (present.length !== wanted.length || present.some((l, i) => l !== wanted[i])) return `the rules of ${chain} were changed (${present.length} there, ${wanted.length} programmed)`;
+  return undefined;
+}
+
 /** Removes the jump and the chain that `iptables-save -t mangle` shows ('' when there are none). */
 export function isolationRemoval(saved: string, tag: string): string {
   const lines = saved.split('\n').map((l) => l.trim());

@@ -3,13 +3,16 @@
  * Secret the view's Ingresses name, the Secret as this node's sealed config bundle carries it
  * (the server sends them to ingress nodes only), checked again here (core tls-pair.ts) because
  * one bad PEM in Caddy's config makes it refuse the whole config. A Secret this node does not
- * have, or one that fails the check, is left out: its hosts are served on HTTP only.
+ * have, one that is not of type kubernetes.io/tls (an Opaque Secret a pod on this node uses
+ * travels in the same bundle), or one that fails the check, is left out: its hosts are served on
+ * HTTP only — as the server's TLSSecretWrongType event and the Ingress' status say.
  *
  * Checks are kept per Secret version, so the many views that change only endpoints parse nothing.
  */
 import type { ConfigObject } from '../../../../src/core/config-refs.js';
 import type { IngressView } from '../../../../src/core/network/ingress-view.js';
 import { checkTlsPair, type TlsPair, type TlsPairCheck } from '../../../../src/core/network/tls-pair.js';
+import { TLS_SECRET_TYPE } from '../../../../src/core/objects/ingress-constants.js';
 
 /** How the node finds a Secret it was sent (ConfigSource.get for kind Secret). */
 export type SecretLookup = (name: string, namespace: string) => ConfigObject | undefined;
@@ -36,6 +39,10 @@ export class IngressCertificates {
       const secret = this.lookup(name, namespace);
       if (!secret) {
         problems.push(`${key}: not on this node (missing, or not a kubernetes.io/tls Secret)`);
+        continue;
+      }
+      if (secret.type !== TLS_SECRET_TYPE) {
+        problems.push(`${key}: of type ${secret.type ?? 'Opaque'}, not ${TLS_SECRET_TYPE}`);
         continue;
       }
       const cached = this.checked.get(key);
