@@ -162,6 +162,7 @@ function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
     case 'Deployment':
     case 'ReplicaSet':
     case 'DaemonSet':
+    case 'StatefulSet':
       return templateProblems(o, ['spec'], spec);
     case 'Job':
       return templateProblems(o, ['spec'], spec, { noInitContainers: 'Job' });
