@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { statefulSetController } from '../../src/server/controllers/statefulset.js';
+import { endpointSliceController } from '../../src/server/controllers/endpointslice.js';
 import type { KindObject } from '../../src/core/objects/validate.js';
-import { container, iso, markReady, obj, pass, pods, T0, world, type World } from './controller-fixtures.js';
+import { container, iso, markReady, node, obj, pass, pods, T0, world, type World } from './controller-fixtures.js';
 
 const sts = statefulSetController();
 
@@ -133,5 +134,15 @@ describe('StatefulSet', () => {
     const stranger = obj('Pod', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-0', namespace: 'default', uid: 'x' }, spec: { containers: [container()] } });
     const w = world([statefulSet('web'), stranger]);
     expect(pass(w, sts).filter((c) => c.op === 'put' && c.object.kind === 'Pod')).toEqual([]);
+  });
+
+  it('its pods get per-pod DNS names: the EndpointSlice of the Service their subdomain names carries their hostname, no other does', () => {
+    const headless = (name: string) => obj('Service', { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', uid: `uid-svc-${name}` }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ port: 80 }] } });
+    const w = world([node('a'), statefulSet('web', { replicas: 1 }), headless('web'), headless('other')]);
+    pass(w, sts);
+    w.objects.Pod = w.objects.Pod.map((p) => ({ ...p, spec: { ...p.spec, nodeName: 'a' }, status: { phase: 'Running', podIP: '10.42.0.5', conditions: [{ type: 'Ready', status: 'True' }] } }));
+    pass(w, endpointSliceController());
+    const hostnames = Object.fromEntries(w.objects.EndpointSlice.map((s) => [s.metadata.labels?.['kubernetes.io/service-name'], s.endpoints.map((e) => e.hostname ?? '-')]));
+    expect(hostnames).toEqual({ web: ['web-0'], other: ['-'] });
   });
 });
