@@ -126,6 +126,7 @@ export const cronOf = cached((pod: WirePodTarget): CronSpec | undefined => {
     successfulJobsHistoryLimit: c.successfulJobsHistoryLimit ?? 3,
     failedJobsHistoryLimit: c.failedJobsHistoryLimit ?? 1,
     suspend: c.suspend ?? false,
+    ...(c.startingDeadlineSeconds !== undefined ? { startingDeadlineSeconds: c.startingDeadlineSeconds } : {}),
   };
 });
 
