@@ -180,4 +180,6 @@ export interface CronSpec {
   successfulJobsHistoryLimit: number;
   failedJobsHistoryLimit: number;
   suspend: boolean;
+  /** A missed firing still starts within this many seconds of its time; absent: missed ones are skipped. */
+  startingDeadlineSeconds?: number;
 }

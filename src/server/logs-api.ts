@@ -44,7 +44,7 @@ export interface LogsDeps {
   reported?(node: string, namespace: string, pod: string): WirePodStatus | undefined;
 }
 
-const WORKLOAD_KINDS: readonly KindName[] = ['Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob'];
+const WORKLOAD_KINDS: readonly KindName[] = ['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'Job', 'CronJob'];
 
 /**
  * "pod web-abc12 has no container yet (Pending: 0/3 nodes are available: …)", or for a pod on a
@@ -71,7 +71,7 @@ export function parseWorkload(text: string): { kind: KindName; name: string } {
   const info = slash > 0 ? byResource(text.slice(0, slash)) : undefined;
   const name = text.slice(slash + 1);
   if (!info || !WORKLOAD_KINDS.includes(info.kind) || name === '' || name.includes('/')) {
-    throw invalid('workload', `expected KIND/NAME with KIND one of deployment, replicaset, daemonset, job, cronjob (got "${text}")`);
+    throw invalid('workload', `expected KIND/NAME with KIND one of deployment, replicaset, daemonset, statefulset, job, cronjob (got "${text}")`);
   }
   return { kind: info.kind, name };
 }

@@ -162,7 +162,7 @@ describe('loadObjects and the CLI\'s report', () => {
       reportError(err, { stdout: new PassThrough(), stderr }, false);
       expect(out.trimEnd().split('\n')).toEqual([
         `grove: ${join(dir, 'a.yaml')}:3 (document 1, ConfigMap "A"): metadata.name: "A" must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`,
-        `grove: ${join(dir, 'b.yaml')}:2 (document 1, Gizmo "g"): kind Gizmo is not a kind Grove knows (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)`,
+        `grove: ${join(dir, 'b.yaml')}:2 (document 1, Gizmo "g"): kind Gizmo is not a kind Grove knows (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)`,
       ]);
       await writeFile(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n');
       await rm(join(dir, 'b.yaml'));

@@ -165,7 +165,7 @@ describe('resource arguments', () => {
     expect(kinds(['deploy', 'web', 'api'])).toEqual([['Deployment', 'web', 'api']]);
     expect(kinds(['po,deployments.apps'])).toEqual([['Pod'], ['Deployment']]);
     expect(kinds(['deploy/web', 'pod/web-1', 'deployment/api'])).toEqual([['Deployment', 'web', 'api'], ['Pod', 'web-1']]);
-    expect(kinds(['all'])).toEqual([['Pod'], ['DaemonSet'], ['Deployment'], ['ReplicaSet'], ['CronJob'], ['Job']]);
+    expect(kinds(['all'])).toEqual([['Pod'], ['DaemonSet'], ['Deployment'], ['ReplicaSet'], ['StatefulSet'], ['CronJob'], ['Job']]);
   });
 
   it('refuses unknown types, mixed forms and names for several types', () => {

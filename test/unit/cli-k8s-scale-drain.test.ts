@@ -67,7 +67,7 @@ describe('grove scale', () => {
   it('needs --replicas, and a kind with a scale subresource', async () => {
     const { api, grove } = await setUp({});
     expect((await grove.run(['scale', 'deploy/web'])).err).toContain('required flag(s) "replicas" not set');
-    expect((await grove.run(['scale', 'cm/web', '--replicas', '1'])).err).toContain('scale works on deployments and replicasets, not configmaps');
+    expect((await grove.run(['scale', 'cm/web', '--replicas', '1'])).err).toContain('scale works on deployments, replicasets and statefulsets, not configmaps');
     expect(api.seen).toEqual([]);
   });
 

@@ -29,7 +29,7 @@ describe('discovery', () => {
     expect(deploy).toMatchObject({ group: 'apps', version: 'v1', kind: 'Deployment', singular: 'deployment', shortNames: ['deploy'], namespaced: true, categories: ['all'] });
     expect(deploy.verbs).toEqual(SERVED_KINDS.Deployment.verbs);
     expect(kinds.find((r) => r.plural === 'nodes')).toMatchObject({ namespaced: false, shortNames: ['no'] });
-    expect(kinds.filter((r) => r.categories?.includes('all')).map((r) => r.plural).sort()).toEqual(['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'replicasets', 'services']);
+    expect(kinds.filter((r) => r.categories?.includes('all')).map((r) => r.plural).sort()).toEqual(['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'replicasets', 'services', 'statefulsets']);
   });
 
   it('/version speaks Kubernetes 1.32 with Grove in the build metadata (semver ranges still match 1.32.0)', () => {

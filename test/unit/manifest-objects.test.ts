@@ -85,7 +85,7 @@ describe('Kubernetes manifests → objects', () => {
       'bad/many-problems.yaml:22 (document 1, Deployment "web"): spec.template.spec.containers[0].livenessProbe: needs one of exec, httpGet, tcpSocket',
       'bad/many-problems.yaml:24 (document 2, Service "web"): spec.ports: Required value: a Service needs at least one port (only a headless Service, clusterIP: None, may have none)',
       'bad/many-problems.yaml:34 (document 3, Secret "db"): data.password: is not valid base64 (put plain text under stringData)',
-      'second.yaml:2 (document 1, Node "pi-1"): kind Node cannot be applied: Node objects are made when a node joins (grove agent --join): label or cordon them with grove node (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)',
+      'second.yaml:2 (document 1, Node "pi-1"): kind Node cannot be applied: Node objects are made when a node joins (grove agent --join): label or cordon them with grove node (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)',
       'second.yaml:5 (document 2, ConfigMap): apiVersion: required field is missing (ConfigMap is v1)',
     ]);
   });
@@ -113,7 +113,7 @@ describe('Kubernetes manifests → objects', () => {
 
   it('suggests the kind a typo meant', () => {
     expect(linesOf(text('k.yaml', 'apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: web}\n'))).toEqual([
-      'k.yaml:2 (document 1, Deploymnet "web"): kind Deploymnet is not a kind Grove knows (did you mean Deployment?) (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)',
+      'k.yaml:2 (document 1, Deploymnet "web"): kind Deploymnet is not a kind Grove knows (did you mean Deployment?) (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)',
     ]);
   });
 

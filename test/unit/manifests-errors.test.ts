@@ -95,8 +95,8 @@ describe('manifest errors (object path)', () => {
   });
 
   it('points into List items', () => {
-    const list = `apiVersion: v1\nkind: List\nitems:\n  - ${CONFIGMAP.trimEnd().replaceAll('\n', '\n    ')}\n  - apiVersion: apps/v1\n    kind: StatefulSet\n    metadata: { name: nightly }\n`;
-    expect(lineOf(list)).toBe('deploy.yaml:9 (document 1, StatefulSet "nightly"): items[1]: kind StatefulSet is not supported yet (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)');
+    const list = `apiVersion: v1\nkind: List\nitems:\n  - ${CONFIGMAP.trimEnd().replaceAll('\n', '\n    ')}\n  - apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    metadata: { name: nightly }\n`;
+    expect(lineOf(list)).toBe('deploy.yaml:9 (document 1, HorizontalPodAutoscaler "nightly"): items[1]: kind HorizontalPodAutoscaler is not supported yet (supported: Namespace, ConfigMap, Secret, Pod, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job, CronJob, Service, EndpointSlice, Ingress, IngressClass, PersistentVolumeClaim, PersistentVolume, StorageClass, ServiceAccount)');
   });
 
   it('rejects Secret problems without printing the values', () => {

@@ -7,7 +7,7 @@ import { validate, type KindName } from '../../src/core/objects/validate.js';
 import { APPLIED_KINDS } from '../../src/core/manifests/kubernetes-objects.js';
 
 const FIXTURES = new URL('../fixtures/manifests/objects/', import.meta.url);
-const CORPUS = ['homelab.yaml', 'iot-daemonset.yaml', 'backup-cronjob.yaml', 'app-config.yaml', 'list.yaml', 'compose-stack.yaml', 'compose-oneshot.yaml', 'services.yaml', 'ingress.yaml', 'storage.yaml'];
+const CORPUS = ['homelab.yaml', 'iot-daemonset.yaml', 'backup-cronjob.yaml', 'app-config.yaml', 'list.yaml', 'compose-stack.yaml', 'compose-oneshot.yaml', 'services.yaml', 'ingress.yaml', 'storage.yaml', 'statefulset.yaml'];
 
 type Obj = Record<string, unknown>;
 

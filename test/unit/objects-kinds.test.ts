@@ -68,6 +68,19 @@ const EXAMPLES: { [K in KindName]: Record<string, unknown> } = {
     status: { replicas: 3, readyReplicas: 3, availableReplicas: 3, observedGeneration: 1 },
   },
   DaemonSet: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta('agent'), spec: { selector: { matchLabels: { app: 'web' } }, template: template() } },
+  StatefulSet: {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta('db'),
+    spec: {
+      serviceName: 'db',
+      replicas: 3,
+      selector: { matchLabels: { app: 'web' } },
+      template: template(),
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    },
+  },
   ControllerRevision: { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: meta('agent-7c9d8f6b5a'), data: { spec: { template: template() } }, revision: 1 },
   Job: { apiVersion: 'batch/v1', kind: 'Job', metadata: meta('migrate'), spec: { template: template({ app: 'web' }, { restartPolicy: 'Never' }) } },
   CronJob: {
@@ -131,7 +144,7 @@ const EXAMPLES: { [K in KindName]: Record<string, unknown> } = {
 
 describe('the kind registry', () => {
   it('knows every kind of the issue, each with its resource names', () => {
-    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Ingress', 'IngressClass', 'Job', 'Namespace', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'ReplicaSet', 'Secret', 'Service', 'ServiceAccount', 'StorageClass']);
+    expect(ALL_KINDS.map((k) => k.kind).sort()).toEqual(['ConfigMap', 'ControllerRevision', 'CronJob', 'DaemonSet', 'Deployment', 'EndpointSlice', 'Ingress', 'IngressClass', 'Job', 'Namespace', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'ReplicaSet', 'Secret', 'Service', 'ServiceAccount', 'StatefulSet', 'StorageClass']);
     expect(KINDS.Deployment).toMatchObject({ apiVersion: 'apps/v1', group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', namespaced: true, hasStatus: true });
     expect(KINDS.Node).toMatchObject({ apiVersion: 'v1', group: '', plural: 'nodes', namespaced: false });
     expect(KINDS.ConfigMap.hasStatus).toBe(false);
@@ -141,7 +154,7 @@ describe('the kind registry', () => {
     expect(kindOf('apps/v1', 'Deployment')).toBe(KINDS.Deployment);
     expect(kindOf('v1', 'Deployment')).toBeUndefined();
     expect(kindOf('extensions/v1beta1', 'Deployment')).toBeUndefined();
-    const short: Record<string, KindName> = { deploy: 'Deployment', rs: 'ReplicaSet', ds: 'DaemonSet', po: 'Pod', no: 'Node', cm: 'ConfigMap', ns: 'Namespace', cj: 'CronJob', svc: 'Service' };
+    const short: Record<string, KindName> = { deploy: 'Deployment', rs: 'ReplicaSet', ds: 'DaemonSet', po: 'Pod', no: 'Node', cm: 'ConfigMap', ns: 'Namespace', cj: 'CronJob', svc: 'Service', sts: 'StatefulSet' };
     for (const [name, kind] of Object.entries(short)) expect(byResource(name)?.kind).toBe(kind);
     expect(byResource('Deployments')?.kind).toBe('Deployment');
     expect(byResource('deployment')?.kind).toBe('Deployment');

@@ -100,10 +100,12 @@ export class PodSandboxes implements SandboxOps {
     }
     const id = `pod-${randomBytes(10).toString('hex')}`;
     const ports = req.ports;
+    const names = ownHostNames(req, this.opts.clusterDns?.clusterDomain() ?? DEFAULT_CLUSTER_DOMAIN);
     const record: SandboxRecord = {
       id,
       pod: req.pod,
-      ...(req.hostname !== req.pod ? { hostname: req.hostname } : {}),
+      ...(names.hostname !== req.pod ? { hostname: names.hostname } : {}),
+      ...(names.hostNames.length > 1 || names.hostNames[0] !== req.pod ? { hostNames: names.hostNames } : {}),
       app: req.app,
       networkKey: sandboxNetworkKey(req),
       hostNetwork: req.hostNetwork,
@@ -126,7 +128,7 @@ export class PodSandboxes implements SandboxOps {
         await writeFile(join(dir, 'resolv.conf'), resolv);
         if (req.hostNetwork) record.ownResolvConf = true;
       }
-      await writeFile(join(dir, 'hosts'), hostsFile(req.hostname, record.ip));
+      await writeFile(join(dir, 'hosts'), hostsFile(names.hostNames.join('\t'), record.ip));
       record.ready = true;
       await this.save(record);
       this.log.debug({ pod: req.pod, id, ip: record.ip }, 'pod sandbox created');
@@ -253,4 +255,17 @@ export class PodSandboxes implements SandboxOps {
   private recordPath(id: string): string {
     return join(this.opts.stateDir, `${id}.json`);
   }
+}
+
+/** Linux's limit on a hostname (HOST_NAME_MAX): kubelet refuses a longer FQDN as the hostname too. */
+const HOST_NAME_MAX = 64;
+
+/** The pod's UTS hostname and the names of its own /etc/hosts line, as kubelet makes them. */
+export function ownHostNames(req: Pick<SandboxRequest, 'hostname' | 'subdomain' | 'setHostnameAsFQDN' | 'dns'>, clusterDomain: string): { hostname: string; hostNames: string[] } {
+  if (!req.subdomain) return { hostname: req.hostname, hostNames: [req.hostname] };
+  const fqdn = `${req.hostname}.${req.subdomain}.${req.dns?.namespace ?? 'default'}.svc.${clusterDomain}`;
+  if (req.setHostnameAsFQDN && fqdn.length > HOST_NAME_MAX) {
+    throw new GroveError(ErrorCode.InvalidArgument, `setHostnameAsFQDN: the pod's FQDN ${fqdn} is longer than ${HOST_NAME_MAX} characters (Linux's hostname limit)`);
+  }
+  return { hostname: req.setHostnameAsFQDN ? fqdn : req.hostname, hostNames: [fqdn, req.hostname] };
 }

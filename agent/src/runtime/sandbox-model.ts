@@ -23,6 +23,8 @@ export interface PodSandbox {
   /** False while half-created or when its namespaces are gone (a reboot): it is then recreated. */
   ready: boolean;
   createdAt: string;
+  /** The names on its own /etc/hosts line (FQDN first with a subdomain); absent: `pod`. */
+  hostNames?: string[];
 }
 
 export interface SandboxPort {
@@ -57,8 +59,16 @@ export interface SandboxPortMapping {
 export interface SandboxRequest {
   /** The pod's key on the node (its name; "<namespace>_<name>" outside the default namespace). */
   pod: string;
-  /** The pod's own name: its hostname and /etc/hosts entry. */
+  /** The pod's hostname (spec.hostname, else its name): its UTS name and /etc/hosts entry. */
   hostname: string;
+  /**
+   * spec.subdomain: the pod's fully qualified name is <hostname>.<subdomain>.<namespace>.svc.<cluster
+   * domain> (on its /etc/hosts line, as kubelet writes it; its DNS record comes with a headless
+   * Service of that name).
+   */
+  subdomain?: string;
+  /** spec.setHostnameAsFQDN: the UTS hostname is the fully qualified name (at most 64 characters, as Linux allows). */
+  setHostnameAsFQDN?: boolean;
   app: string;
   hostNetwork: boolean;
   /** Sorted, so equal sets compare equal; none on the host's network. */

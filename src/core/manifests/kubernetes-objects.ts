@@ -20,12 +20,12 @@ export { APPLIED_KINDS };
 /** Kinds Grove stores but does not take from manifests, and why. */
 const NOT_APPLIED: Partial<Record<KindName, string>> = {
   Node: 'Node objects are made when a node joins (grove agent --join): label or cordon them with grove node',
-  ControllerRevision: 'ControllerRevisions are written by the DaemonSet controller: apply the DaemonSet',
+  ControllerRevision: 'ControllerRevisions are written by the DaemonSet and StatefulSet controllers: apply the DaemonSet or StatefulSet',
 };
 
 /** Kinds people will try: said to be "not supported yet" rather than unknown. */
 const KNOWN_KINDS = new Set([
-  'StatefulSet', 'Role',
+  'Role',
   'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'HorizontalPodAutoscaler', 'NetworkPolicy',
   'PodDisruptionBudget', 'ReplicationController', 'Endpoints', 'LimitRange',
   'ResourceQuota', 'PriorityClass', 'CustomResourceDefinition', 'Event',

@@ -81,6 +81,11 @@ export const CronSettings = closed({
   suspend: Type.Optional(Type.Boolean({ default: false })),
   successfulJobsHistoryLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: JOB_LIMITS.historyLimit, default: 3 })),
   failedJobsHistoryLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: JOB_LIMITS.historyLimit, default: 1 })),
+  /**
+   * A firing missed (the agent was down, or Forbid held it) still starts this long after its
+   * time: the node starts the latest missed one once it can. Absent: missed firings are skipped.
+   */
+  startingDeadlineSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: JOB_LIMITS.startingDeadlineSeconds })),
 });
 export type CronSettings = Static<typeof CronSettings>;
 
@@ -90,7 +95,6 @@ export type JobTemplateSpec = Static<typeof JobTemplateSpec>;
 export const CronJobSpec = closed({
   ...CronSettings.properties,
   jobTemplate: JobTemplateSpec,
-  startingDeadlineSeconds: Type.Optional(unsupported('not supported yet: runs missed while the agent was down are not caught up')),
 });
 export type CronJobSpec = Static<typeof CronJobSpec>;
 

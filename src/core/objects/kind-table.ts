@@ -13,7 +13,7 @@ import { Ingress, IngressClass } from './ingress.js';
 import { EndpointSlice, Service } from './service.js';
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from './storage.js';
 import { ServiceAccount } from './service-account.js';
-import { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from './workloads.js';
+import { ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet } from './workloads.js';
 
 export interface KindRow<S extends TSchema = TSchema> {
   /** "v1", "apps/v1", "batch/v1". */
@@ -41,6 +41,7 @@ export const KIND_TABLE = Object.freeze({
   Deployment: row('apps/v1', 'deployments', ['deploy'], 'namespaced', Deployment),
   ReplicaSet: row('apps/v1', 'replicasets', ['rs'], 'namespaced', ReplicaSet),
   DaemonSet: row('apps/v1', 'daemonsets', ['ds'], 'namespaced', DaemonSet),
+  StatefulSet: row('apps/v1', 'statefulsets', ['sts'], 'namespaced', StatefulSet),
   ControllerRevision: row('apps/v1', 'controllerrevisions', [], 'namespaced', ControllerRevision, 'no status'),
   Job: row('batch/v1', 'jobs', [], 'namespaced', Job),
   CronJob: row('batch/v1', 'cronjobs', ['cj'], 'namespaced', CronJob),
@@ -57,7 +58,7 @@ export const KIND_TABLE = Object.freeze({
 export type KindName = keyof typeof KIND_TABLE;
 
 /** The kinds a manifest may hold: what users write (Node and ControllerRevision are Grove's own). */
-export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'Job', 'CronJob', 'Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'ServiceAccount'] as const satisfies readonly KindName[];
+export const APPLIED_KINDS = ['Namespace', 'ConfigMap', 'Secret', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'Job', 'CronJob', 'Service', 'EndpointSlice', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'ServiceAccount'] as const satisfies readonly KindName[];
 
 /** The schema of each kind, by kind name. */
 export type KindSchemas = { [K in KindName]: (typeof KIND_TABLE)[K]['schema'] };

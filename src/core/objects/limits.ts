@@ -13,6 +13,8 @@ export const JOB_LIMITS = Object.freeze({
   historyLimit: 100,
   schedule: 128,
   timeZone: 64,
+  /** A week: the node looks back this far for a missed firing (the look-back walks the schedule minute by minute). */
+  startingDeadlineSeconds: 7 * 24 * 3600,
 });
 
 /** SIGTERM → SIGKILL delay bound: an hour-long stop is already extreme on a node. */

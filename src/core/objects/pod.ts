@@ -4,7 +4,7 @@
  * type travel to the node inside its target (wire.ts), so nothing is copied field by field.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { closed, count, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupported, unsupportedFields } from './kit.js';
+import { closed, count, dnsLabel, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupported, unsupportedFields } from './kit.js';
 import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
@@ -20,7 +20,7 @@ export { MAX_GRACE_SECONDS };
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
   'ephemeralContainers', 'affinity',
   'hostPID',
-  'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases',
+  'hostIPC', 'hostUsers', 'hostAliases',
   'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
   'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
   'overhead', 'readinessGates', 'os', 'schedulingGates', 'resourceClaims', 'resources',
@@ -71,6 +71,12 @@ export const PodSpec = closed(
     automountServiceAccountToken: Type.Optional(Type.Boolean()),
     /** Refused by name until the node's pulls use them: never accepted and ignored. */
     imagePullSecrets: Type.Optional(unsupported('not supported yet: give the node its registry credentials in <data-dir>/registries.json (docs/images.md)')),
+    /** The pod's hostname (its UTS name and /etc/hosts entry); absent = the pod's name. */
+    hostname: Type.Optional(dnsLabel()),
+    /** With a headless Service of this name: the pod's DNS name <hostname>.<subdomain>.<ns>.svc.<domain>. */
+    subdomain: Type.Optional(dnsLabel()),
+    /** The hostname inside the pod is the fully qualified name (needs subdomain to differ). */
+    setHostnameAsFQDN: Type.Optional(Type.Boolean()),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },

@@ -60,6 +60,18 @@ function templateProblems(o: Obj, specPath: PathSegment[], spec: Obj, options: {
   return out;
 }
 
+/**
+ * A StatefulSet's spec with its pods' volumes as the controller makes them: each claim template
+ * is a volume of its name (mounts may name it), replacing a template volume of that name.
+ */
+function withClaimVolumes(spec: Obj): Obj {
+  const claims = ((spec.volumeClaimTemplates ?? []) as { metadata?: { name?: string } }[]).map((c) => c.metadata?.name).filter((n): n is string => typeof n === 'string');
+  if (claims.length === 0) return spec;
+  const template = spec.template as PodTemplateSpec;
+  const volumes = [...(template.spec.volumes ?? []).filter((v) => !claims.includes(v.name)), ...claims.map((name) => ({ name, persistentVolumeClaim: { claimName: name } }))];
+  return { ...spec, template: { ...template, spec: { ...template.spec, volumes } } };
+}
+
 /** What only a parser can check of a CronJob's schedule and time zone (the schema has their syntax). */
 function cronProblems(spec: Obj): RuleProblem[] {
   const out: RuleProblem[] = [];
@@ -172,6 +184,8 @@ function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
     case 'ReplicaSet':
     case 'DaemonSet':
       return templateProblems(o, ['spec'], spec);
+    case 'StatefulSet':
+      return templateProblems(o, ['spec'], withClaimVolumes(spec));
     case 'Job':
       return templateProblems(o, ['spec'], spec, { noInitContainers: 'Job' });
     case 'CronJob': {

@@ -1,13 +1,15 @@
 /**
  * apps/v1: Deployment → ReplicaSets (one per pod template, labelled pod-template-hash) → Pods;
- * DaemonSet → one Pod per eligible node, its template history kept as ControllerRevisions.
+ * DaemonSet → one Pod per eligible node, its template history kept as ControllerRevisions;
+ * StatefulSet → Pods <name>-<ordinal> with claims from volumeClaimTemplates, history as ControllerRevisions.
  * Kubernetes' defaults are schema defaults (replicas 1, strategy RollingUpdate 25%/25%,
  * revisionHistoryLimit 10, progressDeadlineSeconds 600; DaemonSet maxUnavailable 1, maxSurge 0).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { closed, count, intOrPercent, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
-import { Conditions, LabelSelector, metaWithShortName, ObjectMeta, typeMeta } from './meta.js';
+import { closed, count, dnsLabel, intOrPercent, refTo, stringEnum, unsupported, unsupportedFields } from './kit.js';
+import { Annotations, Conditions, Labels, LabelSelector, metaWithShortName, ObjectMeta, typeMeta } from './meta.js';
 import { podSpecWith, podTemplateSpec } from './pod.js';
+import { PersistentVolumeClaimSpec } from './storage.js';
 
 export const WORKLOAD_LIMITS = Object.freeze({ replicas: 1000, revisionHistoryLimit: 100, progressDeadlineSeconds: 7 * 24 * 3600 });
 
@@ -136,6 +138,79 @@ export type DaemonSetStatus = Static<typeof DaemonSetStatus>;
 
 export const DaemonSet = workload('DaemonSet', DaemonSetSpec, DaemonSetStatus);
 export type DaemonSet = Static<typeof DaemonSet>;
+
+/* ----------------------------------------------------------------- StatefulSet */
+
+/** RollingUpdate (pods replaced in reverse ordinal order, from `partition` up) or OnDelete. */
+export const StatefulSetUpdateStrategy = closed(
+  {
+    type: Type.Optional(stringEnum(['RollingUpdate', 'OnDelete'] as const, { default: 'RollingUpdate', errorMessage: 'must be RollingUpdate or OnDelete' })),
+    rollingUpdate: Type.Optional(
+      closed({
+        /** Ordinals below it keep the current revision (a canary or staged rollout). */
+        partition: Type.Optional(Type.Integer({ minimum: 0, maximum: WORKLOAD_LIMITS.replicas, default: 0 })),
+        ...unsupportedFields(['maxUnavailable'], 'not supported yet (a beta feature of Kubernetes: pods are replaced one at a time)'),
+      }),
+    ),
+  },
+  {
+    default: {},
+    if: { properties: { type: { const: 'RollingUpdate' } } },
+    then: { properties: { rollingUpdate: { default: {} } } },
+    else: { properties: { rollingUpdate: { not: {}, errorMessage: 'only with type: RollingUpdate' } } },
+  },
+);
+export type StatefulSetUpdateStrategy = Static<typeof StatefulSetUpdateStrategy>;
+
+/** A claim template: each pod <sts>-<i> gets the claim <name>-<sts>-<i> made from it. */
+export const PersistentVolumeClaimTemplate = closed({
+  apiVersion: Type.Optional(Type.Literal('v1')),
+  kind: Type.Optional(Type.Literal('PersistentVolumeClaim')),
+  metadata: closed({
+    name: dnsLabel(),
+    labels: Type.Optional(refTo(Labels)),
+    annotations: Type.Optional(refTo(Annotations)),
+  }),
+  spec: PersistentVolumeClaimSpec,
+  /** Present in `kubectl get -o yaml` dumps; ignored. */
+  status: Type.Optional(Type.Object({})),
+});
+export type PersistentVolumeClaimTemplate = Static<typeof PersistentVolumeClaimTemplate>;
+
+const retain = () =>
+  Type.Optional(stringEnum(['Retain'] as const, { default: 'Retain', errorMessage: 'must be Retain: Grove keeps a StatefulSet\'s claims (Delete is not supported yet)' }));
+
+export const StatefulSetSpec = closed({
+  replicas: replicas(),
+  selector: refTo(LabelSelector),
+  template: refTo(AlwaysPodTemplate),
+  /** The headless Service that gives each pod its DNS name <pod>.<serviceName>.<ns>.svc. */
+  serviceName: Type.Optional(Type.Union([dnsLabel(), Type.Literal('')])),
+  podManagementPolicy: Type.Optional(stringEnum(['OrderedReady', 'Parallel'] as const, { default: 'OrderedReady', errorMessage: 'must be OrderedReady or Parallel' })),
+  updateStrategy: Type.Optional(StatefulSetUpdateStrategy),
+  revisionHistoryLimit: historyLimit(),
+  volumeClaimTemplates: Type.Optional(Type.Array(PersistentVolumeClaimTemplate, { maxItems: 16 })),
+  persistentVolumeClaimRetentionPolicy: Type.Optional(closed({ whenDeleted: retain(), whenScaled: retain() })),
+  ...unsupportedFields(['minReadySeconds', 'ordinals']),
+});
+export type StatefulSetSpec = Static<typeof StatefulSetSpec>;
+
+export const StatefulSetStatus = closed({
+  observedGeneration: Type.Optional(count()),
+  replicas: Type.Optional(count()),
+  readyReplicas: Type.Optional(count()),
+  currentReplicas: Type.Optional(count()),
+  updatedReplicas: Type.Optional(count()),
+  availableReplicas: Type.Optional(count()),
+  currentRevision: Type.Optional(Type.String({ maxLength: 253 })),
+  updateRevision: Type.Optional(Type.String({ maxLength: 253 })),
+  collisionCount: Type.Optional(count()),
+  conditions: Type.Optional(Conditions),
+});
+export type StatefulSetStatus = Static<typeof StatefulSetStatus>;
+
+export const StatefulSet = workload('StatefulSet', StatefulSetSpec, StatefulSetStatus);
+export type StatefulSet = Static<typeof StatefulSet>;
 
 /**
  * One version of a DaemonSet's pod template (Kubernetes keeps DaemonSet history this way):

@@ -76,6 +76,7 @@ export function emptyObjects(): ObjectsByKind {
     Deployment: [],
     ReplicaSet: [],
     DaemonSet: [],
+    StatefulSet: [],
     ControllerRevision: [],
     Job: [],
     CronJob: [],

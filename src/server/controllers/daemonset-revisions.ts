@@ -1,6 +1,6 @@
 /**
- * PURE: a DaemonSet's template history as ControllerRevisions, as Kubernetes keeps it: one per
- * template, named `<daemonset>-<controller-revision-hash>`, found again by comparing templates
+ * PURE: a DaemonSet's or StatefulSet's template history as ControllerRevisions, as Kubernetes
+ * keeps it: one per template, named `<owner>-<controller-revision-hash>`, found again by comparing templates
  * by meaning (migrated revisions keep 0.1's hash and spelling), its `revision` only growing (a template that becomes
  * current again gets the next number); old ones beyond revisionHistoryLimit go once no pod
  * runs them.
@@ -12,7 +12,8 @@ import { findTemplate } from '../../core/objects/template-equality.js';
 import { podTemplateHash } from '../../core/objects/template-hash.js';
 import { controllerRef, type Pod } from './object-kit.js';
 
-type DaemonSet = KindObject<'DaemonSet'>;
+/** The kinds whose template history is kept as ControllerRevisions. */
+type DaemonSet = KindObject<'DaemonSet'> | KindObject<'StatefulSet'>;
 type ControllerRevision = KindObject<'ControllerRevision'>;
 
 export function revisionHash(cr: ControllerRevision): string | undefined {
@@ -60,9 +61,13 @@ export function currentRevision(ds: DaemonSet, owned: readonly ControllerRevisio
   return { hash, revision, changed: true, collisionCount };
 }
 
-/** `owned`: the DaemonSet's revisions; `pods`: its pods. */
+/**
+ * `owned`: the owner's revisions; `pods`: its pods, whose controller-revision-hash label names
+ * the revision they run (a DaemonSet's pods carry the hash, a StatefulSet's the revision's name).
+ */
 export function pruneRevisions(ds: DaemonSet, owned: readonly ControllerRevision[], currentHash: string, pods: readonly Pod[]): ObjectChange[] {
-  const live = new Set(pods.map((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL]));
+  const labels = new Set(pods.map((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL]));
+  const live = new Set(owned.filter((cr) => labels.has(revisionHash(cr)) || labels.has(cr.metadata.name)).map(revisionHash));
   const old = owned.filter((cr) => revisionHash(cr) !== currentHash).sort((a, b) => a.revision - b.revision);
   const excess = Math.max(0, old.length - (ds.spec.revisionHistoryLimit ?? 10));
   return old

@@ -106,6 +106,8 @@ function endpointOf(svc: Service, pod: Pod, nodes: Map<string, NodeHealth>): End
     addresses: [ip!],
     conditions: { ready, serving, terminating },
     ...(nodeName ? { nodeName } : {}),
+    // The per-pod DNS name <hostname>.<service>: only when the pod's subdomain names this Service (Kubernetes' rule).
+    ...(pod.spec.hostname && pod.spec.subdomain === svc.metadata.name ? { hostname: pod.spec.hostname } : {}),
     targetRef: { kind: 'Pod', namespace: namespaceOf(pod), name: pod.metadata.name, ...(pod.metadata.uid ? { uid: pod.metadata.uid } : {}) },
   };
 }

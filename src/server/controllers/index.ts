@@ -21,6 +21,7 @@ import { endpointSliceController } from './endpointslice.js';
 import { serviceLoadBalancerController } from './service-lb.js';
 import { ingressStatusController } from './ingress-status.js';
 import { daemonSetController } from './daemonset.js';
+import { statefulSetController } from './statefulset.js';
 import { deploymentController } from './deployment.js';
 import { garbageCollector, namespaceController } from './gc.js';
 import { jobController } from './job.js';
@@ -47,6 +48,7 @@ export function groveControllers(options: ControllerOptions = {}): Controller[] 
     deploymentController(),
     replicaSetController(),
     daemonSetController(),
+    statefulSetController(),
     jobController(),
     cronJobController(),
     podTerminationController(),

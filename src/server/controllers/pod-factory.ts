@@ -12,6 +12,8 @@ export interface NewPod {
   names: NameSource;
   /** Name prefix; the owner's name by default. */
   prefix?: string;
+  /** The pod's exact name instead of a generated one (a StatefulSet's <name>-<ordinal>). */
+  name?: string;
   /** Labels added to the template's (DaemonSet: controller-revision-hash; Job: job-name …). */
   labels?: Record<string, string>;
   nodeName?: string;
@@ -27,7 +29,7 @@ export function newPod(p: NewPod): Pod {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: p.names.next(namespaceOf(p.owner), p.prefix ?? owner.metadata.name),
+      name: p.name ?? p.names.next(namespaceOf(p.owner), p.prefix ?? owner.metadata.name),
       namespace: namespaceOf(p.owner),
       ...(Object.keys(labels).length ? { labels } : {}),
       ...(annotations && Object.keys(annotations).length ? { annotations: { ...annotations } } : {}),

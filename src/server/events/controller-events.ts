@@ -27,7 +27,7 @@ import { servicePortProblems } from '../controllers/endpointslice.js';
 import type { Ingress } from '../../core/objects/ingress.js';
 import { ingressStatusEvents } from './ingress-events.js';
 
-const CREATOR: Record<string, string> = { ReplicaSet: EventSource.replicaSet, DaemonSet: EventSource.daemonSet, Job: EventSource.job, CronJob: EventSource.cronJob };
+const CREATOR: Record<string, string> = { ReplicaSet: EventSource.replicaSet, DaemonSet: EventSource.daemonSet, StatefulSet: EventSource.statefulSet, Job: EventSource.job, CronJob: EventSource.cronJob };
 
 /** The owner an event about what it made is recorded on. */
 function ownerInvolved(ref: OwnerReference, namespace: string): InvolvedObject {

@@ -26,6 +26,7 @@ export const EventSource = Object.freeze({
   replicaSet: 'replicaset-controller',
   deployment: 'deployment-controller',
   daemonSet: 'daemonset-controller',
+  statefulSet: 'statefulset-controller',
   job: 'job-controller',
   cronJob: 'cronjob-controller',
   node: 'node-controller',

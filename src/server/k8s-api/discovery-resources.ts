@@ -30,6 +30,7 @@ export const SERVED_KINDS: { readonly [K in KindName]: ServedKind } = {
   Deployment: { verbs: READ_WRITE, categories: ['all'] },
   ReplicaSet: { verbs: READ_WRITE, categories: ['all'] },
   DaemonSet: { verbs: READ_WRITE, categories: ['all'] },
+  StatefulSet: { verbs: READ_WRITE, categories: ['all'] },
   // Written by the controllers only; read by `kubectl rollout history`.
   ControllerRevision: { verbs: ['delete', 'get', 'list', 'watch'], categories: [] },
   Job: { verbs: READ_WRITE, categories: ['all'] },
@@ -45,8 +46,8 @@ export const SERVED_KINDS: { readonly [K in KindName]: ServedKind } = {
   ServiceAccount: { verbs: READ_WRITE, categories: [] },
 };
 
-/** The kinds with a scale subresource (Grove has no StatefulSet; served by subresources.ts). */
-export const SCALABLE_KINDS: readonly KindName[] = ['Deployment', 'ReplicaSet'];
+/** The kinds with a scale subresource (served by subresources.ts). */
+export const SCALABLE_KINDS: readonly KindName[] = ['Deployment', 'ReplicaSet', 'StatefulSet'];
 
 /** status and scale as discovery announces them (DiscoveryResource, discovery.ts). */
 export function writeSubresources(): DiscoveryResource[] {

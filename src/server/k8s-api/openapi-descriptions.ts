@@ -38,6 +38,12 @@ export const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'DaemonSet.spec.updateStrategy': 'An update strategy to replace existing DaemonSet pods with new pods.',
   'DaemonSet.spec.revisionHistoryLimit': 'The number of old history to retain to allow rollback. Defaults to 10.',
 
+  StatefulSet: 'StatefulSet runs pods with stable names <name>-<ordinal>, stable DNS names through its headless Service and a claim of its own per pod.',
+  'StatefulSet.spec.serviceName': 'The headless Service that gives each pod its DNS name <pod>.<serviceName>.<namespace>.svc.',
+  'StatefulSet.spec.podManagementPolicy': 'OrderedReady (one pod at a time, in ordinal order; the default) or Parallel.',
+  'StatefulSet.spec.updateStrategy': 'RollingUpdate (pods replaced in reverse ordinal order, down to partition) or OnDelete.',
+  'StatefulSet.spec.volumeClaimTemplates': 'Claims made for each pod, named <template>-<statefulset>-<ordinal>; kept when the set scales down.',
+
   Job: 'Job represents the configuration of a single job: pods that run to completion. Grove runs them on the node, even offline.',
   'JobSpec.completions': 'Specifies the desired number of successfully finished pods the job should be run with.',
   'JobSpec.parallelism': 'Specifies the maximum desired number of pods the job should run at any given time.',

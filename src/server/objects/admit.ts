@@ -52,6 +52,7 @@ const POD_SPECS: Partial<Record<KindName, { path: string[]; where: 'template' | 
   Deployment: { path: ['spec', 'template', 'spec'], where: 'template' },
   ReplicaSet: { path: ['spec', 'template', 'spec'], where: 'template' },
   DaemonSet: { path: ['spec', 'template', 'spec'], where: 'template' },
+  StatefulSet: { path: ['spec', 'template', 'spec'], where: 'template' },
   Job: { path: ['spec', 'template', 'spec'], where: 'template' },
   CronJob: { path: ['spec', 'jobTemplate', 'spec', 'template', 'spec'], where: 'template' },
   ControllerRevision: { path: ['data', 'spec', 'template', 'spec'], where: 'template' },

@@ -10,6 +10,7 @@
  * 6 min, as Kubernetes). More failures than backoffLimit, or activeDeadlineSeconds passed,
  * fail the Job and stop its active runs.
  */
+import { lastFiring, parseCron, type CronSchedule } from '../../../../src/core/cron-window.js';
 import type { CronSpec, JobSpec } from '../../../../src/core/resolved-pod.js';
 import type { JobRunStatus, JobStatus } from '../../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
@@ -215,6 +216,26 @@ export function fireCron(pod: string, cron: CronSpec, rec0: CronRecord, now: num
   rec.jobs.push(newJob(name, now));
   rec.lastScheduleTime = now;
   return { record: rec, outcome: { started: name, replaced } };
+}
+
+/**
+ * The latest firing missed since the last one started (the agent was down, or Forbid held it)
+ * that is still within startingDeadlineSeconds of its time, as Kubernetes' CronJob controller
+ * catches up: only the most recent missed one, never those past the deadline. Undefined without
+ * a deadline, before any firing (the record does not say since when to look), or when suspended.
+ */
+export function missedFiring(cron: CronSpec, rec: CronRecord, now: number): number | undefined {
+  if (cron.startingDeadlineSeconds === undefined || rec.lastScheduleTime === undefined || cron.suspend) return undefined;
+  const lookback = Math.min(cron.startingDeadlineSeconds * 1000, now - rec.lastScheduleTime - 1);
+  if (lookback < 0) return undefined;
+  let schedule: CronSchedule;
+  try {
+    schedule = parseCron(cron.schedule);
+  } catch {
+    return undefined; // the runner reports a schedule it cannot read
+  }
+  const at = lastFiring(schedule, now, lookback, cron.timeZone);
+  return at !== undefined && at > rec.lastScheduleTime ? at : undefined;
 }
 
 /** Advances every Job of a CronJob, then keeps the history limits. */

@@ -11,7 +11,7 @@
 import type { CronSpec } from '../../../../src/core/resolved-pod.js';
 import type { PodStatus } from '../../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
-import { advanceCron, advanceJob, cronStatus, fireCron, jobStatus, newJob, observeRun, runPods, type JobRecord, type PodJobRecord } from '../jobs/decide.js';
+import { advanceCron, advanceJob, cronStatus, fireCron, jobStatus, missedFiring, newJob, observeRun, runPods, type JobRecord, type PodJobRecord } from '../jobs/decide.js';
 import type { ManagedContainer } from '../node-runtime.js';
 import { deepEqual } from '../status.js';
 import type { PlanMemory } from './memory.js';
@@ -61,6 +61,16 @@ export function planJobs(target: readonly WirePodTarget[], memory: Pick<PlanMemo
       if (memory.cronSchedules.get(key) !== made) steps.push({ type: 'schedule-cron', pod: key, cron, key: made });
       let cronRec = rec.cron ?? { jobs: [] };
       const fired = memory.cronFires.get(key) ?? [];
+      // startingDeadlineSeconds: a firing missed while the agent was down starts late; a catch-up
+      // that cannot start now (Forbid) is tried again next round, without an event each time.
+      const missed = missedFiring(cron, cronRec, now);
+      if (missed !== undefined && !fired.includes(missed)) {
+        const f = fireCron(pod.name, cron, cronRec, missed);
+        if ('started' in f.outcome) {
+          cronRec = f.record;
+          events.push({ type: 'fired', pod: key, at: missed, outcome: f.outcome });
+        }
+      }
       for (const at of fired) {
         const f = fireCron(pod.name, cron, cronRec, at);
         cronRec = f.record;

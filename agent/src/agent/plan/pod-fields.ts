@@ -126,6 +126,7 @@ export const cronOf = cached((pod: WirePodTarget): CronSpec | undefined => {
     successfulJobsHistoryLimit: c.successfulJobsHistoryLimit ?? 3,
     failedJobsHistoryLimit: c.failedJobsHistoryLimit ?? 1,
     suspend: c.suspend ?? false,
+    ...(c.startingDeadlineSeconds !== undefined ? { startingDeadlineSeconds: c.startingDeadlineSeconds } : {}),
   };
 });
 
@@ -241,9 +242,10 @@ export function seccompOf(pod: WirePodTarget, c: Container): SeccompProfileRef |
 /** What the pod's sandbox is made from: its network, the host ports it publishes, its DNS settings. */
 export function sandboxRequestOf(pod: WirePodTarget): SandboxRequest {
   const hostNetwork = onHostNetwork(pod);
-  const { dnsPolicy, dnsConfig } = pod.spec;
+  const { dnsPolicy, dnsConfig, hostname, subdomain, setHostnameAsFQDN } = pod.spec;
   const dns = { namespace: pod.namespace, policy: dnsPolicy ?? 'ClusterFirst', ...(dnsConfig ? { config: dnsConfig } : {}) } as const;
-  return { pod: podKey(pod), hostname: pod.name, app: podApp(pod), hostNetwork, ports: hostNetwork ? [] : hostPortsOf(pod), dns };
+  const names = { hostname: hostname ?? pod.name, ...(subdomain ? { subdomain } : {}), ...(setHostnameAsFQDN ? { setHostnameAsFQDN } : {}) };
+  return { pod: podKey(pod), ...names, app: podApp(pod), hostNetwork, ports: hostNetwork ? [] : hostPortsOf(pod), dns };
 }
 
 /** The host ports a pod publishes, CNI portmap's shape, sorted so equal sets compare equal. */

@@ -42,10 +42,10 @@ export async function resolvePod(kube: KubeClient, namespace: string, arg: strin
   if (slash < 0) return arg;
   const kind = byResource(arg.slice(0, slash));
   const name = arg.slice(slash + 1);
-  if (!kind || name === '') throw new GroveError(ErrorCode.InvalidArgument, `cannot exec into ${JSON.stringify(arg)}: use POD, pod/POD or deployment|daemonset|replicaset|job/NAME`);
+  if (!kind || name === '') throw new GroveError(ErrorCode.InvalidArgument, `cannot exec into ${JSON.stringify(arg)}: use POD, pod/POD or deployment|daemonset|replicaset|statefulset|job/NAME`);
   if (kind === KINDS.Pod) return name;
-  if (!['Deployment', 'DaemonSet', 'ReplicaSet', 'Job'].includes(kind.kind)) {
-    throw new GroveError(ErrorCode.InvalidArgument, `cannot exec into a ${kind.kind}: use a pod, or a Deployment, DaemonSet, ReplicaSet or Job`);
+  if (!['Deployment', 'DaemonSet', 'ReplicaSet', 'StatefulSet', 'Job'].includes(kind.kind)) {
+    throw new GroveError(ErrorCode.InvalidArgument, `cannot exec into a ${kind.kind}: use a pod, or a Deployment, DaemonSet, ReplicaSet, StatefulSet or Job`);
   }
   const workload = await kube.get(kind, namespace, name);
   const pod = pickPod(await kube.list(KINDS.Pod, { namespace, labelSelector: podSelector(workload) }));

@@ -1,5 +1,5 @@
 /**
- * kubectl's columns for apps/v1: Deployment, ReplicaSet, DaemonSet and ControllerRevision.
+ * kubectl's columns for apps/v1: Deployment, ReplicaSet, DaemonSet, StatefulSet and ControllerRevision.
  * Counts come from the status the controllers write (0 while there is none); replicas absent
  * from a spec is Kubernetes' default, 1.
  */
@@ -65,4 +65,12 @@ function controllerText(cr: KindObject<'ControllerRevision'>): string {
 export const controllerRevisionColumns: KindColumns<'ControllerRevision'> = {
   columns: [NAME_COLUMN, column('Controller', 'string', 'The object this revision belongs to.'), column('Revision', 'integer', 'The revision number.'), AGE_COLUMN],
   row: (cr, now) => [cr.metadata.name, controllerText(cr), String(cr.revision), since(cr.metadata.creationTimestamp, now)],
+};
+
+/** As kubectl prints StatefulSets: NAME READY AGE; wide adds CONTAINERS IMAGES (no selector column). */
+export const statefulSetColumns: KindColumns<'StatefulSet'> = {
+  columns: [NAME_COLUMN, column('Ready', 'string', 'Number of the pods that are ready, of the desired replicas.'), AGE_COLUMN],
+  wideColumns: TEMPLATE_WIDE_COLUMNS.slice(0, 2),
+  row: (s, now) => [s.metadata.name, `${n(s.status?.readyReplicas)}/${s.spec.replicas ?? 1}`, since(s.metadata.creationTimestamp, now)],
+  wide: (s) => containerCells(s.spec.template.spec.containers),
 };

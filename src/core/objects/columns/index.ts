@@ -5,7 +5,7 @@
 import type { KindName } from '../validate.js';
 import { cronJobColumns, jobColumns } from './columns-batch.js';
 import { configMapColumns, namespaceColumns, nodeColumns, podColumns, secretColumns, serviceAccountColumns } from './columns-core.js';
-import { controllerRevisionColumns, daemonSetColumns, deploymentColumns, replicaSetColumns } from './columns-workloads.js';
+import { controllerRevisionColumns, daemonSetColumns, deploymentColumns, replicaSetColumns, statefulSetColumns } from './columns-workloads.js';
 import type { KindColumns } from './kind-columns.js';
 import { endpointSliceColumns, serviceColumns } from './columns-network.js';
 import { ingressClassColumns, ingressColumns } from './columns-ingress.js';
@@ -24,6 +24,7 @@ const COLUMNS: { readonly [K in KindName]: KindColumns<K> } = {
   Deployment: deploymentColumns,
   ReplicaSet: replicaSetColumns,
   DaemonSet: daemonSetColumns,
+  StatefulSet: statefulSetColumns,
   ControllerRevision: controllerRevisionColumns,
   Job: jobColumns,
   CronJob: cronJobColumns,

@@ -12,8 +12,8 @@ export interface ResourceRequest {
   names: string[];
 }
 
-/** kubectl's "all", in its order (Services, StatefulSets… once Grove has them). */
-const ALL = [KINDS.Pod, KINDS.DaemonSet, KINDS.Deployment, KINDS.ReplicaSet, KINDS.CronJob, KINDS.Job] as const;
+/** kubectl's "all", in its order (Services … once Grove lists them here). */
+const ALL = [KINDS.Pod, KINDS.DaemonSet, KINDS.Deployment, KINDS.ReplicaSet, KINDS.StatefulSet, KINDS.CronJob, KINDS.Job] as const;
 
 function kindsOf(type: string): KindInfo[] {
   if (type.toLowerCase() === 'all') return [...ALL];

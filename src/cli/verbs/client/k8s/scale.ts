@@ -17,8 +17,8 @@ import { parseResourceArgs, type ResourceRequest } from './resource-args.js';
 import { resourceName } from './resource-names.js';
 import { NAMESPACE_OPTION, namespaceOf, SELECTOR_OPTION } from './scope-options.js';
 
-/** The kinds with a scale subresource in Grove (kubectl also scales StatefulSets, which Grove has not). */
-const SCALABLE = new Set(['Deployment', 'ReplicaSet']);
+/** The kinds with a scale subresource, as in Kubernetes. */
+const SCALABLE = new Set(['Deployment', 'ReplicaSet', 'StatefulSet']);
 
 /** A Kubernetes autoscaling/v1 Scale, as far as this verb reads it. */
 export interface Scale {
@@ -57,7 +57,7 @@ async function scaleOne(client: KubeClient, request: ScaleRequest, target: { kin
 export async function runScale(client: KubeClient, io: CliIO, request: ScaleRequest): Promise<void> {
   const targets: { kind: ResourceRequest['kind']; name: string }[] = [];
   for (const { kind, names } of request.resources) {
-    if (!SCALABLE.has(kind.kind)) throw new GroveError(ErrorCode.InvalidArgument, `scale works on deployments and replicasets, not ${kind.plural}`);
+    if (!SCALABLE.has(kind.kind)) throw new GroveError(ErrorCode.InvalidArgument, `scale works on deployments, replicasets and statefulsets, not ${kind.plural}`);
     if (names.length > 0 && request.labelSelector) throw new GroveError(ErrorCode.InvalidArgument, 'name objects or select them with -l, not both');
     if (names.length === 0) {
       if (!request.labelSelector) throw new GroveError(ErrorCode.InvalidArgument, `resource(s) were provided, but no name was specified: name the ${kind.plural} to scale, or use -l SELECTOR`);
