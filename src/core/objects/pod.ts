@@ -4,7 +4,8 @@
  * type travel to the node inside its target (wire.ts), so nothing is copied field by field.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { closed, count, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupportedFields } from './kit.js';
+import { closed, count, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupported, unsupportedFields } from './kit.js';
+import { HostAliases } from './pod-runtime.js';
 import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
@@ -19,10 +20,10 @@ export { MAX_GRACE_SECONDS };
 /** Known pod spec fields Grove does not implement yet. */
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
   'ephemeralContainers', 'affinity',
-  'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
-  'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases',
+  'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets',
+  'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN',
   'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
-  'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
+  'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
   'overhead', 'readinessGates', 'os', 'schedulingGates', 'resourceClaims', 'resources',
 ] as const;
 
@@ -64,6 +65,12 @@ export const PodSpec = closed(
     securityContext: Type.Optional(PodSecurityContext),
     dnsPolicy: Type.Optional(stringEnum(DNS_POLICIES)),
     dnsConfig: Type.Optional(PodDnsConfig),
+    /** The host's PID namespace (its processes visible) / IPC namespace (and /dev/shm) instead of the pod's own. */
+    hostPID: Type.Optional(Type.Boolean()),
+    hostIPC: Type.Optional(Type.Boolean()),
+    /** Extra /etc/hosts lines of the pod, after Grove's own. */
+    hostAliases: Type.Optional(HostAliases),
+    shareProcessNamespace: Type.Optional(unsupported("not supported: Grove's pod sandboxes have no pause process to hold a shared PID namespace (each container has its own; hostPID: true shares the node's)")),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },
