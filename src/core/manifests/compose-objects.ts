@@ -31,6 +31,7 @@ import { parseGoDurationSeconds } from './compose-text.js';
 import { dependsOn, healthcheckProbes } from './compose-order.js';
 import { composeSchemaErrors } from './compose-schema.js';
 import { composeCapabilities, composeSeccomp, composeUser } from './compose-security.js';
+import { applyComposeRuntime } from './compose-pod-runtime.js';
 import {
   checkServiceName,
   composeLabels,
@@ -234,6 +235,7 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
     annotations[DEVICES_ANNOTATION] = s.devices.map((d) => d.trim()).join(',');
   }
   groups(input, spec, annotations);
+  applyComposeRuntime(ctx, base, s, spec, read);
   if (input.topology !== undefined && !net?.hostNetwork) annotations[COMPOSE_NETWORKS_ANNOTATION] = input.topology;
   const volumes = read(() => serviceVolumes(ctx, base, s, input.volumes, input.dir));
   if (volumes) {

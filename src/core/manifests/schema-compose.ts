@@ -24,11 +24,11 @@ const UNSUPPORTED_SERVICE_FIELDS = [
   'annotations', 'attach', 'blkio_config', 'cgroup', 'cgroup_parent',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
   'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'dns', 'dns_opt',
-  'dns_search', 'domainname', 'external_links', 'extra_hosts', 'gpus',
-  'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
-  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'post_start',
+  'dns_search', 'domainname', 'external_links', 'gpus',
+  'hostname', 'init', 'isolation', 'label_file', 'links', 'logging', 'mac_address', 'mem_swappiness',
+  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'post_start',
   'pre_stop', 'runtime',
-  'stdin_open', 'stop_signal', 'storage_opt', 'sysctls', 'tty', 'ulimits', 'userns_mode',
+  'stdin_open', 'stop_signal', 'storage_opt', 'tty', 'ulimits', 'userns_mode',
   'uts', 'volumes_from',
 ];
 
@@ -127,6 +127,18 @@ const service = {
     secrets: { type: 'array', maxItems: 64, items: { type: ['string', 'object'] } },
     configs: { type: 'array', maxItems: 64, items: { type: ['string', 'object'] } },
     scale: unsupported('not supported: use deploy.replicas'),
+    // host (→ hostPID / hostIPC); other modes refused in code with the reason (compose-pod-runtime.ts).
+    pid: { type: 'string', maxLength: 256 },
+    ipc: { type: 'string', maxLength: 256 },
+    // HOST:IP / HOST=IP strings, or HOST: IP | [IP, …]; checked in code (compose-pod-runtime.ts).
+    extra_hosts: {
+      type: ['array', 'object'],
+      maxItems: 64,
+      items: { type: 'string', maxLength: 512 },
+      maxProperties: 64,
+      additionalProperties: { type: ['string', 'array', 'null'], maxItems: 16, items: { type: 'string', maxLength: 64 } },
+    },
+    sysctls: { ...listOrMap, maxItems: 64, maxProperties: 64 },
     ...unsupportedFields(UNSUPPORTED_SERVICE_FIELDS),
   }),
   patternProperties: EXTENSIONS,

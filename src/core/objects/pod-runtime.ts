@@ -23,7 +23,7 @@ export type HostAlias = Static<typeof HostAlias>;
 export const HostAliases = Type.Array(HostAlias, { maxItems: POD_RUNTIME_LIMITS.hostAliases });
 
 /** Kubernetes' sysctl name format, dotted (the slash form is not accepted: runtimes read dots). */
-const SYSCTL_NAME = '^([a-z0-9]([-_a-z0-9]*[a-z0-9])?\\.)*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$';
+export const SYSCTL_NAME = '^([a-z0-9]([-_a-z0-9]*[a-z0-9])?\\.)*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$';
 
 export const Sysctl = closed({
   name: pattern(SYSCTL_NAME, 'must be a sysctl name written with dots, such as net.ipv4.ip_unprivileged_port_start', { minLength: 1, maxLength: 253 }),
