@@ -22,7 +22,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { manifestsToObjects } from '../../src/core/manifests/manifest-objects.js';
 import { pathText } from '../../src/core/objects/explain.js';
 import { podSpecProblems } from '../../src/core/objects/pod-rules.js';
-import { sysctlNamespace } from '../../src/core/objects/pod-runtime.js';
+import { sysctlNamespace } from '../../src/core/objects/pod-runtime-rules.js';
 import { checkObject } from '../../src/core/objects/validate.js';
 import { container, podTarget } from '../support/pod-target.js';
 

@@ -11,7 +11,8 @@
 import { IPV4 } from '../objects/kit.js';
 import { DNS_SUBDOMAIN } from '../objects/names.js';
 import type { PodSpec } from '../objects/pod.js';
-import { SYSCTL_NAME, sysctlNamespace, type HostAlias, type Sysctl } from '../objects/pod-runtime.js';
+import type { HostAlias, Sysctl } from '../objects/pod-runtime.js';
+import { SYSCTL_NAME, sysctlNamespace } from '../objects/pod-runtime-rules.js';
 import { manifestError, quote, type DocContext, type FieldPath } from './location.js';
 
 export type ExtraHosts = string[] | Record<string, string | string[] | null>;

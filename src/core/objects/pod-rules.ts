@@ -12,7 +12,7 @@ import { findHostPortClash, hostPortClashMessage } from '../wire-ports.js';
 import type { Container } from './pod-container.js';
 import type { PodSpec } from './pod.js';
 import { containerResources } from './resources.js';
-import { podRuntimeProblems } from './pod-runtime.js';
+import { podRuntimeProblems } from './pod-runtime-rules.js';
 import { VOLUME_LIMITS } from './limits.js';
 
 export type PathSegment = string | number;

@@ -2,14 +2,11 @@
  * The pod fields that reach into the node's kernel rather than the container's image: sharing
  * the host's PID and IPC namespaces (hostPID, hostIPC), extra /etc/hosts lines (hostAliases),
  * and namespaced sysctls (securityContext.sysctls). Their schemas and the rules a schema cannot
- * say, as Kubernetes words them: only sysctls that live in a namespace the pod owns are
- * accepted (net.* in its network namespace, the IPC ones in its IPC namespace); a sysctl of the
- * whole node, or one of a namespace the pod shares with the host, is refused with the reason.
+ * say live in pod-runtime-rules.ts (no TypeBox: the agent loads the rules, not the schemas).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { closed, dnsSubdomain, IPV4, pattern } from './kit.js';
-import { quoteValue } from '../quote.js';
-import type { PodSpec } from './pod.js';
+import { SYSCTL_NAME } from './pod-runtime-rules.js';
 
 export const POD_RUNTIME_LIMITS = Object.freeze({ hostAliases: 64, hostnames: 32, sysctls: 64, sysctlValue: 1024 });
 
@@ -22,9 +19,6 @@ export type HostAlias = Static<typeof HostAlias>;
 
 export const HostAliases = Type.Array(HostAlias, { maxItems: POD_RUNTIME_LIMITS.hostAliases });
 
-/** Kubernetes' sysctl name format, dotted (the slash form is not accepted: runtimes read dots). */
-export const SYSCTL_NAME = '^([a-z0-9]([-_a-z0-9]*[a-z0-9])?\\.)*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$';
-
 export const Sysctl = closed({
   name: pattern(SYSCTL_NAME, 'must be a sysctl name written with dots, such as net.ipv4.ip_unprivileged_port_start', { minLength: 1, maxLength: 253 }),
   // Printable text and tabs: "1024 65000" is a value, a newline would be a second write.
@@ -33,39 +27,3 @@ export const Sysctl = closed({
 export type Sysctl = Static<typeof Sysctl>;
 
 export const Sysctls = Type.Array(Sysctl, { maxItems: POD_RUNTIME_LIMITS.sysctls });
-
-/** The IPC namespace's sysctls, as the kubelet lists them (and fs.mqueue.* below). */
-const IPC_SYSCTLS = new Set(['kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced', 'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni']);
-
-/** Which of the pod's namespaces a sysctl lives in; undefined: it is the whole node's. */
-export function sysctlNamespace(name: string): 'network' | 'ipc' | undefined {
-  if (name.startsWith('net.')) return 'network';
-  if (name.startsWith('fs.mqueue.') || IPC_SYSCTLS.has(name)) return 'ipc';
-  return undefined;
-}
-
-export interface PodRuntimeProblem {
-  /** Relative to the PodSpec. */
-  path: (string | number)[];
-  reason: string;
-}
-
-/** Every sysctl problem of `spec`: not namespaced, in a namespace shared with the host, or set twice. */
-export function podRuntimeProblems(spec: Pick<PodSpec, 'hostNetwork' | 'hostIPC' | 'securityContext'>): PodRuntimeProblem[] {
-  const out: PodRuntimeProblem[] = [];
-  const seen = new Set<string>();
-  (spec.securityContext?.sysctls ?? []).forEach((s, i) => {
-    const path = ['securityContext', 'sysctls', i, 'name'];
-    const ns = sysctlNamespace(s.name);
-    if (seen.has(s.name)) out.push({ path, reason: `${quoteValue(s.name)} is set twice` });
-    seen.add(s.name);
-    if (ns === undefined) {
-      out.push({ path, reason: `${quoteValue(s.name)} is not a namespaced sysctl: it would change the whole node (only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* can be set per pod, as in Kubernetes)` });
-    } else if (ns === 'network' && spec.hostNetwork === true) {
-      out.push({ path, reason: `${quoteValue(s.name)} cannot be set with hostNetwork: true (the pod shares the node's network namespace)` });
-    } else if (ns === 'ipc' && spec.hostIPC === true) {
-      out.push({ path, reason: `${quoteValue(s.name)} cannot be set with hostIPC: true (the pod shares the node's IPC namespace)` });
-    }
-  });
-  return out;
-}
