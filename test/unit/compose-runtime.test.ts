@@ -30,6 +30,7 @@ services:
     stop_signal: sigquit
     logging: {driver: json-file, options: {max-size: 10m, max-file: 3, compress: "true"}}
     links: [db:database, db]
+    hostname: frontdoor
   db:
     image: busybox
     restart: always
@@ -45,6 +46,7 @@ services:
   it('puts dns, dns_search and dns_opt in the pod dnsConfig, keeping the cluster DNS first', () => {
     const spec = workload(r, 'web').spec.template.spec;
     expect(spec.dnsPolicy).toBeUndefined();
+    expect(spec.hostname).toBe('frontdoor');
     expect(spec.dnsConfig).toEqual({ nameservers: ['10.0.0.53'], searches: ['home.lan'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] });
   });
   it('carries ulimits, init, the stop signal and the log caps as grove.io/ annotations', () => {
@@ -71,12 +73,14 @@ services:
     stop_signal: SIGFOO
     logging: {options: {max-size: 1}}
     links: [ghost]
+    hostname: Nas.home
 `);
     const lines = bad.problems.map((p) => p.text);
     expect(lines).toEqual(expect.arrayContaining([
       expect.stringMatching(/compose.yaml:5 .*services\.a\.dns\[0\]: "not-an-ip" must be an IPv4 address/),
       expect.stringMatching(/compose.yaml:6 .*services\.a\.ulimits\.nofiles: "nofiles" is not a ulimit/),
       expect.stringMatching(/compose.yaml:9 .*services\.a\.links\[0\]: "ghost" is not a service of this file/),
+      expect.stringMatching(/compose.yaml:10 .*services\.a\.hostname: "Nas.home" must be a DNS label/),
     ]));
     expect(lines.length).toBeGreaterThanOrEqual(3);
   });

@@ -119,7 +119,7 @@ describe('compose files → objects', () => {
   });
 
   it('refuses a known field it does not implement by name, never ignoring it', () => {
-    expect(webFails('    sysctls: { net.core.somaxconn: 1024 }\n')).toContain('services.web.sysctls: not supported yet');
+    expect(webFails('    storage_opt: { size: 1G }\n')).toContain('services.web.storage_opt: not supported yet');
   });
 
   describe('rejections', () => {

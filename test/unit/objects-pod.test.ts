@@ -72,12 +72,12 @@ describe('PodSpec defaults', () => {
 
 describe('PodSpec schema', () => {
   it('rejects every field Grove does not implement by name, never silently', () => {
-    const podFields = ['affinity', 'hostPID', 'hostIPC', 'hostAliases', 'priorityClassName', 'schedulerName', 'activeDeadlineSeconds', 'os', 'resources'];
+    const podFields = ['affinity', 'priorityClassName', 'schedulerName', 'activeDeadlineSeconds', 'os', 'resources'];
     for (const field of podFields) expect(problems({ containers: [container()], [field]: {} }), field).toEqual([`spec.${field}: not supported yet`]);
     const containerFields = ['volumeDevices', 'stdin', 'tty', 'terminationMessagePath', 'resizePolicy', 'restartPolicy'];
     for (const field of containerFields) expect(problems({ containers: [container({ [field]: {} })] }), field).toEqual([`spec.containers[0].${field}: not supported yet`]);
     expect(problems({ containers: [container({ securityContext: { procMount: 'Unmasked' } })] })).toEqual(['spec.containers[0].securityContext.procMount: not supported yet']);
-    expect(problems({ containers: [container()], securityContext: { fsGroup: 1 } })).toEqual(['spec.securityContext.fsGroup: not supported yet']);
+    expect(problems({ containers: [container()], securityContext: { supplementalGroupsPolicy: 'Strict' } })).toEqual(['spec.securityContext.supplementalGroupsPolicy: not supported yet']);
     expect(problems({ containers: [container({ resources: { limits: { 'nvidia.com/gpu': 1 } } })] })).toEqual([
       'spec.containers[0].resources.limits["nvidia.com/gpu"]: not supported yet: Grove limits memory, cpu and grove.io/pids only',
     ]);

@@ -37,7 +37,7 @@ describe('PodSpec schema and rules', () => {
     expect(schemaProblems(podWith({ runAsUser: -1 })).join()).toMatch(/runAsUser/);
     expect(schemaProblems(podWith({ runAsUser: 2147483648 })).join()).toMatch(/runAsUser/);
     expect(schemaProblems(podWith({ seLinuxOptions: {} }))).toEqual([expect.stringMatching(/seLinuxOptions.*not supported yet/)]);
-    expect(schemaProblems({ ...podWith({}), securityContext: { fsGroup: 1 } })).toEqual([expect.stringMatching(/fsGroup.*not supported yet/)]);
+    expect(schemaProblems({ ...podWith({}), securityContext: { supplementalGroupsPolicy: 'Strict' } })).toEqual([expect.stringMatching(/supplementalGroupsPolicy.*not supported yet/)]);
   });
 
   it('refuses what Kubernetes refuses, and runAsNonRoot with runAsUser 0 (which could never start)', () => {

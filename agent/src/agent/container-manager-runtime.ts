@@ -153,7 +153,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         name: runtimeContainerName(pod, container.name),
         env: [...env.plain, ...(lockDir ? [`${LOCK_DIR_ENV}=${LOCK_MOUNT_PATH}`] : [])],
         ...(env.secret.length ? { secretEnv: env.secret } : {}),
-        ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
+        ...(sandbox ? { namespaces: joinedNamespaces(sandbox.namespaces, spec.hostIPC === true), hostname: sandbox.hostname } : {}),
         ...(mounts.length ? { mounts } : {}),
         labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod), ...preStopLabels(container) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
@@ -352,4 +352,11 @@ function toManaged(v: ContainerView): ManagedContainer | undefined {
     ...(v.finishedAt ? { finishedAt: v.finishedAt } : {}),
     restarts: restartsFromLabels(labels),
   };
+}
+
+/** The sandbox's namespaces a container joins: all but its IPC namespace when the pod is on the host's (hostIPC). */
+function joinedNamespaces(ns: { network?: string; ipc: string; uts: string }, hostIPC: boolean): { network?: string; ipc?: string; uts: string } {
+  if (!hostIPC) return { ...ns };
+  const { ipc: _ipc, ...rest } = ns;
+  return rest;
 }

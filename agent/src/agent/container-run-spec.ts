@@ -3,7 +3,7 @@
  * Container, its PodSpec and the pod's grove.io/ annotations turned into the runtime's terms:
  * argv (command → entrypoint, args → cmd), cgroup limits in numbers ("64Mi", "500m",
  * grove.io/pids), devices and supplementary groups (grove.io/devices, securityContext and
- * grove.io/group-add), the securityContext (privileged, the seccomp profile and the user —
+ * grove.io/group-add, fsGroup), the host namespaces it shares (hostPID, hostIPC), the pod's sysctls, the securityContext (privileged, the seccomp profile and the user —
  * the container's, else the pod's —, read-only root, capabilities, privilege escalation), the
  * network mode and the image pull policy (Kubernetes' default for a missing one). `$(VAR)` in
  * command and args is expanded against the container's resolved variables, as the kubelet does.
@@ -21,12 +21,14 @@ import type { Ulimit } from '../../../src/core/objects/container-options.js';
 import {
   devicesOf,
   groveSettingsOf,
+  hostNamespacesOf,
   identityOf,
   onHostNetwork,
   privilegedOf,
   resourcesOf,
   seccompOf,
   supplementalGroupsOf,
+  sysctlsOf,
   type Container,
   type WirePodTarget,
 } from './plan/pod-fields.js';
@@ -44,6 +46,10 @@ export interface ContainerRunSpec {
   workingDir?: string;
   limits: ContainerLimits;
   hostNetwork: boolean;
+  hostPID?: true;
+  hostIPC?: true;
+  /** Namespaced sysctls of the pod (securityContext.sysctls). */
+  sysctls?: Record<string, string>;
   devices?: DeviceMapping[];
   groupAdd?: string[];
   privileged?: true;
@@ -87,6 +93,11 @@ export function containerRunSpec(pod: WirePodTarget, c: Container, vars: Readonl
   if (c.command?.length) out.entrypoint = expandArgv(c.command, vars, c.name, 'command');
   if (c.args?.length) out.args = expandArgv(c.args, vars, c.name, 'args');
   if (c.workingDir) out.workingDir = c.workingDir;
+  const { hostPID, hostIPC } = hostNamespacesOf(pod);
+  if (hostPID) out.hostPID = true;
+  if (hostIPC) out.hostIPC = true;
+  const sysctls = sysctlsOf(pod);
+  if (Object.keys(sysctls).length > 0) out.sysctls = { ...sysctls };
   const devices = devicesOf(pod);
   if (devices.length > 0) out.devices = devices.map((d) => ({ ...d }));
   const groups = supplementalGroupsOf(pod);

@@ -34,6 +34,7 @@ export class MemorySandboxes implements SandboxOps {
       networkKey: sandboxNetworkKey(req),
       hostNetwork: req.hostNetwork,
       ports: req.ports.map(({ containerPort: _c, ...p }) => p),
+      ...(req.hostAliases?.length ? { hostAliases: req.hostAliases.map((a) => ({ ip: a.ip, hostnames: [...a.hostnames] })) } : {}),
       ...(req.hostNetwork ? {} : { ip: `10.42.${Math.floor((this.seq + 1) / 256)}.${(this.seq + 1) % 256}`, gateway: '10.42.0.1' }),
       ready: true,
       createdAt: new Date(this.now()).toISOString(),

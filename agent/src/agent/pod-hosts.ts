@@ -1,7 +1,7 @@
 /**
  * /etc/hosts of each pod on the node: PURE. localhost, the pod's own names (its FQDN with a
- * subdomain, its hostname) on its address, and
- * every app with a pod on this node by app name. An app's name resolves to the pod itself when
+ * subdomain, its hostname) on its address, and every app with a pod on this node by app name,
+ * then the pod's own hostAliases. An app's name resolves to the pod itself when
  * it is of that app, else to the ready pod of the app first by name. Apps on the host's network
  * resolve to 127.0.0.1 from host-network pods and to the node's address on the pod bridge (the
  * bridge gateway) from bridge pods. The agent rewrites a file in place when its content
@@ -24,7 +24,7 @@ export function renderPodHosts(sandboxes: readonly PodSandbox[]): Map<string, st
       const ip = addressFrom(viewer, to, gateway);
       if (ip) others.push({ name: app, ip });
     }
-    out.set(viewer.pod, hostsFile((viewer.hostNames ?? [viewer.pod]).join('\t'), viewer.hostNetwork ? undefined : viewer.ip, others));
+    out.set(viewer.pod, hostsFile((viewer.hostNames ?? [viewer.pod]).join('\t'), viewer.hostNetwork ? undefined : viewer.ip, others, viewer.hostAliases));
   }
   return out;
 }

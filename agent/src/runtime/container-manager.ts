@@ -90,6 +90,9 @@ export interface RunRequest {
   bridgeNetwork?: { ports: PortMapping[] };
   /** Join these namespaces (a pod sandbox's) instead of making fresh ones. */
   namespaces?: ContainerSpec['namespaces'];
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  sysctls?: Record<string, string>;
   hostname?: string;
   labels?: Record<string, string>;
   mounts?: BindMount[];
@@ -165,6 +168,9 @@ export class ContainerManager {
       ...(request.seccompProfile ? { seccompProfile: { ...request.seccompProfile } } : {}),
       ...(request.bridgeNetwork ? { bridgeNetwork: { ports: request.bridgeNetwork.ports } } : {}),
       ...(request.namespaces ? { namespaces: { ...request.namespaces } } : {}),
+      ...(request.hostPID ? { hostPID: true } : {}),
+      ...(request.hostIPC ? { hostIPC: true } : {}),
+      ...(request.sysctls && Object.keys(request.sysctls).length ? { sysctls: { ...request.sysctls } } : {}),
       ...(request.hostname ? { hostname: request.hostname } : {}),
       ...(request.ulimits?.length ? { ulimits: request.ulimits.map((u) => ({ ...u })) } : {}),
       ...(request.init ? { init: true } : {}),
@@ -173,6 +179,7 @@ export class ContainerManager {
       ...(request.logMaxFiles !== undefined ? { logMaxFiles: request.logMaxFiles } : {}),
     };
     if (spec.namespaces?.network && (spec.hostNetwork || spec.bridgeNetwork)) throw new GroveError(ErrorCode.InvalidArgument, 'a container joining a network namespace cannot also ask for the host or bridge network');
+    if (spec.hostIPC && spec.namespaces?.ipc) throw new GroveError(ErrorCode.InvalidArgument, "a container joining an IPC namespace cannot also ask for the host's");
     if (spec.hostNetwork && spec.bridgeNetwork) throw new GroveError(ErrorCode.InvalidArgument, 'a container cannot use both the host and the bridge network');
     // Fails early (bad command, missing device or mount source) before anything is created on disk.
     const resolved = resolveProcess(spec, image.config);

@@ -35,6 +35,12 @@ export interface ContainerSpec {
   bridgeNetwork?: { ports: PortMapping[] };
   /** Existing namespaces to join by path (a pod sandbox's); the others are the container's own. */
   namespaces?: JoinNamespaces;
+  /** Share the host's PID namespace (Kubernetes hostPID, docker --pid host): host processes are visible. */
+  hostPID?: boolean;
+  /** Share the host's IPC namespace and /dev/shm (Kubernetes hostIPC, docker --ipc host). */
+  hostIPC?: boolean;
+  /** Namespaced sysctls written at start (OCI linux.sysctl; the runtime refuses any of a namespace it does not own). */
+  sysctls?: Record<string, string>;
   labels: Record<string, string>;
   /** Host paths bound into the container (docker -v). */
   mounts?: BindMount[];

@@ -36,6 +36,7 @@ export interface OciSpec {
     maskedPaths: string[];
     readonlyPaths: string[];
     seccomp?: OciSeccomp;
+    sysctl?: Record<string, string>;
   };
 }
 
@@ -360,6 +361,8 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
   const devices = opts.devices ?? [];
 
   const mounts = standardMounts();
+  // On the host's IPC namespace, POSIX shared memory is the host's /dev/shm too (as the kubelet binds it).
+  if (spec.hostIPC) mounts.splice(mounts.findIndex((m) => m.destination === '/dev/shm'), 1, { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
   if (spec.privileged) mounts.find((m) => m.destination === '/sys')!.options = ['nosuid', 'noexec', 'nodev', 'rw'];
   const binds: OciMount[] = [];
   // A host-network pod with a resolv.conf of its own (dnsPolicy ClusterFirstWithHostNet, None) brings it in spec.mounts.
@@ -369,7 +372,7 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
   for (const m of spec.mounts ?? []) binds.push(bindMountEntry(m));
   mounts.push(...parentsFirst(binds));
 
-  const namespaces = ['pid', 'ipc', 'uts', 'mount'];
+  const namespaces = [...(spec.hostPID ? [] : ['pid']), ...(spec.hostIPC ? [] : ['ipc']), 'uts', 'mount'];
   if (!opts.hostNetwork) namespaces.push('network'); // a fresh one with only lo until networking lands
   // Docker's v2 default: the container sees its own cgroup as /sys/fs/cgroup, not the host tree.
   if (host.cgroupMode === 'unified') namespaces.push('cgroup');
@@ -408,6 +411,7 @@ export function buildOciConfig(spec: ContainerSpec, image: ImageRunConfig, host:
       maskedPaths: spec.privileged ? [] : [...MASKED_PATHS],
       readonlyPaths: spec.privileged ? [] : [...READONLY_PATHS],
       ...(seccomp ? { seccomp } : {}),
+      ...(spec.sysctls && Object.keys(spec.sysctls).length ? { sysctl: { ...spec.sysctls } } : {}),
     },
   };
 }

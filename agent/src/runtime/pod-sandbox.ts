@@ -110,6 +110,7 @@ export class PodSandboxes implements SandboxOps {
       networkKey: sandboxNetworkKey(req),
       hostNetwork: req.hostNetwork,
       ports: ports.map(({ containerPort: _c, ...p }) => p),
+      ...(req.hostAliases?.length ? { hostAliases: req.hostAliases.map((a) => ({ ip: a.ip, hostnames: [...a.hostnames] })) } : {}),
       ready: false,
       createdAt: new Date().toISOString(),
     };
@@ -128,7 +129,7 @@ export class PodSandboxes implements SandboxOps {
         await writeFile(join(dir, 'resolv.conf'), resolv);
         if (req.hostNetwork) record.ownResolvConf = true;
       }
-      await writeFile(join(dir, 'hosts'), hostsFile(names.hostNames.join('\t'), record.ip));
+      await writeFile(join(dir, 'hosts'), hostsFile(names.hostNames.join('\t'), record.ip, [], record.hostAliases));
       record.ready = true;
       await this.save(record);
       this.log.debug({ pod: req.pod, id, ip: record.ip }, 'pod sandbox created');
@@ -217,7 +218,7 @@ export class PodSandboxes implements SandboxOps {
 
   private publicView(r: SandboxRecord): PodSandbox {
     const { id: _id, netns: _netns, ...view } = r;
-    return { ...view, ports: r.ports.map((p) => ({ ...p })) };
+    return { ...view, ports: r.ports.map((p) => ({ ...p })), ...(r.hostAliases ? { hostAliases: r.hostAliases.map((a) => ({ ip: a.ip, hostnames: [...a.hostnames] })) } : {}) };
   }
 
   private async load(): Promise<Map<string, SandboxRecord>> {

@@ -20,6 +20,8 @@ export interface PodSandbox {
   gateway?: string;
   /** Host ports it publishes (portmap), for the node's own conflict check. */
   ports: SandboxPort[];
+  /** The pod's hostAliases: extra /etc/hosts lines, kept for each rewrite of the file. */
+  hostAliases?: HostAliasLine[];
   /** False while half-created or when its namespaces are gone (a reboot): it is then recreated. */
   ready: boolean;
   createdAt: string;
@@ -75,6 +77,14 @@ export interface SandboxRequest {
   ports: SandboxPortMapping[];
   /** What its resolv.conf is made from (resolv-conf.ts); absent: the node's own, as before cluster DNS. */
   dns?: SandboxDns;
+  /** Extra /etc/hosts lines (the pod's hostAliases). */
+  hostAliases?: HostAliasLine[];
+}
+
+/** One hostAliases entry: an address and the names that resolve to it. */
+export interface HostAliasLine {
+  ip: string;
+  hostnames: string[];
 }
 
 /** The pod's DNS settings, for its resolv.conf. */

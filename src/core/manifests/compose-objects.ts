@@ -16,7 +16,7 @@ import { basename } from 'node:path';
 import { checkGroup, parseDeviceSpec } from '../device-spec.js';
 import { parseImageRef } from '../image-ref.js';
 import { bytesQuantity } from '../quantity.js';
-import { composeDnsConfig, linkAliases, runtimeAnnotations, type LinkAlias } from './compose-runtime.js';
+import { composeDnsConfig, composeHostname, linkAliases, runtimeAnnotations, type LinkAlias } from './compose-runtime.js';
 import { ARCH_ANNOTATION, AUTO_ROLLBACK_ANNOTATION, COMPOSE_PROJECT_LABEL, CONTAINER_NAME_ANNOTATION, COMPOSE_SERVICE_LABEL, DEPENDS_ON_ANNOTATION, DEVICES_ANNOTATION, formatDependsOn, GROUP_ADD_ANNOTATION } from '../objects/annotations.js';
 import type { AnyObject } from '../objects/changes.js';
 import { JOB_LIMITS } from '../objects/limits.js';
@@ -32,6 +32,7 @@ import { parseGoDurationSeconds } from './compose-text.js';
 import { dependsOn, healthcheckProbes } from './compose-order.js';
 import { composeSchemaErrors } from './compose-schema.js';
 import { composeCapabilities, composeSeccomp, composeUser } from './compose-security.js';
+import { applyComposeRuntime } from './compose-pod-runtime.js';
 import {
   checkServiceName,
   composeLabels,
@@ -237,6 +238,7 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
     annotations[DEVICES_ANNOTATION] = s.devices.map((d) => d.trim()).join(',');
   }
   groups(input, spec, annotations);
+  applyComposeRuntime(ctx, base, s, spec, read);
   if (input.topology !== undefined && !net?.hostNetwork) annotations[COMPOSE_NETWORKS_ANNOTATION] = input.topology;
   const volumes = read(() => serviceVolumes(ctx, base, s, input.volumes, input.dir));
   if (volumes) {
@@ -253,6 +255,8 @@ function podTemplate(input: ServiceInput, restart: 'Always' | 'OnFailure' | 'Nev
   if (s.platform !== undefined) annotations[ARCH_ANNOTATION] = s.platform.split('/')[1]!;
   const grace = s.stop_grace_period === undefined ? undefined : read(() => gracePeriod(input));
   if (grace !== undefined) spec.terminationGracePeriodSeconds = grace;
+  const hostname = s.hostname === undefined ? undefined : read(() => composeHostname(ctx, base, s.hostname!));
+  if (hostname) spec.hostname = hostname;
   const dnsConfig = read(() => composeDnsConfig(ctx, base, s));
   if (dnsConfig) spec.dnsConfig = dnsConfig;
   read(() => runtimeAnnotations(ctx, base, s, annotations, input.warnings));

@@ -31,6 +31,7 @@ export interface RuntimeFields {
   stop_signal?: string;
   logging?: { driver?: string; options?: Record<string, string | number> };
   links?: string[];
+  hostname?: string;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -40,6 +41,17 @@ const DNS_OPTION = /^([A-Za-z0-9][-A-Za-z0-9_.]*)(?::([-A-Za-z0-9_.:]*))?$/;
 const FILE_DRIVERS = new Set(['json-file', 'local']);
 
 const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+const HOSTNAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** compose `hostname` → the pod's hostname (its UTS name and /etc/hosts line): a DNS label, as Kubernetes requires. */
+export function composeHostname(ctx: DocContext, base: FieldPath, hostname: string): string {
+  if (!HOSTNAME.test(hostname)) {
+    const hint = HOSTNAME.test(hostname.toLowerCase()) ? `; write ${quote(hostname.toLowerCase())}` : hostname.includes('.') ? ' (a domain part is not supported: Kubernetes hostnames are one label)' : '';
+    throw manifestError(ctx, [...base, 'hostname'], `${quote(hostname)} must be a DNS label: at most 63 lowercase letters, digits and '-'${hint}`);
+  }
+  return hostname;
+}
 
 /** dns, dns_search, dns_opt → dnsConfig (kubelet appends these after the cluster DNS for ClusterFirst). */
 export function composeDnsConfig(ctx: DocContext, base: FieldPath, s: RuntimeFields): PodSpec['dnsConfig'] | undefined {

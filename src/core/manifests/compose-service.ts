@@ -16,12 +16,13 @@ import type { ComposeDependsOn, ComposeHealthcheck } from './compose-order.js';
 import type { ComposePort } from './manifest-ports.js';
 import type { ServiceNetworks } from './compose-network.js';
 import type { RuntimeFields } from './compose-runtime.js';
+import type { ComposeRuntimeFields } from './compose-pod-runtime.js';
 
 export const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024; // the runtime's minimum, as in kubernetes.ts
 export { MAX_GRACE_SECONDS } from '../objects/limits.js';
 
 export type Scalar = string | number | boolean | null;
-export interface Service extends RuntimeFields {
+export interface Service extends RuntimeFields, ComposeRuntimeFields {
   image: string;
   command?: string | string[];
   entrypoint?: string | string[];

@@ -23,11 +23,11 @@ const EXTENSIONS = { '^x-': {} };
 const UNSUPPORTED_SERVICE_FIELDS = [
   'annotations', 'attach', 'blkio_config', 'cgroup', 'cgroup_parent',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares',
-  'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'domainname', 'external_links', 'extra_hosts', 'gpus',
-  'hostname', 'ipc', 'isolation', 'label_file', 'mac_address', 'mem_swappiness',
-  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid', 'post_start',
+  'cpuset', 'credential_spec', 'develop', 'device_cgroup_rules', 'domainname', 'external_links', 'gpus',
+  'isolation', 'label_file', 'mac_address', 'mem_swappiness',
+  'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'post_start',
   'pre_stop', 'runtime',
-  'stdin_open', 'storage_opt', 'sysctls', 'tty', 'userns_mode',
+  'stdin_open', 'storage_opt', 'tty', 'userns_mode',
   'uts', 'volumes_from',
 ];
 
@@ -144,6 +144,20 @@ const service = {
     stop_signal: { type: 'string', maxLength: 32 },
     logging: closed({ driver: { type: 'string', maxLength: 64 }, options: { type: 'object', maxProperties: 32, additionalProperties: { type: ['string', 'number', 'boolean'] } } }),
     links: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 253 } },
+    // host (→ hostPID / hostIPC); other modes refused in code with the reason (compose-pod-runtime.ts).
+    pid: { type: 'string', maxLength: 256 },
+    ipc: { type: 'string', maxLength: 256 },
+    // HOST:IP / HOST=IP strings, or HOST: IP | [IP, …]; checked in code (compose-pod-runtime.ts).
+    extra_hosts: {
+      type: ['array', 'object'],
+      maxItems: 64,
+      items: { type: 'string', maxLength: 512 },
+      maxProperties: 64,
+      additionalProperties: { type: ['string', 'array', 'null'], maxItems: 16, items: { type: 'string', maxLength: 64 } },
+    },
+    sysctls: { ...listOrMap, maxItems: 64, maxProperties: 64 },
+    // The pod's hostname (a DNS label, as Kubernetes requires); checked in code (compose-runtime.ts).
+    hostname: { type: 'string', maxLength: 253 },
     ...unsupportedFields(UNSUPPORTED_SERVICE_FIELDS),
   }),
   patternProperties: EXTENSIONS,

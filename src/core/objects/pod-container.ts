@@ -7,6 +7,7 @@ import { closed, dnsLabel, IPV4, mergeList, pattern, quantity, refTo, stringEnum
 import { PROBE_LIMITS } from './limits.js';
 import { ALL_CAPABILITIES, CAPABILITY_MESSAGE, CAPABILITY_PATTERN } from '../capabilities.js';
 import { EnvFromSource, EnvVarSource, exactlyOne, VOLUME_LIMITS, VolumeMount } from './pod-volumes.js';
+import { Sysctls } from './pod-runtime.js';
 
 /** Bounds Grove adds where Kubernetes has none: they keep messages, timers and wire values sane. */
 export const CONTAINER_LIMITS = Object.freeze({
@@ -240,8 +241,14 @@ export const PodSecurityContext = closed({
   /** Every container's, unless the container sets its own (seccompProfile, runAsUser, runAsGroup, runAsNonRoot). */
   seccompProfile: Type.Optional(SeccompProfile),
   ...identityFields,
+  /** Owner group of the pod's emptyDir, PVC, ConfigMap and Secret volumes (group-writable), and a supplementary group of every container. */
+  fsGroup: Type.Optional(linuxId()),
+  /** Always (absent): every file's group and mode checked at each start; OnRootMismatch: only when the volume's top differs. */
+  fsGroupChangePolicy: Type.Optional(stringEnum(['OnRootMismatch', 'Always'])),
+  /** Namespaced sysctls only (pod-runtime.ts checks which). */
+  sysctls: Type.Optional(Sysctls),
   ...unsupportedFields([
-    'fsGroup', 'fsGroupChangePolicy', 'supplementalGroupsPolicy', 'sysctls',
+    'supplementalGroupsPolicy',
     'seLinuxOptions', 'seLinuxChangePolicy', 'appArmorProfile', 'windowsOptions',
   ]),
 });

@@ -12,6 +12,7 @@ import { findHostPortClash, hostPortClashMessage } from '../wire-ports.js';
 import type { Container } from './pod-container.js';
 import type { PodSpec } from './pod.js';
 import { containerResources } from './resources.js';
+import { podRuntimeProblems } from './pod-runtime-rules.js';
 import { VOLUME_LIMITS } from './limits.js';
 
 export type PathSegment = string | number;
@@ -153,6 +154,7 @@ export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   resources('containers', spec.containers, out);
   resources('initContainers', spec.initContainers ?? [], out);
   securityContexts(spec, out);
+  out.push(...podRuntimeProblems(spec));
   // As Kubernetes: a pod that gives up the node's DNS settings must name a server of its own.
   if (spec.dnsPolicy === 'None' && !spec.dnsConfig?.nameservers?.length) {
     out.push({ path: ['dnsConfig', 'nameservers'], reason: 'dnsPolicy None needs at least one nameserver in dnsConfig' });

@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { closed, count, dnsLabel, dnsSubdomain, IPV4, mergeList, nullableTimestamp, pattern, refTo, stringEnum, timestamp, unsupported, unsupportedFields } from './kit.js';
+import { HostAliases } from './pod-runtime.js';
 import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.js';
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
@@ -19,10 +20,9 @@ export { MAX_GRACE_SECONDS };
 /** Known pod spec fields Grove does not implement yet. */
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
   'ephemeralContainers', 'affinity',
-  'hostPID',
-  'hostIPC', 'hostUsers', 'hostAliases',
+  'hostUsers',
   'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
-  'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
+  'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
   'overhead', 'readinessGates', 'os', 'schedulingGates', 'resourceClaims', 'resources',
 ] as const;
 
@@ -77,6 +77,12 @@ export const PodSpec = closed(
     subdomain: Type.Optional(dnsLabel()),
     /** The hostname inside the pod is the fully qualified name (needs subdomain to differ). */
     setHostnameAsFQDN: Type.Optional(Type.Boolean()),
+    /** The host's PID namespace (its processes visible) / IPC namespace (and /dev/shm) instead of the pod's own. */
+    hostPID: Type.Optional(Type.Boolean()),
+    hostIPC: Type.Optional(Type.Boolean()),
+    /** Extra /etc/hosts lines of the pod, after Grove's own. */
+    hostAliases: Type.Optional(HostAliases),
+    shareProcessNamespace: Type.Optional(unsupported("not supported: Grove's pod sandboxes have no pause process to hold a shared PID namespace (each container has its own; hostPID: true shares the node's)")),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },

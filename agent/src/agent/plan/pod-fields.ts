@@ -98,12 +98,30 @@ export const dependenciesOf = (pod: WirePodTarget): readonly AppDependency[] => 
 /** Host devices every container of the pod gets (grove.io/devices). */
 export const devicesOf = (pod: WirePodTarget): readonly DeviceMapping[] => groveSettingsOf(pod).devices ?? NONE;
 
-/** Supplementary groups of every container: securityContext's gids, then grove.io/group-add's names. */
+/** Supplementary groups of every container: securityContext's gids and fsGroup (as the kubelet adds it), then grove.io/group-add's names. */
 export const supplementalGroupsOf = cached((pod: WirePodTarget): readonly string[] => {
-  const gids = (pod.spec.securityContext?.supplementalGroups ?? []).map(String);
+  const sc = pod.spec.securityContext;
+  const gids = [...new Set([...(sc?.supplementalGroups ?? []), ...(sc?.fsGroup !== undefined ? [sc.fsGroup] : [])])].map(String);
   const names = groveSettingsOf(pod).groupNames ?? [];
   return gids.length + names.length > 0 ? [...gids, ...names] : NONE;
 });
+
+/** The host namespaces the pod's containers share instead of their own (hostPID, hostIPC). */
+export function hostNamespacesOf(pod: WirePodTarget): { hostPID: boolean; hostIPC: boolean } {
+  return { hostPID: pod.spec.hostPID === true, hostIPC: pod.spec.hostIPC === true };
+}
+
+/** The pod's sysctls as the OCI spec's map (the rules admitted only namespaced ones, each once). */
+export const sysctlsOf = cached((pod: WirePodTarget): Readonly<Record<string, string>> => {
+  const list = pod.spec.securityContext?.sysctls ?? [];
+  return Object.fromEntries(list.map((s) => [s.name, s.value]));
+});
+
+/** The group the pod's volumes are given (fsGroup) and how eagerly; undefined: volumes keep their owners. */
+export function fsGroupOf(pod: WirePodTarget): { gid: number; onRootMismatch: boolean } | undefined {
+  const sc = pod.spec.securityContext;
+  return sc?.fsGroup === undefined ? undefined : { gid: sc.fsGroup, onRootMismatch: sc.fsGroupChangePolicy === 'OnRootMismatch' };
+}
 
 /** Job / CronJob pods: the counts the agent runs, Kubernetes' defaults filled in. */
 export const jobOf = cached((pod: WirePodTarget): JobSpec | undefined => {
@@ -245,7 +263,8 @@ export function sandboxRequestOf(pod: WirePodTarget): SandboxRequest {
   const { dnsPolicy, dnsConfig, hostname, subdomain, setHostnameAsFQDN } = pod.spec;
   const dns = { namespace: pod.namespace, policy: dnsPolicy ?? 'ClusterFirst', ...(dnsConfig ? { config: dnsConfig } : {}) } as const;
   const names = { hostname: hostname ?? pod.name, ...(subdomain ? { subdomain } : {}), ...(setHostnameAsFQDN ? { setHostnameAsFQDN } : {}) };
-  return { pod: podKey(pod), ...names, app: podApp(pod), hostNetwork, ports: hostNetwork ? [] : hostPortsOf(pod), dns };
+  const aliases = (pod.spec.hostAliases ?? []).map((a) => ({ ip: a.ip, hostnames: [...(a.hostnames ?? [])] }));
+  return { pod: podKey(pod), ...names, app: podApp(pod), hostNetwork, ports: hostNetwork ? [] : hostPortsOf(pod), dns, ...(aliases.length ? { hostAliases: aliases } : {}) };
 }
 
 /** The host ports a pod publishes, CNI portmap's shape, sorted so equal sets compare equal. */

@@ -12,6 +12,10 @@
  *   persistentVolumeClaim   <data>/volumes/<claim>/             a named volume (named-volumes.ts)
  *   hostPath                the host path itself, after the roots and type checks
  *
+ * With the pod's securityContext.fsGroup, emptyDir, PVC, ConfigMap and Secret volumes are given
+ * that group (fs-group.ts): the first time the agent prepares them for the pod, and again after
+ * each rewrite of a ConfigMap's or Secret's files.
+ *
  * A pod's directory goes when the pod has neither a target nor a container left (`sync`).
  * What one preparation created is undone when it fails, so nothing is left half-made.
  */
@@ -24,7 +28,8 @@ import { ErrorCode, GroveError } from '../../../../src/core/errors.js';
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import type { Container } from '../../../../src/core/objects/pod-container.js';
 import type { BindMount } from '../../runtime/host-access.js';
-import { podKey, volumesOf } from '../plan/pod-fields.js';
+import { fsGroupOf, podKey, volumesOf } from '../plan/pod-fields.js';
+import { applyFsGroup, type FsGroupChoice } from './fs-group.js';
 import { sameRef } from '../../../../src/core/config-refs.js';
 import type { ConfigRef, ConfigSource } from '../config-source.js';
 import { writeAtomic } from './atomic-writer.js';
@@ -57,6 +62,8 @@ interface Projection {
   /** The pod as last written (downward files read its fields). */
   target: WirePodTarget;
   version: string;
+  /** The pod's fsGroup, given to each new version of the files. */
+  fsGroup?: FsGroupChoice;
 }
 
 /** Undo steps of one preparation, run newest first when it fails. */
@@ -67,6 +74,8 @@ export class PodVolumes {
   private readonly tmpfs: TmpfsMounter;
   /** "pod/volume" → its projection (ConfigMap, Secret, downwardAPI, projected), for refreshes. */
   private readonly projections = new Map<string, Projection>();
+  /** "pod/volume" whose fsGroup was applied since the agent started. */
+  private readonly grouped = new Set<string>();
   /** Serialises writes to the volume directories (starts, refreshes, removals). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -100,7 +109,7 @@ export class PodVolumes {
         for (const m of mounts) {
           const volume = volumesOf(pod).find((v) => v.name === m.name);
           if (!volume) throw new GroveError(ErrorCode.InvalidArgument, `volume mount "${m.name}": the pod has no volume of that name`);
-          const prepared = await this.prepare(pod, volume, undo);
+          const prepared = await this.prepare(pod, volume, undo, fsGroupOf(pod));
           out.push(await bindFor(volume, prepared, m));
         }
         return out;
@@ -111,8 +120,19 @@ export class PodVolumes {
     });
   }
 
-  /** The host directory (or file) behind one volume, made if needed. */
-  private async prepare(target: WirePodTarget, volume: Volume, undo: Undo): Promise<{ path: string; readOnly: boolean }> {
+  /** The host directory (or file) behind one volume, made if needed, given the pod's fsGroup. */
+  private async prepare(target: WirePodTarget, volume: Volume, undo: Undo, fsGroup: FsGroupChoice | undefined): Promise<{ path: string; readOnly: boolean }> {
+    const prepared = await this.make(target, volume, undo, fsGroup);
+    const key = `${podKey(target)}/${volume.name}`;
+    // Not hostPath (the kubelet leaves those alone either); projections apply it as they write.
+    if (fsGroup && !('hostPath' in volume) && !this.grouped.has(key)) {
+      await applyFsGroup(prepared.path, fsGroup, prepared.readOnly);
+      this.grouped.add(key);
+    }
+    return prepared;
+  }
+
+  private async make(target: WirePodTarget, volume: Volume, undo: Undo, fsGroup: FsGroupChoice | undefined): Promise<{ path: string; readOnly: boolean }> {
     const pod = podKey(target);
     if ('hostPath' in volume) {
       await checkHostPathRoots(volume.name, volume.hostPath.path, this.options.hostPathRoots);
@@ -147,7 +167,8 @@ export class PodVolumes {
       } else await this.tmpfs.resize(dir, secretTmpfsBytes(current.files));
     }
     await writeAtomic(dir, current.files);
-    this.projections.set(key, { pod, volume: volume.name, dir, projection, target, version: current.version });
+    if (fsGroup) await applyFsGroup(dir, fsGroup, true);
+    this.projections.set(key, { pod, volume: volume.name, dir, projection, target, version: current.version, ...(fsGroup ? { fsGroup } : {}) });
     if (!known) undo.push(async () => this.projections.delete(key));
     return { path: dir, readOnly: true };
   }
@@ -193,6 +214,7 @@ export class PodVolumes {
       // A grown Secret must still fit its tmpfs next to the old version during the swap.
       if (p.projection.secret) await this.tmpfs.resize(p.dir, secretTmpfsBytes(current.files));
       await writeAtomic(p.dir, current.files);
+      if (p.fsGroup) await applyFsGroup(p.dir, p.fsGroup, true);
       p.version = current.version;
       this.log.info({ pod: p.pod, volume: p.volume, sources: current.version }, 'volume files updated');
     } catch (err) {
@@ -230,12 +252,13 @@ export class PodVolumes {
 
   private relearn(pod: WirePodTarget): void {
     const at = podKey(pod);
+    const fsGroup = fsGroupOf(pod);
     for (const volume of volumesOf(pod)) {
       const projection = volumeProjectionOf(volume, pod.namespace);
       const key = `${at}/${volume.name}`;
       if (!projection || this.projections.has(key)) continue;
       // Unknown version: the next change (or start) rewrites it.
-      this.projections.set(key, { pod: at, volume: volume.name, dir: join(this.podDir(at), 'volumes', volume.name), projection, target: pod, version: '' });
+      this.projections.set(key, { pod: at, volume: volume.name, dir: join(this.podDir(at), 'volumes', volume.name), projection, target: pod, version: '', ...(fsGroup ? { fsGroup } : {}) });
     }
   }
 
@@ -254,6 +277,7 @@ export class PodVolumes {
       }
     }
     for (const key of [...this.projections.keys()]) if (key.startsWith(`${pod}/`)) this.projections.delete(key);
+    for (const key of [...this.grouped]) if (key.startsWith(`${pod}/`)) this.grouped.delete(key);
     await rm(this.podDir(pod), { recursive: true, force: true });
     this.log.debug({ pod }, 'pod volumes removed');
   }

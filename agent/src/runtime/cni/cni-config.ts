@@ -134,12 +134,19 @@ export function pluginFailure(plugin: string, command: string, output: string, e
 
 /**
  * /etc/hosts of a pod: localhost, the pod's own name on its address, and other names on the
- * node (apps by name) when given.
+ * node (apps by name) when given, then the pod's hostAliases under the kubelet's heading.
  */
-export function hostsFile(podName: string, ip: string | undefined, others: readonly { name: string; ip: string }[] = []): string {
+export function hostsFile(
+  podName: string,
+  ip: string | undefined,
+  others: readonly { name: string; ip: string }[] = [],
+  aliases: readonly { ip: string; hostnames: readonly string[] }[] = [],
+): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
   lines.push(`${ip ?? '127.0.1.1'}\t${podName}`);
   for (const o of others) lines.push(`${o.ip}\t${o.name}`);
+  const named = aliases.filter((a) => a.hostnames.length > 0);
+  if (named.length > 0) lines.push('# Entries added by HostAliases.', ...named.map((a) => `${a.ip}\t${a.hostnames.join('\t')}`));
   return lines.join('\n') + '\n';
 }
 
