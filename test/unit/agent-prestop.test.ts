@@ -29,8 +29,7 @@ describe('lifecycle in the PodSpec', () => {
     expect(schemaProblems(withLifecycle({ preStop: { exec: { command: ['x'] }, sleep: { seconds: 1 } } })).join()).toMatch(/exactly one/);
   });
 
-  it('refuses postStart, tcpSocket hooks and hooks on init containers by name', () => {
-    expect(schemaProblems(withLifecycle({ postStart: { exec: { command: ['x'] } } }))).toEqual(['spec.containers[0].lifecycle.postStart: not supported yet']);
+  it('refuses tcpSocket hooks and hooks on init containers by name', () => {
     expect(schemaProblems(withLifecycle({ preStop: { tcpSocket: { port: 1 } } })).join()).toMatch(/tcpSocket: is not a lifecycle handler/);
     const init = { initContainers: [{ name: 'i', image: 'busybox:1', lifecycle: { preStop: { sleep: { seconds: 1 } } } }], containers: [{ name: 'app', image: 'busybox:1' }] };
     expect(schemaProblems(init).join()).toMatch(/initContainers\[0\]\.lifecycle: init containers cannot have lifecycle hooks/);

@@ -22,8 +22,8 @@ export type PreStopHook = { exec: { command: string[] } } | { httpGet: NonNullab
 function hookOf(h: LifecycleHandler): PreStopHook {
   if (h.exec) return { exec: { command: [...h.exec.command] } };
   if (h.httpGet) {
-    const { path, port, host, httpHeaders } = h.httpGet;
-    return { httpGet: { path: path ?? '/', port, ...(host !== undefined ? { host } : {}), ...(httpHeaders ? { httpHeaders } : {}) } };
+    const { path, port, host, scheme, httpHeaders } = h.httpGet;
+    return { httpGet: { path: path ?? '/', port, ...(host !== undefined ? { host } : {}), ...(scheme === 'HTTPS' ? { scheme } : {}), ...(httpHeaders ? { httpHeaders } : {}) } };
   }
   return { sleep: { seconds: h.sleep!.seconds } };
 }
@@ -55,7 +55,15 @@ export function preStopOf(labels: Record<string, string> | undefined): PreStopHo
   if (isObject(exec) && Array.isArray(exec.command) && exec.command.length > 0 && exec.command.every(isString)) return { exec: { command: exec.command } };
   if (isObject(httpGet) && Number.isInteger(httpGet.port) && isString(httpGet.path) && (httpGet.host === undefined || isString(httpGet.host))) {
     const headers = Array.isArray(httpGet.httpHeaders) ? httpGet.httpHeaders.filter((h): h is { name: string; value: string } => isObject(h) && isString(h.name) && isString(h.value)) : undefined;
-    return { httpGet: { path: httpGet.path, port: httpGet.port as number, ...(isString(httpGet.host) ? { host: httpGet.host } : {}), ...(headers?.length ? { httpHeaders: headers } : {}) } };
+    return {
+      httpGet: {
+        path: httpGet.path,
+        port: httpGet.port as number,
+        ...(isString(httpGet.host) ? { host: httpGet.host } : {}),
+        ...(httpGet.scheme === 'HTTPS' ? { scheme: 'HTTPS' as const } : {}),
+        ...(headers?.length ? { httpHeaders: headers } : {}),
+      },
+    };
   }
   if (isObject(sleep) && Number.isInteger(sleep.seconds) && (sleep.seconds as number) >= 0) return { sleep: { seconds: sleep.seconds as number } };
   return undefined;
