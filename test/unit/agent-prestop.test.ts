@@ -93,7 +93,7 @@ describe('runPreStop', () => {
   it('always leaves the minimum grace after a hook that used it all up', async () => {
     const { runner } = fakeRunner({ execMs: 10_000, exitCode: null, timedOut: true });
     const r = await runPreStop(exec, 10, runner);
-    expect(r).toEqual({ outcome: { ok: false, message: 'exec did not finish within the grace period (10 s)' }, graceLeft: MIN_GRACE_AFTER_HOOK });
+    expect(r).toEqual({ outcome: { ok: false, message: 'exec did not finish within 10 s' }, graceLeft: MIN_GRACE_AFTER_HOOK });
   });
 
   it('reports a failing or throwing hook as a failure, never as an error of the stop', async () => {

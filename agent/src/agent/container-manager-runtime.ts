@@ -46,8 +46,8 @@ import type { ConfigSource } from './config-source.js';
 import type { BindMount } from '../runtime/host-access.js';
 import { resolveEnvBySource } from './volumes/config-env.js';
 import { containerRunSpec } from './container-run-spec.js';
-import { preStopLabels, preStopOf, runPreStop } from './lifecycle-hooks.js';
-import { envFromOf, envOf, podApp, podKey } from './plan/pod-fields.js';
+import { postStartOf, preStopLabels, preStopOf, runPostStart, runPreStop } from './lifecycle-hooks.js';
+import { envFromOf, envOf, graceSecondsOf, onHostNetwork, podApp, podKey } from './plan/pod-fields.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
 import type { PodSandboxes } from '../runtime/pod-sandbox.js';
@@ -171,7 +171,35 @@ export class ContainerManagerRuntime implements NodeRuntime {
     }
     const managed = toManaged(view);
     if (!managed) throw new Error(`container ${view.name} lost its grove labels`); // cannot happen: we set them
-    return managed;
+    return this.postStart(pod, container, managed);
+  }
+
+  /**
+   * Runs the container's postStart hook right after its start, as the kubelet does: start()
+   * (and so the container's Running status) waits for it; a hook that fails or runs out of time
+   * (the pod's grace: lifecycle-hooks.ts) kills the container, whose exit the planner then treats
+   * by the restart policy like any other.
+   */
+  private async postStart(pod: WirePodTarget, container: Container, managed: ManagedContainer): Promise<ManagedContainer> {
+    const hook = postStartOf(container);
+    if (!hook) return managed;
+    const grace = graceSecondsOf(pod) ?? DEFAULT_GRACE_SECONDS;
+    const hostNetwork = onHostNetwork(pod);
+    const outcome = await runPostStart(hook, grace, {
+      exec: (argv, timeoutMs) => this.exec(managed.id, argv, { timeoutMs }),
+      httpGet: (check, timeoutMs) => this.probeNetwork(managed.id, check, { timeoutMs, hostNetwork }),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: Date.now,
+    });
+    const at = { pod: podKey(pod), container: container.name, id: managed.id.slice(0, 12) };
+    if (outcome.ok) {
+      this.log.info({ ...at, result: outcome.message }, 'postStart hook ran');
+      return managed;
+    }
+    this.log.warn({ ...at, err: outcome.message }, 'postStart hook failed: killing the container');
+    await this.stop(managed.id, grace);
+    const after = await this.containers.find(managed.id).catch(() => undefined);
+    return (after && toManaged(after)) ?? managed;
   }
 
   private async volumeMounts(pod: WirePodTarget, container: Container): Promise<BindMount[]> {
@@ -317,6 +345,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
     return { ok: false, message: r.timedOut ? `timeout after ${options.timeoutMs} ms` : message || `nsenter exited with ${r.exitCode ?? 'a signal'}` };
   }
 }
+
+/** Kubernetes' default terminationGracePeriodSeconds: a postStart hook's bound when the pod sets none. */
+const DEFAULT_GRACE_SECONDS = 30;
 
 /** Extra time for the probe's Node process to start inside the container's network namespace. */
 const NODE_START_ALLOWANCE_MS = 2000;

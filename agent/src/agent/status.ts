@@ -6,7 +6,8 @@
 import type { ContainerStatus, PodPhase, PodStatus } from '../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import { keyOf, Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
-import { indexTarget, pickCurrent, shouldRestart } from './plan/containers.js';
+import { indexTarget, pickCurrent } from './plan/containers.js';
+import { shouldRestart } from './plan/restart-policy.js';
 import { mainContainers, podKey, podStatusIdentity, restartPolicyOf } from './plan/pod-fields.js';
 import { containerWork, type ContainerWork, type Failure } from './plan/steps.js';
 import type { ProbeView } from './prober.js';
@@ -97,7 +98,7 @@ export function deriveStatus(target: readonly WirePodTarget[], current: readonly
     // Only the instance of this template counts; an old one still being replaced does not.
     const at = podKey(pod);
     const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(at, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
-    const init = initView(pod, recordOf, (name) => failure(containerWork(at, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
+    const init = initView(pod, recordOf, (name) => failure(containerWork(at, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes), (id) => probes.started?.(id));
     const containers: ContainerStatus[] = [];
     const seen = new Set<string>();
     for (const ct of mainContainers(pod)) {
