@@ -6,7 +6,10 @@
  * uses the stored one; Always pulls before every start but, unlike Kubernetes, falls back to the
  * stored image when the pull fails, so an edge node that is offline still restarts its pods.
  */
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_TERMINATION_MESSAGE_PATH } from '../../../src/core/objects/pod-container.js';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { ConfigRef } from '../../../src/core/config-refs.js';
@@ -52,6 +55,7 @@ import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
 import type { PodSandboxes } from '../runtime/pod-sandbox.js';
 import type { PreviousLogs } from './previous-logs.js';
+import { messagePolicyLabels, messagePolicyOf, readMessageFile, terminationMessage } from './termination-message.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {
@@ -102,6 +106,8 @@ export class ContainerManagerRuntime implements NodeRuntime {
   readonly volumes: PodVolumes | undefined;
   readonly sandboxes: PodSandboxes | undefined;
   private readonly previous: PreviousLogs | undefined;
+  /** Termination messages of exited containers, by id: read once (an ended container's file no longer changes). */
+  private readonly messages = new Map<string, string | undefined>();
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
@@ -124,7 +130,40 @@ export class ContainerManagerRuntime implements NodeRuntime {
       const m = toManaged(v);
       if (m) out.push(m);
     }
+    for (const id of this.messages.keys()) if (!out.some((c) => c.id === id)) this.messages.delete(id);
+    for (const c of out) {
+      if (c.state !== 'exited') continue;
+      if (!this.messages.has(c.id)) this.messages.set(c.id, await this.readTerminationMessage(c));
+      const message = this.messages.get(c.id);
+      if (message !== undefined) c.terminationMessage = message;
+    }
     return out;
+  }
+
+  /** The file each of a pod's containers writes its termination message to (one per pod container, emptied at each start). */
+  private messageFile(pod: string, container: string): string | undefined {
+    return this.volumes ? join(this.volumes.podDir(pod), 'termination', container) : undefined;
+  }
+
+  private async readTerminationMessage(c: ManagedContainer): Promise<string | undefined> {
+    const file = this.messageFile(podKeyOf(c), c.labels[Labels.container]);
+    if (!file) return undefined;
+    const policy = messagePolicyOf(c.labels);
+    const text = await readMessageFile(file);
+    const wantsLog = text.length === 0 && policy === 'FallbackToLogsOnError' && c.exitCode !== 0;
+    const logLines = wantsLog ? (await readLogLines(this.containers.stateDir(c.id), { tail: 80 }).catch(() => [])).map((l) => l.text) : undefined;
+    return terminationMessage({ file: text, policy, exitCode: c.exitCode, ...(logLines ? { logLines } : {}) });
+  }
+
+  /** An empty message file bound at the container's terminationMessagePath (none without a pod directory). */
+  private async messageMount(pod: WirePodTarget, container: Container): Promise<BindMount[]> {
+    const file = this.messageFile(podKey(pod), container.name);
+    if (!file) return [];
+    await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
+    await writeFile(file, '');
+    // Any user the container runs as may write it, as the kubelet's file.
+    await chmod(file, 0o666);
+    return [{ source: file, destination: container.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH }];
   }
 
   async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
@@ -139,7 +178,8 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const volumeMounts = await this.volumeMounts(pod, container);
     // The reconciler starts a pod's containers only once its sandbox is ready (the plan's sandbox steps).
     const sandbox = await this.sandboxes?.joinSpec(podKey(pod));
-    const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts];
+    const messageMounts = await this.messageMount(pod, container);
+    const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts, ...messageMounts];
     let view: ContainerView;
     try {
       view = await this.containers.run({
@@ -149,7 +189,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         ...(env.secret.length ? { secretEnv: env.secret } : {}),
         ...(sandbox ? { namespaces: sandbox.namespaces, hostname: sandbox.hostname } : {}),
         ...(mounts.length ? { mounts } : {}),
-        labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod), ...preStopLabels(container) },
+        labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod), ...preStopLabels(container), ...messagePolicyLabels(container) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
         pullMissing: policy === 'IfNotPresent' || (policy === 'Always' && pulled === 'skipped'),
       });

@@ -62,6 +62,8 @@ export interface ManagedContainer {
   finishedAt?: string;
   /** Restarts of this pod container before this instance was created. */
   restarts?: number;
+  /** Exited only: what it left at its terminationMessagePath (termination-message.ts). */
+  terminationMessage?: string;
 }
 
 export interface RuntimeLogLine {

@@ -55,19 +55,33 @@ export function containerStatus(
     return { ...base, state: 'running', ...(ready !== undefined ? { ready } : {}) };
   }
   const probeStop = probes.stoppedBecause(c.id);
-  let reason = c.oomKilled ? 'OOMKilled' : probeStop ? 'Unhealthy' : c.exitCode === 0 ? 'Completed' : 'Error';
-  let message: string | undefined = probeStop;
+  const ended = c.oomKilled ? 'OOMKilled' : probeStop ? 'Unhealthy' : c.exitCode === 0 ? 'Completed' : 'Error';
+  let reason = ended;
+  // What the container said of its end (terminationMessagePath), else why a probe stopped it.
+  let message: string | undefined = probeStop ?? c.terminationMessage;
+  let lastState: ContainerStatus['lastState'];
   // Waiting to be restarted: say why it is not running yet rather than only how it ended.
   if (failure && shouldRestart(restartPolicyOf(pod), c.exitCode)) {
     reason = failure.reason;
     // A probe's stop is the real cause of this exit: keep it in sight during the backoff.
     message = clip(probeStop ? `${failure.message}: ${probeStop}` : failure.message);
+    // The run that ended, with its own message, is the status's lastState (as Kubernetes shows it).
+    if (c.terminationMessage) {
+      lastState = {
+        exitCode: c.exitCode ?? 0,
+        reason: ended,
+        message: c.terminationMessage,
+        ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+        ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
+      };
+    }
   }
   return {
     ...base,
     state: 'exited',
     reason,
     ...(message ? { message } : {}),
+    ...(lastState ? { lastState } : {}),
     ...(c.exitCode !== null ? { exitCode: c.exitCode } : {}),
     ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
   };
