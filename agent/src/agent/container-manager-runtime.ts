@@ -9,7 +9,6 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_TERMINATION_MESSAGE_PATH } from '../../../src/core/objects/pod-container.js';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { ConfigRef } from '../../../src/core/config-refs.js';
@@ -55,7 +54,7 @@ import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
 import type { PodSandboxes } from '../runtime/pod-sandbox.js';
 import type { PreviousLogs } from './previous-logs.js';
-import { messagePolicyLabels, messagePolicyOf, readMessageFile, terminationMessage } from './termination-message.js';
+import { DEFAULT_TERMINATION_MESSAGE_PATH, messagePolicyLabels, messagePolicyOf, readMessageFile, terminationMessage } from './termination-message.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {

@@ -9,6 +9,9 @@
 import { open } from 'node:fs/promises';
 import type { Container } from '../../../src/core/objects/pod-container.js';
 
+/** Where a container writes why it ended when it names no terminationMessagePath (the kubelet's default). */
+export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+
 /** The kubelet's bound on the file (and on the whole message). */
 export const MAX_MESSAGE_BYTES = 4096;
 /** The kubelet's fallback: the last 80 lines of the log, at most 2 KiB. */

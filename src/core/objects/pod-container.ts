@@ -199,9 +199,6 @@ export const UNSUPPORTED_CONTAINER_FIELDS = [
   'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'resizePolicy',
 ] as const;
 
-/** Where a container writes why it ended, as the kubelet defaults it. */
-export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
-
 export const Container = closed(
   {
     name: dnsLabel(),
@@ -223,7 +220,7 @@ export const Container = closed(
     startupProbe: singleSuccessProbe(),
     securityContext: Type.Optional(SecurityContext),
     lifecycle: Type.Optional(Lifecycle),
-    /** A file the agent reads (at most 4 KiB) after the container ends: its terminated state's message. */
+    /** A file the agent reads (at most 4 KiB) after the container ends: its terminated state's message. Absent = /dev/termination-log. */
     terminationMessagePath: Type.Optional(pattern('^/', 'must be an absolute path', { maxLength: VOLUME_LIMITS.path })),
     /** FallbackToLogsOnError: an empty file after a failure → the log's last lines instead. */
     terminationMessagePolicy: Type.Optional(stringEnum(['File', 'FallbackToLogsOnError'], { errorMessage: 'must be File or FallbackToLogsOnError' })),
