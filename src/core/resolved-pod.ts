@@ -135,8 +135,10 @@ export interface HttpHeader {
 /** How a probe checks the container: exactly one handler, as in Kubernetes. */
 export type ProbeHandler =
   | { exec: { command: string[] } }
-  | { httpGet: { path: string; port: number; host?: string; httpHeaders?: HttpHeader[] } }
-  | { tcpSocket: { port: number; host?: string } };
+  | { httpGet: { path: string; port: number; host?: string; scheme?: 'HTTPS'; httpHeaders?: HttpHeader[] } }
+  | { tcpSocket: { port: number; host?: string } }
+  /** grpc.health.v1 Health/Check; `service` absent = the server as a whole (""). */
+  | { grpc: { port: number; service?: string } };
 
 /** A Kubernetes probe with every timing filled in (the manifest's defaults applied). */
 export type Probe = ProbeHandler & {

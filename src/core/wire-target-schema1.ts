@@ -63,6 +63,8 @@ function probe(p: ModelProbe): Probe {
   const timing = { initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold, successThreshold };
   if ('exec' in p) return { exec: { command: [...p.exec.command] }, ...timing };
   if ('httpGet' in p) return { httpGet: structuredClone(p.httpGet), ...timing };
+  // Schema 1 never carried grpc probes (wire-probes.ts decodes exec, httpGet, tcpSocket only).
+  if ('grpc' in p) return { grpc: { ...p.grpc }, ...timing };
   return { tcpSocket: { ...p.tcpSocket }, ...timing };
 }
 

@@ -74,7 +74,7 @@ describe('PodSpec schema', () => {
   it('rejects every field Grove does not implement by name, never silently', () => {
     const podFields = ['affinity', 'priorityClassName', 'schedulerName', 'activeDeadlineSeconds', 'os', 'resources'];
     for (const field of podFields) expect(problems({ containers: [container()], [field]: {} }), field).toEqual([`spec.${field}: not supported yet`]);
-    const containerFields = ['volumeDevices', 'stdin', 'tty', 'terminationMessagePath', 'resizePolicy', 'restartPolicy'];
+    const containerFields = ['volumeDevices', 'stdin', 'tty', 'resizePolicy'];
     for (const field of containerFields) expect(problems({ containers: [container({ [field]: {} })] }), field).toEqual([`spec.containers[0].${field}: not supported yet`]);
     expect(problems({ containers: [container({ securityContext: { procMount: 'Unmasked' } })] })).toEqual(['spec.containers[0].securityContext.procMount: not supported yet']);
     expect(problems({ containers: [container()], securityContext: { supplementalGroupsPolicy: 'Strict' } })).toEqual(['spec.securityContext.supplementalGroupsPolicy: not supported yet']);
@@ -82,7 +82,7 @@ describe('PodSpec schema', () => {
       'spec.containers[0].resources.limits["nvidia.com/gpu"]: not supported yet: Grove limits memory, cpu and grove.io/pids only',
     ]);
     expect(problems({ containers: [container({ resources: { claims: [] } })] })).toEqual(['spec.containers[0].resources.claims: not supported yet']);
-    expect(problems({ containers: [container({ livenessProbe: { grpc: { port: 1 } } })] })).toContain('spec.containers[0].livenessProbe.grpc: not supported yet');
+    expect(problems({ containers: [container({ livenessProbe: { grpc: { port: 1 }, terminationGracePeriodSeconds: 5 } })] })).toContain('spec.containers[0].livenessProbe.terminationGracePeriodSeconds: not supported yet');
     expect(problems({ containers: [container()], volumes: [{ name: 'v', nfs: { server: 'x' } }] })).toContain('spec.volumes[0].nfs: not supported yet');
     expect(problems({ containers: [container({ env: [{ name: 'A', valueFrom: { fileKeyRef: {} } }] })] })).toContain('spec.containers[0].env[0].valueFrom.fileKeyRef: not supported yet');
     expect(problems({ containers: [container({ volumeMounts: [{ name: 'v', mountPath: '/x', mountPropagation: 'Bidirectional' }] })] })).toContain(
@@ -125,7 +125,7 @@ describe('PodSpec schema', () => {
       /localhostProfile: "\.\.\/a\.json" must be a plain path relative/,
     );
     expect(problems({ containers: [container()], initContainers: [container({ name: 'init', readinessProbe: { exec: { command: ['true'] } } })] })).toEqual([
-      'spec.initContainers[0].readinessProbe: init containers cannot have probes (they run to completion)',
+      'spec.initContainers[0].readinessProbe: init containers cannot have probes (they run to completion) unless restartPolicy is Always (a sidecar)',
     ]);
     expect(problems({ containers: [container()], volumes: [{ name: 'h', hostPath: { path: '/srv/data', type: 'ComposeBind' } }] })).toEqual([]);
   });

@@ -102,8 +102,9 @@ describe('Job and CronJob', () => {
     expect(problems('Job', job({ suspend: true, podFailurePolicy: {} }))).toEqual(['spec.podFailurePolicy: not supported yet', 'spec.suspend: not supported yet']);
     expect(problems('Job', job({ completions: 1001 }))).toEqual(['spec.completions: must be ≤ 1000, got 1001']);
     expect(problems('Job', job({ template: template({ restartPolicy: 'Never', initContainers: [{ name: 'i', image: 'busybox:1' }] }) }))).toEqual([
-      'spec.template.spec.initContainers: is not supported on Job pods yet',
+      'spec.template.spec.initContainers[0]: is not supported on Job pods yet (native sidecars, restartPolicy: Always, are)',
     ]);
+    expect(problems('Job', job({ template: template({ restartPolicy: 'Never', initContainers: [{ name: 'i', image: 'busybox:1', restartPolicy: 'Always' }] }) }))).toEqual([]);
     expect(problems('CronJob', cron({ startingDeadlineSeconds: 60 }))).toEqual([]);
     expect(problems('CronJob', cron({ schedule: '* * * * *; rm -rf /' }))).toEqual(['spec.schedule: "* * * * *; rm -rf /" must be a cron schedule such as "*/5 * * * *"']);
     expect(problems('CronJob', { ...cron(), metadata: { name: 'b'.repeat(53) } })).toEqual(['metadata.name: longer than 52 characters']);

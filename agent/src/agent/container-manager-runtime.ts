@@ -6,6 +6,8 @@
  * uses the stored one; Always pulls before every start but, unlike Kubernetes, falls back to the
  * stored image when the pull fails, so an edge node that is offline still restarts its pods.
  */
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, GroveError, errorMessage, isGroveError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
@@ -47,12 +49,13 @@ import type { BindMount } from '../runtime/host-access.js';
 import { resolveEnvBySource } from './volumes/config-env.js';
 import type { NodeCapacity } from './volumes/downward.js';
 import { containerRunSpec } from './container-run-spec.js';
-import { preStopLabels, preStopOf, runPreStop } from './lifecycle-hooks.js';
-import { envFromOf, envOf, podApp, podKey } from './plan/pod-fields.js';
+import { postStartOf, preStopLabels, preStopOf, runPostStart, runPreStop } from './lifecycle-hooks.js';
+import { envFromOf, envOf, graceSecondsOf, onHostNetwork, podApp, podKey } from './plan/pod-fields.js';
 import type { PodVolumes } from './volumes/pod-volumes.js';
 import { listNamedVolumes, removeNamedVolume, type MountingContainer } from './volumes/named-volumes.js';
 import type { PodSandboxes } from '../runtime/pod-sandbox.js';
 import type { PreviousLogs } from './previous-logs.js';
+import { DEFAULT_TERMINATION_MESSAGE_PATH, messagePolicyLabels, messagePolicyOf, readMessageFile, terminationMessage } from './termination-message.js';
 
 /** What imagePullPolicy Always needs of the image store (ImageStore fits). */
 export interface ImagePuller {
@@ -106,6 +109,8 @@ export class ContainerManagerRuntime implements NodeRuntime {
   readonly sandboxes: PodSandboxes | undefined;
   private readonly previous: PreviousLogs | undefined;
   private readonly node: NodeCapacity;
+  /** Termination messages of exited containers, by id: read once (an ended container's file no longer changes). */
+  private readonly messages = new Map<string, string | undefined>();
 
   constructor(options: ContainerManagerRuntimeOptions) {
     this.containers = options.containers;
@@ -129,7 +134,40 @@ export class ContainerManagerRuntime implements NodeRuntime {
       const m = toManaged(v);
       if (m) out.push(m);
     }
+    for (const id of this.messages.keys()) if (!out.some((c) => c.id === id)) this.messages.delete(id);
+    for (const c of out) {
+      if (c.state !== 'exited') continue;
+      if (!this.messages.has(c.id)) this.messages.set(c.id, await this.readTerminationMessage(c));
+      const message = this.messages.get(c.id);
+      if (message !== undefined) c.terminationMessage = message;
+    }
     return out;
+  }
+
+  /** The file each of a pod's containers writes its termination message to (one per pod container, emptied at each start). */
+  private messageFile(pod: string, container: string): string | undefined {
+    return this.volumes ? join(this.volumes.podDir(pod), 'termination', container) : undefined;
+  }
+
+  private async readTerminationMessage(c: ManagedContainer): Promise<string | undefined> {
+    const file = this.messageFile(podKeyOf(c), c.labels[Labels.container]);
+    if (!file) return undefined;
+    const policy = messagePolicyOf(c.labels);
+    const text = await readMessageFile(file);
+    const wantsLog = text.length === 0 && policy === 'FallbackToLogsOnError' && c.exitCode !== 0;
+    const logLines = wantsLog ? (await readLogLines(this.containers.stateDir(c.id), { tail: 80 }).catch(() => [])).map((l) => l.text) : undefined;
+    return terminationMessage({ file: text, policy, exitCode: c.exitCode, ...(logLines ? { logLines } : {}) });
+  }
+
+  /** An empty message file bound at the container's terminationMessagePath (none without a pod directory). */
+  private async messageMount(pod: WirePodTarget, container: Container): Promise<BindMount[]> {
+    const file = this.messageFile(podKey(pod), container.name);
+    if (!file) return [];
+    await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
+    await writeFile(file, '');
+    // Any user the container runs as may write it, as the kubelet's file.
+    await chmod(file, 0o666);
+    return [{ source: file, destination: container.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH }];
   }
 
   async start(pod: WirePodTarget, container: Container, options: StartOptions = {}): Promise<ManagedContainer> {
@@ -145,7 +183,8 @@ export class ContainerManagerRuntime implements NodeRuntime {
     const pulled = policy === 'Always' ? await this.pullAlways(pod, container) : 'skipped';
     const lockDir = await this.lockDirs?.ensureDir(podApp(pod));
     const volumeMounts = await this.volumeMounts(pod, container);
-    const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts];
+    const messageMounts = await this.messageMount(pod, container);
+    const mounts = [...(sandbox?.mounts ?? []), ...(lockDir ? [{ source: lockDir, destination: LOCK_MOUNT_PATH, noExec: true }] : []), ...volumeMounts, ...messageMounts];
     let view: ContainerView;
     try {
       view = await this.containers.run({
@@ -155,7 +194,7 @@ export class ContainerManagerRuntime implements NodeRuntime {
         ...(env.secret.length ? { secretEnv: env.secret } : {}),
         ...(sandbox ? { namespaces: joinedNamespaces(sandbox.namespaces, spec.hostIPC === true), hostname: sandbox.hostname } : {}),
         ...(mounts.length ? { mounts } : {}),
-        labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod), ...preStopLabels(container) },
+        labels: { ...managedLabels(pod, container, options.restarts ?? 0), ...stopGraceLabels(pod), ...preStopLabels(container), ...messagePolicyLabels(container) },
         // Always has pulled already (or failed to: then only the stored copy may be used).
         pullMissing: policy === 'IfNotPresent' || (policy === 'Always' && pulled === 'skipped'),
       });
@@ -177,7 +216,35 @@ export class ContainerManagerRuntime implements NodeRuntime {
     }
     const managed = toManaged(view);
     if (!managed) throw new Error(`container ${view.name} lost its grove labels`); // cannot happen: we set them
-    return managed;
+    return this.postStart(pod, container, managed);
+  }
+
+  /**
+   * Runs the container's postStart hook right after its start, as the kubelet does: start()
+   * (and so the container's Running status) waits for it; a hook that fails or runs out of time
+   * (the pod's grace: lifecycle-hooks.ts) kills the container, whose exit the planner then treats
+   * by the restart policy like any other.
+   */
+  private async postStart(pod: WirePodTarget, container: Container, managed: ManagedContainer): Promise<ManagedContainer> {
+    const hook = postStartOf(container);
+    if (!hook) return managed;
+    const grace = graceSecondsOf(pod) ?? DEFAULT_GRACE_SECONDS;
+    const hostNetwork = onHostNetwork(pod);
+    const outcome = await runPostStart(hook, grace, {
+      exec: (argv, timeoutMs) => this.exec(managed.id, argv, { timeoutMs }),
+      httpGet: (check, timeoutMs) => this.probeNetwork(managed.id, check, { timeoutMs, hostNetwork }),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: Date.now,
+    });
+    const at = { pod: podKey(pod), container: container.name, id: managed.id.slice(0, 12) };
+    if (outcome.ok) {
+      this.log.info({ ...at, result: outcome.message }, 'postStart hook ran');
+      return managed;
+    }
+    this.log.warn({ ...at, err: outcome.message }, 'postStart hook failed: killing the container');
+    await this.stop(managed.id, grace);
+    const after = await this.containers.find(managed.id).catch(() => undefined);
+    return (after && toManaged(after)) ?? managed;
   }
 
   private async volumeMounts(pod: WirePodTarget, container: Container): Promise<BindMount[]> {
@@ -327,6 +394,9 @@ export class ContainerManagerRuntime implements NodeRuntime {
     return { ok: false, message: r.timedOut ? `timeout after ${options.timeoutMs} ms` : message || `nsenter exited with ${r.exitCode ?? 'a signal'}` };
   }
 }
+
+/** Kubernetes' default terminationGracePeriodSeconds: a postStart hook's bound when the pod sets none. */
+const DEFAULT_GRACE_SECONDS = 30;
 
 /** Extra time for the probe's Node process to start inside the container's network namespace. */
 const NODE_START_ALLOWANCE_MS = 2000;

@@ -8,7 +8,7 @@
 import type { ContainerStatus, PodPhase } from '../../../src/core/wire-types.js';
 import type { RestartPolicy } from '../../../src/core/resolved-pod.js';
 import type { WirePodTarget } from '../../../src/core/objects/wire.js';
-import { initProgress, type InitProgress, type RecordOf } from './plan/init-order.js';
+import { initProgress, isSidecar, type InitProgress, type RecordOf, type StartedOf } from './plan/init-order.js';
 import { initContainersOf, podVariant, restartPolicyOf } from './plan/pod-fields.js';
 import type { Failure } from './plan/steps.js';
 
@@ -28,18 +28,20 @@ export function initRestartPolicy(pod: WirePodTarget): RestartPolicy {
 }
 
 /** Undefined for a pod without init containers (its status stays as it was). */
-export function initView(pod: WirePodTarget, recordOf: RecordOf, failureOf: (name: string) => Failure | undefined, statusOf: ContainerStatusOf): InitView | undefined {
+export function initView(pod: WirePodTarget, recordOf: RecordOf, failureOf: (name: string) => Failure | undefined, statusOf: ContainerStatusOf, startedOf?: StartedOf): InitView | undefined {
   const inits = initContainersOf(pod);
   if (inits.length === 0) return undefined;
   const asInit = podVariant(pod, pod.name, { restartPolicy: initRestartPolicy(pod) });
+  // A sidecar is restarted whatever the pod's policy: its status says so while it backs off.
+  const asSidecar = podVariant(pod, pod.name, { restartPolicy: 'Always' });
   const seen = new Set<string>();
   const statuses: ContainerStatus[] = [];
   for (const c of inits) {
     if (seen.has(c.name)) continue;
     seen.add(c.name);
-    statuses.push(statusOf(asInit, c.name, failureOf(c.name)));
+    statuses.push(statusOf(isSidecar(c) ? asSidecar : asInit, c.name, failureOf(c.name)));
   }
-  return { progress: initProgress(pod, recordOf), statuses };
+  return { progress: initProgress(pod, recordOf, startedOf), statuses };
 }
 
 /** A main container's status while the pod initialises: waiting for the init containers. */

@@ -17,13 +17,15 @@ export const PRE_STOP_LABEL = 'grove.pre-stop';
 /** The kubelet's minimumGracePeriodInSeconds: what a container always gets after its hook. */
 export const MIN_GRACE_AFTER_HOOK = 2;
 
-export type PreStopHook = { exec: { command: string[] } } | { httpGet: NonNullable<NetworkCheck['httpGet']> } | { sleep: { seconds: number } };
+/** A hook's handler in the runner's terms (postStart and preStop alike). */
+export type LifecycleHook = { exec: { command: string[] } } | { httpGet: NonNullable<NetworkCheck['httpGet']> } | { sleep: { seconds: number } };
+export type PreStopHook = LifecycleHook;
 
 function hookOf(h: LifecycleHandler): PreStopHook {
   if (h.exec) return { exec: { command: [...h.exec.command] } };
   if (h.httpGet) {
-    const { path, port, host, httpHeaders } = h.httpGet;
-    return { httpGet: { path: path ?? '/', port, ...(host !== undefined ? { host } : {}), ...(httpHeaders ? { httpHeaders } : {}) } };
+    const { path, port, host, scheme, httpHeaders } = h.httpGet;
+    return { httpGet: { path: path ?? '/', port, ...(host !== undefined ? { host } : {}), ...(scheme === 'HTTPS' ? { scheme } : {}), ...(httpHeaders ? { httpHeaders } : {}) } };
   }
   return { sleep: { seconds: h.sleep!.seconds } };
 }
@@ -55,7 +57,15 @@ export function preStopOf(labels: Record<string, string> | undefined): PreStopHo
   if (isObject(exec) && Array.isArray(exec.command) && exec.command.length > 0 && exec.command.every(isString)) return { exec: { command: exec.command } };
   if (isObject(httpGet) && Number.isInteger(httpGet.port) && isString(httpGet.path) && (httpGet.host === undefined || isString(httpGet.host))) {
     const headers = Array.isArray(httpGet.httpHeaders) ? httpGet.httpHeaders.filter((h): h is { name: string; value: string } => isObject(h) && isString(h.name) && isString(h.value)) : undefined;
-    return { httpGet: { path: httpGet.path, port: httpGet.port as number, ...(isString(httpGet.host) ? { host: httpGet.host } : {}), ...(headers?.length ? { httpHeaders: headers } : {}) } };
+    return {
+      httpGet: {
+        path: httpGet.path,
+        port: httpGet.port as number,
+        ...(isString(httpGet.host) ? { host: httpGet.host } : {}),
+        ...(httpGet.scheme === 'HTTPS' ? { scheme: 'HTTPS' as const } : {}),
+        ...(headers?.length ? { httpHeaders: headers } : {}),
+      },
+    };
   }
   if (isObject(sleep) && Number.isInteger(sleep.seconds) && (sleep.seconds as number) >= 0) return { sleep: { seconds: sleep.seconds as number } };
   return undefined;
@@ -72,13 +82,32 @@ export interface HookRunner {
 async function runHandler(hook: PreStopHook, budgetMs: number, runner: HookRunner): Promise<ProbeOutcome> {
   if ('exec' in hook) {
     const r = await runner.exec(hook.exec.command, budgetMs);
-    if (r.timedOut) return { ok: false, message: `exec did not finish within the grace period (${budgetMs / 1000} s)` };
+    if (r.timedOut) return { ok: false, message: `exec did not finish within ${budgetMs / 1000} s` };
     const tail = r.output.trim().split('\n').pop() ?? '';
     return r.exitCode === 0 ? { ok: true, message: 'exec exited with 0' } : { ok: false, message: `exec exited with ${r.exitCode ?? 'a signal'}${tail ? `: ${tail}` : ''}` };
   }
   if ('httpGet' in hook) return runner.httpGet({ httpGet: hook.httpGet }, budgetMs);
   await runner.sleep(Math.min(hook.sleep.seconds * 1000, budgetMs));
   return { ok: true, message: `slept ${hook.sleep.seconds} s` };
+}
+
+/** The container's postStart hook in the runner's terms, or undefined without one. */
+export function postStartOf(container: Container): LifecycleHook | undefined {
+  const h = container.lifecycle?.postStart;
+  return h ? hookOf(h) : undefined;
+}
+
+/**
+ * Runs a postStart hook within `budgetSeconds`: its outcome (a thrown error, or running out of
+ * time, is a failure). The kubelet sets no bound; Grove gives the hook the pod's
+ * terminationGracePeriodSeconds, because the agent's round waits for it.
+ */
+export async function runPostStart(hook: LifecycleHook, budgetSeconds: number, runner: HookRunner): Promise<ProbeOutcome> {
+  try {
+    return await runHandler(hook, Math.max(1, budgetSeconds) * 1000, runner);
+  } catch (err) {
+    return { ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /**

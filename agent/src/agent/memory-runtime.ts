@@ -23,7 +23,7 @@ import {
   type RuntimeLogLine,
   type StartOptions,
 } from './node-runtime.js';
-import { isInitContainer } from './plan/init-order.js';
+import { isInitContainer, isSidecar } from './plan/init-order.js';
 import { MemorySandboxes } from './memory-sandboxes.js';
 
 /** What a started container does by itself: log some lines, and maybe exit at once. */
@@ -71,7 +71,7 @@ export class MemoryRuntime implements NodeRuntime {
   constructor(options: MemoryRuntimeOptions = {}) {
     this.now = options.now ?? (() => Date.now());
     // By default init containers complete at once (hollow nodes must get their pods running).
-    this.behaviour = options.behaviour ?? ((pod, container) => (isInitContainer(pod, container.name) ? { exitCode: 0 } : {}));
+    this.behaviour = options.behaviour ?? ((pod, container) => (isInitContainer(pod, container.name) && !isSidecar(container) ? { exitCode: 0 } : {}));
     this.sandboxes = new MemorySandboxes(this.now);
   }
 

@@ -31,6 +31,8 @@ export const Labels = {
   restarts: 'grove.restarts',
   /** The pod's namespace; absent = default (0.1's containers, and every pod of `default`, which keep 0.1's labels). */
   namespace: 'grove.namespace',
+  /** "true" on a native sidecar (init container with restartPolicy Always): a pod's removal stops it after its main containers, also once the pod left the target. */
+  sidecar: 'grove.sidecar',
 } as const;
 
 export const MANAGED_BY_AGENT = 'agent';
@@ -60,6 +62,8 @@ export interface ManagedContainer {
   finishedAt?: string;
   /** Restarts of this pod container before this instance was created. */
   restarts?: number;
+  /** Exited only: what it left at its terminationMessagePath (termination-message.ts). */
+  terminationMessage?: string;
 }
 
 export interface RuntimeLogLine {
@@ -185,6 +189,7 @@ export function managedLabels(pod: WirePodTarget, container: Container, restarts
     [Labels.templateHash]: pod.templateHash,
     ...(pod.namespace !== DEFAULT_NAMESPACE ? { [Labels.namespace]: pod.namespace } : {}),
     ...(restarts > 0 ? { [Labels.restarts]: String(restarts) } : {}),
+    ...(container.restartPolicy === 'Always' ? { [Labels.sidecar]: 'true' } : {}),
   };
 }
 

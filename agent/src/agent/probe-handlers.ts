@@ -1,6 +1,6 @@
 /**
  * One probe check through the NodeRuntime port: exec runs the command in the container (success
- * = exit 0); httpGet and tcpSocket are checked from the container's network (probe-net.ts).
+ * = exit 0); httpGet, tcpSocket and grpc are checked from the container's network (probe-net.ts).
  */
 import type { Probe } from '../../../src/core/wire-types.js';
 import type { NetworkProbeOptions, NodeRuntime, ProbeOutcome } from './node-runtime.js';
@@ -16,5 +16,6 @@ export async function runProbe(runtime: NodeRuntime, id: string, probe: Probe, o
     const why = r.timedOut ? `command timed out after ${options.timeoutMs} ms` : `command exited with ${r.exitCode ?? 'a signal'}`;
     return { ok: false, message: output ? `${why}: ${output}` : why };
   }
-  return runtime.probeNetwork(id, 'httpGet' in probe ? { httpGet: probe.httpGet } : { tcpSocket: probe.tcpSocket }, options);
+  const check = 'httpGet' in probe ? { httpGet: probe.httpGet } : 'grpc' in probe ? { grpc: probe.grpc } : { tcpSocket: probe.tcpSocket };
+  return runtime.probeNetwork(id, check, options);
 }

@@ -21,6 +21,7 @@ import type { Container } from '../../../src/core/objects/pod-container.js';
 import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 import { keyOf, Labels, podContainerKey, type ManagedContainer, type NodeRuntime, type ProbeOutcome } from './node-runtime.js';
 import { runProbe } from './probe-handlers.js';
+import { sidecarsOf } from './plan/init-order.js';
 
 export type ProbeKind = 'startup' | 'liveness' | 'readiness';
 
@@ -30,6 +31,8 @@ export interface ProbeView {
   ready(id: string): boolean | undefined;
   /** Why a probe stopped this container instance, if it did. */
   stoppedBecause(id: string): string | undefined;
+  /** Whether its startup probe has succeeded (or it has none); undefined = not probed. Sidecars wait for it. */
+  started?(id: string): boolean | undefined;
 }
 
 export interface ProberOptions {
@@ -91,11 +94,16 @@ export class Prober implements ProbeView {
     return this.stopped.get(id);
   }
 
+  started(id: string): boolean | undefined {
+    return this.workers.get(id)?.started;
+  }
+
   /** The results as of now, as data that later probe runs do not change (a plan's input). */
   snapshot(): ProbeView {
     const ready = new Map([...this.workers].map(([id, w]) => [id, w.ready]));
+    const started = new Map([...this.workers].map(([id, w]) => [id, w.started]));
     const stopped = new Map(this.stopped);
-    return { ready: (id) => ready.get(id), stoppedBecause: (id) => stopped.get(id) };
+    return { ready: (id) => ready.get(id), stoppedBecause: (id) => stopped.get(id), started: (id) => started.get(id) };
   }
 
   /** Number of containers being probed, for tests and metrics. */
@@ -110,7 +118,7 @@ export class Prober implements ProbeView {
   sync(pods: readonly WirePodTarget[], current: readonly ManagedContainer[]): void {
     if (this.closed) return;
     const wanted = new Map<string, { pod: WirePodTarget; container: Container }>();
-    for (const pod of pods) for (const c of mainContainers(pod)) if (hasProbes(c)) wanted.set(podContainerKey(podKey(pod), c.name), { pod, container: c });
+    for (const pod of pods) for (const c of [...sidecarsOf(pod), ...mainContainers(pod)]) if (hasProbes(c)) wanted.set(podContainerKey(podKey(pod), c.name), { pod, container: c });
     const live = new Set<string>();
     for (const c of current) {
       const key = keyOf(c);
@@ -222,10 +230,9 @@ export class Prober implements ProbeView {
     w.started = true;
     const hasReadiness = w.states.some((x) => x.kind === 'readiness');
     for (const x of w.states) if (x.kind !== 'startup') this.schedule(w, x, this.firstDelay(w, x));
-    if (!hasReadiness) {
-      w.ready = true;
-      this.onChange();
-    }
+    if (!hasReadiness) w.ready = true;
+    // Also without a change of readiness: a sidecar's start lets its pod's next container start.
+    this.onChange();
     return false;
   }
 

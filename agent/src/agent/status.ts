@@ -6,7 +6,8 @@
 import type { ContainerStatus, PodPhase, PodStatus } from '../../../src/core/wire-types.js';
 import type { WirePodTarget } from '../../../src/core/objects/wire.js';
 import { keyOf, Labels, podContainerKey, type ManagedContainer } from './node-runtime.js';
-import { indexTarget, pickCurrent, shouldRestart } from './plan/containers.js';
+import { indexTarget, pickCurrent } from './plan/containers.js';
+import { shouldRestart } from './plan/restart-policy.js';
 import { mainContainers, podKey, podStatusIdentity, restartPolicyOf } from './plan/pod-fields.js';
 import { containerWork, type ContainerWork, type Failure } from './plan/steps.js';
 import type { ProbeView } from './prober.js';
@@ -54,19 +55,33 @@ export function containerStatus(
     return { ...base, state: 'running', ...(ready !== undefined ? { ready } : {}) };
   }
   const probeStop = probes.stoppedBecause(c.id);
-  let reason = c.oomKilled ? 'OOMKilled' : probeStop ? 'Unhealthy' : c.exitCode === 0 ? 'Completed' : 'Error';
-  let message: string | undefined = probeStop;
+  const ended = c.oomKilled ? 'OOMKilled' : probeStop ? 'Unhealthy' : c.exitCode === 0 ? 'Completed' : 'Error';
+  let reason = ended;
+  // What the container said of its end (terminationMessagePath), else why a probe stopped it.
+  let message: string | undefined = probeStop ?? c.terminationMessage;
+  let lastState: ContainerStatus['lastState'];
   // Waiting to be restarted: say why it is not running yet rather than only how it ended.
   if (failure && shouldRestart(restartPolicyOf(pod), c.exitCode)) {
     reason = failure.reason;
     // A probe's stop is the real cause of this exit: keep it in sight during the backoff.
     message = clip(probeStop ? `${failure.message}: ${probeStop}` : failure.message);
+    // The run that ended, with its own message, is the status's lastState (as Kubernetes shows it).
+    if (c.terminationMessage) {
+      lastState = {
+        exitCode: c.exitCode ?? 0,
+        reason: ended,
+        message: c.terminationMessage,
+        ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+        ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
+      };
+    }
   }
   return {
     ...base,
     state: 'exited',
     reason,
     ...(message ? { message } : {}),
+    ...(lastState ? { lastState } : {}),
     ...(c.exitCode !== null ? { exitCode: c.exitCode } : {}),
     ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
   };
@@ -97,7 +112,7 @@ export function deriveStatus(target: readonly WirePodTarget[], current: readonly
     // Only the instance of this template counts; an old one still being replaced does not.
     const at = podKey(pod);
     const recordOf = (name: string) => pickCurrent((byKey.get(podContainerKey(at, name)) ?? []).filter((c) => c.labels[Labels.templateHash] === pod.templateHash));
-    const init = initView(pod, recordOf, (name) => failure(containerWork(at, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes));
+    const init = initView(pod, recordOf, (name) => failure(containerWork(at, name)), (p, name, f) => containerStatus(p, name, recordOf(name), f, probes), (id) => probes.started?.(id));
     const containers: ContainerStatus[] = [];
     const seen = new Set<string>();
     for (const ct of mainContainers(pod)) {

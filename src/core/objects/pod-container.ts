@@ -77,7 +77,8 @@ const HttpGetAction = closed({
   path: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
   port: port(),
   host: probeHost(),
-  scheme: Type.Optional(Type.Literal('HTTP', { default: 'HTTP', errorMessage: 'must be HTTP: HTTPS is not supported yet' })),
+  /** HTTPS: the certificate is not verified, as the kubelet does not. */
+  scheme: Type.Optional(stringEnum(['HTTP', 'HTTPS'], { default: 'HTTP', errorMessage: 'must be HTTP or HTTPS' })),
   httpHeaders: Type.Optional(
     Type.Array(closed({ name: Type.String({ minLength: 1, maxLength: CONTAINER_LIMITS.host }), value: Type.String({ maxLength: CONTAINER_LIMITS.string }) }), {
       maxItems: CONTAINER_LIMITS.headers,
@@ -91,14 +92,16 @@ export const Probe = closed(
     exec: Type.Optional(ExecAction),
     httpGet: Type.Optional(HttpGetAction),
     tcpSocket: Type.Optional(closed({ port: port(), host: probeHost() })),
+    /** The standard grpc.health.v1 Health/Check over plaintext HTTP/2; success = SERVING. */
+    grpc: Type.Optional(closed({ port: port(), service: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.host })) })),
     initialDelaySeconds: probeSeconds(0, 0),
     periodSeconds: probeSeconds(1, 10),
     timeoutSeconds: probeSeconds(1, 1),
     successThreshold: threshold(1),
     failureThreshold: threshold(3),
-    ...unsupportedFields(['grpc', 'terminationGracePeriodSeconds']),
+    ...unsupportedFields(['terminationGracePeriodSeconds']),
   },
-  { $id: 'Probe', ...exactlyOne(['exec', 'httpGet', 'tcpSocket']) },
+  { $id: 'Probe', ...exactlyOne(['exec', 'httpGet', 'tcpSocket', 'grpc']) },
 );
 export type Probe = Static<typeof Probe>;
 
@@ -167,8 +170,10 @@ export const SecurityContext = closed({
 export type SecurityContext = Static<typeof SecurityContext>;
 
 /**
- * A lifecycle hook: exactly one handler. The agent runs preStop before it sends SIGTERM, within
- * the pod's terminationGracePeriodSeconds; a failing hook is logged and the stop goes on.
+ * A lifecycle hook: exactly one handler. The agent runs postStart right after the container
+ * starts (it is not Running until the hook ends; a failing hook kills it, restarted by policy)
+ * and preStop before it sends SIGTERM, within the pod's terminationGracePeriodSeconds; a
+ * failing preStop is logged and the stop goes on.
  */
 export const LifecycleHandler = closed(
   {
@@ -182,8 +187,9 @@ export const LifecycleHandler = closed(
 export type LifecycleHandler = Static<typeof LifecycleHandler>;
 
 export const Lifecycle = closed({
+  postStart: Type.Optional(LifecycleHandler),
   preStop: Type.Optional(LifecycleHandler),
-  ...unsupportedFields(['postStart', 'stopSignal']),
+  ...unsupportedFields(['stopSignal']),
 });
 export type Lifecycle = Static<typeof Lifecycle>;
 
@@ -191,8 +197,7 @@ export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 
 /** Known container fields Grove does not implement yet. */
 export const UNSUPPORTED_CONTAINER_FIELDS = [
-  'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'terminationMessagePath',
-  'terminationMessagePolicy', 'resizePolicy', 'restartPolicy',
+  'volumeDevices', 'stdin', 'stdinOnce', 'tty', 'resizePolicy',
 ] as const;
 
 export const Container = closed(
@@ -216,20 +221,36 @@ export const Container = closed(
     startupProbe: singleSuccessProbe(),
     securityContext: Type.Optional(SecurityContext),
     lifecycle: Type.Optional(Lifecycle),
+    /** A file the agent reads (at most 4 KiB) after the container ends: its terminated state's message. Absent = /dev/termination-log. */
+    terminationMessagePath: Type.Optional(pattern('^/', 'must be an absolute path', { maxLength: VOLUME_LIMITS.path })),
+    /** FallbackToLogsOnError: an empty file after a failure → the log's last lines instead. */
+    terminationMessagePolicy: Type.Optional(stringEnum(['File', 'FallbackToLogsOnError'], { errorMessage: 'must be File or FallbackToLogsOnError' })),
+    /** Init containers only (pod-rules.ts): Always makes it a native sidecar. */
+    restartPolicy: Type.Optional(stringEnum(['Always'], { errorMessage: 'must be Always (a native sidecar): no other container restartPolicy is supported' })),
     ...unsupportedFields(UNSUPPORTED_CONTAINER_FIELDS),
   },
   { $id: 'Container' },
 );
 export type Container = Static<typeof Container>;
 
-/** An init container: a container without probes (its job is to end, not to be ready). */
+const NO_PROBES = 'init containers cannot have probes (they run to completion) unless restartPolicy is Always (a sidecar)';
+
+/**
+ * An init container: a container without probes or hooks (its job is to end, not to be ready),
+ * unless it is a native sidecar (restartPolicy: Always), which may have both, as in Kubernetes.
+ */
 export const InitContainer = Type.Intersect([
   refTo(Container),
-  closedless({
-    livenessProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
-    readinessProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
-    startupProbe: Type.Optional(unsupported('init containers cannot have probes (they run to completion)')),
-    lifecycle: Type.Optional(unsupported('init containers cannot have lifecycle hooks (as in Kubernetes)')),
+  Type.Unsafe<object>({
+    type: 'object',
+    if: { type: 'object', required: ['restartPolicy'] },
+    then: {},
+    else: closedless({
+      livenessProbe: Type.Optional(unsupported(NO_PROBES)),
+      readinessProbe: Type.Optional(unsupported(NO_PROBES)),
+      startupProbe: Type.Optional(unsupported(NO_PROBES)),
+      lifecycle: Type.Optional(unsupported('init containers cannot have lifecycle hooks unless restartPolicy is Always (a sidecar), as in Kubernetes')),
+    }),
   }),
 ]);
 

@@ -142,6 +142,13 @@ function securityContexts(spec: PodSpec, out: RuleProblem[]): void {
   (spec.initContainers ?? []).forEach((c, i) => check('initContainers', c, i));
 }
 
+/** A container restartPolicy (Always) makes an init container a native sidecar; main containers cannot set one. */
+function containerRestartPolicies(spec: PodSpec, out: RuleProblem[]): void {
+  spec.containers.forEach((c, i) => {
+    if (c.restartPolicy !== undefined) out.push({ path: ['containers', i, 'restartPolicy'], reason: 'can only be set on init containers (Always: a native sidecar); main containers follow the pod\'s restartPolicy' });
+  });
+}
+
 /** Every problem of `spec` the schema could not see; [] when there is none. */
 export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   const out: RuleProblem[] = [];
@@ -155,6 +162,7 @@ export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   resources('initContainers', spec.initContainers ?? [], out);
   securityContexts(spec, out);
   out.push(...podRuntimeProblems(spec));
+  containerRestartPolicies(spec, out);
   // As Kubernetes: a pod that gives up the node's DNS settings must name a server of its own.
   if (spec.dnsPolicy === 'None' && !spec.dnsConfig?.nameservers?.length) {
     out.push({ path: ['dnsConfig', 'nameservers'], reason: 'dnsPolicy None needs at least one nameserver in dnsConfig' });

@@ -48,8 +48,10 @@ function templateProblems(o: Obj, specPath: PathSegment[], spec: Obj, options: {
   const template = spec.template as PodTemplateSpec;
   const templatePath = [...specPath, 'template'];
   const out = at([...templatePath, 'spec'], podSpecProblems(template.spec));
-  if (options.noInitContainers && template.spec.initContainers?.length) {
-    out.push({ path: [...templatePath, 'spec', 'initContainers'], reason: `is not supported on ${options.noInitContainers} pods yet` });
+  // Native sidecars (restartPolicy Always) never end a run by failing: a Job's pod may have them.
+  const plainInit = template.spec.initContainers?.findIndex((c) => c.restartPolicy !== 'Always') ?? -1;
+  if (options.noInitContainers && plainInit >= 0) {
+    out.push({ path: [...templatePath, 'spec', 'initContainers', plainInit], reason: `is not supported on ${options.noInitContainers} pods yet (native sidecars, restartPolicy: Always, are)` });
   }
   if (spec.selector) out.push(...selectorProblems(spec.selector as { matchLabels?: Record<string, string> }, template, [...specPath, 'selector']));
   const meta = o.metadata as { annotations?: Record<string, string> };

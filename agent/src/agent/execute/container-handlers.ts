@@ -22,6 +22,19 @@ export const removeContainer: Handler<StepOf<'remove-container'>> = async (step,
   return { ok: true, clears: work };
 };
 
+export const stopContainer: Handler<StepOf<'stop-container'>> = async (step, ctx) => {
+  const grace = step.graceSeconds ?? ctx.stopGraceSeconds;
+  try {
+    await ctx.runtime.stop(step.id, grace);
+  } catch (err) {
+    // Tried again next round (the sidecar still runs); nothing to back off from.
+    ctx.log.warn({ pod: podKey(step.pod), container: step.container, err: String(err) }, 'stopping a sidecar failed');
+    return { ok: false };
+  }
+  ctx.log.info({ pod: podKey(step.pod), container: step.container, reason: step.reason, graceSeconds: grace }, 'stopped sidecar');
+  return { ok: true };
+};
+
 export const startContainer: Handler<StepOf<'start-container'>> = async (step, ctx) => {
   const work = containerWork(podKey(step.pod), step.container.name);
   try {

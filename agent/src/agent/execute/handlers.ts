@@ -3,7 +3,7 @@
  * handler of exactly that kind, so adding a kind without a handler fails to compile
  * (test/unit/agent-executor-table.test.ts shows it).
  */
-import { backOffRestart, removeContainer, restartContainer, startContainer } from './container-handlers.js';
+import { backOffRestart, removeContainer, restartContainer, startContainer, stopContainer } from './container-handlers.js';
 import { forgetFailures, holdUpdate, refreshConfig, releaseUpdate, saveJobs, scheduleCron, unscheduleCron, watchLocks } from './bookkeeping-handlers.js';
 import type { HandlerTable } from './context.js';
 import { createSandbox, recreateSandbox, removeSandbox, writeHosts } from './sandbox-handlers.js';
@@ -22,6 +22,7 @@ export const HANDLERS: HandlerTable = {
   'recreate-sandbox': recreateSandbox,
   'create-sandbox': createSandbox,
   'remove-container': removeContainer,
+  'stop-container': stopContainer,
   'start-container': startContainer,
   'back-off-restart': backOffRestart,
   'restart-container': restartContainer,

@@ -9,13 +9,13 @@
 import type { WirePodTarget } from '../../../../src/core/objects/wire.js';
 import type { Container } from '../../../../src/core/objects/pod-container.js';
 import { appOf, Labels, keyOf, podContainerKey, podKeyOf, stopGraceOf, type ManagedContainer } from '../node-runtime.js';
-import { runnableContainers } from './init-order.js';
-import { allContainersOf, podKey, restartPolicyOf } from './pod-fields.js';
-import type { RestartPolicy } from '../../../../src/core/resolved-pod.js';
+import { containerRestartPolicy, runnableContainers, sidecarsToStop, type StartedOf } from './init-order.js';
+import { allContainersOf, podKey } from './pod-fields.js';
+import { shouldRestart } from './restart-policy.js';
 import type { RemoveReason, StepOf } from './steps.js';
 
 /** The container phase's steps (back-off-restart is added by the plan's restart backoff). */
-export type ContainerStep = StepOf<'remove-container' | 'start-container' | 'restart-container' | 'back-off-restart'>;
+export type ContainerStep = StepOf<'remove-container' | 'stop-container' | 'start-container' | 'restart-container' | 'back-off-restart'>;
 
 export interface ContainerPlanOptions {
   /**
@@ -25,6 +25,8 @@ export interface ContainerPlanOptions {
   held?: (pod: string, container: string) => boolean;
   /** The grace a pod was deleted with (by podKey), which its removals use instead of the pod's own. */
   deletionGrace?: (pod: string) => number | undefined;
+  /** Whether a running instance's startup probe has succeeded (the prober's word): sidecars wait for it. */
+  started?: StartedOf;
 }
 
 const STATE_RANK: Record<ManagedContainer['state'], number> = { running: 0, created: 1, exited: 2 };
@@ -54,13 +56,7 @@ function compareForRemoval(a: ManagedContainer, b: ManagedContainer): number {
   );
 }
 
-/** Whether an exited container is restarted under its pod's policy. */
-export function shouldRestart(policy: RestartPolicy, exitCode: number | null): boolean {
-  if (policy === 'Always') return true;
-  // An unknown exit code (shim lost, host rebooted) counts as a failure: we cannot prove success.
-  if (policy === 'OnFailure') return exitCode !== 0;
-  return false;
-}
+export { shouldRestart };
 
 /** Desired pods by key (podKey); a repeated pod (a server bug) keeps its first occurrence. */
 export function indexTarget(target: readonly WirePodTarget[]): Map<string, WirePodTarget> {
@@ -106,11 +102,17 @@ export function planContainers(current: readonly ManagedContainer[], target: Wir
 
   const starts: ContainerStep[] = [];
   const restarts: ContainerStep[] = [];
+  const stops: ContainerStep[] = [];
   for (const pod of pods.values()) {
     const seen = new Set<string>();
     // Init containers first, one at a time, to completion (init-order.ts).
     const at = podKey(pod);
-    for (const container of runnableContainers(pod, (name) => kept.get(podContainerKey(at, name)))) {
+    const recordOf = (name: string) => kept.get(podContainerKey(at, name));
+    for (const c of sidecarsToStop(pod, recordOf)) {
+      const graceSeconds = stopGraceOf(c);
+      stops.push({ type: 'stop-container', id: c.id, pod, container: c.labels[Labels.container], reason: 'pod-finished', ...(graceSeconds !== undefined ? { graceSeconds } : {}) });
+    }
+    for (const container of runnableContainers(pod, recordOf, opts.started)) {
       if (seen.has(container.name)) continue;
       seen.add(container.name);
       const c = kept.get(podContainerKey(at, container.name));
@@ -120,16 +122,29 @@ export function planContainers(current: readonly ManagedContainer[], target: Wir
         starts.push({ type: 'start-container', pod, container });
       } else if (c.state === 'created') {
         restarts.push({ type: 'restart-container', id: c.id, pod, container, reason: 'not-started', restarts: c.restarts ?? 0 });
-      } else if (shouldRestart(restartPolicyOf(pod), c.exitCode)) {
-        restarts.push({ type: 'restart-container', id: c.id, pod, container, reason: restartPolicyOf(pod) === 'Always' ? 'exited' : 'failed', restarts: (c.restarts ?? 0) + 1 });
+      } else if (shouldRestart(containerRestartPolicy(pod, container), c.exitCode)) {
+        restarts.push({ type: 'restart-container', id: c.id, pod, container, reason: containerRestartPolicy(pod, container) === 'Always' ? 'exited' : 'failed', restarts: (c.restarts ?? 0) + 1 });
       }
     }
   }
 
   removals.sort((a, b) => compareForRemoval(a.c, b.c));
-  const removeSteps = removals.map((r): ContainerStep => {
+  const removeSteps = sidecarsLast(removals).map((r): ContainerStep => {
     const graceSeconds = opts.deletionGrace?.(podKeyOf(r.c)) ?? stopGraceOf(r.c);
     return { type: 'remove-container', id: r.c.id, name: r.c.name, app: appOf(r.c), reason: r.reason, ...(graceSeconds !== undefined ? { graceSeconds } : {}) };
   });
-  return [...removeSteps, ...starts, ...restarts];
+  return [...removeSteps, ...stops, ...starts, ...restarts];
+}
+
+/**
+ * Sidecars outlive their pod's main containers, as in Kubernetes: a sidecar's removal waits
+ * (is not planned this round) while a main container of its pod (its podKey and template) still
+ * exists; the end of that removal brings another round, which removes the sidecar.
+ */
+function sidecarsLast(removals: { c: ManagedContainer; reason: RemoveReason }[]): { c: ManagedContainer; reason: RemoveReason }[] {
+  const sidecar = (c: ManagedContainer) => c.labels[Labels.sidecar] === 'true';
+  if (!removals.some((r) => sidecar(r.c))) return removals;
+  const podOf = (c: ManagedContainer) => `${podKeyOf(c)}\0${c.labels[Labels.templateHash]}`;
+  const withMains = new Set(removals.filter((r) => !sidecar(r.c) && r.c.state !== 'exited').map((r) => podOf(r.c)));
+  return removals.filter((r) => !sidecar(r.c) || !withMains.has(podOf(r.c)));
 }

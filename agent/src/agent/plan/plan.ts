@@ -80,7 +80,11 @@ export function plan(current: Observation, fullTarget: readonly WirePodTarget[],
   // compose depends_on: pods whose dependencies on this node are not met yet wait.
   const dependants = pods.some((p) => dependenciesOf(p).length > 0);
   const waits = dependencyWaits(pods, dependants ? deriveStatus(pods, containers, (w) => shownFailure({ failures }, w), current.probes) : []);
-  const planned = planContainers(containers, pods, { held: (pod, c) => waits.has(pod) || held(containerWork(pod, c)), deletionGrace: (pod) => deleted.get(pod)?.deletionGraceSeconds });
+  const planned = planContainers(containers, pods, {
+    held: (pod, c) => waits.has(pod) || held(containerWork(pod, c)),
+    deletionGrace: (pod) => deleted.get(pod)?.deletionGraceSeconds,
+    ...(current.probes?.started ? { started: (id: string) => current.probes?.started?.(id) } : {}),
+  });
   // Update windows and locks hold back what they forbid now.
   const gate = gateSteps({
     steps: planned,
@@ -184,7 +188,7 @@ function waitForRemovals(steps: ContainerStep[], memory: Pick<PlanMemory, 'remov
   const stopping = new Set([...memory.removing.values(), ...steps.flatMap((s) => (s.type === 'remove-container' ? [s.app] : []))]);
   if (stopping.size === 0) return steps;
   return steps.map((s) => {
-    if (s.type === 'remove-container' || !stopping.has(podApp(s.pod))) return s;
+    if (s.type === 'remove-container' || s.type === 'stop-container' || !stopping.has(podApp(s.pod))) return s;
     const need: Need = { kind: 'app-stopped', app: podApp(s.pod) };
     return { ...s, needs: [...(s.needs ?? []), need] };
   });

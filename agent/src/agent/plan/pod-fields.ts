@@ -214,10 +214,11 @@ function probe(p: Probe): ModelProbe {
   };
   if (p.exec) return { exec: { command: [...p.exec.command] }, ...timing };
   if (p.httpGet) {
-    const { path, port, host, httpHeaders } = p.httpGet;
+    const { path, port, host, scheme, httpHeaders } = p.httpGet;
     // Absent = "/", as the kubelet asks.
-    return { httpGet: { path: path ?? '/', port, ...(host !== undefined ? { host } : {}), ...(httpHeaders ? { httpHeaders } : {}) }, ...timing };
+    return { httpGet: { path: path ?? '/', port, ...(host !== undefined ? { host } : {}), ...(scheme === 'HTTPS' ? { scheme } : {}), ...(httpHeaders ? { httpHeaders } : {}) }, ...timing };
   }
+  if (p.grpc) return { grpc: { port: p.grpc.port, ...(p.grpc.service ? { service: p.grpc.service } : {}) }, ...timing };
   return { tcpSocket: { ...p.tcpSocket! }, ...timing };
 }
 

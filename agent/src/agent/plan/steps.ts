@@ -101,6 +101,8 @@ export type Step =
   // ---- containers: removals (in the background), starts, restarts
   /** graceSeconds: the pod's terminationGracePeriodSeconds; absent = the executor's default. */
   | { type: 'remove-container'; id: string; name: string; app: string; reason: RemoveReason; graceSeconds?: number }
+  /** A pod's main containers have finished: its running sidecar stops (the record stays, for the status). */
+  | { type: 'stop-container'; id: string; pod: WirePodTarget; container: string; reason: 'pod-finished'; graceSeconds?: number }
   | { type: 'start-container'; pod: WirePodTarget; container: Container; needs?: Need[] }
   /** First sight of a crash: the restart waits for the next delay of the series (CrashLoopBackOff). */
   | { type: 'back-off-restart'; pod: WirePodTarget; container: Container; failure: Failure; needs?: Need[] }
@@ -139,6 +141,7 @@ export const PHASE: { readonly [K in StepType]: Phase } = {
   'recreate-sandbox': 'sandbox',
   'create-sandbox': 'sandbox',
   'remove-container': 'removal',
+  'stop-container': 'container',
   'start-container': 'container',
   'back-off-restart': 'container',
   'restart-container': 'container',
@@ -181,6 +184,8 @@ export function describeStep(s: Step): string {
   switch (s.type) {
     case 'remove-container':
       return `remove-container ${s.id.slice(0, 12)} (${s.reason})`;
+    case 'stop-container':
+      return `stop-container ${podKey(s.pod)}/${s.container} (${s.reason})`;
     case 'start-container':
     case 'restart-container':
     case 'back-off-restart':
