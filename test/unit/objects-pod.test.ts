@@ -72,7 +72,7 @@ describe('PodSpec defaults', () => {
 
 describe('PodSpec schema', () => {
   it('rejects every field Grove does not implement by name, never silently', () => {
-    const podFields = ['affinity', 'serviceAccountName', 'imagePullSecrets', 'hostPID', 'hostIPC', 'hostAliases', 'priorityClassName', 'schedulerName', 'activeDeadlineSeconds', 'os', 'resources'];
+    const podFields = ['serviceAccountName', 'imagePullSecrets', 'hostPID', 'hostIPC', 'hostAliases', 'priorityClassName', 'schedulerName', 'activeDeadlineSeconds', 'os', 'resources'];
     for (const field of podFields) expect(problems({ containers: [container()], [field]: {} }), field).toEqual([`spec.${field}: not supported yet`]);
     const containerFields = ['volumeDevices', 'stdin', 'tty', 'terminationMessagePath', 'resizePolicy', 'restartPolicy'];
     for (const field of containerFields) expect(problems({ containers: [container({ [field]: {} })] }), field).toEqual([`spec.containers[0].${field}: not supported yet`]);

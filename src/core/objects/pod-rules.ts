@@ -13,6 +13,7 @@ import type { Container } from './pod-container.js';
 import type { PodSpec } from './pod.js';
 import { containerResources } from './resources.js';
 import { VOLUME_LIMITS } from './limits.js';
+import { affinityProblems, spreadProblems } from './affinity-rules.js';
 
 export type PathSegment = string | number;
 
@@ -153,6 +154,7 @@ export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   resources('containers', spec.containers, out);
   resources('initContainers', spec.initContainers ?? [], out);
   securityContexts(spec, out);
+  out.push(...affinityProblems(spec.affinity), ...spreadProblems(spec.topologySpreadConstraints));
   // As Kubernetes: a pod that gives up the node's DNS settings must name a server of its own.
   if (spec.dnsPolicy === 'None' && !spec.dnsConfig?.nameservers?.length) {
     out.push({ path: ['dnsConfig', 'nameservers'], reason: 'dnsPolicy None needs at least one nameserver in dnsConfig' });

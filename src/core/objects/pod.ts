@@ -9,6 +9,7 @@ import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.j
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
 import { Tolerations } from './taints.js';
+import { Affinity, TopologySpreadConstraints } from './affinity.js';
 import { MAX_GRACE_SECONDS } from './limits.js';
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
@@ -18,11 +19,11 @@ export { MAX_GRACE_SECONDS };
 
 /** Known pod spec fields Grove does not implement yet. */
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
-  'ephemeralContainers', 'affinity',
+  'ephemeralContainers',
   'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'imagePullSecrets', 'hostPID',
   'hostIPC', 'hostUsers', 'hostname', 'subdomain', 'setHostnameAsFQDN', 'hostAliases',
   'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
-  'shareProcessNamespace', 'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
+  'shareProcessNamespace', 'activeDeadlineSeconds', 'enableServiceLinks',
   'overhead', 'readinessGates', 'os', 'schedulingGates', 'resourceClaims', 'resources',
 ] as const;
 
@@ -54,6 +55,10 @@ export const PodSpec = closed(
     nodeSelector: Type.Optional(refTo(Labels)),
     /** Which node taints the pod tolerates (taints.ts): the scheduler's business, the node ignores them. */
     tolerations: Type.Optional(Tolerations),
+    /** Node affinity, pod affinity and anti-affinity (affinity.ts): the scheduler's business. */
+    affinity: Type.Optional(Affinity),
+    /** How the scheduler spreads matching pods over topology domains (affinity.ts). */
+    topologySpreadConstraints: Type.Optional(TopologySpreadConstraints),
     /** The node the pod is bound to: set by the scheduler (or written by hand, as in Kubernetes). */
     nodeName: Type.Optional(dnsSubdomain()),
     restartPolicy: Type.Optional(stringEnum(RESTART_POLICIES, { default: 'Always' })),
