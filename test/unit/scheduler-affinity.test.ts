@@ -131,7 +131,7 @@ describe('pod affinity and anti-affinity', () => {
   it('topology keys other than the hostname group nodes by their label; namespaceSelector picks namespaces by label', () => {
     const zoneAnti: Affinity = { podAntiAffinity: { [REQ]: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'zone', namespaceSelector: { matchLabels: { team: 'x' } } }] } };
     const nodes = [node('a', { zone: '1' }), node('b', { zone: '1' }), node('c', { zone: '2' })];
-    const namespaces = new Map([['default', { team: 'x' }], ['tools', { team: 'x' }], ['other', {}]]);
+    const namespaces = new Map<string, Record<string, string>>([['default', { team: 'x' }], ['tools', { team: 'x' }], ['other', {}]]);
     const r = schedule({ nodes, namespaces, pods: [pod('w0', { namespace: 'tools' }, 'a'), pod('w1', { affinity: zoneAnti })], now: 0 });
     expect(where(r, 'w1')).toBe('c');
     const free = schedule({ nodes, namespaces, pods: [pod('w0', { namespace: 'other' }, 'a'), pod('w1', { affinity: zoneAnti })], now: 0 });
