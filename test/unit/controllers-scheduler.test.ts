@@ -168,7 +168,7 @@ describe('scheduler: moves', () => {
         { name: 'b', labels: {}, cordoned: false, taints: [], factsKnown: true, ready: false, notReadySince: down },
         { name: 'c', labels: {}, cordoned: false, taints: [], factsKnown: true, ready: true },
       ],
-      pods: [{ key: 'default/p1', node: 'a', group: 'g', movable: true, evictionTimeoutMs: 1000, demands: { memoryBytes: 0, hostPorts: [], nodeSelector: {}, tolerations: [] } }],
+      pods: [{ key: 'default/p1', node: 'a', group: 'g', movable: true, evictionTimeoutMs: 1000, demands: { memoryBytes: 0, hostPorts: [], nodeSelector: {}, tolerations: [], namespace: 'default' } }],
       now: T0,
     });
     expect(r.deletions).toEqual([]);

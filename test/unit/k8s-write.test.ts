@@ -125,8 +125,8 @@ describe('create and update', () => {
     expect(warn.body.colour).toBeUndefined();
     expect((await call('POST', `${CONFIGMAPS}?fieldValidation=Ignore`, { ...configMap('cfg2', {}), colour: 'red' })).status).toBe(201);
     // A field Grove knows and refuses is refused whatever the mode.
-    const refused = await call('POST', `${DEPLOYMENTS}?fieldValidation=Ignore`, { ...deployment('web'), spec: { ...(deployment('web') as any).spec, template: { ...(deployment('web') as any).spec.template, spec: { ...(deployment('web') as any).spec.template.spec, affinity: {} } } } });
-    expect(refused).toMatchObject({ status: 422, body: { reason: 'Invalid', details: { causes: [{ field: 'spec.template.spec.affinity' }] } } });
+    const refused = await call('POST', `${DEPLOYMENTS}?fieldValidation=Ignore`, { ...deployment('web'), spec: { ...(deployment('web') as any).spec, template: { ...(deployment('web') as any).spec.template, spec: { ...(deployment('web') as any).spec.template.spec, overhead: {} } } } });
+    expect(refused).toMatchObject({ status: 422, body: { reason: 'Invalid', details: { causes: [{ field: 'spec.template.spec.overhead' }] } } });
   });
 
   it('dryRun=All answers as if and writes nothing', async () => {

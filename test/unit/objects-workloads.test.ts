@@ -54,8 +54,14 @@ describe('Deployment', () => {
     expect(problems('Deployment', deployment({ selector: { matchLabels: { app: 'api' } } }))).toEqual([
       'spec.selector.matchLabels: app=api does not match spec.template.metadata.labels (the selector must select the template\'s labels)',
     ]);
-    expect(problems('Deployment', deployment({ selector: { matchLabels: {} } }))).toEqual(['spec.selector.matchLabels: must not be empty']);
-    expect(problems('Deployment', deployment({ selector: { matchLabels: { app: 'web' }, matchExpressions: [] } }))).toEqual(['spec.selector.matchExpressions: not supported yet: use matchLabels']);
+    expect(problems('Deployment', deployment({ selector: { matchLabels: {} } }))).toEqual(['spec.selector: must not be empty: give matchLabels or matchExpressions']);
+    expect(problems('Deployment', deployment({ selector: { matchLabels: { app: 'web' }, matchExpressions: [] } }))).toEqual([]);
+    expect(problems('Deployment', deployment({ selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web', 'api'] }] } }))).toEqual([]);
+    expect(problems('Deployment', deployment({ selector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] } }))).toEqual([
+      'spec.selector.matchExpressions[0]: app notin (web) does not match spec.template.metadata.labels (the selector must select the template\'s labels)',
+    ]);
+    expect(problems('Deployment', deployment({ selector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }))).toEqual(['spec.selector.matchExpressions[0].values: operator In needs at least one value']);
+    expect(problems('Deployment', deployment({ selector: { matchExpressions: [{ key: 'app', operator: 'Gt', values: ['1'] }] } }))).toEqual(['spec.selector.matchExpressions[0].operator: "Gt" expected In, NotIn, Exists, DoesNotExist']);
     expect(problems('Deployment', deployment({ paused: true, minReadySeconds: 5 }))).toEqual(['spec.minReadySeconds: not supported yet', 'spec.paused: not supported yet']);
     expect(problems('Deployment', deployment({ replicas: 1001 }))).toEqual(['spec.replicas: must be ≤ 1000, got 1001']);
   });

@@ -83,7 +83,7 @@ describe('node target, schema 2', () => {
 
   it('drops fields this build does not know, and fields its objects refuse by name, checksum intact', () => {
     const p = pod();
-    const sent = { ...p, priority: 5, spec: { ...p.spec, affinity: { nodeAffinity: {} }, containers: [{ ...p.spec.containers[0]!, stdin: true, extra: 1 }] } };
+    const sent = { ...p, priority: 5, spec: { ...p.spec, ephemeralContainers: [{}], containers: [{ ...p.spec.containers[0]!, stdin: true, extra: 1 }] } };
     const t = makeNodeTarget2({ cluster: 'c', node: 'n', revision: 1, pods: [sent as unknown as WirePodTarget], issuedAt: '2025-01-01T00:00:00Z' });
     const decoded = decodeNodeTarget2(encodeMessage(t));
     expect(decoded.pods[0]).toEqual(p);

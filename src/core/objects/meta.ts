@@ -26,6 +26,7 @@ import {
   unsupportedFields,
 } from './kit.js';
 import { LABEL_KEY_MESSAGE, LABEL_VALUE_MESSAGE } from './names.js';
+import { SELECTOR_OPERATORS } from '../label-selector.js';
 
 /** Label (and annotation) keys: `[prefix/]name`, as Kubernetes validates them. */
 export const LabelKey = pattern(LABEL_KEY, LABEL_KEY_MESSAGE, {
@@ -153,14 +154,29 @@ export function listOf<T extends TSchema>(apiVersion: string, kind: string, item
   return closed({ ...typeMeta(apiVersion, kind), metadata: Type.Optional(ListMeta), items: Type.Array(item) });
 }
 
+const selectorValues = () => Type.Array(pattern(LABEL_VALUE, LABEL_VALUE_MESSAGE, { maxLength: 63 }), { maxItems: 64 });
+
 /**
- * matchLabels only: matchExpressions are refused by name until something evaluates them (the
- * controllers and the scheduler select by labels).
+ * One matchExpressions entry: key, operator and values. Which operators take values is a rule
+ * (core/label-selector.ts expressionProblem), checked with the object's other rules.
+ */
+export function selectorRequirement<const O extends readonly string[]>(operators: O) {
+  return closed({
+    key: LabelKey,
+    operator: stringEnum(operators, { errorMessage: `expected ${operators.join(', ')}` }),
+    values: Type.Optional(selectorValues()),
+  });
+}
+
+/**
+ * matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist), evaluated by
+ * core/label-selector.ts. Empty selects everything (an affinity term's); workloads must select
+ * something (rules.ts).
  */
 export const LabelSelector = closed(
   {
-    matchLabels: Type.Intersect([refTo(Labels), Type.Unsafe<Labels>({ type: 'object', minProperties: 1 })]),
-    matchExpressions: Type.Optional(unsupported('not supported yet: use matchLabels')),
+    matchLabels: Type.Optional(refTo(Labels)),
+    matchExpressions: Type.Optional(Type.Array(selectorRequirement(SELECTOR_OPERATORS), { maxItems: 32 })),
   },
   { $id: 'LabelSelector' },
 );

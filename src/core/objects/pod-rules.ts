@@ -14,6 +14,7 @@ import type { PodSpec } from './pod.js';
 import { containerResources } from './resources.js';
 import { podRuntimeProblems } from './pod-runtime-rules.js';
 import { VOLUME_LIMITS } from './limits.js';
+import { affinityProblems, spreadProblems } from './affinity-rules.js';
 
 export type PathSegment = string | number;
 
@@ -163,6 +164,7 @@ export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   securityContexts(spec, out);
   out.push(...podRuntimeProblems(spec));
   containerRestartPolicies(spec, out);
+  out.push(...affinityProblems(spec.affinity), ...spreadProblems(spec.topologySpreadConstraints));
   // As Kubernetes: a pod that gives up the node's DNS settings must name a server of its own.
   if (spec.dnsPolicy === 'None' && !spec.dnsConfig?.nameservers?.length) {
     out.push({ path: ['dnsConfig', 'nameservers'], reason: 'dnsPolicy None needs at least one nameserver in dnsConfig' });

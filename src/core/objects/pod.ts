@@ -10,6 +10,7 @@ import { Conditions, Labels, ObjectMeta, TemplateMeta, typeMeta } from './meta.j
 import { Container, CONTAINER_LIMITS, InitContainer, PodSecurityContext } from './pod-container.js';
 import { Volume, VOLUME_LIMITS } from './pod-volumes.js';
 import { Tolerations } from './taints.js';
+import { Affinity, TopologySpreadConstraints } from './affinity.js';
 import { MAX_GRACE_SECONDS } from './limits.js';
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
@@ -19,10 +20,10 @@ export { MAX_GRACE_SECONDS };
 
 /** Known pod spec fields Grove does not implement yet. */
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
-  'ephemeralContainers', 'affinity',
+  'ephemeralContainers',
   'hostUsers',
   'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
-  'topologySpreadConstraints', 'activeDeadlineSeconds', 'enableServiceLinks',
+  'activeDeadlineSeconds', 'enableServiceLinks',
   'overhead', 'readinessGates', 'os', 'schedulingGates', 'resourceClaims', 'resources',
 ] as const;
 
@@ -54,6 +55,10 @@ export const PodSpec = closed(
     nodeSelector: Type.Optional(refTo(Labels)),
     /** Which node taints the pod tolerates (taints.ts): the scheduler's business, the node ignores them. */
     tolerations: Type.Optional(Tolerations),
+    /** Node affinity, pod affinity and anti-affinity (affinity.ts): the scheduler's business. */
+    affinity: Type.Optional(Affinity),
+    /** How the scheduler spreads matching pods over topology domains (affinity.ts). */
+    topologySpreadConstraints: Type.Optional(TopologySpreadConstraints),
     /** The node the pod is bound to: set by the scheduler (or written by hand, as in Kubernetes). */
     nodeName: Type.Optional(dnsSubdomain()),
     restartPolicy: Type.Optional(stringEnum(RESTART_POLICIES, { default: 'Always' })),

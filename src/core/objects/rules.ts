@@ -6,6 +6,8 @@
  * its schema (validate.ts runs both).
  */
 import { clipText } from '../quote.js';
+import { matches, requirementOf, selectorText, type SelectorObject } from '../label-selector.js';
+import { labelSelectorProblems } from './affinity-rules.js';
 import { checkGroveAnnotations } from './annotations.js';
 import { MAX_CONFIG_OBJECT_BYTES } from '../wire-limits.js';
 import { scheduleProblem, timeZoneProblem } from './cron-schedule.js';
@@ -32,14 +34,23 @@ function annotationProblems(blocks: { path: PathSegment[]; annotations?: Record<
   return checkGroveAnnotations(...blocks.map((b) => b.annotations)).map((p) => ({ path: [...blocks[p.source]!.path, 'annotations', p.key], reason: p.reason }));
 }
 
-/** Every matchLabels entry must be one of the template's labels (Kubernetes' rule). */
-function selectorProblems(selector: { matchLabels?: Record<string, string> } | undefined, template: PodTemplateSpec, path: PathSegment[]): RuleProblem[] {
+/**
+ * Kubernetes' rules for a workload's selector: it selects something, its expressions are well
+ * formed, and it selects the template's labels (else the workload could never count its pods).
+ */
+function selectorProblems(selector: SelectorObject, template: PodTemplateSpec, path: PathSegment[]): RuleProblem[] {
+  const expressions = selector.matchExpressions ?? [];
+  if (Object.keys(selector.matchLabels ?? {}).length === 0 && expressions.length === 0) return [{ path, reason: 'must not be empty: give matchLabels or matchExpressions' }];
+  const out = at(path, labelSelectorProblems(selector));
+  if (out.length > 0) return out;
   const labels = template.metadata?.labels ?? {};
-  for (const [key, value] of Object.entries(selector?.matchLabels ?? {})) {
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
     if (labels[key] !== value) {
       return [{ path: [...path, 'matchLabels'], reason: `${clipText(`${key}=${value}`)} does not match spec.template.metadata.labels (the selector must select the template's labels)` }];
     }
   }
+  const i = expressions.findIndex((e) => !matches([requirementOf(e)], labels));
+  if (i >= 0) return [{ path: [...path, 'matchExpressions', i], reason: `${clipText(selectorText({ matchExpressions: [expressions[i]!] }))} does not match spec.template.metadata.labels (the selector must select the template's labels)` }];
   return [];
 }
 
@@ -53,7 +64,7 @@ function templateProblems(o: Obj, specPath: PathSegment[], spec: Obj, options: {
   if (options.noInitContainers && plainInit >= 0) {
     out.push({ path: [...templatePath, 'spec', 'initContainers', plainInit], reason: `is not supported on ${options.noInitContainers} pods yet (native sidecars, restartPolicy: Always, are)` });
   }
-  if (spec.selector) out.push(...selectorProblems(spec.selector as { matchLabels?: Record<string, string> }, template, [...specPath, 'selector']));
+  if (spec.selector) out.push(...selectorProblems(spec.selector as SelectorObject, template, [...specPath, 'selector']));
   const meta = o.metadata as { annotations?: Record<string, string> };
   out.push(...annotationProblems([
     { path: ['metadata'], annotations: meta.annotations },

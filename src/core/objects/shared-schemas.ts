@@ -4,6 +4,7 @@
  * the applied kinds reach (src/core/manifests/schema-objects.ts).
  */
 import type { TSchema } from '@sinclair/typebox';
+import { NodeSelectorTerm, PodAffinityTerm } from './affinity.js';
 import { JobPodTemplate, JobSpec } from './batch.js';
 import { Annotations, Condition, LabelSelector, Labels, ObjectMeta, TemplateMeta } from './meta.js';
 import { Container, Probe } from './pod-container.js';
@@ -16,5 +17,6 @@ export const SHARED_SCHEMAS: readonly TSchema[] = [
   Labels, Annotations, ObjectMeta, TemplateMeta, LabelSelector, Condition,
   Probe, Container, Volume, PodSpec, ContainerState, ContainerStatus, PodStatus,
   AlwaysPodTemplate, JobPodTemplate, JobSpec,
+  NodeSelectorTerm, PodAffinityTerm,
   WirePodTarget, WireNodeFacts, WireContainerStatus, WireJobStatus, WirePodStatus,
 ];

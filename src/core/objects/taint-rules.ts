@@ -1,8 +1,9 @@
 /**
  * Kubernetes' rule for when a toleration tolerates a taint, and the taints Grove itself uses. The
- * scheduler keeps pods off nodes with NoSchedule / NoExecute taints they do not tolerate, and
- * moves pods off NoExecute ones; PreferNoSchedule is accepted and has no effect (Grove's
- * scheduler has no scoring). Pure; the schemas are in taints.ts.
+ * scheduler keeps pods off nodes with NoSchedule / NoExecute taints they do not tolerate, moves
+ * pods off NoExecute ones (after the tolerationSeconds of their tolerations, counted from the
+ * taint's timeAdded), and scores nodes with PreferNoSchedule taints lower. Pure; the schemas are
+ * in taints.ts.
  */
 import type { Taint, Toleration } from './taints.js';
 
@@ -29,6 +30,28 @@ export function tolerates(t: Toleration, taint: Pick<Taint, 'key' | 'value' | 'e
 /** The taints with `effects` that no toleration tolerates. */
 export function untolerated(taints: readonly Taint[] | undefined, tolerations: readonly Toleration[], effects: readonly TaintEffect[]): Taint[] {
   return (taints ?? []).filter((taint) => effects.includes(taint.effect) && !tolerations.some((t) => tolerates(t, taint)));
+}
+
+/**
+ * When a pod that tolerates the node's NoExecute taints must leave, as Kubernetes' taint
+ * manager decides: per taint, the smallest tolerationSeconds of the tolerations that tolerate
+ * it (none given: it may stay for ever), counted from the taint's timeAdded (ms; a taint not
+ * yet stamped counts from nothing: no time is due). Undefined: the pod may stay. Taints no
+ * toleration tolerates are untolerated()'s business (the pod leaves at once).
+ */
+export function tolerationDeadline(taints: readonly Taint[] | undefined, tolerations: readonly Toleration[], addedAt: (taint: Taint) => number | undefined): number | undefined {
+  let due: number | undefined;
+  for (const taint of taints ?? []) {
+    if (taint.effect !== 'NoExecute') continue;
+    const matching = tolerations.filter((t) => tolerates(t, taint));
+    if (matching.length === 0 || matching.some((t) => t.tolerationSeconds === undefined)) continue;
+    const added = addedAt(taint);
+    if (added === undefined) continue;
+    const seconds = Math.max(0, Math.min(...matching.map((t) => t.tolerationSeconds!)));
+    const at = added + seconds * 1000;
+    if (due === undefined || at < due) due = at;
+  }
+  return due;
 }
 
 /**

@@ -17,6 +17,7 @@ export const Taint = closed({
   key: LabelKey,
   value: Type.Optional(taintValue()),
   effect: stringEnum(TAINT_EFFECTS, { errorMessage: 'expected NoSchedule, PreferNoSchedule or NoExecute' }),
+  /** When a NoExecute taint appeared: set by the server (node-taints.ts) when absent. */
   timeAdded: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
 });
 export type Taint = Static<typeof Taint>;
@@ -28,7 +29,7 @@ export const Toleration = closed({
   value: Type.Optional(taintValue()),
   /** Empty: every effect. */
   effect: Type.Optional(stringEnum(['', ...TAINT_EFFECTS], { errorMessage: 'expected NoSchedule, PreferNoSchedule or NoExecute' })),
-  /** NoExecute only in Kubernetes: how long the pod stays after the taint appears. Grove moves it at once. */
+  /** NoExecute: how long the pod stays after the taint appears (its timeAdded); absent = for ever, <= 0 = not at all. */
   tolerationSeconds: Type.Optional(Type.Integer({ minimum: -(2 ** 53 - 1), maximum: 2 ** 53 - 1 })),
 });
 export type Toleration = Static<typeof Toleration>;

@@ -15,6 +15,7 @@ import type { VolumeNodeAffinity } from '../../core/objects/storage.js';
 import { LOCAL_PATH_SHARED_MODES, LOCAL_PATH_SHARED_REASON } from '../../core/objects/storage-rules.js';
 import type { ObjectsByKind } from './controller.js';
 import { isBeingDeleted, isPodTerminal, namespaceOf, type Pod } from './object-kit.js';
+import { nodeSelectorMatches } from '../../core/label-selector.js';
 
 export type Claim = KindObject<'PersistentVolumeClaim'>;
 export type Volume = KindObject<'PersistentVolume'>;
@@ -39,25 +40,10 @@ export function podHoldsClaims(pod: Pod): boolean {
   return !isPodTerminal(pod) && !isBeingDeleted(pod);
 }
 
-/** Whether the node's labels satisfy a volume's required nodeAffinity (terms ORed, expressions ANDed). */
-export function volumeAffinityMatches(affinity: VolumeNodeAffinity | undefined, labels: Readonly<Record<string, string>>): boolean {
+/** Whether the node satisfies a volume's required nodeAffinity (terms ORed, expressions ANDed). */
+export function volumeAffinityMatches(affinity: VolumeNodeAffinity | undefined, node: { name: string; labels: Readonly<Record<string, string>> }): boolean {
   const terms = affinity?.required?.nodeSelectorTerms;
-  if (!terms) return true;
-  return terms.some((t) =>
-    (t.matchExpressions ?? []).every((e) => {
-      const value = labels[e.key];
-      switch (e.operator) {
-        case 'In':
-          return value !== undefined && (e.values ?? []).includes(value);
-        case 'NotIn':
-          return value === undefined || !(e.values ?? []).includes(value);
-        case 'Exists':
-          return value !== undefined;
-        default:
-          return value === undefined;
-      }
-    }),
-  );
+  return !terms || nodeSelectorMatches(terms, node);
 }
 
 /** The node a nodeAffinity of `kubernetes.io/hostname In [one]` pins a volume to (what the provisioner writes). */

@@ -24,7 +24,8 @@ import { OwnerIndex } from './owner-index.js';
 import { newPod } from './pod-factory.js';
 import { hasHostPorts, rollingNumbers } from './rollout-math.js';
 import { byName, nodeView, type NodeView } from '../scheduling/node-view.js';
-import { Placement, rejectionsText, selectorMatches } from '../scheduling/placement.js';
+import { nodeSelectionMatches, Placement, rejectionsText } from '../scheduling/placement.js';
+import { namespaceLabelsOf } from '../scheduling/affinity.js';
 import { podDemands, podDemandsOf, type PodDemands } from '../scheduling/pod-demands.js';
 import { DAEMONSET_TOLERATIONS } from '../../core/objects/taint-rules.js';
 
@@ -46,7 +47,7 @@ function selectorText(selector: Readonly<Record<string, string>>): string {
 /** Why the DaemonSet runs on fewer nodes than its selector matches; undefined when none is missed. */
 export function daemonSetNote(d: PodDemands, nodes: readonly NodeView[], withPod: ReadonlySet<string>, placement: Placement): string | undefined {
   const selected = Object.keys(d.nodeSelector).length > 0;
-  const matching = nodes.filter((n) => selectorMatches(d.nodeSelector, n.labels));
+  const matching = nodes.filter((n) => nodeSelectionMatches(d, n));
   if (matching.length === 0) return selected ? `0 nodes match nodeSelector ${selectorText(d.nodeSelector)}` : 'no node has joined the cluster';
   const without = matching.filter((n) => !withPod.has(n.name));
   if (without.length === 0) return undefined;
@@ -63,7 +64,7 @@ function reconcileDaemonSet(ds: DaemonSet, ctx: Ctx): ObjectChange[] {
   const hash = rev.hash;
   const own = podDemands(ds.spec.template.spec, ds.spec.template.metadata?.annotations, ds.metadata.annotations);
   // As Kubernetes' DaemonSet controller: its pods tolerate cordon, not-ready and pressure taints.
-  const demands: PodDemands = { ...own, tolerations: [...own.tolerations, ...DAEMONSET_TOLERATIONS] };
+  const demands: PodDemands = { ...own, tolerations: [...own.tolerations, ...DAEMONSET_TOLERATIONS], namespace: ns, labels: ds.spec.template.metadata?.labels ?? {} };
   const group = ds.metadata.uid!;
   const owned = ctx.podsBy.of(ds).filter((p) => !isBeingDeleted(p)).sort(oldestFirst);
   const mine = owned.filter((p) => !isPodTerminal(p));
@@ -178,7 +179,7 @@ export function daemonSetController(): Controller {
     name: 'daemonset',
     reconcile(snapshot: ControllerSnapshot): Reconciled {
       const nodes = snapshot.objects.Node.map((n) => nodeView(n, snapshot.reports.get(n.metadata.name))).sort(byName);
-      const placement = new Placement(nodes);
+      const placement = new Placement(nodes, namespaceLabelsOf(snapshot.objects.Namespace));
       const owners = new OwnerIndex(snapshot.objects);
       for (const p of snapshot.objects.Pod) {
         if (p.spec.nodeName === undefined || isBeingDeleted(p) || owners.isCronRunPod(p)) continue;

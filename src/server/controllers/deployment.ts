@@ -63,7 +63,7 @@ function newReplicaSet(d: Deployment, hash: string, revision: number, replicas: 
     },
     spec: {
       replicas,
-      selector: { matchLabels: { ...d.spec.selector.matchLabels, [POD_TEMPLATE_HASH_LABEL]: hash } },
+      selector: { ...d.spec.selector, matchLabels: { ...d.spec.selector.matchLabels, [POD_TEMPLATE_HASH_LABEL]: hash } },
       template: { ...template, metadata: { ...template.metadata, labels } },
     },
   };

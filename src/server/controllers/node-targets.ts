@@ -89,6 +89,15 @@ function downwardAnnotations(pod: Pod): Record<string, string> {
   return Object.fromEntries(Object.entries(own).filter(([k]) => wanted.has(k)));
 }
 
+/**
+ * The pod spec as its node needs it: affinity and spread constraints are the scheduler's
+ * alone (they would only cost bytes on a metered link), claims become the node's volumes.
+ */
+function nodeSpecOf(pod: Pod, claims: ClaimIndex | undefined): Pod['spec'] {
+  const { affinity: _a, topologySpreadConstraints: _s, ...spec } = pod.spec;
+  return claims ? { ...spec, volumes: nodeVolumesOf(pod, claims)! } : spec;
+}
+
 export function podTarget(pod: Pod, owners: OwnerIndex, claims?: ClaimIndex): WirePodTarget {
   const top: AnyObject = owners.topLevel(pod);
   const annotations = { ...groveAnnotationsOf(top === pod ? undefined : top.metadata.annotations), ...groveAnnotationsOf(pod.metadata.annotations), ...downwardAnnotations(pod) };
@@ -98,7 +107,7 @@ export function podTarget(pod: Pod, owners: OwnerIndex, claims?: ClaimIndex): Wi
     uid: pod.metadata.uid ?? '',
     templateHash: podTemplateHashOf(pod),
     owner: { kind: top.kind, name: top.metadata.name, uid: top.metadata.uid ?? '' },
-    spec: claims ? { ...pod.spec, volumes: nodeVolumesOf(pod, claims)! } : pod.spec,
+    spec: nodeSpecOf(pod, claims),
   };
   if (target.spec.volumes === undefined) delete target.spec.volumes;
   if (pod.metadata.labels && Object.keys(pod.metadata.labels).length > 0) target.labels = pod.metadata.labels;

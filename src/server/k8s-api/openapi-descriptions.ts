@@ -102,7 +102,7 @@ export const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'ObjectMeta.creationTimestamp': 'When this object was created. Set by the server. Read-only.',
   'ObjectMeta.ownerReferences': 'List of objects depended by this object; the garbage collector deletes this object when they are all gone.',
 
-  LabelSelector: 'A label selector: the objects whose labels match all of matchLabels.',
+  LabelSelector: 'A label selector: the objects whose labels match all of matchLabels and every requirement of matchExpressions.',
   'LabelSelector.matchLabels': 'A map of {key,value} pairs; every pair must be among the labels of a selected object.',
 
   Namespace: 'Namespace provides a scope for Names.',

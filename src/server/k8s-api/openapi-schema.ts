@@ -36,6 +36,8 @@ const SHARED_NAMES: Readonly<Record<string, string>> = {
   PodStatus: 'io.k8s.api.core.v1.PodStatus',
   AlwaysPodTemplate: 'io.k8s.api.core.v1.PodTemplateSpec',
   JobSpec: 'io.k8s.api.batch.v1.JobSpec',
+  NodeSelectorTerm: 'io.k8s.api.core.v1.NodeSelectorTerm',
+  PodAffinityTerm: 'io.k8s.api.core.v1.PodAffinityTerm',
 };
 
 /** Shared schemas written in place: maps read better inline (`map[string]string` in explain). */

@@ -15,6 +15,7 @@ import { writeOptions } from './field-validation.js';
 import { patchDocument, patchTypeOf } from './patch.js';
 import type { Scope } from './routes.js';
 import { SCALABLE_KINDS } from './discovery-resources.js';
+import { selectorText, type SelectorObject } from '../../core/label-selector.js';
 
 // Where they were first written; discovery-resources.ts holds them so that discovery loads no write code.
 export { SCALABLE_KINDS, writeSubresources } from './discovery-resources.js';
@@ -34,10 +35,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A label selector as a query string: `app=web,tier=front`. */
-function selectorText(selector: unknown): string | undefined {
-  const labels = isRecord(selector) && isRecord(selector.matchLabels) ? (selector.matchLabels as Record<string, string>) : undefined;
-  return labels ? Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') : undefined;
+/** A label selector as a query string: `app=web,tier in (a,b)`. */
+function scaleSelector(selector: unknown): string | undefined {
+  return isRecord(selector) ? selectorText(selector as SelectorObject) : undefined;
 }
 
 /** The Scale view of a Deployment or ReplicaSet. */
@@ -45,7 +45,7 @@ export function scaleOf(object: Obj): Scale {
   const spec = isRecord(object.spec) ? object.spec : {};
   const status = isRecord(object.status) ? object.status : {};
   const m = object.metadata;
-  const selector = selectorText(spec.selector);
+  const selector = scaleSelector(spec.selector);
   return {
     apiVersion: 'autoscaling/v1',
     kind: 'Scale',

@@ -1,18 +1,16 @@
 /**
  * Kubernetes label selectors in their text form (`?labelSelector=` of the API, `kubectl get -l`):
  * `k=v`, `k==v`, `k!=v`, `k`, `!k`, `k in (a,b)`, `k notin (a,b)`, joined by commas (AND).
- * As in Kubernetes, `k!=v` and `k notin (…)` also match objects without the label.
+ * As in Kubernetes, `k!=v` and `k notin (…)` also match objects without the label; the
+ * evaluator is src/core/label-selector.ts (one for every form a selector takes).
  */
 import { ErrorCode, GroveError } from '../../core/errors.js';
 import { LABEL_KEY, LABEL_VALUE } from '../../core/objects/names.js';
 import { quoteValue } from '../../core/quote.js';
+import type { Requirement, Selector } from '../../core/label-selector.js';
 
-export type Requirement =
-  | { key: string; op: 'in' | 'notin'; values: readonly string[] }
-  | { key: string; op: 'exists' | 'notexists' };
-
-/** A parsed selector: every requirement must hold ([] selects everything). */
-export type Selector = readonly Requirement[];
+export type { Requirement, Selector } from '../../core/label-selector.js';
+export { matches } from '../../core/label-selector.js';
 
 /** Longer selectors are refused: nobody writes one this long by hand, and parsing stays cheap. */
 export const MAX_SELECTOR_LENGTH = 4096;
@@ -82,21 +80,4 @@ export function parseSelector(text: string | null | undefined): Selector {
   if (text === null || text === undefined || text.trim() === '') return [];
   if (text.length > MAX_SELECTOR_LENGTH) throw bad(text.slice(0, 40) + '…', `longer than ${MAX_SELECTOR_LENGTH} characters`);
   return terms(text).map((t) => requirement(t, text));
-}
-
-/** Whether `labels` satisfy every requirement of `selector`. */
-export function matches(selector: Selector, labels: Readonly<Record<string, string>> | undefined): boolean {
-  return selector.every((r) => {
-    const has = labels !== undefined && Object.hasOwn(labels, r.key);
-    switch (r.op) {
-      case 'exists':
-        return has;
-      case 'notexists':
-        return !has;
-      case 'in':
-        return has && r.values.includes(labels[r.key]!);
-      case 'notin':
-        return !has || !r.values.includes(labels[r.key]!);
-    }
-  });
 }

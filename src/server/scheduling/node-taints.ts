@@ -4,7 +4,8 @@
  * `node.kubernetes.io/unschedulable:NoSchedule` taint, and an uncordoned one does not, as
  * Kubernetes shows them (`kubectl describe node`: Taints, Unschedulable). The scheduler reads
  * spec.unschedulable itself (placement.ts cordonKeepsOff); the taint is what users and tools see.
- * PURE; writes only a Node whose taint is out of step, so a settled cluster writes nothing.
+ * It also stamps NoExecute taints with timeAdded when they appear (tolerationSeconds count from it).
+ * PURE; writes only a Node whose taints are out of step, so a settled cluster writes nothing.
  */
 import type { ObjectChange } from '../../core/objects/changes.js';
 import { UNSCHEDULABLE_TAINT_KEY, type Taint } from '../../core/objects/taint-rules.js';
@@ -19,6 +20,16 @@ export function taintsFor(unschedulable: boolean, taints: readonly Taint[] | und
   return wanted.length ? wanted : undefined;
 }
 
+/**
+ * NoExecute taints carry the time they appeared (as Kubernetes' API server stamps them): the
+ * clock tolerationSeconds count from. Undefined when every one has it already.
+ */
+export function stampedTaints(taints: readonly Taint[] | undefined, now: number): Taint[] | undefined {
+  if (!(taints ?? []).some((t) => t.effect === 'NoExecute' && !t.timeAdded)) return undefined;
+  const at = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+  return taints!.map((t) => (t.effect === 'NoExecute' && !t.timeAdded ? { ...t, timeAdded: at } : t));
+}
+
 export function nodeTaintController(): Controller {
   return {
     name: 'node-lifecycle',
@@ -27,9 +38,10 @@ export function nodeTaintController(): Controller {
       for (const node of snapshot.objects.Node) {
         const cordoned = node.spec?.unschedulable === true;
         const has = (node.spec?.taints ?? []).some((t) => t.key === UNSCHEDULABLE_TAINT_KEY && t.effect === 'NoSchedule');
-        if (cordoned === has) continue;
+        const stamped = stampedTaints(node.spec?.taints, snapshot.now);
+        if (cordoned === has && !stamped) continue;
         const { taints: _t, ...spec } = node.spec ?? {};
-        const taints = taintsFor(cordoned, node.spec?.taints);
+        const taints = taintsFor(cordoned, stamped ?? node.spec?.taints);
         changes.push({ op: 'put', object: { ...node, spec: { ...spec, ...(taints ? { taints } : {}) } } });
       }
       return { changes };

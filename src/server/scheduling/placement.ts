@@ -1,16 +1,20 @@
 /**
  * PURE: which nodes can take a new pod, which one is best, and — when none can — why, in the
  * words of Kubernetes' FailedScheduling ("0/3 nodes are available: 3 node(s) didn't match Pod's
- * node affinity/selector"). Holds the pods on each node during one pass, so memory and
- * hostPorts are judged on the pass's own bindings too.
+ * node affinity/selector"). Holds the pods on each node during one pass, so memory, hostPorts,
+ * pod (anti-)affinity and topology spread are judged on the pass's own bindings too.
  */
 import { isSelfLabel } from '../../core/self-labels.js';
-import { tolerates, UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../../core/objects/taint-rules.js';
+import { tolerates, tolerationDeadline, UNSCHEDULABLE_TAINT_KEY, untolerated, type Taint } from '../../core/objects/taint-rules.js';
+import { parseTime } from '../controllers/object-kit.js';
 import { ARCH_LABEL, OS_LABEL } from '../node-labels.js';
 import { acceptsNewPods, type NodeView } from './node-view.js';
 import type { PodDemands } from './pod-demands.js';
 import type { VolumeDemands } from './volume-demands.js';
 import { volumeAffinityMatches } from '../controllers/claim-index.js';
+import { hasRequiredAntiAffinity, interPodRejection, nodeAffinityMatches, nodePreferenceScore, podPreferenceScore, type AffinityPod, type NamespaceLabels, type PodsByNode } from './affinity.js';
+import { spreadPenalty, spreadRejection, type NodeFilters } from './spread.js';
+import { totalScores, type RawScores } from './scoring.js';
 
 /** A pod on a node, as placement counts it. */
 export interface PlacedPod {
@@ -26,7 +30,7 @@ export interface PlacedPod {
  * Why a node cannot take a new pod, checked in this order (Kubernetes' filter order): each
  * node is counted once, under the first check it fails.
  */
-export const REJECTIONS = ['notReady', 'cordoned', 'taint', 'selector', 'volume', 'arch', 'ports', 'memory'] as const;
+export const REJECTIONS = ['notReady', 'cordoned', 'taint', 'selector', 'volume', 'arch', 'ports', 'memory', 'spreadLabel', 'spread', 'existingAntiAffinity', 'podAntiAffinity', 'podAffinity'] as const;
 export type Rejection = (typeof REJECTIONS)[number];
 
 const REJECTION_TEXT: Record<Rejection, string> = {
@@ -38,6 +42,11 @@ const REJECTION_TEXT: Record<Rejection, string> = {
   arch: "node(s) didn't match the app's grove.io/arch",
   ports: "node(s) didn't have free ports for the requested pod ports",
   memory: 'Insufficient memory',
+  spreadLabel: "node(s) didn't match pod topology spread constraints (missing required label)",
+  spread: "node(s) didn't match pod topology spread constraints",
+  existingAntiAffinity: "node(s) didn't satisfy existing pods anti-affinity rules",
+  podAntiAffinity: "node(s) didn't match pod anti-affinity rules",
+  podAffinity: "node(s) didn't match pod affinity rules",
 };
 
 /** "3 node(s) didn't match …, 1 node(s) were cordoned": groups in REJECTIONS order. */
@@ -93,6 +102,11 @@ export function taintsEvicting(d: PodDemands, node: NodeView): Taint[] {
   return untolerated(node.taints, d.tolerations, ['NoExecute']);
 }
 
+/** When a pod tolerating the node's NoExecute taints for a while must leave (ms); undefined = never. */
+export function tolerationEvictionAt(d: PodDemands, node: NodeView): number | undefined {
+  return tolerationDeadline(node.taints, d.tolerations, (t) => (typeof t.timeAdded === 'string' ? parseTime(t.timeAdded) : undefined));
+}
+
 /** grove.io/arch restricts only when the pod says so and the node has reported its arch. */
 export function archMatches(d: PodDemands, node: NodeView): boolean {
   return d.arch === undefined || node.arch === undefined || d.arch.includes(node.arch);
@@ -101,23 +115,58 @@ export function archMatches(d: PodDemands, node: NodeView): boolean {
 /** A pod's persistent volumes allow the node: the node chosen for its waiting claims, its bound volumes' nodeAffinity. */
 export function volumesAllow(v: VolumeDemands, node: NodeView): boolean {
   if (v.node !== undefined && v.node !== node.name) return false;
-  return v.affinities.every((a) => volumeAffinityMatches(a, node.labels));
+  return v.affinities.every((a) => volumeAffinityMatches(a, node));
 }
 
-export class Placement {
-  private readonly onNode = new Map<string, Map<string, PlacedPod>>();
+/** nodeSelector and required node affinity: what "didn't match Pod's node affinity/selector" means. */
+export function nodeSelectionMatches(d: PodDemands, node: NodeView): boolean {
+  return selectorMatches(d.nodeSelector, node.labels) && nodeAffinityMatches(d.affinity, node);
+}
 
-  /** `nodes` sorted by name. */
-  constructor(readonly nodes: readonly NodeView[]) {}
+/** Whether the pod asks anything of its neighbours or has preferences to score. */
+function needsPods(d: PodDemands): boolean {
+  const a = d.affinity;
+  return (d.spread?.length ?? 0) > 0 || a?.podAffinity !== undefined || a?.podAntiAffinity !== undefined;
+}
+
+export class Placement implements PodsByNode {
+  private readonly onNode = new Map<string, Map<string, PlacedPod>>();
+  /** Placed pods with required anti-affinity: every new pod is checked against them. */
+  private readonly antiAffinity = new Map<string, PlacedPod>();
+  private readonly byName: ReadonlyMap<string, NodeView>;
+
+  /** `nodes` sorted by name; `namespaces`: namespace labels, for namespaceSelector. */
+  constructor(
+    readonly nodes: readonly NodeView[],
+    private readonly namespaces: NamespaceLabels = new Map(),
+  ) {
+    this.byName = new Map(nodes.map((n) => [n.name, n]));
+  }
 
   add(p: PlacedPod): void {
     let here = this.onNode.get(p.node);
     if (!here) this.onNode.set(p.node, (here = new Map()));
     here.set(p.key, p);
+    if (hasRequiredAntiAffinity(p.demands) && p.demands.labels) this.antiAffinity.set(p.key, p);
   }
 
   delete(p: PlacedPod): void {
     this.onNode.get(p.node)?.delete(p.key);
+    this.antiAffinity.delete(p.key);
+  }
+
+  /** PodsByNode: the pods on a node as affinity and spread read them. */
+  podsAt(node: string): AffinityPod[] {
+    return [...(this.onNode.get(node)?.values() ?? [])].map((p) => p.demands);
+  }
+
+  withAntiAffinity(): { node: NodeView; pod: AffinityPod }[] {
+    const out: { node: NodeView; pod: AffinityPod }[] = [];
+    for (const p of this.antiAffinity.values()) {
+      const node = this.byName.get(p.node);
+      if (node) out.push({ node, pod: p.demands });
+    }
+    return out;
   }
 
   podsOn(node: string): PlacedPod[] {
@@ -138,27 +187,51 @@ export class Placement {
     if (!opts.ignoreReadiness && !acceptsNewPods(node)) return 'notReady';
     if (!opts.ignoreCordon && cordonKeepsOff(d, node)) return 'cordoned';
     if (taintsKeepingOff(d, node).length > 0) return 'taint';
-    if (!selectorMatches(d.nodeSelector, node.labels)) return 'selector';
+    if (!nodeSelectionMatches(d, node)) return 'selector';
     if (d.volumes && !volumesAllow(d.volumes, node)) return 'volume';
     if (!archMatches(d, node)) return 'arch';
     if (this.hostPortTaken(d, node)) return 'ports';
     if (!this.fits(d, node)) return 'memory';
-    return undefined;
+    if (!needsPods(d) && this.antiAffinity.size === 0) return undefined;
+    return spreadRejection(d, node, this, this.nodeFilters(d)) ?? interPodRejection(d, node, this, this.namespaces);
   }
 
-  /** Fewest pods of the group, then fewest pods in total, then name: spreads and is stable. */
+  private nodeFilters(d: PodDemands): NodeFilters {
+    return {
+      matchesNodeAffinity: (n) => nodeSelectionMatches(d, n),
+      toleratesTaints: (n) => untolerated(n.taints, d.tolerations, ['NoSchedule', 'NoExecute']).length === 0,
+    };
+  }
+
+  /** The raw figures the scores are made of (scoring.ts). */
+  private rawScores(d: PodDemands, node: NodeView): RawScores {
+    const filters = this.nodeFilters(d);
+    return {
+      nodePreference: nodePreferenceScore(d.affinity, node),
+      podPreference: d.affinity?.podAffinity || d.affinity?.podAntiAffinity ? podPreferenceScore(d, node, this, this.namespaces) : 0,
+      spreadPenalty: d.spread ? spreadPenalty(d, node, this, filters) : 0,
+      preferNoSchedule: untolerated(node.taints, d.tolerations, ['PreferNoSchedule']).length,
+    };
+  }
+
+  /**
+   * The best-scoring node that can take the pod (scoring.ts: preferred affinity, ScheduleAnyway
+   * spread, PreferNoSchedule taints); ties go to the fewest pods of the group, then fewest pods
+   * in total, then name: spreads and is stable.
+   */
   bestNodeFor(d: PodDemands, group: string): NodeView | undefined {
+    const feasible = this.nodes.filter((node) => this.rejection(d, node) === undefined);
+    const scores = totalScores(feasible.map((node) => this.rawScores(d, node)));
     let best: NodeView | undefined;
-    let bestKey: [number, number] = [Infinity, Infinity];
-    for (const node of this.nodes) {
-      if (this.rejection(d, node) !== undefined) continue;
+    let bestKey: [number, number, number] = [Infinity, Infinity, Infinity];
+    feasible.forEach((node, i) => {
       const here = this.podsOn(node.name);
-      const key: [number, number] = [here.filter((p) => p.group === group).length, here.length];
-      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && key[1] < bestKey[1])) {
+      const key: [number, number, number] = [-scores[i]!, here.filter((p) => p.group === group).length, here.length];
+      if (key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
         best = node;
         bestKey = key;
       }
-    }
+    });
     return best;
   }
 

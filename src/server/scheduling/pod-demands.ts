@@ -1,7 +1,7 @@
 /**
  * PURE: what a pod asks of a node, in numbers and keys: memory to reserve (requests, else
  * limits), hostPorts it claims, the node labels it selects, the taints it tolerates, the
- * architectures it accepts.
+ * architectures it accepts, its affinity and spread constraints.
  */
 import { ARCH_ANNOTATION, readGroveAnnotations } from '../../core/objects/annotations.js';
 import { containerResources } from '../../core/objects/resources.js';
@@ -10,7 +10,8 @@ import type { Toleration } from '../../core/objects/taints.js';
 import { hostPortKey } from '../../core/wire-ports.js';
 import { normArch } from './node-view.js';
 import type { OwnerIndex } from '../controllers/owner-index.js';
-import { isPodTerminal, type Pod } from '../controllers/object-kit.js';
+import { isPodTerminal, namespaceOf, type Pod } from '../controllers/object-kit.js';
+import type { Affinity, TopologySpreadConstraint } from '../../core/objects/affinity.js';
 import type { VolumeDemands } from './volume-demands.js';
 
 export interface PodDemands {
@@ -24,6 +25,12 @@ export interface PodDemands {
   arch?: string[];
   /** Where its persistent volumes let it go (volume-demands.ts); absent = no claim object. */
   volumes?: VolumeDemands;
+  /** The pod's namespace and labels (absent once it has ended), for pod affinity and spread. */
+  namespace: string;
+  labels?: Readonly<Record<string, string>>;
+  /** spec.affinity, spec.topologySpreadConstraints (affinity.ts, spread.ts). */
+  affinity?: Affinity;
+  spread?: readonly TopologySpreadConstraint[];
 }
 
 /**
@@ -44,7 +51,9 @@ export function podDemands(spec: PodSpec, ...annotations: (Readonly<Record<strin
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
     for (const p of c.ports ?? []) if (p.hostPort !== undefined) ports.add(hostPortKey({ hostPort: p.hostPort, protocol: p.protocol ?? 'TCP' }));
   }
-  const out: PodDemands = { memoryBytes, hostPorts: [...ports], nodeSelector: spec.nodeSelector ?? {}, tolerations: spec.tolerations ?? [] };
+  const out: PodDemands = { memoryBytes, hostPorts: [...ports], nodeSelector: spec.nodeSelector ?? {}, tolerations: spec.tolerations ?? [], namespace: 'default' };
+  if (spec.affinity) out.affinity = spec.affinity;
+  if (spec.topologySpreadConstraints?.length) out.spread = spec.topologySpreadConstraints;
   // Reading every grove.io/ annotation is costly over a fleet's pods; most say nothing of arch.
   const arch = annotations.some((a) => a?.[ARCH_ANNOTATION] !== undefined) ? readGroveAnnotations(...annotations).arch : undefined;
   if (arch) out.arch = arch.map(normArch);
@@ -58,6 +67,7 @@ export function podDemands(spec: PodSpec, ...annotations: (Readonly<Record<strin
  */
 export function podDemandsOf(pod: Pod, owners: OwnerIndex): PodDemands {
   const top = owners.topLevel(pod);
-  const d = podDemands(pod.spec, pod.metadata.annotations, top === pod ? undefined : top.metadata.annotations);
-  return isPodTerminal(pod) ? { ...d, memoryBytes: 0, hostPorts: [] } : d;
+  const d = { ...podDemands(pod.spec, pod.metadata.annotations, top === pod ? undefined : top.metadata.annotations), namespace: namespaceOf(pod) };
+  // An ended pod is nobody's neighbour: no affinity term selects it.
+  return isPodTerminal(pod) ? { ...d, memoryBytes: 0, hostPorts: [] } : { ...d, labels: pod.metadata.labels ?? {} };
 }

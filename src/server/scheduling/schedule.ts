@@ -14,8 +14,9 @@
  *   then the server is more likely the one cut off (the partition guard).
  */
 import { byName, type NodeView } from './node-view.js';
-import { Placement, type PlacedPod } from './placement.js';
+import { Placement, tolerationEvictionAt, type PlacedPod } from './placement.js';
 import type { PodDemands } from './pod-demands.js';
+import type { NamespaceLabels } from './affinity.js';
 
 export const DEFAULT_EVICTION_TIMEOUT_MS = 5 * 60_000;
 /** More than this share of nodes NotReady at once pauses evictions (likely a partition). */
@@ -42,6 +43,8 @@ export interface ScheduleInput {
   pods: readonly SchedulingPod[];
   nodes: readonly NodeView[];
   now: number;
+  /** Namespace labels, for pod affinity's namespaceSelector (affinity.ts). */
+  namespaces?: NamespaceLabels;
 }
 
 export interface ScheduleResult {
@@ -49,7 +52,7 @@ export interface ScheduleResult {
   bindings: { key: string; node: string; claims?: string[] }[];
   /** Pending pods whose FailedScheduling message is new or changed. */
   unschedulable: { key: string; message: string }[];
-  deletions: { key: string; reason: 'NodeGone' | 'NodeMismatch' | 'Evicted' }[];
+  deletions: { key: string; reason: 'NodeGone' | 'NodeMismatch' | 'Evicted' | 'TaintManagerEviction' }[];
   /** Set when the partition guard holds evictions back. */
   evictionsPaused?: { notReady: number; total: number };
   /** When the next eviction falls due if nothing changes (ms). */
@@ -66,7 +69,7 @@ function oldestFirst(a: SchedulingPod, b: SchedulingPod): number {
 export function schedule(input: ScheduleInput): ScheduleResult {
   const nodes = [...input.nodes].sort(byName);
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
-  const placement = new Placement(nodes);
+  const placement = new Placement(nodes, input.namespaces);
   const result: ScheduleResult = { bindings: [], unschedulable: [], deletions: [] };
   const pods = [...input.pods].sort(oldestFirst);
   const placed = (p: SchedulingPod, node: string): PlacedPod => ({ key: p.key, node, group: p.group, demands: p.demands });
@@ -82,10 +85,19 @@ export function schedule(input: ScheduleInput): ScheduleResult {
   for (const p of bound) placement.add(placed(p, p.node!));
   for (const p of bound) {
     const node = nodeByName.get(p.node!)!;
-    if (p.movable && !placement.canKeep(p.demands, node)) {
+    if (!p.movable) continue;
+    if (!placement.canKeep(p.demands, node)) {
       placement.delete(placed(p, node.name));
       result.deletions.push({ key: p.key, reason: 'NodeMismatch' });
+      continue;
     }
+    // A NoExecute taint tolerated for tolerationSeconds: the pod leaves when they run out.
+    const due = tolerationEvictionAt(p.demands, node);
+    if (due === undefined) continue;
+    if (input.now >= due) {
+      placement.delete(placed(p, node.name));
+      result.deletions.push({ key: p.key, reason: 'TaintManagerEviction' });
+    } else if (result.nextEvictionAt === undefined || due < result.nextEvictionAt) result.nextEvictionAt = due;
   }
 
   evict(input, nodes, bound, placement, result);

@@ -10,6 +10,7 @@ import type { Controller, ControllerSnapshot, Reconciled } from '../controllers/
 import { OwnerIndex } from '../controllers/owner-index.js';
 import { conditionOf, controllerOf, isBeingDeleted, namespaceOf, nsName, terminatingNamespaces, parseTime, setCondition, type Pod } from '../controllers/object-kit.js';
 import { nodeView } from './node-view.js';
+import { namespaceLabelsOf } from './affinity.js';
 import { podDemandsOf } from './pod-demands.js';
 import { DEFAULT_EVICTION_TIMEOUT_MS, schedule, type SchedulingPod } from './schedule.js';
 import type { PodDemands } from './pod-demands.js';
@@ -63,7 +64,7 @@ export function schedulerController(options: SchedulerOptions = {}): Controller 
       const byKey = new Map(live.map((p) => [nsName(p), p]));
       const nodes = snapshot.objects.Node.map((n) => nodeView(n, snapshot.reports.get(n.metadata.name)));
       const claims = new ClaimIndex(snapshot.objects);
-      const result = schedule({ pods: live.map((p) => schedulingPod(p, owners, evictionMs, claims)), nodes, now: snapshot.now });
+      const result = schedule({ pods: live.map((p) => schedulingPod(p, owners, evictionMs, claims)), nodes, now: snapshot.now, namespaces: namespaceLabelsOf(snapshot.objects.Namespace) });
       const changes: ObjectChange[] = [];
       // WaitForFirstConsumer: the node of a claim's first pod is written on the claim; the
       // volume controller provisions there, and the pod reaches its node once the claim is bound.

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { ErrorCode, GroveError } from '../../../core/errors.js';
 import type { AnyObject } from '../../../core/objects/changes.js';
 import { KINDS, byResource } from '../../../core/objects/kinds.js';
+import { selectorText, type SelectorObject } from '../../../core/label-selector.js';
 import { loadClientConfig } from '../../client/client-config.js';
 import { ApiClient } from '../../client/api-client.js';
 import { runExec } from '../../client/exec-client.js';
@@ -20,12 +21,10 @@ import { NAMESPACE_OPTION, namespaceOf } from './k8s/scope-options.js';
 
 /** Workload kinds whose pods `TYPE/NAME` may pick from, and the labels that select them. */
 function podSelector(workload: AnyObject): string {
-  const spec = (workload as { spec?: { selector?: { matchLabels?: Record<string, string> } } }).spec;
-  const labels = workload.kind === 'Job' ? { 'job-name': workload.metadata.name } : spec?.selector?.matchLabels;
-  if (!labels || Object.keys(labels).length === 0) throw new GroveError(ErrorCode.InvalidArgument, `${workload.kind} ${workload.metadata.name} has no label selector to find its pods by`);
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
+  const spec = (workload as { spec?: { selector?: SelectorObject } }).spec;
+  const text = selectorText(workload.kind === 'Job' ? { matchLabels: { 'job-name': workload.metadata.name } } : spec?.selector);
+  if (text === '') throw new GroveError(ErrorCode.InvalidArgument, `${workload.kind} ${workload.metadata.name} has no label selector to find its pods by`);
+  return text;
 }
 
 /** The pod kubectl would pick: running and ready first, then the newest. */

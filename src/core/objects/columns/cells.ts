@@ -1,4 +1,5 @@
 /** Cells several kinds' tables share, written as kubectl writes them. */
+import { selectorText } from '../../label-selector.js';
 import type { LabelSelector } from '../meta.js';
 import type { KindObject } from '../validate.js';
 
@@ -10,9 +11,9 @@ export function formatLabels(labels: Readonly<Record<string, string>> | undefine
   return pairs.length ? pairs.join(',') : '<none>';
 }
 
-/** A label selector as kubectl prints it (matchLabels only: the schema refuses matchExpressions). */
+/** A label selector as kubectl prints it, "<none>" when empty. */
 export function formatSelector(selector: LabelSelector | undefined): string {
-  return formatLabels(selector?.matchLabels);
+  return selectorText(selector) || '<none>';
 }
 
 type Containers = KindObject<'Pod'>['spec']['containers'];

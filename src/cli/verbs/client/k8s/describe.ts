@@ -10,6 +10,7 @@ import { SERVICE_NAME_LABEL } from '../../../../core/objects/service.js';
 import type { Command } from 'commander';
 import type { AnyObject } from '../../../../core/objects/changes.js';
 import { KINDS } from '../../../../core/objects/kinds.js';
+import { selectorText, type SelectorObject } from '../../../../core/label-selector.js';
 
 /** The label Kubernetes puts on a Job's pods (phase 2's naming rules). */
 const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
@@ -54,11 +55,9 @@ export function describeOther(o: AnyObject, events?: EventRows): string {
   return out.events(events).toString();
 }
 
-/** The pods in `namespace` whose labels match `matchLabels` (the server evaluates the selector). */
-async function selectedPods(client: KubeClient, namespace: string | undefined, matchLabels: Readonly<Record<string, string>>): Promise<KindObject<'Pod'>[]> {
-  const labelSelector = Object.entries(matchLabels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
+/** The pods in `namespace` that `selector` selects (the server evaluates it). */
+async function selectedPods(client: KubeClient, namespace: string | undefined, selector: SelectorObject): Promise<KindObject<'Pod'>[]> {
+  const labelSelector = selectorText(selector);
   return (await client.list(KINDS.Pod, { ...(namespace !== undefined ? { namespace } : {}), labelSelector })) as KindObject<'Pod'>[];
 }
 
@@ -73,16 +72,16 @@ async function describeOne(client: KubeClient, o: AnyObject, now: Date): Promise
     case 'Pod':
       return describePod(o, events);
     case 'Deployment': {
-      const [replicaSets, pods] = await Promise.all([client.list(KINDS.ReplicaSet, { ...(ns !== undefined ? { namespace: ns } : {}) }), selectedPods(client, ns, o.spec.selector.matchLabels)]);
+      const [replicaSets, pods] = await Promise.all([client.list(KINDS.ReplicaSet, { ...(ns !== undefined ? { namespace: ns } : {}) }), selectedPods(client, ns, o.spec.selector)]);
       return describeDeployment(o, replicaSets as KindObject<'ReplicaSet'>[], pods, events);
     }
     case 'ReplicaSet':
-      return describeReplicaSet(o, await selectedPods(client, ns, o.spec.selector.matchLabels), events);
+      return describeReplicaSet(o, await selectedPods(client, ns, o.spec.selector), events);
     case 'DaemonSet':
-      return describeDaemonSet(o, await selectedPods(client, ns, o.spec.selector.matchLabels), events);
+      return describeDaemonSet(o, await selectedPods(client, ns, o.spec.selector), events);
     case 'Job':
       // A Job's pods carry its name (batch.kubernetes.io/job-name) whether or not it has a selector.
-      return describeJob(o, await selectedPods(client, ns, o.spec.selector?.matchLabels ?? { [JOB_NAME_LABEL]: o.metadata.name }), events);
+      return describeJob(o, await selectedPods(client, ns, o.spec.selector ?? { matchLabels: { [JOB_NAME_LABEL]: o.metadata.name } }), events);
     case 'CronJob':
       return describeCronJob(o, (await client.list(KINDS.Job, { ...(ns !== undefined ? { namespace: ns } : {}) })) as KindObject<'Job'>[], events);
     case 'Node':
