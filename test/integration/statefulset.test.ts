@@ -24,7 +24,7 @@ describeWith(['root', 'runc', 'registry', 'shim', 'kubectl'], 'StatefulSet (two 
   const fqdn = (pod: string) => `${pod}.${svc}.default.svc.cluster.local`;
 
   beforeAll(async () => {
-    env = await startOneNodeCluster('grove-sts-', 'node-a');
+    env = await startOneNodeCluster('grove-sts-', 'node-a', { extraArgs: ['--tls'] });
     cluster = env.cluster;
     await cluster.startAgent('node-b', { token: await cluster.token() });
     await cluster.waitForNodesReady(['node-a', 'node-b']);
@@ -72,6 +72,13 @@ spec:
 
     // OrderedReady: each pod appears only once the one before it runs.
     const seen: string[] = [];
+    const dump = async () => {
+      for (const args of [['get', 'pods', '-o', 'wide'], ['get', 'pvc'], ['get', 'sts', sts, '-o', 'yaml'], ['describe', 'pods'], ['get', 'events']]) {
+        const r = await cluster.grove(args);
+        console.log(`$ grove ${args.join(' ')}\n${r.stdout}${r.stderr}`);
+      }
+      console.log(cluster.serverLog.split('\n').filter((l) => /error|warn|fail|statefulset/i.test(l)).slice(-40).join('\n'));
+    };
     await eventually(async () => {
       const pods = (await cluster.pods()).filter((p) => p.name.startsWith(`${sts}-`));
       for (const p of pods.sort((a, b) => a.name.localeCompare(b.name))) {
@@ -81,7 +88,10 @@ spec:
         seen.push(p.name);
       }
       return pods.length === 3 && pods.every((p) => p.phase === 'Running' && p.ready);
-    }, 180_000, 'three pods running');
+    }, 180_000, 'three pods running').catch(async (err: unknown) => {
+      await dump();
+      throw err;
+    });
     expect(seen).toEqual([`${sts}-0`, `${sts}-1`, `${sts}-2`]);
 
     const table = await cluster.grove(['get', 'sts']);
@@ -102,10 +112,17 @@ spec:
     expect(hosts.stdout).toMatch(new RegExp(`\\t${fqdn(pod0).replaceAll('.', '\\.')}\\t${pod0}\\n`));
     const ip1 = (await cluster.json<{ status: { podIP: string } }>(['get', 'pod', `${sts}-1`])).status.podIP;
     expect(ip1).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    let lookup = '';
     await eventually(async () => {
-      const r = await cluster.grove(['exec', pod0, '--', 'nslookup', fqdn(`${sts}-1`)]);
+      const r = await cluster.grove(['exec', pod0, '--', 'busybox', 'nslookup', fqdn(`${sts}-1`)]);
+      lookup = `${r.code} ${r.stdout} ${r.stderr}`;
       return r.code === 0 && (r.stdout.split(fqdn(`${sts}-1`))[1] ?? '').includes(ip1);
-    }, 30_000, `${sts}-1 resolving to ${ip1} from ${pod0}`);
+    }, 30_000, `${sts}-1 resolving to ${ip1} from ${pod0}`).catch(async (err: unknown) => {
+      console.log(`last lookup: ${lookup}`);
+      console.log((await cluster.grove(['get', 'endpointslices', '-o', 'yaml'])).stdout);
+      console.log((await cluster.grove(['exec', pod0, '--', 'cat', '/etc/resolv.conf'])).stdout);
+      throw err;
+    });
 
     // Deleted: the same name comes back, on the same node, and reads what the first one wrote.
     const first = (await cluster.pods()).find((p) => p.name === pod0)!;

@@ -83,6 +83,14 @@ describe('DaemonSet, ReplicaSet, ControllerRevision', () => {
     expect(problems('ControllerRevision', { ...cr, revision: -1 })).toEqual(['revision: must be ≥ 0, got -1']);
     expect(problems('ControllerRevision', { ...cr, status: {} })).toEqual(['status: ControllerRevisions have no status']);
   });
+
+  it("lets a StatefulSet's revision mount its claim templates by name, and no one else's", () => {
+    const mounting = template({ containers: [{ name: 'web', image: 'nginx:1.27', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] });
+    const owner = (kind: string) => [{ apiVersion: 'apps/v1', kind, name: 'web', uid: 'u1', controller: true }];
+    const cr = (kind: string) => ({ apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'web-1', ownerReferences: owner(kind) }, revision: 1, data: { spec: { template: mounting } } });
+    expect(problems('ControllerRevision', cr('StatefulSet'))).toEqual([]);
+    expect(problems('ControllerRevision', cr('DaemonSet'))).toEqual(['data.spec.template.spec.containers[0].volumeMounts[0].name: no volume named "data" in this pod\'s volumes']);
+  });
 });
 
 describe('Job and CronJob', () => {

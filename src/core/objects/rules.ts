@@ -207,7 +207,12 @@ function kindProblems(kind: KindName, o: Obj): RuleProblem[] {
     }
     case 'ControllerRevision': {
       const template = ((o.data as Obj | undefined)?.spec as Obj | undefined)?.template as PodTemplateSpec | undefined;
-      return template ? at(['data', 'spec', 'template', 'spec'], podSpecProblems(template.spec)) : [];
+      if (!template) return [];
+      // A StatefulSet's template mounts its volumeClaimTemplates by name: volumes its revision does
+      // not carry (the StatefulSet's own rules checked those mounts against its claim templates).
+      const fromStatefulSet = ((o.metadata as { ownerReferences?: { kind?: string; controller?: boolean }[] } | undefined)?.ownerReferences ?? []).some((r) => r.controller && r.kind === 'StatefulSet');
+      const problems = podSpecProblems(template.spec).filter((p) => !(fromStatefulSet && p.path.at(-1) === 'name' && p.path.at(-3) === 'volumeMounts'));
+      return at(['data', 'spec', 'template', 'spec'], problems);
     }
     case 'ConfigMap':
     case 'Secret':
