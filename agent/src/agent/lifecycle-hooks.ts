@@ -9,6 +9,7 @@
  * stops concern pods that have left the target: the container itself knows its hook, also
  * after an agent restart.
  */
+import { containerPortNumber } from '../../../src/core/objects/named-ports.js';
 import type { Container, LifecycleHandler } from '../../../src/core/objects/pod-container.js';
 import type { NetworkCheck, ProbeOutcome } from './probe-net.js';
 
@@ -21,10 +22,12 @@ export const MIN_GRACE_AFTER_HOOK = 2;
 export type LifecycleHook = { exec: { command: string[] } } | { httpGet: NonNullable<NetworkCheck['httpGet']> } | { sleep: { seconds: number } };
 export type PreStopHook = LifecycleHook;
 
-function hookOf(h: LifecycleHandler): PreStopHook {
+function hookOf(h: LifecycleHandler, container: Container): PreStopHook {
   if (h.exec) return { exec: { command: [...h.exec.command] } };
   if (h.httpGet) {
-    const { path, port, host, scheme, httpHeaders } = h.httpGet;
+    const { path, port: given, host, scheme, httpHeaders } = h.httpGet;
+    // A named port is the container's (the object rules refused a name it lacks).
+    const port = containerPortNumber(container, given) ?? 0;
     return { httpGet: { path: path ?? '/', port, ...(host !== undefined ? { host } : {}), ...(scheme === 'HTTPS' ? { scheme } : {}), ...(httpHeaders ? { httpHeaders } : {}) } };
   }
   return { sleep: { seconds: h.sleep!.seconds } };
@@ -33,7 +36,7 @@ function hookOf(h: LifecycleHandler): PreStopHook {
 /** The label recording `container`'s preStop hook ({} without one). */
 export function preStopLabels(container: Container): Record<string, string> {
   const h = container.lifecycle?.preStop;
-  return h ? { [PRE_STOP_LABEL]: JSON.stringify(hookOf(h)) } : {};
+  return h ? { [PRE_STOP_LABEL]: JSON.stringify(hookOf(h, container)) } : {};
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -94,7 +97,7 @@ async function runHandler(hook: PreStopHook, budgetMs: number, runner: HookRunne
 /** The container's postStart hook in the runner's terms, or undefined without one. */
 export function postStartOf(container: Container): LifecycleHook | undefined {
   const h = container.lifecycle?.postStart;
-  return h ? hookOf(h) : undefined;
+  return h ? hookOf(h, container) : undefined;
 }
 
 /**

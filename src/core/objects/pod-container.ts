@@ -8,6 +8,7 @@ import { PROBE_LIMITS } from './limits.js';
 import { ALL_CAPABILITIES, CAPABILITY_MESSAGE, CAPABILITY_PATTERN } from '../capabilities.js';
 import { EnvFromSource, EnvVarSource, exactlyOne, VOLUME_LIMITS, VolumeMount } from './pod-volumes.js';
 import { Sysctls } from './pod-runtime.js';
+import { PORT_NAME } from './named-ports.js';
 
 /** Bounds Grove adds where Kubernetes has none: they keep messages, timers and wire values sane. */
 export const CONTAINER_LIMITS = Object.freeze({
@@ -48,7 +49,18 @@ export const ResourceRequirements = closed({
 });
 export type ResourceRequirements = Static<typeof ResourceRequirements>;
 
-const port = () => Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'must be a port number 1-65535 (named ports are not supported: write the number)' });
+const port = () => Type.Integer({ minimum: 1, maximum: 65535, errorMessage: 'must be a port number 1-65535' });
+/** A handler's port: a number, or the name of one of the container's ports (named-ports.ts resolves it). */
+const portOrName = () =>
+  Type.Unsafe<number | string>({
+    type: ['integer', 'string'],
+    minimum: 1,
+    maximum: 65535,
+    pattern: PORT_NAME,
+    patternErrorMessage: "must be a port number 1-65535 or the name of one of the container's ports (at most 15 lowercase letters, digits and '-')",
+    maxLength: 15,
+    errorMessage: "must be a port number 1-65535 or the name of one of the container's ports (at most 15 lowercase letters, digits and '-')",
+  });
 
 export const ContainerPort = closed(
   {
@@ -75,7 +87,7 @@ const ExecAction = closed({ command: Type.Array(Type.String({ maxLength: CONTAIN
 const HttpGetAction = closed({
   /** Absent = "/", as the kubelet asks. */
   path: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.string })),
-  port: port(),
+  port: portOrName(),
   host: probeHost(),
   /** HTTPS: the certificate is not verified, as the kubelet does not. */
   scheme: Type.Optional(stringEnum(['HTTP', 'HTTPS'], { default: 'HTTP', errorMessage: 'must be HTTP or HTTPS' })),
@@ -91,7 +103,7 @@ export const Probe = closed(
   {
     exec: Type.Optional(ExecAction),
     httpGet: Type.Optional(HttpGetAction),
-    tcpSocket: Type.Optional(closed({ port: port(), host: probeHost() })),
+    tcpSocket: Type.Optional(closed({ port: portOrName(), host: probeHost() })),
     /** The standard grpc.health.v1 Health/Check over plaintext HTTP/2; success = SERVING. */
     grpc: Type.Optional(closed({ port: port(), service: Type.Optional(Type.String({ maxLength: CONTAINER_LIMITS.host })) })),
     initialDelaySeconds: probeSeconds(0, 0),

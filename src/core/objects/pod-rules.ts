@@ -4,6 +4,7 @@
  * within limits. Pure: every problem is returned (path + reason), so the client reports all of
  * a file's at once, the server refuses the object and the agent refuses a target that breaks them.
  */
+import { containerPortNumber, handlerPorts } from './named-ports.js';
 import { parseImageRef } from '../image-ref.js';
 import { quoteValue } from '../quote.js';
 import { isGroveError } from '../errors.js';
@@ -84,6 +85,15 @@ function mounts(field: 'containers' | 'initContainers', list: ContainerList, vol
   });
 }
 
+/** A probe or hook naming a port the same container does not have (the kubelet would fail it for ever). */
+function namedPorts(field: 'containers' | 'initContainers', list: readonly Container[], out: RuleProblem[]): void {
+  list.forEach((c, i) => {
+    for (const h of handlerPorts(c)) {
+      if (containerPortNumber(c, h.port) === undefined) out.push({ path: [field, i, ...h.path], reason: `no port named ${quoteValue(String(h.port))} among this container's ports` });
+    }
+  });
+}
+
 function message(err: unknown, field: string): string {
   if (!isGroveError(err)) throw err;
   const i = err.message.indexOf(`${field}: `);
@@ -159,6 +169,8 @@ export function podSpecProblems(spec: PodSpec): RuleProblem[] {
   const volumeNames = volumes(spec, out);
   mounts('containers', spec.containers, volumeNames, out);
   mounts('initContainers', spec.initContainers ?? [], volumeNames, out);
+  namedPorts('containers', spec.containers, out);
+  namedPorts('initContainers', spec.initContainers ?? [], out);
   resources('containers', spec.containers, out);
   resources('initContainers', spec.initContainers ?? [], out);
   securityContexts(spec, out);

@@ -22,7 +22,7 @@ export { MAX_GRACE_SECONDS };
 export const UNSUPPORTED_POD_SPEC_FIELDS = [
   'ephemeralContainers',
   'hostUsers',
-  'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName', 'schedulerName',
+  'priorityClassName', 'priority', 'preemptionPolicy', 'runtimeClassName',
   'activeDeadlineSeconds', 'enableServiceLinks',
   'overhead', 'readinessGates', 'os', 'schedulingGates', 'resourceClaims', 'resources',
 ] as const;
@@ -88,6 +88,8 @@ export const PodSpec = closed(
     /** Extra /etc/hosts lines of the pod, after Grove's own. */
     hostAliases: Type.Optional(HostAliases),
     shareProcessNamespace: Type.Optional(unsupported("not supported: Grove's pod sandboxes have no pause process to hold a shared PID namespace (each container has its own; hostPID: true shares the node's)")),
+    /** What every Kubernetes dump carries: Grove's one scheduler answers to Kubernetes' default name. */
+    schedulerName: Type.Optional(Type.Literal('default-scheduler', { errorMessage: 'is not default-scheduler: Grove has one scheduler (leave schedulerName out)' })),
     ...unsupportedFields(UNSUPPORTED_POD_SPEC_FIELDS),
   },
   { $id: 'PodSpec' },

@@ -8,6 +8,7 @@
  * Annotations and quantities are parsed once per pod (or container) object and cached by
  * identity: a target's objects never change after decoding, and the plan runs every round.
  */
+import { containerPortNumber } from '../../../../src/core/objects/named-ports.js';
 import type { ReferencingPod } from '../../../../src/core/config-refs.js';
 import type { AppDependency, ContainerPort, ContainerProbes, CronSpec, EnvFromSource, EnvVar, EnvVarSource, JobSpec, Probe as ModelProbe, ProjectedSource, RestartPolicy, Volume } from '../../../../src/core/resolved-pod.js';
 import { readGroveAnnotations, type GroveSettings } from '../../../../src/core/objects/annotations.js';
@@ -204,7 +205,7 @@ export function referencesOf(pod: WirePodTarget): ReferencingPod {
 
 export const portsOf = cached((c: Container): readonly ContainerPort[] => (c.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })));
 
-function probe(p: Probe): ModelProbe {
+function probe(p: Probe, c: Container): ModelProbe {
   const timing = {
     initialDelaySeconds: p.initialDelaySeconds ?? 0,
     periodSeconds: p.periodSeconds ?? 10,
@@ -214,20 +215,22 @@ function probe(p: Probe): ModelProbe {
   };
   if (p.exec) return { exec: { command: [...p.exec.command] }, ...timing };
   if (p.httpGet) {
-    const { path, port, host, scheme, httpHeaders } = p.httpGet;
+    const { path, port: given, host, scheme, httpHeaders } = p.httpGet;
+    // A named port is the container's (the object rules refused a name it lacks; 0 never answers).
+    const port = containerPortNumber(c, given) ?? 0;
     // Absent = "/", as the kubelet asks.
     return { httpGet: { path: path ?? '/', port, ...(host !== undefined ? { host } : {}), ...(scheme === 'HTTPS' ? { scheme } : {}), ...(httpHeaders ? { httpHeaders } : {}) }, ...timing };
   }
   if (p.grpc) return { grpc: { port: p.grpc.port, ...(p.grpc.service ? { service: p.grpc.service } : {}) }, ...timing };
-  return { tcpSocket: { ...p.tcpSocket! }, ...timing };
+  return { tcpSocket: { ...p.tcpSocket!, port: containerPortNumber(c, p.tcpSocket!.port) ?? 0 }, ...timing };
 }
 
 /** The container's probes with every timing filled in; {} when it has none. */
 export const probesOf = cached((c: Container): ContainerProbes => {
   const out: ContainerProbes = {};
-  if (c.livenessProbe) out.liveness = probe(c.livenessProbe);
-  if (c.readinessProbe) out.readiness = probe(c.readinessProbe);
-  if (c.startupProbe) out.startup = probe(c.startupProbe);
+  if (c.livenessProbe) out.liveness = probe(c.livenessProbe, c);
+  if (c.readinessProbe) out.readiness = probe(c.readinessProbe, c);
+  if (c.startupProbe) out.startup = probe(c.startupProbe, c);
   return out;
 });
 
