@@ -92,7 +92,7 @@ describe('Kubernetes manifests → objects', () => {
 
   it.each([
     ['a value YAML reads as a number', 'env: [{ name: PORT, value: 8080 }]', 'spec.template.spec.containers[0].env[0].value: must be a string (got number 8080): quote it'],
-    ['a named port', 'ports: [{ containerPort: http }]', 'ports[0].containerPort: "http" must be a port number 1-65535 (named ports are not supported: write the number)'],
+    ['a named port', 'ports: [{ containerPort: http }]', 'ports[0].containerPort: "http" must be a port number 1-65535'],
     ['two probe handlers', 'readinessProbe: { exec: { command: ["true"] }, tcpSocket: { port: 80 } }', 'readinessProbe: has exec and tcpSocket: only one of exec, httpGet, tcpSocket, grpc is allowed'],
     ['a rejected field', 'readinessProbe: { tcpSocket: { port: 80 }, terminationGracePeriodSeconds: 5 }', 'readinessProbe.terminationGracePeriodSeconds: not supported yet'],
     ['liveness successThreshold 2', 'livenessProbe: { tcpSocket: { port: 80 }, successThreshold: 2 }', 'livenessProbe.successThreshold: 2 must be 1 for liveness and startup probes'],

@@ -72,7 +72,7 @@ describe('PodSpec defaults', () => {
 
 describe('PodSpec schema', () => {
   it('rejects every field Grove does not implement by name, never silently', () => {
-    const podFields = ['priorityClassName', 'schedulerName', 'activeDeadlineSeconds', 'os', 'resources'];
+    const podFields = ['priorityClassName', 'activeDeadlineSeconds', 'os', 'resources'];
     for (const field of podFields) expect(problems({ containers: [container()], [field]: {} }), field).toEqual([`spec.${field}: not supported yet`]);
     const containerFields = ['volumeDevices', 'stdin', 'tty', 'resizePolicy'];
     for (const field of containerFields) expect(problems({ containers: [container({ [field]: {} })] }), field).toEqual([`spec.containers[0].${field}: not supported yet`]);
@@ -217,7 +217,7 @@ describe('schema messages', () => {
   it('say a map is expected where one is, whatever its own message says of its fields', () => {
     expect(problems({ containers: [container()], volumes: ['data'] })).toEqual(['spec.volumes[0]: expected a map, got string']);
     expect(problems({ containers: [container({ ports: [{ containerPort: 'http' }] })] })).toEqual([
-      'spec.containers[0].ports[0].containerPort: must be a port number 1-65535 (named ports are not supported: write the number)',
+      'spec.containers[0].ports[0].containerPort: must be a port number 1-65535',
     ]);
     expect(problems({ containers: [container({ resources: { limits: { memory: true } } })] })).toEqual([
       'spec.containers[0].resources.limits.memory: expected a string or a number (a size such as 64Mi, 1Gi or 500M), got boolean',

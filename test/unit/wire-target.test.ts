@@ -132,7 +132,7 @@ describe('node target, schema 2', () => {
     ['a probe with two handlers', { containers: [container({ readinessProbe: { exec: { command: ['true'] }, tcpSocket: { port: 1 } } })] }, 'expected exactly one of'],
     ['an empty probe command', { containers: [container({ livenessProbe: { exec: { command: [] } } })] }, 'livenessProbe.exec.command: at least 1 item required'],
     ['a probe port out of range', { containers: [container({ startupProbe: { tcpSocket: { port: 70000 } } })] }, 'startupProbe.tcpSocket.port: must be ≤ 65535, got 70000'],
-    ['a named probe port', { containers: [container({ startupProbe: { tcpSocket: { port: 'http' } } })] }, 'tcpSocket.port: must be a port number 1-65535 (named ports are not supported'],
+    ['a probe port name the container lacks', { containers: [container({ startupProbe: { tcpSocket: { port: 'http' } } })] }, 'startupProbe.tcpSocket.port: no port named "http" among this container\'s ports'],
     ['periodSeconds 0', { containers: [container({ readinessProbe: { periodSeconds: 0, tcpSocket: { port: 1 } } })] }, 'readinessProbe.periodSeconds: must be ≥ 1, got 0'],
     ['liveness successThreshold 2', { containers: [container({ livenessProbe: { successThreshold: 2, tcpSocket: { port: 1 } } })] }, 'livenessProbe.successThreshold: must be 1 for liveness and startup probes'],
     ['a header without a name', { containers: [container({ readinessProbe: { httpGet: { port: 1, httpHeaders: [{ name: '', value: 'x' }] } } })] }, 'httpHeaders[0].name: must not be empty'],
